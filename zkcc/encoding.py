@@ -188,7 +188,9 @@ def decode(data: bytes, magic: bytes, max_version: int, what: str) -> tuple[int,
     r.pos = 4
     version = r.varint()
     if version < 1 or version > max_version:
-        raise FormatError(f"{what}: unsupported format version {version} (this zkcc reads 1..{max_version})")
+        raise FormatError(
+            f"{what}: unsupported format version {version} (this zkcc reads 1..{max_version})"
+        )
     tree = r.value(0)
     if r.pos != len(data):
         raise FormatError(f"{what}: {len(data) - r.pos} trailing bytes after the data")
@@ -211,7 +213,9 @@ class Schema:
         if keys is not None and set(self.tree) != keys:
             missing = sorted(keys - set(self.tree))
             extra = sorted(set(self.tree) - keys)
-            raise self._fail(f"fields differ from the format: missing {missing}, unexpected {extra}")
+            raise self._fail(
+                f"fields differ from the format: missing {missing}, unexpected {extra}"
+            )
         return self.tree
 
     def field(self, key: str) -> Schema:

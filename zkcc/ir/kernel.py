@@ -173,8 +173,9 @@ class KernelBuilder:
             return ins.args[0]
         return self._emit(Instr(Op.NEG, (a,), None, loc))
 
-    def hint(self, kind: HintKind, args: tuple[int, ...], param: int = 0,
-             loc: SourceLoc | None = None) -> int:
+    def hint(
+        self, kind: HintKind, args: tuple[int, ...], param: int = 0, loc: SourceLoc | None = None
+    ) -> int:
         return self._emit(Instr(Op.HINT, args, (kind.value, param), loc), share=False)
 
     # -- sinks -------------------------------------------------------------------------------

@@ -1,0 +1,46 @@
+# zkcc — one command sets up and runs the demo, one runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    := out
+
+.PHONY: setup demo test test-slow bench lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## demo: compile, prove and verify the batched dot-product example
+demo: $(STAMP)
+	mkdir -p $(OUT)
+	$(BIN)/zkcc compile examples/dot/dot.zkcu -o $(OUT)/dot.zkplan --explain
+	$(BIN)/zkcc prove $(OUT)/dot.zkplan -i examples/dot/inputs.json -o $(OUT)/dot.zkproof
+	$(BIN)/zkcc verify $(OUT)/dot.zkplan $(OUT)/dot.zkproof
+	$(BIN)/zkcc inspect $(OUT)/dot.zkproof
+
+## test: the default test suite (slow tests excluded)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+bench: $(STAMP)
+	$(BIN)/python bench/sumcheck.py
+	$(BIN)/python bench/gkr.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check zkcc tests bench
+	$(BIN)/ruff format --check zkcc tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format zkcc tests bench
+	$(BIN)/ruff check --fix zkcc tests bench
+
+clean:
+	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,85 @@
+"""The plan/proof container codec: canonical round trips and strict rejection."""
+
+import random
+
+import pytest
+
+from zkcc.encoding import Schema, decode, encode
+from zkcc.errors import FormatError
+
+MAGIC = b"TEST"
+
+
+def random_tree(rng: random.Random, depth: int = 0):
+    kind = rng.randrange(8 if depth < 4 else 6)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return rng.random() < 0.5
+    if kind == 2:
+        return rng.randrange(-(1 << 300), 1 << 300)
+    if kind == 3:
+        return rng.randbytes(rng.randrange(40))
+    if kind == 4:
+        return "".join(rng.choice("abcé€z") for _ in range(rng.randrange(10)))
+    if kind == 5:
+        return rng.randrange(-5, 300)
+    if kind == 6:
+        return [random_tree(rng, depth + 1) for _ in range(rng.randrange(5))]
+    return {f"k{rng.randrange(100)}": random_tree(rng, depth + 1) for _ in range(rng.randrange(5))}
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_round_trip_is_canonical(seed):
+    rng = random.Random(seed)
+    tree = random_tree(rng)
+    data = encode(MAGIC, 3, tree)
+    version, back = decode(data, MAGIC, 3, "t")
+    assert version == 3 and back == tree
+    assert encode(MAGIC, 3, back) == data
+
+
+def test_dict_order_does_not_change_bytes():
+    assert encode(MAGIC, 1, {"a": 1, "b": 2}) == encode(MAGIC, 1, {"b": 2, "a": 1})
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"NOPE\x01\x00", "not a zkcc file"),
+        (MAGIC + b"\x09\x00", "unsupported format version"),
+        (MAGIC + b"\x01\x00\x00", "trailing"),
+        (MAGIC + b"\x01\x05\x10ab", "exceeds"),
+        (MAGIC + b"\x01\x07\xff\xff\x03", "cannot fit"),
+        (MAGIC + b"\x01\x2a", "unknown tag"),
+        (MAGIC + b"\x01\x08\x02\x06\x01b\x00\x06\x01a\x00", "strictly increasing"),
+        (MAGIC + b"\x01\x06\x02\xff\xfe", "UTF-8"),
+        (MAGIC + b"\x01\x03\x80\x00", "non-canonical"),
+        (MAGIC + b"\x01", "unexpected end"),
+    ],
+)
+def test_malformed_input_is_rejected(data, message):
+    with pytest.raises(FormatError, match=message):
+        decode(data, MAGIC, 1, "t")
+
+
+def test_every_truncation_is_rejected():
+    data = encode(MAGIC, 1, {"a": [1, b"xyz", "s", None, -7], "b": {"c": True}})
+    for cut in range(len(data)):
+        with pytest.raises(FormatError):
+            decode(data[:cut], MAGIC, 1, "t")
+
+
+def test_schema_checks_types_and_bounds():
+    s = Schema({"n": 5, "b": b"ab", "l": [1, 2]}, "root")
+    assert s.field("n").int(0, 10) == 5
+    with pytest.raises(FormatError, match=r"root\.n: integer 5 outside"):
+        s.field("n").int(0, 4)
+    with pytest.raises(FormatError, match="expected 3 bytes"):
+        s.field("b").bytes(length=3)
+    with pytest.raises(FormatError, match="missing field"):
+        s.field("zz")
+    with pytest.raises(FormatError, match="list length"):
+        s.field("l").list(3)
+    with pytest.raises(FormatError, match="unexpected"):
+        s.dict({"n", "b"})

@@ -1,0 +1,343 @@
+"""The `zkcc` command line.
+
+Exit codes (for CI pipelines): 0 success / proof accepted, 1 proof rejected, 2 bad usage or a
+malformed file (source, inputs, plan, proof). User errors print one clear message, never a
+traceback; output files are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from zkcc.errors import ProofRejected, UserError, ZkccError
+from zkcc.fileio import read_bytes, write_atomic
+
+EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+
+
+def _emit_json(obj) -> None:
+    click.echo(json.dumps(obj, indent=2, sort_keys=True))
+
+
+def _progress(quiet: bool):
+    start = time.perf_counter()
+
+    def say(msg: str) -> None:
+        if not quiet:
+            click.echo(f"[{time.perf_counter() - start:7.2f}s] {msg}", err=True)
+
+    return say
+
+
+def _load_plan(path: str):
+    from zkcc.plan.plan import Plan, plan_digest
+
+    data = read_bytes(path, "plan")
+    return Plan.from_bytes(data, str(path)), plan_digest(data)
+
+
+def _plan_or_source(path: str):
+    """A .zkcu source is compiled on the fly; anything else is read as a plan."""
+    from zkcc.driver import compile_path
+    from zkcc.plan.plan import plan_digest
+
+    if path.endswith(".zkcu"):
+        plan = compile_path(path)
+        return plan, plan_digest(plan.to_bytes())
+    return _load_plan(path)
+
+
+def _values_json(F, arrays: dict[str, np.ndarray], shapes: dict[str, tuple[int, ...]]) -> dict:
+    return {
+        n: np.array(F.to_ints(a), dtype=object).reshape(shapes[n]).tolist()
+        for n, a in arrays.items()
+    }
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zkcc")
+def cli() -> None:
+    """zkcc: compile CUDA-like .zkcu programs and prove or verify their execution.
+
+    \b
+    Typical use:
+      zkcc compile prog.zkcu -o prog.zkplan --explain
+      zkcc prove prog.zkplan -i inputs.json -o prog.zkproof
+      zkcc verify prog.zkplan prog.zkproof          # exit 0 accepted, 1 rejected, 2 error
+    """
+
+
+@cli.command()
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print diagnostics as JSON.")
+def check(source: str, as_json: bool) -> None:
+    """Parse and check SOURCE; print every diagnostic (no output file)."""
+    from zkcc.frontend import check_file
+
+    diags = check_file(source)
+    errors = [d for d in diags if d.severity == "error"]
+    if as_json:
+        _emit_json(
+            {
+                "ok": not errors,
+                "diagnostics": [
+                    {
+                        "severity": d.severity,
+                        "message": d.message,
+                        "file": d.loc.file,
+                        "line": d.loc.line,
+                        "col": d.loc.col,
+                    }
+                    for d in diags
+                ],
+            }
+        )
+    else:
+        for d in diags:
+            click.echo(d.format(), err=True)
+        if not errors:
+            click.echo(f"{source}: ok ({len(diags)} warnings)")
+    sys.exit(EXIT_ERROR if errors else EXIT_OK)
+
+
+@cli.command("compile")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Plan file to write (default: SOURCE with suffix .zkplan).",
+)
+@click.option("--explain", is_flag=True, help="Print per-kernel statistics and backend choices.")
+@click.option(
+    "--backend", type=click.Choice(["gkr", "groth16"]), help="Force one backend for every kernel."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def compile_cmd(
+    source: str, output: str | None, explain: bool, backend: str | None, as_json: bool
+) -> None:
+    """Compile SOURCE (.zkcu) into a deterministic plan file."""
+    from zkcc.driver import compile_path
+    from zkcc.plan.plan import plan_digest
+
+    plan = compile_path(source, backend=backend)
+    data = plan.to_bytes()
+    out = output or str(Path(source).with_suffix(".zkplan"))
+    write_atomic(out, data)
+    summary = _plan_summary(plan, plan_digest(data), len(data))
+    if as_json:
+        _emit_json({"plan": out, **summary})
+        return
+    click.echo(f"wrote {out} ({len(data)} bytes, digest {summary['digest'][:16]}...)")
+    if explain:
+        _print_kernels(summary)
+
+
+def _plan_summary(plan, digest: bytes, size: int) -> dict:
+    return {
+        "kind": "plan",
+        "field": plan.field,
+        "pcs": plan.pcs,
+        "source": plan.source_name,
+        "digest": digest.hex(),
+        "bytes": size,
+        "kernels": {n: {"backend": k.backend, **k.stats} for n, k in plan.kernels.items()},
+        "tensors": [
+            {"name": t.name, "shape": list(t.shape), "kind": t.kind.value}
+            for t in plan.host.tensors
+        ],
+        "steps": [
+            {"launch": s.kernel, "count": s.count, "args": list(s.args)}
+            if hasattr(s, "kernel")
+            else {"assert_eq": [s.a, s.b]}
+            for s in plan.host.steps
+        ],
+    }
+
+
+def _print_kernels(summary: dict) -> None:
+    for name, k in summary["kernels"].items():
+        click.echo(
+            f"  kernel {name}: backend {k['backend']}, depth {k['depth']}, "
+            f"gates/instance mul {k['mul_gates']} add {k['add_gates']} const {k['const_gates']}, "
+            f"hints {k['hints']}, constraints {k['constraints']}, input width {k['input_width']}"
+        )
+        click.echo(f"    layer widths: {k['layer_widths']}")
+    for s in summary["steps"]:
+        if "launch" in s:
+            k = summary["kernels"][s["launch"]]
+            click.echo(
+                f"  launch {s['launch']}<<<{s['count']}>>>({', '.join(s['args'])}): "
+                f"{s['count'] * k['mul_gates']} mul gates in total"
+            )
+
+
+@cli.command()
+@click.argument("program", type=click.Path(dir_okay=False))
+@click.option(
+    "-i",
+    "--inputs",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Inputs as .json (nested lists; ints or decimal strings) or .npz.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print all public outputs as JSON.")
+def run(program: str, inputs: str, as_json: bool) -> None:
+    """Execute PROGRAM (plan or .zkcu) on INPUTS and print its public outputs (no proof)."""
+    from zkcc.field import get_field
+    from zkcc.ir.host import TensorKind
+    from zkcc.runtime.execute import execute
+    from zkcc.runtime.inputs import load_inputs
+
+    plan, _ = _plan_or_source(program)
+    F = get_field(plan.field)
+    result = execute(plan.program, F, load_inputs(inputs, plan.program, F))
+    outs = {t.name: t.shape for t in plan.host.tensors if t.kind is TensorKind.PUBLIC_OUT}
+    values = _values_json(F, {n: result.tensors[n] for n in outs}, outs)
+    if as_json:
+        _emit_json({"outputs": values})
+        return
+    for name, v in values.items():
+        flat = np.array(v, dtype=object).reshape(-1)
+        shown = ", ".join(str(x) for x in flat[:16]) + (", ..." if len(flat) > 16 else "")
+        click.echo(f"{name} {list(outs[name])}: [{shown}]")
+
+
+@cli.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False))
+@click.option(
+    "-i",
+    "--inputs",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Inputs as .json or .npz.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Proof file to write (default: PLAN with suffix .zkproof).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress output on stderr.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def prove(plan_path: str, inputs: str, output: str | None, quiet: bool, as_json: bool) -> None:
+    """Prove that PLAN ran correctly on INPUTS; write the proof."""
+    from zkcc.field import get_field
+    from zkcc.runtime.inputs import load_inputs
+    from zkcc.runtime.prover import prove as run_prover
+
+    say = _progress(quiet or as_json)
+    plan, digest = _load_plan(plan_path)
+    F = get_field(plan.field)
+    start = time.perf_counter()
+    bundle = run_prover(plan, digest, load_inputs(inputs, plan.program, F), say)
+    data = bundle.to_bytes()
+    out = output or str(Path(plan_path).with_suffix(".zkproof"))
+    write_atomic(out, data)
+    seconds = time.perf_counter() - start
+    if as_json:
+        _emit_json({"proof": out, "bytes": len(data), "seconds": round(seconds, 3)})
+    else:
+        click.echo(f"wrote {out} ({len(data)} bytes) in {seconds:.2f}s")
+
+
+@cli.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False))
+@click.argument("proof_path", metavar="PROOF", type=click.Path(dir_okay=False))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the verdict and public values as JSON."
+)
+def verify(plan_path: str, proof_path: str, as_json: bool) -> None:
+    """Check PROOF against PLAN. Exit 0 accepted, 1 rejected, 2 malformed file or usage."""
+    from zkcc.field import get_field
+    from zkcc.runtime.verifier import verify as run_verifier
+
+    plan, digest = _load_plan(plan_path)
+    proof = read_bytes(proof_path, "proof")
+    start = time.perf_counter()
+    try:
+        public = run_verifier(plan, digest, proof, str(proof_path))
+    except ProofRejected as e:
+        if as_json:
+            _emit_json({"status": "rejected", "reason": str(e)})
+        else:
+            click.echo(f"{proof_path}: REJECTED: {e}", err=True)
+        sys.exit(EXIT_REJECTED)
+    seconds = time.perf_counter() - start
+    if as_json:
+        F = get_field(plan.field)
+        shapes = {t.name: t.shape for t in plan.host.tensors}
+        _emit_json(
+            {
+                "status": "accepted",
+                "seconds": round(seconds, 3),
+                "plan_digest": digest.hex(),
+                "public": _values_json(F, public, shapes),
+            }
+        )
+    else:
+        click.echo(f"{proof_path}: accepted ({seconds:.2f}s)")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def inspect(path: str, as_json: bool) -> None:
+    """Summarise a plan or a proof file."""
+    from zkcc.plan.plan import MAGIC as PLAN_MAGIC
+    from zkcc.plan.plan import Plan, plan_digest
+    from zkcc.runtime.bundle import ProofBundle
+
+    data = read_bytes(path, "plan or proof")
+    if data[:4] == PLAN_MAGIC:
+        summary = _plan_summary(Plan.from_bytes(data, path), plan_digest(data), len(data))
+    else:
+        bundle, _ = ProofBundle.from_bytes(data, path)
+        summary = {
+            "kind": "proof",
+            "bytes": len(data),
+            "plan_digest": bundle.plan_digest.hex(),
+            "public": {n: len(v) for n, v in bundle.public.items()},
+            "commitments": {n: c.hex() for n, c in bundle.commitments.items()},
+            "steps": len(bundle.steps),
+        }
+    if as_json:
+        _emit_json(summary)
+        return
+    for key in ("kind", "field", "pcs", "source", "digest", "plan_digest", "bytes"):
+        if key in summary:
+            click.echo(f"{key}: {summary[key]}")
+    if summary["kind"] == "plan":
+        _print_kernels(summary)
+    else:
+        for n, c in summary["commitments"].items():
+            click.echo(f"  commitment {n}: {c[:16]}...")
+        click.echo(f"  public tensors: {', '.join(summary['public'])}; steps: {summary['steps']}")
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_ERROR)
+    except ProofRejected as e:
+        click.echo(f"rejected: {e}", err=True)
+        sys.exit(EXIT_REJECTED)
+    except (UserError, ZkccError) as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_ERROR)
+    except MemoryError:
+        click.echo("error: out of memory", err=True)
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,26 @@
+"""The compiler pipeline in one place: source -> IR -> circuits -> statistics -> plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zkcc.analysis.stats import assign_backend, kernel_stats
+from zkcc.field import get_field
+from zkcc.frontend import compile_file
+from zkcc.ir.host import Program
+from zkcc.lower.circuit import lower_kernel
+from zkcc.plan.plan import CompiledKernel, Plan
+
+
+def plan_program(program: Program, pcs: str = "merkle", backend: str | None = None) -> Plan:
+    p = get_field(program.field).p
+    kernels = {}
+    for name, ir in sorted(program.kernels.items()):
+        chosen = assign_backend(ir, program.field, backend)
+        circuit = lower_kernel(ir, p)
+        kernels[name] = CompiledKernel(ir, circuit, chosen, kernel_stats(ir, circuit))
+    return Plan(program.field, program.source_name, pcs, kernels, program.host)
+
+
+def compile_path(path: str | Path, pcs: str = "merkle", backend: str | None = None) -> Plan:
+    return plan_program(compile_file(path), pcs, backend)

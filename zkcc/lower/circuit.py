@@ -1,0 +1,217 @@
+"""Kernel IR -> layered circuit for data-parallel GKR.
+
+Linear operations are free in the Expander-style gate set (an output may sum any number of
+`add` gates), so the lowering keeps every SSA value as a *linear form* over materialised wires
+plus a constant, and spends a layer only on multiplication:
+
+    value = const + sum_w coef_w * wire_w        (wire = (level, index))
+
+`a * b` becomes one new wire one level above its deepest operand wire: the product of the two
+forms, expanded into mul gates (u*v), add gates (u*const) and one const gate. When the
+expansion would be large, the bigger form is first materialised into a single wire. Operands
+below the target level are carried up by relay (identity add) gates, cached per (wire, level).
+Every constraint residue becomes one wire of the final (output) layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
+from zkcc.ir.kernel import KernelIR, Op
+
+Wire = tuple[int, int]  # (level, index within level)
+EXPAND_LIMIT = 8  # largest |terms(a)| * |terms(b)| expanded directly into mul gates
+
+
+@dataclass
+class LinForm:
+    terms: dict[Wire, int]
+    const: int = 0
+
+
+def _log2_ceil(n: int) -> int:
+    return max(0, (n - 1).bit_length())
+
+
+def layout_segments(sizes: list[tuple[str, int, bool]]) -> tuple[int, list[InputSegment]]:
+    """Place (name, length, broadcast) segments in the input layer: each padded to a power of
+    two and aligned to its padded size; largest first, so the packing has no holes."""
+    order = sorted(range(len(sizes)), key=lambda i: -_log2_ceil(sizes[i][1]))
+    offset = 0
+    placed: dict[int, InputSegment] = {}
+    for i in order:
+        name, length, broadcast = sizes[i]
+        k = _log2_ceil(length)
+        placed[i] = InputSegment(name, offset, k, length, broadcast)
+        offset += 1 << k
+    return _log2_ceil(max(offset, 1)), [placed[i] for i in range(len(sizes))]
+
+
+@dataclass
+class _LayerBuilder:
+    count: int = 0
+    mul: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    add: dict[tuple[int, int], int] = field(default_factory=dict)
+    const: dict[int, int] = field(default_factory=dict)
+
+
+class _CircuitBuilder:
+    def __init__(self, p: int, input_width: int):
+        self.p = p
+        self.levels: list[_LayerBuilder] = [_LayerBuilder(count=input_width)]
+        self.relays: dict[tuple[Wire, int], Wire] = {}
+
+    def _level(self, lv: int) -> _LayerBuilder:
+        while len(self.levels) <= lv:
+            self.levels.append(_LayerBuilder())
+        return self.levels[lv]
+
+    def new_wire(self, lv: int) -> Wire:
+        layer = self._level(lv)
+        layer.count += 1
+        return (lv, layer.count - 1)
+
+    def _acc(self, table: dict, key, coef: int) -> None:
+        table[key] = (table.get(key, 0) + coef) % self.p
+
+    def relay(self, w: Wire, lv: int) -> Wire:
+        """The wire carrying w's value at level lv (>= w's level)."""
+        if w[0] == lv:
+            return w
+        key = (w, lv)
+        if key not in self.relays:
+            below = self.relay(w, lv - 1)
+            out = self.new_wire(lv)
+            self._acc(self.levels[lv].add, (out[1], below[1]), 1)
+            self.relays[key] = out
+        return self.relays[key]
+
+    def emit_linear(self, out: Wire, f: LinForm, scale: int = 1) -> None:
+        """Add scale * f into wire `out` using add/const gates reading level out-1."""
+        lv = out[0]
+        for w, c in f.terms.items():
+            self._acc(self.levels[lv].add, (out[1], self.relay(w, lv - 1)[1]), c * scale)
+        if f.const * scale % self.p:
+            self._acc(self.levels[lv].const, out[1], f.const * scale)
+
+    def materialise(self, f: LinForm) -> LinForm:
+        if len(f.terms) == 1 and f.const == 0 and next(iter(f.terms.values())) == 1:
+            return f
+        lv = max(w[0] for w in f.terms) + 1
+        out = self.new_wire(lv)
+        self.emit_linear(out, f)
+        return LinForm({out: 1})
+
+    def multiply(self, a: LinForm, b: LinForm) -> LinForm:
+        if not a.terms or not b.terms:
+            k, other = (a.const, b) if not a.terms else (b.const, a)
+            return LinForm(
+                {w: c * k % self.p for w, c in other.terms.items()}, other.const * k % self.p
+            )
+        if len(a.terms) * len(b.terms) > EXPAND_LIMIT:
+            if len(a.terms) >= len(b.terms):
+                a = self.materialise(a)
+            else:
+                b = self.materialise(b)
+            if len(a.terms) * len(b.terms) > EXPAND_LIMIT:
+                a, b = self.materialise(a), self.materialise(b)
+        lv = max(w[0] for w in (*a.terms, *b.terms)) + 1
+        out = self.new_wire(lv)
+        layer = self.levels[lv]
+        for u, cu in a.terms.items():
+            ru = self.relay(u, lv - 1)[1]
+            for v, cv in b.terms.items():
+                rv = self.relay(v, lv - 1)[1]
+                self._acc(layer.mul, (out[1], min(ru, rv), max(ru, rv)), cu * cv)
+        self.emit_linear(out, a, b.const)
+        self.emit_linear(out, LinForm(b.terms, 0), a.const)
+        return LinForm({out: 1})
+
+    def finish(
+        self, residues: list[LinForm], segments: list[InputSegment], input_log2: int
+    ) -> LayeredCircuit:
+        out_lv = len(self.levels)  # a fresh level: the output layer holds residues only
+        for r in residues:
+            self.emit_linear(self.new_wire(out_lv), r)
+        layers = []
+        for lv in range(1, out_lv + 1):
+            b = self._level(lv)
+            mul = sorted((k, c) for k, c in b.mul.items() if c)
+            add = sorted((k, c) for k, c in b.add.items() if c)
+            cst = sorted((k, c) for k, c in b.const.items() if c)
+            layers.append(
+                Layer(
+                    width_log2=_log2_ceil(max(b.count, 1)),
+                    mul_wires=np.array([k for k, _ in mul], dtype=np.int64).reshape(-1, 3),
+                    mul_coef=tuple(c for _, c in mul),
+                    add_wires=np.array([k for k, _ in add], dtype=np.int64).reshape(-1, 2),
+                    add_coef=tuple(c for _, c in add),
+                    const_out=np.array([k for k, _ in cst], dtype=np.int64),
+                    const_coef=tuple(c for _, c in cst),
+                )
+            )
+        return LayeredCircuit(input_log2, tuple(segments), tuple(layers))
+
+
+HINT_SEGMENT = "hints"
+
+
+def param_segment(name: str) -> str:
+    return f"param:{name}"
+
+
+def lower_kernel(kernel: KernelIR, p: int) -> LayeredCircuit:
+    """Lower one kernel's IR (one instance) to a layered circuit whose output layer is the
+    vector of constraint residues (zero on a valid witness)."""
+    hint_count = kernel.hint_count()
+    sizes = [(param_segment(prm.name), prm.size, prm.broadcast) for prm in kernel.params]
+    if hint_count:
+        sizes.append((HINT_SEGMENT, hint_count, False))
+    input_log2, segments = layout_segments(sizes)
+    builder = _CircuitBuilder(p, 1 << input_log2)
+    offsets = [s.offset for s in segments]
+    hint_base = offsets[-1] if hint_count else 0
+
+    forms: list[LinForm | None] = []
+    residues: list[LinForm] = []
+    next_hint = 0
+    for ins in kernel.instrs:
+        f: LinForm | None = None
+        op = ins.op
+        if op is Op.INPUT:
+            prm, j = ins.attr  # type: ignore[misc]
+            f = LinForm({(0, offsets[prm] + j): 1})
+        elif op is Op.CONST:
+            f = LinForm({}, ins.attr)  # type: ignore[arg-type]
+        elif op is Op.HINT:
+            f = LinForm({(0, hint_base + next_hint): 1})
+            next_hint += 1
+        elif op in (Op.ADD, Op.SUB, Op.NEG):
+            f = _linear(op, [forms[a] for a in ins.args], p)  # type: ignore[misc]
+        elif op is Op.MUL:
+            f = builder.multiply(forms[ins.args[0]], forms[ins.args[1]])  # type: ignore[arg-type]
+        elif op is Op.ASSERT_ZERO:
+            residues.append(forms[ins.args[0]])  # type: ignore[arg-type]
+        elif op is Op.OUTPUT:
+            prm, j = ins.attr  # type: ignore[misc]
+            out = LinForm({(0, offsets[prm] + j): 1})
+            residues.append(_linear(Op.SUB, [out, forms[ins.args[0]]], p))  # type: ignore[list-item]
+        else:  # pragma: no cover - Op is closed
+            raise AssertionError(op)
+        forms.append(f)
+    return builder.finish(residues, segments, input_log2)
+
+
+def _linear(op: Op, args: list[LinForm], p: int) -> LinForm:
+    if op is Op.NEG:
+        a = args[0]
+        return LinForm({w: -c % p for w, c in a.terms.items()}, -a.const % p)
+    a, b = args
+    sign = 1 if op is Op.ADD else -1
+    terms = dict(a.terms)
+    for w, c in b.terms.items():
+        terms[w] = (terms.get(w, 0) + sign * c) % p
+    return LinForm({w: c for w, c in terms.items() if c}, (a.const + sign * b.const) % p)

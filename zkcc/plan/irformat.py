@@ -1,0 +1,189 @@
+"""Serialisation of kernel IR and host graphs inside plan files (see zkcc/encoding.py).
+
+Instructions are stored column-wise: one op code byte and three int64 operands each, plus a
+table of constants and a table of source locations, so a kernel of 10^5 instructions is a few
+byte strings rather than 10^5 tree nodes. Decoding re-checks SSA order and every index.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkcc.encoding import Schema, Tree
+from zkcc.errors import FormatError
+from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
+from zkcc.ir.kernel import HintKind, Instr, KernelIR, Op, Param
+from zkcc.ir.source import SourceLoc
+
+OP_CODES = {op: i for i, op in enumerate(Op)}
+OPS = list(Op)
+HINT_CODES = {k: i for i, k in enumerate(HintKind)}
+HINTS = list(HintKind)
+MAX_DIMS = 8
+MAX_COUNT = 1 << 40
+
+
+def _loc_tree(loc: SourceLoc | None) -> Tree:
+    return None if loc is None else [loc.file, loc.line, loc.col, loc.end_col]
+
+
+def _loc_from(s: Schema) -> SourceLoc | None:
+    if s.tree is None:
+        return None
+    f, line, col, end = s.list(4, 4)
+    return SourceLoc(f.str(), line.int(0), col.int(0), end.int(0))
+
+
+def _operands(ins: Instr, consts: dict[int, int]) -> tuple[int, int, int]:
+    op = ins.op
+    if op is Op.CONST:
+        return (consts.setdefault(ins.attr, len(consts)), -1, -1)  # type: ignore[arg-type]
+    if op is Op.INPUT:
+        return (ins.attr[0], ins.attr[1], -1)  # type: ignore[index]
+    if op is Op.OUTPUT:
+        return (ins.args[0], ins.attr[0], ins.attr[1])  # type: ignore[index]
+    if op is Op.HINT:
+        return (ins.args[0], HINT_CODES[HintKind(ins.attr[0])], ins.attr[1])  # type: ignore[index]
+    if len(ins.args) == 2:
+        return (ins.args[0], ins.args[1], -1)
+    return (ins.args[0], -1, -1)
+
+
+def kernel_to_tree(k: KernelIR) -> Tree:
+    consts: dict[int, int] = {}
+    locs: dict[SourceLoc | None, int] = {}
+    ops = bytes(OP_CODES[ins.op] for ins in k.instrs)
+    operands = np.array([_operands(ins, consts) for ins in k.instrs], dtype="<i8").reshape(-1, 3)
+    loc_idx = np.array([locs.setdefault(ins.loc, len(locs)) for ins in k.instrs], dtype="<i4")
+    return {
+        "name": k.name,
+        "backend": k.backend,
+        "loc": _loc_tree(k.loc),
+        "params": [[p.name, list(p.shape), p.is_output, p.broadcast] for p in k.params],
+        "ops": ops,
+        "operands": operands.tobytes(),
+        "consts": list(consts),
+        "locs": [_loc_tree(loc) for loc in locs],
+        "loc_index": loc_idx.tobytes(),
+    }
+
+
+def _shape(s: Schema) -> tuple[int, ...]:
+    return tuple(d.int(1, MAX_COUNT) for d in s.list(0, MAX_DIMS))
+
+
+def kernel_from_tree(s: Schema, p: int) -> KernelIR:
+    s.dict({"name", "backend", "loc", "params", "ops", "operands", "consts", "locs", "loc_index"})
+    params = []
+    for ps in s.field("params").list(0, 1 << 16):
+        name, shape, is_out, bc = ps.list(4, 4)
+        params.append(Param(name.str(), _shape(shape), is_out.bool(), bc.bool()))
+    ops = s.field("ops").bytes()
+    n = len(ops)
+    operands = np.frombuffer(s.field("operands").bytes(length=24 * n), dtype="<i8").reshape(n, 3)
+    consts = [c.int(0, p - 1) for c in s.field("consts").list(0, n)]
+    locs = [_loc_from(x) for x in s.field("locs").list(0, n)]
+    loc_index = np.frombuffer(s.field("loc_index").bytes(length=4 * n), dtype="<i4")
+    instrs = []
+    bad = FormatError(f"{s.path}: malformed instruction")
+    for i in range(n):
+        if ops[i] >= len(OPS) or not 0 <= loc_index[i] < len(locs):
+            raise bad
+        op, (a, b, c), loc = OPS[ops[i]], (int(x) for x in operands[i]), locs[loc_index[i]]
+        instrs.append(_instr(op, a, b, c, i, params, consts, loc, bad))
+    backend = s.field("backend")
+    return KernelIR(
+        name=s.field("name").str(),
+        params=params,
+        instrs=instrs,
+        loc=_loc_from(s.field("loc")),
+        backend=None if backend.tree is None else backend.str(("gkr", "groth16")),
+    )
+
+
+def _instr(
+    op: Op,
+    a: int,
+    b: int,
+    c: int,
+    i: int,
+    params: list[Param],
+    consts: list[int],
+    loc: SourceLoc | None,
+    bad: FormatError,
+) -> Instr:
+    def value(v: int) -> int:
+        if not 0 <= v < i:
+            raise bad
+        return v
+
+    def element(prm: int, j: int, output: bool) -> tuple[int, int]:
+        if not 0 <= prm < len(params) or params[prm].is_output != output:
+            raise bad
+        if not 0 <= j < params[prm].size:
+            raise bad
+        return (prm, j)
+
+    if op is Op.CONST:
+        if not 0 <= a < len(consts):
+            raise bad
+        return Instr(op, (), consts[a], loc)
+    if op is Op.INPUT:
+        return Instr(op, (), element(a, b, False), loc)
+    if op is Op.OUTPUT:
+        return Instr(op, (value(a),), element(b, c, True), loc)
+    if op is Op.HINT:
+        if not 0 <= b < len(HINTS) or not 0 <= c < 256:
+            raise bad
+        return Instr(op, (value(a),), (HINTS[b].value, c), loc)
+    if op in (Op.ADD, Op.SUB, Op.MUL):
+        return Instr(op, (value(a), value(b)), None, loc)
+    return Instr(op, (value(a),), None, loc)
+
+
+def host_to_tree(h: HostGraph) -> Tree:
+    steps = []
+    for st in h.steps:
+        if isinstance(st, Launch):
+            steps.append({"launch": [st.kernel, st.count, list(st.args)], "loc": _loc_tree(st.loc)})
+        else:
+            steps.append({"assert_eq": [st.a, st.b], "loc": _loc_tree(st.loc)})
+    return {
+        "tensors": [[t.name, list(t.shape), t.kind.value, _loc_tree(t.loc)] for t in h.tensors],
+        "views": [[v.name, v.base, list(v.shape), _loc_tree(v.loc)] for v in h.views],
+        "steps": steps,
+    }
+
+
+def host_from_tree(s: Schema) -> HostGraph:
+    s.dict({"tensors", "views", "steps"})
+    kinds = tuple(k.value for k in TensorKind)
+    tensors = []
+    for ts in s.field("tensors").list(0, 1 << 16):
+        name, shape, kind, loc = ts.list(4, 4)
+        tensors.append(
+            Tensor(name.str(), _shape(shape), TensorKind(kind.str(kinds)), _loc_from(loc))
+        )
+    views = []
+    for vs in s.field("views").list(0, 1 << 16):
+        name, base, shape, loc = vs.list(4, 4)
+        views.append(View(name.str(), base.str(), _shape(shape), _loc_from(loc)))
+    steps: list[Launch | AssertEq] = []
+    for st in s.field("steps").list(0, 1 << 20):
+        d = st.dict()
+        if "launch" in d:
+            st.dict({"launch", "loc"})
+            k, count, args = st.field("launch").list(3, 3)
+            steps.append(
+                Launch(
+                    k.str(),
+                    count.int(1, MAX_COUNT),
+                    tuple(a.str() for a in args.list(0, 1 << 16)),
+                    _loc_from(st.field("loc")),
+                )
+            )
+        else:
+            st.dict({"assert_eq", "loc"})
+            a, b = st.field("assert_eq").list(2, 2)
+            steps.append(AssertEq(a.str(), b.str(), _loc_from(st.field("loc"))))
+    return HostGraph(tensors, views, steps)

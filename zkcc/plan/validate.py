@@ -1,0 +1,98 @@
+"""Structural checks on a program read from a plan file.
+
+The front end reports these problems in source terms; a plan file, though, may come from anyone,
+so the runtime re-checks that every name resolves, every launch argument has the shape its
+parameter needs, every tensor is written once before it is read, and each circuit's input
+segments are exactly its kernel's parameters and hints.
+"""
+
+from __future__ import annotations
+
+from zkcc.errors import FormatError
+from zkcc.ir.host import AssertEq, Program, TensorKind
+from zkcc.lower.circuit import HINT_SEGMENT, param_segment
+
+WRITABLE = (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE)
+
+
+def resolve(program: Program) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """name of every tensor and view -> (base tensor name, shape seen through that name)."""
+    names: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for t in program.host.tensors:
+        names[t.name] = (t.name, t.shape)
+    for v in program.host.views:
+        names[v.name] = (v.base, v.shape)
+    return names
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def validate_host(program: Program, what: str) -> None:
+    def fail(msg: str) -> FormatError:
+        return FormatError(f"{what}: {msg}")
+
+    tensors = {t.name: t for t in program.host.tensors}
+    if len(tensors) != len(program.host.tensors):
+        raise fail("duplicate tensor name")
+    for v in program.host.views:
+        if v.name in tensors or v.base not in tensors:
+            raise fail(f"view {v.name!r} clashes with a tensor or has no base tensor")
+        if _size(v.shape) != tensors[v.base].size:
+            raise fail(
+                f"view {v.name!r} has {_size(v.shape)} elements, its base {tensors[v.base].size}"
+            )
+    names = resolve(program)
+    if len(names) != len(tensors) + len(program.host.views):
+        raise fail("duplicate view name")
+    written = {n for n, t in tensors.items() if t.kind not in WRITABLE}
+    for i, step in enumerate(program.host.steps):
+        if isinstance(step, AssertEq):
+            for n in (step.a, step.b):
+                if n not in names or names[n][0] not in written:
+                    raise fail(f"step {i}: assert_eq reads {n!r}, unknown or not yet written")
+            if _size(names[step.a][1]) != _size(names[step.b][1]):
+                raise fail(f"step {i}: assert_eq of tensors of different sizes")
+            continue
+        kernel = program.kernels.get(step.kernel)
+        if kernel is None:
+            raise fail(f"step {i}: unknown kernel {step.kernel!r}")
+        if len(step.args) != len(kernel.params):
+            raise fail(f"step {i}: {len(step.args)} arguments for {len(kernel.params)} parameters")
+        for prm, arg in zip(kernel.params, step.args, strict=True):
+            if arg not in names:
+                raise fail(f"step {i}: unknown tensor {arg!r}")
+            base, shape = names[arg]
+            want = prm.shape if prm.broadcast else (step.count, *prm.shape)
+            if shape != want:
+                raise fail(
+                    f"step {i}: argument {arg!r} has shape {list(shape)}, needs {list(want)}"
+                )
+            if prm.is_output:
+                if prm.broadcast or base in written or tensors[base].kind not in WRITABLE:
+                    raise fail(f"step {i}: tensor {base!r} cannot be written here")
+            elif base not in written:
+                raise fail(f"step {i}: tensor {base!r} is read before it is written")
+        for prm, arg in zip(kernel.params, step.args, strict=True):
+            if prm.is_output:
+                written.add(names[arg][0])
+    for t in tensors.values():
+        if t.kind is TensorKind.PUBLIC_OUT and t.name not in written:
+            raise fail(f"public output {t.name!r} is never written")
+
+
+def validate_segments(program: Program, circuits: dict, what: str) -> None:
+    """Each circuit's input segments must be its kernel's parameters (then hints), in order."""
+    for name, kernel in program.kernels.items():
+        segs = circuits[name].segments
+        want = [(param_segment(p.name), p.size, p.broadcast) for p in kernel.params]
+        if kernel.hint_count():
+            want.append((HINT_SEGMENT, kernel.hint_count(), False))
+        if [(s.name, s.length, s.broadcast) for s in segs] != want:
+            raise FormatError(
+                f"{what}: kernel {name!r}: circuit inputs do not match its parameters"
+            )

@@ -1,0 +1,63 @@
+"""The proof file: a zkcc tree (zkcc/encoding.py) behind the magic `ZKPF`.
+
+    {
+      "plan_digest": 32 bytes,            SHA-256 of the plan file the proof is for
+      "public":      {tensor: bytes},     encoded values of every public input and output
+      "commitments": {tensor: bytes},     PCS commitment of every private tensor and hint tensor
+      "steps":       [step proof],        per host step: a GKR proof, or {"value": v} (assert_eq)
+      "openings":    {tensor: opening},   PCS opening of all claims on each committed tensor
+    }
+
+The reader checks the key sets, every length against the plan, and leaves the cryptographic
+checks to the verifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zkcc.encoding import Schema, Tree, decode, encode
+
+MAGIC = b"ZKPF"
+VERSION = 1
+KEYS = {"plan_digest", "public", "commitments", "steps", "openings"}
+
+
+@dataclass
+class ProofBundle:
+    plan_digest: bytes
+    public: dict[str, bytes]
+    commitments: dict[str, bytes]
+    steps: list[Tree]
+    openings: dict[str, Tree]
+
+    def to_bytes(self) -> bytes:
+        return encode(
+            MAGIC,
+            VERSION,
+            {
+                "plan_digest": self.plan_digest,
+                "public": self.public,
+                "commitments": self.commitments,
+                "steps": self.steps,
+                "openings": self.openings,
+            },
+        )
+
+    @staticmethod
+    def from_bytes(data: bytes, what: str = "proof") -> tuple[ProofBundle, Schema]:
+        """Parse the container; returns the bundle and a Schema for typed access to parts."""
+        _, tree = decode(data, MAGIC, VERSION, what)
+        s = Schema(tree, what)
+        s.dict(KEYS)
+        return ProofBundle(
+            plan_digest=s.field("plan_digest").bytes(length=32),
+            public={k: v.bytes() for k, v in _items(s.field("public"))},
+            commitments={k: v.bytes(length=32) for k, v in _items(s.field("commitments"))},
+            steps=[x.tree for x in s.field("steps").list(0, 1 << 20)],
+            openings=s.field("openings").dict(),
+        ), s
+
+
+def _items(s: Schema) -> list[tuple[str, Schema]]:
+    return [(k, s.field(k)) for k in s.dict()]

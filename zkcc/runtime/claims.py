@@ -1,0 +1,87 @@
+"""What prover and verifier agree on before any proof data is read: which tensors are public,
+which are committed, and which tensor each GKR input segment of each launch reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zkcc.ir.host import AssertEq, Launch, Program, TensorKind
+from zkcc.lower.circuit import HINT_SEGMENT, param_segment
+from zkcc.pcs.base import Claim
+from zkcc.pcs.layout import TableLayout, flat_layout, launch_layout
+from zkcc.plan.validate import resolve
+
+PUBLIC = (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)
+
+
+def hint_tensor(step_index: int) -> str:
+    return f"hints@{step_index}"
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    size: int
+    public: bool
+
+
+def proof_tensors(program: Program) -> list[TensorInfo]:
+    """Every tensor a proof speaks about, in a fixed order: declared tensors (those a launch
+    writes, or inputs), then each launch's hint tensor."""
+    written: set[str] = set()
+    names = resolve(program)
+    for step in program.host.steps:
+        if isinstance(step, Launch):
+            kernel = program.kernels[step.kernel]
+            written.update(
+                names[a][0] for p, a in zip(kernel.params, step.args, strict=True) if p.is_output
+            )
+    out = [
+        TensorInfo(t.name, t.size, t.kind in PUBLIC)
+        for t in program.host.tensors
+        if t.kind in (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN) or t.name in written
+    ]
+    for i, step in enumerate(program.host.steps):
+        if isinstance(step, Launch):
+            h = program.kernels[step.kernel].hint_count()
+            if h:
+                out.append(TensorInfo(hint_tensor(i), step.count * h, False))
+    return out
+
+
+def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayout]]:
+    """For launch step i: segment name -> (base tensor it reads, table layout)."""
+    step = program.host.steps[i]
+    assert isinstance(step, Launch)
+    names = resolve(program)
+    kernel = program.kernels[step.kernel]
+    out = {
+        param_segment(p.name): (names[a][0], launch_layout(step.count, p.size, p.broadcast))
+        for p, a in zip(kernel.params, step.args, strict=True)
+    }
+    h = kernel.hint_count()
+    if h:
+        out[HINT_SEGMENT] = (hint_tensor(i), launch_layout(step.count, h, False))
+    return out
+
+
+def segment_claims(program: Program, i: int, seg_claims) -> list[Claim]:
+    """Turn the GKR verifier's claims on input segments into claims on tensors."""
+    sources = segment_sources(program, i)
+    kernel = program.host.steps[i].kernel  # type: ignore[union-attr]
+    out = []
+    for sc in seg_claims:
+        tensor, layout = sources[sc.segment]
+        out.append(
+            Claim(tensor, layout, list(sc.point), sc.value, f"launch {i} ({kernel}), {sc.segment}")
+        )
+    return out
+
+
+def assert_eq_layouts(program: Program, step: AssertEq) -> tuple[str, str, TableLayout]:
+    names = resolve(program)
+    a, b = names[step.a], names[step.b]
+    size = 1
+    for d in a[1]:
+        size *= d
+    return a[0], b[0], flat_layout(size)

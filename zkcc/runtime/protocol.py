@@ -1,0 +1,35 @@
+"""The transcript steps prover and verifier share, so the two cannot drift apart.
+
+Order (DESIGN.md, "Proving a program"): domain tag and format version, plan digest, every public
+tensor, every commitment; only then the first challenge.
+"""
+
+from __future__ import annotations
+
+from zkcc.runtime.bundle import VERSION
+from zkcc.runtime.claims import TensorInfo
+from zkcc.transcript import Transcript
+
+DOMAIN = b"zkcc/proof"
+
+
+def start_transcript(
+    plan_digest: bytes,
+    tensors: list[TensorInfo],
+    public: dict[str, bytes],
+    commitments: dict[str, bytes],
+) -> Transcript:
+    t = Transcript(DOMAIN)
+    t.absorb("format-version", VERSION.to_bytes(4, "little"))
+    t.absorb("plan", plan_digest)
+    for info in tensors:
+        if info.public:
+            t.absorb(f"public:{info.name}", public[info.name])
+    for info in tensors:
+        if not info.public:
+            t.absorb(f"commit:{info.name}", commitments[info.name])
+    return t
+
+
+def step_label(i: int) -> bytes:
+    return i.to_bytes(4, "little")

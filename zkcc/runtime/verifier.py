@@ -1,0 +1,93 @@
+"""`zkcc verify`: replay the transcript and check every launch proof and every opening.
+
+Malformed data raises FormatError (exit 2); a well-formed proof that fails a check raises
+ProofRejected (exit 1) naming the check.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from zkcc.backends import gkr
+from zkcc.encoding import Schema
+from zkcc.errors import FormatError, ProofRejected
+from zkcc.field import get_field
+from zkcc.ir.host import AssertEq
+from zkcc.pcs.base import Claim, get_pcs
+from zkcc.pcs.merkle import check_claims
+from zkcc.plan.plan import Plan
+from zkcc.runtime.bundle import ProofBundle
+from zkcc.runtime.claims import assert_eq_layouts, proof_tensors, segment_claims
+from zkcc.runtime.protocol import start_transcript, step_label
+
+
+def verify(
+    plan: Plan, digest: bytes, proof_bytes: bytes, what: str = "proof"
+) -> dict[str, np.ndarray]:
+    """Check a proof against a plan; returns the public tensors' values on success."""
+    F = get_field(plan.field)
+    program = plan.program
+    bundle, s = ProofBundle.from_bytes(proof_bytes, what)
+    if bundle.plan_digest != digest:
+        raise ProofRejected("the proof was made for a different plan (plan digest differs)")
+    infos = proof_tensors(program)
+    public_names = {x.name for x in infos if x.public}
+    committed = {x.name for x in infos if not x.public}
+    if set(bundle.public) != public_names:
+        raise FormatError(
+            f"{what}: public tensors {sorted(bundle.public)}, plan has {sorted(public_names)}"
+        )
+    if set(bundle.commitments) != committed or set(bundle.openings) != committed:
+        raise FormatError(f"{what}: commitments/openings do not match the plan's private tensors")
+    if len(bundle.steps) != len(program.host.steps):
+        raise FormatError(
+            f"{what}: {len(bundle.steps)} step proofs for {len(program.host.steps)} steps"
+        )
+    public = {}
+    for x in infos:
+        if x.public:
+            raw = Schema(bundle.public[x.name], f"{what}.public.{x.name}").bytes(
+                length=x.size * F.byte_len
+            )
+            public[x.name] = F.decode(raw, x.size)
+    transcript = start_transcript(digest, infos, bundle.public, bundle.commitments)
+
+    claims: dict[str, list[Claim]] = defaultdict(list)
+    for i, step in enumerate(program.host.steps):
+        transcript.absorb("step", step_label(i))
+        ss = Schema(bundle.steps[i], f"{what}.steps[{i}]")
+        if isinstance(step, AssertEq):
+            a, b, layout = assert_eq_layouts(program, step)
+            point = transcript.challenge_exts("assert_eq", F, layout.num_vars)
+            ss.dict({"value"})
+            encoded = ss.field("value").bytes(length=F.ext.byte_len)
+            value = F.ext.decode(encoded, 1)[:, 0]
+            transcript.absorb("assert_eq-value", encoded)
+            for t in (a, b):
+                claims[t].append(Claim(t, layout, point, value, f"step {i} assert_eq"))
+            continue
+        ck = plan.kernels[step.kernel]
+        n_log2 = max(0, (step.count - 1).bit_length())
+        proof = gkr.GKRProof.from_tree(ss, F, ck.circuit, n_log2)
+        try:
+            seg_claims = gkr.verify(F, ck.circuit, n_log2, proof, transcript)
+        except ProofRejected as e:
+            raise ProofRejected(f"launch {i} ({step.kernel}): {e}") from None
+        for c in segment_claims(program, i, seg_claims):
+            claims[c.tensor].append(c)
+    for name, flat in public.items():
+        check_claims(F, flat, claims[name], f"public tensor {name}")
+    pcs = get_pcs(plan.pcs)
+    sizes = {x.name: x.size for x in infos}
+    for name in sorted(committed, key=[x.name for x in infos].index):
+        pcs.verify(
+            F,
+            bundle.commitments[name],
+            sizes[name],
+            claims[name],
+            Schema(bundle.openings[name], f"{what}.openings.{name}"),
+            transcript,
+        )
+    return public

@@ -1,0 +1,129 @@
+"""Witness generation: evaluate a kernel's IR on all instances of a launch at once.
+
+Instructions are scheduled in *waves*: an instruction's depth is one more than its deepest
+operand, and all instructions of one depth and one kind run as a single vectorised operation on
+a (instances x values) matrix. So the Python work is per wave, never per gate or per instance.
+
+Hints are computed here (the circuit only checks them). A failing assertion or a division by
+zero raises `WitnessError` naming the source line, the kernel, the instance and the values.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zkcc.errors import WitnessError
+from zkcc.ir.kernel import HintKind, Instr, KernelIR, Op
+from zkcc.ir.source import SourceLoc
+
+
+@dataclass
+class KernelWitness:
+    """What a launch produced: values of output params and the hint values, per instance."""
+
+    outputs: dict[int, np.ndarray]  # param index -> (count, size)
+    hints: np.ndarray  # (count, hint_count), in instruction order
+
+
+def _schedule(instrs: list[Instr]) -> dict[int, dict[tuple, list[int]]]:
+    """depth -> (op, hint attr) -> instruction indices, for value-defining ops above depth 0."""
+    depth = [0] * len(instrs)
+    waves: dict[int, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for i, ins in enumerate(instrs):
+        if ins.op in (Op.INPUT, Op.CONST, Op.ASSERT_ZERO, Op.OUTPUT):
+            continue
+        depth[i] = 1 + max(depth[a] for a in ins.args)
+        waves[depth[i]][(ins.op, ins.attr if ins.op is Op.HINT else None)].append(i)
+    return waves
+
+
+def source_line(loc: SourceLoc | None) -> str:
+    """`file:line:col` plus the source line and a caret, when the file can still be read."""
+    if loc is None:
+        return "<unknown location>"
+    text = f"{loc}"
+    try:
+        line = Path(loc.file).read_text(encoding="utf-8").splitlines()[loc.line - 1]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return text
+    return f"{text}\n    {line}\n    {' ' * (loc.col - 1)}^"
+
+
+def _fail(kernel: KernelIR, ins: Instr, instance: int, what: str) -> WitnessError:
+    where = source_line(ins.loc)
+    head, _, rest = where.partition("\n")
+    msg = f"{head}: error: {what} (kernel '{kernel.name}', instance {instance})"
+    return WitnessError(msg + ("\n" + rest if rest else ""))
+
+
+def run_kernel(F, kernel: KernelIR, args: list[np.ndarray | None], count: int) -> KernelWitness:
+    """Evaluate `kernel` on `count` instances. args[i] is the data of input param i: shape
+    (count, size) for a split param, (size,) for a broadcast one; None for output params."""
+    instrs = kernel.instrs
+    vals = F.zeros((count, len(instrs)))
+    for i, ins in enumerate(instrs):
+        if ins.op is Op.CONST:
+            vals[:, i] = ins.attr
+        elif ins.op is Op.INPUT:
+            prm, j = ins.attr  # type: ignore[misc]
+            data = args[prm]
+            vals[:, i] = data[j] if kernel.params[prm].broadcast else data[:, j]
+    for _depth, groups in sorted(_schedule(instrs).items()):
+        for (op, attr), idx in groups.items():
+            cols = np.array(idx)
+            a = vals[:, [instrs[i].args[0] for i in idx]]
+            if op is Op.ADD:
+                vals[:, cols] = F.add(a, vals[:, [instrs[i].args[1] for i in idx]])
+            elif op is Op.SUB:
+                vals[:, cols] = F.sub(a, vals[:, [instrs[i].args[1] for i in idx]])
+            elif op is Op.MUL:
+                vals[:, cols] = F.mul(a, vals[:, [instrs[i].args[1] for i in idx]])
+            elif op is Op.NEG:
+                vals[:, cols] = F.neg(a)
+            else:
+                vals[:, cols] = _hint(F, kernel, idx, attr, a)
+    _check_constraints(F, kernel, vals)
+    hint_cols = [i for i, ins in enumerate(instrs) if ins.op is Op.HINT]
+    outputs = {prm: F.zeros((count, p.size)) for prm, p in enumerate(kernel.params) if p.is_output}
+    for ins in instrs:
+        if ins.op is Op.OUTPUT:
+            prm, j = ins.attr  # type: ignore[misc]
+            outputs[prm][:, j] = vals[:, ins.args[0]]
+    return KernelWitness(outputs=outputs, hints=vals[:, hint_cols])
+
+
+def _hint(F, kernel: KernelIR, idx: list[int], attr, x: np.ndarray) -> np.ndarray:
+    kind, param = HintKind(attr[0]), attr[1]
+    if kind is HintKind.BIT:
+        return F.array((x >> param) & 1)
+    if kind is HintKind.INV:
+        zero = x == 0
+        if zero.any():
+            inst, col = (int(v[0]) for v in np.nonzero(zero))
+            raise _fail(kernel, kernel.instrs[idx[col]], inst, "division by zero")
+    return F.inv(x)
+
+
+def _check_constraints(F, kernel: KernelIR, vals: np.ndarray) -> None:
+    sinks = [i for i, ins in enumerate(kernel.instrs) if ins.op is Op.ASSERT_ZERO]
+    if not sinks:
+        return
+    residues = vals[:, [kernel.instrs[i].args[0] for i in sinks]]
+    bad = np.nonzero(residues != 0)
+    if len(bad[0]) == 0:
+        return
+    order = np.lexsort((bad[0], bad[1]))  # first failing constraint, then first instance
+    inst, col = int(bad[0][order[0]]), int(bad[1][order[0]])
+    ins = kernel.instrs[sinks[col]]
+    checked = kernel.instrs[ins.args[0]]
+    if checked.op is Op.SUB:
+        lhs, rhs = (int(vals[inst, a]) for a in checked.args)
+        what = f"assertion failed: {lhs} != {rhs}"
+    else:
+        what = f"constraint failed: value {int(vals[inst, ins.args[0]])} is not zero"
+    more = len(bad[0]) - 1
+    raise _fail(kernel, ins, inst, what + (f"; {more} more failures" if more else ""))

@@ -1,12 +1,18 @@
-"""A slow, obviously-correct interpreter of kernel IR over Python ints (STYLE.md #11).
+"""A slow, obviously-correct interpreter of kernel IR and host graphs over Python ints
+(STYLE.md #11).
 
-Evaluates one instance at a time; used by tests as the independent reference for the
-vectorised witness generator and the layered-circuit lowering.
+One instance at a time, hints included: the independent reference that the vectorised witness
+generator, the circuit lowering and the examples are held against.
 """
 
 from __future__ import annotations
 
+from zkcc.ir.host import AssertEq, Program
 from zkcc.ir.kernel import HintKind, KernelIR, Op
+
+
+class ConstraintFailed(Exception):
+    pass
 
 
 def eval_instance(kernel: KernelIR, p: int, inputs: list[list[int] | None]):
@@ -36,7 +42,7 @@ def eval_instance(kernel: KernelIR, p: int, inputs: list[list[int] | None]):
                 v = (a[0] >> param) & 1
             else:
                 if kind is HintKind.INV and a[0] == 0:
-                    raise ZeroDivisionError
+                    raise ConstraintFailed(f"division by zero at {ins.loc}")
                 v = pow(a[0], -1, p) if a[0] else 0
             hints.append(v)
         elif ins.op is Op.ASSERT_ZERO:
@@ -45,3 +51,44 @@ def eval_instance(kernel: KernelIR, p: int, inputs: list[list[int] | None]):
             outputs[ins.attr[0]][ins.attr[1]] = a[0]
         vals.append(v)
     return outputs, hints, residues
+
+
+def flatten(value) -> list[int]:
+    if isinstance(value, list):
+        return [x for v in value for x in flatten(v)]
+    return [int(value)]
+
+
+def run_program(prog: Program, p: int, inputs: dict) -> dict[str, list[int]]:
+    """Run the host graph: tensors as flat lists; views share their base's list."""
+    data: dict[str, list[int]] = {}
+    for t in prog.host.tensors:
+        if t.name in inputs:
+            data[t.name] = [x % p for x in flatten(inputs[t.name])]
+            assert len(data[t.name]) == t.size
+        else:
+            data[t.name] = [None] * t.size  # type: ignore[list-item]
+    for v in prog.host.views:
+        data[v.name] = data[v.base]
+    for step in prog.host.steps:
+        if isinstance(step, AssertEq):
+            if data[step.a] != data[step.b]:
+                raise ConstraintFailed(f"assert_eq failed at {step.loc}")
+            continue
+        k = prog.kernels[step.kernel]
+        for i in range(step.count):
+            args = []
+            for param, name in zip(k.params, step.args, strict=True):
+                flat = data[name]
+                if param.is_output:
+                    args.append(None)
+                else:
+                    lo = 0 if param.broadcast else i * param.size
+                    args.append(flat[lo : lo + param.size])
+            outputs, _, residues = eval_instance(k, p, args)
+            if any(residues):
+                raise ConstraintFailed(f"assertion failed in {k.name}, instance {i}")
+            for param, values in outputs.items():
+                lo = i * k.params[param].size
+                data[step.args[param]][lo : lo + len(values)] = values
+    return data

@@ -38,6 +38,16 @@ def assemble_layer0(F, circuit: gkr.LayeredCircuit, sources: dict, data: dict, c
     return layer0
 
 
+def check_residues(layers: list, i: int, kernel: str) -> None:
+    """The circuit must agree with witness generation; a mismatch is a compiler bug, and
+    proving it would only produce a proof that the verifier rejects."""
+    if np.any(layers[-1] != 0):
+        raise ZkccError(
+            f"internal error: launch {i} ({kernel}) circuit residues are non-zero although "
+            "witness generation succeeded"
+        )
+
+
 def prove(
     plan: Plan,
     digest: bytes,
@@ -83,11 +93,7 @@ def prove(
         )
         layer0 = assemble_layer0(F, ck.circuit, segment_sources(program, i), data, step.count)
         layers = gkr.evaluate_circuit(F, ck.circuit, layer0)
-        if np.any(layers[-1] != 0):
-            raise ZkccError(
-                f"internal error: launch {i} ({step.kernel}) circuit residues are "
-                "non-zero although witness generation succeeded"
-            )
+        check_residues(layers, i, step.kernel)
         proof, seg_claims = gkr.prove(F, ck.circuit, layers, transcript)
         steps.append(proof.to_tree())
         for c in segment_claims(program, i, seg_claims):

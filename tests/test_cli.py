@@ -1,0 +1,130 @@
+"""The zkcc command line end to end on every example, plus exit codes and error messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from helpers import EXAMPLE_NAMES, EXAMPLES, ROOT
+
+ZKCC = [sys.executable, "-c", "from zkcc.cli import main; main()"]
+
+
+def zkcc(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*ZKCC, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_example_compiles_proves_and_verifies(tmp_path, name):
+    src = EXAMPLES / name / f"{name}.zkcu"
+    inputs = EXAMPLES / name / "inputs.json"
+    plan, plan2, proof = tmp_path / "p.zkplan", tmp_path / "p2.zkplan", tmp_path / "p.zkproof"
+    r = zkcc("compile", str(src), "-o", str(plan), "--explain")
+    assert r.returncode == 0, r.stderr
+    assert "kernel" in r.stdout
+    assert zkcc("compile", str(src), "-o", str(plan2)).returncode == 0
+    assert plan.read_bytes() == plan2.read_bytes(), "plans must be deterministic"
+
+    r = zkcc("prove", str(plan), "-i", str(inputs), "-o", str(proof))
+    assert r.returncode == 0, r.stderr
+    assert "prove: launch" in r.stderr  # progress output
+
+    r = zkcc("verify", str(plan), str(proof), "--json")
+    assert r.returncode == 0, r.stderr
+    verdict = json.loads(r.stdout)
+    assert verdict["status"] == "accepted"
+
+    r = zkcc("run", str(plan), "-i", str(inputs), "--json")
+    assert r.returncode == 0, r.stderr
+    for tensor, values in json.loads(r.stdout)["outputs"].items():
+        assert verdict["public"][tensor] == values
+
+    r = zkcc("inspect", str(proof), "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["kind"] == "proof"
+
+
+def test_rejected_proof_exits_1_and_malformed_exits_2(tmp_path):
+    src = EXAMPLES / "dot" / "dot.zkcu"
+    plan, proof = tmp_path / "d.zkplan", tmp_path / "d.zkproof"
+    assert zkcc("compile", str(src), "-o", str(plan)).returncode == 0
+    assert (
+        zkcc(
+            "prove", "-q", str(plan), "-i", str(EXAMPLES / "dot" / "inputs.json"), "-o", str(proof)
+        ).returncode
+        == 0
+    )
+    data = bytearray(proof.read_bytes())
+    data[-5] ^= 1  # inside the last opening: a well-formed but wrong proof
+    bad = tmp_path / "bad.zkproof"
+    bad.write_bytes(bytes(data))
+    r = zkcc("verify", str(plan), str(bad), "--json")
+    assert r.returncode == 1
+    assert json.loads(r.stdout)["status"] == "rejected"
+
+    garbage = tmp_path / "garbage.zkproof"
+    garbage.write_bytes(b"not a proof")
+    r = zkcc("verify", str(plan), str(garbage))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "garbage.zkproof" in r.stderr
+
+    r = zkcc("verify", str(plan), str(tmp_path / "missing.zkproof"))
+    assert r.returncode == 2 and "cannot read proof" in r.stderr
+
+
+def test_compile_error_reports_location_and_writes_nothing(tmp_path):
+    src = tmp_path / "bad.zkcu"
+    src.write_text(
+        "__global__ void k(const field x[2], field y[1]) {\n"
+        "    y[0] = x[0] * undefined_name;\n"
+        "}\n"
+        "__host__ void main(public field xs[4][2], public out field ys[4][1]) {\n"
+        "    k<<<4>>>(xs, ys);\n"
+        "}\n"
+    )
+    out = tmp_path / "bad.zkplan"
+    r = zkcc("compile", str(src), "-o", str(out))
+    assert r.returncode == 2
+    assert f"{src}:2:" in r.stderr and "undefined_name" in r.stderr and "^" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_bad_inputs_are_reported(tmp_path):
+    src = EXAMPLES / "dot" / "dot.zkcu"
+    plan = tmp_path / "d.zkplan"
+    assert zkcc("compile", str(src), "-o", str(plan)).returncode == 0
+    inputs = json.loads((EXAMPLES / "dot" / "inputs.json").read_text())
+    inputs["xs"][3] = inputs["xs"][3][:-1]
+    bad = tmp_path / "in.json"
+    bad.write_text(json.dumps(inputs))
+    r = zkcc("prove", str(plan), "-i", str(bad), "-o", str(tmp_path / "x.zkproof"))
+    assert r.returncode == 2 and "xs[3]" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.zkproof").exists()
+
+
+def test_failing_assertion_names_line_and_instance(tmp_path):
+    src = tmp_path / "a.zkcu"
+    src.write_text(
+        "__global__ void k(const field x[1], field y[1]) {\n"
+        "    assert(x[0] * x[0] == 4);\n"
+        "    y[0] = x[0];\n"
+        "}\n"
+        "__host__ void main(public field xs[3][1], public out field ys[3][1]) {\n"
+        "    k<<<3>>>(xs, ys);\n"
+        "}\n"
+    )
+    inputs = tmp_path / "in.json"
+    inputs.write_text(json.dumps({"xs": [[2], [-2], [3]]}))
+    r = zkcc("run", str(src), "-i", str(inputs))
+    assert r.returncode == 2
+    assert f"{src}:2:" in r.stderr and "instance 2" in r.stderr and "9 != 4" in r.stderr

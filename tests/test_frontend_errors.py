@@ -1,0 +1,311 @@
+"""Front end diagnostics: each kind of error, with its location, message and caret line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zkcc.errors import UserError
+from zkcc.frontend import (
+    CompileError,
+    Diagnostic,
+    check_file,
+    check_source,
+    compile_source,
+    statements,
+)
+
+MAIN = "__host__ void main(public field a[2][1], public out field b[2][1]) { k<<<2>>>(a, b); }\n"
+
+
+def errors(src: str, name: str = "t.zkcu") -> list[Diagnostic]:
+    return [d for d in check_source(src, name) if d.severity == "error"]
+
+
+def one(src: str) -> Diagnostic:
+    errs = errors(src)
+    assert len(errs) == 1, [e.format() for e in errs]
+    return errs[0]
+
+
+def at(d: Diagnostic) -> tuple[int, int]:
+    return d.loc.line, d.loc.col
+
+
+def kernel(body: str, params: str = "const field x[1], field y[1]") -> str:
+    return f"__global__ void k({params}) {{\n{body}\n}}\n" + MAIN
+
+
+def test_format_has_location_source_line_and_caret() -> None:
+    d = one(kernel("    y[0] = zz + 1;"))
+    assert d.format() == (
+        "t.zkcu:2:12: error: undefined name 'zz'\n    y[0] = zz + 1;\n           ^~"
+    )
+
+
+def test_compile_error_lists_all_diagnostics() -> None:
+    src = kernel("    y[0] = p1;\n    y[0] = p2;")
+    with pytest.raises(CompileError) as info:
+        compile_source(src, "t.zkcu")
+    assert isinstance(info.value, UserError)
+    text = str(info.value)
+    assert "t.zkcu:2:12: error: undefined name 'p1'" in text
+    assert "t.zkcu:3:12: error: undefined name 'p2'" in text
+    assert len(info.value.diagnostics) == 2
+
+
+def test_syntax_error_expected_one_of() -> None:
+    d = one("const int N = (1 + 2;\n")
+    assert at(d) == (1, 21)
+    assert d.message == "unexpected ';', expected one of: ')'"
+    assert d.format().endswith("const int N = (1 + 2;\n                    ^")
+
+
+def test_missing_semicolon_and_recovery_reports_several() -> None:
+    src = "const int A = 1\nconst int B = 2;\nconst int C = * 3;\nconst int D = (4;\n"
+    errs = errors(src)
+    assert [(at(e), e.message) for e in errs] == [
+        ((1, 16), "expected ';' before 'const'"),
+        ((3, 15), "unexpected '*', expected one of: identifier, number, '!', '(', '+', '-', '{'"),
+        ((4, 17), "unexpected ';', expected one of: ')'"),
+    ]
+
+
+def test_unexpected_character_and_end_of_file() -> None:
+    errs = errors("const int A = 1 $ 2;\n__global__ void k() {\n")
+    assert [e.message.split(",")[0] for e in errs] == [
+        "unexpected character '$'",
+        "unexpected end of file",
+    ]
+    assert at(errs[0]) == (1, 17)
+
+
+def test_semantic_errors_are_all_reported() -> None:
+    src = kernel(
+        "    int i = x[0];\n"  # 2: field -> int
+        "    x[0] = 1;\n"  # 3: const param
+        "    y[0] = x[1];\n"  # 4: out of bounds
+        "    if (x[0]) { }\n"  # 5: field condition
+        "    for (int j = 0; j < x[0]; j++) { }\n"  # 6: non-constant loop bound
+        "    y[0] = x[0];"
+    )
+    errs = errors(src)
+    assert [at(e) for e in errs] == [(2, 13), (3, 5), (4, 14), (5, 9), (6, 21)]
+    msgs = [e.message for e in errs]
+    assert "cannot assign a field value to int 'i'" in msgs[0]
+    assert msgs[1] == "cannot assign to 'x[0]': it is a read-only input parameter"
+    assert msgs[2] == "index 1 is out of bounds for 'x' (dimension of size 1)"
+    assert "use select(b, x, y)" in msgs[3]
+    assert msgs[4].startswith("operator '<' needs compile-time ints, got a field value")
+
+
+@pytest.mark.parametrize(
+    ("src", "pos", "message"),
+    [
+        (
+            "const int N = 1;\nconst int N = 2;\n",
+            (2, 11),
+            "redefinition of 'N' (first defined at t.zkcu:1:11)",
+        ),
+        (
+            kernel("    field a = 1;\n    field a = 2;\n    y[0] = a;"),
+            (3, 11),
+            "redefinition of 'a' in the same scope",
+        ),
+        (
+            "__device__ field f(field a) { return a; }\n" + kernel("    y[0] = f(x[0], 1);"),
+            (3, 12),
+            "'f' takes 1 argument(s), got 2",
+        ),
+        (
+            "__device__ field f(field a) { return f(a); }\n" + kernel("    y[0] = f(x[0]);"),
+            (1, 38),
+            "recursive call of 'f' is not supported (f -> f)",
+        ),
+        (
+            "__device__ void f(field a[2]) { a[0] = 1; }\n" + kernel("    f(x);"),
+            (3, 7),
+            "argument 'a' of 'f' needs a field array of shape [2], "
+            "got field array 'x' of shape [1]",
+        ),
+        (
+            "__device__ void f(field a[1]) { a[0] = 1; }\n" + kernel("    f(x); y[0] = 1;"),
+            (3, 7),
+            "read-only array 'x' passed to non-const parameter 'a' of 'f'",
+        ),
+        (
+            "__device__ void f(const field a[1], field r[1]) { a[0] = 1; }\n"
+            + kernel("    f(y, y);"),
+            (1, 51),
+            "cannot assign to 'a[0]': it is a read-only const parameter",
+        ),
+        (
+            kernel("    y[0] = 1;", "__broadcast__ field y[1]"),
+            (1, 19),
+            "output parameter 'y' cannot be __broadcast__ (each instance writes its own slice); "
+            "add 'const' if it is an input",
+        ),
+        (kernel("    y[0] = x[0] / 0;"), (2, 19), "division by zero"),
+        (
+            kernel("    assert(x[0] - x[0] == 1);\n    y[0] = 1;"),
+            (2, 12),
+            "assertion is always false",
+        ),
+        (
+            kernel("    assert(1 + 1 == 3);\n    y[0] = 1;"),
+            (2, 12),
+            "compile-time assertion failed",
+        ),
+        (
+            kernel("    field b[31];\n    to_bits(x[0], b);\n    y[0] = b[0];"),
+            (3, 19),
+            "to_bits width 31 is too large: at most 30 bits fit this field without wrapping",
+        ),
+        (
+            kernel("    field t[2];\n    y[0] = t[1];"),
+            (3, 12),
+            "element t[1] is read before it is assigned",
+        ),
+        (
+            kernel("    y[0] = x[0] == 1;"),
+            (2, 12),
+            "field values can only be compared inside assert(a == b) or assert(a != b); "
+            "use is_zero(a - b) for a 0/1 field value",
+        ),
+        (kernel("    y[0] = x;"), (2, 5), "expected a field value, got array 'x' of shape [1]"),
+        (
+            kernel("", "const field x[1], field y[2]"),
+            (1, 43),
+            "output 'y' is not fully assigned by kernel 'k': "
+            "2 of 2 element(s) unassigned (y[0], y[1])",
+        ),
+        ("#pragma optimize 3\n", (1, 1), "unknown pragma 'optimize' (supported: field)"),
+        (
+            "#pragma field goldilocks\n",
+            (1, 1),
+            "unknown field 'goldilocks' (supported: bn254, m31)",
+        ),
+        ("const int N = 1 / 0;\n", (1, 19), "division by zero in a compile-time expression"),
+        (
+            "int N = 1;\n",
+            (1, 1),
+            "global 'N' must be declared 'const int' (top-level values are compile-time constants)",
+        ),
+    ],
+)
+def test_error_kinds(src: str, pos: tuple[int, int], message: str) -> None:
+    errs = errors(src)
+    assert errs, "expected an error"
+    d = errs[0]
+    assert (at(d), d.message) == (pos, message), d.format()
+
+
+def test_non_constant_loop_bound_message() -> None:
+    d = one(kernel("    for (int i = 0; x[0]; i++) { }\n    y[0] = 1;"))
+    assert d.message.startswith("the loop condition must be a compile-time int, not a field value")
+
+
+def test_unroll_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statements, "MAX_UNROLL", 50)
+    d = one(kernel("    for (int i = 0; i < 100; i++) { }\n    y[0] = 1;"))
+    assert d.message == "loop unrolling exceeds 50 iterations in total" and at(d) == (2, 5)
+
+
+HOST_K = "__global__ void k(const field x[2], field y[2]) { y[0] = x[0]; y[1] = x[1]; }\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "pos", "message"),
+    [
+        (
+            "k<<<3>>>(a, b);",
+            (3, 10),
+            "argument 'a' for parameter 'x' of 'k' has shape [4][2], expected [3][2] "
+            "(split over 3 instances of [2])",
+        ),
+        ("k<<<4>>>(a);", (3, 1), "kernel 'k' takes 2 argument(s), got 1"),
+        (
+            "k<<<4>>>(a, b); k<<<4>>>(a, b);",
+            (3, 29),
+            "tensor 'b' is written twice (already written by the launch at t.zkcu:3:1); "
+            "every tensor is written exactly once",
+        ),
+        (
+            "field t[4][2]; k<<<4>>>(t, b);",
+            (3, 25),
+            "tensor 't' is read before any launch writes it",
+        ),
+        ("k<<<4>>>(b, a);", (3, 10), "tensor 'b' is read before any launch writes it"),
+        ("k<<<4>>>(a, a);", (3, 13), "output parameter 'y' cannot write the public input 'a'"),
+        (
+            "field v[9] = reshape(a); k<<<4>>>(a, b);",
+            (3, 14),
+            "reshape of 'a' from [4][2] (8 elements) to [9] (9 elements) "
+            "changes the number of elements",
+        ),
+        ("g<<<4>>>(a, b);", (3, 1), "undefined kernel 'g'"),
+        ("k<<<n>>>(a, b);", (3, 5), "undefined name 'n'"),
+        ("k<<<0>>>(a, b);", (3, 5), "the instance count must be at least 1, got 0"),
+        (
+            "k<<<4>>>(a, b); assert_eq(a, c);",
+            (3, 17),
+            "assert_eq of tensors with different shapes: 'a' is [4][2], 'c' is [8]",
+        ),
+        ("", (2, 78), "public output 'b' is never written"),
+        (
+            "k<<<4>>>(a, b); int z = a;",
+            (3, 25),
+            "'a' is a tensor; tensors can only be passed to kernel launches, reshape and assert_eq",
+        ),
+    ],
+)
+def test_host_errors(body: str, pos: tuple[int, int], message: str) -> None:
+    src = (
+        HOST_K + "__host__ void main(public field a[4][2], public field c[8], "
+        f"public out field b[4][2]) {{\n{body}\n}}\n"
+    )
+    errs = errors(src)
+    assert errs, "expected an error"
+    assert (at(errs[0]), errs[0].message) == (pos, message), errs[0].format()
+
+
+def test_missing_main() -> None:
+    d = one(HOST_K)
+    assert d.message == "program has no '__host__ void main(...)'" and at(d) == (1, 1)
+
+
+def test_main_parameter_qualifiers() -> None:
+    errs = errors(HOST_K + "__host__ void main(out field a[4][2], const field b[1]) { }\n")
+    assert [e.message for e in errs] == [
+        "parameter 'a' of main must be declared 'public', 'private' or 'public out'",
+        "qualifier 'const' is not allowed on a parameter of main "
+        "(use 'public', 'private' or 'public out')",
+    ]
+
+
+def test_include_errors(tmp_path: Path) -> None:
+    (tmp_path / "a.zkcu").write_text('#include "b.zkcu"\n')
+    (tmp_path / "b.zkcu").write_text('#include "a.zkcu"\n')
+    main = tmp_path / "main.zkcu"
+    main.write_text('#include "a.zkcu"\n#include <nope.zkcu>\n#include "gone.zkcu"\n' + HOST_K)
+    errs = [d for d in check_file(main) if d.severity == "error"]
+    assert (
+        errs[0].message
+        == f"include cycle: {tmp_path}/a.zkcu -> {tmp_path}/b.zkcu -> {tmp_path}/a.zkcu"
+    )
+    assert str(errs[0].loc) == f"{tmp_path}/b.zkcu:1:1"
+    assert errs[1].message.startswith("include file 'nope.zkcu' not found (searched: ")
+    assert errs[1].message.endswith("stdlib)")
+    assert f"(searched: {tmp_path}, " in errs[2].message
+    assert at(errs[2]) == (3, 1)
+
+
+def test_duplicate_pragma() -> None:
+    errs = errors("#pragma field m31\n#pragma field bn254\n" + HOST_K)
+    assert errs[0].message == "the field is already set by the #pragma at t.zkcu:1:1"
+
+
+def test_check_file_reports_unreadable_file(tmp_path: Path) -> None:
+    diags = check_file(tmp_path / "missing.zkcu")
+    assert len(diags) == 1 and diags[0].message.startswith("cannot read source file")

@@ -1,0 +1,209 @@
+"""Data-parallel GKR: evaluation, completeness, soundness and proof-format validation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from zkcc.backends.gkr import (
+    GKRProof,
+    evaluate_circuit,
+    prove,
+    reference_evaluate,
+    verify,
+)
+from zkcc.backends.gkr.random_circuit import random_circuit, random_inputs
+from zkcc.encoding import Schema
+from zkcc.errors import FormatError, ProofRejected
+from zkcc.field import get_field, mle_evaluate
+from zkcc.transcript import Transcript
+
+SEGMENTS = [("x", 0, 2, False), ("w", 8, 3, True), ("h", 4, 1, False)]
+
+
+def make(
+    name,
+    seed=0,
+    n_log2=2,
+    widths=(4, 3, 5, 2),
+    gates=((6, 3, 2), (10, 4, 1), (5, 2, 2)),
+    segments=SEGMENTS,
+):
+    F = get_field(name)
+    rng = np.random.default_rng(seed)
+    c = random_circuit(rng, F.p, list(widths), list(gates), segments)
+    l0 = random_inputs(rng, F.p, c, 1 << n_log2)
+    return F, c, l0
+
+
+def prove_ok(F, c, layers, domain=b"gkr"):
+    return prove(F, c, layers, Transcript(domain))
+
+
+def segment_table(c, layer0, name):
+    seg = next(s for s in c.segments if s.name == name)
+    cols = layer0[:, seg.offset : seg.offset + (1 << seg.size_log2)]
+    return cols[0] if seg.broadcast else cols.reshape(-1)
+
+
+@pytest.mark.parametrize("name", ["m31", "bn254"])
+def test_evaluate_matches_reference(name):
+    F, c, l0 = make(name, seed=1)
+    layers = evaluate_circuit(F, c, F.array(l0))
+    ref = reference_evaluate(F.p, c, l0.tolist())
+    assert [F.to_ints(v) for v in layers] == ref
+    assert all(x == 0 for row in ref[-1] for x in row)
+    with pytest.raises(ValueError):
+        evaluate_circuit(F, c, F.array(l0[:, :3]))
+
+
+@pytest.mark.parametrize(
+    "name,n_log2,seed", [("m31", 0, 2), ("m31", 1, 3), ("m31", 3, 4), ("bn254", 1, 5)]
+)
+def test_completeness_and_segment_claims(name, n_log2, seed):
+    F, c, l0 = make(name, seed=seed, n_log2=n_log2)
+    E = F.ext
+    layers = evaluate_circuit(F, c, F.array(l0))
+    proof, claims = prove_ok(F, c, layers)
+    got = verify(F, c, n_log2, proof, Transcript(b"gkr"))
+    assert len(got) == 2 * len(c.segments)
+    for mine, theirs in zip(claims, got, strict=True):
+        assert mine.segment == theirs.segment
+        assert E.equal(mine.value, theirs.value)
+        seg = next(s for s in c.segments if s.name == theirs.segment)
+        assert len(theirs.point) == seg.size_log2 + (0 if seg.broadcast else n_log2)
+        table = segment_table(c, layers[0], theirs.segment)
+        assert E.equal(mle_evaluate(F, table, theirs.point), theirs.value)
+    back = GKRProof.from_tree(Schema(proof.to_tree(), "proof"), F, c, n_log2)
+    verify(F, c, n_log2, back, Transcript(b"gkr"))
+
+
+def test_wide_random_circuit_m31():
+    F, c, l0 = make("m31", seed=9, n_log2=4, widths=(6, 7, 6), gates=((200, 50, 9), (150, 60, 3)))
+    layers = evaluate_circuit(F, c, F.array(l0))
+    proof, _ = prove_ok(F, c, layers)
+    verify(F, c, 4, proof, Transcript(b"gkr"))
+
+
+@pytest.mark.parametrize("name", ["m31", "bn254"])
+def test_wrong_witness_in_any_layer_rejected(name):
+    F, c, l0 = make(name, seed=6, n_log2=1)
+    good = evaluate_circuit(F, c, F.array(l0))
+    rng = np.random.default_rng(0)
+    # layers[depth] is never read: the output is zero by the statement, not by the witness
+    for i in range(c.depth):
+        layers = [v.copy() for v in good]
+        width = 4 if i == 0 else layers[i].shape[1]  # layer 0: inside segment "x"
+        s, x = int(rng.integers(0, 2)), int(rng.integers(0, width))
+        layers[i][s, x] = F.add(layers[i][s, x], F.array(1))
+        proof, _ = prove_ok(F, c, layers)
+        with pytest.raises(ProofRejected):
+            verify(F, c, 1, proof, Transcript(b"gkr"))
+
+
+def test_nonzero_output_rejected():
+    F, c, l0 = make("m31", seed=7, n_log2=1)
+    last = c.layers[-1]
+    bumped = dataclasses.replace(last, const_out=np.array([1], dtype=np.int64), const_coef=(5,))
+    c2 = dataclasses.replace(c, layers=c.layers[:-1] + (bumped,))
+    layers = evaluate_circuit(F, c2, F.array(l0))
+    assert F.to_ints(layers[-1])[0][1] == 5
+    proof, _ = prove_ok(F, c2, layers)
+    with pytest.raises(ProofRejected):
+        verify(F, c2, 1, proof, Transcript(b"gkr"))
+
+
+def tampered_trees(tree, F):
+    """Yield (where, tree) with one field element of the proof changed by +1."""
+    E = F.ext
+    bl = F.byte_len
+
+    def bump(raw, k):
+        v = (int.from_bytes(raw[k * bl : (k + 1) * bl], "little") + 1) % F.p
+        return raw[: k * bl] + v.to_bytes(bl, "little") + raw[(k + 1) * bl :]
+
+    for i, lt in enumerate(tree["layers"]):
+        for phase in ("phase1", "phase2"):
+            for j, raw in enumerate(lt[phase]):
+                for k in range(3 * E.degree):
+                    t = {**tree, "layers": list(tree["layers"])}
+                    rounds = list(lt[phase])
+                    rounds[j] = bump(raw, k)
+                    t["layers"][i] = {**lt, phase: rounds}
+                    yield f"layer {i} {phase} round {j} elem {k}", t
+        for key in ("vx", "vy"):
+            for k in range(E.degree):
+                t = {**tree, "layers": list(tree["layers"])}
+                t["layers"][i] = {**lt, key: bump(lt[key], k)}
+                yield f"layer {i} {key} {k}", t
+    for k in range(len(tree["inputs"]) // bl):
+        yield f"inputs {k}", {**tree, "inputs": bump(tree["inputs"], k)}
+
+
+@pytest.mark.parametrize("name", ["m31", "bn254"])
+def test_every_tampered_proof_element_rejected(name):
+    widths, gates = (3, 2, 2), ((4, 2, 1),)
+    segs = [("x", 0, 2, False), ("w", 4, 2, True)]
+    F, c, l0 = make(name, seed=8, n_log2=1, widths=widths, gates=gates, segments=segs)
+    layers = evaluate_circuit(F, c, F.array(l0))
+    proof, _ = prove_ok(F, c, layers)
+    tree = proof.to_tree()
+    count = 0
+    for where, bad in tampered_trees(tree, F):
+        p = GKRProof.from_tree(Schema(bad, "proof"), F, c, 1)
+        with pytest.raises(ProofRejected):
+            verify(F, c, 1, p, Transcript(b"gkr"))
+            pytest.fail(f"accepted tampered {where}")
+        count += 1
+    assert count > 30
+
+
+def test_wrong_circuit_domain_and_shape_rejected():
+    F, c, l0 = make("m31", seed=10, n_log2=2)
+    layers = evaluate_circuit(F, c, F.array(l0))
+    proof, _ = prove_ok(F, c, layers)
+    with pytest.raises(ProofRejected):
+        verify(F, c, 2, proof, Transcript(b"other domain"))
+    # circuit B: same shape, different wiring in one layer
+    _, c_b, _ = make("m31", seed=11, n_log2=2)
+    with pytest.raises(ProofRejected):
+        verify(F, c_b, 2, proof, Transcript(b"gkr"))
+    # only one coefficient differs
+    lay = c.layers[1]
+    coef = (lay.mul_coef[0] + 1,) + lay.mul_coef[1:]
+    c_c = dataclasses.replace(
+        c, layers=(c.layers[0], dataclasses.replace(lay, mul_coef=coef), *c.layers[2:])
+    )
+    with pytest.raises(ProofRejected):
+        verify(F, c_c, 2, proof, Transcript(b"gkr"))
+    # the proof says nothing about a different instance count
+    with pytest.raises(ProofRejected):
+        verify(F, c, 3, proof, Transcript(b"gkr"))
+
+
+def test_from_tree_validates_every_length():
+    F, c, l0 = make("m31", seed=12, n_log2=1)
+    layers = evaluate_circuit(F, c, F.array(l0))
+    tree = prove_ok(F, c, layers)[0].to_tree()
+    GKRProof.from_tree(Schema(tree, "proof"), F, c, 1)
+    bad_trees = [
+        {**tree, "layers": tree["layers"][:-1]},
+        {**tree, "inputs": tree["inputs"][:-1]},
+        {**tree, "extra": 1},
+        {"layers": tree["layers"]},
+        {**tree, "layers": [{**tree["layers"][0], "vx": b"\xff" * 12}, *tree["layers"][1:]]},
+        {
+            **tree,
+            "layers": [
+                {**tree["layers"][0], "phase1": tree["layers"][0]["phase1"][1:]},
+                *tree["layers"][1:],
+            ],
+        },
+    ]
+    for bad in bad_trees:
+        with pytest.raises(FormatError):
+            GKRProof.from_tree(Schema(bad, "proof"), F, c, 1)
+    with pytest.raises(FormatError):
+        GKRProof.from_tree(Schema(tree, "proof"), F, c, 2)  # round counts depend on n_log2

@@ -1,0 +1,159 @@
+"""Every tampering of a proof must be refused: flipped bytes in every part, changed public
+values, swapped commitments, a proof checked against another plan, a dishonest witness."""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import numpy as np
+import pytest
+from helpers import prove_example
+
+from zkcc.encoding import decode, encode
+from zkcc.errors import FormatError, ProofRejected
+from zkcc.field import get_field
+from zkcc.runtime import prover as prover_module
+from zkcc.runtime.bundle import MAGIC, VERSION
+from zkcc.runtime.verifier import verify
+
+REFUSED = (ProofRejected, FormatError)
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return prove_example("pipeline")
+
+
+@pytest.fixture(scope="module")
+def dot():
+    return prove_example("dot")
+
+
+def _tree(proof: bytes):
+    return decode(proof, MAGIC, VERSION, "proof")[1]
+
+
+def _leaves(tree, path=()):
+    """Paths of every bytes and int leaf: each is a part of the proof that must matter."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            yield from _leaves(v, (*path, i))
+    elif isinstance(tree, (bytes, int)) and not isinstance(tree, bool):
+        yield path
+
+
+def _replace(tree, path, fn):
+    out = copy.deepcopy(tree)
+    node = out
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = fn(node[path[-1]])
+    return out
+
+
+def _flip(rng: random.Random):
+    def fn(v):
+        if isinstance(v, int):
+            return v + 1
+        if not v:
+            return b"\x00"
+        i = rng.randrange(len(v))
+        return v[:i] + bytes([v[i] ^ (1 << rng.randrange(8))]) + v[i + 1 :]
+
+    return fn
+
+
+def test_honest_proof_is_accepted(pipeline):
+    public = verify(pipeline.plan, pipeline.digest, pipeline.proof)
+    assert set(public) >= {"xs", "mean"}
+
+
+def test_flipping_a_byte_in_every_part_is_refused(pipeline):
+    rng = random.Random(1)
+    tree = _tree(pipeline.proof)
+    paths = list(_leaves(tree))
+    assert len(paths) > 20
+    for path in paths:
+        bad = encode(MAGIC, VERSION, _replace(tree, path, _flip(rng)))
+        with pytest.raises(REFUSED):
+            verify(pipeline.plan, pipeline.digest, bad)
+
+
+def test_flipping_random_bytes_of_the_file_is_refused(dot):
+    rng = random.Random(2)
+    for _ in range(60):
+        data = bytearray(dot.proof)
+        i = rng.randrange(len(data))
+        data[i] ^= 1 << rng.randrange(8)
+        with pytest.raises(REFUSED):
+            verify(dot.plan, dot.digest, bytes(data))
+
+
+@pytest.mark.parametrize("tensor", ["xs", "mean"])
+def test_changed_public_value_is_rejected(pipeline, tensor):
+    F = get_field(pipeline.plan.field)
+    tree = _tree(pipeline.proof)
+
+    def bump(raw: bytes) -> bytes:
+        values = F.decode(raw, len(raw) // F.byte_len)
+        values[0] = F.add(values[0], F.array(1))
+        return F.encode(values)
+
+    bad = encode(MAGIC, VERSION, _replace(tree, ("public", tensor), bump))
+    with pytest.raises(ProofRejected):
+        verify(pipeline.plan, pipeline.digest, bad)
+
+
+def test_swapped_commitments_are_rejected(pipeline):
+    tree = _tree(pipeline.proof)
+    names = sorted(tree["commitments"])
+    assert len(names) >= 2
+    a, b = names[:2]
+    tree["commitments"][a], tree["commitments"][b] = tree["commitments"][b], tree["commitments"][a]
+    with pytest.raises(ProofRejected):
+        verify(pipeline.plan, pipeline.digest, encode(MAGIC, VERSION, tree))
+
+
+def test_proof_for_another_plan_is_rejected(pipeline, dot):
+    with pytest.raises(ProofRejected, match="different plan"):
+        verify(dot.plan, dot.digest, pipeline.proof)
+    forged = _tree(pipeline.proof)
+    forged["plan_digest"] = dot.digest
+    with pytest.raises(REFUSED):
+        verify(dot.plan, dot.digest, encode(MAGIC, VERSION, forged))
+
+
+def test_truncated_or_garbage_proof_is_malformed(dot):
+    for data in (dot.proof[:-1], dot.proof[: len(dot.proof) // 2], b"", b"ZKPF\x01\x00"):
+        with pytest.raises(FormatError):
+            verify(dot.plan, dot.digest, data)
+
+
+def test_dishonest_witness_cannot_be_proved(monkeypatch, dot):
+    """A prover that claims a wrong output (and skips its own sanity check) is caught."""
+    real_execute = prover_module.execute
+
+    def lying_execute(program, F, inputs, progress=None):
+        run = real_execute(program, F, inputs, progress)
+        ys = run.tensors["ys"].copy()
+        ys[5] = F.add(ys[5], F.array(1))
+        run.tensors["ys"] = ys
+        return run
+
+    monkeypatch.setattr(prover_module, "execute", lying_execute)
+    monkeypatch.setattr(prover_module, "check_residues", lambda *args: None)
+    F = get_field(dot.plan.field)
+    from helpers import EXAMPLES
+
+    from zkcc.runtime.inputs import load_inputs
+
+    inputs = load_inputs(EXAMPLES / "dot" / "inputs.json", dot.plan.program, F)
+    bad = prover_module.prove(dot.plan, dot.digest, inputs).to_bytes()
+    with pytest.raises(ProofRejected):
+        verify(dot.plan, dot.digest, bad)
+    honest = verify(dot.plan, dot.digest, dot.proof)["ys"]
+    assert not np.array_equal(F.decode(_tree(bad)["public"]["ys"], len(honest)), honest)

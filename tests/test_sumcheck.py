@@ -1,0 +1,126 @@
+"""Sumcheck completeness and soundness over both fields and all table kinds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zkcc.backends.gkr.sumcheck import (
+    SumcheckProof,
+    SumcheckProver,
+    SumcheckVerifier,
+    reference_sum,
+)
+from zkcc.encoding import Schema
+from zkcc.errors import FormatError, ProofRejected
+from zkcc.field import get_field, mle_evaluate
+from zkcc.transcript import Transcript
+
+FIELDS = ["m31", "bn254"]
+
+
+def tables(F, m, kinds, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for kind in kinds:
+        shape = (1 << m,) if kind == "base" else (F.ext.degree, 1 << m)
+        out.append(F.array(rng.integers(0, 2**62, shape, dtype=np.int64)))
+    return out
+
+
+def run(F, f, g, claim, domain=b"sc"):
+    res = SumcheckProver(F, Transcript(domain), "t").prove(f, g, claim)
+    return res
+
+
+def check(F, f, g, claim, proof, m, domain=b"sc"):
+    """Verifier plus the caller's final check; returns True iff accepted."""
+    E = F.ext
+    try:
+        point, final = SumcheckVerifier(F, Transcript(domain), "t").verify(claim, proof, m, "sc")
+    except ProofRejected:
+        return False
+    return E.equal(E.mul(mle_evaluate(F, f, point), mle_evaluate(F, g, point)), final)
+
+
+@pytest.mark.parametrize("name", FIELDS)
+@pytest.mark.parametrize(
+    "kinds", [("base", "ext"), ("ext", "ext"), ("base", "base"), ("ext", "base")]
+)
+@pytest.mark.parametrize("m", [0, 1, 5])
+def test_completeness(name, kinds, m):
+    F = get_field(name)
+    E = F.ext
+    f, g = tables(F, m, kinds, m)
+    claim = E.dot(f, g)
+    if kinds == ("base", "base"):
+        assert E.to_ints(claim)[0] == reference_sum(F, F.to_ints(f), F.to_ints(g))
+    f0, g0 = f.copy(), g.copy()
+    res = run(F, f, g, claim)
+    assert np.array_equal(f, f0) and np.array_equal(g, g0)  # inputs untouched without donate
+    assert len(res.proof.rounds) == m
+    assert E.equal(res.f_eval, mle_evaluate(F, f, res.point))
+    assert E.equal(res.g_eval, mle_evaluate(F, g, res.point))
+    assert check(F, f, g, claim, res.proof, m)
+
+
+def test_completeness_large_m31_threaded():
+    F = get_field("m31")
+    f, g = tables(F, 16, ("ext", "base"), 7)
+    claim = F.ext.dot(f, g)
+    assert check(F, f, g, claim, run(F, f, g, claim).proof, 16)
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_wrong_claim_rejected(name):
+    F = get_field(name)
+    E = F.ext
+    f, g = tables(F, 4, ("base", "ext"), 1)
+    claim = E.dot(f, g)
+    bad = E.add(claim, E.one())
+    # an honest proof checked against a different claim fails in round 0
+    with pytest.raises(ProofRejected, match="round 0"):
+        SumcheckVerifier(F, Transcript(b"sc"), "t").verify(bad, run(F, f, g, claim).proof, 4, "sc")
+    # a prover forced to start from the wrong claim ends with a wrong final value
+    assert not check(F, f, g, bad, run(F, f, g, bad).proof, 4)
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_every_tampered_round_value_rejected(name):
+    F = get_field(name)
+    E = F.ext
+    m = 4
+    f, g = tables(F, m, ("ext", "ext"), 2)
+    claim = E.dot(f, g)
+    proof = run(F, f, g, claim).proof
+    assert check(F, f, g, claim, proof, m)
+    for j in range(m):
+        for k in range(3):
+            for c in range(E.degree):
+                rounds = [r.copy() for r in proof.rounds]
+                rounds[j][c, k] = (rounds[j][c, k] + 1) % F.p
+                assert not check(F, f, g, claim, SumcheckProof(E, tuple(rounds)), m), (j, k, c)
+    assert not check(F, f, g, claim, proof, m, domain=b"other")
+    with pytest.raises(ProofRejected):
+        SumcheckVerifier(F, Transcript(b"sc"), "t").verify(claim, proof, m + 1, "sc")
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_tree_round_trip_and_validation(name):
+    F = get_field(name)
+    E = F.ext
+    f, g = tables(F, 3, ("base", "ext"), 3)
+    claim = E.dot(f, g)
+    proof = run(F, f, g, claim).proof
+    tree = proof.to_tree()
+    back = SumcheckProof.from_tree(Schema(tree, "sc"), F, 3)
+    assert check(F, f, g, claim, back, 3)
+    with pytest.raises(FormatError):
+        SumcheckProof.from_tree(Schema(tree, "sc"), F, 4)
+    with pytest.raises(FormatError):
+        SumcheckProof.from_tree(Schema(tree[:-1] + [tree[-1][:-1]], "sc"), F, 3)
+    over = F.p.to_bytes(F.byte_len, "little")
+    with pytest.raises(FormatError):
+        SumcheckProof.from_tree(Schema([over + tree[0][F.byte_len :]] + tree[1:], "sc"), F, 3)
+    with pytest.raises(FormatError):
+        SumcheckProof.from_tree(Schema({"rounds": tree}, "sc"), F, 3)

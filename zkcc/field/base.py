@@ -1,0 +1,103 @@
+"""The prime-field interface shared by m31 and bn254.
+
+A field object is stateless: it holds the modulus and array conventions and operates on arrays
+of reduced representatives (values in [0, p)). Every operation is elementwise with numpy
+broadcasting and returns reduced values, so callers never see an unreduced number. The array
+module is the module-level `xp` of each implementation, kept in one place so a CuPy twin can
+replace it later.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from zkcc.errors import FormatError
+
+if TYPE_CHECKING:
+    from zkcc.field.ext import ExtField
+
+Array = Any  # numpy (later cupy) ndarray of reduced field elements
+
+
+class PrimeField(ABC):
+    """Arithmetic in F_p on arrays. Subclasses fix `dtype` and the fast kernels."""
+
+    name: str
+    p: int
+    byte_len: int  # fixed width of one encoded element
+    wide_len: int  # bytes of randomness reduced mod p per sampled element (bias <= p / 2^(8w))
+    dtype: Any
+    ext: ExtField  # the challenge field
+
+    # ---- construction -------------------------------------------------------------------
+    @abstractmethod
+    def array(self, x: Any) -> Array:
+        """Reduced array from an int, a (nested) list of ints or a numpy int array."""
+
+    def zeros(self, shape: int | tuple[int, ...]) -> Array:
+        return np.zeros(shape, dtype=self.dtype)
+
+    def ones(self, shape: int | tuple[int, ...]) -> Array:
+        return self.array(np.ones(shape, dtype=np.int64))
+
+    # ---- arithmetic ---------------------------------------------------------------------
+    @abstractmethod
+    def add(self, a: Array, b: Array) -> Array: ...
+
+    @abstractmethod
+    def sub(self, a: Array, b: Array) -> Array: ...
+
+    @abstractmethod
+    def mul(self, a: Array, b: Array) -> Array: ...
+
+    @abstractmethod
+    def neg(self, a: Array) -> Array: ...
+
+    @abstractmethod
+    def sum(self, a: Array, axis: int | tuple[int, ...] | None = None) -> Array: ...
+
+    def inv(self, a: Array) -> Array:
+        """Elementwise inverse by Fermat (a^(p-2)); 0 maps to 0, which callers rely on."""
+        return self.pow(a, self.p - 2)
+
+    def pow(self, a: Array, e: int) -> Array:
+        """Elementwise a^e by square-and-multiply (a loop over exponent bits, not entries)."""
+        a = self.array(a) if not hasattr(a, "dtype") or a.dtype != self.dtype else a
+        result = self.ones(a.shape)
+        base = a
+        while e:
+            if e & 1:
+                result = self.mul(result, base)
+            e >>= 1
+            if e:
+                base = self.mul(base, base)
+        return result
+
+    # ---- conversion and bytes -----------------------------------------------------------
+    def to_ints(self, a: Array) -> Any:
+        """Nested Python lists of ints (a plain int for a 0-d array)."""
+        return np.asarray(a).astype(object).tolist()
+
+    @abstractmethod
+    def encode(self, a: Array) -> bytes:
+        """Flat little-endian fixed-width bytes of all elements in C order."""
+
+    @abstractmethod
+    def decode(self, data: bytes, count: int) -> Array:
+        """Inverse of `encode` for `count` elements; FormatError on bad length or value >= p."""
+
+    @abstractmethod
+    def from_wide_bytes(self, data: bytes, count: int) -> Array:
+        """`count` elements, each reducing `wide_len` uniform bytes mod p (for challenges)."""
+
+    def _check_len(self, data: bytes, count: int, width: int) -> None:
+        if count < 0 or len(data) != count * width:
+            raise FormatError(
+                f"{self.name}: expected {count} elements of {width} bytes, got {len(data)} bytes"
+            )
+
+    def __repr__(self) -> str:
+        return f"PrimeField({self.name})"

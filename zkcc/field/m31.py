@@ -1,0 +1,107 @@
+"""The Mersenne-31 field, p = 2^31 - 1, on uint64 arrays.
+
+Values are stored reduced in uint64 so that a product of two of them (< 2^62) and a sum of a
+few products never overflow. Reduction uses 2^31 = 1 (mod p): t = (t & p) + (t >> 31), and the
+final conditional subtract is `minimum(r, r - p)`: when r < p the unsigned subtraction wraps to a
+huge value and the minimum keeps r. Every op is a few passes of branch-free numpy ufuncs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from zkcc.errors import FormatError
+from zkcc.field.base import Array, PrimeField
+
+xp = np  # the array module; a CuPy twin replaces this
+
+P = (1 << 31) - 1
+_P = np.uint64(P)
+_S31 = np.uint64(31)
+
+
+def reduce_lt_2p(r: Array, out: Array | None = None) -> Array:
+    """Map values in [0, 2p) to [0, p)."""
+    return xp.minimum(r, xp.subtract(r, _P), out=out)
+
+
+def reduce_u64(t: Array, tmp: Array | None = None) -> Array:
+    """Reduce arbitrary uint64 values in place to [0, p). Two folds bring t < 2^64 below 2p."""
+    if tmp is None:
+        tmp = xp.empty_like(t)
+    for _ in range(2):
+        xp.right_shift(t, _S31, out=tmp)
+        xp.bitwise_and(t, _P, out=t)
+        xp.add(t, tmp, out=t)
+    xp.subtract(t, _P, out=tmp)
+    return xp.minimum(t, tmp, out=t)
+
+
+def mul_reduce(a: Array, b: Array, out: Array | None = None) -> Array:
+    """a*b mod p for reduced a, b. t < (p-1)^2 so (t & p) + (t >> 31) < 2p: one fold suffices."""
+    if out is None:  # general path, also for numpy scalars (0-d results are not writable)
+        t = xp.multiply(a, b)
+        r = xp.add(xp.bitwise_and(t, _P), xp.right_shift(t, _S31))
+        return xp.minimum(r, xp.subtract(r, _P))
+    t = xp.multiply(a, b, out=out)
+    hi = t >> _S31
+    xp.bitwise_and(t, _P, out=t)
+    xp.add(t, hi, out=t)
+    xp.subtract(t, _P, out=hi)
+    return xp.minimum(t, hi, out=t)
+
+
+class M31Field(PrimeField):
+    name = "m31"
+    p = P
+    byte_len = 4
+    wide_len = 16  # 128-bit samples: statistical distance from uniform <= 2^-97 per element
+    dtype = np.uint64
+
+    def __init__(self) -> None:
+        from zkcc.field.ext import ExtField
+
+        self.ext = ExtField(self, degree=3, nonresidue=5)
+
+    def array(self, x: Any) -> Array:
+        if isinstance(x, np.ndarray) and x.dtype.kind in "iu":
+            if x.dtype.kind == "u":
+                return (x.astype(np.uint64) % _P).astype(np.uint64)
+            return (x.astype(np.int64) % P).astype(np.uint64)
+        obj = np.asarray(np.asarray(x, dtype=object) % P, dtype=object)
+        return obj.astype(np.uint64)
+
+    def add(self, a: Array, b: Array) -> Array:
+        return reduce_lt_2p(xp.add(a, b))
+
+    def sub(self, a: Array, b: Array) -> Array:
+        d = xp.subtract(a, b)  # wraps when a < b; then d + p wraps back into [0, p)
+        return xp.minimum(d, xp.add(d, _P))
+
+    def mul(self, a: Array, b: Array) -> Array:
+        return mul_reduce(xp.asarray(a, dtype=np.uint64), xp.asarray(b, dtype=np.uint64))
+
+    def neg(self, a: Array) -> Array:
+        return reduce_lt_2p(xp.subtract(_P, a))  # p - 0 = p maps to 0
+
+    def sum(self, a: Array, axis: int | tuple[int, ...] | None = None) -> Array:
+        # each term < 2^31, so up to 2^33 terms sum exactly in uint64 before one reduction
+        return xp.sum(a, axis=axis, dtype=np.uint64) % _P
+
+    def encode(self, a: Array) -> bytes:
+        return np.ascontiguousarray(a, dtype="<u4").tobytes()
+
+    def decode(self, data: bytes, count: int) -> Array:
+        self._check_len(data, count, 4)
+        v = np.frombuffer(data, dtype="<u4").astype(np.uint64)
+        if v.size and int(v.max()) >= P:
+            raise FormatError("m31: encoded value is not reduced (>= p)")
+        return v
+
+    def from_wide_bytes(self, data: bytes, count: int) -> Array:
+        self._check_len(data, count, 16)
+        lo, hi = np.frombuffer(data, dtype="<u8").reshape(count, 2).T.astype(np.uint64)
+        # hi * 2^64 + lo = 4 * hi + lo (mod p) since 2^64 = 2^(2*31 + 2)
+        return self.add(self.mul(hi % _P, np.uint64(4)), lo % _P)

@@ -1,0 +1,287 @@
+"""Expression evaluation for the compile-time interpreter.
+
+An expression evaluates to a compile-time int, a field value (emitting IR through the kernel
+builder, which shares and folds), an array reference or void. Type rules live here: ints are
+promoted to field elements where a field is needed, never the other way round, and operators
+that are not field arithmetic only exist on compile-time ints.
+"""
+
+from __future__ import annotations
+
+import operator
+
+from zkcc.frontend import ast
+from zkcc.frontend.diagnostics import Abort, Sink
+from zkcc.frontend.values import (
+    FIELD,
+    INT,
+    FieldV,
+    IntV,
+    Ref,
+    Scope,
+    Value,
+    VoidV,
+    shape_text,
+)
+from zkcc.ir.kernel import KernelBuilder
+from zkcc.ir.source import SourceLoc
+
+_INT_ONLY = {"%", "<<", ">>", "<", ">", "<=", ">=", "&&", "||"}
+_INT_OPS = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "<<": operator.lshift,
+    ">>": operator.rshift,
+    "<": lambda a, b: int(a < b),
+    ">": lambda a, b: int(a > b),
+    "<=": lambda a, b: int(a <= b),
+    ">=": lambda a, b: int(a >= b),
+    "==": lambda a, b: int(a == b),
+    "!=": lambda a, b: int(a != b),
+    "&&": lambda a, b: int(bool(a) and bool(b)),
+    "||": lambda a, b: int(bool(a) or bool(b)),
+}
+
+
+def c_div(a: int, b: int) -> int:
+    """C division: truncates toward zero (Python's // floors)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def element_text(name: str, shape: tuple[int, ...], flat: int) -> str:
+    idx = []
+    for d in reversed(shape):
+        idx.append(flat % d)
+        flat //= d
+    return name + "".join(f"[{i}]" for i in reversed(idx))
+
+
+class ExprEval:
+    """State shared by every evaluation context and the expression half of the interpreter."""
+
+    def __init__(self, sink: Sink, globals_: Scope, builder: KernelBuilder | None = None):
+        self.sink = sink
+        self.scope = globals_
+        self.globals = globals_
+        self.builder = builder
+
+    # -- helpers ---------------------------------------------------------------------------
+    def fail(self, message: str, loc: SourceLoc) -> Abort:
+        return self.sink.fail(message, loc)
+
+    def need_builder(self, loc: SourceLoc) -> KernelBuilder:
+        if self.builder is None:
+            raise self.fail("field arithmetic is only allowed in kernels and device functions", loc)
+        return self.builder
+
+    def describe(self, v: Value) -> str:
+        if isinstance(v, IntV):
+            return "int"
+        if isinstance(v, FieldV):
+            return "field"
+        if isinstance(v, Ref):
+            return f"array '{v.text}' of shape {shape_text(v.shape)}"
+        return "void"
+
+    # -- typed evaluation --------------------------------------------------------------------
+    def eval_int(self, e: ast.Expr, what: str) -> int:
+        v = self.eval(e)
+        if isinstance(v, IntV):
+            return v.value
+        if isinstance(v, FieldV):
+            raise self.fail(
+                f"{what} must be a compile-time int, got a field value "
+                "(field values cannot be converted to int)",
+                e.loc,
+            )
+        raise self.fail(f"{what} must be a compile-time int, got {self.describe(v)}", e.loc)
+
+    def to_field(self, v: Value, loc: SourceLoc) -> int:
+        """The SSA index of `v` as a field element, promoting compile-time ints."""
+        if isinstance(v, FieldV):
+            return v.ssa
+        if isinstance(v, IntV):
+            return self.need_builder(loc).const(v.value, loc)
+        raise self.fail(f"expected a field value, got {self.describe(v)}", loc)
+
+    def eval_field(self, e: ast.Expr) -> int:
+        return self.to_field(self.eval(e), e.loc)
+
+    def eval_scalar(self, e: ast.Expr) -> IntV | FieldV:
+        v = self.eval(e)
+        if isinstance(v, IntV | FieldV):
+            return v
+        raise self.fail(f"expected a scalar value, got {self.describe(v)}", e.loc)
+
+    # -- places (variables and indexed elements) ---------------------------------------------
+    def place(self, e: ast.Expr) -> Ref:
+        if isinstance(e, ast.Name):
+            found = self.scope.lookup(e.id)
+            if isinstance(found, Ref):
+                if found.store.poisoned:
+                    raise Abort()
+                return found
+            raise self.fail(self.undefined_message(e.id), e.loc)
+        if isinstance(e, ast.Index):
+            base = self.place(e.base)
+            i = self.eval_int(e.index, "array index")
+            if not base.shape:
+                raise self.fail(f"'{base.text}' is not an array and cannot be indexed", e.loc)
+            size = base.shape[0]
+            if not 0 <= i < size:
+                raise self.fail(
+                    f"index {i} is out of bounds for '{base.text}' (dimension of size {size})",
+                    e.index.loc,
+                )
+            stride = 1
+            for d in base.shape[1:]:
+                stride *= d
+            return Ref(
+                base.store,
+                base.offset + i * stride,
+                base.shape[1:],
+                f"{base.text}[{i}]",
+                base.const,
+            )
+        raise self.fail("expression is not assignable (expected a variable or element)", e.loc)
+
+    def undefined_message(self, name: str) -> str:
+        return f"undefined name '{name}'"
+
+    def load(self, ref: Ref, loc: SourceLoc) -> IntV | FieldV:
+        st = ref.store
+        cell = st.cells[ref.offset]
+        if cell is None and st.kind == "input":
+            cell = self.need_builder(loc).input(st.param or 0, ref.offset, loc)
+        if cell is None:
+            if not st.shape:
+                text = f"variable '{st.name}'"
+            else:
+                kind = "output element" if st.kind == "output" else "element"
+                text = f"{kind} {element_text(st.name, st.shape, ref.offset)}"
+            raise self.fail(f"{text} is read before it is assigned", loc)
+        return IntV(cell) if st.elem == INT else FieldV(cell)
+
+    def write(self, ref: Ref, v: Value, loc: SourceLoc) -> None:
+        st = ref.store
+        if ref.shape:
+            raise self.fail(
+                f"cannot assign to array '{ref.text}' (shape {shape_text(ref.shape)}) as a whole",
+                loc,
+            )
+        if ref.readonly:
+            what = "input parameter" if st.kind == "input" else "constant"
+            if ref.const and st.kind not in ("input", "const"):
+                what = "const parameter"
+            raise self.fail(f"cannot assign to '{ref.text}': it is a read-only {what}", loc)
+        if st.elem == INT:
+            if isinstance(v, FieldV):
+                raise self.fail(
+                    f"cannot assign a field value to int '{ref.text}' "
+                    "(field values cannot be converted to int)",
+                    loc,
+                )
+            if not isinstance(v, IntV):
+                raise self.fail(f"cannot assign {self.describe(v)} to int '{ref.text}'", loc)
+            st.cells[ref.offset] = v.value
+        else:
+            st.cells[ref.offset] = self.to_field(v, loc)
+        st.locs[ref.offset] = loc
+
+    # -- expressions -------------------------------------------------------------------------
+    def eval(self, e: ast.Expr) -> Value:
+        if isinstance(e, ast.IntLit):
+            return IntV(e.value)
+        if isinstance(e, ast.Name | ast.Index):
+            ref = self.place(e)
+            return self.load(ref, e.loc) if not ref.shape else ref
+        if isinstance(e, ast.Unary):
+            return self.eval_unary(e)
+        if isinstance(e, ast.Binary):
+            return self.eval_binary(e)
+        if isinstance(e, ast.Cond):
+            c = self.eval(e.cond)
+            if isinstance(c, FieldV):
+                raise self.fail(
+                    "the condition of '?:' must be a compile-time int; "
+                    "to choose between field values use select(b, x, y)",
+                    e.cond.loc,
+                )
+            if not isinstance(c, IntV):
+                raise self.fail(f"condition must be an int, got {self.describe(c)}", e.cond.loc)
+            return self.eval(e.then if c.value else e.other)
+        if isinstance(e, ast.Call):
+            return self.eval_call(e)
+        if isinstance(e, ast.InitList):
+            raise self.fail("a '{...}' list can only initialise an array declaration", e.loc)
+        raise self.fail("unsupported expression", e.loc)
+
+    def eval_call(self, e: ast.Call) -> Value:
+        raise self.fail(f"function calls are not allowed here ('{e.func}')", e.loc)
+
+    def eval_unary(self, e: ast.Unary) -> Value:
+        v = self.eval(e.operand)
+        if isinstance(v, IntV):
+            if e.op == "-":
+                return IntV(-v.value)
+            if e.op == "!":
+                return IntV(int(not v.value))
+            return v
+        if isinstance(v, FieldV):
+            if e.op == "-":
+                return FieldV(self.need_builder(e.loc).neg(v.ssa, e.loc))
+            if e.op == "+":
+                return v
+            raise self.fail("operator '!' needs a compile-time int, got a field value", e.loc)
+        raise self.fail(f"operator '{e.op}' cannot be applied to {self.describe(v)}", e.loc)
+
+    def eval_binary(self, e: ast.Binary) -> Value:
+        a = self.eval_scalar(e.lhs)
+        if e.op in ("&&", "||") and isinstance(a, IntV):
+            if (e.op == "&&") != bool(a.value):  # short-circuit, as in C
+                return IntV(int(bool(a.value)))
+        b = self.eval_scalar(e.rhs)
+        if isinstance(a, IntV) and isinstance(b, IntV):
+            return IntV(self.int_op(e, a.value, b.value))
+        if e.op in ("==", "!="):
+            raise self.fail(
+                "field values can only be compared inside assert(a == b) or assert(a != b); "
+                "use is_zero(a - b) for a 0/1 field value",
+                e.loc,
+            )
+        if e.op in _INT_ONLY:
+            raise self.fail(
+                f"operator '{e.op}' needs compile-time ints, got a field value "
+                "(comparisons of field values need to_bits)",
+                e.loc,
+            )
+        bld = self.need_builder(e.loc)
+        x, y = self.to_field(a, e.lhs.loc), self.to_field(b, e.rhs.loc)
+        if e.op == "+":
+            return FieldV(bld.add(x, y, e.loc))
+        if e.op == "-":
+            return FieldV(bld.sub(x, y, e.loc))
+        if e.op == "*":
+            return FieldV(bld.mul(x, y, e.loc))
+        if bld.const_value(y) == 0:
+            raise self.fail("division by zero", e.rhs.loc)
+        return FieldV(bld.mul(x, bld.inverse(y, e.loc), e.loc))
+
+    def int_op(self, e: ast.Binary, a: int, b: int) -> int:
+        op = e.op
+        if op in ("/", "%") and b == 0:
+            raise self.fail("division by zero in a compile-time expression", e.rhs.loc)
+        if op in ("<<", ">>") and b < 0:
+            raise self.fail(f"negative shift count {b}", e.rhs.loc)
+        if op == "<<" and b > 4096:
+            raise self.fail(f"shift count {b} is too large", e.rhs.loc)
+        if op == "/":
+            return c_div(a, b)
+        if op == "%":
+            return a - b * c_div(a, b)
+        return _INT_OPS[op](a, b)
+
+
+__all__ = ["ExprEval", "FIELD", "INT", "VoidV", "c_div", "element_text"]

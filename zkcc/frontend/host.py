@@ -1,0 +1,264 @@
+"""`__host__ void main(...)` -> `HostGraph`: tensors, views, launches and tensor assertions.
+
+The host body runs at compile time like a kernel body, but its field declarations are whole
+tensors, not values. The checks here are about dataflow between launches: shapes of split and
+broadcast arguments, every tensor written exactly once, nothing read before it is written, every
+public output produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zkcc.frontend import ast
+from zkcc.frontend.diagnostics import Abort, Sink
+from zkcc.frontend.statements import Interp, ReturnSignal
+from zkcc.frontend.values import FIELD, VOID, Ref, Scope, Value, shape_size, shape_text
+from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
+from zkcc.ir.kernel import Param
+from zkcc.ir.source import SourceLoc
+
+_KIND_TEXT = {
+    TensorKind.PUBLIC_IN: "public input",
+    TensorKind.PRIVATE_IN: "private input",
+    TensorKind.PUBLIC_OUT: "public output",
+    TensorKind.INTERMEDIATE: "intermediate tensor",
+}
+
+
+@dataclass(frozen=True)
+class TensorSym:
+    """A host name bound to a tensor or a view; `graph_name` is its name in the HostGraph."""
+
+    graph_name: str
+    base: str
+    shape: tuple[int, ...]
+    kind: TensorKind
+    loc: SourceLoc
+
+
+class HostCompiler(Interp):
+    def __init__(
+        self,
+        sink: Sink,
+        globals_: Scope,
+        functions: dict[str, ast.FuncDecl],
+        signatures: dict[str, list[Param] | None],
+    ):
+        super().__init__(sink, globals_, functions)
+        self.signatures = signatures
+        self.graph = HostGraph([], [], [])
+        self.used_names: set[str] = set()
+        self.written: dict[str, SourceLoc] = {}  # base tensor -> the launch that wrote it
+        self.read: set[str] = set()
+        self.launched: list[str] = []
+        self.mentioned: set[str] = set()  # kernels and tensors named by any step, even a bad one
+
+    # -- names -----------------------------------------------------------------------------
+    def graph_name(self, name: str) -> str:
+        """Tensor names are unique in the graph even when a declaration runs twice (loops)."""
+        n, k = name, 0
+        while n in self.used_names:
+            k += 1
+            n = f"{name}.{k}"
+        self.used_names.add(n)
+        return n
+
+    def place(self, e: ast.Expr) -> Ref:
+        if isinstance(e, ast.Name) and isinstance(self.scope.lookup(e.id), TensorSym):
+            raise self.fail(
+                f"'{e.id}' is a tensor; tensors can only be passed to kernel launches, "
+                "reshape and assert_eq",
+                e.loc,
+            )
+        return super().place(e)
+
+    def tensor(self, e: ast.Expr, what: str) -> TensorSym:
+        if isinstance(e, ast.Name):
+            sym = self.scope.lookup(e.id)
+            if isinstance(sym, TensorSym):
+                return sym
+            if sym is None:
+                raise self.fail(self.undefined_message(e.id), e.loc)
+        raise self.fail(f"{what} must be the name of a tensor", e.loc)
+
+    def add_tensor(self, name: str, shape: tuple[int, ...], kind: TensorKind, loc: SourceLoc):
+        gname = self.graph_name(name)
+        self.graph.tensors.append(Tensor(gname, shape, kind, loc))
+        self.declare(name, TensorSym(gname, gname, shape, kind, loc), loc)
+
+    # -- parameters ------------------------------------------------------------------------
+    def bind_main_params(self, fn: ast.FuncDecl) -> None:
+        for p in fn.params:
+            try:
+                quals = [q for q, _ in p.quals]
+                bad = [(q, ql) for q, ql in p.quals if q not in ("public", "private", "out")]
+                if bad:
+                    raise self.fail(
+                        f"qualifier '{bad[0][0]}' is not allowed on a parameter of main "
+                        "(use 'public', 'private' or 'public out')",
+                        bad[0][1],
+                    )
+                if p.type != FIELD:
+                    raise self.fail(f"parameter '{p.name}' of main must be a field tensor", p.loc)
+                if sorted(quals) == ["public"]:
+                    kind = TensorKind.PUBLIC_IN
+                elif sorted(quals) == ["private"]:
+                    kind = TensorKind.PRIVATE_IN
+                elif sorted(quals) == ["out", "public"]:
+                    kind = TensorKind.PUBLIC_OUT
+                else:
+                    raise self.fail(
+                        f"parameter '{p.name}' of main must be declared 'public', 'private' "
+                        "or 'public out'",
+                        p.loc,
+                    )
+                self.add_tensor(p.name, self.eval_dims(p.dims), kind, p.name_loc)
+            except Abort:
+                pass
+
+    # -- statements ------------------------------------------------------------------------
+    def exec(self, s: ast.Stmt) -> None:
+        if isinstance(s, ast.Launch):
+            self.exec_launch(s)
+        elif isinstance(s, ast.VarDecl) and s.type == FIELD:
+            self.exec_tensor_decl(s)
+        else:
+            super().exec(s)
+
+    def exec_tensor_decl(self, s: ast.VarDecl) -> None:
+        if s.is_const:
+            raise self.fail("host tensors cannot be 'const'", s.loc)
+        shape = self.eval_dims(s.dims)
+        if s.init is None:
+            self.add_tensor(s.name, shape, TensorKind.INTERMEDIATE, s.name_loc)
+            return
+        init = s.init
+        if not (isinstance(init, ast.Call) and init.func == "reshape"):
+            raise self.fail(
+                "a host field declaration declares a tensor: write 'field t[...];' or "
+                "'field v[...] = reshape(t);'",
+                init.loc,
+            )
+        if len(init.args) != 1:
+            raise self.fail(f"reshape takes 1 argument, got {len(init.args)}", init.loc)
+        src = self.tensor(init.args[0], "the argument of reshape")
+        if shape_size(src.shape) != shape_size(shape):
+            raise self.fail(
+                f"reshape of '{src.graph_name}' from {shape_text(src.shape)} "
+                f"({shape_size(src.shape)} elements) to {shape_text(shape)} "
+                f"({shape_size(shape)} elements) changes the number of elements",
+                init.loc,
+            )
+        gname = self.graph_name(s.name)
+        self.graph.views.append(View(gname, src.base, shape, s.name_loc))
+        self.declare(s.name, TensorSym(gname, src.base, shape, src.kind, s.name_loc), s.name_loc)
+
+    def readable(self, sym: TensorSym, e: ast.Expr) -> None:
+        if sym.kind in (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE):
+            if sym.base not in self.written:
+                raise self.fail(
+                    f"tensor '{sym.graph_name}' is read before any launch writes it", e.loc
+                )
+
+    def exec_launch(self, s: ast.Launch) -> None:
+        self.mentioned.add(s.kernel)
+        self.mentioned.update(a.id for a in s.args if isinstance(a, ast.Name))
+        fn = self.functions.get(s.kernel)
+        if fn is None:
+            raise self.fail(f"undefined kernel '{s.kernel}'", s.name_loc)
+        if fn.kind != "global":
+            raise self.fail(f"'{s.kernel}' is not a kernel (a __global__ function)", s.name_loc)
+        count = self.eval_int(s.count, "the instance count")
+        if count < 1:
+            raise self.fail(f"the instance count must be at least 1, got {count}", s.count.loc)
+        params = self.signatures.get(s.kernel)
+        if params is None:
+            raise Abort()  # the kernel's own errors are already reported
+        if len(s.args) != len(params):
+            raise self.fail(
+                f"kernel '{s.kernel}' takes {len(params)} argument(s), got {len(s.args)}", s.loc
+            )
+        syms = [self.tensor(a, "a launch argument") for a in s.args]
+        writes: dict[str, SourceLoc] = {}
+        for p, sym, arg in zip(params, syms, s.args, strict=True):
+            want = p.shape if p.broadcast else (count, *p.shape)
+            if sym.shape != want:
+                how = "broadcast" if p.broadcast else f"split over {count} instances of"
+                raise self.fail(
+                    f"argument '{sym.graph_name}' for parameter '{p.name}' of '{s.kernel}' has "
+                    f"shape {shape_text(sym.shape)}, expected {shape_text(want)} "
+                    f"({how} {shape_text(p.shape)})",
+                    arg.loc,
+                )
+            if not p.is_output:
+                self.readable(sym, arg)
+                continue
+            if sym.kind not in (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE):
+                raise self.fail(
+                    f"output parameter '{p.name}' cannot write the {_KIND_TEXT[sym.kind]} "
+                    f"'{sym.graph_name}'",
+                    arg.loc,
+                )
+            earlier = self.written.get(sym.base) or writes.get(sym.base)
+            if earlier is not None:
+                raise self.fail(
+                    f"tensor '{sym.base}' is written twice (already written by the launch at "
+                    f"{earlier}); every tensor is written exactly once",
+                    arg.loc,
+                )
+            writes[sym.base] = s.loc
+        for p, sym in zip(params, syms, strict=True):
+            if not p.is_output:
+                self.read.add(sym.base)
+        self.written.update(writes)
+        if s.kernel not in self.launched:
+            self.launched.append(s.kernel)
+        args = tuple(sym.graph_name for sym in syms)
+        self.graph.steps.append(Launch(s.kernel, count, args, s.loc))
+
+    def eval_call(self, e: ast.Call) -> Value:
+        if e.func == "reshape":
+            raise self.fail(
+                "reshape(...) can only initialise a view: field v[...] = reshape(t);", e.loc
+            )
+        if e.func != "assert_eq":
+            return super().eval_call(e)
+        if len(e.args) != 2:
+            raise self.fail(f"assert_eq takes 2 arguments, got {len(e.args)}", e.loc)
+        a, b = (self.tensor(x, "an argument of assert_eq") for x in e.args)
+        if a.shape != b.shape:
+            raise self.fail(
+                f"assert_eq of tensors with different shapes: '{a.graph_name}' is "
+                f"{shape_text(a.shape)}, '{b.graph_name}' is {shape_text(b.shape)}",
+                e.loc,
+            )
+        for sym, x in ((a, e.args[0]), (b, e.args[1])):
+            self.readable(sym, x)
+            self.read.add(sym.base)
+        self.graph.steps.append(AssertEq(a.graph_name, b.graph_name, e.loc))
+        return VOID
+
+    # -- whole function --------------------------------------------------------------------
+    def compile_main(self, fn: ast.FuncDecl) -> HostGraph:
+        scope = self.globals.child()
+        self.scope = scope
+        self.bind_main_params(fn)
+        try:
+            self.run_block(fn.body.stmts, scope.child())
+        except ReturnSignal as r:
+            if r.value is not VOID:
+                self.sink.error("main is void and cannot return a value", r.loc)
+        self.scope = self.globals
+        for t in self.graph.tensors:
+            if t.name in self.mentioned and t.name not in self.written:
+                continue  # a failed launch named it: its error is already reported
+            if t.kind is TensorKind.PUBLIC_OUT and t.name not in self.written:
+                self.sink.error(f"public output '{t.name}' is never written", t.loc)  # type: ignore[arg-type]
+            elif t.kind is TensorKind.INTERMEDIATE and t.name not in self.written:
+                self.sink.warning(f"intermediate tensor '{t.name}' is never written", t.loc)  # type: ignore[arg-type]
+            elif (
+                t.kind in (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN) and t.name not in self.read
+            ):
+                self.sink.warning(f"{_KIND_TEXT[t.kind]} '{t.name}' is never used", t.loc)  # type: ignore[arg-type]
+        return self.graph

@@ -1,0 +1,179 @@
+"""`__global__` kernel -> `KernelIR`: bind parameters, unroll the body, emit outputs, run DCE.
+
+The body is executed by the compile-time interpreter with a `KernelBuilder` attached, so every
+field operation becomes (shared, folded) IR carrying the source location that produced it.
+The kernel-only builtins live here too: they are the only way to reach the builder's hint-based
+gadgets (`select`, `is_zero`, `to_bits`, `from_bits`).
+"""
+
+from __future__ import annotations
+
+from zkcc.frontend import ast
+from zkcc.frontend.diagnostics import Abort, Sink
+from zkcc.frontend.evaluator import element_text
+from zkcc.frontend.statements import Interp, ReturnSignal
+from zkcc.frontend.values import FIELD, VOID, FieldV, IntV, Ref, Scope, Store, Value
+from zkcc.ir.kernel import KernelBuilder, KernelIR, Param
+from zkcc.ir.passes import eliminate_dead_code
+
+_MAX_LISTED = 8
+
+
+class KernelCompiler(Interp):
+    """The interpreter plus the kernel builtins."""
+
+    def eval_call(self, e: ast.Call) -> Value:
+        handler = {
+            "select": self.b_select,
+            "is_zero": self.b_is_zero,
+            "to_bits": self.b_to_bits,
+            "from_bits": self.b_from_bits,
+        }.get(e.func)
+        if handler is None:
+            return super().eval_call(e)
+        arity = {"select": 3, "to_bits": 2}.get(e.func, 1)
+        if len(e.args) != arity:
+            raise self.fail(f"{e.func} takes {arity} argument(s), got {len(e.args)}", e.loc)
+        return handler(e)
+
+    def b_select(self, e: ast.Call) -> Value:
+        b = self.eval_scalar(e.args[0])
+        x, y = self.eval_scalar(e.args[1]), self.eval_scalar(e.args[2])
+        if isinstance(b, IntV):
+            if b.value not in (0, 1):
+                raise self.fail(f"select condition must be 0 or 1, got {b.value}", e.args[0].loc)
+            return x if b.value else y
+        bld = self.need_builder(e.loc)
+        xv, yv = self.to_field(x, e.args[1].loc), self.to_field(y, e.args[2].loc)
+        one = bld.const(1, e.loc)
+        bld.assert_zero(bld.mul(b.ssa, bld.sub(b.ssa, one, e.loc), e.loc), e.loc)
+        return FieldV(bld.add(yv, bld.mul(b.ssa, bld.sub(xv, yv, e.loc), e.loc), e.loc))
+
+    def b_is_zero(self, e: ast.Call) -> Value:
+        v = self.eval_scalar(e.args[0])
+        if isinstance(v, IntV):
+            return IntV(int(v.value % self.need_builder(e.loc).p == 0))
+        return FieldV(self.need_builder(e.loc).is_zero(v.ssa, e.loc))
+
+    def bit_array(self, arg: ast.Expr, builtin: str) -> Ref:
+        v = self.eval(arg)
+        if not isinstance(v, Ref) or len(v.shape) != 1 or v.store.elem != FIELD:
+            raise self.fail(
+                f"{builtin} needs a one-dimensional field array, got {self.describe(v)}", arg.loc
+            )
+        return v
+
+    def b_to_bits(self, e: ast.Call) -> Value:
+        bld = self.need_builder(e.loc)
+        x = self.eval_field(e.args[0])
+        bits = self.bit_array(e.args[1], "to_bits")
+        n = bits.shape[0]
+        limit = bld.p.bit_length() - 1
+        if n > limit:
+            raise self.fail(
+                f"to_bits width {n} is too large: at most {limit} bits fit this field "
+                "without wrapping",
+                e.args[1].loc,
+            )
+        for i, b in enumerate(bld.to_bits(x, n, e.loc)):
+            elem = Ref(bits.store, bits.offset + i, (), f"{bits.text}[{i}]", bits.const)
+            self.write(elem, FieldV(b), e.loc)
+        return VOID
+
+    def b_from_bits(self, e: ast.Call) -> Value:
+        bld = self.need_builder(e.loc)
+        bits = self.bit_array(e.args[0], "from_bits")
+        acc = bld.const(0, e.loc)
+        for i in range(bits.shape[0]):
+            elem = Ref(bits.store, bits.offset + i, (), f"{bits.text}[{i}]")
+            b = self.to_field(self.load(elem, e.loc), e.loc)
+            acc = bld.add(acc, bld.mul(bld.const(1 << i, e.loc), b, e.loc), e.loc)
+        return FieldV(acc)
+
+
+def kernel_params(fn: ast.FuncDecl, interp: Interp) -> list[Param] | None:
+    """Check and evaluate a kernel's parameter list (dimensions are global constants)."""
+    sink = interp.sink
+    params: list[Param] = []
+    seen: set[str] = set()
+    ok = True
+    for p in fn.params:
+        try:
+            for q, qloc in p.quals:
+                if q not in ("const", "__broadcast__"):
+                    raise sink.fail(
+                        f"qualifier '{q}' is not allowed on a kernel parameter "
+                        "(kernel parameters take 'const' and '__broadcast__')",
+                        qloc,
+                    )
+            if p.type != FIELD:
+                raise sink.fail(f"kernel parameter '{p.name}' must be a field array", p.loc)
+            if p.name in seen:
+                raise sink.fail(f"duplicate parameter '{p.name}'", p.name_loc)
+            seen.add(p.name)
+            is_output = not p.has("const")
+            if is_output and p.has("__broadcast__"):
+                raise sink.fail(
+                    f"output parameter '{p.name}' cannot be __broadcast__ (each instance writes "
+                    "its own slice); add 'const' if it is an input",
+                    p.loc,
+                )
+            shape = interp.eval_dims(p.dims)
+            params.append(Param(p.name, shape, is_output, p.has("__broadcast__")))
+        except Abort:
+            ok = False
+    return params if ok else None
+
+
+def compile_kernel(
+    fn: ast.FuncDecl,
+    sink: Sink,
+    globals_: Scope,
+    functions: dict[str, ast.FuncDecl],
+    modulus: int,
+) -> KernelIR | None:
+    """The kernel's IR, or None when it has errors (all of them reported to `sink`)."""
+    before = sink.error_count()
+    if fn.ret != "void":
+        sink.error(f"kernel '{fn.name}' must return void", fn.name_loc)
+    params = kernel_params(fn, Interp(sink, globals_, functions))
+    if params is None:
+        return None
+    builder = KernelBuilder(fn.name, params, modulus, fn.name_loc)
+    interp = KernelCompiler(sink, globals_, functions, builder)
+    interp.call_stack.append(fn.name)
+    scope = globals_.child()
+    stores: list[Store] = []
+    for k, (p, decl) in enumerate(zip(params, fn.params, strict=True)):
+        kind = "output" if p.is_output else "input"
+        store = Store(p.name, FIELD, p.shape, kind, decl.name_loc, param=k)
+        stores.append(store)
+        scope.names[p.name] = Ref.whole(store)
+    try:
+        interp.run_block(fn.body.stmts, scope.child())
+    except ReturnSignal as r:
+        if r.value is not VOID:
+            sink.error(f"kernel '{fn.name}' is void and cannot return a value", r.loc)
+    if sink.error_count() > before:
+        return None  # unassigned outputs would mostly be follow-on errors
+    for k, (p, decl) in enumerate(zip(params, fn.params, strict=True)):
+        if not p.is_output:
+            continue
+        st = stores[k]
+        missing = [j for j, c in enumerate(st.cells) if c is None]
+        if missing:
+            names = [element_text(p.name, p.shape, j) if p.shape else p.name for j in missing]
+            listed = ", ".join(names[:_MAX_LISTED]) + (", ..." if len(names) > _MAX_LISTED else "")
+            sink.error(
+                f"output '{p.name}' is not fully assigned by kernel '{fn.name}': "
+                f"{len(missing)} of {p.size} element(s) unassigned ({listed})",
+                decl.name_loc,
+            )
+            continue
+        for j, cell in enumerate(st.cells):
+            builder.output(k, j, cell, st.locs[j])  # type: ignore[arg-type]
+    if sink.error_count() > before:
+        return None
+    kernel = eliminate_dead_code(builder.finish())
+    kernel.backend = fn.backend
+    return kernel

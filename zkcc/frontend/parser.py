@@ -1,0 +1,182 @@
+"""Source text -> `FileAST`, with readable syntax errors and recovery past bad statements.
+
+Lark's LALR parser stops at the first unexpected token. To report more than one syntax error we
+repair the text and parse again, with edits that keep every line and column of the rest of the
+file unchanged: a `;` missing at the end of a line is put back (the most common slip); otherwise
+the offending statement (the text between the statement boundaries `;`, `{`, `}` around the
+error) is blanked with spaces. Recovery stops when no progress is possible (e.g. a missing `}`
+at the end of the file) or an error does not lie after the previous one, so cascades of
+meaningless follow-on errors are not reported.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import lark
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
+from zkcc.frontend.ast import FileAST
+from zkcc.frontend.diagnostics import Sink
+from zkcc.frontend.transform import ToAst
+from zkcc.ir.source import SourceLoc
+
+GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "zkcu.lark"
+MAX_SYNTAX_ERRORS = 20
+
+# How terminals whose pattern is a regex are named in "expected one of ..." messages.
+_FRIENDLY = {
+    "NAME": "identifier",
+    "NUMBER": "number",
+    "PRAGMA": "'#pragma'",
+    "INCLUDE": "'#include'",
+    "$END": "end of file",
+}
+# Closing punctuation first: it is usually what is missing.
+_FIRST = ["';'", "')'", "']'", "'}'", "','", "identifier", "number"]
+_MAX_LISTED = 12
+
+
+@functools.cache
+def _parser() -> lark.Lark:
+    return lark.Lark(
+        GRAMMAR_PATH.read_text(),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def _describe(terminal: str) -> str:
+    if terminal in _FRIENDLY:
+        return _FRIENDLY[terminal]
+    try:
+        pattern = _parser().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal
+    if isinstance(pattern, lark.lexer.PatternStr):
+        return f"'{pattern.value}'"
+    return terminal.lower()
+
+
+def expected_text(terminals: set[str]) -> str:
+    """A readable, deterministic list of what the parser would have accepted."""
+    names = sorted({_describe(t) for t in terminals})
+    names.sort(key=lambda n: _FIRST.index(n) if n in _FIRST else len(_FIRST))
+    if len(names) > _MAX_LISTED:
+        names = names[:_MAX_LISTED] + ["..."]
+    return ", ".join(names)
+
+
+def _token_text(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    return f"'{tok.value}'"
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """Replace text[start:end] with spaces, keeping newlines so positions stay valid."""
+    middle = "".join(ch if ch == "\n" else " " for ch in text[start:end])
+    return text[:start] + middle + text[end:]
+
+
+def _statement_span(text: str, pos: int) -> tuple[int, int]:
+    """The statement around offset `pos`: after the previous boundary up to and including the
+    next `;` (or up to, not including, the next brace)."""
+    start = pos
+    while start > 0 and text[start - 1] not in ";{}":
+        start -= 1
+    end = pos
+    while end < len(text) and text[end] not in ";{}":
+        end += 1
+    if end < len(text) and text[end] == ";":
+        end += 1
+    return start, end
+
+
+def _prev_token_end(text: str, pos: int) -> int:
+    """Offset just after the last non-blank character before `pos`."""
+    j = pos - 1
+    while j >= 0 and text[j] in " \t\r\n":
+        j -= 1
+    return j + 1
+
+
+def _offset_loc(text: str, filename: str, offset: int) -> SourceLoc:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return SourceLoc(filename, line, col, col + 1)
+
+
+def _insert_semicolon(text: str, pos: int) -> str | None:
+    """Put a `;` after the token before offset `pos` when that token ends an earlier line.
+    Written over a following space, or just before the newline, so no position moves."""
+    j = _prev_token_end(text, pos) - 1
+    if j < 0 or "\n" not in text[j + 1 : pos] or text[j] in ";{}":
+        return None
+    if text[j + 1] in " \t":
+        return text[: j + 1] + ";" + text[j + 2 :]
+    if text[j + 1] in "\r\n":
+        return text[: j + 1] + ";" + text[j + 1 :]
+    return None
+
+
+def _line_end_col(text: str, line: int) -> int:
+    lines = text.splitlines()
+    return len(lines[line - 1]) + 1 if 0 < line <= len(lines) else 1
+
+
+def parse_text(text: str, filename: str, sink: Sink) -> FileAST | None:
+    """Parse one file. Returns None (after reporting to `sink`) when it has syntax errors."""
+    sink.add_source(filename, text)
+    work = text
+    failed = False
+    last = (0, 0)
+    for _ in range(MAX_SYNTAX_ERRORS):
+        try:
+            tree = _parser().parse(work)
+        except UnexpectedCharacters as e:
+            failed = True
+            if (e.line, e.column) <= last:
+                return None
+            last = (e.line, e.column)
+            loc = SourceLoc(filename, e.line, e.column, e.column + 1)
+            sink.error(f"unexpected character {e.char!r}", loc)
+            start, end = _statement_span(work, e.pos_in_stream)
+            work = _blank(work, min(start, e.pos_in_stream), max(end, e.pos_in_stream + 1))
+            continue
+        except UnexpectedToken as e:
+            failed = True
+            tok = e.token
+            expected = expected_text(set(e.accepts or e.expected))
+            if tok.type == "$END":
+                line = text.count("\n") + 1
+                col = _line_end_col(text, line)
+                loc = SourceLoc(filename, line, col, col + 1)
+            else:
+                loc = SourceLoc(filename, tok.line, tok.column, tok.end_column)
+            if (loc.line, loc.col) <= last:
+                return None
+            last = (loc.line, loc.col)
+            fixed = None
+            if tok.type != "$END" and "SEMICOLON" in e.expected:
+                fixed = _insert_semicolon(work, tok.start_pos)
+            if fixed is not None:
+                at = _offset_loc(work, filename, _prev_token_end(work, tok.start_pos))
+                sink.error(f"expected ';' before {_token_text(tok)}", at)
+                work = fixed
+                continue
+            sink.error(f"unexpected {_token_text(tok)}, expected one of: {expected}", loc)
+            if tok.type == "$END":
+                return None
+            start, end = _statement_span(work, tok.start_pos)
+            if not work[start:end].strip():
+                return None  # nothing left to skip: further errors would only be cascades
+            work = _blank(work, start, end)
+            continue
+        if failed:
+            return None
+        return ToAst(filename, text).transform_file(tree)
+    return None

@@ -1,0 +1,127 @@
+"""The front end's driver: files -> globals -> kernels -> host graph -> `Program`.
+
+Global names (constants, device functions, kernels, main) share one namespace. Functions may be
+used before their definition; constants are evaluated in source order (includes expanded in
+place), so a constant can only use constants defined above it. Every kernel is compiled, launched
+or not, so errors in a kernel are reported even before it is used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zkcc.frontend import ast
+from zkcc.frontend.diagnostics import Abort, Sink
+from zkcc.frontend.host import HostCompiler
+from zkcc.frontend.kernels import compile_kernel, kernel_params
+from zkcc.frontend.loader import FIELDS, LoadedProgram, load_program
+from zkcc.frontend.statements import Interp
+from zkcc.frontend.values import INT, Scope
+from zkcc.ir.host import Program
+from zkcc.ir.kernel import KernelIR, Param
+from zkcc.ir.source import SourceLoc
+
+
+def collect(
+    loaded: LoadedProgram, sink: Sink
+) -> tuple[Scope, dict[str, ast.FuncDecl], list[ast.VarDecl]]:
+    """Register functions (with redefinition checks) and return the global constants in order."""
+    functions: dict[str, ast.FuncDecl] = {}
+    defined: dict[str, SourceLoc] = {}
+    consts: list[ast.VarDecl] = []
+    for item in loaded.items:
+        if isinstance(item, ast.FuncDecl):
+            name, loc = item.name, item.name_loc
+        elif isinstance(item, ast.VarDecl):
+            name, loc = item.name, item.name_loc
+        else:
+            continue
+        if name in defined:
+            sink.error(f"redefinition of '{name}' (first defined at {defined[name]})", loc)
+            continue
+        defined[name] = loc
+        if isinstance(item, ast.FuncDecl):
+            functions[name] = item
+        else:
+            consts.append(item)
+    return Scope(), functions, consts
+
+
+def eval_globals(
+    consts: list[ast.VarDecl], functions: dict[str, ast.FuncDecl], sink: Sink
+) -> Scope:
+    globals_ = Scope()
+    interp = Interp(sink, globals_, functions)
+    for decl in consts:
+        try:
+            if decl.type != INT or not decl.is_const:
+                raise sink.fail(
+                    f"global '{decl.name}' must be declared 'const int' "
+                    "(top-level values are compile-time constants)",
+                    decl.loc,
+                )
+        except Abort:
+            continue
+        interp.run(decl)
+    return globals_
+
+
+def check_device_signature(fn: ast.FuncDecl, sink: Sink) -> None:
+    """Device parameters take only `const`; other qualifiers belong to kernels or main."""
+    for p in fn.params:
+        for q, qloc in p.quals:
+            if q != "const":
+                sink.error(f"qualifier '{q}' is not allowed on a device function parameter", qloc)
+
+
+def find_main(functions: dict[str, ast.FuncDecl], sink: Sink, display: str) -> ast.FuncDecl | None:
+    main = None
+    for fn in functions.values():
+        if fn.kind != "host":
+            continue
+        if fn.name != "main":
+            sink.error(f"the only __host__ function must be 'main', not '{fn.name}'", fn.name_loc)
+        else:
+            main = fn
+            if fn.ret != "void":
+                sink.error("main must return void", fn.name_loc)
+    if main is None:
+        sink.error("program has no '__host__ void main(...)'", SourceLoc(display, 1, 1, 1))
+    return main
+
+
+def compile_loaded(loaded: LoadedProgram, sink: Sink, display: str) -> Program | None:
+    _, functions, consts = collect(loaded, sink)
+    globals_ = eval_globals(consts, functions, sink)
+    modulus = FIELDS[loaded.field]
+    kernels: dict[str, KernelIR] = {}
+    signatures: dict[str, list[Param] | None] = {}
+    for fn in functions.values():
+        if fn.kind == "global":
+            signatures[fn.name] = kernel_params(fn, Interp(Sink(), globals_, functions))
+            ir = compile_kernel(fn, sink, globals_, functions, modulus)
+            if ir is not None:
+                kernels[fn.name] = ir
+        elif fn.backend is not None:
+            sink.error("a backend attribute is only allowed on a __global__ kernel", fn.name_loc)
+        if fn.kind == "device":
+            check_device_signature(fn, sink)
+    main = find_main(functions, sink, display)
+    if main is None:
+        return None
+    host = HostCompiler(sink, globals_, functions, signatures)
+    graph = host.compile_main(main)
+    for name, fn in functions.items():
+        if fn.kind == "global" and name not in host.mentioned:
+            sink.warning(f"kernel '{name}' is never launched", fn.name_loc)
+    if sink.has_errors():
+        return None
+    launched = {name: kernels[name] for name in host.launched}
+    return Program(loaded.field, launched, graph, display)
+
+
+def compile_text(text: str, display: str, real: Path, sink: Sink) -> Program | None:
+    loaded = load_program(text, display, real, sink)
+    if sink.has_errors():
+        return None
+    return compile_loaded(loaded, sink, display)

@@ -10,6 +10,7 @@ replace it later.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -64,17 +65,9 @@ class PrimeField(ABC):
         return self.pow(a, self.p - 2)
 
     def pow(self, a: Array, e: int) -> Array:
-        """Elementwise a^e by square-and-multiply (a loop over exponent bits, not entries)."""
+        """Elementwise a^e (a loop over exponent bits, not entries)."""
         a = self.array(a) if not hasattr(a, "dtype") or a.dtype != self.dtype else a
-        result = self.ones(a.shape)
-        base = a
-        while e:
-            if e & 1:
-                result = self.mul(result, base)
-            e >>= 1
-            if e:
-                base = self.mul(base, base)
-        return result
+        return square_and_multiply(self.mul, self.ones(a.shape), a, e)
 
     # ---- conversion and bytes -----------------------------------------------------------
     def to_ints(self, a: Array) -> Any:
@@ -101,3 +94,17 @@ class PrimeField(ABC):
 
     def __repr__(self) -> str:
         return f"PrimeField({self.name})"
+
+
+def square_and_multiply(
+    mul: Callable[[Array, Array], Array], one: Array, a: Array, e: int
+) -> Array:
+    """a^e for any multiplication `mul` with identity `one`: one loop over the bits of e."""
+    result, base = one, a
+    while e:
+        if e & 1:
+            result = mul(result, base)
+        e >>= 1
+        if e:
+            base = mul(base, base)
+    return result

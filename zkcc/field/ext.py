@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from zkcc.errors import FormatError
+from zkcc.field.base import square_and_multiply
 
 if TYPE_CHECKING:
     from zkcc.field.base import Array, PrimeField
@@ -128,17 +129,10 @@ class ExtField:
 
     def pow(self, a: Array, e: int) -> Array:
         """Elementwise power by square-and-multiply (loop over exponent bits)."""
-        result = self.add(
+        one = self.add(
             self.zeros(a.shape[1:]), self.one().reshape((self.degree,) + (1,) * (a.ndim - 1))
         )
-        base = a
-        while e:
-            if e & 1:
-                result = self.mul(result, base)
-            e >>= 1
-            if e:
-                base = self.mul(base, base)
-        return result
+        return square_and_multiply(self.mul, one, a, e)
 
     def inv(self, a: Array) -> Array:
         """Elementwise inverse, a^(p^d - 2) (the multiplicative group has order p^d - 1); 0 -> 0."""

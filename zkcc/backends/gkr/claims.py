@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
-from zkcc.field.base import Array
+from zkcc.field.base import Array, PrimeField
 from zkcc.transcript import Transcript
 
 
@@ -25,6 +25,16 @@ from zkcc.transcript import Transcript
 class Claim:
     point: list[Array]
     value: Array
+
+
+def combine(F: PrimeField, coeffs: list[Array], values: list[Array]) -> Array:
+    """sum_k coeffs[k] * values[k] in the extension: how claims are merged by random
+    coefficients (values may be scalars or tables)."""
+    E = F.ext
+    acc = E.mul(values[0], coeffs[0])
+    for c, v in zip(coeffs[1:], values[1:], strict=True):
+        acc = E.add(acc, E.mul(v, c))
+    return acc
 
 
 def check_segments(circuit: LayeredCircuit) -> None:

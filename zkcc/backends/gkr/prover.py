@@ -24,6 +24,7 @@ from zkcc.backends.gkr.claims import (
     Claim,
     absorb_shape,
     check_segments,
+    combine,
     segment_point,
 )
 from zkcc.backends.gkr.evaluate import scatter_add
@@ -42,14 +43,6 @@ def _outer(F: PrimeField, a: Array, b: Array) -> Array:
     return F.ext.mul(a[:, :, None], b[:, None, :])
 
 
-def _combine(F: PrimeField, coeffs: list[Array], tables: list[Array]) -> Array:
-    E = F.ext
-    acc = E.mul(tables[0], coeffs[0])
-    for c, t in zip(coeffs[1:], tables[1:], strict=True):
-        acc = E.add(acc, E.mul(t, c))
-    return acc
-
-
 def _prove_layer(
     F: PrimeField,
     layer: Layer,
@@ -64,15 +57,15 @@ def _prove_layer(
     w_in, w_out = width.bit_length() - 1, layer.width_log2
     eqz = [eq_table(F, c.point[:w_out]) for c in claims]
     eqs = [eq_table(F, c.point[w_out:]) for c in claims]
-    total = _combine(F, coeffs, [c.value for c in claims])
-    claim1 = E.sub(total, const_tilde(F, layer, _combine(F, coeffs, eqz)))
+    total = combine(F, coeffs, [c.value for c in claims])
+    claim1 = E.sub(total, const_tilde(F, layer, combine(F, coeffs, eqz)))
 
     # phase 1 table G1 (d, N, W_in)
     a_s = [E.mul(t, c) for t, c in zip(eqs, coeffs, strict=True)]
     g1 = E.zeros((n_inst, width))
     mw, aw = layer.mul_wires, layer.add_wires
     if len(mw):
-        t = _combine(
+        t = combine(
             F,
             [E.one()] * len(claims),
             [
@@ -96,7 +89,7 @@ def _prove_layer(
 
     # phase 2 table G2 (d, N, W_in), rank <= len(claims)
     eqx, eqsx = eq_table(F, rx), eq_table(F, rsx)
-    za = _combine(
+    za = combine(
         F,
         [E.mul(c, eq_eval(F, cl.point[w_out:], rsx)) for c, cl in zip(coeffs, claims, strict=True)],
         eqz,

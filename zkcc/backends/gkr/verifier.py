@@ -20,6 +20,7 @@ from zkcc.backends.gkr.claims import (
     Claim,
     absorb_shape,
     check_segments,
+    combine,
     segment_point,
     selector_coords,
 )
@@ -30,14 +31,6 @@ from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array
 from zkcc.transcript import Transcript
-
-
-def _combine(F: PrimeField, coeffs: list[Array], values: list[Array]) -> Array:
-    E = F.ext
-    acc = E.mul(values[0], coeffs[0])
-    for c, v in zip(coeffs[1:], values[1:], strict=True):
-        acc = E.add(acc, E.mul(v, c))
-    return acc
 
 
 def _verify_layer(
@@ -56,8 +49,8 @@ def _verify_layer(
     rzs = [c.point[:w_out] for c in claims]
     rss = [c.point[w_out:] for c in claims]
     eqz = [eq_table(F, rz) for rz in rzs]
-    total = _combine(F, coeffs, [c.value for c in claims])
-    claim1 = E.sub(total, const_tilde(F, layer, _combine(F, coeffs, eqz)))
+    total = combine(F, coeffs, [c.value for c in claims])
+    claim1 = E.sub(total, const_tilde(F, layer, combine(F, coeffs, eqz)))
 
     where = f"layer {i} phase 1"
     pt1, final1 = SumcheckVerifier(F, tr, f"gkr/layer{i}/phase1").verify(
@@ -66,9 +59,7 @@ def _verify_layer(
     tr.absorb_field(f"gkr/layer{i}/vx", E, lp.v_x)
     rx, rsx = pt1[:w_in], pt1[w_in:]
     eqx = eq_table(F, rx)
-    za = _combine(
-        F, [E.mul(c, eq_eval(F, rs, rsx)) for c, rs in zip(coeffs, rss, strict=True)], eqz
-    )
+    za = combine(F, [E.mul(c, eq_eval(F, rs, rsx)) for c, rs in zip(coeffs, rss, strict=True)], eqz)
     claim2 = E.sub(final1, E.mul(lp.v_x, add_tilde(F, layer, za, eqx)))
 
     where = f"layer {i} phase 2"
@@ -77,7 +68,7 @@ def _verify_layer(
     )
     tr.absorb_field(f"gkr/layer{i}/vy", E, lp.v_y)
     ry, rsy = pt2[:w_in], pt2[w_in:]
-    zm = _combine(
+    zm = combine(
         F, [E.mul(c, eq_eval(F, rs, rsx, rsy)) for c, rs in zip(coeffs, rss, strict=True)], eqz
     )
     expected = E.mul(E.mul(lp.v_x, lp.v_y), mul_tilde(F, layer, zm, eqx, eq_table(F, ry)))

@@ -18,7 +18,7 @@ from zkcc.runtime.witness import run_kernel
 PARAMS = [
     Param("x", (5,), False, False),
     Param("w", (3,), False, True),
-    Param("y", (2, 2), True, False),
+    Param("y", (3, 2), True, False),
 ]
 
 
@@ -40,7 +40,7 @@ def random_kernel(rng: random.Random, p: int, steps: int = 40):
             pool.append(b.is_zero(b.sub(u, u if rng.random() < 0.3 else v)))
         else:
             pool.append(b.add(u, b.inverse(b.add(b.mul(u, u), b.const(1)))))
-    for j in range(4):
+    for j in range(6):
         b.output(2, j, rng.choice(pool[8:] or pool))
     return b.finish()
 
@@ -78,18 +78,22 @@ def test_witness_and_circuit_match_reference(field, seed):
         "w": F.array(w),
         "y": wit.outputs[2].reshape(-1),
         "h": wit.hints.reshape(-1),
+        "v": F.array([1] * count),
     }
     sources = {
-        "param:x": ("x", launch_layout(count, 5, False)),
-        "param:w": ("w", launch_layout(count, 3, True)),
-        "param:y": ("y", launch_layout(count, 4, False)),
-        "hints": ("h", launch_layout(count, kernel.hint_count(), False)),
+        "param:x": ("x", launch_layout(count, (5,), False)),
+        "param:w": ("w", launch_layout(count, (3,), True)),
+        "param:y": ("y", launch_layout(count, (3, 2), False)),
+        "hints": ("h", launch_layout(count, (kernel.hint_count(),), False)),
+        "valid": ("v", launch_layout(count, (1,), False)),
     }
     layers = evaluate_circuit(F, circuit, assemble_layer0(F, circuit, sources, data, count))
     assert not np.any(layers[-1] != 0)
 
     bad = dict(data)
-    bad["y"] = F.add(data["y"], F.array([0, 0, 1, 0] * count))  # one wrong output per instance
+    bad["y"] = F.add(
+        data["y"], F.array([0, 0, 0, 1, 0, 0] * count)
+    )  # one wrong output per instance
     layers = evaluate_circuit(F, circuit, assemble_layer0(F, circuit, sources, bad, count))
     assert np.any(layers[-1] != 0)
 

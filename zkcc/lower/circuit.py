@@ -10,11 +10,18 @@ plus a constant, and spends a layer only on multiplication:
 forms, expanded into mul gates (u*v), add gates (u*const) and one const gate. When the
 expansion would be large, the bigger form is first materialised into a single wire. Operands
 below the target level are carried up by relay (identity add) gates, cached per (wire, level).
-Every constraint residue becomes one wire of the final (output) layer.
+Every constraint residue becomes one wire of the final (output) layer, multiplied by the
+instance's `valid` input (1 on real instances, 0 on the zero-padded ones a launch adds to reach
+a power of two), so padding never has to satisfy the kernel's constraints.
+
+Parameters are laid out in their *canonical padded layout*: every dimension padded with zeros to
+a power of two. A tensor stored the same way (zkcc/pcs/layout.py) then has exactly the segment's
+table as its multilinear extension, with the instance index as the high bits.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,17 +43,29 @@ def _log2_ceil(n: int) -> int:
     return max(0, (n - 1).bit_length())
 
 
-def layout_segments(sizes: list[tuple[str, int, bool]]) -> tuple[int, list[InputSegment]]:
-    """Place (name, length, broadcast) segments in the input layer: each padded to a power of
-    two and aligned to its padded size; largest first, so the packing has no holes."""
-    order = sorted(range(len(sizes)), key=lambda i: -_log2_ceil(sizes[i][1]))
+def padded_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Every dimension rounded up to a power of two: the canonical padded layout."""
+    return tuple(1 << _log2_ceil(d) for d in shape)
+
+
+def padded_index(shape: tuple[int, ...]) -> np.ndarray:
+    """For each row-major flat index of `shape`, its flat index in the padded layout."""
+    if not shape:
+        return np.zeros(1, dtype=np.int64)
+    grid = np.indices(shape).reshape(len(shape), -1)
+    return np.ravel_multi_index(tuple(grid), padded_shape(shape)).astype(np.int64)
+
+
+def layout_segments(sizes: list[tuple[str, int, int, bool]]) -> tuple[int, list[InputSegment]]:
+    """Place (name, real length, padded length, broadcast) segments in the input layer, each
+    aligned to its padded power-of-two size; largest first, so the packing has no holes."""
+    order = sorted(range(len(sizes)), key=lambda i: -sizes[i][2])
     offset = 0
     placed: dict[int, InputSegment] = {}
     for i in order:
-        name, length, broadcast = sizes[i]
-        k = _log2_ceil(length)
-        placed[i] = InputSegment(name, offset, k, length, broadcast)
-        offset += 1 << k
+        name, length, padded, broadcast = sizes[i]
+        placed[i] = InputSegment(name, offset, _log2_ceil(padded), length, broadcast)
+        offset += padded
     return _log2_ceil(max(offset, 1)), [placed[i] for i in range(len(sizes))]
 
 
@@ -130,12 +149,24 @@ class _CircuitBuilder:
         self.emit_linear(out, LinForm(b.terms, 0), a.const)
         return LinForm({out: 1})
 
+    def mask_residue(self, out: Wire, r: LinForm, valid: Wire) -> None:
+        """out = valid * r: a mul gate (term * valid) per term, an add gate for the constant."""
+        lv = out[0]
+        layer = self.levels[lv]
+        v = self.relay(valid, lv - 1)[1]
+        for w, c in r.terms.items():
+            u = self.relay(w, lv - 1)[1]
+            self._acc(layer.mul, (out[1], min(u, v), max(u, v)), c)
+        if r.const:
+            self._acc(layer.add, (out[1], v), r.const)
+
     def finish(
-        self, residues: list[LinForm], segments: list[InputSegment], input_log2: int
+        self, residues: list[LinForm], valid: Wire, segments: list[InputSegment], input_log2: int
     ) -> LayeredCircuit:
         out_lv = len(self.levels)  # a fresh level: the output layer holds residues only
+        self._level(out_lv)
         for r in residues:
-            self.emit_linear(self.new_wire(out_lv), r)
+            self.mask_residue(self.new_wire(out_lv), r, valid)
         layers = []
         for lv in range(1, out_lv + 1):
             b = self._level(lv)
@@ -157,6 +188,7 @@ class _CircuitBuilder:
 
 
 HINT_SEGMENT = "hints"
+VALID_SEGMENT = "valid"  # 1 on real instances, 0 on padding
 
 
 def param_segment(name: str) -> str:
@@ -166,14 +198,11 @@ def param_segment(name: str) -> str:
 def lower_kernel(kernel: KernelIR, p: int) -> LayeredCircuit:
     """Lower one kernel's IR (one instance) to a layered circuit whose output layer is the
     vector of constraint residues (zero on a valid witness)."""
-    hint_count = kernel.hint_count()
-    sizes = [(param_segment(prm.name), prm.size, prm.broadcast) for prm in kernel.params]
-    if hint_count:
-        sizes.append((HINT_SEGMENT, hint_count, False))
-    input_log2, segments = layout_segments(sizes)
+    input_log2, segments = layout_segments(input_sizes(kernel))
     builder = _CircuitBuilder(p, 1 << input_log2)
-    offsets = [s.offset for s in segments]
-    hint_base = offsets[-1] if hint_count else 0
+    position = [segments[i].offset + padded_index(prm.shape) for i, prm in enumerate(kernel.params)]
+    hint_base = segments[len(kernel.params)].offset if kernel.hint_count() else 0
+    valid = (0, segments[-1].offset)
 
     forms: list[LinForm | None] = []
     residues: list[LinForm] = []
@@ -183,7 +212,7 @@ def lower_kernel(kernel: KernelIR, p: int) -> LayeredCircuit:
         op = ins.op
         if op is Op.INPUT:
             prm, j = ins.attr  # type: ignore[misc]
-            f = LinForm({(0, offsets[prm] + j): 1})
+            f = LinForm({(0, int(position[prm][j])): 1})
         elif op is Op.CONST:
             f = LinForm({}, ins.attr)  # type: ignore[arg-type]
         elif op is Op.HINT:
@@ -197,12 +226,26 @@ def lower_kernel(kernel: KernelIR, p: int) -> LayeredCircuit:
             residues.append(forms[ins.args[0]])  # type: ignore[arg-type]
         elif op is Op.OUTPUT:
             prm, j = ins.attr  # type: ignore[misc]
-            out = LinForm({(0, offsets[prm] + j): 1})
+            out = LinForm({(0, int(position[prm][j])): 1})
             residues.append(_linear(Op.SUB, [out, forms[ins.args[0]]], p))  # type: ignore[list-item]
         else:  # pragma: no cover - Op is closed
             raise AssertionError(op)
         forms.append(f)
-    return builder.finish(residues, segments, input_log2)
+    return builder.finish(residues, valid, segments, input_log2)
+
+
+def input_sizes(kernel: KernelIR) -> list[tuple[str, int, int, bool]]:
+    """The input segments of a kernel's circuit, in order: each parameter in its padded layout,
+    the hints (if any), then the instance-valid flag."""
+    sizes = [
+        (param_segment(prm.name), prm.size, math.prod(padded_shape(prm.shape)), prm.broadcast)
+        for prm in kernel.params
+    ]
+    h = kernel.hint_count()
+    if h:
+        sizes.append((HINT_SEGMENT, h, 1 << _log2_ceil(h), False))
+    sizes.append((VALID_SEGMENT, 1, 1, False))
+    return sizes
 
 
 def _linear(op: Op, args: list[LinForm], p: int) -> LinForm:

@@ -1,53 +1,36 @@
-"""How an evaluation claim sees a tensor: the table whose multilinear extension is claimed.
+"""The table an evaluation claim speaks about: a tensor in its canonical padded layout.
 
-A GKR input segment of a launch reads a tensor as a (rows x cols) table padded to powers of
-two: per-instance columns padded with zeros, instance rows padded by repeating row 0 (padded
-instances re-run instance 0, so every constraint still holds on them). A broadcast segment, or
-an `assert_eq`, reads the flat tensor padded with zeros. Prover and verifier build the same
-table from the same flat data, so a claim means the same thing on both sides.
+A tensor seen with shape (d_1, ..., d_k) is padded with zeros in every dimension to a power of
+two and flattened row-major; the claim is about the multilinear extension of that table. A launch
+sees a split argument as (count, *param shape), so the instance index is the high bits and the
+table is exactly the GKR input segment's table (zkcc/lower/circuit.py pads parameters the same
+way). Prover and verifier build the same table from the same flat data.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from zkcc.lower.circuit import padded_shape
+
 
 @dataclass(frozen=True)
 class TableLayout:
-    rows: int  # instances; 0 for a flat (broadcast) table
-    cols: int  # elements per row (or of the flat tensor)
-    rows_log2: int
-    cols_log2: int
+    shape: tuple[int, ...]
 
     @property
     def num_vars(self) -> int:
-        return self.rows_log2 + self.cols_log2
+        return (math.prod(padded_shape(self.shape)) - 1).bit_length()
 
     def table(self, F, flat: np.ndarray) -> np.ndarray:
-        """The 2^num_vars table, flattened row-major (index = row * 2^cols_log2 + col)."""
-        width = 1 << self.cols_log2
-        if self.rows == 0:
-            out = F.zeros(width)
-            out[: self.cols] = flat[: self.cols]
-            return out
-        data = flat.reshape(self.rows, self.cols)
-        out = F.zeros((1 << self.rows_log2, width))
-        out[: self.rows, : self.cols] = data
-        out[self.rows :, : self.cols] = data[0]
+        """The 2^num_vars table, flattened row-major."""
+        out = F.zeros(padded_shape(self.shape))
+        out[tuple(slice(0, d) for d in self.shape)] = flat.reshape(self.shape)
         return out.reshape(-1)
 
 
-def log2_ceil(n: int) -> int:
-    return max(0, (n - 1).bit_length())
-
-
-def flat_layout(size: int) -> TableLayout:
-    return TableLayout(0, size, 0, log2_ceil(size))
-
-
-def launch_layout(count: int, size: int, broadcast: bool) -> TableLayout:
-    if broadcast:
-        return flat_layout(size)
-    return TableLayout(count, size, log2_ceil(count), log2_ceil(size))
+def launch_layout(count: int, shape: tuple[int, ...], broadcast: bool) -> TableLayout:
+    return TableLayout(shape if broadcast else (count, *shape))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, Program, TensorKind
-from zkcc.lower.circuit import HINT_SEGMENT, param_segment
+from zkcc.lower.circuit import input_sizes
 
 WRITABLE = (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE)
 
@@ -55,8 +55,8 @@ def validate_host(program: Program, what: str) -> None:
             for n in (step.a, step.b):
                 if n not in names or names[n][0] not in written:
                     raise fail(f"step {i}: assert_eq reads {n!r}, unknown or not yet written")
-            if _size(names[step.a][1]) != _size(names[step.b][1]):
-                raise fail(f"step {i}: assert_eq of tensors of different sizes")
+            if names[step.a][1] != names[step.b][1]:
+                raise fail(f"step {i}: assert_eq of tensors of different shapes")
             continue
         kernel = program.kernels.get(step.kernel)
         if kernel is None:
@@ -86,13 +86,15 @@ def validate_host(program: Program, what: str) -> None:
 
 
 def validate_segments(program: Program, circuits: dict, what: str) -> None:
-    """Each circuit's input segments must be its kernel's parameters (then hints), in order."""
+    """Each circuit's input segments must be its kernel's parameters, hints and valid flag, in
+    order and at their padded sizes: the runtime maps segments to tensors by this order."""
     for name, kernel in program.kernels.items():
         segs = circuits[name].segments
-        want = [(param_segment(p.name), p.size, p.broadcast) for p in kernel.params]
-        if kernel.hint_count():
-            want.append((HINT_SEGMENT, kernel.hint_count(), False))
-        if [(s.name, s.length, s.broadcast) for s in segs] != want:
+        want = [
+            (n, length, 1 << (padded - 1).bit_length(), bc)
+            for n, length, padded, bc in input_sizes(kernel)
+        ]
+        if [(s.name, s.length, 1 << s.size_log2, s.broadcast) for s in segs] != want:
             raise FormatError(
                 f"{what}: kernel {name!r}: circuit inputs do not match its parameters"
             )

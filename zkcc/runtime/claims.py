@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkcc.ir.host import AssertEq, Launch, Program, TensorKind
-from zkcc.lower.circuit import HINT_SEGMENT, param_segment
+from zkcc.lower.circuit import HINT_SEGMENT, VALID_SEGMENT, param_segment
 from zkcc.pcs.base import Claim
-from zkcc.pcs.layout import TableLayout, flat_layout, launch_layout
+from zkcc.pcs.layout import TableLayout, launch_layout
 from zkcc.plan.validate import resolve
 
 PUBLIC = (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)
@@ -16,6 +16,15 @@ PUBLIC = (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)
 
 def hint_tensor(step_index: int) -> str:
     return f"hints@{step_index}"
+
+
+def valid_tensor(step_index: int) -> str:
+    """The instance-valid flags of a launch: public, known to both sides, never in the proof."""
+    return f"valid@{step_index}"
+
+
+def valid_values(F, count: int):
+    return F.array([1] * count)
 
 
 @dataclass(frozen=True)
@@ -56,12 +65,13 @@ def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayou
     names = resolve(program)
     kernel = program.kernels[step.kernel]
     out = {
-        param_segment(p.name): (names[a][0], launch_layout(step.count, p.size, p.broadcast))
+        param_segment(p.name): (names[a][0], launch_layout(step.count, p.shape, p.broadcast))
         for p, a in zip(kernel.params, step.args, strict=True)
     }
     h = kernel.hint_count()
     if h:
-        out[HINT_SEGMENT] = (hint_tensor(i), launch_layout(step.count, h, False))
+        out[HINT_SEGMENT] = (hint_tensor(i), launch_layout(step.count, (h,), False))
+    out[VALID_SEGMENT] = (valid_tensor(i), launch_layout(step.count, (1,), False))
     return out
 
 
@@ -79,9 +89,7 @@ def segment_claims(program: Program, i: int, seg_claims) -> list[Claim]:
 
 
 def assert_eq_layouts(program: Program, step: AssertEq) -> tuple[str, str, TableLayout]:
+    """Both sides of an assert_eq have the same shape (validated); one layout serves both."""
     names = resolve(program)
     a, b = names[step.a], names[step.b]
-    size = 1
-    for d in a[1]:
-        size *= d
-    return a[0], b[0], flat_layout(size)
+    return a[0], b[0], TableLayout(a[1])

@@ -21,13 +21,16 @@ from zkcc.runtime.claims import (
     proof_tensors,
     segment_claims,
     segment_sources,
+    valid_tensor,
+    valid_values,
 )
 from zkcc.runtime.execute import execute
 from zkcc.runtime.protocol import start_transcript, step_label
 
 
 def assemble_layer0(F, circuit: gkr.LayeredCircuit, sources: dict, data: dict, count: int):
-    """The input layer of a launch: (instances padded to 2^n) x 2^input_log2 values."""
+    """The input layer of a launch: (instances padded to 2^n) x 2^input_log2 values; each
+    segment is its tensor's canonical padded table, instance rows as the high bits."""
     n_pad = 1 << max(0, (count - 1).bit_length())
     layer0 = F.zeros((n_pad, 1 << circuit.input_log2))
     for seg in circuit.segments:
@@ -62,6 +65,9 @@ def prove(
     for i, h in enumerate(run.hints):
         if h.size:
             data[hint_tensor(i)] = h.reshape(-1)
+    for i, step in enumerate(program.host.steps):
+        if not isinstance(step, AssertEq):
+            data[valid_tensor(i)] = valid_values(F, step.count)
     infos = proof_tensors(program)
     pcs = get_pcs(plan.pcs)
     public = {x.name: F.encode(data[x.name]) for x in infos if x.public}

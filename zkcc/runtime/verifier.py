@@ -19,7 +19,13 @@ from zkcc.pcs.base import Claim, get_pcs
 from zkcc.pcs.merkle import check_claims
 from zkcc.plan.plan import Plan
 from zkcc.runtime.bundle import ProofBundle
-from zkcc.runtime.claims import assert_eq_layouts, proof_tensors, segment_claims
+from zkcc.runtime.claims import (
+    assert_eq_layouts,
+    proof_tensors,
+    segment_claims,
+    valid_tensor,
+    valid_values,
+)
 from zkcc.runtime.protocol import start_transcript, step_label
 
 
@@ -79,6 +85,10 @@ def verify(
             claims[c.tensor].append(c)
     for name, flat in public.items():
         check_claims(F, flat, claims[name], f"public tensor {name}")
+    for i, step in enumerate(program.host.steps):
+        if not isinstance(step, AssertEq):
+            name = valid_tensor(i)
+            check_claims(F, valid_values(F, step.count), claims[name], f"launch {i} valid flags")
     pcs = get_pcs(plan.pcs)
     sizes = {x.name: x.size for x in infos}
     for name in sorted(committed, key=[x.name for x in infos].index):

@@ -1,0 +1,97 @@
+"""Runtime behaviour on small programs: padding of instance counts and shapes, input formats."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from zkcc.driver import plan_program
+from zkcc.errors import ProofRejected, UserError
+from zkcc.field import get_field
+from zkcc.frontend import compile_source
+from zkcc.plan.plan import Plan, plan_digest
+from zkcc.runtime.inputs import load_inputs
+from zkcc.runtime.prover import prove
+from zkcc.runtime.verifier import verify
+
+SOURCE = """
+#pragma field {field}
+__global__ void inv_rows(const field x[3][5], __broadcast__ const field w[3], field y[3][5]) {{
+    for (int i = 0; i < 3; i++) {{
+        for (int j = 0; j < 5; j++) {{ y[i][j] = w[i] / x[i][j]; }}
+    }}
+}}
+__host__ void main(public field xs[{n}][3][5], private field w[3],
+                   public out field ys[{n}][3][5]) {{
+    inv_rows<<<{n}>>>(xs, w, ys);
+}}
+"""
+
+
+def _plan(field: str, n: int) -> tuple[Plan, bytes]:
+    program = compile_source(SOURCE.format(field=field, n=n), "inv.zkcu")
+    data = plan_program(program).to_bytes()
+    return Plan.from_bytes(data), plan_digest(data)
+
+
+@pytest.mark.parametrize("field, n", [("m31", 5), ("m31", 1), ("bn254", 3)])
+def test_non_power_of_two_counts_and_shapes_prove(field, n):
+    """Zero-padded instances would fail `x * (1/x) == 1`; the valid mask must excuse them,
+    while every real instance's outputs are still bound."""
+    F = get_field(field)
+    plan, digest = _plan(field, n)
+    rng = np.random.default_rng(n)
+    xs = rng.integers(1, 1000, size=(n, 3, 5))
+    w = rng.integers(0, 1000, size=3)
+    inputs = {"xs": F.array(xs.reshape(-1).tolist()), "w": F.array(w.tolist())}
+    proof = prove(plan, digest, inputs).to_bytes()
+    public = verify(plan, digest, proof)
+    want = [int(w[i]) * pow(int(x), -1, F.p) % F.p for row in xs for i in range(3) for x in row[i]]
+    assert F.to_ints(public["ys"]) == want
+
+
+def test_npz_and_json_inputs_agree(tmp_path):
+    plan, _ = _plan("m31", 2)
+    F = get_field("m31")
+    xs = np.arange(1, 31).reshape(2, 3, 5)
+    np.savez(tmp_path / "in.npz", xs=xs, w=np.array([1, -2, 3]))
+    (tmp_path / "in.json").write_text(json.dumps({"xs": xs.tolist(), "w": [1, "-2", 3]}))
+    a = load_inputs(tmp_path / "in.npz", plan.program, F)
+    b = load_inputs(tmp_path / "in.json", plan.program, F)
+    assert all(np.array_equal(a[k], b[k]) for k in ("xs", "w"))
+    assert F.to_ints(a["w"]) == [1, F.p - 2, 3]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"xs": [], "w": [1, 2, 3]}', r"xs: expected a list of 2 items, got a list of 0"),
+        ('{"w": [1, 2, 3]}', "missing inputs"),
+        ('{"xs": 1, "w": [1, 2, 3], "zz": 1}', "unknown names"),
+        ('{"xs": XS, "w": [1, 2, 1e3]}', r"w\[2\]: expected an integer"),
+        ('{"xs": XS, "w": [1, 2, "0x10"]}', "not a decimal integer"),
+        ('{"xs": XS, "w": [1, 2, 2147483647]}', "outside the field"),
+        ("{nope", r"in\.json:1:2: invalid JSON"),
+    ],
+)
+def test_bad_inputs_name_file_and_position(tmp_path, content, message):
+    plan, _ = _plan("m31", 2)
+    path = tmp_path / "in.json"
+    path.write_text(content.replace("XS", json.dumps([[[1] * 5] * 3] * 2)))
+    with pytest.raises(UserError, match=message):
+        load_inputs(path, plan.program, get_field("m31"))
+
+
+def test_valid_flags_cannot_be_claimed_away():
+    """A proof for n = 5 does not verify against the plan for n = 8 (different digest), and
+    replaying it with the other plan's digest fails the launch checks."""
+    F = get_field("m31")
+    plan5, d5 = _plan("m31", 5)
+    plan8, d8 = _plan("m31", 8)
+    xs = np.arange(1, 76)
+    inputs = {"xs": F.array(xs.tolist()), "w": F.array([1, 2, 3])}
+    proof = prove(plan5, d5, inputs).to_bytes()
+    with pytest.raises(ProofRejected):
+        verify(plan8, d8, proof)

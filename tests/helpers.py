@@ -23,9 +23,9 @@ class Proved:
     proof: bytes
 
 
-def prove_example(name: str) -> Proved:
+def prove_example(name: str, pcs: str = "ligero") -> Proved:
     src = EXAMPLES / name / f"{name}.zkcu"
-    plan_bytes = compile_path(src).to_bytes()
+    plan_bytes = compile_path(src, pcs=pcs).to_bytes()
     plan = Plan.from_bytes(plan_bytes)
     digest = plan_digest(plan_bytes)
     F = get_field(plan.field)

@@ -11,7 +11,7 @@ from zkcc.errors import WitnessError
 from zkcc.field import get_field
 from zkcc.ir.kernel import KernelBuilder, Param
 from zkcc.lower.circuit import lower_kernel
-from zkcc.pcs.layout import launch_layout
+from zkcc.runtime.layout import launch_layout
 from zkcc.runtime.prover import assemble_layer0
 from zkcc.runtime.witness import run_kernel
 

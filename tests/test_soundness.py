@@ -20,9 +20,9 @@ from zkcc.runtime.verifier import verify
 REFUSED = (ProofRejected, FormatError)
 
 
-@pytest.fixture(scope="module")
-def pipeline():
-    return prove_example("pipeline")
+@pytest.fixture(scope="module", params=["ligero", "merkle"])
+def pipeline(request):
+    return prove_example("pipeline", request.param)
 
 
 @pytest.fixture(scope="module")

@@ -118,15 +118,22 @@ def check(source: str, as_json: bool) -> None:
 @click.option(
     "--backend", type=click.Choice(["gkr", "groth16"]), help="Force one backend for every kernel."
 )
+@click.option(
+    "--pcs",
+    type=click.Choice(["ligero", "merkle"]),
+    default="ligero",
+    show_default=True,
+    help="Tensor commitment: ligero (succinct) or merkle (reveals tensors; for debugging).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def compile_cmd(
-    source: str, output: str | None, explain: bool, backend: str | None, as_json: bool
+    source: str, output: str | None, explain: bool, backend: str | None, pcs: str, as_json: bool
 ) -> None:
     """Compile SOURCE (.zkcu) into a deterministic plan file."""
     from zkcc.driver import compile_path
     from zkcc.plan.plan import plan_digest
 
-    plan = compile_path(source, backend=backend)
+    plan = compile_path(source, pcs=pcs, backend=backend)
     data = plan.to_bytes()
     out = output or str(Path(source).with_suffix(".zkplan"))
     write_atomic(out, data)

@@ -11,8 +11,10 @@ from zkcc.ir.host import Program
 from zkcc.lower.circuit import lower_kernel
 from zkcc.plan.plan import CompiledKernel, Plan
 
+DEFAULT_PCS = "ligero"
 
-def plan_program(program: Program, pcs: str = "merkle", backend: str | None = None) -> Plan:
+
+def plan_program(program: Program, pcs: str = DEFAULT_PCS, backend: str | None = None) -> Plan:
     p = get_field(program.field).p
     kernels = {}
     for name, ir in sorted(program.kernels.items()):
@@ -22,5 +24,5 @@ def plan_program(program: Program, pcs: str = "merkle", backend: str | None = No
     return Plan(program.field, program.source_name, pcs, kernels, program.host)
 
 
-def compile_path(path: str | Path, pcs: str = "merkle", backend: str | None = None) -> Plan:
+def compile_path(path: str | Path, pcs: str = DEFAULT_PCS, backend: str | None = None) -> Plan:
     return plan_program(compile_file(path), pcs, backend)

@@ -16,6 +16,7 @@ from zkcc.frontend.statements import Interp, ReturnSignal
 from zkcc.frontend.values import FIELD, VOID, Ref, Scope, Value, shape_size, shape_text
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
 from zkcc.ir.kernel import Param
+from zkcc.ir.layout import same_padded_layout
 from zkcc.ir.source import SourceLoc
 
 _KIND_TEXT = {
@@ -148,6 +149,15 @@ class HostCompiler(Interp):
                 f"reshape of '{src.graph_name}' from {shape_text(src.shape)} "
                 f"({shape_size(src.shape)} elements) to {shape_text(shape)} "
                 f"({shape_size(shape)} elements) changes the number of elements",
+                init.loc,
+            )
+        base_shape = next(t.shape for t in self.graph.tensors if t.name == src.base)
+        if not same_padded_layout(base_shape, shape):
+            raise self.fail(
+                f"reshape of '{src.graph_name}' from {shape_text(src.shape)} to "
+                f"{shape_text(shape)} moves elements in the padded layout (every dimension is "
+                f"padded to a power of two, and tensors are committed that way); keep the "
+                f"dimensions that are split or merged powers of two",
                 init.loc,
             )
         gname = self.graph_name(s.name)

@@ -15,7 +15,7 @@ instance's `valid` input (1 on real instances, 0 on the zero-padded ones a launc
 a power of two), so padding never has to satisfy the kernel's constraints.
 
 Parameters are laid out in their *canonical padded layout*: every dimension padded with zeros to
-a power of two. A tensor stored the same way (zkcc/pcs/layout.py) then has exactly the segment's
+a power of two. A tensor stored the same way (zkcc/ir/layout.py) then has exactly the segment's
 table as its multilinear extension, with the instance index as the high bits.
 """
 
@@ -28,6 +28,7 @@ import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
 from zkcc.ir.kernel import KernelIR, Op
+from zkcc.ir.layout import log2_ceil, padded_index, padded_shape
 
 Wire = tuple[int, int]  # (level, index within level)
 EXPAND_LIMIT = 8  # largest |terms(a)| * |terms(b)| expanded directly into mul gates
@@ -39,23 +40,6 @@ class LinForm:
     const: int = 0
 
 
-def _log2_ceil(n: int) -> int:
-    return max(0, (n - 1).bit_length())
-
-
-def padded_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Every dimension rounded up to a power of two: the canonical padded layout."""
-    return tuple(1 << _log2_ceil(d) for d in shape)
-
-
-def padded_index(shape: tuple[int, ...]) -> np.ndarray:
-    """For each row-major flat index of `shape`, its flat index in the padded layout."""
-    if not shape:
-        return np.zeros(1, dtype=np.int64)
-    grid = np.indices(shape).reshape(len(shape), -1)
-    return np.ravel_multi_index(tuple(grid), padded_shape(shape)).astype(np.int64)
-
-
 def layout_segments(sizes: list[tuple[str, int, int, bool]]) -> tuple[int, list[InputSegment]]:
     """Place (name, real length, padded length, broadcast) segments in the input layer, each
     aligned to its padded power-of-two size; largest first, so the packing has no holes."""
@@ -64,9 +48,9 @@ def layout_segments(sizes: list[tuple[str, int, int, bool]]) -> tuple[int, list[
     placed: dict[int, InputSegment] = {}
     for i in order:
         name, length, padded, broadcast = sizes[i]
-        placed[i] = InputSegment(name, offset, _log2_ceil(padded), length, broadcast)
+        placed[i] = InputSegment(name, offset, log2_ceil(padded), length, broadcast)
         offset += padded
-    return _log2_ceil(max(offset, 1)), [placed[i] for i in range(len(sizes))]
+    return log2_ceil(max(offset, 1)), [placed[i] for i in range(len(sizes))]
 
 
 @dataclass
@@ -175,7 +159,7 @@ class _CircuitBuilder:
             cst = sorted((k, c) for k, c in b.const.items() if c)
             layers.append(
                 Layer(
-                    width_log2=_log2_ceil(max(b.count, 1)),
+                    width_log2=log2_ceil(max(b.count, 1)),
                     mul_wires=np.array([k for k, _ in mul], dtype=np.int64).reshape(-1, 3),
                     mul_coef=tuple(c for _, c in mul),
                     add_wires=np.array([k for k, _ in add], dtype=np.int64).reshape(-1, 2),
@@ -243,7 +227,7 @@ def input_sizes(kernel: KernelIR) -> list[tuple[str, int, int, bool]]:
     ]
     h = kernel.hint_count()
     if h:
-        sizes.append((HINT_SEGMENT, h, 1 << _log2_ceil(h), False))
+        sizes.append((HINT_SEGMENT, h, 1 << log2_ceil(h), False))
     sizes.append((VALID_SEGMENT, 1, 1, False))
     return sizes
 

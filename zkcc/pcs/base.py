@@ -1,11 +1,14 @@
 """The polynomial-commitment interface the runtime uses for tensors.
 
-    commit(F, flat)                         -> (commitment bytes, prover state)
-    open(F, state, claims, transcript)      -> opening (a tree for the proof file)
-    verify(F, commitment, count, claims, opening, transcript)   raises ProofRejected
+A committed polynomial is the multilinear extension of a table of 2^m base-field values (a
+tensor in its canonical padded layout, zkcc/ir/layout.py). Every scheme provides
 
-All claims on one tensor are opened together. A claim says: the multilinear extension of the
-table that `layout` builds from the tensor equals `value` at `point`.
+    commit(F, table)                               -> (commitment bytes, prover state)
+    open(F, states, claims, transcript)            -> one opening (a tree) for ALL claims
+    verify(F, commitments, claims, opening, transcript)   raises ProofRejected / FormatError
+
+where `states` maps tensor names to prover states, `commitments` maps names to
+(commitment bytes, m), and each claim says: the polynomial `name` equals `value` at `point`.
 """
 
 from __future__ import annotations
@@ -13,21 +16,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from zkcc.pcs.layout import TableLayout
+PCS_NAMES = ("merkle", "ligero")
 
 
 @dataclass
-class Claim:
-    tensor: str
-    layout: TableLayout
-    point: list[Any]  # challenge-field elements, point[i] binds bit i of the table index
-    value: Any  # challenge-field element
-    origin: str  # what produced the claim, for messages ("launch 2 (dot), param:x")
+class PcsClaim:
+    name: str
+    point: Any  # list of m extension scalars, or a (d, m) extension array; point[i] binds bit i
+    value: Any  # extension scalar (d,)
 
 
 def get_pcs(name: str):
-    from zkcc.pcs.merkle import MerklePCS
-
+    """The commitment scheme called `name` (as recorded in a plan)."""
     if name == "merkle":
+        from zkcc.pcs.merkle import MerklePCS
+
         return MerklePCS()
-    raise ValueError(f"unknown PCS {name!r}")
+    if name == "ligero":
+        from zkcc.pcs.ligero import LigeroPCS
+
+        return LigeroPCS()
+    raise ValueError(f"unknown PCS {name!r}; known: {', '.join(PCS_NAMES)}")

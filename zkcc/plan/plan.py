@@ -17,6 +17,7 @@ from zkcc.errors import FormatError
 from zkcc.field import get_field
 from zkcc.ir.host import HostGraph, Program
 from zkcc.ir.kernel import KernelIR
+from zkcc.pcs.base import PCS_NAMES
 from zkcc.plan.circuitformat import circuit_from_tree, circuit_to_tree
 from zkcc.plan.irformat import host_from_tree, host_to_tree, kernel_from_tree, kernel_to_tree
 from zkcc.plan.validate import validate_host, validate_segments
@@ -24,7 +25,6 @@ from zkcc.plan.validate import validate_host, validate_segments
 MAGIC = b"ZKPL"
 VERSION = 1
 FIELDS = ("m31", "bn254")
-PCS_NAMES = ("merkle",)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, Program, TensorKind
+from zkcc.ir.layout import same_padded_layout
 from zkcc.lower.circuit import input_sizes
 
 WRITABLE = (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE)
@@ -42,10 +43,8 @@ def validate_host(program: Program, what: str) -> None:
     for v in program.host.views:
         if v.name in tensors or v.base not in tensors:
             raise fail(f"view {v.name!r} clashes with a tensor or has no base tensor")
-        if _size(v.shape) != tensors[v.base].size:
-            raise fail(
-                f"view {v.name!r} has {_size(v.shape)} elements, its base {tensors[v.base].size}"
-            )
+        if not same_padded_layout(v.shape, tensors[v.base].shape):
+            raise fail(f"view {v.name!r} does not keep its base tensor's padded layout")
     names = resolve(program)
     if len(names) != len(tensors) + len(program.host.views):
         raise fail("duplicate view name")

@@ -5,7 +5,7 @@
       "public":      {tensor: bytes},     encoded values of every public input and output
       "commitments": {tensor: bytes},     PCS commitment of every private tensor and hint tensor
       "steps":       [step proof],        per host step: a GKR proof, or {"value": v} (assert_eq)
-      "openings":    {tensor: opening},   PCS opening of all claims on each committed tensor
+      "opening":     tree,                one PCS opening of all claims on committed tensors
     }
 
 The reader checks the key sets, every length against the plan, and leaves the cryptographic
@@ -20,7 +20,7 @@ from zkcc.encoding import Schema, Tree, decode, encode
 
 MAGIC = b"ZKPF"
 VERSION = 1
-KEYS = {"plan_digest", "public", "commitments", "steps", "openings"}
+KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 
 @dataclass
@@ -29,7 +29,7 @@ class ProofBundle:
     public: dict[str, bytes]
     commitments: dict[str, bytes]
     steps: list[Tree]
-    openings: dict[str, Tree]
+    opening: Tree
 
     def to_bytes(self) -> bytes:
         return encode(
@@ -40,7 +40,7 @@ class ProofBundle:
                 "public": self.public,
                 "commitments": self.commitments,
                 "steps": self.steps,
-                "openings": self.openings,
+                "opening": self.opening,
             },
         )
 
@@ -55,7 +55,7 @@ class ProofBundle:
             public={k: v.bytes() for k, v in _items(s.field("public"))},
             commitments={k: v.bytes(length=32) for k, v in _items(s.field("commitments"))},
             steps=[x.tree for x in s.field("steps").list(0, 1 << 20)],
-            openings=s.field("openings").dict(),
+            opening=s.field("opening").tree,
         ), s
 
 

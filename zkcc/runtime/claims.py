@@ -3,15 +3,28 @@ which are committed, and which tensor each GKR input segment of each launch read
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 from zkcc.ir.host import AssertEq, Launch, Program, TensorKind
 from zkcc.lower.circuit import HINT_SEGMENT, VALID_SEGMENT, param_segment
-from zkcc.pcs.base import Claim
-from zkcc.pcs.layout import TableLayout, launch_layout
+from zkcc.pcs.base import PcsClaim
 from zkcc.plan.validate import resolve
+from zkcc.runtime.layout import TableLayout, launch_layout
 
 PUBLIC = (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)
+
+
+@dataclass
+class Claim:
+    """A claim on a tensor seen through `layout`; `origin` says what produced it."""
+
+    tensor: str
+    layout: TableLayout
+    point: Any  # challenge-field point, point[i] binds bit i of the table index
+    value: Any
+    origin: str
 
 
 def hint_tensor(step_index: int) -> str:
@@ -30,8 +43,17 @@ def valid_values(F, count: int):
 @dataclass(frozen=True)
 class TensorInfo:
     name: str
-    size: int
+    shape: tuple[int, ...]
     public: bool
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def layout(self) -> TableLayout:
+        """The canonical padded layout in which the tensor is committed."""
+        return TableLayout(self.shape)
 
 
 def proof_tensors(program: Program) -> list[TensorInfo]:
@@ -46,7 +68,7 @@ def proof_tensors(program: Program) -> list[TensorInfo]:
                 names[a][0] for p, a in zip(kernel.params, step.args, strict=True) if p.is_output
             )
     out = [
-        TensorInfo(t.name, t.size, t.kind in PUBLIC)
+        TensorInfo(t.name, t.shape, t.kind in PUBLIC)
         for t in program.host.tensors
         if t.kind in (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN) or t.name in written
     ]
@@ -54,7 +76,7 @@ def proof_tensors(program: Program) -> list[TensorInfo]:
         if isinstance(step, Launch):
             h = program.kernels[step.kernel].hint_count()
             if h:
-                out.append(TensorInfo(hint_tensor(i), step.count * h, False))
+                out.append(TensorInfo(hint_tensor(i), (step.count, h), False))
     return out
 
 
@@ -93,3 +115,13 @@ def assert_eq_layouts(program: Program, step: AssertEq) -> tuple[str, str, Table
     names = resolve(program)
     a, b = names[step.a], names[step.b]
     return a[0], b[0], TableLayout(a[1])
+
+
+def pcs_claims(claims: dict[str, list[Claim]], committed) -> list[PcsClaim]:
+    """The claims on committed tensors, in a fixed order, for the PCS. Every layout is the
+    tensor's own canonical one: the plan validator only admits views that keep it."""
+    return [
+        PcsClaim(c.tensor, c.point, c.value)
+        for name in sorted(committed)
+        for c in claims.get(name, [])
+    ]

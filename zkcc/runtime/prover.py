@@ -12,12 +12,14 @@ from zkcc.errors import ZkccError
 from zkcc.field import get_field
 from zkcc.field.mle import mle_evaluate
 from zkcc.ir.host import AssertEq
-from zkcc.pcs.base import Claim, get_pcs
+from zkcc.pcs.base import get_pcs
 from zkcc.plan.plan import Plan
 from zkcc.runtime.bundle import ProofBundle
 from zkcc.runtime.claims import (
+    Claim,
     assert_eq_layouts,
     hint_tensor,
+    pcs_claims,
     proof_tensors,
     segment_claims,
     segment_sources,
@@ -75,7 +77,8 @@ def prove(
     for x in infos:
         if not x.public:
             say(f"commit: {x.name} ({x.size} elements)")
-            commitments[x.name], states[x.name] = pcs.commit(F, data[x.name])
+            table = x.layout.table(F, data[x.name])
+            commitments[x.name], states[x.name] = pcs.commit(F, table)
     transcript = start_transcript(digest, infos, public, commitments)
 
     claims: dict[str, list[Claim]] = defaultdict(list)
@@ -104,5 +107,6 @@ def prove(
         steps.append(proof.to_tree())
         for c in segment_claims(program, i, seg_claims):
             claims[c.tensor].append(c)
-    openings = {name: pcs.open(F, states[name], claims[name], transcript) for name in commitments}
-    return ProofBundle(digest, public, commitments, steps, openings)
+    say(f"open: {sum(len(claims[n]) for n in commitments)} claims on {len(commitments)} tensors")
+    opening = pcs.open(F, states, pcs_claims(claims, commitments), transcript)
+    return ProofBundle(digest, public, commitments, steps, opening)

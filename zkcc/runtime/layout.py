@@ -1,11 +1,7 @@
-"""The table an evaluation claim speaks about: a tensor in its canonical padded layout.
-
-A tensor seen with shape (d_1, ..., d_k) is padded with zeros in every dimension to a power of
-two and flattened row-major; the claim is about the multilinear extension of that table. A launch
-sees a split argument as (count, *param shape), so the instance index is the high bits and the
-table is exactly the GKR input segment's table (zkcc/lower/circuit.py pads parameters the same
-way). Prover and verifier build the same table from the same flat data.
-"""
+"""The table an evaluation claim speaks about: a tensor in its canonical padded layout
+(zkcc/ir/layout.py). A launch sees a split argument as (count, *param shape), so the instance
+index is the high bits and the table is exactly the GKR input segment's table. Prover and
+verifier build the same table from the same flat data."""
 
 from __future__ import annotations
 
@@ -14,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkcc.lower.circuit import padded_shape
+from zkcc.ir.layout import padded_shape
 
 
 @dataclass(frozen=True)

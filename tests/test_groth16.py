@@ -1,0 +1,195 @@
+"""Groth16: NTT/QAP/MSM against naive references, completeness, and soundness (rejections)."""
+
+import random
+
+import numpy as np
+import pytest
+
+from zkcc.backends.groth16 import curve, msm, ntt, qap
+from zkcc.backends.groth16.curve import G1, G2, QI, R
+from zkcc.backends.groth16.prover import Proof, prove
+from zkcc.backends.groth16.r1cs import random_r1cs
+from zkcc.backends.groth16.setup import setup
+from zkcc.backends.groth16.verifier import verify
+from zkcc.errors import FormatError, WitnessError
+
+
+def polymul(a, b):
+    out = [0] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            out[i + j] = (out[i + j] + x * y) % R
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 2, 8, 16])
+def test_ntt_matches_naive_dft_and_inverts(n):
+    rng = random.Random(n)
+    a = [rng.randrange(R) for _ in range(n)]
+    w = ntt.root_of_unity(n)
+    naive = [sum(a[j] * pow(w, i * j, R) for j in range(n)) % R for i in range(n)]
+    assert [int(v) for v in ntt.ntt(a)] == naive
+    assert [int(v) for v in ntt.intt(ntt.ntt(a))] == a
+    coset = [sum(a[j] * pow(5 * pow(w, i, R), j, R) for j in range(n)) % R for i in range(n)]
+    assert [int(v) for v in ntt.coset_ntt(a)] == coset
+    assert [int(v) for v in ntt.coset_intt(ntt.coset_ntt(a))] == a
+    assert pow(w, n, R) == 1 and (n == 1 or pow(w, n // 2, R) != 1)
+
+
+def test_ntt_polynomial_product_matches_schoolbook():
+    rng = random.Random(7)
+    a, b = [rng.randrange(R) for _ in range(7)], [rng.randrange(R) for _ in range(9)]
+    fa = ntt.ntt(a + [0] * 9)
+    fb = ntt.ntt(b + [0] * 7)
+    assert [int(v) for v in ntt.intt(fa * fb % R)][:15] == polymul(a, b)
+
+
+def test_qap_h_times_z_equals_ab_minus_c():
+    r1cs, w = random_r1cs(random.Random(2), 6, 2, 5)
+    n = qap.domain_size(r1cs)
+    rows = [qap._with_input_rows(r1cs), r1cs.B, r1cs.C]
+    polys = []
+    for m in rows:
+        e = list(m.dot(w, r1cs.num_constraints + 3)) + [0] * (n - r1cs.num_constraints - 3)
+        polys.append([int(v) for v in ntt.intt(e)])
+    lhs = polymul(polys[0], polys[1])
+    lhs = [(x - (polys[2][i] if i < n else 0)) % R for i, x in enumerate(lhs)]
+    h = [int(v) for v in qap.h_coefficients(r1cs, w)]
+    z = [R - 1] + [0] * (n - 1) + [1]
+    assert polymul(h, z) == lhs
+    tau = 1234567
+    u, v, ww, zt = qap.evaluate_at(r1cs, tau)
+    ev = lambda c: sum(x * pow(tau, i, R) for i, x in enumerate(c)) % R  # noqa: E731
+    assert int(sum(u * w) % R) == ev(polys[0]) and zt == (pow(tau, n, R) - 1) % R
+
+
+@pytest.mark.parametrize("group", [G1, G2], ids=["G1", "G2"])
+def test_msm_and_fixed_base_match_naive_py_ecc(group):
+    rng = random.Random(5)
+    gen, mul, add = (
+        (curve.G1_GEN, curve.g1_mul, curve.g1_add)
+        if group is G1
+        else (curve.G2_GEN, curve.g2_mul, curve.g2_add)
+    )
+    n = 24 if group is G1 else 12
+    pts = [mul(gen, rng.randrange(1, R)) for _ in range(n)]
+    pts[3], pts[4], pts[5] = pts[2], None, mul(pts[2], R - 1)  # repeat, infinity, negation
+    sc = [rng.randrange(R) for _ in range(n)]
+    sc[6], sc[7], sc[8] = 0, 1, sc[2]
+    ref = None
+    for p, k in zip(pts, sc, strict=True):
+        ref = add(ref, mul(p, k)) if p is not None else ref
+    assert msm.msm(group, group.to_batch(pts), sc) == ref
+    assert msm.msm(group, group.to_batch(pts[:2]), sc[:2]) == add(
+        mul(pts[0], sc[0]), mul(pts[1], sc[1])
+    )
+    assert group.from_batch(msm.fixed_base_mul(group, gen, sc)) == [mul(gen, k) for k in sc]
+
+
+def test_digits_recompose():
+    rng = random.Random(1)
+    sc = [rng.randrange(R) for _ in range(10)] + [R - 1, 0]
+    for c in (3, 7, 13):
+        d = msm.digits(np.array(sc, dtype=object), c)
+        assert [sum(int(x) << (c * i) for i, x in enumerate(row)) for row in d] == sc
+
+
+@pytest.fixture(scope="module")
+def system():
+    r1cs, w = random_r1cs(random.Random(11), 24, 3, 20)
+    pk, vk = setup(r1cs)
+    return r1cs, w, pk, vk, prove(pk, r1cs, w)
+
+
+def pub(w, k=3):
+    return [int(x) for x in w[1 : 1 + k]]
+
+
+def test_completeness_and_fresh_blinding(system):
+    r1cs, w, pk, vk, proof = system
+    assert verify(vk, pub(w), proof)
+    assert prove(pk, r1cs, w).a != proof.a  # fresh r per proof
+
+
+def test_changed_public_input_rejected(system):
+    r1cs, w, pk, vk, proof = system
+    bad = pub(w)
+    bad[1] = (bad[1] + 1) % R
+    assert not verify(vk, bad, proof)
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "c",
+        pytest.param("a", marks=pytest.mark.slow),
+        pytest.param("b", marks=pytest.mark.slow),
+        pytest.param("swap", marks=pytest.mark.slow),
+    ],
+)
+def test_tampered_proof_rejected(system, how):
+    r1cs, w, pk, vk, proof = system
+    g1, g2 = curve.G1_GEN, curve.G2_GEN
+    bad = {
+        "a": Proof(curve.g1_add(proof.a, g1), proof.b, proof.c),
+        "b": Proof(proof.a, curve.g2_add(proof.b, g2), proof.c),
+        "c": Proof(proof.a, proof.b, curve.g1_add(proof.c, g1)),
+        "swap": Proof(proof.c, proof.b, proof.a),
+    }[how]
+    assert not verify(vk, pub(w), bad)
+
+
+def test_wrong_witness_rejected(system):
+    r1cs, w, pk, vk, proof = system
+    w2 = w.copy()
+    w2[10] = (w2[10] + 1) % R
+    with pytest.raises(WitnessError):
+        prove(pk, r1cs, w2)
+    assert not verify(vk, pub(w2), prove(pk, r1cs, w2, check=False))
+
+
+@pytest.mark.slow
+def test_proof_against_another_circuits_key_rejected(system):
+    r1cs, w, pk, vk, proof = system
+    other, w_other = random_r1cs(random.Random(12), 24, 3, 20)
+    pk2, vk2 = setup(other)
+    assert verify(vk2, pub(w_other), prove(pk2, other, w_other))
+    assert not verify(vk2, pub(w), proof)
+    assert not verify(vk, pub(w_other), prove(pk2, other, w_other))
+
+
+def _fq2_sqrt(a):
+    """A square root in F_q2 (q = 3 mod 4), or None."""
+    a0, a1 = a
+    n = pow((a0 * a0 + a1 * a1) % QI, (QI + 1) // 4, QI)
+    for t in (n, -n):
+        x0sq = (a0 + t) * pow(2, -1, QI) % QI
+        x0 = pow(x0sq, (QI + 1) // 4, QI)
+        if x0 * x0 % QI == x0sq and x0:
+            x1 = a1 * pow(2 * x0, -1, QI) % QI
+            if curve._f2mul((x0, x1), (x0, x1)) == (a0 % QI, a1 % QI):
+                return (x0, x1)
+    return None
+
+
+def test_malformed_points_and_inputs_raise(system):
+    r1cs, w, pk, vk, proof = system
+    x, y = proof.a
+    with pytest.raises(FormatError):
+        verify(vk, pub(w), Proof((x, (y + 1) % QI), proof.b, proof.c))  # off the curve
+    with pytest.raises(FormatError):
+        verify(vk, pub(w), Proof((x + QI, y), proof.b, proof.c))  # coordinate >= q
+    with pytest.raises(FormatError):
+        verify(vk, [R] + pub(w)[1:], proof)  # public value >= r
+    with pytest.raises(FormatError):
+        verify(vk, pub(w)[:2], proof)
+    rng = random.Random(3)
+    while True:  # a point on the twist outside the order-r subgroup
+        px = (rng.randrange(QI), rng.randrange(QI))
+        rhs = curve._f2mul(curve._f2mul(px, px), px)
+        py = _fq2_sqrt(((rhs[0] + curve.B2[0]) % QI, (rhs[1] + curve.B2[1]) % QI))
+        if py is not None:
+            break
+    assert curve.on_curve_g2((px, py)) and not curve.in_subgroup_g2((px, py))
+    with pytest.raises(FormatError):
+        verify(vk, pub(w), Proof(proof.a, (px, py), proof.c))

@@ -1,0 +1,105 @@
+"""Groth16 keys: .ptau import (phase 1 from snarkjs), key serialisation, compiled kernels."""
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zkcc.backends.groth16 import curve, keys, msm, ntt, prove, setup, setup_from_ptau, verify
+from zkcc.backends.groth16.curve import G1, R
+from zkcc.backends.groth16.ptau import Ptau
+from zkcc.backends.groth16.r1cs import random_r1cs
+from zkcc.errors import FormatError
+from zkcc.ir.kernel import KernelBuilder, Param
+from zkcc.lower.r1cs import r1cs_from_kernel
+
+PTAU = Path("/work/shared/ptau/pot13_test.ptau")
+needs_ptau = pytest.mark.skipif(not PTAU.exists(), reason=f"{PTAU} not found")
+
+
+@needs_ptau
+def test_ptau_lagrange_points_match_tau_powers():
+    pt = Ptau(PTAU.read_bytes())
+    assert pt.power == 13
+    n = 8
+    lag = pt.lagrange(12, n)
+    tau = G1.from_batch(pt.tau_g1(0, 2))
+    assert tau[0] == curve.G1_GEN
+    # sum_i L_i(tau) = 1 and sum_i w^i L_i(tau) = tau
+    assert msm.msm(G1, lag, [1] * n) == curve.G1_GEN
+    assert msm.msm(G1, lag, [int(x) for x in ntt.powers(ntt.root_of_unity(n), n)]) == tau[1]
+
+
+@needs_ptau
+def test_setup_from_ptau_complete_and_sound():
+    r1cs, w = random_r1cs(random.Random(21), 14, 2, 12)
+    pk, vk = setup_from_ptau(r1cs, PTAU)
+    pub = [int(x) for x in w[1:3]]
+    proof = prove(pk, r1cs, w)
+    assert verify(vk, pub, proof)
+    assert not verify(vk, [(pub[0] + 1) % R, pub[1]], proof)
+
+
+def test_ptau_malformed_raises():
+    with pytest.raises(FormatError):
+        Ptau(
+            b"ptau\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\xff\xff\x00\x00\x00\x00\x00\x00"
+        )
+    with pytest.raises(FormatError):
+        Ptau(b"nope")
+    if PTAU.exists():
+        data = PTAU.read_bytes()
+        with pytest.raises(FormatError):
+            Ptau(data[:-5])
+        pt = Ptau(data)
+        with pytest.raises(FormatError):
+            pt.lagrange(12, 1 << 16)
+
+
+def test_key_serialisation_round_trip_and_rejects_garbage():
+    r1cs, w = random_r1cs(random.Random(5), 6, 1, 5)
+    pk, vk = setup(r1cs)
+    pk2 = keys.pk_from_bytes(keys.pk_to_bytes(pk))
+    vk2 = keys.vk_from_bytes(keys.vk_to_bytes(vk))
+    assert vk2 == vk
+    assert keys.pk_to_bytes(pk2) == keys.pk_to_bytes(pk)
+    assert verify(vk2, [int(w[1])], prove(pk2, r1cs, w))
+    data = bytearray(keys.vk_to_bytes(vk))
+    data[-5] ^= 1  # a coordinate of the last IC point: off the curve (or unreduced)
+    with pytest.raises(FormatError):
+        keys.vk_from_bytes(bytes(data))
+    with pytest.raises(FormatError):
+        keys.pk_from_bytes(keys.vk_to_bytes(vk))
+
+
+def test_compiled_kernel_proves_over_instances():
+    p = R
+    params = [
+        Param("x", (2,), False, False),
+        Param("k", (1,), False, True),
+        Param("y", (1,), True, False),
+    ]
+    b = KernelBuilder("poly", params, p)
+    x0, x1, k = b.input(0, 0), b.input(0, 1), b.input(1, 0)
+    t = b.mul(b.add(x0, k), x1)
+    inv = b.inverse(b.add(t, b.const(1)))
+    b.output(2, 0, b.mul(b.mul(t, t), inv))
+    kernel = b.finish()
+    count = 4
+    r1cs, wfn = r1cs_from_kernel(kernel, count, {1, 2}, p)
+    rng = random.Random(1)
+    xs = np.array([[rng.randrange(p), rng.randrange(p)] for _ in range(count)], dtype=object)
+    kk = np.array([rng.randrange(p)], dtype=object)
+    ts = [(int(a) + int(kk[0])) * int(c) % p for a, c in xs]
+    hints = np.array([[pow(t + 1, -1, p)] for t in ts], dtype=object)
+    ys = np.array([[t * t * int(h[0]) % p] for t, h in zip(ts, hints, strict=True)], dtype=object)
+    w = wfn([xs, kk, ys], hints)
+    assert r1cs.is_satisfied(w)
+    pk, vk = setup(r1cs)
+    pub = [int(v) for v in w[1 : 1 + r1cs.num_public]]
+    assert pub == [int(kk[0])] + [int(y[0]) for y in ys]
+    proof = prove(pk, r1cs, w)
+    assert verify(vk, pub, proof)
+    pub[2] = (pub[2] + 1) % p
+    assert not verify(vk, pub, proof)

@@ -1,0 +1,240 @@
+"""Ligero tensor-code PCS: codes vs slow references, Merkle multi-openings, completeness and
+rejection of tampered openings, over m31 and bn254."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from zkcc.encoding import Schema, decode, encode
+from zkcc.errors import FormatError, ProofRejected
+from zkcc.field import get_field, mle_evaluate
+from zkcc.pcs import codes
+from zkcc.pcs.base import PcsClaim
+from zkcc.pcs.ligero import LigeroPCS
+from zkcc.pcs.ligero_params import choose_shape, num_queries, num_tests
+from zkcc.pcs.merkle_tree import MerkleTree, verify_multi
+from zkcc.transcript import Transcript
+
+FIELDS = ["m31", "bn254"]
+
+
+def _rand(F, rng, shape):
+    return F.array(rng.integers(0, 2**62, shape, dtype=np.int64))
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+@pytest.mark.parametrize("k", [0, 1, 2, 4])
+@pytest.mark.parametrize("rate_log", [1, 2])
+def test_encode_matches_reference(fname, k, rate_log):
+    F = get_field(fname)
+    msg = _rand(F, np.random.default_rng(k), (1 << k, 2))
+    enc = codes.encode(F, msg, rate_log)
+    for b in range(2):
+        ref = codes.encode_reference(F, [int(v) for v in msg[:, b]], rate_log)
+        assert [int(v) for v in enc[:, b]] == ref
+
+
+def test_circle_generator_order():
+    x, y = codes.M31_CIRCLE_GEN
+    p = (1 << 31) - 1
+    assert (x * x + y * y) % p == 1
+    assert codes._cpow(codes.M31_CIRCLE_GEN, 1 << 30) == (p - 1, 0)
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_code_distance_small(fname):
+    """Every nonzero message of a small code has weight >= N - n (checked on random ones)."""
+    F = get_field(fname)
+    rng = np.random.default_rng(1)
+    msg = F.zeros((8, 50))
+    for b in range(50):  # sparse messages: 1-3 nonzero coefficients
+        for i in rng.choice(8, size=1 + b % 3, replace=False):
+            msg[i, b] = F.array(int(rng.integers(1, 1000)))
+    enc = codes.encode(F, msg, 2)
+    weights = (enc != 0).sum(axis=0)
+    assert int(weights.min()) >= 32 - 8
+
+
+def test_params():
+    assert num_queries(14, 2, 100) == 148
+    assert num_tests(get_field("m31"), 16, 100) == 2
+    assert num_tests(get_field("bn254"), 16, 100) == 1
+    s = choose_shape(get_field("m31"), 24)
+    assert s.row_log + s.col_log == 24
+
+
+def test_merkle_multi_open():
+    rng = np.random.default_rng(2)
+    leaves = rng.integers(0, 256, (64, 40), dtype=np.uint8)
+    t = MerkleTree(b"p", leaves)
+    idx = [0, 1, 5, 17, 63]
+    proof = t.open(idx)
+    verify_multi(t.root, 6, b"p", idx, leaves[idx], proof)
+    bad = bytearray(proof)
+    bad[3] ^= 1
+    with pytest.raises(ProofRejected):
+        verify_multi(t.root, 6, b"p", idx, leaves[idx], bytes(bad))
+    with pytest.raises(FormatError):
+        verify_multi(t.root, 6, b"p", idx, leaves[idx], proof + b"\x00" * 32)
+    other = leaves[idx].copy()
+    other[2, 0] ^= 1
+    with pytest.raises(ProofRejected):
+        verify_multi(t.root, 6, b"p", idx, other, proof)
+
+
+def _setup(fname, sizes=(14, 14, 5, 0), seed=0):
+    F = get_field(fname)
+    E = F.ext
+    rng = np.random.default_rng(seed)
+    pcs = LigeroPCS()
+    tabs = {f"t{i}": _rand(F, rng, 1 << m) for i, m in enumerate(sizes)}
+    coms, states, claims = {}, {}, []
+    for n, t in tabs.items():
+        c, st = pcs.commit(F, t)
+        m = t.shape[0].bit_length() - 1
+        coms[n], states[n] = (c, m), st
+        for j in range(2):
+            pt = _rand(F, rng, (E.degree, m))
+            point = pt if j else [pt[:, i] for i in range(m)]  # both point forms
+            claims.append(PcsClaim(n, point, mle_evaluate(F, t, pt)))
+    # a claim on t1 at t0's point: same z_lo across tables
+    claims.append(PcsClaim("t1", claims[0].point, mle_evaluate(F, tabs["t1"], claims[0].point)))
+    return F, pcs, tabs, coms, states, claims
+
+
+def _roundtrip(tree):
+    _, t = decode(encode(b"TEST", 1, tree), b"TEST", 1, "test")
+    return t
+
+
+def _verify(F, pcs, coms, claims, tree):
+    pcs.verify(F, coms, claims, Schema(_roundtrip(tree), "opening"), Transcript(b"pcs-test"))
+
+
+def _open(F, pcs, states, claims):
+    return pcs.open(F, states, claims, Transcript(b"pcs-test"))
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_complete_batched(fname):
+    F, pcs, tabs, coms, states, claims = _setup(fname)
+    tree = _open(F, pcs, states, claims)
+    _verify(F, pcs, coms, claims, tree)
+    assert len(tree["groups"]) == 3  # m = 0, 5, 14
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_complete_single_claim_and_same_point(fname):
+    F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(8, 8))
+    for subset in (claims[:1], [claims[0], claims[-1]]):
+        _verify(F, pcs, coms, subset, _open(F, pcs, states, subset))
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+@pytest.mark.parametrize("which", [0, 4])
+def test_reject_different_value(fname, which):
+    """The prover runs honestly on a false claim; the verifier rejects it."""
+    F, pcs, tabs, coms, states, claims = _setup(fname)
+    E = F.ext
+    c = claims[which]
+    claims[which] = PcsClaim(c.name, c.point, E.add(c.value, E.one()))
+    with pytest.raises(ProofRejected):
+        _verify(F, pcs, coms, claims, _open(F, pcs, states, claims))
+
+
+def _tampered(tree, mutate):
+    t = copy.deepcopy(tree)
+    mutate(t)
+    return t
+
+
+def _flip(b: bytes, i: int) -> bytes:
+    x = bytearray(b)
+    x[i % len(x)] ^= 1
+    return bytes(x)
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_reject_tampering(fname):
+    F, pcs, tabs, coms, states, claims = _setup(fname)
+    tree = _open(F, pcs, states, claims)
+    g = 2  # the group of 2^14 tables
+    assert tree["groups"][g]["sumcheck"]
+
+    def path(t):
+        t["groups"][g]["tables"][0]["path"] = _flip(t["groups"][g]["tables"][0]["path"], 40)
+
+    def column(t):  # a wrong value in an opened column, still a canonical field element
+        t["groups"][g]["tables"][1]["columns"] = _flip(t["groups"][g]["tables"][1]["columns"], 0)
+
+    def swap_columns(t):  # columns of another table
+        tb = t["groups"][g]["tables"]
+        tb[0]["columns"], tb[1]["columns"] = tb[1]["columns"], tb[0]["columns"]
+
+    def u(t):
+        t["groups"][g]["u"] = _flip(t["groups"][g]["u"], 0)
+
+    def tests(t):
+        t["groups"][g]["tests"] = _flip(t["groups"][g]["tests"], 4)
+
+    def sumcheck(t):
+        t["groups"][g]["sumcheck"][0] = _flip(t["groups"][g]["sumcheck"][0], 0)
+
+    for mutate in (path, column, swap_columns, u, tests, sumcheck):
+        with pytest.raises(ProofRejected):
+            _verify(F, pcs, coms, claims, _tampered(tree, mutate))
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_reject_commitment_of_other_tensor(fname):
+    F, pcs, tabs, coms, states, claims = _setup(fname)
+    tree = _open(F, pcs, states, claims)
+    swapped = dict(coms)
+    swapped["t0"] = coms["t1"]
+    with pytest.raises(ProofRejected):
+        _verify(F, pcs, swapped, claims, tree)
+    # an honest opening of another tensor with the same claims
+    F2, _, _, _, states2, _ = _setup(fname, seed=7)
+    with pytest.raises(ProofRejected):
+        _verify(F, pcs, coms, claims, _open(F, pcs, states2, claims))
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_malformed_is_format_error(fname):
+    F, pcs, tabs, coms, states, claims = _setup(fname)
+    tree = _open(F, pcs, states, claims)
+
+    def truncate(t):
+        t["groups"][2]["tables"][0]["columns"] = t["groups"][2]["tables"][0]["columns"][:-1]
+
+    def extra_path(t):
+        t["groups"][2]["tables"][0]["path"] += b"\x00" * 32
+
+    def extra_group(t):
+        t["groups"].append(t["groups"][0])
+
+    def extra_key(t):
+        t["groups"][0]["x"] = 1
+
+    def drop_round(t):
+        t["groups"][2]["sumcheck"].pop()
+
+    def not_reduced(t):
+        t["groups"][2]["u"] = b"\xff" * len(t["groups"][2]["u"])
+
+    for mutate in (truncate, extra_path, extra_group, extra_key, drop_round, not_reduced):
+        with pytest.raises(FormatError):
+            _verify(F, pcs, coms, claims, _tampered(tree, mutate))
+    bad = dict(coms)
+    bad["t0"] = (coms["t0"][0][:31], coms["t0"][1])
+    with pytest.raises(FormatError):
+        _verify(F, pcs, bad, claims, tree)
+
+
+@pytest.mark.slow
+def test_large_m31():
+    F, pcs, tabs, coms, states, claims = _setup("m31", sizes=(18, 18, 16))
+    _verify(F, pcs, coms, claims, _open(F, pcs, states, claims))

@@ -1,0 +1,211 @@
+"""Phase 1 from a snarkjs powers-of-tau file (.ptau, after `snarkjs powersoftau prepare phase2`).
+
+    file    := "ptau" version:u32 n_sections:u32 (type:u32 size:u64 data[size])*
+    1 header        n8:u32 q[n8] power:u32 ceremony_power:u32
+    2 tauG1         (2^(power+1) - 1) G1 points      tau^i G1
+    3 tauG2         2^power G2 points                tau^i G2
+    4 alphaTauG1    2^power G1 points                alpha tau^i G1
+    5 betaTauG1     2^power G1 points                beta tau^i G1
+    6 betaG2        1 G2 point
+    12..15          the same four in the Lagrange basis, for every domain 2^p, p = 0, 1, ...
+                    (level p starts at point 2^p - 1): L_i(tau) G, alpha L_i(tau) G1, ...
+
+Points are affine, coordinates 32-byte little-endian in Montgomery form (x * 2^256 mod q);
+(0, 0) is infinity. Every section's size is checked against the header before it is read, and
+every point read is checked to lie on its curve.
+
+Phase 2 (`setup_from_ptau`) is circuit-specific, with the QAP of qap.py over the Lagrange
+points and a fresh delta (gamma = 1, as in snarkjs):
+    a_query[j] = sum_i A'[i, j] L_i G1,  b_query similarly in G1 and G2,
+    K_j = sum_i (A'[i, j] beta L_i + B[i, j] alpha L_i + C[i, j] L_i) G1,
+    ic[j] = K_j (public), l_query[j] = K_j / delta (private),
+    h_query[i] = (tau^(n+i) - tau^i) G1 / delta.
+"""
+
+from __future__ import annotations
+
+import secrets
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from zkcc.backends.groth16 import qap
+from zkcc.backends.groth16.curve import (
+    G1,
+    G1_GEN,
+    G2,
+    G2_GEN,
+    QI,
+    R,
+    add_batch,
+    double_batch,
+    g1_mul,
+    g2_mul,
+    objects,
+    on_curve_g1,
+    on_curve_g2,
+)
+from zkcc.backends.groth16.fastint import mpz
+from zkcc.backends.groth16.msm import _tree_sum
+from zkcc.backends.groth16.r1cs import R1CS, Sparse
+from zkcc.backends.groth16.setup import ProvingKey, VerifyingKey
+from zkcc.errors import FormatError
+
+N8 = 32
+_RINV = pow(1 << 256, -1, QI)
+
+
+class Ptau:
+    def __init__(self, data: bytes, what: str = ".ptau") -> None:
+        self.what = what
+        if len(data) < 12 or data[:4] != b"ptau":
+            raise FormatError(f"{what}: not a powers-of-tau file")
+        (n,) = struct.unpack_from("<I", data, 8)
+        pos, self.sections = 12, {}
+        for _ in range(n):
+            if pos + 12 > len(data):
+                raise FormatError(f"{what}: truncated section header")
+            kind, size = struct.unpack_from("<IQ", data, pos)
+            pos += 12
+            if size > len(data) - pos or kind in self.sections:
+                raise FormatError(f"{what}: section {kind} overruns the file or repeats")
+            self.sections[kind] = memoryview(data)[pos : pos + size]
+            pos += size
+        h = self._section(1, 4 + N8 + 8)
+        if struct.unpack_from("<I", h)[0] != N8 or bytes(h[4 : 4 + N8]) != QI.to_bytes(
+            N8, "little"
+        ):
+            raise FormatError(f"{what}: not a BN254 powers-of-tau file")
+        self.power, _ = struct.unpack_from("<II", h, 4 + N8)
+        if not 1 <= self.power <= 28:
+            raise FormatError(f"{what}: power {self.power} out of range")
+
+    def _section(self, kind: int, size: int) -> memoryview:
+        if kind not in self.sections:
+            raise FormatError(f"{self.what}: section {kind} missing (run `prepare phase2`?)")
+        s = self.sections[kind]
+        if len(s) != size:
+            raise FormatError(f"{self.what}: section {kind} has {len(s)} bytes, expected {size}")
+        return s
+
+    def _points(self, kind: int, total: int, start: int, count: int, g2: bool):
+        size = 128 if g2 else 64
+        raw = np.frombuffer(self._section(kind, total * size), dtype="<u8")
+        raw = raw[start * size // 8 : (start + count) * size // 8].reshape(count, size // 32, 4)
+        vals = np.zeros(raw.shape[:2], dtype=object)
+        for k in range(4):
+            vals = vals + (raw[:, :, k].astype(object) << (64 * k))
+        if bool((vals >= QI).any()):
+            raise FormatError(f"{self.what}: section {kind} has an unreduced coordinate")
+        inf = ~vals.astype(bool).any(axis=1)
+        coords = [
+            objects([mpz(int(v) * _RINV % QI) for v in vals[:, c]]) for c in range(vals.shape[1])
+        ]
+        batch = (coords, inf)
+        grp = G2 if g2 else G1
+        check = on_curve_g2 if g2 else on_curve_g1
+        for i in np.flatnonzero(~inf)[:: max(1, count // 64)]:  # spot checks; MSMs re-check sums
+            if not check(grp.point(coords, int(i))):
+                raise FormatError(f"{self.what}: section {kind} point {i} is not on the curve")
+        return batch
+
+    def tau_g1(self, start: int, count: int):
+        return self._points(2, (2 << self.power) - 1, start, count, False)
+
+    def lagrange(self, kind: int, n: int, g2: bool = False):
+        """Lagrange points of domain n from section 12 (G1), 13 (G2), 14 (alpha), 15 (beta)."""
+        levels = self.power + (2 if kind == 12 else 1)
+        if n > 1 << (levels - 1):
+            raise FormatError(f"{self.what}: power {self.power} is too small for domain {n}")
+        return self._points(kind, (1 << levels) - 1, n - 1, n, g2)
+
+    def beta_g2(self):
+        return G2.from_batch(self._points(6, 1, 0, 1, True))[0]
+
+    def first(self, kind: int):
+        return G1.from_batch(self._points(kind, 1 << self.power, 0, 1, False))[0]
+
+
+def _take(batch, idx):
+    return [c[idx] for c in batch[0]], batch[1][idx]
+
+
+def scale_batch(group, batch, scalars):
+    """Lane-wise k_i * P_i by double-and-add over the bits of the largest k (vectorised)."""
+    k = np.asarray(scalars, dtype=object) % R
+    neg = k > R // 2  # small negative coefficients are cheap: -c P
+    k = np.where(neg, R - k, k)
+    coords, inf = list(batch[0]), batch[1]
+    for c in [1] if group.ncoords == 2 else [2, 3]:  # negate y where k was replaced by r - k
+        coords[c] = np.where(neg, (QI - coords[c]) % QI, coords[c])
+    base = (coords, inf)
+    bits = max(int(v).bit_length() for v in k) if k.size else 0
+    acc = ([np.zeros(k.size, dtype=object) for _ in coords], np.ones(k.size, dtype=bool))
+    for b in range(bits - 1, -1, -1):
+        acc = double_batch(group, acc)
+        sel = np.flatnonzero(((k >> b) & 1).astype(bool))
+        if sel.size:
+            part = add_batch(group, _take(acc, sel), _take(base, sel))
+            for a, s in zip(acc[0], part[0], strict=True):
+                a[sel] = s
+            acc[1][sel] = part[1]
+    return acc
+
+
+def _columns(group, m: Sparse, points, num_wires: int):
+    """sum_i M[i, j] P_i for every column j, as a batch of num_wires points."""
+    out = (
+        [np.zeros(num_wires, dtype=object) for _ in range(group.ncoords)],
+        np.ones(num_wires, dtype=bool),
+    )
+    if not m.nnz:
+        return out
+    order = np.argsort(m.cols, kind="stable")
+    terms = scale_batch(group, _take(points, m.rows[order]), m.coefs[order])
+    keys, sums = _tree_sum(group, m.cols[order], terms)
+    for a, s in zip(out[0], sums[0], strict=True):
+        a[keys] = s
+    out[1][keys] = sums[1]
+    return out
+
+
+def setup_from_ptau(r1cs: R1CS, path: str | Path, rng=secrets):
+    r1cs.validate()
+    pt = Ptau(Path(path).read_bytes(), str(path))
+    n = qap.domain_size(r1cs)
+    a_ext = qap._with_input_rows(r1cs)
+    nw, pub = r1cs.num_wires, r1cs.num_public + 1
+    lag1, lag2 = pt.lagrange(12, n), pt.lagrange(13, n, g2=True)
+    a_q = _columns(G1, a_ext, lag1, nw)
+    b1_q = _columns(G1, r1cs.B, lag1, nw)
+    b2_q = _columns(G2, r1cs.B, lag2, nw)
+    k = _columns(G1, a_ext, pt.lagrange(15, n), nw)
+    k = add_batch(G1, k, _columns(G1, r1cs.B, pt.lagrange(14, n), nw))
+    k = add_batch(G1, k, _columns(G1, r1cs.C, lag1, nw))
+    delta = 1 + rng.randbelow(R - 1)
+    d_inv = pow(delta, -1, R)
+    hi, lo = pt.tau_g1(n, n - 1), pt.tau_g1(0, n - 1)
+    neg_lo = (lo[0][:1] + [(QI - lo[0][1]) % QI], lo[1])
+    h = add_batch(G1, hi, neg_lo)
+    priv = scale_batch(G1, ([c[pub:] for c in k[0]], k[1][pub:]), [d_inv] * (nw - pub))
+    h = scale_batch(G1, h, [d_inv] * (n - 1))
+    alpha, beta = pt.first(4), pt.first(5)
+    pk = ProvingKey(
+        r1cs.num_public,
+        nw,
+        n,
+        alpha,
+        beta,
+        pt.beta_g2(),
+        g1_mul(G1_GEN, delta),
+        g2_mul(G2_GEN, delta),
+        a_q,
+        b1_q,
+        b2_q,
+        h,
+        priv,
+    )
+    ic = G1.from_batch(([c[:pub] for c in k[0]], k[1][:pub]))
+    vk = VerifyingKey(alpha, pk.beta_g2, G2_GEN, pk.delta_g2, ic)
+    return pk, vk

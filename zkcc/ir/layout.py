@@ -1,0 +1,41 @@
+"""The canonical padded layout of tensors and kernel parameters.
+
+Every dimension is zero-padded to a power of two and the result flattened row-major. Kernel
+parameters enter GKR input layers this way and tensors are committed this way, so a claim on a
+launch's input segment is a claim on the argument tensor's committed table, with the instance
+index as the high bits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def log2_ceil(n: int) -> int:
+    return max(0, (n - 1).bit_length())
+
+
+def padded_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Every dimension rounded up to a power of two."""
+    return tuple(1 << log2_ceil(d) for d in shape)
+
+
+def padded_index(shape: tuple[int, ...]) -> np.ndarray:
+    """For each row-major flat index of `shape`, its flat index in the padded layout."""
+    if not shape:
+        return np.zeros(1, dtype=np.int64)
+    grid = np.indices(shape).reshape(len(shape), -1)
+    return np.ravel_multi_index(tuple(grid), padded_shape(shape)).astype(np.int64)
+
+
+def same_padded_layout(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """Whether a reshape from a to b keeps the padded table: same element count, same padded
+    size, every element at the same padded position. Only such views can be read by launches:
+    commitments are to the base tensor's padded table."""
+    return (
+        math.prod(a) == math.prod(b)
+        and math.prod(padded_shape(a)) == math.prod(padded_shape(b))
+        and bool((padded_index(a) == padded_index(b)).all())
+    )

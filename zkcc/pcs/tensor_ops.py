@@ -1,0 +1,142 @@
+"""Linear algebra for the tensor-code PCS: exact row combinations, eq values, a small sumcheck.
+
+`row_combine(F, coeffs, M)` computes coeffs @ M for an extension (d, K, R) coefficient array
+and a base (R, C) matrix. Over m31 it runs on float64 BLAS exactly: both operands are split in
+16-bit limbs (a = a0 + 2^16 a1), so every limb product is < 2^32 and a sum of R <= 2^20 of them
+is < 2^52, below float64's 2^53 integer range; the four limb products recombine mod p with
+2^32 = 2 (mod p). bn254 uses numpy's object-array dot on Python ints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from zkcc.encoding import Schema
+from zkcc.errors import ProofRejected
+from zkcc.field.base import Array, PrimeField
+from zkcc.field.m31 import reduce_u64
+from zkcc.transcript import Transcript
+
+xp = np
+_MASK16 = np.uint64(0xFFFF)
+_S16 = np.uint64(16)
+_COL_CHUNK = 1 << 13
+
+
+def _m31_matmul(A: Array, M: Array) -> Array:
+    """A (K, R) @ M (R, C) mod p over m31, exactly, through float64 matmuls."""
+    K = A.shape[0]
+    Af = np.concatenate([A & _MASK16, A >> _S16]).astype(np.float64)  # (2K, R)
+    out = np.empty((K, M.shape[1]), dtype=np.uint64)
+    for c0 in range(0, M.shape[1], _COL_CHUNK):
+        Mc = M[:, c0 : c0 + _COL_CHUNK]
+        w = Mc.shape[1]
+        Mf = np.concatenate([Mc & _MASK16, Mc >> _S16], axis=1).astype(np.float64)  # (R, 2w)
+        prod = (Af @ Mf).astype(np.uint64)  # exact integers < 2^52
+        ll, lh = prod[:K, :w], prod[:K, w:]
+        hl, hh = prod[K:, :w], prod[K:, w:]
+        mid = reduce_u64(lh + hl)  # < 2^53 before reduction
+        acc = reduce_u64(ll.copy())
+        acc += reduce_u64(mid << _S16)  # < 2^47 before reduction
+        acc += reduce_u64(hh.copy()) * np.uint64(2)  # 2^32 = 2 (mod p)
+        out[:, c0 : c0 + w] = reduce_u64(acc)
+    return out
+
+
+def row_combine(F: PrimeField, coeffs: Array, M: Array) -> Array:
+    """sum_r coeffs[:, k, r] * M[r, :] -> (d, K, C): extension combinations of base rows."""
+    d, K, R = coeffs.shape
+    if M.shape[0] != R:
+        raise ValueError("coefficient count differs from the row count")
+    A = coeffs.reshape(d * K, R)
+    if F.name == "m31":
+        out = _m31_matmul(A, M)
+    else:
+        out = np.asarray(A.dot(M) % F.p, dtype=object)
+    return out.reshape(d, K, M.shape[1])
+
+
+def eq_eval(F: PrimeField, a: Array, b: Array) -> Array:
+    """eq(a, b) = prod_i (a_i b_i + (1 - a_i)(1 - b_i)) for (d, m) extension points."""
+    E = F.ext
+    one = E.one()
+    acc = one
+    for i in range(a.shape[1]):
+        ab = E.mul(a[:, i], b[:, i])
+        term = E.add(E.sub(E.sub(one, a[:, i]), b[:, i]), E.add(ab, ab))
+        acc = E.mul(acc, term)
+    return acc
+
+
+def interpolate2(F: PrimeField, h: Array, r: Array) -> Array:
+    """h(r) for the degree-2 polynomial given by (d, 3) values h(0), h(1), h(2)."""
+    E = F.ext
+    one, two = E.one(), E.scalar(2)
+    inv2 = E.scalar((F.p + 1) // 2)
+    r1, r2 = E.sub(r, one), E.sub(r, two)
+    acc = E.mul(E.mul(E.mul(r1, r2), inv2), h[:, 0])
+    acc = E.add(acc, E.mul(E.neg(E.mul(r, r2)), h[:, 1]))
+    return E.add(acc, E.mul(E.mul(E.mul(r, r1), inv2), h[:, 2]))
+
+
+def _fold(F: PrimeField, t: Array, r: Array) -> Array:
+    E = F.ext
+    h = t.shape[-1] // 2
+    lo, hi = t[..., :h], t[..., h:]
+    return E.add(lo, E.mul(E.sub(hi, lo), r))
+
+
+def sumcheck_prove(
+    F: PrimeField, tr: Transcript, label: str, Y: Array, B: Array
+) -> tuple[list[bytes], list[Array], Array]:
+    """Prove sum_{c, x} Y[c, x] B[c, x] = claim for (d, k, 2^n) tables, binding the top
+    variable first. Returns (round messages, point in mle order, Y_c~(point) as (d, k))."""
+    E = F.ext
+    rounds, chal = [], []
+    two = E.scalar(2)
+    while Y.shape[-1] > 1:
+        h = Y.shape[-1] // 2
+        ylo, yhi, blo, bhi = Y[..., :h], Y[..., h:], B[..., :h], B[..., h:]
+        y2 = E.sub(E.mul(yhi, two), ylo)
+        b2 = E.sub(E.mul(bhi, two), blo)
+        msg = np.stack(
+            [E.sum(E.mul(ylo, blo)), E.sum(E.mul(yhi, bhi)), E.sum(E.mul(y2, b2))], axis=1
+        )
+        tr.absorb_field(f"{label}/round{len(rounds)}", E, msg)
+        r = tr.challenge_ext(f"{label}/r{len(rounds)}", F)
+        Y, B = _fold(F, Y, r), _fold(F, B, r)
+        rounds.append(E.encode(msg))
+        chal.append(r)
+    return rounds, chal[::-1], Y[..., 0]
+
+
+def sumcheck_verify(
+    F: PrimeField, tr: Transcript, label: str, rounds: list[Schema], claim: Array, where: str
+) -> tuple[list[Array], Array]:
+    """Replay the rounds; returns (point in mle order, final claim)."""
+    E = F.ext
+    chal = []
+    for j, s in enumerate(rounds):
+        msg = E.decode(s.bytes(length=3 * E.byte_len), 3)
+        if not E.equal(E.add(msg[:, 0], msg[:, 1]), claim):
+            raise ProofRejected(f"{where}: sumcheck round {j}: h(0) + h(1) != claim")
+        tr.absorb_field(f"{label}/round{j}", E, msg)
+        r = tr.challenge_ext(f"{label}/r{j}", F)
+        claim = interpolate2(F, msg, r)
+        chal.append(r)
+    return chal[::-1], claim
+
+
+def as_point(F: PrimeField, point: Any, m: int) -> Array:
+    """A (d, m) extension array from a list of (d,) scalars or a (d, m) array."""
+    E = F.ext
+    if hasattr(point, "ndim") and point.ndim == 2:
+        pt = point
+    else:
+        pts = list(point)
+        pt = np.stack(pts, axis=1) if pts else E.zeros(0)
+    if pt.shape != (E.degree, m):
+        raise ValueError(f"claim point must have {m} coordinates in the challenge field")
+    return pt

@@ -5,6 +5,8 @@ import random
 import numpy as np
 import pytest
 from ir_reference import eval_instance
+from random_kernels import kernel_params
+from random_kernels import random_kernel as make_kernel
 
 from zkcc.backends.gkr import evaluate_circuit
 from zkcc.errors import WitnessError
@@ -15,34 +17,11 @@ from zkcc.runtime.layout import launch_layout
 from zkcc.runtime.prover import assemble_layer0
 from zkcc.runtime.witness import run_kernel
 
-PARAMS = [
-    Param("x", (5,), False, False),
-    Param("w", (3,), False, True),
-    Param("y", (3, 2), True, False),
-]
+PARAMS = kernel_params(5, 3, (3, 2))
 
 
-def random_kernel(rng: random.Random, p: int, steps: int = 40):
-    b = KernelBuilder("k", PARAMS, p)
-    pool = [b.input(0, j) for j in range(5)] + [b.input(1, j) for j in range(3)]
-    for _ in range(steps):
-        u, v = rng.choice(pool), rng.choice(pool)
-        kind = rng.randrange(9)
-        if kind < 3:
-            pool.append(b.mul(u, v))
-        elif kind < 5:
-            pool.append(b.add(u, v))
-        elif kind == 5:
-            pool.append(b.sub(u, b.const(rng.randrange(p))))
-        elif kind == 6:
-            pool.append(b.neg(u))
-        elif kind == 7:
-            pool.append(b.is_zero(b.sub(u, u if rng.random() < 0.3 else v)))
-        else:
-            pool.append(b.add(u, b.inverse(b.add(b.mul(u, u), b.const(1)))))
-    for j in range(6):
-        b.output(2, j, rng.choice(pool[8:] or pool))
-    return b.finish()
+def random_kernel(rng: random.Random, p: int):
+    return make_kernel(rng, p, PARAMS)
 
 
 def reference(kernel, p, xs, w):

@@ -4,6 +4,8 @@ import random
 
 import numpy as np
 import pytest
+from random_kernels import kernel_params
+from random_kernels import random_kernel as make_kernel
 
 from zkcc.backends.groth16.curve import R
 from zkcc.backends.groth16.r1cs import R1CS, Sparse, random_r1cs
@@ -12,32 +14,11 @@ from zkcc.ir.kernel import KernelBuilder, Param
 from zkcc.lower.r1cs import r1cs_from_kernel
 from zkcc.runtime.witness import run_kernel
 
-PARAMS = [
-    Param("x", (4,), False, False),
-    Param("w", (3,), False, True),
-    Param("y", (5,), True, False),
-]
+PARAMS = kernel_params(4, 3, (5,))
 
 
 def random_kernel(rng, steps=30):
-    b = KernelBuilder("k", PARAMS, R)
-    pool = [b.input(0, j) for j in range(4)] + [b.input(1, j) for j in range(3)]
-    for _ in range(steps):
-        u, v = rng.choice(pool), rng.choice(pool)
-        kind = rng.randrange(8)
-        if kind < 3:
-            pool.append(b.mul(u, v))
-        elif kind < 5:
-            pool.append(b.add(u, b.mul(b.const(rng.randrange(R)), v)))
-        elif kind == 5:
-            pool.append(b.sub(u, b.const(rng.randrange(R))))
-        elif kind == 6:
-            pool.append(b.is_zero(b.sub(u, u if rng.random() < 0.3 else v)))
-        else:
-            pool.append(b.add(u, b.inverse(b.add(b.mul(u, u), b.const(1)))))
-    for j in range(5):
-        b.output(2, j, rng.choice(pool[7:] or pool))
-    return b.finish()
+    return make_kernel(rng, R, PARAMS, steps)
 
 
 def launch(rng, kernel, count, public):

@@ -56,6 +56,20 @@ def _sections(data: bytes, magic: bytes, what: str) -> dict[int, memoryview]:
     return out
 
 
+def _field_header(
+    data: bytes, magic: bytes, what: str, rest: int, kind: str
+) -> tuple[dict[int, memoryview], bytes]:
+    """Sections of an iden3 file whose header (section 1) starts with the BN254 scalar prime
+    and has `rest` more bytes; section 2 holds the body."""
+    sec = _sections(data, magic, what)
+    if 1 not in sec or 2 not in sec:
+        raise FormatError(f"{what}: missing header or body section")
+    h = bytes(sec[1])
+    if len(h) != 4 + N8 + rest or struct.unpack_from("<I", h)[0] != N8 or h[4 : 4 + N8] != _PRIME:
+        raise FormatError(f"{what}: not a BN254 {kind}")
+    return sec, h
+
+
 def _felt_bytes(values) -> bytes:
     return b"".join(int(v).to_bytes(N8, "little") for v in values)
 
@@ -82,12 +96,7 @@ def write_r1cs(r1cs: R1CS) -> bytes:
 
 
 def read_r1cs(data: bytes) -> R1CS:
-    sec = _sections(data, b"r1cs", ".r1cs")
-    if 1 not in sec or 2 not in sec:
-        raise FormatError(".r1cs: missing header or constraints section")
-    h = bytes(sec[1])
-    if len(h) != 4 + N8 + 28 or struct.unpack_from("<I", h)[0] != N8 or h[4 : 4 + N8] != _PRIME:
-        raise FormatError(".r1cs: not a BN254 scalar-field constraint system")
+    sec, h = _field_header(data, b"r1cs", ".r1cs", 28, "constraint system")
     n_wires, n_out, n_pub, n_prv, _labels, m = struct.unpack_from("<IIIIQI", h, 4 + N8)
     if n_out + n_pub >= max(n_wires, 1):
         raise FormatError(".r1cs: more public wires than wires")
@@ -122,12 +131,7 @@ def write_wtns(witness) -> bytes:
 
 
 def read_wtns(data: bytes) -> np.ndarray:
-    sec = _sections(data, b"wtns", ".wtns")
-    if 1 not in sec or 2 not in sec:
-        raise FormatError(".wtns: missing header or values section")
-    h = bytes(sec[1])
-    if len(h) != 4 + N8 + 4 or struct.unpack_from("<I", h)[0] != N8 or h[4 : 4 + N8] != _PRIME:
-        raise FormatError(".wtns: not a BN254 witness")
+    sec, h = _field_header(data, b"wtns", ".wtns", 4, "witness")
     (n,) = struct.unpack_from("<I", h, 4 + N8)
     body = bytes(sec[2])
     if len(body) != n * N8:

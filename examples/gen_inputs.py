@@ -43,8 +43,22 @@ def poseidon_bn254(rng: random.Random) -> dict:
     return {"pairs": [[str(rng.randrange(BN254)), str(rng.randrange(BN254))] for _ in range(64)]}
 
 
+def poseidon_bn254_groth16(rng: random.Random) -> dict:
+    return {"pairs": [[str(rng.randrange(BN254)), str(rng.randrange(BN254))] for _ in range(8)]}
+
+
+def mixed_bn254(rng: random.Random) -> dict:
+    return {
+        "pairs": [[str(rng.randrange(BN254)), str(rng.randrange(BN254))] for _ in range(4)],
+        "key": [str(rng.randrange(BN254)), str(rng.randrange(BN254))],
+    }
+
+
+EXAMPLES = (dot, matmul, mimc, pipeline, poseidon_bn254, poseidon_bn254_groth16, mixed_bn254)
+
+
 def main() -> None:
-    for seed, fn in enumerate((dot, matmul, mimc, pipeline, poseidon_bn254)):
+    for seed, fn in enumerate(EXAMPLES):
         data = fn(random.Random(1000 + seed))
         out = HERE / fn.__name__ / "inputs.json"
         out.write_text(json.dumps(data, separators=(",", ":")) + "\n")

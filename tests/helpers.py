@@ -8,8 +8,11 @@ from pathlib import Path
 from zkcc.driver import compile_path
 from zkcc.field import get_field
 from zkcc.plan.plan import Plan, plan_digest
+from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.inputs import load_inputs
+from zkcc.runtime.keyfiles import setup_plan
 from zkcc.runtime.prover import prove
+from zkcc.runtime.verifier import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -21,6 +24,17 @@ class Proved:
     plan: Plan
     digest: bytes
     proof: bytes
+    pks: dict | None = None  # Groth16 proving keys by step, for plans with Groth16 launches
+    vks: dict | None = None
+
+    def verify(self, proof: bytes | None = None, vks: dict | None = None):
+        return verify(
+            self.plan, self.digest, self.proof if proof is None else proof, keys=vks or self.vks
+        )
+
+    def inputs(self, name: str):
+        F = get_field(self.plan.field)
+        return load_inputs(EXAMPLES / name / "inputs.json", self.plan.program, F)
 
 
 def prove_example(name: str, pcs: str = "ligero") -> Proved:
@@ -30,4 +44,5 @@ def prove_example(name: str, pcs: str = "ligero") -> Proved:
     digest = plan_digest(plan_bytes)
     F = get_field(plan.field)
     inputs = load_inputs(EXAMPLES / name / "inputs.json", plan.program, F)
-    return Proved(plan, digest, prove(plan, digest, inputs).to_bytes())
+    pks, vks = setup_plan(plan) if groth16_steps(plan) else (None, None)
+    return Proved(plan, digest, prove(plan, digest, inputs, keys=pks).to_bytes(), pks, vks)

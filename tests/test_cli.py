@@ -35,6 +35,9 @@ def test_example_compiles_proves_and_verifies(tmp_path, name):
     assert zkcc("compile", str(src), "-o", str(plan2)).returncode == 0
     assert plan.read_bytes() == plan2.read_bytes(), "plans must be deterministic"
 
+    r = zkcc("setup", str(plan))  # writes keys for Groth16 launches; says so for GKR-only plans
+    assert r.returncode == 0, r.stderr
+
     r = zkcc("prove", str(plan), "-i", str(inputs), "-o", str(proof))
     assert r.returncode == 0, r.stderr
     assert "prove: launch" in r.stderr  # progress output

@@ -19,7 +19,15 @@ from zkcc.ir.host import Program
 from zkcc.ir.passes import validate_kernel
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-NAMES = ["dot", "matmul", "mimc", "pipeline", "poseidon_bn254"]
+NAMES = [
+    "dot",
+    "matmul",
+    "mimc",
+    "pipeline",
+    "poseidon_bn254",
+    "poseidon_bn254_groth16",
+    "mixed_bn254",
+]
 
 
 def run_program(prog: Program, inputs: dict) -> dict[str, list[int]]:
@@ -113,4 +121,26 @@ def test_poseidon_bn254() -> None:
     p = FIELDS["bn254"]
     assert prog.field == "bn254"
     want = [poseidon_reference(int(a), int(b), p) for a, b in inputs["pairs"]]
+    assert run_program(prog, inputs)["digests"] == want
+
+
+def test_poseidon_bn254_groth16() -> None:
+    prog, inputs = load("poseidon_bn254_groth16")
+    p = FIELDS["bn254"]
+    assert prog.kernels["hash_pairs"].backend == "groth16"
+    want = [poseidon_reference(int(a), int(b), p) for a, b in inputs["pairs"]]
+    assert run_program(prog, inputs)["digests"] == want
+
+
+def test_mixed_bn254() -> None:
+    prog, inputs = load("mixed_bn254")
+    p = FIELDS["bn254"]
+    assert (
+        prog.kernels["hash_pairs"].backend == "groth16" and prog.kernels["whiten"].backend is None
+    )
+    key = [int(k) for k in inputs["key"]]
+    want = [
+        poseidon_reference(pow(int(a) + key[0], 5, p), pow(int(b) + key[1], 5, p), p)
+        for a, b in inputs["pairs"]
+    ]
     assert run_program(prog, inputs)["digests"] == want

@@ -4,6 +4,7 @@ rejection of tampered openings, over m31 and bn254."""
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import pytest
@@ -13,9 +14,9 @@ from zkcc.errors import FormatError, ProofRejected
 from zkcc.field import get_field, mle_evaluate
 from zkcc.pcs import codes
 from zkcc.pcs.base import PcsClaim
-from zkcc.pcs.ligero import LigeroPCS
-from zkcc.pcs.ligero_params import choose_shape, num_queries, num_tests
-from zkcc.pcs.merkle_tree import MerkleTree, verify_multi
+from zkcc.pcs.ligero import LigeroPCS, query_indices
+from zkcc.pcs.ligero_params import choose_shape, num_queries, num_tests, opens_directly
+from zkcc.pcs.merkle_tree import MerkleTree, hash_leaves, verify_multi
 from zkcc.transcript import Transcript
 
 FIELDS = ["m31", "bn254"]
@@ -35,6 +36,20 @@ def test_encode_matches_reference(fname, k, rate_log):
     for b in range(2):
         ref = codes.encode_reference(F, [int(v) for v in msg[:, b]], rate_log)
         assert [int(v) for v in enc[:, b]] == ref
+
+
+@pytest.mark.parametrize(
+    "fname,B,k,rate_log",
+    [("m31", 64, 8, 2), ("m31", 5, 11, 1), ("m31", 37, 6, 3), ("bn254", 6, 5, 2)],
+)
+def test_fast_encoder_matches_vectorised_twin(fname, B, k, rate_log):
+    """Blocked/threaded m31 encoder and lazy bn254 encoder vs the plain radix-2 levels."""
+    F = get_field(fname)
+    M = _rand(F, np.random.default_rng(B), (B, 1 << k))
+    want = codes._encode_generic(F, np.ascontiguousarray(M.T), rate_log)
+    got = codes.encode_rows(F, M, rate_log)
+    assert got.shape == want.shape
+    assert [int(v) for v in got.reshape(-1)] == [int(v) for v in want.reshape(-1)]
 
 
 def test_circle_generator_order():
@@ -60,6 +75,15 @@ def test_code_distance_small(fname):
 
 def test_params():
     assert num_queries(14, 2, 100) == 148
+    assert num_queries(6, 2, 100) == 105
+    # the hypergeometric bound, checked exactly on a small code
+    N, C = 64, 16
+    bad = (N - C - 1) // 2 + 1
+    t = num_queries(4, 2, 20)
+    miss = [math.comb(N - bad, q) / math.comb(N, q) for q in (t - 1, t)]
+    assert miss[0] > 2.0**-20 >= miss[1]
+    assert opens_directly(get_field("m31"), choose_shape(get_field("m31"), 12), 1)
+    assert not opens_directly(get_field("m31"), choose_shape(get_field("m31"), 16), 1)
     assert num_tests(get_field("m31"), 16, 100) == 2
     assert num_tests(get_field("bn254"), 16, 100) == 1
     s = choose_shape(get_field("m31"), 24)
@@ -83,6 +107,21 @@ def test_merkle_multi_open():
     other[2, 0] ^= 1
     with pytest.raises(ProofRejected):
         verify_multi(t.root, 6, b"p", idx, other, proof)
+
+
+def test_query_indices_distinct():
+    s = choose_shape(get_field("m31"), 8)
+    idx = query_indices(Transcript(b"q"), s)
+    assert len(idx) == s.queries and idx == sorted(set(idx)) and idx[-1] < s.code_len
+
+
+def test_hash_leaves_threaded():
+    """Large leaves are hashed on the thread pool; the order and values are unchanged."""
+    import hashlib
+
+    leaves = np.random.default_rng(3).integers(0, 256, (128, 2048), dtype=np.uint8)
+    want = [hashlib.sha256(b"\x00p" + leaf.tobytes()).digest() for leaf in leaves]
+    assert hash_leaves(b"p", leaves) == want
 
 
 def _setup(fname, sizes=(14, 14, 5, 0), seed=0):
@@ -185,6 +224,34 @@ def test_reject_tampering(fname):
 
     for mutate in (path, column, swap_columns, u, tests, sumcheck):
         with pytest.raises(ProofRejected):
+            _verify(F, pcs, coms, claims, _tampered(tree, mutate))
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_direct_group(fname):
+    """Tiny tables are sent as they are; altered or malformed ones are caught."""
+    F, pcs, tabs, coms, states, claims = _setup(fname)
+    tree = _open(F, pcs, states, claims)
+    g = 1  # the group of the 2^5 table
+    assert set(tree["groups"][g]) == {"direct"}
+
+    def value(t):  # another table: its commitment differs
+        t["groups"][g]["direct"][0] = _flip(t["groups"][g]["direct"][0], 0)
+
+    with pytest.raises(ProofRejected):
+        _verify(F, pcs, coms, claims, _tampered(tree, value))
+
+    def short(t):
+        t["groups"][g]["direct"][0] = t["groups"][g]["direct"][0][:-1]
+
+    def not_reduced(t):
+        t["groups"][g]["direct"][0] = b"\xff" * len(t["groups"][g]["direct"][0])
+
+    def missing(t):
+        t["groups"][g]["direct"].pop()
+
+    for mutate in (short, not_reduced, missing):
+        with pytest.raises(FormatError):
             _verify(F, pcs, coms, claims, _tampered(tree, mutate))
 
 

@@ -68,6 +68,7 @@ def cli() -> None:
     \b
     Typical use:
       zkcc compile prog.zkcu -o prog.zkplan --explain
+      zkcc setup prog.zkplan                        # only for plans with Groth16 launches
       zkcc prove prog.zkplan -i inputs.json -o prog.zkproof
       zkcc verify prog.zkplan prog.zkproof          # exit 0 accepted, 1 rejected, 2 error
     """
@@ -137,7 +138,7 @@ def compile_cmd(
     data = plan.to_bytes()
     out = output or str(Path(source).with_suffix(".zkplan"))
     write_atomic(out, data)
-    summary = _plan_summary(plan, plan_digest(data), len(data))
+    summary = _plan_summary(plan, plan_digest(data), len(data), with_r1cs=explain or as_json)
     if as_json:
         _emit_json({"plan": out, **summary})
         return
@@ -146,8 +147,9 @@ def compile_cmd(
         _print_kernels(summary)
 
 
-def _plan_summary(plan, digest: bytes, size: int) -> dict:
-    return {
+def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dict:
+    """With `with_r1cs`, each Groth16 launch's R1CS is built to report its exact size."""
+    out = {
         "kind": "plan",
         "field": plan.field,
         "pcs": plan.pcs,
@@ -166,10 +168,23 @@ def _plan_summary(plan, digest: bytes, size: int) -> dict:
             for s in plan.host.steps
         ],
     }
+    if with_r1cs:
+        from zkcc.runtime.groth16_launch import build_launch_circuit, groth16_steps
+
+        for i in groth16_steps(plan):
+            out["steps"][i]["r1cs"] = build_launch_circuit(plan.program, i).size
+    return out
 
 
 def _print_kernels(summary: dict) -> None:
     for name, k in summary["kernels"].items():
+        if k["backend"] == "groth16":
+            click.echo(
+                f"  kernel {name}: backend groth16, R1CS per instance {k['r1cs_constraints']} "
+                f"constraints, {k['r1cs_wires']} wires; hints {k['hints']}, "
+                f"constraints {k['constraints']}"
+            )
+            continue
         click.echo(
             f"  kernel {name}: backend {k['backend']}, depth {k['depth']}, "
             f"gates/instance mul {k['mul_gates']} add {k['add_gates']} const {k['const_gates']}, "
@@ -177,12 +192,18 @@ def _print_kernels(summary: dict) -> None:
         )
         click.echo(f"    layer widths: {k['layer_widths']}")
     for s in summary["steps"]:
-        if "launch" in s:
-            k = summary["kernels"][s["launch"]]
+        if "launch" not in s:
+            continue
+        k = summary["kernels"][s["launch"]]
+        head = f"  launch {s['launch']}<<<{s['count']}>>>({', '.join(s['args'])}): "
+        if "r1cs" in s:
+            r = s["r1cs"]
             click.echo(
-                f"  launch {s['launch']}<<<{s['count']}>>>({', '.join(s['args'])}): "
-                f"{s['count'] * k['mul_gates']} mul gates in total"
+                f"{head}groth16 R1CS {r['constraints']} constraints, {r['wires']} wires, "
+                f"{r['public_inputs']} public inputs, {r['committed_wires']} committed wires"
             )
+        else:
+            click.echo(f"{head}gkr, {s['count'] * k['mul_gates']} mul gates in total")
 
 
 @cli.command()
@@ -231,19 +252,34 @@ def run(program: str, inputs: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False),
     help="Proof file to write (default: PLAN with suffix .zkproof).",
 )
+@click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(dir_okay=False),
+    help="Groth16 proving keys (default: PLAN with suffix .zkpk, written by `zkcc setup`).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output on stderr.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def prove(plan_path: str, inputs: str, output: str | None, quiet: bool, as_json: bool) -> None:
+def prove(
+    plan_path: str,
+    inputs: str,
+    output: str | None,
+    keys_path: str | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Prove that PLAN ran correctly on INPUTS; write the proof."""
     from zkcc.field import get_field
     from zkcc.runtime.inputs import load_inputs
+    from zkcc.runtime.keyfiles import PK_MAGIC, PK_SUFFIX
     from zkcc.runtime.prover import prove as run_prover
 
     say = _progress(quiet or as_json)
     plan, digest = _load_plan(plan_path)
+    keys = _load_keys(plan, digest, plan_path, keys_path, PK_MAGIC, PK_SUFFIX)
     F = get_field(plan.field)
     start = time.perf_counter()
-    bundle = run_prover(plan, digest, load_inputs(inputs, plan.program, F), say)
+    bundle = run_prover(plan, digest, load_inputs(inputs, plan.program, F), say, keys)
     data = bundle.to_bytes()
     out = output or str(Path(plan_path).with_suffix(".zkproof"))
     write_atomic(out, data)
@@ -254,22 +290,108 @@ def prove(plan_path: str, inputs: str, output: str | None, quiet: bool, as_json:
         click.echo(f"wrote {out} ({len(data)} bytes) in {seconds:.2f}s")
 
 
+def _load_keys(plan, digest, plan_path, keys_path, magic, suffix):
+    """The plan's Groth16 keys (None when it has no Groth16 launch)."""
+    from zkcc.runtime.groth16_launch import groth16_steps
+    from zkcc.runtime.keyfiles import PK_MAGIC, default_key_path, keys_from_bytes
+
+    if not groth16_steps(plan):
+        return None
+    path = keys_path or default_key_path(plan_path, suffix)
+    kind = "proving keys" if magic == PK_MAGIC else "verifying keys"
+    if keys_path is None and not Path(path).exists():
+        raise UserError(
+            f"{path}: the plan has Groth16 launches and needs {kind}: run "
+            f"`zkcc setup {plan_path}` first, or pass --keys"
+        )
+    return keys_from_bytes(read_bytes(path, kind), magic, plan, digest, str(path))
+
+
+@cli.command()
+@click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False))
+@click.option(
+    "--ptau",
+    type=click.Path(dir_okay=False),
+    help="Phase 1 from a snarkjs powers-of-tau file (after `prepare phase2`) instead of fresh "
+    "toxic waste for every parameter.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Key files to write: OUTPUT.zkpk and OUTPUT.zkvk (default: next to PLAN).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress output on stderr.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def setup(plan_path: str, ptau: str | None, output: str | None, quiet: bool, as_json: bool) -> None:
+    """Groth16 keys for every Groth16 launch of PLAN: PLAN.zkpk (prove) and PLAN.zkvk (verify).
+
+    The keys are bound to the plan's digest. Toxic waste is drawn from the OS's random source
+    and never written anywhere.
+    """
+    from zkcc.runtime.groth16_launch import groth16_steps
+    from zkcc.runtime.keyfiles import (
+        PK_MAGIC,
+        PK_SUFFIX,
+        VK_MAGIC,
+        VK_SUFFIX,
+        default_key_path,
+        keys_to_bytes,
+        setup_plan,
+    )
+
+    plan, digest = _load_plan(plan_path)
+    steps = groth16_steps(plan)
+    if not steps:
+        if as_json:
+            _emit_json({"launches": [], "files": []})
+        else:
+            click.echo(f"{plan_path}: no Groth16 launches, no keys needed")
+        return
+    if ptau is not None and not Path(ptau).is_file():
+        raise UserError(f"{ptau}: cannot read the powers-of-tau file")
+    start = time.perf_counter()
+    pks, vks = setup_plan(plan, ptau, _progress(quiet or as_json))
+    base = output or plan_path
+    files = []
+    for magic, suffix, keys in ((PK_MAGIC, PK_SUFFIX, pks), (VK_MAGIC, VK_SUFFIX, vks)):
+        path = default_key_path(base, suffix)
+        data = keys_to_bytes(magic, digest, keys)
+        write_atomic(path, data)
+        files.append({"path": str(path), "bytes": len(data)})
+    seconds = time.perf_counter() - start
+    if as_json:
+        _emit_json({"launches": steps, "files": files, "seconds": round(seconds, 3)})
+    else:
+        for f in files:
+            click.echo(f"wrote {f['path']} ({f['bytes']} bytes)")
+        click.echo(f"keys for launches {steps} in {seconds:.2f}s")
+
+
 @cli.command()
 @click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False))
 @click.argument("proof_path", metavar="PROOF", type=click.Path(dir_okay=False))
 @click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(dir_okay=False),
+    help="Groth16 verifying keys (default: PLAN with suffix .zkvk, written by `zkcc setup`).",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="Print the verdict and public values as JSON."
 )
-def verify(plan_path: str, proof_path: str, as_json: bool) -> None:
+def verify(plan_path: str, proof_path: str, keys_path: str | None, as_json: bool) -> None:
     """Check PROOF against PLAN. Exit 0 accepted, 1 rejected, 2 malformed file or usage."""
     from zkcc.field import get_field
+    from zkcc.runtime.keyfiles import VK_MAGIC, VK_SUFFIX
     from zkcc.runtime.verifier import verify as run_verifier
 
     plan, digest = _load_plan(plan_path)
+    keys = _load_keys(plan, digest, plan_path, keys_path, VK_MAGIC, VK_SUFFIX)
     proof = read_bytes(proof_path, "proof")
     start = time.perf_counter()
     try:
-        public = run_verifier(plan, digest, proof, str(proof_path))
+        public = run_verifier(plan, digest, proof, str(proof_path), keys)
     except ProofRejected as e:
         if as_json:
             _emit_json({"status": "rejected", "reason": str(e)})
@@ -290,6 +412,86 @@ def verify(plan_path: str, proof_path: str, as_json: bool) -> None:
         )
     else:
         click.echo(f"{proof_path}: accepted ({seconds:.2f}s)")
+
+
+@cli.group()
+def export() -> None:
+    """Export parts of a proof for other tools."""
+
+
+@export.command("snarkjs")
+@click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False))
+@click.argument("proof_path", metavar="PROOF", type=click.Path(dir_okay=False))
+@click.option(
+    "-o", "--output", required=True, type=click.Path(file_okay=False), help="Directory to write."
+)
+@click.option("--launch", type=int, help="Host step index of the Groth16 launch (if several).")
+@click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(dir_okay=False),
+    help="Groth16 verifying keys (default: PLAN with suffix .zkvk).",
+)
+def export_snarkjs(
+    plan_path: str, proof_path: str, output: str, launch: int | None, keys_path: str | None
+) -> None:
+    """verification_key.json, proof.json and public.json of one Groth16 launch, for
+    `snarkjs groth16 verify`. Launches that commit to private tensors (commit-and-prove) cannot
+    be exported: snarkjs has no commitment check. Verify the whole PROOF first: the export
+    is only the launch's Groth16 statement."""
+    from zkcc.backends.groth16 import snarkjs
+    from zkcc.encoding import Schema
+    from zkcc.field import get_field
+    from zkcc.runtime.bundle import ProofBundle
+    from zkcc.runtime.groth16_launch import (
+        groth16_steps,
+        kernel_public_values,
+        launch_boundary,
+        proof_from_tree,
+    )
+    from zkcc.runtime.keyfiles import VK_MAGIC, VK_SUFFIX
+
+    plan, digest = _load_plan(plan_path)
+    steps = groth16_steps(plan)
+    if not steps:
+        raise UserError(f"{plan_path}: the plan has no Groth16 launch to export")
+    if launch is None:
+        if len(steps) > 1:
+            raise UserError(f"{plan_path}: Groth16 launches {steps}; choose one with --launch")
+        launch = steps[0]
+    if launch not in steps:
+        raise UserError(f"--launch {launch}: not a Groth16 launch (the plan's are {steps})")
+    b = launch_boundary(plan.program, launch)
+    if b.committed:
+        raise UserError(
+            f"launch {launch} ({b.kernel}) commits to private tensors "
+            f"({', '.join(c.tensor for c in b.committed)}): its proof needs the commitment "
+            "check, which snarkjs does not have; only launches whose tensors are all public "
+            "can be exported"
+        )
+    keys = _load_keys(plan, digest, plan_path, keys_path, VK_MAGIC, VK_SUFFIX)
+    bundle, _ = ProofBundle.from_bytes(read_bytes(proof_path, "proof"), proof_path)
+    if bundle.plan_digest != digest:
+        raise UserError(f"{proof_path}: the proof was made for a different plan")
+    F = get_field(plan.field)
+    sizes = {t.name: int(np.prod(t.shape)) for t in plan.host.tensors}
+    public = {}
+    for _, tensor in b.public:
+        raw = Schema(bundle.public.get(tensor), f"{proof_path}.public.{tensor}")
+        public[tensor] = F.decode(raw.bytes(length=sizes[tensor] * F.byte_len), sizes[tensor])
+    ss = Schema(bundle.steps[launch], f"{proof_path}.steps[{launch}]")
+    ss.dict({"a", "b", "c"})
+    proof = proof_from_tree(ss)
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "verification_key.json": snarkjs.vk_json(keys[launch]),
+        "proof.json": snarkjs.proof_json(proof),
+        "public.json": snarkjs.public_json(kernel_public_values(plan.program, b, public)),
+    }
+    for name, obj in files.items():
+        write_atomic(out / name, (json.dumps(obj, indent=1) + "\n").encode())
+    click.echo(f"wrote {', '.join(files)} to {out} (launch {launch}, {b.kernel})")
 
 
 @cli.command()

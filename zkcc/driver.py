@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zkcc.analysis.stats import assign_backend, kernel_stats
+from zkcc.analysis.stats import assign_backend, kernel_stats, r1cs_template_stats
 from zkcc.field import get_field
 from zkcc.frontend import compile_file
 from zkcc.ir.host import Program
@@ -20,7 +20,10 @@ def plan_program(program: Program, pcs: str = DEFAULT_PCS, backend: str | None =
     for name, ir in sorted(program.kernels.items()):
         chosen = assign_backend(ir, program.field, backend)
         circuit = lower_kernel(ir, p)
-        kernels[name] = CompiledKernel(ir, circuit, chosen, kernel_stats(ir, circuit))
+        stats = kernel_stats(ir, circuit)
+        if chosen == "groth16":
+            stats.update(r1cs_template_stats(ir, p))
+        kernels[name] = CompiledKernel(ir, circuit, chosen, stats)
     return Plan(program.field, program.source_name, pcs, kernels, program.host)
 
 

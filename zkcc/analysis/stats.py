@@ -30,17 +30,38 @@ def kernel_stats(kernel: KernelIR, circuit: LayeredCircuit) -> dict[str, int | l
     }
 
 
-BACKENDS = ("gkr",)
+BACKENDS = ("gkr", "groth16")
+GROTH16_FIELDS = ("bn254",)
 
 
 def assign_backend(kernel: KernelIR, field: str, requested: str | None) -> str:
-    """Choose the proof system of a kernel. Only data-parallel GKR exists in this version; an
-    explicit request for another backend is refused with a clear message, never ignored."""
+    """Choose the proof system of a kernel: `requested` (compile --backend) for every kernel,
+    else the kernel's own attribute (`__groth16__` / `__gkr__`), else data-parallel GKR. (The
+    cost model that chooses by itself is still to come.) A request that cannot be honoured is
+    refused with a clear message, never ignored: Groth16 runs over BN254 only."""
     want = requested or kernel.backend or "gkr"
+    where = f"{kernel.loc}: " if kernel.loc else ""
     if want not in BACKENDS:
-        where = f"{kernel.loc}: " if kernel.loc else ""
         raise UserError(
             f"{where}error: kernel '{kernel.name}' asks for backend '{want}', which this version "
             f"of zkcc does not provide (available: {', '.join(BACKENDS)})"
         )
+    if want == "groth16" and field not in GROTH16_FIELDS:
+        how = "--backend groth16" if requested else "__groth16__"
+        raise UserError(
+            f"{where}error: kernel '{kernel.name}' asks for Groth16 ({how}), which proves over "
+            f"the BN254 scalar field only, but the program's field is {field} "
+            "(use `#pragma field bn254`, or the gkr backend)"
+        )
     return want
+
+
+def r1cs_template_stats(kernel: KernelIR, p: int) -> dict[str, int]:
+    """Per-instance R1CS size of a Groth16 kernel (the launch adds commit-and-prove rows)."""
+    from zkcc.lower.r1cs import build_kernel_r1cs
+
+    k = build_kernel_r1cs(kernel, 1, set(), p)
+    return {
+        "r1cs_constraints": k.template_constraints,
+        "r1cs_wires": k.template_wires,
+    }

@@ -21,6 +21,8 @@ public is the caller's choice (`public_params`, param indices).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -90,10 +92,36 @@ class _Template:
         self.rows.append((_lin(self.p, v, {out: 1}, -1), one, {}))
 
 
+@dataclass
+class KernelR1CS:
+    """A launch's R1CS, its witness function and where each parameter's elements live."""
+
+    r1cs: R1CS
+    witness: Callable  # (args, hints) -> full witness (object array)
+    wire_map: dict  # ("param", i, j) -> (base, stride): wire of instance k is base + k * stride
+    count: int
+    template_constraints: int  # per instance
+    template_wires: int  # per instance, products and hints and split params
+
+    def param_wires(self, i: int, size: int, broadcast: bool) -> np.ndarray:
+        """Wire indices of param i: (size,) when broadcast, else (count, size) instance-major."""
+        pairs = np.asarray([self.wire_map[("param", i, j)] for j in range(size)], np.int64)
+        pairs = pairs.reshape(size, 2)
+        if broadcast:
+            return pairs[:, 0].copy()
+        return pairs[None, :, 0] + np.arange(self.count, dtype=np.int64)[:, None] * pairs[:, 1]
+
+
 def r1cs_from_kernel(kernel: KernelIR, count: int, public_params: set[int], p: int):
     """(R1CS for `count` instances, witness_fn). witness_fn(args, hints) takes args[i] for every
     param i (inputs and outputs: shape (count, size), or (size,) when broadcast) and hints of
     shape (count, hint_count) and returns the full witness vector (object array)."""
+    k = build_kernel_r1cs(kernel, count, public_params, p)
+    return k.r1cs, k.witness
+
+
+def build_kernel_r1cs(kernel: KernelIR, count: int, public_params: set[int], p: int) -> KernelR1CS:
+    """`r1cs_from_kernel` with the wire map kept (commit-and-prove needs the param wires)."""
     t = _Template(kernel, p)
     params = kernel.params
     bad = [i for i in public_params if not 0 <= i < len(params)]
@@ -141,7 +169,10 @@ def r1cs_from_kernel(kernel: KernelIR, count: int, public_params: set[int], p: i
         for i, prm in enumerate(params):
             a = np.asarray(args[i], dtype=object)
             for j in range(prm.size):
-                vals[("param", i, j)] = np.broadcast_to(a[j] if prm.broadcast else a[:, j], count)
+                # np.full keeps dtype object: a broadcast Python int would become int64
+                vals[("param", i, j)] = (
+                    np.full(count, a[j], dtype=object) if prm.broadcast else a[:, j]
+                )
         h = np.asarray(hints, dtype=object).reshape(count, t.hint_count)
         for k in range(t.hint_count):
             vals[("hint", k)] = h[:, k]
@@ -155,7 +186,8 @@ def r1cs_from_kernel(kernel: KernelIR, count: int, public_params: set[int], p: i
                 w[b + s * np.arange(count) if s else b] = vals[key] if s else vals[key][0]
         return w
 
-    return r1cs, witness_fn
+    per_instance = sum(len(g) for g in (groups[1], groups[3]))
+    return KernelR1CS(r1cs, witness_fn, local, count, m, per_instance)
 
 
 def _eval(f: Form, vals, p: int):

@@ -35,6 +35,7 @@ import numpy as np
 
 from zkcc.field.base import Array, PrimeField
 from zkcc.field.m31 import _P, P, mul_reduce
+from zkcc.pcs import codes_m31
 
 xp = np
 
@@ -143,35 +144,6 @@ def twiddles(F: PrimeField, K: int) -> tuple[Array, ...]:
     return circle_twiddles(K) if F.name == "m31" else rs_twiddles(K)
 
 
-_P32 = np.uint32(P)
-
-
-def _level_m31_u32(V: Array, tw: Array) -> Array:
-    """The m31 level on uint32 data: products in uint64, additions in uint32 (half the bytes).
-
-    Reduced inputs (< p < 2^31) make e0 + t < 2^32 and e0 - t wrap-around safe in uint32.
-    """
-    half = V.shape[0] // 2
-    e0, e1 = V[:half], V[half:]
-    prod = xp.multiply(e1, tw[None, :, None])  # uint32 * uint64 -> uint64, < 2^62
-    hi64 = prod >> np.uint64(31)
-    xp.bitwise_and(prod, _P, out=prod)
-    xp.add(prod, hi64, out=prod)  # < 2^32 + 2^31, one conditional subtract to [0, p)
-    xp.subtract(prod, _P, out=hi64)
-    xp.minimum(prod, hi64, out=prod)
-    t = prod.astype(np.uint32)
-    out = xp.empty((half, 2, V.shape[1], V.shape[2]), dtype=np.uint32)
-    lo, hi = out[:, 0], out[:, 1]
-    tmp = xp.empty_like(t)
-    xp.add(e0, t, out=lo)
-    xp.subtract(lo, _P32, out=tmp)
-    xp.minimum(lo, tmp, out=lo)
-    xp.subtract(e0, t, out=hi)
-    xp.add(hi, _P32, out=tmp)
-    xp.minimum(hi, tmp, out=hi)
-    return out.reshape(half, 2 * V.shape[1], V.shape[2])
-
-
 def _level_generic(F: PrimeField, V: Array, tw: Array) -> Array:
     half = V.shape[0] // 2
     e0, e1 = V[:half], V[half:]
@@ -179,34 +151,60 @@ def _level_generic(F: PrimeField, V: Array, tw: Array) -> Array:
     return xp.concatenate([F.add(e0, t), F.sub(e0, t)], axis=1)
 
 
-def encode(F: PrimeField, msg: Array, rate_log: int, chunk: int = 1 << 20) -> Array:
-    """Encode the columns of msg (n, B) into codewords (n << rate_log, B).
+def _encode_generic(F: PrimeField, msg: Array, rate_log: int) -> Array:
+    n, B = msg.shape
+    k = n.bit_length() - 1
+    tws = twiddles(F, k + rate_log)
+    V = xp.ascontiguousarray(xp.broadcast_to(msg[:, None, :], (n, 1 << rate_log, B)))
+    for s in range(k - 1, -1, -1):
+        V = _level_generic(F, V, tws[s])
+    return V[0]
 
-    m31 returns uint32 (reduced values); groups of columns of about `chunk` codeword symbols
-    run on a small thread pool (numpy releases the GIL in ufunc loops).
-    """
-    from zkcc.field.m31_kernels import run_chunks
+
+def _encode_bn254(msg: Array, rate_log: int) -> Array:
+    """The RS encoder on Python ints with lazy reduction: only the twiddle products are
+    reduced (mod r); sums and differences grow by at most r per level (exact big ints, and
+    negative ones are fine), and the codewords are reduced once at the end. Four object
+    operations per butterfly instead of six."""
+    from zkcc.field.bn254 import R
 
     n, B = msg.shape
     k = n.bit_length() - 1
-    if n != 1 << k:
+    tws = rs_twiddles(k + rate_log)
+    V = xp.broadcast_to(msg[:, None, :], (n, 1 << rate_log, B))
+    for s in range(k - 1, -1, -1):
+        half, mid = V.shape[0] // 2, V.shape[1]
+        e0, e1 = V[:half], V[half:]
+        t = (e1 * tws[s][None, :, None]) % R
+        out = xp.empty((half, 2 * mid, B), dtype=object)
+        xp.add(e0, t, out=out[:, :mid])
+        xp.subtract(e0, t, out=out[:, mid:])
+        V = out
+    return xp.asarray(V[0] % R, dtype=object)
+
+
+def _check_len(n: int) -> None:
+    if n < 1 or n & (n - 1):
         raise ValueError("message length must be a power of two")
-    K = k + rate_log
-    tws = twiddles(F, K)
-    m31 = F.name == "m31"
-    if m31:
-        msg = msg.astype(np.uint32)
-    out = np.empty((n << rate_log, B), dtype=msg.dtype)
 
-    def work(c0: int, c1: int) -> None:
-        V = xp.broadcast_to(msg[:, None, c0:c1], (n, 1 << rate_log, c1 - c0))
-        V = xp.ascontiguousarray(V)
-        for s in range(k - 1, -1, -1):
-            V = _level_m31_u32(V, tws[s]) if m31 else _level_generic(F, V, tws[s])
-        out[:, c0:c1] = V[0]
 
-    run_chunks(work, B, max(1, chunk // (n << rate_log)))
-    return out
+def encode(F: PrimeField, msg: Array, rate_log: int) -> Array:
+    """Encode the columns of msg (n, B) into codewords (n << rate_log, B) (m31: uint32)."""
+    _check_len(msg.shape[0])
+    if F.name == "m31":
+        return codes_m31.encode_rows(msg.T, rate_log)
+    if F.name == "bn254":
+        return _encode_bn254(msg, rate_log)
+    return _encode_generic(F, msg, rate_log)
+
+
+def encode_rows(F: PrimeField, M: Array, rate_log: int) -> Array:
+    """Encode the rows of M (B, n) into column-major codewords U (n << rate_log, B):
+    U[j] holds symbol j of every row (a Merkle leaf of the tensor commitment)."""
+    _check_len(M.shape[1])
+    if F.name == "m31":
+        return codes_m31.encode_rows(M, rate_log)
+    return encode(F, M.T, rate_log)
 
 
 def encode_reference(F: PrimeField, msg: list[int], rate_log: int) -> list[int]:

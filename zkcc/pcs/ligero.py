@@ -19,9 +19,12 @@ every message absorbed before the next challenge:
     Skipped when all claims already share z_lo (then r_lo = z_lo, e_c = v_c).
  3. Evaluation. gamma in E^k; beta_t = sum_(c on t) gamma_c eq(z_c,hi); the prover sends
     u = sum_t beta_t^T M_t; the verifier checks <u, eq(r_lo)> = sum_c gamma_c e_c.
- 4. Columns. t query indices in [0, N); for every table the opened columns U_t[:, j] and one
-    Merkle multi-opening. The verifier checks Enc(w_k)[j] = sum_t r_(k,t) . U_t[:, j] and
+ 4. Columns. t distinct query indices in [0, N); for every table the opened columns U_t[:, j]
+    and one Merkle multi-opening. The verifier checks Enc(w_k)[j] = sum_t r_(k,t) . U_t[:, j] and
     Enc(u)[j] = sum_t beta_t . U_t[:, j] at every queried j.
+
+A group whose opening would not be smaller than its tables (tiny tables) sends the tables
+instead ("direct"); the verifier recommits them and evaluates the claims itself.
 
 Soundness and the derivation of `tests` and `queries`: zkcc.pcs.ligero_params. Not hiding:
 zero-knowledge would need masking rows (random rows added to the proximity combination), a
@@ -38,10 +41,16 @@ import numpy as np
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import FormatError, ProofRejected
 from zkcc.field.base import Array, PrimeField
-from zkcc.field.mle import eq_table
+from zkcc.field.mle import eq_table, mle_evaluate
 from zkcc.pcs import codes
 from zkcc.pcs.base import PcsClaim
-from zkcc.pcs.ligero_params import RATE_LOG, SECURITY_BITS, Shape, choose_shape
+from zkcc.pcs.ligero_params import (
+    RATE_LOG,
+    SECURITY_BITS,
+    Shape,
+    choose_shape,
+    opens_directly,
+)
 from zkcc.pcs.merkle_tree import HASH_LEN, MerkleTree, proof_hash_count, verify_multi
 from zkcc.pcs.tensor_ops import (
     as_point,
@@ -76,9 +85,16 @@ def leaf_bytes(F: PrimeField, cols: Array) -> np.ndarray:
 
 
 def query_indices(tr: Transcript, s: Shape) -> list[int]:
-    """t uniform indices in [0, N) (N a power of two), sorted and deduplicated."""
-    raw = np.frombuffer(tr.challenge_bytes("pcs/queries", 8 * s.queries), dtype="<u8")
-    return sorted({int(v) for v in raw & np.uint64(s.code_len - 1)})
+    """A uniform set of t distinct indices in [0, N), sorted: uniform draws (N is a power of
+    two, so masking is unbiased) taken in order, repeats skipped, until t are distinct."""
+    seen: set[int] = set()
+    while len(seen) < s.queries:
+        need = s.queries - len(seen)
+        raw = np.frombuffer(tr.challenge_bytes("pcs/queries", 8 * need), dtype="<u8")
+        for v in (raw & np.uint64(s.code_len - 1)).tolist():
+            if len(seen) < s.queries:
+                seen.add(v)
+    return sorted(seen)
 
 
 @dataclass
@@ -168,7 +184,7 @@ class LigeroPCS:
             raise ValueError("a committed table has 2^m elements, m <= 40")
         s = self.shape(F, m)
         M = table.reshape(s.rows, s.cols)
-        U = codes.encode(F, np.ascontiguousarray(M.T), s.rate_log)
+        U = codes.encode_rows(F, M, s.rate_log)
         tree = MerkleTree(leaf_prefix(F, s), leaf_bytes(F, U))
         return tree.root, LigeroState(s, M, U, tree)
 
@@ -183,6 +199,12 @@ class LigeroPCS:
             s = g.shape
             sts = [states[n] for n in g.tables]
             _absorb_group(F, tr, g, {n: states[n].tree.root for n in g.tables})
+            if opens_directly(F, s, len(sts)):
+                tables = [st.M.reshape(-1) for st in sts]
+                for t in tables:
+                    tr.absorb_field("pcs/direct", F, t)
+                out.append({"direct": [F.encode(t) for t in tables]})
+                continue
             mats = [st.M for st in sts]
             r = tr.challenge_exts("pcs/test", F, s.tests * len(sts) * s.rows)
             r = r.reshape(E.degree, s.tests, len(sts), s.rows)
@@ -244,6 +266,11 @@ class LigeroPCS:
         E = F.ext
         s, G, k = g.shape, len(g.tables), len(g.claims)
         where = f"{gs.path} (tables of 2^{g.m})"
+        if opens_directly(F, s, G):
+            gs.dict({"direct"})
+            _absorb_group(F, tr, g, {n: commitments[n][0] for n in g.tables})
+            self._verify_direct(F, g, gs, commitments, tr, where)
+            return
         gs.dict({"tests", "sumcheck", "evals", "u", "tables"})
         _absorb_group(F, tr, g, {n: commitments[n][0] for n in g.tables})
         r = tr.challenge_exts("pcs/test", F, s.tests * G * s.rows)
@@ -305,3 +332,19 @@ class LigeroPCS:
         expect = _combine_tables(F, coeffs, cols)  # (d, tests + 1, q)
         if not E.equal(enc, expect):
             raise ProofRejected(f"{where}: opened columns do not match the encoded combinations")
+
+    def _verify_direct(self, F, g: _Group, gs: Schema, commitments, tr, where: str) -> None:
+        """The group's tables sent as they are: recommit each, evaluate the claims."""
+        n = 1 << g.m
+        tables = []
+        for name, ts in zip(
+            g.tables, gs.field("direct").list(len(g.tables), len(g.tables)), strict=True
+        ):
+            table = F.decode(ts.bytes(length=n * F.byte_len), n)
+            tr.absorb_field("pcs/direct", F, table)
+            if self.commit(F, table)[0] != commitments[name][0]:
+                raise ProofRejected(f"{where}: table {name!r} does not match its commitment")
+            tables.append(table)
+        for t, pt, v in g.claims:
+            if not F.ext.equal(mle_evaluate(F, tables[t], pt), v):
+                raise ProofRejected(f"{where}: table {g.tables[t]!r}: claimed value is wrong")

@@ -17,10 +17,18 @@ the circle code over m31, see zkcc.pcs.codes). Let e = floor((d - 1) / 2) < d / 
 
 * Column queries. When r^T U is e-far, the honest-looking Enc(w) differs from it on >= e + 1
   of the N columns; when U is e-close but the evaluation vector u is wrong, Enc(u) differs
-  from beta^T U on >= d - e >= e + 1 columns. Each of t uniform column queries (with
-  replacement) misses with probability <= 1 - (e + 1) / N, so
+  from beta^T U on >= d - e >= e + 1 columns. The verifier opens t DISTINCT uniform columns
+  (a uniform t-subset), which all miss a set of b = e + 1 bad columns with probability
 
-      t = ceil(lambda / -log2(1 - (e + 1) / N))          (rate 1/4: (e+1)/N -> 3/8, t = 148)
+      C(N - b, t) / C(N, t) = prod_{i < t} (N - b - i) / (N - i)  <=  (1 - b / N)^t
+
+  and t is the least value making this <= 2^-lambda (rate 1/4, N = 2^16: t = 148, as with
+  replacement; N = 2^8: t = 105; t = N - b + 1 always suffices, the product being 0).
+
+* Direct opening. A group whose Ligero opening would not be smaller than its tables (tiny
+  tables, where the t opened columns are most of the encoded matrix) sends the tables
+  instead; the verifier recomputes each commitment from the table and evaluates the claims
+  itself. Binding is the Merkle root's (collision resistance); nothing is probabilistic.
 
 * The conjectured regime (list decoding up to 1 - rate, t ~ lambda / log2(1 / rate)) would
   allow ~50 queries at rate 1/4; it is NOT used.
@@ -39,6 +47,7 @@ from zkcc.field.base import PrimeField
 
 SECURITY_BITS = 100
 RATE_LOG = 2  # rate 1/4
+HASH_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -68,10 +77,18 @@ class Shape:
 
 
 def num_queries(col_log: int, rate_log: int, bits: int) -> int:
-    """t = ceil(bits / -log2(1 - (e + 1) / N)), e = floor((d - 1) / 2), d = N - C."""
+    """Least t with C(N - b, t) / C(N, t) <= 2^-bits; b = e + 1, e = floor((d - 1) / 2), d = N - C.
+
+    (Bound on the probability that t distinct uniform columns all miss b bad ones.)"""
     N, C = 1 << (col_log + rate_log), 1 << col_log
-    e = (N - C - 1) // 2
-    return math.ceil(bits / -math.log2(1 - (e + 1) / N))
+    bad = (N - C - 1) // 2 + 1
+    t, acc = 0, 0.0
+    while acc > -bits:
+        if t == N - bad:  # one more query cannot miss every bad column
+            return t + 1
+        acc += math.log2((N - bad - t) / (N - t))
+        t += 1
+    return t
 
 
 def num_tests(F: PrimeField, code_log: int, bits: int) -> int:
@@ -84,8 +101,37 @@ def max_code_log(F: PrimeField) -> int:
     return 30 if F.name == "m31" else 28
 
 
+def _untouched(N: int, block: int, t: int) -> float:
+    """Pr[a fixed block of `block` leaves holds none of t distinct uniform leaves of N]."""
+    if t > N - block:
+        return 0.0
+    return 2.0 ** sum(math.log2((N - block - i) / (N - i)) for i in range(t))
+
+
+def path_hashes(code_log: int, t: int) -> float:
+    """Expected sibling hashes of a multi-opening of t distinct uniform leaves of 2^code_log.
+
+    With n_j the expected number of opened nodes at height j (n_0 = t), height j needs one
+    sibling per opened node whose sibling is not opened: 2 n_(j+1) - n_j of them."""
+    N = 1 << code_log
+    n = [float(t)] + [(N >> j) * (1.0 - _untouched(N, 1 << j, t)) for j in range(1, code_log + 1)]
+    return sum(2 * n[j + 1] - n[j] for j in range(code_log))
+
+
+def group_bytes(F: PrimeField, s: Shape, tables: int) -> float:
+    """Estimated Ligero opening of `tables` tables of shape s (one claim point each)."""
+    vectors = (s.tests + 1) * s.cols * F.ext.byte_len
+    per_table = s.queries * s.rows * F.byte_len + HASH_BYTES * path_hashes(s.code_log, s.queries)
+    return vectors + tables * per_table
+
+
+def opens_directly(F: PrimeField, s: Shape, tables: int) -> bool:
+    """Whether a group of `tables` tables of shape s sends the tables instead (smaller)."""
+    return tables * (1 << s.m) * F.byte_len <= group_bytes(F, s, tables)
+
+
 def choose_shape(F: PrimeField, m: int, rate_log: int = RATE_LOG, bits: int = SECURITY_BITS):
-    """The R x C split of a 2^m table minimising the estimated proof size."""
+    """The R x C split of a 2^m table minimising the estimated opening of one table."""
     best = None
     for row_log in range(m + 1):
         col_log = m - row_log
@@ -93,13 +139,10 @@ def choose_shape(F: PrimeField, m: int, rate_log: int = RATE_LOG, bits: int = SE
             continue
         t = num_queries(col_log, rate_log, bits)
         tests = num_tests(F, col_log + rate_log, bits)
-        N = 1 << (col_log + rate_log)
-        opened = min(t, N)
-        size = (tests + 1) * (1 << col_log) * F.ext.byte_len + opened * (
-            (1 << row_log) * F.byte_len + 32 * (col_log + rate_log)
-        )
+        s = Shape(m, row_log, col_log, rate_log, t, tests)
+        size = group_bytes(F, s, 1)
         if best is None or size < best[0]:
-            best = (size, Shape(m, row_log, col_log, rate_log, t, tests))
+            best = (size, s)
     if best is None:
         raise ValueError(f"no code shape for a table of 2^{m} elements")
     return best[1]

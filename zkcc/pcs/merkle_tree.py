@@ -24,19 +24,33 @@ import numpy as np
 from zkcc.errors import FormatError, ProofRejected
 
 HASH_LEN = 32
+_GIL_FREE = 2048  # hashlib hashes buffers of this size with the GIL released
 
 
-def hash_leaves(prefix: bytes, leaves: np.ndarray) -> list[bytes]:
-    """Leaf hashes of the rows of a (n, L) uint8 array (one hashlib call per leaf)."""
-    base = hashlib.sha256(b"\x00" + prefix)
-    mv = memoryview(np.ascontiguousarray(leaves)).cast("B")
-    L = leaves.shape[1]
+def _hash_range(base, mv: memoryview, L: int, i0: int, i1: int) -> list[bytes]:
     out = []
-    for i in range(leaves.shape[0]):
+    for i in range(i0, i1):
         h = base.copy()
         h.update(mv[i * L : (i + 1) * L])
         out.append(h.digest())
     return out
+
+
+def hash_leaves(prefix: bytes, leaves: np.ndarray) -> list[bytes]:
+    """Leaf hashes of the rows of a (n, L) uint8 array (one hashlib call per leaf).
+
+    Leaves of >= 2 KiB are split over the small thread pool: hashlib releases the GIL while
+    it hashes a buffer of that size, so two cores hash two ranges at once."""
+    from zkcc.field.m31_kernels import _THREADS, run_chunks
+
+    base = hashlib.sha256(b"\x00" + prefix)
+    leaves = np.ascontiguousarray(leaves)
+    mv = memoryview(leaves).cast("B")
+    n, L = leaves.shape
+    if L < _GIL_FREE or n < 64:
+        return _hash_range(base, mv, L, 0, n)
+    parts = run_chunks(lambda i0, i1: _hash_range(base, mv, L, i0, i1), n, -(-n // (2 * _THREADS)))
+    return [h for part in parts for h in part]
 
 
 def _parents(level: list[bytes]) -> list[bytes]:

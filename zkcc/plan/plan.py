@@ -25,6 +25,7 @@ from zkcc.plan.validate import validate_host, validate_segments
 MAGIC = b"ZKPL"
 VERSION = 1
 FIELDS = ("m31", "bn254")
+BACKENDS = ("gkr", "groth16")
 
 
 @dataclass
@@ -82,11 +83,11 @@ class Plan:
             if ir.name in kernels:
                 raise FormatError(f"{ks.path}: duplicate kernel {ir.name!r}")
             stats = ks.field("stats").dict()
+            backend = ks.field("backend").str(BACKENDS)
+            if backend == "groth16" and field != "bn254":
+                raise FormatError(f"{ks.path}: a Groth16 kernel in a {field} plan")
             kernels[ir.name] = CompiledKernel(
-                ir,
-                circuit_from_tree(F, ks.field("circuit")),
-                ks.field("backend").str(("gkr",)),
-                stats,
+                ir, circuit_from_tree(F, ks.field("circuit")), backend, stats
             )
         host = host_from_tree(s.field("host"))
         plan = Plan(field, s.field("source").str(), s.field("pcs").str(PCS_NAMES), kernels, host)

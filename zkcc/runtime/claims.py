@@ -56,9 +56,10 @@ class TensorInfo:
         return TableLayout(self.shape)
 
 
-def proof_tensors(program: Program) -> list[TensorInfo]:
+def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:
     """Every tensor a proof speaks about, in a fixed order: declared tensors (those a launch
-    writes, or inputs), then each launch's hint tensor."""
+    writes, or inputs), then each GKR launch's hint tensor (a Groth16 launch, a step index in
+    `groth16`, keeps its hints as private witness)."""
     written: set[str] = set()
     names = resolve(program)
     for step in program.host.steps:
@@ -73,7 +74,7 @@ def proof_tensors(program: Program) -> list[TensorInfo]:
         if t.kind in (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN) or t.name in written
     ]
     for i, step in enumerate(program.host.steps):
-        if isinstance(step, Launch):
+        if isinstance(step, Launch) and i not in groth16:
             h = program.kernels[step.kernel].hint_count()
             if h:
                 out.append(TensorInfo(hint_tensor(i), (step.count, h), False))

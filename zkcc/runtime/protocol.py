@@ -1,7 +1,8 @@
 """The transcript steps prover and verifier share, so the two cannot drift apart.
 
 Order (DESIGN.md, "Proving a program"): domain tag and format version, plan digest, every public
-tensor, every commitment; only then the first challenge.
+tensor, every commitment (tensor commitments, then each Groth16 launch's commitment D and its
+proof of knowledge); only then the first challenge.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ def start_transcript(
     tensors: list[TensorInfo],
     public: dict[str, bytes],
     commitments: dict[str, bytes],
+    launch_commitments: dict[int, bytes] | None = None,
 ) -> Transcript:
     t = Transcript(DOMAIN)
     t.absorb("format-version", VERSION.to_bytes(4, "little"))
@@ -28,6 +30,8 @@ def start_transcript(
     for info in tensors:
         if not info.public:
             t.absorb(f"commit:{info.name}", commitments[info.name])
+    for i, c in sorted((launch_commitments or {}).items()):
+        t.absorb(f"groth16-commit:{i}", c)
     return t
 
 

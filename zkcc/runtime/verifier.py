@@ -11,8 +11,9 @@ from collections import defaultdict
 import numpy as np
 
 from zkcc.backends import gkr
+from zkcc.backends import groth16 as g16
 from zkcc.encoding import Schema
-from zkcc.errors import FormatError, ProofRejected
+from zkcc.errors import FormatError, ProofRejected, UserError
 from zkcc.field import get_field
 from zkcc.field.mle import mle_evaluate
 from zkcc.ir.host import AssertEq
@@ -28,19 +29,40 @@ from zkcc.runtime.claims import (
     valid_tensor,
     valid_values,
 )
+from zkcc.runtime.groth16_launch import (
+    LaunchBoundary,
+    check_key_shape,
+    commitment_bytes,
+    commitment_from_tree,
+    groth16_steps,
+    kernel_public_values,
+    launch_boundary,
+    proof_bytes,
+    proof_from_tree,
+    public_inputs,
+)
 from zkcc.runtime.protocol import start_transcript, step_label
 
 
 def verify(
-    plan: Plan, digest: bytes, proof_bytes: bytes, what: str = "proof"
+    plan: Plan, digest: bytes, data: bytes, what: str = "proof", keys: dict | None = None
 ) -> dict[str, np.ndarray]:
-    """Check a proof against a plan; returns the public tensors' values on success."""
+    """Check a proof against a plan; returns the public tensors' values on success. `keys`:
+    the Groth16 verifying keys by step (keyfiles.py), needed iff the plan has Groth16 launches."""
     F = get_field(plan.field)
     program = plan.program
-    bundle, s = ProofBundle.from_bytes(proof_bytes, what)
+    bundle, s = ProofBundle.from_bytes(data, what)
     if bundle.plan_digest != digest:
         raise ProofRejected("the proof was made for a different plan (plan digest differs)")
-    infos = proof_tensors(program)
+    g16_steps = groth16_steps(plan)
+    if g16_steps and keys is not None and sorted(keys) != g16_steps:
+        raise FormatError(
+            f"verifying keys for launches {sorted(keys)}, the plan's Groth16 launches are "
+            f"{g16_steps}"
+        )
+    if g16_steps and keys is None:
+        raise UserError("the plan has Groth16 launches: a verifying key is needed (zkcc setup)")
+    infos = proof_tensors(program, frozenset(g16_steps))
     public_names = {x.name for x in infos if x.public}
     committed = {x.name for x in infos if not x.public}
     if set(bundle.public) != public_names:
@@ -60,7 +82,21 @@ def verify(
                 length=x.size * F.byte_len
             )
             public[x.name] = F.decode(raw, x.size)
-    transcript = start_transcript(digest, infos, bundle.public, bundle.commitments)
+    boundaries: dict[int, LaunchBoundary] = {}
+    launch_commitments = {}
+    for i in g16_steps:
+        b = boundaries[i] = launch_boundary(program, i)
+        check_key_shape(keys[i], b, "verifying key")
+        com = commitment_from_tree(Schema(bundle.steps[i], f"{what}.steps[{i}]"), b)
+        if com is not None:
+            launch_commitments[i] = (com, commitment_bytes(com))
+    transcript = start_transcript(
+        digest,
+        infos,
+        bundle.public,
+        bundle.commitments,
+        {i: c[1] for i, c in launch_commitments.items()},
+    )
 
     claims: dict[str, list[Claim]] = defaultdict(list)
     for i, step in enumerate(program.host.steps):
@@ -75,6 +111,13 @@ def verify(
             transcript.absorb("assert_eq-value", encoded)
             for t in (a, b):
                 claims[t].append(Claim(t, layout, point, value, f"step {i} assert_eq"))
+            continue
+        if i in boundaries:
+            com = launch_commitments.get(i, (None,))[0]
+            for c in verify_groth16_step(
+                F, program, boundaries[i], keys[i], ss, com, public, transcript
+            ):
+                claims[c.tensor].append(c)
             continue
         ck = plan.kernels[step.kernel]
         n_log2 = max(0, (step.count - 1).bit_length())
@@ -103,6 +146,36 @@ def verify(
         transcript,
     )
     return public
+
+
+def verify_groth16_step(
+    F, program, b: LaunchBoundary, vk, ss: Schema, com, public: dict, transcript
+):
+    """Points, values and the pairing check of one Groth16 launch; returns its claims."""
+    proof = proof_from_tree(ss)
+    points = [
+        [int(x) for x in transcript.challenge_exts("groth16-point", F, c.layout.num_vars)[0]]
+        for c in b.committed
+    ]
+    values: list[int] = []
+    if b.committed:
+        encoded = ss.field("values").bytes(length=len(b.committed) * F.byte_len)
+        values = [int(x) for x in F.decode(encoded, len(b.committed))]
+        transcript.absorb("groth16-values", encoded)
+    transcript.absorb("groth16-proof", proof_bytes(proof))
+    x = public_inputs(kernel_public_values(program, b, public), points, values)
+    if not g16.verify(vk, x, proof, commitment=com):
+        raise ProofRejected(f"launch {b.step} ({b.kernel}): the Groth16 pairing check fails")
+    return [
+        Claim(
+            c.tensor,
+            c.layout,
+            F.ext.from_base(F.array(pt)),
+            F.ext.scalar(v),
+            f"launch {b.step} ({b.kernel}), groth16 param {c.param}",
+        )
+        for c, pt, v in zip(b.committed, points, values, strict=True)
+    ]
 
 
 def check_claims(F, flat, claims: list[Claim], where: str) -> None:

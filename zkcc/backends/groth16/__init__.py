@@ -6,13 +6,15 @@ snarkjs JSON and iden3 .r1cs/.wtns interop. See docs/groth16.md.
     verify(vk, public_values, proof)          # True / False; malformed input raises FormatError
 """
 
-from zkcc.backends.groth16.prover import Proof, prove
+from zkcc.backends.groth16.prover import Commitment, Proof, commit, prove
 from zkcc.backends.groth16.ptau import setup_from_ptau
 from zkcc.backends.groth16.r1cs import R1CS, Sparse
 from zkcc.backends.groth16.setup import ProvingKey, VerifyingKey, setup
 from zkcc.backends.groth16.verifier import verify
 
 __all__ = [
+    "Commitment",
+    "commit",
     "Proof",
     "ProvingKey",
     "R1CS",

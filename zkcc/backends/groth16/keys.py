@@ -3,7 +3,10 @@
 Points: G1 = x || y, G2 = x0 || x1 || y0 || y1, each coordinate 32 bytes little-endian; all
 zero bytes is the point at infinity ((0, 0) is on neither curve). A query is the concatenation
 of its points. Decoding checks every length, every coordinate < q and that every point lies on
-its curve (G2 subgroup membership of vk points is checked by the verifier).
+its curve (G2 subgroup membership of vk points is checked by the verifier). Keys with
+committed wires (commit-and-prove) carry the extra fields `committed` (sorted wire indices,
+u64 little-endian), `k_query`, `k_sigma_query` (pk) and `commit_g2`, `commit_g2_sigma_neg` (vk).
+`*_to_tree` / `*_from_tree` give the same content as a subtree, for files holding several keys.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import numpy as np
 
 from zkcc.backends.groth16.curve import G1, G2, QI, objects, on_curve_g1, on_curve_g2
 from zkcc.backends.groth16.fastint import mpz
-from zkcc.backends.groth16.setup import ProvingKey, VerifyingKey
+from zkcc.backends.groth16.setup import ProvingKey, VerifyingKey, private_index
 from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import FormatError
 
@@ -20,6 +23,9 @@ PK_MAGIC, VK_MAGIC, VERSION = b"G16P", b"G16V", 1
 MAX_POINTS = 1 << 28
 _G1Q = ("a_query", "b_g1_query", "h_query", "l_query")
 _PTS = ("alpha_g1", "beta_g1", "beta_g2", "delta_g1", "delta_g2")
+_VK_PTS = ("alpha_g1", "beta_g2", "gamma_g2", "delta_g2")
+_VK_COMMIT = ("commit_g2", "commit_g2_sigma_neg")
+_PK_COMMIT = ("committed", "k_query", "k_sigma_query")
 
 
 def _enc_batch(batch) -> bytes:
@@ -62,54 +68,88 @@ def _grp(name: str):
     return G2 if name.endswith("g2") or name == "b_g2_query" else G1
 
 
-def vk_to_bytes(vk: VerifyingKey) -> bytes:
-    tree = {
-        n: _enc_point(_grp(n), getattr(vk, n))
-        for n in ("alpha_g1", "beta_g2", "gamma_g2", "delta_g2")
-    }
+def vk_to_tree(vk: VerifyingKey) -> dict:
+    tree = {n: _enc_point(_grp(n), getattr(vk, n)) for n in _VK_PTS}
     tree["ic"] = _enc_batch(G1.to_batch(vk.ic))
-    return encode(VK_MAGIC, VERSION, tree)
+    if vk.has_commitment:
+        tree.update({n: _enc_point(G2, getattr(vk, n)) for n in _VK_COMMIT})
+    return tree
+
+
+def vk_from_tree(s: Schema) -> VerifyingKey:
+    keys = set(s.dict())
+    base = {*_VK_PTS, "ic"}
+    s.dict(base | set(_VK_COMMIT) if keys & set(_VK_COMMIT) else base)
+    ic = G1.from_batch(_dec_batch(G1, s.field("ic").bytes(max_len=64 * MAX_POINTS), f"{s.path}.ic"))
+    if not ic:
+        raise FormatError(f"{s.path}.ic: empty")
+    pts = {n: _dec_point(_grp(n), s.field(n)) for n in _VK_PTS}
+    vk = VerifyingKey(ic=ic, **pts)
+    if keys & set(_VK_COMMIT):
+        vk.commit_g2, vk.commit_g2_sigma_neg = (_dec_point(G2, s.field(n)) for n in _VK_COMMIT)
+        if vk.commit_g2 is None:
+            raise FormatError(f"{s.path}.commit_g2: the point at infinity")
+    return vk
+
+
+def vk_to_bytes(vk: VerifyingKey) -> bytes:
+    return encode(VK_MAGIC, VERSION, vk_to_tree(vk))
 
 
 def vk_from_bytes(data: bytes) -> VerifyingKey:
     _, tree = decode(data, VK_MAGIC, VERSION, "groth16 verifying key")
-    s = Schema(tree, "vk")
-    s.dict({"alpha_g1", "beta_g2", "gamma_g2", "delta_g2", "ic"})
-    ic = G1.from_batch(_dec_batch(G1, s.field("ic").bytes(max_len=64 * MAX_POINTS), "vk.ic"))
-    if not ic:
-        raise FormatError("vk.ic: empty")
-    pts = {
-        n: _dec_point(_grp(n), s.field(n)) for n in ("alpha_g1", "beta_g2", "gamma_g2", "delta_g2")
-    }
-    return VerifyingKey(ic=ic, **pts)
+    return vk_from_tree(Schema(tree, "vk"))
 
 
-def pk_to_bytes(pk: ProvingKey) -> bytes:
+def pk_to_tree(pk: ProvingKey) -> dict:
     tree = {n: getattr(pk, n) for n in ("num_public", "num_wires", "domain")}
     tree.update({n: _enc_point(_grp(n), getattr(pk, n)) for n in _PTS})
     tree.update({n: _enc_batch(getattr(pk, n)) for n in (*_G1Q, "b_g2_query")})
-    return encode(PK_MAGIC, VERSION, tree)
+    if pk.k_query is not None:
+        tree["committed"] = np.asarray(pk.committed, dtype="<u8").tobytes()
+        tree["k_query"] = _enc_batch(pk.k_query)
+        tree["k_sigma_query"] = _enc_batch(pk.k_sigma_query)
+    return tree
 
 
-def pk_from_bytes(data: bytes) -> ProvingKey:
-    _, tree = decode(data, PK_MAGIC, VERSION, "groth16 proving key")
-    s = Schema(tree, "pk")
-    s.dict({"num_public", "num_wires", "domain", *_PTS, *_G1Q, "b_g2_query"})
+def pk_from_tree(s: Schema) -> ProvingKey:
+    base = {"num_public", "num_wires", "domain", *_PTS, *_G1Q, "b_g2_query"}
+    has_commit = bool(set(s.dict()) & set(_PK_COMMIT))
+    s.dict(base | set(_PK_COMMIT) if has_commit else base)
     nw = s.field("num_wires").int(1, MAX_POINTS)
     npub = s.field("num_public").int(0, nw - 1)
     dom = s.field("domain").int(2, MAX_POINTS)
     if dom & (dom - 1):
-        raise FormatError("pk.domain: not a power of two")
+        raise FormatError(f"{s.path}.domain: not a power of two")
+    com = np.zeros(0, dtype=np.int64)
+    if has_commit:
+        raw = s.field("committed").bytes(max_len=8 * MAX_POINTS)
+        if len(raw) % 8:
+            raise FormatError(f"{s.path}.committed: not a whole number of indices")
+        com = np.frombuffer(raw, dtype="<u8").astype(np.int64)
+        if not com.size or com[0] <= npub or com[-1] >= nw or np.any(np.diff(com) <= 0):
+            raise FormatError(f"{s.path}.committed: not increasing private wire indices")
     sizes = {
         "a_query": nw,
         "b_g1_query": nw,
         "b_g2_query": nw,
         "h_query": dom - 1,
-        "l_query": nw - npub - 1,
+        "l_query": private_index(nw, npub, com).size,
     }
+    if has_commit:
+        sizes.update(k_query=com.size, k_sigma_query=com.size)
     qs = {}
     for n, size in sizes.items():
         g = _grp(n)
-        qs[n] = _dec_batch(g, s.field(n).bytes(length=32 * g.ncoords * size), f"pk.{n}")
+        qs[n] = _dec_batch(g, s.field(n).bytes(length=32 * g.ncoords * size), f"{s.path}.{n}")
     pts = {n: _dec_point(_grp(n), s.field(n)) for n in _PTS}
-    return ProvingKey(num_public=npub, num_wires=nw, domain=dom, **pts, **qs)
+    return ProvingKey(num_public=npub, num_wires=nw, domain=dom, committed=com, **pts, **qs)
+
+
+def pk_to_bytes(pk: ProvingKey) -> bytes:
+    return encode(PK_MAGIC, VERSION, pk_to_tree(pk))
+
+
+def pk_from_bytes(data: bytes) -> ProvingKey:
+    _, tree = decode(data, PK_MAGIC, VERSION, "groth16 proving key")
+    return pk_from_tree(Schema(tree, "pk"))

@@ -5,6 +5,8 @@
     C = sum_{j private} w_j l_j + sum_i h_i tau^i Z(tau)/delta + s A + r B_g1 - r s delta   (G1)
 
 Five MSMs (A, B in G1, B in G2, L, H), each Pippenger (msm.py); h from qap.h_coefficients.
+With committed wires (setup.py) the L-sum runs over the other private wires only, and `commit`
+gives the commitment D = sum_j w_j k_query[j] and its proof of knowledge PoK = sigma D.
 """
 
 from __future__ import annotations
@@ -29,6 +31,21 @@ class Proof:
     c: tuple  # G1
 
 
+@dataclass(frozen=True)
+class Commitment:
+    d: tuple  # G1: the committed wires against k_query
+    pok: tuple  # G1: the same against k_sigma_query
+
+
+def commit(pk: ProvingKey, witness) -> Commitment:
+    """D and its proof of knowledge from the committed wires of `witness`. Only those wires are
+    read, so D can be computed (and hashed into a transcript) before the rest of the witness."""
+    if pk.k_query is None:
+        raise ValueError("this proving key commits to no wires")
+    w = np.asarray([int(witness[j]) % R for j in pk.committed], dtype=object)
+    return Commitment(msm(G1, pk.k_query, w), msm(G1, pk.k_sigma_query, w))
+
+
 def prove(pk: ProvingKey, r1cs: R1CS, witness, rng=secrets, check: bool = True) -> Proof:
     """A proof that `witness` (all wires, wire 0 = 1) satisfies `r1cs`. With `check`, an
     unsatisfied constraint raises WitnessError instead of producing a proof that will fail."""
@@ -48,7 +65,8 @@ def prove(pk: ProvingKey, r1cs: R1CS, witness, rng=secrets, check: bool = True) 
     b2 = g2_add(b2, g2_mul(pk.delta_g2, s))
     b1 = g1_add(pk.beta_g1, msm(G1, pk.b_g1_query, w))
     b1 = g1_add(b1, g1_mul(pk.delta_g1, s))
-    c = g1_add(msm(G1, pk.l_query, w[pub:]), msm(G1, pk.h_query, h))
+    priv = w[pub:] if pk.k_query is None else w[pk.private_index]
+    c = g1_add(msm(G1, pk.l_query, priv), msm(G1, pk.h_query, h))
     c = g1_add(c, g1_mul(a, s))
     c = g1_add(c, g1_mul(b1, r))
     c = g1_add(c, g1_neg(g1_mul(pk.delta_g1, r * s % R)))

@@ -20,6 +20,8 @@ points and a fresh delta (gamma = 1, as in snarkjs):
     K_j = sum_i (A'[i, j] beta L_i + B[i, j] alpha L_i + C[i, j] L_i) G1,
     ic[j] = K_j (public), l_query[j] = K_j / delta (private),
     h_query[i] = (tau^(n+i) - tau^i) G1 / delta.
+Committed wires (commit-and-prove, setup.py) take k_query[j] = K_j (gamma = 1) out of the
+L-query, k_sigma_query[j] = sigma K_j, and the vk gets G2 and -sigma G2.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from zkcc.backends.groth16.curve import (
 from zkcc.backends.groth16.fastint import mpz
 from zkcc.backends.groth16.msm import _tree_sum
 from zkcc.backends.groth16.r1cs import R1CS, Sparse
-from zkcc.backends.groth16.setup import ProvingKey, VerifyingKey
+from zkcc.backends.groth16.setup import ProvingKey, VerifyingKey, check_committed, private_index
 from zkcc.errors import FormatError
 
 N8 = 32
@@ -170,8 +172,9 @@ def _columns(group, m: Sparse, points, num_wires: int):
     return out
 
 
-def setup_from_ptau(r1cs: R1CS, path: str | Path, rng=secrets):
+def setup_from_ptau(r1cs: R1CS, path: str | Path, rng=secrets, committed=()):
     r1cs.validate()
+    com = check_committed(r1cs, committed)
     pt = Ptau(Path(path).read_bytes(), str(path))
     n = qap.domain_size(r1cs)
     a_ext = qap._with_input_rows(r1cs)
@@ -188,7 +191,8 @@ def setup_from_ptau(r1cs: R1CS, path: str | Path, rng=secrets):
     hi, lo = pt.tau_g1(n, n - 1), pt.tau_g1(0, n - 1)
     neg_lo = (lo[0][:1] + [(QI - lo[0][1]) % QI], lo[1])
     h = add_batch(G1, hi, neg_lo)
-    priv = scale_batch(G1, ([c[pub:] for c in k[0]], k[1][pub:]), [d_inv] * (nw - pub))
+    pidx = private_index(nw, r1cs.num_public, com)
+    priv = scale_batch(G1, _take(k, pidx), [d_inv] * pidx.size)
     h = scale_batch(G1, h, [d_inv] * (n - 1))
     alpha, beta = pt.first(4), pt.first(5)
     pk = ProvingKey(
@@ -208,4 +212,10 @@ def setup_from_ptau(r1cs: R1CS, path: str | Path, rng=secrets):
     )
     ic = G1.from_batch(([c[:pub] for c in k[0]], k[1][:pub]))
     vk = VerifyingKey(alpha, pk.beta_g2, G2_GEN, pk.delta_g2, ic)
+    if com.size:
+        sigma = 1 + rng.randbelow(R - 1)
+        pk.committed = com
+        pk.k_query = _take(k, com)
+        pk.k_sigma_query = scale_batch(G1, pk.k_query, [sigma] * com.size)
+        vk.commit_g2, vk.commit_g2_sigma_neg = G2_GEN, g2_mul(G2_GEN, R - sigma)
     return pk, vk

@@ -11,6 +11,16 @@ function's locals. With u_j, v_j, w_j the QAP polynomials (qap.py) and Z(x) = x^
     vk: alpha_g1, beta_g2, gamma_g2, delta_g2,
         ic[j]         = (beta u_j + alpha v_j + w_j)(tau) / gamma G1   wire 0 and public wires
 
+Commit-and-prove (BSB22 / LegoSNARK style; docs/groth16.md): the `committed` private wires leave
+the L-query and get their own basis, with sigma a further secret,
+
+    pk: k_query[j]       = (beta u_j + alpha v_j + w_j)(tau) / gamma G1   committed wires j
+        k_sigma_query[j] = sigma k_query[j]
+    vk: commit_g2 = G2,  commit_g2_sigma_neg = -sigma G2
+
+The prover sends D = sum_j w_j k_query[j] and PoK = sum_j w_j k_sigma_query[j]; the verifier
+adds D to IC and checks e(D, -sigma G2) e(PoK, G2) = 1.
+
 All G1 scalars go through one fixed-base batch multiplication (msm.fixed_base_mul), G2 through
 another. `ptau.setup_from_ptau` builds the same keys from a powers-of-tau file instead.
 """
@@ -18,7 +28,7 @@ another. `ptau.setup_from_ptau` builds the same keys from a powers-of-tau file i
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +47,12 @@ class VerifyingKey:
     gamma_g2: tuple
     delta_g2: tuple
     ic: list  # G1 points, one per public wire including the constant wire 0
+    commit_g2: tuple | None = None  # G2; with the next: the commitment's knowledge check
+    commit_g2_sigma_neg: tuple | None = None  # -sigma G2
+
+    @property
+    def has_commitment(self) -> bool:
+        return self.commit_g2 is not None
 
     @property
     def num_public(self) -> int:
@@ -57,7 +73,34 @@ class ProvingKey:
     b_g1_query: Batch
     b_g2_query: Batch
     h_query: Batch
-    l_query: Batch
+    l_query: Batch  # private wires that are not committed, in increasing order
+    committed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    k_query: Batch | None = None
+    k_sigma_query: Batch | None = None
+
+    @property
+    def has_commitment(self) -> bool:
+        return self.k_query is not None
+
+    @property
+    def private_index(self) -> np.ndarray:
+        """The private wires the L-query covers: all wires after the public ones except the
+        committed ones."""
+        return private_index(self.num_wires, self.num_public, self.committed)
+
+
+def private_index(num_wires: int, num_public: int, committed) -> np.ndarray:
+    return np.setdiff1d(np.arange(num_public + 1, num_wires, dtype=np.int64), committed)
+
+
+def check_committed(r1cs: R1CS, committed) -> np.ndarray:
+    """Committed wires: distinct private wires, returned sorted as int64."""
+    c = np.unique(np.asarray(committed, dtype=np.int64).reshape(-1))
+    if c.size != np.asarray(committed).size or (
+        c.size and (c[0] <= r1cs.num_public or c[-1] >= r1cs.num_wires)
+    ):
+        raise ValueError("committed wires must be distinct private wires")
+    return c
 
 
 def _nonzero(rng) -> int:
@@ -69,15 +112,17 @@ def _slice(batch: Batch, a: int, b: int) -> Batch:
     return [c[a:b] for c in coords], inf[a:b]
 
 
-def setup(r1cs: R1CS, rng=secrets) -> tuple[ProvingKey, VerifyingKey]:
-    """Fresh keys for `r1cs`; `rng` needs `randbelow` (tests may pass a seeded stand-in)."""
+def setup(r1cs: R1CS, rng=secrets, committed=()) -> tuple[ProvingKey, VerifyingKey]:
+    """Fresh keys for `r1cs`; `rng` needs `randbelow` (tests may pass a seeded stand-in).
+    `committed`: private wires to commit to in the proof (commit-and-prove), none by default."""
     r1cs.validate()
+    com = check_committed(r1cs, committed)
     n = qap.domain_size(r1cs)
     while True:
         tau = _nonzero(rng)
         if pow(tau, n, R) != 1:  # tau must lie outside the domain
             break
-    alpha, beta, gamma, delta = (_nonzero(rng) for _ in range(4))
+    alpha, beta, gamma, delta, sigma = (_nonzero(rng) for _ in range(5))
     u, v, w, z = qap.evaluate_at(r1cs, tau)
     pub = r1cs.num_public + 1
     lin = (beta * u + alpha * v + w) % R
@@ -86,22 +131,27 @@ def setup(r1cs: R1CS, rng=secrets) -> tuple[ProvingKey, VerifyingKey]:
     for _ in range(n - 2):
         h_scal.append(h_scal[-1] * tau % R)
     nw = r1cs.num_wires
+    priv = private_index(nw, r1cs.num_public, com)
+    k_scal = lin[com] * g_inv % R
     g1_scalars = np.concatenate(
         [
             u,
             v,
             np.asarray(h_scal[: n - 1], dtype=object),
-            lin[pub:] * d_inv % R,
+            lin[priv] * d_inv % R,
             lin[:pub] * g_inv % R,
+            k_scal,
+            k_scal * sigma % R,
             np.asarray([alpha, beta, delta], dtype=object),
         ]
     )
     g1 = fixed_base_mul(G1, G1_GEN, g1_scalars)
-    g2 = fixed_base_mul(G2, G2_GEN, np.concatenate([v, np.asarray([beta, gamma, delta], object)]))
-    offs = np.cumsum([0, nw, nw, n - 1, nw - pub, pub, 3])
-    parts = [_slice(g1, int(offs[i]), int(offs[i + 1])) for i in range(6)]
-    tail = G1.from_batch(parts[5])
-    g2_tail = G2.from_batch(_slice(g2, nw, nw + 3))
+    g2_scal = np.asarray([beta, gamma, delta, R - sigma], object)
+    g2 = fixed_base_mul(G2, G2_GEN, np.concatenate([v, g2_scal]))
+    offs = np.cumsum([0, nw, nw, n - 1, priv.size, pub, com.size, com.size, 3])
+    parts = [_slice(g1, int(offs[i]), int(offs[i + 1])) for i in range(8)]
+    tail = G1.from_batch(parts[7])
+    g2_tail = G2.from_batch(_slice(g2, nw, nw + 4))
     pk = ProvingKey(
         num_public=r1cs.num_public,
         num_wires=nw,
@@ -116,6 +166,11 @@ def setup(r1cs: R1CS, rng=secrets) -> tuple[ProvingKey, VerifyingKey]:
         b_g2_query=_slice(g2, 0, nw),
         h_query=parts[2],
         l_query=parts[3],
+        committed=com,
+        k_query=parts[5] if com.size else None,
+        k_sigma_query=parts[6] if com.size else None,
     )
     vk = VerifyingKey(tail[0], g2_tail[0], g2_tail[1], g2_tail[2], G1.from_batch(parts[4]))
+    if com.size:
+        vk.commit_g2, vk.commit_g2_sigma_neg = G2_GEN, g2_tail[3]
     return pk, vk

@@ -5,6 +5,11 @@
 checked as one product of four Miller loops, e(-A, B) e(alpha, beta) e(IC, gamma) e(C, delta),
 followed by a single final exponentiation compared with 1 (py_ecc's optimized BN254).
 
+With a commitment (commit-and-prove, setup.py), IC also gets D added, and the knowledge check
+e(D, -sigma G2) e(PoK, G2) = 1 joins the same product with a fresh random weight rho (its two
+G1 points multiplied by rho), so one final exponentiation still decides both equations; a
+proof failing either passes with probability 1/r at most.
+
 Malformed input raises FormatError (a point off the curve or outside the prime-order subgroup,
 a coordinate >= q, a public value >= r, the wrong number of public values); a well-formed proof
 that fails the pairing check returns False.
@@ -12,6 +17,7 @@ that fails the pairing check returns False.
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 
 from py_ecc.optimized_bn128 import FQ12
@@ -20,6 +26,7 @@ from py_ecc.optimized_bn128 import optimized_pairing as op
 from zkcc.backends.groth16.curve import (
     G1,
     R,
+    g1_mul,
     in_subgroup_g2,
     on_curve_g1,
     on_curve_g2,
@@ -27,7 +34,7 @@ from zkcc.backends.groth16.curve import (
     to_ob_g2,
 )
 from zkcc.backends.groth16.msm import msm
-from zkcc.backends.groth16.prover import Proof
+from zkcc.backends.groth16.prover import Commitment, Proof
 from zkcc.backends.groth16.setup import VerifyingKey
 from zkcc.errors import FormatError
 
@@ -46,14 +53,24 @@ def check_g2(p, what: str) -> None:
 
 def check_vk(vk: VerifyingKey) -> None:
     """Curve and subgroup checks of a verifying key (cached: G2 subgroup checks cost ~22 ms)."""
-    _check_vk_cached((vk.alpha_g1, vk.beta_g2, vk.gamma_g2, vk.delta_g2, tuple(vk.ic)))
+    _check_vk_cached(
+        (
+            vk.alpha_g1,
+            vk.beta_g2,
+            vk.gamma_g2,
+            vk.delta_g2,
+            tuple(vk.ic),
+            vk.commit_g2,
+            vk.commit_g2_sigma_neg,
+        )
+    )
 
 
 @lru_cache(maxsize=64)
 def _check_vk_cached(key: tuple) -> None:
-    vk = VerifyingKey(*key[:4], list(key[4]))
+    vk = VerifyingKey(*key[:4], list(key[4]), *key[5:])
     check_g1(vk.alpha_g1, "vk.alpha_g1")
-    for name in ("beta_g2", "gamma_g2", "delta_g2"):
+    for name in ("beta_g2", "gamma_g2", "delta_g2", "commit_g2", "commit_g2_sigma_neg"):
         check_g2(getattr(vk, name), f"vk.{name}")
     for i, p in enumerate(vk.ic):
         check_g1(p, f"vk.ic[{i}]")
@@ -65,7 +82,20 @@ def _miller(p, q):
     return op.miller_loop(op.twist(to_ob_g2(q)), op.cast_point_to_fq12(to_ob_g1(p)), False)
 
 
-def verify(vk: VerifyingKey, public_inputs: list[int], proof: Proof, check_key=True) -> bool:
+def verify(
+    vk: VerifyingKey,
+    public_inputs: list[int],
+    proof: Proof,
+    check_key=True,
+    commitment: Commitment | None = None,
+    rng=secrets,
+) -> bool:
+    if vk.has_commitment != (commitment is not None):
+        raise FormatError(
+            "groth16: the key expects a commitment (D, PoK) with the proof"
+            if vk.has_commitment
+            else "groth16: the key has no commitment, but the proof carries one"
+        )
     if len(public_inputs) != vk.num_public:
         raise FormatError(
             f"groth16: {len(public_inputs)} public values, the key expects {vk.num_public}"
@@ -79,6 +109,10 @@ def verify(vk: VerifyingKey, public_inputs: list[int], proof: Proof, check_key=T
     check_g2(proof.b, "proof.B")
     check_g1(proof.c, "proof.C")
     ic = G1.add_one(vk.ic[0], msm(G1, G1.to_batch(vk.ic[1:]), public_inputs))
+    if commitment is not None:
+        check_g1(commitment.d, "proof.D")
+        check_g1(commitment.pok, "proof.PoK")
+        ic = G1.add_one(ic, commitment.d)
     neg_a = None if proof.a is None else (proof.a[0], -proof.a[1] % op.field_modulus)
     f = (
         _miller(neg_a, proof.b)
@@ -86,4 +120,11 @@ def verify(vk: VerifyingKey, public_inputs: list[int], proof: Proof, check_key=T
         * _miller(ic, vk.gamma_g2)
         * _miller(proof.c, vk.delta_g2)
     )
+    if commitment is not None:
+        rho = 1 + rng.randbelow(R - 1)
+        f = (
+            f
+            * _miller(g1_mul(commitment.d, rho), vk.commit_g2_sigma_neg)
+            * _miller(g1_mul(commitment.pok, rho), vk.commit_g2)
+        )
     return op.final_exponentiate(f) == FQ12.one()

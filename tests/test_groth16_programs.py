@@ -1,0 +1,203 @@
+"""Groth16 launches inside program proofs: completeness and every tampering refused.
+
+`mixed_bn254` links a GKR launch and a Groth16 launch through the private intermediate
+`whitened` (commit-and-prove); a small all-public program checks the public-input binding
+without any commitment in the way.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import pytest
+from helpers import EXAMPLES, Proved, prove_example
+
+from zkcc.backends import groth16 as g16
+from zkcc.driver import compile_path
+from zkcc.encoding import decode, encode
+from zkcc.errors import FormatError, ProofRejected, UserError
+from zkcc.field import get_field
+from zkcc.plan.plan import Plan, plan_digest
+from zkcc.runtime import prover as prover_module
+from zkcc.runtime.bundle import MAGIC, VERSION
+from zkcc.runtime.inputs import load_inputs
+from zkcc.runtime.keyfiles import VK_MAGIC, keys_from_bytes, keys_to_bytes, setup_plan
+from zkcc.runtime.witness import run_kernel
+
+REFUSED = (ProofRejected, FormatError)
+G16_STEP = 1  # mixed_bn254: launch 0 whiten (GKR), launch 1 hash_pairs (Groth16)
+
+PUBLIC_ONLY = """#pragma field bn254
+__global__ __groth16__ void cube(const field x[2], __broadcast__ const field c[1], field y[1]) {
+    y[0] = x[0] * x[0] * x[0] + x[1] * c[0];
+}
+__host__ void main(public field xs[5][2], public field c[1], public out field ys[5][1]) {
+    cube<<<5>>>(xs, c, ys);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def mixed() -> Proved:
+    return prove_example("mixed_bn254")
+
+
+@pytest.fixture(scope="module")
+def public_only(tmp_path_factory) -> Proved:
+    src = tmp_path_factory.mktemp("pub") / "cube.zkcu"
+    src.write_text(PUBLIC_ONLY)
+    data = compile_path(src).to_bytes()
+    plan = Plan.from_bytes(data)
+    F = get_field(plan.field)
+    inputs = {
+        "xs": F.array([[i, 2 * i + 1] for i in range(5)]).reshape(-1),
+        "c": F.array([7]),
+    }
+    pks, vks = setup_plan(plan)
+    proof = prover_module.prove(plan, plan_digest(data), inputs, keys=pks).to_bytes()
+    return Proved(plan, plan_digest(data), proof, pks, vks)
+
+
+def _tree(proof: bytes):
+    return decode(proof, MAGIC, VERSION, "proof")[1]
+
+
+def _encode(tree) -> bytes:
+    return encode(MAGIC, VERSION, tree)
+
+
+def test_honest_proofs_are_accepted(mixed, public_only):
+    assert set(mixed.verify()) == {"digests"}
+    assert set(public_only.verify()) == {"xs", "c", "ys"}
+    step = _tree(mixed.proof)["steps"][G16_STEP]
+    assert set(step) == {"a", "b", "c", "d", "pok", "values"}
+    assert set(_tree(public_only.proof)["steps"][0]) == {"a", "b", "c"}
+
+
+def test_flipping_a_bit_in_every_groth16_part_is_refused(mixed):
+    rng = random.Random(5)
+    tree = _tree(mixed.proof)
+    for key in ("a", "b", "c", "d", "pok", "values"):
+        for _ in range(2):
+            bad = copy.deepcopy(tree)
+            v = bad["steps"][G16_STEP][key]
+            i = rng.randrange(len(v))
+            bad["steps"][G16_STEP][key] = (
+                v[:i] + bytes([v[i] ^ (1 << rng.randrange(8))]) + v[i + 1 :]
+            )
+            with pytest.raises(REFUSED):
+                mixed.verify(_encode(bad))
+
+
+def test_missing_commitment_is_malformed(mixed):
+    tree = _tree(mixed.proof)
+    del tree["steps"][G16_STEP]["pok"]
+    with pytest.raises(FormatError, match="pok"):
+        mixed.verify(_encode(tree))
+
+
+def test_changed_public_input_is_rejected_by_the_pairing_check(public_only):
+    F = get_field("bn254")
+    for tensor in ("xs", "c", "ys"):
+        tree = _tree(public_only.proof)
+        values = F.decode(tree["public"][tensor], len(tree["public"][tensor]) // 32)
+        values[-1] = F.add(values[-1], F.array(1))
+        tree["public"][tensor] = F.encode(values)
+        with pytest.raises(ProofRejected, match="Groth16 pairing check"):
+            public_only.verify(_encode(tree))
+
+
+def test_changed_public_output_of_a_linked_program_is_rejected(mixed):
+    F = get_field("bn254")
+    tree = _tree(mixed.proof)
+    values = F.decode(tree["public"]["digests"], 4)
+    values[0] = F.add(values[0], F.array(1))
+    tree["public"]["digests"] = F.encode(values)
+    with pytest.raises(ProofRejected):
+        mixed.verify(_encode(tree))
+
+
+def test_swapped_commitment_of_the_linked_tensor_is_rejected(mixed):
+    tree = _tree(mixed.proof)
+    com = tree["commitments"]
+    com["whitened"], com["pairs"] = com["pairs"], com["whitened"]
+    with pytest.raises(ProofRejected):
+        mixed.verify(_encode(tree))
+
+
+def test_d_and_pok_from_another_setup_are_rejected(mixed):
+    """A fresh setup of the same plan: other keys, so the proof's (A, B, C, D, PoK) fail."""
+    _, vks = setup_plan(mixed.plan)
+    with pytest.raises(ProofRejected, match="pairing"):
+        mixed.verify(vks=vks)
+
+
+def test_keys_of_another_plan_are_refused(mixed, public_only):
+    data = keys_to_bytes(VK_MAGIC, public_only.digest, public_only.vks)
+    with pytest.raises(UserError, match="another plan"):
+        keys_from_bytes(data, VK_MAGIC, mixed.plan, mixed.digest, "k.zkvk")
+    # the other plan's key relabelled as this plan's launch: does not fit the circuit
+    forged = {G16_STEP: public_only.vks[0]}
+    with pytest.raises(FormatError, match="does not fit"):
+        mixed.verify(vks=forged)
+    with pytest.raises(FormatError, match="launches"):
+        mixed.verify(vks=public_only.vks)
+
+
+def test_groth16_launch_on_other_boundary_values_is_rejected(monkeypatch, mixed):
+    """A prover whose Groth16 launch reads a `whitened` that differs from the committed one
+    (and claims the digests of that fake) passes the GKR and Groth16 checks on their own; the
+    commit-and-prove link catches it: the in-circuit evaluation is not the tensor's."""
+    F = get_field("bn254")
+    program = mixed.plan.program
+    real_execute, real_witness = prover_module.execute, prover_module.launch_witness
+    fake = {}
+
+    def lying_execute(program, F, inputs, progress=None):
+        run = real_execute(program, F, inputs, progress)
+        wh = run.tensors["whitened"].copy()
+        wh[3] = F.add(wh[3], F.array(1))
+        res = run_kernel(F, program.kernels["hash_pairs"], [wh.reshape(4, 2), None], 4)
+        run.tensors["digests"] = res.outputs[1].reshape(-1)
+        fake["whitened"] = wh
+        return run
+
+    def lying_witness(lc, program, i, data, hints):
+        return real_witness(lc, program, i, {**data, "whitened": fake["whitened"]}, hints)
+
+    monkeypatch.setattr(prover_module, "execute", lying_execute)
+    monkeypatch.setattr(prover_module, "launch_witness", lying_witness)
+    inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", program, F)
+    bad = prover_module.prove(mixed.plan, mixed.digest, inputs, keys=mixed.pks).to_bytes()
+    with pytest.raises(ProofRejected, match="opening"):  # past the GKR and pairing checks
+        mixed.verify(bad)
+
+
+def test_commitment_to_wrong_wires_is_rejected(monkeypatch, mixed):
+    """D computed over altered boundary wires while the circuit uses the true ones."""
+    real_commit = g16.commit
+
+    def lying_commit(pk, w):
+        w = w.copy()
+        j = int(pk.committed[2])
+        w[j] = (w[j] + 1) % g16.curve.R
+        return real_commit(pk, w)
+
+    monkeypatch.setattr(prover_module.g16, "commit", lying_commit)
+    F = get_field("bn254")
+    inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", mixed.plan.program, F)
+    bad = prover_module.prove(mixed.plan, mixed.digest, inputs, keys=mixed.pks).to_bytes()
+    with pytest.raises(ProofRejected, match="pairing"):
+        mixed.verify(bad)
+
+
+def test_prove_and_verify_need_keys(mixed):
+    F = get_field("bn254")
+    inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", mixed.plan.program, F)
+    with pytest.raises(UserError, match="zkcc setup"):
+        prover_module.prove(mixed.plan, mixed.digest, inputs)
+    from zkcc.runtime.verifier import verify
+
+    with pytest.raises(UserError, match="verifying key"):
+        verify(mixed.plan, mixed.digest, mixed.proof)

@@ -1,0 +1,236 @@
+"""Groth16 launches inside a program proof: boundary, circuit, witness, public inputs, step proofs.
+
+A Groth16 launch proves its kernel's R1CS over all N instances (zkcc/lower/r1cs.py). Its
+boundary is split by the host graph, never by the proof:
+
+* params bound to public tensors are Groth16 public inputs, in the R1CS wire order (public
+  broadcast params, then public split params instance-major), taken from the proof's public
+  values, which the transcript absorbed first;
+* params bound to private tensors (private inputs, intermediates) are *committed wires*: the
+  proof carries D, a Pedersen-style commitment to them (with a proof of knowledge), absorbed
+  with the tensor commitments before any challenge; then per such param a point r is drawn
+  and the circuit evaluates the param's canonical padded table at r (zkcc/lower/r1cs_eval.py),
+  r and v = T~(r) being public inputs. (tensor, r, v) becomes an ordinary claim that the PCS
+  opens against the tensor's commitment. See docs/groth16.md for the soundness argument.
+
+The launch's hints stay private witness: nothing outside the launch reads them.
+
+Step proof tree: {"a", "b", "c"} (G1, G2, G1 points, keys.py encoding), plus {"d", "pok",
+"values"} when the launch commits to wires (values: one field element per committed param).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from zkcc.backends.groth16 import keys as key_format
+from zkcc.backends.groth16.curve import G1, G2, R
+from zkcc.backends.groth16.prover import Commitment, Proof
+from zkcc.encoding import Schema
+from zkcc.errors import FormatError
+from zkcc.ir.host import Launch, Program, TensorKind
+from zkcc.ir.layout import padded_shape
+from zkcc.lower.r1cs import KernelR1CS, build_kernel_r1cs
+from zkcc.lower.r1cs_eval import EvalCircuit, with_evaluations
+from zkcc.plan.validate import resolve
+from zkcc.runtime.layout import TableLayout, launch_layout
+
+BACKEND = "groth16"
+
+
+def groth16_steps(plan) -> list[int]:
+    """Indices of the host steps that the plan proves with Groth16."""
+    return [
+        i
+        for i, s in enumerate(plan.host.steps)
+        if isinstance(s, Launch) and plan.kernels[s.kernel].backend == BACKEND
+    ]
+
+
+@dataclass(frozen=True)
+class Committed:
+    param: int
+    tensor: str
+    layout: TableLayout  # the launch's view: (count, *param shape) or the broadcast shape
+
+
+@dataclass
+class LaunchBoundary:
+    step: int
+    kernel: str
+    count: int
+    public: list[tuple[int, str]]  # (param index, base tensor) of params on public tensors
+    committed: list[Committed]
+    public_size: int  # kernel public inputs (before the evaluation points and values)
+
+    @property
+    def num_public(self) -> int:
+        return self.public_size + sum(c.layout.num_vars + 1 for c in self.committed)
+
+
+def launch_boundary(program: Program, i: int) -> LaunchBoundary:
+    step = program.host.steps[i]
+    assert isinstance(step, Launch)
+    names = resolve(program)
+    kinds = {t.name: t.kind for t in program.host.tensors}
+    kernel = program.kernels[step.kernel]
+    public, committed, size = [], [], 0
+    for j, (prm, arg) in enumerate(zip(kernel.params, step.args, strict=True)):
+        base = names[arg][0]
+        if kinds[base] in (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT):
+            public.append((j, base))
+            size += prm.size * (1 if prm.broadcast else step.count)
+        else:
+            layout = launch_layout(step.count, prm.shape, prm.broadcast)
+            committed.append(Committed(j, base, layout))
+    return LaunchBoundary(i, step.kernel, step.count, public, committed, size)
+
+
+def wire_table(layout: TableLayout, wires: np.ndarray) -> np.ndarray:
+    """Wire indices in the canonical padded table of `layout`, -1 for zero padding."""
+    out = np.full(padded_shape(layout.shape), -1, dtype=np.int64)
+    out[tuple(slice(0, d) for d in layout.shape)] = wires.reshape(layout.shape)
+    return out.reshape(-1)
+
+
+@dataclass
+class LaunchCircuit:
+    boundary: LaunchBoundary
+    kernel: KernelR1CS
+    ev: EvalCircuit
+
+    @property
+    def r1cs(self):
+        return self.ev.r1cs
+
+    @property
+    def committed(self) -> np.ndarray:
+        return self.ev.committed
+
+    @cached_property
+    def size(self) -> dict[str, int]:
+        r = self.ev.r1cs
+        return {
+            "constraints": r.num_constraints,
+            "wires": r.num_wires,
+            "public_inputs": r.num_public,
+            "committed_wires": int(self.ev.committed.size),
+        }
+
+
+def build_launch_circuit(program: Program, i: int) -> LaunchCircuit:
+    b = launch_boundary(program, i)
+    kernel = program.kernels[b.kernel]
+    kr = build_kernel_r1cs(kernel, b.count, {j for j, _ in b.public}, R)
+    tables = []
+    for c in b.committed:
+        prm = kernel.params[c.param]
+        tables.append(wire_table(c.layout, kr.param_wires(c.param, prm.size, prm.broadcast)))
+    ev = with_evaluations(kr.r1cs, tables)
+    if ev.r1cs.num_public != b.num_public:
+        raise AssertionError("launch boundary and circuit disagree on the public inputs")
+    return LaunchCircuit(b, kr, ev)
+
+
+def launch_args(program: Program, i: int, data: dict) -> list:
+    """Every param's values (inputs and outputs) in the R1CS witness function's layout."""
+    step = program.host.steps[i]
+    names = resolve(program)
+    kernel = program.kernels[step.kernel]
+    out = []
+    for prm, arg in zip(kernel.params, step.args, strict=True):
+        flat = np.asarray(data[names[arg][0]], dtype=object)
+        out.append(flat if prm.broadcast else flat.reshape(step.count, prm.size))
+    return out
+
+
+def kernel_public_values(program: Program, b: LaunchBoundary, public: dict) -> list[int]:
+    """The kernel's public inputs from the public tensors' flat values, in R1CS wire order:
+    public broadcast params, then public split params instance-major."""
+    kernel = program.kernels[b.kernel]
+    shared, split = [], []
+    for j, tensor in b.public:
+        prm = kernel.params[j]
+        flat = np.asarray(public[tensor], dtype=object).reshape(-1)
+        if prm.broadcast:
+            shared.append(flat)
+        else:
+            split.append(flat.reshape(b.count, prm.size))
+    parts = shared + ([np.concatenate(split, axis=1).reshape(-1)] if split else [])
+    if not parts:
+        return []
+    return [int(x) for x in np.concatenate(parts)]
+
+
+def public_inputs(kernel_values: list[int], points: list[list[int]], values: list[int]):
+    """All public inputs: the kernel's, then per committed param its point and value."""
+    out = list(kernel_values)
+    for pt, v in zip(points, values, strict=True):
+        out += [int(x) for x in pt] + [int(v)]
+    return out
+
+
+# -- step proof trees ---------------------------------------------------------------------------
+def commitment_bytes(c: Commitment) -> bytes:
+    return key_format._enc_point(G1, c.d) + key_format._enc_point(G1, c.pok)
+
+
+def proof_bytes(p: Proof) -> bytes:
+    return (
+        key_format._enc_point(G1, p.a)
+        + key_format._enc_point(G2, p.b)
+        + key_format._enc_point(G1, p.c)
+    )
+
+
+def step_to_tree(proof: Proof, commitment: Commitment | None, values: bytes | None) -> dict:
+    tree = {
+        "a": key_format._enc_point(G1, proof.a),
+        "b": key_format._enc_point(G2, proof.b),
+        "c": key_format._enc_point(G1, proof.c),
+    }
+    if commitment is not None:
+        tree["d"] = key_format._enc_point(G1, commitment.d)
+        tree["pok"] = key_format._enc_point(G1, commitment.pok)
+        tree["values"] = values
+    return tree
+
+
+def commitment_from_tree(ss: Schema, b: LaunchBoundary) -> Commitment | None:
+    """D and PoK of a step (None for a launch without committed params); checks the key set."""
+    keys = {"a", "b", "c"} | ({"d", "pok", "values"} if b.committed else set())
+    ss.dict(keys)
+    if not b.committed:
+        return None
+    return Commitment(
+        key_format._dec_point(G1, ss.field("d")), key_format._dec_point(G1, ss.field("pok"))
+    )
+
+
+def proof_from_tree(ss: Schema) -> Proof:
+    return Proof(
+        key_format._dec_point(G1, ss.field("a")),
+        key_format._dec_point(G2, ss.field("b")),
+        key_format._dec_point(G1, ss.field("c")),
+    )
+
+
+def check_key_shape(key, launch: LaunchCircuit | LaunchBoundary, what: str) -> None:
+    """A key (proving or verifying) must fit the launch: public input count and commitment
+    presence; a proving key also the circuit's wires and committed wires."""
+    b = launch.boundary if isinstance(launch, LaunchCircuit) else launch
+    if key.num_public != b.num_public or key.has_commitment != bool(b.committed):
+        raise FormatError(
+            f"{what}: the key for launch {b.step} ({b.kernel}) does not fit its circuit "
+            f"({key.num_public} public inputs, the circuit has {b.num_public})"
+        )
+    if isinstance(launch, LaunchCircuit):
+        r = launch.r1cs
+        if key.num_wires != r.num_wires or not np.array_equal(key.committed, launch.committed):
+            raise FormatError(
+                f"{what}: the proving key for launch {b.step} ({b.kernel}) does not fit its "
+                f"circuit ({key.num_wires} wires, the circuit has {r.num_wires})"
+            )

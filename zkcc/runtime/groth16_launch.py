@@ -36,6 +36,7 @@ from zkcc.ir.layout import padded_shape
 from zkcc.lower.r1cs import KernelR1CS, build_kernel_r1cs
 from zkcc.lower.r1cs_eval import EvalCircuit, with_evaluations
 from zkcc.plan.validate import resolve
+from zkcc.runtime.claims import Claim
 from zkcc.runtime.layout import TableLayout, launch_layout
 
 BACKEND = "groth16"
@@ -234,3 +235,29 @@ def check_key_shape(key, launch: LaunchCircuit | LaunchBoundary, what: str) -> N
                 f"{what}: the proving key for launch {b.step} ({b.kernel}) does not fit its "
                 f"circuit ({key.num_wires} wires, the circuit has {r.num_wires})"
             )
+
+
+def draw_points(F, b: LaunchBoundary, transcript) -> list[list[int]]:
+    """One challenge point per committed boundary tensor, drawn after D and the tensor
+    commitments are fixed (bn254: challenge field = base field)."""
+    return [
+        [int(x) for x in transcript.challenge_exts("groth16-point", F, c.layout.num_vars)[0]]
+        for c in b.committed
+    ]
+
+
+def boundary_claims(
+    F, b: LaunchBoundary, points: list[list[int]], values: list[int]
+) -> list[Claim]:
+    """The PCS claims a Groth16 launch leaves: each committed tensor's table at its point
+    equals the value computed in-circuit."""
+    return [
+        Claim(
+            c.tensor,
+            c.layout,
+            F.ext.from_base(F.array(pt)),
+            F.ext.scalar(v),
+            f"launch {b.step} ({b.kernel}), groth16 param {c.param}",
+        )
+        for c, pt, v in zip(b.committed, points, values, strict=True)
+    ]

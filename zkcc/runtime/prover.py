@@ -30,9 +30,11 @@ from zkcc.runtime.claims import (
 from zkcc.runtime.execute import execute
 from zkcc.runtime.groth16_launch import (
     LaunchCircuit,
+    boundary_claims,
     build_launch_circuit,
     check_key_shape,
     commitment_bytes,
+    draw_points,
     groth16_steps,
     kernel_public_values,
     launch_args,
@@ -81,10 +83,7 @@ class _Groth16Launch:
     def prove(self, F, program, data: dict, transcript):
         """Points from the transcript, in-circuit values, the Groth16 proof, and the claims."""
         b = self.lc.boundary
-        points = [
-            [int(x) for x in transcript.challenge_exts("groth16-point", F, c.layout.num_vars)[0]]
-            for c in b.committed
-        ]
+        points = draw_points(F, b, transcript)
         w, values = self.lc.ev.extend(self.w_kernel, points)
         kernel_pub = kernel_public_values(program, b, data)
         if public_inputs(kernel_pub, points, values) != [
@@ -102,17 +101,7 @@ class _Groth16Launch:
                 f"witness generation succeeded ({e})"
             ) from None
         transcript.absorb("groth16-proof", proof_bytes(proof))
-        claims = [
-            Claim(
-                c.tensor,
-                c.layout,
-                F.ext.from_base(F.array(pt)),
-                F.ext.scalar(v),
-                f"launch {b.step} ({b.kernel}), groth16 param {c.param}",
-            )
-            for c, pt, v in zip(b.committed, points, values, strict=True)
-        ]
-        return step_to_tree(proof, self.commitment, encoded), claims
+        return step_to_tree(proof, self.commitment, encoded), boundary_claims(F, b, points, values)
 
 
 def prove(

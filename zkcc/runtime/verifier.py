@@ -31,9 +31,11 @@ from zkcc.runtime.claims import (
 )
 from zkcc.runtime.groth16_launch import (
     LaunchBoundary,
+    boundary_claims,
     check_key_shape,
     commitment_bytes,
     commitment_from_tree,
+    draw_points,
     groth16_steps,
     kernel_public_values,
     launch_boundary,
@@ -153,10 +155,7 @@ def verify_groth16_step(
 ):
     """Points, values and the pairing check of one Groth16 launch; returns its claims."""
     proof = proof_from_tree(ss)
-    points = [
-        [int(x) for x in transcript.challenge_exts("groth16-point", F, c.layout.num_vars)[0]]
-        for c in b.committed
-    ]
+    points = draw_points(F, b, transcript)
     values: list[int] = []
     if b.committed:
         encoded = ss.field("values").bytes(length=len(b.committed) * F.byte_len)
@@ -166,16 +165,7 @@ def verify_groth16_step(
     x = public_inputs(kernel_public_values(program, b, public), points, values)
     if not g16.verify(vk, x, proof, commitment=com):
         raise ProofRejected(f"launch {b.step} ({b.kernel}): the Groth16 pairing check fails")
-    return [
-        Claim(
-            c.tensor,
-            c.layout,
-            F.ext.from_base(F.array(pt)),
-            F.ext.scalar(v),
-            f"launch {b.step} ({b.kernel}), groth16 param {c.param}",
-        )
-        for c, pt, v in zip(b.committed, points, values, strict=True)
-    ]
+    return boundary_claims(F, b, points, values)
 
 
 def check_claims(F, flat, claims: list[Claim], where: str) -> None:

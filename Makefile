@@ -33,6 +33,8 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/sumcheck.py
 	$(BIN)/python bench/gkr.py
+	$(BIN)/python bench/pcs.py
+	$(BIN)/python bench/groth16.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check zkcc tests bench

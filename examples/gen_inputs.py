@@ -54,7 +54,23 @@ def mixed_bn254(rng: random.Random) -> dict:
     }
 
 
-EXAMPLES = (dot, matmul, mimc, pipeline, poseidon_bn254, poseidon_bn254_groth16, mixed_bn254)
+def polyeval(rng: random.Random) -> dict:
+    return {
+        "xs": matrix(rng, 4096, 1, 0, M31 - 1),
+        "coeffs": [rng.randint(0, 1000) for _ in range(64)],
+    }
+
+
+EXAMPLES = (
+    dot,
+    matmul,
+    mimc,
+    pipeline,
+    poseidon_bn254,
+    poseidon_bn254_groth16,
+    mixed_bn254,
+    polyeval,
+)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ NAMES = [
     "poseidon_bn254",
     "poseidon_bn254_groth16",
     "mixed_bn254",
+    "polyeval",
 ]
 
 
@@ -144,3 +145,11 @@ def test_mixed_bn254() -> None:
         for a, b in inputs["pairs"]
     ]
     assert run_program(prog, inputs)["digests"] == want
+
+
+def test_polyeval() -> None:
+    prog, inputs = load("polyeval")
+    p = FIELDS["m31"]
+    coeffs = inputs["coeffs"]
+    want = [sum(c * pow(x[0], i + 1, p) for i, c in enumerate(coeffs)) % p for x in inputs["xs"]]
+    assert run_program(prog, inputs)["ys"] == want

@@ -95,3 +95,17 @@ def test_valid_flags_cannot_be_claimed_away():
     proof = prove(plan5, d5, inputs).to_bytes()
     with pytest.raises(ProofRejected):
         verify(plan8, d8, proof)
+
+
+def test_ligero_proof_is_smaller_than_the_private_data():
+    """polyeval's 2^18-element private intermediate: revealed by `merkle`, opened succinctly by
+    `ligero`; both proofs verify, and the ligero one is a fraction of the size."""
+    from helpers import prove_example
+
+    sizes = {}
+    for pcs in ("merkle", "ligero"):
+        proved = prove_example("polyeval", pcs)
+        verify(proved.plan, proved.digest, proved.proof)
+        sizes[pcs] = len(proved.proof)
+    assert sizes["merkle"] > (1 << 18) * 4
+    assert sizes["ligero"] < sizes["merkle"] / 3

@@ -1,11 +1,16 @@
 """Groth16: NTT/QAP/MSM against naive references, completeness, and soundness (rejections)."""
 
+import copy
+import os
 import random
+import time
 
 import numpy as np
 import pytest
+from py_ecc import optimized_bn128 as ob
+from py_ecc.optimized_bn128 import FQ12
 
-from zkcc.backends.groth16 import curve, msm, ntt, qap
+from zkcc.backends.groth16 import curve, glv, msm, ntt, pairing, prover, qap, verifier, workers
 from zkcc.backends.groth16.curve import G1, G2, QI, R
 from zkcc.backends.groth16.prover import Proof, prove
 from zkcc.backends.groth16.r1cs import random_r1cs
@@ -193,3 +198,138 @@ def test_malformed_points_and_inputs_raise(system):
     assert curve.on_curve_g2((px, py)) and not curve.in_subgroup_g2((px, py))
     with pytest.raises(FormatError):
         verify(vk, pub(w), Proof(proof.a, (px, py), proof.c))
+
+
+# -- GLV, signed digits, pairing, subgroup check, prepared keys, forked prover ------------------
+@pytest.mark.parametrize("which", ["G1", "G2"])
+def test_glv_endomorphism_and_decomposition(which):
+    dec, gen, mul = (
+        (glv.G1_SPLIT, curve.G1_GEN, curve.g1_mul)
+        if which == "G1"
+        else (glv.G2_SPLIT, curve.G2_GEN, curve.g2_mul)
+    )
+    p = mul(gen, 987654321)
+    phi = (
+        (p[0] * glv.BETA % QI, p[1])
+        if which == "G1"
+        else ((p[0][0] * glv.BETA % QI, p[0][1] * glv.BETA % QI), p[1])
+    )
+    assert phi == mul(p, dec.lam)  # phi = [lambda] on the subgroup
+    rng = random.Random(4)
+    ks = [rng.randrange(R) for _ in range(2000)] + [0, 1, 2, R - 1, dec.lam, R - dec.lam]
+    k1, k2 = dec.split(np.array(ks, dtype=object))
+    for k, a, b in zip(ks, k1, k2, strict=True):
+        assert (a + b * dec.lam - k) % R == 0 and abs(a) < 1 << 128 and abs(b) < 1 << 128
+    mags, negs = glv.split_signed(dec, np.array(ks, dtype=object))
+    signed = [-int(m) if s else int(m) for m, s in zip(mags, negs, strict=True)]
+    assert signed == [int(v) for v in k1] + [int(v) for v in k2]
+
+
+def test_signed_digits_recompose():
+    rng = random.Random(6)
+    mags = [rng.randrange(1 << 127) for _ in range(50)] + [0, 1, (1 << 127) - 1]
+    for c in (2, 5, 12, 16):
+        w = 127 // c + 1
+        d = msm.signed_digits(np.array(mags, dtype=object), c, w)
+        assert np.abs(d).max() <= 1 << (c - 1)
+        assert [sum(int(x) << (c * i) for i, x in enumerate(row)) for row in d] == mags
+
+
+@pytest.mark.parametrize("group", [G1, G2], ids=["G1", "G2"])
+def test_msm_bigger_windows_match_naive(group):
+    """Enough points for several tree rounds, and bases repeated and negated within a bucket."""
+    rng = random.Random(8)
+    gen, mul, add = (
+        (curve.G1_GEN, curve.g1_mul, curve.g1_add)
+        if group is G1
+        else (curve.G2_GEN, curve.g2_mul, curve.g2_add)
+    )
+    n = 300 if group is G1 else 48
+    base = [mul(gen, rng.randrange(1, R)) for _ in range(8)]
+    pts = [base[i % 8] if i % 3 else mul(base[i % 8], R - 1) for i in range(n)]
+    sc = [rng.randrange(R) if i % 5 else rng.randrange(1 << 20) for i in range(n)]
+    ref = None
+    for b in range(8):  # naive: sum the scalars per distinct base first
+        k = sum(s if i % 3 else -s for i, s in enumerate(sc) if i % 8 == b) % R
+        ref = add(ref, mul(base[b], k))
+    assert msm.msm(group, group.to_batch(pts), sc) == ref
+
+
+def _ob12(f):
+    return [int(c) for c in f.coeffs]
+
+
+def test_pairing_matches_py_ecc_and_is_bilinear():
+    from py_ecc.optimized_bn128 import optimized_pairing as op
+
+    rng = random.Random(9)
+    a, b = rng.randrange(1, R), rng.randrange(1, R)
+    p, q2 = curve.g1_mul(curve.G1_GEN, a), curve.g2_mul(curve.G2_GEN, b)
+    ref = op.pairing(curve.to_ob_g2(q2), curve.to_ob_g1(p))
+    assert pairing.pairing(p, q2) == _ob12(ref)
+    # e(aP, Q) e(-P, aQ) = 1 through the multi-Miller loop and one final exponentiation
+    f = pairing.multi_miller(
+        [
+            (curve.g1_mul(p, 5), pairing.prepare_g2(q2)),
+            (curve.g1_neg(p), pairing.prepare_g2(curve.g2_mul(q2, 5))),
+            (None, pairing.prepare_g2(q2)),
+        ]
+    )
+    assert pairing.final_exponentiate(f) == pairing.ONE
+    f = pairing.multi_miller([(curve.g1_mul(p, 5), pairing.prepare_g2(q2))])
+    assert pairing.final_exponentiate(f) != pairing.ONE
+    x = [rng.randrange(QI) for _ in range(12)]
+    assert pairing.frobenius(x, 1) == _ob12(FQ12(x) ** QI)
+    assert pairing.frobenius(x, 2) == _ob12(FQ12(x) ** (QI * QI))
+    assert pairing.f12mul(x, pairing.f12inv(x)) == pairing.ONE
+    assert pairing.f12sqr(x) == pairing.f12mul(x, x) == _ob12(FQ12(x) * FQ12(x))
+
+
+def _twist_point(rng):
+    """A random point on the twist (almost surely outside the order-r subgroup)."""
+    while True:
+        px = (rng.randrange(QI), rng.randrange(QI))
+        rhs = curve._f2mul(curve._f2mul(px, px), px)
+        py = _fq2_sqrt(((rhs[0] + curve.B2[0]) % QI, (rhs[1] + curve.B2[1]) % QI))
+        if py is not None:
+            return (px, py)
+
+
+def test_psi_and_fast_subgroup_check_match_naive():
+    rng = random.Random(10)
+    q2 = curve.g2_mul(curve.G2_GEN, rng.randrange(1, R))
+    assert pairing.psi(q2) == curve.g2_mul(q2, QI % R)  # psi = [q] on G2
+    outside = [_twist_point(rng) for _ in range(3)]
+    # r-torsion times a cofactor part: in the subgroup only when the cofactor part vanishes
+    mixed = curve.g2_add(q2, outside[0])
+    cleared = curve.from_ob_g2(ob.multiply(curve.to_ob_g2(outside[1]), 2 * QI - R))
+    for p in [None, q2, curve.G2_GEN, cleared, mixed, *outside]:
+        assert pairing.in_subgroup_g2(p) == curve.in_subgroup_g2(p)  # [cofactor 2q - r] P above
+    assert pairing.in_subgroup_g2(cleared) and not pairing.in_subgroup_g2(mixed)
+
+
+def test_prepared_key_is_cached_on_the_key_and_follows_changes(system):
+    r1cs, w, pk, vk, proof = system
+    assert verify(vk, pub(w), proof)
+    first = verifier.prepare(vk)
+    assert verifier.prepare(vk) is first
+    vk2 = copy.deepcopy(vk)
+    vk2.beta_g2 = curve.g2_mul(vk.beta_g2, 2)  # a changed key must not reuse the prepared form
+    assert verifier.prepare(vk2) is not first
+    assert not verify(vk2, pub(w), proof)
+    assert verify(vk, pub(w), proof)
+
+
+def test_forked_prover_matches_and_reports_failures(system, monkeypatch):
+    r1cs, w, pk, vk, proof = system
+    monkeypatch.setattr(prover, "_FORK_MIN_WIRES", 0)
+    assert verify(vk, pub(w), prove(pk, r1cs, w, workers=2))
+    assert verify(vk, pub(w), prove(pk, r1cs, w, workers=1))
+    assert workers.Forked(lambda: (1, (2, 3))).result() == (1, (2, 3))
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        workers.Forked(lambda: 1 // 0).result()
+    slow = workers.Forked(lambda: time.sleep(60))
+    pid = slow.pid
+    slow.close()  # a result never collected: the child is stopped and reaped
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

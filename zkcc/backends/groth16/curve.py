@@ -24,7 +24,7 @@ import numpy as np
 from py_ecc import optimized_bn128 as ob
 from py_ecc.bn128 import curve_order, field_modulus
 
-from zkcc.backends.groth16.fastint import Q, batch_inverse, mpz
+from zkcc.backends.groth16.fastint import Q, batch_inverse, inverse, mpz
 
 R = curve_order
 QI = field_modulus
@@ -84,7 +84,8 @@ def on_curve_g2(p) -> bool:
 
 
 def in_subgroup_g2(p) -> bool:
-    """r * P == O. (G1 has cofactor 1, so on-curve is enough there; G2's cofactor is not 1.)"""
+    """r * P == O. (G1 has cofactor 1, so on-curve is enough there; G2's cofactor is not 1.)
+    The reference; the verifier uses the faster `pairing.in_subgroup_g2`."""
     return p is None or ob.is_inf(ob.multiply(to_ob_g2(p), R))
 
 
@@ -149,45 +150,79 @@ def _batch_inverse(dens: list) -> list:
     return batch_inverse(dens, Q)
 
 
-def _g1_kernel(a: list[list], b: list[list]):
-    """Affine sums of finite lanes; returns (coords, bad) where bad lists lanes with x1 == x2."""
-    x1, y1 = a
-    x2, y2 = b
-    dens = [c - e for c, e in zip(x2, x1, strict=True)]
-    bad = [] if all(dens) else [k for k, d in enumerate(dens) if not d]
+def _zero_lanes(dens: list) -> list:
+    """Indices of zero denominators (set to 1 in place so the batch inversion goes through)."""
+    if all(dens):
+        return []
+    bad = [k for k, d in enumerate(dens) if not d]
     for k in bad:
         dens[k] = 1
-    inv = _batch_inverse(dens)
-    lam = [(d - e) * i % Q for e, d, i in zip(y1, y2, inv, strict=True)]
-    x3 = [(m * m - e - c) % Q for m, e, c in zip(lam, x1, x2, strict=True)]
-    y3 = [(m * (e - f) - g) % Q for m, e, f, g in zip(lam, x1, x3, y1, strict=True)]
-    return [x3, y3], bad
+    return bad
+
+
+def _g1_kernel(a: list[list], b: list[list]):
+    """Affine sums of finite lanes; returns (coords, bad) where bad lists lanes with x1 == x2
+    (their coords are garbage). One loop builds the prefix products of the denominators for
+    Montgomery's batch inversion; one loop back unwinds them and finishes each lane, about six
+    multiplications per lane."""
+    x1, y1 = a
+    x2, y2 = b
+    q = Q
+    dens = [v - u for u, v in zip(x1, x2, strict=True)]
+    bad = _zero_lanes(dens)
+    n = len(dens)
+    pref = [None] * n
+    acc = mpz(1)
+    for k, d in enumerate(dens):
+        pref[k] = acc
+        acc = acc * d % q
+    inv = inverse(acc, q)
+    x3s = [None] * n
+    y3s = [None] * n
+    for k in range(n - 1, -1, -1):
+        u = x1[k]
+        lam = (y2[k] - y1[k]) * (inv * pref[k]) % q
+        inv = inv * dens[k] % q
+        x3 = (lam * lam - u - x2[k]) % q
+        x3s[k] = x3
+        y3s[k] = (lam * (u - x3) - y1[k]) % q
+    return [x3s, y3s], bad
 
 
 def _g2_kernel(a: list[list], b: list[list]):
+    """As `_g1_kernel` over F_q2: 1 / d = conj(d) / |d|^2, so the batch inversion runs over the
+    norms |d|^2 in F_q (0 only if d == 0, as -1 is no square mod q)."""
     a0, a1, b0, b1 = a  # x = a0 + a1 u, y = b0 + b1 u
     c0, c1, e0, e1 = b
+    q = Q
     d0 = [c - e for c, e in zip(c0, a0, strict=True)]
     d1 = [c - e for c, e in zip(c1, a1, strict=True)]
-    norms = [
-        (u * u + v * v) % Q for u, v in zip(d0, d1, strict=True)
-    ]  # 0 only if d == 0 (-1 is no square)
-    bad = [] if all(norms) else [k for k, d in enumerate(norms) if not d]
-    for k in bad:
-        norms[k] = 1
-    ninv = _batch_inverse(norms)
-    n0 = [c - e for c, e in zip(e0, b0, strict=True)]
-    n1 = [c - e for c, e in zip(e1, b1, strict=True)]
-    # lambda = n / d = n * conj(d) / |d|^2
-    l0 = [(u * p + v * s) * t % Q for u, v, p, s, t in zip(n0, n1, d0, d1, ninv, strict=True)]
-    l1 = [(v * p - u * s) * t % Q for u, v, p, s, t in zip(n0, n1, d0, d1, ninv, strict=True)]
-    x0 = [((u - v) * (u + v) - p - s) % Q for u, v, p, s in zip(l0, l1, a0, c0, strict=True)]
-    x1 = [(2 * u * v - p - s) % Q for u, v, p, s in zip(l0, l1, a1, c1, strict=True)]
-    t0 = [p - s for p, s in zip(a0, x0, strict=True)]
-    t1 = [p - s for p, s in zip(a1, x1, strict=True)]
-    y0 = [(u * p - v * s - w) % Q for u, v, p, s, w in zip(l0, l1, t0, t1, b0, strict=True)]
-    y1 = [(u * s + v * p - w) % Q for u, v, p, s, w in zip(l0, l1, t0, t1, b1, strict=True)]
-    return [x0, x1, y0, y1], bad
+    norms = [(u * u + v * v) % q for u, v in zip(d0, d1, strict=True)]
+    bad = _zero_lanes(norms)
+    n = len(norms)
+    pref = [None] * n
+    acc = mpz(1)
+    for k, d in enumerate(norms):
+        pref[k] = acc
+        acc = acc * d % q
+    inv = inverse(acc, q)
+    x0s, x1s, y0s, y1s = [None] * n, [None] * n, [None] * n, [None] * n
+    for k in range(n - 1, -1, -1):
+        t = inv * pref[k] % q  # 1 / |d|^2
+        inv = inv * norms[k] % q
+        p, s = d0[k], d1[k]
+        u, v = e0[k] - b0[k], e1[k] - b1[k]
+        # lambda = (u + v i) (p - s i) / |d|^2
+        l0 = (u * p + v * s) * t % q
+        l1 = (v * p - u * s) * t % q
+        g0, g1 = a0[k], a1[k]
+        x0 = ((l0 - l1) * (l0 + l1) - g0 - c0[k]) % q
+        x1 = (2 * l0 * l1 - g1 - c1[k]) % q
+        t0, t1 = g0 - x0, g1 - x1
+        x0s[k], x1s[k] = x0, x1
+        y0s[k] = (l0 * t0 - l1 * t1 - b0[k]) % q
+        y1s[k] = (l0 * t1 + l1 * t0 - b1[k]) % q
+    return [x0s, x1s, y0s, y1s], bad
 
 
 G1 = Group("G1", 2, g1_add, _g1_kernel)
@@ -198,22 +233,27 @@ def add_batch(group: Group, a, b):
     """Lane-wise a + b of two batches of equal length."""
     ca, ia = a
     cb, ib = b
-    out = [np.where(ia, u, v) for u, v in zip(cb, ca, strict=True)]
-    inf = ia & ib
-    idx = np.flatnonzero(~ia & ~ib)
-    if idx.size == 0:
-        return out, inf
-    sums, bad = group.kernel([u[idx].tolist() for u in ca], [v[idx].tolist() for v in cb])
+    if not (ia.any() or ib.any()):  # the common case: all lanes finite
+        idx = np.arange(ia.size)
+        sums, bad = group.kernel([u.tolist() for u in ca], [v.tolist() for v in cb])
+        out = [objects(s) for s in sums]
+        inf = np.zeros(ia.size, dtype=bool)
+    else:
+        out = [np.where(ia, u, v) for u, v in zip(cb, ca, strict=True)]
+        inf = ia & ib
+        idx = np.flatnonzero(~ia & ~ib)
+        if idx.size == 0:
+            return out, inf
+        sums, bad = group.kernel([u[idx].tolist() for u in ca], [v[idx].tolist() for v in cb])
+        for u, s in zip(out, sums, strict=True):
+            u[idx] = objects(s)
     for k in bad:  # doubling or P + (-P): the reference implementation, one lane at a time
         i = int(idx[k])
         s = group.add_one(group.point(ca, i), group.point(cb, i))
         f = group.flatten(s)
         for j in range(group.ncoords):
-            sums[j][k] = mpz(f[j])
-        if s is None:
-            inf[i] = True
-    for u, s in zip(out, sums, strict=True):
-        u[idx] = objects(s)
+            out[j][i] = mpz(f[j])
+        inf[i] = s is None
     return out, inf
 
 

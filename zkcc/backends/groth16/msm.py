@@ -1,32 +1,45 @@
 """Multi-scalar multiplication (Pippenger) and fixed-base batch multiplication.
 
-Pippenger with window c over all W = ceil(254 / c) windows at once:
+`msm` first splits every scalar k = k1 + k2 lambda (mod r) with |k1|, |k2| < 2^128 (GLV,
+glv.py), so n points with 254-bit scalars become 2n points (P and phi(P) = (BETA x, y), signs
+moved onto the points) with ~127-bit scalars. Then Pippenger with window c over all
+W = floor(bits / c) + 1 windows at once, with *signed* digits in [-2^(c-1), 2^(c-1)] (a carry
+moves to the next window), so each window has only 2^(c-1) buckets and a negative digit adds -P:
 
-1. every (point i, window w) with digit d = bits [cw, cw + c) of k_i != 0 is a *lane* with key
-   w * 2^c + d; lanes are sorted by key;
+1. every (point i, window w) with digit d != 0 is a *lane* with key w * 2^(c-1) + |d| - 1 and
+   point +-P_i read from the table [P, phi(P), -P, -phi(P)]; lanes are sorted by key;
 2. bucket accumulation as a tree: each round adds neighbours that share a key (one batched
    affine addition for all buckets of all windows), until every key holds one point;
-3. bucket reduction, sum_d d * B_{w,d}, with running sums in two levels (blocks of L buckets,
-   then the blocks), each step one batched addition over all blocks of all windows;
-4. Horner over windows: T = sum_w 2^{cw} T_w (about 254 doublings, single points).
+3. bucket reduction, sum_j (j + 1) B_{w,j}, with running sums in two levels (blocks of L
+   buckets, then the blocks), each step one batched addition over all blocks of all windows;
+4. Horner over windows: T = sum_w 2^{cw} T_w (about 128 doublings, single points).
 
 So the Python loop is over rounds and steps, never over points: each step is one call of
-`curve.add_batch`. The window minimises the number of additions, W * (n + 2 * 2^c).
+`curve.add_batch`. The window minimises the modelled number of additions
+(`choose_signed_window`). GLV halves the windows (so the reduction work) at the same number of
+lanes; signed digits halve the buckets; together 19% fewer additions than unsigned Pippenger
+without GLV on 2^14 points (365k against 450k, measured).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from py_ecc import optimized_bn128 as ob
 
-from zkcc.backends.groth16.curve import Group, R, add_batch
+from zkcc.backends.groth16.curve import (
+    Group,
+    R,
+    add_batch,
+    from_ob_g1,
+    from_ob_g2,
+    to_ob_g1,
+    to_ob_g2,
+)
+from zkcc.backends.groth16.fastint import Q, mpz
+from zkcc.backends.groth16.glv import BETA, G1_SPLIT, G2_SPLIT, split_signed
 
 _M64 = (1 << 64) - 1
 SCALAR_BITS = 254
-
-
-def choose_window(n: int) -> int:
-    """The c in 2..16 minimising the additions W(c) * (n + 2^(c+1)) of `msm`."""
-    return min(range(2, 17), key=lambda c: (-(-SCALAR_BITS // c)) * (n + (2 << c)))
 
 
 def digits(scalars: np.ndarray, c: int) -> np.ndarray:
@@ -88,8 +101,55 @@ def _weighted_sums(group: Group, grid, rows: int, width: int):
     return acc, total
 
 
+def choose_signed_window(n: int, bits: int) -> int:
+    """The c minimising the modelled additions of `msm` for n (GLV-split) scalars of `bits` bits:
+    per window, n lanes less the occupied buckets (tree accumulation) plus 2 per bucket
+    (running-sum reduction), with 2^(c-1) buckets."""
+
+    def cost(c: int) -> float:
+        b = 1 << (c - 1)
+        return (bits // c + 1) * (n - b * (1 - np.exp(-n / b)) + 2 * b)
+
+    return min(range(2, 19), key=cost)
+
+
+def signed_digits(mags: np.ndarray, c: int, n_windows: int) -> np.ndarray:
+    """(n, W) int64 digits in [-2^(c-1), 2^(c-1)] with sum_w d_w 2^(cw) = m, for m < 2^(cW-1)."""
+    n_limbs = -(-(c * n_windows) // 64)
+    limbs = [((mags >> (64 * k)) & _M64).astype(np.uint64) for k in range(n_limbs)]
+    half, full = 1 << (c - 1), 1 << c
+    mask = np.uint64(full - 1)
+    out = np.empty((mags.size, n_windows), dtype=np.int64)
+    carry = np.zeros(mags.size, dtype=np.int64)
+    for w in range(n_windows):
+        k, off = divmod(c * w, 64)
+        v = limbs[k] >> np.uint64(off)
+        if off + c > 64 and k + 1 < len(limbs):
+            v = v | (limbs[k + 1] << np.uint64(64 - off))
+        d = (v & mask).astype(np.int64) + carry
+        carry = (d > half).astype(np.int64)
+        out[:, w] = d - carry * full
+    return out
+
+
+def glv_bases(group: Group, bases):
+    """The 4n table [P, phi(P), -P, -phi(P)] (phi(x, y) = (BETA x, y), glv.py) of n finite bases."""
+    coords, _ = bases
+    beta = mpz(BETA)
+    xs = [np.concatenate([x, x * beta % Q]) for x in coords[: group.ncoords // 2]]
+    ys = [np.concatenate([y, y]) for y in coords[group.ncoords // 2 :]]
+    neg = [np.where(y == 0, y, Q - y) for y in ys]
+    return [np.concatenate([x, x]) for x in xs] + [
+        np.concatenate([y, m]) for y, m in zip(ys, neg, strict=True)
+    ]
+
+
 def msm(group: Group, bases, scalars) -> object:
-    """sum_i scalars[i] * bases[i]; bases a batch (see curve.py), scalars ints in [0, r)."""
+    """sum_i scalars[i] * bases[i]; bases a batch (see curve.py), scalars ints in [0, r).
+
+    GLV splits each scalar into two ~127-bit halves against P and phi(P) (glv.py); signed
+    c-bit digits in [-2^(c-1), 2^(c-1)] need only 2^(c-1) buckets per window (a negative digit
+    adds -P, read from the same table)."""
     sc = np.asarray(scalars, dtype=object).reshape(-1)
     coords, inf = bases
     if sc.size != inf.size:
@@ -102,38 +162,53 @@ def msm(group: Group, bases, scalars) -> object:
         for i in keep:
             acc = group.add_one(acc, _scalar_mul(group, group.point(coords, int(i)), int(sc[i])))
         return acc
-    sc, batch = sc[keep], _take(bases, keep)
-    c = choose_window(keep.size)
-    dig = digits(sc, c)
-    n_windows = dig.shape[1]
-    keys = (np.arange(n_windows, dtype=np.int64) << c)[None, :] + dig.astype(np.int64)
-    point_of = np.broadcast_to(np.arange(keep.size)[:, None], keys.shape).reshape(-1)
-    keys = keys.reshape(-1)
-    live = np.flatnonzero(keys & ((1 << c) - 1))
-    order = live[np.argsort(keys[live], kind="stable")]
-    keys, lanes = _tree_sum(group, keys[order], _take(batch, point_of[order]))
-    # dense grid of buckets, (window, block, position in block)
-    size = n_windows << c
-    gcoords, ginf = _infinity(group, size)
+    n = keep.size
+    sc, batch = sc[keep] % R, _take(bases, keep)
+    mags, negs = split_signed(G1_SPLIT if group.ncoords == 2 else G2_SPLIT, sc)
+    table = glv_bases(group, batch)
+    bits = int(mags.max()).bit_length()
+    c = choose_signed_window(2 * n, bits)
+    n_windows = bits // c + 1
+    width = 1 << (c - 1)  # buckets per window: |digit| = 1 .. 2^(c-1)
+    dig = signed_digits(mags, c, n_windows)
+    pidx, widx = np.nonzero(dig)
+    d = dig[pidx, widx]
+    point = pidx + 2 * n * (negs[pidx] ^ (d < 0))
+    keys = widx * width + np.abs(d) - 1
+    order = np.argsort(keys, kind="stable")
+    point = point[order]
+    lanes = ([a[point] for a in table], np.zeros(point.size, dtype=bool))
+    keys, lanes = _tree_sum(group, keys[order], lanes)
+    # dense grid of buckets, (window, block, position in block); bucket j holds digit j + 1
+    gcoords, ginf = _infinity(group, n_windows * width)
     for a, s in zip(gcoords, lanes[0], strict=True):
         a[keys] = s
     ginf[keys] = lanes[1]
     grid = (gcoords, ginf)
-    block = 1 << (c // 2)
-    n_blocks = (1 << c) // block
+    block = 1 << ((c - 1) // 2)
+    n_blocks = width // block
     local, sums = _weighted_sums(group, grid, n_windows * n_blocks, block)
-    # window total = sum_b local_b + block * sum_b b * sums_b
-    outer, _ = _weighted_sums(group, sums, n_windows, n_blocks)
+    # window total = sum_j (j + 1) B_j = sum_b local_b + block * sum_b b * sums_b + sum_b sums_b
+    outer, grand = _weighted_sums(group, sums, n_windows, n_blocks)
     _, local_total = _weighted_sums(group, local, n_windows, n_blocks)
-    for _ in range(c // 2):
+    for _ in range((c - 1) // 2):
         outer = add_batch(group, outer, outer)
-    totals = group.from_batch(add_batch(group, outer, local_total))
+    totals = group.from_batch(add_batch(group, add_batch(group, outer, local_total), grand))
+    return _horner(group, totals, c)
+
+
+def _horner(group: Group, totals: list, c: int):
+    """sum_w 2^(cw) totals[w] with py_ecc's projective arithmetic (one normalisation)."""
+    g1 = group.ncoords == 2
+    to_ob, from_ob = (to_ob_g1, from_ob_g1) if g1 else (to_ob_g2, from_ob_g2)
     acc = None
-    for w in range(n_windows - 1, -1, -1):
-        for _ in range(c if acc is not None else 0):
-            acc = group.add_one(acc, acc)
-        acc = group.add_one(acc, totals[w])
-    return acc
+    for t in reversed(totals):
+        if acc is not None:
+            for _ in range(c):
+                acc = ob.double(acc)
+        if t is not None:
+            acc = to_ob(t) if acc is None else ob.add(acc, to_ob(t))
+    return None if acc is None else from_ob(acc)
 
 
 def _scalar_mul(group: Group, p, k: int):

@@ -5,6 +5,7 @@
     C = sum_{j private} w_j l_j + sum_i h_i tau^i Z(tau)/delta + s A + r B_g1 - r s delta   (G1)
 
 Five MSMs (A, B in G1, B in G2, L, H), each Pippenger (msm.py); h from qap.h_coefficients.
+On a multi-core machine the B MSMs run in a forked worker process beside the rest (workers.py).
 With committed wires (setup.py) the L-sum runs over the other private wires only, and `commit`
 gives the commitment D = sum_j w_j k_query[j] and its proof of knowledge PoK = sigma D.
 """
@@ -21,7 +22,10 @@ from zkcc.backends.groth16.curve import G1, G2, R, g1_add, g1_mul, g1_neg, g2_ad
 from zkcc.backends.groth16.msm import msm
 from zkcc.backends.groth16.r1cs import R1CS
 from zkcc.backends.groth16.setup import ProvingKey
+from zkcc.backends.groth16.workers import Forked, Inline, default_workers
 from zkcc.errors import WitnessError
+
+_FORK_MIN_WIRES = 2048  # below this a fork (a few ms) is not worth it
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,14 @@ def commit(pk: ProvingKey, witness) -> Commitment:
     return Commitment(msm(G1, pk.k_query, w), msm(G1, pk.k_sigma_query, w))
 
 
-def prove(pk: ProvingKey, r1cs: R1CS, witness, rng=secrets, check: bool = True) -> Proof:
+def prove(
+    pk: ProvingKey, r1cs: R1CS, witness, rng=secrets, check: bool = True, workers: int | None = None
+) -> Proof:
     """A proof that `witness` (all wires, wire 0 = 1) satisfies `r1cs`. With `check`, an
-    unsatisfied constraint raises WitnessError instead of producing a proof that will fail."""
+    unsatisfied constraint raises WitnessError instead of producing a proof that will fail.
+    `workers` (default `workers.default_workers()`, 2 on a multi-core POSIX machine): with 2, a
+    forked child computes the G2 MSM and the G1 B MSM while this process computes h and the
+    A, L and H MSMs (the two halves take about the same time)."""
     w = np.asarray([int(x) % R for x in witness], dtype=object)
     if w.shape != (pk.num_wires,) or r1cs.num_wires != pk.num_wires:
         raise ValueError(f"witness has {w.size} wires, the key expects {pk.num_wires}")
@@ -56,17 +65,24 @@ def prove(pk: ProvingKey, r1cs: R1CS, witness, rng=secrets, check: bool = True) 
         bad = r1cs.first_unsatisfied(w)
         if bad is not None or w[0] != 1:
             raise WitnessError(f"groth16: constraint {bad} is not satisfied by the witness")
-    h = qap.h_coefficients(r1cs, w)
     r, s = 1 + rng.randbelow(R - 1), 1 + rng.randbelow(R - 1)
     pub = pk.num_public + 1
-    a = g1_add(pk.alpha_g1, msm(G1, pk.a_query, w))
-    a = g1_add(a, g1_mul(pk.delta_g1, r))
-    b2 = g2_add(pk.beta_g2, msm(G2, pk.b_g2_query, w))
+    n_workers = default_workers() if workers is None else workers
+    run = Forked if n_workers > 1 and pk.num_wires >= _FORK_MIN_WIRES else Inline
+    other = run(lambda: (msm(G2, pk.b_g2_query, w), msm(G1, pk.b_g1_query, w)))
+    try:
+        h = qap.h_coefficients(r1cs, w)
+        a = g1_add(pk.alpha_g1, msm(G1, pk.a_query, w))
+        a = g1_add(a, g1_mul(pk.delta_g1, r))
+        priv = w[pub:] if pk.k_query is None else w[pk.private_index]
+        c = g1_add(msm(G1, pk.l_query, priv), msm(G1, pk.h_query, h))
+        b2_sum, b1_sum = other.result()
+    finally:
+        other.close()
+    b2 = g2_add(pk.beta_g2, b2_sum)
     b2 = g2_add(b2, g2_mul(pk.delta_g2, s))
-    b1 = g1_add(pk.beta_g1, msm(G1, pk.b_g1_query, w))
+    b1 = g1_add(pk.beta_g1, b1_sum)
     b1 = g1_add(b1, g1_mul(pk.delta_g1, s))
-    priv = w[pub:] if pk.k_query is None else w[pk.private_index]
-    c = g1_add(msm(G1, pk.l_query, priv), msm(G1, pk.h_query, h))
     c = g1_add(c, g1_mul(a, s))
     c = g1_add(c, g1_mul(b1, r))
     c = g1_add(c, g1_neg(g1_mul(pk.delta_g1, r * s % R)))

@@ -33,7 +33,7 @@ from functools import cache
 
 import numpy as np
 
-from zkcc.field.base import Array, PrimeField
+from zkcc.field.base import Array, PrimeField, square_and_multiply
 from zkcc.field.m31 import _P, P, mul_reduce
 from zkcc.pcs import codes_m31
 
@@ -61,13 +61,7 @@ def _cmul_int(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
 
 
 def _cpow(pt: tuple[int, int], e: int) -> tuple[int, int]:
-    acc, base = (1, 0), pt
-    while e:
-        if e & 1:
-            acc = _cmul_int(acc, base)
-        base = _cmul_int(base, base)
-        e >>= 1
-    return acc
+    return square_and_multiply(_cmul_int, (1, 0), pt, e)
 
 
 def _geometric_points(start: tuple[int, int], step: tuple[int, int], n: int) -> tuple[Array, Array]:

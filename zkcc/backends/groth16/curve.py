@@ -24,7 +24,7 @@ import numpy as np
 from py_ecc import optimized_bn128 as ob
 from py_ecc.bn128 import curve_order, field_modulus
 
-from zkcc.backends.groth16.fastint import Q, batch_inverse, inverse, mpz
+from zkcc.backends.groth16.fastint import Q, batch_inverse, mpz, prefix_products
 
 R = curve_order
 QI = field_modulus
@@ -171,12 +171,7 @@ def _g1_kernel(a: list[list], b: list[list]):
     dens = [v - u for u, v in zip(x1, x2, strict=True)]
     bad = _zero_lanes(dens)
     n = len(dens)
-    pref = [None] * n
-    acc = mpz(1)
-    for k, d in enumerate(dens):
-        pref[k] = acc
-        acc = acc * d % q
-    inv = inverse(acc, q)
+    pref, inv = prefix_products(dens, q)
     x3s = [None] * n
     y3s = [None] * n
     for k in range(n - 1, -1, -1):
@@ -200,12 +195,7 @@ def _g2_kernel(a: list[list], b: list[list]):
     norms = [(u * u + v * v) % q for u, v in zip(d0, d1, strict=True)]
     bad = _zero_lanes(norms)
     n = len(norms)
-    pref = [None] * n
-    acc = mpz(1)
-    for k, d in enumerate(norms):
-        pref[k] = acc
-        acc = acc * d % q
-    inv = inverse(acc, q)
+    pref, inv = prefix_products(norms, q)
     x0s, x1s, y0s, y1s = [None] * n, [None] * n, [None] * n, [None] * n
     for k in range(n - 1, -1, -1):
         t = inv * pref[k] % q  # 1 / |d|^2

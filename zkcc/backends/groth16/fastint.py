@@ -29,19 +29,26 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 Q = mpz(field_modulus)  # the base field modulus q of BN254
 
-__all__ = ["HAVE_GMPY2", "Q", "batch_inverse", "inverse", "mpz"]
+__all__ = ["HAVE_GMPY2", "Q", "batch_inverse", "inverse", "mpz", "prefix_products"]
+
+
+def prefix_products(values: list, p) -> tuple[list, object]:
+    """The forward half of Montgomery's batch inversion: pref[k] = prod(values[:k]) mod p and
+    the inverse of the whole product. Walking back, 1/values[k] = inv * pref[k] and then
+    inv *= values[k]; callers fuse that walk with their own per-lane work."""
+    pref = [None] * len(values)
+    acc = mpz(1)
+    for k, d in enumerate(values):
+        pref[k] = acc
+        acc = acc * d % p
+    return pref, inverse(acc, p)
 
 
 def batch_inverse(values: list, p) -> list:
     """Montgomery's trick: the inverses mod p of non-zero `values` for one inversion and three
     multiplications each."""
     n = len(values)
-    pref = [None] * n
-    acc = mpz(1)
-    for k, d in enumerate(values):
-        pref[k] = acc
-        acc = acc * d % p
-    inv = inverse(acc, p)
+    pref, inv = prefix_products(values, p)
     out = [None] * n
     for k in range(n - 1, -1, -1):
         out[k] = inv * pref[k] % p

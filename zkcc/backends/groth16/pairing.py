@@ -25,6 +25,7 @@ from py_ecc.optimized_bn128 import FQ12
 from py_ecc.optimized_bn128.optimized_pairing import pseudo_binary_encoding
 
 from zkcc.backends.groth16.curve import QI, R, g2_add, g2_mul
+from zkcc.field.base import square_and_multiply
 
 q = QI
 XI = (9, 1)
@@ -47,13 +48,7 @@ def f2inv(a):
 
 
 def f2pow(a, e: int):
-    out = (1, 0)
-    while e:
-        if e & 1:
-            out = f2mul(out, a)
-        a = f2mul(a, a)
-        e >>= 1
-    return out
+    return square_and_multiply(f2mul, (1, 0), a, e)
 
 
 def conj(a):

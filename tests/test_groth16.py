@@ -127,9 +127,9 @@ def test_changed_public_input_rejected(system):
     "how",
     [
         "c",
-        pytest.param("a", marks=pytest.mark.slow),
-        pytest.param("b", marks=pytest.mark.slow),
-        pytest.param("swap", marks=pytest.mark.slow),
+        "a",
+        "b",
+        "swap",
     ],
 )
 def test_tampered_proof_rejected(system, how):
@@ -153,7 +153,6 @@ def test_wrong_witness_rejected(system):
     assert not verify(vk, pub(w2), prove(pk, r1cs, w2, check=False))
 
 
-@pytest.mark.slow
 def test_proof_against_another_circuits_key_rejected(system):
     r1cs, w, pk, vk, proof = system
     other, w_other = random_r1cs(random.Random(12), 24, 3, 20)

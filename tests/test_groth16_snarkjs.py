@@ -66,7 +66,6 @@ def test_iden3_round_trip_and_bounds():
 
 
 @needs_snarkjs
-@pytest.mark.slow
 def test_snarkjs_verifies_our_proof(tmp_path):
     r1cs, w = random_r1cs(random.Random(8), 10, 2, 9)
     pk, vk = setup(r1cs)
@@ -84,7 +83,6 @@ def test_snarkjs_verifies_our_proof(tmp_path):
 
 
 @needs_snarkjs
-@pytest.mark.slow
 @pytest.mark.skipif(not PTAU.exists(), reason=f"{PTAU} not found")
 def test_we_verify_snarkjs_proof_of_our_circuit(tmp_path):
     r1cs, w = random_r1cs(random.Random(9), 12, 3, 10)

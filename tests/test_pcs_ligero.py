@@ -301,7 +301,6 @@ def test_malformed_is_format_error(fname):
         _verify(F, pcs, bad, claims, tree)
 
 
-@pytest.mark.slow
 def test_large_m31():
     F, pcs, tabs, coms, states, claims = _setup("m31", sizes=(18, 18, 16))
     _verify(F, pcs, coms, claims, _open(F, pcs, states, claims))

@@ -109,3 +109,38 @@ def test_ligero_proof_is_smaller_than_the_private_data():
         sizes[pcs] = len(proved.proof)
     assert sizes["merkle"] > (1 << 18) * 4
     assert sizes["ligero"] < sizes["merkle"] / 3
+
+
+BIG_MATMUL = """
+#pragma field m31
+const int K = 64;
+__global__ void mm(const field a[K], __broadcast__ const field b[K][K], field c[K]) {
+    for (int j = 0; j < K; j++) {
+        field acc = 0;
+        for (int k = 0; k < K; k++) { acc += a[k] * b[k][j]; }
+        c[j] = acc;
+    }
+}
+__host__ void main(private field A[256][K], private field B[K][K], public out field C[256][K]) {
+    mm<<<256>>>(A, B, C);
+}
+"""
+
+
+@pytest.mark.slow
+def test_two_million_gate_launch_end_to_end():
+    """256 instances of a 64x64 matrix-vector product (2.1 M multiplication gates) with private
+    operands: proves, verifies against numpy, and a changed output is rejected."""
+    F = get_field("m31")
+    data = plan_program(compile_source(BIG_MATMUL, "mm.zkcu")).to_bytes()
+    plan, digest = Plan.from_bytes(data), plan_digest(data)
+    rng = np.random.default_rng(7)
+    A = rng.integers(0, 1 << 20, size=(256, 64))
+    B = rng.integers(0, 1 << 10, size=(64, 64))
+    inputs = {"A": F.array(A.reshape(-1).tolist()), "B": F.array(B.reshape(-1).tolist())}
+    bundle = prove(plan, digest, inputs)
+    public = verify(plan, digest, bundle.to_bytes())
+    assert F.to_ints(public["C"]) == ((A @ B) % F.p).reshape(-1).tolist()
+    bundle.public["C"] = F.encode(F.add(public["C"], F.array(1)))
+    with pytest.raises(ProofRejected):
+        verify(plan, digest, bundle.to_bytes())

@@ -23,6 +23,7 @@ from zkcc.runtime import prover as prover_module
 from zkcc.runtime.bundle import MAGIC, VERSION
 from zkcc.runtime.inputs import load_inputs
 from zkcc.runtime.keyfiles import VK_MAGIC, keys_from_bytes, keys_to_bytes, setup_plan
+from zkcc.runtime.verifier import verify
 from zkcc.runtime.witness import run_kernel
 
 REFUSED = (ProofRejected, FormatError)
@@ -201,3 +202,16 @@ def test_prove_and_verify_need_keys(mixed):
 
     with pytest.raises(UserError, match="verifying key"):
         verify(mixed.plan, mixed.digest, mixed.proof)
+
+
+def test_bn254_example_proves_under_both_backends():
+    """The same poseidon_bn254 source, proved by data-parallel GKR and by Groth16, publishes the
+    same digests; each proof verifies only against its own plan."""
+    gkr_run = prove_example("poseidon_bn254")
+    g16_run = prove_example("poseidon_bn254", backend="groth16")
+    assert gkr_run.plan.kernels["hash_pairs"].backend == "gkr"
+    assert g16_run.plan.kernels["hash_pairs"].backend == "groth16"
+    out_gkr, out_g16 = gkr_run.verify()["digests"], g16_run.verify()["digests"]
+    assert list(out_gkr) == list(out_g16)
+    with pytest.raises(ProofRejected, match="different plan"):
+        verify(g16_run.plan, g16_run.digest, gkr_run.proof, keys=g16_run.vks)

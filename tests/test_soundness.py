@@ -157,3 +157,68 @@ def test_dishonest_witness_cannot_be_proved(monkeypatch, dot):
         verify(dot.plan, dot.digest, bad)
     honest = verify(dot.plan, dot.digest, dot.proof)["ys"]
     assert not np.array_equal(F.decode(_tree(bad)["public"]["ys"], len(honest)), honest)
+
+
+def _structural_mutations(tree, rng: random.Random):
+    """Every node of the tree replaced by something of another shape (removed, None, a short
+    list, wrong-size bytes, out-of-range ints, a foreign dict, doubled content)."""
+    for path in [(), *_all_paths(tree)]:
+        for choice in range(7):
+            out = copy.deepcopy(tree)
+            if not path:
+                yield [None, [], {}, 5, b"", "s", True][choice]
+                continue
+            node = out
+            for k in path[:-1]:
+                node = node[k]
+            k, v = path[-1], node[path[-1]]
+            if choice == 0 and isinstance(node, dict):
+                del node[k]
+            elif choice == 1:
+                node[k] = None
+            elif choice == 2:
+                node[k] = v[:-1] if isinstance(v, list) else []
+            elif choice == 3:
+                node[k] = bytes(rng.randrange(70))
+            elif choice == 4:
+                node[k] = rng.choice([-1, 2**70])
+            elif choice == 5:
+                node[k] = {"x": 1}
+            else:
+                node[k] = v + v if isinstance(v, (list, bytes, str)) else "s"
+            if out != tree:  # e.g. shortening an empty list changes nothing
+                yield out
+
+
+def _all_paths(tree, path=()):
+    if isinstance(tree, dict):
+        items = tree.items()
+    elif isinstance(tree, list):
+        items = enumerate(tree)
+    else:
+        return
+    for k, v in items:
+        yield (*path, k)
+        yield from _all_paths(v, (*path, k))
+
+
+def test_structurally_mutated_proofs_are_refused_cleanly(dot):
+    """Wrong shapes anywhere in a proof give FormatError or ProofRejected, never a crash."""
+    tree = _tree(dot.proof)
+    for bad in _structural_mutations(tree, random.Random(3)):
+        with pytest.raises(REFUSED):
+            verify(dot.plan, dot.digest, encode(MAGIC, VERSION, bad))
+
+
+def test_structurally_mutated_plans_are_refused_cleanly(dot):
+    """Plan files get the same treatment: malformed -> FormatError, never another exception."""
+    from zkcc.plan.plan import MAGIC as PLAN_MAGIC
+    from zkcc.plan.plan import VERSION as PLAN_VERSION
+    from zkcc.plan.plan import Plan
+
+    tree = decode(dot.plan.to_bytes(), PLAN_MAGIC, PLAN_VERSION, "plan")[1]
+    for bad in _structural_mutations(tree, random.Random(4)):
+        try:
+            Plan.from_bytes(encode(PLAN_MAGIC, PLAN_VERSION, bad))
+        except FormatError:
+            pass

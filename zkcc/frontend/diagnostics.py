@@ -14,7 +14,6 @@ from zkcc.ir.source import SourceLoc
 
 ERROR = "error"
 WARNING = "warning"
-NOTE = "note"
 
 
 @dataclass(frozen=True)
@@ -82,9 +81,6 @@ class Sink:
 
     def warning(self, message: str, loc: SourceLoc) -> None:
         self.report(WARNING, message, loc)
-
-    def note(self, message: str, loc: SourceLoc) -> None:
-        self.diagnostics.append(Diagnostic(NOTE, message, loc, self._line(loc)))
 
     def fail(self, message: str, loc: SourceLoc) -> Abort:
         """Record an error and return the exception that abandons the current statement."""

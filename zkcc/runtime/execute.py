@@ -19,13 +19,16 @@ class Execution:
     hints: list[np.ndarray]  # per step (empty for assert_eq and hint-free kernels): (count, h)
 
 
-def launch_args(program: Program, step: Launch, tensors: dict[str, np.ndarray]) -> list:
-    """Input arrays for a launch in run_kernel's layout (None for output params)."""
+def launch_args(
+    program: Program, step: Launch, tensors: dict[str, np.ndarray], outputs: bool = False
+) -> list:
+    """Each param's array for a launch: (count, size) for a split param, (size,) for a
+    broadcast one; output params are None unless `outputs` (they must then be in `tensors`)."""
     names = resolve(program)
     kernel = program.kernels[step.kernel]
     args = []
     for prm, arg in zip(kernel.params, step.args, strict=True):
-        if prm.is_output:
+        if prm.is_output and not outputs:
             args.append(None)
         else:
             flat = tensors[names[arg][0]]

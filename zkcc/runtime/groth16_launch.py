@@ -37,6 +37,7 @@ from zkcc.lower.r1cs import KernelR1CS, build_kernel_r1cs
 from zkcc.lower.r1cs_eval import EvalCircuit, with_evaluations
 from zkcc.plan.validate import resolve
 from zkcc.runtime.claims import Claim
+from zkcc.runtime.execute import launch_args as execute_launch_args
 from zkcc.runtime.layout import TableLayout, launch_layout
 
 BACKEND = "groth16"
@@ -138,14 +139,8 @@ def build_launch_circuit(program: Program, i: int) -> LaunchCircuit:
 
 def launch_args(program: Program, i: int, data: dict) -> list:
     """Every param's values (inputs and outputs) in the R1CS witness function's layout."""
-    step = program.host.steps[i]
-    names = resolve(program)
-    kernel = program.kernels[step.kernel]
-    out = []
-    for prm, arg in zip(kernel.params, step.args, strict=True):
-        flat = np.asarray(data[names[arg][0]], dtype=object)
-        out.append(flat if prm.broadcast else flat.reshape(step.count, prm.size))
-    return out
+    args = execute_launch_args(program, program.host.steps[i], data, outputs=True)
+    return [np.asarray(a, dtype=object) for a in args]
 
 
 def kernel_public_values(program: Program, b: LaunchBoundary, public: dict) -> list[int]:

@@ -9,10 +9,12 @@ OUT    := out
 
 SNARKJS := .snarkjs/node_modules/.bin/snarkjs
 
+# The mpi extra (mpi4py and the mpich wheel: libmpi and mpiexec inside .venv, no system MPI)
+# lets tests/test_comm.py run real `mpiexec -n 2/3` jobs; without it those tests skip.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,mpi]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -45,6 +47,7 @@ bench: $(STAMP) $(SNARKJS)
 	$(BIN)/python bench/gkr.py
 	$(BIN)/python bench/pcs.py
 	$(BIN)/python bench/groth16.py
+	$(BIN)/python bench/scale.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check zkcc tests bench

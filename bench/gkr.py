@@ -16,6 +16,7 @@ import numpy as np
 
 from zkcc.backends.gkr import GKRProof, evaluate_circuit, prove, verify
 from zkcc.backends.gkr.random_circuit import random_circuit, random_inputs
+from zkcc.backends.gkr.shard import Shard, to_columns
 from zkcc.encoding import Schema, encode
 from zkcc.field import get_field
 from zkcc.transcript import Transcript
@@ -35,7 +36,7 @@ def main() -> None:
     gates = [(args.gates, 0, 0)] * args.layers
     circuit = random_circuit(rng, F.p, widths, gates, [("x", 0, w, False)])
     n = args.log_instances
-    layer0 = F.array(random_inputs(rng, F.p, circuit, 1 << n))
+    layer0 = to_columns(F.array(random_inputs(rng, F.p, circuit, 1 << n)), Shard.whole(n))
     mul_gates = (1 << n) * args.gates * args.layers
 
     t0 = time.perf_counter()

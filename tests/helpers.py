@@ -46,3 +46,31 @@ def prove_example(name: str, pcs: str = "ligero", backend: str | None = None) ->
     inputs = load_inputs(EXAMPLES / name / "inputs.json", plan.program, F)
     pks, vks = setup_plan(plan) if groth16_steps(plan) else (None, None)
     return Proved(plan, digest, prove(plan, digest, inputs, keys=pks).to_bytes(), pks, vks)
+
+
+class ThreadComm:
+    """In-process stand-in for an MPI communicator: `size` workers in threads meet in
+    allgather (tests of split proving without mpiexec; the MPI one is zkcc/runtime/comm.py)."""
+
+    def __init__(self, shared: dict, rank: int, size: int) -> None:
+        self.shared, self.rank, self.size = shared, rank, size
+
+    def allgather(self, data: bytes) -> list[bytes]:
+        sh = self.shared
+        sh["barrier"].wait()
+        sh["slots"][self.rank] = data
+        sh["barrier"].wait()
+        out = list(sh["slots"])
+        sh["barrier"].wait()
+        return out
+
+
+def run_workers(size: int, work):
+    """work(comm) on `size` threads with ThreadComms; returns the results in rank order."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = {"barrier": threading.Barrier(size, timeout=60), "slots": [None] * size}
+    with ThreadPoolExecutor(size) as pool:
+        futures = [pool.submit(work, ThreadComm(shared, r, size)) for r in range(size)]
+        return [f.result() for f in futures]

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from helpers import run_workers
 
 from zkcc.backends.gkr import (
     GKRProof,
@@ -14,8 +15,11 @@ from zkcc.backends.gkr import (
     reference_evaluate,
     verify,
 )
+from zkcc.backends.gkr.prover import Part
 from zkcc.backends.gkr.random_circuit import random_circuit, random_inputs
-from zkcc.encoding import Schema
+from zkcc.backends.gkr.shard import Shard, partition, to_columns
+from zkcc.backends.gkr.sumcheck import TableStore
+from zkcc.encoding import Schema, encode
 from zkcc.errors import FormatError, ProofRejected
 from zkcc.field import get_field, mle_evaluate
 from zkcc.transcript import Transcript
@@ -38,11 +42,28 @@ def make(
     return F, c, l0
 
 
+def columns(F, l0):
+    """The instance-major input layer l0 as the one-worker gate-major layer 0."""
+    return to_columns(F.array(l0), Shard.whole(len(l0).bit_length() - 1))
+
+
+def instance_major(v, n_log2):
+    """Inverse of `columns` for any layer: (2^n, W) rows in instance order."""
+    return v.T[np.argsort(Shard.whole(n_log2).instances())]
+
+
+def evaluated(F, c, l0):
+    """Every layer of the circuit on l0, as a plain list of gate-major arrays."""
+    store = evaluate_circuit(F, c, columns(F, l0))
+    return [store[i] for i in range(len(store))]
+
+
 def prove_ok(F, c, layers, domain=b"gkr"):
     return prove(F, c, layers, Transcript(domain))
 
 
 def segment_table(c, layer0, name):
+    """The segment's table from the instance-major input layer."""
     seg = next(s for s in c.segments if s.name == name)
     cols = layer0[:, seg.offset : seg.offset + (1 << seg.size_log2)]
     return cols[0] if seg.broadcast else cols.reshape(-1)
@@ -51,12 +72,12 @@ def segment_table(c, layer0, name):
 @pytest.mark.parametrize("name", ["m31", "bn254"])
 def test_evaluate_matches_reference(name):
     F, c, l0 = make(name, seed=1)
-    layers = evaluate_circuit(F, c, F.array(l0))
+    layers = evaluated(F, c, l0)
     ref = reference_evaluate(F.p, c, l0.tolist())
-    assert [F.to_ints(v) for v in layers] == ref
+    assert [F.to_ints(instance_major(v, 2)) for v in layers] == ref
     assert all(x == 0 for row in ref[-1] for x in row)
     with pytest.raises(ValueError):
-        evaluate_circuit(F, c, F.array(l0[:, :3]))
+        evaluate_circuit(F, c, columns(F, l0)[:3])
 
 
 @pytest.mark.parametrize(
@@ -65,7 +86,7 @@ def test_evaluate_matches_reference(name):
 def test_completeness_and_segment_claims(name, n_log2, seed):
     F, c, l0 = make(name, seed=seed, n_log2=n_log2)
     E = F.ext
-    layers = evaluate_circuit(F, c, F.array(l0))
+    layers = evaluated(F, c, l0)
     proof, claims = prove_ok(F, c, layers)
     got = verify(F, c, n_log2, proof, Transcript(b"gkr"))
     assert len(got) == 2 * len(c.segments)
@@ -74,7 +95,7 @@ def test_completeness_and_segment_claims(name, n_log2, seed):
         assert E.equal(mine.value, theirs.value)
         seg = next(s for s in c.segments if s.name == theirs.segment)
         assert len(theirs.point) == seg.size_log2 + (0 if seg.broadcast else n_log2)
-        table = segment_table(c, layers[0], theirs.segment)
+        table = segment_table(c, F.array(l0), theirs.segment)
         assert E.equal(mle_evaluate(F, table, theirs.point), theirs.value)
     back = GKRProof.from_tree(Schema(proof.to_tree(), "proof"), F, c, n_log2)
     verify(F, c, n_log2, back, Transcript(b"gkr"))
@@ -82,7 +103,7 @@ def test_completeness_and_segment_claims(name, n_log2, seed):
 
 def test_wide_random_circuit_m31():
     F, c, l0 = make("m31", seed=9, n_log2=4, widths=(6, 7, 6), gates=((200, 50, 9), (150, 60, 3)))
-    layers = evaluate_circuit(F, c, F.array(l0))
+    layers = evaluated(F, c, l0)
     proof, _ = prove_ok(F, c, layers)
     verify(F, c, 4, proof, Transcript(b"gkr"))
 
@@ -90,14 +111,14 @@ def test_wide_random_circuit_m31():
 @pytest.mark.parametrize("name", ["m31", "bn254"])
 def test_wrong_witness_in_any_layer_rejected(name):
     F, c, l0 = make(name, seed=6, n_log2=1)
-    good = evaluate_circuit(F, c, F.array(l0))
+    good = evaluated(F, c, l0)
     rng = np.random.default_rng(0)
     # layers[depth] is never read: the output is zero by the statement, not by the witness
     for i in range(c.depth):
         layers = [v.copy() for v in good]
-        width = 4 if i == 0 else layers[i].shape[1]  # layer 0: inside segment "x"
+        width = 4 if i == 0 else layers[i].shape[0]  # layer 0: inside segment "x"
         s, x = int(rng.integers(0, 2)), int(rng.integers(0, width))
-        layers[i][s, x] = F.add(layers[i][s, x], F.array(1))
+        layers[i][x, s] = F.add(layers[i][x, s], F.array(1))
         proof, _ = prove_ok(F, c, layers)
         with pytest.raises(ProofRejected):
             verify(F, c, 1, proof, Transcript(b"gkr"))
@@ -108,8 +129,8 @@ def test_nonzero_output_rejected():
     last = c.layers[-1]
     bumped = dataclasses.replace(last, const_out=np.array([1], dtype=np.int64), const_coef=(5,))
     c2 = dataclasses.replace(c, layers=c.layers[:-1] + (bumped,))
-    layers = evaluate_circuit(F, c2, F.array(l0))
-    assert F.to_ints(layers[-1])[0][1] == 5
+    layers = evaluated(F, c2, l0)
+    assert F.to_ints(layers[-1])[1][0] == 5  # gate 1 of instance 0
     proof, _ = prove_ok(F, c2, layers)
     with pytest.raises(ProofRejected):
         verify(F, c2, 1, proof, Transcript(b"gkr"))
@@ -147,7 +168,7 @@ def test_every_tampered_proof_element_rejected(name):
     widths, gates = (3, 2, 2), ((4, 2, 1),)
     segs = [("x", 0, 2, False), ("w", 4, 2, True)]
     F, c, l0 = make(name, seed=8, n_log2=1, widths=widths, gates=gates, segments=segs)
-    layers = evaluate_circuit(F, c, F.array(l0))
+    layers = evaluated(F, c, l0)
     proof, _ = prove_ok(F, c, layers)
     tree = proof.to_tree()
     count = 0
@@ -162,7 +183,7 @@ def test_every_tampered_proof_element_rejected(name):
 
 def test_wrong_circuit_domain_and_shape_rejected():
     F, c, l0 = make("m31", seed=10, n_log2=2)
-    layers = evaluate_circuit(F, c, F.array(l0))
+    layers = evaluated(F, c, l0)
     proof, _ = prove_ok(F, c, layers)
     with pytest.raises(ProofRejected):
         verify(F, c, 2, proof, Transcript(b"other domain"))
@@ -185,7 +206,7 @@ def test_wrong_circuit_domain_and_shape_rejected():
 
 def test_from_tree_validates_every_length():
     F, c, l0 = make("m31", seed=12, n_log2=1)
-    layers = evaluate_circuit(F, c, F.array(l0))
+    layers = evaluated(F, c, l0)
     tree = prove_ok(F, c, layers)[0].to_tree()
     GKRProof.from_tree(Schema(tree, "proof"), F, c, 1)
     bad_trees = [
@@ -207,3 +228,43 @@ def test_from_tree_validates_every_length():
             GKRProof.from_tree(Schema(bad, "proof"), F, c, 1)
     with pytest.raises(FormatError):
         GKRProof.from_tree(Schema(tree, "proof"), F, c, 2)  # round counts depend on n_log2
+
+
+@pytest.mark.parametrize(
+    "name,n_log2,workers", [("m31", 3, 2), ("m31", 4, 3), ("m31", 2, 5), ("bn254", 2, 3)]
+)
+def test_split_over_workers_gives_the_same_proof(name, n_log2, workers):
+    """Each worker holds only its shard's columns; messages are summed, blocks exchanged: the
+    proof bytes and the segment claims equal the one-worker ones (also with idle workers)."""
+    F, c, l0 = make(name, seed=13, n_log2=n_log2)
+    E = F.ext
+    whole, whole_claims = prove_ok(F, c, evaluated(F, c, l0))
+
+    def work(comm):
+        shard = partition(n_log2, comm.size, comm.rank)
+        layers = evaluate_circuit(F, c, to_columns(F.array(l0), shard))
+        return prove(F, c, layers, Transcript(b"gkr"), shard, comm)
+
+    for proof, claims in run_workers(workers, work):
+        assert encode(b"TEST", 1, proof.to_tree()) == encode(b"TEST", 1, whole.to_tree())
+        for a, b in zip(claims, whole_claims, strict=True):
+            assert a.segment == b.segment and E.equal(a.value, b.value)
+
+
+@pytest.mark.parametrize(
+    "name,n_log2,workers,parts", [("m31", 4, 1, 4), ("m31", 4, 2, 3), ("bn254", 3, 2, 2)]
+)
+def test_memory_chunks_give_the_same_proof(name, n_log2, workers, parts):
+    """Each worker's shard in chunks proved one after the other, the sumcheck tables kept
+    between rounds by a table store: the same bytes as one chunk."""
+    F, c, l0 = make(name, seed=14, n_log2=n_log2)
+    whole, _ = prove_ok(F, c, evaluated(F, c, l0))
+
+    def work(comm):
+        chunks = partition(n_log2, comm.size, comm.rank).split(parts)
+        assert len(chunks) == parts
+        layers = [Part(s, evaluate_circuit(F, c, to_columns(F.array(l0), s))) for s in chunks]
+        return prove(F, c, layers, Transcript(b"gkr"), comm=comm, tables=TableStore)[0]
+
+    for proof in run_workers(workers, work):
+        assert encode(b"TEST", 1, proof.to_tree()) == encode(b"TEST", 1, whole.to_tree())

@@ -20,11 +20,11 @@ from zkcc.errors import FormatError, ProofRejected, UserError
 from zkcc.field import get_field
 from zkcc.plan.plan import Plan, plan_digest
 from zkcc.runtime import prover as prover_module
+from zkcc.runtime import steps as steps_module
 from zkcc.runtime.bundle import MAGIC, VERSION
 from zkcc.runtime.inputs import load_inputs
 from zkcc.runtime.keyfiles import VK_MAGIC, keys_from_bytes, keys_to_bytes, setup_plan
 from zkcc.runtime.verifier import verify
-from zkcc.runtime.witness import run_kernel
 
 REFUSED = (ProofRejected, FormatError)
 G16_STEP = 1  # mixed_bn254: launch 0 whiten (GKR), launch 1 hash_pairs (Groth16)
@@ -152,23 +152,22 @@ def test_groth16_launch_on_other_boundary_values_is_rejected(monkeypatch, mixed)
     commit-and-prove link catches it: the in-circuit evaluation is not the tensor's."""
     F = get_field("bn254")
     program = mixed.plan.program
-    real_execute, real_witness = prover_module.execute, prover_module.launch_witness
+    real_run, real_args = steps_module.run_launch, steps_module.launch_args
     fake = {}
 
-    def lying_execute(program, F, inputs, progress=None):
-        run = real_execute(program, F, inputs, progress)
-        wh = run.tensors["whitened"].copy()
-        wh[3] = F.add(wh[3], F.array(1))
-        res = run_kernel(F, program.kernels["hash_pairs"], [wh.reshape(4, 2), None], 4)
-        run.tensors["digests"] = res.outputs[1].reshape(-1)
-        fake["whitened"] = wh
-        return run
+    def lying_run(F, program, step, tensors, comm=None):
+        if step.kernel == "hash_pairs":  # the digests of a whitened that was never committed
+            wh = tensors["whitened"].copy()
+            wh[3] = F.add(wh[3], F.array(1))
+            fake["whitened"] = wh
+            tensors = {**tensors, "whitened": wh}
+        return real_run(F, program, step, tensors, comm)
 
-    def lying_witness(lc, program, i, data, hints):
-        return real_witness(lc, program, i, {**data, "whitened": fake["whitened"]}, hints)
+    def lying_args(program, i, data):
+        return real_args(program, i, {**data, "whitened": fake["whitened"]})
 
-    monkeypatch.setattr(prover_module, "execute", lying_execute)
-    monkeypatch.setattr(prover_module, "launch_witness", lying_witness)
+    monkeypatch.setattr(steps_module, "run_launch", lying_run)
+    monkeypatch.setattr(steps_module, "launch_args", lying_args)
     inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", program, F)
     bad = prover_module.prove(mixed.plan, mixed.digest, inputs, keys=mixed.pks).to_bytes()
     with pytest.raises(ProofRejected, match="opening"):  # past the GKR and pairing checks
@@ -185,7 +184,7 @@ def test_commitment_to_wrong_wires_is_rejected(monkeypatch, mixed):
         w[j] = (w[j] + 1) % g16.curve.R
         return real_commit(pk, w)
 
-    monkeypatch.setattr(prover_module.g16, "commit", lying_commit)
+    monkeypatch.setattr(steps_module.g16, "commit", lying_commit)
     F = get_field("bn254")
     inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", mixed.plan.program, F)
     bad = prover_module.prove(mixed.plan, mixed.digest, inputs, keys=mixed.pks).to_bytes()

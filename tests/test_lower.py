@@ -9,12 +9,13 @@ from random_kernels import kernel_params
 from random_kernels import random_kernel as make_kernel
 
 from zkcc.backends.gkr import evaluate_circuit
+from zkcc.backends.gkr.shard import Shard
 from zkcc.errors import WitnessError
 from zkcc.field import get_field
 from zkcc.ir.kernel import KernelBuilder, Param
 from zkcc.lower.circuit import lower_kernel
 from zkcc.runtime.layout import launch_layout
-from zkcc.runtime.prover import assemble_layer0
+from zkcc.runtime.steps import assemble_layer0
 from zkcc.runtime.witness import run_kernel
 
 PARAMS = kernel_params(5, 3, (3, 2))
@@ -66,15 +67,16 @@ def test_witness_and_circuit_match_reference(field, seed):
         "hints": ("h", launch_layout(count, (kernel.hint_count(),), False)),
         "valid": ("v", launch_layout(count, (1,), False)),
     }
-    layers = evaluate_circuit(F, circuit, assemble_layer0(F, circuit, sources, data, count))
-    assert not np.any(layers[-1] != 0)
+    shard = Shard.whole(max(0, (count - 1).bit_length()))
+    layers = evaluate_circuit(F, circuit, assemble_layer0(F, circuit, sources, data, shard))
+    assert not np.any(layers[circuit.depth] != 0)
 
     bad = dict(data)
     bad["y"] = F.add(
         data["y"], F.array([0, 0, 0, 1, 0, 0] * count)
     )  # one wrong output per instance
-    layers = evaluate_circuit(F, circuit, assemble_layer0(F, circuit, sources, bad, count))
-    assert np.any(layers[-1] != 0)
+    layers = evaluate_circuit(F, circuit, assemble_layer0(F, circuit, sources, bad, shard))
+    assert np.any(layers[circuit.depth] != 0)
 
 
 def test_division_by_zero_names_instance():

@@ -14,6 +14,7 @@ from zkcc.encoding import decode, encode
 from zkcc.errors import FormatError, ProofRejected
 from zkcc.field import get_field
 from zkcc.runtime import prover as prover_module
+from zkcc.runtime import steps as steps_module
 from zkcc.runtime.bundle import MAGIC, VERSION
 from zkcc.runtime.verifier import verify
 
@@ -135,17 +136,16 @@ def test_truncated_or_garbage_proof_is_malformed(dot):
 
 def test_dishonest_witness_cannot_be_proved(monkeypatch, dot):
     """A prover that claims a wrong output (and skips its own sanity check) is caught."""
-    real_execute = prover_module.execute
+    real_run = steps_module.run_launch
 
-    def lying_execute(program, F, inputs, progress=None):
-        run = real_execute(program, F, inputs, progress)
-        ys = run.tensors["ys"].copy()
+    def lying_run(F, program, step, tensors, comm=None):
+        outputs, hints = real_run(F, program, step, tensors, comm)
+        ys = outputs[2].copy()  # dot(xs, w, ys): param 2
         ys[5] = F.add(ys[5], F.array(1))
-        run.tensors["ys"] = ys
-        return run
+        return {**outputs, 2: ys}, hints
 
-    monkeypatch.setattr(prover_module, "execute", lying_execute)
-    monkeypatch.setattr(prover_module, "check_residues", lambda *args: None)
+    monkeypatch.setattr(steps_module, "run_launch", lying_run)
+    monkeypatch.setattr(steps_module, "check_residues", lambda *args: None)
     F = get_field(dot.plan.field)
     from helpers import EXAMPLES
 

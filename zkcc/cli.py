@@ -26,13 +26,21 @@ def _emit_json(obj) -> None:
 
 
 def _progress(quiet: bool):
-    start = time.perf_counter()
+    """A `say(msg)` that prints "[  1.23s] msg" on stderr (see zkcc.runtime.report)."""
+    from zkcc.runtime.report import Reporter
 
-    def say(msg: str) -> None:
-        if not quiet:
-            click.echo(f"[{time.perf_counter() - start:7.2f}s] {msg}", err=True)
+    return Reporter(quiet=quiet).note
 
-    return say
+
+def _option_label(name: str, flag: str, envvar: str) -> str:
+    """How to name option `name` in a message: its flag, or its environment variable when
+    the value came from there."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.get_parameter_source(name) is ParameterSource.ENVIRONMENT:
+        return envvar
+    return flag
 
 
 def _load_plan(path: str):
@@ -258,36 +266,117 @@ def run(program: str, inputs: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False),
     help="Groth16 proving keys (default: PLAN with suffix .zkpk, written by `zkcc setup`).",
 )
+@click.option(
+    "--mem-limit",
+    "mem_limit",
+    metavar="SIZE",
+    envvar="ZKCC_MEM_LIMIT",
+    show_envvar=True,
+    help="Keep the prover's peak memory (RSS) under SIZE (binary units: 512M, 2G, 1.5G) by "
+    "proving instance chunks in turn and spilling tables to temporary files (see --tmpdir). "
+    "The proof is byte-identical to an unconstrained one. When SIZE cannot be met the prover "
+    "refuses before any work, naming its estimate and the smallest feasible limit. Under "
+    "mpiexec the limit is per rank.",
+)
+@click.option(
+    "--tmpdir",
+    metavar="DIR",
+    envvar="ZKCC_TMPDIR",
+    show_envvar=True,
+    help="Existing directory for the spill files of --mem-limit (default: the system temp "
+    "dir, $TMPDIR or /tmp). It needs room for the spilled tables; --json reports their size "
+    "as spilled_bytes.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output on stderr.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON summary: proof, bytes, seconds, phases (seconds per phase), launches "
+    "(seconds per launch), spilled_bytes, peak_rss_bytes, mem_limit.",
+)
 def prove(
     plan_path: str,
     inputs: str,
     output: str | None,
     keys_path: str | None,
+    mem_limit: str | None,
+    tmpdir: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """Prove that PLAN ran correctly on INPUTS; write the proof."""
+    """Prove that PLAN ran correctly on INPUTS; write the proof.
+
+    Progress goes to stderr: a progress bar with an ETA per phase on a terminal, plain lines
+    otherwise; at the end the time per phase, the peak memory and the bytes spilled.
+    """
+    from zkcc.runtime.memsize import format_size, parse_size
+
+    # options first: a bad value is reported before any file is read or module imported
+    limit = None
+    if mem_limit is not None:
+        limit = parse_size(mem_limit, _option_label("mem_limit", "--mem-limit", "ZKCC_MEM_LIMIT"))
+    if tmpdir is not None and not Path(tmpdir).is_dir():
+        label = _option_label("tmpdir", "--tmpdir", "ZKCC_TMPDIR")
+        raise UserError(f"{label} {tmpdir}: not an existing directory")
+
     from zkcc.field import get_field
-    from zkcc.runtime.inputs import load_inputs
+    from zkcc.runtime.comm import get_comm, guard
+    from zkcc.runtime.inputs import inputs_digest, load_inputs
     from zkcc.runtime.keyfiles import PK_MAGIC, PK_SUFFIX
     from zkcc.runtime.prover import prove as run_prover
+    from zkcc.runtime.report import Reporter, env_rank, peak_rss_bytes
 
-    say = _progress(quiet or as_json)
-    plan, digest = _load_plan(plan_path)
-    keys = _load_keys(plan, digest, plan_path, keys_path, PK_MAGIC, PK_SUFFIX)
-    F = get_field(plan.field)
-    start = time.perf_counter()
-    bundle = run_prover(plan, digest, load_inputs(inputs, plan.program, F), say, keys)
+    report = Reporter(quiet=quiet or as_json, rank=env_rank())
+    comm = get_comm()
+    with guard(comm) as g:
+        plan, digest = _load_plan(plan_path)
+        keys = _load_keys(plan, digest, plan_path, keys_path, PK_MAGIC, PK_SUFFIX)
+        F = get_field(plan.field)
+        values = load_inputs(inputs, plan.program, F)
+        g.ready(plan=digest, inputs=inputs_digest(F, values))
+        report.rank = comm.rank
+        start = time.perf_counter()
+        bundle = run_prover(
+            plan,
+            digest,
+            values,
+            report=report,
+            keys=keys,
+            mem_limit=limit,
+            tmpdir=tmpdir,
+            comm=comm,
+        )
+        peaks = [
+            int.from_bytes(b, "little")
+            for b in comm.allgather(peak_rss_bytes().to_bytes(8, "little"))
+        ]
+    if bundle is None:  # an MPI rank other than 0: rank 0 writes the proof and reports
+        return
     data = bundle.to_bytes()
     out = output or str(Path(plan_path).with_suffix(".zkproof"))
     write_atomic(out, data)
     seconds = time.perf_counter() - start
+    summary = {**report.summary(), "peak_rss_bytes": max(peaks), "ranks": comm.size}
     if as_json:
-        _emit_json({"proof": out, "bytes": len(data), "seconds": round(seconds, 3)})
-    else:
-        click.echo(f"wrote {out} ({len(data)} bytes) in {seconds:.2f}s")
+        _emit_json(
+            {
+                "proof": out,
+                "bytes": len(data),
+                "seconds": round(seconds, 3),
+                **summary,
+                "mem_limit": limit,
+            }
+        )
+        return
+    phases = ", ".join(f"{n} {s:.2f}s" for n, s in summary["phases"].items())
+    memory = f"peak RSS {format_size(summary['peak_rss_bytes'])}"
+    if limit is not None:
+        memory += f" (limit {format_size(limit)})"
+    if limit is not None or summary["spilled_bytes"]:
+        memory += f", spilled {format_size(summary['spilled_bytes'])}"
+    report.note(f"{phases}; {memory}" if phases else memory)
+    click.echo(f"wrote {out} ({len(data)} bytes) in {seconds:.2f}s")
 
 
 def _load_keys(plan, digest, plan_path, keys_path, magic, suffix):

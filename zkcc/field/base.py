@@ -31,6 +31,7 @@ class PrimeField(ABC):
     byte_len: int  # fixed width of one encoded element
     wide_len: int  # bytes of randomness reduced mod p per sampled element (bias <= p / 2^(8w))
     dtype: Any
+    storage_dtype: Any  # the narrowest dtype that holds a reduced element (for stored tables)
     ext: ExtField  # the challenge field
 
     # ---- construction -------------------------------------------------------------------
@@ -43,6 +44,13 @@ class PrimeField(ABC):
 
     def ones(self, shape: int | tuple[int, ...]) -> Array:
         return self.array(np.ones(shape, dtype=np.int64))
+
+    def compact(self, a: Array) -> Array:
+        """`a` in storage_dtype (m31: half the bytes); `widen` undoes it."""
+        return a if a.dtype == self.storage_dtype else a.astype(self.storage_dtype)
+
+    def widen(self, a: Array) -> Array:
+        return a if a.dtype == self.dtype else a.astype(self.dtype)
 
     # ---- arithmetic ---------------------------------------------------------------------
     @abstractmethod

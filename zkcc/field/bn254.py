@@ -28,6 +28,7 @@ class Bn254Field(PrimeField):
     byte_len = 32
     wide_len = 48  # 384-bit samples: statistical distance from uniform <= 2^-130 per element
     dtype = object
+    storage_dtype = object
 
     def __init__(self) -> None:
         from zkcc.field.ext import ExtField

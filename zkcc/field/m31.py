@@ -59,6 +59,7 @@ class M31Field(PrimeField):
     byte_len = 4
     wide_len = 16  # 128-bit samples: statistical distance from uniform <= 2^-97 per element
     dtype = np.uint64
+    storage_dtype = np.uint32
 
     def __init__(self) -> None:
         from zkcc.field.ext import ExtField

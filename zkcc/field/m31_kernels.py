@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from zkcc.errors import UserError
 from zkcc.field.m31 import _P, P, mul_reduce, reduce_u64
 
 xp = np
@@ -28,7 +29,20 @@ CHUNK = 1 << 13
 W = 5  # x^3 = W in the cubic extension
 _F64 = np.float64
 _POOL: ThreadPoolExecutor | None = None
-_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+# worker threads for the chunked kernels; ZKCC_THREADS sets it (e.g. 1 per MPI rank on a
+# machine with one core per rank)
+def _threads() -> int:
+    text = os.environ.get("ZKCC_THREADS", "")
+    if not text:
+        return max(1, min(4, os.cpu_count() or 1))
+    if not text.isdigit() or int(text) < 1:
+        raise UserError(f"ZKCC_THREADS={text!r}: expected a positive number of threads")
+    return int(text)
+
+
+_THREADS = _threads()
 
 
 def _pool() -> ThreadPoolExecutor:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from zkcc.backends.gkr.shard import partition
 from zkcc.errors import WitnessError
 from zkcc.ir.host import AssertEq, Launch, Program
 from zkcc.plan.validate import resolve
 from zkcc.runtime.witness import run_kernel, source_line
+
+if TYPE_CHECKING:
+    from zkcc.runtime.comm import Comm
 
 
 @dataclass
@@ -36,32 +41,103 @@ def launch_args(
     return args
 
 
+# Witness generation holds (instances x instructions) values at once; chunks of instances
+# keep that table near this size.
+WITNESS_CHUNK_BYTES = 1 << 25
+
+
+def instance_range(count: int, comm: Comm | None) -> tuple[int, int]:
+    """The launch instances this rank computes: its GKR shard's (zkcc/backends/gkr/shard.py),
+    cut to the real instances."""
+    if comm is None or comm.size == 1:
+        return 0, count
+    shard = partition(max(0, (count - 1).bit_length()), comm.size, comm.rank)
+    return min(shard.lo, count), min(shard.hi, count)
+
+
+def run_launch(
+    F, program: Program, step: Launch, tensors: dict[str, np.ndarray], comm: Comm | None = None
+) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """One launch's outputs (param index -> (count, size)) and hints (count, h): each rank
+    computes its instance range in chunks of bounded size, then the ranks exchange them."""
+    kernel = program.kernels[step.kernel]
+    args = launch_args(program, step, tensors)
+    lo, hi = instance_range(step.count, comm)
+    per_instance = 8 * max(1, len(kernel.instrs))
+    chunk = max(1, WITNESS_CHUNK_BYTES // per_instance)
+    outs: dict[int, list[np.ndarray]] = {}
+    hints: list[np.ndarray] = []
+    for a in range(lo, hi, chunk):
+        b = min(a + chunk, hi)
+        part = [
+            x if x is None or p.broadcast else x[a:b]
+            for x, p in zip(args, kernel.params, strict=True)
+        ]
+        w = run_kernel(F, kernel, part, b - a, first=a)
+        for prm, arr in w.outputs.items():
+            outs.setdefault(prm, []).append(arr)
+        hints.append(w.hints)
+    h = kernel.hint_count()
+    empty = {prm: F.zeros((0, p.size)) for prm, p in enumerate(kernel.params) if p.is_output}
+    local = {prm: np.concatenate(outs[prm]) if prm in outs else empty[prm] for prm in empty}
+    local_hints = np.concatenate(hints) if hints else F.zeros((0, h))
+    if comm is None or comm.size == 1:
+        return local, local_hints
+    full = {prm: allgather_rows(F, comm, arr) for prm, arr in local.items()}
+    return full, allgather_rows(F, comm, local_hints)
+
+
+def allgather_rows(F, comm: Comm, rows: np.ndarray) -> np.ndarray:
+    """Every rank's (rows, width) field array stacked in rank order, sent in the field's
+    canonical encoding (bn254 values are Python ints: no raw buffer to send)."""
+    width = rows.shape[1]
+    if width == 0:  # no columns (a hint-free kernel): only the row count matters
+        count = sum(
+            int.from_bytes(c, "little") for c in comm.allgather(len(rows).to_bytes(8, "little"))
+        )
+        return F.zeros((count, 0))
+    parts = comm.allgather(F.encode(rows))
+    flat = [F.decode(raw, len(raw) // F.byte_len) for raw in parts]
+    return np.concatenate(flat).reshape(-1, width)
+
+
+def check_assert_eq(program: Program, step: AssertEq, tensors: dict[str, np.ndarray]) -> None:
+    names = resolve(program)
+    a, b = tensors[names[step.a][0]], tensors[names[step.b][0]]
+    diff = np.nonzero(a != b)[0]
+    if len(diff):
+        j = int(diff[0])
+        raise WitnessError(
+            f"{source_line(step.loc)}\nerror: assert_eq({step.a}, {step.b}) fails at flat "
+            f"index {j}: {int(a[j])} != {int(b[j])} ({len(diff)} elements differ)"
+        )
+
+
+def store_outputs(
+    program: Program, step: Launch, tensors: dict[str, np.ndarray], outputs: dict
+) -> None:
+    names = resolve(program)
+    for prm, arr in outputs.items():
+        tensors[names[step.args[prm]][0]] = arr.reshape(-1)
+
+
 def execute(
     program: Program,
     F,
     inputs: dict[str, np.ndarray],
     progress: Callable[[str], None] | None = None,
 ) -> Execution:
-    names = resolve(program)
+    """Every step's witness in one process (`zkcc run`; the prover goes step by step)."""
     tensors = dict(inputs)
     hints: list[np.ndarray] = []
     for i, step in enumerate(program.host.steps):
         if isinstance(step, AssertEq):
-            a, b = tensors[names[step.a][0]], tensors[names[step.b][0]]
-            diff = np.nonzero(a != b)[0]
-            if len(diff):
-                j = int(diff[0])
-                raise WitnessError(
-                    f"{source_line(step.loc)}\nerror: assert_eq({step.a}, {step.b}) fails at flat "
-                    f"index {j}: {int(a[j])} != {int(b[j])} ({len(diff)} elements differ)"
-                )
+            check_assert_eq(program, step, tensors)
             hints.append(F.zeros((0, 0)))
             continue
         if progress:
             progress(f"witness: launch {i} {step.kernel}<<<{step.count}>>>")
-        kernel = program.kernels[step.kernel]
-        w = run_kernel(F, kernel, launch_args(program, step, tensors), step.count)
-        for prm, arr in w.outputs.items():
-            tensors[names[step.args[prm]][0]] = arr.reshape(-1)
-        hints.append(w.hints)
+        outputs, h = run_launch(F, program, step, tensors)
+        store_outputs(program, step, tensors, outputs)
+        hints.append(h)
     return Execution(tensors, hints)

@@ -6,6 +6,7 @@ lie in (-p, p) and are reduced into [0, p). Errors name the file, the tensor and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -95,3 +96,14 @@ def _read_npz(path: Path) -> dict:
             return {k: z[k] for k in z.files}
     except (ValueError, zipfile.BadZipFile) as e:
         raise UserError(f"{path}: not a valid .npz file: {e}") from None
+
+
+def inputs_digest(F, values: dict[str, np.ndarray]) -> bytes:
+    """SHA-256 of the inputs' canonical encoding, name by name: what MPI ranks compare to be
+    sure they prove the same statement."""
+    h = hashlib.sha256()
+    for name in sorted(values):
+        raw = F.encode(values[name])
+        h.update(len(name).to_bytes(4, "little") + name.encode() + len(raw).to_bytes(8, "little"))
+        h.update(raw)
+    return h.digest()

@@ -60,9 +60,12 @@ def _fail(kernel: KernelIR, ins: Instr, instance: int, what: str) -> WitnessErro
     return WitnessError(msg + ("\n" + rest if rest else ""))
 
 
-def run_kernel(F, kernel: KernelIR, args: list[np.ndarray | None], count: int) -> KernelWitness:
+def run_kernel(
+    F, kernel: KernelIR, args: list[np.ndarray | None], count: int, first: int = 0
+) -> KernelWitness:
     """Evaluate `kernel` on `count` instances. args[i] is the data of input param i: shape
-    (count, size) for a split param, (size,) for a broadcast one; None for output params."""
+    (count, size) for a split param, (size,) for a broadcast one; None for output params.
+    `first` is the launch index of the first of these instances (for error messages)."""
     instrs = kernel.instrs
     vals = F.zeros((count, len(instrs)))
     for i, ins in enumerate(instrs):
@@ -85,8 +88,8 @@ def run_kernel(F, kernel: KernelIR, args: list[np.ndarray | None], count: int) -
             elif op is Op.NEG:
                 vals[:, cols] = F.neg(a)
             else:
-                vals[:, cols] = _hint(F, kernel, idx, attr, a)
-    _check_constraints(F, kernel, vals)
+                vals[:, cols] = _hint(F, kernel, idx, attr, a, first)
+    _check_constraints(F, kernel, vals, first)
     hint_cols = [i for i, ins in enumerate(instrs) if ins.op is Op.HINT]
     outputs = {prm: F.zeros((count, p.size)) for prm, p in enumerate(kernel.params) if p.is_output}
     for ins in instrs:
@@ -96,7 +99,7 @@ def run_kernel(F, kernel: KernelIR, args: list[np.ndarray | None], count: int) -
     return KernelWitness(outputs=outputs, hints=vals[:, hint_cols])
 
 
-def _hint(F, kernel: KernelIR, idx: list[int], attr, x: np.ndarray) -> np.ndarray:
+def _hint(F, kernel: KernelIR, idx: list[int], attr, x: np.ndarray, first: int) -> np.ndarray:
     kind, param = HintKind(attr[0]), attr[1]
     if kind is HintKind.BIT:
         return F.array((x >> param) & 1)
@@ -104,11 +107,11 @@ def _hint(F, kernel: KernelIR, idx: list[int], attr, x: np.ndarray) -> np.ndarra
         zero = x == 0
         if zero.any():
             inst, col = (int(v[0]) for v in np.nonzero(zero))
-            raise _fail(kernel, kernel.instrs[idx[col]], inst, "division by zero")
+            raise _fail(kernel, kernel.instrs[idx[col]], first + inst, "division by zero")
     return F.inv(x)
 
 
-def _check_constraints(F, kernel: KernelIR, vals: np.ndarray) -> None:
+def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> None:
     sinks = [i for i, ins in enumerate(kernel.instrs) if ins.op is Op.ASSERT_ZERO]
     if not sinks:
         return
@@ -126,4 +129,4 @@ def _check_constraints(F, kernel: KernelIR, vals: np.ndarray) -> None:
     else:
         what = f"constraint failed: value {int(vals[inst, ins.args[0]])} is not zero"
     more = len(bad[0]) - 1
-    raise _fail(kernel, ins, inst, what + (f"; {more} more failures" if more else ""))
+    raise _fail(kernel, ins, first + inst, what + (f"; {more} more failures" if more else ""))

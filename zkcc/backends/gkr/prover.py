@@ -17,6 +17,9 @@ Both tables are built with gathers, outer products and sort-based scatter-adds o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
 from zkcc.backends.gkr.circuit import Layer, LayeredCircuit
@@ -27,11 +30,12 @@ from zkcc.backends.gkr.claims import (
     combine,
     segment_point,
 )
-from zkcc.backends.gkr.evaluate import scatter_add
+from zkcc.backends.gkr.evaluate import LayerStore, column_chunks, scatter_add
 from zkcc.backends.gkr.proof import GKRProof, LayerProof, SegmentClaim
-from zkcc.backends.gkr.sumcheck import SumcheckProver
+from zkcc.backends.gkr.shard import Collective, Shard, eq_columns
+from zkcc.backends.gkr.sumcheck import SumcheckProver, TableStore
 from zkcc.backends.gkr.wiring import add_tilde, const_tilde, eq_eval, gate_weights
-from zkcc.field import PrimeField, eq_table, mle_evaluate
+from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array
 from zkcc.transcript import Transcript
 
@@ -39,72 +43,137 @@ xp = np
 
 
 def _outer(F: PrimeField, a: Array, b: Array) -> Array:
-    """(d, N) x (d, W) -> (d, N, W) extension outer product."""
+    """(d, G) x (d, C) -> (d, G, C) extension outer product."""
     return F.ext.mul(a[:, :, None], b[:, None, :])
 
 
-def _prove_layer(
-    F: PrimeField,
-    layer: Layer,
-    v: Array,
-    claims: list[Claim],
-    coeffs: list[Array],
-    tr: Transcript,
-    i: int,
-) -> tuple[LayerProof, Claim, Claim]:
+@dataclass(frozen=True)
+class Part:
+    """The layers of one part of a worker's instances (its whole shard, or one memory chunk
+    of it: Shard.split), gate-major in the part's column order."""
+
+    shard: Shard
+    layers: Sequence[Array]
+
+
+@dataclass(frozen=True)
+class _Context:
+    F: PrimeField
+    parts: list[Part]
+    comm: Collective | None
+    transcript: Transcript
+    tables: Callable[[], TableStore] | None
+
+    def sumcheck(self, label: str, build, claim: Array, w_in: int):
+        """One phase over every part: w_in gate rounds and the local instance rounds here,
+        the block rounds after the exchange."""
+        sh = self.parts[0].shard
+        return SumcheckProver(self.F, self.transcript, label, self.comm).prove_parts(
+            build,
+            len(self.parts),
+            claim,
+            local_rounds=w_in + sh.block_log2,
+            global_rounds=sh.global_rounds,
+            gate_rounds=w_in,
+            store=self.tables() if self.tables else None,
+        )
+
+    def total(self, value: Array) -> Array:
+        """Sum of every worker's share of a value (an extension array)."""
+        E = self.F.ext
+        if self.comm is None or self.comm.size == 1:
+            return value
+        acc = E.zeros(value.shape[1:])
+        for raw in self.comm.allgather(E.encode(value)):
+            acc = E.add(acc, E.decode(raw, value[0].size).reshape(value.shape))
+        return acc
+
+
+def _phase1_table(F: PrimeField, layer: Layer, v: Array, eqz: list, a_s: list) -> Array:
+    """G1[x, s] = sum_k A_k(s) [sum_{mul g: x_g = x} c_g eqz_k[z_g] V(y_g, s)
+    + sum_{add g: x_g = x} c_g eqz_k[z_g]] on the shard's columns, (d, W_in, columns)."""
     E = F.ext
-    n_inst, width = v.shape
-    w_in, w_out = width.bit_length() - 1, layer.width_log2
+    width, cols = v.shape
+    g1 = E.zeros((width, cols))
+    mw, aw = layer.mul_wires, layer.add_wires
+    if len(mw):
+        wts = [gate_weights(F, layer.mul_coef, ez, mw[:, 0]) for ez in eqz]
+        for a, b in column_chunks(cols, 8 * E.degree * 3 * len(mw)):
+            t = combine(
+                F,
+                [E.one()] * len(wts),
+                [_outer(F, w, s[:, a:b]) for w, s in zip(wts, a_s, strict=True)],
+            )
+            t = E.mul_base(t, v[mw[:, 2], a:b])
+            g1[:, :, a:b] = E.add(g1[:, :, a:b], scatter_add(F, t, mw[:, 1], width, axis=-2))
+    if len(aw):
+        for a_k, ez in zip(a_s, eqz, strict=True):
+            u = scatter_add(F, gate_weights(F, layer.add_coef, ez, aw[:, 0]), aw[:, 1], width)
+            g1 = E.add(g1, _outer(F, u, a_k))
+    return g1
+
+
+def _prove_layer(
+    ctx: _Context, layer: Layer, i: int, claims: list[Claim], coeffs: list[Array]
+) -> tuple[LayerProof, Claim, Claim]:
+    F, tr = ctx.F, ctx.transcript
+    E = F.ext
+    w_in, w_out = ctx.parts[0].layers[i].shape[0].bit_length() - 1, layer.width_log2
     eqz = [eq_table(F, c.point[:w_out]) for c in claims]
-    eqs = [eq_table(F, c.point[w_out:]) for c in claims]
     total = combine(F, coeffs, [c.value for c in claims])
     claim1 = E.sub(total, const_tilde(F, layer, combine(F, coeffs, eqz)))
 
-    # phase 1 table G1 (d, N, W_in)
-    a_s = [E.mul(t, c) for t, c in zip(eqs, coeffs, strict=True)]
-    g1 = E.zeros((n_inst, width))
-    mw, aw = layer.mul_wires, layer.add_wires
-    if len(mw):
-        t = combine(
-            F,
-            [E.one()] * len(claims),
-            [
-                _outer(F, a, gate_weights(F, layer.mul_coef, ez, mw[:, 0]))
-                for a, ez in zip(a_s, eqz, strict=True)
-            ],
-        )
-        t = E.mul_base(t, v[:, mw[:, 2]])
-        g1 = E.add(g1, scatter_add(F, t, mw[:, 1], width))
-    if len(aw):
-        for a, ez in zip(a_s, eqz, strict=True):
-            u = scatter_add(F, gate_weights(F, layer.add_coef, ez, aw[:, 0]), aw[:, 1], width)
-            g1 = E.add(g1, _outer(F, a, u))
-    flat_v = v.reshape(-1)
-    res1 = SumcheckProver(F, tr, f"gkr/layer{i}/phase1").prove(
-        flat_v.copy(), g1.reshape(E.degree, -1), claim1, donate=True
-    )
+    def a_s(part: Part) -> list[Array]:
+        """A_k(s) = coeff_k eq(rs_k, s) on the part's columns."""
+        return [
+            E.mul(eq_columns(F, c.point[w_out:], part.shard), k)
+            for c, k in zip(claims, coeffs, strict=True)
+        ]
+
+    def phase1(p: int) -> tuple[Array, Array]:
+        v = ctx.parts[p].layers[i]
+        g1 = _phase1_table(F, layer, v, eqz, a_s(ctx.parts[p]))
+        return v.reshape(-1).copy(), g1.reshape(E.degree, -1)
+
+    res1 = ctx.sumcheck(f"gkr/layer{i}/phase1", phase1, claim1, w_in)
     v_x = res1.f_eval
     tr.absorb_field(f"gkr/layer{i}/vx", E, v_x)
     rx, rsx = res1.point[:w_in], res1.point[w_in:]
 
-    # phase 2 table G2 (d, N, W_in), rank <= len(claims)
-    eqx, eqsx = eq_table(F, rx), eq_table(F, rsx)
+    # phase 2 table G2 (d, W_in, columns) = sum_k U_k(y) v_x eq(rsx, s) A_k(s), rank <= #claims
+    eqx = eq_table(F, rx)
     za = combine(
         F,
         [E.mul(c, eq_eval(F, cl.point[w_out:], rsx)) for c, cl in zip(coeffs, claims, strict=True)],
         eqz,
     )
     claim2 = E.sub(res1.claim, E.mul(v_x, add_tilde(F, layer, za, eqx)))
-    g2 = E.zeros((n_inst, width))
-    if len(mw):
-        vx_eqsx = E.mul(eqsx, v_x)
-        for a, ez in zip(a_s, eqz, strict=True):
-            u = E.mul(gate_weights(F, layer.mul_coef, ez, mw[:, 0]), eqx[:, mw[:, 1]])
-            u = scatter_add(F, u, mw[:, 2], width)
-            g2 = E.add(g2, _outer(F, E.mul(vx_eqsx, a), u))
-    res2 = SumcheckProver(F, tr, f"gkr/layer{i}/phase2").prove(
-        flat_v.copy(), g2.reshape(E.degree, -1), claim2, donate=True
+    mw = layer.mul_wires
+    us = (
+        [
+            scatter_add(
+                F,
+                E.mul(gate_weights(F, layer.mul_coef, ez, mw[:, 0]), eqx[:, mw[:, 1]]),
+                mw[:, 2],
+                1 << w_in,
+            )
+            for ez in eqz
+        ]
+        if len(mw)
+        else []
     )
+
+    def phase2(p: int) -> tuple[Array, Array]:
+        part = ctx.parts[p]
+        v = part.layers[i]
+        g2 = E.zeros(v.shape)
+        if us:
+            vx_eqsx = E.mul(eq_columns(F, rsx, part.shard), v_x)
+            for u, a_k in zip(us, a_s(part), strict=True):
+                g2 = E.add(g2, _outer(F, u, E.mul(vx_eqsx, a_k)))
+        return v.reshape(-1).copy(), g2.reshape(E.degree, -1)
+
+    res2 = ctx.sumcheck(f"gkr/layer{i}/phase2", phase2, claim2, w_in)
     v_y = res2.f_eval
     tr.absorb_field(f"gkr/layer{i}/vy", E, v_y)
     return (
@@ -114,46 +183,104 @@ def _prove_layer(
     )
 
 
-def prove(
-    F: PrimeField, circuit: LayeredCircuit, layers: list[Array], transcript: Transcript
-) -> tuple[GKRProof, list[SegmentClaim]]:
-    """Prove that `layers` (from evaluate_circuit) satisfy `circuit` with an all-zero output.
+def _segment_value(
+    F: PrimeField, shard: Shard, rows: Array, low: list[Array], rs: list[Array]
+) -> Array:
+    """This worker's share of sum_{x, s} rows[x, s] eq(low, x) eq(rs, s): the segment's MLE at
+    (low, rs) for a split segment, and (summed over all instances) at `low` for a broadcast
+    one, whose columns are all equal and sum_s eq(rs, s) = 1."""
+    E = F.ext
+    t = E.from_base(rows)
+    for r in reversed(low):  # fold the top gate bit first: contiguous row halves
+        h = t.shape[1] // 2
+        lo, hi = t[:, :h], t[:, h:]
+        t = E.add(lo, E.mul(E.sub(hi, lo), r))
+    return E.dot(t[:, 0, :], eq_columns(F, rs, shard))
 
-    Returns the proof and the claims on the input segments, which the caller must open
-    against the segment commitments. Instances N = layers[0].shape[0] must be a power of two.
+
+def prove(
+    F: PrimeField,
+    circuit: LayeredCircuit,
+    layers: Sequence[Array] | list[Part],
+    transcript: Transcript,
+    shard: Shard | None = None,
+    comm: Collective | None = None,
+    tables: Callable[[], TableStore] | None = None,
+    progress: Callable[[], None] | None = None,
+) -> tuple[GKRProof, list[SegmentClaim]]:
+    """Prove that the layers (from evaluate_circuit) satisfy `circuit` with an all-zero output.
+
+    `layers[i]` is this worker's gate-major part of V_i, (2^w_i, shard.columns) in the shard's
+    column order (zkcc/backends/gkr/shard.py); the default shard is all instances, one worker.
+    Or `layers` is a list of Parts, memory chunks of the shard in block order, proved one at a
+    time with their sumcheck tables kept by `tables()` between rounds. A LayerStore's layers
+    are released as soon as they are proved. Returns the proof (the same bytes for every split
+    and chunking) and the claims on the input segments, which the caller must open against
+    the segment commitments. `progress()` is called after each layer.
     """
     E = F.ext
     check_segments(circuit)
     if circuit.depth == 0:
         raise ValueError("a circuit needs at least one layer")
-    n_inst = layers[0].shape[0]
-    if n_inst & (n_inst - 1) or len(layers) != circuit.depth + 1:
-        raise ValueError("need depth + 1 layers over a power-of-two number of instances")
-    n = n_inst.bit_length() - 1
+    if layers and isinstance(layers[0], Part):
+        parts = list(layers)
+    else:
+        if shard is None:
+            cols = layers[0].shape[1]
+            if cols & (cols - 1):
+                raise ValueError("need a power-of-two number of instances")
+            shard = Shard.whole(cols.bit_length() - 1)
+        parts = [Part(shard, layers)]  # type: ignore[arg-type]
+    if any(len(p.layers) != circuit.depth + 1 for p in parts):
+        raise ValueError("need depth + 1 layers")
+    n = parts[0].shard.n_log2
+    ctx = _Context(F, parts, comm, transcript, tables)
+
+    def release(i: int) -> None:
+        for p in parts:
+            if isinstance(p.layers, LayerStore):
+                p.layers.release(i)
+
+    release(circuit.depth)  # the output is zero by the statement; it is never read
     absorb_shape(transcript, circuit, n)
     top = transcript.challenge_exts("gkr/output", F, circuit.width_log2(circuit.depth) + n)
     claims = [Claim([top[:, j] for j in range(top.shape[1])], E.zeros())]
     coeffs = [E.one()]
     proofs: list[LayerProof] = [None] * circuit.depth  # type: ignore[list-item]
     for i in reversed(range(circuit.depth)):
-        lp, cx, cy = _prove_layer(F, circuit.layers[i], layers[i], claims, coeffs, transcript, i)
+        lp, cx, cy = _prove_layer(ctx, circuit.layers[i], i, claims, coeffs)
+        if i:
+            release(i)
         proofs[i] = lp
         claims = [cx, cy]
+        if progress:
+            progress()
         if i > 0:
             ab = transcript.challenge_exts(f"gkr/layer{i}/combine", F, 2)
             coeffs = [ab[:, 0], ab[:, 1]]
 
-    v0 = layers[0]
-    seg_claims, evals = [], []
+    evals = [E.zeros() for _ in range(len(claims) * len(circuit.segments))]
+    for p in parts:
+        v0 = p.layers[0]
+        k = 0
+        for cl in claims:
+            rs = cl.point[circuit.input_log2 :]
+            for seg in circuit.segments:
+                rows = v0[seg.offset : seg.offset + (1 << seg.size_log2)]
+                evals[k] = E.add(
+                    evals[k], _segment_value(F, p.shard, rows, cl.point[: seg.size_log2], rs)
+                )
+                k += 1
+    release(0)
+    ev = ctx.total(xp.stack(evals, axis=1)) if evals else E.zeros(0)
+    seg_claims = []
+    k = 0
     for cl in claims:
         for seg in circuit.segments:
-            cols = v0[:, seg.offset : seg.offset + (1 << seg.size_log2)]
-            table = cols[0] if seg.broadcast else cols.reshape(-1)
-            pt = segment_point(circuit, seg, cl.point)
-            val = mle_evaluate(F, table, pt)
-            evals.append(val)
-            seg_claims.append(SegmentClaim(seg.name, pt, val))
-    ev = xp.stack(evals, axis=1) if evals else E.zeros(0)
+            seg_claims.append(
+                SegmentClaim(seg.name, segment_point(circuit, seg, cl.point), ev[:, k])
+            )
+            k += 1
     ev = ev.reshape(E.degree, 2, len(circuit.segments))
     transcript.absorb_field("gkr/input", E, ev)
     return GKRProof(E, tuple(proofs), ev), seg_claims

@@ -1,9 +1,11 @@
 """Linear-time sumcheck for sum_{b in {0,1}^m} f(b) g(b), f and g multilinear tables.
 
-Variable order: round j binds the TOP remaining variable (index bit m-1-j), so each table splits
-into contiguous halves lo = t[:h], hi = t[h:] and folds to lo + r (hi - lo). The returned point
-is reordered to the mle convention (point[i] binds index bit i), i.e. the reverse of the order
-the challenges were drawn.
+Variable order: a local round binds the TOP remaining index bit, so each table splits into
+contiguous halves lo = t[:h], hi = t[h:] and folds to lo + r (hi - lo). Tables a worker holds
+in the column order of zkcc/backends/gkr/shard.py make the top bit the canonical next variable
+(a gate bit, then an instance bit from the lowest up); after the local rounds the workers
+exchange their one-value-per-block tables and the remaining rounds bind block bits from the
+lowest up. `mle_point` reorders the challenges to the mle convention (point[i] binds bit i).
 
 Round message: h(0), h(1), h(2) of the degree-2 round polynomial h(t) = sum_b f(t,b) g(t,b).
 Three evaluations fix a polynomial of degree <= 2, so the degree bound holds by the encoding.
@@ -15,11 +17,13 @@ caller's final check f~(point) g~(point) == claim.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from zkcc.backends.gkr.shard import Collective
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField
@@ -99,36 +103,164 @@ def _as_ext(E: ExtField, t: Array) -> Array:
     return t if t.ndim == 2 else E.from_base(t)
 
 
+class TableStore:
+    """Where a sumcheck keeps each part's tables between rounds: here, in memory. A subclass
+    (zkcc/runtime/memory.py) writes them to files, so that only one part's tables are in
+    memory at a time and a sumcheck over more data than memory streams once per round."""
+
+    def __init__(self) -> None:
+        self._tables: dict[int, tuple[Array, Array]] = {}
+
+    def save(self, part: int, f: Array, g: Array) -> None:
+        self._tables[part] = (f, g)
+
+    def load(self, part: int) -> tuple[Array, Array]:
+        return self._tables.pop(part)
+
+
 class SumcheckProver:
-    """Prover view: owns the tables, sends round messages, folds."""
+    """Prover view: owns the tables, sends round messages, folds.
 
-    def __init__(self, F: PrimeField, transcript: Transcript, label: str) -> None:
+    The tables may come in `parts` (memory chunks, each a run of instance blocks, see
+    zkcc/backends/gkr/shard.py), and with a communicator (`comm`) they are this worker's
+    share: each local round's sums are added over the parts and the workers, then the folded
+    tables (one value per block) are exchanged and `global_rounds` more rounds bind the block
+    bits, least significant first, on the same small table everywhere. One pass over each
+    part per round: fold with the last challenge, then the sums for the next message.
+    """
+
+    def __init__(
+        self, F: PrimeField, transcript: Transcript, label: str, comm: Collective | None = None
+    ) -> None:
         self.F, self.E, self.transcript, self.label = F, F.ext, transcript, label
+        self.comm = comm
 
-    def prove(self, f: Array, g: Array, claim: Array, donate: bool = False) -> SumcheckResult:
-        """Prove sum f*g == claim. Tables are consumed when `donate`, else copied first."""
-        E, tr = self.E, self.transcript
-        if f.shape[-1] != g.shape[-1] or f.shape[-1] & (f.shape[-1] - 1):
-            raise ValueError("tables must have the same power-of-two length")
-        m = f.shape[-1].bit_length() - 1
+    def prove(
+        self,
+        f: Array,
+        g: Array,
+        claim: Array,
+        donate: bool = False,
+        local_rounds: int | None = None,
+        global_rounds: int = 0,
+        gate_rounds: int | None = None,
+    ) -> SumcheckResult:
+        """Prove sum f*g == claim. Tables are consumed when `donate`, else copied first.
+
+        `local_rounds` (default: all) halve the tables from the top; the first `gate_rounds`
+        of them (default: all) bind index bits top first, the rest and the global rounds bind
+        the following bits LSB first (see `mle_point`)."""
+        n = f.shape[-1]
+        if n != g.shape[-1]:
+            raise ValueError("tables must have the same length")
+        if local_rounds is None:
+            if n & (n - 1) or n == 0:
+                raise ValueError("tables must have a power-of-two length")
+            local_rounds = n.bit_length() - 1
         if not donate:
             f, g = f.copy(), g.copy()
-        two = E.scalar(2)
-        rounds, challenges = [], []
-        for j in range(m):
+        return self.prove_parts(
+            lambda _part: (f, g), 1, claim, local_rounds, global_rounds, gate_rounds
+        )
+
+    def prove_parts(
+        self,
+        build: Callable[[int], tuple[Array, Array]],
+        parts: int,
+        claim: Array,
+        local_rounds: int,
+        global_rounds: int = 0,
+        gate_rounds: int | None = None,
+        store: TableStore | None = None,
+    ) -> SumcheckResult:
+        """The sumcheck of sum over parts of f_p * g_p, where build(p) makes part p's tables
+        (consumed) when the first round needs them; `store` keeps them between rounds."""
+        E = self.E
+        store = store or TableStore()
+        self._rounds, self._challenges = [], []
+        r = None
+        for _ in range(local_rounds):
+            sums = [E.zeros(), E.zeros()]
+            for p in range(parts):
+                f, g = build(p) if r is None else store.load(p)
+                if f.shape[-1] % 2:
+                    raise ValueError("a table cannot be halved once more")
+                if r is not None:
+                    f, g = _fold_nonempty(E, f, r), _fold_nonempty(E, g, r)
+                if f.shape[-1]:
+                    h0, q = _round_sums(E, f, g)
+                    sums = [E.add(sums[0], h0), E.add(sums[1], q)]
+                store.save(p, f, g)
+            claim, r = self._message(sums[0], sums[1], claim, shared=True)
+        ends = [store.load(p) if r is not None else build(p) for p in range(parts)]
+        if r is not None:
+            ends = [(_fold_nonempty(E, f, r), _fold_nonempty(E, g, r)) for f, g in ends]
+        f = xp.concatenate([_as_ext(E, t[0]) for t in ends], axis=1)
+        g = xp.concatenate([_as_ext(E, t[1]) for t in ends], axis=1)
+        if global_rounds:
+            f, g = self._exchange(f), self._exchange(g)
+        if f.shape[-1] != 1 << global_rounds:
+            raise ValueError("the workers' blocks do not cover the global rounds")
+        for _ in range(global_rounds):
+            f, g = _lsb_first(f), _lsb_first(g)
             h0, q = _round_sums(E, f, g)
-            h1 = E.sub(claim, h0)
-            h2 = E.add(E.sub(E.mul(two, h1), h0), E.mul(two, q))
-            msg = xp.stack([h0, h1, h2], axis=1)
-            tr.absorb_field(f"{self.label}/round{j}", E, msg)
-            r = tr.challenge_ext(f"{self.label}/r{j}", self.F)
-            claim = interpolate(E, msg, r)
+            claim, r = self._message(h0, q, claim, shared=False)
             f, g = _fold(E, f, r), _fold(E, g, r)
-            rounds.append(msg)
-            challenges.append(r)
-        f_eval, g_eval = _as_ext(E, f)[:, 0].copy(), _as_ext(E, g)[:, 0].copy()
-        proof = SumcheckProof(E, tuple(rounds))
-        return SumcheckResult(proof, challenges[::-1], f_eval, g_eval, claim)
+        f_eval, g_eval = f[:, 0].copy(), g[:, 0].copy()
+        proof = SumcheckProof(E, tuple(self._rounds))
+        gates = local_rounds if gate_rounds is None else gate_rounds
+        point = mle_point(self._challenges, gates)
+        return SumcheckResult(proof, point, f_eval, g_eval, claim)
+
+    def _message(self, h0: Array, q: Array, claim: Array, shared: bool) -> tuple[Array, Array]:
+        """The round message from the sums (added over the workers first when `shared`),
+        absorbed; returns the next claim and the challenge."""
+        E, tr, j = self.E, self.transcript, len(self._rounds)
+        if shared and self.comm is not None and self.comm.size > 1:
+            h0, q = self._sum_over_workers(h0, q)
+        two = E.scalar(2)
+        h1 = E.sub(claim, h0)
+        h2 = E.add(E.sub(E.mul(two, h1), h0), E.mul(two, q))
+        msg = xp.stack([h0, h1, h2], axis=1)
+        tr.absorb_field(f"{self.label}/round{j}", E, msg)
+        r = tr.challenge_ext(f"{self.label}/r{j}", self.F)
+        self._rounds.append(msg)
+        self._challenges.append(r)
+        return interpolate(E, msg, r), r
+
+    def _sum_over_workers(self, h0: Array, q: Array) -> tuple[Array, Array]:
+        E = self.E
+        parts = self.comm.allgather(E.encode(xp.stack([h0, q], axis=1)))  # type: ignore[union-attr]
+        total = E.zeros(2)
+        for raw in parts:
+            total = E.add(total, E.decode(raw, 2))
+        return total[:, 0], total[:, 1]
+
+    def _exchange(self, t: Array) -> Array:
+        """Every worker's (d, blocks) table, concatenated in worker (= block) order."""
+        E = self.E
+        if self.comm is None or self.comm.size == 1:
+            return t
+        parts = self.comm.allgather(E.encode(t))
+        return xp.concatenate([E.decode(raw, len(raw) // E.byte_len) for raw in parts], axis=1)
+
+
+def _fold_nonempty(E: ExtField, t: Array, r: Array) -> Array:
+    """_fold, except that an empty table (a worker or part without instances) stays empty."""
+    return _fold(E, t, r) if t.shape[-1] else _as_ext(E, t)
+
+
+def _lsb_first(t: Array) -> Array:
+    """Reorder a (d, 2h) table to [even indices | odd indices]: the next top-halving round then
+    binds the least significant index bit."""
+    d = t.shape[0]
+    return xp.ascontiguousarray(t.reshape(d, -1, 2).transpose(0, 2, 1)).reshape(d, -1)
+
+
+def mle_point(challenges: list[Array], gate_rounds: int) -> list[Array]:
+    """The point in mle order (zkcc/field/mle.py) for challenges in draw order: the first
+    `gate_rounds` bound index bits from the top down, the rest the next bits from the bottom up."""
+    return challenges[:gate_rounds][::-1] + challenges[gate_rounds:]
 
 
 class SumcheckVerifier:
@@ -138,9 +270,15 @@ class SumcheckVerifier:
         self.F, self.E, self.transcript, self.label = F, F.ext, transcript, label
 
     def verify(
-        self, claim: Array, proof: SumcheckProof, num_rounds: int, where: str
+        self,
+        claim: Array,
+        proof: SumcheckProof,
+        num_rounds: int,
+        where: str,
+        gate_rounds: int | None = None,
     ) -> tuple[list[Array], Array]:
-        """Returns (point in mle order, final claim); raises ProofRejected naming the round."""
+        """Returns (point in mle order, final claim); raises ProofRejected naming the round.
+        `gate_rounds` as in SumcheckProver.prove (default: all rounds)."""
         E, tr = self.E, self.transcript
         if len(proof.rounds) != num_rounds:
             raise ProofRejected(f"{where}: {len(proof.rounds)} rounds, expected {num_rounds}")
@@ -154,7 +292,7 @@ class SumcheckVerifier:
             r = tr.challenge_ext(f"{self.label}/r{j}", self.F)
             claim = interpolate(E, msg, r)
             challenges.append(r)
-        return challenges[::-1], claim
+        return mle_point(challenges, num_rounds if gate_rounds is None else gate_rounds), claim
 
 
 def reference_sum(F: PrimeField, f: list[Any], g: list[Any]) -> int:

@@ -54,7 +54,7 @@ def _verify_layer(
 
     where = f"layer {i} phase 1"
     pt1, final1 = SumcheckVerifier(F, tr, f"gkr/layer{i}/phase1").verify(
-        claim1, lp.phase1, w_in + n, where
+        claim1, lp.phase1, w_in + n, where, gate_rounds=w_in
     )
     tr.absorb_field(f"gkr/layer{i}/vx", E, lp.v_x)
     rx, rsx = pt1[:w_in], pt1[w_in:]
@@ -64,7 +64,7 @@ def _verify_layer(
 
     where = f"layer {i} phase 2"
     pt2, final2 = SumcheckVerifier(F, tr, f"gkr/layer{i}/phase2").verify(
-        claim2, lp.phase2, w_in + n, where
+        claim2, lp.phase2, w_in + n, where, gate_rounds=w_in
     )
     tr.absorb_field(f"gkr/layer{i}/vy", E, lp.v_y)
     ry, rsy = pt2[:w_in], pt2[w_in:]

@@ -1,0 +1,334 @@
+"""Scale benchmark of `zkcc prove`: peak memory, a memory limit, linearity and MPI ranks.
+
+    .venv/bin/python bench/scale.py [--quick] [--only memory|linear|mpi] [--memory-log 18]
+
+Every program is generated here (an m31 kernel of `rounds` rounds of a 16-wide mix, each new
+a[j] = a[j]*a[j+1] + a[j+5]*a[j+9] mod 16, so mul gates dominate: 128 per round per instance)
+and proved by the CLI as a subprocess. Peak RSS comes from os.wait4 (the largest process:
+for mpiexec, the largest rank; never below this script's own ~40 MiB, which the exec
+inherits); cpu_s is the child's user + system time, a check on wall times when other work
+shares the cores. Sections and targets:
+
+* memory: one launch of 2^18 instances x 1104 mul gates (>= 2^28): peak RSS and bytes per
+  mul gate, then the same under --mem-limit at a quarter of that peak (or the smallest limit
+  the prover accepts): peak RSS <= limit, time <= 2x unconstrained, byte-identical proof.
+* linear: 2^10 .. 2^18 instances x 208 mul gates: time ratio per 4x instances <= 4.4x.
+* mpi: 2^14 x 1104 mul gates by 1 process (ZKCC_THREADS=1), `mpiexec -n 2` (1 thread per
+  rank) and 1 process with 2 threads: 2 ranks vs 1 >= 1.7x, all proofs byte-identical.
+
+--quick divides every instance count by 16. The machine's own rate (m31 multiply of 2^24
+uint64 elements with numpy, in place) is printed beside the results. Prints tables and writes
+bench/results/scale.json (sections not run keep their previous numbers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+P = (1 << 31) - 1
+BIN = Path(sys.executable).parent
+ZKCC = str(BIN / "zkcc")
+MPIEXEC = BIN / "mpiexec"
+MIB = 1 << 20
+KERNEL = """#pragma field m31
+__global__ void mix(const field x[16], field y[16]) {{
+    field a[16];
+    for (int j = 0; j < 16; j++) {{ a[j] = x[j]; }}
+    for (int r = 0; r < {rounds}; r++) {{
+        field b[16];
+        for (int j = 0; j < 16; j++) {{
+            b[j] = a[j] * a[(j + 1) % 16] + a[(j + 5) % 16] * a[(j + 9) % 16];
+        }}
+        for (int j = 0; j < 16; j++) {{ a[j] = b[j]; }}
+    }}
+    for (int j = 0; j < 16; j++) {{ y[j] = a[j]; }}
+}}
+
+__host__ void main(private field x[{n}][16], public out field y[{n}][16]) {{
+    mix<<<{n}>>>(x, y);
+}}
+"""
+FEASIBLE = re.compile(r"smallest feasible limit is about ([\d.]+) (B|KiB|MiB|GiB|TiB)")
+UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+@dataclass
+class Proc:
+    rc: int
+    wall_s: float
+    rss: int  # bytes: ru_maxrss of the child, or of its largest waited-for descendant
+    cpu_s: float  # user + system time of the child and its descendants (robust to load)
+    out: str
+    err: str
+
+    def summary(self) -> dict:
+        """The JSON that `zkcc prove --json` printed (under mpiexec: rank 0's)."""
+        return json.loads(self.out[self.out.index("{") :]) if "{" in self.out else {}
+
+
+def spawn(cmd: list[str], env: dict[str, str] | None = None, what: str = "") -> Proc:
+    """Run `cmd` to its end; with `what`, exit with its stderr if it fails."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: keep Popen quiet
+        out.seek(0), err.seek(0)
+        text, errors = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if what and proc.returncode != 0:
+        sys.exit(f"{what} failed (exit {proc.returncode}):\n{errors[-3000:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return Proc(proc.returncode, wall, usage.ru_maxrss * 1024, cpu, text, errors)
+
+
+def machine_rate(log_n: int = 24, repeat: int = 3) -> float:
+    """Million m31 products per second: a *= b, then two folds of the high bits, in place."""
+    rng = np.random.default_rng(1)
+    a, b = (rng.integers(0, P, 1 << log_n, dtype=np.int64).astype(np.uint64) for _ in "ab")
+    hi, best = np.empty_like(a), float("inf")
+    for _ in range(repeat):
+        x, t0 = a.copy(), time.perf_counter()
+        np.multiply(x, b, out=x)
+        for _ in range(2):
+            np.right_shift(x, 31, out=hi)
+            np.bitwise_and(x, P, out=x)
+            np.add(x, hi, out=x)
+        best = min(best, time.perf_counter() - t0)
+    return round((1 << log_n) / best / 1e6, 1)
+
+
+@dataclass
+class Program:
+    plan: Path
+    inputs: Path
+    instances: int
+    mul_per_instance: int
+    mul_gates: int
+    layer_widths: list[int]
+
+
+def program(work: Path, log_n: int, rounds: int) -> Program:
+    n = 1 << log_n
+    name = f"mix_d{rounds}_n{log_n}"
+    src = work / f"{name}.zkcu"
+    src.write_text(KERNEL.format(n=n, rounds=rounds))
+    plan = work / f"{name}.zkplan"
+    compiled = spawn([ZKCC, "compile", str(src), "-o", str(plan), "--json"], what="compile")
+    k = json.loads(compiled.out)["kernels"]["mix"]
+    inputs = work / f"{name}.npz"
+    np.savez(inputs, x=np.random.default_rng(log_n).integers(0, P, (n, 16), dtype=np.int32))
+    return Program(plan, inputs, n, k["mul_gates"], n * k["mul_gates"], k["layer_widths"])
+
+
+def prove(prog: Program, proof: Path, *extra: str, ranks: int = 1, **kw: Any) -> Proc:
+    cmd = [ZKCC, "prove", str(prog.plan), "-i", str(prog.inputs), "-o", str(proof), "--json"]
+    if ranks > 1:
+        cmd = [str(MPIEXEC), "-n", str(ranks), *cmd]
+    return spawn([*cmd, *extra], **kw)
+
+
+def verify(prog: Program, proof: Path) -> bool:
+    return spawn([ZKCC, "verify", str(prog.plan), str(proof)]).rc == 0
+
+
+def row(p: Proc, prog: Program) -> dict:
+    s = p.summary()
+    return {
+        "wall_s": round(p.wall_s, 3),
+        "prove_s": s.get("seconds"),
+        "cpu_s": round(p.cpu_s, 3),
+        "peak_rss_bytes": p.rss,
+        "prover_peak_rss_bytes": s.get("peak_rss_bytes"),
+        "bytes_per_mul_gate": round(p.rss / prog.mul_gates, 2),
+        "spilled_bytes": s.get("spilled_bytes"),
+        "phases": s.get("phases"),
+    }
+
+
+def table(rows: list[dict], cols: str) -> None:
+    """Print `rows` aligned: one column per "heading=key" in `cols` (the first left-aligned;
+    keys ending in _bytes shown in MiB; a missing key as -)."""
+    spec = [c.split("=") for c in cols.split(",")]
+    cells = [[_cell(r.get(k, "-"), k) for _, k in spec] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (h, _) in enumerate(spec)]
+    for line in [[h for h, _ in spec], *cells]:
+        pairs = enumerate(zip(line, widths, strict=True))
+        print("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in pairs))
+
+
+def _cell(v: object, key: str) -> str:
+    if key.endswith("_bytes") and isinstance(v, int):
+        return f"{v / MIB:.1f}"
+    return f"{v:.2f}" if isinstance(v, float) else str(v)
+
+
+def header(prog: Program, title: str) -> dict:
+    """Print the section's title line; return its program's sizes for the JSON."""
+    print(
+        f"\n== {title}: {prog.instances} instances x {prog.mul_per_instance} mul gates = "
+        f"{prog.mul_gates} (2^{np.log2(prog.mul_gates):.2f}); layer widths {prog.layer_widths}"
+    )
+    return {k: getattr(prog, k) for k in ("instances", "mul_per_instance", "mul_gates")}
+
+
+def memory(work: Path, log_n: int, rounds: int) -> dict:
+    prog = program(work, log_n, rounds)
+    sizes = header(prog, "memory")
+    if prog.mul_gates < 1 << 28:
+        print("note: below the target size of 2^28 mul gates (--quick or --memory-log)")
+    free_p, limited_p = work / "free.zkproof", work / "limited.zkproof"
+    free = row(prove(prog, free_p, "--tmpdir", str(work), what="prove"), prog)
+    limit, refusals = free["peak_rss_bytes"] // 4, []
+    while True:  # a refusal names the smallest feasible limit: retry there (3 times at most)
+        p = prove(prog, limited_p, "--mem-limit", str(limit), "--tmpdir", str(work))
+        m = FEASIBLE.search(p.err)
+        if p.rc == 0 or m is None or len(refusals) == 3:
+            break
+        refusals.append(f"--mem-limit {limit}: {p.err.strip()}")
+        print(f"refused: {refusals[-1]}")
+        limit = -(-int(float(m[1]) * UNITS[m[2]] * 1.005) // MIB) * MIB  # +0.5%, in MiB
+    if p.rc != 0:
+        sys.exit(f"prove --mem-limit {limit} failed (exit {p.rc}):\n{p.err[-3000:]}")
+    limited = {"mem_limit_bytes": limit, **row(p, prog)}
+    free["run"], limited["run"] = "unconstrained", "limited"
+    table(
+        [free, limited],
+        "run=run,limit MiB=mem_limit_bytes,prove_s=prove_s,cpu_s=cpu_s,wall_s=wall_s,"
+        "peak MiB=peak_rss_bytes,B/mul gate=bytes_per_mul_gate,spilled MiB=spilled_bytes",
+    )
+    out = dict(
+        **sizes,
+        unconstrained=free,
+        limited=limited,
+        refusals=refusals,
+        within_limit=limited["peak_rss_bytes"] <= limit,
+        time_ratio=round(limited["prove_s"] / free["prove_s"], 3),
+        cpu_ratio=round(limited["cpu_s"] / free["cpu_s"], 3),
+        identical=filecmp.cmp(free_p, limited_p, shallow=False),
+        verified=verify(prog, limited_p),
+    )
+    print(
+        f"peak RSS <= limit: {'PASS' if out['within_limit'] else 'FAIL'}; "
+        f"time ratio {out['time_ratio']:.2f}x, cpu {out['cpu_ratio']:.2f}x (target <= 2x); "
+        f"proofs identical: {out['identical']}; verified: {out['verified']}"
+    )
+    return out
+
+
+def linear(work: Path, logs: list[int], rounds: int) -> dict:
+    rows: list[dict] = []
+    for log_n in logs:
+        prog = program(work, log_n, rounds)
+        if not rows:
+            header(prog, "linear")
+        proof = work / "linear.zkproof"
+        r = {"instances": prog.instances, "mul_gates": prog.mul_gates}
+        r.update(row(prove(prog, proof, what="prove"), prog))
+        if rows:
+            r["time_ratio"] = round(r["prove_s"] / rows[-1]["prove_s"], 3)
+            r["cpu_ratio"] = round(r["cpu_s"] / rows[-1]["cpu_s"], 3)
+            r["rss_ratio"] = round(r["peak_rss_bytes"] / rows[-1]["peak_rss_bytes"], 3)
+        rows.append(r)
+        prog.inputs.unlink()
+    verified = verify(prog, proof)
+    table(
+        rows,
+        "instances=instances,mul gates=mul_gates,prove_s=prove_s,x time=time_ratio,cpu_s=cpu_s,"
+        "x cpu=cpu_ratio,wall_s=wall_s,peak MiB=peak_rss_bytes,x RSS=rss_ratio,"
+        "B/mul gate=bytes_per_mul_gate",
+    )
+    worst = max((r["time_ratio"] for r in rows[1:]), default=0.0)
+    worst_cpu = max((r["cpu_ratio"] for r in rows[1:]), default=0.0)
+    print(
+        f"worst ratio per 4x instances: time {worst:.2f}x, cpu {worst_cpu:.2f}x (target <= "
+        f"4.4x); largest proof verified: {verified}"
+    )
+    out = {"mul_per_instance": prog.mul_per_instance, "rows": rows, "verified": verified}
+    return {**out, "worst_time_ratio": worst, "worst_cpu_ratio": worst_cpu}
+
+
+def mpi(work: Path, log_n: int, rounds: int) -> dict:
+    if not MPIEXEC.exists() or importlib.util.find_spec("mpi4py") is None:
+        reason = f"{MPIEXEC} or mpi4py is missing"
+        print(f"\n== mpi: skipped ({reason})")
+        return {"skipped": reason}
+    prog = program(work, log_n, rounds)
+    sizes = header(prog, "mpi")
+    rows, proofs = [], []
+    for ranks, threads in ((1, 1), (2, 1), (1, 2)):
+        name = f"{ranks} rank{'s' * (ranks > 1)} x {threads} thread{'s' * (threads > 1)}"
+        proofs.append(work / f"mpi{ranks}_{threads}.zkproof")
+        p = prove(prog, proofs[-1], env={"ZKCC_THREADS": str(threads)}, ranks=ranks)
+        if p.rc != 0:
+            print(f"{name}: failed (exit {p.rc}): {p.err.strip()[-1500:]}")
+            return {"failed": name, "exit": p.rc, "stderr": p.err[-3000:]}
+        rows.append({"run": name, "ranks": ranks, "threads": threads, **row(p, prog)})
+    for r in rows:
+        r["speedup"] = round(rows[0]["prove_s"] / r["prove_s"], 3)
+    identical = all(filecmp.cmp(proofs[0], q, shallow=False) for q in proofs)
+    verified = verify(prog, proofs[1])
+    table(
+        rows,
+        "run=run,prove_s=prove_s,cpu_s=cpu_s,wall_s=wall_s,speedup=speedup,"
+        "peak MiB/rank=peak_rss_bytes",
+    )
+    print(
+        f"2 ranks vs 1: {rows[1]['speedup']:.2f}x (target >= 1.7x); "
+        f"proofs identical: {identical}; 2-rank proof verified: {verified}"
+    )
+    return {**sizes, "rows": rows, "identical": identical, "verified": verified}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--only", choices=["memory", "linear", "mpi"])
+    ap.add_argument("--quick", action="store_true", help="every instance count / 16")
+    ap.add_argument("--memory-log", type=int, default=18, help="log2 instances of `memory`")
+    ap.add_argument("--memory-rounds", type=int, default=9, help="1104 mul gates/instance")
+    ap.add_argument("--linear-rounds", type=int, default=2, help="208 mul gates/instance")
+    args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress through a pipe, too
+    q = 4 if args.quick else 0
+    path = Path(__file__).parent / "results" / "scale.json"
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    with tempfile.TemporaryDirectory(prefix="zkcc-scale-") as tmp:
+        work = Path(tmp)
+        sections = {
+            "memory": lambda: memory(work, args.memory_log - q, args.memory_rounds),
+            "linear": lambda: linear(work, [m - q for m in range(10, 19, 2)], args.linear_rounds),
+            "mpi": lambda: mpi(work, 14 - q, args.memory_rounds),
+        }
+        for name, section in sections.items():
+            if args.only in (None, name):
+                doc[name] = {"quick": args.quick, **section()}
+    # measured last: a child's ru_maxrss starts at this process's high-water mark (the exec
+    # records it), so the 512 MiB of the rate's arrays would show up in every peak RSS
+    rate = machine_rate()
+    print(
+        f"\nmachine: {os.cpu_count()} CPUs; m31 multiply (numpy, 2^24 uint64, in place) {rate} M/s"
+    )
+    doc["machine"] = {"cpus": os.cpu_count(), "m31_mul_numpy_mps": rate}
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()

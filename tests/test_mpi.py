@@ -1,0 +1,140 @@
+"""`mpiexec -n R zkcc prove` end to end: the proof equals the one-process proof byte for byte
+(GKR plans) or verifies (Groth16 proofs are randomised), also with --mem-limit, and every
+failure ends every rank with one clear message and no proof file, never a hang."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import EXAMPLES, ROOT
+
+MPIEXEC = Path(sys.executable).parent / "mpiexec"
+ZKCC = [sys.executable, "-c", "from zkcc.cli import main; main()"]
+
+try:
+    import mpi4py  # noqa: F401
+
+    HAVE_MPI = MPIEXEC.exists()
+except ImportError:
+    HAVE_MPI = False
+
+pytestmark = pytest.mark.skipif(not HAVE_MPI, reason="mpi4py/mpich not installed (make setup)")
+
+
+def run(*args: str, ranks: int | None = None, timeout: int = 180) -> subprocess.CompletedProcess:
+    cmd = [*ZKCC, *args] if ranks is None else [str(MPIEXEC), "-n", str(ranks), *ZKCC, *args]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ZKCC_THREADS": "1"}
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
+
+
+def compiled(tmp_path: Path, name: str) -> Path:
+    plan = tmp_path / f"{name}.zkplan"
+    r = run("compile", str(EXAMPLES / name / f"{name}.zkcu"), "-o", str(plan))
+    assert r.returncode == 0, r.stderr
+    return plan
+
+
+@pytest.mark.parametrize("name", ["dot", "mimc", "pipeline", "polyeval", "poseidon_bn254"])
+def test_mpi_proof_is_byte_identical(tmp_path, name):
+    plan = compiled(tmp_path, name)
+    inputs = str(EXAMPLES / name / "inputs.json")
+    one = tmp_path / "one.zkproof"
+    assert run("prove", str(plan), "-i", inputs, "-o", str(one), "-q").returncode == 0
+    for ranks in (2, 3):
+        out = tmp_path / f"r{ranks}.zkproof"
+        r = run("prove", str(plan), "-i", inputs, "-o", str(out), ranks=ranks)
+        assert r.returncode == 0, r.stderr
+        assert out.read_bytes() == one.read_bytes(), f"{ranks} ranks"
+        assert r.stdout.count("wrote") == 1  # rank 0 alone reports
+    assert run("verify", str(plan), str(one)).returncode == 0
+
+
+def test_mpi_groth16_and_mixed_program_verifies(tmp_path):
+    plan = compiled(tmp_path, "mixed_bn254")
+    assert run("setup", str(plan)).returncode == 0
+    out = tmp_path / "p.zkproof"
+    r = run(
+        "prove",
+        str(plan),
+        "-i",
+        str(EXAMPLES / "mixed_bn254" / "inputs.json"),
+        "-o",
+        str(out),
+        ranks=3,
+    )
+    assert r.returncode == 0, r.stderr
+    assert run("verify", str(plan), str(out)).returncode == 0
+
+
+def test_mpi_composes_with_mem_limit(tmp_path):
+    """A per-rank limit low enough to spill: still the one-process bytes."""
+    plan = compiled(tmp_path, "mimc")
+    inputs = str(EXAMPLES / "mimc" / "inputs.json")
+    one, two = tmp_path / "one.zkproof", tmp_path / "two.zkproof"
+    assert run("prove", str(plan), "-i", inputs, "-o", str(one), "-q").returncode == 0
+    r = run(
+        "prove", str(plan), "-i", inputs, "-o", str(two), "--mem-limit", "4G", "--json", ranks=2
+    )
+    assert r.returncode == 0, r.stderr
+    assert two.read_bytes() == one.read_bytes()
+
+
+def test_failures_end_every_rank_cleanly(tmp_path):
+    plan = compiled(tmp_path, "dot")
+    out = tmp_path / "p.zkproof"
+    # a bad input file every rank reads: one message, exit 2, no traceback, no output
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"xs": [[1, 2]]}')
+    r = run("prove", str(plan), "-i", str(bad), "-o", str(out), ranks=3, timeout=60)
+    assert r.returncode == 2 and not out.exists()
+    assert r.stderr.strip().splitlines() == [f"{bad}: missing inputs ['w']"], r.stderr
+    # an unparsable --mem-limit
+    r = run(
+        "prove",
+        str(plan),
+        "-i",
+        str(EXAMPLES / "dot" / "inputs.json"),
+        "--mem-limit",
+        "2X",
+        ranks=2,
+    )
+    assert r.returncode == 2 and "cannot parse" in r.stderr and not out.exists()
+
+
+def test_failed_assertion_on_one_rank_ends_the_job(tmp_path):
+    """Instance 1000 fails an assertion: only the rank holding it notices (witness generation
+    is split); it names the instance once and the job ends, with no proof written."""
+    src = tmp_path / "a.zkcu"
+    src.write_text(
+        "#pragma field m31\n"
+        "__global__ void k(const field x[1], field y[1]) { assert(x[0] == 1); y[0] = x[0]; }\n"
+        "__host__ void main(public field xs[1024][1], public out field ys[1024][1]) {\n"
+        "    k<<<1024>>>(xs, ys);\n}\n"
+    )
+    plan, out = tmp_path / "a.zkplan", tmp_path / "a.zkproof"
+    assert run("compile", str(src), "-o", str(plan)).returncode == 0
+    inputs = tmp_path / "in.json"
+    inputs.write_text(
+        '{"xs": [' + ",".join("[7]" if i == 1000 else "[1]" for i in range(1024)) + "]}"
+    )
+    r = run("prove", str(plan), "-i", str(inputs), "-o", str(out), ranks=3, timeout=60)
+    assert r.returncode != 0 and not out.exists()
+    assert "instance 1000" in r.stderr and r.stderr.count("assertion failed") == 1, r.stderr
+
+
+def test_ranks_with_different_inputs_are_refused(tmp_path):
+    plan = compiled(tmp_path, "dot")
+    other = tmp_path / "other.json"
+    text = (EXAMPLES / "dot" / "inputs.json").read_text()
+    other.write_text(text.replace("1", "2", 1))
+    out = tmp_path / "p.zkproof"
+    args = ["prove", str(plan), "-o", str(out)]
+    cmd = [str(MPIEXEC), "-n", "1", *ZKCC, *args, "-i", str(EXAMPLES / "dot" / "inputs.json")]
+    cmd += [":", "-n", "1", *ZKCC, *args, "-i", str(other)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 2 and not out.exists()
+    assert "different inputs" in r.stderr and r.stderr.count("different inputs") == 1

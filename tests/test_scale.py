@@ -1,0 +1,81 @@
+"""Scale features of the prover in one process: memory chunks, spill files, the memory
+estimate and its refusal, and split witness generation; every proof byte-identical to the
+plain one. (MPI runs of the same are in tests/test_mpi.py.)"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from helpers import EXAMPLES, prove_example, run_workers
+
+from zkcc.errors import UserError
+from zkcc.field import get_field
+from zkcc.runtime import memory as memory_module
+from zkcc.runtime import prover as prover_module
+from zkcc.runtime.execute import run_launch
+from zkcc.runtime.inputs import load_inputs
+from zkcc.runtime.report import Reporter
+from zkcc.runtime.verifier import verify
+
+
+def _inputs(run, name):
+    return load_inputs(EXAMPLES / name / "inputs.json", run.plan.program, get_field(run.plan.field))
+
+
+@pytest.mark.parametrize("name,parts", [("mimc", 4), ("pipeline", 2), ("polyeval", 8)])
+def test_spilled_chunked_proof_is_byte_identical(monkeypatch, tmp_path, name, parts):
+    """Layers in files, every GKR launch in `parts` chunks with its sumcheck tables in files
+    between rounds: the same proof bytes, and something was really written."""
+    run = prove_example(name)
+    real = memory_module.plan_memory
+    report = Reporter(quiet=True)
+
+    def forced(plan, ranks, limit, tmpdir, rep):
+        plan_ = real(plan, ranks, None, str(tmp_path), rep)
+        return dataclasses.replace(plan_, spill=True, parts=parts)
+
+    monkeypatch.setattr(prover_module, "plan_memory", forced)
+    monkeypatch.setattr(memory_module, "CHUNK_BYTES", 0)  # spill even the small tables
+    bundle = prover_module.prove(run.plan, run.digest, _inputs(run, name), report=report)
+    assert bundle.to_bytes() == run.proof
+    assert report.summary()["spilled_bytes"] > 0
+    assert list(tmp_path.iterdir()) == []  # spill files are removed
+    verify(run.plan, run.digest, bundle.to_bytes())
+
+
+def test_impossible_limit_is_refused_before_any_work(monkeypatch):
+    run = prove_example("dot")
+    called = []
+    monkeypatch.setattr(prover_module, "schedule", lambda *a: called.append(1))
+    with pytest.raises(UserError, match=r"cannot be met.*smallest feasible limit is about"):
+        prover_module.prove(run.plan, run.digest, _inputs(run, "dot"), mem_limit=1 << 20)
+    assert not called
+
+
+def test_estimate_counts_the_layers():
+    """The estimate of the largest launch's layers: 4 bytes per value of every layer (m31)."""
+    run = prove_example("mimc")
+    est = memory_module.estimate(run.plan)
+    ck = run.plan.kernels["mimc_batch"]
+    values = sum(1 << ck.circuit.width_log2(d) for d in range(ck.circuit.depth + 1))
+    assert est.layers == 4 * 4096 * values
+    assert est.spilled(1) < est.in_memory
+    assert est.spilled(64) <= est.spilled(1)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_split_witness_generation_matches(workers):
+    """Each rank runs the kernel on its own instance range; after the exchange every rank has
+    the one-process outputs and hints."""
+    run = prove_example("pipeline")
+    program, F = run.plan.program, get_field(run.plan.field)
+    tensors = dict(_inputs(run, "pipeline"))
+    step = program.host.steps[0]
+    want_out, want_hints = run_launch(F, program, step, tensors)
+
+    for out, hints in run_workers(workers, lambda c: run_launch(F, program, step, tensors, c)):
+        assert hints.tolist() == want_hints.tolist()
+        assert {k: v.tolist() for k, v in out.items()} == {
+            k: v.tolist() for k, v in want_out.items()
+        }

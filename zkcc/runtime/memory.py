@@ -1,0 +1,222 @@
+"""How much memory a proof takes, checked before any work, and the spill store `--mem-limit`
+uses when the in-memory layers would not fit.
+
+The estimate is per rank and counts what dominates (docs/scale.md has the measurements behind
+the constants): the tensors every rank holds (8 bytes per element), rank 0's tensor commitments,
+and per GKR launch the rank's stored layers (the field's storage width per gate value and
+instance) plus the working set of proving one layer (the sumcheck tables and the temporaries of
+building them, per value of the widest layer). The largest launch counts, since each launch's
+layers are released when it is proved.
+
+Under a limit the prover first tries everything in memory, then with the layers spilled to
+files (each layer written once when evaluated and read back once when proved: the proof is
+unchanged), and otherwise refuses, naming the estimate and the smallest limit that works.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zkcc.backends.gkr.evaluate import CHUNK_BYTES, LayerStore
+from zkcc.backends.gkr.shard import partition
+from zkcc.backends.gkr.sumcheck import TableStore
+from zkcc.errors import UserError
+from zkcc.field import get_field
+from zkcc.ir.host import AssertEq
+from zkcc.plan.plan import Plan
+from zkcc.runtime.claims import proof_tensors
+from zkcc.runtime.execute import WITNESS_CHUNK_BYTES
+from zkcc.runtime.groth16_launch import groth16_steps
+from zkcc.runtime.memsize import format_size
+from zkcc.runtime.report import Reporter, peak_rss_bytes
+
+# bytes per value of the widest layer while it is proved (m31: f, its copy, the extension
+# table g, the first fold and the outer-product temporaries, measured in bench/scale.py)
+LAYER_WORKING_BYTES = {"m31": 80, "bn254": 400}
+# bytes per stored value of a layer (m31 uint32; bn254 object pointer + int)
+LAYER_STORED_BYTES = {"m31": 4, "bn254": 44}
+TENSOR_BYTES = {"m31": 8, "bn254": 44}
+COMMIT_BYTES = {"merkle": 8, "ligero": 48}  # per table element: rows, encoded rows, tree
+GROTH16_WIRE_BYTES = 1200  # per R1CS wire (witness, NTT domains, MSM buckets)
+
+
+MAX_PARTS = 1 << 12  # memory chunks of one rank's shard
+TEMPORARIES = 4 * CHUNK_BYTES  # column-chunked temporaries of building a layer's tables
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    base: int  # the interpreter and libraries, as measured at the start
+    tensors: int
+    commitments: int
+    layers: int  # the largest launch's stored layers on one rank
+    working: int  # the tables of that launch's widest layer on one rank (+ TEMPORARIES)
+    other: int  # witness generation, Groth16 launches: not split into parts
+
+    @property
+    def in_memory(self) -> int:
+        gkr = self.layers + self.working + TEMPORARIES
+        return self.base + self.tensors + self.commitments + max(gkr, self.other)
+
+    def spilled(self, parts: int) -> int:
+        """With the layers in files and each launch proved in `parts` chunks."""
+        working = -(-self.working // parts) + TEMPORARIES
+        return self.base + self.tensors + self.commitments + max(working, self.other)
+
+
+def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
+    """Peak memory of one rank (rank 0, which also commits) before anything is computed."""
+    F = get_field(plan.field)
+    program = plan.program
+    g16 = groth16_steps(plan)
+    infos = proof_tensors(program, frozenset(g16))
+    tensor_elems = sum(math.prod(t.shape) for t in program.host.tensors)
+    tensor_elems += sum(x.size for x in infos if x.name.startswith("hints@"))
+    committed = sum(1 << x.layout.num_vars for x in infos if not x.public)
+    layers = working = other = 0
+    for i, step in enumerate(program.host.steps):
+        if isinstance(step, AssertEq):
+            continue
+        ck = plan.kernels[step.kernel]
+        table = step.count * 8 * max(1, len(program.kernels[step.kernel].instrs))
+        other = max(other, 2 * min(WITNESS_CHUNK_BYTES, table))
+        if i in g16:
+            other = max(other, GROTH16_WIRE_BYTES * step.count * ck.stats.get("mul_gates", 1))
+            continue
+        circuit = ck.circuit
+        shard = partition(max(0, (step.count - 1).bit_length()), ranks, 0)
+        widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
+        layers = max(layers, LAYER_STORED_BYTES[F.name] * shard.columns * sum(widths))
+        widest = LAYER_WORKING_BYTES[F.name] * shard.columns * max(widths[:-1])
+        working = max(working, widest)
+    return MemoryEstimate(
+        base=peak_rss_bytes(),
+        tensors=TENSOR_BYTES[F.name] * tensor_elems,
+        commitments=COMMIT_BYTES.get(plan.pcs, 48) * committed,
+        layers=layers,
+        working=working,
+        other=other,
+    )
+
+
+class SpillStore(LayerStore):
+    """Layers in files under a private temporary directory, read back (not memory-mapped, so
+    they never count towards the resident set) when the prover reaches them."""
+
+    def __init__(self, F, directory: str, report: Reporter) -> None:
+        super().__init__(F)
+        self._dir = tempfile.TemporaryDirectory(prefix="zkcc-spill-", dir=directory)
+        self._shapes: dict[int, tuple[int, ...]] = {}
+        self._report = report
+
+    def _path(self, i: int) -> Path:
+        return Path(self._dir.name) / f"layer{i}.bin"
+
+    def put(self, i: int, v) -> None:
+        a = self.F.compact(v)
+        a.tofile(self._path(i))
+        self._shapes[i] = a.shape
+        self._report.add_spilled(a.nbytes)
+
+    def __getitem__(self, i: int):
+        raw = np.fromfile(self._path(i), dtype=self.F.storage_dtype)
+        return self.F.widen(raw.reshape(self._shapes[i]))
+
+    def __len__(self) -> int:
+        return len(self._shapes)
+
+    def release(self, i: int) -> None:
+        if self._shapes.pop(i, None) is not None:
+            self._path(i).unlink(missing_ok=True)
+
+
+class SpillTables(TableStore):
+    """Sumcheck tables of the parts between two rounds, in files like the layers (small ones,
+    below CHUNK_BYTES, stay in memory: they are what remains after the first rounds)."""
+
+    def __init__(self, directory: str, report: Reporter) -> None:
+        super().__init__()
+        self._dir = tempfile.TemporaryDirectory(prefix="zkcc-tables-", dir=directory)
+        self._files: dict[int, tuple] = {}
+        self._report = report
+
+    def save(self, part: int, f, g) -> None:
+        if f.nbytes + g.nbytes < CHUNK_BYTES:
+            super().save(part, f, g)
+            return
+        meta = []
+        for name, t in (("f", f), ("g", g)):
+            path = Path(self._dir.name) / f"{part}{name}.bin"
+            t.tofile(path)
+            meta.append((path, t.dtype, t.shape))
+            self._report.add_spilled(t.nbytes)
+        self._files[part] = tuple(meta)
+
+    def load(self, part: int):
+        if part not in self._files:
+            return super().load(part)
+        f, g = (np.fromfile(p, dtype=d).reshape(s) for p, d, s in self._files.pop(part))
+        return f, g
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    estimate: MemoryEstimate
+    spill: bool
+    parts: int  # memory chunks per GKR launch and rank
+    tmpdir: str
+    report: Reporter
+
+    def layer_store(self, F) -> Callable[[], LayerStore] | None:
+        """Where GKR launches keep their layers: None for in memory."""
+        if not self.spill:
+            return None
+        return lambda: SpillStore(F, self.tmpdir, self.report)
+
+    def table_store(self) -> Callable[[], TableStore] | None:
+        """Where a chunked sumcheck keeps its tables between rounds: None for in memory."""
+        if self.parts == 1:
+            return None
+        return lambda: SpillTables(self.tmpdir, self.report)
+
+
+def plan_memory(
+    plan: Plan, ranks: int, limit: int | None, tmpdir: str | None, report: Reporter
+) -> MemoryPlan:
+    """Choose in-memory, or spilled layers and the fewest chunks that fit `limit` (per rank),
+    or refuse before any work. Spill files need a fixed-width storage dtype (m31)."""
+    est = estimate(plan, ranks)
+    directory = tmpdir or tempfile.gettempdir()
+    if limit is None or est.in_memory <= limit:
+        return MemoryPlan(est, False, 1, directory, report)
+    can_spill = np.dtype(get_field(plan.field).storage_dtype).kind != "O"
+    parts = 1
+    while can_spill and est.spilled(parts) > limit and parts < MAX_PARTS:
+        parts *= 2
+    if can_spill and est.spilled(parts) <= limit:
+        if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
+            raise UserError(f"--tmpdir {directory}: not a writable directory for spill files")
+        report.note(
+            f"memory: about {format_size(est.in_memory)} in memory > limit "
+            f"{format_size(limit)}: GKR layers spilled to {directory}, each launch proved in "
+            f"{parts} chunk{'s' if parts > 1 else ''} (about {format_size(est.spilled(parts))})"
+        )
+        return MemoryPlan(est, True, parts, directory, report)
+    need = est.spilled(MAX_PARTS) if can_spill else est.in_memory
+    raise UserError(
+        f"--mem-limit {format_size(limit)} cannot be met: this proof needs about "
+        f"{format_size(est.in_memory)} per rank in memory"
+        + (
+            f", about {format_size(need)} with everything that can be spilled to disk"
+            if can_spill
+            else " (bn254 tables cannot be spilled)"
+        )
+        + f"; the smallest feasible limit is about {format_size(need)}"
+    )

@@ -1,0 +1,363 @@
+"""The execution schedule: every host step proved through one interface.
+
+`schedule(program, groth16)` resolves the plan once into step objects. Each has the same
+phases, which the prover and verifier loops drive without asking what backend a step uses:
+
+    witness(ctx)            the step's outputs (a launch: each rank its instance range)
+    commit(ctx)             bytes the transcript absorbs with the tensor commitments (or None)
+    prove(ctx, transcript)  -> (step proof tree, evaluation claims on tensors)
+    verify(vctx, ss, transcript) -> evaluation claims (raises ProofRejected)
+    reads                   the tensors `prove` reads, so the prover frees each after its last use
+
+The context carries the field, the communicator and the tensors explicitly. Under MPI a rank
+holds every tensor (launch outputs are exchanged after each launch) but proves only its shard
+of each GKR launch; work that is not split (tensor commitments, Groth16 launches, the PCS
+opening) runs on rank 0, and the other ranks replay from its bytes what the transcript needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from zkcc.backends import gkr
+from zkcc.backends import groth16 as g16
+from zkcc.backends.gkr.prover import Part
+from zkcc.backends.gkr.shard import Shard, partition, to_columns
+from zkcc.encoding import Schema, decode, encode
+from zkcc.errors import ProofRejected, ZkccError
+from zkcc.field.mle import mle_evaluate
+from zkcc.ir.host import AssertEq, Launch, Program
+from zkcc.runtime.claims import (
+    Claim,
+    assert_eq_layouts,
+    hint_tensor,
+    segment_claims,
+    segment_sources,
+    valid_tensor,
+    valid_values,
+)
+from zkcc.runtime.execute import check_assert_eq, run_launch, store_outputs
+from zkcc.runtime.groth16_launch import (
+    LaunchBoundary,
+    boundary_claims,
+    build_launch_circuit,
+    check_key_shape,
+    commitment_bytes,
+    commitment_from_tree,
+    draw_points,
+    kernel_public_values,
+    launch_args,
+    launch_boundary,
+    proof_bytes,
+    proof_from_tree,
+    public_inputs,
+    step_to_tree,
+)
+from zkcc.runtime.memory import MemoryPlan
+from zkcc.runtime.report import Reporter
+
+STEP_MAGIC = b"ZKST"  # a step proof tree sent from rank 0 to the others (never written)
+
+
+@dataclass
+class ProveContext:
+    F: Any
+    program: Program
+    comm: Any  # zkcc/runtime/comm.py Comm
+    data: dict[str, np.ndarray]  # tensor name -> flat values
+    keys: dict | None = None  # Groth16 proving keys by step
+    memory: MemoryPlan | None = None  # where GKR launches keep layers and tables
+    report: Reporter = field(default_factory=lambda: Reporter(quiet=True))
+    hints: dict[int, np.ndarray] = field(default_factory=dict)  # Groth16 launches' hints
+
+    @property
+    def root(self) -> bool:
+        return self.comm.rank == 0
+
+    def from_root(self, make: Callable[[], bytes]) -> bytes:
+        """Bytes computed on rank 0 only, received by every rank."""
+        if self.comm.size == 1:
+            return make()
+        return self.comm.bcast(make() if self.root else None)
+
+
+@dataclass
+class VerifyContext:
+    F: Any
+    program: Program
+    public: dict[str, np.ndarray]  # public tensors from the proof
+    keys: dict | None = None  # Groth16 verifying keys by step
+
+
+class _Step:
+    """Defaults: a step with nothing to commit besides the tensors."""
+
+    def commit(self, ctx: ProveContext) -> bytes | None:
+        return None
+
+    def read_commitment(self, ss: Schema) -> bytes | None:
+        return None
+
+
+class AssertEqStep(_Step):
+    """assert_eq(a, b): both tables at one random point have the same value."""
+
+    backend = kernel = "assert_eq"
+
+    def __init__(self, program: Program, i: int) -> None:
+        self.index, self.step = i, program.host.steps[i]
+        self.a, self.b, self.layout = assert_eq_layouts(program, self.step)
+        self.reads = (self.a, self.b)
+
+    def describe(self) -> str:
+        return f"step {self.index} assert_eq({self.step.a}, {self.step.b})"
+
+    def witness(self, ctx: ProveContext) -> None:
+        check_assert_eq(ctx.program, self.step, ctx.data)
+
+    def _claims(self, point, value) -> list[Claim]:
+        where = f"step {self.index} assert_eq"
+        return [Claim(t, self.layout, point, value, where) for t in (self.a, self.b)]
+
+    def prove(self, ctx: ProveContext, tr) -> tuple[Any, list[Claim]]:
+        F = ctx.F
+        point = tr.challenge_exts("assert_eq", F, self.layout.num_vars)
+        value = mle_evaluate(F, self.layout.table(F, ctx.data[self.a]), point)
+        encoded = F.ext.encode(value)
+        tr.absorb("assert_eq-value", encoded)
+        return {"value": encoded}, self._claims(point, value)
+
+    def verify(self, v: VerifyContext, ss: Schema, tr) -> list[Claim]:
+        F = v.F
+        point = tr.challenge_exts("assert_eq", F, self.layout.num_vars)
+        ss.dict({"value"})
+        encoded = ss.field("value").bytes(length=F.ext.byte_len)
+        tr.absorb("assert_eq-value", encoded)
+        return self._claims(point, F.ext.decode(encoded, 1)[:, 0])
+
+
+class _LaunchStep(_Step):
+    """Witness generation shared by both backends: outputs and hints of a kernel launch."""
+
+    def __init__(self, program: Program, i: int) -> None:
+        self.index, self.step = i, program.host.steps[i]
+        assert isinstance(self.step, Launch)
+        self.kernel = self.step.kernel
+
+    def describe(self) -> str:
+        return f"launch {self.index} {self.kernel}<<<{self.step.count}>>> with {self.backend}"
+
+    def witness(self, ctx: ProveContext) -> None:
+        outputs, hints = run_launch(ctx.F, ctx.program, self.step, ctx.data, ctx.comm)
+        store_outputs(ctx.program, self.step, ctx.data, outputs)
+        self.keep_hints(ctx, hints)
+
+    def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+class GkrStep(_LaunchStep):
+    """A data-parallel GKR launch; each rank proves its shard of the instances."""
+
+    backend = "gkr"
+
+    def __init__(self, program: Program, i: int, circuit) -> None:
+        super().__init__(program, i)
+        self.circuit = circuit
+        self.sources = segment_sources(program, i)
+        self.reads = tuple(sorted({t for t, _ in self.sources.values()}))
+        self.n_log2 = max(0, (self.step.count - 1).bit_length())
+
+    def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
+        if hints.size:
+            ctx.data[hint_tensor(self.index)] = hints.reshape(-1)
+        ctx.data[valid_tensor(self.index)] = valid_values(ctx.F, self.step.count)
+
+    def prove(self, ctx: ProveContext, tr) -> tuple[Any, list[Claim]]:
+        F, comm, memory = ctx.F, ctx.comm, ctx.memory
+        shard = partition(self.n_log2, comm.size, comm.rank)
+        parts = []
+        for chunk in shard.split(memory.parts if memory else 1):
+            layer0 = assemble_layer0(F, self.circuit, self.sources, ctx.data, chunk)
+            store = memory.layer_store(F) if memory else None
+            layers = gkr.evaluate_circuit(F, self.circuit, layer0, store() if store else None)
+            del layer0
+            check_residues(layers[self.circuit.depth], self.index, self.kernel)
+            parts.append(Part(chunk, layers))
+        tables = memory.table_store() if memory else None
+        with ctx.report.phase("gkr layers", total=self.circuit.depth, unit="layers") as ph:
+            proof, seg = gkr.prove(
+                F, self.circuit, parts, tr, comm=comm, tables=tables, progress=ph.advance
+            )
+        return proof.to_tree(), segment_claims(ctx.program, self.index, seg)
+
+    def verify(self, v: VerifyContext, ss: Schema, tr) -> list[Claim]:
+        F = v.F
+        proof = gkr.GKRProof.from_tree(ss, F, self.circuit, self.n_log2)
+        try:
+            seg = gkr.verify(F, self.circuit, self.n_log2, proof, tr)
+        except ProofRejected as e:
+            raise ProofRejected(f"launch {self.index} ({self.kernel}): {e}") from None
+        claims = segment_claims(v.program, self.index, seg)
+        valid = valid_tensor(self.index)
+        flags = valid_values(F, self.step.count)
+        check_claims(
+            F, flags, [c for c in claims if c.tensor == valid], f"launch {self.index} valid flags"
+        )
+        return [c for c in claims if c.tensor != valid]
+
+
+def check_residues(residues: np.ndarray, i: int, kernel: str) -> None:
+    """The circuit must agree with witness generation; a mismatch is a compiler bug, and
+    proving it would only produce a proof that the verifier rejects."""
+    if np.any(residues != 0):
+        raise ZkccError(
+            f"internal error: launch {i} ({kernel}) circuit residues are non-zero although "
+            "witness generation succeeded"
+        )
+
+
+def assemble_layer0(F, circuit, sources: dict, data: dict, shard: Shard) -> np.ndarray:
+    """The shard's gate-major input layer, (2^input_log2, shard.columns) in its column order:
+    each segment is its tensor's canonical padded table, one row of it per instance."""
+    layer0 = F.zeros((1 << circuit.input_log2, shard.columns))
+    for seg in circuit.segments:
+        tensor, layout = sources[seg.name]
+        table = layout.table(F, data[tensor])
+        width = 1 << seg.size_log2
+        rows = slice(seg.offset, seg.offset + width)
+        if seg.broadcast:
+            layer0[rows] = table[:, None]
+        else:
+            layer0[rows] = to_columns(table.reshape(-1, width), shard)
+    return layer0
+
+
+class Groth16Step(_LaunchStep):
+    """A Groth16 launch over all its instances, proved on rank 0; with commit-and-prove links
+    (docs/groth16.md) to the PCS-committed boundary tensors."""
+
+    backend = "groth16"
+
+    def __init__(self, program: Program, i: int) -> None:
+        super().__init__(program, i)
+        self.boundary: LaunchBoundary = launch_boundary(program, i)
+        self.reads = tuple(sorted({t for _, t in self.boundary.public}))
+
+    def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
+        ctx.hints[self.index] = hints
+
+    def commit(self, ctx: ProveContext) -> bytes | None:
+        """Rank 0 builds the circuit and the kernel witness and commits to the boundary wires
+        (D and its proof of knowledge); every rank absorbs D."""
+
+        def make() -> bytes:
+            lc = build_launch_circuit(ctx.program, self.index)
+            pk = ctx.keys[self.index]  # type: ignore[index]
+            check_key_shape(pk, lc, "proving key")
+            w = lc.kernel.witness(
+                launch_args(ctx.program, self.index, ctx.data), ctx.hints[self.index]
+            )
+            com = g16.commit(pk, lc.ev.place(w)) if lc.boundary.committed else None
+            self._prover = (lc, pk, w, com)
+            return commitment_bytes(com) if com is not None else b""
+
+        raw = ctx.from_root(make)
+        return raw or None
+
+    def prove(self, ctx: ProveContext, tr) -> tuple[Any, list[Claim]]:
+        F = ctx.F
+        b = self.boundary
+        if not ctx.root:
+            points = draw_points(F, b, tr)
+            tree = decode(ctx.from_root(bytes), STEP_MAGIC, 1, "step proof")[1]
+            _, values = self._absorb(F, Schema(tree, "step proof"), tr)
+            return tree, boundary_claims(F, b, points, values)
+        lc, pk, w_kernel, com = self._prover
+        del self._prover
+        points = draw_points(F, b, tr)
+        w, values = lc.ev.extend(w_kernel, points)
+        kernel_pub = kernel_public_values(ctx.program, b, ctx.data)
+        if public_inputs(kernel_pub, points, values) != [
+            int(x) for x in w[1 : 1 + lc.r1cs.num_public]
+        ]:
+            raise ZkccError(f"internal error: launch {b.step} public inputs disagree")
+        encoded = F.encode(F.array(values)) if b.committed else None
+        if b.committed:
+            tr.absorb("groth16-values", encoded)
+        try:
+            proof = g16.prove(pk, lc.r1cs, w)
+        except ZkccError as e:
+            raise ZkccError(
+                f"internal error: launch {b.step} ({b.kernel}) R1CS is not satisfied although "
+                f"witness generation succeeded ({e})"
+            ) from None
+        tr.absorb("groth16-proof", proof_bytes(proof))
+        tree = step_to_tree(proof, com, encoded)
+        if ctx.comm.size > 1:
+            ctx.from_root(lambda: encode(STEP_MAGIC, 1, tree))
+        return tree, boundary_claims(F, b, points, values)
+
+    def _absorb(self, F, ss: Schema, tr) -> tuple[Any, list[int]]:
+        """Parse the proof and the in-circuit values and absorb them, as rank 0 did."""
+        b = self.boundary
+        proof = proof_from_tree(ss)
+        values: list[int] = []
+        if b.committed:
+            encoded = ss.field("values").bytes(length=len(b.committed) * F.byte_len)
+            values = [int(x) for x in F.decode(encoded, len(b.committed))]
+            tr.absorb("groth16-values", encoded)
+        tr.absorb("groth16-proof", proof_bytes(proof))
+        return proof, values
+
+    def read_commitment(self, ss: Schema) -> bytes | None:
+        """The verifier's view of `commit`: D and PoK from the step proof (or None)."""
+        self._commitment = commitment_from_tree(ss, self.boundary)
+        return None if self._commitment is None else commitment_bytes(self._commitment)
+
+    def verify(self, v: VerifyContext, ss: Schema, tr) -> list[Claim]:
+        F, b = v.F, self.boundary
+        check_key_shape(v.keys[self.index], b, "verifying key")  # type: ignore[index]
+        points = draw_points(F, b, tr)
+        proof, values = self._absorb(F, ss, tr)
+        x = public_inputs(kernel_public_values(v.program, b, v.public), points, values)
+        if not g16.verify(v.keys[self.index], x, proof, commitment=self._commitment):  # type: ignore[index]
+            raise ProofRejected(f"launch {b.step} ({b.kernel}): the Groth16 pairing check fails")
+        return boundary_claims(F, b, points, values)
+
+
+def check_claims(F, flat, claims: list[Claim], where: str) -> None:
+    """Evaluate claims on data the verifier knows (public tensors, valid flags)."""
+    for c in claims:
+        if not F.ext.equal(mle_evaluate(F, c.layout.table(F, flat), c.point), c.value):
+            raise ProofRejected(f"{where}: evaluation claim ({c.origin}) does not hold")
+
+
+def schedule(plan, groth16: frozenset[int]) -> list:
+    """The plan's host steps as step objects, in program order."""
+    program = plan.program
+    out: list = []
+    for i, step in enumerate(program.host.steps):
+        if isinstance(step, AssertEq):
+            out.append(AssertEqStep(program, i))
+        elif i in groth16:
+            out.append(Groth16Step(program, i))
+        else:
+            out.append(GkrStep(program, i, plan.kernels[step.kernel].circuit))
+    return out
+
+
+def last_uses(steps: list) -> dict[int, list[str]]:
+    """step index -> the tensors whose last reader in the proving phase it is."""
+    last: dict[str, int] = {}
+    for st in steps:
+        for t in st.reads:
+            last[t] = st.index
+    out: dict[int, list[str]] = {}
+    for t, i in last.items():
+        out.setdefault(i, []).append(t)
+    return out

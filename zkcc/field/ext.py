@@ -100,9 +100,25 @@ class ExtField:
         """Extension times base, elementwise (d base multiplications)."""
         return self.base.mul(*_rest_align(a, xp.asarray(b), True, False))
 
+    def mul_ints(self, a: list[int], b: list[int]) -> list[int]:
+        """One product of two extension scalars given as lists of `degree` Python ints: the
+        protocols' per-round scalar arithmetic (claims, interpolation) would otherwise pay
+        numpy's per-call cost several hundred times per sumcheck."""
+        p, w = self.base.p, self.nonresidue
+        if self.degree == 1:
+            return [a[0] * b[0] % p]
+        a0, a1, a2 = a
+        b0, b1, b2 = b
+        return [
+            (a0 * b0 + w * (a1 * b2 + a2 * b1)) % p,
+            (a0 * b1 + a1 * b0 + w * a2 * b2) % p,
+            (a0 * b2 + a1 * b1 + a2 * b0) % p,
+        ]
+
     def mul(self, a: Array, b: Array) -> Array:
         if self.degree == 3 and a.ndim == 1 and b.ndim == 1:
-            return _cubic_mul_scalar(a, b, self.nonresidue, self.base.p)
+            prod = self.mul_ints([int(x) for x in a], [int(x) for x in b])
+            return np.array(prod, dtype=np.uint64)
         a, b = _rest_align(a, b, True, True)
         if self.degree == 1:
             return self.base.mul(a, b)
@@ -158,18 +174,6 @@ class ExtField:
 
     def __repr__(self) -> str:
         return f"ExtField({self.name})"
-
-
-def _cubic_mul_scalar(a: Array, b: Array, w: int, p: int) -> Array:
-    """One product of two extension scalars in Python ints: the protocols' per-round scalar
-    arithmetic (challenges, claims, interpolation) would otherwise pay numpy's per-call cost
-    several hundred times per sumcheck."""
-    a0, a1, a2 = (int(x) for x in a)
-    b0, b1, b2 = (int(x) for x in b)
-    c0 = a0 * b0 + w * (a1 * b2 + a2 * b1)
-    c1 = a0 * b1 + a1 * b0 + w * a2 * b2
-    c2 = a0 * b2 + a1 * b1 + a2 * b0
-    return np.array([c0 % p, c1 % p, c2 % p], dtype=np.uint64)
 
 
 def _cubic_mul_m31(a: Array, b: Array, w: int) -> Array:

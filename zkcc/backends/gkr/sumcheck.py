@@ -64,16 +64,20 @@ class SumcheckResult:
 
 
 def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
-    """h(r) for the degree-2 h given by h(0), h(1), h(2) (Lagrange on {0, 1, 2})."""
-    one, two = E.one(), E.scalar(2)
-    inv2 = E.scalar((E.base.p + 1) // 2)
-    r1, r2 = E.sub(r, one), E.sub(r, two)
-    l0 = E.mul(E.mul(r1, r2), inv2)
-    l1 = E.neg(E.mul(r, r2))
-    l2 = E.mul(E.mul(r, r1), inv2)
-    acc = E.mul(evals[:, 0], l0)
-    acc = E.add(acc, E.mul(evals[:, 1], l1))
-    return E.add(acc, E.mul(evals[:, 2], l2))
+    """h(r) for the degree-2 h given by h(0), h(1), h(2) (Lagrange on {0, 1, 2}), in Python
+    ints: a handful of scalar products per round, where numpy's per-call cost would dominate."""
+    p = E.base.p
+    h = [[int(x) for x in evals[:, i]] for i in range(3)]
+    rr = [int(x) for x in r]
+    inv2 = (p + 1) // 2
+    r1 = [(rr[0] - 1) % p, *rr[1:]]
+    r2 = [(rr[0] - 2) % p, *rr[1:]]
+    l0 = [x * inv2 % p for x in E.mul_ints(r1, r2)]
+    l1 = [-x % p for x in E.mul_ints(rr, r2)]
+    l2 = [x * inv2 % p for x in E.mul_ints(rr, r1)]
+    terms = [E.mul_ints(h[i], lag) for i, lag in enumerate((l0, l1, l2))]
+    out = [sum(t[c] for t in terms) % p for c in range(E.degree)]
+    return E.from_ints(out)
 
 
 def _round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:

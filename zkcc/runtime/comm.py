@@ -86,6 +86,7 @@ import json
 import math
 import os
 import sys
+import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -101,6 +102,9 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 EXIT_REJECTED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 1, 130
+# MPI_Abort tears the job down at once, and Hydra may drop the last bytes a rank wrote to
+# stderr (seen in CI: a traceback cut before its message); a short pause lets them through
+ABORT_GRACE_SECONDS = 0.3
 _ALIGN = 64  # byte alignment of each rank's array inside an allgather_array receive buffer
 
 
@@ -351,6 +355,7 @@ class MpiComm:
 
     def abort(self, code: int) -> NoReturn:
         _flush_std()
+        time.sleep(ABORT_GRACE_SECONDS)  # let the launcher forward the message before the kill
         self.mpi_comm.Abort(code)
         os._exit(code)  # MPI_Abort does not return; this is for an MPI that lets it
 

@@ -72,7 +72,8 @@ def load_inputs(path: str | Path, program: Program, F) -> dict[str, np.ndarray]:
                 )
             if value.dtype.kind not in "iu":
                 raise UserError(f"{path}: {name}: integer array expected, got dtype {value.dtype}")
-            value = value.tolist()
+            out[name] = F.array(value.reshape(-1))  # reduced mod p, negatives included
+            continue
         _flatten(value, t.shape, F.p, f"{path}: {name}", flat)
         out[name] = F.array(flat)
     return out

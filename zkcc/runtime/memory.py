@@ -48,6 +48,7 @@ GROTH16_WIRE_BYTES = 1200  # per R1CS wire (witness, NTT domains, MSM buckets)
 
 
 MAX_PARTS = 1 << 12  # memory chunks of one rank's shard
+MARGIN = 1.1  # what is not modelled (proof bundle, transcript, allocator slack)
 TEMPORARIES = 4 * CHUNK_BYTES  # column-chunked temporaries of building a layer's tables
 
 
@@ -63,12 +64,14 @@ class MemoryEstimate:
     @property
     def in_memory(self) -> int:
         gkr = self.layers + self.working + TEMPORARIES
-        return self.base + self.tensors + self.commitments + max(gkr, self.other)
+        return int(MARGIN * (self.base + self.tensors + self.commitments + max(gkr, self.other)))
 
     def spilled(self, parts: int) -> int:
         """With the layers in files and each launch proved in `parts` chunks."""
         working = -(-self.working // parts) + TEMPORARIES
-        return self.base + self.tensors + self.commitments + max(working, self.other)
+        return int(
+            MARGIN * (self.base + self.tensors + self.commitments + max(working, self.other))
+        )
 
 
 def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
@@ -138,17 +141,22 @@ class SpillStore(LayerStore):
 
 
 class SpillTables(TableStore):
-    """Sumcheck tables of the parts between two rounds, in files like the layers (small ones,
-    below CHUNK_BYTES, stay in memory: they are what remains after the first rounds)."""
+    """Sumcheck tables of the parts between two rounds, in files like the layers. Parts'
+    tables stay in memory while all those kept add up to less than CHUNK_BYTES: what remains
+    after the first rounds is small, and a file per part per round would cost more than it
+    saves."""
 
     def __init__(self, directory: str, report: Reporter) -> None:
         super().__init__()
         self._dir = tempfile.TemporaryDirectory(prefix="zkcc-tables-", dir=directory)
         self._files: dict[int, tuple] = {}
+        self._kept: dict[int, int] = {}  # part -> bytes kept in memory
         self._report = report
 
     def save(self, part: int, f, g) -> None:
-        if f.nbytes + g.nbytes < CHUNK_BYTES:
+        size = f.nbytes + g.nbytes
+        if sum(self._kept.values()) + size < CHUNK_BYTES:
+            self._kept[part] = size
             super().save(part, f, g)
             return
         meta = []
@@ -161,6 +169,7 @@ class SpillTables(TableStore):
 
     def load(self, part: int):
         if part not in self._files:
+            self._kept.pop(part, None)
             return super().load(part)
         f, g = (np.fromfile(p, dtype=d).reshape(s) for p, d, s in self._files.pop(part))
         return f, g

@@ -89,27 +89,39 @@ class _Context:
         return acc
 
 
+def _outers(F: PrimeField, us: list[Array], cs: list[Array]) -> Array:
+    """sum_k u_k (x) c_k: (d, W) and (d, C) vectors to a (d, W, C) table."""
+    E = F.ext
+    acc = _outer(F, us[0], cs[0])
+    for u, c in zip(us[1:], cs[1:], strict=True):
+        acc = E.add(acc, _outer(F, u, c))
+    return acc
+
+
 def _phase1_table(F: PrimeField, layer: Layer, v: Array, eqz: list, a_s: list) -> Array:
     """G1[x, s] = sum_k A_k(s) [sum_{mul g: x_g = x} c_g eqz_k[z_g] V(y_g, s)
-    + sum_{add g: x_g = x} c_g eqz_k[z_g]] on the shard's columns, (d, W_in, columns)."""
+    + sum_{add g: x_g = x} c_g eqz_k[z_g]] on the shard's columns, (d, W_in, columns), built
+    one column chunk at a time so that the temporaries stay small."""
     E = F.ext
     width, cols = v.shape
     g1 = E.zeros((width, cols))
     mw, aw = layer.mul_wires, layer.add_wires
-    if len(mw):
-        wts = [gate_weights(F, layer.mul_coef, ez, mw[:, 0]) for ez in eqz]
-        for a, b in column_chunks(cols, 8 * E.degree * 3 * len(mw)):
-            t = combine(
-                F,
-                [E.one()] * len(wts),
-                [_outer(F, w, s[:, a:b]) for w, s in zip(wts, a_s, strict=True)],
-            )
-            t = E.mul_base(t, v[mw[:, 2], a:b])
-            g1[:, :, a:b] = E.add(g1[:, :, a:b], scatter_add(F, t, mw[:, 1], width, axis=-2))
-    if len(aw):
-        for a_k, ez in zip(a_s, eqz, strict=True):
-            u = scatter_add(F, gate_weights(F, layer.add_coef, ez, aw[:, 0]), aw[:, 1], width)
-            g1 = E.add(g1, _outer(F, u, a_k))
+    wts = [gate_weights(F, layer.mul_coef, ez, mw[:, 0]) for ez in eqz] if len(mw) else []
+    adds = (
+        [
+            scatter_add(F, gate_weights(F, layer.add_coef, ez, aw[:, 0]), aw[:, 1], width)
+            for ez in eqz
+        ]
+        if len(aw)
+        else []
+    )
+    for a, b in column_chunks(cols, 8 * E.degree * 3 * (len(mw) + width)):
+        a_chunk = [s[:, a:b] for s in a_s]
+        part = _outers(F, adds, a_chunk) if adds else E.zeros((width, b - a))
+        if wts:
+            t = E.mul_base(_outers(F, wts, a_chunk), v[mw[:, 2], a:b])
+            part = E.add(part, scatter_add(F, t, mw[:, 1], width, axis=-2))
+        g1[:, :, a:b] = part
     return g1
 
 
@@ -169,8 +181,9 @@ def _prove_layer(
         g2 = E.zeros(v.shape)
         if us:
             vx_eqsx = E.mul(eq_columns(F, rsx, part.shard), v_x)
-            for u, a_k in zip(us, a_s(part), strict=True):
-                g2 = E.add(g2, _outer(F, u, E.mul(vx_eqsx, a_k)))
+            cs = [E.mul(vx_eqsx, a_k) for a_k in a_s(part)]
+            for a, b in column_chunks(v.shape[1], 8 * E.degree * 3 * v.shape[0]):
+                g2[:, :, a:b] = _outers(F, us, [c[:, a:b] for c in cs])
         return v.reshape(-1).copy(), g2.reshape(E.degree, -1)
 
     res2 = ctx.sumcheck(f"gkr/layer{i}/phase2", phase2, claim2, w_in)

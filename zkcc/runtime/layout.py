@@ -27,6 +27,17 @@ class TableLayout:
         out[tuple(slice(0, d) for d in self.shape)] = flat.reshape(self.shape)
         return out.reshape(-1)
 
+    def rows(self, F, flat: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Rows [lo, hi) of the padded table seen as (padded shape[0], rest): the instance
+        rows a shard needs, without building the whole table."""
+        pad = padded_shape(self.shape)
+        out = F.zeros((hi - lo, *pad[1:]))
+        real = max(0, min(hi, self.shape[0]) - lo)
+        if real:
+            rest = tuple(slice(0, d) for d in self.shape[1:])
+            out[(slice(0, real), *rest)] = flat.reshape(self.shape)[lo : lo + real]
+        return out.reshape(hi - lo, -1)
+
 
 def launch_layout(count: int, shape: tuple[int, ...], broadcast: bool) -> TableLayout:
     return TableLayout(shape if broadcast else (count, *shape))

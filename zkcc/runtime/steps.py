@@ -227,13 +227,12 @@ def assemble_layer0(F, circuit, sources: dict, data: dict, shard: Shard) -> np.n
     layer0 = F.zeros((1 << circuit.input_log2, shard.columns))
     for seg in circuit.segments:
         tensor, layout = sources[seg.name]
-        table = layout.table(F, data[tensor])
-        width = 1 << seg.size_log2
-        rows = slice(seg.offset, seg.offset + width)
+        rows = slice(seg.offset, seg.offset + (1 << seg.size_log2))
         if seg.broadcast:
-            layer0[rows] = table[:, None]
+            layer0[rows] = layout.table(F, data[tensor])[:, None]
         else:
-            layer0[rows] = to_columns(table.reshape(-1, width), shard)
+            mine = layout.rows(F, data[tensor], shard.lo, shard.hi)
+            layer0[rows] = to_columns(mine, shard, first=shard.lo)
     return layer0
 
 

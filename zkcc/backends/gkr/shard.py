@@ -124,6 +124,7 @@ def eq_columns(F: PrimeField, rs: list[Array], shard: Shard) -> Array:
     return F.ext.mul(low[:, :, None], high[:, None, :]).reshape(F.ext.degree, -1)
 
 
-def to_columns(table: Array, shard: Shard) -> Array:
-    """A (2^n, W) instance-major table -> the shard's (W, columns) gate-major part."""
-    return np.ascontiguousarray(table[shard.instances()].T)
+def to_columns(table: Array, shard: Shard, first: int = 0) -> Array:
+    """An instance-major table of rows first, first + 1, ... (all 2^n by default, or just the
+    shard's [lo, hi)) -> the shard's (W, columns) gate-major part."""
+    return np.ascontiguousarray(table[shard.instances() - first].T)

@@ -128,6 +128,13 @@ def test_proof_for_another_plan_is_rejected(pipeline, dot):
         verify(dot.plan, dot.digest, encode(MAGIC, VERSION, forged))
 
 
+def test_a_version_1_proof_is_refused_as_malformed(dot):
+    """Version 1 GKR proofs bound the sumcheck variables in another order: refused by format,
+    never silently reinterpreted."""
+    with pytest.raises(FormatError, match="older zkcc"):
+        verify(dot.plan, dot.digest, encode(MAGIC, 1, _tree(dot.proof)))
+
+
 def test_truncated_or_garbage_proof_is_malformed(dot):
     for data in (dot.proof[:-1], dot.proof[: len(dot.proof) // 2], b"", b"ZKPF\x01\x00"):
         with pytest.raises(FormatError):

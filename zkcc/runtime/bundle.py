@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkcc.encoding import Schema, Tree, decode, encode
+from zkcc.errors import FormatError
 
 MAGIC = b"ZKPF"
-VERSION = 1
+VERSION = 2  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
 KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 
@@ -47,7 +48,12 @@ class ProofBundle:
     @staticmethod
     def from_bytes(data: bytes, what: str = "proof") -> tuple[ProofBundle, Schema]:
         """Parse the container; returns the bundle and a Schema for typed access to parts."""
-        _, tree = decode(data, MAGIC, VERSION, what)
+        version, tree = decode(data, MAGIC, VERSION, what)
+        if version != VERSION:
+            raise FormatError(
+                f"{what}: proof format version {version} was written by an older zkcc (its "
+                f"GKR proofs bind variables in another order); prove again with this one"
+            )
         s = Schema(tree, what)
         s.dict(KEYS)
         return ProofBundle(

@@ -3,7 +3,7 @@
 The chain has N - 3 constraints, so with the 3 public-input rows (constant, x_0, x_N) the QAP
 domain is exactly N = 2^k for both provers. Each zkcc size runs in a fresh subprocess so its peak
 RSS is its own. snarkjs runs when found (.snarkjs/node_modules/.bin/snarkjs, from
-`npm install --prefix .snarkjs snarkjs@0.7.6`) with a .ptau from /work/shared/ptau big enough.
+`npm install --prefix .snarkjs snarkjs@0.7.6`) with a .ptau from ../shared/ptau big enough.
 Prints a table and writes bench/results/groth16.json. zkcc's prove uses a forked worker process
 on a multi-core machine (`ZKCC_GROTH16_WORKERS=1` for one process); snarkjs uses its threads.
 
@@ -26,10 +26,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-PTAUS = {
-    13: Path("/work/shared/ptau/pot13_test.ptau"),
-    15: Path("/work/shared/ptau/pot15_test.ptau"),
-}
+PTAU_DIR = ROOT.parent / "shared" / "ptau"  # the project's shared files, beside the checkout
+PTAUS = {13: PTAU_DIR / "pot13_test.ptau", 15: PTAU_DIR / "pot15_test.ptau"}
 
 
 def chain(n: int, c: int = 7):
@@ -105,7 +103,7 @@ def run_snarkjs(log_n: int, sj: str) -> dict | None:
 
     ptau = next((p for k, p in sorted(PTAUS.items()) if k >= log_n and p.exists()), None)
     if ptau is None:
-        return {"skipped": f"no .ptau of power >= {log_n} in /work/shared/ptau"}
+        return {"skipped": f"no .ptau of power >= {log_n} in {PTAU_DIR}"}
     r1cs, w = chain(1 << log_n)
     with tempfile.TemporaryDirectory() as d:
         p = Path(d)

@@ -15,6 +15,8 @@ from zkcc.runtime.prover import prove
 from zkcc.runtime.verifier import verify
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"  # the project's shared files, beside the checkout
+PTAU13 = SHARED / "ptau" / "pot13_test.ptau"
 EXAMPLES = ROOT / "examples"
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.zkcu").exists())
 

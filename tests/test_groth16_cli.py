@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
-from helpers import EXAMPLES
+from helpers import EXAMPLES, PTAU13
 from test_cli import zkcc
 from test_groth16_snarkjs import SNARKJS, needs_snarkjs
 
-PTAU = Path("/work/shared/ptau/pot13_test.ptau")
+PTAU = PTAU13
 MIXED = EXAMPLES / "mixed_bn254"
 
 PUBLIC_ONLY = """#pragma field bn254

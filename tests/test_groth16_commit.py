@@ -4,10 +4,10 @@ wires (D and its proof of knowledge), including failing cases."""
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import PTAU13
 
 from zkcc.backends.groth16 import Commitment, commit, keys, prove, setup, setup_from_ptau, verify
 from zkcc.backends.groth16.curve import G1_GEN, R, g1_add, g1_mul
@@ -17,7 +17,7 @@ from zkcc.field import get_field
 from zkcc.field.mle import mle_evaluate
 from zkcc.lower.r1cs_eval import with_evaluations
 
-PTAU = Path("/work/shared/ptau/pot13_test.ptau")
+PTAU = PTAU13
 F = get_field("bn254")
 
 

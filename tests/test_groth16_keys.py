@@ -1,10 +1,10 @@
 """Groth16 keys: .ptau import (phase 1 from snarkjs), key serialisation, compiled kernels."""
 
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import PTAU13
 
 from zkcc.backends.groth16 import curve, keys, msm, ntt, prove, setup, setup_from_ptau, verify
 from zkcc.backends.groth16.curve import G1, R
@@ -14,7 +14,7 @@ from zkcc.errors import FormatError
 from zkcc.ir.kernel import KernelBuilder, Param
 from zkcc.lower.r1cs import r1cs_from_kernel
 
-PTAU = Path("/work/shared/ptau/pot13_test.ptau")
+PTAU = PTAU13
 needs_ptau = pytest.mark.skipif(not PTAU.exists(), reason=f"{PTAU} not found")
 
 

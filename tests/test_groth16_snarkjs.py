@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import PTAU13
 
 from zkcc.backends.groth16 import iden3, snarkjs
 from zkcc.backends.groth16.curve import R
@@ -22,7 +23,7 @@ from zkcc.backends.groth16.setup import setup
 from zkcc.backends.groth16.verifier import verify
 
 ROOT = Path(__file__).resolve().parents[1]
-PTAU = Path("/work/shared/ptau/pot13_test.ptau")
+PTAU = PTAU13
 
 
 def snarkjs_cmd():

@@ -293,7 +293,8 @@ def run(program: str, inputs: str, as_json: bool) -> None:
     "as_json",
     is_flag=True,
     help="Print a JSON summary: proof, bytes, seconds, phases (seconds per phase), launches "
-    "(seconds per launch), spilled_bytes, peak_rss_bytes, mem_limit.",
+    "(seconds per launch), spilled_bytes, peak_rss_bytes (the largest rank's), mem_limit, "
+    "ranks.",
 )
 def prove(
     plan_path: str,

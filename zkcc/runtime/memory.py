@@ -80,8 +80,9 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
     program = plan.program
     g16 = groth16_steps(plan)
     infos = proof_tensors(program, frozenset(g16))
+    declared = {t.name for t in program.host.tensors}
     tensor_elems = sum(math.prod(t.shape) for t in program.host.tensors)
-    tensor_elems += sum(x.size for x in infos if x.name.startswith("hints@"))
+    tensor_elems += sum(x.size for x in infos if x.name not in declared)  # hint tensors
     committed = sum(1 << x.layout.num_vars for x in infos if not x.public)
     layers = working = other = 0
     for i, step in enumerate(program.host.steps):

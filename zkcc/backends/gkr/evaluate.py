@@ -86,7 +86,7 @@ def apply_layer(F: PrimeField, layer: Layer, v: Array) -> Array:
 class LayerStore:
     """The layers V_0 .. V_depth of one shard, gate-major, kept in the field's storage dtype
     (m31: uint32, half of the arithmetic width) and released once the prover is done with
-    them. A subclass may keep them elsewhere (zkcc/runtime/spill.py)."""
+    them. A subclass may keep them elsewhere (SpillStore in zkcc/runtime/memory.py)."""
 
     def __init__(self, F: PrimeField) -> None:
         self.F = F

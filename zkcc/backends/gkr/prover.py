@@ -32,7 +32,7 @@ from zkcc.backends.gkr.claims import (
 )
 from zkcc.backends.gkr.evaluate import LayerStore, column_chunks, scatter_add
 from zkcc.backends.gkr.proof import GKRProof, LayerProof, SegmentClaim
-from zkcc.backends.gkr.shard import Collective, Shard, eq_columns
+from zkcc.backends.gkr.shard import Collective, Shard, eq_columns, sum_over_workers
 from zkcc.backends.gkr.sumcheck import SumcheckProver, TableStore
 from zkcc.backends.gkr.wiring import add_tilde, const_tilde, eq_eval, gate_weights
 from zkcc.field import PrimeField, eq_table
@@ -77,16 +77,6 @@ class _Context:
             gate_rounds=w_in,
             store=self.tables() if self.tables else None,
         )
-
-    def total(self, value: Array) -> Array:
-        """Sum of every worker's share of a value (an extension array)."""
-        E = self.F.ext
-        if self.comm is None or self.comm.size == 1:
-            return value
-        acc = E.zeros(value.shape[1:])
-        for raw in self.comm.allgather(E.encode(value)):
-            acc = E.add(acc, E.decode(raw, value[0].size).reshape(value.shape))
-        return acc
 
 
 def _outers(F: PrimeField, us: list[Array], cs: list[Array]) -> Array:
@@ -285,7 +275,7 @@ def prove(
                 )
                 k += 1
     release(0)
-    ev = ctx.total(xp.stack(evals, axis=1)) if evals else E.zeros(0)
+    ev = sum_over_workers(E, comm, xp.stack(evals, axis=1)) if evals else E.zeros(0)
     seg_claims = []
     k = 0
     for cl in claims:

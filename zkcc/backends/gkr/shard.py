@@ -40,6 +40,17 @@ class Collective(Protocol):
     def allgather(self, data: bytes) -> list[bytes]: ...
 
 
+def sum_over_workers(E, comm: Collective | None, value: Array) -> Array:
+    """Every worker's share of an extension array added up (exact field sums, so the total
+    does not depend on how the work was split); the value itself with one worker."""
+    if comm is None or comm.size == 1:
+        return value
+    acc = E.zeros(value.shape[1:])
+    for raw in comm.allgather(E.encode(value)):
+        acc = E.add(acc, E.decode(raw, value[0].size).reshape(value.shape))
+    return acc
+
+
 @dataclass(frozen=True)
 class Shard:
     """Blocks [b0, b1) of 2^block_log2 instances out of a launch of 2^n_log2 instances."""

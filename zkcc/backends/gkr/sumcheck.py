@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from zkcc.backends.gkr.shard import Collective
+from zkcc.backends.gkr.shard import Collective, sum_over_workers
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField
@@ -220,8 +220,9 @@ class SumcheckProver:
         """The round message from the sums (added over the workers first when `shared`),
         absorbed; returns the next claim and the challenge."""
         E, tr, j = self.E, self.transcript, len(self._rounds)
-        if shared and self.comm is not None and self.comm.size > 1:
-            h0, q = self._sum_over_workers(h0, q)
+        if shared:
+            total = sum_over_workers(E, self.comm, xp.stack([h0, q], axis=1))
+            h0, q = total[:, 0], total[:, 1]
         two = E.scalar(2)
         h1 = E.sub(claim, h0)
         h2 = E.add(E.sub(E.mul(two, h1), h0), E.mul(two, q))
@@ -231,14 +232,6 @@ class SumcheckProver:
         self._rounds.append(msg)
         self._challenges.append(r)
         return interpolate(E, msg, r), r
-
-    def _sum_over_workers(self, h0: Array, q: Array) -> tuple[Array, Array]:
-        E = self.E
-        parts = self.comm.allgather(E.encode(xp.stack([h0, q], axis=1)))  # type: ignore[union-attr]
-        total = E.zeros(2)
-        for raw in parts:
-            total = E.add(total, E.decode(raw, 2))
-        return total[:, 0], total[:, 1]
 
     def _exchange(self, t: Array) -> Array:
         """Every worker's (d, blocks) table, concatenated in worker (= block) order."""

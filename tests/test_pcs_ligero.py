@@ -165,6 +165,30 @@ def test_complete_batched(fname):
     assert len(tree["groups"]) == 3  # m = 0, 5, 14
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 1 << 12, 1 << 30])
+def test_spilled_columns_give_the_same_commitment_and_opening(monkeypatch, tmp_path, chunk_bytes):
+    """Encoded rows written to a file chunk by chunk, hashed and opened block by block (one
+    element per tile, a few tiles, one tile): the same root and the same opening bytes."""
+    from zkcc.runtime import memory
+    from zkcc.runtime.report import Reporter
+
+    monkeypatch.setattr(memory, "CHUNK_BYTES", chunk_bytes)
+    F, pcs, tabs, coms, states, claims = _setup("m31", sizes=(14, 14))
+    report = Reporter(quiet=True)
+    spilled = {}
+    for n, t in tabs.items():
+        store = lambda F_, shape: memory.SpillColumns(F_, shape, str(tmp_path), report)  # noqa: E731
+        c, spilled[n] = pcs.commit(F, t, store)
+        assert c == coms[n][0]
+    big = spilled["t0"].U
+    assert 1 <= big.chunk_rows <= spilled["t0"].shape.rows
+    assert report.summary()["spilled_bytes"] > 0
+    want = encode(b"TEST", 1, _open(F, pcs, states, claims))
+    assert encode(b"TEST", 1, _open(F, pcs, spilled, claims)) == want
+    del spilled, big
+    assert list(tmp_path.iterdir()) == []  # the files go with the states
+
+
 @pytest.mark.parametrize("fname", FIELDS)
 def test_complete_single_claim_and_same_point(fname):
     F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(8, 8))

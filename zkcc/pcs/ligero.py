@@ -34,6 +34,7 @@ hashes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +52,13 @@ from zkcc.pcs.ligero_params import (
     choose_shape,
     opens_directly,
 )
-from zkcc.pcs.merkle_tree import HASH_LEN, MerkleTree, proof_hash_count, verify_multi
+from zkcc.pcs.merkle_tree import (
+    HASH_LEN,
+    MerkleTree,
+    hash_leaves,
+    proof_hash_count,
+    verify_multi,
+)
 from zkcc.pcs.tensor_ops import (
     as_point,
     eq_eval,
@@ -64,11 +71,39 @@ from zkcc.transcript import Transcript
 MAX_M = 40
 
 
+class ColumnStore:
+    """The encoded matrix U (N, R) of one commitment, column-major (U[j] is leaf j), in memory.
+
+    The commitment writes U in chunks of `chunk_rows` encoded rows, hashes it in blocks of
+    whole columns (the leaves) and the opening reads the queried columns back. Here it is one
+    chunk and one block; zkcc/runtime/memory.py keeps it in a file under `--mem-limit`, where
+    only a chunk or a block is in memory at a time."""
+
+    def __init__(self, F: PrimeField, shape: Shape) -> None:
+        self.chunk_rows = shape.rows
+        self._U: Array | None = None
+
+    def write_rows(self, r0: int, U_rows: Array) -> None:
+        """Encoded rows [r0, r0 + chunk_rows) as (N, chunk_rows)."""
+        self._U = U_rows
+
+    def blocks(self) -> Iterator[Array]:
+        """U as consecutive blocks of whole columns, (columns, R) each, in column order."""
+        yield self._U
+
+    def columns(self, idx: list[int]) -> Array:
+        """U[idx] for sorted distinct column indices, (len(idx), R)."""
+        return self._U[idx]
+
+
+ColumnStoreFactory = Callable[[PrimeField, Shape], ColumnStore]
+
+
 @dataclass(eq=False)
 class LigeroState:
     shape: Shape
     M: Array  # (R, C) base matrix (a view of the table)
-    U: Array  # (N, R) encoded rows, column-major: U[j] is leaf j
+    U: ColumnStore  # the encoded rows
     tree: MerkleTree
 
 
@@ -177,16 +212,23 @@ class LigeroPCS:
         return choose_shape(F, m, self.rate_log, self.bits)
 
     # ---- prover ---------------------------------------------------------------------------
-    def commit(self, F: PrimeField, table: Array) -> tuple[bytes, LigeroState]:
+    def commit(
+        self, F: PrimeField, table: Array, columns: ColumnStoreFactory | None = None
+    ) -> tuple[bytes, LigeroState]:
+        """`columns` makes the store of the encoded matrix (default: in memory)."""
         n = table.shape[0]
         m = n.bit_length() - 1
         if table.ndim != 1 or n != 1 << m or m > MAX_M:
             raise ValueError("a committed table has 2^m elements, m <= 40")
         s = self.shape(F, m)
         M = table.reshape(s.rows, s.cols)
-        U = codes.encode_rows(F, M, s.rate_log)
-        tree = MerkleTree(leaf_prefix(F, s), leaf_bytes(F, U))
-        return tree.root, LigeroState(s, M, U, tree)
+        store = (columns or ColumnStore)(F, s)
+        for r0 in range(0, s.rows, store.chunk_rows):
+            store.write_rows(r0, codes.encode_rows(F, M[r0 : r0 + store.chunk_rows], s.rate_log))
+        prefix = leaf_prefix(F, s)
+        hashes = [h for block in store.blocks() for h in hash_leaves(prefix, leaf_bytes(F, block))]
+        tree = MerkleTree.from_leaf_hashes(hashes)
+        return tree.root, LigeroState(s, M, store, tree)
 
     def open(
         self, F: PrimeField, states: dict[str, LigeroState], claims: list[PcsClaim], tr: Transcript
@@ -230,7 +272,7 @@ class LigeroPCS:
             idx = query_indices(tr, s)
             tables = []
             for st in sts:
-                cols = st.U[idx]
+                cols = st.U.columns(idx)
                 tables.append({"columns": F.encode(cols), "path": st.tree.open(idx)})
             out.append(
                 {

@@ -29,8 +29,9 @@ def _root(F, encoded: bytes, m: int) -> bytes:
 class MerklePCS:
     name = "merkle"
 
-    def commit(self, F, table) -> tuple[bytes, bytes]:
-        """Returns (commitment, prover state = the encoded table)."""
+    def commit(self, F, table, columns=None) -> tuple[bytes, bytes]:
+        """Returns (commitment, prover state = the encoded table); `columns` (where a tensor
+        code keeps its encoded matrix) does not apply."""
         encoded = F.encode(table)
         return _root(F, encoded, (len(table) - 1).bit_length()), encoded
 

@@ -62,10 +62,20 @@ class MerkleTree:
     """All levels of a tree over 2^depth leaves; levels[0] are leaf hashes, levels[-1] the root."""
 
     def __init__(self, prefix: bytes, leaves: np.ndarray) -> None:
-        n = leaves.shape[0]
+        self._build(hash_leaves(prefix, leaves))
+
+    @classmethod
+    def from_leaf_hashes(cls, hashes: list[bytes]) -> MerkleTree:
+        """The tree over leaves hashed elsewhere (block by block, `hash_leaves`)."""
+        tree = cls.__new__(cls)
+        tree._build(hashes)
+        return tree
+
+    def _build(self, hashes: list[bytes]) -> None:
+        n = len(hashes)
         if n < 1 or n & (n - 1):
             raise ValueError("a Merkle tree needs a power-of-two number of leaves")
-        self.levels = [hash_leaves(prefix, leaves)]
+        self.levels = [hashes]
         while len(self.levels[-1]) > 1:
             self.levels.append(_parents(self.levels[-1]))
 

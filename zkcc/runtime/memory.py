@@ -8,9 +8,11 @@ instance) plus the working set of proving one layer (the sumcheck tables and the
 building them, per value of the widest layer). The largest launch counts, since each launch's
 layers are released when it is proved.
 
-Under a limit the prover first tries everything in memory, then with the layers spilled to
-files (each layer written once when evaluated and read back once when proved: the proof is
-unchanged), and otherwise refuses, naming the estimate and the smallest limit that works.
+Under a limit the prover first tries everything in memory, then with the layers and the
+commitments' encoded matrices spilled to files (each layer written once when evaluated and
+read back once when proved, each encoded matrix written once and read twice, for its leaf
+hashes and for the opened columns: the proof is unchanged), and otherwise refuses, naming
+the estimate and the smallest limit that works.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from zkcc.backends.gkr.sumcheck import TableStore
 from zkcc.errors import UserError
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq
+from zkcc.pcs.ligero import ColumnStore, ColumnStoreFactory
 from zkcc.plan.plan import Plan
 from zkcc.runtime.claims import proof_tensors
 from zkcc.runtime.execute import WITNESS_CHUNK_BYTES
@@ -44,6 +47,7 @@ LAYER_WORKING_BYTES = {"m31": 80, "bn254": 400}
 LAYER_STORED_BYTES = {"m31": 4, "bn254": 44}
 TENSOR_BYTES = {"m31": 8, "bn254": 44}
 COMMIT_BYTES = {"merkle": 8, "ligero": 48}  # per table element: rows, encoded rows, tree
+COMMIT_SPILLED_BYTES = 8  # per table element with the encoded rows in a file: the rows
 GROTH16_WIRE_BYTES = 1200  # per R1CS wire (witness, NTT domains, MSM buckets)
 
 
@@ -57,6 +61,7 @@ class MemoryEstimate:
     base: int  # the interpreter and libraries, as measured at the start
     tensors: int
     commitments: int
+    commitments_spilled: int  # with the encoded matrices in files
     layers: int  # the largest launch's stored layers on one rank
     working: int  # the tables of that launch's widest layer on one rank (+ TEMPORARIES)
     other: int  # witness generation, Groth16 launches: not split into parts
@@ -70,7 +75,8 @@ class MemoryEstimate:
         """With the layers in files and each launch proved in `parts` chunks."""
         working = -(-self.working // parts) + TEMPORARIES
         return int(
-            MARGIN * (self.base + self.tensors + self.commitments + max(working, self.other))
+            MARGIN
+            * (self.base + self.tensors + self.commitments_spilled + max(working, self.other))
         )
 
 
@@ -104,6 +110,7 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
         base=peak_rss_bytes(),
         tensors=TENSOR_BYTES[F.name] * tensor_elems,
         commitments=COMMIT_BYTES.get(plan.pcs, 48) * committed,
+        commitments_spilled=COMMIT_SPILLED_BYTES * committed,
         layers=layers,
         working=working,
         other=other,
@@ -176,6 +183,64 @@ class SpillTables(TableStore):
         return f, g
 
 
+class SpillColumns(ColumnStore):
+    """A commitment's encoded matrix U (N, R) in a file, written a chunk of encoded rows at a
+    time and read a block of whole columns at a time, each about CHUNK_BYTES.
+
+    The file holds the column blocks one after another; block b is the tiles (b, c) of every
+    row chunk c in order, tile (b, c) being U[block b columns, chunk c rows] row-major. So a
+    chunk is written as one positioned write per block, and a block is read back with one
+    read and a transpose of tiles."""
+
+    def __init__(self, F, shape, directory: str, report: Reporter) -> None:
+        self._dtype = np.dtype(F.storage_dtype)
+        width = self._dtype.itemsize
+        self._rows, self._N = shape.rows, shape.code_len
+        self.chunk_rows = _pow2_at_most(max(1, CHUNK_BYTES // (width * self._N)), self._rows)
+        self._block = _pow2_at_most(max(1, CHUNK_BYTES // (width * self._rows)), self._N)
+        self._dir = tempfile.TemporaryDirectory(prefix="zkcc-columns-", dir=directory)
+        self._path = Path(self._dir.name) / "columns.bin"
+        self._path.touch()
+        self._report = report
+
+    def write_rows(self, r0: int, U_rows) -> None:
+        tile = self._block * self.chunk_rows * self._dtype.itemsize
+        chunks = self._rows // self.chunk_rows
+        c = r0 // self.chunk_rows
+        with open(self._path, "r+b") as f:
+            for b in range(self._N // self._block):
+                part = np.ascontiguousarray(
+                    U_rows[b * self._block : (b + 1) * self._block], dtype=self._dtype
+                )
+                os.pwrite(f.fileno(), memoryview(part).cast("B"), (b * chunks + c) * tile)
+        self._report.add_spilled(U_rows.size * self._dtype.itemsize)
+
+    def _read_block(self, b: int) -> np.ndarray:
+        chunks = self._rows // self.chunk_rows
+        count = self._block * self._rows
+        with open(self._path, "rb") as f:
+            f.seek(b * count * self._dtype.itemsize)
+            raw = np.fromfile(f, dtype=self._dtype, count=count)
+        tiles = raw.reshape(chunks, self._block, self.chunk_rows)
+        return np.ascontiguousarray(tiles.transpose(1, 0, 2)).reshape(self._block, self._rows)
+
+    def blocks(self):
+        for b in range(self._N // self._block):
+            yield self._read_block(b)
+
+    def columns(self, idx: list[int]) -> np.ndarray:
+        out = np.empty((len(idx), self._rows), dtype=self._dtype)
+        where = np.asarray(idx, dtype=np.int64)
+        for b in np.unique(where // self._block).tolist():
+            mine = np.nonzero(where // self._block == b)[0]
+            out[mine] = self._read_block(b)[where[mine] - b * self._block]
+        return out
+
+
+def _pow2_at_most(n: int, cap: int) -> int:
+    return min(cap, 1 << (n.bit_length() - 1))
+
+
 @dataclass(frozen=True)
 class MemoryPlan:
     estimate: MemoryEstimate
@@ -189,6 +254,12 @@ class MemoryPlan:
         if not self.spill:
             return None
         return lambda: SpillStore(F, self.tmpdir, self.report)
+
+    def column_store(self) -> ColumnStoreFactory | None:
+        """Where tensor commitments keep their encoded matrices: None for in memory."""
+        if not self.spill:
+            return None
+        return lambda F, shape: SpillColumns(F, shape, self.tmpdir, self.report)
 
     def table_store(self) -> Callable[[], TableStore] | None:
         """Where a chunked sumcheck keeps its tables between rounds: None for in memory."""
@@ -215,7 +286,8 @@ def plan_memory(
             raise UserError(f"--tmpdir {directory}: not a writable directory for spill files")
         report.note(
             f"memory: about {format_size(est.in_memory)} in memory > limit "
-            f"{format_size(limit)}: GKR layers spilled to {directory}, each launch proved in "
+            f"{format_size(limit)}: GKR layers and encoded commitments spilled to {directory}, "
+            f"each launch proved in "
             f"{parts} chunk{'s' if parts > 1 else ''} (about {format_size(est.spilled(parts))})"
         )
         return MemoryPlan(est, True, parts, directory, report)

@@ -70,9 +70,10 @@ def prove(
 
     def commit_all() -> bytes:
         out = {}
+        columns = memory.column_store()
         for x in private:
             table = x.layout.table(F, ctx.data[x.name])
-            out[x.name], states[x.name] = pcs.commit(F, table)
+            out[x.name], states[x.name] = pcs.commit(F, table, columns)
             ph.advance(x.size)
         return encode(COMMIT_MAGIC, 1, out)
 

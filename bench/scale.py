@@ -1,6 +1,6 @@
 """Scale benchmark of `zkcc prove`: peak memory, a memory limit, linearity and MPI ranks.
 
-    .venv/bin/python bench/scale.py [--quick] [--only memory|linear|mpi] [--memory-log 18]
+    .venv/bin/python bench/scale.py [--quick] [--only memory|commit|linear|mpi] [--memory-log 18]
 
 Every program is generated here (an m31 kernel of `rounds` rounds of a 16-wide mix, each new
 a[j] = a[j]*a[j+1] + a[j+5]*a[j+9] mod 16, so mul gates dominate: 128 per round per instance)
@@ -12,6 +12,9 @@ shares the cores. Sections and targets:
 * memory: one launch of 2^18 instances x 1104 mul gates (>= 2^28): peak RSS and bytes per
   mul gate, then the same under --mem-limit at a quarter of that peak (or the smallest limit
   the prover accepts): peak RSS <= limit, time <= 2x unconstrained, byte-identical proof.
+* commit: a private input of 2^16 x 1024 = 2^26 elements, summed (a small circuit), so the
+  tensor commitment dominates: the same two runs; under the limit its encoded matrix goes
+  through a file.
 * linear: 2^10 .. 2^18 instances x 208 mul gates: time ratio per 4x instances <= 4.4x.
 * mpi: 2^14 x 1104 mul gates by 1 process (ZKCC_THREADS=1), `mpiexec -n 2` (1 thread per
   rank) and 1 process with 2 threads: 2 ranks vs 1 >= 1.7x, all proofs byte-identical.
@@ -60,6 +63,18 @@ __global__ void mix(const field x[16], field y[16]) {{
 
 __host__ void main(private field x[{n}][16], public out field y[{n}][16]) {{
     mix<<<{n}>>>(x, y);
+}}
+"""
+# a wide private input and a small circuit: the tensor commitment dominates the memory
+WIDE_KERNEL = """#pragma field m31
+__global__ void fold(const field x[{width}], field y[1]) {{
+    field s = x[0];
+    for (int j = 1; j < {width}; j++) {{ s = s + x[j]; }}
+    y[0] = s * s;
+}}
+
+__host__ void main(private field x[{n}][{width}], public out field y[{n}][1]) {{
+    fold<<<{n}>>>(x, y);
 }}
 """
 FEASIBLE = re.compile(r"smallest feasible limit is about ([\d.]+) (B|KiB|MiB|GiB|TiB)")
@@ -122,16 +137,19 @@ class Program:
     layer_widths: list[int]
 
 
-def program(work: Path, log_n: int, rounds: int) -> Program:
+def program(work: Path, log_n: int, rounds: int, width: int = 0) -> Program:
+    """The mix kernel of `rounds` rounds, or (width > 0) the wide kernel of `width` inputs."""
     n = 1 << log_n
-    name = f"mix_d{rounds}_n{log_n}"
+    name = f"wide{width}_n{log_n}" if width else f"mix_d{rounds}_n{log_n}"
     src = work / f"{name}.zkcu"
-    src.write_text(KERNEL.format(n=n, rounds=rounds))
+    text = WIDE_KERNEL.format(n=n, width=width) if width else KERNEL.format(n=n, rounds=rounds)
+    src.write_text(text)
     plan = work / f"{name}.zkplan"
     compiled = spawn([ZKCC, "compile", str(src), "-o", str(plan), "--json"], what="compile")
-    k = json.loads(compiled.out)["kernels"]["mix"]
+    k = json.loads(compiled.out)["kernels"]["fold" if width else "mix"]
     inputs = work / f"{name}.npz"
-    np.savez(inputs, x=np.random.default_rng(log_n).integers(0, P, (n, 16), dtype=np.int32))
+    x = np.random.default_rng(log_n).integers(0, P, (n, width or 16), dtype=np.int32)
+    np.savez(inputs, x=x)
     return Program(plan, inputs, n, k["mul_gates"], n * k["mul_gates"], k["layer_widths"])
 
 
@@ -186,10 +204,15 @@ def header(prog: Program, title: str) -> dict:
     return {k: getattr(prog, k) for k in ("instances", "mul_per_instance", "mul_gates")}
 
 
-def memory(work: Path, log_n: int, rounds: int) -> dict:
-    prog = program(work, log_n, rounds)
-    sizes = header(prog, "memory")
-    if prog.mul_gates < 1 << 28:
+def memory(work: Path, log_n: int, rounds: int, width: int = 0) -> dict:
+    """Unconstrained, then under a limit of a quarter of that peak (see the module doc)."""
+    prog = program(work, log_n, rounds, width)
+    sizes = header(
+        prog, f"commit: a private input of {prog.instances} x {width}" if width else "memory"
+    )
+    if width:
+        sizes["committed_elements"] = prog.instances * width
+    elif prog.mul_gates < 1 << 28:
         print("note: below the target size of 2^28 mul gates (--quick or --memory-log)")
     free_p, limited_p = work / "free.zkproof", work / "limited.zkproof"
     free = row(prove(prog, free_p, "--tmpdir", str(work), what="prove"), prog)
@@ -298,7 +321,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--only", choices=["memory", "linear", "mpi"])
+    ap.add_argument("--only", choices=["memory", "commit", "linear", "mpi"])
     ap.add_argument("--quick", action="store_true", help="every instance count / 16")
     ap.add_argument("--memory-log", type=int, default=18, help="log2 instances of `memory`")
     ap.add_argument("--memory-rounds", type=int, default=9, help="1104 mul gates/instance")
@@ -312,6 +335,7 @@ def main() -> None:
         work = Path(tmp)
         sections = {
             "memory": lambda: memory(work, args.memory_log - q, args.memory_rounds),
+            "commit": lambda: memory(work, 16 - q, 0, width=1024),
             "linear": lambda: linear(work, [m - q for m in range(10, 19, 2)], args.linear_rounds),
             "mpi": lambda: mpi(work, 14 - q, args.memory_rounds),
         }

@@ -198,6 +198,7 @@ class SpillColumns(ColumnStore):
         self._rows, self._N = shape.rows, shape.code_len
         self.chunk_rows = _pow2_at_most(max(1, CHUNK_BYTES // (width * self._N)), self._rows)
         self._block = _pow2_at_most(max(1, CHUNK_BYTES // (width * self._rows)), self._N)
+        self._chunks, self._blocks = self._rows // self.chunk_rows, self._N // self._block
         self._dir = tempfile.TemporaryDirectory(prefix="zkcc-columns-", dir=directory)
         self._path = Path(self._dir.name) / "columns.bin"
         self._path.touch()
@@ -205,34 +206,33 @@ class SpillColumns(ColumnStore):
 
     def write_rows(self, r0: int, U_rows) -> None:
         tile = self._block * self.chunk_rows * self._dtype.itemsize
-        chunks = self._rows // self.chunk_rows
         c = r0 // self.chunk_rows
         with open(self._path, "r+b") as f:
-            for b in range(self._N // self._block):
+            for b in range(self._blocks):
                 part = np.ascontiguousarray(
                     U_rows[b * self._block : (b + 1) * self._block], dtype=self._dtype
                 )
-                os.pwrite(f.fileno(), memoryview(part).cast("B"), (b * chunks + c) * tile)
+                os.pwrite(f.fileno(), memoryview(part).cast("B"), (b * self._chunks + c) * tile)
         self._report.add_spilled(U_rows.size * self._dtype.itemsize)
 
     def _read_block(self, b: int) -> np.ndarray:
-        chunks = self._rows // self.chunk_rows
         count = self._block * self._rows
         with open(self._path, "rb") as f:
             f.seek(b * count * self._dtype.itemsize)
             raw = np.fromfile(f, dtype=self._dtype, count=count)
-        tiles = raw.reshape(chunks, self._block, self.chunk_rows)
+        tiles = raw.reshape(self._chunks, self._block, self.chunk_rows)
         return np.ascontiguousarray(tiles.transpose(1, 0, 2)).reshape(self._block, self._rows)
 
     def blocks(self):
-        for b in range(self._N // self._block):
+        for b in range(self._blocks):
             yield self._read_block(b)
 
     def columns(self, idx: list[int]) -> np.ndarray:
         out = np.empty((len(idx), self._rows), dtype=self._dtype)
         where = np.asarray(idx, dtype=np.int64)
-        for b in np.unique(where // self._block).tolist():
-            mine = np.nonzero(where // self._block == b)[0]
+        block_of = where // self._block
+        for b in np.unique(block_of).tolist():
+            mine = np.nonzero(block_of == b)[0]
             out[mine] = self._read_block(b)[where[mine] - b * self._block]
         return out
 
@@ -287,8 +287,8 @@ def plan_memory(
         report.note(
             f"memory: about {format_size(est.in_memory)} in memory > limit "
             f"{format_size(limit)}: GKR layers and encoded commitments spilled to {directory}, "
-            f"each launch proved in "
-            f"{parts} chunk{'s' if parts > 1 else ''} (about {format_size(est.spilled(parts))})"
+            f"each launch proved in {parts} chunk{'s' if parts > 1 else ''} "
+            f"(about {format_size(est.spilled(parts))})"
         )
         return MemoryPlan(est, True, parts, directory, report)
     need = est.spilled(MAX_PARTS) if can_spill else est.in_memory

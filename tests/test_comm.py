@@ -307,7 +307,10 @@ def test_a_failure_on_one_rank_aborts_every_rank(mode, n, rc, message):
     assert job.seconds < PROMPT
     assert len(job.lines(message)) == 1, job.err
     assert len(job.lines("error on rank")) == 1, job.err
-    assert len(job.lines(ABORT)) == 1, job.err  # MPICH's own line for MPI_Abort
+    # MPICH prints its own MPI_Abort line from the aborting rank; hydra may kill that rank's
+    # proxy before the line is forwarded, so it is seen at most once, not always (the exit
+    # status above is what proves the abort happened).
+    assert len(job.lines(ABORT)) <= 1, job.err
     assert "done" not in job.out
 
 

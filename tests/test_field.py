@@ -18,15 +18,24 @@ def rand_ints(F, n, rnd):
     return edge + [rnd.randrange(F.p) for _ in range(n - len(edge))]
 
 
-def ref_ext_mul(a, b, p, w=5):
-    d = len(a)
-    prod = [0] * (2 * d - 1)
-    for i in range(d):
-        for j in range(d):
-            prod[i + j] += a[i] * b[j]
-    for k in range(2 * d - 2, d - 1, -1):
-        prod[k - d] += w * prod[k]
-    return [x % p for x in prod[:d]]
+def _cm31_mul(a, b, p):
+    return ((a[0] * b[0] - a[1] * b[1]) % p, (a[0] * b[1] + a[1] * b[0]) % p)
+
+
+def ref_ext_mul(a, b, p):
+    """The product in Stwo's tower QM31 = CM31[u]/(u^2 - 2 - i), CM31 = F_p[i]/(i^2 + 1), for
+    elements given in zkcc's power basis of u (i = u^2 - 2); degree 1 is the base field."""
+    if len(a) == 1:
+        return [a[0] * b[0] % p]
+
+    def to_tower(x):  # x0 + x1 u + x2 u^2 + x3 u^3 = (x0 + 2 x2 + x2 i) + (x1 + 2 x3 + x3 i) u
+        return ((x[0] + 2 * x[2]) % p, x[2]), ((x[1] + 2 * x[3]) % p, x[3])
+
+    (a0, a1), (b0, b1) = to_tower(a), to_tower(b)
+    bd = _cm31_mul(a1, b1, p)
+    lo = [x + y for x, y in zip(_cm31_mul(a0, b0, p), _cm31_mul(bd, (2, 1), p), strict=True)]
+    hi = [x + y for x, y in zip(_cm31_mul(a0, b1, p), _cm31_mul(a1, b0, p), strict=True)]
+    return [(lo[0] - 2 * lo[1]) % p, (hi[0] - 2 * hi[1]) % p, lo[1] % p, hi[1] % p]
 
 
 def rand_ext(F, rnd):
@@ -92,13 +101,55 @@ def test_wide_reduction_matches_ints(name):
         F.from_wide_bytes(raw, 6)
 
 
-def test_cubic_extension_is_a_field():
+def _polymod(a, f, p):
+    """a mod the monic f, coefficient lists lowest first."""
+    a = [x % p for x in a]
+    while len(a) >= len(f):
+        top = a.pop()
+        for k in range(len(f) - 1):
+            a[len(a) - len(f) + 1 + k] = (a[len(a) - len(f) + 1 + k] - top * f[k]) % p
+    return a
+
+
+def _polymulmod(a, b, f, p):
+    prod = [0] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            prod[i + j] += x * y
+    return _polymod(prod, f, p)
+
+
+def _x_pow(e, f, p):
+    result, base = [1], [0, 1]
+    while e:
+        if e & 1:
+            result = _polymulmod(result, base, f, p)
+        base = _polymulmod(base, base, f, p)
+        e >>= 1
+    return result + [0] * (len(f) - 1 - len(result))
+
+
+def test_qm31_is_a_degree_4_field():
+    """u^4 - 4u^2 + 5 is irreducible over m31: a quartic with a factor of degree 1 or 2 has a
+    root in F_{p^2}, i.e. gcd(u^(p^2) - u, f) != 1; here u^(p^2) != u and that gcd is 1,
+    while u^(p^4) = u as in any field of p^4 elements."""
     F = get_field("m31")
-    p = F.p
-    assert p % 3 == 1  # cube roots of unity exist, so cubing is 3-to-1 ...
-    assert pow(5, (p - 1) // 3, p) != 1  # ... and 5 is not a cube: x^3 - 5 has no root
-    # no root means irreducible for a cubic; check directly on small elements too
-    assert all(pow(x, 3, p) != 5 for x in range(1, 2000))
+    p, E = F.p, F.ext
+    f = [5, 0, p - 4, 0, 1]  # u^4 - 4u^2 + 5, lowest first
+    assert E.degree == 4 and E.modulus == (p - 5, 0, 4, 0)
+    assert _x_pow(p**4, f, p) == [0, 1, 0, 0]
+    g = _x_pow(p**2, f, p)
+    g[1] = (g[1] - 1) % p
+    assert any(g)  # u^(p^2) != u
+    a, b = f, g
+    while any(b):  # Euclid over F_p: a, b <- b, a mod b (b made monic)
+        b = b[: max(k for k, x in enumerate(b) if x) + 1]
+        lead = pow(b[-1], -1, p)
+        a, b = b, _polymod(a, [x * lead % p for x in b], p)
+    assert len(a) == 1 and a[0] != 0  # gcd is a nonzero constant
+    # i = u^2 - 2 squares to -1, as in the tower
+    i = E.from_ints([p - 2, 0, 1, 0])
+    assert E.to_ints(E.mul(i, i)) == [p - 1, 0, 0, 0]
 
 
 @pytest.mark.parametrize("name", FIELDS)
@@ -143,25 +194,26 @@ def test_m31_dot_and_fold_large_chunks():
     E = F.ext
     rng = np.random.default_rng(5)
     n = 3 * m31_kernels.CHUNK * 4 + 17
-    X = rng.integers(0, F.p, (3, n), dtype=np.uint64)
-    Y = rng.integers(F.p - 1000, F.p, (3, n), dtype=np.uint64)  # near p: maximal products
-    ref = [0] * 3
+    d = E.degree
+    X = rng.integers(0, F.p, (d, n), dtype=np.uint64)
+    Y = rng.integers(F.p - 1000, F.p, (d, n), dtype=np.uint64)  # near p: maximal products
     xs, ys = X.astype(object), Y.astype(object)
-    s = [int(sum(xs[i] * ys[j])) for i in range(3) for j in range(3)]
-    coeff = [0] * 5
-    for i in range(3):
-        for j in range(3):
-            coeff[i + j] += s[3 * i + j]
-    ref = [(coeff[0] + 5 * coeff[3]) % F.p, (coeff[1] + 5 * coeff[4]) % F.p, coeff[2] % F.p]
+    ref = [0] * d
+    for j in range(d):
+        for k in range(d):
+            s = int(sum(xs[j] * ys[k])) % F.p
+            unit_j, unit_k = ([int(c == x) for c in range(d)] for x in (j, k))
+            basis = ref_ext_mul(unit_j, unit_k, F.p)
+            ref = [(acc + s * v) % F.p for acc, v in zip(ref, basis, strict=True)]
     assert E.to_ints(E.dot(X, Y)) == ref
     t = np.concatenate([X[:, : 2 * 40000], Y[:, : 2 * 40000]], axis=1)
-    r = E.from_ints([7, F.p - 1, 123456])
+    r = E.from_ints([7, F.p - 1, 123456, F.p - 2])
     lo, hi = t[:, : t.shape[1] // 2].copy(), t[:, t.shape[1] // 2 :].copy()
     want = E.add(lo, E.mul(E.sub(hi, lo), r))
     work = t.copy()
     h = t.shape[1] // 2
     work[:, h:] = E.sub(hi, lo)
-    assert E.equal(m31_kernels.fold(work, r), want)
+    assert E.equal(m31_kernels.fold(E, work, r), want)
 
 
 def naive_mle(F, table_ints, point_ints):

@@ -84,7 +84,9 @@ def test_params():
     assert miss[0] > 2.0**-20 >= miss[1]
     assert opens_directly(get_field("m31"), choose_shape(get_field("m31"), 12), 1)
     assert not opens_directly(get_field("m31"), choose_shape(get_field("m31"), 16), 1)
-    assert num_tests(get_field("m31"), 16, 100) == 2
+    # QM31: log2 |E| ~ 124, so one test covers N = 2^16 at 104 bits, N = 2^30 needs two
+    assert num_tests(get_field("m31"), 16, 104) == 1
+    assert num_tests(get_field("m31"), 30, 104) == 2
     assert num_tests(get_field("bn254"), 16, 100) == 1
     s = choose_shape(get_field("m31"), 24)
     assert s.row_log + s.col_log == 24

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from zkcc.analysis.soundness import plan_soundness
 from zkcc.errors import ProofRejected, UserError, ZkccError
 from zkcc.fileio import read_bytes, write_atomic
 
@@ -176,6 +177,7 @@ def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dic
             for s in plan.host.steps
         ],
     }
+    out["soundness"] = plan_soundness(plan).to_json()
     if with_r1cs:
         from zkcc.runtime.groth16_launch import build_launch_circuit, groth16_steps
 
@@ -212,6 +214,18 @@ def _print_kernels(summary: dict) -> None:
             )
         else:
             click.echo(f"{head}gkr, {s['count'] * k['mul_gates']} mul gates in total")
+    _print_soundness(summary["soundness"])
+
+
+def _print_soundness(snd: dict) -> None:
+    """The plan's computed soundness and its weakest parts (zkcc.analysis.soundness)."""
+    bits = "exact (no probabilistic check)" if snd["bits"] is None else f"{snd['bits']:.1f} bits"
+    below = snd["bits"] is not None and snd["bits"] < snd["target_bits"]
+    note = f"  BELOW the {snd['target_bits']}-bit target" if below else ""
+    click.echo(f"  soundness: {bits} (union bound of {len(snd['terms'])} terms){note}")
+    for t in snd["terms"][:3]:
+        click.echo(f"    {t['bits']:.1f} bits  {t['part']}: {t['formula']}")
+    click.echo(f"    assuming {'; '.join(snd['assumptions'])}")
 
 
 @cli.command()
@@ -498,6 +512,7 @@ def verify(plan_path: str, proof_path: str, keys_path: str | None, as_json: bool
                 "seconds": round(seconds, 3),
                 "plan_digest": digest.hex(),
                 "public": _values_json(F, public, shapes),
+                "soundness": plan_soundness(plan).to_json(),
             }
         )
     else:

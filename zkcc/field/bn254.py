@@ -33,7 +33,7 @@ class Bn254Field(PrimeField):
     def __init__(self) -> None:
         from zkcc.field.ext import ExtField
 
-        self.ext = ExtField(self, degree=1, nonresidue=0)
+        self.ext = ExtField(self)
 
     def array(self, x: Any) -> Array:
         a = np.asarray(x)

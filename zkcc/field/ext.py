@@ -1,14 +1,20 @@
-"""The challenge field: F_p for bn254, F_p[x]/(x^3 - 5) for m31.
+"""The challenge field: F_p for bn254, QM31 for m31.
+
+QM31 is the degree-4 extension Stwo uses, the tower CM31 = F_p[i]/(i^2 + 1) and
+QM31 = CM31[u]/(u^2 - 2 - i). zkcc represents it in the power basis of u: with i = u^2 - 2,
+(u^2 - 2)^2 = -1 gives u^4 = 4u^2 - 5, so QM31 = F_p[u]/(u^4 - 4u^2 + 5) (irreducible: u
+generates the whole tower; tests/test_field.py checks it and multiplies against the tower).
+A challenge from a field of p^4 ~ 2^124 elements is what brings m31 proofs past 100 bits.
 
 Representation (struct of arrays, component-major): an extension array has shape (d, *shape)
-where d = `degree`; component c holds the coefficient of x^c, each component a contiguous base
+where d = `degree`; component c holds the coefficient of u^c, each component a contiguous base
 array. An extension *scalar* has shape (d,). Element axes broadcast like numpy among themselves
 (right-aligned after the component axis), so a scalar (d,) combines with a vector (d, n).
 bn254 uses degree 1, so the same code runs over both fields with arrays of shape (1, ...).
 
-The cubic multiplication is schoolbook with lazy reduction: raw products of reduced m31 values
-are < 2^62, so the three products of x^2's coefficient sum without overflow and only one
-reduction per output component is needed.
+The m31 multiplication is schoolbook with lazy reduction: raw products of reduced m31 values
+are < 2^62, so the (at most four) products of one power of u sum without overflow; each of the
+seven power sums is reduced once and folded into the four outputs by `reduction`.
 """
 
 from __future__ import annotations
@@ -43,17 +49,46 @@ def _rest_align(a: Array, b: Array, a_ext: bool, b_ext: bool) -> tuple[Array, Ar
 
 
 class ExtField:
-    """Degree-1 (any base) or cubic (m31) extension, elementwise on component-major arrays."""
+    """Degree-1 (any base) or QM31 (m31), elementwise on component-major arrays.
 
-    def __init__(self, base: PrimeField, degree: int, nonresidue: int) -> None:
-        if degree not in (1, 3) or (degree == 3 and base.name != "m31"):
-            raise ValueError("supported challenge fields: degree 1, or degree 3 over m31")
+    `modulus` gives u^d as a combination of 1, u, ..., u^(d-1): (c_0, ..., c_{d-1}) means
+    u^d = sum_c c_c u^c (empty for degree 1).
+    """
+
+    def __init__(self, base: PrimeField, modulus: tuple[int, ...] = ()) -> None:
+        degree = max(1, len(modulus))
+        if degree not in (1, 4) or (degree == 4 and base.name != "m31"):
+            raise ValueError("supported challenge fields: degree 1, or degree 4 over m31")
         self.base = base
         self.degree = degree
-        self.nonresidue = nonresidue
+        self.modulus = tuple(c % base.p for c in modulus)
+        self.reduction = self._reduction() if degree > 1 else []
         self.name = base.name if degree == 1 else f"{base.name}^{degree}"
         self.byte_len = degree * base.byte_len
         self.order = base.p**degree
+
+    def _reduction(self) -> list[list[int]]:
+        """reduction[k - d] = coefficients of u^k in the basis, for d <= k <= 2d - 2."""
+        p, d = self.base.p, self.degree
+        rows, cur = [], list(self.modulus)
+        for _ in range(d - 1):
+            rows.append(cur)
+            top = cur[-1]  # u * cur = shift + top * u^d
+            cur = [(top * self.modulus[0]) % p] + [
+                (cur[c - 1] + top * self.modulus[c]) % p for c in range(1, d)
+            ]
+        return rows
+
+    def reduce_ints(self, s: list[int]) -> list[int]:
+        """Coefficients of u^0..u^(2d-2) (any ints) -> the reduced element's d coefficients."""
+        d, p = self.degree, self.base.p
+        out = list(s[:d])
+        for k, row in enumerate(self.reduction):
+            sk = s[d + k]
+            if sk:
+                for c in range(d):
+                    out[c] += row[c] * sk
+        return [v % p for v in out]
 
     # ---- construction -------------------------------------------------------------------
     def zeros(self, shape: int | tuple[int, ...] = ()) -> Array:
@@ -104,25 +139,22 @@ class ExtField:
         """One product of two extension scalars given as lists of `degree` Python ints: the
         protocols' per-round scalar arithmetic (claims, interpolation) would otherwise pay
         numpy's per-call cost several hundred times per sumcheck."""
-        p, w = self.base.p, self.nonresidue
-        if self.degree == 1:
-            return [a[0] * b[0] % p]
-        a0, a1, a2 = a
-        b0, b1, b2 = b
-        return [
-            (a0 * b0 + w * (a1 * b2 + a2 * b1)) % p,
-            (a0 * b1 + a1 * b0 + w * a2 * b2) % p,
-            (a0 * b2 + a1 * b1 + a2 * b0) % p,
-        ]
+        d = self.degree
+        s = [0] * (2 * d - 1)
+        for i, x in enumerate(a):
+            if x:
+                for j, y in enumerate(b):
+                    s[i + j] += x * y
+        return self.reduce_ints(s)
 
     def mul(self, a: Array, b: Array) -> Array:
-        if self.degree == 3 and a.ndim == 1 and b.ndim == 1:
+        if self.degree > 1 and a.ndim == 1 and b.ndim == 1:
             prod = self.mul_ints([int(x) for x in a], [int(x) for x in b])
             return np.array(prod, dtype=np.uint64)
         a, b = _rest_align(a, b, True, True)
         if self.degree == 1:
             return self.base.mul(a, b)
-        return _cubic_mul_m31(a, b, self.nonresidue)
+        return _mul_m31(a, b, self.reduction)
 
     def sum(self, a: Array, axis: int | None = None) -> Array:
         """Sum over element axes (all of them by default); the component axis is kept."""
@@ -131,10 +163,10 @@ class ExtField:
 
     def dot(self, a: Array, b: Array) -> Array:
         """sum_i a_i * b_i for 1-d vectors, each base (n,) or extension (d, n)."""
-        if self.degree == 3:
+        if self.degree > 1:
             from zkcc.field.m31_kernels import dot as m31_dot
 
-            return m31_dot(a, b)
+            return m31_dot(self, a, b)
         a2 = a if a.ndim == 2 else a[None]
         b2 = b if b.ndim == 2 else b[None]
         return self.sum(self.base.mul(a2, b2))
@@ -176,19 +208,23 @@ class ExtField:
         return f"ExtField({self.name})"
 
 
-def _cubic_mul_m31(a: Array, b: Array, w: int) -> Array:
-    """(a0 + a1 x + a2 x^2)(b0 + b1 x + b2 x^2) mod x^3 - w over m31, lazily reduced."""
-    from zkcc.field.m31 import _P, _S31, reduce_u64
+def _mul_m31(a: Array, b: Array, reduction: list[list[int]]) -> Array:
+    """Schoolbook product over m31's extension, lazily reduced (see the module docstring)."""
+    from zkcc.field.m31 import reduce_u64
 
-    a0, a1, a2 = a[0], a[1], a[2]
-    b0, b1, b2 = b[0], b[1], b[2]
-    wu = np.uint64(w)
-
-    def fold1(t: Array) -> Array:  # < 2^64 -> < 2^33 + 2^31, still congruent
-        return (t & _P) + (t >> _S31)
-
-    c0 = a0 * b0 + wu * fold1(a1 * b2 + a2 * b1)
-    c1 = a0 * b1 + a1 * b0 + wu * fold1(a2 * b2)
-    c2 = a0 * b2 + a1 * b1 + a2 * b0
-    out = xp.stack(xp.broadcast_arrays(c0, c1, c2))
-    return reduce_u64(out)
+    d = a.shape[0]
+    sums = []
+    for k in range(2 * d - 1):
+        terms = [a[i] * b[k - i] for i in range(max(0, k - d + 1), min(k, d - 1) + 1)]
+        acc = terms[0]
+        for t in terms[1:]:
+            acc = acc + t
+        sums.append(reduce_u64(xp.asarray(acc)))
+    outs = []
+    for c in range(d):
+        acc = sums[c]
+        for k, row in enumerate(reduction):  # < p + (d - 1) p^2 < 2^64
+            if row[c]:
+                acc = acc + np.uint64(row[c]) * sums[d + k]
+        outs.append(acc)
+    return reduce_u64(xp.stack(xp.broadcast_arrays(*outs)))

@@ -64,7 +64,7 @@ class M31Field(PrimeField):
     def __init__(self) -> None:
         from zkcc.field.ext import ExtField
 
-        self.ext = ExtField(self, degree=3, nonresidue=5)
+        self.ext = ExtField(self, modulus=(-5, 0, 4, 0))  # QM31: u^4 = 4u^2 - 5
 
     def array(self, x: Any) -> Array:
         if isinstance(x, np.ndarray) and x.dtype.kind in "iu":

@@ -8,8 +8,8 @@ Exact inner product trick: for reduced u, v (< 2^31) and a chunk of C <= 2^20 en
 T = sum u_i v_i < 2^82. A uint64 einsum gives T mod 2^64 in one pass, a float64 einsum gives T
 with absolute error < C * 2^-53 * T < 2^50, far below 2^63, so
     T = (T mod 2^64) + 2^64 * round((T_float - (T mod 2^64)) / 2^64)
-exactly. Nine component sums per pair of extension vectors cost two 3x3 einsums per chunk
-instead of nine multiply-and-reduce passes.
+exactly. The sixteen component sums per pair of QM31 vectors cost two 4x4 einsums per chunk
+instead of sixteen multiply-and-reduce passes.
 """
 
 from __future__ import annotations
@@ -17,16 +17,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from zkcc.errors import UserError
-from zkcc.field.m31 import _P, P, mul_reduce, reduce_u64
+from zkcc.field.m31 import _P, mul_reduce, reduce_u64
+
+if TYPE_CHECKING:
+    from zkcc.field.ext import ExtField
 
 xp = np
 CHUNK = 1 << 13
-W = 5  # x^3 = W in the cubic extension
 _F64 = np.float64
 _POOL: ThreadPoolExecutor | None = None
 
@@ -88,29 +90,30 @@ def _add_matrices(ms: list[list[list[int]]]) -> list[list[int]]:
     return acc
 
 
-def _to_ext(m: list[list[int]]) -> Any:
-    """Collapse component sums into an extension scalar: x^3 = W, coefficients of x^0..x^4."""
+def _to_ext(E: ExtField, m: list[list[int]]) -> Any:
+    """Collapse component sums M[j][k] (of a_j b_k) into one extension scalar."""
+    d = E.degree
     if len(m) == 1 and len(m[0]) == 1:
-        c = [m[0][0], 0, 0]
+        c = [m[0][0]] + [0] * (d - 1)
     elif len(m) == 1 or len(m[0]) == 1:
-        c = [m[0][k] for k in range(3)] if len(m) == 1 else [m[j][0] for j in range(3)]
+        c = [m[0][k] for k in range(d)] if len(m) == 1 else [m[j][0] for j in range(d)]
     else:
-        s = [0] * 5
-        for j in range(3):
-            for k in range(3):
+        s = [0] * (2 * d - 1)
+        for j in range(d):
+            for k in range(d):
                 s[j + k] += m[j][k]
-        c = [s[0] + W * s[3], s[1] + W * s[4], s[2]]
-    return np.array([v % P for v in c], dtype=np.uint64)
+        return np.array(E.reduce_ints(s), dtype=np.uint64)
+    return np.array([v % E.base.p for v in c], dtype=np.uint64)
 
 
-def dot(a: Any, b: Any) -> Any:
-    """sum_i a_i b_i over m31 / its cubic extension; a, b are (n,) base or (3, n) ext."""
+def dot(E: ExtField, a: Any, b: Any) -> Any:
+    """sum_i a_i b_i over m31 / its extension; a, b are (n,) base or (d, n) ext."""
     a2, b2 = _as2d(a), _as2d(b)
     n = a2.shape[1]
     if n == 0:
-        return np.zeros(3, dtype=np.uint64)
+        return np.zeros(E.degree, dtype=np.uint64)
     parts = run_chunks(lambda s, e: _exact_matrix(a2[:, s:e], b2[:, s:e]), n)
-    return _to_ext(_add_matrices(parts))
+    return _to_ext(E, _add_matrices(parts))
 
 
 def _diff_inplace(lo: Any, hi: Any, tmp: Any) -> None:
@@ -120,7 +123,7 @@ def _diff_inplace(lo: Any, hi: Any, tmp: Any) -> None:
     xp.minimum(hi, tmp, out=hi)
 
 
-def round_diff(f: Any, g: Any) -> tuple[Any, Any]:
+def round_diff(E: ExtField, f: Any, g: Any) -> tuple[Any, Any]:
     """One sumcheck round's sums on tables laid out [lo | hi] along the last axis.
 
     Returns (sum lo_f*lo_g, sum d_f*d_g) with d = hi - lo, and leaves d in the hi halves.
@@ -140,46 +143,46 @@ def round_diff(f: Any, g: Any) -> tuple[Any, Any]:
     parts = run_chunks(work, h)
     m0 = _add_matrices([p[0] for p in parts])
     m2 = _add_matrices([p[1] for p in parts])
-    return _to_ext(m0), _to_ext(m2)
+    return _to_ext(E, m0), _to_ext(E, m2)
 
 
-def _mul_matrix(r: Any) -> list[list[np.uint64]]:
-    """R with (r*d)_c = sum_j R[c][j] d_j in F_p[x]/(x^3 - W)."""
+def _mul_matrix(E: ExtField, r: Any) -> list[list[np.uint64]]:
+    """R with (r*d)_c = sum_j R[c][j] d_j: column j is r * u^j."""
     rc = [int(v) for v in r]
-    return [
-        [np.uint64(rc[(c - j) % 3] * (W if j > c else 1) % P) for j in range(3)] for c in range(3)
-    ]
+    cols = [E.mul_ints(rc, [int(i == j) for i in range(E.degree)]) for j in range(E.degree)]
+    return [[np.uint64(cols[j][c]) for j in range(E.degree)] for c in range(E.degree)]
 
 
-def fold(t: Any, r: Any) -> Any:
+def fold(E: ExtField, t: Any, r: Any) -> Any:
     """lo + r * d for a table laid out [lo | d]; ext tables fold in place into lo.
 
-    Returns the folded (3, h) extension table (a view of `t` when t is an ext table).
+    Returns the folded (d, h) extension table (a view of `t` when t is an ext table).
     """
+    d_ = E.degree
     if t.ndim == 1:
         h = t.shape[0] // 2
         lo, d = t[:h], t[h:]
-        out = xp.empty((3, h), dtype=np.uint64)
-        for c in range(3):
+        out = xp.empty((d_, h), dtype=np.uint64)
+        for c in range(d_):
             mul_reduce(d, np.uint64(int(r[c])), out=out[c])
         xp.add(out[0], lo, out=out[0])
         xp.minimum(out[0], out[0] - _P, out=out[0])
         return out
     h = t.shape[1] // 2
-    rm = _mul_matrix(r)
+    rm = _mul_matrix(E, r)
 
     def work(s: int, e: int) -> None:
         acc = xp.empty(e - s, dtype=np.uint64)
         tmp = xp.empty(e - s, dtype=np.uint64)
         d = t[:, h + s : h + e]
-        for c in range(3):
+        for c in range(d_):
             lo_c = t[c, s:e]
             xp.multiply(d[0], rm[c][0], out=acc)
             xp.add(acc, lo_c, out=acc)
-            for j in (1, 2):
+            for j in range(1, d_):
                 xp.multiply(d[j], rm[c][j], out=tmp)
                 xp.add(acc, tmp, out=acc)
-            reduce_u64(acc, tmp)  # < 3 (p-1)^2 + p < 2^64 before reduction
+            reduce_u64(acc, tmp)  # < 4 (p-1)^2 + p < 2^64 before reduction
             lo_c[...] = acc
 
     run_chunks(work, h)

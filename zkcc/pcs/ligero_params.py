@@ -10,8 +10,8 @@ the circle code over m31, see zkcc.pcs.codes). Let e = floor((d - 1) / 2) < d / 
   STARKs", §proximity gaps]. If the encoded matrix U is not e-close to the interleaved code,
   a random combination r^T U (r in E^R) is e-far from the code except with probability
   <= N / |E|. `tests` independent combinations are drawn in ONE challenge, so a cheating
-  prover needs all of them to be bad: error (N / |E|)^tests. For m31, |E| = p^3 ~ 2^93 and
-  N ~ 2^16, one test gives only ~2^-77, so two are drawn:
+  prover needs all of them to be bad: error (N / |E|)^tests. For m31, |E| = p^4 ~ 2^124
+  (QM31) and N <= 2^20, one test gives >= 2^-104; bn254 likewise needs one:
 
       tests = ceil(lambda / log2(|E| / N))
 
@@ -22,8 +22,9 @@ the circle code over m31, see zkcc.pcs.codes). Let e = floor((d - 1) / 2) < d / 
 
       C(N - b, t) / C(N, t) = prod_{i < t} (N - b - i) / (N - i)  <=  (1 - b / N)^t
 
-  and t is the least value making this <= 2^-lambda (rate 1/4, N = 2^16: t = 148, as with
-  replacement; N = 2^8: t = 105; t = N - b + 1 always suffices, the product being 0).
+  and t is the least value making this <= 2^-lambda (rate 1/4 and lambda = 100: t = 148 for
+  N = 2^16, as with replacement; t = 105 for N = 2^8; t = N - b + 1 always suffices, the
+  product being 0).
 
 * Direct opening. A group whose Ligero opening would not be smaller than its tables (tiny
   tables, where the t opened columns are most of the encoded matrix) sends the tables
@@ -34,8 +35,8 @@ the circle code over m31, see zkcc.pcs.codes). Let e = floor((d - 1) / 2) < d / 
   allow ~50 queries at rate 1/4; it is NOT used.
 
 Algebraic parts (claim combination, the column sumcheck) have error ~ k / |E| and 2 log C / |E|
-per proof, ~2^-88 for m31 — the same per-challenge level as zkcc's GKR over the cubic
-extension.
+per proof, ~2^-118 for m31 — the same per-challenge level as zkcc's GKR over QM31. The
+whole plan's bound is computed by zkcc.analysis.soundness.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ from dataclasses import dataclass
 
 from zkcc.field.base import PrimeField
 
-SECURITY_BITS = 100
+# Each probabilistic part of a group (proximity test, column queries) is held to 2^-104, so
+# that a plan's union bound over all its groups and GKR sumchecks stays >= 100 bits
+# (zkcc.analysis.soundness computes it; tests check every example).
+SECURITY_BITS = 104
 RATE_LOG = 2  # rate 1/4
 HASH_BYTES = 32
 

@@ -20,7 +20,8 @@ from zkcc.encoding import Schema, Tree, decode, encode
 from zkcc.errors import FormatError
 
 MAGIC = b"ZKPF"
-VERSION = 2  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
+VERSION = 3  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
+# 3: m31 challenges drawn from QM31 (degree 4) instead of the cubic extension
 KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 

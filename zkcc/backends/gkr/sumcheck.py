@@ -82,10 +82,10 @@ def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
 
 def _round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
     """(sum lo_f lo_g, sum d_f d_g); leaves d = hi - lo in the hi halves of f and g."""
-    if E.degree == 3:
+    if E.degree > 1:
         from zkcc.field.m31_kernels import round_diff
 
-        return round_diff(f, g)
+        return round_diff(E, f, g)
     F = E.base
     h = f.shape[-1] // 2
     for t in (f, g):
@@ -95,10 +95,10 @@ def _round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
 
 def _fold(E: ExtField, t: Array, r: Array) -> Array:
     """lo + r d for a table laid out [lo | d]; always returns an extension table."""
-    if E.degree == 3:
+    if E.degree > 1:
         from zkcc.field.m31_kernels import fold
 
-        return fold(t, r)
+        return fold(E, t, r)
     h = t.shape[-1] // 2
     return E.fold(t[..., :h], t[..., h:], r)
 

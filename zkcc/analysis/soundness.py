@@ -1,0 +1,179 @@
+"""The soundness error of a plan's proof, computed from its real parameters.
+
+Each term bounds the probability that one protocol of the proof accepts a false statement
+when its challenges are uniform in the challenge field E (QM31 for m31, |E| = p^4 ~ 2^124;
+the base field for bn254). The plan's error is the union bound of the terms, reported in bits
+(-log2 of the sum). The terms, with their sources:
+
+* Sumcheck over v rounds of degree-d messages: v d / |E| [LFKN92; Thaler, "Proofs, Arguments,
+  and Zero-Knowledge", Prop. 4.1].
+* Data-parallel GKR (zkcc/backends/gkr): the output zero-check at a random point of the
+  (w_out + n)-variate multilinear output, (w_out + n) / |E| (Schwartz–Zippel); per layer two
+  sumchecks of w_in + n rounds of degree 2; per inner layer the random combination of its two
+  claims, 1 / |E| [Thaler §4.6; Libra (XZZ+19) for the two-phase layer].
+* assert_eq: both tables' multilinear extensions at one random point, v / |E| for v variables.
+* Groth16 commit-and-prove link (docs/groth16.md): each committed boundary tensor's MLE at a
+  random bn254 point, v / p.
+* Ligero (zkcc/pcs/ligero_params.py): per group of tables of one shape, the proximity test
+  (N / |E|)^tests, the column queries C(N - b, t) / C(N, t), the combination of its k claims
+  k / |E| and the column sumcheck 2 log2(C) / |E|; a group opened directly is exact.
+
+Computational assumptions are listed beside the bits, not folded into them: SHA-256 collision
+resistance (Merkle roots, the Fiat–Shamir transcript), and for Groth16 knowledge soundness in
+the generic group model over BN254 (about 100-bit security after the exTNFS attacks;
+Barbulescu–Duquesne 2019). Fiat–Shamir keeps these bounds because every part is round-by-round
+sound with the same per-round error (Canetti et al. 2019); a prover making 2^h hash queries
+gains at most a factor 2^h.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from zkcc.field import get_field
+from zkcc.pcs.ligero_params import RATE_LOG, SECURITY_BITS, choose_shape, opens_directly
+
+if TYPE_CHECKING:
+    from zkcc.field.base import PrimeField
+    from zkcc.plan.plan import Plan
+
+TARGET_BITS = 100
+HASH_ASSUMPTION = "SHA-256 collision resistance (Merkle roots, Fiat-Shamir transcript)"
+GROTH16_ASSUMPTION = "Groth16 knowledge soundness over BN254 (generic group model, ~100-bit curve)"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One protocol's soundness error bound, as log2 of the probability."""
+
+    part: str
+    log2_error: float
+    formula: str
+
+
+@dataclass(frozen=True)
+class Soundness:
+    terms: tuple[Term, ...]
+    assumptions: tuple[str, ...]
+
+    @property
+    def bits(self) -> float:
+        """-log2 of the union bound over all terms (inf when nothing is probabilistic)."""
+        total = math.fsum(2.0**t.log2_error for t in self.terms)
+        return math.inf if total == 0 else -math.log2(total)
+
+    def to_json(self) -> dict:
+        return {
+            "bits": None if math.isinf(self.bits) else round(self.bits, 2),
+            "target_bits": TARGET_BITS,
+            "terms": [
+                {"part": t.part, "bits": round(-t.log2_error, 2), "formula": t.formula}
+                for t in sorted(self.terms, key=lambda t: -t.log2_error)
+            ],
+            "assumptions": list(self.assumptions),
+        }
+
+
+def _log2_ratio(count: float, F: PrimeField) -> float:
+    return math.log2(count) - F.ext.degree * math.log2(F.p)
+
+
+def sumcheck_count(rounds: int, degree: int) -> int:
+    """Numerator of the sumcheck error: rounds * degree (the error is that over |E|)."""
+    return rounds * degree
+
+
+def gkr_term(F: PrimeField, part: str, circuit, n_log2: int) -> Term:
+    count = circuit.width_log2(circuit.depth) + n_log2
+    for i in range(circuit.depth):
+        count += 2 * sumcheck_count(circuit.width_log2(i) + n_log2, 2) + (1 if i > 0 else 0)
+    formula = "(w_out + n + sum over layers of [2 * 2 (w_in + n) + 1]) / |E|"
+    return Term(part, _log2_ratio(count, F), f"{count} / |E|: {formula}")
+
+
+def point_term(F: PrimeField, part: str, num_vars: int, base_only: bool = False) -> Term:
+    """A nonzero multilinear polynomial in v variables vanishes at a random point w.p. v/|S|."""
+    size_log2 = math.log2(F.p) * (1 if base_only else F.ext.degree)
+    v = max(1, num_vars)
+    field = "p" if base_only else "|E|"
+    return Term(part, math.log2(v) - size_log2, f"{v} / {field} (Schwartz-Zippel)")
+
+
+def query_log2_error(col_log: int, rate_log: int, queries: int) -> float:
+    """log2 C(N - b, t) / C(N, t) for b = e + 1 bad columns of N (ligero_params.num_queries)."""
+    N, C = 1 << (col_log + rate_log), 1 << col_log
+    bad = (N - C - 1) // 2 + 1
+    if queries > N - bad:
+        return -math.inf
+    return math.fsum(math.log2((N - bad - i) / (N - i)) for i in range(queries))
+
+
+def ligero_terms(F: PrimeField, tables: dict[str, int], claims: dict[str, int]) -> list[Term]:
+    """Terms of a Ligero opening: `tables` maps each claimed table to its log2 size,
+    `claims` to its number of claims; tables of one size form one group (zkcc.pcs.ligero)."""
+    groups: dict[int, list[str]] = {}
+    for name, m in tables.items():
+        if claims.get(name):
+            groups.setdefault(m, []).append(name)
+    out = []
+    for m, names in sorted(groups.items()):
+        s = choose_shape(F, m, RATE_LOG, SECURITY_BITS)
+        part = f"ligero group 2^{m} ({len(names)} tables)"
+        if opens_directly(F, s, len(names)):
+            continue
+        k = sum(claims[n] for n in names)
+        prox = s.tests * _log2_ratio(s.code_len, F)
+        out.append(
+            Term(
+                f"{part}: proximity",
+                prox,
+                f"(N / |E|)^tests, N = 2^{s.code_log}, tests = {s.tests}",
+            )
+        )
+        out.append(
+            Term(
+                f"{part}: queries",
+                query_log2_error(s.col_log, s.rate_log, s.queries),
+                f"C(N - b, t) / C(N, t), t = {s.queries} columns of N = 2^{s.code_log}",
+            )
+        )
+        alg = k + 2 * s.col_log
+        out.append(
+            Term(f"{part}: claims", _log2_ratio(alg, F), f"({k} claims + 2 * {s.col_log}) / |E|")
+        )
+    return out
+
+
+def plan_soundness(plan: Plan) -> Soundness:
+    """Every term of the plan's proof, from the same schedule the prover and verifier run."""
+    from zkcc.runtime.claims import proof_tensors
+    from zkcc.runtime.groth16_launch import groth16_steps
+    from zkcc.runtime.steps import AssertEqStep, GkrStep, Groth16Step, schedule
+
+    F = get_field(plan.field)
+    g16 = frozenset(groth16_steps(plan))
+    terms: list[Term] = []
+    claims: dict[str, int] = {}
+    for st in schedule(plan, g16):
+        if isinstance(st, GkrStep):
+            terms.append(gkr_term(F, f"launch {st.index} {st.kernel} (gkr)", st.circuit, st.n_log2))
+            for tensor, _ in st.sources.values():
+                claims[tensor] = claims.get(tensor, 0) + 2
+        elif isinstance(st, AssertEqStep):
+            terms.append(point_term(F, f"step {st.index} assert_eq", st.layout.num_vars))
+            for tensor in (st.a, st.b):
+                claims[tensor] = claims.get(tensor, 0) + 1
+        elif isinstance(st, Groth16Step):
+            for c in st.boundary.committed:
+                part = f"launch {st.index} {st.kernel} (groth16) link {c.param}"
+                terms.append(point_term(F, part, c.layout.num_vars, base_only=True))
+                claims[c.tensor] = claims.get(c.tensor, 0) + 1
+    committed = {
+        x.name: x.layout.num_vars for x in proof_tensors(plan.program, g16) if not x.public
+    }
+    if plan.pcs == "ligero":
+        terms.extend(ligero_terms(F, committed, claims))
+    assumptions = [HASH_ASSUMPTION] + ([GROTH16_ASSUMPTION] if g16 else [])
+    return Soundness(tuple(terms), tuple(assumptions))

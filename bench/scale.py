@@ -135,6 +135,7 @@ class Program:
     mul_per_instance: int
     mul_gates: int
     layer_widths: list[int]
+    soundness_bits: float  # the plan's computed bound (zkcc compile --json)
 
 
 def program(work: Path, log_n: int, rounds: int, width: int = 0) -> Program:
@@ -146,11 +147,13 @@ def program(work: Path, log_n: int, rounds: int, width: int = 0) -> Program:
     src.write_text(text)
     plan = work / f"{name}.zkplan"
     compiled = spawn([ZKCC, "compile", str(src), "-o", str(plan), "--json"], what="compile")
-    k = json.loads(compiled.out)["kernels"]["fold" if width else "mix"]
+    summary = json.loads(compiled.out)
+    k = summary["kernels"]["fold" if width else "mix"]
     inputs = work / f"{name}.npz"
     x = np.random.default_rng(log_n).integers(0, P, (n, width or 16), dtype=np.int32)
     np.savez(inputs, x=x)
-    return Program(plan, inputs, n, k["mul_gates"], n * k["mul_gates"], k["layer_widths"])
+    bits = summary["soundness"]["bits"]
+    return Program(plan, inputs, n, k["mul_gates"], n * k["mul_gates"], k["layer_widths"], bits)
 
 
 def prove(prog: Program, proof: Path, *extra: str, ranks: int = 1, **kw: Any) -> Proc:
@@ -199,9 +202,11 @@ def header(prog: Program, title: str) -> dict:
     """Print the section's title line; return its program's sizes for the JSON."""
     print(
         f"\n== {title}: {prog.instances} instances x {prog.mul_per_instance} mul gates = "
-        f"{prog.mul_gates} (2^{np.log2(prog.mul_gates):.2f}); layer widths {prog.layer_widths}"
+        f"{prog.mul_gates} (2^{np.log2(prog.mul_gates):.2f}); layer widths {prog.layer_widths}; "
+        f"soundness {prog.soundness_bits} bits"
     )
-    return {k: getattr(prog, k) for k in ("instances", "mul_per_instance", "mul_gates")}
+    keys = ("instances", "mul_per_instance", "mul_gates", "soundness_bits")
+    return {k: getattr(prog, k) for k in keys}
 
 
 def memory(work: Path, log_n: int, rounds: int, width: int = 0) -> dict:

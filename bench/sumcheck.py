@@ -1,5 +1,5 @@
 """Sumcheck prover throughput: product of two multilinear tables over 2^k points, entries in
-the m31 cubic extension. Prints a table and writes bench/results/sumcheck.json.
+the m31 QM31 extension. Prints a table and writes bench/results/sumcheck.json.
 
     .venv/bin/python bench/sumcheck.py [--log-size 24] [--field m31] [--repeat 2]
 """

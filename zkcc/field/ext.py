@@ -12,9 +12,8 @@ array. An extension *scalar* has shape (d,). Element axes broadcast like numpy a
 (right-aligned after the component axis), so a scalar (d,) combines with a vector (d, n).
 bn254 uses degree 1, so the same code runs over both fields with arrays of shape (1, ...).
 
-The m31 multiplication is schoolbook with lazy reduction: raw products of reduced m31 values
-are < 2^62, so the (at most four) products of one power of u sum without overflow; each of the
-seven power sums is reduced once and folded into the four outputs by `reduction`.
+The m31 multiplication is schoolbook with lazy reduction (see `_mul_m31`): four reductions
+per product, as many as there are output components.
 """
 
 from __future__ import annotations
@@ -48,6 +47,9 @@ def _rest_align(a: Array, b: Array, a_ext: bool, b_ext: bool) -> tuple[Array, Ar
     return a, b
 
 
+QM31_MODULUS = (-5, 0, 4, 0)  # u^4 = 4u^2 - 5
+
+
 class ExtField:
     """Degree-1 (any base) or QM31 (m31), elementwise on component-major arrays.
 
@@ -57,8 +59,8 @@ class ExtField:
 
     def __init__(self, base: PrimeField, modulus: tuple[int, ...] = ()) -> None:
         degree = max(1, len(modulus))
-        if degree not in (1, 4) or (degree == 4 and base.name != "m31"):
-            raise ValueError("supported challenge fields: degree 1, or degree 4 over m31")
+        if modulus and (base.name, tuple(modulus)) != ("m31", QM31_MODULUS):
+            raise ValueError("supported challenge fields: the base field, or QM31 over m31")
         self.base = base
         self.degree = degree
         self.modulus = tuple(c % base.p for c in modulus)
@@ -154,7 +156,7 @@ class ExtField:
         a, b = _rest_align(a, b, True, True)
         if self.degree == 1:
             return self.base.mul(a, b)
-        return _mul_m31(a, b, self.reduction)
+        return _mul_m31(a, b)
 
     def sum(self, a: Array, axis: int | None = None) -> Array:
         """Sum over element axes (all of them by default); the component axis is kept."""
@@ -208,23 +210,31 @@ class ExtField:
         return f"ExtField({self.name})"
 
 
-def _mul_m31(a: Array, b: Array, reduction: list[list[int]]) -> Array:
-    """Schoolbook product over m31's extension, lazily reduced (see the module docstring)."""
-    from zkcc.field.m31 import reduce_u64
+def _mul_m31(a: Array, b: Array) -> Array:
+    """Schoolbook product in F_p[u]/(u^4 - 4u^2 + 5), lazily reduced.
 
-    d = a.shape[0]
-    sums = []
-    for k in range(2 * d - 1):
-        terms = [a[i] * b[k - i] for i in range(max(0, k - d + 1), min(k, d - 1) + 1)]
-        acc = terms[0]
-        for t in terms[1:]:
-            acc = acc + t
-        sums.append(reduce_u64(xp.asarray(acc)))
-    outs = []
-    for c in range(d):
-        acc = sums[c]
-        for k, row in enumerate(reduction):  # < p + (d - 1) p^2 < 2^64
-            if row[c]:
-                acc = acc + np.uint64(row[c]) * sums[d + k]
-        outs.append(acc)
-    return reduce_u64(xp.stack(xp.broadcast_arrays(*outs)))
+    With raw power sums s_k (s_k has min(k, 6 - k) + 1 products, each < 2^62) and
+    u^4 = 4u^2 - 5, u^5 = 4u^3 - 5u, u^6 = 11u^2 - 20:
+        c0 = s0 - 5 s4 - 20 s6,  c1 = s1 - 5 s5,  c2 = s2 + 4 s4 + 11 s6,  c3 = s3 + 4 s5.
+    s3..s6 are folded once below 2^34 (t & p + t >> 31 is congruent to t); a subtracted term
+    is added as 8p - term (8p > 2^34), so every sum stays below 2^64 and one reduction per
+    output component finishes it.
+    """
+    from zkcc.field.m31 import _P, _S31, reduce_u64
+
+    def prods(k: int) -> Array:
+        acc = a[max(0, k - 3)] * b[k - max(0, k - 3)]
+        for i in range(max(0, k - 3) + 1, min(k, 3) + 1):
+            acc += a[i] * b[k - i]
+        return acc
+
+    def fold(t: Array) -> Array:
+        return (t & _P) + (t >> _S31)
+
+    eight_p = np.uint64(8 * ((1 << 31) - 1))
+    s3, s4, s5, s6 = (fold(prods(k)) for k in (3, 4, 5, 6))
+    c0 = prods(0) + np.uint64(5) * (eight_p - s4) + np.uint64(20) * (eight_p - s6)
+    c1 = prods(1) + np.uint64(5) * (eight_p - s5)
+    c2 = prods(2) + np.uint64(4) * s4 + np.uint64(11) * s6
+    c3 = s3 + np.uint64(4) * s5
+    return reduce_u64(xp.stack(xp.broadcast_arrays(c0, c1, c2, c3)))

@@ -62,9 +62,9 @@ class M31Field(PrimeField):
     storage_dtype = np.uint32
 
     def __init__(self) -> None:
-        from zkcc.field.ext import ExtField
+        from zkcc.field.ext import QM31_MODULUS, ExtField
 
-        self.ext = ExtField(self, modulus=(-5, 0, 4, 0))  # QM31: u^4 = 4u^2 - 5
+        self.ext = ExtField(self, modulus=QM31_MODULUS)
 
     def array(self, x: Any) -> Array:
         if isinstance(x, np.ndarray) and x.dtype.kind in "iu":

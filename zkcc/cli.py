@@ -301,6 +301,15 @@ def run(program: str, inputs: str, as_json: bool) -> None:
     "dir, $TMPDIR or /tmp). It needs room for the spilled tables; --json reports their size "
     "as spilled_bytes.",
 )
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**64 - 1),
+    metavar="N",
+    help="FOR TESTS ONLY: draw the prover's private randomness (Groth16 blinding) from N "
+    "instead of the OS, so that the proof is reproducible; proofs with the same seed are "
+    "byte-identical under any mpiexec -n R or --mem-limit. Anyone who knows N can undo "
+    "the blinding, so a seeded proof hides nothing from them.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output on stderr.")
 @click.option(
     "--json",
@@ -317,6 +326,7 @@ def prove(
     keys_path: str | None,
     mem_limit: str | None,
     tmpdir: str | None,
+    seed: int | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -340,6 +350,7 @@ def prove(
     from zkcc.runtime.inputs import inputs_digest, load_inputs
     from zkcc.runtime.keyfiles import PK_MAGIC, PK_SUFFIX
     from zkcc.runtime.prover import prove as run_prover
+    from zkcc.runtime.randomness import Randomness
     from zkcc.runtime.report import Reporter, env_rank, peak_rss_bytes
 
     report = Reporter(quiet=quiet or as_json, rank=env_rank())
@@ -349,7 +360,7 @@ def prove(
         keys = _load_keys(plan, digest, plan_path, keys_path, PK_MAGIC, PK_SUFFIX)
         F = get_field(plan.field)
         values = load_inputs(inputs, plan.program, F)
-        g.ready(plan=digest, inputs=inputs_digest(F, values))
+        g.ready(plan=digest, inputs=inputs_digest(F, values), seed=repr(seed).encode())
         report.rank = comm.rank
         start = time.perf_counter()
         bundle = run_prover(
@@ -361,6 +372,7 @@ def prove(
             mem_limit=limit,
             tmpdir=tmpdir,
             comm=comm,
+            randomness=Randomness(seed),
         )
         peaks = [
             int.from_bytes(b, "little")

@@ -25,6 +25,7 @@ from zkcc.runtime.comm import SingleComm
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.memory import plan_memory
 from zkcc.runtime.protocol import start_transcript, step_label
+from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
 from zkcc.runtime.steps import ProveContext, last_uses, schedule
 
@@ -40,9 +41,11 @@ def prove(
     mem_limit: int | None = None,
     tmpdir: str | None = None,
     comm=None,
+    randomness: Randomness | None = None,
 ) -> ProofBundle | None:
     """`keys`: the Groth16 proving keys by step (keyfiles.py); needed iff the plan has
-    Groth16 launches. `comm`: zkcc/runtime/comm.py (default: one process)."""
+    Groth16 launches. `comm`: zkcc/runtime/comm.py (default: one process). `randomness`:
+    the prover's private coins (default: the OS CSPRNG; seeded only for reproducible tests)."""
     F = get_field(plan.field)
     program = plan.program
     report = report or Reporter(quiet=True)
@@ -57,6 +60,7 @@ def prove(
     memory = plan_memory(plan, comm.size, mem_limit, tmpdir, report)
     steps = schedule(plan, frozenset(g16_steps))
     ctx = ProveContext(F, program, comm, dict(inputs), keys, memory, report)
+    ctx.randomness = randomness or Randomness()
     with report.phase("witness", total=len(steps), unit="steps") as ph:
         for st in steps:
             st.witness(ctx)

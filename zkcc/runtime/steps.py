@@ -58,6 +58,7 @@ from zkcc.runtime.groth16_launch import (
     step_to_tree,
 )
 from zkcc.runtime.memory import MemoryPlan
+from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
 
 STEP_MAGIC = b"ZKST"  # a step proof tree sent from rank 0 to the others (never written)
@@ -73,6 +74,7 @@ class ProveContext:
     memory: MemoryPlan | None = None  # where GKR launches keep layers and tables
     report: Reporter = field(default_factory=lambda: Reporter(quiet=True))
     hints: dict[int, np.ndarray] = field(default_factory=dict)  # Groth16 launches' hints
+    randomness: Randomness = field(default_factory=Randomness)  # the prover's private coins
 
     @property
     def root(self) -> bool:
@@ -289,7 +291,7 @@ class Groth16Step(_LaunchStep):
         if b.committed:
             tr.absorb("groth16-values", encoded)
         try:
-            proof = g16.prove(pk, lc.r1cs, w)
+            proof = g16.prove(pk, lc.r1cs, w, rng=ctx.randomness.source(f"groth16/{self.index}"))
         except ZkccError as e:
             raise ZkccError(
                 f"internal error: launch {b.step} ({b.kernel}) R1CS is not satisfied although "

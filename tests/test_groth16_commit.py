@@ -16,6 +16,7 @@ from zkcc.errors import FormatError
 from zkcc.field import get_field
 from zkcc.field.mle import mle_evaluate
 from zkcc.lower.r1cs_eval import with_evaluations
+from zkcc.runtime.randomness import Randomness
 
 PTAU = PTAU13
 F = get_field("bn254")
@@ -77,10 +78,16 @@ def keyed(request):
 def test_commit_and_prove_accepts_honest_and_rejects_altered(keyed):
     ev, pk, vk, w, w_old = keyed
     pub = [int(x) for x in w[1 : 1 + ev.r1cs.num_public]]
-    com = commit(pk, ev.place(w_old))  # D only reads the committed wires: known before r
-    assert com == commit(pk, w)
-    proof = prove(pk, ev.r1cs, w)
+    seeded = Randomness(3)
+    com, o = commit(pk, ev.place(w_old), rng=seeded.source("c"))  # reads only committed wires
+    assert (com, o) == commit(pk, w, rng=seeded.source("c"))
+    proof = prove(pk, ev.r1cs, w, blind=o)
     assert verify(vk, pub, proof, commitment=com)
+    # the blinding: D is fresh per commitment, and C must take back exactly its o
+    com2, o2 = commit(pk, w)
+    assert com2.d != com.d and verify(vk, pub, prove(pk, ev.r1cs, w, blind=o2), commitment=com2)
+    assert not verify(vk, pub, prove(pk, ev.r1cs, w, blind=o2 + 1), commitment=com2)
+    assert not verify(vk, pub, prove(pk, ev.r1cs, w, blind=o), commitment=com2)
     # D moved by a multiple of a public basis point (a "public input smuggled into D")
     assert not verify(vk, pub, proof, commitment=Commitment(g1_add(com.d, vk.ic[1]), com.pok))
     # a consistent-looking pair that is not sigma-related
@@ -103,7 +110,13 @@ def test_keys_with_commitment_round_trip(keyed):
     assert np.array_equal(pk2.committed, pk.committed)
     assert vk2.commit_g2_sigma_neg == vk.commit_g2_sigma_neg
     pub = [int(x) for x in w[1 : 1 + ev.r1cs.num_public]]
-    assert verify(vk2, pub, prove(pk2, ev.r1cs, w), commitment=commit(pk2, w))
+    com, o = commit(pk2, w)
+    assert verify(vk2, pub, prove(pk2, ev.r1cs, w, blind=o), commitment=com)
+    assert (pk2.k_blind, pk2.k_sigma_blind, pk2.c_blind) == (
+        pk.k_blind,
+        pk.k_sigma_blind,
+        pk.c_blind,
+    )
 
 
 def test_commitment_given_to_a_key_without_one_is_malformed():

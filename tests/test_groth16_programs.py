@@ -178,11 +178,11 @@ def test_commitment_to_wrong_wires_is_rejected(monkeypatch, mixed):
     """D computed over altered boundary wires while the circuit uses the true ones."""
     real_commit = g16.commit
 
-    def lying_commit(pk, w):
+    def lying_commit(pk, w, rng):
         w = w.copy()
         j = int(pk.committed[2])
         w[j] = (w[j] + 1) % g16.curve.R
-        return real_commit(pk, w)
+        return real_commit(pk, w, rng)
 
     monkeypatch.setattr(steps_module.g16, "commit", lying_commit)
     F = get_field("bn254")

@@ -263,8 +263,11 @@ class Groth16Step(_LaunchStep):
             w = lc.kernel.witness(
                 launch_args(ctx.program, self.index, ctx.data), ctx.hints[self.index]
             )
-            com = g16.commit(pk, lc.ev.place(w)) if lc.boundary.committed else None
-            self._prover = (lc, pk, w, com)
+            com, blind = None, 0
+            if lc.boundary.committed:
+                coins = ctx.randomness.source(f"groth16/{self.index}/commit")
+                com, blind = g16.commit(pk, lc.ev.place(w), rng=coins)
+            self._prover = (lc, pk, w, com, blind)
             return commitment_bytes(com) if com is not None else b""
 
         raw = ctx.from_root(make)
@@ -278,7 +281,7 @@ class Groth16Step(_LaunchStep):
             tree = decode(ctx.from_root(bytes), STEP_MAGIC, 1, "step proof")[1]
             _, values = self._absorb(F, Schema(tree, "step proof"), tr)
             return tree, boundary_claims(F, b, points, values)
-        lc, pk, w_kernel, com = self._prover
+        lc, pk, w_kernel, com, blind = self._prover
         del self._prover
         points = draw_points(F, b, tr)
         w, values = lc.ev.extend(w_kernel, points)
@@ -291,7 +294,8 @@ class Groth16Step(_LaunchStep):
         if b.committed:
             tr.absorb("groth16-values", encoded)
         try:
-            proof = g16.prove(pk, lc.r1cs, w, rng=ctx.randomness.source(f"groth16/{self.index}"))
+            coins = ctx.randomness.source(f"groth16/{self.index}")
+            proof = g16.prove(pk, lc.r1cs, w, rng=coins, blind=blind)
         except ZkccError as e:
             raise ZkccError(
                 f"internal error: launch {b.step} ({b.kernel}) R1CS is not satisfied although "

@@ -5,7 +5,8 @@ zero bytes is the point at infinity ((0, 0) is on neither curve). A query is the
 of its points. Decoding checks every length, every coordinate < q and that every point lies on
 its curve (G2 subgroup membership of vk points is checked by the verifier). Keys with
 committed wires (commit-and-prove) carry the extra fields `committed` (sorted wire indices,
-u64 little-endian), `k_query`, `k_sigma_query` (pk) and `commit_g2`, `commit_g2_sigma_neg` (vk).
+u64 little-endian), `k_query`, `k_sigma_query`, the blinding points `k_blind`, `k_sigma_blind`,
+`c_blind` (pk) and `commit_g2`, `commit_g2_sigma_neg` (vk). Version 2 added the blinding points.
 `*_to_tree` / `*_from_tree` give the same content as a subtree, for files holding several keys.
 """
 
@@ -19,13 +20,14 @@ from zkcc.backends.groth16.setup import ProvingKey, VerifyingKey, private_index
 from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import FormatError
 
-PK_MAGIC, VK_MAGIC, VERSION = b"G16P", b"G16V", 1
+PK_MAGIC, VK_MAGIC, VERSION = b"G16P", b"G16V", 2  # 2: pk carries the commitment's blinding
 MAX_POINTS = 1 << 28
 _G1Q = ("a_query", "b_g1_query", "h_query", "l_query")
 _PTS = ("alpha_g1", "beta_g1", "beta_g2", "delta_g1", "delta_g2")
 _VK_PTS = ("alpha_g1", "beta_g2", "gamma_g2", "delta_g2")
 _VK_COMMIT = ("commit_g2", "commit_g2_sigma_neg")
-_PK_COMMIT = ("committed", "k_query", "k_sigma_query")
+_PK_BLIND = ("k_blind", "k_sigma_blind", "c_blind")
+_PK_COMMIT = ("committed", "k_query", "k_sigma_query", *_PK_BLIND)
 
 
 def _enc_batch(batch) -> bytes:
@@ -109,6 +111,7 @@ def pk_to_tree(pk: ProvingKey) -> dict:
         tree["committed"] = np.asarray(pk.committed, dtype="<u8").tobytes()
         tree["k_query"] = _enc_batch(pk.k_query)
         tree["k_sigma_query"] = _enc_batch(pk.k_sigma_query)
+        tree.update({n: _enc_point(G1, getattr(pk, n)) for n in _PK_BLIND})
     return tree
 
 
@@ -142,7 +145,8 @@ def pk_from_tree(s: Schema) -> ProvingKey:
     for n, size in sizes.items():
         g = _grp(n)
         qs[n] = _dec_batch(g, s.field(n).bytes(length=32 * g.ncoords * size), f"{s.path}.{n}")
-    pts = {n: _dec_point(_grp(n), s.field(n)) for n in _PTS}
+    names = (*_PTS, *_PK_BLIND) if has_commit else _PTS
+    pts = {n: _dec_point(_grp(n), s.field(n)) for n in names}
     return ProvingKey(num_public=npub, num_wires=nw, domain=dom, committed=com, **pts, **qs)
 
 

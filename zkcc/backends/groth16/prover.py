@@ -7,7 +7,8 @@
 Five MSMs (A, B in G1, B in G2, L, H), each Pippenger (msm.py); h from qap.h_coefficients.
 On a multi-core machine the B MSMs run in a forked worker process beside the rest (workers.py).
 With committed wires (setup.py) the L-sum runs over the other private wires only, and `commit`
-gives the commitment D = sum_j w_j k_query[j] and its proof of knowledge PoK = sigma D.
+gives the commitment D = sum_j w_j k_query[j] + o k_blind and its proof of knowledge
+PoK = sigma D, for a fresh o that `prove` takes back out of C (o c_blind; setup.py).
 """
 
 from __future__ import annotations
@@ -41,19 +42,31 @@ class Commitment:
     pok: tuple  # G1: the same against k_sigma_query
 
 
-def commit(pk: ProvingKey, witness) -> Commitment:
-    """D and its proof of knowledge from the committed wires of `witness`. Only those wires are
-    read, so D can be computed (and hashed into a transcript) before the rest of the witness."""
+def commit(pk: ProvingKey, witness, rng=secrets) -> tuple[Commitment, int]:
+    """D and its proof of knowledge from the committed wires of `witness`, blinded by a fresh
+    o (setup.py): returns (the commitment, o), o to be passed to `prove`. Only the committed
+    wires are read, so D can be computed (and hashed into a transcript) before the rest of
+    the witness."""
     if pk.k_query is None:
         raise ValueError("this proving key commits to no wires")
     w = np.asarray([int(witness[j]) % R for j in pk.committed], dtype=object)
-    return Commitment(msm(G1, pk.k_query, w), msm(G1, pk.k_sigma_query, w))
+    o = rng.randbelow(R)
+    d = g1_add(msm(G1, pk.k_query, w), g1_mul(pk.k_blind, o))
+    pok = g1_add(msm(G1, pk.k_sigma_query, w), g1_mul(pk.k_sigma_blind, o))
+    return Commitment(d, pok), o
 
 
 def prove(
-    pk: ProvingKey, r1cs: R1CS, witness, rng=secrets, check: bool = True, workers: int | None = None
+    pk: ProvingKey,
+    r1cs: R1CS,
+    witness,
+    rng=secrets,
+    check: bool = True,
+    workers: int | None = None,
+    blind: int = 0,
 ) -> Proof:
-    """A proof that `witness` (all wires, wire 0 = 1) satisfies `r1cs`. With `check`, an
+    """A proof that `witness` (all wires, wire 0 = 1) satisfies `r1cs`; `blind`: the o that
+    `commit` returned for this witness's commitment (keys with committed wires). With `check`, an
     unsatisfied constraint raises WitnessError instead of producing a proof that will fail.
     `workers` (default `workers.default_workers()`, 2 on a multi-core POSIX machine): with 2, a
     forked child computes the G2 MSM and the G1 B MSM while this process computes h and the
@@ -86,4 +99,6 @@ def prove(
     c = g1_add(c, g1_mul(a, s))
     c = g1_add(c, g1_mul(b1, r))
     c = g1_add(c, g1_neg(g1_mul(pk.delta_g1, r * s % R)))
+    if pk.has_commitment:
+        c = g1_add(c, g1_neg(g1_mul(pk.c_blind, blind)))
     return Proof(a, b2, c)

@@ -21,7 +21,8 @@ points and a fresh delta (gamma = 1, as in snarkjs):
     ic[j] = K_j (public), l_query[j] = K_j / delta (private),
     h_query[i] = (tau^(n+i) - tau^i) G1 / delta.
 Committed wires (commit-and-prove, setup.py) take k_query[j] = K_j (gamma = 1) out of the
-L-query, k_sigma_query[j] = sigma K_j, and the vk gets G2 and -sigma G2.
+L-query, k_sigma_query[j] = sigma K_j, and the vk gets G2 and -sigma G2; the blinding basis is
+nu G1, sigma nu G1 and nu / delta G1 for a fresh nu.
 """
 
 from __future__ import annotations
@@ -51,7 +52,13 @@ from zkcc.backends.groth16.curve import (
 from zkcc.backends.groth16.fastint import mpz
 from zkcc.backends.groth16.msm import _tree_sum
 from zkcc.backends.groth16.r1cs import R1CS, Sparse
-from zkcc.backends.groth16.setup import ProvingKey, VerifyingKey, check_committed, private_index
+from zkcc.backends.groth16.setup import (
+    ProvingKey,
+    VerifyingKey,
+    check_committed,
+    private_index,
+    set_blinding,
+)
 from zkcc.errors import FormatError
 
 N8 = 32
@@ -218,4 +225,5 @@ def setup_from_ptau(r1cs: R1CS, path: str | Path, rng=secrets, committed=()):
         pk.k_query = _take(k, com)
         pk.k_sigma_query = scale_batch(G1, pk.k_query, [sigma] * com.size)
         vk.commit_g2, vk.commit_g2_sigma_neg = G2_GEN, g2_mul(G2_GEN, R - sigma)
+        set_blinding(pk, 1 + rng.randbelow(R - 1), 1, sigma, d_inv)  # gamma = 1
     return pk, vk

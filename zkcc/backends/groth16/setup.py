@@ -18,8 +18,13 @@ the L-query and get their own basis, with sigma a further secret,
         k_sigma_query[j] = sigma k_query[j]
     vk: commit_g2 = G2,  commit_g2_sigma_neg = -sigma G2
 
-The prover sends D = sum_j w_j k_query[j] and PoK = sum_j w_j k_sigma_query[j]; the verifier
-adds D to IC and checks e(D, -sigma G2) e(PoK, G2) = 1.
+The prover sends D = sum_j w_j k_query[j] + o k_blind and PoK = sum_j w_j k_sigma_query[j]
++ o k_sigma_blind for a fresh random o, and subtracts o c_blind from C; the verifier adds D to
+IC and checks e(D, -sigma G2) e(PoK, G2) = 1. With
+    pk: k_blind = nu / gamma G1,  k_sigma_blind = sigma k_blind,  c_blind = nu / delta G1
+for one more secret nu, e(o nu/gamma G1, gamma G2) and e(-o nu/delta G1, delta G2) cancel in
+the pairing equation, and D is uniform in G1 whatever the wires (perfectly hiding: the fix
+LegoSNARK's LegoGroth16 uses and gnark adopted for CVE-2024-45040).
 
 All G1 scalars go through one fixed-base batch multiplication (msm.fixed_base_mul), G2 through
 another. `ptau.setup_from_ptau` builds the same keys from a powers-of-tau file instead.
@@ -77,6 +82,11 @@ class ProvingKey:
     committed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     k_query: Batch | None = None
     k_sigma_query: Batch | None = None
+    # the commitment's blinding basis (LegoGroth16's eta term): nu/gamma G1, sigma nu/gamma G1
+    # and nu/delta G1 for a further setup secret nu; see `commit`
+    k_blind: tuple | None = None
+    k_sigma_blind: tuple | None = None
+    c_blind: tuple | None = None
 
     @property
     def has_commitment(self) -> bool:
@@ -122,7 +132,7 @@ def setup(r1cs: R1CS, rng=secrets, committed=()) -> tuple[ProvingKey, VerifyingK
         tau = _nonzero(rng)
         if pow(tau, n, R) != 1:  # tau must lie outside the domain
             break
-    alpha, beta, gamma, delta, sigma = (_nonzero(rng) for _ in range(5))
+    alpha, beta, gamma, delta, sigma, nu = (_nonzero(rng) for _ in range(6))
     u, v, w, z = qap.evaluate_at(r1cs, tau)
     pub = r1cs.num_public + 1
     lin = (beta * u + alpha * v + w) % R
@@ -173,4 +183,11 @@ def setup(r1cs: R1CS, rng=secrets, committed=()) -> tuple[ProvingKey, VerifyingK
     vk = VerifyingKey(tail[0], g2_tail[0], g2_tail[1], g2_tail[2], G1.from_batch(parts[4]))
     if com.size:
         vk.commit_g2, vk.commit_g2_sigma_neg = G2_GEN, g2_tail[3]
+        set_blinding(pk, nu, g_inv, sigma, d_inv)
     return pk, vk
+
+
+def set_blinding(pk: ProvingKey, nu: int, g_inv: int, sigma: int, d_inv: int) -> None:
+    """The commitment's blinding basis: nu/gamma, sigma nu/gamma and nu/delta times G1."""
+    scal = np.asarray([nu * g_inv % R, nu * g_inv * sigma % R, nu * d_inv % R], dtype=object)
+    pk.k_blind, pk.k_sigma_blind, pk.c_blind = G1.from_batch(fixed_base_mul(G1, G1_GEN, scal))

@@ -426,8 +426,10 @@ def test_prove_passes_the_reporter_and_limits_to_the_prover(tmp_path, dot_plan, 
 
     calls = []
 
-    def fake_prove(plan, digest, inputs, *, report, keys, mem_limit, tmpdir, comm):
-        calls.append({"keys": keys, "mem_limit": mem_limit, "tmpdir": tmpdir})
+    def fake_prove(plan, digest, inputs, *, report, keys, mem_limit, tmpdir, comm, randomness):
+        calls.append(
+            {"keys": keys, "mem_limit": mem_limit, "tmpdir": tmpdir, "seed": randomness.seed}
+        )
         assert isinstance(report, Reporter) and len(digest) == 32 and "xs" in inputs
         with report.phase("witness"):
             report.note("witness: launch 0 dot<<<1024>>>")
@@ -447,16 +449,16 @@ def test_prove_passes_the_reporter_and_limits_to_the_prover(tmp_path, dot_plan, 
     args = ["prove", str(dot_plan), "-i", inputs, "-o", str(out), "--tmpdir", str(tmp_path)]
     r = CliRunner().invoke(cli, [*args, "--json"], env={"ZKCC_MEM_LIMIT": "2G"})
     assert r.exit_code == 0, r.output
-    assert calls == [{"keys": None, "mem_limit": 2**31, "tmpdir": str(tmp_path)}]
+    assert calls == [{"keys": None, "mem_limit": 2**31, "tmpdir": str(tmp_path), "seed": None}]
     s = json.loads(r.stdout)
     assert set(s) == PROVE_JSON_KEYS and s["mem_limit"] == 2**31 and s["spilled_bytes"] == 4096
     assert set(s["phases"]) == {"witness", "prove"} and s["bytes"] == 7
     assert s["launches"] == [{"step": 0, "kernel": "dot", "backend": "gkr", "seconds": 0.0}]
     assert out.read_bytes() == b"a proof"
 
-    r = CliRunner().invoke(cli, [*args, "--mem-limit", "1.5G"])
+    r = CliRunner().invoke(cli, [*args, "--mem-limit", "1.5G", "--seed", "12"])
     assert r.exit_code == 0, r.output
-    assert calls[-1]["mem_limit"] == 3 * 2**29
+    assert calls[-1]["mem_limit"] == 3 * 2**29 and calls[-1]["seed"] == 12
     assert "witness: launch 0 dot<<<1024>>>" in r.stderr and "\r" not in r.stderr
     assert "peak RSS " in r.stderr and "(limit 1.50 GiB), spilled 4 KiB" in r.stderr
     assert r.stdout == f"wrote {out} (7 bytes) in " + r.stdout.split(" in ")[-1]

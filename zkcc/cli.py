@@ -154,6 +154,14 @@ def compile_cmd(
     click.echo(f"wrote {out} ({len(data)} bytes, digest {summary['digest'][:16]}...)")
     if explain:
         _print_kernels(summary)
+    else:
+        snd = summary["soundness"]
+        if snd["bits"] is not None and snd["bits"] < snd["target_bits"]:
+            click.echo(
+                f"warning: computed soundness {snd['bits']:.1f} bits is below the "
+                f"{snd['target_bits']}-bit target (--explain lists the weakest parts)",
+                err=True,
+            )
 
 
 def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dict:

@@ -20,7 +20,7 @@ from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import FormatError, UserError
 from zkcc.runtime.groth16_launch import build_launch_circuit, groth16_steps
 
-PK_MAGIC, VK_MAGIC, VERSION = b"ZKPK", b"ZKVK", 1
+PK_MAGIC, VK_MAGIC, VERSION = b"ZKPK", b"ZKVK", 2  # 2: proving keys carry the blinding of D
 PK_SUFFIX, VK_SUFFIX = ".zkpk", ".zkvk"
 
 

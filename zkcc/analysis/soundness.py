@@ -15,8 +15,9 @@ the base field for bn254). The plan's error is the union bound of the terms, rep
 * Groth16 commit-and-prove link (docs/groth16.md): each committed boundary tensor's MLE at a
   random bn254 point, v / p.
 * Ligero (zkcc/pcs/ligero_params.py): per group of tables of one shape, the proximity test
-  (N / |E|)^tests, the column queries C(N - b, t) / C(N, t), the combination of its k claims
-  k / |E| and the column sumcheck 2 log2(C) / |E|; a group opened directly is exact.
+  (N / |E|)^tests, the column queries C(N - b, t) / C(N, t), the two random combinations of
+  its k claims (alpha before the column sumcheck, gamma after it) 2k / |E| and the column
+  sumcheck 2 log2(C) / |E|; a group opened directly is exact.
 
 Computational assumptions are listed beside the bits, not folded into them: SHA-256 collision
 resistance (Merkle roots, the Fiat–Shamir transcript), and for Groth16 knowledge soundness in
@@ -139,10 +140,9 @@ def ligero_terms(F: PrimeField, tables: dict[str, int], claims: dict[str, int]) 
                 f"C(N - b, t) / C(N, t), t = {s.queries} columns of N = 2^{s.code_log}",
             )
         )
-        alg = k + 2 * s.col_log
-        out.append(
-            Term(f"{part}: claims", _log2_ratio(alg, F), f"({k} claims + 2 * {s.col_log}) / |E|")
-        )
+        alg = 2 * k + 2 * s.col_log
+        formula = f"(2 * {k} claims + 2 * {s.col_log}) / |E|"
+        out.append(Term(f"{part}: claims", _log2_ratio(alg, F), formula))
     return out
 
 

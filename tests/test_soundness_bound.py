@@ -13,17 +13,12 @@ import sys
 import pytest
 from helpers import EXAMPLES, prove_example
 
-from zkcc.analysis.soundness import (
-    TARGET_BITS,
-    Soundness,
-    Term,
-    plan_soundness,
-    query_log2_error,
-)
+from zkcc.analysis.soundness import TARGET_BITS, Soundness, Term, plan_soundness
 from zkcc.backends.gkr.proof import GKRProof
 from zkcc.driver import compile_path
 from zkcc.encoding import Schema, decode
 from zkcc.field import get_field
+from zkcc.pcs.ligero_params import query_log2_error
 from zkcc.runtime.bundle import MAGIC, VERSION
 
 NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.zkcu").exists())

@@ -34,7 +34,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zkcc.field import get_field
-from zkcc.pcs.ligero_params import RATE_LOG, SECURITY_BITS, choose_shape, opens_directly
+from zkcc.pcs.ligero_params import (
+    RATE_LOG,
+    SECURITY_BITS,
+    choose_shape,
+    opens_directly,
+    query_log2_error,
+)
 
 if TYPE_CHECKING:
     from zkcc.field.base import PrimeField
@@ -81,15 +87,11 @@ def _log2_ratio(count: float, F: PrimeField) -> float:
     return math.log2(count) - F.ext.degree * math.log2(F.p)
 
 
-def sumcheck_count(rounds: int, degree: int) -> int:
-    """Numerator of the sumcheck error: rounds * degree (the error is that over |E|)."""
-    return rounds * degree
-
-
 def gkr_term(F: PrimeField, part: str, circuit, n_log2: int) -> Term:
     count = circuit.width_log2(circuit.depth) + n_log2
     for i in range(circuit.depth):
-        count += 2 * sumcheck_count(circuit.width_log2(i) + n_log2, 2) + (1 if i > 0 else 0)
+        rounds, degree = circuit.width_log2(i) + n_log2, 2  # per phase; two phases a layer
+        count += 2 * rounds * degree + (1 if i > 0 else 0)
     formula = "(w_out + n + sum over layers of [2 * 2 (w_in + n) + 1]) / |E|"
     return Term(part, _log2_ratio(count, F), f"{count} / |E|: {formula}")
 
@@ -100,15 +102,6 @@ def point_term(F: PrimeField, part: str, num_vars: int, base_only: bool = False)
     v = max(1, num_vars)
     field = "p" if base_only else "|E|"
     return Term(part, math.log2(v) - size_log2, f"{v} / {field} (Schwartz-Zippel)")
-
-
-def query_log2_error(col_log: int, rate_log: int, queries: int) -> float:
-    """log2 C(N - b, t) / C(N, t) for b = e + 1 bad columns of N (ligero_params.num_queries)."""
-    N, C = 1 << (col_log + rate_log), 1 << col_log
-    bad = (N - C - 1) // 2 + 1
-    if queries > N - bad:
-        return -math.inf
-    return math.fsum(math.log2((N - bad - i) / (N - i)) for i in range(queries))
 
 
 def ligero_terms(F: PrimeField, tables: dict[str, int], claims: dict[str, int]) -> list[Term]:

@@ -231,7 +231,7 @@ def _mul_m31(a: Array, b: Array) -> Array:
     def fold(t: Array) -> Array:
         return (t & _P) + (t >> _S31)
 
-    eight_p = np.uint64(8 * ((1 << 31) - 1))
+    eight_p = np.uint64(8) * _P
     s3, s4, s5, s6 = (fold(prods(k)) for k in (3, 4, 5, 6))
     c0 = prods(0) + np.uint64(5) * (eight_p - s4) + np.uint64(20) * (eight_p - s6)
     c1 = prods(1) + np.uint64(5) * (eight_p - s5)

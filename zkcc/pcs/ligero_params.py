@@ -80,12 +80,29 @@ class Shape:
         return 1 << self.code_log
 
 
-def num_queries(col_log: int, rate_log: int, bits: int) -> int:
-    """Least t with C(N - b, t) / C(N, t) <= 2^-bits; b = e + 1, e = floor((d - 1) / 2), d = N - C.
-
-    (Bound on the probability that t distinct uniform columns all miss b bad ones.)"""
+def bad_columns(col_log: int, rate_log: int) -> tuple[int, int]:
+    """(N, b): the code length and b = e + 1, e = floor((d - 1) / 2), d = N - C, the columns
+    on which a cheating prover's vectors differ at least."""
     N, C = 1 << (col_log + rate_log), 1 << col_log
-    bad = (N - C - 1) // 2 + 1
+    return N, (N - C - 1) // 2 + 1
+
+
+def miss_log2(N: int, block: int, t: int) -> float:
+    """log2 Pr[t distinct uniform leaves of N all miss a fixed set of `block` leaves]
+    = log2 C(N - block, t) / C(N, t); -inf when t > N - block."""
+    if t > N - block:
+        return -math.inf
+    return sum(math.log2((N - block - i) / (N - i)) for i in range(t))
+
+
+def query_log2_error(col_log: int, rate_log: int, queries: int) -> float:
+    """log2 of the column queries' error: `queries` distinct columns all miss the bad ones."""
+    return miss_log2(*bad_columns(col_log, rate_log), queries)
+
+
+def num_queries(col_log: int, rate_log: int, bits: int) -> int:
+    """Least t with query_log2_error(col_log, rate_log, t) <= -bits, found incrementally."""
+    N, bad = bad_columns(col_log, rate_log)
     t, acc = 0, 0.0
     while acc > -bits:
         if t == N - bad:  # one more query cannot miss every bad column
@@ -105,20 +122,14 @@ def max_code_log(F: PrimeField) -> int:
     return 30 if F.name == "m31" else 28
 
 
-def _untouched(N: int, block: int, t: int) -> float:
-    """Pr[a fixed block of `block` leaves holds none of t distinct uniform leaves of N]."""
-    if t > N - block:
-        return 0.0
-    return 2.0 ** sum(math.log2((N - block - i) / (N - i)) for i in range(t))
-
-
 def path_hashes(code_log: int, t: int) -> float:
     """Expected sibling hashes of a multi-opening of t distinct uniform leaves of 2^code_log.
 
     With n_j the expected number of opened nodes at height j (n_0 = t), height j needs one
     sibling per opened node whose sibling is not opened: 2 n_(j+1) - n_j of them."""
     N = 1 << code_log
-    n = [float(t)] + [(N >> j) * (1.0 - _untouched(N, 1 << j, t)) for j in range(1, code_log + 1)]
+    touched = [1.0 - 2.0 ** miss_log2(N, 1 << j, t) for j in range(1, code_log + 1)]
+    n = [float(t)] + [(N >> j) * h for j, h in enumerate(touched, start=1)]
     return sum(2 * n[j + 1] - n[j] for j in range(code_log))
 
 

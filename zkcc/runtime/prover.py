@@ -59,8 +59,9 @@ def prove(
         raise UserError("the plan has Groth16 launches: run `zkcc setup` first (proving keys)")
     memory = plan_memory(plan, comm.size, mem_limit, tmpdir, report)
     steps = schedule(plan, frozenset(g16_steps))
-    ctx = ProveContext(F, program, comm, dict(inputs), keys, memory, report)
-    ctx.randomness = randomness or Randomness()
+    ctx = ProveContext(
+        F, program, comm, dict(inputs), keys, memory, report, randomness=randomness or Randomness()
+    )
     with report.phase("witness", total=len(steps), unit="steps") as ph:
         for st in steps:
             st.witness(ctx)

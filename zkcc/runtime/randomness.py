@@ -54,10 +54,6 @@ class Randomness:
         if self.seed is not None and not 0 <= self.seed < 1 << (8 * SEED_BYTES):
             raise ValueError(f"seed must be in [0, 2^{8 * SEED_BYTES})")
 
-    @property
-    def seeded(self) -> bool:
-        return self.seed is not None
-
     def source(self, label: str) -> RandomSource:
         if self.seed is None:
             return secrets  # type: ignore[return-value]

@@ -1,4 +1,5 @@
-"""Ligero PCS benchmark: commit, open (one claim), proof bytes and verify time per size.
+"""Ligero PCS benchmark: commit, open (one claim), proof bytes and verify time per size,
+hiding (zero-knowledge, the default) and plain (`--no-zk`) side by side, with their ratios.
 
     .venv/bin/python bench/pcs.py [--quick] [--repeat N]
 
@@ -46,7 +47,7 @@ def thread_scaling() -> float:
     return round(one / two, 2)
 
 
-def run(fname: str, m: int, repeat: int) -> dict:
+def run(fname: str, m: int, repeat: int, hiding: bool) -> dict:
     F = get_field(fname)
     E = F.ext
     rng = np.random.default_rng(m)
@@ -54,7 +55,7 @@ def run(fname: str, m: int, repeat: int) -> dict:
         table = rng.integers(0, F.p, 1 << m, dtype=np.int64).astype(np.uint64)
     else:
         table = F.array(rng.integers(0, 2**62, 1 << m, dtype=np.int64))
-    pcs = LigeroPCS()
+    pcs = LigeroPCS(hiding=hiding)
     times = []
     state = None
     for _ in range(repeat):
@@ -79,6 +80,7 @@ def run(fname: str, m: int, repeat: int) -> dict:
     tensor_bytes = (1 << m) * F.byte_len
     return {
         "field": fname,
+        "zk": hiding,
         "log_size": m,
         "shape": f"2^{s.row_log} x 2^{s.col_log}",
         "queries": s.queries,
@@ -104,20 +106,50 @@ def main() -> None:
         cases += [("bn254", 12), ("bn254", 16), ("bn254", 20)]
     scaling = thread_scaling()
     print(f"two threads / one thread on a numpy loop: {scaling}x")
-    rows = []
-    head = "field  size  shape          commit_s  Melem/s  open_s  proof_bytes  %tensor  verify_s"
+    rows, ratios = [], []
+    head = (
+        "field  size  zk    shape          commit_s  Melem/s  open_s  proof_bytes  %tensor"
+        "  verify_s"
+    )
     print(head)
     for fname, m in cases:
-        r = run(fname, m, 1 if fname == "bn254" and m >= 20 else args.repeat)
-        rows.append(r)
+        pair = {}
+        for hiding in (False, True):
+            r = run(fname, m, 1 if fname == "bn254" and m >= 20 else args.repeat, hiding)
+            rows.append(r)
+            pair[hiding] = r
+            print(
+                f"{fname:6} 2^{m:<3} {'yes' if hiding else 'no':5} {r['shape']:14} "
+                f"{r['commit_s']:8.3f} {r['commit_melem_s']:8.2f} {r['open_s']:7.3f} "
+                f"{r['proof_bytes']:12d} {r['proof_pct_of_tensor']:8.3f} {r['verify_s']:9.3f}"
+            )
+        zk, plain = pair[True], pair[False]
+        ratios.append(
+            {
+                "field": fname,
+                "log_size": m,
+                "commit_open_x": round(
+                    (zk["commit_s"] + zk["open_s"]) / (plain["commit_s"] + plain["open_s"]), 3
+                ),
+                "proof_bytes_x": round(zk["proof_bytes"] / plain["proof_bytes"], 3),
+                "verify_x": round(zk["verify_s"] / plain["verify_s"], 3),
+            }
+        )
+    print("\nzero knowledge / plain, same run: (commit + open) time, proof bytes, verify time")
+    for q in ratios:
         print(
-            f"{fname:6} 2^{m:<3} {r['shape']:14} {r['commit_s']:8.3f} {r['commit_melem_s']:8.2f} "
-            f"{r['open_s']:7.3f} {r['proof_bytes']:12d} {r['proof_pct_of_tensor']:8.3f} "
-            f"{r['verify_s']:9.3f}"
+            f"{q['field']:6} 2^{q['log_size']:<3} {q['commit_open_x']:6.2f}x "
+            f"{q['proof_bytes_x']:6.2f}x {q['verify_x']:6.2f}x"
         )
     out = Path(__file__).parent / "results" / "pcs.json"
     out.parent.mkdir(exist_ok=True)
-    doc = {"scheme": "ligero", "quick": args.quick, "thread_scaling": scaling, "rows": rows}
+    doc = {
+        "scheme": "ligero",
+        "quick": args.quick,
+        "thread_scaling": scaling,
+        "rows": rows,
+        "zk_over_plain": ratios,
+    }
     out.write_text(json.dumps(doc, indent=1))
 
 

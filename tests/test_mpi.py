@@ -1,6 +1,7 @@
 """`mpiexec -n R zkcc prove` end to end: the proof equals the one-process proof byte for byte
-(GKR plans, and Groth16 ones with --seed), also with --mem-limit, and every
-failure ends every rank with one clear message and no proof file, never a hang."""
+with the same --seed (the Groth16 blinding and a zk plan's PCS masks are fresh per proof
+otherwise), also with --mem-limit, and every failure ends every rank with one clear message
+and no proof file, never a hang."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from helpers import EXAMPLES, ROOT
 
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
+SEED = ("--seed", "1")
 ZKCC = [sys.executable, "-c", "from zkcc.cli import main; main()"]
 
 try:
@@ -43,10 +45,10 @@ def test_mpi_proof_is_byte_identical(tmp_path, name):
     plan = compiled(tmp_path, name)
     inputs = str(EXAMPLES / name / "inputs.json")
     one = tmp_path / "one.zkproof"
-    assert run("prove", str(plan), "-i", inputs, "-o", str(one), "-q").returncode == 0
+    assert run("prove", str(plan), "-i", inputs, "-o", str(one), "-q", *SEED).returncode == 0
     for ranks in (2, 3):
         out = tmp_path / f"r{ranks}.zkproof"
-        r = run("prove", str(plan), "-i", inputs, "-o", str(out), ranks=ranks)
+        r = run("prove", str(plan), "-i", inputs, "-o", str(out), *SEED, ranks=ranks)
         assert r.returncode == 0, r.stderr
         assert out.read_bytes() == one.read_bytes(), f"{ranks} ranks"
         assert r.stdout.count("wrote") == 1  # rank 0 alone reports
@@ -73,9 +75,19 @@ def test_mpi_composes_with_mem_limit(tmp_path):
     plan = compiled(tmp_path, "mimc")
     inputs = str(EXAMPLES / "mimc" / "inputs.json")
     one, two = tmp_path / "one.zkproof", tmp_path / "two.zkproof"
-    assert run("prove", str(plan), "-i", inputs, "-o", str(one), "-q").returncode == 0
+    assert run("prove", str(plan), "-i", inputs, "-o", str(one), "-q", *SEED).returncode == 0
     r = run(
-        "prove", str(plan), "-i", inputs, "-o", str(two), "--mem-limit", "4G", "--json", ranks=2
+        "prove",
+        str(plan),
+        "-i",
+        inputs,
+        "-o",
+        str(two),
+        "--mem-limit",
+        "4G",
+        "--json",
+        *SEED,
+        ranks=2,
     )
     assert r.returncode == 0, r.stderr
     assert two.read_bytes() == one.read_bytes()

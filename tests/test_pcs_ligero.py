@@ -15,8 +15,16 @@ from zkcc.field import get_field, mle_evaluate
 from zkcc.pcs import codes
 from zkcc.pcs.base import PcsClaim
 from zkcc.pcs.ligero import LigeroPCS, query_indices
-from zkcc.pcs.ligero_params import choose_shape, num_queries, num_tests, opens_directly
+from zkcc.pcs.ligero_params import (
+    choose_shape,
+    hiding_pad,
+    num_queries,
+    num_tests,
+    opens_directly,
+    query_log2_error,
+)
 from zkcc.pcs.merkle_tree import MerkleTree, hash_leaves, verify_multi
+from zkcc.runtime.randomness import Randomness
 from zkcc.transcript import Transcript
 
 FIELDS = ["m31", "bn254"]
@@ -92,6 +100,23 @@ def test_params():
     assert s.row_log + s.col_log == 24
 
 
+@pytest.mark.parametrize("fname", FIELDS)
+@pytest.mark.parametrize("m", [0, 5, 12, 20])
+def test_hiding_params(fname, m):
+    """Hiding shapes: pad > t (t opened symbols of a row are uniform), pad <= C, the query
+    count holds the error for the distance lowered by the padding, small tables are padded."""
+    F = get_field(fname)
+    s = choose_shape(F, m, hiding=True)
+    assert s.queries <= s.pad - 1 and s.pad <= s.cols and s.pad & (s.pad - 1) == 0
+    assert s.m == max(m, s.col_log) and s.row_log + s.col_log == s.m
+    assert query_log2_error(s.col_log, s.rate_log, s.queries, s.pad) <= -104
+    assert query_log2_error(s.col_log, s.rate_log, s.queries - 1, s.pad) > -104
+    assert hiding_pad(s.col_log, s.rate_log, 104) == (s.pad, s.queries)
+    assert not opens_directly(F, s, 1)
+    # the padding costs distance: fewer bad columns, so at least as many queries as plain
+    assert s.queries >= num_queries(s.col_log, s.rate_log, 104)
+
+
 def test_merkle_multi_open():
     rng = np.random.default_rng(2)
     leaves = rng.integers(0, 256, (64, 40), dtype=np.uint8)
@@ -126,15 +151,15 @@ def test_hash_leaves_threaded():
     assert hash_leaves(b"p", leaves) == want
 
 
-def _setup(fname, sizes=(14, 14, 5, 0), seed=0):
+def _setup(fname, sizes=(14, 14, 5, 0), seed=0, hiding=True):
     F = get_field(fname)
     E = F.ext
     rng = np.random.default_rng(seed)
-    pcs = LigeroPCS()
+    pcs = LigeroPCS(hiding=hiding)
     tabs = {f"t{i}": _rand(F, rng, 1 << m) for i, m in enumerate(sizes)}
     coms, states, claims = {}, {}, []
     for n, t in tabs.items():
-        c, st = pcs.commit(F, t)
+        c, st = pcs.commit(F, t, rng=_coins(n))
         m = t.shape[0].bit_length() - 1
         coms[n], states[n] = (c, m), st
         for j in range(2):
@@ -155,16 +180,29 @@ def _verify(F, pcs, coms, claims, tree):
     pcs.verify(F, coms, claims, Schema(_roundtrip(tree), "opening"), Transcript(b"pcs-test"))
 
 
+def _coins(label: str):
+    return Randomness(11).source(label)
+
+
 def _open(F, pcs, states, claims):
-    return pcs.open(F, states, claims, Transcript(b"pcs-test"))
+    return pcs.open(F, states, claims, Transcript(b"pcs-test"), rng=_coins("open"))
+
+
+MODES = [pytest.param(True, id="hiding"), pytest.param(False, id="plain")]
 
 
 @pytest.mark.parametrize("fname", FIELDS)
-def test_complete_batched(fname):
-    F, pcs, tabs, coms, states, claims = _setup(fname)
+@pytest.mark.parametrize("hiding", MODES)
+def test_complete_batched(fname, hiding):
+    F, pcs, tabs, coms, states, claims = _setup(fname, hiding=hiding)
     tree = _open(F, pcs, states, claims)
     _verify(F, pcs, coms, claims, tree)
     assert len(tree["groups"]) == 3  # m = 0, 5, 14
+    # a hiding opening sends no table and has a mask matrix per group; a plain one sends the
+    # tiny tables (2^0, 2^5) as they are
+    direct = ["direct" in g for g in tree["groups"]]
+    assert direct == ([False] * 3 if hiding else [True, True, False])
+    assert all(("mask" in g) == hiding for g in tree["groups"] if "direct" not in g)
 
 
 @pytest.mark.parametrize("chunk_bytes", [1, 1 << 12, 1 << 30])
@@ -180,9 +218,9 @@ def test_spilled_columns_give_the_same_commitment_and_opening(monkeypatch, tmp_p
     spilled = {}
     for n, t in tabs.items():
         store = lambda F_, shape: memory.SpillColumns(F_, shape, str(tmp_path), report)  # noqa: E731
-        c, spilled[n] = pcs.commit(F, t, store)
+        c, spilled[n] = pcs.commit(F, t, store, rng=_coins(n))
         assert c == coms[n][0]
-    big = spilled["t0"].U
+    big = spilled["t0"].com.U
     assert 1 <= big.chunk_rows <= spilled["t0"].shape.rows
     assert report.summary()["spilled_bytes"] > 0
     want = encode(b"TEST", 1, _open(F, pcs, states, claims))
@@ -192,17 +230,32 @@ def test_spilled_columns_give_the_same_commitment_and_opening(monkeypatch, tmp_p
 
 
 @pytest.mark.parametrize("fname", FIELDS)
-def test_complete_single_claim_and_same_point(fname):
-    F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(8, 8))
-    for subset in (claims[:1], [claims[0], claims[-1]]):
+@pytest.mark.parametrize("hiding", MODES)
+def test_complete_single_claim_and_same_point(fname, hiding):
+    for pick in ([0], [0, -1]):
+        F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(8, 8), hiding=hiding)
+        subset = [claims[i] for i in pick]
         _verify(F, pcs, coms, subset, _open(F, pcs, states, subset))
 
 
 @pytest.mark.parametrize("fname", FIELDS)
+def test_a_hiding_commitment_is_opened_once(fname):
+    """A second opening could reveal more than pad - 1 columns of a row (docs/zk.md)."""
+    F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(8, 8))
+    _open(F, pcs, states, claims)
+    with pytest.raises(ValueError, match="already opened"):
+        _open(F, pcs, states, claims)
+    F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(8, 8), hiding=False)
+    _open(F, pcs, states, claims)
+    _verify(F, pcs, coms, claims, _open(F, pcs, states, claims))  # plain: nothing to hide
+
+
+@pytest.mark.parametrize("fname", FIELDS)
 @pytest.mark.parametrize("which", [0, 4])
-def test_reject_different_value(fname, which):
+@pytest.mark.parametrize("hiding", MODES)
+def test_reject_different_value(fname, which, hiding):
     """The prover runs honestly on a false claim; the verifier rejects it."""
-    F, pcs, tabs, coms, states, claims = _setup(fname)
+    F, pcs, tabs, coms, states, claims = _setup(fname, hiding=hiding)
     E = F.ext
     c = claims[which]
     claims[which] = PcsClaim(c.name, c.point, E.add(c.value, E.one()))
@@ -223,8 +276,9 @@ def _flip(b: bytes, i: int) -> bytes:
 
 
 @pytest.mark.parametrize("fname", FIELDS)
-def test_reject_tampering(fname):
-    F, pcs, tabs, coms, states, claims = _setup(fname)
+@pytest.mark.parametrize("hiding", MODES)
+def test_reject_tampering(fname, hiding):
+    F, pcs, tabs, coms, states, claims = _setup(fname, hiding=hiding)
     tree = _open(F, pcs, states, claims)
     g = 2  # the group of 2^14 tables
     assert tree["groups"][g]["sumcheck"]
@@ -248,15 +302,42 @@ def test_reject_tampering(fname):
     def sumcheck(t):
         t["groups"][g]["sumcheck"][0] = _flip(t["groups"][g]["sumcheck"][0], 0)
 
-    for mutate in (path, column, swap_columns, u, tests, sumcheck):
+    def evals(t):
+        t["groups"][g]["evals"] = _flip(t["groups"][g]["evals"], 0)
+
+    def padding(t):  # the random part of the evaluation vector (hiding) or its last symbol
+        t["groups"][g]["u"] = _flip(t["groups"][g]["u"], len(t["groups"][g]["u"]) - 8)
+
+    mutations = [path, column, swap_columns, u, tests, sumcheck, evals, padding]
+    if hiding:
+
+        def mask_root(t):
+            t["groups"][g]["mask"] = _flip(t["groups"][g]["mask"], 3)
+
+        def mu(t):
+            t["groups"][g]["mu"] = _flip(t["groups"][g]["mu"], 0)
+
+        def salt(t):
+            t["groups"][g]["tables"][0]["salts"] = _flip(t["groups"][g]["tables"][0]["salts"], 5)
+
+        def mask_column(t):
+            mc = t["groups"][g]["mask_columns"]
+            mc["columns"] = _flip(mc["columns"], 0)
+
+        def mask_salt(t):
+            mc = t["groups"][g]["mask_columns"]
+            mc["salts"] = _flip(mc["salts"], 0)
+
+        mutations += [mask_root, mu, salt, mask_column, mask_salt]
+    for mutate in mutations:
         with pytest.raises(ProofRejected):
             _verify(F, pcs, coms, claims, _tampered(tree, mutate))
 
 
 @pytest.mark.parametrize("fname", FIELDS)
 def test_direct_group(fname):
-    """Tiny tables are sent as they are; altered or malformed ones are caught."""
-    F, pcs, tabs, coms, states, claims = _setup(fname)
+    """Without hiding, tiny tables are sent as they are; altered or malformed ones are caught."""
+    F, pcs, tabs, coms, states, claims = _setup(fname, hiding=False)
     tree = _open(F, pcs, states, claims)
     g = 1  # the group of the 2^5 table
     assert set(tree["groups"][g]) == {"direct"}
@@ -282,22 +363,24 @@ def test_direct_group(fname):
 
 
 @pytest.mark.parametrize("fname", FIELDS)
-def test_reject_commitment_of_other_tensor(fname):
-    F, pcs, tabs, coms, states, claims = _setup(fname)
+@pytest.mark.parametrize("hiding", MODES)
+def test_reject_commitment_of_other_tensor(fname, hiding):
+    F, pcs, tabs, coms, states, claims = _setup(fname, hiding=hiding)
     tree = _open(F, pcs, states, claims)
     swapped = dict(coms)
     swapped["t0"] = coms["t1"]
     with pytest.raises(ProofRejected):
         _verify(F, pcs, swapped, claims, tree)
     # an honest opening of another tensor with the same claims
-    F2, _, _, _, states2, _ = _setup(fname, seed=7)
+    F2, _, _, _, states2, _ = _setup(fname, seed=7, hiding=hiding)
     with pytest.raises(ProofRejected):
         _verify(F, pcs, coms, claims, _open(F, pcs, states2, claims))
 
 
 @pytest.mark.parametrize("fname", FIELDS)
-def test_malformed_is_format_error(fname):
-    F, pcs, tabs, coms, states, claims = _setup(fname)
+@pytest.mark.parametrize("hiding", MODES)
+def test_malformed_is_format_error(fname, hiding):
+    F, pcs, tabs, coms, states, claims = _setup(fname, hiding=hiding)
     tree = _open(F, pcs, states, claims)
 
     def truncate(t):

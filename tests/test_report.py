@@ -388,7 +388,8 @@ def dot_plan(tmp_path):
 def test_prove_json_reports_the_measurements(tmp_path, dot_plan):
     inputs = str(EXAMPLES / "dot" / "inputs.json")
     free, limited = tmp_path / "free.zkproof", tmp_path / "limited.zkproof"
-    r = zkcc("prove", str(dot_plan), "-i", inputs, "-o", str(free), "--json", cwd=tmp_path)
+    seed = ("--seed", "1")  # the same masks for a zk plan's commitments in both proofs
+    r = zkcc("prove", str(dot_plan), "-i", inputs, "-o", str(free), "--json", *seed, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""  # --json: no progress output
     s = json.loads(r.stdout)
@@ -398,7 +399,7 @@ def test_prove_json_reports_the_measurements(tmp_path, dot_plan):
     assert all(v >= 0 for v in s["phases"].values())
     assert [x["step"] for x in s["launches"]] == [0]
 
-    limit = ("--mem-limit", "4G", "--tmpdir", str(tmp_path))
+    limit = ("--mem-limit", "4G", "--tmpdir", str(tmp_path), *seed)
     r = zkcc(
         "prove", str(dot_plan), "-i", inputs, "-o", str(limited), "--json", *limit, cwd=tmp_path
     )

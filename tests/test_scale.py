@@ -1,13 +1,13 @@
 """Scale features of the prover in one process: memory chunks, spill files, the memory
 estimate and its refusal, and split witness generation; every proof byte-identical to the
-plain one. (MPI runs of the same are in tests/test_mpi.py.)"""
+plain one with the same seed. (MPI runs of the same are in tests/test_mpi.py.)"""
 
 from __future__ import annotations
 
 import dataclasses
 
 import pytest
-from helpers import EXAMPLES, prove_example, run_workers
+from helpers import EXAMPLES, SEEDED, prove_example, run_workers
 
 from zkcc.errors import UserError
 from zkcc.field import get_field
@@ -37,7 +37,8 @@ def test_spilled_chunked_proof_is_byte_identical(monkeypatch, tmp_path, name, pa
 
     monkeypatch.setattr(prover_module, "plan_memory", forced)
     monkeypatch.setattr(memory_module, "CHUNK_BYTES", 0)  # spill even the small tables
-    bundle = prover_module.prove(run.plan, run.digest, _inputs(run, name), report=report)
+    inputs = _inputs(run, name)
+    bundle = prover_module.prove(run.plan, run.digest, inputs, report=report, randomness=SEEDED)
     assert bundle.to_bytes() == run.proof
     assert report.summary()["spilled_bytes"] > 0
     assert list(tmp_path.iterdir()) == []  # spill files are removed

@@ -15,6 +15,8 @@ from pathlib import Path
 import click
 import numpy as np
 
+from zkcc.analysis.privacy import PARTS as PRIVACY_PARTS
+from zkcc.analysis.privacy import privacy_report
 from zkcc.analysis.soundness import plan_soundness
 from zkcc.errors import ProofRejected, UserError, ZkccError
 from zkcc.fileio import read_bytes, write_atomic
@@ -133,17 +135,40 @@ def check(source: str, as_json: bool) -> None:
     type=click.Choice(["ligero", "merkle"]),
     default="ligero",
     show_default=True,
-    help="Tensor commitment: ligero (succinct) or merkle (reveals tensors; for debugging).",
+    help="Tensor commitment: ligero (succinct, hiding) or merkle (reveals tensors, so the "
+    "plan is not zero-knowledge; for debugging).",
+)
+@click.option(
+    "--no-zk",
+    "no_zk",
+    is_flag=True,
+    help="Do not ask for zero knowledge: commit with the PCS's non-hiding variant, whose "
+    "openings reveal linear functions of the private tensors. Recorded in the plan.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def compile_cmd(
-    source: str, output: str | None, explain: bool, backend: str | None, pcs: str, as_json: bool
+    source: str,
+    output: str | None,
+    explain: bool,
+    backend: str | None,
+    pcs: str,
+    no_zk: bool,
+    as_json: bool,
 ) -> None:
-    """Compile SOURCE (.zkcu) into a deterministic plan file."""
-    from zkcc.driver import compile_path
-    from zkcc.plan.plan import plan_digest
+    """Compile SOURCE (.zkcu) into a deterministic plan file.
 
-    plan = compile_path(source, pcs=pcs, backend=backend)
+    The plan records whether zero knowledge was requested (default yes; --no-zk); --explain
+    and --json say what its proofs hide and reveal."""
+    from zkcc.driver import compile_path
+    from zkcc.plan.plan import HIDING_PCS, plan_digest
+
+    if pcs not in HIDING_PCS and not no_zk:
+        click.echo(
+            f"warning: the {pcs} PCS reveals the committed tensors, so the plan is not "
+            "zero-knowledge (use --no-zk to silence this warning)",
+            err=True,
+        )
+    plan = compile_path(source, pcs=pcs, backend=backend, zk=not no_zk)
     data = plan.to_bytes()
     out = output or str(Path(source).with_suffix(".zkplan"))
     write_atomic(out, data)
@@ -169,6 +194,7 @@ def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dic
         "kind": "plan",
         "field": plan.field,
         "pcs": plan.pcs,
+        "zk": plan.zk,
         "source": plan.source_name,
         "digest": digest.hex(),
         "bytes": size,
@@ -185,6 +211,7 @@ def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dic
         ],
     }
     out["soundness"] = plan_soundness(plan).to_json()
+    out["privacy"] = privacy_report(plan).to_json()
     if with_r1cs:
         from zkcc.runtime.groth16_launch import build_launch_circuit, groth16_steps
 
@@ -222,6 +249,7 @@ def _print_kernels(summary: dict) -> None:
         else:
             click.echo(f"{head}gkr, {s['count'] * k['mul_gates']} mul gates in total")
     _print_soundness(summary["soundness"])
+    _print_privacy(summary["privacy"])
 
 
 def _below_target(snd: dict) -> bool:
@@ -237,6 +265,17 @@ def _print_soundness(snd: dict) -> None:
     for t in snd["terms"][:3]:
         click.echo(f"    {t['bits']:.1f} bits  {t['part']}: {t['formula']}")
     click.echo(f"    assuming {'; '.join(snd['assumptions'])}")
+
+
+def _print_privacy(priv: dict) -> None:
+    """What the plan's proofs hide, part by part (zkcc.analysis.privacy)."""
+    verdict = "zero-knowledge" if priv["zero_knowledge"] else "NOT zero-knowledge"
+    asked = "requested" if priv["requested"] else "not requested"
+    click.echo(f"  privacy: {verdict} (zk {asked})")
+    for part in PRIVACY_PARTS:
+        click.echo(f"    {part}: {priv[part]}")
+    for what in priv["revealed"]:
+        click.echo(f"    reveals {what}")
 
 
 @cli.command()
@@ -316,10 +355,10 @@ def run(program: str, inputs: str, as_json: bool) -> None:
     "--seed",
     type=click.IntRange(0, 2**64 - 1),
     metavar="N",
-    help="FOR TESTS ONLY: draw the prover's private randomness (Groth16 blinding) from N "
-    "instead of the OS, so that the proof is reproducible; proofs with the same seed are "
-    "byte-identical under any mpiexec -n R or --mem-limit. Anyone who knows N can undo "
-    "the blinding, so a seeded proof hides nothing from them.",
+    help="FOR TESTS ONLY: draw the prover's private randomness (Groth16 blinding, the hiding "
+    "PCS's masks) from N instead of the OS, so that the proof is reproducible; proofs with "
+    "the same seed are byte-identical under any mpiexec -n R or --mem-limit. Anyone who "
+    "knows N can undo the blinding, so a seeded proof hides nothing from them.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress output on stderr.")
 @click.option(
@@ -505,7 +544,10 @@ def setup(plan_path: str, ptau: str | None, output: str | None, quiet: bool, as_
     help="Groth16 verifying keys (default: PLAN with suffix .zkvk, written by `zkcc setup`).",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="Print the verdict and public values as JSON."
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the verdict, public values, soundness and privacy report as JSON.",
 )
 def verify(plan_path: str, proof_path: str, keys_path: str | None, as_json: bool) -> None:
     """Check PROOF against PLAN. Exit 0 accepted, 1 rejected, 2 malformed file or usage."""
@@ -536,6 +578,7 @@ def verify(plan_path: str, proof_path: str, keys_path: str | None, as_json: bool
                 "plan_digest": digest.hex(),
                 "public": _values_json(F, public, shapes),
                 "soundness": plan_soundness(plan).to_json(),
+                "privacy": privacy_report(plan).to_json(),
             }
         )
     else:
@@ -647,7 +690,7 @@ def inspect(path: str, as_json: bool) -> None:
     if as_json:
         _emit_json(summary)
         return
-    for key in ("kind", "field", "pcs", "source", "digest", "plan_digest", "bytes"):
+    for key in ("kind", "field", "pcs", "zk", "source", "digest", "plan_digest", "bytes"):
         if key in summary:
             click.echo(f"{key}: {summary[key]}")
     if summary["kind"] == "plan":

@@ -9,12 +9,16 @@ from zkcc.field import get_field
 from zkcc.frontend import compile_file
 from zkcc.ir.host import Program
 from zkcc.lower.circuit import lower_kernel
-from zkcc.plan.plan import CompiledKernel, Plan
+from zkcc.plan.plan import HIDING_PCS, CompiledKernel, Plan
 
 DEFAULT_PCS = "ligero"
 
 
-def plan_program(program: Program, pcs: str = DEFAULT_PCS, backend: str | None = None) -> Plan:
+def plan_program(
+    program: Program, pcs: str = DEFAULT_PCS, backend: str | None = None, zk: bool = True
+) -> Plan:
+    """`zk` asks for zero knowledge; a PCS without a hiding variant (merkle) cannot give it,
+    so its plans record zk=False rather than promise what the proof will not keep."""
     p = get_field(program.field).p
     kernels = {}
     for name, ir in sorted(program.kernels.items()):
@@ -24,8 +28,11 @@ def plan_program(program: Program, pcs: str = DEFAULT_PCS, backend: str | None =
         if chosen == "groth16":
             stats.update(r1cs_template_stats(ir, p))
         kernels[name] = CompiledKernel(ir, circuit, chosen, stats)
-    return Plan(program.field, program.source_name, pcs, kernels, program.host)
+    zk = zk and pcs in HIDING_PCS
+    return Plan(program.field, program.source_name, pcs, kernels, program.host, zk)
 
 
-def compile_path(path: str | Path, pcs: str = DEFAULT_PCS, backend: str | None = None) -> Plan:
-    return plan_program(compile_file(path), pcs, backend)
+def compile_path(
+    path: str | Path, pcs: str = DEFAULT_PCS, backend: str | None = None, zk: bool = True
+) -> Plan:
+    return plan_program(compile_file(path), pcs, backend, zk)

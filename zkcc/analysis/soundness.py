@@ -15,9 +15,11 @@ the base field for bn254). The plan's error is the union bound of the terms, rep
 * Groth16 commit-and-prove link (docs/groth16.md): each committed boundary tensor's MLE at a
   random bn254 point, v / p.
 * Ligero (zkcc/pcs/ligero_params.py): per group of tables of one shape, the proximity test
-  (N / |E|)^tests, the column queries C(N - b, t) / C(N, t), the two random combinations of
-  its k claims (alpha before the column sumcheck, gamma after it) 2k / |E| and the column
-  sumcheck 2 log2(C) / |E|; a group opened directly is exact.
+  (N / |E|)^tests, the column queries C(N - b, t) / C(N, t) (b from the distance
+  N - C - pad, pad = 0 unless hiding), the two random combinations of its k claims (alpha
+  before the column sumcheck, gamma after it) 2k / |E|, the column sumcheck 2 log2(C) / |E|,
+  and when hiding the mask challenge zeta, 1 / |E| (a wrong value survives only if zeta
+  cancels its mask value, fixed before zeta); a group opened directly is exact.
 
 Computational assumptions are listed beside the bits, not folded into them: SHA-256 collision
 resistance (Merkle roots, the Fiat–Shamir transcript), and for Groth16 knowledge soundness in
@@ -104,7 +106,9 @@ def point_term(F: PrimeField, part: str, num_vars: int, base_only: bool = False)
     return Term(part, math.log2(v) - size_log2, f"{v} / {field} (Schwartz-Zippel)")
 
 
-def ligero_terms(F: PrimeField, tables: dict[str, int], claims: dict[str, int]) -> list[Term]:
+def ligero_terms(
+    F: PrimeField, tables: dict[str, int], claims: dict[str, int], hiding: bool = True
+) -> list[Term]:
     """Terms of a Ligero opening: `tables` maps each claimed table to its log2 size,
     `claims` to its number of claims; tables of one size form one group (zkcc.pcs.ligero)."""
     groups: dict[int, list[str]] = {}
@@ -113,7 +117,7 @@ def ligero_terms(F: PrimeField, tables: dict[str, int], claims: dict[str, int]) 
             groups.setdefault(m, []).append(name)
     out = []
     for m, names in sorted(groups.items()):
-        s = choose_shape(F, m, RATE_LOG, SECURITY_BITS)
+        s = choose_shape(F, m, RATE_LOG, SECURITY_BITS, hiding)
         part = f"ligero group 2^{m} ({len(names)} tables)"
         if opens_directly(F, s, len(names)):
             continue
@@ -129,12 +133,13 @@ def ligero_terms(F: PrimeField, tables: dict[str, int], claims: dict[str, int]) 
         out.append(
             Term(
                 f"{part}: queries",
-                query_log2_error(s.col_log, s.rate_log, s.queries),
-                f"C(N - b, t) / C(N, t), t = {s.queries} columns of N = 2^{s.code_log}",
+                query_log2_error(s.col_log, s.rate_log, s.queries, s.pad),
+                f"C(N - b, t) / C(N, t), t = {s.queries} columns of N = 2^{s.code_log}"
+                + (f", distance N - C - {s.pad}" if s.pad else ""),
             )
         )
-        alg = 2 * k + 2 * s.col_log
-        formula = f"(2 * {k} claims + 2 * {s.col_log}) / |E|"
+        alg = 2 * k + 2 * s.col_log + (1 if s.pad else 0)
+        formula = f"(2 * {k} claims + 2 * {s.col_log}{' + 1 zeta' if s.pad else ''}) / |E|"
         out.append(Term(f"{part}: claims", _log2_ratio(alg, F), formula))
     return out
 
@@ -167,6 +172,6 @@ def plan_soundness(plan: Plan) -> Soundness:
         x.name: x.layout.num_vars for x in proof_tensors(plan.program, g16) if not x.public
     }
     if plan.pcs == "ligero":
-        terms.extend(ligero_terms(F, committed, claims))
+        terms.extend(ligero_terms(F, committed, claims, hiding=plan.zk))
     assumptions = [HASH_ASSUMPTION] + ([GROTH16_ASSUMPTION] if g16 else [])
     return Soundness(tuple(terms), tuple(assumptions))

@@ -3,22 +3,29 @@
 A committed polynomial is the multilinear extension of a table of 2^m base-field values (a
 tensor in its canonical padded layout, zkcc/ir/layout.py). Every scheme provides
 
-    commit(F, table, columns=None)                 -> (commitment bytes, prover state)
-    open(F, states, claims, transcript)            -> one opening (a tree) for ALL claims
+    commit(F, table, columns=None, rng=None)       -> (commitment bytes, prover state)
+    open(F, states, claims, transcript, rng=None)  -> one opening (a tree) for ALL claims
     verify(F, commitments, claims, opening, transcript)   raises ProofRejected / FormatError
 
 where `states` maps tensor names to prover states, `commitments` maps names to
 (commitment bytes, m), and each claim says: the polynomial `name` equals `value` at `point`.
 `columns` makes the store a tensor code keeps its encoded matrix in (zkcc.pcs.ligero
-ColumnStore; a file under `--mem-limit`); a scheme without one ignores it.
+ColumnStore; a file under `--mem-limit`); a scheme without one ignores it. `rng` is the
+prover's private randomness (default: the OS CSPRNG), which a hiding scheme draws from.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 PCS_NAMES = ("merkle", "ligero")
+
+
+class RandomSource(Protocol):
+    """The prover's private coins (zkcc/runtime/randomness.py; the `secrets` module fits)."""
+
+    def token_bytes(self, n: int) -> bytes: ...
 
 
 @dataclass
@@ -28,8 +35,9 @@ class PcsClaim:
     value: Any  # extension scalar (d,)
 
 
-def get_pcs(name: str):
-    """The commitment scheme called `name` (as recorded in a plan)."""
+def get_pcs(name: str, hiding: bool = True):
+    """The commitment scheme called `name` (as recorded in a plan); `hiding` asks for the
+    zero-knowledge variant where the scheme has one (Ligero; `merkle` reveals its tables)."""
     if name == "merkle":
         from zkcc.pcs.merkle import MerklePCS
 
@@ -37,5 +45,5 @@ def get_pcs(name: str):
     if name == "ligero":
         from zkcc.pcs.ligero import LigeroPCS
 
-        return LigeroPCS()
+        return LigeroPCS(hiding=hiding)
     raise ValueError(f"unknown PCS {name!r}; known: {', '.join(PCS_NAMES)}")

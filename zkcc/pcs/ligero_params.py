@@ -52,16 +52,22 @@ from zkcc.field.base import PrimeField
 SECURITY_BITS = 104
 RATE_LOG = 2  # rate 1/4
 HASH_BYTES = 32
+SALT_BYTES = 16  # a hiding commitment's Merkle leaf is SHA-256(salt || column)
 
 
 @dataclass(frozen=True)
 class Shape:
+    """The R x C matrix a table of 2^m elements (zero-padded to 2^m, m >= the table's own log
+    size) is laid out in, its code and its query counts. `pad` > 0 makes it hiding: every
+    row's message is (row | pad random symbols), a power of two <= C (see `hiding_pad`)."""
+
     m: int
     row_log: int
     col_log: int
     rate_log: int
     queries: int
     tests: int
+    pad: int = 0
 
     @property
     def rows(self) -> int:
@@ -79,12 +85,23 @@ class Shape:
     def code_len(self) -> int:
         return 1 << self.code_log
 
+    @property
+    def msg_len(self) -> int:
+        """Symbols of a row's message: C, or C + pad when hiding."""
+        return self.cols + self.pad
 
-def bad_columns(col_log: int, rate_log: int) -> tuple[int, int]:
-    """(N, b): the code length and b = e + 1, e = floor((d - 1) / 2), d = N - C, the columns
-    on which a cheating prover's vectors differ at least."""
+    @property
+    def encoded_log(self) -> int:
+        """log2 of the power-of-two message length the encoder is given: the message
+        zero-padded to C (plain) or 2C (hiding; pad <= C)."""
+        return self.col_log + (1 if self.pad else 0)
+
+
+def bad_columns(col_log: int, rate_log: int, pad: int = 0) -> tuple[int, int]:
+    """(N, b): the code length and b = e + 1, e = floor((d - 1) / 2), d = N - C - pad, the
+    columns on which a cheating prover's vectors differ at least."""
     N, C = 1 << (col_log + rate_log), 1 << col_log
-    return N, (N - C - 1) // 2 + 1
+    return N, (N - C - pad - 1) // 2 + 1
 
 
 def miss_log2(N: int, block: int, t: int) -> float:
@@ -95,14 +112,14 @@ def miss_log2(N: int, block: int, t: int) -> float:
     return sum(math.log2((N - block - i) / (N - i)) for i in range(t))
 
 
-def query_log2_error(col_log: int, rate_log: int, queries: int) -> float:
+def query_log2_error(col_log: int, rate_log: int, queries: int, pad: int = 0) -> float:
     """log2 of the column queries' error: `queries` distinct columns all miss the bad ones."""
-    return miss_log2(*bad_columns(col_log, rate_log), queries)
+    return miss_log2(*bad_columns(col_log, rate_log, pad), queries)
 
 
-def num_queries(col_log: int, rate_log: int, bits: int) -> int:
-    """Least t with query_log2_error(col_log, rate_log, t) <= -bits, found incrementally."""
-    N, bad = bad_columns(col_log, rate_log)
+def num_queries(col_log: int, rate_log: int, bits: int, pad: int = 0) -> int:
+    """Least t with query_log2_error(col_log, rate_log, t, pad) <= -bits, found incrementally."""
+    N, bad = bad_columns(col_log, rate_log, pad)
     t, acc = 0, 0.0
     while acc > -bits:
         if t == N - bad:  # one more query cannot miss every bad column
@@ -110,6 +127,20 @@ def num_queries(col_log: int, rate_log: int, bits: int) -> int:
         acc += math.log2((N - bad - t) / (N - t))
         t += 1
     return t
+
+
+def hiding_pad(col_log: int, rate_log: int, bits: int) -> tuple[int, int] | None:
+    """(pad, t): the least power of two pad <= C with t = num_queries(..., pad) <= pad - 1, or
+    None when no pad fits. t <= pad - 1 opened columns of a row whose message ends in pad
+    uniform symbols are uniform whatever the row holds (zkcc.pcs.ligero, "Hiding"); padding
+    lowers the distance to N - C - pad, hence the search."""
+    pad = 2
+    while pad <= 1 << col_log:
+        t = num_queries(col_log, rate_log, bits, pad)
+        if t <= pad - 1:
+            return pad, t
+        pad *= 2
+    return None
 
 
 def num_tests(F: PrimeField, code_log: int, bits: int) -> int:
@@ -133,28 +164,54 @@ def path_hashes(code_log: int, t: int) -> float:
     return sum(2 * n[j + 1] - n[j] for j in range(code_log))
 
 
-def group_bytes(F: PrimeField, s: Shape, tables: int) -> float:
-    """Estimated Ligero opening of `tables` tables of shape s (one claim point each)."""
-    vectors = (s.tests + 1) * s.cols * F.ext.byte_len
-    per_table = s.queries * s.rows * F.byte_len + HASH_BYTES * path_hashes(s.code_log, s.queries)
-    return vectors + tables * per_table
+def group_bytes(F: PrimeField, s: Shape, tables: int, claims: int = 1) -> float:
+    """Estimated Ligero opening of `tables` tables of shape s with `claims` claim points;
+    hiding adds salts, the mask matrix's columns and path, and one value per claim."""
+    E = F.ext
+    vectors = (s.tests + 1) * s.msg_len * E.byte_len
+    leaf = HASH_BYTES * path_hashes(s.code_log, s.queries) + (
+        SALT_BYTES * s.queries if s.pad else 0
+    )
+    per_table = s.queries * s.rows * F.byte_len + leaf
+    if not s.pad:
+        return vectors + tables * per_table
+    mask_rows = (s.tests + claims) * E.degree
+    return (
+        vectors
+        + claims * E.byte_len
+        + tables * per_table
+        + s.queries * mask_rows * F.byte_len
+        + leaf
+    )
 
 
 def opens_directly(F: PrimeField, s: Shape, tables: int) -> bool:
-    """Whether a group of `tables` tables of shape s sends the tables instead (smaller)."""
+    """Whether a group of `tables` tables of shape s sends the tables instead (smaller). Never
+    when hiding: a table sent is a table revealed."""
+    if s.pad:
+        return False
     return tables * (1 << s.m) * F.byte_len <= group_bytes(F, s, tables)
 
 
-def choose_shape(F: PrimeField, m: int, rate_log: int = RATE_LOG, bits: int = SECURITY_BITS):
-    """The R x C split of a 2^m table minimising the estimated opening of one table."""
+def choose_shape(
+    F: PrimeField, m: int, rate_log: int = RATE_LOG, bits: int = SECURITY_BITS, hiding: bool = False
+) -> Shape:
+    """The R x C split of a 2^m table minimising the estimated opening of one table. Hiding
+    needs C >= pad > t, so a small table is zero-padded to one row of such a C."""
     best = None
-    for row_log in range(m + 1):
-        col_log = m - row_log
-        if col_log + rate_log > max_code_log(F):
-            continue
-        t = num_queries(col_log, rate_log, bits)
+    for col_log in range(min(max_code_log(F) - rate_log, max(m, 12)) + 1):
+        if col_log > m and not hiding:
+            break
+        if hiding:
+            found = hiding_pad(col_log, rate_log, bits)
+            if found is None:
+                continue
+            pad, t = found
+        else:
+            pad, t = 0, num_queries(col_log, rate_log, bits)
+        m_padded = max(m, col_log)
         tests = num_tests(F, col_log + rate_log, bits)
-        s = Shape(m, row_log, col_log, rate_log, t, tests)
+        s = Shape(m_padded, m_padded - col_log, col_log, rate_log, t, tests, pad)
         size = group_bytes(F, s, 1)
         if best is None or size < best[0]:
             best = (size, s)

@@ -2,7 +2,8 @@
 
 A plan holds the program's host graph, each launched kernel's IR (the prover needs it for hint
 computation and error messages), its layered circuit (the verifier's view), its statistics and
-backend, and the PCS. Its digest (SHA-256 of the file bytes) is absorbed into every proof's
+backend, the PCS, and whether zero knowledge was requested (`zk`: the prover then commits with
+the PCS's hiding variant). Its digest (SHA-256 of the file bytes) is absorbed into every proof's
 transcript, so a proof cannot be checked against another plan.
 """
 
@@ -23,9 +24,10 @@ from zkcc.plan.irformat import host_from_tree, host_to_tree, kernel_from_tree, k
 from zkcc.plan.validate import validate_host, validate_segments
 
 MAGIC = b"ZKPL"
-VERSION = 1
+VERSION = 2  # 2: the "zk" key
 FIELDS = ("m31", "bn254")
 BACKENDS = ("gkr", "groth16")
+HIDING_PCS = ("ligero",)  # the PCSs with a hiding variant; merkle sends its tables in clear
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Plan:
     pcs: str
     kernels: dict[str, CompiledKernel]
     host: HostGraph
+    zk: bool  # zero knowledge requested: commit with the PCS's hiding variant
 
     @property
     def program(self) -> Program:
@@ -56,6 +59,7 @@ class Plan:
             "field": self.field,
             "source": self.source_name,
             "pcs": self.pcs,
+            "zk": self.zk,
             "host": host_to_tree(self.host),
             "kernels": [
                 {
@@ -71,9 +75,14 @@ class Plan:
 
     @staticmethod
     def from_bytes(data: bytes, what: str = "plan") -> Plan:
-        _, tree = decode(data, MAGIC, VERSION, what)
+        version, tree = decode(data, MAGIC, VERSION, what)
+        if version < VERSION:
+            raise FormatError(
+                f"{what}: plan format {version} predates zero knowledge: recompile the source "
+                "with `zkcc compile`"
+            )
         s = Schema(tree, what)
-        s.dict({"field", "source", "pcs", "host", "kernels"})
+        s.dict({"field", "source", "pcs", "zk", "host", "kernels"})
         field = s.field("field").str(FIELDS)
         F = get_field(field)
         kernels: dict[str, CompiledKernel] = {}
@@ -90,7 +99,13 @@ class Plan:
                 ir, circuit_from_tree(F, ks.field("circuit")), backend, stats
             )
         host = host_from_tree(s.field("host"))
-        plan = Plan(field, s.field("source").str(), s.field("pcs").str(PCS_NAMES), kernels, host)
+        pcs = s.field("pcs").str(PCS_NAMES)
+        zk = s.field("zk").bool()
+        if zk and pcs not in HIDING_PCS:
+            raise FormatError(
+                f"{what}.zk: zero knowledge with the {pcs} PCS, which reveals tensors"
+            )
+        plan = Plan(field, s.field("source").str(), pcs, kernels, host, zk)
         validate_host(plan.program, what)
         validate_segments(plan.program, {n: k.circuit for n, k in kernels.items()}, what)
         return plan

@@ -20,8 +20,9 @@ from zkcc.encoding import Schema, Tree, decode, encode
 from zkcc.errors import FormatError
 
 MAGIC = b"ZKPF"
-VERSION = 3  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
+VERSION = 4  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
 # 3: m31 challenges drawn from QM31 (degree 4) instead of the cubic extension
+# 4: Ligero openings hiding (padded rows, salted leaves, mask matrix) or plain per the plan
 KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 
@@ -53,7 +54,8 @@ class ProofBundle:
         if version != VERSION:
             raise FormatError(
                 f"{what}: proof format version {version} was written by an older zkcc (its "
-                f"GKR proofs bind variables in another order); prove again with this one"
+                f"openings and challenges differ from version {VERSION}'s); prove again with "
+                "this one"
             )
         s = Schema(tree, what)
         s.dict(KEYS)

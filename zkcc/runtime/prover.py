@@ -45,7 +45,8 @@ def prove(
 ) -> ProofBundle | None:
     """`keys`: the Groth16 proving keys by step (keyfiles.py); needed iff the plan has
     Groth16 launches. `comm`: zkcc/runtime/comm.py (default: one process). `randomness`:
-    the prover's private coins (default: the OS CSPRNG; seeded only for reproducible tests)."""
+    the prover's private coins for Groth16 blinding and, in a zk plan, the PCS's masks
+    (default: the OS CSPRNG; seeded only for reproducible tests)."""
     F = get_field(plan.field)
     program = plan.program
     report = report or Reporter(quiet=True)
@@ -68,7 +69,7 @@ def prove(
             ph.advance()
 
     infos = proof_tensors(program, frozenset(g16_steps))
-    pcs = get_pcs(plan.pcs)
+    pcs = get_pcs(plan.pcs, hiding=plan.zk)
     public = {x.name: F.encode(ctx.data[x.name]) for x in infos if x.public}
     private = [x for x in infos if not x.public]
     states: dict = {}
@@ -78,7 +79,8 @@ def prove(
         columns = memory.column_store()
         for x in private:
             table = x.layout.table(F, ctx.data[x.name])
-            out[x.name], states[x.name] = pcs.commit(F, table, columns)
+            rng = ctx.randomness.source(f"pcs/commit/{x.name}")
+            out[x.name], states[x.name] = pcs.commit(F, table, columns, rng=rng)
             ph.advance(x.size)
         return encode(COMMIT_MAGIC, 1, out)
 
@@ -114,5 +116,11 @@ def prove(
         report.note(
             f"open: {sum(len(claims[n]) for n in commitments)} claims on {len(commitments)} tensors"
         )
-        opening = pcs.open(F, states, pcs_claims(claims, commitments), transcript)
+        opening = pcs.open(
+            F,
+            states,
+            pcs_claims(claims, commitments),
+            transcript,
+            rng=ctx.randomness.source("pcs/open"),
+        )
     return ProofBundle(digest, public, commitments, trees, opening)

@@ -20,6 +20,8 @@ SEED_BYTES = 8  # --seed takes 0 <= seed < 2^64
 class RandomSource(Protocol):
     def randbelow(self, n: int) -> int: ...
 
+    def token_bytes(self, n: int) -> bytes: ...
+
 
 class _SeededSource:
     """randbelow by rejection sampling on SHA-256(seed || label || counter) blocks."""
@@ -34,6 +36,13 @@ class _SeededSource:
             self._counter += 1
         out, self._pool = self._pool[:k], self._pool[k:]
         return out
+
+    def token_bytes(self, n: int) -> bytes:
+        """n bytes at once (masks and padding of whole tables): SHAKE-256 over the key and a
+        counter of such requests, so a request's bytes do not depend on its size's history."""
+        self._counter += 1
+        block = b"bulk/" + self._key + self._counter.to_bytes(8, "little")
+        return hashlib.shake_256(block).digest(n)
 
     def randbelow(self, n: int) -> int:
         if n <= 0:

@@ -81,7 +81,7 @@ def verify(
             claims[c.tensor].append(c)
     for name, flat in public.items():
         check_claims(F, flat, claims[name], f"public tensor {name}")
-    pcs = get_pcs(plan.pcs)
+    pcs = get_pcs(plan.pcs, hiding=plan.zk)
     commitments = {
         x.name: (bundle.commitments[x.name], x.layout.num_vars) for x in infos if not x.public
     }

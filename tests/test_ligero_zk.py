@@ -1,0 +1,647 @@
+"""Zero knowledge of the hiding Ligero PCS (zkcc.pcs.ligero), over m31 and bn254.
+
+* The code property behind hiding: any pad - 1 symbols of the padding part of a codeword are
+  uniform (exact rank checks on small codes; random subsets of the production shape).
+* An honest-verifier simulator: from the claims and the table sizes alone (no tables) it
+  outputs commitments and an opening that `LigeroPCS.verify` accepts, programming the random
+  oracle (a transcript whose challenges are fixed in advance), with the same structure and
+  byte lengths as a real opening.
+* No table value appears in the opening's bytes; the structure does not depend on the
+  tables; a seed reproduces the bytes, other seeds change them.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import zlib
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from zkcc.encoding import Schema, decode, encode
+from zkcc.errors import ProofRejected
+from zkcc.field import eq_table, get_field, mle_evaluate
+from zkcc.pcs import codes
+from zkcc.pcs.base import PcsClaim
+from zkcc.pcs.ligero import (
+    LigeroPCS,
+    _betas,
+    _Group,
+    _same_lo,
+    _test_coefficients,
+    encode_messages,
+    leaf_bytes,
+    leaf_prefix,
+    query_indices,
+)
+from zkcc.pcs.ligero_params import SALT_BYTES, Shape, choose_shape
+from zkcc.pcs.merkle_tree import HASH_LEN, MerkleTree, hash_leaves
+from zkcc.pcs.tensor_ops import row_combine, sumcheck_prove
+from zkcc.runtime.randomness import Randomness
+from zkcc.transcript import Transcript
+
+FIELDS = ["m31", "bn254"]
+
+
+# ---- exact linear algebra mod p -------------------------------------------------------------
+def rank_mod_p(rows: list[list[int]], p: int) -> int:
+    """Rank over F_p of a small matrix of Python ints (Gaussian elimination)."""
+    m = [[v % p for v in r] for r in rows]
+    rk = 0
+    for c in range(len(m[0]) if m else 0):
+        piv = next((i for i in range(rk, len(m)) if m[i][c]), None)
+        if piv is None:
+            continue
+        m[rk], m[piv] = m[piv], m[rk]
+        inv = pow(m[rk][c], -1, p)
+        for i in range(rk + 1, len(m)):
+            if m[i][c]:
+                f = m[i][c] * inv % p
+                m[i] = [(a - f * b) % p for a, b in zip(m[i], m[rk], strict=True)]
+        rk += 1
+    return rk
+
+
+def rank_m31_numpy(A: np.ndarray) -> int:
+    """Rank over m31 of a (rows, cols) matrix of canonical values, vectorised."""
+    p = (1 << 31) - 1
+    M = np.asarray(A, dtype=np.int64) % p
+    rk = 0
+    for c in range(M.shape[1]):
+        nz = np.nonzero(M[rk:, c])[0]
+        if nz.size == 0:
+            continue
+        piv = rk + int(nz[0])
+        M[[rk, piv]] = M[[piv, rk]]
+        inv = pow(int(M[rk, c]), -1, p)
+        M[rk] = M[rk] * inv % p
+        f = M[rk + 1 :, c].copy()
+        M[rk + 1 :] = (M[rk + 1 :] - (f[:, None] * M[rk][None, :]) % p) % p
+        rk += 1
+        if rk == M.shape[0]:
+            break
+    return rk
+
+
+def unit_codewords(F, C: int, indices: list[int]) -> list[list[int]]:
+    """Rows: the reference codewords (N = 4C points) of the unit messages of length 2C with a
+    1 at each of `indices`, encoded at rate 1/2 on the N-point domain as `encode_messages`
+    does for a hiding shape (message zero-padded to 2C)."""
+    out = []
+    for i in indices:
+        msg = [0] * (2 * C)
+        msg[i] = 1
+        out.append(codes.encode_reference(F, msg, 1))
+    return out
+
+
+def first_deficient_subset(G: list[list[int]], size: int, p: int) -> tuple[int, ...] | None:
+    """The first set of `size` columns of G whose submatrix has rank < size, or None."""
+    N = len(G[0])
+    for S in itertools.combinations(range(N), size):
+        if rank_mod_p([[row[j] for j in S] for row in G], p) < size:
+            return S
+    return None
+
+
+# ---- 1. the code property behind hiding -------------------------------------------------------
+@pytest.mark.parametrize("fname", FIELDS)
+@pytest.mark.parametrize("C,pad", [(4, 4), (8, 4), (8, 2)])
+def test_padding_symbols_are_uniform_at_any_pad_minus_one_points(fname, C, pad):
+    """G (pad x N): row i is the codeword of the unit message at index C + i (the padding
+    symbol i). EVERY set of pad - 1 distinct columns has full rank pad - 1, so the padding's
+    contribution to any t <= pad - 1 opened symbols of a row is uniform, whatever the data."""
+    F = get_field(fname)
+    G = unit_codewords(F, C, [C + i for i in range(pad)])
+    assert len(G[0]) == 4 * C
+    assert first_deficient_subset(G, pad - 1, F.p) is None
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_misplaced_padding_does_not_hide(fname):
+    """Negative control: the same check catches a padding that leaks. With the random symbols
+    at the even indices C + 2i instead, every basis function is even (RS: x^(C+2i), equal at
+    w^j and -w^j = w^(j + N/2)) or a function of x alone (circle code: no y factor, equal at a
+    point and its conjugate D[j + N/2]). Columns j and j + N/2 of the padding part are then
+    equal, so two opened symbols of a row differ by exactly the difference of the data's
+    symbols: a linear function of the data is revealed with t = 2 <= pad - 1."""
+    F = get_field(fname)
+    C, pad = 8, 4
+    G = unit_codewords(F, C, [C + 2 * i for i in range(pad)])
+    N = len(G[0])
+    assert all(row[j] == row[j + N // 2] for row in G for j in range(N // 2))
+    bad = first_deficient_subset(G, pad - 1, F.p)
+    assert bad is not None and len(bad) == pad - 1
+
+
+def test_circle_code_bound_is_pad_minus_one():
+    """For the circle code, pad - 1 is tight (why `hiding_pad` needs t <= pad - 1, not pad):
+    some pad columns of the padding part are dependent (its span has nonzero elements with pad
+    zeros on the domain). RS is MDS: every pad columns are independent (a Vandermonde)."""
+    C, pad = 8, 4
+    m31 = get_field("m31")
+    assert first_deficient_subset(unit_codewords(m31, C, range(C, C + pad)), pad, m31.p)
+    bn = get_field("bn254")
+    G = unit_codewords(bn, 4, range(4, 8))
+    assert first_deficient_subset(G, pad, bn.p) is None
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_every_hiding_shape_queries_fewer_than_pad(fname):
+    """choose_shape(hiding=True) for every table size: pad <= C and t <= pad - 1 (the bound
+    the checks above make sufficient), and never a direct opening."""
+    from zkcc.pcs.ligero_params import opens_directly
+
+    F = get_field(fname)
+    for m in range(0, 25):
+        s = choose_shape(F, m, hiding=True)
+        assert 0 < s.pad <= s.cols and s.queries <= s.pad - 1 and s.m >= m
+        assert not opens_directly(F, s, 1)
+
+
+@pytest.mark.parametrize("m", [8, 14])
+def test_padding_uniform_on_production_shape_m31(m):
+    """Production hiding shapes of the circle code (m = 8: C = pad = 256, N = 1024, t = 219;
+    m = 14: C = 512, pad = 256, N = 2048, t = 182), with the fast encoder: random sets of t
+    columns of the padding part have full rank t. (RS over bn254 is a Vandermonde: any pad
+    columns are independent, checked exhaustively on small codes above.)"""
+    F = get_field("m31")
+    s = choose_shape(F, m, hiding=True)
+    assert s.queries <= s.pad - 1
+    units = F.zeros((s.pad, s.msg_len))
+    for i in range(s.pad):
+        units[i, s.cols + i] = 1
+    G = encode_messages(F, s, units).T  # (pad, N)
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        S = np.sort(rng.choice(s.code_len, size=s.queries, replace=False))
+        assert rank_m31_numpy(G[:, S].T) == s.queries
+
+
+# ---- the programmable random oracle ---------------------------------------------------------
+class ProgrammedTranscript(Transcript):
+    """A random oracle the simulator programs: absorbs are ignored and the n-th challenge of a
+    label is drawn from a numpy Generator seeded with (seed, label, n). Both the simulator and
+    the verifier use one, so the simulator knows every challenge before it writes a message."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(b"programmed")
+        self.seed = seed
+        self.calls: collections.Counter[str] = collections.Counter()
+
+    def absorb(self, label: str, data: bytes) -> None:
+        pass
+
+    def fork(self) -> ProgrammedTranscript:
+        """A copy at the same point: it draws the challenges that will come next."""
+        out = ProgrammedTranscript(self.seed)
+        out.calls = self.calls.copy()
+        return out
+
+    def challenge_bytes(self, label: str, n: int) -> bytes:
+        i = self.calls[label]
+        self.calls[label] += 1
+        return np.random.default_rng([self.seed, zlib.crc32(label.encode()), i]).bytes(n)
+
+    def challenge_exts(self, label: str, F, n: int):
+        E = F.ext
+        raw = self.challenge_bytes(label, n * E.degree * F.wide_len)
+        return F.from_wide_bytes(raw, n * E.degree).reshape(n, E.degree).T.copy()
+
+    def challenge_ext(self, label: str, F):
+        return self.challenge_exts(label, F, 1)[:, 0].copy()
+
+
+def rand_base(F, rng: np.random.Generator, shape) -> np.ndarray:
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    n = int(np.prod(shape))
+    if n == 0:
+        return F.zeros(shape)
+    return F.from_wide_bytes(rng.bytes(n * F.wide_len), n).reshape(shape)
+
+
+def rand_ext(F, rng: np.random.Generator, shape) -> np.ndarray:
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return rand_base(F, rng, (F.ext.degree, *shape))
+
+
+# ---- 2. the honest-verifier simulator ----------------------------------------------------------
+def draw_challenges(F, g: _Group, tr: Transcript, Y=None, B=None) -> SimpleNamespace:
+    """The group's challenges in protocol order (the oracle ignores the messages, so drawing
+    them is all a simulator needs). With Y, B: the column sumcheck is run honestly on them."""
+    d, s, k = F.ext.degree, g.shape, len(g.claims)
+    ch = SimpleNamespace(rounds=[], evals=None)
+    r = tr.challenge_exts("pcs/test", F, s.tests * g.test_challenges(d))
+    ch.r_tab, ch.r_mask = _test_coefficients(F, g, r)
+    ch.zeta = tr.challenge_ext("pcs/zeta", F)
+    if not _same_lo(g):
+        ch.alpha = tr.challenge_exts("pcs/alpha", F, k)
+        if Y is not None:
+            ch.rounds, _, ch.evals = sumcheck_prove(F, tr, "pcs/sumcheck", Y, B(ch.alpha))
+    ch.gamma = tr.challenge_exts("pcs/gamma", F, k)
+    ch.idx = query_indices(tr, s)
+    return ch
+
+
+def tables_part(F, coef, cols: list) -> np.ndarray:
+    """sum_t coef[:, t, :] . cols[t] for coef (d, G, R) and opened columns (R, q) each: (d, q)."""
+    acc = None
+    for t, c in enumerate(cols):
+        part = row_combine(F, coef[:, None, t, :], c)[:, 0]
+        acc = part if acc is None else F.ext.add(acc, part)
+    return acc
+
+
+def solve_mask_columns(F, g: _Group, ch, w, u, cols: list, Zc: np.ndarray) -> None:
+    """Fill in the mask matrix's opened rows (mask_rows, q) that the verifier's column
+    equations determine, given its claim rows c >= 1: claim row 0 from the u equation
+        Enc(u)[j] = beta^T U[j] + sum_c zeta gamma_c X_c[j]
+    and test row i from the w_i equation
+        Enc(w_i)[j] = r_i^T U[j] + X_(test i)[j] + sum_(c, b) r_mask(i, c d + b) Z_(T + c, b)[j]
+    where X is an extension row whose d components are d consecutive base rows of Zc."""
+    E = F.ext
+    d, s, k = E.degree, g.shape, len(g.claims)
+    T = s.tests
+    vecs = np.concatenate([w, u[:, None, :]], axis=1).reshape(-1, s.msg_len)
+    enc = encode_messages(F, s, vecs)[ch.idx].T.reshape(d, T + 1, len(ch.idx))
+
+    def X(row: int) -> np.ndarray:
+        return Zc[row * d : (row + 1) * d]
+
+    rest = E.sub(enc[:, T], tables_part(F, _betas(F, g, ch.gamma), cols))
+    for c in range(1, k):
+        rest = E.sub(rest, E.mul(E.mul(ch.zeta, ch.gamma[:, c]), X(T + c)))
+    Zc[T * d : (T + 1) * d] = E.mul(rest, E.inv(E.mul(ch.zeta, ch.gamma[:, 0])))
+    for i in range(T):
+        rest = E.sub(enc[:, i], tables_part(F, ch.r_tab[:, i], cols))
+        claim_rows = row_combine(F, ch.r_mask[:, i : i + 1], Zc[T * d :])[:, 0]
+        Zc[i * d : (i + 1) * d] = E.sub(rest, claim_rows)
+
+
+def simulated_commitment(F, s: Shape, idx: list[int], opened: np.ndarray, rng) -> tuple:
+    """A root whose leaves at idx are the salted hashes of the opened columns (q, rows) and
+    elsewhere salted hashes of random columns; and the opening of idx."""
+    N, rows = s.code_len, opened.shape[1]
+    salts = np.frombuffer(rng.bytes(N * SALT_BYTES), dtype=np.uint8).reshape(N, SALT_BYTES)
+    leaves = rand_base(F, rng, (N, rows))
+    leaves[idx] = opened
+    tree = MerkleTree.from_leaf_hashes(hash_leaves(leaf_prefix(F, s), leaf_bytes(F, leaves, salts)))
+    opening = {
+        "columns": F.encode(np.ascontiguousarray(opened)),
+        "path": tree.open(idx),
+        "salts": salts[idx].tobytes(),
+    }
+    return tree.root, opening
+
+
+def simulate_group(F, g: _Group, tr: Transcript, rng: np.random.Generator):
+    """One group's table roots and opening from its claims alone (steps as in zkcc.pcs.ligero):
+    mu uniform; y_c uniform on <y_c, eq(z_c,lo)> = v_c + zeta mu_c; the honest sumcheck on
+    them; w uniform; u = (sum_c gamma_c y_c | uniform); opened table columns and mask claim
+    rows c >= 1 uniform; the rest of the mask's columns solved; roots over those leaves."""
+    E = F.ext
+    d, s, k, T = E.degree, g.shape, len(g.claims), g.shape.tests
+    C, q = s.cols, s.queries
+    # 2. mu_c uniform; y_c uniform subject to <y_c, eq(z_c,lo)> = v_c + zeta mu_c
+    mu = rand_ext(F, rng, k)
+    zeta = draw_challenges(F, g, tr.fork()).zeta  # the programmed oracle's zeta, in advance
+    values = np.stack([v for _, _, v in g.claims], axis=1)
+    targets = E.add(values, E.mul(mu, zeta))
+    Y, eqs = E.zeros((k, C)), E.zeros((k, C))
+    for c, (_, pt, _) in enumerate(g.claims):
+        eq_lo = eq_table(F, pt[:, : s.col_log])
+        y = rand_ext(F, rng, C)
+        j = int(np.argmax(np.any(eq_lo != 0, axis=0)))
+        gap = E.sub(targets[:, c], E.dot(y, eq_lo))
+        y[:, j] = E.add(y[:, j], E.mul(gap, E.inv(eq_lo[:, j])))
+        Y[:, c], eqs[:, c] = y, eq_lo
+    # 3. the honest column sumcheck on the simulated y_c, with the oracle's challenges
+    ch = draw_challenges(F, g, tr, Y, lambda alpha: E.mul(eqs, alpha[:, :, None]))
+    assert E.equal(ch.zeta, zeta)
+    # 4. w uniform; u[:C] = sum_c gamma_c y_c, u[C:] uniform
+    w = rand_ext(F, rng, (T, s.msg_len))
+    u = E.zeros(s.msg_len)
+    u[:, :C] = E.sum(E.mul(Y, ch.gamma[:, :, None]), axis=0)
+    u[:, C:] = rand_ext(F, rng, s.pad)
+    # 5. the tables' opened columns uniform; the mask's solved from the verifier's equations
+    cols = [rand_base(F, rng, (s.rows, q)) for _ in g.tables]
+    Zc = F.zeros((g.mask_rows(d), q))
+    Zc[(T + 1) * d :] = rand_base(F, rng, ((k - 1) * d, q))
+    solve_mask_columns(F, g, ch, w, u, cols, Zc)
+    roots, openings = [], []
+    for c in cols:
+        root, op = simulated_commitment(F, s, ch.idx, c.T, rng)
+        roots.append(root)
+        openings.append(op)
+    mask_root, mask_op = simulated_commitment(F, s, ch.idx, Zc.T, rng)
+    tree = {
+        "mask": mask_root,
+        "tests": E.encode(w.reshape(d, -1)),
+        "mu": E.encode(mu),
+        "sumcheck": ch.rounds,
+        "evals": E.encode(ch.evals) if ch.rounds else b"",
+        "u": E.encode(u),
+        "tables": openings,
+        "mask_columns": mask_op,
+    }
+    return roots, tree
+
+
+def simulate(F, sizes: dict[str, int], claims: list[PcsClaim], seed: int, sim_seed: int):
+    """Commitments and an opening from the claims and the table sizes only."""
+    pcs = LigeroPCS(hiding=True)
+    rng = np.random.default_rng(sim_seed)
+    tr = ProgrammedTranscript(seed)
+    commitments = {n: (rng.bytes(HASH_LEN), m) for n, m in sizes.items()}  # unclaimed tables
+    groups = []
+    for g in pcs._groups(F, sizes, claims):
+        roots, tree = simulate_group(F, g, tr, rng)
+        commitments.update({n: (root, g.m) for n, root in zip(g.tables, roots, strict=True)})
+        groups.append(tree)
+    return commitments, {"groups": groups}
+
+
+def roundtrip(tree):
+    return decode(encode(b"TEST", 1, tree), b"TEST", 1, "test")[1]
+
+
+def verify(F, coms, claims, tree, tr: Transcript) -> None:
+    LigeroPCS(hiding=True).verify(F, coms, claims, Schema(roundtrip(tree), "opening"), tr)
+
+
+def skeleton(x):
+    """The tree's structure: dict keys, list lengths and byte lengths."""
+    if isinstance(x, dict):
+        return {k: skeleton(v) for k, v in sorted(x.items())}
+    if isinstance(x, list):
+        return [skeleton(v) for v in x]
+    if isinstance(x, bytes):
+        return len(x)
+    return (type(x).__name__, x)
+
+
+def random_point(F, rng, m: int) -> np.ndarray:
+    return rand_ext(F, rng, m)
+
+
+# claim sets: (table sizes, claims as (table, point key)); equal keys on equal m share a point
+CLAIM_SETS = {
+    "one-claim": ({"a": 10}, [("a", 0)]),
+    "sumcheck-two-tables": ({"a": 10, "b": 10}, [("a", 0), ("b", 1), ("a", 2)]),
+    "same-point-and-one-row": (
+        {"a": 10, "b": 10, "c": 5, "d": 12},
+        [("a", 0), ("b", 0), ("c", 1), ("c", 2), ("c", 2)],
+    ),
+}
+
+
+def make_claims(F, sizes, spec, rng, values=None) -> list[PcsClaim]:
+    """Claims at random points (one point per key and m); values from `values(name, point)`
+    or uniform (the simulator needs no table)."""
+    points: dict = {}
+    out = []
+    for name, key in spec:
+        m = sizes[name]
+        pt = points.setdefault((key, m), random_point(F, rng, m))
+        v = values(name, pt) if values else rand_ext(F, rng, ())
+        out.append(PcsClaim(name, pt, v))
+    return out
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+@pytest.mark.parametrize("which", sorted(CLAIM_SETS))
+def test_simulator_is_accepted(fname, which):
+    """The simulator, given only the claims (uniform values, no tables) and the sizes, outputs
+    commitments and an opening the verifier accepts under the same programmed oracle; changing
+    one claimed value afterwards makes the verifier reject."""
+    F = get_field(fname)
+    E = F.ext
+    sizes, spec = CLAIM_SETS[which]
+    rng = np.random.default_rng(11)
+    for trial in range(2):
+        claims = make_claims(F, sizes, spec, rng)
+        coms, tree = simulate(F, sizes, claims, seed=trial, sim_seed=100 + trial)
+        verify(F, coms, claims, tree, ProgrammedTranscript(trial))
+        if which == "sumcheck-two-tables":
+            assert tree["groups"][0]["sumcheck"]  # claims at different z_lo
+        if which == "same-point-and-one-row":  # one group with a common z_lo, one without
+            assert [bool(g["sumcheck"]) for g in tree["groups"]] == [True, False]
+        for c in range(len(claims)):
+            bad = list(claims)
+            bad[c] = PcsClaim(claims[c].name, claims[c].point, E.add(claims[c].value, E.one()))
+            with pytest.raises(ProofRejected):
+                verify(F, coms, bad, tree, ProgrammedTranscript(trial))
+
+
+def real_setup(F, sizes, spec, seed: int):
+    """Random tables, their commitments (seeded) and true claims."""
+    rng = np.random.default_rng(seed)
+    pcs = LigeroPCS(hiding=True)
+    tabs = {n: rand_base(F, rng, 1 << m) for n, m in sizes.items()}
+    coms, states = {}, {}
+    for n, t in tabs.items():
+        c, st = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"))
+        coms[n], states[n] = (c, sizes[n]), st
+    claims = make_claims(F, sizes, spec, rng, lambda n, pt: mle_evaluate(F, tabs[n], pt))
+    return tabs, coms, states, claims
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+@pytest.mark.parametrize("which", sorted(CLAIM_SETS))
+def test_simulated_opening_has_the_real_structure(fname, which):
+    """A real opening of real tables and the simulated one for the same claims, under the same
+    oracle (so the same query set), have the same fields, list lengths and byte lengths, and
+    both are accepted."""
+    F = get_field(fname)
+    sizes, spec = CLAIM_SETS[which]
+    _, coms, states, claims = real_setup(F, sizes, spec, seed=3)
+    real = LigeroPCS(hiding=True).open(
+        F, states, claims, ProgrammedTranscript(9), Randomness(3).source("open")
+    )
+    verify(F, coms, claims, real, ProgrammedTranscript(9))
+    sim_coms, sim = simulate(F, sizes, claims, seed=9, sim_seed=4)
+    verify(F, sim_coms, claims, sim, ProgrammedTranscript(9))
+    assert skeleton(sim) == skeleton(real)
+    assert len(encode(b"TEST", 1, sim)) == len(encode(b"TEST", 1, real))
+    assert sorted(sim_coms) == sorted(coms)
+    assert all(len(sim_coms[n][0]) == len(coms[n][0]) == HASH_LEN for n in coms)
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_simulator_solves_the_real_mask_columns(fname):
+    """The simulator's free/determined split is the real one: from a real opening's w, u,
+    table columns and mask claim rows c >= 1, `solve_mask_columns` recomputes exactly the
+    real mask claim row 0 and test rows."""
+    F = get_field(fname)
+    E = F.ext
+    d = E.degree
+    sizes, spec = CLAIM_SETS["sumcheck-two-tables"]
+    _, coms, states, claims = real_setup(F, sizes, spec, seed=5)
+    real = LigeroPCS(hiding=True).open(
+        F, states, claims, ProgrammedTranscript(2), Randomness(5).source("open")
+    )
+    (g,) = LigeroPCS(hiding=True)._groups(F, sizes, claims)
+    s, q, T = g.shape, g.shape.queries, g.shape.tests
+    ch = draw_challenges(F, g, ProgrammedTranscript(2))
+    gt = real["groups"][0]
+    w = E.decode(gt["tests"], T * s.msg_len).reshape(d, T, s.msg_len)
+    u = E.decode(gt["u"], s.msg_len)
+    cols = [F.decode(t["columns"], q * s.rows).reshape(q, s.rows).T for t in gt["tables"]]
+    real_Z = F.decode(gt["mask_columns"]["columns"], q * g.mask_rows(d))
+    real_Z = real_Z.reshape(q, g.mask_rows(d)).T
+    Zc = F.zeros(real_Z.shape)
+    Zc[(T + 1) * d :] = real_Z[(T + 1) * d :]
+    solve_mask_columns(F, g, ch, w, u, cols, Zc)
+    assert np.array_equal(Zc, real_Z)
+
+
+# ---- 3. no private value in the opening -------------------------------------------------------
+def needles(F, table) -> list[bytes]:
+    """m31: every pair of consecutive entries (8 bytes, little-endian); bn254: every entry."""
+    ints = [int(v) for v in table]
+    if F.name == "m31":
+        return [
+            a.to_bytes(4, "little") + b.to_bytes(4, "little") for a, b in itertools.pairwise(ints)
+        ]
+    return [v.to_bytes(32, "little") for v in ints]
+
+
+def opened_bytes(F, sizes, hiding: bool, seed: int):
+    rng = np.random.default_rng(seed)
+    pcs = LigeroPCS(hiding=hiding)
+    tabs = {n: rand_base(F, rng, 1 << m) for n, m in sizes.items()}  # distinctive, full width
+    coms, states, claims = {}, {}, []
+    for n, t in tabs.items():
+        c, states[n] = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"))
+        coms[n] = (c, sizes[n])
+        for _ in range(2):
+            pt = random_point(F, rng, sizes[n])
+            claims.append(PcsClaim(n, pt, mle_evaluate(F, t, pt)))
+    tree = pcs.open(F, states, claims, Transcript(b"zk"), Randomness(seed).source("open"))
+    pcs.verify(F, coms, claims, Schema(roundtrip(tree), "opening"), Transcript(b"zk"))
+    blob = encode(b"TEST", 1, tree) + b"".join(c for c, _ in coms.values())
+    return tabs, tree, blob
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_no_table_value_in_hiding_opening(fname):
+    """Tables of a one-row shape (2^5, padded to one row) and a multi-row one (2^12): none of
+    their values (m31: consecutive pairs, bn254: single entries, as encoded) occurs in the
+    bytes of the opening or the commitments."""
+    F = get_field(fname)
+    sizes = {"small": 5, "big": 12}
+    assert LigeroPCS().shape(F, 5).rows == 1 and LigeroPCS().shape(F, 12).rows > 1
+    tabs, tree, blob = opened_bytes(F, sizes, hiding=True, seed=1)
+    assert all(len(g) > 1 and "direct" not in g for g in tree["groups"])
+    for t in tabs.values():
+        found = [x for x in needles(F, t) if x in blob]
+        assert not found
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_values_found_when_not_hiding(fname):
+    """Positive control: without hiding the small table is sent as it is ("direct"), and the
+    same search finds every one of its values, so the search above can fail."""
+    F = get_field(fname)
+    tabs, tree, blob = opened_bytes(F, {"small": 5}, hiding=False, seed=1)
+    assert set(tree["groups"][0]) == {"direct"}
+    assert all(x in blob for x in needles(F, tabs["small"]))
+
+
+# ---- 4. structure does not depend on the witness, 5. seeds ----------------------------------
+def hiding_open(F, tabs, points, seed: int, tr: Transcript):
+    pcs = LigeroPCS(hiding=True)
+    coms, states, claims = {}, {}, []
+    for n, t in tabs.items():
+        c, states[n] = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"))
+        coms[n] = (c, t.shape[0].bit_length() - 1)
+    for n, pt in points:
+        claims.append(PcsClaim(n, pt, mle_evaluate(F, tabs[n], pt)))
+    tree = pcs.open(F, states, claims, tr, Randomness(seed).source("open"))
+    return coms, claims, tree
+
+
+def mask_paths(sk):
+    """The skeleton with Merkle path lengths erased (they depend on the public query set)."""
+    if isinstance(sk, dict):
+        return {k: ("path" if k == "path" else mask_paths(v)) for k, v in sk.items()}
+    if isinstance(sk, list):
+        return [mask_paths(v) for v in sk]
+    return sk
+
+
+def structure_setup(fname):
+    F = get_field(fname)
+    rng = np.random.default_rng(21)
+    sizes = {"a": 10, "b": 10, "c": 5}
+    pts = {m: [random_point(F, rng, m) for _ in range(2)] for m in (10, 5)}
+    points = [("a", pts[10][0]), ("b", pts[10][1]), ("a", pts[10][1]), ("c", pts[5][0])]
+    tabs = [{n: rand_base(F, rng, 1 << m) for n, m in sizes.items()} for _ in range(2)]
+    return F, tabs, points
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_structure_does_not_depend_on_the_tables(fname):
+    """Two hiding openings of different tables (same sizes, same points, their own values):
+    under one oracle every field has the same byte length; under the SHA-256 transcript too,
+    except the Merkle paths, whose length follows the public query set."""
+    F, tabs, points = structure_setup(fname)
+    trees = [hiding_open(F, t, points, 7, ProgrammedTranscript(1))[2] for t in tabs]
+    assert skeleton(trees[0]) == skeleton(trees[1])
+    assert len(encode(b"TEST", 1, trees[0])) == len(encode(b"TEST", 1, trees[1]))
+    real = [hiding_open(F, t, points, 7, Transcript(b"zk")) for t in tabs]
+    for coms, claims, tree in real:
+        verify(F, coms, claims, tree, Transcript(b"zk"))
+    assert mask_paths(skeleton(real[0][2])) == mask_paths(skeleton(real[1][2]))
+    for tree in (real[0][2], *trees):
+        for g in tree["groups"]:
+            for op in [*g["tables"], g["mask_columns"]]:
+                assert len(op["path"]) % HASH_LEN == 0
+
+
+GROUP_RANDOM_FIELDS = ("mask", "tests", "mu", "u")
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_seeds_reproduce_and_differ(fname):
+    """The same seed (commit and open sources) gives byte-identical commitments and openings;
+    another seed changes the commitments and every randomised field of every group."""
+    F, tabs, points = structure_setup(fname)
+    runs = [hiding_open(F, tabs[0], points, seed, Transcript(b"zk")) for seed in (7, 7, 8)]
+    (c0, _, t0), (c1, _, t1), (c2, _, t2) = runs
+    assert c0 == c1 and encode(b"TEST", 1, t0) == encode(b"TEST", 1, t1)
+    assert all(c0[n][0] != c2[n][0] for n in c0)
+    assert encode(b"TEST", 1, t0) != encode(b"TEST", 1, t2)
+    for g0, g2 in zip(t0["groups"], t2["groups"], strict=True):
+        for key in GROUP_RANDOM_FIELDS:
+            assert g0[key] != g2[key]
+        for a, b in zip(
+            [*g0["tables"], g0["mask_columns"]], [*g2["tables"], g2["mask_columns"]], strict=True
+        ):
+            assert a["salts"] != b["salts"] and a["columns"] != b["columns"]
+
+
+def decoded_symbols(F, tree) -> list[np.ndarray]:
+    """Every sent vector and opened column of a hiding opening as flat base arrays."""
+    E = F.ext
+    out = []
+    for g in tree["groups"]:
+        for key in ("tests", "u", "mu"):
+            out.append(E.decode(g[key], len(g[key]) // E.byte_len).reshape(-1))
+        for op in [*g["tables"], g["mask_columns"]]:
+            out.append(F.decode(op["columns"], len(op["columns"]) // F.byte_len))
+    return out
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_fresh_randomness_changes_every_symbol(fname):
+    """The same tables opened with two seeds under one oracle (so at the same query indices):
+    every symbol of w, u, mu and of every opened column (tables' and mask's) differs, so each
+    carries fresh randomness (a missing pad or mask would repeat the tables' symbols)."""
+    F, tabs, points = structure_setup(fname)
+    a, b = (hiding_open(F, tabs[0], points, seed, ProgrammedTranscript(1))[2] for seed in (7, 8))
+    for x, y in zip(decoded_symbols(F, a), decoded_symbols(F, b), strict=True):
+        assert x.shape == y.shape and x.size > 0
+        assert not np.any(x == y)

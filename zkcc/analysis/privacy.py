@@ -1,0 +1,138 @@
+"""What a plan's proofs hide and what they reveal, computed from the plan.
+
+A proof is zero-knowledge only if every part of it that depends on private values hides them;
+one revealing part is enough to leak. The parts, each with a status:
+
+* pcs: the tensor commitments and their opening. Ligero is hiding when the plan asks for zero
+  knowledge (`zk`, the default; `zkcc compile --no-zk` turns it off); without it the opening's
+  row combinations and queried columns are linear functions of the private tensors, and the
+  merkle PCS sends the tensors themselves.
+* gkr: sumcheck messages and layer evaluations are functions of the witness (zero-knowledge
+  GKR is planned), so a plan with a GKR launch is not zero-knowledge.
+* groth16: fresh r, s per proof and a blinded commitment D to the committed wires.
+* evaluations: assert_eq steps and Groth16 commit-and-prove links send the value of a private
+  tensor's multilinear extension at a random point in clear.
+
+Whatever the statuses, every proof reveals the program (the plan is public and bound to the
+proof by its digest), the shape of every tensor and the values of the public tensors
+(docs/zk.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from zkcc.ir.host import AssertEq, Launch, TensorKind
+
+if TYPE_CHECKING:
+    from zkcc.plan.plan import Plan
+
+PARTS = ("pcs", "gkr", "groth16", "evaluations")
+NOT_USED = "not used"
+GKR_NOT_HIDING = (
+    "not hiding: sumcheck messages and layer evaluations are functions of the witness "
+    "(zero-knowledge GKR is planned)"
+)
+GROTH16_HIDING = "hiding (fresh r, s and a blinded commitment D)"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the proof: whether it hides the private values, and why in words."""
+
+    hides: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """A plan's privacy report; `to_json()` is what `zkcc compile --json`, `zkcc inspect` and
+    `zkcc verify --json` show under "privacy"."""
+
+    requested: bool  # the plan's zk flag
+    pcs: Part
+    gkr: Part
+    groth16: Part
+    evaluations: Part
+    revealed: tuple[str, ...]  # what every proof of the plan reveals by design
+
+    @property
+    def zero_knowledge(self) -> bool:
+        """Only when every part hides: one revealing part leaks the private values."""
+        return all(getattr(self, name).hides for name in PARTS)
+
+    def to_json(self) -> dict:
+        return {
+            "zero_knowledge": self.zero_knowledge,
+            "requested": self.requested,
+            **{name: getattr(self, name).status for name in PARTS},
+            "revealed": list(self.revealed),
+        }
+
+
+def _pcs_part(plan: Plan, committed: list[str]) -> Part:
+    if not committed:
+        return Part(True, f"{NOT_USED}: the proof commits to no private tensor")
+    if plan.pcs == "merkle":
+        return Part(False, "revealing: the merkle PCS sends the committed tensors in clear")
+    if not plan.zk:
+        return Part(
+            False,
+            "revealing: compiled with --no-zk, so the Ligero opening's row combinations and "
+            "queried columns are linear functions of the private tensors",
+        )
+    return Part(True, "hiding")
+
+
+def _evaluations_part(plan: Plan, private: set[str], g16: list[int]) -> Part:
+    """The steps that send a private tensor's multilinear extension at a random point."""
+    from zkcc.runtime.claims import assert_eq_layouts
+    from zkcc.runtime.groth16_launch import launch_boundary
+
+    program = plan.program
+    parts = []
+    for i, step in enumerate(program.host.steps):
+        if isinstance(step, AssertEq):
+            a, b, _ = assert_eq_layouts(program, step)
+            if a in private or b in private:
+                parts.append(f"step {i} assert_eq")
+        elif i in g16 and launch_boundary(program, i).committed:
+            parts.append(f"launch {i} {step.kernel} (groth16 commit-and-prove)")
+    if not parts:
+        return Part(True, NOT_USED)
+    return Part(
+        False,
+        "not hiding: the value of a private tensor's multilinear extension at a random point "
+        f"is sent in clear ({', '.join(parts)})",
+    )
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "".join(f"[{d}]" for d in shape)
+
+
+def privacy_report(plan: Plan) -> Privacy:
+    """What proofs of `plan` hide, part by part, and what they reveal whatever the parts do."""
+    from zkcc.runtime.claims import proof_tensors
+    from zkcc.runtime.groth16_launch import groth16_steps
+
+    g16 = groth16_steps(plan)
+    infos = proof_tensors(plan.program, frozenset(g16))
+    committed = [x.name for x in infos if not x.public]
+    gkr_launches = sum(isinstance(s, Launch) for s in plan.host.steps) > len(g16)
+    tensors = plan.host.tensors
+    public = [t.name for t in tensors if t.kind in (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)]
+    revealed = (
+        "the program: this plan (kernels, circuits, host graph), bound to the proof by its digest",
+        "tensor shapes: " + ", ".join(f"{t.name}{_dims(t.shape)}" for t in tensors),
+        "public tensor values: " + (", ".join(public) or "none"),
+    )
+    return Privacy(
+        requested=plan.zk,
+        pcs=_pcs_part(plan, committed),
+        gkr=Part(False, GKR_NOT_HIDING) if gkr_launches else Part(True, NOT_USED),
+        groth16=Part(True, GROTH16_HIDING if g16 else NOT_USED),
+        evaluations=_evaluations_part(plan, set(committed), g16),
+        revealed=revealed,
+    )

@@ -332,3 +332,37 @@ def test_forked_prover_matches_and_reports_failures(system, monkeypatch):
     slow.close()  # a result never collected: the child is stopped and reaped
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+class _Recording:
+    """A randbelow source that keeps what it drew: the test's view of the toxic waste."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng, self.drawn = random.Random(seed), []
+
+    def randbelow(self, n: int) -> int:
+        self.drawn.append(self.rng.randrange(n))
+        return self.drawn[-1]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_simulator_with_the_trapdoor_is_accepted(seed):
+    """Zero knowledge (Groth 2016, Thm 2): with the trapdoor, A = a G1, B = b G2 and
+    C = (ab - alpha beta - sum_j x_j lin_j(tau)) / delta G1 for uniform a, b verify for ANY
+    public inputs, without a witness; real proofs (uniform r, s) have the same distribution."""
+    r1cs, w = random_r1cs(random.Random(40 + seed), 24, 3, 20)
+    source = _Recording(seed)
+    pk, vk = setup(r1cs, rng=source)
+    tau, alpha, beta, gamma, delta = (1 + x for x in source.drawn[:5])
+    assert pow(tau, qap.domain_size(r1cs), R) != 1  # the first tau was kept
+    u, v, ww, _ = qap.evaluate_at(r1cs, tau)
+    x = [1] + [random.Random(seed).randrange(R) for _ in range(3)]  # not w's public values
+    lin = sum(xj * (beta * int(u[j]) + alpha * int(v[j]) + int(ww[j])) for j, xj in enumerate(x))
+    a, b = random.Random(seed).randrange(1, R), random.Random(seed + 9).randrange(1, R)
+    c = (a * b - alpha * beta - lin) * pow(delta, -1, R) % R
+    sim = Proof(
+        curve.g1_mul(curve.G1_GEN, a), curve.g2_mul(curve.G2_GEN, b), curve.g1_mul(curve.G1_GEN, c)
+    )
+    assert verify(vk, x[1:], sim)
+    forged = Proof(sim.a, sim.b, curve.g1_mul(curve.G1_GEN, (c + 1) % R))
+    assert not verify(vk, x[1:], forged)

@@ -358,7 +358,7 @@ def simulate(F, sizes: dict[str, int], claims: list[PcsClaim], seed: int, sim_se
     groups = []
     for g in pcs._groups(F, sizes, claims):
         roots, tree = simulate_group(F, g, tr, rng)
-        commitments.update({n: (root, g.m) for n, root in zip(g.tables, roots, strict=True)})
+        commitments.update({n: (root, sizes[n]) for n, root in zip(g.tables, roots, strict=True)})
         groups.append(tree)
     return commitments, {"groups": groups}
 

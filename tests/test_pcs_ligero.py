@@ -197,11 +197,10 @@ def test_complete_batched(fname, hiding):
     F, pcs, tabs, coms, states, claims = _setup(fname, hiding=hiding)
     tree = _open(F, pcs, states, claims)
     _verify(F, pcs, coms, claims, tree)
-    assert len(tree["groups"]) == 3  # m = 0, 5, 14
-    # a hiding opening sends no table and has a mask matrix per group; a plain one sends the
-    # tiny tables (2^0, 2^5) as they are
+    # a hiding opening pads the tiny tables (2^0, 2^5) to one shape, one group, sends no table
+    # and has a mask matrix per group; a plain one sends the tiny tables as they are
     direct = ["direct" in g for g in tree["groups"]]
-    assert direct == ([False] * 3 if hiding else [True, True, False])
+    assert direct == ([False] * 2 if hiding else [True, True, False])
     assert all(("mask" in g) == hiding for g in tree["groups"] if "direct" not in g)
 
 
@@ -280,7 +279,7 @@ def _flip(b: bytes, i: int) -> bytes:
 def test_reject_tampering(fname, hiding):
     F, pcs, tabs, coms, states, claims = _setup(fname, hiding=hiding)
     tree = _open(F, pcs, states, claims)
-    g = 2  # the group of 2^14 tables
+    g = -1  # the group of 2^14 tables
     assert tree["groups"][g]["sumcheck"]
 
     def path(t):
@@ -384,10 +383,10 @@ def test_malformed_is_format_error(fname, hiding):
     tree = _open(F, pcs, states, claims)
 
     def truncate(t):
-        t["groups"][2]["tables"][0]["columns"] = t["groups"][2]["tables"][0]["columns"][:-1]
+        t["groups"][-1]["tables"][0]["columns"] = t["groups"][-1]["tables"][0]["columns"][:-1]
 
     def extra_path(t):
-        t["groups"][2]["tables"][0]["path"] += b"\x00" * 32
+        t["groups"][-1]["tables"][0]["path"] += b"\x00" * 32
 
     def extra_group(t):
         t["groups"].append(t["groups"][0])
@@ -396,10 +395,10 @@ def test_malformed_is_format_error(fname, hiding):
         t["groups"][0]["x"] = 1
 
     def drop_round(t):
-        t["groups"][2]["sumcheck"].pop()
+        t["groups"][-1]["sumcheck"].pop()
 
     def not_reduced(t):
-        t["groups"][2]["u"] = b"\xff" * len(t["groups"][2]["u"])
+        t["groups"][-1]["u"] = b"\xff" * len(t["groups"][-1]["u"])
 
     for mutate in (truncate, extra_path, extra_group, extra_key, drop_round, not_reduced):
         with pytest.raises(FormatError):

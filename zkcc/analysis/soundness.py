@@ -39,6 +39,7 @@ from zkcc.field import get_field
 from zkcc.pcs.ligero_params import (
     RATE_LOG,
     SECURITY_BITS,
+    Shape,
     choose_shape,
     opens_directly,
     query_log2_error,
@@ -110,15 +111,15 @@ def ligero_terms(
     F: PrimeField, tables: dict[str, int], claims: dict[str, int], hiding: bool = True
 ) -> list[Term]:
     """Terms of a Ligero opening: `tables` maps each claimed table to its log2 size,
-    `claims` to its number of claims; tables of one size form one group (zkcc.pcs.ligero)."""
-    groups: dict[int, list[str]] = {}
+    `claims` to its number of claims; tables of one shape form one group (zkcc.pcs.ligero)."""
+    groups: dict[Shape, list[str]] = {}
     for name, m in tables.items():
         if claims.get(name):
-            groups.setdefault(m, []).append(name)
+            groups.setdefault(choose_shape(F, m, RATE_LOG, SECURITY_BITS, hiding), []).append(name)
     out = []
-    for m, names in sorted(groups.items()):
-        s = choose_shape(F, m, RATE_LOG, SECURITY_BITS, hiding)
-        part = f"ligero group 2^{m} ({len(names)} tables)"
+    for s in sorted(groups, key=lambda s: (s.m, s.col_log)):
+        names = groups[s]
+        part = f"ligero group 2^{s.m} ({len(names)} tables)"
         if opens_directly(F, s, len(names)):
             continue
         k = sum(claims[n] for n in names)

@@ -9,8 +9,9 @@ SHA-256 Merkle tree is column j of U. The commitment is the root. Hiding: a row'
 (row | P[row]) with `pad` uniform symbols P, and leaf j is SHA-256(salt_j || column j) with a
 fresh 16-byte salt.
 
-Open: ALL claims on ALL tables, grouped by m (tables of one m share a shape). Per group, with
-every message absorbed before the next challenge:
+Open: ALL claims on ALL tables, grouped by shape (tables of one size; when hiding, also the
+small tables padded to the same single row). Per group, with every message absorbed before
+the next challenge:
 
  0. Hiding: the prover commits to a fresh mask matrix Z of uniform messages (tests + k
     extension rows, each d base rows, k = number of claims) the same way (salted leaves).
@@ -219,7 +220,9 @@ def query_indices(tr: Transcript, s: Shape) -> list[int]:
 
 @dataclass
 class _Group:
-    m: int  # the tables' own log2 size (the shape may pad them)
+    """The tables that share a shape (one size, or small tables padded to the same row),
+    opened together with one query set."""
+
     shape: Shape
     tables: list[str]
     claims: list[tuple[int, Array, Array]]  # (table position, point (d, shape.m), value (d,))
@@ -237,12 +240,13 @@ def _groups(
     F, sizes: dict[str, int], claims: list[PcsClaim], rate_log, bits, hiding
 ) -> list[_Group]:
     E = F.ext
-    by_m: dict[int, _Group] = {}
+    by_shape: dict[Shape, _Group] = {}
     for c in claims:
         if c.name not in sizes:
             raise ValueError(f"claim on {c.name!r}, which is not committed")
         m = sizes[c.name]
-        g = by_m.setdefault(m, _Group(m, choose_shape(F, m, rate_log, bits, hiding), [], []))
+        shape = choose_shape(F, m, rate_log, bits, hiding)
+        g = by_shape.setdefault(shape, _Group(shape, [], []))
         if c.name not in g.tables:
             g.tables.append(c.name)
         value = np.asarray(c.value)
@@ -252,8 +256,8 @@ def _groups(
         pt = np.concatenate([pt, E.zeros(g.shape.m - m)], axis=1)  # padding bits are zero
         g.claims.append((c.name, pt, value))
     out = []
-    for m in sorted(by_m):
-        g = by_m[m]
+    for shape in sorted(by_shape, key=lambda s: (s.m, s.col_log)):
+        g = by_shape[shape]
         g.tables.sort()
         g.claims = [(g.tables.index(n), pt, v) for n, pt, v in g.claims]
         out.append(g)
@@ -263,7 +267,7 @@ def _groups(
 def _absorb_group(F, tr: Transcript, g: _Group, commitments: dict[str, bytes]) -> None:
     E = F.ext
     s = g.shape
-    sizes = [g.m, s.m, s.row_log, s.rate_log, s.pad, len(g.tables), len(g.claims)]
+    sizes = [s.m, s.row_log, s.rate_log, s.pad, len(g.tables), len(g.claims)]
     tr.absorb_ints("pcs/group", sizes)
     for name in g.tables:
         tr.absorb("pcs/table", name.encode() + commitments[name])
@@ -409,7 +413,13 @@ class LigeroPCS:
         P = random_elements(F, rng, s.rows * s.pad).reshape(s.rows, s.pad) if s.pad else None
 
         def rows(r0: int, r1: int) -> Array:
-            return M[r0:r1] if P is None else np.concatenate([M[r0:r1], P[r0:r1]], axis=1)
+            """Rows r0..r1's messages, built at the encoder's length in one copy."""
+            if P is None:
+                return M[r0:r1]
+            msg = F.zeros((r1 - r0, 1 << s.encoded_log))
+            msg[:, : s.cols] = M[r0:r1]
+            msg[:, s.cols : s.msg_len] = P[r0:r1]
+            return msg
 
         com = commit_rows(F, s, rows, s.rows, (columns or ColumnStore)(F, s), rng)
         return com.tree.root, LigeroState(m, s, M, P, com)
@@ -434,7 +444,7 @@ class LigeroPCS:
                 st.opened = True
             _absorb_group(F, tr, g, {n: states[n].com.tree.root for n in g.tables})
             if opens_directly(F, g.shape, len(sts)):
-                tables = [st.M.reshape(-1)[: 1 << g.m] for st in sts]
+                tables = [st.M.reshape(-1) for st in sts]
                 for t in tables:
                     tr.absorb_field("pcs/direct", F, t)
                 out.append({"direct": [F.encode(t) for t in tables]})
@@ -526,7 +536,7 @@ class LigeroPCS:
         opening.dict({"groups"})
         gschemas = opening.field("groups").list(len(groups), len(groups))
         for g, gs in zip(groups, gschemas, strict=True):
-            where = f"{gs.path} (tables of 2^{g.m})"
+            where = f"{gs.path} (tables of 2^{g.shape.m})"
             _absorb_group(F, tr, g, {n: commitments[n][0] for n in g.tables})
             if opens_directly(F, g.shape, len(g.tables)):
                 gs.dict({"direct"})
@@ -600,7 +610,7 @@ class LigeroPCS:
 
     def _verify_direct(self, F, g: _Group, gs: Schema, commitments, tr, where: str) -> None:
         """The group's tables sent as they are: recommit each, evaluate the claims."""
-        n = 1 << g.m
+        n = 1 << g.shape.m
         tables = []
         for name, ts in zip(
             g.tables, gs.field("direct").list(len(g.tables), len(g.tables)), strict=True
@@ -611,5 +621,5 @@ class LigeroPCS:
                 raise ProofRejected(f"{where}: table {name!r} does not match its commitment")
             tables.append(table)
         for t, pt, v in g.claims:
-            if not F.ext.equal(mle_evaluate(F, tables[t], pt[:, : g.m]), v):
+            if not F.ext.equal(mle_evaluate(F, tables[t], pt), v):
                 raise ProofRejected(f"{where}: table {g.tables[t]!r}: claimed value is wrong")

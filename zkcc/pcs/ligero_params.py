@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
+from zkcc.field import get_field
 from zkcc.field.base import PrimeField
 
 # Each probabilistic part of a group (proximity test, column queries) is held to 2^-104, so
@@ -198,6 +200,14 @@ def choose_shape(
 ) -> Shape:
     """The R x C split of a 2^m table minimising the estimated opening of one table. Hiding
     needs C >= pad > t, so a small table is zero-padded to one row of such a C."""
+    return _choose_shape(F.name, m, rate_log, bits, hiding)
+
+
+@cache
+def _choose_shape(field: str, m: int, rate_log: int, bits: int, hiding: bool) -> Shape:
+    """choose_shape, once per argument set: the search runs the query count for every split,
+    and commit, open, verify and the soundness report all ask for the same shapes."""
+    F = get_field(field)
     best = None
     for col_log in range(min(max_code_log(F) - rate_log, max(m, 12)) + 1):
         if col_log > m and not hiding:

@@ -201,7 +201,7 @@ def commit_rows(
     for block in store.blocks():
         j = len(hashes)
         part = None if salts is None else salts[j : j + block.shape[0]]
-        hashes.extend(hash_leaves(prefix, leaf_bytes(F, block, part)))
+        hashes.extend(hash_leaves(prefix, leaf_bytes(F, block), part))
     return Committed(store, salts, MerkleTree.from_leaf_hashes(hashes))
 
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import collections
+import copy
 import itertools
 import zlib
 from types import SimpleNamespace
@@ -30,6 +31,7 @@ from zkcc.pcs.ligero import (
     _betas,
     _Group,
     _same_lo,
+    _test_challenge_count,
     _test_coefficients,
     encode_messages,
     leaf_bytes,
@@ -231,9 +233,9 @@ def rand_ext(F, rng: np.random.Generator, shape) -> np.ndarray:
 def draw_challenges(F, g: _Group, tr: Transcript, Y=None, B=None) -> SimpleNamespace:
     """The group's challenges in protocol order (the oracle ignores the messages, so drawing
     them is all a simulator needs). With Y, B: the column sumcheck is run honestly on them."""
-    d, s, k = F.ext.degree, g.shape, len(g.claims)
+    k = len(g.claims)
     ch = SimpleNamespace(rounds=[], evals=None)
-    r = tr.challenge_exts("pcs/test", F, s.tests * g.test_challenges(d))
+    r = tr.challenge_exts("pcs/test", F, _test_challenge_count(F, g))
     ch.r_tab, ch.r_mask = _test_coefficients(F, g, r)
     ch.zeta = tr.challenge_ext("pcs/zeta", F)
     if not _same_lo(g):
@@ -241,7 +243,7 @@ def draw_challenges(F, g: _Group, tr: Transcript, Y=None, B=None) -> SimpleNames
         if Y is not None:
             ch.rounds, _, ch.evals = sumcheck_prove(F, tr, "pcs/sumcheck", Y, B(ch.alpha))
     ch.gamma = tr.challenge_exts("pcs/gamma", F, k)
-    ch.idx = query_indices(tr, s)
+    ch.idx = query_indices(tr, g.shape)
     return ch
 
 
@@ -254,35 +256,56 @@ def tables_part(F, coef, cols: list) -> np.ndarray:
     return acc
 
 
-def solve_mask_columns(F, g: _Group, ch, w, u, cols: list, Zc: np.ndarray) -> None:
-    """Fill in the mask matrix's opened rows (mask_rows, q) that the verifier's column
-    equations determine, given its claim rows c >= 1: claim row 0 from the u equation
-        Enc(u)[j] = beta^T U[j] + sum_c zeta gamma_c X_c[j]
-    and test row i from the w_i equation
-        Enc(w_i)[j] = r_i^T U[j] + X_(test i)[j] + sum_(c, b) r_mask(i, c d + b) Z_(T + c, b)[j]
-    where X is an extension row whose d components are d consecutive base rows of Zc."""
+def claim_mask_rows(g: _Group) -> list[tuple[int, int]]:
+    """(table, first base mask row) of each claim's extension mask row, in claim order: after
+    the tables' tests test rows, the claims on a table take its claim rows in order."""
+    out = []
+    seen = [0] * len(g.tables)
+    for t, _, _ in g.claims:
+        out.append((t, g.shape.tests + seen[t]))
+        seen[t] += 1
+    return out
+
+
+def solve_mask_columns(F, g: _Group, ch, w, u, cols: list, Zc: list) -> None:
+    """Fill in the opened mask rows that the verifier's column equations determine, given the
+    tables' opened data columns cols[t] (R, q) and the free mask rows of Zc[t] (S_t, q): all
+    tables' claim rows but claim 0's, and all tables' test rows but table 0's. Claim 0's row
+    from the u equation
+        Enc(u)[j] = sum_t beta_t^T U_t[j] + sum_c zeta gamma_c X_(claim c)[j]
+    then table 0's test row i from the w_i equation
+        Enc(w_i)[j] = sum_t (r_(i,t)^T U_t[j] + X_(t, test i)[j]
+                             + sum_(c on t, b) r_mask_t(i, slot_c d + b) Z_t[(T + slot_c) d + b][j])
+    where X(t, row) is an extension row of table t whose d components are the consecutive base
+    rows [row d, (row + 1) d) of Zc[t]."""
     E = F.ext
-    d, s, k = E.degree, g.shape, len(g.claims)
-    T = s.tests
+    d, s, k, T = E.degree, g.shape, len(g.claims), g.shape.tests
     vecs = np.concatenate([w, u[:, None, :]], axis=1).reshape(-1, s.msg_len)
     enc = encode_messages(F, s, vecs)[ch.idx].T.reshape(d, T + 1, len(ch.idx))
 
-    def X(row: int) -> np.ndarray:
-        return Zc[row * d : (row + 1) * d]
+    def X(t: int, row: int) -> np.ndarray:
+        return Zc[t][row * d : (row + 1) * d]
 
+    where = claim_mask_rows(g)
     rest = E.sub(enc[:, T], tables_part(F, _betas(F, g, ch.gamma), cols))
     for c in range(1, k):
-        rest = E.sub(rest, E.mul(E.mul(ch.zeta, ch.gamma[:, c]), X(T + c)))
-    Zc[T * d : (T + 1) * d] = E.mul(rest, E.inv(E.mul(ch.zeta, ch.gamma[:, 0])))
+        rest = E.sub(rest, E.mul(E.mul(ch.zeta, ch.gamma[:, c]), X(*where[c])))
+    t0, row0 = where[0]
+    Zc[t0][row0 * d : (row0 + 1) * d] = E.mul(rest, E.inv(E.mul(ch.zeta, ch.gamma[:, 0])))
     for i in range(T):
         rest = E.sub(enc[:, i], tables_part(F, ch.r_tab[:, i], cols))
-        claim_rows = row_combine(F, ch.r_mask[:, i : i + 1], Zc[T * d :])[:, 0]
-        Zc[i * d : (i + 1) * d] = E.sub(rest, claim_rows)
+        for t in range(len(g.tables)):
+            claim_rows = row_combine(F, ch.r_mask[t][:, i : i + 1], Zc[t][T * d :])[:, 0]
+            rest = E.sub(rest, claim_rows)
+            if t:
+                rest = E.sub(rest, X(t, i))
+        Zc[0][i * d : (i + 1) * d] = rest
 
 
 def simulated_commitment(F, s: Shape, idx: list[int], opened: np.ndarray, rng) -> tuple:
-    """A root whose leaves at idx are the salted hashes of the opened columns (q, rows) and
-    elsewhere salted hashes of random columns; and the opening of idx."""
+    """A root whose leaves at idx are the salted hashes of the opened columns (q, rows: a
+    column's data symbols, then its mask symbols) and elsewhere salted hashes of random
+    columns; and the opening of idx."""
     N, rows = s.code_len, opened.shape[1]
     salts = np.frombuffer(rng.bytes(N * SALT_BYTES), dtype=np.uint8).reshape(N, SALT_BYTES)
     leaves = rand_base(F, rng, (N, rows))
@@ -299,8 +322,9 @@ def simulated_commitment(F, s: Shape, idx: list[int], opened: np.ndarray, rng) -
 def simulate_group(F, g: _Group, tr: Transcript, rng: np.random.Generator):
     """One group's table roots and opening from its claims alone (steps as in zkcc.pcs.ligero):
     mu uniform; y_c uniform on <y_c, eq(z_c,lo)> = v_c + zeta mu_c; the honest sumcheck on
-    them; w uniform; u = (sum_c gamma_c y_c | uniform); opened table columns and mask claim
-    rows c >= 1 uniform; the rest of the mask's columns solved; roots over those leaves."""
+    them; w uniform; u = (sum_c gamma_c y_c | uniform); per table, the opened data columns and
+    the free mask rows (claim rows but claim 0's, test rows of tables t >= 1) uniform, the
+    rest of the mask rows solved; each table's root over salt || data || mask leaves."""
     E = F.ext
     d, s, k, T = E.degree, g.shape, len(g.claims), g.shape.tests
     C, q = s.cols, s.queries
@@ -325,26 +349,22 @@ def simulate_group(F, g: _Group, tr: Transcript, rng: np.random.Generator):
     u = E.zeros(s.msg_len)
     u[:, :C] = E.sum(E.mul(Y, ch.gamma[:, :, None]), axis=0)
     u[:, C:] = rand_ext(F, rng, s.pad)
-    # 5. the tables' opened columns uniform; the mask's solved from the verifier's equations
+    # 5. opened data columns and free mask rows uniform; the determined mask rows solved
     cols = [rand_base(F, rng, (s.rows, q)) for _ in g.tables]
-    Zc = F.zeros((g.mask_rows(d), q))
-    Zc[(T + 1) * d :] = rand_base(F, rng, ((k - 1) * d, q))
+    Zc = [rand_base(F, rng, (S, q)) for S in g.mask_rows(d)]
     solve_mask_columns(F, g, ch, w, u, cols, Zc)
     roots, openings = [], []
-    for c in cols:
-        root, op = simulated_commitment(F, s, ch.idx, c.T, rng)
+    for c, z in zip(cols, Zc, strict=True):
+        root, op = simulated_commitment(F, s, ch.idx, np.concatenate([c, z]).T, rng)
         roots.append(root)
         openings.append(op)
-    mask_root, mask_op = simulated_commitment(F, s, ch.idx, Zc.T, rng)
     tree = {
-        "mask": mask_root,
         "tests": E.encode(w.reshape(d, -1)),
         "mu": E.encode(mu),
         "sumcheck": ch.rounds,
         "evals": E.encode(ch.evals) if ch.rounds else b"",
         "u": E.encode(u),
         "tables": openings,
-        "mask_columns": mask_op,
     }
     return roots, tree
 
@@ -390,6 +410,8 @@ def random_point(F, rng, m: int) -> np.ndarray:
 CLAIM_SETS = {
     "one-claim": ({"a": 10}, [("a", 0)]),
     "sumcheck-two-tables": ({"a": 10, "b": 10}, [("a", 0), ("b", 1), ("a", 2)]),
+    # claim 0 is on table "b" (position 1): its mask row and table 0's test rows are solved
+    "first-claim-on-second-table": ({"a": 10, "b": 10}, [("b", 0), ("a", 1), ("b", 1)]),
     "same-point-and-one-row": (
         {"a": 10, "b": 10, "c": 5, "d": 12},
         [("a", 0), ("b", 0), ("c", 1), ("c", 2), ("c", 2)],
@@ -415,7 +437,7 @@ def make_claims(F, sizes, spec, rng, values=None) -> list[PcsClaim]:
 def test_simulator_is_accepted(fname, which):
     """The simulator, given only the claims (uniform values, no tables) and the sizes, outputs
     commitments and an opening the verifier accepts under the same programmed oracle; changing
-    one claimed value afterwards makes the verifier reject."""
+    one claimed value afterwards, or one opened mask symbol of a table, makes it reject."""
     F = get_field(fname)
     E = F.ext
     sizes, spec = CLAIM_SETS[which]
@@ -433,6 +455,14 @@ def test_simulator_is_accepted(fname, which):
             bad[c] = PcsClaim(claims[c].name, claims[c].point, E.add(claims[c].value, E.one()))
             with pytest.raises(ProofRejected):
                 verify(F, coms, bad, tree, ProgrammedTranscript(trial))
+        for t in range(len(tree["groups"][0]["tables"])):
+            bad_tree = copy.deepcopy(tree)
+            op = bad_tree["groups"][0]["tables"][t]
+            syms = F.decode(op["columns"], len(op["columns"]) // F.byte_len)
+            syms[-1:] = F.add(syms[-1:], F.ones(1))  # last queried column's last mask symbol
+            op["columns"] = F.encode(syms)
+            with pytest.raises(ProofRejected):
+                verify(F, coms, claims, bad_tree, ProgrammedTranscript(trial))
 
 
 def real_setup(F, sizes, spec, seed: int):
@@ -440,9 +470,10 @@ def real_setup(F, sizes, spec, seed: int):
     rng = np.random.default_rng(seed)
     pcs = LigeroPCS(hiding=True)
     tabs = {n: rand_base(F, rng, 1 << m) for n, m in sizes.items()}
+    counts = collections.Counter(n for n, _ in spec)
     coms, states = {}, {}
     for n, t in tabs.items():
-        c, st = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"))
+        c, st = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"), claims=counts[n])
         coms[n], states[n] = (c, sizes[n]), st
     claims = make_claims(F, sizes, spec, rng, lambda n, pt: mle_evaluate(F, tabs[n], pt))
     return tabs, coms, states, claims
@@ -457,9 +488,7 @@ def test_simulated_opening_has_the_real_structure(fname, which):
     F = get_field(fname)
     sizes, spec = CLAIM_SETS[which]
     _, coms, states, claims = real_setup(F, sizes, spec, seed=3)
-    real = LigeroPCS(hiding=True).open(
-        F, states, claims, ProgrammedTranscript(9), Randomness(3).source("open")
-    )
+    real = LigeroPCS(hiding=True).open(F, states, claims, ProgrammedTranscript(9))
     verify(F, coms, claims, real, ProgrammedTranscript(9))
     sim_coms, sim = simulate(F, sizes, claims, seed=9, sim_seed=4)
     verify(F, sim_coms, claims, sim, ProgrammedTranscript(9))
@@ -470,31 +499,37 @@ def test_simulated_opening_has_the_real_structure(fname, which):
 
 
 @pytest.mark.parametrize("fname", FIELDS)
-def test_simulator_solves_the_real_mask_columns(fname):
-    """The simulator's free/determined split is the real one: from a real opening's w, u,
-    table columns and mask claim rows c >= 1, `solve_mask_columns` recomputes exactly the
-    real mask claim row 0 and test rows."""
+@pytest.mark.parametrize("which", sorted(CLAIM_SETS))
+def test_simulator_solves_the_real_mask_columns(fname, which):
+    """The simulator's free/determined split is the real one: from a real opening's w, u, the
+    tables' opened data columns and their free mask rows (claim rows but claim 0's, test rows
+    of tables t >= 1), `solve_mask_columns` recomputes exactly the real claim 0 row and table
+    0's test rows (zeroed first), in every group."""
     F = get_field(fname)
     E = F.ext
     d = E.degree
-    sizes, spec = CLAIM_SETS["sumcheck-two-tables"]
+    sizes, spec = CLAIM_SETS[which]
     _, coms, states, claims = real_setup(F, sizes, spec, seed=5)
-    real = LigeroPCS(hiding=True).open(
-        F, states, claims, ProgrammedTranscript(2), Randomness(5).source("open")
-    )
-    (g,) = LigeroPCS(hiding=True)._groups(F, sizes, claims)
-    s, q, T = g.shape, g.shape.queries, g.shape.tests
-    ch = draw_challenges(F, g, ProgrammedTranscript(2))
-    gt = real["groups"][0]
-    w = E.decode(gt["tests"], T * s.msg_len).reshape(d, T, s.msg_len)
-    u = E.decode(gt["u"], s.msg_len)
-    cols = [F.decode(t["columns"], q * s.rows).reshape(q, s.rows).T for t in gt["tables"]]
-    real_Z = F.decode(gt["mask_columns"]["columns"], q * g.mask_rows(d))
-    real_Z = real_Z.reshape(q, g.mask_rows(d)).T
-    Zc = F.zeros(real_Z.shape)
-    Zc[(T + 1) * d :] = real_Z[(T + 1) * d :]
-    solve_mask_columns(F, g, ch, w, u, cols, Zc)
-    assert np.array_equal(Zc, real_Z)
+    real = LigeroPCS(hiding=True).open(F, states, claims, ProgrammedTranscript(2))
+    groups = LigeroPCS(hiding=True)._groups(F, sizes, claims)
+    tr = ProgrammedTranscript(2)
+    for g, gt in zip(groups, real["groups"], strict=True):
+        s, q, T = g.shape, g.shape.queries, g.shape.tests
+        ch = draw_challenges(F, g, tr)
+        w = E.decode(gt["tests"], T * s.msg_len).reshape(d, T, s.msg_len)
+        u = E.decode(gt["u"], s.msg_len)
+        cols, real_Z = [], []
+        for op, S in zip(gt["tables"], g.mask_rows(d), strict=True):
+            opened = F.decode(op["columns"], q * (s.rows + S)).reshape(q, s.rows + S).T
+            cols.append(opened[: s.rows])
+            real_Z.append(opened[s.rows :])
+        Zc = [z.copy() for z in real_Z]
+        t0, row0 = claim_mask_rows(g)[0]
+        Zc[t0][row0 * d : (row0 + 1) * d] = 0
+        Zc[0][: T * d] = 0
+        solve_mask_columns(F, g, ch, w, u, cols, Zc)
+        for z, rz in zip(Zc, real_Z, strict=True):
+            assert np.array_equal(z, rz)
 
 
 # ---- 3. no private value in the opening -------------------------------------------------------
@@ -514,12 +549,12 @@ def opened_bytes(F, sizes, hiding: bool, seed: int):
     tabs = {n: rand_base(F, rng, 1 << m) for n, m in sizes.items()}  # distinctive, full width
     coms, states, claims = {}, {}, []
     for n, t in tabs.items():
-        c, states[n] = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"))
+        c, states[n] = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"), claims=2)
         coms[n] = (c, sizes[n])
         for _ in range(2):
             pt = random_point(F, rng, sizes[n])
             claims.append(PcsClaim(n, pt, mle_evaluate(F, t, pt)))
-    tree = pcs.open(F, states, claims, Transcript(b"zk"), Randomness(seed).source("open"))
+    tree = pcs.open(F, states, claims, Transcript(b"zk"))
     pcs.verify(F, coms, claims, Schema(roundtrip(tree), "opening"), Transcript(b"zk"))
     blob = encode(b"TEST", 1, tree) + b"".join(c for c, _ in coms.values())
     return tabs, tree, blob
@@ -553,13 +588,15 @@ def test_values_found_when_not_hiding(fname):
 # ---- 4. structure does not depend on the witness, 5. seeds ----------------------------------
 def hiding_open(F, tabs, points, seed: int, tr: Transcript):
     pcs = LigeroPCS(hiding=True)
+    counts = collections.Counter(n for n, _ in points)
     coms, states, claims = {}, {}, []
     for n, t in tabs.items():
-        c, states[n] = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"))
+        rng = Randomness(seed).source(f"commit/{n}")
+        c, states[n] = pcs.commit(F, t, rng=rng, claims=counts[n])
         coms[n] = (c, t.shape[0].bit_length() - 1)
     for n, pt in points:
         claims.append(PcsClaim(n, pt, mle_evaluate(F, tabs[n], pt)))
-    tree = pcs.open(F, states, claims, tr, Randomness(seed).source("open"))
+    tree = pcs.open(F, states, claims, tr)
     return coms, claims, tree
 
 
@@ -597,11 +634,11 @@ def test_structure_does_not_depend_on_the_tables(fname):
     assert mask_paths(skeleton(real[0][2])) == mask_paths(skeleton(real[1][2]))
     for tree in (real[0][2], *trees):
         for g in tree["groups"]:
-            for op in [*g["tables"], g["mask_columns"]]:
+            for op in g["tables"]:
                 assert len(op["path"]) % HASH_LEN == 0
 
 
-GROUP_RANDOM_FIELDS = ("mask", "tests", "mu", "u")
+GROUP_RANDOM_FIELDS = ("tests", "mu", "u")
 
 
 @pytest.mark.parametrize("fname", FIELDS)
@@ -617,9 +654,7 @@ def test_seeds_reproduce_and_differ(fname):
     for g0, g2 in zip(t0["groups"], t2["groups"], strict=True):
         for key in GROUP_RANDOM_FIELDS:
             assert g0[key] != g2[key]
-        for a, b in zip(
-            [*g0["tables"], g0["mask_columns"]], [*g2["tables"], g2["mask_columns"]], strict=True
-        ):
+        for a, b in zip(g0["tables"], g2["tables"], strict=True):
             assert a["salts"] != b["salts"] and a["columns"] != b["columns"]
 
 
@@ -630,7 +665,7 @@ def decoded_symbols(F, tree) -> list[np.ndarray]:
     for g in tree["groups"]:
         for key in ("tests", "u", "mu"):
             out.append(E.decode(g[key], len(g[key]) // E.byte_len).reshape(-1))
-        for op in [*g["tables"], g["mask_columns"]]:
+        for op in g["tables"]:
             out.append(F.decode(op["columns"], len(op["columns"]) // F.byte_len))
     return out
 

@@ -151,23 +151,30 @@ def test_hash_leaves_threaded():
     assert hash_leaves(b"p", leaves) == want
 
 
-def _setup(fname, sizes=(14, 14, 5, 0), seed=0, hiding=True):
+def _setup(fname, sizes=(14, 14, 5, 0), seed=0, hiding=True, pick=None):
+    """Tables, two claims on each (plus one on t1 at t0's first point), or the claims at
+    `pick`; each table committed for the claims it gets."""
     F = get_field(fname)
     E = F.ext
     rng = np.random.default_rng(seed)
     pcs = LigeroPCS(hiding=hiding)
     tabs = {f"t{i}": _rand(F, rng, 1 << m) for i, m in enumerate(sizes)}
-    coms, states, claims = {}, {}, []
+    claims = []
     for n, t in tabs.items():
-        c, st = pcs.commit(F, t, rng=_coins(n))
         m = t.shape[0].bit_length() - 1
-        coms[n], states[n] = (c, m), st
         for j in range(2):
             pt = _rand(F, rng, (E.degree, m))
             point = pt if j else [pt[:, i] for i in range(m)]  # both point forms
             claims.append(PcsClaim(n, point, mle_evaluate(F, t, pt)))
     # a claim on t1 at t0's point: same z_lo across tables
     claims.append(PcsClaim("t1", claims[0].point, mle_evaluate(F, tabs["t1"], claims[0].point)))
+    if pick is not None:
+        claims = [claims[i] for i in pick]
+    coms, states = {}, {}
+    for n, t in tabs.items():
+        k = sum(c.name == n for c in claims)
+        c, states[n] = pcs.commit(F, t, rng=_coins(n), claims=k)
+        coms[n] = (c, t.shape[0].bit_length() - 1)
     return F, pcs, tabs, coms, states, claims
 
 
@@ -185,7 +192,7 @@ def _coins(label: str):
 
 
 def _open(F, pcs, states, claims):
-    return pcs.open(F, states, claims, Transcript(b"pcs-test"), rng=_coins("open"))
+    return pcs.open(F, states, claims, Transcript(b"pcs-test"))
 
 
 MODES = [pytest.param(True, id="hiding"), pytest.param(False, id="plain")]
@@ -201,7 +208,7 @@ def test_complete_batched(fname, hiding):
     # and has a mask matrix per group; a plain one sends the tiny tables as they are
     direct = ["direct" in g for g in tree["groups"]]
     assert direct == ([False] * 2 if hiding else [True, True, False])
-    assert all(("mask" in g) == hiding for g in tree["groups"] if "direct" not in g)
+    assert all(("mu" in g) == hiding for g in tree["groups"] if "direct" not in g)
 
 
 @pytest.mark.parametrize("chunk_bytes", [1, 1 << 12, 1 << 30])
@@ -217,7 +224,8 @@ def test_spilled_columns_give_the_same_commitment_and_opening(monkeypatch, tmp_p
     spilled = {}
     for n, t in tabs.items():
         store = lambda F_, shape: memory.SpillColumns(F_, shape, str(tmp_path), report)  # noqa: E731
-        c, spilled[n] = pcs.commit(F, t, store, rng=_coins(n))
+        k = sum(c.name == n for c in claims)
+        c, spilled[n] = pcs.commit(F, t, store, rng=_coins(n), claims=k)
         assert c == coms[n][0]
     big = spilled["t0"].com.U
     assert 1 <= big.chunk_rows <= spilled["t0"].shape.rows
@@ -232,18 +240,22 @@ def test_spilled_columns_give_the_same_commitment_and_opening(monkeypatch, tmp_p
 @pytest.mark.parametrize("hiding", MODES)
 def test_complete_single_claim_and_same_point(fname, hiding):
     for pick in ([0], [0, -1]):
-        F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(8, 8), hiding=hiding)
-        subset = [claims[i] for i in pick]
-        _verify(F, pcs, coms, subset, _open(F, pcs, states, subset))
+        F, pcs, tabs, coms, states, claims = _setup(fname, (8, 8), hiding=hiding, pick=pick)
+        _verify(F, pcs, coms, claims, _open(F, pcs, states, claims))
 
 
 @pytest.mark.parametrize("fname", FIELDS)
 def test_a_hiding_commitment_is_opened_once(fname):
-    """A second opening could reveal more than pad - 1 columns of a row (docs/zk.md)."""
+    """A second opening could reveal more than pad - 1 columns of a row (docs/zk.md), and a
+    commitment has one mask row per claim it is opened with."""
     F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(8, 8))
     _open(F, pcs, states, claims)
-    with pytest.raises(ValueError, match="already opened"):
+    with pytest.raises(ValueError, match="opened once"):
         _open(F, pcs, states, claims)
+    # and with the claims it was committed for: masks are one per claim
+    F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(8, 8))
+    with pytest.raises(ValueError, match="committed for"):
+        _open(F, pcs, states, claims[:-1])
     F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(8, 8), hiding=False)
     _open(F, pcs, states, claims)
     _verify(F, pcs, coms, claims, _open(F, pcs, states, claims))  # plain: nothing to hide
@@ -307,11 +319,12 @@ def test_reject_tampering(fname, hiding):
     def padding(t):  # the random part of the evaluation vector (hiding) or its last symbol
         t["groups"][g]["u"] = _flip(t["groups"][g]["u"], len(t["groups"][g]["u"]) - 8)
 
-    mutations = [path, column, swap_columns, u, tests, sumcheck, evals, padding]
+    mutations = [path, column, u, tests, sumcheck, evals, padding]
+    # another table's columns: rejected in plain mode; when hiding, t1 has one mask row more
+    # (three claims against two), so the columns have the wrong length
+    with pytest.raises(FormatError if hiding else ProofRejected):
+        _verify(F, pcs, coms, claims, _tampered(tree, swap_columns))
     if hiding:
-
-        def mask_root(t):
-            t["groups"][g]["mask"] = _flip(t["groups"][g]["mask"], 3)
 
         def mu(t):
             t["groups"][g]["mu"] = _flip(t["groups"][g]["mu"], 0)
@@ -319,15 +332,11 @@ def test_reject_tampering(fname, hiding):
         def salt(t):
             t["groups"][g]["tables"][0]["salts"] = _flip(t["groups"][g]["tables"][0]["salts"], 5)
 
-        def mask_column(t):
-            mc = t["groups"][g]["mask_columns"]
-            mc["columns"] = _flip(mc["columns"], 0)
+        def mask_column(t):  # the last mask row's symbol in the last opened column
+            tb = t["groups"][g]["tables"][0]
+            tb["columns"] = _flip(tb["columns"], len(tb["columns"]) - 4)
 
-        def mask_salt(t):
-            mc = t["groups"][g]["mask_columns"]
-            mc["salts"] = _flip(mc["salts"], 0)
-
-        mutations += [mask_root, mu, salt, mask_column, mask_salt]
+        mutations += [mu, salt, mask_column]
     for mutate in mutations:
         with pytest.raises(ProofRejected):
             _verify(F, pcs, coms, claims, _tampered(tree, mutate))

@@ -149,26 +149,22 @@ def plan_soundness(plan: Plan) -> Soundness:
     """Every term of the plan's proof, from the same schedule the prover and verifier run."""
     from zkcc.runtime.claims import proof_tensors
     from zkcc.runtime.groth16_launch import groth16_steps
-    from zkcc.runtime.steps import AssertEqStep, GkrStep, Groth16Step, schedule
+    from zkcc.runtime.steps import AssertEqStep, GkrStep, Groth16Step, claim_counts, schedule
 
     F = get_field(plan.field)
     g16 = frozenset(groth16_steps(plan))
     terms: list[Term] = []
-    claims: dict[str, int] = {}
-    for st in schedule(plan, g16):
+    steps = schedule(plan, g16)
+    for st in steps:
         if isinstance(st, GkrStep):
             terms.append(gkr_term(F, f"launch {st.index} {st.kernel} (gkr)", st.circuit, st.n_log2))
-            for tensor, _ in st.sources.values():
-                claims[tensor] = claims.get(tensor, 0) + 2
         elif isinstance(st, AssertEqStep):
             terms.append(point_term(F, f"step {st.index} assert_eq", st.layout.num_vars))
-            for tensor in (st.a, st.b):
-                claims[tensor] = claims.get(tensor, 0) + 1
         elif isinstance(st, Groth16Step):
             for c in st.boundary.committed:
                 part = f"launch {st.index} {st.kernel} (groth16) link {c.param}"
                 terms.append(point_term(F, part, c.layout.num_vars, base_only=True))
-                claims[c.tensor] = claims.get(c.tensor, 0) + 1
+    claims = claim_counts(steps)
     committed = {
         x.name: x.layout.num_vars for x in proof_tensors(plan.program, g16) if not x.public
     }

@@ -3,15 +3,17 @@
 A committed polynomial is the multilinear extension of a table of 2^m base-field values (a
 tensor in its canonical padded layout, zkcc/ir/layout.py). Every scheme provides
 
-    commit(F, table, columns=None, rng=None)       -> (commitment bytes, prover state)
-    open(F, states, claims, transcript, rng=None)  -> one opening (a tree) for ALL claims
+    commit(F, table, columns=None, rng=None, claims=1) -> (commitment bytes, prover state)
+    open(F, states, claims, transcript)                -> one opening (a tree) for ALL claims
     verify(F, commitments, claims, opening, transcript)   raises ProofRejected / FormatError
 
 where `states` maps tensor names to prover states, `commitments` maps names to
 (commitment bytes, m), and each claim says: the polynomial `name` equals `value` at `point`.
 `columns` makes the store a tensor code keeps its encoded matrix in (zkcc.pcs.ligero
 ColumnStore; a file under `--mem-limit`); a scheme without one ignores it. `rng` is the
-prover's private randomness (default: the OS CSPRNG), which a hiding scheme draws from.
+prover's private randomness (default: the OS CSPRNG), which a hiding scheme draws from, and
+`claims` the number of claims the table will be opened with (a hiding scheme commits a mask
+for each; runtime.steps.claim_counts).
 """
 
 from __future__ import annotations

@@ -6,29 +6,32 @@ picks R x C), is the matrix M[row, col] = T[row * C + col], so with z = (z_lo | 
 log2 C:  T~(z) = eq(z_hi)^T . M . eq(z_lo).
 Each row's message is encoded (rate 1/4, zkcc.pcs.codes) into the R x N matrix U; leaf j of a
 SHA-256 Merkle tree is column j of U. The commitment is the root. Hiding: a row's message is
-(row | P[row]) with `pad` uniform symbols P, and leaf j is SHA-256(salt_j || column j) with a
-fresh 16-byte salt.
+(row | P[row]) with `pad` uniform symbols P; the table is committed with S = (tests + k) d
+mask rows Z of uniform messages beside its rows (an extension row per proximity test and per
+claim it will be opened with, k, each d base rows: its components), and leaf j is
+SHA-256(salt_j || column j of U || column j of Enc(Z)) with a fresh 16-byte salt.
 
 Open: ALL claims on ALL tables, grouped by shape (tables of one size; when hiding, also the
 small tables padded to the same single row). Per group, with every message absorbed before
 the next challenge:
 
- 0. Hiding: the prover commits to a fresh mask matrix Z of uniform messages (tests + k
-    extension rows, each d base rows, k = number of claims) the same way (salted leaves).
- 1. Proximity test. r in E^(tests x rows) over every committed row of the group (the masks'
-    claim rows included); the prover sends w_k = sum r_(k,row) row (+ the mask row Z_k).
- 2. Hiding: the prover sends mu_c = <Z_(tests+c)[:C], eq(z_c,lo)>, then zeta is drawn. Claim c
-    now speaks of the masked vector y_c = eq(z_c,hi)^T M_c + zeta Z_(tests+c)[:C], whose
-    value at z_c,lo is t_c = v_c + zeta mu_c (plain: y_c = eq(z_c,hi)^T M_c, t_c = v_c).
+ 1. Proximity test. r in E^(tests x rows) over every committed row of the group (the tables'
+    claim mask rows included); the prover sends w_j = sum r_(j,row) row (+ every table's test
+    mask row Z_j, coefficient 1).
+ 2. Hiding: the prover sends mu_c = <Z_c[:C], eq(z_c,lo)> for claim c's mask row Z_c (the
+    next free one of its table), then zeta is drawn. Claim c now speaks of the masked vector
+    y_c = eq(z_c,hi)^T M_c + zeta Z_c[:C], whose value at z_c,lo is t_c = v_c + zeta mu_c
+    (plain: y_c = eq(z_c,hi)^T M_c, t_c = v_c).
  3. Common column point. Claims differ in z_c,lo; a sumcheck on
     sum_c alpha_c sum_col y_c[col] eq(z_c,lo)[col] = sum_c alpha_c t_c moves them all to one
     random r_lo; the prover sends e_c = y_c~(r_lo). Skipped when all claims share z_lo (then
     r_lo = z_lo, e_c = t_c).
  4. Evaluation. gamma in E^k; the prover sends u = sum_c gamma_c (eq(z_c,hi)^T (M_c | P_c)
-    + zeta Z_(tests+c)), the whole message; the verifier checks <u[:C], eq(r_lo)> = sum gamma_c e_c.
- 5. Columns. t distinct query indices in [0, N); for every table (and the mask matrix) the
-    opened columns, their salts and one Merkle multi-opening. The verifier checks Enc(w_k)[j]
-    and Enc(u)[j] against the same combinations of the opened columns at every queried j.
+    + zeta Z_c), the whole message; the verifier checks <u[:C], eq(r_lo)> = sum gamma_c e_c.
+ 5. Columns. t distinct query indices in [0, N); for every table the opened columns (its rows,
+    then its mask rows), their salts and one Merkle multi-opening. The verifier checks
+    Enc(w_j)[i] and Enc(u)[i] against the same combinations of the opened columns at every
+    queried i.
 
 Hiding (zero knowledge; `docs/zk.md` has the simulator). The random symbols sit at basis
 indices [C, C + pad) of the code (zkcc.pcs.codes): for RS that is x^C f(x) with deg f < pad,
@@ -37,15 +40,16 @@ v_c = x after c - 1 doublings, nonzero on the domain. Either way their values at
 t <= pad - 1 distinct domain points are uniform (Vandermonde; for the circle code the
 subspace with deg q < pad/2 - 1 has dimension pad - 1 and, by Bezout on the circle, no
 nonzero element with pad - 1 zeros), so t opened columns are uniform and independent of the
-table (`ligero_params.hiding_pad` picks pad > t). w_k and u carry a uniform mask row and the
-y_c a uniform mask vector, so they are uniform subject to the checks the verifier makes on
-the claimed values; unopened leaves are salted hashes. The padding lowers the code distance
+table (`ligero_params.hiding_pad` picks pad > t), and so are the mask rows' (uniform
+messages). w_j and u carry a uniform mask row and the y_c a uniform mask vector, so they
+are uniform subject to the checks the verifier makes on the claimed values; unopened leaves
+are salted hashes. The padding lowers the code distance
 to N - C - pad, which the query count accounts for. A group whose opening would not be
 smaller than its tables may, when not hiding, send the tables instead ("direct"); the
 verifier recommits them and evaluates the claims itself.
 
 Soundness and the derivation of `tests` and `queries`: zkcc.pcs.ligero_params. The proximity
-test covers the mask rows too (Z_k enters w_k with coefficient 1: an affine combination,
+test covers the mask rows too (Z_j enters w_j with coefficient 1: an affine combination,
 which the proximity-gap theorem covers); mu_c is bound before zeta, so a wrong v_c survives
 only if zeta hits one value (1/|E| per claim).
 """
@@ -122,14 +126,19 @@ ColumnStoreFactory = Callable[[PrimeField, Shape], ColumnStore]
 
 @dataclass(eq=False)
 class Committed:
-    """An encoded, Merkle-committed matrix: its columns, their salts (hiding) and the tree."""
+    """An encoded, Merkle-committed matrix: its columns (the table's rows, then its mask rows
+    when hiding), their salts (hiding) and the tree."""
 
     U: ColumnStore
+    mask: Array | None  # (N, S) the encoded mask rows, column-major, or None
     salts: np.ndarray | None  # (N, SALT_BYTES) uint8, or None when not hiding
     tree: MerkleTree
 
     def opening(self, F: PrimeField, idx: list[int]) -> dict:
-        out = {"columns": F.encode(self.U.columns(idx)), "path": self.tree.open(idx)}
+        cols = self.U.columns(idx)
+        if self.mask is not None:
+            cols = np.concatenate([cols, self.mask[idx]], axis=1)
+        out = {"columns": F.encode(cols), "path": self.tree.open(idx)}
         if self.salts is not None:
             out["salts"] = self.salts[idx].tobytes()
         return out
@@ -145,6 +154,8 @@ class LigeroState:
     shape: Shape
     M: Array  # (R, C) base matrix: the table, zero-padded to 2^shape.m
     P: Array | None  # (R, pad) the rows' random symbols (hiding), else None
+    Z: Array | None  # (S, msg_len) the mask rows (hiding), else None
+    claims: int  # the claims it is opened with (hiding: one extension mask row each)
     com: Committed
     opened: bool = False
 
@@ -184,25 +195,28 @@ def commit_rows(
     F: PrimeField,
     s: Shape,
     rows: Callable[[int, int], Array],
-    count: int,
     store: ColumnStore,
+    Z: Array | None,
     rng: RandomSource,
 ) -> Committed:
-    """Encode `count` row messages (rows(r0, r1) -> (r1 - r0, msg_len)) into `store`, chunk by
-    chunk, and commit to the columns (salted leaves when hiding)."""
-    for r0 in range(0, count, store.chunk_rows):
-        store.write_rows(r0, encode_messages(F, s, rows(r0, min(count, r0 + store.chunk_rows))))
-    salts = None
-    if s.pad:
+    """Encode the R row messages (rows(r0, r1) -> (r1 - r0, msg_len)) into `store`, chunk by
+    chunk, and the mask rows Z (hiding) beside them, and commit to the columns: leaf j is
+    column j of both (salted when hiding)."""
+    for r0 in range(0, s.rows, store.chunk_rows):
+        store.write_rows(r0, encode_messages(F, s, rows(r0, min(s.rows, r0 + store.chunk_rows))))
+    mask = salts = None
+    if Z is not None:
+        mask = encode_messages(F, s, Z)
         raw = rng.token_bytes(s.code_len * SALT_BYTES)
         salts = np.frombuffer(raw, dtype=np.uint8).reshape(s.code_len, SALT_BYTES)
     prefix = leaf_prefix(F, s)
     hashes: list[bytes] = []
     for block in store.blocks():
-        j = len(hashes)
-        part = None if salts is None else salts[j : j + block.shape[0]]
-        hashes.extend(hash_leaves(prefix, leaf_bytes(F, block), part))
-    return Committed(store, salts, MerkleTree.from_leaf_hashes(hashes))
+        j0, j1 = len(hashes), len(hashes) + block.shape[0]
+        head = None if salts is None else salts[j0:j1]
+        tail = None if mask is None else leaf_bytes(F, mask[j0:j1])
+        hashes.extend(hash_leaves(prefix, leaf_bytes(F, block), head, tail))
+    return Committed(store, mask, salts, MerkleTree.from_leaf_hashes(hashes))
 
 
 def query_indices(tr: Transcript, s: Shape) -> list[int]:
@@ -227,13 +241,27 @@ class _Group:
     tables: list[str]
     claims: list[tuple[int, Array, Array]]  # (table position, point (d, shape.m), value (d,))
 
-    def mask_rows(self, d: int) -> int:
-        """Base rows of the mask matrix (hiding): one extension row per test and per claim."""
-        return (self.shape.tests + len(self.claims)) * d if self.shape.pad else 0
+    def counts(self) -> list[int]:
+        """The number of claims on each table: when hiding, its mask rows beyond the tests'."""
+        out = [0] * len(self.tables)
+        for t, _, _ in self.claims:
+            out[t] += 1
+        return out
 
-    def test_challenges(self, d: int) -> int:
-        """Proximity coefficients per test: every table row and every mask claim row."""
-        return len(self.tables) * self.shape.rows + len(self.claims) * d * bool(self.shape.pad)
+    def slots(self) -> list[int]:
+        """Claim c's mask row among its table's: the claims on a table take them in order."""
+        seen = [0] * len(self.tables)
+        out = []
+        for t, _, _ in self.claims:
+            out.append(seen[t])
+            seen[t] += 1
+        return out
+
+    def mask_rows(self, d: int) -> list[int]:
+        """Base mask rows committed with each table: an extension row per test and per claim."""
+        if not self.shape.pad:
+            return [0] * len(self.tables)
+        return [(self.shape.tests + k) * d for k in self.counts()]
 
 
 def _groups(
@@ -311,22 +339,30 @@ def _combine_messages(F, coeffs: Array, sts: list[LigeroState]) -> Array:
     return np.concatenate([data, _combine_tables(F, coeffs, [st.P for st in sts])], axis=-1)
 
 
-def _test_coefficients(F, g: _Group, r: Array) -> tuple[Array, Array]:
-    """The proximity challenge (d, tests * test_challenges) split into the tables' (d, tests,
-    G, R) and the mask claim rows' (d, tests, k d) coefficients."""
-    d, s = F.ext.degree, g.shape
-    r = r.reshape(d, s.tests, g.test_challenges(d))
-    data = len(g.tables) * s.rows
-    return r[:, :, :data].reshape(d, s.tests, len(g.tables), s.rows), r[:, :, data:]
+def _test_coefficients(F, g: _Group, r: Array) -> tuple[Array, list[Array]]:
+    """The proximity challenge, (d, tests x (G R + sum of the tables' claim mask rows)), split
+    into the tables' data rows' (d, tests, G, R) and each table's claim mask rows' coefficients
+    (d, tests, k_t d); a table's test mask rows enter with coefficient 1, not drawn."""
+    d, s, G = F.ext.degree, g.shape, len(g.tables)
+    claim_rows = [k * d for k in g.counts()] if s.pad else [0] * G
+    r = r.reshape(d, s.tests, G * s.rows + sum(claim_rows))
+    data = r[:, :, : G * s.rows].reshape(d, s.tests, G, s.rows)
+    ends = np.cumsum([G * s.rows, *claim_rows])
+    return data, [r[:, :, a:b] for a, b in zip(ends[:-1], ends[1:], strict=True)]
 
 
-def _mask_coefficients(F, g: _Group, r_mask: Array, zeta: Array, gamma: Array) -> Array:
-    """(d, tests + 1, mask rows): how the mask matrix's base rows enter w_j (test j's own
-    extension row with coefficient 1, whose base rows are its components; the claim rows with
-    their proximity coefficients) and u (claim c's extension row with zeta gamma_c)."""
+def _test_challenge_count(F, g: _Group) -> int:
+    s = g.shape
+    return s.tests * (len(g.tables) * s.rows + (len(g.claims) * F.ext.degree if s.pad else 0))
+
+
+def _mask_coefficients(F, g: _Group, t: int, r_mask: Array, zeta: Array, gamma: Array) -> Array:
+    """(d, tests + 1, mask rows of table t): how its mask rows enter w_j (test j's extension
+    row with coefficient 1, whose base rows are its components; the claim rows with their
+    proximity coefficients) and u (the row of claim c on t with zeta gamma_c)."""
     E = F.ext
-    d, T, k = E.degree, g.shape.tests, len(g.claims)
-    out = E.zeros((T + 1, g.mask_rows(d)))
+    d, T = E.degree, g.shape.tests
+    out = E.zeros((T + 1, g.mask_rows(d)[t]))
     units = [E.zeros(()) for _ in range(d)]
     for b in range(d):
         units[b][b] = 1  # the extension element u^b: component b of an extension row
@@ -334,10 +370,11 @@ def _mask_coefficients(F, g: _Group, r_mask: Array, zeta: Array, gamma: Array) -
         for b in range(d):
             out[:, j, j * d + b] = units[b]
         out[:, j, T * d :] = r_mask[:, j]
-    for c in range(k):
-        zg = E.mul(zeta, gamma[:, c])
-        for b in range(d):
-            out[:, T, (T + c) * d + b] = E.mul(zg, units[b])
+    for c, ((tc, _, _), slot) in enumerate(zip(g.claims, g.slots(), strict=True)):
+        if tc == t:
+            zg = E.mul(zeta, gamma[:, c])
+            for b in range(d):
+                out[:, T, (T + slot) * d + b] = E.mul(zg, units[b])
     return out
 
 
@@ -374,7 +411,7 @@ def _check_path(F, com: bytes, s: Shape, o: _Opened, idx: list[int], where: str)
 
 class LigeroPCS:
     """Transparent hash-based PCS; proof ~ (tests + 1) C + t R elements per group of tables,
-    hiding (`hiding=True`, the default) at the cost of padded rows, salts and a mask matrix."""
+    hiding (`hiding=True`, the default) at the cost of padded rows, salts and mask rows."""
 
     name = "ligero"
 
@@ -396,9 +433,11 @@ class LigeroPCS:
         table: Array,
         columns: ColumnStoreFactory | None = None,
         rng: RandomSource | None = None,
+        claims: int = 1,
     ) -> tuple[bytes, LigeroState]:
         """`columns` makes the store of the encoded matrix (default: in memory); `rng` gives
-        the padding and the salts (default: the OS CSPRNG)."""
+        the padding, the mask rows and the salts (default: the OS CSPRNG); `claims` is the
+        number of claims the table will be opened with (hiding commits one mask row each)."""
         rng = rng or secrets
         n = table.shape[0]
         m = n.bit_length() - 1
@@ -410,7 +449,11 @@ class LigeroPCS:
             padded[:n] = table
             table = padded
         M = table.reshape(s.rows, s.cols)
-        P = random_elements(F, rng, s.rows * s.pad).reshape(s.rows, s.pad) if s.pad else None
+        P = Z = None
+        if s.pad:
+            P = random_elements(F, rng, s.rows * s.pad).reshape(s.rows, s.pad)
+            S = (s.tests + claims) * F.ext.degree
+            Z = random_elements(F, rng, S * s.msg_len).reshape(S, s.msg_len)
 
         def rows(r0: int, r1: int) -> Array:
             """Rows r0..r1's messages, built at the encoder's length in one copy."""
@@ -421,26 +464,23 @@ class LigeroPCS:
             msg[:, s.cols : s.msg_len] = P[r0:r1]
             return msg
 
-        com = commit_rows(F, s, rows, s.rows, (columns or ColumnStore)(F, s), rng)
-        return com.tree.root, LigeroState(m, s, M, P, com)
+        com = commit_rows(F, s, rows, (columns or ColumnStore)(F, s), Z, rng)
+        return com.tree.root, LigeroState(m, s, M, P, Z, claims, com)
 
     def open(
-        self,
-        F: PrimeField,
-        states: dict[str, LigeroState],
-        claims: list[PcsClaim],
-        tr: Transcript,
-        rng: RandomSource | None = None,
+        self, F: PrimeField, states: dict[str, LigeroState], claims: list[PcsClaim], tr: Transcript
     ) -> Tree:
-        """One opening of all claims; `rng` gives the mask matrices (default: the OS CSPRNG)."""
-        rng = rng or secrets
+        """One opening of all claims (the hiding randomness was drawn at commit time)."""
         groups = self._groups(F, {n: st.table_log for n, st in states.items()}, claims)
         out = []
         for g in groups:
             sts = [states[n] for n in g.tables]
-            for name, st in zip(g.tables, sts, strict=True):
-                if st.opened and st.P is not None:
-                    raise ValueError(f"hiding commitment {name!r} is already opened once")
+            for name, st, k in zip(g.tables, sts, g.counts(), strict=True):
+                if st.Z is not None and (st.opened or st.claims != k):
+                    raise ValueError(
+                        f"hiding commitment {name!r} is opened once, with the {st.claims} "
+                        f"claims it was committed for ({k} asked, opened before: {st.opened})"
+                    )
                 st.opened = True
             _absorb_group(F, tr, g, {n: states[n].com.tree.root for n in g.tables})
             if opens_directly(F, g.shape, len(sts)):
@@ -449,35 +489,32 @@ class LigeroPCS:
                     tr.absorb_field("pcs/direct", F, t)
                 out.append({"direct": [F.encode(t) for t in tables]})
             else:
-                out.append(self._open_group(F, g, sts, tr, rng))
+                out.append(self._open_group(F, g, sts, tr))
         return {"groups": out}
 
-    def _open_group(self, F, g: _Group, sts: list[LigeroState], tr: Transcript, rng) -> dict:
+    def _open_group(self, F, g: _Group, sts: list[LigeroState], tr: Transcript) -> dict:
         E = F.ext
         s, k, d = g.shape, len(g.claims), F.ext.degree
         out: dict = {}
-        if s.pad:  # 0. the mask matrix
-            Z = random_elements(F, rng, g.mask_rows(d) * s.msg_len)
-            Z = Z.reshape(g.mask_rows(d), s.msg_len)
-            store = ColumnStore(F, s, rows=g.mask_rows(d))
-            mask = commit_rows(F, s, lambda r0, r1: Z[r0:r1], g.mask_rows(d), store, rng)
-            tr.absorb("pcs/mask", mask.tree.root)
-            out["mask"] = mask.tree.root
         # 1. proximity test
-        r = tr.challenge_exts("pcs/test", F, s.tests * g.test_challenges(d))
+        r = tr.challenge_exts("pcs/test", F, _test_challenge_count(F, g))
         r_tab, r_mask = _test_coefficients(F, g, r)
         w = _combine_messages(F, r_tab, sts)  # (d, tests, msg_len)
         if s.pad:
-            mcoef = _mask_coefficients(F, g, r_mask, E.zeros(()), E.zeros(k))
-            w = E.add(w, row_combine(F, mcoef[:, : s.tests], Z))
+            for t, st in enumerate(sts):
+                mcoef = _mask_coefficients(F, g, t, r_mask[t], E.zeros(()), E.zeros(k))
+                w = E.add(w, row_combine(F, mcoef[:, : s.tests], st.Z))
         tr.absorb_field("pcs/tests", E, w)
         out["tests"] = E.encode(w.reshape(d, -1))
         # 2. masked claims
         targets = np.stack([v for _, _, v in g.claims], axis=1)  # (d, k)
         zeta = None
         if s.pad:
-            # claim c's mask vector: the components of extension row tests + c, first C symbols
-            masks = [Z[(s.tests + c) * d : (s.tests + c + 1) * d, : s.cols] for c in range(k)]
+            # claim c's mask vector: the components of its extension row, first C symbols
+            masks = [
+                sts[t].Z[(s.tests + j) * d : (s.tests + j + 1) * d, : s.cols]
+                for (t, _, _), j in zip(g.claims, g.slots(), strict=True)
+            ]
             mu = np.stack(
                 [
                     E.dot(masks[c], eq_table(F, pt[:, : s.col_log]))
@@ -509,15 +546,14 @@ class LigeroPCS:
         gamma = tr.challenge_exts("pcs/gamma", F, k)
         u = _combine_messages(F, _betas(F, g, gamma)[:, None], sts)[:, 0]  # (d, msg_len)
         if zeta is not None:
-            mcoef = _mask_coefficients(F, g, r_mask, zeta, gamma)
-            u = E.add(u, row_combine(F, mcoef[:, s.tests :], Z)[:, 0])
+            for t, st in enumerate(sts):
+                mcoef = _mask_coefficients(F, g, t, r_mask[t], zeta, gamma)
+                u = E.add(u, row_combine(F, mcoef[:, s.tests :], st.Z)[:, 0])
         tr.absorb_field("pcs/u", E, u)
         out["u"] = E.encode(u)
         # 5. columns
         idx = query_indices(tr, s)
         out["tables"] = [st.com.opening(F, idx) for st in sts]
-        if s.pad:
-            out["mask_columns"] = mask.opening(F, idx)
         return out
 
     # ---- verifier -------------------------------------------------------------------------
@@ -548,11 +584,8 @@ class LigeroPCS:
         E = F.ext
         s, G, k, d = g.shape, len(g.tables), len(g.claims), F.ext.degree
         keys = {"tests", "sumcheck", "evals", "u", "tables"}
-        gs.dict(keys | ({"mask", "mu", "mask_columns"} if s.pad else set()))
-        if s.pad:
-            mask_root = gs.field("mask").bytes(length=HASH_LEN)
-            tr.absorb("pcs/mask", mask_root)
-        r = tr.challenge_exts("pcs/test", F, s.tests * g.test_challenges(d))
+        gs.dict(keys | ({"mu"} if s.pad else set()))
+        r = tr.challenge_exts("pcs/test", F, _test_challenge_count(F, g))
         r_tab, r_mask = _test_coefficients(F, g, r)
         w_len = s.tests * s.msg_len
         w = E.decode(gs.field("tests").bytes(length=w_len * E.byte_len), w_len)
@@ -589,24 +622,26 @@ class LigeroPCS:
             raise ProofRejected(f"{where}: evaluation vector does not match the claims")
         idx = query_indices(tr, s)
         q = len(idx)
-        opened = [_parse_columns(F, s, ts, q, s.rows) for ts in gs.field("tables").list(G, G)]
+        tschemas = gs.field("tables").list(G, G)
+        opened = [
+            _parse_columns(F, s, ts, q, s.rows + extra)
+            for ts, extra in zip(tschemas, g.mask_rows(d), strict=True)
+        ]
         # the encoded test and evaluation vectors at the queried columns ...
         vecs = np.concatenate([w, u[:, None, :]], axis=1)  # (d, tests + 1, msg_len)
         enc = encode_messages(F, s, vecs.reshape(-1, s.msg_len))[idx]  # (q, d (tests + 1))
         enc = enc.T.reshape(d, s.tests + 1, q)
         # ... against the same combinations of the opened columns
         coeffs = np.concatenate([r_tab, betas[:, None]], axis=1)  # (d, tests + 1, G, R)
-        expect = _combine_tables(F, coeffs, [o.cols for o in opened])
+        expect = _combine_tables(F, coeffs, [o.cols[: s.rows] for o in opened])
         if s.pad:
-            mask = _parse_columns(F, s, gs.field("mask_columns"), q, g.mask_rows(d))
-            mcoef = _mask_coefficients(F, g, r_mask, zeta, gamma)
-            expect = E.add(expect, row_combine(F, mcoef, mask.cols))
+            for t, o in enumerate(opened):
+                mcoef = _mask_coefficients(F, g, t, r_mask[t], zeta, gamma)
+                expect = E.add(expect, row_combine(F, mcoef, o.cols[s.rows :]))
         if not E.equal(enc, expect):
             raise ProofRejected(f"{where}: opened columns do not match the encoded combinations")
         for name, o in zip(g.tables, opened, strict=True):
             _check_path(F, commitments[name][0], s, o, idx, f"{where}: table {name!r}")
-        if s.pad:
-            _check_path(F, mask_root, s, mask, idx, f"{where}: mask")
 
     def _verify_direct(self, F, g: _Group, gs: Schema, commitments, tr, where: str) -> None:
         """The group's tables sent as they are: recommit each, evaluate the claims."""

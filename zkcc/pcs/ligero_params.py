@@ -167,24 +167,18 @@ def path_hashes(code_log: int, t: int) -> float:
 
 
 def group_bytes(F: PrimeField, s: Shape, tables: int, claims: int = 1) -> float:
-    """Estimated Ligero opening of `tables` tables of shape s with `claims` claim points;
-    hiding adds salts, the mask matrix's columns and path, and one value per claim."""
+    """Estimated Ligero opening of `tables` tables of shape s with `claims` claims in all;
+    hiding adds salts, the columns of the mask rows committed with each table (an extension
+    row per test and per claim) and one value per claim."""
     E = F.ext
     vectors = (s.tests + 1) * s.msg_len * E.byte_len
-    leaf = HASH_BYTES * path_hashes(s.code_log, s.queries) + (
-        SALT_BYTES * s.queries if s.pad else 0
-    )
-    per_table = s.queries * s.rows * F.byte_len + leaf
+    leaf = HASH_BYTES * path_hashes(s.code_log, s.queries)
     if not s.pad:
-        return vectors + tables * per_table
-    mask_rows = (s.tests + claims) * E.degree
-    return (
-        vectors
-        + claims * E.byte_len
-        + tables * per_table
-        + s.queries * mask_rows * F.byte_len
-        + leaf
-    )
+        return vectors + tables * (s.queries * s.rows * F.byte_len + leaf)
+    leaf += SALT_BYTES * s.queries
+    mask_rows = (tables * s.tests + claims) * E.degree
+    columns = s.queries * (tables * s.rows + mask_rows) * F.byte_len
+    return vectors + claims * E.byte_len + columns + tables * leaf
 
 
 def opens_directly(F: PrimeField, s: Shape, tables: int) -> bool:

@@ -29,15 +29,13 @@ def _root(F, encoded: bytes, m: int) -> bytes:
 class MerklePCS:
     name = "merkle"
 
-    def commit(self, F, table, columns=None, rng=None) -> tuple[bytes, bytes]:
+    def commit(self, F, table, columns=None, rng=None, claims=1) -> tuple[bytes, bytes]:
         """Returns (commitment, prover state = the encoded table); `columns` (where a tensor
-        code keeps its encoded matrix) and `rng` (nothing is hidden) do not apply."""
+        code keeps its encoded matrix), `rng` and `claims` (nothing is hidden) do not apply."""
         encoded = F.encode(table)
         return _root(F, encoded, (len(table) - 1).bit_length()), encoded
 
-    def open(
-        self, F, states: dict[str, bytes], claims: list[PcsClaim], transcript, rng=None
-    ) -> Tree:
+    def open(self, F, states: dict[str, bytes], claims: list[PcsClaim], transcript) -> Tree:
         return {"tables": {name: states[name] for name in sorted({c.name for c in claims})}}
 
     def verify(

@@ -27,21 +27,28 @@ HASH_LEN = 32
 _GIL_FREE = 2048  # hashlib hashes buffers of this size with the GIL released
 
 
-def _hash_range(base, mv: memoryview, L: int, salts, i0: int, i1: int) -> list[bytes]:
+def _hash_range(base, mv: memoryview, L: int, salts, tails, i0: int, i1: int) -> list[bytes]:
     out = []
     for i in range(i0, i1):
         h = base.copy()
         if salts is not None:
             h.update(salts[i])
         h.update(mv[i * L : (i + 1) * L])
+        if tails is not None:
+            h.update(tails[i])
         out.append(h.digest())
     return out
 
 
-def hash_leaves(prefix: bytes, leaves: np.ndarray, salts: np.ndarray | None = None) -> list[bytes]:
+def hash_leaves(
+    prefix: bytes,
+    leaves: np.ndarray,
+    salts: np.ndarray | None = None,
+    tails: np.ndarray | None = None,
+) -> list[bytes]:
     """Leaf hashes of the rows of a (n, L) uint8 array (one hashlib call per leaf), each
-    SHA-256(0x00 || prefix || [salt_i ||] row_i): the salts (n, S) are fed to the hash, not
-    copied beside the rows.
+    SHA-256(0x00 || prefix || [salt_i ||] row_i [|| tail_i]): the salts (n, S) and tails
+    (n, T) uint8 are fed to the hash, not copied beside the rows.
 
     Leaves of >= 2 KiB are split over the small thread pool: hashlib releases the GIL while
     it hashes a buffer of that size, so two cores hash two ranges at once."""
@@ -51,11 +58,12 @@ def hash_leaves(prefix: bytes, leaves: np.ndarray, salts: np.ndarray | None = No
     leaves = np.ascontiguousarray(leaves)
     mv = memoryview(leaves).cast("B")
     n, L = leaves.shape
-    rows = None if salts is None else [bytes(x) for x in np.ascontiguousarray(salts)]
+    heads = None if salts is None else [bytes(x) for x in np.ascontiguousarray(salts)]
+    ends = None if tails is None else [bytes(x) for x in np.ascontiguousarray(tails)]
     if L < _GIL_FREE or n < 64:
-        return _hash_range(base, mv, L, rows, 0, n)
+        return _hash_range(base, mv, L, heads, ends, 0, n)
     parts = run_chunks(
-        lambda i0, i1: _hash_range(base, mv, L, rows, i0, i1), n, -(-n // (2 * _THREADS))
+        lambda i0, i1: _hash_range(base, mv, L, heads, ends, i0, i1), n, -(-n // (2 * _THREADS))
     )
     return [h for part in parts for h in part]
 

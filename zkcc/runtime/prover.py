@@ -27,7 +27,7 @@ from zkcc.runtime.memory import plan_memory
 from zkcc.runtime.protocol import start_transcript, step_label
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
-from zkcc.runtime.steps import ProveContext, last_uses, schedule
+from zkcc.runtime.steps import ProveContext, claim_counts, last_uses, schedule
 
 COMMIT_MAGIC = b"ZKCM"  # the tensor commitments sent from rank 0 to the others (never written)
 
@@ -73,6 +73,7 @@ def prove(
     public = {x.name: F.encode(ctx.data[x.name]) for x in infos if x.public}
     private = [x for x in infos if not x.public]
     states: dict = {}
+    counts = claim_counts(steps)
 
     def commit_all() -> bytes:
         out = {}
@@ -80,7 +81,9 @@ def prove(
         for x in private:
             table = x.layout.table(F, ctx.data[x.name])
             rng = ctx.randomness.source(f"pcs/commit/{x.name}")
-            out[x.name], states[x.name] = pcs.commit(F, table, columns, rng=rng)
+            out[x.name], states[x.name] = pcs.commit(
+                F, table, columns, rng=rng, claims=counts.get(x.name, 0)
+            )
             ph.advance(x.size)
         return encode(COMMIT_MAGIC, 1, out)
 
@@ -116,11 +119,5 @@ def prove(
         report.note(
             f"open: {sum(len(claims[n]) for n in commitments)} claims on {len(commitments)} tensors"
         )
-        opening = pcs.open(
-            F,
-            states,
-            pcs_claims(claims, commitments),
-            transcript,
-            rng=ctx.randomness.source("pcs/open"),
-        )
+        opening = pcs.open(F, states, pcs_claims(claims, commitments), transcript)
     return ProofBundle(digest, public, commitments, trees, opening)

@@ -356,6 +356,23 @@ def schedule(plan, groth16: frozenset[int]) -> list:
     return out
 
 
+def claim_counts(steps: list) -> dict[str, int]:
+    """tensor -> the evaluation claims the schedule makes on it: two per GKR input segment
+    reading it (the layer-0 claims at v_x and v_y), one per side of an assert_eq, one per
+    committed Groth16 boundary. A hiding commitment is made for exactly that many."""
+    out: dict[str, int] = {}
+    for st in steps:
+        if isinstance(st, GkrStep):
+            tensors = [t for t, _ in st.sources.values()] * 2
+        elif isinstance(st, AssertEqStep):
+            tensors = [st.a, st.b]
+        else:
+            tensors = [c.tensor for c in st.boundary.committed]
+        for t in tensors:
+            out[t] = out.get(t, 0) + 1
+    return out
+
+
 def last_uses(steps: list) -> dict[int, list[str]]:
     """step index -> the tensors whose last reader in the proving phase it is."""
     last: dict[str, int] = {}

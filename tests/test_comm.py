@@ -271,7 +271,7 @@ ABORT = "application called MPI_Abort"
         ("load-one", 3, 2, "zkcc: error on rank 1 of 3: inputs.json: no such file"),
         ("load-two", 3, 2, "zkcc: error on ranks 1, 2 of 3: plan.zkplan: wrong magic"),
         ("no-ready-fail", 2, 2, "zkcc: error on rank 1 of 2: inputs.json: no such file"),
-        ("load-internal", 2, 1, "zkcc: error on rank 1 of 2: internal error: ValueError: boom"),
+        ("load-internal", 2, 3, "zkcc: error on rank 1 of 2: internal error: ValueError: boom"),
         ("differ", 3, 2, "ranks were started with different inputs: rank 2 differs from rank 0"),
         ("check-same-differ", 2, 2, "ranks were started with different plan: rank 1 differs"),
     ],
@@ -296,7 +296,7 @@ def test_agreed_failures_print_once_and_exit_cleanly(mode, n, rc, message):
     ("mode", "n", "rc", "message"),
     [
         ("raise-one", 3, 2, "zkcc: error on rank 1 of 3: witness: assertion failed in kernel dot"),
-        ("internal-one", 2, 1, "zkcc: error on rank 1 of 2: internal error: KeyError: 'oops'"),
+        ("internal-one", 2, 3, "zkcc: error on rank 1 of 2: internal error: KeyError: 'oops'"),
         ("memory-one", 2, 2, "zkcc: error on rank 1 of 2: out of memory (Unable to allocate"),
         ("exit-one", 2, 3, "zkcc: error on rank 1 of 2: exited with status 3"),
     ],
@@ -324,7 +324,7 @@ def test_the_same_failure_on_every_rank_after_ready_aborts():
 @needs_mpi
 def test_collective_before_ready_is_refused_on_every_rank():
     job = mpiexec(2, "failures.py", "gate")
-    assert job.rc == 1 and job.seconds < PROMPT
+    assert job.rc == 3 and job.seconds < PROMPT  # an internal error (a collective misused)
     assert job.err.count("RuntimeError: MpiComm.allgather called inside guard()") == 1, job.err
     assert ABORT not in job.err
 
@@ -339,5 +339,5 @@ def test_a_rank_killed_by_a_signal_ends_the_job():
 @needs_mpi
 def test_an_exception_outside_the_guard_aborts_instead_of_hanging():
     job = mpiexec(2, "failures.py", "uncaught-one")
-    assert job.rc == 1 and job.seconds < PROMPT
+    assert job.rc == 3 and job.seconds < PROMPT  # internal error
     assert "ValueError: uncaught" in job.err

@@ -1,15 +1,19 @@
 """The `zkcc` command line.
 
 Exit codes (for CI pipelines): 0 success / proof accepted, 1 proof rejected, 2 bad usage or a
-malformed file (source, inputs, plan, proof). User errors print one clear message, never a
-traceback; output files are written atomically.
+malformed file (source, inputs, plan, proof), 3 internal error (a bug in zkcc: an exception
+that is not one of zkcc's own errors). User errors print one clear message, never a
+traceback (an internal error prints one too, and its traceback only with ZKCC_DEBUG=1);
+output files are written atomically, so no command leaves a partial one.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import click
@@ -21,7 +25,7 @@ from zkcc.analysis.soundness import plan_soundness
 from zkcc.errors import ProofRejected, UserError, ZkccError
 from zkcc.fileio import read_bytes, write_atomic
 
-EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _emit_json(obj) -> None:
@@ -721,3 +725,22 @@ def main() -> None:
     except MemoryError:
         click.echo("error: out of memory", err=True)
         sys.exit(EXIT_ERROR)
+    except Exception as e:  # a bug in zkcc, not a verdict on the proof: never exit 1
+        _internal_error(e)
+
+
+def _one_line(e: BaseException, limit: int = 500) -> str:
+    text = " ".join(str(e).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _internal_error(e: Exception) -> None:
+    """One line on stderr (the traceback before it with ZKCC_DEBUG=1), then exit 3."""
+    if os.environ.get("ZKCC_DEBUG", "") not in ("", "0"):
+        traceback.print_exc()
+    click.echo(
+        f"zkcc: internal error: {type(e).__name__}: {_one_line(e)} "
+        "(please report this, with the command and files)",
+        err=True,
+    )
+    sys.exit(EXIT_INTERNAL)

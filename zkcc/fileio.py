@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from zkcc.errors import UserError
 
@@ -12,26 +14,58 @@ MAX_FILE_BYTES = 1 << 34
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    """Write to a temporary file beside `path`, then rename: readers never see half a file.
+    A path that cannot be written (no such directory, a directory, no permission, a full or
+    read-only disk) is a UserError naming it."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise UserError(f"{path}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        raise UserError(f"{path}: cannot write: directory {directory} does not exist")
+    if path.is_dir():
+        raise UserError(f"{path}: cannot write: it is a directory")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise UserError(f"{path}: cannot write: {e.strerror or e}") from None
         raise
 
 
-def read_bytes(path: str | Path, what: str) -> bytes:
+def open_regular(path: str | Path, what: str, limit: int = MAX_FILE_BYTES) -> BinaryIO:
+    """`path` opened for binary reading, once it is known to be a regular file of at most
+    `limit` bytes. Anything else (a directory, a device such as /dev/zero, a FIFO) is refused
+    before any read; a FIFO is opened without waiting for a writer."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise UserError(f"{path}: {what} file is too large")
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
         raise UserError(f"{path}: cannot read {what}: {e.strerror or e}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{path}: cannot read {what}: not a regular file")
+        if st.st_size > limit:
+            raise UserError(f"{path}: {what} file is too large ({st.st_size} bytes)")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bytes(path: str | Path, what: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file (see `open_regular`); the read stops after `limit` bytes,
+    so a file that grows while it is read cannot exhaust memory either."""
+    with open_regular(path, what, limit) as f:
+        try:
+            data = f.read(limit + 1)
+        except OSError as e:
+            raise UserError(f"{path}: cannot read {what}: {e.strerror or e}") from None
+    if len(data) > limit:
+        raise UserError(f"{path}: {what} file is too large (over {limit} bytes)")
+    return data

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zkcc.errors import UserError
+from zkcc.fileio import read_bytes
 from zkcc.frontend.diagnostics import ERROR, CompileError, Diagnostic, Sink
 from zkcc.frontend.loader import FIELDS, STDLIB_DIR
 from zkcc.frontend.program import compile_text
 from zkcc.ir.host import Program
 from zkcc.ir.source import SourceLoc
+
+MAX_SOURCE_BYTES = 1 << 26  # 64 MiB; more is surely not a program
 
 __all__ = [
     "FIELDS",
@@ -36,11 +40,13 @@ def _run(text: str, filename: str, real: Path) -> tuple[Program | None, list[Dia
 
 
 def _read(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
+    loc = SourceLoc(str(path), 1, 1, 1)
     try:
-        return Path(path).read_text(), []
-    except (OSError, UnicodeDecodeError) as e:
-        loc = SourceLoc(str(path), 1, 1, 1)
+        return read_bytes(path, "source file", MAX_SOURCE_BYTES).decode("utf-8"), []
+    except UnicodeDecodeError as e:
         return None, [Diagnostic(ERROR, f"cannot read source file: {e}", loc)]
+    except UserError as e:  # "PATH: cannot read source file: why", said at PATH:1:1
+        return None, [Diagnostic(ERROR, str(e).removeprefix(f"{path}: "), loc)]
 
 
 def compile_source(text: str, filename: str) -> Program:

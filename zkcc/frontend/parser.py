@@ -25,6 +25,12 @@ from zkcc.ir.source import SourceLoc
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "zkcu.lark"
 MAX_SYNTAX_ERRORS = 20
+# Limits on what the later passes can handle. They recurse once per level of nesting (a sum of
+# n terms nests n levels), and with the recursion limit py_ecc sets (100000) a deep tree would
+# overflow the C stack (a crash, not a RecursionError) long before the limit is reached.
+MAX_NESTING = 2000
+# Python refuses int(str) of more than 4300 digits (sys.get_int_max_str_digits()).
+MAX_LITERAL_DIGITS = 4300
 
 # How terminals whose pattern is a regex are named in "expected one of ..." messages.
 _FRIENDLY = {
@@ -128,6 +134,45 @@ def _line_end_col(text: str, line: int) -> int:
     return len(lines[line - 1]) + 1 if 0 < line <= len(lines) else 1
 
 
+def _within_limits(tree: lark.Tree, filename: str, sink: Sink) -> bool:
+    """Check nesting depth and literal lengths on the parse tree, without recursion, before
+    anything walks it recursively. Reports the first offence of each kind."""
+    ok = True
+    stack = [(tree, 1, None)]
+    deep = False
+    while stack:
+        node, depth, meta = stack.pop()
+        if isinstance(node, Token):
+            if node.type == "NUMBER":
+                digits = len(node.value) - (2 if node.value[:2] in ("0x", "0X") else 0)
+                if digits > MAX_LITERAL_DIGITS:
+                    loc = SourceLoc(filename, node.line, node.column, node.end_column)
+                    sink.error(
+                        f"integer literal with {digits} digits is too long "
+                        f"(at most {MAX_LITERAL_DIGITS} digits)",
+                        loc,
+                    )
+                    ok = False
+            continue
+        if not isinstance(node, lark.Tree):
+            continue
+        if not getattr(node.meta, "empty", True):
+            meta = node.meta
+        if depth > MAX_NESTING:
+            if not deep:
+                line, col = (meta.line, meta.column) if meta is not None else (1, 1)
+                sink.error(
+                    f"nested too deeply: more than {MAX_NESTING} levels of expressions, "
+                    "statements or blocks (a sum of n terms nests n levels: split long "
+                    "expressions with temporaries or loops)",
+                    SourceLoc(filename, line, col, col + 1),
+                )
+                deep, ok = True, False
+            continue
+        stack.extend((child, depth + 1, meta) for child in node.children)
+    return ok
+
+
 def parse_text(text: str, filename: str, sink: Sink) -> FileAST | None:
     """Parse one file. Returns None (after reporting to `sink`) when it has syntax errors."""
     sink.add_source(filename, text)
@@ -176,7 +221,7 @@ def parse_text(text: str, filename: str, sink: Sink) -> FileAST | None:
                 return None  # nothing left to skip: further errors would only be cascades
             work = _blank(work, start, end)
             continue
-        if failed:
+        if failed or not _within_limits(tree, filename, sink):
             return None
         return ToAst(filename, text).transform_file(tree)
     return None

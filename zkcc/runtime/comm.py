@@ -73,7 +73,7 @@ and before the first collective of the work itself:
   which aborts the job (status 130) after `ready()`. A second Ctrl-C makes Hydra kill the job.
 
 Statuses follow zkcc/cli.py's `main()`: 2 for `UserError`/`FormatError`/`ZkccError`, click
-usage errors and `MemoryError`; 1 for `ProofRejected` and for internal errors (any other
+usage errors and `MemoryError`; 1 for `ProofRejected`; 3 for internal errors (any other
 exception, which also prints its traceback from the rank that raised it).
 """
 
@@ -101,7 +101,7 @@ from zkcc.errors import ProofRejected, UserError, ZkccError
 if TYPE_CHECKING:
     from types import TracebackType
 
-EXIT_REJECTED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 1, 130
+EXIT_REJECTED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
 # MPI_Abort tears the job down at once, and Hydra may drop the last bytes a rank wrote to
 # stderr (seen in CI: a traceback cut before its message); a short pause lets them through
 ABORT_GRACE_SECONDS = 0.3

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from zkcc.errors import UserError
+from zkcc.fileio import open_regular, read_bytes
 from zkcc.ir.host import Program, TensorKind
 
 INPUT_KINDS = (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN)
+MAX_DIGITS = 200  # longer than any field element (BN254's p has 77 digits)
+MAX_JSON_DEPTH = 100  # far above any tensor's rank; json's C parser recurses per level
+
+
+def _show(v: str, limit: int = 40) -> str:
+    """repr(v), shortened: a message must stay one readable line."""
+    return repr(v) if len(v) <= limit else repr(v[:limit]) + f"... ({len(v)} characters)"
 
 
 def _element(v, p: int, where: str) -> int:
@@ -25,8 +35,10 @@ def _element(v, p: int, where: str) -> int:
     if isinstance(v, str):
         text = v.strip()
         body = text[1:] if text[:1] in "+-" else text
-        if not body.isdigit() or len(body) > 200:
-            raise UserError(f"{where}: {v!r} is not a decimal integer")
+        if not (body.isascii() and body.isdigit()):  # not "²": str.isdigit takes it
+            raise UserError(f"{where}: {_show(v)} is not a decimal integer")
+        if len(body) > MAX_DIGITS:
+            raise UserError(f"{where}: {_show(v)} has {len(body)} digits, outside the field")
         v = int(text)
     if not -p < v < p:
         raise UserError(f"{where}: value {v} is outside the field (|v| must be below p = {p})")
@@ -49,18 +61,10 @@ def load_inputs(path: str | Path, program: Program, F) -> dict[str, np.ndarray]:
     path = Path(path)
     wanted = {t.name: t for t in program.host.tensors if t.kind in INPUT_KINDS}
     try:
-        raw = _read_npz(path) if path.suffix == ".npz" else _read_json(path)
+        raw = _read_npz(path, wanted) if path.suffix == ".npz" else _read_json(path)
     except OSError as e:
         raise UserError(f"{path}: cannot read inputs: {e.strerror or e}") from None
-    missing = sorted(set(wanted) - set(raw))
-    extra = sorted(set(raw) - set(wanted))
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing inputs {missing}")
-        if extra:
-            parts.append(f"unknown names {extra} (inputs are {sorted(wanted)})")
-        raise UserError(f"{path}: " + "; ".join(parts))
+    _check_names(path, wanted, raw)
     out = {}
     for name, t in wanted.items():
         flat: list[int] = []
@@ -79,24 +83,123 @@ def load_inputs(path: str | Path, program: Program, F) -> dict[str, np.ndarray]:
     return out
 
 
+class _LongNumber(Exception):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _LongNumber
+    return int(text)
+
+
+def _offset_loc(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    return f"{line}:{offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
+
+
+def _check_json_depth(path: Path, text: str) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH before json.loads sees it: its C parser
+    recurses once per level, and with the raised recursion limit (py_ecc sets 100000) deep
+    input overflows the C stack instead of raising RecursionError."""
+    brackets = re.sub(r'"(?:[^"\\]|\\.)*"?|[^\[\]{}"]+', "", text).encode()
+    if not brackets:
+        return
+    b = np.frombuffer(brackets, dtype=np.uint8)
+    depth = np.cumsum(np.where((b == ord("[")) | (b == ord("{")), 1, -1))
+    if int(depth.max()) > MAX_JSON_DEPTH:
+        raise UserError(f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
+
+
 def _read_json(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise UserError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+        text = read_bytes(path, "inputs").decode("utf-8")
     except UnicodeDecodeError:
         raise UserError(f"{path}: not UTF-8 text") from None
+    _check_json_depth(path, text)
+    try:
+        data = json.loads(text, parse_int=_parse_int)
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+    except _LongNumber:
+        m = re.search(rf"-?[0-9]{{{MAX_DIGITS + 1},}}", text)
+        at = f"{_offset_loc(text, m.start())}: " if m else " "
+        digits = len(m.group().lstrip("-")) if m else MAX_DIGITS + 1
+        raise UserError(
+            f"{path}:{at}integer with {digits} digits, outside the field "
+            f"(at most {MAX_DIGITS} digits)"
+        ) from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a JSON object mapping input names to values")
     return data
 
 
-def _read_npz(path: Path) -> dict:
+def _read_npz(path: Path, wanted: dict) -> dict:
+    """The arrays of an .npz file. Every entry's name, .npy header, dtype and shape are
+    checked against the plan's inputs before any array data is decompressed, so a small file
+    that inflates to gigabytes (an "npz bomb") is refused unread."""
+    bad = f"{path}: not a valid .npz file"
     try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except (ValueError, zipfile.BadZipFile) as e:
-        raise UserError(f"{path}: not a valid .npz file: {e}") from None
+        with open_regular(path, "inputs") as fh, zipfile.ZipFile(fh) as z:
+            entries = {}
+            for info in z.infolist():
+                if info.is_dir():
+                    continue
+                if not info.filename.endswith(".npy"):
+                    raise UserError(f"{bad}: entry {info.filename!r} is not a .npy array")
+                entries[info.filename[: -len(".npy")]] = info
+            _check_names(path, wanted, entries)
+            out = {}
+            for name, info in entries.items():
+                with z.open(info) as f:
+                    shape, fortran, dtype = _npy_header(f, name)
+                    _check_npy(path, name, wanted[name].shape, shape, dtype)
+                    count = int(np.prod(shape, dtype=np.int64))
+                    data = f.read(count * dtype.itemsize)
+                    if len(data) != count * dtype.itemsize:
+                        raise UserError(f"{bad}: {name}: array data is truncated")
+                order = "F" if fortran else "C"
+                out[name] = np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
+            return out
+    except UserError:
+        raise
+    except (ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
+        raise UserError(f"{bad}: {' '.join(str(e).split())[:200]}") from None
+
+
+def _npy_header(f, name: str):
+    """(shape, fortran_order, dtype) from an .npy header, reading nothing past it."""
+    version = np.lib.format.read_magic(f)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f"{name}: unsupported .npy format version {version[0]}.{version[1]}")
+    read = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else (np.lib.format.read_array_header_2_0)
+    )
+    try:
+        return read(f)
+    except (ValueError, SyntaxError, TypeError):
+        raise ValueError(f"{name}: bad .npy header") from None
+
+
+def _check_names(path: Path, wanted: dict, got) -> None:
+    missing = sorted(set(wanted) - set(got))
+    extra = sorted(set(got) - set(wanted))
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing inputs {missing}")
+        if extra:
+            parts.append(f"unknown names {extra} (inputs are {sorted(wanted)})")
+        raise UserError(f"{path}: " + "; ".join(parts))
+
+
+def _check_npy(path: Path, name: str, expected: tuple, shape: tuple, dtype: np.dtype) -> None:
+    if tuple(shape) != tuple(expected):
+        raise UserError(f"{path}: {name}: shape {list(shape)}, expected {list(expected)}")
+    if dtype.kind not in "iu" or dtype.hasobject:
+        raise UserError(f"{path}: {name}: integer array expected, got dtype {dtype}")
 
 
 def inputs_digest(F, values: dict[str, np.ndarray]) -> bytes:

@@ -1,0 +1,364 @@
+"""Hostile and malformed files (issue 11): every one gets one clear line naming the file, exit 2,
+no traceback and no output file; a bug in zkcc exits 3, never 1 ("rejected")."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+from helpers import EXAMPLES, ROOT
+
+from zkcc import cli
+from zkcc.errors import UserError
+from zkcc.fileio import read_bytes, write_atomic
+
+ZKCC = [sys.executable, "-c", "from zkcc.cli import main; main()"]
+DOT_SRC = EXAMPLES / "dot" / "dot.zkcu"
+DOT_INPUTS = EXAMPLES / "dot" / "inputs.json"
+
+
+def zkcc(*args, env=None, timeout=60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*ZKCC, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        timeout=timeout,
+    )
+
+
+def assert_refused(r: subprocess.CompletedProcess, name, *words: str, code: int = 2) -> str:
+    """Exit `code`, no traceback, one line on stderr that names `name` and says `words`."""
+    assert r.returncode == code, (r.returncode, r.stderr[-2000:])
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr[-2000:]
+    assert str(name) in lines[0], lines[0]
+    for w in words:
+        assert w in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory):
+    path = tmp_path_factory.mktemp("plan") / "dot.zkplan"
+    r = zkcc("compile", DOT_SRC, "-o", path)
+    assert r.returncode == 0, r.stderr
+    return path
+
+
+def prove_with(plan, inputs, tmp_path):
+    out = tmp_path / "out.zkproof"
+    r = zkcc("prove", "-q", plan, "-i", inputs, "-o", out)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.zkproof")]
+    return r
+
+
+def dot_inputs() -> dict:
+    return json.loads(DOT_INPUTS.read_text())
+
+
+# -- 1. internal errors -----------------------------------------------------------------------
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("boom\nsecond line")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_internal_error_exits_3_with_one_line(tmp_path, plan, monkeypatch, capsys, debug):
+    import zkcc.runtime.prover
+
+    monkeypatch.setattr(zkcc.runtime.prover, "prove", _boom)
+    if debug:
+        monkeypatch.setenv("ZKCC_DEBUG", "1")
+    else:
+        monkeypatch.delenv("ZKCC_DEBUG", raising=False)
+    out = tmp_path / "x.zkproof"
+    argv = ["zkcc", "prove", "-q", str(plan), "-i", str(DOT_INPUTS), "-o", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 3
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert last == (
+        "zkcc: internal error: RuntimeError: boom second line "
+        "(please report this, with the command and files)"
+    )
+    assert ("Traceback" in err) == debug
+    if not debug:
+        assert len(err.strip().splitlines()) == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_keyboard_interrupt_is_not_an_internal_error(plan, monkeypatch, capsys):
+    import zkcc.runtime.prover
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(zkcc.runtime.prover, "prove", interrupt)
+    monkeypatch.setattr(sys, "argv", ["zkcc", "prove", "-q", str(plan), "-i", str(DOT_INPUTS)])
+    with pytest.raises(SystemExit) as e:  # click turns it into Abort: "aborted", as before
+        cli.main()
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip() == "aborted"
+
+
+# -- 2. huge integers and odd digits ------------------------------------------------------------
+
+
+def test_json_integer_over_4300_digits(tmp_path, plan):
+    f = tmp_path / "big.json"
+    data = dot_inputs()
+    data["w"][0] = "PLACEHOLDER"
+    f.write_text(json.dumps(data).replace('"PLACEHOLDER"', "9" * 5000))
+    line = assert_refused(prove_with(plan, f, tmp_path), f, "5000 digits")
+    assert len(line) < 300
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "1\u00b2", "-\u0663", "9" * 5000])
+def test_json_string_that_is_not_a_small_decimal(tmp_path, plan, value):
+    f = tmp_path / "odd.json"
+    data = dot_inputs()
+    data["w"][0] = value
+    f.write_text(json.dumps(data))
+    line = assert_refused(prove_with(plan, f, tmp_path), f, "w[0]")
+    assert len(line) < 300
+
+
+def test_source_literal_over_4300_digits(tmp_path):
+    src = tmp_path / "big.zkcu"
+    src.write_text(DOT_SRC.read_text().replace("field acc = 0;", f"field acc = {'9' * 5000};"))
+    out = tmp_path / "big.zkplan"
+    for args in (("check", src), ("compile", src, "-o", out)):
+        r = zkcc(*args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        head, line, caret = r.stderr.strip().splitlines()
+        assert head.startswith(f"{src}:8:17: error: integer literal with 5000 digits")
+        assert caret.lstrip().startswith("^~~")
+    assert not out.exists()
+
+
+# -- 3. .npz inputs ---------------------------------------------------------------------------
+
+
+def _npz_entries(entries: dict[str, bytes], path, compression=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "w", compression=compression) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+
+
+def _npy(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a)
+    return buf.getvalue()
+
+
+def _good_arrays():
+    d = dot_inputs()
+    return {k: np.array(v, dtype=np.int64) for k, v in d.items()}
+
+
+def test_npz_good_file_still_works(tmp_path, plan):
+    f = tmp_path / "in.npz"
+    np.savez_compressed(f, **_good_arrays())
+    out = tmp_path / "p.zkproof"
+    r = zkcc("prove", "-q", plan, "-i", f, "-o", out)
+    assert r.returncode == 0, r.stderr
+
+
+def test_npz_corrupt_deflate_stream(tmp_path, plan):
+    good = tmp_path / "good.npz"
+    np.savez_compressed(good, **_good_arrays())
+    data = bytearray(good.read_bytes())
+    start = data.index(b"xs.npy") + 6 + 100
+    for i in range(start, start + 64):
+        data[i] ^= 0x55
+    f = tmp_path / "corrupt.npz"
+    f.write_bytes(bytes(data))
+    assert_refused(prove_with(plan, f, tmp_path), f, "not a valid .npz file")
+
+
+def test_npz_bad_npy_header(tmp_path, plan):
+    f = tmp_path / "hdr.npz"
+    a = _good_arrays()
+    _npz_entries(
+        {
+            "xs.npy": b"\x93NUMPY\x01\x00\x10\x00{garbage}      \n" + bytes(64),
+            "w.npy": _npy(a["w"]),
+        },
+        f,
+    )
+    assert_refused(prove_with(plan, f, tmp_path), f, "xs", "header")
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"xs.txt": b"hello"},
+        {"xs.npy": b"not an array at all", "w.npy": b""},
+    ],
+)
+def test_npz_entry_that_is_not_an_array(tmp_path, plan, entries):
+    f = tmp_path / "junk.npz"
+    _npz_entries(entries, f)
+    assert_refused(prove_with(plan, f, tmp_path), f, "not a valid .npz file")
+
+
+def test_npz_object_array_is_refused(tmp_path, plan):
+    f = tmp_path / "obj.npz"
+    a = _good_arrays()
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|O", "fortran_order": False, "shape": (1024, 8)}
+    )
+    _npz_entries({"xs.npy": header.getvalue() + b"\x80\x04N.", "w.npy": _npy(a["w"])}, f)
+    assert_refused(prove_with(plan, f, tmp_path), f, "xs", "integer array expected")
+
+
+def test_npz_bomb_is_refused_by_its_declared_shape(tmp_path, plan):
+    """Declares 2**33 int64s (64 GiB), holds 32 MiB of zeros in a 32 KiB file: refused by the
+    header alone, before anything is inflated or allocated."""
+    f = tmp_path / "bomb.npz"
+    a = _good_arrays()
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open("xs.npy", "w", force_zip64=True) as g:
+            np.lib.format.write_array_header_1_0(
+                g, {"descr": "<i8", "fortran_order": False, "shape": (1 << 23, 1 << 10)}
+            )
+            for _ in range(2):
+                g.write(bytes(1 << 24))
+        z.writestr("w.npy", _npy(a["w"]))
+    assert f.stat().st_size < 1 << 20
+    assert_refused(
+        prove_with(plan, f, tmp_path), f, "xs: shape [8388608, 1024], expected [1024, 8]"
+    )
+
+
+def test_npz_names_are_checked_before_data(tmp_path, plan):
+    f = tmp_path / "names.npz"
+    a = _good_arrays()
+    _npz_entries({"xs.npy": b"\x93NUMPY garbage", "v.npy": _npy(a["w"])}, f)
+    assert_refused(prove_with(plan, f, tmp_path), f, "missing inputs ['w']", "unknown names")
+
+
+# -- 4. unwritable -o -------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_unwritable_output_exits_2(tmp_path, plan):
+    for out in ("/proc/zkcc-test.zkproof", tmp_path / "no" / "dir" / "x.zkproof"):
+        r = zkcc("prove", "-q", plan, "-i", DOT_INPUTS, "-o", out)
+        assert_refused(r, out, "cannot write")
+    out = tmp_path / "d.zkplan"
+    out.mkdir()
+    r = zkcc("compile", DOT_SRC, "-o", out)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_write_atomic_os_errors_are_user_errors(tmp_path, monkeypatch):
+    target = tmp_path / "x.bin"
+    with pytest.raises(UserError, match="is a directory"):
+        write_atomic(tmp_path, b"data")
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(UserError, match=f"{target}: cannot write: No space left on device"):
+        write_atomic(target, b"data")
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+# -- 5. files that are not regular files ------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_dev_zero_is_refused_up_front(tmp_path, plan):
+    assert_refused(zkcc("verify", plan, "/dev/zero", timeout=20), "/dev/zero", "not a regular file")
+    assert_refused(zkcc("verify", "/dev/zero", plan, timeout=20), "/dev/zero", "not a regular")
+    assert_refused(zkcc("inspect", "/dev/zero", timeout=20), "/dev/zero", "not a regular file")
+    r = zkcc("prove", "-q", plan, "-i", "/dev/zero", "-o", tmp_path / "x", timeout=20)
+    assert_refused(r, "/dev/zero", "not a regular file")
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_is_refused_without_waiting(tmp_path, plan):
+    fifo = tmp_path / "f.zkproof"
+    os.mkfifo(fifo)
+    assert_refused(zkcc("verify", plan, fifo, timeout=20), fifo, "not a regular file")
+    assert_refused(zkcc("compile", fifo, "-o", tmp_path / "x", timeout=20), fifo, "regular")
+    for suffix in (".json", ".npz"):
+        inputs = tmp_path / f"in{suffix}"
+        os.mkfifo(inputs)
+        r = zkcc("prove", "-q", plan, "-i", inputs, "-o", tmp_path / "x", timeout=20)
+        assert_refused(r, inputs, "not a regular file")
+    assert not (tmp_path / "x").exists()
+
+
+def test_read_bytes_is_bounded(tmp_path):
+    f = tmp_path / "f.bin"
+    f.write_bytes(bytes(100))
+    assert read_bytes(f, "thing", limit=100) == bytes(100)
+    with pytest.raises(UserError, match="thing file is too large"):
+        read_bytes(f, "thing", limit=99)
+    with pytest.raises(UserError, match="not a regular file"):
+        read_bytes(tmp_path, "thing")
+
+
+# -- 6. deep nesting --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("deep", ["[" * 100_000, '{"w": ' + "[" * 100_000 + "]" * 100_000 + "}"])
+def test_deeply_nested_json_is_refused(tmp_path, plan, deep):
+    f = tmp_path / "deep.json"
+    f.write_text(deep)
+    assert_refused(prove_with(plan, f, tmp_path), f, "nested more than 100 levels")
+
+
+def test_brackets_inside_json_strings_do_not_count(tmp_path, plan):
+    f = tmp_path / "strings.json"
+    data = dot_inputs()
+    data["w"][0] = "[" * 1000 + '\\"{'
+    f.write_text(json.dumps(data))
+    assert_refused(prove_with(plan, f, tmp_path), f, "w[0]", "is not a decimal integer")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "field acc = 0;" + "{" * 10_000 + "}" * 10_000,
+        "field acc = " + "+".join(["1"] * 20_001) + ";",
+    ],
+    ids=["braces", "long-sum"],
+)
+def test_deeply_nested_source_is_refused(tmp_path, code):
+    src = tmp_path / "deep.zkcu"
+    src.write_text(DOT_SRC.read_text().replace("field acc = 0;", code))
+    out = tmp_path / "deep.zkplan"
+    r = zkcc("compile", src, "-o", out)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith(f"{src}:8:"), r.stderr[:500]
+    assert "nested too deeply: more than 2000 levels" in lines[0]
+    assert not out.exists()
+
+
+def test_moderately_long_sum_still_compiles(tmp_path):
+    src = tmp_path / "sum.zkcu"
+    code = "field acc = " + "+".join(["x[0]"] * 1500) + ";"
+    src.write_text(DOT_SRC.read_text().replace("field acc = 0;", code))
+    r = zkcc("compile", src, "-o", tmp_path / "sum.zkplan")
+    assert r.returncode == 0, r.stderr[-2000:]

@@ -150,6 +150,24 @@ def test_source_literal_over_4300_digits(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("size", ["0x" + "f" * 3000, "1 << 41", "20000000"])
+def test_array_larger_than_the_limits_is_a_diagnostic(tmp_path, size):
+    """A huge constant used as an array size: refused at the declaration before anything is
+    allocated (it used to be an OverflowError, or an allocation of its size)."""
+    src = tmp_path / "huge.zkcu"
+    src.write_text(
+        "#pragma field m31\n"
+        f"const int N = {size};\n"
+        "__global__ void k(const field x[N], field y[1]) { y[0] = x[0]; }\n"
+        "__host__ void main(public field xs[2][N], public out field ys[2][1]) {\n"
+        "    k<<<2>>>(xs, ys);\n}\n"
+    )
+    r = zkcc("check", src)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "internal error" not in r.stderr
+    assert f"{src}:3:33: error: array of " in r.stderr
+    assert "exceeds zkcc's limit of 10,000,000 elements for an array in a kernel" in r.stderr
+
+
 # -- 3. .npz inputs ---------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
-from zkcc.frontend.statements import Interp, ReturnSignal
+from zkcc.frontend.statements import MAX_TENSOR, Interp, ReturnSignal
 from zkcc.frontend.values import FIELD, VOID, Ref, Scope, Value, shape_size, shape_text
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
 from zkcc.ir.kernel import Param
@@ -114,7 +114,7 @@ class HostCompiler(Interp):
                         "or 'public out'",
                         p.loc,
                     )
-                self.add_tensor(p.name, self.eval_dims(p.dims), kind, p.name_loc)
+                self.add_tensor(p.name, self.eval_dims(p.dims, MAX_TENSOR), kind, p.name_loc)
             except Abort:
                 pass
 
@@ -130,7 +130,7 @@ class HostCompiler(Interp):
     def exec_tensor_decl(self, s: ast.VarDecl) -> None:
         if s.is_const:
             raise self.fail("host tensors cannot be 'const'", s.loc)
-        shape = self.eval_dims(s.dims)
+        shape = self.eval_dims(s.dims, MAX_TENSOR)
         if s.init is None:
             self.add_tensor(s.name, shape, TensorKind.INTERMEDIATE, s.name_loc)
             return

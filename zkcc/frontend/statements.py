@@ -26,6 +26,10 @@ from zkcc.ir.kernel import KernelBuilder
 from zkcc.ir.source import SourceLoc
 
 MAX_UNROLL = 10_000_000
+# Elements of one array in a kernel or device function (per instance: every element is a
+# circuit value), and of one host tensor (a committed table holds at most 2^40: zkcc.pcs.ligero).
+MAX_KERNEL_ARRAY = MAX_UNROLL
+MAX_TENSOR = 1 << 40
 _COMPOUND = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 
 
@@ -92,12 +96,23 @@ class Interp(ExprEval):
             raise self.fail(f"redefinition of '{name}' in the same scope", loc)
         self.scope.names[name] = value
 
-    def eval_dims(self, dims: list[ast.Expr]) -> tuple[int, ...]:
+    def eval_dims(self, dims: list[ast.Expr], limit: int = MAX_KERNEL_ARRAY) -> tuple[int, ...]:
+        """The shape, refused before anything is allocated when it holds more than `limit`
+        elements (MAX_KERNEL_ARRAY per kernel array, MAX_TENSOR per host tensor)."""
         out = []
+        total = 1
         for d in dims:
             n = self.eval_int(d, "array dimension")
             if n < 1:
                 raise self.fail(f"array dimension must be at least 1, got {n}", d.loc)
+            total *= n
+            if total > limit:
+                size = f"{total}" if total < 10**12 else f"about 2^{total.bit_length() - 1}"
+                raise self.fail(
+                    f"array of {size} elements exceeds zkcc's limit of {limit:,} elements "
+                    f"for {'a host tensor' if limit == MAX_TENSOR else 'an array in a kernel'}",
+                    d.loc,
+                )
             out.append(n)
         return tuple(out)
 

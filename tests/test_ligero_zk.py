@@ -31,7 +31,6 @@ from zkcc.pcs.ligero import (
     _betas,
     _Group,
     _same_lo,
-    _test_challenge_count,
     _test_coefficients,
     encode_messages,
     leaf_bytes,
@@ -235,7 +234,7 @@ def draw_challenges(F, g: _Group, tr: Transcript, Y=None, B=None) -> SimpleNames
     them is all a simulator needs). With Y, B: the column sumcheck is run honestly on them."""
     k = len(g.claims)
     ch = SimpleNamespace(rounds=[], evals=None)
-    r = tr.challenge_exts("pcs/test", F, _test_challenge_count(F, g))
+    r = tr.challenge_exts("pcs/test", F, g.test_challenges(F.ext.degree))
     ch.r_tab, ch.r_mask = _test_coefficients(F, g, r)
     ch.zeta = tr.challenge_ext("pcs/zeta", F)
     if not _same_lo(g):

@@ -164,15 +164,15 @@ def compile_cmd(
     The plan records whether zero knowledge was requested (default yes; --no-zk); --explain
     and --json say what its proofs hide and reveal."""
     from zkcc.driver import compile_path
-    from zkcc.plan.plan import HIDING_PCS, plan_digest
+    from zkcc.plan.plan import plan_digest
 
-    if pcs not in HIDING_PCS and not no_zk:
+    plan = compile_path(source, pcs=pcs, backend=backend, zk=not no_zk)
+    if not no_zk and not plan.zk:  # the PCS has no hiding variant (driver.plan_program)
         click.echo(
             f"warning: the {pcs} PCS reveals the committed tensors, so the plan is not "
             "zero-knowledge (use --no-zk to silence this warning)",
             err=True,
         )
-    plan = compile_path(source, pcs=pcs, backend=backend, zk=not no_zk)
     data = plan.to_bytes()
     out = output or str(Path(source).with_suffix(".zkplan"))
     write_atomic(out, data)

@@ -96,16 +96,15 @@ MAX_M = 40
 
 
 class ColumnStore:
-    """The encoded matrix U (N, rows) of one commitment, column-major (U[j] is leaf j), in
-    memory.
+    """The encoded matrix U (N, R) of one commitment, column-major (U[j] is leaf j), in memory.
 
     The commitment writes U in chunks of `chunk_rows` encoded rows, hashes it in blocks of
     whole columns (the leaves) and the opening reads the queried columns back. Here it is one
     chunk and one block; zkcc/runtime/memory.py keeps it in a file under `--mem-limit`, where
     only a chunk or a block is in memory at a time."""
 
-    def __init__(self, F: PrimeField, shape: Shape, rows: int | None = None) -> None:
-        self.chunk_rows = rows or shape.rows
+    def __init__(self, F: PrimeField, shape: Shape) -> None:
+        self.chunk_rows = shape.rows
         self._U: Array | None = None
 
     def write_rows(self, r0: int, U_rows: Array) -> None:
@@ -113,11 +112,11 @@ class ColumnStore:
         self._U = U_rows
 
     def blocks(self) -> Iterator[Array]:
-        """U as consecutive blocks of whole columns, (columns, rows) each, in column order."""
+        """U as consecutive blocks of whole columns, (columns, R) each, in column order."""
         yield self._U
 
     def columns(self, idx: list[int]) -> Array:
-        """U[idx] for sorted distinct column indices, (len(idx), rows)."""
+        """U[idx] for sorted distinct column indices, (len(idx), R)."""
         return self._U[idx]
 
 
@@ -257,11 +256,18 @@ class _Group:
             seen[t] += 1
         return out
 
+    def claim_rows(self, d: int) -> list[int]:
+        """Base mask rows of each table's claims (hiding): an extension row per claim."""
+        return [k * d if self.shape.pad else 0 for k in self.counts()]
+
     def mask_rows(self, d: int) -> list[int]:
         """Base mask rows committed with each table: an extension row per test and per claim."""
-        if not self.shape.pad:
-            return [0] * len(self.tables)
-        return [(self.shape.tests + k) * d for k in self.counts()]
+        return [self.shape.tests * d + k if self.shape.pad else 0 for k in self.claim_rows(d)]
+
+    def test_challenges(self, d: int) -> int:
+        """Proximity coefficients drawn: per test, one per data row and per claim mask row (a
+        table's test mask rows enter with coefficient 1)."""
+        return self.shape.tests * (len(self.tables) * self.shape.rows + sum(self.claim_rows(d)))
 
 
 def _groups(
@@ -344,16 +350,10 @@ def _test_coefficients(F, g: _Group, r: Array) -> tuple[Array, list[Array]]:
     into the tables' data rows' (d, tests, G, R) and each table's claim mask rows' coefficients
     (d, tests, k_t d); a table's test mask rows enter with coefficient 1, not drawn."""
     d, s, G = F.ext.degree, g.shape, len(g.tables)
-    claim_rows = [k * d for k in g.counts()] if s.pad else [0] * G
-    r = r.reshape(d, s.tests, G * s.rows + sum(claim_rows))
+    r = r.reshape(d, s.tests, -1)
     data = r[:, :, : G * s.rows].reshape(d, s.tests, G, s.rows)
-    ends = np.cumsum([G * s.rows, *claim_rows])
+    ends = np.cumsum([G * s.rows, *g.claim_rows(d)])
     return data, [r[:, :, a:b] for a, b in zip(ends[:-1], ends[1:], strict=True)]
-
-
-def _test_challenge_count(F, g: _Group) -> int:
-    s = g.shape
-    return s.tests * (len(g.tables) * s.rows + (len(g.claims) * F.ext.degree if s.pad else 0))
 
 
 def _mask_coefficients(F, g: _Group, t: int, r_mask: Array, zeta: Array, gamma: Array) -> Array:
@@ -497,7 +497,7 @@ class LigeroPCS:
         s, k, d = g.shape, len(g.claims), F.ext.degree
         out: dict = {}
         # 1. proximity test
-        r = tr.challenge_exts("pcs/test", F, _test_challenge_count(F, g))
+        r = tr.challenge_exts("pcs/test", F, g.test_challenges(d))
         r_tab, r_mask = _test_coefficients(F, g, r)
         w = _combine_messages(F, r_tab, sts)  # (d, tests, msg_len)
         if s.pad:
@@ -585,7 +585,7 @@ class LigeroPCS:
         s, G, k, d = g.shape, len(g.tables), len(g.claims), F.ext.degree
         keys = {"tests", "sumcheck", "evals", "u", "tables"}
         gs.dict(keys | ({"mu"} if s.pad else set()))
-        r = tr.challenge_exts("pcs/test", F, _test_challenge_count(F, g))
+        r = tr.challenge_exts("pcs/test", F, g.test_challenges(d))
         r_tab, r_mask = _test_coefficients(F, g, r)
         w_len = s.tests * s.msg_len
         w = E.decode(gs.field("tests").bytes(length=w_len * E.byte_len), w_len)

@@ -61,21 +61,14 @@ def load_inputs(path: str | Path, program: Program, F) -> dict[str, np.ndarray]:
     path = Path(path)
     wanted = {t.name: t for t in program.host.tensors if t.kind in INPUT_KINDS}
     try:
-        raw = _read_npz(path, wanted) if path.suffix == ".npz" else _read_json(path)
+        raw = _read_npz(path, wanted) if path.suffix == ".npz" else _read_json(path, wanted)
     except OSError as e:
         raise UserError(f"{path}: cannot read inputs: {e.strerror or e}") from None
-    _check_names(path, wanted, raw)
     out = {}
     for name, t in wanted.items():
         flat: list[int] = []
         value = raw[name]
-        if isinstance(value, np.ndarray):
-            if value.shape != t.shape:
-                raise UserError(
-                    f"{path}: {name}: shape {list(value.shape)}, expected {list(t.shape)}"
-                )
-            if value.dtype.kind not in "iu":
-                raise UserError(f"{path}: {name}: integer array expected, got dtype {value.dtype}")
+        if isinstance(value, np.ndarray):  # from _read_npz: names, shapes, dtypes checked
             out[name] = F.array(value.reshape(-1))  # reduced mod p, negatives included
             continue
         _flatten(value, t.shape, F.p, f"{path}: {name}", flat)
@@ -111,7 +104,7 @@ def _check_json_depth(path: Path, text: str) -> None:
         raise UserError(f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path, wanted: dict) -> dict:
     try:
         text = read_bytes(path, "inputs").decode("utf-8")
     except UnicodeDecodeError:
@@ -131,6 +124,7 @@ def _read_json(path: Path) -> dict:
         ) from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a JSON object mapping input names to values")
+    _check_names(path, wanted, data)
     return data
 
 

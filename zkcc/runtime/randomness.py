@@ -38,8 +38,9 @@ class _SeededSource:
         return out
 
     def token_bytes(self, n: int) -> bytes:
-        """n bytes at once (masks and padding of whole tables): SHAKE-256 over the key and a
-        counter of such requests, so a request's bytes do not depend on its size's history."""
+        """n bytes at once (masks and padding of whole tables): SHAKE-256 over the key and the
+        source's request counter (shared with randbelow's blocks, domain-separated by the
+        "bulk/" tag), so a request's bytes do not depend on the sizes requested before it."""
         self._counter += 1
         block = b"bulk/" + self._key + self._counter.to_bytes(8, "little")
         return hashlib.shake_256(block).digest(n)

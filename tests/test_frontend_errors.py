@@ -290,10 +290,8 @@ def test_include_errors(tmp_path: Path) -> None:
     main = tmp_path / "main.zkcu"
     main.write_text('#include "a.zkcu"\n#include <nope.zkcu>\n#include "gone.zkcu"\n' + HOST_K)
     errs = [d for d in check_file(main) if d.severity == "error"]
-    assert (
-        errs[0].message
-        == f"include cycle: {tmp_path}/a.zkcu -> {tmp_path}/b.zkcu -> {tmp_path}/a.zkcu"
-    )
+    # the program names files relative to the main file; diagnostics as they were given
+    assert errs[0].message == "include cycle: a.zkcu -> b.zkcu -> a.zkcu"
     assert str(errs[0].loc) == f"{tmp_path}/b.zkcu:1:1"
     assert errs[1].message.startswith("include file 'nope.zkcu' not found (searched: ")
     assert errs[1].message.endswith("stdlib)")

@@ -53,7 +53,7 @@ def test_no_zk_is_recorded_and_changes_the_digest(tmp_path):
     assert with_zk["digest"] != without["digest"]
     assert with_zk["privacy"]["requested"] and not without["privacy"]["requested"]
     _, tree = decode(plain.read_bytes(), MAGIC, VERSION, "plan")
-    assert tree["zk"] is False and VERSION == 2
+    assert tree["zk"] is False and VERSION == 3
     assert plain.read_bytes() == compile_path(DOT / "dot.zkcu", zk=False).to_bytes()
 
 
@@ -65,7 +65,7 @@ def test_same_source_gives_identical_plans(tmp_path, flags):
     assert a.read_bytes() == b.read_bytes()
 
 
-def test_version_1_plan_is_refused_with_a_reason(tmp_path):
+def test_old_plan_formats_are_refused_with_a_reason(tmp_path):
     current = tmp_path / "d.zkplan"
     compile_dot(current)
     _, tree = decode(current.read_bytes(), MAGIC, VERSION, "plan")
@@ -75,7 +75,7 @@ def test_version_1_plan_is_refused_with_a_reason(tmp_path):
     for args in (["inspect", str(old)], ["verify", str(old), str(tmp_path / "none.zkproof")]):
         r = zkcc(*args)
         assert r.returncode == 2, r.stderr
-        assert "plan format 1 predates zero knowledge" in r.stderr
+        assert "plan format 1 is from an older zkcc" in r.stderr
         assert "recompile the source with `zkcc compile`" in r.stderr
         assert "Traceback" not in r.stderr
 

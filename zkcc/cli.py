@@ -24,6 +24,7 @@ from zkcc.analysis.privacy import privacy_report
 from zkcc.analysis.soundness import plan_soundness
 from zkcc.errors import ProofRejected, UserError, ZkccError
 from zkcc.fileio import read_bytes, write_atomic
+from zkcc.frontend.diagnostics import CompileError
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -68,6 +69,19 @@ def _plan_or_source(path: str):
     return _load_plan(path)
 
 
+def _diagnostics_json(diags) -> list[dict]:
+    return [
+        {
+            "severity": d.severity,
+            "message": d.message,
+            "file": d.loc.file,
+            "line": d.loc.line,
+            "col": d.loc.col,
+        }
+        for d in diags
+    ]
+
+
 def _values_json(F, arrays: dict[str, np.ndarray], shapes: dict[str, tuple[int, ...]]) -> dict:
     return {
         n: np.array(F.to_ints(a), dtype=object).reshape(shapes[n]).tolist()
@@ -99,21 +113,7 @@ def check(source: str, as_json: bool) -> None:
     diags = check_file(source)
     errors = [d for d in diags if d.severity == "error"]
     if as_json:
-        _emit_json(
-            {
-                "ok": not errors,
-                "diagnostics": [
-                    {
-                        "severity": d.severity,
-                        "message": d.message,
-                        "file": d.loc.file,
-                        "line": d.loc.line,
-                        "col": d.loc.col,
-                    }
-                    for d in diags
-                ],
-            }
-        )
+        _emit_json({"ok": not errors, "diagnostics": _diagnostics_json(diags)})
     else:
         for d in diags:
             click.echo(d.format(), err=True)
@@ -401,7 +401,7 @@ def prove(
 
     from zkcc.field import get_field
     from zkcc.runtime.comm import get_comm, guard
-    from zkcc.runtime.inputs import inputs_digest, load_inputs
+    from zkcc.runtime.inputs import load_inputs, tensors_digest
     from zkcc.runtime.keyfiles import PK_MAGIC, PK_SUFFIX
     from zkcc.runtime.prover import prove as run_prover
     from zkcc.runtime.randomness import Randomness
@@ -411,10 +411,10 @@ def prove(
     comm = get_comm()
     with guard(comm) as g:
         plan, digest = _load_plan(plan_path)
-        keys = _load_keys(plan, digest, plan_path, keys_path, PK_MAGIC, PK_SUFFIX)
+        keys, _ = _load_keys(plan, digest, plan_path, keys_path, PK_MAGIC, PK_SUFFIX)
         F = get_field(plan.field)
         values = load_inputs(inputs, plan.program, F)
-        g.ready(plan=digest, inputs=inputs_digest(F, values), seed=repr(seed).encode())
+        g.ready(plan=digest, inputs=tensors_digest(F, values), seed=repr(seed).encode())
         report.rank = comm.rank
         start = time.perf_counter()
         bundle = run_prover(
@@ -461,12 +461,13 @@ def prove(
 
 
 def _load_keys(plan, digest, plan_path, keys_path, magic, suffix):
-    """The plan's Groth16 keys (None when it has no Groth16 launch)."""
+    """(the plan's Groth16 keys, the file they came from); (None, None) when the plan has no
+    Groth16 launch."""
     from zkcc.runtime.groth16_launch import groth16_steps
     from zkcc.runtime.keyfiles import PK_MAGIC, default_key_path, keys_from_bytes
 
     if not groth16_steps(plan):
-        return None
+        return None, None
     path = keys_path or default_key_path(plan_path, suffix)
     kind = "proving keys" if magic == PK_MAGIC else "verifying keys"
     if keys_path is None and not Path(path).exists():
@@ -474,7 +475,7 @@ def _load_keys(plan, digest, plan_path, keys_path, magic, suffix):
             f"{path}: the plan has Groth16 launches and needs {kind}: run "
             f"`zkcc setup {plan_path}` first, or pass --keys"
         )
-    return keys_from_bytes(read_bytes(path, kind), magic, plan, digest, str(path))
+    return keys_from_bytes(read_bytes(path, kind), magic, plan, digest, str(path)), str(path)
 
 
 @cli.command()
@@ -542,6 +543,25 @@ def setup(plan_path: str, ptau: str | None, output: str | None, quiet: bool, as_
 @click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False))
 @click.argument("proof_path", metavar="PROOF", type=click.Path(dir_okay=False))
 @click.option(
+    "--source",
+    type=click.Path(dir_okay=False),
+    help="The trusted source (.zkcu): recompile it with the plan's recorded options and "
+    "reject the proof unless the plan is exactly that compilation.",
+)
+@click.option(
+    "--digest",
+    "expected_digest",
+    metavar="HEX",
+    help="The trusted plan digest (from `zkcc compile`): reject unless PLAN has it.",
+)
+@click.option(
+    "--public",
+    "public_path",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Expected public inputs and outputs (.json or .npz, every public tensor; - reads "
+    "JSON from stdin): reject unless the proof's are exactly these.",
+)
+@click.option(
     "--keys",
     "keys_path",
     type=click.Path(dir_okay=False),
@@ -551,20 +571,46 @@ def setup(plan_path: str, ptau: str | None, output: str | None, quiet: bool, as_
     "--json",
     "as_json",
     is_flag=True,
-    help="Print the verdict, public values, soundness and privacy report as JSON.",
+    help="Print the verdict, public values and their digest, soundness and privacy as JSON.",
 )
-def verify(plan_path: str, proof_path: str, keys_path: str | None, as_json: bool) -> None:
-    """Check PROOF against PLAN. Exit 0 accepted, 1 rejected, 2 malformed file or usage."""
+def verify(
+    plan_path: str,
+    proof_path: str,
+    source: str | None,
+    expected_digest: str | None,
+    public_path: str | None,
+    keys_path: str | None,
+    as_json: bool,
+) -> None:
+    """Check PROOF against PLAN. Exit 0 accepted, 1 rejected, 2 malformed file or usage.
+
+    The verifier builds every circuit from the plan's IR itself and trusts nothing in the
+    proof. What it cannot know by itself is which program and which public values the proof
+    should be about: pin the program with --source (or --digest) and the statement with
+    --public, from a place you trust (docs/trust.md). An accepted proof prints the SHA-256
+    digest of its public values."""
     from zkcc.field import get_field
+    from zkcc.ir.host import TensorKind
+    from zkcc.runtime.inputs import load_tensors, tensors_digest
     from zkcc.runtime.keyfiles import VK_MAGIC, VK_SUFFIX
     from zkcc.runtime.verifier import verify as run_verifier
 
     plan, digest = _load_plan(plan_path)
-    keys = _load_keys(plan, digest, plan_path, keys_path, VK_MAGIC, VK_SUFFIX)
+    F = get_field(plan.field)
+    shapes = {t.name: t.shape for t in plan.host.tensors}
+    public_kinds = (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)
+    expected = None
+    if public_path is not None:
+        wanted = {t.name: t.shape for t in plan.host.tensors if t.kind in public_kinds}
+        expected = load_tensors(public_path, wanted, F, "public values")
+    keys, keys_file = _load_keys(plan, digest, plan_path, keys_path, VK_MAGIC, VK_SUFFIX)
     proof = read_bytes(proof_path, "proof")
     start = time.perf_counter()
     try:
+        _check_trusted_plan(plan, digest, source, expected_digest)
         public = run_verifier(plan, digest, proof, str(proof_path), keys)
+        if expected is not None:
+            _check_public(F, public, expected, shapes)
     except ProofRejected as e:
         if as_json:
             _emit_json({"status": "rejected", "reason": str(e)})
@@ -572,21 +618,69 @@ def verify(plan_path: str, proof_path: str, keys_path: str | None, as_json: bool
             click.echo(f"{proof_path}: REJECTED: {e}", err=True)
         sys.exit(EXIT_REJECTED)
     seconds = time.perf_counter() - start
+    public_digest = tensors_digest(F, public).hex()
+    given = {"source": source, "digest": expected_digest, "public": public_path}
+    pinned = [name for name, arg in given.items() if arg is not None]
     if as_json:
-        F = get_field(plan.field)
-        shapes = {t.name: t.shape for t in plan.host.tensors}
         _emit_json(
             {
                 "status": "accepted",
                 "seconds": round(seconds, 3),
                 "plan_digest": digest.hex(),
                 "public": _values_json(F, public, shapes),
+                "public_digest": public_digest,
+                "pinned": pinned,
+                "keys": keys_file,
                 "soundness": plan_soundness(plan).to_json(),
                 "privacy": privacy_report(plan).to_json(),
             }
         )
-    else:
-        click.echo(f"{proof_path}: accepted ({seconds:.2f}s)")
+        return
+    click.echo(f"{proof_path}: accepted ({seconds:.2f}s)")
+    click.echo(f"  public values digest: {public_digest}")
+    if keys_file:
+        click.echo(f"  Groth16 verifying keys: {keys_file}")
+    if not pinned:
+        click.echo(
+            "  note: nothing was pinned: the proof is valid for PLAN and the public values it "
+            "carries (use --source/--digest and --public to check they are the ones you expect)",
+            err=True,
+        )
+
+
+def _check_trusted_plan(plan, digest: bytes, source: str | None, expected: str | None) -> None:
+    """ProofRejected unless the plan is the trusted one: the compilation of `source` (with
+    the plan's recorded options) and/or the plan with digest `expected`."""
+    from zkcc.driver import compile_path
+    from zkcc.plan.plan import plan_digest
+
+    if expected is not None:
+        want = expected.strip().lower()
+        if len(want) != 64 or any(c not in "0123456789abcdef" for c in want):
+            raise UserError(f"--digest {expected[:80]!r}: expected 64 hex digits")
+        if want != digest.hex():
+            raise ProofRejected(
+                f"the plan's digest is {digest.hex()[:16]}..., not the trusted {want[:16]}..."
+            )
+    if source is not None:
+        again = compile_path(source, pcs=plan.pcs, backend=plan.backend_option, zk=plan.zk)
+        theirs = plan_digest(again.to_bytes())
+        if theirs != digest:
+            raise ProofRejected(
+                f"the plan is not the compilation of {source} (compiled with the plan's "
+                f"options: digest {theirs.hex()[:16]}..., the plan's {digest.hex()[:16]}...)"
+            )
+
+
+def _check_public(F, public: dict, expected: dict, shapes: dict) -> None:
+    """ProofRejected naming the first tensor and index where the proof's public values
+    differ from the expected ones."""
+    for name in sorted(expected):
+        got, want = F.to_ints(public[name]), F.to_ints(expected[name])
+        diff = next((i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a != b), None)
+        if diff is not None:
+            index = "".join(f"[{i}]" for i in np.unravel_index(diff, shapes[name]))
+            raise ProofRejected(f"public value {name}{index} is {got[diff]}, expected {want[diff]}")
 
 
 @cli.group()
@@ -644,7 +738,7 @@ def export_snarkjs(
             "check, which snarkjs does not have; only launches whose tensors are all public "
             "can be exported"
         )
-    keys = _load_keys(plan, digest, plan_path, keys_path, VK_MAGIC, VK_SUFFIX)
+    keys, _ = _load_keys(plan, digest, plan_path, keys_path, VK_MAGIC, VK_SUFFIX)
     bundle, _ = ProofBundle.from_bytes(read_bytes(proof_path, "proof"), proof_path)
     if bundle.plan_digest != digest:
         raise UserError(f"{proof_path}: the proof was made for a different plan")
@@ -706,41 +800,50 @@ def inspect(path: str, as_json: bool) -> None:
 
 
 def main() -> None:
+    """Run the CLI; every failure ends in one exit code and one message (a JSON error object
+    on stdout, {"status", "exit_code", "error"}, when the command was given --json)."""
+    as_json = "--json" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.ClickException as e:
+        if as_json:
+            _fail(EXIT_ERROR, "error", e.format_message(), as_json)
         e.show()
         sys.exit(EXIT_ERROR)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(EXIT_ERROR)
+        _fail(EXIT_ERROR, "error", "aborted", as_json)
     except ProofRejected as e:
-        click.echo(f"rejected: {e}", err=True)
-        sys.exit(EXIT_REJECTED)
+        _fail(EXIT_REJECTED, "rejected", f"rejected: {e}", as_json)
+    except CompileError as e:
+        _fail(EXIT_ERROR, "error", str(e), as_json, diagnostics=_diagnostics_json(e.diagnostics))
     except (UserError, ZkccError) as e:
-        click.echo(str(e), err=True)
-        sys.exit(EXIT_ERROR)
+        _fail(EXIT_ERROR, "error", str(e), as_json)
     except MemoryError:
-        click.echo("error: out of memory", err=True)
-        sys.exit(EXIT_ERROR)
+        _fail(EXIT_ERROR, "error", "error: out of memory", as_json)
     except Exception as e:  # a bug in zkcc, not a verdict on the proof: never exit 1
-        _internal_error(e)
+        if os.environ.get("ZKCC_DEBUG", "") not in ("", "0"):
+            traceback.print_exc()
+        _fail(
+            EXIT_INTERNAL,
+            "internal_error",
+            f"zkcc: internal error: {type(e).__name__}: {_one_line(e)} "
+            "(please report this, with the command and files)",
+            as_json,
+        )
+
+
+def _fail(code: int, status: str, message: str, as_json: bool, **extra) -> None:
+    """Report a failure once, as text on stderr or as a JSON error object on stdout, and exit
+    with `code` (docs/cli.md lists the codes and the object's fields)."""
+    if as_json:
+        _emit_json({"status": status, "exit_code": code, "error": message, **extra})
+    else:
+        click.echo(message, err=True)
+    sys.exit(code)
 
 
 def _one_line(e: BaseException, limit: int = 500) -> str:
     text = " ".join(str(e).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _internal_error(e: Exception) -> None:
-    """One line on stderr (the traceback before it with ZKCC_DEBUG=1), then exit 3."""
-    if os.environ.get("ZKCC_DEBUG", "") not in ("", "0"):
-        traceback.print_exc()
-    click.echo(
-        f"zkcc: internal error: {type(e).__name__}: {_one_line(e)} "
-        "(please report this, with the command and files)",
-        err=True,
-    )
-    sys.exit(EXIT_INTERNAL)

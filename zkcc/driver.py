@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zkcc.analysis.stats import assign_backend, kernel_stats, r1cs_template_stats
+from zkcc.analysis.stats import assign_backend
 from zkcc.field import get_field
 from zkcc.frontend import compile_file
 from zkcc.ir.host import Program
-from zkcc.lower.circuit import lower_kernel
 from zkcc.plan.plan import HIDING_PCS, CompiledKernel, Plan
 
 DEFAULT_PCS = "ligero"
@@ -20,16 +19,12 @@ def plan_program(
     """`zk` asks for zero knowledge; a PCS without a hiding variant (merkle) cannot give it,
     so its plans record zk=False rather than promise what the proof will not keep."""
     p = get_field(program.field).p
-    kernels = {}
-    for name, ir in sorted(program.kernels.items()):
-        chosen = assign_backend(ir, program.field, backend)
-        circuit = lower_kernel(ir, p)
-        stats = kernel_stats(ir, circuit)
-        if chosen == "groth16":
-            stats.update(r1cs_template_stats(ir, p))
-        kernels[name] = CompiledKernel(ir, circuit, chosen, stats)
+    kernels = {
+        name: CompiledKernel(ir, assign_backend(ir, program.field, backend), p)
+        for name, ir in sorted(program.kernels.items())
+    }
     zk = zk and pcs in HIDING_PCS
-    return Plan(program.field, program.source_name, pcs, kernels, program.host, zk)
+    return Plan(program.field, program.source_name, pcs, kernels, program.host, zk, backend)
 
 
 def compile_path(

@@ -9,6 +9,8 @@ kernels (compile-time interpreter emitting kernel IR) -> host (tensor dataflow g
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from pathlib import Path
 
 from zkcc.errors import UserError
@@ -49,19 +51,48 @@ def _read(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
         return None, [Diagnostic(ERROR, str(e).removeprefix(f"{path}: "), loc)]
 
 
-def compile_source(text: str, filename: str) -> Program:
-    """Compile zkcu source; `filename` names it in diagnostics and anchors "..." includes."""
-    program, diags = _run(text, filename, Path(filename))
+def _checked(text: str, display: str, real: Path) -> Program:
+    program, diags = _run(text, display, real)
     if program is None or any(d.severity == ERROR for d in diags):
         raise CompileError([d for d in diags if d.severity != "warning"] or diags)
     return program
 
 
+def compile_source(text: str, filename: str) -> Program:
+    """Compile zkcu source; `filename` names it in diagnostics and anchors "..." includes."""
+    return _checked(text, filename, Path(filename))
+
+
+def _display_name(path: str | Path) -> str:
+    """How the main file is named in the program's locations (and so in plans): its base
+    name, so that a plan does not depend on the directory it was compiled from. Includes are
+    named relative to it, stdlib files as <stdlib>/name."""
+    return Path(path).name
+
+
+def _as_given(diags: list[Diagnostic], path: str | Path) -> list[Diagnostic]:
+    """Diagnostics with each file named as the user would reach it (relative to the main
+    file as it was given on the command line), as compilers print them."""
+    base = os.path.dirname(str(path))
+
+    def shown(loc: SourceLoc) -> SourceLoc:
+        if loc.file.startswith("<stdlib>"):
+            return loc
+        return dataclasses.replace(loc, file=os.path.normpath(os.path.join(base, loc.file)))
+
+    return [dataclasses.replace(d, loc=shown(d.loc)) for d in diags]
+
+
 def compile_file(path: str | Path) -> Program:
+    """The program's locations name files relative to the main file; a CompileError's
+    diagnostics name them as given."""
     text, diags = _read(path)
     if text is None:
         raise CompileError(diags)
-    return compile_source(text, str(path))
+    try:
+        return _checked(text, _display_name(path), Path(path))
+    except CompileError as e:
+        raise CompileError(_as_given(e.diagnostics, path)) from None
 
 
 def check_source(text: str, filename: str) -> list[Diagnostic]:
@@ -73,4 +104,4 @@ def check_file(path: str | Path) -> list[Diagnostic]:
     text, diags = _read(path)
     if text is None:
         return diags
-    return check_source(text, str(path))
+    return _as_given(_run(text, _display_name(path), Path(path))[1], path)

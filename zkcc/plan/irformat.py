@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from zkcc.budget import MAX_TENSOR, check_kernel_size
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
@@ -20,7 +21,7 @@ OPS = list(Op)
 HINT_CODES = {k: i for i, k in enumerate(HintKind)}
 HINTS = list(HintKind)
 MAX_DIMS = 8
-MAX_COUNT = 1 << 40
+MAX_COUNT = MAX_TENSOR  # any one dimension; zkcc.budget bounds the products
 
 
 def _loc_tree(loc: SourceLoc | None) -> Tree:
@@ -80,6 +81,7 @@ def kernel_from_tree(s: Schema, p: int) -> KernelIR:
         params.append(Param(name.str(), _shape(shape), is_out.bool(), bc.bool()))
     ops = s.field("ops").bytes()
     n = len(ops)
+    check_kernel_size(s.path, n, [prm.size for prm in params])
     operands = np.frombuffer(s.field("operands").bytes(length=24 * n), dtype="<i8").reshape(n, 3)
     consts = [c.int(0, p - 1) for c in s.field("consts").list(0, n)]
     locs = [_loc_from(x) for x in s.field("locs").list(0, n)]

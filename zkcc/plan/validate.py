@@ -2,8 +2,8 @@
 
 The front end reports these problems in source terms; a plan file, though, may come from anyone,
 so the runtime re-checks that every name resolves, every launch argument has the shape its
-parameter needs, every tensor is written once before it is read, and each circuit's input
-segments are exactly its kernel's parameters and hints.
+parameter needs, and every tensor is written once before it is read. (Circuits are not in
+the plan: they are lowered from the checked IR when it is read.)
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, Program, TensorKind
 from zkcc.ir.layout import same_padded_layout
-from zkcc.lower.circuit import input_sizes
 
 WRITABLE = (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE)
 
@@ -82,18 +81,3 @@ def validate_host(program: Program, what: str) -> None:
     for t in tensors.values():
         if t.kind is TensorKind.PUBLIC_OUT and t.name not in written:
             raise fail(f"public output {t.name!r} is never written")
-
-
-def validate_segments(program: Program, circuits: dict, what: str) -> None:
-    """Each circuit's input segments must be its kernel's parameters, hints and valid flag, in
-    order and at their padded sizes: the runtime maps segments to tensors by this order."""
-    for name, kernel in program.kernels.items():
-        segs = circuits[name].segments
-        want = [
-            (n, length, 1 << (padded - 1).bit_length(), bc)
-            for n, length, padded, bc in input_sizes(kernel)
-        ]
-        if [(s.name, s.length, 1 << s.size_log2, s.broadcast) for s in segs] != want:
-            raise FormatError(
-                f"{what}: kernel {name!r}: circuit inputs do not match its parameters"
-            )

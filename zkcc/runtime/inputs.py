@@ -1,7 +1,9 @@
-"""Reading program inputs: JSON (nested lists of ints, negative ints or decimal strings) or .npz.
+"""Reading tensor values: program inputs, and the expected public values `verify --public`
+pins. JSON (nested lists of ints, negative ints or decimal strings) or .npz.
 
-Every input tensor of the plan must be given exactly once with exactly its shape; values must
-lie in (-p, p) and are reduced into [0, p). Errors name the file, the tensor and the position.
+Every tensor asked for must be given exactly once (a JSON name given twice is refused) with
+exactly its shape; values must lie in (-p, p) and are reduced into [0, p). Errors name the
+file, the tensor and the position.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -16,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from zkcc.errors import UserError
-from zkcc.fileio import open_regular, read_bytes
+from zkcc.fileio import MAX_FILE_BYTES, open_regular, read_bytes
 from zkcc.ir.host import Program, TensorKind
 
 INPUT_KINDS = (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN)
@@ -58,22 +61,45 @@ def _flatten(value, shape: tuple[int, ...], p: int, where: str, out: list[int]) 
 
 def load_inputs(path: str | Path, program: Program, F) -> dict[str, np.ndarray]:
     """Input tensor name -> flat field array (row-major)."""
+    wanted = {t.name: t.shape for t in program.host.tensors if t.kind in INPUT_KINDS}
+    return load_tensors(path, wanted, F, "inputs")
+
+
+def load_tensors(
+    path: str | Path, wanted: dict[str, tuple[int, ...]], F, what: str
+) -> dict[str, np.ndarray]:
+    """Tensor name -> flat field array (row-major) for exactly the tensors of `wanted` (name ->
+    shape), from .json, .npz, or JSON on stdin for the path "-"."""
     path = Path(path)
-    wanted = {t.name: t for t in program.host.tensors if t.kind in INPUT_KINDS}
     try:
-        raw = _read_npz(path, wanted) if path.suffix == ".npz" else _read_json(path, wanted)
+        if str(path) == "-":
+            raw = _parse_json(path, _read_stdin(what), wanted, what)
+        elif path.suffix == ".npz":
+            raw = _read_npz(path, wanted, what)
+        else:
+            raw = _read_json(path, wanted, what)
     except OSError as e:
-        raise UserError(f"{path}: cannot read inputs: {e.strerror or e}") from None
+        raise UserError(f"{path}: cannot read {what}: {e.strerror or e}") from None
     out = {}
-    for name, t in wanted.items():
+    for name, shape in wanted.items():
         flat: list[int] = []
         value = raw[name]
         if isinstance(value, np.ndarray):  # from _read_npz: names, shapes, dtypes checked
             out[name] = F.array(value.reshape(-1))  # reduced mod p, negatives included
             continue
-        _flatten(value, t.shape, F.p, f"{path}: {name}", flat)
+        _flatten(value, shape, F.p, f"{path}: {name}", flat)
         out[name] = F.array(flat)
     return out
+
+
+def _read_stdin(what: str) -> str:
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError(f"-: {what} on stdin over {MAX_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError("-: not UTF-8 text") from None
 
 
 class _LongNumber(Exception):
@@ -104,14 +130,34 @@ def _check_json_depth(path: Path, text: str) -> None:
         raise UserError(f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
 
 
-def _read_json(path: Path, wanted: dict) -> dict:
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """object_pairs_hook: a name given twice is refused, not silently overridden."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _read_json(path: Path, wanted: dict, what: str) -> dict:
     try:
-        text = read_bytes(path, "inputs").decode("utf-8")
+        text = read_bytes(path, what).decode("utf-8")
     except UnicodeDecodeError:
         raise UserError(f"{path}: not UTF-8 text") from None
+    return _parse_json(path, text, wanted, what)
+
+
+def _parse_json(path: Path, text: str, wanted: dict, what: str) -> dict:
     _check_json_depth(path, text)
     try:
-        data = json.loads(text, parse_int=_parse_int)
+        data = json.loads(text, parse_int=_parse_int, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as e:
+        raise UserError(f"{path}: the name {_show(str(e.args[0]))} is given twice") from None
     except json.JSONDecodeError as e:
         raise UserError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
     except _LongNumber:
@@ -123,18 +169,18 @@ def _read_json(path: Path, wanted: dict) -> dict:
             f"(at most {MAX_DIGITS} digits)"
         ) from None
     if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a JSON object mapping input names to values")
-    _check_names(path, wanted, data)
+        raise UserError(f"{path}: expected a JSON object mapping tensor names to values")
+    _check_names(path, wanted, data, what)
     return data
 
 
-def _read_npz(path: Path, wanted: dict) -> dict:
+def _read_npz(path: Path, wanted: dict, what: str) -> dict:
     """The arrays of an .npz file. Every entry's name, .npy header, dtype and shape are
     checked against the plan's inputs before any array data is decompressed, so a small file
     that inflates to gigabytes (an "npz bomb") is refused unread."""
     bad = f"{path}: not a valid .npz file"
     try:
-        with open_regular(path, "inputs") as fh, zipfile.ZipFile(fh) as z:
+        with open_regular(path, what) as fh, zipfile.ZipFile(fh) as z:
             entries = {}
             for info in z.infolist():
                 if info.is_dir():
@@ -142,12 +188,12 @@ def _read_npz(path: Path, wanted: dict) -> dict:
                 if not info.filename.endswith(".npy"):
                     raise UserError(f"{bad}: entry {info.filename!r} is not a .npy array")
                 entries[info.filename[: -len(".npy")]] = info
-            _check_names(path, wanted, entries)
+            _check_names(path, wanted, entries, what)
             out = {}
             for name, info in entries.items():
                 with z.open(info) as f:
                     shape, fortran, dtype = _npy_header(f, name)
-                    _check_npy(path, name, wanted[name].shape, shape, dtype)
+                    _check_npy(path, name, wanted[name], shape, dtype)
                     count = int(np.prod(shape, dtype=np.int64))
                     data = f.read(count * dtype.itemsize)
                     if len(data) != count * dtype.itemsize:
@@ -177,15 +223,15 @@ def _npy_header(f, name: str):
         raise ValueError(f"{name}: bad .npy header") from None
 
 
-def _check_names(path: Path, wanted: dict, got) -> None:
+def _check_names(path: Path, wanted: dict, got, what: str) -> None:
     missing = sorted(set(wanted) - set(got))
     extra = sorted(set(got) - set(wanted))
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"missing inputs {missing}")
+            parts.append(f"missing {what} {missing}")
         if extra:
-            parts.append(f"unknown names {extra} (inputs are {sorted(wanted)})")
+            parts.append(f"unknown names {extra} (expected {sorted(wanted)})")
         raise UserError(f"{path}: " + "; ".join(parts))
 
 
@@ -196,9 +242,10 @@ def _check_npy(path: Path, name: str, expected: tuple, shape: tuple, dtype: np.d
         raise UserError(f"{path}: {name}: integer array expected, got dtype {dtype}")
 
 
-def inputs_digest(F, values: dict[str, np.ndarray]) -> bytes:
-    """SHA-256 of the inputs' canonical encoding, name by name: what MPI ranks compare to be
-    sure they prove the same statement."""
+def tensors_digest(F, values: dict[str, np.ndarray]) -> bytes:
+    """SHA-256 of named tensors' canonical encoding, name by name: what MPI ranks compare to
+    be sure they prove the same statement, and the digest `verify` prints of the public
+    values it accepted."""
     h = hashlib.sha256()
     for name in sorted(values):
         raw = F.encode(values[name])

@@ -180,8 +180,10 @@ def test_bad_digest_and_bad_source_are_errors(proved):
 
 
 def test_public_values_are_pinned_and_digested(tmp_path, proved):
-    _, _, plan, proof = proved
+    d, src, plan, proof = proved
     pub = tmp_path / "public.json"
+    ran = zkcc("run", src, "-i", d / "in.json", "--json")
+    assert json.loads(ran.stdout)["public"] == expected_public()  # what --public takes
     pub.write_text(json.dumps(expected_public()))
     r = zkcc("verify", plan, proof, "--public", pub, "--json")
     assert r.returncode == 0, r.stdout

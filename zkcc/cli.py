@@ -291,7 +291,13 @@ def _print_privacy(priv: dict) -> None:
     type=click.Path(dir_okay=False),
     help="Inputs as .json (nested lists; ints or decimal strings) or .npz.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print all public outputs as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the public outputs, and all public values (the file `verify --public` takes), "
+    "as JSON.",
+)
 def run(program: str, inputs: str, as_json: bool) -> None:
     """Execute PROGRAM (plan or .zkcu) on INPUTS and print its public outputs (no proof)."""
     from zkcc.field import get_field
@@ -305,7 +311,9 @@ def run(program: str, inputs: str, as_json: bool) -> None:
     outs = {t.name: t.shape for t in plan.host.tensors if t.kind is TensorKind.PUBLIC_OUT}
     values = _values_json(F, {n: result.tensors[n] for n in outs}, outs)
     if as_json:
-        _emit_json({"outputs": values})
+        ins = {t.name: t.shape for t in plan.host.tensors if t.kind is TensorKind.PUBLIC_IN}
+        public = {**_values_json(F, {n: result.tensors[n] for n in ins}, ins), **values}
+        _emit_json({"outputs": values, "public": public})
         return
     for name, v in values.items():
         flat = np.array(v, dtype=object).reshape(-1)

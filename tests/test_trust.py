@@ -265,3 +265,23 @@ def test_every_command_gives_a_json_error_object(tmp_path, proved):
     assert "64 hex digits" in out["error"]
     out = json_error(zkcc("verify", plan, proof, "--bogus", "--json"), 2)
     assert "--bogus" in out["error"]
+
+
+def test_compiler_applies_the_loaders_limits(tmp_path):
+    src = tmp_path / "big.zkcu"
+    n = 1 << 40
+    src.write_text(
+        "#pragma field m31\n"
+        "__global__ void k(const field x[1], field y[1]) {\n"
+        "    field a = x[0];\n"
+        "    for (int i = 0; i < 20; i++) { a = a * a + 1; }\n"
+        "    y[0] = a;\n"
+        "}\n"
+        f"__host__ void main(private field xs[{n}][1], public out field ys[{n}][1]) {{\n"
+        f"    k<<<{n}>>>(xs, ys);\n"
+        "}\n"
+    )
+    r = zkcc("compile", src, "-o", tmp_path / "big.zkplan")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "big.zkcu:8:5" in r.stderr and "over zkcc's limit of 2^44 per launch" in r.stderr
+    assert not (tmp_path / "big.zkplan").exists()

@@ -61,4 +61,19 @@ def check_plan_budget(program: Program, what: str) -> None:
     for i, step in enumerate(program.host.steps):
         if isinstance(step, Launch):
             kernel = program.kernels[step.kernel]
-            check_launch_work(f"{what}: step {i}", step.count, len(kernel.instrs))
+            at = f" ({step.loc})" if step.loc else ""
+            where = f"{what}: step {i}, {step.kernel}<<<{step.count}>>>{at}"
+            check_launch_work(where, step.count, len(kernel.instrs))
+
+
+def check_program(program: Program) -> None:
+    """The compiler's check of the same limits, so that `zkcc compile` never writes a plan
+    that the plan loader refuses."""
+    for name, kernel in sorted(program.kernels.items()):
+        at = f" ({kernel.loc})" if kernel.loc else ""
+        check_kernel_size(
+            f"{program.source_name}: kernel '{name}'{at}",
+            len(kernel.instrs),
+            [prm.size for prm in kernel.params],
+        )
+    check_plan_budget(program, program.source_name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zkcc.analysis.stats import assign_backend
+from zkcc.budget import check_program
 from zkcc.field import get_field
 from zkcc.frontend import compile_file
 from zkcc.ir.host import Program
@@ -18,6 +19,7 @@ def plan_program(
 ) -> Plan:
     """`zk` asks for zero knowledge; a PCS without a hiding variant (merkle) cannot give it,
     so its plans record zk=False rather than promise what the proof will not keep."""
+    check_program(program)
     p = get_field(program.field).p
     kernels = {
         name: CompiledKernel(ir, assign_backend(ir, program.field, backend), p)

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from zkcc.errors import UserError
+from zkcc.errors import UserError, WitnessError
+from zkcc.field import get_field
 from zkcc.frontend import (
     CompileError,
     Diagnostic,
     check_file,
     check_source,
     compile_source,
-    statements,
 )
+from zkcc.runtime.witness import run_kernel
 
 MAIN = "__host__ void main(public field a[2][1], public out field b[2][1]) { k<<<2>>>(a, b); }\n"
 
@@ -76,7 +77,7 @@ def test_unexpected_character_and_end_of_file() -> None:
     errs = errors("const int A = 1 $ 2;\n__global__ void k() {\n")
     assert [e.message.split(",")[0] for e in errs] == [
         "unexpected character '$'",
-        "unexpected end of file",
+        "expected '}' before end of file",
     ]
     assert at(errs[0]) == (1, 17)
 
@@ -206,12 +207,6 @@ def test_non_constant_loop_bound_message() -> None:
     assert d.message.startswith("the loop condition must be a compile-time int, not a field value")
 
 
-def test_unroll_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(statements, "MAX_UNROLL", 50)
-    d = one(kernel("    for (int i = 0; i < 100; i++) { }\n    y[0] = 1;"))
-    assert d.message == "loop unrolling exceeds 50 iterations in total" and at(d) == (2, 5)
-
-
 HOST_K = "__global__ void k(const field x[2], field y[2]) { y[0] = x[0]; y[1] = x[1]; }\n"
 
 
@@ -307,3 +302,187 @@ def test_duplicate_pragma() -> None:
 def test_check_file_reports_unreadable_file(tmp_path: Path) -> None:
     diags = check_file(tmp_path / "missing.zkcu")
     assert len(diags) == 1 and diags[0].message.startswith("cannot read source file")
+
+
+# -- a missing '}' -------------------------------------------------------------------------
+
+
+def test_missing_brace_of_an_inner_block() -> None:
+    """The count blames the kernel's '{'; the indentation shows it is the loop's."""
+    src = (
+        "__global__ void k(const field x[1], field y[1]) {\n"
+        "    for (int i = 0; i < 1; i++) {\n"
+        "        y[0] = x[0];\n"
+        "}\n" + MAIN
+    )
+    diags = check_source(src, "t.zkcu")
+    assert [d.format() for d in diags] == [
+        "t.zkcu:5:1: error: expected '}' before '__host__'\n" + MAIN.rstrip("\n") + "\n^~~~~~~~",
+        "t.zkcu:2:33: note: to match this '{'\n"
+        "    for (int i = 0; i < 1; i++) {\n"
+        "                                ^",
+    ]
+
+
+def test_missing_brace_at_end_of_file() -> None:
+    src = "__global__ void k(const field x[1], field y[1]) {\n    y[0] = x[0];\n"
+    diags = check_source(src, "t.zkcu")
+    assert [(d.severity, at(d), d.message) for d in diags] == [
+        ("error", (3, 1), "expected '}' before end of file"),
+        ("note", (1, 49), "to match this '{'"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("item", "word"),
+    [
+        ("__global__ __groth16__ void k2() { }", "__global__"),
+        ("__device__ field f() { return 1; }", "__device__"),
+        ("#pragma field m31", "#pragma"),
+    ],
+)
+def test_missing_brace_before_a_top_level_item(item: str, word: str) -> None:
+    """After a `;` Lark reads `__device__` as a name and fails at the word after it: the message
+    still names the item's first word."""
+    src = f"__global__ void k(const field x[1], field y[1]) {{\n    y[0] = x[0];\n{item}\n"
+    diags = check_source(src, "t.zkcu")
+    assert [(at(d), d.message) for d in diags] == [
+        ((3, 1), f"expected '}}' before '{word}'"),
+        ((1, 49), "to match this '{'"),
+    ]
+    assert diags[0].format().endswith("\n^" + "~" * (len(word) - 1))
+
+
+def test_brace_in_a_comment_is_not_counted() -> None:
+    src = (
+        "__global__ void k(const field x[1], field y[1]) { // {\n"
+        "    /* { */ y[0] = x[0];\n"
+        "__host__ void main(public field a[2][1], public out field b[2][1]) { k<<<2>>>(a, b); }\n"
+    )
+    diags = check_source(src, "t.zkcu")
+    assert [(at(d), d.message) for d in diags] == [
+        ((3, 1), "expected '}' before '__host__'"),
+        ((1, 49), "to match this '{'"),
+    ]
+
+
+# -- follow-on errors ----------------------------------------------------------------------
+
+
+def test_undefined_name_is_reported_once_per_function() -> None:
+    src = "__device__ field f(field a) { return a + zz; }\n" + kernel(
+        "    y[0] = zz + 1;\n    field t = zz * 2;\n    y[0] = t + zz;\n    y[0] = f(x[0]);"
+    )
+    assert [(at(d), d.message) for d in errors(src)] == [
+        ((3, 12), "undefined name 'zz'"),
+        ((1, 42), "undefined name 'zz'"),  # another function: another mistake
+    ]
+    src = kernel("    y[0] = nope(1);\n    y[0] = nope(2);")
+    assert [(at(d), d.message) for d in errors(src)] == [((2, 12), "undefined function 'nope'")]
+
+
+def test_uses_of_a_failed_declaration_are_not_reported() -> None:
+    src = kernel("    field a[M];\n    a[0] = x[0];\n    y[0] = a[0] + a[1];\n    int n = a[0];")
+    assert [(at(d), d.message) for d in errors(src)] == [((2, 13), "undefined name 'M'")]
+
+
+def test_uses_of_a_failed_tensor_are_not_reported() -> None:
+    src = (
+        HOST_K + "__host__ void main(public field a[M][2], public out field b[4][2]) {\n"
+        "    field t[N][2];\n    k<<<4>>>(a, t);\n    k<<<4>>>(t, b);\n    assert_eq(t, b);\n"
+        "    k2<<<4>>>(a, b);\n    k2<<<4>>>(a, b);\n}\n"
+    )
+    assert [(at(d), d.message) for d in errors(src)] == [
+        ((2, 35), "undefined name 'M'"),
+        ((3, 13), "undefined name 'N'"),
+        ((7, 5), "undefined kernel 'k2'"),
+    ]
+
+
+# -- int division --------------------------------------------------------------------------
+
+
+def test_truncating_int_division_warns_where_a_field_was_likely_meant() -> None:
+    src = kernel(
+        "    y[0] = x[0] * (1 / 2);\n"  # two literals
+        "    int n = 7;\n"
+        "    y[0] = x[0] * (n / 2);\n"  # used as a field value
+        "    for (int i = 0; i < 4; i++) { y[0] = x[0] * C[i / 2] + C[n / 2] + 3 / 3; }"  # meant
+        "\n    y[0] = x[0];",
+        params="const field x[1], field y[1]",
+    ).replace("__global__", "const int C[4] = {1, 2, 3, 4};\n__global__")
+    diags = check_source(src, "t.zkcu")
+    assert [(d.severity, at(d)) for d in diags] == [("warning", (3, 20)), ("warning", (5, 20))]
+    assert diags[0].message == (
+        "integer division truncates: 1 / 2 is 0 (both operands are compile-time ints); to "
+        "divide in the field, make one operand a field value (e.g. 'field one = 1;' then "
+        "'one / 2')"
+    )
+    assert diags[1].message.startswith("integer division truncates: 7 / 2 is 3 (")
+
+
+def test_warning_in_a_loop_is_reported_once() -> None:
+    src = kernel("    for (int i = 0; i < 5; i++) { y[0] = x[0] * (3 / 2); }")
+    assert [(d.severity, at(d)) for d in check_source(src, "t.zkcu")] == [("warning", (2, 50))]
+
+
+# -- backends ------------------------------------------------------------------------------
+
+
+def test_check_reports_groth16_in_an_m31_program(tmp_path: Path) -> None:
+    """`check` passes exactly what `compile` accepts: Groth16 needs BN254."""
+    src = "#pragma field m31\n" + kernel("    y[0] = x[0];").replace(
+        "__global__", "__global__ __groth16__"
+    )
+    d = one(src)
+    assert d.format() == (
+        "t.zkcu:2:29: error: kernel 'k' asks for Groth16 (__groth16__), which proves over the "
+        "BN254 scalar field only, but the program's field is m31 (use `#pragma field bn254`, "
+        "or the gkr backend)\n"
+        "__global__ __groth16__ void k(const field x[1], field y[1]) {\n"
+        "                            ^"
+    )
+    path = tmp_path / "g.zkcu"
+    path.write_text(src)
+    assert [str(d.loc) for d in check_file(path)] == [f"{path}:2:29"]
+    assert errors(src.replace("m31", "bn254")) == []
+
+
+# -- failures at run time ------------------------------------------------------------------
+
+
+def run_error(body: str, xs: list[int]) -> str:
+    """The message of the witness generator's failure on inputs `xs`, one per instance."""
+    program = compile_source(kernel(body), "t.zkcu")
+    F = get_field(program.field)
+    with pytest.raises(WitnessError) as info:
+        run_kernel(F, program.kernels["k"], [F.array([[v] for v in xs]), None], len(xs))
+    return str(info.value).splitlines()[0]
+
+
+def test_failing_not_equal_assertion_is_an_assertion() -> None:
+    assert run_error("    assert(x[0] != 3);\n    y[0] = x[0];", [1, 3]) == (
+        "t.zkcu:2:5: error: assertion failed: both sides are 3 (kernel 'k', instance 1)"
+    )
+    # a - 0 folds to a: the sides are both 0
+    assert run_error("    assert(x[0] != 0);\n    y[0] = x[0];", [0, 3]) == (
+        "t.zkcu:2:5: error: assertion failed: both sides are 0 (kernel 'k', instance 0)"
+    )
+    assert run_error("    y[0] = 1 / x[0];", [5, 0]) == (
+        "t.zkcu:2:12: error: division by zero (kernel 'k', instance 1)"
+    )
+
+
+def test_to_bits_overflow_names_value_and_width() -> None:
+    body = "    field b[5];\n    to_bits(x[0], b);\n    y[0] = from_bits(b);"
+    assert run_error(body, [31, 300]) == (
+        "t.zkcu:3:5: error: to_bits: value 300 does not fit in 5 bits, which hold 0..31 "
+        "(kernel 'k', instance 1)"
+    )
+    assert run_error("    field b[1];\n    to_bits(x[0], b);\n    y[0] = b[0];", [2]) == (
+        "t.zkcu:3:5: error: to_bits: value 2 does not fit in 1 bits, which hold 0..1 "
+        "(kernel 'k', instance 0)"
+    )
+    assert run_error("    assert(x[0] == 4);\n    y[0] = x[0];", [4, 6]) == (
+        "t.zkcu:2:5: error: assertion failed: 6 != 4 (kernel 'k', instance 1)"
+    )

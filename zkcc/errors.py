@@ -21,7 +21,22 @@ class FormatError(UserError):
 
 
 class WitnessError(UserError):
-    """Witness generation failed: an assertion does not hold or a division by zero happened."""
+    """Witness generation failed: an assertion does not hold or a division by zero happened.
+
+    Says `what` at source location `loc`; `under(root)` gives the same error shown with the
+    source found under `root` (zkcc.ir.source.located)."""
+
+    def __init__(self, what: str, loc=None, root=None) -> None:
+        super().__init__(what)
+        self.what, self.loc, self.root = what, loc, root
+
+    def __str__(self) -> str:
+        from zkcc.ir.source import located
+
+        return located(self.loc, self.what, self.root) if self.loc is not None else self.what
+
+    def under(self, root) -> WitnessError:
+        return WitnessError(self.what, self.loc, root)
 
 
 class ProofRejected(ZkccError):

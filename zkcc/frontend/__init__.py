@@ -38,7 +38,23 @@ __all__ = [
 def _run(text: str, filename: str, real: Path) -> tuple[Program | None, list[Diagnostic]]:
     sink = Sink()
     program = compile_text(text, filename, real, sink)
+    if program is not None:
+        _check_backends(program, filename, sink)
     return program, sink.diagnostics
+
+
+def _check_backends(program: Program, filename: str, sink: Sink) -> None:
+    """Each kernel's own backend request (`__groth16__` needs BN254), checked as the compiler
+    will check it (`assign_backend`), so that `check` passes exactly what `compile` accepts
+    and both say why at the kernel, with a caret."""
+    from zkcc.analysis.stats import assign_backend
+
+    for kernel in program.kernels.values():
+        try:
+            assign_backend(kernel, program.field, None)
+        except UserError as e:  # "LOC: error: why"
+            loc = kernel.loc or SourceLoc(filename, 1, 1, 1)
+            sink.error(str(e).removeprefix(f"{kernel.loc}: error: "), loc)
 
 
 def _read(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
@@ -95,9 +111,10 @@ def compile_file(path: str | Path) -> Program:
         raise CompileError(_as_given(e.diagnostics, path)) from None
 
 
-def check_source(text: str, filename: str) -> list[Diagnostic]:
-    """All errors and warnings for a source text; never raises for problems in the source."""
-    return _run(text, filename, Path(filename))[1]
+def check_source(text: str, filename: str, real: Path | None = None) -> list[Diagnostic]:
+    """All errors and warnings for a source text; never raises for problems in the source.
+    `real` is where the file is (it anchors "..." includes), when `filename` is not."""
+    return _run(text, filename, real or Path(filename))[1]
 
 
 def check_file(path: str | Path) -> list[Diagnostic]:

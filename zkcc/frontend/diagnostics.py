@@ -1,8 +1,9 @@
 """Diagnostics: located messages, their compiler-style formatting, and the collecting sink.
 
 Every problem the front end finds becomes a `Diagnostic` with a `SourceLoc`; nothing is printed
-or raised at the point of discovery, so one run reports all errors. The sink keeps one error per
-source location: an error inside an unrolled loop would otherwise repeat once per iteration.
+or raised at the point of discovery, so one run reports all errors. The sink keeps one error and
+one warning per source location: inside an unrolled loop they would otherwise repeat once per
+iteration.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Sink:
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, list[str]] = {}
-        self._seen: set[tuple[str, int, int]] = set()
+        self._seen: set[tuple[str, str, int, int]] = set()
 
     def add_source(self, name: str, text: str) -> None:
         self.sources[name] = text.splitlines()
@@ -69,9 +70,9 @@ class Sink:
         return lines[loc.line - 1] if 0 < loc.line <= len(lines) else ""
 
     def report(self, severity: str, message: str, loc: SourceLoc) -> None:
-        key = (loc.file, loc.line, loc.col)
-        if severity == ERROR:
-            if key in self._seen or self.error_count() >= self.MAX_ERRORS:
+        key = (severity, loc.file, loc.line, loc.col)
+        if severity in (ERROR, WARNING):
+            if key in self._seen or (severity == ERROR and self.error_count() >= self.MAX_ERRORS):
                 return
             self._seen.add(key)
         self.diagnostics.append(Diagnostic(severity, message, loc, self._line(loc)))

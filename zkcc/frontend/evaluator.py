@@ -4,6 +4,11 @@ An expression evaluates to a compile-time int, a field value (emitting IR throug
 builder, which shares and folds), an array reference or void. Type rules live here: ints are
 promoted to field elements where a field is needed, never the other way round, and operators
 that are not field arithmetic only exist on compile-time ints.
+
+Compile-time ints are exact, so their size is bounded (`Limits.int_bits`): a shift is refused
+from its operands before it is computed, any other result (repeated squaring) once it is over.
+An undefined name is reported at its first use in each function only: the later uses are the
+same mistake, not new ones.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import operator
 
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
+from zkcc.frontend.limits import Limits, int_text, over_limit
 from zkcc.frontend.values import (
     FIELD,
     INT,
@@ -66,10 +72,25 @@ class ExprEval:
         self.scope = globals_
         self.globals = globals_
         self.builder = builder
+        self.limits = Limits.from_env()
+        self.call_stack: list[str] = []  # the kernel, then the device functions being inlined
+        self._undefined: set[tuple[str, str]] = set()  # (function, message) already reported
+        # int divisions whose last evaluation dropped a remainder: loc -> (a, b)
+        self._truncated: dict[SourceLoc, tuple[int, int]] = {}
 
     # -- helpers ---------------------------------------------------------------------------
     def fail(self, message: str, loc: SourceLoc) -> Abort:
         return self.sink.fail(message, loc)
+
+    def undefined(self, what: str, name: str, loc: SourceLoc) -> Abort:
+        """Report an undefined name at its first use in the current function; later uses of
+        the same name there are follow-on errors, dropped."""
+        message = f"undefined {what} '{name}'"
+        key = (self.call_stack[-1] if self.call_stack else "", message)
+        if key in self._undefined:
+            return Abort()
+        self._undefined.add(key)
+        return self.fail(message, loc)
 
     def need_builder(self, loc: SourceLoc) -> KernelBuilder:
         if self.builder is None:
@@ -103,6 +124,8 @@ class ExprEval:
         if isinstance(v, FieldV):
             return v.ssa
         if isinstance(v, IntV):
+            if loc in self._truncated:
+                self.truncation_warning(loc, *self._truncated[loc], v.value)
             return self.need_builder(loc).const(v.value, loc)
         raise self.fail(f"expected a field value, got {self.describe(v)}", loc)
 
@@ -123,7 +146,7 @@ class ExprEval:
                 if found.store.poisoned:
                     raise Abort()
                 return found
-            raise self.fail(self.undefined_message(e.id), e.loc)
+            raise self.undefined("name", e.id, e.loc)
         if isinstance(e, ast.Index):
             base = self.place(e.base)
             i = self.eval_int(e.index, "array index")
@@ -132,7 +155,8 @@ class ExprEval:
             size = base.shape[0]
             if not 0 <= i < size:
                 raise self.fail(
-                    f"index {i} is out of bounds for '{base.text}' (dimension of size {size})",
+                    f"index {int_text(i)} is out of bounds for '{base.text}' "
+                    f"(dimension of size {size})",
                     e.index.loc,
                 )
             stride = 1
@@ -146,9 +170,6 @@ class ExprEval:
                 base.const,
             )
         raise self.fail("expression is not assignable (expected a variable or element)", e.loc)
-
-    def undefined_message(self, name: str) -> str:
-        return f"undefined name '{name}'"
 
     def load(self, ref: Ref, loc: SourceLoc) -> IntV | FieldV:
         st = ref.store
@@ -274,14 +295,38 @@ class ExprEval:
         if op in ("/", "%") and b == 0:
             raise self.fail("division by zero in a compile-time expression", e.rhs.loc)
         if op in ("<<", ">>") and b < 0:
-            raise self.fail(f"negative shift count {b}", e.rhs.loc)
-        if op == "<<" and b > 4096:
-            raise self.fail(f"shift count {b} is too large", e.rhs.loc)
+            raise self.fail(f"negative shift count {int_text(b)}", e.rhs.loc)
+        if op == "<<" and a and a.bit_length() + b > self.limits.int_bits:
+            what = f"{int_text(a)} << {int_text(b)} would have {int_text(a.bit_length() + b)} bits"
+            raise self.fail(over_limit(f"compile-time int {what}", "int_bits", self.limits), e.loc)
         if op == "/":
-            return c_div(a, b)
-        if op == "%":
-            return a - b * c_div(a, b)
-        return _INT_OPS[op](a, b)
+            q = c_div(a, b)
+            self._truncated.pop(e.loc, None)
+            if q * b != a:
+                self.truncating_division(e, a, b, q)
+            return q
+        r = a - b * c_div(a, b) if op == "%" else _INT_OPS[op](a, b)
+        if r.bit_length() > self.limits.int_bits:
+            what = f"compile-time int result has {r.bit_length()} bits"
+            raise self.fail(over_limit(what, "int_bits", self.limits), e.loc)
+        return r
+
+    def truncating_division(self, e: ast.Binary, a: int, b: int, q: int) -> None:
+        """`1 / 2` is 0 in zkcu, as in C; written with two literals, or used as a field value,
+        it is more likely meant as the field element 1/2: say so. (Other int divisions, such
+        as `i / 4` in an index, are meant to truncate.)"""
+        if all(isinstance(x, ast.IntLit) for x in (e.lhs, e.rhs)):
+            self.truncation_warning(e.loc, a, b, q)
+        else:
+            self._truncated[e.loc] = (a, b)
+
+    def truncation_warning(self, loc: SourceLoc, a: int, b: int, q: int) -> None:
+        self.sink.warning(
+            f"integer division truncates: {int_text(a)} / {int_text(b)} is {int_text(q)} "
+            "(both operands are compile-time ints); to divide in the field, make one operand "
+            f"a field value (e.g. 'field one = 1;' then 'one / {int_text(b)}')",
+            loc,
+        )
 
 
 __all__ = ["ExprEval", "FIELD", "INT", "VoidV", "c_div", "element_text"]

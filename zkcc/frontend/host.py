@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
-from zkcc.frontend.statements import MAX_TENSOR, Interp, ReturnSignal
+from zkcc.frontend.limits import MAX_TENSOR, int_text, over_limit
+from zkcc.frontend.statements import Interp, ReturnSignal
 from zkcc.frontend.values import FIELD, VOID, Ref, Scope, Value, shape_size, shape_text
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
 from zkcc.ir.kernel import Param
@@ -49,7 +50,7 @@ class HostCompiler(Interp):
         super().__init__(sink, globals_, functions)
         self.signatures = signatures
         self.graph = HostGraph([], [], [])
-        self.used_names: set[str] = set()
+        self.used_names: dict[str, int] = {}  # graph name -> the last suffix tried for it
         self.written: dict[str, SourceLoc] = {}  # base tensor -> the launch that wrote it
         self.read: set[str] = set()
         self.launched: list[str] = []
@@ -57,13 +58,24 @@ class HostCompiler(Interp):
 
     # -- names -----------------------------------------------------------------------------
     def graph_name(self, name: str) -> str:
-        """Tensor names are unique in the graph even when a declaration runs twice (loops)."""
-        n, k = name, 0
+        """Tensor names are unique in the graph even when a declaration runs twice (loops):
+        `t`, `t.1`, `t.2`, ... (each suffix search resumes where the last one stopped, so n
+        declarations of one name take time n, not n^2)."""
+        n, k = name, self.used_names.get(name, 0)
         while n in self.used_names:
             k += 1
             n = f"{name}.{k}"
-        self.used_names.add(n)
+        self.used_names[name] = k
+        self.used_names.setdefault(n, 0)
         return n
+
+    def grow(self, loc: SourceLoc) -> None:
+        """Count one more tensor, view or step of the graph against `Limits.host_steps`."""
+        g = self.graph
+        size = len(g.tensors) + len(g.views) + len(g.steps)
+        if size >= self.limits.host_steps:
+            what = f"main declares or runs more than {self.limits.host_steps} tensors and steps"
+            raise self.limit_error(over_limit(what, "host_steps", self.limits), loc)
 
     def place(self, e: ast.Expr) -> Ref:
         if isinstance(e, ast.Name) and isinstance(self.scope.lookup(e.id), TensorSym):
@@ -80,10 +92,13 @@ class HostCompiler(Interp):
             if isinstance(sym, TensorSym):
                 return sym
             if sym is None:
-                raise self.fail(self.undefined_message(e.id), e.loc)
+                raise self.undefined("name", e.id, e.loc)
+            if isinstance(sym, Ref) and sym.store.poisoned:
+                raise Abort()  # its declaration failed
         raise self.fail(f"{what} must be the name of a tensor", e.loc)
 
     def add_tensor(self, name: str, shape: tuple[int, ...], kind: TensorKind, loc: SourceLoc):
+        self.grow(loc)
         gname = self.graph_name(name)
         self.graph.tensors.append(Tensor(gname, shape, kind, loc))
         self.declare(name, TensorSym(gname, gname, shape, kind, loc), loc)
@@ -116,7 +131,7 @@ class HostCompiler(Interp):
                     )
                 self.add_tensor(p.name, self.eval_dims(p.dims, MAX_TENSOR), kind, p.name_loc)
             except Abort:
-                pass
+                self.declare_poisoned(p.name, FIELD, p.name_loc)
 
     # -- statements ------------------------------------------------------------------------
     def exec(self, s: ast.Stmt) -> None:
@@ -128,6 +143,13 @@ class HostCompiler(Interp):
             super().exec(s)
 
     def exec_tensor_decl(self, s: ast.VarDecl) -> None:
+        try:
+            self.tensor_decl(s)
+        except Abort:
+            self.declare_poisoned(s.name, FIELD, s.name_loc)
+            raise
+
+    def tensor_decl(self, s: ast.VarDecl) -> None:
         if s.is_const:
             raise self.fail("host tensors cannot be 'const'", s.loc)
         shape = self.eval_dims(s.dims, MAX_TENSOR)
@@ -160,6 +182,7 @@ class HostCompiler(Interp):
                 f"dimensions that are split or merged powers of two",
                 init.loc,
             )
+        self.grow(s.name_loc)
         gname = self.graph_name(s.name)
         self.graph.views.append(View(gname, src.base, shape, s.name_loc))
         self.declare(s.name, TensorSym(gname, src.base, shape, src.kind, s.name_loc), s.name_loc)
@@ -176,12 +199,14 @@ class HostCompiler(Interp):
         self.mentioned.update(a.id for a in s.args if isinstance(a, ast.Name))
         fn = self.functions.get(s.kernel)
         if fn is None:
-            raise self.fail(f"undefined kernel '{s.kernel}'", s.name_loc)
+            raise self.undefined("kernel", s.kernel, s.name_loc)
         if fn.kind != "global":
             raise self.fail(f"'{s.kernel}' is not a kernel (a __global__ function)", s.name_loc)
         count = self.eval_int(s.count, "the instance count")
         if count < 1:
-            raise self.fail(f"the instance count must be at least 1, got {count}", s.count.loc)
+            raise self.fail(
+                f"the instance count must be at least 1, got {int_text(count)}", s.count.loc
+            )
         params = self.signatures.get(s.kernel)
         if params is None:
             raise Abort()  # the kernel's own errors are already reported
@@ -194,7 +219,7 @@ class HostCompiler(Interp):
         for p, sym, arg in zip(params, syms, s.args, strict=True):
             want = p.shape if p.broadcast else (count, *p.shape)
             if sym.shape != want:
-                how = "broadcast" if p.broadcast else f"split over {count} instances of"
+                how = "broadcast" if p.broadcast else f"split over {int_text(count)} instances of"
                 raise self.fail(
                     f"argument '{sym.graph_name}' for parameter '{p.name}' of '{s.kernel}' has "
                     f"shape {shape_text(sym.shape)}, expected {shape_text(want)} "
@@ -225,6 +250,7 @@ class HostCompiler(Interp):
         if s.kernel not in self.launched:
             self.launched.append(s.kernel)
         args = tuple(sym.graph_name for sym in syms)
+        self.grow(s.loc)
         self.graph.steps.append(Launch(s.kernel, count, args, s.loc))
 
     def eval_call(self, e: ast.Call) -> Value:
@@ -246,6 +272,7 @@ class HostCompiler(Interp):
         for sym, x in ((a, e.args[0]), (b, e.args[1])):
             self.readable(sym, x)
             self.read.add(sym.base)
+        self.grow(e.loc)
         self.graph.steps.append(AssertEq(a.graph_name, b.graph_name, e.loc))
         return VOID
 
@@ -260,6 +287,8 @@ class HostCompiler(Interp):
             if r.value is not VOID:
                 self.sink.error("main is void and cannot return a value", r.loc)
         self.scope = self.globals
+        if self.stopped:
+            return self.graph  # what main did not get to is not an error of its own
         for t in self.graph.tensors:
             if t.name in self.mentioned and t.name not in self.written:
                 continue  # a failed launch named it: its error is already reported

@@ -11,6 +11,7 @@ from __future__ import annotations
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import element_text
+from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
 from zkcc.frontend.statements import Interp, ReturnSignal
 from zkcc.frontend.values import FIELD, VOID, FieldV, IntV, Ref, Scope, Store, Value
 from zkcc.ir.kernel import KernelBuilder, KernelIR, Param
@@ -41,7 +42,9 @@ class KernelCompiler(Interp):
         x, y = self.eval_scalar(e.args[1]), self.eval_scalar(e.args[2])
         if isinstance(b, IntV):
             if b.value not in (0, 1):
-                raise self.fail(f"select condition must be 0 or 1, got {b.value}", e.args[0].loc)
+                raise self.fail(
+                    f"select condition must be 0 or 1, got {int_text(b.value)}", e.args[0].loc
+                )
             return x if b.value else y
         bld = self.need_builder(e.loc)
         xv, yv = self.to_field(x, e.args[1].loc), self.to_field(y, e.args[2].loc)
@@ -175,5 +178,12 @@ def compile_kernel(
     if sink.error_count() > before:
         return None
     kernel = eliminate_dead_code(builder.finish())
+    if len(kernel.instrs) > MAX_KERNEL_INSTRS:  # what plan readers refuse (zkcc.budget)
+        sink.error(
+            f"kernel '{fn.name}' has {len(kernel.instrs):,} IR instructions, over zkcc's limit "
+            f"of {MAX_KERNEL_INSTRS:,} per kernel (a fixed limit: plans with more are refused)",
+            fn.name_loc,
+        )
+        return None
     kernel.backend = fn.backend
     return kernel

@@ -7,11 +7,16 @@ the offending statement (the text between the statement boundaries `;`, `{`, `}`
 error) is blanked with spaces. Recovery stops when no progress is possible (e.g. a missing `}`
 at the end of the file) or an error does not lie after the previous one, so cascades of
 meaningless follow-on errors are not reported.
+
+A missing `}` is the one slip Lark's message does not explain: it surfaces far away, at the end
+of the file or at the next `__host__`, as a list of every token a block could hold. It is
+reported as "expected '}' before ...", with a note at the `{` left open.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import lark
@@ -20,17 +25,17 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
 from zkcc.frontend.ast import FileAST
 from zkcc.frontend.diagnostics import Sink
+from zkcc.frontend.limits import MAX_LITERAL_DIGITS, MAX_NESTING
 from zkcc.frontend.transform import ToAst
 from zkcc.ir.source import SourceLoc
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "zkcu.lark"
 MAX_SYNTAX_ERRORS = 20
-# Limits on what the later passes can handle. They recurse once per level of nesting (a sum of
-# n terms nests n levels), and with the recursion limit py_ecc sets (100000) a deep tree would
-# overflow the C stack (a crash, not a RecursionError) long before the limit is reached.
-MAX_NESTING = 2000
-# Python refuses int(str) of more than 4300 digits (sys.get_int_max_str_digits()).
-MAX_LITERAL_DIGITS = 4300
+# Tokens that only start a top-level item: met inside a block, a `}` is missing. Inside a block
+# Lark's contextual lexer may read `__host__` as a name and fail at the `void` after it, so the
+# function qualifiers before the failing token are part of the item too.
+_TOP_LEVEL_ONLY = {"$END", "__GLOBAL__", "__DEVICE__", "__HOST__", "PRAGMA", "INCLUDE"}
+_QUALIFIERS = re.compile(r"(?:__(?:global|device|host|gkr|groth16)__\s+)+$")
 
 # How terminals whose pattern is a regex are named in "expected one of ..." messages.
 _FRIENDLY = {
@@ -134,6 +139,69 @@ def _line_end_col(text: str, line: int) -> int:
     return len(lines[line - 1]) + 1 if 0 < line <= len(lines) else 1
 
 
+def _indent(text: str, pos: int) -> int:
+    """Columns of leading blanks on the line that holds offset `pos`."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = start
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return end - start
+
+
+def _open_brace(text: str, end: int) -> int | None:
+    """Offset of the `{` in text[:end] most likely to lack its `}`, or None if all are closed.
+
+    Braces are matched by counting, so the `{` left open is usually not the one whose `}` is
+    missing: in `f() {  for (...) {  ...  }` (the loop's `}` forgotten) the count blames `f`. The
+    indentation tells them apart: a `}` indented less than the line of the `{` it closes, but as
+    much as an enclosing `{`, belongs to that enclosing one, and the `{` it was counted against
+    is the culprit."""
+    stack: list[tuple[int, int]] = []  # open braces: (offset, indentation of their line)
+    culprit = None
+    i = 0
+    while i < end:
+        if text.startswith(("//", "#"), i):  # comments and #pragma/#include lines
+            i = text.find("\n", i)
+            i = end if i < 0 else i
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = end if j < 0 else j + 2
+        else:
+            if text[i] == "{":
+                stack.append((i, _indent(text, i)))
+            elif text[i] == "}" and stack:
+                opened, indent = stack.pop()
+                here = _indent(text, i)
+                if culprit is None and indent > here and any(d == here for _, d in stack):
+                    culprit = opened
+            i += 1
+    if culprit is not None:
+        return culprit
+    return stack[-1][0] if stack else None
+
+
+def _missing_brace(tok: Token, text: str, filename: str, loc: SourceLoc, sink: Sink) -> bool:
+    """Report "expected '}' before ..." when `tok` can only be part of a top-level item (or is
+    the end of the file) and a `{` is still open, with a note at that `{`."""
+    if tok.type == "$END":
+        start, before = len(text), "end of file"
+    else:
+        qualifiers = _QUALIFIERS.search(text, 0, tok.start_pos)
+        if tok.type not in _TOP_LEVEL_ONLY and qualifiers is None:
+            return False
+        start = tok.start_pos if qualifiers is None else qualifiers.start()
+        word = text[start:].split(None, 1)[0]
+        before = f"'{word}'"
+        loc = _offset_loc(text, filename, start)
+        loc = SourceLoc(filename, loc.line, loc.col, loc.col + len(word))
+    opened = _open_brace(text, start)
+    if opened is None:
+        return False
+    sink.error(f"expected '}}' before {before}", loc)
+    sink.report("note", "to match this '{'", _offset_loc(text, filename, opened))
+    return True
+
+
 def _within_limits(tree: lark.Tree, filename: str, sink: Sink) -> bool:
     """Check nesting depth and literal lengths on the parse tree, without recursion, before
     anything walks it recursively. Reports the first offence of each kind."""
@@ -213,6 +281,8 @@ def parse_text(text: str, filename: str, sink: Sink) -> FileAST | None:
                 sink.error(f"expected ';' before {_token_text(tok)}", at)
                 work = fixed
                 continue
+            if _missing_brace(tok, work, filename, loc, sink):
+                return None  # what follows is parsed as part of the open block: cascades
             sink.error(f"unexpected {_token_text(tok)}, expected one of: {expected}", loc)
             if tok.type == "$END":
                 return None

@@ -2,14 +2,31 @@
 loops, compile-time `if`, `assert`, and inlined device-function calls.
 
 Each statement runs inside `run()`, which turns an error into a diagnostic and carries on with
-the next statement, so one compilation reports every independent error.
+the next statement, so one compilation reports every independent error. A limit on unrolled
+work is the exception: once one is reached the rest of the function is skipped, since going on
+would only repeat the work the limit is there to prevent.
+
+Loops are refused before they run when their trip count is known from their bounds (see
+`loops`), alone and multiplied by the enclosing loops' counts, so a nest of loops that each
+pass the per-loop limit is refused as soon as the inner loop is reached. Loops whose count is
+not known in advance are counted as they run, against the same limits.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import ExprEval
+from zkcc.frontend.limits import (
+    MAX_KERNEL_ARRAY,
+    MAX_KERNEL_INSTRS,
+    MAX_TENSOR,
+    int_text,
+    over_limit,
+)
+from zkcc.frontend.loops import assigned_names, counted, trip_count, unchanging
 from zkcc.frontend.values import (
     FIELD,
     INT,
@@ -22,15 +39,24 @@ from zkcc.frontend.values import (
     Value,
     shape_text,
 )
-from zkcc.ir.kernel import KernelBuilder
+from zkcc.ir.kernel import INV_NOT_EQUAL, KernelBuilder
 from zkcc.ir.source import SourceLoc
 
-MAX_UNROLL = 10_000_000
-# Elements of one array in a kernel or device function (per instance: every element is a
-# circuit value), and of one host tensor (a committed table holds at most 2^40: zkcc.pcs.ligero).
-MAX_KERNEL_ARRAY = MAX_UNROLL
-MAX_TENSOR = 1 << 40
 _COMPOUND = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
+
+
+@dataclass
+class _Frame:
+    """A loop being unrolled, as the loops inside it see it: how many more times it will run
+    their code (this iteration included; None when unknown, and for the `if` branches and
+    device calls that stand between a loop and the loops around it), and the names it assigns,
+    on which a count taken inside it may not depend."""
+
+    remaining: int | None
+    assigned: frozenset[str]
+
+
+_BARRIER = _Frame(None, frozenset())
 
 
 class ReturnSignal(Exception):
@@ -49,15 +75,23 @@ class Interp(ExprEval):
     ):
         super().__init__(sink, globals_, builder)
         self.functions = functions
-        self.call_stack: list[str] = []
-        self.unrolled = 0
+        self.unrolled = 0  # loop iterations so far
+        self.loops: list[_Frame] = []
+        self.stopped = False  # a limit on unrolled work was reached: skip the rest
 
     # -- driver ----------------------------------------------------------------------------
     def run(self, stmt: ast.Stmt) -> None:
+        if self.stopped:
+            return
         try:
             self.exec(stmt)
         except Abort:
             pass
+
+    def limit_error(self, message: str, loc: SourceLoc) -> Abort:
+        """Report a limit on unrolled work and stop: every statement after it is skipped."""
+        self.stopped = True
+        return self.fail(message, loc)
 
     def run_block(self, stmts: list[ast.Stmt], scope: Scope) -> None:
         saved, self.scope = self.scope, scope
@@ -104,20 +138,24 @@ class Interp(ExprEval):
         for d in dims:
             n = self.eval_int(d, "array dimension")
             if n < 1:
-                raise self.fail(f"array dimension must be at least 1, got {n}", d.loc)
+                raise self.fail(f"array dimension must be at least 1, got {int_text(n)}", d.loc)
             total *= n
             if total > limit:
-                size = f"{total}" if total < 10**12 else f"about 2^{total.bit_length() - 1}"
+                what = "a host tensor" if limit == MAX_TENSOR else "an array in a kernel"
                 raise self.fail(
-                    f"array of {size} elements exceeds zkcc's limit of {limit:,} elements "
-                    f"for {'a host tensor' if limit == MAX_TENSOR else 'an array in a kernel'}",
+                    f"array of {int_text(total)} elements exceeds zkcc's limit of {limit:,} "
+                    f"elements for {what}",
                     d.loc,
                 )
             out.append(n)
         return tuple(out)
 
     def exec_decl(self, s: ast.VarDecl) -> None:
-        shape = self.eval_dims(s.dims)
+        try:
+            shape = self.eval_dims(s.dims)
+        except Abort:
+            self.declare_poisoned(s.name, s.type, s.name_loc)
+            raise
         store = Store(s.name, s.type, shape, "local", s.name_loc)
         self.declare(s.name, Ref.whole(store), s.name_loc)
         try:
@@ -139,6 +177,12 @@ class Interp(ExprEval):
             raise
         if s.is_const:
             store.kind = "const"
+
+    def declare_poisoned(self, name: str, elem: str, loc: SourceLoc) -> None:
+        """Declare a name whose declaration failed (its error reported), so that its uses are
+        skipped instead of each being reported as undefined."""
+        if name not in self.scope.names:
+            self.scope.names[name] = Ref.whole(Store(name, elem, (), "local", loc, poisoned=True))
 
     def fill(self, ref: Ref, init: ast.Expr) -> None:
         """Assign a (nested) `{...}` list to an array, checking its shape."""
@@ -188,27 +232,112 @@ class Interp(ExprEval):
         return bool(v.value)
 
     def exec_if(self, s: ast.If) -> None:
-        if self.condition(s.cond, "condition of 'if'"):
-            self.run_block([s.then], self.scope.child())
-        elif s.other is not None:
-            self.run_block([s.other], self.scope.child())
+        branch = s.then if self.condition(s.cond, "condition of 'if'") else s.other
+        if branch is not None:
+            self.loops.append(_BARRIER)  # a branch taken now may not be taken next time
+            try:
+                self.run_block([branch], self.scope.child())
+            finally:
+                self.loops.pop()
 
     def exec_for(self, s: ast.For) -> None:
         saved, self.scope = self.scope, self.scope.child()
+        loc = s.cond.loc if s.cond is not None else s.loc
         try:
             if s.init is not None:
                 self.exec(s.init)
-            while s.cond is None or self.condition(s.cond, "loop condition"):
-                self.unrolled += 1
-                if self.unrolled > MAX_UNROLL:
-                    raise self.fail(
-                        f"loop unrolling exceeds {MAX_UNROLL} iterations in total", s.loc
-                    )
-                self.run_block([s.body], self.scope.child())
-                if s.update is not None:
-                    self.exec(s.update)
+            trips = self.trips_ahead(s, loc)
+            # (no names when the loop holds a return: its count is unknown, it is a barrier)
+            frame = _Frame(trips, frozenset(assigned_names(s) or ()))
+            self.loops.append(frame)
+            try:
+                n = 0
+                while s.cond is None or self.condition(s.cond, "loop condition"):
+                    n += 1
+                    self.count_iteration(n, loc)
+                    self.run_block([s.body], self.scope.child())
+                    if self.stopped:
+                        break
+                    if s.update is not None:
+                        self.exec(s.update)
+                    if frame.remaining is not None:
+                        frame.remaining -= 1
+            finally:
+                self.loops.pop()
         finally:
             self.scope = saved
+
+    def trips_ahead(self, s: ast.For, loc: SourceLoc) -> int | None:
+        """The loop's trip count when it is known before it runs (see `loops`), refused at
+        once when it, or the iterations it adds to the enclosing loops, is over the limits,
+        or when the loop would never end."""
+        form = counted(s)
+        if form is None:
+            if unchanging(s) and (s.cond is None or self.condition(s.cond, "loop condition")):
+                raise self.fail("loop never ends: nothing in it changes its condition", loc)
+            return None
+        values: dict[str, int | None] = {}
+        for name in form.names:  # every one a compile-time int with a value: no side effects
+            ref = self.scope.lookup(name)
+            if not (isinstance(ref, Ref) and ref.store.elem == INT and not ref.shape):
+                return None
+            values[name] = ref.store.cells[ref.offset]
+        start = values[form.counter]
+        if start is None or None in values.values():
+            return None
+        saved, self.sink = self.sink, Sink()  # the loop's own evaluation reports any error
+        try:
+            bound = self.eval_int(form.bound, "loop bound")
+            step = self.eval_int(form.step, "loop step")
+        except Abort:
+            return None
+        finally:
+            self.sink = saved
+        trips = trip_count(start, form.op, bound, form.sign * step)
+        if trips is None:
+            raise self.fail(
+                f"loop never ends: '{form.counter}' starts at {int_text(start)} and moves by "
+                f"{int_text(form.sign * step)}, so '{form.counter} {form.op} {int_text(bound)}' "
+                "stays true",
+                loc,
+            )
+        lim = self.limits
+        if trips > lim.loop_trips:
+            raise self.limit_error(
+                over_limit(f"loop runs {int_text(trips)} times", "loop_trips", lim), loc
+            )
+        outer = 1
+        for f in reversed(self.loops):
+            if f.remaining is None or f.assigned & form.depends:
+                break  # unknown, or the count may differ from one outer iteration to the next
+            outer *= f.remaining
+        total = self.unrolled + trips * outer
+        if total > lim.unroll:
+            inside = f" inside loops that run {int_text(outer)} times" if outer > 1 else ""
+            what = (
+                f"loop runs {int_text(trips)} times{inside}, {int_text(total)} iterations in total"
+            )
+            raise self.limit_error(over_limit(what, "unroll", lim), loc)
+        return trips
+
+    def count_iteration(self, n: int, loc: SourceLoc) -> None:
+        """Count one iteration against the limits, for loops not counted in advance and for
+        the work they add up to: loop iterations, and IR instructions in a kernel."""
+        self.unrolled += 1
+        lim = self.limits
+        if n > lim.loop_trips:
+            what = f"loop runs more than {lim.loop_trips} times"
+            raise self.limit_error(over_limit(what, "loop_trips", lim), loc)
+        if self.unrolled > lim.unroll:
+            what = f"loops run more than {lim.unroll} times in total"
+            raise self.limit_error(over_limit(what, "unroll", lim), loc)
+        if self.builder is not None and len(self.builder.kernel.instrs) > MAX_KERNEL_INSTRS:
+            raise self.limit_error(
+                f"kernel '{self.builder.kernel.name}' is over zkcc's limit of "
+                f"{MAX_KERNEL_INSTRS:,} IR instructions per kernel (a fixed limit: plans with "
+                "more are refused)",
+                loc,
+            )
 
     # -- calls -------------------------------------------------------------------------------
     def eval_call(self, e: ast.Call) -> Value:
@@ -216,7 +345,7 @@ class Interp(ExprEval):
             return self.exec_assert(e)
         fn = self.functions.get(e.func)
         if fn is None:
-            raise self.fail(f"undefined function '{e.func}'", e.name_loc)
+            raise self.undefined("function", e.func, e.name_loc)
         if fn.kind == "global":
             raise self.fail(
                 f"kernel '{e.func}' cannot be called; launch it from main with "
@@ -243,7 +372,7 @@ class Interp(ExprEval):
                 else:
                     if bld.const_value(diff) == 0:
                         raise self.fail("assertion is always false", cond.loc)
-                    bld.inverse(diff, e.loc)  # a != b  <=>  a - b has an inverse
+                    self.not_zero(diff, e.loc)
                 return VOID
             ok = self.int_op(cond, a.value, b.value)  # type: ignore[union-attr]
         else:
@@ -251,6 +380,15 @@ class Interp(ExprEval):
         if not ok:
             raise self.fail("compile-time assertion failed", cond.loc)
         return VOID
+
+    def not_zero(self, diff: int, loc: SourceLoc) -> None:
+        """Constrain `diff` != 0 (a != b <=> a - b has an inverse): the builder's inverse
+        gadget, with its hint marked so that a failure reads "assertion failed", not "division
+        by zero"."""
+        bld = self.need_builder(loc)
+        if bld.const_value(diff) is not None:
+            return  # a non-zero constant: nothing to prove
+        bld.inverse(diff, loc, why=INV_NOT_EQUAL)
 
     def call_device(self, fn: ast.FuncDecl, e: ast.Call) -> Value:
         if fn.name in self.call_stack:
@@ -269,6 +407,7 @@ class Interp(ExprEval):
         for p, arg in zip(fn.params, e.args, strict=True):
             scope.names[p.name] = self.bind_param(fn, p, arg)
         self.call_stack.append(fn.name)
+        self.loops.append(_BARRIER)  # its loops may depend on the arguments
         saved, self.scope = self.scope, scope
         before = self.sink.error_count()
         try:
@@ -277,6 +416,7 @@ class Interp(ExprEval):
             return self.check_return(fn, r.value, r.loc)
         finally:
             self.scope = saved
+            self.loops.pop()
             self.call_stack.pop()
         if self.sink.error_count() > before:
             raise Abort()  # the body failed; its errors are reported, the result is unknown

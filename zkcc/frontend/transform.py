@@ -133,7 +133,8 @@ class ToAst(Transformer):
         return ast.If(self._loc(meta), cond, then, other)
 
     def for_stmt(self, meta, children):
-        init, cond, update, body = children
+        # `[_for_init]` leaves no placeholder when absent (an inlined rule), the others do
+        init, cond, update, body = children if len(children) == 4 else [None, *children]
         return ast.For(self._loc(meta), init, cond, update, body)
 
     def for_decl(self, meta, children):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from zkcc.frontend.limits import int_text
 from zkcc.ir.source import SourceLoc
 
 INT = "int"
@@ -42,7 +43,7 @@ def shape_size(shape: tuple[int, ...]) -> int:
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
-    return "".join(f"[{d}]" for d in shape) if shape else "scalar"
+    return "".join(f"[{int_text(d)}]" for d in shape) if shape else "scalar"
 
 
 @dataclass(eq=False)

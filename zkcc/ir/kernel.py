@@ -34,11 +34,15 @@ class Op(enum.Enum):
     OUTPUT = "output"  # attr = (param index, flat element index); args = (value,); sink
 
 
+INV_NOT_EQUAL = 1  # the param of an INV hint that proves `assert(a != b)`
+
+
 class HintKind(enum.Enum):
     """What the witness generator computes for a HINT; the front end adds the checks.
 
     INV   1/x. Witness generation fails (naming the source line) when x == 0.
-          Front end adds: x * h - 1 == 0.
+          Front end adds: x * h - 1 == 0. `param` says why the inverse must exist, for the
+          message on failure: 0 a division, INV_NOT_EQUAL an `assert(a != b)` (x = a - b).
     INV0  1/x, or 0 when x == 0 (for is_zero: z = 1 - x*h with x*z == 0).
     BIT   bit number `param` of x read as an integer in [0, p).
           Front end adds: b*(b-1) == 0 and the recomposition sum == x.
@@ -190,12 +194,12 @@ class KernelBuilder:
         self._emit(Instr(Op.OUTPUT, (value,), (param, index), loc), share=False)
 
     # -- composite checks shared by every front-end feature ----------------------------------
-    def inverse(self, x: int, loc: SourceLoc | None = None) -> int:
-        """h = 1/x as a hint, constrained by x*h == 1."""
+    def inverse(self, x: int, loc: SourceLoc | None = None, why: int = 0) -> int:
+        """h = 1/x as a hint, constrained by x*h == 1; `why` is the hint's param (HintKind)."""
         cx = self.const_value(x)
         if cx is not None and cx != 0:
             return self.const(pow(cx, -1, self.p), loc)
-        h = self.hint(HintKind.INV, (x,), 0, loc)
+        h = self.hint(HintKind.INV, (x,), why, loc)
         self.assert_zero(self.sub(self.mul(x, h, loc), self.const(1, loc), loc), loc)
         return h
 

@@ -12,7 +12,7 @@ from zkcc.backends.gkr.shard import partition
 from zkcc.errors import WitnessError
 from zkcc.ir.host import AssertEq, Launch, Program
 from zkcc.plan.validate import resolve
-from zkcc.runtime.witness import run_kernel, source_line
+from zkcc.runtime.witness import run_kernel
 
 if TYPE_CHECKING:
     from zkcc.runtime.comm import Comm
@@ -108,8 +108,9 @@ def check_assert_eq(program: Program, step: AssertEq, tensors: dict[str, np.ndar
     if len(diff):
         j = int(diff[0])
         raise WitnessError(
-            f"{source_line(step.loc)}\nerror: assert_eq({step.a}, {step.b}) fails at flat "
-            f"index {j}: {int(a[j])} != {int(b[j])} ({len(diff)} elements differ)"
+            f"assert_eq({step.a}, {step.b}) fails at flat index {j}: {int(a[j])} != "
+            f"{int(b[j])} ({len(diff)} elements differ)",
+            step.loc,
         )
 
 

@@ -6,18 +6,21 @@ a (instances x values) matrix. So the Python work is per wave, never per gate or
 
 Hints are computed here (the circuit only checks them). A failing assertion or a division by
 zero raises `WitnessError` naming the source line, the kernel, the instance and the values.
+The IR knows only hints and zero checks, so what a failure *means* to the user is read from
+its shape: an INV hint marked `INV_NOT_EQUAL` is `assert(a != b)` (zero means the sides are
+equal, not a division by zero), and a failing recomposition of BIT hints of `x`, made at the
+same place as the hints, is `to_bits(x, bits)` given a value too wide for its bits.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from zkcc.errors import WitnessError
-from zkcc.ir.kernel import HintKind, Instr, KernelIR, Op
+from zkcc.ir.kernel import INV_NOT_EQUAL, HintKind, Instr, KernelIR, Op
 from zkcc.ir.source import SourceLoc
 
 
@@ -41,23 +44,8 @@ def _schedule(instrs: list[Instr]) -> dict[int, dict[tuple, list[int]]]:
     return waves
 
 
-def source_line(loc: SourceLoc | None) -> str:
-    """`file:line:col` plus the source line and a caret, when the file can still be read."""
-    if loc is None:
-        return "<unknown location>"
-    text = f"{loc}"
-    try:
-        line = Path(loc.file).read_text(encoding="utf-8").splitlines()[loc.line - 1]
-    except (OSError, IndexError, UnicodeDecodeError):
-        return text
-    return f"{text}\n    {line}\n    {' ' * (loc.col - 1)}^"
-
-
 def _fail(kernel: KernelIR, ins: Instr, instance: int, what: str) -> WitnessError:
-    where = source_line(ins.loc)
-    head, _, rest = where.partition("\n")
-    msg = f"{head}: error: {what} (kernel '{kernel.name}', instance {instance})"
-    return WitnessError(msg + ("\n" + rest if rest else ""))
+    return WitnessError(f"{what} (kernel '{kernel.name}', instance {instance})", ins.loc)
 
 
 def run_kernel(
@@ -88,7 +76,7 @@ def run_kernel(
             elif op is Op.NEG:
                 vals[:, cols] = F.neg(a)
             else:
-                vals[:, cols] = _hint(F, kernel, idx, attr, a, first)
+                vals[:, cols] = _hint(F, kernel, idx, attr, a, vals, first)
     _check_constraints(F, kernel, vals, first)
     hint_cols = [i for i, ins in enumerate(instrs) if ins.op is Op.HINT]
     outputs = {prm: F.zeros((count, p.size)) for prm, p in enumerate(kernel.params) if p.is_output}
@@ -99,7 +87,9 @@ def run_kernel(
     return KernelWitness(outputs=outputs, hints=vals[:, hint_cols])
 
 
-def _hint(F, kernel: KernelIR, idx: list[int], attr, x: np.ndarray, first: int) -> np.ndarray:
+def _hint(
+    F, kernel: KernelIR, idx: list[int], attr, x: np.ndarray, vals: np.ndarray, first: int
+) -> np.ndarray:
     kind, param = HintKind(attr[0]), attr[1]
     if kind is HintKind.BIT:
         return F.array((x >> param) & 1)
@@ -107,8 +97,28 @@ def _hint(F, kernel: KernelIR, idx: list[int], attr, x: np.ndarray, first: int) 
         zero = x == 0
         if zero.any():
             inst, col = (int(v[0]) for v in np.nonzero(zero))
-            raise _fail(kernel, kernel.instrs[idx[col]], first + inst, "division by zero")
+            ins = kernel.instrs[idx[col]]
+            what = "division by zero"
+            if param == INV_NOT_EQUAL:
+                diff = kernel.instrs[ins.args[0]]  # a - b, or what it folded to when a or b is 0
+                both = int(vals[inst, diff.args[0]]) if diff.op is Op.SUB else 0
+                what = f"assertion failed: both sides are {both}"
+            raise _fail(kernel, ins, first + inst, what)
     return F.inv(x)
+
+
+def _bits_of(kernel: KernelIR, x: int, loc: SourceLoc | None) -> int:
+    """How many BIT hints of value `x` were made at `loc`: the width of a `to_bits` there (0
+    when the check at `loc` is not a to_bits recomposition)."""
+    bits = [
+        ins.attr[1]  # type: ignore[index]
+        for ins in kernel.instrs
+        if ins.op is Op.HINT
+        and ins.attr[0] == HintKind.BIT.value  # type: ignore[index]
+        and ins.args == (x,)
+        and ins.loc == loc
+    ]
+    return max(bits) + 1 if bits else 0
 
 
 def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> None:
@@ -123,7 +133,11 @@ def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> Non
     inst, col = int(bad[0][order[0]]), int(bad[1][order[0]])
     ins = kernel.instrs[sinks[col]]
     checked = kernel.instrs[ins.args[0]]
-    if checked.op is Op.SUB:
+    n = _bits_of(kernel, checked.args[1], ins.loc) if checked.op is Op.SUB else 0
+    if n:
+        value = int(vals[inst, checked.args[1]])
+        what = f"to_bits: value {value} does not fit in {n} bits, which hold 0..{(1 << n) - 1}"
+    elif checked.op is Op.SUB:
         lhs, rhs = (int(vals[inst, a]) for a in checked.args)
         what = f"assertion failed: {lhs} != {rhs}"
     else:

@@ -9,6 +9,7 @@ output files are written atomically, so no command leaves a partial one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -67,6 +68,19 @@ def _plan_or_source(path: str):
         plan = compile_path(path)
         return plan, plan_digest(plan.to_bytes())
     return _load_plan(path)
+
+
+@contextlib.contextmanager
+def _sources_beside(path: str):
+    """A failing assertion found while running the program at `path` (a source, or a plan,
+    usually compiled beside its source) is shown with the source line found there: the
+    program's locations name files relative to its main source file."""
+    from zkcc.errors import WitnessError
+
+    try:
+        yield
+    except WitnessError as e:
+        raise e.under(Path(path).parent) from None
 
 
 def _diagnostics_json(diags) -> list[dict]:
@@ -307,7 +321,8 @@ def run(program: str, inputs: str, as_json: bool) -> None:
 
     plan, _ = _plan_or_source(program)
     F = get_field(plan.field)
-    result = execute(plan.program, F, load_inputs(inputs, plan.program, F))
+    with _sources_beside(program):
+        result = execute(plan.program, F, load_inputs(inputs, plan.program, F))
     outs = {t.name: t.shape for t in plan.host.tensors if t.kind is TensorKind.PUBLIC_OUT}
     values = _values_json(F, {n: result.tensors[n] for n in outs}, outs)
     if as_json:
@@ -425,17 +440,18 @@ def prove(
         g.ready(plan=digest, inputs=tensors_digest(F, values), seed=repr(seed).encode())
         report.rank = comm.rank
         start = time.perf_counter()
-        bundle = run_prover(
-            plan,
-            digest,
-            values,
-            report=report,
-            keys=keys,
-            mem_limit=limit,
-            tmpdir=tmpdir,
-            comm=comm,
-            randomness=Randomness(seed),
-        )
+        with _sources_beside(plan_path):
+            bundle = run_prover(
+                plan,
+                digest,
+                values,
+                report=report,
+                keys=keys,
+                mem_limit=limit,
+                tmpdir=tmpdir,
+                comm=comm,
+                randomness=Randomness(seed),
+            )
         peaks = [
             int.from_bytes(b, "little")
             for b in comm.allgather(peak_rss_bytes().to_bytes(8, "little"))
@@ -484,67 +500,6 @@ def _load_keys(plan, digest, plan_path, keys_path, magic, suffix):
             f"`zkcc setup {plan_path}` first, or pass --keys"
         )
     return keys_from_bytes(read_bytes(path, kind), magic, plan, digest, str(path)), str(path)
-
-
-@cli.command()
-@click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False))
-@click.option(
-    "--ptau",
-    type=click.Path(dir_okay=False),
-    help="Phase 1 from a snarkjs powers-of-tau file (after `prepare phase2`) instead of fresh "
-    "toxic waste for every parameter.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Key files to write: OUTPUT.zkpk and OUTPUT.zkvk (default: next to PLAN).",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress output on stderr.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def setup(plan_path: str, ptau: str | None, output: str | None, quiet: bool, as_json: bool) -> None:
-    """Groth16 keys for every Groth16 launch of PLAN: PLAN.zkpk (prove) and PLAN.zkvk (verify).
-
-    The keys are bound to the plan's digest. Toxic waste is drawn from the OS's random source
-    and never written anywhere.
-    """
-    from zkcc.runtime.groth16_launch import groth16_steps
-    from zkcc.runtime.keyfiles import (
-        PK_MAGIC,
-        PK_SUFFIX,
-        VK_MAGIC,
-        VK_SUFFIX,
-        default_key_path,
-        keys_to_bytes,
-        setup_plan,
-    )
-
-    plan, digest = _load_plan(plan_path)
-    steps = groth16_steps(plan)
-    if not steps:
-        if as_json:
-            _emit_json({"launches": [], "files": []})
-        else:
-            click.echo(f"{plan_path}: no Groth16 launches, no keys needed")
-        return
-    if ptau is not None and not Path(ptau).is_file():
-        raise UserError(f"{ptau}: cannot read the powers-of-tau file")
-    start = time.perf_counter()
-    pks, vks = setup_plan(plan, ptau, _progress(quiet or as_json))
-    base = output or plan_path
-    files = []
-    for magic, suffix, keys in ((PK_MAGIC, PK_SUFFIX, pks), (VK_MAGIC, VK_SUFFIX, vks)):
-        path = default_key_path(base, suffix)
-        data = keys_to_bytes(magic, digest, keys)
-        write_atomic(path, data)
-        files.append({"path": str(path), "bytes": len(data)})
-    seconds = time.perf_counter() - start
-    if as_json:
-        _emit_json({"launches": steps, "files": files, "seconds": round(seconds, 3)})
-    else:
-        for f in files:
-            click.echo(f"wrote {f['path']} ({f['bytes']} bytes)")
-        click.echo(f"keys for launches {steps} in {seconds:.2f}s")
 
 
 @cli.command()
@@ -805,6 +760,11 @@ def inspect(path: str, as_json: bool) -> None:
         for n, c in summary["commitments"].items():
             click.echo(f"  commitment {n}: {c[:16]}...")
         click.echo(f"  public tensors: {', '.join(summary['public'])}; steps: {summary['steps']}")
+
+
+from zkcc.cli_setup import setup_group  # noqa: E402  (it imports this module's helpers lazily)
+
+cli.add_command(setup_group, "setup")
 
 
 def main() -> None:

@@ -14,15 +14,17 @@ Points are affine, coordinates 32-byte little-endian in Montgomery form (x * 2^2
 (0, 0) is infinity. Every section's size is checked against the header before it is read, and
 every point read is checked to lie on its curve.
 
-Phase 2 (`setup_from_ptau`) is circuit-specific, with the QAP of qap.py over the Lagrange
-points and a fresh delta (gamma = 1, as in snarkjs):
+Phase 2 is circuit-specific, with the QAP of qap.py over the Lagrange points and gamma = 1
+(as in snarkjs). `initial_keys` is snarkjs' `zkey new`: delta = 1, so
     a_query[j] = sum_i A'[i, j] L_i G1,  b_query similarly in G1 and G2,
     K_j = sum_i (A'[i, j] beta L_i + B[i, j] alpha L_i + C[i, j] L_i) G1,
     ic[j] = K_j (public), l_query[j] = K_j / delta (private),
     h_query[i] = (tau^(n+i) - tau^i) G1 / delta.
 Committed wires (commit-and-prove, setup.py) take k_query[j] = K_j (gamma = 1) out of the
-L-query, k_sigma_query[j] = sigma K_j, and the vk gets G2 and -sigma G2; the blinding basis is
-nu G1, sigma nu G1 and nu / delta G1 for a fresh nu.
+L-query, k_sigma_query[j] = sigma K_j, and the vk gets G2 and -sigma G2, with sigma = 1; the
+blinding basis is nu G1, sigma nu G1 and nu / delta G1 with nu = delta (phase2.py says why).
+phase2.py's contributions then make delta and sigma secret; `setup_from_ptau` is the initial
+key plus one contribution.
 """
 
 from __future__ import annotations
@@ -43,22 +45,15 @@ from zkcc.backends.groth16.curve import (
     R,
     add_batch,
     double_batch,
-    g1_mul,
-    g2_mul,
     objects,
     on_curve_g1,
     on_curve_g2,
 )
 from zkcc.backends.groth16.fastint import mpz
 from zkcc.backends.groth16.msm import _tree_sum
+from zkcc.backends.groth16.pairing import g2_neg
 from zkcc.backends.groth16.r1cs import R1CS, Sparse
-from zkcc.backends.groth16.setup import (
-    ProvingKey,
-    VerifyingKey,
-    check_committed,
-    private_index,
-    set_blinding,
-)
+from zkcc.backends.groth16.setup import ProvingKey, check_committed, private_index
 from zkcc.errors import FormatError
 
 N8 = 32
@@ -179,10 +174,13 @@ def _columns(group, m: Sparse, points, num_wires: int):
     return out
 
 
-def setup_from_ptau(r1cs: R1CS, path: str | Path, rng=secrets, committed=()):
+def initial_keys(r1cs: R1CS, pt: Ptau, committed=()) -> ProvingKey:
+    """The key before any phase-2 contribution, a pure function of the .ptau and the R1CS (so
+    anyone can recompute it: `phase2.check_key`): delta = 1, sigma = 1 and the blinding basis
+    of nu = delta (phase2.py), with `contributions` an empty list. delta = 1 is public, so this
+    key must get at least one contribution before it proves anything (`setup_from_ptau`)."""
     r1cs.validate()
     com = check_committed(r1cs, committed)
-    pt = Ptau(Path(path).read_bytes(), str(path))
     n = qap.domain_size(r1cs)
     a_ext = qap._with_input_rows(r1cs)
     nw, pub = r1cs.num_wires, r1cs.num_public + 1
@@ -193,37 +191,44 @@ def setup_from_ptau(r1cs: R1CS, path: str | Path, rng=secrets, committed=()):
     k = _columns(G1, a_ext, pt.lagrange(15, n), nw)
     k = add_batch(G1, k, _columns(G1, r1cs.B, pt.lagrange(14, n), nw))
     k = add_batch(G1, k, _columns(G1, r1cs.C, lag1, nw))
-    delta = 1 + rng.randbelow(R - 1)
-    d_inv = pow(delta, -1, R)
     hi, lo = pt.tau_g1(n, n - 1), pt.tau_g1(0, n - 1)
     neg_lo = (lo[0][:1] + [(QI - lo[0][1]) % QI], lo[1])
     h = add_batch(G1, hi, neg_lo)
-    pidx = private_index(nw, r1cs.num_public, com)
-    priv = scale_batch(G1, _take(k, pidx), [d_inv] * pidx.size)
-    h = scale_batch(G1, h, [d_inv] * (n - 1))
-    alpha, beta = pt.first(4), pt.first(5)
     pk = ProvingKey(
-        r1cs.num_public,
-        nw,
-        n,
-        alpha,
-        beta,
-        pt.beta_g2(),
-        g1_mul(G1_GEN, delta),
-        g2_mul(G2_GEN, delta),
-        a_q,
-        b1_q,
-        b2_q,
-        h,
-        priv,
+        num_public=r1cs.num_public,
+        num_wires=nw,
+        domain=n,
+        alpha_g1=pt.first(4),
+        beta_g1=pt.first(5),
+        beta_g2=pt.beta_g2(),
+        delta_g1=G1_GEN,
+        delta_g2=G2_GEN,
+        a_query=a_q,
+        b_g1_query=b1_q,
+        b_g2_query=b2_q,
+        h_query=h,
+        l_query=_take(k, private_index(nw, r1cs.num_public, com)),
+        gamma_g2=G2_GEN,
+        ic=G1.from_batch(_take(k, np.arange(pub))),
+        contributions=[],
     )
-    ic = G1.from_batch(([c[:pub] for c in k[0]], k[1][:pub]))
-    vk = VerifyingKey(alpha, pk.beta_g2, G2_GEN, pk.delta_g2, ic)
     if com.size:
-        sigma = 1 + rng.randbelow(R - 1)
         pk.committed = com
         pk.k_query = _take(k, com)
-        pk.k_sigma_query = scale_batch(G1, pk.k_query, [sigma] * com.size)
-        vk.commit_g2, vk.commit_g2_sigma_neg = G2_GEN, g2_mul(G2_GEN, R - sigma)
-        set_blinding(pk, 1 + rng.randbelow(R - 1), 1, sigma, d_inv)  # gamma = 1
-    return pk, vk
+        pk.k_sigma_query = _take(k, com)  # sigma = 1
+        pk.commit_g2_sigma_neg = g2_neg(G2_GEN)
+        pk.k_blind = pk.k_sigma_blind = pk.c_blind = G1_GEN  # nu = delta = sigma = 1
+    return pk
+
+
+def setup_from_ptau(r1cs: R1CS, path: str | Path | Ptau, rng=secrets, committed=(), context=b""):
+    """(pk, vk) from a .ptau file (or a parsed `Ptau`): the initial key (`initial_keys`) and
+    one phase-2 contribution drawn from `rng` (phase2.contribute), so delta is a secret of
+    this call as in `setup`, and the key carries the contribution record that `zkcc setup
+    verify` checks. `context` binds the contribution's proof of knowledge (the key file binds
+    the plan digest and the launch)."""
+    from zkcc.backends.groth16 import phase2  # phase2 builds on this module
+
+    pt = path if isinstance(path, Ptau) else Ptau(Path(path).read_bytes(), str(path))
+    pk = phase2.contribute(initial_keys(r1cs, pt, committed), context, rng)
+    return pk, pk.verifying_key()

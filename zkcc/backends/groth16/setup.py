@@ -28,6 +28,11 @@ LegoSNARK's LegoGroth16 uses and gnark adopted for CVE-2024-45040).
 
 All G1 scalars go through one fixed-base batch multiplication (msm.fixed_base_mul), G2 through
 another. `ptau.setup_from_ptau` builds the same keys from a powers-of-tau file instead.
+
+Keys from this function have no provenance: whoever ran it could have kept tau, alpha, beta,
+delta (knowing delta alone suffices to forge a proof of any statement), and nothing in the key
+shows otherwise, so their `contributions` is None. Keys from a ptau file carry a phase-2
+contribution chain that anyone can check (phase2.py, `zkcc setup verify`).
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ class VerifyingKey:
     ic: list  # G1 points, one per public wire including the constant wire 0
     commit_g2: tuple | None = None  # G2; with the next: the commitment's knowledge check
     commit_g2_sigma_neg: tuple | None = None  # -sigma G2
+    # phase-2 contribution records (phase2.py) of a key made from a powers-of-tau file; None
+    # for keys from fresh toxic waste, which have no checkable provenance
+    contributions: list | None = None
 
     @property
     def has_commitment(self) -> bool:
@@ -87,10 +95,27 @@ class ProvingKey:
     k_blind: tuple | None = None
     k_sigma_blind: tuple | None = None
     c_blind: tuple | None = None
+    # The verifying key's own points, so that a proving key file alone yields its verifying key
+    # (`verifying_key`): a phase-2 contribution (phase2.py) needs only the proving key, and
+    # `zkcc setup verify` checks the whole key from one file, as snarkjs' .zkey does.
+    gamma_g2: tuple | None = None
+    ic: list | None = None
+    commit_g2_sigma_neg: tuple | None = None
+    contributions: list | None = None  # as VerifyingKey.contributions
 
     @property
     def has_commitment(self) -> bool:
         return self.k_query is not None
+
+    def verifying_key(self) -> VerifyingKey:
+        """The verifying key of this proving key (same delta, same contribution chain)."""
+        if self.gamma_g2 is None or self.ic is None:
+            raise ValueError("this proving key does not carry its verifying key's points")
+        vk = VerifyingKey(self.alpha_g1, self.beta_g2, self.gamma_g2, self.delta_g2, list(self.ic))
+        if self.has_commitment:
+            vk.commit_g2, vk.commit_g2_sigma_neg = G2_GEN, self.commit_g2_sigma_neg
+        vk.contributions = None if self.contributions is None else list(self.contributions)
+        return vk
 
     @property
     def private_index(self) -> np.ndarray:
@@ -180,11 +205,11 @@ def setup(r1cs: R1CS, rng=secrets, committed=()) -> tuple[ProvingKey, VerifyingK
         k_query=parts[5] if com.size else None,
         k_sigma_query=parts[6] if com.size else None,
     )
-    vk = VerifyingKey(tail[0], g2_tail[0], g2_tail[1], g2_tail[2], G1.from_batch(parts[4]))
+    pk.gamma_g2, pk.ic = g2_tail[1], G1.from_batch(parts[4])
     if com.size:
-        vk.commit_g2, vk.commit_g2_sigma_neg = G2_GEN, g2_tail[3]
+        pk.commit_g2_sigma_neg = g2_tail[3]
         set_blinding(pk, nu, g_inv, sigma, d_inv)
-    return pk, vk
+    return pk, pk.verifying_key()
 
 
 def set_blinding(pk: ProvingKey, nu: int, g_inv: int, sigma: int, d_inv: int) -> None:

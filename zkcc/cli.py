@@ -207,7 +207,8 @@ def compile_cmd(
 
 
 def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dict:
-    """With `with_r1cs`, each Groth16 launch's R1CS is built to report its exact size."""
+    """With `with_r1cs`, each Groth16 launch's R1CS is built to report its exact size, and
+    the cost model estimates every launch under each backend (docs/costmodel.md)."""
     out = {
         "kind": "plan",
         "field": plan.field,
@@ -231,6 +232,10 @@ def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dic
     out["soundness"] = plan_soundness(plan).to_json()
     out["privacy"] = privacy_report(plan).to_json()
     if with_r1cs:
+        from zkcc.analysis.costmodel import estimate_plan
+        from zkcc.analysis.profile import load_profile
+
+        out["estimate"] = estimate_plan(plan, load_profile()).to_json()
         from zkcc.runtime.groth16_launch import build_launch_circuit, groth16_steps
 
         for i in groth16_steps(plan):
@@ -266,8 +271,32 @@ def _print_kernels(summary: dict) -> None:
             )
         else:
             click.echo(f"{head}gkr, {s['count'] * k['mul_gates']} mul gates in total")
+    if "estimate" in summary:
+        _print_estimate(summary["estimate"])
     _print_soundness(summary["soundness"])
     _print_privacy(summary["privacy"])
+
+
+def _print_estimate(est: dict) -> None:
+    """The cost model's rows (zkcc.analysis.costmodel): per launch, each backend's estimate,
+    the plan's choice marked with *."""
+    mib = 2**20
+    rates = "default rates" if est["profile"] == "defaults" else f"rates of {est['profile']}"
+    click.echo(
+        f"  estimate ({rates}): prove {est['prove_seconds']:.2f}s, peak "
+        f"{est['prove_peak_bytes'] / mib:.0f} MiB, proof {est['proof_bytes']:,} bytes, verify "
+        f"{est['verify_seconds']:.2f}s"
+    )
+    for s in est["steps"]:
+        parts = [
+            f"{'*' if b == s['backend'] else ' '}{b} prove {e['prove_seconds']:.2f}s "
+            f"{e['prove_peak_bytes'] / mib:.0f} MiB, {e['proof_bytes']:,} B, verify "
+            f"{e['verify_seconds']:.3f}s"
+            for b, e in s["estimates"].items()
+        ]
+        click.echo(f"    step {s['step']} {s['kernel']}<<<{s['instances']}>>>: {' | '.join(parts)}")
+    for note in est["notes"]:
+        click.echo(f"  note: {note}")
 
 
 def _below_target(snd: dict) -> bool:
@@ -762,9 +791,11 @@ def inspect(path: str, as_json: bool) -> None:
         click.echo(f"  public tensors: {', '.join(summary['public'])}; steps: {summary['steps']}")
 
 
+from zkcc.cli_cost import calibrate_cmd  # noqa: E402  (the commands in their own modules)
 from zkcc.cli_setup import setup_group  # noqa: E402  (it imports this module's helpers lazily)
 
 cli.add_command(setup_group, "setup")
+cli.add_command(calibrate_cmd, "calibrate")
 
 
 def main() -> None:

@@ -1,0 +1,212 @@
+"""The cost model (zkcc/analysis/costmodel.py) and the machine profile (profile.py).
+
+Proof bytes are checked exactly: the estimate's skeleton, with the Merkle multi-openings'
+real hash counts put in place of their expected ones (the only part of the format the
+query indices decide), must give the proof's size to the byte; and the plain estimate must
+be within 2% (the issue's target is 5%).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import EXAMPLE_NAMES, prove_example
+
+from zkcc.analysis import profile as prof
+from zkcc.analysis.costmodel import estimate_plan, explain_rows, proof_bytes
+from zkcc.cli_cost import calibrate_cmd
+from zkcc.driver import compile_path
+from zkcc.encoding import decode
+from zkcc.ir.host import Launch
+from zkcc.plan.plan import Plan
+from zkcc.runtime.bundle import MAGIC, VERSION
+
+SMALL = ["dot", "matmul", "pipeline", "mixed_bn254", "poseidon_bn254_groth16"]
+SLOW = [n for n in EXAMPLE_NAMES if n not in SMALL]
+
+
+def _paths(plan: Plan, proof: bytes) -> list[list[int]] | None:
+    """Each Ligero group's per-table Merkle path hash counts, read from the proof."""
+    if plan.pcs != "ligero":
+        return None
+    _, tree = decode(proof, MAGIC, VERSION, "proof")
+    return [[len(t["path"]) // 32 for t in g.get("tables", [])] for g in tree["opening"]["groups"]]
+
+
+def _check_bytes(name: str, pcs: str = "ligero", zk: bool = True) -> None:
+    src = f"{name}/{name}.zkcu"
+    if (pcs, zk) == ("ligero", True):
+        proved = prove_example(name, pcs=pcs)
+    else:
+        import helpers
+
+        real = helpers.compile_path
+        helpers.compile_path = lambda *a, **k: real(*a, **k, zk=zk)
+        try:
+            proved = prove_example(name, pcs=pcs)
+        finally:
+            helpers.compile_path = real
+    plan, proof = proved.plan, proved.proof
+    assert plan.zk == (zk and pcs == "ligero"), src
+    assert proof_bytes(plan, _paths(plan, proof)) == len(proof), src
+    est = estimate_plan(plan, prof.default_profile())
+    assert abs(est.proof_bytes - len(proof)) <= 0.02 * len(proof), src
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_proof_bytes_exact(name):
+    _check_bytes(name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SLOW)
+def test_proof_bytes_exact_slow(name):
+    _check_bytes(name)
+
+
+@pytest.mark.parametrize("name", ["dot", "pipeline", "mixed_bn254"])
+@pytest.mark.parametrize("pcs,zk", [("ligero", False), ("merkle", False)])
+def test_proof_bytes_exact_options(name, pcs, zk):
+    _check_bytes(name, pcs, zk)
+
+
+def _plan(name: str, **options) -> Plan:
+    from helpers import EXAMPLES
+
+    return Plan.from_bytes(compile_path(EXAMPLES / name / f"{name}.zkcu", **options).to_bytes())
+
+
+def test_estimate_has_both_backends_on_bn254():
+    plan = _plan("mixed_bn254")
+    est = estimate_plan(plan, prof.default_profile())
+    launches = [s for s in est.steps if s.kernel != "assert_eq"]
+    assert [s.backend for s in launches] == ["gkr", "groth16"]
+    for s in launches:
+        assert set(s.estimates) == {"gkr", "groth16"}
+        for e in s.estimates.values():
+            assert e.prove_seconds > 0 and e.verify_seconds > 0 and e.proof_bytes > 0
+            assert e.prove_peak_bytes > 0
+    rows = explain_rows(plan, prof.default_profile())
+    assert [r["backend"] for r in rows] == ["gkr", "groth16"]
+    assert rows[1]["constraints"] and rows[0]["gates"] and rows[0]["depth"]
+    json.dumps(rows)
+    m31 = estimate_plan(_plan("pipeline"), prof.default_profile())
+    assert all("groth16" not in s.estimates for s in m31.steps)
+
+
+def test_estimates_monotone_in_instances():
+    """More instances never cost less: time, memory and bytes grow with the count."""
+    from zkcc.analysis.costmodel import (
+        gkr_prove_seconds,
+        gkr_step_tree,
+        gkr_verify_seconds,
+        groth16_prove_seconds,
+        tree_size,
+    )
+    from zkcc.field import get_field
+
+    plan = _plan("mimc")
+    F = get_field(plan.field)
+    ck = next(iter(plan.kernels.values()))
+    p = prof.default_profile()
+    last = (0.0, 0.0, 0)
+    for count in (1, 2, 3, 64, 100, 4096, 1 << 16):
+        n = max(0, (count - 1).bit_length())
+        cur = (
+            gkr_prove_seconds(F, p, ck.circuit, len(ck.ir.instrs), count),
+            gkr_verify_seconds(F, p, ck.circuit, count),
+            tree_size(gkr_step_tree(F, ck.circuit, n)),
+        )
+        assert all(a >= b for a, b in zip(cur, last, strict=True)), count
+        last = cur
+    g = [groth16_prove_seconds(p, 100 * c, 100 * c + 2, 4, 2 * c) for c in (1, 4, 16, 64)]
+    assert g == sorted(g)
+
+
+def test_plan_estimate_monotone_in_instances(tmp_path):
+    """Whole plans: the dot example compiled for 256, 1024 and 4096 rows."""
+    from helpers import EXAMPLES
+
+    src = (EXAMPLES / "dot" / "dot.zkcu").read_text()
+    assert "1024" in src
+    prev = None
+    for count in (256, 1024, 4096):
+        path = tmp_path / f"dot{count}.zkcu"
+        path.write_text(src.replace("1024", str(count)))
+        plan = Plan.from_bytes(compile_path(path).to_bytes())
+        assert any(isinstance(s, Launch) and s.count == count for s in plan.host.steps)
+        est = estimate_plan(plan, prof.default_profile())
+        cur = (est.prove_seconds, est.prove_peak_bytes, est.proof_bytes, est.verify_seconds)
+        if prev is not None:
+            assert all(a >= b for a, b in zip(cur, prev, strict=True)), count
+        prev = cur
+
+
+# ---- the machine profile --------------------------------------------------------------------
+def test_missing_profile_falls_back(tmp_path):
+    p = prof.load_profile(tmp_path / "none.json")
+    assert p.source == "defaults" and p.rates == prof.DEFAULT_RATES
+    assert "no machine profile" in p.note and "\n" not in p.note
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b'{"format": 1}', b"[1, 2]",
+                                     b'{"format": 1, "rates": {"m31.mul": -1}, "base_rss": 1,'
+                                     b' "machine": {}, "zkcc_version": "0.1.0"}'])  # fmt: skip
+def test_corrupt_profile_falls_back(tmp_path, content):
+    path = tmp_path / "profile.json"
+    path.write_bytes(content)
+    p = prof.load_profile(path)
+    assert p.source == "defaults" and "corrupt" in p.note and "\n" not in p.note
+
+
+def _stored(tmp_path, **changes) -> prof.Profile:
+    good = prof.Profile(dict(prof.DEFAULT_RATES), 1 << 25, "calibrated", prof.machine_id())
+    tree = good.to_json()
+    tree.update(changes)
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(tree))
+    return prof.load_profile(path)
+
+
+def test_stale_profile_falls_back(tmp_path):
+    assert _stored(tmp_path).source == "calibrated"
+    other = dict(prof.machine_id(), host="elsewhere")
+    p = _stored(tmp_path, machine=other)
+    assert p.source == "defaults" and "another machine" in p.note
+    p = _stored(tmp_path, zkcc_version="0.0.1")
+    assert p.source == "defaults" and "0.0.1" in p.note
+
+
+def test_calibrate_quick_round_trips(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    result = CliRunner().invoke(calibrate_cmd, ["--quick", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["profile"] == str(tmp_path / "zkcc" / "profile.json")
+    loaded = prof.load_profile()
+    assert loaded.source == "calibrated" and loaded.note is None
+    assert loaded.rates == out["rates"]
+    assert set(prof.DEFAULT_RATES) <= set(loaded.rates)
+    assert all(v > 0 for v in loaded.rates.values())
+    est = estimate_plan(_plan("dot"), loaded)
+    assert est.profile_source == "calibrated" and est.prove_seconds > 0
+
+
+def test_compile_explain_and_json_show_the_estimates(tmp_path, monkeypatch):
+    from zkcc.cli import cli
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no profile: defaults
+    src = Path(__file__).resolve().parents[1] / "examples" / "mixed_bn254" / "mixed_bn254.zkcu"
+    r = CliRunner().invoke(cli, ["compile", str(src), "-o", str(tmp_path / "m.zkplan"), "--json"])
+    assert r.exit_code == 0, r.output
+    est = json.loads(r.output)["estimate"]
+    assert est["profile"] == "defaults" and "zkcc calibrate" in est["notes"][0]
+    assert [sorted(s["estimates"]) for s in est["steps"]] == [["gkr", "groth16"]] * 2
+    assert [s["backend"] for s in est["steps"]] == ["gkr", "groth16"]
+    r = CliRunner().invoke(
+        cli, ["compile", str(src), "-o", str(tmp_path / "m.zkplan"), "--explain"]
+    )
+    assert "step 1 hash_pairs<<<4>>>:" in r.output and "*groth16 prove" in r.output

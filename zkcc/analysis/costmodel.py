@@ -1,0 +1,738 @@
+"""Kernel-level cost model: what proving a plan will take, before any witness exists.
+
+`estimate_plan(plan, profile)` gives, for every launch and each backend that can prove it
+(GKR always; Groth16 in bn254 programs), prover seconds, prover peak memory, proof bytes,
+verifier seconds and the PCS work on the tensors the launch touches, plus the plan's totals
+(the PCS commitments and the one batched opening, and assert_eq steps, are per plan:
+zkcc/runtime/steps.py, claims.py). Everything is computed from statistics (per-layer gate
+counts of the layered circuit, R1CS sizes, tensor shapes, the instance count), never from a
+loop over gates or instances, so an estimate of a 2^30-gate plan costs milliseconds.
+
+Proof bytes. The proof format is fixed by the plan (docs/proof.md) except for one thing: a
+Ligero group's Merkle multi-opening holds one hash per opened node whose sibling is not
+opened, which depends on the query indices the transcript draws. `proof_skeleton` builds
+the proof's tree with every byte string replaced by its length, from the same functions
+the prover uses (ligero_params.choose_shape, opens_directly, the query and test counts,
+claim_counts for the hiding mask rows) and the encoder's wire format; the paths get their
+expected length (ligero_params.path_hashes). The estimate is therefore exact but for the
+paths: `tests/test_costmodel.py` substitutes the real paths' lengths and gets the proof's
+size to the byte.
+
+Time is a sum of operation counts times the profile's seconds per operation
+(zkcc/analysis/profile.py): the counts are those of the code, named in each function's
+docstring with the reason; where numpy temporaries make a step cost a few passes over its
+data, the factor is a named constant measured on the examples (bench/costmodel.py).
+
+Memory reuses zkcc/runtime/memory.py's estimate (stored layers, the widest layer's sumcheck
+tables, tensors, commitments), with the interpreter's own memory taken from the profile
+rather than from the estimating process, and the chunk temporaries bounded by the data they
+are chunks of (memory.py counts four full chunks, right for big launches, 60 MiB too much
+for small ones).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from zkcc.analysis.profile import Profile
+from zkcc.analysis.stats import r1cs_template_stats
+from zkcc.backends.groth16.curve import G1, G2
+from zkcc.field import get_field
+from zkcc.ir.host import AssertEq, Launch
+from zkcc.pcs.ligero_params import (
+    HASH_BYTES,
+    RATE_LOG,
+    SALT_BYTES,
+    SECURITY_BITS,
+    Shape,
+    choose_shape,
+    opens_directly,
+    path_hashes,
+)
+from zkcc.pcs.merkle import LEAF_BYTES
+from zkcc.plan.plan import Plan
+from zkcc.runtime import bundle, memory
+from zkcc.runtime.claims import proof_tensors
+from zkcc.runtime.groth16_launch import (
+    LaunchBoundary,
+    build_launch_circuit,
+    groth16_steps,
+    launch_boundary,
+)
+from zkcc.runtime.steps import AssertEqStep, GkrStep, Groth16Step, claim_counts, schedule
+
+# ---- measured factors (bench/costmodel.py; each is "passes over the data" of one step) -----
+EVAL_PASSES = 4  # evaluating a layer: gathers, multiply, coefficient, sort-based scatter-add
+TABLE_PASSES = 1  # building a sumcheck table: outer products, mul_base, scatter, their adds
+WITNESS_PASSES = 3  # kernel IR evaluated instance-parallel, one numpy op per instruction
+LAYER_CALLS = 60  # vectorised calls per GKR layer besides its rounds (eq tables, wiring, ...)
+VERIFY_LAYER_CALLS = 50  # the verifier's per-layer calls (eq tables, wiring, combines)
+FIXED_SECONDS = 0.02  # transcript start, schedule, bundle encoding: per plan
+LAUNCH_SECONDS = 0.02  # per GKR launch: assembling layer 0, layer store, claims to tensors
+G1_WIRE_MSMS = 3  # A, B (G1) and L: full MSMs over the wires
+G2_WIRE_MSMS = 1  # B (G2) over the wires
+MSM_REF_LOG = 8  # the profile's G1 MSM rate is per point at 2^8 points (Pippenger: ~1/log n)
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A byte string of known length inside a proof skeleton."""
+
+    n: int
+
+
+@dataclass
+class LaunchEstimate:
+    """One backend's cost for one launch. `pcs_seconds` is the commitment and opening work of
+    the committed tensors the launch reads or writes (shared tensors count in every launch
+    touching them, so these do not add up to the plan's PCS time); `proof_bytes` is the
+    launch's step proof only (the PCS opening is the plan's)."""
+
+    backend: str
+    prove_seconds: float
+    prove_peak_bytes: int
+    proof_bytes: int
+    verify_seconds: float
+    pcs_seconds: float
+    size: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "backend": self.backend,
+            "prove_seconds": round(self.prove_seconds, 4),
+            "prove_peak_bytes": self.prove_peak_bytes,
+            "proof_bytes": self.proof_bytes,
+            "verify_seconds": round(self.verify_seconds, 4),
+            "pcs_seconds": round(self.pcs_seconds, 4),
+            **self.size,
+        }
+
+
+@dataclass
+class StepEstimate:
+    step: int
+    kernel: str  # "assert_eq" for an assert_eq step
+    instances: int
+    backend: str  # the plan's choice
+    estimates: dict[str, LaunchEstimate]  # by backend: every backend that can prove it
+
+    @property
+    def current(self) -> LaunchEstimate:
+        return self.estimates[self.backend]
+
+
+@dataclass
+class PcsEstimate:
+    """The plan's tensor commitments and its one batched opening."""
+
+    commit_seconds: float
+    open_seconds: float
+    verify_seconds: float
+    proof_bytes: int  # the "opening" tree
+    path_bytes: int  # of which: expected Merkle multi-opening paths (the inexact part)
+    groups: list[dict[str, Any]]
+    tensor_seconds: dict[str, float]  # commit + share of the opening, per committed tensor
+
+
+@dataclass
+class PlanEstimate:
+    steps: list[StepEstimate]
+    pcs: PcsEstimate
+    prove_seconds: float
+    prove_peak_bytes: int
+    proof_bytes: int
+    verify_seconds: float
+    memory: memory.MemoryEstimate
+    profile_source: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "prove_seconds": round(self.prove_seconds, 4),
+            "prove_peak_bytes": self.prove_peak_bytes,
+            "proof_bytes": self.proof_bytes,
+            "verify_seconds": round(self.verify_seconds, 4),
+            "pcs": {
+                "commit_seconds": round(self.pcs.commit_seconds, 4),
+                "open_seconds": round(self.pcs.open_seconds, 4),
+                "verify_seconds": round(self.pcs.verify_seconds, 4),
+                "proof_bytes": self.pcs.proof_bytes,
+                "groups": self.pcs.groups,
+            },
+            "steps": [
+                {
+                    "step": s.step,
+                    "kernel": s.kernel,
+                    "instances": s.instances,
+                    "backend": s.backend,
+                    "estimates": {b: e.to_json() for b, e in s.estimates.items()},
+                }
+                for s in self.steps
+            ],
+            "profile": self.profile_source,
+            "notes": self.notes,
+        }
+
+
+# ---- proof bytes ---------------------------------------------------------------------------
+def _varint_len(n: int) -> int:
+    return max(1, -(-n.bit_length() // 7))
+
+
+def tree_size(t: Any) -> int:
+    """Encoded size of a tree (zkcc/encoding.py wire format: a tag, LEB128 lengths) whose
+    byte strings may be Blobs."""
+    if isinstance(t, Blob):
+        return 1 + _varint_len(t.n) + t.n
+    if isinstance(t, (bytes, bytearray)):
+        return 1 + _varint_len(len(t)) + len(t)
+    if t is None or isinstance(t, bool):
+        return 1
+    if isinstance(t, int):
+        return 1 + _varint_len(t if t >= 0 else -t - 1)
+    if isinstance(t, str):
+        n = len(t.encode("utf-8"))
+        return 1 + _varint_len(n) + n
+    if isinstance(t, (list, tuple)):
+        return 1 + _varint_len(len(t)) + sum(tree_size(x) for x in t)
+    if isinstance(t, dict):
+        return 1 + _varint_len(len(t)) + sum(tree_size(k) + tree_size(v) for k, v in t.items())
+    raise TypeError(f"cannot size {type(t).__name__}")
+
+
+def file_size(tree: Any) -> int:
+    """A proof file: magic, format version, tree."""
+    return len(bundle.MAGIC) + _varint_len(bundle.VERSION) + tree_size(tree)
+
+
+def gkr_step_tree(F, circuit, n_log2: int) -> dict:
+    """The GKR step proof (zkcc/backends/gkr/proof.py): per layer two sumchecks of
+    w_i + n rounds of three extension elements, v_x and v_y; 2 x segments input values."""
+    E = F.ext
+    layers = []
+    for i in range(circuit.depth):
+        rounds = [Blob(3 * E.byte_len)] * (circuit.width_log2(i) + n_log2)
+        one = Blob(E.byte_len)
+        layers.append({"phase1": rounds, "vx": one, "phase2": rounds, "vy": one})
+    return {"layers": layers, "inputs": Blob(2 * len(circuit.segments) * E.byte_len)}
+
+
+def groth16_step_tree(F, b: LaunchBoundary) -> dict:
+    """A Groth16 step (zkcc/runtime/groth16_launch.py): A, B, C; D, PoK and one value per
+    committed param when the launch commits to wires."""
+    g1, g2 = Blob(32 * G1.ncoords), Blob(32 * G2.ncoords)
+    tree: dict[str, Any] = {"a": g1, "b": g2, "c": g1}
+    if b.committed:
+        tree.update(d=g1, pok=g1, values=Blob(len(b.committed) * F.byte_len))
+    return tree
+
+
+@dataclass
+class _TableClaims:
+    """A committed tensor: its table's log size and its claims' points, symbolically (each
+    coordinate a token naming the challenge it is; equal tokens are equal challenges)."""
+
+    m: int
+    points: list[tuple]
+
+
+def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, _TableClaims]:
+    """The claims the schedule makes on each committed tensor, in the runtime's order: a GKR
+    launch's two input-layer points (the segment's low gate coordinates, then the instance
+    ones for a split segment), an assert_eq's one point on both sides, a Groth16 boundary's
+    point. Only equality of points matters (does a Ligero group need its column sumcheck?)."""
+    infos = {x.name: x for x in proof_tensors(plan.program, frozenset(groth16_steps(plan)))}
+    out = {n: _TableClaims(infos[n].layout.num_vars, []) for n in committed}
+
+    def add(tensor: str, point: tuple) -> None:
+        if tensor in out:
+            out[tensor].points.append(point)
+
+    for st in steps:
+        i = st.index
+        if isinstance(st, GkrStep):
+            for c in range(2):
+                for seg in st.circuit.segments:
+                    tensor, _ = st.sources[seg.name]
+                    low = tuple(("g", i, c, j) for j in range(seg.size_log2))
+                    inst = () if seg.broadcast else tuple(("s", i, c, j) for j in range(st.n_log2))
+                    add(tensor, low + inst)
+        elif isinstance(st, AssertEqStep):
+            pt = tuple(("a", i, j) for j in range(st.layout.num_vars))
+            add(st.a, pt)
+            add(st.b, pt)
+        else:
+            for cm in st.boundary.committed:
+                add(cm.tensor, tuple(("r", i, cm.param, j) for j in range(cm.layout.num_vars)))
+    return out
+
+
+@dataclass
+class _Group:
+    shape: Shape
+    tables: list[str]  # sorted
+    claims: list[int]  # per table
+    same_lo: bool
+    direct: bool
+
+
+def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Group]:
+    """The opening's groups as zkcc.pcs.ligero._groups forms them: tables of one shape, in
+    (m, col_log) order, tables sorted by name; whether all claims share their column
+    coordinates (no column sumcheck then) and whether the group is sent directly."""
+    by: dict[Shape, list[str]] = {}
+    for name in sorted(tables):
+        t = tables[name]
+        if t.points:
+            by.setdefault(choose_shape(F, t.m, RATE_LOG, SECURITY_BITS, hiding), []).append(name)
+    out = []
+    for s in sorted(by, key=lambda s: (s.m, s.col_log)):
+        names = by[s]
+        los = {(pt + (0,) * (s.m - len(pt)))[: s.col_log] for n in names for pt in tables[n].points}
+        counts = [len(tables[n].points) for n in names]
+        out.append(_Group(s, names, counts, len(los) == 1, opens_directly(F, s, len(names))))
+    return out
+
+
+def ligero_group_tree(F, g: _Group, paths: list[int] | None = None) -> dict:
+    """One group's opening (zkcc/pcs/ligero.py, LigeroPCS.open): `paths` gives each table's
+    Merkle multi-opening hash count (default: the expectation, path_hashes)."""
+    E, s = F.ext, g.shape
+    if g.direct:
+        return {"direct": [Blob((1 << s.m) * F.byte_len)] * len(g.tables)}
+    d, k = E.degree, sum(g.claims)
+    expected = round(path_hashes(s.code_log, s.queries))
+    tables = []
+    for t, kt in enumerate(g.claims):
+        mask = s.tests * d + kt * d if s.pad else 0
+        entry: dict[str, Any] = {
+            "columns": Blob(s.queries * (s.rows + mask) * F.byte_len),
+            "path": Blob(HASH_BYTES * (expected if paths is None else paths[t])),
+        }
+        if s.pad:
+            entry["salts"] = Blob(s.queries * SALT_BYTES)
+        tables.append(entry)
+    out: dict[str, Any] = {
+        "tests": Blob(s.tests * s.msg_len * E.byte_len),
+        "sumcheck": [] if g.same_lo else [Blob(3 * E.byte_len)] * s.col_log,
+        "evals": Blob(0 if g.same_lo else k * E.byte_len),
+        "u": Blob(s.msg_len * E.byte_len),
+        "tables": tables,
+    }
+    if s.pad:
+        out["mu"] = Blob(k * E.byte_len)
+    return out
+
+
+def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
+    """The proof's tree with Blob lengths for its byte strings (see the module docstring);
+    `paths[g][t]`: the real hash count of group g's table t, to reproduce a proof exactly."""
+    F = get_field(plan.field)
+    g16 = frozenset(groth16_steps(plan))
+    steps = schedule(plan, g16)
+    infos = proof_tensors(plan.program, g16)
+    committed = {x.name for x in infos if not x.public}
+    trees: list[Any] = []
+    for st in steps:
+        if isinstance(st, AssertEqStep):
+            trees.append({"value": Blob(F.ext.byte_len)})
+        elif isinstance(st, GkrStep):
+            trees.append(gkr_step_tree(F, st.circuit, st.n_log2))
+        else:
+            trees.append(groth16_step_tree(F, st.boundary))
+    tables = _symbolic_claims(plan, steps, committed)
+    if plan.pcs == "merkle":
+        claimed = sorted(n for n, t in tables.items() if t.points)
+        opening: Any = {"tables": {n: Blob((1 << tables[n].m) * F.byte_len) for n in claimed}}
+    else:
+        groups = ligero_groups(F, tables, plan.zk)
+        opening = {
+            "groups": [
+                ligero_group_tree(F, g, None if paths is None else paths[j])
+                for j, g in enumerate(groups)
+            ]
+        }
+    return {
+        "plan_digest": Blob(32),
+        "public": {x.name: Blob(x.size * F.byte_len) for x in infos if x.public},
+        "commitments": {n: Blob(32) for n in committed},
+        "steps": trees,
+        "opening": opening,
+    }
+
+
+def proof_bytes(plan: Plan, paths: list[list[int]] | None = None) -> int:
+    """The proof file's size: exact up to the Ligero Merkle paths (expected lengths)."""
+    return file_size(proof_skeleton(plan, paths))
+
+
+# ---- time ----------------------------------------------------------------------------------
+def _gkr_layers(circuit) -> list[tuple[int, int, int, int, int]]:
+    """(w_in, w_out, mul, add, const) per layer: one loop over layers, not gates."""
+    return [
+        (
+            circuit.width_log2(i),
+            ly.width_log2,
+            len(ly.mul_wires),
+            len(ly.add_wires),
+            len(ly.const_out),
+        )
+        for i, ly in enumerate(circuit.layers)
+    ]
+
+
+def gkr_prove_seconds(F, prof: Profile, circuit, instrs: int, count: int) -> float:
+    """Data-parallel GKR over N = 2^n instances (zkcc/backends/gkr/prover.py), per layer:
+
+    * evaluation: (2 mul + add + const) gate values per instance, EVAL_PASSES passes;
+    * phase-1 table: per claim K (1 at the top, 2 below) an outer product of the add and
+      mul gate weights with the instance weights, (W_in + M) N extension products, then
+      M N base-by-extension products and a scatter of them: TABLE_PASSES passes;
+    * phase-2 table: K outer products of W_in x N;
+    * the two sumchecks over 2^(w_in + n) points, each point touched once per round of a
+      halving table (the profile's per-point rate is for the whole sumcheck), plus their
+      2 (w_in + n) rounds of transcript work;
+    * LAYER_CALLS vectorised calls (eq tables, wiring, claim combination).
+    Plus the witness (one numpy op per IR instruction over all instances) and the input
+    layer's segment evaluations (fold each segment's table at both points)."""
+    name = F.name
+    n = max(0, (count - 1).bit_length())
+    N = 1 << n
+    mul, ext, call = (
+        prof.rate(f"{name}.mul"),
+        prof.rate(f"{name}.ext_mul"),
+        prof.rate(f"{name}.call"),
+    )
+    point, rnd = prof.rate(f"{name}.sumcheck_point"), prof.rate(f"{name}.sumcheck_round")
+    t = LAUNCH_SECONDS + instrs * (WITNESS_PASSES * count * mul + call)
+    top = circuit.depth - 1
+    for i, (w_in, _w_out, M, A, C) in enumerate(_gkr_layers(circuit)):
+        K = 1 if i == top else 2
+        W = 1 << w_in
+        t += EVAL_PASSES * N * (2 * M + A + C) * mul
+        t += TABLE_PASSES * N * (K * (W + M) + M) * ext + N * K * W * ext
+        t += 2 * W * N * point + 2 * (w_in + n) * rnd + LAYER_CALLS * call
+    for seg in circuit.segments:
+        size = (1 << seg.size_log2) * (1 if seg.broadcast else N)
+        t += 2 * (2 * size * ext + seg.size_log2 * 4 * call)
+    return t
+
+
+def gkr_verify_seconds(F, prof: Profile, circuit, count: int) -> float:
+    """The GKR verifier (zkcc/backends/gkr/verifier.py): per layer 2 (w_in + n) rounds, the
+    wiring polynomials (a gather and a product per gate: ~3 extension products per gate,
+    independent of N) and eq tables of the layer's widths; the input-layer selectors."""
+    name = F.name
+    n = max(0, (count - 1).bit_length())
+    ext, call = prof.rate(f"{name}.ext_mul"), prof.rate(f"{name}.call")
+    vr = prof.rate(f"{name}.verify_round")
+    t = 0.0
+    for w_in, w_out, M, A, C in _gkr_layers(circuit):
+        t += 2 * (w_in + n) * vr
+        t += (3 * M + 2 * A + C + 2 * (1 << w_out) + 2 * (1 << w_in)) * ext
+        t += VERIFY_LAYER_CALLS * call
+    t += 2 * len(circuit.segments) * (circuit.input_log2 + 4) * call
+    return t
+
+
+def _msm_seconds(prof: Profile, key: str, points: int) -> float:
+    """Pippenger: per-point cost falls like 1/log2(n) (window c ~ log2 n); the profile's
+    rate is per point at 2^MSM_REF_LOG points."""
+    if points <= 0:
+        return 0.0
+    return prof.rate(key) * points * MSM_REF_LOG / max(MSM_REF_LOG, math.log2(points))
+
+
+def groth16_prove_seconds(
+    prof: Profile, constraints: int, wires: int, public: int, committed: int
+) -> float:
+    """A Groth16 launch (zkcc/backends/groth16/prover.py): MSMs over A, B in G1 and L (the
+    wires: G1_WIRE_MSMS and G2_WIRE_MSMS full MSMs) and H (the QAP domain) in G1, B in G2;
+    h by 7 NTTs of the domain (3 inverse, 3 coset, 1 coset inverse), each n log2 n / 2
+    butterflies of one bn254 product and two sums; the witness and the satisfaction check,
+    a few bn254 products per constraint; D and its PoK (two MSMs over the committed
+    wires); ~8 G1 and 2 G2 scalar products."""
+    rows = constraints + public + 1
+    n_dom = 1 << max(1, (rows - 1).bit_length())
+    mul = prof.rate("bn254.mul")
+    t = _msm_seconds(prof, "bn254.g1_msm_point", wires) * G1_WIRE_MSMS
+    t += _msm_seconds(prof, "bn254.g1_msm_point", n_dom)
+    t += _msm_seconds(prof, "bn254.g2_msm_point", wires) * G2_WIRE_MSMS
+    t += 2 * _msm_seconds(prof, "bn254.g1_msm_point", committed)
+    t += 7 * n_dom * math.log2(n_dom) / 2 * 3 * mul
+    t += 20 * constraints * mul
+    t += 8 * prof.rate("bn254.g1_mul") + 2 * prof.rate("bn254.g2_mul")
+    return t
+
+
+def groth16_verify_seconds(prof: Profile, public: int, committed: bool) -> float:
+    """The Groth16 verifier: subgroup checks of the key's G2 points and B, the prepared key
+    (e(alpha, beta)'s Miller loop and 4 prepared G2 points, once per process), B prepared, a
+    multi-Miller loop of 3 pairs (5 with a commitment) sharing its squarings, one final
+    exponentiation, and the public-input MSM."""
+    g2_points = 5 if committed else 3
+    t = (g2_points + 1) * prof.rate("bn254.g2_subgroup")
+    t += prof.rate("bn254.miller") + (g2_points + 1) * prof.rate("bn254.prepare_g2")
+    pairs = 5 if committed else 3
+    t += prof.rate("bn254.miller") * (1 + pairs) / 2 + prof.rate("bn254.final_exp")
+    t += _msm_seconds(prof, "bn254.g1_msm_point", public)
+    if committed:
+        t += 2 * prof.rate("bn254.g1_mul")
+    return t
+
+
+@dataclass
+class _TensorCost:
+    commit: float
+    open: float
+    verify: float
+
+
+def _ligero_costs(
+    F, prof: Profile, groups: list[_Group], tables: dict[str, _TableClaims]
+) -> tuple[dict[str, _TensorCost], list[dict]]:
+    """Per committed tensor (Ligero, zkcc/pcs/ligero.py):
+    commit = encode (R + S) rows to N symbols + hash N leaves of (R + S) elements (+ salt)
+             + N - 1 tree nodes, S the hiding mask rows ((tests + k) d);
+    open   = its share of the group's combinations: (tests + 1) vectors over R x msg_len,
+             the column sumcheck over C, the queried columns;
+    verify = its share of re-encoding the (tests + 1) d vectors, checking the q opened
+             columns against them, hashing its q leaves and its path.
+    A direct group sends its tables; the verifier recommits them and evaluates claims."""
+    name, E = F.name, F.ext
+    enc, ext, call = (
+        prof.rate(f"{name}.encode"),
+        prof.rate(f"{name}.ext_mul"),
+        prof.rate(f"{name}.call"),
+    )
+    sb, sc, vr = (
+        prof.rate("sha256.byte"),
+        prof.rate("sha256.call"),
+        prof.rate(f"{name}.verify_round"),
+    )
+    d = E.degree
+    out: dict[str, _TensorCost] = {}
+    info = []
+    for g in groups:
+        s = g.shape
+        G, k = len(g.tables), sum(g.claims)
+        info.append(
+            {
+                "table_log2": s.m,
+                "rows": s.rows,
+                "cols": s.cols,
+                "queries": s.queries,
+                "tests": s.tests,
+                "pad": s.pad,
+                "tables": G,
+                "claims": k,
+                "direct": g.direct,
+            }
+        )
+        for name_t, kt in zip(g.tables, g.claims, strict=True):
+            S = (s.tests + kt) * d if s.pad else 0
+            leaf = (s.rows + S) * F.byte_len + (SALT_BYTES if s.pad else 0)
+            commit = enc * (s.rows + S) * s.code_len + s.code_len * (leaf * sb + 2 * sc)
+            commit += 20 * call
+            if g.direct:
+                cost = _TensorCost(commit, (1 << s.m) * 2 * sb, commit + kt * (2 << s.m) * ext)
+            else:
+                vecs = (s.tests + 1) * d
+                open_ = vecs * (s.rows + S) * s.msg_len * ext / d + kt * s.cols * 8 * ext
+                open_ += s.queries * leaf * sb + 30 * call
+                verify = vecs * s.code_len * enc / G + s.queries * vecs * (s.rows + S) * ext / d
+                verify += s.queries * (leaf * sb + sc) + path_hashes(s.code_log, s.queries) * sc
+                verify += (0 if g.same_lo else s.col_log * vr / G) + 30 * call
+                cost = _TensorCost(commit, open_, verify)
+            out[name_t] = cost
+    return out, info
+
+
+def _merkle_costs(F, prof: Profile, tables: dict[str, _TableClaims]) -> dict[str, _TensorCost]:
+    """Merkle PCS: hash the table's bytes in 4 KiB leaves and the tree; the opening sends the
+    table; the verifier rehashes it and evaluates every claim (2^m extension products)."""
+    sb, sc, ext = prof.rate("sha256.byte"), prof.rate("sha256.call"), prof.rate(f"{F.name}.ext_mul")
+    out = {}
+    for n, t in tables.items():
+        size = (1 << t.m) * F.byte_len
+        h = size * sb + 2 * max(1, size // LEAF_BYTES) * sc
+        out[n] = _TensorCost(h, size * sb, h + len(t.points) * (2 << t.m) * ext)
+    return out
+
+
+def _groth16_size(plan: Plan, i: int, g16: frozenset[int]) -> dict[str, int]:
+    """R1CS size of launch i under Groth16: exact (the launch circuit) for a Groth16 launch;
+    otherwise the kernel's one-instance template scaled by the instances, plus a row and a
+    wire per committed table entry for the in-circuit evaluations (r1cs_eval.py)."""
+    if i in g16:
+        return build_launch_circuit(plan.program, i).size
+    step = plan.host.steps[i]
+    ck = plan.kernels[step.kernel]
+    stats = ck.stats if ck.backend == "groth16" else r1cs_template_stats(ck.ir, ck.p)
+    b = launch_boundary(plan.program, i)
+    evals = sum(1 << c.layout.num_vars for c in b.committed)
+    return {
+        "constraints": step.count * stats["r1cs_constraints"] + evals,
+        "wires": step.count * stats["r1cs_wires"] + evals,
+        "public_inputs": b.num_public,
+        "committed_wires": sum(math.prod(c.layout.shape) for c in b.committed),
+    }
+
+
+def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
+    """Every launch under every applicable backend, the PCS, and the plan's totals under
+    its own backend choices (see the module docstring)."""
+    F = get_field(plan.field)
+    g16 = frozenset(groth16_steps(plan))
+    steps = schedule(plan, g16)
+    infos = proof_tensors(plan.program, g16)
+    committed = {x.name for x in infos if not x.public}
+    tables = _symbolic_claims(plan, steps, committed)
+    if plan.pcs == "merkle":
+        tcost = _merkle_costs(F, profile, tables)
+        groups_info: list[dict] = []
+        path = 0
+    else:
+        groups = ligero_groups(F, tables, plan.zk)
+        tcost, groups_info = _ligero_costs(F, profile, groups, tables)
+        path = sum(
+            HASH_BYTES * round(path_hashes(g.shape.code_log, g.shape.queries)) * len(g.tables)
+            for g in groups
+            if not g.direct
+        )
+    skeleton = proof_skeleton(plan)
+    total_bytes = file_size(skeleton)
+    mem = replace(memory.estimate(plan), base=profile.base_rss)
+    tensors_bytes = mem.tensors + mem.commitments + profile.base_rss
+    counts = claim_counts(steps)
+    ext = profile.rate(f"{F.name}.ext_mul")
+    call = profile.rate(f"{F.name}.call")
+
+    out_steps: list[StepEstimate] = []
+    for st in steps:
+        i = st.index
+        step = plan.host.steps[i]
+        if isinstance(step, AssertEq):
+            size = 1 << st.layout.num_vars
+            t = 2 * size * ext + 10 * call
+            est = LaunchEstimate(
+                "assert_eq",
+                t,
+                0,
+                tree_size(skeleton["steps"][i]),
+                t,
+                sum(tcost[x].commit + tcost[x].open for x in (st.a, st.b) if x in tcost),
+                {"elements": size},
+            )
+            out_steps.append(StepEstimate(i, "assert_eq", 1, "assert_eq", {"assert_eq": est}))
+            continue
+        assert isinstance(step, Launch)
+        ck = plan.kernels[step.kernel]
+        touched = (
+            {t for t, _ in st.sources.values()}
+            if isinstance(st, GkrStep)
+            else {t for t, _ in GkrStep(plan.program, i, ck.circuit).sources.values()}
+        )
+        pcs_s = sum(tcost[x].commit + tcost[x].open for x in touched if x in tcost)
+        circuit = ck.circuit
+        n = max(0, (step.count - 1).bit_length())
+        widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
+        layers_b = memory.LAYER_STORED_BYTES[F.name] * (1 << n) * sum(widths)
+        working = memory.LAYER_WORKING_BYTES[F.name] * (1 << n) * max(widths[:-1])
+        temporaries = min(memory.TEMPORARIES, working // 4)
+        gkr_peak = int(memory.MARGIN * (tensors_bytes + layers_b + working + temporaries))
+        gkr_tree = skeleton["steps"][i] if isinstance(st, GkrStep) else gkr_step_tree(F, circuit, n)
+        estimates = {
+            "gkr": LaunchEstimate(
+                "gkr",
+                gkr_prove_seconds(F, profile, circuit, len(ck.ir.instrs), step.count),
+                gkr_peak,
+                tree_size(gkr_tree),
+                gkr_verify_seconds(F, profile, circuit, step.count),
+                pcs_s,
+                {
+                    "gates": step.count * (ck.stats["mul_gates"] + ck.stats["add_gates"]),
+                    "mul_gates": step.count * ck.stats["mul_gates"],
+                    "depth": circuit.depth,
+                },
+            )
+        }
+        if plan.field == "bn254":
+            size = _groth16_size(plan, i, g16)
+            b = st.boundary if isinstance(st, Groth16Step) else launch_boundary(plan.program, i)
+            g_peak = int(
+                memory.MARGIN * (tensors_bytes + memory.GROTH16_WIRE_BYTES * size["wires"])
+            )
+            estimates["groth16"] = LaunchEstimate(
+                "groth16",
+                groth16_prove_seconds(
+                    profile,
+                    size["constraints"],
+                    size["wires"],
+                    size["public_inputs"],
+                    size["committed_wires"],
+                ),
+                g_peak,
+                tree_size(groth16_step_tree(F, b)),
+                groth16_verify_seconds(profile, size["public_inputs"], bool(b.committed)),
+                pcs_s,
+                size,
+            )
+        backend = "groth16" if i in g16 else "gkr"
+        out_steps.append(StepEstimate(i, step.kernel, step.count, backend, estimates))
+
+    commit_s = sum(c.commit for c in tcost.values())
+    open_s = sum(c.open for c in tcost.values())
+    pcs_verify = sum(c.verify for c in tcost.values())
+    # the verifier evaluates claims on public tensors and valid flags itself
+    public_claims = sum(
+        len(tables_pub) * (2 << x.layout.num_vars) * ext
+        for x in infos
+        if x.public
+        for tables_pub in [[1] * counts.get(x.name, 0)]
+    )
+    pcs = PcsEstimate(
+        commit_s,
+        open_s,
+        pcs_verify,
+        tree_size(skeleton["opening"]),
+        path,
+        groups_info,
+        {n: c.commit + c.open for n, c in tcost.items()},
+    )
+    prove_s = FIXED_SECONDS + commit_s + open_s + sum(s.current.prove_seconds for s in out_steps)
+    verify_s = FIXED_SECONDS + pcs_verify + public_claims
+    verify_s += sum(s.current.verify_seconds for s in out_steps)
+    peak = max(
+        [int(memory.MARGIN * tensors_bytes)] + [s.current.prove_peak_bytes for s in out_steps]
+    )
+    notes = [profile.note] if profile.note else []
+    return PlanEstimate(
+        out_steps, pcs, prove_s, peak, total_bytes, verify_s, mem, profile.source, notes
+    )
+
+
+def explain_rows(plan: Plan, profile: Profile) -> list[dict]:
+    """One row per host step for `compile --explain` / `--json`: step, kernel, instances,
+    gates (GKR) or constraints (Groth16), depth, every applicable backend's estimate and the
+    plan's backend."""
+    est = estimate_plan(plan, profile)
+    rows = []
+    for s in est.steps:
+        gkr = s.estimates.get("gkr")
+        g16 = s.estimates.get("groth16")
+        rows.append(
+            {
+                "step": s.step,
+                "kernel": s.kernel,
+                "instances": s.instances,
+                "gates": gkr.size.get("gates") if gkr else None,
+                "constraints": g16.size.get("constraints") if g16 else None,
+                "depth": gkr.size.get("depth") if gkr else None,
+                "backend": s.backend,
+                "estimates": {b: e.to_json() for b, e in s.estimates.items()},
+            }
+        )
+    return rows

@@ -25,7 +25,7 @@ from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import ProofRejected
 from zkcc.field import eq_table, get_field, mle_evaluate
 from zkcc.pcs import codes
-from zkcc.pcs.base import PcsClaim
+from zkcc.pcs.base import PcsClaim, Relation
 from zkcc.pcs.ligero import (
     LigeroPCS,
     _betas,
@@ -38,6 +38,7 @@ from zkcc.pcs.ligero import (
     query_indices,
 )
 from zkcc.pcs.ligero_params import SALT_BYTES, Shape, choose_shape
+from zkcc.pcs.merkle import MerklePCS
 from zkcc.pcs.merkle_tree import HASH_LEN, MerkleTree, hash_leaves
 from zkcc.pcs.tensor_ops import row_combine, sumcheck_prove
 from zkcc.runtime.randomness import Randomness
@@ -229,14 +230,15 @@ def rand_ext(F, rng: np.random.Generator, shape) -> np.ndarray:
 
 
 # ---- 2. the honest-verifier simulator ----------------------------------------------------------
-def draw_challenges(F, g: _Group, tr: Transcript, Y=None, B=None) -> SimpleNamespace:
+def draw_challenges(F, g: _Group, tr: Transcript, zeta, Y=None, B=None) -> SimpleNamespace:
     """The group's challenges in protocol order (the oracle ignores the messages, so drawing
-    them is all a simulator needs). With Y, B: the column sumcheck is run honestly on them."""
+    them is all a simulator needs), with the opening's one zeta (drawn once for all groups).
+    With Y, B: the column sumcheck is run honestly on them."""
     k = len(g.claims)
     ch = SimpleNamespace(rounds=[], evals=None)
     r = tr.challenge_exts("pcs/test", F, g.test_challenges(F.ext.degree))
     ch.r_tab, ch.r_mask = _test_coefficients(F, g, r)
-    ch.zeta = tr.challenge_ext("pcs/zeta", F)
+    ch.zeta = zeta
     if not _same_lo(g):
         ch.alpha = tr.challenge_exts("pcs/alpha", F, k)
         if Y is not None:
@@ -318,7 +320,7 @@ def simulated_commitment(F, s: Shape, idx: list[int], opened: np.ndarray, rng) -
     return tree.root, opening
 
 
-def simulate_group(F, g: _Group, tr: Transcript, rng: np.random.Generator):
+def simulate_group(F, g: _Group, tr: Transcript, zeta, rng: np.random.Generator, hidden_t=None):
     """One group's table roots and opening from its claims alone (steps as in zkcc.pcs.ligero):
     mu uniform; y_c uniform on <y_c, eq(z_c,lo)> = v_c + zeta mu_c; the honest sumcheck on
     them; w uniform; u = (sum_c gamma_c y_c | uniform); per table, the opened data columns and
@@ -328,10 +330,18 @@ def simulate_group(F, g: _Group, tr: Transcript, rng: np.random.Generator):
     d, s, k, T = E.degree, g.shape, len(g.claims), g.shape.tests
     C, q = s.cols, s.queries
     # 2. mu_c uniform; y_c uniform subject to <y_c, eq(z_c,lo)> = v_c + zeta mu_c
-    mu = rand_ext(F, rng, k)
-    zeta = draw_challenges(F, g, tr.fork()).zeta  # the programmed oracle's zeta, in advance
-    values = np.stack([v for _, _, v in g.claims], axis=1)
-    targets = E.add(values, E.mul(mu, zeta))
+    # a hidden claim's masked value t_c was drawn with its relation (simulate); mu is sent
+    # for the known claims only
+    known = [c for c in range(k) if not g.hidden[c]]
+    mu = rand_ext(F, rng, len(known))
+    mu_of = dict(zip(known, mu.T, strict=True))
+    targets = np.stack(
+        [
+            hidden_t[g.index[c]] if g.hidden[c] else E.add(v, E.mul(mu_of[c], zeta))
+            for c, (_, _, v) in enumerate(g.claims)
+        ],
+        axis=1,
+    )
     Y, eqs = E.zeros((k, C)), E.zeros((k, C))
     for c, (_, pt, _) in enumerate(g.claims):
         eq_lo = eq_table(F, pt[:, : s.col_log])
@@ -341,8 +351,7 @@ def simulate_group(F, g: _Group, tr: Transcript, rng: np.random.Generator):
         y[:, j] = E.add(y[:, j], E.mul(gap, E.inv(eq_lo[:, j])))
         Y[:, c], eqs[:, c] = y, eq_lo
     # 3. the honest column sumcheck on the simulated y_c, with the oracle's challenges
-    ch = draw_challenges(F, g, tr, Y, lambda alpha: E.mul(eqs, alpha[:, :, None]))
-    assert E.equal(ch.zeta, zeta)
+    ch = draw_challenges(F, g, tr, zeta, Y, lambda alpha: E.mul(eqs, alpha[:, :, None]))
     # 4. w uniform; u[:C] = sum_c gamma_c y_c, u[C:] uniform
     w = rand_ext(F, rng, (T, s.msg_len))
     u = E.zeros(s.msg_len)
@@ -368,26 +377,47 @@ def simulate_group(F, g: _Group, tr: Transcript, rng: np.random.Generator):
     return roots, tree
 
 
-def simulate(F, sizes: dict[str, int], claims: list[PcsClaim], seed: int, sim_seed: int):
-    """Commitments and an opening from the claims and the table sizes only."""
+def simulate(
+    F, sizes: dict[str, int], claims: list[PcsClaim], seed: int, sim_seed: int, relations=()
+):
+    """Commitments and an opening from the claims (hidden ones: their relations only) and the
+    table sizes. A relation's M_rho is uniform, and its hidden claims' masked values t_c are
+    uniform subject to sum_k coeff_k t_k = total + zeta M_rho (the last one solved)."""
+    E = F.ext
     pcs = LigeroPCS(hiding=True)
     rng = np.random.default_rng(sim_seed)
     tr = ProgrammedTranscript(seed)
     commitments = {n: (rng.bytes(HASH_LEN), m) for n, m in sizes.items()}  # unclaimed tables
+    zeta = tr.challenge_ext("pcs/zeta", F)  # the programmed oracle's, known in advance
+    hidden_t: dict[int, np.ndarray] = {}
+    M = rand_ext(F, rng, len(relations))
+    for r, rel in enumerate(relations):
+        acc = E.add(rel.total, E.mul(M[:, r], zeta))
+        *free, (last, coeff) = rel.terms
+        for i, cf in free:
+            hidden_t[i] = rand_ext(F, rng, ())
+            acc = E.sub(acc, E.mul(hidden_t[i], cf))
+        hidden_t[last] = E.mul(acc, E.inv(coeff))
     groups = []
     for g in pcs._groups(F, sizes, claims):
-        roots, tree = simulate_group(F, g, tr, rng)
+        roots, tree = simulate_group(F, g, tr, zeta, rng, hidden_t)
         commitments.update({n: (root, sizes[n]) for n, root in zip(g.tables, roots, strict=True)})
         groups.append(tree)
-    return commitments, {"groups": groups}
+    out: dict = {"groups": groups}
+    if relations:
+        T = np.stack([hidden_t[i] for i, c in enumerate(claims) if c.hidden], axis=1)
+        out["links"] = {"mu": E.encode(M), "values": E.encode(T)}
+    return commitments, out
 
 
 def roundtrip(tree):
     return decode(encode(b"TEST", 1, tree), b"TEST", 1, "test")[1]
 
 
-def verify(F, coms, claims, tree, tr: Transcript) -> None:
-    LigeroPCS(hiding=True).verify(F, coms, claims, Schema(roundtrip(tree), "opening"), tr)
+def verify(F, coms, claims, tree, tr: Transcript, relations=()) -> None:
+    LigeroPCS(hiding=True).verify(
+        F, coms, claims, Schema(roundtrip(tree), "opening"), tr, relations
+    )
 
 
 def skeleton(x):
@@ -512,9 +542,10 @@ def test_simulator_solves_the_real_mask_columns(fname, which):
     real = LigeroPCS(hiding=True).open(F, states, claims, ProgrammedTranscript(2))
     groups = LigeroPCS(hiding=True)._groups(F, sizes, claims)
     tr = ProgrammedTranscript(2)
+    zeta = tr.challenge_ext("pcs/zeta", F)
     for g, gt in zip(groups, real["groups"], strict=True):
         s, q, T = g.shape, g.shape.queries, g.shape.tests
-        ch = draw_challenges(F, g, tr)
+        ch = draw_challenges(F, g, tr, zeta)
         w = E.decode(gt["tests"], T * s.msg_len).reshape(d, T, s.msg_len)
         u = E.decode(gt["u"], s.msg_len)
         cols, real_Z = [], []
@@ -679,3 +710,108 @@ def test_fresh_randomness_changes_every_symbol(fname):
     for x, y in zip(decoded_symbols(F, a), decoded_symbols(F, b), strict=True):
         assert x.shape == y.shape and x.size > 0
         assert not np.any(x == y)
+
+
+# ---- 4. hidden (linked) claims ----------------------------------------------------------------
+LINKED_SIZES = {"a": 10, "b": 10, "c": 5}
+
+
+def linked_setup(F, seed: int, pcs):
+    """Tables a == b and c; hidden claims a(p) and b(p) linked by a - b = 0, hidden a(q) and
+    c(s) linked by c~(s) a(q) - a~(q) c(s) = 0 (across two groups), and a known claim on c."""
+    E = F.ext
+    rng = np.random.default_rng(seed)
+    a = rand_base(F, rng, 1 << 10)
+    tabs = {"a": a, "b": a.copy(), "c": rand_base(F, rng, 1 << 5)}
+    p, q = random_point(F, rng, 10), random_point(F, rng, 10)
+    s_, s2 = random_point(F, rng, 5), random_point(F, rng, 5)
+    ev = {
+        k: mle_evaluate(F, tabs[n], pt)
+        for k, n, pt in [("ap", "a", p), ("aq", "a", q), ("cs", "c", s_), ("cs2", "c", s2)]
+    }
+    claims = [
+        PcsClaim("a", p, ev["ap"], hidden=True),
+        PcsClaim("b", p, ev["ap"], hidden=True),
+        PcsClaim("a", q, ev["aq"], hidden=True),
+        PcsClaim("c", s_, ev["cs"], hidden=True),
+        PcsClaim("c", s2, ev["cs2"]),
+    ]
+    relations = [
+        Relation([(0, E.one()), (1, E.neg(E.one()))], E.zeros()),
+        Relation([(2, ev["cs"]), (3, E.neg(ev["aq"]))], E.zeros()),
+    ]
+    counts = collections.Counter(c.name for c in claims)
+    coms, states = {}, {}
+    for n, t in tabs.items():
+        c, st = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"), claims=counts[n])
+        coms[n], states[n] = (c, LINKED_SIZES[n]), st
+    return coms, states, claims, relations, ev
+
+
+def verifier_claims(claims):
+    """What a verifier holds: no value for a hidden claim."""
+    return [PcsClaim(c.name, c.point, None if c.hidden else c.value, c.hidden) for c in claims]
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+@pytest.mark.parametrize("pcs_name", ["hiding", "plain", "merkle"])
+def test_linked_claims_verify_and_tampering_fails(fname, pcs_name):
+    F = get_field(fname)
+    E = F.ext
+    pcs = MerklePCS() if pcs_name == "merkle" else LigeroPCS(hiding=pcs_name == "hiding")
+    coms, states, claims, relations, ev = linked_setup(F, 7, pcs)
+    tree = roundtrip(pcs.open(F, states, claims, Transcript(b"l"), relations))
+    vclaims = verifier_claims(claims)
+    pcs.verify(F, coms, vclaims, Schema(tree, "opening"), Transcript(b"l"), relations)
+    # a relation that does not hold: a different total, or a different coefficient
+    wrong = [Relation(relations[0].terms, E.one()), relations[1]]
+    with pytest.raises(ProofRejected):
+        pcs.verify(F, coms, vclaims, Schema(tree, "opening"), Transcript(b"l"), wrong)
+    wrong = [
+        relations[0],
+        Relation([(2, E.add(ev["cs"], E.one())), relations[1].terms[1]], E.zeros()),
+    ]
+    with pytest.raises(ProofRejected):
+        pcs.verify(F, coms, vclaims, Schema(tree, "opening"), Transcript(b"l"), wrong)
+    if pcs_name == "merkle":
+        return
+    # the stated masked values and the relations' mu are bound
+    for key in ("values", "mu") if pcs_name == "hiding" else ("values",):
+        bad = copy.deepcopy(tree)
+        syms = E.decode(bad["links"][key], len(bad["links"][key]) // E.byte_len)
+        syms[:, 0] = E.add(syms[:, 0], E.one())
+        bad["links"][key] = E.encode(syms)
+        with pytest.raises(ProofRejected):
+            pcs.verify(F, coms, vclaims, Schema(bad, "opening"), Transcript(b"l"), relations)
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_hidden_values_are_not_in_a_hiding_opening(fname):
+    """The hidden claims' values appear in a plain opening (stated in clear) and nowhere in a
+    hiding one (only sum coeff t = total + zeta M is checkable)."""
+    F = get_field(fname)
+    E = F.ext
+    for hiding in (True, False):
+        coms, states, claims, relations, ev = linked_setup(F, 8, LigeroPCS(hiding=hiding))
+        tree = LigeroPCS(hiding=hiding).open(F, states, claims, Transcript(b"l"), relations)
+        blob = encode(b"TEST", 1, tree)
+        found = [k for k in ("ap", "aq", "cs") if E.encode(ev[k]) in blob]
+        assert found == ([] if hiding else ["ap", "aq", "cs"])
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_simulator_with_linked_claims(fname):
+    """The simulator, given the relations and the known claims only, outputs an opening the
+    verifier accepts, with the structure of a real one; a changed total then fails."""
+    F = get_field(fname)
+    E = F.ext
+    coms, states, claims, relations, _ = linked_setup(F, 9, LigeroPCS(hiding=True))
+    vclaims = verifier_claims(claims)
+    real = LigeroPCS(hiding=True).open(F, states, claims, ProgrammedTranscript(5), relations)
+    verify(F, coms, vclaims, real, ProgrammedTranscript(5), relations)
+    sim_coms, sim = simulate(F, LINKED_SIZES, vclaims, seed=5, sim_seed=6, relations=relations)
+    verify(F, sim_coms, vclaims, sim, ProgrammedTranscript(5), relations)
+    assert skeleton(sim) == skeleton(real)
+    wrong = [Relation(relations[0].terms, E.one()), relations[1]]
+    with pytest.raises(ProofRejected):
+        verify(F, sim_coms, vclaims, sim, ProgrammedTranscript(5), wrong)

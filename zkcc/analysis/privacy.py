@@ -10,8 +10,10 @@ one revealing part is enough to leak. The parts, each with a status:
 * gkr: sumcheck messages and layer evaluations are functions of the witness (zero-knowledge
   GKR is planned), so a plan with a GKR launch is not zero-knowledge.
 * groth16: fresh r, s per proof and a blinded commitment D to the committed wires.
-* evaluations: assert_eq steps and Groth16 commit-and-prove links send the value of a private
-  tensor's multilinear extension at a random point in clear.
+* evaluations: Groth16 commit-and-prove links send the value of a private tensor's
+  multilinear extension at a random point in clear. (An assert_eq of two committed tensors
+  does not: its two claims are linked by a - b = 0, all the opening reveals; with one public
+  side the value is public anyway.)
 
 Whatever the statuses, every proof reveals the program (the plan is public and bound to the
 proof by its digest), the shape of every tensor and the values of the public tensors
@@ -23,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from zkcc.ir.host import AssertEq, Launch, TensorKind
+from zkcc.ir.host import Launch, TensorKind
 
 if TYPE_CHECKING:
     from zkcc.plan.plan import Plan
@@ -85,20 +87,16 @@ def _pcs_part(plan: Plan, committed: list[str]) -> Part:
     return Part(True, "hiding")
 
 
-def _evaluations_part(plan: Plan, private: set[str], g16: list[int]) -> Part:
+def _evaluations_part(plan: Plan, g16: list[int]) -> Part:
     """The steps that send a private tensor's multilinear extension at a random point."""
-    from zkcc.runtime.claims import assert_eq_layouts
     from zkcc.runtime.groth16_launch import launch_boundary
 
     program = plan.program
-    parts = []
-    for i, step in enumerate(program.host.steps):
-        if isinstance(step, AssertEq):
-            a, b, _ = assert_eq_layouts(program, step)
-            if a in private or b in private:
-                parts.append(f"step {i} assert_eq")
-        elif i in g16 and launch_boundary(program, i).committed:
-            parts.append(f"launch {i} {step.kernel} (groth16 commit-and-prove)")
+    parts = [
+        f"launch {i} {program.host.steps[i].kernel} (groth16 commit-and-prove)"
+        for i in g16
+        if launch_boundary(program, i).committed
+    ]
     if not parts:
         return Part(True, NOT_USED)
     return Part(
@@ -124,7 +122,8 @@ def privacy_report(plan: Plan) -> Privacy:
     tensors = plan.host.tensors
     public = [t.name for t in tensors if t.kind in (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)]
     revealed = (
-        "the program: this plan (kernels, circuits, host graph), bound to the proof by its digest",
+        "the program: this plan (the kernels' IR, from which the circuits are built, and the "
+        "host graph), bound to the proof by its digest",
         "tensor shapes: " + ", ".join(f"{t.name}{_dims(t.shape)}" for t in tensors),
         "public tensor values: " + (", ".join(public) or "none"),
     )
@@ -133,6 +132,6 @@ def privacy_report(plan: Plan) -> Privacy:
         pcs=_pcs_part(plan, committed),
         gkr=Part(False, GKR_NOT_HIDING) if gkr_launches else Part(True, NOT_USED),
         groth16=Part(True, GROTH16_HIDING if g16 else NOT_USED),
-        evaluations=_evaluations_part(plan, set(committed), g16),
+        evaluations=_evaluations_part(plan, g16),
         revealed=revealed,
     )

@@ -11,15 +11,18 @@ the base field for bn254). The plan's error is the union bound of the terms, rep
   (w_out + n)-variate multilinear output, (w_out + n) / |E| (Schwartz–Zippel); per layer two
   sumchecks of w_in + n rounds of degree 2; per inner layer the random combination of its two
   claims, 1 / |E| [Thaler §4.6; Libra (XZZ+19) for the two-phase layer].
-* assert_eq: both tables' multilinear extensions at one random point, v / |E| for v variables.
+* assert_eq: both tables' multilinear extensions at one random point, v / |E| for v variables;
+  when both sides are committed and the PCS hides, their claims are linked (zkcc.pcs.base
+  Relation) and a false a - b = 0 survives the opening's zeta with 1 / |E|.
 * Groth16 commit-and-prove link (docs/groth16.md): each committed boundary tensor's MLE at a
   random bn254 point, v / p.
 * Ligero (zkcc/pcs/ligero_params.py): per group of tables of one shape, the proximity test
   (N / |E|)^tests, the column queries C(N - b, t) / C(N, t) (b from the distance
   N - C - pad, pad = 0 unless hiding), the two random combinations of its k claims (alpha
   before the column sumcheck, gamma after it) 2k / |E|, the column sumcheck 2 log2(C) / |E|,
-  and when hiding the mask challenge zeta, 1 / |E| (a wrong value survives only if zeta
-  cancels its mask value, fixed before zeta); a group opened directly is exact.
+  and when hiding the mask challenge zeta (one per opening; counted per group, an over-count),
+  1 / |E| (a wrong value survives only if zeta cancels its mask value, fixed before zeta); a
+  group opened directly is exact.
 
 Computational assumptions are listed beside the bits, not folded into them: SHA-256 collision
 resistance (Merkle roots, the Fiat–Shamir transcript), and for Groth16 knowledge soundness in
@@ -160,6 +163,9 @@ def plan_soundness(plan: Plan) -> Soundness:
             terms.append(gkr_term(F, f"launch {st.index} {st.kernel} (gkr)", st.circuit, st.n_log2))
         elif isinstance(st, AssertEqStep):
             terms.append(point_term(F, f"step {st.index} assert_eq", st.layout.num_vars))
+            if st.linked and plan.pcs == "ligero" and plan.zk:
+                part = f"step {st.index} assert_eq relation"
+                terms.append(Term(part, _log2_ratio(1, F), "1 / |E| (survives one zeta)"))
         elif isinstance(st, Groth16Step):
             for c in st.boundary.committed:
                 part = f"launch {st.index} {st.kernel} (groth16) link {c.param}"

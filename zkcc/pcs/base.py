@@ -4,8 +4,9 @@ A committed polynomial is the multilinear extension of a table of 2^m base-field
 tensor in its canonical padded layout, zkcc/ir/layout.py). Every scheme provides
 
     commit(F, table, columns=None, rng=None, claims=1) -> (commitment bytes, prover state)
-    open(F, states, claims, transcript)                -> one opening (a tree) for ALL claims
-    verify(F, commitments, claims, opening, transcript)   raises ProofRejected / FormatError
+    open(F, states, claims, transcript, relations=())              -> one opening (a tree)
+    verify(F, commitments, claims, opening, transcript, relations=()) raises ProofRejected /
+                                                                         FormatError
 
 where `states` maps tensor names to prover states, `commitments` maps names to
 (commitment bytes, m), and each claim says: the polynomial `name` equals `value` at `point`.
@@ -13,7 +14,8 @@ where `states` maps tensor names to prover states, `commitments` maps names to
 ColumnStore; a file under `--mem-limit`); a scheme without one ignores it. `rng` is the
 prover's private randomness (default: the OS CSPRNG), which a hiding scheme draws from, and
 `claims` the number of claims the table will be opened with (a hiding scheme commits a mask
-for each; runtime.steps.claim_counts).
+for each; runtime.steps.claim_counts). A hidden claim's value is known to the prover only;
+the `relations` (linear, over hidden claims) are what the verifier checks of them.
 """
 
 from __future__ import annotations
@@ -34,7 +36,31 @@ class RandomSource(Protocol):
 class PcsClaim:
     name: str
     point: Any  # list of m extension scalars, or a (d, m) extension array; point[i] binds bit i
-    value: Any  # extension scalar (d,)
+    value: Any  # extension scalar (d,); None on the verifier's side of a hidden claim
+    hidden: bool = False  # the value stays secret: a Relation says what it must satisfy
+
+
+@dataclass
+class Relation:
+    """sum_k coeff_k * value(claims[index_k]) == total over hidden claims: all a verifier
+    learns of them. A hiding scheme reveals this combination and nothing else (zkcc.pcs.ligero,
+    "Hidden claims"); a revealing one states the values and checks the relation."""
+
+    terms: list[tuple[int, Any]]  # (index into the opening's claim list, extension coefficient)
+    total: Any  # extension scalar (d,)
+
+
+def check_relations(claims: list[PcsClaim], relations) -> None:
+    """Every hidden claim is in exactly one relation, and relations speak of hidden claims
+    only (a known value belongs in the total): the caller's contract, not the proof's."""
+    seen: set[int] = set()
+    for rel in relations:
+        for i, _ in rel.terms:
+            if not 0 <= i < len(claims) or not claims[i].hidden or i in seen:
+                raise ValueError(f"relation term {i}: not a hidden claim, or in two relations")
+            seen.add(i)
+    if seen != {i for i, c in enumerate(claims) if c.hidden}:
+        raise ValueError("a hidden claim is in no relation")
 
 
 def get_pcs(name: str, hiding: bool = True):

@@ -12,7 +12,8 @@ claim it will be opened with, k, each d base rows: its components), and leaf j i
 SHA-256(salt_j || column j of U || column j of Enc(Z)) with a fresh 16-byte salt.
 
 Open: ALL claims on ALL tables, grouped by shape (tables of one size; when hiding, also the
-small tables padded to the same single row). Per group, with every message absorbed before
+small tables padded to the same single row). Step 1 runs for every group, then step 2 once
+for the whole opening (one zeta), then steps 3-5 per group; every message is absorbed before
 the next challenge:
 
  1. Proximity test. r in E^(tests x rows) over every committed row of the group (the tables'
@@ -32,6 +33,14 @@ the next challenge:
     then its mask rows), their salts and one Merkle multi-opening. The verifier checks
     Enc(w_j)[i] and Enc(u)[i] against the same combinations of the opened columns at every
     queried i.
+
+Hidden claims (zkcc.pcs.base.Relation). A claim may keep its value secret: the verifier
+learns only that the hidden claims of a relation satisfy sum_k coeff_k v_k = total. In step
+2 the prover sends, instead of their mu_c, M_rho = sum_k coeff_k mu_k per relation, then,
+after zeta, each hidden claim's t_c = v_c + zeta mu_c; the verifier checks sum_k coeff_k t_k
+= total + zeta M_rho and steps 3-5 use t_c as the claim's masked value (`_Links`). Not
+hiding, t_c = v_c. This is how assert_eq of two committed tensors proves a - b = 0 without
+sending either value.
 
 Hiding (zero knowledge; `docs/zk.md` has the simulator). The random symbols sit at basis
 indices [C, C + pad) of the code (zkcc.pcs.codes): for RS that is x^C f(x) with deg f < pad,
@@ -57,8 +66,8 @@ only if zeta hits one value (1/|E| per claim).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -67,7 +76,7 @@ from zkcc.errors import FormatError, ProofRejected
 from zkcc.field.base import Array, PrimeField
 from zkcc.field.mle import eq_table, mle_evaluate
 from zkcc.pcs import codes
-from zkcc.pcs.base import PcsClaim, RandomSource
+from zkcc.pcs.base import PcsClaim, RandomSource, Relation, check_relations
 from zkcc.pcs.ligero_params import (
     RATE_LOG,
     SALT_BYTES,
@@ -239,6 +248,8 @@ class _Group:
     shape: Shape
     tables: list[str]
     claims: list[tuple[int, Array, Array]]  # (table position, point (d, shape.m), value (d,))
+    hidden: list[bool] = field(default_factory=list)  # per claim: its value is hidden
+    index: list[int] = field(default_factory=list)  # per claim: its place in the opening's list
 
     def counts(self) -> list[int]:
         """The number of claims on each table: when hiding, its mask rows beyond the tests'."""
@@ -275,7 +286,7 @@ def _groups(
 ) -> list[_Group]:
     E = F.ext
     by_shape: dict[Shape, _Group] = {}
-    for c in claims:
+    for i, c in enumerate(claims):
         if c.name not in sizes:
             raise ValueError(f"claim on {c.name!r}, which is not committed")
         m = sizes[c.name]
@@ -283,12 +294,14 @@ def _groups(
         g = by_shape.setdefault(shape, _Group(shape, [], []))
         if c.name not in g.tables:
             g.tables.append(c.name)
-        value = np.asarray(c.value)
-        if value.shape != (E.degree,):
-            raise ValueError("claim value must be one challenge-field element")
+        value = None if c.value is None else np.asarray(c.value)
+        if (value is None and not c.hidden) or (value is not None and value.shape != (E.degree,)):
+            raise ValueError("a claim's value is one challenge-field element (None if hidden)")
         pt = as_point(F, c.point, m)
         pt = np.concatenate([pt, E.zeros(g.shape.m - m)], axis=1)  # padding bits are zero
         g.claims.append((c.name, pt, value))
+        g.hidden.append(c.hidden)
+        g.index.append(i)
     out = []
     for shape in sorted(by_shape, key=lambda s: (s.m, s.col_log)):
         g = by_shape[shape]
@@ -305,10 +318,11 @@ def _absorb_group(F, tr: Transcript, g: _Group, commitments: dict[str, bytes]) -
     tr.absorb_ints("pcs/group", sizes)
     for name in g.tables:
         tr.absorb("pcs/table", name.encode() + commitments[name])
-    for t, pt, v in g.claims:
-        tr.absorb_ints("pcs/claim", [t])
+    for (t, pt, v), hidden in zip(g.claims, g.hidden, strict=True):
+        tr.absorb_ints("pcs/claim", [t, int(hidden)])
         tr.absorb_field("pcs/point", E, pt)
-        tr.absorb_field("pcs/value", E, v)
+        if not hidden:  # a hidden value is bound later, through its relation
+            tr.absorb_field("pcs/value", E, v)
 
 
 def _same_lo(g: _Group) -> bool:
@@ -376,6 +390,182 @@ def _mask_coefficients(F, g: _Group, t: int, r_mask: Array, zeta: Array, gamma: 
             for b in range(d):
                 out[:, T, (T + slot) * d + b] = E.mul(zg, units[b])
     return out
+
+
+def _claim_masks(F, g: _Group, sts: list[LigeroState]) -> list[Array]:
+    """Claim c's mask vector: the components of its extension mask row, first C symbols."""
+    s, d = g.shape, F.ext.degree
+    return [
+        sts[t].Z[(s.tests + j) * d : (s.tests + j + 1) * d, : s.cols]
+        for (t, _, _), j in zip(g.claims, g.slots(), strict=True)
+    ]
+
+
+def _mus(F, g: _Group, masks: list[Array]) -> Array:
+    """(d, k): mu_c = <claim c's mask vector, eq(z_c,lo)>, every claim of the group."""
+    E, c = F.ext, g.shape.col_log
+    return np.stack(
+        [E.dot(masks[i], eq_table(F, pt[:, :c])) for i, (_, pt, _) in enumerate(g.claims)], axis=1
+    )
+
+
+def _known(g: _Group) -> list[int]:
+    return [c for c in range(len(g.claims)) if not g.hidden[c]]
+
+
+class _Links:
+    """The hidden claims of one opening, across its groups, and their relations.
+
+    Hiding: for each relation rho the prover sends M_rho = sum_k coeff_k mu_k before zeta is
+    drawn (one zeta for the whole opening), then t_c = v_c + zeta mu_c for every hidden claim;
+    the verifier checks sum_k coeff_k t_k = total + zeta M_rho, and the groups go on with t_c
+    as claim c's masked value. A false relation survives only one zeta (1/|E|). The t_c reveal
+    only sum_k coeff_k v_k: the mu_c are uniform (fresh mask rows) but for their sums M_rho.
+    Not hiding: t_c = v_c, checked directly."""
+
+    def __init__(self, F, groups: list[_Group], claims, relations: Sequence[Relation]) -> None:
+        self.F, self.claims, self.relations = F, claims, list(relations)
+        self.at = {i: (gi, c) for gi, g in enumerate(groups) for c, i in enumerate(g.index)}
+        self.hidden = [i for i, c in enumerate(claims) if c.hidden]
+        self.t: dict[int, Array] = {}
+        self.M: Array | None = None
+        self.tree: dict = {}
+
+    def prove_masks(self, tr: Transcript, mus: list[Array]) -> Array:
+        E = self.F.ext
+        if self.relations:
+            M = E.zeros(len(self.relations))
+            for r, rel in enumerate(self.relations):
+                for i, coeff in rel.terms:
+                    gi, c = self.at[i]
+                    M[:, r] = E.add(M[:, r], E.mul(mus[gi][:, c], coeff))
+            tr.absorb_field("pcs/link-mu", E, M)
+            self.tree["mu"], self.M = E.encode(M), M
+        return tr.challenge_ext("pcs/zeta", self.F)
+
+    def prove_values(self, tr: Transcript, zeta, mus: list) -> None:
+        E = self.F.ext
+        if not self.relations:
+            return
+        for i in self.hidden:
+            v = np.asarray(self.claims[i].value)
+            if zeta is not None:
+                gi, c = self.at[i]
+                v = E.add(v, E.mul(mus[gi][:, c], zeta))
+            self.t[i] = v
+        T = np.stack([self.t[i] for i in self.hidden], axis=1)
+        tr.absorb_field("pcs/hidden", E, T)
+        self.tree["values"] = E.encode(T)
+
+    def verify_masks(self, tr: Transcript, ls: Schema | None) -> Array:
+        E = self.F.ext
+        if self.relations:
+            n = len(self.relations)
+            self.M = E.decode(ls.field("mu").bytes(length=n * E.byte_len), n)
+            tr.absorb_field("pcs/link-mu", E, self.M)
+        return tr.challenge_ext("pcs/zeta", self.F)
+
+    def verify_values(self, tr: Transcript, zeta, ls: Schema | None) -> None:
+        E = self.F.ext
+        if not self.relations:
+            return
+        ls.dict({"mu", "values"} if zeta is not None else {"values"})
+        n = len(self.hidden)
+        T = E.decode(ls.field("values").bytes(length=n * E.byte_len), n)
+        tr.absorb_field("pcs/hidden", E, T)
+        self.t = {i: T[:, k].copy() for k, i in enumerate(self.hidden)}
+        for r, rel in enumerate(self.relations):
+            acc = E.zeros(())
+            for i, coeff in rel.terms:
+                acc = E.add(acc, E.mul(self.t[i], coeff))
+            want = np.asarray(rel.total)
+            if zeta is not None:
+                want = E.add(want, E.mul(self.M[:, r], zeta))
+            if not E.equal(acc, want):
+                raise ProofRejected(f"pcs: the hidden claims do not satisfy relation {r}")
+
+    def targets(self, g: _Group, zeta, mu_known) -> Array:
+        """(d, k): each claim's value as the group's checks see it (masked when hiding)."""
+        E = self.F.ext
+        cols, kk = [], 0
+        for c, (_, _, v) in enumerate(g.claims):
+            if g.hidden[c]:
+                cols.append(self.t[g.index[c]])
+                continue
+            cols.append(v if zeta is None else E.add(v, E.mul(mu_known[:, kk], zeta)))
+            kk += 1
+        return np.stack(cols, axis=1)
+
+    def values_of(self, g: _Group) -> list[Array]:
+        """The claims' values for a group the verifier evaluates itself (not hiding)."""
+        return [
+            self.t[i] if h else v
+            for (_, _, v), h, i in zip(g.claims, g.hidden, g.index, strict=True)
+        ]
+
+
+def _verify_tests(F, g: _Group, gs: Schema, tr: Transcript):
+    """1. The proximity test's vectors w and the challenge: (r_tab, r_mask, w)."""
+    E, s, d = F.ext, g.shape, F.ext.degree
+    r = tr.challenge_exts("pcs/test", F, g.test_challenges(d))
+    r_tab, r_mask = _test_coefficients(F, g, r)
+    w_len = s.tests * s.msg_len
+    w = E.decode(gs.field("tests").bytes(length=w_len * E.byte_len), w_len)
+    w = w.reshape(d, s.tests, s.msg_len)
+    tr.absorb_field("pcs/tests", E, w)
+    return r_tab, r_mask, w
+
+
+def _verify_claims(F, g: _Group, gs: Schema, commitments, tr, where: str, test, zeta, targets):
+    """3.-5. The column sumcheck, the evaluation vector and the opened columns."""
+    E = F.ext
+    s, G, k, d = g.shape, len(g.tables), len(g.claims), F.ext.degree
+    r_tab, r_mask, w = test
+    zeta = E.zeros(()) if zeta is None else zeta
+    if _same_lo(g):
+        gs.field("sumcheck").list(0, 0)
+        gs.field("evals").bytes(length=0)
+        r_lo = g.claims[0][1][:, : s.col_log]
+        evals = targets
+    else:
+        alpha = tr.challenge_exts("pcs/alpha", F, k)
+        rounds = gs.field("sumcheck").list(s.col_log, s.col_log)
+        claim = E.sum(E.mul(targets, alpha))
+        pt_lo, final = sumcheck_verify(F, tr, "pcs/sumcheck", rounds, claim, where)
+        r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
+        evals = E.decode(gs.field("evals").bytes(length=k * E.byte_len), k)
+        tr.absorb_field("pcs/evals", E, evals)
+        eqs = np.stack([eq_eval(F, pt[:, : s.col_log], r_lo) for _, pt, _ in g.claims], axis=1)
+        if not E.equal(E.sum(E.mul(E.mul(eqs, alpha), evals)), final):
+            raise ProofRejected(f"{where}: evaluations do not match the sumcheck")
+    gamma = tr.challenge_exts("pcs/gamma", F, k)
+    betas = _betas(F, g, gamma)
+    u = E.decode(gs.field("u").bytes(length=s.msg_len * E.byte_len), s.msg_len)
+    tr.absorb_field("pcs/u", E, u)
+    if not E.equal(E.dot(u[:, : s.cols], eq_table(F, r_lo)), E.dot(evals, gamma)):
+        raise ProofRejected(f"{where}: evaluation vector does not match the claims")
+    idx = query_indices(tr, s)
+    q = len(idx)
+    tschemas = gs.field("tables").list(G, G)
+    opened = [
+        _parse_columns(F, s, ts, q, s.rows + extra)
+        for ts, extra in zip(tschemas, g.mask_rows(d), strict=True)
+    ]
+    # the encoded test and evaluation vectors at the queried columns ...
+    vecs = np.concatenate([w, u[:, None, :]], axis=1)  # (d, tests + 1, msg_len)
+    enc = encode_messages(F, s, vecs.reshape(-1, s.msg_len))[idx]  # (q, d (tests + 1))
+    enc = enc.T.reshape(d, s.tests + 1, q)
+    # ... against the same combinations of the opened columns
+    coeffs = np.concatenate([r_tab, betas[:, None]], axis=1)  # (d, tests + 1, G, R)
+    expect = _combine_tables(F, coeffs, [o.cols[: s.rows] for o in opened])
+    if s.pad:
+        for t, o in enumerate(opened):
+            mcoef = _mask_coefficients(F, g, t, r_mask[t], zeta, gamma)
+            expect = E.add(expect, row_combine(F, mcoef, o.cols[s.rows :]))
+    if not E.equal(enc, expect):
+        raise ProofRejected(f"{where}: opened columns do not match the encoded combinations")
+    for name, o in zip(g.tables, opened, strict=True):
+        _check_path(F, commitments[name][0], s, o, idx, f"{where}: table {name!r}")
 
 
 @dataclass
@@ -468,14 +658,20 @@ class LigeroPCS:
         return com.tree.root, LigeroState(m, s, M, P, Z, claims, com)
 
     def open(
-        self, F: PrimeField, states: dict[str, LigeroState], claims: list[PcsClaim], tr: Transcript
+        self,
+        F: PrimeField,
+        states: dict[str, LigeroState],
+        claims: list[PcsClaim],
+        tr: Transcript,
+        relations: Sequence[Relation] = (),
     ) -> Tree:
-        """One opening of all claims (the hiding randomness was drawn at commit time)."""
+        """One opening of all claims (the hiding randomness was drawn at commit time). Hidden
+        claims are revealed only through their relations (module docstring, "Hidden claims")."""
+        check_relations(claims, relations)
         groups = self._groups(F, {n: st.table_log for n, st in states.items()}, claims)
-        out = []
-        for g in groups:
-            sts = [states[n] for n in g.tables]
-            for name, st, k in zip(g.tables, sts, g.counts(), strict=True):
+        sts = [[states[n] for n in g.tables] for g in groups]
+        for g, group_sts in zip(groups, sts, strict=True):
+            for name, st, k in zip(g.tables, group_sts, g.counts(), strict=True):
                 if st.Z is not None and (st.opened or st.claims != k):
                     raise ValueError(
                         f"hiding commitment {name!r} is opened once, with the {st.claims} "
@@ -483,50 +679,63 @@ class LigeroPCS:
                     )
                 st.opened = True
             _absorb_group(F, tr, g, {n: states[n].com.tree.root for n in g.tables})
-            if opens_directly(F, g.shape, len(sts)):
-                tables = [st.M.reshape(-1) for st in sts]
-                for t in tables:
-                    tr.absorb_field("pcs/direct", F, t)
-                out.append({"direct": [F.encode(t) for t in tables]})
+        direct = [opens_directly(F, g.shape, len(t)) for g, t in zip(groups, sts, strict=True)]
+        outs: list[dict] = [{} for _ in groups]
+        tests = [
+            None if dr else self._prove_tests(F, g, t, tr, o)
+            for g, t, o, dr in zip(groups, sts, outs, direct, strict=True)
+        ]
+        masks = [
+            None if dr or not g.shape.pad else _claim_masks(F, g, t)
+            for g, t, dr in zip(groups, sts, direct, strict=True)
+        ]
+        mus = [None if m is None else _mus(F, g, m) for g, m in zip(groups, masks, strict=True)]
+        for g, o, mu in zip(groups, outs, mus, strict=True):
+            if mu is not None:
+                known = mu[:, _known(g)]
+                tr.absorb_field("pcs/mu", F.ext, known)
+                o["mu"] = F.ext.encode(known)
+        links = _Links(F, groups, claims, relations)
+        zeta = None
+        if self.hiding and any(m is not None for m in mus):
+            zeta = links.prove_masks(tr, mus)
+        links.prove_values(tr, zeta, mus)
+        for g, t, o, dr, test, m, mu in zip(
+            groups, sts, outs, direct, tests, masks, mus, strict=True
+        ):
+            if dr:
+                tables = [st.M.reshape(-1) for st in t]
+                for tab in tables:
+                    tr.absorb_field("pcs/direct", F, tab)
+                o["direct"] = [F.encode(tab) for tab in tables]
             else:
-                out.append(self._open_group(F, g, sts, tr))
-        return {"groups": out}
+                targets = links.targets(g, zeta, None if mu is None else mu[:, _known(g)])
+                self._prove_claims(F, g, t, tr, o, test, zeta, m, targets)
+        tree: dict = {"groups": outs}
+        if relations:
+            tree["links"] = links.tree
+        return tree
 
-    def _open_group(self, F, g: _Group, sts: list[LigeroState], tr: Transcript) -> dict:
-        E = F.ext
-        s, k, d = g.shape, len(g.claims), F.ext.degree
-        out: dict = {}
-        # 1. proximity test
+    def _prove_tests(self, F, g: _Group, sts: list[LigeroState], tr: Transcript, out: dict):
+        """1. Proximity test: w_j for each test; returns the mask rows' coefficients."""
+        E, s, d = F.ext, g.shape, F.ext.degree
         r = tr.challenge_exts("pcs/test", F, g.test_challenges(d))
         r_tab, r_mask = _test_coefficients(F, g, r)
         w = _combine_messages(F, r_tab, sts)  # (d, tests, msg_len)
         if s.pad:
             for t, st in enumerate(sts):
-                mcoef = _mask_coefficients(F, g, t, r_mask[t], E.zeros(()), E.zeros(k))
+                mcoef = _mask_coefficients(F, g, t, r_mask[t], E.zeros(()), E.zeros(len(g.claims)))
                 w = E.add(w, row_combine(F, mcoef[:, : s.tests], st.Z))
         tr.absorb_field("pcs/tests", E, w)
         out["tests"] = E.encode(w.reshape(d, -1))
-        # 2. masked claims
-        targets = np.stack([v for _, _, v in g.claims], axis=1)  # (d, k)
-        zeta = None
-        if s.pad:
-            # claim c's mask vector: the components of its extension row, first C symbols
-            masks = [
-                sts[t].Z[(s.tests + j) * d : (s.tests + j + 1) * d, : s.cols]
-                for (t, _, _), j in zip(g.claims, g.slots(), strict=True)
-            ]
-            mu = np.stack(
-                [
-                    E.dot(masks[c], eq_table(F, pt[:, : s.col_log]))
-                    for c, (_, pt, _) in enumerate(g.claims)
-                ],
-                axis=1,
-            )
-            tr.absorb_field("pcs/mu", E, mu)
-            out["mu"] = E.encode(mu)
-            zeta = tr.challenge_ext("pcs/zeta", F)
-            targets = E.add(targets, E.mul(mu, zeta))
-        # 3. common column point
+        return r_mask
+
+    def _prove_claims(
+        self, F, g: _Group, sts, tr: Transcript, out: dict, r_mask, zeta, masks, targets
+    ) -> None:
+        """3.-5. The common column point, the evaluation vector u and the columns."""
+        E = F.ext
+        s, k = g.shape, len(g.claims)
         rounds, evals = [], targets
         if not _same_lo(g):
             alpha = tr.challenge_exts("pcs/alpha", F, k)
@@ -542,7 +751,6 @@ class LigeroPCS:
             tr.absorb_field("pcs/evals", E, evals)
         out["sumcheck"] = rounds
         out["evals"] = E.encode(evals) if rounds else b""
-        # 4. evaluation vector
         gamma = tr.challenge_exts("pcs/gamma", F, k)
         u = _combine_messages(F, _betas(F, g, gamma)[:, None], sts)[:, 0]  # (d, msg_len)
         if zeta is not None:
@@ -551,10 +759,8 @@ class LigeroPCS:
                 u = E.add(u, row_combine(F, mcoef[:, s.tests :], st.Z)[:, 0])
         tr.absorb_field("pcs/u", E, u)
         out["u"] = E.encode(u)
-        # 5. columns
         idx = query_indices(tr, s)
         out["tables"] = [st.com.opening(F, idx) for st in sts]
-        return out
 
     # ---- verifier -------------------------------------------------------------------------
     def verify(
@@ -564,87 +770,60 @@ class LigeroPCS:
         claims: list[PcsClaim],
         opening: Schema,
         tr: Transcript,
+        relations: Sequence[Relation] = (),
     ) -> None:
+        check_relations(claims, relations)
         for name, (com, m) in commitments.items():
             if len(com) != HASH_LEN or not 0 <= m <= MAX_M:
                 raise FormatError(f"commitment of {name!r} is malformed")
         groups = self._groups(F, {n: m for n, (_, m) in commitments.items()}, claims)
-        opening.dict({"groups"})
+        opening.dict({"groups", "links"} if relations else {"groups"})
         gschemas = opening.field("groups").list(len(groups), len(groups))
-        for g, gs in zip(groups, gschemas, strict=True):
-            where = f"{gs.path} (tables of 2^{g.shape.m})"
-            _absorb_group(F, tr, g, {n: commitments[n][0] for n in g.tables})
-            if opens_directly(F, g.shape, len(g.tables)):
-                gs.dict({"direct"})
-                self._verify_direct(F, g, gs, commitments, tr, where)
-            else:
-                self._verify_group(F, g, gs, commitments, tr, where)
-
-    def _verify_group(self, F, g: _Group, gs: Schema, commitments, tr, where: str) -> None:
-        E = F.ext
-        s, G, k, d = g.shape, len(g.tables), len(g.claims), F.ext.degree
-        keys = {"tests", "sumcheck", "evals", "u", "tables"}
-        gs.dict(keys | ({"mu"} if s.pad else set()))
-        r = tr.challenge_exts("pcs/test", F, g.test_challenges(d))
-        r_tab, r_mask = _test_coefficients(F, g, r)
-        w_len = s.tests * s.msg_len
-        w = E.decode(gs.field("tests").bytes(length=w_len * E.byte_len), w_len)
-        w = w.reshape(d, s.tests, s.msg_len)
-        tr.absorb_field("pcs/tests", E, w)
-        targets = np.stack([v for _, _, v in g.claims], axis=1)
-        zeta = E.zeros(())
-        if s.pad:
-            mu = E.decode(gs.field("mu").bytes(length=k * E.byte_len), k)
-            tr.absorb_field("pcs/mu", E, mu)
-            zeta = tr.challenge_ext("pcs/zeta", F)
-            targets = E.add(targets, E.mul(mu, zeta))
-        if _same_lo(g):
-            gs.field("sumcheck").list(0, 0)
-            gs.field("evals").bytes(length=0)
-            r_lo = g.claims[0][1][:, : s.col_log]
-            evals = targets
-        else:
-            alpha = tr.challenge_exts("pcs/alpha", F, k)
-            rounds = gs.field("sumcheck").list(s.col_log, s.col_log)
-            claim = E.sum(E.mul(targets, alpha))
-            pt_lo, final = sumcheck_verify(F, tr, "pcs/sumcheck", rounds, claim, where)
-            r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
-            evals = E.decode(gs.field("evals").bytes(length=k * E.byte_len), k)
-            tr.absorb_field("pcs/evals", E, evals)
-            eqs = np.stack([eq_eval(F, pt[:, : s.col_log], r_lo) for _, pt, _ in g.claims], axis=1)
-            if not E.equal(E.sum(E.mul(E.mul(eqs, alpha), evals)), final):
-                raise ProofRejected(f"{where}: evaluations do not match the sumcheck")
-        gamma = tr.challenge_exts("pcs/gamma", F, k)
-        betas = _betas(F, g, gamma)
-        u = E.decode(gs.field("u").bytes(length=s.msg_len * E.byte_len), s.msg_len)
-        tr.absorb_field("pcs/u", E, u)
-        if not E.equal(E.dot(u[:, : s.cols], eq_table(F, r_lo)), E.dot(evals, gamma)):
-            raise ProofRejected(f"{where}: evaluation vector does not match the claims")
-        idx = query_indices(tr, s)
-        q = len(idx)
-        tschemas = gs.field("tables").list(G, G)
-        opened = [
-            _parse_columns(F, s, ts, q, s.rows + extra)
-            for ts, extra in zip(tschemas, g.mask_rows(d), strict=True)
+        wheres = [
+            f"{gs.path} (tables of 2^{g.shape.m})" for g, gs in zip(groups, gschemas, strict=True)
         ]
-        # the encoded test and evaluation vectors at the queried columns ...
-        vecs = np.concatenate([w, u[:, None, :]], axis=1)  # (d, tests + 1, msg_len)
-        enc = encode_messages(F, s, vecs.reshape(-1, s.msg_len))[idx]  # (q, d (tests + 1))
-        enc = enc.T.reshape(d, s.tests + 1, q)
-        # ... against the same combinations of the opened columns
-        coeffs = np.concatenate([r_tab, betas[:, None]], axis=1)  # (d, tests + 1, G, R)
-        expect = _combine_tables(F, coeffs, [o.cols[: s.rows] for o in opened])
-        if s.pad:
-            for t, o in enumerate(opened):
-                mcoef = _mask_coefficients(F, g, t, r_mask[t], zeta, gamma)
-                expect = E.add(expect, row_combine(F, mcoef, o.cols[s.rows :]))
-        if not E.equal(enc, expect):
-            raise ProofRejected(f"{where}: opened columns do not match the encoded combinations")
-        for name, o in zip(g.tables, opened, strict=True):
-            _check_path(F, commitments[name][0], s, o, idx, f"{where}: table {name!r}")
+        for g in groups:
+            _absorb_group(F, tr, g, {n: commitments[n][0] for n in g.tables})
+        direct = [opens_directly(F, g.shape, len(g.tables)) for g in groups]
+        for g, gs, dr in zip(groups, gschemas, direct, strict=True):
+            if dr:
+                gs.dict({"direct"})
+            else:
+                keys = {"tests", "sumcheck", "evals", "u", "tables"}
+                gs.dict(keys | ({"mu"} if g.shape.pad else set()))
+        tests = [
+            None if dr else _verify_tests(F, g, gs, tr)
+            for g, gs, dr in zip(groups, gschemas, direct, strict=True)
+        ]
+        mus = []
+        for g, gs, dr in zip(groups, gschemas, direct, strict=True):
+            mu = None
+            if not dr and g.shape.pad:
+                known = _known(g)
+                raw = gs.field("mu").bytes(length=len(known) * F.ext.byte_len)
+                mu = F.ext.decode(raw, len(known))
+                tr.absorb_field("pcs/mu", F.ext, mu)
+            mus.append(mu)
+        links = _Links(F, groups, claims, relations)
+        links_schema = opening.field("links") if relations else None
+        zeta = None
+        if self.hiding and any(m is not None for m in mus):
+            zeta = links.verify_masks(tr, links_schema)
+        links.verify_values(tr, zeta, links_schema)
+        for g, gs, dr, test, mu, where in zip(
+            groups, gschemas, direct, tests, mus, wheres, strict=True
+        ):
+            if dr:
+                self._verify_direct(F, g, gs, commitments, tr, where, links.values_of(g))
+            else:
+                targets = links.targets(g, zeta, mu)
+                _verify_claims(F, g, gs, commitments, tr, where, test, zeta, targets)
 
-    def _verify_direct(self, F, g: _Group, gs: Schema, commitments, tr, where: str) -> None:
-        """The group's tables sent as they are: recommit each, evaluate the claims."""
+    def _verify_direct(
+        self, F, g: _Group, gs: Schema, commitments, tr, where: str, values: list
+    ) -> None:
+        """The group's tables sent as they are: recommit each, evaluate the claims (a hidden
+        claim against the value the opening stated for it, `values`)."""
         n = 1 << g.shape.m
         tables = []
         for name, ts in zip(
@@ -655,6 +834,6 @@ class LigeroPCS:
             if self.commit(F, table)[0] != commitments[name][0]:
                 raise ProofRejected(f"{where}: table {name!r} does not match its commitment")
             tables.append(table)
-        for t, pt, v in g.claims:
+        for (t, pt, _), v in zip(g.claims, values, strict=True):
             if not F.ext.equal(mle_evaluate(F, tables[t], pt), v):
                 raise ProofRejected(f"{where}: table {g.tables[t]!r}: claimed value is wrong")

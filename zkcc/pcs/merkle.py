@@ -9,12 +9,14 @@ large as the tables: kept as the simple reference scheme and for debugging (`--p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import ProofRejected
 from zkcc.field.mle import mle_evaluate
-from zkcc.pcs.base import PcsClaim
+from zkcc.pcs.base import PcsClaim, Relation, check_relations
 from zkcc.pcs.merkle_tree import MerkleTree
 
 LEAF_BYTES = 4096
@@ -35,7 +37,10 @@ class MerklePCS:
         encoded = F.encode(table)
         return _root(F, encoded, (len(table) - 1).bit_length()), encoded
 
-    def open(self, F, states: dict[str, bytes], claims: list[PcsClaim], transcript) -> Tree:
+    def open(
+        self, F, states: dict[str, bytes], claims: list[PcsClaim], transcript, relations=()
+    ) -> Tree:
+        check_relations(claims, relations)
         return {"tables": {name: states[name] for name in sorted({c.name for c in claims})}}
 
     def verify(
@@ -45,7 +50,11 @@ class MerklePCS:
         claims: list[PcsClaim],
         opening: Schema,
         transcript,
+        relations: Sequence[Relation] = (),
     ) -> None:
+        """Recompute each revealed table's root and evaluate every claim; a hidden claim's
+        value is the evaluation, checked through its relation."""
+        check_relations(claims, relations)
         opening.dict({"tables"})
         tables = opening.field("tables")
         names = sorted({c.name for c in claims})
@@ -57,6 +66,14 @@ class MerklePCS:
             if _root(F, raw, m) != commitment:
                 raise ProofRejected(f"revealed table of {name} does not match its commitment")
             decoded[name] = F.decode(raw, 1 << m)
-        for c in claims:
-            if not F.ext.equal(mle_evaluate(F, decoded[c.name], c.point), c.value):
+        E = F.ext
+        values = [mle_evaluate(F, decoded[c.name], c.point) for c in claims]
+        for c, v in zip(claims, values, strict=True):
+            if not c.hidden and not E.equal(v, c.value):
                 raise ProofRejected(f"evaluation claim on {c.name} does not hold")
+        for r, rel in enumerate(relations):
+            acc = E.zeros(())
+            for i, coeff in rel.terms:
+                acc = E.add(acc, E.mul(values[i], coeff))
+            if not E.equal(acc, rel.total):
+                raise ProofRejected(f"pcs: the hidden claims do not satisfy relation {r}")

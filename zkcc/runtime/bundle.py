@@ -20,9 +20,10 @@ from zkcc.encoding import Schema, Tree, decode, encode
 from zkcc.errors import FormatError
 
 MAGIC = b"ZKPF"
-VERSION = 4  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
+VERSION = 5  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
 # 3: m31 challenges drawn from QM31 (degree 4) instead of the cubic extension
 # 4: Ligero openings hiding (padded rows, salted leaves, mask matrix) or plain per the plan
+# 5: one zeta per opening; hidden claims linked by relations (assert_eq of committed tensors)
 KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 

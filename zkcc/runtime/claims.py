@@ -9,7 +9,7 @@ from typing import Any
 
 from zkcc.ir.host import AssertEq, Launch, Program, TensorKind
 from zkcc.lower.circuit import HINT_SEGMENT, VALID_SEGMENT, param_segment
-from zkcc.pcs.base import PcsClaim
+from zkcc.pcs.base import PcsClaim, Relation
 from zkcc.plan.validate import resolve
 from zkcc.runtime.layout import TableLayout, launch_layout
 
@@ -18,13 +18,16 @@ PUBLIC = (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)
 
 @dataclass
 class Claim:
-    """A claim on a tensor seen through `layout`; `origin` says what produced it."""
+    """A claim on a tensor seen through `layout`; `origin` says what produced it. A linked
+    claim's value stays hidden (None on the verifier's side): the claims sharing a link id
+    satisfy sum coefficient * value = 0, which is all the PCS reveals of them."""
 
     tensor: str
     layout: TableLayout
     point: Any  # challenge-field point, point[i] binds bit i of the table index
     value: Any
     origin: str
+    link: tuple[str, Any] | None = None  # (relation id, extension coefficient)
 
 
 def hint_tensor(step_index: int) -> str:
@@ -118,11 +121,16 @@ def assert_eq_layouts(program: Program, step: AssertEq) -> tuple[str, str, Table
     return a[0], b[0], TableLayout(a[1])
 
 
-def pcs_claims(claims: dict[str, list[Claim]], committed) -> list[PcsClaim]:
-    """The claims on committed tensors, in a fixed order, for the PCS. Every layout is the
-    tensor's own canonical one: the plan validator only admits views that keep it."""
-    return [
-        PcsClaim(c.tensor, c.point, c.value)
-        for name in sorted(committed)
-        for c in claims.get(name, [])
-    ]
+def pcs_claims(
+    claims: dict[str, list[Claim]], committed, zero
+) -> tuple[list[PcsClaim], list[Relation]]:
+    """The claims on committed tensors, in a fixed order, for the PCS, and the relations of
+    the linked ones (each homogeneous: total `zero`, the extension's zero). Every layout is
+    the tensor's own canonical one: the plan validator only admits views that keep it."""
+    out = [c for name in sorted(committed) for c in claims.get(name, [])]
+    links: dict[str, list[tuple[int, Any]]] = {}
+    for i, c in enumerate(out):
+        if c.link is not None:
+            links.setdefault(c.link[0], []).append((i, c.link[1]))
+    pcs = [PcsClaim(c.tensor, c.point, c.value, hidden=c.link is not None) for c in out]
+    return pcs, [Relation(terms, zero) for _, terms in sorted(links.items())]

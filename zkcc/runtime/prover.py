@@ -119,5 +119,6 @@ def prove(
         report.note(
             f"open: {sum(len(claims[n]) for n in commitments)} claims on {len(commitments)} tensors"
         )
-        opening = pcs.open(F, states, pcs_claims(claims, commitments), transcript)
+        pcs_list, relations = pcs_claims(claims, commitments, F.ext.zeros())
+        opening = pcs.open(F, states, pcs_list, transcript, relations)
     return ProofBundle(digest, public, commitments, trees, opening)

@@ -32,6 +32,7 @@ from zkcc.errors import ProofRejected, ZkccError
 from zkcc.field.mle import mle_evaluate
 from zkcc.ir.host import AssertEq, Launch, Program
 from zkcc.runtime.claims import (
+    PUBLIC,
     Claim,
     assert_eq_layouts,
     hint_tensor,
@@ -106,7 +107,11 @@ class _Step:
 
 
 class AssertEqStep(_Step):
-    """assert_eq(a, b): both tables at one random point have the same value."""
+    """assert_eq(a, b): both tables at one random point have the same value.
+
+    When both sides are committed, the value stays hidden: the two claims are linked by
+    a - b = 0 (zkcc.pcs.base.Relation), all the opening reveals of them, and the step proof
+    is empty. When one side is public, its value is public anyway and is sent."""
 
     backend = kernel = "assert_eq"
 
@@ -114,6 +119,8 @@ class AssertEqStep(_Step):
         self.index, self.step = i, program.host.steps[i]
         self.a, self.b, self.layout = assert_eq_layouts(program, self.step)
         self.reads = (self.a, self.b)
+        kinds = {t.name: t.kind for t in program.host.tensors}
+        self.linked = not any(kinds[t] in PUBLIC for t in (self.a, self.b))
 
     def describe(self) -> str:
         return f"step {self.index} assert_eq({self.step.a}, {self.step.b})"
@@ -121,25 +128,36 @@ class AssertEqStep(_Step):
     def witness(self, ctx: ProveContext) -> None:
         check_assert_eq(ctx.program, self.step, ctx.data)
 
-    def _claims(self, point, value) -> list[Claim]:
+    def _claims(self, E, point, value) -> list[Claim]:
         where = f"step {self.index} assert_eq"
-        return [Claim(t, self.layout, point, value, where) for t in (self.a, self.b)]
+        if not self.linked:
+            return [Claim(t, self.layout, point, value, where) for t in (self.a, self.b)]
+        link = f"assert_eq/{self.index}"
+        return [
+            Claim(self.a, self.layout, point, value, where, (link, E.one())),
+            Claim(self.b, self.layout, point, value, where, (link, E.neg(E.one()))),
+        ]
 
     def prove(self, ctx: ProveContext, tr) -> tuple[Any, list[Claim]]:
         F = ctx.F
         point = tr.challenge_exts("assert_eq", F, self.layout.num_vars)
         value = mle_evaluate(F, self.layout.table(F, ctx.data[self.a]), point)
+        if self.linked:
+            return {}, self._claims(F.ext, point, value)
         encoded = F.ext.encode(value)
         tr.absorb("assert_eq-value", encoded)
-        return {"value": encoded}, self._claims(point, value)
+        return {"value": encoded}, self._claims(F.ext, point, value)
 
     def verify(self, v: VerifyContext, ss: Schema, tr) -> list[Claim]:
         F = v.F
         point = tr.challenge_exts("assert_eq", F, self.layout.num_vars)
+        if self.linked:
+            ss.dict(set())
+            return self._claims(F.ext, point, None)
         ss.dict({"value"})
         encoded = ss.field("value").bytes(length=F.ext.byte_len)
         tr.absorb("assert_eq-value", encoded)
-        return self._claims(point, F.ext.decode(encoded, 1)[:, 0])
+        return self._claims(F.ext, point, F.ext.decode(encoded, 1)[:, 0])
 
 
 class _LaunchStep(_Step):

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: setup demo test test-slow bench lint format clean
+.PHONY: setup demo test test-slow bench fuzz lint format clean
 
 SNARKJS := .snarkjs/node_modules/.bin/snarkjs
 
@@ -48,6 +48,12 @@ bench: $(STAMP) $(SNARKJS)
 	$(BIN)/python bench/pcs.py
 	$(BIN)/python bench/groth16.py
 	$(BIN)/python bench/scale.py
+
+## fuzz: fuzz sources, plans, proofs, keys and inputs, FUZZ_SECONDS (default 60) per target;
+## the report goes to bench/results/fuzz.json, reproducers to $TMPDIR/zkcc-fuzz-findings
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run --seconds $(FUZZ_SECONDS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check zkcc tests bench

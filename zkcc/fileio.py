@@ -58,12 +58,31 @@ def open_regular(path: str | Path, what: str, limit: int = MAX_FILE_BYTES) -> Bi
         raise
 
 
+def _read_upto(f: BinaryIO, most: int) -> bytes:
+    """At most `most` bytes of `f`. `f.read(most)` would allocate a buffer of `most` bytes up
+    front (16 GiB for MAX_FILE_BYTES), which fails under an address-space limit (ulimit -v)
+    or strict overcommit even for a tiny file; so read the size the file has now, then go on
+    in bounded chunks in case it grows while it is read."""
+    want = min(os.fstat(f.fileno()).st_size + 1, most)
+    first = f.read(want)
+    if len(first) < want or len(first) >= most:  # at the end of the file, or at the limit
+        return first
+    parts, total = [first], len(first)
+    while total < most:
+        chunk = f.read(min(1 << 20, most - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
+
+
 def read_bytes(path: str | Path, what: str, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of a regular file (see `open_regular`); the read stops after `limit` bytes,
     so a file that grows while it is read cannot exhaust memory either."""
     with open_regular(path, what, limit) as f:
         try:
-            data = f.read(limit + 1)
+            data = _read_upto(f, limit + 1)
         except OSError as e:
             raise UserError(f"{path}: cannot read {what}: {e.strerror or e}") from None
     if len(data) > limit:

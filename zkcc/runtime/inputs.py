@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import sys
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -219,7 +220,7 @@ def _npy_header(f, name: str):
     )
     try:
         return read(f)
-    except (ValueError, SyntaxError, TypeError):
+    except (ValueError, SyntaxError, TypeError, tokenize.TokenError):
         raise ValueError(f"{name}: bad .npy header") from None
 
 

@@ -26,7 +26,22 @@ def verify(
     plan: Plan, digest: bytes, data: bytes, what: str = "proof", keys: dict | None = None
 ) -> dict[str, np.ndarray]:
     """Check a proof against a plan; returns the public tensors' values on success. `keys`:
-    the Groth16 verifying keys by step (keyfiles.py), needed iff the plan has Groth16 launches."""
+    the Groth16 verifying keys by step (keyfiles.py), needed iff the plan has Groth16 launches.
+
+    Every FormatError names the proof file: the field decoders deep inside the checks
+    ("m31: encoded value is not reduced") know nothing of files, so their message is prefixed
+    here rather than at each of the many places that decode proof data."""
+    try:
+        return _verify(plan, digest, data, what, keys)
+    except FormatError as e:
+        if what in str(e):
+            raise
+        raise FormatError(f"{what}: {e}") from None
+
+
+def _verify(
+    plan: Plan, digest: bytes, data: bytes, what: str, keys: dict | None
+) -> dict[str, np.ndarray]:
     F = get_field(plan.field)
     program = plan.program
     bundle, s = ProofBundle.from_bytes(data, what)
@@ -85,11 +100,13 @@ def verify(
     commitments = {
         x.name: (bundle.commitments[x.name], x.layout.num_vars) for x in infos if not x.public
     }
+    pcs_list, relations = pcs_claims(claims, committed, F.ext.zeros())
     pcs.verify(
         F,
         commitments,
-        pcs_claims(claims, committed),
+        pcs_list,
         Schema(bundle.opening, f"{what}.opening"),
         transcript,
+        relations,
     )
     return public

@@ -140,8 +140,8 @@ class ExprEval:
 
     # -- places (variables and indexed elements) ---------------------------------------------
     def place(self, e: ast.Expr) -> Ref:
-        if isinstance(e, ast.Name):
-            found = self.scope.lookup(e.id)
+        if type(e) is ast.Name or isinstance(e, ast.Name):
+            found = self.scope.lookup(e.id)  # type: ignore[attr-defined]
             if isinstance(found, Ref):
                 if found.store.poisoned:
                     raise Abort()
@@ -149,7 +149,9 @@ class ExprEval:
             raise self.undefined("name", e.id, e.loc)
         if isinstance(e, ast.Index):
             base = self.place(e.base)
-            i = self.eval_int(e.index, "array index")
+            i = self._int_name(e.index)
+            if i is None:
+                i = self.eval_int(e.index, "array index")
             if not base.shape:
                 raise self.fail(f"'{base.text}' is not an array and cannot be indexed", e.loc)
             size = base.shape[0]
@@ -159,23 +161,32 @@ class ExprEval:
                     f"(dimension of size {size})",
                     e.index.loc,
                 )
+            rest = base.shape[1:]
             stride = 1
-            for d in base.shape[1:]:
+            for d in rest:
                 stride *= d
-            return Ref(
-                base.store,
-                base.offset + i * stride,
-                base.shape[1:],
-                f"{base.text}[{i}]",
-                base.const,
-            )
+            return Ref.element(base, base.offset + i * stride, rest, i)
         raise self.fail("expression is not assignable (expected a variable or element)", e.loc)
+
+    def _int_name(self, e: ast.Expr) -> int | None:
+        """The value of `e` when it is simply the name of an assigned int scalar (a loop
+        counter, as indices mostly are), read without the general path's value objects; None
+        for anything else, which takes that path (and its diagnostics)."""
+        if type(e) is not ast.Name:
+            return None
+        ref = self.scope.lookup(e.id)  # type: ignore[attr-defined]
+        if type(ref) is not Ref or ref.shape or ref.store.elem != INT or ref.store.poisoned:
+            return None
+        return ref.store.cells[ref.offset]
 
     def load(self, ref: Ref, loc: SourceLoc) -> IntV | FieldV:
         st = ref.store
         cell = st.cells[ref.offset]
         if cell is None and st.kind == "input":
-            cell = self.need_builder(loc).input(st.param or 0, ref.offset, loc)
+            # the builder shares INPUTs, so this is the index every later read gets too
+            cell = st.cells[ref.offset] = self.need_builder(loc).input(
+                st.param or 0, ref.offset, loc
+            )
         if cell is None:
             if not st.shape:
                 text = f"variable '{st.name}'"
@@ -213,6 +224,14 @@ class ExprEval:
 
     # -- expressions -------------------------------------------------------------------------
     def eval(self, e: ast.Expr) -> Value:
+        kind = type(e)  # exact node types first: this runs for every node of every iteration
+        if kind is ast.Binary:
+            return self.eval_binary(e)  # type: ignore[arg-type]
+        if kind is ast.Name or kind is ast.Index:
+            ref = self.place(e)
+            return self.load(ref, e.loc) if not ref.shape else ref
+        if kind is ast.IntLit:
+            return IntV(e.value)  # type: ignore[attr-defined]
         if isinstance(e, ast.IntLit):
             return IntV(e.value)
         if isinstance(e, ast.Name | ast.Index):

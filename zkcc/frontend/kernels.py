@@ -14,7 +14,7 @@ from zkcc.frontend.evaluator import element_text
 from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
 from zkcc.frontend.statements import Interp, ReturnSignal
 from zkcc.frontend.values import FIELD, VOID, FieldV, IntV, Ref, Scope, Store, Value
-from zkcc.ir.kernel import KernelBuilder, KernelIR, Param
+from zkcc.ir.kernel import KernelBuilder, KernelIR, Param, gc_paused
 from zkcc.ir.passes import eliminate_dead_code
 
 _MAX_LISTED = 8
@@ -136,6 +136,17 @@ def compile_kernel(
     modulus: int,
 ) -> KernelIR | None:
     """The kernel's IR, or None when it has errors (all of them reported to `sink`)."""
+    with gc_paused():  # unrolling allocates millions of short-lived acyclic objects
+        return _compile_kernel(fn, sink, globals_, functions, modulus)
+
+
+def _compile_kernel(
+    fn: ast.FuncDecl,
+    sink: Sink,
+    globals_: Scope,
+    functions: dict[str, ast.FuncDecl],
+    modulus: int,
+) -> KernelIR | None:
     before = sink.error_count()
     if fn.ret != "void":
         sink.error(f"kernel '{fn.name}' must return void", fn.name_loc)

@@ -43,6 +43,7 @@ from zkcc.ir.kernel import INV_NOT_EQUAL, KernelBuilder
 from zkcc.ir.source import SourceLoc
 
 _COMPOUND = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
+_ONE = ast.IntLit(SourceLoc("<none>", 1, 1), 1)  # stands for `++`/`--`'s implicit 1
 
 
 @dataclass
@@ -78,6 +79,8 @@ class Interp(ExprEval):
         self.unrolled = 0  # loop iterations so far
         self.loops: list[_Frame] = []
         self.stopped = False  # a limit on unrolled work was reached: skip the rest
+        # id(statement) -> (statement, its `a = a op b` form), see assign_op
+        self._combined: dict[int, tuple[ast.Stmt, ast.Binary]] = {}
 
     # -- driver ----------------------------------------------------------------------------
     def run(self, stmt: ast.Stmt) -> None:
@@ -102,12 +105,21 @@ class Interp(ExprEval):
             self.scope = saved
 
     def exec(self, s: ast.Stmt) -> None:
-        if isinstance(s, ast.VarDecl):
+        kind = type(s)  # the statements a loop body repeats, by exact type first
+        if kind is ast.Assign:
+            self.exec_assign(s)  # type: ignore[arg-type]
+        elif kind is ast.For:
+            self.exec_for(s)  # type: ignore[arg-type]
+        elif kind is ast.Block:
+            self.run_block(s.stmts, Scope(self.scope))  # type: ignore[attr-defined]
+        elif kind is ast.IncDec:
+            self.assign_op(s.target, "+" if s.op == "++" else "-", _ONE, s.loc, s)  # type: ignore[attr-defined]
+        elif isinstance(s, ast.VarDecl):
             self.exec_decl(s)
         elif isinstance(s, ast.Assign):
             self.exec_assign(s)
         elif isinstance(s, ast.IncDec):
-            self.assign_op(s.target, "+" if s.op == "++" else "-", ast.IntLit(s.loc, 1), s.loc)
+            self.assign_op(s.target, "+" if s.op == "++" else "-", _ONE, s.loc, s)
         elif isinstance(s, ast.ExprStmt):
             self.eval(s.expr)
         elif isinstance(s, ast.Block):
@@ -209,14 +221,22 @@ class Interp(ExprEval):
             ref = self.place(s.target)
             self.write(ref, self.eval(s.value), s.loc)
         else:
-            self.assign_op(s.target, _COMPOUND[s.op], s.value, s.loc)
+            self.assign_op(s.target, _COMPOUND[s.op], s.value, s.loc, s)
 
-    def assign_op(self, target: ast.Expr, op: str, value: ast.Expr, loc: SourceLoc) -> None:
+    def assign_op(
+        self, target: ast.Expr, op: str, value: ast.Expr, loc: SourceLoc, stmt: ast.Stmt
+    ) -> None:
+        """`target op= value` (and `++`/`--`, with `value` the literal 1) as `target = target op
+        value`; the combined expression is made once per statement, not per execution."""
         ref = self.place(target)
         if ref.shape:
             raise self.fail(f"cannot update array '{ref.text}' as a whole", loc)
-        combined = ast.Binary(loc, op, target, value)
-        self.write(ref, self.eval_binary(combined), loc)
+        combined = self._combined.get(id(stmt))
+        if combined is None or combined[0] is not stmt:
+            if value is _ONE:
+                value = ast.IntLit(loc, 1)
+            combined = self._combined[id(stmt)] = (stmt, ast.Binary(loc, op, target, value))
+        self.write(ref, self.eval_binary(combined[1]), loc)
 
     # -- control flow ------------------------------------------------------------------------
     def condition(self, e: ast.Expr, what: str) -> bool:

@@ -17,12 +17,15 @@ INT = "int"
 FIELD = "field"
 
 
-@dataclass(frozen=True)
+# IntV and FieldV are made once or twice per evaluated expression, millions of times when a
+# kernel unrolls: slotted, with a plain __init__ (a frozen dataclass's costs three times as
+# much). They are still values: equal and hashable by content, never mutated.
+@dataclass(slots=True, unsafe_hash=True)
 class IntV:
     value: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class FieldV:
     ssa: int
 
@@ -74,15 +77,43 @@ class Store:
         return self.kind in ("input", "const")
 
 
-@dataclass(frozen=True)
 class Ref:
-    """`store` seen from flat element `offset` with `shape` (a sub-array after indexing)."""
+    """`store` seen from flat element `offset` with `shape` (a sub-array after indexing).
 
-    store: Store
-    offset: int
-    shape: tuple[int, ...]
-    text: str  # how the source names it, e.g. "x[2]", for messages
-    const: bool = False  # seen through a `const` device-function parameter: writes are errors
+    `text` is how the source names it, e.g. "x[2]", for messages. Indexing makes a Ref per
+    element read, and almost none is ever named in a message, so an element's text is built
+    on demand from its parent's (`Ref.element`) rather than formatted each time. `const`: seen
+    through a `const` device-function parameter, so writes are errors. Immutable by
+    convention; equal when they see the same store the same way.
+    """
+
+    __slots__ = ("store", "offset", "shape", "_text", "const", "_parent", "_index")
+
+    def __init__(
+        self, store: Store, offset: int, shape: tuple[int, ...], text: str, const: bool = False
+    ):
+        self.store = store
+        self.offset = offset
+        self.shape = shape
+        self._text: str | None = text
+        self.const = const
+        self._parent: Ref | None = None
+        self._index = 0
+
+    @staticmethod
+    def element(base: Ref, offset: int, shape: tuple[int, ...], index: int) -> Ref:
+        """`base[index]`, seen from `offset` with `shape`, named lazily as "base.text[index]"."""
+        ref = Ref.__new__(Ref)
+        ref.store, ref.offset, ref.shape, ref.const = base.store, offset, shape, base.const
+        ref._text, ref._parent, ref._index = None, base, index
+        return ref
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = f"{self._parent.text}[{self._index}]"  # type: ignore[union-attr]
+            self._parent = None
+        return self._text
 
     @staticmethod
     def whole(store: Store, const: bool = False) -> Ref:
@@ -91,6 +122,23 @@ class Ref:
     @property
     def readonly(self) -> bool:
         return self.const or self.store.readonly
+
+    def _key(self) -> tuple:
+        return (id(self.store), self.offset, self.shape, self.text, self.const)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Ref):
+            return NotImplemented
+        return self.store is other.store and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Ref(store={self.store.name!r}, offset={self.offset}, shape={self.shape}, "
+            f"text={self.text!r}, const={self.const})"
+        )
 
 
 Value = IntV | FieldV | Ref | VoidV

@@ -17,9 +17,30 @@ once: common-subexpression elimination for free) and folds constants as it goes.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from operator import itemgetter
 
 from zkcc.ir.source import SourceLoc
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Run a block with Python's cyclic garbage collector off. Compiling, decoding and
+    lowering a kernel allocate millions of small acyclic objects (instructions, values, linear
+    forms); each collection of the oldest generation walks all of them, which made those
+    stages superlinear in the kernel's size (a third of the time at 5 * 10^5 instructions).
+    Reference counting still frees everything; the collector resumes afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Op(enum.Enum):
@@ -54,14 +75,54 @@ class HintKind(enum.Enum):
 
 
 SINKS = (Op.ASSERT_ZERO, Op.OUTPUT)
+_ARITH = (Op.ADD, Op.SUB, Op.MUL, Op.NEG)
 
 
-@dataclass(frozen=True)
-class Instr:
-    op: Op
-    args: tuple[int, ...] = ()
-    attr: object = None
-    loc: SourceLoc | None = field(default=None, compare=False, hash=False)
+class Instr(tuple):
+    """One instruction: `op`, `args` (SSA indices), `attr` (see `Op`) and `loc`.
+
+    An immutable tuple (op, args, attr, loc) with named fields rather than a frozen dataclass:
+    kernels hold up to 10^6 of them and a plan reader builds every one, so construction cost
+    matters (a tuple is made in C; `Instr.make` skips even the Python-level `__new__`).
+    Equality and hashing ignore `loc`, as two instructions computing the same value are the
+    same instruction wherever they came from.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls, op: Op, args: tuple[int, ...] = (), attr: object = None, loc: SourceLoc | None = None
+    ) -> Instr:
+        return tuple.__new__(cls, (op, args, attr, loc))
+
+    op: Op = property(itemgetter(0))  # type: ignore[assignment]
+    args: tuple[int, ...] = property(itemgetter(1))  # type: ignore[assignment]
+    attr: object = property(itemgetter(2))
+    loc: SourceLoc | None = property(itemgetter(3))  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Instr):
+            return NotImplemented
+        return self[0] is other[0] and self[1] == other[1] and self[2] == other[2]
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        return hash((self[0].value, self[1], self[2]))
+
+    def __repr__(self) -> str:
+        return f"Instr(op={self[0]!r}, args={self[1]!r}, attr={self[2]!r}, loc={self[3]!r})"
+
+    def __reduce__(self) -> tuple:
+        return (Instr, tuple(self))
+
+
+# `_make((op, args, attr, loc))`: an Instr built by tuple.__new__ from C (a fraction of the
+# cost of calling the class), for the builder and the plan decoder.
+_make: Callable[[tuple], Instr] = partial(tuple.__new__, Instr)  # type: ignore[assignment]
+Instr.make = staticmethod(_make)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -105,33 +166,50 @@ class KernelBuilder:
     def __init__(self, name: str, params: list[Param], modulus: int, loc: SourceLoc | None = None):
         self.p = modulus
         self.kernel = KernelIR(name=name, params=params, instrs=[], loc=loc)
-        self._memo: dict[tuple, int] = {}
+        # Hash-consing tables, one per shareable op and keyed without the op: a kernel emits
+        # up to 10^6 instructions and this is its innermost loop (no Instr is built for a hit,
+        # no enum is hashed).
+        self._memo: dict[Op, dict] = {op: {} for op in (Op.CONST, Op.INPUT, *_ARITH)}
+        self._consts: dict[int, int] = {}  # SSA index of each CONST -> its value
 
     # -- internals -------------------------------------------------------------------------
     def _emit(self, ins: Instr, share: bool = True) -> int:
-        key = (ins.op, ins.args, ins.attr)
-        if share and key in self._memo:
-            return self._memo[key]
-        self.kernel.instrs.append(ins)
-        idx = len(self.kernel.instrs) - 1
+        """Append `ins` (or find its earlier copy when `share`) and return its SSA index."""
         if share:
-            self._memo[key] = idx
+            key = ins.attr if ins.op is Op.CONST or ins.op is Op.INPUT else ins.args
+            return self._shared(self._memo[ins.op], key, ins.op, ins.args, ins.attr, ins.loc)
+        instrs = self.kernel.instrs
+        instrs.append(ins)
+        return len(instrs) - 1
+
+    def _shared(
+        self, memo: dict, key: object, op: Op, args: tuple[int, ...], attr: object, loc
+    ) -> int:
+        idx = memo.get(key)
+        if idx is None:
+            instrs = self.kernel.instrs
+            idx = memo[key] = len(instrs)
+            instrs.append(_make((op, args, attr, loc)))
+            if op is Op.CONST:
+                self._consts[idx] = attr  # type: ignore[assignment]
         return idx
 
     def const_value(self, v: int) -> int | None:
         """The constant an SSA value holds, or None if it is not a compile-time constant."""
-        ins = self.kernel.instrs[v]
-        return ins.attr if ins.op is Op.CONST else None  # type: ignore[return-value]
+        return self._consts.get(v)
 
     # -- value constructors ----------------------------------------------------------------
     def const(self, c: int, loc: SourceLoc | None = None) -> int:
-        return self._emit(Instr(Op.CONST, (), c % self.p, loc))
+        c %= self.p
+        return self._shared(self._memo[Op.CONST], c, Op.CONST, (), c, loc)
 
     def input(self, param: int, index: int, loc: SourceLoc | None = None) -> int:
-        return self._emit(Instr(Op.INPUT, (), (param, index), loc))
+        key = (param, index)
+        return self._shared(self._memo[Op.INPUT], key, Op.INPUT, (), key, loc)
 
     def add(self, a: int, b: int, loc: SourceLoc | None = None) -> int:
-        ca, cb = self.const_value(a), self.const_value(b)
+        consts = self._consts
+        ca, cb = consts.get(a), consts.get(b)
         if ca is not None and cb is not None:
             return self.const(ca + cb, loc)
         if ca == 0:
@@ -140,10 +218,12 @@ class KernelBuilder:
             return a
         if a > b:  # addition commutes: one canonical order shares more
             a, b = b, a
-        return self._emit(Instr(Op.ADD, (a, b), None, loc))
+        key = (a, b)
+        return self._shared(self._memo[Op.ADD], key, Op.ADD, key, None, loc)
 
     def sub(self, a: int, b: int, loc: SourceLoc | None = None) -> int:
-        ca, cb = self.const_value(a), self.const_value(b)
+        consts = self._consts
+        ca, cb = consts.get(a), consts.get(b)
         if ca is not None and cb is not None:
             return self.const(ca - cb, loc)
         if cb == 0:
@@ -152,10 +232,12 @@ class KernelBuilder:
             return self.const(0, loc)
         if ca == 0:
             return self.neg(b, loc)
-        return self._emit(Instr(Op.SUB, (a, b), None, loc))
+        key = (a, b)
+        return self._shared(self._memo[Op.SUB], key, Op.SUB, key, None, loc)
 
     def mul(self, a: int, b: int, loc: SourceLoc | None = None) -> int:
-        ca, cb = self.const_value(a), self.const_value(b)
+        consts = self._consts
+        ca, cb = consts.get(a), consts.get(b)
         if ca is not None and cb is not None:
             return self.const(ca * cb, loc)
         if ca == 0 or cb == 0:
@@ -166,32 +248,34 @@ class KernelBuilder:
             return a
         if a > b:
             a, b = b, a
-        return self._emit(Instr(Op.MUL, (a, b), None, loc))
+        key = (a, b)
+        return self._shared(self._memo[Op.MUL], key, Op.MUL, key, None, loc)
 
     def neg(self, a: int, loc: SourceLoc | None = None) -> int:
-        ca = self.const_value(a)
+        ca = self._consts.get(a)
         if ca is not None:
             return self.const(-ca, loc)
         ins = self.kernel.instrs[a]
         if ins.op is Op.NEG:
             return ins.args[0]
-        return self._emit(Instr(Op.NEG, (a,), None, loc))
+        key = (a,)
+        return self._shared(self._memo[Op.NEG], key, Op.NEG, key, None, loc)
 
     def hint(
         self, kind: HintKind, args: tuple[int, ...], param: int = 0, loc: SourceLoc | None = None
     ) -> int:
-        return self._emit(Instr(Op.HINT, args, (kind.value, param), loc), share=False)
+        return self._emit(_make((Op.HINT, args, (kind.value, param), loc)), share=False)
 
     # -- sinks -------------------------------------------------------------------------------
     def assert_zero(self, a: int, loc: SourceLoc | None = None) -> None:
         """Constrain a == 0. A constant non-zero is left in place: witness generation reports it
         with its source line (the front end may also report it at compile time)."""
-        if self.const_value(a) == 0:
+        if self._consts.get(a) == 0:
             return
-        self._emit(Instr(Op.ASSERT_ZERO, (a,), None, loc), share=False)
+        self._emit(_make((Op.ASSERT_ZERO, (a,), None, loc)), share=False)
 
     def output(self, param: int, index: int, value: int, loc: SourceLoc | None = None) -> None:
-        self._emit(Instr(Op.OUTPUT, (value,), (param, index), loc), share=False)
+        self._emit(_make((Op.OUTPUT, (value,), (param, index), loc)), share=False)
 
     # -- composite checks shared by every front-end feature ----------------------------------
     def inverse(self, x: int, loc: SourceLoc | None = None, why: int = 0) -> int:

@@ -9,26 +9,44 @@ result deterministic). A hint whose value feeds a constraint is reachable from t
 
 from __future__ import annotations
 
+import numpy as np
+
 from zkcc.ir.kernel import SINKS, Instr, KernelIR, Op
 
 
 def eliminate_dead_code(kernel: KernelIR) -> KernelIR:
-    """A copy of `kernel` holding only instructions that sinks depend on, renumbered."""
+    """A copy of `kernel` holding only instructions that sinks depend on, renumbered.
+
+    Liveness is one backward sweep (each instruction reads only earlier ones, so its
+    liveness is final when the sweep reaches it); the new index of every instruction is a
+    running count of the live ones before it. Instructions whose arguments keep their numbers
+    (everything before the first dead one) are reused, not rebuilt.
+    """
     instrs = kernel.instrs
-    live = [False] * len(instrs)
-    for i in range(len(instrs) - 1, -1, -1):
-        if instrs[i].op in SINKS:
-            live[i] = True
-        if live[i]:
-            for a in instrs[i].args:
-                live[a] = True
-    renumber: dict[int, int] = {}
-    out: list[Instr] = []
-    for i, ins in enumerate(instrs):
-        if live[i]:
-            renumber[i] = len(out)
-            args = tuple(renumber[a] for a in ins.args)
-            out.append(ins if args == ins.args else Instr(ins.op, args, ins.attr, ins.loc))
+    n = len(instrs)
+    live = bytearray(n)
+    sink_a, sink_b = SINKS  # compared by identity: hashing an enum member is slow
+    for i in range(n - 1, -1, -1):
+        ins = instrs[i]
+        if live[i] or ins[0] is sink_a or ins[0] is sink_b:
+            live[i] = 1
+            for a in ins[1]:
+                live[a] = 1
+    if all(live):
+        out = list(instrs)
+    else:
+        new_index = np.cumsum(np.frombuffer(live, dtype=np.uint8), dtype=np.int64) - 1
+        renumber = new_index.tolist()
+        first_dead = live.index(0)
+        out = [ins for ins, keep in zip(instrs[:first_dead], live, strict=False) if keep]
+        make = Instr.make  # type: ignore[attr-defined]
+        for i in range(first_dead, n):
+            if live[i]:
+                ins = instrs[i]
+                args = ins[1]
+                if args:
+                    args = tuple([renumber[a] for a in args])
+                out.append(make((ins[0], args, ins[2], ins[3])))
     return KernelIR(kernel.name, list(kernel.params), out, kernel.loc, kernel.backend)
 
 

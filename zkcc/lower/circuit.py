@@ -23,21 +23,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
-from zkcc.ir.kernel import KernelIR, Op
+from zkcc.ir.kernel import KernelIR, Op, gc_paused
 from zkcc.ir.layout import log2_ceil, padded_index, padded_shape
 
 Wire = tuple[int, int]  # (level, index within level)
 EXPAND_LIMIT = 8  # largest |terms(a)| * |terms(b)| expanded directly into mul gates
 
 
-@dataclass
 class LinForm:
-    terms: dict[Wire, int]
-    const: int = 0
+    """const + sum coef * wire. `clean` says no coefficient is zero (what `_linear` makes;
+    only a product with the constant 0 leaves zeros), so an in-place update need only drop
+    the entries it touched."""
+
+    __slots__ = ("terms", "const", "clean")
+
+    def __init__(self, terms: dict[Wire, int], const: int = 0, clean: bool = True):
+        self.terms = terms
+        self.const = const
+        self.clean = clean
 
 
 def layout_segments(sizes: list[tuple[str, int, int, bool]]) -> tuple[int, list[InputSegment]]:
@@ -95,15 +103,17 @@ class _CircuitBuilder:
     def emit_linear(self, out: Wire, f: LinForm, scale: int = 1) -> None:
         """Add scale * f into wire `out` using add/const gates reading level out-1."""
         lv = out[0]
+        add, p, below, o = self.levels[lv].add, self.p, lv - 1, out[1]
         for w, c in f.terms.items():
-            self._acc(self.levels[lv].add, (out[1], self.relay(w, lv - 1)[1]), c * scale)
+            key = (o, w[1] if w[0] == below else self.relay(w, below)[1])
+            add[key] = (add.get(key, 0) + c * scale) % p
         if f.const * scale % self.p:
             self._acc(self.levels[lv].const, out[1], f.const * scale)
 
     def materialise(self, f: LinForm) -> LinForm:
         if len(f.terms) == 1 and f.const == 0 and next(iter(f.terms.values())) == 1:
             return f
-        lv = max(w[0] for w in f.terms) + 1
+        lv = max(f.terms)[0] + 1
         out = self.new_wire(lv)
         self.emit_linear(out, f)
         return LinForm({out: 1})
@@ -112,7 +122,9 @@ class _CircuitBuilder:
         if not a.terms or not b.terms:
             k, other = (a.const, b) if not a.terms else (b.const, a)
             return LinForm(
-                {w: c * k % self.p for w, c in other.terms.items()}, other.const * k % self.p
+                {w: c * k % self.p for w, c in other.terms.items()},
+                other.const * k % self.p,
+                other.clean and k % self.p != 0,
             )
         if len(a.terms) * len(b.terms) > EXPAND_LIMIT:
             if len(a.terms) >= len(b.terms):
@@ -121,16 +133,22 @@ class _CircuitBuilder:
                 b = self.materialise(b)
             if len(a.terms) * len(b.terms) > EXPAND_LIMIT:
                 a, b = self.materialise(a), self.materialise(b)
-        lv = max(w[0] for w in (*a.terms, *b.terms)) + 1
+        lv = max(max(a.terms), max(b.terms))[0] + 1  # tuples: the largest level first
         out = self.new_wire(lv)
         layer = self.levels[lv]
+        mul, p, below = layer.mul, self.p, lv - 1
         for u, cu in a.terms.items():
-            ru = self.relay(u, lv - 1)[1]
+            ru = u[1] if u[0] == below else self.relay(u, below)[1]
             for v, cv in b.terms.items():
-                rv = self.relay(v, lv - 1)[1]
-                self._acc(layer.mul, (out[1], min(ru, rv), max(ru, rv)), cu * cv)
-        self.emit_linear(out, a, b.const)
-        self.emit_linear(out, LinForm(b.terms, 0), a.const)
+                rv = v[1] if v[0] == below else self.relay(v, below)[1]
+                key = (out[1], ru, rv) if ru <= rv else (out[1], rv, ru)
+                mul[key] = (mul.get(key, 0) + cu * cv) % p
+        # the constant parts (their operands' relays already exist: skipping a zero scale
+        # changes nothing but the time)
+        if b.const % self.p:
+            self.emit_linear(out, a, b.const)
+        if a.const % self.p:
+            self.emit_linear(out, LinForm(b.terms, 0), a.const)
         return LinForm({out: 1})
 
     def mask_residue(self, out: Wire, r: LinForm, valid: Wire) -> None:
@@ -181,41 +199,90 @@ def param_segment(name: str) -> str:
 
 def lower_kernel(kernel: KernelIR, p: int) -> LayeredCircuit:
     """Lower one kernel's IR (one instance) to a layered circuit whose output layer is the
-    vector of constraint residues (zero on a valid witness)."""
+    vector of constraint residues (zero on a valid witness).
+
+    An ADD or SUB whose first operand has no other use updates that operand's form in place
+    (same entries in the same order as a fresh copy): a running sum `acc += x[k] * y[k]`
+    then costs one entry per step, not a copy of the whole sum, which keeps lowering linear
+    in the kernel's size.
+    """
+    with gc_paused():
+        return _lower(kernel, p)
+
+
+def _lower(kernel: KernelIR, p: int) -> LayeredCircuit:
     input_log2, segments = layout_segments(input_sizes(kernel))
     builder = _CircuitBuilder(p, 1 << input_log2)
-    position = [segments[i].offset + padded_index(prm.shape) for i, prm in enumerate(kernel.params)]
+    position = [
+        (segments[i].offset + padded_index(prm.shape)).tolist()
+        for i, prm in enumerate(kernel.params)
+    ]
+    instrs = kernel.instrs
     hint_base = segments[len(kernel.params)].offset if kernel.hint_count() else 0
     valid = (0, segments[-1].offset)
+    uses = _use_counts(instrs)
 
     forms: list[LinForm | None] = []
+    append = forms.append
     residues: list[LinForm] = []
     next_hint = 0
-    for ins in kernel.instrs:
-        f: LinForm | None = None
-        op = ins.op
-        if op is Op.INPUT:
-            prm, j = ins.attr  # type: ignore[misc]
-            f = LinForm({(0, int(position[prm][j])): 1})
+    multiply = builder.multiply
+    ADD, SUB, MUL = Op.ADD, Op.SUB, Op.MUL  # noqa: N806 - local aliases in the hot loop
+    for ins in instrs:
+        op, args = ins[0], ins[1]
+        if op is MUL:
+            append(multiply(forms[args[0]], forms[args[1]]))  # type: ignore[arg-type]
+        elif op is ADD or op is SUB:
+            a, b = args
+            fa = forms[a]
+            if uses[a] == 1 and a != b and fa.clean:  # type: ignore[union-attr]
+                append(_update(fa, forms[b], 1 if op is ADD else -1, p))  # type: ignore[arg-type]
+                forms[a] = None  # its last use: nothing reads it again
+            else:
+                append(_linear(op, [fa, forms[b]], p))  # type: ignore[list-item]
+        elif op is Op.INPUT:
+            prm, j = ins[2]  # type: ignore[misc]
+            append(LinForm({(0, position[prm][j]): 1}))
         elif op is Op.CONST:
-            f = LinForm({}, ins.attr)  # type: ignore[arg-type]
+            append(LinForm({}, ins[2]))  # type: ignore[arg-type]
         elif op is Op.HINT:
-            f = LinForm({(0, hint_base + next_hint): 1})
+            append(LinForm({(0, hint_base + next_hint): 1}))
             next_hint += 1
-        elif op in (Op.ADD, Op.SUB, Op.NEG):
-            f = _linear(op, [forms[a] for a in ins.args], p)  # type: ignore[misc]
-        elif op is Op.MUL:
-            f = builder.multiply(forms[ins.args[0]], forms[ins.args[1]])  # type: ignore[arg-type]
+        elif op is Op.NEG:
+            append(_linear(op, [forms[args[0]]], p))  # type: ignore[list-item]
         elif op is Op.ASSERT_ZERO:
-            residues.append(forms[ins.args[0]])  # type: ignore[arg-type]
+            residues.append(forms[args[0]])  # type: ignore[arg-type]
+            append(None)
         elif op is Op.OUTPUT:
-            prm, j = ins.attr  # type: ignore[misc]
-            out = LinForm({(0, int(position[prm][j])): 1})
-            residues.append(_linear(Op.SUB, [out, forms[ins.args[0]]], p))  # type: ignore[list-item]
+            prm, j = ins[2]  # type: ignore[misc]
+            out = LinForm({(0, position[prm][j]): 1})
+            residues.append(_linear(Op.SUB, [out, forms[args[0]]], p))  # type: ignore[list-item]
+            append(None)
         else:  # pragma: no cover - Op is closed
             raise AssertionError(op)
-        forms.append(f)
     return builder.finish(residues, valid, segments, input_log2)
+
+
+def _use_counts(instrs: list) -> list[int]:
+    """How many times each SSA value is read (an argument listed twice counts twice)."""
+    flat = np.fromiter(chain.from_iterable(ins[1] for ins in instrs), dtype=np.int64)
+    return np.bincount(flat, minlength=len(instrs)).tolist()
+
+
+def _update(a: LinForm, b: LinForm, sign: int, p: int) -> LinForm:
+    """`_linear(ADD or SUB, [a, b])` computed into `a`, which is clean and read nowhere else:
+    touched entries keep their place, new ones go at the end, the ones that cancel are
+    dropped (and so re-enter at the end if they come back, as in a fresh copy)."""
+    terms = a.terms
+    get = terms.get
+    for w, c in b.terms.items():
+        v = (get(w, 0) + sign * c) % p
+        if v:
+            terms[w] = v
+        elif w in terms:
+            del terms[w]
+    a.const = (a.const + sign * b.const) % p
+    return a
 
 
 def input_sizes(kernel: KernelIR) -> list[tuple[str, int, int, bool]]:
@@ -235,7 +302,7 @@ def input_sizes(kernel: KernelIR) -> list[tuple[str, int, int, bool]]:
 def _linear(op: Op, args: list[LinForm], p: int) -> LinForm:
     if op is Op.NEG:
         a = args[0]
-        return LinForm({w: -c % p for w, c in a.terms.items()}, -a.const % p)
+        return LinForm({w: -c % p for w, c in a.terms.items()}, -a.const % p, a.clean)
     a, b = args
     sign = 1 if op is Op.ADD else -1
     terms = dict(a.terms)

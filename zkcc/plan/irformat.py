@@ -13,7 +13,7 @@ from zkcc.budget import MAX_TENSOR, check_kernel_size
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
-from zkcc.ir.kernel import HintKind, Instr, KernelIR, Op, Param
+from zkcc.ir.kernel import HintKind, Instr, KernelIR, Op, Param, gc_paused
 from zkcc.ir.source import SourceLoc
 
 OP_CODES = {op: i for i, op in enumerate(Op)}
@@ -36,6 +36,7 @@ def _loc_from(s: Schema) -> SourceLoc | None:
 
 
 def _operands(ins: Instr, consts: dict[int, int]) -> tuple[int, int, int]:
+    """One instruction's three operands (the readable form of `_operand_columns`)."""
     op = ins.op
     if op is Op.CONST:
         return (consts.setdefault(ins.attr, len(consts)), -1, -1)  # type: ignore[arg-type]
@@ -50,12 +51,40 @@ def _operands(ins: Instr, consts: dict[int, int]) -> tuple[int, int, int]:
     return (ins.args[0], -1, -1)
 
 
+_HINT_VALUE_CODES = {k.value: i for i, k in enumerate(HintKind)}
+
+
+def _operand_columns(instrs: list[Instr], consts: dict[int, int]) -> np.ndarray:
+    """The (n, 3) operand table of `_operands`, built column by column: one pass per column
+    over the instructions' fields rather than a function call per instruction."""
+    n = len(instrs)
+    ops = [ins[0] for ins in instrs]
+    args = [ins[1] for ins in instrs]
+    attrs = [ins[2] for ins in instrs]
+    table = np.full((n, 3), -1, dtype="<i8")
+    if n == 0:
+        return table
+    table[:, 0] = [a[0] if a else -1 for a in args]
+    table[:, 1] = [a[1] if len(a) == 2 else -1 for a in args]
+    for i, op in enumerate(ops):  # the few non-arithmetic instructions
+        if op is Op.CONST:
+            table[i, 0] = consts.setdefault(attrs[i], len(consts))  # type: ignore[arg-type]
+        elif op is Op.INPUT:
+            table[i, 0], table[i, 1] = attrs[i]  # type: ignore[misc]
+        elif op is Op.OUTPUT:
+            table[i, 1], table[i, 2] = attrs[i]  # type: ignore[misc]
+        elif op is Op.HINT:
+            kind, param = attrs[i]  # type: ignore[misc]
+            table[i, 1], table[i, 2] = _HINT_VALUE_CODES[kind], param
+    return table
+
+
 def kernel_to_tree(k: KernelIR) -> Tree:
     consts: dict[int, int] = {}
     locs: dict[SourceLoc | None, int] = {}
-    ops = bytes(OP_CODES[ins.op] for ins in k.instrs)
-    operands = np.array([_operands(ins, consts) for ins in k.instrs], dtype="<i8").reshape(-1, 3)
-    loc_idx = np.array([locs.setdefault(ins.loc, len(locs)) for ins in k.instrs], dtype="<i4")
+    ops = bytes([OP_CODES[ins[0]] for ins in k.instrs])
+    operands = _operand_columns(k.instrs, consts)
+    loc_idx = np.array([locs.setdefault(ins[3], len(locs)) for ins in k.instrs], dtype="<i4")
     return {
         "name": k.name,
         "backend": k.backend,
@@ -86,13 +115,11 @@ def kernel_from_tree(s: Schema, p: int) -> KernelIR:
     consts = [c.int(0, p - 1) for c in s.field("consts").list(0, n)]
     locs = [_loc_from(x) for x in s.field("locs").list(0, n)]
     loc_index = np.frombuffer(s.field("loc_index").bytes(length=4 * n), dtype="<i4")
-    instrs = []
-    bad = FormatError(f"{s.path}: malformed instruction")
-    for i in range(n):
-        if ops[i] >= len(OPS) or not 0 <= loc_index[i] < len(locs):
-            raise bad
-        op, (a, b, c), loc = OPS[ops[i]], (int(x) for x in operands[i]), locs[loc_index[i]]
-        instrs.append(_instr(op, a, b, c, i, params, consts, loc, bad))
+    codes = np.frombuffer(ops, dtype=np.uint8)
+    if not _instructions_ok(codes, operands, loc_index, params, len(consts), len(locs)):
+        raise FormatError(f"{s.path}: malformed instruction")
+    with gc_paused():
+        instrs = _build_instrs(codes, operands, loc_index, consts, locs)
     backend = s.field("backend")
     return KernelIR(
         name=s.field("name").str(),
@@ -101,6 +128,117 @@ def kernel_from_tree(s: Schema, p: int) -> KernelIR:
         loc=_loc_from(s.field("loc")),
         backend=None if backend.tree is None else backend.str(("gkr", "groth16")),
     )
+
+
+_CODE = {op: OP_CODES[op] for op in Op}
+_VALUE_A = [_CODE[op] for op in Op if op not in (Op.CONST, Op.INPUT)]  # a is an SSA value
+_VALUE_B = [_CODE[op] for op in (Op.ADD, Op.SUB, Op.MUL)]  # so is b
+
+
+def _instructions_ok(
+    codes: np.ndarray,
+    operands: np.ndarray,
+    loc_index: np.ndarray,
+    params: list[Param],
+    n_consts: int,
+    n_locs: int,
+) -> bool:
+    """Every check `_instr` makes, on all instructions at once: a known op code and location;
+    SSA arguments that refer to earlier instructions; constants in the table; INPUT reading an
+    input parameter and OUTPUT writing an output parameter, each within its size; a known
+    hint kind with a parameter below 256. (Operands an op does not use are not checked.)"""
+    n = len(codes)
+    if n == 0:
+        return True
+    if int(codes.max()) >= len(OPS) or not (
+        int(loc_index.min()) >= 0 and int(loc_index.max()) < n_locs
+    ):
+        return False
+    a, b, c = operands[:, 0], operands[:, 1], operands[:, 2]
+    position = np.arange(n, dtype=np.int64)
+    ok = True
+
+    def in_range(v: np.ndarray, hi: np.ndarray | int) -> bool:
+        return bool(np.all((v >= 0) & (v < hi)))
+
+    value_a = np.isin(codes, _VALUE_A)
+    ok &= in_range(a[value_a], position[value_a])
+    value_b = np.isin(codes, _VALUE_B)
+    ok &= in_range(b[value_b], position[value_b])
+    ok &= in_range(a[codes == _CODE[Op.CONST]], n_consts)
+    hint = codes == _CODE[Op.HINT]
+    ok &= in_range(b[hint], len(HINTS)) and in_range(c[hint], 256)
+    is_out = np.array([prm.is_output for prm in params], dtype=bool)
+    sizes = np.array([prm.size for prm in params], dtype=np.int64)
+    for op, prm, j in ((Op.INPUT, a, b), (Op.OUTPUT, b, c)):
+        sel = codes == _CODE[op]
+        prm, j = prm[sel], j[sel]
+        if len(prm) == 0:
+            continue
+        if not in_range(prm, len(params)):
+            return False
+        ok &= bool(np.all(is_out[prm] == (op is Op.OUTPUT))) and in_range(j, sizes[prm])
+    return bool(ok)
+
+
+def _build_instrs(
+    codes: np.ndarray,
+    operands: np.ndarray,
+    loc_index: np.ndarray,
+    consts: list[int],
+    locs: list[SourceLoc | None],
+) -> list[Instr]:
+    """The checked columns as `Instr`s: fields gathered per op group, then one tuple each."""
+    n = len(codes)
+    op_of = [OPS[k] for k in codes.tolist()]
+    loc_of = [locs[k] for k in loc_index.tolist()] if len(locs) > 1 else [*locs] * n
+    args: list[tuple[int, ...]] = [()] * n
+    attrs: list[object] = [None] * n
+    a, b, c = (operands[:, k] for k in range(3))
+
+    def group(*ops: Op) -> tuple[list[int], np.ndarray]:
+        sel = np.flatnonzero(np.isin(codes, [_CODE[op] for op in ops]))
+        return sel.tolist(), sel
+
+    idx, sel = group(Op.ADD, Op.SUB, Op.MUL)
+    for i, t in zip(idx, zip(a[sel].tolist(), b[sel].tolist(), strict=True), strict=True):
+        args[i] = t
+    idx, sel = group(Op.NEG, Op.ASSERT_ZERO, Op.OUTPUT, Op.HINT)
+    for i, v in zip(idx, a[sel].tolist(), strict=True):
+        args[i] = (v,)
+    idx, sel = group(Op.CONST)
+    for i, v in zip(idx, a[sel].tolist(), strict=True):
+        attrs[i] = consts[v]
+    idx, sel = group(Op.INPUT)
+    for i, t in zip(idx, zip(a[sel].tolist(), b[sel].tolist(), strict=True), strict=True):
+        attrs[i] = t
+    idx, sel = group(Op.OUTPUT)
+    for i, t in zip(idx, zip(b[sel].tolist(), c[sel].tolist(), strict=True), strict=True):
+        attrs[i] = t
+    idx, sel = group(Op.HINT)
+    for i, k, prm in zip(idx, b[sel].tolist(), c[sel].tolist(), strict=True):
+        attrs[i] = (HINTS[k].value, prm)
+    return list(map(Instr.make, zip(op_of, args, attrs, loc_of, strict=True)))  # type: ignore[attr-defined]
+
+
+def decode_instrs_reference(
+    codes: bytes,
+    operands: np.ndarray,
+    loc_index: np.ndarray,
+    params: list[Param],
+    consts: list[int],
+    locs: list[SourceLoc | None],
+    bad: FormatError,
+) -> list[Instr]:
+    """The per-instruction decoder that `_instructions_ok` and `_build_instrs` replace, kept as
+    their readable reference (tests hold the fast version against it)."""
+    instrs = []
+    for i in range(len(codes)):
+        if codes[i] >= len(OPS) or not 0 <= loc_index[i] < len(locs):
+            raise bad
+        op, (a, b, c), loc = OPS[codes[i]], (int(x) for x in operands[i]), locs[loc_index[i]]
+        instrs.append(_instr(op, a, b, c, i, params, consts, loc, bad))
+    return instrs
 
 
 def _instr(

@@ -32,26 +32,33 @@ def _circuit(seed: int = 1):
     return r1cs, w, tables, with_evaluations(r1cs, tables)
 
 
+MASKS = [101, 202, 303]  # one per table
+
+
 def test_evaluation_gadget_matches_mle_evaluate():
+    """u = T~(r) + mu for each table; the committed wires are the tables' and the masks'."""
     r1cs, w, tables, ev = _circuit()
     rng = random.Random(3)
     points = [[rng.randrange(R) for _ in range(m)] for m in ev.num_vars]
-    w2, values = ev.extend(w, points)
+    w2, values = ev.extend(w, points, MASKS)
     assert ev.r1cs.is_satisfied(w2)
     assert ev.r1cs.num_public == r1cs.num_public + sum(m + 1 for m in ev.num_vars)
     pub = [int(x) for x in w2[1 : 1 + ev.r1cs.num_public]]
     assert pub[: r1cs.num_public] == [int(x) for x in w[1 : 1 + r1cs.num_public]]
-    for t, pt, v in zip(tables, points, values, strict=True):
+    for t, pt, v, mu in zip(tables, points, values, MASKS, strict=True):
         table = F.array([0 if x < 0 else int(w[x]) for x in t])
-        assert int(mle_evaluate(F, table, F.ext.from_base(F.array(pt)))[0]) == v
-    assert ev.r1cs.num_constraints - r1cs.num_constraints <= sum(len(t) for t in tables)
-    # the committed wires are exactly the tables' wires, renumbered
-    assert np.array_equal(ev.committed, np.sort(ev.remap(np.r_[5:16])))
+        assert (int(mle_evaluate(F, table, F.ext.from_base(F.array(pt)))[0]) + mu) % R == v
+    assert ev.r1cs.num_constraints - r1cs.num_constraints <= sum(len(t) for t in tables) + 3
+    # the committed wires: the tables' wires, renumbered, and one mask wire per table
+    table_wires = ev.remap(np.r_[5:16])
+    assert np.isin(table_wires, ev.committed).all() and ev.committed.size == 11 + 3
+    masks = np.setdiff1d(ev.committed, table_wires)
+    assert sorted(int(w2[m]) for m in masks) == MASKS
 
 
 def test_evaluation_gadget_refuses_a_wrong_value_or_wire():
     _, w, _, ev = _circuit()
-    w2, _ = ev.extend(w, [[2, 3, 4], [], [5, 6]])
+    w2, _ = ev.extend(w, [[2, 3, 4], [], [5, 6]], MASKS)
     for j in (int(ev.committed[0]), int(ev.committed[-1])):
         bad = w2.copy()
         bad[j] = (bad[j] + 1) % R
@@ -71,7 +78,7 @@ def keyed(request):
         pk, vk = setup_from_ptau(ev.r1cs, PTAU, committed=ev.committed)
     else:
         pk, vk = setup(ev.r1cs, committed=ev.committed)
-    w2, _ = ev.extend(w, [[7, 8, 9], [], [10, 11]])
+    w2, _ = ev.extend(w, [[7, 8, 9], [], [10, 11]], MASKS)
     return ev, pk, vk, w2, w
 
 
@@ -79,7 +86,7 @@ def test_commit_and_prove_accepts_honest_and_rejects_altered(keyed):
     ev, pk, vk, w, w_old = keyed
     pub = [int(x) for x in w[1 : 1 + ev.r1cs.num_public]]
     seeded = Randomness(3)
-    com, o = commit(pk, ev.place(w_old), rng=seeded.source("c"))  # reads only committed wires
+    com, o = commit(pk, ev.place(w_old, MASKS), rng=seeded.source("c"))  # committed wires only
     assert (com, o) == commit(pk, w, rng=seeded.source("c"))
     proof = prove(pk, ev.r1cs, w, blind=o)
     assert verify(vk, pub, proof, commitment=com)

@@ -214,3 +214,34 @@ def test_bn254_example_proves_under_both_backends():
     assert list(out_gkr) == list(out_g16)
     with pytest.raises(ProofRejected, match="different plan"):
         verify(g16_run.plan, g16_run.digest, gkr_run.proof, keys=g16_run.vks)
+
+
+def test_link_masks_in_d_and_in_the_pcs_must_agree(monkeypatch, mixed):
+    """The public u_j = T~(r_j) + mu_j hides the evaluation only if mu_j is the PCS-committed
+    mask M[j]: a prover putting other masks in D (and so in u) than in the PCS fails the
+    linked claim T~(r_j) + M[j] = u_j."""
+    real = steps_module.Groth16Step._mask_values
+
+    def shifted(self, ctx):
+        return [(m + 1) % g16.curve.R for m in real(self, ctx)]
+
+    monkeypatch.setattr(steps_module.Groth16Step, "_mask_values", shifted)
+    F = get_field("bn254")
+    inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", mixed.plan.program, F)
+    bad = prover_module.prove(mixed.plan, mixed.digest, inputs, keys=mixed.pks).to_bytes()
+    with pytest.raises(ProofRejected, match="opening"):  # the masked claims do not hold
+        mixed.verify(bad)
+
+
+def test_link_values_are_masked(mixed):
+    """The step proof's values are u_j = T~(r_j) + mu_j: two proofs of the same statement
+    with other coins have other values (a plain evaluation would differ only through r_j,
+    and the mask table is committed beside the tensors)."""
+    assert "masks@1" in _tree(mixed.proof)["commitments"]
+    F = get_field("bn254")
+    inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", mixed.plan.program, F)
+    again = prover_module.prove(mixed.plan, mixed.digest, inputs, keys=mixed.pks).to_bytes()
+    mixed.verify(again)
+    assert (
+        _tree(again)["steps"][G16_STEP]["values"] != _tree(mixed.proof)["steps"][G16_STEP]["values"]
+    )

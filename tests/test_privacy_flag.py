@@ -134,18 +134,25 @@ def test_explain_and_inspect_print_the_privacy_lines(tmp_path):
 
 
 def test_every_part_must_hide():
-    """A Groth16 launch over public tensors hides everything; a private input linked into a
-    Groth16 launch is evaluated in clear; an assert_eq on private tensors likewise."""
+    """A Groth16 launch over public tensors hides everything; so does one linked to a private
+    input (masked link, linked claims): the first zero-knowledge example; a GKR launch, or
+    --no-zk, or the merkle PCS makes a plan not zero-knowledge."""
     alone = privacy_report(plan_program(compile_source(GROTH16_PUBLIC, "cube.zkcu")))
     assert alone.zero_knowledge
     assert alone.to_json()["pcs"].startswith(NOT_USED) and alone.groth16.status == GROTH16_HIDING
     assert alone.to_json()["revealed"][2] == "public tensor values: xs, ys"
 
     name = "poseidon_bn254_groth16"
-    linked = privacy_report(compile_path(EXAMPLES / name / f"{name}.zkcu")).to_json()
-    assert not linked["zero_knowledge"] and linked["gkr"] == NOT_USED
+    src = EXAMPLES / name / f"{name}.zkcu"
+    linked = privacy_report(compile_path(src)).to_json()
+    assert linked["zero_knowledge"] and linked["gkr"] == NOT_USED
     assert linked["pcs"] == "hiding" and linked["groth16"] == GROTH16_HIDING
-    assert "launch 0 hash_pairs (groth16 commit-and-prove)" in linked["evaluations"]
+    assert linked["evaluations"].startswith("hiding: linked claims")
+    assert "launch 0 hash_pairs (groth16 link)" in linked["evaluations"]
+    for plan in (compile_path(src, zk=False), compile_path(src, pcs="merkle")):
+        report = privacy_report(plan)
+        assert not report.zero_knowledge and not report.pcs.hides
 
     pipeline = privacy_report(compile_path(EXAMPLES / "pipeline" / "pipeline.zkcu")).to_json()
-    assert pipeline["evaluations"] == NOT_USED  # its assert_eq of two intermediates is linked
+    assert "step 3 assert_eq" in pipeline["evaluations"]  # two intermediates: linked
+    assert pipeline["evaluations"].startswith("hiding") and not pipeline["zero_knowledge"]

@@ -10,10 +10,11 @@ one revealing part is enough to leak. The parts, each with a status:
 * gkr: sumcheck messages and layer evaluations are functions of the witness (zero-knowledge
   GKR is planned), so a plan with a GKR launch is not zero-knowledge.
 * groth16: fresh r, s per proof and a blinded commitment D to the committed wires.
-* evaluations: Groth16 commit-and-prove links send the value of a private tensor's
-  multilinear extension at a random point in clear. (An assert_eq of two committed tensors
-  does not: its two claims are linked by a - b = 0, all the opening reveals; with one public
-  side the value is public anyway.)
+* evaluations: no private tensor's multilinear extension is sent in clear by an assert_eq or
+  a Groth16 link: an assert_eq of two committed tensors links its claims by a - b = 0 (with
+  one public side the value is public anyway), and a Groth16 link makes public only
+  T~(r) + mu with a committed uniform mu, linked to the PCS claims on T and on the mask.
+  (GKR input-segment evaluations are part of the gkr status.)
 
 Whatever the statuses, every proof reveals the program (the plan is public and bound to the
 proof by its digest), the shape of every tensor and the values of the public tensors
@@ -25,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from zkcc.ir.host import Launch, TensorKind
+from zkcc.ir.host import AssertEq, Launch, TensorKind
 
 if TYPE_CHECKING:
     from zkcc.plan.plan import Plan
@@ -88,21 +89,27 @@ def _pcs_part(plan: Plan, committed: list[str]) -> Part:
 
 
 def _evaluations_part(plan: Plan, g16: list[int]) -> Part:
-    """The steps that send a private tensor's multilinear extension at a random point."""
+    """The linked claims of assert_eq steps and Groth16 links (none sends a value in clear)."""
     from zkcc.runtime.groth16_launch import launch_boundary
+    from zkcc.runtime.steps import AssertEqStep
 
     program = plan.program
     parts = [
-        f"launch {i} {program.host.steps[i].kernel} (groth16 commit-and-prove)"
+        f"launch {i} {program.host.steps[i].kernel} (groth16 link)"
         for i in g16
         if launch_boundary(program, i).committed
+    ]
+    parts += [
+        f"step {i} assert_eq"
+        for i, step in enumerate(program.host.steps)
+        if isinstance(step, AssertEq) and AssertEqStep(program, i).linked
     ]
     if not parts:
         return Part(True, NOT_USED)
     return Part(
-        False,
-        "not hiding: the value of a private tensor's multilinear extension at a random point "
-        f"is sent in clear ({', '.join(parts)})",
+        True,
+        "hiding: linked claims reveal only their relation, a Groth16 link only T~(r) plus a "
+        f"committed uniform mask ({', '.join(parts)})",
     )
 
 

@@ -15,7 +15,9 @@ the base field for bn254). The plan's error is the union bound of the terms, rep
   when both sides are committed and the PCS hides, their claims are linked (zkcc.pcs.base
   Relation) and a false a - b = 0 survives the opening's zeta with 1 / |E|.
 * Groth16 commit-and-prove link (docs/groth16.md): each committed boundary tensor's MLE at a
-  random bn254 point, v / p.
+  random bn254 point, v / p (the mask wire, committed in D and in the PCS before the point,
+  is a constant term of the difference polynomial, so the bound stays v / p); with a hiding
+  PCS the linked claim T~(r) + M[j] = u survives the opening's zeta with 1 / |E|.
 * Ligero (zkcc/pcs/ligero_params.py): per group of tables of one shape, the proximity test
   (N / |E|)^tests, the column queries C(N - b, t) / C(N, t) (b from the distance
   N - C - pad, pad = 0 unless hiding), the two random combinations of its k claims (alpha
@@ -170,6 +172,10 @@ def plan_soundness(plan: Plan) -> Soundness:
             for c in st.boundary.committed:
                 part = f"launch {st.index} {st.kernel} (groth16) link {c.param}"
                 terms.append(point_term(F, part, c.layout.num_vars, base_only=True))
+                if plan.pcs == "ligero" and plan.zk:
+                    terms.append(
+                        Term(f"{part} relation", _log2_ratio(1, F), "1 / |E| (survives one zeta)")
+                    )
     claims = claim_counts(steps)
     committed = {
         x.name: x.layout.num_vars for x in proof_tensors(plan.program, g16) if not x.public

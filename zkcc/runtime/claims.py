@@ -16,18 +16,34 @@ from zkcc.runtime.layout import TableLayout, launch_layout
 PUBLIC = (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)
 
 
+@dataclass(frozen=True)
+class Link:
+    """The relation a hidden claim belongs to: the claims sharing `id` satisfy
+    sum coefficient * value = total (zkcc.pcs.base.Relation)."""
+
+    id: str
+    coefficient: Any  # extension scalar
+    total: Any  # extension scalar, the same for every claim of the relation
+
+
 @dataclass
 class Claim:
     """A claim on a tensor seen through `layout`; `origin` says what produced it. A linked
-    claim's value stays hidden (None on the verifier's side): the claims sharing a link id
-    satisfy sum coefficient * value = 0, which is all the PCS reveals of them."""
+    claim's value stays hidden (None on the verifier's side): its relation is all the PCS
+    reveals of it."""
 
     tensor: str
     layout: TableLayout
     point: Any  # challenge-field point, point[i] binds bit i of the table index
     value: Any
     origin: str
-    link: tuple[str, Any] | None = None  # (relation id, extension coefficient)
+    link: Link | None = None
+
+
+def link_mask_tensor(step_index: int) -> str:
+    """A Groth16 launch's link masks: one uniform element per committed boundary tensor,
+    committed in the PCS and among the launch's committed wires (zkcc/lower/r1cs_eval.py)."""
+    return f"masks@{step_index}"
 
 
 def hint_tensor(step_index: int) -> str:
@@ -62,7 +78,8 @@ class TensorInfo:
 def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:
     """Every tensor a proof speaks about, in a fixed order: declared tensors (those a launch
     writes, or inputs), then each GKR launch's hint tensor (a Groth16 launch, a step index in
-    `groth16`, keeps its hints as private witness)."""
+    `groth16`, keeps its hints as private witness, and has a link mask tensor instead when it
+    reads private tensors)."""
     written: set[str] = set()
     names = resolve(program)
     for step in program.host.steps:
@@ -81,7 +98,17 @@ def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> li
             h = program.kernels[step.kernel].hint_count()
             if h:
                 out.append(TensorInfo(hint_tensor(i), (step.count, h), False))
+        elif isinstance(step, Launch):
+            links = _committed_params(program, step, names)
+            if links:
+                out.append(TensorInfo(link_mask_tensor(i), (links,), False))
     return out
+
+
+def _committed_params(program: Program, step: Launch, names) -> int:
+    """How many of a launch's params read private tensors (a Groth16 launch's links)."""
+    kinds = {t.name: t.kind for t in program.host.tensors}
+    return sum(kinds[names[a][0]] not in PUBLIC for a in step.args)
 
 
 def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayout]]:
@@ -121,16 +148,15 @@ def assert_eq_layouts(program: Program, step: AssertEq) -> tuple[str, str, Table
     return a[0], b[0], TableLayout(a[1])
 
 
-def pcs_claims(
-    claims: dict[str, list[Claim]], committed, zero
-) -> tuple[list[PcsClaim], list[Relation]]:
+def pcs_claims(claims: dict[str, list[Claim]], committed) -> tuple[list[PcsClaim], list[Relation]]:
     """The claims on committed tensors, in a fixed order, for the PCS, and the relations of
-    the linked ones (each homogeneous: total `zero`, the extension's zero). Every layout is
-    the tensor's own canonical one: the plan validator only admits views that keep it."""
+    the linked ones, in link-id order. Every layout is the tensor's own canonical one: the
+    plan validator only admits views that keep it."""
     out = [c for name in sorted(committed) for c in claims.get(name, [])]
-    links: dict[str, list[tuple[int, Any]]] = {}
+    links: dict[str, Relation] = {}
     for i, c in enumerate(out):
         if c.link is not None:
-            links.setdefault(c.link[0], []).append((i, c.link[1]))
+            rel = links.setdefault(c.link.id, Relation([], c.link.total))
+            rel.terms.append((i, c.link.coefficient))
     pcs = [PcsClaim(c.tensor, c.point, c.value, hidden=c.link is not None) for c in out]
-    return pcs, [Relation(terms, zero) for _, terms in sorted(links.items())]
+    return pcs, [links[k] for k in sorted(links)]

@@ -7,16 +7,19 @@ boundary is split by the host graph, never by the proof:
   broadcast params, then public split params instance-major), taken from the proof's public
   values, which the transcript absorbed first;
 * params bound to private tensors (private inputs, intermediates) are *committed wires*: the
-  proof carries D, a Pedersen-style commitment to them (with a proof of knowledge), absorbed
-  with the tensor commitments before any challenge; then per such param a point r is drawn
-  and the circuit evaluates the param's canonical padded table at r (zkcc/lower/r1cs_eval.py),
-  r and v = T~(r) being public inputs. (tensor, r, v) becomes an ordinary claim that the PCS
-  opens against the tensor's commitment. See docs/groth16.md for the soundness argument.
+  proof carries D, a Pedersen-style commitment to them and to one uniform mask wire mu_j per
+  such param (with a proof of knowledge), absorbed with the tensor commitments before any
+  challenge; then per such param a point r_j is drawn and the circuit evaluates the param's
+  canonical padded table at r_j (zkcc/lower/r1cs_eval.py), r_j and u_j = T_j~(r_j) + mu_j
+  being public inputs. The masks are also a PCS-committed tensor of the launch
+  (claims.link_mask_tensor), and the PCS proves T_j~(r_j) + M[j] = u_j as a linked claim,
+  which reveals neither term. See docs/groth16.md for the soundness argument.
 
 The launch's hints stay private witness: nothing outside the launch reads them.
 
 Step proof tree: {"a", "b", "c"} (G1, G2, G1 points, keys.py encoding), plus {"d", "pok",
-"values"} when the launch commits to wires (values: one field element per committed param).
+"values"} when the launch commits to wires (values: u_j, one field element per committed
+param).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from zkcc.ir.layout import padded_shape
 from zkcc.lower.r1cs import KernelR1CS, build_kernel_r1cs
 from zkcc.lower.r1cs_eval import EvalCircuit, with_evaluations
 from zkcc.plan.validate import resolve
-from zkcc.runtime.claims import Claim
+from zkcc.runtime.claims import Claim, Link, link_mask_tensor
 from zkcc.runtime.execute import launch_args as execute_launch_args
 from zkcc.runtime.layout import TableLayout, launch_layout
 
@@ -242,17 +245,23 @@ def draw_points(F, b: LaunchBoundary, transcript) -> list[list[int]]:
 
 
 def boundary_claims(
-    F, b: LaunchBoundary, points: list[list[int]], values: list[int]
+    F, b: LaunchBoundary, points: list[list[int]], values: list[int], masks: list[int] | None
 ) -> list[Claim]:
-    """The PCS claims a Groth16 launch leaves: each committed tensor's table at its point
-    equals the value computed in-circuit."""
-    return [
-        Claim(
-            c.tensor,
-            c.layout,
-            F.ext.from_base(F.array(pt)),
-            F.ext.scalar(v),
-            f"launch {b.step} ({b.kernel}), groth16 param {c.param}",
-        )
-        for c, pt, v in zip(b.committed, points, values, strict=True)
-    ]
+    """The PCS claims a Groth16 launch leaves, two per committed tensor T_j, linked: T_j~(r_j)
+    + M[j] = u_j, the masked value the circuit made public (u_j = T_j~(r_j) + mu_j, with M
+    the launch's link mask table). Their values are hidden: the prover knows them (`masks`
+    given), the verifier does not (`masks` None)."""
+    E = F.ext
+    layout = TableLayout((len(b.committed),))
+    out = []
+    for j, (c, pt, u) in enumerate(zip(b.committed, points, values, strict=True)):
+        origin = f"launch {b.step} ({b.kernel}), groth16 param {c.param}"
+        link = Link(f"groth16/{b.step:08d}/{j:04d}", E.one(), E.scalar(u))
+        at = E.from_base(F.array([(j >> k) & 1 for k in range(layout.num_vars)]))
+        v = mu = None
+        if masks is not None:
+            mu = E.scalar(masks[j])
+            v = E.scalar((u - masks[j]) % F.p)
+        out.append(Claim(c.tensor, c.layout, E.from_base(F.array(pt)), v, origin, link))
+        out.append(Claim(link_mask_tensor(b.step), layout, at, mu, f"{origin} mask", link))
+    return out

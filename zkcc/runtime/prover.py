@@ -119,6 +119,6 @@ def prove(
         report.note(
             f"open: {sum(len(claims[n]) for n in commitments)} claims on {len(commitments)} tensors"
         )
-        pcs_list, relations = pcs_claims(claims, commitments, F.ext.zeros())
+        pcs_list, relations = pcs_claims(claims, commitments)
         opening = pcs.open(F, states, pcs_list, transcript, relations)
     return ProofBundle(digest, public, commitments, trees, opening)

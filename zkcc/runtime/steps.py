@@ -34,8 +34,10 @@ from zkcc.ir.host import AssertEq, Launch, Program
 from zkcc.runtime.claims import (
     PUBLIC,
     Claim,
+    Link,
     assert_eq_layouts,
     hint_tensor,
+    link_mask_tensor,
     segment_claims,
     segment_sources,
     valid_tensor,
@@ -132,10 +134,10 @@ class AssertEqStep(_Step):
         where = f"step {self.index} assert_eq"
         if not self.linked:
             return [Claim(t, self.layout, point, value, where) for t in (self.a, self.b)]
-        link = f"assert_eq/{self.index}"
+        link = f"assert_eq/{self.index:08d}"
         return [
-            Claim(self.a, self.layout, point, value, where, (link, E.one())),
-            Claim(self.b, self.layout, point, value, where, (link, E.neg(E.one()))),
+            Claim(self.a, self.layout, point, value, where, Link(link, E.one(), E.zeros())),
+            Claim(self.b, self.layout, point, value, where, Link(link, E.neg(E.one()), E.zeros())),
         ]
 
     def prove(self, ctx: ProveContext, tr) -> tuple[Any, list[Claim]]:
@@ -265,10 +267,21 @@ class Groth16Step(_LaunchStep):
     def __init__(self, program: Program, i: int) -> None:
         super().__init__(program, i)
         self.boundary: LaunchBoundary = launch_boundary(program, i)
-        self.reads = tuple(sorted({t for _, t in self.boundary.public}))
+        self.masks = link_mask_tensor(i) if self.boundary.committed else None
+        reads = {t for _, t in self.boundary.public} | ({self.masks} if self.masks else set())
+        self.reads = tuple(sorted(reads))
 
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
+        """The hints stay private witness; the link masks are drawn here, before any
+        commitment, from the prover's coins."""
         ctx.hints[self.index] = hints
+        if self.masks:
+            n = len(self.boundary.committed)
+            raw = ctx.randomness.source(f"groth16/{self.index}/link-masks").token_bytes
+            ctx.data[self.masks] = ctx.F.from_wide_bytes(raw(n * ctx.F.wide_len), n)
+
+    def _mask_values(self, ctx: ProveContext) -> list[int]:
+        return [int(x) for x in ctx.data[self.masks]] if self.masks else []
 
     def commit(self, ctx: ProveContext) -> bytes | None:
         """Rank 0 builds the circuit and the kernel witness and commits to the boundary wires
@@ -284,7 +297,7 @@ class Groth16Step(_LaunchStep):
             com, blind = None, 0
             if lc.boundary.committed:
                 coins = ctx.randomness.source(f"groth16/{self.index}/commit")
-                com, blind = g16.commit(pk, lc.ev.place(w), rng=coins)
+                com, blind = g16.commit(pk, lc.ev.place(w, self._mask_values(ctx)), rng=coins)
             self._prover = (lc, pk, w, com, blind)
             return commitment_bytes(com) if com is not None else b""
 
@@ -298,11 +311,11 @@ class Groth16Step(_LaunchStep):
             points = draw_points(F, b, tr)
             tree = decode(ctx.from_root(bytes), STEP_MAGIC, 1, "step proof")[1]
             _, values = self._absorb(F, Schema(tree, "step proof"), tr)
-            return tree, boundary_claims(F, b, points, values)
+            return tree, boundary_claims(F, b, points, values, self._mask_values(ctx))
         lc, pk, w_kernel, com, blind = self._prover
         del self._prover
         points = draw_points(F, b, tr)
-        w, values = lc.ev.extend(w_kernel, points)
+        w, values = lc.ev.extend(w_kernel, points, self._mask_values(ctx))
         kernel_pub = kernel_public_values(ctx.program, b, ctx.data)
         if public_inputs(kernel_pub, points, values) != [
             int(x) for x in w[1 : 1 + lc.r1cs.num_public]
@@ -323,7 +336,7 @@ class Groth16Step(_LaunchStep):
         tree = step_to_tree(proof, com, encoded)
         if ctx.comm.size > 1:
             ctx.from_root(lambda: encode(STEP_MAGIC, 1, tree))
-        return tree, boundary_claims(F, b, points, values)
+        return tree, boundary_claims(F, b, points, values, self._mask_values(ctx))
 
     def _absorb(self, F, ss: Schema, tr) -> tuple[Any, list[int]]:
         """Parse the proof and the in-circuit values and absorb them, as rank 0 did."""
@@ -350,7 +363,7 @@ class Groth16Step(_LaunchStep):
         x = public_inputs(kernel_public_values(v.program, b, v.public), points, values)
         if not g16.verify(v.keys[self.index], x, proof, commitment=self._commitment):  # type: ignore[index]
             raise ProofRejected(f"launch {b.step} ({b.kernel}): the Groth16 pairing check fails")
-        return boundary_claims(F, b, points, values)
+        return boundary_claims(F, b, points, values, None)
 
 
 def check_claims(F, flat, claims: list[Claim], where: str) -> None:
@@ -377,7 +390,8 @@ def schedule(plan, groth16: frozenset[int]) -> list:
 def claim_counts(steps: list) -> dict[str, int]:
     """tensor -> the evaluation claims the schedule makes on it: two per GKR input segment
     reading it (the layer-0 claims at v_x and v_y), one per side of an assert_eq, one per
-    committed Groth16 boundary. A hiding commitment is made for exactly that many."""
+    committed Groth16 boundary and one on its launch's link masks. A hiding commitment is
+    made for exactly that many."""
     out: dict[str, int] = {}
     for st in steps:
         if isinstance(st, GkrStep):
@@ -386,6 +400,7 @@ def claim_counts(steps: list) -> dict[str, int]:
             tensors = [st.a, st.b]
         else:
             tensors = [c.tensor for c in st.boundary.committed]
+            tensors += [st.masks] * len(st.boundary.committed)
         for t in tensors:
             out[t] = out.get(t, 0) + 1
     return out

@@ -100,7 +100,7 @@ def _verify(
     commitments = {
         x.name: (bundle.commitments[x.name], x.layout.num_vars) for x in infos if not x.public
     }
-    pcs_list, relations = pcs_claims(claims, committed, F.ext.zeros())
+    pcs_list, relations = pcs_claims(claims, committed)
     pcs.verify(
         F,
         commitments,

@@ -352,12 +352,6 @@ def test_deeply_nested_unary_minus_is_a_diagnostic(monkeypatch, capsys, tmp_path
     assert_diagnostic(*zkcc(monkeypatch, capsys, "check", src), src, "dimension")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: a plan whose kernel IR turns a MUL into an ASSERT_ZERO (one op-code byte) "
-    "passes the IR checks of zkcc/plan/irformat.py, and lowering it crashes: AttributeError "
-    "'NoneType' object has no attribute 'terms' at zkcc/lower/circuit.py:112 (exit 3)",
-)
 def test_plan_with_an_op_code_changed_to_assert_zero(monkeypatch, capsys, dot, tmp_path):
     from zkcc.ir.kernel import Op
     from zkcc.plan.irformat import OP_CODES

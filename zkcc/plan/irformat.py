@@ -13,7 +13,7 @@ from zkcc.budget import MAX_TENSOR, check_kernel_size
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
-from zkcc.ir.kernel import HintKind, Instr, KernelIR, Op, Param, gc_paused
+from zkcc.ir.kernel import SINKS, HintKind, Instr, KernelIR, Op, Param, gc_paused
 from zkcc.ir.source import SourceLoc
 
 OP_CODES = {op: i for i, op in enumerate(Op)}
@@ -133,6 +133,7 @@ def kernel_from_tree(s: Schema, p: int) -> KernelIR:
 _CODE = {op: OP_CODES[op] for op in Op}
 _VALUE_A = [_CODE[op] for op in Op if op not in (Op.CONST, Op.INPUT)]  # a is an SSA value
 _VALUE_B = [_CODE[op] for op in (Op.ADD, Op.SUB, Op.MUL)]  # so is b
+_SINKS = [_CODE[op] for op in SINKS]
 
 
 def _instructions_ok(
@@ -144,7 +145,8 @@ def _instructions_ok(
     n_locs: int,
 ) -> bool:
     """Every check `_instr` makes, on all instructions at once: a known op code and location;
-    SSA arguments that refer to earlier instructions; constants in the table; INPUT reading an
+    SSA arguments that refer to earlier instructions with a value (not a sink: ASSERT_ZERO,
+    OUTPUT); constants in the table; INPUT reading an
     input parameter and OUTPUT writing an output parameter, each within its size; a known
     hint kind with a parameter below 256. (Operands an op does not use are not checked.)"""
     n = len(codes)
@@ -162,9 +164,11 @@ def _instructions_ok(
         return bool(np.all((v >= 0) & (v < hi)))
 
     value_a = np.isin(codes, _VALUE_A)
-    ok &= in_range(a[value_a], position[value_a])
     value_b = np.isin(codes, _VALUE_B)
-    ok &= in_range(b[value_b], position[value_b])
+    if not (in_range(a[value_a], position[value_a]) and in_range(b[value_b], position[value_b])):
+        return False
+    sink = np.isin(codes, _SINKS)  # an ASSERT_ZERO or OUTPUT has no value to read
+    ok &= not (sink[a[value_a]].any() or sink[b[value_b]].any())
     ok &= in_range(a[codes == _CODE[Op.CONST]], n_consts)
     hint = codes == _CODE[Op.HINT]
     ok &= in_range(b[hint], len(HINTS)) and in_range(c[hint], 256)
@@ -232,12 +236,15 @@ def decode_instrs_reference(
 ) -> list[Instr]:
     """The per-instruction decoder that `_instructions_ok` and `_build_instrs` replace, kept as
     their readable reference (tests hold the fast version against it)."""
-    instrs = []
+    instrs: list[Instr] = []
     for i in range(len(codes)):
         if codes[i] >= len(OPS) or not 0 <= loc_index[i] < len(locs):
             raise bad
         op, (a, b, c), loc = OPS[codes[i]], (int(x) for x in operands[i]), locs[loc_index[i]]
-        instrs.append(_instr(op, a, b, c, i, params, consts, loc, bad))
+        ins = _instr(op, a, b, c, i, params, consts, loc, bad)
+        if any(instrs[v].op in SINKS for v in ins.args):
+            raise bad
+        instrs.append(ins)
     return instrs
 
 

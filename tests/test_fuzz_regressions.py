@@ -308,12 +308,6 @@ def _example_with(tmp_path, name: str, old: str, new: str):
     return src
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: a host tensor of 2^36 elements (pipeline, ROWS = 4294967296) makes the "
-    "front end materialise its padded layout (zkcc/frontend/host.py:177 tensor_decl -> "
-    "zkcc/ir/layout.py:29 np.indices): 512 GiB, MemoryError, 'error: out of memory'",
-)
 def test_huge_host_tensor_is_not_materialised_by_the_front_end(tmp_path):
     src = _example_with(
         tmp_path, "pipeline", "const int ROWS = 256;", "const int ROWS = 4294967296;"

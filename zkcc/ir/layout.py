@@ -30,12 +30,25 @@ def padded_index(shape: tuple[int, ...]) -> np.ndarray:
     return np.ravel_multi_index(tuple(grid), padded_shape(shape)).astype(np.int64)
 
 
+def _merged(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The coarsest shape with the same padded layout: dimensions of 1 dropped, and each
+    power-of-two dimension merged into the one before it (the pair's padded digits are then
+    exactly the merged digit: pad(d d') = pad(d) d' and k d' + k' = K when d' is a power of
+    two). What is left has no power-of-two dimension but possibly the first."""
+    out: list[int] = []
+    for d in shape:
+        if d == 1:
+            continue
+        if out and d & (d - 1) == 0:
+            out[-1] *= d
+        else:
+            out.append(d)
+    return tuple(out)
+
+
 def same_padded_layout(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    """Whether a reshape from a to b keeps the padded table: same element count, same padded
-    size, every element at the same padded position. Only such views can be read by launches:
-    commitments are to the base tensor's padded table."""
-    return (
-        math.prod(a) == math.prod(b)
-        and math.prod(padded_shape(a)) == math.prod(padded_shape(b))
-        and bool((padded_index(a) == padded_index(b)).all())
-    )
+    """Whether a reshape from a to b keeps the padded table: every element at the same padded
+    position. Only such views can be read by launches: commitments are to the base tensor's
+    padded table. Decided from the shapes alone (their merged forms), never by listing the
+    elements, so a view of a 2^40-element tensor costs nothing."""
+    return math.prod(a) == math.prod(b) and _merged(a) == _merged(b)

@@ -21,6 +21,7 @@ from helpers import EXAMPLES, ROOT, prove_example
 
 from zkcc import cli
 from zkcc.encoding import decode, encode
+from zkcc.errors import FormatError
 from zkcc.fileio import read_bytes
 from zkcc.runtime.bundle import MAGIC as PROOF_MAGIC
 from zkcc.runtime.bundle import VERSION as PROOF_VERSION
@@ -372,3 +373,22 @@ def test_npz_header_with_an_unclosed_bracket(monkeypatch, capsys, dot_files, tmp
     _npz(f, {"xs": npy, "w": w.getvalue()})
     code, err = zkcc(monkeypatch, capsys, "run", plan, "-i", f)
     assert_one_line(code, err, f, "not a valid .npz file")
+
+
+def test_proving_key_claiming_2_28_wires_is_refused_before_allocating():
+    """A proving key whose num_wires says 2^28 while its queries hold a few points: refused on
+    the query length before the private-wire index (8 bytes per wire) is built."""
+    import random
+    import resource
+
+    from zkcc.backends.groth16 import keys, setup
+    from zkcc.backends.groth16.r1cs import random_r1cs
+
+    r1cs, _ = random_r1cs(random.Random(1), 6, 1, 5)
+    pk, _ = setup(r1cs)
+    _, tree = decode(keys.pk_to_bytes(pk), keys.PK_MAGIC, keys.VERSION, "pk")
+    tree["num_wires"] = 1 << 28
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(FormatError, match="a_query: 268435456 points expected"):
+        keys.pk_from_bytes(encode(keys.PK_MAGIC, keys.VERSION, tree))
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB

@@ -202,6 +202,11 @@ def pk_from_tree(s: Schema) -> ProvingKey:
     dom = s.field("domain").int(2, MAX_POINTS)
     if dom & (dom - 1):
         raise FormatError(f"{s.path}.domain: not a power of two")
+    # the sizes claimed must be the sizes sent before anything is allocated for them (a key
+    # claiming 2^28 wires with empty queries would otherwise allocate gigabytes below)
+    for n, size in (("a_query", nw), ("h_query", dom - 1)):
+        if len(s.field(n).bytes()) != 64 * size:
+            raise FormatError(f"{s.path}.{n}: {size} points expected")
     com = np.zeros(0, dtype=np.int64)
     if has_commit:
         raw = s.field("committed").bytes(max_len=8 * MAX_POINTS)

@@ -15,6 +15,7 @@ from zkcc.ir.source import SourceLoc
 
 ERROR = "error"
 WARNING = "warning"
+SHOWN_LINE = 160  # characters of a source line a diagnostic quotes, at most
 
 
 @dataclass(frozen=True)
@@ -25,15 +26,23 @@ class Diagnostic:
     source_line: str = ""  # the text of line `loc.line`, captured when the diagnostic is made
 
     def format(self) -> str:
-        """`file:line:col: severity: message`, then the source line and a caret line."""
+        """`file:line:col: severity: message`, then the source line and a caret line. A line
+        longer than SHOWN_LINE characters is shown as a window around the column, so a
+        hostile 100 MB line is not echoed back."""
         head = f"{self.loc}: {self.severity}: {self.message}"
         if not self.source_line:
             return head
         line = self.source_line.rstrip("\n")
         col = max(self.loc.col, 1)
+        width = max(1, min(self.loc.end_col, len(line) + 1) - col) if self.loc.end_col else 1
+        if len(line) > SHOWN_LINE:
+            start = max(0, col - 1 - SHOWN_LINE // 2)
+            end = start + SHOWN_LINE
+            width = min(width, end - (col - 1))
+            line = ("..." if start else "") + line[start:end] + ("..." if end < len(line) else "")
+            col += (3 if start else 0) - start
         # Keep tabs from the source in the caret line so the caret lines up in any tab width.
         pad = "".join(ch if ch == "\t" else " " for ch in line[: col - 1])
-        width = max(1, min(self.loc.end_col, len(line) + 1) - col) if self.loc.end_col else 1
         return f"{head}\n{line}\n{pad}^{'~' * (width - 1)}"
 
     def __str__(self) -> str:

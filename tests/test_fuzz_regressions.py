@@ -318,13 +318,6 @@ def test_huge_host_tensor_is_not_materialised_by_the_front_end(tmp_path):
     assert r.returncode in (0, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: `zkcc inspect` (and `compile --explain`) build each Groth16 launch's whole "
-    "R1CS just to print its size: a 2^31-instance launch (a 9.8 KB plan) allocates 16 GiB "
-    "(zkcc/cli.py _plan_summary -> groth16_launch.build_launch_circuit -> "
-    "zkcc/lower/r1cs.py:151); BATCH = 65535 takes minutes",
-)
 def test_inspect_of_a_huge_groth16_launch_is_bounded(tmp_path):
     from zkcc.driver import compile_path
 

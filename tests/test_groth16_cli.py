@@ -39,10 +39,11 @@ def test_explain_shows_backends_and_r1cs_size(tmp_path):
     out = _ok(zkcc("compile", str(MIXED / "mixed_bn254.zkcu"), "-o", str(plan), "--explain"))
     assert "kernel hash_pairs: backend groth16" in out.stdout
     assert "kernel whiten: backend gkr" in out.stdout
-    assert "groth16 R1CS 383 constraints, 395 wires, 8 public inputs, 8 committed" in out.stdout
+    # 8 boundary wires and one link mask wire committed; one more row for the masked value
+    assert "groth16 R1CS 384 constraints, 397 wires, 8 public inputs, 9 committed" in out.stdout
     summary = json.loads(_ok(zkcc("inspect", str(plan), "--json")).stdout)
     assert summary["kernels"]["hash_pairs"]["backend"] == "groth16"
-    assert summary["steps"][1]["r1cs"]["constraints"] == 383
+    assert summary["steps"][1]["r1cs"]["constraints"] == 384
 
 
 @pytest.mark.skipif(not PTAU.exists(), reason=f"{PTAU} not found")

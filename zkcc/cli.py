@@ -136,6 +136,32 @@ def check(source: str, as_json: bool) -> None:
     sys.exit(EXIT_ERROR if errors else EXIT_OK)
 
 
+def _backend_options(values: tuple[str, ...]) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """`--backend B` (every launch, at most once) and `--backend KERNEL=B` (that kernel's
+    launches) -> (B or None, ((KERNEL, B), ...))."""
+    from zkcc.analysis.assign import BACKENDS
+
+    every: str | None = None
+    per_kernel: dict[str, str] = {}
+    for v in values:
+        kernel, eq, b = v.rpartition("=")
+        if b not in BACKENDS or (eq and not kernel):
+            raise click.BadParameter(
+                f"{v!r}: expected BACKEND or KERNEL=BACKEND with BACKEND one of "
+                f"{', '.join(BACKENDS)}",
+                param_hint="--backend",
+            )
+        if not eq:
+            if every not in (None, b):
+                raise click.BadParameter("given twice, as gkr and groth16", param_hint="--backend")
+            every = b
+        elif per_kernel.setdefault(kernel, b) != b:
+            raise click.BadParameter(
+                f"kernel {kernel!r} given two backends", param_hint="--backend"
+            )
+    return every, tuple(sorted(per_kernel.items()))
+
+
 @cli.command("compile")
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option(
@@ -144,9 +170,44 @@ def check(source: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False),
     help="Plan file to write (default: SOURCE with suffix .zkplan).",
 )
-@click.option("--explain", is_flag=True, help="Print per-kernel statistics and backend choices.")
 @click.option(
-    "--backend", type=click.Choice(["gkr", "groth16"]), help="Force one backend for every kernel."
+    "--explain",
+    is_flag=True,
+    help="Print per-kernel statistics and, per launch, both backends' estimates, the choice "
+    "and its reason.",
+)
+@click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    metavar="[KERNEL=]BACKEND",
+    help="gkr or groth16: for every launch (BACKEND), or for one kernel's launches "
+    "(KERNEL=BACKEND; repeatable; wins over the global form and the kernel's attribute). "
+    "A hard request: never overridden by --optimize.",
+)
+@click.option(
+    "--optimize",
+    type=click.Choice(["balanced", "prover", "verifier", "size"]),
+    default="balanced",
+    show_default=True,
+    help="What the automatic backend choice minimises for launches without a request: "
+    "prove time, verify time, proof bytes, or balanced (prove s + 5 x verify s + 1 s per MB "
+    "of proof). The choice uses the built-in default rates, so plans do not depend on the "
+    "machine (docs/costmodel.md, Assignment).",
+)
+@click.option(
+    "--max-proof-bytes",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Refuse an assignment whose estimated proof is over N bytes; compile error when none "
+    "meets the limit.",
+)
+@click.option(
+    "--max-verify-ms",
+    type=click.IntRange(min=1),
+    metavar="MS",
+    help="Refuse an assignment whose estimated verification (default rates) takes over MS "
+    "milliseconds; compile error when none meets the limit.",
 )
 @click.option(
     "--pcs",
@@ -168,19 +229,28 @@ def compile_cmd(
     source: str,
     output: str | None,
     explain: bool,
-    backend: str | None,
+    backends: tuple[str, ...],
+    optimize: str,
+    max_proof_bytes: int | None,
+    max_verify_ms: int | None,
     pcs: str,
     no_zk: bool,
     as_json: bool,
 ) -> None:
     """Compile SOURCE (.zkcu) into a deterministic plan file.
 
-    The plan records whether zero knowledge was requested (default yes; --no-zk); --explain
-    and --json say what its proofs hide and reveal."""
+    Each launch gets a backend: the one requested (--backend, __gkr__/__groth16__), else the
+    one the cost model prefers under --optimize and the limits (m31 programs: GKR only).
+    The plan records the choices, their reasons and these options; it records whether zero
+    knowledge was requested (default yes; --no-zk); --explain and --json say what its proofs
+    hide and reveal."""
+    from zkcc.analysis.assign import AssignOptions
     from zkcc.driver import compile_path
     from zkcc.plan.plan import plan_digest
 
-    plan = compile_path(source, pcs=pcs, backend=backend, zk=not no_zk)
+    every, per_kernel = _backend_options(backends)
+    options = AssignOptions(every, per_kernel, optimize, max_proof_bytes, max_verify_ms)
+    plan = compile_path(source, pcs=pcs, zk=not no_zk, options=options)
     if not no_zk and not plan.zk:  # the PCS has no hiding variant (driver.plan_program)
         click.echo(
             f"warning: the {pcs} PCS reveals the committed tensors, so the plan is not "
@@ -207,8 +277,11 @@ def compile_cmd(
 
 
 def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dict:
-    """With `with_r1cs`, each Groth16 launch's R1CS is built to report its exact size, and
-    the cost model estimates every launch under each backend (docs/costmodel.md)."""
+    """With `with_r1cs`, each Groth16 launch's R1CS is built to report its exact size, the
+    cost model estimates every launch under each backend with this machine's profile
+    (docs/costmodel.md), and `launches` gives one row per launch: its sizes, both
+    backends' estimates, the plan's choice and its reason (the reason quotes the built-in
+    default rates the choice was made with)."""
     out = {
         "kind": "plan",
         "field": plan.field,
@@ -217,29 +290,55 @@ def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dic
         "source": plan.source_name,
         "digest": digest.hex(),
         "bytes": size,
-        "kernels": {n: {"backend": k.backend, **k.stats} for n, k in plan.kernels.items()},
+        "options": plan.options.to_tree(),
+        "kernels": {
+            n: {"backend": k.backend, "backends": list(k.backends), **k.stats}
+            for n, k in plan.kernels.items()
+        },
         "tensors": [
             {"name": t.name, "shape": list(t.shape), "kind": t.kind.value}
             for t in plan.host.tensors
         ],
         "steps": [
-            {"launch": s.kernel, "count": s.count, "args": list(s.args)}
+            {
+                "launch": s.kernel,
+                "count": s.count,
+                "args": list(s.args),
+                "backend": plan.assignments[i].backend,
+                "reason": plan.assignments[i].reason,
+            }
             if hasattr(s, "kernel")
             else {"assert_eq": [s.a, s.b]}
-            for s in plan.host.steps
+            for i, s in enumerate(plan.host.steps)
         ],
     }
     out["soundness"] = plan_soundness(plan).to_json()
     out["privacy"] = privacy_report(plan).to_json()
     if with_r1cs:
-        from zkcc.analysis.costmodel import estimate_plan
+        from zkcc.analysis.costmodel import estimate_plan, groth16_size
         from zkcc.analysis.profile import load_profile
+        from zkcc.runtime.groth16_launch import groth16_steps
 
-        out["estimate"] = estimate_plan(plan, load_profile()).to_json()
-        from zkcc.runtime.groth16_launch import build_launch_circuit, groth16_steps
-
-        for i in groth16_steps(plan):
-            out["steps"][i]["r1cs"] = build_launch_circuit(plan.program, i).size
+        est = estimate_plan(plan, load_profile()).to_json()
+        out["estimate"] = est
+        g16 = frozenset(groth16_steps(plan))
+        for i in sorted(g16):
+            out["steps"][i]["r1cs"] = groth16_size(plan, i, g16)
+        out["launches"] = [
+            {
+                "step": e["step"],
+                "kernel": e["kernel"],
+                "instances": e["instances"],
+                "gates": e["estimates"]["gkr"].get("gates"),
+                "constraints": e["estimates"].get("groth16", {}).get("constraints"),
+                "depth": e["estimates"]["gkr"].get("depth"),
+                "estimates": e["estimates"],
+                "backend": plan.assignments[e["step"]].backend,
+                "reason": plan.assignments[e["step"]].reason,
+            }
+            for e in est["steps"]
+            if e["step"] in plan.assignments
+        ]
     return out
 
 
@@ -252,10 +351,14 @@ def _print_kernels(summary: dict) -> None:
                 f"constraints {k['constraints']}"
             )
             continue
+        r1cs = ""
+        if "r1cs_constraints" in k:  # launched under both backends
+            r1cs = f", R1CS per instance {k['r1cs_constraints']} constraints"
         click.echo(
             f"  kernel {name}: backend {k['backend']}, depth {k['depth']}, "
             f"gates/instance mul {k['mul_gates']} add {k['add_gates']} const {k['const_gates']}, "
             f"hints {k['hints']}, constraints {k['constraints']}, input width {k['input_width']}"
+            f"{r1cs}"
         )
         click.echo(f"    layer widths: {k['layer_widths']}")
     for s in summary["steps"]:
@@ -266,20 +369,23 @@ def _print_kernels(summary: dict) -> None:
         if "r1cs" in s:
             r = s["r1cs"]
             click.echo(
-                f"{head}groth16 R1CS {r['constraints']} constraints, {r['wires']} wires, "
+                f"{head}groth16 R1CS {'' if r['exact'] else 'about '}{r['constraints']} "
+                f"constraints, {r['wires']} wires, "
                 f"{r['public_inputs']} public inputs, {r['committed_wires']} committed wires"
             )
+        elif s["backend"] == "groth16":
+            click.echo(f"{head}groth16")
         else:
             click.echo(f"{head}gkr, {s['count'] * k['mul_gates']} mul gates in total")
     if "estimate" in summary:
-        _print_estimate(summary["estimate"])
+        _print_estimate(summary["estimate"], summary)
     _print_soundness(summary["soundness"])
     _print_privacy(summary["privacy"])
 
 
-def _print_estimate(est: dict) -> None:
-    """The cost model's rows (zkcc.analysis.costmodel): per launch, each backend's estimate,
-    the plan's choice marked with *."""
+def _print_estimate(est: dict, summary: dict | None = None) -> None:
+    """The cost model's rows (zkcc.analysis.costmodel): per launch its sizes, each backend's
+    estimate (the plan's choice marked with *), then the choice and its reason."""
     mib = 2**20
     rates = "default rates" if est["profile"] == "defaults" else f"rates of {est['profile']}"
     click.echo(
@@ -287,6 +393,13 @@ def _print_estimate(est: dict) -> None:
         f"{est['prove_peak_bytes'] / mib:.0f} MiB, proof {est['proof_bytes']:,} bytes, verify "
         f"{est['verify_seconds']:.2f}s"
     )
+    if summary is not None:
+        o = summary["options"]
+        limits = [f"{k} {o[k]:,}" for k in ("max_proof_bytes", "max_verify_ms") if o[k]]
+        how = f"--optimize {o['optimize']}" + "".join(f", {x}" for x in limits)
+        note = "" if est["profile"] == "defaults" else " (the reasons quote the default rates)"
+        click.echo(f"  assignment ({how}): per launch its sizes, both estimates, the choice{note}")
+    rows = {r["step"]: r for r in (summary or {}).get("launches", [])}
     for s in est["steps"]:
         parts = [
             f"{'*' if b == s['backend'] else ' '}{b} prove {e['prove_seconds']:.2f}s "
@@ -294,7 +407,18 @@ def _print_estimate(est: dict) -> None:
             f"{e['verify_seconds']:.3f}s"
             for b, e in s["estimates"].items()
         ]
-        click.echo(f"    step {s['step']} {s['kernel']}<<<{s['instances']}>>>: {' | '.join(parts)}")
+        row = rows.get(s["step"])
+        if row is None:
+            click.echo(
+                f"    step {s['step']} {s['kernel']}<<<{s['instances']}>>>: {' | '.join(parts)}"
+            )
+            continue
+        sizes = f"{row['gates']:,} gates, depth {row['depth']}"
+        if row["constraints"] is not None:
+            sizes += f", {row['constraints']:,} R1CS constraints"
+        click.echo(f"    step {s['step']} {s['kernel']}<<<{s['instances']}>>>: {sizes}")
+        click.echo(f"      {' | '.join(parts)}")
+        click.echo(f"      -> {row['backend']}: {row['reason']}")
     for note in est["notes"]:
         click.echo(f"  note: {note}")
 
@@ -642,7 +766,8 @@ def verify(
 
 def _check_trusted_plan(plan, digest: bytes, source: str | None, expected: str | None) -> None:
     """ProofRejected unless the plan is the trusted one: the compilation of `source` (with
-    the plan's recorded options) and/or the plan with digest `expected`."""
+    the plan's recorded options: PCS, zk, and the assignment's --backend, --optimize and
+    limits) and/or the plan with digest `expected`."""
     from zkcc.driver import compile_path
     from zkcc.plan.plan import plan_digest
 
@@ -655,7 +780,7 @@ def _check_trusted_plan(plan, digest: bytes, source: str | None, expected: str |
                 f"the plan's digest is {digest.hex()[:16]}..., not the trusted {want[:16]}..."
             )
     if source is not None:
-        again = compile_path(source, pcs=plan.pcs, backend=plan.backend_option, zk=plan.zk)
+        again = compile_path(source, pcs=plan.pcs, zk=plan.zk, options=plan.options)
         theirs = plan_digest(again.to_bytes())
         if theirs != digest:
             raise ProofRejected(

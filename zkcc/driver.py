@@ -1,35 +1,60 @@
-"""The compiler pipeline in one place: source -> IR -> circuits -> statistics -> plan."""
+"""The compiler pipeline in one place: source -> IR -> circuits -> statistics -> assignment ->
+plan."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from zkcc.analysis.stats import assign_backend
+from zkcc.analysis.assign import AssignOptions, choose, launch_requests, plan_costs, shown
 from zkcc.budget import check_program
 from zkcc.field import get_field
 from zkcc.frontend import compile_file
-from zkcc.ir.host import Program
+from zkcc.ir.host import Launch, Program
 from zkcc.plan.plan import HIDING_PCS, CompiledKernel, Plan
 
 DEFAULT_PCS = "ligero"
 
 
 def plan_program(
-    program: Program, pcs: str = DEFAULT_PCS, backend: str | None = None, zk: bool = True
+    program: Program,
+    pcs: str = DEFAULT_PCS,
+    backend: str | None = None,
+    zk: bool = True,
+    options: AssignOptions | None = None,
+    root: Path | None = None,
 ) -> Plan:
     """`zk` asks for zero knowledge; a PCS without a hiding variant (merkle) cannot give it,
-    so its plans record zk=False rather than promise what the proof will not keep."""
+    so its plans record zk=False rather than promise what the proof will not keep.
+    `options` decide each launch's backend (zkcc.analysis.assign); `backend`, the global
+    `--backend`, is a shorthand that overrides theirs. `root`, the main source file's
+    folder, only makes error messages name files as the user can find them."""
+    options = options or AssignOptions()
+    if backend is not None:
+        options = replace(options, backend=backend)
     check_program(program)
+    requests = launch_requests(program, options, root)  # refuses impossible requests first
     p = get_field(program.field).p
-    kernels = {
-        name: CompiledKernel(ir, assign_backend(ir, program.field, backend), p)
-        for name, ir in sorted(program.kernels.items())
-    }
+    kernels = {name: CompiledKernel(ir, p) for name, ir in sorted(program.kernels.items())}
     zk = zk and pcs in HIDING_PCS
-    return Plan(program.field, program.source_name, pcs, kernels, program.host, zk, backend)
+    launches = [i for i, s in enumerate(program.host.steps) if isinstance(s, Launch)]
+    free = [i for i in launches if i not in requests]
+    costs = None
+    if options.limited or (program.field == "bn254" and free):
+        draft = Plan(program.field, program.source_name, pcs, kernels, program.host, zk, options)
+        costs = plan_costs(draft)
+    source = shown(program.source_name, root)
+    assignments = choose(costs, requests, launches, options, source)
+    return Plan(
+        program.field, program.source_name, pcs, kernels, program.host, zk, options, assignments
+    )
 
 
 def compile_path(
-    path: str | Path, pcs: str = DEFAULT_PCS, backend: str | None = None, zk: bool = True
+    path: str | Path,
+    pcs: str = DEFAULT_PCS,
+    backend: str | None = None,
+    zk: bool = True,
+    options: AssignOptions | None = None,
 ) -> Plan:
-    return plan_program(compile_file(path), pcs, backend, zk)
+    return plan_program(compile_file(path), pcs, backend, zk, options, Path(path).parent)

@@ -37,7 +37,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zkcc.analysis.profile import Profile
-from zkcc.analysis.stats import r1cs_template_stats
 from zkcc.backends.groth16.curve import G1, G2
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch
@@ -236,6 +235,7 @@ class _TableClaims:
 
     m: int
     points: list[tuple]
+    hidden: list[bool] = field(default_factory=list)  # per claim: linked (value not sent)
 
 
 def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, _TableClaims]:
@@ -246,9 +246,10 @@ def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, 
     infos = {x.name: x for x in proof_tensors(plan.program, frozenset(groth16_steps(plan)))}
     out = {n: _TableClaims(infos[n].layout.num_vars, []) for n in committed}
 
-    def add(tensor: str, point: tuple) -> None:
+    def add(tensor: str, point: tuple, hidden: bool = False) -> None:
         if tensor in out:
             out[tensor].points.append(point)
+            out[tensor].hidden.append(hidden)
 
     for st in steps:
         i = st.index
@@ -261,12 +262,24 @@ def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, 
                     add(tensor, low + inst)
         elif isinstance(st, AssertEqStep):
             pt = tuple(("a", i, j) for j in range(st.layout.num_vars))
-            add(st.a, pt)
-            add(st.b, pt)
+            add(st.a, pt, st.linked)
+            add(st.b, pt, st.linked)
         else:
-            for cm in st.boundary.committed:
-                add(cm.tensor, tuple(("r", i, cm.param, j) for j in range(cm.layout.num_vars)))
+            bits = max(0, (len(st.boundary.committed) - 1).bit_length())
+            for j, cm in enumerate(st.boundary.committed):
+                r = tuple(("r", i, cm.param, k) for k in range(cm.layout.num_vars))
+                add(cm.tensor, r, True)
+                add(st.masks, tuple((j >> k) & 1 for k in range(bits)), True)  # Boolean e_j
     return out
+
+
+def _relations(steps: list) -> int:
+    """Linked claim pairs: one per linked assert_eq and per Groth16 link."""
+    return sum(
+        st.linked if isinstance(st, AssertEqStep) else len(st.boundary.committed)
+        for st in steps
+        if not isinstance(st, GkrStep)
+    )
 
 
 @dataclass
@@ -276,6 +289,7 @@ class _Group:
     claims: list[int]  # per table
     same_lo: bool
     direct: bool
+    known: int = 0  # claims whose value is sent (not linked)
 
 
 def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Group]:
@@ -292,7 +306,9 @@ def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Gro
         names = by[s]
         los = {(pt + (0,) * (s.m - len(pt)))[: s.col_log] for n in names for pt in tables[n].points}
         counts = [len(tables[n].points) for n in names]
-        out.append(_Group(s, names, counts, len(los) == 1, opens_directly(F, s, len(names))))
+        known = sum(not h for n in names for h in tables[n].hidden)
+        direct = opens_directly(F, s, len(names))
+        out.append(_Group(s, names, counts, len(los) == 1, direct, known))
     return out
 
 
@@ -322,7 +338,7 @@ def ligero_group_tree(F, g: _Group, paths: list[int] | None = None) -> dict:
         "tables": tables,
     }
     if s.pad:
-        out["mu"] = Blob(k * E.byte_len)
+        out["mu"] = Blob(g.known * E.byte_len)
     return out
 
 
@@ -337,7 +353,7 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
     trees: list[Any] = []
     for st in steps:
         if isinstance(st, AssertEqStep):
-            trees.append({"value": Blob(F.ext.byte_len)})
+            trees.append({} if st.linked else {"value": Blob(F.ext.byte_len)})
         elif isinstance(st, GkrStep):
             trees.append(gkr_step_tree(F, st.circuit, st.n_log2))
         else:
@@ -354,6 +370,13 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
                 for j, g in enumerate(groups)
             ]
         }
+        relations = _relations(steps)
+        if relations:  # zkcc.pcs.ligero._Links: mu per relation (hiding), the masked values
+            E = F.ext
+            links = {"values": Blob(2 * relations * E.byte_len)}
+            if plan.zk:
+                links["mu"] = Blob(relations * E.byte_len)
+            opening["links"] = links
     return {
         "plan_digest": Blob(32),
         "public": {x.name: Blob(x.size * F.byte_len) for x in infos if x.public},
@@ -562,22 +585,28 @@ def _merkle_costs(F, prof: Profile, tables: dict[str, _TableClaims]) -> dict[str
     return out
 
 
-def _groth16_size(plan: Plan, i: int, g16: frozenset[int]) -> dict[str, int]:
-    """R1CS size of launch i under Groth16: exact (the launch circuit) for a Groth16 launch;
-    otherwise the kernel's one-instance template scaled by the instances, plus a row and a
-    wire per committed table entry for the in-circuit evaluations (r1cs_eval.py)."""
-    if i in g16:
-        return build_launch_circuit(plan.program, i).size
+EXACT_R1CS = 1 << 20  # template constraints x instances up to which a size is built exactly
+
+
+def groth16_size(plan: Plan, i: int, g16: frozenset[int]) -> dict[str, int]:
+    """R1CS size of launch i under Groth16: exact (the launch circuit is built) for a Groth16
+    launch of at most EXACT_R1CS template constraints in all; otherwise the kernel's
+    one-instance template scaled by the instances, plus per committed link a row and a wire
+    per table entry for the in-circuit evaluation and the masked output row and mask wire
+    (r1cs_eval.py) — building a 2^31-instance launch's R1CS only to print its size would
+    take gigabytes. `exact` says which."""
     step = plan.host.steps[i]
-    ck = plan.kernels[step.kernel]
-    stats = ck.stats if ck.backend == "groth16" else r1cs_template_stats(ck.ir, ck.p)
+    stats = plan.kernels[step.kernel].r1cs_stats
+    if i in g16 and step.count * stats["r1cs_constraints"] <= EXACT_R1CS:
+        return {**build_launch_circuit(plan.program, i).size, "exact": True}
     b = launch_boundary(plan.program, i)
-    evals = sum(1 << c.layout.num_vars for c in b.committed)
+    evals = sum((1 << c.layout.num_vars) + 1 for c in b.committed)
     return {
         "constraints": step.count * stats["r1cs_constraints"] + evals,
-        "wires": step.count * stats["r1cs_wires"] + evals,
+        "wires": step.count * stats["r1cs_wires"] + evals + len(b.committed),
         "public_inputs": b.num_public,
-        "committed_wires": sum(math.prod(c.layout.shape) for c in b.committed),
+        "committed_wires": sum(math.prod(c.layout.shape) + 1 for c in b.committed),
+        "exact": False,
     }
 
 
@@ -660,7 +689,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
             )
         }
         if plan.field == "bn254":
-            size = _groth16_size(plan, i, g16)
+            size = groth16_size(plan, i, g16)
             b = st.boundary if isinstance(st, Groth16Step) else launch_boundary(plan.program, i)
             g_peak = int(
                 memory.MARGIN * (tensors_bytes + memory.GROTH16_WIRE_BYTES * size["wires"])

@@ -47,7 +47,7 @@ def _check_backends(program: Program, filename: str, sink: Sink) -> None:
     """Each kernel's own backend request (`__groth16__` needs BN254), checked as the compiler
     will check it (`assign_backend`), so that `check` passes exactly what `compile` accepts
     and both say why at the kernel, with a caret."""
-    from zkcc.analysis.stats import assign_backend
+    from zkcc.analysis.assign import assign_backend
 
     for kernel in program.kernels.values():
         try:

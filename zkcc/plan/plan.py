@@ -1,11 +1,14 @@
 """The plan file: everything `prove` and `verify` need, versioned, deterministic, hashed.
 
-A plan holds the program's host graph, each launched kernel's IR and backend, the PCS, whether
-zero knowledge was requested (`zk`: the prover then commits with the PCS's hiding variant) and
-the compile options that produced it (so `zkcc verify --source` can recompile the source the
-same way and compare). It holds no circuit: each kernel's layered circuit and statistics are
-derived from its IR whenever a plan is read (zkcc.lower.circuit), so a verifier never runs on
-a circuit it did not build itself, and `inspect` shows numbers computed from the checked IR.
+A plan holds the program's host graph, each launched kernel's IR, the backend of every launch
+and why it was chosen (zkcc.analysis.assign: one kernel launched twice may be proved by GKR
+once and by Groth16 once), the PCS, whether zero knowledge was requested (`zk`: the prover
+then commits with the PCS's hiding variant) and the compile options that produced it (so
+`zkcc verify --source` can recompile the source the same way and compare). It holds no
+circuit: each kernel's layered circuit and statistics are derived from its IR whenever a plan
+is read (zkcc.lower.circuit), so a verifier never runs on a circuit it did not build itself,
+and `inspect` shows numbers computed from the checked IR. Each kernel's "backend" entry is
+a summary of its launches' (gkr, groth16 or mixed), checked against them on load.
 Locations name files relative to the main source file, so a plan does not depend on the
 directory it was compiled from. Its digest (SHA-256 of the file bytes) is absorbed into every
 proof's transcript, so a proof cannot be checked against another plan.
@@ -13,16 +16,20 @@ proof's transcript, so a proof cannot be checked against another plan.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
+from zkcc.analysis.assign import BACKENDS, OPTIMIZE, Assignment, AssignOptions
 from zkcc.analysis.stats import kernel_stats, r1cs_template_stats
 from zkcc.backends.gkr.circuit import LayeredCircuit
 from zkcc.budget import check_plan_budget
 from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import FormatError
 from zkcc.field import get_field
-from zkcc.ir.host import HostGraph, Program
+from zkcc.ir.host import HostGraph, Launch, Program
 from zkcc.ir.kernel import KernelIR
 from zkcc.lower.circuit import lower_kernel
 from zkcc.pcs.base import PCS_NAMES
@@ -30,32 +37,47 @@ from zkcc.plan.irformat import host_from_tree, host_to_tree, kernel_from_tree, k
 from zkcc.plan.validate import validate_host
 
 MAGIC = b"ZKPL"
-VERSION = 3  # 2: the "zk" key; 3: no stored circuits or statistics, compile options recorded
+VERSION = 4  # 2: "zk"; 3: no stored circuits or statistics, options; 4: per-launch backends
 FIELDS = ("m31", "bn254")
-BACKENDS = ("gkr", "groth16")
+MIXED = "mixed"  # a kernel's summary backend when its launches use both
+MAX_REASON = 1000
 HIDING_PCS = ("ligero",)  # the PCSs with a hiding variant; merkle sends its tables in clear
 
 
 @dataclass(eq=False)
 class CompiledKernel:
-    """A kernel as the plan records it (IR and backend) and what is derived from the IR:
-    its layered circuit, lowered here, and its statistics (R1CS sizes built on first use)."""
+    """A kernel as the plan records it (its IR) and what is derived from it: its layered
+    circuit, lowered here, and its statistics (the R1CS template's sizes built on first use
+    when a launch of it is Groth16). `backends` are its launches' backends, set by the plan
+    that holds it (on its own copy when another plan holds it too)."""
 
     ir: KernelIR
-    backend: str
     p: int  # the field's modulus
+    backends: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.circuit: LayeredCircuit = lower_kernel(self.ir, self.p)
-        self._stats: dict | None = None
+
+    @property
+    def backend(self) -> str:
+        """The kernel's launches' backend: gkr or groth16 when they agree, else mixed."""
+        if len(self.backends) == 1:
+            return self.backends[0]
+        return MIXED if self.backends else "gkr"
+
+    @cached_property
+    def circuit_stats(self) -> dict:
+        return kernel_stats(self.ir, self.circuit)
+
+    @cached_property
+    def r1cs_stats(self) -> dict[str, int]:
+        return r1cs_template_stats(self.ir, self.p)
 
     @property
     def stats(self) -> dict:
-        if self._stats is None:
-            self._stats = kernel_stats(self.ir, self.circuit)
-            if self.backend == "groth16":
-                self._stats.update(r1cs_template_stats(self.ir, self.p))
-        return self._stats
+        if "groth16" in self.backends:
+            return {**self.circuit_stats, **self.r1cs_stats}
+        return dict(self.circuit_stats)
 
 
 @dataclass
@@ -66,7 +88,34 @@ class Plan:
     kernels: dict[str, CompiledKernel]
     host: HostGraph
     zk: bool  # zero knowledge requested: commit with the PCS's hiding variant
-    backend_option: str | None = None  # `zkcc compile --backend`, recorded for --source
+    # the compile options (recorded for `verify --source`) and each launch's backend, by step
+    options: AssignOptions = dataclasses.field(default_factory=AssignOptions)
+    assignments: dict[int, Assignment] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Every launch has an assignment (GKR when none is given: a plan built by hand);
+        each kernel learns its launches' backends."""
+        used: dict[str, set[str]] = {name: set() for name in self.kernels}
+        for i, s in enumerate(self.host.steps):
+            if isinstance(s, Launch):
+                a = self.assignments.setdefault(i, Assignment(i, "gkr", "default"))
+                used[s.kernel].add(a.backend)
+        self.assignments = dict(sorted(self.assignments.items()))
+        self.kernels = dict(self.kernels)  # plans built from one another share kernels:
+        for name, k in self.kernels.items():  # give this one its own where they differ
+            want = tuple(b for b in BACKENDS if b in used[name])
+            if k.backends != want:
+                self.kernels[name] = k = copy.copy(k)  # circuit and cached stats shared
+                k.backends = want
+
+    @property
+    def backend_option(self) -> str | None:
+        """`zkcc compile --backend B` (the global form), if given."""
+        return self.options.backend
+
+    def backend(self, step: int) -> str:
+        """The backend of host step `step`, a launch."""
+        return self.assignments[step].backend
 
     @property
     def program(self) -> Program:
@@ -80,11 +129,15 @@ class Plan:
             "source": self.source_name,
             "pcs": self.pcs,
             "zk": self.zk,
-            "options": {"backend": self.backend_option or ""},
+            "options": self.options.to_tree(),
             "host": host_to_tree(self.host),
             "kernels": [
                 {"ir": kernel_to_tree(k.ir), "backend": k.backend}
                 for _, k in sorted(self.kernels.items())
+            ],
+            "assignments": [
+                {"step": a.step, "backend": a.backend, "reason": a.reason}
+                for a in self.assignments.values()
             ],
         }
         return encode(MAGIC, VERSION, tree)
@@ -100,7 +153,7 @@ class Plan:
                 "with `zkcc compile`"
             )
         s = Schema(tree, what)
-        s.dict({"field", "source", "pcs", "zk", "options", "host", "kernels"})
+        s.dict({"field", "source", "pcs", "zk", "options", "host", "kernels", "assignments"})
         field = s.field("field").str(FIELDS)
         p = get_field(field).p
         irs: dict[str, tuple[KernelIR, str]] = {}
@@ -109,10 +162,7 @@ class Plan:
             ir = kernel_from_tree(ks.field("ir"), p)
             if ir.name in irs:
                 raise FormatError(f"{ks.path}: duplicate kernel {ir.name!r}")
-            backend = ks.field("backend").str(BACKENDS)
-            if backend == "groth16" and field != "bn254":
-                raise FormatError(f"{ks.path}: a Groth16 kernel in a {field} plan")
-            irs[ir.name] = (ir, backend)
+            irs[ir.name] = (ir, ks.field("backend").str((*BACKENDS, MIXED)))
         host = host_from_tree(s.field("host"))
         pcs = s.field("pcs").str(PCS_NAMES)
         zk = s.field("zk").bool()
@@ -120,15 +170,55 @@ class Plan:
             raise FormatError(
                 f"{what}.zk: zero knowledge with the {pcs} PCS, which reveals tensors"
             )
-        opts = s.field("options")
-        opts.dict({"backend"})
-        backend_option = opts.field("backend").str(("", *BACKENDS)) or None
+        options = _options_from_tree(s.field("options"))
         program = Program(field, {n: ir for n, (ir, _) in irs.items()}, host, "")
         validate_host(program, what)
+        assignments = _assignments_from_tree(s.field("assignments"), program)
         check_plan_budget(program, what)
-        kernels = {n: CompiledKernel(ir, b, p) for n, (ir, b) in irs.items()}
+        kernels = {n: CompiledKernel(ir, p) for n, (ir, _) in irs.items()}
         source = s.field("source").str()
-        return Plan(field, source, pcs, kernels, host, zk, backend_option)
+        plan = Plan(field, source, pcs, kernels, host, zk, options, assignments)
+        for n, (_, backend) in irs.items():
+            if plan.kernels[n].backend != backend:
+                raise FormatError(
+                    f"{what}.kernels: kernel {n!r} is recorded as {backend} but its launches "
+                    f"are proved by {plan.kernels[n].backend}"
+                )
+        return plan
+
+
+def _options_from_tree(s: Schema) -> AssignOptions:
+    s.dict({"backend", "kernel_backends", "optimize", "max_proof_bytes", "max_verify_ms"})
+    pairs = []
+    for ks in s.field("kernel_backends").list(0, 1 << 16):
+        k, b = ks.list(2, 2)
+        pairs.append((k.str(), b.str(BACKENDS)))
+    if pairs != sorted(pairs) or len({k for k, _ in pairs}) != len(pairs):
+        raise FormatError(f"{s.path}.kernel_backends: not sorted by kernel, or a kernel twice")
+    limits = [s.field(k).int(0, 1 << 62) or None for k in ("max_proof_bytes", "max_verify_ms")]
+    return AssignOptions(
+        s.field("backend").str(("", *BACKENDS)) or None,
+        tuple(pairs),
+        s.field("optimize").str(OPTIMIZE),
+        *limits,
+    )
+
+
+def _assignments_from_tree(s: Schema, program: Program) -> dict[int, Assignment]:
+    """Exactly one assignment per launch, in step order; Groth16 only over BN254."""
+    launches = [i for i, st in enumerate(program.host.steps) if isinstance(st, Launch)]
+    items = s.list(len(launches), len(launches))
+    out: dict[int, Assignment] = {}
+    for want, a in zip(launches, items, strict=True):
+        a.dict({"step", "backend", "reason"})
+        step = a.field("step").int(0, 1 << 40)
+        if step != want:
+            raise FormatError(f"{a.path}.step: {step}, expected the launch at step {want}")
+        backend = a.field("backend").str(BACKENDS)
+        if backend == "groth16" and program.field != "bn254":
+            raise FormatError(f"{a.path}: a Groth16 launch in a {program.field} plan")
+        out[step] = Assignment(step, backend, a.field("reason").str(max_len=MAX_REASON))
+    return out
 
 
 def plan_digest(data: bytes) -> bytes:

@@ -47,11 +47,12 @@ BACKEND = "groth16"
 
 
 def groth16_steps(plan) -> list[int]:
-    """Indices of the host steps that the plan proves with Groth16."""
+    """Indices of the host steps that the plan proves with Groth16 (the plan assigns a
+    backend per launch, zkcc.analysis.assign)."""
     return [
         i
         for i, s in enumerate(plan.host.steps)
-        if isinstance(s, Launch) and plan.kernels[s.kernel].backend == BACKEND
+        if isinstance(s, Launch) and plan.backend(i) == BACKEND
     ]
 
 

@@ -59,6 +59,27 @@ def valid_values(F, count: int):
     return F.array([1] * count)
 
 
+def valid_mle(F, count: int, point) -> Any:
+    """The valid flags' multilinear extension at `point` (point[i] binds bit i of the
+    instance), sum_{s < count} eq(point, s), in O(len(point)) rather than from the 2^n flags:
+    a plan may declare 2^40 instances, and the verifier must not list them. Top bit first: the
+    instances below count are the whole lower half (whose eq-sum is 1) and some of the upper
+    half, or some of the lower half only."""
+    E = F.ext
+    n = len(point)
+    if count >= 1 << n:
+        return E.one()
+    total, scale = E.zeros(), E.one()
+    for i in reversed(range(n)):
+        r, half = point[i], 1 << i
+        if count >= half:  # every instance with bit i = 0 here, the rest recurse with bit i = 1
+            total = E.add(total, E.mul(scale, E.sub(E.one(), r)))
+            scale, count = E.mul(scale, r), count - half
+        else:
+            scale = E.mul(scale, E.sub(E.one(), r))
+    return total  # the last bit leaves no count: the loop kept count < 2^i at bit i
+
+
 @dataclass(frozen=True)
 class TensorInfo:
     name: str

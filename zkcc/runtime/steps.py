@@ -40,6 +40,7 @@ from zkcc.runtime.claims import (
     link_mask_tensor,
     segment_claims,
     segment_sources,
+    valid_mle,
     valid_tensor,
     valid_values,
 )
@@ -226,10 +227,13 @@ class GkrStep(_LaunchStep):
             raise ProofRejected(f"launch {self.index} ({self.kernel}): {e}") from None
         claims = segment_claims(v.program, self.index, seg)
         valid = valid_tensor(self.index)
-        flags = valid_values(F, self.step.count)
-        check_claims(
-            F, flags, [c for c in claims if c.tensor == valid], f"launch {self.index} valid flags"
-        )
+        for c in claims:
+            if c.tensor == valid and not F.ext.equal(
+                valid_mle(F, self.step.count, c.point), c.value
+            ):
+                raise ProofRejected(
+                    f"launch {self.index} valid flags: evaluation claim ({c.origin}) does not hold"
+                )
         return [c for c in claims if c.tensor != valid]
 
 
@@ -367,7 +371,7 @@ class Groth16Step(_LaunchStep):
 
 
 def check_claims(F, flat, claims: list[Claim], where: str) -> None:
-    """Evaluate claims on data the verifier knows (public tensors, valid flags)."""
+    """Evaluate claims on data the verifier knows (public tensors)."""
     for c in claims:
         if not F.ext.equal(mle_evaluate(F, c.layout.table(F, flat), c.point), c.value):
             raise ProofRejected(f"{where}: evaluation claim ({c.origin}) does not hold")

@@ -1,0 +1,64 @@
+"""The verifier evaluates a launch's valid flags in closed form (runtime.claims.valid_mle),
+never listing its instances; the reference lists them."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from zkcc.field import get_field, mle_evaluate
+from zkcc.runtime.claims import valid_mle, valid_values
+from zkcc.runtime.layout import launch_layout
+
+
+@pytest.mark.parametrize("fname", ["m31", "bn254"])
+def test_closed_form_matches_the_listed_flags(fname):
+    F = get_field(fname)
+    E = F.ext
+    rng = random.Random(5)
+    for count in [1, 2, 3, 5, 7, 8, 9, 16, 100, 1000, 1023, 1024, 1025]:
+        layout = launch_layout(count, (1,), False)
+        point = [
+            E.from_ints([rng.randrange(F.p) for _ in range(E.degree)])
+            for _ in range(layout.num_vars)
+        ]
+        want = mle_evaluate(F, layout.table(F, valid_values(F, count)), point)
+        assert E.equal(valid_mle(F, count, point), want), count
+
+
+def test_two_to_the_forty_instances_cost_nothing():
+    F = get_field("m31")
+    E = F.ext
+    point = [E.from_ints([3, 1, 4, 1])] * 40
+    assert valid_mle(F, 1 << 40, point).shape == (E.degree,)
+    assert not E.equal(valid_mle(F, (1 << 40) - 1, point), valid_mle(F, 1 << 40, point))
+
+
+def test_a_prover_excusing_a_real_instance_is_rejected(monkeypatch):
+    """Flags claiming a real instance is padding (so its constraints need not hold) pass the
+    GKR checks, and fail the verifier's own evaluation of the flags."""
+    from helpers import EXAMPLES
+
+    from zkcc.driver import compile_path
+    from zkcc.errors import ProofRejected
+    from zkcc.plan.plan import Plan, plan_digest
+    from zkcc.runtime import steps as steps_module
+    from zkcc.runtime.inputs import load_inputs
+    from zkcc.runtime.prover import prove
+    from zkcc.runtime.verifier import verify
+
+    F = get_field("m31")
+    data = compile_path(EXAMPLES / "dot" / "dot.zkcu").to_bytes()
+    plan, digest = Plan.from_bytes(data), plan_digest(data)
+    inputs = load_inputs(EXAMPLES / "dot" / "inputs.json", plan.program, F)
+
+    def excusing(F, count):
+        flags = valid_values(F, count)
+        flags[count - 1] = 0
+        return flags
+
+    monkeypatch.setattr(steps_module, "valid_values", excusing)
+    proof = prove(plan, digest, inputs).to_bytes()
+    with pytest.raises(ProofRejected, match="valid flags"):
+        verify(plan, digest, proof)

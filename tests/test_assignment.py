@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from helpers import EXAMPLE_NAMES, EXAMPLES, SEEDED
 from test_cli import zkcc
 
-from zkcc.analysis import profile as prof
 from zkcc.analysis import assign
+from zkcc.analysis import profile as prof
 from zkcc.analysis.assign import AssignOptions, Cost, PlanCosts, Request, choose
 from zkcc.analysis.costmodel import proof_bytes
 from zkcc.cli import cli

@@ -2,9 +2,13 @@
 
 A field object is stateless: it holds the modulus and array conventions and operates on arrays
 of reduced representatives (values in [0, p)). Every operation is elementwise with numpy
-broadcasting and returns reduced values, so callers never see an unreduced number. The array
-module is the module-level `xp` of each implementation, kept in one place so a CuPy twin can
-replace it later.
+broadcasting and returns reduced values, so callers never see an unreduced number.
+
+The array module travels with the field: `F.xp` (numpy by default, and `F.ext.xp` is the same
+module) is what every array operation on the field's values goes through, here and in the
+protocols above, so no module holds a global one. A CuPy-backed field is the same class built
+with `xp=cupy` (`get_field("m31", xp=cupy)`). Bytes are host-side: `encode` writes and
+`decode` returns numpy arrays, which meet device arrays through `xp.asarray`.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ class PrimeField(ABC):
     dtype: Any
     storage_dtype: Any  # the narrowest dtype that holds a reduced element (for stored tables)
     ext: ExtField  # the challenge field
+    xp: Any  # the array module (numpy, or an API-compatible one such as cupy)
+
+    def __init__(self, xp: Any = None) -> None:
+        self.xp = np if xp is None else xp
 
     # ---- construction -------------------------------------------------------------------
     @abstractmethod
@@ -40,7 +48,7 @@ class PrimeField(ABC):
         """Reduced array from an int, a (nested) list of ints or a numpy int array."""
 
     def zeros(self, shape: int | tuple[int, ...]) -> Array:
-        return np.zeros(shape, dtype=self.dtype)
+        return self.xp.zeros(shape, dtype=self.dtype)
 
     def ones(self, shape: int | tuple[int, ...]) -> Array:
         return self.array(np.ones(shape, dtype=np.int64))
@@ -80,7 +88,7 @@ class PrimeField(ABC):
     # ---- conversion and bytes -----------------------------------------------------------
     def to_ints(self, a: Array) -> Any:
         """Nested Python lists of ints (a plain int for a 0-d array)."""
-        return np.asarray(a).astype(object).tolist()
+        return np.asarray(a).astype(object).tolist()  # host-side: Python ints
 
     @abstractmethod
     def encode(self, a: Array) -> bytes:
@@ -101,7 +109,9 @@ class PrimeField(ABC):
             )
 
     def __repr__(self) -> str:
-        return f"PrimeField({self.name})"
+        if self.xp is np:
+            return f"PrimeField({self.name})"
+        return f"PrimeField({self.name}, xp={getattr(self.xp, '__name__', self.xp)!r})"
 
 
 def square_and_multiply(

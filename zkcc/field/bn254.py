@@ -3,7 +3,8 @@
 Measured on this machine: numpy object arrays multiply-and-reduce at ~2.5 M/s, close to what a
 multi-limb uint64 Montgomery kernel in numpy reaches after its many passes, and far simpler; gmpy2
 is not a dependency. Every element is a plain Python int in [0, r); conversion paths coerce numpy
-integers to Python ints first so nothing silently wraps at 64 bits.
+integers to Python ints first so nothing silently wraps at 64 bits. Object arrays live on the
+host, so `xp` here is numpy or a wrapper of it (a device array module has no object dtype).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from py_ecc.bn128 import curve_order as R  # the BN254 scalar field order r
 
 from zkcc.errors import FormatError
 from zkcc.field.base import Array, PrimeField
-
-xp = np
 
 _to_int = np.frompyfunc(int, 1, 1)
 _MASK64 = (1 << 64) - 1
@@ -30,43 +29,46 @@ class Bn254Field(PrimeField):
     dtype = object
     storage_dtype = object
 
-    def __init__(self) -> None:
+    def __init__(self, xp: Any = None) -> None:
         from zkcc.field.ext import ExtField
 
+        super().__init__(xp)
         self.ext = ExtField(self)
 
     def array(self, x: Any) -> Array:
-        a = np.asarray(x)
+        xp = self.xp
+        a = xp.asarray(x)
         if a.dtype != object:
             a = a.astype(object)  # numpy ints become Python ints
         else:
-            a = _to_int(a) if a.ndim else np.asarray(int(a.item()), dtype=object)
-        return np.asarray(a % R, dtype=object)
+            a = _to_int(a) if a.ndim else xp.asarray(int(a.item()), dtype=object)
+        return xp.asarray(a % R, dtype=object)
 
     def zeros(self, shape: int | tuple[int, ...]) -> Array:
-        z = np.empty(shape, dtype=object)
+        z = self.xp.empty(shape, dtype=object)
         z.fill(0)
         return z
 
     def add(self, a: Array, b: Array) -> Array:
-        return np.asarray((a + b) % R, dtype=object)
+        return self.xp.asarray((a + b) % R, dtype=object)
 
     def sub(self, a: Array, b: Array) -> Array:
-        return np.asarray((a - b) % R, dtype=object)
+        return self.xp.asarray((a - b) % R, dtype=object)
 
     def mul(self, a: Array, b: Array) -> Array:
-        return np.asarray((a * b) % R, dtype=object)
+        return self.xp.asarray((a * b) % R, dtype=object)
 
     def neg(self, a: Array) -> Array:
-        return np.asarray((-a) % R, dtype=object)
+        return self.xp.asarray((-a) % R, dtype=object)
 
     def sum(self, a: Array, axis: int | tuple[int, ...] | None = None) -> Array:
-        if np.asarray(a).size == 0:
-            shape = () if axis is None else np.sum(np.zeros(np.shape(a)), axis=axis).shape
+        xp = self.xp
+        if xp.asarray(a).size == 0:
+            shape = () if axis is None else xp.sum(xp.zeros(xp.shape(a)), axis=axis).shape
             return self.zeros(shape)
-        return np.asarray(np.sum(a, axis=axis) % R, dtype=object)
+        return xp.asarray(xp.sum(a, axis=axis) % R, dtype=object)
 
-    def encode(self, a: Array) -> bytes:
+    def encode(self, a: Array) -> bytes:  # host-side bytes
         flat = np.asarray(a, dtype=object).reshape(-1)
         limbs = np.stack([((flat >> (64 * k)) & _MASK64).astype(np.uint64) for k in range(4)])
         return np.ascontiguousarray(limbs.T, dtype="<u8").tobytes()

@@ -14,6 +14,8 @@ bn254 uses degree 1, so the same code runs over both fields with arrays of shape
 
 The m31 multiplication is schoolbook with lazy reduction (see `_mul_m31`): four reductions
 per product, as many as there are output components.
+
+The array module is the base field's: `E.xp is E.base.xp`.
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ from zkcc.field.base import square_and_multiply
 
 if TYPE_CHECKING:
     from zkcc.field.base import Array, PrimeField
-
-xp = np
 
 
 def _rest_align(a: Array, b: Array, a_ext: bool, b_ext: bool) -> tuple[Array, Array]:
@@ -62,6 +62,7 @@ class ExtField:
         if modulus and (base.name, tuple(modulus)) != ("m31", QM31_MODULUS):
             raise ValueError("supported challenge fields: the base field, or QM31 over m31")
         self.base = base
+        self.xp = base.xp  # the array module travels with the field
         self.degree = degree
         self.modulus = tuple(c % base.p for c in modulus)
         self.reduction = self._reduction() if degree > 1 else []
@@ -99,7 +100,7 @@ class ExtField:
 
     def from_base(self, a: Array) -> Array:
         """Embed base elements: component 0 = a, the others 0."""
-        a = xp.asarray(a)
+        a = self.xp.asarray(a)
         out = self.zeros(a.shape)
         out[0] = a
         return out
@@ -118,9 +119,11 @@ class ExtField:
         a = self.base.array(x)
         if a.ndim == 0 or a.shape[-1] != self.degree:
             raise ValueError(f"innermost length must be {self.degree}")
+        xp = self.xp
         return xp.ascontiguousarray(xp.moveaxis(a, -1, 0))
 
     def to_ints(self, a: Array) -> Any:
+        xp = self.xp
         return self.base.to_ints(xp.moveaxis(xp.asarray(a), 0, -1))
 
     # ---- arithmetic ---------------------------------------------------------------------
@@ -135,7 +138,7 @@ class ExtField:
 
     def mul_base(self, a: Array, b: Array) -> Array:
         """Extension times base, elementwise (d base multiplications)."""
-        return self.base.mul(*_rest_align(a, xp.asarray(b), True, False))
+        return self.base.mul(*_rest_align(a, self.xp.asarray(b), True, False))
 
     def mul_ints(self, a: list[int], b: list[int]) -> list[int]:
         """One product of two extension scalars given as lists of `degree` Python ints: the
@@ -152,11 +155,11 @@ class ExtField:
     def mul(self, a: Array, b: Array) -> Array:
         if self.degree > 1 and a.ndim == 1 and b.ndim == 1:
             prod = self.mul_ints([int(x) for x in a], [int(x) for x in b])
-            return np.array(prod, dtype=np.uint64)
+            return self.xp.array(prod, dtype=np.uint64)
         a, b = _rest_align(a, b, True, True)
         if self.degree == 1:
             return self.base.mul(a, b)
-        return _mul_m31(a, b)
+        return _mul_m31(self.xp, a, b)
 
     def sum(self, a: Array, axis: int | None = None) -> Array:
         """Sum over element axes (all of them by default); the component axis is kept."""
@@ -191,11 +194,13 @@ class ExtField:
         return self.pow(a, self.order - 2)
 
     def equal(self, a: Array, b: Array) -> bool:
+        xp = self.xp
         return bool(xp.all(xp.asarray(a) == xp.asarray(b)))
 
     # ---- bytes --------------------------------------------------------------------------
     def encode(self, a: Array) -> bytes:
         """Element-major: each element's d components in order, each base-encoded."""
+        xp = self.xp
         return self.base.encode(xp.moveaxis(xp.asarray(a), 0, -1))
 
     def decode(self, data: bytes, count: int) -> Array:
@@ -203,14 +208,14 @@ class ExtField:
             raise FormatError(
                 f"{self.name}: expected {count} elements of {self.byte_len} bytes, got {len(data)}"
             )
-        flat = self.base.decode(data, count * self.degree)
-        return xp.ascontiguousarray(flat.reshape(count, self.degree).T)
+        flat = self.base.decode(data, count * self.degree)  # host-side, like every decode
+        return np.ascontiguousarray(flat.reshape(count, self.degree).T)
 
     def __repr__(self) -> str:
         return f"ExtField({self.name})"
 
 
-def _mul_m31(a: Array, b: Array) -> Array:
+def _mul_m31(xp: Any, a: Array, b: Array) -> Array:
     """Schoolbook product in F_p[u]/(u^4 - 4u^2 + 5), lazily reduced.
 
     With raw power sums s_k (s_k has min(k, 6 - k) + 1 products, each < 2^62) and
@@ -237,4 +242,4 @@ def _mul_m31(a: Array, b: Array) -> Array:
     c1 = prods(1) + np.uint64(5) * (eight_p - s5)
     c2 = prods(2) + np.uint64(4) * s4 + np.uint64(11) * s6
     c3 = s3 + np.uint64(4) * s5
-    return reduce_u64(xp.stack(xp.broadcast_arrays(c0, c1, c2, c3)))
+    return reduce_u64(xp, xp.stack(xp.broadcast_arrays(c0, c1, c2, c3)))

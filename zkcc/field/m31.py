@@ -15,19 +15,19 @@ import numpy as np
 from zkcc.errors import FormatError
 from zkcc.field.base import Array, PrimeField
 
-xp = np  # the array module; a CuPy twin replaces this
-
 P = (1 << 31) - 1
 _P = np.uint64(P)
 _S31 = np.uint64(31)
 
+# The kernels below take the array module `xp` first (a field passes its own, `F.xp`).
 
-def reduce_lt_2p(r: Array, out: Array | None = None) -> Array:
+
+def reduce_lt_2p(xp: Any, r: Array, out: Array | None = None) -> Array:
     """Map values in [0, 2p) to [0, p)."""
     return xp.minimum(r, xp.subtract(r, _P), out=out)
 
 
-def reduce_u64(t: Array, tmp: Array | None = None) -> Array:
+def reduce_u64(xp: Any, t: Array, tmp: Array | None = None) -> Array:
     """Reduce arbitrary uint64 values in place to [0, p). Two folds bring t < 2^64 below 2p."""
     if tmp is None:
         tmp = xp.empty_like(t)
@@ -39,7 +39,7 @@ def reduce_u64(t: Array, tmp: Array | None = None) -> Array:
     return xp.minimum(t, tmp, out=t)
 
 
-def mul_reduce(a: Array, b: Array, out: Array | None = None) -> Array:
+def mul_reduce(xp: Any, a: Array, b: Array, out: Array | None = None) -> Array:
     """a*b mod p for reduced a, b. t < (p-1)^2 so (t & p) + (t >> 31) < 2p: one fold suffices."""
     if out is None:  # general path, also for numpy scalars (0-d results are not writable)
         t = xp.multiply(a, b)
@@ -61,38 +61,46 @@ class M31Field(PrimeField):
     dtype = np.uint64
     storage_dtype = np.uint32
 
-    def __init__(self) -> None:
+    def __init__(self, xp: Any = None) -> None:
         from zkcc.field.ext import QM31_MODULUS, ExtField
 
+        super().__init__(xp)
         self.ext = ExtField(self, modulus=QM31_MODULUS)
 
     def array(self, x: Any) -> Array:
+        # reduced on the host (Python ints or numpy), then moved to the array module
         if isinstance(x, np.ndarray) and x.dtype.kind in "iu":
             if x.dtype.kind == "u":
-                return (x.astype(np.uint64) % _P).astype(np.uint64)
-            return (x.astype(np.int64) % P).astype(np.uint64)
-        obj = np.asarray(np.asarray(x, dtype=object) % P, dtype=object)
-        return obj.astype(np.uint64)
+                a = (x.astype(np.uint64) % _P).astype(np.uint64)
+            else:
+                a = (x.astype(np.int64) % P).astype(np.uint64)
+        else:
+            a = np.asarray(np.asarray(x, dtype=object) % P, dtype=object).astype(np.uint64)
+        return self.xp.asarray(a)
 
     def add(self, a: Array, b: Array) -> Array:
-        return reduce_lt_2p(xp.add(a, b))
+        xp = self.xp
+        return reduce_lt_2p(xp, xp.add(a, b))
 
     def sub(self, a: Array, b: Array) -> Array:
+        xp = self.xp
         d = xp.subtract(a, b)  # wraps when a < b; then d + p wraps back into [0, p)
         return xp.minimum(d, xp.add(d, _P))
 
     def mul(self, a: Array, b: Array) -> Array:
-        return mul_reduce(xp.asarray(a, dtype=np.uint64), xp.asarray(b, dtype=np.uint64))
+        xp = self.xp
+        return mul_reduce(xp, xp.asarray(a, dtype=np.uint64), xp.asarray(b, dtype=np.uint64))
 
     def neg(self, a: Array) -> Array:
-        return reduce_lt_2p(xp.subtract(_P, a))  # p - 0 = p maps to 0
+        xp = self.xp
+        return reduce_lt_2p(xp, xp.subtract(_P, a))  # p - 0 = p maps to 0
 
     def sum(self, a: Array, axis: int | tuple[int, ...] | None = None) -> Array:
         # each term < 2^31, so up to 2^33 terms sum exactly in uint64 before one reduction
-        return xp.sum(a, axis=axis, dtype=np.uint64) % _P
+        return self.xp.sum(a, axis=axis, dtype=np.uint64) % _P
 
     def encode(self, a: Array) -> bytes:
-        return np.ascontiguousarray(a, dtype="<u4").tobytes()
+        return np.ascontiguousarray(a, dtype="<u4").tobytes()  # host-side bytes
 
     def decode(self, data: bytes, count: int) -> Array:
         self._check_len(data, count, 4)
@@ -103,6 +111,9 @@ class M31Field(PrimeField):
 
     def from_wide_bytes(self, data: bytes, count: int) -> Array:
         self._check_len(data, count, 16)
-        lo, hi = np.frombuffer(data, dtype="<u8").reshape(count, 2).T.astype(np.uint64)
+        # transcript bytes are read on the host; the arithmetic below runs on self.xp
+        lo, hi = self.xp.asarray(
+            np.frombuffer(data, dtype="<u8").reshape(count, 2).T.astype(np.uint64)
+        )
         # hi * 2^64 + lo = 4 * hi + lo (mod p) since 2^64 = 2^(2*31 + 2)
         return self.add(self.mul(hi % _P, np.uint64(4)), lo % _P)

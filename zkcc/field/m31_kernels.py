@@ -10,6 +10,9 @@ with absolute error < C * 2^-53 * T < 2^50, far below 2^63, so
     T = (T mod 2^64) + 2^64 * round((T_float - (T mod 2^64)) / 2^64)
 exactly. The sixteen component sums per pair of QM31 vectors cost two 4x4 einsums per chunk
 instead of sixteen multiply-and-reduce passes.
+
+Every kernel takes its array module from the extension field it is given (`E.xp`), hoisted
+into a local before the chunk loop.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from zkcc.field.m31 import _P, mul_reduce, reduce_u64
 if TYPE_CHECKING:
     from zkcc.field.ext import ExtField
 
-xp = np
 CHUNK = 1 << 13
 _F64 = np.float64
 _POOL: ThreadPoolExecutor | None = None
@@ -69,7 +71,7 @@ def _as2d(a: Any) -> Any:
     return a if a.ndim == 2 else a[None]
 
 
-def _exact_matrix(a: Any, b: Any) -> list[list[int]]:
+def _exact_matrix(xp: Any, a: Any, b: Any) -> list[list[int]]:
     """Exact integer sums M[j][k] = sum_i a[j, i] * b[k, i] for a chunk (<= 2^20 entries)."""
     mu = xp.einsum("ik,jk->ij", a, b)
     mf = xp.einsum("ik,jk->ij", a.astype(_F64), b.astype(_F64))
@@ -102,21 +104,22 @@ def _to_ext(E: ExtField, m: list[list[int]]) -> Any:
         for j in range(d):
             for k in range(d):
                 s[j + k] += m[j][k]
-        return np.array(E.reduce_ints(s), dtype=np.uint64)
-    return np.array([v % E.base.p for v in c], dtype=np.uint64)
+        return E.xp.array(E.reduce_ints(s), dtype=np.uint64)
+    return E.xp.array([v % E.base.p for v in c], dtype=np.uint64)
 
 
 def dot(E: ExtField, a: Any, b: Any) -> Any:
     """sum_i a_i b_i over m31 / its extension; a, b are (n,) base or (d, n) ext."""
+    xp = E.xp
     a2, b2 = _as2d(a), _as2d(b)
     n = a2.shape[1]
     if n == 0:
-        return np.zeros(E.degree, dtype=np.uint64)
-    parts = run_chunks(lambda s, e: _exact_matrix(a2[:, s:e], b2[:, s:e]), n)
+        return xp.zeros(E.degree, dtype=np.uint64)
+    parts = run_chunks(lambda s, e: _exact_matrix(xp, a2[:, s:e], b2[:, s:e]), n)
     return _to_ext(E, _add_matrices(parts))
 
 
-def _diff_inplace(lo: Any, hi: Any, tmp: Any) -> None:
+def _diff_inplace(xp: Any, lo: Any, hi: Any, tmp: Any) -> None:
     """hi <- hi - lo (mod p), branch-free."""
     xp.subtract(hi, lo, out=hi)
     xp.add(hi, _P, out=tmp)
@@ -128,6 +131,7 @@ def round_diff(E: ExtField, f: Any, g: Any) -> tuple[Any, Any]:
 
     Returns (sum lo_f*lo_g, sum d_f*d_g) with d = hi - lo, and leaves d in the hi halves.
     """
+    xp = E.xp
     f2, g2 = _as2d(f), _as2d(g)
     h = f2.shape[1] // 2
 
@@ -137,8 +141,8 @@ def round_diff(E: ExtField, f: Any, g: Any) -> tuple[Any, Any]:
         tmp = xp.empty(e - s, dtype=np.uint64)
         for t_lo, t_hi in ((lf, hf), (lg, hg)):
             for c in range(t_lo.shape[0]):
-                _diff_inplace(t_lo[c], t_hi[c], tmp)
-        return _exact_matrix(lf, lg), _exact_matrix(hf, hg)
+                _diff_inplace(xp, t_lo[c], t_hi[c], tmp)
+        return _exact_matrix(xp, lf, lg), _exact_matrix(xp, hf, hg)
 
     parts = run_chunks(work, h)
     m0 = _add_matrices([p[0] for p in parts])
@@ -158,13 +162,13 @@ def fold(E: ExtField, t: Any, r: Any) -> Any:
 
     Returns the folded (d, h) extension table (a view of `t` when t is an ext table).
     """
-    d_ = E.degree
+    xp, d_ = E.xp, E.degree
     if t.ndim == 1:
         h = t.shape[0] // 2
         lo, d = t[:h], t[h:]
         out = xp.empty((d_, h), dtype=np.uint64)
         for c in range(d_):
-            mul_reduce(d, np.uint64(int(r[c])), out=out[c])
+            mul_reduce(xp, d, np.uint64(int(r[c])), out=out[c])
         xp.add(out[0], lo, out=out[0])
         xp.minimum(out[0], out[0] - _P, out=out[0])
         return out
@@ -182,7 +186,7 @@ def fold(E: ExtField, t: Any, r: Any) -> Any:
             for j in range(1, d_):
                 xp.multiply(d[j], rm[c][j], out=tmp)
                 xp.add(acc, tmp, out=acc)
-            reduce_u64(acc, tmp)  # < 4 (p-1)^2 + p < 2^64 before reduction
+            reduce_u64(xp, acc, tmp)  # < 4 (p-1)^2 + p < 2^64 before reduction
             lo_c[...] = acc
 
     run_chunks(work, h)

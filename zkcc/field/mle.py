@@ -13,11 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from zkcc.field.base import Array, PrimeField
-
-xp = np
 
 Point = Any  # list of extension scalars, or a (d, m) extension array
 
@@ -31,11 +27,12 @@ def _coords(F: PrimeField, point: Point) -> list[Array]:
 def eq_table(F: PrimeField, point: Point) -> Array:
     """(d, 2^m) table of eq(point, b) for every index b, built in O(2^m) by doubling."""
     E = F.ext
+    concatenate = F.xp.concatenate
     table = E.one()[:, None]
     for r in _coords(F, point):
         hi = E.mul(table, r)  # new top bit = 1: times r_i
         lo = E.sub(table, hi)  # new top bit = 0: times (1 - r_i)
-        table = xp.concatenate([lo, hi], axis=1)
+        table = concatenate([lo, hi], axis=1)
     return table
 
 

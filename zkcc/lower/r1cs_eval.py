@@ -52,9 +52,7 @@ class EvalCircuit:
     num_vars: list[int]
 
 
-def _levels(
-    table: np.ndarray, point: np.ndarray, value: int, mask: int, next_wire: int, row: int
-):
+def _levels(table: np.ndarray, point: np.ndarray, value: int, mask: int, next_wire: int, row: int):
     """Fold rows for one table (new wire numbering) and the masked output row; returns
     (levels, triples, the wire of v, next, row)."""
     m = point.size
@@ -121,9 +119,7 @@ def with_evaluations(r1cs: R1CS, tables: list[np.ndarray]) -> EvalCircuit:
         point = np.arange(pub, pub + m, dtype=np.int64)
         value = pub + m
         pub += m + 1
-        levels, trip, v_wire, next_wire, row = _levels(
-            t, point, value, int(mask), next_wire, row
-        )
+        levels, trip, v_wire, next_wire, row = _levels(t, point, value, int(mask), next_wire, row)
         for k in "ABC":
             mats[k] += trip[k]
         plans.append((levels, v_wire))

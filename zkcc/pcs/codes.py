@@ -25,19 +25,22 @@ Zero padding: levels s >= k see zero odd halves, so they copy; encoding starts a
 the message broadcast and costs N log2(n) butterfly halves. `encode` works on (n, B) arrays
 (B independent messages side by side, e.g. the matrix columns of a tensor commitment), giving
 (N, B). `encode_reference` is the slow twin: the basis evaluated point by point.
+
+Array modules: twiddles are computed once per code size on the host (numpy) and cached; the
+generic encoder runs on the field's `F.xp`; the m31 encoder is the CPU kernel in `codes_m31`
+(numpy, cache-blocked), which a device field would replace with its own kernel.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
 
 from zkcc.field.base import Array, PrimeField, square_and_multiply
 from zkcc.field.m31 import _P, P, mul_reduce
 from zkcc.pcs import codes_m31
-
-xp = np
 
 # generator of the order-2^31 circle group over m31 (x, y), as used by Stwo
 M31_CIRCLE_GEN = (2, 1268011823)
@@ -47,13 +50,14 @@ BN254_TWO_ADICITY = 28
 
 # ---- circle group over m31 (vectorised point arithmetic) ------------------------------------
 def _cmul(a: tuple[Array, Array], b: tuple[Array, Array]) -> tuple[Array, Array]:
-    """Group law (x1 x2 - y1 y2, x1 y2 + x2 y1), elementwise on m31 arrays."""
+    """Group law (x1 x2 - y1 y2, x1 y2 + x2 y1), elementwise on m31 numpy arrays (host-side
+    twiddle precomputation)."""
     (x1, y1), (x2, y2) = a, b
-    xx = mul_reduce(x1, x2)
-    yy = mul_reduce(y1, y2)
-    x = xp.minimum(xx - yy, xx - yy + _P)  # uint64 wrap-around trick
-    s = mul_reduce(x1, y2) + mul_reduce(x2, y1)
-    return x, xp.minimum(s, s - _P)
+    xx = mul_reduce(np, x1, x2)
+    yy = mul_reduce(np, y1, y2)
+    x = np.minimum(xx - yy, xx - yy + _P)  # uint64 wrap-around trick
+    s = mul_reduce(np, x1, y2) + mul_reduce(np, x2, y1)
+    return x, np.minimum(s, s - _P)
 
 
 def _cmul_int(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
@@ -142,20 +146,21 @@ def _level_generic(F: PrimeField, V: Array, tw: Array) -> Array:
     half = V.shape[0] // 2
     e0, e1 = V[:half], V[half:]
     t = F.mul(e1, tw[None, :, None])
-    return xp.concatenate([F.add(e0, t), F.sub(e0, t)], axis=1)
+    return F.xp.concatenate([F.add(e0, t), F.sub(e0, t)], axis=1)
 
 
 def _encode_generic(F: PrimeField, msg: Array, rate_log: int) -> Array:
+    xp = F.xp
     n, B = msg.shape
     k = n.bit_length() - 1
-    tws = twiddles(F, k + rate_log)
+    tws = [xp.asarray(t) for t in twiddles(F, k + rate_log)]  # cached on the host
     V = xp.ascontiguousarray(xp.broadcast_to(msg[:, None, :], (n, 1 << rate_log, B)))
     for s in range(k - 1, -1, -1):
         V = _level_generic(F, V, tws[s])
     return V[0]
 
 
-def _encode_bn254(msg: Array, rate_log: int) -> Array:
+def _encode_bn254(xp: Any, msg: Array, rate_log: int) -> Array:
     """The RS encoder on Python ints with lazy reduction: only the twiddle products are
     reduced (mod r); sums and differences grow by at most r per level (exact big ints, and
     negative ones are fine), and the codewords are reduced once at the end. Four object
@@ -188,7 +193,7 @@ def encode(F: PrimeField, msg: Array, rate_log: int) -> Array:
     if F.name == "m31":
         return codes_m31.encode_rows(msg.T, rate_log)
     if F.name == "bn254":
-        return _encode_bn254(msg, rate_log)
+        return _encode_bn254(F.xp, msg, rate_log)
     return _encode_generic(F, msg, rate_log)
 
 

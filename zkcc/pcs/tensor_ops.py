@@ -4,7 +4,8 @@
 and a base (R, C) matrix. Over m31 it runs on float64 BLAS exactly: both operands are split in
 16-bit limbs (a = a0 + 2^16 a1), so every limb product is < 2^32 and a sum of R <= 2^20 of them
 is < 2^52, below float64's 2^53 integer range; the four limb products recombine mod p with
-2^32 = 2 (mod p). bn254 uses numpy's object-array dot on Python ints.
+2^32 = 2 (mod p). bn254 uses numpy's object-array dot on Python ints. The array module is the
+field's, `F.xp`.
 """
 
 from __future__ import annotations
@@ -19,29 +20,28 @@ from zkcc.field.base import Array, PrimeField
 from zkcc.field.m31 import reduce_u64
 from zkcc.transcript import Transcript
 
-xp = np
 _MASK16 = np.uint64(0xFFFF)
 _S16 = np.uint64(16)
 _COL_CHUNK = 1 << 13
 
 
-def _m31_matmul(A: Array, M: Array) -> Array:
+def _m31_matmul(xp: Any, A: Array, M: Array) -> Array:
     """A (K, R) @ M (R, C) mod p over m31, exactly, through float64 matmuls."""
     K = A.shape[0]
-    Af = np.concatenate([A & _MASK16, A >> _S16]).astype(np.float64)  # (2K, R)
-    out = np.empty((K, M.shape[1]), dtype=np.uint64)
+    Af = xp.concatenate([A & _MASK16, A >> _S16]).astype(np.float64)  # (2K, R)
+    out = xp.empty((K, M.shape[1]), dtype=np.uint64)
     for c0 in range(0, M.shape[1], _COL_CHUNK):
         Mc = M[:, c0 : c0 + _COL_CHUNK]
         w = Mc.shape[1]
-        Mf = np.concatenate([Mc & _MASK16, Mc >> _S16], axis=1).astype(np.float64)  # (R, 2w)
+        Mf = xp.concatenate([Mc & _MASK16, Mc >> _S16], axis=1).astype(np.float64)  # (R, 2w)
         prod = (Af @ Mf).astype(np.uint64)  # exact integers < 2^52
         ll, lh = prod[:K, :w], prod[:K, w:]
         hl, hh = prod[K:, :w], prod[K:, w:]
-        mid = reduce_u64(lh + hl)  # < 2^53 before reduction
-        acc = reduce_u64(ll.copy())
-        acc += reduce_u64(mid << _S16)  # < 2^47 before reduction
-        acc += reduce_u64(hh.copy()) * np.uint64(2)  # 2^32 = 2 (mod p)
-        out[:, c0 : c0 + w] = reduce_u64(acc)
+        mid = reduce_u64(xp, lh + hl)  # < 2^53 before reduction
+        acc = reduce_u64(xp, ll.copy())
+        acc += reduce_u64(xp, mid << _S16)  # < 2^47 before reduction
+        acc += reduce_u64(xp, hh.copy()) * np.uint64(2)  # 2^32 = 2 (mod p)
+        out[:, c0 : c0 + w] = reduce_u64(xp, acc)
     return out
 
 
@@ -52,9 +52,9 @@ def row_combine(F: PrimeField, coeffs: Array, M: Array) -> Array:
         raise ValueError("coefficient count differs from the row count")
     A = coeffs.reshape(d * K, R)
     if F.name == "m31":
-        out = _m31_matmul(A, M)
+        out = _m31_matmul(F.xp, A, M)
     else:
-        out = np.asarray(A.dot(M) % F.p, dtype=object)
+        out = F.xp.asarray(A.dot(M) % F.p, dtype=object)
     return out.reshape(d, K, M.shape[1])
 
 
@@ -94,6 +94,7 @@ def sumcheck_prove(
     """Prove sum_{c, x} Y[c, x] B[c, x] = claim for (d, k, 2^n) tables, binding the top
     variable first. Returns (round messages, point in mle order, Y_c~(point) as (d, k))."""
     E = F.ext
+    stack = F.xp.stack
     rounds, chal = [], []
     two = E.scalar(2)
     while Y.shape[-1] > 1:
@@ -101,9 +102,7 @@ def sumcheck_prove(
         ylo, yhi, blo, bhi = Y[..., :h], Y[..., h:], B[..., :h], B[..., h:]
         y2 = E.sub(E.mul(yhi, two), ylo)
         b2 = E.sub(E.mul(bhi, two), blo)
-        msg = np.stack(
-            [E.sum(E.mul(ylo, blo)), E.sum(E.mul(yhi, bhi)), E.sum(E.mul(y2, b2))], axis=1
-        )
+        msg = stack([E.sum(E.mul(ylo, blo)), E.sum(E.mul(yhi, bhi)), E.sum(E.mul(y2, b2))], axis=1)
         tr.absorb_field(f"{label}/round{len(rounds)}", E, msg)
         r = tr.challenge_ext(f"{label}/r{len(rounds)}", F)
         Y, B = _fold(F, Y, r), _fold(F, B, r)
@@ -136,7 +135,7 @@ def as_point(F: PrimeField, point: Any, m: int) -> Array:
         pt = point
     else:
         pts = list(point)
-        pt = np.stack(pts, axis=1) if pts else E.zeros(0)
+        pt = E.xp.stack(pts, axis=1) if pts else E.zeros(0)
     if pt.shape != (E.degree, m):
         raise ValueError(f"claim point must have {m} coordinates in the challenge field")
     return pt

@@ -2,7 +2,8 @@
 
 `evaluate_circuit` is the fast path (numpy over gates x instances, gate-major: one row per
 gate, one column per instance); `reference_evaluate` is its slow, obviously-correct twin over
-Python ints that tests hold it against.
+Python ints that tests hold it against. Field values go through the field's array module
+`F.xp`; the circuit's wiring (gate index arrays) is host-side numpy.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ import numpy as np
 from zkcc.backends.gkr.circuit import Layer, LayeredCircuit
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
-
-xp = np
-
 
 # Temporaries of one step are kept near this size by working on column chunks.
 CHUNK_BYTES = 1 << 24
@@ -42,7 +40,8 @@ def scatter_add(F: PrimeField, vals: Array, idx: np.ndarray, width: int, axis: i
     out = F.zeros(tuple(shape))
     if idx.size == 0:
         return out
-    order = np.argsort(idx, kind="stable")
+    xp = F.xp
+    order = np.argsort(idx, kind="stable")  # wiring indices: host-side
     sidx = idx[order]
     starts = np.flatnonzero(np.concatenate(([True], sidx[1:] != sidx[:-1])))
     sums = xp.add.reduceat(xp.take(vals, order, axis=axis), starts, axis=axis)
@@ -70,6 +69,7 @@ def apply_layer(F: PrimeField, layer: Layer, v: Array) -> Array:
     out = F.zeros((width, cols))
     if not len(out_idx):
         return out
+    xp = F.xp
     for a, b in column_chunks(cols, 8 * 3 * len(out_idx)):
         vc = v[:, a:b]
         terms = []

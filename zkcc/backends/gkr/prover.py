@@ -20,8 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from zkcc.backends.gkr.circuit import Layer, LayeredCircuit
 from zkcc.backends.gkr.claims import (
     Claim,
@@ -38,8 +36,6 @@ from zkcc.backends.gkr.wiring import add_tilde, const_tilde, eq_eval, gate_weigh
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array
 from zkcc.transcript import Transcript
-
-xp = np
 
 
 def _outer(F: PrimeField, a: Array, b: Array) -> Array:
@@ -275,7 +271,7 @@ def prove(
                 )
                 k += 1
     release(0)
-    ev = sum_over_workers(E, comm, xp.stack(evals, axis=1)) if evals else E.zeros(0)
+    ev = sum_over_workers(E, comm, E.xp.stack(evals, axis=1)) if evals else E.zeros(0)
     seg_claims = []
     k = 0
     for cl in claims:

@@ -46,8 +46,8 @@ def sum_over_workers(E, comm: Collective | None, value: Array) -> Array:
     if comm is None or comm.size == 1:
         return value
     acc = E.zeros(value.shape[1:])
-    for raw in comm.allgather(E.encode(value)):
-        acc = E.add(acc, E.decode(raw, value[0].size).reshape(value.shape))
+    for raw in comm.allgather(E.encode(value)):  # bytes decode on the host
+        acc = E.add(acc, E.xp.asarray(E.decode(raw, value[0].size).reshape(value.shape)))
     return acc
 
 
@@ -137,5 +137,6 @@ def eq_columns(F: PrimeField, rs: list[Array], shard: Shard) -> Array:
 
 def to_columns(table: Array, shard: Shard, first: int = 0) -> Array:
     """An instance-major table of rows first, first + 1, ... (all 2^n by default, or just the
-    shard's [lo, hi)) -> the shard's (W, columns) gate-major part."""
+    shard's [lo, hi)) -> the shard's (W, columns) gate-major part. Host-side (numpy): the
+    witness is assembled on the host before the field's array module takes over."""
     return np.ascontiguousarray(table[shard.instances() - first].T)

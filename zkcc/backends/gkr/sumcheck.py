@@ -13,6 +13,8 @@ The prover computes only h(0) = sum lo_f lo_g and the leading coefficient q = su
 (d = hi - lo); h(1) = claim - h(0) and h(2) = 2 h(1) - h(0) + 2 q follow. The verifier checks
 h(0) + h(1) == claim each round, draws r, sets claim = h(r), and returns (point, claim) for the
 caller's final check f~(point) g~(point) == claim.
+
+Arrays go through the field's array module (`E.xp`); round messages become bytes on the host.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from zkcc.backends.gkr.shard import Collective, sum_over_workers
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import ProofRejected
@@ -30,8 +30,6 @@ from zkcc.field import PrimeField
 from zkcc.field.base import Array
 from zkcc.field.ext import ExtField
 from zkcc.transcript import Transcript
-
-xp = np
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,6 +178,7 @@ class SumcheckProver:
         """The sumcheck of sum over parts of f_p * g_p, where build(p) makes part p's tables
         (consumed) when the first round needs them; `store` keeps them between rounds."""
         E = self.E
+        xp = E.xp
         store = store or TableStore()
         self._rounds, self._challenges = [], []
         r = None
@@ -206,7 +205,7 @@ class SumcheckProver:
         if f.shape[-1] != 1 << global_rounds:
             raise ValueError("the workers' blocks do not cover the global rounds")
         for _ in range(global_rounds):
-            f, g = _lsb_first(f), _lsb_first(g)
+            f, g = _lsb_first(xp, f), _lsb_first(xp, g)
             h0, q = _round_sums(E, f, g)
             claim, r = self._message(h0, q, claim, shared=False)
             f, g = _fold(E, f, r), _fold(E, g, r)
@@ -220,6 +219,7 @@ class SumcheckProver:
         """The round message from the sums (added over the workers first when `shared`),
         absorbed; returns the next claim and the challenge."""
         E, tr, j = self.E, self.transcript, len(self._rounds)
+        xp = E.xp
         if shared:
             total = sum_over_workers(E, self.comm, xp.stack([h0, q], axis=1))
             h0, q = total[:, 0], total[:, 1]
@@ -238,8 +238,10 @@ class SumcheckProver:
         E = self.E
         if self.comm is None or self.comm.size == 1:
             return t
+        xp = E.xp
         parts = self.comm.allgather(E.encode(t))
-        return xp.concatenate([E.decode(raw, len(raw) // E.byte_len) for raw in parts], axis=1)
+        tables = [xp.asarray(E.decode(raw, len(raw) // E.byte_len)) for raw in parts]
+        return xp.concatenate(tables, axis=1)
 
 
 def _fold_nonempty(E: ExtField, t: Array, r: Array) -> Array:
@@ -247,7 +249,7 @@ def _fold_nonempty(E: ExtField, t: Array, r: Array) -> Array:
     return _fold(E, t, r) if t.shape[-1] else _as_ext(E, t)
 
 
-def _lsb_first(t: Array) -> Array:
+def _lsb_first(xp: Any, t: Array) -> Array:
     """Reorder a (d, 2h) table to [even indices | odd indices]: the next top-halving round then
     binds the least significant index bit."""
     d = t.shape[0]

@@ -32,7 +32,7 @@ demo: $(STAMP)
 	mkdir -p $(OUT)
 	$(BIN)/zkcc compile examples/dot/dot.zkcu -o $(OUT)/dot.zkplan --explain
 	$(BIN)/zkcc prove $(OUT)/dot.zkplan -i examples/dot/inputs.json -o $(OUT)/dot.zkproof
-	$(BIN)/zkcc verify $(OUT)/dot.zkplan $(OUT)/dot.zkproof
+	$(BIN)/zkcc verify $(OUT)/dot.zkplan $(OUT)/dot.zkproof --source examples/dot/dot.zkcu
 	$(BIN)/zkcc inspect $(OUT)/dot.zkproof
 
 ## test: the default test suite (slow tests excluded)

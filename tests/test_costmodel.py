@@ -210,3 +210,24 @@ def test_compile_explain_and_json_show_the_estimates(tmp_path, monkeypatch):
         cli, ["compile", str(src), "-o", str(tmp_path / "m.zkplan"), "--explain"]
     )
     assert "step 1 hash_pairs<<<4>>>:" in r.output and "*groth16 prove" in r.output
+
+
+def test_prove_and_verify_json_report_estimate_beside_measurement(tmp_path, monkeypatch):
+    from zkcc.cli import cli
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = Path(__file__).resolve().parents[1] / "examples" / "dot"
+    plan, proof = tmp_path / "d.zkplan", tmp_path / "d.zkproof"
+    assert (
+        CliRunner().invoke(cli, ["compile", str(root / "dot.zkcu"), "-o", str(plan)]).exit_code == 0
+    )
+    args = ["prove", str(plan), "-i", str(root / "inputs.json"), "-o", str(proof), "--json"]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["estimate"]["profile"] == "defaults"
+    assert out["estimate"]["bytes"] == pytest.approx(out["bytes"], rel=0.02)
+    (launch,) = out["launches"]
+    assert launch["estimate"]["seconds"] > 0 and launch["seconds"] > 0
+    r = CliRunner().invoke(cli, ["verify", str(plan), str(proof), "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["estimate"]["seconds"] > 0

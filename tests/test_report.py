@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 ZKCC = [sys.executable, "-c", "from zkcc.cli import main; main()"]
 SUMMARY_KEYS = {"phases", "launches", "spilled_bytes", "peak_rss_bytes"}
-PROVE_JSON_KEYS = {"proof", "bytes", "seconds", "mem_limit", "ranks"} | SUMMARY_KEYS
+PROVE_JSON_KEYS = {"proof", "bytes", "seconds", "mem_limit", "ranks", "estimate"} | SUMMARY_KEYS
 
 
 def _prover_takes_report() -> bool:
@@ -454,7 +454,9 @@ def test_prove_passes_the_reporter_and_limits_to_the_prover(tmp_path, dot_plan, 
     s = json.loads(r.stdout)
     assert set(s) == PROVE_JSON_KEYS and s["mem_limit"] == 2**31 and s["spilled_bytes"] == 4096
     assert set(s["phases"]) == {"witness", "prove"} and s["bytes"] == 7
-    assert s["launches"] == [{"step": 0, "kernel": "dot", "backend": "gkr", "seconds": 0.0}]
+    (launch,) = s["launches"]
+    assert launch.pop("estimate")["seconds"] > 0  # the cost model's, beside the measurement
+    assert launch == {"step": 0, "kernel": "dot", "backend": "gkr", "seconds": 0.0}
     assert out.read_bytes() == b"a proof"
 
     r = CliRunner().invoke(cli, [*args, "--mem-limit", "1.5G", "--seed", "12"])

@@ -592,6 +592,13 @@ def prove(
         values = load_inputs(inputs, plan.program, F)
         g.ready(plan=digest, inputs=tensors_digest(F, values), seed=repr(seed).encode())
         report.rank = comm.rank
+        estimate = _estimate(plan)
+        rates = "default" if estimate.profile_source == "defaults" else "calibrated"
+        report.note(
+            f"estimate ({rates} rates): prove ~{estimate.prove_seconds:.1f}s, "
+            f"peak ~{format_size(estimate.prove_peak_bytes)}, proof ~{estimate.proof_bytes:,} "
+            "bytes (one process)"
+        )
         start = time.perf_counter()
         with _sources_beside(plan_path):
             bundle = run_prover(
@@ -617,6 +624,13 @@ def prove(
     seconds = time.perf_counter() - start
     summary = {**report.summary(), "peak_rss_bytes": max(peaks), "ranks": comm.size}
     if as_json:
+        by_step = {s.step: s.current for s in estimate.steps}
+        for launch in summary["launches"]:
+            e = by_step[launch["step"]]
+            launch["estimate"] = {
+                "seconds": round(e.prove_seconds, 4),
+                "proof_bytes": e.proof_bytes,
+            }
         _emit_json(
             {
                 "proof": out,
@@ -624,6 +638,12 @@ def prove(
                 "seconds": round(seconds, 3),
                 **summary,
                 "mem_limit": limit,
+                "estimate": {
+                    "profile": estimate.profile_source,
+                    "seconds": round(estimate.prove_seconds, 3),
+                    "peak_rss_bytes": estimate.prove_peak_bytes,
+                    "bytes": estimate.proof_bytes,
+                },
             }
         )
         return
@@ -635,6 +655,15 @@ def prove(
         memory += f", spilled {format_size(summary['spilled_bytes'])}"
     report.note(f"{phases}; {memory}" if phases else memory)
     click.echo(f"wrote {out} ({len(data)} bytes) in {seconds:.2f}s")
+
+
+def _estimate(plan):
+    """The cost model's estimate of `plan` on this machine (zkcc calibrate's profile, or the
+    defaults): shown before proving, and beside the measurements in `--json`."""
+    from zkcc.analysis.costmodel import estimate_plan
+    from zkcc.analysis.profile import load_profile
+
+    return estimate_plan(plan, load_profile())
 
 
 def _load_keys(plan, digest, plan_path, keys_path, magic, suffix):
@@ -745,6 +774,7 @@ def verify(
                 "plan_digest": digest.hex(),
                 "public": _values_json(F, public, shapes),
                 "public_digest": public_digest,
+                "estimate": {"seconds": round(_estimate(plan).verify_seconds, 3)},
                 "pinned": pinned,
                 "keys": keys_file,
                 "soundness": plan_soundness(plan).to_json(),

@@ -253,3 +253,43 @@ __host__ void main(public field a[2][1], public out field b[2][1]) {
     )
     assert [t.name for t in prog.host.tensors] == ["a", "b", "t", "t.1"]
     assert [s.args[1] for s in prog.host.steps] == ["t", "t.1", "b"]
+
+
+def _const_value(expr: str) -> int:
+    """The value a compile-time int expression folds to, read from the IR constant."""
+    k = kernel_of(f"    int v = {expr};\n    y[0] = x[0] * 0 + v;")
+    consts = [i.attr for i in k.instrs if i.op is Op.CONST]
+    assert len(consts) <= 1
+    return consts[0] if consts else 0
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "(12 & 10) | (1 << 4) ^ 3",  # C precedence: & then ^ then |
+        "~5 & 0xF",
+        "6 ^ 3 | 8",
+        "255 & ~(1 << 3)",
+        "1 | 2 && 0",  # | binds tighter than &&
+        "(7 & 3) == 3",
+        "5 & 3 == 1",  # == binds tighter than &: 5 & (3 == 1)
+    ],
+)
+def test_bitwise_operators_on_compile_time_ints_follow_c(expr: str) -> None:
+    py = expr.replace("&&", " and ").replace("||", " or ")
+    want = eval(py.replace("5 & 3 == 1", "5 & (3 == 1)"), {})  # the reference: Python ints
+    assert _const_value(expr) == int(want) % P
+
+
+def test_bitwise_operators_need_compile_time_ints() -> None:
+    from zkcc.frontend import check_source
+
+    src = """
+__global__ void k(const field x[1], field y[1]) { y[0] = x[0] & 1; }
+__host__ void main(public field xs[2][1], public out field ys[2][1]) { k<<<2>>>(xs, ys); }
+"""
+    msgs = [d.message for d in check_source(src, "t.zkcu") if d.severity == "error"]
+    assert msgs and "operator '&' needs compile-time ints" in msgs[0]
+    src = src.replace("x[0] & 1", "~x[0]")
+    msgs = [d.message for d in check_source(src, "t.zkcu") if d.severity == "error"]
+    assert msgs and "operator '~' needs a compile-time int" in msgs[0]

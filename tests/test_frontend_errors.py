@@ -68,7 +68,10 @@ def test_missing_semicolon_and_recovery_reports_several() -> None:
     errs = errors(src)
     assert [(at(e), e.message) for e in errs] == [
         ((1, 16), "expected ';' before 'const'"),
-        ((3, 15), "unexpected '*', expected one of: identifier, number, '!', '(', '+', '-', '{'"),
+        (
+            (3, 15),
+            "unexpected '*', expected one of: identifier, number, '!', '(', '+', '-', '{', '~'",
+        ),
         ((4, 17), "unexpected ';', expected one of: ')'"),
     ]
 

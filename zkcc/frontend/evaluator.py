@@ -32,7 +32,7 @@ from zkcc.frontend.values import (
 from zkcc.ir.kernel import KernelBuilder
 from zkcc.ir.source import SourceLoc
 
-_INT_ONLY = {"%", "<<", ">>", "<", ">", "<=", ">=", "&&", "||"}
+_INT_ONLY = {"%", "<<", ">>", "<", ">", "<=", ">=", "&&", "||", "&", "|", "^"}
 _INT_OPS = {
     "+": operator.add,
     "-": operator.sub,
@@ -47,6 +47,10 @@ _INT_OPS = {
     "!=": lambda a, b: int(a != b),
     "&&": lambda a, b: int(bool(a) and bool(b)),
     "||": lambda a, b: int(bool(a) or bool(b)),
+    # bitwise on Python's unbounded two's complement, as C on a wide enough signed int
+    "&": operator.and_,
+    "|": operator.or_,
+    "^": operator.xor,
 }
 
 
@@ -268,13 +272,15 @@ class ExprEval:
                 return IntV(-v.value)
             if e.op == "!":
                 return IntV(int(not v.value))
+            if e.op == "~":
+                return IntV(~v.value)
             return v
         if isinstance(v, FieldV):
             if e.op == "-":
                 return FieldV(self.need_builder(e.loc).neg(v.ssa, e.loc))
             if e.op == "+":
                 return v
-            raise self.fail("operator '!' needs a compile-time int, got a field value", e.loc)
+            raise self.fail(f"operator '{e.op}' needs a compile-time int, got a field value", e.loc)
         raise self.fail(f"operator '{e.op}' cannot be applied to {self.describe(v)}", e.loc)
 
     def eval_binary(self, e: ast.Binary) -> Value:

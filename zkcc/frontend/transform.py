@@ -153,7 +153,8 @@ class ToAst(Transformer):
         lhs, op, rhs = children
         return ast.Binary(self._loc(meta), str(op), lhs, rhs)
 
-    lor = land = equality = relational = shift = additive = mult = _binary
+    lor = land = bitor = bitxor = bitand = equality = relational = shift = additive = _binary
+    mult = _binary
 
     def unary(self, meta, children):
         op, operand = children

@@ -276,6 +276,9 @@ def compile_cmd(
         )
 
 
+R1CS_SIZE_KEYS = ("constraints", "wires", "public_inputs", "committed_wires", "exact")
+
+
 def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dict:
     """With `with_r1cs`, each Groth16 launch's R1CS is built to report its exact size, the
     cost model estimates every launch under each backend with this machine's profile
@@ -315,15 +318,15 @@ def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dic
     out["soundness"] = plan_soundness(plan).to_json()
     out["privacy"] = privacy_report(plan).to_json()
     if with_r1cs:
-        from zkcc.analysis.costmodel import estimate_plan, groth16_size
+        from zkcc.analysis.costmodel import estimate_plan
         from zkcc.analysis.profile import load_profile
-        from zkcc.runtime.groth16_launch import groth16_steps
 
         est = estimate_plan(plan, load_profile()).to_json()
         out["estimate"] = est
-        g16 = frozenset(groth16_steps(plan))
-        for i in sorted(g16):
-            out["steps"][i]["r1cs"] = groth16_size(plan, i, g16)
+        for e in est["steps"]:  # the Groth16 launches' sizes, as the estimate computed them
+            if out["steps"][e["step"]].get("backend") == "groth16":
+                g = e["estimates"]["groth16"]
+                out["steps"][e["step"]]["r1cs"] = {k: g[k] for k in R1CS_SIZE_KEYS}
         out["launches"] = [
             {
                 "step": e["step"],

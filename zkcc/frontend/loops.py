@@ -17,6 +17,7 @@ scalar names combined by operators, so evaluating them early has no effect of it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from zkcc.frontend import ast
@@ -53,13 +54,7 @@ def names_of(e: ast.Expr) -> set[str] | None:
         parts = [e.cond, e.then, e.other]
     else:
         return None
-    out: set[str] = set()
-    for p in parts:
-        sub = names_of(p)
-        if sub is None:
-            return None
-        out |= sub
-    return out
+    return _union(names_of(p) for p in parts)
 
 
 def _root(target: ast.Expr) -> str | None:
@@ -89,9 +84,13 @@ def assigned_names(s: ast.Stmt | None) -> set[str] | None:
         children = [s.init, s.update, s.body]
     else:
         return set()
+    return _union(assigned_names(c) for c in children)
+
+
+def _union(sets: Iterable[set[str] | None]) -> set[str] | None:
+    """The union of the parts' name sets; None as soon as one part is None (not analysable)."""
     out: set[str] = set()
-    for c in children:
-        sub = assigned_names(c)
+    for sub in sets:
         if sub is None:
             return None
         out |= sub

@@ -108,7 +108,7 @@ def test_read_bytes_does_not_reserve_its_limit(tmp_path):
 def test_read_bytes_reads_a_stream_that_outgrows_its_stat_size():
     """read_bytes reads the size fstat reports, then goes on in chunks: a pipe (size 0) is
     read in full, and still cut at the limit."""
-    from zkcc.fileio import _read_upto
+    from zkcc.fileio import read_upto
 
     for size, most in ((3 << 20, 1 << 30), (3 << 20, (1 << 20) + 5)):
         r, w = os.pipe()
@@ -123,7 +123,7 @@ def test_read_bytes_reads_a_stream_that_outgrows_its_stat_size():
                 os._exit(0)
         os.close(w)
         with os.fdopen(r, "rb") as f:
-            got = _read_upto(f, most)
+            got = read_upto(f, most)
         os.waitpid(pid, 0)
         assert got == data[:most]
 
@@ -289,7 +289,9 @@ CAPPED = (
 )
 
 
-def zkcc_capped(*args, timeout: float = 120) -> subprocess.CompletedProcess:
+def zkcc_capped(
+    *args, timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess:
     """`zkcc ARGS` in a process whose address space is capped at 4 GiB: an allocation far
     beyond what the files ask for ends as "error: out of memory" instead of swapping."""
     return subprocess.run(
@@ -298,7 +300,22 @@ def zkcc_capped(*args, timeout: float = 120) -> subprocess.CompletedProcess:
         text=True,
         cwd=ROOT,
         timeout=timeout,
+        input=stdin,
     )
+
+
+def test_public_values_on_stdin_are_read_without_reserving_the_limit(tmp_path):
+    """`verify --public -` reads stdin in bounded chunks (fileio.read_upto), as files are read:
+    `stdin.read(limit)` would reserve 16 GiB and fail under an address-space cap."""
+    import json as json_module
+
+    plan, proof = tmp_path / "d.zkplan", tmp_path / "d.zkproof"
+    src, inputs = EXAMPLES / "dot" / "dot.zkcu", EXAMPLES / "dot" / "inputs.json"
+    for args in (("compile", src, "-o", plan), ("prove", "-q", plan, "-i", inputs, "-o", proof)):
+        assert zkcc_capped(*args).returncode == 0
+    public = json_module.loads(zkcc_capped("run", plan, "-i", inputs, "--json").stdout)["public"]
+    r = zkcc_capped("verify", plan, proof, "--public", "-", stdin=json_module.dumps(public))
+    assert r.returncode == 0 and "out of memory" not in r.stderr, r.stderr
 
 
 def _example_with(tmp_path, name: str, old: str, new: str):

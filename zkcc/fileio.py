@@ -58,11 +58,12 @@ def open_regular(path: str | Path, what: str, limit: int = MAX_FILE_BYTES) -> Bi
         raise
 
 
-def _read_upto(f: BinaryIO, most: int) -> bytes:
-    """At most `most` bytes of `f`. `f.read(most)` would allocate a buffer of `most` bytes up
-    front (16 GiB for MAX_FILE_BYTES), which fails under an address-space limit (ulimit -v)
-    or strict overcommit even for a tiny file; so read the size the file has now, then go on
-    in bounded chunks in case it grows while it is read."""
+def read_upto(f: BinaryIO, most: int) -> bytes:
+    """At most `most` bytes of `f` (a file, or a stream such as stdin: size 0, read in
+    chunks). `f.read(most)` would allocate a buffer of `most` bytes up front (16 GiB for
+    MAX_FILE_BYTES), which fails under an address-space limit (ulimit -v) or strict
+    overcommit even for a tiny input; so read the size the file has now, then go on in
+    bounded chunks in case it grows while it is read."""
     want = min(os.fstat(f.fileno()).st_size + 1, most)
     first = f.read(want)
     if len(first) < want or len(first) >= most:  # at the end of the file, or at the limit
@@ -82,7 +83,7 @@ def read_bytes(path: str | Path, what: str, limit: int = MAX_FILE_BYTES) -> byte
     so a file that grows while it is read cannot exhaust memory either."""
     with open_regular(path, what, limit) as f:
         try:
-            data = _read_upto(f, limit + 1)
+            data = read_upto(f, limit + 1)
         except OSError as e:
             raise UserError(f"{path}: cannot read {what}: {e.strerror or e}") from None
     if len(data) > limit:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from zkcc.errors import UserError
-from zkcc.fileio import MAX_FILE_BYTES, open_regular, read_bytes
+from zkcc.fileio import MAX_FILE_BYTES, open_regular, read_bytes, read_upto
 from zkcc.ir.host import Program, TensorKind
 
 INPUT_KINDS = (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN)
@@ -94,7 +94,7 @@ def load_tensors(
 
 
 def _read_stdin(what: str) -> str:
-    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    data = read_upto(sys.stdin.buffer, MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise UserError(f"-: {what} on stdin over {MAX_FILE_BYTES} bytes")
     try:

@@ -120,16 +120,18 @@ def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> li
             if h:
                 out.append(TensorInfo(hint_tensor(i), (step.count, h), False))
         elif isinstance(step, Launch):
-            links = _committed_params(program, step, names)
+            links = sum(reads_private(program, step.args))  # a Groth16 launch's links
             if links:
                 out.append(TensorInfo(link_mask_tensor(i), (links,), False))
     return out
 
 
-def _committed_params(program: Program, step: Launch, names) -> int:
-    """How many of a launch's params read private tensors (a Groth16 launch's links)."""
+def reads_private(program: Program, args) -> list[bool]:
+    """For each tensor or view name, whether its base tensor is private (committed, not
+    public): what makes a Groth16 param a committed link and an assert_eq side hidden."""
+    names = resolve(program)
     kinds = {t.name: t.kind for t in program.host.tensors}
-    return sum(kinds[names[a][0]] not in PUBLIC for a in step.args)
+    return [kinds[names[a][0]] not in PUBLIC for a in args]
 
 
 def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayout]]:

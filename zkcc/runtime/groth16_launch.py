@@ -34,12 +34,12 @@ from zkcc.backends.groth16.curve import G1, G2, R
 from zkcc.backends.groth16.prover import Commitment, Proof
 from zkcc.encoding import Schema
 from zkcc.errors import FormatError
-from zkcc.ir.host import Launch, Program, TensorKind
+from zkcc.ir.host import Launch, Program
 from zkcc.ir.layout import padded_shape
 from zkcc.lower.r1cs import KernelR1CS, build_kernel_r1cs
 from zkcc.lower.r1cs_eval import EvalCircuit, with_evaluations
 from zkcc.plan.validate import resolve
-from zkcc.runtime.claims import Claim, Link, link_mask_tensor
+from zkcc.runtime.claims import Claim, Link, link_mask_tensor, reads_private
 from zkcc.runtime.execute import launch_args as execute_launch_args
 from zkcc.runtime.layout import TableLayout, launch_layout
 
@@ -81,12 +81,12 @@ def launch_boundary(program: Program, i: int) -> LaunchBoundary:
     step = program.host.steps[i]
     assert isinstance(step, Launch)
     names = resolve(program)
-    kinds = {t.name: t.kind for t in program.host.tensors}
     kernel = program.kernels[step.kernel]
+    private = reads_private(program, step.args)
     public, committed, size = [], [], 0
     for j, (prm, arg) in enumerate(zip(kernel.params, step.args, strict=True)):
         base = names[arg][0]
-        if kinds[base] in (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT):
+        if not private[j]:
             public.append((j, base))
             size += prm.size * (1 if prm.broadcast else step.count)
         else:

@@ -32,12 +32,12 @@ from zkcc.errors import ProofRejected, ZkccError
 from zkcc.field.mle import mle_evaluate
 from zkcc.ir.host import AssertEq, Launch, Program
 from zkcc.runtime.claims import (
-    PUBLIC,
     Claim,
     Link,
     assert_eq_layouts,
     hint_tensor,
     link_mask_tensor,
+    reads_private,
     segment_claims,
     segment_sources,
     valid_mle,
@@ -122,8 +122,7 @@ class AssertEqStep(_Step):
         self.index, self.step = i, program.host.steps[i]
         self.a, self.b, self.layout = assert_eq_layouts(program, self.step)
         self.reads = (self.a, self.b)
-        kinds = {t.name: t.kind for t in program.host.tensors}
-        self.linked = not any(kinds[t] in PUBLIC for t in (self.a, self.b))
+        self.linked = all(reads_private(program, (self.a, self.b)))
 
     def describe(self) -> str:
         return f"step {self.index} assert_eq({self.step.a}, {self.step.b})"

@@ -53,7 +53,7 @@ from zkcc.pcs.ligero_params import (
 from zkcc.pcs.merkle import LEAF_BYTES
 from zkcc.plan.plan import Plan
 from zkcc.runtime import bundle, memory
-from zkcc.runtime.claims import proof_tensors
+from zkcc.runtime.claims import plan_tensors
 from zkcc.runtime.groth16_launch import (
     LaunchBoundary,
     build_launch_circuit,
@@ -243,7 +243,7 @@ def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, 
     launch's two input-layer points (the segment's low gate coordinates, then the instance
     ones for a split segment), an assert_eq's one point on both sides, a Groth16 boundary's
     point. Only equality of points matters (does a Ligero group need its column sumcheck?)."""
-    infos = {x.name: x for x in proof_tensors(plan.program, frozenset(groth16_steps(plan)))}
+    infos = {x.name: x for x in plan_tensors(plan, frozenset(groth16_steps(plan)))}
     out = {n: _TableClaims(infos[n].layout.num_vars, []) for n in committed}
 
     def add(tensor: str, point: tuple, hidden: bool = False) -> None:
@@ -348,7 +348,7 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
     F = get_field(plan.field)
     g16 = frozenset(groth16_steps(plan))
     steps = schedule(plan, g16)
-    infos = proof_tensors(plan.program, g16)
+    infos = plan_tensors(plan, g16)
     committed = {x.name for x in infos if not x.public}
     trees: list[Any] = []
     for st in steps:
@@ -616,7 +616,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
     F = get_field(plan.field)
     g16 = frozenset(groth16_steps(plan))
     steps = schedule(plan, g16)
-    infos = proof_tensors(plan.program, g16)
+    infos = plan_tensors(plan, g16)
     committed = {x.name for x in infos if not x.public}
     tables = _symbolic_claims(plan, steps, committed)
     if plan.pcs == "merkle":

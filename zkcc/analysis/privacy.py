@@ -119,11 +119,11 @@ def _dims(shape: tuple[int, ...]) -> str:
 
 def privacy_report(plan: Plan) -> Privacy:
     """What proofs of `plan` hide, part by part, and what they reveal whatever the parts do."""
-    from zkcc.runtime.claims import proof_tensors
+    from zkcc.runtime.claims import plan_tensors
     from zkcc.runtime.groth16_launch import groth16_steps
 
     g16 = groth16_steps(plan)
-    infos = proof_tensors(plan.program, frozenset(g16))
+    infos = plan_tensors(plan, frozenset(g16))
     committed = [x.name for x in infos if not x.public]
     gkr_launches = sum(isinstance(s, Launch) for s in plan.host.steps) > len(g16)
     tensors = plan.host.tensors

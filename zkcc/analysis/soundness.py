@@ -152,7 +152,7 @@ def ligero_terms(
 
 def plan_soundness(plan: Plan) -> Soundness:
     """Every term of the plan's proof, from the same schedule the prover and verifier run."""
-    from zkcc.runtime.claims import proof_tensors
+    from zkcc.runtime.claims import plan_tensors
     from zkcc.runtime.groth16_launch import groth16_steps
     from zkcc.runtime.steps import AssertEqStep, GkrStep, Groth16Step, claim_counts, schedule
 
@@ -178,7 +178,7 @@ def plan_soundness(plan: Plan) -> Soundness:
                     )
     claims = claim_counts(steps)
     committed = {
-        x.name: x.layout.num_vars for x in proof_tensors(plan.program, g16) if not x.public
+        x.name: x.layout.num_vars for x in plan_tensors(plan, g16) if not x.public
     }
     if plan.pcs == "ligero":
         terms.extend(ligero_terms(F, committed, claims, hiding=plan.zk))

@@ -46,6 +46,20 @@ def link_mask_tensor(step_index: int) -> str:
     return f"masks@{step_index}"
 
 
+def input_mask_tensor(step_index: int) -> str:
+    """A zero-knowledge GKR launch's input mask segment (zkcc/backends/gkr/zk.py)."""
+    return f"zkin@{step_index}"
+
+
+def mask_table_tensor(step_index: int) -> str:
+    """A zero-knowledge GKR launch's mask table (sumcheck and layer masks, with slack)."""
+    return f"zkmask@{step_index}"
+
+
+def public_tensors(program: Program) -> set[str]:
+    return {t.name for t in program.host.tensors if t.kind in PUBLIC}
+
+
 def hint_tensor(step_index: int) -> str:
     return f"hints@{step_index}"
 
@@ -126,6 +140,26 @@ def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> li
     return out
 
 
+def plan_tensors(plan, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:
+    """proof_tensors, and in a zero-knowledge plan each GKR launch's input mask and mask table
+    (zkcc/backends/gkr/zk.py), whose sizes follow from its circuit."""
+    out = proof_tensors(plan.program, groth16)
+    if not plan.zk:
+        return out
+    from zkcc.backends.gkr.zk import MaskLayout, hiding_circuit, input_mask_log2
+    from zkcc.field import get_field
+
+    E = get_field(plan.field).ext
+    for i, step in enumerate(plan.program.host.steps):
+        if isinstance(step, Launch) and i not in groth16:
+            n_log2 = max(0, (step.count - 1).bit_length())
+            circuit = hiding_circuit(plan.kernels[step.kernel].circuit, n_log2, E)
+            size = MaskLayout.of(circuit, n_log2, E).size
+            out.append(TensorInfo(input_mask_tensor(i), (1 << input_mask_log2(E),), False))
+            out.append(TensorInfo(mask_table_tensor(i), (size,), False))
+    return out
+
+
 def reads_private(program: Program, args) -> list[bool]:
     """For each tensor or view name, whether its base tensor is private (committed, not
     public): what makes a Groth16 param a committed link and an assert_eq side hidden."""
@@ -151,9 +185,10 @@ def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayou
     return out
 
 
-def segment_claims(program: Program, i: int, seg_claims) -> list[Claim]:
-    """Turn the GKR verifier's claims on input segments into claims on tensors."""
-    sources = segment_sources(program, i)
+def segment_claims(program: Program, i: int, seg_claims, sources: dict | None = None) -> list[Claim]:
+    """Turn the GKR verifier's claims on input segments into claims on tensors (`sources`:
+    segment -> (tensor, layout), by default the launch's parameter, hint and valid segments)."""
+    sources = sources or segment_sources(program, i)
     kernel = program.host.steps[i].kernel  # type: ignore[union-attr]
     out = []
     for sc in seg_claims:

@@ -34,7 +34,7 @@ from zkcc.field import get_field
 from zkcc.ir.host import AssertEq
 from zkcc.pcs.ligero import ColumnStore, ColumnStoreFactory
 from zkcc.plan.plan import Plan
-from zkcc.runtime.claims import proof_tensors
+from zkcc.runtime.claims import plan_tensors
 from zkcc.runtime.execute import WITNESS_CHUNK_BYTES
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.memsize import format_size
@@ -85,7 +85,7 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
     F = get_field(plan.field)
     program = plan.program
     g16 = groth16_steps(plan)
-    infos = proof_tensors(program, frozenset(g16))
+    infos = plan_tensors(plan, frozenset(g16))
     declared = {t.name for t in program.host.tensors}
     tensor_elems = sum(math.prod(t.shape) for t in program.host.tensors)
     tensor_elems += sum(x.size for x in infos if x.name not in declared)  # hint tensors

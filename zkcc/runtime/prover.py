@@ -20,7 +20,7 @@ from zkcc.field import get_field
 from zkcc.pcs.base import get_pcs
 from zkcc.plan.plan import Plan
 from zkcc.runtime.bundle import ProofBundle
-from zkcc.runtime.claims import Claim, pcs_claims, proof_tensors
+from zkcc.runtime.claims import Claim, pcs_claims, plan_tensors
 from zkcc.runtime.comm import SingleComm
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.memory import plan_memory
@@ -68,7 +68,7 @@ def prove(
             st.witness(ctx)
             ph.advance()
 
-    infos = proof_tensors(program, frozenset(g16_steps))
+    infos = plan_tensors(plan, frozenset(g16_steps))
     pcs = get_pcs(plan.pcs, hiding=plan.zk)
     public = {x.name: F.encode(ctx.data[x.name]) for x in infos if x.public}
     private = [x for x in infos if not x.public]

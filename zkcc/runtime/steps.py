@@ -26,9 +26,20 @@ import numpy as np
 from zkcc.backends import gkr
 from zkcc.backends import groth16 as g16
 from zkcc.backends.gkr.prover import Part
+from zkcc.backends.gkr.zk import (
+    INPUT_MASK_SEGMENT,
+    MASK_TABLE,
+    MaskLayout,
+    ZkProver,
+    draw_table,
+    hiding_circuit,
+    input_mask,
+    input_mask_log2,
+)
 from zkcc.backends.gkr.shard import Shard, partition, to_columns
 from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import ProofRejected, ZkccError
+from zkcc.field import get_field
 from zkcc.field.mle import mle_evaluate
 from zkcc.ir.host import AssertEq, Launch, Program
 from zkcc.runtime.claims import (
@@ -36,7 +47,10 @@ from zkcc.runtime.claims import (
     Link,
     assert_eq_layouts,
     hint_tensor,
+    input_mask_tensor,
     link_mask_tensor,
+    mask_table_tensor,
+    public_tensors,
     reads_private,
     segment_claims,
     segment_sources,
@@ -45,6 +59,7 @@ from zkcc.runtime.claims import (
     valid_values,
 )
 from zkcc.runtime.execute import check_assert_eq, run_launch, store_outputs
+from zkcc.runtime.layout import TableLayout
 from zkcc.runtime.groth16_launch import (
     LaunchBoundary,
     boundary_claims,
@@ -166,7 +181,7 @@ class _LaunchStep(_Step):
     """Witness generation shared by both backends: outputs and hints of a kernel launch."""
 
     def __init__(self, program: Program, i: int) -> None:
-        self.index, self.step = i, program.host.steps[i]
+        self.index, self.step, self.program = i, program.host.steps[i], program
         assert isinstance(self.step, Launch)
         self.kernel = self.step.kernel
 
@@ -183,21 +198,50 @@ class _LaunchStep(_Step):
 
 
 class GkrStep(_LaunchStep):
-    """A data-parallel GKR launch; each rank proves its shard of the instances."""
+    """A data-parallel GKR launch; each rank proves its shard of the instances. In a
+    zero-knowledge plan the circuit is the hiding one (an input mask segment), the launch draws
+    a mask table, and its segment claims are linked (zkcc/backends/gkr/zk.py)."""
 
     backend = "gkr"
 
-    def __init__(self, program: Program, i: int, circuit) -> None:
+    def __init__(self, program: Program, i: int, circuit, F=None) -> None:
         super().__init__(program, i)
-        self.circuit = circuit
-        self.sources = segment_sources(program, i)
-        self.reads = tuple(sorted({t for t, _ in self.sources.values()}))
         self.n_log2 = max(0, (self.step.count - 1).bit_length())
+        self.sources = segment_sources(program, i)
+        self.layout = None
+        if F is not None:  # zero knowledge
+            circuit = hiding_circuit(circuit, self.n_log2, F.ext)
+            self.layout = MaskLayout.of(circuit, self.n_log2, F.ext)
+            self.sources[INPUT_MASK_SEGMENT] = (
+                input_mask_tensor(i),
+                TableLayout((1 << input_mask_log2(F.ext),)),
+            )
+            self.mask_table = (mask_table_tensor(i), TableLayout((self.layout.size,)))
+        self.circuit = circuit
+        self.public = public_tensors(program) | {valid_tensor(i)}
+        reads = {t for t, _ in self.sources.values()}
+        if self.layout is not None:
+            reads.add(self.mask_table[0])
+        self.reads = tuple(sorted(reads))
 
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
+        """Hints and valid flags; with zero knowledge the masks too, drawn on rank 0 before any
+        commitment and sent to every rank (every rank adds the same mask terms)."""
+        F = ctx.F
         if hints.size:
             ctx.data[hint_tensor(self.index)] = hints.reshape(-1)
-        ctx.data[valid_tensor(self.index)] = valid_values(ctx.F, self.step.count)
+        ctx.data[valid_tensor(self.index)] = valid_values(F, self.step.count)
+        if self.layout is None:
+            return
+
+        def draw() -> bytes:
+            coins = ctx.randomness.source(f"gkr/{self.index}/masks").token_bytes
+            return F.encode(input_mask(F, coins)) + F.encode(draw_table(F, self.layout, coins))
+
+        raw = ctx.from_root(draw)
+        k = 1 << input_mask_log2(F.ext)
+        ctx.data[input_mask_tensor(self.index)] = F.decode(raw[: k * F.byte_len], k)
+        ctx.data[self.mask_table[0]] = F.decode(raw[k * F.byte_len :], self.layout.size)
 
     def prove(self, ctx: ProveContext, tr) -> tuple[Any, list[Claim]]:
         F, comm, memory = ctx.F, ctx.comm, ctx.memory
@@ -211,19 +255,26 @@ class GkrStep(_LaunchStep):
             check_residues(layers[self.circuit.depth], self.index, self.kernel)
             parts.append(Part(chunk, layers))
         tables = memory.table_store() if memory else None
+        zk = None
+        if self.layout is not None:
+            zk = ZkProver(F, self.layout, ctx.data[self.mask_table[0]])
         with ctx.report.phase("gkr layers", total=self.circuit.depth, unit="layers") as ph:
             proof, seg = gkr.prove(
-                F, self.circuit, parts, tr, comm=comm, tables=tables, progress=ph.advance
+                F, self.circuit, parts, tr, comm=comm, tables=tables, progress=ph.advance, zk=zk
             )
-        return proof.to_tree(), segment_claims(ctx.program, self.index, seg)
+        if zk is None:
+            return proof.to_tree(), segment_claims(ctx.program, self.index, seg)
+        return proof.to_tree(), self._linked(F, seg, lambda c: c.value)
 
     def verify(self, v: VerifyContext, ss: Schema, tr) -> list[Claim]:
         F = v.F
-        proof = gkr.GKRProof.from_tree(ss, F, self.circuit, self.n_log2)
+        proof = gkr.GKRProof.from_tree(ss, F, self.circuit, self.n_log2, self.layout)
         try:
-            seg = gkr.verify(F, self.circuit, self.n_log2, proof, tr)
+            seg = gkr.verify(F, self.circuit, self.n_log2, proof, tr, zk=self.layout)
         except ProofRejected as e:
             raise ProofRejected(f"launch {self.index} ({self.kernel}): {e}") from None
+        if self.layout is not None:
+            return self._linked(F, seg, lambda c: self._public_value(F, v, c))
         claims = segment_claims(v.program, self.index, seg)
         valid = valid_tensor(self.index)
         for c in claims:
@@ -234,6 +285,36 @@ class GkrStep(_LaunchStep):
                     f"launch {self.index} valid flags: evaluation claim ({c.origin}) does not hold"
                 )
         return [c for c in claims if c.tensor != valid]
+
+    def _public_value(self, F, v: VerifyContext, c: Claim):
+        """A public segment's value, computed by the verifier from what it knows."""
+        if c.tensor == valid_tensor(self.index):
+            return valid_mle(F, self.step.count, c.point)
+        return mle_evaluate(F, c.layout.table(F, v.public[c.tensor]), c.point)
+
+    def _linked(self, F, seg, public_value) -> list[Claim]:
+        """Zero knowledge: the claims on private tensors, linked per final claim with the
+        public segments' part moved to the relation's total, and the mask table's claim."""
+        E = F.ext
+        sources = dict(self.sources)
+        sources[MASK_TABLE] = self.mask_table
+        claims = segment_claims(self.program, self.index, seg, sources)
+        totals: dict[int, Any] = {}
+        for sc, c in zip(seg, claims, strict=True):
+            if sc.link is not None:
+                index, sel, total = sc.link
+                totals.setdefault(index, total)
+                if c.tensor in self.public:
+                    totals[index] = E.sub(totals[index], E.mul(sel, public_value(c)))
+        out = []
+        for sc, c in zip(seg, claims, strict=True):
+            if sc.link is None:
+                out.append(c)
+            elif c.tensor not in self.public:
+                index, sel, _ = sc.link
+                c.link = Link(f"gkr/{self.index:08d}/{index}", sel, totals[index])
+                out.append(c)
+        return out
 
 
 def check_residues(residues: np.ndarray, i: int, kernel: str) -> None:
@@ -386,7 +467,8 @@ def schedule(plan, groth16: frozenset[int]) -> list:
         elif i in groth16:
             out.append(Groth16Step(program, i))
         else:
-            out.append(GkrStep(program, i, plan.kernels[step.kernel].circuit))
+            F = get_field(plan.field) if plan.zk else None
+            out.append(GkrStep(program, i, plan.kernels[step.kernel].circuit, F))
     return out
 
 
@@ -399,6 +481,8 @@ def claim_counts(steps: list) -> dict[str, int]:
     for st in steps:
         if isinstance(st, GkrStep):
             tensors = [t for t, _ in st.sources.values()] * 2
+            if st.layout is not None:
+                tensors.append(st.mask_table[0])
         elif isinstance(st, AssertEqStep):
             tensors = [st.a, st.b]
         else:

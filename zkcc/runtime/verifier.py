@@ -16,7 +16,7 @@ from zkcc.field import get_field
 from zkcc.pcs.base import get_pcs
 from zkcc.plan.plan import Plan
 from zkcc.runtime.bundle import ProofBundle
-from zkcc.runtime.claims import Claim, pcs_claims, proof_tensors
+from zkcc.runtime.claims import Claim, pcs_claims, plan_tensors
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.protocol import start_transcript, step_label
 from zkcc.runtime.steps import VerifyContext, check_claims, schedule
@@ -55,7 +55,7 @@ def _verify(
         )
     if g16_steps and keys is None:
         raise UserError("the plan has Groth16 launches: a verifying key is needed (zkcc setup)")
-    infos = proof_tensors(program, frozenset(g16_steps))
+    infos = plan_tensors(plan, frozenset(g16_steps))
     public_names = {x.name for x in infos if x.public}
     committed = {x.name for x in infos if not x.public}
     if set(bundle.public) != public_names:

@@ -62,6 +62,16 @@ def selector_coords(circuit: LayeredCircuit, seg: InputSegment, point: list[Arra
     return list(point[seg.size_log2 : circuit.input_log2])
 
 
+def input_link(F, circuit: LayeredCircuit, seg: InputSegment, claim: Claim, index: int) -> tuple:
+    """A zero-knowledge proof's link for segment `seg` under final claim `index` (0: v_x,
+    1: v_y): (index, the selector eq(r_high, o >> k), the claim's value), so that the
+    segment values of one final claim satisfy sum selector * value = claim value."""
+    from zkcc.backends.gkr.wiring import bits_eq
+
+    sel = bits_eq(F, selector_coords(circuit, seg, claim.point), seg.offset >> seg.size_log2)
+    return (index, sel, claim.value)
+
+
 def absorb_shape(transcript: Transcript, circuit: LayeredCircuit, n_log2: int) -> None:
     """Bind the proof's dimensions before the first challenge."""
     sizes = [n_log2, circuit.input_log2, circuit.depth, len(circuit.segments)]

@@ -13,6 +13,10 @@ A_k(s) = coeff_k eq(rs_k, s) and per gate g the weight c_g eq(rz_k, z_g). Then
            U_k(y) = sum_{mul g: y_g=y} c_g eq(rz_k,z_g) eq(rx,x_g)
            ends at (ry, rsy); the prover sends v_y = V_i~(ry, rsy).
 Both tables are built with gathers, outer products and sort-based scatter-adds over gates.
+
+With a `ZkProver` (zkcc/backends/gkr/zk.py) every sumcheck is masked, layers 1.. are proved
+as their masked extensions, and the input segments' evaluations are not sent but returned as
+linked claims; the masks' stated values are reduced to one claim on the launch's mask table.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from zkcc.backends.gkr.claims import (
     absorb_shape,
     check_segments,
     combine,
+    input_link,
     segment_point,
 )
 from zkcc.backends.gkr.evaluate import LayerStore, column_chunks, scatter_add
 from zkcc.backends.gkr.proof import GKRProof, LayerProof, SegmentClaim
 from zkcc.backends.gkr.shard import Collective, Shard, eq_columns, sum_over_workers
-from zkcc.backends.gkr.sumcheck import SumcheckProver, TableStore
+from zkcc.backends.gkr.sumcheck import RoundHook, SumcheckProver, TableStore
+from zkcc.backends.gkr.zk import ZkProver
 from zkcc.backends.gkr.wiring import add_tilde, const_tilde, eq_eval, gate_weights
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array
@@ -59,12 +65,15 @@ class _Context:
     comm: Collective | None
     transcript: Transcript
     tables: Callable[[], TableStore] | None
+    zk: ZkProver | None = None
 
-    def sumcheck(self, label: str, build, claim: Array, w_in: int):
+    def sumcheck(self, label: str, build, claim: Array, w_in: int, hook: RoundHook | None):
         """One phase over every part: w_in gate rounds and the local instance rounds here,
-        the block rounds after the exchange."""
+        the block rounds after the exchange. Returns the result and the prover (for the
+        zero-knowledge tail round)."""
         sh = self.parts[0].shard
-        return SumcheckProver(self.F, self.transcript, label, self.comm).prove_parts(
+        sc = SumcheckProver(self.F, self.transcript, label, self.comm, hook)
+        res = sc.prove_parts(
             build,
             len(self.parts),
             claim,
@@ -73,6 +82,7 @@ class _Context:
             gate_rounds=w_in,
             store=self.tables() if self.tables else None,
         )
+        return res, sc
 
 
 def _outers(F: PrimeField, us: list[Array], cs: list[Array]) -> Array:
@@ -133,8 +143,13 @@ def _prove_layer(
         g1 = _phase1_table(F, layer, v, eqz, a_s(ctx.parts[p]))
         return v.reshape(-1).copy(), g1.reshape(E.degree, -1)
 
-    res1 = ctx.sumcheck(f"gkr/layer{i}/phase1", phase1, claim1, w_in)
-    v_x = res1.f_eval
+    zk = ctx.zk
+    label = f"gkr/layer{i}/phase1"
+    mask1 = zk.start(tr, label, i, 1, claims, coeffs) if zk else None
+    if mask1:
+        claim1 = E.add(claim1, E.mul(mask1.rho, mask1.total()))
+    res1, sc1 = ctx.sumcheck(label, phase1, claim1, w_in, mask1)
+    v_x, zk1 = zk.finish(tr, label, sc1, res1, mask1) if zk and mask1 else (res1.f_eval, None)
     tr.absorb_field(f"gkr/layer{i}/vx", E, v_x)
     rx, rsx = res1.point[:w_in], res1.point[w_in:]
 
@@ -145,7 +160,7 @@ def _prove_layer(
         [E.mul(c, eq_eval(F, cl.point[w_out:], rsx)) for c, cl in zip(coeffs, claims, strict=True)],
         eqz,
     )
-    claim2 = E.sub(res1.claim, E.mul(v_x, add_tilde(F, layer, za, eqx)))
+    claim2 = E.mul(v_x, E.sub(res1.g_eval, add_tilde(F, layer, za, eqx)))
     mw = layer.mul_wires
     us = (
         [
@@ -172,11 +187,15 @@ def _prove_layer(
                 g2[:, :, a:b] = _outers(F, us, [c[:, a:b] for c in cs])
         return v.reshape(-1).copy(), g2.reshape(E.degree, -1)
 
-    res2 = ctx.sumcheck(f"gkr/layer{i}/phase2", phase2, claim2, w_in)
-    v_y = res2.f_eval
+    label = f"gkr/layer{i}/phase2"
+    mask2 = zk.start(tr, label, i, 2, claims, coeffs) if zk else None
+    if mask2:
+        claim2 = E.add(claim2, E.mul(mask2.rho, mask2.total()))
+    res2, sc2 = ctx.sumcheck(label, phase2, claim2, w_in, mask2)
+    v_y, zk2 = zk.finish(tr, label, sc2, res2, mask2) if zk and mask2 else (res2.f_eval, None)
     tr.absorb_field(f"gkr/layer{i}/vy", E, v_y)
     return (
-        LayerProof(res1.proof, v_x, res2.proof, v_y),
+        LayerProof(sc1.proof(), v_x, sc2.proof(), v_y, zk1, zk2),
         Claim(res1.point, v_x),
         Claim(res2.point, v_y),
     )
@@ -206,6 +225,7 @@ def prove(
     comm: Collective | None = None,
     tables: Callable[[], TableStore] | None = None,
     progress: Callable[[], None] | None = None,
+    zk: ZkProver | None = None,
 ) -> tuple[GKRProof, list[SegmentClaim]]:
     """Prove that the layers (from evaluate_circuit) satisfy `circuit` with an all-zero output.
 
@@ -216,6 +236,10 @@ def prove(
     are released as soon as they are proved. Returns the proof (the same bytes for every split
     and chunking) and the claims on the input segments, which the caller must open against
     the segment commitments. `progress()` is called after each layer.
+
+    With `zk` (for the circuit zk.hiding_circuit made) the proof is zero-knowledge: the
+    segment claims are linked (SegmentClaim.link) instead of sent, and one more claim, on the
+    mask table (segment zk.MASK_TABLE), must be opened.
     """
     E = F.ext
     check_segments(circuit)
@@ -233,7 +257,7 @@ def prove(
     if any(len(p.layers) != circuit.depth + 1 for p in parts):
         raise ValueError("need depth + 1 layers")
     n = parts[0].shard.n_log2
-    ctx = _Context(F, parts, comm, transcript, tables)
+    ctx = _Context(F, parts, comm, transcript, tables, zk)
 
     def release(i: int) -> None:
         for p in parts:
@@ -274,12 +298,19 @@ def prove(
     ev = sum_over_workers(E, comm, E.xp.stack(evals, axis=1)) if evals else E.zeros(0)
     seg_claims = []
     k = 0
-    for cl in claims:
+    for c, cl in enumerate(claims):
         for seg in circuit.segments:
+            link = input_link(F, circuit, seg, cl, c) if zk else None
             seg_claims.append(
-                SegmentClaim(seg.name, segment_point(circuit, seg, cl.point), ev[:, k])
+                SegmentClaim(seg.name, segment_point(circuit, seg, cl.point), ev[:, k], link)
             )
             k += 1
+    if zk:
+        reduction, mask_claim = zk.reduce(transcript)
+        return GKRProof(E, tuple(proofs), None, reduction, mask_claim.value), [
+            *seg_claims,
+            mask_claim,
+        ]
     ev = ev.reshape(E.degree, 2, len(circuit.segments))
     transcript.absorb_field("gkr/input", E, ev)
     return GKRProof(E, tuple(proofs), ev), seg_claims

@@ -14,14 +14,18 @@ The prover computes only h(0) = sum lo_f lo_g and the leading coefficient q = su
 h(0) + h(1) == claim each round, draws r, sets claim = h(r), and returns (point, claim) for the
 caller's final check f~(point) g~(point) == claim.
 
+Zero knowledge (zkcc/backends/gkr/zk.py) adds a `RoundHook`: each round's message gains the
+hook's polynomial (the masking polynomial's share, the hidden layer-mask terms) and may have a
+higher degree; such a message is sent as h(0), ..., h(deg) and checked the same way.
+
 Arrays go through the field's array module (`E.xp`); round messages become bytes on the host.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from zkcc.backends.gkr.shard import Collective, sum_over_workers
 from zkcc.encoding import Schema, Tree
@@ -34,7 +38,8 @@ from zkcc.transcript import Transcript
 
 @dataclass(frozen=True, eq=False)
 class SumcheckProof:
-    """Round messages: rounds[j] is a (d, 3) extension array of h_j(0), h_j(1), h_j(2)."""
+    """Round messages: rounds[j] is a (d, deg_j + 1) extension array of h_j(0), ..., h_j(deg_j)
+    (deg_j = 2 unless a zero-knowledge hook raised it)."""
 
     E: ExtField = field(repr=False)
     rounds: tuple[Array, ...]
@@ -43,11 +48,40 @@ class SumcheckProof:
         return [self.E.encode(r) for r in self.rounds]
 
     @classmethod
-    def from_tree(cls, schema: Schema, F: PrimeField, num_rounds: int) -> SumcheckProof:
-        """Parse exactly `num_rounds` messages of three encoded extension elements each."""
+    def from_tree(
+        cls, schema: Schema, F: PrimeField, num_rounds: int, degrees: Sequence[int] | None = None
+    ) -> SumcheckProof:
+        """Parse exactly `num_rounds` messages, round j of degrees[j] + 1 encoded extension
+        elements (default: degree 2 everywhere)."""
         E = F.ext
+        degrees = [2] * num_rounds if degrees is None else list(degrees)
+        if len(degrees) != num_rounds:
+            raise ValueError("one degree per round")
         items = schema.list(num_rounds, num_rounds)
-        return cls(E, tuple(E.decode(s.bytes(length=3 * E.byte_len), 3) for s in items))
+        return cls(
+            E,
+            tuple(
+                E.decode(s.bytes(length=(d + 1) * E.byte_len), d + 1)
+                for s, d in zip(items, degrees, strict=True)
+            ),
+        )
+
+
+class RoundHook(Protocol):
+    """What a zero-knowledge sumcheck adds to each round (zkcc/backends/gkr/zk.py)."""
+
+    def degree(self, j: int) -> int:
+        """Round j's message degree."""
+        ...
+
+    def needs_sums(self, j: int) -> bool:
+        """Whether `extra` needs the second table's half sums in round j."""
+        ...
+
+    def extra(self, j: int, challenges: list[Array], g_lo: Array, g_diff: Array) -> list[Array]:
+        """Coefficients (low first) of the polynomial added to round j's message, given the
+        earlier challenges and (when needs_sums) sum lo_g and sum (hi_g - lo_g)."""
+        ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,20 +96,39 @@ class SumcheckResult:
 
 
 def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
-    """h(r) for the degree-2 h given by h(0), h(1), h(2) (Lagrange on {0, 1, 2}), in Python
+    """h(r) for the polynomial given by h(0), ..., h(D) (Lagrange on {0, ..., D}), in Python
     ints: a handful of scalar products per round, where numpy's per-call cost would dominate."""
     p = E.base.p
-    h = [[int(x) for x in evals[:, i]] for i in range(3)]
+    deg = evals.shape[1] - 1
     rr = [int(x) for x in r]
-    inv2 = (p + 1) // 2
-    r1 = [(rr[0] - 1) % p, *rr[1:]]
-    r2 = [(rr[0] - 2) % p, *rr[1:]]
-    l0 = [x * inv2 % p for x in E.mul_ints(r1, r2)]
-    l1 = [-x % p for x in E.mul_ints(rr, r2)]
-    l2 = [x * inv2 % p for x in E.mul_ints(rr, r1)]
-    terms = [E.mul_ints(h[i], lag) for i, lag in enumerate((l0, l1, l2))]
-    out = [sum(t[c] for t in terms) % p for c in range(E.degree)]
+    shifted = [[(rr[0] - k) % p, *rr[1:]] for k in range(deg + 1)]
+    out = [0] * E.degree
+    for i in range(deg + 1):
+        lag = [1] + [0] * (E.degree - 1)
+        denom = 1
+        for k in range(deg + 1):
+            if k != i:
+                lag = E.mul_ints(lag, shifted[k])
+                denom = denom * (i - k) % p
+        lag = E.mul_ints(lag, [int(x) for x in evals[:, i]])
+        scale = pow(denom, p - 2, p)
+        out = [(o + x * scale) % p for o, x in zip(out, lag, strict=True)]
     return E.from_ints(out)
+
+
+def poly_values(E: ExtField, coeffs: Sequence[Array], degree: int) -> Array:
+    """(d, degree + 1): the polynomial with these coefficients (low first, extension scalars)
+    at t = 0, ..., degree."""
+    xp = E.xp
+    cols = []
+    for t in range(degree + 1):
+        acc, power = E.zeros(), 1
+        for c in coeffs:
+            if power:
+                acc = E.add(acc, E.mul(c, E.scalar(power)))
+            power = power * t
+        cols.append(acc)
+    return xp.stack(cols, axis=1)
 
 
 def _round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
@@ -105,6 +158,13 @@ def _as_ext(E: ExtField, t: Array) -> Array:
     return t if t.ndim == 2 else E.from_base(t)
 
 
+def _half_sums(E: ExtField, g: Array) -> tuple[Array, Array]:
+    """(sum lo, sum (hi - lo)) of a table laid out [lo | hi], before _round_sums rewrites it."""
+    h = g.shape[-1] // 2
+    lo, hi = E.sum(_as_ext(E, g[..., :h])), E.sum(_as_ext(E, g[..., h:]))
+    return lo, E.sub(hi, lo)
+
+
 class TableStore:
     """Where a sumcheck keeps each part's tables between rounds: here, in memory. A subclass
     (zkcc/runtime/memory.py) writes them to files, so that only one part's tables are in
@@ -132,10 +192,17 @@ class SumcheckProver:
     """
 
     def __init__(
-        self, F: PrimeField, transcript: Transcript, label: str, comm: Collective | None = None
+        self,
+        F: PrimeField,
+        transcript: Transcript,
+        label: str,
+        comm: Collective | None = None,
+        hook: RoundHook | None = None,
     ) -> None:
         self.F, self.E, self.transcript, self.label = F, F.ext, transcript, label
-        self.comm = comm
+        self.comm, self.hook = comm, hook
+        self._rounds: list[Array] = []
+        self._challenges: list[Array] = []
 
     def prove(
         self,
@@ -182,8 +249,9 @@ class SumcheckProver:
         store = store or TableStore()
         self._rounds, self._challenges = [], []
         r = None
-        for _ in range(local_rounds):
-            sums = [E.zeros(), E.zeros()]
+        for j in range(local_rounds):
+            need = self.hook is not None and self.hook.needs_sums(j)
+            sums = [E.zeros() for _ in range(4 if need else 2)]
             for p in range(parts):
                 f, g = build(p) if r is None else store.load(p)
                 if f.shape[-1] % 2:
@@ -191,10 +259,11 @@ class SumcheckProver:
                 if r is not None:
                     f, g = _fold_nonempty(E, f, r), _fold_nonempty(E, g, r)
                 if f.shape[-1]:
-                    h0, q = _round_sums(E, f, g)
-                    sums = [E.add(sums[0], h0), E.add(sums[1], q)]
+                    part = list(_half_sums(E, g)) if need else []
+                    part = [*_round_sums(E, f, g), *part]
+                    sums = [E.add(a, b) for a, b in zip(sums, part, strict=True)]
                 store.save(p, f, g)
-            claim, r = self._message(sums[0], sums[1], claim, shared=True)
+            claim, r = self._message(sums, claim, shared=True)
         ends = [store.load(p) if r is not None else build(p) for p in range(parts)]
         if r is not None:
             ends = [(_fold_nonempty(E, f, r), _fold_nonempty(E, g, r)) for f, g in ends]
@@ -206,8 +275,9 @@ class SumcheckProver:
             raise ValueError("the workers' blocks do not cover the global rounds")
         for _ in range(global_rounds):
             f, g = _lsb_first(xp, f), _lsb_first(xp, g)
-            h0, q = _round_sums(E, f, g)
-            claim, r = self._message(h0, q, claim, shared=False)
+            j = len(self._rounds)
+            extra = list(_half_sums(E, g)) if self.hook and self.hook.needs_sums(j) else []
+            claim, r = self._message([*_round_sums(E, f, g), *extra], claim, shared=False)
             f, g = _fold(E, f, r), _fold(E, g, r)
         f_eval, g_eval = f[:, 0].copy(), g[:, 0].copy()
         proof = SumcheckProof(E, tuple(self._rounds))
@@ -215,23 +285,52 @@ class SumcheckProver:
         point = mle_point(self._challenges, gates)
         return SumcheckResult(proof, point, f_eval, g_eval, claim)
 
-    def _message(self, h0: Array, q: Array, claim: Array, shared: bool) -> tuple[Array, Array]:
-        """The round message from the sums (added over the workers first when `shared`),
-        absorbed; returns the next claim and the challenge."""
-        E, tr, j = self.E, self.transcript, len(self._rounds)
+    def _message(self, sums: list[Array], claim: Array, shared: bool) -> tuple[Array, Array]:
+        """The round message from the sums [h0, q] (and the hook's half sums), added over the
+        workers first when `shared`; absorbed; returns the next claim and the challenge."""
+        E, j = self.E, len(self._rounds)
         xp = E.xp
         if shared:
-            total = sum_over_workers(E, self.comm, xp.stack([h0, q], axis=1))
-            h0, q = total[:, 0], total[:, 1]
-        two = E.scalar(2)
-        h1 = E.sub(claim, h0)
-        h2 = E.add(E.sub(E.mul(two, h1), h0), E.mul(two, q))
-        msg = xp.stack([h0, h1, h2], axis=1)
-        tr.absorb_field(f"{self.label}/round{j}", E, msg)
-        r = tr.challenge_ext(f"{self.label}/r{j}", self.F)
+            total = sum_over_workers(E, self.comm, xp.stack(sums, axis=1))
+            sums = [total[:, k] for k in range(len(sums))]
+        h0, q = sums[0], sums[1]
+        if self.hook is None:
+            two = E.scalar(2)
+            h1 = E.sub(claim, h0)
+            h2 = E.add(E.sub(E.mul(two, h1), h0), E.mul(two, q))
+            return self._send(xp.stack([h0, h1, h2], axis=1))
+        g_lo, g_diff = (sums[2], sums[3]) if len(sums) > 2 else (None, None)
+        extra = self.hook.extra(j, list(self._challenges), g_lo, g_diff)
+        # the data part h0 + b t + q t^2 has h(1) = claim - h0 - extra(0) - extra(1)
+        h1 = E.sub(E.sub(claim, h0), E.add(_at(E, extra, 0), _at(E, extra, 1)))
+        data = [h0, E.sub(E.sub(h1, h0), q), q]
+        return self._send(poly_values(E, _poly_add(E, data, extra), self.hook.degree(j)))
+
+    def tail_round(self, data: list[Array]) -> Array:
+        """One more round after prove_parts, on a variable outside the tables (the layer-mask
+        variable w of zkcc/backends/gkr/zk.py): the message is the data polynomial `data`
+        (coefficients) plus the hook's. Returns the challenge; `result` then has the round."""
+        assert self.hook is not None
+        j = len(self._rounds)
+        extra = self.hook.extra(j, list(self._challenges), None, None)
+        return self._send(poly_values(self.E, _poly_add(self.E, data, extra), self.hook.degree(j)))[1]
+
+    @property
+    def challenges(self) -> list[Array]:
+        """Every challenge drawn so far, in draw order."""
+        return list(self._challenges)
+
+    def proof(self) -> SumcheckProof:
+        """Every round sent so far (prove_parts and any tail rounds)."""
+        return SumcheckProof(self.E, tuple(self._rounds))
+
+    def _send(self, msg: Array) -> tuple[Array, Array]:
+        j = len(self._rounds)
+        self.transcript.absorb_field(f"{self.label}/round{j}", self.E, msg)
+        r = self.transcript.challenge_ext(f"{self.label}/r{j}", self.F)
         self._rounds.append(msg)
         self._challenges.append(r)
-        return interpolate(E, msg, r), r
+        return interpolate(self.E, msg, r), r
 
     def _exchange(self, t: Array) -> Array:
         """Every worker's (d, blocks) table, concatenated in worker (= block) order."""
@@ -242,6 +341,23 @@ class SumcheckProver:
         parts = self.comm.allgather(E.encode(t))
         tables = [xp.asarray(E.decode(raw, len(raw) // E.byte_len)) for raw in parts]
         return xp.concatenate(tables, axis=1)
+
+
+def _at(E: ExtField, coeffs: list[Array], t: int) -> Array:
+    """A polynomial (coefficients low first) at a small integer."""
+    acc, power = E.zeros(), 1
+    for c in coeffs:
+        acc = E.add(acc, E.mul(c, E.scalar(power)))
+        power *= t
+    return acc
+
+
+def _poly_add(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
+    n = max(len(a), len(b))
+    zero = E.zeros()
+    return [
+        E.add(a[k] if k < len(a) else zero, b[k] if k < len(b) else zero) for k in range(n)
+    ]
 
 
 def _fold_nonempty(E: ExtField, t: Array, r: Array) -> Array:
@@ -278,12 +394,20 @@ class SumcheckVerifier:
     ) -> tuple[list[Array], Array]:
         """Returns (point in mle order, final claim); raises ProofRejected naming the round.
         `gate_rounds` as in SumcheckProver.prove (default: all rounds)."""
+        challenges, claim = self.verify_rounds(claim, proof, [2] * num_rounds, where)
+        return mle_point(challenges, num_rounds if gate_rounds is None else gate_rounds), claim
+
+    def verify_rounds(
+        self, claim: Array, proof: SumcheckProof, degrees: Sequence[int], where: str
+    ) -> tuple[list[Array], Array]:
+        """The rounds of degrees[j], checked in order: (challenges in draw order, final claim)."""
         E, tr = self.E, self.transcript
+        num_rounds = len(degrees)
         if len(proof.rounds) != num_rounds:
             raise ProofRejected(f"{where}: {len(proof.rounds)} rounds, expected {num_rounds}")
         challenges = []
-        for j, msg in enumerate(proof.rounds):
-            if msg.shape != (E.degree, 3):
+        for j, (msg, deg) in enumerate(zip(proof.rounds, degrees, strict=True)):
+            if msg.shape != (E.degree, deg + 1):
                 raise ProofRejected(f"{where} round {j}: malformed round message")
             if not E.equal(E.add(msg[:, 0], msg[:, 1]), claim):
                 raise ProofRejected(f"{where} round {j}: h(0) + h(1) does not equal the claim")
@@ -291,7 +415,7 @@ class SumcheckVerifier:
             r = tr.challenge_ext(f"{self.label}/r{j}", self.F)
             claim = interpolate(E, msg, r)
             challenges.append(r)
-        return mle_point(challenges, num_rounds if gate_rounds is None else gate_rounds), claim
+        return challenges, claim
 
 
 def reference_sum(F: PrimeField, f: list[Any], g: list[Any]) -> int:

@@ -21,11 +21,13 @@ from zkcc.backends.gkr.claims import (
     absorb_shape,
     check_segments,
     combine,
+    input_link,
     segment_point,
     selector_coords,
 )
 from zkcc.backends.gkr.proof import GKRProof, LayerProof, SegmentClaim
-from zkcc.backends.gkr.sumcheck import SumcheckVerifier
+from zkcc.backends.gkr.sumcheck import SumcheckVerifier, mle_point
+from zkcc.backends.gkr.zk import MaskLayout, ZkVerifier
 from zkcc.backends.gkr.wiring import add_tilde, bits_eq, const_tilde, eq_eval, mul_tilde
 from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField, eq_table
@@ -43,6 +45,7 @@ def _verify_layer(
     coeffs: list[Array],
     tr: Transcript,
     i: int,
+    zk: ZkVerifier | None,
 ) -> tuple[Claim, Claim]:
     E = F.ext
     w_out = layer.width_log2
@@ -52,20 +55,31 @@ def _verify_layer(
     total = combine(F, coeffs, [c.value for c in claims])
     claim1 = E.sub(total, const_tilde(F, layer, combine(F, coeffs, eqz)))
 
-    where = f"layer {i} phase 1"
-    pt1, final1 = SumcheckVerifier(F, tr, f"gkr/layer{i}/phase1").verify(
-        claim1, lp.phase1, w_in + n, where, gate_rounds=w_in
-    )
+    def phase(p: int, claim: Array, z) -> tuple[list[Array], Array]:
+        """Phase p's sumcheck (masked with zk): (point, data part of the final claim)."""
+        label, where = f"gkr/layer{i}/phase{p}", f"layer {i} phase {p}"
+        rounds = w_in + n
+        if zk is None:
+            return SumcheckVerifier(F, tr, label).verify(
+                claim, getattr(lp, f"phase{p}"), rounds, where, gate_rounds=w_in
+            )
+        rho = zk.start(tr, label, z)
+        claim = E.add(claim, E.mul(rho, z.total))
+        degrees = zk.layout.phases[(i, p)].degrees
+        challenges, final = SumcheckVerifier(F, tr, label).verify_rounds(
+            claim, getattr(lp, f"phase{p}"), degrees, where
+        )
+        final = zk.finish(tr, label, i, p, challenges, final, rho, z, claims, coeffs)
+        return mle_point(challenges[:rounds], w_in), final
+
+    pt1, final1 = phase(1, claim1, lp.zk1)
     tr.absorb_field(f"gkr/layer{i}/vx", E, lp.v_x)
     rx, rsx = pt1[:w_in], pt1[w_in:]
     eqx = eq_table(F, rx)
     za = combine(F, [E.mul(c, eq_eval(F, rs, rsx)) for c, rs in zip(coeffs, rss, strict=True)], eqz)
     claim2 = E.sub(final1, E.mul(lp.v_x, add_tilde(F, layer, za, eqx)))
 
-    where = f"layer {i} phase 2"
-    pt2, final2 = SumcheckVerifier(F, tr, f"gkr/layer{i}/phase2").verify(
-        claim2, lp.phase2, w_in + n, where, gate_rounds=w_in
-    )
+    pt2, final2 = phase(2, claim2, lp.zk2)
     tr.absorb_field(f"gkr/layer{i}/vy", E, lp.v_y)
     ry, rsy = pt2[:w_in], pt2[w_in:]
     zm = combine(
@@ -78,20 +92,28 @@ def _verify_layer(
 
 
 def verify(
-    F: PrimeField, circuit: LayeredCircuit, n_log2: int, proof: GKRProof, transcript: Transcript
+    F: PrimeField,
+    circuit: LayeredCircuit,
+    n_log2: int,
+    proof: GKRProof,
+    transcript: Transcript,
+    zk: MaskLayout | None = None,
 ) -> list[SegmentClaim]:
     """Check `proof` for `circuit` over 2^n_log2 instances with an all-zero output layer.
 
     Returns the input-segment claims the caller must check against commitments; raises
-    ProofRejected naming the failed check.
+    ProofRejected naming the failed check. With `zk` (the launch's mask layout; the circuit
+    from zk.hiding_circuit) the segment claims are linked, with no values, and the last claim
+    is on the mask table.
     """
     E = F.ext
     check_segments(circuit)
     if len(proof.layers) != circuit.depth or circuit.depth == 0:
         raise ProofRejected(f"proof has {len(proof.layers)} layers, circuit {circuit.depth}")
     nseg = len(circuit.segments)
-    if proof.input_evals.shape != (E.degree, 2, nseg):
+    if zk is None and proof.input_evals.shape != (E.degree, 2, nseg):
         raise ProofRejected("input layer: wrong number of segment evaluations")
+    zkv = ZkVerifier(F, zk) if zk is not None else None
     absorb_shape(transcript, circuit, n_log2)
     top = transcript.challenge_exts("gkr/output", F, circuit.width_log2(circuit.depth) + n_log2)
     claims = [Claim([top[:, j] for j in range(top.shape[1])], E.zeros())]
@@ -100,12 +122,26 @@ def verify(
         w_in = circuit.width_log2(i)
         lp = proof.layers[i]
         claims = list(
-            _verify_layer(F, circuit.layers[i], w_in, n_log2, lp, claims, coeffs, transcript, i)
+            _verify_layer(
+                F, circuit.layers[i], w_in, n_log2, lp, claims, coeffs, transcript, i, zkv
+            )
         )
         if i > 0:
             ab = transcript.challenge_exts(f"gkr/layer{i}/combine", F, 2)
             coeffs = [ab[:, 0], ab[:, 1]]
 
+    if zkv is not None:
+        out = [
+            SegmentClaim(
+                seg.name,
+                segment_point(circuit, seg, cl.point),
+                None,
+                input_link(F, circuit, seg, cl, c),
+            )
+            for c, cl in enumerate(claims)
+            for seg in circuit.segments
+        ]
+        return [*out, zkv.reduce(transcript, proof.reduction, proof.mask_value)]
     out = []
     for c, cl in enumerate(claims):
         acc = E.zeros()

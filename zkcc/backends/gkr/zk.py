@@ -1,0 +1,513 @@
+"""Zero-knowledge data-parallel GKR: masked sumchecks, masked layers, one mask table per launch.
+
+What a plain GKR proof reveals about the witness, and what hides it here (docs/zk.md has the
+simulation argument and the references):
+
+* Round messages are sums over the witness. Every sumcheck gets a masking polynomial
+  g(x) = sum_j g_j(x_j), g_j of the round's degree with uniform coefficients [Libra, XZZPS19,
+  §4.1]: the prover sends G = sum_b g(b), the verifier draws rho, and the sumcheck proves
+  sum (f + rho g) = H + rho G. At the end the prover states gamma = g(r) (a linear form of the
+  mask table, proved at the end of the launch) and the verifier goes on with f(r) = final -
+  rho gamma.
+* Layer values v_x, v_y are evaluations of the layer. Layer i >= 1 is proved as
+  V^_i = V~_i + Z(u) S_i(u), Z(u) = u (1 - u), on the variable u its sumchecks bind last [Libra
+  §4.2]; Z vanishes on the cube, so only the last round changes (degree 4), and v^_x, v^_y are
+  masked by the uniform S_i(a), S_i(b). S_i(t) = R_i(t, 0) + R_i(t, 1) for R_i of degree 1 in
+  each of (t, w), four coefficients.
+* The layer below then has the claim a v^_x + b v^_y on V^_i, whose hidden part
+  Q = alpha Z(a) S_i(a) + beta Z(b) S_i(b) = sum_w q(w), q(w) = alpha Z(a) R_i(a, w) +
+  beta Z(b) R_i(b, w), joins its phase-1 sumcheck as sum_(b, w) [(1 - w) F(b) + eq(b, 0) q(w)]:
+  the (x, s) rounds gain eq(r_<j, 0) (1 - t) Q, one more round binds w (degree 1), and the
+  prover states kappa = q(r_w) (a linear form of R_i); the verifier divides out (1 - r_w).
+* Layer 0 (the input) is masked by a broadcast input segment of 4d uniform values that no gate
+  reads (`hiding_circuit`), and its segment evaluations are never sent: each of the two final
+  claims becomes a linked relation sum_seg sel_seg T_seg~ = v for the PCS (runtime).
+
+All coefficients live in one committed table per launch (base-field entries; an extension
+coefficient is d consecutive entries, its components). The stated values gamma and kappa are
+checked together at the end: the verifier draws lambda, and a plain sumcheck proves
+sum_b M(b) P(b) = sum_c lambda_c value_c for the public weights P; it ends in one MLE claim
+M~(r*) for the PCS. The table's upper half is uniform slack that P never weighs and the
+reduction binds first, so after its first round the table is uniform and the reduction reveals
+nothing about the masks' lower half beyond the stated values [argument in docs/zk.md].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
+from zkcc.field import PrimeField
+from zkcc.field.base import Array
+from zkcc.field.ext import ExtField
+
+INPUT_MASK_SEGMENT = "zk:input-mask"
+MASK_TABLE = "zk:masks"
+MASKED_DEGREE = 4  # the last round of a masked layer: (V + Z S) G has degree 2 + 1 + 1
+
+
+def input_mask_log2(E: ExtField) -> int:
+    """The input mask segment holds 4d base values: two evaluations (2d base coordinates) must
+    stay uniform, with room to spare."""
+    return (4 * E.degree - 1).bit_length()
+
+
+def hiding_circuit(circuit: LayeredCircuit, n_log2: int, E: ExtField) -> LayeredCircuit:
+    """The circuit proved with zero knowledge: the input mask segment added at the first free
+    aligned offset of layer 0 (widening it if needed), and, without instance variables, every
+    masked layer (1 .. depth - 1) at least two gates wide, so that it has a variable to mask.
+    Gates only ever read what they read before: layer values are unchanged."""
+    k = input_mask_log2(E)
+    size = 1 << k
+    end = max((s.offset + (1 << s.size_log2) for s in circuit.segments), default=0)
+    offset = -(-end // size) * size
+    input_log2 = max(circuit.input_log2, (offset + size - 1).bit_length())
+    segment = InputSegment(INPUT_MASK_SEGMENT, offset, k, size, broadcast=True)
+    layers = list(circuit.layers)
+    if n_log2 == 0:
+        for i in range(len(layers) - 1):  # layers[i] outputs layer i + 1
+            if layers[i].width_log2 == 0:
+                layers[i] = replace(layers[i], width_log2=1)
+    return LayeredCircuit(input_log2, (*circuit.segments, segment), tuple(layers))
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    """One sumcheck's masking polynomial: round j has degree degrees[j] and coefficients
+    offset + sum_{j' < j} (degrees[j'] + 1) + k, k = 0 .. degrees[j]."""
+
+    offset: int
+    degrees: tuple[int, ...]
+    xs_rounds: int  # the (x, s) rounds; a phase with the w round has one more
+
+    @property
+    def count(self) -> int:
+        return sum(d + 1 for d in self.degrees)
+
+    @property
+    def has_w(self) -> bool:
+        return len(self.degrees) > self.xs_rounds
+
+    def starts(self) -> list[int]:
+        out, at = [], self.offset
+        for d in self.degrees:
+            out.append(at)
+            at += d + 1
+        return out
+
+
+@dataclass(frozen=True)
+class MaskLayout:
+    """Where each coefficient of a launch's masks sits in its mask table (coefficient c is
+    entries c*d .. c*d + d - 1), fixed by the circuit and the instance count."""
+
+    degree: int  # d, the extension degree
+    n_log2: int
+    depth: int
+    phases: dict[tuple[int, int], PhaseSpec]  # (layer, 1 | 2)
+    layer_masks: dict[int, int]  # layer i >= 1 -> offset of R_i's 4 coefficients
+    coefficients: int
+    half_log2: int  # the table is 2^(half_log2 + 1) entries; the upper half is slack
+    widths: tuple[int, ...] = field(default=())  # width_log2 of layers 0 .. depth - 1
+
+    @classmethod
+    def of(cls, circuit: LayeredCircuit, n_log2: int, E: ExtField) -> MaskLayout:
+        """For the hiding circuit (hiding_circuit) of a launch of 2^n_log2 instances."""
+        depth = circuit.depth
+        phases, offset = {}, 0
+        for i in reversed(range(depth)):
+            m = circuit.width_log2(i) + n_log2
+            if m == 0:
+                raise ValueError(f"layer {i} has no variable to mask")
+            last = MASKED_DEGREE if i >= 1 else 2
+            for phase in (1, 2):
+                degrees = [2] * (m - 1) + [last] + ([1] if phase == 1 and i <= depth - 2 else [])
+                spec = PhaseSpec(offset, tuple(degrees), m)
+                phases[(i, phase)] = spec
+                offset += spec.count
+        layer_masks = {}
+        for i in range(1, depth):
+            layer_masks[i] = offset
+            offset += 4
+        main = offset * E.degree
+        widths = tuple(circuit.width_log2(i) for i in range(depth))
+        return cls(
+            E.degree, n_log2, depth, phases, layer_masks, offset, (main - 1).bit_length(), widths
+        )
+
+    @property
+    def size(self) -> int:
+        return 2 << self.half_log2
+
+    @property
+    def num_vars(self) -> int:
+        return self.half_log2 + 1
+
+    def masked(self, i: int) -> bool:
+        return i >= 1
+
+    def u_coordinate(self, i: int) -> int:
+        """The point coordinate (mle order) of layer i's last-bound variable: the top instance
+        bit, or gate bit 0 without instances (zkcc/backends/gkr/sumcheck.py mle_point)."""
+        return self.widths[i] + self.n_log2 - 1 if self.n_log2 else 0
+
+
+# ---- small polynomial arithmetic over extension scalars (coefficients low first) ----------
+
+
+def _scale(E: ExtField, poly: list[Array], c: Array) -> list[Array]:
+    return [E.mul(a, c) for a in poly]
+
+
+def _mul(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
+    out = [E.zeros() for _ in range(len(a) + len(b) - 1)]
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            out[i + j] = E.add(out[i + j], E.mul(x, y))
+    return out
+
+
+def _add(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
+    zero = E.zeros()
+    n = max(len(a), len(b))
+    return [E.add(a[k] if k < len(a) else zero, b[k] if k < len(b) else zero) for k in range(n)]
+
+
+def _horner(E: ExtField, poly: list[Array], r: Array) -> Array:
+    acc = E.zeros()
+    for c in reversed(poly):
+        acc = E.add(E.mul(acc, r), c)
+    return acc
+
+
+def _powers(E: ExtField, r: Array, count: int) -> list[Array]:
+    out = [E.one()]
+    for _ in range(count - 1):
+        out.append(E.mul(out[-1], r))
+    return out
+
+
+def vanishing(E: ExtField, t: Array) -> Array:
+    """Z(t) = t (1 - t), zero on {0, 1}."""
+    return E.mul(t, E.sub(E.one(), t))
+
+
+def eq_zero(E: ExtField, challenges: list[Array]) -> Array:
+    """eq(r, 0) = prod (1 - r_j)."""
+    acc = E.one()
+    for r in challenges:
+        acc = E.mul(acc, E.sub(E.one(), r))
+    return acc
+
+
+def q_weights(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array, w: Array) -> list:
+    """q(w) = sum_l weights[l] c_l for R(t, w) = c0 + c1 t + c2 w + c3 t w:
+    alpha Z(a) (1, a, w, a w) + beta Z(b) (1, b, w, b w)."""
+    za, zb = E.mul(alpha, vanishing(E, a)), E.mul(beta, vanishing(E, b))
+    out = []
+    for mono_a, mono_b in (
+        (E.one(), E.one()),
+        (a, b),
+        (w, w),
+        (E.mul(a, w), E.mul(b, w)),
+    ):
+        out.append(E.add(E.mul(za, mono_a), E.mul(zb, mono_b)))
+    return out
+
+
+@dataclass
+class MaskClaims:
+    """The stated values (gamma, kappa) as linear forms of the mask coefficients:
+    value = sum_k weights[k] * coefficient[indices[k]]. Prover and verifier build the same."""
+
+    E: ExtField
+    layout: MaskLayout
+    forms: list[tuple[np.ndarray, list[Array], Array]] = field(default_factory=list)
+
+    def add_gamma(self, spec: PhaseSpec, challenges: list[Array], value: Array) -> None:
+        idx, wts = [], []
+        for start, deg, r in zip(spec.starts(), spec.degrees, challenges, strict=True):
+            idx += range(start, start + deg + 1)
+            wts += _powers(self.E, r, deg + 1)
+        self.forms.append((np.array(idx, dtype=np.int64), wts, value))
+
+    def add_kappa(self, layer: int, weights: list[Array], value: Array) -> None:
+        start = self.layout.layer_masks[layer]
+        self.forms.append((np.arange(start, start + 4, dtype=np.int64), weights, value))
+
+    def combined(self, lambdas: Array) -> tuple[Array, Array]:
+        """(sum lambda_c value_c, P): P the (d, table size) weights of the table's base
+        entries, so that <M, P> = sum lambda_c value_c for the honest table M."""
+        E, lay = self.E, self.layout
+        xp = E.xp
+        w = E.zeros(lay.coefficients)
+        total = E.zeros()
+        for c, (idx, wts, value) in enumerate(self.forms):
+            lam = lambdas[:, c]
+            w[:, idx] = E.add(w[:, idx], E.mul(xp.stack(wts, axis=1), lam[:, None]))
+            total = E.add(total, E.mul(value, lam))
+        weights = E.zeros(lay.size)
+        d = E.degree
+        for e in range(d):  # entry c*d + e holds component e of coefficient c: weight w_c u^e
+            unit = E.zeros()
+            unit[e] = 1
+            weights[:, e : lay.coefficients * d : d] = E.mul(w, unit[:, None])
+        return total, weights
+
+
+def coefficients(E: ExtField, table: Array, start: int, count: int) -> Array:
+    """(d, count): mask coefficients start .. start + count - 1 as extension elements."""
+    d = E.degree
+    flat = E.xp.asarray(table[start * d : (start + count) * d])
+    return E.xp.ascontiguousarray(flat.reshape(count, d).T)
+
+
+class PhaseMask:
+    """The prover's masking polynomial of one sumcheck, and the hook (sumcheck.RoundHook) that
+    adds its share, the hidden w-term and the layer mask's last-round term to each message."""
+
+    def __init__(
+        self,
+        E: ExtField,
+        spec: PhaseSpec,
+        table: Array,
+        layer: int,
+        q_poly: list[Array] | None = None,
+        s_poly: list[Array] | None = None,
+        hidden: tuple | None = None,
+    ) -> None:
+        self.E, self.spec, self.layer = E, spec, layer
+        self.rho = E.zeros()  # drawn after G is absorbed (ZkProver.start)
+        self.hidden = hidden  # (alpha, beta, a, b) of the w round's q
+        coef = coefficients(E, table, spec.offset, spec.count)
+        self.g = [
+            [coef[:, s - spec.offset + k] for k in range(deg + 1)]
+            for s, deg in zip(spec.starts(), spec.degrees, strict=True)
+        ]
+        self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (w round), S(t) (masked layer)
+        m = len(self.g)
+        ends = [E.add(_horner(E, g, E.zeros()), _horner(E, g, E.one())) for g in self.g]
+        self._after = [E.zeros() for _ in range(m + 1)]  # sum_{i >= j} (g_i(0) + g_i(1))
+        for j in reversed(range(m)):
+            self._after[j] = E.add(self._after[j + 1], ends[j])
+
+    def total(self) -> Array:
+        """G = sum over the cube of g = 2^(m-1) sum_j (g_j(0) + g_j(1))."""
+        m = len(self.g)
+        return self.E.mul(self._after[0], self.E.scalar(pow(2, m - 1, self.E.base.p)))
+
+    def value(self, challenges: list[Array]) -> Array:
+        """gamma = g(r) = sum_j g_j(r_j)."""
+        acc = self.E.zeros()
+        for g, r in zip(self.g, challenges, strict=True):
+            acc = self.E.add(acc, _horner(self.E, g, r))
+        return acc
+
+    # RoundHook
+    def degree(self, j: int) -> int:
+        return self.spec.degrees[j]
+
+    def needs_sums(self, j: int) -> bool:
+        return self.s_poly is not None and j == self.spec.xs_rounds - 1
+
+    def extra(self, j: int, challenges: list[Array], g_lo, g_diff) -> list[Array]:
+        E, p = self.E, self.E.base.p
+        m = len(self.g)
+        rest = m - j - 1
+        # rho g's share: 2^rest (sum_{i<j} g_i(r_i) + g_j(t)) + 2^(rest-1) sum_{i>j} (g_i(0)+g_i(1))
+        fixed = E.zeros()
+        for g, r in zip(self.g[:j], challenges[:j], strict=True):
+            fixed = E.add(fixed, _horner(E, g, r))
+        if rest:
+            fixed = E.add(fixed, E.mul(self._after[j + 1], E.scalar((p + 1) // 2)))
+        share = [E.add(self.g[j][0], fixed), *self.g[j][1:]]
+        out = _scale(E, share, E.mul(self.rho, E.scalar(pow(2, rest, p))))
+        xs = self.spec.xs_rounds
+        if self.q_poly is not None:
+            e0 = eq_zero(E, challenges[: min(j, xs)])
+            if j < xs:  # eq(r_<j, 0) (1 - t) Q
+                big_q = E.add(_horner(E, self.q_poly, E.zeros()), _horner(E, self.q_poly, E.one()))
+                term = E.mul(e0, big_q)
+                out = _add(E, out, [term, E.neg(term)])
+            else:  # the w round: eq(r, 0) q(t)
+                out = _add(E, out, _scale(E, self.q_poly, e0))
+        if self.needs_sums(j):  # Z(t) S(t) (g_lo + t g_diff)
+            z = [E.zeros(), E.one(), E.neg(E.one())]
+            out = _add(E, out, _mul(E, _mul(E, z, self.s_poly), [g_lo, g_diff]))
+        return out
+
+
+def layer_mask(E: ExtField, table: Array, layout: MaskLayout, i: int) -> list[Array]:
+    """R_i's coefficients (c0, c1, c2, c3) of R(t, w) = c0 + c1 t + c2 w + c3 t w."""
+    coef = coefficients(E, table, layout.layer_masks[i], 4)
+    return [coef[:, k] for k in range(4)]
+
+
+def s_poly(E: ExtField, c: list[Array]) -> list[Array]:
+    """S(t) = R(t, 0) + R(t, 1) = (2 c0 + c2) + (2 c1 + c3) t."""
+    two = E.scalar(2)
+    return [E.add(E.mul(two, c[0]), c[2]), E.add(E.mul(two, c[1]), c[3])]
+
+
+def q_poly(E: ExtField, c: list[Array], alpha, beta, a, b) -> list[Array]:
+    """q(w) = alpha Z(a) R(a, w) + beta Z(b) R(b, w) as q(0) + (q(1) - q(0)) w."""
+    at = [
+        sum_terms(E, q_weights(E, alpha, beta, a, b, w), c) for w in (E.zeros(), E.one())
+    ]
+    return [at[0], E.sub(at[1], at[0])]
+
+
+def sum_terms(E: ExtField, weights: list[Array], values: list[Array]) -> Array:
+    acc = E.zeros()
+    for w, v in zip(weights, values, strict=True):
+        acc = E.add(acc, E.mul(w, v))
+    return acc
+
+
+def draw_table(F: PrimeField, layout: MaskLayout, token_bytes) -> Array:
+    """The launch's mask table: every entry uniform (the unused tail of the lower half too)."""
+    return F.from_wide_bytes(token_bytes(layout.size * F.wide_len), layout.size)
+
+
+def input_mask(F: PrimeField, token_bytes) -> Array:
+    n = 1 << input_mask_log2(F.ext)
+    return F.from_wide_bytes(token_bytes(n * F.wide_len), n)
+
+
+@dataclass(frozen=True, eq=False)
+class ZkPhase:
+    """What a masked sumcheck sends besides its rounds: G = sum g, gamma = g(r), and with the
+    w round kappa = q(r_w)."""
+
+    total: Array
+    gamma: Array
+    kappa: Array | None
+
+
+class ZkProver:
+    """The prover's masks of one launch (table: the launch's committed mask table) and the
+    linear-form claims on them that the proof accumulates."""
+
+    def __init__(self, F: PrimeField, layout: MaskLayout, table: Array) -> None:
+        self.F, self.E, self.layout = F, F.ext, layout
+        self.table = F.xp.asarray(table)
+        self.claims = MaskClaims(F.ext, layout)
+
+    def start(self, tr, label: str, i: int, phase: int, claims: list, coeffs: list) -> PhaseMask:
+        """Layer i's phase mask; G absorbed and rho drawn (`claims`, `coeffs`: the claims on
+        layer i + 1 and their combination, which the w round's q needs)."""
+        E, lay = self.E, self.layout
+        spec = lay.phases[(i, phase)]
+        q = hidden = None
+        if spec.has_w:
+            u = lay.u_coordinate(i + 1)
+            hidden = (coeffs[0], coeffs[1], claims[0].point[u], claims[1].point[u])
+            q = q_poly(E, layer_mask(E, self.table, lay, i + 1), *hidden)
+        s = s_poly(E, layer_mask(E, self.table, lay, i)) if lay.masked(i) else None
+        mask = PhaseMask(E, spec, self.table, i, q, s, hidden)
+        tr.absorb_field(f"{label}/G", E, mask.total())
+        mask.rho = tr.challenge_ext(f"{label}/rho", self.F)
+        return mask
+
+    def finish(self, tr, label: str, sc, res, mask: PhaseMask) -> tuple[Array, ZkPhase]:
+        """After the (x, s) rounds: the masked layer value, the w round, kappa and gamma."""
+        E, spec = self.E, mask.spec
+        xs = sc.challenges[: spec.xs_rounds]
+        v = res.f_eval
+        if mask.s_poly is not None:
+            r_u = xs[-1]
+            v = E.add(v, E.mul(vanishing(E, r_u), _horner(E, mask.s_poly, r_u)))
+        kappa = None
+        if spec.has_w:
+            f_end = E.mul(v, res.g_eval)
+            r_w = sc.tail_round([f_end, E.neg(f_end)])
+            kappa = _horner(E, mask.q_poly, r_w)
+            tr.absorb_field(f"{label}/kappa", E, kappa)
+            self.claims.add_kappa(mask.layer + 1, q_weights(E, *mask.hidden, r_w), kappa)
+        challenges = sc.challenges
+        gamma = mask.value(challenges)
+        tr.absorb_field(f"{label}/gamma", E, gamma)
+        self.claims.add_gamma(spec, challenges, gamma)
+        return v, ZkPhase(mask.total(), gamma, kappa)
+
+    def reduce(self, tr) -> tuple:
+        """The stated values, combined by lambda, proved as <M, P> by a plain sumcheck that
+        ends in one claim on the table (segment MASK_TABLE)."""
+        from zkcc.backends.gkr.proof import SegmentClaim
+        from zkcc.backends.gkr.sumcheck import SumcheckProver
+
+        F, E = self.F, self.E
+        lambdas = tr.challenge_exts("gkr/zk/lambda", F, len(self.claims.forms))
+        total, weights = self.claims.combined(lambdas)
+        res = SumcheckProver(F, tr, "gkr/zk/reduce").prove(self.table, weights, total)
+        tr.absorb_field("gkr/zk/mask", E, res.f_eval)
+        return res.proof, SegmentClaim(MASK_TABLE, res.point, res.f_eval)
+
+
+class ZkVerifier:
+    """The verifier's side of the masks: replays G, rho, kappa, gamma, strips the masks from
+    each sumcheck's final claim, and checks the stated values against the mask table's claim."""
+
+    def __init__(self, F: PrimeField, layout: MaskLayout) -> None:
+        self.F, self.E, self.layout = F, F.ext, layout
+        self.claims = MaskClaims(F.ext, layout)
+
+    def start(self, tr, label: str, z: ZkPhase) -> Array:
+        """Absorb G; returns rho."""
+        tr.absorb_field(f"{label}/G", self.E, z.total)
+        return tr.challenge_ext(f"{label}/rho", self.F)
+
+    def finish(
+        self,
+        tr,
+        label: str,
+        i: int,
+        phase: int,
+        challenges: list[Array],
+        final: Array,
+        rho: Array,
+        z: ZkPhase,
+        claims: list,
+        coeffs: list,
+    ) -> Array:
+        """The data part of the final claim, V^(r) G~(r): final - rho gamma, and with the w
+        round (final - rho gamma - eq(r, 0) kappa) / (1 - r_w). Records gamma and kappa."""
+        from zkcc.errors import ProofRejected
+
+        E, lay = self.E, self.layout
+        spec = lay.phases[(i, phase)]
+        rest = E.sub(final, E.mul(rho, z.gamma))
+        if spec.has_w:
+            r_w = challenges[-1]
+            tr.absorb_field(f"{label}/kappa", E, z.kappa)
+            u = lay.u_coordinate(i + 1)
+            hidden = (coeffs[0], coeffs[1], claims[0].point[u], claims[1].point[u])
+            self.claims.add_kappa(i + 1, q_weights(E, *hidden, r_w), z.kappa)
+            one_minus = E.sub(E.one(), r_w)
+            if E.equal(one_minus, E.zeros()):
+                raise ProofRejected(f"layer {i} phase {phase}: the w challenge is 1")
+            rest = E.sub(rest, E.mul(eq_zero(E, challenges[:-1]), z.kappa))
+            rest = E.mul(rest, E.inv(one_minus))
+        tr.absorb_field(f"{label}/gamma", E, z.gamma)
+        self.claims.add_gamma(spec, challenges, z.gamma)
+        return rest
+
+    def reduce(self, tr, proof, value: Array) -> tuple:
+        """Check the reduction; returns the claim on the mask table for the PCS."""
+        from zkcc.backends.gkr.proof import SegmentClaim
+        from zkcc.backends.gkr.sumcheck import SumcheckVerifier
+        from zkcc.errors import ProofRejected
+        from zkcc.field.mle import mle_evaluate
+
+        F, E = self.F, self.E
+        lambdas = tr.challenge_exts("gkr/zk/lambda", F, len(self.claims.forms))
+        total, weights = self.claims.combined(lambdas)
+        point, final = SumcheckVerifier(F, tr, "gkr/zk/reduce").verify(
+            total, proof, self.layout.num_vars, "mask reduction"
+        )
+        tr.absorb_field("gkr/zk/mask", E, value)
+        if not E.equal(final, E.mul(value, mle_evaluate(F, weights, point))):
+            raise ProofRejected("mask reduction: final check fails")
+        return SegmentClaim(MASK_TABLE, point, value)

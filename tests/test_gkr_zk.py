@@ -74,3 +74,139 @@ def test_zk_proof_verifies_and_claims_hold(name, n_log2):
         assert a.link[0] == b.link[0]
         assert F.ext.equal(a.link[1], b.link[1]) and F.ext.equal(a.link[2], b.link[2])
     assert F.ext.equal(out[-1].value, claims[-1].value)
+
+
+def _claims_hold(F, hc, l0, table, claims) -> bool:
+    try:
+        check_claims(F, hc, l0, table, claims)
+    except AssertionError:
+        return False
+    return True
+
+
+def _tampered_trees(tree):
+    """One change per kind of value a zero-knowledge proof sends (first and last layer)."""
+    def bump(b: bytes) -> bytes:
+        return bytes([(b[0] + 1) % 256]) + b[1:]
+
+    import copy
+
+    for where in (0, -1):
+        for key in ("vx", "vy"):
+            t = copy.deepcopy(tree)
+            t["layers"][where][key] = bump(t["layers"][where][key])
+            yield f"layer {where} {key}", t
+        for p in ("phase1", "phase2"):
+            for r in (0, -1):
+                t = copy.deepcopy(tree)
+                t["layers"][where][p][r] = bump(t["layers"][where][p][r])
+                yield f"layer {where} {p} round {r}", t
+        for z in ("zk1", "zk2"):
+            for key in tree["layers"][where][z]:
+                t = copy.deepcopy(tree)
+                t["layers"][where][z][key] = bump(t["layers"][where][z][key])
+                yield f"layer {where} {z} {key}", t
+    for r in (0, -1):
+        t = copy.deepcopy(tree)
+        t["reduce"][r] = bump(t["reduce"][r])
+        yield f"reduce round {r}", t
+    t = copy.deepcopy(tree)
+    t["mask"] = bump(t["mask"])
+    yield "mask value", t
+
+
+@pytest.mark.parametrize("name", ["m31", "bn254"])
+def test_zk_tampering_is_caught(name):
+    """Every changed value is rejected by the GKR verifier, or leaves claims that are false
+    on the committed data (which the PCS opening then refuses)."""
+    F, hc, l0, layout, table = zk_setup(name, seed=3, n_log2=1)
+    proof, _ = prove_zk(F, hc, l0, layout, table)
+    tree = proof.to_tree()
+    cases = 0
+    for what, bad in _tampered_trees(tree):
+        cases += 1
+        parsed = GKRProof.from_tree(Schema(bad, "p"), F, hc, 1, layout)
+        try:
+            out = verify(F, hc, 1, parsed, Transcript(b"zk"), zk=layout)
+        except ProofRejected:
+            continue
+        assert not _claims_hold_verifier(F, hc, l0, table, out), what
+    assert cases >= 20
+
+
+def _claims_hold_verifier(F, hc, l0, table, claims) -> bool:
+    """The verifier's claims (linked ones without values) against the committed data."""
+    filled = []
+    for c in claims:
+        if c.segment != MASK_TABLE and c.value is None:
+            seg_value = mle_evaluate(F, F.array(segment_table(hc, l0, c.segment)), c.point)
+            c = dataclasses.replace(c, value=seg_value)
+        filled.append(c)
+    return _claims_hold(F, hc, l0, table, filled)
+
+
+def test_hiding_circuit_keeps_every_layer_value():
+    """The input mask segment is read by no gate: layers 1.. are those of the plain circuit."""
+    F, c, l0 = make("m31", seed=5)
+    hc = hiding_circuit(c, 2, F.ext)
+    seg = next(s for s in hc.segments if s.name == INPUT_MASK_SEGMENT)
+    assert seg.broadcast and 1 << seg.size_log2 == 1 << input_mask_log2(F.ext)
+    wide = np.zeros((l0.shape[0], 1 << hc.input_log2), dtype=l0.dtype)
+    wide[:, : l0.shape[1]] = l0
+    wide[:, seg.offset : seg.offset + 16] = np.arange(1, 17)
+    plain = evaluate_circuit(F, c, columns(F, l0))
+    hiding = evaluate_circuit(F, hc, columns(F, wide))
+    for i in range(1, c.depth + 1):
+        assert np.array_equal(instance_major(plain[i], 2), instance_major(hiding[i], 2))
+
+
+class Simulator(ZkProver):
+    """The honest-verifier simulator [Libra, Thm 4]: no witness. It runs the prover's code on
+    made-up layer values, states at the end of each sumcheck the gamma that makes the
+    verifier's final equation hold, and fits one mask coefficient to the combined stated
+    values before the reduction; the PCS simulator (tests/test_ligero_zk.py) then opens the
+    claims it hands on. The messages are distributed as in a real proof because each is the
+    data part plus a share of the uniform mask g, and gamma, the layer values and kappa are
+    masked by uniform mask terms (docs/zk.md)."""
+
+    def stated_gamma(self, mask, challenges, final, data):
+        return self.E.mul(self.E.sub(final, data), self.E.inv(mask.rho))
+
+    def reduce(self, tr):
+        E = self.E
+        lambdas = tr.challenge_exts("gkr/zk/lambda", self.F, len(self.claims.forms))
+        total, weights = self.claims.combined(lambdas)
+        # fit coefficient 0 (entries 0 .. d-1, weights W_0 u^e) so that <M, P> = total
+        table = self.table.copy()
+        table[: E.degree] = 0
+        rest = E.dot(E.from_base(table), weights)
+        table[: E.degree] = E.mul(E.sub(total, rest), E.inv(weights[:, 0]))
+        self.table = table
+        return self.prove_reduction(tr, total, weights)
+
+
+@pytest.mark.parametrize("name", ["m31", "bn254"])
+def test_simulated_proof_without_witness_is_accepted(name):
+    """Made-up layer values (not satisfying the circuit, residues non-zero) and no witness:
+    the simulator's proof is accepted, and the claims it hands on are the ones the verifier
+    derives (the PCS simulator opens any claimed values)."""
+    F, hc, _, layout, table = zk_setup(name, seed=7, n_log2=1)
+    rng = np.random.default_rng(9)
+    layers = [
+        F.array(rng.integers(0, 1 << 30, (1 << hc.width_log2(i), 2)).tolist())
+        for i in range(hc.depth + 1)
+    ]
+    assert np.any(layers[-1] != 0)
+    sim = Simulator(F, layout, table)
+    proof, claims = prove(F, hc, layers, Transcript(b"sim"), zk=sim)
+    out = verify(F, hc, 1, proof, Transcript(b"sim"), zk=layout)
+    for a, b in zip(out, claims, strict=True):
+        if a.link is None:
+            assert F.ext.equal(a.value, b.value)
+            assert F.ext.equal(mle_evaluate(F, sim.table, a.point), a.value)
+        else:
+            assert all(F.ext.equal(x, y) for x, y in zip(a.link[1:], b.link[1:], strict=True))
+    honest = ZkProver(F, layout, table)
+    with pytest.raises(ProofRejected):
+        proof, _ = prove(F, hc, layers, Transcript(b"sim"), zk=honest)
+        verify(F, hc, 1, proof, Transcript(b"sim"), zk=layout)

@@ -94,25 +94,7 @@ def occurrences(proof: bytes, wanted: dict[int, set[bytes]]) -> int:
     return sum(len(seen & group) for group in wanted.values())
 
 
-# GKR's input-segment evaluations are sent in clear (docs/zk.md, "not yet"): the MLE of a
-# one-element tensor is the element itself, so mimc's private key is in its proof.
-REVEALED_BY_GKR_EVALUATIONS = {"mimc"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                strict=True, reason="GKR segment evaluations reveal a one-element private tensor"
-            ),
-        )
-        if n in REVEALED_BY_GKR_EVALUATIONS
-        else n
-        for n in EXAMPLE_NAMES
-    ],
-)
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_no_private_value_occurs_in_the_proof(name):
     proved = prove_example(name)
     assert proved.plan.zk

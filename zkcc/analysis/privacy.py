@@ -7,8 +7,10 @@ one revealing part is enough to leak. The parts, each with a status:
   knowledge (`zk`, the default; `zkcc compile --no-zk` turns it off); without it the opening's
   row combinations and queried columns are linear functions of the private tensors, and the
   merkle PCS sends the tensors themselves.
-* gkr: sumcheck messages and layer evaluations are functions of the witness (zero-knowledge
-  GKR is planned), so a plan with a GKR launch is not zero-knowledge.
+* gkr: in a zero-knowledge plan every sumcheck is masked (Libra's masking polynomial), layers
+  are proved as masked extensions, the input layer holds a uniform mask segment, and the
+  input segments' evaluations are linked claims (zkcc/backends/gkr/zk.py); with `--no-zk` the
+  round messages and layer evaluations are functions of the witness.
 * groth16: fresh r, s per proof and a blinded commitment D to the committed wires.
 * evaluations: no private tensor's multilinear extension is sent in clear by an assert_eq or
   a Groth16 link: an assert_eq of two committed tensors links its claims by a - b = 0 (with
@@ -34,8 +36,12 @@ if TYPE_CHECKING:
 PARTS = ("pcs", "gkr", "groth16", "evaluations")
 NOT_USED = "not used"
 GKR_NOT_HIDING = (
-    "not hiding: sumcheck messages and layer evaluations are functions of the witness "
-    "(zero-knowledge GKR is planned)"
+    "not hiding: compiled with --no-zk, so sumcheck messages and layer evaluations are "
+    "functions of the witness"
+)
+GKR_HIDING = (
+    "hiding (masked sumchecks, masked layer values, an input mask segment, linked input "
+    "claims)"
 )
 GROTH16_HIDING = "hiding (fresh r, s and a blinded commitment D)"
 
@@ -113,6 +119,12 @@ def _evaluations_part(plan: Plan, g16: list[int]) -> Part:
     )
 
 
+def _gkr_part(plan: Plan, launches: bool) -> Part:
+    if not launches:
+        return Part(True, NOT_USED)
+    return Part(True, GKR_HIDING) if plan.zk else Part(False, GKR_NOT_HIDING)
+
+
 def _dims(shape: tuple[int, ...]) -> str:
     return "".join(f"[{d}]" for d in shape)
 
@@ -137,7 +149,7 @@ def privacy_report(plan: Plan) -> Privacy:
     return Privacy(
         requested=plan.zk,
         pcs=_pcs_part(plan, committed),
-        gkr=Part(False, GKR_NOT_HIDING) if gkr_launches else Part(True, NOT_USED),
+        gkr=_gkr_part(plan, gkr_launches),
         groth16=Part(True, GROTH16_HIDING if g16 else NOT_USED),
         evaluations=_evaluations_part(plan, g16),
         revealed=revealed,

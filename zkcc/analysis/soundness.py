@@ -95,12 +95,27 @@ def _log2_ratio(count: float, F: PrimeField) -> float:
     return math.log2(count) - F.ext.degree * math.log2(F.p)
 
 
-def gkr_term(F: PrimeField, part: str, circuit, n_log2: int) -> Term:
+def gkr_term(F: PrimeField, part: str, circuit, n_log2: int, zk=None) -> Term:
+    """Plain: the output zero-check, each phase's rounds of degree 2, each inner layer's
+    combination. Zero knowledge (`zk`, the launch's MaskLayout): each phase's rounds at their
+    degrees (4 for a masked layer's last round, 1 for the w round), its rho (a false claim
+    survives G only for one rho: 1), the lambda combination of the mask claims (1) and their
+    reduction sumcheck (2 per round over the mask table's variables) [Libra, XZZPS19, Thm 3]."""
     count = circuit.width_log2(circuit.depth) + n_log2
     for i in range(circuit.depth):
-        rounds, degree = circuit.width_log2(i) + n_log2, 2  # per phase; two phases a layer
-        count += 2 * rounds * degree + (1 if i > 0 else 0)
+        count += 1 if i > 0 else 0
+        for phase in (1, 2):
+            if zk is None:
+                count += 2 * (circuit.width_log2(i) + n_log2)
+            else:
+                count += sum(zk.phases[(i, phase)].degrees) + 1
     formula = "(w_out + n + sum over layers of [2 * 2 (w_in + n) + 1]) / |E|"
+    if zk is not None:
+        count += 1 + 2 * zk.num_vars
+        formula = (
+            "(w_out + n + sum over layers of [1 + sum over both phases of (round degrees + "
+            "1 rho)] + 1 lambda + 2 * mask table variables) / |E|"
+        )
     return Term(part, _log2_ratio(count, F), f"{count} / |E|: {formula}")
 
 
@@ -162,7 +177,12 @@ def plan_soundness(plan: Plan) -> Soundness:
     steps = schedule(plan, g16)
     for st in steps:
         if isinstance(st, GkrStep):
-            terms.append(gkr_term(F, f"launch {st.index} {st.kernel} (gkr)", st.circuit, st.n_log2))
+            part = f"launch {st.index} {st.kernel} (gkr)"
+            terms.append(gkr_term(F, part, st.circuit, st.n_log2, st.layout))
+            if st.layout is not None and plan.pcs == "ligero":
+                terms.append(
+                    Term(f"{part} input relations", _log2_ratio(2, F), "2 / |E| (one zeta each)")
+                )
         elif isinstance(st, AssertEqStep):
             terms.append(point_term(F, f"step {st.index} assert_eq", st.layout.num_vars))
             if st.linked and plan.pcs == "ligero" and plan.zk:

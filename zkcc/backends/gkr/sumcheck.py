@@ -306,19 +306,25 @@ class SumcheckProver:
         data = [h0, E.sub(E.sub(h1, h0), q), q]
         return self._send(poly_values(E, _poly_add(E, data, extra), self.hook.degree(j)))
 
-    def tail_round(self, data: list[Array]) -> Array:
+    def tail_round(self) -> Array:
         """One more round after prove_parts, on a variable outside the tables (the layer-mask
-        variable w of zkcc/backends/gkr/zk.py): the message is the data polynomial `data`
-        (coefficients) plus the hook's. Returns the challenge; `result` then has the round."""
+        variable w of zkcc/backends/gkr/zk.py) whose data part is (1 - t) D: the message is
+        that plus the hook's polynomial e, D taken from the running claim (D + e(0) + e(1) =
+        claim). Returns the challenge; `proof()` then has the round."""
         assert self.hook is not None
-        j = len(self._rounds)
+        E, j = self.E, len(self._rounds)
         extra = self.hook.extra(j, list(self._challenges), None, None)
-        return self._send(poly_values(self.E, _poly_add(self.E, data, extra), self.hook.degree(j)))[1]
+        d = E.sub(self.final_claim(), E.add(_at(E, extra, 0), _at(E, extra, 1)))
+        return self._send(poly_values(E, _poly_add(E, [d, E.neg(d)], extra), self.hook.degree(j)))[1]
 
     @property
     def challenges(self) -> list[Array]:
         """Every challenge drawn so far, in draw order."""
         return list(self._challenges)
+
+    def final_claim(self) -> Array:
+        """The running claim after the last round sent: its message at its challenge."""
+        return interpolate(self.E, self._rounds[-1], self._challenges[-1])
 
     def proof(self) -> SumcheckProof:
         """Every round sent so far (prove_parts and any tail rounds)."""

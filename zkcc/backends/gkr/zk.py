@@ -420,17 +420,25 @@ class ZkProver:
             r_u = xs[-1]
             v = E.add(v, E.mul(vanishing(E, r_u), _horner(E, mask.s_poly, r_u)))
         kappa = None
+        data = E.mul(v, res.g_eval)
         if spec.has_w:
-            f_end = E.mul(v, res.g_eval)
-            r_w = sc.tail_round([f_end, E.neg(f_end)])
+            r_w = sc.tail_round()
             kappa = _horner(E, mask.q_poly, r_w)
             tr.absorb_field(f"{label}/kappa", E, kappa)
             self.claims.add_kappa(mask.layer + 1, q_weights(E, *mask.hidden, r_w), kappa)
+            data = E.add(
+                E.mul(E.sub(E.one(), r_w), data), E.mul(eq_zero(E, sc.challenges[:-1]), kappa)
+            )
         challenges = sc.challenges
-        gamma = mask.value(challenges)
+        gamma = self.stated_gamma(mask, challenges, sc.final_claim(), data)
         tr.absorb_field(f"{label}/gamma", E, gamma)
         self.claims.add_gamma(spec, challenges, gamma)
         return v, ZkPhase(mask.total(), gamma, kappa)
+
+    def stated_gamma(self, mask: PhaseMask, challenges: list, final: Array, data: Array) -> Array:
+        """gamma = g(r): then final = data + rho gamma. (The simulator in tests/test_gkr_zk.py,
+        holding no witness, states the gamma that makes this hold for its made-up data.)"""
+        return mask.value(challenges)
 
     def reduce(self, tr) -> tuple:
         """The stated values, combined by lambda, proved as <M, P> by a plain sumcheck that
@@ -441,6 +449,13 @@ class ZkProver:
         F, E = self.F, self.E
         lambdas = tr.challenge_exts("gkr/zk/lambda", F, len(self.claims.forms))
         total, weights = self.claims.combined(lambdas)
+        return self.prove_reduction(tr, total, weights)
+
+    def prove_reduction(self, tr, total: Array, weights: Array) -> tuple:
+        from zkcc.backends.gkr.proof import SegmentClaim
+        from zkcc.backends.gkr.sumcheck import SumcheckProver
+
+        F, E = self.F, self.E
         res = SumcheckProver(F, tr, "gkr/zk/reduce").prove(self.table, weights, total)
         tr.absorb_field("gkr/zk/mask", E, res.f_eval)
         return res.proof, SegmentClaim(MASK_TABLE, res.point, res.f_eval)

@@ -47,7 +47,8 @@ def link_mask_tensor(step_index: int) -> str:
 
 
 def input_mask_tensor(step_index: int) -> str:
-    """A zero-knowledge GKR launch's input mask segment (zkcc/backends/gkr/zk.py)."""
+    """A zero-knowledge GKR launch's input mask segment (zkcc/backends/gkr/zk.py): the first
+    entries of its mask table, never committed on its own."""
     return f"zkin@{step_index}"
 
 
@@ -141,12 +142,12 @@ def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> li
 
 
 def plan_tensors(plan, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:
-    """proof_tensors, and in a zero-knowledge plan each GKR launch's input mask and mask table
-    (zkcc/backends/gkr/zk.py), whose sizes follow from its circuit."""
+    """proof_tensors, and in a zero-knowledge plan each GKR launch's mask table
+    (zkcc/backends/gkr/zk.py), whose size follows from its circuit."""
     out = proof_tensors(plan.program, groth16)
     if not plan.zk:
         return out
-    from zkcc.backends.gkr.zk import MaskLayout, hiding_circuit, input_mask_log2
+    from zkcc.backends.gkr.zk import MaskLayout, hiding_circuit
     from zkcc.field import get_field
 
     E = get_field(plan.field).ext
@@ -155,7 +156,6 @@ def plan_tensors(plan, groth16: frozenset[int] = frozenset()) -> list[TensorInfo
             n_log2 = max(0, (step.count - 1).bit_length())
             circuit = hiding_circuit(plan.kernels[step.kernel].circuit, n_log2, E)
             size = MaskLayout.of(circuit, n_log2, E).size
-            out.append(TensorInfo(input_mask_tensor(i), (1 << input_mask_log2(E),), False))
             out.append(TensorInfo(mask_table_tensor(i), (size,), False))
     return out
 

@@ -221,7 +221,7 @@ class GkrStep(_LaunchStep):
         self.public = public_tensors(program) | {valid_tensor(i)}
         reads = {t for t, _ in self.sources.values()}
         if self.layout is not None:
-            reads.add(self.mask_table[0])
+            reads = (reads - {input_mask_tensor(i)}) | {self.mask_table[0]}
         self.reads = tuple(sorted(reads))
 
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
@@ -236,12 +236,11 @@ class GkrStep(_LaunchStep):
 
         def draw() -> bytes:
             coins = ctx.randomness.source(f"gkr/{self.index}/masks").token_bytes
-            return F.encode(input_mask(F, coins)) + F.encode(draw_table(F, self.layout, coins))
+            return F.encode(draw_table(F, self.layout, coins))
 
-        raw = ctx.from_root(draw)
-        k = 1 << input_mask_log2(F.ext)
-        ctx.data[input_mask_tensor(self.index)] = F.decode(raw[: k * F.byte_len], k)
-        ctx.data[self.mask_table[0]] = F.decode(raw[k * F.byte_len :], self.layout.size)
+        table = F.decode(ctx.from_root(draw), self.layout.size)
+        ctx.data[self.mask_table[0]] = table
+        ctx.data[input_mask_tensor(self.index)] = input_mask(F.ext, table)  # a view, not committed
 
     def prove(self, ctx: ProveContext, tr) -> tuple[Any, list[Claim]]:
         F, comm, memory = ctx.F, ctx.comm, ctx.memory
@@ -299,6 +298,10 @@ class GkrStep(_LaunchStep):
         sources = dict(self.sources)
         sources[MASK_TABLE] = self.mask_table
         claims = segment_claims(self.program, self.index, seg, sources)
+        for c in claims:  # the input mask is the table's first entries: a claim on the table
+            if c.tensor == input_mask_tensor(self.index):
+                zeros = [E.zeros()] * (self.layout.num_vars - len(c.point))
+                c.tensor, c.layout, c.point = *self.mask_table, [*c.point, *zeros]
         totals: dict[int, Any] = {}
         for sc, c in zip(seg, claims, strict=True):
             if sc.link is not None:
@@ -481,8 +484,8 @@ def claim_counts(steps: list) -> dict[str, int]:
     for st in steps:
         if isinstance(st, GkrStep):
             tensors = [t for t, _ in st.sources.values()] * 2
-            if st.layout is not None:
-                tensors.append(st.mask_table[0])
+            if st.layout is not None:  # the input mask's two and the reduction's one
+                tensors += [st.mask_table[0]] * 3
         elif isinstance(st, AssertEqStep):
             tensors = [st.a, st.b]
         else:

@@ -46,12 +46,13 @@ from zkcc.field.ext import ExtField
 INPUT_MASK_SEGMENT = "zk:input-mask"
 MASK_TABLE = "zk:masks"
 MASKED_DEGREE = 4  # the last round of a masked layer: (V + Z S) G has degree 2 + 1 + 1
+INPUT_MASK_COEFFICIENTS = 4  # the input mask segment: the table's first 4d entries
 
 
 def input_mask_log2(E: ExtField) -> int:
-    """The input mask segment holds 4d base values: two evaluations (2d base coordinates) must
-    stay uniform, with room to spare."""
-    return (4 * E.degree - 1).bit_length()
+    """The input mask segment holds 4d base values, the mask table's first entries: two
+    evaluations (2d base coordinates) must stay uniform, with room to spare."""
+    return (INPUT_MASK_COEFFICIENTS * E.degree - 1).bit_length()
 
 
 def hiding_circuit(circuit: LayeredCircuit, n_log2: int, E: ExtField) -> LayeredCircuit:
@@ -116,7 +117,7 @@ class MaskLayout:
     def of(cls, circuit: LayeredCircuit, n_log2: int, E: ExtField) -> MaskLayout:
         """For the hiding circuit (hiding_circuit) of a launch of 2^n_log2 instances."""
         depth = circuit.depth
-        phases, offset = {}, 0
+        phases, offset = {}, INPUT_MASK_COEFFICIENTS  # the input mask segment's values first
         for i in reversed(range(depth)):
             m = circuit.width_log2(i) + n_log2
             if m == 0:
@@ -371,9 +372,9 @@ def draw_table(F: PrimeField, layout: MaskLayout, token_bytes) -> Array:
     return F.from_wide_bytes(token_bytes(layout.size * F.wide_len), layout.size)
 
 
-def input_mask(F: PrimeField, token_bytes) -> Array:
-    n = 1 << input_mask_log2(F.ext)
-    return F.from_wide_bytes(token_bytes(n * F.wide_len), n)
+def input_mask(E: ExtField, table: Array) -> Array:
+    """The input mask segment's values: the mask table's first 4d entries."""
+    return table[: 1 << input_mask_log2(E)]
 
 
 @dataclass(frozen=True, eq=False)

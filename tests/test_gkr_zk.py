@@ -12,6 +12,7 @@ from test_gkr import columns, instance_major, make, segment_table
 from zkcc.backends.gkr import GKRProof, evaluate_circuit, prove, verify
 from zkcc.backends.gkr.random_circuit import random_inputs
 from zkcc.backends.gkr.zk import (
+    INPUT_MASK_COEFFICIENTS,
     INPUT_MASK_SEGMENT,
     MASK_TABLE,
     MaskLayout,
@@ -176,11 +177,13 @@ class Simulator(ZkProver):
         E = self.E
         lambdas = tr.challenge_exts("gkr/zk/lambda", self.F, len(self.claims.forms))
         total, weights = self.claims.combined(lambdas)
-        # fit coefficient 0 (entries 0 .. d-1, weights W_0 u^e) so that <M, P> = total
+        # fit the first mask coefficient c (entries c d .. c d + d - 1, weights W_c u^e; the
+        # input mask's coefficients come before it) so that <M, P> = total
+        at = slice(INPUT_MASK_COEFFICIENTS * E.degree, (INPUT_MASK_COEFFICIENTS + 1) * E.degree)
         table = self.table.copy()
-        table[: E.degree] = 0
+        table[at] = 0
         rest = E.dot(E.from_base(table), weights)
-        table[: E.degree] = E.mul(E.sub(total, rest), E.inv(weights[:, 0]))
+        table[at] = E.mul(E.sub(total, rest), E.inv(weights[:, at.start]))
         self.table = table
         return self.prove_reduction(tr, total, weights)
 

@@ -1,6 +1,8 @@
 """Data-parallel GKR throughput: 2^12 instances x 256 multiplication gates per instance
-(4 layers of 64 random mul gates, then a residue layer). Prints a table and writes
-bench/results/gkr.json.
+(4 layers of 64 random mul gates, then a residue layer), plain and zero-knowledge
+(zkcc/backends/gkr/zk.py: masked sumchecks and layers, the input mask segment, the mask
+claims' reduction; the mask table's commitment is the PCS's, see bench/pcs.py) in the same
+run. Prints a table and writes bench/results/gkr.json.
 
     .venv/bin/python bench/gkr.py [--log-instances 12] [--layers 4] [--gates 64] [--field m31]
 """
@@ -17,6 +19,7 @@ import numpy as np
 from zkcc.backends.gkr import GKRProof, evaluate_circuit, prove, verify
 from zkcc.backends.gkr.random_circuit import random_circuit, random_inputs
 from zkcc.backends.gkr.shard import Shard, to_columns
+from zkcc.backends.gkr.zk import MaskLayout, ZkProver, draw_table, hiding_circuit, input_mask
 from zkcc.encoding import Schema, encode
 from zkcc.field import get_field
 from zkcc.transcript import Transcript
@@ -39,33 +42,58 @@ def main() -> None:
     layer0 = to_columns(F.array(random_inputs(rng, F.p, circuit, 1 << n)), Shard.whole(n))
     mul_gates = (1 << n) * args.gates * args.layers
 
-    t0 = time.perf_counter()
-    layers = evaluate_circuit(F, circuit, layer0)
-    t1 = time.perf_counter()
-    proof, _ = prove(F, circuit, layers, Transcript(b"bench"))
-    t2 = time.perf_counter()
-    data = encode(b"ZKGK", 1, proof.to_tree())
-    parsed = GKRProof.from_tree(Schema(proof.to_tree(), "proof"), F, circuit, n)
-    t3 = time.perf_counter()
-    verify(F, circuit, n, parsed, Transcript(b"bench"))
-    t4 = time.perf_counter()
+    plain = run(F, circuit, layer0, n, None)
+    hc = hiding_circuit(circuit, n, F.ext)
+    layout = MaskLayout.of(hc, n, F.ext)
+    table = draw_table(F, layout, rng.bytes)
+    wide = F.zeros((1 << hc.input_log2, 1 << n))
+    wide[: layer0.shape[0]] = layer0
+    seg = hc.segments[-1]
+    wide[seg.offset : seg.offset + (1 << seg.size_log2)] = input_mask(F.ext, table)[:, None]
+    zk = run(F, hc, wide, n, (layout, table))
     out = {
         "field": args.field,
         "instances": 1 << n,
         "mul_gates_per_instance": args.gates * args.layers,
         "total_mul_gates": mul_gates,
-        "witness_s": round(t1 - t0, 4),
-        "prove_s": round(t2 - t1, 4),
-        "prover_gates_per_s": round(mul_gates / (t2 - t1)),
-        "verify_s": round(t4 - t3, 4),
-        "proof_bytes": len(data),
+        "plain": plain,
+        "zk": zk,
+        "zk_over_plain": {k: round(zk[k] / plain[k], 3) for k in ("prove_s", "proof_bytes")},
+        "mask_table_entries": layout.size,
     }
-    cols = ["instances", "total_mul_gates", "witness_s", "prove_s", "verify_s", "proof_bytes"]
-    print("  ".join(f"{c:>15}" for c in cols + ["M gates/s"]))
-    print("  ".join(f"{out[c]:>15}" for c in cols) + f"  {out['prover_gates_per_s'] / 1e6:>15.2f}")
+    cols = ["witness_s", "prove_s", "verify_s", "proof_bytes"]
+    print(f"{1 << n} instances, {mul_gates} mul gates; mask table {layout.size} entries")
+    print(f"{'':>6}" + "".join(f"{c:>13}" for c in cols) + f"{'M gates/s':>13}")
+    for name, r in (("plain", plain), ("zk", zk)):
+        rate = mul_gates / r["prove_s"] / 1e6
+        print(f"{name:>6}" + "".join(f"{r[c]:>13}" for c in cols) + f"{rate:>13.2f}")
+    ratio = out["zk_over_plain"]
+    print(f"zk / plain: prove {ratio['prove_s']}x, proof bytes {ratio['proof_bytes']}x")
     path = Path(__file__).parent / "results" / "gkr.json"
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")
+
+
+def run(F, circuit, layer0, n: int, zk) -> dict:
+    """Evaluate, prove, parse and verify once; zk = (mask layout, mask table) or None."""
+    t0 = time.perf_counter()
+    layers = evaluate_circuit(F, circuit, layer0)
+    t1 = time.perf_counter()
+    prover = ZkProver(F, zk[0], zk[1]) if zk else None
+    proof, _ = prove(F, circuit, layers, Transcript(b"bench"), zk=prover)
+    t2 = time.perf_counter()
+    data = encode(b"ZKGK", 1, proof.to_tree())
+    layout = zk[0] if zk else None
+    parsed = GKRProof.from_tree(Schema(proof.to_tree(), "proof"), F, circuit, n, layout)
+    t3 = time.perf_counter()
+    verify(F, circuit, n, parsed, Transcript(b"bench"), zk=layout)
+    t4 = time.perf_counter()
+    return {
+        "witness_s": round(t1 - t0, 4),
+        "prove_s": round(t2 - t1, 4),
+        "verify_s": round(t4 - t3, 4),
+        "proof_bytes": len(data),
+    }
 
 
 if __name__ == "__main__":

@@ -43,9 +43,11 @@ class Proved:
         return load_inputs(EXAMPLES / name / "inputs.json", self.plan.program, F)
 
 
-def prove_example(name: str, pcs: str = "ligero", backend: str | None = None) -> Proved:
+def prove_example(
+    name: str, pcs: str = "ligero", backend: str | None = None, zk: bool = True
+) -> Proved:
     src = EXAMPLES / name / f"{name}.zkcu"
-    plan_bytes = compile_path(src, pcs=pcs, backend=backend).to_bytes()
+    plan_bytes = compile_path(src, pcs=pcs, backend=backend, zk=zk).to_bytes()
     plan = Plan.from_bytes(plan_bytes)
     digest = plan_digest(plan_bytes)
     F = get_field(plan.field)

@@ -495,7 +495,7 @@ def test_the_gkr_side_of_both_boundaries_is_checked(chain):
     rng = random.Random(7)
     tree = _tree(chain["proof"])
     gkr = tree["steps"][MASK]
-    parts = [("inputs",)] + [
+    parts = [("mask",)] + [
         ("layers", i, k) for i in (0, len(gkr["layers"]) - 1) for k in ("vx", "vy")
     ]
     for path in parts:
@@ -540,7 +540,9 @@ def _lying_proof(chain, monkeypatch, kernel: str, tensor: str) -> bytes:
 
     def lying_layer0(F_, circuit, sources, data, shard):
         mine = {t for t, _ in sources.values()}
-        reads = circuit is chain["plan"].kernels[kernel].circuit and tensor in mine
+        # the launch's circuit, or the hiding one made from it (it shares the residue layer)
+        ours = chain["plan"].kernels[kernel].circuit.layers[-1]
+        reads = circuit.layers[-1] is ours and tensor in mine
         return real_layer0(F_, circuit, sources, fake(data) if reads else data, shard)
 
     monkeypatch.setattr(steps_module, "run_launch", lying_run)

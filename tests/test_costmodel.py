@@ -38,17 +38,7 @@ def _paths(plan: Plan, proof: bytes) -> list[list[int]] | None:
 
 def _check_bytes(name: str, pcs: str = "ligero", zk: bool = True) -> None:
     src = f"{name}/{name}.zkcu"
-    if (pcs, zk) == ("ligero", True):
-        proved = prove_example(name, pcs=pcs)
-    else:
-        import helpers
-
-        real = helpers.compile_path
-        helpers.compile_path = lambda *a, **k: real(*a, **k, zk=zk)
-        try:
-            proved = prove_example(name, pcs=pcs)
-        finally:
-            helpers.compile_path = real
+    proved = prove_example(name, pcs=pcs, zk=zk)
     plan, proof = proved.plan, proved.proof
     assert plan.zk == (zk and pcs == "ligero"), src
     assert proof_bytes(plan, _paths(plan, proof)) == len(proof), src

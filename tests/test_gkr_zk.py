@@ -87,6 +87,7 @@ def _claims_hold(F, hc, l0, table, claims) -> bool:
 
 def _tampered_trees(tree):
     """One change per kind of value a zero-knowledge proof sends (first and last layer)."""
+
     def bump(b: bytes) -> bytes:
         return bytes([(b[0] + 1) % 256]) + b[1:]
 

@@ -13,7 +13,13 @@ from click.testing import CliRunner, Result
 from helpers import EXAMPLES
 from test_cli import zkcc
 
-from zkcc.analysis.privacy import GKR_NOT_HIDING, GROTH16_HIDING, NOT_USED, privacy_report
+from zkcc.analysis.privacy import (
+    GKR_HIDING,
+    GKR_NOT_HIDING,
+    GROTH16_HIDING,
+    NOT_USED,
+    privacy_report,
+)
 from zkcc.cli import cli
 from zkcc.driver import compile_path, plan_program
 from zkcc.encoding import decode, encode
@@ -110,8 +116,8 @@ def test_proof_verifies_and_reports_privacy(tmp_path, no_zk):
     assert summary["zk"] is not no_zk
     for privacy in (verdict["privacy"], summary["privacy"]):
         assert privacy["requested"] is not no_zk
-        assert privacy["zero_knowledge"] is False  # GKR does not hide yet
-        assert privacy["gkr"] == GKR_NOT_HIDING
+        assert privacy["zero_knowledge"] is not no_zk
+        assert privacy["gkr"] == (GKR_NOT_HIDING if no_zk else GKR_HIDING)
         assert privacy["groth16"] == privacy["evaluations"] == NOT_USED
         if no_zk:
             assert privacy["pcs"].startswith("revealing: compiled with --no-zk")
@@ -126,17 +132,20 @@ def test_proof_verifies_and_reports_privacy(tmp_path, no_zk):
 def test_explain_and_inspect_print_the_privacy_lines(tmp_path):
     plan = tmp_path / "d.zkplan"
     out = invoke("compile", DOT / "dot.zkcu", "-o", plan, "--explain").stdout
-    assert "privacy: NOT zero-knowledge (zk requested)" in out
-    assert "    pcs: hiding\n" in out and f"    gkr: {GKR_NOT_HIDING}\n" in out
+    assert "privacy: zero-knowledge" in out
+    assert "    pcs: hiding\n" in out and f"    gkr: {GKR_HIDING}\n" in out
     assert "reveals public tensor values: xs, ys" in out
     out = invoke("inspect", plan).stdout
-    assert "zk: True" in out and "privacy: NOT zero-knowledge" in out
+    assert "zk: True" in out and "privacy: zero-knowledge" in out
+    compile_dot(plan, "--no-zk")
+    out = invoke("inspect", plan).stdout
+    assert "privacy: NOT zero-knowledge" in out and f"    gkr: {GKR_NOT_HIDING}\n" in out
 
 
 def test_every_part_must_hide():
     """A Groth16 launch over public tensors hides everything; so does one linked to a private
-    input (masked link, linked claims): the first zero-knowledge example; a GKR launch, or
-    --no-zk, or the merkle PCS makes a plan not zero-knowledge."""
+    input (masked link, linked claims), and a plan with GKR launches; --no-zk or the merkle
+    PCS makes a plan not zero-knowledge."""
     alone = privacy_report(plan_program(compile_source(GROTH16_PUBLIC, "cube.zkcu")))
     assert alone.zero_knowledge
     assert alone.to_json()["pcs"].startswith(NOT_USED) and alone.groth16.status == GROTH16_HIDING
@@ -155,4 +164,5 @@ def test_every_part_must_hide():
 
     pipeline = privacy_report(compile_path(EXAMPLES / "pipeline" / "pipeline.zkcu")).to_json()
     assert "step 3 assert_eq" in pipeline["evaluations"]  # two intermediates: linked
-    assert pipeline["evaluations"].startswith("hiding") and not pipeline["zero_knowledge"]
+    assert pipeline["evaluations"].startswith("hiding") and pipeline["zero_knowledge"]
+    assert pipeline["gkr"] == GKR_HIDING

@@ -34,7 +34,8 @@ def test_every_example_reaches_the_target(name, pcs):
 
 def test_the_gkr_term_counts_the_rounds_of_the_real_proof():
     """Rounds x degree of every sumcheck message in the proof, plus one combination per inner
-    layer and the output point's variables, over |E| = p^4: independent of the formula code."""
+    layer and the output point's variables, over |E| = p^4: independent of the formula code.
+    Zero knowledge adds one rho per phase, one lambda and the mask reduction's rounds."""
     proved = prove_example("dot")
     F = get_field(proved.plan.field)
     tree = decode(proved.proof, MAGIC, VERSION, "proof")[1]
@@ -44,11 +45,15 @@ def test_the_gkr_term_counts_the_rounds_of_the_real_proof():
     from zkcc.runtime.steps import schedule
 
     (step,) = [st for st in schedule(proved.plan, frozenset()) if st.backend == "gkr"]
-    proof = GKRProof.from_tree(Schema(tree["steps"][step.index], "p"), F, step.circuit, step.n_log2)
+    proof = GKRProof.from_tree(
+        Schema(tree["steps"][step.index], "p"), F, step.circuit, step.n_log2, step.layout
+    )
     count = 0
     for lp in proof.layers:
         for phase in (lp.phase1, lp.phase2):
             count += sum(msg.shape[1] - 1 for msg in phase.rounds)  # degree from the message
+        count += (lp.zk1 is not None) + (lp.zk2 is not None)  # rho
+    count += sum(msg.shape[1] - 1 for msg in proof.reduction.rounds) + 1  # and lambda
     count += len(proof.layers) - 1
     count += step.circuit.width_log2(step.circuit.depth) + step.n_log2
     assert F.ext.degree == 4

@@ -37,7 +37,9 @@ def test_two_to_the_forty_instances_cost_nothing():
 
 def test_a_prover_excusing_a_real_instance_is_rejected(monkeypatch):
     """Flags claiming a real instance is padding (so its constraints need not hold) pass the
-    GKR checks, and fail the verifier's own evaluation of the flags."""
+    GKR checks, and fail the verifier's own evaluation of the flags: directly with --no-zk,
+    and in a zero-knowledge proof through the input relation, whose total the verifier moves
+    its own value of the flags into (the opening then refuses the hidden claims)."""
     from helpers import EXAMPLES
 
     from zkcc.driver import compile_path
@@ -49,16 +51,18 @@ def test_a_prover_excusing_a_real_instance_is_rejected(monkeypatch):
     from zkcc.runtime.verifier import verify
 
     F = get_field("m31")
-    data = compile_path(EXAMPLES / "dot" / "dot.zkcu").to_bytes()
-    plan, digest = Plan.from_bytes(data), plan_digest(data)
-    inputs = load_inputs(EXAMPLES / "dot" / "inputs.json", plan.program, F)
 
     def excusing(F, count):
         flags = valid_values(F, count)
         flags[count - 1] = 0
         return flags
 
-    monkeypatch.setattr(steps_module, "valid_values", excusing)
-    proof = prove(plan, digest, inputs).to_bytes()
-    with pytest.raises(ProofRejected, match="valid flags"):
-        verify(plan, digest, proof)
+    for zk, message in ((False, "valid flags"), (True, "do not satisfy relation")):
+        data = compile_path(EXAMPLES / "dot" / "dot.zkcu", zk=zk).to_bytes()
+        plan, digest = Plan.from_bytes(data), plan_digest(data)
+        inputs = load_inputs(EXAMPLES / "dot" / "inputs.json", plan.program, F)
+        with monkeypatch.context() as m:
+            m.setattr(steps_module, "valid_values", excusing)
+            proof = prove(plan, digest, inputs).to_bytes()
+        with pytest.raises(ProofRejected, match=message):
+            verify(plan, digest, proof)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zkcc.analysis.profile import Profile
+from zkcc.backends.gkr.zk import INPUT_MASK_SEGMENT, MaskLayout
 from zkcc.backends.groth16.curve import G1, G2
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch
@@ -206,16 +207,29 @@ def file_size(tree: Any) -> int:
     return len(bundle.MAGIC) + _varint_len(bundle.VERSION) + tree_size(tree)
 
 
-def gkr_step_tree(F, circuit, n_log2: int) -> dict:
+def gkr_step_tree(F, circuit, n_log2: int, zk: MaskLayout | None = None) -> dict:
     """The GKR step proof (zkcc/backends/gkr/proof.py): per layer two sumchecks of
-    w_i + n rounds of three extension elements, v_x and v_y; 2 x segments input values."""
+    w_i + n rounds of three extension elements, v_x and v_y; 2 x segments input values.
+    Zero-knowledge (`zk`, the launch's mask layout, with the hiding circuit): rounds of their
+    layout degrees, each phase's G, gamma (and kappa with the w round), the mask reduction's
+    rounds and value, no input values."""
     E = F.ext
+    one = Blob(E.byte_len)
     layers = []
     for i in range(circuit.depth):
-        rounds = [Blob(3 * E.byte_len)] * (circuit.width_log2(i) + n_log2)
-        one = Blob(E.byte_len)
-        layers.append({"phase1": rounds, "vx": one, "phase2": rounds, "vy": one})
-    return {"layers": layers, "inputs": Blob(2 * len(circuit.segments) * E.byte_len)}
+        if zk is None:
+            rounds = [Blob(3 * E.byte_len)] * (circuit.width_log2(i) + n_log2)
+            layers.append({"phase1": rounds, "vx": one, "phase2": rounds, "vy": one})
+            continue
+        layer: dict[str, Any] = {"vx": one, "vy": one}
+        for p in (1, 2):
+            spec = zk.phases[(i, p)]
+            layer[f"phase{p}"] = [Blob((d + 1) * E.byte_len) for d in spec.degrees]
+            layer[f"zk{p}"] = {"G": one, "gamma": one, **({"kappa": one} if spec.has_w else {})}
+        layers.append(layer)
+    if zk is None:
+        return {"layers": layers, "inputs": Blob(2 * len(circuit.segments) * E.byte_len)}
+    return {"layers": layers, "reduce": [Blob(3 * E.byte_len)] * zk.num_vars, "mask": one}
 
 
 def groth16_step_tree(F, b: LaunchBoundary) -> dict:
@@ -254,12 +268,17 @@ def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, 
     for st in steps:
         i = st.index
         if isinstance(st, GkrStep):
+            zk = st.layout is not None  # linked claims; the input mask is on the mask table
             for c in range(2):
                 for seg in st.circuit.segments:
                     tensor, _ = st.sources[seg.name]
                     low = tuple(("g", i, c, j) for j in range(seg.size_log2))
                     inst = () if seg.broadcast else tuple(("s", i, c, j) for j in range(st.n_log2))
-                    add(tensor, low + inst)
+                    if seg.name == INPUT_MASK_SEGMENT:
+                        tensor, inst = st.mask_table[0], (0,) * (st.layout.num_vars - len(low))
+                    add(tensor, low + inst, zk)
+            if zk:
+                add(st.mask_table[0], tuple(("z", i, j) for j in range(st.layout.num_vars)))
         elif isinstance(st, AssertEqStep):
             pt = tuple(("a", i, j) for j in range(st.layout.num_vars))
             add(st.a, pt, st.linked)
@@ -274,12 +293,17 @@ def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, 
 
 
 def _relations(steps: list) -> int:
-    """Linked claim pairs: one per linked assert_eq and per Groth16 link."""
-    return sum(
-        st.linked if isinstance(st, AssertEqStep) else len(st.boundary.committed)
-        for st in steps
-        if not isinstance(st, GkrStep)
-    )
+    """Relations: one per linked assert_eq and per Groth16 link, two per zero-knowledge GKR
+    launch (its input claims)."""
+    out = 0
+    for st in steps:
+        if isinstance(st, GkrStep):
+            out += 2 if st.layout is not None else 0
+        elif isinstance(st, AssertEqStep):
+            out += st.linked
+        else:
+            out += len(st.boundary.committed)
+    return out
 
 
 @dataclass
@@ -355,7 +379,7 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
         if isinstance(st, AssertEqStep):
             trees.append({} if st.linked else {"value": Blob(F.ext.byte_len)})
         elif isinstance(st, GkrStep):
-            trees.append(gkr_step_tree(F, st.circuit, st.n_log2))
+            trees.append(gkr_step_tree(F, st.circuit, st.n_log2, st.layout))
         else:
             trees.append(groth16_step_tree(F, st.boundary))
     tables = _symbolic_claims(plan, steps, committed)
@@ -373,7 +397,8 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
         relations = _relations(steps)
         if relations:  # zkcc.pcs.ligero._Links: mu per relation (hiding), the masked values
             E = F.ext
-            links = {"values": Blob(2 * relations * E.byte_len)}
+            linked = sum(sum(t.hidden) for t in tables.values())
+            links = {"values": Blob(linked * E.byte_len)}
             if plan.zk:
                 links["mu"] = Blob(relations * E.byte_len)
             opening["links"] = links
@@ -638,6 +663,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
     counts = claim_counts(steps)
     ext = profile.rate(f"{F.name}.ext_mul")
     call = profile.rate(f"{F.name}.call")
+    zk_field = F if plan.zk else None  # a GKR launch's circuit and masks, as GkrStep makes them
 
     out_steps: list[StepEstimate] = []
     for st in steps:
@@ -659,20 +685,21 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
             continue
         assert isinstance(step, Launch)
         ck = plan.kernels[step.kernel]
-        touched = (
-            {t for t, _ in st.sources.values()}
-            if isinstance(st, GkrStep)
-            else {t for t, _ in GkrStep(plan.program, i, ck.circuit).sources.values()}
-        )
+        gst = st if isinstance(st, GkrStep) else GkrStep(plan.program, i, ck.circuit, zk_field)
+        touched = set(gst.reads)
         pcs_s = sum(tcost[x].commit + tcost[x].open for x in touched if x in tcost)
-        circuit = ck.circuit
+        circuit = gst.circuit
         n = max(0, (step.count - 1).bit_length())
         widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
         layers_b = memory.LAYER_STORED_BYTES[F.name] * (1 << n) * sum(widths)
         working = memory.LAYER_WORKING_BYTES[F.name] * (1 << n) * max(widths[:-1])
         temporaries = min(memory.TEMPORARIES, working // 4)
         gkr_peak = int(memory.MARGIN * (tensors_bytes + layers_b + working + temporaries))
-        gkr_tree = skeleton["steps"][i] if isinstance(st, GkrStep) else gkr_step_tree(F, circuit, n)
+        gkr_tree = (
+            skeleton["steps"][i]
+            if isinstance(st, GkrStep)
+            else gkr_step_tree(F, circuit, n, gst.layout)
+        )
         estimates = {
             "gkr": LaunchEstimate(
                 "gkr",

@@ -40,8 +40,7 @@ GKR_NOT_HIDING = (
     "functions of the witness"
 )
 GKR_HIDING = (
-    "hiding (masked sumchecks, masked layer values, an input mask segment, linked input "
-    "claims)"
+    "hiding (masked sumchecks, masked layer values, an input mask segment, linked input claims)"
 )
 GROTH16_HIDING = "hiding (fresh r, s and a blinded commitment D)"
 

@@ -197,9 +197,7 @@ def plan_soundness(plan: Plan) -> Soundness:
                         Term(f"{part} relation", _log2_ratio(1, F), "1 / |E| (survives one zeta)")
                     )
     claims = claim_counts(steps)
-    committed = {
-        x.name: x.layout.num_vars for x in plan_tensors(plan, g16) if not x.public
-    }
+    committed = {x.name: x.layout.num_vars for x in plan_tensors(plan, g16) if not x.public}
     if plan.pcs == "ligero":
         terms.extend(ligero_terms(F, committed, claims, hiding=plan.zk))
     assumptions = [HASH_ASSUMPTION] + ([GROTH16_ASSUMPTION] if g16 else [])

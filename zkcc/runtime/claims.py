@@ -185,7 +185,9 @@ def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayou
     return out
 
 
-def segment_claims(program: Program, i: int, seg_claims, sources: dict | None = None) -> list[Claim]:
+def segment_claims(
+    program: Program, i: int, seg_claims, sources: dict | None = None
+) -> list[Claim]:
     """Turn the GKR verifier's claims on input segments into claims on tensors (`sources`:
     segment -> (tensor, layout), by default the launch's parameter, hint and valid segments)."""
     sources = sources or segment_sources(program, i)

@@ -26,6 +26,7 @@ import numpy as np
 from zkcc.backends import gkr
 from zkcc.backends import groth16 as g16
 from zkcc.backends.gkr.prover import Part
+from zkcc.backends.gkr.shard import Shard, partition, to_columns
 from zkcc.backends.gkr.zk import (
     INPUT_MASK_SEGMENT,
     MASK_TABLE,
@@ -36,7 +37,6 @@ from zkcc.backends.gkr.zk import (
     input_mask,
     input_mask_log2,
 )
-from zkcc.backends.gkr.shard import Shard, partition, to_columns
 from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import ProofRejected, ZkccError
 from zkcc.field import get_field
@@ -59,7 +59,6 @@ from zkcc.runtime.claims import (
     valid_values,
 )
 from zkcc.runtime.execute import check_assert_eq, run_launch, store_outputs
-from zkcc.runtime.layout import TableLayout
 from zkcc.runtime.groth16_launch import (
     LaunchBoundary,
     boundary_claims,
@@ -76,6 +75,7 @@ from zkcc.runtime.groth16_launch import (
     public_inputs,
     step_to_tree,
 )
+from zkcc.runtime.layout import TableLayout
 from zkcc.runtime.memory import MemoryPlan
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter

@@ -37,8 +37,8 @@ from zkcc.backends.gkr.evaluate import LayerStore, column_chunks, scatter_add
 from zkcc.backends.gkr.proof import GKRProof, LayerProof, SegmentClaim
 from zkcc.backends.gkr.shard import Collective, Shard, eq_columns, sum_over_workers
 from zkcc.backends.gkr.sumcheck import RoundHook, SumcheckProver, TableStore
-from zkcc.backends.gkr.zk import ZkProver
 from zkcc.backends.gkr.wiring import add_tilde, const_tilde, eq_eval, gate_weights
+from zkcc.backends.gkr.zk import ZkProver
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array
 from zkcc.transcript import Transcript

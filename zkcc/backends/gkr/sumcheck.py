@@ -97,38 +97,43 @@ class SumcheckResult:
 
 def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
     """h(r) for the polynomial given by h(0), ..., h(D) (Lagrange on {0, ..., D}), in Python
-    ints: a handful of scalar products per round, where numpy's per-call cost would dominate."""
+    ints: a handful of scalar products per round, where numpy's per-call cost would dominate.
+    l_i(r) = prod_{k<i} (r - k) prod_{k>i} (r - k) / prod_{k != i} (i - k), from prefix and
+    suffix products."""
     p = E.base.p
     deg = evals.shape[1] - 1
     rr = [int(x) for x in r]
     shifted = [[(rr[0] - k) % p, *rr[1:]] for k in range(deg + 1)]
+    one = [1] + [0] * (E.degree - 1)
+    prefix, suffix = [one], [one]
+    for k in range(deg):
+        prefix.append(E.mul_ints(prefix[-1], shifted[k]))
+        suffix.append(E.mul_ints(suffix[-1], shifted[deg - k]))
     out = [0] * E.degree
     for i in range(deg + 1):
-        lag = [1] + [0] * (E.degree - 1)
         denom = 1
         for k in range(deg + 1):
             if k != i:
-                lag = E.mul_ints(lag, shifted[k])
                 denom = denom * (i - k) % p
-        lag = E.mul_ints(lag, [int(x) for x in evals[:, i]])
-        scale = pow(denom, p - 2, p)
-        out = [(o + x * scale) % p for o, x in zip(out, lag, strict=True)]
+        h = [x * pow(denom, p - 2, p) % p for x in (int(v) for v in evals[:, i])]
+        lag = E.mul_ints(E.mul_ints(prefix[i], suffix[deg - i]), h)
+        out = [(o + x) % p for o, x in zip(out, lag, strict=True)]
     return E.from_ints(out)
 
 
 def poly_values(E: ExtField, coeffs: Sequence[Array], degree: int) -> Array:
     """(d, degree + 1): the polynomial with these coefficients (low first, extension scalars)
-    at t = 0, ..., degree."""
-    xp = E.xp
+    at t = 0, ..., degree, in Python ints (small integer powers, no extension products)."""
+    ints = [[int(x) for x in c] for c in coeffs]
+    p = E.base.p
     cols = []
     for t in range(degree + 1):
-        acc, power = E.zeros(), 1
-        for c in coeffs:
-            if power:
-                acc = E.add(acc, E.mul(c, E.scalar(power)))
-            power = power * t
-        cols.append(acc)
-    return xp.stack(cols, axis=1)
+        acc, power = [0] * E.degree, 1
+        for c in ints:
+            acc = [a + power * x for a, x in zip(acc, c, strict=True)]
+            power *= t
+        cols.append([a % p for a in acc])
+    return E.from_ints(cols)
 
 
 def _round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
@@ -315,7 +320,9 @@ class SumcheckProver:
         E, j = self.E, len(self._rounds)
         extra = self.hook.extra(j, list(self._challenges), None, None)
         d = E.sub(self.final_claim(), E.add(_at(E, extra, 0), _at(E, extra, 1)))
-        return self._send(poly_values(E, _poly_add(E, [d, E.neg(d)], extra), self.hook.degree(j)))[1]
+        return self._send(poly_values(E, _poly_add(E, [d, E.neg(d)], extra), self.hook.degree(j)))[
+            1
+        ]
 
     @property
     def challenges(self) -> list[Array]:
@@ -351,19 +358,13 @@ class SumcheckProver:
 
 def _at(E: ExtField, coeffs: list[Array], t: int) -> Array:
     """A polynomial (coefficients low first) at a small integer."""
-    acc, power = E.zeros(), 1
-    for c in coeffs:
-        acc = E.add(acc, E.mul(c, E.scalar(power)))
-        power *= t
-    return acc
+    return poly_values(E, coeffs, t)[:, t]
 
 
 def _poly_add(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
     n = max(len(a), len(b))
     zero = E.zeros()
-    return [
-        E.add(a[k] if k < len(a) else zero, b[k] if k < len(b) else zero) for k in range(n)
-    ]
+    return [E.add(a[k] if k < len(a) else zero, b[k] if k < len(b) else zero) for k in range(n)]
 
 
 def _fold_nonempty(E: ExtField, t: Array, r: Array) -> Array:

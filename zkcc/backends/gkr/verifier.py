@@ -27,8 +27,8 @@ from zkcc.backends.gkr.claims import (
 )
 from zkcc.backends.gkr.proof import GKRProof, LayerProof, SegmentClaim
 from zkcc.backends.gkr.sumcheck import SumcheckVerifier, mle_point
-from zkcc.backends.gkr.zk import MaskLayout, ZkVerifier
 from zkcc.backends.gkr.wiring import add_tilde, bits_eq, const_tilde, eq_eval, mul_tilde
+from zkcc.backends.gkr.zk import MaskLayout, ZkVerifier
 from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array

@@ -293,6 +293,16 @@ class PhaseMask:
         self._after = [E.zeros() for _ in range(m + 1)]  # sum_{i >= j} (g_i(0) + g_i(1))
         for j in reversed(range(m)):
             self._after[j] = E.add(self._after[j + 1], ends[j])
+        # running sum_{i<j} g_i(r_i) and eq(r_<j, 0), extended as the challenges come
+        self._prefix, self._eq0 = [E.zeros()], [E.one()]
+
+    def _extend(self, challenges: list[Array]) -> None:
+        E = self.E
+        while len(self._prefix) <= len(challenges):
+            j = len(self._prefix) - 1
+            r = challenges[j]
+            self._prefix.append(E.add(self._prefix[j], _horner(E, self.g[j], r)))
+            self._eq0.append(E.mul(self._eq0[j], E.sub(E.one(), r)))
 
     def total(self) -> Array:
         """G = sum over the cube of g = 2^(m-1) sum_j (g_j(0) + g_j(1))."""
@@ -301,10 +311,8 @@ class PhaseMask:
 
     def value(self, challenges: list[Array]) -> Array:
         """gamma = g(r) = sum_j g_j(r_j)."""
-        acc = self.E.zeros()
-        for g, r in zip(self.g, challenges, strict=True):
-            acc = self.E.add(acc, _horner(self.E, g, r))
-        return acc
+        self._extend(challenges)
+        return self._prefix[len(self.g)]
 
     # RoundHook
     def degree(self, j: int) -> int:
@@ -317,17 +325,16 @@ class PhaseMask:
         E, p = self.E, self.E.base.p
         m = len(self.g)
         rest = m - j - 1
+        self._extend(challenges[:j])
         # rho g's share: 2^rest (sum_{i<j} g_i(r_i) + g_j(t)) + 2^(rest-1) sum_{i>j} (g_i(0)+g_i(1))
-        fixed = E.zeros()
-        for g, r in zip(self.g[:j], challenges[:j], strict=True):
-            fixed = E.add(fixed, _horner(E, g, r))
+        fixed = self._prefix[j]
         if rest:
             fixed = E.add(fixed, E.mul(self._after[j + 1], E.scalar((p + 1) // 2)))
         share = [E.add(self.g[j][0], fixed), *self.g[j][1:]]
         out = _scale(E, share, E.mul(self.rho, E.scalar(pow(2, rest, p))))
         xs = self.spec.xs_rounds
         if self.q_poly is not None:
-            e0 = eq_zero(E, challenges[: min(j, xs)])
+            e0 = self._eq0[min(j, xs)]
             if j < xs:  # eq(r_<j, 0) (1 - t) Q
                 big_q = E.add(_horner(E, self.q_poly, E.zeros()), _horner(E, self.q_poly, E.one()))
                 term = E.mul(e0, big_q)
@@ -354,9 +361,7 @@ def s_poly(E: ExtField, c: list[Array]) -> list[Array]:
 
 def q_poly(E: ExtField, c: list[Array], alpha, beta, a, b) -> list[Array]:
     """q(w) = alpha Z(a) R(a, w) + beta Z(b) R(b, w) as q(0) + (q(1) - q(0)) w."""
-    at = [
-        sum_terms(E, q_weights(E, alpha, beta, a, b, w), c) for w in (E.zeros(), E.one())
-    ]
+    at = [sum_terms(E, q_weights(E, alpha, beta, a, b, w), c) for w in (E.zeros(), E.one())]
     return [at[0], E.sub(at[1], at[0])]
 
 
@@ -444,10 +449,7 @@ class ZkProver:
     def reduce(self, tr) -> tuple:
         """The stated values, combined by lambda, proved as <M, P> by a plain sumcheck that
         ends in one claim on the table (segment MASK_TABLE)."""
-        from zkcc.backends.gkr.proof import SegmentClaim
-        from zkcc.backends.gkr.sumcheck import SumcheckProver
-
-        F, E = self.F, self.E
+        F = self.F
         lambdas = tr.challenge_exts("gkr/zk/lambda", F, len(self.claims.forms))
         total, weights = self.claims.combined(lambdas)
         return self.prove_reduction(tr, total, weights)

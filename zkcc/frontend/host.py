@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
+from zkcc.frontend.kernels import KernelTable
 from zkcc.frontend.limits import MAX_TENSOR, int_text, over_limit
 from zkcc.frontend.statements import Interp, ReturnSignal
 from zkcc.frontend.values import FIELD, VOID, Ref, Scope, Value, shape_size, shape_text
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
-from zkcc.ir.kernel import Param
 from zkcc.ir.layout import same_padded_layout
 from zkcc.ir.source import SourceLoc
 
@@ -45,10 +45,10 @@ class HostCompiler(Interp):
         sink: Sink,
         globals_: Scope,
         functions: dict[str, ast.FuncDecl],
-        signatures: dict[str, list[Param] | None],
+        kernels: KernelTable,
     ):
         super().__init__(sink, globals_, functions)
-        self.signatures = signatures
+        self.kernels = kernels
         self.graph = HostGraph([], [], [])
         self.used_names: dict[str, int] = {}  # graph name -> the last suffix tried for it
         self.written: dict[str, SourceLoc] = {}  # base tensor -> the launch that wrote it
@@ -202,17 +202,25 @@ class HostCompiler(Interp):
             raise self.undefined("kernel", s.kernel, s.name_loc)
         if fn.kind != "global":
             raise self.fail(f"'{s.kernel}' is not a kernel (a __global__ function)", s.name_loc)
+        values = self.template_args(fn, s.targs)
+        if fn.is_template and values is None:
+            raise self.fail(
+                f"kernel '{s.kernel}' is a template: launch an instance of it, "
+                f"{s.kernel}<...><<<count>>>(...)",
+                s.name_loc,
+            )
         count = self.eval_int(s.count, "the instance count")
         if count < 1:
             raise self.fail(
                 f"the instance count must be at least 1, got {int_text(count)}", s.count.loc
             )
-        params = self.signatures.get(s.kernel)
+        kernel = self.kernels.add(fn, values, s.loc)
+        params = self.kernels.signatures.get(kernel)
         if params is None:
             raise Abort()  # the kernel's own errors are already reported
         if len(s.args) != len(params):
             raise self.fail(
-                f"kernel '{s.kernel}' takes {len(params)} argument(s), got {len(s.args)}", s.loc
+                f"kernel '{kernel}' takes {len(params)} argument(s), got {len(s.args)}", s.loc
             )
         syms = [self.tensor(a, "a launch argument") for a in s.args]
         writes: dict[str, SourceLoc] = {}
@@ -221,7 +229,7 @@ class HostCompiler(Interp):
             if sym.shape != want:
                 how = "broadcast" if p.broadcast else f"split over {int_text(count)} instances of"
                 raise self.fail(
-                    f"argument '{sym.graph_name}' for parameter '{p.name}' of '{s.kernel}' has "
+                    f"argument '{sym.graph_name}' for parameter '{p.name}' of '{kernel}' has "
                     f"shape {shape_text(sym.shape)}, expected {shape_text(want)} "
                     f"({how} {shape_text(p.shape)})",
                     arg.loc,
@@ -247,11 +255,11 @@ class HostCompiler(Interp):
             if not p.is_output:
                 self.read.add(sym.base)
         self.written.update(writes)
-        if s.kernel not in self.launched:
-            self.launched.append(s.kernel)
+        if kernel not in self.launched:
+            self.launched.append(kernel)
         args = tuple(sym.graph_name for sym in syms)
         self.grow(s.loc)
-        self.graph.steps.append(Launch(s.kernel, count, args, s.loc))
+        self.graph.steps.append(Launch(kernel, count, args, s.loc))
 
     def eval_call(self, e: ast.Call) -> Value:
         if e.func == "reshape":

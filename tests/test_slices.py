@@ -13,12 +13,14 @@ from zkcc.analysis.assign import AssignOptions
 from zkcc.driver import plan_program
 from zkcc.errors import FormatError, ProofRejected
 from zkcc.field import get_field
+from zkcc.field.mle import mle_evaluate
 from zkcc.frontend import compile_source
 from zkcc.ir.host import View, WrittenParts
 from zkcc.ir.layout import padded_index, slice_bits, slice_span
 from zkcc.plan.plan import Plan, plan_digest
 from zkcc.plan.validate import validate_host
 from zkcc.runtime.keyfiles import setup_plan
+from zkcc.runtime.layout import TableLayout, launch_layout
 from zkcc.runtime.prover import prove
 from zkcc.runtime.verifier import verify
 
@@ -44,17 +46,20 @@ __global__ void add(const field a[K], const field b[K], field c[K]) {{
 }}
 
 __host__ void main(public field x[2][N][K], private field w[L][K][K],
-                   public out field acts[L + 1][N][K]) {{
+                   public out field acts[L + 1][N][K], public out field z[N][K]) {{
     add<<<N>>>(x[0], x[1], acts[0]);
     for (int l = 0; l < L; l++) {{
         layer<K><<<N>>>(acts[l], w[l], acts[l + 1]);
     }}
+    field h[2][N][K];  // only h[1] is written: an intermediate read and written by slice
+    add<<<N>>>(acts[L], x[1], h[1]);
+    add<<<N>>>(h[1], h[1], z);
 }}
 """
 
 
-def reference(p: int, x: np.ndarray, w: np.ndarray) -> list[int]:
-    """acts, flattened, computed with Python ints."""
+def reference(p: int, x: np.ndarray, w: np.ndarray) -> tuple[list[int], list[int]]:
+    """acts and z, flattened, computed with Python ints."""
     a = [
         [(int(u) + int(v)) % p for u, v in zip(r0, r1, strict=True)]
         for r0, r1 in zip(*x, strict=True)
@@ -69,7 +74,12 @@ def reference(p: int, x: np.ndarray, w: np.ndarray) -> list[int]:
             for row in a
         ]
         acts.append(a)
-    return [v for layer in acts for row in layer for v in row]
+    z = [
+        2 * (v + int(u)) % p
+        for row, xr in zip(a, x[1], strict=True)
+        for v, u in zip(row, xr, strict=True)
+    ]
+    return [v for layer in acts for row in layer for v in row], z
 
 
 def build(field: str, layers: int, n: int, k: int, backend: str | None = None):
@@ -104,6 +114,26 @@ def test_slice_geometry_matches_the_padded_layout() -> None:
         assert np.array_equal(positions, block * (1 << m) + padded_index(rest))
 
 
+def test_slice_layout_reads_the_slice_of_the_base() -> None:
+    """A launch's table of a slice argument, whole or by instance rows (a shard), is the
+    slice's own table; on_base moves a claim on it to the base table, same value."""
+    F = get_field("m31")
+    base = (3, 5, 3)
+    flat = F.array(list(range(1, 46)))
+    for i in range(3):
+        layout = launch_layout(5, (3,), False, base, (i,))
+        own = TableLayout((5, 3))
+        want = own.table(F, F.array(list(range(1 + 15 * i, 16 + 15 * i))))
+        assert np.array_equal(layout.table(F, flat), want)
+        assert np.array_equal(layout.rows(F, flat, 2, 6).reshape(-1), want[2 * 4 : 6 * 4])
+        point = [F.ext.scalar([7 + j, 1, 2, 3]) for j in range(layout.num_vars)]
+        on, moved = layout.on_base(F, point)
+        assert on == TableLayout(base)
+        assert np.array_equal(
+            mle_evaluate(F, on.table(F, flat), moved), mle_evaluate(F, want, point)
+        )
+
+
 def test_written_parts_tracks_overlaps_and_coverage() -> None:
     parts = WrittenParts[str]((3, 2, 4))
     parts.add((0,), "a")
@@ -120,11 +150,13 @@ def test_written_parts_tracks_overlaps_and_coverage() -> None:
 def test_layer_loop_proves_and_verifies_on_m31(layers: int, n: int, k: int) -> None:
     F = get_field("m31")
     plan, digest = build("m31", layers, n, k)
-    assert [s.kernel for s in plan.host.steps] == ["add"] + [f"layer<{k}>"] * layers
+    assert [s.kernel for s in plan.host.steps] == ["add"] + [f"layer<{k}>"] * layers + ["add"] * 2
     x, w, inputs = inputs_for(F, layers, n, k, seed=layers)
     proof = prove(plan, digest, inputs).to_bytes()
     public = verify(plan, digest, proof)
-    assert F.to_ints(public["acts"]) == reference(F.p, x, w)
+    acts, z = reference(F.p, x, w)
+    assert F.to_ints(public["acts"]) == acts
+    assert F.to_ints(public["z"]) == z
 
 
 def test_tampered_slice_output_is_rejected() -> None:
@@ -145,17 +177,19 @@ def test_tampered_slice_output_is_rejected() -> None:
 
 
 def test_groth16_launches_read_and_write_slices() -> None:
-    """bn254 with every launch proved by Groth16: committed slices (w[l], acts[l]) link to
-    their whole tensors' tables, public slices (x[0], x[1]) are read from the proof."""
+    """bn254 with every launch proved by Groth16: committed slices (w[l], read; h[1], written
+    then read) link to their whole tensors' tables, public slices (x[0], x[1], acts[l]) are
+    read from the proof."""
     F = get_field("bn254")
     plan, digest = build("bn254", 2, 3, 2, backend="groth16")
-    assert {plan.backend(i) for i in range(3)} == {"groth16"}
+    assert {plan.backend(i) for i in range(5)} == {"groth16"}
     x, w, inputs = inputs_for(F, 2, 3, 2, seed=4)
     pks, vks = setup_plan(plan)
     bundle = prove(plan, digest, inputs, keys=pks, randomness=SEEDED)
     public = verify(plan, digest, bundle.to_bytes(), keys=vks)
-    want = reference(F.p, x, w)
+    want, z = reference(F.p, x, w)
     assert F.to_ints(public["acts"]) == want
+    assert F.to_ints(public["z"]) == z
     bad = list(want)
     bad[-1] = (bad[-1] + 1) % F.p
     tampered = dataclasses.replace(bundle, public={**bundle.public, "acts": F.encode(F.array(bad))})
@@ -182,7 +216,7 @@ def test_plan_validation_refuses_bad_slices() -> None:
         with_views(
             [dataclasses.replace(v, index=(1,)) if v.name == "acts[2]" else v for v in views]
         )
-    steps = program.host.steps[:-1]  # acts[2] never written
+    steps = program.host.steps[:-1]  # z never written
     p = dataclasses.replace(program, host=dataclasses.replace(program.host, steps=steps))
     with pytest.raises(FormatError, match="never written, or not fully"):
         validate_host(p, "plan")

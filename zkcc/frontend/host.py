@@ -267,8 +267,7 @@ class HostCompiler(Interp):
         (every element is written exactly once), with a note at that first write."""
         if sym.kind not in (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE):
             raise self.fail(
-                f"output parameter '{p.name}' cannot write the {_KIND_TEXT[sym.kind]} "
-                f"'{sym.text}'",
+                f"output parameter '{p.name}' cannot write the {_KIND_TEXT[sym.kind]} '{sym.text}'",
                 arg.loc,
             )
         parts = self.parts[sym.base]

@@ -265,7 +265,7 @@ def boundary_claims(
         if masks is not None:
             mu = E.scalar(masks[j])
             v = E.scalar((u - masks[j]) % F.p)
-        layout, point = c.layout.on_base(F, E.from_base(F.array(pt)))
-        out.append(Claim(c.tensor, layout, point, v, origin, link))
+        on, point = c.layout.on_base(F, E.from_base(F.array(pt)))
+        out.append(Claim(c.tensor, on, point, v, origin, link))
         out.append(Claim(link_mask_tensor(b.step), layout, at, mu, f"{origin} mask", link))
     return out

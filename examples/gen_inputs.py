@@ -61,6 +61,14 @@ def polyeval(rng: random.Random) -> dict:
     }
 
 
+def layers(rng: random.Random) -> dict:
+    return {
+        "x": matrix(rng, 64, 8, 0, 255),
+        "w": [matrix(rng, 8, 8, -8, 8) for _ in range(4)],
+        "b": matrix(rng, 4, 8, -100, 100),
+    }
+
+
 EXAMPLES = (
     dot,
     matmul,
@@ -70,6 +78,7 @@ EXAMPLES = (
     poseidon_bn254_groth16,
     mixed_bn254,
     polyeval,
+    layers,
 )
 
 

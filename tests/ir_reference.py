@@ -59,36 +59,63 @@ def flatten(value) -> list[int]:
     return [int(value)]
 
 
+def _size(prog: Program, name: str) -> int:
+    """Elements seen through a tensor or view name."""
+    shape = next(x.shape for x in (*prog.host.tensors, *prog.host.views) if x.name == name)
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
 def run_program(prog: Program, p: int, inputs: dict) -> dict[str, list[int]]:
-    """Run the host graph: tensors as flat lists; views share their base's list."""
+    """Run the host graph: tensors as flat lists; a view reads and writes its base's list,
+    from the row-major offset of its slice index (0 for a reshape)."""
     data: dict[str, list[int]] = {}
+    where: dict[str, tuple[str, int]] = {}  # name -> (base, offset in the base)
     for t in prog.host.tensors:
         if t.name in inputs:
             data[t.name] = [x % p for x in flatten(inputs[t.name])]
             assert len(data[t.name]) == t.size
         else:
             data[t.name] = [None] * t.size  # type: ignore[list-item]
+        where[t.name] = (t.name, 0)
+    shapes = {t.name: t.shape for t in prog.host.tensors}
     for v in prog.host.views:
-        data[v.name] = data[v.base]
+        offset, shape = 0, shapes[v.base]
+        for k, i in enumerate(v.index):
+            inner = 1
+            for d in shape[k + 1 :]:
+                inner *= d
+            offset += i * inner
+        where[v.name] = (v.base, offset)
+
+    def part(name: str, lo: int, n: int) -> list[int]:
+        base, offset = where[name]
+        return data[base][offset + lo : offset + lo + n]
+
     for step in prog.host.steps:
         if isinstance(step, AssertEq):
-            if data[step.a] != data[step.b]:
+            a, b = (part(n, 0, _size(prog, n)) for n in (step.a, step.b))
+            if a != b:
                 raise ConstraintFailed(f"assert_eq failed at {step.loc}")
             continue
         k = prog.kernels[step.kernel]
         for i in range(step.count):
             args = []
             for param, name in zip(k.params, step.args, strict=True):
-                flat = data[name]
                 if param.is_output:
                     args.append(None)
                 else:
-                    lo = 0 if param.broadcast else i * param.size
-                    args.append(flat[lo : lo + param.size])
+                    args.append(part(name, 0 if param.broadcast else i * param.size, param.size))
             outputs, _, residues = eval_instance(k, p, args)
             if any(residues):
                 raise ConstraintFailed(f"assertion failed in {k.name}, instance {i}")
             for param, values in outputs.items():
-                lo = i * k.params[param].size
-                data[step.args[param]][lo : lo + len(values)] = values
+                base, offset = where[step.args[param]]
+                lo = offset + i * k.params[param].size
+                data[base][lo : lo + len(values)] = values
+    for name, (base, _) in where.items():
+        if name != base:
+            data[name] = part(name, 0, _size(prog, name))
     return data

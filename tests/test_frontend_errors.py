@@ -489,3 +489,96 @@ def test_to_bits_overflow_names_value_and_width() -> None:
     assert run_error("    assert(x[0] == 4);\n    y[0] = x[0];", [4, 6]) == (
         "t.zkcu:2:5: error: assertion failed: 6 != 4 (kernel 'k', instance 1)"
     )
+
+
+# ---- slices of host tensors as launch arguments -------------------------------------------
+COPY = "__global__ void cp(const field a[2], field b[2]) { b[0] = a[0]; b[1] = a[1]; }\n"
+
+
+def host(body: str, params: str = "public field x[3][2][2], public out field y[3][2][2]") -> str:
+    return COPY + f"__host__ void main({params}) {{\n{body}\n}}\n"
+
+
+@pytest.mark.parametrize(
+    "body, where, message",
+    [
+        (
+            "    for (int l = 0; l <= 3; l++) { cp<<<2>>>(x[l], y[l]); }",
+            (3, 48),
+            "index 3 is out of bounds for 'x' (dimension of size 3)",
+        ),
+        (
+            "    cp<<<2>>>(x[0], y[0]);\n    cp<<<2>>>(x[1], y[1]);\n    cp<<<2>>>(x[2], y[1]);",
+            (5, 21),
+            "'y[1]' overlaps a part of 'y' already written (first by the launch at t.zkcu:4:5); "
+            "every element is written exactly once",
+        ),
+        (
+            "    field t[3][2][2];\n    cp<<<2>>>(x[0], t[0]);\n    cp<<<2>>>(t[1], y[0]);\n"
+            "    cp<<<2>>>(x[1], y[1]);\n    cp<<<2>>>(x[2], y[2]);",
+            (5, 15),
+            "slice 't[1]' is read before any launch writes it",
+        ),
+        (
+            "    field t[3][2][2];\n    cp<<<2>>>(x[0], t[0]);\n"
+            "    field tv[6][2] = reshape(t);\n    field yv[6][2] = reshape(y);\n"
+            "    cp<<<6>>>(tv, yv);",
+            (7, 15),
+            "'tv' is read before it is fully written (4 of 12 elements are)",
+        ),
+        (
+            "    cp<<<2>>>(x[0], y[0]);\n    cp<<<2>>>(x[2], y[2]);",
+            (2, 62),
+            "public output 'y' is only partly written by the end of main (8 of 12 elements)",
+        ),
+        (
+            "    cp<<<6>>>(x, y);\n    assert_eq(x[0], y[0]);",
+            (4, 15),
+            "assert_eq cannot take the slice 'x[0]' (not yet supported): compare whole tensors, "
+            "or have a kernel compare the slices",
+        ),
+        (
+            "    field v[3][4] = reshape(x);\n    cp<<<2>>>(v[0], y[0]);",
+            (4, 15),
+            "cannot slice 'v', a reshaped view of 'x': slice the tensor, then reshape the slice",
+        ),
+        (
+            "    cp<<<2>>>(x[0][1], y[0]);",
+            (3, 15),
+            "argument 'x[0][1]' for parameter 'a' of 'cp' has shape [2], expected [2][2] "
+            "(split over 2 instances of [2])",
+        ),
+    ],
+)
+def test_slice_diagnostics(body: str, where: tuple[int, int], message: str) -> None:
+    errs = [e for e in errors(host(body)) if e.message == message]
+    assert errs, [e.format() for e in errors(host(body))]
+    assert at(errs[0]) == where
+    assert "^" in errs[0].format()
+
+
+def test_overlapping_slice_write_has_a_note_at_the_first_write() -> None:
+    src = host(
+        "    field xv[6][2] = reshape(x);\n    field yv[6][2] = reshape(y);\n"
+        "    cp<<<6>>>(xv, yv);\n    cp<<<2>>>(x[0], y[1]);"
+    )
+    diags = check_source(src, "t.zkcu")
+    err = [d for d in diags if d.severity == "error"]
+    notes = [d for d in diags if d.severity == "note"]
+    assert [d.message for d in err] == [
+        "'y[1]' overlaps a part of 'y' already written (first by the launch at t.zkcu:5:5); "
+        "every element is written exactly once"
+    ]
+    assert [at(d) for d in err] == [(6, 21)]
+    assert [(at(n), n.message) for n in notes] == [((5, 5), "'y' first written here")]
+
+
+def test_reshaped_slices_and_slices_written_in_a_loop_compile() -> None:
+    src = host(
+        "    for (int l = 0; l < 3; l++) {\n"
+        "        field v[4] = reshape(y[l]);\n"
+        "        field u[4] = reshape(x[l]);\n"
+        "        cp<<<2>>>(x[l], y[l]);\n"
+        "    }"
+    )
+    assert errors(src) == []

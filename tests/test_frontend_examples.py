@@ -28,6 +28,7 @@ NAMES = [
     "poseidon_bn254_groth16",
     "mixed_bn254",
     "polyeval",
+    "layers",
 ]
 
 
@@ -153,3 +154,20 @@ def test_polyeval() -> None:
     coeffs = inputs["coeffs"]
     want = [sum(c * pow(x[0], i + 1, p) for i, c in enumerate(coeffs)) % p for x in inputs["xs"]]
     assert run_program(prog, inputs)["ys"] == want
+
+
+def test_layers() -> None:
+    """Four layers launched by a host loop over slices of one activations tensor."""
+    prog, inputs = load("layers")
+    p = FIELDS["m31"]
+    assert sorted(prog.kernels) == ["copy<8>", "layer<8>"]
+    a = inputs["x"]
+    for w, b in zip(inputs["w"], inputs["b"], strict=True):
+        a = [
+            [
+                (bj + sum(wji * ai for wji, ai in zip(wj, row, strict=True))) ** 2 % p
+                for wj, bj in zip(w, b, strict=True)
+            ]
+            for row in a
+        ]
+    assert run_program(prog, inputs)["y"] == [v for row in a for v in row]

@@ -41,6 +41,15 @@ class Call(Expr):
     func: str
     args: list[Expr]
     name_loc: SourceLoc
+    targs: TemplateArgs | None = None  # `f<...>(...)`; None when no `<...>` is written
+
+
+@dataclass
+class TemplateArgs:
+    """`<a, b>` after a template name: compile-time int expressions."""
+
+    items: list[Expr]
+    loc: SourceLoc
 
 
 @dataclass
@@ -139,6 +148,7 @@ class Launch(Stmt):
     count: Expr
     args: list[Expr]
     name_loc: SourceLoc
+    targs: TemplateArgs | None = None  # `k<...><<<n>>>(...)`
 
 
 @dataclass
@@ -163,6 +173,14 @@ class ParamDecl:
 
 
 @dataclass
+class TemplateParam:
+    """`int N` in `template <int N, ...>`: a compile-time int bound at each instantiation."""
+
+    name: str
+    loc: SourceLoc
+
+
+@dataclass
 class FuncDecl:
     kind: str  # "global" | "device" | "host"
     backend: str | None  # "gkr" | "groth16" for kernels that request one
@@ -172,6 +190,11 @@ class FuncDecl:
     body: Block
     loc: SourceLoc
     name_loc: SourceLoc
+    tparams: list[TemplateParam] | None = None  # None: not a template
+
+    @property
+    def is_template(self) -> bool:
+        return self.tparams is not None
 
 
 @dataclass

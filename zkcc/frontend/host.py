@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
+from zkcc.frontend.kernels import KernelTable
 from zkcc.frontend.limits import MAX_TENSOR, int_text, over_limit
 from zkcc.frontend.statements import Interp, ReturnSignal
 from zkcc.frontend.values import FIELD, VOID, Ref, Scope, Value, shape_size, shape_text
-from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
+from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View, WrittenParts
 from zkcc.ir.kernel import Param
 from zkcc.ir.layout import same_padded_layout
 from zkcc.ir.source import SourceLoc
@@ -37,6 +38,21 @@ class TensorSym:
     shape: tuple[int, ...]
     kind: TensorKind
     loc: SourceLoc
+    index: tuple[int, ...] = ()  # a slice: its leading indices in the base tensor
+
+    @property
+    def text(self) -> str:
+        """How messages name it: `acts[2]` for a slice, else its graph name."""
+        if not self.index:
+            return self.graph_name
+        return self.base + "".join(f"[{i}]" for i in self.index)
+
+
+def _root(e: ast.Expr) -> str | None:
+    """The name a tensor expression starts from: `acts` in `acts[l + 1]`."""
+    while isinstance(e, ast.Index):
+        e = e.base
+    return e.id if isinstance(e, ast.Name) else None
 
 
 class HostCompiler(Interp):
@@ -45,16 +61,20 @@ class HostCompiler(Interp):
         sink: Sink,
         globals_: Scope,
         functions: dict[str, ast.FuncDecl],
-        signatures: dict[str, list[Param] | None],
+        kernels: KernelTable,
     ):
         super().__init__(sink, globals_, functions)
-        self.signatures = signatures
+        self.kernels = kernels
         self.graph = HostGraph([], [], [])
         self.used_names: dict[str, int] = {}  # graph name -> the last suffix tried for it
-        self.written: dict[str, SourceLoc] = {}  # base tensor -> the launch that wrote it
+        # base tensor -> which parts of it launches have written, and where
+        self.parts: dict[str, WrittenParts[SourceLoc]] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}  # base tensor -> its shape
+        self.slices: dict[tuple[str, tuple[int, ...]], TensorSym] = {}  # one view per slice
         self.read: set[str] = set()
         self.launched: list[str] = []
         self.mentioned: set[str] = set()  # kernels and tensors named by any step, even a bad one
+        self.failed: set[str] = set()  # tensors named by a launch that failed
 
     # -- names -----------------------------------------------------------------------------
     def graph_name(self, name: str) -> str:
@@ -87,6 +107,8 @@ class HostCompiler(Interp):
         return super().place(e)
 
     def tensor(self, e: ast.Expr, what: str) -> TensorSym:
+        if isinstance(e, ast.Index):
+            return self.slice_of(e, what)
         if isinstance(e, ast.Name):
             sym = self.scope.lookup(e.id)
             if isinstance(sym, TensorSym):
@@ -97,9 +119,41 @@ class HostCompiler(Interp):
                 raise Abort()  # its declaration failed
         raise self.fail(f"{what} must be the name of a tensor", e.loc)
 
+    def slice_of(self, e: ast.Index, what: str) -> TensorSym:
+        """`t[i]`: the slice of a tensor along its leading index, `i` a compile-time int in
+        bounds; `t[i][j]` slices that again. A view in the graph, one per distinct slice."""
+        sym = self.tensor(e.base, what)
+        if sym.shape != self.shapes[sym.base][len(sym.index) :]:
+            raise self.fail(
+                f"cannot slice '{sym.text}', a reshaped view of '{sym.base}': slice the "
+                "tensor, then reshape the slice",
+                e.loc,
+            )
+        if not sym.shape:
+            raise self.fail(f"'{sym.text}' has no dimension left to slice", e.loc)
+        i = self.eval_int(e.index, "a slice index")
+        if not 0 <= i < sym.shape[0]:
+            raise self.fail(
+                f"index {int_text(i)} is out of bounds for '{sym.text}' "
+                f"(dimension of size {sym.shape[0]})",
+                e.index.loc,
+            )
+        index = (*sym.index, i)
+        key = (sym.base, index)
+        if key not in self.slices:
+            self.grow(e.loc)
+            text = sym.base + "".join(f"[{k}]" for k in index)
+            gname = self.graph_name(text)
+            self.graph.views.append(View(gname, sym.base, sym.shape[1:], e.loc, index))
+            self.slices[key] = TensorSym(gname, sym.base, sym.shape[1:], sym.kind, e.loc, index)
+        return self.slices[key]
+
     def add_tensor(self, name: str, shape: tuple[int, ...], kind: TensorKind, loc: SourceLoc):
         self.grow(loc)
         gname = self.graph_name(name)
+        self.shapes[gname] = shape
+        if kind in (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE):
+            self.parts[gname] = WrittenParts(shape)
         self.graph.tensors.append(Tensor(gname, shape, kind, loc))
         self.declare(name, TensorSym(gname, gname, shape, kind, loc), loc)
 
@@ -136,7 +190,11 @@ class HostCompiler(Interp):
     # -- statements ------------------------------------------------------------------------
     def exec(self, s: ast.Stmt) -> None:
         if isinstance(s, ast.Launch):
-            self.exec_launch(s)
+            try:
+                self.exec_launch(s)
+            except Abort:
+                self.failed.update(n for a in s.args if (n := _root(a)) is not None)
+                raise
         elif isinstance(s, ast.VarDecl) and s.type == FIELD:
             self.exec_tensor_decl(s)
         else:
@@ -168,15 +226,15 @@ class HostCompiler(Interp):
         src = self.tensor(init.args[0], "the argument of reshape")
         if shape_size(src.shape) != shape_size(shape):
             raise self.fail(
-                f"reshape of '{src.graph_name}' from {shape_text(src.shape)} "
+                f"reshape of '{src.text}' from {shape_text(src.shape)} "
                 f"({shape_size(src.shape)} elements) to {shape_text(shape)} "
                 f"({shape_size(shape)} elements) changes the number of elements",
                 init.loc,
             )
-        base_shape = next(t.shape for t in self.graph.tensors if t.name == src.base)
+        base_shape = self.shapes[src.base][len(src.index) :]
         if not same_padded_layout(base_shape, shape):
             raise self.fail(
-                f"reshape of '{src.graph_name}' from {shape_text(src.shape)} to "
+                f"reshape of '{src.text}' from {shape_text(src.shape)} to "
                 f"{shape_text(shape)} moves elements in the padded layout (every dimension is "
                 f"padded to a power of two, and tensors are committed that way); keep the "
                 f"dimensions that are split or merged powers of two",
@@ -184,74 +242,104 @@ class HostCompiler(Interp):
             )
         self.grow(s.name_loc)
         gname = self.graph_name(s.name)
-        self.graph.views.append(View(gname, src.base, shape, s.name_loc))
-        self.declare(s.name, TensorSym(gname, src.base, shape, src.kind, s.name_loc), s.name_loc)
+        self.graph.views.append(View(gname, src.base, shape, s.name_loc, src.index))
+        sym = TensorSym(gname, src.base, shape, src.kind, s.name_loc, src.index)
+        self.declare(s.name, sym, s.name_loc)
 
     def readable(self, sym: TensorSym, e: ast.Expr) -> None:
-        if sym.kind in (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE):
-            if sym.base not in self.written:
-                raise self.fail(
-                    f"tensor '{sym.graph_name}' is read before any launch writes it", e.loc
+        """Reading needs every element the name sees written: the whole tensor, or the
+        slice (by one launch or by launches writing slices of it)."""
+        parts = self.parts.get(sym.base)
+        if parts is None or parts.covers(sym.index):
+            return
+        done = parts.written(sym.index)
+        if not done:
+            what = "slice" if sym.index else "tensor"
+            raise self.fail(f"{what} '{sym.text}' is read before any launch writes it", e.loc)
+        raise self.fail(
+            f"'{sym.text}' is read before it is fully written ({done} of "
+            f"{parts.size(sym.index)} elements are)",
+            e.loc,
+        )
+
+    def record_write(self, sym: TensorSym, p: Param, arg: ast.Expr, launch: SourceLoc) -> None:
+        """Record a launch's write of `sym`, refused when it overlaps a part already written
+        (every element is written exactly once), with a note at that first write."""
+        if sym.kind not in (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE):
+            raise self.fail(
+                f"output parameter '{p.name}' cannot write the {_KIND_TEXT[sym.kind]} '{sym.text}'",
+                arg.loc,
+            )
+        parts = self.parts[sym.base]
+        first = parts.overlap(sym.index)
+        if first is not None:
+            if not sym.index and parts.covers():
+                msg = (
+                    f"tensor '{sym.base}' is written twice (already written by the launch at "
+                    f"{first}); every tensor is written exactly once"
                 )
+            else:
+                msg = (
+                    f"'{sym.text}' overlaps a part of '{sym.base}' already written (first by "
+                    f"the launch at {first}); every element is written exactly once"
+                )
+            err = self.fail(msg, arg.loc)
+            self.sink.report("note", f"'{sym.base}' first written here", first)
+            raise err
+        parts.add(sym.index, launch)
 
     def exec_launch(self, s: ast.Launch) -> None:
         self.mentioned.add(s.kernel)
-        self.mentioned.update(a.id for a in s.args if isinstance(a, ast.Name))
+        self.mentioned.update(n for a in s.args if (n := _root(a)) is not None)
         fn = self.functions.get(s.kernel)
         if fn is None:
             raise self.undefined("kernel", s.kernel, s.name_loc)
         if fn.kind != "global":
             raise self.fail(f"'{s.kernel}' is not a kernel (a __global__ function)", s.name_loc)
+        values = self.template_args(fn, s.targs)
+        if fn.is_template and values is None:
+            raise self.fail(
+                f"kernel '{s.kernel}' is a template: launch an instance of it, "
+                f"{s.kernel}<...><<<count>>>(...)",
+                s.name_loc,
+            )
         count = self.eval_int(s.count, "the instance count")
         if count < 1:
             raise self.fail(
                 f"the instance count must be at least 1, got {int_text(count)}", s.count.loc
             )
-        params = self.signatures.get(s.kernel)
+        kernel = self.kernels.add(fn, values, s.loc)
+        params = self.kernels.signatures.get(kernel)
         if params is None:
             raise Abort()  # the kernel's own errors are already reported
         if len(s.args) != len(params):
             raise self.fail(
-                f"kernel '{s.kernel}' takes {len(params)} argument(s), got {len(s.args)}", s.loc
+                f"kernel '{kernel}' takes {len(params)} argument(s), got {len(s.args)}", s.loc
             )
         syms = [self.tensor(a, "a launch argument") for a in s.args]
-        writes: dict[str, SourceLoc] = {}
         for p, sym, arg in zip(params, syms, s.args, strict=True):
             want = p.shape if p.broadcast else (count, *p.shape)
             if sym.shape != want:
                 how = "broadcast" if p.broadcast else f"split over {int_text(count)} instances of"
                 raise self.fail(
-                    f"argument '{sym.graph_name}' for parameter '{p.name}' of '{s.kernel}' has "
+                    f"argument '{sym.text}' for parameter '{p.name}' of '{kernel}' has "
                     f"shape {shape_text(sym.shape)}, expected {shape_text(want)} "
                     f"({how} {shape_text(p.shape)})",
                     arg.loc,
                 )
             if not p.is_output:
-                self.readable(sym, arg)
-                continue
-            if sym.kind not in (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE):
-                raise self.fail(
-                    f"output parameter '{p.name}' cannot write the {_KIND_TEXT[sym.kind]} "
-                    f"'{sym.graph_name}'",
-                    arg.loc,
-                )
-            earlier = self.written.get(sym.base) or writes.get(sym.base)
-            if earlier is not None:
-                raise self.fail(
-                    f"tensor '{sym.base}' is written twice (already written by the launch at "
-                    f"{earlier}); every tensor is written exactly once",
-                    arg.loc,
-                )
-            writes[sym.base] = s.loc
+                self.readable(sym, arg)  # before this launch's own writes
+        for p, sym, arg in zip(params, syms, s.args, strict=True):
+            if p.is_output:
+                self.record_write(sym, p, arg, s.loc)
         for p, sym in zip(params, syms, strict=True):
             if not p.is_output:
                 self.read.add(sym.base)
-        self.written.update(writes)
-        if s.kernel not in self.launched:
-            self.launched.append(s.kernel)
+        if kernel not in self.launched:
+            self.launched.append(kernel)
         args = tuple(sym.graph_name for sym in syms)
         self.grow(s.loc)
-        self.graph.steps.append(Launch(s.kernel, count, args, s.loc))
+        self.graph.steps.append(Launch(kernel, count, args, s.loc))
 
     def eval_call(self, e: ast.Call) -> Value:
         if e.func == "reshape":
@@ -263,10 +351,17 @@ class HostCompiler(Interp):
         if len(e.args) != 2:
             raise self.fail(f"assert_eq takes 2 arguments, got {len(e.args)}", e.loc)
         a, b = (self.tensor(x, "an argument of assert_eq") for x in e.args)
+        for sym, x in ((a, e.args[0]), (b, e.args[1])):
+            if sym.index:
+                raise self.fail(
+                    f"assert_eq cannot take the slice '{sym.text}' (not yet supported): compare "
+                    "whole tensors, or have a kernel compare the slices",
+                    x.loc,
+                )
         if a.shape != b.shape:
             raise self.fail(
-                f"assert_eq of tensors with different shapes: '{a.graph_name}' is "
-                f"{shape_text(a.shape)}, '{b.graph_name}' is {shape_text(b.shape)}",
+                f"assert_eq of tensors with different shapes: '{a.text}' is "
+                f"{shape_text(a.shape)}, '{b.text}' is {shape_text(b.shape)}",
                 e.loc,
             )
         for sym, x in ((a, e.args[0]), (b, e.args[1])):
@@ -290,11 +385,19 @@ class HostCompiler(Interp):
         if self.stopped:
             return self.graph  # what main did not get to is not an error of its own
         for t in self.graph.tensors:
-            if t.name in self.mentioned and t.name not in self.written:
+            parts = self.parts.get(t.name)
+            done = parts.written() if parts is not None else 0
+            if t.name in self.failed and parts is not None and not parts.covers():
                 continue  # a failed launch named it: its error is already reported
-            if t.kind is TensorKind.PUBLIC_OUT and t.name not in self.written:
+            if t.kind is TensorKind.PUBLIC_OUT and not done:
                 self.sink.error(f"public output '{t.name}' is never written", t.loc)  # type: ignore[arg-type]
-            elif t.kind is TensorKind.INTERMEDIATE and t.name not in self.written:
+            elif t.kind is TensorKind.PUBLIC_OUT and done < t.size:
+                self.sink.error(
+                    f"public output '{t.name}' is only partly written by the end of main "
+                    f"({done} of {t.size} elements)",
+                    t.loc,  # type: ignore[arg-type]
+                )
+            elif t.kind is TensorKind.INTERMEDIATE and not done:
                 self.sink.warning(f"intermediate tensor '{t.name}' is never written", t.loc)  # type: ignore[arg-type]
             elif (
                 t.kind in (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN) and t.name not in self.read

@@ -8,14 +8,17 @@ gadgets (`select`, `is_zero`, `to_bits`, `from_bits`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import element_text
 from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
-from zkcc.frontend.statements import Interp, ReturnSignal
+from zkcc.frontend.statements import Interp, ReturnSignal, instance_name
 from zkcc.frontend.values import FIELD, VOID, FieldV, IntV, Ref, Scope, Store, Value
 from zkcc.ir.kernel import KernelBuilder, KernelIR, Param, gc_paused
 from zkcc.ir.passes import eliminate_dead_code
+from zkcc.ir.source import SourceLoc
 
 _MAX_LISTED = 8
 
@@ -94,9 +97,13 @@ class KernelCompiler(Interp):
         return FieldV(acc)
 
 
-def kernel_params(fn: ast.FuncDecl, interp: Interp) -> list[Param] | None:
-    """Check and evaluate a kernel's parameter list (dimensions are global constants)."""
+def kernel_params(
+    fn: ast.FuncDecl, interp: Interp, values: tuple[int, ...] | None = None
+) -> list[Param] | None:
+    """Check and evaluate a kernel's parameter list (dimensions are global constants and,
+    in a template instance, its template arguments `values`)."""
     sink = interp.sink
+    interp.scope = interp.template_scope(fn, values)
     params: list[Param] = []
     seen: set[str] = set()
     ok = True
@@ -134,10 +141,12 @@ def compile_kernel(
     globals_: Scope,
     functions: dict[str, ast.FuncDecl],
     modulus: int,
+    values: tuple[int, ...] | None = None,
 ) -> KernelIR | None:
-    """The kernel's IR, or None when it has errors (all of them reported to `sink`)."""
+    """The kernel's IR (of its instance with template arguments `values`, for a template),
+    or None when it has errors (all of them reported to `sink`)."""
     with gc_paused():  # unrolling allocates millions of short-lived acyclic objects
-        return _compile_kernel(fn, sink, globals_, functions, modulus)
+        return _compile_kernel(fn, sink, globals_, functions, modulus, values)
 
 
 def _compile_kernel(
@@ -146,17 +155,19 @@ def _compile_kernel(
     globals_: Scope,
     functions: dict[str, ast.FuncDecl],
     modulus: int,
+    values: tuple[int, ...] | None,
 ) -> KernelIR | None:
     before = sink.error_count()
     if fn.ret != "void":
         sink.error(f"kernel '{fn.name}' must return void", fn.name_loc)
-    params = kernel_params(fn, Interp(sink, globals_, functions))
+    params = kernel_params(fn, Interp(sink, globals_, functions), values)
     if params is None:
         return None
-    builder = KernelBuilder(fn.name, params, modulus, fn.name_loc)
+    name = instance_name(fn.name, values)
+    builder = KernelBuilder(name, params, modulus, fn.name_loc)
     interp = KernelCompiler(sink, globals_, functions, builder)
     interp.call_stack.append(fn.name)
-    scope = globals_.child()
+    scope = interp.template_scope(fn, values).child()
     stores: list[Store] = []
     for k, (p, decl) in enumerate(zip(params, fn.params, strict=True)):
         kind = "output" if p.is_output else "input"
@@ -179,7 +190,7 @@ def _compile_kernel(
             names = [element_text(p.name, p.shape, j) if p.shape else p.name for j in missing]
             listed = ", ".join(names[:_MAX_LISTED]) + (", ..." if len(names) > _MAX_LISTED else "")
             sink.error(
-                f"output '{p.name}' is not fully assigned by kernel '{fn.name}': "
+                f"output '{p.name}' is not fully assigned by kernel '{name}': "
                 f"{len(missing)} of {p.size} element(s) unassigned ({listed})",
                 decl.name_loc,
             )
@@ -191,10 +202,41 @@ def _compile_kernel(
     kernel = eliminate_dead_code(builder.finish())
     if len(kernel.instrs) > MAX_KERNEL_INSTRS:  # what plan readers refuse (zkcc.budget)
         sink.error(
-            f"kernel '{fn.name}' has {len(kernel.instrs):,} IR instructions, over zkcc's limit "
+            f"kernel '{name}' has {len(kernel.instrs):,} IR instructions, over zkcc's limit "
             f"of {MAX_KERNEL_INSTRS:,} per kernel (a fixed limit: plans with more are refused)",
             fn.name_loc,
         )
         return None
     kernel.backend = fn.backend
     return kernel
+
+
+@dataclass
+class KernelTable:
+    """Every kernel the host code can launch, by instance name: a plain kernel is compiled
+    up front (so its errors are reported even if it is never launched), a template's
+    instance when a launch first names it, once per distinct argument list."""
+
+    sink: Sink
+    globals_: Scope
+    functions: dict[str, ast.FuncDecl]
+    modulus: int
+    irs: dict[str, KernelIR | None] = field(default_factory=dict)
+    signatures: dict[str, list[Param] | None] = field(default_factory=dict)
+
+    def add(self, fn: ast.FuncDecl, values: tuple[int, ...] | None, at: SourceLoc | None) -> str:
+        """Compile `fn` (with template arguments `values`) unless already done; returns the
+        instance name. Errors in a template's body are followed by a note naming the
+        instance and the launch `at` that asked for it."""
+        name = instance_name(fn.name, values)
+        if name in self.irs:
+            return name
+        before = self.sink.error_count()
+        self.signatures[name] = kernel_params(
+            fn, Interp(Sink(), self.globals_, self.functions), values
+        )
+        ir = compile_kernel(fn, self.sink, self.globals_, self.functions, self.modulus, values)
+        self.irs[name] = ir
+        if at is not None and self.sink.error_count() > before:
+            self.sink.report("note", f"in the instance '{name}' launched here", at)
+        return name

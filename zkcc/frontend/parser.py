@@ -34,12 +34,21 @@ MAX_SYNTAX_ERRORS = 20
 # Tokens that only start a top-level item: met inside a block, a `}` is missing. Inside a block
 # Lark's contextual lexer may read `__host__` as a name and fail at the `void` after it, so the
 # function qualifiers before the failing token are part of the item too.
-_TOP_LEVEL_ONLY = {"$END", "__GLOBAL__", "__DEVICE__", "__HOST__", "PRAGMA", "INCLUDE"}
+_TOP_LEVEL_ONLY = {
+    "$END",
+    "__GLOBAL__",
+    "__DEVICE__",
+    "__HOST__",
+    "PRAGMA",
+    "INCLUDE",
+    "TEMPLATE",
+}
 _QUALIFIERS = re.compile(r"(?:__(?:global|device|host|gkr|groth16)__\s+)+$")
 
 # How terminals whose pattern is a regex are named in "expected one of ..." messages.
 _FRIENDLY = {
     "NAME": "identifier",
+    "TNAME": "identifier",
     "NUMBER": "number",
     "PRAGMA": "'#pragma'",
     "INCLUDE": "'#include'",

@@ -13,12 +13,11 @@ from pathlib import Path
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.host import HostCompiler
-from zkcc.frontend.kernels import compile_kernel, kernel_params
+from zkcc.frontend.kernels import KernelTable
 from zkcc.frontend.loader import FIELDS, LoadedProgram, load_program
 from zkcc.frontend.statements import Interp
 from zkcc.frontend.values import INT, Scope
 from zkcc.ir.host import Program
-from zkcc.ir.kernel import KernelIR, Param
 from zkcc.ir.source import SourceLoc
 
 
@@ -90,18 +89,32 @@ def find_main(functions: dict[str, ast.FuncDecl], sink: Sink, display: str) -> a
     return main
 
 
+def check_template(fn: ast.FuncDecl, sink: Sink) -> None:
+    """A template's parameters are distinct and not hidden by the function's own parameters;
+    main cannot be one (nothing would instantiate it)."""
+    if fn.tparams is None:
+        return
+    if fn.kind == "host":
+        sink.error("main cannot be a template", fn.name_loc)
+    seen: set[str] = set()
+    for tp in fn.tparams:
+        if tp.name in seen:
+            sink.error(f"duplicate template parameter '{tp.name}'", tp.loc)
+        seen.add(tp.name)
+    for p in fn.params:
+        if p.name in seen:
+            sink.error(f"parameter '{p.name}' hides the template parameter '{p.name}'", p.name_loc)
+
+
 def compile_loaded(loaded: LoadedProgram, sink: Sink, display: str) -> Program | None:
     _, functions, consts = collect(loaded, sink)
     globals_ = eval_globals(consts, functions, sink)
-    modulus = FIELDS[loaded.field]
-    kernels: dict[str, KernelIR] = {}
-    signatures: dict[str, list[Param] | None] = {}
+    table = KernelTable(sink, globals_, functions, FIELDS[loaded.field])
     for fn in functions.values():
+        check_template(fn, sink)
         if fn.kind == "global":
-            signatures[fn.name] = kernel_params(fn, Interp(Sink(), globals_, functions))
-            ir = compile_kernel(fn, sink, globals_, functions, modulus)
-            if ir is not None:
-                kernels[fn.name] = ir
+            if not fn.is_template:
+                table.add(fn, None, None)
         elif fn.backend is not None:
             sink.error("a backend attribute is only allowed on a __global__ kernel", fn.name_loc)
         if fn.kind == "device":
@@ -109,15 +122,15 @@ def compile_loaded(loaded: LoadedProgram, sink: Sink, display: str) -> Program |
     main = find_main(functions, sink, display)
     if main is None:
         return None
-    host = HostCompiler(sink, globals_, functions, signatures)
+    host = HostCompiler(sink, globals_, functions, table)
     graph = host.compile_main(main)
     for name, fn in functions.items():
         if fn.kind == "global" and name not in host.mentioned:
             sink.warning(f"kernel '{name}' is never launched", fn.name_loc)
     if sink.has_errors():
         return None
-    launched = {name: kernels[name] for name in host.launched}
-    return Program(loaded.field, launched, graph, display)
+    launched = {name: table.irs[name] for name in host.launched}
+    return Program(loaded.field, launched, graph, display)  # type: ignore[arg-type]
 
 
 def compile_text(text: str, display: str, real: Path, sink: Sink) -> Program | None:

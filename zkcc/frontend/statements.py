@@ -42,6 +42,7 @@ from zkcc.frontend.values import (
 from zkcc.ir.kernel import INV_NOT_EQUAL, KernelBuilder
 from zkcc.ir.source import SourceLoc
 
+MAX_TEMPLATE_ARG = 1 << 63  # template arguments appear in instance names, printed exactly
 _COMPOUND = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 _ONE = ast.IntLit(SourceLoc("<none>", 1, 1), 1)  # stands for `++`/`--`'s implicit 1
 
@@ -58,6 +59,14 @@ class _Frame:
 
 
 _BARRIER = _Frame(None, frozenset())
+
+
+def instance_name(name: str, values: tuple[int, ...] | None) -> str:
+    """A template instance's name, as the source writes it without spaces: `dense<64,10>`.
+    It names the kernel in plans, `--backend KERNEL=B` and reports (quote it in a shell)."""
+    if values is None:
+        return name
+    return f"{name}<{','.join(str(v) for v in values)}>"
 
 
 class ReturnSignal(Exception):
@@ -410,6 +419,74 @@ class Interp(ExprEval):
             return  # a non-zero constant: nothing to prove
         bld.inverse(diff, loc, why=INV_NOT_EQUAL)
 
+    # -- templates ---------------------------------------------------------------------------
+    def template_args(
+        self, fn: ast.FuncDecl, targs: ast.TemplateArgs | None
+    ) -> tuple[int, ...] | None:
+        """The values of `<...>` given to `fn` (None when none are written), checked against
+        its template parameters: their number, each a compile-time int in range."""
+        if targs is None:
+            return None
+        if not fn.is_template:
+            raise self.fail(
+                f"'{fn.name}' is not a template, but is given template arguments", targs.loc
+            )
+        want = len(fn.tparams)  # type: ignore[arg-type]
+        if len(targs.items) != want:
+            raise self.fail(
+                f"'{fn.name}' takes {want} template argument(s), got {len(targs.items)}",
+                targs.loc,
+            )
+        values = []
+        for item in targs.items:
+            v = self.eval_int(item, "a template argument")
+            if abs(v) >= MAX_TEMPLATE_ARG:
+                raise self.fail(
+                    f"template argument {int_text(v)} is out of range (its magnitude must be "
+                    "below 2^63)",
+                    item.loc,
+                )
+            values.append(v)
+        return tuple(values)
+
+    def template_scope(self, fn: ast.FuncDecl, values: tuple[int, ...] | None) -> Scope:
+        """The scope a function's signature and body see: the globals, and for a template
+        instance its template parameters as constant ints."""
+        if values is None:
+            return self.globals
+        scope = self.globals.child()
+        for tp, v in zip(fn.tparams or [], values, strict=True):
+            scope.names[tp.name] = Ref.whole(Store(tp.name, INT, (), "const", tp.loc, cells=[v]))
+        return scope
+
+    def deduce(self, fn: ast.FuncDecl, e: ast.Call, args: dict[int, Value]) -> tuple[int, ...]:
+        """Template arguments of a device function called without `<...>`, read from the
+        shapes of its array arguments: a dimension written as a bare template parameter
+        (`field v[N]`) takes the argument's size there. Anything else must be given."""
+        names = [tp.name for tp in fn.tparams or []]
+        found: dict[str, tuple[int, str]] = {}
+        for k, p in enumerate(fn.params):
+            v = args.get(k)
+            if not isinstance(v, Ref) or len(v.shape) != len(p.dims):
+                continue
+            for d, size in zip(p.dims, v.shape, strict=True):
+                if isinstance(d, ast.Name) and d.id in names:
+                    seen = found.setdefault(d.id, (size, v.text))
+                    if seen[0] != size:
+                        raise self.fail(
+                            f"cannot deduce template argument '{d.id}' of '{fn.name}': it is "
+                            f"{seen[0]} from '{seen[1]}' but {size} from '{v.text}'",
+                            e.loc,
+                        )
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise self.fail(
+                f"'{fn.name}' is a template: give its arguments, {fn.name}<...>(...) (cannot "
+                f"deduce '{missing[0]}' from the shapes of the arguments)",
+                e.name_loc,
+            )
+        return tuple(found[n][0] for n in names)
+
     def call_device(self, fn: ast.FuncDecl, e: ast.Call) -> Value:
         if fn.name in self.call_stack:
             chain = " -> ".join([*self.call_stack[self.call_stack.index(fn.name) :], fn.name])
@@ -419,13 +496,19 @@ class Interp(ExprEval):
                 f"device function '{fn.name}' can only be called from kernels or device functions",
                 e.name_loc,
             )
+        values = self.template_args(fn, e.targs)
         if len(e.args) != len(fn.params):
             raise self.fail(
                 f"'{fn.name}' takes {len(fn.params)} argument(s), got {len(e.args)}", e.loc
             )
-        scope = self.globals.child()
-        for p, arg in zip(fn.params, e.args, strict=True):
-            scope.names[p.name] = self.bind_param(fn, p, arg)
+        # array arguments are places, evaluated once here (no side effects) for deduction
+        arrays = {k: self.eval(a) for k, a in enumerate(e.args) if fn.params[k].dims}
+        if fn.is_template and values is None:
+            values = self.deduce(fn, e, arrays)
+        outer = self.template_scope(fn, values)
+        scope = outer.child()
+        for k, (p, arg) in enumerate(zip(fn.params, e.args, strict=True)):
+            scope.names[p.name] = self.bind_param(fn, p, arg, outer, arrays.get(k), values)
         self.call_stack.append(fn.name)
         self.loops.append(_BARRIER)  # its loops may depend on the arguments
         saved, self.scope = self.scope, scope
@@ -444,8 +527,19 @@ class Interp(ExprEval):
             raise self.fail(f"function '{fn.name}' ends without returning a value", e.loc)
         return VOID
 
-    def bind_param(self, fn: ast.FuncDecl, p: ast.ParamDecl, arg: ast.Expr) -> Ref:
-        saved, self.scope = self.scope, self.globals
+    def bind_param(
+        self,
+        fn: ast.FuncDecl,
+        p: ast.ParamDecl,
+        arg: ast.Expr,
+        outer: Scope,
+        v: Value | None,
+        values: tuple[int, ...] | None,
+    ) -> Ref:
+        """A parameter bound to its argument: scalars by value, arrays by reference (`v`, the
+        argument already evaluated). Dimensions are evaluated in `outer`, the globals and
+        the template parameters."""
+        saved, self.scope = self.scope, outer
         try:
             shape = self.eval_dims(p.dims)
         finally:
@@ -455,16 +549,17 @@ class Interp(ExprEval):
             store = Store(p.name, p.type, (), "local", p.name_loc)
             self.write(Ref.whole(store), self.eval(arg), arg.loc)
             return Ref.whole(store, const)
-        v = self.eval(arg)
         if not isinstance(v, Ref) or v.shape != shape or v.store.elem != p.type:
             want = f"{p.type} array of shape {shape_text(shape)}"
             got = (
-                self.describe(v)
+                self.describe(v)  # type: ignore[arg-type]
                 if not isinstance(v, Ref)
                 else (f"{v.store.elem} array '{v.text}' of shape {shape_text(v.shape)}")
             )
             raise self.fail(
-                f"argument '{p.name}' of '{fn.name}' needs a {want}, got {got}", arg.loc
+                f"argument '{p.name}' of '{instance_name(fn.name, values)}' needs a {want}, "
+                f"got {got}",
+                arg.loc,
             )
         if v.readonly and not const:
             raise self.fail(

@@ -57,7 +57,7 @@ class ToAst(Transformer):
         return ast.Include(target, m.group(1) is not None, self._tok(tok))
 
     def function(self, meta, children):
-        kind, backend, ret, name, params, body = children
+        tparams, kind, backend, ret, name, params, body = children
         return ast.FuncDecl(
             kind=kind.strip("_"),
             backend=backend.strip("_") if backend is not None else None,
@@ -67,7 +67,17 @@ class ToAst(Transformer):
             body=body,
             loc=self._loc(meta),
             name_loc=self._tok(name),
+            tparams=tparams,
         )
+
+    def template_head(self, meta, children):
+        return list(children)
+
+    def tparam(self, meta, children):
+        return ast.TemplateParam(str(children[0]), self._tok(children[0]))
+
+    def targs(self, meta, children):
+        return ast.TemplateArgs(list(children), self._loc(meta))
 
     def func_kind(self, meta, children):
         return str(children[0])
@@ -145,8 +155,15 @@ class ToAst(Transformer):
         return ast.Return(self._loc(meta), children[0])
 
     def launch(self, meta, children):
-        name, count, args = children
-        return ast.Launch(self._loc(meta), str(name), count, args or [], self._tok(name))
+        name, *targs, count, args = children  # `targs` only after a template name
+        return ast.Launch(
+            self._loc(meta),
+            str(name),
+            count,
+            args or [],
+            self._tok(name),
+            targs[0] if targs else None,
+        )
 
     # -- expressions ---------------------------------------------------------------------------
     def _binary(self, meta, children):
@@ -168,8 +185,10 @@ class ToAst(Transformer):
         return ast.Index(self._loc(meta), children[0], children[1])
 
     def call(self, meta, children):
-        name, args = children
-        return ast.Call(self._loc(meta), str(name), args or [], self._tok(name))
+        name, *targs, args = children  # `targs` only after a template name
+        return ast.Call(
+            self._loc(meta), str(name), args or [], self._tok(name), targs[0] if targs else None
+        )
 
     def args(self, meta, children):
         return list(children)

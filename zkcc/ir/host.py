@@ -8,10 +8,14 @@ tensors, launches kernels over them and asserts equalities. Tensors are written 
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from zkcc.ir.kernel import KernelIR
 from zkcc.ir.source import SourceLoc
+
+W = TypeVar("W")
 
 
 class TensorKind(enum.Enum):
@@ -38,12 +42,58 @@ class Tensor:
 
 @dataclass(frozen=True)
 class View:
-    """`name` is `base` (a Tensor name, never another view) seen with `shape`."""
+    """`name` is `base` (a Tensor name, never another view) seen with `shape`: the whole
+    base (a reshape), or with `index` its slice `base[i0][i1]...` along leading dimensions
+    (zkcc/ir/layout.py slice_span, slice_bits), possibly reshaped. Either way the view keeps
+    the padded layout of what it sees, so claims on it are claims on the base's table."""
 
     name: str
     base: str
     shape: tuple[int, ...]
     loc: SourceLoc | None = None
+    index: tuple[int, ...] = ()
+
+
+class WrittenParts(Generic[W]):
+    """Which parts of one tensor are written, and by whom (a location, a step index): whole
+    slices along leading indices, never overlapping (every element is written exactly once).
+    Each query costs the length of an index, not the number of writes, so a host loop of n
+    launches that write one slice each is checked in time n.
+
+    `done` holds the written slices; `below` holds, for every prefix of a written slice, how
+    many elements are written at or below it and the first writer there."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        self.done: dict[tuple[int, ...], W] = {}
+        self.below: dict[tuple[int, ...], tuple[int, W]] = {}
+
+    def size(self, index: tuple[int, ...]) -> int:
+        return math.prod(self.shape[len(index) :])
+
+    def overlap(self, index: tuple[int, ...]) -> W | None:
+        """The first writer of a part that overlaps the slice at `index`, or None."""
+        for k in range(len(index) + 1):
+            if index[:k] in self.done:
+                return self.done[index[:k]]
+        under = self.below.get(index)
+        return None if under is None else under[1]
+
+    def add(self, index: tuple[int, ...], who: W) -> None:
+        self.done[index] = who
+        n = self.size(index)
+        for k in range(len(index) + 1):
+            count, first = self.below.get(index[:k], (0, who))
+            self.below[index[:k]] = (count + n, first)
+
+    def written(self, index: tuple[int, ...] = ()) -> int:
+        """How many elements of the slice at `index` are written."""
+        if any(index[:k] in self.done for k in range(len(index) + 1)):
+            return self.size(index)
+        return self.below.get(index, (0, None))[0]
+
+    def covers(self, index: tuple[int, ...] = ()) -> bool:
+        return self.written(index) == self.size(index)
 
 
 @dataclass(frozen=True)

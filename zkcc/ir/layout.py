@@ -52,3 +52,27 @@ def same_padded_layout(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     padded table. Decided from the shapes alone (their merged forms), never by listing the
     elements, so a view of a 2^40-element tensor costs nothing."""
     return math.prod(a) == math.prod(b) and _merged(a) == _merged(b)
+
+
+def slice_span(shape: tuple[int, ...], index: tuple[int, ...]) -> slice:
+    """Where the slice `t[i0][i1]...` of a tensor of `shape` lies in its row-major flat data:
+    leading indices fix a contiguous run."""
+    inner = math.prod(shape[len(index) :])
+    start = 0
+    for d, i in zip(shape, index, strict=False):
+        start = start * d + i
+    return slice(start * inner, (start + 1) * inner)
+
+
+def slice_bits(shape: tuple[int, ...], index: tuple[int, ...]) -> list[int]:
+    """The fixed high index bits of that slice in the padded table, least significant first.
+
+    Padding every dimension to a power of two makes a slice along leading indices a sub-cube:
+    its padded table is the base's at indices block * 2^m + x, with m the slice's own number of
+    variables and `block` the leading indices read in the padded leading dimensions. So a claim
+    on the slice at point p is a claim on the base at (p, these bits)."""
+    block, nbits = 0, 0
+    for d, i in zip(shape, index, strict=False):
+        block = block * (1 << log2_ceil(d)) + i
+        nbits += log2_ceil(d)
+    return [(block >> j) & 1 for j in range(nbits)]

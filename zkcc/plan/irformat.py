@@ -297,7 +297,9 @@ def host_to_tree(h: HostGraph) -> Tree:
             steps.append({"assert_eq": [st.a, st.b], "loc": _loc_tree(st.loc)})
     return {
         "tensors": [[t.name, list(t.shape), t.kind.value, _loc_tree(t.loc)] for t in h.tensors],
-        "views": [[v.name, v.base, list(v.shape), _loc_tree(v.loc)] for v in h.views],
+        "views": [
+            [v.name, v.base, list(v.shape), list(v.index), _loc_tree(v.loc)] for v in h.views
+        ],
         "steps": steps,
     }
 
@@ -313,8 +315,9 @@ def host_from_tree(s: Schema) -> HostGraph:
         )
     views = []
     for vs in s.field("views").list(0, 1 << 16):
-        name, base, shape, loc = vs.list(4, 4)
-        views.append(View(name.str(), base.str(), _shape(shape), _loc_from(loc)))
+        name, base, shape, index, loc = vs.list(5, 5)
+        at = tuple(i.int(0, MAX_COUNT) for i in index.list(0, MAX_DIMS))
+        views.append(View(name.str(), base.str(), _shape(shape), _loc_from(loc), at))
     steps: list[Launch | AssertEq] = []
     for st in s.field("steps").list(0, 1 << 20):
         d = st.dict()

@@ -37,7 +37,9 @@ from zkcc.plan.irformat import host_from_tree, host_to_tree, kernel_from_tree, k
 from zkcc.plan.validate import validate_host
 
 MAGIC = b"ZKPL"
-VERSION = 4  # 2: "zk"; 3: no stored circuits or statistics, options; 4: per-launch backends
+# 2: "zk"; 3: no stored circuits or statistics, options; 4: per-launch backends; 5: views
+# with a slice index (a launch argument may be `t[i]`)
+VERSION = 5
 FIELDS = ("m31", "bn254")
 MIXED = "mixed"  # a kernel's summary backend when its launches use both
 MAX_REASON = 1000

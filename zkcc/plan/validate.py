@@ -8,28 +8,40 @@ the plan: they are lowered from the checked IR when it is read.)
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from zkcc.errors import FormatError
-from zkcc.ir.host import AssertEq, Program, TensorKind
-from zkcc.ir.layout import same_padded_layout
+from zkcc.ir.host import AssertEq, Program, TensorKind, WrittenParts
+from zkcc.ir.layout import same_padded_layout, slice_span
 
 WRITABLE = (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE)
 
 
-def resolve(program: Program) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """name of every tensor and view -> (base tensor name, shape seen through that name)."""
-    names: dict[str, tuple[str, tuple[int, ...]]] = {}
+class Seen(NamedTuple):
+    """What a tensor or view name sees: its base tensor, the shape it is seen with, and the
+    leading indices of the slice of the base it sees (empty: the whole base)."""
+
+    base: str
+    shape: tuple[int, ...]
+    index: tuple[int, ...] = ()
+
+
+def resolve(program: Program) -> dict[str, Seen]:
+    """name of every tensor and view -> what it sees."""
+    names: dict[str, Seen] = {}
     for t in program.host.tensors:
-        names[t.name] = (t.name, t.shape)
+        names[t.name] = Seen(t.name, t.shape)
     for v in program.host.views:
-        names[v.name] = (v.base, v.shape)
+        names[v.name] = Seen(v.base, v.shape, v.index)
     return names
 
 
-def _size(shape: tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+def seen_span(program: Program, seen: Seen) -> slice:
+    """Where the data a name sees lies in its base tensor's flat values."""
+    if not seen.index:
+        return slice(None)
+    base = next(t for t in program.host.tensors if t.name == seen.base)
+    return slice_span(base.shape, seen.index)
 
 
 def validate_host(program: Program, what: str) -> None:
@@ -42,18 +54,30 @@ def validate_host(program: Program, what: str) -> None:
     for v in program.host.views:
         if v.name in tensors or v.base not in tensors:
             raise fail(f"view {v.name!r} clashes with a tensor or has no base tensor")
-        if not same_padded_layout(v.shape, tensors[v.base].shape):
+        base = tensors[v.base].shape
+        if len(v.index) > len(base) or any(
+            not 0 <= i < d for i, d in zip(v.index, base, strict=False)
+        ):
+            raise fail(f"view {v.name!r} slices outside its base tensor")
+        if not same_padded_layout(v.shape, base[len(v.index) :]):
             raise fail(f"view {v.name!r} does not keep its base tensor's padded layout")
     names = resolve(program)
     if len(names) != len(tensors) + len(program.host.views):
         raise fail("duplicate view name")
-    written = {n for n, t in tensors.items() if t.kind not in WRITABLE}
+    parts = {n: WrittenParts[int](t.shape) for n, t in tensors.items() if t.kind in WRITABLE}
+
+    def readable(n: str) -> bool:
+        seen = names[n]
+        return seen.base not in parts or parts[seen.base].covers(seen.index)
+
     for i, step in enumerate(program.host.steps):
         if isinstance(step, AssertEq):
             for n in (step.a, step.b):
-                if n not in names or names[n][0] not in written:
+                if n not in names or not readable(n):
                     raise fail(f"step {i}: assert_eq reads {n!r}, unknown or not yet written")
-            if names[step.a][1] != names[step.b][1]:
+                if names[n].index:
+                    raise fail(f"step {i}: assert_eq of the slice {n!r}")
+            if names[step.a].shape != names[step.b].shape:
                 raise fail(f"step {i}: assert_eq of tensors of different shapes")
             continue
         kernel = program.kernels.get(step.kernel)
@@ -64,20 +88,21 @@ def validate_host(program: Program, what: str) -> None:
         for prm, arg in zip(kernel.params, step.args, strict=True):
             if arg not in names:
                 raise fail(f"step {i}: unknown tensor {arg!r}")
-            base, shape = names[arg]
+            base, shape, _ = names[arg]
             want = prm.shape if prm.broadcast else (step.count, *prm.shape)
             if shape != want:
                 raise fail(
                     f"step {i}: argument {arg!r} has shape {list(shape)}, needs {list(want)}"
                 )
-            if prm.is_output:
-                if prm.broadcast or base in written or tensors[base].kind not in WRITABLE:
-                    raise fail(f"step {i}: tensor {base!r} cannot be written here")
-            elif base not in written:
+            if not prm.is_output and not readable(arg):
                 raise fail(f"step {i}: tensor {base!r} is read before it is written")
         for prm, arg in zip(kernel.params, step.args, strict=True):
-            if prm.is_output:
-                written.add(names[arg][0])
+            if not prm.is_output:
+                continue
+            base, _, index = names[arg]
+            if prm.broadcast or base not in parts or parts[base].overlap(index) is not None:
+                raise fail(f"step {i}: tensor {base!r} cannot be written here")
+            parts[base].add(index, i)
     for t in tensors.values():
-        if t.kind is TensorKind.PUBLIC_OUT and t.name not in written:
-            raise fail(f"public output {t.name!r} is never written")
+        if t.kind is TensorKind.PUBLIC_OUT and not parts[t.name].covers():
+            raise fail(f"public output {t.name!r} is never written, or not fully")

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch, Program, TensorKind
 from zkcc.lower.circuit import HINT_SEGMENT, VALID_SEGMENT, param_segment
 from zkcc.pcs.base import PcsClaim, Relation
@@ -172,11 +173,10 @@ def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayou
     """For launch step i: segment name -> (base tensor it reads, table layout)."""
     step = program.host.steps[i]
     assert isinstance(step, Launch)
-    names = resolve(program)
     kernel = program.kernels[step.kernel]
     out = {
-        param_segment(p.name): (names[a][0], launch_layout(step.count, p.shape, p.broadcast))
-        for p, a in zip(kernel.params, step.args, strict=True)
+        param_segment(p.name): (base, layout)
+        for p, (base, layout) in zip(kernel.params, arg_layouts(program, step), strict=True)
     }
     h = kernel.hint_count()
     if h:
@@ -185,19 +185,35 @@ def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayou
     return out
 
 
+def arg_layouts(program: Program, step: Launch) -> list[tuple[str, TableLayout]]:
+    """Each launch argument's base tensor and the table the launch sees of it: its own
+    (count, *param shape) or broadcast shape, reading the slice's part of the base when the
+    argument is a slice."""
+    names = resolve(program)
+    shapes = {t.name: t.shape for t in program.host.tensors}
+    kernel = program.kernels[step.kernel]
+    out = []
+    for p, a in zip(kernel.params, step.args, strict=True):
+        seen = names[a]
+        within = (shapes[seen.base], seen.index) if seen.index else (None, ())
+        out.append((seen.base, launch_layout(step.count, p.shape, p.broadcast, *within)))
+    return out
+
+
 def segment_claims(
     program: Program, i: int, seg_claims, sources: dict | None = None
 ) -> list[Claim]:
     """Turn the GKR verifier's claims on input segments into claims on tensors (`sources`:
-    segment -> (tensor, layout), by default the launch's parameter, hint and valid segments)."""
+    segment -> (tensor, layout), by default the launch's parameter, hint and valid segments);
+    a claim on a slice becomes one on its whole tensor (TableLayout.on_base)."""
     sources = sources or segment_sources(program, i)
     kernel = program.host.steps[i].kernel  # type: ignore[union-attr]
+    F = get_field(program.field)
     out = []
     for sc in seg_claims:
         tensor, layout = sources[sc.segment]
-        out.append(
-            Claim(tensor, layout, list(sc.point), sc.value, f"launch {i} ({kernel}), {sc.segment}")
-        )
+        layout, point = layout.on_base(F, list(sc.point))
+        out.append(Claim(tensor, layout, point, sc.value, f"launch {i} ({kernel}), {sc.segment}"))
     return out
 
 

@@ -10,8 +10,9 @@ import numpy as np
 
 from zkcc.backends.gkr.shard import partition
 from zkcc.errors import WitnessError
+from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch, Program
-from zkcc.plan.validate import resolve
+from zkcc.plan.validate import Seen, resolve, seen_span
 from zkcc.runtime.witness import run_kernel
 
 if TYPE_CHECKING:
@@ -36,9 +37,15 @@ def launch_args(
         if prm.is_output and not outputs:
             args.append(None)
         else:
-            flat = tensors[names[arg][0]]
+            flat = seen_data(program, names[arg], tensors)
             args.append(flat if prm.broadcast else flat.reshape(step.count, prm.size))
     return args
+
+
+def seen_data(program: Program, seen: Seen, tensors: dict[str, np.ndarray]) -> np.ndarray:
+    """The flat values a tensor or view name sees: its base's, or the slice's part of them
+    (a numpy view, not a copy)."""
+    return tensors[seen.base][seen_span(program, seen)]
 
 
 # Witness generation holds (instances x instructions) values at once; chunks of instances
@@ -103,7 +110,7 @@ def allgather_rows(F, comm: Comm, rows: np.ndarray) -> np.ndarray:
 
 def check_assert_eq(program: Program, step: AssertEq, tensors: dict[str, np.ndarray]) -> None:
     names = resolve(program)
-    a, b = tensors[names[step.a][0]], tensors[names[step.b][0]]
+    a, b = (seen_data(program, names[n], tensors) for n in (step.a, step.b))
     diff = np.nonzero(a != b)[0]
     if len(diff):
         j = int(diff[0])
@@ -117,9 +124,18 @@ def check_assert_eq(program: Program, step: AssertEq, tensors: dict[str, np.ndar
 def store_outputs(
     program: Program, step: Launch, tensors: dict[str, np.ndarray], outputs: dict
 ) -> None:
+    """Each output into its tensor; an output to a slice fills that part of the base, which
+    is made (zeros) by the first launch that writes a part of it."""
     names = resolve(program)
     for prm, arr in outputs.items():
-        tensors[names[step.args[prm]][0]] = arr.reshape(-1)
+        seen = names[step.args[prm]]
+        if not seen.index:
+            tensors[seen.base] = arr.reshape(-1)
+            continue
+        if seen.base not in tensors:
+            base = next(t for t in program.host.tensors if t.name == seen.base)
+            tensors[seen.base] = get_field(program.field).zeros(base.size)
+        tensors[seen.base][seen_span(program, seen)] = arr.reshape(-1)
 
 
 def execute(

@@ -24,7 +24,7 @@ param).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -38,10 +38,10 @@ from zkcc.ir.host import Launch, Program
 from zkcc.ir.layout import padded_shape
 from zkcc.lower.r1cs import KernelR1CS, build_kernel_r1cs
 from zkcc.lower.r1cs_eval import EvalCircuit, with_evaluations
-from zkcc.plan.validate import resolve
-from zkcc.runtime.claims import Claim, Link, link_mask_tensor, reads_private
+from zkcc.plan.validate import resolve, seen_span
+from zkcc.runtime.claims import Claim, Link, arg_layouts, link_mask_tensor, reads_private
 from zkcc.runtime.execute import launch_args as execute_launch_args
-from zkcc.runtime.layout import TableLayout, launch_layout
+from zkcc.runtime.layout import TableLayout
 
 BACKEND = "groth16"
 
@@ -61,6 +61,7 @@ class Committed:
     param: int
     tensor: str
     layout: TableLayout  # the launch's view: (count, *param shape) or the broadcast shape
+    # (of a slice of `tensor` when the argument is one: claims then move to the whole tensor)
 
 
 @dataclass
@@ -71,6 +72,7 @@ class LaunchBoundary:
     public: list[tuple[int, str]]  # (param index, base tensor) of params on public tensors
     committed: list[Committed]
     public_size: int  # kernel public inputs (before the evaluation points and values)
+    spans: dict[int, slice] = field(default_factory=dict)  # param on a slice -> its flat part
 
     @property
     def num_public(self) -> int:
@@ -84,15 +86,15 @@ def launch_boundary(program: Program, i: int) -> LaunchBoundary:
     kernel = program.kernels[step.kernel]
     private = reads_private(program, step.args)
     public, committed, size = [], [], 0
-    for j, (prm, arg) in enumerate(zip(kernel.params, step.args, strict=True)):
-        base = names[arg][0]
+    layouts = arg_layouts(program, step)
+    spans = {j: seen_span(program, names[a]) for j, a in enumerate(step.args) if names[a].index}
+    for j, (prm, (base, layout)) in enumerate(zip(kernel.params, layouts, strict=True)):
         if not private[j]:
             public.append((j, base))
             size += prm.size * (1 if prm.broadcast else step.count)
         else:
-            layout = launch_layout(step.count, prm.shape, prm.broadcast)
             committed.append(Committed(j, base, layout))
-    return LaunchBoundary(i, step.kernel, step.count, public, committed, size)
+    return LaunchBoundary(i, step.kernel, step.count, public, committed, size, spans)
 
 
 def wire_table(layout: TableLayout, wires: np.ndarray) -> np.ndarray:
@@ -154,7 +156,7 @@ def kernel_public_values(program: Program, b: LaunchBoundary, public: dict) -> l
     shared, split = [], []
     for j, tensor in b.public:
         prm = kernel.params[j]
-        flat = np.asarray(public[tensor], dtype=object).reshape(-1)
+        flat = np.asarray(public[tensor], dtype=object).reshape(-1)[b.spans.get(j, slice(None))]
         if prm.broadcast:
             shared.append(flat)
         else:
@@ -263,6 +265,7 @@ def boundary_claims(
         if masks is not None:
             mu = E.scalar(masks[j])
             v = E.scalar((u - masks[j]) % F.p)
-        out.append(Claim(c.tensor, c.layout, E.from_base(F.array(pt)), v, origin, link))
+        on, point = c.layout.on_base(F, E.from_base(F.array(pt)))
+        out.append(Claim(c.tensor, on, point, v, origin, link))
         out.append(Claim(link_mask_tensor(b.step), layout, at, mu, f"{origin} mask", link))
     return out

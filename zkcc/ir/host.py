@@ -81,3 +81,13 @@ class Program:
     kernels: dict[str, KernelIR]  # only kernels that are launched
     host: HostGraph
     source_name: str = ""
+
+
+def resolve(program: Program) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """name of every tensor and view -> (base tensor name, shape seen through that name)."""
+    names: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for t in program.host.tensors:
+        names[t.name] = (t.name, t.shape)
+    for v in program.host.views:
+        names[v.name] = (v.base, v.shape)
+    return names

@@ -9,20 +9,10 @@ the plan: they are lowered from the checked IR when it is read.)
 from __future__ import annotations
 
 from zkcc.errors import FormatError
-from zkcc.ir.host import AssertEq, Program, TensorKind
+from zkcc.ir.host import AssertEq, Program, TensorKind, resolve
 from zkcc.ir.layout import same_padded_layout
 
 WRITABLE = (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE)
-
-
-def resolve(program: Program) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """name of every tensor and view -> (base tensor name, shape seen through that name)."""
-    names: dict[str, tuple[str, tuple[int, ...]]] = {}
-    for t in program.host.tensors:
-        names[t.name] = (t.name, t.shape)
-    for v in program.host.views:
-        names[v.name] = (v.base, v.shape)
-    return names
 
 
 def _size(shape: tuple[int, ...]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from zkcc.analysis.assign import AssignOptions
 from zkcc.driver import compile_path
 from zkcc.field import get_field
 from zkcc.plan.plan import Plan, plan_digest
@@ -43,9 +44,12 @@ class Proved:
         return load_inputs(EXAMPLES / name / "inputs.json", self.plan.program, F)
 
 
-def prove_example(name: str, pcs: str = "ligero", backend: str | None = None) -> Proved:
+def prove_example(
+    name: str, pcs: str = "ligero", backend: str | None = None, fuse: bool = True
+) -> Proved:
     src = EXAMPLES / name / f"{name}.zkcu"
-    plan_bytes = compile_path(src, pcs=pcs, backend=backend).to_bytes()
+    options = AssignOptions(fuse=fuse)
+    plan_bytes = compile_path(src, pcs=pcs, backend=backend, options=options).to_bytes()
     plan = Plan.from_bytes(plan_bytes)
     digest = plan_digest(plan_bytes)
     F = get_field(plan.field)

@@ -503,3 +503,90 @@ def test_a_launch_reading_other_boundary_values_is_rejected(chain, monkeypatch, 
     monkeypatch.undo()
     with pytest.raises(ProofRejected, match="opening"):
         _verify(chain, bad)
+
+
+# Two Groth16 launches (requested) over the same instances: fused into one Groth16 launch.
+GROTH16_PAIR = """#pragma field bn254
+__global__ __groth16__ void sq(const field x[2], field y[2]) {
+    y[0] = x[0] * x[0] * x[1];
+    y[1] = x[1] * x[1] + x[0];
+}
+__global__ __groth16__ void mul(const field y[2], field z[1]) {
+    z[0] = y[0] * y[1] + 3;
+}
+__host__ void main(private field xs[4][2], public out field zs[4][1]) {
+    field ys[4][2];
+    sq<<<4>>>(xs, ys);
+    mul<<<4>>>(ys, zs);
+}
+"""
+
+
+def test_two_groth16_launches_fuse_into_one_groth16_proof(tmp_path):
+    src = write(tmp_path, "pair.zkcu", GROTH16_PAIR)
+    data = compile_path(src).to_bytes()
+    plan = Plan.from_bytes(data)
+    assert [s.kernel for s in plan.host.steps] == ["sq+mul"] and groth16_steps(plan) == [0]
+    assert plan.kernels["sq+mul"].ir.backend == "groth16"  # both asked for it
+    assert "sq: requested by __groth16__" in plan.assignments[0].reason
+    F = get_field("bn254")
+    values = {"xs": [[3 * i + 1, 5 * i + 2] for i in range(4)]}
+    pks, vks = setup_plan(plan)
+    inputs = field_inputs(F, plan.program, values)
+    proof = prove(plan, plan_digest(data), inputs, keys=pks, randomness=SEEDED).to_bytes()
+    public = verify(plan, plan_digest(data), proof, keys=vks)
+    assert F.to_ints(public["zs"]) == run_program(compile_file(src), F.p, values)["zs"]
+    assert set(_tree(proof)["commitments"]) == {"xs", "masks@0"}
+
+
+def test_a_fusion_breaking_a_limit_is_not_taken(tmp_path):
+    src = write(tmp_path, "deep.zkcu", DEEP)
+    free = compile_path(src, options=AssignOptions(optimize="size"))
+    (f,) = free.fusions
+    limit = int((f.before.verify_seconds + f.after.verify_seconds) / 2 * 1000)  # between them
+    plan = compile_path(src, options=AssignOptions(optimize="size", max_verify_ms=limit))
+    (g,) = plan.fusions
+    assert not g.taken and g.why == f"not fused: it would break --max-verify-ms {limit}"
+    assert [s.kernel for s in plan.host.steps] == ["power", "weigh"]
+
+
+# One kernel pair fused twice: through different outputs of `two` (two fused kernels, the
+# second named `two+use#2`) and through the same one (the first fused kernel reused).
+TWICE = """#pragma field m31
+__global__ void two(const field x[1], field p[1], field q[1]) {
+    p[0] = x[0] * x[0];
+    q[0] = x[0] + 7;
+}
+__global__ void use(const field v[1], field z[1]) {
+    z[0] = v[0] * v[0] * v[0];
+}
+__host__ void main(public field xs[64][1], public out field a[64][1], public out field b[64][1],
+                   public out field c[64][1], public out field q1[64][1],
+                   public out field p2[64][1], public out field q3[64][1]) {
+    field p1[64][1];
+    two<<<64>>>(xs, p1, q1);
+    use<<<64>>>(p1, a);
+    field q2[64][1];
+    two<<<64>>>(xs, p2, q2);
+    use<<<64>>>(q2, b);
+    field p3[64][1];
+    two<<<64>>>(xs, p3, q3);
+    use<<<64>>>(p3, c);
+}
+"""
+
+
+def test_fused_names_are_distinct_per_ir_and_deterministic(tmp_path):
+    src = write(tmp_path, "twice.zkcu", TWICE)
+    plan = compile_path(src)
+    assert [s.kernel for s in plan.host.steps] == ["two+use", "two+use#2", "two+use"]
+    assert set(plan.kernels) == {"two+use", "two+use#2"}
+    data = plan.to_bytes()
+    assert compile_path(src).to_bytes() == data and Plan.from_bytes(data).to_bytes() == data
+    F = get_field("m31")
+    rng = random.Random(4)
+    values = {"xs": [[rng.randrange(F.p)] for _ in range(64)]}
+    want = run_program(compile_file(src), F.p, values)
+    assert public_outputs(F, plan, values) == {
+        n: want[n] for n in ("a", "b", "c", "q1", "p2", "q3")
+    }

@@ -590,3 +590,14 @@ def test_fused_names_are_distinct_per_ir_and_deterministic(tmp_path):
     assert public_outputs(F, plan, values) == {
         n: want[n] for n in ("a", "b", "c", "q1", "p2", "q3")
     }
+
+
+def test_sites_past_the_estimate_budget_are_listed_not_estimated(tmp_path, monkeypatch):
+    from zkcc.analysis import fusion
+
+    monkeypatch.setattr(fusion, "MAX_ESTIMATES", 1)
+    plan = compile_path(write(tmp_path, "twice.zkcu", TWICE))
+    assert [s.kernel for s in plan.host.steps] == ["two+use", "two", "use", "two", "use"]
+    (taken, skipped) = plan.fusions
+    assert taken.taken and not skipped.taken and skipped.after is None
+    assert skipped.why.startswith("not considered: only the first 1 sites are estimated")

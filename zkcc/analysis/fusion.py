@@ -22,10 +22,14 @@ from dataclasses import dataclass, field
 
 from zkcc.analysis.assign import Assignment, AssignOptions, Cost
 from zkcc.field import get_field
-from zkcc.ir.fuse import fuse_site, fusion_site, renumber_step
+from zkcc.ir.fuse import HostIndex, fuse_site, fusion_site, renumber_step
 from zkcc.ir.host import Launch, Program
 
 MAX_REASON = 1000  # zkcc.plan.plan.MAX_REASON: a plan's reasons are at most this long
+# Sites estimated per compile: each costs two whole-plan estimates (linear in the host
+# graph), so a graph of 10^5 launches with a site at each is not quadratic; further sites
+# are listed as not considered.
+MAX_ESTIMATES = 256
 
 
 @dataclass(frozen=True)
@@ -168,9 +172,12 @@ def fuse_plan(plan) -> tuple:
     chains: dict[int, Fusion] = {}  # taken, by the fused launch's step
     rejected: list[Fusion] = []
     now: Totals | None = None
+    index: HostIndex | None = None  # of the current plan's host graph
+    estimated = 0
     i = 0
     while i + 1 < len(plan.host.steps):
-        site = fusion_site(plan.program, i)
+        index = index or HostIndex.of(plan.program)
+        site = fusion_site(plan.program, i, index)
         if site is None:
             i += 1
             continue
@@ -188,6 +195,14 @@ def fuse_plan(plan) -> tuple:
             rejected.append(considered)
             i += 1
             continue
+        if estimated == MAX_ESTIMATES:
+            considered.why = (
+                f"not considered: only the first {MAX_ESTIMATES} sites are estimated "
+                "(each estimate is of the whole plan)"
+            )
+            rejected.append(considered)
+            break
+        estimated += 1
         fused_program = fuse_site(plan.program, site, get_field(plan.field).p)
         after = considered.after = plan_totals(_replan(plan, fused_program, i, ""))
         broken = _within(options, after, now)
@@ -214,6 +229,7 @@ def fuse_plan(plan) -> tuple:
             [reasons[s] for s in src],
         )  # fmt: skip
         plan = _replan(plan, fused_program, i, fusion.reason())
+        index = None
         origin[i : i + 2] = [src]
         now = after
     return plan, [*chains.values(), *rejected]

@@ -66,24 +66,35 @@ def fused_parts(kernel: str) -> tuple[str, ...] | None:
     return tuple(kernel.split("#")[0].split(FUSED_SEP))
 
 
-def _readers(program: Program) -> dict[str, list[int]]:
-    """Base tensor -> host steps that read it (a launch's input arguments, an assert_eq's
-    sides), with repeats when a step reads it twice."""
-    names = resolve(program)
-    out: dict[str, list[int]] = {}
-    for i, s in enumerate(program.host.steps):
-        if isinstance(s, AssertEq):
-            reads = [s.a, s.b]
-        else:
-            params = program.kernels[s.kernel].params
-            reads = [a for p, a in zip(params, s.args, strict=True) if not p.is_output]
-        for arg in reads:
-            out.setdefault(names[arg][0], []).append(i)
-    return out
+@dataclass(frozen=True)
+class HostIndex:
+    """What a site check looks up, computed once per host graph so that checking every
+    step stays linear in the graph: each name's base tensor and shape, each tensor's kind,
+    and the host steps reading each base tensor (launch inputs and assert_eq sides, repeated
+    when a step reads it twice)."""
+
+    names: dict[str, tuple[str, tuple[int, ...]]]
+    kinds: dict[str, TensorKind]
+    readers: dict[str, list[int]]
+
+    @staticmethod
+    def of(program: Program) -> HostIndex:
+        names = resolve(program)
+        readers: dict[str, list[int]] = {}
+        for i, s in enumerate(program.host.steps):
+            if isinstance(s, AssertEq):
+                reads = [s.a, s.b]
+            else:
+                params = program.kernels[s.kernel].params
+                reads = [a for p, a in zip(params, s.args, strict=True) if not p.is_output]
+            for arg in reads:
+                readers.setdefault(names[arg][0], []).append(i)
+        return HostIndex(names, {t.name: t.kind for t in program.host.tensors}, readers)
 
 
-def fusion_site(program: Program, first: int) -> FusionSite | None:
-    """The site at host steps `first`, `first + 1`, or None when they cannot be fused."""
+def fusion_site(program: Program, first: int, index: HostIndex | None = None) -> FusionSite | None:
+    """The site at host steps `first`, `first + 1`, or None when they cannot be fused.
+    `index`: the program's HostIndex, for a caller that checks many steps."""
     steps = program.host.steps
     if first + 1 >= len(steps):
         return None
@@ -96,8 +107,8 @@ def fusion_site(program: Program, first: int) -> FusionSite | None:
         or a.count * (len(ka.instrs) + len(kb.instrs)) > MAX_LAUNCH_WORK
     ):
         return None
-    names = resolve(program)
-    kinds = {t.name: t.kind for t in program.host.tensors}
+    index = index or HostIndex.of(program)
+    names = index.names
     written = {
         names[arg][0]: q
         for q, (p, arg) in enumerate(zip(ka.params, a.args, strict=True))
@@ -114,12 +125,12 @@ def fusion_site(program: Program, first: int) -> FusionSite | None:
         links.append((p_idx, q))
     if not links:
         return None
-    readers = _readers(program)
     linked = {names[b.args[p]][0] for p, _ in links}
     dropped = sorted(
         t
         for t in linked
-        if kinds[t] is TensorKind.INTERMEDIATE and set(readers.get(t, [])) == {first + 1}
+        if index.kinds[t] is TensorKind.INTERMEDIATE
+        and set(index.readers.get(t, [])) == {first + 1}
     )
     if not dropped:
         return None  # nothing would leave the proof
@@ -141,7 +152,8 @@ def fusion_site(program: Program, first: int) -> FusionSite | None:
 
 def fusion_sites(program: Program) -> list[FusionSite]:
     """Every site of the program, in step order (sites may overlap: a, b and b, c)."""
-    found = (fusion_site(program, i) for i in range(len(program.host.steps) - 1))
+    index = HostIndex.of(program)
+    found = (fusion_site(program, i, index) for i in range(len(program.host.steps) - 1))
     return [s for s in found if s is not None]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from zkcc.analysis.assign import AssignOptions
 from zkcc.driver import compile_path
 from zkcc.field import get_field
 from zkcc.plan.plan import Plan, plan_digest
@@ -44,10 +45,15 @@ class Proved:
 
 
 def prove_example(
-    name: str, pcs: str = "ligero", backend: str | None = None, zk: bool = True
+    name: str,
+    pcs: str = "ligero",
+    backend: str | None = None,
+    zk: bool = True,
+    fuse: bool = True,
 ) -> Proved:
     src = EXAMPLES / name / f"{name}.zkcu"
-    plan_bytes = compile_path(src, pcs=pcs, backend=backend, zk=zk).to_bytes()
+    options = AssignOptions(fuse=fuse)
+    plan_bytes = compile_path(src, pcs=pcs, backend=backend, zk=zk, options=options).to_bytes()
     plan = Plan.from_bytes(plan_bytes)
     digest = plan_digest(plan_bytes)
     F = get_field(plan.field)

@@ -226,8 +226,10 @@ def test_examples_keep_sensible_choices():
         got = {
             plan.host.steps[a.step].kernel: (a.backend, a.reason) for a in plan.assignments.values()
         }
-        if plan.field == "m31":
-            assert set(got.values()) == {("gkr", "m31: Groth16 needs BN254")}, name
+        if plan.field == "m31":  # a fused launch quotes its parts' reasons
+            assert all(
+                b == "gkr" and r.endswith("m31: Groth16 needs BN254") for b, r in got.values()
+            ), name
     mixed = compile_path(EXAMPLES / "mixed_bn254" / "mixed_bn254.zkcu")
     assert [(b, r.split(":")[0]) for _, b, r in launches(mixed)] == [
         ("gkr", "balanced"),
@@ -238,7 +240,7 @@ def test_examples_keep_sensible_choices():
 
 def test_inference_example_splits_by_the_models_choice():
     src = EXAMPLES / "inference_bn254" / "inference_bn254.zkcu"
-    plan = compile_path(src, options=AssignOptions(optimize="verifier"))
+    plan = compile_path(src, options=AssignOptions(optimize="verifier", fuse=False))
     got = [(plan.host.steps[i].kernel, b, r.split(":")[0]) for i, b, r in launches(plan)]
     assert got == [
         ("hidden", "gkr", "verifier"),
@@ -246,6 +248,10 @@ def test_inference_example_splits_by_the_models_choice():
         ("decide", "groth16", "verifier"),
     ]
     assert all(k.ir.backend is None for k in plan.kernels.values())  # no attribute asked
+    # with fusion (the default) the two GKR layers are one launch; decide stays Groth16
+    fused = compile_path(src, options=AssignOptions(optimize="verifier"))
+    got = [(fused.host.steps[i].kernel, b, r.split(" ")[0]) for i, b, r in launches(fused)]
+    assert got == [("hidden+score", "gkr", "fused"), ("decide", "groth16", "verifier:")]
 
 
 def test_one_kernel_launched_twice_gets_two_backends_and_proves(tmp_path):
@@ -337,7 +343,7 @@ def test_limits_through_the_compiler(tmp_path):
     # limits are decided on exact proof sizes (the additive model is off once launches
     # leave GKR): the least-objective assignment among those whose exact size fits
     inference = EXAMPLES / "inference_bn254" / "inference_bn254.zkcu"
-    draft = compile_path(inference, options=AssignOptions(backend="gkr"))
+    draft = compile_path(inference, options=AssignOptions(backend="gkr", fuse=False))
     costs = assign.plan_costs(draft)
     exact = {
         combo: costs.totals(dict(enumerate(combo)), exact=True)[0]
@@ -345,7 +351,7 @@ def test_limits_through_the_compiler(tmp_path):
     }
     sizes = sorted(set(exact.values()))
     limit = sizes[len(sizes) // 2]
-    plan = compile_path(inference, options=AssignOptions(max_proof_bytes=limit))
+    plan = compile_path(inference, options=AssignOptions(max_proof_bytes=limit, fuse=False))
     got = tuple(a.backend for a in plan.assignments.values())
 
     def objective(combo) -> float:
@@ -354,7 +360,7 @@ def test_limits_through_the_compiler(tmp_path):
     assert got == min((c for c in exact if exact[c] <= limit), key=objective)
     assert proof_bytes(plan) == exact[got] <= limit
     with pytest.raises(UserError, match=f"the smallest proof is ~{sizes[0]:,} bytes"):
-        compile_path(inference, options=AssignOptions(max_proof_bytes=sizes[0] - 1))
+        compile_path(inference, options=AssignOptions(max_proof_bytes=sizes[0] - 1, fuse=False))
     # m31: nothing to choose, the limit is still checked
     m31 = write(tmp_path, "sq.zkcu", M31)
     with pytest.raises(UserError, match="--max-verify-ms 1: the smallest proof"):
@@ -381,6 +387,7 @@ def test_explain_and_json_give_one_row_per_launch(tmp_path):
         "optimize": "balanced",
         "max_proof_bytes": 0,
         "max_verify_ms": 0,
+        "fuse": True,
     }
     assert summary["kernels"]["fold"]["backend"] == "groth16"
     text = invoke("compile", src, "-o", plan, "--explain").output
@@ -408,7 +415,7 @@ def test_the_plan_does_not_depend_on_the_machine_profile(tmp_path, monkeypatch):
 
 def test_plan_format_records_assignments_and_options(tmp_path):
     src = write(tmp_path, "twice.zkcu", TWICE)
-    opts = AssignOptions(None, (("h", "gkr"),), "verifier", 10**6, 5000)
+    opts = AssignOptions(None, (("h", "gkr"),), "verifier", 10**6, 5000, fuse=False)
     data = compile_path(src, options=opts).to_bytes()
     assert Plan.from_bytes(data).options == opts
     _, tree = decode(data, MAGIC, VERSION, "plan")

@@ -97,8 +97,11 @@ def occurrences(proof: bytes, wanted: dict[int, set[bytes]]) -> int:
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_no_private_value_occurs_in_the_proof(name):
     proved = prove_example(name)
-    assert proved.plan.zk
     wanted = private_needles(proved.plan, name)
+    if not any(wanted.values()):  # fusion took every private tensor out (polyeval's powers)
+        proved = prove_example(name, fuse=False)
+        wanted = private_needles(proved.plan, name)
+    assert proved.plan.zk
     assert any(wanted.values()), "the example has distinctive private values to search for"
     assert occurrences(proved.proof, wanted) == 0
 

@@ -26,6 +26,7 @@ from zkcc.analysis.soundness import plan_soundness
 from zkcc.errors import ProofRejected, UserError, ZkccError
 from zkcc.fileio import read_bytes, write_atomic
 from zkcc.frontend.diagnostics import CompileError
+from zkcc.ir.fuse import fused_parts
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -224,6 +225,15 @@ def _backend_options(values: tuple[str, ...]) -> tuple[str | None, tuple[tuple[s
     help="Do not ask for zero knowledge: commit with the PCS's non-hiding variant, whose "
     "openings reveal linear functions of the private tensors. Recorded in the plan.",
 )
+@click.option(
+    "--no-fuse",
+    "no_fuse",
+    is_flag=True,
+    help="Keep every launch apart. By default two adjacent launches over the same instance "
+    "count, linked by an intermediate nothing else reads and proved by the same backend, are "
+    "fused into one circuit (the intermediate is then not committed) when the cost model says "
+    "it pays under --optimize. Recorded in the plan.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def compile_cmd(
     source: str,
@@ -235,6 +245,7 @@ def compile_cmd(
     max_verify_ms: int | None,
     pcs: str,
     no_zk: bool,
+    no_fuse: bool,
     as_json: bool,
 ) -> None:
     """Compile SOURCE (.zkcu) into a deterministic plan file.
@@ -243,13 +254,16 @@ def compile_cmd(
     one the cost model prefers under --optimize and the limits (m31 programs: GKR only).
     The plan records the choices, their reasons and these options; it records whether zero
     knowledge was requested (default yes; --no-zk); --explain and --json say what its proofs
-    hide and reveal."""
+    hide and reveal; adjacent launches are fused where the model says it pays (--no-fuse:
+    never), and --explain shows each fusion considered and its estimated saving."""
     from zkcc.analysis.assign import AssignOptions
     from zkcc.driver import compile_path
     from zkcc.plan.plan import plan_digest
 
     every, per_kernel = _backend_options(backends)
-    options = AssignOptions(every, per_kernel, optimize, max_proof_bytes, max_verify_ms)
+    options = AssignOptions(
+        every, per_kernel, optimize, max_proof_bytes, max_verify_ms, fuse=not no_fuse
+    )
     plan = compile_path(source, pcs=pcs, zk=not no_zk, options=options)
     if not no_zk and not plan.zk:  # the PCS has no hiding variant (driver.plan_program)
         click.echo(
@@ -295,7 +309,12 @@ def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dic
         "bytes": size,
         "options": plan.options.to_tree(),
         "kernels": {
-            n: {"backend": k.backend, "backends": list(k.backends), **k.stats}
+            n: {
+                "backend": k.backend,
+                "backends": list(k.backends),
+                "fused": list(fused_parts(n) or ()),
+                **k.stats,
+            }
             for n, k in plan.kernels.items()
         },
         "tensors": [
@@ -317,6 +336,8 @@ def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dic
     }
     out["soundness"] = plan_soundness(plan).to_json()
     out["privacy"] = privacy_report(plan).to_json()
+    if plan.fusions is not None:  # the sites the compiler considered (not kept in the file)
+        out["fusions"] = [f.to_json() for f in plan.fusions]
     if with_r1cs:
         from zkcc.analysis.costmodel import estimate_plan
         from zkcc.analysis.profile import load_profile
@@ -347,6 +368,8 @@ def _plan_summary(plan, digest: bytes, size: int, with_r1cs: bool = True) -> dic
 
 def _print_kernels(summary: dict) -> None:
     for name, k in summary["kernels"].items():
+        if k["fused"]:
+            name += f" (fused: {', '.join(k['fused'])})"
         if k["backend"] == "groth16":
             click.echo(
                 f"  kernel {name}: backend groth16, R1CS per instance {k['r1cs_constraints']} "
@@ -382,6 +405,8 @@ def _print_kernels(summary: dict) -> None:
             click.echo(f"{head}gkr, {s['count'] * k['mul_gates']} mul gates in total")
     if "estimate" in summary:
         _print_estimate(summary["estimate"], summary)
+    if "fusions" in summary:
+        _print_fusions(summary)
     _print_soundness(summary["soundness"])
     _print_privacy(summary["privacy"])
 
@@ -424,6 +449,32 @@ def _print_estimate(est: dict, summary: dict | None = None) -> None:
         click.echo(f"      -> {row['backend']}: {row['reason']}")
     for note in est["notes"]:
         click.echo(f"  note: {note}")
+
+
+def _print_fusions(summary: dict) -> None:
+    """The fusion sites the compiler considered (zkcc.analysis.fusion): each taken one with
+    its estimated saving, each other one with why not (default rates, as the choice)."""
+    if not summary["options"]["fuse"]:
+        click.echo("  fusion: off (--no-fuse)")
+        return
+    fusions = summary["fusions"]
+    if not fusions:
+        click.echo("  fusion: no launches to fuse (none adjacent, same count, linked by a "
+                   "private intermediate read by nothing else)")  # fmt: skip
+        return
+    click.echo(f"  fusion (--optimize {summary['options']['optimize']}, default rates):")
+    for f in fusions:
+        parts = ", ".join(f["parts"])
+        if not f["taken"]:
+            click.echo(f"    {parts}: {f['why']}")
+            continue
+        s = f["saved"]
+        click.echo(
+            f"    {parts} -> {f['kernel']}<<<{f['instances']}>>> (step {f['step']}, "
+            f"{f['backend']}): {', '.join(f['removed'])} not committed; saves "
+            f"{s['proof_bytes']:,} proof bytes, {s['prove_seconds']:.3g} s prove, "
+            f"{s['verify_seconds']:.3g} s verify"
+        )
 
 
 def _below_target(snd: dict) -> bool:

@@ -1,5 +1,5 @@
 """The compiler pipeline in one place: source -> IR -> circuits -> statistics -> assignment ->
-plan."""
+fusion -> plan."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from zkcc.analysis.assign import AssignOptions, choose, launch_requests, plan_costs, shown
+from zkcc.analysis.fusion import fuse_plan
 from zkcc.budget import check_program
 from zkcc.field import get_field
 from zkcc.frontend import compile_file
@@ -28,7 +29,9 @@ def plan_program(
     so its plans record zk=False rather than promise what the proof will not keep.
     `options` decide each launch's backend (zkcc.analysis.assign); `backend`, the global
     `--backend`, is a shorthand that overrides theirs. `root`, the main source file's
-    folder, only makes error messages name files as the user can find them."""
+    folder, only makes error messages name files as the user can find them. After the
+    assignment, adjacent launches linked by a private intermediate are fused where the cost
+    model says it pays (zkcc.analysis.fusion; `options.fuse` False turns it off)."""
     options = options or AssignOptions()
     if backend is not None:
         options = replace(options, backend=backend)
@@ -45,9 +48,12 @@ def plan_program(
         costs = plan_costs(draft)
     source = shown(program.source_name, root)
     assignments = choose(costs, requests, launches, options, source)
-    return Plan(
+    plan = Plan(
         program.field, program.source_name, pcs, kernels, program.host, zk, options, assignments
     )
+    fused, fusions = fuse_plan(plan)
+    fused.fusions = fusions
+    return fused
 
 
 def compile_path(

@@ -44,6 +44,7 @@ class AssignOptions:
     optimize: str = DEFAULT_OPTIMIZE
     max_proof_bytes: int | None = None
     max_verify_ms: int | None = None
+    fuse: bool = True  # fuse launches where the model says it pays (zkcc.analysis.fusion)
 
     def __post_init__(self) -> None:
         if self.backend is not None and self.backend not in BACKENDS:
@@ -73,6 +74,7 @@ class AssignOptions:
             "optimize": self.optimize,
             "max_proof_bytes": self.max_proof_bytes or 0,
             "max_verify_ms": self.max_verify_ms or 0,
+            "fuse": self.fuse,
         }
 
 

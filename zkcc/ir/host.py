@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from zkcc.ir.kernel import KernelIR
 from zkcc.ir.source import SourceLoc
@@ -131,3 +131,22 @@ class Program:
     kernels: dict[str, KernelIR]  # only kernels that are launched
     host: HostGraph
     source_name: str = ""
+
+
+class Seen(NamedTuple):
+    """What a tensor or view name sees: its base tensor, the shape it is seen with, and the
+    leading indices of the slice of the base it sees (empty: the whole base)."""
+
+    base: str
+    shape: tuple[int, ...]
+    index: tuple[int, ...] = ()
+
+
+def resolve(program: Program) -> dict[str, Seen]:
+    """name of every tensor and view -> what it sees."""
+    names: dict[str, Seen] = {}
+    for t in program.host.tensors:
+        names[t.name] = Seen(t.name, t.shape)
+    for v in program.host.views:
+        names[v.name] = Seen(v.base, v.shape, v.index)
+    return names

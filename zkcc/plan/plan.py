@@ -38,7 +38,8 @@ from zkcc.plan.validate import validate_host
 
 MAGIC = b"ZKPL"
 # 2: "zk"; 3: no stored circuits or statistics, options; 4: per-launch backends; 5: views
-# with a slice index (a launch argument may be `t[i]`)
+# with a slice index (a launch argument may be `t[i]`), options.fuse (fused launches are
+# ordinary kernels)
 VERSION = 5
 FIELDS = ("m31", "bn254")
 MIXED = "mixed"  # a kernel's summary backend when its launches use both
@@ -93,6 +94,9 @@ class Plan:
     # the compile options (recorded for `verify --source`) and each launch's backend, by step
     options: AssignOptions = dataclasses.field(default_factory=AssignOptions)
     assignments: dict[int, Assignment] = dataclasses.field(default_factory=dict)
+    # the fusion sites the compiler considered (zkcc.analysis.fusion.Fusion), for --explain;
+    # None when unknown: not in the file (a fused launch's reason says what was fused, why)
+    fusions: list | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         """Every launch has an assignment (GKR when none is given: a plan built by hand);
@@ -190,7 +194,7 @@ class Plan:
 
 
 def _options_from_tree(s: Schema) -> AssignOptions:
-    s.dict({"backend", "kernel_backends", "optimize", "max_proof_bytes", "max_verify_ms"})
+    s.dict({"backend", "kernel_backends", "optimize", "max_proof_bytes", "max_verify_ms", "fuse"})
     pairs = []
     for ks in s.field("kernel_backends").list(0, 1 << 16):
         k, b = ks.list(2, 2)
@@ -203,6 +207,7 @@ def _options_from_tree(s: Schema) -> AssignOptions:
         tuple(pairs),
         s.field("optimize").str(OPTIMIZE),
         *limits,
+        s.field("fuse").bool(),
     )
 
 

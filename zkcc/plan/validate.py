@@ -8,32 +8,11 @@ the plan: they are lowered from the checked IR when it is read.)
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from zkcc.errors import FormatError
-from zkcc.ir.host import AssertEq, Program, TensorKind, WrittenParts
+from zkcc.ir.host import AssertEq, Program, Seen, TensorKind, WrittenParts, resolve
 from zkcc.ir.layout import same_padded_layout, slice_span
 
 WRITABLE = (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE)
-
-
-class Seen(NamedTuple):
-    """What a tensor or view name sees: its base tensor, the shape it is seen with, and the
-    leading indices of the slice of the base it sees (empty: the whole base)."""
-
-    base: str
-    shape: tuple[int, ...]
-    index: tuple[int, ...] = ()
-
-
-def resolve(program: Program) -> dict[str, Seen]:
-    """name of every tensor and view -> what it sees."""
-    names: dict[str, Seen] = {}
-    for t in program.host.tensors:
-        names[t.name] = Seen(t.name, t.shape)
-    for v in program.host.views:
-        names[v.name] = Seen(v.base, v.shape, v.index)
-    return names
 
 
 def seen_span(program: Program, seen: Seen) -> slice:
@@ -42,6 +21,13 @@ def seen_span(program: Program, seen: Seen) -> slice:
         return slice(None)
     base = next(t for t in program.host.tensors if t.name == seen.base)
     return slice_span(base.shape, seen.index)
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def validate_host(program: Program, what: str) -> None:

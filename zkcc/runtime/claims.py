@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from zkcc.field import get_field
-from zkcc.ir.host import AssertEq, Launch, Program, TensorKind
+from zkcc.ir.host import AssertEq, Launch, Program, TensorKind, resolve
 from zkcc.lower.circuit import HINT_SEGMENT, VALID_SEGMENT, param_segment
 from zkcc.pcs.base import PcsClaim, Relation
-from zkcc.plan.validate import resolve
 from zkcc.runtime.layout import TableLayout, launch_layout
 
 PUBLIC = (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)

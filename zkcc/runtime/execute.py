@@ -11,8 +11,8 @@ import numpy as np
 from zkcc.backends.gkr.shard import partition
 from zkcc.errors import WitnessError
 from zkcc.field import get_field
-from zkcc.ir.host import AssertEq, Launch, Program
-from zkcc.plan.validate import Seen, resolve, seen_span
+from zkcc.ir.host import AssertEq, Launch, Program, Seen, resolve
+from zkcc.plan.validate import seen_span
 from zkcc.runtime.witness import run_kernel
 
 if TYPE_CHECKING:

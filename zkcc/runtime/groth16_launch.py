@@ -34,11 +34,11 @@ from zkcc.backends.groth16.curve import G1, G2, R
 from zkcc.backends.groth16.prover import Commitment, Proof
 from zkcc.encoding import Schema
 from zkcc.errors import FormatError
-from zkcc.ir.host import Launch, Program
+from zkcc.ir.host import Launch, Program, resolve
 from zkcc.ir.layout import padded_shape
 from zkcc.lower.r1cs import KernelR1CS, build_kernel_r1cs
 from zkcc.lower.r1cs_eval import EvalCircuit, with_evaluations
-from zkcc.plan.validate import resolve, seen_span
+from zkcc.plan.validate import seen_span
 from zkcc.runtime.claims import Claim, Link, arg_layouts, link_mask_tensor, reads_private
 from zkcc.runtime.execute import launch_args as execute_launch_args
 from zkcc.runtime.layout import TableLayout

@@ -3,7 +3,8 @@
 The body is executed by the compile-time interpreter with a `KernelBuilder` attached, so every
 field operation becomes (shared, folded) IR carrying the source location that produced it.
 The kernel-only builtins live here too: they are the only way to reach the builder's hint-based
-gadgets (`select`, `is_zero`, `to_bits`, `from_bits`).
+gadgets (`select`, `is_zero`, `to_bits`, `from_bits`) and to the instance index
+(`instance_index`).
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ class KernelCompiler(Interp):
             "is_zero": self.b_is_zero,
             "to_bits": self.b_to_bits,
             "from_bits": self.b_from_bits,
+            "instance_index": self.b_instance_index,
         }.get(e.func)
         if handler is None:
             return super().eval_call(e)
-        arity = {"select": 3, "to_bits": 2}.get(e.func, 1)
+        arity = {"select": 3, "to_bits": 2, "instance_index": 0}.get(e.func, 1)
         if len(e.args) != arity:
             raise self.fail(f"{e.func} takes {arity} argument(s), got {len(e.args)}", e.loc)
         return handler(e)
@@ -60,6 +62,11 @@ class KernelCompiler(Interp):
         if isinstance(v, IntV):
             return IntV(int(v.value % self.need_builder(e.loc).p == 0))
         return FieldV(self.need_builder(e.loc).is_zero(v.ssa, e.loc))
+
+    def b_instance_index(self, e: ast.Call) -> Value:
+        """This instance's number in its launch (0 .. count-1) as a field value: a public
+        input of the circuit, never a compile-time int (one circuit serves every instance)."""
+        return FieldV(self.need_builder(e.loc).index(e.loc))
 
     def bit_array(self, arg: ast.Expr, builtin: str) -> Ref:
         v = self.eval(arg)

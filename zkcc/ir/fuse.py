@@ -177,6 +177,8 @@ def _replay(
             v = read(attr[0], attr[1], loc)  # type: ignore[index]
         elif op is Op.CONST:
             v = builder.const(attr, loc)  # type: ignore[arg-type]
+        elif op is Op.INDEX:  # both launches run over the same instances
+            v = builder.index(loc)
         elif op in arith:
             v = arith[op](*[vals[x] for x in args], loc)
         elif op is Op.HINT:

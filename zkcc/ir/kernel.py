@@ -53,6 +53,7 @@ class Op(enum.Enum):
     HINT = "hint"  # attr = (HintKind value, int parameter); args = operands; value is prover-chosen
     ASSERT_ZERO = "assert_zero"  # args = (a,); sink
     OUTPUT = "output"  # attr = (param index, flat element index); args = (value,); sink
+    INDEX = "index"  # no args or attr: this instance's number in its launch, a public input
 
 
 INV_NOT_EQUAL = 1  # the param of an INV hint that proves `assert(a != b)`
@@ -155,6 +156,11 @@ class KernelIR:
     def hint_count(self) -> int:
         return sum(1 for ins in self.instrs if ins.op is Op.HINT)
 
+    def uses_index(self) -> bool:
+        """Whether the kernel reads its instance index (Op.INDEX): only then does its circuit
+        get the public index input segment."""
+        return any(ins.op is Op.INDEX for ins in self.instrs)
+
 
 class KernelBuilder:
     """Builds a `KernelIR` with hash-consing and constant folding.
@@ -169,7 +175,7 @@ class KernelBuilder:
         # Hash-consing tables, one per shareable op and keyed without the op: a kernel emits
         # up to 10^6 instructions and this is its innermost loop (no Instr is built for a hit,
         # no enum is hashed).
-        self._memo: dict[Op, dict] = {op: {} for op in (Op.CONST, Op.INPUT, *_ARITH)}
+        self._memo: dict[Op, dict] = {op: {} for op in (Op.CONST, Op.INPUT, Op.INDEX, *_ARITH)}
         self._consts: dict[int, int] = {}  # SSA index of each CONST -> its value
 
     # -- internals -------------------------------------------------------------------------
@@ -206,6 +212,10 @@ class KernelBuilder:
     def input(self, param: int, index: int, loc: SourceLoc | None = None) -> int:
         key = (param, index)
         return self._shared(self._memo[Op.INPUT], key, Op.INPUT, (), key, loc)
+
+    def index(self, loc: SourceLoc | None = None) -> int:
+        """The instance's index in its launch, 0 .. count-1 (one shared value per kernel)."""
+        return self._shared(self._memo[Op.INDEX], (), Op.INDEX, (), None, loc)
 
     def add(self, a: int, b: int, loc: SourceLoc | None = None) -> int:
         consts = self._consts

@@ -53,6 +53,7 @@ def eliminate_dead_code(kernel: KernelIR) -> KernelIR:
 _ARITY = {
     Op.INPUT: 0,
     Op.CONST: 0,
+    Op.INDEX: 0,
     Op.ADD: 2,
     Op.SUB: 2,
     Op.MUL: 2,

@@ -12,7 +12,9 @@ expansion would be large, the bigger form is first materialised into a single wi
 below the target level are carried up by relay (identity add) gates, cached per (wire, level).
 Every constraint residue becomes one wire of the final (output) layer, multiplied by the
 instance's `valid` input (1 on real instances, 0 on the zero-padded ones a launch adds to reach
-a power of two), so padding never has to satisfy the kernel's constraints.
+a power of two), so padding never has to satisfy the kernel's constraints. A kernel that reads
+its instance index (`Op.INDEX`) gets one more public input, the `index` segment, holding s on
+instance s (padding included).
 
 Parameters are laid out in their *canonical padded layout*: every dimension padded with zeros to
 a power of two. A tensor stored the same way (zkcc/ir/layout.py) then has exactly the segment's
@@ -191,6 +193,7 @@ class _CircuitBuilder:
 
 HINT_SEGMENT = "hints"
 VALID_SEGMENT = "valid"  # 1 on real instances, 0 on padding
+INDEX_SEGMENT = "index"  # s on instance s, padding included (only in kernels that read it)
 
 
 def param_segment(name: str) -> str:
@@ -220,6 +223,7 @@ def _lower(kernel: KernelIR, p: int) -> LayeredCircuit:
     instrs = kernel.instrs
     hint_base = segments[len(kernel.params)].offset if kernel.hint_count() else 0
     valid = (0, segments[-1].offset)
+    index = LinForm({(0, segments[-2].offset): 1}) if kernel.uses_index() else None
     uses = _use_counts(instrs)
 
     forms: list[LinForm | None] = []
@@ -245,6 +249,8 @@ def _lower(kernel: KernelIR, p: int) -> LayeredCircuit:
             append(LinForm({(0, position[prm][j]): 1}))
         elif op is Op.CONST:
             append(LinForm({}, ins[2]))  # type: ignore[arg-type]
+        elif op is Op.INDEX:
+            append(LinForm(dict(index.terms)))  # type: ignore[union-attr]
         elif op is Op.HINT:
             append(LinForm({(0, hint_base + next_hint): 1}))
             next_hint += 1
@@ -287,7 +293,8 @@ def _update(a: LinForm, b: LinForm, sign: int, p: int) -> LinForm:
 
 def input_sizes(kernel: KernelIR) -> list[tuple[str, int, int, bool]]:
     """The input segments of a kernel's circuit, in order: each parameter in its padded layout,
-    the hints (if any), then the instance-valid flag."""
+    the hints (if any), the instance index (if the kernel reads it), then the instance-valid
+    flag."""
     sizes = [
         (param_segment(prm.name), prm.size, math.prod(padded_shape(prm.shape)), prm.broadcast)
         for prm in kernel.params
@@ -295,6 +302,8 @@ def input_sizes(kernel: KernelIR) -> list[tuple[str, int, int, bool]]:
     h = kernel.hint_count()
     if h:
         sizes.append((HINT_SEGMENT, h, 1 << log2_ceil(h), False))
+    if kernel.uses_index():
+        sizes.append((INDEX_SEGMENT, 1, 1, False))
     sizes.append((VALID_SEGMENT, 1, 1, False))
     return sizes
 

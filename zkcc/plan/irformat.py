@@ -46,6 +46,8 @@ def _operands(ins: Instr, consts: dict[int, int]) -> tuple[int, int, int]:
         return (ins.args[0], ins.attr[0], ins.attr[1])  # type: ignore[index]
     if op is Op.HINT:
         return (ins.args[0], HINT_CODES[HintKind(ins.attr[0])], ins.attr[1])  # type: ignore[index]
+    if op is Op.INDEX:
+        return (-1, -1, -1)
     if len(ins.args) == 2:
         return (ins.args[0], ins.args[1], -1)
     return (ins.args[0], -1, -1)
@@ -131,7 +133,7 @@ def kernel_from_tree(s: Schema, p: int) -> KernelIR:
 
 
 _CODE = {op: OP_CODES[op] for op in Op}
-_VALUE_A = [_CODE[op] for op in Op if op not in (Op.CONST, Op.INPUT)]  # a is an SSA value
+_VALUE_A = [_CODE[op] for op in Op if op not in (Op.CONST, Op.INPUT, Op.INDEX)]  # a: SSA value
 _VALUE_B = [_CODE[op] for op in (Op.ADD, Op.SUB, Op.MUL)]  # so is b
 _SINKS = [_CODE[op] for op in SINKS]
 
@@ -277,6 +279,8 @@ def _instr(
         return Instr(op, (), consts[a], loc)
     if op is Op.INPUT:
         return Instr(op, (), element(a, b, False), loc)
+    if op is Op.INDEX:
+        return Instr(op, (), None, loc)
     if op is Op.OUTPUT:
         return Instr(op, (value(a),), element(b, c, True), loc)
     if op is Op.HINT:

@@ -7,9 +7,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch, Program, TensorKind, resolve
-from zkcc.lower.circuit import HINT_SEGMENT, VALID_SEGMENT, param_segment
+from zkcc.lower.circuit import HINT_SEGMENT, INDEX_SEGMENT, VALID_SEGMENT, param_segment
 from zkcc.pcs.base import PcsClaim, Relation
 from zkcc.runtime.layout import TableLayout, launch_layout
 
@@ -93,6 +95,43 @@ def valid_mle(F, count: int, point) -> Any:
         else:
             scale = E.mul(scale, E.sub(E.one(), r))
     return total  # the last bit leaves no count: the loop kept count < 2^i at bit i
+
+
+def index_tensor(step_index: int) -> str:
+    """The instance indices of a launch that reads them: public like the valid flags."""
+    return f"index@{step_index}"
+
+
+def index_layout(count: int) -> TableLayout:
+    """The index table covers the padded instances too: instance s holds s for every
+    s < 2^n (padding's constraints are excused by its valid flag, whatever it reads), which
+    makes its multilinear extension the linear form of `index_mle`."""
+    return launch_layout(1 << max(0, (count - 1).bit_length()), (1,), False)
+
+
+def index_values(F, count: int):
+    return F.array(np.arange(index_layout(count).shape[0], dtype=np.int64))
+
+
+def index_mle(F, point) -> Any:
+    """The index table's multilinear extension at `point` (point[i] binds bit i of the
+    instance): s = sum_i 2^i s_i is multilinear in the bits, so it is its own extension,
+    sum_i 2^i point[i], in O(len(point))."""
+    E = F.ext
+    total = E.zeros()
+    for i, r in enumerate(point):
+        total = E.add(total, E.mul_base(r, F.array(1 << i)))
+    return total
+
+
+def public_segment_mle(F, tensor: str, step_index: int, count: int, point) -> Any | None:
+    """The value at `point` of a launch's valid flags or instance indices, which the verifier
+    computes itself (never committed, never in the proof); None for any other tensor."""
+    if tensor == valid_tensor(step_index):
+        return valid_mle(F, count, point)
+    if tensor == index_tensor(step_index):
+        return index_mle(F, point)
+    return None
 
 
 @dataclass(frozen=True)
@@ -180,6 +219,8 @@ def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayou
     h = kernel.hint_count()
     if h:
         out[HINT_SEGMENT] = (hint_tensor(i), launch_layout(step.count, (h,), False))
+    if kernel.uses_index():
+        out[INDEX_SEGMENT] = (index_tensor(i), index_layout(step.count))
     out[VALID_SEGMENT] = (valid_tensor(i), launch_layout(step.count, (1,), False))
     return out
 

@@ -47,14 +47,16 @@ from zkcc.runtime.claims import (
     Link,
     assert_eq_layouts,
     hint_tensor,
+    index_tensor,
+    index_values,
     input_mask_tensor,
     link_mask_tensor,
     mask_table_tensor,
+    public_segment_mle,
     public_tensors,
     reads_private,
     segment_claims,
     segment_sources,
-    valid_mle,
     valid_tensor,
     valid_values,
 )
@@ -218,19 +220,25 @@ class GkrStep(_LaunchStep):
             )
             self.mask_table = (mask_table_tensor(i), TableLayout((self.layout.size,)))
         self.circuit = circuit
-        self.public = public_tensors(program) | {valid_tensor(i)}
+        # the valid flags and instance indices: public, computed by the verifier itself
+        read = {t for t, _ in self.sources.values()}
+        self.computed = {valid_tensor(i)} | ({index_tensor(i)} & read)
+        self.public = public_tensors(program) | self.computed
         reads = {t for t, _ in self.sources.values()}
         if self.layout is not None:
             reads = (reads - {input_mask_tensor(i)}) | {self.mask_table[0]}
         self.reads = tuple(sorted(reads))
 
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
-        """Hints and valid flags; with zero knowledge the masks too, drawn on rank 0 before any
-        commitment and sent to every rank (every rank adds the same mask terms)."""
+        """Hints, valid flags and instance indices; with zero knowledge the masks too, drawn
+        on rank 0 before any commitment and sent to every rank (every rank adds the same mask
+        terms)."""
         F = ctx.F
         if hints.size:
             ctx.data[hint_tensor(self.index)] = hints.reshape(-1)
         ctx.data[valid_tensor(self.index)] = valid_values(F, self.step.count)
+        if index_tensor(self.index) in self.computed:
+            ctx.data[index_tensor(self.index)] = index_values(F, self.step.count)
         if self.layout is None:
             return
 
@@ -275,20 +283,20 @@ class GkrStep(_LaunchStep):
         if self.layout is not None:
             return self._linked(F, seg, lambda c: self._public_value(F, v, c))
         claims = segment_claims(v.program, self.index, seg)
-        valid = valid_tensor(self.index)
         for c in claims:
-            if c.tensor == valid and not F.ext.equal(
-                valid_mle(F, self.step.count, c.point), c.value
+            if c.tensor in self.computed and not F.ext.equal(
+                public_segment_mle(F, c.tensor, self.index, self.step.count, c.point), c.value
             ):
+                what = "valid flags" if c.tensor == valid_tensor(self.index) else "instance index"
                 raise ProofRejected(
-                    f"launch {self.index} valid flags: evaluation claim ({c.origin}) does not hold"
+                    f"launch {self.index} {what}: evaluation claim ({c.origin}) does not hold"
                 )
-        return [c for c in claims if c.tensor != valid]
+        return [c for c in claims if c.tensor not in self.computed]
 
     def _public_value(self, F, v: VerifyContext, c: Claim):
         """A public segment's value, computed by the verifier from what it knows."""
-        if c.tensor == valid_tensor(self.index):
-            return valid_mle(F, self.step.count, c.point)
+        if c.tensor in self.computed:
+            return public_segment_mle(F, c.tensor, self.index, self.step.count, c.point)
         return mle_evaluate(F, c.layout.table(F, v.public[c.tensor]), c.point)
 
     def _linked(self, F, seg, public_value) -> list[Claim]:

@@ -37,7 +37,7 @@ def _schedule(instrs: list[Instr]) -> dict[int, dict[tuple, list[int]]]:
     depth = [0] * len(instrs)
     waves: dict[int, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
     for i, ins in enumerate(instrs):
-        if ins.op in (Op.INPUT, Op.CONST, Op.ASSERT_ZERO, Op.OUTPUT):
+        if ins.op in (Op.INPUT, Op.CONST, Op.INDEX, Op.ASSERT_ZERO, Op.OUTPUT):
             continue
         depth[i] = 1 + max(depth[a] for a in ins.args)
         waves[depth[i]][(ins.op, ins.attr if ins.op is Op.HINT else None)].append(i)
@@ -53,7 +53,8 @@ def run_kernel(
 ) -> KernelWitness:
     """Evaluate `kernel` on `count` instances. args[i] is the data of input param i: shape
     (count, size) for a split param, (size,) for a broadcast one; None for output params.
-    `first` is the launch index of the first of these instances (for error messages)."""
+    `first` is the launch index of the first of these instances (what `Op.INDEX` reads, and
+    what error messages name)."""
     instrs = kernel.instrs
     vals = F.zeros((count, len(instrs)))
     for i, ins in enumerate(instrs):
@@ -63,6 +64,8 @@ def run_kernel(
             prm, j = ins.attr  # type: ignore[misc]
             data = args[prm]
             vals[:, i] = data[j] if kernel.params[prm].broadcast else data[:, j]
+        elif ins.op is Op.INDEX:
+            vals[:, i] = F.array(np.arange(first, first + count, dtype=np.int64))
     for _depth, groups in sorted(_schedule(instrs).items()):
         for (op, attr), idx in groups.items():
             cols = np.array(idx)

@@ -16,6 +16,10 @@ instances with vectorised index arithmetic. Global wire layout:
 
 so the public values are witness[1 : 1 + num_public] in exactly that order. Which params are
 public is the caller's choice (`public_params`, param indices).
+
+The instance index (`Op.INDEX`) is no wire: in instance k it is k times the constant one, a
+coefficient of wire 0 that the replication scales by k, so it is fixed by the circuit (the
+verifying key), not chosen by the prover.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from zkcc.backends.groth16.r1cs import R1CS, Sparse
 from zkcc.ir.kernel import KernelIR, Op
 
 Form = dict  # local wire -> coefficient; wire 0 carries the constant
+INDEX = ("index",)  # the instance index: wire 0 with its coefficient scaled by the instance
 
 
 def _lin(p: int, a: Form, b: Form, sign: int) -> Form:
@@ -56,6 +61,8 @@ class _Template:
                 f = {("param", *ins.attr): 1}  # type: ignore[misc]
             elif ins.op is Op.CONST:
                 f = {("one",): ins.attr % p} if ins.attr else {}  # type: ignore[operator]
+            elif ins.op is Op.INDEX:
+                f = {INDEX: 1}
             elif ins.op is Op.HINT:
                 f = {("hint", self.hint_count): 1}
                 self.hint_count += 1
@@ -151,21 +158,29 @@ def build_kernel_r1cs(kernel: KernelIR, count: int, public_params: set[int], p: 
     inst = np.arange(count, dtype=np.int64)[:, None]
     mats = []
     for side in range(3):
-        rows, bases, strides, coefs = [], [], [], []
+        rows, bases, strides, coefs, indexed = [], [], [], [], []
         for r, row in enumerate(t.rows):
             for key, c in row[side].items():
-                rows.append(r), bases.append(local[key][0]), strides.append(local[key][1])
-                coefs.append(c)
+                base_, stride = local[key] if key != INDEX else local[("one",)]
+                rows.append(r), bases.append(base_), strides.append(stride)
+                coefs.append(c), indexed.append(key == INDEX)
         g_rows = inst * m + np.asarray(rows, dtype=np.int64)[None, :]
         g_cols = np.asarray(bases, dtype=np.int64)[None, :] + inst * np.asarray(strides, np.int64)
-        g_coefs = np.tile(np.asarray(coefs, dtype=object), count)
+        g_coefs = np.tile(np.asarray(coefs, dtype=object), (count, 1))
+        if any(indexed):  # the index's coefficient times k in instance k
+            sel = np.asarray(indexed, dtype=bool)
+            g_coefs[:, sel] = g_coefs[:, sel] * inst.astype(object) % p
+        g_coefs = g_coefs.reshape(-1)
         mats.append(Sparse.build(g_rows.reshape(-1), g_cols.reshape(-1), g_coefs))
     r1cs = R1CS(num_wires, num_public, m * count, *mats)
 
     waves = _waves(t)
 
     def witness_fn(args, hints) -> np.ndarray:
-        vals: dict[tuple, np.ndarray] = {("one",): np.ones(count, dtype=object)}
+        vals: dict[tuple, np.ndarray] = {
+            ("one",): np.ones(count, dtype=object),
+            INDEX: np.arange(count).astype(object),
+        }
         for i, prm in enumerate(params):
             a = np.asarray(args[i], dtype=object)
             for j in range(prm.size):

@@ -65,7 +65,7 @@ def run_kernel(
             data = args[prm]
             vals[:, i] = data[j] if kernel.params[prm].broadcast else data[:, j]
         elif ins.op is Op.INDEX:
-            vals[:, i] = F.array(np.arange(first, first + count, dtype=np.int64))
+            vals[:, i] = instance_indices(F, first, count)
     for _depth, groups in sorted(_schedule(instrs).items()):
         for (op, attr), idx in groups.items():
             cols = np.array(idx)
@@ -88,6 +88,11 @@ def run_kernel(
             prm, j = ins.attr  # type: ignore[misc]
             outputs[prm][:, j] = vals[:, ins.args[0]]
     return KernelWitness(outputs=outputs, hints=vals[:, hint_cols])
+
+
+def instance_indices(F, first: int, count: int) -> np.ndarray:
+    """What `Op.INDEX` reads in launch instances first .. first+count-1: their numbers."""
+    return F.array(np.arange(first, first + count, dtype=np.int64))
 
 
 def _hint(

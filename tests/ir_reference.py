@@ -15,8 +15,9 @@ class ConstraintFailed(Exception):
     pass
 
 
-def eval_instance(kernel: KernelIR, p: int, inputs: list[list[int] | None]):
-    """inputs[i]: the flat values param i sees on this instance (None for outputs).
+def eval_instance(kernel: KernelIR, p: int, inputs: list[list[int] | None], instance: int = 0):
+    """inputs[i]: the flat values param i sees on this instance (None for outputs); `instance`
+    its number in the launch (what INDEX reads).
     Returns (outputs {param: list}, hints list, residues list)."""
     vals: list[int] = []
     outputs = {i: [None] * prm.size for i, prm in enumerate(kernel.params) if prm.is_output}
@@ -28,6 +29,8 @@ def eval_instance(kernel: KernelIR, p: int, inputs: list[list[int] | None]):
             v = inputs[ins.attr[0]][ins.attr[1]] % p
         elif ins.op is Op.CONST:
             v = ins.attr
+        elif ins.op is Op.INDEX:
+            v = instance % p
         elif ins.op is Op.ADD:
             v = (a[0] + a[1]) % p
         elif ins.op is Op.SUB:
@@ -108,7 +111,7 @@ def run_program(prog: Program, p: int, inputs: dict) -> dict[str, list[int]]:
                     args.append(None)
                 else:
                     args.append(part(name, 0 if param.broadcast else i * param.size, param.size))
-            outputs, _, residues = eval_instance(k, p, args)
+            outputs, _, residues = eval_instance(k, p, args, i)
             if any(residues):
                 raise ConstraintFailed(f"assertion failed in {k.name}, instance {i}")
             for param, values in outputs.items():

@@ -17,6 +17,7 @@ from zkcc.encoding import decode
 from zkcc.errors import ProofRejected, WitnessError
 from zkcc.field import get_field, mle_evaluate
 from zkcc.ir.kernel import Op
+from zkcc.ir.source import SourceLoc
 from zkcc.plan.plan import Plan, plan_digest
 from zkcc.runtime.bundle import MAGIC, VERSION
 from zkcc.runtime.claims import index_layout, index_mle, index_values
@@ -126,6 +127,36 @@ def test_only_kernels_that_read_it_get_the_segment(tmp_path):
     plan, _ = compiled(tmp_path, source)
     names = {k: [s.name for s in ck.circuit.segments] for k, ck in plan.kernels.items()}
     assert "index" in names["scale"] and "index" not in names["plain"]
+
+
+def test_witness_matches_the_ir_reference_and_the_plan_round_trips(tmp_path):
+    """The vectorised witness against the per-instance reference interpreter; the INDEX
+    instruction survives the plan encoding (fast and reference decoders alike)."""
+    import numpy as np
+    from ir_reference import run_program
+
+    from zkcc.ir.passes import validate_kernel
+    from zkcc.plan.irformat import decode_instrs_reference, kernel_to_tree
+
+    plan, _ = compiled(tmp_path, SCALE.format(field="bn254", n=N))
+    F = get_field("bn254")
+    x = scale_inputs(F.p)
+    got = execute(plan.program, F, {"x": F.array(x).reshape(-1)}).tensors["y"]
+    assert F.to_ints(got) == run_program(plan.program, F.p, {"x": x})["y"]
+    kernel = plan.program.kernels["scale"]
+    assert validate_kernel(kernel, F.p) == [] and kernel.uses_index()
+    tree = kernel_to_tree(kernel)
+    n = len(kernel.instrs)
+    decoded = decode_instrs_reference(
+        tree["ops"],
+        np.frombuffer(tree["operands"], dtype="<i8").reshape(n, 3),
+        np.frombuffer(tree["loc_index"], dtype="<i4"),
+        kernel.params,
+        list(tree["consts"]),
+        [None if t is None else SourceLoc(*t) for t in tree["locs"]],
+        ValueError("malformed"),
+    )
+    assert decoded == kernel.instrs
 
 
 def test_a_failing_constraint_names_the_instance(tmp_path):

@@ -210,6 +210,18 @@ def test_split_witness_generation_gives_each_rank_its_indices(tmp_path, workers)
         assert F.to_ints(out[1].reshape(-1)) == want
 
 
+def test_witness_chunks_read_their_own_indices(tmp_path, monkeypatch):
+    """Witness generation in chunks of one instance (what a small memory budget gives)."""
+    from zkcc.runtime import execute as execute_module
+
+    plan, _ = compiled(tmp_path, SCALE.format(field="m31", n=N))
+    F = get_field("m31")
+    x = scale_inputs(F.p)
+    monkeypatch.setattr(execute_module, "WITNESS_CHUNK_BYTES", 1)
+    got = execute(plan.program, F, {"x": F.array(x).reshape(-1)}).tensors["y"]
+    assert F.to_ints(got) == scale_reference(F.p, x)
+
+
 def test_memory_chunks_give_the_same_proof(tmp_path, monkeypatch):
     """A launch proved in four chunks of instances reads each chunk's indices."""
     from zkcc.runtime import memory as memory_module

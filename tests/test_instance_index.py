@@ -286,3 +286,19 @@ def test_mpi_ranks_prove_their_own_indices(tmp_path):
     assert r.returncode == 0, r.stderr
     assert two.read_bytes() == one.read_bytes()
     assert run("verify", str(plan), str(two)).returncode == 0
+
+
+def test_r1cs_fixes_each_instance_index(tmp_path):
+    """The launch R1CS holds for the honest outputs and not for outputs computed with shifted
+    indices: the index is in the constraint matrix, not in the witness."""
+    from zkcc.lower.r1cs import r1cs_from_kernel
+
+    plan, _ = compiled(tmp_path, LIE.replace("m31", "bn254"))
+    F = get_field("bn254")
+    kernel = plan.program.kernels["scale"]
+    xs = [[10 + i] for i in range(6)]
+    r1cs, witness = r1cs_from_kernel(kernel, 6, {1}, F.p)
+    honest = [[(10 + i) * (i + 1)] for i in range(6)]
+    lied = [[(10 + i) * (i + 2)] for i in range(6)]
+    assert r1cs.is_satisfied(witness([xs, honest], F.zeros((6, 0))))
+    assert not r1cs.is_satisfied(witness([xs, lied], F.zeros((6, 0))))

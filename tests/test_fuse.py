@@ -269,7 +269,9 @@ def test_fused_and_unfused_proofs_agree(tmp_path):
         assert public_outputs(F, plan, values) == {"zs": want}
         proofs[fuse] = proof
     committed = {f: set(_tree(p)["commitments"]) for f, p in proofs.items()}
-    assert committed[False] == {"k", "t", "ys"} and committed[True] == {"k"}
+    # each GKR launch also commits its zero-knowledge mask table (docs/zk.md)
+    assert committed[False] == {"k", "t", "ys", "zkmask@0", "zkmask@1", "zkmask@2"}
+    assert committed[True] == {"k", "zkmask@0"}
     (f,) = compile_path(src).fusions
     saved = len(proofs[False]) - len(proofs[True])
     assert abs(saved - f.saved.proof_bytes) <= 0.01 * len(proofs[False])
@@ -468,7 +470,7 @@ def test_the_fused_launch_and_the_link_values_are_checked(chain):
     rng = random.Random(3)
     tree = _tree(chain["proof"])
     gkr = tree["steps"][FUSED]
-    parts = [("steps", FUSED, "inputs")]
+    parts = [("steps", FUSED, "mask")]
     parts += [
         ("steps", FUSED, "layers", i, k) for i in (0, len(gkr["layers"]) - 1) for k in ("vx", "vy")
     ]

@@ -170,7 +170,11 @@ class HostCompiler(Interp):
                         bad[0][1],
                     )
                 if p.type != FIELD:
-                    raise self.fail(f"parameter '{p.name}' of main must be a field tensor", p.loc)
+                    raise self.fail(
+                        f"parameter '{p.name}' of main must be a field tensor (integer types "
+                        "such as i16 are declared on the kernel parameters that read it)",
+                        p.loc,
+                    )
                 if sorted(quals) == ["public"]:
                     kind = TensorKind.PUBLIC_IN
                 elif sorted(quals) == ["private"]:
@@ -197,6 +201,12 @@ class HostCompiler(Interp):
                 raise
         elif isinstance(s, ast.VarDecl) and s.type == FIELD:
             self.exec_tensor_decl(s)
+        elif isinstance(s, ast.VarDecl) and s.type not in (FIELD, "int"):
+            raise self.fail(
+                f"integer type '{s.type}' is for kernel values; tensors of main are field "
+                f"(declare the kernel parameter that reads them as {s.type})",
+                s.loc,
+            )
         else:
             super().exec(s)
 

@@ -50,6 +50,7 @@ _FRIENDLY = {
     "NAME": "identifier",
     "TNAME": "identifier",
     "NUMBER": "number",
+    "ITYPE": "integer type",
     "PRAGMA": "'#pragma'",
     "INCLUDE": "'#include'",
     "$END": "end of file",

@@ -357,7 +357,7 @@ class ExprEval:
                 raise self.fail(
                     f"operator '{e.op}' needs bounded values, but its {side} operand is a field "
                     "value of unknown range; declare it with an integer type such as i16",
-                    (e.lhs if side == "left" else e.rhs).loc,
+                    e.loc,
                 )
         swap = e.op in (">", "<=")  # a > b is b < a; a <= b is not (b < a)
         lo, hi = (y, x) if swap else (x, y)

@@ -18,7 +18,7 @@ into m+1 bits (`KernelBuilder.to_bits`: each bit boolean, the recomposition equa
 is below p, and are equal mod p, so they are equal: the top bit is 1 exactly when vd >= 0, and
 no choice of hints can change it. A range check of `iK` is the same decomposition with
 m = K-1 (e = x + 2^(K-1) in K bits forces -2^(K-1) <= vx < 2^(K-1)), so it leaves the sign of
-the checked value behind: `nonneg` caches that bit and a later `relu(x)` or `x < 0` costs no
+the checked value behind: `nonneg_bits` caches that bit and a later `relu(x)` or `x < 0` costs no
 more bits.
 """
 
@@ -61,7 +61,7 @@ class Bounds:
     def __init__(self, bld: KernelBuilder):
         self.bld = bld
         self.facts: dict[int, tuple[int, int]] = {}
-        self.nonneg: dict[int, int] = {}  # SSA value -> SSA of a bit that is 1 iff v >= 0
+        self.nonneg_bits: dict[int, int] = {}  # SSA value -> SSA of a bit that is 1 iff v >= 0
 
     def get(self, x: int) -> tuple[int, int] | None:
         fact = self.facts.get(x)
@@ -116,29 +116,30 @@ class Bounds:
         bld = self.bld
         e = bld.add(x, bld.const(1 << (bits - 1), loc), loc)
         top = bld.to_bits(e, bits, loc)[-1]
-        self.nonneg.setdefault(x, top)
+        self.nonneg_bits.setdefault(x, self.boolean(top))
         self.add_fact(x, *type_range(bits))
 
-    def is_negative(self, d: int, loc: SourceLoc | None) -> int:
-        """A 0/1 value that is 1 exactly when d < 0, for a d with a fact (see the module
-        docstring). Raises BoundError when d is unbounded or too wide for the field."""
+    def nonneg(self, d: int, loc: SourceLoc | None) -> int:
+        """A 0/1 value that is 1 exactly when d >= 0, for a d with a fact (see the module
+        docstring): the top bit of d + 2^m. Raises BoundError when d is unbounded or too wide
+        for the field."""
         fact = self.get(d)
         if fact is None:
             raise BoundError("unbounded")
         bld = self.bld
         lo, hi = fact
         if lo >= 0:
-            return bld.const(0, loc)
-        if hi < 0:
             return bld.const(1, loc)
-        top = self.nonneg.get(d)
+        if hi < 0:
+            return bld.const(0, loc)
+        top = self.nonneg_bits.get(d)
         if top is None:
             m = max((-lo - 1).bit_length(), hi.bit_length())
             if (1 << (m + 1)) > bld.p:
                 raise BoundError(f"{m + 1}")
             bits = bld.to_bits(bld.add(d, bld.const(1 << m, loc), loc), m + 1, loc)
-            top = self.nonneg[d] = bits[-1]
-        return self.boolean(bld.sub(bld.const(1, loc), top, loc))
+            top = self.nonneg_bits[d] = self.boolean(bits[-1])
+        return top
 
     def choose(self, c: int, x: int, y: int, loc: SourceLoc | None) -> int:
         """c ? x : y as y + c*(x - y), for a c known to be 0 or 1; its fact is the union."""

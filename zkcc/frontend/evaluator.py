@@ -359,12 +359,14 @@ class ExprEval:
                     "value of unknown range; declare it with an integer type such as i16",
                     e.loc,
                 )
-        swap = e.op in (">", "<=")  # a > b is b < a; a <= b is not (b < a)
-        lo, hi = (y, x) if swap else (x, y)
-        r = self.is_negative(self.difference(lo, hi, e.loc), e.loc, e.op)
-        if e.op in ("<=", ">="):
-            r = bounds.boolean(bld.sub(bld.const(1, e.loc), r, e.loc))
-        return FieldV(r)
+        # a >= b is [a - b >= 0], a <= b is [b - a >= 0]; a < b and a > b are their negations
+        x_side = e.op in (">=", "<")
+        ge = self.nonneg(
+            self.difference(x, y, e.loc) if x_side else self.difference(y, x, e.loc), e.loc, e.op
+        )
+        if e.op in ("<", ">"):
+            ge = bounds.boolean(bld.sub(bld.const(1, e.loc), ge, e.loc))
+        return FieldV(ge)
 
     def difference(self, x: int, y: int, loc: SourceLoc) -> int:
         """x - y with its fact."""
@@ -372,13 +374,13 @@ class ExprEval:
         self.bounds.derive("-", d, x, y)  # type: ignore[union-attr]
         return d
 
-    def is_negative(self, d: int, loc: SourceLoc, what: str) -> int:
-        """1 when the bounded value d < 0 else 0 (bounded.Bounds.is_negative), with the
-        located error when the field is too small to tell."""
+    def nonneg(self, d: int, loc: SourceLoc, what: str) -> int:
+        """1 when the bounded value d >= 0 else 0 (bounded.Bounds.nonneg), with the located
+        error when the field is too small to tell."""
         bounds = self.bounds
         assert bounds is not None
         try:
-            return bounds.is_negative(d, loc)
+            return bounds.nonneg(d, loc)
         except BoundError as err:
             fact = bounds.get(d)
             p = self.need_builder(loc).p

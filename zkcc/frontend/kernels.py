@@ -122,17 +122,15 @@ class KernelCompiler(Interp):
                 )
             return FieldV(self.minmax(self.minmax(xs[0], xs[1], e.loc, "max"), xs[2], e.loc, "min"))
         x = xs[0]
-        neg = self.is_negative(x, e.loc, e.func)
-        fx = self.bounds.get(x)
-        lo, hi = fx
-        if e.func == "relu":  # x * (1 - neg)
-            r = bld.sub(x, bld.mul(neg, x, e.loc), e.loc)
+        ge = self.nonneg(x, e.loc, e.func)
+        lo, hi = self.bounds.get(x)
+        if e.func == "relu":  # x * [x >= 0]
+            r = bld.mul(x, ge, e.loc)
             self.bounds.add_fact(r, max(lo, 0), max(hi, 0))
-        else:  # abs: x - 2 * neg * x
-            two_nx = bld.mul(bld.const(2, e.loc), bld.mul(neg, x, e.loc), e.loc)
-            r = bld.sub(x, two_nx, e.loc)
-            top = max(-lo, hi)
-            self.bounds.add_fact(r, 0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), top)
+        else:  # abs: x * (2 [x >= 0] - 1)
+            sign = bld.sub(bld.mul(bld.const(2, e.loc), ge, e.loc), bld.const(1, e.loc), e.loc)
+            r = bld.mul(x, sign, e.loc)
+            self.bounds.add_fact(r, 0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(-lo, hi))
         return FieldV(r)
 
     def bounded(self, v: IntV | FieldV, arg: ast.Expr) -> int:
@@ -148,19 +146,20 @@ class KernelCompiler(Interp):
     def minmax(self, x: int, y: int, loc: SourceLoc, which: str) -> int:
         """min or max of two bounded values: one sign test of x - y, then a choice."""
         fx, fy = self.bounds.get(x), self.bounds.get(y)
-        x_less = self.is_negative(self.difference(x, y, loc), loc, which)
+        x_ge = self.nonneg(self.difference(x, y, loc), loc, which)
         if which == "min":
-            r = self.bounds.choose(x_less, x, y, loc)
+            r = self.bounds.choose(x_ge, y, x, loc)
             fact = (min(fx[0], fy[0]), min(fx[1], fy[1]))
         else:
-            r = self.bounds.choose(x_less, y, x, loc)
+            r = self.bounds.choose(x_ge, x, y, loc)
             fact = (max(fx[0], fy[0]), max(fx[1], fy[1]))
         self.bounds.add_fact(r, *fact)
         return r
 
     def b_argmax(self, e: ast.Call) -> Value:
         """Index of the largest element (the first of equal ones): a running maximum, each
-        step one sign test of best - v[i]; the index is chosen with the same bit."""
+        step one sign test of best - v[i] (best kept when >= 0), the index chosen by the same
+        bit."""
         bld = self.need_builder(e.loc)
         arr = self.eval(e.args[0])
         if not isinstance(arr, Ref) or len(arr.shape) != 1 or arr.store.elem == INT:
@@ -181,9 +180,9 @@ class KernelCompiler(Interp):
                 )
         best, idx = vals[0], bld.const(0, e.loc)
         for i in range(1, len(vals)):
-            up = self.is_negative(self.difference(best, vals[i], e.loc), e.loc, "argmax")
-            best = self.bounds.choose(up, vals[i], best, e.loc)
-            idx = self.bounds.choose(up, bld.const(i, e.loc), idx, e.loc)
+            keep = self.nonneg(self.difference(best, vals[i], e.loc), e.loc, "argmax")
+            best = self.bounds.choose(keep, best, vals[i], e.loc)
+            idx = self.bounds.choose(keep, idx, bld.const(i, e.loc), e.loc)
         return FieldV(idx)
 
 

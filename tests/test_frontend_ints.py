@@ -317,7 +317,7 @@ def diag(body: str, params: str = "const i8 x[8], i24 y[1]", field: str = "m31",
             "    y[0] = max(x[0], x[1] / 2);",
             "const i8 x[8], field y[1]",
             (3, 22),
-            "needs a value of bounded range, got a field value of unknown range; declare it "
+            "max needs a value of bounded range, got a field value of unknown range; declare it "
             "with an integer type such as i16",
         ),
         (

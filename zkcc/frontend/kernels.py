@@ -109,7 +109,7 @@ class KernelCompiler(Interp):
             ints = [v.value for v in vals]
             return IntV(_INT_ORDERED[e.func](*ints))
         bld = self.need_builder(e.loc)
-        xs = [self.bounded(v, a) for v, a in zip(vals, e.args, strict=True)]
+        xs = [self.bounded(v, a, e.func) for v, a in zip(vals, e.args, strict=True)]
         if e.func == "min":
             return FieldV(self.minmax(xs[0], xs[1], e.loc, "min"))
         if e.func == "max":
@@ -133,12 +133,12 @@ class KernelCompiler(Interp):
             self.bounds.add_fact(r, 0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(-lo, hi))
         return FieldV(r)
 
-    def bounded(self, v: IntV | FieldV, arg: ast.Expr) -> int:
+    def bounded(self, v: IntV | FieldV, arg: ast.Expr, func: str) -> int:
         x = self.to_field(v, arg.loc)
         if self.bounds.get(x) is None:
             raise self.fail(
-                "needs a value of bounded range, got a field value of unknown range; declare "
-                "it with an integer type such as i16",
+                f"{func} needs a value of bounded range, got a field value of unknown range; "
+                "declare it with an integer type such as i16",
                 arg.loc,
             )
         return x

@@ -388,3 +388,28 @@ def test_integer_types_are_refused_in_main():
     pos, message = diag("    y[0] = x[0];", main=main)
     assert pos == (6, 5)
     assert message.startswith("integer type 'i8' is for kernel values")
+
+
+def test_a_variable_named_like_a_type_gets_a_note():
+    src = (
+        "__global__ void k(const field x[1], field y[1]) {\n    int i2 = 3;\n    i2 = 4;\n"
+        "    y[0] = x[0];\n}\n"
+        "__host__ void main(public field a[2][1], public out field b[2][1]) { k<<<2>>>(a, b); }\n"
+    )
+    diags = check_source(src, "t.zkcu")
+    assert [(d.severity, d.loc.line, d.loc.col) for d in diags] == [
+        ("error", 3, 8),
+        ("note", 3, 5),
+    ]
+    assert diags[0].message == "unexpected '=', expected one of: identifier"
+    assert diags[1].message.startswith("'i2' is read as an integer type here")
+
+
+def test_names_that_only_look_like_types_still_work():
+    """`i8x`, `xi8` are names; `i2` is a name after `int` and inside expressions."""
+    src = (
+        "__global__ void k(const field x[1], field y[1]) {\n"
+        "    int i2 = 3;\n    field i8x = x[0];\n    y[0] = i8x + i2;\n}\n"
+        "__host__ void main(public field a[2][1], public out field b[2][1]) { k<<<2>>>(a, b); }\n"
+    )
+    assert check_source(src, "t.zkcu") == []

@@ -376,18 +376,78 @@ def test_diagnostics(body, params, pos, message):
     assert got_pos == pos, got
 
 
-def test_integer_types_are_refused_in_main():
-    main = "__host__ void main(public i8 a[2][8], public out field b[2][1]) { k<<<2>>>(a, b); }\n"
-    pos, message = diag("    y[0] = x[0];", main=main)
-    assert pos == (5, 20)
-    assert message.startswith("parameter 'a' of main must be a field tensor (integer types")
-    main = (
-        "__host__ void main(public field a[2][8], public out field b[2][1]) {\n"
-        "    i8 t[2];\n    k<<<2>>>(a, b);\n}\n"
-    )
-    pos, message = diag("    y[0] = x[0];", main=main)
-    assert pos == (6, 5)
-    assert message.startswith("integer type 'i8' is for kernel values")
+TYPED_MAIN = """#pragma field m31
+__global__ void k(const i8 x[4], i16 y[1]) { y[0] = x[0] * x[1] + relu(x[2]) - x[3]; }
+__host__ void main(private i8 a[3][4], public out i16 b[3][1]) { k<<<3>>>(a, b); }
+"""
+
+
+@pytest.mark.parametrize(
+    ("main", "pos", "message"),
+    [
+        (
+            "__host__ void main(public field a[2][8], public out i8 b[2][1]) { k<<<2>>>(a, b); }",
+            (5, 79),
+            "argument 'b' for parameter 'y' of 'k' holds i8 elements, but the parameter is "
+            "declared i24: declare it i8, so that the kernel checks the range",
+        ),
+        (
+            "__host__ void main(public i31 a[2][8], public out field b[2][1]) { k<<<2>>>(a, b); }",
+            (5, 20),
+            "integer type 'i31' does not fit this field: the widest is i30",
+        ),
+        (
+            "__host__ void main(public i8 a[2][8], public out field b[2][1]) {\n"
+            "    field v[16] = reshape(a);\n    k<<<2>>>(a, b);\n}",
+            (6, 5),
+            "view 'v' is declared field but 'a' holds i8 elements: a view has the element "
+            "type of its tensor",
+        ),
+        (
+            "__host__ void main(public void a[2][8], public out field b[2][1]) { k<<<2>>>(a, b); }",
+            None,
+            "",
+        ),
+    ],
+)
+def test_typed_tensors_of_main(main, pos, message):
+    if pos is None:  # `void` is not a type there: a syntax error
+        src = f"#pragma field m31\n__global__ void k(const i8 x[8], i24 y[1]) {{\n\n}}\n{main}\n"
+        assert [d for d in check_source(src, "t.zkcu") if d.severity == "error"]
+        return
+    got_pos, got = diag("    y[0] = x[0];", main=main + "\n")
+    assert (got_pos, got) == (pos, message)
+
+
+def test_typed_tensors_flow_to_the_plan_inputs_and_outputs(tmp_path):
+    """An i8 input accepts negative ints and refuses values out of range (naming the
+    element); the plan records the element types; `zkcc run --json` prints signed ints."""
+    import json
+    import subprocess
+    import sys
+
+    from zkcc.errors import UserError
+    from zkcc.runtime.inputs import load_inputs
+
+    plan, _ = _plan(TYPED_MAIN)
+    assert {t.name: t.elem for t in plan.host.tensors} == {"a": "i8", "b": "i16"}
+    F = get_field("m31")
+    a = [[-128, 127, -3, 5], [-1, -1, 0, -128], [10, -20, 7, 127]]
+    path = tmp_path / "inputs.json"
+    path.write_text(json.dumps({"a": a}))
+    loaded = load_inputs(path, plan.program, F)
+    assert signed(F, loaded["a"]) == [v for row in a for v in row]
+    path.write_text(json.dumps({"a": [[0, 0, 0, 0], [0, 0, 128, 0], [0, 0, 0, 0]]}))
+    with pytest.raises(UserError, match=r"inputs.json: a\[1\]\[2\]: value 128 does not fit i8"):
+        load_inputs(path, plan.program, F)
+    src = tmp_path / "typed.zkcu"
+    src.write_text(TYPED_MAIN)
+    path.write_text(json.dumps({"a": a}))
+    cmd = [sys.executable, "-c", "from zkcc.cli import main; main()", "run", str(src)]
+    out = subprocess.run([*cmd, "-i", str(path), "--json"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    want = [[x[0] * x[1] + max(x[2], 0) - x[3]] for x in a]
+    assert json.loads(out.stdout)["outputs"] == {"b": want}
 
 
 def test_a_variable_named_like_a_type_gets_a_note():

@@ -24,35 +24,13 @@ more bits.
 
 from __future__ import annotations
 
-import re
-
 from zkcc.ir.kernel import KernelBuilder
 from zkcc.ir.source import SourceLoc
-
-_ITYPE = re.compile(r"i([0-9]+)")
-
-
-def int_type_bits(name: str) -> int | None:
-    """K for the type name `iK`, None for `field`, `int` and `void`."""
-    m = _ITYPE.fullmatch(name)
-    return int(m.group(1)) if m else None
-
-
-def type_range(bits: int) -> tuple[int, int]:
-    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-
-
-def max_type_bits(p: int) -> int:
-    """The widest `iK` a field holds: its range check decomposes into K bits, 2^K <= p."""
-    return p.bit_length() - 1
+from zkcc.ir.types import int_type_bits, max_type_bits, signed, type_range
 
 
 class BoundError(Exception):
     """A comparison or range the field cannot decide; the caller reports it at a location."""
-
-
-def _signed(c: int, p: int) -> int:
-    return c if c <= p // 2 else c - p
 
 
 class Bounds:
@@ -70,7 +48,7 @@ class Bounds:
         c = self.bld.const_value(x)
         if c is None:
             return None
-        s = _signed(c, self.bld.p)
+        s = signed(c, self.bld.p)
         return (s, s)
 
     def add_fact(self, x: int, lo: int, hi: int) -> None:

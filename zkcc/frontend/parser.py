@@ -251,7 +251,7 @@ def _within_limits(tree: lark.Tree, filename: str, sink: Sink) -> bool:
     return ok
 
 
-_ITYPE_BEFORE = re.compile(r"(?<![A-Za-z0-9_])i[0-9]+\s*$")
+_ITYPE_BEFORE = re.compile(r"(?<![A-Za-z0-9_])i[1-9][0-9]*\s*$")
 
 
 def _type_name_note(text: str, filename: str, tok: Token, sink: Sink) -> None:

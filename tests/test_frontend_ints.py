@@ -448,6 +448,20 @@ def test_typed_tensors_flow_to_the_plan_inputs_and_outputs(tmp_path):
     assert out.returncode == 0, out.stderr
     want = [[x[0] * x[1] + max(x[2], 0) - x[3]] for x in a]
     assert json.loads(out.stdout)["outputs"] == {"b": want}
+    plan_path, proof_path = tmp_path / "typed.zkplan", tmp_path / "typed.zkproof"
+    for args in (
+        ["compile", str(src), "-o", str(plan_path)],
+        ["prove", str(plan_path), "-i", str(path), "-o", str(proof_path)],
+    ):
+        done = subprocess.run([*cmd[:3], *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    out = subprocess.run(
+        [*cmd[:3], "verify", str(plan_path), str(proof_path), "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["public"] == {"b": want}
 
 
 def test_a_variable_named_like_a_type_gets_a_note():

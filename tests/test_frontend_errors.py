@@ -101,7 +101,7 @@ def test_semantic_errors_are_all_reported() -> None:
     assert msgs[1] == "cannot assign to 'x[0]': it is a read-only input parameter"
     assert msgs[2] == "index 1 is out of bounds for 'x' (dimension of size 1)"
     assert "use select(b, x, y)" in msgs[3]
-    assert msgs[4].startswith("operator '<' needs compile-time ints, got a field value")
+    assert msgs[4].startswith("operator '<' needs bounded values, but its right operand")
 
 
 @pytest.mark.parametrize(
@@ -170,12 +170,6 @@ def test_semantic_errors_are_all_reported() -> None:
             kernel("    field t[2];\n    y[0] = t[1];"),
             (3, 12),
             "element t[1] is read before it is assigned",
-        ),
-        (
-            kernel("    y[0] = x[0] == 1;"),
-            (2, 12),
-            "field values can only be compared inside assert(a == b) or assert(a != b); "
-            "use is_zero(a - b) for a 0/1 field value",
         ),
         (kernel("    y[0] = x;"), (2, 5), "expected a field value, got array 'x' of shape [1]"),
         (

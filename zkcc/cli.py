@@ -97,11 +97,21 @@ def _diagnostics_json(diags) -> list[dict]:
     ]
 
 
-def _values_json(F, arrays: dict[str, np.ndarray], shapes: dict[str, tuple[int, ...]]) -> dict:
-    return {
-        n: np.array(F.to_ints(a), dtype=object).reshape(shapes[n]).tolist()
-        for n, a in arrays.items()
-    }
+def _values_json(
+    F, arrays: dict[str, np.ndarray], shapes: dict[str, tuple[int, ...]], plan
+) -> dict:
+    """Nested lists of ints; the elements of an integer-typed (iK) tensor as signed ints."""
+    from zkcc.ir.types import FIELD, signed
+
+    elems = {t.name: t.elem for t in plan.host.tensors}
+
+    def ints(n: str, a: np.ndarray) -> list:
+        flat = F.to_ints(a.reshape(-1))
+        if elems.get(n, FIELD) != FIELD:
+            flat = [signed(v, F.p) for v in flat]
+        return np.array(flat, dtype=object).reshape(shapes[n]).tolist()
+
+    return {n: ints(n, a) for n, a in arrays.items()}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -531,10 +541,10 @@ def run(program: str, inputs: str, as_json: bool) -> None:
     with _sources_beside(program):
         result = execute(plan.program, F, load_inputs(inputs, plan.program, F))
     outs = {t.name: t.shape for t in plan.host.tensors if t.kind is TensorKind.PUBLIC_OUT}
-    values = _values_json(F, {n: result.tensors[n] for n in outs}, outs)
+    values = _values_json(F, {n: result.tensors[n] for n in outs}, outs, plan)
     if as_json:
         ins = {t.name: t.shape for t in plan.host.tensors if t.kind is TensorKind.PUBLIC_IN}
-        public = {**_values_json(F, {n: result.tensors[n] for n in ins}, ins), **values}
+        public = {**_values_json(F, {n: result.tensors[n] for n in ins}, ins, plan), **values}
         _emit_json({"outputs": values, "public": public})
         return
     for name, v in values.items():
@@ -826,7 +836,7 @@ def verify(
                 "status": "accepted",
                 "seconds": round(seconds, 3),
                 "plan_digest": digest.hex(),
-                "public": _values_json(F, public, shapes),
+                "public": _values_json(F, public, shapes, plan),
                 "public_digest": public_digest,
                 "estimate": {"seconds": round(_estimate(plan).verify_seconds, 3)},
                 "pinned": pinned,

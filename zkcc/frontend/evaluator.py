@@ -16,6 +16,7 @@ from __future__ import annotations
 import operator
 
 from zkcc.frontend import ast
+from zkcc.frontend.bounded import BoundError, Bounds, int_type_bits, type_range
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.limits import Limits, int_text, over_limit
 from zkcc.frontend.values import (
@@ -32,7 +33,13 @@ from zkcc.frontend.values import (
 from zkcc.ir.kernel import KernelBuilder
 from zkcc.ir.source import SourceLoc
 
-_INT_ONLY = {"%", "<<", ">>", "<", ">", "<=", ">=", "&&", "||", "&", "|", "^"}
+_INT_ONLY = {"%", "<<", ">>", "&&", "||", "&", "|", "^"}
+_COMPARE = {"<", ">", "<=", ">=", "==", "!="}
+_FIELD_OPS = {
+    "+": KernelBuilder.add,
+    "-": KernelBuilder.sub,
+    "*": KernelBuilder.mul,
+}
 _INT_OPS = {
     "+": operator.add,
     "-": operator.sub,
@@ -76,6 +83,7 @@ class ExprEval:
         self.scope = globals_
         self.globals = globals_
         self.builder = builder
+        self.bounds = Bounds(builder) if builder is not None else None  # facts of iK values
         self.limits = Limits.from_env()
         self.call_stack: list[str] = []  # the kernel, then the device functions being inlined
         self._undefined: set[tuple[str, str]] = set()  # (function, message) already reported
@@ -191,6 +199,8 @@ class ExprEval:
             cell = st.cells[ref.offset] = self.need_builder(loc).input(
                 st.param or 0, ref.offset, loc
             )
+            if st.elem != FIELD:  # an iK input: range-checked where the type is declared
+                self.narrow(cell, st.elem, st.loc, element_text(st.name, st.shape, ref.offset))
         if cell is None:
             if not st.shape:
                 text = f"variable '{st.name}'"
@@ -223,8 +233,27 @@ class ExprEval:
                 raise self.fail(f"cannot assign {self.describe(v)} to int '{ref.text}'", loc)
             st.cells[ref.offset] = v.value
         else:
-            st.cells[ref.offset] = self.to_field(v, loc)
+            x = self.to_field(v, loc)
+            if st.elem != FIELD:
+                self.narrow(x, st.elem, loc, ref.text)
+            st.cells[ref.offset] = x
         st.locs[ref.offset] = loc
+
+    def narrow(self, x: int, typ: str, loc: SourceLoc, text: str) -> None:
+        """Constrain the field value x to hold a value of the integer type `typ` (iK): nothing
+        when its inferred range already fits, a compile error for a constant that does not,
+        else a range check (whose failure at prove time names `loc`, the instance and x)."""
+        bld = self.need_builder(loc)
+        bits = int_type_bits(typ)
+        assert bits is not None and self.bounds is not None
+        c = bld.const_value(x)
+        if c is not None and not self.bounds.fits(x, bits):
+            lo, hi = type_range(bits)
+            s = c if c <= bld.p // 2 else c - bld.p
+            raise self.fail(
+                f"value {int_text(s)} does not fit {typ} '{text}' (range {lo}..{hi})", loc
+            )
+        self.bounds.range_check(x, bits, loc)
 
     # -- expressions -------------------------------------------------------------------------
     def eval(self, e: ast.Expr) -> Value:
@@ -277,7 +306,10 @@ class ExprEval:
             return v
         if isinstance(v, FieldV):
             if e.op == "-":
-                return FieldV(self.need_builder(e.loc).neg(v.ssa, e.loc))
+                r = self.need_builder(e.loc).neg(v.ssa, e.loc)
+                if self.bounds.facts:  # type: ignore[union-attr]
+                    self.bounds.derive("neg", r, v.ssa)  # type: ignore[union-attr]
+                return FieldV(r)
             if e.op == "+":
                 return v
             raise self.fail(f"operator '{e.op}' needs a compile-time int, got a field value", e.loc)
@@ -291,29 +323,76 @@ class ExprEval:
         b = self.eval_scalar(e.rhs)
         if isinstance(a, IntV) and isinstance(b, IntV):
             return IntV(self.int_op(e, a.value, b.value))
-        if e.op in ("==", "!="):
-            raise self.fail(
-                "field values can only be compared inside assert(a == b) or assert(a != b); "
-                "use is_zero(a - b) for a 0/1 field value",
-                e.loc,
-            )
+        if e.op in _COMPARE:
+            return self.compare(e, a, b)
         if e.op in _INT_ONLY:
-            raise self.fail(
-                f"operator '{e.op}' needs compile-time ints, got a field value "
-                "(comparisons of field values need to_bits)",
-                e.loc,
-            )
+            raise self.fail(f"operator '{e.op}' needs compile-time ints, got a field value", e.loc)
         bld = self.need_builder(e.loc)
         x, y = self.to_field(a, e.lhs.loc), self.to_field(b, e.rhs.loc)
-        if e.op == "+":
-            return FieldV(bld.add(x, y, e.loc))
-        if e.op == "-":
-            return FieldV(bld.sub(x, y, e.loc))
-        if e.op == "*":
-            return FieldV(bld.mul(x, y, e.loc))
+        if e.op in _FIELD_OPS:
+            r = _FIELD_OPS[e.op](bld, x, y, e.loc)
+            if self.bounds.facts:  # type: ignore[union-attr]
+                self.bounds.derive(e.op, r, x, y)  # type: ignore[union-attr]
+            return FieldV(r)
         if bld.const_value(y) == 0:
             raise self.fail("division by zero", e.rhs.loc)
         return FieldV(bld.mul(x, bld.inverse(y, e.loc), e.loc))
+
+    # -- comparisons of field values -------------------------------------------------------
+    def compare(self, e: ast.Binary, a: IntV | FieldV, b: IntV | FieldV) -> FieldV:
+        """`a op b` on field values as a 0/1 field value. `==` and `!=` hold for any field
+        values (is_zero of the difference); the ordered comparisons need both sides bounded
+        (values of iK types and arithmetic on them) and test the sign of a difference."""
+        bld = self.need_builder(e.loc)
+        bounds = self.bounds
+        assert bounds is not None
+        x, y = self.to_field(a, e.lhs.loc), self.to_field(b, e.rhs.loc)
+        if e.op in ("==", "!="):
+            z = bounds.boolean(bld.is_zero(bld.sub(x, y, e.loc), e.loc))
+            if e.op == "!=":
+                z = bounds.boolean(bld.sub(bld.const(1, e.loc), z, e.loc))
+            return FieldV(z)
+        for side, v in (("left", x), ("right", y)):
+            if bounds.get(v) is None:
+                raise self.fail(
+                    f"operator '{e.op}' needs bounded values, but its {side} operand is a field "
+                    "value of unknown range; declare it with an integer type such as i16",
+                    e.loc,
+                )
+        # a >= b is [a - b >= 0], a <= b is [b - a >= 0]; a < b and a > b are their negations
+        x_side = e.op in (">=", "<")
+        ge = self.nonneg(
+            self.difference(x, y, e.loc) if x_side else self.difference(y, x, e.loc), e.loc, e.op
+        )
+        if e.op in ("<", ">"):
+            ge = bounds.boolean(bld.sub(bld.const(1, e.loc), ge, e.loc))
+        return FieldV(ge)
+
+    def difference(self, x: int, y: int, loc: SourceLoc) -> int:
+        """x - y with its fact."""
+        d = self.need_builder(loc).sub(x, y, loc)
+        self.bounds.derive("-", d, x, y)  # type: ignore[union-attr]
+        return d
+
+    def nonneg(self, d: int, loc: SourceLoc, what: str) -> int:
+        """1 when the bounded value d >= 0 else 0 (bounded.Bounds.nonneg), with the located
+        error when the field is too small to tell."""
+        bounds = self.bounds
+        assert bounds is not None
+        try:
+            return bounds.nonneg(d, loc)
+        except BoundError as err:
+            fact = bounds.get(d)
+            p = self.need_builder(loc).p
+            if fact is None:
+                raise self.fail(f"'{what}' needs a value of bounded range", loc) from None
+            lo, hi = fact
+            raise self.fail(
+                f"'{what}' cannot be decided in this field: the values compared differ by "
+                f"{int_text(lo)}..{int_text(hi)}, which needs {err} bits, but the field holds "
+                f"at most {p.bit_length() - 1}; narrow the operand types (e.g. i16)",
+                loc,
+            ) from None
 
     def int_op(self, e: ast.Binary, a: int, b: int) -> int:
         op = e.op

@@ -20,6 +20,7 @@ from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View, 
 from zkcc.ir.kernel import Param
 from zkcc.ir.layout import same_padded_layout
 from zkcc.ir.source import SourceLoc
+from zkcc.ir.types import int_type_bits, max_type_bits
 
 _KIND_TEXT = {
     TensorKind.PUBLIC_IN: "public input",
@@ -70,6 +71,7 @@ class HostCompiler(Interp):
         # base tensor -> which parts of it launches have written, and where
         self.parts: dict[str, WrittenParts[SourceLoc]] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}  # base tensor -> its shape
+        self.elems: dict[str, str] = {}  # base tensor -> its element type ("field", "iK")
         self.slices: dict[tuple[str, tuple[int, ...]], TensorSym] = {}  # one view per slice
         self.read: set[str] = set()
         self.launched: list[str] = []
@@ -148,13 +150,16 @@ class HostCompiler(Interp):
             self.slices[key] = TensorSym(gname, sym.base, sym.shape[1:], sym.kind, e.loc, index)
         return self.slices[key]
 
-    def add_tensor(self, name: str, shape: tuple[int, ...], kind: TensorKind, loc: SourceLoc):
+    def add_tensor(
+        self, name: str, shape: tuple[int, ...], kind: TensorKind, loc: SourceLoc, elem: str
+    ) -> None:
         self.grow(loc)
         gname = self.graph_name(name)
         self.shapes[gname] = shape
+        self.elems[gname] = elem
         if kind in (TensorKind.PUBLIC_OUT, TensorKind.INTERMEDIATE):
             self.parts[gname] = WrittenParts(shape)
-        self.graph.tensors.append(Tensor(gname, shape, kind, loc))
+        self.graph.tensors.append(Tensor(gname, shape, kind, loc, elem))
         self.declare(name, TensorSym(gname, gname, shape, kind, loc), loc)
 
     # -- parameters ------------------------------------------------------------------------
@@ -170,7 +175,7 @@ class HostCompiler(Interp):
                         bad[0][1],
                     )
                 if p.type != FIELD:
-                    raise self.fail(f"parameter '{p.name}' of main must be a field tensor", p.loc)
+                    self.tensor_type(p.type, p.loc, f"parameter '{p.name}' of main")
                 if sorted(quals) == ["public"]:
                     kind = TensorKind.PUBLIC_IN
                 elif sorted(quals) == ["private"]:
@@ -183,7 +188,8 @@ class HostCompiler(Interp):
                         "or 'public out'",
                         p.loc,
                     )
-                self.add_tensor(p.name, self.eval_dims(p.dims, MAX_TENSOR), kind, p.name_loc)
+                shape = self.eval_dims(p.dims, MAX_TENSOR)
+                self.add_tensor(p.name, shape, kind, p.name_loc, p.type)
             except Abort:
                 self.declare_poisoned(p.name, FIELD, p.name_loc)
 
@@ -195,7 +201,7 @@ class HostCompiler(Interp):
             except Abort:
                 self.failed.update(n for a in s.args if (n := _root(a)) is not None)
                 raise
-        elif isinstance(s, ast.VarDecl) and s.type == FIELD:
+        elif isinstance(s, ast.VarDecl) and (s.type == FIELD or int_type_bits(s.type)):
             self.exec_tensor_decl(s)
         else:
             super().exec(s)
@@ -207,12 +213,25 @@ class HostCompiler(Interp):
             self.declare_poisoned(s.name, FIELD, s.name_loc)
             raise
 
+    def tensor_type(self, typ: str, loc: SourceLoc, what: str) -> None:
+        """A tensor's element type is `field` or an integer type the field holds."""
+        bits = int_type_bits(typ)
+        if bits is None:
+            raise self.fail(f"{what} must be a field tensor or of an integer type", loc)
+        widest = max_type_bits(self.kernels.modulus)
+        if bits > widest:
+            raise self.fail(
+                f"integer type '{typ}' does not fit this field: the widest is i{widest}", loc
+            )
+
     def tensor_decl(self, s: ast.VarDecl) -> None:
         if s.is_const:
             raise self.fail("host tensors cannot be 'const'", s.loc)
+        if s.type != FIELD:
+            self.tensor_type(s.type, s.loc, f"tensor '{s.name}'")
         shape = self.eval_dims(s.dims, MAX_TENSOR)
         if s.init is None:
-            self.add_tensor(s.name, shape, TensorKind.INTERMEDIATE, s.name_loc)
+            self.add_tensor(s.name, shape, TensorKind.INTERMEDIATE, s.name_loc, s.type)
             return
         init = s.init
         if not (isinstance(init, ast.Call) and init.func == "reshape"):
@@ -224,6 +243,12 @@ class HostCompiler(Interp):
         if len(init.args) != 1:
             raise self.fail(f"reshape takes 1 argument, got {len(init.args)}", init.loc)
         src = self.tensor(init.args[0], "the argument of reshape")
+        if s.type != self.elems[src.base]:
+            raise self.fail(
+                f"view '{s.name}' is declared {s.type} but '{src.text}' holds "
+                f"{self.elems[src.base]} elements: a view has the element type of its tensor",
+                s.loc,
+            )
         if shape_size(src.shape) != shape_size(shape):
             raise self.fail(
                 f"reshape of '{src.text}' from {shape_text(src.shape)} "
@@ -317,7 +342,7 @@ class HostCompiler(Interp):
                 f"kernel '{kernel}' takes {len(params)} argument(s), got {len(s.args)}", s.loc
             )
         syms = [self.tensor(a, "a launch argument") for a in s.args]
-        for p, sym, arg in zip(params, syms, s.args, strict=True):
+        for k, (p, sym, arg) in enumerate(zip(params, syms, s.args, strict=True)):
             want = p.shape if p.broadcast else (count, *p.shape)
             if sym.shape != want:
                 how = "broadcast" if p.broadcast else f"split over {int_text(count)} instances of"
@@ -325,6 +350,14 @@ class HostCompiler(Interp):
                     f"argument '{sym.text}' for parameter '{p.name}' of '{kernel}' has "
                     f"shape {shape_text(sym.shape)}, expected {shape_text(want)} "
                     f"({how} {shape_text(p.shape)})",
+                    arg.loc,
+                )
+            elem, declared = self.elems[sym.base], fn.params[k].type
+            if elem != FIELD and declared != elem:
+                raise self.fail(
+                    f"argument '{sym.text}' for parameter '{p.name}' of '{kernel}' holds "
+                    f"{elem} elements, but the parameter is declared {declared}: declare it "
+                    f"{elem}, so that the kernel checks the range",
                     arg.loc,
                 )
             if not p.is_output:

@@ -16,7 +16,7 @@ from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import element_text
 from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
 from zkcc.frontend.statements import Interp, ReturnSignal, instance_name
-from zkcc.frontend.values import FIELD, VOID, FieldV, IntV, Ref, Scope, Store, Value
+from zkcc.frontend.values import FIELD, INT, VOID, FieldV, IntV, Ref, Scope, Store, Value
 from zkcc.ir.kernel import KernelBuilder, KernelIR, Param, gc_paused
 from zkcc.ir.passes import eliminate_dead_code
 from zkcc.ir.source import SourceLoc
@@ -35,9 +35,11 @@ class KernelCompiler(Interp):
             "from_bits": self.b_from_bits,
             "instance_index": self.b_instance_index,
         }.get(e.func)
+        if handler is None and e.func in _ORDERED and e.func not in self.functions:
+            handler = self.b_ordered  # a user's function of the same name comes first
         if handler is None:
             return super().eval_call(e)
-        arity = {"select": 3, "to_bits": 2, "instance_index": 0}.get(e.func, 1)
+        arity = {"select": 3, "to_bits": 2, "instance_index": 0, **_ORDERED}.get(e.func, 1)
         if len(e.args) != arity:
             raise self.fail(f"{e.func} takes {arity} argument(s), got {len(e.args)}", e.loc)
         return handler(e)
@@ -55,13 +57,14 @@ class KernelCompiler(Interp):
         xv, yv = self.to_field(x, e.args[1].loc), self.to_field(y, e.args[2].loc)
         one = bld.const(1, e.loc)
         bld.assert_zero(bld.mul(b.ssa, bld.sub(b.ssa, one, e.loc), e.loc), e.loc)
-        return FieldV(bld.add(yv, bld.mul(b.ssa, bld.sub(xv, yv, e.loc), e.loc), e.loc))
+        return FieldV(self.bounds.choose(b.ssa, xv, yv, e.loc))
 
     def b_is_zero(self, e: ast.Call) -> Value:
         v = self.eval_scalar(e.args[0])
         if isinstance(v, IntV):
             return IntV(int(v.value % self.need_builder(e.loc).p == 0))
-        return FieldV(self.need_builder(e.loc).is_zero(v.ssa, e.loc))
+        z = self.need_builder(e.loc).is_zero(v.ssa, e.loc)
+        return FieldV(self.bounds.boolean(z))
 
     def b_instance_index(self, e: ast.Call) -> Value:
         """This instance's number in its launch (0 .. count-1) as a field value: a public
@@ -89,6 +92,7 @@ class KernelCompiler(Interp):
                 e.args[1].loc,
             )
         for i, b in enumerate(bld.to_bits(x, n, e.loc)):
+            self.bounds.boolean(b)
             elem = Ref(bits.store, bits.offset + i, (), f"{bits.text}[{i}]", bits.const)
             self.write(elem, FieldV(b), e.loc)
         return VOID
@@ -102,6 +106,102 @@ class KernelCompiler(Interp):
             b = self.to_field(self.load(elem, e.loc), e.loc)
             acc = bld.add(acc, bld.mul(bld.const(1 << i, e.loc), b, e.loc), e.loc)
         return FieldV(acc)
+
+    # -- comparisons and what is built from them (bounded values, see zkcc.frontend.bounded) --
+    def b_ordered(self, e: ast.Call) -> Value:
+        if e.func == "argmax":
+            return self.b_argmax(e)
+        vals = [self.eval_scalar(a) for a in e.args]
+        if all(isinstance(v, IntV) for v in vals):
+            ints = [v.value for v in vals]
+            return IntV(_INT_ORDERED[e.func](*ints))
+        bld = self.need_builder(e.loc)
+        xs = [self.bounded(v, a, e.func) for v, a in zip(vals, e.args, strict=True)]
+        if e.func == "min":
+            return FieldV(self.minmax(xs[0], xs[1], e.loc, "min"))
+        if e.func == "max":
+            return FieldV(self.minmax(xs[0], xs[1], e.loc, "max"))
+        if e.func == "clamp":
+            flo, fhi = self.bounds.get(xs[1]), self.bounds.get(xs[2])
+            if flo[0] == flo[1] and fhi[0] == fhi[1] and flo[0] > fhi[0]:
+                raise self.fail(
+                    f"clamp bounds are empty: low {flo[0]} is above high {fhi[0]}", e.loc
+                )
+            return FieldV(self.minmax(self.minmax(xs[0], xs[1], e.loc, "max"), xs[2], e.loc, "min"))
+        x = xs[0]
+        ge = self.nonneg(x, e.loc, e.func)
+        lo, hi = self.bounds.get(x)
+        if e.func == "relu":  # x * [x >= 0]
+            r = bld.mul(x, ge, e.loc)
+            self.bounds.add_fact(r, max(lo, 0), max(hi, 0))
+        else:  # abs: x * (2 [x >= 0] - 1)
+            sign = bld.sub(bld.mul(bld.const(2, e.loc), ge, e.loc), bld.const(1, e.loc), e.loc)
+            r = bld.mul(x, sign, e.loc)
+            self.bounds.add_fact(r, 0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(-lo, hi))
+        return FieldV(r)
+
+    def bounded(self, v: IntV | FieldV, arg: ast.Expr, func: str) -> int:
+        x = self.to_field(v, arg.loc)
+        if self.bounds.get(x) is None:
+            raise self.fail(
+                f"{func} needs a value of bounded range, got a field value of unknown range; "
+                "declare it with an integer type such as i16",
+                arg.loc,
+            )
+        return x
+
+    def minmax(self, x: int, y: int, loc: SourceLoc, which: str) -> int:
+        """min or max of two bounded values: one sign test of x - y, then a choice."""
+        fx, fy = self.bounds.get(x), self.bounds.get(y)
+        x_ge = self.nonneg(self.difference(x, y, loc), loc, which)
+        if which == "min":
+            r = self.bounds.choose(x_ge, y, x, loc)
+            fact = (min(fx[0], fy[0]), min(fx[1], fy[1]))
+        else:
+            r = self.bounds.choose(x_ge, x, y, loc)
+            fact = (max(fx[0], fy[0]), max(fx[1], fy[1]))
+        self.bounds.add_fact(r, *fact)
+        return r
+
+    def b_argmax(self, e: ast.Call) -> Value:
+        """Index of the largest element (the first of equal ones): a running maximum, each
+        step one sign test of best - v[i] (best kept when >= 0), the index chosen by the same
+        bit."""
+        bld = self.need_builder(e.loc)
+        arr = self.eval(e.args[0])
+        if not isinstance(arr, Ref) or len(arr.shape) != 1 or arr.store.elem == INT:
+            raise self.fail(
+                f"argmax needs a one-dimensional field array, got {self.describe(arr)}",
+                e.args[0].loc,
+            )
+        elems = [
+            Ref(arr.store, arr.offset + i, (), f"{arr.text}[{i}]") for i in range(arr.shape[0])
+        ]
+        vals = [self.to_field(self.load(r, e.loc), e.loc) for r in elems]
+        for r, v in zip(elems, vals, strict=True):
+            if self.bounds.get(v) is None:
+                raise self.fail(
+                    f"argmax needs values of bounded range, but '{r.text}' is a field value of "
+                    "unknown range; declare the array with an integer type such as i16",
+                    e.args[0].loc,
+                )
+        best, idx = vals[0], bld.const(0, e.loc)
+        for i in range(1, len(vals)):
+            keep = self.nonneg(self.difference(best, vals[i], e.loc), e.loc, "argmax")
+            best = self.bounds.choose(keep, best, vals[i], e.loc)
+            idx = self.bounds.choose(keep, idx, bld.const(i, e.loc), e.loc)
+        return FieldV(idx)
+
+
+# builtins over bounded values (arity), and their meaning on compile-time ints
+_ORDERED = {"min": 2, "max": 2, "abs": 1, "relu": 1, "clamp": 3, "argmax": 1}
+_INT_ORDERED = {
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "relu": lambda a: max(a, 0),
+    "clamp": lambda a, lo, hi: min(max(a, lo), hi),
+}
 
 
 def kernel_params(
@@ -123,8 +223,12 @@ def kernel_params(
                         "(kernel parameters take 'const' and '__broadcast__')",
                         qloc,
                     )
-            if p.type != FIELD:
-                raise sink.fail(f"kernel parameter '{p.name}' must be a field array", p.loc)
+            if p.type == INT or p.type == "void":
+                raise sink.fail(
+                    f"kernel parameter '{p.name}' must be a field array (or of an integer "
+                    "type such as i16)",
+                    p.loc,
+                )
             if p.name in seen:
                 raise sink.fail(f"duplicate parameter '{p.name}'", p.name_loc)
             seen.add(p.name)
@@ -178,9 +282,15 @@ def _compile_kernel(
     stores: list[Store] = []
     for k, (p, decl) in enumerate(zip(params, fn.params, strict=True)):
         kind = "output" if p.is_output else "input"
-        store = Store(p.name, FIELD, p.shape, kind, decl.name_loc, param=k)
+        try:
+            interp.check_type(decl.type, decl.loc)
+        except Abort:
+            pass
+        store = Store(p.name, decl.type, p.shape, kind, decl.name_loc, param=k)
         stores.append(store)
         scope.names[p.name] = Ref.whole(store)
+    if sink.error_count() > before:
+        return None
     try:
         interp.run_block(fn.body.stmts, scope.child())
     except ReturnSignal as r:

@@ -50,6 +50,7 @@ _FRIENDLY = {
     "NAME": "identifier",
     "TNAME": "identifier",
     "NUMBER": "number",
+    "ITYPE": "integer type",
     "PRAGMA": "'#pragma'",
     "INCLUDE": "'#include'",
     "$END": "end of file",
@@ -250,6 +251,26 @@ def _within_limits(tree: lark.Tree, filename: str, sink: Sink) -> bool:
     return ok
 
 
+_ITYPE_BEFORE = re.compile(r"(?<![A-Za-z0-9_])i[1-9][0-9]*\s*$")
+
+
+def _type_name_note(text: str, filename: str, tok: Token, sink: Sink) -> None:
+    """After `i2 = 4;` fails at the `=`: say that `i2` was read as an integer type name."""
+    if tok.type == "$END":
+        return
+    m = _ITYPE_BEFORE.search(text, 0, tok.start_pos)
+    if m is None:
+        return
+    word = m.group(0).strip()
+    at = _offset_loc(text, filename, m.start())
+    sink.report(
+        "note",
+        f"'{word}' is read as an integer type here ('i' and digits name the types i8, "
+        "i16, ...); give the variable another name",
+        SourceLoc(filename, at.line, at.col, at.col + len(word)),
+    )
+
+
 def parse_text(text: str, filename: str, sink: Sink) -> FileAST | None:
     """Parse one file. Returns None (after reporting to `sink`) when it has syntax errors."""
     sink.add_source(filename, text)
@@ -293,6 +314,7 @@ def parse_text(text: str, filename: str, sink: Sink) -> FileAST | None:
             if _missing_brace(tok, work, filename, loc, sink):
                 return None  # what follows is parsed as part of the open block: cascades
             sink.error(f"unexpected {_token_text(tok)}, expected one of: {expected}", loc)
+            _type_name_note(work, filename, tok, sink)
             if tok.type == "$END":
                 return None
             start, end = _statement_span(work, tok.start_pos)

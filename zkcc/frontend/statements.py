@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkcc.frontend import ast
+from zkcc.frontend.bounded import int_type_bits, max_type_bits
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import ExprEval
 from zkcc.frontend.limits import (
@@ -171,8 +172,28 @@ class Interp(ExprEval):
             out.append(n)
         return tuple(out)
 
+    def check_type(self, typ: str, loc: SourceLoc) -> None:
+        """An integer type `iK` must be in a kernel or device function and fit the field."""
+        bits = int_type_bits(typ)
+        if bits is None:
+            return
+        if self.builder is None:
+            raise self.fail(
+                f"integer type '{typ}' is for kernel values; tensors of main are field "
+                "(declare the kernel parameter that reads them as {typ})".replace("{typ}", typ),
+                loc,
+            )
+        widest = max_type_bits(self.builder.p)
+        if not 1 <= bits <= widest:
+            raise self.fail(
+                f"integer type '{typ}' does not fit this field: the widest is i{widest} "
+                "(a range check decomposes a value into K bits, 2^K <= p)",
+                loc,
+            )
+
     def exec_decl(self, s: ast.VarDecl) -> None:
         try:
+            self.check_type(s.type, s.loc)
             shape = self.eval_dims(s.dims)
         except Abort:
             self.declare_poisoned(s.name, s.type, s.name_loc)
@@ -545,11 +566,14 @@ class Interp(ExprEval):
         finally:
             self.scope = saved
         const = p.has("const")
+        self.check_type(p.type, p.loc)
         if not shape:
             store = Store(p.name, p.type, (), "local", p.name_loc)
             self.write(Ref.whole(store), self.eval(arg), arg.loc)
             return Ref.whole(store, const)
-        if not isinstance(v, Ref) or v.shape != shape or v.store.elem != p.type:
+        # an iK array may be read through a const field parameter; otherwise types match
+        widen = const and p.type == FIELD and isinstance(v, Ref) and v.store.elem != INT
+        if not isinstance(v, Ref) or v.shape != shape or (v.store.elem != p.type and not widen):
             want = f"{p.type} array of shape {shape_text(shape)}"
             got = (
                 self.describe(v)  # type: ignore[arg-type]
@@ -580,5 +604,8 @@ class Interp(ExprEval):
                     f"int function '{fn.name}' must return an int, got {self.describe(v)}", loc
                 )
             return v
-        assert fn.ret == FIELD
-        return FieldV(self.to_field(v, loc))
+        x = self.to_field(v, loc)
+        if fn.ret != FIELD:  # an integer type: the returned value must fit it
+            self.check_type(fn.ret, fn.name_loc)
+            self.narrow(x, fn.ret, loc, f"the result of '{fn.name}'")
+        return FieldV(x)

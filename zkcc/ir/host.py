@@ -31,6 +31,10 @@ class Tensor:
     shape: tuple[int, ...]
     kind: TensorKind
     loc: SourceLoc | None = None
+    # "field", or an integer type "iK": its elements are signed integers of K bits, which
+    # inputs.json values must fit and outputs are printed as; every kernel parameter that
+    # reads or writes it is declared iK too, and range-checks them (docs/language.md)
+    elem: str = "field"
 
     @property
     def size(self) -> int:

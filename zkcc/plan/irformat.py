@@ -15,6 +15,7 @@ from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
 from zkcc.ir.kernel import SINKS, HintKind, Instr, KernelIR, Op, Param, gc_paused
 from zkcc.ir.source import SourceLoc
+from zkcc.ir.types import int_type_bits
 
 OP_CODES = {op: i for i, op in enumerate(Op)}
 OPS = list(Op)
@@ -300,7 +301,9 @@ def host_to_tree(h: HostGraph) -> Tree:
         else:
             steps.append({"assert_eq": [st.a, st.b], "loc": _loc_tree(st.loc)})
     return {
-        "tensors": [[t.name, list(t.shape), t.kind.value, _loc_tree(t.loc)] for t in h.tensors],
+        "tensors": [
+            [t.name, list(t.shape), t.kind.value, _loc_tree(t.loc), t.elem] for t in h.tensors
+        ],
         "views": [
             [v.name, v.base, list(v.shape), list(v.index), _loc_tree(v.loc)] for v in h.views
         ],
@@ -308,15 +311,24 @@ def host_to_tree(h: HostGraph) -> Tree:
     }
 
 
+def _elem(s: Schema) -> str:
+    """A tensor's element type: "field" or "iK" with 1 <= K <= 253 (the widest in bn254; the
+    plan's field is checked against it by the front end that wrote the plan)."""
+    text = s.str()
+    bits = int_type_bits(text)
+    if text != "field" and (bits is None or not 1 <= bits <= 253 or text != f"i{bits}"):
+        raise FormatError(f"{s.path}: unknown element type {text!r}")
+    return text
+
+
 def host_from_tree(s: Schema) -> HostGraph:
     s.dict({"tensors", "views", "steps"})
     kinds = tuple(k.value for k in TensorKind)
     tensors = []
     for ts in s.field("tensors").list(0, 1 << 16):
-        name, shape, kind, loc = ts.list(4, 4)
-        tensors.append(
-            Tensor(name.str(), _shape(shape), TensorKind(kind.str(kinds)), _loc_from(loc))
-        )
+        name, shape, kind, loc, elem = ts.list(5, 5)
+        kind_ = TensorKind(kind.str(kinds))
+        tensors.append(Tensor(name.str(), _shape(shape), kind_, _loc_from(loc), _elem(elem)))
     views = []
     for vs in s.field("views").list(0, 1 << 16):
         name, base, shape, index, loc = vs.list(5, 5)

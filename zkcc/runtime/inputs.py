@@ -21,7 +21,8 @@ import numpy as np
 
 from zkcc.errors import UserError
 from zkcc.fileio import MAX_FILE_BYTES, open_regular, read_bytes, read_upto
-from zkcc.ir.host import Program, TensorKind
+from zkcc.ir.host import Program, Tensor, TensorKind
+from zkcc.ir.types import int_type_bits, signed, type_range
 
 INPUT_KINDS = (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN)
 MAX_DIGITS = 200  # longer than any field element (BN254's p has 77 digits)
@@ -62,8 +63,31 @@ def _flatten(value, shape: tuple[int, ...], p: int, where: str, out: list[int]) 
 
 def load_inputs(path: str | Path, program: Program, F) -> dict[str, np.ndarray]:
     """Input tensor name -> flat field array (row-major)."""
-    wanted = {t.name: t.shape for t in program.host.tensors if t.kind in INPUT_KINDS}
-    return load_tensors(path, wanted, F, "inputs")
+    inputs = [t for t in program.host.tensors if t.kind in INPUT_KINDS]
+    out = load_tensors(path, {t.name: t.shape for t in inputs}, F, "inputs")
+    for t in inputs:
+        bits = int_type_bits(t.elem)
+        if bits is not None:
+            _check_range(out[t.name], t, bits, F.p, path)
+    return out
+
+
+def _check_range(values: np.ndarray, t: Tensor, bits: int, p: int, path: str | Path) -> None:
+    """The values of an integer-typed (iK) input, read mod p and then as signed integers, fit
+    the type (the kernels that read the tensor check it in the proof; this says it first)."""
+    lo, hi = type_range(bits)
+    flat = np.asarray(values).reshape(-1)
+    if flat.dtype == object:
+        s = np.array([signed(int(v), p) for v in flat], dtype=object)
+    else:
+        wide = flat.astype(np.int64)
+        s = np.where(wide > p // 2, wide - p, wide)
+    bad = np.nonzero((s < lo) | (s > hi))[0]
+    if len(bad):
+        j = int(bad[0])
+        index = np.unravel_index(j, t.shape) if t.shape else ()
+        where = t.name + "".join(f"[{int(i)}]" for i in index)
+        raise UserError(f"{path}: {where}: value {s[j]} does not fit {t.elem} ({lo}..{hi})")
 
 
 def load_tensors(

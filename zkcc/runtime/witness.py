@@ -9,7 +9,8 @@ zero raises `WitnessError` naming the source line, the kernel, the instance and 
 The IR knows only hints and zero checks, so what a failure *means* to the user is read from
 its shape: an INV hint marked `INV_NOT_EQUAL` is `assert(a != b)` (zero means the sides are
 equal, not a division by zero), and a failing recomposition of BIT hints of `x`, made at the
-same place as the hints, is `to_bits(x, bits)` given a value too wide for its bits.
+same place as the hints, is `to_bits(x, bits)` given a value too wide for its bits, or, when
+x is v + 2^(K-1), a range check of v as an integer of type iK that v overflows.
 """
 
 from __future__ import annotations
@@ -129,6 +130,19 @@ def _bits_of(kernel: KernelIR, x: int, loc: SourceLoc | None) -> int:
     return max(bits) + 1 if bits else 0
 
 
+def _range_checked(kernel: KernelIR, x: int, n: int) -> int | None:
+    """The value v when `x` is v + 2^(n-1): the bits of x are then a range check of v as an
+    n-bit signed integer (zkcc.frontend.bounded); None otherwise."""
+    ins = kernel.instrs[x]
+    if ins.op is not Op.ADD:
+        return None
+    for a, b in (ins.args, ins.args[::-1]):
+        c = kernel.instrs[b]
+        if c.op is Op.CONST and c.attr == 1 << (n - 1):
+            return a
+    return None
+
+
 def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> None:
     sinks = [i for i, ins in enumerate(kernel.instrs) if ins.op is Op.ASSERT_ZERO]
     if not sinks:
@@ -142,7 +156,13 @@ def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> Non
     ins = kernel.instrs[sinks[col]]
     checked = kernel.instrs[ins.args[0]]
     n = _bits_of(kernel, checked.args[1], ins.loc) if checked.op is Op.SUB else 0
-    if n:
+    signed = _range_checked(kernel, checked.args[1], n) if n else None
+    if signed is not None:  # a range check of an iK value: x = v + 2^(K-1) in K bits
+        v = int(vals[inst, signed])
+        v = v if v <= F.p // 2 else v - F.p
+        lo, hi = -(1 << (n - 1)), (1 << (n - 1)) - 1
+        what = f"value {v} does not fit i{n}, whose range is {lo}..{hi}"
+    elif n:
         value = int(vals[inst, checked.args[1]])
         what = f"to_bits: value {value} does not fit in {n} bits, which hold 0..{(1 << n) - 1}"
     elif checked.op is Op.SUB:

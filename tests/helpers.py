@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from zkcc.analysis.assign import AssignOptions
 from zkcc.driver import compile_path
 from zkcc.field import get_field
@@ -21,6 +23,12 @@ SHARED = ROOT.parent / "shared"  # the project's shared files, beside the checko
 PTAU13 = SHARED / "ptau" / "pot13_test.ptau"
 EXAMPLES = ROOT / "examples"
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.zkcu").exists())
+# Examples whose prove takes over ~10 s: the tests that prove every example run them only
+# under the slow marker (make test-slow).
+SLOW_EXAMPLES = {"mlp_digits"}
+EXAMPLE_PARAMS = [
+    pytest.param(n, marks=pytest.mark.slow) if n in SLOW_EXAMPLES else n for n in EXAMPLE_NAMES
+]
 # The prover's coins in tests that compare proof bytes: Groth16 blinding and a zk plan's PCS
 # masks are fresh per proof otherwise.
 SEEDED = Randomness(seed=1)

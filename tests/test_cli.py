@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import EXAMPLE_NAMES, EXAMPLES, ROOT
+from helpers import EXAMPLE_PARAMS, EXAMPLES, ROOT
 
 ZKCC = [sys.executable, "-c", "from zkcc.cli import main; main()"]
 
@@ -24,7 +24,7 @@ def zkcc(*args: str, cwd=None) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+@pytest.mark.parametrize("name", EXAMPLE_PARAMS)
 def test_example_compiles_proves_and_verifies(tmp_path, name):
     src = EXAMPLES / name / f"{name}.zkcu"
     inputs = EXAMPLES / name / "inputs.json"

@@ -29,6 +29,7 @@ NAMES = [
     "mixed_bn254",
     "polyeval",
     "layers",
+    "mlp_digits",
 ]
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.helpers import EXAMPLE_NAMES, EXAMPLES, prove_example
+from tests.helpers import EXAMPLE_PARAMS, EXAMPLES, prove_example
 from zkcc.encoding import decode
 from zkcc.field import get_field
 from zkcc.ir.host import TensorKind
@@ -94,7 +94,7 @@ def occurrences(proof: bytes, wanted: dict[int, set[bytes]]) -> int:
     return sum(len(seen & group) for group in wanted.values())
 
 
-@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+@pytest.mark.parametrize("name", EXAMPLE_PARAMS)
 def test_no_private_value_occurs_in_the_proof(name):
     proved = prove_example(name)
     wanted = private_needles(proved.plan, name)

@@ -503,3 +503,17 @@ def test_mimc_constants_are_the_examples():
 def test_merkle_bn254_proved_groth16(tmp_path):
     src, inputs, root = merkle_case("bn254", 2, [3])
     assert prove_and_verify(tmp_path, src, inputs, "groth16")["got"] == [root]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in STDLIB.glob("*.zkcu")))
+@pytest.mark.parametrize("fname", ["m31", "bn254"])
+def test_every_library_file_includes_cleanly(name, fname):
+    """Each file compiles on its own in either field, without errors or warnings."""
+    run(
+        f"""#pragma field {fname}
+#include <{name}>
+__global__ void copy(const field x[1], field y[1]) {{ y[0] = x[0]; }}
+__host__ void main(public field x[2][1], public out field y[2][1]) {{ copy<<<2>>>(x, y); }}
+""",
+        {"x": [[1], [2]]},
+    )

@@ -33,15 +33,9 @@ MAX_ESTIMATES = 256
 
 
 @dataclass(frozen=True)
-class Totals:
-    """A whole plan's estimate: what the objectives and limits read."""
-
-    prove_seconds: float
-    verify_seconds: float
-    proof_bytes: int
-
-    def objective(self, mode: str) -> float:
-        return Cost(self.prove_seconds, self.verify_seconds, self.proof_bytes).objective(mode)
+class Totals(Cost):
+    """A whole plan's estimate: what the objectives and limits read (a launch's Cost, summed
+    over the plan)."""
 
     def to_json(self) -> dict:
         return {

@@ -84,6 +84,20 @@ class _Context:
         )
         return res, sc
 
+    def phase(self, i: int, p: int, build, claim: Array, w_in: int, claims, coeffs) -> tuple:
+        """Layer i's phase p: its sumcheck, masked with zero knowledge (G absorbed, rho drawn,
+        the masks' terms in every round, the w round, gamma and kappa). Returns the result,
+        the sumcheck prover, the layer value it ends with (masked with zk) and the zk data."""
+        E, label = self.F.ext, f"gkr/layer{i}/phase{p}"
+        if self.zk is None:
+            res, sc = self.sumcheck(label, build, claim, w_in, None)
+            return res, sc, res.f_eval, None
+        mask = self.zk.start(self.transcript, label, i, p, claims, coeffs)
+        claim = E.add(claim, E.mul(mask.rho, mask.total()))
+        res, sc = self.sumcheck(label, build, claim, w_in, mask)
+        value, data = self.zk.finish(self.transcript, label, sc, res, mask)
+        return res, sc, value, data
+
 
 def _outers(F: PrimeField, us: list[Array], cs: list[Array]) -> Array:
     """sum_k u_k (x) c_k: (d, W) and (d, C) vectors to a (d, W, C) table."""
@@ -143,13 +157,7 @@ def _prove_layer(
         g1 = _phase1_table(F, layer, v, eqz, a_s(ctx.parts[p]))
         return v.reshape(-1).copy(), g1.reshape(E.degree, -1)
 
-    zk = ctx.zk
-    label = f"gkr/layer{i}/phase1"
-    mask1 = zk.start(tr, label, i, 1, claims, coeffs) if zk else None
-    if mask1:
-        claim1 = E.add(claim1, E.mul(mask1.rho, mask1.total()))
-    res1, sc1 = ctx.sumcheck(label, phase1, claim1, w_in, mask1)
-    v_x, zk1 = zk.finish(tr, label, sc1, res1, mask1) if zk and mask1 else (res1.f_eval, None)
+    res1, sc1, v_x, zk1 = ctx.phase(i, 1, phase1, claim1, w_in, claims, coeffs)
     tr.absorb_field(f"gkr/layer{i}/vx", E, v_x)
     rx, rsx = res1.point[:w_in], res1.point[w_in:]
 
@@ -187,12 +195,7 @@ def _prove_layer(
                 g2[:, :, a:b] = _outers(F, us, [c[:, a:b] for c in cs])
         return v.reshape(-1).copy(), g2.reshape(E.degree, -1)
 
-    label = f"gkr/layer{i}/phase2"
-    mask2 = zk.start(tr, label, i, 2, claims, coeffs) if zk else None
-    if mask2:
-        claim2 = E.add(claim2, E.mul(mask2.rho, mask2.total()))
-    res2, sc2 = ctx.sumcheck(label, phase2, claim2, w_in, mask2)
-    v_y, zk2 = zk.finish(tr, label, sc2, res2, mask2) if zk and mask2 else (res2.f_eval, None)
+    res2, sc2, v_y, zk2 = ctx.phase(i, 2, phase2, claim2, w_in, claims, coeffs)
     tr.absorb_field(f"gkr/layer{i}/vy", E, v_y)
     return (
         LayerProof(sc1.proof(), v_x, sc2.proof(), v_y, zk1, zk2),

@@ -309,7 +309,7 @@ class SumcheckProver:
         # the data part h0 + b t + q t^2 has h(1) = claim - h0 - extra(0) - extra(1)
         h1 = E.sub(E.sub(claim, h0), E.add(_at(E, extra, 0), _at(E, extra, 1)))
         data = [h0, E.sub(E.sub(h1, h0), q), q]
-        return self._send(poly_values(E, _poly_add(E, data, extra), self.hook.degree(j)))
+        return self._send(poly_values(E, poly_add(E, data, extra), self.hook.degree(j)))
 
     def tail_round(self) -> Array:
         """One more round after prove_parts, on a variable outside the tables (the layer-mask
@@ -320,9 +320,7 @@ class SumcheckProver:
         E, j = self.E, len(self._rounds)
         extra = self.hook.extra(j, list(self._challenges), None, None)
         d = E.sub(self.final_claim(), E.add(_at(E, extra, 0), _at(E, extra, 1)))
-        return self._send(poly_values(E, _poly_add(E, [d, E.neg(d)], extra), self.hook.degree(j)))[
-            1
-        ]
+        return self._send(poly_values(E, poly_add(E, [d, E.neg(d)], extra), self.hook.degree(j)))[1]
 
     @property
     def challenges(self) -> list[Array]:
@@ -361,7 +359,8 @@ def _at(E: ExtField, coeffs: list[Array], t: int) -> Array:
     return poly_values(E, coeffs, t)[:, t]
 
 
-def _poly_add(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
+def poly_add(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
+    """The sum of two polynomials given by coefficients (low first)."""
     n = max(len(a), len(b))
     zero = E.zeros()
     return [E.add(a[k] if k < len(a) else zero, b[k] if k < len(b) else zero) for k in range(n)]

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
+from zkcc.backends.gkr.sumcheck import poly_add
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
 from zkcc.field.ext import ExtField
@@ -168,12 +169,6 @@ def _mul(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
         for j, y in enumerate(b):
             out[i + j] = E.add(out[i + j], E.mul(x, y))
     return out
-
-
-def _add(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
-    zero = E.zeros()
-    n = max(len(a), len(b))
-    return [E.add(a[k] if k < len(a) else zero, b[k] if k < len(b) else zero) for k in range(n)]
 
 
 def _horner(E: ExtField, poly: list[Array], r: Array) -> Array:
@@ -338,12 +333,12 @@ class PhaseMask:
             if j < xs:  # eq(r_<j, 0) (1 - t) Q
                 big_q = E.add(_horner(E, self.q_poly, E.zeros()), _horner(E, self.q_poly, E.one()))
                 term = E.mul(e0, big_q)
-                out = _add(E, out, [term, E.neg(term)])
+                out = poly_add(E, out, [term, E.neg(term)])
             else:  # the w round: eq(r, 0) q(t)
-                out = _add(E, out, _scale(E, self.q_poly, e0))
+                out = poly_add(E, out, _scale(E, self.q_poly, e0))
         if self.needs_sums(j):  # Z(t) S(t) (g_lo + t g_diff)
             z = [E.zeros(), E.one(), E.neg(E.one())]
-            out = _add(E, out, _mul(E, _mul(E, z, self.s_poly), [g_lo, g_diff]))
+            out = poly_add(E, out, _mul(E, _mul(E, z, self.s_poly), [g_lo, g_diff]))
         return out
 
 

@@ -30,6 +30,7 @@ NAMES = [
     "polyeval",
     "layers",
     "mlp_digits",
+    "cnn_digits",
 ]
 
 

@@ -1,0 +1,137 @@
+"""examples/cnn_digits: the circuit's predictions and pooled activations are the numpy int
+model's (reference.py), bit for bit, on the committed batch, on crafted rescale/clip edges and
+on argmax ties; weights or accumulators outside the ranges the circuit relies on stop the
+witness. No scikit-learn needed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+
+import numpy as np
+import pytest
+from helpers import EXAMPLES
+
+from zkcc.driver import compile_path
+from zkcc.errors import UserError, WitnessError
+from zkcc.field import get_field
+from zkcc.runtime.execute import execute
+from zkcc.runtime.inputs import load_inputs
+
+FOLDER = EXAMPLES / "cnn_digits"
+SOURCE = FOLDER / "cnn_digits.zkcu"
+SHIFT = int(re.search(r"const int SHIFT = (\d+);", SOURCE.read_text()).group(1))
+HALF = 1 << (SHIFT - 1)
+
+
+def _reference():
+    spec = importlib.util.spec_from_file_location("cnn_digits_reference", FOLDER / "reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+reference = _reference()
+
+
+@pytest.fixture(scope="module")
+def program():
+    return compile_path(SOURCE).program
+
+
+def committed() -> dict:
+    return json.loads((FOLDER / "inputs.json").read_text())
+
+
+def run(program, inputs: dict, tmp_path) -> dict[str, np.ndarray]:
+    """The run's tensors as signed ints."""
+    path = tmp_path / "inputs.json"
+    path.write_text(json.dumps(inputs))
+    F = get_field(program.field)
+    tensors = execute(program, F, load_inputs(path, program, F)).tensors
+    signed = lambda v: int(v) - F.p if int(v) > F.p // 2 else int(v)  # noqa: E731
+    return {k: np.array([signed(v) for v in np.asarray(t).reshape(-1)]) for k, t in tensors.items()}
+
+
+def arrays(inputs: dict) -> dict[str, np.ndarray]:
+    return {k: np.array(v, dtype=np.int64) for k, v in inputs.items()}
+
+
+def test_predictions_match_the_int_model_bit_for_bit(program, tmp_path):
+    inputs = committed()
+    tensors = run(program, inputs, tmp_path)
+    a = arrays(inputs)
+    assert len(tensors["pred"]) == 256
+    assert tensors["pred"].tolist() == reference.from_inputs(inputs, SHIFT).tolist()
+    want_p = reference.pooled(a["x"], a["wc"], a["bc"], SHIFT)
+    assert tensors["p"].tolist() == want_p.reshape(-1).tolist()
+    labels = json.loads((FOLDER / "labels.json").read_text())
+    assert np.mean(tensors["pred"] == np.array(labels)) >= 0.94  # README: 94.92% on this batch
+
+
+def test_conv_rescale_rounds_half_up_then_relu_then_clips(program, tmp_path):
+    """Each filter is 1 at [0][0] (acc = x[i][j] + bc[f]) and each image is zero but at the
+    top-left cell of every 2x2 pooling window, so each pooled value is one activation (plus
+    three of the bias alone). The images (public, not range-checked by the circuit) put those
+    cells at the rounding edges k * 2^S +- 2^(S-1), around the clip at 127, and at the widest
+    accumulators any i8 filter and bias of train.py's range give on pixels 0..16, and then some
+    (+-(9 * 16 * 127 + 2^12)): ACC bits hold them."""
+    edges = [k * 2 * HALF + d * HALF + e for k in range(-2, 130) for d in (-1, 1) for e in (-1, 0)]
+    edges += [s * (9 * 16 * 127 + 4096 - HALF) for s in (1, -1)]
+    vals = np.resize(np.array(edges), 256 * 9).reshape(256, 3, 3)
+    x = np.zeros((256, 8, 8), dtype=np.int64)
+    x[:, 0:6:2, 0:6:2] = vals
+    inputs = committed()
+    inputs["x"] = x.tolist()
+    inputs["wc"] = [[[1, 0, 0], [0, 0, 0], [0, 0, 0]]] * 4
+    inputs["bc"] = [0, HALF - 1, HALF, -HALF]  # bias alone: h = 0, 0, 1, 0; shifts the edges
+    tensors = run(program, inputs, tmp_path)
+    a = arrays(inputs)
+    h = reference.hidden(a["x"], a["wc"], a["bc"], SHIFT)
+    assert {0, 1, 126, 127} <= set(h.reshape(-1).tolist())
+    assert (
+        tensors["p"].tolist()
+        == reference.pooled(a["x"], a["wc"], a["bc"], SHIFT).reshape(-1).tolist()
+    )
+    assert tensors["pred"].tolist() == reference.from_inputs(inputs, SHIFT).tolist()
+
+
+def test_argmax_tree_takes_the_first_of_equal_logits(program, tmp_path):
+    """Filter 0 passes pixel (2i, 2j) to pooled value p[0][i][j] (x = v * 2^S gives h = v);
+    wd sends those nine to logits 0..8 and logit 9 is the bias 2: 256 patterns of small values,
+    most with ties, one-hot ones, and near-maxima at 126/127."""
+    rng = np.random.default_rng(0)
+    patterns = rng.integers(0, 4, size=(256, 10))
+    patterns[:10] = np.eye(10, dtype=np.int64) * 5
+    patterns[10:19] = 127 - np.eye(10, dtype=np.int64)[:9]
+    patterns[:, 9] = 2  # the bias: image 9 (all zero but it) is the one-hot at class 9
+    x = np.zeros((256, 8, 8), dtype=np.int64)
+    x[:, 0:6:2, 0:6:2] = (patterns[:, :9] << SHIFT).reshape(256, 3, 3)
+    inputs = committed()
+    inputs["x"] = x.tolist()
+    inputs["wc"] = [[[1, 0, 0], [0, 0, 0], [0, 0, 0]]] + [[[0] * 3] * 3] * 3
+    inputs["bc"] = [0] * 4
+    inputs["wd"] = [[int(i == c) for i in range(36)] for c in range(10)]
+    inputs["bd"] = [0] * 9 + [2]
+    got = run(program, inputs, tmp_path)["pred"]
+    assert got.tolist() == np.argmax(patterns, axis=1).tolist()
+    assert got.tolist() == reference.from_inputs(inputs, SHIFT).tolist()
+
+
+def test_a_weight_outside_i8_is_refused_on_load_and_by_the_circuit(program, tmp_path):
+    inputs = committed()
+    inputs["wc"][2][1][0] = -129
+    with pytest.raises(UserError, match=r"wc\[2\]\[1\]\[0\]: value -129 does not fit i8"):
+        run(program, inputs, tmp_path)
+    F = get_field(program.field)  # past the loader: fit_filter range-checks it in the proof
+    raw = {k: F.array(np.array(v, dtype=np.int64).reshape(-1) % F.p) for k, v in inputs.items()}
+    with pytest.raises(WitnessError, match="does not fit i8"):
+        execute(program, F, raw)
+
+
+def test_an_accumulator_outside_its_bits_stops_the_witness(program, tmp_path):
+    inputs = committed()
+    inputs["bc"][0] = 1 << 15  # acc + 2^(S-1) + 2^15 no longer fits 16 bits
+    with pytest.raises(WitnessError):
+        run(program, inputs, tmp_path)

@@ -30,6 +30,8 @@ NAMES = [
     "polyeval",
     "layers",
     "mlp_digits",
+    "poseidon2_batch",
+    "merkle",
 ]
 
 

@@ -60,15 +60,15 @@ def test_poseidon2_batch_committed_files():
     digests = json.loads((BATCH_DIR / "digests.json").read_text())
     assert data == gen.inputs()  # inputs.json is the generator's output
     assert len(digests) == gen.BATCH == 4096
-    # every 8th expected digest against the reference (all 4,096 take a few seconds)
-    for k in range(0, gen.BATCH, 8):
+    # every 16th expected digest against the reference (all 4,096 take a few seconds)
+    for k in range(0, gen.BATCH, 16):
         assert digests[k] == reference.compress(data["left"][k], data["right"][k]), k
 
 
 def test_poseidon2_batch_circuit_matches_the_reference():
     data = json.loads((BATCH_DIR / "inputs.json").read_text())
     digests = json.loads((BATCH_DIR / "digests.json").read_text())
-    n = 4
+    n = 2
     ins = {"left": data["left"][:n], "right": data["right"][:n]}
     out = _run(BATCH_DIR, {"BATCH = 4096": f"BATCH = {n}"}, ins)
     assert out["digests"] == [x for d in digests[:n] for x in d]

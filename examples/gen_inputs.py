@@ -2,8 +2,9 @@
 
 Run from anywhere: `python examples/gen_inputs.py`. Values are small non-negative ints except
 where an example wants field-sized or negative values; every input of every example's `main`
-appears, as nested lists matching its declared shape. Not mlp_digits or cnn_digits: their
-inputs are trained models' weights, written by each one's own train.py.
+appears, as nested lists matching its declared shape. Not mlp_digits or cnn_digits (their
+inputs are trained models' weights, written by each one's own train.py), poseidon2_batch
+(gen_inputs.py in its folder) or merkle (build_tree.py in its folder).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ EXAMPLES = ROOT / "examples"
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.zkcu").exists())
 # Examples whose prove takes over ~10 s: the tests that prove every example run them only
 # under the slow marker (make test-slow).
-SLOW_EXAMPLES = {"mlp_digits", "cnn_digits"}
+SLOW_EXAMPLES = {"mlp_digits", "cnn_digits", "poseidon2_batch", "merkle"}
 EXAMPLE_PARAMS = [
     pytest.param(n, marks=pytest.mark.slow) if n in SLOW_EXAMPLES else n for n in EXAMPLE_NAMES
 ]

@@ -31,6 +31,8 @@ NAMES = [
     "layers",
     "mlp_digits",
     "cnn_digits",
+    "poseidon2_batch",
+    "merkle",
 ]
 
 

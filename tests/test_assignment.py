@@ -571,6 +571,7 @@ def test_a_launch_reading_other_boundary_values_is_rejected(chain, monkeypatch, 
         _verify(chain, bad)
 
 
+@pytest.mark.slow
 def test_verify_source_reproduces_the_recorded_options(tmp_path):
     """A plan compiled with options reproduces under `verify --source`; the same plan with
     one launch moved to another backend (and a valid proof for it) is refused."""

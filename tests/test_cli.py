@@ -24,7 +24,14 @@ def zkcc(*args: str, cwd=None) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("name", EXAMPLE_PARAMS)
+# The deep examples' CLI round trip is slow-only: test_privacy proves them in the default run.
+CLI_SLOW = {"mimc", "polyeval", "poseidon_bn254"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(p, marks=pytest.mark.slow) if p in CLI_SLOW else p for p in EXAMPLE_PARAMS],
+)
 def test_example_compiles_proves_and_verifies(tmp_path, name):
     src = EXAMPLES / name / f"{name}.zkcu"
     inputs = EXAMPLES / name / "inputs.json"

@@ -40,7 +40,14 @@ def compiled(tmp_path: Path, name: str) -> Path:
     return plan
 
 
-@pytest.mark.parametrize("name", ["dot", "mimc", "pipeline", "polyeval", "poseidon_bn254"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dot",
+        "pipeline",
+        *(pytest.param(n, marks=pytest.mark.slow) for n in ("mimc", "polyeval", "poseidon_bn254")),
+    ],
+)
 def test_mpi_proof_is_byte_identical(tmp_path, name):
     plan = compiled(tmp_path, name)
     inputs = str(EXAMPLES / name / "inputs.json")

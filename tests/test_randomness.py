@@ -49,6 +49,7 @@ def _prove(plan, out, *extra):
     return out.read_bytes()
 
 
+@pytest.mark.slow
 def test_seed_makes_a_groth16_proof_reproducible(tmp_path):
     src = EXAMPLES / "poseidon_bn254_groth16" / "poseidon_bn254_groth16.zkcu"
     plan = tmp_path / "p.zkplan"

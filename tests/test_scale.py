@@ -23,7 +23,10 @@ def _inputs(run, name):
     return load_inputs(EXAMPLES / name / "inputs.json", run.plan.program, get_field(run.plan.field))
 
 
-@pytest.mark.parametrize("name,parts", [("mimc", 4), ("pipeline", 2), ("polyeval", 8)])
+@pytest.mark.parametrize(
+    "name,parts",
+    [pytest.param("mimc", 4, marks=pytest.mark.slow), ("pipeline", 2), ("polyeval", 8)],
+)
 def test_spilled_chunked_proof_is_byte_identical(monkeypatch, tmp_path, name, parts):
     """Layers in files, every GKR launch in `parts` chunks with its sumcheck tables in files
     between rounds: the same proof bytes, and something was really written."""

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import EXAMPLE_PARAMS, EXAMPLES, ROOT
+from helpers import EXAMPLE_NAMES, EXAMPLES, ROOT, SLOW_EXAMPLES
 
 ZKCC = [sys.executable, "-c", "from zkcc.cli import main; main()"]
 
@@ -30,7 +30,10 @@ CLI_SLOW = {"mimc", "polyeval", "poseidon_bn254"}
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(p, marks=pytest.mark.slow) if p in CLI_SLOW else p for p in EXAMPLE_PARAMS],
+    [
+        pytest.param(n, marks=pytest.mark.slow) if n in SLOW_EXAMPLES | CLI_SLOW else n
+        for n in EXAMPLE_NAMES
+    ],
 )
 def test_example_compiles_proves_and_verifies(tmp_path, name):
     src = EXAMPLES / name / f"{name}.zkcu"

@@ -2,7 +2,7 @@
 zero-knowledge plan (the default) against the same program compiled with `--no-zk`, measured
 in the same run (docs/zk.md). Prints a table and writes bench/results/zk.json.
 
-    .venv/bin/python bench/zk.py [--repeat N]
+    .venv/bin/python bench/zk.py [--repeat N] [EXAMPLE ...]
 
 Each prove is timed N times (default 2) and the best is kept. Beside the table: the machine's
 m31 multiply rate (numpy, in place), since machines differ 4x on the same loop.
@@ -66,8 +66,11 @@ def measure(name: str, zk: bool, repeat: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("names", nargs="*", help="examples to measure (default: all)")
     args = ap.parse_args()
-    names = sorted(p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.zkcu").exists())
+    names = args.names or sorted(
+        p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.zkcu").exists()
+    )
     rate = m31_mul_rate()
     print(f"machine: m31 multiply {rate} M/s (numpy, in place)")
     head = (

@@ -97,3 +97,33 @@ def run_workers(size: int, work):
     with ThreadPoolExecutor(size) as pool:
         futures = [pool.submit(work, ThreadComm(shared, r, size)) for r in range(size)]
         return [f.result() for f in futures]
+
+
+def example_module(folder: Path, name: str):
+    """A Python file of an example folder (e.g. its reference.py), loaded as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"{folder.name}_{name}", folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_signed(program, inputs: dict, tmp_path) -> dict:
+    """`zkcc run`'s tensors for these inputs (written to tmp_path), as signed ints (an
+    element above p/2 is negative)."""
+    import json
+
+    import numpy as np
+
+    from zkcc.runtime.execute import execute
+
+    path = tmp_path / "inputs.json"
+    path.write_text(json.dumps(inputs))
+    F = get_field(program.field)
+    tensors = execute(program, F, load_inputs(path, program, F)).tensors
+    half = F.p // 2
+    return {
+        k: np.array([int(v) - F.p if int(v) > half else int(v) for v in np.asarray(t).reshape(-1)])
+        for k, t in tensors.items()
+    }

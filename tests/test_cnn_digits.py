@@ -5,19 +5,17 @@ witness. No scikit-learn needed."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
 import numpy as np
 import pytest
-from helpers import EXAMPLES
+from helpers import EXAMPLES, example_module, run_signed
 
 from zkcc.driver import compile_path
 from zkcc.errors import UserError, WitnessError
 from zkcc.field import get_field
 from zkcc.runtime.execute import execute
-from zkcc.runtime.inputs import load_inputs
 
 FOLDER = EXAMPLES / "cnn_digits"
 SOURCE = FOLDER / "cnn_digits.zkcu"
@@ -25,14 +23,7 @@ SHIFT = int(re.search(r"const int SHIFT = (\d+);", SOURCE.read_text()).group(1))
 HALF = 1 << (SHIFT - 1)
 
 
-def _reference():
-    spec = importlib.util.spec_from_file_location("cnn_digits_reference", FOLDER / "reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-reference = _reference()
+reference = example_module(FOLDER, "reference")
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +35,7 @@ def committed() -> dict:
     return json.loads((FOLDER / "inputs.json").read_text())
 
 
-def run(program, inputs: dict, tmp_path) -> dict[str, np.ndarray]:
-    """The run's tensors as signed ints."""
-    path = tmp_path / "inputs.json"
-    path.write_text(json.dumps(inputs))
-    F = get_field(program.field)
-    tensors = execute(program, F, load_inputs(path, program, F)).tensors
-    signed = lambda v: int(v) - F.p if int(v) > F.p // 2 else int(v)  # noqa: E731
-    return {k: np.array([signed(v) for v in np.asarray(t).reshape(-1)]) for k, t in tensors.items()}
+run = run_signed
 
 
 def arrays(inputs: dict) -> dict[str, np.ndarray]:

@@ -4,33 +4,24 @@ ranges the circuit relies on stop the witness. No scikit-learn needed."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
 import numpy as np
 import pytest
-from helpers import EXAMPLES
+from helpers import EXAMPLES, example_module, run_signed
 
 from zkcc.driver import compile_path
 from zkcc.errors import UserError, WitnessError
 from zkcc.field import get_field
 from zkcc.runtime.execute import execute
-from zkcc.runtime.inputs import load_inputs
 
 FOLDER = EXAMPLES / "mlp_digits"
 SOURCE = FOLDER / "mlp_digits.zkcu"
 SHIFT = int(re.search(r"const int SHIFT = (\d+);", SOURCE.read_text()).group(1))
 
 
-def _reference():
-    spec = importlib.util.spec_from_file_location("mlp_digits_reference", FOLDER / "reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-reference = _reference()
+reference = example_module(FOLDER, "reference")
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +33,7 @@ def committed() -> dict:
     return json.loads((FOLDER / "inputs.json").read_text())
 
 
-def run(program, inputs: dict, tmp_path) -> dict[str, np.ndarray]:
-    """The run's tensors as signed ints."""
-    path = tmp_path / "inputs.json"
-    path.write_text(json.dumps(inputs))
-    F = get_field(program.field)
-    tensors = execute(program, F, load_inputs(path, program, F)).tensors
-    signed = lambda v: int(v) - F.p if int(v) > F.p // 2 else int(v)  # noqa: E731
-    return {k: np.array([signed(v) for v in np.asarray(t).reshape(-1)]) for k, t in tensors.items()}
+run = run_signed
 
 
 def test_predictions_match_the_int_model_bit_for_bit(program, tmp_path):

@@ -42,10 +42,12 @@ def _slice(target: Target, examples: int) -> None:
     case()
 
 
+@pytest.mark.slow  # the default run keeps the inputs slice; `make fuzz` runs them all
 def test_fuzz_sources_slice():
     _slice(Sources(), 80)
 
 
+@pytest.mark.slow
 def test_fuzz_plans_slice():
     _slice(Plans(), 200)
 

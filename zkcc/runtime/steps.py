@@ -297,7 +297,7 @@ class GkrStep(_LaunchStep):
         """A public segment's value, computed by the verifier from what it knows."""
         if c.tensor in self.computed:
             return public_segment_mle(F, c.tensor, self.index, self.step.count, c.point)
-        return mle_evaluate(F, c.layout.table(F, v.public[c.tensor]), c.point)
+        return known_value(F, v.public[c.tensor], c)
 
     def _linked(self, F, seg, public_value) -> list[Claim]:
         """Zero knowledge: the claims on private tensors, linked per final claim with the
@@ -461,10 +461,15 @@ class Groth16Step(_LaunchStep):
         return boundary_claims(F, b, points, values, None)
 
 
+def known_value(F, flat, c: Claim):
+    """A claim's value computed from data the verifier knows (a public tensor's values)."""
+    return mle_evaluate(F, c.layout.table(F, flat), c.point)
+
+
 def check_claims(F, flat, claims: list[Claim], where: str) -> None:
     """Evaluate claims on data the verifier knows (public tensors)."""
     for c in claims:
-        if not F.ext.equal(mle_evaluate(F, c.layout.table(F, flat), c.point), c.value):
+        if not F.ext.equal(known_value(F, flat, c), c.value):
             raise ProofRejected(f"{where}: evaluation claim ({c.origin}) does not hold")
 
 

@@ -23,6 +23,7 @@ Arrays go through the field's array module (`E.xp`); round messages become bytes
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -110,15 +111,25 @@ def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
         prefix.append(E.mul_ints(prefix[-1], shifted[k]))
         suffix.append(E.mul_ints(suffix[-1], shifted[deg - k]))
     out = [0] * E.degree
+    for i, inv in enumerate(_lagrange_denominators(p, deg)):
+        h = [int(v) * inv % p for v in evals[:, i]]
+        lag = E.mul_ints(E.mul_ints(prefix[i], suffix[deg - i]), h)
+        out = [(o + x) % p for o, x in zip(out, lag, strict=True)]
+    return E.from_ints(out)
+
+
+@functools.cache
+def _lagrange_denominators(p: int, deg: int) -> tuple[int, ...]:
+    """1 / prod_{k != i} (i - k) mod p for i = 0 .. deg: fixed by the degree, so computed once
+    rather than by modular exponentiation in every round."""
+    out = []
     for i in range(deg + 1):
         denom = 1
         for k in range(deg + 1):
             if k != i:
                 denom = denom * (i - k) % p
-        h = [x * pow(denom, p - 2, p) % p for x in (int(v) for v in evals[:, i])]
-        lag = E.mul_ints(E.mul_ints(prefix[i], suffix[deg - i]), h)
-        out = [(o + x) % p for o, x in zip(out, lag, strict=True)]
-    return E.from_ints(out)
+        out.append(pow(denom, p - 2, p))
+    return tuple(out)
 
 
 def poly_values(E: ExtField, coeffs: Sequence[Array], degree: int) -> Array:

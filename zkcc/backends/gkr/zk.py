@@ -39,10 +39,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
-from zkcc.backends.gkr.sumcheck import poly_add
+from zkcc.backends.gkr.sumcheck import SumcheckProver, SumcheckVerifier, poly_add
+from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
 from zkcc.field.ext import ExtField
+from zkcc.field.mle import mle_evaluate
 
 INPUT_MASK_SEGMENT = "zk:input-mask"
 MASK_TABLE = "zk:masks"
@@ -451,7 +453,6 @@ class ZkProver:
 
     def prove_reduction(self, tr, total: Array, weights: Array) -> tuple:
         from zkcc.backends.gkr.proof import SegmentClaim
-        from zkcc.backends.gkr.sumcheck import SumcheckProver
 
         F, E = self.F, self.E
         res = SumcheckProver(F, tr, "gkr/zk/reduce").prove(self.table, weights, total)
@@ -487,8 +488,6 @@ class ZkVerifier:
     ) -> Array:
         """The data part of the final claim, V^(r) G~(r): final - rho gamma, and with the w
         round (final - rho gamma - eq(r, 0) kappa) / (1 - r_w). Records gamma and kappa."""
-        from zkcc.errors import ProofRejected
-
         E, lay = self.E, self.layout
         spec = lay.phases[(i, phase)]
         rest = E.sub(final, E.mul(rho, z.gamma))
@@ -510,9 +509,6 @@ class ZkVerifier:
     def reduce(self, tr, proof, value: Array) -> tuple:
         """Check the reduction; returns the claim on the mask table for the PCS."""
         from zkcc.backends.gkr.proof import SegmentClaim
-        from zkcc.backends.gkr.sumcheck import SumcheckVerifier
-        from zkcc.errors import ProofRejected
-        from zkcc.field.mle import mle_evaluate
 
         F, E = self.F, self.E
         lambdas = tr.challenge_exts("gkr/zk/lambda", F, len(self.claims.forms))

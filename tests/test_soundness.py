@@ -109,14 +109,25 @@ def test_changed_public_value_is_rejected(pipeline, tensor):
         verify(pipeline.plan, pipeline.digest, bad)
 
 
-def test_swapped_commitments_are_rejected(pipeline):
+def test_substituted_commitments_are_rejected(pipeline, dot):
+    """Each commitment replaced by a valid commitment to other data (dot's), and, where the
+    proof has two, the two swapped."""
     tree = _tree(pipeline.proof)
     names = sorted(tree["commitments"])
-    assert len(names) >= 2
-    a, b = names[:2]
-    tree["commitments"][a], tree["commitments"][b] = tree["commitments"][b], tree["commitments"][a]
-    with pytest.raises(ProofRejected):
-        verify(pipeline.plan, pipeline.digest, encode(MAGIC, VERSION, tree))
+    foreign = _tree(dot.proof)["commitments"]["pcs#0"]
+    for name in names:
+        bad = _replace(tree, ("commitments", name), lambda _: foreign)
+        with pytest.raises(ProofRejected):
+            verify(pipeline.plan, pipeline.digest, encode(MAGIC, VERSION, bad))
+    if len(names) >= 2:
+        a, b = names[:2]
+        swapped = _tree(pipeline.proof)
+        swapped["commitments"][a], swapped["commitments"][b] = (
+            swapped["commitments"][b],
+            swapped["commitments"][a],
+        )
+        with pytest.raises(ProofRejected):
+            verify(pipeline.plan, pipeline.digest, encode(MAGIC, VERSION, swapped))
 
 
 def test_proof_for_another_plan_is_rejected(pipeline, dot):

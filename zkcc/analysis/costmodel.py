@@ -61,6 +61,7 @@ from zkcc.runtime.groth16_launch import (
     groth16_steps,
     launch_boundary,
 )
+from zkcc.runtime.packing import Bin, plan_bins
 from zkcc.runtime.steps import AssertEqStep, GkrStep, Groth16Step, claim_counts, schedule
 
 # ---- measured factors (bench/costmodel.py; each is "passes over the data" of one step) -----
@@ -71,6 +72,9 @@ LAYER_CALLS = 60  # vectorised calls per GKR layer besides its rounds (eq tables
 VERIFY_LAYER_CALLS = 50  # the verifier's per-layer calls (eq tables, wiring, combines)
 FIXED_SECONDS = 0.02  # transcript start, schedule, bundle encoding: per plan
 LAUNCH_SECONDS = 0.02  # per GKR launch: assembling layer 0, layer store, claims to tensors
+ZK_ROUND_CALLS = 30  # scalar extension operations per masked sumcheck round (prover)
+ZK_VERIFY_ROUND_CALLS = 20  # the same, verifier
+ZK_REDUCTION_PASSES = 4  # the mask reduction: weights, the table as extension, its sumcheck
 G1_WIRE_MSMS = 3  # A, B (G1) and L: full MSMs over the wires
 G2_WIRE_MSMS = 1  # B (G2) over the wires
 MSM_REF_LOG = 8  # the profile's G1 MSM rate is per point at 2^8 points (Pippenger: ~1/log n)
@@ -292,6 +296,37 @@ def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, 
     return out
 
 
+def _bin_claims(plan: Plan, steps: list) -> tuple[list[Bin], dict[str, _TableClaims]]:
+    """The symbolic claims on each commitment (zkcc/runtime/packing.py): a member's claims
+    at its point, zero-padded to its table and extended by its offset bits."""
+    g16 = frozenset(groth16_steps(plan))
+    bins = plan_bins(plan, g16)
+    per_tensor = _symbolic_claims(plan, steps, {m.tensor for b in bins for m in b.members})
+    out = {}
+    for b in bins:
+        t = _TableClaims(b.num_vars, [])
+        for m in b.members:
+            own = per_tensor[m.tensor]
+            bits = tuple(b.offset_bits(m))
+            t.points += [pt + (0,) * (m.num_vars - len(pt)) + bits for pt in own.points]
+            t.hidden += own.hidden
+        out[b.name] = t
+    return bins, out
+
+
+def _member_costs(bins: list[Bin], costs: dict[str, _TensorCost]) -> dict[str, _TensorCost]:
+    """A commitment's cost shared among its members by table size (what a launch touching
+    one member is charged)."""
+    out = {}
+    for b in bins:
+        if b.name in costs:
+            c = costs[b.name]
+            for m in b.members:
+                f = (1 << m.num_vars) / b.size
+                out[m.tensor] = _TensorCost(c.commit * f, c.open * f, c.verify * f)
+    return out
+
+
 def _relations(steps: list) -> int:
     """Relations: one per linked assert_eq and per Groth16 link, two per zero-knowledge GKR
     launch (its input claims)."""
@@ -373,7 +408,6 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
     g16 = frozenset(groth16_steps(plan))
     steps = schedule(plan, g16)
     infos = plan_tensors(plan, g16)
-    committed = {x.name for x in infos if not x.public}
     trees: list[Any] = []
     for st in steps:
         if isinstance(st, AssertEqStep):
@@ -382,7 +416,7 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
             trees.append(gkr_step_tree(F, st.circuit, st.n_log2, st.layout))
         else:
             trees.append(groth16_step_tree(F, st.boundary))
-    tables = _symbolic_claims(plan, steps, committed)
+    bins, tables = _bin_claims(plan, steps)
     if plan.pcs == "merkle":
         claimed = sorted(n for n, t in tables.items() if t.points)
         opening: Any = {"tables": {n: Blob((1 << tables[n].m) * F.byte_len) for n in claimed}}
@@ -405,7 +439,7 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
     return {
         "plan_digest": Blob(32),
         "public": {x.name: Blob(x.size * F.byte_len) for x in infos if x.public},
-        "commitments": {n: Blob(32) for n in committed},
+        "commitments": {b.name: Blob(32) for b in bins},
         "steps": trees,
         "opening": opening,
     }
@@ -431,7 +465,13 @@ def _gkr_layers(circuit) -> list[tuple[int, int, int, int, int]]:
     ]
 
 
-def gkr_prove_seconds(F, prof: Profile, circuit, instrs: int, count: int) -> float:
+def _zk_rounds(zk: MaskLayout | None) -> int:
+    return sum(len(spec.degrees) for spec in zk.phases.values()) if zk is not None else 0
+
+
+def gkr_prove_seconds(
+    F, prof: Profile, circuit, instrs: int, count: int, zk: MaskLayout | None = None
+) -> float:
     """Data-parallel GKR over N = 2^n instances (zkcc/backends/gkr/prover.py), per layer:
 
     * evaluation: (2 mul + add + const) gate values per instance, EVAL_PASSES passes;
@@ -444,7 +484,10 @@ def gkr_prove_seconds(F, prof: Profile, circuit, instrs: int, count: int) -> flo
       2 (w_in + n) rounds of transcript work;
     * LAYER_CALLS vectorised calls (eq tables, wiring, claim combination).
     Plus the witness (one numpy op per IR instruction over all instances) and the input
-    layer's segment evaluations (fold each segment's table at both points)."""
+    layer's segment evaluations (fold each segment's table at both points). With zero
+    knowledge (`zk`, the launch's mask layout), per masked round ZK_ROUND_CALLS scalar
+    extension operations (the mask's share, the hidden w-term, the layer mask's last round),
+    and the mask reduction: its weights and a sumcheck over the mask table."""
     name = F.name
     n = max(0, (count - 1).bit_length())
     N = 1 << n
@@ -465,13 +508,20 @@ def gkr_prove_seconds(F, prof: Profile, circuit, instrs: int, count: int) -> flo
     for seg in circuit.segments:
         size = (1 << seg.size_log2) * (1 if seg.broadcast else N)
         t += 2 * (2 * size * ext + seg.size_log2 * 4 * call)
+    if zk is not None:
+        t += _zk_rounds(zk) * ZK_ROUND_CALLS * call
+        t += ZK_REDUCTION_PASSES * zk.size * ext + zk.num_vars * rnd
     return t
 
 
-def gkr_verify_seconds(F, prof: Profile, circuit, count: int) -> float:
+def gkr_verify_seconds(
+    F, prof: Profile, circuit, count: int, zk: MaskLayout | None = None
+) -> float:
     """The GKR verifier (zkcc/backends/gkr/verifier.py): per layer 2 (w_in + n) rounds, the
     wiring polynomials (a gather and a product per gate: ~3 extension products per gate,
-    independent of N) and eq tables of the layer's widths; the input-layer selectors."""
+    independent of N) and eq tables of the layer's widths; the input-layer selectors. With
+    zero knowledge, ZK_VERIFY_ROUND_CALLS scalar operations per masked round and the mask
+    reduction's weights P~(r*) over the mask table."""
     name = F.name
     n = max(0, (count - 1).bit_length())
     ext, call = prof.rate(f"{name}.ext_mul"), prof.rate(f"{name}.call")
@@ -482,6 +532,9 @@ def gkr_verify_seconds(F, prof: Profile, circuit, count: int) -> float:
         t += (3 * M + 2 * A + C + 2 * (1 << w_out) + 2 * (1 << w_in)) * ext
         t += VERIFY_LAYER_CALLS * call
     t += 2 * len(circuit.segments) * (circuit.input_log2 + 4) * call
+    if zk is not None:
+        t += _zk_rounds(zk) * ZK_VERIFY_ROUND_CALLS * call + ZK_REDUCTION_PASSES * zk.size * ext
+        t += zk.num_vars * vr
     return t
 
 
@@ -642,8 +695,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
     g16 = frozenset(groth16_steps(plan))
     steps = schedule(plan, g16)
     infos = plan_tensors(plan, g16)
-    committed = {x.name for x in infos if not x.public}
-    tables = _symbolic_claims(plan, steps, committed)
+    bins, tables = _bin_claims(plan, steps)
     if plan.pcs == "merkle":
         tcost = _merkle_costs(F, profile, tables)
         groups_info: list[dict] = []
@@ -658,6 +710,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
         )
     skeleton = proof_skeleton(plan)
     total_bytes = file_size(skeleton)
+    member_cost = _member_costs(bins, tcost)
     mem = replace(memory.estimate(plan), base=profile.base_rss)
     tensors_bytes = mem.tensors + mem.commitments + profile.base_rss
     counts = claim_counts(steps)
@@ -678,7 +731,11 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
                 0,
                 tree_size(skeleton["steps"][i]),
                 t,
-                sum(tcost[x].commit + tcost[x].open for x in (st.a, st.b) if x in tcost),
+                sum(
+                    member_cost[x].commit + member_cost[x].open
+                    for x in (st.a, st.b)
+                    if x in member_cost
+                ),
                 {"elements": size},
             )
             out_steps.append(StepEstimate(i, "assert_eq", 1, "assert_eq", {"assert_eq": est}))
@@ -687,7 +744,9 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
         ck = plan.kernels[step.kernel]
         gst = st if isinstance(st, GkrStep) else GkrStep(plan.program, i, ck.circuit, zk_field)
         touched = set(gst.reads)
-        pcs_s = sum(tcost[x].commit + tcost[x].open for x in touched if x in tcost)
+        pcs_s = sum(
+            member_cost[x].commit + member_cost[x].open for x in touched if x in member_cost
+        )
         circuit = gst.circuit
         n = max(0, (step.count - 1).bit_length())
         widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
@@ -703,10 +762,10 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
         estimates = {
             "gkr": LaunchEstimate(
                 "gkr",
-                gkr_prove_seconds(F, profile, circuit, len(ck.ir.instrs), step.count),
+                gkr_prove_seconds(F, profile, circuit, len(ck.ir.instrs), step.count, gst.layout),
                 gkr_peak,
                 tree_size(gkr_tree),
-                gkr_verify_seconds(F, profile, circuit, step.count),
+                gkr_verify_seconds(F, profile, circuit, step.count, gst.layout),
                 pcs_s,
                 {
                     "gates": step.count * (ck.stats["mul_gates"] + ck.stats["add_gates"]),
@@ -756,7 +815,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
         tree_size(skeleton["opening"]),
         path,
         groups_info,
-        {n: c.commit + c.open for n, c in tcost.items()},
+        {n: c.commit + c.open for n, c in member_cost.items()},
     )
     prove_s = FIXED_SECONDS + commit_s + open_s + sum(s.current.prove_seconds for s in out_steps)
     verify_s = FIXED_SECONDS + pcs_verify + public_claims

@@ -167,8 +167,8 @@ def ligero_terms(
 
 def plan_soundness(plan: Plan) -> Soundness:
     """Every term of the plan's proof, from the same schedule the prover and verifier run."""
-    from zkcc.runtime.claims import plan_tensors
     from zkcc.runtime.groth16_launch import groth16_steps
+    from zkcc.runtime.packing import bin_claim_counts, plan_bins
     from zkcc.runtime.steps import AssertEqStep, GkrStep, Groth16Step, claim_counts, schedule
 
     F = get_field(plan.field)
@@ -196,9 +196,10 @@ def plan_soundness(plan: Plan) -> Soundness:
                     terms.append(
                         Term(f"{part} relation", _log2_ratio(1, F), "1 / |E| (survives one zeta)")
                     )
-    claims = claim_counts(steps)
-    committed = {x.name: x.layout.num_vars for x in plan_tensors(plan, g16) if not x.public}
+    bins = plan_bins(plan, g16)
+    claims = bin_claim_counts(bins, claim_counts(steps))
     if plan.pcs == "ligero":
-        terms.extend(ligero_terms(F, committed, claims, hiding=plan.zk))
+        tables = {b.name: b.num_vars for b in bins}
+        terms.extend(ligero_terms(F, tables, claims, hiding=plan.zk))
     assumptions = [HASH_ASSUMPTION] + ([GROTH16_ASSUMPTION] if g16 else [])
     return Soundness(tuple(terms), tuple(assumptions))

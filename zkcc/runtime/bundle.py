@@ -3,7 +3,9 @@
     {
       "plan_digest": 32 bytes,            SHA-256 of the plan file the proof is for
       "public":      {tensor: bytes},     encoded values of every public input and output
-      "commitments": {tensor: bytes},     PCS commitment of every private tensor and hint tensor
+      "commitments": {bin: bytes},        PCS commitment of each bin of private tables
+                                          (zkcc/runtime/packing.py: private, hint and mask
+                                          tensors packed side by side)
       "steps":       [step proof],        per host step: a GKR proof, or {"value": v} (assert_eq)
       "opening":     tree,                one PCS opening of all claims on committed tensors
     }
@@ -20,10 +22,11 @@ from zkcc.encoding import Schema, Tree, decode, encode
 from zkcc.errors import FormatError
 
 MAGIC = b"ZKPF"
-VERSION = 5  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
+VERSION = 6  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
 # 3: m31 challenges drawn from QM31 (degree 4) instead of the cubic extension
 # 4: Ligero openings hiding (padded rows, salted leaves, mask matrix) or plain per the plan
 # 5: one zeta per opening; hidden claims linked by relations (assert_eq of committed tensors)
+# 6: private tables packed into shared commitments (zkcc/runtime/packing.py), keyed pcs#k
 KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 

@@ -61,16 +61,23 @@ class TableLayout:
         other layout's is returned as it is."""
         if self.base_shape is None:
             return self, point
-        coords = (
-            [point[:, i] for i in range(point.shape[1])]
-            if getattr(point, "ndim", 0) == 2
-            else list(point)
-        )
         bits = slice_bits(self.base_shape, self.index)
-        if not bits:
-            return TableLayout(self.base_shape), coords
-        fixed = F.ext.from_base(F.array(bits))
-        return TableLayout(self.base_shape), coords + [fixed[:, j] for j in range(len(bits))]
+        return TableLayout(self.base_shape), extend_point(F, point, bits)
+
+
+def extend_point(F, point, bits: list[int]) -> list:
+    """`point` (a list of extension scalars or a (d, m) array) as a list, followed by the
+    constant coordinates `bits` (E constants 0/1): a claim on a sub-cube of a larger table
+    whose higher index bits are fixed, as a claim on the larger table."""
+    coords = (
+        [point[:, i] for i in range(point.shape[1])]
+        if getattr(point, "ndim", 0) == 2
+        else list(point)
+    )
+    if not bits:
+        return coords
+    fixed = F.ext.from_base(F.array(bits))
+    return coords + [fixed[:, j] for j in range(len(bits))]
 
 
 def launch_layout(

@@ -38,6 +38,7 @@ from zkcc.runtime.claims import plan_tensors
 from zkcc.runtime.execute import WITNESS_CHUNK_BYTES
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.memsize import format_size
+from zkcc.runtime.packing import plan_bins
 from zkcc.runtime.report import Reporter, peak_rss_bytes
 
 # bytes per value of the widest layer while it is proved (m31: f, its copy, the extension
@@ -89,7 +90,7 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
     declared = {t.name for t in program.host.tensors}
     tensor_elems = sum(math.prod(t.shape) for t in program.host.tensors)
     tensor_elems += sum(x.size for x in infos if x.name not in declared)  # hint tensors
-    committed = sum(1 << x.layout.num_vars for x in infos if not x.public)
+    committed = sum(b.size for b in plan_bins(plan, frozenset(g16)))
     layers = working = other = 0
     for i, step in enumerate(program.host.steps):
         if isinstance(step, AssertEq):

@@ -1,8 +1,8 @@
 """The transcript steps prover and verifier share, so the two cannot drift apart.
 
 Order (DESIGN.md, "Proving a program"): domain tag and format version, plan digest, every public
-tensor, every commitment (tensor commitments, then each Groth16 launch's commitment D and its
-proof of knowledge); only then the first challenge.
+tensor, every commitment (the tensor commitments, one per bin of zkcc/runtime/packing.py, then
+each Groth16 launch's commitment D and its proof of knowledge); only then the first challenge.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def start_transcript(
     plan_digest: bytes,
     tensors: list[TensorInfo],
     public: dict[str, bytes],
-    commitments: dict[str, bytes],
+    commitments: list[tuple[str, bytes]],
     launch_commitments: dict[int, bytes] | None = None,
 ) -> Transcript:
     t = Transcript(DOMAIN)
@@ -27,9 +27,8 @@ def start_transcript(
     for info in tensors:
         if info.public:
             t.absorb(f"public:{info.name}", public[info.name])
-    for info in tensors:
-        if not info.public:
-            t.absorb(f"commit:{info.name}", commitments[info.name])
+    for name, commitment in commitments:  # zkcc/runtime/packing.py: one per bin, in bin order
+        t.absorb(f"commit:{name}", commitment)
     for i, c in sorted((launch_commitments or {}).items()):
         t.absorb(f"groth16-commit:{i}", c)
     return t

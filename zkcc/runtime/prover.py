@@ -24,6 +24,7 @@ from zkcc.runtime.claims import Claim, pcs_claims, plan_tensors
 from zkcc.runtime.comm import SingleComm
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.memory import plan_memory
+from zkcc.runtime.packing import bin_claim_counts, bin_table, claims_on_bins, plan_bins
 from zkcc.runtime.protocol import start_transcript, step_label
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
@@ -69,32 +70,33 @@ def prove(
             ph.advance()
 
     infos = plan_tensors(plan, frozenset(g16_steps))
+    bins = plan_bins(plan, frozenset(g16_steps))
     pcs = get_pcs(plan.pcs, hiding=plan.zk)
     public = {x.name: F.encode(ctx.data[x.name]) for x in infos if x.public}
-    private = [x for x in infos if not x.public]
+    layouts = {x.name: x.layout for x in infos}
     states: dict = {}
-    counts = claim_counts(steps)
+    counts = bin_claim_counts(bins, claim_counts(steps))
 
     def commit_all() -> bytes:
         out = {}
         columns = memory.column_store()
-        for x in private:
-            table = x.layout.table(F, ctx.data[x.name])
-            rng = ctx.randomness.source(f"pcs/commit/{x.name}")
-            out[x.name], states[x.name] = pcs.commit(
-                F, table, columns, rng=rng, claims=counts.get(x.name, 0)
+        for b in bins:
+            table = bin_table(F, b, lambda name: layouts[name].table(F, ctx.data[name]))
+            rng = ctx.randomness.source(f"pcs/commit/{b.name}")
+            out[b.name], states[b.name] = pcs.commit(
+                F, table, columns, rng=rng, claims=counts[b.name]
             )
-            ph.advance(x.size)
+            ph.advance(b.size)
         return encode(COMMIT_MAGIC, 1, out)
 
-    with report.phase("commit", total=sum(x.size for x in private), unit="elements") as ph:
+    with report.phase("commit", total=sum(b.size for b in bins), unit="elements") as ph:
         commitments = decode(ctx.from_root(commit_all), COMMIT_MAGIC, 1, "commitments")[1]
         launch_commitments = {st.index: st.commit(ctx) for st in steps}
     transcript = start_transcript(
         digest,
         infos,
         public,
-        commitments,
+        [(b.name, commitments[b.name]) for b in bins],
         {i: c for i, c in launch_commitments.items() if c is not None},
     )
 
@@ -116,9 +118,8 @@ def prove(
     if not ctx.root:
         return None
     with report.phase("open"):
-        report.note(
-            f"open: {sum(len(claims[n]) for n in commitments)} claims on {len(commitments)} tensors"
-        )
-        pcs_list, relations = pcs_claims(claims, commitments)
+        on_bins = claims_on_bins(F, bins, claims)
+        report.note(f"open: {sum(map(len, on_bins.values()))} claims on {len(bins)} commitments")
+        pcs_list, relations = pcs_claims(on_bins, commitments)
         opening = pcs.open(F, states, pcs_list, transcript, relations)
     return ProofBundle(digest, public, commitments, trees, opening)

@@ -18,6 +18,7 @@ from zkcc.plan.plan import Plan
 from zkcc.runtime.bundle import ProofBundle
 from zkcc.runtime.claims import Claim, pcs_claims, plan_tensors
 from zkcc.runtime.groth16_launch import groth16_steps
+from zkcc.runtime.packing import claims_on_bins, plan_bins
 from zkcc.runtime.protocol import start_transcript, step_label
 from zkcc.runtime.steps import VerifyContext, check_claims, schedule
 
@@ -57,13 +58,16 @@ def _verify(
         raise UserError("the plan has Groth16 launches: a verifying key is needed (zkcc setup)")
     infos = plan_tensors(plan, frozenset(g16_steps))
     public_names = {x.name for x in infos if x.public}
-    committed = {x.name for x in infos if not x.public}
+    bins = plan_bins(plan, frozenset(g16_steps))
     if set(bundle.public) != public_names:
         raise FormatError(
             f"{what}: public tensors {sorted(bundle.public)}, plan has {sorted(public_names)}"
         )
-    if set(bundle.commitments) != committed:
-        raise FormatError(f"{what}: commitments/openings do not match the plan's private tensors")
+    if set(bundle.commitments) != {b.name for b in bins}:
+        raise FormatError(
+            f"{what}: commitments {sorted(bundle.commitments)}, the plan's private tensors are "
+            f"committed as {sorted(b.name for b in bins)}"
+        )
     if len(bundle.steps) != len(program.host.steps):
         raise FormatError(
             f"{what}: {len(bundle.steps)} step proofs for {len(program.host.steps)} steps"
@@ -84,7 +88,7 @@ def _verify(
         digest,
         infos,
         bundle.public,
-        bundle.commitments,
+        [(b.name, bundle.commitments[b.name]) for b in bins],
         {i: c for i, c in launch_commitments.items() if c is not None},
     )
 
@@ -97,10 +101,8 @@ def _verify(
     for name, flat in public.items():
         check_claims(F, flat, claims[name], f"public tensor {name}")
     pcs = get_pcs(plan.pcs, hiding=plan.zk)
-    commitments = {
-        x.name: (bundle.commitments[x.name], x.layout.num_vars) for x in infos if not x.public
-    }
-    pcs_list, relations = pcs_claims(claims, committed)
+    commitments = {b.name: (bundle.commitments[b.name], b.num_vars) for b in bins}
+    pcs_list, relations = pcs_claims(claims_on_bins(F, bins, claims), commitments)
     pcs.verify(
         F,
         commitments,

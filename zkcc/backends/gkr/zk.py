@@ -4,11 +4,11 @@ What a plain GKR proof reveals about the witness, and what hides it here (docs/z
 simulation argument and the references):
 
 * Round messages are sums over the witness. Every sumcheck gets a masking polynomial
-  g(x) = sum_j g_j(x_j), g_j of the round's degree with uniform coefficients [Libra, XZZPS19,
-  §4.1]: the prover sends G = sum_b g(b), the verifier draws rho, and the sumcheck proves
-  sum (f + rho g) = H + rho G. At the end the prover states gamma = g(r) (a linear form of the
-  mask table, proved at the end of the launch) and the verifier goes on with f(r) = final -
-  rho gamma.
+  g(x) = a_0 + sum_j g_j(x_j), g_j of the round's degree without constant term, uniform
+  coefficients [Libra, XZZPS19, §4.1]: the prover sends G = sum_b g(b), the verifier draws
+  rho, and the sumcheck proves sum (f + rho g) = H + rho G. At the end the prover states
+  gamma = g(r) (a linear form of the mask table, proved at the end of the launch) and the
+  verifier goes on with f(r) = final - rho gamma.
 * Layer values v_x, v_y are evaluations of the layer. Layer i >= 1 is proved as
   V^_i = V~_i + Z(u) S_i(u), Z(u) = u (1 - u), on the variable u its sumchecks bind last [Libra
   §4.2]; Z vanishes on the cube, so only the last round changes (degree 4), and v^_x, v^_y are
@@ -79,8 +79,10 @@ def hiding_circuit(circuit: LayeredCircuit, n_log2: int, E: ExtField) -> Layered
 
 @dataclass(frozen=True)
 class PhaseSpec:
-    """One sumcheck's masking polynomial: round j has degree degrees[j] and coefficients
-    offset + sum_{j' < j} (degrees[j'] + 1) + k, k = 0 .. degrees[j]."""
+    """One sumcheck's masking polynomial g = a_0 + sum_j g_j(x_j), g_j without constant term
+    of degree degrees[j] [Libra §4.1: the constants of the g_j are one constant in all]:
+    a_0 is coefficient `offset`, and g_j's coefficient of x^k (k = 1 .. degrees[j]) is
+    starts()[j] + k - 1."""
 
     offset: int
     degrees: tuple[int, ...]
@@ -88,17 +90,17 @@ class PhaseSpec:
 
     @property
     def count(self) -> int:
-        return sum(d + 1 for d in self.degrees)
+        return 1 + sum(self.degrees)
 
     @property
     def has_w(self) -> bool:
         return len(self.degrees) > self.xs_rounds
 
     def starts(self) -> list[int]:
-        out, at = [], self.offset
+        out, at = [], self.offset + 1
         for d in self.degrees:
             out.append(at)
-            at += d + 1
+            at += d
         return out
 
 
@@ -225,10 +227,10 @@ class MaskClaims:
     forms: list[tuple[np.ndarray, list[Array], Array]] = field(default_factory=list)
 
     def add_gamma(self, spec: PhaseSpec, challenges: list[Array], value: Array) -> None:
-        idx, wts = [], []
+        idx, wts = [spec.offset], [self.E.one()]
         for start, deg, r in zip(spec.starts(), spec.degrees, challenges, strict=True):
-            idx += range(start, start + deg + 1)
-            wts += _powers(self.E, r, deg + 1)
+            idx += range(start, start + deg)
+            wts += _powers(self.E, r, deg + 1)[1:]
         self.forms.append((np.array(idx, dtype=np.int64), wts, value))
 
     def add_kappa(self, layer: int, weights: list[Array], value: Array) -> None:
@@ -280,9 +282,11 @@ class PhaseMask:
         self.rho = E.zeros()  # drawn after G is absorbed (ZkProver.start)
         self.hidden = hidden  # (alpha, beta, a, b) of the w round's q
         coef = coefficients(E, table, spec.offset, spec.count)
+        # g_j as a full polynomial, coefficients low first: a_0 rides on g_0
         self.g = [
-            [coef[:, s - spec.offset + k] for k in range(deg + 1)]
-            for s, deg in zip(spec.starts(), spec.degrees, strict=True)
+            [coef[:, 0] if j == 0 else E.zeros()]
+            + [coef[:, s - spec.offset + k] for k in range(deg)]
+            for j, (s, deg) in enumerate(zip(spec.starts(), spec.degrees, strict=True))
         ]
         self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (w round), S(t) (masked layer)
         m = len(self.g)

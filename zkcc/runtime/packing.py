@@ -1,0 +1,152 @@
+"""Which committed tables share one PCS commitment.
+
+A hiding Ligero commitment has a fixed cost in every proof whatever its size: one Merkle
+multi-opening (~12 KB at 100 bits), a salt per queried column, its test and claim mask rows
+in every opened column, and, per shape, the proximity-test and evaluation rows (~16 KB). A
+program commits many small tables (weights, hint tensors, each zero-knowledge GKR launch's
+mask table), so committing each on its own made small zero-knowledge proofs several times
+larger than their plain versions (docs/zk.md). Every private table is committed before the
+first challenge anyway, so tables can share a commitment: they are laid side by side in one
+larger table (a *bin*), and a claim on a member is a claim on the bin at the member's point
+extended by the bits of its offset.
+
+Packing. Tables are powers of two. Sorted by size, largest first, and laid out one after
+another, every table starts at a multiple of its own size (a prefix sum of decreasing powers
+of two is a multiple of the next one), so its index bits above its own size are constant:
+member entry i sits at bin index offset + i, and the bin's multilinear extension at
+(point, bits of offset / 2^m) is the member's at point. The bins are first the binary digits
+of the total size T (each prefix that fills one exactly), so there is no padding; then the
+two smallest bins are merged into one power-of-two bin while that makes the estimated
+opening smaller (`ligero_params.group_bytes`: a Merkle path, salts and two message rows
+saved against the opened columns of the zero rows added) and the zeros added stay within
+max(T/16, 2^16) entries, which bounds the extra encoding work.
+
+Prover and verifier derive the same bins from the plan (`plan_bins`); the proof carries one
+commitment per bin, named `pcs#k`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from zkcc.field import get_field
+from zkcc.pcs.ligero_params import choose_shape, group_bytes, opens_directly
+from zkcc.runtime.claims import Claim, plan_tensors
+from zkcc.runtime.layout import extend_point
+
+
+@dataclass(frozen=True)
+class Member:
+    """A tensor's table of 2^num_vars entries at `offset` (a multiple of 2^num_vars)."""
+
+    tensor: str
+    offset: int
+    num_vars: int
+
+
+@dataclass(frozen=True)
+class Bin:
+    name: str
+    num_vars: int
+    members: tuple[Member, ...]
+
+    @property
+    def size(self) -> int:
+        return 1 << self.num_vars
+
+    def offset_bits(self, member: Member) -> list[int]:
+        """The bin index bits above the member's own: constant over the member."""
+        high = member.offset >> member.num_vars
+        return [(high >> j) & 1 for j in range(self.num_vars - member.num_vars)]
+
+
+def bin_name(k: int) -> str:
+    return f"pcs#{k}"
+
+
+def pack(F, tables: dict[str, int], hiding: bool, merge: bool = True) -> list[Bin]:
+    """Bins for `tables` (tensor -> log2 of its table size), deterministic in the names and
+    sizes; `hiding`: the commitment is hiding Ligero's (shapes and costs differ); `merge`
+    False keeps the exact bins (a scheme that sends its tables, `merkle`, gains nothing from
+    zeros)."""
+    order = sorted(tables, key=lambda n: (-tables[n], n))
+    total = sum(1 << tables[n] for n in order)
+    runs: list[list[str]] = []
+    filled, target = 0, 0
+    for name in order:
+        if filled == target:  # start the bin of the highest binary digit of what is left
+            runs.append([])
+            target = filled + (1 << (total - filled).bit_length() - 1)
+        runs[-1].append(name)
+        filled += 1 << tables[name]
+
+    def used(run: list[str]) -> int:
+        return sum(1 << tables[n] for n in run)
+
+    def cost(run: list[str]) -> float:
+        s = choose_shape(F, (used(run) - 1).bit_length(), hiding=hiding)
+        direct = (1 << s.m) * F.byte_len if opens_directly(F, s, 1) else math.inf
+        return min(direct, group_bytes(F, s, 1))
+
+    allowed = max(total >> 4, 1 << 16)
+    while merge and len(runs) >= 2:
+        merged = runs[-2] + runs[-1]
+        waste = (1 << (used(merged) - 1).bit_length()) - used(merged)
+        if waste > allowed or cost(merged) >= cost(runs[-2]) + cost(runs[-1]):
+            break
+        runs[-2:] = [merged]
+    out = []
+    for k, names in enumerate(runs):
+        members, offset = [], 0
+        for n in names:
+            members.append(Member(n, offset, tables[n]))
+            offset += 1 << tables[n]
+        out.append(Bin(bin_name(k), max(0, (offset - 1).bit_length()), tuple(members)))
+    return out
+
+
+def plan_bins(plan, groth16: frozenset[int] = frozenset()) -> list[Bin]:
+    """The commitments of a plan's proof: its private tables (claims.plan_tensors) packed."""
+    private = [x for x in plan_tensors(plan, groth16) if not x.public]
+    tables = {x.name: x.layout.num_vars for x in private}
+    return pack(get_field(plan.field), tables, plan.zk, merge=plan.pcs == "ligero")
+
+
+def members_of(bins: list[Bin]) -> dict[str, tuple[Bin, Member]]:
+    return {m.tensor: (b, m) for b in bins for m in b.members}
+
+
+def to_bin(F, where: tuple[Bin, Member], point: Any) -> Any:
+    """A claim's point on a member table as the point on its bin."""
+    b, m = where
+    return extend_point(F, point, b.offset_bits(m))
+
+
+def bin_claim_counts(bins: list[Bin], counts: dict[str, int]) -> dict[str, int]:
+    """Claims per bin (a hiding commitment draws a mask row per claim)."""
+    return {b.name: sum(counts.get(m.tensor, 0) for m in b.members) for b in bins}
+
+
+def bin_table(F, b: Bin, member_table) -> Any:
+    """The bin's table, written member by member (`member_table(name)` builds one table
+    at a time, so only one member's copy exists beside the bin)."""
+    out = F.zeros(b.size)
+    for m in b.members:
+        out[m.offset : m.offset + (1 << m.num_vars)] = member_table(m.tensor)
+    return out
+
+
+def claims_on_bins(F, bins: list[Bin], claims: dict[str, list[Claim]]) -> dict[str, list[Claim]]:
+    """Every claim on a committed tensor as a claim on its bin, in bin order, then member
+    order, then the order the schedule made them (what the PCS opens, prover and verifier
+    alike)."""
+    out: dict[str, list[Claim]] = {}
+    for b in bins:
+        out[b.name] = [
+            Claim(b.name, c.layout, to_bin(F, (b, m), c.point), c.value, c.origin, c.link)
+            for m in b.members
+            for c in claims.get(m.tensor, [])
+        ]
+    return out

@@ -18,11 +18,13 @@ import operator
 from zkcc.frontend import ast
 from zkcc.frontend.bounded import BoundError, Bounds, int_type_bits, type_range
 from zkcc.frontend.diagnostics import Abort, Sink
+from zkcc.frontend.fixed import FixedOps
 from zkcc.frontend.limits import Limits, int_text, over_limit
 from zkcc.frontend.values import (
     FIELD,
     INT,
     FieldV,
+    FixedV,
     IntV,
     Ref,
     Scope,
@@ -75,7 +77,7 @@ def element_text(name: str, shape: tuple[int, ...], flat: int) -> str:
     return name + "".join(f"[{i}]" for i in reversed(idx))
 
 
-class ExprEval:
+class ExprEval(FixedOps):
     """State shared by every evaluation context and the expression half of the interpreter."""
 
     def __init__(self, sink: Sink, globals_: Scope, builder: KernelBuilder | None = None):
@@ -208,6 +210,8 @@ class ExprEval:
                 kind = "output element" if st.kind == "output" else "element"
                 text = f"{kind} {element_text(st.name, st.shape, ref.offset)}"
             raise self.fail(f"{text} is read before it is assigned", loc)
+        if st.frac is not None:
+            return FixedV(cell, st.frac)
         return IntV(cell) if st.elem == INT else FieldV(cell)
 
     def write(self, ref: Ref, v: Value, loc: SourceLoc) -> None:
@@ -232,11 +236,13 @@ class ExprEval:
             if not isinstance(v, IntV):
                 raise self.fail(f"cannot assign {self.describe(v)} to int '{ref.text}'", loc)
             st.cells[ref.offset] = v.value
-        else:
+        elif st.frac is None and type(v) is not FixedV:
             x = self.to_field(v, loc)
             if st.elem != FIELD:
                 self.narrow(x, st.elem, loc, ref.text)
             st.cells[ref.offset] = x
+        else:  # to or from fixed point: shifted or rescaled (zkcc.frontend.fixed)
+            st.cells[ref.offset] = self.convert(v, st.elem, loc, ref.text)
         st.locs[ref.offset] = loc
 
     def narrow(self, x: int, typ: str, loc: SourceLoc, text: str) -> None:
@@ -305,6 +311,8 @@ class ExprEval:
                 return IntV(~v.value)
             return v
         if isinstance(v, FieldV):
+            if e.op == "-" and type(v) is FixedV:
+                return self.fixed_negate(v, e.loc)
             if e.op == "-":
                 r = self.need_builder(e.loc).neg(v.ssa, e.loc)
                 if self.bounds.facts:  # type: ignore[union-attr]
@@ -323,6 +331,8 @@ class ExprEval:
         b = self.eval_scalar(e.rhs)
         if isinstance(a, IntV) and isinstance(b, IntV):
             return IntV(self.int_op(e, a.value, b.value))
+        if type(a) is FixedV or type(b) is FixedV:
+            return self.fixed_binary(e, a, b)
         if e.op in _COMPARE:
             return self.compare(e, a, b)
         if e.op in _INT_ONLY:

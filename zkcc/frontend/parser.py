@@ -51,6 +51,7 @@ _FRIENDLY = {
     "TNAME": "identifier",
     "NUMBER": "number",
     "ITYPE": "integer type",
+    "FXTYPE": "fixed-point type",
     "PRAGMA": "'#pragma'",
     "INCLUDE": "'#include'",
     "$END": "end of file",

@@ -68,11 +68,25 @@ class HintKind(enum.Enum):
     INV0  1/x, or 0 when x == 0 (for is_zero: z = 1 - x*h with x*z == 0).
     BIT   bit number `param` of x read as an integer in [0, p).
           Front end adds: b*(b-1) == 0 and the recomposition sum == x.
+    QUOT  floor(x / param) for x read as an integer in [0, p), 1 <= param <= MAX_QUOT (a
+          fixed-point rescale or a division by a constant). Front end adds: the remainder
+          x - param*q is in [0, param) and q in a range, both by bits, so that no other q
+          satisfies them (zkcc.frontend.fixed).
     """
 
     INV = "inv"
     INV0 = "inv0"
     BIT = "bit"
+    QUOT = "quot"
+
+
+MAX_HINT_PARAM = 255  # the param of INV, INV0 and BIT (a bit number, or why an inverse exists)
+MAX_QUOT = (1 << 62) - 1  # the divisor of a QUOT hint: a plan stores it as an int64
+
+
+def hint_param_limit(kind: HintKind) -> int:
+    """The largest param a hint of `kind` may have (plan readers refuse larger ones)."""
+    return MAX_QUOT if kind is HintKind.QUOT else MAX_HINT_PARAM
 
 
 SINKS = (Op.ASSERT_ZERO, Op.OUTPUT)

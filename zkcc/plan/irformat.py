@@ -13,14 +13,24 @@ from zkcc.budget import MAX_TENSOR, check_kernel_size
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
-from zkcc.ir.kernel import SINKS, HintKind, Instr, KernelIR, Op, Param, gc_paused
+from zkcc.ir.kernel import (
+    SINKS,
+    HintKind,
+    Instr,
+    KernelIR,
+    Op,
+    Param,
+    gc_paused,
+    hint_param_limit,
+)
 from zkcc.ir.source import SourceLoc
-from zkcc.ir.types import int_type_bits
+from zkcc.ir.types import fixed_frac, int_type_bits
 
 OP_CODES = {op: i for i, op in enumerate(Op)}
 OPS = list(Op)
 HINT_CODES = {k: i for i, k in enumerate(HintKind)}
 HINTS = list(HintKind)
+HINT_PARAM_LIMITS = np.array([hint_param_limit(k) for k in HINTS], dtype=np.int64)
 MAX_DIMS = 8
 MAX_COUNT = MAX_TENSOR  # any one dimension; zkcc.budget bounds the products
 
@@ -174,7 +184,8 @@ def _instructions_ok(
     ok &= not (sink[a[value_a]].any() or sink[b[value_b]].any())
     ok &= in_range(a[codes == _CODE[Op.CONST]], n_consts)
     hint = codes == _CODE[Op.HINT]
-    ok &= in_range(b[hint], len(HINTS)) and in_range(c[hint], 256)
+    ok &= in_range(b[hint], len(HINTS))
+    ok = ok and in_range(c[hint], HINT_PARAM_LIMITS[b[hint]] + 1)
     is_out = np.array([prm.is_output for prm in params], dtype=bool)
     sizes = np.array([prm.size for prm in params], dtype=np.int64)
     for op, prm, j in ((Op.INPUT, a, b), (Op.OUTPUT, b, c)):
@@ -285,7 +296,7 @@ def _instr(
     if op is Op.OUTPUT:
         return Instr(op, (value(a),), element(b, c, True), loc)
     if op is Op.HINT:
-        if not 0 <= b < len(HINTS) or not 0 <= c < 256:
+        if not 0 <= b < len(HINTS) or not 0 <= c <= hint_param_limit(HINTS[b]):
             raise bad
         return Instr(op, (value(a),), (HINTS[b].value, c), loc)
     if op in (Op.ADD, Op.SUB, Op.MUL):
@@ -312,11 +323,16 @@ def host_to_tree(h: HostGraph) -> Tree:
 
 
 def _elem(s: Schema) -> str:
-    """A tensor's element type: "field" or "iK" with 1 <= K <= 253 (the widest in bn254; the
-    plan's field is checked against it by the front end that wrote the plan)."""
+    """A tensor's element type: "field", "iK" or "fxK.F" with 1 <= K <= 253 (the widest in
+    bn254; the plan's field is checked against it by the front end that wrote the plan) and
+    0 <= F <= K."""
     text = s.str()
     bits = int_type_bits(text)
-    if text != "field" and (bits is None or not 1 <= bits <= 253 or text != f"i{bits}"):
+    frac = fixed_frac(text)
+    canonical = f"i{bits}" if frac is None else f"fx{bits}.{frac}"
+    if text != "field" and (
+        bits is None or not 1 <= bits <= 253 or text != canonical or (frac or 0) > bits
+    ):
         raise FormatError(f"{s.path}: unknown element type {text!r}")
     return text
 

@@ -102,6 +102,8 @@ def _hint(
     kind, param = HintKind(attr[0]), attr[1]
     if kind is HintKind.BIT:
         return F.array((x >> param) & 1)
+    if kind is HintKind.QUOT:
+        return F.array(x // param)
     if kind is HintKind.INV:
         zero = x == 0
         if zero.any():

@@ -26,6 +26,7 @@ from zkcc.frontend.values import (
     FieldV,
     FixedV,
     IntV,
+    RealV,
     Ref,
     Scope,
     Value,
@@ -36,6 +37,7 @@ from zkcc.ir.kernel import KernelBuilder
 from zkcc.ir.source import SourceLoc
 
 _INT_ONLY = {"%", "<<", ">>", "&&", "||", "&", "|", "^"}
+_FIXED_KINDS = {FixedV, RealV}  # operands that make an operator fixed-point arithmetic
 _COMPARE = {"<", ">", "<=", ">=", "==", "!="}
 _FIELD_OPS = {
     "+": KernelBuilder.add,
@@ -118,6 +120,8 @@ class ExprEval(FixedOps):
             return "field"
         if isinstance(v, Ref):
             return f"array '{v.text}' of shape {shape_text(v.shape)}"
+        if isinstance(v, RealV):
+            return "a real number"
         return "void"
 
     # -- typed evaluation --------------------------------------------------------------------
@@ -141,14 +145,20 @@ class ExprEval(FixedOps):
             if loc in self._truncated:
                 self.truncation_warning(loc, *self._truncated[loc], v.value)
             return self.need_builder(loc).const(v.value, loc)
+        if isinstance(v, RealV):
+            raise self.fail(
+                "a real number is only allowed with fixed-point values (an operand or a place "
+                "of a type fxK.F); ints and field values are integers",
+                loc,
+            )
         raise self.fail(f"expected a field value, got {self.describe(v)}", loc)
 
     def eval_field(self, e: ast.Expr) -> int:
         return self.to_field(self.eval(e), e.loc)
 
-    def eval_scalar(self, e: ast.Expr) -> IntV | FieldV:
+    def eval_scalar(self, e: ast.Expr) -> IntV | FieldV | RealV:
         v = self.eval(e)
-        if isinstance(v, IntV | FieldV):
+        if isinstance(v, IntV | FieldV | RealV):
             return v
         raise self.fail(f"expected a scalar value, got {self.describe(v)}", e.loc)
 
@@ -236,7 +246,7 @@ class ExprEval(FixedOps):
             if not isinstance(v, IntV):
                 raise self.fail(f"cannot assign {self.describe(v)} to int '{ref.text}'", loc)
             st.cells[ref.offset] = v.value
-        elif st.frac is None and type(v) is not FixedV:
+        elif st.frac is None and type(v) not in _FIXED_KINDS:
             x = self.to_field(v, loc)
             if st.elem != FIELD:
                 self.narrow(x, st.elem, loc, ref.text)
@@ -295,6 +305,8 @@ class ExprEval(FixedOps):
             return self.eval_call(e)
         if isinstance(e, ast.InitList):
             raise self.fail("a '{...}' list can only initialise an array declaration", e.loc)
+        if isinstance(e, ast.RealLit):
+            return RealV(e.value)
         raise self.fail("unsupported expression", e.loc)
 
     def eval_call(self, e: ast.Call) -> Value:
@@ -321,6 +333,8 @@ class ExprEval(FixedOps):
             if e.op == "+":
                 return v
             raise self.fail(f"operator '{e.op}' needs a compile-time int, got a field value", e.loc)
+        if isinstance(v, RealV) and e.op in "+-":
+            return RealV(-v.value if e.op == "-" else v.value)
         raise self.fail(f"operator '{e.op}' cannot be applied to {self.describe(v)}", e.loc)
 
     def eval_binary(self, e: ast.Binary) -> Value:
@@ -331,7 +345,7 @@ class ExprEval(FixedOps):
         b = self.eval_scalar(e.rhs)
         if isinstance(a, IntV) and isinstance(b, IntV):
             return IntV(self.int_op(e, a.value, b.value))
-        if type(a) is FixedV or type(b) is FixedV:
+        if type(a) in _FIXED_KINDS or type(b) in _FIXED_KINDS:
             return self.fixed_binary(e, a, b)
         if e.op in _COMPARE:
             return self.compare(e, a, b)

@@ -31,16 +31,24 @@ from __future__ import annotations
 
 from zkcc.frontend import ast
 from zkcc.frontend.limits import int_text
-from zkcc.frontend.values import FieldV, FixedV, IntV, Value
+from zkcc.frontend.values import FieldV, FixedV, IntV, RealV, Value
 from zkcc.ir.kernel import MAX_QUOT, HintKind, KernelBuilder
 from zkcc.ir.source import SourceLoc
-from zkcc.ir.types import fixed_frac, fixed_text, int_type_bits, type_range, type_range_text
+from zkcc.ir.types import (
+    fixed_frac,
+    fixed_text,
+    int_type_bits,
+    quantise,
+    type_range,
+    type_range_text,
+)
 
 _ALIGNED = {"+", "-", "<", ">", "<=", ">=", "==", "!="}
 
 
 def frac_of(v: Value) -> int:
-    """Fractional bits of a scalar value: an int or a non-fixed field value has none."""
+    """Fractional bits of a scalar value: an int or a non-fixed field value has none (and a
+    real literal takes those of what it meets)."""
     return v.frac if type(v) is FixedV else 0  # type: ignore[union-attr]
 
 
@@ -65,6 +73,8 @@ class FixedOps:
         """`a op b` where a or b is a fixed-point value (see the module docstring)."""
         bld: KernelBuilder = self.need_builder(e.loc)
         op = e.op
+        if type(a) is RealV or type(b) is RealV:
+            a, b = self.realised(a, e.lhs.loc, b), self.realised(b, e.rhs.loc, a)
         if op in _ALIGNED:
             f = max(frac_of(a), frac_of(b))
             x, y = self.lift(a, f, e.lhs.loc), self.lift(b, f, e.rhs.loc)
@@ -95,6 +105,20 @@ class FixedOps:
             e.loc,
         )
 
+    def realised(self, v: Value, loc: SourceLoc, other: Value) -> Value:
+        """A real literal `v` as a fixed-point constant with the fractional bits of the
+        fixed-point operand `other` it meets (quantised as inputs are); anything else as is."""
+        if type(v) is not RealV:
+            return v
+        if type(other) is not FixedV:
+            raise self.fail(
+                "a real number is only allowed with fixed-point values (an operand or a place "
+                "of a type fxK.F); ints and field values are integers",
+                loc,
+            )
+        f = other.frac  # type: ignore[union-attr]
+        return FixedV(self.need_builder(loc).const(quantise(v.value, f), loc), f)
+
     def fixed_negate(self, v: FixedV, loc: SourceLoc) -> FixedV:
         r = self.need_builder(loc).neg(v.ssa, loc)
         self.bounds.derive("neg", r, v.ssa)
@@ -105,6 +129,8 @@ class FixedOps:
         bld: KernelBuilder = self.need_builder(loc)
         if isinstance(v, IntV):
             return bld.const(v.value << f, loc)
+        if isinstance(v, RealV):
+            return bld.const(quantise(v.value, f), loc)
         x = self.to_field(v, loc)
         d = f - frac_of(v)
         if d == 0:
@@ -119,6 +145,9 @@ class FixedOps:
         is fixed-point, all as field values with the largest number of fractional bits, and
         that number (to wrap the result in); else unchanged and None."""
         if not any(type(v) is FixedV for v in vals):
+            for v, loc in zip(vals, locs, strict=True):
+                if type(v) is RealV:
+                    self.to_field(v, loc)  # reports it: a real literal meets no fixed value
             return vals, None
         f = max(frac_of(v) for v in vals)
         return [FieldV(self.lift(v, f, loc)) for v, loc in zip(vals, locs, strict=True)], f

@@ -50,6 +50,7 @@ _FRIENDLY = {
     "NAME": "identifier",
     "TNAME": "identifier",
     "NUMBER": "number",
+    "REAL": "number",  # a real literal is a number to the reader
     "ITYPE": "integer type",
     "FXTYPE": "fixed-point type",
     "PRAGMA": "'#pragma'",

@@ -9,6 +9,7 @@ read/write path and one set of checks (read-only, unassigned, out of bounds).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from zkcc.frontend.limits import int_text
 from zkcc.ir.source import SourceLoc
@@ -38,6 +39,14 @@ class FixedV(FieldV):
     conversion and the builtins that choose between values need to look at `frac`."""
 
     frac: int
+
+
+@dataclass(frozen=True)
+class RealV:
+    """A real literal's exact value; it becomes a fixed-point constant where it meets a
+    fixed-point value or place (zkcc.frontend.fixed), and is an error anywhere else."""
+
+    value: Fraction
 
 
 @dataclass(frozen=True)
@@ -153,7 +162,7 @@ class Ref:
         )
 
 
-Value = IntV | FieldV | FixedV | Ref | VoidV
+Value = IntV | FieldV | FixedV | RealV | Ref | VoidV
 
 
 class Scope:

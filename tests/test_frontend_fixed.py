@@ -24,7 +24,7 @@ from zkcc.driver import plan_program
 from zkcc.errors import ProofRejected, UserError, WitnessError, ZkccError
 from zkcc.field import get_field
 from zkcc.frontend import check_source, compile_source
-from zkcc.ir.kernel import HintKind
+from zkcc.ir.kernel import HintKind, Op
 from zkcc.ir.types import fixed_text, quantise
 from zkcc.plan.plan import Plan, plan_digest
 from zkcc.runtime import steps as steps_module
@@ -235,7 +235,9 @@ def test_overflow_at_prove_time_names_line_instance_and_value(tmp_path):
         run_signed(program, {"a": [[1.5, 2], [3, 4]]}, tmp_path)  # 12 does not fit fx8.4
     e = err.value
     assert (e.loc.line, e.loc.col) == (3, 5)
-    assert "value 192 does not fit i8" in e.what and "instance 1" in e.what  # 192 = 12 * 2^4
+    assert e.what.startswith(
+        "value 12 (stored 192) does not fit fx8.4, whose range is -8..7.9375"
+    ) and e.what.endswith("(kernel 'k', instance 1)")
 
 
 # ---- real-valued inputs and outputs ---------------------------------------------------------
@@ -331,3 +333,19 @@ def test_fixed_text_is_exact():
     assert fixed_text(-3, 1) == "-1.5" and fixed_text(1, 8) == "0.00390625"
     for raw in (0, 1, -1, 12345, -99999):
         assert Fraction(fixed_text(raw, 13)) == Fraction(raw, 1 << 13)
+
+
+def test_plan_keeps_quotients_fixed_range_checks_and_types():
+    """The plan records the QUOT hints (divisor 2^8 here), the F of each fixed-point range
+    check (for prove-time messages) and the tensors' types, and reads them back unchanged."""
+    compiled = compile_source(RESCALE, "r.zkcu")
+    plan, _ = _plan(RESCALE)
+    instrs = plan.program.kernels["k"].instrs
+    assert instrs == compiled.kernels["k"].instrs
+    assert [i.attr for i in instrs if i.op is Op.ASSERT_ZERO and i.attr is not None] == [8, 8, 8]
+    assert [i.attr for i in instrs if i.op is Op.HINT and i.attr[0] == "quot"] == [("quot", 256)]
+    assert {t.name: t.elem for t in plan.host.tensors} == {
+        "a": "fx16.8",
+        "b": "fx16.8",
+        "y": "fx16.8",
+    }

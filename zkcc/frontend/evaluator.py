@@ -35,6 +35,7 @@ from zkcc.frontend.values import (
 )
 from zkcc.ir.kernel import KernelBuilder
 from zkcc.ir.source import SourceLoc
+from zkcc.ir.types import fixed_frac
 
 _INT_ONLY = {"%", "<<", ">>", "&&", "||", "&", "|", "^"}
 _FIXED_KINDS = {FixedV, RealV}  # operands that make an operator fixed-point arithmetic
@@ -269,7 +270,7 @@ class ExprEval(FixedOps):
             raise self.fail(
                 f"value {int_text(s)} does not fit {typ} '{text}' (range {lo}..{hi})", loc
             )
-        self.bounds.range_check(x, bits, loc)
+        self.bounds.range_check(x, bits, loc, fixed_frac(typ))
 
     # -- expressions -------------------------------------------------------------------------
     def eval(self, e: ast.Expr) -> Value:

@@ -225,7 +225,7 @@ class FixedOps:
                 )
             return bld.const(q, loc)
         if c == 1:
-            self.bounds.range_check(x, m, loc)
+            self.bounds.range_check(x, m, loc, fixed_frac(elem or "") if m == bits else None)
             return x
         half = 1 << (m - 1)
         k = max(0, -((lo + h) // c))  # e = x + h + c*k >= 0 over the whole range
@@ -241,7 +241,8 @@ class FixedOps:
         e = bld.add(x, bld.const(h + c * k, loc), loc)
         qk = bld.hint(HintKind.QUOT, (e,), c, loc)
         q = bld.sub(qk, bld.const(k, loc), loc)
-        self.bounds.range_check(q, m, loc)  # first: an overflow is reported with its value
+        # first: an overflow is reported with its value (in the place's type when it fits m)
+        self.bounds.range_check(q, m, loc, fixed_frac(elem or "") if m == bits else None)
         r = bld.sub(e, bld.mul(bld.const(c, loc), qk, loc), loc)
         bld.to_bits(r, t, loc)
         if c != 1 << t:

@@ -14,6 +14,7 @@ from zkcc.encoding import Schema, Tree
 from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
 from zkcc.ir.kernel import (
+    MAX_FRAC,
     SINKS,
     HintKind,
     Instr,
@@ -57,6 +58,8 @@ def _operands(ins: Instr, consts: dict[int, int]) -> tuple[int, int, int]:
         return (ins.args[0], ins.attr[0], ins.attr[1])  # type: ignore[index]
     if op is Op.HINT:
         return (ins.args[0], HINT_CODES[HintKind(ins.attr[0])], ins.attr[1])  # type: ignore[index]
+    if op is Op.ASSERT_ZERO:
+        return (ins.args[0], -1 if ins.attr is None else ins.attr, -1)  # type: ignore[return-value]
     if op is Op.INDEX:
         return (-1, -1, -1)
     if len(ins.args) == 2:
@@ -89,6 +92,8 @@ def _operand_columns(instrs: list[Instr], consts: dict[int, int]) -> np.ndarray:
         elif op is Op.HINT:
             kind, param = attrs[i]  # type: ignore[misc]
             table[i, 1], table[i, 2] = _HINT_VALUE_CODES[kind], param
+        elif op is Op.ASSERT_ZERO and attrs[i] is not None:
+            table[i, 1] = attrs[i]  # the F of a fixed-point range check
     return table
 
 
@@ -161,7 +166,8 @@ def _instructions_ok(
     SSA arguments that refer to earlier instructions with a value (not a sink: ASSERT_ZERO,
     OUTPUT); constants in the table; INPUT reading an
     input parameter and OUTPUT writing an output parameter, each within its size; a known
-    hint kind with a parameter below 256. (Operands an op does not use are not checked.)"""
+    hint kind with a parameter in its range; an ASSERT_ZERO's F -1 (none) or at most MAX_FRAC.
+    (Operands an op does not use are not checked.)"""
     n = len(codes)
     if n == 0:
         return True
@@ -186,6 +192,7 @@ def _instructions_ok(
     hint = codes == _CODE[Op.HINT]
     ok &= in_range(b[hint], len(HINTS))
     ok = ok and in_range(c[hint], HINT_PARAM_LIMITS[b[hint]] + 1)
+    ok = ok and in_range(b[codes == _CODE[Op.ASSERT_ZERO]] + 1, MAX_FRAC + 2)
     is_out = np.array([prm.is_output for prm in params], dtype=bool)
     sizes = np.array([prm.size for prm in params], dtype=np.int64)
     for op, prm, j in ((Op.INPUT, a, b), (Op.OUTPUT, b, c)):
@@ -236,6 +243,10 @@ def _build_instrs(
     idx, sel = group(Op.HINT)
     for i, k, prm in zip(idx, b[sel].tolist(), c[sel].tolist(), strict=True):
         attrs[i] = (HINTS[k].value, prm)
+    idx, sel = group(Op.ASSERT_ZERO)
+    for i, f in zip(idx, b[sel].tolist(), strict=True):
+        if f >= 0:
+            attrs[i] = f
     return list(map(Instr.make, zip(op_of, args, attrs, loc_of, strict=True)))  # type: ignore[attr-defined]
 
 
@@ -301,6 +312,10 @@ def _instr(
         return Instr(op, (value(a),), (HINTS[b].value, c), loc)
     if op in (Op.ADD, Op.SUB, Op.MUL):
         return Instr(op, (value(a), value(b)), None, loc)
+    if op is Op.ASSERT_ZERO:
+        if not -1 <= b <= MAX_FRAC:
+            raise bad
+        return Instr(op, (value(a),), None if b < 0 else b, loc)
     return Instr(op, (value(a),), None, loc)
 
 

@@ -349,3 +349,31 @@ def test_plan_keeps_quotients_fixed_range_checks_and_types():
         "b": "fx16.8",
         "y": "fx16.8",
     }
+
+
+@pytest.mark.slow
+def test_wide_types_on_bn254_print_exact_decimals(tmp_path):
+    """fx64.32 on bn254: a quotient by 7 rounded twice (at 64, then 32 fractional bits), a
+    real literal quantised at 32 bits; outputs wider than a double holds print as exact
+    decimal strings."""
+    src = tmp_path / "w.zkcu"
+    src.write_text(
+        """#pragma field bn254
+__global__ void k(const fx64.32 x[2], fx64.32 y[2]) {
+    y[0] = x[0] * x[1] / 7;
+    y[1] = x[0] * 1e-3 - 2.5;
+}
+__host__ void main(private fx64.32 x[1][2], public out fx64.32 y[1][2]) { k<<<1>>>(x, y); }
+"""
+    )
+    inputs = tmp_path / "in.json"
+    inputs.write_text('{"x": [[1000.125, "-3.0000000001"]]}')
+    res = CliRunner().invoke(cli, ["run", str(src), "-i", str(inputs), "--json"])
+    assert res.exit_code == 0, res.output
+    y = json.loads(res.output)["outputs"]["y"][0]
+    q = 1 << 32
+    x0, x1 = quantise(Fraction("1000.125"), 32), quantise(Fraction("-3.0000000001"), 32)
+    want0 = rnd(Fraction(rnd(Fraction(x0 * x1, 7)), q))
+    want1 = rnd(Fraction(x0 * quantise(Fraction("1e-3"), 32), q)) - quantise(Fraction(5, 2), 32)
+    assert [Fraction(v) for v in y] == [Fraction(want0, q), Fraction(want1, q)]
+    assert all(isinstance(v, str) for v in y)

@@ -210,7 +210,7 @@ class FixedOps:
         lo, hi = fact
         h = c // 2
         qlo, qhi = (lo + h) // c, (hi + h) // c
-        need = max((-qlo - 1).bit_length(), qhi.bit_length()) + 1
+        need = max((-qlo - 1).bit_length() if qlo < 0 else 0, qhi.bit_length()) + 1
         m = need if bits is None else min(bits, need)
         cx = bld.const_value(x)
         if cx is not None:
@@ -224,14 +224,16 @@ class FixedOps:
                     loc,
                 )
             return bld.const(q, loc)
-        if c == 1:
-            self.bounds.range_check(x, m, loc, fixed_frac(elem or "") if m == bits else None)
+        if c == 1:  # nothing to divide: only a place's width to check
+            if bits is not None:
+                self.bounds.range_check(x, m, loc, fixed_frac(elem or "") if m == bits else None)
             return x
         half = 1 << (m - 1)
         k = max(0, -((lo + h) // c))  # e = x + h + c*k >= 0 over the whole range
         span = max(hi + h, half * c - 1) - min(lo + h, -half * c)
         t = (c - 1).bit_length()
-        if c > MAX_QUOT or span >= bld.p or hi + h + c * k >= bld.p or (1 << t) > bld.p:
+        too_wide = (1 << max(m, t)) > bld.p  # a range check of m bits, or t bits of r
+        if c > MAX_QUOT or span >= bld.p or hi + h + c * k >= bld.p or too_wide:
             raise self.fail(
                 f"cannot divide a value in {int_text(lo)}..{int_text(hi)} by {int_text(c)} "
                 f"soundly in this field (the quotient and remainder would wrap around p); "

@@ -297,6 +297,20 @@ def test_npz_reals(tmp_path):
     np.savez(path, x=np.array([0.125, -2.5, 3, 7.75]))
     out = load_tensors(path, {"x": (4,)}, F, "inputs", {"x": "fx8.2"})
     assert [v if v <= F.p // 2 else v - F.p for v in F.to_ints(out["x"])] == [1, -10, 12, 31]
+    # floor(y + 1/2) in doubles would round the largest double below 1/2 up
+    below_half = np.nextafter(0.5, 0)
+    rng = np.random.default_rng(5)
+    xs = np.concatenate([[below_half, -below_half, 0.5, -0.5, 1.5, -1.5], rng.normal(0, 20, 58)])
+    np.savez(path, x=xs.reshape(8, 8).astype(np.float32).astype(np.float64))
+    out = load_tensors(path, {"x": (8, 8)}, F, "inputs", {"x": "fx16.3"})
+    want = [quantise(Fraction(float(x)), 3) for x in np.load(path)["x"].reshape(-1)]
+    assert [v if v <= F.p // 2 else v - F.p for v in F.to_ints(out["x"])] == want
+    np.savez(path, x=np.array([[1, 2], [3, -4096]], dtype=np.int32))
+    out = load_tensors(path, {"x": (2, 2)}, F, "inputs", {"x": "fx16.3"})
+    assert [v if v <= F.p // 2 else v - F.p for v in F.to_ints(out["x"])] == [8, 16, 24, -32768]
+    np.savez(path, x=np.array([[1, 2], [4096, 0]], dtype=np.uint16))
+    with pytest.raises(UserError, match=r"x\[1\]\[0\]: value '4096' is out of range"):
+        load_tensors(path, {"x": (2, 2)}, F, "inputs", {"x": "fx16.3"})
 
 
 def test_outputs_print_as_exact_reals_and_pin_verification(tmp_path):

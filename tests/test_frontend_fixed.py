@@ -216,11 +216,26 @@ __host__ void main(private fx16.8 a[2][2], public out fx8.4 y[2][1]) {{ k<<<2>>>
             "3:15: cannot assign a fixed-point value (8 fractional bits) to field 'f'",
         ),
         ("    y[0] = a[0] % 2;", "3:12: operator '%' is not defined on fixed-point values"),
+        (
+            "    fx16.8 t = a[0] * a[1] + a[0] * a[1];\n    y[0] = t;",
+            "3:16: rescaling or dividing a fixed-point value needs a value of known range",
+        ),
+        ("    field f = 0.5;\n    y[0] = a[0];", "3:15: a real number is only allowed with fixed"),
+        ("    y[0] = min(a[0], 1) * 0.5;", ""),
     ],
 )
 def test_compile_errors_are_located(body, message):
     errors = _errors(_kernel(body))
-    assert any(e.startswith(message) for e in errors), errors
+    assert any(e.startswith(message) for e in errors) if message else errors == []
+
+
+def test_host_fixed_types_are_checked():
+    src = """__global__ void k(const fx8.9 a[1], fx8.4 y[1]) { y[0] = a[0]; }
+__host__ void main(private fx8.9 a[2][1], public out fx8.4 y[2][1]) { k<<<2>>>(a, y); }
+"""
+    errors = _errors(src)
+    assert "1:19: fixed-point type 'fx8.9' has 9 fractional bits but only 8 bits" in errors[0]
+    assert any(e.startswith("2:20: fixed-point type 'fx8.9' has 9") for e in errors), errors
 
 
 def test_constant_rescale_rounds_at_compile_time():

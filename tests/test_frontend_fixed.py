@@ -21,11 +21,13 @@ from helpers import run_signed
 
 from zkcc.cli import cli
 from zkcc.driver import plan_program
-from zkcc.errors import ProofRejected, UserError, WitnessError, ZkccError
+from zkcc.encoding import Schema, decode, encode
+from zkcc.errors import FormatError, ProofRejected, UserError, WitnessError, ZkccError
 from zkcc.field import get_field
 from zkcc.frontend import check_source, compile_source
-from zkcc.ir.kernel import HintKind, Op
+from zkcc.ir.kernel import MAX_FRAC, MAX_QUOT, HintKind, Op
 from zkcc.ir.types import fixed_text, quantise
+from zkcc.plan.irformat import kernel_from_tree, kernel_to_tree
 from zkcc.plan.plan import Plan, plan_digest
 from zkcc.runtime import steps as steps_module
 from zkcc.runtime import witness as witness_module
@@ -406,3 +408,22 @@ __host__ void main(private fx64.32 x[1][2], public out fx64.32 y[1][2]) { k<<<1>
     want1 = rnd(Fraction(x0 * quantise(Fraction("1e-3"), 32), q)) - quantise(Fraction(5, 2), 32)
     assert [Fraction(v) for v in y] == [Fraction(want0, q), Fraction(want1, q)]
     assert all(isinstance(v, str) for v in y)
+
+
+@pytest.mark.parametrize(
+    ("quot", "column", "value"),
+    [(True, 2, 0), (True, 2, MAX_QUOT + 1), (False, 1, MAX_FRAC + 1), (False, 1, -2)],
+)
+def test_malformed_quotient_or_fraction_is_refused(quot, column, value):
+    """A plan's QUOT divisor must be 1 .. MAX_QUOT (a reader divides by it) and an
+    ASSERT_ZERO's F -1 (none) .. MAX_FRAC."""
+    kernel = compile_source(RESCALE, "r.zkcu").kernels["k"]
+    tree = kernel_to_tree(kernel)
+    table = np.frombuffer(tree["operands"], dtype="<i8").reshape(-1, 3).copy()
+    want = (Op.HINT, ("quot", 256)) if quot else (Op.ASSERT_ZERO, 8)
+    i = next(j for j, ins in enumerate(kernel.instrs) if (ins.op, ins.attr) == want)
+    table[i, column] = value
+    tree["operands"] = table.tobytes()
+    _, decoded = decode(encode(b"TEST", 1, tree), b"TEST", 1, "kernel")
+    with pytest.raises(FormatError, match="malformed instruction"):
+        kernel_from_tree(Schema(decoded, "kernel"), get_field("m31").p)

@@ -87,9 +87,10 @@ MAX_HINT_PARAM = 255  # the param of INV, INV0 and BIT (a bit number, or why an 
 MAX_QUOT = (1 << 62) - 1  # the divisor of a QUOT hint: a plan stores it as an int64
 
 
-def hint_param_limit(kind: HintKind) -> int:
-    """The largest param a hint of `kind` may have (plan readers refuse larger ones)."""
-    return MAX_QUOT if kind is HintKind.QUOT else MAX_HINT_PARAM
+def hint_param_range(kind: HintKind) -> tuple[int, int]:
+    """The smallest and largest param a hint of `kind` may have (plan readers refuse others:
+    a QUOT divides by its param)."""
+    return (1, MAX_QUOT) if kind is HintKind.QUOT else (0, MAX_HINT_PARAM)
 
 
 SINKS = (Op.ASSERT_ZERO, Op.OUTPUT)

@@ -22,7 +22,7 @@ from zkcc.ir.kernel import (
     Op,
     Param,
     gc_paused,
-    hint_param_limit,
+    hint_param_range,
 )
 from zkcc.ir.source import SourceLoc
 from zkcc.ir.types import fixed_frac, int_type_bits
@@ -31,7 +31,7 @@ OP_CODES = {op: i for i, op in enumerate(Op)}
 OPS = list(Op)
 HINT_CODES = {k: i for i, k in enumerate(HintKind)}
 HINTS = list(HintKind)
-HINT_PARAM_LIMITS = np.array([hint_param_limit(k) for k in HINTS], dtype=np.int64)
+HINT_PARAM_RANGES = np.array([hint_param_range(k) for k in HINTS], dtype=np.int64)
 MAX_DIMS = 8
 MAX_COUNT = MAX_TENSOR  # any one dimension; zkcc.budget bounds the products
 
@@ -191,7 +191,9 @@ def _instructions_ok(
     ok &= in_range(a[codes == _CODE[Op.CONST]], n_consts)
     hint = codes == _CODE[Op.HINT]
     ok &= in_range(b[hint], len(HINTS))
-    ok = ok and in_range(c[hint], HINT_PARAM_LIMITS[b[hint]] + 1)
+    if ok and hint.any():
+        bounds = HINT_PARAM_RANGES[b[hint]]
+        ok = bool(np.all((c[hint] >= bounds[:, 0]) & (c[hint] <= bounds[:, 1])))
     ok = ok and in_range(b[codes == _CODE[Op.ASSERT_ZERO]] + 1, MAX_FRAC + 2)
     is_out = np.array([prm.is_output for prm in params], dtype=bool)
     sizes = np.array([prm.size for prm in params], dtype=np.int64)
@@ -307,7 +309,10 @@ def _instr(
     if op is Op.OUTPUT:
         return Instr(op, (value(a),), element(b, c, True), loc)
     if op is Op.HINT:
-        if not 0 <= b < len(HINTS) or not 0 <= c <= hint_param_limit(HINTS[b]):
+        if not 0 <= b < len(HINTS):
+            raise bad
+        lo, hi = hint_param_range(HINTS[b])
+        if not lo <= c <= hi:
             raise bad
         return Instr(op, (value(a),), (HINTS[b].value, c), loc)
     if op in (Op.ADD, Op.SUB, Op.MUL):

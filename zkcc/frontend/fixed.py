@@ -9,6 +9,8 @@ fixed point unchanged. An expression's value carries its number of fractional bi
   operands to the larger number of fractional bits by an exact shift left (a multiplication by
   the constant 2^d); an int or an integer-typed value is a fixed value with 0 fractional bits.
 * `a * b` multiplies the stored integers: F = Fa + Fb, exact.
+* a real literal (`RealV`) becomes a constant quantised to the fractional bits of the
+  fixed-point operand or place it meets (zkcc.ir.types.quantise); elsewhere it is an error.
 * `a / c` for a compile-time int c != 0 keeps F and rounds (below).
 * storing a value with G fractional bits into `fxK.F` (or `iK`, F = 0) shifts it left when
   G <= F and rescales it by c = 2^(G - F) when G > F; either way the result is range-checked
@@ -58,16 +60,8 @@ def real_text(raw: int, frac: int) -> str:
 
 
 class FixedOps:
-    """Fixed-point arithmetic for the compile-time interpreter (mixed into ExprEval, whose
-    builder, bounds and error reporting it uses)."""
-
-    # provided by ExprEval
-    bounds: object
-    fail: object
-    need_builder: object
-    to_field: object
-    narrow: object
-    compare: object
+    """Fixed-point arithmetic for the compile-time interpreter: mixed into ExprEval, whose
+    `bounds`, `fail`, `need_builder`, `to_field`, `narrow` and `compare` it uses."""
 
     def fixed_binary(self, e: ast.Binary, a: IntV | FieldV, b: IntV | FieldV) -> Value:
         """`a op b` where a or b is a fixed-point value (see the module docstring)."""

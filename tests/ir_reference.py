@@ -43,6 +43,8 @@ def eval_instance(kernel: KernelIR, p: int, inputs: list[list[int] | None], inst
             kind, param = HintKind(ins.attr[0]), ins.attr[1]
             if kind is HintKind.BIT:
                 v = (a[0] >> param) & 1
+            elif kind is HintKind.QUOT:
+                v = a[0] // param
             else:
                 if kind is HintKind.INV and a[0] == 0:
                     raise ConstraintFailed(f"division by zero at {ins.loc}")

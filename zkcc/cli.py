@@ -100,15 +100,23 @@ def _diagnostics_json(diags) -> list[dict]:
 def _values_json(
     F, arrays: dict[str, np.ndarray], shapes: dict[str, tuple[int, ...]], plan
 ) -> dict:
-    """Nested lists of ints; the elements of an integer-typed (iK) tensor as signed ints."""
-    from zkcc.ir.types import FIELD, signed
+    """Nested lists of ints; the elements of an integer-typed (iK) tensor as signed ints, of a
+    fixed-point (fxK.F) tensor as their exact reals (a JSON number when a double holds it,
+    K <= 53, else a decimal string), which `verify --public` reads back to the same values."""
+    from zkcc.ir.types import FIELD, fixed_frac, fixed_text, int_type_bits, signed
 
     elems = {t.name: t.elem for t in plan.host.tensors}
 
     def ints(n: str, a: np.ndarray) -> list:
         flat = F.to_ints(a.reshape(-1))
-        if elems.get(n, FIELD) != FIELD:
+        elem = elems.get(n, FIELD)
+        if elem != FIELD:
             flat = [signed(v, F.p) for v in flat]
+        frac = fixed_frac(elem)
+        if frac is not None and (int_type_bits(elem) or 0) <= 53:
+            flat = [v / (1 << frac) for v in flat]  # exact: |v| < 2^53
+        elif frac is not None:
+            flat = [fixed_text(v, frac) for v in flat]
         return np.array(flat, dtype=object).reshape(shapes[n]).tolist()
 
     return {n: ints(n, a) for n, a in arrays.items()}
@@ -811,7 +819,8 @@ def verify(
     expected = None
     if public_path is not None:
         wanted = {t.name: t.shape for t in plan.host.tensors if t.kind in public_kinds}
-        expected = load_tensors(public_path, wanted, F, "public values")
+        types = {t.name: t.elem for t in plan.host.tensors}
+        expected = load_tensors(public_path, wanted, F, "public values", types)
     keys, keys_file = _load_keys(plan, digest, plan_path, keys_path, VK_MAGIC, VK_SUFFIX)
     proof = read_bytes(proof_path, "proof")
     start = time.perf_counter()

@@ -9,6 +9,7 @@ IR instructions carry to runtime errors.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from zkcc.ir.source import SourceLoc
 
@@ -23,6 +24,13 @@ class Expr:
 @dataclass
 class IntLit(Expr):
     value: int
+
+
+@dataclass
+class RealLit(Expr):
+    """A real literal (`0.5`, `1e-3`), exact: it only meets fixed-point values."""
+
+    value: Fraction
 
 
 @dataclass

@@ -87,13 +87,16 @@ class Bounds:
         fact = self.get(x)
         return fact is not None and lo <= fact[0] and fact[1] <= hi
 
-    def range_check(self, x: int, bits: int, loc: SourceLoc | None) -> None:
-        """Constrain x to hold an `iK` value (K = bits), unless its fact already says so."""
+    def range_check(
+        self, x: int, bits: int, loc: SourceLoc | None, frac: int | None = None
+    ) -> None:
+        """Constrain x to hold an `iK` value (K = bits), unless its fact already says so; for
+        the stored integer of an `fxK.F` value, `frac` = F says so to a failure's message."""
         if self.fits(x, bits):
             return
         bld = self.bld
         e = bld.add(x, bld.const(1 << (bits - 1), loc), loc)
-        top = bld.to_bits(e, bits, loc)[-1]
+        top = bld.to_bits(e, bits, loc, frac)[-1]
         self.nonneg_bits.setdefault(x, self.boolean(top))
         self.add_fact(x, *type_range(bits))
 

@@ -18,12 +18,15 @@ import operator
 from zkcc.frontend import ast
 from zkcc.frontend.bounded import BoundError, Bounds, int_type_bits, type_range
 from zkcc.frontend.diagnostics import Abort, Sink
+from zkcc.frontend.fixed import FixedOps
 from zkcc.frontend.limits import Limits, int_text, over_limit
 from zkcc.frontend.values import (
     FIELD,
     INT,
     FieldV,
+    FixedV,
     IntV,
+    RealV,
     Ref,
     Scope,
     Value,
@@ -32,8 +35,10 @@ from zkcc.frontend.values import (
 )
 from zkcc.ir.kernel import KernelBuilder
 from zkcc.ir.source import SourceLoc
+from zkcc.ir.types import fixed_frac
 
 _INT_ONLY = {"%", "<<", ">>", "&&", "||", "&", "|", "^"}
+_FIXED_KINDS = {FixedV, RealV}  # operands that make an operator fixed-point arithmetic
 _COMPARE = {"<", ">", "<=", ">=", "==", "!="}
 _FIELD_OPS = {
     "+": KernelBuilder.add,
@@ -75,7 +80,7 @@ def element_text(name: str, shape: tuple[int, ...], flat: int) -> str:
     return name + "".join(f"[{i}]" for i in reversed(idx))
 
 
-class ExprEval:
+class ExprEval(FixedOps):
     """State shared by every evaluation context and the expression half of the interpreter."""
 
     def __init__(self, sink: Sink, globals_: Scope, builder: KernelBuilder | None = None):
@@ -116,6 +121,8 @@ class ExprEval:
             return "field"
         if isinstance(v, Ref):
             return f"array '{v.text}' of shape {shape_text(v.shape)}"
+        if isinstance(v, RealV):
+            return "a real number"
         return "void"
 
     # -- typed evaluation --------------------------------------------------------------------
@@ -139,14 +146,20 @@ class ExprEval:
             if loc in self._truncated:
                 self.truncation_warning(loc, *self._truncated[loc], v.value)
             return self.need_builder(loc).const(v.value, loc)
+        if isinstance(v, RealV):
+            raise self.fail(
+                "a real number is only allowed with fixed-point values (an operand or a place "
+                "of a type fxK.F); ints and field values are integers",
+                loc,
+            )
         raise self.fail(f"expected a field value, got {self.describe(v)}", loc)
 
     def eval_field(self, e: ast.Expr) -> int:
         return self.to_field(self.eval(e), e.loc)
 
-    def eval_scalar(self, e: ast.Expr) -> IntV | FieldV:
+    def eval_scalar(self, e: ast.Expr) -> IntV | FieldV | RealV:
         v = self.eval(e)
-        if isinstance(v, IntV | FieldV):
+        if isinstance(v, IntV | FieldV | RealV):
             return v
         raise self.fail(f"expected a scalar value, got {self.describe(v)}", e.loc)
 
@@ -208,6 +221,8 @@ class ExprEval:
                 kind = "output element" if st.kind == "output" else "element"
                 text = f"{kind} {element_text(st.name, st.shape, ref.offset)}"
             raise self.fail(f"{text} is read before it is assigned", loc)
+        if st.frac is not None:
+            return FixedV(cell, st.frac)
         return IntV(cell) if st.elem == INT else FieldV(cell)
 
     def write(self, ref: Ref, v: Value, loc: SourceLoc) -> None:
@@ -232,11 +247,13 @@ class ExprEval:
             if not isinstance(v, IntV):
                 raise self.fail(f"cannot assign {self.describe(v)} to int '{ref.text}'", loc)
             st.cells[ref.offset] = v.value
-        else:
+        elif st.frac is None and type(v) not in _FIXED_KINDS:
             x = self.to_field(v, loc)
             if st.elem != FIELD:
                 self.narrow(x, st.elem, loc, ref.text)
             st.cells[ref.offset] = x
+        else:  # to or from fixed point: shifted or rescaled (zkcc.frontend.fixed)
+            st.cells[ref.offset] = self.convert(v, st.elem, loc, ref.text)
         st.locs[ref.offset] = loc
 
     def narrow(self, x: int, typ: str, loc: SourceLoc, text: str) -> None:
@@ -253,7 +270,7 @@ class ExprEval:
             raise self.fail(
                 f"value {int_text(s)} does not fit {typ} '{text}' (range {lo}..{hi})", loc
             )
-        self.bounds.range_check(x, bits, loc)
+        self.bounds.range_check(x, bits, loc, fixed_frac(typ))
 
     # -- expressions -------------------------------------------------------------------------
     def eval(self, e: ast.Expr) -> Value:
@@ -289,6 +306,8 @@ class ExprEval:
             return self.eval_call(e)
         if isinstance(e, ast.InitList):
             raise self.fail("a '{...}' list can only initialise an array declaration", e.loc)
+        if isinstance(e, ast.RealLit):
+            return RealV(e.value)
         raise self.fail("unsupported expression", e.loc)
 
     def eval_call(self, e: ast.Call) -> Value:
@@ -305,6 +324,8 @@ class ExprEval:
                 return IntV(~v.value)
             return v
         if isinstance(v, FieldV):
+            if e.op == "-" and type(v) is FixedV:
+                return self.fixed_negate(v, e.loc)
             if e.op == "-":
                 r = self.need_builder(e.loc).neg(v.ssa, e.loc)
                 if self.bounds.facts:  # type: ignore[union-attr]
@@ -313,6 +334,8 @@ class ExprEval:
             if e.op == "+":
                 return v
             raise self.fail(f"operator '{e.op}' needs a compile-time int, got a field value", e.loc)
+        if isinstance(v, RealV) and e.op in "+-":
+            return RealV(-v.value if e.op == "-" else v.value)
         raise self.fail(f"operator '{e.op}' cannot be applied to {self.describe(v)}", e.loc)
 
     def eval_binary(self, e: ast.Binary) -> Value:
@@ -323,6 +346,8 @@ class ExprEval:
         b = self.eval_scalar(e.rhs)
         if isinstance(a, IntV) and isinstance(b, IntV):
             return IntV(self.int_op(e, a.value, b.value))
+        if type(a) in _FIXED_KINDS or type(b) in _FIXED_KINDS:
+            return self.fixed_binary(e, a, b)
         if e.op in _COMPARE:
             return self.compare(e, a, b)
         if e.op in _INT_ONLY:

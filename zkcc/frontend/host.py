@@ -20,7 +20,7 @@ from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View, 
 from zkcc.ir.kernel import Param
 from zkcc.ir.layout import same_padded_layout
 from zkcc.ir.source import SourceLoc
-from zkcc.ir.types import int_type_bits, max_type_bits
+from zkcc.ir.types import fixed_frac, int_type_bits, max_type_bits
 
 _KIND_TEXT = {
     TensorKind.PUBLIC_IN: "public input",
@@ -222,6 +222,13 @@ class HostCompiler(Interp):
         if bits > widest:
             raise self.fail(
                 f"integer type '{typ}' does not fit this field: the widest is i{widest}", loc
+            )
+        frac = fixed_frac(typ)
+        if frac is not None and frac > bits:
+            raise self.fail(
+                f"fixed-point type '{typ}' has {frac} fractional bits but only {bits} bits in "
+                "all (fxK.F needs F <= K)",
+                loc,
             )
 
     def tensor_decl(self, s: ast.VarDecl) -> None:

@@ -16,7 +16,7 @@ from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import element_text
 from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
 from zkcc.frontend.statements import Interp, ReturnSignal, instance_name
-from zkcc.frontend.values import FIELD, INT, VOID, FieldV, IntV, Ref, Scope, Store, Value
+from zkcc.frontend.values import FIELD, INT, VOID, FieldV, FixedV, IntV, Ref, Scope, Store, Value
 from zkcc.ir.kernel import KernelBuilder, KernelIR, Param, gc_paused
 from zkcc.ir.passes import eliminate_dead_code
 from zkcc.ir.source import SourceLoc
@@ -46,18 +46,22 @@ class KernelCompiler(Interp):
 
     def b_select(self, e: ast.Call) -> Value:
         b = self.eval_scalar(e.args[0])
-        x, y = self.eval_scalar(e.args[1]), self.eval_scalar(e.args[2])
+        (x, y), frac = self.aligned(
+            [self.eval_scalar(e.args[1]), self.eval_scalar(e.args[2])],
+            [e.args[1].loc, e.args[2].loc],
+        )
         if isinstance(b, IntV):
             if b.value not in (0, 1):
                 raise self.fail(
                     f"select condition must be 0 or 1, got {int_text(b.value)}", e.args[0].loc
                 )
-            return x if b.value else y
+            chosen = x if b.value else y
+            return chosen if frac is None else _scaled(chosen.ssa, frac)
         bld = self.need_builder(e.loc)
         xv, yv = self.to_field(x, e.args[1].loc), self.to_field(y, e.args[2].loc)
         one = bld.const(1, e.loc)
         bld.assert_zero(bld.mul(b.ssa, bld.sub(b.ssa, one, e.loc), e.loc), e.loc)
-        return FieldV(self.bounds.choose(b.ssa, xv, yv, e.loc))
+        return _scaled(self.bounds.choose(b.ssa, xv, yv, e.loc), frac)
 
     def b_is_zero(self, e: ast.Call) -> Value:
         v = self.eval_scalar(e.args[0])
@@ -115,6 +119,11 @@ class KernelCompiler(Interp):
         if all(isinstance(v, IntV) for v in vals):
             ints = [v.value for v in vals]
             return IntV(_INT_ORDERED[e.func](*ints))
+        vals, frac = self.aligned(vals, [a.loc for a in e.args])
+        return _scaled(self.ordered(e, vals).ssa, frac)
+
+    def ordered(self, e: ast.Call, vals: list[IntV | FieldV]) -> FieldV:
+        """min, max, clamp, relu or abs of scalars at one scale, not all compile-time ints."""
         bld = self.need_builder(e.loc)
         xs = [self.bounded(v, a, e.func) for v, a in zip(vals, e.args, strict=True)]
         if e.func == "min":
@@ -191,6 +200,11 @@ class KernelCompiler(Interp):
             best = self.bounds.choose(keep, best, vals[i], e.loc)
             idx = self.bounds.choose(keep, idx, bld.const(i, e.loc), e.loc)
         return FieldV(idx)
+
+
+def _scaled(ssa: int, frac: int | None) -> FieldV:
+    """A builtin's result: fixed-point with `frac` bits when its operands were (not None)."""
+    return FieldV(ssa) if frac is None else FixedV(ssa, frac)
 
 
 # builtins over bounded values (arity), and their meaning on compile-time ints

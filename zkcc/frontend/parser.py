@@ -50,7 +50,9 @@ _FRIENDLY = {
     "NAME": "identifier",
     "TNAME": "identifier",
     "NUMBER": "number",
+    "REAL": "number",  # a real literal is a number to the reader
     "ITYPE": "integer type",
+    "FXTYPE": "fixed-point type",
     "PRAGMA": "'#pragma'",
     "INCLUDE": "'#include'",
     "$END": "end of file",

@@ -33,6 +33,7 @@ from zkcc.frontend.values import (
     INT,
     VOID,
     FieldV,
+    FixedV,
     IntV,
     Ref,
     Scope,
@@ -42,6 +43,7 @@ from zkcc.frontend.values import (
 )
 from zkcc.ir.kernel import INV_NOT_EQUAL, KernelBuilder
 from zkcc.ir.source import SourceLoc
+from zkcc.ir.types import fixed_frac
 
 MAX_TEMPLATE_ARG = 1 << 63  # template arguments appear in instance names, printed exactly
 _COMPOUND = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
@@ -184,10 +186,20 @@ class Interp(ExprEval):
                 loc,
             )
         widest = max_type_bits(self.builder.p)
+        frac = fixed_frac(typ)
         if not 1 <= bits <= widest:
+            kind, widest_name = (
+                ("integer", f"i{widest}") if frac is None else ("fixed-point", f"fx{widest}.F")
+            )
             raise self.fail(
-                f"integer type '{typ}' does not fit this field: the widest is i{widest} "
+                f"{kind} type '{typ}' does not fit this field: the widest is {widest_name} "
                 "(a range check decomposes a value into K bits, 2^K <= p)",
+                loc,
+            )
+        if frac is not None and frac > bits:
+            raise self.fail(
+                f"fixed-point type '{typ}' has {frac} fractional bits but only {bits} bits in "
+                f"all (fxK.F needs F <= K)",
                 loc,
             )
 
@@ -412,6 +424,8 @@ class Interp(ExprEval):
         cond = e.args[0]
         if isinstance(cond, ast.Binary) and cond.op in ("==", "!="):
             a, b = self.eval_scalar(cond.lhs), self.eval_scalar(cond.rhs)
+            if type(a) is FixedV or type(b) is FixedV:  # compared at one scale
+                (a, b), _ = self.aligned([a, b], [cond.lhs.loc, cond.rhs.loc])
             if isinstance(a, FieldV) or isinstance(b, FieldV):
                 bld = self.need_builder(e.loc)
                 diff = bld.sub(self.to_field(a, cond.loc), self.to_field(b, cond.loc), e.loc)
@@ -604,8 +618,8 @@ class Interp(ExprEval):
                     f"int function '{fn.name}' must return an int, got {self.describe(v)}", loc
                 )
             return v
-        x = self.to_field(v, loc)
-        if fn.ret != FIELD:  # an integer type: the returned value must fit it
+        if fn.ret != FIELD:  # a bounded type: the returned value must fit it
             self.check_type(fn.ret, fn.name_loc)
-            self.narrow(x, fn.ret, loc, f"the result of '{fn.name}'")
-        return FieldV(x)
+        x = self.convert(v, fn.ret, loc, f"the result of '{fn.name}'")
+        frac = fixed_frac(fn.ret)
+        return FieldV(x) if frac is None else FixedV(x, frac)

@@ -7,6 +7,7 @@ rule) is handled in one place. Preprocessor lines arrive as single tokens and ar
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from lark import Token, Transformer, Tree, v_args
 
@@ -198,6 +199,10 @@ class ToAst(Transformer):
         return ast.IntLit(
             self._tok(tok), int(tok.value, 0) if tok.value[:2] in ("0x", "0X") else int(tok.value)
         )
+
+    def real(self, meta, children):
+        tok = children[0]
+        return ast.RealLit(self._tok(tok), Fraction(tok.value))
 
     def name(self, meta, children):
         tok = children[0]

@@ -9,9 +9,11 @@ read/write path and one set of checks (read-only, unassigned, out of bounds).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from zkcc.frontend.limits import int_text
 from zkcc.ir.source import SourceLoc
+from zkcc.ir.types import fixed_frac
 
 INT = "int"
 FIELD = "field"
@@ -28,6 +30,23 @@ class IntV:
 @dataclass(slots=True, unsafe_hash=True)
 class FieldV:
     ssa: int
+
+
+@dataclass(slots=True, unsafe_hash=True)
+class FixedV(FieldV):
+    """A fixed-point value: `ssa` holds the integer round(x * 2^frac) of the real x. A field
+    value on every path that does not know fixed point (it is a FieldV), so only arithmetic,
+    conversion and the builtins that choose between values need to look at `frac`."""
+
+    frac: int
+
+
+@dataclass(frozen=True)
+class RealV:
+    """A real literal's exact value; it becomes a fixed-point constant where it meets a
+    fixed-point value or place (zkcc.frontend.fixed), and is an error anywhere else."""
+
+    value: Fraction
 
 
 @dataclass(frozen=True)
@@ -64,8 +83,10 @@ class Store:
     cells: list[int | None] = field(default_factory=list)
     locs: list[SourceLoc | None] = field(default_factory=list)
     poisoned: bool = False  # its declaration failed: uses are skipped without more errors
+    frac: int | None = field(init=False)  # F of a fixed-point store (elem fxK.F), else None
 
     def __post_init__(self) -> None:
+        self.frac = fixed_frac(self.elem)
         n = shape_size(self.shape)
         if not self.cells:
             self.cells = [None] * n
@@ -141,7 +162,7 @@ class Ref:
         )
 
 
-Value = IntV | FieldV | Ref | VoidV
+Value = IntV | FieldV | FixedV | RealV | Ref | VoidV
 
 
 class Scope:

@@ -185,7 +185,7 @@ def _replay(
             kind, param = attr  # type: ignore[misc]
             v = builder.hint(HintKind(kind), tuple(vals[x] for x in args), param, loc)
         elif op is Op.ASSERT_ZERO:
-            builder.assert_zero(vals[args[0]], loc)
+            builder.assert_zero(vals[args[0]], loc, attr)  # type: ignore[arg-type]
         elif op is Op.OUTPUT:
             write(attr[0], attr[1], vals[args[0]], loc)  # type: ignore[index]
         else:

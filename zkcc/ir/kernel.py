@@ -51,12 +51,15 @@ class Op(enum.Enum):
     MUL = "mul"  # args = (a, b)
     NEG = "neg"  # args = (a,)
     HINT = "hint"  # attr = (HintKind value, int parameter); args = operands; value is prover-chosen
-    ASSERT_ZERO = "assert_zero"  # args = (a,); sink
+    # args = (a,); sink; attr = None, or F when it closes the range check of a value of a
+    # fixed-point type fxK.F (only what a failure says depends on it: MAX_FRAC at most)
+    ASSERT_ZERO = "assert_zero"
     OUTPUT = "output"  # attr = (param index, flat element index); args = (value,); sink
     INDEX = "index"  # no args or attr: this instance's number in its launch, a public input
 
 
 INV_NOT_EQUAL = 1  # the param of an INV hint that proves `assert(a != b)`
+MAX_FRAC = 253  # the largest F an ASSERT_ZERO names (the widest fixed-point type is fx253.253)
 
 
 class HintKind(enum.Enum):
@@ -68,11 +71,26 @@ class HintKind(enum.Enum):
     INV0  1/x, or 0 when x == 0 (for is_zero: z = 1 - x*h with x*z == 0).
     BIT   bit number `param` of x read as an integer in [0, p).
           Front end adds: b*(b-1) == 0 and the recomposition sum == x.
+    QUOT  floor(x / param) for x read as an integer in [0, p), 1 <= param <= MAX_QUOT (a
+          fixed-point rescale or a division by a constant). Front end adds: the remainder
+          x - param*q is in [0, param) and q in a range, both by bits, so that no other q
+          satisfies them (zkcc.frontend.fixed).
     """
 
     INV = "inv"
     INV0 = "inv0"
     BIT = "bit"
+    QUOT = "quot"
+
+
+MAX_HINT_PARAM = 255  # the param of INV, INV0 and BIT (a bit number, or why an inverse exists)
+MAX_QUOT = (1 << 62) - 1  # the divisor of a QUOT hint: a plan stores it as an int64
+
+
+def hint_param_range(kind: HintKind) -> tuple[int, int]:
+    """The smallest and largest param a hint of `kind` may have (plan readers refuse others:
+    a QUOT divides by its param)."""
+    return (1, MAX_QUOT) if kind is HintKind.QUOT else (0, MAX_HINT_PARAM)
 
 
 SINKS = (Op.ASSERT_ZERO, Op.OUTPUT)
@@ -277,12 +295,13 @@ class KernelBuilder:
         return self._emit(_make((Op.HINT, args, (kind.value, param), loc)), share=False)
 
     # -- sinks -------------------------------------------------------------------------------
-    def assert_zero(self, a: int, loc: SourceLoc | None = None) -> None:
+    def assert_zero(self, a: int, loc: SourceLoc | None = None, frac: int | None = None) -> None:
         """Constrain a == 0. A constant non-zero is left in place: witness generation reports it
-        with its source line (the front end may also report it at compile time)."""
+        with its source line (the front end may also report it at compile time). `frac`: see
+        Op.ASSERT_ZERO."""
         if self._consts.get(a) == 0:
             return
-        self._emit(_make((Op.ASSERT_ZERO, (a,), None, loc)), share=False)
+        self._emit(_make((Op.ASSERT_ZERO, (a,), frac, loc)), share=False)
 
     def output(self, param: int, index: int, value: int, loc: SourceLoc | None = None) -> None:
         self._emit(_make((Op.OUTPUT, (value,), (param, index), loc)), share=False)
@@ -307,9 +326,12 @@ class KernelBuilder:
         self.assert_zero(self.mul(x, z, loc), loc)
         return z
 
-    def to_bits(self, x: int, nbits: int, loc: SourceLoc | None = None) -> list[int]:
+    def to_bits(
+        self, x: int, nbits: int, loc: SourceLoc | None = None, frac: int | None = None
+    ) -> list[int]:
         """Little-endian bits of x, each constrained boolean, recomposition constrained == x.
-        nbits must satisfy 2^nbits <= p so the recomposition cannot wrap."""
+        nbits must satisfy 2^nbits <= p so the recomposition cannot wrap. `frac` marks the
+        recomposition as a fixed-point range check (Op.ASSERT_ZERO)."""
         if not 1 <= nbits or (1 << nbits) > self.p:
             raise ValueError(f"to_bits width {nbits} must be in 1..{self.p.bit_length() - 1}")
         bits = [self.hint(HintKind.BIT, (x,), i, loc) for i in range(nbits)]
@@ -317,7 +339,7 @@ class KernelBuilder:
         for i, b in enumerate(bits):
             self.assert_zero(self.mul(b, self.sub(b, self.const(1, loc), loc), loc), loc)
             acc = self.add(acc, self.mul(self.const(1 << i, loc), b, loc), loc)
-        self.assert_zero(self.sub(acc, x, loc), loc)
+        self.assert_zero(self.sub(acc, x, loc), loc, frac)
         return bits
 
     def finish(self) -> KernelIR:

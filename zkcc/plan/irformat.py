@@ -13,14 +13,25 @@ from zkcc.budget import MAX_TENSOR, check_kernel_size
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
-from zkcc.ir.kernel import SINKS, HintKind, Instr, KernelIR, Op, Param, gc_paused
+from zkcc.ir.kernel import (
+    MAX_FRAC,
+    SINKS,
+    HintKind,
+    Instr,
+    KernelIR,
+    Op,
+    Param,
+    gc_paused,
+    hint_param_range,
+)
 from zkcc.ir.source import SourceLoc
-from zkcc.ir.types import int_type_bits
+from zkcc.ir.types import fixed_frac, int_type_bits
 
 OP_CODES = {op: i for i, op in enumerate(Op)}
 OPS = list(Op)
 HINT_CODES = {k: i for i, k in enumerate(HintKind)}
 HINTS = list(HintKind)
+HINT_PARAM_RANGES = np.array([hint_param_range(k) for k in HINTS], dtype=np.int64)
 MAX_DIMS = 8
 MAX_COUNT = MAX_TENSOR  # any one dimension; zkcc.budget bounds the products
 
@@ -47,6 +58,8 @@ def _operands(ins: Instr, consts: dict[int, int]) -> tuple[int, int, int]:
         return (ins.args[0], ins.attr[0], ins.attr[1])  # type: ignore[index]
     if op is Op.HINT:
         return (ins.args[0], HINT_CODES[HintKind(ins.attr[0])], ins.attr[1])  # type: ignore[index]
+    if op is Op.ASSERT_ZERO:
+        return (ins.args[0], -1 if ins.attr is None else ins.attr, -1)  # type: ignore[return-value]
     if op is Op.INDEX:
         return (-1, -1, -1)
     if len(ins.args) == 2:
@@ -79,6 +92,8 @@ def _operand_columns(instrs: list[Instr], consts: dict[int, int]) -> np.ndarray:
         elif op is Op.HINT:
             kind, param = attrs[i]  # type: ignore[misc]
             table[i, 1], table[i, 2] = _HINT_VALUE_CODES[kind], param
+        elif op is Op.ASSERT_ZERO and attrs[i] is not None:
+            table[i, 1] = attrs[i]  # the F of a fixed-point range check
     return table
 
 
@@ -151,7 +166,8 @@ def _instructions_ok(
     SSA arguments that refer to earlier instructions with a value (not a sink: ASSERT_ZERO,
     OUTPUT); constants in the table; INPUT reading an
     input parameter and OUTPUT writing an output parameter, each within its size; a known
-    hint kind with a parameter below 256. (Operands an op does not use are not checked.)"""
+    hint kind with a parameter in its range; an ASSERT_ZERO's F -1 (none) or at most MAX_FRAC.
+    (Operands an op does not use are not checked.)"""
     n = len(codes)
     if n == 0:
         return True
@@ -174,7 +190,11 @@ def _instructions_ok(
     ok &= not (sink[a[value_a]].any() or sink[b[value_b]].any())
     ok &= in_range(a[codes == _CODE[Op.CONST]], n_consts)
     hint = codes == _CODE[Op.HINT]
-    ok &= in_range(b[hint], len(HINTS)) and in_range(c[hint], 256)
+    ok &= in_range(b[hint], len(HINTS))
+    if ok and hint.any():
+        bounds = HINT_PARAM_RANGES[b[hint]]
+        ok = bool(np.all((c[hint] >= bounds[:, 0]) & (c[hint] <= bounds[:, 1])))
+    ok = ok and in_range(b[codes == _CODE[Op.ASSERT_ZERO]] + 1, MAX_FRAC + 2)
     is_out = np.array([prm.is_output for prm in params], dtype=bool)
     sizes = np.array([prm.size for prm in params], dtype=np.int64)
     for op, prm, j in ((Op.INPUT, a, b), (Op.OUTPUT, b, c)):
@@ -225,6 +245,10 @@ def _build_instrs(
     idx, sel = group(Op.HINT)
     for i, k, prm in zip(idx, b[sel].tolist(), c[sel].tolist(), strict=True):
         attrs[i] = (HINTS[k].value, prm)
+    idx, sel = group(Op.ASSERT_ZERO)
+    for i, f in zip(idx, b[sel].tolist(), strict=True):
+        if f >= 0:
+            attrs[i] = f
     return list(map(Instr.make, zip(op_of, args, attrs, loc_of, strict=True)))  # type: ignore[attr-defined]
 
 
@@ -285,11 +309,18 @@ def _instr(
     if op is Op.OUTPUT:
         return Instr(op, (value(a),), element(b, c, True), loc)
     if op is Op.HINT:
-        if not 0 <= b < len(HINTS) or not 0 <= c < 256:
+        if not 0 <= b < len(HINTS):
+            raise bad
+        lo, hi = hint_param_range(HINTS[b])
+        if not lo <= c <= hi:
             raise bad
         return Instr(op, (value(a),), (HINTS[b].value, c), loc)
     if op in (Op.ADD, Op.SUB, Op.MUL):
         return Instr(op, (value(a), value(b)), None, loc)
+    if op is Op.ASSERT_ZERO:
+        if not -1 <= b <= MAX_FRAC:
+            raise bad
+        return Instr(op, (value(a),), None if b < 0 else b, loc)
     return Instr(op, (value(a),), None, loc)
 
 
@@ -312,11 +343,16 @@ def host_to_tree(h: HostGraph) -> Tree:
 
 
 def _elem(s: Schema) -> str:
-    """A tensor's element type: "field" or "iK" with 1 <= K <= 253 (the widest in bn254; the
-    plan's field is checked against it by the front end that wrote the plan)."""
+    """A tensor's element type: "field", "iK" or "fxK.F" with 1 <= K <= 253 (the widest in
+    bn254; the plan's field is checked against it by the front end that wrote the plan) and
+    0 <= F <= K."""
     text = s.str()
     bits = int_type_bits(text)
-    if text != "field" and (bits is None or not 1 <= bits <= 253 or text != f"i{bits}"):
+    frac = fixed_frac(text)
+    canonical = f"i{bits}" if frac is None else f"fx{bits}.{frac}"
+    if text != "field" and (
+        bits is None or not 1 <= bits <= 253 or text != canonical or (frac or 0) > bits
+    ):
         raise FormatError(f"{s.path}: unknown element type {text!r}")
     return text
 

@@ -39,8 +39,9 @@ from zkcc.plan.validate import validate_host
 MAGIC = b"ZKPL"
 # 2: "zk"; 3: no stored circuits or statistics, options; 4: per-launch backends; 5: views
 # with a slice index (a launch argument may be `t[i]`), options.fuse (fused launches are
-# ordinary kernels); 6: a tensor's element type ("field" or "iK", zkcc.ir.types)
-VERSION = 6
+# ordinary kernels); 6: a tensor's element type ("field" or "iK", zkcc.ir.types); 7: the
+# fixed-point element types "fxK.F" and the QUOT hint (a divisor up to 2^62 as its param)
+VERSION = 7
 FIELDS = ("m31", "bn254")
 MIXED = "mixed"  # a kernel's summary backend when its launches use both
 MAX_REASON = 1000

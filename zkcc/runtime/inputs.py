@@ -4,6 +4,12 @@ pins. JSON (nested lists of ints, negative ints or decimal strings) or .npz.
 Every tensor asked for must be given exactly once (a JSON name given twice is refused) with
 exactly its shape; values must lie in (-p, p) and are reduced into [0, p). Errors name the
 file, the tensor and the position.
+
+A tensor of a fixed-point type `fxK.F` holds real numbers instead: JSON numbers with or
+without a fraction or exponent (`1.5`, `-2`, `3e-2`), decimal strings, or an .npz array of
+integers or floats. Each is quantised exactly (from the decimal written, not a binary float)
+to round(x * 2^F), a tie rounded up (zkcc.ir.types.quantise, the rule of every rescale in a
+kernel); NaN, infinities and values whose stored integer does not fit K bits are refused.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import sys
 import tokenize
 import zipfile
 import zlib
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +30,28 @@ import numpy as np
 from zkcc.errors import UserError
 from zkcc.fileio import MAX_FILE_BYTES, open_regular, read_bytes, read_upto
 from zkcc.ir.host import Program, Tensor, TensorKind
-from zkcc.ir.types import int_type_bits, signed, type_range
+from zkcc.ir.types import (
+    fixed_frac,
+    int_type_bits,
+    quantise,
+    signed,
+    type_range,
+    type_range_text,
+)
 
 INPUT_KINDS = (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN)
 MAX_DIGITS = 200  # longer than any field element (BN254's p has 77 digits)
 MAX_JSON_DEPTH = 100  # far above any tensor's rank; json's C parser recurses per level
+MAX_EXPONENT = 1000  # of a real number's decimal exponent: 10^1000 is far outside every type
+_DECIMAL = re.compile(r"[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+
+
+@dataclass(frozen=True)
+class _Real:
+    """A JSON number with a fraction or exponent, or NaN/Infinity, as written (json's
+    parse_float / parse_constant): only fixed-point tensors take it, quantised from its text."""
+
+    text: str
 
 
 def _show(v: str, limit: int = 40) -> str:
@@ -35,6 +60,11 @@ def _show(v: str, limit: int = 40) -> str:
 
 
 def _element(v, p: int, where: str) -> int:
+    if isinstance(v, _Real):
+        raise UserError(
+            f"{where}: expected an integer or a decimal string, got {v.text} (real numbers "
+            "are for tensors of a fixed-point type fxK.F)"
+        )
     if isinstance(v, bool) or not isinstance(v, (int, str)):
         raise UserError(f"{where}: expected an integer or a decimal string, got {json.dumps(v)}")
     if isinstance(v, str):
@@ -50,24 +80,60 @@ def _element(v, p: int, where: str) -> int:
     return v % p
 
 
-def _flatten(value, shape: tuple[int, ...], p: int, where: str, out: list[int]) -> None:
+def _real(v, where: str) -> Fraction:
+    """The exact value of a real number given for a fixed-point tensor."""
+    if isinstance(v, bool) or not isinstance(v, (int, str, _Real)):
+        raise UserError(f"{where}: expected a number, got {json.dumps(v)}")
+    if isinstance(v, int):
+        return Fraction(v)
+    text = (v.text if isinstance(v, _Real) else v).strip()
+    m = _DECIMAL.fullmatch(text)
+    if m is None or not (m.group(1) or m.group(2)):
+        what = "is not a finite number" if isinstance(v, _Real) else "is not a decimal number"
+        raise UserError(f"{where}: {_show(text)} {what}")
+    digits = len(m.group(1)) + len(m.group(2) or "")
+    if digits > MAX_DIGITS or abs(int(m.group(3) or 0)) > MAX_EXPONENT:
+        raise UserError(f"{where}: {_show(text)} is too long or its exponent too large")
+    return Fraction(text)
+
+
+def _fixed_element(v, bits: int, frac: int, elem: str, p: int, where: str) -> int:
+    """The field element storing the real `v` in type `elem` = fxK.F (K = bits, F = frac)."""
+    raw = quantise(_real(v, where), frac)
+    lo, hi = type_range(bits)
+    if not lo <= raw <= hi:
+        shown = v.text if isinstance(v, _Real) else str(v)
+        raise UserError(
+            f"{where}: value {_show(shown)} is out of range for {elem} ({type_range_text(elem)})"
+        )
+    return raw % p
+
+
+def _flatten(
+    value, shape: tuple[int, ...], p: int, where: str, out: list[int], elem: str = "field"
+) -> None:
     if not shape:
-        out.append(_element(value, p, where))
+        frac = fixed_frac(elem)
+        if frac is None:
+            out.append(_element(value, p, where))
+        else:
+            out.append(_fixed_element(value, int_type_bits(elem) or 0, frac, elem, p, where))
         return
     if not isinstance(value, list) or len(value) != shape[0]:
         got = f"a list of {len(value)}" if isinstance(value, list) else json.dumps(value)[:40]
         raise UserError(f"{where}: expected a list of {shape[0]} items, got {got}")
     for i, item in enumerate(value):
-        _flatten(item, shape[1:], p, f"{where}[{i}]", out)
+        _flatten(item, shape[1:], p, f"{where}[{i}]", out, elem)
 
 
 def load_inputs(path: str | Path, program: Program, F) -> dict[str, np.ndarray]:
     """Input tensor name -> flat field array (row-major)."""
     inputs = [t for t in program.host.tensors if t.kind in INPUT_KINDS]
-    out = load_tensors(path, {t.name: t.shape for t in inputs}, F, "inputs")
+    types = {t.name: t.elem for t in inputs}
+    out = load_tensors(path, {t.name: t.shape for t in inputs}, F, "inputs", types)
     for t in inputs:
         bits = int_type_bits(t.elem)
-        if bits is not None:
+        if bits is not None and fixed_frac(t.elem) is None:  # fixed: checked as read
             _check_range(out[t.name], t, bits, F.p, path)
     return out
 
@@ -91,16 +157,22 @@ def _check_range(values: np.ndarray, t: Tensor, bits: int, p: int, path: str | P
 
 
 def load_tensors(
-    path: str | Path, wanted: dict[str, tuple[int, ...]], F, what: str
+    path: str | Path,
+    wanted: dict[str, tuple[int, ...]],
+    F,
+    what: str,
+    types: dict[str, str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Tensor name -> flat field array (row-major) for exactly the tensors of `wanted` (name ->
-    shape), from .json, .npz, or JSON on stdin for the path "-"."""
+    shape), from .json, .npz, or JSON on stdin for the path "-". `types` gives element types
+    (absent: field); a fixed-point tensor's values are real numbers, quantised."""
+    types = types or {}
     path = Path(path)
     try:
         if str(path) == "-":
             raw = _parse_json(path, _read_stdin(what), wanted, what)
         elif path.suffix == ".npz":
-            raw = _read_npz(path, wanted, what)
+            raw = _read_npz(path, wanted, what, types)
         else:
             raw = _read_json(path, wanted, what)
     except OSError as e:
@@ -109,10 +181,14 @@ def load_tensors(
     for name, shape in wanted.items():
         flat: list[int] = []
         value = raw[name]
+        elem = types.get(name, "field")
+        if isinstance(value, np.ndarray) and fixed_frac(elem) is not None:
+            out[name] = F.array(_npz_fixed(value, elem, F.p, f"{path}: {name}"))
+            continue
         if isinstance(value, np.ndarray):  # from _read_npz: names, shapes, dtypes checked
             out[name] = F.array(value.reshape(-1))  # reduced mod p, negatives included
             continue
-        _flatten(value, shape, F.p, f"{path}: {name}", flat)
+        _flatten(value, shape, F.p, f"{path}: {name}", flat, elem)
         out[name] = F.array(flat)
     return out
 
@@ -125,6 +201,40 @@ def _read_stdin(what: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise UserError("-: not UTF-8 text") from None
+
+
+def _npz_fixed(a: np.ndarray, elem: str, p: int, where: str) -> np.ndarray:
+    """The stored integers (signed int64, or Python ints for types over 52 bits) of an .npz
+    array of reals for the fixed-point tensor of type `elem`, quantised as JSON values are.
+    Vectorised: for a float y = x * 2^F (exact: a power-of-two scaling) the result is
+    floor(y) + [y - floor(y) >= 1/2], all exact below 2^52; floor(y + 1/2) would round
+    0.49999999999999994 up. The same results as from the decimal text: a tie is a dyadic
+    rational, which a double holds exactly. A bad value is reported by the per-element path."""
+    bits, frac = int_type_bits(elem) or 0, fixed_frac(elem) or 0
+    lo, hi = type_range(bits)
+    flat = a.reshape(-1)
+    if bits > 52:
+        reals = [_Real(repr(float(x))) if a.dtype.kind == "f" else int(x) for x in flat]
+        return np.array([_fixed_element(x, bits, frac, elem, p, where) for x in reals], object)
+    if a.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = flat.astype(np.float64) * float(1 << frac)
+            floor = np.floor(y)
+            raw = floor + (y - floor >= 0.5)
+            bad = ~np.isfinite(y) | (raw < lo) | (raw > hi)
+    else:
+        wide = flat.astype(object) if a.dtype.kind == "u" else flat.astype(np.int64)
+        raw = wide * (1 << frac)
+        bad = (raw < lo) | (raw > hi)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        x = flat[j]
+        shown = (
+            _Real(repr(float(x)) if np.isfinite(x) else str(x)) if a.dtype.kind == "f" else int(x)
+        )
+        index = "".join(f"[{int(i)}]" for i in np.unravel_index(j, a.shape)) if a.shape else ""
+        _fixed_element(shown, bits, frac, elem, p, where + index)  # raises, with its message
+    return raw.astype(np.int64)
 
 
 class _LongNumber(Exception):
@@ -180,7 +290,13 @@ def _read_json(path: Path, wanted: dict, what: str) -> dict:
 def _parse_json(path: Path, text: str, wanted: dict, what: str) -> dict:
     _check_json_depth(path, text)
     try:
-        data = json.loads(text, parse_int=_parse_int, object_pairs_hook=_unique_keys)
+        data = json.loads(
+            text,
+            parse_int=_parse_int,
+            parse_float=_Real,
+            parse_constant=_Real,
+            object_pairs_hook=_unique_keys,
+        )
     except _DuplicateKey as e:
         raise UserError(f"{path}: the name {_show(str(e.args[0]))} is given twice") from None
     except json.JSONDecodeError as e:
@@ -199,7 +315,7 @@ def _parse_json(path: Path, text: str, wanted: dict, what: str) -> dict:
     return data
 
 
-def _read_npz(path: Path, wanted: dict, what: str) -> dict:
+def _read_npz(path: Path, wanted: dict, what: str, types: dict[str, str]) -> dict:
     """The arrays of an .npz file. Every entry's name, .npy header, dtype and shape are
     checked against the plan's inputs before any array data is decompressed, so a small file
     that inflates to gigabytes (an "npz bomb") is refused unread."""
@@ -218,7 +334,8 @@ def _read_npz(path: Path, wanted: dict, what: str) -> dict:
             for name, info in entries.items():
                 with z.open(info) as f:
                     shape, fortran, dtype = _npy_header(f, name)
-                    _check_npy(path, name, wanted[name], shape, dtype)
+                    reals = fixed_frac(types.get(name, "field")) is not None
+                    _check_npy(path, name, wanted[name], shape, dtype, reals)
                     count = int(np.prod(shape, dtype=np.int64))
                     data = f.read(count * dtype.itemsize)
                     if len(data) != count * dtype.itemsize:
@@ -260,11 +377,16 @@ def _check_names(path: Path, wanted: dict, got, what: str) -> None:
         raise UserError(f"{path}: " + "; ".join(parts))
 
 
-def _check_npy(path: Path, name: str, expected: tuple, shape: tuple, dtype: np.dtype) -> None:
+def _check_npy(
+    path: Path, name: str, expected: tuple, shape: tuple, dtype: np.dtype, reals: bool = False
+) -> None:
+    """Shape and dtype of an .npz entry: integers, or for a fixed-point tensor (`reals`)
+    integers or floats."""
     if tuple(shape) != tuple(expected):
         raise UserError(f"{path}: {name}: shape {list(shape)}, expected {list(expected)}")
-    if dtype.kind not in "iu" or dtype.hasobject:
-        raise UserError(f"{path}: {name}: integer array expected, got dtype {dtype}")
+    if dtype.kind not in ("iuf" if reals else "iu") or dtype.hasobject:
+        kind = "integer or float" if reals else "integer"
+        raise UserError(f"{path}: {name}: {kind} array expected, got dtype {dtype}")
 
 
 def tensors_digest(F, values: dict[str, np.ndarray]) -> bytes:

@@ -23,6 +23,7 @@ import numpy as np
 from zkcc.errors import WitnessError
 from zkcc.ir.kernel import INV_NOT_EQUAL, HintKind, Instr, KernelIR, Op
 from zkcc.ir.source import SourceLoc
+from zkcc.ir.types import fixed_text
 
 
 @dataclass
@@ -102,6 +103,8 @@ def _hint(
     kind, param = HintKind(attr[0]), attr[1]
     if kind is HintKind.BIT:
         return F.array((x >> param) & 1)
+    if kind is HintKind.QUOT:
+        return F.array(x // param)
     if kind is HintKind.INV:
         zero = x == 0
         if zero.any():
@@ -162,6 +165,12 @@ def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> Non
         v = v if v <= F.p // 2 else v - F.p
         lo, hi = -(1 << (n - 1)), (1 << (n - 1)) - 1
         what = f"value {v} does not fit i{n}, whose range is {lo}..{hi}"
+        frac = ins.attr  # an fxK.F value's stored integer: said in the type's terms
+        if frac is not None:
+            real, rlo, rhi = (fixed_text(x, frac) for x in (v, lo, hi))  # type: ignore[arg-type]
+            what = (
+                f"value {real} (stored {v}) does not fit fx{n}.{frac}, whose range is {rlo}..{rhi}"
+            )
     elif n:
         value = int(vals[inst, checked.args[1]])
         what = f"to_bits: value {value} does not fit in {n} bits, which hold 0..{(1 << n) - 1}"

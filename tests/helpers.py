@@ -127,3 +127,34 @@ def run_signed(program, inputs: dict, tmp_path) -> dict:
         k: np.array([int(v) - F.p if int(v) > half else int(v) for v in np.asarray(t).reshape(-1)])
         for k, t in tensors.items()
     }
+
+
+def committed_tensors(plan: Plan) -> set[str]:
+    """The tensors a proof of `plan` commits to (members of its packed commitments)."""
+    from zkcc.runtime.packing import plan_bins
+
+    return {m.tensor for b in plan_bins(plan, frozenset(groth16_steps(plan))) for m in b.members}
+
+
+def swap_committed_tables(monkeypatch, a: str, b: str) -> None:
+    """Make the prover commit tensor a's values where b belongs in its packed commitment and
+    b's where a belongs (as far as the shorter reaches): the attack that swapping two tensors'
+    own commitments was before commitments were packed (zkcc/runtime/packing.py)."""
+    from zkcc.runtime import prover as prover_module
+
+    real = prover_module.bin_table
+
+    def swapped(F, where, member_table):
+        def table(name):
+            other = {a: b, b: a}.get(name)
+            if other is None:
+                return member_table(name)
+            own, theirs = member_table(name), member_table(other)
+            out = own.copy()
+            n = min(len(own), len(theirs))
+            out[:n] = theirs[:n]
+            return out
+
+        return real(F, where, table)
+
+    monkeypatch.setattr(prover_module, "bin_table", swapped)

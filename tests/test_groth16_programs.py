@@ -11,7 +11,7 @@ import copy
 import random
 
 import pytest
-from helpers import EXAMPLES, Proved, prove_example
+from helpers import EXAMPLES, Proved, committed_tensors, prove_example, swap_committed_tables
 
 from zkcc.backends import groth16 as g16
 from zkcc.driver import compile_path
@@ -119,12 +119,16 @@ def test_changed_public_output_of_a_linked_program_is_rejected(mixed):
         mixed.verify(_encode(tree))
 
 
-def test_swapped_commitment_of_the_linked_tensor_is_rejected(mixed):
-    tree = _tree(mixed.proof)
-    com = tree["commitments"]
-    com["whitened"], com["pairs"] = com["pairs"], com["whitened"]
+def test_swapped_linked_tensor_is_rejected(mixed, monkeypatch):
+    """The prover commits `pairs` where the linked `whitened` belongs (and the reverse)."""
+    assert {"whitened", "pairs"} <= committed_tensors(mixed.plan)
+    swap_committed_tables(monkeypatch, "whitened", "pairs")
+    F = get_field("bn254")
+    inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", mixed.plan.program, F)
+    bad = prover_module.prove(mixed.plan, mixed.digest, inputs, keys=mixed.pks).to_bytes()
+    monkeypatch.undo()
     with pytest.raises(ProofRejected):
-        mixed.verify(_encode(tree))
+        mixed.verify(bad)
 
 
 def test_d_and_pok_from_another_setup_are_rejected(mixed):
@@ -237,7 +241,7 @@ def test_link_values_are_masked(mixed):
     """The step proof's values are u_j = T~(r_j) + mu_j: two proofs of the same statement
     with other coins have other values (a plain evaluation would differ only through r_j,
     and the mask table is committed beside the tensors)."""
-    assert "masks@1" in _tree(mixed.proof)["commitments"]
+    assert "masks@1" in committed_tensors(mixed.plan)
     F = get_field("bn254")
     inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", mixed.plan.program, F)
     again = prover_module.prove(mixed.plan, mixed.digest, inputs, keys=mixed.pks).to_bytes()

@@ -34,6 +34,7 @@ RATE_UNITS = {
     "{f}.mul": "base-field multiply, numpy, per element",
     "{f}.ext_mul": "challenge-field (extension) multiply, per element",
     "{f}.call": "fixed cost of one vectorised extension operation (numpy call overhead)",
+    "{f}.scalar": "one operation on two extension scalars (a masked round's arithmetic)",
     "{f}.sumcheck_point": "one whole sumcheck (all rounds) per point of its tables",
     "{f}.sumcheck_round": "fixed cost of one prover sumcheck round (transcript, interpolation)",
     "{f}.verify_round": "one verifier sumcheck round",
@@ -54,6 +55,7 @@ FIELDS = ("m31", "bn254")
 # Measured with `zkcc calibrate` on the project's 2-core development machine (Xeon-class).
 DEFAULT_RATES: dict[str, float] = {
     "bn254.call": 6.24e-06,
+    "bn254.scalar": 8.0e-06,
     "bn254.encode": 2.65e-06,
     "bn254.ext_mul": 7.31e-07,
     "bn254.final_exp": 0.0433,
@@ -69,6 +71,7 @@ DEFAULT_RATES: dict[str, float] = {
     "bn254.sumcheck_round": 0.000355,
     "bn254.verify_round": 0.000154,
     "m31.call": 0.000113,
+    "m31.scalar": 6.0e-06,
     "m31.encode": 3.73e-08,
     "m31.ext_mul": 6.41e-08,
     "m31.mul": 3.74e-09,
@@ -234,6 +237,10 @@ def _field_rates(name: str, quick: bool, budget: float) -> dict[str, float]:
     out[f"{name}.mul"] = _best(lambda: F.mul(a, b), budget) / n
     one_a, one_e = a[:1], ea[:, :1]
     out[f"{name}.call"] = _best(lambda: [E.mul(one_e, one_e) for _ in range(100)], budget) / 100
+    sx, sy = ea[:, 0], eb[:, 0]
+    out[f"{name}.scalar"] = (
+        _best(lambda: [(E.mul(sx, sy), E.add(sx, sy)) for _ in range(100)], budget) / 200
+    )
     del one_a
     out[f"{name}.ext_mul"] = _best(lambda: E.mul(ea, eb), budget) / n
 

@@ -1,9 +1,10 @@
 """`zkcc prove`: witness, commitments, one proof per host step, batched openings.
 
 One loop over the schedule (zkcc/runtime/steps.py) in four phases — witness, commit, prove,
-open — the same for every backend. Under MPI (`comm.size > 1`) every rank runs the loop; only
-rank 0 commits to tensors, opens them and returns the proof (the others return None), and the
-proof is byte-identical to the one-process proof. `mem_limit` bounds the peak memory: the
+open — the same for every backend. Under MPI (`comm.size > 1`) every rank runs the loop: each
+commits to its share of every tensor commitment and opens it with the others
+(zkcc/pcs/split.py), and only rank 0 returns the proof (the others return None), which is
+byte-identical to the one-process proof. `mem_limit` bounds the peak memory: the
 prover estimates it first (zkcc/runtime/memory.py), refuses a limit it cannot meet, and spills
 GKR layers to temporary files when that is what it takes.
 """
@@ -14,7 +15,6 @@ from collections import defaultdict
 
 import numpy as np
 
-from zkcc.encoding import decode, encode
 from zkcc.errors import FormatError, UserError
 from zkcc.field import get_field
 from zkcc.pcs.base import get_pcs
@@ -28,8 +28,6 @@ from zkcc.runtime.protocol import start_transcript, step_label
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
 from zkcc.runtime.steps import ProveContext, claim_counts, last_uses, schedule
-
-COMMIT_MAGIC = b"ZKCM"  # the tensor commitments sent from rank 0 to the others (never written)
 
 
 def prove(
@@ -75,20 +73,17 @@ def prove(
     states: dict = {}
     counts = claim_counts(steps)
 
-    def commit_all() -> bytes:
-        out = {}
+    commitments: dict[str, bytes] = {}
+    with report.phase("commit", total=sum(x.size for x in private), unit="elements") as ph:
         columns = memory.column_store()
-        for x in private:
+        for x in private:  # collective: every rank commits its share, all get the root
             table = x.layout.table(F, ctx.data[x.name])
             rng = ctx.randomness.source(f"pcs/commit/{x.name}")
-            out[x.name], states[x.name] = pcs.commit(
-                F, table, columns, rng=rng, claims=counts.get(x.name, 0)
+            commitments[x.name], states[x.name] = pcs.commit(
+                F, table, columns, rng=rng, claims=counts.get(x.name, 0), comm=ctx.comm
             )
+            del table
             ph.advance(x.size)
-        return encode(COMMIT_MAGIC, 1, out)
-
-    with report.phase("commit", total=sum(x.size for x in private), unit="elements") as ph:
-        commitments = decode(ctx.from_root(commit_all), COMMIT_MAGIC, 1, "commitments")[1]
         launch_commitments = {st.index: st.commit(ctx) for st in steps}
     transcript = start_transcript(
         digest,
@@ -113,12 +108,12 @@ def prove(
             for name in free_after.get(st.index, ()):
                 ctx.data.pop(name, None)
             ph.advance()
-    if not ctx.root:
-        return None
     with report.phase("open"):
         report.note(
             f"open: {sum(len(claims[n]) for n in commitments)} claims on {len(commitments)} tensors"
         )
         pcs_list, relations = pcs_claims(claims, commitments)
-        opening = pcs.open(F, states, pcs_list, transcript, relations)
+        opening = pcs.open(F, states, pcs_list, transcript, relations, comm=ctx.comm)
+    if not ctx.root:
+        return None
     return ProofBundle(digest, public, commitments, trees, opening)

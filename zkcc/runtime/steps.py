@@ -368,12 +368,17 @@ class Groth16Step(_LaunchStep):
 
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
         """The hints stay private witness; the link masks are drawn here, before any
-        commitment, from the prover's coins."""
+        commitment, from the prover's coins: on rank 0, and sent to every rank (the ranks
+        commit to the mask tensor together and state the same claims)."""
         ctx.hints[self.index] = hints
         if self.masks:
             n = len(self.boundary.committed)
-            raw = ctx.randomness.source(f"groth16/{self.index}/link-masks").token_bytes
-            ctx.data[self.masks] = ctx.F.from_wide_bytes(raw(n * ctx.F.wide_len), n)
+
+            def draw() -> bytes:
+                raw = ctx.randomness.source(f"groth16/{self.index}/link-masks").token_bytes
+                return raw(n * ctx.F.wide_len)
+
+            ctx.data[self.masks] = ctx.F.from_wide_bytes(ctx.from_root(draw), n)
 
     def _mask_values(self, ctx: ProveContext) -> list[int]:
         return [int(x) for x in ctx.data[self.masks]] if self.masks else []

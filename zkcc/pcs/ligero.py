@@ -57,6 +57,12 @@ to N - C - pad, which the query count accounts for. A group whose opening would 
 smaller than its tables may, when not hiding, send the tables instead ("direct"); the
 verifier recommits them and evaluates the claims itself.
 
+Workers (MPI ranks, `comm`). Commit and open split over workers that each hold the tables
+(zkcc.pcs.split): each encodes a run of the T = R + S rows of U (table rows, then mask
+rows) and keeps a run of whole columns, and every combination above (w_j, mu_c, the y_c, u)
+is a sum over rows, computed per worker and added up exactly; the opened columns are
+gathered. Every worker returns the same root and opening, the one-process bytes.
+
 Soundness and the derivation of `tests` and `queries`: zkcc.pcs.ligero_params. The proximity
 test covers the mask rows too (Z_j enters w_j with coefficient 1: an affine combination,
 which the proximity-gap theorem covers); mu_c is bound before zeta, so a wrong v_c survives

@@ -30,7 +30,7 @@ import numpy as np
 
 from zkcc.field.base import Array, PrimeField
 
-ROUND_BYTES = 1 << 24  # encoded rows per worker and all-to-all round
+ROUND_BYTES = 1 << 22  # encoded rows per worker and all-to-all round (~5x in temporaries)
 
 
 class Collective(Protocol):

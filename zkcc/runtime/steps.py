@@ -11,8 +11,9 @@ phases, which the prover and verifier loops drive without asking what backend a 
 
 The context carries the field, the communicator and the tensors explicitly. Under MPI a rank
 holds every tensor (launch outputs are exchanged after each launch) but proves only its shard
-of each GKR launch; work that is not split (tensor commitments, Groth16 launches, the PCS
-opening) runs on rank 0, and the other ranks replay from its bytes what the transcript needs.
+of each GKR launch and commits to its share of each tensor (zkcc/pcs/split.py); work that
+is not split (Groth16 launches, drawing the prover's masks) runs on rank 0, and the other
+ranks replay from its bytes what the transcript needs.
 """
 
 from __future__ import annotations

@@ -18,6 +18,15 @@ shares the cores. Sections and targets:
 * linear: 2^10 .. 2^18 instances x 208 mul gates: time ratio per 4x instances <= 4.4x.
 * mpi: 2^14 x 1104 mul gates by 1 process (ZKCC_THREADS=1), `mpiexec -n 2` (1 thread per
   rank) and 1 process with 2 threads: 2 ranks vs 1 >= 1.7x, all proofs byte-identical.
+* mpi-commit: a private input of 2^12 x 1024 = 2^22 elements (the wide kernel), proved by 1,
+  2 and 3 ranks (ZKCC_THREADS=1): the commit and open phases, and the peak RSS of the largest
+  rank; all proofs byte-identical. Three ranks on two cores are oversubscribed: their times
+  show the per-rank work, not a speedup.
+* pcs-split: the PCS alone under `mpiexec -n 1, 2, 3` (this script as the ranks' program,
+  `--pcs-rank`): a random 2^22-element m31 table committed (hiding) and opened with two
+  claims; the commit and open times (rank 0, between barriers) and each rank's peak RSS
+  during them above its RSS before (Linux: the peak is reset with /proc/self/clear_refs);
+  roots and openings identical for every R.
 
 --quick divides every instance count by 16. The machine's own rate (m31 multiply of 2^24
 uint64 elements with numpy, in place) is printed beside the results. Prints tables and writes
@@ -325,16 +334,140 @@ def mpi(work: Path, log_n: int, rounds: int) -> dict:
     return {**sizes, "rows": rows, "identical": identical, "verified": verified}
 
 
+def mpi_commit(work: Path, log_n: int, tag: str) -> dict:
+    """The tensor commitment and opening of a 2^(log_n + 10)-element private input by 1, 2 and
+    3 ranks; the JSON keeps each `tag`'s runs (before/after a change) side by side."""
+    if not MPIEXEC.exists() or importlib.util.find_spec("mpi4py") is None:
+        reason = f"{MPIEXEC} or mpi4py is missing"
+        print(f"\n== mpi-commit: skipped ({reason})")
+        return {"skipped": reason}
+    prog = program(work, log_n, 0, width=1024)
+    sizes = header(prog, f"mpi-commit: a private input of {prog.instances} x 1024 ({tag})")
+    rows, proofs = [], []
+    for ranks in (1, 2, 3):
+        proofs.append(work / f"commit{ranks}.zkproof")
+        p = prove(prog, proofs[-1], env={"ZKCC_THREADS": "1"}, ranks=ranks, what="prove")
+        r = {"ranks": ranks, **row(p, prog)}
+        r["commit_s"], r["open_s"] = (r["phases"].get(k) for k in ("commit", "open"))
+        rows.append(r)
+    for r in rows:
+        r["rss_ratio"] = round(r["peak_rss_bytes"] / rows[0]["peak_rss_bytes"], 3)
+    identical = all(filecmp.cmp(proofs[0], q, shallow=False) for q in proofs)
+    verified = verify(prog, proofs[-1])
+    table(
+        rows,
+        "ranks=ranks,commit_s=commit_s,open_s=open_s,prove_s=prove_s,cpu_s=cpu_s,"
+        "peak MiB/rank=peak_rss_bytes,x RSS=rss_ratio",
+    )
+    print(f"proofs identical: {identical}; 3-rank proof verified: {verified}")
+    path = Path(__file__).parent / "results" / "scale.json"
+    old = json.loads(path.read_text()).get("mpi-commit", {}) if path.exists() else {}
+    runs = {**old.get("runs", {}), tag: {"rows": rows, "identical": identical}}
+    return {
+        **sizes,
+        "committed_elements": prog.instances * 1024,
+        "runs": runs,
+        "verified": verified,
+    }
+
+
+def pcs_rank(log_n: int) -> None:
+    """One rank of pcs-split: commit to and open a seeded random table with the others."""
+    import hashlib
+
+    from zkcc.encoding import encode
+    from zkcc.field import get_field, mle_evaluate
+    from zkcc.pcs.base import PcsClaim
+    from zkcc.pcs.ligero import LigeroPCS
+    from zkcc.runtime.comm import get_comm
+    from zkcc.runtime.randomness import Randomness
+    from zkcc.transcript import Transcript
+
+    comm = get_comm()
+    F = get_field("m31")
+    rng = np.random.default_rng(log_n)
+    table = F.array(rng.integers(0, P, 1 << log_n, dtype=np.int64))
+    points = [F.array(rng.integers(0, P, (F.ext.degree, log_n), dtype=np.int64)) for _ in "ab"]
+    claims = [PcsClaim("t", pt, mle_evaluate(F, table, pt)) for pt in points]
+    split = {"comm": comm} if comm.size > 1 else {}  # one process: the code before the split
+    pcs = LigeroPCS(hiding=True)
+    rss0 = _reset_peak_rss()  # the setup's temporaries (the claims' values) are not counted
+    comm.barrier()
+    t0 = time.perf_counter()
+    root, state = pcs.commit(F, table, rng=Randomness(1).source("t"), claims=2, **split)
+    comm.barrier()
+    t1 = time.perf_counter()
+    tree = pcs.open(F, {"t": state}, claims, Transcript(b"bench"), **split)
+    comm.barrier()
+    t2 = time.perf_counter()
+    grown = _status_bytes("VmHWM") - rss0
+    grew = [int.from_bytes(b, "little") for b in comm.allgather(grown.to_bytes(8, "little"))]
+    if comm.rank == 0:
+        digest = hashlib.sha256(root + encode(b"BNCH", 1, tree)).hexdigest()
+        out = {"commit_s": round(t1 - t0, 3), "open_s": round(t2 - t1, 3), "digest": digest}
+        print(json.dumps({**out, "rss_growth_bytes": grew}))
+
+
+def _status_bytes(key: str) -> int:
+    """A size from /proc/self/status (Linux), in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {key} in /proc/self/status")
+
+
+def _reset_peak_rss() -> int:
+    """Reset this process's peak RSS to its current RSS (Linux: clear_refs 5); returns it."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_bytes("VmRSS")
+
+
+def pcs_split(log_n: int, tag: str) -> dict:
+    """The PCS alone at 1, 2 and 3 ranks (module doc); JSON runs kept by `tag`."""
+    if not MPIEXEC.exists() or importlib.util.find_spec("mpi4py") is None:
+        reason = f"{MPIEXEC} or mpi4py is missing"
+        print(f"\n== pcs-split: skipped ({reason})")
+        return {"skipped": reason}
+    print(f"\n== pcs-split: a 2^{log_n}-element m31 table, hiding, 2 claims ({tag})")
+    rows = []
+    for ranks in (1, 2, 3):
+        cmd = [str(MPIEXEC), "-n", str(ranks), sys.executable, __file__, "--pcs-rank", str(log_n)]
+        p = spawn(cmd, env={"ZKCC_THREADS": "1"}, what=f"pcs-split at {ranks} ranks")
+        r = {"ranks": ranks, **json.loads(p.out[p.out.index("{") :])}
+        r["max_growth_bytes"] = max(r["rss_growth_bytes"])
+        r["peak_rss_bytes"] = p.rss
+        rows.append(r)
+    for r in rows:
+        r["growth_ratio"] = round(r["max_growth_bytes"] / rows[0]["max_growth_bytes"], 3)
+    identical = len({r["digest"] for r in rows}) == 1
+    table(
+        rows,
+        "ranks=ranks,commit_s=commit_s,open_s=open_s,state MiB/rank=max_growth_bytes,"
+        "x state=growth_ratio,peak MiB/rank=peak_rss_bytes",
+    )
+    print(f"roots and openings identical: {identical}")
+    path = Path(__file__).parent / "results" / "scale.json"
+    old = json.loads(path.read_text()).get("pcs-split", {}) if path.exists() else {}
+    runs = {**old.get("runs", {}), tag: {"rows": rows, "identical": identical}}
+    return {"log_n": log_n, "runs": runs}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--only", choices=["memory", "commit", "linear", "mpi"])
+    ap.add_argument(
+        "--only", choices=["memory", "commit", "linear", "mpi", "mpi-commit", "pcs-split"]
+    )
+    ap.add_argument("--pcs-rank", type=int, help=argparse.SUPPRESS)  # pcs-split's ranks
     ap.add_argument("--quick", action="store_true", help="every instance count / 16")
     ap.add_argument("--memory-log", type=int, default=18, help="log2 instances of `memory`")
     ap.add_argument("--memory-rounds", type=int, default=9, help="1104 mul gates/instance")
     ap.add_argument("--linear-rounds", type=int, default=2, help="208 mul gates/instance")
+    ap.add_argument("--commit-tag", default="after", help="mpi-commit: the JSON key of the run")
     args = ap.parse_args()
+    if args.pcs_rank is not None:
+        return pcs_rank(args.pcs_rank)
     sys.stdout.reconfigure(line_buffering=True)  # progress through a pipe, too
     q = 4 if args.quick else 0
     path = Path(__file__).parent / "results" / "scale.json"
@@ -346,6 +479,8 @@ def main() -> None:
             "commit": lambda: memory(work, 16 - q, 0, width=1024),
             "linear": lambda: linear(work, [m - q for m in range(10, 19, 2)], args.linear_rounds),
             "mpi": lambda: mpi(work, 14 - q, args.memory_rounds),
+            "mpi-commit": lambda: mpi_commit(work, 12 - q, args.commit_tag),
+            "pcs-split": lambda: pcs_split(22 - q, args.commit_tag),
         }
         for name, section in sections.items():
             if args.only in (None, name):

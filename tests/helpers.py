@@ -73,12 +73,14 @@ def prove_example(
 
 class ThreadComm:
     """In-process stand-in for an MPI communicator: `size` workers in threads meet in
-    allgather (tests of split proving without mpiexec; the MPI one is zkcc/runtime/comm.py)."""
+    allgather and alltoall (tests of split proving and committing without mpiexec; the MPI
+    one is zkcc/runtime/comm.py)."""
 
     def __init__(self, shared: dict, rank: int, size: int) -> None:
         self.shared, self.rank, self.size = shared, rank, size
 
-    def allgather(self, data: bytes) -> list[bytes]:
+    def _exchange(self, data):
+        """Every worker's `data`, in rank order."""
         sh = self.shared
         sh["barrier"].wait()
         sh["slots"][self.rank] = data
@@ -86,6 +88,17 @@ class ThreadComm:
         out = list(sh["slots"])
         sh["barrier"].wait()
         return out
+
+    def allgather(self, data: bytes) -> list[bytes]:
+        return self._exchange(bytes(data))
+
+    def alltoall(self, parts) -> list:
+        import numpy as np
+
+        if len(parts) != self.size:
+            raise ValueError(f"alltoall: {len(parts)} parts for {self.size} ranks")
+        sent = self._exchange([np.frombuffer(bytes(memoryview(p)), np.uint8) for p in parts])
+        return [theirs[self.rank] for theirs in sent]
 
 
 def run_workers(size: int, work):

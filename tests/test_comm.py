@@ -137,6 +137,15 @@ def test_single_comm_collectives():
     assert scalar.shape == () and scalar.dtype == np.float32
     with pytest.raises(TypeError):
         c.allgather_array(np.array([object()]))
+    words = np.arange(6, dtype=np.uint32).reshape(2, 3)[:, ::2]  # not contiguous
+    (part,) = c.alltoall([words])
+    assert part.dtype == np.uint8 and part.tobytes() == np.ascontiguousarray(words).tobytes()
+    (part,) = c.alltoall([b"xyz"])
+    assert part.tobytes() == b"xyz"
+    with pytest.raises(ValueError):
+        c.alltoall([b"a", b"b"])
+    with pytest.raises(TypeError):
+        c.alltoall([np.array([object()])])
 
 
 def test_array_header_round_trips_without_pickle():

@@ -78,26 +78,24 @@ def test_mpi_groth16_and_mixed_program_verifies(tmp_path):
 
 
 def test_mpi_composes_with_mem_limit(tmp_path):
-    """A per-rank limit low enough to spill: still the one-process bytes."""
-    plan = compiled(tmp_path, "mimc")
-    inputs = str(EXAMPLES / "mimc" / "inputs.json")
-    one, two = tmp_path / "one.zkproof", tmp_path / "two.zkproof"
+    """A per-rank limit that makes every rank spill its GKR layers and its columns of every
+    tensor commitment to files (tests/mpi_programs/prove_limited.py), on a program with
+    several committed tensors: still the one-process bytes."""
+    plan = compiled(tmp_path, "pipeline")
+    inputs = str(EXAMPLES / "pipeline" / "inputs.json")
+    one = tmp_path / "one.zkproof"
     assert run("prove", str(plan), "-i", inputs, "-o", str(one), "-q", *SEED).returncode == 0
-    r = run(
-        "prove",
-        str(plan),
-        "-i",
-        inputs,
-        "-o",
-        str(two),
-        "--mem-limit",
-        "4G",
-        "--json",
-        *SEED,
-        ranks=2,
-    )
-    assert r.returncode == 0, r.stderr
-    assert two.read_bytes() == one.read_bytes()
+    script = [sys.executable, str(ROOT / "tests" / "mpi_programs" / "prove_limited.py")]
+    for ranks in (2, 3):
+        out = tmp_path / f"r{ranks}.zkproof"
+        cmd = [str(MPIEXEC), "-n", str(ranks), *script, str(plan), inputs, str(out), SEED[1]]
+        env = {**os.environ, "ZKCC_THREADS": "1"}
+        r = subprocess.run(
+            [*cmd, str(tmp_path)], capture_output=True, text=True, env=env, timeout=180
+        )
+        assert r.returncode == 0, r.stderr
+        assert out.read_bytes() == one.read_bytes(), f"{ranks} ranks"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == []  # spill files gone
 
 
 def test_failures_end_every_rank_cleanly(tmp_path):

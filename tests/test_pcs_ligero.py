@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import run_workers
 
 from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import FormatError, ProofRejected
@@ -213,27 +214,86 @@ def test_complete_batched(fname, hiding):
 
 @pytest.mark.parametrize("chunk_bytes", [1, 1 << 12, 1 << 30])
 def test_spilled_columns_give_the_same_commitment_and_opening(monkeypatch, tmp_path, chunk_bytes):
-    """Encoded rows written to a file chunk by chunk, hashed and opened block by block (one
-    element per tile, a few tiles, one tile): the same root and the same opening bytes."""
+    """Encoded rows written to a file run by run (one row per run, a few rows, all of them),
+    hashed and opened block by block (one column per block, a few, one): the same root and
+    the same opening bytes as the columns kept in memory in one piece."""
+    from zkcc.pcs import split
     from zkcc.runtime import memory
     from zkcc.runtime.report import Reporter
 
-    monkeypatch.setattr(memory, "CHUNK_BYTES", chunk_bytes)
     F, pcs, tabs, coms, states, claims = _setup("m31", sizes=(14, 14))
+    monkeypatch.setattr(memory, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(split, "ROUND_BYTES", chunk_bytes)
     report = Reporter(quiet=True)
     spilled = {}
     for n, t in tabs.items():
-        store = lambda F_, shape: memory.SpillColumns(F_, shape, str(tmp_path), report)  # noqa: E731
+        store = lambda F_, rows, cols: memory.SpillColumns(F_, rows, cols, str(tmp_path), report)  # noqa: E731
         k = sum(c.name == n for c in claims)
         c, spilled[n] = pcs.commit(F, t, store, rng=_coins(n), claims=k)
         assert c == coms[n][0]
     big = spilled["t0"].com.U
-    assert 1 <= big.chunk_rows <= spilled["t0"].shape.rows
+    s = spilled["t0"].shape
+    runs = -(-(s.rows + (s.tests + 2) * F.ext.degree) // split.round_rows(F, s.code_len))
+    assert len(big._runs) == runs and len(list(big.blocks())) == -(-s.code_len // big._block)
     assert report.summary()["spilled_bytes"] > 0
     want = encode(b"TEST", 1, _open(F, pcs, states, claims))
     assert encode(b"TEST", 1, _open(F, pcs, spilled, claims)) == want
     del spilled, big
     assert list(tmp_path.iterdir()) == []  # the files go with the states
+
+
+@pytest.mark.parametrize(
+    ("fname", "hiding", "workers", "sizes"),
+    [
+        ("m31", True, 2, (14, 14, 5, 0)),
+        ("m31", True, 3, (14, 14, 5, 0)),
+        ("m31", False, 3, (14, 14, 5, 0)),
+        ("bn254", True, 3, (7, 7, 0)),
+        ("bn254", False, 2, (8, 8, 3)),
+    ],
+)
+def test_split_commitment_and_opening_equal_one_process(
+    monkeypatch, tmp_path, fname, hiding, workers, sizes
+):
+    """Workers in threads (tests/helpers.py ThreadComm) each encode a run of rows, exchange
+    the encoded blocks in several all-to-all rounds, keep a run of columns (worker 1 in spill
+    files, as a rank may decide alone under --mem-limit) and open by partial sums: every
+    worker gets the one-process root and opening bytes, holding only its share."""
+    from zkcc.pcs import split
+    from zkcc.runtime import memory
+    from zkcc.runtime.report import Reporter
+
+    F, pcs, tabs, coms, states, claims = _setup(fname, sizes=sizes, hiding=hiding)
+    want = encode(b"TEST", 1, _open(F, pcs, states, claims))
+    monkeypatch.setattr(split, "ROUND_BYTES", 1 << 14)  # several rounds per commitment
+    monkeypatch.setattr(memory, "CHUNK_BYTES", 1 << 12)
+    report = Reporter(quiet=True)
+
+    def spill(F_, rows, cols):
+        return memory.SpillColumns(F_, rows, cols, str(tmp_path), report)
+
+    def work(comm):
+        roots, sts = {}, {}
+        for n, t in tabs.items():
+            k = sum(c.name == n for c in claims)
+            store = spill if comm.rank == 1 and fname == "m31" else None
+            roots[n], sts[n] = pcs.commit(F, t, store, rng=_coins(n), claims=k, comm=comm)
+        tree = pcs.open(F, sts, claims, Transcript(b"pcs-test"), comm=comm)
+        return roots, encode(b"TEST", 1, tree), sts
+
+    results = run_workers(workers, work)
+    for roots, opening, _ in results:
+        assert roots == {n: c for n, (c, _) in coms.items()}
+        assert opening == want
+    for n in tabs:
+        shares = [sts[n] for _, _, sts in results]
+        T = shares[0].com.rows
+        assert [r for st in shares for r in st.part] == list(range(T))
+        assert [j for st in shares for j in st.com.cols] == list(range(shares[0].shape.code_len))
+        for st in shares:
+            assert st.M.shape[0] == len(st.data) <= -(-T // workers)
+    if fname == "m31":
+        assert report.summary()["spilled_bytes"] > 0
 
 
 @pytest.mark.parametrize("fname", FIELDS)

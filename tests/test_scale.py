@@ -71,6 +71,26 @@ def test_estimate_counts_the_layers():
     assert est.spilled(64) <= est.spilled(1)
 
 
+def test_estimate_splits_ligero_commitments_over_ranks():
+    """Each rank holds a 1/R share of a Ligero commitment's rows and columns
+    (zkcc/pcs/split.py); the reference Merkle scheme is whole on every rank."""
+    from zkcc.driver import compile_path
+    from zkcc.plan.plan import Plan
+    from zkcc.runtime.claims import plan_tensors
+
+    src = EXAMPLES / "pipeline" / "pipeline.zkcu"
+    for pcs, split in (("ligero", True), ("merkle", False)):
+        plan = Plan.from_bytes(compile_path(src, pcs=pcs).to_bytes())
+        infos = plan_tensors(plan, frozenset())  # pipeline has no Groth16 launch
+        committed = sum(1 << x.layout.num_vars for x in infos if not x.public)
+        per = memory_module.COMMIT_BYTES[pcs]
+        for ranks in (1, 2, 3):
+            est = memory_module.estimate(plan, ranks)
+            share = -(-committed // ranks) if split else committed
+            assert est.commitments == per * share, (pcs, ranks)
+            assert est.commitments_spilled == memory_module.COMMIT_SPILLED_BYTES * share
+
+
 @pytest.mark.parametrize("workers", [2, 3])
 def test_split_witness_generation_matches(workers):
     """Each rank runs the kernel on its own instance range; after the exchange every rank has

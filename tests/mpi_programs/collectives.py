@@ -90,6 +90,28 @@ def main() -> None:
             assert g.flags.c_contiguous and g.flags.writeable, (case, r)
             h.update(g.dtype.str.encode() + repr(g.shape).encode() + g.tobytes())
 
+    # alltoall: from rank r to rank q, the payload of (seed, r * size + q): lengths differ,
+    # some are empty; one part is a non-contiguous array, sent as its elements' bytes
+    parts = [payload(seed + 3, comm.rank * comm.size + q) for q in range(comm.size)]
+    sent: list = list(parts)
+    sent[-1] = np.frombuffer(parts[-1], np.uint8).repeat(2)[::2]
+    got_t = comm.alltoall(sent)
+    assert len(got_t) == comm.size
+    for r, g in enumerate(got_t):
+        assert g.dtype == np.uint8 and g.ndim == 1, (r, g.dtype, g.shape)
+        assert g.tobytes() == payload(seed + 3, r * comm.size + comm.rank), r
+        h.update(g.tobytes())
+    words = np.arange(6, dtype=np.uint32).reshape(2, 3) + comm.rank
+    got_w = comm.alltoall([words] * comm.size)
+    for r, g in enumerate(got_w):
+        assert np.array_equal(g.view(np.uint32).reshape(2, 3), words - comm.rank + r), r
+    try:
+        comm.alltoall([b""] * (comm.size + 1))
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("alltoall took a part per rank too many")
+
     for i in range(50):  # many small collectives keep their order
         assert comm.allgather(bytes([i, comm.rank])) == [bytes([i, r]) for r in range(comm.size)]
     comm.barrier()

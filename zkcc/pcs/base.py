@@ -3,8 +3,8 @@
 A committed polynomial is the multilinear extension of a table of 2^m base-field values (a
 tensor in its canonical padded layout, zkcc/ir/layout.py). Every scheme provides
 
-    commit(F, table, columns=None, rng=None, claims=1) -> (commitment bytes, prover state)
-    open(F, states, claims, transcript, relations=())              -> one opening (a tree)
+    commit(F, table, columns=None, rng=None, claims=1, comm=None) -> (commitment, prover state)
+    open(F, states, claims, transcript, relations=(), comm=None)  -> one opening (a tree)
     verify(F, commitments, claims, opening, transcript, relations=()) raises ProofRejected /
                                                                          FormatError
 
@@ -15,7 +15,10 @@ ColumnStore; a file under `--mem-limit`); a scheme without one ignores it. `rng`
 prover's private randomness (default: the OS CSPRNG), which a hiding scheme draws from, and
 `claims` the number of claims the table will be opened with (a hiding scheme commits a mask
 for each; runtime.steps.claim_counts). A hidden claim's value is known to the prover only;
-the `relations` (linear, over hidden claims) are what the verifier checks of them.
+the `relations` (linear, over hidden claims) are what the verifier checks of them. `comm`
+(zkcc/runtime/comm.py; default one process) is the group of MPI ranks that commit and open
+together: every rank calls both with the same arguments, each holding every table, and all
+get the same commitment and opening (a tensor code splits its work, zkcc/pcs/split.py).
 """
 
 from __future__ import annotations

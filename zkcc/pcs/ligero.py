@@ -57,6 +57,12 @@ to N - C - pad, which the query count accounts for. A group whose opening would 
 smaller than its tables may, when not hiding, send the tables instead ("direct"); the
 verifier recommits them and evaluates the claims itself.
 
+Workers (MPI ranks, `comm`). Commit and open split over workers that each hold the tables
+(zkcc.pcs.split): each encodes a run of the T = R + S rows of U (table rows, then mask
+rows) and keeps a run of whole columns, and every combination above (w_j, mu_c, the y_c, u)
+is a sum over rows, computed per worker and added up exactly; the opened columns are
+gathered. Every worker returns the same root and opening, the one-process bytes.
+
 Soundness and the derivation of `tests` and `queries`: zkcc.pcs.ligero_params. The proximity
 test covers the mask rows too (Z_j enters w_j with coefficient 1: an affine combination,
 which the proximity-gap theorem covers); mu_c is bound before zeta, so a wrong v_c survives
@@ -92,6 +98,17 @@ from zkcc.pcs.merkle_tree import (
     proof_hash_count,
     verify_multi,
 )
+from zkcc.pcs.split import (
+    ALONE,
+    Collective,
+    add_up,
+    from_wire,
+    gather,
+    round_rows,
+    rounds,
+    span,
+    to_wire,
+)
 from zkcc.pcs.tensor_ops import (
     as_point,
     eq_eval,
@@ -105,67 +122,102 @@ MAX_M = 40
 
 
 class ColumnStore:
-    """The encoded matrix U (N, R) of one commitment, column-major (U[j] is leaf j), in memory.
+    """This worker's columns of a commitment's encoded matrix U, (columns, T) in memory: row
+    j is leaf j of its run, all T rows of U (the table's, then its mask rows).
 
-    The commitment writes U in chunks of `chunk_rows` encoded rows, hashes it in blocks of
-    whole columns (the leaves) and the opening reads the queried columns back. Here it is one
-    chunk and one block; zkcc/runtime/memory.py keeps it in a file under `--mem-limit`, where
-    only a chunk or a block is in memory at a time."""
+    The commitment writes runs of whole rows as they arrive (from this worker's encoder and
+    its peers', zkcc.pcs.split), hashes the columns in blocks of whole columns (the leaves),
+    and the opening reads the queried columns back. zkcc/runtime/memory.py keeps them in a
+    file under `--mem-limit`, where only a run or a block is in memory at a time."""
 
-    def __init__(self, F: PrimeField, shape: Shape) -> None:
-        self.chunk_rows = shape.rows
+    def __init__(self, F: PrimeField, rows: int, columns: int) -> None:
+        self._shape = (columns, rows)
         self._U: Array | None = None
 
-    def write_rows(self, r0: int, U_rows: Array) -> None:
-        """Encoded rows [r0, r0 + chunk_rows) as (N, chunk_rows)."""
-        self._U = U_rows
+    def write_rows(self, r0: int, block: Array) -> None:
+        """Rows [r0, r0 + h) of every column held, as (columns, h)."""
+        if self._U is None and r0 == 0 and block.shape == self._shape:
+            self._U = block  # the whole matrix in one run: kept as it is
+            return
+        if self._U is None:
+            self._U = np.empty(self._shape, dtype=block.dtype)
+        self._U[:, r0 : r0 + block.shape[1]] = block
 
     def blocks(self) -> Iterator[Array]:
-        """U as consecutive blocks of whole columns, (columns, R) each, in column order."""
-        yield self._U
+        """The columns as consecutive blocks of whole columns, (columns, T) each, in order."""
+        if self._shape[0]:
+            yield self._U
 
     def columns(self, idx: list[int]) -> Array:
-        """U[idx] for sorted distinct column indices, (len(idx), R)."""
+        """Columns idx (sorted, distinct, counted from this worker's first), (len(idx), T)."""
         return self._U[idx]
 
 
-ColumnStoreFactory = Callable[[PrimeField, Shape], ColumnStore]
+ColumnStoreFactory = Callable[[PrimeField, int, int], ColumnStore]  # (F, rows T, columns)
 
 
 @dataclass(eq=False)
 class Committed:
-    """An encoded, Merkle-committed matrix: its columns (the table's rows, then its mask rows
-    when hiding), their salts (hiding) and the tree."""
+    """An encoded, Merkle-committed matrix: this worker's columns `cols` of it (all its rows:
+    the table's, then the mask rows when hiding), their salts (hiding) and the whole tree."""
 
     U: ColumnStore
-    mask: Array | None  # (N, S) the encoded mask rows, column-major, or None
-    salts: np.ndarray | None  # (N, SALT_BYTES) uint8, or None when not hiding
+    rows: int  # T, the rows of the encoded matrix
+    cols: range
+    salts: np.ndarray | None  # (len(cols), SALT_BYTES) uint8, or None when not hiding
     tree: MerkleTree
 
-    def opening(self, F: PrimeField, idx: list[int]) -> dict:
-        cols = self.U.columns(idx)
-        if self.mask is not None:
-            cols = np.concatenate([cols, self.mask[idx]], axis=1)
-        out = {"columns": F.encode(cols), "path": self.tree.open(idx)}
+    def opening(self, F: PrimeField, idx: list[int], comm: Collective) -> dict:
+        """The columns `idx` (all of them, gathered from the workers holding them), their
+        salts and their Merkle multi-opening: the same bytes whoever holds what."""
+        stops = [span(self.tree.leaves, comm.size, q).stop for q in range(comm.size)]
+        ends = np.searchsorted(idx, stops)
+        starts = np.concatenate([[0], ends[:-1]])
+        lo, hi = int(starts[comm.rank]), int(ends[comm.rank])
+        mine = [i - self.cols.start for i in idx[lo:hi]]
+        data = F.encode(self.U.columns(mine)) if mine else b""
         if self.salts is not None:
-            out["salts"] = self.salts[idx].tobytes()
+            data += self.salts[mine].tobytes()
+        width = self.rows * F.byte_len
+        columns, salts = [], []
+        for k, part in zip((ends - starts).tolist(), comm.allgather(data), strict=True):
+            columns.append(part[: k * width])
+            salts.append(part[k * width :])
+        out = {"columns": b"".join(columns), "path": self.tree.open(idx)}
+        if self.salts is not None:
+            out["salts"] = b"".join(salts)
         return out
 
 
 @dataclass(eq=False)
 class LigeroState:
-    """The prover's side of one commitment. A hiding commitment is opened at most once: the
-    padding P is fixed at commit time, and two query sets together can exceed pad - 1
-    columns, beyond which the opened columns are no longer independent of the table."""
+    """The prover's side of one commitment, as one worker holds it: the rows `part` of the
+    encoded matrix (zkcc.pcs.split), i.e. its share of the table's rows and of the mask rows,
+    and its columns (`com`). A hiding commitment is opened at most once: the padding P is
+    fixed at commit time, and two query sets together can exceed pad - 1 columns, beyond
+    which the opened columns are no longer independent of the table."""
 
     table_log: int  # log2 of the committed table's own size
     shape: Shape
-    M: Array  # (R, C) base matrix: the table, zero-padded to 2^shape.m
-    P: Array | None  # (R, pad) the rows' random symbols (hiding), else None
-    Z: Array | None  # (S, msg_len) the mask rows (hiding), else None
+    part: range  # this worker's rows of the encoded matrix: table rows, then mask rows
+    M: Array  # (rows held, C): its rows of the table, zero-padded to 2^shape.m
+    P: Array | None  # (rows held, pad) those rows' random symbols (hiding), else None
+    Z: Array | None  # (mask rows held, msg_len) its mask rows (hiding), else None
     claims: int  # the claims it is opened with (hiding: one extension mask row each)
     com: Committed
     opened: bool = False
+
+    @property
+    def data(self) -> range:
+        """The table rows held (indices of the table's R rows)."""
+        R = self.shape.rows
+        return range(min(self.part.start, R), min(self.part.stop, R))
+
+    @property
+    def masks(self) -> range:
+        """The mask rows held (indices of the S mask rows)."""
+        R = self.shape.rows
+        return range(max(self.part.start, R) - R, max(self.part.stop, R) - R)
 
 
 def leaf_prefix(F: PrimeField, s: Shape) -> bytes:
@@ -182,9 +234,28 @@ def leaf_bytes(F: PrimeField, cols: Array, salts: np.ndarray | None = None) -> n
     return raw if salts is None else np.concatenate([salts, raw], axis=1)
 
 
-def random_elements(F: PrimeField, rng: RandomSource, n: int) -> Array:
-    """n uniform base elements (wide reduction of the source's bytes, as the transcript does)."""
-    return F.from_wide_bytes(rng.token_bytes(n * F.wide_len), n)
+def _table_rows(F: PrimeField, table: Array, s: Shape, held: range) -> Array:
+    """Rows `held` of the table's R x C matrix, zero-padded to 2^s.m: a view of the whole
+    table, or a copy of a share (so that the table itself need not be kept)."""
+    n = table.shape[0]
+    if len(held) == s.rows and n == 1 << s.m:
+        return table.reshape(s.rows, s.cols)
+    out = F.zeros((len(held), s.cols))
+    flat = out.reshape(-1)
+    lo, hi = held.start * s.cols, min(n, held.stop * s.cols)
+    if hi > lo:
+        flat[: hi - lo] = table[lo:hi]
+    return out
+
+
+def random_rows(F: PrimeField, rng: RandomSource, n: int, width: int, held: range) -> Array:
+    """Rows `held` of n rows of `width` uniform base elements (wide reduction of the source's
+    bytes, as the transcript does). Every worker draws all n rows' bytes, so that its source
+    stays in step with one process's, and reduces only its own."""
+    raw = rng.token_bytes(n * width * F.wide_len)
+    size = width * F.wide_len
+    mine = raw[held.start * size : held.stop * size]
+    return F.from_wide_bytes(mine, len(held) * width).reshape(len(held), width)
 
 
 def encode_messages(F: PrimeField, s: Shape, rows: Array) -> Array:
@@ -202,29 +273,44 @@ def encode_messages(F: PrimeField, s: Shape, rows: Array) -> Array:
 def commit_rows(
     F: PrimeField,
     s: Shape,
+    T: int,
     rows: Callable[[int, int], Array],
-    store: ColumnStore,
-    Z: Array | None,
-    rng: RandomSource,
+    store: ColumnStoreFactory,
+    rng: RandomSource | None,
+    comm: Collective,
 ) -> Committed:
-    """Encode the R row messages (rows(r0, r1) -> (r1 - r0, msg_len)) into `store`, chunk by
-    chunk, and the mask rows Z (hiding) beside them, and commit to the columns: leaf j is
-    column j of both (salted when hiding)."""
-    for r0 in range(0, s.rows, store.chunk_rows):
-        store.write_rows(r0, encode_messages(F, s, rows(r0, min(s.rows, r0 + store.chunk_rows))))
-    mask = salts = None
-    if Z is not None:
-        mask = encode_messages(F, s, Z)
-        raw = rng.token_bytes(s.code_len * SALT_BYTES)
-        salts = np.frombuffer(raw, dtype=np.uint8).reshape(s.code_len, SALT_BYTES)
+    """Commit to the T x N matrix whose rows are the messages rows(r0, r1) -> (r1 - r0,
+    msg_len) (this worker's rows, `span(T, ...)`): encode them a round at a time, send each
+    worker its columns of them, hash this worker's leaves (salted, from `rng`, when hiding)
+    and build the tree from every worker's leaf hashes (zkcc.pcs.split)."""
+    W, N = comm.size, s.code_len
+    cols = span(N, W, comm.rank)
+    where = [span(N, W, q) for q in range(W)]
+    U = store(F, T, len(cols))
+    step = round_rows(F, N)
+    for k in range(rounds(T, W, step)):
+        mine = span(T, W, comm.rank)
+        r0, r1 = mine.start + k * step, min(mine.stop, mine.start + (k + 1) * step)
+        enc = encode_messages(F, s, rows(r0, r1)) if r1 > r0 else F.zeros((N, 0))
+        got = comm.alltoall([to_wire(F, enc[c.start : c.stop]) for c in where])
+        for q, raw in enumerate(got):
+            theirs = span(T, W, q)
+            a, b = theirs.start + k * step, min(theirs.stop, theirs.start + (k + 1) * step)
+            if b > a:
+                U.write_rows(a, from_wire(F, raw, (len(cols), b - a)))
+    salts = None
+    if rng is not None:
+        raw = np.frombuffer(rng.token_bytes(N * SALT_BYTES), dtype=np.uint8)
+        salts = raw.reshape(N, SALT_BYTES)[cols.start : cols.stop].copy()
     prefix = leaf_prefix(F, s)
     hashes: list[bytes] = []
-    for block in store.blocks():
+    for block in U.blocks():
         j0, j1 = len(hashes), len(hashes) + block.shape[0]
         head = None if salts is None else salts[j0:j1]
-        tail = None if mask is None else leaf_bytes(F, mask[j0:j1])
-        hashes.extend(hash_leaves(prefix, leaf_bytes(F, block), head, tail))
-    return Committed(store, mask, salts, MerkleTree.from_leaf_hashes(hashes))
+        hashes.extend(hash_leaves(prefix, leaf_bytes(F, block), head))
+    every = gather(comm, b"".join(hashes))
+    leaves = [every[i : i + HASH_LEN] for i in range(0, len(every), HASH_LEN)]
+    return Committed(U, T, cols, salts, MerkleTree.from_leaf_hashes(leaves))
 
 
 def query_indices(tr: Transcript, s: Shape) -> list[int]:
@@ -341,22 +427,32 @@ def _betas(F, g: _Group, gamma: Array) -> Array:
     return betas
 
 
-def _combine_tables(F, coeffs: Array, mats: list[Array]) -> Array:
-    """sum_t coeffs[:, :, t, :] @ mats[t] for coeffs (d, K, G, R) -> (d, K, cols)."""
+def _combine_tables(F, coeffs: Array, mats: list[Array], held: list[range] | None = None):
+    """sum_t coeffs[:, :, t, rows_t] @ mats[t] for coeffs (d, K, G, R) -> (d, K, cols), where
+    mats[t] holds the rows rows_t = held[t] of table t (default: all of them)."""
     E = F.ext
     acc = None
     for t, M in enumerate(mats):
-        part = row_combine(F, coeffs[:, :, t, :], M)
+        rows = slice(None) if held is None else slice(held[t].start, held[t].stop)
+        part = row_combine(F, coeffs[:, :, t, rows], M)
         acc = part if acc is None else E.add(acc, part)
     return acc
 
 
 def _combine_messages(F, coeffs: Array, sts: list[LigeroState]) -> Array:
-    """The same combination of the tables' whole row messages (M | P): (d, K, msg_len)."""
-    data = _combine_tables(F, coeffs, [st.M for st in sts])
+    """The same combination of the tables' whole row messages (M | P), (d, K, msg_len), over
+    the rows this worker holds: its share of the sum (zkcc.pcs.split.add_up)."""
+    held = [st.data for st in sts]
+    data = _combine_tables(F, coeffs, [st.M for st in sts], held)
     if sts[0].P is None:
         return data
-    return np.concatenate([data, _combine_tables(F, coeffs, [st.P for st in sts])], axis=-1)
+    padding = _combine_tables(F, coeffs, [st.P for st in sts], held)
+    return np.concatenate([data, padding], axis=-1)
+
+
+def _combine_masks(F, mcoef: Array, st: LigeroState) -> Array:
+    """mcoef (d, K, S) applied to the mask rows this worker holds: its share, (d, K, msg_len)."""
+    return row_combine(F, mcoef[:, :, st.masks.start : st.masks.stop], st.Z)
 
 
 def _test_coefficients(F, g: _Group, r: Array) -> tuple[Array, list[Array]]:
@@ -393,12 +489,19 @@ def _mask_coefficients(F, g: _Group, t: int, r_mask: Array, zeta: Array, gamma: 
 
 
 def _claim_masks(F, g: _Group, sts: list[LigeroState]) -> list[Array]:
-    """Claim c's mask vector: the components of its extension mask row, first C symbols."""
+    """Claim c's mask vector: the components of its extension mask row, first C symbols; of
+    the components this worker holds (the others zero), so its share of the vector."""
     s, d = g.shape, F.ext.degree
-    return [
-        sts[t].Z[(s.tests + j) * d : (s.tests + j + 1) * d, : s.cols]
-        for (t, _, _), j in zip(g.claims, g.slots(), strict=True)
-    ]
+    out = []
+    for (t, _, _), j in zip(g.claims, g.slots(), strict=True):
+        held = sts[t].masks
+        lo, hi = max((s.tests + j) * d, held.start), min((s.tests + j + 1) * d, held.stop)
+        vec = F.ext.zeros(s.cols)
+        if hi > lo:
+            b = lo - (s.tests + j) * d
+            vec[b : b + hi - lo] = sts[t].Z[lo - held.start : hi - held.start, : s.cols]
+        out.append(vec)
+    return out
 
 
 def _mus(F, g: _Group, masks: list[Array]) -> Array:
@@ -624,38 +727,47 @@ class LigeroPCS:
         columns: ColumnStoreFactory | None = None,
         rng: RandomSource | None = None,
         claims: int = 1,
+        comm: Collective | None = None,
     ) -> tuple[bytes, LigeroState]:
-        """`columns` makes the store of the encoded matrix (default: in memory); `rng` gives
-        the padding, the mask rows and the salts (default: the OS CSPRNG); `claims` is the
-        number of claims the table will be opened with (hiding commits one mask row each)."""
+        """`columns` makes the store of this worker's columns of the encoded matrix (default:
+        in memory); `rng` gives the padding, the mask rows and the salts (default: the OS
+        CSPRNG); `claims` is the number of claims the table will be opened with (hiding
+        commits one mask row each). `comm`: the workers that share the commitment, each
+        holding the whole table (zkcc.pcs.split; default one): every one of them calls this,
+        and each gets the same root and its share of the state."""
         rng = rng or secrets
+        comm = comm or ALONE
         n = table.shape[0]
         m = n.bit_length() - 1
         if table.ndim != 1 or n != 1 << m or m > MAX_M:
             raise ValueError("a committed table has 2^m elements, m <= 40")
         s = self.shape(F, m)
-        if s.m > m:
-            padded = F.zeros(1 << s.m)
-            padded[:n] = table
-            table = padded
-        M = table.reshape(s.rows, s.cols)
+        S = (s.tests + claims) * F.ext.degree if s.pad else 0
+        part = span(s.rows + S, comm.size, comm.rank)
+        data = range(min(part.start, s.rows), min(part.stop, s.rows))
+        masks = range(max(part.start, s.rows) - s.rows, max(part.stop, s.rows) - s.rows)
+        M = _table_rows(F, table, s, data)
         P = Z = None
         if s.pad:
-            P = random_elements(F, rng, s.rows * s.pad).reshape(s.rows, s.pad)
-            S = (s.tests + claims) * F.ext.degree
-            Z = random_elements(F, rng, S * s.msg_len).reshape(S, s.msg_len)
+            P = random_rows(F, rng, s.rows, s.pad, data)
+            Z = random_rows(F, rng, S, s.msg_len, masks)
 
         def rows(r0: int, r1: int) -> Array:
-            """Rows r0..r1's messages, built at the encoder's length in one copy."""
+            """Rows r0..r1 of the encoded matrix (this worker's), as messages built at the
+            encoder's length in one copy: table rows (M | P), then mask rows Z."""
             if P is None:
-                return M[r0:r1]
+                return M[r0 - data.start : r1 - data.start]
             msg = F.zeros((r1 - r0, 1 << s.encoded_log))
-            msg[:, : s.cols] = M[r0:r1]
-            msg[:, s.cols : s.msg_len] = P[r0:r1]
+            k = max(0, min(r1, s.rows) - r0)  # table rows among them
+            msg[:k, : s.cols] = M[r0 - data.start : r0 - data.start + k]
+            msg[:k, s.cols : s.msg_len] = P[r0 - data.start : r0 - data.start + k]
+            z0 = max(r0, s.rows) - s.rows - masks.start
+            msg[k:, : s.msg_len] = Z[z0 : z0 + r1 - r0 - k]
             return msg
 
-        com = commit_rows(F, s, rows, (columns or ColumnStore)(F, s), Z, rng)
-        return com.tree.root, LigeroState(m, s, M, P, Z, claims, com)
+        store = columns or ColumnStore
+        com = commit_rows(F, s, s.rows + S, rows, store, rng if s.pad else None, comm)
+        return com.tree.root, LigeroState(m, s, part, M, P, Z, claims, com)
 
     def open(
         self,
@@ -664,9 +776,13 @@ class LigeroPCS:
         claims: list[PcsClaim],
         tr: Transcript,
         relations: Sequence[Relation] = (),
+        comm: Collective | None = None,
     ) -> Tree:
         """One opening of all claims (the hiding randomness was drawn at commit time). Hidden
-        claims are revealed only through their relations (module docstring, "Hidden claims")."""
+        claims are revealed only through their relations (module docstring, "Hidden claims").
+        `comm`: the workers that committed (each passes its states); every one of them
+        returns the same opening."""
+        comm = comm or ALONE
         check_relations(claims, relations)
         groups = self._groups(F, {n: st.table_log for n, st in states.items()}, claims)
         sts = [[states[n] for n in g.tables] for g in groups]
@@ -682,14 +798,17 @@ class LigeroPCS:
         direct = [opens_directly(F, g.shape, len(t)) for g, t in zip(groups, sts, strict=True)]
         outs: list[dict] = [{} for _ in groups]
         tests = [
-            None if dr else self._prove_tests(F, g, t, tr, o)
+            None if dr else self._prove_tests(F, g, t, tr, o, comm)
             for g, t, o, dr in zip(groups, sts, outs, direct, strict=True)
         ]
         masks = [
             None if dr or not g.shape.pad else _claim_masks(F, g, t)
             for g, t, dr in zip(groups, sts, direct, strict=True)
         ]
-        mus = [None if m is None else _mus(F, g, m) for g, m in zip(groups, masks, strict=True)]
+        mus = [
+            None if m is None else add_up(F.ext, comm, _mus(F, g, m))
+            for g, m in zip(groups, masks, strict=True)
+        ]
         for g, o, mu in zip(groups, outs, mus, strict=True):
             if mu is not None:
                 known = mu[:, _known(g)]
@@ -704,34 +823,36 @@ class LigeroPCS:
             groups, sts, outs, direct, tests, masks, mus, strict=True
         ):
             if dr:
-                tables = [st.M.reshape(-1) for st in t]
+                n = 1 << g.shape.m
+                tables = [F.decode(gather(comm, F.encode(st.M)), n) for st in t]
                 for tab in tables:
                     tr.absorb_field("pcs/direct", F, tab)
                 o["direct"] = [F.encode(tab) for tab in tables]
             else:
                 targets = links.targets(g, zeta, None if mu is None else mu[:, _known(g)])
-                self._prove_claims(F, g, t, tr, o, test, zeta, m, targets)
+                self._prove_claims(F, g, t, tr, o, test, zeta, m, targets, comm)
         tree: dict = {"groups": outs}
         if relations:
             tree["links"] = links.tree
         return tree
 
-    def _prove_tests(self, F, g: _Group, sts: list[LigeroState], tr: Transcript, out: dict):
+    def _prove_tests(self, F, g: _Group, sts: list[LigeroState], tr: Transcript, out, comm):
         """1. Proximity test: w_j for each test; returns the mask rows' coefficients."""
         E, s, d = F.ext, g.shape, F.ext.degree
         r = tr.challenge_exts("pcs/test", F, g.test_challenges(d))
         r_tab, r_mask = _test_coefficients(F, g, r)
-        w = _combine_messages(F, r_tab, sts)  # (d, tests, msg_len)
+        w = _combine_messages(F, r_tab, sts)  # (d, tests, msg_len), this worker's share
         if s.pad:
             for t, st in enumerate(sts):
                 mcoef = _mask_coefficients(F, g, t, r_mask[t], E.zeros(()), E.zeros(len(g.claims)))
-                w = E.add(w, row_combine(F, mcoef[:, : s.tests], st.Z))
+                w = E.add(w, _combine_masks(F, mcoef[:, : s.tests], st))
+        w = add_up(E, comm, w)
         tr.absorb_field("pcs/tests", E, w)
         out["tests"] = E.encode(w.reshape(d, -1))
         return r_mask
 
     def _prove_claims(
-        self, F, g: _Group, sts, tr: Transcript, out: dict, r_mask, zeta, masks, targets
+        self, F, g: _Group, sts, tr: Transcript, out: dict, r_mask, zeta, masks, targets, comm
     ) -> None:
         """3.-5. The common column point, the evaluation vector u and the columns."""
         E = F.ext
@@ -742,11 +863,13 @@ class LigeroPCS:
             Y = E.zeros((k, s.cols))
             B = E.zeros((k, s.cols))
             for c, (t, pt, _) in enumerate(g.claims):
-                a = eq_table(F, pt[:, s.col_log :])[:, None, :]
+                held = sts[t].data
+                a = eq_table(F, pt[:, s.col_log :])[:, None, held.start : held.stop]
                 Y[:, c] = row_combine(F, a, sts[t].M)[:, 0]
                 if zeta is not None:
                     Y[:, c] = E.add(Y[:, c], E.mul(masks[c], zeta))
                 B[:, c] = E.mul(eq_table(F, pt[:, : s.col_log]), alpha[:, c])
+            Y = add_up(E, comm, Y)
             rounds, _, evals = sumcheck_prove(F, tr, "pcs/sumcheck", Y, B)
             tr.absorb_field("pcs/evals", E, evals)
         out["sumcheck"] = rounds
@@ -756,11 +879,12 @@ class LigeroPCS:
         if zeta is not None:
             for t, st in enumerate(sts):
                 mcoef = _mask_coefficients(F, g, t, r_mask[t], zeta, gamma)
-                u = E.add(u, row_combine(F, mcoef[:, s.tests :], st.Z)[:, 0])
+                u = E.add(u, _combine_masks(F, mcoef[:, s.tests :], st)[:, 0])
+        u = add_up(E, comm, u)
         tr.absorb_field("pcs/u", E, u)
         out["u"] = E.encode(u)
         idx = query_indices(tr, s)
-        out["tables"] = [st.com.opening(F, idx) for st in sts]
+        out["tables"] = [st.com.opening(F, idx, comm) for st in sts]
 
     # ---- verifier -------------------------------------------------------------------------
     def verify(

@@ -31,15 +31,23 @@ def _root(F, encoded: bytes, m: int) -> bytes:
 class MerklePCS:
     name = "merkle"
 
-    def commit(self, F, table, columns=None, rng=None, claims=1) -> tuple[bytes, bytes]:
+    def commit(self, F, table, columns=None, rng=None, claims=1, comm=None) -> tuple[bytes, bytes]:
         """Returns (commitment, prover state = the encoded table); `columns` (where a tensor
-        code keeps its encoded matrix), `rng` and `claims` (nothing is hidden) do not apply."""
+        code keeps its encoded matrix), `rng` and `claims` (nothing is hidden) do not apply,
+        nor does `comm`: every worker holds the table and computes the same root alone."""
         encoded = F.encode(table)
         return _root(F, encoded, (len(table) - 1).bit_length()), encoded
 
     def open(
-        self, F, states: dict[str, bytes], claims: list[PcsClaim], transcript, relations=()
+        self,
+        F,
+        states: dict[str, bytes],
+        claims: list[PcsClaim],
+        transcript,
+        relations=(),
+        comm=None,
     ) -> Tree:
+        """Every worker reveals the same tables (`comm` does not apply)."""
         check_relations(claims, relations)
         return {"tables": {name: states[name] for name in sorted({c.name for c in claims})}}
 

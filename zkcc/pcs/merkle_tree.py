@@ -95,6 +95,10 @@ class MerkleTree:
             self.levels.append(_parents(self.levels[-1]))
 
     @property
+    def leaves(self) -> int:
+        return len(self.levels[0])
+
+    @property
     def root(self) -> bytes:
         return self.levels[-1][0]
 

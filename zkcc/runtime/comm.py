@@ -1,6 +1,6 @@
 """The communicator the prover is handed: one process (`SingleComm`) or MPI ranks (`MpiComm`).
 
-Proving code never imports MPI. It receives a `Comm` argument and calls the five collectives
+Proving code never imports MPI. It receives a `Comm` argument and calls the six collectives
 of the `Comm` protocol, so the same code runs in one process, under `mpiexec -n N`, and in tests
 with a fake. `get_comm()` is the one place that decides which communicator a process gets; the
 CLI calls it once and passes the result down.
@@ -9,9 +9,11 @@ Wire format. Nothing is pickled (project rule: proofs and messages are never pic
 can make another run code). `allgather` and `bcast` move `bytes`; `allgather_array` moves numpy
 buffers plus a small binary header per rank (shape as int64s, the dtype as its `dtype.str`, or
 for a structured dtype its `.npy` descr, read back with `ast.literal_eval`, never eval), so
-object arrays are refused. Every transfer uses mpi4py's upper-case buffer methods
-(`Allgather`, `Allgatherv`, `Bcast`), which hand the buffers straight to MPI without an
-intermediate Python object.
+object arrays are refused; `alltoall` moves raw bytes (bytes, or a numpy array's memory),
+each rank's parts to their ranks (the tensor commitments' encoded blocks, zkcc/pcs/split.py).
+Every transfer uses mpi4py's upper-case buffer methods (`Allgather`, `Allgatherv`, `Bcast`,
+`Alltoall`, `Alltoallv`), which hand the buffers straight to MPI without an intermediate
+Python object.
 
 Install. `pip install 'zkcc[mpi]'` (`make setup` does) brings the `mpi4py` wheel and the `mpich`
 wheel; the latter puts MPICH's `libmpi.so.12` in `<venv>/lib` and `mpiexec` (Hydra) in
@@ -88,7 +90,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
 
@@ -106,11 +108,12 @@ EXIT_REJECTED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
 # stderr (seen in CI: a traceback cut before its message); a short pause lets them through
 ABORT_GRACE_SECONDS = 0.3
 _ALIGN = 64  # byte alignment of each rank's array inside an allgather_array receive buffer
+Buffer = bytes | bytearray | memoryview | np.ndarray  # what alltoall sends: raw bytes
 
 
 @runtime_checkable
 class Comm(Protocol):
-    """What the prover needs from a communicator: ranks `0..size-1` and five collectives.
+    """What the prover needs from a communicator: ranks `0..size-1` and six collectives.
 
     Every rank must call the same collectives in the same order (MPI's rule); a rank that
     skips one leaves the others waiting, which is why failures go through `guard`.
@@ -135,6 +138,11 @@ class Comm(Protocol):
         """Every rank's array, in rank order, C-contiguous, dtype and shape as sent."""
         ...
 
+    def alltoall(self, parts: Sequence[Buffer]) -> list[np.ndarray]:
+        """`parts[r]` (bytes, or an array's raw memory) goes to rank r; returns what every rank
+        sent to this one, in rank order, each a flat uint8 array (lengths may differ)."""
+        ...
+
     def abort(self, code: int) -> NoReturn:
         """End every rank now with exit status `code` (the launcher tears the job down)."""
         ...
@@ -143,6 +151,21 @@ class Comm(Protocol):
 def _check_sendable(a: np.ndarray) -> None:
     if a.dtype.hasobject:
         raise TypeError(f"cannot send an array of dtype {a.dtype}: it holds Python objects")
+
+
+def _raw(part: Buffer) -> np.ndarray:
+    """A part of an alltoall as flat uint8: an array's elements in C order (a view when it is
+    contiguous), or the bytes of a buffer."""
+    if isinstance(part, np.ndarray):
+        _check_sendable(part)
+        return _array_bytes(part)
+    return np.frombuffer(part, np.uint8)
+
+
+def _check_parts(parts: Sequence[Buffer], size: int) -> list[np.ndarray]:
+    if len(parts) != size:
+        raise ValueError(f"alltoall: {len(parts)} parts for {size} ranks")
+    return [_raw(p) for p in parts]
 
 
 def _flush_std() -> None:
@@ -181,6 +204,9 @@ class SingleComm:
         a = np.asarray(a)
         _check_sendable(a)
         return [np.array(a, order="C", copy=True)]
+
+    def alltoall(self, parts: Sequence[Buffer]) -> list[np.ndarray]:
+        return [_check_parts(parts, 1)[0].copy()]
 
     def abort(self, code: int) -> NoReturn:
         _flush_std()
@@ -352,6 +378,24 @@ class MpiComm:
             else:
                 out.append(drecv[dd[r] : dd[r] + n].view(dtype).reshape(shape))
         return out
+
+    def alltoall(self, parts: Sequence[Buffer]) -> list[np.ndarray]:
+        """One `Alltoall` of the byte counts, then one `Alltoallv` of the parts, sent from one
+        concatenated buffer; the returned arrays are views of one receive buffer."""
+        self._check_gate("alltoall")
+        MPI = self._MPI
+        raws = _check_parts(parts, self.size)
+        scounts = np.array([r.size for r in raws], np.int64)
+        rcounts = np.empty(self.size, np.int64)
+        self.mpi_comm.Alltoall([scounts, MPI.INT64_T], [rcounts, MPI.INT64_T])
+        sdispls, rdispls = _offsets(scounts, 1), _offsets(rcounts, 1)
+        send = np.concatenate(raws) if raws else np.empty(0, np.uint8)
+        recv = np.empty(int(rcounts.sum()), np.uint8)
+        self.mpi_comm.Alltoallv(
+            [send, (scounts.tolist(), sdispls.tolist()), MPI.BYTE],
+            [recv, (rcounts.tolist(), rdispls.tolist()), MPI.BYTE],
+        )
+        return [recv[d : d + c] for c, d in zip(rcounts.tolist(), rdispls.tolist(), strict=True)]
 
     def abort(self, code: int) -> NoReturn:
         _flush_std()

@@ -2,11 +2,13 @@
 uses when the in-memory layers would not fit.
 
 The estimate is per rank and counts what dominates (docs/scale.md has the measurements behind
-the constants): the tensors every rank holds (8 bytes per element), rank 0's tensor commitments,
-and per GKR launch the rank's stored layers (the field's storage width per gate value and
-instance) plus the working set of proving one layer (the sumcheck tables and the temporaries of
-building them, per value of the widest layer). The largest launch counts, since each launch's
-layers are released when it is proved.
+the constants): the tensors every rank holds (8 bytes per element), the rank's share of the
+tensor commitments (a Ligero commitment's rows, encoded rows and columns are split over the
+ranks, zkcc/pcs/split.py; the reference Merkle scheme is whole on every rank), and per GKR
+launch the rank's stored layers (the field's storage width per gate value and instance) plus
+the working set of proving one layer (the sumcheck tables and the temporaries of building
+them, per value of the widest layer). The largest launch counts, since each launch's layers
+are released when it is proved.
 
 Under a limit the prover first tries everything in memory, then with the layers and the
 commitments' encoded matrices spilled to files (each layer written once when evaluated and
@@ -49,6 +51,7 @@ LAYER_STORED_BYTES = {"m31": 4, "bn254": 44}
 TENSOR_BYTES = {"m31": 8, "bn254": 44}
 COMMIT_BYTES = {"merkle": 8, "ligero": 48}  # per table element: rows, encoded rows, tree
 COMMIT_SPILLED_BYTES = 8  # per table element with the encoded rows in a file: the rows
+SPLIT_COMMITMENTS = {"ligero"}  # schemes whose commitments split over the ranks
 GROTH16_WIRE_BYTES = 1200  # per R1CS wire (witness, NTT domains, MSM buckets)
 
 
@@ -82,7 +85,7 @@ class MemoryEstimate:
 
 
 def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
-    """Peak memory of one rank (rank 0, which also commits) before anything is computed."""
+    """Peak memory of one rank (rank 0's shard of each launch) before anything is computed."""
     F = get_field(plan.field)
     program = plan.program
     g16 = groth16_steps(plan)
@@ -91,6 +94,8 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
     tensor_elems = sum(math.prod(t.shape) for t in program.host.tensors)
     tensor_elems += sum(x.size for x in infos if x.name not in declared)  # hint tensors
     committed = sum(b.size for b in plan_bins(plan, frozenset(g16)))
+    if plan.pcs in SPLIT_COMMITMENTS:
+        committed = -(-committed // ranks)  # this rank's share of the rows and columns
     layers = working = other = 0
     for i, step in enumerate(program.host.steps):
         if isinstance(step, AssertEq):
@@ -185,48 +190,54 @@ class SpillTables(TableStore):
 
 
 class SpillColumns(ColumnStore):
-    """A commitment's encoded matrix U (N, R) in a file, written a chunk of encoded rows at a
-    time and read a block of whole columns at a time, each about CHUNK_BYTES.
+    """This rank's columns of a commitment's encoded matrix U, (n, T), in a file, written a
+    run of whole rows at a time and read a block of whole columns at a time (~CHUNK_BYTES).
 
-    The file holds the column blocks one after another; block b is the tiles (b, c) of every
-    row chunk c in order, tile (b, c) being U[block b columns, chunk c rows] row-major. So a
-    chunk is written as one positioned write per block, and a block is read back with one
-    read and a transpose of tiles."""
+    The file holds the column blocks one after another, block b (columns [b B, b B + w_b),
+    w_b = B but for a shorter last block) taking w_b T elements. A run of rows [r0, r0 + h)
+    written to it is, inside every block, the tile U[block's columns, r0 : r0 + h] row-major
+    at element w_b r0 of the block: one positioned write per block, whatever the run's
+    length and origin (runs come from this rank's encoder and from its peers'). A block is
+    read back with one read and each run's tile put in its place."""
 
-    def __init__(self, F, shape, directory: str, report: Reporter) -> None:
+    def __init__(self, F, rows: int, columns: int, directory: str, report: Reporter) -> None:
         self._dtype = np.dtype(F.storage_dtype)
+        self._rows, self._n = rows, columns
         width = self._dtype.itemsize
-        self._rows, self._N = shape.rows, shape.code_len
-        self.chunk_rows = _pow2_at_most(max(1, CHUNK_BYTES // (width * self._N)), self._rows)
-        self._block = _pow2_at_most(max(1, CHUNK_BYTES // (width * self._rows)), self._N)
-        self._chunks, self._blocks = self._rows // self.chunk_rows, self._N // self._block
+        self._block = max(1, min(columns, CHUNK_BYTES // (width * rows)))
+        self._runs: list[tuple[int, int]] = []
         self._dir = tempfile.TemporaryDirectory(prefix="zkcc-columns-", dir=directory)
         self._path = Path(self._dir.name) / "columns.bin"
         self._path.touch()
         self._report = report
 
-    def write_rows(self, r0: int, U_rows) -> None:
-        tile = self._block * self.chunk_rows * self._dtype.itemsize
-        c = r0 // self.chunk_rows
-        with open(self._path, "r+b") as f:
-            for b in range(self._blocks):
-                part = np.ascontiguousarray(
-                    U_rows[b * self._block : (b + 1) * self._block], dtype=self._dtype
-                )
-                os.pwrite(f.fileno(), memoryview(part).cast("B"), (b * self._chunks + c) * tile)
-        self._report.add_spilled(U_rows.size * self._dtype.itemsize)
+    def _spans(self) -> list[tuple[int, int]]:
+        """(first column, columns) of each block."""
+        B = self._block
+        return [(j, min(B, self._n - j)) for j in range(0, self._n, B)]
 
-    def _read_block(self, b: int) -> np.ndarray:
-        count = self._block * self._rows
+    def write_rows(self, r0: int, block) -> None:
+        size = self._dtype.itemsize
+        with open(self._path, "r+b") as f:
+            for j, w in self._spans():
+                tile = np.ascontiguousarray(block[j : j + w], dtype=self._dtype)
+                offset = (j * self._rows + w * r0) * size
+                os.pwrite(f.fileno(), memoryview(tile).cast("B"), offset)
+        self._runs.append((r0, block.shape[1]))
+        self._report.add_spilled(block.size * size)
+
+    def _read_block(self, j: int, w: int) -> np.ndarray:
         with open(self._path, "rb") as f:
-            f.seek(b * count * self._dtype.itemsize)
-            raw = np.fromfile(f, dtype=self._dtype, count=count)
-        tiles = raw.reshape(self._chunks, self._block, self.chunk_rows)
-        return np.ascontiguousarray(tiles.transpose(1, 0, 2)).reshape(self._block, self._rows)
+            f.seek(j * self._rows * self._dtype.itemsize)
+            raw = np.fromfile(f, dtype=self._dtype, count=w * self._rows)
+        out = np.empty((w, self._rows), dtype=self._dtype)
+        for r0, h in self._runs:
+            out[:, r0 : r0 + h] = raw[w * r0 : w * (r0 + h)].reshape(w, h)
+        return out
 
     def blocks(self):
-        for b in range(self._blocks):
-            yield self._read_block(b)
+        for j, w in self._spans():
+            yield self._read_block(j, w)
 
     def columns(self, idx: list[int]) -> np.ndarray:
         out = np.empty((len(idx), self._rows), dtype=self._dtype)
@@ -234,12 +245,9 @@ class SpillColumns(ColumnStore):
         block_of = where // self._block
         for b in np.unique(block_of).tolist():
             mine = np.nonzero(block_of == b)[0]
-            out[mine] = self._read_block(b)[where[mine] - b * self._block]
+            j = b * self._block
+            out[mine] = self._read_block(j, min(self._block, self._n - j))[where[mine] - j]
         return out
-
-
-def _pow2_at_most(n: int, cap: int) -> int:
-    return min(cap, 1 << (n.bit_length() - 1))
 
 
 @dataclass(frozen=True)
@@ -260,7 +268,7 @@ class MemoryPlan:
         """Where tensor commitments keep their encoded matrices: None for in memory."""
         if not self.spill:
             return None
-        return lambda F, shape: SpillColumns(F, shape, self.tmpdir, self.report)
+        return lambda F, rows, columns: SpillColumns(F, rows, columns, self.tmpdir, self.report)
 
     def table_store(self) -> Callable[[], TableStore] | None:
         """Where a chunked sumcheck keeps its tables between rounds: None for in memory."""

@@ -1,9 +1,10 @@
 """`zkcc prove`: witness, commitments, one proof per host step, batched openings.
 
 One loop over the schedule (zkcc/runtime/steps.py) in four phases — witness, commit, prove,
-open — the same for every backend. Under MPI (`comm.size > 1`) every rank runs the loop; only
-rank 0 commits to tensors, opens them and returns the proof (the others return None), and the
-proof is byte-identical to the one-process proof. `mem_limit` bounds the peak memory: the
+open — the same for every backend. Under MPI (`comm.size > 1`) every rank runs the loop: each
+commits to its share of every tensor commitment and opens it with the others
+(zkcc/pcs/split.py), and only rank 0 returns the proof (the others return None), which is
+byte-identical to the one-process proof. `mem_limit` bounds the peak memory: the
 prover estimates it first (zkcc/runtime/memory.py), refuses a limit it cannot meet, and spills
 GKR layers to temporary files when that is what it takes.
 """
@@ -14,7 +15,6 @@ from collections import defaultdict
 
 import numpy as np
 
-from zkcc.encoding import decode, encode
 from zkcc.errors import FormatError, UserError
 from zkcc.field import get_field
 from zkcc.pcs.base import get_pcs
@@ -29,8 +29,6 @@ from zkcc.runtime.protocol import start_transcript, step_label
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
 from zkcc.runtime.steps import ProveContext, claim_counts, last_uses, schedule
-
-COMMIT_MAGIC = b"ZKCM"  # the tensor commitments sent from rank 0 to the others (never written)
 
 
 def prove(
@@ -77,20 +75,17 @@ def prove(
     states: dict = {}
     counts = bin_claim_counts(bins, claim_counts(steps))
 
-    def commit_all() -> bytes:
-        out = {}
+    commitments: dict[str, bytes] = {}
+    with report.phase("commit", total=sum(b.size for b in bins), unit="elements") as ph:
         columns = memory.column_store()
-        for b in bins:
+        for b in bins:  # collective: every rank commits its share, all get the root
             table = bin_table(F, b, lambda name: layouts[name].table(F, ctx.data[name]))
             rng = ctx.randomness.source(f"pcs/commit/{b.name}")
-            out[b.name], states[b.name] = pcs.commit(
-                F, table, columns, rng=rng, claims=counts[b.name]
+            commitments[b.name], states[b.name] = pcs.commit(
+                F, table, columns, rng=rng, claims=counts[b.name], comm=ctx.comm
             )
+            del table
             ph.advance(b.size)
-        return encode(COMMIT_MAGIC, 1, out)
-
-    with report.phase("commit", total=sum(b.size for b in bins), unit="elements") as ph:
-        commitments = decode(ctx.from_root(commit_all), COMMIT_MAGIC, 1, "commitments")[1]
         launch_commitments = {st.index: st.commit(ctx) for st in steps}
     transcript = start_transcript(
         digest,
@@ -115,11 +110,11 @@ def prove(
             for name in free_after.get(st.index, ()):
                 ctx.data.pop(name, None)
             ph.advance()
-    if not ctx.root:
-        return None
     with report.phase("open"):
         on_bins = claims_on_bins(F, bins, claims)
         report.note(f"open: {sum(map(len, on_bins.values()))} claims on {len(bins)} commitments")
         pcs_list, relations = pcs_claims(on_bins, commitments)
-        opening = pcs.open(F, states, pcs_list, transcript, relations)
+        opening = pcs.open(F, states, pcs_list, transcript, relations, comm=ctx.comm)
+    if not ctx.root:
+        return None
     return ProofBundle(digest, public, commitments, trees, opening)

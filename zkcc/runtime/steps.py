@@ -11,8 +11,9 @@ phases, which the prover and verifier loops drive without asking what backend a 
 
 The context carries the field, the communicator and the tensors explicitly. Under MPI a rank
 holds every tensor (launch outputs are exchanged after each launch) but proves only its shard
-of each GKR launch; work that is not split (tensor commitments, Groth16 launches, the PCS
-opening) runs on rank 0, and the other ranks replay from its bytes what the transcript needs.
+of each GKR launch and commits to its share of each tensor (zkcc/pcs/split.py); work that
+is not split (Groth16 launches, drawing the prover's masks) runs on rank 0, and the other
+ranks replay from its bytes what the transcript needs.
 """
 
 from __future__ import annotations
@@ -368,12 +369,17 @@ class Groth16Step(_LaunchStep):
 
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
         """The hints stay private witness; the link masks are drawn here, before any
-        commitment, from the prover's coins."""
+        commitment, from the prover's coins: on rank 0, and sent to every rank (the ranks
+        commit to the mask tensor together and state the same claims)."""
         ctx.hints[self.index] = hints
         if self.masks:
             n = len(self.boundary.committed)
-            raw = ctx.randomness.source(f"groth16/{self.index}/link-masks").token_bytes
-            ctx.data[self.masks] = ctx.F.from_wide_bytes(raw(n * ctx.F.wide_len), n)
+
+            def draw() -> bytes:
+                raw = ctx.randomness.source(f"groth16/{self.index}/link-masks").token_bytes
+                return raw(n * ctx.F.wide_len)
+
+            ctx.data[self.masks] = ctx.F.from_wide_bytes(ctx.from_root(draw), n)
 
     def _mask_values(self, ctx: ProveContext) -> list[int]:
         return [int(x) for x in ctx.data[self.masks]] if self.masks else []

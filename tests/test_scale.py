@@ -76,13 +76,12 @@ def test_estimate_splits_ligero_commitments_over_ranks():
     (zkcc/pcs/split.py); the reference Merkle scheme is whole on every rank."""
     from zkcc.driver import compile_path
     from zkcc.plan.plan import Plan
-    from zkcc.runtime.claims import plan_tensors
+    from zkcc.runtime.packing import plan_bins
 
     src = EXAMPLES / "pipeline" / "pipeline.zkcu"
     for pcs, split in (("ligero", True), ("merkle", False)):
         plan = Plan.from_bytes(compile_path(src, pcs=pcs).to_bytes())
-        infos = plan_tensors(plan, frozenset())  # pipeline has no Groth16 launch
-        committed = sum(1 << x.layout.num_vars for x in infos if not x.public)
+        committed = sum(b.size for b in plan_bins(plan))  # pipeline has no Groth16 launch
         per = memory_module.COMMIT_BYTES[pcs]
         for ranks in (1, 2, 3):
             est = memory_module.estimate(plan, ranks)

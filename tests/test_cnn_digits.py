@@ -64,7 +64,8 @@ def test_conv_rescale_rounds_half_up_then_relu(program, tmp_path):
     cells at the rounding edges k * 2^S +- 2^(S-1) around 0 (ReLU), 1023 (the largest
     activation train.py allows) and 2047 (the largest the bits hold), and at the widest
     accumulators the circuit takes: acc + 2^(S-1) = 2^(ACC-1) - 1 for filter 2 and -2^(ACC-1)
-    for filter 3, far beyond any i10 filter on pixels 0..16 (9 * 16 * 511 = 73,584)."""
+    for filter 3, far beyond any i10 filter on pixels 0..16 (9 * 16 * 511 = 73,584). The dense
+    weights are the committed ones' signs, so that the logits stay within i24."""
     ks = [*range(-3, 40), *range(1000, 1040), *range(2000, 2046)]
     edges = [k * 2 * HALF + d * HALF + e for k in ks for d in (-1, 1) for e in (-1, 0)]
     edges += [TOP - 2 * HALF - 1, -TOP]  # with bc[2] = HALF, bc[3] = -HALF: the two ends
@@ -75,6 +76,7 @@ def test_conv_rescale_rounds_half_up_then_relu(program, tmp_path):
     inputs["x"] = x.tolist()
     inputs["wc"] = ONE_PIXEL
     inputs["bc"] = [0, HALF - 1, HALF, -HALF]  # bias alone: h = 0, 0, 1, 0; shifts the edges
+    inputs["wd"] = np.sign(inputs["wd"]).tolist()
     tensors = run(program, inputs, tmp_path)
     a = arrays(inputs)
     acc = reference.conv_acc(a["x"], a["wc"], a["bc"])
@@ -133,14 +135,14 @@ def test_an_accumulator_just_outside_its_bits_stops_the_witness(program, tmp_pat
         run(program, inputs, tmp_path)
 
 
-def test_logits_are_range_checked_as_i28(program, tmp_path):
-    """Blank images and zero dense weights make each logit its bias: -2^27 and 2^27 - 1 pass,
-    2^27 stops the witness."""
+def test_logits_are_range_checked_as_i24(program, tmp_path):
+    """Blank images and zero dense weights make each logit its bias: -2^23 and 2^23 - 1 pass,
+    2^23 stops the witness."""
     inputs = committed()
     inputs["x"] = np.zeros((256, 8, 8), dtype=np.int64).tolist()
     inputs["wd"] = [[0] * 36] * 10
-    inputs["bd"] = [-(1 << 27), 0, 0, (1 << 27) - 1, 0, 0, 0, 0, 0, 0]
+    inputs["bd"] = [-(1 << 23), 0, 0, (1 << 23) - 1, 0, 0, 0, 0, 0, 0]
     assert run(program, inputs, tmp_path)["pred"].tolist() == [3] * 256
-    inputs["bd"][5] = 1 << 27
-    with pytest.raises(WitnessError, match="does not fit i28"):
+    inputs["bd"][5] = 1 << 23
+    with pytest.raises(WitnessError, match="value 8388608 does not fit i24"):
         run(program, inputs, tmp_path)

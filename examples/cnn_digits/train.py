@@ -54,7 +54,6 @@ SEED = 0
 STEPS = 600
 WBITS = 10  # the weights are i10: scaled so that the largest magnitude is 2^(WBITS-1) - 1
 HBITS = 10  # no image with pixels 0..16 gives a conv activation of 2^HBITS or more
-LOGIT_BITS = 28  # the circuit's type for the logits (i28)
 
 
 def patches(x: np.ndarray) -> np.ndarray:
@@ -127,15 +126,20 @@ class Quantised:
         return reference.logits(x, m["wc"], m["bc"], m["wd"], m["bd"], self.shift)
 
 
+def largest_acc(wc: np.ndarray, bc: np.ndarray) -> np.ndarray:
+    """Each filter's largest accumulator on any image with pixels 0..16: 16 times its positive
+    weights, plus its bias."""
+    return 16 * np.maximum(wc, 0).sum(axis=(1, 2)) + bc
+
+
 def quantise(net: CNN, wbits: tuple[int, int] = (WBITS, WBITS), hbits: int = HBITS) -> Quantised:
     """`wbits`: the widths of the conv and dense weights; activations below 2^hbits."""
     wcf, bcf, wdf, bdf = (net.p[k] for k in ("wc", "bc", "wd", "bd"))
     sc = ((1 << (wbits[0] - 1)) - 1) / np.abs(wcf).max()
     wc = np.round(wcf * sc).astype(np.int64).reshape(F, 3, 3)
     bc = np.round(bcf * 16 * sc).astype(np.int64)
-    # The largest accumulator an image with pixels 0..16 can give: 16 times a filter's
-    # positive weights, plus its bias. No activation, on any such image, exceeds 2^hbits - 1.
-    top = int((16 * np.maximum(wc, 0).sum(axis=(1, 2)) + bc).max())
+    # No activation, on any image with pixels 0..16, exceeds 2^hbits - 1.
+    top = int(largest_acc(wc, bc).max())
     shift = 1
     while (top + (1 << (shift - 1))) >> shift >= 1 << hbits:
         shift += 1
@@ -144,6 +148,15 @@ def quantise(net: CNN, wbits: tuple[int, int] = (WBITS, WBITS), hbits: int = HBI
     wd = np.round(wdf * sd).astype(np.int64)
     bd = np.round(bdf * scale).astype(np.int64)
     return Quantised({"wc": wc, "bc": bc, "wd": wd, "bd": bd}, shift, scale)
+
+
+def logit_range(model: dict[str, np.ndarray], shift: int) -> tuple[int, int]:
+    """Bounds on the logits of any image with pixels 0..16: each pooled value lies between 0
+    and 4 times its filter's largest activation (what the circuit's logit type must hold)."""
+    wc, bc, wd, bd = (model[k] for k in ("wc", "bc", "wd", "bd"))
+    top = largest_acc(wc, bc)
+    p_max = 4 * np.repeat(np.maximum((top + (1 << (shift - 1))) >> shift, 0), 9)
+    return int((np.minimum(wd, 0) @ p_max + bd).min()), int((np.maximum(wd, 0) @ p_max + bd).max())
 
 
 def logit_error(net: CNN, q: Quantised, x: np.ndarray) -> np.ndarray:
@@ -207,19 +220,21 @@ def main() -> None:
     )
 
     # The circuit's ranges hold for any image with pixels 0..16 (train.py's promise to it).
-    wmax, hmax = (1 << (WBITS - 1)) - 1, (1 << HBITS) - 1
-    acc_bits = int(re.search(r"const int ACC = (\d+);", src.read_text()).group(1))
-    worst = 9 * 16 * wmax + int(np.abs(model["bc"]).max()) + (1 << (shift - 1))
+    text = src.read_text()
+    acc_bits = int(re.search(r"const int ACC = (\d+);", text).group(1))
+    worst = 9 * 16 * ((1 << (WBITS - 1)) - 1) + int(np.abs(model["bc"]).max()) + (1 << (shift - 1))
     assert worst < 1 << (acc_bits - 1), "wc x + bc may not fit ACC bits: raise ACC"
-    worst_z = 9 * F * 4 * hmax * wmax + int(np.abs(model["bd"]).max())
-    assert worst_z < 1 << (LOGIT_BITS - 1), f"logits may not fit i{LOGIT_BITS}"
+    logit_bits = int(re.search(r"\bi(\d+) z\[NO\];", text).group(1))
+    z_lo, z_hi = logit_range(model, shift)
+    assert -(1 << (logit_bits - 1)) <= z_lo and z_hi < 1 << (logit_bits - 1), (
+        f"logits may not fit i{logit_bits}"
+    )
 
     inputs = {"x": x_test[:BATCH].reshape(-1, 8, 8).tolist()}
     inputs |= {k: v.tolist() for k, v in model.items()}
     (HERE / "inputs.json").write_text(json.dumps(inputs, separators=(",", ":")) + "\n")
     (HERE / "labels.json").write_text(json.dumps(y_test[:BATCH].tolist()) + "\n")
-    text = re.sub(r"const int SHIFT = \d+;", f"const int SHIFT = {shift};", src.read_text())
-    src.write_text(text)
+    src.write_text(re.sub(r"const int SHIFT = \d+;", f"const int SHIFT = {shift};", text))
 
 
 if __name__ == "__main__":

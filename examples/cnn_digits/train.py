@@ -17,16 +17,19 @@ on the proved batch.
 Quantisation (the rules `reference.py` and `cnn_digits.zkcu` implement):
 
 * inputs: the raw pixel values 0..16 (the float model sees them divided by 16);
-* wc: `round(Wc * sc)` with `sc = 127 / max|Wc|` (i8, no clipping needed), and
+* wc: `round(Wc * sc)` with `sc = 511 / max|Wc|` (i10, no clipping needed), and
   `bc = round(bcf * 16 * sc)` at the accumulator's scale, so `acc = wc * x + bc` is
   `16 * sc` times the float pre-activation;
-* conv activations: `h = clamp(floor((acc + 2^(S-1)) / 2^S), 0, 127)`: a rescale by 2^S
-  rounding half up, then ReLU and a clip to i8; S is the smallest shift with which no training
-  image's activation clips, so the activation scale is `16 * sc / 2^S`;
-* pooling: `p` is the sum of each 2x2 window of h (exact, 0..508): 4 times the average the
+* conv activations: `h = max(floor((acc + 2^(S-1)) / 2^S), 0)`: a rescale by 2^S rounding
+  half up, then ReLU, no clip; S is the smallest shift with which no image with pixels 0..16
+  gives an activation above 1023 (10 bits), so the activation scale is `16 * sc / 2^S`;
+* pooling: `p` is the sum of each 2x2 window of h (exact, 0..4092): 4 times the average the
   float model takes, so p's scale is `4 * 16 * sc / 2^S`;
-* wd: `round(Wd * sd)` with `sd = 127 / max|Wd|` (i8), `bd = round(bdf * sd * 4 * 16 * sc / 2^S)`;
+* wd: `round(Wd * sd)` with `sd = 511 / max|Wd|` (i10), `bd = round(bdf * sd * 4 * 16 * sc / 2^S)`;
 * prediction: the index of the largest `wd p + bd` (the first of equal ones).
+
+`--widths` prints, instead, how the agreement and the logits' error depend on the widths of
+the weights and activations (the table in README.md), and writes nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +52,8 @@ BATCH = 256
 F = 4  # filters
 SEED = 0
 STEPS = 600
+WBITS = 10  # the weights are i10: scaled so that the largest magnitude is 2^(WBITS-1) - 1
+HBITS = 10  # no image with pixels 0..16 gives a conv activation of 2^HBITS or more
 
 
 def patches(x: np.ndarray) -> np.ndarray:
@@ -107,19 +113,75 @@ class CNN:
                 self.p[k] -= lr * mh / (np.sqrt(vh) + 1e-8)
 
 
-def quantise(net: CNN, x_train: np.ndarray) -> tuple[dict, int]:
+@dataclass
+class Quantised:
+    """The integer model, its shift, and the factor from float logits to integer logits."""
+
+    model: dict[str, np.ndarray]
+    shift: int
+    logit_scale: float
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        m = self.model
+        return reference.logits(x, m["wc"], m["bc"], m["wd"], m["bd"], self.shift)
+
+
+def largest_acc(wc: np.ndarray, bc: np.ndarray) -> np.ndarray:
+    """Each filter's largest accumulator on any image with pixels 0..16: 16 times its positive
+    weights, plus its bias."""
+    return 16 * np.maximum(wc, 0).sum(axis=(1, 2)) + bc
+
+
+def quantise(net: CNN, wbits: tuple[int, int] = (WBITS, WBITS), hbits: int = HBITS) -> Quantised:
+    """`wbits`: the widths of the conv and dense weights; activations below 2^hbits."""
     wcf, bcf, wdf, bdf = (net.p[k] for k in ("wc", "bc", "wd", "bd"))
-    sc = 127 / np.abs(wcf).max()
+    sc = ((1 << (wbits[0] - 1)) - 1) / np.abs(wcf).max()
     wc = np.round(wcf * sc).astype(np.int64).reshape(F, 3, 3)
     bc = np.round(bcf * 16 * sc).astype(np.int64)
-    top = max(int(reference.conv_acc(x_train, wc, bc).max()), 1)
+    # No activation, on any image with pixels 0..16, exceeds 2^hbits - 1.
+    top = int(largest_acc(wc, bc).max())
     shift = 1
-    while (top + (1 << (shift - 1))) >> shift > reference.HMAX:
+    while (top + (1 << (shift - 1))) >> shift >= 1 << hbits:
         shift += 1
-    sd = 127 / np.abs(wdf).max()
+    sd = ((1 << (wbits[1] - 1)) - 1) / np.abs(wdf).max()
+    scale = sd * 4 * 16 * sc / (1 << shift)
     wd = np.round(wdf * sd).astype(np.int64)
-    bd = np.round(bdf * sd * 4 * 16 * sc / (1 << shift)).astype(np.int64)
-    return {"wc": wc, "bc": bc, "wd": wd, "bd": bd}, shift
+    bd = np.round(bdf * scale).astype(np.int64)
+    return Quantised({"wc": wc, "bc": bc, "wd": wd, "bd": bd}, shift, scale)
+
+
+def logit_range(model: dict[str, np.ndarray], shift: int) -> tuple[int, int]:
+    """Bounds on the logits of any image with pixels 0..16: each pooled value lies between 0
+    and 4 times its filter's largest activation (what the circuit's logit type must hold)."""
+    wc, bc, wd, bd = (model[k] for k in ("wc", "bc", "wd", "bd"))
+    top = largest_acc(wc, bc)
+    p_max = 4 * np.repeat(np.maximum((top + (1 << (shift - 1))) >> shift, 0), 9)
+    return int((np.minimum(wd, 0) @ p_max + bd).min()), int((np.maximum(wd, 0) @ p_max + bd).max())
+
+
+def logit_error(net: CNN, q: Quantised, x: np.ndarray) -> np.ndarray:
+    """|quantised logits / scale - float logits| on images x: the rounding's total effect."""
+    return np.abs(q.logits(x) / q.logit_scale - net.forward(patches(x.reshape(-1, 8, 8) / 16))[2])
+
+
+def agreement(net: CNN, q: Quantised, x: np.ndarray) -> np.ndarray:
+    return np.argmax(q.logits(x), axis=1) == net.predict(x)
+
+
+def widths_table(net: CNN, x_train: np.ndarray, x_test: np.ndarray) -> None:
+    """How the widths set the error: conv weights, dense weights, activations."""
+    print("| wc | wd | h below | S | logit error (train): rms / max | agreement: test | batch |")
+    print("|---|---|---|---|---|---|---|")
+    rows = [(8, 8, 7), (8, 8, 10), (10, 8, 10), (8, 10, 10), (10, 10, 7), (10, 10, 10)]
+    rows += [(12, 12, 12)]
+    for c, d, h in rows:
+        q = quantise(net, (c, d), h)
+        err = logit_error(net, q, x_train)
+        test = agreement(net, q, x_test)
+        print(
+            f"| i{c} | i{d} | 2^{h} | {q.shift} | {np.sqrt(np.mean(err**2)):.3f} / {err.max():.3f} "
+            f"| {test.mean():.2%} | {test[:BATCH].mean():.2%} |"
+        )
 
 
 def main() -> None:
@@ -130,12 +192,16 @@ def main() -> None:
     )
     net = CNN(np.random.default_rng(SEED))
     net.fit(x_train, y_train, STEPS)
-    model, shift = quantise(net, x_train)
+    if "--widths" in sys.argv[1:]:
+        widths_table(net, x_train, x_test)
+        return
+    q = quantise(net)
+    model, shift = q.model, q.shift
     src = HERE / "cnn_digits.zkcu"
 
     def figures(xs: np.ndarray, ys: np.ndarray, what: str) -> None:
         float_pred = net.predict(xs)
-        q_pred = reference.predict(xs, model["wc"], model["bc"], model["wd"], model["bd"], shift)
+        q_pred = np.argmax(q.logits(xs), axis=1)
         print(
             f"{what} ({len(xs)} images): float accuracy {np.mean(float_pred == ys):.2%}, "
             f"quantised accuracy {np.mean(q_pred == ys):.2%}, "
@@ -146,24 +212,29 @@ def main() -> None:
     figures(x_train, y_train, "train split")
     figures(x_test, y_test, "test split")
     figures(x_test[:BATCH], y_test[:BATCH], "proved batch")
+    err = logit_error(net, q, x_train)
     print(
         f"shift S = {shift}; max |bc| = {np.abs(model['bc']).max()}, "
-        f"max |bd| = {np.abs(model['bd']).max()}"
+        f"max |bd| = {np.abs(model['bd']).max()}; logit error on the train split: "
+        f"rms {np.sqrt(np.mean(err**2)):.3f}, max {err.max():.3f}"
     )
 
     # The circuit's ranges hold for any image with pixels 0..16 (train.py's promise to it).
-    acc_bits = int(re.search(r"const int ACC = (\d+);", src.read_text()).group(1))
-    worst = 9 * 16 * 127 + int(np.abs(model["bc"]).max()) + (1 << (shift - 1))
-    assert worst <= 1 << (acc_bits - 1), "wc x + bc may not fit ACC bits: raise ACC"
-    worst_z = 9 * F * 4 * 127 * 127 + int(np.abs(model["bd"]).max())
-    assert worst_z < 1 << 22, "logits may not fit i23"
+    text = src.read_text()
+    acc_bits = int(re.search(r"const int ACC = (\d+);", text).group(1))
+    worst = 9 * 16 * ((1 << (WBITS - 1)) - 1) + int(np.abs(model["bc"]).max()) + (1 << (shift - 1))
+    assert worst < 1 << (acc_bits - 1), "wc x + bc may not fit ACC bits: raise ACC"
+    logit_bits = int(re.search(r"\bi(\d+) z\[NO\];", text).group(1))
+    z_lo, z_hi = logit_range(model, shift)
+    assert -(1 << (logit_bits - 1)) <= z_lo and z_hi < 1 << (logit_bits - 1), (
+        f"logits may not fit i{logit_bits}"
+    )
 
     inputs = {"x": x_test[:BATCH].reshape(-1, 8, 8).tolist()}
     inputs |= {k: v.tolist() for k, v in model.items()}
     (HERE / "inputs.json").write_text(json.dumps(inputs, separators=(",", ":")) + "\n")
     (HERE / "labels.json").write_text(json.dumps(y_test[:BATCH].tolist()) + "\n")
-    text = re.sub(r"const int SHIFT = \d+;", f"const int SHIFT = {shift};", src.read_text())
-    src.write_text(text)
+    src.write_text(re.sub(r"const int SHIFT = \d+;", f"const int SHIFT = {shift};", text))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,13 @@ from zkcc.field.base import PrimeField
 # (zkcc.analysis.soundness computes it; tests check every example).
 SECURITY_BITS = 104
 RATE_LOG = 2  # rate 1/4
+# Tables up to 2^SMALL_TABLE_LOG entries may take a lower rate, down to 1/2^(RATE_LOG +
+# EXTRA_RATE_LOGS), when that makes their opening smaller: a lower rate has a larger unique-
+# decoding radius, so fewer queried columns (rate 1/16: ~118 instead of ~182-219 at 104 bits),
+# and a hiding opening's size is mostly per queried column. Encoding them costs milliseconds;
+# larger tables keep rate 1/4, where the 4x encoding work would outweigh ~15% fewer bytes.
+SMALL_TABLE_LOG = 16
+EXTRA_RATE_LOGS = 2
 HASH_BYTES = 32
 SALT_BYTES = 16  # a hiding commitment's Merkle leaf is SHA-256(salt || column)
 
@@ -192,8 +199,10 @@ def opens_directly(F: PrimeField, s: Shape, tables: int) -> bool:
 def choose_shape(
     F: PrimeField, m: int, rate_log: int = RATE_LOG, bits: int = SECURITY_BITS, hiding: bool = False
 ) -> Shape:
-    """The R x C split of a 2^m table minimising the estimated opening of one table. Hiding
-    needs C >= pad > t, so a small table is zero-padded to one row of such a C."""
+    """The R x C split (and, for a small table, the code rate: SMALL_TABLE_LOG) of a 2^m
+    table minimising the estimated opening of one table; `rate_log` is the highest rate
+    considered. Hiding needs C >= pad > t, so a small table is zero-padded to one row of
+    such a C."""
     return _choose_shape(F.name, m, rate_log, bits, hiding)
 
 
@@ -203,22 +212,24 @@ def _choose_shape(field: str, m: int, rate_log: int, bits: int, hiding: bool) ->
     and commit, open, verify and the soundness report all ask for the same shapes."""
     F = get_field(field)
     best = None
-    for col_log in range(min(max_code_log(F) - rate_log, max(m, 12)) + 1):
-        if col_log > m and not hiding:
-            break
-        if hiding:
-            found = hiding_pad(col_log, rate_log, bits)
-            if found is None:
-                continue
-            pad, t = found
-        else:
-            pad, t = 0, num_queries(col_log, rate_log, bits)
-        m_padded = max(m, col_log)
-        tests = num_tests(F, col_log + rate_log, bits)
-        s = Shape(m_padded, m_padded - col_log, col_log, rate_log, t, tests, pad)
-        size = group_bytes(F, s, 1)
-        if best is None or size < best[0]:
-            best = (size, s)
+    rates = range(rate_log, rate_log + (1 + EXTRA_RATE_LOGS if m <= SMALL_TABLE_LOG else 1))
+    for rate in rates:
+        for col_log in range(min(max_code_log(F) - rate, max(m, 12)) + 1):
+            if col_log > m and not hiding:
+                break
+            if hiding:
+                found = hiding_pad(col_log, rate, bits)
+                if found is None:
+                    continue
+                pad, t = found
+            else:
+                pad, t = 0, num_queries(col_log, rate, bits)
+            m_padded = max(m, col_log)
+            tests = num_tests(F, col_log + rate, bits)
+            s = Shape(m_padded, m_padded - col_log, col_log, rate, t, tests, pad)
+            size = group_bytes(F, s, 1)
+            if best is None or size < best[0]:
+                best = (size, s)
     if best is None:
         raise ValueError(f"no code shape for a table of 2^{m} elements")
     return best[1]

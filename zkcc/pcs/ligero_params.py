@@ -211,25 +211,33 @@ def _choose_shape(field: str, m: int, rate_log: int, bits: int, hiding: bool) ->
     """choose_shape, once per argument set: the search runs the query count for every split,
     and commit, open, verify and the soundness report all ask for the same shapes."""
     F = get_field(field)
-    best = None
-    rates = range(rate_log, rate_log + (1 + EXTRA_RATE_LOGS if m <= SMALL_TABLE_LOG else 1))
-    for rate in rates:
-        for col_log in range(min(max_code_log(F) - rate, max(m, 12)) + 1):
-            if col_log > m and not hiding:
-                break
-            if hiding:
-                found = hiding_pad(col_log, rate, bits)
-                if found is None:
-                    continue
-                pad, t = found
-            else:
-                pad, t = 0, num_queries(col_log, rate, bits)
-            m_padded = max(m, col_log)
-            tests = num_tests(F, col_log + rate, bits)
-            s = Shape(m_padded, m_padded - col_log, col_log, rate, t, tests, pad)
-            size = group_bytes(F, s, 1)
-            if best is None or size < best[0]:
-                best = (size, s)
-    if best is None:
+    extra = EXTRA_RATE_LOGS if m <= SMALL_TABLE_LOG else 0
+    found = [best_shape(F, m, rate, bits, hiding) for rate in range(rate_log, rate_log + extra + 1)]
+    found = [x for x in found if x is not None]
+    if not found:
         raise ValueError(f"no code shape for a table of 2^{m} elements")
-    return best[1]
+    return min(found, key=lambda x: x[0])[1]
+
+
+def best_shape(
+    F: PrimeField, m: int, rate_log: int, bits: int, hiding: bool
+) -> tuple[float, Shape] | None:
+    """(estimated opening bytes, shape) of the best R x C split at one rate, or None."""
+    best = None
+    for col_log in range(min(max_code_log(F) - rate_log, max(m, 12)) + 1):
+        if col_log > m and not hiding:
+            break
+        if hiding:
+            found = hiding_pad(col_log, rate_log, bits)
+            if found is None:
+                continue
+            pad, t = found
+        else:
+            pad, t = 0, num_queries(col_log, rate_log, bits)
+        m_padded = max(m, col_log)
+        tests = num_tests(F, col_log + rate_log, bits)
+        s = Shape(m_padded, m_padded - col_log, col_log, rate_log, t, tests, pad)
+        size = group_bytes(F, s, 1)
+        if best is None or size < best[0]:
+            best = (size, s)
+    return best

@@ -16,10 +16,9 @@ from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
 from zkcc.ir.kernel import SINKS, HintKind, Instr, KernelIR, Op, Param, gc_paused
 from zkcc.ir.source import SourceLoc
 from zkcc.ir.types import int_type_bits
+from zkcc.lower.columns import OP_CODES, IRColumns, operand_table
 
-OP_CODES = {op: i for i, op in enumerate(Op)}
 OPS = list(Op)
-HINT_CODES = {k: i for i, k in enumerate(HintKind)}
 HINTS = list(HintKind)
 MAX_DIMS = 8
 MAX_COUNT = MAX_TENSOR  # any one dimension; zkcc.budget bounds the products
@@ -36,57 +35,11 @@ def _loc_from(s: Schema) -> SourceLoc | None:
     return SourceLoc(f.str(), line.int(0), col.int(0), end.int(0))
 
 
-def _operands(ins: Instr, consts: dict[int, int]) -> tuple[int, int, int]:
-    """One instruction's three operands (the readable form of `_operand_columns`)."""
-    op = ins.op
-    if op is Op.CONST:
-        return (consts.setdefault(ins.attr, len(consts)), -1, -1)  # type: ignore[arg-type]
-    if op is Op.INPUT:
-        return (ins.attr[0], ins.attr[1], -1)  # type: ignore[index]
-    if op is Op.OUTPUT:
-        return (ins.args[0], ins.attr[0], ins.attr[1])  # type: ignore[index]
-    if op is Op.HINT:
-        return (ins.args[0], HINT_CODES[HintKind(ins.attr[0])], ins.attr[1])  # type: ignore[index]
-    if op is Op.INDEX:
-        return (-1, -1, -1)
-    if len(ins.args) == 2:
-        return (ins.args[0], ins.args[1], -1)
-    return (ins.args[0], -1, -1)
-
-
-_HINT_VALUE_CODES = {k.value: i for i, k in enumerate(HintKind)}
-
-
-def _operand_columns(instrs: list[Instr], consts: dict[int, int]) -> np.ndarray:
-    """The (n, 3) operand table of `_operands`, built column by column: one pass per column
-    over the instructions' fields rather than a function call per instruction."""
-    n = len(instrs)
-    ops = [ins[0] for ins in instrs]
-    args = [ins[1] for ins in instrs]
-    attrs = [ins[2] for ins in instrs]
-    table = np.full((n, 3), -1, dtype="<i8")
-    if n == 0:
-        return table
-    table[:, 0] = [a[0] if a else -1 for a in args]
-    table[:, 1] = [a[1] if len(a) == 2 else -1 for a in args]
-    for i, op in enumerate(ops):  # the few non-arithmetic instructions
-        if op is Op.CONST:
-            table[i, 0] = consts.setdefault(attrs[i], len(consts))  # type: ignore[arg-type]
-        elif op is Op.INPUT:
-            table[i, 0], table[i, 1] = attrs[i]  # type: ignore[misc]
-        elif op is Op.OUTPUT:
-            table[i, 1], table[i, 2] = attrs[i]  # type: ignore[misc]
-        elif op is Op.HINT:
-            kind, param = attrs[i]  # type: ignore[misc]
-            table[i, 1], table[i, 2] = _HINT_VALUE_CODES[kind], param
-    return table
-
-
 def kernel_to_tree(k: KernelIR) -> Tree:
     consts: dict[int, int] = {}
     locs: dict[SourceLoc | None, int] = {}
     ops = bytes([OP_CODES[ins[0]] for ins in k.instrs])
-    operands = _operand_columns(k.instrs, consts)
+    operands = operand_table(k.instrs, consts)
     loc_idx = np.array([locs.setdefault(ins[3], len(locs)) for ins in k.instrs], dtype="<i4")
     return {
         "name": k.name,
@@ -106,6 +59,12 @@ def _shape(s: Schema) -> tuple[int, ...]:
 
 
 def kernel_from_tree(s: Schema, p: int) -> KernelIR:
+    return kernel_columns_from_tree(s, p)[0]
+
+
+def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
+    """A checked kernel and its instructions as the columns it was stored in (what the
+    vectorised lowering reads)."""
     s.dict({"name", "backend", "loc", "params", "ops", "operands", "consts", "locs", "loc_index"})
     params = []
     for ps in s.field("params").list(0, 1 << 16):
@@ -124,13 +83,14 @@ def kernel_from_tree(s: Schema, p: int) -> KernelIR:
     with gc_paused():
         instrs = _build_instrs(codes, operands, loc_index, consts, locs)
     backend = s.field("backend")
-    return KernelIR(
+    kernel = KernelIR(
         name=s.field("name").str(),
         params=params,
         instrs=instrs,
         loc=_loc_from(s.field("loc")),
         backend=None if backend.tree is None else backend.str(("gkr", "groth16")),
     )
+    return kernel, IRColumns(codes, operands, consts)
 
 
 _CODE = {op: OP_CODES[op] for op in Op}

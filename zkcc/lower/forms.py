@@ -1,0 +1,180 @@
+"""Linear forms of SSA values, computed for a whole kernel at once with numpy.
+
+Linear operations cost nothing in the layered circuit (a gate output sums any number of add
+gates), so the lowering writes each value the circuit needs as a *linear form* over wires:
+
+    value = const + sum_w coef_w * wire_w
+
+*Atoms* are the values that are wires (INPUT, HINT, INDEX, a product MUL) or constants
+(CONST). *Linear* values (ADD, SUB, NEG, and a MUL by a CONST, a scaling) are combinations of
+their arguments along edges (child, coefficient). The forms are found without a pass per
+instruction:
+
+1. A linear value read exactly once, by a linear value, is *inner*: its form is only ever
+   part of its reader's. Following reader pointers from inner values gives forests whose
+   roots (*tops*: linear values read twice, or by a non-linear instruction, or never) own
+   everything below them; pointer jumping finds each value's top and the product of the
+   coefficients on the way in log2(height) array passes.
+2. Every edge of every linear value then contributes to its top: a term (an atom's wire), a
+   constant, or a reference to another top (a value read more than once).
+3. References are replaced by the referenced top's entries, all at once, until none is left;
+   since every entry list stays a correct form of its owner, a chain of references halves at
+   each pass.
+
+Entries with the same (owner, key) are summed modulo p and zeros dropped after every step, so a
+form holds each wire once, like the dictionaries of a per-instruction lowering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CONST_KEY = -1  # an entry's key for the form's constant part (keys >= 0 are wires)
+
+
+def coef_dtype(p: int) -> type | np.dtype:
+    """int64 when a product of two reduced coefficients fits (m31), else Python ints."""
+    return np.dtype(np.int64) if p < 1 << 31 else object
+
+
+@dataclass(frozen=True, eq=False)
+class Forms:
+    """The forms of the values `nodes` (sorted), as CSR rows: row i holds the terms
+    wires[start[i]:start[i+1]] with coefficients coefs[...], and const[i]."""
+
+    nodes: np.ndarray
+    start: np.ndarray
+    wires: np.ndarray
+    coefs: np.ndarray
+    const: np.ndarray
+
+    def rows(self, values: np.ndarray) -> np.ndarray:
+        """Row number of each of `values` (all in `nodes`)."""
+        return np.searchsorted(self.nodes, values)
+
+    @property
+    def size(self) -> np.ndarray:
+        return np.diff(self.start)
+
+
+def group_order(owner: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """A stable permutation sorting entries by (owner, key)."""
+    lo = int(key.min(initial=0))
+    span = int(key.max(initial=0)) - lo + 1
+    if int(owner.max(initial=0)) < (1 << 62) // span:
+        return np.argsort(owner * span + (key - lo), kind="stable")
+    return np.lexsort((key, owner))
+
+
+def combine(
+    owner: np.ndarray, key: np.ndarray, coef: np.ndarray, p: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entries sorted by (owner, key), those with equal (owner, key) summed mod p, zeros
+    dropped."""
+    if len(owner) == 0:
+        return owner, key, coef
+    order = group_order(owner, key)
+    owner, key, coef = owner[order], key[order], coef[order]
+    first = np.ones(len(owner), dtype=bool)
+    first[1:] = (owner[1:] != owner[:-1]) | (key[1:] != key[:-1])
+    if not first.all():
+        starts = np.flatnonzero(first)
+        coef = np.add.reduceat(coef, starts)
+        owner, key = owner[starts], key[starts]
+    coef = coef % p
+    keep = coef != 0
+    if not keep.all():
+        owner, key, coef = owner[keep], key[keep], coef[keep]
+    return owner, key, coef
+
+
+def top_of(
+    n: int, child: np.ndarray, parent: np.ndarray, coef: np.ndarray, inner: np.ndarray, p: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For every value, its top and the coefficient it enters its top's form with (a value
+    that is not inner is its own top, with coefficient 1). `inner` marks the edges
+    parent -> child along which child is inner."""
+    top = np.arange(n, dtype=np.int64)
+    scale = np.ones(n, dtype=coef.dtype)
+    c = child[inner]
+    top[c] = parent[inner]
+    scale[c] = coef[inner]
+    active = c
+    while len(active):
+        t = top[active]
+        scale[active] = scale[active] * scale[t] % p
+        top[active] = top[t]
+        active = active[top[active] != top[top[active]]]
+    return top, scale
+
+
+def linear_forms(
+    n: int,
+    edges: tuple[np.ndarray, np.ndarray, np.ndarray],
+    linear: np.ndarray,
+    uses: np.ndarray,
+    atom_key: np.ndarray,
+    atom_coef: np.ndarray,
+    wanted: np.ndarray,
+    p: int,
+) -> Forms:
+    """The forms of the values `wanted`.
+
+    edges: (parent, child, coefficient) of every linear value's arguments; linear: (n,) bool;
+    uses: how many times each value is read; atom_key / atom_coef: for an atom its wire and 1,
+    or CONST_KEY and its value (entries of non-atoms are ignored)."""
+    parent, child, coef = edges
+    inner = linear[child] & (uses[child] == 1)
+    top, scale = top_of(n, child, parent, coef, inner, p)
+    outer = ~inner
+    parent, child, coef = parent[outer], child[outer], coef[outer]
+    owner = top[parent]
+    coef = scale[parent] * coef % p
+    ref = linear[child]
+    # an atom's entry, or a reference to a top encoded below CONST_KEY
+    key = np.where(ref, -2 - child, atom_key[child])
+    coef = np.where(ref, coef, coef * atom_coef[child] % p)
+    owner, key, coef = combine(owner, key, coef, p)
+    while True:
+        refs = key < CONST_KEY
+        if not refs.any():
+            break
+        owner, key, coef = _substitute(owner, key, coef, refs, p)
+    wanted = np.unique(wanted)
+    atoms = wanted[~linear[wanted]]
+    owner = np.concatenate([owner, atoms])
+    key = np.concatenate([key, atom_key[atoms]])
+    coef = np.concatenate([coef, atom_coef[atoms]])
+    owner, key, coef = combine(owner, key, coef, p)  # sorted by owner; atoms keep 1 entry
+    keep = np.isin(owner, wanted)
+    owner, key, coef = owner[keep], key[keep], coef[keep]
+    nodes = wanted
+    bounds = np.searchsorted(owner, nodes, side="left")
+    ends = np.searchsorted(owner, nodes, side="right")
+    has_const = (ends > bounds) & (key[np.minimum(bounds, len(key) - 1)] == CONST_KEY)
+    const = np.zeros(len(nodes), dtype=coef.dtype)
+    const[has_const] = coef[bounds[has_const]]
+    terms = key != CONST_KEY
+    start = np.searchsorted(owner[terms], nodes, side="left")
+    return Forms(nodes, np.append(start, terms.sum()), key[terms], coef[terms], const)
+
+
+def _substitute(
+    owner: np.ndarray, key: np.ndarray, coef: np.ndarray, refs: np.ndarray, p: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every reference (owner, top, c) replaced by c times the top's current entries."""
+    target = -2 - key[refs]
+    lo = np.searchsorted(owner, target, side="left")
+    count = np.searchsorted(owner, target, side="right") - lo
+    pick = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
+    new_owner = np.repeat(owner[refs], count)
+    new_coef = np.repeat(coef[refs], count) * coef[pick] % p
+    keep = ~refs
+    return combine(
+        np.concatenate([owner[keep], new_owner]),
+        np.concatenate([key[keep], key[pick]]),
+        np.concatenate([coef[keep], new_coef]),
+        p,
+    )

@@ -39,7 +39,7 @@ from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
 from zkcc.ir.kernel import KernelIR, Op, Param
 from zkcc.ir.layout import log2_ceil, padded_index, padded_shape
 from zkcc.lower.columns import OP_CODES, IRColumns
-from zkcc.lower.forms import CONST_KEY, Forms, coef_dtype, combine, linear_forms
+from zkcc.lower.forms import CONST_KEY, Forms, coef_dtype, combine, linear_forms, reduced
 
 EXPAND_LIMIT = 8  # largest |terms(a)| * |terms(b)| expanded directly into mul gates
 HINT_SEGMENT = "hints"
@@ -166,8 +166,8 @@ def _linear_edges(
     coef = np.concatenate(
         [
             np.ones(len(two), dtype=dt),
-            _signs(sub[two], p, dt),
-            np.full(len(one), p - 1, dtype=dt),
+            _signs(sub[two], dt),
+            np.full(len(one), -1, dtype=dt),
             sc_coef.astype(dt),
         ]
     )
@@ -191,7 +191,11 @@ class _Wiring:
         ma, mb = big & (sa >= sb), big & (sa < sb)
         both = np.where(ma, 1, sa) * np.where(mb, 1, sb) > EXPAND_LIMIT
         self.ma, self.mb = ma | both, mb | both
-        self.mat_rows = np.unique(np.concatenate([self.ra[self.ma], self.rb[self.mb]]))
+        self.mat_rows = np.flatnonzero(
+            np.bincount(
+                np.concatenate([self.ra[self.ma], self.rb[self.mb]]), minlength=len(forms.nodes)
+            )
+        )
         self.mat_wire = np.full(len(forms.nodes), -1, dtype=np.int64)
         self.mat_wire[self.mat_rows] = w0 + m + np.arange(len(self.mat_rows))
         self.prod_wire = w0 + np.arange(m)
@@ -250,10 +254,10 @@ class _Wiring:
         pk = np.repeat(np.arange(len(na)), pairs)
         q = np.arange(len(pk)) - (np.cumsum(pairs) - pairs)[pk]
         ia, ib = fa[pk] + q // nb[pk], fb[pk] + q % nb[pk]
-        gates.mul(self.prod_wire[pk], wa[ia], wb[ib], ca[ia] * cb[ib] % p)
-        gates.add(self.prod_wire[sa], wa, ca * kb[sa] % p)
-        gates.add(self.prod_wire[sb], wb, cb * ka[sb] % p)
-        gates.const(self.prod_wire, ka * kb % p)
+        gates.mul(self.prod_wire[pk], wa[ia], wb[ib], reduced(ca[ia] * cb[ib], p))
+        gates.add(self.prod_wire[sa], wa, reduced(ca * kb[sa], p))
+        gates.add(self.prod_wire[sb], wb, reduced(cb * ka[sb], p))
+        gates.const(self.prod_wire, reduced(ka * kb, p))
         # materialised values: add gates from their terms
         mr = self.mat_rows
         slot, src = _expand(f.start[mr], f.size[mr])
@@ -262,22 +266,22 @@ class _Wiring:
         # residues: the form for ASSERT_ZERO, out - form for OUTPUT
         rr = f.rows(sink_values)
         res, src = _expand(f.start[rr], f.size[rr])
-        sign = _signs(is_out, p, dt)
+        sign = _signs(is_out, dt)
         outs = np.flatnonzero(is_out)
         residues = _Residues(
             np.concatenate([res, outs]),
             np.concatenate([f.wires[src], out_wire[outs]]),
-            np.concatenate([f.coefs[src] * sign[res] % p, np.ones(len(outs), dt)]),
-            f.const[rr] * sign % p,
+            np.concatenate([reduced(f.coefs[src] * sign[res], p), np.ones(len(outs), dt)]),
+            reduced(f.const[rr] * sign, p),
             valid,
         )
         return gates.build(self.keys, residues, segments, input_log2)
 
 
-def _signs(negative: np.ndarray, p: int, dt: np.dtype) -> np.ndarray:
-    """-1 (as p - 1) where `negative`, else 1, in the coefficient type."""
+def _signs(negative: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """-1 where `negative`, else 1, in the coefficient type."""
     out = np.ones(len(negative), dtype=dt)
-    out[negative] = p - 1
+    out[negative] = -1
     return out
 
 
@@ -357,6 +361,8 @@ class _Gates:
 
         def at_level(u: np.ndarray, lv: np.ndarray) -> np.ndarray:
             d = lv - level[u]
+            if not d.any():
+                return own[u]
             relayed = (
                 rel_idx[np.clip(relay_base[u] + d - 1, 0, max(len(rel_idx) - 1, 0))]
                 if len(rel_idx)

@@ -39,6 +39,14 @@ def coef_dtype(p: int) -> type | np.dtype:
     return np.dtype(np.int64) if p < 1 << 31 else object
 
 
+def reduced(x: np.ndarray, p: int) -> np.ndarray:
+    """x mod p. Coefficients are mostly 1 or -1, and a modulo pass costs several times the
+    two comparisons that show it is not needed."""
+    if len(x) == 0 or (x.min() >= 0 and x.max() < p):
+        return x
+    return x % p
+
+
 @dataclass(frozen=True, eq=False)
 class Forms:
     """The forms of the values `nodes` (sorted), as CSR rows: row i holds the terms
@@ -60,12 +68,23 @@ class Forms:
 
 
 def group_order(owner: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """A stable permutation sorting entries by (owner, key)."""
+    """A permutation sorting entries by (owner, key). Stable only for speed: entry lists are
+    made of sorted runs, which a merge sort exploits (equal entries are summed anyway)."""
     lo = int(key.min(initial=0))
     span = int(key.max(initial=0)) - lo + 1
     if int(owner.max(initial=0)) < (1 << 62) // span:
         return np.argsort(owner * span + (key - lo), kind="stable")
     return np.lexsort((key, owner))
+
+
+def _sorted(owner: np.ndarray, key: np.ndarray) -> bool:
+    """Whether entries are already in (owner, key) order (a check costs far less than a
+    sort, and many entry lists are built in order)."""
+    up = owner[1:] >= owner[:-1]
+    if not up.all():
+        return False
+    same = owner[1:] == owner[:-1]
+    return bool(np.all(key[1:][same] >= key[:-1][same]))
 
 
 def combine(
@@ -75,15 +94,16 @@ def combine(
     dropped."""
     if len(owner) == 0:
         return owner, key, coef
-    order = group_order(owner, key)
-    owner, key, coef = owner[order], key[order], coef[order]
+    if len(owner) > 1 and not _sorted(owner, key):
+        order = group_order(owner, key)
+        owner, key, coef = owner[order], key[order], coef[order]
     first = np.ones(len(owner), dtype=bool)
     first[1:] = (owner[1:] != owner[:-1]) | (key[1:] != key[:-1])
     if not first.all():
         starts = np.flatnonzero(first)
         coef = np.add.reduceat(coef, starts)
         owner, key = owner[starts], key[starts]
-    coef = coef % p
+    coef = reduced(coef, p)
     keep = coef != 0
     if not keep.all():
         owner, key, coef = owner[keep], key[keep], coef[keep]
@@ -101,12 +121,14 @@ def top_of(
     c = child[inner]
     top[c] = parent[inner]
     scale[c] = coef[inner]
+    unit = bool(np.all(scale[c] == 1))  # sums only: no coefficient to carry
     active = c
     while len(active):
         t = top[active]
-        scale[active] = scale[active] * scale[t] % p
-        top[active] = top[t]
-        active = active[top[active] != top[top[active]]]
+        if not unit:
+            scale[active] = reduced(scale[active] * scale[t], p)
+        top[active] = up = top[t]
+        active = active[up != top[up]]
     return top, scale
 
 
@@ -131,34 +153,58 @@ def linear_forms(
     outer = ~inner
     parent, child, coef = parent[outer], child[outer], coef[outer]
     owner = top[parent]
-    coef = scale[parent] * coef % p
+    coef = reduced(scale[parent] * coef, p)
     ref = linear[child]
     # an atom's entry, or a reference to a top encoded below CONST_KEY
     key = np.where(ref, -2 - child, atom_key[child])
-    coef = np.where(ref, coef, coef * atom_coef[child] % p)
+    const = ~ref & (key == CONST_KEY)
+    coef[const] = reduced(coef[const] * atom_coef[child[const]], p)
     owner, key, coef = combine(owner, key, coef, p)
     while True:
         refs = key < CONST_KEY
         if not refs.any():
             break
         owner, key, coef = _substitute(owner, key, coef, refs, p)
-    wanted = np.unique(wanted)
-    atoms = wanted[~linear[wanted]]
-    owner = np.concatenate([owner, atoms])
-    key = np.concatenate([key, atom_key[atoms]])
-    coef = np.concatenate([coef, atom_coef[atoms]])
-    owner, key, coef = combine(owner, key, coef, p)  # sorted by owner; atoms keep 1 entry
-    keep = np.isin(owner, wanted)
-    owner, key, coef = owner[keep], key[keep], coef[keep]
-    nodes = wanted
-    bounds = np.searchsorted(owner, nodes, side="left")
-    ends = np.searchsorted(owner, nodes, side="right")
-    has_const = (ends > bounds) & (key[np.minimum(bounds, len(key) - 1)] == CONST_KEY)
+    return _rows(
+        np.flatnonzero(np.bincount(wanted, minlength=n)),
+        linear,
+        atom_key,
+        atom_coef,
+        (owner, key, coef),
+    )
+
+
+def _rows(
+    nodes: np.ndarray,
+    linear: np.ndarray,
+    atom_key: np.ndarray,
+    atom_coef: np.ndarray,
+    entries: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> Forms:
+    """The Forms of `nodes` (sorted): a top's row from its entries (sorted by owner, its
+    constant first), an atom's from its own wire or value."""
+    owner, key, coef = entries
+    lin = linear[nodes]
+    lo = np.searchsorted(owner, nodes, side="left")
+    hi = np.searchsorted(owner, nodes, side="right")
+    first = np.minimum(lo, max(len(key) - 1, 0))
+    has_const = lin & (hi > lo) & (key[first] == CONST_KEY if len(key) else False)
+    wire = atom_key[nodes] != CONST_KEY
+    count = np.where(lin, hi - lo - has_const, wire)
     const = np.zeros(len(nodes), dtype=coef.dtype)
-    const[has_const] = coef[bounds[has_const]]
-    terms = key != CONST_KEY
-    start = np.searchsorted(owner[terms], nodes, side="left")
-    return Forms(nodes, np.append(start, terms.sum()), key[terms], coef[terms], const)
+    const[has_const] = coef[lo[has_const]]
+    const_atom = ~lin & ~wire
+    const[const_atom] = atom_coef[nodes[const_atom]]
+    start = np.zeros(len(nodes) + 1, dtype=np.int64)
+    np.cumsum(count, out=start[1:])
+    row = np.repeat(np.arange(len(nodes)), count)
+    src = (lo + has_const)[row] + np.arange(len(row)) - start[row]
+    from_top = lin[row]
+    safe = np.where(from_top, src, 0)
+    wires = np.where(from_top, key[safe] if len(key) else 0, atom_key[nodes[row]])
+    coefs = coef[safe] if len(coef) else np.zeros(len(row), dtype=coef.dtype)
+    coefs[~from_top] = 1
+    return Forms(nodes, start, wires, coefs, const)
 
 
 def _substitute(
@@ -170,7 +216,7 @@ def _substitute(
     count = np.searchsorted(owner, target, side="right") - lo
     pick = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
     new_owner = np.repeat(owner[refs], count)
-    new_coef = np.repeat(coef[refs], count) * coef[pick] % p
+    new_coef = reduced(np.repeat(coef[refs], count) * coef[pick], p)
     keep = ~refs
     return combine(
         np.concatenate([owner[keep], new_owner]),

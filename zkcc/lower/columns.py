@@ -35,8 +35,19 @@ class IRColumns:
     @staticmethod
     def of(kernel: KernelIR) -> IRColumns:
         consts: dict[int, int] = {}
-        codes = np.array([OP_CODES[ins[0]] for ins in kernel.instrs], dtype=np.uint8)
-        return IRColumns(codes, operand_table(kernel.instrs, consts), list(consts))
+        return IRColumns(
+            op_codes(kernel.instrs), operand_table(kernel.instrs, consts), list(consts)
+        )
+
+
+def op_codes(instrs: list[Instr]) -> np.ndarray:
+    """Each instruction's op code, by one identity comparison per op over all of them (an
+    enum member hashes in Python, so a dictionary lookup per instruction costs more)."""
+    ops = np.fromiter((ins[0] for ins in instrs), dtype=object, count=len(instrs))
+    codes = np.zeros(len(instrs), dtype=np.uint8)
+    for op, k in OP_CODES.items():
+        codes[ops == op] = k
+    return codes
 
 
 def operand_table(instrs: list[Instr], consts: dict[int, int]) -> np.ndarray:
@@ -50,8 +61,8 @@ def operand_table(instrs: list[Instr], consts: dict[int, int]) -> np.ndarray:
     args = [ins[1] for ins in instrs]
     table[:, 0] = [a[0] if a else -1 for a in args]
     table[:, 1] = [a[1] if len(a) == 2 else -1 for a in args]
-    for i, ins in enumerate(instrs):  # the few non-arithmetic instructions
-        op, attr = ins[0], ins[2]
+    for i in [i for i, ins in enumerate(instrs) if ins[2] is not None]:  # attributes
+        op, attr = instrs[i][0], instrs[i][2]
         if op is Op.CONST:
             table[i, 0] = consts.setdefault(attr, len(consts))  # type: ignore[arg-type]
         elif op is Op.INPUT:

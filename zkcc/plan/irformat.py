@@ -7,6 +7,8 @@ byte strings rather than 10^5 tree nodes. Decoding re-checks SSA order and every
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from zkcc.budget import MAX_TENSOR, check_kernel_size
@@ -16,7 +18,7 @@ from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
 from zkcc.ir.kernel import SINKS, HintKind, Instr, KernelIR, Op, Param, gc_paused
 from zkcc.ir.source import SourceLoc
 from zkcc.ir.types import int_type_bits
-from zkcc.lower.columns import OP_CODES, IRColumns, operand_table
+from zkcc.lower.columns import OP_CODES, IRColumns, op_codes, operand_table
 
 OPS = list(Op)
 HINTS = list(HintKind)
@@ -38,7 +40,7 @@ def _loc_from(s: Schema) -> SourceLoc | None:
 def kernel_to_tree(k: KernelIR) -> Tree:
     consts: dict[int, int] = {}
     locs: dict[SourceLoc | None, int] = {}
-    ops = bytes([OP_CODES[ins[0]] for ins in k.instrs])
+    ops = op_codes(k.instrs).tobytes()
     operands = operand_table(k.instrs, consts)
     loc_idx = np.array([locs.setdefault(ins[3], len(locs)) for ins in k.instrs], dtype="<i4")
     return {
@@ -155,37 +157,38 @@ def _build_instrs(
     consts: list[int],
     locs: list[SourceLoc | None],
 ) -> list[Instr]:
-    """The checked columns as `Instr`s: fields gathered per op group, then one tuple each."""
+    """The checked columns as `Instr`s. Each field is an object array filled per op group by
+    numpy (the tuples made in C by zip), then one tuple per instruction: no Python-level
+    statement runs per instruction."""
     n = len(codes)
-    op_of = [OPS[k] for k in codes.tolist()]
-    loc_of = [locs[k] for k in loc_index.tolist()] if len(locs) > 1 else [*locs] * n
-    args: list[tuple[int, ...]] = [()] * n
-    attrs: list[object] = [None] * n
     a, b, c = (operands[:, k] for k in range(3))
+    args = np.empty(n, dtype=object)
+    args.fill(())
+    attrs = np.full(n, None, dtype=object)
 
-    def group(*ops: Op) -> tuple[list[int], np.ndarray]:
+    def fill(out: np.ndarray, ops: tuple[Op, ...], *columns: np.ndarray) -> None:
         sel = np.flatnonzero(np.isin(codes, [_CODE[op] for op in ops]))
-        return sel.tolist(), sel
+        picked = [col[sel].tolist() for col in columns]
+        out[sel] = _objects(zip(*picked, strict=True), len(sel))
 
-    idx, sel = group(Op.ADD, Op.SUB, Op.MUL)
-    for i, t in zip(idx, zip(a[sel].tolist(), b[sel].tolist(), strict=True), strict=True):
-        args[i] = t
-    idx, sel = group(Op.NEG, Op.ASSERT_ZERO, Op.OUTPUT, Op.HINT)
-    for i, v in zip(idx, a[sel].tolist(), strict=True):
-        args[i] = (v,)
-    idx, sel = group(Op.CONST)
-    for i, v in zip(idx, a[sel].tolist(), strict=True):
-        attrs[i] = consts[v]
-    idx, sel = group(Op.INPUT)
-    for i, t in zip(idx, zip(a[sel].tolist(), b[sel].tolist(), strict=True), strict=True):
-        attrs[i] = t
-    idx, sel = group(Op.OUTPUT)
-    for i, t in zip(idx, zip(b[sel].tolist(), c[sel].tolist(), strict=True), strict=True):
-        attrs[i] = t
-    idx, sel = group(Op.HINT)
-    for i, k, prm in zip(idx, b[sel].tolist(), c[sel].tolist(), strict=True):
-        attrs[i] = (HINTS[k].value, prm)
-    return list(map(Instr.make, zip(op_of, args, attrs, loc_of, strict=True)))  # type: ignore[attr-defined]
+    fill(args, (Op.ADD, Op.SUB, Op.MUL), a, b)
+    fill(args, (Op.NEG, Op.ASSERT_ZERO, Op.OUTPUT, Op.HINT), a)
+    fill(attrs, (Op.INPUT,), a, b)
+    fill(attrs, (Op.OUTPUT,), b, c)
+    sel = np.flatnonzero(codes == _CODE[Op.CONST])
+    attrs[sel] = _objects(consts, len(consts))[a[sel]]
+    sel = np.flatnonzero(codes == _CODE[Op.HINT])
+    if len(sel):
+        kinds = _objects((k.value for k in HINTS), len(HINTS))[b[sel]].tolist()
+        attrs[sel] = _objects(zip(kinds, c[sel].tolist(), strict=True), len(sel))
+    op_of = _objects(OPS, len(OPS))[codes].tolist()
+    loc_of = _objects(locs, len(locs))[loc_index].tolist() if locs else [None] * n
+    return list(map(Instr.make, zip(op_of, args.tolist(), attrs.tolist(), loc_of, strict=True)))  # type: ignore[attr-defined]
+
+
+def _objects(items: Iterable, count: int) -> np.ndarray:
+    """A 1-d object array of `count` items (np.array would unpack tuples into a second axis)."""
+    return np.fromiter(items, dtype=object, count=count)
 
 
 def decode_instrs_reference(

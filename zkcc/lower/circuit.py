@@ -39,8 +39,8 @@ from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
 from zkcc.ir.kernel import KernelIR, Op, Param
 from zkcc.ir.layout import log2_ceil, padded_index, padded_shape
 from zkcc.lower.columns import OP_CODES, IRColumns
-from zkcc.lower.forms import CONST_KEY, Forms, coef_dtype, linear_forms, reduced
-from zkcc.lower.placement import Gates, Residues, expand
+from zkcc.lower.forms import CONST_KEY, Forms, coef_dtype, expand, linear_forms, reduced
+from zkcc.lower.placement import Gates, Residues
 
 EXPAND_LIMIT = 8  # largest |terms(a)| * |terms(b)| expanded directly into mul gates
 HINT_SEGMENT = "hints"
@@ -205,21 +205,40 @@ class _Wiring:
         self.level = self._levels()
 
     def _levels(self) -> np.ndarray:
-        f = self.forms
-        level = np.zeros(self.w0 + len(self.prod_wire) + len(self.mat_rows), dtype=np.int64)
-        nonempty = f.size > 0
-        starts = f.start[:-1][nonempty]
-        while True:
-            fl = np.zeros(len(f.nodes), dtype=np.int64)
-            if len(f.wires):
-                fl[nonempty] = np.maximum.reduceat(level[f.wires], starts)
-            level[self.mat_wire[self.mat_rows]] = fl[self.mat_rows] + 1
-            la = np.where(self.ma, level[self.mat_wire[self.ra]], fl[self.ra])
-            lb = np.where(self.mb, level[self.mat_wire[self.rb]], fl[self.rb])
-            new = 1 + np.maximum(la, lb)
-            if np.array_equal(new, level[self.prod_wire]):
-                return level
-            level[self.prod_wire] = new
+        """Each wire's level: 0 for inputs, else 1 + the highest level among the wires of
+        the forms it reads. Found in topological passes (Kahn's algorithm, a whole frontier
+        per numpy pass): a wire is placed once every computed wire it reads is."""
+        f, w0 = self.forms, self.w0
+        mat = self.mat_wire
+        u, v = [], []
+        for rows, wires in (
+            (self.ra[~self.ma], self.prod_wire[~self.ma]),
+            (self.rb[~self.mb], self.prod_wire[~self.mb]),
+            (self.mat_rows, mat[self.mat_rows]),
+        ):
+            row, pos = expand(f.start[rows], f.size[rows])
+            u.append(f.wires[pos])
+            v.append(wires[row])
+        u += [mat[self.ra[self.ma]], mat[self.rb[self.mb]]]
+        v += [self.prod_wire[self.ma], self.prod_wire[self.mb]]
+        src, dst = np.concatenate(u), np.concatenate(v)
+        computed = src >= w0
+        src, dst = src[computed], dst[computed]
+        order = np.argsort(src, kind="stable")
+        src, dst = src[order], dst[order]
+        level = np.zeros(w0 + len(self.prod_wire) + len(self.mat_rows), dtype=np.int64)
+        level[w0:] = 1
+        waiting = np.bincount(dst, minlength=len(level))
+        frontier = np.flatnonzero(waiting[w0:] == 0) + w0
+        while len(frontier) and len(src):
+            lo = np.searchsorted(src, frontier, side="left")
+            row, pos = expand(lo, np.searchsorted(src, frontier, side="right") - lo)
+            reached = dst[pos]
+            np.maximum.at(level, reached, level[frontier[row]] + 1)
+            np.subtract.at(waiting, reached, 1)
+            reached = np.unique(reached)
+            frontier = reached[waiting[reached] == 0]
+        return level
 
     def _operand(self, rows: np.ndarray, mat: np.ndarray) -> tuple[np.ndarray, ...]:
         """The forms the products read on one side: (slot of each term, wire, coef) and each

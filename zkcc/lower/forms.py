@@ -159,19 +159,90 @@ def linear_forms(
     key = np.where(ref, -2 - child, atom_key[child])
     const = ~ref & (key == CONST_KEY)
     coef[const] = reduced(coef[const] * atom_coef[child[const]], p)
-    owner, key, coef = combine(owner, key, coef, p)
-    while True:
-        refs = key < CONST_KEY
-        if not refs.any():
-            break
-        owner, key, coef = _substitute(owner, key, coef, refs, p)
+    table = _resolve(n, *combine(owner, key, coef, p), p)
     return _rows(
-        np.flatnonzero(np.bincount(wanted, minlength=n)),
-        linear,
-        atom_key,
-        atom_coef,
-        (owner, key, coef),
+        np.flatnonzero(np.bincount(wanted, minlength=n)), linear, atom_key, atom_coef, table
     )
+
+
+@dataclass
+class _Table:
+    """Complete forms: top t's entries are key/coef[lo[t] : lo[t] + count[t]] (sorted by
+    key, so a constant comes first). Grows by doubling, as passes append to it."""
+
+    key: np.ndarray
+    coef: np.ndarray
+    lo: np.ndarray
+    count: np.ndarray
+    size: int = 0
+
+    def append(self, owner: np.ndarray, key: np.ndarray, coef: np.ndarray) -> None:
+        """Add the entries of some tops, each top's entries contiguous."""
+        end = self.size + len(owner)
+        if end > len(self.key):
+            cap = max(end, 2 * len(self.key))
+            self.key = np.resize(self.key, cap)
+            self.coef = np.resize(self.coef, cap)
+        self.key[self.size : end] = key
+        self.coef[self.size : end] = coef
+        first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        self.lo[owner[first]] = self.size + first
+        self.count[owner[first]] = np.diff(np.r_[first, len(owner)])
+        self.size = end
+
+
+def _resolve(n: int, owner: np.ndarray, key: np.ndarray, coef: np.ndarray, p: int) -> _Table:
+    """Replace every reference by the referenced top's form. Each pass moves the tops with
+    no reference left to the table, then substitutes the references to tops already there
+    (only in the tops that hold one), so no entry list ever grows beyond its final form plus
+    its own references; there are as many passes as references nest."""
+    table = _Table(
+        np.empty(len(owner), key.dtype),
+        np.empty(len(owner), coef.dtype),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.int64),
+    )
+    done = np.ones(n, dtype=bool)  # a top with no entry left is complete: its form is 0
+    done[owner] = False
+    while len(owner):
+        refs = key < CONST_KEY
+        blocked = np.zeros(n, dtype=bool)
+        blocked[owner[refs]] = True
+        complete = ~blocked[owner]
+        if complete.any():
+            table.append(owner[complete], key[complete], coef[complete])
+            done[owner[complete]] = True
+            keep = ~complete
+            owner, key, coef, refs = owner[keep], key[keep], coef[keep], refs[keep]
+        ready = refs.copy()
+        ready[refs] = done[-2 - key[refs]]
+        if not (ready.any() or complete.any()):  # pragma: no cover - SSA order forbids it
+            raise AssertionError("references in a cycle")
+        touched = np.zeros(n, dtype=bool)
+        touched[owner[ready]] = True
+        t = touched[owner]
+        o, k, c, r = owner[t], key[t], coef[t], ready[t]
+        row, pos = expand(table.lo[-2 - k[r]], table.count[-2 - k[r]])
+        new = combine(
+            np.concatenate([o[~r], o[r][row]]),
+            np.concatenate([k[~r], table.key[pos]]),
+            np.concatenate([c[~r], reduced(c[r][row] * table.coef[pos], p)]),
+            p,
+        )
+        gone = touched.copy()
+        gone[new[0]] = False  # touched tops whose entries all cancelled
+        done |= gone
+        owner, key, coef = (
+            np.concatenate([x[~t], y]) for x, y in zip((owner, key, coef), new, strict=True)
+        )
+    return table
+
+
+def expand(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows [start, start + count): the row of each element and its position."""
+    row = np.repeat(np.arange(len(count)), count)
+    pos = start[row] + np.arange(len(row)) - (np.cumsum(count) - count)[row]
+    return row, pos
 
 
 def _rows(
@@ -179,48 +250,27 @@ def _rows(
     linear: np.ndarray,
     atom_key: np.ndarray,
     atom_coef: np.ndarray,
-    entries: tuple[np.ndarray, np.ndarray, np.ndarray],
+    table: _Table,
 ) -> Forms:
-    """The Forms of `nodes` (sorted): a top's row from its entries (sorted by owner, its
-    constant first), an atom's from its own wire or value."""
-    owner, key, coef = entries
+    """The Forms of `nodes` (sorted): a top's row from the table (its constant first), an
+    atom's from its own wire or value."""
     lin = linear[nodes]
-    lo = np.searchsorted(owner, nodes, side="left")
-    hi = np.searchsorted(owner, nodes, side="right")
-    first = np.minimum(lo, max(len(key) - 1, 0))
-    has_const = lin & (hi > lo) & (key[first] == CONST_KEY if len(key) else False)
+    lo, cnt = table.lo[nodes], np.where(lin, table.count[nodes], 0)
+    key, coef = table.key[: table.size], table.coef[: table.size]
+    first = np.minimum(lo, max(table.size - 1, 0))
+    has_const = (cnt > 0) & (key[first] == CONST_KEY if table.size else False)
     wire = atom_key[nodes] != CONST_KEY
-    count = np.where(lin, hi - lo - has_const, wire)
+    count = np.where(lin, cnt - has_const, wire)
     const = np.zeros(len(nodes), dtype=coef.dtype)
     const[has_const] = coef[lo[has_const]]
     const_atom = ~lin & ~wire
     const[const_atom] = atom_coef[nodes[const_atom]]
     start = np.zeros(len(nodes) + 1, dtype=np.int64)
     np.cumsum(count, out=start[1:])
-    row = np.repeat(np.arange(len(nodes)), count)
-    src = (lo + has_const)[row] + np.arange(len(row)) - start[row]
+    row, src = expand(lo + has_const, count)
     from_top = lin[row]
     safe = np.where(from_top, src, 0)
-    wires = np.where(from_top, key[safe] if len(key) else 0, atom_key[nodes[row]])
-    coefs = coef[safe] if len(coef) else np.zeros(len(row), dtype=coef.dtype)
+    wires = np.where(from_top, key[safe] if table.size else 0, atom_key[nodes[row]])
+    coefs = coef[safe] if table.size else np.zeros(len(row), dtype=coef.dtype)
     coefs[~from_top] = 1
     return Forms(nodes, start, wires, coefs, const)
-
-
-def _substitute(
-    owner: np.ndarray, key: np.ndarray, coef: np.ndarray, refs: np.ndarray, p: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every reference (owner, top, c) replaced by c times the top's current entries."""
-    target = -2 - key[refs]
-    lo = np.searchsorted(owner, target, side="left")
-    count = np.searchsorted(owner, target, side="right") - lo
-    pick = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
-    new_owner = np.repeat(owner[refs], count)
-    new_coef = reduced(np.repeat(coef[refs], count) * coef[pick], p)
-    keep = ~refs
-    return combine(
-        np.concatenate([owner[keep], new_owner]),
-        np.concatenate([key[keep], key[pick]]),
-        np.concatenate([coef[keep], new_coef]),
-        p,
-    )

@@ -13,13 +13,14 @@ computed ones) and knows each one's level; a gate reads level L - 1 and writes l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
 from zkcc.ir.layout import log2_ceil
-from zkcc.lower.forms import combine
+from zkcc.lower.forms import combine, expand
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,35 +136,38 @@ class Gates:
         muls = combine(m_out, np.minimum(mu_i, mv_i) * wmax + np.maximum(mu_i, mv_i), m_coef, p)
         adds = combine(a_out, a_in, a_coef, p)
         consts = combine(c_out, np.zeros(len(c_out), np.int64), cc, p)
-        layers = []
-        for lv in range(1, out_lv + 1):
-            mo_, mk, mc_ = _level_slice(muls, lv, wmax)
-            ao_, ak, ac_ = _level_slice(adds, lv, wmax)
-            co_, _, cc_ = _level_slice(consts, lv, wmax)
-            layers.append(
-                Layer(
-                    width_log2=log2_ceil(max(int(width[lv]), 1)),
-                    mul_wires=np.stack([mo_, mk // wmax, mk % wmax], axis=1).reshape(-1, 3),
-                    mul_coef=tuple(mc_.tolist()),
-                    add_wires=np.stack([ao_, ak], axis=1).reshape(-1, 2),
-                    add_coef=tuple(ac_.tolist()),
-                    const_out=co_,
-                    const_coef=tuple(cc_.tolist()),
-                )
+        mul = _by_level(muls, out_lv, wmax, lambda out, k: (out, k // wmax, k % wmax))
+        add = _by_level(adds, out_lv, wmax, lambda out, k: (out, k))
+        const = _by_level(consts, out_lv, wmax, lambda out, k: (out,))
+        layers = [
+            Layer(
+                width_log2=log2_ceil(max(int(width[lv]), 1)),
+                mul_wires=mul.wires[mul.bounds[lv - 1] : mul.bounds[lv]],
+                mul_coef=tuple(mul.coefs[mul.bounds[lv - 1] : mul.bounds[lv]]),
+                add_wires=add.wires[add.bounds[lv - 1] : add.bounds[lv]],
+                add_coef=tuple(add.coefs[add.bounds[lv - 1] : add.bounds[lv]]),
+                const_out=const.wires[const.bounds[lv - 1] : const.bounds[lv], 0],
+                const_coef=tuple(const.coefs[const.bounds[lv - 1] : const.bounds[lv]]),
             )
+            for lv in range(1, out_lv + 1)
+        ]
         return LayeredCircuit(input_log2, tuple(segments), tuple(layers))
 
 
-def _level_slice(gates: tuple[np.ndarray, ...], lv: int, wmax: int) -> tuple[np.ndarray, ...]:
-    """One level's gates from (level * wmax + out, key, coef) sorted by the first column,
-    with the output index taken back out."""
+@dataclass(frozen=True)
+class _Sorted:
+    """One kind of gate for all levels: the gates of level lv are rows
+    bounds[lv - 1]:bounds[lv] of `wires` (columns: output, then inputs) and of `coefs`."""
+
+    wires: np.ndarray
+    coefs: list[int]
+    bounds: list[int]
+
+
+def _by_level(gates: tuple[np.ndarray, ...], out_lv: int, wmax: int, columns: Callable) -> _Sorted:
+    """Gates (level * wmax + out, key, coef), sorted by the first column, as a `_Sorted`
+    whose wire columns `columns(out, key)` gives."""
     owner, key, coef = gates
-    lo, hi = np.searchsorted(owner, [lv * wmax, (lv + 1) * wmax])
-    return owner[lo:hi] - lv * wmax, key[lo:hi], coef[lo:hi]
-
-
-def expand(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For rows [start, start + count): the row of each element and its position."""
-    row = np.repeat(np.arange(len(count)), count)
-    pos = start[row] + np.arange(len(row)) - (np.cumsum(count) - count)[row]
-    return row, pos
+    bounds = np.searchsorted(owner, np.arange(1, out_lv + 2) * wmax).tolist()
+    wires = np.stack(columns(owner % wmax, key), axis=1).astype(np.int64)
+    return _Sorted(wires, coef.tolist(), bounds)

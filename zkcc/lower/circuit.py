@@ -275,8 +275,10 @@ class _Wiring:
         q = np.arange(len(pk)) - (np.cumsum(pairs) - pairs)[pk]
         ia, ib = fa[pk] + q // nb[pk], fb[pk] + q % nb[pk]
         gates.mul(self.prod_wire[pk], wa[ia], wb[ib], reduced(ca[ia] * cb[ib], p))
-        gates.add(self.prod_wire[sa], wa, reduced(ca * kb[sa], p))
-        gates.add(self.prod_wire[sb], wb, reduced(cb * ka[sb], p))
+        for slot, wire, coef, other in ((sa, wa, ca, kb), (sb, wb, cb, ka)):
+            live = other[slot] != 0  # most products have no constant part
+            slot = slot[live]
+            gates.add(self.prod_wire[slot], wire[live], reduced(coef[live] * other[slot], p))
         gates.const(self.prod_wire, reduced(ka * kb, p))
         # materialised values: add gates from their terms
         mr = self.mat_rows

@@ -46,13 +46,13 @@ class Gates:
         self.consts: list[tuple[np.ndarray, ...]] = []
 
     def mul(self, out: np.ndarray, u: np.ndarray, v: np.ndarray, coef: np.ndarray) -> None:
-        self.muls.append((out, u, v, coef))
+        self.muls.append(_nonzero(coef, out, u, v, coef))
 
     def add(self, out: np.ndarray, u: np.ndarray, coef: np.ndarray) -> None:
-        self.adds.append((out, u, coef))
+        self.adds.append(_nonzero(coef, out, u, coef))
 
     def const(self, out: np.ndarray, coef: np.ndarray) -> None:
-        self.consts.append((out, coef))
+        self.consts.append(_nonzero(coef, out, coef))
 
     def build(
         self,
@@ -152,6 +152,13 @@ class Gates:
             for lv in range(1, out_lv + 1)
         ]
         return LayeredCircuit(input_log2, tuple(segments), tuple(layers))
+
+
+def _nonzero(coef: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The gates (columns) with a nonzero coefficient: a zero one would only be carried to
+    the merge and dropped there (after relaying its input for nothing)."""
+    live = coef != 0
+    return columns if live.all() else tuple(x[live] for x in columns)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ instruction:
    coefficients on the way in log2(height) array passes.
 2. Every edge of every linear value then contributes to its top: a term (an atom's wire), a
    constant, or a reference to another top (a value read more than once).
-3. References are replaced by the referenced top's entries, all at once, until none is left;
-   since every entry list stays a correct form of its owner, a chain of references halves at
-   each pass.
+3. References are replaced by the referenced top's entries in passes, each substituting the
+   references to tops whose forms are complete (no reference left); so no entry list grows
+   beyond its final form plus its own references, and there are as many passes as
+   references nest (a chain of values each read twice: one pass per link).
 
 Entries with the same (owner, key) are summed modulo p and zeros dropped after every step, so a
 form holds each wire once, like the dictionaries of a per-instruction lowering.

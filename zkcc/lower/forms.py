@@ -17,10 +17,11 @@ instruction:
    coefficients on the way in log2(height) array passes.
 2. Every edge of every linear value then contributes to its top: a term (an atom's wire), a
    constant, or a reference to another top (a value read more than once).
-3. References are replaced by the referenced top's entries in passes, each substituting the
-   references to tops whose forms are complete (no reference left); so no entry list grows
-   beyond its final form plus its own references, and there are as many passes as
-   references nest (a chain of values each read twice: one pass per link).
+3. References are replaced by the referenced top's entries in topological passes (Kahn's
+   algorithm): a top is completed once every top it references is, so no entry list grows
+   beyond its final form plus its own references, each pass touches only the tops it
+   completes, and there are as many passes as references nest (a chain of values each read
+   twice: one pass per link).
 
 Entries with the same (owner, key) are summed modulo p and zeros dropped after every step, so a
 form holds each wire once, like the dictionaries of a per-instruction lowering.
@@ -179,6 +180,8 @@ class _Table:
 
     def append(self, owner: np.ndarray, key: np.ndarray, coef: np.ndarray) -> None:
         """Add the entries of some tops, each top's entries contiguous."""
+        if len(owner) == 0:
+            return
         end = self.size + len(owner)
         if end > len(self.key):
             cap = max(end, 2 * len(self.key))
@@ -186,56 +189,72 @@ class _Table:
             self.coef = np.resize(self.coef, cap)
         self.key[self.size : end] = key
         self.coef[self.size : end] = coef
-        first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        first, count = _groups(owner)
         self.lo[owner[first]] = self.size + first
-        self.count[owner[first]] = np.diff(np.r_[first, len(owner)])
+        self.count[owner[first]] = count
         self.size = end
 
 
+def _groups(owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal owners."""
+    if len(owner) == 1:
+        return np.zeros(1, np.int64), np.ones(1, np.int64)
+    change = np.empty(len(owner), dtype=bool)
+    change[0] = True
+    np.not_equal(owner[1:], owner[:-1], out=change[1:])
+    first = np.flatnonzero(change)
+    count = np.empty(len(first), np.int64)
+    count[:-1] = first[1:] - first[:-1]
+    count[-1] = len(owner) - first[-1]
+    return first, count
+
+
 def _resolve(n: int, owner: np.ndarray, key: np.ndarray, coef: np.ndarray, p: int) -> _Table:
-    """Replace every reference by the referenced top's form. Each pass moves the tops with
-    no reference left to the table, then substitutes the references to tops already there
-    (only in the tops that hold one), so no entry list ever grows beyond its final form plus
-    its own references; there are as many passes as references nest."""
+    """Replace every reference by the referenced top's form, in topological passes (Kahn's
+    algorithm over references): a top is completed, all its references substituted from the
+    table at once, in the pass after the last top it references is; each pass touches only
+    the tops it completes and their referrers. `owner` is sorted (as `combine` leaves it)."""
     table = _Table(
         np.empty(len(owner), key.dtype),
         np.empty(len(owner), coef.dtype),
         np.zeros(n, np.int64),
         np.zeros(n, np.int64),
     )
-    done = np.ones(n, dtype=bool)  # a top with no entry left is complete: its form is 0
-    done[owner] = False
-    while len(owner):
-        refs = key < CONST_KEY
-        blocked = np.zeros(n, dtype=bool)
-        blocked[owner[refs]] = True
-        complete = ~blocked[owner]
-        if complete.any():
-            table.append(owner[complete], key[complete], coef[complete])
-            done[owner[complete]] = True
-            keep = ~complete
-            owner, key, coef, refs = owner[keep], key[keep], coef[keep], refs[keep]
-        ready = refs.copy()
-        ready[refs] = done[-2 - key[refs]]
-        if not (ready.any() or complete.any()):  # pragma: no cover - SSA order forbids it
-            raise AssertionError("references in a cycle")
-        touched = np.zeros(n, dtype=bool)
-        touched[owner[ready]] = True
-        t = touched[owner]
-        o, k, c, r = owner[t], key[t], coef[t], ready[t]
-        row, pos = expand(table.lo[-2 - k[r]], table.count[-2 - k[r]])
-        new = combine(
-            np.concatenate([o[~r], o[r][row]]),
-            np.concatenate([k[~r], table.key[pos]]),
-            np.concatenate([c[~r], reduced(c[r][row] * table.coef[pos], p)]),
-            p,
+    lo, count = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    if len(owner) == 0:
+        return table
+    first, sizes = _groups(owner)
+    tops = owner[first]
+    lo[tops] = first
+    count[tops] = sizes
+    refs = key < CONST_KEY
+    target, referrer = -2 - key[refs], owner[refs]
+    order = np.argsort(target, kind="stable")
+    target, referrer = target[order], referrer[order]
+    waiting = np.zeros(n, np.int64)
+    pending = count[target] > 0  # a top with no entry has the form 0: nothing to wait for
+    np.add.at(waiting, referrer[pending], 1)
+    ready = tops[waiting[tops] == 0]
+    while len(ready):
+        _, pos = expand(lo[ready], count[ready])
+        o, k, c = owner[pos], key[pos], coef[pos]
+        r = k < CONST_KEY
+        row, sub = expand(table.lo[-2 - k[r]], table.count[-2 - k[r]])
+        table.append(
+            *combine(
+                np.concatenate([o[~r], o[r][row]]),
+                np.concatenate([k[~r], table.key[sub]]),
+                np.concatenate([c[~r], reduced(c[r][row] * table.coef[sub], p)]),
+                p,
+            )
         )
-        gone = touched.copy()
-        gone[new[0]] = False  # touched tops whose entries all cancelled
-        done |= gone
-        owner, key, coef = (
-            np.concatenate([x[~t], y]) for x, y in zip((owner, key, coef), new, strict=True)
-        )
+        start = np.searchsorted(target, ready, side="left")
+        _, at = expand(start, np.searchsorted(target, ready, side="right") - start)
+        reached = referrer[at]
+        np.subtract.at(waiting, reached, 1)
+        if len(reached) > 1:
+            reached = np.unique(reached)
+        ready = reached[waiting[reached] == 0]
     return table
 
 

@@ -1,20 +1,28 @@
-"""Kernel IR -> layered circuit for data-parallel GKR.
+"""Kernel IR -> layered circuit for data-parallel GKR, vectorised over the whole kernel.
 
 Linear operations are free in the Expander-style gate set (an output may sum any number of
-`add` gates), so the lowering keeps every SSA value as a *linear form* over materialised wires
-plus a constant, and spends a layer only on multiplication:
+`add` gates), so every value the circuit needs is a *linear form* over wires plus a constant
+(zkcc.lower.forms), and a layer is spent only on multiplication:
 
     value = const + sum_w coef_w * wire_w        (wire = (level, index))
 
-`a * b` becomes one new wire one level above its deepest operand wire: the product of the two
-forms, expanded into mul gates (u*v), add gates (u*const) and one const gate. When the
-expansion would be large, the bigger form is first materialised into a single wire. Operands
-below the target level are carried up by relay (identity add) gates, cached per (wire, level).
-Every constraint residue becomes one wire of the final (output) layer, multiplied by the
-instance's `valid` input (1 on real instances, 0 on the zero-padded ones a launch adds to reach
-a power of two), so padding never has to satisfy the kernel's constraints. A kernel that reads
-its instance index (`Op.INDEX`) gets one more public input, the `index` segment, holding s on
-instance s (padding included).
+* A product `a * b` (a MUL with no CONST operand; a MUL by a CONST scales a form) is one new
+  wire one level above its deepest operand wire: the product of the two forms expanded into
+  mul gates (u*v), add gates (u*const) and one const gate. When |terms(a)| * |terms(b)| >
+  EXPAND_LIMIT, the bigger form (then, if needed, both) is first *materialised*: one wire,
+  one level above its deepest term, holding the form (once per value, shared by its uses).
+* Levels are the fixpoint of level = 1 + max(level of the operand wires), found by relaxing
+  all products at once (one numpy pass per circuit layer).
+* An operand below the level it is read at is carried up by relay (identity add) wires, one
+  per level in between; each wire's relays reach the highest level any gate reads it at.
+* Every constraint residue becomes one wire of the final (output) layer, multiplied by the
+  instance's `valid` input (1 on real instances, 0 on the zero-padded ones a launch adds to
+  reach a power of two), so padding never has to satisfy the kernel's constraints. A kernel
+  that reads its instance index (`Op.INDEX`) gets one more public input, the `index`
+  segment, holding s on instance s (padding included).
+* Within a level, products and materialised values come first in instruction order, then
+  relays in the order of the wires they carry; gates are sorted by (output, inputs) with
+  equal gates merged, so the circuit is a function of the IR alone.
 
 Parameters are laid out in their *canonical padded layout*: every dimension padded with zeros to
 a power of two. A tensor stored the same way (zkcc/ir/layout.py) then has exactly the segment's
@@ -24,30 +32,25 @@ table as its multilinear extension, with the instance index as the high bits.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from itertools import chain
 
 import numpy as np
 
-from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
-from zkcc.ir.kernel import KernelIR, Op, gc_paused
+from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
+from zkcc.ir.kernel import KernelIR, Op, Param
 from zkcc.ir.layout import log2_ceil, padded_index, padded_shape
+from zkcc.lower.columns import OP_CODES, IRColumns
+from zkcc.lower.forms import CONST_KEY, Forms, coef_dtype, expand, linear_forms, reduced
+from zkcc.lower.placement import Gates, Residues
 
-Wire = tuple[int, int]  # (level, index within level)
 EXPAND_LIMIT = 8  # largest |terms(a)| * |terms(b)| expanded directly into mul gates
+HINT_SEGMENT = "hints"
+VALID_SEGMENT = "valid"  # 1 on real instances, 0 on padding
+INDEX_SEGMENT = "index"  # s on instance s, padding included (only in kernels that read it)
+_C = {op: OP_CODES[op] for op in Op}
 
 
-class LinForm:
-    """const + sum coef * wire. `clean` says no coefficient is zero (what `_linear` makes;
-    only a product with the constant 0 leaves zeros), so an in-place update need only drop
-    the entries it touched."""
-
-    __slots__ = ("terms", "const", "clean")
-
-    def __init__(self, terms: dict[Wire, int], const: int = 0, clean: bool = True):
-        self.terms = terms
-        self.const = const
-        self.clean = clean
+def param_segment(name: str) -> str:
+    return f"param:{name}"
 
 
 def layout_segments(sizes: list[tuple[str, int, int, bool]]) -> tuple[int, list[InputSegment]]:
@@ -63,258 +66,242 @@ def layout_segments(sizes: list[tuple[str, int, int, bool]]) -> tuple[int, list[
     return log2_ceil(max(offset, 1)), [placed[i] for i in range(len(sizes))]
 
 
-@dataclass
-class _LayerBuilder:
-    count: int = 0
-    mul: dict[tuple[int, int, int], int] = field(default_factory=dict)
-    add: dict[tuple[int, int], int] = field(default_factory=dict)
-    const: dict[int, int] = field(default_factory=dict)
-
-
-class _CircuitBuilder:
-    def __init__(self, p: int, input_width: int):
-        self.p = p
-        self.levels: list[_LayerBuilder] = [_LayerBuilder(count=input_width)]
-        self.relays: dict[tuple[Wire, int], Wire] = {}
-
-    def _level(self, lv: int) -> _LayerBuilder:
-        while len(self.levels) <= lv:
-            self.levels.append(_LayerBuilder())
-        return self.levels[lv]
-
-    def new_wire(self, lv: int) -> Wire:
-        layer = self._level(lv)
-        layer.count += 1
-        return (lv, layer.count - 1)
-
-    def _acc(self, table: dict, key, coef: int) -> None:
-        table[key] = (table.get(key, 0) + coef) % self.p
-
-    def relay(self, w: Wire, lv: int) -> Wire:
-        """The wire carrying w's value at level lv (>= w's level)."""
-        if w[0] == lv:
-            return w
-        key = (w, lv)
-        if key not in self.relays:
-            below = self.relay(w, lv - 1)
-            out = self.new_wire(lv)
-            self._acc(self.levels[lv].add, (out[1], below[1]), 1)
-            self.relays[key] = out
-        return self.relays[key]
-
-    def emit_linear(self, out: Wire, f: LinForm, scale: int = 1) -> None:
-        """Add scale * f into wire `out` using add/const gates reading level out-1."""
-        lv = out[0]
-        add, p, below, o = self.levels[lv].add, self.p, lv - 1, out[1]
-        for w, c in f.terms.items():
-            key = (o, w[1] if w[0] == below else self.relay(w, below)[1])
-            add[key] = (add.get(key, 0) + c * scale) % p
-        if f.const * scale % self.p:
-            self._acc(self.levels[lv].const, out[1], f.const * scale)
-
-    def materialise(self, f: LinForm) -> LinForm:
-        if len(f.terms) == 1 and f.const == 0 and next(iter(f.terms.values())) == 1:
-            return f
-        lv = max(f.terms)[0] + 1
-        out = self.new_wire(lv)
-        self.emit_linear(out, f)
-        return LinForm({out: 1})
-
-    def multiply(self, a: LinForm, b: LinForm) -> LinForm:
-        if not a.terms or not b.terms:
-            k, other = (a.const, b) if not a.terms else (b.const, a)
-            return LinForm(
-                {w: c * k % self.p for w, c in other.terms.items()},
-                other.const * k % self.p,
-                other.clean and k % self.p != 0,
-            )
-        if len(a.terms) * len(b.terms) > EXPAND_LIMIT:
-            if len(a.terms) >= len(b.terms):
-                a = self.materialise(a)
-            else:
-                b = self.materialise(b)
-            if len(a.terms) * len(b.terms) > EXPAND_LIMIT:
-                a, b = self.materialise(a), self.materialise(b)
-        lv = max(max(a.terms), max(b.terms))[0] + 1  # tuples: the largest level first
-        out = self.new_wire(lv)
-        layer = self.levels[lv]
-        mul, p, below = layer.mul, self.p, lv - 1
-        for u, cu in a.terms.items():
-            ru = u[1] if u[0] == below else self.relay(u, below)[1]
-            for v, cv in b.terms.items():
-                rv = v[1] if v[0] == below else self.relay(v, below)[1]
-                key = (out[1], ru, rv) if ru <= rv else (out[1], rv, ru)
-                mul[key] = (mul.get(key, 0) + cu * cv) % p
-        # the constant parts (their operands' relays already exist: skipping a zero scale
-        # changes nothing but the time)
-        if b.const % self.p:
-            self.emit_linear(out, a, b.const)
-        if a.const % self.p:
-            self.emit_linear(out, LinForm(b.terms, 0), a.const)
-        return LinForm({out: 1})
-
-    def mask_residue(self, out: Wire, r: LinForm, valid: Wire) -> None:
-        """out = valid * r: a mul gate (term * valid) per term, an add gate for the constant."""
-        lv = out[0]
-        layer = self.levels[lv]
-        v = self.relay(valid, lv - 1)[1]
-        for w, c in r.terms.items():
-            u = self.relay(w, lv - 1)[1]
-            self._acc(layer.mul, (out[1], min(u, v), max(u, v)), c)
-        if r.const:
-            self._acc(layer.add, (out[1], v), r.const)
-
-    def finish(
-        self, residues: list[LinForm], valid: Wire, segments: list[InputSegment], input_log2: int
-    ) -> LayeredCircuit:
-        out_lv = len(self.levels)  # a fresh level: the output layer holds residues only
-        self._level(out_lv)
-        for r in residues:
-            self.mask_residue(self.new_wire(out_lv), r, valid)
-        layers = []
-        for lv in range(1, out_lv + 1):
-            b = self._level(lv)
-            mul = sorted((k, c) for k, c in b.mul.items() if c)
-            add = sorted((k, c) for k, c in b.add.items() if c)
-            cst = sorted((k, c) for k, c in b.const.items() if c)
-            layers.append(
-                Layer(
-                    width_log2=log2_ceil(max(b.count, 1)),
-                    mul_wires=np.array([k for k, _ in mul], dtype=np.int64).reshape(-1, 3),
-                    mul_coef=tuple(c for _, c in mul),
-                    add_wires=np.array([k for k, _ in add], dtype=np.int64).reshape(-1, 2),
-                    add_coef=tuple(c for _, c in add),
-                    const_out=np.array([k for k, _ in cst], dtype=np.int64),
-                    const_coef=tuple(c for _, c in cst),
-                )
-            )
-        return LayeredCircuit(input_log2, tuple(segments), tuple(layers))
-
-
-HINT_SEGMENT = "hints"
-VALID_SEGMENT = "valid"  # 1 on real instances, 0 on padding
-INDEX_SEGMENT = "index"  # s on instance s, padding included (only in kernels that read it)
-
-
-def param_segment(name: str) -> str:
-    return f"param:{name}"
-
-
-def lower_kernel(kernel: KernelIR, p: int) -> LayeredCircuit:
-    """Lower one kernel's IR (one instance) to a layered circuit whose output layer is the
-    vector of constraint residues (zero on a valid witness).
-
-    An ADD or SUB whose first operand has no other use updates that operand's form in place
-    (same entries in the same order as a fresh copy): a running sum `acc += x[k] * y[k]`
-    then costs one entry per step, not a copy of the whole sum, which keeps lowering linear
-    in the kernel's size.
-    """
-    with gc_paused():
-        return _lower(kernel, p)
-
-
-def _lower(kernel: KernelIR, p: int) -> LayeredCircuit:
-    input_log2, segments = layout_segments(input_sizes(kernel))
-    builder = _CircuitBuilder(p, 1 << input_log2)
-    position = [
-        (segments[i].offset + padded_index(prm.shape)).tolist()
-        for i, prm in enumerate(kernel.params)
-    ]
-    instrs = kernel.instrs
-    hint_base = segments[len(kernel.params)].offset if kernel.hint_count() else 0
-    valid = (0, segments[-1].offset)
-    index = LinForm({(0, segments[-2].offset): 1}) if kernel.uses_index() else None
-    uses = _use_counts(instrs)
-
-    forms: list[LinForm | None] = []
-    append = forms.append
-    residues: list[LinForm] = []
-    next_hint = 0
-    multiply = builder.multiply
-    ADD, SUB, MUL = Op.ADD, Op.SUB, Op.MUL  # noqa: N806 - local aliases in the hot loop
-    for ins in instrs:
-        op, args = ins[0], ins[1]
-        if op is MUL:
-            append(multiply(forms[args[0]], forms[args[1]]))  # type: ignore[arg-type]
-        elif op is ADD or op is SUB:
-            a, b = args
-            fa = forms[a]
-            if uses[a] == 1 and a != b and fa.clean:  # type: ignore[union-attr]
-                append(_update(fa, forms[b], 1 if op is ADD else -1, p))  # type: ignore[arg-type]
-                forms[a] = None  # its last use: nothing reads it again
-            else:
-                append(_linear(op, [fa, forms[b]], p))  # type: ignore[list-item]
-        elif op is Op.INPUT:
-            prm, j = ins[2]  # type: ignore[misc]
-            append(LinForm({(0, position[prm][j]): 1}))
-        elif op is Op.CONST:
-            append(LinForm({}, ins[2]))  # type: ignore[arg-type]
-        elif op is Op.INDEX:
-            append(LinForm(dict(index.terms)))  # type: ignore[union-attr]
-        elif op is Op.HINT:
-            append(LinForm({(0, hint_base + next_hint): 1}))
-            next_hint += 1
-        elif op is Op.NEG:
-            append(_linear(op, [forms[args[0]]], p))  # type: ignore[list-item]
-        elif op is Op.ASSERT_ZERO:
-            residues.append(forms[args[0]])  # type: ignore[arg-type]
-            append(None)
-        elif op is Op.OUTPUT:
-            prm, j = ins[2]  # type: ignore[misc]
-            out = LinForm({(0, position[prm][j]): 1})
-            residues.append(_linear(Op.SUB, [out, forms[args[0]]], p))  # type: ignore[list-item]
-            append(None)
-        else:  # pragma: no cover - Op is closed
-            raise AssertionError(op)
-    return builder.finish(residues, valid, segments, input_log2)
-
-
-def _use_counts(instrs: list) -> list[int]:
-    """How many times each SSA value is read (an argument listed twice counts twice)."""
-    flat = np.fromiter(chain.from_iterable(ins[1] for ins in instrs), dtype=np.int64)
-    return np.bincount(flat, minlength=len(instrs)).tolist()
-
-
-def _update(a: LinForm, b: LinForm, sign: int, p: int) -> LinForm:
-    """`_linear(ADD or SUB, [a, b])` computed into `a`, which is clean and read nowhere else:
-    touched entries keep their place, new ones go at the end, the ones that cancel are
-    dropped (and so re-enter at the end if they come back, as in a fresh copy)."""
-    terms = a.terms
-    get = terms.get
-    for w, c in b.terms.items():
-        v = (get(w, 0) + sign * c) % p
-        if v:
-            terms[w] = v
-        elif w in terms:
-            del terms[w]
-    a.const = (a.const + sign * b.const) % p
-    return a
-
-
-def input_sizes(kernel: KernelIR) -> list[tuple[str, int, int, bool]]:
+def input_sizes(
+    params: list[Param], hints: int, uses_index: bool
+) -> list[tuple[str, int, int, bool]]:
     """The input segments of a kernel's circuit, in order: each parameter in its padded layout,
     the hints (if any), the instance index (if the kernel reads it), then the instance-valid
     flag."""
     sizes = [
         (param_segment(prm.name), prm.size, math.prod(padded_shape(prm.shape)), prm.broadcast)
-        for prm in kernel.params
+        for prm in params
     ]
-    h = kernel.hint_count()
-    if h:
-        sizes.append((HINT_SEGMENT, h, 1 << log2_ceil(h), False))
-    if kernel.uses_index():
+    if hints:
+        sizes.append((HINT_SEGMENT, hints, 1 << log2_ceil(hints), False))
+    if uses_index:
         sizes.append((INDEX_SEGMENT, 1, 1, False))
     sizes.append((VALID_SEGMENT, 1, 1, False))
     return sizes
 
 
-def _linear(op: Op, args: list[LinForm], p: int) -> LinForm:
-    if op is Op.NEG:
-        a = args[0]
-        return LinForm({w: -c % p for w, c in a.terms.items()}, -a.const % p, a.clean)
-    a, b = args
-    sign = 1 if op is Op.ADD else -1
-    terms = dict(a.terms)
-    for w, c in b.terms.items():
-        terms[w] = (terms.get(w, 0) + sign * c) % p
-    return LinForm({w: c for w, c in terms.items() if c}, (a.const + sign * b.const) % p)
+def lower_kernel(kernel: KernelIR, p: int, columns: IRColumns | None = None) -> LayeredCircuit:
+    """Lower one kernel's IR (one instance) to a layered circuit whose output layer is the
+    vector of constraint residues (zero on a valid witness). `columns` are the kernel's
+    instructions as columns when the caller has them (a plan reader does)."""
+    cols = IRColumns.of(kernel) if columns is None else columns
+    return _lower(kernel.params, cols, p)
+
+
+def _lower(params: list[Param], cols: IRColumns, p: int) -> LayeredCircuit:
+    codes = cols.codes
+    n = len(codes)
+    a, b, c = (np.ascontiguousarray(cols.operands[:, k]) for k in range(3))
+    dt = coef_dtype(p)
+    is_hint, is_index = codes == _C[Op.HINT], codes == _C[Op.INDEX]
+    input_log2, segments = layout_segments(
+        input_sizes(params, int(is_hint.sum()), bool(is_index.any()))
+    )
+    is_const = codes == _C[Op.CONST]
+    const_val = np.zeros(n, dtype=dt)
+    const_val[is_const] = np.array(cols.consts, dtype=dt)[a[is_const]] if cols.consts else 0
+    mul = codes == _C[Op.MUL]
+    scale = mul & (is_const[np.where(mul, a, 0)] | is_const[np.where(mul, b, 0)])
+    product = np.flatnonzero(mul & ~scale)
+    w0 = 1 << input_log2
+    n_prod = len(product)
+
+    # atoms: their wire (or the constant) as a form's entry
+    atom_key = np.full(n, CONST_KEY, dtype=np.int64)
+    atom_coef = np.where(is_const, const_val, np.ones(n, dtype=dt))
+    positions = [segments[i].offset + padded_index(prm.shape) for i, prm in enumerate(params)]
+    table = np.concatenate([*positions, np.zeros(1, np.int64)])
+    base = np.concatenate([[0], np.cumsum([len(x) for x in positions])]).astype(np.int64)
+    is_input = codes == _C[Op.INPUT]
+    atom_key[is_input] = table[base[a[is_input]] + b[is_input]]
+    if is_hint.any():
+        atom_key[is_hint] = segments[len(params)].offset + np.arange(int(is_hint.sum()))
+    if is_index.any():
+        atom_key[is_index] = segments[-2].offset
+    atom_key[product] = w0 + np.arange(n_prod)
+
+    edges, linear = _linear_edges(codes, a, b, scale, is_const, const_val, p)
+    value_a = ~(is_const | is_input | is_index)
+    value_b = np.isin(codes, [_C[Op.ADD], _C[Op.SUB], _C[Op.MUL]])
+    uses = np.bincount(np.concatenate([a[value_a], b[value_b]]), minlength=n)
+    sinks = np.flatnonzero((codes == _C[Op.ASSERT_ZERO]) | (codes == _C[Op.OUTPUT]))
+    wanted = np.concatenate([a[product], b[product], a[sinks]])
+    forms = linear_forms(n, edges, linear, uses, atom_key, atom_coef, wanted, p)
+
+    out_wire = np.zeros(len(sinks), dtype=np.int64)
+    is_out = codes[sinks] == _C[Op.OUTPUT]
+    so = sinks[is_out]
+    out_wire[is_out] = table[base[b[so]] + c[so]]
+    valid = segments[-1].offset
+    return _Wiring(forms, product, a, b, w0, p).circuit(
+        a[sinks], is_out, out_wire, valid, segments, input_log2
+    )
+
+
+def _linear_edges(
+    codes: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    scale: np.ndarray,
+    is_const: np.ndarray,
+    const_val: np.ndarray,
+    p: int,
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """(parent, child, coefficient) of every linear value's arguments, and the linear mask.
+    ADD: a + b; SUB: a - b; NEG: -a; a scaling MUL: the non-CONST operand (or a, when both
+    are) times the other's value."""
+    dt = const_val.dtype
+    add, sub, neg = (codes == _C[op] for op in (Op.ADD, Op.SUB, Op.NEG))
+    two = np.flatnonzero(add | sub)
+    one = np.flatnonzero(neg)
+    sc = np.flatnonzero(scale)
+    b_const = is_const[b[sc]]
+    sc_child = np.where(b_const, a[sc], b[sc])
+    sc_coef = np.where(b_const, const_val[b[sc]], const_val[a[sc]])
+    parent = np.concatenate([two, two, one, sc])
+    child = np.concatenate([a[two], b[two], a[one], sc_child])
+    coef = np.concatenate(
+        [
+            np.ones(len(two), dtype=dt),
+            _signs(sub[two], dt),
+            np.full(len(one), -1, dtype=dt),
+            sc_coef.astype(dt),
+        ]
+    )
+    return (parent, child, coef), add | sub | neg | scale
+
+
+class _Wiring:
+    """Levels, relays and gates of one kernel's circuit, from the forms of its values.
+
+    Wires have global ids: the input layer's 0..w0-1, then one per product (w0 + k, in
+    instruction order), then one per materialised value."""
+
+    def __init__(
+        self, forms: Forms, product: np.ndarray, a: np.ndarray, b: np.ndarray, w0: int, p: int
+    ):
+        self.forms, self.w0, self.p = forms, w0, p
+        m = len(product)
+        self.ra, self.rb = forms.rows(a[product]), forms.rows(b[product])
+        sa, sb = forms.size[self.ra], forms.size[self.rb]
+        big = sa * sb > EXPAND_LIMIT
+        ma, mb = big & (sa >= sb), big & (sa < sb)
+        both = np.where(ma, 1, sa) * np.where(mb, 1, sb) > EXPAND_LIMIT
+        self.ma, self.mb = ma | both, mb | both
+        self.mat_rows = np.flatnonzero(
+            np.bincount(
+                np.concatenate([self.ra[self.ma], self.rb[self.mb]]), minlength=len(forms.nodes)
+            )
+        )
+        self.mat_wire = np.full(len(forms.nodes), -1, dtype=np.int64)
+        self.mat_wire[self.mat_rows] = w0 + m + np.arange(len(self.mat_rows))
+        self.prod_wire = w0 + np.arange(m)
+        # ordering keys within a level: products and materialised values by instruction
+        self.keys = np.concatenate([product * 2 + 1, forms.nodes[self.mat_rows] * 2])
+        self.level = self._levels()
+
+    def _levels(self) -> np.ndarray:
+        """Each wire's level: 0 for inputs, else 1 + the highest level among the wires of
+        the forms it reads. Found in topological passes (Kahn's algorithm, a whole frontier
+        per numpy pass): a wire is placed once every computed wire it reads is."""
+        f, w0 = self.forms, self.w0
+        mat = self.mat_wire
+        u, v = [], []
+        for rows, wires in (
+            (self.ra[~self.ma], self.prod_wire[~self.ma]),
+            (self.rb[~self.mb], self.prod_wire[~self.mb]),
+            (self.mat_rows, mat[self.mat_rows]),
+        ):
+            row, pos = expand(f.start[rows], f.size[rows])
+            u.append(f.wires[pos])
+            v.append(wires[row])
+        u += [mat[self.ra[self.ma]], mat[self.rb[self.mb]]]
+        v += [self.prod_wire[self.ma], self.prod_wire[self.mb]]
+        src, dst = np.concatenate(u), np.concatenate(v)
+        computed = src >= w0
+        src, dst = src[computed], dst[computed]
+        order = np.argsort(src, kind="stable")
+        src, dst = src[order], dst[order]
+        level = np.zeros(w0 + len(self.prod_wire) + len(self.mat_rows), dtype=np.int64)
+        level[w0:] = 1
+        waiting = np.bincount(dst, minlength=len(level))
+        frontier = np.flatnonzero(waiting[w0:] == 0) + w0
+        while len(frontier) and len(src):
+            lo = np.searchsorted(src, frontier, side="left")
+            row, pos = expand(lo, np.searchsorted(src, frontier, side="right") - lo)
+            reached = dst[pos]
+            np.maximum.at(level, reached, level[frontier[row]] + 1)
+            np.subtract.at(waiting, reached, 1)
+            reached = np.unique(reached)
+            frontier = reached[waiting[reached] == 0]
+        return level
+
+    def _operand(self, rows: np.ndarray, mat: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The forms the products read on one side: (slot of each term, wire, coef) and each
+        slot's constant (a materialised operand is its wire, coefficient 1)."""
+        f = self.forms
+        count = np.where(mat, 1, f.size[rows])
+        slot = np.repeat(np.arange(len(rows)), count)
+        first = np.cumsum(count) - count
+        src = f.start[rows][slot] + np.arange(len(slot)) - first[slot]
+        from_mat = mat[slot]
+        safe = np.where(from_mat, 0, src)
+        wire = np.where(from_mat, self.mat_wire[rows][slot], f.wires[safe] if len(f.wires) else 0)
+        coef = np.where(from_mat, 1, f.coefs[safe] if len(f.coefs) else 0).astype(f.coefs.dtype)
+        const = np.where(mat, 0, f.const[rows]).astype(f.const.dtype)
+        return slot, wire, coef, const, first, count
+
+    def circuit(
+        self,
+        sink_values: np.ndarray,
+        is_out: np.ndarray,
+        out_wire: np.ndarray,
+        valid: int,
+        segments: list[InputSegment],
+        input_log2: int,
+    ) -> LayeredCircuit:
+        f, p = self.forms, self.p
+        dt = f.coefs.dtype
+        gates = Gates(p, self.level)
+        # products: every pair of terms, then each side's terms times the other's constant
+        sa, wa, ca, ka, fa, na = self._operand(self.ra, self.ma)
+        sb, wb, cb, kb, fb, nb = self._operand(self.rb, self.mb)
+        pairs = na * nb
+        pk = np.repeat(np.arange(len(na)), pairs)
+        q = np.arange(len(pk)) - (np.cumsum(pairs) - pairs)[pk]
+        ia, ib = fa[pk] + q // nb[pk], fb[pk] + q % nb[pk]
+        gates.mul(self.prod_wire[pk], wa[ia], wb[ib], reduced(ca[ia] * cb[ib], p))
+        for slot, wire, coef, other in ((sa, wa, ca, kb), (sb, wb, cb, ka)):
+            live = other[slot] != 0  # most products have no constant part
+            slot = slot[live]
+            gates.add(self.prod_wire[slot], wire[live], reduced(coef[live] * other[slot], p))
+        gates.const(self.prod_wire, reduced(ka * kb, p))
+        # materialised values: add gates from their terms
+        mr = self.mat_rows
+        slot, src = expand(f.start[mr], f.size[mr])
+        gates.add(self.mat_wire[mr][slot], f.wires[src], f.coefs[src])
+        gates.const(self.mat_wire[mr], f.const[mr])
+        # residues: the form for ASSERT_ZERO, out - form for OUTPUT
+        rr = f.rows(sink_values)
+        res, src = expand(f.start[rr], f.size[rr])
+        sign = _signs(is_out, dt)
+        outs = np.flatnonzero(is_out)
+        residues = Residues(
+            np.concatenate([res, outs]),
+            np.concatenate([f.wires[src], out_wire[outs]]),
+            np.concatenate([reduced(f.coefs[src] * sign[res], p), np.ones(len(outs), dt)]),
+            reduced(f.const[rr] * sign, p),
+            valid,
+        )
+        return gates.build(self.keys, residues, segments, input_log2)
+
+
+def _signs(negative: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """-1 where `negative`, else 1, in the coefficient type."""
+    out = np.ones(len(negative), dtype=dt)
+    out[negative] = -1
+    return out

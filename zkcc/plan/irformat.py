@@ -7,6 +7,8 @@ byte strings rather than 10^5 tree nodes. Decoding re-checks SSA order and every
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from zkcc.budget import MAX_TENSOR, check_kernel_size
@@ -26,10 +28,9 @@ from zkcc.ir.kernel import (
 )
 from zkcc.ir.source import SourceLoc
 from zkcc.ir.types import fixed_frac, int_type_bits
+from zkcc.lower.columns import OP_CODES, IRColumns, op_codes, operand_table
 
-OP_CODES = {op: i for i, op in enumerate(Op)}
 OPS = list(Op)
-HINT_CODES = {k: i for i, k in enumerate(HintKind)}
 HINTS = list(HintKind)
 HINT_PARAM_RANGES = np.array([hint_param_range(k) for k in HINTS], dtype=np.int64)
 MAX_DIMS = 8
@@ -47,61 +48,11 @@ def _loc_from(s: Schema) -> SourceLoc | None:
     return SourceLoc(f.str(), line.int(0), col.int(0), end.int(0))
 
 
-def _operands(ins: Instr, consts: dict[int, int]) -> tuple[int, int, int]:
-    """One instruction's three operands (the readable form of `_operand_columns`)."""
-    op = ins.op
-    if op is Op.CONST:
-        return (consts.setdefault(ins.attr, len(consts)), -1, -1)  # type: ignore[arg-type]
-    if op is Op.INPUT:
-        return (ins.attr[0], ins.attr[1], -1)  # type: ignore[index]
-    if op is Op.OUTPUT:
-        return (ins.args[0], ins.attr[0], ins.attr[1])  # type: ignore[index]
-    if op is Op.HINT:
-        return (ins.args[0], HINT_CODES[HintKind(ins.attr[0])], ins.attr[1])  # type: ignore[index]
-    if op is Op.ASSERT_ZERO:
-        return (ins.args[0], -1 if ins.attr is None else ins.attr, -1)  # type: ignore[return-value]
-    if op is Op.INDEX:
-        return (-1, -1, -1)
-    if len(ins.args) == 2:
-        return (ins.args[0], ins.args[1], -1)
-    return (ins.args[0], -1, -1)
-
-
-_HINT_VALUE_CODES = {k.value: i for i, k in enumerate(HintKind)}
-
-
-def _operand_columns(instrs: list[Instr], consts: dict[int, int]) -> np.ndarray:
-    """The (n, 3) operand table of `_operands`, built column by column: one pass per column
-    over the instructions' fields rather than a function call per instruction."""
-    n = len(instrs)
-    ops = [ins[0] for ins in instrs]
-    args = [ins[1] for ins in instrs]
-    attrs = [ins[2] for ins in instrs]
-    table = np.full((n, 3), -1, dtype="<i8")
-    if n == 0:
-        return table
-    table[:, 0] = [a[0] if a else -1 for a in args]
-    table[:, 1] = [a[1] if len(a) == 2 else -1 for a in args]
-    for i, op in enumerate(ops):  # the few non-arithmetic instructions
-        if op is Op.CONST:
-            table[i, 0] = consts.setdefault(attrs[i], len(consts))  # type: ignore[arg-type]
-        elif op is Op.INPUT:
-            table[i, 0], table[i, 1] = attrs[i]  # type: ignore[misc]
-        elif op is Op.OUTPUT:
-            table[i, 1], table[i, 2] = attrs[i]  # type: ignore[misc]
-        elif op is Op.HINT:
-            kind, param = attrs[i]  # type: ignore[misc]
-            table[i, 1], table[i, 2] = _HINT_VALUE_CODES[kind], param
-        elif op is Op.ASSERT_ZERO and attrs[i] is not None:
-            table[i, 1] = attrs[i]  # the F of a fixed-point range check
-    return table
-
-
 def kernel_to_tree(k: KernelIR) -> Tree:
     consts: dict[int, int] = {}
     locs: dict[SourceLoc | None, int] = {}
-    ops = bytes([OP_CODES[ins[0]] for ins in k.instrs])
-    operands = _operand_columns(k.instrs, consts)
+    ops = op_codes(k.instrs).tobytes()
+    operands = operand_table(k.instrs, consts)
     loc_idx = np.array([locs.setdefault(ins[3], len(locs)) for ins in k.instrs], dtype="<i4")
     return {
         "name": k.name,
@@ -121,6 +72,12 @@ def _shape(s: Schema) -> tuple[int, ...]:
 
 
 def kernel_from_tree(s: Schema, p: int) -> KernelIR:
+    return kernel_columns_from_tree(s, p)[0]
+
+
+def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
+    """A checked kernel and its instructions as the columns it was stored in (what the
+    vectorised lowering reads)."""
     s.dict({"name", "backend", "loc", "params", "ops", "operands", "consts", "locs", "loc_index"})
     params = []
     for ps in s.field("params").list(0, 1 << 16):
@@ -139,13 +96,14 @@ def kernel_from_tree(s: Schema, p: int) -> KernelIR:
     with gc_paused():
         instrs = _build_instrs(codes, operands, loc_index, consts, locs)
     backend = s.field("backend")
-    return KernelIR(
+    kernel = KernelIR(
         name=s.field("name").str(),
         params=params,
         instrs=instrs,
         loc=_loc_from(s.field("loc")),
         backend=None if backend.tree is None else backend.str(("gkr", "groth16")),
     )
+    return kernel, IRColumns(codes, operands, consts)
 
 
 _CODE = {op: OP_CODES[op] for op in Op}
@@ -215,41 +173,40 @@ def _build_instrs(
     consts: list[int],
     locs: list[SourceLoc | None],
 ) -> list[Instr]:
-    """The checked columns as `Instr`s: fields gathered per op group, then one tuple each."""
+    """The checked columns as `Instr`s. Each field is an object array filled per op group by
+    numpy (the tuples made in C by zip), then one tuple per instruction: no Python-level
+    statement runs per instruction."""
     n = len(codes)
-    op_of = [OPS[k] for k in codes.tolist()]
-    loc_of = [locs[k] for k in loc_index.tolist()] if len(locs) > 1 else [*locs] * n
-    args: list[tuple[int, ...]] = [()] * n
-    attrs: list[object] = [None] * n
     a, b, c = (operands[:, k] for k in range(3))
+    args = np.empty(n, dtype=object)
+    args.fill(())
+    attrs = np.full(n, None, dtype=object)
 
-    def group(*ops: Op) -> tuple[list[int], np.ndarray]:
+    def fill(out: np.ndarray, ops: tuple[Op, ...], *columns: np.ndarray) -> None:
         sel = np.flatnonzero(np.isin(codes, [_CODE[op] for op in ops]))
-        return sel.tolist(), sel
+        picked = [col[sel].tolist() for col in columns]
+        out[sel] = _objects(zip(*picked, strict=True), len(sel))
 
-    idx, sel = group(Op.ADD, Op.SUB, Op.MUL)
-    for i, t in zip(idx, zip(a[sel].tolist(), b[sel].tolist(), strict=True), strict=True):
-        args[i] = t
-    idx, sel = group(Op.NEG, Op.ASSERT_ZERO, Op.OUTPUT, Op.HINT)
-    for i, v in zip(idx, a[sel].tolist(), strict=True):
-        args[i] = (v,)
-    idx, sel = group(Op.CONST)
-    for i, v in zip(idx, a[sel].tolist(), strict=True):
-        attrs[i] = consts[v]
-    idx, sel = group(Op.INPUT)
-    for i, t in zip(idx, zip(a[sel].tolist(), b[sel].tolist(), strict=True), strict=True):
-        attrs[i] = t
-    idx, sel = group(Op.OUTPUT)
-    for i, t in zip(idx, zip(b[sel].tolist(), c[sel].tolist(), strict=True), strict=True):
-        attrs[i] = t
-    idx, sel = group(Op.HINT)
-    for i, k, prm in zip(idx, b[sel].tolist(), c[sel].tolist(), strict=True):
-        attrs[i] = (HINTS[k].value, prm)
-    idx, sel = group(Op.ASSERT_ZERO)
-    for i, f in zip(idx, b[sel].tolist(), strict=True):
-        if f >= 0:
-            attrs[i] = f
-    return list(map(Instr.make, zip(op_of, args, attrs, loc_of, strict=True)))  # type: ignore[attr-defined]
+    fill(args, (Op.ADD, Op.SUB, Op.MUL), a, b)
+    fill(args, (Op.NEG, Op.ASSERT_ZERO, Op.OUTPUT, Op.HINT), a)
+    fill(attrs, (Op.INPUT,), a, b)
+    fill(attrs, (Op.OUTPUT,), b, c)
+    sel = np.flatnonzero(codes == _CODE[Op.CONST])
+    attrs[sel] = _objects(consts, len(consts))[a[sel]]
+    sel = np.flatnonzero(codes == _CODE[Op.HINT])
+    if len(sel):
+        kinds = _objects((k.value for k in HINTS), len(HINTS))[b[sel]].tolist()
+        attrs[sel] = _objects(zip(kinds, c[sel].tolist(), strict=True), len(sel))
+    sel = np.flatnonzero((codes == _CODE[Op.ASSERT_ZERO]) & (b >= 0))
+    attrs[sel] = _objects(b[sel].tolist(), len(sel))  # the F of a fixed-point range check
+    op_of = _objects(OPS, len(OPS))[codes].tolist()
+    loc_of = _objects(locs, len(locs))[loc_index].tolist() if locs else [None] * n
+    return list(map(Instr.make, zip(op_of, args.tolist(), attrs.tolist(), loc_of, strict=True)))  # type: ignore[attr-defined]
+
+
+def _objects(items: Iterable, count: int) -> np.ndarray:
+    """A 1-d object array of `count` items (np.array would unpack tuples into a second axis)."""
+    return np.fromiter(items, dtype=object, count=count)
 
 
 def decode_instrs_reference(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from functools import cached_property
 
 from zkcc.analysis.assign import BACKENDS, OPTIMIZE, Assignment, AssignOptions
@@ -32,8 +32,14 @@ from zkcc.field import get_field
 from zkcc.ir.host import HostGraph, Launch, Program
 from zkcc.ir.kernel import KernelIR
 from zkcc.lower.circuit import lower_kernel
+from zkcc.lower.columns import IRColumns
 from zkcc.pcs.base import PCS_NAMES
-from zkcc.plan.irformat import host_from_tree, host_to_tree, kernel_from_tree, kernel_to_tree
+from zkcc.plan.irformat import (
+    host_from_tree,
+    host_to_tree,
+    kernel_columns_from_tree,
+    kernel_to_tree,
+)
 from zkcc.plan.validate import validate_host
 
 MAGIC = b"ZKPL"
@@ -53,14 +59,16 @@ class CompiledKernel:
     """A kernel as the plan records it (its IR) and what is derived from it: its layered
     circuit, lowered here, and its statistics (the R1CS template's sizes built on first use
     when a launch of it is Groth16). `backends` are its launches' backends, set by the plan
-    that holds it (on its own copy when another plan holds it too)."""
+    that holds it (on its own copy when another plan holds it too). `columns`: the IR's
+    instructions as columns, when the caller has them (a plan reader decodes them first)."""
 
     ir: KernelIR
     p: int  # the field's modulus
     backends: tuple[str, ...] = ()
+    columns: InitVar[IRColumns | None] = None
 
-    def __post_init__(self) -> None:
-        self.circuit: LayeredCircuit = lower_kernel(self.ir, self.p)
+    def __post_init__(self, columns: IRColumns | None) -> None:
+        self.circuit: LayeredCircuit = lower_kernel(self.ir, self.p, columns)
 
     @property
     def backend(self) -> str:
@@ -164,9 +172,10 @@ class Plan:
         field = s.field("field").str(FIELDS)
         p = get_field(field).p
         irs: dict[str, tuple[KernelIR, str]] = {}
+        columns: dict[str, IRColumns] = {}
         for ks in s.field("kernels").list(0, 1 << 16):
             ks.dict({"ir", "backend"})
-            ir = kernel_from_tree(ks.field("ir"), p)
+            ir, columns[ir.name] = kernel_columns_from_tree(ks.field("ir"), p)
             if ir.name in irs:
                 raise FormatError(f"{ks.path}: duplicate kernel {ir.name!r}")
             irs[ir.name] = (ir, ks.field("backend").str((*BACKENDS, MIXED)))
@@ -182,7 +191,7 @@ class Plan:
         validate_host(program, what)
         assignments = _assignments_from_tree(s.field("assignments"), program)
         check_plan_budget(program, what)
-        kernels = {n: CompiledKernel(ir, p) for n, (ir, _) in irs.items()}
+        kernels = {n: CompiledKernel(ir, p, columns=columns[n]) for n, (ir, _) in irs.items()}
         source = s.field("source").str()
         plan = Plan(field, source, pcs, kernels, host, zk, options, assignments)
         for n, (_, backend) in irs.items():

@@ -1,0 +1,180 @@
+"""Placing a layered circuit's gates: relays, wire numbers within levels, merged gates.
+
+The lowering (zkcc.lower.circuit) names wires by global ids (the input layer's, then the
+computed ones) and knows each one's level; a gate reads level L - 1 and writes level L. Here:
+
+* each wire is carried up, by relay (identity add) wires one per level, to the highest level
+  any gate reads it from;
+* wires are numbered within their level: computed wires in the order of their keys, then
+  relays in the order of the wires they carry;
+* gates are sorted by (output, inputs), equal ones merged, zero ones dropped, and split into
+  `Layer`s; the output layer holds one residue per constraint, each times `valid`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
+from zkcc.ir.layout import log2_ceil
+from zkcc.lower.forms import combine, expand
+
+
+@dataclass(frozen=True, eq=False)
+class Residues:
+    """The output layer: residue out[i] gets valid * coef[i] * wire[i]; residue r gets
+    valid * const[r]."""
+
+    out: np.ndarray
+    wire: np.ndarray
+    coef: np.ndarray
+    const: np.ndarray
+    valid: int  # the valid flag's input wire
+
+
+class Gates:
+    """Gates collected with global wire ids, then placed: relays added, wires numbered within
+    their level, gate inputs read at the level below their output, equal gates merged."""
+
+    def __init__(self, p: int, level: np.ndarray):
+        self.p, self.level = p, level
+        self.muls: list[tuple[np.ndarray, ...]] = []
+        self.adds: list[tuple[np.ndarray, ...]] = []
+        self.consts: list[tuple[np.ndarray, ...]] = []
+
+    def mul(self, out: np.ndarray, u: np.ndarray, v: np.ndarray, coef: np.ndarray) -> None:
+        self.muls.append(_nonzero(coef, out, u, v, coef))
+
+    def add(self, out: np.ndarray, u: np.ndarray, coef: np.ndarray) -> None:
+        self.adds.append(_nonzero(coef, out, u, coef))
+
+    def const(self, out: np.ndarray, coef: np.ndarray) -> None:
+        self.consts.append(_nonzero(coef, out, coef))
+
+    def build(
+        self,
+        keys: np.ndarray,
+        res: Residues,
+        segments: list[InputSegment],
+        input_log2: int,
+    ) -> LayeredCircuit:
+        level, p = self.level, self.p
+        w0 = 1 << input_log2
+        out_lv = int(level[w0:].max(initial=0)) + 1
+        mo, mu, mv, mc = (np.concatenate(x) for x in zip(*self.muls, strict=True))
+        ao, au, ac = (np.concatenate(x) for x in zip(*self.adds, strict=True))
+        co, cc = (np.concatenate(x) for x in zip(*self.consts, strict=True))
+        ml, al, cl = level[mo], level[ao], level[co]
+        # relays: each wire is carried up to the highest level read from
+        need = level.copy()
+        reads = np.concatenate([mu, mv, au, res.wire, [res.valid] * bool(len(res.const))])
+        at = np.concatenate([ml, ml, al, np.full(len(res.wire) + bool(len(res.const)), out_lv)])
+        np.maximum.at(need, reads, at - 1)
+        carried = np.flatnonzero(need > level)
+        rel_src, rel_pos = expand(np.zeros(len(carried), np.int64), need[carried] - level[carried])
+        rel_src = carried[rel_src]
+        rel_lv = level[rel_src] + 1 + rel_pos
+        relay_base = np.zeros(len(level), dtype=np.int64)
+        relay_base[carried] = np.cumsum(need[carried] - level[carried]) - (
+            need[carried] - level[carried]
+        )
+        # numbering within each level: computed wires by key, then relays by source
+        lv_all = np.concatenate([level[w0:], rel_lv])
+        span = int(keys.max(initial=0)) + 1 + len(level)
+        order = np.argsort(
+            lv_all * span + np.concatenate([keys, keys.max(initial=0) + 1 + rel_src]), kind="stable"
+        )
+        width = np.bincount(lv_all, minlength=out_lv + 1)
+        first = np.cumsum(width) - width
+        index = np.empty(len(lv_all), dtype=np.int64)
+        index[order] = np.arange(len(order)) - first[lv_all[order]]
+        own = np.arange(len(level), dtype=np.int64)
+        own[w0:] = index[: len(level) - w0]
+        rel_idx = index[len(level) - w0 :]
+
+        def at_level(u: np.ndarray, lv: np.ndarray) -> np.ndarray:
+            d = lv - level[u]
+            if not d.any():
+                return own[u]
+            relayed = (
+                rel_idx[np.clip(relay_base[u] + d - 1, 0, max(len(rel_idx) - 1, 0))]
+                if len(rel_idx)
+                else own[u]
+            )
+            return np.where(d == 0, own[u], relayed)
+
+        width[0] = w0
+        width[out_lv] = len(res.const)
+        wmax = int(width.max()) + 1
+        valid_at = (
+            at_level(np.array([res.valid]), np.array([out_lv - 1]))[0] if len(res.const) else 0
+        )
+        # mul gates (out, min, max); add gates (out, in); const gates (out)
+        m_out = np.concatenate(
+            [ml * wmax + own[mo], np.full(len(res.out), out_lv * wmax) + res.out]
+        )
+        mu_i = np.concatenate(
+            [at_level(mu, ml - 1), at_level(res.wire, np.full(len(res.wire), out_lv - 1))]
+        )
+        mv_i = np.concatenate([at_level(mv, ml - 1), np.full(len(res.wire), valid_at)])
+        m_coef = np.concatenate([mc, res.coef])
+        a_out = np.concatenate(
+            [
+                al * wmax + own[ao],
+                rel_lv * wmax + rel_idx,
+                out_lv * wmax + np.arange(len(res.const)),
+            ]
+        )
+        a_in = np.concatenate(
+            [at_level(au, al - 1), at_level(rel_src, rel_lv - 1), np.full(len(res.const), valid_at)]
+        )
+        a_coef = np.concatenate([ac, np.ones(len(rel_src), ac.dtype), res.const])
+        c_out = cl * wmax + own[co]
+        muls = combine(m_out, np.minimum(mu_i, mv_i) * wmax + np.maximum(mu_i, mv_i), m_coef, p)
+        adds = combine(a_out, a_in, a_coef, p)
+        consts = combine(c_out, np.zeros(len(c_out), np.int64), cc, p)
+        mul = _by_level(muls, out_lv, wmax, lambda out, k: (out, k // wmax, k % wmax))
+        add = _by_level(adds, out_lv, wmax, lambda out, k: (out, k))
+        const = _by_level(consts, out_lv, wmax, lambda out, k: (out,))
+        layers = [
+            Layer(
+                width_log2=log2_ceil(max(int(width[lv]), 1)),
+                mul_wires=mul.wires[mul.bounds[lv - 1] : mul.bounds[lv]],
+                mul_coef=tuple(mul.coefs[mul.bounds[lv - 1] : mul.bounds[lv]]),
+                add_wires=add.wires[add.bounds[lv - 1] : add.bounds[lv]],
+                add_coef=tuple(add.coefs[add.bounds[lv - 1] : add.bounds[lv]]),
+                const_out=const.wires[const.bounds[lv - 1] : const.bounds[lv], 0],
+                const_coef=tuple(const.coefs[const.bounds[lv - 1] : const.bounds[lv]]),
+            )
+            for lv in range(1, out_lv + 1)
+        ]
+        return LayeredCircuit(input_log2, tuple(segments), tuple(layers))
+
+
+def _nonzero(coef: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The gates (columns) with a nonzero coefficient: a zero one would only be carried to
+    the merge and dropped there (after relaying its input for nothing)."""
+    live = coef != 0
+    return columns if live.all() else tuple(x[live] for x in columns)
+
+
+@dataclass(frozen=True)
+class _Sorted:
+    """One kind of gate for all levels: the gates of level lv are rows
+    bounds[lv - 1]:bounds[lv] of `wires` (columns: output, then inputs) and of `coefs`."""
+
+    wires: np.ndarray
+    coefs: list[int]
+    bounds: list[int]
+
+
+def _by_level(gates: tuple[np.ndarray, ...], out_lv: int, wmax: int, columns: Callable) -> _Sorted:
+    """Gates (level * wmax + out, key, coef), sorted by the first column, as a `_Sorted`
+    whose wire columns `columns(out, key)` gives."""
+    owner, key, coef = gates
+    bounds = np.searchsorted(owner, np.arange(1, out_lv + 2) * wmax).tolist()
+    wires = np.stack(columns(owner % wmax, key), axis=1).astype(np.int64)
+    return _Sorted(wires, coef.tolist(), bounds)

@@ -55,7 +55,7 @@ FIELDS = ("m31", "bn254")
 # Measured with `zkcc calibrate` on the project's 2-core development machine (Xeon-class).
 DEFAULT_RATES: dict[str, float] = {
     "bn254.call": 6.24e-06,
-    "bn254.scalar": 8.0e-06,
+    "bn254.scalar": 3.6e-06,
     "bn254.encode": 2.65e-06,
     "bn254.ext_mul": 7.31e-07,
     "bn254.final_exp": 0.0433,
@@ -71,7 +71,7 @@ DEFAULT_RATES: dict[str, float] = {
     "bn254.sumcheck_round": 0.000355,
     "bn254.verify_round": 0.000154,
     "m31.call": 0.000113,
-    "m31.scalar": 6.0e-06,
+    "m31.scalar": 3.3e-06,
     "m31.encode": 3.73e-08,
     "m31.ext_mul": 6.41e-08,
     "m31.mul": 3.74e-09,

@@ -185,6 +185,7 @@ def main() -> None:
     print(f"targets: compile >= {TARGET_INSTR_PER_S} instr/s, load >= {TARGET_LOAD_MB_S} MB/s")
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results[args.label] = {"machine": rates, "rows": rows}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)} [{args.label}]")
 

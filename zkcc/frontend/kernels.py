@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from zkcc.frontend import ast
+from zkcc.frontend.compiled import CompiledInterp
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import element_text
 from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
@@ -24,8 +25,8 @@ from zkcc.ir.source import SourceLoc
 _MAX_LISTED = 8
 
 
-class KernelCompiler(Interp):
-    """The interpreter plus the kernel builtins."""
+class KernelCompiler(CompiledInterp):
+    """The (compiled) interpreter plus the kernel builtins."""
 
     def eval_call(self, e: ast.Call) -> Value:
         handler = {

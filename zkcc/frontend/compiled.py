@@ -91,6 +91,41 @@ def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _simple_indices(e: ast.Index) -> tuple[str, tuple[str | int, ...] | None]:
+    """The root name of `x[i][j]...` and its indices as names and literal values; None for
+    the indices when one is anything else."""
+    keys: list[str | int] = []
+    node: ast.Expr = e
+    while type(node) is ast.Index:
+        index = node.index  # type: ignore[attr-defined]
+        if type(index) is ast.Name:
+            keys.append(index.id)
+        elif type(index) is ast.IntLit:
+            keys.append(index.value)
+        else:
+            return "", None
+        node = node.base  # type: ignore[attr-defined]
+    return node.id, tuple(reversed(keys))  # type: ignore[attr-defined]
+
+
+def _int_cell(r: object) -> int | None:
+    """The value of `r` when it is an assigned, usable int scalar; else None."""
+    if type(r) is Ref and not r.shape:
+        st = r.store
+        if st.elem == INT and not st.poisoned:
+            return st.cells[r.offset]  # type: ignore[return-value]
+    return None
+
+
+def _int_key(e: ast.Expr) -> str | int | None:
+    """A name (its id) or a literal (its value); None for anything else."""
+    if type(e) is ast.Name:
+        return e.id  # type: ignore[attr-defined]
+    if type(e) is ast.IntLit:
+        return e.value  # type: ignore[attr-defined]
+    return None
+
+
 def _declares(stmts: list[ast.Stmt]) -> bool:
     """Whether running `stmts` can declare a name in their scope (only a declaration does;
     loops, blocks and branches declare in scopes of their own)."""
@@ -176,12 +211,45 @@ class CompiledInterp(Interp):
         return run
 
     def _compile_element(self, e: ast.Index) -> Run:
+        """An element read. When every index is a name or a literal, a read that needs no
+        check beyond the bounds (an assigned cell, int indices in range) is made in line,
+        with no index list and no `Ref`; anything else takes `_compile_locate`'s path,
+        which reads the (side-effect free) indices again and reports."""
         locate = self._compile_locate(e)
         general, load, loc = self._general_eval, self.load, e.loc
         if locate is None:
             return lambda: general(e)
+        root, keys = _simple_indices(e)
 
         def run() -> Raw:
+            if keys is not None:
+                visible = self.scope.visible
+                ref = visible.get(root)
+                if type(ref) is Ref and len(ref.shape) == len(keys) and not ref.store.poisoned:
+                    offset = 0
+                    for key, d in zip(keys, ref.shape, strict=False):  # (strict costs a third)
+                        if type(key) is str:  # `_int_cell`, written out (a call is a third)
+                            r = visible.get(key)
+                            if type(r) is not Ref or r.shape:
+                                break
+                            rs = r.store
+                            if rs.elem != INT or rs.poisoned:
+                                break
+                            i = rs.cells[r.offset]
+                            if i is None or not 0 <= i < d:
+                                break
+                        elif not 0 <= key < d:
+                            break
+                        else:
+                            i = key
+                        offset = offset * d + i
+                    else:
+                        st = ref.store
+                        cell = st.cells[ref.offset + offset]
+                        if cell is not None:
+                            if st.elem == INT:
+                                return _SMALL[cell] if 0 <= cell < _NSMALL else IntV(cell)
+                            return cell
             found = locate()
             if found is None:
                 return general(e)
@@ -251,7 +319,21 @@ class CompiledInterp(Interp):
             v = binary_values(e, as_value(a), scalar(as_value(b), rnode))  # type: ignore[arg-type]
             return v.ssa if type(v) is FieldV else v  # type: ignore[union-attr]
 
-        return run
+        lkey, rkey = _int_key(e.lhs), _int_key(e.rhs)
+        if compare is None or lkey is None or rkey is None:
+            return run
+
+        def compare_ints() -> Raw:
+            """`i < n` (names of assigned ints, or literals) in line; else `run`, which
+            reads the names again (without effects) and reports."""
+            visible = self.scope.visible
+            a = lkey if type(lkey) is int else _int_cell(visible.get(lkey))
+            b = rkey if type(rkey) is int else _int_cell(visible.get(rkey))
+            if a is None or b is None:
+                return run()
+            return _SMALL[compare(a, b)]
+
+        return compare_ints
 
     # -- places: names and indexed elements ---------------------------------------------------
     def _compile_locate(self, e: ast.Index) -> Callable[[], Place | None] | None:
@@ -416,7 +498,8 @@ class CompiledInterp(Interp):
         return run
 
     def _compile_update(self, s: ast.Stmt, op: str, value: ast.Expr) -> Exec:
-        """`target op= value`, `++`, `--` as `target = target op value` (see `assign_op`)."""
+        """`target op= value`, `++`, `--` as `target = target op value` (see `assign_op`);
+        `counter += literal` on a writable int scalar (a loop's update) in line."""
         target, loc = s.target, s.loc  # type: ignore[attr-defined]
         place = self._compile_place(target)
         combined = self.code(ast.Binary(loc, op, target, value))
@@ -429,6 +512,64 @@ class CompiledInterp(Interp):
             v = combined()
             if not store_fast(ref, v, loc):
                 write(ref, as_value(v), loc)
+
+        if type(target) is not ast.Name:
+            return run
+        if type(value) is not ast.IntLit:
+            return self._compile_accumulate(s, op, value, run) if op in _BUILDER else run
+        if op not in "+-":
+            return run
+        name, int_bits = target.id, self.limits.int_bits  # type: ignore[attr-defined]
+        step = value.value if op == "+" else -value.value  # type: ignore[attr-defined]
+
+        def count() -> None:
+            ref = self.scope.visible.get(name)
+            if type(ref) is Ref and not ref.shape and not ref.const:
+                st = ref.store
+                kind = st.kind
+                if st.elem == INT and not st.poisoned and kind != "input" and kind != "const":
+                    cell = st.cells[ref.offset]
+                    if cell is not None:
+                        r = cell + step
+                        if r.bit_length() <= int_bits:
+                            st.cells[ref.offset] = r
+                            st.locs[ref.offset] = loc
+                            return
+            run()  # nothing was done yet: the general form, which checks and reports
+
+        return count
+
+    def _compile_accumulate(self, s: ast.Stmt, op: str, value: ast.Expr, general: Exec) -> Exec:
+        """`acc op= value` on a writable field scalar `acc` (an accumulation) in line: `acc`
+        read, `value` evaluated, one builder call, the cell written, as `general` does. When
+        `value` is not a field value, `general`'s remaining steps run from the values."""
+        name, loc = s.target.id, s.loc  # type: ignore[attr-defined]
+        combined = ast.Binary(loc, op, s.target, value)  # type: ignore[attr-defined]
+        rhs, emit, bld, bounds = self.code(value), _BUILDER[op], self.builder, self.bounds
+        binary_values, scalar = self.binary_values, self.scalar
+        if bld is None:
+            return general
+
+        def run() -> None:
+            ref = self.scope.visible.get(name)
+            if type(ref) is Ref and not ref.shape and not ref.const:
+                st = ref.store
+                kind = st.kind
+                if st.elem == FIELD and not st.poisoned and kind != "input" and kind != "const":
+                    x = st.cells[ref.offset]
+                    if x is not None:
+                        b = rhs()
+                        if type(b) is int:
+                            r = emit(bld, x, b, loc)
+                            if bounds.facts:  # type: ignore[union-attr]
+                                bounds.derive(op, r, x, b)  # type: ignore[union-attr]
+                        else:
+                            b = scalar(b, value)  # type: ignore[arg-type]  # reports
+                            r = binary_values(combined, FieldV(x), b).ssa  # type: ignore[union-attr]
+                        st.cells[ref.offset] = r
+                        st.locs[ref.offset] = loc
+                        return
+            general()  # nothing was done yet
 
         return run
 

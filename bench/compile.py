@@ -7,7 +7,8 @@ and N^3 add instructions, unrolled), written to a temporary .zkcu, then every ex
 each program it measures
 
 * compile: the front end (`zkcc.frontend.compile_file`: parse, interpret, unroll, emit IR,
-  dead-code elimination), and its rate in IR instructions per second;
+  dead-code elimination), its rate in IR instructions per second, and its time per
+  instruction at each matmul size (equal when compiling is linear in the unrolled size);
 * lower: `zkcc.lower.circuit.lower_kernel` over every kernel (what building a plan and
   loading one both pay);
 * encode: `Plan.to_bytes`, and the plan's size;
@@ -123,6 +124,20 @@ def measure(name: str, path: Path, budget_s: float) -> dict[str, Any]:
     }
 
 
+def compile_scaling(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Compile time per IR instruction of each matmul size, and the largest size's over the
+    smallest's: 1.0 when compiling is linear in the unrolled size."""
+    per = {
+        r["program"].split()[1]: round(r["compile_s"] / r["instrs"] * 1e6, 2)
+        for r in rows
+        if r["program"].startswith("matmul ")
+    }
+    sizes = list(per.values())
+    if len(sizes) > 1:
+        per["largest/smallest"] = round(sizes[-1] / sizes[0], 2)
+    return per
+
+
 def programs(tmp: Path, quick: bool) -> list[tuple[str, Path]]:
     out = []
     for n in (16, 32) if quick else (16, 32, 64):
@@ -182,9 +197,14 @@ def main() -> None:
                 f"{r['load_instr_per_s']:>10}",
                 flush=True,
             )
+    scaling = compile_scaling(rows)
+    print(
+        "compile time per instruction (us), matmul: "
+        + ", ".join(f"{k} {v}" for k, v in scaling.items())
+    )
     print(f"targets: compile >= {TARGET_INSTR_PER_S} instr/s, load >= {TARGET_LOAD_MB_S} MB/s")
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results[args.label] = {"machine": rates, "rows": rows}
+    results[args.label] = {"machine": rates, "rows": rows, "compile_us_per_instr": scaling}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)} [{args.label}]")

@@ -602,7 +602,9 @@ class CompiledInterp(Interp):
         init = self.stmt_code(s.init) if s.init is not None else None
         cond = self.code(s.cond) if s.cond is not None else None
         update = self.stmt_code(s.update) if s.update is not None else None
-        body = self._statements(s.body.stmts if type(s.body) is ast.Block else [s.body])  # type: ignore[attr-defined]
+        stmts = s.body.stmts if type(s.body) is ast.Block else [s.body]  # type: ignore[attr-defined]
+        body = self._statements(stmts)
+        fns = None if _declares(stmts) else [self.stmt_code(x) for x in stmts]
         form = counted(s)
         assigned = frozenset(assigned_names(s) or ())
         loc = s.cond.loc if s.cond is not None else s.loc
@@ -634,7 +636,16 @@ class CompiledInterp(Interp):
                         if n > max_trips or self.unrolled > max_unroll or len(instrs) > max_instrs:
                             self.unrolled -= 1
                             self.count_iteration(n, loc)  # counts again, and reports
-                        body()
+                        if fns is None:
+                            body()
+                        else:  # `body` written out: no scope, no call
+                            for fn in fns:
+                                if self.stopped:
+                                    break
+                                try:
+                                    fn()
+                                except Abort:
+                                    pass
                         if self.stopped:
                             break
                         if update is not None:

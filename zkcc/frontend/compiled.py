@@ -150,6 +150,15 @@ class CompiledInterp(Interp):
         self._general_eval = super().eval
         self._general_exec = super().exec
 
+    def release(self) -> None:
+        """Drop the compiled closures. They refer to the interpreter, which refers to them:
+        without this the interpreter, its builder and the unpruned instructions would wait
+        for the cyclic collector instead of going as soon as the kernel is done."""
+        self._exprs.clear()
+        self._stmts.clear()
+        self._keep.clear()
+        del self._general_eval, self._general_exec
+
     # -- entry points ----------------------------------------------------------------------
     def eval(self, e: ast.Expr) -> Value:
         v = (self._exprs.get(id(e)) or self.code(e))()
@@ -211,10 +220,11 @@ class CompiledInterp(Interp):
         return run
 
     def _compile_element(self, e: ast.Index) -> Run:
-        """An element read. When every index is a name or a literal, a read that needs no
-        check beyond the bounds (an assigned cell, int indices in range) is made in line,
-        with no index list and no `Ref`; anything else takes `_compile_locate`'s path,
-        which reads the (side-effect free) indices again and reports."""
+        """An element read. For `v[i]` and `m[i][j]` with names or literals as indices, a
+        read that needs no check beyond the bounds (an assigned cell, int indices in range)
+        is made in line, with no index list and no `Ref`; anything else takes
+        `_compile_locate`'s path, which reads the (side-effect free) indices again and
+        reports."""
         locate = self._compile_locate(e)
         general, load, loc = self._general_eval, self.load, e.loc
         if locate is None:
@@ -222,34 +232,6 @@ class CompiledInterp(Interp):
         root, keys = _simple_indices(e)
 
         def run() -> Raw:
-            if keys is not None:
-                visible = self.scope.visible
-                ref = visible.get(root)
-                if type(ref) is Ref and len(ref.shape) == len(keys) and not ref.store.poisoned:
-                    offset = 0
-                    for key, d in zip(keys, ref.shape, strict=False):  # (strict costs a third)
-                        if type(key) is str:  # `_int_cell`, written out (a call is a third)
-                            r = visible.get(key)
-                            if type(r) is not Ref or r.shape:
-                                break
-                            rs = r.store
-                            if rs.elem != INT or rs.poisoned:
-                                break
-                            i = rs.cells[r.offset]
-                            if i is None or not 0 <= i < d:
-                                break
-                        elif not 0 <= key < d:
-                            break
-                        else:
-                            i = key
-                        offset = offset * d + i
-                    else:
-                        st = ref.store
-                        cell = st.cells[ref.offset + offset]
-                        if cell is not None:
-                            if st.elem == INT:
-                                return _SMALL[cell] if 0 <= cell < _NSMALL else IntV(cell)
-                            return cell
             found = locate()
             if found is None:
                 return general(e)
@@ -264,7 +246,42 @@ class CompiledInterp(Interp):
                 return _SMALL[cell] if 0 <= cell < _NSMALL else IntV(cell)
             return cell
 
-        return run
+        if keys is None or len(keys) > 2:
+            return run
+        k0, k1 = keys if len(keys) == 2 else (keys[0], None)
+
+        def vector() -> Raw:
+            visible = self.scope.visible
+            ref = visible.get(root)
+            if type(ref) is Ref and len(ref.shape) == 1 and not ref.store.poisoned:
+                i = k0 if type(k0) is int else _int_cell(visible.get(k0))
+                if i is not None and 0 <= i < ref.shape[0]:
+                    st = ref.store
+                    cell = st.cells[ref.offset + i]
+                    if cell is not None:
+                        if st.elem == INT:
+                            return _SMALL[cell] if 0 <= cell < _NSMALL else IntV(cell)
+                        return cell
+            return run()
+
+        def matrix() -> Raw:
+            visible = self.scope.visible
+            ref = visible.get(root)
+            if type(ref) is Ref and len(ref.shape) == 2 and not ref.store.poisoned:
+                i = k0 if type(k0) is int else _int_cell(visible.get(k0))
+                j = k1 if type(k1) is int else _int_cell(visible.get(k1))
+                if i is not None and j is not None:
+                    d0, d1 = ref.shape
+                    if 0 <= i < d0 and 0 <= j < d1:
+                        st = ref.store
+                        cell = st.cells[ref.offset + i * d1 + j]
+                        if cell is not None:
+                            if st.elem == INT:
+                                return _SMALL[cell] if 0 <= cell < _NSMALL else IntV(cell)
+                            return cell
+            return run()
+
+        return matrix if k1 is not None else vector
 
     def _compile_arith(self, e: ast.Binary) -> Run:
         """`+ - *`: one builder call on field values (ints promoted), or int arithmetic."""

@@ -297,6 +297,7 @@ def _compile_kernel(
     except ReturnSignal as r:
         if r.value is not VOID:
             sink.error(f"kernel '{fn.name}' is void and cannot return a value", r.loc)
+    interp.release()
     if sink.error_count() > before:
         return None  # unassigned outputs would mostly be follow-on errors
     for k, (p, decl) in enumerate(zip(params, fn.params, strict=True)):

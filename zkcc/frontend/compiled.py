@@ -446,7 +446,7 @@ class CompiledInterp(Interp):
     def _compile_stmt(self, s: ast.Stmt) -> Exec:
         kind = type(s)
         if kind is ast.Block:
-            return self._compile_block(s.stmts)  # type: ignore[attr-defined]
+            return self._statements(s.stmts)  # type: ignore[attr-defined]
         if kind is ast.For:
             return self._compile_for(s)  # type: ignore[arg-type]
         if kind is ast.If:
@@ -495,16 +495,9 @@ class CompiledInterp(Interp):
 
         return scoped
 
-    def _compile_block(self, stmts: list[ast.Stmt]) -> Exec:
-        return self._statements(stmts)
-
     def _compile_assign(self, s: ast.Assign) -> Exec:
-        place, value, loc, write = (
-            self._compile_place(s.target),
-            self.code(s.value),
-            s.loc,
-            self.write,
-        )
+        place, value = self._compile_place(s.target), self.code(s.value)
+        loc, write = s.loc, self.write
 
         def run() -> None:
             ref = place()

@@ -268,8 +268,24 @@ class CompiledInterp(Interp):
             visible = self.scope.visible
             ref = visible.get(root)
             if type(ref) is Ref and len(ref.shape) == 2 and not ref.store.poisoned:
-                i = k0 if type(k0) is int else _int_cell(visible.get(k0))
-                j = k1 if type(k1) is int else _int_cell(visible.get(k1))
+                # `_int_cell` of each index, written out: this is the hottest read
+                i = j = None
+                if type(k0) is int:
+                    i = k0
+                else:
+                    r = visible.get(k0)
+                    if type(r) is Ref and not r.shape:
+                        rs = r.store
+                        if rs.elem == INT and not rs.poisoned:
+                            i = rs.cells[r.offset]
+                if type(k1) is int:
+                    j = k1
+                else:
+                    r = visible.get(k1)
+                    if type(r) is Ref and not r.shape:
+                        rs = r.store
+                        if rs.elem == INT and not rs.poisoned:
+                            j = rs.cells[r.offset]
                 if i is not None and j is not None:
                     d0, d1 = ref.shape
                     if 0 <= i < d0 and 0 <= j < d1:

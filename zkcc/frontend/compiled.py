@@ -360,8 +360,23 @@ class CompiledInterp(Interp):
             """`i < n` (names of assigned ints, or literals) in line; else `run`, which
             reads the names again (without effects) and reports."""
             visible = self.scope.visible
-            a = lkey if type(lkey) is int else _int_cell(visible.get(lkey))
-            b = rkey if type(rkey) is int else _int_cell(visible.get(rkey))
+            a = b = None  # `_int_cell` of each side, written out (a loop's test)
+            if type(lkey) is int:
+                a = lkey
+            else:
+                r = visible.get(lkey)
+                if type(r) is Ref and not r.shape:
+                    rs = r.store
+                    if rs.elem == INT and not rs.poisoned:
+                        a = rs.cells[r.offset]
+            if type(rkey) is int:
+                b = rkey
+            else:
+                r = visible.get(rkey)
+                if type(r) is Ref and not r.shape:
+                    rs = r.store
+                    if rs.elem == INT and not rs.poisoned:
+                        b = rs.cells[r.offset]
             if a is None or b is None:
                 return run()
             return _SMALL[compare(a, b)]

@@ -173,6 +173,7 @@ class KernelBuilder:
     def __init__(self, name: str, params: list[Param], modulus: int, loc: SourceLoc | None = None):
         self.p = modulus
         self.kernel = KernelIR(name=name, params=params, instrs=[], loc=loc)
+        self._instrs = self.kernel.instrs  # appended to, never replaced
         # Hash-consing tables, one per shareable op and keyed without the op: a kernel emits
         # up to 10^6 instructions and this is its innermost loop (no Instr is built for a hit,
         # no enum is hashed: the hot tables are attributes of their own).
@@ -242,7 +243,7 @@ class KernelBuilder:
         key = (a, b)
         idx = self._add_memo.get(key)
         if idx is None:
-            instrs = self.kernel.instrs
+            instrs = self._instrs
             idx = self._add_memo[key] = len(instrs)
             instrs.append(_make((_ADD, key, None, loc)))
         return idx
@@ -261,7 +262,7 @@ class KernelBuilder:
         key = (a, b)
         idx = self._sub_memo.get(key)
         if idx is None:
-            instrs = self.kernel.instrs
+            instrs = self._instrs
             idx = self._sub_memo[key] = len(instrs)
             instrs.append(_make((_SUB, key, None, loc)))
         return idx
@@ -283,7 +284,7 @@ class KernelBuilder:
         key = (a, b)
         idx = self._mul_memo.get(key)
         if idx is None:
-            instrs = self.kernel.instrs
+            instrs = self._instrs
             idx = self._mul_memo[key] = len(instrs)
             instrs.append(_make((_MUL, key, None, loc)))
         return idx

@@ -1,13 +1,15 @@
 """Compile-time and plan-load benchmark (issue 10, "Compile time and plan size").
 
     .venv/bin/python bench/compile.py [--quick] [--label before|after|NAME] [--profile STAGE]
+    .venv/bin/python bench/compile.py --baseline OTHER_CHECKOUT [--quick] [--label NAME]
 
 Programs: one kernel computing an N x N matrix product per instance (N = 16, 32, 64: N^3 mul
 and N^3 add instructions, unrolled), written to a temporary .zkcu, then every example. For
 each program it measures
 
 * compile: the front end (`zkcc.frontend.compile_file`: parse, interpret, unroll, emit IR,
-  dead-code elimination), and its rate in IR instructions per second;
+  dead-code elimination), its rate in IR instructions per second, and its time per
+  instruction at each matmul size (equal when compiling is linear in the unrolled size);
 * lower: `zkcc.lower.circuit.lower_kernel` over every kernel from its `KernelIR` (what
   building a plan pays), and "of which lowering" inside load: the same from the instruction
   columns a plan reader decodes (what loading pays);
@@ -21,7 +23,9 @@ for two primitives (a numpy int64 vector add of 10^7 elements, a pure-Python loo
 lookups) is printed beside the results, so numbers from different machines can be compared.
 Results go to bench/results/compile.json under `--label` (other labels are kept, so a
 "before" run stays beside later ones). `--profile compile|lower|load` runs cProfile on the
-64 x 64 case's stage instead and prints the top functions.
+64 x 64 case's stage instead and prints the top functions. `--baseline DIR` instead compiles
+the matmul programs with this checkout's front end and with DIR's, alternating, and prints
+the speed-up measured in that one run.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import argparse
 import cProfile
 import json
 import pstats
+import subprocess
 import sys
 import tempfile
 import time
@@ -128,6 +133,20 @@ def measure(name: str, path: Path, budget_s: float) -> dict[str, Any]:
     }
 
 
+def compile_scaling(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Compile time per IR instruction of each matmul size, and the largest size's over the
+    smallest's: 1.0 when compiling is linear in the unrolled size."""
+    per = {
+        r["program"].split()[1]: round(r["compile_s"] / r["instrs"] * 1e6, 2)
+        for r in rows
+        if r["program"].startswith("matmul ")
+    }
+    sizes = list(per.values())
+    if len(sizes) > 1:
+        per["largest/smallest"] = round(sizes[-1] / sizes[0], 2)
+    return per
+
+
 def programs(tmp: Path, quick: bool) -> list[tuple[str, Path]]:
     out = []
     for n in (16, 32) if quick else (16, 32, 64):
@@ -137,6 +156,69 @@ def programs(tmp: Path, quick: bool) -> list[tuple[str, Path]]:
     for path in sorted((ROOT / "examples").glob("*/*.zkcu")):
         out.append((path.stem, path))
     return out
+
+
+# One front-end compile in a fresh process with `argv[1]` first on the path: its wall and CPU
+# seconds, and the IR instructions it made.
+_COMPILE_ONCE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from zkcc.frontend import compile_file
+w, c = time.perf_counter(), time.process_time()
+program = compile_file(sys.argv[2])
+w, c = time.perf_counter() - w, time.process_time() - c
+n = sum(len(k.instrs) for k in program.kernels.values())
+print(json.dumps({"wall": w, "cpu": c, "instrs": n}))
+"""
+
+
+def compile_once(checkout: Path, path: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", _COMPILE_ONCE, str(checkout), str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def compare(baseline: Path, tmp: Path, quick: bool, runs: int = 3) -> list[dict[str, Any]]:
+    """Compile time of this checkout's front end against `baseline`'s (another checkout,
+    e.g. `git worktree add /tmp/before HEAD~3`) on the matmul programs: each in fresh
+    processes, the two alternating, best of `runs` by CPU time (on a shared machine the CPU
+    time is the steadier one; both are printed)."""
+    print(f"front end of {baseline} (before) against this checkout (after), best of {runs}:")
+    print(
+        f"{'program':<16}{'instrs':>9}{'before cpu s':>14}{'after cpu s':>13}{'speed-up':>10}"
+        f"{'after instr/s':>15}{'after wall s':>14}"
+    )
+    rows = []
+    for name, path in programs(tmp, quick)[: 2 if quick else 3]:
+        before: list[dict[str, float]] = []
+        after: list[dict[str, float]] = []
+        for _ in range(runs):
+            before.append(compile_once(baseline, path))
+            after.append(compile_once(ROOT, path))
+        b = min(before, key=lambda r: r["cpu"])
+        a = min(after, key=lambda r: r["cpu"])
+        assert a["instrs"] == b["instrs"]
+        row = {
+            "program": name,
+            "instrs": a["instrs"],
+            "before_cpu_s": round(b["cpu"], 3),
+            "after_cpu_s": round(a["cpu"], 3),
+            "speedup": round(b["cpu"] / a["cpu"], 2),
+            "after_instr_per_cpu_s": round(a["instrs"] / a["cpu"]),
+            "after_wall_s": round(a["wall"], 3),
+            "before_wall_s": round(b["wall"], 3),
+        }
+        rows.append(row)
+        print(
+            f"{name:<16}{row['instrs']:>9}{row['before_cpu_s']:>14.3f}{row['after_cpu_s']:>13.3f}"
+            f"{row['speedup']:>10.2f}{row['after_instr_per_cpu_s']:>15}{row['after_wall_s']:>14.3f}",
+            flush=True,
+        )
+    return rows
 
 
 def profile(stage: str, tmp: Path) -> None:
@@ -160,11 +242,25 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the 64 x 64 matmul")
     ap.add_argument("--label", default="latest", help="key of this run in compile.json")
     ap.add_argument("--profile", choices=("compile", "lower", "load"))
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout: compare its front end's compile time with this one's",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         if args.profile:
             profile(args.profile, tmp)
+            return
+        if args.baseline:
+            rates = machine_rates()
+            rows = compare(args.baseline.resolve(), tmp, args.quick)
+            results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+            results[args.label] = {"machine": rates, "baseline": str(args.baseline), "rows": rows}
+            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+            print(f"machine: {rates}; wrote {RESULTS.relative_to(ROOT)} [{args.label}]")
             return
         rates = machine_rates()
         print(
@@ -188,9 +284,15 @@ def main() -> None:
                 f"{r['load_instr_per_s']:>10}",
                 flush=True,
             )
+    scaling = compile_scaling(rows)
+    print(
+        "compile time per instruction (us), matmul: "
+        + ", ".join(f"{k} {v}" for k, v in scaling.items())
+    )
     print(f"targets: compile >= {TARGET_INSTR_PER_S} instr/s, load >= {TARGET_LOAD_MB_S} MB/s")
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results[args.label] = {"machine": rates, "rows": rows}
+    results[args.label] = {"machine": rates, "rows": rows, "compile_us_per_instr": scaling}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)} [{args.label}]")
 

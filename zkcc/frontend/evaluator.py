@@ -127,7 +127,10 @@ class ExprEval(FixedOps):
 
     # -- typed evaluation --------------------------------------------------------------------
     def eval_int(self, e: ast.Expr, what: str) -> int:
-        v = self.eval(e)
+        return self.int_value(self.eval(e), e, what)
+
+    def int_value(self, v: Value, e: ast.Expr, what: str) -> int:
+        """The int that `e` evaluated to (`v`), or the error saying why it is not one."""
         if isinstance(v, IntV):
             return v.value
         if isinstance(v, FieldV):
@@ -158,7 +161,10 @@ class ExprEval(FixedOps):
         return self.to_field(self.eval(e), e.loc)
 
     def eval_scalar(self, e: ast.Expr) -> IntV | FieldV | RealV:
-        v = self.eval(e)
+        return self.scalar(self.eval(e), e)
+
+    def scalar(self, v: Value, e: ast.Expr) -> IntV | FieldV | RealV:
+        """`v`, what `e` evaluated to, when it is a scalar; else the error."""
         if isinstance(v, IntV | FieldV | RealV):
             return v
         raise self.fail(f"expected a scalar value, got {self.describe(v)}", e.loc)
@@ -177,21 +183,26 @@ class ExprEval(FixedOps):
             i = self._int_name(e.index)
             if i is None:
                 i = self.eval_int(e.index, "array index")
-            if not base.shape:
-                raise self.fail(f"'{base.text}' is not an array and cannot be indexed", e.loc)
-            size = base.shape[0]
-            if not 0 <= i < size:
-                raise self.fail(
-                    f"index {int_text(i)} is out of bounds for '{base.text}' "
-                    f"(dimension of size {size})",
-                    e.index.loc,
-                )
-            rest = base.shape[1:]
-            stride = 1
-            for d in rest:
-                stride *= d
-            return Ref.element(base, base.offset + i * stride, rest, i)
+            return self.element_of(base, i, e)
         raise self.fail("expression is not assignable (expected a variable or element)", e.loc)
+
+    def element_of(self, base: Ref, i: int, e: ast.Index) -> Ref:
+        """`base[i]` (written as `e`), or the error when `base` is not an array or `i` is out
+        of its bounds."""
+        if not base.shape:
+            raise self.fail(f"'{base.text}' is not an array and cannot be indexed", e.loc)
+        size = base.shape[0]
+        if not 0 <= i < size:
+            raise self.fail(
+                f"index {int_text(i)} is out of bounds for '{base.text}' "
+                f"(dimension of size {size})",
+                e.index.loc,
+            )
+        rest = base.shape[1:]
+        stride = 1
+        for d in rest:
+            stride *= d
+        return Ref.element(base, base.offset + i * stride, rest, i)
 
     def _int_name(self, e: ast.Expr) -> int | None:
         """The value of `e` when it is simply the name of an assigned int scalar (a loop
@@ -343,7 +354,10 @@ class ExprEval(FixedOps):
         if e.op in ("&&", "||") and isinstance(a, IntV):
             if (e.op == "&&") != bool(a.value):  # short-circuit, as in C
                 return IntV(int(bool(a.value)))
-        b = self.eval_scalar(e.rhs)
+        return self.binary_values(e, a, self.eval_scalar(e.rhs))
+
+    def binary_values(self, e: ast.Binary, a: IntV | FieldV, b: IntV | FieldV) -> Value:
+        """`a e.op b` for the operands' values (short-circuiting is the caller's)."""
         if isinstance(a, IntV) and isinstance(b, IntV):
             return IntV(self.int_op(e, a.value, b.value))
         if type(a) in _FIXED_KINDS or type(b) in _FIXED_KINDS:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from zkcc.frontend import ast
+from zkcc.frontend.compiled import CompiledInterp
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import element_text
 from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
@@ -24,8 +25,8 @@ from zkcc.ir.source import SourceLoc
 _MAX_LISTED = 8
 
 
-class KernelCompiler(Interp):
-    """The interpreter plus the kernel builtins."""
+class KernelCompiler(CompiledInterp):
+    """The (compiled) interpreter plus the kernel builtins."""
 
     def eval_call(self, e: ast.Call) -> Value:
         handler = {
@@ -310,6 +311,7 @@ def _compile_kernel(
     except ReturnSignal as r:
         if r.value is not VOID:
             sink.error(f"kernel '{fn.name}' is void and cannot return a value", r.loc)
+    interp.release()
     if sink.error_count() > before:
         return None  # unassigned outputs would mostly be follow-on errors
     for k, (p, decl) in enumerate(zip(params, fn.params, strict=True)):

@@ -27,7 +27,7 @@ from zkcc.frontend.limits import (
     int_text,
     over_limit,
 )
-from zkcc.frontend.loops import assigned_names, counted, trip_count, unchanging
+from zkcc.frontend.loops import Counted, assigned_names, counted, trip_count, unchanging
 from zkcc.frontend.values import (
     FIELD,
     INT,
@@ -282,7 +282,10 @@ class Interp(ExprEval):
 
     # -- control flow ------------------------------------------------------------------------
     def condition(self, e: ast.Expr, what: str) -> bool:
-        v = self.eval(e)
+        return self.truth(self.eval(e), e, what)
+
+    def truth(self, v: Value, e: ast.Expr, what: str) -> bool:
+        """Whether `v`, the value of the condition `e`, holds; the error when it is not an int."""
         if isinstance(v, FieldV):
             raise self.fail(
                 f"the {what} must be a compile-time int, not a field value; "
@@ -308,7 +311,7 @@ class Interp(ExprEval):
         try:
             if s.init is not None:
                 self.exec(s.init)
-            trips = self.trips_ahead(s, loc)
+            trips = self.trips_ahead(s, loc, counted(s))
             # (no names when the loop holds a return: its count is unknown, it is a barrier)
             frame = _Frame(trips, frozenset(assigned_names(s) or ()))
             self.loops.append(frame)
@@ -329,11 +332,10 @@ class Interp(ExprEval):
         finally:
             self.scope = saved
 
-    def trips_ahead(self, s: ast.For, loc: SourceLoc) -> int | None:
-        """The loop's trip count when it is known before it runs (see `loops`), refused at
-        once when it, or the iterations it adds to the enclosing loops, is over the limits,
-        or when the loop would never end."""
-        form = counted(s)
+    def trips_ahead(self, s: ast.For, loc: SourceLoc, form: Counted | None) -> int | None:
+        """The loop's trip count when it is known before it runs (see `loops`; `form` is
+        `counted(s)`), refused at once when it, or the iterations it adds to the enclosing
+        loops, is over the limits, or when the loop would never end."""
         if form is None:
             if unchanging(s) and (s.cond is None or self.condition(s.cond, "loop condition")):
                 raise self.fail("loop never ends: nothing in it changes its condition", loc)

@@ -8,6 +8,7 @@ read/write path and one set of checks (read-only, unassigned, out of bounds).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -119,20 +120,26 @@ class Ref:
         self._text: str | None = text
         self.const = const
         self._parent: Ref | None = None
-        self._index = 0
+        self._index: Sequence[int] = ()
 
     @staticmethod
     def element(base: Ref, offset: int, shape: tuple[int, ...], index: int) -> Ref:
         """`base[index]`, seen from `offset` with `shape`, named lazily as "base.text[index]"."""
+        return Ref.path(base, offset, shape, (index,))
+
+    @staticmethod
+    def path(base: Ref, offset: int, shape: tuple[int, ...], indices: Sequence[int]) -> Ref:
+        """`base[i][j]...` for `indices`, seen from `offset` with `shape`, named lazily."""
         ref = Ref.__new__(Ref)
         ref.store, ref.offset, ref.shape, ref.const = base.store, offset, shape, base.const
-        ref._text, ref._parent, ref._index = None, base, index
+        ref._text, ref._parent, ref._index = None, base, indices
         return ref
 
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = f"{self._parent.text}[{self._index}]"  # type: ignore[union-attr]
+            tail = "".join(f"[{i}]" for i in self._index)
+            self._text = f"{self._parent.text}{tail}"  # type: ignore[union-attr]
             self._parent = None
         return self._text
 
@@ -165,20 +172,45 @@ class Ref:
 Value = IntV | FieldV | FixedV | RealV | Ref | VoidV
 
 
+class _Names(dict):
+    """A scope's own names (what a redefinition is checked against); a name set here is
+    also made visible through the scope (`Scope.visible`)."""
+
+    __slots__ = ("scope",)
+
+    def __setitem__(self, name: str, value: object) -> None:
+        dict.__setitem__(self, name, value)
+        self.scope.show(name, value)
+
+
 class Scope:
-    """Lexical scope: block-local names first, then enclosing blocks, then the globals."""
+    """Lexical scope: block-local names first, then enclosing blocks, then the globals.
+
+    `visible` maps every name the scope sees to its value, so a lookup is one dictionary
+    read however deep the scope is (unrolled loops look names up millions of times, most of
+    them in the globals or the kernel's parameters, many scopes out). A scope shares its
+    parent's map until it declares a name of its own, and copies it then. Sharing is sound
+    because scopes nest in time as in the text: while a child is in use, nothing declares
+    into its ancestors.
+    """
+
+    __slots__ = ("parent", "names", "visible", "_owns")
 
     def __init__(self, parent: Scope | None = None):
         self.parent = parent
-        self.names: dict[str, object] = {}
+        self.names: dict[str, object] = _Names()
+        self.names.scope = self  # type: ignore[attr-defined]
+        self.visible: dict[str, object] = {} if parent is None else parent.visible
+        self._owns = parent is None
+
+    def show(self, name: str, value: object) -> None:
+        if not self._owns:
+            self.visible = dict(self.visible)
+            self._owns = True
+        self.visible[name] = value
 
     def lookup(self, name: str) -> object | None:
-        scope: Scope | None = self
-        while scope is not None:
-            if name in scope.names:
-                return scope.names[name]
-            scope = scope.parent
-        return None
+        return self.visible.get(name)
 
     def child(self) -> Scope:
         return Scope(self)

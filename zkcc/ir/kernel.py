@@ -95,6 +95,7 @@ def hint_param_range(kind: HintKind) -> tuple[int, int]:
 
 SINKS = (Op.ASSERT_ZERO, Op.OUTPUT)
 _ARITH = (Op.ADD, Op.SUB, Op.MUL, Op.NEG)
+_ADD, _SUB, _MUL = Op.ADD, Op.SUB, Op.MUL
 
 
 class Instr(tuple):
@@ -190,10 +191,15 @@ class KernelBuilder:
     def __init__(self, name: str, params: list[Param], modulus: int, loc: SourceLoc | None = None):
         self.p = modulus
         self.kernel = KernelIR(name=name, params=params, instrs=[], loc=loc)
+        self._instrs = self.kernel.instrs  # appended to, never replaced
         # Hash-consing tables, one per shareable op and keyed without the op: a kernel emits
         # up to 10^6 instructions and this is its innermost loop (no Instr is built for a hit,
-        # no enum is hashed).
+        # no enum is hashed: the hot tables are attributes of their own).
         self._memo: dict[Op, dict] = {op: {} for op in (Op.CONST, Op.INPUT, Op.INDEX, *_ARITH)}
+        self._const_memo = self._memo[Op.CONST]
+        self._add_memo = self._memo[Op.ADD]
+        self._sub_memo = self._memo[Op.SUB]
+        self._mul_memo = self._memo[Op.MUL]
         self._consts: dict[int, int] = {}  # SSA index of each CONST -> its value
 
     # -- internals -------------------------------------------------------------------------
@@ -225,7 +231,10 @@ class KernelBuilder:
     # -- value constructors ----------------------------------------------------------------
     def const(self, c: int, loc: SourceLoc | None = None) -> int:
         c %= self.p
-        return self._shared(self._memo[Op.CONST], c, Op.CONST, (), c, loc)
+        idx = self._const_memo.get(c)
+        if idx is None:
+            return self._shared(self._const_memo, c, Op.CONST, (), c, loc)
+        return idx
 
     def input(self, param: int, index: int, loc: SourceLoc | None = None) -> int:
         key = (param, index)
@@ -235,19 +244,27 @@ class KernelBuilder:
         """The instance's index in its launch, 0 .. count-1 (one shared value per kernel)."""
         return self._shared(self._memo[Op.INDEX], (), Op.INDEX, (), None, loc)
 
+    # add, sub and mul make most of a kernel's instructions: the lookup in their table and
+    # the append are written out in each (a call to `_shared` is a third of their cost)
     def add(self, a: int, b: int, loc: SourceLoc | None = None) -> int:
         consts = self._consts
         ca, cb = consts.get(a), consts.get(b)
-        if ca is not None and cb is not None:
-            return self.const(ca + cb, loc)
-        if ca == 0:
-            return b
-        if cb == 0:
-            return a
+        if ca is not None or cb is not None:
+            if ca is not None and cb is not None:
+                return self.const(ca + cb, loc)
+            if ca == 0:
+                return b
+            if cb == 0:
+                return a
         if a > b:  # addition commutes: one canonical order shares more
             a, b = b, a
         key = (a, b)
-        return self._shared(self._memo[Op.ADD], key, Op.ADD, key, None, loc)
+        idx = self._add_memo.get(key)
+        if idx is None:
+            instrs = self._instrs
+            idx = self._add_memo[key] = len(instrs)
+            instrs.append(_make((_ADD, key, None, loc)))
+        return idx
 
     def sub(self, a: int, b: int, loc: SourceLoc | None = None) -> int:
         consts = self._consts
@@ -261,23 +278,34 @@ class KernelBuilder:
         if ca == 0:
             return self.neg(b, loc)
         key = (a, b)
-        return self._shared(self._memo[Op.SUB], key, Op.SUB, key, None, loc)
+        idx = self._sub_memo.get(key)
+        if idx is None:
+            instrs = self._instrs
+            idx = self._sub_memo[key] = len(instrs)
+            instrs.append(_make((_SUB, key, None, loc)))
+        return idx
 
     def mul(self, a: int, b: int, loc: SourceLoc | None = None) -> int:
         consts = self._consts
         ca, cb = consts.get(a), consts.get(b)
-        if ca is not None and cb is not None:
-            return self.const(ca * cb, loc)
-        if ca == 0 or cb == 0:
-            return self.const(0, loc)
-        if ca == 1:
-            return b
-        if cb == 1:
-            return a
+        if ca is not None or cb is not None:
+            if ca is not None and cb is not None:
+                return self.const(ca * cb, loc)
+            if ca == 0 or cb == 0:
+                return self.const(0, loc)
+            if ca == 1:
+                return b
+            if cb == 1:
+                return a
         if a > b:
             a, b = b, a
         key = (a, b)
-        return self._shared(self._memo[Op.MUL], key, Op.MUL, key, None, loc)
+        idx = self._mul_memo.get(key)
+        if idx is None:
+            instrs = self._instrs
+            idx = self._mul_memo[key] = len(instrs)
+            instrs.append(_make((_MUL, key, None, loc)))
+        return idx
 
     def neg(self, a: int, loc: SourceLoc | None = None) -> int:
         ca = self._consts.get(a)

@@ -98,6 +98,17 @@ GOOD = [
         "    y[3] = instance_index() + (1 << 3);",
         "const field x[4], field y[4]",
     ),
+    kernel(  # typed accumulators: `acc +=` on an iK or fixed variable keeps its range check
+        "    i12 acc = 0;\n    fx12.4 f = 0.5;\n"
+        "    for (int i = 0; i < 4; i++) { acc += x[i] * x[3 - i]; f += f * 0.25 + x[i]; }\n"
+        "    for (int j = 0; j < 4; j++) { y[j] = acc - x[j] + f * 2; }",
+        "const i4 x[4], fx14.4 y[4]",
+    ),
+    kernel(
+        "    fx16.8 s = 0;\n    for (int i = 0; i < 4; i++) { s = s + x[i] / 3; }\n"
+        "    i8 r = s;\n    for (int j = 0; j < 4; j++) { y[j] = max(x[j] - s, r); }",
+        "const fx8.4 x[4], fx16.8 y[4]",
+    ),
     kernel(
         "    field x2 = 0;\n    {\n        field x2 = x[1];\n        y[1] = x2;\n    }\n"
         "    y[0] = x2;\n    for (int i = 2; i < 4; i++) { int x2 = i; y[x2] = x[x2] * x2; }"

@@ -30,9 +30,10 @@ from collections.abc import Callable
 
 from zkcc.frontend import ast, statements
 from zkcc.frontend.diagnostics import Abort, Sink
+from zkcc.frontend.evaluator import FIXED_KINDS
 from zkcc.frontend.loops import assigned_names, counted
 from zkcc.frontend.statements import _BARRIER, _COMPOUND, Interp, _Frame
-from zkcc.frontend.values import FIELD, INT, FieldV, IntV, Ref, Scope, Value
+from zkcc.frontend.values import FIELD, INT, FieldV, FixedV, IntV, Ref, Scope, Value
 from zkcc.ir.kernel import KernelBuilder
 from zkcc.ir.source import SourceLoc
 
@@ -214,6 +215,8 @@ class CompiledInterp(Interp):
                         return load(ref, loc)
                     if st.elem == INT:
                         return _SMALL[cell] if 0 <= cell < _NSMALL else IntV(cell)
+                    if st.frac is not None:
+                        return FixedV(cell, st.frac)
                     return cell
             return general(e)  # reports
 
@@ -244,6 +247,8 @@ class CompiledInterp(Interp):
                 return load(Ref.path(ref, offset, (), done), loc)
             if st.elem == INT:
                 return _SMALL[cell] if 0 <= cell < _NSMALL else IntV(cell)
+            if st.frac is not None:
+                return FixedV(cell, st.frac)
             return cell
 
         if keys is None or len(keys) > 2:
@@ -261,6 +266,8 @@ class CompiledInterp(Interp):
                     if cell is not None:
                         if st.elem == INT:
                             return _SMALL[cell] if 0 <= cell < _NSMALL else IntV(cell)
+                        if st.frac is not None:
+                            return FixedV(cell, st.frac)
                         return cell
             return run()
 
@@ -294,6 +301,8 @@ class CompiledInterp(Interp):
                         if cell is not None:
                             if st.elem == INT:
                                 return _SMALL[cell] if 0 <= cell < _NSMALL else IntV(cell)
+                            if st.frac is not None:
+                                return FixedV(cell, st.frac)
                             return cell
             return run()
 
@@ -305,7 +314,7 @@ class CompiledInterp(Interp):
         int_op, emit = _ARITH[e.op], _BUILDER[e.op]
         op, loc = e.op, e.loc
         bld, bounds, int_bits = self.builder, self.bounds, self.limits.int_bits
-        to_field, scalar = self.to_field, self.scalar
+        to_field, scalar, binary_values = self.to_field, self.scalar, self.binary_values
 
         def run() -> Raw:
             a = lhs()
@@ -316,6 +325,8 @@ class CompiledInterp(Interp):
             tb = type(b)
             if tb is not int and tb is not FieldV and tb is not IntV:
                 b = scalar(b, rnode)  # type: ignore[arg-type]
+            if type(a) in FIXED_KINDS or type(b) in FIXED_KINDS:  # fixed-point arithmetic
+                return binary_values(e, as_value(a), as_value(b))  # type: ignore[arg-type]
             if ta is int and tb is int:
                 x, y = a, b
             elif ta is IntV and tb is IntV:

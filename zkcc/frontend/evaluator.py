@@ -38,7 +38,7 @@ from zkcc.ir.source import SourceLoc
 from zkcc.ir.types import fixed_frac
 
 _INT_ONLY = {"%", "<<", ">>", "&&", "||", "&", "|", "^"}
-_FIXED_KINDS = {FixedV, RealV}  # operands that make an operator fixed-point arithmetic
+FIXED_KINDS = {FixedV, RealV}  # operands that make an operator fixed-point arithmetic
 _COMPARE = {"<", ">", "<=", ">=", "==", "!="}
 _FIELD_OPS = {
     "+": KernelBuilder.add,
@@ -258,7 +258,7 @@ class ExprEval(FixedOps):
             if not isinstance(v, IntV):
                 raise self.fail(f"cannot assign {self.describe(v)} to int '{ref.text}'", loc)
             st.cells[ref.offset] = v.value
-        elif st.frac is None and type(v) not in _FIXED_KINDS:
+        elif st.frac is None and type(v) not in FIXED_KINDS:
             x = self.to_field(v, loc)
             if st.elem != FIELD:
                 self.narrow(x, st.elem, loc, ref.text)
@@ -360,7 +360,7 @@ class ExprEval(FixedOps):
         """`a e.op b` for the operands' values (short-circuiting is the caller's)."""
         if isinstance(a, IntV) and isinstance(b, IntV):
             return IntV(self.int_op(e, a.value, b.value))
-        if type(a) in _FIXED_KINDS or type(b) in _FIXED_KINDS:
+        if type(a) in FIXED_KINDS or type(b) in FIXED_KINDS:
             return self.fixed_binary(e, a, b)
         if e.op in _COMPARE:
             return self.compare(e, a, b)

@@ -486,7 +486,7 @@ def test_large_m31():
 @pytest.mark.parametrize("name", FIELDS)
 @pytest.mark.parametrize("hiding", [True, False])
 def test_small_tables_may_take_a_lower_rate_and_keep_the_security(name, hiding):
-    """Up to 2^SMALL_TABLE_LOG entries the shape may use rate 1/8 or 1/16 (fewer queried
+    """Up to 2^SMALL_TABLE_LOG[field] entries the shape may use rate 1/8 or 1/16 (fewer queried
     columns); every chosen shape still reaches the security level, is never larger than the
     best rate-1/4 shape, and large tables keep rate 1/4."""
     from zkcc.pcs.ligero_params import (
@@ -499,11 +499,12 @@ def test_small_tables_may_take_a_lower_rate_and_keep_the_security(name, hiding):
 
     F = get_field(name)
     lowered = False
-    for m in (0, 3, 8, 12, SMALL_TABLE_LOG, SMALL_TABLE_LOG + 1, 20):
+    small = SMALL_TABLE_LOG[name]
+    for m in (0, 3, 8, small, small + 1, 20):
         s = choose_shape(F, m, hiding=hiding)
         assert query_log2_error(s.col_log, s.rate_log, s.queries, s.pad) <= -SECURITY_BITS
         assert s.tests == num_tests(F, s.code_log, SECURITY_BITS)
-        if m > SMALL_TABLE_LOG:
+        if m > small:
             assert s.rate_log == RATE_LOG
             continue
         lowered |= s.rate_log > RATE_LOG

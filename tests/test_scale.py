@@ -81,12 +81,17 @@ def test_estimate_splits_ligero_commitments_over_ranks():
     src = EXAMPLES / "pipeline" / "pipeline.zkcu"
     for pcs, split in (("ligero", True), ("merkle", False)):
         plan = Plan.from_bytes(compile_path(src, pcs=pcs).to_bytes())
-        committed = sum(b.size for b in plan_bins(plan))  # pipeline has no Groth16 launch
-        per = memory_module.COMMIT_BYTES[pcs]
+        bins = plan_bins(plan)  # pipeline has no Groth16 launch
+        committed = sum(b.size for b in bins)
+        whole = (
+            memory_module.ligero_commit_bytes(plan, bins, frozenset())
+            if split
+            else memory_module.MERKLE_COMMIT_BYTES * committed
+        )
         for ranks in (1, 2, 3):
             est = memory_module.estimate(plan, ranks)
+            assert est.commitments == (-(-whole // ranks) if split else whole), (pcs, ranks)
             share = -(-committed // ranks) if split else committed
-            assert est.commitments == per * share, (pcs, ranks)
             assert est.commitments_spilled == memory_module.COMMIT_SPILLED_BYTES * share
 
 

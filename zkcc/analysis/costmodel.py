@@ -712,8 +712,8 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
     skeleton = proof_skeleton(plan)
     total_bytes = file_size(skeleton)
     member_cost = _member_costs(bins, tcost)
-    mem = replace(memory.estimate(plan), base=profile.base_rss)
-    tensors_bytes = mem.tensors + mem.commitments + profile.base_rss
+    mem = replace(memory.estimate(plan), base=profile.base_rss + memory.plan_resident_bytes(plan))
+    tensors_bytes = mem.tensors + mem.commitments + mem.base
     counts = claim_counts(steps)
     ext = profile.rate(f"{F.name}.ext_mul")
     call = profile.rate(f"{F.name}.call")

@@ -128,10 +128,29 @@ class ExtField:
         return self.base.to_ints(xp.moveaxis(xp.asarray(a), 0, -1))
 
     # ---- arithmetic ---------------------------------------------------------------------
+    def _scalar_pair(self, a: Array, b: Array) -> tuple[int, int] | None:
+        """(a, b) as Python ints when both are degree-1 scalars of an object-dtype field
+        (bn254's challenges): the protocols' per-round arithmetic, where numpy's object-array
+        dispatch costs several times the big-int operation itself."""
+        if self.degree == 1 and a.shape == (1,) and b.shape == (1,) and a.dtype == object:
+            return a[0], b[0]
+        return None
+
+    def _scalar(self, v: int) -> Array:
+        out = np.empty(1, dtype=object)
+        out[0] = v % self.base.p
+        return out
+
     def add(self, a: Array, b: Array) -> Array:
+        pair = self._scalar_pair(a, b)
+        if pair is not None:
+            return self._scalar(pair[0] + pair[1])
         return self.base.add(*_rest_align(a, b, True, True))
 
     def sub(self, a: Array, b: Array) -> Array:
+        pair = self._scalar_pair(a, b)
+        if pair is not None:
+            return self._scalar(pair[0] - pair[1])
         return self.base.sub(*_rest_align(a, b, True, True))
 
     def neg(self, a: Array) -> Array:
@@ -168,6 +187,9 @@ class ExtField:
         return self.reduce_ints(s)
 
     def mul(self, a: Array, b: Array) -> Array:
+        pair = self._scalar_pair(a, b)
+        if pair is not None:
+            return self._scalar(pair[0] * pair[1])
         if self.degree > 1 and a.ndim == 1 and b.ndim == 1:
             prod = self.mul_ints(a.tolist(), b.tolist())
             return self.xp.array(prod, dtype=np.uint64)
@@ -205,7 +227,15 @@ class ExtField:
         return square_and_multiply(self.mul, one, a, e)
 
     def inv(self, a: Array) -> Array:
-        """Elementwise inverse, a^(p^d - 2) (the multiplicative group has order p^d - 1); 0 -> 0."""
+        """Elementwise inverse, a^(p^d - 2) (the multiplicative group has order p^d - 1); 0 -> 0.
+        Degree 1 over an object-dtype field: Python's modular pow per element (a 254-bit
+        square-and-multiply over object arrays costs milliseconds per scalar)."""
+        if self.degree == 1 and a.dtype == object:
+            p = self.base.p
+            flat = [pow(int(x), p - 2, p) for x in a.reshape(-1)]
+            out = np.empty(len(flat), dtype=object)
+            out[:] = flat
+            return out.reshape(a.shape)
         return self.pow(a, self.order - 2)
 
     def equal(self, a: Array, b: Array) -> bool:

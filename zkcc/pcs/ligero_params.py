@@ -53,12 +53,13 @@ from zkcc.field.base import PrimeField
 # (zkcc.analysis.soundness computes it; tests check every example).
 SECURITY_BITS = 104
 RATE_LOG = 2  # rate 1/4
-# Tables up to 2^SMALL_TABLE_LOG entries may take a lower rate, down to 1/2^(RATE_LOG +
-# EXTRA_RATE_LOGS), when that makes their opening smaller: a lower rate has a larger unique-
-# decoding radius, so fewer queried columns (rate 1/16: ~118 instead of ~182-219 at 104 bits),
-# and a hiding opening's size is mostly per queried column. Encoding them costs milliseconds;
-# larger tables keep rate 1/4, where the 4x encoding work would outweigh ~15% fewer bytes.
-SMALL_TABLE_LOG = 16
+# Small tables may take a lower rate, down to 1/2^(RATE_LOG + EXTRA_RATE_LOGS), when that makes
+# their opening smaller: a lower rate has a larger unique-decoding radius, so fewer queried
+# columns (rate 1/16: ~118 instead of ~182-219 at 104 bits), and a hiding opening's size is
+# mostly per queried column. "Small" is where the extra encoding costs well under 0.1 s: up
+# to 2^16 entries for m31 (numpy, ~30 ns a symbol), 2^11 for bn254 (Python integers, ~3 us a
+# symbol). Larger tables keep rate 1/4, where 4x the encoding would outweigh ~15% fewer bytes.
+SMALL_TABLE_LOG = {"m31": 16, "bn254": 11}
 EXTRA_RATE_LOGS = 2
 HASH_BYTES = 32
 SALT_BYTES = 16  # a hiding commitment's Merkle leaf is SHA-256(salt || column)
@@ -126,6 +127,7 @@ def query_log2_error(col_log: int, rate_log: int, queries: int, pad: int = 0) ->
     return miss_log2(*bad_columns(col_log, rate_log, pad), queries)
 
 
+@cache  # pure; the shape search asks for the same (col_log, rate, pad) many times
 def num_queries(col_log: int, rate_log: int, bits: int, pad: int = 0) -> int:
     """Least t with query_log2_error(col_log, rate_log, t, pad) <= -bits, found incrementally."""
     N, bad = bad_columns(col_log, rate_log, pad)
@@ -138,6 +140,7 @@ def num_queries(col_log: int, rate_log: int, bits: int, pad: int = 0) -> int:
     return t
 
 
+@cache
 def hiding_pad(col_log: int, rate_log: int, bits: int) -> tuple[int, int] | None:
     """(pad, t): the least power of two pad <= C with t = num_queries(..., pad) <= pad - 1, or
     None when no pad fits. t <= pad - 1 opened columns of a row whose message ends in pad
@@ -211,7 +214,7 @@ def _choose_shape(field: str, m: int, rate_log: int, bits: int, hiding: bool) ->
     """choose_shape, once per argument set: the search runs the query count for every split,
     and commit, open, verify and the soundness report all ask for the same shapes."""
     F = get_field(field)
-    extra = EXTRA_RATE_LOGS if m <= SMALL_TABLE_LOG else 0
+    extra = EXTRA_RATE_LOGS if m <= SMALL_TABLE_LOG[field] else 0
     found = [best_shape(F, m, rate, bits, hiding) for rate in range(rate_log, rate_log + extra + 1)]
     found = [x for x in found if x is not None]
     if not found:

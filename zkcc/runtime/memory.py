@@ -35,12 +35,13 @@ from zkcc.errors import UserError
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq
 from zkcc.pcs.ligero import ColumnStore, ColumnStoreFactory
+from zkcc.pcs.ligero_params import choose_shape
 from zkcc.plan.plan import Plan
 from zkcc.runtime.claims import plan_tensors
 from zkcc.runtime.execute import WITNESS_CHUNK_BYTES
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.memsize import format_size
-from zkcc.runtime.packing import plan_bins
+from zkcc.runtime.packing import bin_claim_counts, plan_bins
 from zkcc.runtime.report import Reporter, peak_rss_bytes
 
 # bytes per value of the widest layer while it is proved (m31: f, its copy, the extension
@@ -49,10 +50,25 @@ LAYER_WORKING_BYTES = {"m31": 80, "bn254": 400}
 # bytes per stored value of a layer (m31 uint32; bn254 object pointer + int)
 LAYER_STORED_BYTES = {"m31": 4, "bn254": 44}
 TENSOR_BYTES = {"m31": 8, "bn254": 44}
-COMMIT_BYTES = {"merkle": 8, "ligero": 48}  # per table element: rows, encoded rows, tree
+MERKLE_COMMIT_BYTES = 8  # per table element: the Merkle PCS hashes the table's bytes
+# Ligero, per symbol of the encoded matrix (table rows and, hiding, mask rows, times the code
+# length): the encoded columns, the encoder's temporaries and the tree, measured on commits
+# of 2^14..2^20 entries (m31 7-15 B: uint32 and numpy temporaries; bn254 290-560 B: Python
+# integers in object arrays, whose encoder makes a new array per butterfly stage)
+LIGERO_SYMBOL_BYTES = {"m31": 12, "bn254": 400}
 COMMIT_SPILLED_BYTES = 8  # per table element with the encoded rows in a file: the rows
 SPLIT_COMMITMENTS = {"ligero"}  # schemes whose commitments split over the ranks
 GROTH16_WIRE_BYTES = 1200  # per R1CS wire (witness, NTT domains, MSM buckets)
+# a loaded plan, per gate of its lowered circuits: the layers' wiring arrays and the kernel
+# IR's instructions (measured loading merkle, 2e5 gates: ~250 B; cnn_digits: ~450 B)
+PLAN_GATE_BYTES = 300
+
+
+def plan_resident_bytes(plan: Plan) -> int:
+    """What holding the loaded plan costs (a process that has not loaded it yet, such as
+    the cost model's calibrated baseline, must add it)."""
+    gates = sum(k.stats["mul_gates"] + k.stats["add_gates"] for k in plan.kernels.values())
+    return PLAN_GATE_BYTES * gates
 
 
 MAX_PARTS = 1 << 12  # memory chunks of one rank's shard
@@ -93,9 +109,12 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
     declared = {t.name for t in program.host.tensors}
     tensor_elems = sum(math.prod(t.shape) for t in program.host.tensors)
     tensor_elems += sum(x.size for x in infos if x.name not in declared)  # hint tensors
-    committed = sum(b.size for b in plan_bins(plan, frozenset(g16)))
+    bins = plan_bins(plan, frozenset(g16))
+    committed = sum(b.size for b in bins)
+    commit_bytes = MERKLE_COMMIT_BYTES * committed
     if plan.pcs in SPLIT_COMMITMENTS:
-        committed = -(-committed // ranks)  # this rank's share of the rows and columns
+        commit_bytes = -(-ligero_commit_bytes(plan, bins, g16) // ranks)  # this rank's share
+        committed = -(-committed // ranks)
     layers = working = other = 0
     for i, step in enumerate(program.host.steps):
         if isinstance(step, AssertEq):
@@ -115,12 +134,28 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
     return MemoryEstimate(
         base=peak_rss_bytes(),
         tensors=TENSOR_BYTES[F.name] * tensor_elems,
-        commitments=COMMIT_BYTES.get(plan.pcs, 48) * committed,
+        commitments=commit_bytes,
         commitments_spilled=COMMIT_SPILLED_BYTES * committed,
         layers=layers,
         working=working,
         other=other,
     )
+
+
+def ligero_commit_bytes(plan: Plan, bins: list, g16) -> int:
+    """Memory of the plan's Ligero commitments: LIGERO_SYMBOL_BYTES per symbol of each bin's
+    encoded matrix, its shape (and, hiding, its mask rows: per test and per claim) as the
+    PCS will choose it."""
+    from zkcc.runtime.steps import claim_counts, schedule  # steps imports this module
+
+    F = get_field(plan.field)
+    claims = bin_claim_counts(bins, claim_counts(schedule(plan, frozenset(g16))))
+    total = 0
+    for b in bins:
+        s = choose_shape(F, b.num_vars, hiding=plan.zk)
+        mask = (s.tests + claims[b.name]) * F.ext.degree if s.pad else 0
+        total += (s.rows + mask) * s.code_len
+    return LIGERO_SYMBOL_BYTES[F.name] * total
 
 
 class SpillStore(LayerStore):

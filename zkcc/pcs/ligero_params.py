@@ -165,6 +165,7 @@ def max_code_log(F: PrimeField) -> int:
     return 30 if F.name == "m31" else 28
 
 
+@cache  # the shape search of every table size asks for the same (code length, queries)
 def path_hashes(code_log: int, t: int) -> float:
     """Expected sibling hashes of a multi-opening of t distinct uniform leaves of 2^code_log.
 

@@ -1,4 +1,5 @@
-"""Cost model vs measurement on every example: prove time, peak RSS, proof bytes, verify time.
+"""Cost model vs measurement on every example and benchmark program: prove time, peak RSS,
+proof bytes, verify time.
 
     .venv/bin/python bench/costmodel.py [--examples dot,mimc] [--defaults] [--repeat 1]
 
@@ -21,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -36,9 +39,36 @@ def _run(args: list[str]) -> dict:
     return json.loads(out.stdout) if "--json" in args else {}
 
 
-def measure(name: str, work: Path, options: list[str], repeat: int) -> tuple[Path, dict]:
+# benchmark programs beside the examples: bench/scale.py's kernels at sizes that prove in
+# seconds (a deep data-parallel GKR launch; a wide private input whose commitment dominates)
+BENCH_PROGRAMS = {"bench-mix": (12, 16, 0), "bench-wide": (10, 0, 256)}  # log n, rounds, width
+
+
+def sources(names: list[str], work: Path) -> list[tuple[str, Path, Path]]:
+    """(name, source, inputs) of each example or benchmark program named."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from scale import KERNEL, WIDE_KERNEL  # the benchmark's own kernels, not copies
+
+    out = []
+    for name in names:
+        if name not in BENCH_PROGRAMS:
+            out.append((name, EXAMPLES / name / f"{name}.zkcu", EXAMPLES / name / "inputs.json"))
+            continue
+        log_n, rounds, width = BENCH_PROGRAMS[name]
+        n = 1 << log_n
+        text = WIDE_KERNEL.format(n=n, width=width) if width else KERNEL.format(n=n, rounds=rounds)
+        src, inputs = work / f"{name}.zkcu", work / f"{name}.npz"
+        src.write_text(text)
+        x = np.random.default_rng(log_n).integers(0, 2**31 - 1, (n, width or 16), dtype=np.int32)
+        np.savez(inputs, x=x)
+        out.append((name, src, inputs))
+    return out
+
+
+def measure(
+    name: str, src: Path, inputs: Path, work: Path, options: list[str], repeat: int
+) -> tuple[Path, dict]:
     """Compile, set up if needed, prove and verify `repeat` times; the least times."""
-    src = EXAMPLES / name / f"{name}.zkcu"
     plan = work / f"{name}.zkplan"
     proof = work / f"{name}.zkproof"
     summary = _run(["compile", str(src), "-o", str(plan), "--json", *options])
@@ -46,7 +76,7 @@ def measure(name: str, work: Path, options: list[str], repeat: int) -> tuple[Pat
         _run(["setup", str(plan), "-q"])
     best: dict = {}
     for _ in range(repeat):
-        p = _run(["prove", str(plan), "-i", str(EXAMPLES / name / "inputs.json"), "-o",
+        p = _run(["prove", str(plan), "-i", str(inputs), "-o",
                   str(proof), "--json", "-q"])  # fmt: skip
         v = _run(["verify", str(plan), str(proof), "--json"])
         run = {
@@ -64,7 +94,10 @@ def measure(name: str, work: Path, options: list[str], repeat: int) -> tuple[Pat
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--examples", help="comma-separated names (default: all)")
+    ap.add_argument(
+        "--examples",
+        help=f"comma-separated names (default: every example and {', '.join(BENCH_PROGRAMS)})",
+    )
     ap.add_argument("--defaults", action="store_true", help="use the shipped default rates")
     ap.add_argument("--repeat", type=int, default=1, help="runs per example (least time kept)")
     ap.add_argument("--no-zk", action="store_true", help="compile with --no-zk")
@@ -80,12 +113,13 @@ def main() -> None:
         args.examples.split(",")
         if args.examples
         else sorted(p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.zkcu").exists())
+        + sorted(BENCH_PROGRAMS)
     )
     options = ["--pcs", args.pcs] + (["--no-zk"] if args.no_zk else [])
     rows = []
     with tempfile.TemporaryDirectory(prefix="zkcc-costmodel-") as tmp:
-        for name in names:
-            plan_path, m = measure(name, Path(tmp), options, args.repeat)
+        for name, src, inputs in sources(names, Path(tmp)):
+            plan_path, m = measure(name, src, inputs, Path(tmp), options, args.repeat)
             est = estimate_plan(Plan.from_bytes(plan_path.read_bytes()), profile)
             e = {
                 "prove_seconds": est.prove_seconds,

@@ -117,6 +117,13 @@ def test_semantic_errors_are_all_reported() -> None:
             (3, 11),
             "redefinition of 'a' in the same scope",
         ),
+        (  # a builtin the compiler always resolves: the function would never be called
+            "__device__ field select(field c, field a, field b) { return a; }\n"
+            + kernel("    y[0] = select(1, x[0], 2);"),
+            (1, 18),
+            "'select' is a builtin and cannot be redefined (a function may replace only "
+            "min, max, abs, relu, clamp, argmax)",
+        ),
         (
             "__device__ field f(field a) { return a; }\n" + kernel("    y[0] = f(x[0], 1);"),
             (3, 12),

@@ -20,6 +20,22 @@ from zkcc.frontend.values import INT, Scope
 from zkcc.ir.host import Program
 from zkcc.ir.source import SourceLoc
 
+# builtins the compiler always resolves itself (a function of the same name would never be
+# called), and those a device function of the same name replaces
+FIXED_BUILTINS = frozenset(
+    {
+        "select",
+        "is_zero",
+        "to_bits",
+        "from_bits",
+        "instance_index",
+        "assert",
+        "reshape",
+        "assert_eq",
+    }
+)
+REPLACEABLE_BUILTINS = ("min", "max", "abs", "relu", "clamp", "argmax")
+
 
 def collect(
     loaded: LoadedProgram, sink: Sink
@@ -37,6 +53,13 @@ def collect(
             continue
         if name in defined:
             sink.error(f"redefinition of '{name}' (first defined at {defined[name]})", loc)
+            continue
+        if isinstance(item, ast.FuncDecl) and name in FIXED_BUILTINS:
+            sink.error(
+                f"'{name}' is a builtin and cannot be redefined (a function may replace only "
+                f"{', '.join(REPLACEABLE_BUILTINS)})",
+                loc,
+            )
             continue
         defined[name] = loc
         if isinstance(item, ast.FuncDecl):

@@ -187,26 +187,28 @@ __host__ void main(public field xs[4][1], public out field a[2][1], public out f
 
 # ---- the model's choice -----------------------------------------------------------------------
 # A deep kernel then one reading a wide input: fused, the 512 inputs of `weigh` are relayed
-# through the 25 layers of `power` (slower to prove and verify); apart, `ys` is committed
+# through the 25 layers of `power` (slower to prove and verify); apart, `ys` (64 values per
+# instance: packed commitments make a tiny intermediate nearly free to commit) is committed
 # (bigger proof). Only --optimize size fuses.
 DEEP = """#pragma field m31
 const int N = 16;
 const int W = 512;
+const int Y = 64;
 
-__global__ void power(const field x[1], field y[1]) {
+__global__ void power(const field x[1], field y[Y]) {
     field a = x[0];
     for (int i = 0; i < 24; i++) { a = a * a + x[0]; }
-    y[0] = a;
+    for (int j = 0; j < Y; j++) { y[j] = a + j; }
 }
 
-__global__ void weigh(const field y[1], const field w[W], field z[1]) {
+__global__ void weigh(const field y[Y], const field w[W], field z[1]) {
     field acc = 0;
-    for (int i = 0; i < W; i++) { acc += w[i] * y[0]; }
+    for (int i = 0; i < W; i++) { acc += w[i] * y[i % Y]; }
     z[0] = acc;
 }
 
 __host__ void main(public field xs[N][1], public field ws[N][W], public out field zs[N][1]) {
-    field ys[N][1];
+    field ys[N][Y];
     power<<<N>>>(xs, ys);
     weigh<<<N>>>(ys, ws, zs);
 }

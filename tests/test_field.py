@@ -168,6 +168,12 @@ def test_ext_ops_match_reference(name):
     want = [[u * c % p for u in x] for x, c in zip(xs, b, strict=True)]
     assert E.to_ints(E.mul_base(X, F.array(b))) == want
     assert E.to_ints(E.from_base(F.array(b))) == [[c] + [0] * (E.degree - 1) for c in b]
+    # single scalars, shape (d,): the protocols' per-round path (Python ints, closed form)
+    for x, y in pairs[:8] + [pairs[-1]]:
+        sx, sy = E.from_ints(x), E.from_ints(y)
+        assert E.to_ints(E.mul(sx, sy)) == ref_ext_mul(x, y, p)
+        assert E.to_ints(E.add(sx, sy)) == [(u + v) % p for u, v in zip(x, y, strict=True)]
+        assert E.to_ints(E.sub(sx, sy)) == [(u - v) % p for u, v in zip(x, y, strict=True)]
     # scalar broadcast, associativity, distributivity, inverse
     s = E.from_ints(rand_ext(F, rnd))
     assert E.to_ints(E.mul(X, s)) == [ref_ext_mul(x, E.to_ints(s), p) for x in xs]

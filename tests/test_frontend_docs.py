@@ -82,7 +82,7 @@ def _is_callee(node: ast.AST) -> bool:
 
 def frontend_builtins() -> set[str]:
     """Every name the front end treats specially when it is called: compared with a call's
-    `func` (`e.func == "assert"`, `e.func in _ORDERED`) or looked up by it in a dict literal
+    `func` (`e.func == "assert"`, `e.func in ORDERED_BUILTINS`) or looked up by it in a dict literal
     (`{"select": ...}.get(e.func)`). Read from the source, so a new builtin is found."""
     names: set[str] = set()
     for path in sorted((ROOT / "zkcc" / "frontend").glob("*.py")):
@@ -117,6 +117,15 @@ def test_every_builtin_is_documented() -> None:
     text = section("Builtins")
     missing = sorted(name for name in found if f"`{name}(" not in text)
     assert not missing, f"builtins missing from docs/language.md, ## Builtins: {missing}"
+
+
+def test_every_builtin_is_either_fixed_or_replaceable() -> None:
+    """A function's name is checked against these two lists (zkcc/frontend/program.py): a
+    builtin in neither would let a user's function of its name be silently ignored."""
+    from zkcc.frontend.program import FIXED_BUILTINS, REPLACEABLE_BUILTINS
+
+    assert FIXED_BUILTINS | set(REPLACEABLE_BUILTINS) == frontend_builtins()
+    assert not FIXED_BUILTINS & set(REPLACEABLE_BUILTINS)
 
 
 def test_every_documented_builtin_exists() -> None:

@@ -14,7 +14,7 @@ from zkcc.errors import ProofRejected
 from zkcc.field import get_field
 from zkcc.plan.plan import plan_digest
 from zkcc.runtime.bundle import ProofBundle
-from zkcc.runtime.packing import pack, plan_bins, to_bin
+from zkcc.runtime.packing import pack, plan_bins
 from zkcc.runtime.prover import prove
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.verifier import verify
@@ -66,7 +66,7 @@ def test_claim_on_member_is_claim_on_bin() -> None:
             flat[m.offset : m.offset + (1 << m.num_vars)] = data[m.tensor]
         for m in b.members:
             z = [rng.randrange(P) for _ in range(m.num_vars)]
-            extended = to_bin(F, (b, m), [E.from_base(F.array([x]))[:, 0] for x in z])
+            extended = b.point_of(F, m, [E.from_base(F.array([x]))[:, 0] for x in z])
             base = [int(c[0]) for c in extended]  # base points: component 0 is the value
             assert len(base) == b.num_vars
             assert plain_mle(flat, base) == plain_mle(data[m.tensor], z)

@@ -317,17 +317,15 @@ def _bin_claims(plan: Plan, steps: list) -> tuple[list[Bin], dict[str, _TableCla
     return bins, out
 
 
-def _member_costs(bins: list[Bin], costs: dict[str, _TensorCost]) -> dict[str, _TensorCost]:
-    """A commitment's cost shared among its members by table size (what a launch touching
-    one member is charged)."""
-    out = {}
-    for b in bins:
-        if b.name in costs:
-            c = costs[b.name]
-            for m in b.members:
-                f = (1 << m.num_vars) / b.size
-                out[m.tensor] = _TensorCost(c.commit * f, c.open * f, c.verify * f)
-    return out
+def _member_seconds(bins: list[Bin], costs: dict[str, _TensorCost]) -> dict[str, float]:
+    """Per committed tensor, its share by table size of its commitment's commit and open
+    seconds (what a launch touching the tensor is charged)."""
+    return {
+        m.tensor: (costs[b.name].commit + costs[b.name].open) * (1 << m.num_vars) / b.size
+        for b in bins
+        if b.name in costs
+        for m in b.members
+    }
 
 
 def _relations(steps: list) -> int:
@@ -384,7 +382,7 @@ def ligero_group_tree(F, g: _Group, paths: list[int] | None = None) -> dict:
     expected = round(path_hashes(s.code_log, s.queries))
     tables = []
     for t, kt in enumerate(g.claims):
-        mask = s.tests * d + kt * d if s.pad else 0
+        mask = s.mask_rows(kt, d)
         entry: dict[str, Any] = {
             "columns": Blob(s.queries * (s.rows + mask) * F.byte_len),
             "path": Blob(HASH_BYTES * (expected if paths is None else paths[t])),
@@ -640,7 +638,7 @@ def _ligero_costs(
             }
         )
         for name_t, kt in zip(g.tables, g.claims, strict=True):
-            S = (s.tests + kt) * d if s.pad else 0
+            S = s.mask_rows(kt, d)
             leaf = (s.rows + S) * F.byte_len + (SALT_BYTES if s.pad else 0)
             commit = enc * (s.rows + S) * s.code_len + s.code_len * (leaf * sb + 2 * sc)
             commit += 20 * call
@@ -717,7 +715,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
         )
     skeleton = proof_skeleton(plan)
     total_bytes = file_size(skeleton)
-    member_cost = _member_costs(bins, tcost)
+    member_seconds = _member_seconds(bins, tcost)
     mem = replace(memory.estimate(plan), base=profile.base_rss + memory.plan_resident_bytes(plan))
     tensors_bytes = mem.tensors + mem.commitments + mem.base
     counts = claim_counts(steps)
@@ -738,11 +736,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
                 0,
                 tree_size(skeleton["steps"][i]),
                 t,
-                sum(
-                    member_cost[x].commit + member_cost[x].open
-                    for x in (st.a, st.b)
-                    if x in member_cost
-                ),
+                sum(member_seconds.get(x, 0.0) for x in (st.a, st.b)),
                 {"elements": size},
             )
             out_steps.append(StepEstimate(i, "assert_eq", 1, "assert_eq", {"assert_eq": est}))
@@ -751,9 +745,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
         ck = plan.kernels[step.kernel]
         gst = st if isinstance(st, GkrStep) else GkrStep(plan.program, i, ck.circuit, zk_field)
         touched = set(gst.reads)
-        pcs_s = sum(
-            member_cost[x].commit + member_cost[x].open for x in touched if x in member_cost
-        )
+        pcs_s = sum(member_seconds.get(x, 0.0) for x in touched)
         circuit = gst.circuit
         n = max(0, (step.count - 1).bit_length())
         widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
@@ -822,7 +814,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
         tree_size(skeleton["opening"]),
         path,
         groups_info,
-        {n: c.commit + c.open for n, c in member_cost.items()},
+        member_seconds,
     )
     prove_s = FIXED_SECONDS + commit_s + open_s + sum(s.current.prove_seconds for s in out_steps)
     verify_s = FIXED_SECONDS + pcs_verify + public_claims

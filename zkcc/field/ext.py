@@ -48,7 +48,6 @@ def _rest_align(a: Array, b: Array, a_ext: bool, b_ext: bool) -> tuple[Array, Ar
 
 
 QM31_MODULUS = (-5, 0, 4, 0)  # u^4 = 4u^2 - 5
-_QM31_REDUCED = tuple(c % ((1 << 31) - 1) for c in QM31_MODULUS)
 
 
 class ExtField:
@@ -163,10 +162,11 @@ class ExtField:
     def mul_ints(self, a: list[int], b: list[int]) -> list[int]:
         """One product of two extension scalars given as lists of `degree` Python ints: the
         protocols' per-round scalar arithmetic (claims, interpolation) would otherwise pay
-        numpy's per-call cost several hundred times per sumcheck. QM31 takes the closed form
-        of _mul_m31 (a zero-knowledge GKR proof makes ~10^5 of these)."""
+        numpy's per-call cost several hundred times per sumcheck. An extension is QM31 (the
+        only one __init__ admits) and takes the closed form of _mul_m31 (a zero-knowledge
+        GKR proof makes ~10^5 of these)."""
         d = self.degree
-        if self.modulus == _QM31_REDUCED:
+        if d > 1:
             a0, a1, a2, a3 = a
             b0, b1, b2, b3 = b
             s4 = a1 * b3 + a2 * b2 + a3 * b1

@@ -36,11 +36,11 @@ class KernelCompiler(CompiledInterp):
             "from_bits": self.b_from_bits,
             "instance_index": self.b_instance_index,
         }.get(e.func)
-        if handler is None and e.func in _ORDERED and e.func not in self.functions:
+        if handler is None and e.func in ORDERED_BUILTINS and e.func not in self.functions:
             handler = self.b_ordered  # a user's function of the same name comes first
         if handler is None:
             return super().eval_call(e)
-        arity = {"select": 3, "to_bits": 2, "instance_index": 0, **_ORDERED}.get(e.func, 1)
+        arity = {"select": 3, "to_bits": 2, "instance_index": 0, **ORDERED_BUILTINS}.get(e.func, 1)
         if len(e.args) != arity:
             raise self.fail(f"{e.func} takes {arity} argument(s), got {len(e.args)}", e.loc)
         return handler(e)
@@ -209,7 +209,7 @@ def _scaled(ssa: int, frac: int | None) -> FieldV:
 
 
 # builtins over bounded values (arity), and their meaning on compile-time ints
-_ORDERED = {"min": 2, "max": 2, "abs": 1, "relu": 1, "clamp": 3, "argmax": 1}
+ORDERED_BUILTINS = {"min": 2, "max": 2, "abs": 1, "relu": 1, "clamp": 3, "argmax": 1}
 _INT_ORDERED = {
     "min": min,
     "max": max,

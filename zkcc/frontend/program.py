@@ -13,7 +13,7 @@ from pathlib import Path
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.host import HostCompiler
-from zkcc.frontend.kernels import KernelTable
+from zkcc.frontend.kernels import ORDERED_BUILTINS, KernelTable
 from zkcc.frontend.loader import FIELDS, LoadedProgram, load_program
 from zkcc.frontend.statements import Interp
 from zkcc.frontend.values import INT, Scope
@@ -34,7 +34,7 @@ FIXED_BUILTINS = frozenset(
         "assert_eq",
     }
 )
-REPLACEABLE_BUILTINS = ("min", "max", "abs", "relu", "clamp", "argmax")
+REPLACEABLE_BUILTINS = tuple(ORDERED_BUILTINS)
 
 
 def collect(

@@ -359,7 +359,7 @@ class _Group:
 
     def mask_rows(self, d: int) -> list[int]:
         """Base mask rows committed with each table: an extension row per test and per claim."""
-        return [self.shape.tests * d + k if self.shape.pad else 0 for k in self.claim_rows(d)]
+        return [self.shape.mask_rows(k, d) for k in self.counts()]
 
     def test_challenges(self, d: int) -> int:
         """Proximity coefficients drawn: per test, one per data row and per claim mask row (a
@@ -742,7 +742,7 @@ class LigeroPCS:
         if table.ndim != 1 or n != 1 << m or m > MAX_M:
             raise ValueError("a committed table has 2^m elements, m <= 40")
         s = self.shape(F, m)
-        S = (s.tests + claims) * F.ext.degree if s.pad else 0
+        S = s.mask_rows(claims, F.ext.degree)
         part = span(s.rows + S, comm.size, comm.rank)
         data = range(min(part.start, s.rows), min(part.stop, s.rows))
         masks = range(max(part.start, s.rows) - s.rows, max(part.stop, s.rows) - s.rows)

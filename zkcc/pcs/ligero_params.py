@@ -95,6 +95,12 @@ class Shape:
     def code_len(self) -> int:
         return 1 << self.code_log
 
+    def mask_rows(self, claims: int, degree: int) -> int:
+        """Base mask rows committed with a hiding table opened with `claims` claims: an
+        extension row (`degree` base rows) per proximity test and per claim; none when not
+        hiding."""
+        return (self.tests + claims) * degree if self.pad else 0
+
     @property
     def msg_len(self) -> int:
         """Symbols of a row's message: C, or C + pad when hiding."""

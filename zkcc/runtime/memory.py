@@ -153,8 +153,7 @@ def ligero_commit_bytes(plan: Plan, bins: list, g16) -> int:
     total = 0
     for b in bins:
         s = choose_shape(F, b.num_vars, hiding=plan.zk)
-        mask = (s.tests + claims[b.name]) * F.ext.degree if s.pad else 0
-        total += (s.rows + mask) * s.code_len
+        total += (s.rows + s.mask_rows(claims[b.name], F.ext.degree)) * s.code_len
     return LIGERO_SYMBOL_BYTES[F.name] * total
 
 

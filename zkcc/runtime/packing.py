@@ -61,6 +61,10 @@ class Bin:
         high = member.offset >> member.num_vars
         return [(high >> j) & 1 for j in range(self.num_vars - member.num_vars)]
 
+    def point_of(self, F, member: Member, point: Any) -> list:
+        """A claim's point on the member's table as the point on the bin."""
+        return extend_point(F, point, self.offset_bits(member))
+
 
 def bin_name(k: int) -> str:
     return f"pcs#{k}"
@@ -114,16 +118,6 @@ def plan_bins(plan, groth16: frozenset[int] = frozenset()) -> list[Bin]:
     return pack(get_field(plan.field), tables, plan.zk, merge=plan.pcs == "ligero")
 
 
-def members_of(bins: list[Bin]) -> dict[str, tuple[Bin, Member]]:
-    return {m.tensor: (b, m) for b in bins for m in b.members}
-
-
-def to_bin(F, where: tuple[Bin, Member], point: Any) -> Any:
-    """A claim's point on a member table as the point on its bin."""
-    b, m = where
-    return extend_point(F, point, b.offset_bits(m))
-
-
 def bin_claim_counts(bins: list[Bin], counts: dict[str, int]) -> dict[str, int]:
     """Claims per bin (a hiding commitment draws a mask row per claim)."""
     return {b.name: sum(counts.get(m.tensor, 0) for m in b.members) for b in bins}
@@ -145,7 +139,7 @@ def claims_on_bins(F, bins: list[Bin], claims: dict[str, list[Claim]]) -> dict[s
     out: dict[str, list[Claim]] = {}
     for b in bins:
         out[b.name] = [
-            Claim(b.name, c.layout, to_bin(F, (b, m), c.point), c.value, c.origin, c.link)
+            Claim(b.name, c.layout, b.point_of(F, m, c.point), c.value, c.origin, c.link)
             for m in b.members
             for c in claims.get(m.tensor, [])
         ]

@@ -162,7 +162,8 @@ def test_round_message_against_direct_evaluation(name, zero_rho):
 
         claim = E.add(h(0), h(1))
         rho_inv = E.inv(rho[:, None])[:, 0]
-        msg, _, _ = fraction._round_message(E, cols, eq_rest, rho, rho_inv, lam, claim, scale)
+        tabs = [c.copy() for c in cols]
+        msg = fraction._round_message(E, tabs, eq_rest, rho, rho_inv, lam, claim, scale)
         for col, t in enumerate((0, 2, 3)):
             assert E.equal(msg[:, col], h(t))
 

@@ -51,12 +51,14 @@ p_value is 1 (which the caller still compares with its leaves: a prover that wro
 unit numerators is caught there).
 
 Prover cost. The eq factor splits off the round's own variable (Gruen 2024):
-eq(rho, (t, x')) = eq1(t) eq(rho_rest, x') with eq1(t) = (1 - rho_t)(1 - t) + rho_t t, so
-h = eq1 g with g of degree 2. The prover computes g(0) and g's leading coefficient c from the
-half tables (3 extension products each, with lambda applied to the summed scalars), gets
-g(1) = (claim - (1 - rho_t) g(0)) / rho_t from the running claim, and never folds an eq
-table: the eq tables over rho's prefixes come from zkcc.field.mle.eq_table. Each round costs
-O(table), halving each round; the whole proof is linear in the number of leaves.
+eq(rho, (r_bound, t, x')) = s eq1(t) eq(rho_rest, x') with eq1(t) = (1 - rho_t)(1 - t) + rho_t t
+and s the product of eq1 over the coordinates already bound, so h = s eq1 g with g of degree
+2. The prover computes g(0) and g's leading coefficient from the half tables (3 extension
+products each, lambda applied to the summed scalars), gets g(1) = (claim/s - (1 - rho_t) g(0))
+/ rho_t from the running claim (rho's inverses batched once per layer; the rho_t = 0 case,
+probability 1/|E|, sums the high halves instead), and never folds an eq table: the eq tables
+over rho's prefixes come from zkcc.field.mle.eq_table. Each round costs O(table), halving
+each round; the whole proof is linear in the number of leaves.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from zkcc.backends.gkr.sumcheck import interpolate
+from zkcc.backends.gkr.sumcheck import _fold, interpolate
 from zkcc.backends.gkr.wiring import eq_eval
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import ProofRejected
@@ -169,22 +171,23 @@ def prove_fraction_sum(
     for k in range(1, m):
         lam = tr.challenge_ext(f"{label}/layer{k}/lambda", F)
         claim = E.add(p_val, E.mul(lam, q_val))
-        cols = _halves(*tree[k + 1])
+        tabs = [t.copy() for t in _halves(*tree[k + 1])]  # folded in place below
         rho_inv = E.inv(xp.stack(point, axis=1))
         rounds, rs, scale = [], [], E.one()
         for j in range(k):
             i = k - 1 - j  # the coordinate this round binds: the top remaining index bit
-            msg, lo, diffs = _round_message(
-                E, cols, eq_table(F, point[:i]), point[i], rho_inv[:, i], lam, claim, scale
-            )
+            eq_rest = eq_table(F, point[:i])
+            # round 0's sum at t = 0 is over layer k's own low half: P_k = A, Q_k = B
+            g0 = _layer_sum(E, eq_rest, tree[k], lam) if j == 0 else None
+            msg = _round_message(E, tabs, eq_rest, point[i], rho_inv[:, i], lam, claim, scale, g0)
             tr.absorb(f"{label}/layer{k}/round{j}", E.encode(msg))
             r = tr.challenge_ext(f"{label}/layer{k}/r{j}", F)
             claim = interpolate(E, _with_h1(E, msg, claim), r)
-            cols = [E.fold(a, d, r) for a, d in zip(lo, diffs, strict=True)]
+            tabs = [_fold(E, t, r) for t in tabs]
             scale = E.mul(scale, _eq1(E, point[i], r))
             rounds.append(msg)
             rs.append(r)
-        values = xp.concatenate(cols, axis=1)
+        values = xp.concatenate(tabs, axis=1)
         tr.absorb(f"{label}/layer{k}/values", E.encode(values))
         mu = tr.challenge_ext(f"{label}/layer{k}/mu", F)
         point = rs[::-1] + [mu]
@@ -346,39 +349,50 @@ def _layers(E: ExtField, p: Array | None, q: Array) -> list[tuple[Array | None, 
     return tree
 
 
+def _layer_sum(E: ExtField, eq: Array, layer: tuple[Array | None, Array], lam: Array) -> Array:
+    """sum_x eq(x) [P_k(x) + lambda Q_k(x)] over the low half of layer k's tables."""
+    p, q = layer
+    h = eq.shape[1]
+    return E.add(E.dot(eq, p[:, :h]), E.mul(lam, E.dot(eq, q[:, :h])))
+
+
 def _round_message(
     E: ExtField,
-    cols: list[Array],
+    tabs: list[Array],
     eq_rest: Array,
     rho: Array,
     rho_inv: Array,
     lam: Array,
     claim: Array,
     scale: Array,
-) -> tuple[Array, list[Array], list[Array]]:
-    """One round over tables cols (each (d, 2h)) with the eq table over the coordinates below
-    `rho` (the coordinate this round binds) and `scale`, the product of eq1 over the
-    coordinates already bound, so that h(t) = scale eq1(t) g(t) and the claim is h(0) + h(1).
-    Returns h(0), h(2), h(3) as a (d, 3) array, and the low halves and differences the fold
-    needs; g below already carries the scale."""
-    h = cols[0].shape[1] // 2
-    lo = [c[:, :h] for c in cols]
-    diffs = [E.sub(c[:, h:], c[:, :h]) for c in cols]
-    g0 = E.mul(scale, _weighted(E, eq_rest, _children(E, lo), lam))
-    c2 = E.mul(scale, _weighted(E, eq_rest, _children(E, diffs, linear=False), lam))
+    g0: Array | None = None,
+) -> Array:
+    """One round over the tables [p0, p1, q0, q1] (or [q0, q1]), each (d, 2h) and owned:
+    they are left laid out [lo | hi - lo] for `_fold`. eq_rest is the eq table over the
+    coordinates below `rho` (the one this round binds) and `scale` the product of eq1 over
+    those already bound, so h(t) = scale eq1(t) g(t) and the claim is h(0) + h(1). `g0`, the
+    unscaled sum at t = 0, may come from the layer's own table (round 0). Returns h(0), h(2),
+    h(3) as a (d, 3) array."""
+    h = tabs[0].shape[1] // 2
+    lo = [t[:, :h] for t in tabs]
+    if g0 is None:
+        g0 = _weighted(E, eq_rest, lo, lam)
+    g0 = E.mul(scale, g0)
     one = E.one()
     if E.equal(rho, E.zeros()):  # probability 1/|E|: g(1) from the high halves instead
-        hi = [c[:, h:] for c in cols]
-        g1 = E.mul(scale, _weighted(E, eq_rest, _children(E, hi), lam))
+        g1 = E.mul(scale, _weighted(E, eq_rest, [t[:, h:] for t in tabs], lam))
     else:
         g1 = E.mul(E.sub(claim, E.mul(E.sub(one, rho), g0)), rho_inv)
+    for t in tabs:
+        t[:, h:] = E.sub(t[:, h:], t[:, :h])
+    c2 = E.mul(scale, _weighted(E, eq_rest, [t[:, h:] for t in tabs], lam, linear=False))
     b1 = E.sub(E.sub(g1, g0), c2)  # g(t) = g0 + b1 t + c2 t^2
 
     def g_at(t: int) -> Array:
         return E.add(E.add(g0, E.mul(E.scalar(t), b1)), E.mul(E.scalar(t * t), c2))
 
     msg = [E.mul(_eq1(E, rho, E.scalar(t)), g_at(t)) for t in (0, 2, 3)]
-    return E.xp.stack(msg, axis=1), lo, diffs
+    return E.xp.stack(msg, axis=1)
 
 
 def _eq1(E: ExtField, rho: Array, t: Array) -> Array:
@@ -387,8 +401,19 @@ def _eq1(E: ExtField, rho: Array, t: Array) -> Array:
     return E.add(E.sub(E.sub(one, t), rho), E.mul(E.scalar(2), E.mul(rho, t)))
 
 
-def _weighted(E: ExtField, eq: Array, ab: tuple[Array | None, Array], lam: Array) -> Array:
-    """sum_x eq(x) [A(x) + lambda B(x)], lambda applied to the sum (one scalar product)."""
-    a, b = ab
-    out = E.mul(lam, E.dot(eq, b))
-    return out if a is None else E.add(out, E.dot(eq, a))
+def _weighted(E: ExtField, eq: Array, cols: list[Array], lam: Array, linear: bool = True) -> Array:
+    """sum_x eq(x) [A(x) + lambda B(x)] over tables cols as in `_children` (without A's
+    linear unit-numerator part q0 + q1 when not `linear`). Each triple product is one
+    extension product eq q and an inner product (E.dot, several times cheaper than a
+    product): sum eq (p0 q1 + p1 q0 + lambda q0 q1) = <eq q1, p0> + <eq q0, p1 + lambda q1>,
+    lambda applied to the summed scalars."""
+    if len(cols) == 2:
+        q0, q1 = cols
+        out = E.mul(lam, E.dot(E.mul(eq, q0), q1))
+        if linear:
+            out = E.add(out, E.add(E.dot(eq, q0), E.dot(eq, q1)))
+        return out
+    p0, p1, q0, q1 = cols
+    w0 = E.mul(eq, q0)
+    out = E.add(E.dot(E.mul(eq, q1), p0), E.dot(w0, p1))
+    return E.add(out, E.mul(lam, E.dot(w0, q1)))

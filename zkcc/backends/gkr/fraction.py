@@ -274,13 +274,12 @@ def _columns(values: Array) -> list[Array]:
     return [values[:, i] for i in range(values.shape[1])]
 
 
-def _children(E: ExtField, cols: list[Array], linear: bool = True) -> tuple[Array | None, Array]:
-    """(A, B) = (p0 q1 + p1 q0, q0 q1) for cols = [p0, p1, q0, q1] (scalars or tables); for
-    cols = [q0, q1] (unit numerators) A = q0 + q1, left out (None) when not `linear`, i.e. when
-    the cols are differences and only the degree-2 coefficient is wanted."""
+def _children(E: ExtField, cols: list[Array]) -> tuple[Array, Array]:
+    """(A, B) = (p0 q1 + p1 q0, q0 q1) for cols = [p0, p1, q0, q1] (scalars or tables), the
+    parent fraction; for cols = [q0, q1] (unit numerators) A = q0 + q1."""
     if len(cols) == 2:
         q0, q1 = cols
-        return (E.add(q0, q1) if linear else None), E.mul(q0, q1)
+        return E.add(q0, q1), E.mul(q0, q1)
     p0, p1, q0, q1 = cols
     return E.add(E.mul(p0, q1), E.mul(p1, q0)), E.mul(q0, q1)
 
@@ -288,8 +287,7 @@ def _children(E: ExtField, cols: list[Array], linear: bool = True) -> tuple[Arra
 def _root(E: ExtField, top: Array, m: int, unit: bool) -> tuple[Array, Array]:
     if m == 0:
         return (E.one() if unit else top[:, 0].copy()), top[:, -1].copy()
-    a, b = _children(E, _columns(top))
-    return a, b
+    return _children(E, _columns(top))
 
 
 def _reduce(E: ExtField, values: Array, mu: Array, unit_leaves: bool) -> tuple[Array, Array]:
@@ -339,14 +337,11 @@ def _halves(p: Array | None, q: Array) -> list[Array]:
 
 
 def _layers(E: ExtField, p: Array | None, q: Array) -> list[tuple[Array | None, Array]]:
-    """tree[k] = (P_k, Q_k) for k = 1 .. m (tree[0] is left empty: the root is computed from
-    layer 1); P_m is None for unit numerators."""
-    m = q.shape[1].bit_length() - 1
-    tree: list[tuple[Array | None, Array]] = [(None, q)] * (m + 1)
-    tree[m] = (p, q)
-    for k in range(m - 1, 0, -1):
-        tree[k] = _children(E, _halves(*tree[k + 1]))
-    return tree
+    """tree[k] = (P_k, Q_k) for k = 0 .. m; P_m is None for unit numerators."""
+    tree = [(p, q)]
+    while tree[-1][1].shape[1] > 1:
+        tree.append(_children(E, _halves(*tree[-1])))
+    return tree[::-1]
 
 
 def _layer_sum(E: ExtField, eq: Array, layer: tuple[Array | None, Array], lam: Array) -> Array:

@@ -168,6 +168,18 @@ def test_round_message_against_direct_evaluation(name, zero_rho):
             assert E.equal(msg[:, col], h(t))
 
 
+@pytest.mark.parametrize("name", FIELDS)
+def test_batched_inverses(name):
+    F, rnd = get_field(name), random.Random(4)
+    E = F.ext
+    coords = rand_leaves(F, 5, rnd)
+    coords[2] = [0] * E.degree  # no inverse: its slot is 1, the others stay right
+    out = fraction._inverses(E, [as_array(F, [c])[:, 0] for c in coords])
+    for c, inv in zip(coords, out, strict=True):
+        want = ref_inv(c, F.p) if any(c) else [1] + [0] * (E.degree - 1)
+        assert scalar_ints(inv) == want
+
+
 # ---- soundness: tampering, transcripts, parsing -------------------------------------------------
 
 

@@ -71,7 +71,7 @@ from zkcc.backends.gkr.wiring import eq_eval
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField, eq_table
-from zkcc.field.base import Array
+from zkcc.field.base import Array, square_and_multiply
 from zkcc.field.ext import ExtField
 from zkcc.transcript import Transcript
 
@@ -172,14 +172,14 @@ def prove_fraction_sum(
         lam = tr.challenge_ext(f"{label}/layer{k}/lambda", F)
         claim = E.add(p_val, E.mul(lam, q_val))
         tabs = [t.copy() for t in _halves(*tree[k + 1])]  # folded in place below
-        rho_inv = E.inv(xp.stack(point, axis=1))
+        rho_inv = _inverses(E, point)
         rounds, rs, scale = [], [], E.one()
         for j in range(k):
             i = k - 1 - j  # the coordinate this round binds: the top remaining index bit
             eq_rest = eq_table(F, point[:i])
             # round 0's sum at t = 0 is over layer k's own low half: P_k = A, Q_k = B
             g0 = _layer_sum(E, eq_rest, tree[k], lam) if j == 0 else None
-            msg = _round_message(E, tabs, eq_rest, point[i], rho_inv[:, i], lam, claim, scale, g0)
+            msg = _round_message(E, tabs, eq_rest, point[i], rho_inv[i], lam, claim, scale, g0)
             tr.absorb(f"{label}/layer{k}/round{j}", E.encode(msg))
             r = tr.challenge_ext(f"{label}/layer{k}/r{j}", F)
             claim = interpolate(E, _with_h1(E, msg, claim), r)
@@ -344,6 +344,24 @@ def _layers(E: ExtField, p: Array | None, q: Array) -> list[tuple[Array | None, 
     return tree[::-1]
 
 
+def _inverses(E: ExtField, coords: list[Array]) -> list[Array]:
+    """1 / c for each extension scalar, by one exponentiation for all (Montgomery's trick) in
+    Python ints: E.inv on a short array pays numpy's per-call cost in each of its ~200 steps.
+    A zero coordinate (never inverted by the caller) counts as 1."""
+    one = [1] + [0] * (E.degree - 1)
+    vals = [[int(v) for v in c] for c in coords]
+    vals = [v if any(v) else one for v in vals]
+    prefix = [one]
+    for v in vals:
+        prefix.append(E.mul_ints(prefix[-1], v))
+    inv = square_and_multiply(E.mul_ints, one, prefix[-1], E.order - 2)
+    out = []
+    for v, before in zip(reversed(vals), reversed(prefix[:-1]), strict=True):
+        out.append(E.from_ints(E.mul_ints(inv, before)))
+        inv = E.mul_ints(inv, v)
+    return out[::-1]
+
+
 def _layer_sum(E: ExtField, eq: Array, layer: tuple[Array | None, Array], lam: Array) -> Array:
     """sum_x eq(x) [P_k(x) + lambda Q_k(x)] over the low half of layer k's tables."""
     p, q = layer
@@ -374,7 +392,7 @@ def _round_message(
         g0 = _weighted(E, eq_rest, lo, lam)
     g0 = E.mul(scale, g0)
     one = E.one()
-    if E.equal(rho, E.zeros()):  # probability 1/|E|: g(1) from the high halves instead
+    if E.equal(rho, E.zeros()):  # probability 1/|E|: g(1) from the high halves
         g1 = E.mul(scale, _weighted(E, eq_rest, [t[:, h:] for t in tabs], lam))
     else:
         g1 = E.mul(E.sub(claim, E.mul(E.sub(one, rho), g0)), rho_inv)

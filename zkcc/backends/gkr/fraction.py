@@ -53,12 +53,15 @@ unit numerators is caught there).
 Prover cost. The eq factor splits off the round's own variable (Gruen 2024):
 eq(rho, (r_bound, t, x')) = s eq1(t) eq(rho_rest, x') with eq1(t) = (1 - rho_t)(1 - t) + rho_t t
 and s the product of eq1 over the coordinates already bound, so h = s eq1 g with g of degree
-2. The prover computes g(0) and g's leading coefficient from the half tables (3 extension
-products each, lambda applied to the summed scalars), gets g(1) = (claim/s - (1 - rho_t) g(0))
-/ rho_t from the running claim (rho's inverses batched once per layer; the rho_t = 0 case,
-probability 1/|E|, sums the high halves instead), and never folds an eq table: the eq tables
-over rho's prefixes come from zkcc.field.mle.eq_table. Each round costs O(table), halving
-each round; the whole proof is linear in the number of leaves.
+2. The prover computes g(0) (in round 0 straight from layer k's own tables, P_k = A, Q_k = B)
+and g's leading coefficient from the half tables, each as two extension products (eq q0,
+eq q1) and three inner products (E.dot), lambda applied to the summed scalars; g(1) =
+(claim/s - (1 - rho_t) g(0)) / rho_t comes from the running claim (rho's inverses by one
+exponentiation per layer; rho_t = 0, probability 1/|E|, sums the high halves instead). No eq
+table is folded: one zkcc.field.mle.eq_table per layer, each later one the sum of the last
+one's halves. The tables fold in place (sumcheck._fold). Each round costs O(table), halving
+each round, so the whole proof is linear in the number of leaves: about six extension
+products per leaf (three to build the tree, three in the sumchecks).
 """
 
 from __future__ import annotations
@@ -174,9 +177,11 @@ def prove_fraction_sum(
         tabs = [t.copy() for t in _halves(*tree[k + 1])]  # folded in place below
         rho_inv = _inverses(E, point)
         rounds, rs, scale = [], [], E.one()
+        eq_rest = eq_table(F, point[: k - 1])
         for j in range(k):
             i = k - 1 - j  # the coordinate this round binds: the top remaining index bit
-            eq_rest = eq_table(F, point[:i])
+            if j:  # eq over point[:i]: sum out point[i] ((1 - r) + r = 1), no products
+                eq_rest = E.add(eq_rest[:, : 1 << i], eq_rest[:, 1 << i :])
             # round 0's sum at t = 0 is over layer k's own low half: P_k = A, Q_k = B
             g0 = _layer_sum(E, eq_rest, tree[k], lam) if j == 0 else None
             msg = _round_message(E, tabs, eq_rest, point[i], rho_inv[i], lam, claim, scale, g0)

@@ -300,6 +300,21 @@ def test_tree_round_trip_and_malformed(name, unit):
             FractionProof.from_tree(Schema(proof.to_tree(), "proof"), F, other)
 
 
+@pytest.mark.parametrize("name", FIELDS)
+@pytest.mark.parametrize("m", [0, 1, 2])
+def test_small_trees_round_trip(name, m):
+    F, rnd = get_field(name), random.Random(15 + m)
+    for unit in (False, True):
+        q = as_array(F, rand_leaves(F, 1 << m, rnd))
+        p = None if unit else as_array(F, rand_leaves(F, 1 << m, rnd))
+        proof, pclaim, _ = prove_verify(F, p, q, m)
+        back = FractionProof.from_tree(Schema(proof.to_tree(), "proof"), F, m)
+        claim = verify_fraction_sum(F, m, back, Transcript(b"fraction-test"), "lookup")
+        assert F.ext.equal(claim.q_value, pclaim.q_value)
+        with pytest.raises(FormatError):
+            FractionProof.from_tree(Schema(proof.to_tree(), "proof"), F, m + 1)
+
+
 def test_bad_leaf_shapes_raise():
     F = get_field("m31")
     with pytest.raises(ValueError):

@@ -12,6 +12,7 @@ from zkcc.budget import check_program
 from zkcc.field import get_field
 from zkcc.frontend import compile_file
 from zkcc.ir.host import Launch, Program
+from zkcc.ir.passes import expand_lookups
 from zkcc.plan.plan import HIDING_PCS, CompiledKernel, Plan
 
 DEFAULT_PCS = "ligero"
@@ -53,7 +54,28 @@ def plan_program(
     )
     fused, fusions = fuse_plan(plan)
     fused.fusions = fusions
-    return fused
+    return without_groth16_lookups(fused)
+
+
+def lookups_proved(pcs: str, zk: bool) -> bool:
+    """Whether a plan proves its GKR launches' range checks and table lookups with LogUp
+    (zkcc/runtime/lookups.py): a plan without zero knowledge (the LogUp GKR is not hiding
+    yet, so a zero-knowledge plan checks them with bits)."""
+    return not (zk and pcs in HIDING_PCS)
+
+
+def without_groth16_lookups(plan: Plan) -> Plan:
+    """The plan with every kernel that has a Groth16 launch checking its lookups with bits
+    (zkcc.ir.passes.expand_lookups): R1CS has no lookup argument. Its GKR launches, if any,
+    then check them with bits too, as they share the kernel."""
+    expand = [n for n, k in plan.kernels.items() if k.ir.tables and "groth16" in k.backends]
+    if not expand:
+        return plan
+    p = get_field(plan.field).p
+    kernels = dict(plan.kernels)
+    for name in expand:
+        kernels[name] = CompiledKernel(expand_lookups(kernels[name].ir, p), p)
+    return replace(plan, kernels=kernels)
 
 
 def compile_path(
@@ -63,4 +85,5 @@ def compile_path(
     zk: bool = True,
     options: AssignOptions | None = None,
 ) -> Plan:
-    return plan_program(compile_file(path), pcs, backend, zk, options, Path(path).parent)
+    program = compile_file(path, lookups=lookups_proved(pcs, zk))
+    return plan_program(program, pcs, backend, zk, options, Path(path).parent)

@@ -28,9 +28,11 @@ def kernel_stats(kernel: KernelIR, circuit: LayeredCircuit) -> dict[str, int | l
 
 def r1cs_template_stats(kernel: KernelIR, p: int) -> dict[str, int]:
     """Per-instance R1CS size of a kernel under Groth16 (a launch adds commit-and-prove rows)."""
+    from zkcc.ir.passes import expand_lookups
     from zkcc.lower.r1cs import build_kernel_r1cs
 
-    k = build_kernel_r1cs(kernel, 1, set(), p)
+    # a kernel with lookups is expanded when a launch of it is Groth16 (zkcc.driver)
+    k = build_kernel_r1cs(expand_lookups(kernel, p), 1, set(), p)
     return {
         "r1cs_constraints": k.template_constraints,
         "r1cs_wires": k.template_wires,

@@ -35,9 +35,11 @@ __all__ = [
 ]
 
 
-def _run(text: str, filename: str, real: Path) -> tuple[Program | None, list[Diagnostic]]:
+def _run(
+    text: str, filename: str, real: Path, lookups: bool = False
+) -> tuple[Program | None, list[Diagnostic]]:
     sink = Sink()
-    program = compile_text(text, filename, real, sink)
+    program = compile_text(text, filename, real, sink, lookups)
     if program is not None:
         _check_backends(program, filename, sink)
     return program, sink.diagnostics
@@ -67,16 +69,18 @@ def _read(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
         return None, [Diagnostic(ERROR, str(e).removeprefix(f"{path}: "), loc)]
 
 
-def _checked(text: str, display: str, real: Path) -> Program:
-    program, diags = _run(text, display, real)
+def _checked(text: str, display: str, real: Path, lookups: bool = False) -> Program:
+    program, diags = _run(text, display, real, lookups)
     if program is None or any(d.severity == ERROR for d in diags):
         raise CompileError([d for d in diags if d.severity != "warning"] or diags)
     return program
 
 
-def compile_source(text: str, filename: str) -> Program:
-    """Compile zkcu source; `filename` names it in diagnostics and anchors "..." includes."""
-    return _checked(text, filename, Path(filename))
+def compile_source(text: str, filename: str, lookups: bool = False) -> Program:
+    """Compile zkcu source; `filename` names it in diagnostics and anchors "..." includes.
+    `lookups`: range checks and table lookups as LOOKUPs, for a plan that proves them with
+    LogUp (zkcc.ir.kernel.KernelBuilder); otherwise as bits."""
+    return _checked(text, filename, Path(filename), lookups)
 
 
 def _display_name(path: str | Path) -> str:
@@ -99,14 +103,14 @@ def _as_given(diags: list[Diagnostic], path: str | Path) -> list[Diagnostic]:
     return [dataclasses.replace(d, loc=shown(d.loc)) for d in diags]
 
 
-def compile_file(path: str | Path) -> Program:
+def compile_file(path: str | Path, lookups: bool = False) -> Program:
     """The program's locations name files relative to the main file; a CompileError's
-    diagnostics name them as given."""
+    diagnostics name them as given. `lookups`: as in `compile_source`."""
     text, diags = _read(path)
     if text is None:
         raise CompileError(diags)
     try:
-        return _checked(text, _display_name(path), Path(path))
+        return _checked(text, _display_name(path), Path(path), lookups)
     except CompileError as e:
         raise CompileError(_as_given(e.diagnostics, path)) from None
 

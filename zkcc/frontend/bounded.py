@@ -20,11 +20,17 @@ no choice of hints can change it. A range check of `iK` is the same decompositio
 m = K-1 (e = x + 2^(K-1) in K bits forces -2^(K-1) <= vx < 2^(K-1)), so it leaves the sign of
 the checked value behind: `nonneg_bits` caches that bit and a later `relu(x)` or `x < 0` costs no
 more bits.
+
+**With lookups** (a plan that proves LOOKUPs with LogUp, `KernelBuilder.lookups`), a range
+check is a LOOKUP of e in an m-bit range table and leaves no bit behind; the sign test takes
+the top bit s of e as a hint, constrains it boolean and checks e - 2^m s in m bits: then e
+lies in [2^m s, 2^m s + 2^m), so s = 1 exactly when e >= 2^m, by the same argument. One
+boolean and one lookup replace m + 1 booleans.
 """
 
 from __future__ import annotations
 
-from zkcc.ir.kernel import KernelBuilder
+from zkcc.ir.kernel import HintKind, KernelBuilder
 from zkcc.ir.source import SourceLoc
 from zkcc.ir.types import int_type_bits, max_type_bits, signed, type_range
 
@@ -96,8 +102,9 @@ class Bounds:
             return
         bld = self.bld
         e = bld.add(x, bld.const(1 << (bits - 1), loc), loc)
-        top = bld.to_bits(e, bits, loc, frac)[-1]
-        self.nonneg_bits.setdefault(x, self.boolean(top))
+        top = bld.range_check(e, bits, loc, frac)
+        if top is not None:  # bits: the top one is the sign, kept for a later sign test
+            self.nonneg_bits.setdefault(x, self.boolean(top))
         self.add_fact(x, *type_range(bits))
 
     def nonneg(self, d: int, loc: SourceLoc | None) -> int:
@@ -118,8 +125,15 @@ class Bounds:
             m = max((-lo - 1).bit_length(), hi.bit_length())
             if (1 << (m + 1)) > bld.p:
                 raise BoundError(f"{m + 1}")
-            bits = bld.to_bits(bld.add(d, bld.const(1 << m, loc), loc), m + 1, loc)
-            top = self.nonneg_bits[d] = self.boolean(bits[-1])
+            e = bld.add(d, bld.const(1 << m, loc), loc)
+            if bld.lookups:  # the top bit s as a hint, and e - 2^m s in m bits (module doc)
+                top = bld.hint(HintKind.BIT, (e,), m, loc)
+                bld.assert_zero(bld.mul(top, bld.sub(top, bld.const(1, loc), loc), loc), loc)
+                rest = bld.sub(e, bld.mul(bld.const(1 << m, loc), top, loc), loc)
+                bld.range_check(rest, m, loc)
+            else:
+                top = bld.to_bits(e, m + 1, loc)[-1]
+            top = self.nonneg_bits[d] = self.boolean(top)
         return top
 
     def choose(self, c: int, x: int, y: int, loc: SourceLoc | None) -> int:

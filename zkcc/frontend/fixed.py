@@ -240,9 +240,9 @@ class FixedOps:
         # first: an overflow is reported with its value (in the place's type when it fits m)
         self.bounds.range_check(q, m, loc, fixed_frac(elem or "") if m == bits else None)
         r = bld.sub(e, bld.mul(bld.const(c, loc), qk, loc), loc)
-        bld.to_bits(r, t, loc)
+        bld.range_check(r, t, loc)
         if c != 1 << t:
-            bld.to_bits(bld.sub(bld.const(c - 1, loc), r, loc), t, loc)
+            bld.range_check(bld.sub(bld.const(c - 1, loc), r, loc), t, loc)
         self.bounds.add_fact(q, qlo, qhi)
         return q
 

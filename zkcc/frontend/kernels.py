@@ -18,7 +18,7 @@ from zkcc.frontend.evaluator import element_text
 from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
 from zkcc.frontend.statements import Interp, ReturnSignal, instance_name
 from zkcc.frontend.values import FIELD, INT, VOID, FieldV, FixedV, IntV, Ref, Scope, Store, Value
-from zkcc.ir.kernel import KernelBuilder, KernelIR, Param, gc_paused
+from zkcc.ir.kernel import MAX_TABLE_ROWS, KernelBuilder, KernelIR, Param, gc_paused
 from zkcc.ir.passes import eliminate_dead_code
 from zkcc.ir.source import SourceLoc
 
@@ -35,12 +35,14 @@ class KernelCompiler(CompiledInterp):
             "to_bits": self.b_to_bits,
             "from_bits": self.b_from_bits,
             "instance_index": self.b_instance_index,
+            "lookup": self.b_lookup,
         }.get(e.func)
         if handler is None and e.func in ORDERED_BUILTINS and e.func not in self.functions:
             handler = self.b_ordered  # a user's function of the same name comes first
         if handler is None:
             return super().eval_call(e)
-        arity = {"select": 3, "to_bits": 2, "instance_index": 0, **ORDERED_BUILTINS}.get(e.func, 1)
+        arity = {"select": 3, "to_bits": 2, "lookup": 2, "instance_index": 0, **ORDERED_BUILTINS}
+        arity = arity.get(e.func, 1)
         if len(e.args) != arity:
             raise self.fail(f"{e.func} takes {arity} argument(s), got {len(e.args)}", e.loc)
         return handler(e)
@@ -75,6 +77,45 @@ class KernelCompiler(CompiledInterp):
         """This instance's number in its launch (0 .. count-1) as a field value: a public
         input of the circuit, never a compile-time int (one circuit serves every instance)."""
         return FieldV(self.need_builder(e.loc).index(e.loc))
+
+    def b_lookup(self, e: ast.Call) -> Value:
+        """lookup(T, x): T[x] for a one-dimensional compile-time int array T (a table) and a
+        key x in 0 .. len(T) - 1. A compile-time key is read now; any other is a table lookup
+        (KernelBuilder.table_lookup: LogUp in a plan with lookups, else bits), whose result
+        has the range of T's values."""
+        arr = self.eval(e.args[0])
+        if not isinstance(arr, Ref) or len(arr.shape) != 1 or arr.store.elem != INT:
+            raise self.fail(
+                f"lookup needs a one-dimensional int array (the table), got {self.describe(arr)}",
+                e.args[0].loc,
+            )
+        n = arr.shape[0]
+        if n > MAX_TABLE_ROWS:
+            raise self.fail(
+                f"a lookup table has at most {MAX_TABLE_ROWS} entries, this one {n}", e.args[0].loc
+            )
+        values = []
+        for i in range(n):
+            v = self.load(Ref(arr.store, arr.offset + i, (), f"{arr.text}[{i}]"), e.loc)
+            values.append(v.value)  # type: ignore[union-attr]
+        key = self.eval_scalar(e.args[1])
+        if isinstance(key, IntV):
+            if not 0 <= key.value < n:
+                raise self.fail(
+                    f"lookup key {int_text(key.value)} is outside the table (0..{n - 1})",
+                    e.args[1].loc,
+                )
+            return IntV(values[key.value])
+        if isinstance(key, FixedV):
+            raise self.fail(
+                "a lookup key is an integer, got a fixed-point value: look up its stored "
+                "integer (a cast to an integer type)",
+                e.args[1].loc,
+            )
+        bld = self.need_builder(e.loc)
+        y = bld.table_lookup(tuple(v % bld.p for v in values), key.ssa, e.loc)
+        self.bounds.add_fact(y, min(values), max(values))
+        return FieldV(y)
 
     def bit_array(self, arg: ast.Expr, builtin: str) -> Ref:
         v = self.eval(arg)
@@ -268,11 +309,12 @@ def compile_kernel(
     functions: dict[str, ast.FuncDecl],
     modulus: int,
     values: tuple[int, ...] | None = None,
+    lookups: bool = False,
 ) -> KernelIR | None:
     """The kernel's IR (of its instance with template arguments `values`, for a template),
-    or None when it has errors (all of them reported to `sink`)."""
+    or None when it has errors (all of them reported to `sink`). `lookups`: KernelBuilder's."""
     with gc_paused():  # unrolling allocates millions of short-lived acyclic objects
-        return _compile_kernel(fn, sink, globals_, functions, modulus, values)
+        return _compile_kernel(fn, sink, globals_, functions, modulus, values, lookups)
 
 
 def _compile_kernel(
@@ -282,6 +324,7 @@ def _compile_kernel(
     functions: dict[str, ast.FuncDecl],
     modulus: int,
     values: tuple[int, ...] | None,
+    lookups: bool,
 ) -> KernelIR | None:
     before = sink.error_count()
     if fn.ret != "void":
@@ -290,7 +333,7 @@ def _compile_kernel(
     if params is None:
         return None
     name = instance_name(fn.name, values)
-    builder = KernelBuilder(name, params, modulus, fn.name_loc)
+    builder = KernelBuilder(name, params, modulus, fn.name_loc, lookups)
     interp = KernelCompiler(sink, globals_, functions, builder)
     interp.call_stack.append(fn.name)
     scope = interp.template_scope(fn, values).child()
@@ -354,6 +397,7 @@ class KernelTable:
     globals_: Scope
     functions: dict[str, ast.FuncDecl]
     modulus: int
+    lookups: bool = False  # KernelBuilder's
     irs: dict[str, KernelIR | None] = field(default_factory=dict)
     signatures: dict[str, list[Param] | None] = field(default_factory=dict)
 
@@ -368,7 +412,9 @@ class KernelTable:
         self.signatures[name] = kernel_params(
             fn, Interp(Sink(), self.globals_, self.functions), values
         )
-        ir = compile_kernel(fn, self.sink, self.globals_, self.functions, self.modulus, values)
+        ir = compile_kernel(
+            fn, self.sink, self.globals_, self.functions, self.modulus, values, self.lookups
+        )
         self.irs[name] = ir
         if at is not None and self.sink.error_count() > before:
             self.sink.report("note", f"in the instance '{name}' launched here", at)

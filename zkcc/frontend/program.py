@@ -29,6 +29,7 @@ FIXED_BUILTINS = frozenset(
         "to_bits",
         "from_bits",
         "instance_index",
+        "lookup",
         "assert",
         "reshape",
         "assert_eq",
@@ -129,10 +130,13 @@ def check_template(fn: ast.FuncDecl, sink: Sink) -> None:
             sink.error(f"parameter '{p.name}' hides the template parameter '{p.name}'", p.name_loc)
 
 
-def compile_loaded(loaded: LoadedProgram, sink: Sink, display: str) -> Program | None:
+def compile_loaded(
+    loaded: LoadedProgram, sink: Sink, display: str, lookups: bool = False
+) -> Program | None:
+    """`lookups`: range checks and table lookups as LOOKUPs (zkcc.ir.kernel.KernelBuilder)."""
     _, functions, consts = collect(loaded, sink)
     globals_ = eval_globals(consts, functions, sink)
-    table = KernelTable(sink, globals_, functions, FIELDS[loaded.field])
+    table = KernelTable(sink, globals_, functions, FIELDS[loaded.field], lookups)
     for fn in functions.values():
         check_template(fn, sink)
         if fn.kind == "global":
@@ -156,8 +160,10 @@ def compile_loaded(loaded: LoadedProgram, sink: Sink, display: str) -> Program |
     return Program(loaded.field, launched, graph, display)  # type: ignore[arg-type]
 
 
-def compile_text(text: str, display: str, real: Path, sink: Sink) -> Program | None:
+def compile_text(
+    text: str, display: str, real: Path, sink: Sink, lookups: bool = False
+) -> Program | None:
     loaded = load_program(text, display, real, sink)
     if sink.has_errors():
         return None
-    return compile_loaded(loaded, sink, display)
+    return compile_loaded(loaded, sink, display, lookups)

@@ -35,13 +35,12 @@ values that only fed a dropped output are removed by dead-code elimination.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from zkcc.budget import MAX_KERNEL_INSTRS, MAX_LAUNCH_WORK
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Program, Seen, TensorKind, resolve
-from zkcc.ir.kernel import HintKind, KernelBuilder, KernelIR, Op, Param
-from zkcc.ir.passes import eliminate_dead_code
+from zkcc.ir.kernel import KernelBuilder, KernelIR, Param
+from zkcc.ir.passes import eliminate_dead_code, replay
 
 FUSED_SEP = "+"
 
@@ -159,40 +158,6 @@ def fusion_sites(program: Program) -> list[FusionSite]:
     return [s for s in found if s is not None]
 
 
-def _replay(
-    builder: KernelBuilder,
-    kernel: KernelIR,
-    read: Callable[[int, int, object], int],
-    write: Callable[[int, int, int, object], None],
-) -> None:
-    """Re-emit `kernel`'s body into `builder`: `read(param, index, loc)` gives the value an
-    INPUT stands for, `write(param, index, value, loc)` takes each OUTPUT; every other
-    instruction is rebuilt with its arguments renumbered (shared and folded by the builder)."""
-    vals: list[int] = []
-    arith = {Op.ADD: builder.add, Op.SUB: builder.sub, Op.MUL: builder.mul, Op.NEG: builder.neg}
-    for ins in kernel.instrs:
-        op, args, attr, loc = ins
-        v = -1  # sinks define no value; nothing refers to them
-        if op is Op.INPUT:
-            v = read(attr[0], attr[1], loc)  # type: ignore[index]
-        elif op is Op.CONST:
-            v = builder.const(attr, loc)  # type: ignore[arg-type]
-        elif op is Op.INDEX:  # both launches run over the same instances
-            v = builder.index(loc)
-        elif op in arith:
-            v = arith[op](*[vals[x] for x in args], loc)
-        elif op is Op.HINT:
-            kind, param = attr  # type: ignore[misc]
-            v = builder.hint(HintKind(kind), tuple(vals[x] for x in args), param, loc)
-        elif op is Op.ASSERT_ZERO:
-            builder.assert_zero(vals[args[0]], loc, attr)  # type: ignore[arg-type]
-        elif op is Op.OUTPUT:
-            write(attr[0], attr[1], vals[args[0]], loc)  # type: ignore[index]
-        else:
-            raise ValueError(f"cannot fuse a kernel with a {op.value} instruction")
-        vals.append(v)
-
-
 def _unique(name: str, prefix: str, taken: set[str]) -> str:
     """`name`, or `prefix.name` (then with a number) when `taken` already has it."""
     out = name if name not in taken else f"{prefix}.{name}"
@@ -230,7 +195,8 @@ def fuse_kernels(
             b_map.append(len(params))
             taken = {x.name for x in params}
             params.append(Param(_unique(p.name, kb.name, taken), p.shape, p.is_output, p.broadcast))
-    builder = KernelBuilder(name, params, modulus, ka.loc)
+    lookups = bool(ka.tables or kb.tables)  # kept as they are (expanded or not)
+    builder = KernelBuilder(name, params, modulus, ka.loc, lookups)
     produced: dict[tuple[int, int], int] = {}  # ka's (output param, index) -> value
 
     def a_read(q: int, j: int, loc) -> int:
@@ -249,8 +215,8 @@ def fuse_kernels(
     def b_write(q: int, j: int, v: int, loc) -> None:
         builder.output(b_map[q], j, v, loc)  # type: ignore[arg-type]
 
-    _replay(builder, ka, a_read, a_write)
-    _replay(builder, kb, b_read, b_write)
+    replay(builder, ka, a_read, a_write)
+    replay(builder, kb, b_read, b_write)
     fused = builder.finish()
     fused.backend = ka.backend if ka.backend == kb.backend else None
     return eliminate_dead_code(fused), a_map, b_map
@@ -271,6 +237,7 @@ def _same_kernel(have: KernelIR, new: KernelIR, name: str) -> bool:
         have.params == new.params
         and have.instrs == new.instrs
         and have.backend == new.backend
+        and have.tables == new.tables
         and have.name == name
     )
 
@@ -289,7 +256,7 @@ def fuse_site(program: Program, site: FusionSite, modulus: int) -> Program:
     links, merged = dict(site.links), dict(site.merged)
     draft, a_map, b_map = fuse_kernels(ka, kb, links, drop, merged, "", modulus)
     name = fused_name(program, ka, kb, draft)
-    fused = KernelIR(name, draft.params, draft.instrs, draft.loc, draft.backend)
+    fused = KernelIR(name, draft.params, draft.instrs, draft.loc, draft.backend, draft.tables)
     args = [""] * len(fused.params)
     for arg, k in [*zip(a.args, a_map, strict=True), *zip(b.args, b_map, strict=True)]:
         if k is not None:

@@ -20,7 +20,7 @@ import enum
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from operator import itemgetter
 
@@ -56,6 +56,9 @@ class Op(enum.Enum):
     ASSERT_ZERO = "assert_zero"
     OUTPUT = "output"  # attr = (param index, flat element index); args = (value,); sink
     INDEX = "index"  # no args or attr: this instance's number in its launch, a public input
+    # args = (key,) or (key, value); sink; attr = index in KernelIR.tables of the table whose
+    # rows must include (key,) or (key, value) (`LookupTable`)
+    LOOKUP = "lookup"
 
 
 INV_NOT_EQUAL = 1  # the param of an INV hint that proves `assert(a != b)`
@@ -73,14 +76,17 @@ class HintKind(enum.Enum):
           Front end adds: b*(b-1) == 0 and the recomposition sum == x.
     QUOT  floor(x / param) for x read as an integer in [0, p), 1 <= param <= MAX_QUOT (a
           fixed-point rescale or a division by a constant). Front end adds: the remainder
-          x - param*q is in [0, param) and q in a range, both by bits, so that no other q
-          satisfies them (zkcc.frontend.fixed).
+          x - param*q is in [0, param) and q in a range, so that no other q satisfies them
+          (zkcc.frontend.fixed).
+    TABLE values[x] of the map table number `param` of the kernel (`LookupTable`), for x read
+          as an integer below its length. Front end adds: LOOKUP(x, h) on that table.
     """
 
     INV = "inv"
     INV0 = "inv0"
     BIT = "bit"
     QUOT = "quot"
+    TABLE = "table"
 
 
 MAX_HINT_PARAM = 255  # the param of INV, INV0 and BIT (a bit number, or why an inverse exists)
@@ -89,11 +95,44 @@ MAX_QUOT = (1 << 62) - 1  # the divisor of a QUOT hint: a plan stores it as an i
 
 def hint_param_range(kind: HintKind) -> tuple[int, int]:
     """The smallest and largest param a hint of `kind` may have (plan readers refuse others:
-    a QUOT divides by its param)."""
+    a QUOT divides by its param, a TABLE names a table, which plan readers check too)."""
+    if kind is HintKind.TABLE:
+        return (0, MAX_TABLES - 1)
     return (1, MAX_QUOT) if kind is HintKind.QUOT else (0, MAX_HINT_PARAM)
 
 
-SINKS = (Op.ASSERT_ZERO, Op.OUTPUT)
+MAX_TABLES = 255  # lookup tables per kernel (a TABLE hint names one by its param)
+RANGE_LIMB_BITS = 16  # a range table's widest key; a wider range check is split into limbs
+MAX_TABLE_ROWS = 1 << 16  # a map table's longest list of values
+
+
+@dataclass(frozen=True)
+class LookupTable:
+    """A table a kernel's LOOKUPs read. A range table (`values` None) has the rows
+    (0,) .. (2^bits - 1,); a map table has the rows (j, values[j]) for j below its length,
+    bits = the keys' width. `frac` only says how a failing range check reads to the user (the
+    checked value is the stored integer of an fxK.F value, F = frac); tables that differ in it
+    are different tables. GKR proves lookups with LogUp (zkcc/backends/gkr/fraction.py,
+    zkcc/runtime/lookups.py); elsewhere `zkcc.ir.passes.expand_lookups` turns them into bits."""
+
+    bits: int
+    values: tuple[int, ...] | None = None
+    frac: int | None = None
+
+    @staticmethod
+    def of_values(values: tuple[int, ...]) -> LookupTable:
+        return LookupTable(max(1, (len(values) - 1).bit_length()), values)
+
+    @property
+    def rows(self) -> int:
+        return (1 << self.bits) if self.values is None else len(self.values)
+
+    @property
+    def is_map(self) -> bool:
+        return self.values is not None
+
+
+SINKS = (Op.ASSERT_ZERO, Op.OUTPUT, Op.LOOKUP)
 _ARITH = (Op.ADD, Op.SUB, Op.MUL, Op.NEG)
 _ADD, _SUB, _MUL = Op.ADD, Op.SUB, Op.MUL
 
@@ -171,6 +210,7 @@ class KernelIR:
     instrs: list[Instr]
     loc: SourceLoc | None = None
     backend: str | None = None  # an explicit request from the source ("gkr"/"groth16"), if any
+    tables: list[LookupTable] = field(default_factory=list)  # what LOOKUPs and TABLE hints name
 
     def hint_count(self) -> int:
         return sum(1 for ins in self.instrs if ins.op is Op.HINT)
@@ -188,8 +228,18 @@ class KernelBuilder:
     --x, x-x. Sinks and hints are never shared (each hint is a fresh prover choice).
     """
 
-    def __init__(self, name: str, params: list[Param], modulus: int, loc: SourceLoc | None = None):
+    def __init__(
+        self,
+        name: str,
+        params: list[Param],
+        modulus: int,
+        loc: SourceLoc | None = None,
+        lookups: bool = False,
+    ):
+        """`lookups`: range checks and table lookups become LOOKUPs (proved by LogUp in GKR)
+        rather than bits (see `range_check`, `table_lookup`)."""
         self.p = modulus
+        self.lookups = lookups
         self.kernel = KernelIR(name=name, params=params, instrs=[], loc=loc)
         self._instrs = self.kernel.instrs  # appended to, never replaced
         # Hash-consing tables, one per shareable op and keyed without the op: a kernel emits
@@ -334,6 +384,19 @@ class KernelBuilder:
     def output(self, param: int, index: int, value: int, loc: SourceLoc | None = None) -> None:
         self._emit(_make((Op.OUTPUT, (value,), (param, index), loc)), share=False)
 
+    def lookup(self, table: LookupTable, args: tuple[int, ...], loc: SourceLoc | None) -> None:
+        """LOOKUP(args) on `table` (added to the kernel's tables once)."""
+        self._emit(_make((Op.LOOKUP, args, self.table(table), loc)), share=False)
+
+    def table(self, table: LookupTable) -> int:
+        """The index of `table` among the kernel's tables, added when new."""
+        tables = self.kernel.tables
+        if table not in tables:
+            if len(tables) == MAX_TABLES:
+                raise ValueError(f"a kernel may use at most {MAX_TABLES} lookup tables")
+            tables.append(table)
+        return tables.index(table)
+
     # -- composite checks shared by every front-end feature ----------------------------------
     def inverse(self, x: int, loc: SourceLoc | None = None, why: int = 0) -> int:
         """h = 1/x as a hint, constrained by x*h == 1; `why` is the hint's param (HintKind)."""
@@ -369,6 +432,50 @@ class KernelBuilder:
             acc = self.add(acc, self.mul(self.const(1 << i, loc), b, loc), loc)
         self.assert_zero(self.sub(acc, x, loc), loc, frac)
         return bits
+
+    def range_check(
+        self, x: int, bits: int, loc: SourceLoc | None = None, frac: int | None = None
+    ) -> int | None:
+        """Constrain x, read as an integer in [0, p), to be below 2^bits (2^bits <= p).
+
+        With `lookups`: one LOOKUP on a range table per 16-bit limb (x = lo + 2^16 hi with a
+        QUOT hint hi, lo checked in 16 bits and hi in bits - 16: both as integers, so x, below
+        p, is below 2^bits); returns None. Otherwise `to_bits`, and returns the top bit (which
+        the caller may keep: it is the sign of a range-checked signed value). `frac`: as in
+        `to_bits`, for a failure's message; the top limb's table carries it."""
+        if not self.lookups:
+            return self.to_bits(x, bits, loc, frac)[-1]
+        while bits > RANGE_LIMB_BITS:
+            limb = 1 << RANGE_LIMB_BITS
+            hi = self.hint(HintKind.QUOT, (x,), limb, loc)
+            lo = self.sub(x, self.mul(self.const(limb, loc), hi, loc), loc)
+            self.lookup(LookupTable(RANGE_LIMB_BITS), (lo,), loc)
+            x, bits = hi, bits - RANGE_LIMB_BITS
+        self.lookup(LookupTable(bits, None, frac), (x,), loc)
+        return None
+
+    def table_lookup(self, values: tuple[int, ...], x: int, loc: SourceLoc | None = None) -> int:
+        """values[x] for x read as an integer below len(values) (values reduced, at most
+        MAX_TABLE_ROWS). With `lookups`: a TABLE hint h and LOOKUP(x, h) on the map table.
+        Otherwise by bits: x in k = bits(len - 1) bits (and len - 1 - x too when the length is
+        not a power of two), then the table's multilinear extension at those bits, folded one
+        bit at a time: 2^(k-1) - 1 products (the first fold only scales constants)."""
+        table = LookupTable.of_values(values)
+        if self.lookups:
+            h = self.hint(HintKind.TABLE, (x,), self.table(table), loc)
+            self.lookup(table, (x, h), loc)
+            return h
+        bits = self.to_bits(x, table.bits, loc)
+        if table.rows != 1 << table.bits:
+            self.to_bits(self.sub(self.const(table.rows - 1, loc), x, loc), table.bits, loc)
+        level = [self.const(v, loc) for v in values]
+        level += [self.const(0, loc)] * ((1 << table.bits) - len(values))
+        for b in bits:
+            level = [
+                self.add(lo, self.mul(b, self.sub(hi, lo, loc), loc), loc)
+                for lo, hi in zip(level[0::2], level[1::2], strict=True)
+            ]
+        return level[0]
 
     def finish(self) -> KernelIR:
         return self.kernel

@@ -1,4 +1,5 @@
-"""Passes over kernel IR: dead-code elimination and a structural validator.
+"""Passes over kernel IR: dead-code elimination, replay into a builder (fusion, lookup
+expansion) and a structural validator.
 
 Unrolling and inlining leave values nobody uses (a device function's unused result, a loop's
 last partial sum). Only what reaches a sink (`ASSERT_ZERO`, `OUTPUT`) matters to the relation,
@@ -9,12 +10,13 @@ result deterministic). A hint whose value feeds a constraint is reachable from t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import accumulate, chain, repeat
 from operator import itemgetter
 
 import numpy as np
 
-from zkcc.ir.kernel import SINKS, Instr, KernelIR, Op
+from zkcc.ir.kernel import SINKS, HintKind, Instr, KernelBuilder, KernelIR, Op
 
 
 def eliminate_dead_code(kernel: KernelIR) -> KernelIR:
@@ -32,7 +34,14 @@ def eliminate_dead_code(kernel: KernelIR) -> KernelIR:
     n = len(instrs)
     dead = _dead(instrs) if n else np.zeros(0, dtype=bool)
     if not dead.any():
-        return KernelIR(kernel.name, list(kernel.params), list(instrs), kernel.loc, kernel.backend)
+        return KernelIR(
+            kernel.name,
+            list(kernel.params),
+            list(instrs),
+            kernel.loc,
+            kernel.backend,
+            kernel.tables,
+        )
     first_dead = int(np.argmax(dead))
     renumber = np.cumsum(~dead, dtype=np.int64) - 1
     kept = (np.flatnonzero(~dead[first_dead:]) + first_dead).tolist()
@@ -41,7 +50,9 @@ def eliminate_dead_code(kernel: KernelIR) -> KernelIR:
     new_args = _renumbered(args, renumber)
     make = Instr.make  # type: ignore[attr-defined]
     out = instrs[:first_dead] + list(map(make, zip(ops, new_args, attrs, locs, strict=True)))
-    return KernelIR(kernel.name, list(kernel.params), out, kernel.loc, kernel.backend)
+    return KernelIR(
+        kernel.name, list(kernel.params), out, kernel.loc, kernel.backend, kernel.tables
+    )
 
 
 def _dead(instrs: list[Instr]) -> np.ndarray:
@@ -106,7 +117,84 @@ def eliminate_dead_code_reference(kernel: KernelIR) -> KernelIR:
         for ins, keep in zip(instrs, live, strict=True)
         if keep
     ]
-    return KernelIR(kernel.name, list(kernel.params), out, kernel.loc, kernel.backend)
+    return KernelIR(
+        kernel.name, list(kernel.params), out, kernel.loc, kernel.backend, kernel.tables
+    )
+
+
+def replay(
+    builder: KernelBuilder,
+    kernel: KernelIR,
+    read: Callable[[int, int, object], int],
+    write: Callable[[int, int, int, object], None],
+) -> None:
+    """Re-emit `kernel`'s body into `builder`: `read(param, index, loc)` gives the value an
+    INPUT stands for, `write(param, index, value, loc)` takes each OUTPUT; every other
+    instruction is rebuilt with its arguments renumbered (shared and folded by the builder).
+
+    Lookups follow the builder: kept as LOOKUPs (their tables added to the builder's) when it
+    has `lookups`, else expanded into bits by its `range_check` and `table_lookup`; a TABLE
+    hint and the LOOKUP that checks it then become one table evaluation."""
+    vals: list[int] = []
+    arith = {Op.ADD: builder.add, Op.SUB: builder.sub, Op.MUL: builder.mul, Op.NEG: builder.neg}
+    looked_up: dict[tuple[int, int], int] = {}  # (table, key) -> value, when expanding
+
+    def evaluate(table: int, key: int, loc) -> int:
+        if (table, key) not in looked_up:
+            values = kernel.tables[table].values
+            looked_up[table, key] = builder.table_lookup(values, key, loc)  # type: ignore[arg-type]
+        return looked_up[table, key]
+
+    for ins in kernel.instrs:
+        op, args, attr, loc = ins
+        v = -1  # sinks define no value; nothing refers to them
+        if op is Op.INPUT:
+            v = read(attr[0], attr[1], loc)  # type: ignore[index]
+        elif op is Op.CONST:
+            v = builder.const(attr, loc)  # type: ignore[arg-type]
+        elif op is Op.INDEX:  # both launches run over the same instances
+            v = builder.index(loc)
+        elif op in arith:
+            v = arith[op](*[vals[x] for x in args], loc)
+        elif op is Op.HINT:
+            kind, param = HintKind(attr[0]), attr[1]  # type: ignore[index]
+            if kind is HintKind.TABLE and not builder.lookups:
+                v = evaluate(param, vals[args[0]], loc)
+            else:
+                if kind is HintKind.TABLE:
+                    param = builder.table(kernel.tables[param])
+                v = builder.hint(kind, tuple(vals[x] for x in args), param, loc)
+        elif op is Op.ASSERT_ZERO:
+            builder.assert_zero(vals[args[0]], loc, attr)  # type: ignore[arg-type]
+        elif op is Op.OUTPUT:
+            write(attr[0], attr[1], vals[args[0]], loc)  # type: ignore[index]
+        elif op is Op.LOOKUP:
+            table, keys = kernel.tables[attr], [vals[x] for x in args]  # type: ignore[index]
+            if builder.lookups:
+                builder.lookup(table, tuple(keys), loc)
+            elif table.is_map:
+                want = evaluate(attr, keys[0], loc)  # type: ignore[arg-type]
+                builder.assert_zero(builder.sub(keys[1], want, loc), loc)
+            else:
+                builder.range_check(keys[0], table.bits, loc, table.frac)
+        else:
+            raise ValueError(f"cannot replay a {op.value} instruction")
+        vals.append(v)
+
+
+def expand_lookups(kernel: KernelIR, modulus: int) -> KernelIR:
+    """`kernel` with its LOOKUPs and TABLE hints as bits (for backends without a lookup
+    argument: Groth16); the same kernel when it has none."""
+    if not kernel.tables:
+        return kernel
+    builder = KernelBuilder(kernel.name, list(kernel.params), modulus, kernel.loc)
+    builder.kernel.backend = kernel.backend
+
+    def write(param: int, index: int, value: int, loc) -> None:
+        builder.output(param, index, value, loc)
+
+    replay(builder, kernel, builder.input, write)
+    return builder.finish()
 
 
 _ARITY = {
@@ -119,7 +207,21 @@ _ARITY = {
     Op.NEG: 1,
     Op.ASSERT_ZERO: 1,
     Op.OUTPUT: 1,
-}
+}  # LOOKUP: one argument on a range table, two on a map table
+
+
+def _table_of(kernel: KernelIR, ins: Instr):
+    """The table a LOOKUP or TABLE hint names; False when it names none; None for others."""
+    if ins.op is Op.LOOKUP:
+        t = ins.attr
+    elif ins.op is Op.HINT and ins.attr[0] == HintKind.TABLE.value:  # type: ignore[index]
+        t = ins.attr[1]  # type: ignore[index]
+    else:
+        return None
+    ok = isinstance(t, int) and 0 <= t < len(kernel.tables)
+    if ok and ins.op is Op.HINT and not kernel.tables[t].is_map:
+        ok = False
+    return kernel.tables[t] if ok else False
 
 
 def validate_kernel(kernel: KernelIR, modulus: int) -> list[str]:
@@ -133,6 +235,11 @@ def validate_kernel(kernel: KernelIR, modulus: int) -> list[str]:
     written: set[tuple[int, int]] = set()
     for i, ins in enumerate(kernel.instrs):
         want = _ARITY.get(ins.op)
+        table = _table_of(kernel, ins)
+        if table is False:
+            problems.append(f"#{i} {ins.op.value}: no lookup table {ins.attr!r}")
+        elif ins.op is Op.LOOKUP:
+            want = 2 if table.is_map else 1  # type: ignore[union-attr]
         if want is not None and len(ins.args) != want:
             problems.append(f"#{i} {ins.op.value}: {len(ins.args)} args, expected {want}")
         for a in ins.args:

@@ -20,6 +20,8 @@ Linear operations are free in the Expander-style gate set (an output may sum any
   reach a power of two), so padding never has to satisfy the kernel's constraints. A kernel
   that reads its instance index (`Op.INDEX`) gets one more public input, the `index`
   segment, holding s on instance s (padding included).
+* A LOOKUP is checked like an OUTPUT: its key (and value) minus its column of the `lookups`
+  input segment (zkcc.ir.lookups) is a residue; the lookup argument proves those columns.
 * Within a level, products and materialised values come first in instruction order, then
   relays in the order of the wires they carry; gates are sorted by (output, inputs) with
   equal gates merged, so the circuit is a function of the IR alone.
@@ -38,12 +40,14 @@ import numpy as np
 from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
 from zkcc.ir.kernel import KernelIR, Op, Param
 from zkcc.ir.layout import log2_ceil, padded_index, padded_shape
+from zkcc.ir.lookups import LookupLayout
 from zkcc.lower.columns import OP_CODES, IRColumns
 from zkcc.lower.forms import CONST_KEY, Forms, coef_dtype, expand, linear_forms, reduced
 from zkcc.lower.placement import Gates, Residues
 
 EXPAND_LIMIT = 8  # largest |terms(a)| * |terms(b)| expanded directly into mul gates
 HINT_SEGMENT = "hints"
+LOOKUP_SEGMENT = "lookups"  # the lookup columns (zkcc.ir.lookups)
 VALID_SEGMENT = "valid"  # 1 on real instances, 0 on padding
 INDEX_SEGMENT = "index"  # s on instance s, padding included (only in kernels that read it)
 _C = {op: OP_CODES[op] for op in Op}
@@ -67,17 +71,19 @@ def layout_segments(sizes: list[tuple[str, int, int, bool]]) -> tuple[int, list[
 
 
 def input_sizes(
-    params: list[Param], hints: int, uses_index: bool
+    params: list[Param], hints: int, uses_index: bool, lookups: int = 0
 ) -> list[tuple[str, int, int, bool]]:
     """The input segments of a kernel's circuit, in order: each parameter in its padded layout,
-    the hints (if any), the instance index (if the kernel reads it), then the instance-valid
-    flag."""
+    the hints (if any), the lookup columns (if any), the instance index (if the kernel reads
+    it), then the instance-valid flag."""
     sizes = [
         (param_segment(prm.name), prm.size, math.prod(padded_shape(prm.shape)), prm.broadcast)
         for prm in params
     ]
     if hints:
         sizes.append((HINT_SEGMENT, hints, 1 << log2_ceil(hints), False))
+    if lookups:
+        sizes.append((LOOKUP_SEGMENT, lookups, lookups, False))
     if uses_index:
         sizes.append((INDEX_SEGMENT, 1, 1, False))
     sizes.append((VALID_SEGMENT, 1, 1, False))
@@ -89,17 +95,19 @@ def lower_kernel(kernel: KernelIR, p: int, columns: IRColumns | None = None) -> 
     vector of constraint residues (zero on a valid witness). `columns` are the kernel's
     instructions as columns when the caller has them (a plan reader does)."""
     cols = IRColumns.of(kernel) if columns is None else columns
-    return _lower(kernel.params, cols, p)
+    return _lower(kernel.params, cols, p, kernel.tables)
 
 
-def _lower(params: list[Param], cols: IRColumns, p: int) -> LayeredCircuit:
+def _lower(params: list[Param], cols: IRColumns, p: int, tables: list) -> LayeredCircuit:
     codes = cols.codes
     n = len(codes)
     a, b, c = (np.ascontiguousarray(cols.operands[:, k]) for k in range(3))
     dt = coef_dtype(p)
     is_hint, is_index = codes == _C[Op.HINT], codes == _C[Op.INDEX]
+    lookup = np.flatnonzero(codes == _C[Op.LOOKUP])
+    lookups = LookupLayout.of_tables(c[lookup], tables)
     input_log2, segments = layout_segments(
-        input_sizes(params, int(is_hint.sum()), bool(is_index.any()))
+        input_sizes(params, int(is_hint.sum()), bool(is_index.any()), lookups.width)
     )
     is_const = codes == _C[Op.CONST]
     const_val = np.zeros(n, dtype=dt)
@@ -127,18 +135,26 @@ def _lower(params: list[Param], cols: IRColumns, p: int) -> LayeredCircuit:
     edges, linear = _linear_edges(codes, a, b, scale, is_const, const_val, p)
     value_a = ~(is_const | is_input | is_index)
     value_b = np.isin(codes, [_C[Op.ADD], _C[Op.SUB], _C[Op.MUL]])
-    uses = np.bincount(np.concatenate([a[value_a], b[value_b]]), minlength=n)
     sinks = np.flatnonzero((codes == _C[Op.ASSERT_ZERO]) | (codes == _C[Op.OUTPUT]))
-    wanted = np.concatenate([a[product], b[product], a[sinks]])
-    forms = linear_forms(n, edges, linear, uses, atom_key, atom_coef, wanted, p)
-
     out_wire = np.zeros(len(sinks), dtype=np.int64)
     is_out = codes[sinks] == _C[Op.OUTPUT]
     so = sinks[is_out]
     out_wire[is_out] = table[base[b[so]] + c[so]]
+    checked = a[sinks]
+    if len(lookup):  # key (and value) - its lookup column, like an OUTPUT
+        at = next(s.offset for s in segments if s.name == LOOKUP_SEGMENT)
+        has_value = lookups.value_column >= 0
+        checked = np.concatenate([checked, a[lookup], b[lookup][has_value]])
+        columns = np.concatenate([lookups.key_column, lookups.value_column[has_value]])
+        out_wire = np.concatenate([out_wire, at + columns])
+        is_out = np.concatenate([is_out, np.ones(len(columns), dtype=bool)])
+    value_b = value_b | ((codes == _C[Op.LOOKUP]) & (b >= 0))
+    uses = np.bincount(np.concatenate([a[value_a], b[value_b]]), minlength=n)
+    wanted = np.concatenate([a[product], b[product], checked])
+    forms = linear_forms(n, edges, linear, uses, atom_key, atom_coef, wanted, p)
     valid = segments[-1].offset
     return _Wiring(forms, product, a, b, w0, p).circuit(
-        a[sinks], is_out, out_wire, valid, segments, input_log2
+        checked, is_out, out_wire, valid, segments, input_log2
     )
 
 

@@ -10,6 +10,7 @@ Each instruction is one op code and three int64 operands (-1 where unused):
     ADD, SUB, MUL   (value, value, -1)
     NEG             (value, -1, -1)
     ASSERT_ZERO     (value, F of a fixed-point range check or -1, -1)
+    LOOKUP          (key, value or -1 on a range table, table index)
 
 Plan decoding produces these columns before it builds any `Instr`, so the loader lowers from
 them directly; a kernel built in memory is turned into columns by `IRColumns.of`.
@@ -75,4 +76,6 @@ def operand_table(instrs: list[Instr], consts: dict[int, int]) -> np.ndarray:
             table[i, 1], table[i, 2] = HINT_CODES[kind], param
         elif op is Op.ASSERT_ZERO:
             table[i, 1] = attr  # type: ignore[assignment]
+        elif op is Op.LOOKUP:
+            table[i, 2] = attr  # type: ignore[assignment]
     return table

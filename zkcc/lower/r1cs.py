@@ -78,6 +78,8 @@ class _Template:
                 self.rows.append((forms[ins.args[0]], one, {}))  # type: ignore[arg-type]
             elif ins.op is Op.OUTPUT:
                 self._output(("param", *ins.attr), forms[ins.args[0]], one)  # type: ignore[misc,arg-type]
+            elif ins.op is Op.LOOKUP:  # zkcc.ir.passes.expand_lookups comes first
+                raise ValueError("R1CS has no lookups: expand the kernel's lookups first")
             forms.append(f)
 
     def _mul(self, a: Form, b: Form) -> Form:

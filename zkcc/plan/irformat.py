@@ -17,10 +17,14 @@ from zkcc.errors import FormatError
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View
 from zkcc.ir.kernel import (
     MAX_FRAC,
+    MAX_TABLE_ROWS,
+    MAX_TABLES,
+    RANGE_LIMB_BITS,
     SINKS,
     HintKind,
     Instr,
     KernelIR,
+    LookupTable,
     Op,
     Param,
     gc_paused,
@@ -64,7 +68,21 @@ def kernel_to_tree(k: KernelIR) -> Tree:
         "consts": list(consts),
         "locs": [_loc_tree(loc) for loc in locs],
         "loc_index": loc_idx.tobytes(),
+        "tables": [[t.bits, t.values and list(t.values), t.frac] for t in k.tables],
     }
+
+
+def _table_from(s: Schema, p: int) -> LookupTable:
+    """A checked lookup table: a range table of 1..RANGE_LIMB_BITS bits, or a map table of
+    1..MAX_TABLE_ROWS reduced values whose `bits` is its keys' width."""
+    bits, values, frac = s.list(3, 3)
+    if values.tree is None:
+        f = None if frac.tree is None else frac.int(0, MAX_FRAC)
+        return LookupTable(bits.int(1, RANGE_LIMB_BITS), None, f)
+    table = LookupTable.of_values(tuple(v.int(0, p - 1) for v in values.list(1, MAX_TABLE_ROWS)))
+    if bits.int() != table.bits or frac.tree is not None:
+        raise FormatError(f"{s.path}: a map table's width is that of its keys, with no F")
+    return table
 
 
 def _shape(s: Schema) -> tuple[int, ...]:
@@ -78,7 +96,11 @@ def kernel_from_tree(s: Schema, p: int) -> KernelIR:
 def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
     """A checked kernel and its instructions as the columns it was stored in (what the
     vectorised lowering reads)."""
-    s.dict({"name", "backend", "loc", "params", "ops", "operands", "consts", "locs", "loc_index"})
+    s.dict(
+        {"name", "backend", "loc", "params", "ops", "operands", "consts", "locs", "loc_index"}
+        | {"tables"}
+    )
+    tables = [_table_from(t, p) for t in s.field("tables").list(0, MAX_TABLES)]
     params = []
     for ps in s.field("params").list(0, 1 << 16):
         name, shape, is_out, bc = ps.list(4, 4)
@@ -91,7 +113,7 @@ def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
     locs = [_loc_from(x) for x in s.field("locs").list(0, n)]
     loc_index = np.frombuffer(s.field("loc_index").bytes(length=4 * n), dtype="<i4")
     codes = np.frombuffer(ops, dtype=np.uint8)
-    if not _instructions_ok(codes, operands, loc_index, params, len(consts), len(locs)):
+    if not _instructions_ok(codes, operands, loc_index, params, len(consts), len(locs), tables):
         raise FormatError(f"{s.path}: malformed instruction")
     with gc_paused():
         instrs = _build_instrs(codes, operands, loc_index, consts, locs)
@@ -102,6 +124,7 @@ def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
         instrs=instrs,
         loc=_loc_from(s.field("loc")),
         backend=None if backend.tree is None else backend.str(("gkr", "groth16")),
+        tables=tables,
     )
     return kernel, IRColumns(codes, operands, consts)
 
@@ -119,13 +142,15 @@ def _instructions_ok(
     params: list[Param],
     n_consts: int,
     n_locs: int,
+    tables: list[LookupTable],
 ) -> bool:
     """Every check `_instr` makes, on all instructions at once: a known op code and location;
     SSA arguments that refer to earlier instructions with a value (not a sink: ASSERT_ZERO,
     OUTPUT); constants in the table; INPUT reading an
     input parameter and OUTPUT writing an output parameter, each within its size; a known
-    hint kind with a parameter in its range; an ASSERT_ZERO's F -1 (none) or at most MAX_FRAC.
-    (Operands an op does not use are not checked.)"""
+    hint kind with a parameter in its range; an ASSERT_ZERO's F -1 (none) or at most MAX_FRAC;
+    a LOOKUP naming a table, with a value exactly when it is a map table, and a TABLE hint
+    naming a map table. (Operands an op does not use are not checked.)"""
     n = len(codes)
     if n == 0:
         return True
@@ -153,6 +178,15 @@ def _instructions_ok(
         bounds = HINT_PARAM_RANGES[b[hint]]
         ok = bool(np.all((c[hint] >= bounds[:, 0]) & (c[hint] <= bounds[:, 1])))
     ok = ok and in_range(b[codes == _CODE[Op.ASSERT_ZERO]] + 1, MAX_FRAC + 2)
+    is_map = np.array([t.is_map for t in tables], dtype=bool)
+    lookup = codes == _CODE[Op.LOOKUP]
+    table_hint = hint & (b == HINTS.index(HintKind.TABLE))
+    if not (in_range(c[lookup], len(tables)) and in_range(c[table_hint], len(tables))):
+        return False
+    has_value = b[lookup] >= 0
+    ok = ok and in_range(b[lookup][has_value], position[lookup][has_value])
+    ok = ok and bool(np.all(is_map[c[lookup]] == has_value) and np.all(is_map[c[table_hint]]))
+    ok = ok and not sink[b[lookup][has_value]].any()
     is_out = np.array([prm.is_output for prm in params], dtype=bool)
     sizes = np.array([prm.size for prm in params], dtype=np.int64)
     for op, prm, j in ((Op.INPUT, a, b), (Op.OUTPUT, b, c)):
@@ -188,6 +222,12 @@ def _build_instrs(
         out[sel] = _objects(zip(*picked, strict=True), len(sel))
 
     fill(args, (Op.ADD, Op.SUB, Op.MUL), a, b)
+    sel = np.flatnonzero((codes == _CODE[Op.LOOKUP]) & (b >= 0))
+    args[sel] = _objects(zip(a[sel].tolist(), b[sel].tolist(), strict=True), len(sel))
+    sel = np.flatnonzero((codes == _CODE[Op.LOOKUP]) & (b < 0))
+    args[sel] = _objects(((x,) for x in a[sel].tolist()), len(sel))
+    sel = np.flatnonzero(codes == _CODE[Op.LOOKUP])
+    attrs[sel] = _objects(c[sel].tolist(), len(sel))
     fill(args, (Op.NEG, Op.ASSERT_ZERO, Op.OUTPUT, Op.HINT), a)
     fill(attrs, (Op.INPUT,), a, b)
     fill(attrs, (Op.OUTPUT,), b, c)
@@ -217,6 +257,7 @@ def decode_instrs_reference(
     consts: list[int],
     locs: list[SourceLoc | None],
     bad: FormatError,
+    tables: list[LookupTable] | None = None,
 ) -> list[Instr]:
     """The per-instruction decoder that `_instructions_ok` and `_build_instrs` replace, kept as
     their readable reference (tests hold the fast version against it)."""
@@ -225,7 +266,7 @@ def decode_instrs_reference(
         if codes[i] >= len(OPS) or not 0 <= loc_index[i] < len(locs):
             raise bad
         op, (a, b, c), loc = OPS[codes[i]], (int(x) for x in operands[i]), locs[loc_index[i]]
-        ins = _instr(op, a, b, c, i, params, consts, loc, bad)
+        ins = _instr(op, a, b, c, i, params, consts, loc, bad, tables or [])
         if any(instrs[v].op in SINKS for v in ins.args):
             raise bad
         instrs.append(ins)
@@ -242,6 +283,7 @@ def _instr(
     consts: list[int],
     loc: SourceLoc | None,
     bad: FormatError,
+    tables: list[LookupTable],
 ) -> Instr:
     def value(v: int) -> int:
         if not 0 <= v < i:
@@ -271,7 +313,13 @@ def _instr(
         lo, hi = hint_param_range(HINTS[b])
         if not lo <= c <= hi:
             raise bad
+        if HINTS[b] is HintKind.TABLE and not (c < len(tables) and tables[c].is_map):
+            raise bad
         return Instr(op, (value(a),), (HINTS[b].value, c), loc)
+    if op is Op.LOOKUP:
+        if not 0 <= c < len(tables) or tables[c].is_map != (b >= 0):
+            raise bad
+        return Instr(op, (value(a), value(b)) if b >= 0 else (value(a),), c, loc)
     if op in (Op.ADD, Op.SUB, Op.MUL):
         return Instr(op, (value(a), value(b)), None, loc)
     if op is Op.ASSERT_ZERO:

@@ -46,8 +46,9 @@ MAGIC = b"ZKPL"
 # 2: "zk"; 3: no stored circuits or statistics, options; 4: per-launch backends; 5: views
 # with a slice index (a launch argument may be `t[i]`), options.fuse (fused launches are
 # ordinary kernels); 6: a tensor's element type ("field" or "iK", zkcc.ir.types); 7: the
-# fixed-point element types "fxK.F" and the QUOT hint (a divisor up to 2^62 as its param)
-VERSION = 7
+# fixed-point element types "fxK.F" and the QUOT hint (a divisor up to 2^62 as its param); 8:
+# lookup tables, the LOOKUP instruction and the TABLE hint (zkcc.ir.kernel.LookupTable)
+VERSION = 8
 FIELDS = ("m31", "bn254")
 MIXED = "mixed"  # a kernel's summary backend when its launches use both
 MAX_REASON = 1000
@@ -194,11 +195,16 @@ class Plan:
         kernels = {n: CompiledKernel(ir, p, columns=columns[n]) for n, (ir, _) in irs.items()}
         source = s.field("source").str()
         plan = Plan(field, source, pcs, kernels, host, zk, options, assignments)
-        for n, (_, backend) in irs.items():
+        for n, (ir, backend) in irs.items():
             if plan.kernels[n].backend != backend:
                 raise FormatError(
                     f"{what}.kernels: kernel {n!r} is recorded as {backend} but its launches "
                     f"are proved by {plan.kernels[n].backend}"
+                )
+            if ir.tables and (zk or "groth16" in plan.kernels[n].backends):
+                why = "a zero-knowledge plan" if zk else "a kernel with a Groth16 launch"
+                raise FormatError(
+                    f"{what}.kernels: kernel {n!r} has lookups, which {why} checks with bits"
                 )
         return plan
 

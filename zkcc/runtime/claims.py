@@ -11,7 +11,14 @@ import numpy as np
 
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch, Program, TensorKind, resolve
-from zkcc.lower.circuit import HINT_SEGMENT, INDEX_SEGMENT, VALID_SEGMENT, param_segment
+from zkcc.ir.lookups import LookupLayout
+from zkcc.lower.circuit import (
+    HINT_SEGMENT,
+    INDEX_SEGMENT,
+    LOOKUP_SEGMENT,
+    VALID_SEGMENT,
+    param_segment,
+)
 from zkcc.pcs.base import PcsClaim, Relation
 from zkcc.runtime.layout import TableLayout, launch_layout
 
@@ -65,6 +72,31 @@ def public_tensors(program: Program) -> set[str]:
 
 def hint_tensor(step_index: int) -> str:
     return f"hints@{step_index}"
+
+
+def lookup_tensor(step_index: int) -> str:
+    """A GKR launch's lookup columns (count, width) (zkcc.ir.lookups): private, committed
+    like its hints, proved by LogUp (zkcc/runtime/lookups.py)."""
+    return f"lookups@{step_index}"
+
+
+def counts_tensor(step_index: int, table: int) -> str:
+    """How often a GKR launch looks up each row of its kernel's table number `table`."""
+    return f"counts@{step_index}/{table}"
+
+
+def lookup_tensors(kernel, step_index: int, count: int) -> list[TensorInfo]:
+    """The tensors a GKR launch's lookups commit: its lookup columns and, per table its
+    LOOKUPs read, the counts of the table's rows (none without lookups)."""
+    if not kernel.tables:
+        return []
+    layout = LookupLayout.of(kernel)
+    out = [TensorInfo(lookup_tensor(step_index), (count, layout.width), False)]
+    for b in layout.used():
+        out.append(
+            TensorInfo(counts_tensor(step_index, b.table), (kernel.tables[b.table].rows,), False)
+        )
+    return out
 
 
 def valid_tensor(step_index: int) -> str:
@@ -152,7 +184,8 @@ class TensorInfo:
 
 def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:
     """Every tensor a proof speaks about, in a fixed order: declared tensors (those a launch
-    writes, or inputs), then each GKR launch's hint tensor (a Groth16 launch, a step index in
+    writes, or inputs), then each GKR launch's hint tensor and lookup tensors (a Groth16
+    launch, a step index in
     `groth16`, keeps its hints as private witness, and has a link mask tensor instead when it
     reads private tensors)."""
     written: set[str] = set()
@@ -170,9 +203,11 @@ def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> li
     ]
     for i, step in enumerate(program.host.steps):
         if isinstance(step, Launch) and i not in groth16:
-            h = program.kernels[step.kernel].hint_count()
+            kernel = program.kernels[step.kernel]
+            h = kernel.hint_count()
             if h:
                 out.append(TensorInfo(hint_tensor(i), (step.count, h), False))
+            out += lookup_tensors(kernel, i, step.count)
         elif isinstance(step, Launch):
             links = sum(reads_private(program, step.args))  # a Groth16 launch's links
             if links:
@@ -219,6 +254,9 @@ def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayou
     h = kernel.hint_count()
     if h:
         out[HINT_SEGMENT] = (hint_tensor(i), launch_layout(step.count, (h,), False))
+    if kernel.tables:
+        width = LookupLayout.of(kernel).width
+        out[LOOKUP_SEGMENT] = (lookup_tensor(i), launch_layout(step.count, (width,), False))
     if kernel.uses_index():
         out[INDEX_SEGMENT] = (index_tensor(i), index_layout(step.count))
     out[VALID_SEGMENT] = (valid_tensor(i), launch_layout(step.count, (1,), False))

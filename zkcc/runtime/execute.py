@@ -12,6 +12,7 @@ from zkcc.backends.gkr.shard import partition
 from zkcc.errors import WitnessError
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch, Program, Seen, resolve
+from zkcc.ir.lookups import LookupLayout
 from zkcc.plan.validate import seen_span
 from zkcc.runtime.witness import run_kernel
 
@@ -84,7 +85,7 @@ def run_launch(
         for prm, arr in w.outputs.items():
             outs.setdefault(prm, []).append(arr)
         hints.append(w.hints)
-    h = kernel.hint_count()
+    h = kernel.hint_count() + LookupLayout.of(kernel).width  # hints, then lookup columns
     empty = {prm: F.zeros((0, p.size)) for prm, p in enumerate(kernel.params) if p.is_output}
     local = {prm: np.concatenate(outs[prm]) if prm in outs else empty[prm] for prm in empty}
     local_hints = np.concatenate(hints) if hints else F.zeros((0, h))

@@ -52,6 +52,7 @@ from zkcc.runtime.claims import (
     index_values,
     input_mask_tensor,
     link_mask_tensor,
+    lookup_tensor,
     mask_table_tensor,
     public_segment_mle,
     public_tensors,
@@ -79,6 +80,7 @@ from zkcc.runtime.groth16_launch import (
     step_to_tree,
 )
 from zkcc.runtime.layout import TableLayout
+from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.memory import MemoryPlan
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
@@ -221,6 +223,9 @@ class GkrStep(_LaunchStep):
             )
             self.mask_table = (mask_table_tensor(i), TableLayout((self.layout.size,)))
         self.circuit = circuit
+        kernel = program.kernels[self.kernel]
+        self.hint_count = kernel.hint_count()
+        self.lookups = LaunchLookups.of(kernel, i, self.step.count)
         # the valid flags and instance indices: public, computed by the verifier itself
         read = {t for t, _ in self.sources.values()}
         self.computed = {valid_tensor(i)} | ({index_tensor(i)} & read)
@@ -228,6 +233,8 @@ class GkrStep(_LaunchStep):
         reads = {t for t, _ in self.sources.values()}
         if self.layout is not None:
             reads = (reads - {input_mask_tensor(i)}) | {self.mask_table[0]}
+        if self.lookups is not None:
+            reads |= set(self.lookups.counts_tensors())
         self.reads = tuple(sorted(reads))
 
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
@@ -235,6 +242,11 @@ class GkrStep(_LaunchStep):
         on rank 0 before any commitment and sent to every rank (every rank adds the same mask
         terms)."""
         F = ctx.F
+        if self.lookups is not None:  # the lookup columns follow the hints (run_kernel)
+            columns = hints[:, self.hint_count :]
+            hints = hints[:, : self.hint_count]
+            ctx.data[lookup_tensor(self.index)] = columns.reshape(-1)
+            ctx.data.update(self.lookups.counts(F, columns))
         if hints.size:
             ctx.data[hint_tensor(self.index)] = hints.reshape(-1)
         ctx.data[valid_tensor(self.index)] = valid_values(F, self.step.count)
@@ -270,20 +282,35 @@ class GkrStep(_LaunchStep):
             proof, seg = gkr.prove(
                 F, self.circuit, parts, tr, comm=comm, tables=tables, progress=ph.advance, zk=zk
             )
-        if zk is None:
-            return proof.to_tree(), segment_claims(ctx.program, self.index, seg)
-        return proof.to_tree(), self._linked(F, seg, lambda c: c.value)
+        if zk is not None:
+            return proof.to_tree(), self._linked(F, seg, lambda c: c.value)
+        claims = segment_claims(ctx.program, self.index, seg)
+        if self.lookups is None:
+            return proof.to_tree(), claims
+        columns = ctx.data[lookup_tensor(self.index)].reshape(self.step.count, -1)
+        trees, more = self.lookups.prove(F, columns, ctx.data, tr)
+        return {"gkr": proof.to_tree(), "lookups": trees}, claims + more
 
     def verify(self, v: VerifyContext, ss: Schema, tr) -> list[Claim]:
         F = v.F
-        proof = gkr.GKRProof.from_tree(ss, F, self.circuit, self.n_log2, self.layout)
+        if self.lookups is not None:
+            ss.dict({"gkr", "lookups"})
+        gkr_tree = ss if self.lookups is None else ss.field("gkr")
+        proof = gkr.GKRProof.from_tree(gkr_tree, F, self.circuit, self.n_log2, self.layout)
         try:
             seg = gkr.verify(F, self.circuit, self.n_log2, proof, tr, zk=self.layout)
         except ProofRejected as e:
             raise ProofRejected(f"launch {self.index} ({self.kernel}): {e}") from None
         if self.layout is not None:
             return self._linked(F, seg, lambda c: self._public_value(F, v, c))
-        claims = segment_claims(v.program, self.index, seg)
+        claims = self._public_checked(F, segment_claims(v.program, self.index, seg))
+        if self.lookups is not None:
+            claims += self.lookups.verify(F, ss.field("lookups"), tr)
+        return claims
+
+    def _public_checked(self, F, claims: list[Claim]) -> list[Claim]:
+        """The claims on committed tensors, after checking those on the valid flags and
+        instance indices, which the verifier computes itself."""
         for c in claims:
             if c.tensor in self.computed and not F.ext.equal(
                 public_segment_mle(F, c.tensor, self.index, self.step.count, c.point), c.value
@@ -496,7 +523,8 @@ def schedule(plan, groth16: frozenset[int]) -> list:
 
 def claim_counts(steps: list) -> dict[str, int]:
     """tensor -> the evaluation claims the schedule makes on it: two per GKR input segment
-    reading it (the layer-0 claims at v_x and v_y), one per side of an assert_eq, one per
+    reading it (the layer-0 claims at v_x and v_y), those of a launch's lookup argument
+    (zkcc/runtime/lookups.py), one per side of an assert_eq, one per
     committed Groth16 boundary and one on its launch's link masks. A hiding commitment is
     made for exactly that many."""
     out: dict[str, int] = {}
@@ -505,6 +533,8 @@ def claim_counts(steps: list) -> dict[str, int]:
             tensors = [t for t, _ in st.sources.values()] * 2
             if st.layout is not None:  # the input mask's two and the reduction's one
                 tensors += [st.mask_table[0]] * 3
+            if st.lookups is not None:  # the LogUp argument's
+                tensors += [t for t, k in st.lookups.claim_counts().items() for _ in range(k)]
         elif isinstance(st, AssertEqStep):
             tensors = [st.a, st.b]
         else:

@@ -10,7 +10,12 @@ The IR knows only hints and zero checks, so what a failure *means* to the user i
 its shape: an INV hint marked `INV_NOT_EQUAL` is `assert(a != b)` (zero means the sides are
 equal, not a division by zero), and a failing recomposition of BIT hints of `x`, made at the
 same place as the hints, is `to_bits(x, bits)` given a value too wide for its bits, or, when
-x is v + 2^(K-1), a range check of v as an integer of type iK that v overflows.
+x is v + 2^(K-1), a range check of v as an integer of type iK that v overflows. A failing
+LOOKUP on a range table reads the same way, through the 16-bit limbs of a wide check
+(`KernelBuilder.range_check`).
+
+The lookup columns (zkcc.ir.lookups) are part of the witness: each LOOKUP's key and value
+in its column, after the hints.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkcc.errors import WitnessError
-from zkcc.ir.kernel import INV_NOT_EQUAL, HintKind, Instr, KernelIR, Op
+from zkcc.ir.kernel import INV_NOT_EQUAL, RANGE_LIMB_BITS, HintKind, Instr, KernelIR, Op
+from zkcc.ir.lookups import LookupLayout
 from zkcc.ir.source import SourceLoc
 from zkcc.ir.types import fixed_text
 
@@ -31,7 +37,8 @@ class KernelWitness:
     """What a launch produced: values of output params and the hint values, per instance."""
 
     outputs: dict[int, np.ndarray]  # param index -> (count, size)
-    hints: np.ndarray  # (count, hint_count), in instruction order
+    # (count, hint_count + lookup width): hints in instruction order, then the lookup columns
+    hints: np.ndarray
 
 
 def _schedule(instrs: list[Instr]) -> dict[int, dict[tuple, list[int]]]:
@@ -39,7 +46,7 @@ def _schedule(instrs: list[Instr]) -> dict[int, dict[tuple, list[int]]]:
     depth = [0] * len(instrs)
     waves: dict[int, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
     for i, ins in enumerate(instrs):
-        if ins.op in (Op.INPUT, Op.CONST, Op.INDEX, Op.ASSERT_ZERO, Op.OUTPUT):
+        if ins.op in (Op.INPUT, Op.CONST, Op.INDEX, Op.ASSERT_ZERO, Op.OUTPUT, Op.LOOKUP):
             continue
         depth[i] = 1 + max(depth[a] for a in ins.args)
         waves[depth[i]][(ins.op, ins.attr if ins.op is Op.HINT else None)].append(i)
@@ -82,6 +89,8 @@ def run_kernel(
                 vals[:, cols] = F.neg(a)
             else:
                 vals[:, cols] = _hint(F, kernel, idx, attr, a, vals, first)
+    if kernel.tables:
+        _check_lookups(F, kernel, vals, first)
     _check_constraints(F, kernel, vals, first)
     hint_cols = [i for i, ins in enumerate(instrs) if ins.op is Op.HINT]
     outputs = {prm: F.zeros((count, p.size)) for prm, p in enumerate(kernel.params) if p.is_output}
@@ -89,7 +98,61 @@ def run_kernel(
         if ins.op is Op.OUTPUT:
             prm, j = ins.attr  # type: ignore[misc]
             outputs[prm][:, j] = vals[:, ins.args[0]]
-    return KernelWitness(outputs=outputs, hints=vals[:, hint_cols])
+    hints = vals[:, hint_cols]
+    if kernel.tables:
+        hints = np.concatenate([hints, _lookup_columns(F, kernel, vals)], axis=1)
+    return KernelWitness(outputs=outputs, hints=hints)
+
+
+def _check_lookups(F, kernel: KernelIR, vals: np.ndarray, first: int) -> None:
+    """Every LOOKUP's key (and value) is a row of its table."""
+    sites = [i for i, ins in enumerate(kernel.instrs) if ins.op is Op.LOOKUP]
+    for t, table in enumerate(kernel.tables):
+        mine = [i for i in sites if kernel.instrs[i].attr == t]
+        if not mine:
+            continue
+        keys = vals[:, [kernel.instrs[i].args[0] for i in mine]]
+        bad = keys >= table.rows
+        if table.is_map and not bad.any():
+            want = F.array(list(table.values))[keys.astype(np.int64)]
+            bad = want != vals[:, [kernel.instrs[i].args[1] for i in mine]]
+        if bad.any():
+            inst, col = (int(v[0]) for v in np.nonzero(bad.T)[::-1])
+            ins = kernel.instrs[mine[col]]
+            raise _fail(kernel, ins, first + inst, _lookup_failure(F, kernel, ins, vals[inst]))
+
+
+def _lookup_columns(F, kernel: KernelIR, vals: np.ndarray) -> np.ndarray:
+    """Each LOOKUP's key (and value) in its lookup column (zkcc.ir.lookups)."""
+    sites = [i for i, ins in enumerate(kernel.instrs) if ins.op is Op.LOOKUP]
+    layout = LookupLayout.of(kernel)
+    out = F.zeros((len(vals), layout.width))
+    layout_keys, layout_values = layout.key_column, layout.value_column
+    for n, i in enumerate(sites):
+        args = kernel.instrs[i].args
+        out[:, layout_keys[n]] = vals[:, args[0]]
+        if len(args) == 2:
+            out[:, layout_values[n]] = vals[:, args[1]]
+    return out
+
+
+def _lookup_failure(F, kernel: KernelIR, ins: Instr, row: np.ndarray) -> str:
+    """What a failing LOOKUP means: a key outside a map table, or a range check (through
+    the limbs of a wide one: a key that is the QUOT hint of x by 2^16 checks x's top bits)."""
+    table = kernel.tables[ins.attr]  # type: ignore[index]
+    key = ins.args[0]
+    if table.is_map:
+        return f"lookup: key {int(row[key])} is outside the table of {table.rows} entries"
+    bits = table.bits
+    while True:
+        quot = kernel.instrs[key]
+        if quot.op is not Op.HINT or quot.attr != (HintKind.QUOT.value, 1 << RANGE_LIMB_BITS):
+            break
+        key, bits = quot.args[0], bits + RANGE_LIMB_BITS
+    signed = _range_checked(kernel, key, bits)
+    if signed is not None:
+        return _type_overflow(F, int(row[signed]), bits, table.frac)
+    return f"range check: value {int(row[key])} does not fit in {bits} bits (0..{(1 << bits) - 1})"
 
 
 def instance_indices(F, first: int, count: int) -> np.ndarray:
@@ -105,6 +168,10 @@ def _hint(
         return F.array((x >> param) & 1)
     if kind is HintKind.QUOT:
         return F.array(x // param)
+    if kind is HintKind.TABLE:  # a key outside the table is reported by its LOOKUP
+        values = kernel.tables[param].values
+        keys = np.where(x < len(values), x, 0).astype(np.int64)  # type: ignore[arg-type]
+        return F.array(list(values))[keys]  # type: ignore[arg-type]
     if kind is HintKind.INV:
         zero = x == 0
         if zero.any():
@@ -146,6 +213,17 @@ def _range_checked(kernel: KernelIR, x: int, n: int) -> int | None:
     return None
 
 
+def _type_overflow(F, v: int, n: int, frac: int | None) -> str:
+    """v (a field element) does not fit iK (K = n), or fxK.F for the stored integer of an
+    fxK.F value (F = frac): said in the type's terms."""
+    v = v if v <= F.p // 2 else v - F.p
+    lo, hi = -(1 << (n - 1)), (1 << (n - 1)) - 1
+    if frac is None:
+        return f"value {v} does not fit i{n}, whose range is {lo}..{hi}"
+    real, rlo, rhi = (fixed_text(x, frac) for x in (v, lo, hi))
+    return f"value {real} (stored {v}) does not fit fx{n}.{frac}, whose range is {rlo}..{rhi}"
+
+
 def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> None:
     sinks = [i for i, ins in enumerate(kernel.instrs) if ins.op is Op.ASSERT_ZERO]
     if not sinks:
@@ -161,16 +239,7 @@ def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> Non
     n = _bits_of(kernel, checked.args[1], ins.loc) if checked.op is Op.SUB else 0
     signed = _range_checked(kernel, checked.args[1], n) if n else None
     if signed is not None:  # a range check of an iK value: x = v + 2^(K-1) in K bits
-        v = int(vals[inst, signed])
-        v = v if v <= F.p // 2 else v - F.p
-        lo, hi = -(1 << (n - 1)), (1 << (n - 1)) - 1
-        what = f"value {v} does not fit i{n}, whose range is {lo}..{hi}"
-        frac = ins.attr  # an fxK.F value's stored integer: said in the type's terms
-        if frac is not None:
-            real, rlo, rhi = (fixed_text(x, frac) for x in (v, lo, hi))  # type: ignore[arg-type]
-            what = (
-                f"value {real} (stored {v}) does not fit fx{n}.{frac}, whose range is {rlo}..{rhi}"
-            )
+        what = _type_overflow(F, int(vals[inst, signed]), n, ins.attr)  # type: ignore[arg-type]
     elif n:
         value = int(vals[inst, checked.args[1]])
         what = f"to_bits: value {value} does not fit in {n} bits, which hold 0..{(1 << n) - 1}"

@@ -1,0 +1,283 @@
+"""Range checks and table lookups as LOOKUPs, proved by LogUp in GKR (plans without zero
+knowledge), and as bits everywhere else.
+
+Results are held against plain Python ints; the two lowerings of one program agree; LOOKUP
+IR survives a plan file and hostile plans are refused; proofs verify, and a prover whose
+looked-up rows are not table rows, whose counts are wrong, or whose argument is altered is
+rejected; failures at prove time name the value, the bound and the instance.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from test_frontend_ints import OPS, check, values
+
+from zkcc.driver import plan_program
+from zkcc.encoding import Schema
+from zkcc.errors import FormatError, ProofRejected, WitnessError
+from zkcc.field import get_field
+from zkcc.frontend import compile_source
+from zkcc.ir.kernel import KernelBuilder, Op, Param
+from zkcc.ir.lookups import LookupLayout
+from zkcc.ir.passes import expand_lookups, validate_kernel
+from zkcc.plan.irformat import kernel_from_tree, kernel_to_tree
+from zkcc.plan.plan import Plan, plan_digest
+from zkcc.runtime import witness as witness_module
+from zkcc.runtime.bundle import ProofBundle
+from zkcc.runtime.prover import prove
+from zkcc.runtime.randomness import Randomness
+from zkcc.runtime.verifier import verify
+from zkcc.runtime.witness import run_kernel
+
+TABLE = """#pragma field {field}
+const int SQ[{rows}] = {{{values}}};
+__global__ void sq(const i16 x[4], const field k[3], i16 y[4], field w[3]) {{
+    for (int i = 0; i < 4; i++) {{ y[i] = relu(x[i]); }}
+    for (int i = 0; i < 3; i++) {{ w[i] = lookup(SQ, k[i]); }}
+}}
+__host__ void main(private field x[{n}][4], private field k[{n}][3],
+                   public out field y[{n}][4], public out field w[{n}][3]) {{
+    sq<<<{n}>>>(x, k, y, w);
+}}
+"""
+SQ_VALUES = [(3 * j * j - 7) for j in range(13)]  # 13 rows: not a power of two; negatives
+
+
+def table_source(field: str, n: int) -> str:
+    return TABLE.format(
+        field=field, rows=len(SQ_VALUES), values=", ".join(map(str, SQ_VALUES)), n=n
+    )
+
+
+def table_inputs(F, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = random.Random(seed)
+    x = [[rng.randint(-(1 << 15), (1 << 15) - 1) for _ in range(4)] for _ in range(n)]
+    k = [[rng.randrange(len(SQ_VALUES)) for _ in range(3)] for _ in range(n)]
+    return np.array(x, dtype=object), np.array(k, dtype=object)
+
+
+def signed(F, t) -> list[int]:
+    return [v if v <= F.p // 2 else v - F.p for v in F.to_ints(np.asarray(t).reshape(-1))]
+
+
+def no_zk_plan(src: str) -> tuple[Plan, bytes]:
+    data = plan_program(compile_source(src, "t.zkcu", lookups=True), zk=False).to_bytes()
+    return Plan.from_bytes(data), plan_digest(data)
+
+
+# ---- IR ---------------------------------------------------------------------------------
+
+
+def test_builder_splits_wide_range_checks_into_limbs():
+    b = KernelBuilder("k", [Param("x", (2,), False, False)], (1 << 31) - 1, lookups=True)
+    b.range_check(b.input(0, 0), 12)
+    b.range_check(b.input(0, 1), 30)
+    k = b.finish()
+    assert validate_kernel(k, (1 << 31) - 1) == []
+    looked = [k.tables[ins.attr] for ins in k.instrs if ins.op is Op.LOOKUP]
+    assert [t.bits for t in looked] == [12, 16, 14]  # 30 = 16 + 14
+    layout = LookupLayout.of(k)
+    assert layout.width == 4 and sorted(layout.key_column.tolist()) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("field", ["m31", "bn254"])
+def test_operations_with_lookups_match_python_ints(field):
+    """The comparison suite of test_frontend_ints with range checks as LOOKUPs."""
+    n, k = 120, 16
+    program = compile_source(OPS.format(field=field, backend="", k=k, k1=k + 2, n=n), "o", True)
+    assert program.kernels["ops"].tables
+    F = get_field(field)
+    a, b = values(k, n, seed=5)
+    w = run_kernel(F, program.kernels["ops"], [F.array(a), F.array(b), None, None], n)
+    check(F, a, b, w.outputs[2], w.outputs[3])
+
+
+@pytest.mark.parametrize("lookups", [False, True])
+def test_table_lookup_matches_python(lookups):
+    F, n = get_field("m31"), 40
+    program = compile_source(table_source("m31", n), "t.zkcu", lookups)
+    x, k = table_inputs(F, n, seed=2)
+    w = run_kernel(F, program.kernels["sq"], [F.array(x), F.array(k), None, None], n)
+    assert signed(F, w.outputs[2]) == [max(v, 0) for v in x.reshape(-1)]
+    assert signed(F, w.outputs[3]) == [SQ_VALUES[j] for j in k.reshape(-1)]
+
+
+def test_expanded_kernel_agrees_and_has_no_lookups():
+    """expand_lookups (what a Groth16 launch gets) computes the same outputs by bits."""
+    F, n = get_field("bn254"), 30
+    kernel = compile_source(table_source("bn254", n), "t.zkcu", True).kernels["sq"]
+    expanded = expand_lookups(kernel, F.p)
+    assert not expanded.tables and all(ins.op is not Op.LOOKUP for ins in expanded.instrs)
+    assert validate_kernel(expanded, F.p) == []
+    x, k = table_inputs(F, n, seed=4)
+    args = [F.array(x), F.array(k), None, None]
+    a, b = run_kernel(F, kernel, args, n), run_kernel(F, expanded, args, n)
+    for prm in (2, 3):
+        assert F.to_ints(a.outputs[prm].reshape(-1)) == F.to_ints(b.outputs[prm].reshape(-1))
+
+
+def test_lookup_ir_round_trips_through_a_plan_and_hostile_tables_are_refused():
+    p = (1 << 31) - 1
+    kernel = compile_source(table_source("m31", 4), "t.zkcu", True).kernels["sq"]
+    back = kernel_from_tree(Schema(kernel_to_tree(kernel), "k"), p)
+    assert back.tables == kernel.tables and back.instrs == kernel.instrs
+    tree = kernel_to_tree(kernel)
+    bad_value = dict(tree, tables=[[4, [p] * 13, None]])  # not a reduced element
+    wide = dict(tree, tables=[[17, None, None]] * len(kernel.tables))  # over 16 bits
+    for t in (bad_value, wide, dict(tree, tables=[])):
+        with pytest.raises(FormatError):
+            kernel_from_tree(Schema(t, "k"), p)
+
+
+def test_zero_knowledge_plans_check_lookups_with_bits_and_refuse_lookup_ir():
+    """A zero-knowledge plan never carries LOOKUPs: the compiler emits bits, and a plan file
+    that has both is refused (its LogUp would reveal sums of private keys)."""
+    src = table_source("m31", 4)
+    plan = plan_program(compile_source(src, "t.zkcu"), zk=True)
+    assert not any(k.ir.tables for k in plan.kernels.values())
+    sneaky = plan_program(compile_source(src, "t.zkcu", lookups=True), zk=False)
+    sneaky.zk = True
+    with pytest.raises(FormatError, match="has lookups"):
+        Plan.from_bytes(sneaky.to_bytes())
+
+
+def test_groth16_kernels_get_bits():
+    plan = plan_program(
+        compile_source(table_source("bn254", 2), "t.zkcu", True), backend="groth16", zk=False
+    )
+    assert not plan.kernels["sq"].ir.tables
+    Plan.from_bytes(plan.to_bytes())
+
+
+# ---- failures at prove time -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("src", "value", "want"),
+    [
+        ("i16", 40000, "value 40000 does not fit i16, whose range is -32768..32767"),
+        ("i32", -(1 << 31) - 5, "value -2147483653 does not fit i32"),
+        ("fx24.8", 1 << 30, "does not fit fx24.8"),
+    ],
+)
+def test_range_failures_name_the_value_and_type(src, value, want):
+    code = f"""#pragma field bn254
+__global__ void k(const {src} a[1], {src} b[1]) {{ b[0] = a[0]; }}
+__host__ void main(private field a[3][1], public out field b[3][1]) {{ k<<<3>>>(a, b); }}
+"""
+    kernel = compile_source(code, "k.zkcu", True).kernels["k"]
+    assert kernel.tables
+    F = get_field("bn254")
+    with pytest.raises(WitnessError, match="instance 2") as e:
+        run_kernel(F, kernel, [F.array([[1], [2], [value]]), None], 3)
+    assert want in str(e.value)
+
+
+def test_key_outside_a_table_is_named():
+    F = get_field("m31")
+    kernel = compile_source(table_source("m31", 2), "t.zkcu", True).kernels["sq"]
+    x = F.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    with pytest.raises(WitnessError, match="key 13 is outside the table of 13 entries"):
+        run_kernel(F, kernel, [x, F.array([[0, 1, 2], [3, 13, 4]]), None, None], 2)
+
+
+# ---- proofs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["m31", "bn254"])
+def test_lookup_program_proves_and_verifies(field):
+    n = 5
+    plan, digest = no_zk_plan(table_source(field, n))
+    F = get_field(field)
+    x, k = table_inputs(F, n, seed=8)
+    inputs = {"x": F.array(x).reshape(-1), "k": F.array(k).reshape(-1)}
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    public = verify(plan, digest, proof)
+    assert signed(F, public["y"]) == [max(v, 0) for v in x.reshape(-1)]
+    assert signed(F, public["w"]) == [SQ_VALUES[j] for j in k.reshape(-1)]
+
+
+def _proved(n: int = 3):
+    plan, digest = no_zk_plan(table_source("m31", n))
+    F = get_field("m31")
+    x, k = table_inputs(F, n, seed=9)
+    inputs = {"x": F.array(x).reshape(-1), "k": F.array(k).reshape(-1)}
+    return plan, digest, inputs
+
+
+def test_wrong_table_values_are_rejected(monkeypatch):
+    """A prover that answers lookup(SQ, k) with SQ[k] + 1 and puts those values in its lookup
+    columns (so the circuit's residues vanish) is caught by LogUp: the pair is not a row."""
+    plan, digest, inputs = _proved()
+    real_hint = witness_module._hint
+
+    def lying_hint(F, kernel, idx, attr, x, vals, first):
+        out = real_hint(F, kernel, idx, attr, x, vals, first)
+        return F.add(out, F.array(1)) if attr[0] == "table" else out
+
+    monkeypatch.setattr(witness_module, "_hint", lying_hint)
+    monkeypatch.setattr(witness_module, "_check_lookups", lambda *args: None)
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    with pytest.raises(ProofRejected, match="not rows of the table"):
+        verify(plan, digest, proof)
+
+
+def test_wrong_counts_are_rejected(monkeypatch):
+    from zkcc.runtime.lookups import LaunchLookups
+
+    plan, digest, inputs = _proved()
+    real = LaunchLookups.counts
+
+    def off_by_one(self, F, columns):
+        out = real(self, F, columns)
+        name = sorted(out)[0]
+        out[name] = F.add(out[name], F.array(np.eye(1, len(out[name]), 0, dtype=np.int64)[0]))
+        return out
+
+    monkeypatch.setattr(LaunchLookups, "counts", off_by_one)
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    with pytest.raises(ProofRejected, match="not rows of the table"):
+        verify(plan, digest, proof)
+
+
+def test_altered_lookup_arguments_are_rejected():
+    plan, digest, inputs = _proved()
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    verify(plan, digest, proof)
+    bundle, _ = ProofBundle.from_bytes(proof, "proof")
+    arguments = bundle.steps[0]["lookups"]
+    assert len(arguments) == 3  # relu's two range tables and SQ
+
+    def flipped(tree):
+        """A copy of `tree` with one byte of its first byte string flipped."""
+        if isinstance(tree, bytes):
+            return bytes([tree[0] ^ 1]) + tree[1:], True
+        if isinstance(tree, dict):
+            out, done = {}, False
+            for key in sorted(tree):
+                out[key], hit = (tree[key], False) if done else flipped(tree[key])
+                done |= hit
+            return out, done
+        if isinstance(tree, list):
+            out, done = [], False
+            for item in tree:
+                new, hit = (item, False) if done else flipped(item)
+                out.append(new)
+                done |= hit
+            return out, done
+        return tree, False
+
+    for i in range(len(arguments)):
+        for part in ("queries", "table"):
+            steps = [dict(s) for s in bundle.steps]
+            args = [dict(a) for a in arguments]
+            args[i][part] = flipped(args[i][part])[0]
+            steps[0]["lookups"] = args
+            bad = ProofBundle(
+                bundle.plan_digest, bundle.public, bundle.commitments, steps, bundle.opening
+            ).to_bytes()
+            with pytest.raises((ProofRejected, FormatError)):
+                verify(plan, digest, bad)

@@ -398,10 +398,12 @@ def _print_kernels(summary: dict) -> None:
         r1cs = ""
         if "r1cs_constraints" in k:  # launched under both backends
             r1cs = f", R1CS per instance {k['r1cs_constraints']} constraints"
+        lookups = f"lookups {k['lookups']}, " if k.get("lookups") else ""
         click.echo(
             f"  kernel {name}: backend {k['backend']}, depth {k['depth']}, "
             f"gates/instance mul {k['mul_gates']} add {k['add_gates']} const {k['const_gates']}, "
-            f"hints {k['hints']}, constraints {k['constraints']}, input width {k['input_width']}"
+            f"hints {k['hints']}, constraints {k['constraints']}, {lookups}"
+            f"input width {k['input_width']}"
             f"{r1cs}"
         )
         click.echo(f"    layer widths: {k['layer_widths']}")

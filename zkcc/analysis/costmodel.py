@@ -61,6 +61,7 @@ from zkcc.runtime.groth16_launch import (
     groth16_steps,
     launch_boundary,
 )
+from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.packing import Bin, plan_bins
 from zkcc.runtime.steps import AssertEqStep, GkrStep, Groth16Step, claim_counts, schedule
 
@@ -78,6 +79,9 @@ LAUNCH_SECONDS = 0.02  # per GKR launch: assembling layer 0, layer store, claims
 ZK_ROUND_OPS = 85  # extension scalar operations per masked sumcheck round (prover; counted)
 ZK_VERIFY_ROUND_OPS = 25  # the same, verifier (counted: 22-24 on dot and layers)
 ZK_REDUCTION_PASSES = 4  # the mask reduction: weights, the table as extension, its sumcheck
+LEAF_EXT_OPS = 3  # a LogUp leaf: its enc, denominator and numerator as extension elements
+FRACTION_EXT_PER_LEAF = 11  # the fractional-sum GKR per leaf (measured: m = 16 .. 20, m31)
+FRACTION_LAYER_CALLS = 30  # vectorised calls per layer of a fractional-sum tree
 G1_WIRE_MSMS = 3  # A, B (G1) and L: full MSMs over the wires
 G2_WIRE_MSMS = 1  # B (G2) over the wires
 MSM_REF_LOG = 8  # the profile's G1 MSM rate is per point at 2^8 points (Pippenger: ~1/log n)
@@ -239,6 +243,29 @@ def gkr_step_tree(F, circuit, n_log2: int, zk: MaskLayout | None = None) -> dict
     return {"layers": layers, "reduce": [Blob(3 * E.byte_len)] * zk.num_vars, "mask": one}
 
 
+def fraction_tree(E, m: int) -> dict:
+    """A fractional-sum GKR proof over 2^m leaves with given numerators
+    (zkcc/backends/gkr/fraction.py): the top values, then per layer k = 1 .. m-1 its k rounds
+    of three values and four stated values."""
+    return {
+        "unit_p": False,
+        "top": Blob((2 if m == 0 else 4) * E.byte_len),
+        "layers": [
+            {"rounds": Blob(3 * k * E.byte_len), "values": Blob(4 * E.byte_len)}
+            for k in range(1, m)
+        ],
+    }
+
+
+def lookup_trees(E, lookups: LaunchLookups) -> list[dict]:
+    """A launch's LogUp arguments (zkcc/runtime/lookups.py): per table its query and table
+    trees."""
+    return [
+        {"queries": fraction_tree(E, m_q), "table": fraction_tree(E, m_t)}
+        for m_q, m_t in lookups.tree_sizes()
+    ]
+
+
 def groth16_step_tree(F, b: LaunchBoundary) -> dict:
     """A Groth16 step (zkcc/runtime/groth16_launch.py): A, B, C; D, PoK and one value per
     committed param when the launch commits to wires."""
@@ -286,6 +313,10 @@ def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, 
                     add(tensor, low + inst, zk)
             if zk:
                 add(st.mask_table[0], tuple(("z", i, j) for j in range(st.layout.num_vars)))
+            for t, (_, m_t) in enumerate(st.lookups.tree_sizes() if st.lookups else []):
+                m = st.lookups.tensor_layout.num_vars
+                add(st.lookups.tensor, tuple(("lq", i, t, j) for j in range(m)))
+                add(st.lookups.counts_tensors()[t], tuple(("lt", i, t, j) for j in range(m_t)))
         elif isinstance(st, AssertEqStep):
             pt = tuple(("a", i, j) for j in range(st.layout.num_vars))
             add(st.a, pt, st.linked)
@@ -414,7 +445,10 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
         if isinstance(st, AssertEqStep):
             trees.append({} if st.linked else {"value": Blob(F.ext.byte_len)})
         elif isinstance(st, GkrStep):
-            trees.append(gkr_step_tree(F, st.circuit, st.n_log2, st.layout))
+            tree = gkr_step_tree(F, st.circuit, st.n_log2, st.layout)
+            if st.lookups is not None:
+                tree = {"gkr": tree, "lookups": lookup_trees(F.ext, st.lookups)}
+            trees.append(tree)
         else:
             trees.append(groth16_step_tree(F, st.boundary))
     bins, tables = _bin_claims(plan, steps)
@@ -515,6 +549,32 @@ def gkr_prove_seconds(
     if zk is not None:
         t += _zk_rounds(zk) * ZK_ROUND_OPS * prof.rate(f"{name}.scalar")
         t += ZK_REDUCTION_PASSES * zk.size * ext + zk.num_vars * rnd
+    return t
+
+
+def lookup_prove_seconds(F, prof: Profile, lookups: LaunchLookups) -> float:
+    """A launch's LogUp arguments (zkcc/runtime/lookups.py): per table the leaves of both
+    trees (LEAF_EXT_OPS extension operations each: enc, the denominator, the numerator) and
+    their fractional-sum GKR, FRACTION_EXT_PER_LEAF extension products per leaf (the tree's
+    products and the sumchecks over it; measured at 2^16 .. 2^20 leaves), and the counts."""
+    ext, call = prof.rate(f"{F.name}.ext_mul"), prof.rate(f"{F.name}.call")
+    t = 0.0
+    for m_q, m_t in lookups.tree_sizes():
+        leaves = (1 << m_q) + (1 << m_t)
+        t += (LEAF_EXT_OPS + FRACTION_EXT_PER_LEAF) * leaves * ext
+        t += FRACTION_LAYER_CALLS * (m_q + m_t) * call
+    return t
+
+
+def lookup_verify_seconds(F, prof: Profile, lookups: LaunchLookups) -> float:
+    """Per table: every sumcheck round of both trees (m (m - 1) / 2 rounds for 2^m leaves)
+    and the table's own evaluation (a map table's values: 2^bits extension products)."""
+    ext, vr = prof.rate(f"{F.name}.ext_mul"), prof.rate(f"{F.name}.verify_round")
+    t = 0.0
+    for (m_q, m_t), b in zip(lookups.tree_sizes(), lookups.layout.used(), strict=True):
+        t += (m_q * (m_q - 1) // 2 + m_t * (m_t - 1) // 2) * vr
+        if lookups.tables[b.table].is_map:
+            t += 2 * (1 << m_t) * ext
     return t
 
 
@@ -758,13 +818,20 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
             if isinstance(st, GkrStep)
             else gkr_step_tree(F, circuit, n, gst.layout)
         )
+        gkr_prove = gkr_prove_seconds(
+            F, profile, circuit, len(ck.ir.instrs), step.count, gst.layout
+        )
+        gkr_verify = gkr_verify_seconds(F, profile, circuit, step.count, gst.layout)
+        if gst.lookups is not None:
+            gkr_prove += lookup_prove_seconds(F, profile, gst.lookups)
+            gkr_verify += lookup_verify_seconds(F, profile, gst.lookups)
         estimates = {
             "gkr": LaunchEstimate(
                 "gkr",
-                gkr_prove_seconds(F, profile, circuit, len(ck.ir.instrs), step.count, gst.layout),
+                gkr_prove,
                 gkr_peak,
                 tree_size(gkr_tree),
-                gkr_verify_seconds(F, profile, circuit, step.count, gst.layout),
+                gkr_verify,
                 pcs_s,
                 {
                     "gates": step.count * (ck.stats["mul_gates"] + ck.stats["add_gates"]),

@@ -119,6 +119,28 @@ def gkr_term(F: PrimeField, part: str, circuit, n_log2: int, zk=None) -> Term:
     return Term(part, _log2_ratio(count, F), f"{count} / |E|: {formula}")
 
 
+def logup_terms(F: PrimeField, part: str, lookups) -> list[Term]:
+    """Per table a launch looks up (zkcc/runtime/lookups.py): the LogUp identity
+    sum 1/(alpha - enc(query)) = sum m_j/(alpha - enc(row_j)) with enc = (1 - beta) key +
+    beta value. When some query is no row, clearing the denominators leaves a nonzero
+    polynomial in (alpha, beta) of total degree at most 2 (N_q + N_t), which vanishes at the
+    random (alpha, beta) w.p. at most 2 (N_q + N_t) / |E| [Schwartz-Zippel; Haböck 2022,
+    Lemma 5]; and the two fractional-sum GKRs (zkcc.backends.gkr.fraction)."""
+    from zkcc.backends.gkr.fraction import fraction_soundness
+
+    out = []
+    for (m_q, m_t), b in zip(lookups.tree_sizes(), lookups.layout.used(), strict=True):
+        where = f"{part} lookups in table {b.table}"
+        leaves = (1 << m_q) + (1 << m_t)
+        formula = f"{2 * leaves} / |E|: 2 (N_q + N_t), the LogUp identity in (alpha, beta)"
+        out.append(Term(f"{where} (LogUp)", _log2_ratio(2 * leaves, F), formula))
+        for what, m in (("queries", m_q), ("table", m_t)):
+            if m > 0:
+                formula = "(1 + sum_k (3 k + 2)) / |E| over the tree's layers"
+                out.append(Term(f"{where} ({what} GKR)", fraction_soundness(F, m), formula))
+    return out
+
+
 def point_term(F: PrimeField, part: str, num_vars: int, base_only: bool = False) -> Term:
     """A nonzero multilinear polynomial in v variables vanishes at a random point w.p. v/|S|."""
     size_log2 = math.log2(F.p) * (1 if base_only else F.ext.degree)
@@ -183,6 +205,8 @@ def plan_soundness(plan: Plan) -> Soundness:
                 terms.append(
                     Term(f"{part} input relations", _log2_ratio(2, F), "2 / |E| (one zeta each)")
                 )
+            if st.lookups is not None:
+                terms.extend(logup_terms(F, part, st.lookups))
         elif isinstance(st, AssertEqStep):
             terms.append(point_term(F, f"step {st.index} assert_eq", st.layout.num_vars))
             if st.linked and plan.pcs == "ligero" and plan.zk:

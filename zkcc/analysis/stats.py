@@ -17,6 +17,7 @@ def kernel_stats(kernel: KernelIR, circuit: LayeredCircuit) -> dict[str, int | l
         "ir_mul": ir_ops[Op.MUL],
         "hints": ir_ops[Op.HINT],
         "constraints": ir_ops[Op.ASSERT_ZERO] + ir_ops[Op.OUTPUT],
+        "lookups": ir_ops[Op.LOOKUP],
         "depth": circuit.depth,
         "input_width": 1 << circuit.input_log2,
         "layer_widths": [1 << ly.width_log2 for ly in circuit.layers],

@@ -41,7 +41,7 @@ import numpy as np
 
 from zkcc.backends.gkr.fraction import FractionProof, prove_fraction_sum, verify_fraction_sum
 from zkcc.encoding import Schema, Tree
-from zkcc.errors import ProofRejected
+from zkcc.errors import FormatError, ProofRejected
 from zkcc.field.mle import mle_evaluate
 from zkcc.ir.kernel import KernelIR, LookupTable
 from zkcc.ir.lookups import Block, LookupLayout
@@ -89,6 +89,10 @@ class LaunchLookups:
 
     def counts_layout(self, block: Block) -> TableLayout:
         return TableLayout((self.tables[block.table].rows,))
+
+    def tree_sizes(self) -> list[tuple[int, int]]:
+        """Per used table: the log2 leaf counts of its query tree and table tree."""
+        return [(b.site_log2 + self.n_log2, self.tables[b.table].bits) for b in self.layout.used()]
 
     def counts_tensors(self) -> list[str]:
         return [counts_tensor(self.step, b.table) for b in self.layout.used()]
@@ -196,6 +200,8 @@ class LaunchLookups:
             qproof = FractionProof.from_tree(s.field("queries"), F, qbits)
             qc = verify_fraction_sum(F, qbits, qproof, tr, f"{LABEL}/{b.table}/queries")
             tproof = FractionProof.from_tree(s.field("table"), F, table.bits)
+            if qproof.unit_p or tproof.unit_p:  # both trees have numerators
+                raise FormatError(f"{s.path}: a LogUp tree claims unit numerators")
             tc = verify_fraction_sum(F, table.bits, tproof, tr, f"{LABEL}/{b.table}/table")
             where = f"launch {self.step} lookups in table {b.table}"
             zero = E.zeros()

@@ -50,6 +50,7 @@ LAYER_WORKING_BYTES = {"m31": 80, "bn254": 400}
 # bytes per stored value of a layer (m31 uint32; bn254 object pointer + int)
 LAYER_STORED_BYTES = {"m31": 4, "bn254": 44}
 TENSOR_BYTES = {"m31": 8, "bn254": 44}
+LOGUP_EXT_COPIES = 6  # a LogUp tree: p, q, their layers above, the sumcheck's halves
 MERKLE_COMMIT_BYTES = 8  # per table element: the Merkle PCS hashes the table's bytes
 # Ligero, per symbol of the encoded matrix (table rows and, hiding, mask rows, times the code
 # length): the encoded columns, the encoder's temporaries and the tree, measured on commits
@@ -130,7 +131,7 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
         widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
         layers = max(layers, LAYER_STORED_BYTES[F.name] * shard.columns * sum(widths))
         widest = LAYER_WORKING_BYTES[F.name] * shard.columns * max(widths[:-1])
-        working = max(working, widest)
+        working = max(working, widest, logup_bytes(F, ck.ir, step.count))
     return MemoryEstimate(
         base=peak_rss_bytes(),
         tensors=TENSOR_BYTES[F.name] * tensor_elems,
@@ -140,6 +141,22 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
         working=working,
         other=other,
     )
+
+
+def logup_bytes(F, kernel, count: int) -> int:
+    """The LogUp prover's largest tree (zkcc/runtime/lookups.py, every rank builds them
+    whole): its leaves (p, q) and the layers above them (as many again) in the extension,
+    LOGUP_EXT_COPIES extension arrays of the leaf count in all."""
+    if not kernel.tables:
+        return 0
+    from zkcc.ir.lookups import LookupLayout
+
+    n = max(0, (count - 1).bit_length())
+    leaves = max(
+        max(1 << (b.site_log2 + n), 1 << kernel.tables[b.table].bits)
+        for b in LookupLayout.of(kernel).used()
+    )
+    return LOGUP_EXT_COPIES * F.ext.degree * TENSOR_BYTES[F.name] * leaves
 
 
 def ligero_commit_bytes(plan: Plan, bins: list, g16) -> int:

@@ -249,7 +249,7 @@ def test_altered_lookup_arguments_are_rejected():
     verify(plan, digest, proof)
     bundle, _ = ProofBundle.from_bytes(proof, "proof")
     arguments = bundle.steps[0]["lookups"]
-    assert len(arguments) == 3  # relu's two range tables and SQ
+    assert len(arguments) == 2  # the i16 check (sign split off: 15 bits, reused by relu), SQ
 
     def flipped(tree):
         """A copy of `tree` with one byte of its first byte string flipped."""

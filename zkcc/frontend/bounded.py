@@ -21,11 +21,11 @@ m = K-1 (e = x + 2^(K-1) in K bits forces -2^(K-1) <= vx < 2^(K-1)), so it leave
 the checked value behind: `nonneg_bits` caches that bit and a later `relu(x)` or `x < 0` costs no
 more bits.
 
-**With lookups** (a plan that proves LOOKUPs with LogUp, `KernelBuilder.lookups`), a range
-check is a LOOKUP of e in an m-bit range table and leaves no bit behind; the sign test takes
-the top bit s of e as a hint, constrains it boolean and checks e - 2^m s in m bits: then e
-lies in [2^m s, 2^m s + 2^m), so s = 1 exactly when e >= 2^m, by the same argument. One
-boolean and one lookup replace m + 1 booleans.
+**With lookups** (a plan that proves LOOKUPs with LogUp, `KernelBuilder.lookups`), both the
+sign test and the range check take the top bit s of e as a hint, constrain it boolean and
+check e - 2^m s in m bits with a LOOKUP: then e lies in [2^m s, 2^m s + 2^m), so e is in
+[0, 2^(m+1)) and s = 1 exactly when e >= 2^m, by the same argument. One boolean and one
+lookup replace m + 1 booleans, and a range check still leaves its sign bit behind.
 """
 
 from __future__ import annotations
@@ -102,9 +102,11 @@ class Bounds:
             return
         bld = self.bld
         e = bld.add(x, bld.const(1 << (bits - 1), loc), loc)
-        top = bld.range_check(e, bits, loc, frac)
-        if top is not None:  # bits: the top one is the sign, kept for a later sign test
-            self.nonneg_bits.setdefault(x, self.boolean(top))
+        if bld.lookups:
+            top = self._sign_split(e, bits - 1, loc, frac)
+        else:
+            top = bld.to_bits(e, bits, loc, frac)[-1]
+        self.nonneg_bits.setdefault(x, self.boolean(top))  # the sign, for a later sign test
         self.add_fact(x, *type_range(bits))
 
     def nonneg(self, d: int, loc: SourceLoc | None) -> int:
@@ -126,14 +128,24 @@ class Bounds:
             if (1 << (m + 1)) > bld.p:
                 raise BoundError(f"{m + 1}")
             e = bld.add(d, bld.const(1 << m, loc), loc)
-            if bld.lookups:  # the top bit s as a hint, and e - 2^m s in m bits (module doc)
-                top = bld.hint(HintKind.BIT, (e,), m, loc)
-                bld.assert_zero(bld.mul(top, bld.sub(top, bld.const(1, loc), loc), loc), loc)
-                rest = bld.sub(e, bld.mul(bld.const(1 << m, loc), top, loc), loc)
-                bld.range_check(rest, m, loc)
+            if bld.lookups:
+                top = self._sign_split(e, m, loc)
             else:
                 top = bld.to_bits(e, m + 1, loc)[-1]
             top = self.nonneg_bits[d] = self.boolean(top)
+        return top
+
+    def _sign_split(self, e: int, m: int, loc: SourceLoc | None, frac: int | None = None) -> int:
+        """With lookups: the top bit s of e, in [0, 2^(m+1)), as a hint, constrained boolean,
+        and e - 2^m s checked in m bits (a LOOKUP; zero when m = 0): see the module doc."""
+        bld = self.bld
+        top = bld.hint(HintKind.BIT, (e,), m, loc)
+        bld.assert_zero(bld.mul(top, bld.sub(top, bld.const(1, loc), loc), loc), loc)
+        rest = bld.sub(e, bld.mul(bld.const(1 << m, loc), top, loc), loc)
+        if m:
+            bld.range_check(rest, m, loc, frac)
+        else:
+            bld.assert_zero(rest, loc)
         return top
 
     def choose(self, c: int, x: int, y: int, loc: SourceLoc | None) -> int:

@@ -145,10 +145,13 @@ def _lookup_failure(F, kernel: KernelIR, ins: Instr, row: np.ndarray) -> str:
         return f"lookup: key {int(row[key])} is outside the table of {table.rows} entries"
     bits = table.bits
     while True:
-        quot = kernel.instrs[key]
-        if quot.op is not Op.HINT or quot.attr != (HintKind.QUOT.value, 1 << RANGE_LIMB_BITS):
+        ins = kernel.instrs[key]
+        if ins.op is Op.HINT and ins.attr == (HintKind.QUOT.value, 1 << RANGE_LIMB_BITS):
+            key, bits = ins.args[0], bits + RANGE_LIMB_BITS  # the high limb of x
+        elif (whole := _sign_split_of(kernel, key, bits)) is not None:
+            key, bits = whole, bits + 1  # x - 2^bits s for x's top bit s
+        else:
             break
-        key, bits = quot.args[0], bits + RANGE_LIMB_BITS
     signed = _range_checked(kernel, key, bits)
     if signed is not None:
         return _type_overflow(F, int(row[signed]), bits, table.frac)
@@ -210,6 +213,29 @@ def _range_checked(kernel: KernelIR, x: int, n: int) -> int | None:
         c = kernel.instrs[b]
         if c.op is Op.CONST and c.attr == 1 << (n - 1):
             return a
+    return None
+
+
+def _sign_split_of(kernel: KernelIR, rest: int, m: int) -> int | None:
+    """x when `rest` is x - 2^m s for s the BIT hint m of x (zkcc.frontend.bounded's sign
+    split with lookups); None otherwise."""
+    ins = kernel.instrs[rest]
+    if ins.op is not Op.SUB:
+        return None
+    x, prod = ins.args
+    mul = kernel.instrs[prod]
+    if mul.op is not Op.MUL:
+        return None
+    for c, s in (mul.args, mul.args[::-1]):
+        const, bit = kernel.instrs[c], kernel.instrs[s]
+        if (
+            const.op is Op.CONST
+            and const.attr == 1 << m
+            and bit.op is Op.HINT
+            and bit.attr == (HintKind.BIT.value, m)
+            and bit.args == (x,)
+        ):
+            return x
     return None
 
 

@@ -281,3 +281,14 @@ def test_altered_lookup_arguments_are_rejected():
             ).to_bytes()
             with pytest.raises((ProofRejected, FormatError)):
                 verify(plan, digest, bad)
+
+
+def test_plans_with_p_lookups_into_one_table_are_refused():
+    """LogUp counts multiplicities in the field: 2^31 - 1 lookups into one table would count
+    as zero, so a plan whose launch could make that many is refused (declared shapes are
+    never materialised)."""
+    n = 1 << 29  # 2^29 instances x 4 relu range checks = 2^31 > p (m31)
+    src = TABLE.format(field="m31", rows=len(SQ_VALUES), values=", ".join(map(str, SQ_VALUES)), n=n)
+    plan = plan_program(compile_source(src, "t.zkcu", lookups=True), zk=False)
+    with pytest.raises(FormatError, match="p or more lookups"):
+        Plan.from_bytes(plan.to_bytes())

@@ -108,8 +108,8 @@ class KernelCompiler(CompiledInterp):
             return IntV(values[key.value])
         if isinstance(key, FixedV):
             raise self.fail(
-                "a lookup key is an integer, got a fixed-point value: look up its stored "
-                "integer (a cast to an integer type)",
+                "a lookup key is an integer, got a fixed-point value: scale it to an integer "
+                "first (for an fx8.4 value v: `i8 k = v * 16;`)",
                 e.args[1].loc,
             )
         bld = self.need_builder(e.loc)

@@ -81,3 +81,13 @@ class LookupLayout:
     def used(self) -> list[Block]:
         """The blocks of tables that some LOOKUP reads."""
         return [b for b in self.blocks if b.sites]
+
+
+def most_queries(kernel: KernelIR, count: int) -> int:
+    """The most lookups `count` instances of `kernel` make into one table. LogUp needs it
+    below the field's characteristic: a multiplicity of p would vanish (docs/lookups.md)."""
+    sites = np.bincount(
+        np.array([ins.attr for ins in kernel.instrs if ins.op is Op.LOOKUP], dtype=np.int64),
+        minlength=1,
+    )
+    return int(sites.max()) * count

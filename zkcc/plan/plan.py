@@ -31,6 +31,7 @@ from zkcc.errors import FormatError
 from zkcc.field import get_field
 from zkcc.ir.host import HostGraph, Launch, Program
 from zkcc.ir.kernel import KernelIR
+from zkcc.ir.lookups import most_queries
 from zkcc.lower.circuit import lower_kernel
 from zkcc.lower.columns import IRColumns
 from zkcc.pcs.base import PCS_NAMES
@@ -201,12 +202,27 @@ class Plan:
                     f"{what}.kernels: kernel {n!r} is recorded as {backend} but its launches "
                     f"are proved by {plan.kernels[n].backend}"
                 )
+            if (
+                ir.tables
+                and max(
+                    (most_queries(ir, st.count) for st in host.steps if _launches(st, n)), default=0
+                )
+                >= p
+            ):
+                raise FormatError(
+                    f"{what}.kernels: kernel {n!r} makes p or more lookups into one table in a "
+                    "launch, which LogUp cannot prove soundly"
+                )
             if ir.tables and (zk or "groth16" in plan.kernels[n].backends):
                 why = "a zero-knowledge plan" if zk else "a kernel with a Groth16 launch"
                 raise FormatError(
                     f"{what}.kernels: kernel {n!r} has lookups, which {why} checks with bits"
                 )
         return plan
+
+
+def _launches(step, kernel: str) -> bool:
+    return isinstance(step, Launch) and step.kernel == kernel
 
 
 def _options_from_tree(s: Schema) -> AssignOptions:

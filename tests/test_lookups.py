@@ -292,3 +292,22 @@ def test_plans_with_p_lookups_into_one_table_are_refused():
     plan = plan_program(compile_source(src, "t.zkcu", lookups=True), zk=False)
     with pytest.raises(FormatError, match="p or more lookups"):
         Plan.from_bytes(plan.to_bytes())
+
+
+def test_proof_with_spilled_chunked_layers_is_byte_identical(monkeypatch, tmp_path):
+    """--mem-limit's path (layers in files, each launch in chunks) gives the same proof bytes
+    with lookups: the lookup columns and trees do not depend on the chunks."""
+    import dataclasses
+
+    from zkcc.runtime import memory as memory_module
+    from zkcc.runtime import prover as prover_module
+
+    plan, digest, inputs = _proved(n=6)
+    want = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    real = memory_module.plan_memory
+
+    def forced(plan, ranks, limit, tmpdir, rep):
+        return dataclasses.replace(real(plan, ranks, None, str(tmp_path), rep), spill=True, parts=4)
+
+    monkeypatch.setattr(prover_module, "plan_memory", forced)
+    assert prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes() == want

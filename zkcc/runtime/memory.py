@@ -85,7 +85,7 @@ class MemoryEstimate:
     commitments_spilled: int  # with the encoded matrices in files
     layers: int  # the largest launch's stored layers on one rank
     working: int  # the tables of that launch's widest layer on one rank (+ TEMPORARIES)
-    other: int  # witness generation, Groth16 launches: not split into parts
+    other: int  # witness generation, Groth16 launches, LogUp trees: not split into parts
 
     @property
     def in_memory(self) -> int:
@@ -131,7 +131,8 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
         widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
         layers = max(layers, LAYER_STORED_BYTES[F.name] * shard.columns * sum(widths))
         widest = LAYER_WORKING_BYTES[F.name] * shard.columns * max(widths[:-1])
-        working = max(working, widest, logup_bytes(F, ck.ir, step.count))
+        working = max(working, widest)
+        other = max(other, logup_bytes(F, ck.ir, step.count))  # after the layers, unsplit
     return MemoryEstimate(
         base=peak_rss_bytes(),
         tensors=TENSOR_BYTES[F.name] * tensor_elems,

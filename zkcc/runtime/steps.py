@@ -282,6 +282,7 @@ class GkrStep(_LaunchStep):
             proof, seg = gkr.prove(
                 F, self.circuit, parts, tr, comm=comm, tables=tables, progress=ph.advance, zk=zk
             )
+        del parts  # the layers: not kept while the lookups are proved
         if zk is not None:
             return proof.to_tree(), self._linked(F, seg, lambda c: c.value)
         claims = segment_claims(ctx.program, self.index, seg)

@@ -78,9 +78,9 @@ def test_builder_splits_wide_range_checks_into_limbs():
     k = b.finish()
     assert validate_kernel(k, (1 << 31) - 1) == []
     looked = [k.tables[ins.attr] for ins in k.instrs if ins.op is Op.LOOKUP]
-    assert [t.bits for t in looked] == [12, 16, 14]  # 30 = 16 + 14
+    assert [t.bits for t in looked] == [12, 15, 15]  # 30 = 15 + 15: one 2^15-row table
     layout = LookupLayout.of(k)
-    assert layout.width == 4 and sorted(layout.key_column.tolist()) == [0, 1, 2]
+    assert layout.width == 4 and layout.key_column.tolist() == [2, 0, 1]  # the pair first
 
 
 @pytest.mark.parametrize("field", ["m31", "bn254"])

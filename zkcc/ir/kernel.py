@@ -438,19 +438,22 @@ class KernelBuilder:
     ) -> int | None:
         """Constrain x, read as an integer in [0, p), to be below 2^bits (2^bits <= p).
 
-        With `lookups`: one LOOKUP on a range table per 16-bit limb (x = lo + 2^16 hi with a
-        QUOT hint hi, lo checked in 16 bits and hi in bits - 16: both as integers, so x, below
-        p, is below 2^bits); returns None. Otherwise `to_bits`, and returns the top bit (which
-        the caller may keep: it is the sign of a range-checked signed value). `frac`: as in
-        `to_bits`, for a failure's message; the top limb's table carries it."""
+        With `lookups`: one LOOKUP on a range table per limb, as few limbs of at most 16 bits
+        as it takes and as equal as they can be, so the tables are small (20 bits: two 10-bit
+        limbs into one 2^10-row table, not 16 + 4): x = lo + 2^w hi with a QUOT hint hi, lo
+        checked in w bits and hi in bits - w, both as integers, so x, below p, is below 2^bits.
+        Returns None. Otherwise `to_bits`, and returns the top bit (which the caller may keep:
+        it is the sign of a range-checked signed value). `frac`: as in `to_bits`, for a
+        failure's message; the top limb's table carries it."""
         if not self.lookups:
             return self.to_bits(x, bits, loc, frac)[-1]
-        while bits > RANGE_LIMB_BITS:
-            limb = 1 << RANGE_LIMB_BITS
-            hi = self.hint(HintKind.QUOT, (x,), limb, loc)
-            lo = self.sub(x, self.mul(self.const(limb, loc), hi, loc), loc)
-            self.lookup(LookupTable(RANGE_LIMB_BITS), (lo,), loc)
-            x, bits = hi, bits - RANGE_LIMB_BITS
+        limbs = -(-bits // RANGE_LIMB_BITS)
+        width = -(-bits // limbs)
+        while bits > width:
+            hi = self.hint(HintKind.QUOT, (x,), 1 << width, loc)
+            lo = self.sub(x, self.mul(self.const(1 << width, loc), hi, loc), loc)
+            self.lookup(LookupTable(width), (lo,), loc)
+            x, bits = hi, bits - width
         self.lookup(LookupTable(bits, None, frac), (x,), loc)
         return None
 

@@ -146,8 +146,8 @@ def _lookup_failure(F, kernel: KernelIR, ins: Instr, row: np.ndarray) -> str:
     bits = table.bits
     while True:
         ins = kernel.instrs[key]
-        if ins.op is Op.HINT and ins.attr == (HintKind.QUOT.value, 1 << RANGE_LIMB_BITS):
-            key, bits = ins.args[0], bits + RANGE_LIMB_BITS  # the high limb of x
+        if ins.op is Op.HINT and _limb_divisor(ins.attr):
+            key, bits = ins.args[0], bits + ins.attr[1].bit_length() - 1  # x's high limb
         elif (whole := _sign_split_of(kernel, key, bits)) is not None:
             key, bits = whole, bits + 1  # x - 2^bits s for x's top bit s
         else:
@@ -214,6 +214,14 @@ def _range_checked(kernel: KernelIR, x: int, n: int) -> int | None:
         if c.op is Op.CONST and c.attr == 1 << (n - 1):
             return a
     return None
+
+
+def _limb_divisor(attr) -> bool:
+    """Whether a hint divides by 2^w for a limb width w (KernelBuilder.range_check)."""
+    kind, param = attr
+    return (
+        kind == HintKind.QUOT.value and param & (param - 1) == 0 and param <= 1 << RANGE_LIMB_BITS
+    )
 
 
 def _sign_split_of(kernel: KernelIR, rest: int, m: int) -> int | None:

@@ -559,6 +559,8 @@ class Interp(ExprEval):
             self.loops.pop()
             self.call_stack.pop()
         if self.sink.error_count() > before:
+            if fn.name_loc.file != e.loc.file:  # a library's error: say where it was called
+                self.sink.report("note", f"in this call of '{fn.name}'", e.loc)
             raise Abort()  # the body failed; its errors are reported, the result is unknown
         if fn.ret != "void":
             raise self.fail(f"function '{fn.name}' ends without returning a value", e.loc)

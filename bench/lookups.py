@@ -3,6 +3,7 @@ check it, measured in the same run (docs/lookups.md). Prints a table and writes
 bench/results/lookups_<log-n>.json.
 
     .venv/bin/python bench/lookups.py [--log-n 12] [--per 8] [--repeat 1] [OP ...]
+    .venv/bin/python bench/lookups.py --examples mlp_digits cnn_digits
 
 Each program runs `--per` operations per instance over 2^log-n instances, m31, in a plan
 without zero knowledge (GKR, Ligero), proved in-process; the prove time is the best of
@@ -39,9 +40,10 @@ import numpy as np
 from zkcc.analysis.stats import kernel_stats
 from zkcc.driver import plan_program
 from zkcc.field import get_field
-from zkcc.frontend import compile_source
+from zkcc.frontend import compile_file, compile_source
 from zkcc.ir.kernel import Op
 from zkcc.plan.plan import Plan, plan_digest
+from zkcc.runtime.inputs import load_inputs
 from zkcc.runtime.prover import prove
 from zkcc.runtime.verifier import verify
 
@@ -127,16 +129,75 @@ def measure(case: tuple, n: int, per: int, repeat: int) -> dict:
     }
 
 
+EXAMPLE_VARIANTS = [  # (label, zero knowledge, lookups)
+    ("zk, bits", True, False),
+    ("no-zk, bits", False, False),
+    ("no-zk, LogUp", False, True),
+]
+
+
+def measure_example(name: str) -> list[dict]:
+    """One example proved the three ways (bits under zero knowledge, the default; bits and
+    LogUp without), with its inputs.json."""
+    folder = ROOT / "examples" / name
+    rows = []
+    for label, zk, lookups in EXAMPLE_VARIANTS:
+        data = plan_program(compile_file(folder / f"{name}.zkcu", lookups), zk=zk).to_bytes()
+        plan, digest = Plan.from_bytes(data), plan_digest(data)
+        F = get_field(plan.field)
+        inputs = load_inputs(folder / "inputs.json", plan.program, F)
+        kernels = list(plan.kernels.values())
+        t0 = time.perf_counter()
+        proof = prove(plan, digest, inputs).to_bytes()
+        prove_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        verify(plan, digest, proof)
+        rows.append(
+            {
+                "example": name,
+                "variant": label,
+                "mul_gates": sum(k.circuit_stats["mul_gates"] for k in kernels),
+                "add_gates": sum(k.circuit_stats["add_gates"] for k in kernels),
+                "lookups": sum(k.circuit_stats["lookups"] for k in kernels),
+                "prove_s": round(prove_s, 2),
+                "verify_s": round(time.perf_counter() - t0, 2),
+                "proof_bytes": len(proof),
+            }
+        )
+        r = rows[-1]
+        print(
+            f"{name:12} {label:13} {r['mul_gates']:7d} {r['add_gates']:7d} {r['lookups']:5d} "
+            f"{r['prove_s']:7.2f} {r['verify_s']:6.2f} {r['proof_bytes']:9d}"
+        )
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--log-n", type=int, default=12, help="log2 of the instances")
     ap.add_argument("--per", type=int, default=8, help="operations per instance")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument(
+        "--examples",
+        nargs="+",
+        metavar="NAME",
+        help="instead: prove these examples three ways (zk bits, no-zk bits, no-zk LogUp)",
+    )
     ap.add_argument("ops", nargs="*", help="relu16 and/or table8 (default: both)")
     args = ap.parse_args()
     n = 1 << args.log_n
     rate = m31_mul_rate()
     print(f"machine: m31 multiply {rate} M/s (numpy, in place)")
+    if args.examples:
+        print(
+            f"{'example':12} {'plan':13} {'mul':>7} {'add':>7} {'lkps':>5} {'prove':>7} "
+            f"{'verify':>6} {'proof B':>9}   (gates: per instance, all kernels)"
+        )
+        rows = [r for name in args.examples for r in measure_example(name)]
+        out = ROOT / "bench" / "results" / "lookups_examples.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps({"m31_mul_m_per_s": rate, "rows": rows}, indent=1))
+        return
     print(f"{n} instances x {args.per} operations, m31, no-zk plans; per operation:")
     print(
         f"{'op':7} {'variant':8} {'mul':>7} {'add':>7} {'lookups':>7} {'leaves':>7} "

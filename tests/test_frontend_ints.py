@@ -487,3 +487,24 @@ def test_names_that_only_look_like_types_still_work():
         "__host__ void main(public field a[2][1], public out field b[2][1]) { k<<<2>>>(a, b); }\n"
     )
     assert check_source(src, "t.zkcu") == []
+
+
+def test_from_bits_of_known_bits_has_a_range():
+    """from_bits of values known to be 0 or 1 lies in 0 .. 2^n - 1, so it can be compared;
+    of other values it has no range."""
+    ok = """#pragma field m31
+__global__ void k(const i8 x[1], field y[1]) {
+    field b[8];
+    to_bits(x[0] + 128, b);
+    y[0] = from_bits(b) < 100;
+}
+__host__ void main(private field x[3][1], public out field y[3][1]) { k<<<3>>>(x, y); }
+"""
+    F = get_field("m31")
+    program = compile_source(ok, "k.zkcu")
+    w = run_kernel(F, program.kernels["k"], [F.array([[-128], [-28], [100]]), None], 3)
+    assert signed(F, w.outputs[1]) == [1, 0, 0]
+    bad = ok.replace(
+        "to_bits(x[0] + 128, b);", "b[0] = x[0]; for (int i = 1; i < 8; i++) { b[i] = 0; }"
+    )
+    assert any("bounded" in d.message for d in check_source(bad, "k.zkcu"))

@@ -147,10 +147,15 @@ class KernelCompiler(CompiledInterp):
         bld = self.need_builder(e.loc)
         bits = self.bit_array(e.args[0], "from_bits")
         acc = bld.const(0, e.loc)
+        boolean = True  # every bit known to be 0 or 1: the result has the range 0 .. 2^n - 1
         for i in range(bits.shape[0]):
             elem = Ref(bits.store, bits.offset + i, (), f"{bits.text}[{i}]")
             b = self.to_field(self.load(elem, e.loc), e.loc)
+            fact = self.bounds.get(b)
+            boolean = boolean and fact is not None and 0 <= fact[0] and fact[1] <= 1
             acc = bld.add(acc, bld.mul(bld.const(1 << i, e.loc), b, e.loc), e.loc)
+        if boolean:
+            self.bounds.add_fact(acc, 0, (1 << bits.shape[0]) - 1)
         return FieldV(acc)
 
     # -- comparisons and what is built from them (bounded values, see zkcc.frontend.bounded) --

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine import m31_mul_rate
 
 from zkcc.analysis.stats import kernel_stats
 from zkcc.driver import plan_program
@@ -82,17 +83,6 @@ CASES = [
     ("table8", "bits", TABLE, LOOKUP, False, (0, 256)),
     ("table8", "logup", TABLE, LOOKUP, True, (0, 256)),
 ]
-
-
-def m31_mul_rate() -> float:
-    """M multiplications per second: numpy uint64 multiply + reduce, in place."""
-    a = np.random.default_rng(0).integers(0, 2**31 - 1, 1 << 20, dtype=np.uint64)
-    out = np.empty_like(a)
-    t0 = time.perf_counter()
-    for _ in range(20):
-        np.multiply(a, a, out=out)
-        np.remainder(out, 2**31 - 1, out=out)
-    return round(20 * a.size / (time.perf_counter() - t0) / 1e6, 1)
 
 
 def measure(case: tuple, n: int, per: int, repeat: int) -> dict:

@@ -15,7 +15,7 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
+from machine import m31_mul_rate
 
 from zkcc.driver import compile_path
 from zkcc.field import get_field
@@ -28,17 +28,6 @@ from zkcc.runtime.verifier import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-
-
-def m31_mul_rate() -> float:
-    """M multiplications per second: numpy uint64 multiply + reduce, in place."""
-    a = np.random.default_rng(0).integers(0, 2**31 - 1, 1 << 20, dtype=np.uint64)
-    out = np.empty_like(a)
-    t0 = time.perf_counter()
-    for _ in range(20):
-        np.multiply(a, a, out=out)
-        np.remainder(out, 2**31 - 1, out=out)
-    return round(20 * a.size / (time.perf_counter() - t0) / 1e6, 1)
 
 
 def measure(name: str, zk: bool, repeat: int) -> dict:

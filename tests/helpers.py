@@ -171,3 +171,24 @@ def swap_committed_tables(monkeypatch, a: str, b: str) -> None:
         return real(F, where, table)
 
     monkeypatch.setattr(prover_module, "bin_table", swapped)
+
+
+def forced_proof(m, plan: Plan, digest: bytes, inputs: dict, backend: str | None, pks) -> bytes:
+    """A proof of a lying witness (the caller has patched one in with monkeypatch context
+    `m`): the prover's own check refuses it (GKR: non-zero circuit residues; Groth16: an
+    unsatisfied R1CS), and with that check switched off it makes a proof for the verifier to
+    reject."""
+    from zkcc.backends import groth16 as g16
+    from zkcc.errors import ZkccError
+    from zkcc.runtime import steps as steps_module
+
+    if backend is None:
+        with pytest.raises(ZkccError, match="circuit residues are non-zero"):
+            prove(plan, digest, inputs)
+        m.setattr(steps_module, "check_residues", lambda *a: None)
+    else:
+        with pytest.raises(ZkccError, match="R1CS is not satisfied"):
+            prove(plan, digest, inputs, keys=pks)
+        real = g16.prove
+        m.setattr(g16, "prove", lambda *a, **k: real(*a, **{**k, "check": False}))
+    return prove(plan, digest, inputs, keys=pks).to_bytes()

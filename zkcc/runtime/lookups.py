@@ -60,6 +60,13 @@ def _coords(F, values: list[int]) -> list[Any]:
     return [fixed[:, j].copy() for j in range(len(values))]
 
 
+def _padded_values(F, table: LookupTable) -> np.ndarray:
+    """A map table's values, zero-padded to 2^bits rows (padded rows have count 0)."""
+    values = F.zeros(1 << table.bits)
+    values[: table.rows] = F.array(list(table.values))  # type: ignore[arg-type]
+    return values
+
+
 @dataclass(frozen=True)
 class LaunchLookups:
     """The lookups of one GKR launch: the tensors they commit and their LogUp arguments."""
@@ -106,7 +113,7 @@ class LaunchLookups:
         return out
 
     # -- witness ------------------------------------------------------------------------------
-    def _keys(self, F, columns: np.ndarray, b: Block) -> np.ndarray:
+    def _keys(self, columns: np.ndarray, b: Block) -> np.ndarray:
         """The keys of the block's real sites on every instance, as int64."""
         keys = columns[:, b.offset : b.offset + b.sites]
         return np.asarray(keys).astype(np.int64).reshape(-1)
@@ -117,7 +124,7 @@ class LaunchLookups:
         out = {}
         for b in self.layout.used():
             rows = self.tables[b.table].rows
-            counts = np.bincount(self._keys(F, columns, b), minlength=rows)
+            counts = np.bincount(self._keys(columns, b), minlength=rows)
             out[counts_tensor(self.step, b.table)] = F.array(counts.astype(np.int64))
         return out
 
@@ -149,20 +156,18 @@ class LaunchLookups:
         keys = E.from_base(F.array(np.arange(1 << table.bits, dtype=np.int64)))
         if not table.is_map:
             return keys
-        values = F.zeros(1 << table.bits)
-        values[: table.rows] = F.array(list(table.values))  # type: ignore[arg-type]
-        return E.add(keys, E.mul(E.sub(E.from_base(values), keys), beta[:, None]))
+        values = E.from_base(_padded_values(F, table))
+        return E.add(keys, E.mul(E.sub(values, keys), beta[:, None]))
 
     def _table_enc_mle(self, F, table: LookupTable, beta, point: list) -> Any:
-        """The verifier's value of the table rows' enc at `point`."""
+        """The verifier's value of the table rows' enc at `point`: the keys' extension is
+        sum 2^i r_i, a map table's values are evaluated from the plan's."""
         E = F.ext
         keys = index_mle(F, point)
         if not table.is_map:
             return keys
-        values = F.zeros(1 << table.bits)
-        values[: table.rows] = F.array(list(table.values))  # type: ignore[arg-type]
-        v = mle_evaluate(F, values, point)
-        return E.add(keys, E.mul(E.sub(v, keys), beta))
+        values = mle_evaluate(F, _padded_values(F, table), point)
+        return E.add(keys, E.mul(E.sub(values, keys), beta))
 
     def _tensor_point(self, F, b: Block, point: list, beta) -> list:
         """The lookup tensor's point for the query tree's leaf point (r_site, r_instance)."""

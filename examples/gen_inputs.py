@@ -71,6 +71,14 @@ def layers(rng: random.Random) -> dict:
     }
 
 
+def activations(rng: random.Random) -> dict:
+    return {
+        "g": matrix(rng, 64, 8, -128, 127),
+        "c": matrix(rng, 64, 8, -128, 127),
+        "mask": matrix(rng, 64, 8, 0, 1),
+    }
+
+
 EXAMPLES = (
     dot,
     matmul,
@@ -81,6 +89,7 @@ EXAMPLES = (
     mixed_bn254,
     polyeval,
     layers,
+    activations,
 )
 
 

@@ -126,3 +126,29 @@ def test_a_batch_proves_and_verifies(tmp_path, zk):
     public = verify(plan, digest, proof)
     got = list(zip(*(signed(F, public[name]) for name in "ste"), strict=True))
     assert got == [reference(v) for v in xs]
+
+
+@pytest.mark.parametrize("no_zk", [False, True])
+def test_activations_example_computes_the_gated_output(tmp_path, no_zk):
+    """examples/activations: h = sigmoid_q8(g) tanh_q8(c), or its ReLU where mask is 0,
+    against the float reference; proved and verified (LogUp with --no-zk, bits otherwise)."""
+    import json
+
+    from helpers import EXAMPLES
+
+    from zkcc.runtime.inputs import load_inputs
+
+    folder = EXAMPLES / "activations"
+    data = compile_path(folder / "activations.zkcu", zk=not no_zk).to_bytes()
+    plan, digest = Plan.from_bytes(data), plan_digest(data)
+    assert bool(plan.kernels["gated"].ir.tables) == no_zk
+    F = get_field("m31")
+    raw = json.loads((folder / "inputs.json").read_text())
+    inputs = load_inputs(folder / "inputs.json", plan.program, F)
+    public = verify(plan, digest, prove(plan, digest, inputs, randomness=Randomness(3)).to_bytes())
+    want = []
+    for g_row, c_row, m_row in zip(raw["g"], raw["c"], raw["mask"], strict=True):
+        for g, c, m in zip(g_row, c_row, m_row, strict=True):
+            v = reference(g)[0] * reference(c)[1]
+            want.append(v if m else max(v, 0))
+    assert signed(F, public["h"]) == want

@@ -41,7 +41,18 @@ from .harness import ACCEPTED, UNCHANGED, Finding, classify
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 SOURCE_EXAMPLES = sorted(p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.zkcu").exists())
-PROOF_EXAMPLES = ("dot", "mimc", "polyeval")  # small enough to prove once per session
+# small enough to prove once per session; NAME-nozk: compiled with --no-zk (LogUp lookups)
+PROOF_EXAMPLES = ("dot", "mimc", "polyeval", "activations-nozk")
+NO_ZK = "-nozk"
+
+
+def seed_plan(name: str) -> bytes:
+    """The plan of a seed name: an example's, with --no-zk for NAME-nozk."""
+    if name.endswith(NO_ZK):
+        return example_plan(name.removesuffix(NO_ZK), "ligero", False)
+    return example_plan(name)
+
+
 GROTH16_EXAMPLE = "poseidon_bn254_groth16"
 NPZ_EXAMPLES = ("dot", "mimc", "polyeval", "matmul", "pipeline")  # m31: values fit in int64
 
@@ -116,7 +127,7 @@ def example_proof(name: str) -> bytes:
     from zkcc.runtime.randomness import Randomness
     from zkcc.runtime.verifier import verify
 
-    plan, digest = loaded_plan(example_plan(name))
+    plan, digest = loaded_plan(seed_plan(name))
     path = cache_dir() / f"{name}-{digest.hex()[:16]}.zkproof"
     if path.exists():
         data = path.read_bytes()
@@ -126,7 +137,8 @@ def example_proof(name: str) -> bytes:
         except Exception:  # made by an older zkcc: prove again
             pass
     F = get_field(plan.field)
-    inputs = load_inputs(EXAMPLES / name / "inputs.json", plan.program, F)
+    folder = EXAMPLES / name.removesuffix(NO_ZK)
+    inputs = load_inputs(folder / "inputs.json", plan.program, F)
     data = prove(plan, digest, inputs, randomness=Randomness(seed=1)).to_bytes()
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(data)
@@ -334,6 +346,7 @@ class Plans(TreeTarget):
         seeds = {f"{n}.zkplan": example_plan(n) for n in SOURCE_EXAMPLES}
         seeds["dot-merkle.zkplan"] = example_plan("dot", "merkle", False)
         seeds["mixed_bn254-nozk.zkplan"] = example_plan("mixed_bn254", "ligero", False)
+        seeds["activations-nozk.zkplan"] = seed_plan("activations-nozk")  # LOOKUPs, tables
         return seeds
 
     def run(self, case: m.Case, data: bytes) -> str:
@@ -381,7 +394,7 @@ class Proofs(TreeTarget):
         if example == GROTH16_EXAMPLE:
             plan_bytes, _, keys, _ = groth16_material()
         else:
-            plan_bytes, keys = example_plan(example), None
+            plan_bytes, keys = seed_plan(example), None
         plan, digest = loaded_plan(plan_bytes)
         what = str(workdir() / "fuzz.zkproof")
         outcome, public = classify(

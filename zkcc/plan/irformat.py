@@ -8,6 +8,7 @@ byte strings rather than 10^5 tree nodes. Decoding re-checks SSA order and every
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import numpy as np
 
@@ -21,13 +22,13 @@ from zkcc.ir.kernel import (
     MAX_TABLES,
     RANGE_LIMB_BITS,
     SINKS,
+    DeferredInstrs,
     HintKind,
     Instr,
     KernelIR,
     LookupTable,
     Op,
     Param,
-    gc_paused,
     hint_param_range,
 )
 from zkcc.ir.source import SourceLoc
@@ -95,7 +96,8 @@ def kernel_from_tree(s: Schema, p: int) -> KernelIR:
 
 def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
     """A checked kernel and its instructions as the columns it was stored in (what the
-    vectorised lowering reads)."""
+    vectorised lowering reads). Every instruction is checked here; the kernel's `Instr`s are
+    built from the columns on first use (`KernelIR.deferred`)."""
     s.dict(
         {"name", "backend", "loc", "params", "ops", "operands", "consts", "locs", "loc_index"}
         | {"tables"}
@@ -115,16 +117,14 @@ def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
     codes = np.frombuffer(ops, dtype=np.uint8)
     if not _instructions_ok(codes, operands, loc_index, params, len(consts), len(locs), tables):
         raise FormatError(f"{s.path}: malformed instruction")
-    with gc_paused():
-        instrs = _build_instrs(codes, operands, loc_index, consts, locs)
     backend = s.field("backend")
-    kernel = KernelIR(
-        name=s.field("name").str(),
-        params=params,
-        instrs=instrs,
-        loc=_loc_from(s.field("loc")),
-        backend=None if backend.tree is None else backend.str(("gkr", "groth16")),
-        tables=tables,
+    kernel = KernelIR.deferred(
+        s.field("name").str(),
+        params,
+        DeferredInstrs(codes, partial(_build_instrs, codes, operands, loc_index, consts, locs)),
+        _loc_from(s.field("loc")),
+        None if backend.tree is None else backend.str(("gkr", "groth16")),
+        tables,
     )
     return kernel, IRColumns(codes, operands, consts)
 

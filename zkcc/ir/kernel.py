@@ -214,6 +214,7 @@ class DeferredInstrs:
     million of them was half of loading a large plan."""
 
     codes: np.ndarray  # uint8 (n,)
+    site_tables: np.ndarray  # int64: the table index of each LOOKUP, in instruction order
     build: Callable[[], list[Instr]]
 
 
@@ -265,6 +266,15 @@ class KernelIR:
 
     def hint_count(self) -> int:
         return self.op_count(Op.HINT)
+
+    def lookup_site_tables(self) -> np.ndarray:
+        """The table index of each LOOKUP, in instruction order (what a lookup layout is
+        made from), without building deferred instructions."""
+        pending = self.__dict__.get("_pending")
+        if pending is None:
+            sites = [ins[2] for ins in self.instrs if ins[0] is Op.LOOKUP]
+            return np.array(sites, dtype=np.int64)
+        return pending.site_tables
 
     def uses_index(self) -> bool:
         """Whether the kernel reads its instance index (Op.INDEX): only then does its circuit

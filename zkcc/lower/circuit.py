@@ -113,8 +113,11 @@ def _lower(params: list[Param], cols: IRColumns, p: int, tables: list) -> Layere
     const_val = np.zeros(n, dtype=dt)
     const_val[is_const] = np.array(cols.consts, dtype=dt)[a[is_const]] if cols.consts else 0
     mul = codes == _C[Op.MUL]
-    scale = mul & (is_const[np.where(mul, a, 0)] | is_const[np.where(mul, b, 0)])
-    product = np.flatnonzero(mul & ~scale)
+    muls = np.flatnonzero(mul)
+    by_const = is_const[a[muls]] | is_const[b[muls]]
+    product = muls[~by_const]
+    scale = np.zeros(n, dtype=bool)
+    scale[muls[by_const]] = True
     w0 = 1 << input_log2
     n_prod = len(product)
 
@@ -134,7 +137,7 @@ def _lower(params: list[Param], cols: IRColumns, p: int, tables: list) -> Layere
 
     edges, linear = _linear_edges(codes, a, b, scale, is_const, const_val, p)
     value_a = ~(is_const | is_input | is_index)
-    value_b = np.isin(codes, [_C[Op.ADD], _C[Op.SUB], _C[Op.MUL]])
+    value_b = (codes == _C[Op.ADD]) | (codes == _C[Op.SUB]) | mul
     sinks = np.flatnonzero((codes == _C[Op.ASSERT_ZERO]) | (codes == _C[Op.OUTPUT]))
     out_wire = np.zeros(len(sinks), dtype=np.int64)
     is_out = codes[sinks] == _C[Op.OUTPUT]
@@ -149,7 +152,8 @@ def _lower(params: list[Param], cols: IRColumns, p: int, tables: list) -> Layere
         out_wire = np.concatenate([out_wire, at + columns])
         is_out = np.concatenate([is_out, np.ones(len(columns), dtype=bool)])
     value_b = value_b | ((codes == _C[Op.LOOKUP]) & (b >= 0))
-    uses = np.bincount(np.concatenate([a[value_a], b[value_b]]), minlength=n)
+    uses = np.bincount(a[value_a], minlength=n)
+    uses += np.bincount(b[value_b], minlength=n)
     wanted = np.concatenate([a[product], b[product], checked])
     forms = linear_forms(n, edges, linear, uses, atom_key, atom_coef, wanted, p)
     valid = segments[-1].offset
@@ -261,9 +265,11 @@ class _Wiring:
         slot's constant (a materialised operand is its wire, coefficient 1)."""
         f = self.forms
         count = np.where(mat, 1, f.size[rows])
-        slot = np.repeat(np.arange(len(rows)), count)
-        first = np.cumsum(count) - count
-        src = f.start[rows][slot] + np.arange(len(slot)) - first[slot]
+        first = np.cumsum(count)
+        first -= count
+        slot, src = expand(f.start[rows], count)
+        if not mat.any():  # no materialised operand (the common case): terms only
+            return slot, f.wires[src], f.coefs[src], f.const[rows], first, count
         from_mat = mat[slot]
         safe = np.where(from_mat, 0, src)
         wire = np.where(from_mat, self.mat_wire[rows][slot], f.wires[safe] if len(f.wires) else 0)
@@ -287,9 +293,12 @@ class _Wiring:
         sa, wa, ca, ka, fa, na = self._operand(self.ra, self.ma)
         sb, wb, cb, kb, fb, nb = self._operand(self.rb, self.mb)
         pairs = na * nb
-        pk = np.repeat(np.arange(len(na)), pairs)
-        q = np.arange(len(pk)) - (np.cumsum(pairs) - pairs)[pk]
-        ia, ib = fa[pk] + q // nb[pk], fb[pk] + q % nb[pk]
+        if bool(np.all(pairs == 1)):  # products of two terms (most): one pair each
+            pk, ia, ib = np.arange(len(na)), fa, fb
+        else:
+            pk = np.repeat(np.arange(len(na)), pairs)
+            q = np.arange(len(pk)) - (np.cumsum(pairs) - pairs)[pk]
+            ia, ib = fa[pk] + q // nb[pk], fb[pk] + q % nb[pk]
         gates.mul(self.prod_wire[pk], wa[ia], wb[ib], reduced(ca[ia] * cb[ib], p))
         for slot, wire, coef, other in ((sa, wa, ca, kb), (sb, wb, cb, ka)):
             live = other[slot] != 0  # most products have no constant part

@@ -121,7 +121,11 @@ def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
     kernel = KernelIR.deferred(
         s.field("name").str(),
         params,
-        DeferredInstrs(codes, partial(_build_instrs, codes, operands, loc_index, consts, locs)),
+        DeferredInstrs(
+            codes,
+            operands[codes == _CODE[Op.LOOKUP], 2],
+            partial(_build_instrs, codes, operands, loc_index, consts, locs),
+        ),
         _loc_from(s.field("loc")),
         None if backend.tree is None else backend.str(("gkr", "groth16")),
         tables,
@@ -130,9 +134,19 @@ def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
 
 
 _CODE = {op: OP_CODES[op] for op in Op}
-_VALUE_A = [_CODE[op] for op in Op if op not in (Op.CONST, Op.INPUT, Op.INDEX)]  # a: SSA value
-_VALUE_B = [_CODE[op] for op in (Op.ADD, Op.SUB, Op.MUL)]  # so is b
-_SINKS = [_CODE[op] for op in SINKS]
+
+
+def _code_mask(ops: Iterable[Op]) -> np.ndarray:
+    """A table over op codes, True at those of `ops`: `mask[codes]` is one gather (np.isin
+    sorts or compares once per op)."""
+    mask = np.zeros(len(OPS), dtype=bool)
+    mask[[_CODE[op] for op in ops]] = True
+    return mask
+
+
+_VALUE_A = _code_mask(op for op in Op if op not in (Op.CONST, Op.INPUT, Op.INDEX))  # a: value
+_VALUE_B = _code_mask((Op.ADD, Op.SUB, Op.MUL))  # so is b
+_SINKS = _code_mask(SINKS)
 
 
 def _instructions_ok(
@@ -165,11 +179,11 @@ def _instructions_ok(
     def in_range(v: np.ndarray, hi: np.ndarray | int) -> bool:
         return bool(np.all((v >= 0) & (v < hi)))
 
-    value_a = np.isin(codes, _VALUE_A)
-    value_b = np.isin(codes, _VALUE_B)
+    value_a = _VALUE_A[codes]
+    value_b = _VALUE_B[codes]
     if not (in_range(a[value_a], position[value_a]) and in_range(b[value_b], position[value_b])):
         return False
-    sink = np.isin(codes, _SINKS)  # an ASSERT_ZERO or OUTPUT has no value to read
+    sink = _SINKS[codes]  # an ASSERT_ZERO or OUTPUT has no value to read
     ok &= not (sink[a[value_a]].any() or sink[b[value_b]].any())
     ok &= in_range(a[codes == _CODE[Op.CONST]], n_consts)
     hint = codes == _CODE[Op.HINT]

@@ -176,5 +176,5 @@ def _by_level(gates: tuple[np.ndarray, ...], out_lv: int, wmax: int, columns: Ca
     whose wire columns `columns(out, key)` gives."""
     owner, key, coef = gates
     bounds = np.searchsorted(owner, np.arange(1, out_lv + 2) * wmax).tolist()
-    wires = np.stack(columns(owner % wmax, key), axis=1).astype(np.int64)
+    wires = np.stack(columns(owner % wmax, key), axis=1).astype(np.int64, copy=False)
     return _Sorted(wires, coef.tolist(), bounds)

@@ -181,10 +181,11 @@ def _instructions_ok(
 
     value_a = _VALUE_A[codes]
     value_b = _VALUE_B[codes]
-    if not (in_range(a[value_a], position[value_a]) and in_range(b[value_b], position[value_b])):
+    read_a, read_b = a[value_a], b[value_b]
+    if not (in_range(read_a, position[value_a]) and in_range(read_b, position[value_b])):
         return False
     sink = _SINKS[codes]  # an ASSERT_ZERO or OUTPUT has no value to read
-    ok &= not (sink[a[value_a]].any() or sink[b[value_b]].any())
+    ok &= not (sink[read_a].any() or sink[read_b].any())
     ok &= in_range(a[codes == _CODE[Op.CONST]], n_consts)
     hint = codes == _CODE[Op.HINT]
     ok &= in_range(b[hint], len(HINTS))

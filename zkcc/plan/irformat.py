@@ -110,7 +110,10 @@ def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
     ops = s.field("ops").bytes()
     n = len(ops)
     check_kernel_size(s.path, n, [prm.size for prm in params])
-    operands = np.frombuffer(s.field("operands").bytes(length=24 * n), dtype="<i8").reshape(n, 3)
+    stored = np.frombuffer(s.field("operands").bytes(length=24 * n), dtype="<i8").reshape(n, 3)
+    # column-major (one transposing copy): each operand column contiguous for the checks
+    # and the lowering, which read them one at a time
+    operands = np.ascontiguousarray(stored.T, dtype=np.int64).T
     consts = [c.int(0, p - 1) for c in s.field("consts").list(0, n)]
     locs = [_loc_from(x) for x in s.field("locs").list(0, n)]
     loc_index = np.frombuffer(s.field("loc_index").bytes(length=4 * n), dtype="<i4")

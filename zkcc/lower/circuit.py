@@ -171,33 +171,28 @@ def _linear_edges(
     const_val: np.ndarray,
     p: int,
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
-    """(parent, child, coefficient) of every linear value's arguments, in the order of the
-    parents (so that the entries of a running sum come in order and need no sort), and the
-    linear mask. ADD: a + b; SUB: a - b; NEG: -a; a scaling MUL: the non-CONST operand (or a,
-    when both are) times the other's value."""
+    """(parent, child, coefficient) of every linear value's arguments, and the linear mask.
+    ADD: a + b; SUB: a - b; NEG: -a; a scaling MUL: the non-CONST operand (or a, when both
+    are) times the other's value."""
     dt = const_val.dtype
     add, sub, neg = (codes == _C[op] for op in (Op.ADD, Op.SUB, Op.NEG))
-    linear = add | sub | neg | scale
-    lin = np.flatnonzero(linear)
-    first, k0 = a[lin], _signs(neg[lin], dt)  # each one's first argument
-    at_sc = scale[lin]
-    if at_sc.any():
-        sc = lin[at_sc]
-        b_const = is_const[b[sc]]
-        first[at_sc] = np.where(b_const, a[sc], b[sc])
-        k0[at_sc] = np.where(b_const, const_val[b[sc]], const_val[a[sc]])
-    binary = add[lin] | sub[lin]
-    count = 1 + binary.astype(np.int64)
-    at0 = np.cumsum(count)
-    at0 -= count
-    parent = np.repeat(lin, count)
-    child = np.empty(len(parent), dtype=np.int64)
-    coef = np.empty(len(parent), dtype=dt)
-    child[at0], coef[at0] = first, k0
-    two = lin[binary]
-    at1 = at0[binary] + 1
-    child[at1], coef[at1] = b[two], _signs(sub[two], dt)
-    return (parent, child, coef), linear
+    two = np.flatnonzero(add | sub)
+    one = np.flatnonzero(neg)
+    sc = np.flatnonzero(scale)
+    b_const = is_const[b[sc]]
+    sc_child = np.where(b_const, a[sc], b[sc])
+    sc_coef = np.where(b_const, const_val[b[sc]], const_val[a[sc]])
+    parent = np.concatenate([two, two, one, sc])
+    child = np.concatenate([a[two], b[two], a[one], sc_child])
+    coef = np.concatenate(
+        [
+            np.ones(len(two), dtype=dt),
+            _signs(sub[two], dt),
+            np.full(len(one), -1, dtype=dt),
+            sc_coef.astype(dt),
+        ]
+    )
+    return (parent, child, coef), add | sub | neg | scale
 
 
 class _Wiring:

@@ -215,20 +215,21 @@ def _resolve(n: int, owner: np.ndarray, key: np.ndarray, coef: np.ndarray, p: in
     algorithm over references): a top is completed, all its references substituted from the
     table at once, in the pass after the last top it references is; each pass touches only
     the tops it completes and their referrers. `owner` is sorted (as `combine` leaves it)."""
+    lo, count = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    if len(owner):
+        first, sizes = _groups(owner)
+        tops = owner[first]
+        lo[tops] = first
+        count[tops] = sizes
+    refs = key < CONST_KEY
+    if not refs.any():  # no form references another (running sums, say): all complete
+        return _Table(key, coef, lo, count, len(owner))
     table = _Table(
         np.empty(len(owner), key.dtype),
         np.empty(len(owner), coef.dtype),
         np.zeros(n, np.int64),
         np.zeros(n, np.int64),
     )
-    lo, count = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    if len(owner) == 0:
-        return table
-    first, sizes = _groups(owner)
-    tops = owner[first]
-    lo[tops] = first
-    count[tops] = sizes
-    refs = key < CONST_KEY
     target, referrer = -2 - key[refs], owner[refs]
     order = np.argsort(target, kind="stable")
     target, referrer = target[order], referrer[order]

@@ -70,9 +70,11 @@ class Gates:
         ml, al, cl = level[mo], level[ao], level[co]
         # relays: each wire is carried up to the highest level read from
         need = level.copy()
-        reads = np.concatenate([mu, mv, au, res.wire, [res.valid] * bool(len(res.const))])
-        at = np.concatenate([ml, ml, al, np.full(len(res.wire) + bool(len(res.const)), out_lv)])
-        np.maximum.at(need, reads, at - 1)
+        valid = np.array([res.valid] * bool(len(res.const)), dtype=np.int64)
+        for u, lv in ((mu, ml), (mv, ml), (au, al), (res.wire, out_lv), (valid, out_lv)):
+            far = level[u] < lv - 1  # read above the level after its own: relayed
+            if far.any():
+                np.maximum.at(need, u[far], lv - 1 if np.ndim(lv) == 0 else lv[far] - 1)
         carried = np.flatnonzero(need > level)
         rel_src, rel_pos = expand(np.zeros(len(carried), np.int64), need[carried] - level[carried])
         rel_src = carried[rel_src]

@@ -34,6 +34,7 @@ table as its multilinear extension, with the instance index as the high bits.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -95,10 +96,38 @@ def lower_kernel(kernel: KernelIR, p: int, columns: IRColumns | None = None) -> 
     vector of constraint residues (zero on a valid witness). `columns` are the kernel's
     instructions as columns when the caller has them (a plan reader does)."""
     cols = IRColumns.of(kernel) if columns is None else columns
-    return _lower(kernel.params, cols, p, kernel.tables)
+    rel = _relation(kernel.params, cols, p, kernel.tables)
+    # the wiring starts once the instruction-sized arrays of `_relation` are freed: its own
+    # reuse their memory (fresh pages cost about a third of a large kernel's lowering)
+    return _Wiring(rel.forms, rel.product, rel.left, rel.right, 1 << rel.input_log2, p).circuit(
+        rel.checked,
+        rel.is_out,
+        rel.out_wire,
+        rel.segments[-1].offset,
+        rel.segments,
+        rel.input_log2,
+    )
 
 
-def _lower(params: list[Param], cols: IRColumns, p: int, tables: list) -> LayeredCircuit:
+@dataclass(frozen=True, eq=False)
+class _Relation:
+    """What the wiring reads of a kernel: the forms of the values it needs, each product's
+    operands (values, in instruction order), the checked values (each sink's, then each
+    LOOKUP's key and value) with the wire each one is compared with where it is an output or
+    a lookup column, and the input layout."""
+
+    forms: Forms
+    product: np.ndarray  # the instruction index of each product
+    left: np.ndarray
+    right: np.ndarray
+    checked: np.ndarray
+    is_out: np.ndarray
+    out_wire: np.ndarray
+    segments: list[InputSegment]
+    input_log2: int
+
+
+def _relation(params: list[Param], cols: IRColumns, p: int, tables: list) -> _Relation:
     codes = cols.codes
     n = len(codes)
     a, b, c = (np.ascontiguousarray(cols.operands[:, k]) for k in range(3))
@@ -156,10 +185,8 @@ def _lower(params: list[Param], cols: IRColumns, p: int, tables: list) -> Layere
     uses += np.bincount(b[value_b], minlength=n)
     wanted = np.concatenate([a[product], b[product], checked])
     forms = linear_forms(n, edges, linear, uses, atom_key, atom_coef, wanted, p)
-    valid = segments[-1].offset
-    return _Wiring(forms, product, a, b, w0, p).circuit(
-        checked, is_out, out_wire, valid, segments, input_log2
-    )
+    left, right = a[product], b[product]
+    return _Relation(forms, product, left, right, checked, is_out, out_wire, segments, input_log2)
 
 
 def _linear_edges(
@@ -202,11 +229,18 @@ class _Wiring:
     instruction order), then one per materialised value."""
 
     def __init__(
-        self, forms: Forms, product: np.ndarray, a: np.ndarray, b: np.ndarray, w0: int, p: int
+        self,
+        forms: Forms,
+        product: np.ndarray,
+        left: np.ndarray,
+        right: np.ndarray,
+        w0: int,
+        p: int,
     ):
+        """`product`: the products' instruction indices; `left`, `right`: their operands."""
         self.forms, self.w0, self.p = forms, w0, p
-        m = len(product)
-        self.ra, self.rb = forms.rows(a[product]), forms.rows(b[product])
+        m = len(left)
+        self.ra, self.rb = forms.rows(left), forms.rows(right)
         sa, sb = forms.size[self.ra], forms.size[self.rb]
         big = sa * sb > EXPAND_LIMIT
         ma, mb = big & (sa >= sb), big & (sa < sb)

@@ -320,6 +320,14 @@ class _Wiring:
         segments: list[InputSegment],
         input_log2: int,
     ) -> LayeredCircuit:
+        gates, residues = self._gates(sink_values, is_out, out_wire, valid)
+        return gates.build(self.keys, residues, segments, input_log2)
+
+    def _gates(
+        self, sink_values: np.ndarray, is_out: np.ndarray, out_wire: np.ndarray, valid: int
+    ) -> tuple[Gates, Residues]:
+        """Every gate with global wire ids, and the residues (placed by `Gates.build` once
+        the operand arrays here are freed)."""
         f, p = self.forms, self.p
         dt = f.coefs.dtype
         gates = Gates(p, self.level)
@@ -361,7 +369,7 @@ class _Wiring:
             reduced(f.const[rr] * sign, p),
             valid,
         )
-        return gates.build(self.keys, residues, segments, input_log2)
+        return gates, residues
 
 
 def _signs(negative: np.ndarray, dt: np.dtype) -> np.ndarray:

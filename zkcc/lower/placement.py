@@ -64,9 +64,10 @@ class Gates:
         level, p = self.level, self.p
         w0 = 1 << input_log2
         out_lv = int(level[w0:].max(initial=0)) + 1
-        mo, mu, mv, mc = (np.concatenate(x) for x in zip(*self.muls, strict=True))
-        ao, au, ac = (np.concatenate(x) for x in zip(*self.adds, strict=True))
-        co, cc = (np.concatenate(x) for x in zip(*self.consts, strict=True))
+        mo, mu, mv, mc = _joined(self.muls)
+        ao, au, ac = _joined(self.adds)
+        co, cc = _joined(self.consts)
+        self.muls, self.adds, self.consts = [], [], []  # their memory is reused from here
         ml, al, cl = level[mo], level[ao], level[co]
         # relays: each wire is carried up to the highest level read from
         need = level.copy()
@@ -154,6 +155,13 @@ class Gates:
             for lv in range(1, out_lv + 1)
         ]
         return LayeredCircuit(input_log2, tuple(segments), tuple(layers))
+
+
+def _joined(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """Each column of gates collected in parts, in one array (a single part as it is)."""
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
 
 
 def _nonzero(coef: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:

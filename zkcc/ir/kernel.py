@@ -218,7 +218,7 @@ class DeferredInstrs:
     build: Callable[[], list[Instr]]
 
 
-_OP_CODE = {op: i for i, op in enumerate(Op)}
+OP_CODES = {op: i for i, op in enumerate(Op)}  # an op's code in plans and column arrays
 
 
 @dataclass
@@ -262,7 +262,7 @@ class KernelIR:
         pending = self.__dict__.get("_pending")
         if pending is None:
             return sum(1 for ins in self.instrs if ins[0] is op)
-        return int(np.count_nonzero(pending.codes == _OP_CODE[op]))
+        return int(np.count_nonzero(pending.codes == OP_CODES[op]))
 
     def hint_count(self) -> int:
         return self.op_count(Op.HINT)

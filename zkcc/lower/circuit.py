@@ -183,9 +183,9 @@ def _relation(params: list[Param], cols: IRColumns, p: int, tables: list) -> _Re
     value_b = value_b | ((codes == _C[Op.LOOKUP]) & (b >= 0))
     uses = np.bincount(a[value_a], minlength=n)
     uses += np.bincount(b[value_b], minlength=n)
-    wanted = np.concatenate([a[product], b[product], checked])
-    forms = linear_forms(n, edges, linear, uses, atom_key, atom_coef, wanted, p)
     left, right = a[product], b[product]
+    wanted = np.concatenate([left, right, checked])
+    forms = linear_forms(n, edges, linear, uses, atom_key, atom_coef, wanted, p)
     return _Relation(forms, product, left, right, checked, is_out, out_wire, segments, input_log2)
 
 

@@ -37,7 +37,8 @@ class Residues:
 
 class Gates:
     """Gates collected with global wire ids, then placed: relays added, wires numbered within
-    their level, gate inputs read at the level below their output, equal gates merged."""
+    their level, gate inputs read at the level below their output, equal gates merged.
+    `build` runs once: it lets go of the collected gates as it places them."""
 
     def __init__(self, p: int, level: np.ndarray):
         self.p, self.level = p, level

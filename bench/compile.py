@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/compile.py [--quick] [--label before|after|NAME] [--profile STAGE]
     .venv/bin/python bench/compile.py --baseline OTHER_CHECKOUT [--quick] [--label NAME]
+    .venv/bin/python bench/compile.py --load-baseline OTHER_CHECKOUT [--label NAME]
 
 Programs: one kernel computing an N x N matrix product per instance (N = 16, 32, 64: N^3 mul
 and N^3 add instructions, unrolled), written to a temporary .zkcu, then every example. For
@@ -25,7 +26,10 @@ Results go to bench/results/compile.json under `--label` (other labels are kept,
 "before" run stays beside later ones). `--profile compile|lower|load` runs cProfile on the
 64 x 64 case's stage instead and prints the top functions. `--baseline DIR` instead compiles
 the matmul programs with this checkout's front end and with DIR's, alternating, and prints
-the speed-up measured in that one run.
+the speed-up measured in that one run. `--load-baseline DIR` writes the plans of matmul 64 x 64
+and of the larger examples once, then loads each with DIR's `Plan.from_bytes` and with this
+checkout's, alternating, in fresh processes (three loads per process: the first is what a
+`zkcc verify` pays, the best of three the warm rate), and prints both MB/s figures and ratios.
 """
 
 from __future__ import annotations
@@ -221,6 +225,79 @@ def compare(baseline: Path, tmp: Path, quick: bool, runs: int = 3) -> list[dict[
     return rows
 
 
+# Three loads of the plan file `argv[2]` in a fresh process with `argv[1]` first on the path:
+# the wall and CPU seconds of each.
+_LOAD_ONCE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from zkcc.plan.plan import Plan
+data = open(sys.argv[2], "rb").read()
+runs = []
+for _ in range(3):
+    w, c = time.perf_counter(), time.process_time()
+    Plan.from_bytes(data)
+    runs.append((time.perf_counter() - w, time.process_time() - c))
+print(json.dumps(runs))
+"""
+LOAD_PROGRAMS = ("cnn_digits", "mlp_digits", "merkle", "inference_bn254", "poseidon2_batch")
+
+
+def load_once(checkout: Path, plan: Path) -> list[tuple[float, float]]:
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD_ONCE, str(checkout), str(plan)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [tuple(r) for r in json.loads(out.stdout)]
+
+
+def compare_load(baseline: Path, tmp: Path, runs: int = 3) -> list[dict[str, Any]]:
+    """Plan load time of this checkout against `baseline`'s on the same plan files (written
+    here once): `runs` fresh processes each, the two alternating. "first": the best over the
+    processes of their first load (a CLI's one load, which also pays for fresh memory);
+    "warm": the best of all loads. Wall seconds (CPU seconds are within a few percent)."""
+    paths = programs(tmp, quick=False)
+    chosen = [(n, p) for n, p in paths if n == "matmul 64x64" or n in LOAD_PROGRAMS]
+    print(f"Plan.from_bytes of {baseline} (before) against this checkout (after):")
+    print(
+        f"{'program':<18}{'MB':>7}{'before 1st s':>14}{'after 1st s':>13}{'1st MB/s':>10}"
+        f"{'x':>6}{'before warm s':>15}{'after warm s':>14}{'warm MB/s':>11}{'x':>6}"
+    )
+    rows = []
+    for name, path in chosen:
+        plan = tmp / (path.stem + ".zkplan")
+        plan.write_bytes(plan_program(compile_file(path)).to_bytes())
+        mb = plan.stat().st_size / 1e6
+        before: list[list[tuple[float, float]]] = []
+        after: list[list[tuple[float, float]]] = []
+        for _ in range(runs):
+            before.append(load_once(baseline, plan))
+            after.append(load_once(ROOT, plan))
+        b1, a1 = (min(r[0][0] for r in side) for side in (before, after))
+        bw, aw = (min(w for r in side for w, _ in r) for side in (before, after))
+        row = {
+            "program": name,
+            "plan_mb": round(mb, 3),
+            "before_first_s": round(b1, 4),
+            "after_first_s": round(a1, 4),
+            "after_first_mb_per_s": round(mb / a1, 1),
+            "speedup_first": round(b1 / a1, 2),
+            "before_warm_s": round(bw, 4),
+            "after_warm_s": round(aw, 4),
+            "after_warm_mb_per_s": round(mb / aw, 1),
+            "speedup_warm": round(bw / aw, 2),
+        }
+        rows.append(row)
+        print(
+            f"{name:<18}{mb:>7.2f}{b1:>14.3f}{a1:>13.3f}{row['after_first_mb_per_s']:>10.1f}"
+            f"{row['speedup_first']:>6.2f}{bw:>15.3f}{aw:>14.3f}"
+            f"{row['after_warm_mb_per_s']:>11.1f}{row['speedup_warm']:>6.2f}",
+            flush=True,
+        )
+    return rows
+
+
 def profile(stage: str, tmp: Path) -> None:
     path = tmp / "matmul64.zkcu"
     path.write_text(MATMUL.format(n=64))
@@ -247,17 +324,40 @@ def main() -> None:
         type=Path,
         help="another checkout: compare its front end's compile time with this one's",
     )
+    ap.add_argument(
+        "--load-baseline",
+        type=Path,
+        help="another checkout: compare its plan load time with this one's",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         if args.profile:
             profile(args.profile, tmp)
             return
-        if args.baseline:
+        if args.baseline or args.load_baseline:
             rates = machine_rates()
-            rows = compare(args.baseline.resolve(), tmp, args.quick)
+            print(
+                f"machine: numpy int64 add {rates['numpy_add_m_per_s']} M elem/s, "
+                f"Python dict lookup loop {rates['py_dict_m_per_s']} M/s"
+            )
+            if args.load_baseline:
+                rows = compare_load(args.load_baseline.resolve(), tmp)
+            else:
+                rows = compare(args.baseline.resolve(), tmp, args.quick)
+            rates_after = machine_rates()  # the machine's load may change during the run
+            print(
+                f"machine afterwards: numpy int64 add {rates_after['numpy_add_m_per_s']} "
+                f"M elem/s, Python dict lookup loop {rates_after['py_dict_m_per_s']} M/s"
+            )
             results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-            results[args.label] = {"machine": rates, "baseline": str(args.baseline), "rows": rows}
+            results[args.label] = {
+                "machine": rates,
+                "machine_after": rates_after,
+                "baseline": str(args.baseline or args.load_baseline),
+                "stage": "load" if args.load_baseline else "compile",
+                "rows": rows,
+            }
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(results, indent=1) + "\n")
             print(f"machine: {rates}; wrote {RESULTS.relative_to(ROOT)} [{args.label}]")

@@ -63,7 +63,7 @@ def check_plan_budget(program: Program, what: str) -> None:
             kernel = program.kernels[step.kernel]
             at = f" ({step.loc})" if step.loc else ""
             where = f"{what}: step {i}, {step.kernel}<<<{step.count}>>>{at}"
-            check_launch_work(where, step.count, len(kernel.instrs))
+            check_launch_work(where, step.count, kernel.instr_count())
 
 
 def check_program(program: Program) -> None:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from operator import itemgetter
 
+import numpy as np
+
 from zkcc.ir.source import SourceLoc
 
 
@@ -203,8 +205,27 @@ class Param:
         return n
 
 
+@dataclass(frozen=True, eq=False)
+class DeferredInstrs:
+    """Instructions a plan reader has checked but not yet built as `Instr`s: their op codes
+    (each `Op`'s position in the enum) and a function that builds the list. Loading a plan
+    needs the circuit, which is lowered from the stored columns, and counts of ops; only the
+    prover's witness generator and the R1CS builder read `Instr`s, and building half a
+    million of them was half of loading a large plan."""
+
+    codes: np.ndarray  # uint8 (n,)
+    site_tables: np.ndarray  # int64: the table index of each LOOKUP, in instruction order
+    build: Callable[[], list[Instr]]
+
+
+OP_CODES = {op: i for i, op in enumerate(Op)}  # an op's code in plans and column arrays
+
+
 @dataclass
 class KernelIR:
+    """A kernel: its parameters, instructions and lookup tables. `instrs` is an ordinary
+    list; a plan reader may leave it unbuilt (`KernelIR.deferred`) until it is first read."""
+
     name: str
     params: list[Param]
     instrs: list[Instr]
@@ -212,13 +233,72 @@ class KernelIR:
     backend: str | None = None  # an explicit request from the source ("gkr"/"groth16"), if any
     tables: list[LookupTable] = field(default_factory=list)  # what LOOKUPs and TABLE hints name
 
+    @staticmethod
+    def deferred(
+        name: str,
+        params: list[Param],
+        pending: DeferredInstrs,
+        loc: SourceLoc | None = None,
+        backend: str | None = None,
+        tables: list[LookupTable] | None = None,
+    ) -> KernelIR:
+        """A kernel whose `instrs` are built by `pending.build` on first read."""
+        kernel = KernelIR(name, params, [], loc, backend, [] if tables is None else tables)
+        kernel.__dict__["_pending"] = pending
+        return kernel
+
+    @property
+    def built(self) -> bool:
+        """Whether `instrs` exists as a list (always, unless a plan reader deferred it)."""
+        return "_pending" not in self.__dict__
+
+    def instr_count(self) -> int:
+        """len(self.instrs), without building deferred instructions."""
+        pending = self.__dict__.get("_pending")
+        return len(self.instrs) if pending is None else len(pending.codes)
+
+    def op_count(self, op: Op) -> int:
+        """How many instructions are `op`, without building deferred instructions."""
+        pending = self.__dict__.get("_pending")
+        if pending is None:
+            return sum(1 for ins in self.instrs if ins[0] is op)
+        return int(np.count_nonzero(pending.codes == OP_CODES[op]))
+
     def hint_count(self) -> int:
-        return sum(1 for ins in self.instrs if ins.op is Op.HINT)
+        return self.op_count(Op.HINT)
+
+    def lookup_site_tables(self) -> np.ndarray:
+        """The table index of each LOOKUP, in instruction order (what a lookup layout is
+        made from), without building deferred instructions."""
+        pending = self.__dict__.get("_pending")
+        if pending is None:
+            sites = [ins[2] for ins in self.instrs if ins[0] is Op.LOOKUP]
+            return np.array(sites, dtype=np.int64)
+        return pending.site_tables
 
     def uses_index(self) -> bool:
         """Whether the kernel reads its instance index (Op.INDEX): only then does its circuit
         get the public index input segment."""
-        return any(ins.op is Op.INDEX for ins in self.instrs)
+        return self.op_count(Op.INDEX) > 0
+
+
+def _get_instrs(kernel: KernelIR) -> list[Instr]:
+    d = kernel.__dict__
+    pending = d.get("_pending")
+    if pending is not None:
+        with gc_paused():
+            d["_instrs"] = pending.build()
+        del d["_pending"]
+    return d["_instrs"]
+
+
+def _set_instrs(kernel: KernelIR, instrs: list[Instr]) -> None:
+    kernel.__dict__.pop("_pending", None)
+    kernel.__dict__["_instrs"] = instrs
+
+
+# After the dataclass is made, so that its __init__, __eq__ and __repr__ go through it.
+KernelIR.instrs = property(_get_instrs, _set_instrs)  # type: ignore[assignment]
 
 
 class KernelBuilder:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkcc.ir.kernel import KernelIR, LookupTable, Op
+from zkcc.ir.kernel import KernelIR, LookupTable
 from zkcc.ir.layout import log2_ceil
 
 
@@ -47,8 +47,7 @@ class LookupLayout:
 
     @staticmethod
     def of(kernel: KernelIR) -> LookupLayout:
-        tables = [ins.attr for ins in kernel.instrs if ins.op is Op.LOOKUP]
-        return LookupLayout.of_tables(np.array(tables, dtype=np.int64), kernel.tables)
+        return LookupLayout.of_tables(kernel.lookup_site_tables(), kernel.tables)
 
     @staticmethod
     def of_tables(site_tables: np.ndarray, tables: list[LookupTable]) -> LookupLayout:

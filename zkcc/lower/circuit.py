@@ -34,6 +34,7 @@ table as its multilinear extension, with the instance index as the high bits.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -95,10 +96,38 @@ def lower_kernel(kernel: KernelIR, p: int, columns: IRColumns | None = None) -> 
     vector of constraint residues (zero on a valid witness). `columns` are the kernel's
     instructions as columns when the caller has them (a plan reader does)."""
     cols = IRColumns.of(kernel) if columns is None else columns
-    return _lower(kernel.params, cols, p, kernel.tables)
+    rel = _relation(kernel.params, cols, p, kernel.tables)
+    # the wiring starts once the instruction-sized arrays of `_relation` are freed: its own
+    # reuse their memory (fresh pages cost about a third of a large kernel's lowering)
+    return _Wiring(rel.forms, rel.product, rel.left, rel.right, 1 << rel.input_log2, p).circuit(
+        rel.checked,
+        rel.is_out,
+        rel.out_wire,
+        rel.segments[-1].offset,
+        rel.segments,
+        rel.input_log2,
+    )
 
 
-def _lower(params: list[Param], cols: IRColumns, p: int, tables: list) -> LayeredCircuit:
+@dataclass(frozen=True, eq=False)
+class _Relation:
+    """What the wiring reads of a kernel: the forms of the values it needs, each product's
+    operands (values, in instruction order), the checked values (each sink's, then each
+    LOOKUP's key and value) with the wire each one is compared with where it is an output or
+    a lookup column, and the input layout."""
+
+    forms: Forms
+    product: np.ndarray  # the instruction index of each product
+    left: np.ndarray
+    right: np.ndarray
+    checked: np.ndarray
+    is_out: np.ndarray
+    out_wire: np.ndarray
+    segments: list[InputSegment]
+    input_log2: int
+
+
+def _relation(params: list[Param], cols: IRColumns, p: int, tables: list) -> _Relation:
     codes = cols.codes
     n = len(codes)
     a, b, c = (np.ascontiguousarray(cols.operands[:, k]) for k in range(3))
@@ -113,8 +142,11 @@ def _lower(params: list[Param], cols: IRColumns, p: int, tables: list) -> Layere
     const_val = np.zeros(n, dtype=dt)
     const_val[is_const] = np.array(cols.consts, dtype=dt)[a[is_const]] if cols.consts else 0
     mul = codes == _C[Op.MUL]
-    scale = mul & (is_const[np.where(mul, a, 0)] | is_const[np.where(mul, b, 0)])
-    product = np.flatnonzero(mul & ~scale)
+    muls = np.flatnonzero(mul)
+    by_const = is_const[a[muls]] | is_const[b[muls]]
+    product = muls[~by_const]
+    scale = np.zeros(n, dtype=bool)
+    scale[muls[by_const]] = True
     w0 = 1 << input_log2
     n_prod = len(product)
 
@@ -134,7 +166,7 @@ def _lower(params: list[Param], cols: IRColumns, p: int, tables: list) -> Layere
 
     edges, linear = _linear_edges(codes, a, b, scale, is_const, const_val, p)
     value_a = ~(is_const | is_input | is_index)
-    value_b = np.isin(codes, [_C[Op.ADD], _C[Op.SUB], _C[Op.MUL]])
+    value_b = (codes == _C[Op.ADD]) | (codes == _C[Op.SUB]) | mul
     sinks = np.flatnonzero((codes == _C[Op.ASSERT_ZERO]) | (codes == _C[Op.OUTPUT]))
     out_wire = np.zeros(len(sinks), dtype=np.int64)
     is_out = codes[sinks] == _C[Op.OUTPUT]
@@ -149,13 +181,12 @@ def _lower(params: list[Param], cols: IRColumns, p: int, tables: list) -> Layere
         out_wire = np.concatenate([out_wire, at + columns])
         is_out = np.concatenate([is_out, np.ones(len(columns), dtype=bool)])
     value_b = value_b | ((codes == _C[Op.LOOKUP]) & (b >= 0))
-    uses = np.bincount(np.concatenate([a[value_a], b[value_b]]), minlength=n)
-    wanted = np.concatenate([a[product], b[product], checked])
+    uses = np.bincount(a[value_a], minlength=n)
+    uses += np.bincount(b[value_b], minlength=n)
+    left, right = a[product], b[product]
+    wanted = np.concatenate([left, right, checked])
     forms = linear_forms(n, edges, linear, uses, atom_key, atom_coef, wanted, p)
-    valid = segments[-1].offset
-    return _Wiring(forms, product, a, b, w0, p).circuit(
-        checked, is_out, out_wire, valid, segments, input_log2
-    )
+    return _Relation(forms, product, left, right, checked, is_out, out_wire, segments, input_log2)
 
 
 def _linear_edges(
@@ -198,11 +229,18 @@ class _Wiring:
     instruction order), then one per materialised value."""
 
     def __init__(
-        self, forms: Forms, product: np.ndarray, a: np.ndarray, b: np.ndarray, w0: int, p: int
+        self,
+        forms: Forms,
+        product: np.ndarray,
+        left: np.ndarray,
+        right: np.ndarray,
+        w0: int,
+        p: int,
     ):
+        """`product`: the products' instruction indices; `left`, `right`: their operands."""
         self.forms, self.w0, self.p = forms, w0, p
-        m = len(product)
-        self.ra, self.rb = forms.rows(a[product]), forms.rows(b[product])
+        m = len(left)
+        self.ra, self.rb = forms.rows(left), forms.rows(right)
         sa, sb = forms.size[self.ra], forms.size[self.rb]
         big = sa * sb > EXPAND_LIMIT
         ma, mb = big & (sa >= sb), big & (sa < sb)
@@ -261,9 +299,11 @@ class _Wiring:
         slot's constant (a materialised operand is its wire, coefficient 1)."""
         f = self.forms
         count = np.where(mat, 1, f.size[rows])
-        slot = np.repeat(np.arange(len(rows)), count)
-        first = np.cumsum(count) - count
-        src = f.start[rows][slot] + np.arange(len(slot)) - first[slot]
+        first = np.cumsum(count)
+        first -= count
+        slot, src = expand(f.start[rows], count)
+        if not mat.any():  # no materialised operand (the common case): terms only
+            return slot, f.wires[src], f.coefs[src], f.const[rows], first, count
         from_mat = mat[slot]
         safe = np.where(from_mat, 0, src)
         wire = np.where(from_mat, self.mat_wire[rows][slot], f.wires[safe] if len(f.wires) else 0)
@@ -280,6 +320,14 @@ class _Wiring:
         segments: list[InputSegment],
         input_log2: int,
     ) -> LayeredCircuit:
+        gates, residues = self._gates(sink_values, is_out, out_wire, valid)
+        return gates.build(self.keys, residues, segments, input_log2)
+
+    def _gates(
+        self, sink_values: np.ndarray, is_out: np.ndarray, out_wire: np.ndarray, valid: int
+    ) -> tuple[Gates, Residues]:
+        """Every gate with global wire ids, and the residues (placed by `Gates.build` once
+        the operand arrays here are freed)."""
         f, p = self.forms, self.p
         dt = f.coefs.dtype
         gates = Gates(p, self.level)
@@ -287,9 +335,12 @@ class _Wiring:
         sa, wa, ca, ka, fa, na = self._operand(self.ra, self.ma)
         sb, wb, cb, kb, fb, nb = self._operand(self.rb, self.mb)
         pairs = na * nb
-        pk = np.repeat(np.arange(len(na)), pairs)
-        q = np.arange(len(pk)) - (np.cumsum(pairs) - pairs)[pk]
-        ia, ib = fa[pk] + q // nb[pk], fb[pk] + q % nb[pk]
+        if bool(np.all(pairs == 1)):  # products of two terms (most): one pair each
+            pk, ia, ib = np.arange(len(na)), fa, fb
+        else:
+            pk = np.repeat(np.arange(len(na)), pairs)
+            q = np.arange(len(pk)) - (np.cumsum(pairs) - pairs)[pk]
+            ia, ib = fa[pk] + q // nb[pk], fb[pk] + q % nb[pk]
         gates.mul(self.prod_wire[pk], wa[ia], wb[ib], reduced(ca[ia] * cb[ib], p))
         for slot, wire, coef, other in ((sa, wa, ca, kb), (sb, wb, cb, ka)):
             live = other[slot] != 0  # most products have no constant part
@@ -301,19 +352,24 @@ class _Wiring:
         slot, src = expand(f.start[mr], f.size[mr])
         gates.add(self.mat_wire[mr][slot], f.wires[src], f.coefs[src])
         gates.const(self.mat_wire[mr], f.const[mr])
-        # residues: the form for ASSERT_ZERO, out - form for OUTPUT
+        # residues: the form for ASSERT_ZERO, out - form for OUTPUT (the out wire after the
+        # form's terms, so that the residues' gates come in order and need no sort)
         rr = f.rows(sink_values)
-        res, src = expand(f.start[rr], f.size[rr])
+        start, size = f.start[rr], f.size[rr]
+        res, src = expand(start, size + is_out)
+        tail = is_out[res] & (src == (start + size)[res])  # an OUTPUT's out wire
         sign = _signs(is_out, dt)
-        outs = np.flatnonzero(is_out)
+        safe = np.where(tail, 0, src) if len(f.wires) else np.zeros(len(src), np.int64)
+        wires = f.wires[safe] if len(f.wires) else safe
+        terms = f.coefs[safe] * sign[res] if len(f.coefs) else np.zeros(len(src), dt)
         residues = Residues(
-            np.concatenate([res, outs]),
-            np.concatenate([f.wires[src], out_wire[outs]]),
-            np.concatenate([reduced(f.coefs[src] * sign[res], p), np.ones(len(outs), dt)]),
+            res,
+            np.where(tail, out_wire[res], wires),
+            reduced(np.where(tail, 1, terms).astype(dt, copy=False), p),
             reduced(f.const[rr] * sign, p),
             valid,
         )
-        return gates.build(self.keys, residues, segments, input_log2)
+        return gates, residues
 
 
 def _signs(negative: np.ndarray, dt: np.dtype) -> np.ndarray:

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkcc.ir.kernel import HintKind, Instr, KernelIR, Op
+from zkcc.ir.kernel import OP_CODES, HintKind, Instr, KernelIR, Op
 
-OP_CODES = {op: i for i, op in enumerate(Op)}
 HINT_CODES = {k.value: i for i, k in enumerate(HintKind)}
 
 

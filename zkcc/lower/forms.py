@@ -59,10 +59,11 @@ class Forms:
     wires: np.ndarray
     coefs: np.ndarray
     const: np.ndarray
+    row_of: np.ndarray  # (n,): the row of each value in `nodes` (a gather, not a search)
 
     def rows(self, values: np.ndarray) -> np.ndarray:
         """Row number of each of `values` (all in `nodes`)."""
-        return np.searchsorted(self.nodes, values)
+        return self.row_of[values]
 
     @property
     def size(self) -> np.ndarray:
@@ -214,20 +215,21 @@ def _resolve(n: int, owner: np.ndarray, key: np.ndarray, coef: np.ndarray, p: in
     algorithm over references): a top is completed, all its references substituted from the
     table at once, in the pass after the last top it references is; each pass touches only
     the tops it completes and their referrers. `owner` is sorted (as `combine` leaves it)."""
+    lo, count = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    if len(owner):
+        first, sizes = _groups(owner)
+        tops = owner[first]
+        lo[tops] = first
+        count[tops] = sizes
+    refs = key < CONST_KEY
+    if not refs.any():  # no form references another (running sums, say): all complete
+        return _Table(key, coef, lo, count, len(owner))
     table = _Table(
         np.empty(len(owner), key.dtype),
         np.empty(len(owner), coef.dtype),
         np.zeros(n, np.int64),
         np.zeros(n, np.int64),
     )
-    lo, count = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    if len(owner) == 0:
-        return table
-    first, sizes = _groups(owner)
-    tops = owner[first]
-    lo[tops] = first
-    count[tops] = sizes
-    refs = key < CONST_KEY
     target, referrer = -2 - key[refs], owner[refs]
     order = np.argsort(target, kind="stable")
     target, referrer = target[order], referrer[order]
@@ -259,10 +261,17 @@ def _resolve(n: int, owner: np.ndarray, key: np.ndarray, coef: np.ndarray, p: in
 
 
 def expand(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For rows [start, start + count): the row of each element and its position."""
-    row = np.repeat(np.arange(len(count)), count)
-    pos = start[row] + np.arange(len(row)) - (np.cumsum(count) - count)[row]
-    return row, pos
+    """For rows [start, start + count): the row of each element and its position. Rows of
+    one element each (most operands: a wire) are returned as they are."""
+    rows = np.arange(len(count))
+    total = int(count.sum())
+    if total == len(count) and bool(np.all(count == 1)):
+        return rows, start
+    first = np.cumsum(count)
+    first -= count
+    pos = np.repeat(start - first, count)
+    pos += np.arange(total)
+    return np.repeat(rows, count), pos
 
 
 def _rows(
@@ -293,4 +302,6 @@ def _rows(
     wires = np.where(from_top, key[safe] if table.size else 0, atom_key[nodes[row]])
     coefs = coef[safe] if table.size else np.zeros(len(row), dtype=coef.dtype)
     coefs[~from_top] = 1
-    return Forms(nodes, start, wires, coefs, const)
+    row_of = np.zeros(len(linear), dtype=np.int64)
+    row_of[nodes] = np.arange(len(nodes))
+    return Forms(nodes, start, wires, coefs, const, row_of)

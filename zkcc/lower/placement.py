@@ -37,7 +37,8 @@ class Residues:
 
 class Gates:
     """Gates collected with global wire ids, then placed: relays added, wires numbered within
-    their level, gate inputs read at the level below their output, equal gates merged."""
+    their level, gate inputs read at the level below their output, equal gates merged.
+    `build` runs once: it lets go of the collected gates as it places them."""
 
     def __init__(self, p: int, level: np.ndarray):
         self.p, self.level = p, level
@@ -64,15 +65,18 @@ class Gates:
         level, p = self.level, self.p
         w0 = 1 << input_log2
         out_lv = int(level[w0:].max(initial=0)) + 1
-        mo, mu, mv, mc = (np.concatenate(x) for x in zip(*self.muls, strict=True))
-        ao, au, ac = (np.concatenate(x) for x in zip(*self.adds, strict=True))
-        co, cc = (np.concatenate(x) for x in zip(*self.consts, strict=True))
+        mo, mu, mv, mc = _joined(self.muls)
+        ao, au, ac = _joined(self.adds)
+        co, cc = _joined(self.consts)
+        self.muls, self.adds, self.consts = [], [], []  # their memory is reused from here
         ml, al, cl = level[mo], level[ao], level[co]
         # relays: each wire is carried up to the highest level read from
         need = level.copy()
-        reads = np.concatenate([mu, mv, au, res.wire, [res.valid] * bool(len(res.const))])
-        at = np.concatenate([ml, ml, al, np.full(len(res.wire) + bool(len(res.const)), out_lv)])
-        np.maximum.at(need, reads, at - 1)
+        valid = np.array([res.valid] * bool(len(res.const)), dtype=np.int64)
+        for u, lv in ((mu, ml), (mv, ml), (au, al), (res.wire, out_lv), (valid, out_lv)):
+            far = level[u] < lv - 1  # read above the level after its own: relayed
+            if far.any():
+                np.maximum.at(need, u[far], lv - 1 if np.ndim(lv) == 0 else lv[far] - 1)
         carried = np.flatnonzero(need > level)
         rel_src, rel_pos = expand(np.zeros(len(carried), np.int64), need[carried] - level[carried])
         rel_src = carried[rel_src]
@@ -154,6 +158,13 @@ class Gates:
         return LayeredCircuit(input_log2, tuple(segments), tuple(layers))
 
 
+def _joined(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """Each column of gates collected in parts, in one array (a single part as it is)."""
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
+
+
 def _nonzero(coef: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
     """The gates (columns) with a nonzero coefficient: a zero one would only be carried to
     the merge and dropped there (after relaying its input for nothing)."""
@@ -176,5 +187,5 @@ def _by_level(gates: tuple[np.ndarray, ...], out_lv: int, wmax: int, columns: Ca
     whose wire columns `columns(out, key)` gives."""
     owner, key, coef = gates
     bounds = np.searchsorted(owner, np.arange(1, out_lv + 2) * wmax).tolist()
-    wires = np.stack(columns(owner % wmax, key), axis=1).astype(np.int64)
+    wires = np.stack(columns(owner % wmax, key), axis=1).astype(np.int64, copy=False)
     return _Sorted(wires, coef.tolist(), bounds)

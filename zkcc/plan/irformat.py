@@ -8,6 +8,7 @@ byte strings rather than 10^5 tree nodes. Decoding re-checks SSA order and every
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import numpy as np
 
@@ -21,13 +22,13 @@ from zkcc.ir.kernel import (
     MAX_TABLES,
     RANGE_LIMB_BITS,
     SINKS,
+    DeferredInstrs,
     HintKind,
     Instr,
     KernelIR,
     LookupTable,
     Op,
     Param,
-    gc_paused,
     hint_param_range,
 )
 from zkcc.ir.source import SourceLoc
@@ -95,7 +96,8 @@ def kernel_from_tree(s: Schema, p: int) -> KernelIR:
 
 def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
     """A checked kernel and its instructions as the columns it was stored in (what the
-    vectorised lowering reads)."""
+    vectorised lowering reads). Every instruction is checked here; the kernel's `Instr`s are
+    built from the columns on first use (`KernelIR.deferred`)."""
     s.dict(
         {"name", "backend", "loc", "params", "ops", "operands", "consts", "locs", "loc_index"}
         | {"tables"}
@@ -108,31 +110,46 @@ def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
     ops = s.field("ops").bytes()
     n = len(ops)
     check_kernel_size(s.path, n, [prm.size for prm in params])
-    operands = np.frombuffer(s.field("operands").bytes(length=24 * n), dtype="<i8").reshape(n, 3)
+    stored = np.frombuffer(s.field("operands").bytes(length=24 * n), dtype="<i8").reshape(n, 3)
+    # column-major (one transposing copy): each operand column contiguous for the checks
+    # and the lowering, which read them one at a time
+    operands = np.ascontiguousarray(stored.T, dtype=np.int64).T
     consts = [c.int(0, p - 1) for c in s.field("consts").list(0, n)]
     locs = [_loc_from(x) for x in s.field("locs").list(0, n)]
     loc_index = np.frombuffer(s.field("loc_index").bytes(length=4 * n), dtype="<i4")
     codes = np.frombuffer(ops, dtype=np.uint8)
     if not _instructions_ok(codes, operands, loc_index, params, len(consts), len(locs), tables):
         raise FormatError(f"{s.path}: malformed instruction")
-    with gc_paused():
-        instrs = _build_instrs(codes, operands, loc_index, consts, locs)
     backend = s.field("backend")
-    kernel = KernelIR(
-        name=s.field("name").str(),
-        params=params,
-        instrs=instrs,
-        loc=_loc_from(s.field("loc")),
-        backend=None if backend.tree is None else backend.str(("gkr", "groth16")),
-        tables=tables,
+    kernel = KernelIR.deferred(
+        s.field("name").str(),
+        params,
+        DeferredInstrs(
+            codes,
+            operands[codes == _CODE[Op.LOOKUP], 2],
+            partial(_build_instrs, codes, operands, loc_index, consts, locs),
+        ),
+        _loc_from(s.field("loc")),
+        None if backend.tree is None else backend.str(("gkr", "groth16")),
+        tables,
     )
     return kernel, IRColumns(codes, operands, consts)
 
 
 _CODE = {op: OP_CODES[op] for op in Op}
-_VALUE_A = [_CODE[op] for op in Op if op not in (Op.CONST, Op.INPUT, Op.INDEX)]  # a: SSA value
-_VALUE_B = [_CODE[op] for op in (Op.ADD, Op.SUB, Op.MUL)]  # so is b
-_SINKS = [_CODE[op] for op in SINKS]
+
+
+def _code_mask(ops: Iterable[Op]) -> np.ndarray:
+    """A table over op codes, True at those of `ops`: `mask[codes]` is one gather (np.isin
+    sorts or compares once per op)."""
+    mask = np.zeros(len(OPS), dtype=bool)
+    mask[[_CODE[op] for op in ops]] = True
+    return mask
+
+
+_VALUE_A = _code_mask(op for op in Op if op not in (Op.CONST, Op.INPUT, Op.INDEX))  # a: value
+_VALUE_B = _code_mask((Op.ADD, Op.SUB, Op.MUL))  # so is b
+_SINKS = _code_mask(SINKS)
 
 
 def _instructions_ok(
@@ -165,12 +182,13 @@ def _instructions_ok(
     def in_range(v: np.ndarray, hi: np.ndarray | int) -> bool:
         return bool(np.all((v >= 0) & (v < hi)))
 
-    value_a = np.isin(codes, _VALUE_A)
-    value_b = np.isin(codes, _VALUE_B)
-    if not (in_range(a[value_a], position[value_a]) and in_range(b[value_b], position[value_b])):
+    value_a = _VALUE_A[codes]
+    value_b = _VALUE_B[codes]
+    read_a, read_b = a[value_a], b[value_b]
+    if not (in_range(read_a, position[value_a]) and in_range(read_b, position[value_b])):
         return False
-    sink = np.isin(codes, _SINKS)  # an ASSERT_ZERO or OUTPUT has no value to read
-    ok &= not (sink[a[value_a]].any() or sink[b[value_b]].any())
+    sink = _SINKS[codes]  # an ASSERT_ZERO or OUTPUT has no value to read
+    ok &= not (sink[read_a].any() or sink[read_b].any())
     ok &= in_range(a[codes == _CODE[Op.CONST]], n_consts)
     hint = codes == _CODE[Op.HINT]
     ok &= in_range(b[hint], len(HINTS))

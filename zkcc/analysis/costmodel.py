@@ -819,7 +819,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
             else gkr_step_tree(F, circuit, n, gst.layout)
         )
         gkr_prove = gkr_prove_seconds(
-            F, profile, circuit, len(ck.ir.instrs), step.count, gst.layout
+            F, profile, circuit, ck.ir.instr_count(), step.count, gst.layout
         )
         gkr_verify = gkr_verify_seconds(F, profile, circuit, step.count, gst.layout)
         if gst.lookups is not None:

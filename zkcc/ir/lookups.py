@@ -85,8 +85,4 @@ class LookupLayout:
 def most_queries(kernel: KernelIR, count: int) -> int:
     """The most lookups `count` instances of `kernel` make into one table. LogUp needs it
     below the field's characteristic: a multiplicity of p would vanish (docs/lookups.md)."""
-    sites = np.bincount(
-        np.array([ins.attr for ins in kernel.instrs if ins.op is Op.LOOKUP], dtype=np.int64),
-        minlength=1,
-    )
-    return int(sites.max()) * count
+    return int(np.bincount(kernel.lookup_site_tables(), minlength=1).max()) * count

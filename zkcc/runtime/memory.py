@@ -121,7 +121,7 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
         if isinstance(step, AssertEq):
             continue
         ck = plan.kernels[step.kernel]
-        table = step.count * 8 * max(1, len(program.kernels[step.kernel].instrs))
+        table = step.count * 8 * max(1, program.kernels[step.kernel].instr_count())
         other = max(other, 2 * min(WITNESS_CHUNK_BYTES, table))
         if i in g16:
             other = max(other, GROTH16_WIRE_BYTES * step.count * ck.stats.get("mul_gates", 1))

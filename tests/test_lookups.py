@@ -311,3 +311,50 @@ def test_proof_with_spilled_chunked_layers_is_byte_identical(monkeypatch, tmp_pa
 
     monkeypatch.setattr(prover_module, "plan_memory", forced)
     assert prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes() == want
+
+
+# ---- limb widths for a launch's size ----------------------------------------------------
+
+
+@pytest.mark.parametrize("bits", [1, 7, 15, 16, 17, 20, 30, 33])
+@pytest.mark.parametrize("limb", [4, 8, 16])
+def test_range_limbs_cover_the_bits_with_equal_limbs(bits, limb):
+    from zkcc.ir.kernel import range_limbs
+
+    widths = range_limbs(bits, limb)
+    assert sum(widths) == bits and max(widths) <= limb
+    assert len(widths) == -(-bits // limb)  # as few as it takes
+    assert len(set(widths[:-1])) <= 1 and widths[-1] <= widths[0]  # equal, the top narrower
+
+
+def test_relimbed_kernel_agrees_and_fails_the_same_way():
+    """relimb_lookups (8-bit limbs) computes what the 16-bit kernel does, with tables no
+    wider than 8 bits, and an overflow still reads as the type's."""
+    from zkcc.ir.passes import relimb_lookups
+
+    F, n = get_field("m31"), 30
+    kernel = compile_source(table_source("m31", n), "t.zkcu", True).kernels["sq"]
+    narrow = relimb_lookups(kernel, F.p, 8)
+    assert validate_kernel(narrow, F.p) == []
+    assert (
+        max(t.bits for t in narrow.tables if not t.is_map)
+        == 8
+        < max(t.bits for t in kernel.tables if not t.is_map)
+    )
+    x, k = table_inputs(F, n, seed=6)
+    args = [F.array(x), F.array(k), None, None]
+    a, b = run_kernel(F, kernel, args, n), run_kernel(F, narrow, args, n)
+    for prm in (2, 3):
+        assert F.to_ints(a.outputs[prm].reshape(-1)) == F.to_ints(b.outputs[prm].reshape(-1))
+    x[3][1] = 40000  # not an i16
+    with pytest.raises(WitnessError, match="value 40000 does not fit i16"):
+        run_kernel(F, narrow, [F.array(x), F.array(k), None, None], n)
+
+
+def test_small_launches_get_narrow_limbs_and_large_ones_wide():
+    from zkcc.ir.lookups import best_limb_bits
+
+    kernel = compile_source(table_source("m31", 4), "t.zkcu", True).kernels["sq"]
+    assert best_limb_bits(kernel, 4) < 15 and best_limb_bits(kernel, 1 << 16) == 16
+    plan = plan_program(compile_source(table_source("m31", 4), "t.zkcu", True), zk=False)
+    assert max(t.bits for t in plan.kernels["sq"].ir.tables if not t.is_map) < 15

@@ -12,7 +12,8 @@ from zkcc.budget import check_program
 from zkcc.field import get_field
 from zkcc.frontend import compile_file
 from zkcc.ir.host import Launch, Program
-from zkcc.ir.passes import expand_lookups
+from zkcc.ir.lookups import best_limb_bits
+from zkcc.ir.passes import expand_lookups, relimb_lookups
 from zkcc.plan.plan import HIDING_PCS, CompiledKernel, Plan
 
 DEFAULT_PCS = "ligero"
@@ -54,7 +55,7 @@ def plan_program(
     )
     fused, fusions = fuse_plan(plan)
     fused.fusions = fusions
-    return without_groth16_lookups(fused)
+    return with_limbs_for_size(without_groth16_lookups(fused))
 
 
 def lookups_proved(pcs: str, zk: bool) -> bool:
@@ -62,6 +63,24 @@ def lookups_proved(pcs: str, zk: bool) -> bool:
     (zkcc/runtime/lookups.py): a plan without zero knowledge (the LogUp GKR is not hiding
     yet, so a zero-knowledge plan checks them with bits)."""
     return not (zk and pcs in HIDING_PCS)
+
+
+def with_limbs_for_size(plan: Plan) -> Plan:
+    """The plan with each lookup kernel's range checks split into the limb width that makes
+    its largest launch's LogUp argument smallest (zkcc.ir.lookups.best_limb_bits): the front
+    end splits at 16 bits, which a launch of a few hundred lookups does not amortise."""
+    counts: dict[str, int] = {}
+    for step in plan.host.steps:
+        if isinstance(step, Launch):
+            counts[step.kernel] = max(counts.get(step.kernel, 0), step.count)
+    p = get_field(plan.field).p
+    kernels = dict(plan.kernels)
+    for name, k in plan.kernels.items():
+        widest = max((t.bits for t in k.ir.tables if not t.is_map), default=0)
+        width = best_limb_bits(k.ir, counts[name]) if widest else widest
+        if width < widest:
+            kernels[name] = CompiledKernel(relimb_lookups(k.ir, p, width), p)
+    return plan if kernels == plan.kernels else replace(plan, kernels=kernels)
 
 
 def without_groth16_lookups(plan: Plan) -> Plan:

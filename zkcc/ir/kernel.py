@@ -108,6 +108,18 @@ RANGE_LIMB_BITS = 16  # a range table's widest key; a wider range check is split
 MAX_TABLE_ROWS = 1 << 16  # a map table's longest list of values
 
 
+def range_limbs(bits: int, limb_bits: int) -> list[int]:
+    """The widths, low limb first, a `bits`-wide range check splits into: as few limbs of at
+    most `limb_bits` as it takes, as equal as they can be (the top one narrower)."""
+    limbs = -(-bits // limb_bits)
+    width = -(-bits // limbs)
+    out = []
+    while bits > width:
+        out.append(width)
+        bits -= width
+    return [*out, bits]
+
+
 @dataclass(frozen=True)
 class LookupTable:
     """A table a kernel's LOOKUPs read. A range table (`values` None) has the rows
@@ -315,11 +327,14 @@ class KernelBuilder:
         modulus: int,
         loc: SourceLoc | None = None,
         lookups: bool = False,
+        limb_bits: int = RANGE_LIMB_BITS,
     ):
         """`lookups`: range checks and table lookups become LOOKUPs (proved by LogUp in GKR)
-        rather than bits (see `range_check`, `table_lookup`)."""
+        rather than bits (see `range_check`, `table_lookup`); `limb_bits`: the widest range
+        table a range check uses (zkcc.ir.lookups.best_limb_bits)."""
         self.p = modulus
         self.lookups = lookups
+        self.limb_bits = limb_bits
         self.kernel = KernelIR(name=name, params=params, instrs=[], loc=loc)
         self._instrs = self.kernel.instrs  # appended to, never replaced
         # Hash-consing tables, one per shareable op and keyed without the op: a kernel emits
@@ -518,23 +533,23 @@ class KernelBuilder:
     ) -> int | None:
         """Constrain x, read as an integer in [0, p), to be below 2^bits (2^bits <= p).
 
-        With `lookups`: one LOOKUP on a range table per limb, as few limbs of at most 16 bits
-        as it takes and as equal as they can be, so the tables are small (20 bits: two 10-bit
-        limbs into one 2^10-row table, not 16 + 4): x = lo + 2^w hi with a QUOT hint hi, lo
-        checked in w bits and hi in bits - w, both as integers, so x, below p, is below 2^bits.
+        With `lookups`: one LOOKUP on a range table per limb, as few limbs of at most
+        `limb_bits` (16) bits as it takes and as equal as they can be, so the tables are small
+        (20 bits: two 10-bit limbs into one 2^10-row table, not 16 + 4; `range_limbs`):
+        x = lo + 2^w hi with a QUOT hint hi, lo checked in w bits and hi in bits - w, both as
+        integers, so x, below p, is below 2^bits.
         Returns None. Otherwise `to_bits`, and returns the top bit (which the caller may keep:
         it is the sign of a range-checked signed value). `frac`: as in `to_bits`, for a
         failure's message; the top limb's table carries it."""
         if not self.lookups:
             return self.to_bits(x, bits, loc, frac)[-1]
-        limbs = -(-bits // RANGE_LIMB_BITS)
-        width = -(-bits // limbs)
-        while bits > width:
+        *low, top = range_limbs(bits, self.limb_bits)
+        for width in low:
             hi = self.hint(HintKind.QUOT, (x,), 1 << width, loc)
             lo = self.sub(x, self.mul(self.const(1 << width, loc), hi, loc), loc)
             self.lookup(LookupTable(width), (lo,), loc)
-            x, bits = hi, bits - width
-        self.lookup(LookupTable(bits, None, frac), (x,), loc)
+            x = hi
+        self.lookup(LookupTable(top, None, frac), (x,), loc)
         return None
 
     def table_lookup(self, values: tuple[int, ...], x: int, loc: SourceLoc | None = None) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkcc.ir.kernel import KernelIR, LookupTable
+from zkcc.ir.kernel import RANGE_LIMB_BITS, KernelIR, LookupTable, range_limbs
 from zkcc.ir.layout import log2_ceil
 
 
@@ -86,3 +86,32 @@ def most_queries(kernel: KernelIR, count: int) -> int:
     """The most lookups `count` instances of `kernel` make into one table. LogUp needs it
     below the field's characteristic: a multiplicity of p would vanish (docs/lookups.md)."""
     return int(np.bincount(kernel.lookup_site_tables(), minlength=1).max()) * count
+
+
+# What one more lookup costs against one more table row: a row is a count and a tree leaf; a
+# lookup is a tree leaf too, and a committed key column, a limb's hint and two residues
+# (measured: examples/activations gains from 8-bit limbs, cnn_digits' argmax loses with them)
+LOOKUP_WEIGHT = 4
+
+
+def best_limb_bits(kernel: KernelIR, count: int) -> int:
+    """The limb width (KernelBuilder.limb_bits) that makes a launch of `count` instances of
+    `kernel` cheapest to prove by LogUp: the least LOOKUP_WEIGHT * count * range lookups
+    (each of b bits becomes `range_limbs(b, L)`) plus every range table's rows, the widest
+    width among equals. A small launch is better off with narrow tables (512 ReLU signs: two
+    8-bit lookups each, against one into a 2^15-row table); a large one with wide ones."""
+    sites = np.bincount(kernel.lookup_site_tables(), minlength=len(kernel.tables))
+    ranges = [
+        (t.bits, int(n)) for t, n in zip(kernel.tables, sites, strict=True) if n and not t.is_map
+    ]
+    best = (0, RANGE_LIMB_BITS)
+    for width in range(1, RANGE_LIMB_BITS + 1):
+        lookups, widths = 0, set()
+        for bits, n in ranges:
+            limbs = range_limbs(bits, width)
+            lookups += n * len(limbs)
+            widths.update(limbs)
+        cost = LOOKUP_WEIGHT * count * lookups + sum(1 << w for w in widths)
+        if width == 1 or cost <= best[0]:
+            best = (cost, width)
+    return best[1]

@@ -133,8 +133,9 @@ def replay(
     instruction is rebuilt with its arguments renumbered (shared and folded by the builder).
 
     Lookups follow the builder: kept as LOOKUPs (their tables added to the builder's) when it
-    has `lookups`, else expanded into bits by its `range_check` and `table_lookup`; a TABLE
-    hint and the LOOKUP that checks it then become one table evaluation."""
+    has `lookups`, a range wider than its `limb_bits` split into narrower limbs, else expanded
+    into bits by its `range_check` and `table_lookup`; a TABLE hint and the LOOKUP that checks
+    it then become one table evaluation."""
     vals: list[int] = []
     arith = {Op.ADD: builder.add, Op.SUB: builder.sub, Op.MUL: builder.mul, Op.NEG: builder.neg}
     looked_up: dict[tuple[int, int], int] = {}  # (table, key) -> value, when expanding
@@ -170,7 +171,7 @@ def replay(
             write(attr[0], attr[1], vals[args[0]], loc)  # type: ignore[index]
         elif op is Op.LOOKUP:
             table, keys = kernel.tables[attr], [vals[x] for x in args]  # type: ignore[index]
-            if builder.lookups:
+            if builder.lookups and (table.is_map or table.bits <= builder.limb_bits):
                 builder.lookup(table, tuple(keys), loc)
             elif table.is_map:
                 want = evaluate(attr, keys[0], loc)  # type: ignore[arg-type]
@@ -187,7 +188,18 @@ def expand_lookups(kernel: KernelIR, modulus: int) -> KernelIR:
     argument: Groth16); the same kernel when it has none."""
     if not kernel.tables:
         return kernel
-    builder = KernelBuilder(kernel.name, list(kernel.params), modulus, kernel.loc)
+    return _rebuilt(kernel, KernelBuilder(kernel.name, list(kernel.params), modulus, kernel.loc))
+
+
+def relimb_lookups(kernel: KernelIR, modulus: int, limb_bits: int) -> KernelIR:
+    """`kernel` with every range check wider than `limb_bits` split into narrower limbs
+    (zkcc.ir.lookups.best_limb_bits chooses the width for a launch's size)."""
+    builder = KernelBuilder(kernel.name, list(kernel.params), modulus, kernel.loc, True, limb_bits)
+    return _rebuilt(kernel, builder)
+
+
+def _rebuilt(kernel: KernelIR, builder: KernelBuilder) -> KernelIR:
+    """`kernel` replayed into `builder` (parameters unchanged)."""
     builder.kernel.backend = kernel.backend
 
     def write(param: int, index: int, value: int, loc) -> None:

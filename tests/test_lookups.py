@@ -136,8 +136,9 @@ def test_zero_knowledge_plans_check_lookups_with_bits_and_refuse_lookup_ir():
     """A zero-knowledge plan never carries LOOKUPs: the compiler emits bits, and a plan file
     that has both is refused (its LogUp would reveal sums of private keys)."""
     src = table_source("m31", 4)
-    plan = plan_program(compile_source(src, "t.zkcu"), zk=True)
-    assert not any(k.ir.tables for k in plan.kernels.values())
+    for lookups in (False, True):  # a program compiled with lookups gets bits too
+        plan = plan_program(compile_source(src, "t.zkcu", lookups), zk=True)
+        assert not any(k.ir.tables for k in plan.kernels.values())
     sneaky = plan_program(compile_source(src, "t.zkcu", lookups=True), zk=False)
     sneaky.zk = True
     with pytest.raises(FormatError, match="has lookups"):

@@ -55,7 +55,7 @@ def plan_program(
     )
     fused, fusions = fuse_plan(plan)
     fused.fusions = fusions
-    return with_limbs_for_size(without_groth16_lookups(fused))
+    return with_limbs_for_size(lookups_as_bits_where_needed(fused))
 
 
 def lookups_proved(pcs: str, zk: bool) -> bool:
@@ -83,11 +83,15 @@ def with_limbs_for_size(plan: Plan) -> Plan:
     return plan if kernels == plan.kernels else replace(plan, kernels=kernels)
 
 
-def without_groth16_lookups(plan: Plan) -> Plan:
-    """The plan with every kernel that has a Groth16 launch checking its lookups with bits
-    (zkcc.ir.passes.expand_lookups): R1CS has no lookup argument. Its GKR launches, if any,
-    then check them with bits too, as they share the kernel."""
-    expand = [n for n, k in plan.kernels.items() if k.ir.tables and "groth16" in k.backends]
+def lookups_as_bits_where_needed(plan: Plan) -> Plan:
+    """The plan with its lookups as bits (zkcc.ir.passes.expand_lookups) wherever LogUp cannot
+    prove them: in every kernel of a zero-knowledge plan (the LogUp GKR is not hiding; a
+    program compiled with `lookups_proved` has none there anyway), and in every kernel with
+    a Groth16 launch (R1CS has no lookup argument; its GKR launches, if any, then check them
+    with bits too, as they share the kernel)."""
+    expand = [
+        n for n, k in plan.kernels.items() if k.ir.tables and (plan.zk or "groth16" in k.backends)
+    ]
     if not expand:
         return plan
     p = get_field(plan.field).p

@@ -226,6 +226,11 @@ class GkrStep(_LaunchStep):
         kernel = program.kernels[self.kernel]
         self.hint_count = kernel.hint_count()
         self.lookups = LaunchLookups.of(kernel, i, self.step.count)
+        if self.lookups is not None and self.layout is not None:  # zkcc.driver never makes it
+            raise ZkccError(
+                f"internal error: launch {i} ({self.kernel}) has lookups in a zero-knowledge "
+                "plan, whose launches check them with bits"
+            )
         # the valid flags and instance indices: public, computed by the verifier itself
         read = {t for t, _ in self.sources.values()}
         self.computed = {valid_tensor(i)} | ({index_tensor(i)} & read)

@@ -127,18 +127,17 @@ def _lookup_columns(F, kernel: KernelIR, vals: np.ndarray) -> np.ndarray:
     sites = [i for i, ins in enumerate(kernel.instrs) if ins.op is Op.LOOKUP]
     layout = LookupLayout.of(kernel)
     out = F.zeros((len(vals), layout.width))
-    layout_keys, layout_values = layout.key_column, layout.value_column
-    for n, i in enumerate(sites):
-        args = kernel.instrs[i].args
-        out[:, layout_keys[n]] = vals[:, args[0]]
-        if len(args) == 2:
-            out[:, layout_values[n]] = vals[:, args[1]]
+    args = [kernel.instrs[i].args for i in sites]
+    out[:, layout.key_column] = vals[:, [a[0] for a in args]]
+    has_value = layout.value_column >= 0
+    out[:, layout.value_column[has_value]] = vals[:, [a[1] for a in args if len(a) == 2]]
     return out
 
 
 def _lookup_failure(F, kernel: KernelIR, ins: Instr, row: np.ndarray) -> str:
-    """What a failing LOOKUP means: a key outside a map table, or a range check (through
-    the limbs of a wide one: a key that is the QUOT hint of x by 2^16 checks x's top bits)."""
+    """What a failing LOOKUP means: a key outside a map table, or a range check, read through
+    the limbs of a wide one (a key that is the QUOT hint of x by 2^w checks x's top bits) and
+    the sign split of a signed one (zkcc.frontend.bounded)."""
     table = kernel.tables[ins.attr]  # type: ignore[index]
     key = ins.args[0]
     if table.is_map:

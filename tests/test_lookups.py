@@ -64,7 +64,8 @@ def signed(F, t) -> list[int]:
 
 
 def no_zk_plan(src: str) -> tuple[Plan, bytes]:
-    data = plan_program(compile_source(src, "t.zkcu", lookups=True), zk=False).to_bytes()
+    program = compile_source(src, "t.zkcu", lookups=True)
+    data = plan_program(program, zk=False, choose_lookups=False).to_bytes()
     return Plan.from_bytes(data), plan_digest(data)
 
 
@@ -139,7 +140,7 @@ def test_zero_knowledge_plans_check_lookups_with_bits_and_refuse_lookup_ir():
     for lookups in (False, True):  # a program compiled with lookups gets bits too
         plan = plan_program(compile_source(src, "t.zkcu", lookups), zk=True)
         assert not any(k.ir.tables for k in plan.kernels.values())
-    sneaky = plan_program(compile_source(src, "t.zkcu", lookups=True), zk=False)
+    sneaky = plan_program(compile_source(src, "t.zkcu", True), zk=False, choose_lookups=False)
     sneaky.zk = True
     with pytest.raises(FormatError, match="has lookups"):
         Plan.from_bytes(sneaky.to_bytes())
@@ -290,7 +291,7 @@ def test_plans_with_p_lookups_into_one_table_are_refused():
     never materialised)."""
     n = 1 << 29  # 2^29 instances x 4 relu range checks = 2^31 > p (m31)
     src = TABLE.format(field="m31", rows=len(SQ_VALUES), values=", ".join(map(str, SQ_VALUES)), n=n)
-    plan = plan_program(compile_source(src, "t.zkcu", lookups=True), zk=False)
+    plan = plan_program(compile_source(src, "t.zkcu", True), zk=False, choose_lookups=False)
     with pytest.raises(FormatError, match="p or more lookups"):
         Plan.from_bytes(plan.to_bytes())
 
@@ -357,5 +358,26 @@ def test_small_launches_get_narrow_limbs_and_large_ones_wide():
 
     kernel = compile_source(table_source("m31", 4), "t.zkcu", True).kernels["sq"]
     assert best_limb_bits(kernel, 4) < 15 and best_limb_bits(kernel, 1 << 16) == 16
-    plan = plan_program(compile_source(table_source("m31", 4), "t.zkcu", True), zk=False)
+    program = compile_source(table_source("m31", 4), "t.zkcu", True)
+    plan = plan_program(program, zk=False, choose_lookups=False)
     assert max(t.bits for t in plan.kernels["sq"].ir.tables if not t.is_map) < 15
+
+
+RELU = """#pragma field m31
+__global__ void k(const i16 x[1], i16 y[1]) {{ y[0] = relu(x[0]); }}
+__host__ void main(private i16 x[{n}][1], public out i16 y[{n}][1]) {{ k<<<{n}>>>(x, y); }}
+"""
+
+
+def test_the_cost_model_keeps_lookups_only_where_they_pay():
+    """One ReLU per instance: a few instances cannot amortise the range tables, so the
+    compiler checks them with bits; thousands can (zkcc.driver.lookups_or_bits). The choice
+    uses the default rates, so the plan is the same on every machine."""
+    plans = {
+        n: plan_program(compile_source(RELU.format(n=n), "r.zkcu", True), zk=False)
+        for n in (4, 4096)
+    }
+    assert not plans[4].kernels["k"].ir.tables
+    assert plans[4096].kernels["k"].ir.tables
+    again = plan_program(compile_source(RELU.format(n=4096), "r.zkcu", True), zk=False)
+    assert again.to_bytes() == plans[4096].to_bytes()

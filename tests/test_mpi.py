@@ -171,6 +171,9 @@ def test_mpi_lookup_proof_is_byte_identical(tmp_path):
     inputs.write_text(json.dumps({"x": x, "k": k}))
     plan = tmp_path / "lookups.zkplan"
     assert run("compile", str(source), "--no-zk", "-o", str(plan)).returncode == 0
+    from zkcc.plan.plan import Plan
+
+    assert Plan.from_bytes(plan.read_bytes()).kernels["sq"].ir.tables  # LogUp, not bits
     one = tmp_path / "one.zkproof"
     args = ("prove", str(plan), "-i", str(inputs))
     assert run(*args, "-o", str(one), "-q", *SEED).returncode == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from zkcc.analysis.assign import AssignOptions, choose, launch_requests, plan_costs, shown
+from zkcc.analysis.assign import AssignOptions, Cost, choose, launch_requests, plan_costs, shown
 from zkcc.analysis.fusion import fuse_plan
 from zkcc.budget import check_program
 from zkcc.field import get_field
@@ -26,9 +26,12 @@ def plan_program(
     zk: bool = True,
     options: AssignOptions | None = None,
     root: Path | None = None,
+    choose_lookups: bool = True,
 ) -> Plan:
     """`zk` asks for zero knowledge; a PCS without a hiding variant (merkle) cannot give it,
     so its plans record zk=False rather than promise what the proof will not keep.
+    `choose_lookups` False keeps every kernel's lookups as the program has them (tests and
+    benchmarks that compare LogUp with bits), rather than the cost model's choice.
     `options` decide each launch's backend (zkcc.analysis.assign); `backend`, the global
     `--backend`, is a shorthand that overrides theirs. `root`, the main source file's
     folder, only makes error messages name files as the user can find them. After the
@@ -55,7 +58,8 @@ def plan_program(
     )
     fused, fusions = fuse_plan(plan)
     fused.fusions = fusions
-    return with_limbs_for_size(lookups_as_bits_where_needed(fused))
+    planned = with_limbs_for_size(lookups_as_bits_where_needed(fused))
+    return lookups_or_bits(planned) if choose_lookups else planned
 
 
 def lookups_proved(pcs: str, zk: bool) -> bool:
@@ -81,6 +85,33 @@ def with_limbs_for_size(plan: Plan) -> Plan:
         if width < widest:
             kernels[name] = CompiledKernel(relimb_lookups(k.ir, p, width), p)
     return plan if kernels == plan.kernels else replace(plan, kernels=kernels)
+
+
+def lookups_or_bits(plan: Plan) -> Plan:
+    """Per kernel with lookups (a plan that proves them by LogUp): keep them, or check them
+    with bits (expand_lookups) where the cost model says the whole plan is then cheaper, under
+    the plan's --optimize objective and the default rates (a plan must not depend on the
+    machine). A launch too small to amortise its tables may be (examples/cnn_digits)."""
+    names = [n for n, k in plan.kernels.items() if k.ir.tables]
+    if not names:
+        return plan
+    from zkcc.analysis.costmodel import estimate_plan
+    from zkcc.analysis.profile import default_profile
+
+    profile, mode = default_profile(), plan.options.optimize
+
+    def cost(candidate: Plan) -> float:
+        e = estimate_plan(candidate, profile)
+        return Cost(e.prove_seconds, e.verify_seconds, e.proof_bytes).objective(mode)
+
+    p = get_field(plan.field).p
+    best = cost(plan)
+    for name in names:
+        bits = CompiledKernel(expand_lookups(plan.kernels[name].ir, p), p)
+        candidate = replace(plan, kernels={**plan.kernels, name: bits})
+        if (c := cost(candidate)) < best:
+            plan, best = candidate, c
+    return plan
 
 
 def lookups_as_bits_where_needed(plan: Plan) -> Plan:

@@ -381,3 +381,38 @@ def test_the_cost_model_keeps_lookups_only_where_they_pay():
     assert plans[4096].kernels["k"].ir.tables
     again = plan_program(compile_source(RELU.format(n=4096), "r.zkcu", True), zk=False)
     assert again.to_bytes() == plans[4096].to_bytes()
+
+
+def test_a_value_outside_its_range_cannot_be_proved(monkeypatch):
+    """An i16 input of 40000: with the prover's own check off and the out-of-table count
+    dropped (no counts tensor can hold it), the proof is made and LogUp rejects it."""
+    from zkcc.runtime.lookups import LaunchLookups
+
+    plan, digest, inputs = _proved(n=3)
+    F = get_field("m31")
+    x = F.to_ints(inputs["x"])
+    x[5] = 40000
+    inputs = {**inputs, "x": F.array(x)}
+    real = LaunchLookups.counts
+
+    def truncated(self, F, columns):
+        """The honest counts of the keys each table has; an out-of-range key counts nowhere."""
+        kept, outside = columns.copy(), {}
+        for b in self.layout.used():
+            block = kept[:, b.offset : b.offset + b.sites]
+            bad = block >= self.tables[b.table].rows
+            outside[f"counts@{self.step}/{b.table}"] = int(bad.sum())
+            block[bad] = 0  # counted at row 0 below, then taken off again
+        assert sum(outside.values()) == 1
+        out = real(self, F, kept)
+        for name, extra in outside.items():
+            first = np.zeros(len(out[name]), dtype=np.int64)
+            first[0] = extra
+            out[name] = F.sub(out[name], F.array(first))
+        return out
+
+    monkeypatch.setattr(witness_module, "_check_lookups", lambda *args: None)
+    monkeypatch.setattr(LaunchLookups, "counts", truncated)
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    with pytest.raises(ProofRejected, match="not rows of the table"):
+        verify(plan, digest, proof)

@@ -210,6 +210,16 @@ def _cell(v: object, key: str) -> str:
     return f"{v:.2f}" if isinstance(v, float) else str(v)
 
 
+RESULTS = Path(__file__).parent / "results" / "scale.json"
+
+
+def tagged_runs(section: str, tag: str, run: dict) -> dict:
+    """The section's runs kept in scale.json with this one added under `tag` (a before/after
+    pair is measured in two invocations, on two checkouts)."""
+    old = json.loads(RESULTS.read_text()).get(section, {}) if RESULTS.exists() else {}
+    return {**old.get("runs", {}), tag: run}
+
+
 def header(prog: Program, title: str) -> dict:
     """Print the section's title line; return its program's sizes for the JSON."""
     print(
@@ -360,9 +370,7 @@ def mpi_commit(work: Path, log_n: int, tag: str) -> dict:
         "peak MiB/rank=peak_rss_bytes,x RSS=rss_ratio",
     )
     print(f"proofs identical: {identical}; 3-rank proof verified: {verified}")
-    path = Path(__file__).parent / "results" / "scale.json"
-    old = json.loads(path.read_text()).get("mpi-commit", {}) if path.exists() else {}
-    runs = {**old.get("runs", {}), tag: {"rows": rows, "identical": identical}}
+    runs = tagged_runs("mpi-commit", tag, {"rows": rows, "identical": identical})
     return {
         **sizes,
         "committed_elements": prog.instances * 1024,
@@ -446,9 +454,7 @@ def pcs_split(log_n: int, tag: str) -> dict:
         "x state=growth_ratio,peak MiB/rank=peak_rss_bytes",
     )
     print(f"roots and openings identical: {identical}")
-    path = Path(__file__).parent / "results" / "scale.json"
-    old = json.loads(path.read_text()).get("pcs-split", {}) if path.exists() else {}
-    runs = {**old.get("runs", {}), tag: {"rows": rows, "identical": identical}}
+    runs = tagged_runs("pcs-split", tag, {"rows": rows, "identical": identical})
     return {"log_n": log_n, "runs": runs}
 
 
@@ -470,8 +476,7 @@ def main() -> None:
         return pcs_rank(args.pcs_rank)
     sys.stdout.reconfigure(line_buffering=True)  # progress through a pipe, too
     q = 4 if args.quick else 0
-    path = Path(__file__).parent / "results" / "scale.json"
-    doc = json.loads(path.read_text()) if path.exists() else {}
+    doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     with tempfile.TemporaryDirectory(prefix="zkcc-scale-") as tmp:
         work = Path(tmp)
         sections = {
@@ -492,9 +497,9 @@ def main() -> None:
         f"\nmachine: {os.cpu_count()} CPUs; m31 multiply (numpy, 2^24 uint64, in place) {rate} M/s"
     )
     doc["machine"] = {"cpus": os.cpu_count(), "m31_mul_numpy_mps": rate}
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"\nwrote {path}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"\nwrote {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import random
 import pytest
 from ir_reference import eval_instance
 
+from zkcc.backends.gkr.evaluate import reference_evaluate
 from zkcc.field import get_field
 from zkcc.ir.kernel import Instr, KernelIR, Op, Param
 from zkcc.ir.layout import padded_index
@@ -58,21 +59,13 @@ def raw_kernel(rng: random.Random, p: int, steps: int) -> KernelIR:
 
 
 def run_circuit(circuit, inputs: dict[str, list[int]], p: int) -> list[int]:
-    """The circuit's output layer on one instance, gate by gate."""
+    """The circuit's output layer on one instance, gate by gate (the evaluator's Python-int
+    twin)."""
     vals = [0] * (1 << circuit.input_log2)
     for seg in circuit.segments:
         for j, v in enumerate(inputs.get(seg.name, [])):
             vals[seg.offset + j] = v
-    for layer in circuit.layers:
-        out = [0] * (1 << layer.width_log2)
-        for (o, x, y), c in zip(layer.mul_wires.tolist(), layer.mul_coef, strict=True):
-            out[o] = (out[o] + c * vals[x] * vals[y]) % p
-        for (o, x), c in zip(layer.add_wires.tolist(), layer.add_coef, strict=True):
-            out[o] = (out[o] + c * vals[x]) % p
-        for o, c in zip(layer.const_out.tolist(), layer.const_coef, strict=True):
-            out[o] = (out[o] + c) % p
-        vals = out
-    return vals
+    return reference_evaluate(p, circuit, [vals])[-1][0]
 
 
 def padded(shape: tuple[int, ...], values: list[int]) -> list[int]:

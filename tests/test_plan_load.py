@@ -43,7 +43,8 @@ def random_lookup_kernel(rng: random.Random, p: int) -> KernelIR:
         x = b.add(x, b.index())
     b.range_check(x, rng.randint(1, 40))
     values = tuple(rng.randrange(p) for _ in range(rng.randint(1, 20)))
-    b.assert_zero(b.sub(b.table_lookup(values, b.input(1, 0)), b.input(0, 0)))
+    table = LookupTable.of_values(values)
+    b.assert_zero(b.sub(b.table_lookup(table, b.input(1, 0)), b.input(0, 0)))
     b.lookup(LookupTable(rng.randint(1, 16)), (x,), None)
     return b.finish()
 

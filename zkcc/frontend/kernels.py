@@ -18,7 +18,7 @@ from zkcc.frontend.evaluator import element_text
 from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
 from zkcc.frontend.statements import Interp, ReturnSignal, instance_name
 from zkcc.frontend.values import FIELD, INT, VOID, FieldV, FixedV, IntV, Ref, Scope, Store, Value
-from zkcc.ir.kernel import MAX_TABLE_ROWS, KernelBuilder, KernelIR, Param, gc_paused
+from zkcc.ir.kernel import MAX_TABLE_ROWS, KernelBuilder, KernelIR, LookupTable, Param, gc_paused
 from zkcc.ir.passes import eliminate_dead_code
 from zkcc.ir.source import SourceLoc
 
@@ -27,6 +27,11 @@ _MAX_LISTED = 8
 
 class KernelCompiler(CompiledInterp):
     """The (compiled) interpreter plus the kernel builtins."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # (store, offset, length) of a const table -> its entries and LookupTable (table_of)
+        self._tables: dict[tuple, tuple[tuple[int, ...], LookupTable]] = {}
 
     def eval_call(self, e: ast.Call) -> Value:
         handler = {
@@ -94,10 +99,7 @@ class KernelCompiler(CompiledInterp):
             raise self.fail(
                 f"a lookup table has at most {MAX_TABLE_ROWS} entries, this one {n}", e.args[0].loc
             )
-        values = []
-        for i in range(n):
-            v = self.load(Ref(arr.store, arr.offset + i, (), f"{arr.text}[{i}]"), e.loc)
-            values.append(v.value)  # type: ignore[union-attr]
+        values, table = self.table_of(arr, e.loc)
         key = self.eval_scalar(e.args[1])
         if isinstance(key, IntV):
             if not 0 <= key.value < n:
@@ -112,10 +114,26 @@ class KernelCompiler(CompiledInterp):
                 "first (for an fx8.4 value v: `i8 k = v * 16;`)",
                 e.args[1].loc,
             )
-        bld = self.need_builder(e.loc)
-        y = bld.table_lookup(tuple(v % bld.p for v in values), key.ssa, e.loc)
+        y = self.need_builder(e.loc).table_lookup(table, key.ssa, e.loc)
         self.bounds.add_fact(y, min(values), max(values))
         return FieldV(y)
+
+    def table_of(self, arr: Ref, loc: SourceLoc) -> tuple[tuple[int, ...], LookupTable]:
+        """A lookup table's entries and its LookupTable (entries reduced mod p). A `const`
+        array (a global table) is read once per kernel, however often it is looked up: the
+        builder then finds its table by identity, not by comparing up to 2^16 entries."""
+        key = (arr.store, arr.offset, arr.shape[0])
+        if arr.store.kind == "const" and key in self._tables:
+            return self._tables[key]
+        values = tuple(
+            self.load(Ref(arr.store, arr.offset + i, (), f"{arr.text}[{i}]"), loc).value  # type: ignore[union-attr]
+            for i in range(arr.shape[0])
+        )
+        p = self.need_builder(loc).p
+        out = values, LookupTable.of_values(tuple(v % p for v in values))
+        if arr.store.kind == "const":
+            self._tables[key] = out
+        return out
 
     def bit_array(self, arg: ast.Expr, builtin: str) -> Ref:
         v = self.eval(arg)

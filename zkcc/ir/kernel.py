@@ -484,13 +484,17 @@ class KernelBuilder:
         self._emit(_make((Op.LOOKUP, args, self.table(table), loc)), share=False)
 
     def table(self, table: LookupTable) -> int:
-        """The index of `table` among the kernel's tables, added when new."""
+        """The index of `table` among the kernel's tables, added when new. (Callers pass the
+        same object for the same table, which the scan finds by identity before it compares
+        any map table's values.)"""
         tables = self.kernel.tables
-        if table not in tables:
+        try:
+            return tables.index(table)
+        except ValueError:
             if len(tables) == MAX_TABLES:
-                raise ValueError(f"a kernel may use at most {MAX_TABLES} lookup tables")
+                raise ValueError(f"a kernel may use at most {MAX_TABLES} lookup tables") from None
             tables.append(table)
-        return tables.index(table)
+            return len(tables) - 1
 
     # -- composite checks shared by every front-end feature ----------------------------------
     def inverse(self, x: int, loc: SourceLoc | None = None, why: int = 0) -> int:
@@ -552,13 +556,13 @@ class KernelBuilder:
         self.lookup(LookupTable(top, None, frac), (x,), loc)
         return None
 
-    def table_lookup(self, values: tuple[int, ...], x: int, loc: SourceLoc | None = None) -> int:
-        """values[x] for x read as an integer below len(values) (values reduced, at most
-        MAX_TABLE_ROWS). With `lookups`: a TABLE hint h and LOOKUP(x, h) on the map table.
+    def table_lookup(self, table: LookupTable, x: int, loc: SourceLoc | None = None) -> int:
+        """values[x] of a map table (values reduced, at most MAX_TABLE_ROWS) for x read as an
+        integer below its length. With `lookups`: a TABLE hint h and LOOKUP(x, h) on the table.
         Otherwise by bits: x in k = bits(len - 1) bits (and len - 1 - x too when the length is
         not a power of two), then the table's multilinear extension at those bits, folded one
         bit at a time: 2^(k-1) - 1 products (the first fold only scales constants)."""
-        table = LookupTable.of_values(values)
+        values: tuple[int, ...] = table.values  # type: ignore[assignment]
         if self.lookups:
             h = self.hint(HintKind.TABLE, (x,), self.table(table), loc)
             self.lookup(table, (x, h), loc)

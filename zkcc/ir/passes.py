@@ -142,8 +142,7 @@ def replay(
 
     def evaluate(table: int, key: int, loc) -> int:
         if (table, key) not in looked_up:
-            values = kernel.tables[table].values
-            looked_up[table, key] = builder.table_lookup(values, key, loc)  # type: ignore[arg-type]
+            looked_up[table, key] = builder.table_lookup(kernel.tables[table], key, loc)
         return looked_up[table, key]
 
     for ins in kernel.instrs:

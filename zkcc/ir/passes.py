@@ -11,6 +11,7 @@ result deterministic). A hint whose value feeds a constraint is reachable from t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import accumulate, chain, repeat
 from operator import itemgetter
 
@@ -34,14 +35,7 @@ def eliminate_dead_code(kernel: KernelIR) -> KernelIR:
     n = len(instrs)
     dead = _dead(instrs) if n else np.zeros(0, dtype=bool)
     if not dead.any():
-        return KernelIR(
-            kernel.name,
-            list(kernel.params),
-            list(instrs),
-            kernel.loc,
-            kernel.backend,
-            kernel.tables,
-        )
+        return _with_instrs(kernel, list(instrs))
     first_dead = int(np.argmax(dead))
     renumber = np.cumsum(~dead, dtype=np.int64) - 1
     kept = (np.flatnonzero(~dead[first_dead:]) + first_dead).tolist()
@@ -50,9 +44,12 @@ def eliminate_dead_code(kernel: KernelIR) -> KernelIR:
     new_args = _renumbered(args, renumber)
     make = Instr.make  # type: ignore[attr-defined]
     out = instrs[:first_dead] + list(map(make, zip(ops, new_args, attrs, locs, strict=True)))
-    return KernelIR(
-        kernel.name, list(kernel.params), out, kernel.loc, kernel.backend, kernel.tables
-    )
+    return _with_instrs(kernel, out)
+
+
+def _with_instrs(kernel: KernelIR, instrs: list[Instr]) -> KernelIR:
+    """A copy of `kernel` (its own parameter list) with other instructions."""
+    return replace(kernel, params=list(kernel.params), instrs=instrs)
 
 
 def _dead(instrs: list[Instr]) -> np.ndarray:
@@ -117,9 +114,7 @@ def eliminate_dead_code_reference(kernel: KernelIR) -> KernelIR:
         for ins, keep in zip(instrs, live, strict=True)
         if keep
     ]
-    return KernelIR(
-        kernel.name, list(kernel.params), out, kernel.loc, kernel.backend, kernel.tables
-    )
+    return _with_instrs(kernel, out)
 
 
 def replay(

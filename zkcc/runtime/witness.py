@@ -89,8 +89,9 @@ def run_kernel(
                 vals[:, cols] = F.neg(a)
             else:
                 vals[:, cols] = _hint(F, kernel, idx, attr, a, vals, first)
-    if kernel.tables:
-        _check_lookups(F, kernel, vals, first)
+    sites = [i for i, ins in enumerate(instrs) if ins.op is Op.LOOKUP] if kernel.tables else []
+    if sites:
+        _check_lookups(F, kernel, sites, vals, first)
     _check_constraints(F, kernel, vals, first)
     hint_cols = [i for i, ins in enumerate(instrs) if ins.op is Op.HINT]
     outputs = {prm: F.zeros((count, p.size)) for prm, p in enumerate(kernel.params) if p.is_output}
@@ -99,14 +100,13 @@ def run_kernel(
             prm, j = ins.attr  # type: ignore[misc]
             outputs[prm][:, j] = vals[:, ins.args[0]]
     hints = vals[:, hint_cols]
-    if kernel.tables:
-        hints = np.concatenate([hints, _lookup_columns(F, kernel, vals)], axis=1)
+    if sites:
+        hints = np.concatenate([hints, _lookup_columns(F, kernel, sites, vals)], axis=1)
     return KernelWitness(outputs=outputs, hints=hints)
 
 
-def _check_lookups(F, kernel: KernelIR, vals: np.ndarray, first: int) -> None:
-    """Every LOOKUP's key (and value) is a row of its table."""
-    sites = [i for i, ins in enumerate(kernel.instrs) if ins.op is Op.LOOKUP]
+def _check_lookups(F, kernel: KernelIR, sites: list[int], vals: np.ndarray, first: int) -> None:
+    """Every LOOKUP's key (and value) is a row of its table (`sites`: the LOOKUPs)."""
     for t, table in enumerate(kernel.tables):
         mine = [i for i in sites if kernel.instrs[i].attr == t]
         if not mine:
@@ -122,10 +122,10 @@ def _check_lookups(F, kernel: KernelIR, vals: np.ndarray, first: int) -> None:
             raise _fail(kernel, ins, first + inst, _lookup_failure(F, kernel, ins, vals[inst]))
 
 
-def _lookup_columns(F, kernel: KernelIR, vals: np.ndarray) -> np.ndarray:
+def _lookup_columns(F, kernel: KernelIR, sites: list[int], vals: np.ndarray) -> np.ndarray:
     """Each LOOKUP's key (and value) in its lookup column (zkcc.ir.lookups)."""
-    sites = [i for i, ins in enumerate(kernel.instrs) if ins.op is Op.LOOKUP]
-    layout = LookupLayout.of(kernel)
+    tables = np.array([kernel.instrs[i].attr for i in sites], dtype=np.int64)
+    layout = LookupLayout.of_tables(tables, kernel.tables)
     out = F.zeros((len(vals), layout.width))
     args = [kernel.instrs[i].args for i in sites]
     out[:, layout.key_column] = vals[:, [a[0] for a in args]]

@@ -73,10 +73,7 @@ def with_limbs_for_size(plan: Plan) -> Plan:
     """The plan with each lookup kernel's range checks split into the limb width that makes
     its largest launch's LogUp argument smallest (zkcc.ir.lookups.best_limb_bits): the front
     end splits at 16 bits, which a launch of a few hundred lookups does not amortise."""
-    counts: dict[str, int] = {}
-    for step in plan.host.steps:
-        if isinstance(step, Launch):
-            counts[step.kernel] = max(counts.get(step.kernel, 0), step.count)
+    counts = plan.host.largest_launches()
     p = get_field(plan.field).p
     kernels = dict(plan.kernels)
     for name, k in plan.kernels.items():

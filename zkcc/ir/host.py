@@ -126,6 +126,14 @@ class HostGraph:
     views: list[View]
     steps: list[Launch | AssertEq]  # in program order
 
+    def largest_launches(self) -> dict[str, int]:
+        """Each launched kernel's largest instance count."""
+        out: dict[str, int] = {}
+        for step in self.steps:
+            if isinstance(step, Launch):
+                out[step.kernel] = max(out.get(step.kernel, 0), step.count)
+        return out
+
 
 @dataclass
 class Program:

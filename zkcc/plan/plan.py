@@ -196,19 +196,14 @@ class Plan:
         kernels = {n: CompiledKernel(ir, p, columns=columns[n]) for n, (ir, _) in irs.items()}
         source = s.field("source").str()
         plan = Plan(field, source, pcs, kernels, host, zk, options, assignments)
+        largest = host.largest_launches()
         for n, (ir, backend) in irs.items():
             if plan.kernels[n].backend != backend:
                 raise FormatError(
                     f"{what}.kernels: kernel {n!r} is recorded as {backend} but its launches "
                     f"are proved by {plan.kernels[n].backend}"
                 )
-            if (
-                ir.tables
-                and max(
-                    (most_queries(ir, st.count) for st in host.steps if _launches(st, n)), default=0
-                )
-                >= p
-            ):
+            if ir.tables and most_queries(ir, largest.get(n, 0)) >= p:
                 raise FormatError(
                     f"{what}.kernels: kernel {n!r} makes p or more lookups into one table in a "
                     "launch, which LogUp cannot prove soundly"
@@ -219,10 +214,6 @@ class Plan:
                     f"{what}.kernels: kernel {n!r} has lookups, which {why} checks with bits"
                 )
         return plan
-
-
-def _launches(step, kernel: str) -> bool:
-    return isinstance(step, Launch) and step.kernel == kernel
 
 
 def _options_from_tree(s: Schema) -> AssignOptions:

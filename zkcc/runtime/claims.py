@@ -185,9 +185,8 @@ class TensorInfo:
 def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:
     """Every tensor a proof speaks about, in a fixed order: declared tensors (those a launch
     writes, or inputs), then each GKR launch's hint tensor and lookup tensors (a Groth16
-    launch, a step index in
-    `groth16`, keeps its hints as private witness, and has a link mask tensor instead when it
-    reads private tensors)."""
+    launch, a step index in `groth16`, keeps its hints as private witness, and has a link
+    mask tensor instead when it reads private tensors)."""
     written: set[str] = set()
     names = resolve(program)
     for step in program.host.steps:

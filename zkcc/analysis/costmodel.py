@@ -313,10 +313,12 @@ def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, 
                     add(tensor, low + inst, zk)
             if zk:
                 add(st.mask_table[0], tuple(("z", i, j) for j in range(st.layout.num_vars)))
-            for t, (_, m_t) in enumerate(st.lookups.tree_sizes() if st.lookups else []):
+            if st.lookups is not None:  # per table: the query tree's claim, the counts'
                 m = st.lookups.tensor_layout.num_vars
-                add(st.lookups.tensor, tuple(("lq", i, t, j) for j in range(m)))
-                add(st.lookups.counts_tensors()[t], tuple(("lt", i, t, j) for j in range(m_t)))
+                names, sizes = st.lookups.counts_tensors(), st.lookups.tree_sizes()
+                for t, (name, (_, m_t)) in enumerate(zip(names, sizes, strict=True)):
+                    add(st.lookups.tensor, tuple(("lq", i, t, j) for j in range(m)))
+                    add(name, tuple(("lt", i, t, j) for j in range(m_t)))
         elif isinstance(st, AssertEqStep):
             pt = tuple(("a", i, j) for j in range(st.layout.num_vars))
             add(st.a, pt, st.linked)

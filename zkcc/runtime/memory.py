@@ -40,6 +40,7 @@ from zkcc.plan.plan import Plan
 from zkcc.runtime.claims import plan_tensors
 from zkcc.runtime.execute import WITNESS_CHUNK_BYTES
 from zkcc.runtime.groth16_launch import groth16_steps
+from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.memsize import format_size
 from zkcc.runtime.packing import bin_claim_counts, plan_bins
 from zkcc.runtime.report import Reporter, peak_rss_bytes
@@ -148,15 +149,10 @@ def logup_bytes(F, kernel, count: int) -> int:
     """The LogUp prover's largest tree (zkcc/runtime/lookups.py, every rank builds them
     whole): its leaves (p, q) and the layers above them (as many again) in the extension,
     LOGUP_EXT_COPIES extension arrays of the leaf count in all."""
-    if not kernel.tables:
+    lookups = LaunchLookups.of(kernel, 0, count)
+    if lookups is None:
         return 0
-    from zkcc.ir.lookups import LookupLayout
-
-    n = max(0, (count - 1).bit_length())
-    leaves = max(
-        max(1 << (b.site_log2 + n), 1 << kernel.tables[b.table].bits)
-        for b in LookupLayout.of(kernel).used()
-    )
+    leaves = max(1 << max(m_q, m_t) for m_q, m_t in lookups.tree_sizes())
     return LOGUP_EXT_COPIES * F.ext.degree * TENSOR_BYTES[F.name] * leaves
 
 

@@ -46,18 +46,9 @@ from zkcc.field.mle import mle_evaluate
 from zkcc.ir.kernel import KernelIR, LookupTable
 from zkcc.ir.lookups import Block, LookupLayout
 from zkcc.runtime.claims import Claim, counts_tensor, index_mle, lookup_tensor, valid_mle
-from zkcc.runtime.layout import TableLayout
+from zkcc.runtime.layout import TableLayout, extend_point
 
 LABEL = "logup"
-
-
-def _coords(F, values: list[int]) -> list[Any]:
-    """Constant point coordinates (extension scalars) from 0/1 ints."""
-    E = F.ext
-    if not values:
-        return []
-    fixed = E.from_base(F.array(values))
-    return [fixed[:, j].copy() for j in range(len(values))]
 
 
 def _padded_values(F, table: LookupTable) -> np.ndarray:
@@ -175,7 +166,7 @@ class LaunchLookups:
         width_log2 = (self.layout.width - 1).bit_length()
         fixed = [(b.offset >> j) & 1 for j in range(b.size_log2, width_log2)]
         component = [beta] if b.components == 2 else []
-        return [*point[:a], *component, *_coords(F, fixed), *point[a:]]
+        return [*extend_point(F, [*point[:a], *component], fixed), *point[a:]]
 
     def prove(self, F, columns: np.ndarray, counts: dict, tr) -> tuple[Tree, list[Claim]]:
         E = F.ext

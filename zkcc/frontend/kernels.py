@@ -46,8 +46,7 @@ class KernelCompiler(CompiledInterp):
             handler = self.b_ordered  # a user's function of the same name comes first
         if handler is None:
             return super().eval_call(e)
-        arity = {"select": 3, "to_bits": 2, "lookup": 2, "instance_index": 0, **ORDERED_BUILTINS}
-        arity = arity.get(e.func, 1)
+        arity = _ARITY.get(e.func, 1)
         if len(e.args) != arity:
             raise self.fail(f"{e.func} takes {arity} argument(s), got {len(e.args)}", e.loc)
         return handler(e)
@@ -281,6 +280,8 @@ _INT_ORDERED = {
     "relu": lambda a: max(a, 0),
     "clamp": lambda a, lo, hi: min(max(a, lo), hi),
 }
+# the kernel builtins' argument counts (any other takes one)
+_ARITY = {"select": 3, "to_bits": 2, "lookup": 2, "instance_index": 0, **ORDERED_BUILTINS}
 
 
 def kernel_params(

@@ -59,7 +59,7 @@ eq q1) and three inner products (E.dot), lambda applied to the summed scalars; g
 (claim/s - (1 - rho_t) g(0)) / rho_t comes from the running claim (rho's inverses by one
 exponentiation per layer; rho_t = 0, probability 1/|E|, sums the high halves instead). No eq
 table is folded: one zkcc.field.mle.eq_table per layer, each later one the sum of the last
-one's halves. The tables fold in place (sumcheck._fold). Each round costs O(table), halving
+one's halves. The tables fold in place (sumcheck.fold_halves). Each round costs O(table), halving
 each round, so the whole proof is linear in the number of leaves: about six extension
 products per leaf (three to build the tree, three in the sumchecks).
 """
@@ -69,7 +69,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from zkcc.backends.gkr.sumcheck import _fold, interpolate
+from zkcc.backends.gkr.sumcheck import fold_halves, interpolate
 from zkcc.backends.gkr.wiring import eq_eval
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import ProofRejected
@@ -188,7 +188,7 @@ def prove_fraction_sum(
             tr.absorb(f"{label}/layer{k}/round{j}", E.encode(msg))
             r = tr.challenge_ext(f"{label}/layer{k}/r{j}", F)
             claim = interpolate(E, _with_h1(E, msg, claim), r)
-            tabs = [_fold(E, t, r) for t in tabs]
+            tabs = [fold_halves(E, t, r) for t in tabs]
             scale = E.mul(scale, _eq1(E, point[i], r))
             rounds.append(msg)
             rs.append(r)
@@ -386,7 +386,7 @@ def _round_message(
     g0: Array | None = None,
 ) -> Array:
     """One round over the tables [p0, p1, q0, q1] (or [q0, q1]), each (d, 2h) and owned:
-    they are left laid out [lo | hi - lo] for `_fold`. eq_rest is the eq table over the
+    they are left laid out [lo | hi - lo] for `fold_halves`. eq_rest is the eq table over the
     coordinates below `rho` (the one this round binds) and `scale` the product of eq1 over
     those already bound, so h(t) = scale eq1(t) g(t) and the claim is h(0) + h(1). `g0`, the
     unscaled sum at t = 0, may come from the layer's own table (round 0). Returns h(0), h(2),

@@ -160,7 +160,7 @@ def _round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
     return E.dot(f[..., :h], g[..., :h]), E.dot(f[..., h:], g[..., h:])
 
 
-def _fold(E: ExtField, t: Array, r: Array) -> Array:
+def fold_halves(E: ExtField, t: Array, r: Array) -> Array:
     """lo + r d for a table laid out [lo | d]; always returns an extension table."""
     if E.degree > 1:
         from zkcc.field.m31_kernels import fold
@@ -294,7 +294,7 @@ class SumcheckProver:
             j = len(self._rounds)
             extra = list(_half_sums(E, g)) if self.hook and self.hook.needs_sums(j) else []
             claim, r = self._message([*_round_sums(E, f, g), *extra], claim, shared=False)
-            f, g = _fold(E, f, r), _fold(E, g, r)
+            f, g = fold_halves(E, f, r), fold_halves(E, g, r)
         f_eval, g_eval = f[:, 0].copy(), g[:, 0].copy()
         proof = SumcheckProof(E, tuple(self._rounds))
         gates = local_rounds if gate_rounds is None else gate_rounds
@@ -378,8 +378,8 @@ def poly_add(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
 
 
 def _fold_nonempty(E: ExtField, t: Array, r: Array) -> Array:
-    """_fold, except that an empty table (a worker or part without instances) stays empty."""
-    return _fold(E, t, r) if t.shape[-1] else _as_ext(E, t)
+    """fold_halves, except that an empty table (a worker or part without instances) stays empty."""
+    return fold_halves(E, t, r) if t.shape[-1] else _as_ext(E, t)
 
 
 def _lsb_first(xp: Any, t: Array) -> Array:

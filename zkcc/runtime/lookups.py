@@ -14,7 +14,8 @@ a range table) for a second challenge beta. Both sides are sums of fractions ove
 tree, proved by the GKR for fractional sums of zkcc/backends/gkr/fraction.py [Papini-Haböck
 2023, "Improving logarithmic derivative lookups using GKR"]: the query tree's leaves are
 (p, q) = (1 on real instances and sites else 0, alpha - enc) in the order instance * 2^a +
-site, the table tree's (m_j, alpha - enc(row_j)) (0 counts on a padded row). The verifier
+site, the table tree's (m_j, alpha - enc(row_j)) (a map table's padded rows repeat row 0,
+`padded_rows`). The verifier
 checks that the two roots are equal fractions with non-zero denominators, and each tree ends
 in one evaluation claim on its leaves:
 
@@ -51,11 +52,16 @@ from zkcc.runtime.layout import TableLayout, extend_point
 LABEL = "logup"
 
 
-def _padded_values(F, table: LookupTable) -> np.ndarray:
-    """A map table's values, zero-padded to 2^bits rows (padded rows have count 0)."""
-    values = F.zeros(1 << table.bits)
-    values[: table.rows] = F.array(list(table.values))  # type: ignore[arg-type]
-    return values
+def padded_rows(F, table: LookupTable) -> tuple[np.ndarray, np.ndarray]:
+    """A map table's keys and values over 2^bits rows: rows past its length repeat row 0.
+
+    The counts tensor's padded entries are the prover's to fill (nothing in a commitment
+    makes them zero), so a padded row must be one that any lookup may match: a padded row
+    (j, 0) would let a prover count a lookup of the key j >= len, outside the table."""
+    keys = np.zeros(1 << table.bits, dtype=np.int64)
+    keys[: table.rows] = np.arange(table.rows)
+    values = F.array([*table.values, *[table.values[0]] * ((1 << table.bits) - table.rows)])
+    return F.array(keys), values
 
 
 @dataclass(frozen=True)
@@ -144,20 +150,19 @@ class LaunchLookups:
     def _table_enc(self, F, table: LookupTable, beta) -> Any:
         """enc of every table row (padded to 2^bits), an extension array."""
         E = F.ext
-        keys = E.from_base(F.array(np.arange(1 << table.bits, dtype=np.int64)))
         if not table.is_map:
-            return keys
-        values = E.from_base(_padded_values(F, table))
+            return E.from_base(F.array(np.arange(1 << table.bits, dtype=np.int64)))
+        keys, values = (E.from_base(x) for x in padded_rows(F, table))
         return E.add(keys, E.mul(E.sub(values, keys), beta[:, None]))
 
     def _table_enc_mle(self, F, table: LookupTable, beta, point: list) -> Any:
-        """The verifier's value of the table rows' enc at `point`: the keys' extension is
-        sum 2^i r_i, a map table's values are evaluated from the plan's."""
+        """The verifier's value of the table rows' enc at `point`: a range table's keys'
+        extension is sum 2^i r_i; a map table's keys and values are evaluated from the plan's
+        (at most 2^16 rows)."""
         E = F.ext
-        keys = index_mle(F, point)
         if not table.is_map:
-            return keys
-        values = mle_evaluate(F, _padded_values(F, table), point)
+            return index_mle(F, point)
+        keys, values = (mle_evaluate(F, x, point) for x in padded_rows(F, table))
         return E.add(keys, E.mul(E.sub(values, keys), beta))
 
     def _tensor_point(self, F, b: Block, point: list, beta) -> list:
@@ -176,8 +181,7 @@ class LaunchLookups:
             table = self.tables[b.table]
             p, q = self._query_leaves(F, columns, b, alpha, beta)
             qproof, qc = prove_fraction_sum(F, p, q, tr, f"{LABEL}/{b.table}/queries")
-            m = F.zeros(1 << table.bits)
-            m[: table.rows] = counts[counts_tensor(self.step, b.table)]
+            m = self.counts_layout(b).table(F, counts[counts_tensor(self.step, b.table)])
             tq = E.sub(alpha[:, None], self._table_enc(F, table, beta))
             tproof, tc = prove_fraction_sum(F, E.from_base(m), tq, tr, f"{LABEL}/{b.table}/table")
             trees.append({"queries": qproof.to_tree(), "table": tproof.to_tree()})

@@ -62,13 +62,6 @@ def plan_program(
     return lookups_or_bits(planned) if choose_lookups else planned
 
 
-def lookups_proved(pcs: str, zk: bool) -> bool:
-    """Whether a plan proves its GKR launches' range checks and table lookups with LogUp
-    (zkcc/runtime/lookups.py): a plan without zero knowledge (the LogUp GKR is not hiding
-    yet, so a zero-knowledge plan checks them with bits)."""
-    return not (zk and pcs in HIDING_PCS)
-
-
 def with_limbs_for_size(plan: Plan) -> Plan:
     """The plan with each lookup kernel's range checks split into the limb width that makes
     its largest launch's LogUp argument smallest (zkcc.ir.lookups.best_limb_bits): the front
@@ -113,13 +106,11 @@ def lookups_or_bits(plan: Plan) -> Plan:
 
 def lookups_as_bits_where_needed(plan: Plan) -> Plan:
     """The plan with its lookups as bits (zkcc.ir.passes.expand_lookups) wherever LogUp cannot
-    prove them: in every kernel of a zero-knowledge plan (the LogUp GKR is not hiding; a
-    program compiled with `lookups_proved` has none there anyway), and in every kernel with
-    a Groth16 launch (R1CS has no lookup argument; its GKR launches, if any, then check them
-    with bits too, as they share the kernel)."""
-    expand = [
-        n for n, k in plan.kernels.items() if k.ir.tables and (plan.zk or "groth16" in k.backends)
-    ]
+    prove them: in every kernel with a Groth16 launch (R1CS has no lookup argument; its GKR
+    launches, if any, then check them with bits too, as they share the kernel). GKR proves
+    them by LogUp: zkcc/runtime/lookups.py without zero knowledge, zkcc/runtime/zk_lookups.py
+    with it."""
+    expand = [n for n, k in plan.kernels.items() if k.ir.tables and "groth16" in k.backends]
     if not expand:
         return plan
     p = get_field(plan.field).p
@@ -136,5 +127,5 @@ def compile_path(
     zk: bool = True,
     options: AssignOptions | None = None,
 ) -> Plan:
-    program = compile_file(path, lookups=lookups_proved(pcs, zk))
+    program = compile_file(path, lookups=True)
     return plan_program(program, pcs, backend, zk, options, Path(path).parent)

@@ -208,10 +208,10 @@ class Plan:
                     f"{what}.kernels: kernel {n!r} makes p or more lookups into one table in a "
                     "launch, which LogUp cannot prove soundly"
                 )
-            if ir.tables and (zk or "groth16" in plan.kernels[n].backends):
-                why = "a zero-knowledge plan" if zk else "a kernel with a Groth16 launch"
+            if ir.tables and "groth16" in plan.kernels[n].backends:
                 raise FormatError(
-                    f"{what}.kernels: kernel {n!r} has lookups, which {why} checks with bits"
+                    f"{what}.kernels: kernel {n!r} has lookups, which a kernel with a Groth16 "
+                    "launch checks with bits"
                 )
         return plan
 

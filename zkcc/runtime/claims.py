@@ -285,12 +285,19 @@ def segment_claims(
     a claim on a slice becomes one on its whole tensor (TableLayout.on_base)."""
     sources = sources or segment_sources(program, i)
     kernel = program.host.steps[i].kernel  # type: ignore[union-attr]
-    F = get_field(program.field)
+    return claims_of_segments(
+        get_field(program.field), seg_claims, sources, f"launch {i} ({kernel})"
+    )
+
+
+def claims_of_segments(F, seg_claims, sources: dict, origin: str) -> list[Claim]:
+    """The GKR verifier's claims on input segments as claims on the tensors `sources`
+    (segment -> (tensor, layout)) names."""
     out = []
     for sc in seg_claims:
         tensor, layout = sources[sc.segment]
         layout, point = layout.on_base(F, list(sc.point))
-        out.append(Claim(tensor, layout, point, sc.value, f"launch {i} ({kernel}), {sc.segment}"))
+        out.append(Claim(tensor, layout, point, sc.value, f"{origin}, {sc.segment}"))
     return out
 
 

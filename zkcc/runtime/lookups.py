@@ -147,7 +147,7 @@ class LaunchLookups:
         real[: self.count, : b.sites] = 1
         return E.from_base(F.array(real.reshape(-1))), q
 
-    def _table_enc(self, F, table: LookupTable, beta) -> Any:
+    def table_enc(self, F, table: LookupTable, beta) -> Any:
         """enc of every table row (padded to 2^bits), an extension array."""
         E = F.ext
         if not table.is_map:
@@ -182,7 +182,7 @@ class LaunchLookups:
             p, q = self._query_leaves(F, columns, b, alpha, beta)
             qproof, qc = prove_fraction_sum(F, p, q, tr, f"{LABEL}/{b.table}/queries")
             m = self.counts_layout(b).table(F, counts[counts_tensor(self.step, b.table)])
-            tq = E.sub(alpha[:, None], self._table_enc(F, table, beta))
+            tq = E.sub(alpha[:, None], self.table_enc(F, table, beta))
             tproof, tc = prove_fraction_sum(F, E.from_base(m), tq, tr, f"{LABEL}/{b.table}/table")
             trees.append({"queries": qproof.to_tree(), "table": tproof.to_tree()})
             claims += self._claims(F, b, qc, tc, alpha, beta)

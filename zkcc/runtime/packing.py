@@ -66,11 +66,13 @@ class Bin:
         return extend_point(F, point, self.offset_bits(member))
 
 
-def bin_name(k: int) -> str:
-    return f"pcs#{k}"
+def bin_name(k: int, prefix: str = "pcs") -> str:
+    return f"{prefix}#{k}"
 
 
-def pack(F, tables: dict[str, int], hiding: bool, merge: bool = True) -> list[Bin]:
+def pack(
+    F, tables: dict[str, int], hiding: bool, merge: bool = True, prefix: str = "pcs"
+) -> list[Bin]:
     """Bins for `tables` (tensor -> log2 of its table size), deterministic in the names and
     sizes; `hiding`: the commitment is hiding Ligero's (shapes and costs differ); `merge`
     False keeps the exact bins (a scheme that sends its tables, `merkle`, gains nothing from
@@ -107,15 +109,23 @@ def pack(F, tables: dict[str, int], hiding: bool, merge: bool = True) -> list[Bi
         for n in names:
             members.append(Member(n, offset, tables[n]))
             offset += 1 << tables[n]
-        out.append(Bin(bin_name(k), max(0, (offset - 1).bit_length()), tuple(members)))
+        out.append(Bin(bin_name(k, prefix), max(0, (offset - 1).bit_length()), tuple(members)))
     return out
 
 
-def plan_bins(plan, groth16: frozenset[int] = frozenset()) -> list[Bin]:
-    """The commitments of a plan's proof: its private tables (claims.plan_tensors) packed."""
-    private = [x for x in plan_tensors(plan, groth16) if not x.public]
+def plan_bins(plan, groth16: frozenset[int] = frozenset(), second: bool = False) -> list[Bin]:
+    """The commitments of a plan's proof: its private tables (claims.plan_tensors) packed;
+    `second`: those of the second round, made after the lookup challenges of a
+    zero-knowledge plan (zkcc/runtime/zk_lookups.py), named pcs2#k (none without lookups)."""
+    if second:
+        from zkcc.runtime.zk_lookups import round_two_tensors  # it imports this module's peers
+
+        private = round_two_tensors(plan, groth16)
+    else:
+        private = [x for x in plan_tensors(plan, groth16) if not x.public]
     tables = {x.name: x.layout.num_vars for x in private}
-    return pack(get_field(plan.field), tables, plan.zk, merge=plan.pcs == "ligero")
+    prefix = "pcs2" if second else "pcs"
+    return pack(get_field(plan.field), tables, plan.zk, plan.pcs == "ligero", prefix)
 
 
 def bin_claim_counts(bins: list[Bin], counts: dict[str, int]) -> dict[str, int]:

@@ -25,7 +25,7 @@ from zkcc.runtime.comm import SingleComm
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.memory import plan_memory
 from zkcc.runtime.packing import bin_claim_counts, bin_table, claims_on_bins, plan_bins
-from zkcc.runtime.protocol import start_transcript, step_label
+from zkcc.runtime.protocol import absorb_commitments, start_transcript, step_label
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
 from zkcc.runtime.steps import ProveContext, claim_counts, last_uses, schedule
@@ -77,15 +77,7 @@ def prove(
 
     commitments: dict[str, bytes] = {}
     with report.phase("commit", total=sum(b.size for b in bins), unit="elements") as ph:
-        columns = memory.column_store()
-        for b in bins:  # collective: every rank commits its share, all get the root
-            table = bin_table(F, b, lambda name: layouts[name].table(F, ctx.data[name]))
-            rng = ctx.randomness.source(f"pcs/commit/{b.name}")
-            commitments[b.name], states[b.name] = pcs.commit(
-                F, table, columns, rng=rng, claims=counts[b.name], comm=ctx.comm
-            )
-            del table
-            ph.advance(b.size)
+        commit_bins(ctx, pcs, bins, layouts, counts, commitments, states, ph.advance)
         launch_commitments = {st.index: st.commit(ctx) for st in steps}
     transcript = start_transcript(
         digest,
@@ -93,6 +85,10 @@ def prove(
         public,
         [(b.name, commitments[b.name]) for b in bins],
         {i: c for i, c in launch_commitments.items() if c is not None},
+    )
+
+    bins += commit_lookup_round(
+        plan, frozenset(g16_steps), steps, ctx, transcript, commitments, states
     )
 
     claims: dict[str, list[Claim]] = defaultdict(list)
@@ -118,3 +114,38 @@ def prove(
     if not ctx.root:
         return None
     return ProofBundle(digest, public, commitments, trees, opening)
+
+
+def commit_bins(ctx, pcs, bins, layouts, counts, commitments, states, advance) -> None:
+    """Commit each bin (collective: every rank commits its share, all get the root)."""
+    F = ctx.F
+    columns = ctx.memory.column_store()
+    for b in bins:
+        table = bin_table(F, b, lambda name: layouts[name].table(F, ctx.data[name]))
+        rng = ctx.randomness.source(f"pcs/commit/{b.name}")
+        commitments[b.name], states[b.name] = pcs.commit(
+            F, table, columns, rng=rng, claims=counts[b.name], comm=ctx.comm
+        )
+        del table
+        advance(b.size)
+
+
+def commit_lookup_round(plan, groth16, steps, ctx, transcript, commitments, states) -> list:
+    """A zero-knowledge plan's second commitment round (zkcc/runtime/zk_lookups.py): the
+    lookup challenges drawn, the inverses and check masks computed and committed, their
+    commitments absorbed. Returns its bins (none without lookups)."""
+    hidden = [st.hidden for st in steps if getattr(st, "hidden", None) is not None]
+    if not hidden:
+        return []
+    for h in hidden:
+        h.draw(transcript)
+    for h in hidden:
+        h.witness(ctx)
+    bins = plan_bins(plan, groth16, second=True)
+    layouts = {x.name: x.layout for h in hidden for x in h.tensors()}
+    counts = bin_claim_counts(bins, claim_counts(steps))
+    pcs = get_pcs(plan.pcs, hiding=plan.zk)
+    with ctx.report.phase("commit lookups", total=sum(b.size for b in bins), unit="elements") as ph:
+        commit_bins(ctx, pcs, bins, layouts, counts, commitments, states, ph.advance)
+    absorb_commitments(transcript, [(b.name, commitments[b.name]) for b in bins])
+    return bins

@@ -29,14 +29,7 @@ from zkcc.backends import groth16 as g16
 from zkcc.backends.gkr.prover import Part
 from zkcc.backends.gkr.shard import Shard, partition, to_columns
 from zkcc.backends.gkr.zk import (
-    INPUT_MASK_SEGMENT,
-    MASK_TABLE,
-    MaskLayout,
     ZkProver,
-    draw_table,
-    hiding_circuit,
-    input_mask,
-    input_mask_log2,
 )
 from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import ProofRejected, ZkccError
@@ -79,11 +72,12 @@ from zkcc.runtime.groth16_launch import (
     public_inputs,
     step_to_tree,
 )
-from zkcc.runtime.layout import TableLayout
+from zkcc.runtime.hiding import HidingCircuit
 from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.memory import MemoryPlan
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
+from zkcc.runtime.zk_lookups import HiddenLookups
 
 STEP_MAGIC = b"ZKST"  # a step proof tree sent from rank 0 to the others (never written)
 
@@ -214,23 +208,21 @@ class GkrStep(_LaunchStep):
         self.n_log2 = max(0, (self.step.count - 1).bit_length())
         self.sources = segment_sources(program, i)
         self.layout = None
+        self.hiding: HidingCircuit | None = None
         if F is not None:  # zero knowledge
-            circuit = hiding_circuit(circuit, self.n_log2, F.ext)
-            self.layout = MaskLayout.of(circuit, self.n_log2, F.ext)
-            self.sources[INPUT_MASK_SEGMENT] = (
-                input_mask_tensor(i),
-                TableLayout((1 << input_mask_log2(F.ext),)),
+            self.hiding = HidingCircuit.of(
+                F, circuit, self.n_log2, mask_table_tensor(i), input_mask_tensor(i)
             )
-            self.mask_table = (mask_table_tensor(i), TableLayout((self.layout.size,)))
+            circuit, self.layout = self.hiding.circuit, self.hiding.layout
+            self.sources = self.hiding.with_input_mask(F, self.sources)
+            self.mask_table = (mask_table_tensor(i), self.hiding.table_layout)
         self.circuit = circuit
         kernel = program.kernels[self.kernel]
         self.hint_count = kernel.hint_count()
         self.lookups = LaunchLookups.of(kernel, i, self.step.count)
-        if self.lookups is not None and self.layout is not None:  # zkcc.driver never makes it
-            raise ZkccError(
-                f"internal error: launch {i} ({self.kernel}) has lookups in a zero-knowledge "
-                "plan, whose launches check them with bits"
-            )
+        self.hidden = None  # the lookups of a zero-knowledge launch
+        if self.lookups is not None and F is not None:
+            self.hidden = HiddenLookups.of(F, self.lookups, kernel.name)
         # the valid flags and instance indices: public, computed by the verifier itself
         read = {t for t, _ in self.sources.values()}
         self.computed = {valid_tensor(i)} | ({index_tensor(i)} & read)
@@ -240,6 +232,8 @@ class GkrStep(_LaunchStep):
             reads = (reads - {input_mask_tensor(i)}) | {self.mask_table[0]}
         if self.lookups is not None:
             reads |= set(self.lookups.counts_tensors())
+        if self.hidden is not None:
+            reads |= set(self.hidden.reads())
         self.reads = tuple(sorted(reads))
 
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
@@ -257,42 +251,32 @@ class GkrStep(_LaunchStep):
         ctx.data[valid_tensor(self.index)] = valid_values(F, self.step.count)
         if index_tensor(self.index) in self.computed:
             ctx.data[index_tensor(self.index)] = index_values(F, self.step.count)
-        if self.layout is None:
-            return
-
-        def draw() -> bytes:
-            coins = ctx.randomness.source(f"gkr/{self.index}/masks").token_bytes
-            return F.encode(draw_table(F, self.layout, coins))
-
-        table = F.decode(ctx.from_root(draw), self.layout.size)
-        ctx.data[self.mask_table[0]] = table
-        ctx.data[input_mask_tensor(self.index)] = input_mask(F.ext, table)  # a view, not committed
+        if self.hiding is not None:
+            self.hiding.draw(ctx, f"gkr/{self.index}/masks")
 
     def prove(self, ctx: ProveContext, tr) -> tuple[Any, list[Claim]]:
-        F, comm, memory = ctx.F, ctx.comm, ctx.memory
-        shard = partition(self.n_log2, comm.size, comm.rank)
-        parts = []
-        for chunk in shard.split(memory.parts if memory else 1):
-            layer0 = assemble_layer0(F, self.circuit, self.sources, ctx.data, chunk)
-            store = memory.layer_store(F) if memory else None
-            layers = gkr.evaluate_circuit(F, self.circuit, layer0, store() if store else None)
-            del layer0
-            check_residues(layers[self.circuit.depth], self.index, self.kernel)
-            parts.append(Part(chunk, layers))
-        tables = memory.table_store() if memory else None
-        zk = None
-        if self.layout is not None:
-            zk = ZkProver(F, self.layout, ctx.data[self.mask_table[0]])
+        F = ctx.F
         with ctx.report.phase("gkr layers", total=self.circuit.depth, unit="layers") as ph:
-            proof, seg = gkr.prove(
-                F, self.circuit, parts, tr, comm=comm, tables=tables, progress=ph.advance, zk=zk
+            proof, seg = prove_circuit(
+                ctx,
+                self.circuit,
+                self.n_log2,
+                self.sources,
+                ctx.data,
+                tr,
+                self.hiding,
+                self.describe(),
+                ph.advance,
             )
-        del parts  # the layers: not kept while the lookups are proved
-        if zk is not None:
-            return proof.to_tree(), self._linked(F, seg, lambda c: c.value)
-        claims = segment_claims(ctx.program, self.index, seg)
+        if self.hiding is not None:
+            claims = self._linked(F, seg, lambda c: c.value)
+        else:
+            claims = segment_claims(ctx.program, self.index, seg)
         if self.lookups is None:
             return proof.to_tree(), claims
+        if self.hidden is not None:
+            tree, more = self.hidden.prove(ctx, tr)
+            return {"gkr": proof.to_tree(), "lookups": tree}, claims + more
         columns = ctx.data[lookup_tensor(self.index)].reshape(self.step.count, -1)
         trees, more = self.lookups.prove(F, columns, ctx.data, tr)
         return {"gkr": proof.to_tree(), "lookups": trees}, claims + more
@@ -307,8 +291,11 @@ class GkrStep(_LaunchStep):
             seg = gkr.verify(F, self.circuit, self.n_log2, proof, tr, zk=self.layout)
         except ProofRejected as e:
             raise ProofRejected(f"launch {self.index} ({self.kernel}): {e}") from None
-        if self.layout is not None:
-            return self._linked(F, seg, lambda c: self._public_value(F, v, c))
+        if self.hiding is not None:
+            claims = self._linked(F, seg, lambda c: self._public_value(F, v, c))
+            if self.hidden is not None:
+                claims += self.hidden.verify(v, ss.field("lookups"), tr)
+            return claims
         claims = self._public_checked(F, segment_claims(v.program, self.index, seg))
         if self.lookups is not None:
             claims += self.lookups.verify(F, ss.field("lookups"), tr)
@@ -336,39 +323,57 @@ class GkrStep(_LaunchStep):
     def _linked(self, F, seg, public_value) -> list[Claim]:
         """Zero knowledge: the claims on private tensors, linked per final claim with the
         public segments' part moved to the relation's total, and the mask table's claim."""
-        E = F.ext
-        sources = dict(self.sources)
-        sources[MASK_TABLE] = self.mask_table
-        claims = segment_claims(self.program, self.index, seg, sources)
-        for c in claims:  # the input mask is the table's first entries: a claim on the table
-            if c.tensor == input_mask_tensor(self.index):
-                zeros = [E.zeros()] * (self.layout.num_vars - len(c.point))
-                c.tensor, c.layout, c.point = *self.mask_table, [*c.point, *zeros]
-        totals: dict[int, Any] = {}
-        for sc, c in zip(seg, claims, strict=True):
-            if sc.link is not None:
-                index, sel, total = sc.link
-                totals.setdefault(index, total)
-                if c.tensor in self.public:
-                    totals[index] = E.sub(totals[index], E.mul(sel, public_value(c)))
-        out = []
-        for sc, c in zip(seg, claims, strict=True):
-            if sc.link is None:
-                out.append(c)
-            elif c.tensor not in self.public:
-                index, sel, _ = sc.link
-                c.link = Link(f"gkr/{self.index:08d}/{index}", sel, totals[index])
-                out.append(c)
-        return out
+        assert self.hiding is not None
+        return self.hiding.linked(
+            F,
+            seg,
+            self.sources,
+            self.public,
+            public_value,
+            f"gkr/{self.index:08d}",
+            f"launch {self.index} ({self.kernel})",
+        )
 
 
-def check_residues(residues: np.ndarray, i: int, kernel: str) -> None:
+def prove_circuit(
+    ctx: ProveContext,
+    circuit,
+    n_log2: int,
+    sources: dict,
+    data: dict,
+    tr,
+    hiding: HidingCircuit | None,
+    what: str,
+    progress: Callable[[], None] | None = None,
+) -> tuple[Any, list]:
+    """A GKR proof of `circuit` over 2^n_log2 instances whose input segments read `sources`
+    in `data`: this rank's shard, in memory chunks under --mem-limit, with zero knowledge
+    when `hiding` is given (its circuit is `circuit`). Returns the proof and the segment
+    claims; the layers are not kept."""
+    F, comm, memory = ctx.F, ctx.comm, ctx.memory
+    shard = partition(n_log2, comm.size, comm.rank)
+    parts = []
+    for chunk in shard.split(memory.parts if memory else 1):
+        layer0 = assemble_layer0(F, circuit, sources, data, chunk)
+        store = memory.layer_store(F) if memory else None
+        layers = gkr.evaluate_circuit(F, circuit, layer0, store() if store else None)
+        del layer0
+        check_residues(layers[circuit.depth], what)
+        parts.append(Part(chunk, layers))
+    tables = memory.table_store() if memory else None
+    zk = None
+    if hiding is not None:
+        zk = ZkProver(F, hiding.layout, data[hiding.mask_table])
+    return gkr.prove(F, circuit, parts, tr, comm=comm, tables=tables, progress=progress, zk=zk)
+
+
+def check_residues(residues: np.ndarray, what: str) -> None:
     """The circuit must agree with witness generation; a mismatch is a compiler bug, and
     proving it would only produce a proof that the verifier rejects."""
     if np.any(residues != 0):
         raise ZkccError(
-            f"internal error: launch {i} ({kernel}) circuit residues are non-zero although "
-            "witness generation succeeded"
+            f"internal error: {what}: circuit residues are non-zero although witness "
+            "generation succeeded"
         )
 
 
@@ -539,7 +544,9 @@ def claim_counts(steps: list) -> dict[str, int]:
             tensors = [t for t, _ in st.sources.values()] * 2
             if st.layout is not None:  # the input mask's two and the reduction's one
                 tensors += [st.mask_table[0]] * 3
-            if st.lookups is not None:  # the LogUp argument's
+            if st.hidden is not None:  # zkcc/runtime/zk_lookups.py
+                tensors += [t for t, k in st.hidden.claim_counts().items() for _ in range(k)]
+            elif st.lookups is not None:  # the LogUp argument's
                 tensors += [t for t, k in st.lookups.claim_counts().items() for _ in range(k)]
         elif isinstance(st, AssertEqStep):
             tensors = [st.a, st.b]

@@ -19,7 +19,7 @@ from zkcc.runtime.bundle import ProofBundle
 from zkcc.runtime.claims import Claim, pcs_claims, plan_tensors
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.packing import claims_on_bins, plan_bins
-from zkcc.runtime.protocol import start_transcript, step_label
+from zkcc.runtime.protocol import absorb_commitments, start_transcript, step_label
 from zkcc.runtime.steps import VerifyContext, check_claims, schedule
 
 
@@ -59,14 +59,15 @@ def _verify(
     infos = plan_tensors(plan, frozenset(g16_steps))
     public_names = {x.name for x in infos if x.public}
     bins = plan_bins(plan, frozenset(g16_steps))
+    second = plan_bins(plan, frozenset(g16_steps), second=True)
     if set(bundle.public) != public_names:
         raise FormatError(
             f"{what}: public tensors {sorted(bundle.public)}, plan has {sorted(public_names)}"
         )
-    if set(bundle.commitments) != {b.name for b in bins}:
+    if set(bundle.commitments) != {b.name for b in bins + second}:
         raise FormatError(
             f"{what}: commitments {sorted(bundle.commitments)}, the plan's private tensors are "
-            f"committed as {sorted(b.name for b in bins)}"
+            f"committed as {sorted(b.name for b in bins + second)}"
         )
     if len(bundle.steps) != len(program.host.steps):
         raise FormatError(
@@ -91,6 +92,11 @@ def _verify(
         [(b.name, bundle.commitments[b.name]) for b in bins],
         {i: c for i, c in launch_commitments.items() if c is not None},
     )
+    hidden = [st.hidden for st in steps if getattr(st, "hidden", None) is not None]
+    for h in hidden:  # zkcc/runtime/prover.py commit_lookup_round
+        h.draw(transcript)
+    absorb_commitments(transcript, [(b.name, bundle.commitments[b.name]) for b in second])
+    bins += second
 
     vctx = VerifyContext(F, program, public, keys)
     claims: dict[str, list[Claim]] = defaultdict(list)

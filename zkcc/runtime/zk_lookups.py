@@ -1,0 +1,511 @@
+"""Lookups of a zero-knowledge GKR launch: LogUp with committed inverses, every part hiding.
+
+The fractional-sum GKR of zkcc/runtime/lookups.py sends layer values that are sums over the
+keys. A zero-knowledge plan proves the same identity [Haböck 2022, "Multivariate lookups based
+on logarithmic derivatives", Lemma 5]
+
+    sum_{real (instance, site)} 1 / (alpha - enc(key, value)) = sum_j m_j / (alpha - enc(row_j))
+
+(enc as in zkcc/runtime/lookups.py) from parts that are already hiding: committed tables,
+zero-knowledge GKR and linked claims. The inverses are committed, as in Haböck's original
+LogUp, in a second commitment round:
+
+1. Round 1 commits the lookup tensor and the counts with every other private table.
+2. alpha and beta are drawn (`draw`), then round 2 commits, per launch (`witness`):
+   * the *inverses* h, (count, H): for block b, site s and extension component c,
+     h[i, o_b + c 2^a + s] = component c of [s real] / (alpha - enc(key, value)), where a is
+     the block's site bits and o_b its offset (`InverseLayout`);
+   * per table, g, (2^bits, d): g[j, c] = component c of m_j / (alpha - enc(row_j));
+   * the mask tables of the check circuits below.
+3. The launch's step proof, after its kernel's GKR, proves with zero-knowledge GKR one check
+   circuit of depth one per side, whose every output must vanish on every instance, padding
+   included:
+   * queries (one instance per launch instance, padded ones too): per block, site and
+     component, r = (h (alpha - enc))_c - [c = 0][s real] valid;
+   * each table (one instance per row j): r = (g (alpha - enc(row_j)))_c - [c = 0] m_j, with
+     the rows' keys and values as public inputs that the verifier evaluates itself.
+   alpha - enc = alpha + key e_k + value e_v is affine in the base values key and value
+   (e_k = -1, e_v = 0 on a range table; e_k = beta - 1, e_v = -beta on a map table), so a
+   product by it is linear in h with constant coefficients, plus the products h_i key and
+   h_i value: d^2 add gates and d (range) or 2 d^2 (map) mul gates per site, one layer.
+4. The sums: a challenge point z of log2(d) coordinates weighs the components (eq(z, c)),
+   and one linked relation per table says that the block's query sum equals the table's,
+   a cube's sum being 2^k times its multilinear extension at (1/2, ..., 1/2):
+
+       2^(a + n) h~(1/2^a, z, bits of o_b, 1/2^n) - 2^bits g~(z, 1/2^bits) = 0.
+
+Soundness. The check circuits force h = [real] / (alpha - enc) wherever alpha - enc != 0,
+so the padded sites and instances, which the kernel's circuit leaves free, add nothing to
+the sum; alpha - enc = 0 for a committed pair (chosen before alpha and beta) has probability
+1/|E| per entry, and so does alpha - enc(row_j) = 0 (`zkcc.analysis.soundness`). Then the
+relation is LogUp's identity, with the error of Lemma 5 [(N_q + N_t) / |E|], the components'
+weighing (log2(d) / |E|) and the check circuits' GKR errors.
+
+Zero knowledge. h and g are committed like any private table (hiding Ligero), both check
+proofs are zero-knowledge GKR proofs whose claims on the lookup tensor, h, g and the counts
+are linked, and the sum relation's total is 0: the verifier learns nothing it did not know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from zkcc.backends import gkr
+from zkcc.backends.gkr.circuit import Layer, LayeredCircuit
+from zkcc.encoding import Schema, Tree
+from zkcc.errors import ProofRejected
+from zkcc.field.mle import mle_evaluate
+from zkcc.ir.layout import log2_ceil
+from zkcc.ir.lookups import Block
+from zkcc.lower.circuit import LOOKUP_SEGMENT, VALID_SEGMENT, layout_segments
+from zkcc.runtime.claims import (
+    Claim,
+    Link,
+    TensorInfo,
+    counts_tensor,
+    index_mle,
+    lookup_tensor,
+    valid_mle,
+    valid_tensor,
+)
+from zkcc.runtime.hiding import HidingCircuit
+from zkcc.runtime.layout import TableLayout, extend_point, launch_layout
+from zkcc.runtime.lookups import LaunchLookups, padded_rows
+
+LABEL = "logup-zk"
+INVERSES_SEGMENT = "inverses"
+COUNTS_SEGMENT = "counts"
+KEYS_SEGMENT = "row keys"
+VALUES_SEGMENT = "row values"
+
+
+def inverses_tensor(step: int, table: int | None = None) -> str:
+    """A zero-knowledge launch's query inverses h, or (`table`) a table's g."""
+    return f"inverses@{step}" if table is None else f"inverses@{step}/{table}"
+
+
+def _part(table: int | None) -> str:
+    return "queries" if table is None else f"table{table}"
+
+
+def check_mask_tensor(step: int, table: int | None = None) -> str:
+    return f"zkmask@{step}/{_part(table)}"
+
+
+def check_input_mask_tensor(step: int, table: int | None = None) -> str:
+    return f"zkin@{step}/{_part(table)}"
+
+
+def row_tensor(step: int, table: int, what: str) -> str:
+    """A table's row keys or values as a check circuit reads them: public, computed by both
+    sides from the plan, never committed or sent."""
+    return f"{what}@{step}/{table}"
+
+
+@dataclass(frozen=True)
+class InverseLayout:
+    """Where each used block's inverses sit in a row of h: d 2^a columns per block, largest
+    first, so each starts at a multiple of its size."""
+
+    offsets: dict[int, int]  # table -> first column
+    width: int  # a power of two
+
+    @staticmethod
+    def of(blocks: list[Block], d: int) -> InverseLayout:
+        offsets, end = {}, 0
+        for b in sorted(blocks, key=lambda b: (-b.site_log2, b.table)):
+            offsets[b.table] = end
+            end += d << b.site_log2
+        return InverseLayout(offsets, 1 << log2_ceil(end))
+
+
+def ext_matrix(F, c: Any) -> np.ndarray:
+    """M with M[j, i] = component j of u^i * c: the product by the extension scalar c as a
+    linear map on components (Python ints)."""
+    d = F.ext.degree
+    basis = F.array(np.eye(d, dtype=np.int64))
+    return np.array(F.to_ints(F.ext.mul(basis, c)), dtype=object).reshape(d, d)
+
+
+@dataclass(frozen=True)
+class _Sites:
+    """The wires of S check sites: out and inv (S, d), key (S,), value (S,) or None, num (S,)
+    (-1 where the numerator is 0)."""
+
+    out: np.ndarray
+    inv: np.ndarray
+    key: np.ndarray
+    value: np.ndarray | None
+    num: np.ndarray
+
+
+def _check_layer(F, sites: _Sites, width_log2: int, alpha, beta, is_map: bool) -> Layer:
+    """r_c = (inv (alpha + key e_k + value e_v))_c - [c = 0] num at every site."""
+    E, p, d = F.ext, F.p, F.ext.degree
+    a_m = ext_matrix(F, alpha)
+    mul, mul_coef, add, add_coef = [], [], [], []
+    if is_map:
+        k_m = ext_matrix(F, E.sub(beta, E.one()))
+        v_m = ext_matrix(F, E.neg(beta))
+    for j in range(d):
+        for i in range(d):
+            add.append(np.stack([sites.out[:, j], sites.inv[:, i]], axis=1))
+            add_coef += [int(a_m[j, i])] * len(sites.key)
+            if is_map:
+                mul.append(np.stack([sites.out[:, j], sites.inv[:, i], sites.key], axis=1))
+                mul_coef += [int(k_m[j, i])] * len(sites.key)
+                mul.append(np.stack([sites.out[:, j], sites.inv[:, i], sites.value], axis=1))
+                mul_coef += [int(v_m[j, i])] * len(sites.key)
+            elif i == j:  # e_k = -1: the product by key is -key on each component
+                mul.append(np.stack([sites.out[:, j], sites.inv[:, i], sites.key], axis=1))
+                mul_coef += [p - 1] * len(sites.key)
+    real = sites.num >= 0
+    add.append(np.stack([sites.out[real, 0], sites.num[real]], axis=1))
+    add_coef += [p - 1] * int(real.sum())
+    return Layer(
+        width_log2,
+        np.concatenate(mul).astype(np.int64),
+        tuple(mul_coef),
+        np.concatenate(add).astype(np.int64),
+        tuple(add_coef),
+        np.zeros(0, dtype=np.int64),
+        (),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class HiddenLookups:
+    """The lookups of one zero-knowledge GKR launch: round-2 tensors, check circuits, sums.
+    `draw` fixes alpha and beta (both sides), after which the check circuits exist."""
+
+    F: Any
+    lookups: LaunchLookups
+    kernel: str
+    d: int
+    inverses: InverseLayout
+    challenges: dict  # "alpha", "beta" once drawn
+
+    @staticmethod
+    def of(F, lookups: LaunchLookups, kernel: str) -> HiddenLookups:
+        d = F.ext.degree
+        return HiddenLookups(F, lookups, kernel, d, InverseLayout.of(lookups.layout.used(), d), {})
+
+    @property
+    def step(self) -> int:
+        return self.lookups.step
+
+    def used(self) -> list[Block]:
+        return self.lookups.layout.used()
+
+    # -- structure ------------------------------------------------------------------------------
+    def _query_circuit(self, F, alpha, beta) -> tuple[LayeredCircuit, dict]:
+        lk, n = self.lookups, self.lookups.count
+        width, h = lk.layout.width, self.inverses.width
+        input_log2, segs = layout_segments(
+            [(LOOKUP_SEGMENT, width, width, False), (INVERSES_SEGMENT, h, h, False)]
+            + [(VALID_SEGMENT, 1, 1, False)]
+        )
+        at = {s.name: s.offset for s in segs}
+        layers = []
+        for b in self.used():
+            a = 1 << b.site_log2
+            s = np.arange(a, dtype=np.int64)
+            cols = self.inverses.offsets[b.table] + s[:, None] + a * np.arange(self.d)[None, :]
+            sites = _Sites(
+                cols,
+                at[INVERSES_SEGMENT] + cols,
+                at[LOOKUP_SEGMENT] + b.offset + s,
+                at[LOOKUP_SEGMENT] + b.offset + a + s if b.components == 2 else None,
+                np.where(s < b.sites, at[VALID_SEGMENT], -1),
+            )
+            is_map = lk.tables[b.table].is_map
+            layers.append(_check_layer(F, sites, log2_ceil(h), alpha, beta, is_map))
+        layer = _merged(layers)
+        sources = {
+            LOOKUP_SEGMENT: (lookup_tensor(self.step), launch_layout(n, (width,), False)),
+            INVERSES_SEGMENT: (inverses_tensor(self.step), launch_layout(n, (h,), False)),
+            VALID_SEGMENT: (valid_tensor(self.step), launch_layout(n, (1,), False)),
+        }
+        return LayeredCircuit(input_log2, tuple(segs), (layer,)), sources
+
+    def _table_circuit(self, F, b: Block, alpha, beta) -> tuple[LayeredCircuit, dict]:
+        table = self.lookups.tables[b.table]
+        names = [COUNTS_SEGMENT, INVERSES_SEGMENT, KEYS_SEGMENT]
+        names += [VALUES_SEGMENT] if table.is_map else []
+        sizes = {COUNTS_SEGMENT: 1, INVERSES_SEGMENT: self.d, KEYS_SEGMENT: 1, VALUES_SEGMENT: 1}
+        input_log2, segs = layout_segments([(m, sizes[m], sizes[m], False) for m in names])
+        at = {s.name: s.offset for s in segs}
+        comp = np.arange(self.d, dtype=np.int64)[None, :]
+        sites = _Sites(
+            comp,
+            at[INVERSES_SEGMENT] + comp,
+            np.array([at[KEYS_SEGMENT]]),
+            np.array([at[VALUES_SEGMENT]]) if table.is_map else None,
+            np.array([at[COUNTS_SEGMENT]]),
+        )
+        layer = _check_layer(F, sites, log2_ceil(self.d), alpha, beta, table.is_map)
+        rows = 1 << table.bits
+        sources = {
+            COUNTS_SEGMENT: (counts_tensor(self.step, b.table), self.lookups.counts_layout(b)),
+            INVERSES_SEGMENT: (inverses_tensor(self.step, b.table), TableLayout((rows, self.d))),
+            KEYS_SEGMENT: (row_tensor(self.step, b.table, "keys"), TableLayout((rows,))),
+        }
+        if table.is_map:
+            sources[VALUES_SEGMENT] = (
+                row_tensor(self.step, b.table, "values"),
+                sources[KEYS_SEGMENT][1],
+            )
+        return LayeredCircuit(input_log2, tuple(segs), (layer,)), sources
+
+    def checks(self) -> list[tuple[int | None, HidingCircuit, dict]]:
+        """(None for the queries or a table number, the hiding circuit, its sources); with the
+        drawn challenges once `draw` ran, else with zero coefficients (the same shapes)."""
+        F = self.F
+        E = F.ext
+        alpha = self.challenges.get("alpha", E.zeros())
+        beta = self.challenges.get("beta", E.zeros())
+        out = []
+        circuit, sources = self._query_circuit(F, alpha, beta)
+        out.append((None, circuit, sources, self.lookups.n_log2))
+        for b in self.used():
+            circuit, sources = self._table_circuit(F, b, alpha, beta)
+            out.append((b.table, circuit, sources, self.lookups.tables[b.table].bits))
+        return [
+            (
+                t,
+                HidingCircuit.of(
+                    F, c, n, check_mask_tensor(self.step, t), check_input_mask_tensor(self.step, t)
+                ),
+                s,
+            )
+            for t, c, s, n in out
+        ]
+
+    def tensors(self) -> list[TensorInfo]:
+        """The round-2 tensors: h, each table's g, and the check circuits' mask tables."""
+        lk = self.lookups
+        out = [TensorInfo(inverses_tensor(self.step), (lk.count, self.inverses.width), False)]
+        for b in self.used():
+            rows = 1 << lk.tables[b.table].bits
+            out.append(TensorInfo(inverses_tensor(self.step, b.table), (rows, self.d), False))
+        for _, hc, _ in self.checks():
+            out.append(TensorInfo(hc.mask_table, (hc.layout.size,), False))
+        return out
+
+    def claim_counts(self) -> dict[str, int]:
+        """The evaluation claims on each tensor: two per segment of each check circuit, three
+        on each mask table, and one per table on h and on its g (the sums)."""
+        out: dict[str, int] = {}
+        for _, hc, sources in self.checks():
+            for tensor in [t for t, _ in sources.values()] * 2 + [hc.mask_table] * 3:
+                out[tensor] = out.get(tensor, 0) + 1
+        for b in self.used():
+            for tensor in (inverses_tensor(self.step), inverses_tensor(self.step, b.table)):
+                out[tensor] = out.get(tensor, 0) + 1
+        return out
+
+    def reads(self) -> list[str]:
+        out = [inverses_tensor(self.step)] + [
+            inverses_tensor(self.step, b.table) for b in self.used()
+        ]
+        out += [check_mask_tensor(self.step, t) for t in [None, *(b.table for b in self.used())]]
+        return out
+
+    # -- round 2 --------------------------------------------------------------------------------
+    def draw(self, tr) -> None:
+        ab = tr.challenge_exts(f"{LABEL}/{self.step}/challenges", self.F, 2)
+        self.challenges["alpha"], self.challenges["beta"] = ab[:, 0].copy(), ab[:, 1].copy()
+
+    def witness(self, ctx) -> None:
+        """h, each table's g and the check circuits' masks, into ctx.data (after `draw`)."""
+        F = ctx.F
+        E, lk = F.ext, self.lookups
+        alpha, beta = self.challenges["alpha"], self.challenges["beta"]
+        columns = ctx.data[lookup_tensor(self.step)].reshape(lk.count, -1)
+        h = F.zeros((lk.count, self.inverses.width))
+        for b in self.used():
+            a = 1 << b.site_log2
+            block = columns[:, b.offset : b.offset + b.size].reshape(lk.count, b.components, a)
+            enc = E.from_base(block[:, 0])
+            if b.components == 2:
+                enc = E.add(enc, E.mul(E.sub(E.from_base(block[:, 1]), enc), beta))
+            inv = E.inv(E.sub(alpha, enc))  # (d, count, a)
+            inv[:, :, b.sites :] = 0
+            o = self.inverses.offsets[b.table]
+            h[:, o : o + self.d * a] = inv.transpose(1, 0, 2).reshape(lk.count, self.d * a)
+            table = lk.tables[b.table]
+            m = lk.counts_layout(b).table(F, ctx.data[counts_tensor(self.step, b.table)])
+            g = E.mul_base(E.inv(E.sub(alpha, lk.table_enc(F, table, beta))), m)
+            ctx.data[inverses_tensor(self.step, b.table)] = g.T.reshape(-1).copy()
+        ctx.data[inverses_tensor(self.step)] = h.reshape(-1)
+        for t, hc, _ in self.checks():
+            hc.draw(ctx, f"{LABEL}/{self.step}/{_part(t)}/masks")
+
+    def _rows(self, F, table: int) -> dict[str, np.ndarray]:
+        """A table's row keys and values, as its check circuit reads them."""
+        tab = self.lookups.tables[table]
+        if tab.is_map:
+            keys, values = padded_rows(F, tab)
+            return {
+                row_tensor(self.step, table, "keys"): keys,
+                row_tensor(self.step, table, "values"): values,
+            }
+        return {
+            row_tensor(self.step, table, "keys"): F.array(np.arange(1 << tab.bits, dtype=np.int64))
+        }
+
+    def _public_value(self, F, c: Claim) -> Any:
+        """The value of a claim on a public tensor a check reads, computed from the plan."""
+        if c.tensor == valid_tensor(self.step):
+            return valid_mle(F, self.lookups.count, c.point)
+        table = int(c.tensor.rsplit("/", 1)[1])
+        tab = self.lookups.tables[table]
+        if not tab.is_map:
+            return index_mle(F, c.point)
+        keys, values = padded_rows(F, tab)
+        return mle_evaluate(F, keys if c.tensor.startswith("keys@") else values, c.point)
+
+    def _public(self) -> set[str]:
+        out = {valid_tensor(self.step)}
+        for b in self.used():
+            out |= {
+                row_tensor(self.step, b.table, "keys"),
+                row_tensor(self.step, b.table, "values"),
+            }
+        return out
+
+    # -- proof ----------------------------------------------------------------------------------
+    def _sum_points(self, F, tr) -> dict[int, tuple[list, list]]:
+        """Per used table: the points of its sum claims on h and on g."""
+        E, lk = F.ext, self.lookups
+        z = tr.challenge_exts(f"{LABEL}/{self.step}/components", F, log2_ceil(self.d))
+        z = [z[:, j].copy() for j in range(z.shape[1])]
+        half = E.inv(E.from_base(F.array(2)))
+        width_log2 = log2_ceil(self.inverses.width)
+        out = {}
+        for b in self.used():
+            low = b.site_log2 + len(z)
+            o = self.inverses.offsets[b.table]
+            bits = [(o >> j) & 1 for j in range(low, width_log2)]
+            h_point = extend_point(F, [half] * b.site_log2 + z, bits) + [half] * lk.n_log2
+            out[b.table] = (h_point, z + [half] * lk.tables[b.table].bits)
+        return out
+
+    def _sum_claims(self, F, points: dict, values: dict | None) -> list[Claim]:
+        """The linked relation per table: 2^(a + n) h~ - 2^bits g~ = 0."""
+        E, lk = F.ext, self.lookups
+        out = []
+        for b in self.used():
+            h_point, g_point = points[b.table]
+            rel = f"{LABEL}/{self.step:08d}/sum/{b.table}"
+            zero = E.zeros()
+            scale_h = E.from_base(F.array(pow(2, b.site_log2 + lk.n_log2, F.p)))
+            scale_g = E.neg(E.from_base(F.array(pow(2, lk.tables[b.table].bits, F.p))))
+            where = f"launch {self.step} ({self.kernel}) lookups in table {b.table}, sums"
+            rows = 1 << lk.tables[b.table].bits
+            for tensor, layout, point, scale in (
+                (
+                    inverses_tensor(self.step),
+                    TableLayout((lk.count, self.inverses.width)),
+                    h_point,
+                    scale_h,
+                ),
+                (
+                    inverses_tensor(self.step, b.table),
+                    TableLayout((rows, self.d)),
+                    g_point,
+                    scale_g,
+                ),
+            ):
+                value = (
+                    None
+                    if values is None
+                    else mle_evaluate(F, layout.table(F, values[tensor]), point)
+                )
+                out.append(Claim(tensor, layout, point, value, where, Link(rel, scale, zero)))
+        return out
+
+    def prove(self, ctx, tr) -> tuple[Tree, list[Claim]]:
+        from zkcc.runtime.steps import prove_circuit  # steps imports this module
+
+        F = ctx.F
+        points = self._sum_points(F, tr)
+        data = dict(ctx.data)
+        for b in self.used():
+            data.update(self._rows(F, b.table))
+        trees, claims = {}, []
+        for t, hc, sources in self.checks():
+            what = f"launch {self.step} ({self.kernel}) lookup check, {_part(t)}"
+            sources = hc.with_input_mask(F, sources)
+            proof, seg = prove_circuit(ctx, hc.circuit, hc.n_log2, sources, data, tr, hc, what)
+            trees[_part(t)] = proof.to_tree()
+            claims += self._linked(F, hc, seg, sources, t, lambda c: c.value)
+        return trees, claims + self._sum_claims(F, points, ctx.data)
+
+    def verify(self, v, ss: Schema, tr) -> list[Claim]:
+        F = v.F
+        points = self._sum_points(F, tr)
+        checks = self.checks()
+        ss.dict({_part(t) for t, _, _ in checks})
+        claims = []
+        for t, hc, sources in checks:
+            proof = gkr.GKRProof.from_tree(ss.field(_part(t)), F, hc.circuit, hc.n_log2, hc.layout)
+            try:
+                seg = gkr.verify(F, hc.circuit, hc.n_log2, proof, tr, zk=hc.layout)
+            except ProofRejected as e:
+                raise ProofRejected(
+                    f"launch {self.step} ({self.kernel}) lookup check, {_part(t)}: {e}"
+                ) from None
+            sources = hc.with_input_mask(F, sources)
+            claims += self._linked(F, hc, seg, sources, t, lambda c: self._public_value(F, c))
+        return claims + self._sum_claims(F, points, None)
+
+    def _linked(self, F, hc: HidingCircuit, seg, sources: dict, t, public_value) -> list[Claim]:
+        return hc.linked(
+            F,
+            seg,
+            sources,
+            self._public(),
+            public_value,
+            f"{LABEL}/{self.step:08d}/{_part(t)}",
+            f"launch {self.step} ({self.kernel}) lookup check, {_part(t)}",
+        )
+
+
+def _merged(layers: list[Layer]) -> Layer:
+    """One layer holding every given layer's gates (same width)."""
+    first = layers[0]
+    return Layer(
+        first.width_log2,
+        np.concatenate([x.mul_wires for x in layers]),
+        tuple(c for x in layers for c in x.mul_coef),
+        np.concatenate([x.add_wires for x in layers]),
+        tuple(c for x in layers for c in x.add_coef),
+        first.const_out,
+        (),
+    )
+
+
+def hidden_lookups(plan, groth16: frozenset[int] = frozenset()) -> list[HiddenLookups]:
+    """The lookups of a zero-knowledge plan's GKR launches (none without zero knowledge)."""
+    if not plan.zk:
+        return []
+    from zkcc.field import get_field
+    from zkcc.ir.host import Launch
+
+    F = get_field(plan.field)
+    out = []
+    for i, step in enumerate(plan.program.host.steps):
+        if isinstance(step, Launch) and i not in groth16:
+            lookups = LaunchLookups.of(plan.program.kernels[step.kernel], i, step.count)
+            if lookups is not None:
+                out.append(HiddenLookups.of(F, lookups, step.kernel))
+    return out
+
+
+def round_two_tensors(plan, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:
+    """The tensors the second commitment round commits (after alpha and beta)."""
+    return [x for h in hidden_lookups(plan, groth16) for x in h.tensors()]

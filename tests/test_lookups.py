@@ -9,6 +9,7 @@ rejected; failures at prove time name the value, the bound and the instance.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -133,15 +134,16 @@ def test_lookup_ir_round_trips_through_a_plan_and_hostile_tables_are_refused():
             kernel_from_tree(Schema(t, "k"), p)
 
 
-def test_zero_knowledge_plans_check_lookups_with_bits_and_refuse_lookup_ir():
-    """A zero-knowledge plan never carries LOOKUPs: the compiler emits bits, and a plan file
-    that has both is refused (its LogUp would reveal sums of private keys)."""
-    src = table_source("m31", 4)
-    for lookups in (False, True):  # a program compiled with lookups gets bits too
-        plan = plan_program(compile_source(src, "t.zkcu", lookups), zk=True)
-        assert not any(k.ir.tables for k in plan.kernels.values())
-    sneaky = plan_program(compile_source(src, "t.zkcu", True), zk=False, choose_lookups=False)
-    sneaky.zk = True
+def test_lookup_ir_in_a_groth16_kernel_is_refused():
+    """R1CS has no lookup argument: a plan file whose Groth16 kernel carries LOOKUPs is
+    refused (zero-knowledge and plain GKR plans keep them: zkcc/runtime/zk_lookups.py)."""
+    src = table_source("bn254", 2)
+    for zk in (False, True):
+        plan = plan_program(compile_source(src, "t.zkcu", True), zk=zk, choose_lookups=False)
+        assert Plan.from_bytes(plan.to_bytes()).kernels["sq"].ir.tables
+    sneaky = plan_program(compile_source(src, "t.zkcu", True), backend="groth16", zk=False)
+    lookups = dataclasses.replace(plan.kernels["sq"], backends=sneaky.kernels["sq"].backends)
+    sneaky.kernels = {**sneaky.kernels, "sq": lookups}
     with pytest.raises(FormatError, match="has lookups"):
         Plan.from_bytes(sneaky.to_bytes())
 
@@ -386,9 +388,17 @@ def test_the_cost_model_keeps_lookups_only_where_they_pay():
 def test_a_value_outside_its_range_cannot_be_proved(monkeypatch):
     """An i16 input of 40000: with the prover's own check off and the out-of-table count
     dropped (no counts tensor can hold it), the proof is made and LogUp rejects it."""
+    plan, digest, inputs = _proved(n=3)
+    proof = out_of_range_proof(monkeypatch, plan, digest, inputs)
+    with pytest.raises(ProofRejected, match="not rows of the table"):
+        verify(plan, digest, proof)
+
+
+def out_of_range_proof(monkeypatch, plan: Plan, digest: bytes, inputs: dict) -> bytes:
+    """A proof of the table program with x[5] = 40000 (an i16), the prover's own lookup
+    check off and the out-of-table count dropped (no counts tensor can hold it)."""
     from zkcc.runtime.lookups import LaunchLookups
 
-    plan, digest, inputs = _proved(n=3)
     F = get_field("m31")
     x = F.to_ints(inputs["x"])
     x[5] = 40000
@@ -413,9 +423,7 @@ def test_a_value_outside_its_range_cannot_be_proved(monkeypatch):
 
     monkeypatch.setattr(witness_module, "_check_lookups", lambda *args: None)
     monkeypatch.setattr(LaunchLookups, "counts", truncated)
-    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
-    with pytest.raises(ProofRejected, match="not rows of the table"):
-        verify(plan, digest, proof)
+    return prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
 
 
 def test_a_count_smuggled_into_a_padded_table_row_matches_no_lookup(monkeypatch):

@@ -155,25 +155,28 @@ def test_ranks_with_different_inputs_are_refused(tmp_path):
     assert "different inputs" in r.stderr and r.stderr.count("different inputs") == 1
 
 
-def test_mpi_lookup_proof_is_byte_identical(tmp_path):
-    """A --no-zk plan with range checks and a table lookup (LogUp, zkcc/runtime/lookups.py):
-    every rank holds the lookup columns and builds the same trees."""
+@pytest.mark.parametrize("zk", [False, True])
+def test_mpi_lookup_proof_is_byte_identical(tmp_path, zk):
+    """A plan with range checks and a table lookup, proved by LogUp (zkcc/runtime/lookups.py,
+    or with zero knowledge zkcc/runtime/zk_lookups.py and its second commitment round):
+    every rank holds the lookup columns and builds the same trees and inverses."""
     import json
 
     from test_lookups import SQ_VALUES, table_source
 
+    from zkcc.driver import plan_program
+    from zkcc.frontend import compile_source
+
     n = 6
-    source = tmp_path / "lookups.zkcu"
-    source.write_text(table_source("m31", n))
     x = [[(37 * i + 11 * j) % 60000 - 30000 for j in range(4)] for i in range(n)]
     k = [[(i + 5 * j) % len(SQ_VALUES) for j in range(3)] for i in range(n)]
     inputs = tmp_path / "inputs.json"
     inputs.write_text(json.dumps({"x": x, "k": k}))
+    program = compile_source(table_source("m31", n), "lookups.zkcu", lookups=True)
+    compiled = plan_program(program, zk=zk, choose_lookups=False)
+    assert compiled.kernels["sq"].ir.tables  # LogUp, not bits
     plan = tmp_path / "lookups.zkplan"
-    assert run("compile", str(source), "--no-zk", "-o", str(plan)).returncode == 0
-    from zkcc.plan.plan import Plan
-
-    assert Plan.from_bytes(plan.read_bytes()).kernels["sq"].ir.tables  # LogUp, not bits
+    plan.write_bytes(compiled.to_bytes())
     one = tmp_path / "one.zkproof"
     args = ("prove", str(plan), "-i", str(inputs))
     assert run(*args, "-o", str(one), "-q", *SEED).returncode == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zkcc.driver import compile_path
+from zkcc.driver import compile_path, plan_program
 from zkcc.errors import WitnessError
 from zkcc.field import get_field
 from zkcc.frontend import compile_source
@@ -111,14 +111,14 @@ def test_an_argument_outside_i8_is_named(lookups):
 
 
 @pytest.mark.parametrize("zk", [False, True])
-def test_a_batch_proves_and_verifies(tmp_path, zk):
-    """No zero knowledge: LogUp lookups; zero knowledge: bits (zkcc.driver.lookups_proved)."""
+@pytest.mark.parametrize("lookups", [False, True])
+def test_a_batch_proves_and_verifies(zk, lookups):
+    """LogUp (zkcc/runtime/lookups.py, and zk_lookups.py with zero knowledge) or bits."""
     n = 8
-    path = tmp_path / "act.zkcu"
-    path.write_text(PROGRAM.format(field="m31", n=n))
-    data = compile_path(path, zk=zk).to_bytes()
+    program = compile_source(PROGRAM.format(field="m31", n=n), "act.zkcu", lookups)
+    data = plan_program(program, zk=zk, choose_lookups=False).to_bytes()
     plan, digest = Plan.from_bytes(data), plan_digest(data)
-    assert bool(plan.kernels["act"].ir.tables) != zk
+    assert bool(plan.kernels["act"].ir.tables) == lookups
     F = get_field("m31")
     xs = random.Random(11).sample(range(-128, 128), n)
     x = F.array(np.array(xs, dtype=object))

@@ -51,6 +51,11 @@ class Relation:
 
     terms: list[tuple[int, Any]]  # (index into the opening's claim list, extension coefficient)
     total: Any  # extension scalar (d,)
+    what: str = ""  # what made it, for a rejection's message
+
+    def failed(self, r: int) -> str:
+        where = f" ({self.what})" if self.what else ""
+        return f"pcs: the hidden claims do not satisfy relation {r}{where}"
 
 
 def check_relations(claims: list[PcsClaim], relations) -> None:

@@ -585,7 +585,7 @@ class _Links:
             if zeta is not None:
                 want = E.add(want, E.mul(self.M[:, r], zeta))
             if not E.equal(acc, want):
-                raise ProofRejected(f"pcs: the hidden claims do not satisfy relation {r}")
+                raise ProofRejected(rel.failed(r))
 
     def targets(self, g: _Group, zeta, mu_known) -> Array:
         """(d, k): each claim's value as the group's checks see it (masked when hiding)."""

@@ -84,4 +84,4 @@ class MerklePCS:
             for i, coeff in rel.terms:
                 acc = E.add(acc, E.mul(values[i], coeff))
             if not E.equal(acc, rel.total):
-                raise ProofRejected(f"pcs: the hidden claims do not satisfy relation {r}")
+                raise ProofRejected(rel.failed(r))

@@ -316,7 +316,7 @@ def pcs_claims(claims: dict[str, list[Claim]], committed) -> tuple[list[PcsClaim
     links: dict[str, Relation] = {}
     for i, c in enumerate(out):
         if c.link is not None:
-            rel = links.setdefault(c.link.id, Relation([], c.link.total))
+            rel = links.setdefault(c.link.id, Relation([], c.link.total, c.origin))
             rel.terms.append((i, c.link.coefficient))
     pcs = [PcsClaim(c.tensor, c.point, c.value, hidden=c.link is not None) for c in out]
     return pcs, [links[k] for k in sorted(links)]

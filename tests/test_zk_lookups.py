@@ -1,0 +1,248 @@
+"""Lookups in zero-knowledge plans: LogUp with committed inverses (zkcc/runtime/zk_lookups.py).
+
+Results are held against plain Python ints; a prover whose looked-up rows are not table rows,
+whose counts are wrong, whose inverses lie (on a real site, or on a padded one to balance the
+sums) or whose argument is altered is rejected; no private key occurs in the proof, proofs of
+different witnesses look alike, and --mem-limit's chunked path gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from test_lookups import SQ_VALUES, out_of_range_proof, signed, table_inputs, table_source
+from test_privacy import _structure, needles, occurrences
+
+from zkcc.driver import plan_program
+from zkcc.encoding import decode
+from zkcc.errors import FormatError, ProofRejected
+from zkcc.field import get_field
+from zkcc.frontend import compile_source
+from zkcc.plan.plan import Plan, plan_digest
+from zkcc.runtime import bundle as bundle_module
+from zkcc.runtime import steps as steps_module
+from zkcc.runtime import witness as witness_module
+from zkcc.runtime.bundle import ProofBundle
+from zkcc.runtime.prover import prove
+from zkcc.runtime.randomness import Randomness
+from zkcc.runtime.verifier import verify
+from zkcc.runtime.zk_lookups import HiddenLookups, inverses_tensor
+
+
+def zk_plan(field: str, n: int, pcs: str = "ligero") -> tuple[Plan, bytes]:
+    program = compile_source(table_source(field, n), "t.zkcu", lookups=True)
+    data = plan_program(program, pcs, zk=True, choose_lookups=False).to_bytes()
+    return Plan.from_bytes(data), plan_digest(data)
+
+
+def proved(field: str = "m31", n: int = 3, seed: int = 9):
+    plan, digest = zk_plan(field, n)
+    F = get_field(field)
+    x, k = table_inputs(F, n, seed=seed)
+    inputs = {"x": F.array(x).reshape(-1), "k": F.array(k).reshape(-1)}
+    return plan, digest, inputs, x, k
+
+
+@pytest.mark.parametrize("field", ["m31", "bn254"])
+def test_zero_knowledge_lookup_program_proves_and_verifies(field):
+    plan, digest, inputs, x, k = proved(field, n=5, seed=8)
+    assert plan.zk and plan.kernels["sq"].ir.tables
+    F = get_field(field)
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    public = verify(plan, digest, proof)
+    assert signed(F, public["y"]) == [max(v, 0) for v in x.reshape(-1)]
+    assert signed(F, public["w"]) == [SQ_VALUES[j] for j in k.reshape(-1)]
+    bundle, _ = ProofBundle.from_bytes(proof, "proof")
+    assert any(name.startswith("pcs2#") for name in bundle.commitments)  # the second round
+    assert set(bundle.steps[0]["lookups"]) == {"queries", "table0", "table1"}
+
+
+def _lying_table_hint(monkeypatch) -> None:
+    """lookup(SQ, k) answered with SQ[k] + 1, in the columns too (the kernel's residues
+    vanish) and the prover's own lookup check off."""
+    real = witness_module._hint
+
+    def lying(F, kernel, idx, attr, x, vals, first):
+        out = real(F, kernel, idx, attr, x, vals, first)
+        return F.add(out, F.array(1)) if attr[0] == "table" else out
+
+    monkeypatch.setattr(witness_module, "_hint", lying)
+    monkeypatch.setattr(witness_module, "_check_lookups", lambda *args: None)
+
+
+def test_wrong_table_values_are_rejected(monkeypatch):
+    plan, digest, inputs, _, _ = proved()
+    _lying_table_hint(monkeypatch)
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    with pytest.raises(ProofRejected, match="lookups in table 1, sums"):
+        verify(plan, digest, proof)
+
+
+def test_wrong_counts_are_rejected(monkeypatch):
+    from zkcc.runtime.lookups import LaunchLookups
+
+    plan, digest, inputs, _, _ = proved()
+    real = LaunchLookups.counts
+
+    def off_by_one(self, F, columns):
+        out = real(self, F, columns)
+        name = sorted(out)[0]
+        out[name] = F.add(out[name], F.array(np.eye(1, len(out[name]), 0, dtype=np.int64)[0]))
+        return out
+
+    monkeypatch.setattr(LaunchLookups, "counts", off_by_one)
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    with pytest.raises(ProofRejected, match="sums"):
+        verify(plan, digest, proof)
+
+
+def _balanced(monkeypatch, site: str) -> None:
+    """Lying table values, with the query sum balanced so that the sum relation holds: the
+    difference between the honest pairs' and the lying pairs' inverses is added to h on one
+    of SQ's real sites, or on its padded site (SQ has 3 sites of 4). Only the check circuit
+    (with the prover's own residue check off) can tell."""
+    _lying_table_hint(monkeypatch)
+    monkeypatch.setattr(steps_module, "check_residues", lambda *args: None)
+    real = HiddenLookups.witness
+
+    def balanced(self, ctx):
+        real(self, ctx)
+        F = ctx.F
+        E = F.ext
+        alpha, beta = self.challenges["alpha"], self.challenges["beta"]
+        block = next(b for b in self.used() if self.lookups.tables[b.table].is_map)
+        cols = ctx.data[f"lookups@{self.step}"].reshape(self.lookups.count, -1)
+        a = 1 << block.site_log2
+        keys = cols[:, block.offset : block.offset + block.sites].reshape(-1)
+        lies = cols[:, block.offset + a : block.offset + a + block.sites].reshape(-1)
+        honest = F.sub(lies, F.array(np.ones(len(lies), dtype=np.int64)))
+
+        def inverses(values):
+            enc = E.add(
+                E.from_base(keys), E.mul(E.sub(E.from_base(values), E.from_base(keys)), beta)
+            )
+            return E.sum(E.inv(E.sub(alpha, enc)), axis=-1)
+
+        delta = E.sub(inverses(honest), inverses(lies))
+        h = ctx.data[inverses_tensor(self.step)].reshape(self.lookups.count, -1).copy()
+        s = block.sites if site == "padded" else 0  # the first padded site, or a real one
+        at = self.inverses.offsets[block.table] + s + a * np.arange(E.degree)
+        h[0, at] = F.add(h[0, at], delta)
+        ctx.data[inverses_tensor(self.step)] = h.reshape(-1)
+
+    monkeypatch.setattr(HiddenLookups, "witness", balanced)
+
+
+@pytest.mark.parametrize("site", ["real", "padded"])
+def test_inverses_that_balance_the_sums_are_rejected(monkeypatch, site):
+    plan, digest, inputs, _, _ = proved()
+    _balanced(monkeypatch, site)
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    with pytest.raises(ProofRejected, match="lookup check, queries"):
+        verify(plan, digest, proof)
+
+
+def test_a_value_outside_its_range_cannot_be_proved(monkeypatch):
+    """An i16 input of 40000 whose out-of-table count is dropped (test_lookups)."""
+    plan, digest, inputs, _, _ = proved()
+    proof = out_of_range_proof(monkeypatch, plan, digest, inputs)
+    with pytest.raises(ProofRejected, match="sums"):
+        verify(plan, digest, proof)
+
+
+def _flipped(tree):
+    """A copy of `tree` with one byte of its first byte string flipped."""
+    if isinstance(tree, bytes):
+        return bytes([tree[0] ^ 1]) + tree[1:], True
+    if isinstance(tree, dict):
+        out, done = {}, False
+        for key in sorted(tree):
+            out[key], hit = (tree[key], False) if done else _flipped(tree[key])
+            done |= hit
+        return out, done
+    if isinstance(tree, list):
+        out, done = [], False
+        for item in tree:
+            new, hit = (item, False) if done else _flipped(item)
+            out.append(new)
+            done |= hit
+        return out, done
+    return tree, False
+
+
+def test_altered_lookup_checks_are_rejected():
+    plan, digest, inputs, _, _ = proved()
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    bundle, _ = ProofBundle.from_bytes(proof, "proof")
+    checks = bundle.steps[0]["lookups"]
+    for part in checks:
+        for field in checks[part]:
+            steps = [dict(s) for s in bundle.steps]
+            altered = dict(checks)
+            altered[part] = {**checks[part], field: _flipped(checks[part][field])[0]}
+            if altered[part] == checks[part]:
+                continue  # no byte string in this field
+            steps[0] = {**steps[0], "lookups": altered}
+            bad = ProofBundle(
+                bundle.plan_digest, bundle.public, bundle.commitments, steps, bundle.opening
+            ).to_bytes()
+            with pytest.raises((ProofRejected, FormatError)):
+                verify(plan, digest, bad)
+    for name in [n for n in bundle.commitments if n.startswith("pcs2#")]:
+        commitments = {**bundle.commitments, name: _flipped(bundle.commitments[name])[0]}
+        bad = ProofBundle(
+            bundle.plan_digest, bundle.public, commitments, bundle.steps, bundle.opening
+        ).to_bytes()
+        with pytest.raises(ProofRejected):
+            verify(plan, digest, bad)
+
+
+def _private_needles(F, x, k, plan, inputs) -> dict:
+    """The private inputs and the lookup columns (relu's limbs, SQ's keys and values), less
+    what the public outputs also hold (SQ's values are public here)."""
+    from zkcc.runtime.execute import execute
+
+    run = execute(plan.program, F, inputs)
+    hints = [np.asarray(h).reshape(-1) for h in run.hints if np.asarray(h).size]
+    mine = needles(F, [F.array(x).reshape(-1), F.array(k).reshape(-1), *hints])
+    theirs = needles(F, [np.asarray(run.tensors[t]).reshape(-1) for t in ("y", "w")])
+    return {w: mine[w] - theirs[w] for w in mine}
+
+
+def test_no_private_key_occurs_in_the_proof_and_the_search_can_fail():
+    plan, digest, inputs, x, k = proved(n=8)
+    F = get_field("m31")
+    wanted = _private_needles(F, x, k, plan, inputs)
+    assert any(wanted.values())
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    assert occurrences(proof, wanted) == 0
+    revealing, rdigest = zk_plan("m31", 8, pcs="merkle")  # sends the committed tables
+    shown = prove(revealing, rdigest, inputs, randomness=Randomness(7)).to_bytes()
+    assert occurrences(shown, wanted) > 0
+
+
+def test_proofs_of_different_witnesses_have_the_same_structure():
+    trees = []
+    for seed in (1, 2):
+        plan, digest, inputs, _, _ = proved(n=5, seed=seed)
+        proof = prove(plan, digest, inputs).to_bytes()  # fresh masks
+        trees.append(decode(proof, bundle_module.MAGIC, bundle_module.VERSION, "proof")[1])
+    assert trees[0] != trees[1]
+    assert _structure(trees[0]) == _structure(trees[1])
+
+
+def test_chunked_spilled_proof_is_byte_identical(monkeypatch, tmp_path):
+    from zkcc.runtime import memory as memory_module
+    from zkcc.runtime import prover as prover_module
+
+    plan, digest, inputs, _, _ = proved(n=6)
+    want = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    real = memory_module.plan_memory
+
+    def forced(plan, ranks, limit, tmpdir, rep):
+        return dataclasses.replace(real(plan, ranks, None, str(tmp_path), rep), spill=True, parts=4)
+
+    monkeypatch.setattr(prover_module, "plan_memory", forced)
+    assert prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes() == want

@@ -2,12 +2,13 @@
 check it, measured in the same run (docs/lookups.md). Prints a table and writes
 bench/results/lookups_<log-n>.json.
 
-    .venv/bin/python bench/lookups.py [--log-n 12] [--per 8] [--repeat 1] [OP ...]
+    .venv/bin/python bench/lookups.py [--log-n 12] [--per 8] [--repeat 1] [--zk] [OP ...]
     .venv/bin/python bench/lookups.py --examples mlp_digits cnn_digits
 
 Each program runs `--per` operations per instance over 2^log-n instances, m31, in a plan
-without zero knowledge (GKR, Ligero), proved in-process; the prove time is the best of
-`--repeat`. The variants:
+without zero knowledge (GKR, Ligero; `--zk`: with it, where LogUp commits inverses and proves
+them with two hiding check circuits, zkcc/runtime/zk_lookups.py), proved in-process; the prove
+time is the best of `--repeat`. The variants:
 
 * relu16, `bits`: `relu` of an i16 input, range checks as to_bits (compile_source with
   lookups=False, what a zero-knowledge plan gets); `logup`: the same source with lookups=True
@@ -23,8 +24,11 @@ LOOKUPs plus each table's rows spread over the launch's operations: a table is s
 launch). `cost` counts a leaf as 3 gates: building the fractional-sum tree takes about 3
 extension multiplications per leaf (a d + c b and b d per node, one node per leaf) and its
 sumcheck about as much again, against a GKR gate's few base-field products per layer; it is a
-rough equivalence, so the measured prove time and proof size stand beside it. Beside the
-table: the machine's m31 multiply rate (numpy, in place), since machines differ 4x.
+rough equivalence, so the measured prove time and proof size stand beside it. With `--zk`
+there are no leaves: `check` is the gates of the check circuits per operation (the queries'
+circuit per instance divided by --per, each table's per row spread over the operations), and
+`cost` adds them. Beside the table: the machine's m31 multiply rate (numpy, in place), since
+machines differ 4x.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from zkcc.plan.plan import Plan, plan_digest
 from zkcc.runtime.inputs import load_inputs
 from zkcc.runtime.prover import prove
 from zkcc.runtime.verifier import verify
+from zkcc.runtime.zk_lookups import hidden_lookups
 
 ROOT = Path(__file__).resolve().parents[1]
 LEAF_GATES = 3  # gates a fraction-tree leaf is counted as (module docstring)
@@ -85,11 +90,22 @@ CASES = [
 ]
 
 
-def measure(case: tuple, n: int, per: int, repeat: int) -> dict:
+def check_gates(plan: Plan, n: int, per: int) -> float:
+    """Gates of a zero-knowledge plan's lookup check circuits per operation."""
+    total = 0
+    for hidden in hidden_lookups(plan):
+        for table, hc, _ in hidden.checks():
+            layer = hc.circuit.layers[0]
+            instances = n if table is None else 1 << hidden.lookups.tables[table].bits
+            total += (len(layer.mul_wires) + len(layer.add_wires)) * instances
+    return total / (n * per)
+
+
+def measure(case: tuple, n: int, per: int, repeat: int, zk: bool) -> dict:
     op, variant, template, body, lookups, (lo, hi) = case
     src = template.format(n=n, per=per, body=body)
     program = compile_source(src, f"{op}.zkcu", lookups)
-    data = plan_program(program, zk=False, choose_lookups=False).to_bytes()
+    data = plan_program(program, zk=zk, choose_lookups=False).to_bytes()
     plan, digest = Plan.from_bytes(data), plan_digest(data)
     kernel = plan.kernels["op"]
     stats = kernel_stats(kernel.ir, kernel.circuit)
@@ -105,7 +121,8 @@ def measure(case: tuple, n: int, per: int, repeat: int) -> dict:
         dt = time.perf_counter() - t0
         best = dt if best is None else min(best, dt)
     verify(plan, digest, proof)
-    leaves = lookup_count / per + table_rows / (n * per)
+    leaves = 0.0 if zk else lookup_count / per + table_rows / (n * per)
+    check = check_gates(plan, n, per) if zk else 0.0
     mul, add = stats["mul_gates"] / per, stats["add_gates"] / per
     return {
         "op": op,
@@ -114,7 +131,8 @@ def measure(case: tuple, n: int, per: int, repeat: int) -> dict:
         "add_gates": round(add, 2),
         "lookups": round(lookup_count / per, 2),
         "leaves": round(leaves, 3),
-        "cost": round(mul + add + LEAF_GATES * leaves, 2),
+        "check_gates": round(check, 2),
+        "cost": round(mul + add + LEAF_GATES * leaves + check, 2),
         "prove_s": round(best, 3),
         "proof_bytes": len(proof),
     }
@@ -122,14 +140,15 @@ def measure(case: tuple, n: int, per: int, repeat: int) -> dict:
 
 EXAMPLE_VARIANTS = [  # (label, zero knowledge, lookups)
     ("zk, bits", True, False),
+    ("zk, lookups", True, True),  # LogUp where the cost model says it pays
     ("no-zk, bits", False, False),
-    ("no-zk, lookups", False, True),  # LogUp where the cost model says it pays
+    ("no-zk, lookups", False, True),
 ]
 
 
 def measure_example(name: str) -> list[dict]:
-    """One example proved the three ways (bits under zero knowledge, the default; bits and
-    LogUp without), with its inputs.json."""
+    """One example proved four ways (bits or LogUp, with zero knowledge or without), with
+    its inputs.json."""
     folder = ROOT / "examples" / name
     rows = []
     for label, zk, lookups in EXAMPLE_VARIANTS:
@@ -168,11 +187,12 @@ def main() -> None:
     ap.add_argument("--log-n", type=int, default=12, help="log2 of the instances")
     ap.add_argument("--per", type=int, default=8, help="operations per instance")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--zk", action="store_true", help="zero-knowledge plans")
     ap.add_argument(
         "--examples",
         nargs="+",
         metavar="NAME",
-        help="instead: prove these examples three ways (zk bits, no-zk bits, no-zk LogUp)",
+        help="instead: prove these examples four ways (zk or not, bits or LogUp)",
     )
     ap.add_argument("ops", nargs="*", help="relu16 and/or table8 (default: both)")
     args = ap.parse_args()
@@ -189,29 +209,33 @@ def main() -> None:
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps({"m31_mul_m_per_s": rate, "rows": rows}, indent=1))
         return
-    print(f"{n} instances x {args.per} operations, m31, no-zk plans; per operation:")
+    plans = "zero-knowledge" if args.zk else "no-zk"
+    print(f"{n} instances x {args.per} operations, m31, {plans} plans; per operation:")
     print(
         f"{'op':7} {'variant':8} {'mul':>7} {'add':>7} {'lookups':>7} {'leaves':>7} "
-        f"{'cost':>8} {'prove s':>8} {'proof B':>9}   {'cost x':>7} {'prove x':>7}"
+        f"{'check':>7} {'cost':>8} {'prove s':>8} {'proof B':>9}   {'cost x':>7} {'prove x':>7}"
     )
     rows: list[dict] = []
     for case in CASES:
         if args.ops and case[0] not in args.ops:
             continue
-        row = measure(case, n, args.per, args.repeat)
+        row = measure(case, n, args.per, args.repeat, args.zk)
         base = next(r for r in rows + [row] if r["op"] == row["op"])  # the first variant
         row["cost_vs_first"] = round(row["cost"] / base["cost"], 4)
         row["prove_vs_first"] = round(row["prove_s"] / base["prove_s"], 3)
         rows.append(row)
         print(
             f"{row['op']:7} {row['variant']:8} {row['mul_gates']:7.1f} {row['add_gates']:7.1f} "
-            f"{row['lookups']:7.2f} {row['leaves']:7.3f} {row['cost']:8.1f} "
+            f"{row['lookups']:7.2f} {row['leaves']:7.3f} {row['check_gates']:7.2f} "
+            f"{row['cost']:8.1f} "
             f"{row['prove_s']:8.3f} {row['proof_bytes']:9d}   "
             f"{row['cost_vs_first']:7.4f} {row['prove_vs_first']:7.3f}"
         )
-    out = ROOT / "bench" / "results" / f"lookups_{args.log_n}.json"
+    zk_tag = "_zk" if args.zk else ""
+    out = ROOT / "bench" / "results" / f"lookups_{args.log_n}{zk_tag}.json"
     out.parent.mkdir(exist_ok=True)
     config = {"log_n": args.log_n, "per": args.per, "repeat": args.repeat, "field": "m31"}
+    config["zk"] = args.zk
     out.write_text(json.dumps({"m31_mul_m_per_s": rate, **config, "rows": rows}, indent=1))
 
 

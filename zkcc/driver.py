@@ -12,7 +12,7 @@ from zkcc.budget import check_program
 from zkcc.field import get_field
 from zkcc.frontend import compile_file
 from zkcc.ir.host import Launch, Program
-from zkcc.ir.lookups import best_limb_bits
+from zkcc.ir.lookups import LOOKUP_WEIGHT, ZK_LOOKUP_WEIGHT, best_limb_bits
 from zkcc.ir.passes import expand_lookups, relimb_lookups
 from zkcc.plan.plan import HIDING_PCS, CompiledKernel, Plan
 
@@ -71,7 +71,8 @@ def with_limbs_for_size(plan: Plan) -> Plan:
     kernels = dict(plan.kernels)
     for name, k in plan.kernels.items():
         widest = max((t.bits for t in k.ir.tables if not t.is_map), default=0)
-        width = best_limb_bits(k.ir, counts[name]) if widest else widest
+        weight = ZK_LOOKUP_WEIGHT if plan.zk else LOOKUP_WEIGHT
+        width = best_limb_bits(k.ir, counts[name], weight) if widest else widest
         if width < widest:
             kernels[name] = CompiledKernel(relimb_lookups(k.ir, p, width), p)
     return plan if kernels == plan.kernels else replace(plan, kernels=kernels)

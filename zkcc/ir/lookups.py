@@ -92,11 +92,16 @@ def most_queries(kernel: KernelIR, count: int) -> int:
 # lookup is a tree leaf too, and a committed key column, a limb's hint and two residues
 # (measured: examples/activations gains from 8-bit limbs, cnn_digits' argmax loses with them)
 LOOKUP_WEIGHT = 4
+# With zero knowledge (zkcc/runtime/zk_lookups.py) a row costs a committed inverse and 8 check
+# gates, a lookup an inverse, ~21 check gates and the kernel's share: on 2^10 instances x 8
+# 16-bit ReLUs, weight 2 picks 8 + 7-bit limbs and proves in 0.89 s against 1.59 s for 4's
+# 15-bit table (bits: 0.98 s), one run; at 2^13 instances every weight keeps 15 bits
+ZK_LOOKUP_WEIGHT = 2
 
 
-def best_limb_bits(kernel: KernelIR, count: int) -> int:
+def best_limb_bits(kernel: KernelIR, count: int, weight: float = LOOKUP_WEIGHT) -> int:
     """The limb width (KernelBuilder.limb_bits) that makes a launch of `count` instances of
-    `kernel` cheapest to prove by LogUp: the least LOOKUP_WEIGHT * count * range lookups
+    `kernel` cheapest to prove by LogUp: the least weight * count * range lookups
     (each of b bits becomes `range_limbs(b, L)`) plus every range table's rows, the widest
     width among equals. A small launch is better off with narrow tables (512 ReLU signs: two
     8-bit lookups each, against one into a 2^15-row table); a large one with wide ones."""
@@ -111,7 +116,7 @@ def best_limb_bits(kernel: KernelIR, count: int) -> int:
             limbs = range_limbs(bits, width)
             lookups += n * len(limbs)
             widths.update(limbs)
-        cost = LOOKUP_WEIGHT * count * lookups + sum(1 << w for w in widths)
+        cost = weight * count * lookups + sum(1 << w for w in widths)
         if width == 1 or cost <= best[0]:
             best = (cost, width)
     return best[1]

@@ -66,20 +66,18 @@ from zkcc.runtime.claims import (
     Link,
     TensorInfo,
     counts_tensor,
-    index_mle,
     lookup_tensor,
     valid_mle,
     valid_tensor,
 )
 from zkcc.runtime.hiding import HidingCircuit
 from zkcc.runtime.layout import TableLayout, extend_point, launch_layout
-from zkcc.runtime.lookups import LaunchLookups, padded_rows
+from zkcc.runtime.lookups import LaunchLookups
 
 LABEL = "logup-zk"
 INVERSES_SEGMENT = "inverses"
 COUNTS_SEGMENT = "counts"
-KEYS_SEGMENT = "row keys"
-VALUES_SEGMENT = "row values"
+WEIGHTS_SEGMENT = "weights"
 
 
 def inverses_tensor(step: int, table: int | None = None) -> str:
@@ -99,10 +97,10 @@ def check_input_mask_tensor(step: int, table: int | None = None) -> str:
     return f"zkin@{step}/{_part(table)}"
 
 
-def row_tensor(step: int, table: int, what: str) -> str:
-    """A table's row keys or values as a check circuit reads them: public, computed by both
-    sides from the plan, never committed or sent."""
-    return f"{what}@{step}/{table}"
+def weights_tensor(step: int, table: int) -> str:
+    """A table's weights 1 / (alpha - enc(row_j)), (2^bits, d), as its check circuit reads
+    them: public, computed by both sides from the plan and alpha, never committed or sent."""
+    return f"weights@{step}/{table}"
 
 
 @dataclass(frozen=True)
@@ -231,33 +229,28 @@ class HiddenLookups:
         }
         return LayeredCircuit(input_log2, tuple(segs), (layer,)), sources
 
-    def _table_circuit(self, F, b: Block, alpha, beta) -> tuple[LayeredCircuit, dict]:
-        table = self.lookups.tables[b.table]
-        names = [COUNTS_SEGMENT, INVERSES_SEGMENT, KEYS_SEGMENT]
-        names += [VALUES_SEGMENT] if table.is_map else []
-        sizes = {COUNTS_SEGMENT: 1, INVERSES_SEGMENT: self.d, KEYS_SEGMENT: 1, VALUES_SEGMENT: 1}
-        input_log2, segs = layout_segments([(m, sizes[m], sizes[m], False) for m in names])
+    def _table_circuit(self, b: Block) -> tuple[LayeredCircuit, dict]:
+        """g_c - m w_c = 0 on every row: the weights w = 1 / (alpha - enc(row)) are public."""
+        d, p = self.d, self.F.p
+        sizes = [(COUNTS_SEGMENT, 1, 1, False), (INVERSES_SEGMENT, d, d, False)]
+        input_log2, segs = layout_segments([*sizes, (WEIGHTS_SEGMENT, d, d, False)])
         at = {s.name: s.offset for s in segs}
-        comp = np.arange(self.d, dtype=np.int64)[None, :]
-        sites = _Sites(
-            comp,
-            at[INVERSES_SEGMENT] + comp,
-            np.array([at[KEYS_SEGMENT]]),
-            np.array([at[VALUES_SEGMENT]]) if table.is_map else None,
-            np.array([at[COUNTS_SEGMENT]]),
+        comp = np.arange(d, dtype=np.int64)
+        layer = Layer(
+            log2_ceil(d),
+            np.stack([comp, np.full(d, at[COUNTS_SEGMENT]), at[WEIGHTS_SEGMENT] + comp], axis=1),
+            (p - 1,) * d,
+            np.stack([comp, at[INVERSES_SEGMENT] + comp], axis=1),
+            (1,) * d,
+            np.zeros(0, dtype=np.int64),
+            (),
         )
-        layer = _check_layer(F, sites, log2_ceil(self.d), alpha, beta, table.is_map)
-        rows = 1 << table.bits
+        rows = 1 << self.lookups.tables[b.table].bits
         sources = {
             COUNTS_SEGMENT: (counts_tensor(self.step, b.table), self.lookups.counts_layout(b)),
-            INVERSES_SEGMENT: (inverses_tensor(self.step, b.table), TableLayout((rows, self.d))),
-            KEYS_SEGMENT: (row_tensor(self.step, b.table, "keys"), TableLayout((rows,))),
+            INVERSES_SEGMENT: (inverses_tensor(self.step, b.table), TableLayout((rows, d))),
+            WEIGHTS_SEGMENT: (weights_tensor(self.step, b.table), TableLayout((rows, d))),
         }
-        if table.is_map:
-            sources[VALUES_SEGMENT] = (
-                row_tensor(self.step, b.table, "values"),
-                sources[KEYS_SEGMENT][1],
-            )
         return LayeredCircuit(input_log2, tuple(segs), (layer,)), sources
 
     def checks(self) -> list[tuple[int | None, HidingCircuit, dict]]:
@@ -271,7 +264,7 @@ class HiddenLookups:
         circuit, sources = self._query_circuit(F, alpha, beta)
         out.append((None, circuit, sources, self.lookups.n_log2))
         for b in self.used():
-            circuit, sources = self._table_circuit(F, b, alpha, beta)
+            circuit, sources = self._table_circuit(b)
             out.append((b.table, circuit, sources, self.lookups.tables[b.table].bits))
         return [
             (
@@ -336,46 +329,29 @@ class HiddenLookups:
             inv[:, :, b.sites :] = 0
             o = self.inverses.offsets[b.table]
             h[:, o : o + self.d * a] = inv.transpose(1, 0, 2).reshape(lk.count, self.d * a)
-            table = lk.tables[b.table]
             m = lk.counts_layout(b).table(F, ctx.data[counts_tensor(self.step, b.table)])
-            g = E.mul_base(E.inv(E.sub(alpha, lk.table_enc(F, table, beta))), m)
-            ctx.data[inverses_tensor(self.step, b.table)] = g.T.reshape(-1).copy()
+            weights = self._weights(b.table).reshape(-1, self.d)
+            ctx.data[inverses_tensor(self.step, b.table)] = F.mul(weights, m[:, None]).reshape(-1)
         ctx.data[inverses_tensor(self.step)] = h.reshape(-1)
         for t, hc, _ in self.checks():
             hc.draw(ctx, f"{LABEL}/{self.step}/{_part(t)}/masks")
 
-    def _rows(self, F, table: int) -> dict[str, np.ndarray]:
-        """A table's row keys and values, as its check circuit reads them."""
-        tab = self.lookups.tables[table]
-        if tab.is_map:
-            keys, values = padded_rows(F, tab)
-            return {
-                row_tensor(self.step, table, "keys"): keys,
-                row_tensor(self.step, table, "values"): values,
-            }
-        return {
-            row_tensor(self.step, table, "keys"): F.array(np.arange(1 << tab.bits, dtype=np.int64))
-        }
+    def _weights(self, table: int) -> np.ndarray:
+        """1 / (alpha - enc(row_j)) for every row j (padded rows repeat row 0), (2^bits, d)."""
+        F, lk = self.F, self.lookups
+        alpha, beta = self.challenges["alpha"], self.challenges["beta"]
+        enc = lk.table_enc(F, lk.tables[table], beta)
+        return F.ext.inv(F.ext.sub(alpha, enc)).T.reshape(-1).copy()
 
     def _public_value(self, F, c: Claim) -> Any:
         """The value of a claim on a public tensor a check reads, computed from the plan."""
         if c.tensor == valid_tensor(self.step):
             return valid_mle(F, self.lookups.count, c.point)
-        table = int(c.tensor.rsplit("/", 1)[1])
-        tab = self.lookups.tables[table]
-        if not tab.is_map:
-            return index_mle(F, c.point)
-        keys, values = padded_rows(F, tab)
-        return mle_evaluate(F, keys if c.tensor.startswith("keys@") else values, c.point)
+        weights = self._weights(int(c.tensor.rsplit("/", 1)[1]))
+        return mle_evaluate(F, weights, c.point)
 
     def _public(self) -> set[str]:
-        out = {valid_tensor(self.step)}
-        for b in self.used():
-            out |= {
-                row_tensor(self.step, b.table, "keys"),
-                row_tensor(self.step, b.table, "values"),
-            }
-        return out
+        return {valid_tensor(self.step)} | {weights_tensor(self.step, b.table) for b in self.used()}
 
     # -- proof ----------------------------------------------------------------------------------
     def _sum_points(self, F, tr) -> dict[int, tuple[list, list]]:
@@ -435,7 +411,7 @@ class HiddenLookups:
         points = self._sum_points(F, tr)
         data = dict(ctx.data)
         for b in self.used():
-            data.update(self._rows(F, b.table))
+            data[weights_tensor(self.step, b.table)] = self._weights(b.table)
         trees, claims = {}, []
         for t, hc, sources in self.checks():
             what = f"launch {self.step} ({self.kernel}) lookup check, {_part(t)}"

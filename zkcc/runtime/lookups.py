@@ -29,8 +29,8 @@ in one evaluation claim on its leaves:
 
 All commitments (the lookup and counts tensors among them) are absorbed before alpha and beta
 are drawn, so the prover chose the keys and counts before it knew them. Not zero-knowledge:
-the fractional-sum GKR reveals sums over the keys; plans with zero knowledge check lookups
-with bits instead (zkcc.driver.lookups_proved).
+the fractional-sum GKR reveals sums over the keys; plans with zero knowledge prove the same
+identity with committed inverses instead (zkcc/runtime/zk_lookups.py).
 """
 
 from __future__ import annotations

@@ -142,7 +142,18 @@ def _lookup_failure(F, kernel: KernelIR, ins: Instr, row: np.ndarray) -> str:
     key = ins.args[0]
     if table.is_map:
         return f"lookup: key {int(row[key])} is outside the table of {table.rows} entries"
-    bits = table.bits
+    key, bits = _unwound(kernel, key, table.bits)
+    signed = _range_checked(kernel, key, bits)
+    if signed is not None:
+        return _type_overflow(F, int(row[signed]), bits, table.frac)
+    return f"range check: value {int(row[key])} does not fit in {bits} bits (0..{(1 << bits) - 1})"
+
+
+def _unwound(kernel: KernelIR, key: int, bits: int) -> tuple[int, int]:
+    """The value a range check of `key` in `bits` bits is part of, and its width: read
+    through the limbs of a wide check (a key that is the QUOT hint of x by 2^w checks x's top
+    bits) and the sign split of a signed one (zkcc.frontend.bounded), whether the limbs are
+    LOOKUPs or, expanded (zkcc.ir.passes.expand_lookups), bits."""
     while True:
         ins = kernel.instrs[key]
         if ins.op is Op.HINT and _limb_divisor(ins.attr):
@@ -150,11 +161,7 @@ def _lookup_failure(F, kernel: KernelIR, ins: Instr, row: np.ndarray) -> str:
         elif (whole := _sign_split_of(kernel, key, bits)) is not None:
             key, bits = whole, bits + 1  # x - 2^bits s for x's top bit s
         else:
-            break
-    signed = _range_checked(kernel, key, bits)
-    if signed is not None:
-        return _type_overflow(F, int(row[signed]), bits, table.frac)
-    return f"range check: value {int(row[key])} does not fit in {bits} bits (0..{(1 << bits) - 1})"
+            return key, bits
 
 
 def instance_indices(F, first: int, count: int) -> np.ndarray:
@@ -270,9 +277,10 @@ def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> Non
     ins = kernel.instrs[sinks[col]]
     checked = kernel.instrs[ins.args[0]]
     n = _bits_of(kernel, checked.args[1], ins.loc) if checked.op is Op.SUB else 0
-    signed = _range_checked(kernel, checked.args[1], n) if n else None
+    whole, width = _unwound(kernel, checked.args[1], n) if n else (None, 0)
+    signed = _range_checked(kernel, whole, width) if n else None
     if signed is not None:  # a range check of an iK value: x = v + 2^(K-1) in K bits
-        what = _type_overflow(F, int(vals[inst, signed]), n, ins.attr)  # type: ignore[arg-type]
+        what = _type_overflow(F, int(vals[inst, signed]), width, ins.attr)  # type: ignore[arg-type]
     elif n:
         value = int(vals[inst, checked.args[1]])
         what = f"to_bits: value {value} does not fit in {n} bits, which hold 0..{(1 << n) - 1}"

@@ -12,7 +12,14 @@ import dataclasses
 
 import numpy as np
 import pytest
-from test_lookups import SQ_VALUES, out_of_range_proof, signed, table_inputs, table_source
+from test_lookups import (
+    SQ_VALUES,
+    out_of_range_proof,
+    signed,
+    smuggled_proof,
+    table_inputs,
+    table_source,
+)
 from test_privacy import _structure, needles, occurrences
 
 from zkcc.driver import plan_program
@@ -148,6 +155,13 @@ def test_a_value_outside_its_range_cannot_be_proved(monkeypatch):
     """An i16 input of 40000 whose out-of-table count is dropped (test_lookups)."""
     plan, digest, inputs, _, _ = proved()
     proof = out_of_range_proof(monkeypatch, plan, digest, inputs)
+    with pytest.raises(ProofRejected, match="sums"):
+        verify(plan, digest, proof)
+
+
+def test_a_count_smuggled_into_a_padded_table_row_matches_no_lookup(monkeypatch):
+    plan, digest, inputs, _, _ = proved()
+    proof = smuggled_proof(monkeypatch, plan, digest, inputs)
     with pytest.raises(ProofRejected, match="sums"):
         verify(plan, digest, proof)
 

@@ -87,14 +87,16 @@ def counts_tensor(step_index: int, table: int) -> str:
 
 def lookup_tensors(kernel, step_index: int, count: int) -> list[TensorInfo]:
     """The tensors a GKR launch's lookups commit: its lookup columns and, per table its
-    LOOKUPs read, the counts of the table's rows (none without lookups)."""
+    LOOKUPs read, the counts of the table's 2^bits rows (a map table's padded rows too: their
+    counts are the prover's to fill either way, zkcc.runtime.lookups.padded_rows), none
+    without lookups."""
     if not kernel.tables:
         return []
     layout = LookupLayout.of(kernel)
     out = [TensorInfo(lookup_tensor(step_index), (count, layout.width), False)]
     for b in layout.used():
         out.append(
-            TensorInfo(counts_tensor(step_index, b.table), (kernel.tables[b.table].rows,), False)
+            TensorInfo(counts_tensor(step_index, b.table), (1 << kernel.tables[b.table].bits,), False)
         )
     return out
 

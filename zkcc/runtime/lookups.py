@@ -92,7 +92,7 @@ class LaunchLookups:
         return TableLayout((self.count, self.layout.width))
 
     def counts_layout(self, block: Block) -> TableLayout:
-        return TableLayout((self.tables[block.table].rows,))
+        return TableLayout((1 << self.tables[block.table].bits,))
 
     def tree_sizes(self) -> list[tuple[int, int]]:
         """Per used table: the log2 leaf counts of its query tree and table tree."""
@@ -116,11 +116,12 @@ class LaunchLookups:
         return np.asarray(keys).astype(np.int64).reshape(-1)
 
     def counts(self, F, columns: np.ndarray) -> dict[str, np.ndarray]:
-        """Each used table's counts from the lookup columns (count, width) of every
-        instance (witness generation has checked that every key is a table row)."""
+        """Each used table's counts, over its 2^bits rows, from the lookup columns
+        (count, width) of every instance (witness generation has checked that every key is a
+        table row)."""
         out = {}
         for b in self.layout.used():
-            rows = self.tables[b.table].rows
+            rows = 1 << self.tables[b.table].bits
             counts = np.bincount(self._keys(columns, b), minlength=rows)
             out[counts_tensor(self.step, b.table)] = F.array(counts.astype(np.int64))
         return out

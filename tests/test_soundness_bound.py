@@ -48,6 +48,15 @@ def test_the_gkr_term_counts_the_rounds_of_the_real_proof():
     proof = GKRProof.from_tree(
         Schema(tree["steps"][step.index], "p"), F, step.circuit, step.n_log2, step.layout
     )
+    assert F.ext.degree == 4
+    count = _zk_gkr_count(proof, step.circuit, step.n_log2)
+    assert gkr_terms[0].log2_error == pytest.approx(math.log2(count) - 4 * math.log2(F.p))
+
+
+def _zk_gkr_count(proof: GKRProof, circuit, n_log2: int) -> int:
+    """Sum over a zero-knowledge GKR proof's sumcheck messages of their degree (read from
+    each message's length), a rho per phase, lambda, the mask reduction's messages, a
+    combination per inner layer and the output point's variables."""
     count = 0
     for lp in proof.layers:
         for phase in (lp.phase1, lp.phase2):
@@ -55,9 +64,49 @@ def test_the_gkr_term_counts_the_rounds_of_the_real_proof():
         count += (lp.zk1 is not None) + (lp.zk2 is not None)  # rho
     count += sum(msg.shape[1] - 1 for msg in proof.reduction.rounds) + 1  # and lambda
     count += len(proof.layers) - 1
-    count += step.circuit.width_log2(step.circuit.depth) + step.n_log2
-    assert F.ext.degree == 4
-    assert gkr_terms[0].log2_error == pytest.approx(math.log2(count) - 4 * math.log2(F.p))
+    return count + circuit.width_log2(circuit.depth) + n_log2
+
+
+@pytest.mark.parametrize("field", ["m31", "bn254"])
+def test_zero_knowledge_lookup_terms_follow_the_real_proof(field):
+    """A zero-knowledge plan's lookups (zkcc/runtime/zk_lookups.py): each check circuit's
+    term counts its proof's rounds as above; the map table's identity and zero-denominator
+    terms are (N_q + N_t) / |E| with N_q its padded lookups per instance times the padded
+    instances and N_t its padded rows; the components' term is log2(d) / |E|; and the plan
+    still reaches the target."""
+    from test_costmodel import _zk_lookup_proof
+    from test_lookups import SQ_VALUES
+
+    from zkcc.runtime.steps import schedule
+
+    n = 5
+    plan, proof = _zk_lookup_proof(field, n)
+    F = get_field(field)
+    E_log2 = F.ext.degree * math.log2(F.p)
+    s = plan_soundness(plan)
+    assert s.bits >= TARGET_BITS
+    terms = {t.part: t.log2_error for t in s.terms}
+    (st,) = schedule(plan, frozenset())
+    lookups = decode(proof, MAGIC, VERSION, "proof")[1]["steps"][0]["lookups"]
+    checks = st.hidden.checks()
+    assert sorted(lookups) == sorted("queries" if t is None else f"table{t}" for t, _, _ in checks)
+    for t, hc, _ in checks:
+        key = "queries" if t is None else f"table{t}"
+        gp = GKRProof.from_tree(Schema(lookups[key], key), F, hc.circuit, hc.n_log2, hc.layout)
+        count = _zk_gkr_count(gp, hc.circuit, hc.n_log2)
+        what = "queries" if t is None else f"table {t}"
+        part = f"launch 0 sq (gkr) lookup check, {what} (gkr)"
+        assert terms[part] == pytest.approx(math.log2(count) - E_log2), part
+    (sq,) = [j for j, tab in enumerate(plan.kernels["sq"].ir.tables) if tab.is_map]
+    n_q = 8 * 4  # 5 instances and 3 lookups per instance, each padded to a power of two
+    n_t = 1 << (len(SQ_VALUES) - 1).bit_length()
+    where = f"launch 0 sq (gkr) lookups in table {sq}"
+    for what in ("LogUp", "zero denominators"):
+        assert terms[f"{where} ({what})"] == pytest.approx(math.log2(n_q + n_t) - E_log2)
+    if F.ext.degree == 4:
+        assert terms[f"{where} (components)"] == pytest.approx(1 - E_log2)
+    else:
+        assert f"{where} (components)" not in terms
 
 
 def test_query_error_is_the_exact_binomial_ratio():

@@ -41,6 +41,7 @@ from zkcc.backends.gkr.zk import INPUT_MASK_SEGMENT, MaskLayout
 from zkcc.backends.groth16.curve import G1, G2
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch
+from zkcc.ir.layout import log2_ceil
 from zkcc.pcs.ligero_params import (
     HASH_BYTES,
     RATE_LOG,
@@ -64,6 +65,7 @@ from zkcc.runtime.groth16_launch import (
 from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.packing import Bin, plan_bins
 from zkcc.runtime.steps import AssertEqStep, GkrStep, Groth16Step, claim_counts, schedule
+from zkcc.runtime.zk_lookups import HiddenLookups, inverses_tensor, round_two_tensors
 
 # ---- measured factors (bench/costmodel.py; each is "passes over the data" of one step) -----
 EVAL_PASSES = 4  # evaluating a layer: gathers, multiply, coefficient, sort-based scatter-add
@@ -82,6 +84,10 @@ ZK_REDUCTION_PASSES = 4  # the mask reduction: weights, the table as extension, 
 LEAF_EXT_OPS = 3  # a LogUp leaf: its enc, denominator and numerator as extension elements
 FRACTION_EXT_PER_LEAF = 11  # the fractional-sum GKR per leaf (measured: m = 16 .. 20, m31)
 FRACTION_LAYER_CALLS = 30  # vectorised calls per layer of a fractional-sum tree
+# an extension inverse in extension products (E.inv, measured on 2^16 / 2^12 entries): QM31
+# by norms down the tower, one m31 power; bn254 Python's modular power per entry
+INVERSE_EXT_MULS = {"m31": 6, "bn254": 300}
+HIDDEN_EXT_OPS = 4  # a zk lookup entry besides its inverse: enc, alpha - enc, scale, store
 G1_WIRE_MSMS = 3  # A, B (G1) and L: full MSMs over the wires
 G2_WIRE_MSMS = 1  # B (G2) over the wires
 MSM_REF_LOG = 8  # the profile's G1 MSM rate is per point at 2^8 points (Pippenger: ~1/log n)
@@ -266,6 +272,21 @@ def lookup_trees(E, lookups: LaunchLookups) -> list[dict]:
     ]
 
 
+def hidden_lookup_trees(F, hidden: HiddenLookups) -> dict:
+    """A zero-knowledge launch's lookups (zkcc/runtime/zk_lookups.py): one zero-knowledge
+    GKR proof per check circuit, "queries" and "table<t>" per used table."""
+    return {
+        _check_key(t): gkr_step_tree(F, hc.circuit, hc.n_log2, hc.layout)
+        for t, hc, _ in hidden.checks()
+    }
+
+
+def _check_key(table: int | None) -> str:
+    """A check circuit's key in the step tree (HiddenLookups.prove): the queries' or a
+    table's; the exact-bytes test holds the two to the same spelling."""
+    return "queries" if table is None else f"table{table}"
+
+
 def groth16_step_tree(F, b: LaunchBoundary) -> dict:
     """A Groth16 step (zkcc/runtime/groth16_launch.py): A, B, C; D, PoK and one value per
     committed param when the launch commits to wires."""
@@ -286,12 +307,52 @@ class _TableClaims:
     hidden: list[bool] = field(default_factory=list)  # per claim: linked (value not sent)
 
 
+def _gkr_claims(add, tag: tuple, circuit, n_log2: int, sources: dict, mask) -> None:
+    """A GKR proof's claims (tokens tagged `tag`): two input-layer points per segment, its
+    low gate coordinates then, for a split segment, the instance ones; with zero knowledge
+    (`mask`: the mask table's name and MaskLayout) they are linked, the input mask's are
+    on the mask table (zero-padded) and the mask reduction adds one, sent, claim."""
+    for c in range(2):
+        for seg in circuit.segments:
+            tensor, _ = sources[seg.name]
+            low = tuple(("g", *tag, c, j) for j in range(seg.size_log2))
+            inst = () if seg.broadcast else tuple(("s", *tag, c, j) for j in range(n_log2))
+            if seg.name == INPUT_MASK_SEGMENT:
+                tensor, inst = mask[0], (0,) * (mask[1].num_vars - len(low))
+            add(tensor, low + inst, mask is not None)
+    if mask is not None:
+        add(mask[0], tuple(("z", *tag, j) for j in range(mask[1].num_vars)))
+
+
+def _hidden_claims(add, hidden: HiddenLookups) -> None:
+    """A zero-knowledge launch's lookup claims (zkcc/runtime/zk_lookups.py): each check
+    circuit's, as any zero-knowledge GKR proof's, then per used table the two sum claims,
+    linked: on h at (1/2 per site bit, z, the block's offset bits, 1/2 per instance bit)
+    and on the table's g at (z, 1/2 per row bit)."""
+    i = hidden.step
+    for t, hc, sources in hidden.checks():
+        tag = (i, "lookups", t)
+        srcs = hc.with_input_mask(hidden.F, sources)
+        _gkr_claims(add, tag, hc.circuit, hc.n_log2, srcs, (hc.mask_table, hc.layout))
+    z = tuple(("lz", i, j) for j in range(log2_ceil(hidden.d)))
+    width_log2 = log2_ceil(hidden.inverses.width)
+    half = ("half",)
+    for b in hidden.used():
+        o = hidden.inverses.offsets[b.table]
+        bits = tuple((o >> j) & 1 for j in range(b.site_log2 + len(z), width_log2))
+        inst = (half,) * hidden.lookups.n_log2
+        add(inverses_tensor(i), (half,) * b.site_log2 + z + bits + inst, True)
+        rows = (half,) * hidden.lookups.tables[b.table].bits
+        add(inverses_tensor(i, b.table), z + rows, True)
+
+
 def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, _TableClaims]:
     """The claims the schedule makes on each committed tensor, in the runtime's order: a GKR
     launch's two input-layer points (the segment's low gate coordinates, then the instance
     ones for a split segment), an assert_eq's one point on both sides, a Groth16 boundary's
     point. Only equality of points matters (does a Ligero group need its column sumcheck?)."""
-    infos = {x.name: x for x in plan_tensors(plan, frozenset(groth16_steps(plan)))}
+    g16 = frozenset(groth16_steps(plan))
+    infos = {x.name: x for x in plan_tensors(plan, g16) + round_two_tensors(plan, g16)}
     out = {n: _TableClaims(infos[n].layout.num_vars, []) for n in committed}
 
     def add(tensor: str, point: tuple, hidden: bool = False) -> None:
@@ -302,18 +363,11 @@ def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, 
     for st in steps:
         i = st.index
         if isinstance(st, GkrStep):
-            zk = st.layout is not None  # linked claims; the input mask is on the mask table
-            for c in range(2):
-                for seg in st.circuit.segments:
-                    tensor, _ = st.sources[seg.name]
-                    low = tuple(("g", i, c, j) for j in range(seg.size_log2))
-                    inst = () if seg.broadcast else tuple(("s", i, c, j) for j in range(st.n_log2))
-                    if seg.name == INPUT_MASK_SEGMENT:
-                        tensor, inst = st.mask_table[0], (0,) * (st.layout.num_vars - len(low))
-                    add(tensor, low + inst, zk)
-            if zk:
-                add(st.mask_table[0], tuple(("z", i, j) for j in range(st.layout.num_vars)))
-            if st.lookups is not None:  # per table: the query tree's claim, the counts'
+            mask = (st.mask_table[0], st.layout) if st.layout is not None else None
+            _gkr_claims(add, (i,), st.circuit, st.n_log2, st.sources, mask)
+            if st.hidden is not None:
+                _hidden_claims(add, st.hidden)
+            elif st.lookups is not None:  # per table: the query tree's claim, the counts'
                 m = st.lookups.tensor_layout.num_vars
                 names, sizes = st.lookups.counts_tensors(), st.lookups.tree_sizes()
                 for t, (name, (_, m_t)) in enumerate(zip(names, sizes, strict=True)):
@@ -336,7 +390,7 @@ def _bin_claims(plan: Plan, steps: list) -> tuple[list[Bin], dict[str, _TableCla
     """The symbolic claims on each commitment (zkcc/runtime/packing.py): a member's claims
     at its point, zero-padded to its table and extended by its offset bits."""
     g16 = frozenset(groth16_steps(plan))
-    bins = plan_bins(plan, g16)
+    bins = plan_bins(plan, g16) + plan_bins(plan, g16, second=True)
     per_tensor = _symbolic_claims(plan, steps, {m.tensor for b in bins for m in b.members})
     out = {}
     for b in bins:
@@ -363,11 +417,14 @@ def _member_seconds(bins: list[Bin], costs: dict[str, _TensorCost]) -> dict[str,
 
 def _relations(steps: list) -> int:
     """Relations: one per linked assert_eq and per Groth16 link, two per zero-knowledge GKR
-    launch (its input claims)."""
+    proof (its input claims: a launch's and each of its lookup check circuits') and one per
+    table a zero-knowledge launch looks up (its sums)."""
     out = 0
     for st in steps:
         if isinstance(st, GkrStep):
             out += 2 if st.layout is not None else 0
+            if st.hidden is not None:
+                out += 2 * len(st.hidden.checks()) + len(st.hidden.used())
         elif isinstance(st, AssertEqStep):
             out += st.linked
         else:
@@ -448,7 +505,9 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
             trees.append({} if st.linked else {"value": Blob(F.ext.byte_len)})
         elif isinstance(st, GkrStep):
             tree = gkr_step_tree(F, st.circuit, st.n_log2, st.layout)
-            if st.lookups is not None:
+            if st.hidden is not None:
+                tree = {"gkr": tree, "lookups": hidden_lookup_trees(F, st.hidden)}
+            elif st.lookups is not None:
                 tree = {"gkr": tree, "lookups": lookup_trees(F.ext, st.lookups)}
             trees.append(tree)
         else:
@@ -577,6 +636,42 @@ def lookup_verify_seconds(F, prof: Profile, lookups: LaunchLookups) -> float:
         t += (m_q * (m_q - 1) // 2 + m_t * (m_t - 1) // 2) * vr
         if lookups.tables[b.table].is_map:
             t += 2 * (1 << m_t) * ext
+    return t
+
+
+def hidden_lookup_prove_seconds(F, prof: Profile, hidden: HiddenLookups) -> float:
+    """A zero-knowledge launch's lookups (zkcc/runtime/zk_lookups.py): the inverses, per
+    site of every block on every instance (padded sites too: h is computed per block and
+    zeroed after) and per row of each used table, one extension inverse
+    (INVERSE_EXT_MULS) and HIDDEN_EXT_OPS extension operations; each check circuit proved
+    by zero-knowledge GKR over its 2^n_log2 instances (gkr_prove_seconds, no kernel IR:
+    its layer 0 is the committed tensors); per table the two sum claims' values, an
+    evaluation of h and of g. Their commitments and openings are the PCS's (pcs2#k)."""
+    ext = prof.rate(f"{F.name}.ext_mul")
+    per_entry = (INVERSE_EXT_MULS[F.name] + HIDDEN_EXT_OPS) * ext
+    lk = hidden.lookups
+    h_size = lk.count * hidden.inverses.width
+    t = 0.0
+    for b in hidden.used():
+        rows = 1 << lk.tables[b.table].bits
+        t += per_entry * (lk.count * (1 << b.site_log2) + rows)
+        t += 2 * (h_size + rows * hidden.d) * ext
+    for _, hc, _ in hidden.checks():
+        t += gkr_prove_seconds(F, prof, hc.circuit, 0, 1 << hc.n_log2, hc.layout)
+    return t
+
+
+def hidden_lookup_verify_seconds(F, prof: Profile, hidden: HiddenLookups) -> float:
+    """Each check circuit's zero-knowledge GKR verifier, and the public segments' values
+    the verifier computes itself: a map table's keys and values at both points of its
+    check (2^bits extension products each; a range table's keys and the valid flags have
+    closed forms)."""
+    ext = prof.rate(f"{F.name}.ext_mul")
+    t = 0.0
+    for table, hc, _ in hidden.checks():
+        t += gkr_verify_seconds(F, prof, hc.circuit, 1 << hc.n_log2, hc.layout)
+        if table is not None and hidden.lookups.tables[table].is_map:
+            t += 2 * 2 * (2 << hc.n_log2) * ext
     return t
 
 
@@ -755,6 +850,15 @@ def groth16_size(plan: Plan, i: int, g16: frozenset[int]) -> dict[str, int]:
     }
 
 
+def _gkr_bytes(F, circuit, n_log2: int) -> int:
+    """A GKR proof's own memory: its stored layers, its widest layer's working set and the
+    chunk temporaries (bounded by that working set, see the module docstring)."""
+    widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
+    layers = memory.LAYER_STORED_BYTES[F.name] * (1 << n_log2) * sum(widths)
+    working = memory.LAYER_WORKING_BYTES[F.name] * (1 << n_log2) * max(widths[:-1])
+    return layers + working + min(memory.TEMPORARIES, working // 4)
+
+
 def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
     """Every launch under every applicable backend, the PCS, and the plan's totals under
     its own backend choices (see the module docstring)."""
@@ -810,11 +914,14 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
         pcs_s = sum(member_seconds.get(x, 0.0) for x in touched)
         circuit = gst.circuit
         n = max(0, (step.count - 1).bit_length())
-        widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
-        layers_b = memory.LAYER_STORED_BYTES[F.name] * (1 << n) * sum(widths)
-        working = memory.LAYER_WORKING_BYTES[F.name] * (1 << n) * max(widths[:-1])
-        temporaries = min(memory.TEMPORARIES, working // 4)
-        gkr_peak = int(memory.MARGIN * (tensors_bytes + layers_b + working + temporaries))
+        proving = _gkr_bytes(F, circuit, n)
+        if gst.hidden is not None:  # its check circuits, after the kernel's layers are freed
+            proving = max(
+                proving,
+                memory.inverse_bytes(F, gst.hidden),
+                *(_gkr_bytes(F, hc.circuit, hc.n_log2) for _, hc, _ in gst.hidden.checks()),
+            )
+        gkr_peak = int(memory.MARGIN * (tensors_bytes + proving))
         gkr_tree = (
             skeleton["steps"][i]
             if isinstance(st, GkrStep)
@@ -824,7 +931,10 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
             F, profile, circuit, ck.ir.instr_count(), step.count, gst.layout
         )
         gkr_verify = gkr_verify_seconds(F, profile, circuit, step.count, gst.layout)
-        if gst.lookups is not None:
+        if gst.hidden is not None:
+            gkr_prove += hidden_lookup_prove_seconds(F, profile, gst.hidden)
+            gkr_verify += hidden_lookup_verify_seconds(F, profile, gst.hidden)
+        elif gst.lookups is not None:
             gkr_prove += lookup_prove_seconds(F, profile, gst.lookups)
             gkr_verify += lookup_verify_seconds(F, profile, gst.lookups)
         estimates = {

@@ -18,6 +18,10 @@ the base field for bn254). The plan's error is the union bound of the terms, rep
   random bn254 point, v / p (the mask wire, committed in D and in the PCS before the point,
   is a constant term of the difference polynomial, so the bound stays v / p); with a hiding
   PCS the linked claim T~(r) + M[j] = u survives the opening's zeta with 1 / |E|.
+* LogUp without zero knowledge (zkcc/runtime/lookups.py): `logup_terms`. With zero knowledge
+  (zkcc/runtime/zk_lookups.py, committed inverses): `hidden_logup_terms`, per table the
+  zero denominators and the LogUp identity, (N_q + N_t) / |E| each, the components'
+  weighing log2(d) / |E|, each check circuit's zero-knowledge GKR and its relations.
 * Ligero (zkcc/pcs/ligero_params.py): per group of tables of one shape, the proximity test
   (N / |E|)^tests, the column queries C(N - b, t) / C(N, t) (b from the distance
   N - C - pad, pad = 0 unless hiding), the two random combinations of its k claims (alpha
@@ -141,6 +145,64 @@ def logup_terms(F: PrimeField, part: str, lookups) -> list[Term]:
     return out
 
 
+def hidden_logup_terms(F: PrimeField, part: str, hidden, linked: bool) -> list[Term]:
+    """The lookups of a zero-knowledge launch (zkcc/runtime/zk_lookups.py,
+    HiddenLookups): per table it looks up, with N_q = 2^(a + n) query entries (every site
+    and instance of its block, padded ones too: each is a committed entry of h) and
+    N_t = 2^bits rows,
+
+    * zero denominators: every committed pair (key, value) and every row is fixed before
+      alpha, and alpha - enc = 0 has probability 1 / |E| for each (alpha uniform, whatever
+      beta is): N_q / |E| + N_t / |E|. Otherwise the check circuits force
+      h = [real] / (alpha - enc) and g_j = m_j / (alpha - enc(row_j));
+    * the LogUp identity: with the denominators cleared, the difference of the two sums is
+      a polynomial in (alpha, beta) of total degree below N_q + N_t (each alpha - enc =
+      alpha - key - beta (value - key) has degree 1), nonzero unless every query is a row
+      counted by m [Haböck 2022, Lemma 5], so it vanishes w.p. at most (N_q + N_t) / |E|
+      [Schwartz-Zippel];
+    * the components' weighing: the relation checks sum_c eq(z, c) D_c = 0 for the sums'
+      difference D in E (d base components); a nonzero D gives a nonzero multilinear
+      polynomial in z of log2(d) variables: log2(d) / |E| (none for bn254, d = 1);
+    * the sum relation (with a hiding PCS, `linked`): a false one survives one zeta, 1 / |E|;
+
+    and each check circuit: its zero-knowledge GKR (`gkr_term` with its mask layout) and
+    with `linked` its two input relations, 2 / |E| (one zeta each), as any launch's."""
+    d = F.ext.degree
+    lk = hidden.lookups
+    out = []
+    for b in hidden.used():
+        where = f"{part} lookups in table {b.table}"
+        n_q, n_t = 1 << (b.site_log2 + lk.n_log2), 1 << lk.tables[b.table].bits
+        sizes = f"N_q = {n_q}, N_t = {n_t}"
+        out.append(
+            Term(
+                f"{where} (zero denominators)",
+                _log2_ratio(n_q + n_t, F),
+                f"(N_q + N_t) / |E|, {sizes}",
+            )
+        )
+        out.append(
+            Term(
+                f"{where} (LogUp)",
+                _log2_ratio(n_q + n_t, F),
+                f"(N_q + N_t) / |E|, {sizes}: the LogUp identity in (alpha, beta)",
+            )
+        )
+        if d > 1:
+            z = int(math.log2(d))
+            out.append(Term(f"{where} (components)", _log2_ratio(z, F), f"log2(d) = {z} / |E|"))
+        if linked:
+            out.append(Term(f"{where} (sum relation)", _log2_ratio(1, F), "1 / |E| (one zeta)"))
+    for table, hc, _ in hidden.checks():
+        what = f"{part} lookup check, {'queries' if table is None else f'table {table}'}"
+        out.append(gkr_term(F, f"{what} (gkr)", hc.circuit, hc.n_log2, hc.layout))
+        if linked:
+            out.append(
+                Term(f"{what} input relations", _log2_ratio(2, F), "2 / |E| (one zeta each)")
+            )
+    return out
+
+
 def point_term(F: PrimeField, part: str, num_vars: int, base_only: bool = False) -> Term:
     """A nonzero multilinear polynomial in v variables vanishes at a random point w.p. v/|S|."""
     size_log2 = math.log2(F.p) * (1 if base_only else F.ext.degree)
@@ -205,7 +267,9 @@ def plan_soundness(plan: Plan) -> Soundness:
                 terms.append(
                     Term(f"{part} input relations", _log2_ratio(2, F), "2 / |E| (one zeta each)")
                 )
-            if st.lookups is not None:
+            if st.hidden is not None:
+                terms.extend(hidden_logup_terms(F, part, st.hidden, plan.pcs == "ligero"))
+            elif st.lookups is not None:
                 terms.extend(logup_terms(F, part, st.lookups))
         elif isinstance(st, AssertEqStep):
             terms.append(point_term(F, f"step {st.index} assert_eq", st.layout.num_vars))
@@ -220,7 +284,7 @@ def plan_soundness(plan: Plan) -> Soundness:
                     terms.append(
                         Term(f"{part} relation", _log2_ratio(1, F), "1 / |E| (survives one zeta)")
                     )
-    bins = plan_bins(plan, g16)
+    bins = plan_bins(plan, g16) + plan_bins(plan, g16, second=True)
     claims = bin_claim_counts(bins, claim_counts(steps))
     if plan.pcs == "ligero":
         tables = {b.name: b.num_vars for b in bins}

@@ -44,6 +44,7 @@ from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.memsize import format_size
 from zkcc.runtime.packing import bin_claim_counts, plan_bins
 from zkcc.runtime.report import Reporter, peak_rss_bytes
+from zkcc.runtime.zk_lookups import HiddenLookups, hidden_lookups
 
 # bytes per value of the widest layer while it is proved (m31: f, its copy, the extension
 # table g, the first fold and the outer-product temporaries, measured in bench/scale.py)
@@ -52,6 +53,11 @@ LAYER_WORKING_BYTES = {"m31": 80, "bn254": 400}
 LAYER_STORED_BYTES = {"m31": 4, "bn254": 44}
 TENSOR_BYTES = {"m31": 8, "bn254": 44}
 LOGUP_EXT_COPIES = 6  # a LogUp tree: p, q, their layers above, the sumcheck's halves
+# computing a zero-knowledge launch's lookup inverses (zkcc/runtime/zk_lookups.py), per
+# extension entry of its largest block or table: enc, alpha - enc, the inverse's conjugates
+# and products (tracemalloc, besides the round-2 tensors: m31 11-14 at 300 to 2^16
+# instances, bn254 14 at 9; tests/test_costmodel.py holds the bound)
+INVERSE_EXT_COPIES = 16
 MERKLE_COMMIT_BYTES = 8  # per table element: the Merkle PCS hashes the table's bytes
 # Ligero, per symbol of the encoded matrix (table rows and, hiding, mask rows, times the code
 # length): the encoded columns, the encoder's temporaries and the tree, measured on commits
@@ -111,7 +117,10 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
     declared = {t.name for t in program.host.tensors}
     tensor_elems = sum(math.prod(t.shape) for t in program.host.tensors)
     tensor_elems += sum(x.size for x in infos if x.name not in declared)  # hint tensors
-    bins = plan_bins(plan, frozenset(g16))
+    hidden = {h.step: h for h in hidden_lookups(plan, frozenset(g16))}
+    # a zero-knowledge plan's round-2 tensors: lookup inverses, check circuits' mask tables
+    tensor_elems += sum(x.size for h in hidden.values() for x in h.tensors())
+    bins = plan_bins(plan, frozenset(g16)) + plan_bins(plan, frozenset(g16), second=True)
     committed = sum(b.size for b in bins)
     commit_bytes = MERKLE_COMMIT_BYTES * committed
     if plan.pcs in SPLIT_COMMITMENTS:
@@ -127,13 +136,18 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
         if i in g16:
             other = max(other, GROTH16_WIRE_BYTES * step.count * ck.stats.get("mul_gates", 1))
             continue
-        circuit = ck.circuit
-        shard = partition(max(0, (step.count - 1).bit_length()), ranks, 0)
-        widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
-        layers = max(layers, LAYER_STORED_BYTES[F.name] * shard.columns * sum(widths))
-        widest = LAYER_WORKING_BYTES[F.name] * shard.columns * max(widths[:-1])
-        working = max(working, widest)
-        other = max(other, logup_bytes(F, ck.ir, step.count))  # after the layers, unsplit
+        circuits = [(ck.circuit, max(0, (step.count - 1).bit_length()))]
+        if i in hidden:  # its lookup check circuits, proved after the kernel's layers
+            circuits += [(hc.circuit, hc.n_log2) for _, hc, _ in hidden[i].checks()]
+            other = max(other, inverse_bytes(F, hidden[i]))
+        else:
+            other = max(other, logup_bytes(F, ck.ir, step.count))  # after the layers, unsplit
+        for circuit, n_log2 in circuits:
+            shard = partition(n_log2, ranks, 0)
+            widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
+            layers = max(layers, LAYER_STORED_BYTES[F.name] * shard.columns * sum(widths))
+            widest = LAYER_WORKING_BYTES[F.name] * shard.columns * max(widths[:-1])
+            working = max(working, widest)
     return MemoryEstimate(
         base=peak_rss_bytes(),
         tensors=TENSOR_BYTES[F.name] * tensor_elems,
@@ -154,6 +168,15 @@ def logup_bytes(F, kernel, count: int) -> int:
         return 0
     leaves = max(1 << max(m_q, m_t) for m_q, m_t in lookups.tree_sizes())
     return LOGUP_EXT_COPIES * F.ext.degree * TENSOR_BYTES[F.name] * leaves
+
+
+def inverse_bytes(F, hidden: HiddenLookups) -> int:
+    """Computing a zero-knowledge launch's lookup inverses (HiddenLookups.witness, whole on
+    every rank): INVERSE_EXT_COPIES extension arrays of its largest block (instances x
+    sites) or used table's rows."""
+    lk = hidden.lookups
+    entries = max(max(lk.count << b.site_log2, 1 << lk.tables[b.table].bits) for b in hidden.used())
+    return INVERSE_EXT_COPIES * F.ext.degree * TENSOR_BYTES[F.name] * entries
 
 
 def ligero_commit_bytes(plan: Plan, bins: list, g16) -> int:

@@ -63,18 +63,16 @@ def test_proof_bytes_exact_options(name, pcs, zk):
     _check_bytes(name, pcs, zk)
 
 
-def _zk_lookup_proof(field: str, n: int) -> tuple[Plan, bytes]:
+def _zk_lookup_plan(field: str, n: int) -> tuple[Plan, bytes, dict]:
     """tests/test_lookups.py's TABLE program (range checks and a map table) in a
-    zero-knowledge plan with its lookups kept: the second commitment round and the check
-    circuits' proofs (zkcc/runtime/zk_lookups.py)."""
+    zero-knowledge plan with its lookups kept (zkcc/runtime/zk_lookups.py: a second
+    commitment round and the check circuits' proofs), its digest and inputs."""
     from test_lookups import table_inputs, table_source
 
     from zkcc.driver import plan_program
     from zkcc.field import get_field
     from zkcc.frontend import compile_source
     from zkcc.plan.plan import plan_digest
-    from zkcc.runtime.prover import prove
-    from zkcc.runtime.randomness import Randomness
 
     program = compile_source(table_source(field, n), "t.zkcu", lookups=True)
     data = plan_program(program, backend="gkr", zk=True, choose_lookups=False).to_bytes()
@@ -82,8 +80,15 @@ def _zk_lookup_proof(field: str, n: int) -> tuple[Plan, bytes]:
     assert plan.zk and plan.kernels["sq"].ir.tables
     F = get_field(field)
     x, k = table_inputs(F, n, seed=n)
-    inputs = {"x": F.array(x).reshape(-1), "k": F.array(k).reshape(-1)}
-    return plan, prove(plan, plan_digest(data), inputs, randomness=Randomness(3)).to_bytes()
+    return plan, plan_digest(data), {"x": F.array(x).reshape(-1), "k": F.array(k).reshape(-1)}
+
+
+def _zk_lookup_proof(field: str, n: int) -> tuple[Plan, bytes]:
+    from zkcc.runtime.prover import prove
+    from zkcc.runtime.randomness import Randomness
+
+    plan, digest, inputs = _zk_lookup_plan(field, n)
+    return plan, prove(plan, digest, inputs, randomness=Randomness(3)).to_bytes()
 
 
 @pytest.mark.parametrize("field,n", [("m31", 5), ("m31", 33), ("bn254", 3)])
@@ -96,33 +101,32 @@ def test_proof_bytes_exact_with_zero_knowledge_lookups(field, n):
     assert abs(est.proof_bytes - len(proof)) <= 0.02 * len(proof)
 
 
-def test_inverse_memory_bounds_the_measured_peak():
+@pytest.mark.parametrize("field,n", [("m31", 300), ("bn254", 9)])
+def test_inverse_memory_bounds_the_measured_peak(field, n):
     """memory.inverse_bytes, with the round-2 tensors it leaves (counted with the tensors),
     against tracemalloc's peak of computing them (numpy reports its buffers to
-    tracemalloc), for both fields' widths."""
+    tracemalloc): the launch's witness, then its lookup challenges and inverses."""
     import tracemalloc
 
-    from zkcc.runtime import memory, zk_lookups
+    from zkcc.runtime import memory
+    from zkcc.runtime.comm import SingleComm
+    from zkcc.runtime.steps import ProveContext, schedule
+    from zkcc.transcript import Transcript
 
-    peaks = []
-    real = zk_lookups.HiddenLookups.witness
-
-    def measured(self, ctx):
-        tracemalloc.start()
-        try:
-            real(self, ctx)
-            peaks.append((tracemalloc.get_traced_memory()[1], self))
-        finally:
-            tracemalloc.stop()
-
-    for field, n in (("m31", 300), ("bn254", 9)):
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(zk_lookups.HiddenLookups, "witness", measured)
-            _zk_lookup_proof(field, n)
-        peak, hidden = peaks.pop()
-        kept = memory.TENSOR_BYTES[field] * sum(x.size for x in hidden.tensors())
-        assert peak <= memory.inverse_bytes(hidden.F, hidden) + kept, field
-        assert peak >= memory.inverse_bytes(hidden.F, hidden) / 4, field
+    plan, _, inputs = _zk_lookup_plan(field, n)
+    (st,) = schedule(plan, frozenset())
+    ctx = ProveContext(st.hidden.F, plan.program, SingleComm(), dict(inputs))
+    st.witness(ctx)
+    st.hidden.draw(Transcript(b"test"))
+    tracemalloc.start()
+    try:
+        st.hidden.witness(ctx)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    bound = memory.inverse_bytes(st.hidden.F, st.hidden)
+    kept = memory.TENSOR_BYTES[field] * sum(x.size for x in st.hidden.tensors())
+    assert bound / 4 <= peak <= bound + kept
 
 
 def _plan(name: str, **options) -> Plan:

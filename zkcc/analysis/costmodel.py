@@ -639,22 +639,29 @@ def lookup_verify_seconds(F, prof: Profile, lookups: LaunchLookups) -> float:
     return t
 
 
+def _weights_seconds(F, prof: Profile, rows: int) -> float:
+    """A table's public weights 1 / (alpha - enc(row)) (HiddenLookups._weights): an
+    extension inverse (INVERSE_EXT_MULS) and HIDDEN_EXT_OPS operations per row."""
+    return (INVERSE_EXT_MULS[F.name] + HIDDEN_EXT_OPS) * rows * prof.rate(f"{F.name}.ext_mul")
+
+
 def hidden_lookup_prove_seconds(F, prof: Profile, hidden: HiddenLookups) -> float:
-    """A zero-knowledge launch's lookups (zkcc/runtime/zk_lookups.py): the inverses, per
+    """A zero-knowledge launch's lookups (zkcc/runtime/zk_lookups.py): the inverses h, per
     site of every block on every instance (padded sites too: h is computed per block and
-    zeroed after) and per row of each used table, one extension inverse
-    (INVERSE_EXT_MULS) and HIDDEN_EXT_OPS extension operations; each check circuit proved
-    by zero-knowledge GKR over its 2^n_log2 instances (gkr_prove_seconds, no kernel IR:
-    its layer 0 is the committed tensors); per table the two sum claims' values, an
-    evaluation of h and of g. Their commitments and openings are the PCS's (pcs2#k)."""
+    zeroed after), an extension inverse and HIDDEN_EXT_OPS operations; per used table its
+    weights twice (for g = m w in the witness, and as the table check's public segment)
+    and g; each check circuit proved by zero-knowledge GKR over its 2^n_log2 instances
+    (gkr_prove_seconds, no kernel IR: its layer 0 is committed and public tensors); per
+    table the two sum claims' values, an evaluation of h and of g. Their commitments and
+    openings are the PCS's (pcs2#k)."""
     ext = prof.rate(f"{F.name}.ext_mul")
-    per_entry = (INVERSE_EXT_MULS[F.name] + HIDDEN_EXT_OPS) * ext
     lk = hidden.lookups
     h_size = lk.count * hidden.inverses.width
     t = 0.0
     for b in hidden.used():
         rows = 1 << lk.tables[b.table].bits
-        t += per_entry * (lk.count * (1 << b.site_log2) + rows)
+        t += _weights_seconds(F, prof, lk.count << b.site_log2)
+        t += 2 * _weights_seconds(F, prof, rows) + rows * hidden.d * ext
         t += 2 * (h_size + rows * hidden.d) * ext
     for _, hc, _ in hidden.checks():
         t += gkr_prove_seconds(F, prof, hc.circuit, 0, 1 << hc.n_log2, hc.layout)
@@ -663,15 +670,16 @@ def hidden_lookup_prove_seconds(F, prof: Profile, hidden: HiddenLookups) -> floa
 
 def hidden_lookup_verify_seconds(F, prof: Profile, hidden: HiddenLookups) -> float:
     """Each check circuit's zero-knowledge GKR verifier, and the public segments' values
-    the verifier computes itself: a map table's keys and values at both points of its
-    check (2^bits extension products each; a range table's keys and the valid flags have
-    closed forms)."""
+    the verifier computes itself: per table check its weights at both points of the
+    check, each time computed (_weights_seconds) and evaluated (2 extension products per
+    entry of the 2^bits x d table); the valid flags have a closed form."""
     ext = prof.rate(f"{F.name}.ext_mul")
     t = 0.0
     for table, hc, _ in hidden.checks():
         t += gkr_verify_seconds(F, prof, hc.circuit, 1 << hc.n_log2, hc.layout)
-        if table is not None and hidden.lookups.tables[table].is_map:
-            t += 2 * 2 * (2 << hc.n_log2) * ext
+        if table is not None:
+            rows = 1 << hc.n_log2
+            t += 2 * (_weights_seconds(F, prof, rows) + 2 * rows * hidden.d * ext)
     return t
 
 

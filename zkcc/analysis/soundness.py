@@ -154,7 +154,8 @@ def hidden_logup_terms(F: PrimeField, part: str, hidden, linked: bool) -> list[T
     * zero denominators: every committed pair (key, value) and every row is fixed before
       alpha, and alpha - enc = 0 has probability 1 / |E| for each (alpha uniform, whatever
       beta is): N_q / |E| + N_t / |E|. Otherwise the check circuits force
-      h = [real] / (alpha - enc) and g_j = m_j / (alpha - enc(row_j));
+      h = [real] / (alpha - enc) and g_j = m_j w_j with the public weights
+      w_j = 1 / (alpha - enc(row_j)) the verifier computes;
     * the LogUp identity: with the denominators cleared, the difference of the two sums is
       a polynomial in (alpha, beta) of total degree below N_q + N_t (each alpha - enc =
       alpha - key - beta (value - key) has degree 1), nonzero unless every query is a row

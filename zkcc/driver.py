@@ -50,7 +50,7 @@ def plan_program(
     costs = None
     if options.limited or (program.field == "bn254" and free):
         draft = Plan(program.field, program.source_name, pcs, kernels, program.host, zk, options)
-        costs = plan_costs(draft)
+        costs = plan_costs(with_limbs_for_size(draft))  # GKR's lookups as they will be sized
     source = shown(program.source_name, root)
     assignments = choose(costs, requests, launches, options, source)
     plan = Plan(

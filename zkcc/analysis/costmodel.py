@@ -678,7 +678,7 @@ def hidden_lookup_verify_seconds(F, prof: Profile, hidden: HiddenLookups) -> flo
     for table, hc, _ in hidden.checks():
         t += gkr_verify_seconds(F, prof, hc.circuit, 1 << hc.n_log2, hc.layout)
         if table is not None:
-            rows = 1 << hc.n_log2
+            rows = 1 << hidden.lookups.tables[table].bits
             t += 2 * (_weights_seconds(F, prof, rows) + 2 * rows * hidden.d * ext)
     return t
 

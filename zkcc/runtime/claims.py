@@ -96,7 +96,9 @@ def lookup_tensors(kernel, step_index: int, count: int) -> list[TensorInfo]:
     out = [TensorInfo(lookup_tensor(step_index), (count, layout.width), False)]
     for b in layout.used():
         out.append(
-            TensorInfo(counts_tensor(step_index, b.table), (1 << kernel.tables[b.table].bits,), False)
+            TensorInfo(
+                counts_tensor(step_index, b.table), (1 << kernel.tables[b.table].bits,), False
+            )
         )
     return out
 

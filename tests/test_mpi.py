@@ -155,11 +155,12 @@ def test_ranks_with_different_inputs_are_refused(tmp_path):
     assert "different inputs" in r.stderr and r.stderr.count("different inputs") == 1
 
 
-@pytest.mark.parametrize("zk", [False, True])
-def test_mpi_lookup_proof_is_byte_identical(tmp_path, zk):
+@pytest.mark.parametrize("zk, n", [(False, 6), (True, 6), (True, 1)])
+def test_mpi_lookup_proof_is_byte_identical(tmp_path, zk, n):
     """A plan with range checks and a table lookup, proved by LogUp (zkcc/runtime/lookups.py,
     or with zero knowledge zkcc/runtime/zk_lookups.py and its second commitment round):
-    every rank holds the lookup columns and builds the same trees and inverses."""
+    every rank holds the lookup columns and builds the same trees and inverses. With n = 1
+    the launch and its table check have one instance, fewer than the ranks."""
     import json
 
     from test_lookups import SQ_VALUES, table_source
@@ -167,7 +168,6 @@ def test_mpi_lookup_proof_is_byte_identical(tmp_path, zk):
     from zkcc.driver import plan_program
     from zkcc.frontend import compile_source
 
-    n = 6
     x = [[(37 * i + 11 * j) % 60000 - 30000 for j in range(4)] for i in range(n)]
     k = [[(i + 5 * j) % len(SQ_VALUES) for j in range(3)] for i in range(n)]
     inputs = tmp_path / "inputs.json"

@@ -52,7 +52,7 @@ class TableLayout:
         if real:
             rest = tuple(slice(0, d) for d in self.shape[1:])
             out[(slice(0, real), *rest)] = self.own(flat).reshape(self.shape)[lo : lo + real]
-        return out.reshape(hi - lo, -1)
+        return out.reshape(hi - lo, math.prod(pad[1:]))  # no rows: an MPI rank past the blocks
 
     def on_base(self, F, point) -> tuple[TableLayout, list]:
         """A claim at `point` on this table as a claim on the whole tensor's table: its

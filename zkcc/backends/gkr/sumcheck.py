@@ -285,8 +285,9 @@ class SumcheckProver:
             ends = [(_fold_nonempty(E, f, r), _fold_nonempty(E, g, r)) for f, g in ends]
         f = xp.concatenate([_as_ext(E, t[0]) for t in ends], axis=1)
         g = xp.concatenate([_as_ext(E, t[1]) for t in ends], axis=1)
-        if global_rounds:
-            f, g = self._exchange(f), self._exchange(g)
+        # every worker's blocks to every worker (a no-op alone; with one block, 0 global
+        # rounds, a worker past it held nothing: a launch of one instance under MPI)
+        f, g = self._exchange(f), self._exchange(g)
         if f.shape[-1] != 1 << global_rounds:
             raise ValueError("the workers' blocks do not cover the global rounds")
         for _ in range(global_rounds):

@@ -94,10 +94,9 @@ def check_gates(plan: Plan, n: int, per: int) -> float:
     """Gates of a zero-knowledge plan's lookup check circuits per operation."""
     total = 0
     for hidden in hidden_lookups(plan):
-        for table, hc, _ in hidden.checks():
+        for _, hc, _ in hidden.checks():
             layer = hc.circuit.layers[0]
-            instances = n if table is None else 1 << hidden.lookups.tables[table].bits
-            total += (len(layer.mul_wires) + len(layer.add_wires)) * instances
+            total += (len(layer.mul_wires) + len(layer.add_wires)) << hc.n_log2
     return total / (n * per)
 
 

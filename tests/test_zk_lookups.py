@@ -118,7 +118,7 @@ def _balanced(monkeypatch, site: str) -> None:
         real(self, ctx)
         F = ctx.F
         E = F.ext
-        alpha, beta = self.challenges["alpha"], self.challenges["beta"]
+        alpha = self.challenges["alpha"]
         block = next(b for b in self.used() if self.lookups.tables[b.table].is_map)
         cols = ctx.data[f"lookups@{self.step}"].reshape(self.lookups.count, -1)
         a = 1 << block.site_log2
@@ -127,10 +127,7 @@ def _balanced(monkeypatch, site: str) -> None:
         honest = F.sub(lies, F.array(np.ones(len(lies), dtype=np.int64)))
 
         def inverses(values):
-            enc = E.add(
-                E.from_base(keys), E.mul(E.sub(E.from_base(values), E.from_base(keys)), beta)
-            )
-            return E.sum(E.inv(E.sub(alpha, enc)), axis=-1)
+            return E.sum(E.inv(E.sub(alpha, self._enc(keys, values))), axis=-1)
 
         delta = E.sub(inverses(honest), inverses(lies))
         h = ctx.data[inverses_tensor(self.step)].reshape(self.lookups.count, -1).copy()
@@ -138,6 +135,10 @@ def _balanced(monkeypatch, site: str) -> None:
         at = self.inverses.offsets[block.table] + s + a * np.arange(E.degree)
         h[0, at] = F.add(h[0, at], delta)
         ctx.data[inverses_tensor(self.step)] = h.reshape(-1)
+        o = self.inverses.offsets[block.table]  # the sums agree: the relation would hold
+        queries = h[:, o : o + E.degree * a].reshape(-1, E.degree, a).transpose(1, 0, 2)
+        table = ctx.data[inverses_tensor(self.step, block.table)].reshape(-1, E.degree).T
+        assert E.equal(E.sum(queries.reshape(E.degree, -1), axis=-1), E.sum(table, axis=-1))
 
     monkeypatch.setattr(HiddenLookups, "witness", balanced)
 

@@ -157,9 +157,11 @@ def hidden_logup_terms(F: PrimeField, part: str, hidden, linked: bool) -> list[T
       h = [real] / (alpha - enc) and g_j = m_j w_j with the public weights
       w_j = 1 / (alpha - enc(row_j)) the verifier computes;
     * the LogUp identity: with the denominators cleared, the difference of the two sums is
-      a polynomial in (alpha, beta) of total degree below N_q + N_t (each alpha - enc =
-      alpha - key - beta (value - key) has degree 1), nonzero unless every query is a row
-      counted by m [Haböck 2022, Lemma 5], so it vanishes w.p. at most (N_q + N_t) / |E|
+      a polynomial in alpha of degree below N_q + N_t over the distinct values
+      enc = key + u value (u, QM31's generator, is not in F_p, so distinct base-field pairs
+      stay distinct; over bn254 enc = key + beta value and the polynomial is in (alpha, beta),
+      each alpha - enc of total degree 1), nonzero unless every query is a row counted by m
+      [Haböck 2022, Lemma 5], so it vanishes w.p. at most (N_q + N_t) / |E|
       [Schwartz-Zippel];
     * the components' weighing: the relation checks sum_c eq(z, c) D_c = 0 for the sums'
       difference D in E (d base components); a nonzero D gives a nonzero multilinear
@@ -186,7 +188,7 @@ def hidden_logup_terms(F: PrimeField, part: str, hidden, linked: bool) -> list[T
             Term(
                 f"{where} (LogUp)",
                 _log2_ratio(n_q + n_t, F),
-                f"(N_q + N_t) / |E|, {sizes}: the LogUp identity in (alpha, beta)",
+                f"(N_q + N_t) / |E|, {sizes}: the LogUp identity",
             )
         )
         if d > 1:

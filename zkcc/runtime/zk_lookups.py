@@ -6,7 +6,9 @@ on logarithmic derivatives", Lemma 5]
 
     sum_{real (instance, site)} 1 / (alpha - enc(key, value)) = sum_j m_j / (alpha - enc(row_j))
 
-(enc as in zkcc/runtime/lookups.py) from parts that are already hiding: committed tables,
+with enc(key, value) = key + gamma value (gamma = u, the QM31 generator, for m31: injective on
+base-field pairs with no challenge, and a sparse product; the drawn beta over bn254; enc(key)
+= key on a range table) from parts that are already hiding: committed tables,
 zero-knowledge GKR and linked claims. The inverses are committed, as in Haböck's original
 LogUp, in a second commitment round:
 
@@ -24,10 +26,11 @@ LogUp, in a second commitment round:
      component, r = (h (alpha - enc))_c - [c = 0][s real] valid;
    * each table (one instance per row j): r = (g (alpha - enc(row_j)))_c - [c = 0] m_j, with
      the rows' keys and values as public inputs that the verifier evaluates itself.
-   alpha - enc = alpha + key e_k + value e_v is affine in the base values key and value
-   (e_k = -1, e_v = 0 on a range table; e_k = beta - 1, e_v = -beta on a map table), so a
-   product by it is linear in h with constant coefficients, plus the products h_i key and
-   h_i value: d^2 add gates and d (range) or 2 d^2 (map) mul gates per site, one layer.
+   alpha - enc = alpha - key - gamma value is affine in the base values key and value, so a
+   product by it is linear in h with constant coefficients (d^2 add gates), plus the
+   products h_i key (d mul gates) and, on a map table, h_i value weighed by gamma's matrix
+   (5 mul gates for u; 1 over bn254): 21 gates per m31 range lookup, 26 per map lookup, one
+   layer.
 4. The sums: a challenge point z of log2(d) coordinates weighs the components (eq(z, c)),
    and one linked relation per table says that the block's query sum equals the table's,
    a cube's sum being 2^k times its multilinear extension at (1/2, ..., 1/2):
@@ -36,7 +39,7 @@ LogUp, in a second commitment round:
 
 Soundness. The check circuits force h = [real] / (alpha - enc) wherever alpha - enc != 0,
 so the padded sites and instances, which the kernel's circuit leaves free, add nothing to
-the sum; alpha - enc = 0 for a committed pair (chosen before alpha and beta) has probability
+the sum; alpha - enc = 0 for a committed pair (chosen before alpha) has probability
 1/|E| per entry, and so does alpha - enc(row_j) = 0 (`zkcc.analysis.soundness`). Then the
 relation is LogUp's identity, with the error of Lemma 5 [(N_q + N_t) / |E|], the components'
 weighing (log2(d) / |E|) and the check circuits' GKR errors.
@@ -72,7 +75,7 @@ from zkcc.runtime.claims import (
 )
 from zkcc.runtime.hiding import HidingCircuit
 from zkcc.runtime.layout import TableLayout, extend_point, launch_layout
-from zkcc.runtime.lookups import LaunchLookups
+from zkcc.runtime.lookups import LaunchLookups, padded_rows
 
 LABEL = "logup-zk"
 INVERSES_SEGMENT = "inverses"
@@ -144,26 +147,24 @@ class _Sites:
     num: np.ndarray
 
 
-def _check_layer(F, sites: _Sites, width_log2: int, alpha, beta, is_map: bool) -> Layer:
-    """r_c = (inv (alpha + key e_k + value e_v))_c - [c = 0] num at every site."""
-    E, p, d = F.ext, F.p, F.ext.degree
+def _check_layer(F, sites: _Sites, width_log2: int, alpha, gamma, is_map: bool) -> Layer:
+    """r_c = (inv (alpha - key - gamma value))_c - [c = 0] num at every site: inv alpha is
+    d^2 add gates with constant coefficients, inv key d products, and on a map table
+    inv gamma value one product per non-zero entry of gamma's matrix (5 for u in QM31)."""
+    p, d = F.p, F.ext.degree
     a_m = ext_matrix(F, alpha)
+    g_m = ext_matrix(F, gamma) if is_map else None
     mul, mul_coef, add, add_coef = [], [], [], []
-    if is_map:
-        k_m = ext_matrix(F, E.sub(beta, E.one()))
-        v_m = ext_matrix(F, E.neg(beta))
     for j in range(d):
         for i in range(d):
             add.append(np.stack([sites.out[:, j], sites.inv[:, i]], axis=1))
             add_coef += [int(a_m[j, i])] * len(sites.key)
-            if is_map:
-                mul.append(np.stack([sites.out[:, j], sites.inv[:, i], sites.key], axis=1))
-                mul_coef += [int(k_m[j, i])] * len(sites.key)
-                mul.append(np.stack([sites.out[:, j], sites.inv[:, i], sites.value], axis=1))
-                mul_coef += [int(v_m[j, i])] * len(sites.key)
-            elif i == j:  # e_k = -1: the product by key is -key on each component
+            if i == j:  # the product by key is -key on each component
                 mul.append(np.stack([sites.out[:, j], sites.inv[:, i], sites.key], axis=1))
                 mul_coef += [p - 1] * len(sites.key)
+            if g_m is not None and (d == 1 or g_m[j, i]):  # u's zeros are fixed; beta's not
+                mul.append(np.stack([sites.out[:, j], sites.inv[:, i], sites.value], axis=1))
+                mul_coef += [(p - int(g_m[j, i])) % p] * len(sites.key)
     real = sites.num >= 0
     add.append(np.stack([sites.out[real, 0], sites.num[real]], axis=1))
     add_coef += [p - 1] * int(real.sum())
@@ -203,7 +204,7 @@ class HiddenLookups:
         return self.lookups.layout.used()
 
     # -- structure ------------------------------------------------------------------------------
-    def _query_circuit(self, F, alpha, beta) -> tuple[LayeredCircuit, dict]:
+    def _query_circuit(self, F, alpha, gamma) -> tuple[LayeredCircuit, dict]:
         lk, n = self.lookups, self.lookups.count
         width, h = lk.layout.width, self.inverses.width
         input_log2, segs = layout_segments(
@@ -224,7 +225,7 @@ class HiddenLookups:
                 np.where(s < b.sites, at[VALID_SEGMENT], -1),
             )
             is_map = lk.tables[b.table].is_map
-            layers.append(_check_layer(F, sites, log2_ceil(h), alpha, beta, is_map))
+            layers.append(_check_layer(F, sites, log2_ceil(h), alpha, gamma, is_map))
         layer = _merged(layers)
         sources = {
             LOOKUP_SEGMENT: (lookup_tensor(self.step), launch_layout(n, (width,), False)),
@@ -273,9 +274,8 @@ class HiddenLookups:
         F = self.F
         E = F.ext
         alpha = self.challenges.get("alpha", E.zeros())
-        beta = self.challenges.get("beta", E.zeros())
         out = []
-        circuit, sources = self._query_circuit(F, alpha, beta)
+        circuit, sources = self._query_circuit(F, alpha, self._gamma())
         out.append((None, circuit, sources, self.lookups.n_log2))
         for b in self.used():
             circuit, sources = self._table_circuit(b)
@@ -326,19 +326,33 @@ class HiddenLookups:
         ab = tr.challenge_exts(f"{LABEL}/{self.step}/challenges", self.F, 2)
         self.challenges["alpha"], self.challenges["beta"] = ab[:, 0].copy(), ab[:, 1].copy()
 
+    def _gamma(self) -> Any:
+        """The map tables' compression enc(key, value) = key + gamma value: u, the QM31
+        generator, where the extension has degree 4 (injective on base-field pairs, since u is
+        not in F_p, and sparse: its matrix has 5 non-zero entries); over bn254 (degree 1) the
+        drawn beta (a collision is one more root of the LogUp identity in (alpha, beta))."""
+        E = self.F.ext
+        if E.degree == 1:
+            return self.challenges.get("beta", E.zeros())
+        return E.scalar([0, 1] + [0] * (E.degree - 2))
+
+    def _enc(self, keys, values) -> Any:
+        """key + gamma value (a range table's: key) as an extension array."""
+        E = self.F.ext
+        enc = E.from_base(keys)
+        return enc if values is None else E.add(enc, E.mul(E.from_base(values), self._gamma()))
+
     def witness(self, ctx) -> None:
         """h, each table's g and the check circuits' masks, into ctx.data (after `draw`)."""
         F = ctx.F
         E, lk = F.ext, self.lookups
-        alpha, beta = self.challenges["alpha"], self.challenges["beta"]
+        alpha = self.challenges["alpha"]
         columns = ctx.data[lookup_tensor(self.step)].reshape(lk.count, -1)
         h = F.zeros((lk.count, self.inverses.width))
         for b in self.used():
             a = 1 << b.site_log2
             block = columns[:, b.offset : b.offset + b.size].reshape(lk.count, b.components, a)
-            enc = E.from_base(block[:, 0])
-            if b.components == 2:
-                enc = E.add(enc, E.mul(E.sub(E.from_base(block[:, 1]), enc), beta))
+            enc = self._enc(block[:, 0], block[:, 1] if b.components == 2 else None)
             inv = E.inv(E.sub(alpha, enc))  # (d, count, a)
             inv[:, :, b.sites :] = 0
             o = self.inverses.offsets[b.table]
@@ -352,10 +366,12 @@ class HiddenLookups:
 
     def _weights(self, table: int) -> np.ndarray:
         """1 / (alpha - enc(row_j)) for every row j (padded rows repeat row 0), (2^bits, d)."""
-        F, lk = self.F, self.lookups
-        alpha, beta = self.challenges["alpha"], self.challenges["beta"]
-        enc = lk.table_enc(F, lk.tables[table], beta)
-        return F.ext.inv(F.ext.sub(alpha, enc)).T.reshape(-1).copy()
+        F, tab = self.F, self.lookups.tables[table]
+        if tab.is_map:
+            enc = self._enc(*padded_rows(F, tab))
+        else:
+            enc = self._enc(F.array(np.arange(1 << tab.bits, dtype=np.int64)), None)
+        return F.ext.inv(F.ext.sub(self.challenges["alpha"], enc)).T.reshape(-1).copy()
 
     def _public_value(self, F, c: Claim) -> Any:
         """The value of a claim on a public tensor a check reads, computed from the plan."""

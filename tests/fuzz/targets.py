@@ -41,8 +41,9 @@ from .harness import ACCEPTED, UNCHANGED, Finding, classify
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 SOURCE_EXAMPLES = sorted(p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.zkcu").exists())
-# small enough to prove once per session; NAME-nozk: compiled with --no-zk (LogUp lookups)
-PROOF_EXAMPLES = ("dot", "mimc", "polyeval", "activations-nozk")
+# small enough to prove once per session; NAME-nozk: compiled with --no-zk; activations has
+# lookups (zero-knowledge LogUp, and with -nozk the fractional sums)
+PROOF_EXAMPLES = ("dot", "mimc", "polyeval", "activations", "activations-nozk")
 NO_ZK = "-nozk"
 
 

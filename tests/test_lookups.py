@@ -216,6 +216,15 @@ def test_wrong_table_values_are_rejected(monkeypatch):
     """A prover that answers lookup(SQ, k) with SQ[k] + 1 and puts those values in its lookup
     columns (so the circuit's residues vanish) is caught by LogUp: the pair is not a row."""
     plan, digest, inputs = _proved()
+    lying_table_hint(monkeypatch)
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    with pytest.raises(ProofRejected, match="not rows of the table"):
+        verify(plan, digest, proof)
+
+
+def lying_table_hint(monkeypatch) -> None:
+    """lookup(SQ, k) answered with SQ[k] + 1, in the lookup columns too (the kernel's
+    residues vanish), and the prover's own lookup check off."""
     real_hint = witness_module._hint
 
     def lying_hint(F, kernel, idx, attr, x, vals, first):
@@ -224,15 +233,20 @@ def test_wrong_table_values_are_rejected(monkeypatch):
 
     monkeypatch.setattr(witness_module, "_hint", lying_hint)
     monkeypatch.setattr(witness_module, "_check_lookups", lambda *args: None)
+
+
+def test_wrong_counts_are_rejected(monkeypatch):
+    plan, digest, inputs = _proved()
+    off_by_one_counts(monkeypatch)
     proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
     with pytest.raises(ProofRejected, match="not rows of the table"):
         verify(plan, digest, proof)
 
 
-def test_wrong_counts_are_rejected(monkeypatch):
+def off_by_one_counts(monkeypatch) -> None:
+    """The first counts tensor's row 0 counted once too often."""
     from zkcc.runtime.lookups import LaunchLookups
 
-    plan, digest, inputs = _proved()
     real = LaunchLookups.counts
 
     def off_by_one(self, F, columns):
@@ -242,9 +256,27 @@ def test_wrong_counts_are_rejected(monkeypatch):
         return out
 
     monkeypatch.setattr(LaunchLookups, "counts", off_by_one)
-    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
-    with pytest.raises(ProofRejected, match="not rows of the table"):
-        verify(plan, digest, proof)
+
+
+def flipped(tree):
+    """A copy of a proof tree with one byte of its first byte string flipped, and whether
+    it had one."""
+    if isinstance(tree, bytes):
+        return bytes([tree[0] ^ 1]) + tree[1:], True
+    if isinstance(tree, dict):
+        out, done = {}, False
+        for key in sorted(tree):
+            out[key], hit = (tree[key], False) if done else flipped(tree[key])
+            done |= hit
+        return out, done
+    if isinstance(tree, list):
+        out, done = [], False
+        for item in tree:
+            new, hit = (item, False) if done else flipped(item)
+            out.append(new)
+            done |= hit
+        return out, done
+    return tree, False
 
 
 def test_altered_lookup_arguments_are_rejected():
@@ -254,25 +286,6 @@ def test_altered_lookup_arguments_are_rejected():
     bundle, _ = ProofBundle.from_bytes(proof, "proof")
     arguments = bundle.steps[0]["lookups"]
     assert len(arguments) == 2  # the i16 check (sign split off: 15 bits, reused by relu), SQ
-
-    def flipped(tree):
-        """A copy of `tree` with one byte of its first byte string flipped."""
-        if isinstance(tree, bytes):
-            return bytes([tree[0] ^ 1]) + tree[1:], True
-        if isinstance(tree, dict):
-            out, done = {}, False
-            for key in sorted(tree):
-                out[key], hit = (tree[key], False) if done else flipped(tree[key])
-                done |= hit
-            return out, done
-        if isinstance(tree, list):
-            out, done = [], False
-            for item in tree:
-                new, hit = (item, False) if done else flipped(item)
-                out.append(new)
-                done |= hit
-            return out, done
-        return tree, False
 
     for i in range(len(arguments)):
         for part in ("queries", "table"):
@@ -301,20 +314,24 @@ def test_plans_with_p_lookups_into_one_table_are_refused():
 def test_proof_with_spilled_chunked_layers_is_byte_identical(monkeypatch, tmp_path):
     """--mem-limit's path (layers in files, each launch in chunks) gives the same proof bytes
     with lookups: the lookup columns and trees do not depend on the chunks."""
-    import dataclasses
+    plan, digest, inputs = _proved(n=6)
+    want = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    assert spilled_proof(monkeypatch, tmp_path, plan, digest, inputs) == want
 
+
+def spilled_proof(monkeypatch, tmp_path, plan: Plan, digest: bytes, inputs: dict) -> bytes:
+    """The proof made on --mem-limit's path: layers spilled to files, each launch in 4
+    chunks."""
     from zkcc.runtime import memory as memory_module
     from zkcc.runtime import prover as prover_module
 
-    plan, digest, inputs = _proved(n=6)
-    want = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
     real = memory_module.plan_memory
 
     def forced(plan, ranks, limit, tmpdir, rep):
         return dataclasses.replace(real(plan, ranks, None, str(tmp_path), rep), spill=True, parts=4)
 
     monkeypatch.setattr(prover_module, "plan_memory", forced)
-    assert prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes() == want
+    return prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
 
 
 # ---- limb widths for a launch's size ----------------------------------------------------

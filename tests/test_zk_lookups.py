@@ -8,15 +8,17 @@ different witnesses look alike, and --mem-limit's chunked path gives the same by
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from test_lookups import (
     SQ_VALUES,
+    flipped,
+    lying_table_hint,
+    off_by_one_counts,
     out_of_range_proof,
     signed,
     smuggled_proof,
+    spilled_proof,
     table_inputs,
     table_source,
 )
@@ -30,7 +32,6 @@ from zkcc.frontend import compile_source
 from zkcc.plan.plan import Plan, plan_digest
 from zkcc.runtime import bundle as bundle_module
 from zkcc.runtime import steps as steps_module
-from zkcc.runtime import witness as witness_module
 from zkcc.runtime.bundle import ProofBundle
 from zkcc.runtime.prover import prove
 from zkcc.runtime.randomness import Randomness
@@ -66,51 +67,12 @@ def test_zero_knowledge_lookup_program_proves_and_verifies(field):
     assert set(bundle.steps[0]["lookups"]) == {"queries", "table0", "table1"}
 
 
-def _lying_table_hint(monkeypatch) -> None:
-    """lookup(SQ, k) answered with SQ[k] + 1, in the columns too (the kernel's residues
-    vanish) and the prover's own lookup check off."""
-    real = witness_module._hint
-
-    def lying(F, kernel, idx, attr, x, vals, first):
-        out = real(F, kernel, idx, attr, x, vals, first)
-        return F.add(out, F.array(1)) if attr[0] == "table" else out
-
-    monkeypatch.setattr(witness_module, "_hint", lying)
-    monkeypatch.setattr(witness_module, "_check_lookups", lambda *args: None)
-
-
-def test_wrong_table_values_are_rejected(monkeypatch):
-    plan, digest, inputs, _, _ = proved()
-    _lying_table_hint(monkeypatch)
-    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
-    with pytest.raises(ProofRejected, match="lookups in table 1, sums"):
-        verify(plan, digest, proof)
-
-
-def test_wrong_counts_are_rejected(monkeypatch):
-    from zkcc.runtime.lookups import LaunchLookups
-
-    plan, digest, inputs, _, _ = proved()
-    real = LaunchLookups.counts
-
-    def off_by_one(self, F, columns):
-        out = real(self, F, columns)
-        name = sorted(out)[0]
-        out[name] = F.add(out[name], F.array(np.eye(1, len(out[name]), 0, dtype=np.int64)[0]))
-        return out
-
-    monkeypatch.setattr(LaunchLookups, "counts", off_by_one)
-    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
-    with pytest.raises(ProofRejected, match="sums"):
-        verify(plan, digest, proof)
-
-
 def _balanced(monkeypatch, site: str) -> None:
     """Lying table values, with the query sum balanced so that the sum relation holds: the
     difference between the honest pairs' and the lying pairs' inverses is added to h on one
     of SQ's real sites, or on its padded site (SQ has 3 sites of 4). Only the check circuit
     (with the prover's own residue check off) can tell."""
-    _lying_table_hint(monkeypatch)
+    lying_table_hint(monkeypatch)
     monkeypatch.setattr(steps_module, "check_residues", lambda *args: None)
     real = HiddenLookups.witness
 
@@ -143,48 +105,36 @@ def _balanced(monkeypatch, site: str) -> None:
     monkeypatch.setattr(HiddenLookups, "witness", balanced)
 
 
-@pytest.mark.parametrize("site", ["real", "padded"])
-def test_inverses_that_balance_the_sums_are_rejected(monkeypatch, site):
+def _cheating_proof(cheat: str, monkeypatch, plan, digest, inputs) -> bytes:
+    if cheat == "an i16 of 40000":
+        return out_of_range_proof(monkeypatch, plan, digest, inputs)
+    if cheat == "a count in a padded row":
+        return smuggled_proof(monkeypatch, plan, digest, inputs)
+    if cheat == "wrong table values":
+        lying_table_hint(monkeypatch)
+    elif cheat == "wrong counts":
+        off_by_one_counts(monkeypatch)
+    else:
+        _balanced(monkeypatch, cheat.rsplit(" ", 1)[1])
+    return prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+
+
+@pytest.mark.parametrize(
+    "cheat, caught_by",
+    [
+        ("wrong table values", "lookups in table 1, sums"),
+        ("wrong counts", "sums"),
+        ("an i16 of 40000", "sums"),  # its out-of-table count dropped (test_lookups)
+        ("a count in a padded row", "sums"),
+        ("inverses balanced on a real", "lookup check, queries"),
+        ("inverses balanced on a padded", "lookup check, queries"),
+    ],
+)
+def test_a_cheating_prover_is_rejected(monkeypatch, cheat, caught_by):
     plan, digest, inputs, _, _ = proved()
-    _balanced(monkeypatch, site)
-    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
-    with pytest.raises(ProofRejected, match="lookup check, queries"):
+    proof = _cheating_proof(cheat, monkeypatch, plan, digest, inputs)
+    with pytest.raises(ProofRejected, match=caught_by):
         verify(plan, digest, proof)
-
-
-def test_a_value_outside_its_range_cannot_be_proved(monkeypatch):
-    """An i16 input of 40000 whose out-of-table count is dropped (test_lookups)."""
-    plan, digest, inputs, _, _ = proved()
-    proof = out_of_range_proof(monkeypatch, plan, digest, inputs)
-    with pytest.raises(ProofRejected, match="sums"):
-        verify(plan, digest, proof)
-
-
-def test_a_count_smuggled_into_a_padded_table_row_matches_no_lookup(monkeypatch):
-    plan, digest, inputs, _, _ = proved()
-    proof = smuggled_proof(monkeypatch, plan, digest, inputs)
-    with pytest.raises(ProofRejected, match="sums"):
-        verify(plan, digest, proof)
-
-
-def _flipped(tree):
-    """A copy of `tree` with one byte of its first byte string flipped."""
-    if isinstance(tree, bytes):
-        return bytes([tree[0] ^ 1]) + tree[1:], True
-    if isinstance(tree, dict):
-        out, done = {}, False
-        for key in sorted(tree):
-            out[key], hit = (tree[key], False) if done else _flipped(tree[key])
-            done |= hit
-        return out, done
-    if isinstance(tree, list):
-        out, done = [], False
-        for item in tree:
-            new, hit = (item, False) if done else _flipped(item)
-            out.append(new)
-            done |= hit
-        return out, done
-    return tree, False
 
 
 def test_altered_lookup_checks_are_rejected():
@@ -196,7 +146,7 @@ def test_altered_lookup_checks_are_rejected():
         for field in checks[part]:
             steps = [dict(s) for s in bundle.steps]
             altered = dict(checks)
-            altered[part] = {**checks[part], field: _flipped(checks[part][field])[0]}
+            altered[part] = {**checks[part], field: flipped(checks[part][field])[0]}
             if altered[part] == checks[part]:
                 continue  # no byte string in this field
             steps[0] = {**steps[0], "lookups": altered}
@@ -206,7 +156,7 @@ def test_altered_lookup_checks_are_rejected():
             with pytest.raises((ProofRejected, FormatError)):
                 verify(plan, digest, bad)
     for name in [n for n in bundle.commitments if n.startswith("pcs2#")]:
-        commitments = {**bundle.commitments, name: _flipped(bundle.commitments[name])[0]}
+        commitments = {**bundle.commitments, name: flipped(bundle.commitments[name])[0]}
         bad = ProofBundle(
             bundle.plan_digest, bundle.public, commitments, bundle.steps, bundle.opening
         ).to_bytes()
@@ -249,15 +199,6 @@ def test_proofs_of_different_witnesses_have_the_same_structure():
 
 
 def test_chunked_spilled_proof_is_byte_identical(monkeypatch, tmp_path):
-    from zkcc.runtime import memory as memory_module
-    from zkcc.runtime import prover as prover_module
-
     plan, digest, inputs, _, _ = proved(n=6)
     want = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
-    real = memory_module.plan_memory
-
-    def forced(plan, ranks, limit, tmpdir, rep):
-        return dataclasses.replace(real(plan, ranks, None, str(tmp_path), rep), spill=True, parts=4)
-
-    monkeypatch.setattr(prover_module, "plan_memory", forced)
-    assert prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes() == want
+    assert spilled_proof(monkeypatch, tmp_path, plan, digest, inputs) == want

@@ -115,8 +115,43 @@ GOOD = [
     ),
 ]
 
+# Inner product loops (`CompiledInterp._inner_product`), run in one pass or, where anything
+# could differ, as written: 2-D operands, a descending or strided counter on both indices,
+# int, fixed-point and iK operands or accumulators, a counter declared outside the loop.
+GOOD += [
+    kernel(
+        "    field a[2][4];\n    field b[4][2];\n"
+        "    for (int i = 0; i < 2; i++) { for (int j = 0; j < 4; j++) {\n"
+        "        a[i][j] = x[j] + i; b[j][i] = x[j] * j; } }\n"
+        "    for (int i = 0; i < 2; i++) { for (int j = 0; j < 2; j++) {\n"
+        "        field acc = i;\n"
+        "        for (int k = 0; k < 4; k++) { acc += a[i][k] * b[k][j]; }\n"
+        "        y[2 * i + j] = acc; } }"
+    ),
+    kernel(
+        "    field w[4][4];\n    for (int i = 0; i < 4; i++) { for (int j = 0; j < 4; j++) {\n"
+        "        w[i][j] = x[i] - j; } }\n    field s = 0;\n    field t = 2;\n"
+        "    for (int k = 3; k >= 0; k--) s += x[k] * x[k];\n"
+        "    for (int k = 1; k < 4; k += 2) t += w[k][k] * x[k];\n    int m = 1;\n"
+        "    for (int k = m; k < 4; k++) s += w[m][k] * w[k][2];\n"
+        "    y[0] = s; y[1] = t; y[2] = s * t; y[3] = 0;"
+    ),
+    kernel(
+        "    int c[4] = {1, 2, 3, 4};\n    fx8.4 f[4] = {0.5, 1, 1.5, 2};\n    field s = 0;\n"
+        "    fx16.4 g = 0;\n    i12 h = 0;\n    int k;\n"
+        "    for (int i = 0; i < 4; i++) s += c[i] * x[i];\n"
+        "    for (int i = 0; i < 4; i++) g += f[i] * f[i];\n"
+        "    for (int i = 0; i < 4; i++) h += x[i] * x[i];\n"
+        "    for (k = 0; k < 4; k++) s += x[k] * x[k];\n"
+        "    y[0] = s; y[1] = g; y[2] = h; y[3] = k;",
+        "const i4 x[4], fx16.4 y[4]",
+    ),
+]
+
 # Programs with errors: the diagnostics of the fast paths' fallbacks.
 BAD = [
+    kernel("    field s = 0;\n    for (int k = 0; k < 5; k++) s += x[k] * x[k];\n    y[0] = s;"),
+    kernel("    field t[4];\n    field s = 0;\n    for (int k = 0; k < 4; k++) s += t[k] * x[k];"),
     kernel("    for (int i = 0; i < 5; i++) { y[i] = x[i]; }"),
     kernel("    field t;\n    y[0] = t + x[0];\n    y[1] = x[1]; y[2] = x[2]; y[3] = q;"),
     kernel("    x[0] = 1;\n    for (int i = 0; i < 4; i++) { y[i] = x[i][0]; }"),

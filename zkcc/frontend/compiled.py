@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from zkcc.frontend import ast, statements
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import FIXED_KINDS
-from zkcc.frontend.loops import assigned_names, counted
+from zkcc.frontend.loops import Counted, assigned_names, counted
 from zkcc.frontend.statements import _BARRIER, _COMPOUND, Interp, _Frame
 from zkcc.frontend.values import FIELD, INT, FieldV, FixedV, IntV, Ref, Scope, Value
 from zkcc.ir.kernel import KernelBuilder
@@ -125,6 +126,41 @@ def _int_key(e: ast.Expr) -> str | int | None:
     if type(e) is ast.IntLit:
         return e.value  # type: ignore[attr-defined]
     return None
+
+
+@dataclass(frozen=True)
+class _Dot:
+    """An inner product loop `for (int k = ...; k op bound; ...) acc += x[..] * y[..];` with
+    the indices of x and y names or literals (`_dot_form`)."""
+
+    acc: str
+    x: tuple[str, tuple[str | int, ...]]
+    y: tuple[str, tuple[str | int, ...]]
+    product: ast.Binary
+    update: ast.Assign
+
+
+def _dot_form(s: ast.For, form: Counted | None, stmts: list[ast.Stmt]) -> _Dot | None:
+    """The loop as an inner product, when it is one whose counter its own init declares (so
+    the counter's final value dies with the loop) and whose accumulator is no index."""
+    init = s.init
+    if form is None or len(stmts) != 1 or type(init) is not ast.VarDecl:
+        return None
+    if init.name != form.counter or init.dims:  # type: ignore[attr-defined]
+        return None
+    st = stmts[0]
+    if type(st) is not ast.Assign or st.op != "+=" or type(st.target) is not ast.Name:  # type: ignore[attr-defined]
+        return None
+    v = st.value  # type: ignore[attr-defined]
+    if type(v) is not ast.Binary or v.op != "*":
+        return None
+    if type(v.lhs) is not ast.Index or type(v.rhs) is not ast.Index:
+        return None
+    (xr, xk), (yr, yk) = _simple_indices(v.lhs), _simple_indices(v.rhs)
+    acc = st.target.id  # type: ignore[attr-defined]
+    if xk is None or yk is None or acc in (form.counter, xr, yr, *xk, *yk):
+        return None
+    return _Dot(acc, (xr, xk), (yr, yk), v, st)  # type: ignore[arg-type]
 
 
 def _declares(stmts: list[ast.Stmt]) -> bool:
@@ -647,6 +683,85 @@ class CompiledInterp(Interp):
 
         return run
 
+    def _inner_product(self, dot: _Dot, form: Counted, trips: int | None) -> bool:
+        """Run an inner product loop in one pass when nothing in it can go wrong: a known trip
+        count within every limit, a writable field accumulator, field operands whose every
+        element the loop reads is in range and assigned. It emits the instructions the loop
+        would (a product, then the sum, per trip, with their locations and bound facts) and
+        returns True; otherwise it does nothing and returns False, and the loop runs as
+        written (and reports what it reports). The matmul and dense layers of ML programs
+        are such loops (bench/compile.py)."""
+        bld, lim = self.builder, self.limits
+        if bld is None or not trips:
+            return False
+        instrs = bld.kernel.instrs
+        if (
+            trips > lim.loop_trips
+            or self.unrolled + trips > lim.unroll
+            or len(instrs) + 2 * trips > statements.MAX_KERNEL_INSTRS
+        ):
+            return False
+        visible = self.scope.visible
+        acc = visible.get(dot.acc)
+        if type(acc) is not Ref or acc.shape or acc.const:
+            return False
+        st = acc.store
+        if st.elem != FIELD or st.poisoned or st.kind in ("input", "const"):
+            return False
+        total = st.cells[acc.offset]
+        start = _int_cell(visible.get(form.counter))
+        if total is None or start is None:
+            return False
+        try:
+            step = form.sign * self.eval_int(form.step, "loop step")
+        except Abort:
+            return False
+        ks = range(start, start + step * trips, step) if step else None
+        xs = ks and self._dot_operand(dot.x, form.counter, ks)
+        ys = xs and self._dot_operand(dot.y, form.counter, ks)
+        if not ys:
+            return False
+        mul, add, bounds = bld.mul, bld.add, self.bounds
+        mul_loc, add_loc = dot.product.loc, dot.update.loc
+        for x, y in zip(xs, ys, strict=True):  # type: ignore[arg-type]
+            p = mul(x, y, mul_loc)
+            if bounds.facts:  # type: ignore[union-attr]
+                bounds.derive("*", p, x, y)  # type: ignore[union-attr]
+            r = add(total, p, add_loc)
+            if bounds.facts:  # type: ignore[union-attr]
+                bounds.derive("+", r, total, p)  # type: ignore[union-attr]
+            total = r
+        st.cells[acc.offset] = total
+        st.locs[acc.offset] = add_loc
+        self.unrolled += trips
+        return True
+
+    def _dot_operand(self, operand, counter: str, ks: range) -> list[int] | None:
+        """The field values `root[keys]` takes as the counter runs through `ks`, when every
+        one is in range and assigned (else None)."""
+        root, keys = operand
+        visible = self.scope.visible
+        ref = visible.get(root)
+        if type(ref) is not Ref or len(ref.shape) != len(keys):
+            return None
+        st = ref.store
+        if st.elem != FIELD or st.frac is not None or st.poisoned:
+            return None
+        fixed, counted_stride = ref.offset, 0
+        for key, dim, stride in zip(keys, ref.shape, _strides(ref.shape), strict=True):
+            if key == counter:
+                if not (0 <= ks.start < dim and 0 <= ks[-1] < dim):
+                    return None
+                counted_stride += stride
+                continue
+            i = key if type(key) is int else _int_cell(visible.get(key))
+            if i is None or not 0 <= i < dim:
+                return None
+            fixed += i * stride
+        cells = st.cells
+        out = [cells[fixed + k * counted_stride] for k in ks]
+        return None if None in out else out  # type: ignore[return-value]
+
     def _compile_for(self, s: ast.For) -> Exec:
         """`exec_for` with the loop's counted form and assigned names found once; the body's
         block is the iteration's scope (`exec_for` puts a scope around it in which nothing
@@ -658,6 +773,7 @@ class CompiledInterp(Interp):
         body = self._statements(stmts)
         fns = None if _declares(stmts) else [self.stmt_code(x) for x in stmts]
         form = counted(s)
+        dot = _dot_form(s, form, stmts)
         assigned = frozenset(assigned_names(s) or ())
         loc = s.cond.loc if s.cond is not None else s.loc
         truth, what, lim = self.truth, "loop condition", self.limits
@@ -672,6 +788,8 @@ class CompiledInterp(Interp):
                 if init is not None:
                     init()
                 frame = _Frame(self.trips_ahead(s, loc, form), assigned)
+                if dot is not None and self._inner_product(dot, form, frame.remaining):
+                    return
                 self.loops.append(frame)
                 try:
                     n = 0

@@ -24,6 +24,7 @@ from test_lookups import (
 )
 from test_privacy import _structure, needles, occurrences
 
+from zkcc.analysis.privacy import GKR_HIDING_LOOKUPS, privacy_report
 from zkcc.driver import plan_program
 from zkcc.encoding import decode
 from zkcc.errors import FormatError, ProofRejected
@@ -65,6 +66,8 @@ def test_zero_knowledge_lookup_program_proves_and_verifies(field):
     bundle, _ = ProofBundle.from_bytes(proof, "proof")
     assert any(name.startswith("pcs2#") for name in bundle.commitments)  # the second round
     assert set(bundle.steps[0]["lookups"]) == {"queries", "table0", "table1"}
+    privacy = privacy_report(plan)
+    assert privacy.zero_knowledge and privacy.gkr.status == GKR_HIDING_LOOKUPS
 
 
 def _balanced(monkeypatch, site: str) -> None:

@@ -9,8 +9,10 @@ one revealing part is enough to leak. The parts, each with a status:
   merkle PCS sends the tensors themselves.
 * gkr: in a zero-knowledge plan every sumcheck is masked (Libra's masking polynomial), layers
   are proved as masked extensions, the input layer holds a uniform mask segment, and the
-  input segments' evaluations are linked claims (zkcc/backends/gkr/zk.py); with `--no-zk` the
-  round messages and layer evaluations are functions of the witness.
+  input segments' evaluations are linked claims (zkcc/backends/gkr/zk.py), and lookups are
+  proved from committed inverses by hiding check circuits (zkcc/runtime/zk_lookups.py); with
+  `--no-zk` the round messages, layer evaluations and LogUp's fractional sums are functions
+  of the witness.
 * groth16: fresh r, s per proof and a blinded commitment D to the committed wires.
 * evaluations: no private tensor's multilinear extension is sent in clear by an assert_eq or
   a Groth16 link: an assert_eq of two committed tensors links its claims by a - b = 0 (with
@@ -41,6 +43,10 @@ GKR_NOT_HIDING = (
 )
 GKR_HIDING = (
     "hiding (masked sumchecks, masked layer values, an input mask segment, linked input claims)"
+)
+GKR_HIDING_LOOKUPS = (
+    "hiding (masked sumchecks, masked layer values, an input mask segment, linked input "
+    "claims; lookups from committed inverses, checked by hiding circuits)"
 )
 GROTH16_HIDING = "hiding (fresh r, s and a blinded commitment D)"
 
@@ -118,10 +124,14 @@ def _evaluations_part(plan: Plan, g16: list[int]) -> Part:
     )
 
 
-def _gkr_part(plan: Plan, launches: bool) -> Part:
+def _gkr_part(plan: Plan, launches: bool, g16: list[int]) -> Part:
     if not launches:
         return Part(True, NOT_USED)
-    return Part(True, GKR_HIDING) if plan.zk else Part(False, GKR_NOT_HIDING)
+    if not plan.zk:
+        return Part(False, GKR_NOT_HIDING)
+    from zkcc.runtime.zk_lookups import hidden_lookups
+
+    return Part(True, GKR_HIDING_LOOKUPS if hidden_lookups(plan, frozenset(g16)) else GKR_HIDING)
 
 
 def _dims(shape: tuple[int, ...]) -> str:
@@ -148,7 +158,7 @@ def privacy_report(plan: Plan) -> Privacy:
     return Privacy(
         requested=plan.zk,
         pcs=_pcs_part(plan, committed),
-        gkr=_gkr_part(plan, gkr_launches),
+        gkr=_gkr_part(plan, gkr_launches, g16),
         groth16=Part(True, GROTH16_HIDING if g16 else NOT_USED),
         evaluations=_evaluations_part(plan, g16),
         revealed=revealed,

@@ -205,3 +205,32 @@ def test_chunked_spilled_proof_is_byte_identical(monkeypatch, tmp_path):
     plan, digest, inputs, _, _ = proved(n=6)
     want = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
     assert spilled_proof(monkeypatch, tmp_path, plan, digest, inputs) == want
+
+
+def test_the_alpha_basis_holds_the_same_elements_and_multiplies_by_alpha():
+    """Range tables' inverses are committed in the basis 1, alpha, alpha^2, alpha^3: the
+    coordinates rebuild the element, and the companion matrix is the product by alpha; alpha
+    in a subfield (here the base field) has no such basis."""
+    import random
+
+    from zkcc.runtime.zk_lookups import AlphaBasis
+
+    F = get_field("m31")
+    E = F.ext
+    rng = random.Random(3)
+    alpha = E.from_ints([rng.randrange(F.p) for _ in range(4)])
+    basis = AlphaBasis.of(F, alpha)
+    x = E.from_ints([[rng.randrange(F.p) for _ in range(4)] for _ in range(6)])
+    coords = basis.coordinates(F, x)
+    rebuilt, power = E.zeros(6), E.one()
+    for j in range(4):
+        rebuilt = E.add(rebuilt, E.mul(E.from_base(coords[j]), power))
+        power = E.mul(power, alpha)
+    assert E.equal(rebuilt, x)
+    times_alpha = F.zeros((4, 6))
+    for j, i, c in basis.product_by_alpha():
+        times_alpha[j] = F.add(times_alpha[j], F.mul(coords[i], F.array(c)))
+    assert np.array_equal(times_alpha, basis.coordinates(F, E.mul(x, alpha)))
+    assert len(basis.product_by_alpha()) == 7
+    assert AlphaBasis.of(F, E.from_base(F.array(5))) is None
+    assert AlphaBasis.of(get_field("bn254"), get_field("bn254").ext.one()) is None

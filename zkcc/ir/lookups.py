@@ -93,7 +93,7 @@ def most_queries(kernel: KernelIR, count: int) -> int:
 # (measured: examples/activations gains from 8-bit limbs, cnn_digits' argmax loses with them)
 LOOKUP_WEIGHT = 4
 # With zero knowledge (zkcc/runtime/zk_lookups.py) a row costs a committed inverse and 8 check
-# gates, a lookup an inverse, ~21 check gates and the kernel's share: on 2^10 instances x 8
+# gates, a lookup an inverse, 12-21 check gates and the kernel's share: on 2^10 instances x 8
 # 16-bit ReLUs, weight 2 picks 8 + 7-bit limbs and proves in 0.89 s against 1.59 s for 4's
 # 15-bit table (bits: 0.98 s), one run; at 2^13 instances every weight keeps 15 bits
 ZK_LOOKUP_WEIGHT = 2

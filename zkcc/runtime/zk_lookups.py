@@ -24,13 +24,14 @@ LogUp, in a second commitment round:
    included:
    * queries (one instance per launch instance, padded ones too): per block, site and
      component, r = (h (alpha - enc))_c - [c = 0][s real] valid;
-   * each table (one instance per row j): r = (g (alpha - enc(row_j)))_c - [c = 0] m_j, with
-     the rows' keys and values as public inputs that the verifier evaluates itself.
+   * each table (16 rows per instance): r = g_c - m_j w_c, with the weights
+     w_j = 1 / (alpha - enc(row_j)) a public input that the verifier computes itself.
    alpha - enc = alpha - key - gamma value is affine in the base values key and value, so a
-   product by it is linear in h with constant coefficients (d^2 add gates), plus the
-   products h_i key (d mul gates) and, on a map table, h_i value weighed by gamma's matrix
-   (5 mul gates for u; 1 over bn254): 21 gates per m31 range lookup, 26 per map lookup, one
-   layer.
+   product by it is linear in h with constant coefficients (the product by alpha: 16 add
+   gates in the power basis, 7 in the basis 1, alpha, alpha^2, alpha^3 in which a range
+   table's inverses are committed, `AlphaBasis`), plus the products h_i key (d mul gates)
+   and, on a map table, h_i value weighed by gamma's matrix (5 mul gates for u; 1 over
+   bn254): 12 gates per m31 range lookup, 26 per map lookup, one layer.
 4. The sums: a challenge point z of log2(d) coordinates weighs the components (eq(z, c)),
    and one linked relation per table says that the block's query sum equals the table's,
    a cube's sum being 2^k times its multilinear extension at (1/2, ..., 1/2):
@@ -135,6 +136,75 @@ def ext_matrix(F, c: Any) -> np.ndarray:
     return np.array(F.to_ints(F.ext.mul(basis, c)), dtype=object).reshape(d, d)
 
 
+def _inverse_mod(m: list[list[int]], p: int) -> list[list[int]] | None:
+    """m^-1 mod p by Gauss-Jordan elimination (None when m is singular)."""
+    n = len(m)
+    a = [[x % p for x in row] + [int(i == j) for j in range(n)] for i, row in enumerate(m)]
+    for col in range(n):
+        pivot = next((r for r in range(col, n) if a[r][col]), None)
+        if pivot is None:
+            return None
+        a[col], a[pivot] = a[pivot], a[col]
+        inv = pow(a[col][col], p - 2, p)
+        a[col] = [x * inv % p for x in a[col]]
+        for r in range(n):
+            if r != col and a[r][col]:
+                f = a[r][col]
+                a[r] = [(x - f * y) % p for x, y in zip(a[r], a[col], strict=True)]
+    return [row[n:] for row in a]
+
+
+@dataclass(frozen=True)
+class AlphaBasis:
+    """Coordinates in the basis 1, alpha, .., alpha^(d-1) of E, in which the product by
+    alpha is a companion matrix: d - 1 ones below the diagonal and alpha^d's coordinates in
+    the last column, 2d - 1 entries (7 for QM31) where the power basis of u has d^2 (16). A
+    range table's inverses are committed in it (the check's product by alpha is 7 add
+    gates); `of` gives None over bn254 (d = 1: nothing to gain) and, with probability
+    about p^-2, when alpha lies in a proper subfield (then the power basis serves)."""
+
+    to_alpha: list[list[int]]  # power-basis coordinates -> alpha-basis coordinates
+    top: list[int]  # alpha^d in the alpha basis
+
+    @staticmethod
+    def of(F, alpha) -> AlphaBasis | None:
+        E, p, d = F.ext, F.p, F.ext.degree
+        if d == 1:
+            return None
+        powers = [E.one()]
+        for _ in range(d):
+            powers.append(E.mul(powers[-1], alpha))
+        columns = [[int(x) for x in F.to_ints(q)] for q in powers]
+        to_alpha = _inverse_mod([[columns[i][j] for i in range(d)] for j in range(d)], p)
+        if to_alpha is None:
+            return None
+        top = [sum(r * x for r, x in zip(row, columns[d], strict=True)) % p for row in to_alpha]
+        return AlphaBasis(to_alpha, top)
+
+    def product_by_alpha(self) -> list[tuple[int, int, int]]:
+        """(output component j, input component i, coefficient) of the product by alpha."""
+        d = len(self.top)
+        return [(j, j - 1, 1) for j in range(1, d)] + [
+            (j, d - 1, t) for j, t in enumerate(self.top)
+        ]
+
+    def coordinates(self, F, x: np.ndarray) -> np.ndarray:
+        """An extension array (d, ...) in power-basis components, in the alpha basis."""
+        out = F.zeros(x.shape)
+        for j, row in enumerate(self.to_alpha):
+            for k, c in enumerate(row):
+                if c:
+                    out[j] = F.add(out[j], F.mul(x[k], F.array(c)))
+        return out
+
+
+def power_products(F, c: Any) -> list[tuple[int, int, int]]:
+    """(j, i, coefficient) of the product by the extension scalar c in the power basis."""
+    m = ext_matrix(F, c)
+    d = F.ext.degree
+    return [(j, i, int(m[j, i])) for j in range(d) for i in range(d)]
+
+
 @dataclass(frozen=True)
 class _Sites:
     """The wires of S check sites: out and inv (S, d), key (S,), value (S,) or None, num (S,)
@@ -147,24 +217,25 @@ class _Sites:
     num: np.ndarray
 
 
-def _check_layer(F, sites: _Sites, width_log2: int, alpha, gamma, is_map: bool) -> Layer:
+def _check_layer(F, sites: _Sites, width_log2: int, by_alpha: list, gamma, is_map: bool) -> Layer:
     """r_c = (inv (alpha - key - gamma value))_c - [c = 0] num at every site: inv alpha is
-    d^2 add gates with constant coefficients, inv key d products, and on a map table
+    one add gate per entry of `by_alpha` (its (j, i, coefficient) in inv's basis: 16 in the
+    power basis, 7 in the alpha basis), inv key d products, and on a map table (power basis)
     inv gamma value one product per non-zero entry of gamma's matrix (5 for u in QM31)."""
     p, d = F.p, F.ext.degree
-    a_m = ext_matrix(F, alpha)
-    g_m = ext_matrix(F, gamma) if is_map else None
+    n = len(sites.key)
     mul, mul_coef, add, add_coef = [], [], [], []
-    for j in range(d):
-        for i in range(d):
-            add.append(np.stack([sites.out[:, j], sites.inv[:, i]], axis=1))
-            add_coef += [int(a_m[j, i])] * len(sites.key)
-            if i == j:  # the product by key is -key on each component
-                mul.append(np.stack([sites.out[:, j], sites.inv[:, i], sites.key], axis=1))
-                mul_coef += [p - 1] * len(sites.key)
-            if g_m is not None and (d == 1 or g_m[j, i]):  # u's zeros are fixed; beta's not
+    for j, i, c in by_alpha:
+        add.append(np.stack([sites.out[:, j], sites.inv[:, i]], axis=1))
+        add_coef += [c] * n
+    for j in range(d):  # the product by key is -key on each component
+        mul.append(np.stack([sites.out[:, j], sites.inv[:, j], sites.key], axis=1))
+        mul_coef += [p - 1] * n
+    if is_map:
+        for j, i, c in power_products(F, gamma):
+            if d == 1 or c:  # u's zeros are fixed; beta's are not
                 mul.append(np.stack([sites.out[:, j], sites.inv[:, i], sites.value], axis=1))
-                mul_coef += [(p - int(g_m[j, i])) % p] * len(sites.key)
+                mul_coef += [(p - c) % p] * n
     real = sites.num >= 0
     add.append(np.stack([sites.out[real, 0], sites.num[real]], axis=1))
     add_coef += [p - 1] * int(real.sum())
@@ -205,6 +276,7 @@ class HiddenLookups:
 
     # -- structure ------------------------------------------------------------------------------
     def _query_circuit(self, F, alpha, gamma) -> tuple[LayeredCircuit, dict]:
+        basis = self._basis()
         lk, n = self.lookups, self.lookups.count
         width, h = lk.layout.width, self.inverses.width
         input_log2, segs = layout_segments(
@@ -225,7 +297,9 @@ class HiddenLookups:
                 np.where(s < b.sites, at[VALID_SEGMENT], -1),
             )
             is_map = lk.tables[b.table].is_map
-            layers.append(_check_layer(F, sites, log2_ceil(h), alpha, gamma, is_map))
+            in_alpha = basis is not None and not is_map
+            by_alpha = basis.product_by_alpha() if in_alpha else power_products(F, alpha)  # type: ignore[union-attr]
+            layers.append(_check_layer(F, sites, log2_ceil(h), by_alpha, gamma, is_map))
         layer = _merged(layers)
         sources = {
             LOOKUP_SEGMENT: (lookup_tensor(self.step), launch_layout(n, (width,), False)),
@@ -272,10 +346,8 @@ class HiddenLookups:
         """(None for the queries or a table number, the hiding circuit, its sources); with the
         drawn challenges once `draw` ran, else with zero coefficients (the same shapes)."""
         F = self.F
-        E = F.ext
-        alpha = self.challenges.get("alpha", E.zeros())
         out = []
-        circuit, sources = self._query_circuit(F, alpha, self._gamma())
+        circuit, sources = self._query_circuit(F, self._alpha(), self._gamma())
         out.append((None, circuit, sources, self.lookups.n_log2))
         for b in self.used():
             circuit, sources = self._table_circuit(b)
@@ -326,6 +398,23 @@ class HiddenLookups:
         ab = tr.challenge_exts(f"{LABEL}/{self.step}/challenges", self.F, 2)
         self.challenges["alpha"], self.challenges["beta"] = ab[:, 0].copy(), ab[:, 1].copy()
 
+    def _alpha(self) -> Any:
+        """The drawn alpha; before `draw` (the plan's shapes and the cost model) a stand-in
+        that generates E, so that the circuits have the drawn one's gates."""
+        E = self.F.ext
+        return self.challenges.get("alpha", E.zeros() if E.degree == 1 else self._gamma())
+
+    def _basis(self) -> AlphaBasis | None:
+        """The alpha basis of range tables' inverses (AlphaBasis; None: the power basis)."""
+        return AlphaBasis.of(self.F, self._alpha())
+
+    def _in_basis(self, table: int, x: np.ndarray) -> np.ndarray:
+        """A table's inverses or weights (d, ...) in the basis its block is committed in."""
+        basis = self._basis()
+        if basis is None or self.lookups.tables[table].is_map:
+            return x
+        return basis.coordinates(self.F, x)
+
     def _gamma(self) -> Any:
         """The map tables' compression enc(key, value) = key + gamma value: u, the QM31
         generator, where the extension has degree 4 (injective on base-field pairs, since u is
@@ -353,7 +442,7 @@ class HiddenLookups:
             a = 1 << b.site_log2
             block = columns[:, b.offset : b.offset + b.size].reshape(lk.count, b.components, a)
             enc = self._enc(block[:, 0], block[:, 1] if b.components == 2 else None)
-            inv = E.inv(E.sub(alpha, enc))  # (d, count, a)
+            inv = self._in_basis(b.table, E.inv(E.sub(alpha, enc)))  # (d, count, a)
             inv[:, :, b.sites :] = 0
             o = self.inverses.offsets[b.table]
             h[:, o : o + self.d * a] = inv.transpose(1, 0, 2).reshape(lk.count, self.d * a)
@@ -365,13 +454,15 @@ class HiddenLookups:
             hc.draw(ctx, f"{LABEL}/{self.step}/{_part(t)}/masks")
 
     def _weights(self, table: int) -> np.ndarray:
-        """1 / (alpha - enc(row_j)) for every row j (padded rows repeat row 0), (2^bits, d)."""
+        """1 / (alpha - enc(row_j)) for every row j (padded rows repeat row 0), (2^bits, d),
+        in the table's basis."""
         F, tab = self.F, self.lookups.tables[table]
         if tab.is_map:
             enc = self._enc(*padded_rows(F, tab))
         else:
             enc = self._enc(F.array(np.arange(1 << tab.bits, dtype=np.int64)), None)
-        return F.ext.inv(F.ext.sub(self.challenges["alpha"], enc)).T.reshape(-1).copy()
+        w = F.ext.inv(F.ext.sub(self.challenges["alpha"], enc))
+        return self._in_basis(table, w).T.reshape(-1).copy()
 
     def _public_value(self, F, c: Claim) -> Any:
         """The value of a claim on a public tensor a check reads, computed from the plan."""

@@ -266,10 +266,10 @@ class ExtField:
         conj[1::2] = F.neg(conj[1::2])  # a(-u): the odd powers of u negated
         b = self.mul(a, conj)  # components 1 and 3 are zero
         b0, b1 = b[0], b[2]
-        n = F.add(F.mul(b0, F.add(b0, F.mul(F.array(4), b1))), F.mul(F.array(5), F.mul(b1, b1)))
-        bconj = self.zeros(b0.shape)
+        bconj = self.zeros(b0.shape)  # b(v') = (b0 + 4 b1) - b1 v
         bconj[0] = F.add(b0, F.mul(F.array(4), b1))
         bconj[2] = F.neg(b1)
+        n = F.add(F.mul(b0, bconj[0]), F.mul(F.array(5), F.mul(b1, b1)))
         return self.mul_base(self.mul(conj, bconj), F.inv(n))
 
     def equal(self, a: Array, b: Array) -> bool:

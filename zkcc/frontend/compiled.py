@@ -716,8 +716,8 @@ class CompiledInterp(Interp):
             step = form.sign * self.eval_int(form.step, "loop step")
         except Abort:
             return False
-        ks = range(start, start + step * trips, step) if step else None
-        xs = ks and self._dot_operand(dot.x, form.counter, ks)
+        ks = range(start, start + step * trips, step)  # trips >= 1: step != 0 (trips_ahead)
+        xs = self._dot_operand(dot.x, form.counter, ks)
         ys = xs and self._dot_operand(dot.y, form.counter, ks)
         if not ys:
             return False

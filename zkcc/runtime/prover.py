@@ -28,7 +28,13 @@ from zkcc.runtime.packing import bin_claim_counts, bin_table, claims_on_bins, pl
 from zkcc.runtime.protocol import absorb_commitments, start_transcript, step_label
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
-from zkcc.runtime.steps import ProveContext, claim_counts, last_uses, schedule
+from zkcc.runtime.steps import (
+    ProveContext,
+    claim_counts,
+    draw_lookup_challenges,
+    last_uses,
+    schedule,
+)
 
 
 def prove(
@@ -134,11 +140,9 @@ def commit_lookup_round(plan, groth16, steps, ctx, transcript, commitments, stat
     """A zero-knowledge plan's second commitment round (zkcc/runtime/zk_lookups.py): the
     lookup challenges drawn, the inverses and check masks computed and committed, their
     commitments absorbed. Returns its bins (none without lookups)."""
-    hidden = [st.hidden for st in steps if getattr(st, "hidden", None) is not None]
+    hidden = draw_lookup_challenges(steps, transcript)
     if not hidden:
         return []
-    for h in hidden:
-        h.draw(transcript)
     for h in hidden:
         h.witness(ctx)
     bins = plan_bins(plan, groth16, second=True)

@@ -532,6 +532,16 @@ def schedule(plan, groth16: frozenset[int]) -> list:
     return out
 
 
+def draw_lookup_challenges(steps: list, transcript) -> list[HiddenLookups]:
+    """The zero-knowledge launches' lookups, each with its challenges drawn, in schedule
+    order: after the first commitments and before the second round's
+    (zkcc/runtime/zk_lookups.py), on the prover's side and the verifier's alike."""
+    hidden = [st.hidden for st in steps if isinstance(st, GkrStep) and st.hidden is not None]
+    for h in hidden:
+        h.draw(transcript)
+    return hidden
+
+
 def claim_counts(steps: list) -> dict[str, int]:
     """tensor -> the evaluation claims the schedule makes on it: two per GKR input segment
     reading it (the layer-0 claims at v_x and v_y), those of a launch's lookup argument

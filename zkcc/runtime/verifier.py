@@ -20,7 +20,7 @@ from zkcc.runtime.claims import Claim, pcs_claims, plan_tensors
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.packing import claims_on_bins, plan_bins
 from zkcc.runtime.protocol import absorb_commitments, start_transcript, step_label
-from zkcc.runtime.steps import VerifyContext, check_claims, schedule
+from zkcc.runtime.steps import VerifyContext, check_claims, draw_lookup_challenges, schedule
 
 
 def verify(
@@ -92,9 +92,7 @@ def _verify(
         [(b.name, bundle.commitments[b.name]) for b in bins],
         {i: c for i, c in launch_commitments.items() if c is not None},
     )
-    hidden = [st.hidden for st in steps if getattr(st, "hidden", None) is not None]
-    for h in hidden:  # zkcc/runtime/prover.py commit_lookup_round
-        h.draw(transcript)
+    draw_lookup_challenges(steps, transcript)  # zkcc/runtime/prover.py commit_lookup_round
     absorb_commitments(transcript, [(b.name, bundle.commitments[b.name]) for b in second])
     bins += second
 

@@ -65,7 +65,12 @@ from zkcc.runtime.groth16_launch import (
 from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.packing import Bin, plan_bins
 from zkcc.runtime.steps import AssertEqStep, GkrStep, Groth16Step, claim_counts, schedule
-from zkcc.runtime.zk_lookups import HiddenLookups, inverses_tensor, round_two_tensors
+from zkcc.runtime.zk_lookups import (
+    HiddenLookups,
+    check_name,
+    inverses_tensor,
+    round_two_tensors,
+)
 
 # ---- measured factors (bench/costmodel.py; each is "passes over the data" of one step) -----
 EVAL_PASSES = 4  # evaluating a layer: gathers, multiply, coefficient, sort-based scatter-add
@@ -277,15 +282,9 @@ def hidden_lookup_trees(F, hidden: HiddenLookups) -> dict:
     """A zero-knowledge launch's lookups (zkcc/runtime/zk_lookups.py): one zero-knowledge
     GKR proof per check circuit, "queries" and "table<t>" per used table."""
     return {
-        _check_key(t): gkr_step_tree(F, hc.circuit, hc.n_log2, hc.layout)
+        check_name(t): gkr_step_tree(F, hc.circuit, hc.n_log2, hc.layout)
         for t, hc, _ in hidden.checks()
     }
-
-
-def _check_key(table: int | None) -> str:
-    """A check circuit's key in the step tree (HiddenLookups.prove): the queries' or a
-    table's; the exact-bytes test holds the two to the same spelling."""
-    return "queries" if table is None else f"table{table}"
 
 
 def groth16_step_tree(F, b: LaunchBoundary) -> dict:
@@ -650,7 +649,7 @@ def hidden_lookup_prove_seconds(F, prof: Profile, hidden: HiddenLookups) -> floa
     """A zero-knowledge launch's lookups (zkcc/runtime/zk_lookups.py): the inverses h, per
     site of every block on every instance (padded sites too: h is computed per block and
     zeroed after), an extension inverse and HIDDEN_EXT_OPS operations; per used table its
-    weights twice (for g = m w in the witness, and as the table check's public segment)
+    weights once (for g = m w in the witness, kept as the table check's public segment)
     and g; each check circuit proved by zero-knowledge GKR over its 2^n_log2 instances
     (gkr_prove_seconds, no kernel IR: its layer 0 is committed and public tensors); per
     table the two sum claims' values, an evaluation of h and of g. Their commitments and
@@ -662,7 +661,7 @@ def hidden_lookup_prove_seconds(F, prof: Profile, hidden: HiddenLookups) -> floa
     for b in hidden.used():
         rows = 1 << lk.tables[b.table].bits
         t += _weights_seconds(F, prof, lk.count << b.site_log2)
-        t += 2 * _weights_seconds(F, prof, rows) + rows * hidden.d * ext
+        t += _weights_seconds(F, prof, rows) + rows * hidden.d * ext
         t += 2 * (h_size + rows * hidden.d) * ext
     for _, hc, _ in hidden.checks():
         t += gkr_prove_seconds(F, prof, hc.circuit, 0, 1 << hc.n_log2, hc.layout)
@@ -671,16 +670,16 @@ def hidden_lookup_prove_seconds(F, prof: Profile, hidden: HiddenLookups) -> floa
 
 def hidden_lookup_verify_seconds(F, prof: Profile, hidden: HiddenLookups) -> float:
     """Each check circuit's zero-knowledge GKR verifier, and the public segments' values
-    the verifier computes itself: per table check its weights at both points of the
-    check, each time computed (_weights_seconds) and evaluated (2 extension products per
-    entry of the 2^bits x d table); the valid flags have a closed form."""
+    the verifier computes itself: per table check its weights, computed once
+    (_weights_seconds) and evaluated at both points of the check (2 extension products per
+    entry of the 2^bits x d table each); the valid flags have a closed form."""
     ext = prof.rate(f"{F.name}.ext_mul")
     t = 0.0
     for table, hc, _ in hidden.checks():
         t += gkr_verify_seconds(F, prof, hc.circuit, 1 << hc.n_log2, hc.layout)
         if table is not None:
             rows = 1 << hidden.lookups.tables[table].bits
-            t += 2 * (_weights_seconds(F, prof, rows) + 2 * rows * hidden.d * ext)
+            t += _weights_seconds(F, prof, rows) + 2 * 2 * rows * hidden.d * ext
     return t
 
 
@@ -862,9 +861,7 @@ def groth16_size(plan: Plan, i: int, g16: frozenset[int]) -> dict[str, int]:
 def _gkr_bytes(F, circuit, n_log2: int) -> int:
     """A GKR proof's own memory: its stored layers, its widest layer's working set and the
     chunk temporaries (bounded by that working set, see the module docstring)."""
-    widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
-    layers = memory.LAYER_STORED_BYTES[F.name] * (1 << n_log2) * sum(widths)
-    working = memory.LAYER_WORKING_BYTES[F.name] * (1 << n_log2) * max(widths[:-1])
+    layers, working = memory.circuit_bytes(F, circuit, 1 << n_log2)
     return layers + working + min(memory.TEMPORARIES, working // 4)
 
 

@@ -64,6 +64,13 @@ def padded_rows(F, table: LookupTable) -> tuple[np.ndarray, np.ndarray]:
     return F.array(keys), values
 
 
+def table_rows(F, table: LookupTable) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every row's key over 2^bits rows and, for a map table, its value (`padded_rows`)."""
+    if table.is_map:
+        return padded_rows(F, table)
+    return F.array(np.arange(1 << table.bits, dtype=np.int64)), None
+
+
 @dataclass(frozen=True)
 class LaunchLookups:
     """The lookups of one GKR launch: the tensors they commit and their LogUp arguments."""
@@ -148,12 +155,13 @@ class LaunchLookups:
         real[: self.count, : b.sites] = 1
         return E.from_base(F.array(real.reshape(-1))), q
 
-    def table_enc(self, F, table: LookupTable, beta) -> Any:
+    def _table_enc(self, F, table: LookupTable, beta) -> Any:
         """enc of every table row (padded to 2^bits), an extension array."""
         E = F.ext
-        if not table.is_map:
-            return E.from_base(F.array(np.arange(1 << table.bits, dtype=np.int64)))
-        keys, values = (E.from_base(x) for x in padded_rows(F, table))
+        keys, values = table_rows(F, table)
+        if values is None:
+            return E.from_base(keys)
+        keys, values = E.from_base(keys), E.from_base(values)
         return E.add(keys, E.mul(E.sub(values, keys), beta[:, None]))
 
     def _table_enc_mle(self, F, table: LookupTable, beta, point: list) -> Any:
@@ -183,7 +191,7 @@ class LaunchLookups:
             p, q = self._query_leaves(F, columns, b, alpha, beta)
             qproof, qc = prove_fraction_sum(F, p, q, tr, f"{LABEL}/{b.table}/queries")
             m = self.counts_layout(b).table(F, counts[counts_tensor(self.step, b.table)])
-            tq = E.sub(alpha[:, None], self.table_enc(F, table, beta))
+            tq = E.sub(alpha[:, None], self._table_enc(F, table, beta))
             tproof, tc = prove_fraction_sum(F, E.from_base(m), tq, tr, f"{LABEL}/{b.table}/table")
             trees.append({"queries": qproof.to_tree(), "table": tproof.to_tree()})
             claims += self._claims(F, b, qc, tc, alpha, beta)

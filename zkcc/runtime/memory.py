@@ -143,11 +143,8 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
         else:
             other = max(other, logup_bytes(F, ck.ir, step.count))  # after the layers, unsplit
         for circuit, n_log2 in circuits:
-            shard = partition(n_log2, ranks, 0)
-            widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
-            layers = max(layers, LAYER_STORED_BYTES[F.name] * shard.columns * sum(widths))
-            widest = LAYER_WORKING_BYTES[F.name] * shard.columns * max(widths[:-1])
-            working = max(working, widest)
+            stored, widest = circuit_bytes(F, circuit, partition(n_log2, ranks, 0).columns)
+            layers, working = max(layers, stored), max(working, widest)
     return MemoryEstimate(
         base=peak_rss_bytes(),
         tensors=TENSOR_BYTES[F.name] * tensor_elems,
@@ -157,6 +154,14 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
         working=working,
         other=other,
     )
+
+
+def circuit_bytes(F, circuit, columns: int) -> tuple[int, int]:
+    """A GKR proof over `columns` instances: its stored layers, and its widest layer's
+    working set while it is proved."""
+    widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
+    stored = LAYER_STORED_BYTES[F.name] * columns * sum(widths)
+    return stored, LAYER_WORKING_BYTES[F.name] * columns * max(widths[:-1])
 
 
 def logup_bytes(F, kernel, count: int) -> int:

@@ -76,7 +76,7 @@ from zkcc.runtime.claims import (
 )
 from zkcc.runtime.hiding import HidingCircuit
 from zkcc.runtime.layout import TableLayout, extend_point, launch_layout
-from zkcc.runtime.lookups import LaunchLookups, padded_rows
+from zkcc.runtime.lookups import LaunchLookups, table_rows
 
 LABEL = "logup-zk"
 INVERSES_SEGMENT = "inverses"
@@ -93,16 +93,17 @@ def inverses_tensor(step: int, table: int | None = None) -> str:
     return f"inverses@{step}" if table is None else f"inverses@{step}/{table}"
 
 
-def _part(table: int | None) -> str:
+def check_name(table: int | None) -> str:
+    """A check circuit's name: its key in the step proof, its tensors' suffix."""
     return "queries" if table is None else f"table{table}"
 
 
 def check_mask_tensor(step: int, table: int | None = None) -> str:
-    return f"zkmask@{step}/{_part(table)}"
+    return f"zkmask@{step}/{check_name(table)}"
 
 
 def check_input_mask_tensor(step: int, table: int | None = None) -> str:
-    return f"zkin@{step}/{_part(table)}"
+    return f"zkin@{step}/{check_name(table)}"
 
 
 def weights_tensor(step: int, table: int) -> str:
@@ -390,6 +391,7 @@ class HiddenLookups:
         out = [inverses_tensor(self.step)] + [
             inverses_tensor(self.step, b.table) for b in self.used()
         ]
+        out += [weights_tensor(self.step, b.table) for b in self.used()]
         out += [check_mask_tensor(self.step, t) for t in [None, *(b.table for b in self.used())]]
         return out
 
@@ -447,29 +449,28 @@ class HiddenLookups:
             o = self.inverses.offsets[b.table]
             h[:, o : o + self.d * a] = inv.transpose(1, 0, 2).reshape(lk.count, self.d * a)
             m = lk.counts_layout(b).table(F, ctx.data[counts_tensor(self.step, b.table)])
-            weights = self._weights(b.table).reshape(-1, self.d)
-            ctx.data[inverses_tensor(self.step, b.table)] = F.mul(weights, m[:, None]).reshape(-1)
+            weights = self._weights(b.table)  # also the table check's public segment
+            ctx.data[weights_tensor(self.step, b.table)] = weights
+            g = F.mul(weights.reshape(-1, self.d), m[:, None])
+            ctx.data[inverses_tensor(self.step, b.table)] = g.reshape(-1)
         ctx.data[inverses_tensor(self.step)] = h.reshape(-1)
         for t, hc, _ in self.checks():
-            hc.draw(ctx, f"{LABEL}/{self.step}/{_part(t)}/masks")
+            hc.draw(ctx, f"{LABEL}/{self.step}/{check_name(t)}/masks")
 
     def _weights(self, table: int) -> np.ndarray:
         """1 / (alpha - enc(row_j)) for every row j (padded rows repeat row 0), (2^bits, d),
         in the table's basis."""
-        F, tab = self.F, self.lookups.tables[table]
-        if tab.is_map:
-            enc = self._enc(*padded_rows(F, tab))
-        else:
-            enc = self._enc(F.array(np.arange(1 << tab.bits, dtype=np.int64)), None)
+        F = self.F
+        enc = self._enc(*table_rows(F, self.lookups.tables[table]))
         w = F.ext.inv(F.ext.sub(self.challenges["alpha"], enc))
         return self._in_basis(table, w).T.reshape(-1).copy()
 
-    def _public_value(self, F, c: Claim) -> Any:
-        """The value of a claim on a public tensor a check reads, computed from the plan."""
+    def _public_value(self, F, c: Claim, weights: dict[str, np.ndarray]) -> Any:
+        """The value of a claim on a public tensor a check reads: the valid flags', or a
+        table's weights' (`weights`, by tensor, computed once from the plan and alpha)."""
         if c.tensor == valid_tensor(self.step):
             return valid_mle(F, self.lookups.count, c.point)
-        weights = self._weights(int(c.tensor.rsplit("/", 1)[1]))
-        return mle_evaluate(F, weights, c.point)
+        return mle_evaluate(F, weights[c.tensor], c.point)
 
     def _public(self) -> set[str]:
         return {valid_tensor(self.step)} | {weights_tensor(self.step, b.table) for b in self.used()}
@@ -530,15 +531,12 @@ class HiddenLookups:
 
         F = ctx.F
         points = self._sum_points(F, tr)
-        data = dict(ctx.data)
-        for b in self.used():
-            data[weights_tensor(self.step, b.table)] = self._weights(b.table)
         trees, claims = {}, []
         for t, hc, sources in self.checks():
-            what = f"launch {self.step} ({self.kernel}) lookup check, {_part(t)}"
+            what = f"launch {self.step} ({self.kernel}) lookup check, {check_name(t)}"
             sources = hc.with_input_mask(F, sources)
-            proof, seg = prove_circuit(ctx, hc.circuit, hc.n_log2, sources, data, tr, hc, what)
-            trees[_part(t)] = proof.to_tree()
+            proof, seg = prove_circuit(ctx, hc.circuit, hc.n_log2, sources, ctx.data, tr, hc, what)
+            trees[check_name(t)] = proof.to_tree()
             claims += self._linked(F, hc, seg, sources, t, lambda c: c.value)
         return trees, claims + self._sum_claims(F, points, ctx.data)
 
@@ -546,18 +544,23 @@ class HiddenLookups:
         F = v.F
         points = self._sum_points(F, tr)
         checks = self.checks()
-        ss.dict({_part(t) for t, _, _ in checks})
+        ss.dict({check_name(t) for t, _, _ in checks})
+        weights = {weights_tensor(self.step, b.table): self._weights(b.table) for b in self.used()}
         claims = []
         for t, hc, sources in checks:
-            proof = gkr.GKRProof.from_tree(ss.field(_part(t)), F, hc.circuit, hc.n_log2, hc.layout)
+            proof = gkr.GKRProof.from_tree(
+                ss.field(check_name(t)), F, hc.circuit, hc.n_log2, hc.layout
+            )
             try:
                 seg = gkr.verify(F, hc.circuit, hc.n_log2, proof, tr, zk=hc.layout)
             except ProofRejected as e:
                 raise ProofRejected(
-                    f"launch {self.step} ({self.kernel}) lookup check, {_part(t)}: {e}"
+                    f"launch {self.step} ({self.kernel}) lookup check, {check_name(t)}: {e}"
                 ) from None
             sources = hc.with_input_mask(F, sources)
-            claims += self._linked(F, hc, seg, sources, t, lambda c: self._public_value(F, c))
+            claims += self._linked(
+                F, hc, seg, sources, t, lambda c: self._public_value(F, c, weights)
+            )
         return claims + self._sum_claims(F, points, None)
 
     def _linked(self, F, hc: HidingCircuit, seg, sources: dict, t, public_value) -> list[Claim]:
@@ -567,8 +570,8 @@ class HiddenLookups:
             sources,
             self._public(),
             public_value,
-            f"{LABEL}/{self.step:08d}/{_part(t)}",
-            f"launch {self.step} ({self.kernel}) lookup check, {_part(t)}",
+            f"{LABEL}/{self.step:08d}/{check_name(t)}",
+            f"launch {self.step} ({self.kernel}) lookup check, {check_name(t)}",
         )
 
 

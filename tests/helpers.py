@@ -101,6 +101,16 @@ class ThreadComm:
         return [theirs[self.rank] for theirs in sent]
 
 
+def with_changed(store, name: str, change):
+    """A one-process copy of a prover's TensorStore whose tensor `name` is `change(values)`
+    (a copy of its values): what a lying prover reads."""
+    from zkcc.runtime.tensors import TensorStore
+
+    tensors = {n: store.whole(n) for n in store.names()}
+    tensors[name] = change(tensors[name].copy())
+    return TensorStore.of(store.F, tensors)
+
+
 def run_workers(size: int, work):
     """work(comm) on `size` threads with ThreadComms; returns the results in rank order."""
     import threading
@@ -149,28 +159,31 @@ def committed_tensors(plan: Plan) -> set[str]:
     return {m.tensor for b in plan_bins(plan, frozenset(groth16_steps(plan))) for m in b.members}
 
 
-def swap_committed_tables(monkeypatch, a: str, b: str) -> None:
+def swap_committed_tables(monkeypatch, plan: Plan, a: str, b: str) -> None:
     """Make the prover commit tensor a's values where b belongs in its packed commitment and
     b's where a belongs (as far as the shorter reaches): the attack that swapping two tensors'
     own commitments was before commitments were packed (zkcc/runtime/packing.py)."""
     from zkcc.runtime import prover as prover_module
+    from zkcc.runtime.packing import plan_bins
 
-    real = prover_module.bin_table
+    real = prover_module.bin_part
+    bins = plan_bins(plan, frozenset(groth16_steps(plan)))
+    sizes = {m.tensor: 1 << m.num_vars for b in bins for m in b.members}
 
-    def swapped(F, where, member_table):
-        def table(name):
+    def swapped(F, where, held, member_part):
+        def part(name, lo, hi):
             other = {a: b, b: a}.get(name)
+            own = member_part(name, lo, hi)
             if other is None:
-                return member_table(name)
-            own, theirs = member_table(name), member_table(other)
+                return own
             out = own.copy()
-            n = min(len(own), len(theirs))
-            out[:n] = theirs[:n]
+            top = max(lo, min(hi, sizes[other]))
+            out[: top - lo] = member_part(other, lo, top)
             return out
 
-        return real(F, where, table)
+        return real(F, where, held, part)
 
-    monkeypatch.setattr(prover_module, "bin_table", swapped)
+    monkeypatch.setattr(prover_module, "bin_part", swapped)
 
 
 def forced_proof(m, plan: Plan, digest: bytes, inputs: dict, backend: str | None, pks) -> bytes:

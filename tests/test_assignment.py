@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLE_NAMES, EXAMPLES, SEEDED, committed_tensors, swap_committed_tables
+from helpers import (
+    EXAMPLE_NAMES,
+    EXAMPLES,
+    SEEDED,
+    committed_tensors,
+    swap_committed_tables,
+    with_changed,
+)
 from test_cli import zkcc
 
 from zkcc.analysis import assign
@@ -520,7 +527,7 @@ def test_swapped_boundary_tensors_are_rejected(chain, monkeypatch):
     """The prover commits `key` (Groth16 -> GKR boundary) where `ys` (GKR -> Groth16) belongs
     in the packed commitment and the reverse; its launches see the true values."""
     assert {"key", "ys"} <= committed_tensors(chain["plan"])
-    swap_committed_tables(monkeypatch, "key", "ys")
+    swap_committed_tables(monkeypatch, chain["plan"], "key", "ys")
     plan = chain["plan"]
     bad = prove(plan, chain["digest"], chain["inputs"], keys=chain["pks"]).to_bytes()
     monkeypatch.undo()
@@ -536,25 +543,27 @@ def _lying_proof(chain, monkeypatch, kernel: str, tensor: str) -> bytes:
     real_run, real_args = steps_module.run_launch, steps_module.launch_args
     real_layer0 = steps_module.assemble_layer0
 
-    def fake(data):
-        t = data[tensor].copy()
+    def bump(t):
         t[0] = F.add(t[0], F.array(1))
-        return {**data, tensor: t}
+        return t
 
-    def lying_run(F_, program, step, tensors, comm=None):
-        return real_run(
-            F_, program, step, fake(tensors) if step.kernel == kernel else tensors, comm
-        )
+    def fake(data):
+        return with_changed(data, tensor, bump)
+
+    def lying_run(F_, program, step, tensors):
+        return real_run(F_, program, step, fake(tensors) if step.kernel == kernel else tensors)
 
     def lying_args(program, i, data):
         return real_args(program, i, fake(data) if program.host.steps[i].kernel == kernel else data)
 
-    def lying_layer0(F_, circuit, sources, data, shard):
+    def lying_layer0(F_, circuit, sources, data, shard, shared):
         mine = {t for t, _ in sources.values()}
         # the launch's circuit, or the hiding one made from it (it shares the residue layer)
         ours = chain["plan"].kernels[kernel].circuit.layers[-1]
-        reads = circuit.layers[-1] is ours and tensor in mine
-        return real_layer0(F_, circuit, sources, fake(data) if reads else data, shard)
+        if circuit.layers[-1] is ours and tensor in mine:
+            data = fake(data)
+            shared = steps_module.broadcast_inputs(F_, circuit, sources, data)
+        return real_layer0(F_, circuit, sources, data, shard, shared)
 
     monkeypatch.setattr(steps_module, "run_launch", lying_run)
     monkeypatch.setattr(steps_module, "launch_args", lying_args)

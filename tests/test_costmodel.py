@@ -111,11 +111,13 @@ def test_inverse_memory_bounds_the_measured_peak(field, n):
     from zkcc.runtime import memory
     from zkcc.runtime.comm import SingleComm
     from zkcc.runtime.steps import ProveContext, schedule
+    from zkcc.runtime.tensors import TensorStore
     from zkcc.transcript import Transcript
 
     plan, _, inputs = _zk_lookup_plan(field, n)
     (st,) = schedule(plan, frozenset())
-    ctx = ProveContext(st.hidden.F, plan.program, SingleComm(), dict(inputs))
+    F = st.hidden.F
+    ctx = ProveContext(F, plan.program, SingleComm(), TensorStore.of(F, inputs))
     st.witness(ctx)
     st.hidden.draw(Transcript(b"test"))
     tracemalloc.start()

@@ -488,7 +488,7 @@ def test_the_fused_launch_and_the_link_values_are_checked(chain):
 def test_swapped_boundary_tensors_are_rejected(chain, monkeypatch):
     """The prover commits `key` (Groth16 -> fused GKR) where `zs` (fused GKR -> Groth16)
     belongs in the packed commitment and the reverse; its launches see the true values."""
-    swap_committed_tables(monkeypatch, "key", "zs")
+    swap_committed_tables(monkeypatch, chain["plan"], "key", "zs")
     bad = prove(chain["plan"], chain["digest"], chain["inputs"], keys=chain["pks"]).to_bytes()
     monkeypatch.undo()
     with pytest.raises(ProofRejected):

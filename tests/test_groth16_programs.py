@@ -11,7 +11,14 @@ import copy
 import random
 
 import pytest
-from helpers import EXAMPLES, Proved, committed_tensors, prove_example, swap_committed_tables
+from helpers import (
+    EXAMPLES,
+    Proved,
+    committed_tensors,
+    prove_example,
+    swap_committed_tables,
+    with_changed,
+)
 
 from zkcc.backends import groth16 as g16
 from zkcc.driver import compile_path
@@ -122,7 +129,7 @@ def test_changed_public_output_of_a_linked_program_is_rejected(mixed):
 def test_swapped_linked_tensor_is_rejected(mixed, monkeypatch):
     """The prover commits `pairs` where the linked `whitened` belongs (and the reverse)."""
     assert {"whitened", "pairs"} <= committed_tensors(mixed.plan)
-    swap_committed_tables(monkeypatch, "whitened", "pairs")
+    swap_committed_tables(monkeypatch, mixed.plan, "whitened", "pairs")
     F = get_field("bn254")
     inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", mixed.plan.program, F)
     bad = prover_module.prove(mixed.plan, mixed.digest, inputs, keys=mixed.pks).to_bytes()
@@ -159,16 +166,18 @@ def test_groth16_launch_on_other_boundary_values_is_rejected(monkeypatch, mixed)
     real_run, real_args = steps_module.run_launch, steps_module.launch_args
     fake = {}
 
-    def lying_run(F, program, step, tensors, comm=None):
+    def bumped(wh):
+        wh[3] = F.add(wh[3], F.array(1))
+        fake["whitened"] = wh
+        return wh
+
+    def lying_run(F, program, step, tensors):
         if step.kernel == "hash_pairs":  # the digests of a whitened that was never committed
-            wh = tensors["whitened"].copy()
-            wh[3] = F.add(wh[3], F.array(1))
-            fake["whitened"] = wh
-            tensors = {**tensors, "whitened": wh}
-        return real_run(F, program, step, tensors, comm)
+            tensors = with_changed(tensors, "whitened", bumped)
+        return real_run(F, program, step, tensors)
 
     def lying_args(program, i, data):
-        return real_args(program, i, {**data, "whitened": fake["whitened"]})
+        return real_args(program, i, with_changed(data, "whitened", lambda _: fake["whitened"]))
 
     monkeypatch.setattr(steps_module, "run_launch", lying_run)
     monkeypatch.setattr(steps_module, "launch_args", lying_args)

@@ -249,8 +249,8 @@ def off_by_one_counts(monkeypatch) -> None:
 
     real = LaunchLookups.counts
 
-    def off_by_one(self, F, columns):
-        out = real(self, F, columns)
+    def off_by_one(self, F, columns, comm=None):
+        out = real(self, F, columns, comm)
         name = sorted(out)[0]
         out[name] = F.add(out[name], F.array(np.eye(1, len(out[name]), 0, dtype=np.int64)[0]))
         return out
@@ -422,7 +422,7 @@ def out_of_range_proof(monkeypatch, plan: Plan, digest: bytes, inputs: dict) -> 
     inputs = {**inputs, "x": F.array(x)}
     real = LaunchLookups.counts
 
-    def truncated(self, F, columns):
+    def truncated(self, F, columns, comm=None):
         """The honest counts of the keys each table has; an out-of-range key counts nowhere."""
         kept, outside = columns.copy(), {}
         for b in self.layout.used():
@@ -431,7 +431,7 @@ def out_of_range_proof(monkeypatch, plan: Plan, digest: bytes, inputs: dict) -> 
             outside[f"counts@{self.step}/{b.table}"] = int(bad.sum())
             block[bad] = 0  # counted at row 0 below, then taken off again
         assert sum(outside.values()) == 1
-        out = real(self, F, kept)
+        out = real(self, F, kept, comm)
         for name, extra in outside.items():
             first = np.zeros(len(out[name]), dtype=np.int64)
             first[0] = extra

@@ -15,7 +15,8 @@ from zkcc.field import get_field
 from zkcc.ir.kernel import KernelBuilder, Param
 from zkcc.lower.circuit import lower_kernel
 from zkcc.runtime.layout import launch_layout
-from zkcc.runtime.steps import assemble_layer0
+from zkcc.runtime.steps import assemble_layer0, broadcast_inputs
+from zkcc.runtime.tensors import TensorStore
 from zkcc.runtime.witness import run_kernel
 
 PARAMS = kernel_params(5, 3, (3, 2))
@@ -68,14 +69,20 @@ def test_witness_and_circuit_match_reference(field, seed):
         "valid": ("v", launch_layout(count, (1,), False)),
     }
     shard = Shard.whole(max(0, (count - 1).bit_length()))
-    layers = evaluate_circuit(F, circuit, assemble_layer0(F, circuit, sources, data, shard))
+
+    def layer0(tensors: dict):
+        store = TensorStore.of(F, tensors)
+        shared = broadcast_inputs(F, circuit, sources, store)
+        return assemble_layer0(F, circuit, sources, store, shard, shared)
+
+    layers = evaluate_circuit(F, circuit, layer0(data))
     assert not np.any(layers[circuit.depth] != 0)
 
     bad = dict(data)
     bad["y"] = F.add(
         data["y"], F.array([0, 0, 0, 1, 0, 0] * count)
     )  # one wrong output per instance
-    layers = evaluate_circuit(F, circuit, assemble_layer0(F, circuit, sources, bad, shard))
+    layers = evaluate_circuit(F, circuit, layer0(bad))
     assert np.any(layers[circuit.depth] != 0)
 
 

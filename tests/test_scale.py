@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from helpers import EXAMPLES, SEEDED, prove_example, run_workers
 
@@ -16,6 +17,7 @@ from zkcc.runtime import prover as prover_module
 from zkcc.runtime.execute import run_launch
 from zkcc.runtime.inputs import load_inputs
 from zkcc.runtime.report import Reporter
+from zkcc.runtime.tensors import TensorStore
 from zkcc.runtime.verifier import verify
 
 
@@ -97,16 +99,19 @@ def test_estimate_splits_ligero_commitments_over_ranks():
 
 @pytest.mark.parametrize("workers", [2, 3])
 def test_split_witness_generation_matches(workers):
-    """Each rank runs the kernel on its own instance range; after the exchange every rank has
-    the one-process outputs and hints."""
+    """Each rank runs the kernel on its own instance range and keeps its rows: together, in
+    rank order, they are the one-process outputs and hints."""
     run = prove_example("pipeline")
     program, F = run.plan.program, get_field(run.plan.field)
     tensors = dict(_inputs(run, "pipeline"))
     step = program.host.steps[0]
-    want_out, want_hints = run_launch(F, program, step, tensors)
+    want_out, want_hints = run_launch(F, program, step, TensorStore.of(F, tensors))
 
-    for out, hints in run_workers(workers, lambda c: run_launch(F, program, step, tensors, c)):
-        assert hints.tolist() == want_hints.tolist()
-        assert {k: v.tolist() for k, v in out.items()} == {
-            k: v.tolist() for k, v in want_out.items()
-        }
+    def work(comm):
+        return run_launch(F, program, step, TensorStore.of(F, tensors, comm))
+
+    parts = run_workers(workers, work)
+    assert sum(len(h) for _, h in parts) == step.count  # each rank its own rows, in rank order
+    assert np.concatenate([h for _, h in parts]).tolist() == want_hints.tolist()
+    for prm, want in want_out.items():
+        assert np.concatenate([out[prm] for out, _ in parts]).tolist() == want.tolist()

@@ -156,8 +156,8 @@ def test_dishonest_witness_cannot_be_proved(monkeypatch, dot):
     """A prover that claims a wrong output (and skips its own sanity check) is caught."""
     real_run = steps_module.run_launch
 
-    def lying_run(F, program, step, tensors, comm=None):
-        outputs, hints = real_run(F, program, step, tensors, comm)
+    def lying_run(F, program, step, tensors):
+        outputs, hints = real_run(F, program, step, tensors)
         ys = outputs[2].copy()  # dot(xs, w, ys): param 2
         ys[5] = F.add(ys[5], F.array(1))
         return {**outputs, 2: ys}, hints

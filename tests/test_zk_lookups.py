@@ -85,7 +85,7 @@ def _balanced(monkeypatch, site: str) -> None:
         E = F.ext
         alpha = self.challenges["alpha"]
         block = next(b for b in self.used() if self.lookups.tables[b.table].is_map)
-        cols = ctx.data[f"lookups@{self.step}"].reshape(self.lookups.count, -1)
+        cols = ctx.data.local(f"lookups@{self.step}").reshape(self.lookups.count, -1)
         a = 1 << block.site_log2
         keys = cols[:, block.offset : block.offset + block.sites].reshape(-1)
         lies = cols[:, block.offset + a : block.offset + a + block.sites].reshape(-1)
@@ -95,14 +95,14 @@ def _balanced(monkeypatch, site: str) -> None:
             return E.sum(E.inv(E.sub(alpha, self._enc(keys, values))), axis=-1)
 
         delta = E.sub(inverses(honest), inverses(lies))
-        h = ctx.data[inverses_tensor(self.step)].reshape(self.lookups.count, -1).copy()
+        h = ctx.data.local(inverses_tensor(self.step)).reshape(self.lookups.count, -1).copy()
         s = block.sites if site == "padded" else 0  # the first padded site, or a real one
         at = self.inverses.offsets[block.table] + s + a * np.arange(E.degree)
         h[0, at] = F.add(h[0, at], delta)
-        ctx.data[inverses_tensor(self.step)] = h.reshape(-1)
+        ctx.data.share(inverses_tensor(self.step), h.size, 0, h.reshape(-1))
         o = self.inverses.offsets[block.table]  # the sums agree: the relation would hold
         queries = h[:, o : o + E.degree * a].reshape(-1, E.degree, a).transpose(1, 0, 2)
-        table = ctx.data[inverses_tensor(self.step, block.table)].reshape(-1, E.degree).T
+        table = ctx.data.local(inverses_tensor(self.step, block.table)).reshape(-1, E.degree).T
         assert E.equal(E.sum(queries.reshape(E.degree, -1), axis=-1), E.sum(table, axis=-1))
 
     monkeypatch.setattr(HiddenLookups, "witness", balanced)

@@ -685,6 +685,7 @@ def prove(
                 tmpdir=tmpdir,
                 comm=comm,
                 randomness=Randomness(seed),
+                consume_inputs=True,
             )
         peaks = [
             int.from_bytes(b, "little")

@@ -18,7 +18,7 @@ from zkcc.field.base import Array, PrimeField
 Point = Any  # list of extension scalars, or a (d, m) extension array
 
 
-def _coords(F: PrimeField, point: Point) -> list[Array]:
+def point_coords(F: PrimeField, point: Point) -> list[Array]:
     if hasattr(point, "ndim") and point.ndim == 2:
         return [point[:, i] for i in range(point.shape[1])]
     return list(point)
@@ -29,7 +29,7 @@ def eq_table(F: PrimeField, point: Point) -> Array:
     E = F.ext
     concatenate = F.xp.concatenate
     table = E.one()[:, None]
-    for r in _coords(F, point):
+    for r in point_coords(F, point):
         hi = E.mul(table, r)  # new top bit = 1: times r_i
         lo = E.sub(table, hi)  # new top bit = 0: times (1 - r_i)
         table = concatenate([lo, hi], axis=1)
@@ -42,7 +42,7 @@ def mle_evaluate(F: PrimeField, table: Array, point: Point) -> Array:
     Folds the top variable first (contiguous halves), consuming point[m-1] down to point[0].
     """
     E = F.ext
-    coords = _coords(F, point)
+    coords = point_coords(F, point)
     n = table.shape[-1]
     if n != 1 << len(coords):
         raise ValueError(f"table of length {n} needs a point of {n.bit_length() - 1} coordinates")

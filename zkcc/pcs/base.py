@@ -17,8 +17,10 @@ prover's private randomness (default: the OS CSPRNG), which a hiding scheme draw
 for each; runtime.steps.claim_counts). A hidden claim's value is known to the prover only;
 the `relations` (linear, over hidden claims) are what the verifier checks of them. `comm`
 (zkcc/runtime/comm.py; default one process) is the group of MPI ranks that commit and open
-together: every rank calls both with the same arguments, each holding every table, and all
-get the same commitment and opening (a tensor code splits its work, zkcc/pcs/split.py).
+together: every rank calls both, and all get the same commitment and opening (a tensor code
+splits its work, zkcc/pcs/split.py). A rank need not hold the whole table: `held(F, n,
+claims, comm)` names the elements of an n-element table that this rank's share of the work
+reads, and `commit` takes them as a `TableShare`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,26 @@ class RandomSource(Protocol):
     """The prover's private coins (zkcc/runtime/randomness.py; the `secrets` module fits)."""
 
     def token_bytes(self, n: int) -> bytes: ...
+
+
+@dataclass
+class TableShare:
+    """Elements [start, start + len(values)) of a `size`-element table to commit: what one
+    MPI rank holds of it (at least the part `held` names)."""
+
+    size: int
+    start: int
+    values: Any
+
+    @classmethod
+    def whole(cls, table: Any) -> TableShare:
+        return cls(len(table), 0, table)
+
+    def part(self, lo: int, hi: int) -> Any:
+        """Elements [lo, hi) (they must be held)."""
+        if lo < self.start or hi > self.start + len(self.values):
+            raise ValueError(f"table elements [{lo}, {hi}) are not in this share")
+        return self.values[lo - self.start : hi - self.start]
 
 
 @dataclass

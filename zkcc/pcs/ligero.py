@@ -82,7 +82,7 @@ from zkcc.errors import FormatError, ProofRejected
 from zkcc.field.base import Array, PrimeField
 from zkcc.field.mle import eq_table, mle_evaluate
 from zkcc.pcs import codes
-from zkcc.pcs.base import PcsClaim, RandomSource, Relation, check_relations
+from zkcc.pcs.base import PcsClaim, RandomSource, Relation, TableShare, check_relations
 from zkcc.pcs.ligero_params import (
     RATE_LOG,
     SALT_BYTES,
@@ -234,17 +234,22 @@ def leaf_bytes(F: PrimeField, cols: Array, salts: np.ndarray | None = None) -> n
     return raw if salts is None else np.concatenate([salts, raw], axis=1)
 
 
-def _table_rows(F: PrimeField, table: Array, s: Shape, held: range) -> Array:
+def _held_elements(s: Shape, n: int, held: range) -> range:
+    """The elements of an n-element table that its R x C matrix's rows `held` hold."""
+    return range(min(n, held.start * s.cols), min(n, held.stop * s.cols))
+
+
+def _table_rows(F: PrimeField, table: TableShare, s: Shape, held: range) -> Array:
     """Rows `held` of the table's R x C matrix, zero-padded to 2^s.m: a view of the whole
     table, or a copy of a share (so that the table itself need not be kept)."""
-    n = table.shape[0]
-    if len(held) == s.rows and n == 1 << s.m:
-        return table.reshape(s.rows, s.cols)
+    n = table.size
+    if len(held) == s.rows and n == 1 << s.m and table.start == 0:
+        return table.values.reshape(s.rows, s.cols)
     out = F.zeros((len(held), s.cols))
     flat = out.reshape(-1)
     lo, hi = held.start * s.cols, min(n, held.stop * s.cols)
     if hi > lo:
-        flat[: hi - lo] = table[lo:hi]
+        flat[: hi - lo] = table.part(lo, hi)
     return out
 
 
@@ -720,32 +725,49 @@ class LigeroPCS:
         return _groups(F, sizes, claims, self.rate_log, self.bits, self.hiding)
 
     # ---- prover ---------------------------------------------------------------------------
-    def commit(
-        self,
-        F: PrimeField,
-        table: Array,
-        columns: ColumnStoreFactory | None = None,
-        rng: RandomSource | None = None,
-        claims: int = 1,
-        comm: Collective | None = None,
-    ) -> tuple[bytes, LigeroState]:
-        """`columns` makes the store of this worker's columns of the encoded matrix (default:
-        in memory); `rng` gives the padding, the mask rows and the salts (default: the OS
-        CSPRNG); `claims` is the number of claims the table will be opened with (hiding
-        commits one mask row each). `comm`: the workers that share the commitment, each
-        holding the whole table (zkcc.pcs.split; default one): every one of them calls this,
-        and each gets the same root and its share of the state."""
-        rng = rng or secrets
-        comm = comm or ALONE
-        n = table.shape[0]
+    def _parts(self, F: PrimeField, n: int, claims: int, comm: Collective):
+        """(shape, mask rows, this worker's rows of the encoded matrix, its table rows, its
+        mask rows) of an n-element table committed for `claims` claims."""
         m = n.bit_length() - 1
-        if table.ndim != 1 or n != 1 << m or m > MAX_M:
+        if n != 1 << m or m > MAX_M:
             raise ValueError("a committed table has 2^m elements, m <= 40")
         s = self.shape(F, m)
         S = s.mask_rows(claims, F.ext.degree)
         part = span(s.rows + S, comm.size, comm.rank)
         data = range(min(part.start, s.rows), min(part.stop, s.rows))
         masks = range(max(part.start, s.rows) - s.rows, max(part.stop, s.rows) - s.rows)
+        return s, S, part, data, masks
+
+    def held(self, F: PrimeField, n: int, claims: int = 1, comm: Collective | None = None) -> range:
+        """The elements of an n-element table that this worker encodes (its rows of the
+        table's R x C matrix): all a TableShare given to `commit` must hold."""
+        s, _, _, data, _ = self._parts(F, n, claims, comm or ALONE)
+        return _held_elements(s, n, data)
+
+    def commit(
+        self,
+        F: PrimeField,
+        table: Array | TableShare,
+        columns: ColumnStoreFactory | None = None,
+        rng: RandomSource | None = None,
+        claims: int = 1,
+        comm: Collective | None = None,
+    ) -> tuple[bytes, LigeroState]:
+        """`table`: the whole table, or this worker's share of it (at least `held`).
+        `columns` makes the store of this worker's columns of the encoded matrix (default:
+        in memory); `rng` gives the padding, the mask rows and the salts (default: the OS
+        CSPRNG); `claims` is the number of claims the table will be opened with (hiding
+        commits one mask row each). `comm`: the workers that share the commitment
+        (zkcc.pcs.split; default one): every one of them calls this, and each gets the same
+        root and its share of the state."""
+        rng = rng or secrets
+        comm = comm or ALONE
+        if not isinstance(table, TableShare):
+            if table.ndim != 1:
+                raise ValueError("a committed table is one-dimensional")
+            table = TableShare.whole(table)
+        s, S, part, data, masks = self._parts(F, table.size, claims, comm)
+        m = table.size.bit_length() - 1
         M = _table_rows(F, table, s, data)
         P = Z = None
         if s.pad:

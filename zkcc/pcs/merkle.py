@@ -16,7 +16,7 @@ import numpy as np
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import ProofRejected
 from zkcc.field.mle import mle_evaluate
-from zkcc.pcs.base import PcsClaim, Relation, check_relations
+from zkcc.pcs.base import PcsClaim, Relation, TableShare, check_relations
 from zkcc.pcs.merkle_tree import MerkleTree
 
 LEAF_BYTES = 4096
@@ -31,10 +31,17 @@ def _root(F, encoded: bytes, m: int) -> bytes:
 class MerklePCS:
     name = "merkle"
 
+    def held(self, F, n: int, claims: int = 1, comm=None) -> range:
+        """Every worker reads the whole table (the scheme is not split)."""
+        return range(n)
+
     def commit(self, F, table, columns=None, rng=None, claims=1, comm=None) -> tuple[bytes, bytes]:
         """Returns (commitment, prover state = the encoded table); `columns` (where a tensor
         code keeps its encoded matrix), `rng` and `claims` (nothing is hidden) do not apply,
-        nor does `comm`: every worker holds the table and computes the same root alone."""
+        nor does `comm`: every worker holds the table and computes the same root alone.
+        `table`: the whole table, or a TableShare holding all of it."""
+        if isinstance(table, TableShare):
+            table = table.part(0, table.size)
         encoded = F.encode(table)
         return _root(F, encoded, (len(table) - 1).bit_length()), encoded
 

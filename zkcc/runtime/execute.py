@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -10,10 +11,10 @@ import numpy as np
 
 from zkcc.backends.gkr.shard import partition
 from zkcc.errors import WitnessError
-from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch, Program, Seen, resolve
 from zkcc.ir.lookups import LookupLayout
 from zkcc.plan.validate import seen_span
+from zkcc.runtime.tensors import TensorStore, even_share
 from zkcc.runtime.witness import run_kernel
 
 if TYPE_CHECKING:
@@ -26,27 +27,41 @@ class Execution:
     hints: list[np.ndarray]  # per step (empty for assert_eq and hint-free kernels): (count, h)
 
 
+def seen_range(program: Program, seen: Seen, tensors: TensorStore) -> range:
+    """The elements of its base tensor a tensor or view name sees."""
+    if not seen.index:
+        return range(tensors.size(seen.base))
+    where = seen_span(program, seen)
+    return range(where.start, where.stop)
+
+
 def launch_args(
-    program: Program, step: Launch, tensors: dict[str, np.ndarray], outputs: bool = False
+    program: Program,
+    step: Launch,
+    tensors: TensorStore,
+    lo: int = 0,
+    hi: int | None = None,
+    outputs: bool = False,
 ) -> list:
-    """Each param's array for a launch: (count, size) for a split param, (size,) for a
-    broadcast one; output params are None unless `outputs` (they must then be in `tensors`)."""
+    """Each param's array for the launch's instances [lo, hi) (default: all): (hi - lo, size)
+    for a split param, (size,) for a broadcast one; output params are None unless `outputs`
+    (they must then be in `tensors`). Collective (zkcc/runtime/tensors.py)."""
+    hi = step.count if hi is None else hi
     names = resolve(program)
     kernel = program.kernels[step.kernel]
     args = []
     for prm, arg in zip(kernel.params, step.args, strict=True):
         if prm.is_output and not outputs:
             args.append(None)
+            continue
+        seen = names[arg]
+        first = seen_range(program, seen, tensors).start
+        if prm.broadcast:
+            args.append(tensors.fetch(seen.base, first, first + prm.size))
         else:
-            flat = seen_data(program, names[arg], tensors)
-            args.append(flat if prm.broadcast else flat.reshape(step.count, prm.size))
+            part = tensors.fetch(seen.base, first + lo * prm.size, first + hi * prm.size)
+            args.append(part.reshape(hi - lo, prm.size))
     return args
-
-
-def seen_data(program: Program, seen: Seen, tensors: dict[str, np.ndarray]) -> np.ndarray:
-    """The flat values a tensor or view name sees: its base's, or the slice's part of them
-    (a numpy view, not a copy)."""
-    return tensors[seen.base][seen_span(program, seen)]
 
 
 # Witness generation holds (instances x instructions) values at once; chunks of instances
@@ -64,13 +79,14 @@ def instance_range(count: int, comm: Comm | None) -> tuple[int, int]:
 
 
 def run_launch(
-    F, program: Program, step: Launch, tensors: dict[str, np.ndarray], comm: Comm | None = None
+    F, program: Program, step: Launch, tensors: TensorStore
 ) -> tuple[dict[int, np.ndarray], np.ndarray]:
-    """One launch's outputs (param index -> (count, size)) and hints (count, h): each rank
-    computes its instance range in chunks of bounded size, then the ranks exchange them."""
+    """This rank's part of one launch: the outputs (param index -> (instances, size)) and
+    hints (instances, h) of its instance range (`instance_range`), computed in chunks of
+    bounded size from the inputs' rows it fetches. Collective."""
     kernel = program.kernels[step.kernel]
-    args = launch_args(program, step, tensors)
-    lo, hi = instance_range(step.count, comm)
+    lo, hi = instance_range(step.count, tensors.comm)
+    args = launch_args(program, step, tensors, lo, hi)
     per_instance = 8 * max(1, len(kernel.instrs))
     chunk = max(1, WITNESS_CHUNK_BYTES // per_instance)
     outs: dict[int, list[np.ndarray]] = {}
@@ -78,7 +94,7 @@ def run_launch(
     for a in range(lo, hi, chunk):
         b = min(a + chunk, hi)
         part = [
-            x if x is None or p.broadcast else x[a:b]
+            x if x is None or p.broadcast else x[a - lo : b - lo]
             for x, p in zip(args, kernel.params, strict=True)
         ]
         w = run_kernel(F, kernel, part, b - a, first=a)
@@ -88,11 +104,7 @@ def run_launch(
     h = kernel.hint_count() + LookupLayout.of(kernel).width  # hints, then lookup columns
     empty = {prm: F.zeros((0, p.size)) for prm, p in enumerate(kernel.params) if p.is_output}
     local = {prm: np.concatenate(outs[prm]) if prm in outs else empty[prm] for prm in empty}
-    local_hints = np.concatenate(hints) if hints else F.zeros((0, h))
-    if comm is None or comm.size == 1:
-        return local, local_hints
-    full = {prm: allgather_rows(F, comm, arr) for prm, arr in local.items()}
-    return full, allgather_rows(F, comm, local_hints)
+    return local, np.concatenate(hints) if hints else F.zeros((0, h))
 
 
 def allgather_rows(F, comm: Comm, rows: np.ndarray) -> np.ndarray:
@@ -109,34 +121,48 @@ def allgather_rows(F, comm: Comm, rows: np.ndarray) -> np.ndarray:
     return np.concatenate(flat).reshape(-1, width)
 
 
-def check_assert_eq(program: Program, step: AssertEq, tensors: dict[str, np.ndarray]) -> None:
+def check_assert_eq(program: Program, step: AssertEq, tensors: TensorStore) -> None:
+    """Both sides agree: each rank compares an even share of them, and the first difference
+    (by flat index) is reported, with how many elements differ in all. Collective."""
     names = resolve(program)
-    a, b = (seen_data(program, names[n], tensors) for n in (step.a, step.b))
+    a_seen, b_seen = names[step.a], names[step.b]
+    a_at, b_at = (seen_range(program, s, tensors).start for s in (a_seen, b_seen))
+    mine = even_share(len(seen_range(program, a_seen, tensors)), tensors.comm)
+    a = tensors.fetch(a_seen.base, a_at + mine.start, a_at + mine.stop)
+    b = tensors.fetch(b_seen.base, b_at + mine.start, b_at + mine.stop)
     diff = np.nonzero(a != b)[0]
-    if len(diff):
-        j = int(diff[0])
+    found = (
+        [[mine.start + int(diff[0]), len(diff), int(a[diff[0]]), int(b[diff[0]])]]
+        if len(diff)
+        else []
+    )
+    if tensors.comm.size > 1:
+        every = [json.loads(raw) for raw in tensors.comm.allgather(json.dumps(found).encode())]
+        found = [f for part in every for f in part]
+    if found:
+        j, _, x, y = found[0]
         raise WitnessError(
-            f"assert_eq({step.a}, {step.b}) fails at flat index {j}: {int(a[j])} != "
-            f"{int(b[j])} ({len(diff)} elements differ)",
+            f"assert_eq({step.a}, {step.b}) fails at flat index {j}: {x} != {y} "
+            f"({sum(f[1] for f in found)} elements differ)",
             step.loc,
         )
 
 
-def store_outputs(
-    program: Program, step: Launch, tensors: dict[str, np.ndarray], outputs: dict
-) -> None:
-    """Each output into its tensor; an output to a slice fills that part of the base, which
-    is made (zeros) by the first launch that writes a part of it."""
+def store_outputs(program: Program, step: Launch, tensors: TensorStore, outputs: dict) -> None:
+    """This rank's rows of each output into its tensor (`run_launch`): a whole tensor's as
+    this rank's share of it; a slice's into that part of its base, which is made (zeros) by
+    the first launch that writes a part of it. Collective."""
     names = resolve(program)
+    kernel = program.kernels[step.kernel]
+    lo, _ = instance_range(step.count, tensors.comm)
     for prm, arr in outputs.items():
-        seen = names[step.args[prm]]
+        seen, size = names[step.args[prm]], kernel.params[prm].size
         if not seen.index:
-            tensors[seen.base] = arr.reshape(-1)
+            tensors.share(seen.base, step.count * size, lo * size, arr.reshape(-1))
             continue
-        if seen.base not in tensors:
-            base = next(t for t in program.host.tensors if t.name == seen.base)
-            tensors[seen.base] = get_field(program.field).zeros(base.size)
-        tensors[seen.base][seen_span(program, seen)] = arr.reshape(-1)
+        base = next(t for t in program.host.tensors if t.name == seen.base)
+        first = seen_span(program, seen).start
+        tensors.write(seen.base, base.size, first + lo * size, arr.reshape(-1))
 
 
 def execute(
@@ -146,7 +172,7 @@ def execute(
     progress: Callable[[str], None] | None = None,
 ) -> Execution:
     """Every step's witness in one process (`zkcc run`; the prover goes step by step)."""
-    tensors = dict(inputs)
+    tensors = TensorStore.of(F, inputs)
     hints: list[np.ndarray] = []
     for i, step in enumerate(program.host.steps):
         if isinstance(step, AssertEq):
@@ -158,4 +184,4 @@ def execute(
         outputs, h = run_launch(F, program, step, tensors)
         store_outputs(program, step, tensors, outputs)
         hints.append(h)
-    return Execution(tensors, hints)
+    return Execution({name: tensors.whole(name) for name in tensors.names()}, hints)

@@ -42,6 +42,7 @@ from zkcc.plan.validate import seen_span
 from zkcc.runtime.claims import Claim, Link, arg_layouts, link_mask_tensor, reads_private
 from zkcc.runtime.execute import launch_args as execute_launch_args
 from zkcc.runtime.layout import TableLayout
+from zkcc.runtime.tensors import TensorStore
 
 BACKEND = "groth16"
 
@@ -143,8 +144,9 @@ def build_launch_circuit(program: Program, i: int) -> LaunchCircuit:
     return LaunchCircuit(b, kr, ev)
 
 
-def launch_args(program: Program, i: int, data: dict) -> list:
-    """Every param's values (inputs and outputs) in the R1CS witness function's layout."""
+def launch_args(program: Program, i: int, data: TensorStore) -> list:
+    """Every param's values (inputs and outputs) in the R1CS witness function's layout, of
+    every instance (collective: zkcc/runtime/tensors.py)."""
     args = execute_launch_args(program, program.host.steps[i], data, outputs=True)
     return [np.asarray(a, dtype=object) for a in args]
 

@@ -64,8 +64,8 @@ class HidingCircuit:
             return F.encode(draw_table(F, self.layout, ctx.randomness.source(label).token_bytes))
 
         table = F.decode(ctx.from_root(make), self.layout.size)
-        ctx.data[self.mask_table] = table
-        ctx.data[self.input_mask] = input_mask(F.ext, table)
+        ctx.data.put(self.mask_table, table)
+        ctx.data.put(self.input_mask, input_mask(F.ext, table))
 
     def linked(
         self,

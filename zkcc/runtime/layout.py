@@ -43,15 +43,16 @@ class TableLayout:
         out[tuple(slice(0, d) for d in self.shape)] = self.own(flat).reshape(self.shape)
         return out.reshape(-1)
 
-    def rows(self, F, flat: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        """Rows [lo, hi) of the padded table seen as (padded shape[0], rest): the instance
-        rows a shard needs, without building the whole table."""
+    def rows_from(self, F, part: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Rows [lo, hi) of the padded table seen as (padded shape[0], rest), from `part`,
+        the flat data of the real rows among them (rows lo .. min(hi, shape[0])): the
+        instance rows a shard needs, without building the whole table."""
         pad = padded_shape(self.shape)
         out = F.zeros((hi - lo, *pad[1:]))
         real = max(0, min(hi, self.shape[0]) - lo)
         if real:
             rest = tuple(slice(0, d) for d in self.shape[1:])
-            out[(slice(0, real), *rest)] = self.own(flat).reshape(self.shape)[lo : lo + real]
+            out[(slice(0, real), *rest)] = part.reshape(real, *self.shape[1:])
         return out.reshape(hi - lo, math.prod(pad[1:]))  # no rows: an MPI rank past the blocks
 
     def on_base(self, F, point) -> tuple[TableLayout, list]:

@@ -122,14 +122,16 @@ class LaunchLookups:
         keys = columns[:, b.offset : b.offset + b.sites]
         return np.asarray(keys).astype(np.int64).reshape(-1)
 
-    def counts(self, F, columns: np.ndarray) -> dict[str, np.ndarray]:
+    def counts(self, F, columns: np.ndarray, comm=None) -> dict[str, np.ndarray]:
         """Each used table's counts, over its 2^bits rows, from the lookup columns
-        (count, width) of every instance (witness generation has checked that every key is a
-        table row)."""
+        (instances, width) of this rank's instances, added up over the ranks of `comm`
+        (witness generation has checked that every key is a table row)."""
         out = {}
         for b in self.layout.used():
             rows = 1 << self.tables[b.table].bits
             counts = np.bincount(self._keys(columns, b), minlength=rows)
+            if comm is not None and comm.size > 1:
+                counts = np.sum(comm.allgather_array(counts.astype(np.int64)), axis=0)
             out[counts_tensor(self.step, b.table)] = F.array(counts.astype(np.int64))
         return out
 

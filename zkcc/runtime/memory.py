@@ -2,7 +2,9 @@
 uses when the in-memory layers would not fit.
 
 The estimate is per rank and counts what dominates (docs/scale.md has the measurements behind
-the constants): the tensors every rank holds (8 bytes per element), the rank's share of the
+the constants): the rank's share of the tensors (8 bytes per element; zkcc/runtime/tensors.py:
+private tensors, hints and lookup columns are split over the ranks, public tensors, masks and
+counts are whole on every rank), the rank's share of the
 tensor commitments (a Ligero commitment's rows, encoded rows and columns are split over the
 ranks, zkcc/pcs/split.py; the reference Merkle scheme is whole on every rank), and per GKR
 launch the rank's stored layers (the field's storage width per gate value and instance) plus
@@ -19,7 +21,6 @@ the estimate and the smallest limit that works.
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -37,14 +38,14 @@ from zkcc.ir.host import AssertEq
 from zkcc.pcs.ligero import ColumnStore, ColumnStoreFactory
 from zkcc.pcs.ligero_params import choose_shape
 from zkcc.plan.plan import Plan
-from zkcc.runtime.claims import plan_tensors
+from zkcc.runtime.claims import hint_tensor, lookup_tensor, plan_tensors, public_tensors
 from zkcc.runtime.execute import WITNESS_CHUNK_BYTES
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.memsize import format_size
 from zkcc.runtime.packing import bin_claim_counts, plan_bins
 from zkcc.runtime.report import Reporter, peak_rss_bytes
-from zkcc.runtime.zk_lookups import HiddenLookups, hidden_lookups
+from zkcc.runtime.zk_lookups import HiddenLookups, hidden_lookups, inverses_tensor
 
 # bytes per value of the widest layer while it is proved (m31: f, its copy, the extension
 # table g, the first fold and the outer-product temporaries, measured in bench/scale.py)
@@ -114,12 +115,15 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
     program = plan.program
     g16 = groth16_steps(plan)
     infos = plan_tensors(plan, frozenset(g16))
-    declared = {t.name for t in program.host.tensors}
-    tensor_elems = sum(math.prod(t.shape) for t in program.host.tensors)
-    tensor_elems += sum(x.size for x in infos if x.name not in declared)  # hint tensors
     hidden = {h.step: h for h in hidden_lookups(plan, frozenset(g16))}
     # a zero-knowledge plan's round-2 tensors: lookup inverses, check circuits' mask tables
-    tensor_elems += sum(x.size for h in hidden.values() for x in h.tensors())
+    infos += [x for h in hidden.values() for x in h.tensors()]
+    sizes = {x.name: x.size for x in infos} | {t.name: t.size for t in program.host.tensors}
+    split = {t.name for t in program.host.tensors if t.name not in public_tensors(program)}
+    for i in range(len(program.host.steps)):
+        split |= {hint_tensor(i), lookup_tensor(i), inverses_tensor(i)}
+    whole = sum(n for name, n in sizes.items() if name not in split)
+    tensor_elems = whole + -(-sum(n for name, n in sizes.items() if name in split) // ranks)
     bins = plan_bins(plan, frozenset(g16)) + plan_bins(plan, frozenset(g16), second=True)
     committed = sum(b.size for b in bins)
     commit_bytes = MERKLE_COMMIT_BYTES * committed

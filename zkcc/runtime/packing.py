@@ -133,12 +133,15 @@ def bin_claim_counts(bins: list[Bin], counts: dict[str, int]) -> dict[str, int]:
     return {b.name: sum(counts.get(m.tensor, 0) for m in b.members) for b in bins}
 
 
-def bin_table(F, b: Bin, member_table) -> Any:
-    """The bin's table, written member by member (`member_table(name)` builds one table
-    at a time, so only one member's copy exists beside the bin)."""
-    out = F.zeros(b.size)
+def bin_part(F, b: Bin, held: range, member_part) -> Any:
+    """Elements `held` of the bin's table, written member by member: `member_part(name, lo,
+    hi)` gives elements [lo, hi) of one member's table (a collective under MPI, so it is
+    called for every member, with an empty range where the member lies outside `held`)."""
+    out = F.zeros(len(held))
     for m in b.members:
-        out[m.offset : m.offset + (1 << m.num_vars)] = member_table(m.tensor)
+        lo = min(max(held.start, m.offset), m.offset + (1 << m.num_vars))
+        hi = max(lo, min(held.stop, m.offset + (1 << m.num_vars)))
+        out[lo - held.start : hi - held.start] = member_part(m.tensor, lo - m.offset, hi - m.offset)
     return out
 
 

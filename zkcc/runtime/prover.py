@@ -2,11 +2,12 @@
 
 One loop over the schedule (zkcc/runtime/steps.py) in four phases — witness, commit, prove,
 open — the same for every backend. Under MPI (`comm.size > 1`) every rank runs the loop: each
-commits to its share of every tensor commitment and opens it with the others
-(zkcc/pcs/split.py), and only rank 0 returns the proof (the others return None), which is
-byte-identical to the one-process proof. `mem_limit` bounds the peak memory: the
-prover estimates it first (zkcc/runtime/memory.py), refuses a limit it cannot meet, and spills
-GKR layers to temporary files when that is what it takes.
+holds its share of the tensors (zkcc/runtime/tensors.py), commits to its share of every
+tensor commitment and opens it with the others (zkcc/pcs/split.py), and only rank 0 returns
+the proof (the others return None), which is byte-identical to the one-process proof.
+`mem_limit` bounds the peak memory: the prover estimates it first (zkcc/runtime/memory.py),
+refuses a limit it cannot meet, and spills GKR layers to temporary files when that is what
+it takes.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import numpy as np
 
 from zkcc.errors import FormatError, UserError
 from zkcc.field import get_field
-from zkcc.pcs.base import get_pcs
+from zkcc.pcs.base import TableShare, get_pcs
 from zkcc.plan.plan import Plan
 from zkcc.runtime.bundle import ProofBundle
 from zkcc.runtime.claims import Claim, pcs_claims, plan_tensors
 from zkcc.runtime.comm import SingleComm
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.memory import plan_memory
-from zkcc.runtime.packing import bin_claim_counts, bin_table, claims_on_bins, plan_bins
+from zkcc.runtime.packing import bin_claim_counts, bin_part, claims_on_bins, plan_bins
 from zkcc.runtime.protocol import absorb_commitments, start_transcript, step_label
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
@@ -35,6 +36,7 @@ from zkcc.runtime.steps import (
     last_uses,
     schedule,
 )
+from zkcc.runtime.tensors import TensorStore
 
 
 def prove(
@@ -47,11 +49,14 @@ def prove(
     tmpdir: str | None = None,
     comm=None,
     randomness: Randomness | None = None,
+    consume_inputs: bool = False,
 ) -> ProofBundle | None:
     """`keys`: the Groth16 proving keys by step (keyfiles.py); needed iff the plan has
     Groth16 launches. `comm`: zkcc/runtime/comm.py (default: one process). `randomness`:
     the prover's private coins for Groth16 blinding and, in a zk plan, the PCS's masks
-    (default: the OS CSPRNG; seeded only for reproducible tests)."""
+    (default: the OS CSPRNG; seeded only for reproducible tests). `consume_inputs`: the
+    prover empties `inputs` as it takes each rank's share of them, so that under MPI the
+    rest is freed (the CLI, which reads them whole on every rank, has no other use for them)."""
     F = get_field(plan.field)
     program = plan.program
     report = report or Reporter(quiet=True)
@@ -65,8 +70,9 @@ def prove(
         raise UserError("the plan has Groth16 launches: run `zkcc setup` first (proving keys)")
     memory = plan_memory(plan, comm.size, mem_limit, tmpdir, report)
     steps = schedule(plan, frozenset(g16_steps))
+    tensors = TensorStore.of(F, inputs, comm, consume_inputs)  # each rank keeps its share
     ctx = ProveContext(
-        F, program, comm, dict(inputs), keys, memory, report, randomness=randomness or Randomness()
+        F, program, comm, tensors, keys, memory, report, randomness=randomness or Randomness()
     )
     with report.phase("witness", total=len(steps), unit="steps") as ph:
         for st in steps:
@@ -76,7 +82,10 @@ def prove(
     infos = plan_tensors(plan, frozenset(g16_steps))
     bins = plan_bins(plan, frozenset(g16_steps))
     pcs = get_pcs(plan.pcs, hiding=plan.zk)
-    public = {x.name: F.encode(ctx.data[x.name]) for x in infos if x.public}
+    for x in infos:  # public tensors are absorbed by the transcript: every rank gets them whole
+        if x.public:
+            ctx.data.put(x.name, ctx.data.whole(x.name))
+    public = {x.name: F.encode(ctx.data.local(x.name)) for x in infos if x.public}
     layouts = {x.name: x.layout for x in infos}
     states: dict = {}
     counts = bin_claim_counts(bins, claim_counts(steps))
@@ -110,7 +119,7 @@ def prove(
             for c in step_claims:
                 claims[c.tensor].append(c)
             for name in free_after.get(st.index, ()):
-                ctx.data.pop(name, None)
+                ctx.data.pop(name)
             ph.advance()
     with report.phase("open"):
         on_bins = claims_on_bins(F, bins, claims)
@@ -123,14 +132,23 @@ def prove(
 
 
 def commit_bins(ctx, pcs, bins, layouts, counts, commitments, states, advance) -> None:
-    """Commit each bin (collective: every rank commits its share, all get the root)."""
-    F = ctx.F
+    """Commit each bin (collective: every rank builds the part of the bin's table that its
+    share of the commitment encodes, fetching it from the ranks that hold the tensors; all
+    get the root)."""
+    F, comm = ctx.F, ctx.comm
     columns = ctx.memory.column_store()
     for b in bins:
-        table = bin_table(F, b, lambda name: layouts[name].table(F, ctx.data[name]))
+        held = pcs.held(F, b.size, counts[b.name], comm)
+        table = TableShare(
+            b.size,
+            held.start,
+            bin_part(
+                F, b, held, lambda name, lo, hi: ctx.data.table_part(name, layouts[name], lo, hi)
+            ),
+        )
         rng = ctx.randomness.source(f"pcs/commit/{b.name}")
         commitments[b.name], states[b.name] = pcs.commit(
-            F, table, columns, rng=rng, claims=counts[b.name], comm=ctx.comm
+            F, table, columns, rng=rng, claims=counts[b.name], comm=comm
         )
         del table
         advance(b.size)

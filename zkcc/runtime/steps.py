@@ -10,10 +10,12 @@ phases, which the prover and verifier loops drive without asking what backend a 
     reads                   the tensors `prove` reads, so the prover frees each after its last use
 
 The context carries the field, the communicator and the tensors explicitly. Under MPI a rank
-holds every tensor (launch outputs are exchanged after each launch) but proves only its shard
-of each GKR launch and commits to its share of each tensor (zkcc/pcs/split.py); work that
-is not split (Groth16 launches, drawing the prover's masks) runs on rank 0, and the other
-ranks replay from its bytes what the transcript needs.
+holds its share of every large tensor (zkcc/runtime/tensors.py: the rows of its own instance
+range of each launch, an even share of the inputs), proves only its shard of each GKR launch
+and commits to its share of each tensor (zkcc/pcs/split.py); what it needs of other ranks'
+shares it fetches in collectives. Work that is not split (Groth16 launches, drawing the
+prover's masks) runs on rank 0, and the other ranks replay from its bytes what the
+transcript needs.
 """
 
 from __future__ import annotations
@@ -55,7 +57,13 @@ from zkcc.runtime.claims import (
     valid_tensor,
     valid_values,
 )
-from zkcc.runtime.execute import check_assert_eq, run_launch, store_outputs
+from zkcc.runtime.execute import (
+    allgather_rows,
+    check_assert_eq,
+    instance_range,
+    run_launch,
+    store_outputs,
+)
 from zkcc.runtime.groth16_launch import (
     LaunchBoundary,
     boundary_claims,
@@ -77,6 +85,7 @@ from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.memory import MemoryPlan
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
+from zkcc.runtime.tensors import TensorStore
 from zkcc.runtime.zk_lookups import HiddenLookups
 
 STEP_MAGIC = b"ZKST"  # a step proof tree sent from rank 0 to the others (never written)
@@ -87,7 +96,7 @@ class ProveContext:
     F: Any
     program: Program
     comm: Any  # zkcc/runtime/comm.py Comm
-    data: dict[str, np.ndarray]  # tensor name -> flat values
+    data: TensorStore  # what this rank holds of every tensor
     keys: dict | None = None  # Groth16 proving keys by step
     memory: MemoryPlan | None = None  # where GKR launches keep layers and tables
     report: Reporter = field(default_factory=lambda: Reporter(quiet=True))
@@ -157,7 +166,7 @@ class AssertEqStep(_Step):
     def prove(self, ctx: ProveContext, tr) -> tuple[Any, list[Claim]]:
         F = ctx.F
         point = tr.challenge_exts("assert_eq", F, self.layout.num_vars)
-        value = mle_evaluate(F, self.layout.table(F, ctx.data[self.a]), point)
+        value = ctx.data.mle(self.a, self.layout, point)
         if self.linked:
             return {}, self._claims(F.ext, point, value)
         encoded = F.ext.encode(value)
@@ -188,7 +197,7 @@ class _LaunchStep(_Step):
         return f"launch {self.index} {self.kernel}<<<{self.step.count}>>> with {self.backend}"
 
     def witness(self, ctx: ProveContext) -> None:
-        outputs, hints = run_launch(ctx.F, ctx.program, self.step, ctx.data, ctx.comm)
+        outputs, hints = run_launch(ctx.F, ctx.program, self.step, ctx.data)
         store_outputs(ctx.program, self.step, ctx.data, outputs)
         self.keep_hints(ctx, hints)
 
@@ -237,20 +246,27 @@ class GkrStep(_LaunchStep):
         self.reads = tuple(sorted(reads))
 
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
-        """Hints, valid flags and instance indices; with zero knowledge the masks too, drawn
-        on rank 0 before any commitment and sent to every rank (every rank adds the same mask
-        terms)."""
-        F = ctx.F
+        """This rank's rows of the hints and lookup columns; the tables' counts (added up
+        over the ranks), valid flags and instance indices whole; with zero knowledge the
+        masks too, drawn on rank 0 before any commitment and sent to every rank (every rank
+        adds the same mask terms)."""
+        F, count = ctx.F, self.step.count
+        lo, _ = instance_range(count, ctx.comm)
         if self.lookups is not None:  # the lookup columns follow the hints (run_kernel)
             columns = hints[:, self.hint_count :]
             hints = hints[:, : self.hint_count]
-            ctx.data[lookup_tensor(self.index)] = columns.reshape(-1)
-            ctx.data.update(self.lookups.counts(F, columns))
-        if hints.size:
-            ctx.data[hint_tensor(self.index)] = hints.reshape(-1)
-        ctx.data[valid_tensor(self.index)] = valid_values(F, self.step.count)
+            width = columns.shape[1]
+            ctx.data.share(
+                lookup_tensor(self.index), count * width, lo * width, columns.reshape(-1)
+            )
+            for name, counts in self.lookups.counts(F, columns, ctx.comm).items():
+                ctx.data.put(name, counts)
+        if self.hint_count:
+            h = self.hint_count
+            ctx.data.share(hint_tensor(self.index), count * h, lo * h, hints.reshape(-1))
+        ctx.data.put(valid_tensor(self.index), valid_values(F, count))
         if index_tensor(self.index) in self.computed:
-            ctx.data[index_tensor(self.index)] = index_values(F, self.step.count)
+            ctx.data.put(index_tensor(self.index), index_values(F, count))
         if self.hiding is not None:
             self.hiding.draw(ctx, f"gkr/{self.index}/masks")
 
@@ -277,8 +293,10 @@ class GkrStep(_LaunchStep):
         if self.hidden is not None:
             tree, more = self.hidden.prove(ctx, tr)
             return {"gkr": proof.to_tree(), "lookups": tree}, claims + more
-        columns = ctx.data[lookup_tensor(self.index)].reshape(self.step.count, -1)
-        trees, more = self.lookups.prove(F, columns, ctx.data, tr)
+        # the LogUp trees are not split: every rank builds them from the whole columns
+        columns = ctx.data.whole(lookup_tensor(self.index)).reshape(self.step.count, -1)
+        counts = {t: ctx.data.local(t) for t in self.lookups.counts_tensors()}
+        trees, more = self.lookups.prove(F, columns, counts, tr)
         return {"gkr": proof.to_tree(), "lookups": trees}, claims + more
 
     def verify(self, v: VerifyContext, ss: Schema, tr) -> list[Claim]:
@@ -340,7 +358,7 @@ def prove_circuit(
     circuit,
     n_log2: int,
     sources: dict,
-    data: dict,
+    data: TensorStore,
     tr,
     hiding: HidingCircuit | None,
     what: str,
@@ -352,9 +370,14 @@ def prove_circuit(
     claims; the layers are not kept."""
     F, comm, memory = ctx.F, ctx.comm, ctx.memory
     shard = partition(n_log2, comm.size, comm.rank)
+    chunks = shard.split(memory.parts if memory else 1)
+    shared = broadcast_inputs(F, circuit, sources, data)
     parts = []
-    for chunk in shard.split(memory.parts if memory else 1):
-        layer0 = assemble_layer0(F, circuit, sources, data, chunk)
+    idle = Shard(n_log2, shard.block_log2, shard.b0, shard.b0)
+    for k, chunk in enumerate(lockstep(comm, chunks, idle)):
+        layer0 = assemble_layer0(F, circuit, sources, data, chunk, shared)
+        if k >= len(chunks):  # a rank with fewer chunks than another, fetching for it
+            continue
         store = memory.layer_store(F) if memory else None
         layers = gkr.evaluate_circuit(F, circuit, layer0, store() if store else None)
         del layer0
@@ -363,7 +386,7 @@ def prove_circuit(
     tables = memory.table_store() if memory else None
     zk = None
     if hiding is not None:
-        zk = ZkProver(F, hiding.layout, data[hiding.mask_table])
+        zk = ZkProver(F, hiding.layout, data.local(hiding.mask_table))
     return gkr.prove(F, circuit, parts, tr, comm=comm, tables=tables, progress=progress, zk=zk)
 
 
@@ -377,17 +400,42 @@ def check_residues(residues: np.ndarray, what: str) -> None:
         )
 
 
-def assemble_layer0(F, circuit, sources: dict, data: dict, shard: Shard) -> np.ndarray:
+def lockstep(comm, chunks: list[Shard], idle: Shard) -> list[Shard]:
+    """`chunks`, followed by empty `idle` ones up to the most chunks any rank has: every
+    rank then makes the same collectives (a shard with fewer blocks than the memory parts
+    has fewer chunks)."""
+    if comm.size == 1:
+        return chunks
+    most = max(
+        int.from_bytes(c, "little") for c in comm.allgather(len(chunks).to_bytes(8, "little"))
+    )
+    return chunks + [idle] * (most - len(chunks))
+
+
+def broadcast_inputs(F, circuit, sources: dict, data: TensorStore) -> dict[str, np.ndarray]:
+    """The broadcast segments' tables (every instance reads all of them): fetched once per
+    launch, not per chunk. Collective."""
+    return {
+        seg.name: sources[seg.name][1].table(F, data.whole(sources[seg.name][0]))
+        for seg in circuit.segments
+        if seg.broadcast
+    }
+
+
+def assemble_layer0(
+    F, circuit, sources: dict, data: TensorStore, shard: Shard, shared: dict[str, np.ndarray]
+) -> np.ndarray:
     """The shard's gate-major input layer, (2^input_log2, shard.columns) in its column order:
-    each segment is its tensor's canonical padded table, one row of it per instance."""
+    each segment is its tensor's canonical padded table, one row of it per instance, fetched
+    from the ranks that hold it; a broadcast segment's table is in `shared`. Collective."""
     layer0 = F.zeros((1 << circuit.input_log2, shard.columns))
     for seg in circuit.segments:
         tensor, layout = sources[seg.name]
         rows = slice(seg.offset, seg.offset + (1 << seg.size_log2))
         if seg.broadcast:
-            layer0[rows] = layout.table(F, data[tensor])[:, None]
+            layer0[rows] = shared[seg.name][:, None]
         else:
-            mine = layout.rows(F, data[tensor], shard.lo, shard.hi)
+            mine = data.rows(tensor, layout, shard.lo, shard.hi)
             layer0[rows] = to_columns(mine, shard, first=shard.lo)
     return layer0
 
@@ -408,8 +456,10 @@ class Groth16Step(_LaunchStep):
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
         """The hints stay private witness; the link masks are drawn here, before any
         commitment, from the prover's coins: on rank 0, and sent to every rank (the ranks
-        commit to the mask tensor together and state the same claims)."""
-        ctx.hints[self.index] = hints
+        commit to the mask tensor together and state the same claims). Rank 0 proves the
+        launch, so it gets every rank's hints."""
+        comm = ctx.comm
+        ctx.hints[self.index] = hints if comm.size == 1 else allgather_rows(ctx.F, comm, hints)
         if self.masks:
             n = len(self.boundary.committed)
 
@@ -417,22 +467,22 @@ class Groth16Step(_LaunchStep):
                 raw = ctx.randomness.source(f"groth16/{self.index}/link-masks").token_bytes
                 return raw(n * ctx.F.wide_len)
 
-            ctx.data[self.masks] = ctx.F.from_wide_bytes(ctx.from_root(draw), n)
+            ctx.data.put(self.masks, ctx.F.from_wide_bytes(ctx.from_root(draw), n))
 
     def _mask_values(self, ctx: ProveContext) -> list[int]:
-        return [int(x) for x in ctx.data[self.masks]] if self.masks else []
+        return [int(x) for x in ctx.data.local(self.masks)] if self.masks else []
 
     def commit(self, ctx: ProveContext) -> bytes | None:
         """Rank 0 builds the circuit and the kernel witness and commits to the boundary wires
-        (D and its proof of knowledge); every rank absorbs D."""
+        (D and its proof of knowledge); every rank absorbs D. Every rank fetches the launch's
+        tensors whole (a collective), for rank 0."""
+        args = launch_args(ctx.program, self.index, ctx.data)
 
         def make() -> bytes:
             lc = build_launch_circuit(ctx.program, self.index)
             pk = ctx.keys[self.index]  # type: ignore[index]
             check_key_shape(pk, lc, "proving key")
-            w = lc.kernel.witness(
-                launch_args(ctx.program, self.index, ctx.data), ctx.hints[self.index]
-            )
+            w = lc.kernel.witness(args, ctx.hints[self.index])
             com, blind = None, 0
             if lc.boundary.committed:
                 coins = ctx.randomness.source(f"groth16/{self.index}/commit")
@@ -455,7 +505,8 @@ class Groth16Step(_LaunchStep):
         del self._prover
         points = draw_points(F, b, tr)
         w, values = lc.ev.extend(w_kernel, points, self._mask_values(ctx))
-        kernel_pub = kernel_public_values(ctx.program, b, ctx.data)
+        public = {t: ctx.data.local(t) for _, t in b.public}  # whole on every rank (prover.py)
+        kernel_pub = kernel_public_values(ctx.program, b, public)
         if public_inputs(kernel_pub, points, values) != [
             int(x) for x in w[1 : 1 + lc.r1cs.num_public]
         ]:

@@ -77,6 +77,7 @@ from zkcc.runtime.claims import (
 from zkcc.runtime.hiding import HidingCircuit
 from zkcc.runtime.layout import TableLayout, extend_point, launch_layout
 from zkcc.runtime.lookups import LaunchLookups, table_rows
+from zkcc.runtime.tensors import TensorStore
 
 LABEL = "logup-zk"
 INVERSES_SEGMENT = "inverses"
@@ -434,26 +435,30 @@ class HiddenLookups:
         return enc if values is None else E.add(enc, E.mul(E.from_base(values), self._gamma()))
 
     def witness(self, ctx) -> None:
-        """h, each table's g and the check circuits' masks, into ctx.data (after `draw`)."""
+        """h (this rank's instances' rows), each table's g (whole) and the check circuits'
+        masks, into ctx.data (after `draw`)."""
         F = ctx.F
         E, lk = F.ext, self.lookups
         alpha = self.challenges["alpha"]
-        columns = ctx.data[lookup_tensor(self.step)].reshape(lk.count, -1)
-        h = F.zeros((lk.count, self.inverses.width))
+        columns = ctx.data.local(lookup_tensor(self.step)).reshape(-1, lk.layout.width)
+        rows = columns.shape[0]
+        h = F.zeros((rows, self.inverses.width))
         for b in self.used():
             a = 1 << b.site_log2
-            block = columns[:, b.offset : b.offset + b.size].reshape(lk.count, b.components, a)
+            block = columns[:, b.offset : b.offset + b.size].reshape(rows, b.components, a)
             enc = self._enc(block[:, 0], block[:, 1] if b.components == 2 else None)
             inv = self._in_basis(b.table, E.inv(E.sub(alpha, enc)))  # (d, count, a)
             inv[:, :, b.sites :] = 0
             o = self.inverses.offsets[b.table]
-            h[:, o : o + self.d * a] = inv.transpose(1, 0, 2).reshape(lk.count, self.d * a)
-            m = lk.counts_layout(b).table(F, ctx.data[counts_tensor(self.step, b.table)])
+            h[:, o : o + self.d * a] = inv.transpose(1, 0, 2).reshape(rows, self.d * a)
+            m = lk.counts_layout(b).table(F, ctx.data.local(counts_tensor(self.step, b.table)))
             weights = self._weights(b.table)  # also the table check's public segment
-            ctx.data[weights_tensor(self.step, b.table)] = weights
+            ctx.data.put(weights_tensor(self.step, b.table), weights)
             g = F.mul(weights.reshape(-1, self.d), m[:, None])
-            ctx.data[inverses_tensor(self.step, b.table)] = g.reshape(-1)
-        ctx.data[inverses_tensor(self.step)] = h.reshape(-1)
+            ctx.data.put(inverses_tensor(self.step, b.table), g.reshape(-1))
+        first = ctx.data.held(lookup_tensor(self.step)).start // lk.layout.width
+        width = self.inverses.width
+        ctx.data.share(inverses_tensor(self.step), lk.count * width, first * width, h.reshape(-1))
         for t, hc, _ in self.checks():
             hc.draw(ctx, f"{LABEL}/{self.step}/{check_name(t)}/masks")
 
@@ -492,7 +497,7 @@ class HiddenLookups:
             out[b.table] = (h_point, z + [half] * lk.tables[b.table].bits)
         return out
 
-    def _sum_claims(self, F, points: dict, values: dict | None) -> list[Claim]:
+    def _sum_claims(self, F, points: dict, values: TensorStore | None) -> list[Claim]:
         """The linked relation per table: 2^(a + n) h~ - 2^bits g~ = 0."""
         E, lk = F.ext, self.lookups
         out = []
@@ -518,11 +523,7 @@ class HiddenLookups:
                     scale_g,
                 ),
             ):
-                value = (
-                    None
-                    if values is None
-                    else mle_evaluate(F, layout.table(F, values[tensor]), point)
-                )
+                value = None if values is None else values.mle(tensor, layout, point)
                 out.append(Claim(tensor, layout, point, value, where, Link(rel, scale, zero)))
         return out
 

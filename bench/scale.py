@@ -1,6 +1,7 @@
 """Scale benchmark of `zkcc prove`: peak memory, a memory limit, linearity and MPI ranks.
 
     .venv/bin/python bench/scale.py [--quick] [--only memory|commit|linear|mpi] [--memory-log 18]
+                                    [--mpi-log 14]
 
 Every program is generated here (an m31 kernel of `rounds` rounds of a 16-wide mix, each new
 a[j] = a[j]*a[j+1] + a[j+5]*a[j+9] mod 16, so mul gates dominate: 128 per round per instance)
@@ -16,7 +17,7 @@ shares the cores. Sections and targets:
   tensor commitment dominates: the same two runs; under the limit its encoded matrix goes
   through a file.
 * linear: 2^10 .. 2^18 instances x 208 mul gates: time ratio per 4x instances <= 4.4x.
-* mpi: 2^14 x 1104 mul gates by 1 process (ZKCC_THREADS=1), `mpiexec -n 2` (1 thread per
+* mpi: 2^14 (--mpi-log) x 1104 mul gates by 1 process (ZKCC_THREADS=1), `mpiexec -n 2` (1 thread per
   rank) and 1 process with 2 threads: 2 ranks vs 1 >= 1.7x, all proofs byte-identical.
 * mpi-commit: a private input of 2^12 x 1024 = 2^22 elements (the wide kernel), proved by 1,
   2 and 3 ranks (ZKCC_THREADS=1): the commit and open phases, and the peak RSS of the largest
@@ -469,6 +470,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="every instance count / 16")
     ap.add_argument("--memory-log", type=int, default=18, help="log2 instances of `memory`")
     ap.add_argument("--memory-rounds", type=int, default=9, help="1104 mul gates/instance")
+    ap.add_argument("--mpi-log", type=int, default=14, help="log2 instances of `mpi`")
     ap.add_argument("--linear-rounds", type=int, default=2, help="208 mul gates/instance")
     ap.add_argument("--commit-tag", default="after", help="mpi-commit: the JSON key of the run")
     args = ap.parse_args()
@@ -483,7 +485,7 @@ def main() -> None:
             "memory": lambda: memory(work, args.memory_log - q, args.memory_rounds),
             "commit": lambda: memory(work, 16 - q, 0, width=1024),
             "linear": lambda: linear(work, [m - q for m in range(10, 19, 2)], args.linear_rounds),
-            "mpi": lambda: mpi(work, 14 - q, args.memory_rounds),
+            "mpi": lambda: mpi(work, args.mpi_log - q, args.memory_rounds),
             "mpi-commit": lambda: mpi_commit(work, 12 - q, args.commit_tag),
             "pcs-split": lambda: pcs_split(22 - q, args.commit_tag),
         }

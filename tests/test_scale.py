@@ -97,6 +97,28 @@ def test_estimate_splits_ligero_commitments_over_ranks():
             assert est.commitments_spilled == memory_module.COMMIT_SPILLED_BYTES * share
 
 
+WIDE = """#pragma field m31
+__global__ void fold(const field x[5], field y[1]) {
+    field s = x[0] + x[1] + x[2] + x[3] + x[4];
+    y[0] = s * s;
+}
+__host__ void main(private field x[7][5], public out field y[7][1]) { fold<<<7>>>(x, y); }
+"""
+
+
+def test_estimate_counts_a_share_of_private_tensors_and_public_ones_whole():
+    """Each rank holds an even share of a private tensor (zkcc/runtime/tensors.py) and the
+    whole of a public one: x (35 elements, private) and y (7, public), no hints or masks."""
+    from zkcc.driver import plan_program
+    from zkcc.frontend import compile_source
+    from zkcc.plan.plan import Plan
+
+    plan = Plan.from_bytes(plan_program(compile_source(WIDE, "wide.zkcu"), zk=False).to_bytes())
+    for ranks in (1, 2, 3, 8):
+        est = memory_module.estimate(plan, ranks)
+        assert est.tensors == memory_module.TENSOR_BYTES["m31"] * (7 + -(-35 // ranks)), ranks
+
+
 @pytest.mark.parametrize("workers", [2, 3])
 def test_split_witness_generation_matches(workers):
     """Each rank runs the kernel on its own instance range and keeps its rows: together, in

@@ -45,6 +45,7 @@ def compiled(tmp_path: Path, name: str) -> Path:
     [
         "dot",
         "pipeline",
+        "layers",  # launches that write slices of one tensor and read slices of others
         *(pytest.param(n, marks=pytest.mark.slow) for n in ("mimc", "polyeval", "poseidon_bn254")),
     ],
 )

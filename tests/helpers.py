@@ -92,6 +92,9 @@ class ThreadComm:
     def allgather(self, data: bytes) -> list[bytes]:
         return self._exchange(bytes(data))
 
+    def bcast(self, data: bytes | None, root: int = 0) -> bytes:
+        return self._exchange(None if data is None else bytes(data))[root]
+
     def alltoall(self, parts) -> list:
         import numpy as np
 

@@ -110,6 +110,35 @@ def pub(w, k=3):
     return [int(x) for x in w[1 : 1 + k]]
 
 
+@pytest.mark.parametrize("workers", [2, 3])
+def test_ranks_sharing_the_msms_make_the_one_process_proof(system, workers):
+    """Every rank computes its share of each MSM (prover.msm_sums), rank 0 adds them up: the
+    proof equals one process's for the same coins (the shares add up exactly), and the
+    other ranks return None."""
+    from helpers import run_workers
+
+    r1cs, w, pk, vk, _ = system
+    from zkcc.runtime.randomness import Randomness
+
+    alone = prove(pk, r1cs, w, rng=Randomness(5).source("groth16"))
+
+    def work(comm):
+        root = comm.rank == 0
+        coins = Randomness(5).source("groth16") if root else None
+        return prove(pk, r1cs if root else None, w if root else None, rng=coins, comm=comm)
+
+    got = run_workers(workers, work)
+    assert got[0] == alone and got[1:] == [None] * (workers - 1)
+    assert verify(vk, pub(w), got[0])
+    parts = [
+        prover.msm_sums(pk, np.asarray(w, dtype=object), qap.h_coefficients(r1cs, w), (q, 3))
+        for q in range(3)
+    ]
+    assert prover.MsmSums.from_bytes(parts[1].to_bytes()) == parts[1]
+    whole = prover.msm_sums(pk, np.asarray(w, dtype=object), qap.h_coefficients(r1cs, w))
+    assert parts[0].add(parts[1]).add(parts[2]) == whole != parts[0]
+
+
 def test_completeness_and_fresh_blinding(system):
     r1cs, w, pk, vk, proof = system
     assert verify(vk, pub(w), proof)

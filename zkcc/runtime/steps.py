@@ -13,9 +13,9 @@ The context carries the field, the communicator and the tensors explicitly. Unde
 holds its share of every large tensor (zkcc/runtime/tensors.py: the rows of its own instance
 range of each launch, an even share of the inputs), proves only its shard of each GKR launch
 and commits to its share of each tensor (zkcc/pcs/split.py); what it needs of other ranks'
-shares it fetches in collectives. Work that is not split (Groth16 launches, drawing the
-prover's masks) runs on rank 0, and the other ranks replay from its bytes what the
-transcript needs.
+shares it fetches in collectives. A Groth16 launch splits only its MSMs over the ranks; the
+rest of it, and drawing the prover's masks, runs on rank 0, and the other ranks replay from
+its bytes what the transcript needs.
 """
 
 from __future__ import annotations
@@ -441,8 +441,10 @@ def assemble_layer0(
 
 
 class Groth16Step(_LaunchStep):
-    """A Groth16 launch over all its instances, proved on rank 0; with commit-and-prove links
-    (docs/groth16.md) to the PCS-committed boundary tensors."""
+    """A Groth16 launch over all its instances: rank 0 builds the circuit and the witness,
+    every rank computes its share of the prover's MSMs (zkcc/backends/groth16/prover.py),
+    rank 0 adds them up; with commit-and-prove links (docs/groth16.md) to the PCS-committed
+    boundary tensors."""
 
     backend = "groth16"
 
@@ -498,6 +500,7 @@ class Groth16Step(_LaunchStep):
         b = self.boundary
         if not ctx.root:
             points = draw_points(F, b, tr)
+            g16.prove(ctx.keys[self.index], None, None, comm=ctx.comm)  # type: ignore[index]
             tree = decode(ctx.from_root(bytes), STEP_MAGIC, 1, "step proof")[1]
             _, values = self._absorb(F, Schema(tree, "step proof"), tr)
             return tree, boundary_claims(F, b, points, values, self._mask_values(ctx))
@@ -516,7 +519,7 @@ class Groth16Step(_LaunchStep):
             tr.absorb("groth16-values", encoded)
         try:
             coins = ctx.randomness.source(f"groth16/{self.index}")
-            proof = g16.prove(pk, lc.r1cs, w, rng=coins, blind=blind)
+            proof = g16.prove(pk, lc.r1cs, w, rng=coins, blind=blind, comm=ctx.comm)
         except ZkccError as e:
             raise ZkccError(
                 f"internal error: launch {b.step} ({b.kernel}) R1CS is not satisfied although "

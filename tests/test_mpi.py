@@ -156,12 +156,13 @@ def test_ranks_with_different_inputs_are_refused(tmp_path):
     assert "different inputs" in r.stderr and r.stderr.count("different inputs") == 1
 
 
-@pytest.mark.parametrize("zk, n", [(False, 6), (True, 6), (True, 1)])
+@pytest.mark.parametrize("zk, n", [(False, 6), (True, 9), (True, 1)])
 def test_mpi_lookup_proof_is_byte_identical(tmp_path, zk, n):
     """A plan with range checks and a table lookup, proved by LogUp (zkcc/runtime/lookups.py,
     or with zero knowledge zkcc/runtime/zk_lookups.py and its second commitment round):
-    every rank holds the lookup columns and builds the same trees and inverses. With n = 1
-    the launch and its table check have one instance, fewer than the ranks."""
+    every rank holds its rows of the lookup columns and the same trees and inverses. With
+    n = 1 the launch and its table check have one instance, fewer than the ranks; with n = 9
+    on three ranks the last rank's shard lies past the real instances (all padding)."""
     import json
 
     from test_lookups import SQ_VALUES, table_source

@@ -101,6 +101,29 @@ def test_spread_keeps_an_even_share_and_replicated_tensors_need_no_exchange():
         assert r == [6, 7]
 
 
+@pytest.mark.parametrize("replicated", [True, False])
+def test_rows_past_the_real_ones_are_padding(replicated):
+    """A shard of padded instances (rows 13..16 of an 11-row tensor, a rank past the real
+    instances) reads zeros and fetches nothing, whether the tensor is whole or split."""
+    F = get_field("m31")
+    layout = TableLayout((11, 2))
+    values = F.array(list(range(1, 23)))
+
+    def work(comm):
+        store = TensorStore(F, comm)
+        if replicated:
+            store.put("t", values)
+        else:
+            mine = even_share(22, comm)
+            store.share("t", 22, mine.start, values[mine.start : mine.stop])
+        lo, hi = [(13, 16), (9, 12)][comm.rank]
+        return F.to_ints(store.rows("t", layout, lo, hi).reshape(-1))
+
+    past, edge = run_workers(2, work)
+    assert past == [0] * 6
+    assert edge == [19, 20, 21, 22, 0, 0]
+
+
 def test_even_share_covers_every_element_once():
     class Comm:
         def __init__(self, rank, size):

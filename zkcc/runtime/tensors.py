@@ -192,8 +192,8 @@ class TensorStore:
         shape = layout.shape
         first = slice_span(layout.base_shape, layout.index).start if layout.base_shape else 0
         rest = int(np.prod(shape[1:], dtype=np.int64))
-        top = max(lo, min(hi, shape[0]))
-        part = self.fetch(name, first + lo * rest, first + top * rest)
+        a = min(lo, shape[0])  # rows past the real ones (a shard's padding) read nothing
+        part = self.fetch(name, first + a * rest, first + max(a, min(hi, shape[0])) * rest)
         return layout.rows_from(self.F, part, lo, hi)
 
     def table_part(self, name: str, layout: TableLayout, a: int, b: int) -> np.ndarray:

@@ -38,6 +38,7 @@ from zkcc.errors import ProofRejected, ZkccError
 from zkcc.field import get_field
 from zkcc.field.mle import mle_evaluate
 from zkcc.ir.host import AssertEq, Launch, Program
+from zkcc.ir.layout import padded_shape
 from zkcc.runtime.claims import (
     Claim,
     Link,
@@ -413,13 +414,15 @@ def lockstep(comm, chunks: list[Shard], idle: Shard) -> list[Shard]:
 
 
 def broadcast_inputs(F, circuit, sources: dict, data: TensorStore) -> dict[str, np.ndarray]:
-    """The broadcast segments' tables (every instance reads all of them): fetched once per
-    launch, not per chunk. Collective."""
-    return {
-        seg.name: sources[seg.name][1].table(F, data.whole(sources[seg.name][0]))
-        for seg in circuit.segments
-        if seg.broadcast
-    }
+    """The broadcast segments' tables (every instance reads all of them; of a slice, only
+    the slice is fetched): fetched once per launch, not per chunk. Collective."""
+    out = {}
+    for seg in circuit.segments:
+        if seg.broadcast:
+            tensor, layout = sources[seg.name]
+            rows = padded_shape(layout.shape)[0]
+            out[seg.name] = data.rows(tensor, layout, 0, rows).reshape(-1)
+    return out
 
 
 def assemble_layer0(

@@ -1,7 +1,7 @@
 """Scale benchmark of `zkcc prove`: peak memory, a memory limit, linearity and MPI ranks.
 
-    .venv/bin/python bench/scale.py [--quick] [--only memory|commit|linear|mpi] [--memory-log 18]
-                                    [--mpi-log 14]
+    .venv/bin/python bench/scale.py [--quick] [--only memory|commit|linear|mpi|...]
+                                    [--memory-log 18] [--mpi-log 14] [--groth16-batch 64]
 
 Every program is generated here (an m31 kernel of `rounds` rounds of a 16-wide mix, each new
 a[j] = a[j]*a[j+1] + a[j+5]*a[j+9] mod 16, so mul gates dominate: 128 per round per instance)
@@ -23,6 +23,9 @@ shares the cores. Sections and targets:
   2 and 3 ranks (ZKCC_THREADS=1): the commit and open phases, and the peak RSS of the largest
   rank; all proofs byte-identical. Three ranks on two cores are oversubscribed: their times
   show the per-rank work, not a speedup.
+* mpi-groth16: the Poseidon example's Groth16 launch with 64 hashes (--groth16-batch; 6,144
+  constraints) by 1 rank, 2 ranks (one MSM worker each, ZKCC_GROTH16_WORKERS=1) and 1 rank
+  with the forked MSM worker: the launch's time, the proofs byte-identical.
 * pcs-split: the PCS alone under `mpiexec -n 1, 2, 3` (this script as the ranks' program,
   `--pcs-rank`): a random 2^22-element m31 table committed (hiding) and opened with two
   claims; the commit and open times (rank 0, between barriers) and each rank's peak RSS
@@ -41,6 +44,7 @@ import filecmp
 import importlib.util
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -57,6 +61,8 @@ BIN = Path(sys.executable).parent
 ZKCC = str(BIN / "zkcc")
 MPIEXEC = BIN / "mpiexec"
 MIB = 1 << 20
+ROOT = Path(__file__).resolve().parents[1]
+BN254_R = 21888242871839275222246405745257275088548364400416903763908559133453906743297
 KERNEL = """#pragma field m31
 __global__ void mix(const field x[16], field y[16]) {{
     field a[16];
@@ -380,6 +386,59 @@ def mpi_commit(work: Path, log_n: int, tag: str) -> dict:
     }
 
 
+def mpi_groth16(work: Path, batch: int) -> dict:
+    """A Groth16 launch's MSMs split over 2 ranks (zkcc/backends/groth16/prover.py msm_sums)
+    against 1 rank, with one MSM worker per rank, and against 1 rank with the forked worker."""
+    if not MPIEXEC.exists() or importlib.util.find_spec("mpi4py") is None:
+        reason = f"{MPIEXEC} or mpi4py is missing"
+        print(f"\n== mpi-groth16: skipped ({reason})")
+        return {"skipped": reason}
+    example = ROOT / "examples" / "poseidon_bn254_groth16" / "poseidon_bn254_groth16.zkcu"
+    text = example.read_text()
+    src = work / "poseidon_groth16.zkcu"
+    src.write_text(text.replace("const int BATCH = 8;", f"const int BATCH = {batch};"))
+    plan, inputs = work / "poseidon_groth16.zkplan", work / "poseidon_groth16.json"
+    compiled = spawn([ZKCC, "compile", str(src), "-o", str(plan), "--backend", "groth16", "--json"])
+    if compiled.rc != 0:
+        sys.exit(f"compile failed:\n{compiled.err[-3000:]}")
+    spawn([ZKCC, "setup", str(plan)], what="setup")
+    rng = random.Random(batch)
+    pairs = [[str(rng.randrange(BN254_R)) for _ in range(2)] for _ in range(batch)]
+    inputs.write_text(json.dumps({"pairs": pairs}))
+    print(f"\n== mpi-groth16: {batch} Poseidon hashes in one Groth16 launch")
+    rows, proofs = [], []
+    for ranks, workers in ((1, 1), (2, 1), (1, 2)):
+        proofs.append(work / f"g16_{ranks}_{workers}.zkproof")
+        cmd = [ZKCC, "prove", str(plan), "-i", str(inputs), "-o", str(proofs[-1]), "--json"]
+        cmd += ["--seed", "1"]
+        if ranks > 1:
+            cmd = [str(MPIEXEC), "-n", str(ranks), *cmd]
+        env = {"ZKCC_GROTH16_WORKERS": str(workers), "ZKCC_THREADS": "1"}
+        p = spawn(cmd, env=env, what="prove")
+        s = p.summary()
+        name = f"{ranks} rank{'s' * (ranks > 1)} x {workers} MSM worker{'s' * (workers > 1)}"
+        rows.append(
+            {
+                "run": name,
+                "launch_s": s["launches"][0]["seconds"],
+                "prove_s": s["seconds"],
+                "cpu_s": round(p.cpu_s, 3),
+                "peak_rss_bytes": p.rss,
+            }
+        )
+    for r in rows:
+        r["speedup"] = round(rows[0]["launch_s"] / r["launch_s"], 3)
+    identical = all(filecmp.cmp(proofs[0], q, shallow=False) for q in proofs)
+    verified = spawn([ZKCC, "verify", str(plan), str(proofs[1])]).rc == 0
+    table(
+        rows,
+        "run=run,launch_s=launch_s,prove_s=prove_s,cpu_s=cpu_s,speedup=speedup,"
+        "peak MiB/rank=peak_rss_bytes",
+    )
+    print(f"proofs identical: {identical}; 2-rank proof verified: {verified}")
+    return {"batch": batch, "rows": rows, "identical": identical, "verified": verified}
+
+
 def pcs_rank(log_n: int) -> None:
     """One rank of pcs-split: commit to and open a seeded random table with the others."""
     import hashlib
@@ -464,13 +523,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument(
-        "--only", choices=["memory", "commit", "linear", "mpi", "mpi-commit", "pcs-split"]
+        "--only",
+        choices=["memory", "commit", "linear", "mpi", "mpi-commit", "mpi-groth16", "pcs-split"],
     )
     ap.add_argument("--pcs-rank", type=int, help=argparse.SUPPRESS)  # pcs-split's ranks
     ap.add_argument("--quick", action="store_true", help="every instance count / 16")
     ap.add_argument("--memory-log", type=int, default=18, help="log2 instances of `memory`")
     ap.add_argument("--memory-rounds", type=int, default=9, help="1104 mul gates/instance")
     ap.add_argument("--mpi-log", type=int, default=14, help="log2 instances of `mpi`")
+    ap.add_argument("--groth16-batch", type=int, default=64, help="hashes of `mpi-groth16`")
     ap.add_argument("--linear-rounds", type=int, default=2, help="208 mul gates/instance")
     ap.add_argument("--commit-tag", default="after", help="mpi-commit: the JSON key of the run")
     args = ap.parse_args()
@@ -487,6 +548,7 @@ def main() -> None:
             "linear": lambda: linear(work, [m - q for m in range(10, 19, 2)], args.linear_rounds),
             "mpi": lambda: mpi(work, args.mpi_log - q, args.memory_rounds),
             "mpi-commit": lambda: mpi_commit(work, 12 - q, args.commit_tag),
+            "mpi-groth16": lambda: mpi_groth16(work, max(4, args.groth16_batch >> q)),
             "pcs-split": lambda: pcs_split(22 - q, args.commit_tag),
         }
         for name, section in sections.items():

@@ -76,34 +76,26 @@ class MsmSums:
         )
 
     def to_bytes(self) -> bytes:
-        """Sent between the ranks of one job (trusted peers): a flag and 32-byte coordinates
-        per point."""
-        out = []
-        for p in (self.a, self.b2, self.b1, self.c):
-            flat = (
-                []
-                if p is None
-                else [int(v) for c in p for v in (c if isinstance(c, tuple) else (c,))]
-            )
-            out.append(bytes([len(flat)]) + b"".join(v.to_bytes(32, "little") for v in flat))
-        return b"".join(out)
+        """Sent between the ranks of one job: the points in the key files' encoding
+        (keys.py), the point at infinity as zeros."""
+        from zkcc.backends.groth16.keys import _enc_point  # keys -> verifier -> this module
+
+        points = (self.a, self.b2, self.b1, self.c)
+        return b"".join(_enc_point(g, p) for g, p in zip(_GROUPS, points, strict=True))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> MsmSums:
+        from zkcc.backends.groth16.keys import _dec_batch  # keys -> verifier -> this module
+
         points, at = [], 0
-        for g2 in (False, True, False, False):
-            k = data[at]
-            vals = [
-                int.from_bytes(data[at + 1 + 32 * i : at + 33 + 32 * i], "little") for i in range(k)
-            ]
-            at += 1 + 32 * k
-            if not vals:
-                points.append(None)
-            elif g2:
-                points.append(((vals[0], vals[1]), (vals[2], vals[3])))
-            else:
-                points.append((vals[0], vals[1]))
+        for g in _GROUPS:
+            n = 32 * g.ncoords
+            points.append(g.from_batch(_dec_batch(g, data[at : at + n], "msm sums"))[0])
+            at += n
         return cls(*points)
+
+
+_GROUPS = (G1, G2, G1, G1)  # MsmSums' points, in order
 
 
 def _run(bases, scalars, q: int, workers: int):

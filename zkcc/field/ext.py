@@ -50,23 +50,6 @@ def _rest_align(a: Array, b: Array, a_ext: bool, b_ext: bool) -> tuple[Array, Ar
 QM31_MODULUS = (-5, 0, 4, 0)  # u^4 = 4u^2 - 5
 
 
-def _batch_inverse(xs: list[int], p: int) -> list[int]:
-    """Every x^-1 mod p (0 -> 0) from one power: prefix products forward, the inverse of
-    the whole product, then each inverse backward (3 products per entry)."""
-    prefix, acc = [], 1
-    for x in xs:
-        prefix.append(acc)
-        acc = acc * (x or 1) % p
-    inv = pow(acc, p - 2, p)
-    out = [0] * len(xs)
-    for i in range(len(xs) - 1, -1, -1):
-        x = xs[i]
-        if x:
-            out[i] = inv * prefix[i] % p
-            inv = inv * x % p
-    return out
-
-
 class ExtField:
     """Degree-1 (any base) or QM31 (m31), elementwise on component-major arrays.
 
@@ -244,18 +227,12 @@ class ExtField:
         return square_and_multiply(self.mul, one, a, e)
 
     def inv(self, a: Array) -> Array:
-        """Elementwise inverse; 0 -> 0. Degree 1 over an object-dtype field: Montgomery's
-        batch inversion over Python ints, one modular power for the whole array (a 254-bit
-        square-and-multiply over object arrays costs milliseconds per scalar, Python's pow
-        ~100 us per entry). QM31 by norms down the tower (`_inv_qm31`): one base inverse,
-        not a 124-bit power."""
-        if self.degree == 1 and a.dtype == object:
-            out = np.empty(a.size, dtype=object)
-            out[:] = _batch_inverse([int(x) for x in a.reshape(-1)], self.base.p)
-            return out.reshape(a.shape)
+        """Elementwise inverse; 0 -> 0. Degree 1: the base field's (bn254's is a batch
+        inversion). QM31 by norms down the tower (`_inv_qm31`): one base inverse, not a
+        124-bit power."""
         if self.degree == 4:
             return self._inv_qm31(a)
-        return self.pow(a, self.order - 2)
+        return self.base.inv(a)
 
     def _inv_qm31(self, a: Array) -> Array:
         """a = e(v) + u o(v) with v = u^2, whose minimal polynomial is v^2 - 4v + 5. Then

@@ -143,7 +143,7 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
         circuits = [(ck.circuit, max(0, (step.count - 1).bit_length()))]
         if i in hidden:  # its lookup check circuits, proved after the kernel's layers
             circuits += [(hc.circuit, hc.n_log2) for _, hc, _ in hidden[i].checks()]
-            other = max(other, inverse_bytes(F, hidden[i]))
+            other = max(other, inverse_bytes(F, hidden[i], ranks))
         else:
             other = max(other, logup_bytes(F, ck.ir, step.count))  # after the layers, unsplit
         for circuit, n_log2 in circuits:
@@ -179,12 +179,13 @@ def logup_bytes(F, kernel, count: int) -> int:
     return LOGUP_EXT_COPIES * F.ext.degree * TENSOR_BYTES[F.name] * leaves
 
 
-def inverse_bytes(F, hidden: HiddenLookups) -> int:
-    """Computing a zero-knowledge launch's lookup inverses (HiddenLookups.witness, whole on
-    every rank): INVERSE_EXT_COPIES extension arrays of its largest block (instances x
-    sites) or used table's rows."""
+def inverse_bytes(F, hidden: HiddenLookups, ranks: int = 1) -> int:
+    """Computing a zero-knowledge launch's lookup inverses (HiddenLookups.witness: a rank
+    its own instances' rows, every table whole): INVERSE_EXT_COPIES extension arrays of its
+    largest block (the rank's instances x sites) or used table's rows."""
     lk = hidden.lookups
-    entries = max(max(lk.count << b.site_log2, 1 << lk.tables[b.table].bits) for b in hidden.used())
+    mine = -(-lk.count // ranks)
+    entries = max(max(mine << b.site_log2, 1 << lk.tables[b.table].bits) for b in hidden.used())
     return INVERSE_EXT_COPIES * F.ext.degree * TENSOR_BYTES[F.name] * entries
 
 

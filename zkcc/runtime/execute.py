@@ -126,16 +126,15 @@ def check_assert_eq(program: Program, step: AssertEq, tensors: TensorStore) -> N
     (by flat index) is reported, with how many elements differ in all. Collective."""
     names = resolve(program)
     a_seen, b_seen = names[step.a], names[step.b]
-    a_at, b_at = (seen_range(program, s, tensors).start for s in (a_seen, b_seen))
-    mine = even_share(len(seen_range(program, a_seen, tensors)), tensors.comm)
-    a = tensors.fetch(a_seen.base, a_at + mine.start, a_at + mine.stop)
-    b = tensors.fetch(b_seen.base, b_at + mine.start, b_at + mine.stop)
+    a_at, b_at = (seen_range(program, s, tensors) for s in (a_seen, b_seen))
+    mine = even_share(len(a_at), tensors.comm)
+    a = tensors.fetch(a_seen.base, a_at.start + mine.start, a_at.start + mine.stop)
+    b = tensors.fetch(b_seen.base, b_at.start + mine.start, b_at.start + mine.stop)
     diff = np.nonzero(a != b)[0]
-    found = (
-        [[mine.start + int(diff[0]), len(diff), int(a[diff[0]]), int(b[diff[0]])]]
-        if len(diff)
-        else []
-    )
+    found = []  # [flat index, differences, a's value, b's value] of this rank's first
+    if len(diff):
+        j = int(diff[0])
+        found.append([mine.start + j, len(diff), int(a[j]), int(b[j])])
     if tensors.comm.size > 1:
         every = [json.loads(raw) for raw in tensors.comm.allgather(json.dumps(found).encode())]
         found = [f for part in every for f in part]

@@ -172,14 +172,25 @@ def program(work: Path, log_n: int, rounds: int, width: int = 0) -> Program:
     return Program(plan, inputs, n, k["mul_gates"], n * k["mul_gates"], k["layer_widths"], bits)
 
 
-def prove(prog: Program, proof: Path, *extra: str, ranks: int = 1, **kw: Any) -> Proc:
-    """Seeded: the sections compare proofs byte for byte, and the PCS masks of a zk plan
-    (and Groth16 blinding) are fresh per proof otherwise."""
-    cmd = [ZKCC, "prove", str(prog.plan), "-i", str(prog.inputs), "-o", str(proof), "--json"]
+def prove_cmd(plan: Path, inputs: Path, proof: Path, ranks: int = 1) -> list[str]:
+    """`zkcc prove --json`, seeded: the sections compare proofs byte for byte, and the PCS
+    masks of a zk plan (and Groth16 blinding) are fresh per proof otherwise."""
+    cmd = [ZKCC, "prove", str(plan), "-i", str(inputs), "-o", str(proof), "--json"]
     cmd += ["--seed", "1"]
-    if ranks > 1:
-        cmd = [str(MPIEXEC), "-n", str(ranks), *cmd]
-    return spawn([*cmd, *extra], **kw)
+    return [str(MPIEXEC), "-n", str(ranks), *cmd] if ranks > 1 else cmd
+
+
+def prove(prog: Program, proof: Path, *extra: str, ranks: int = 1, **kw: Any) -> Proc:
+    return spawn([*prove_cmd(prog.plan, prog.inputs, proof, ranks), *extra], **kw)
+
+
+def mpi_missing(section: str) -> dict | None:
+    """The section's JSON when it cannot run (no mpiexec or mpi4py), after saying so."""
+    if MPIEXEC.exists() and importlib.util.find_spec("mpi4py") is not None:
+        return None
+    reason = f"{MPIEXEC} or mpi4py is missing"
+    print(f"\n== {section}: skipped ({reason})")
+    return {"skipped": reason}
 
 
 def verify(prog: Program, proof: Path) -> bool:
@@ -320,10 +331,8 @@ def linear(work: Path, logs: list[int], rounds: int) -> dict:
 
 
 def mpi(work: Path, log_n: int, rounds: int) -> dict:
-    if not MPIEXEC.exists() or importlib.util.find_spec("mpi4py") is None:
-        reason = f"{MPIEXEC} or mpi4py is missing"
-        print(f"\n== mpi: skipped ({reason})")
-        return {"skipped": reason}
+    if skipped := mpi_missing("mpi"):
+        return skipped
     prog = program(work, log_n, rounds)
     sizes = header(prog, "mpi")
     rows, proofs = [], []
@@ -354,10 +363,8 @@ def mpi(work: Path, log_n: int, rounds: int) -> dict:
 def mpi_commit(work: Path, log_n: int, tag: str) -> dict:
     """The tensor commitment and opening of a 2^(log_n + 10)-element private input by 1, 2 and
     3 ranks; the JSON keeps each `tag`'s runs (before/after a change) side by side."""
-    if not MPIEXEC.exists() or importlib.util.find_spec("mpi4py") is None:
-        reason = f"{MPIEXEC} or mpi4py is missing"
-        print(f"\n== mpi-commit: skipped ({reason})")
-        return {"skipped": reason}
+    if skipped := mpi_missing("mpi-commit"):
+        return skipped
     prog = program(work, log_n, 0, width=1024)
     sizes = header(prog, f"mpi-commit: a private input of {prog.instances} x 1024 ({tag})")
     rows, proofs = [], []
@@ -389,10 +396,8 @@ def mpi_commit(work: Path, log_n: int, tag: str) -> dict:
 def mpi_groth16(work: Path, batch: int) -> dict:
     """A Groth16 launch's MSMs split over 2 ranks (zkcc/backends/groth16/prover.py msm_sums)
     against 1 rank, with one MSM worker per rank, and against 1 rank with the forked worker."""
-    if not MPIEXEC.exists() or importlib.util.find_spec("mpi4py") is None:
-        reason = f"{MPIEXEC} or mpi4py is missing"
-        print(f"\n== mpi-groth16: skipped ({reason})")
-        return {"skipped": reason}
+    if skipped := mpi_missing("mpi-groth16"):
+        return skipped
     example = ROOT / "examples" / "poseidon_bn254_groth16" / "poseidon_bn254_groth16.zkcu"
     text = example.read_text()
     src = work / "poseidon_groth16.zkcu"
@@ -409,12 +414,8 @@ def mpi_groth16(work: Path, batch: int) -> dict:
     rows, proofs = [], []
     for ranks, workers in ((1, 1), (2, 1), (1, 2)):
         proofs.append(work / f"g16_{ranks}_{workers}.zkproof")
-        cmd = [ZKCC, "prove", str(plan), "-i", str(inputs), "-o", str(proofs[-1]), "--json"]
-        cmd += ["--seed", "1"]
-        if ranks > 1:
-            cmd = [str(MPIEXEC), "-n", str(ranks), *cmd]
         env = {"ZKCC_GROTH16_WORKERS": str(workers), "ZKCC_THREADS": "1"}
-        p = spawn(cmd, env=env, what="prove")
+        p = spawn(prove_cmd(plan, inputs, proofs[-1], ranks), env=env, what="prove")
         s = p.summary()
         name = f"{ranks} rank{'s' * (ranks > 1)} x {workers} MSM worker{'s' * (workers > 1)}"
         rows.append(
@@ -492,10 +493,8 @@ def _reset_peak_rss() -> int:
 
 def pcs_split(log_n: int, tag: str) -> dict:
     """The PCS alone at 1, 2 and 3 ranks (module doc); JSON runs kept by `tag`."""
-    if not MPIEXEC.exists() or importlib.util.find_spec("mpi4py") is None:
-        reason = f"{MPIEXEC} or mpi4py is missing"
-        print(f"\n== pcs-split: skipped ({reason})")
-        return {"skipped": reason}
+    if skipped := mpi_missing("pcs-split"):
+        return skipped
     print(f"\n== pcs-split: a 2^{log_n}-element m31 table, hiding, 2 claims ({tag})")
     rows = []
     for ranks in (1, 2, 3):

@@ -3,7 +3,10 @@
 Proof bytes are checked exactly: the estimate's skeleton, with the Merkle multi-openings'
 real hash counts put in place of their expected ones (the only part of the format the
 query indices decide), must give the proof's size to the byte; and the plain estimate must
-be within 2% (the issue's target is 5%).
+be within the issue's target of 5%. The query indices are Fiat-Shamir outputs, so the plain
+estimate's error is random: over 40 Groth16 key setups of poseidon_bn254_groth16 (the
+smallest proof, where one Merkle hash weighs most) it had mean 0.06% and standard deviation
+0.65% (max 1.7%); a 2% bound failed about once in 300 runs, 5% is 7.7 deviations.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def _check_bytes(name: str, pcs: str = "ligero", zk: bool = True) -> None:
     assert plan.zk == (zk and pcs == "ligero"), src
     assert proof_bytes(plan, _paths(plan, proof)) == len(proof), src
     est = estimate_plan(plan, prof.default_profile())
-    assert abs(est.proof_bytes - len(proof)) <= 0.02 * len(proof), src
+    assert abs(est.proof_bytes - len(proof)) <= 0.05 * len(proof), src
 
 
 @pytest.mark.parametrize("name", SMALL)

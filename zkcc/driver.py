@@ -15,6 +15,7 @@ from zkcc.ir.host import Launch, Program
 from zkcc.ir.lookups import LOOKUP_WEIGHT, ZK_LOOKUP_WEIGHT, best_limb_bits
 from zkcc.ir.passes import expand_lookups, relimb_lookups
 from zkcc.plan.plan import HIDING_PCS, CompiledKernel, Plan
+from zkcc.runtime.claims import zk_launches
 
 DEFAULT_PCS = "ligero"
 
@@ -68,10 +69,12 @@ def with_limbs_for_size(plan: Plan) -> Plan:
     end splits at 16 bits, which a launch of a few hundred lookups does not amortise."""
     counts = plan.host.largest_launches()
     p = get_field(plan.field).p
+    steps = plan.host.steps
+    hidden = {steps[i].kernel for i in zk_launches(plan)}  # their lookups: committed inverses
     kernels = dict(plan.kernels)
     for name, k in plan.kernels.items():
         widest = max((t.bits for t in k.ir.tables if not t.is_map), default=0)
-        weight = ZK_LOOKUP_WEIGHT if plan.zk else LOOKUP_WEIGHT
+        weight = ZK_LOOKUP_WEIGHT if name in hidden else LOOKUP_WEIGHT
         width = best_limb_bits(k.ir, counts[name], weight) if widest else widest
         if width < widest:
             kernels[name] = CompiledKernel(relimb_lookups(k.ir, p, width), p)

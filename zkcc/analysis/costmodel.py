@@ -55,7 +55,7 @@ from zkcc.pcs.ligero_params import (
 from zkcc.pcs.merkle import LEAF_BYTES
 from zkcc.plan.plan import Plan
 from zkcc.runtime import bundle, memory
-from zkcc.runtime.claims import plan_tensors
+from zkcc.runtime.claims import plan_tensors, zk_launches
 from zkcc.runtime.groth16_launch import (
     LaunchBoundary,
     build_launch_circuit,
@@ -893,7 +893,7 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
     counts = claim_counts(steps)
     ext = profile.rate(f"{F.name}.ext_mul")
     call = profile.rate(f"{F.name}.call")
-    zk_field = F if plan.zk else None  # a GKR launch's circuit and masks, as GkrStep makes them
+    hidden = zk_launches(plan)  # a GKR launch's circuit and masks, as schedule makes them
 
     out_steps: list[StepEstimate] = []
     for st in steps:
@@ -915,7 +915,8 @@ def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:
             continue
         assert isinstance(step, Launch)
         ck = plan.kernels[step.kernel]
-        gst = st if isinstance(st, GkrStep) else GkrStep(plan.program, i, ck.circuit, zk_field)
+        zk = F if i in hidden else None
+        gst = st if isinstance(st, GkrStep) else GkrStep(plan.program, i, ck.circuit, zk)
         touched = set(gst.reads)
         pcs_s = sum(member_seconds.get(x, 0.0) for x in touched)
         circuit = gst.circuit

@@ -129,9 +129,24 @@ def _gkr_part(plan: Plan, launches: bool, g16: list[int]) -> Part:
         return Part(True, NOT_USED)
     if not plan.zk:
         return Part(False, GKR_NOT_HIDING)
+    from zkcc.runtime.claims import zk_launches
     from zkcc.runtime.zk_lookups import hidden_lookups
 
-    return Part(True, GKR_HIDING_LOOKUPS if hidden_lookups(plan, frozenset(g16)) else GKR_HIDING)
+    status = GKR_HIDING_LOOKUPS if hidden_lookups(plan, frozenset(g16)) else GKR_HIDING
+    steps = plan.host.steps
+    hidden = zk_launches(plan)
+    plain = [
+        f"launch {i} {s.kernel}"
+        for i, s in enumerate(steps)
+        if isinstance(s, Launch) and i not in g16 and i not in hidden
+    ]
+    if not plain:
+        return Part(True, status)
+    # zkcc.ir.host.secret_tensors: their witnesses are functions of public data
+    unmasked = f"{', '.join(plain)} read no private data and reveal only what public data determine"
+    if len(plain) + len(g16) == sum(isinstance(s, Launch) for s in steps):
+        return Part(True, f"nothing to hide: {unmasked}, so they are proved without masks")
+    return Part(True, f"{status}; without masks: {unmasked}")
 
 
 def _dims(shape: tuple[int, ...]) -> str:

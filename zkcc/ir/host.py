@@ -162,3 +162,32 @@ def resolve(program: Program) -> dict[str, Seen]:
     for v in program.host.views:
         names[v.name] = Seen(v.base, v.shape, v.index)
     return names
+
+
+def secret_tensors(program: Program) -> frozenset[str]:
+    """The tensors whose values may depend on private data: the private inputs, and every
+    intermediate tensor a launch writes after reading one of them (to a fixpoint: a tensor
+    written in slices may be read before its last slice is written). A public tensor is never
+    secret, the verifier holds it. A launch that reads no secret tensor has a witness that is
+    a function of public data alone (its hints are functions of its arguments), which the
+    verifier could compute itself: proving it reveals nothing, with zero knowledge or
+    without (zkcc.runtime.claims.zk_launches)."""
+    names = resolve(program)
+    kinds = {t.name: t.kind for t in program.host.tensors}
+    secret = {n for n, k in kinds.items() if k is TensorKind.PRIVATE_IN}
+    flows = []
+    for s in program.host.steps:
+        if isinstance(s, Launch):
+            params = program.kernels[s.kernel].params
+            bases = [(p.is_output, names[a].base) for p, a in zip(params, s.args, strict=True)]
+            reads = {b for out, b in bases if not out}
+            writes = {b for out, b in bases if out and kinds[b] is TensorKind.INTERMEDIATE}
+            flows.append((reads, writes))
+    grown = True
+    while grown:
+        grown = False
+        for reads, writes in flows:
+            if reads & secret and not writes <= secret:
+                secret |= writes
+                grown = True
+    return frozenset(secret)

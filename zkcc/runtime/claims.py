@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from zkcc.field import get_field
-from zkcc.ir.host import AssertEq, Launch, Program, TensorKind, resolve
+from zkcc.ir.host import AssertEq, Launch, Program, TensorKind, resolve, secret_tensors
 from zkcc.ir.lookups import LookupLayout
 from zkcc.lower.circuit import (
     HINT_SEGMENT,
@@ -218,22 +218,43 @@ def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> li
     return out
 
 
-def plan_tensors(plan, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:
-    """proof_tensors, and in a zero-knowledge plan each GKR launch's mask table
-    (zkcc/backends/gkr/zk.py), whose size follows from its circuit."""
-    out = proof_tensors(plan.program, groth16)
+def zk_launches(plan) -> frozenset[int]:
+    """The launch steps that a zero-knowledge plan proves with zero knowledge: those that read
+    a secret tensor (zkcc.ir.host.secret_tensors). The others reveal only what public data
+    determine, so their GKR proofs go without masks (and their lookups without committed
+    inverses) and cost what they cost without zero knowledge. None without zero knowledge."""
     if not plan.zk:
+        return frozenset()
+    program = plan.program
+    secret, names = secret_tensors(program), resolve(program)
+    out = set()
+    for i, step in enumerate(program.host.steps):
+        if isinstance(step, Launch):
+            params = program.kernels[step.kernel].params
+            args = zip(params, step.args, strict=True)
+            if any(not p.is_output and names[a].base in secret for p, a in args):
+                out.add(i)
+    return frozenset(out)
+
+
+def plan_tensors(plan, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:
+    """proof_tensors, and each GKR launch's mask table that a zero-knowledge plan proves with
+    zero knowledge (zk_launches; zkcc/backends/gkr/zk.py), whose size follows from its
+    circuit."""
+    out = proof_tensors(plan.program, groth16)
+    hidden = zk_launches(plan) - groth16
+    if not hidden:
         return out
     from zkcc.backends.gkr.zk import MaskLayout, hiding_circuit
     from zkcc.field import get_field
 
     E = get_field(plan.field).ext
-    for i, step in enumerate(plan.program.host.steps):
-        if isinstance(step, Launch) and i not in groth16:
-            n_log2 = max(0, (step.count - 1).bit_length())
-            circuit = hiding_circuit(plan.kernels[step.kernel].circuit, n_log2, E)
-            size = MaskLayout.of(circuit, n_log2, E).size
-            out.append(TensorInfo(mask_table_tensor(i), (size,), False))
+    for i in sorted(hidden):
+        step = plan.program.host.steps[i]
+        n_log2 = max(0, (step.count - 1).bit_length())
+        circuit = hiding_circuit(plan.kernels[step.kernel].circuit, n_log2, E)
+        size = MaskLayout.of(circuit, n_log2, E).size
+        out.append(TensorInfo(mask_table_tensor(i), (size,), False))
     return out
 
 

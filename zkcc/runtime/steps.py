@@ -57,6 +57,7 @@ from zkcc.runtime.claims import (
     segment_sources,
     valid_tensor,
     valid_values,
+    zk_launches,
 )
 from zkcc.runtime.execute import (
     allgather_rows,
@@ -577,6 +578,8 @@ def check_claims(F, flat, claims: list[Claim], where: str) -> None:
 def schedule(plan, groth16: frozenset[int]) -> list:
     """The plan's host steps as step objects, in program order."""
     program = plan.program
+    hidden = zk_launches(plan)
+    F = get_field(plan.field)
     out: list = []
     for i, step in enumerate(program.host.steps):
         if isinstance(step, AssertEq):
@@ -584,8 +587,8 @@ def schedule(plan, groth16: frozenset[int]) -> list:
         elif i in groth16:
             out.append(Groth16Step(program, i))
         else:
-            F = get_field(plan.field) if plan.zk else None
-            out.append(GkrStep(program, i, plan.kernels[step.kernel].circuit, F))
+            zk = F if i in hidden else None
+            out.append(GkrStep(program, i, plan.kernels[step.kernel].circuit, zk))
     return out
 
 

@@ -73,6 +73,7 @@ from zkcc.runtime.claims import (
     lookup_tensor,
     valid_mle,
     valid_tensor,
+    zk_launches,
 )
 from zkcc.runtime.hiding import HidingCircuit
 from zkcc.runtime.layout import TableLayout, extend_point, launch_layout
@@ -591,19 +592,17 @@ def _merged(layers: list[Layer]) -> Layer:
 
 
 def hidden_lookups(plan, groth16: frozenset[int] = frozenset()) -> list[HiddenLookups]:
-    """The lookups of a zero-knowledge plan's GKR launches (none without zero knowledge)."""
-    if not plan.zk:
-        return []
+    """The lookups of the GKR launches that a zero-knowledge plan proves with zero knowledge
+    (zkcc.runtime.claims.zk_launches; none without zero knowledge)."""
     from zkcc.field import get_field
-    from zkcc.ir.host import Launch
 
     F = get_field(plan.field)
     out = []
-    for i, step in enumerate(plan.program.host.steps):
-        if isinstance(step, Launch) and i not in groth16:
-            lookups = LaunchLookups.of(plan.program.kernels[step.kernel], i, step.count)
-            if lookups is not None:
-                out.append(HiddenLookups.of(F, lookups, step.kernel))
+    for i in sorted(zk_launches(plan) - groth16):
+        step = plan.program.host.steps[i]
+        lookups = LaunchLookups.of(plan.program.kernels[step.kernel], i, step.count)
+        if lookups is not None:
+            out.append(HiddenLookups.of(F, lookups, step.kernel))
     return out
 
 

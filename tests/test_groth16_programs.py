@@ -258,3 +258,47 @@ def test_link_values_are_masked(mixed):
     assert (
         _tree(again)["steps"][G16_STEP]["values"] != _tree(mixed.proof)["steps"][G16_STEP]["values"]
     )
+
+
+# x is private and only one argument of the Groth16 launch reads it; k is private too, but two
+# arguments read it (the second launch's), so it must be committed and linked.
+WITNESS = """#pragma field bn254
+__global__ __groth16__ void cube(const field x[1], __broadcast__ const field k[1], field y[1]) {
+    y[0] = x[0] * x[0] * x[0] + k[0];
+}
+__host__ void main(private field xs[3][1], private field k[1], public out field ys[3][1],
+                   public out field zs[3][1]) {
+    cube<<<3>>>(xs, k, ys);
+    cube<<<3>>>(ys, k, zs);
+}
+"""
+
+
+def test_private_tensor_of_one_groth16_argument_is_witness_not_commitment(tmp_path):
+    """claims.single_use: `xs` is the first launch's private witness (no commitment, link or
+    D for it), `k` is linked in both launches; the proof verifies, gives the reference's
+    outputs, refuses a changed output and holds no private value."""
+    src = tmp_path / "witness.zkcu"
+    src.write_text(WITNESS)
+    data = compile_path(src).to_bytes()
+    plan, digest = Plan.from_bytes(data), plan_digest(data)
+    assert committed_tensors(plan) == {"k", "masks@0", "masks@1"}
+    F = get_field(plan.field)
+    rng = random.Random(3)
+    xs, k = [rng.randrange(1 << 64, F.p) for _ in range(3)], rng.randrange(1 << 64, F.p)
+    pks, vks = setup_plan(plan)
+    inputs = {"xs": F.array(xs), "k": F.array([k])}
+    proof = prover_module.prove(plan, digest, inputs, keys=pks).to_bytes()
+    public = verify(plan, digest, proof, keys=vks)
+    ys = [(x**3 + k) % F.p for x in xs]
+    assert F.to_ints(public["ys"]) == ys
+    assert F.to_ints(public["zs"]) == [(y**3 + k) % F.p for y in ys]
+    for launch in _tree(proof)["steps"]:
+        assert len(F.decode(launch["values"], len(launch["values"]) // 32)) == 1  # k's link
+    for secret in xs + [k]:
+        assert secret.to_bytes(32, "little") not in proof
+        assert secret.to_bytes(32, "big") not in proof
+    tree = _tree(proof)
+    tree["public"]["ys"] = F.encode(F.array([(ys[0] + 1) % F.p] + ys[1:]))
+    with pytest.raises(ProofRejected):
+        verify(plan, digest, _encode(tree), keys=vks)

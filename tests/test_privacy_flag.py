@@ -151,13 +151,19 @@ def test_every_part_must_hide():
     assert alone.to_json()["pcs"].startswith(NOT_USED) and alone.groth16.status == GROTH16_HIDING
     assert alone.to_json()["revealed"][2] == "public tensor values: xs, ys"
 
+    # a private input that only the Groth16 launch reads is its witness: nothing committed
     name = "poseidon_bn254_groth16"
-    src = EXAMPLES / name / f"{name}.zkcu"
+    witness = privacy_report(compile_path(EXAMPLES / name / f"{name}.zkcu")).to_json()
+    assert witness["zero_knowledge"] and witness["gkr"] == NOT_USED
+    assert witness["pcs"].startswith(NOT_USED) and witness["groth16"] == GROTH16_HIDING
+    assert witness["evaluations"] == NOT_USED
+
+    src = EXAMPLES / "mixed_bn254" / "mixed_bn254.zkcu"
     linked = privacy_report(compile_path(src)).to_json()
-    assert linked["zero_knowledge"] and linked["gkr"] == NOT_USED
+    assert linked["zero_knowledge"] and linked["gkr"] == GKR_HIDING
     assert linked["pcs"] == "hiding" and linked["groth16"] == GROTH16_HIDING
     assert linked["evaluations"].startswith("hiding: linked claims")
-    assert "launch 0 hash_pairs (groth16 link)" in linked["evaluations"]
+    assert "launch 1 hash_pairs (groth16 link)" in linked["evaluations"]
     for plan in (compile_path(src, zk=False), compile_path(src, pcs="merkle")):
         report = privacy_report(plan)
         assert not report.zero_knowledge and not report.pcs.hides
@@ -165,4 +171,5 @@ def test_every_part_must_hide():
     pipeline = privacy_report(compile_path(EXAMPLES / "pipeline" / "pipeline.zkcu")).to_json()
     assert "step 3 assert_eq" in pipeline["evaluations"]  # two intermediates: linked
     assert pipeline["evaluations"].startswith("hiding") and pipeline["zero_knowledge"]
-    assert pipeline["gkr"] == GKR_HIDING
+    # three launches read only the public xs (zkcc.runtime.claims.zk_launches)
+    assert pipeline["gkr"].startswith(GKR_HIDING + "; without masks: launch 0 square")

@@ -199,10 +199,13 @@ def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> li
             written.update(
                 names[a][0] for p, a in zip(kernel.params, step.args, strict=True) if p.is_output
             )
+    own = single_use(program)
+    witness = {names[a].base for i in groth16 for a in program.host.steps[i].args} & own
     out = [
         TensorInfo(t.name, t.shape, t.kind in PUBLIC)
         for t in program.host.tensors
-        if t.kind in (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN) or t.name in written
+        if (t.kind in (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN) or t.name in written)
+        and t.name not in witness
     ]
     for i, step in enumerate(program.host.steps):
         if isinstance(step, Launch) and i not in groth16:
@@ -212,10 +215,34 @@ def proof_tensors(program: Program, groth16: frozenset[int] = frozenset()) -> li
                 out.append(TensorInfo(hint_tensor(i), (step.count, h), False))
             out += lookup_tensors(kernel, i, step.count)
         elif isinstance(step, Launch):
-            links = sum(reads_private(program, step.args))  # a Groth16 launch's links
+            links = sum(committed_args(program, step.args))  # a Groth16 launch's links
             if links:
                 out.append(TensorInfo(link_mask_tensor(i), (links,), False))
     return out
+
+
+def single_use(program: Program) -> frozenset[str]:
+    """The private tensors (inputs, intermediates) that exactly one argument of one host step
+    touches: a launch's input or output, or a side of an assert_eq. When that step is a
+    Groth16 launch, the tensor is part of its private witness and nothing else has to agree
+    with it, so it is neither committed nor linked (committed_args): the Groth16 proof alone
+    shows that such values exist."""
+    names = resolve(program)
+    kinds = {t.name: t.kind for t in program.host.tensors}
+    uses: dict[str, int] = {}
+    for step in program.host.steps:
+        args = (step.a, step.b) if isinstance(step, AssertEq) else step.args
+        for a in args:
+            uses[names[a].base] = uses.get(names[a].base, 0) + 1
+    return frozenset(t for t, n in uses.items() if n == 1 and kinds[t] not in PUBLIC)
+
+
+def committed_args(program: Program, args) -> list[bool]:
+    """For each argument of a Groth16 launch, whether it is a committed wire: its base
+    tensor is private and another step touches it too (zkcc/runtime/groth16_launch.py)."""
+    own, names = single_use(program), resolve(program)
+    private = reads_private(program, args)
+    return [p and names[a].base not in own for p, a in zip(private, args, strict=True)]
 
 
 def zk_launches(plan) -> frozenset[int]:

@@ -6,8 +6,10 @@ boundary is split by the host graph, never by the proof:
 * params bound to public tensors are Groth16 public inputs, in the R1CS wire order (public
   broadcast params, then public split params instance-major), taken from the proof's public
   values, which the transcript absorbed first;
-* params bound to private tensors (private inputs, intermediates) are *committed wires*: the
-  proof carries D, a Pedersen-style commitment to them and to one uniform mask wire mu_j per
+* a param bound to a private tensor that no other step touches is plain private witness
+  (claims.single_use): nothing has to agree with it, so it is neither committed nor linked;
+* params bound to other private tensors (private inputs, intermediates) are *committed
+  wires*: the proof carries D, a Pedersen-style commitment to them and to one uniform mask wire mu_j per
   such param (with a proof of knowledge), absorbed with the tensor commitments before any
   challenge; then per such param a point r_j is drawn and the circuit evaluates the param's
   canonical padded table at r_j (zkcc/lower/r1cs_eval.py), r_j and u_j = T_j~(r_j) + mu_j
@@ -39,7 +41,14 @@ from zkcc.ir.layout import padded_shape
 from zkcc.lower.r1cs import KernelR1CS, build_kernel_r1cs
 from zkcc.lower.r1cs_eval import EvalCircuit, with_evaluations
 from zkcc.plan.validate import seen_span
-from zkcc.runtime.claims import Claim, Link, arg_layouts, link_mask_tensor, reads_private
+from zkcc.runtime.claims import (
+    Claim,
+    Link,
+    arg_layouts,
+    committed_args,
+    link_mask_tensor,
+    reads_private,
+)
 from zkcc.runtime.execute import launch_args as execute_launch_args
 from zkcc.runtime.layout import TableLayout
 from zkcc.runtime.tensors import TensorStore
@@ -86,6 +95,7 @@ def launch_boundary(program: Program, i: int) -> LaunchBoundary:
     names = resolve(program)
     kernel = program.kernels[step.kernel]
     private = reads_private(program, step.args)
+    linked = committed_args(program, step.args)
     public, committed, size = [], [], 0
     layouts = arg_layouts(program, step)
     spans = {j: seen_span(program, names[a]) for j, a in enumerate(step.args) if names[a].index}
@@ -93,7 +103,7 @@ def launch_boundary(program: Program, i: int) -> LaunchBoundary:
         if not private[j]:
             public.append((j, base))
             size += prm.size * (1 if prm.broadcast else step.count)
-        else:
+        elif linked[j]:  # else only this launch's private witness (claims.single_use)
             committed.append(Committed(j, base, layout))
     return LaunchBoundary(i, step.kernel, step.count, public, committed, size, spans)
 

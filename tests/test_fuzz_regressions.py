@@ -259,13 +259,14 @@ def test_groth16_proof_of_a_public_only_launch_is_malleable(tmp_path):
 
 
 def test_groth16_negation_is_rejected_with_commit_and_prove():
-    """The same rewrite on the Groth16 example (private pairs, committed): rejected, because
-    the PCS challenges are drawn after A, B, C are absorbed."""
+    """The same rewrite on a Groth16 launch linked to a committed tensor (mixed_bn254's
+    hash_pairs reads the GKR launch's private output): rejected, because the PCS challenges
+    are drawn after A, B, C are absorbed."""
     from zkcc.backends.groth16.curve import Q
     from zkcc.errors import ProofRejected
 
-    ex = prove_example("poseidon_bn254_groth16")
-    negated = _mutate_proof(ex.proof, lambda t: _negate_ab(t["steps"][0], Q))
+    ex = prove_example("mixed_bn254")
+    negated = _mutate_proof(ex.proof, lambda t: _negate_ab(t["steps"][1], Q))
     with pytest.raises(ProofRejected):
         ex.verify(negated)
 

@@ -29,7 +29,9 @@ NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / f"{p.name}.zkcu").exis
 def test_every_example_reaches_the_target(name, pcs):
     s = plan_soundness(compile_path(EXAMPLES / name / f"{name}.zkcu", pcs=pcs))
     assert s.bits >= TARGET_BITS, s.to_json()
-    assert s.terms and all(t.log2_error < -TARGET_BITS for t in s.terms)
+    assert all(t.log2_error < -TARGET_BITS for t in s.terms)
+    # a plan of Groth16 launches that commit nothing samples nothing: Groth16's assumption
+    assert s.terms or any(a.startswith("Groth16") for a in s.assumptions)
 
 
 def test_the_gkr_term_counts_the_rounds_of_the_real_proof():

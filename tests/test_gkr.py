@@ -15,6 +15,7 @@ from zkcc.backends.gkr import (
     reference_evaluate,
     verify,
 )
+from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
 from zkcc.backends.gkr.prover import Part
 from zkcc.backends.gkr.random_circuit import random_circuit, random_inputs
 from zkcc.backends.gkr.shard import Shard, partition, to_columns
@@ -268,3 +269,63 @@ def test_memory_chunks_give_the_same_proof(name, n_log2, workers, parts):
 
     for proof in run_workers(workers, work):
         assert encode(b"TEST", 1, proof.to_tree()) == encode(b"TEST", 1, whole.to_tree())
+
+
+def padded_circuit():
+    """out = V1[1] (V1[0] - V1[1]) + 5 - 5 V1[2] over V1 = (x0 x1, x2, x3): zero where
+    x2 = x0 x1 and x3 = 1, with mul, add and const gates in the output layer."""
+    p = get_field("m31").p
+    below = Layer(
+        2,
+        np.array([[0, 0, 1]], dtype=np.int64),
+        (1,),
+        np.array([[1, 2], [2, 3]], dtype=np.int64),
+        (1, 1),
+        np.zeros(0, dtype=np.int64),
+        (),
+    )
+    top = Layer(
+        0,
+        np.array([[0, 1, 0], [0, 1, 1]], dtype=np.int64),
+        (1, p - 1),
+        np.array([[0, 2]], dtype=np.int64),
+        (p - 5,),
+        np.array([0], dtype=np.int64),
+        (5,),
+    )
+    return LayeredCircuit(2, (InputSegment("x", 0, 2, 4, False),), (below, top))
+
+
+def padded_inputs(F, n_log2: int, live: int, rng) -> np.ndarray:
+    """Instances below `live` satisfy padded_circuit; the others (padding) do not."""
+    x = rng.integers(0, F.p, size=(1 << n_log2, 4))
+    x[:live, 2] = x[:live, 0] * x[:live, 1] % F.p
+    x[:live, 3] = 1
+    return x
+
+
+@pytest.mark.parametrize("live", [1, 5, 7])
+def test_output_weighted_by_live_instances(live):
+    """prove(..., live=n): only the first n instances' outputs must vanish (a launch's
+    padding is free), also split over workers and memory chunks (the same bytes); without
+    `live`, or with one instance more than satisfies the circuit, the proof is refused."""
+    F, c = get_field("m31"), padded_circuit()
+    l0 = padded_inputs(F, 3, live, np.random.default_rng(live))
+    layers = evaluated(F, c, l0)
+    assert any(F.to_ints(layers[-1])[0])  # the padding's outputs are not zero
+    proof, claims = prove(F, c, layers, Transcript(b"gkr"), live=live)
+    assert len(verify(F, c, 3, proof, Transcript(b"gkr"), live=live)) == len(claims)
+    for other in (None, live + 1):
+        with pytest.raises(ProofRejected):
+            verify(F, c, 3, proof, Transcript(b"gkr"), live=other)
+        bad, _ = prove(F, c, layers, Transcript(b"gkr"), live=other)
+        with pytest.raises(ProofRejected):
+            verify(F, c, 3, bad, Transcript(b"gkr"), live=other)
+
+    def work(comm):
+        chunks = partition(3, comm.size, comm.rank).split(2)
+        parts = [Part(s, evaluate_circuit(F, c, to_columns(F.array(l0), s))) for s in chunks]
+        return prove(F, c, parts, Transcript(b"gkr"), comm=comm, tables=TableStore, live=live)[0]
+
+    for split in run_workers(3, work):
+        assert encode(b"TEST", 1, split.to_tree()) == encode(b"TEST", 1, proof.to_tree())

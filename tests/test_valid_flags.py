@@ -36,33 +36,32 @@ def test_two_to_the_forty_instances_cost_nothing():
 
 
 def test_a_prover_excusing_a_real_instance_is_rejected(monkeypatch):
-    """Flags claiming a real instance is padding (so its constraints need not hold) pass the
-    GKR checks, and fail the verifier's own evaluation of the flags: directly with --no-zk,
-    and in a zero-knowledge proof through the input relation, whose total the verifier moves
-    its own value of the flags into (the opening then refuses the hidden claims)."""
+    """A prover whose GKR output claim leaves out the last real instance (whose constraints
+    then need not hold) is refused, with zero knowledge and without: the verifier weighs the
+    output by the plan's instance count (gkr.verify's `live`), never by the prover's word."""
     from helpers import EXAMPLES
 
+    from zkcc.backends import gkr
     from zkcc.driver import compile_path
     from zkcc.errors import ProofRejected
     from zkcc.plan.plan import Plan, plan_digest
-    from zkcc.runtime import steps as steps_module
     from zkcc.runtime.inputs import load_inputs
     from zkcc.runtime.prover import prove
     from zkcc.runtime.verifier import verify
 
     F = get_field("m31")
+    honest = gkr.prove
 
-    def excusing(F, count):
-        flags = valid_values(F, count)
-        flags[count - 1] = 0
-        return flags
+    def excusing(*args, live=None, **kwargs):
+        return honest(*args, live=None if live is None else live - 1, **kwargs)
 
-    for zk, message in ((False, "valid flags"), (True, "do not satisfy relation")):
+    for zk in (False, True):
         data = compile_path(EXAMPLES / "dot" / "dot.zkcu", zk=zk).to_bytes()
         plan, digest = Plan.from_bytes(data), plan_digest(data)
         inputs = load_inputs(EXAMPLES / "dot" / "inputs.json", plan.program, F)
+        verify(plan, digest, prove(plan, digest, inputs).to_bytes())
         with monkeypatch.context() as m:
-            m.setattr(steps_module, "valid_values", excusing)
+            m.setattr(gkr, "prove", excusing)
             proof = prove(plan, digest, inputs).to_bytes()
-        with pytest.raises(ProofRejected, match=message):
+        with pytest.raises(ProofRejected, match="launch 0 .dot.: layer 0"):
             verify(plan, digest, proof)

@@ -15,9 +15,11 @@ Linear operations are free in the Expander-style gate set (an output may sum any
   all products at once (one numpy pass per circuit layer).
 * An operand below the level it is read at is carried up by relay (identity add) wires, one
   per level in between; each wire's relays reach the highest level any gate reads it at.
-* Every constraint residue becomes one wire of the final (output) layer, multiplied by the
-  instance's `valid` input (1 on real instances, 0 on the zero-padded ones a launch adds to
-  reach a power of two), so padding never has to satisfy the kernel's constraints. A kernel
+* Every constraint residue becomes one wire of the final (output) layer: its form's terms as
+  add gates and its constant as a const gate. The zero-padded instances a launch adds to
+  reach a power of two need not satisfy the kernel: the GKR output claim weighs only the
+  real ones (`gkr.prove(..., live=count)`: eq(r, s) [s < count]), so no gate multiplies a
+  residue by a valid flag. A kernel
   that reads its instance index (`Op.INDEX`) gets one more public input, the `index`
   segment, holding s on instance s (padding included).
 * A LOOKUP is checked like an OUTPUT: its key (and value) minus its column of the `lookups`
@@ -76,7 +78,7 @@ def input_sizes(
 ) -> list[tuple[str, int, int, bool]]:
     """The input segments of a kernel's circuit, in order: each parameter in its padded layout,
     the hints (if any), the lookup columns (if any), the instance index (if the kernel reads
-    it), then the instance-valid flag."""
+    it)."""
     sizes = [
         (param_segment(prm.name), prm.size, math.prod(padded_shape(prm.shape)), prm.broadcast)
         for prm in params
@@ -87,7 +89,6 @@ def input_sizes(
         sizes.append((LOOKUP_SEGMENT, lookups, lookups, False))
     if uses_index:
         sizes.append((INDEX_SEGMENT, 1, 1, False))
-    sizes.append((VALID_SEGMENT, 1, 1, False))
     return sizes
 
 
@@ -103,7 +104,6 @@ def lower_kernel(kernel: KernelIR, p: int, columns: IRColumns | None = None) -> 
         rel.checked,
         rel.is_out,
         rel.out_wire,
-        rel.segments[-1].offset,
         rel.segments,
         rel.input_log2,
     )
@@ -161,7 +161,7 @@ def _relation(params: list[Param], cols: IRColumns, p: int, tables: list) -> _Re
     if is_hint.any():
         atom_key[is_hint] = segments[len(params)].offset + np.arange(int(is_hint.sum()))
     if is_index.any():
-        atom_key[is_index] = segments[-2].offset
+        atom_key[is_index] = next(s.offset for s in segments if s.name == INDEX_SEGMENT)
     atom_key[product] = w0 + np.arange(n_prod)
 
     edges, linear = _linear_edges(codes, a, b, scale, is_const, const_val, p)
@@ -316,15 +316,14 @@ class _Wiring:
         sink_values: np.ndarray,
         is_out: np.ndarray,
         out_wire: np.ndarray,
-        valid: int,
         segments: list[InputSegment],
         input_log2: int,
     ) -> LayeredCircuit:
-        gates, residues = self._gates(sink_values, is_out, out_wire, valid)
+        gates, residues = self._gates(sink_values, is_out, out_wire)
         return gates.build(self.keys, residues, segments, input_log2)
 
     def _gates(
-        self, sink_values: np.ndarray, is_out: np.ndarray, out_wire: np.ndarray, valid: int
+        self, sink_values: np.ndarray, is_out: np.ndarray, out_wire: np.ndarray
     ) -> tuple[Gates, Residues]:
         """Every gate with global wire ids, and the residues (placed by `Gates.build` once
         the operand arrays here are freed)."""
@@ -367,7 +366,6 @@ class _Wiring:
             np.where(tail, out_wire[res], wires),
             reduced(np.where(tail, 1, terms).astype(dt, copy=False), p),
             reduced(f.const[rr] * sign, p),
-            valid,
         )
         return gates, residues
 

@@ -8,7 +8,8 @@ computed ones) and knows each one's level; a gate reads level L - 1 and writes l
 * wires are numbered within their level: computed wires in the order of their keys, then
   relays in the order of the wires they carry;
 * gates are sorted by (output, inputs), equal ones merged, zero ones dropped, and split into
-  `Layer`s; the output layer holds one residue per constraint, each times `valid`.
+  `Layer`s; the output layer holds one residue per constraint, the top level's wires
+  inlined into it.
 """
 
 from __future__ import annotations
@@ -20,19 +21,17 @@ import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
 from zkcc.ir.layout import log2_ceil
-from zkcc.lower.forms import combine, expand
+from zkcc.lower.forms import combine, expand, reduced
 
 
 @dataclass(frozen=True, eq=False)
 class Residues:
-    """The output layer: residue out[i] gets valid * coef[i] * wire[i]; residue r gets
-    valid * const[r]."""
+    """The output layer: residue out[i] gets coef[i] * wire[i]; residue r gets const[r]."""
 
     out: np.ndarray
     wire: np.ndarray
     coef: np.ndarray
     const: np.ndarray
-    valid: int  # the valid flag's input wire
 
 
 class Gates:
@@ -64,16 +63,18 @@ class Gates:
     ) -> LayeredCircuit:
         level, p = self.level, self.p
         w0 = 1 << input_log2
-        out_lv = int(level[w0:].max(initial=0)) + 1
+        top = int(level[w0:].max(initial=0))  # the highest computed level (0: none)
+        out_lv = max(top, 1)
         mo, mu, mv, mc = _joined(self.muls)
         ao, au, ac = _joined(self.adds)
         co, cc = _joined(self.consts)
         self.muls, self.adds, self.consts = [], [], []  # their memory is reused from here
         ml, al, cl = level[mo], level[ao], level[co]
-        # relays: each wire is carried up to the highest level read from
+        # relays: each wire is carried up to the highest level read from; the residues read
+        # the level below the output
+        lower = level[res.wire] < top if top else np.ones(len(res.wire), dtype=bool)
         need = level.copy()
-        valid = np.array([res.valid] * bool(len(res.const)), dtype=np.int64)
-        for u, lv in ((mu, ml), (mv, ml), (au, al), (res.wire, out_lv), (valid, out_lv)):
+        for u, lv in ((mu, ml), (mv, ml), (au, al), (res.wire[lower], out_lv)):
             far = level[u] < lv - 1  # read above the level after its own: relayed
             if far.any():
                 np.maximum.at(need, u[far], lv - 1 if np.ndim(lv) == 0 else lv[far] - 1)
@@ -85,13 +86,16 @@ class Gates:
         relay_base[carried] = np.cumsum(need[carried] - level[carried]) - (
             need[carried] - level[carried]
         )
-        # numbering within each level: computed wires by key, then relays by source
+        # numbering within each level: computed wires by key, then relays by source; the top
+        # level's wires are not numbered (inlined into the residues below)
         lv_all = np.concatenate([level[w0:], rel_lv])
+        if top:
+            lv_all[: len(level) - w0][level[w0:] == top] = out_lv + 1
         span = int(keys.max(initial=0)) + 1 + len(level)
         order = np.argsort(
             lv_all * span + np.concatenate([keys, keys.max(initial=0) + 1 + rel_src]), kind="stable"
         )
-        width = np.bincount(lv_all, minlength=out_lv + 1)
+        width = np.bincount(lv_all, minlength=out_lv + 2)
         first = np.cumsum(width) - width
         index = np.empty(len(lv_all), dtype=np.int64)
         index[order] = np.arange(len(order)) - first[lv_all[order]]
@@ -113,33 +117,46 @@ class Gates:
         width[0] = w0
         width[out_lv] = len(res.const)
         wmax = int(width.max()) + 1
-        valid_at = (
-            at_level(np.array([res.valid]), np.array([out_lv - 1]))[0] if len(res.const) else 0
-        )
-        # mul gates (out, min, max); add gates (out, in); const gates (out)
-        m_out = np.concatenate(
-            [ml * wmax + own[mo], np.full(len(res.out), out_lv * wmax) + res.out]
-        )
-        mu_i = np.concatenate(
-            [at_level(mu, ml - 1), at_level(res.wire, np.full(len(res.wire), out_lv - 1))]
-        )
-        mv_i = np.concatenate([at_level(mv, ml - 1), np.full(len(res.wire), valid_at)])
-        m_coef = np.concatenate([mc, res.coef])
-        a_out = np.concatenate(
+        # Gate keys: mul (out, min, max); add (out, in); const (out). A residue is a linear
+        # form of wires and a constant. The prover's output claim weighs only real instances
+        # (gkr.prove's `live`), so no gate multiplies a residue by a valid flag, and the top
+        # level's wires, which only residues read (nothing is above them), are inlined: their
+        # gates write the residues directly (times the residue's coefficient), one level lower
+        # than a layer of residues above them would.
+        out_m, out_a, out_c = ml * wmax + own[mo], al * wmax + own[ao], cl * wmax + own[co]
+        if top:
+            onto = _Inline(res.out[~lower], res.wire[~lower], res.coef[~lower], p)
+            gm, rm, mc_top = onto.gates(mo, mc)
+            ga, ra, ac_top = onto.gates(ao, ac)
+            gc, rc, cc_top = onto.gates(co, cc)
+            keep_m, keep_a, keep_c = ml < top, al < top, cl < top
+            out_m = np.concatenate([out_m[keep_m], out_lv * wmax + rm])
+            mu, mv = np.concatenate([mu[keep_m], mu[gm]]), np.concatenate([mv[keep_m], mv[gm]])
+            ml = np.concatenate([ml[keep_m], np.full(len(gm), out_lv)])
+            mc = np.concatenate([mc[keep_m], mc_top])
+            out_a = np.concatenate([out_a[keep_a], out_lv * wmax + ra])
+            au = np.concatenate([au[keep_a], au[ga]])
+            al = np.concatenate([al[keep_a], np.full(len(ga), out_lv)])
+            ac = np.concatenate([ac[keep_a], ac_top])
+            out_c, cc = (
+                np.concatenate([out_c[keep_c], out_lv * wmax + rc]),
+                np.concatenate([cc[keep_c], cc_top]),
+            )
+        mu_i, mv_i = at_level(mu, ml - 1), at_level(mv, ml - 1)
+        a_out = np.concatenate([out_a, rel_lv * wmax + rel_idx, out_lv * wmax + res.out[lower]])
+        a_in = np.concatenate(
             [
-                al * wmax + own[ao],
-                rel_lv * wmax + rel_idx,
-                out_lv * wmax + np.arange(len(res.const)),
+                at_level(au, al - 1),
+                at_level(rel_src, rel_lv - 1),
+                at_level(res.wire[lower], np.full(int(lower.sum()), out_lv - 1)),
             ]
         )
-        a_in = np.concatenate(
-            [at_level(au, al - 1), at_level(rel_src, rel_lv - 1), np.full(len(res.const), valid_at)]
-        )
-        a_coef = np.concatenate([ac, np.ones(len(rel_src), ac.dtype), res.const])
-        c_out = cl * wmax + own[co]
-        muls = combine(m_out, np.minimum(mu_i, mv_i) * wmax + np.maximum(mu_i, mv_i), m_coef, p)
+        a_coef = np.concatenate([ac, np.ones(len(rel_src), ac.dtype), res.coef[lower]])
+        c_out = np.concatenate([out_c, out_lv * wmax + np.arange(len(res.const))])
+        c_coef = np.concatenate([cc, res.const])
+        muls = combine(out_m, np.minimum(mu_i, mv_i) * wmax + np.maximum(mu_i, mv_i), mc, p)
         adds = combine(a_out, a_in, a_coef, p)
-        consts = combine(c_out, np.zeros(len(c_out), np.int64), cc, p)
+        consts = combine(c_out, np.zeros(len(c_out), np.int64), c_coef, p)
         mul = _by_level(muls, out_lv, wmax, lambda out, k: (out, k // wmax, k % wmax))
         add = _by_level(adds, out_lv, wmax, lambda out, k: (out, k))
         const = _by_level(consts, out_lv, wmax, lambda out, k: (out,))
@@ -156,6 +173,21 @@ class Gates:
             for lv in range(1, out_lv + 1)
         ]
         return LayeredCircuit(input_log2, tuple(segments), tuple(layers))
+
+
+class _Inline:
+    """The residue terms on top-level wires, sorted by wire: `gates(out, coef)` maps each gate
+    that writes such a wire to one copy per term on it, (gate index, residue, coefficient)."""
+
+    def __init__(self, res_out: np.ndarray, wire: np.ndarray, coef: np.ndarray, p: int):
+        order = np.argsort(wire, kind="stable")
+        self.out, self.wire, self.coef, self.p = res_out[order], wire[order], coef[order], p
+
+    def gates(self, out: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lo = np.searchsorted(self.wire, out, side="left")
+        hi = np.searchsorted(self.wire, out, side="right")
+        gate, term = expand(lo, hi - lo)
+        return gate, self.out[term], reduced(coef[gate] * self.coef[term], self.p)
 
 
 def _joined(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from zkcc.backends.gkr.wiring import prefix_eq
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch, Program, TensorKind, resolve, secret_tensors
 from zkcc.ir.lookups import LookupLayout
@@ -16,7 +17,6 @@ from zkcc.lower.circuit import (
     HINT_SEGMENT,
     INDEX_SEGMENT,
     LOOKUP_SEGMENT,
-    VALID_SEGMENT,
     param_segment,
 )
 from zkcc.pcs.base import PcsClaim, Relation
@@ -114,23 +114,8 @@ def valid_values(F, count: int):
 
 def valid_mle(F, count: int, point) -> Any:
     """The valid flags' multilinear extension at `point` (point[i] binds bit i of the
-    instance), sum_{s < count} eq(point, s), in O(len(point)) rather than from the 2^n flags:
-    a plan may declare 2^40 instances, and the verifier must not list them. Top bit first: the
-    instances below count are the whole lower half (whose eq-sum is 1) and some of the upper
-    half, or some of the lower half only."""
-    E = F.ext
-    n = len(point)
-    if count >= 1 << n:
-        return E.one()
-    total, scale = E.zeros(), E.one()
-    for i in reversed(range(n)):
-        r, half = point[i], 1 << i
-        if count >= half:  # every instance with bit i = 0 here, the rest recurse with bit i = 1
-            total = E.add(total, E.mul(scale, E.sub(E.one(), r)))
-            scale, count = E.mul(scale, r), count - half
-        else:
-            scale = E.mul(scale, E.sub(E.one(), r))
-    return total  # the last bit leaves no count: the loop kept count < 2^i at bit i
+    instance), sum_{s < count} eq(point, s), in O(len(point)) (gkr.wiring.prefix_eq)."""
+    return prefix_eq(F, count, point)
 
 
 def index_tensor(step_index: int) -> str:
@@ -310,7 +295,6 @@ def segment_sources(program: Program, i: int) -> dict[str, tuple[str, TableLayou
         out[LOOKUP_SEGMENT] = (lookup_tensor(i), launch_layout(step.count, (width,), False))
     if kernel.uses_index():
         out[INDEX_SEGMENT] = (index_tensor(i), index_layout(step.count))
-    out[VALID_SEGMENT] = (valid_tensor(i), launch_layout(step.count, (1,), False))
     return out
 
 

@@ -9,13 +9,13 @@ boundary is split by the host graph, never by the proof:
 * a param bound to a private tensor that no other step touches is plain private witness
   (claims.single_use): nothing has to agree with it, so it is neither committed nor linked;
 * params bound to other private tensors (private inputs, intermediates) are *committed
-  wires*: the proof carries D, a Pedersen-style commitment to them and to one uniform mask wire mu_j per
-  such param (with a proof of knowledge), absorbed with the tensor commitments before any
-  challenge; then per such param a point r_j is drawn and the circuit evaluates the param's
-  canonical padded table at r_j (zkcc/lower/r1cs_eval.py), r_j and u_j = T_j~(r_j) + mu_j
-  being public inputs. The masks are also a PCS-committed tensor of the launch
-  (claims.link_mask_tensor), and the PCS proves T_j~(r_j) + M[j] = u_j as a linked claim,
-  which reveals neither term. See docs/groth16.md for the soundness argument.
+  wires*: the proof carries D, a Pedersen-style commitment to them and to one uniform mask
+  wire mu_j per such param (with a proof of knowledge), absorbed with the tensor commitments
+  before any challenge; then per such param a point r_j is drawn and the circuit evaluates
+  the param's canonical padded table at r_j (zkcc/lower/r1cs_eval.py), r_j and
+  u_j = T_j~(r_j) + mu_j being public inputs. The masks are also a PCS-committed tensor of
+  the launch (claims.link_mask_tensor), and the PCS proves T_j~(r_j) + M[j] = u_j as a
+  linked claim, which reveals neither term. See docs/groth16.md for the soundness argument.
 
 The launch's hints stay private witness: nothing outside the launch reads them.
 

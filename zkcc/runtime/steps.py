@@ -285,6 +285,7 @@ class GkrStep(_LaunchStep):
                 self.hiding,
                 self.describe(),
                 ph.advance,
+                live=self.step.count,
             )
         if self.hiding is not None:
             claims = self._linked(F, seg, lambda c: c.value)
@@ -308,7 +309,9 @@ class GkrStep(_LaunchStep):
         gkr_tree = ss if self.lookups is None else ss.field("gkr")
         proof = gkr.GKRProof.from_tree(gkr_tree, F, self.circuit, self.n_log2, self.layout)
         try:
-            seg = gkr.verify(F, self.circuit, self.n_log2, proof, tr, zk=self.layout)
+            seg = gkr.verify(
+                F, self.circuit, self.n_log2, proof, tr, zk=self.layout, live=self.step.count
+            )
         except ProofRejected as e:
             raise ProofRejected(f"launch {self.index} ({self.kernel}): {e}") from None
         if self.hiding is not None:
@@ -365,11 +368,13 @@ def prove_circuit(
     hiding: HidingCircuit | None,
     what: str,
     progress: Callable[[], None] | None = None,
+    live: int | None = None,
 ) -> tuple[Any, list]:
     """A GKR proof of `circuit` over 2^n_log2 instances whose input segments read `sources`
     in `data`: this rank's shard, in memory chunks under --mem-limit, with zero knowledge
-    when `hiding` is given (its circuit is `circuit`). Returns the proof and the segment
-    claims; the layers are not kept."""
+    when `hiding` is given (its circuit is `circuit`). `live`: only the first `live`
+    instances' residues must vanish (a kernel launch's; its padding is free). Returns the
+    proof and the segment claims; the layers are not kept."""
     F, comm, memory = ctx.F, ctx.comm, ctx.memory
     shard = partition(n_log2, comm.size, comm.rank)
     chunks = shard.split(memory.parts if memory else 1)
@@ -383,18 +388,23 @@ def prove_circuit(
         store = memory.layer_store(F) if memory else None
         layers = gkr.evaluate_circuit(F, circuit, layer0, store() if store else None)
         del layer0
-        check_residues(layers[circuit.depth], what)
+        check_residues(layers[circuit.depth], chunk, live, what)
         parts.append(Part(chunk, layers))
     tables = memory.table_store() if memory else None
     zk = None
     if hiding is not None:
         zk = ZkProver(F, hiding.layout, data.local(hiding.mask_table))
-    return gkr.prove(F, circuit, parts, tr, comm=comm, tables=tables, progress=progress, zk=zk)
+    return gkr.prove(
+        F, circuit, parts, tr, comm=comm, tables=tables, progress=progress, zk=zk, live=live
+    )
 
 
-def check_residues(residues: np.ndarray, what: str) -> None:
-    """The circuit must agree with witness generation; a mismatch is a compiler bug, and
-    proving it would only produce a proof that the verifier rejects."""
+def check_residues(residues: np.ndarray, chunk: Shard, live: int | None, what: str) -> None:
+    """The circuit must agree with witness generation on the instances it constrains (the
+    first `live`); a mismatch is a compiler bug, and proving it would only produce a proof
+    that the verifier rejects."""
+    if live is not None:
+        residues = residues[:, chunk.instances() < live]
     if np.any(residues != 0):
         raise ZkccError(
             f"internal error: {what}: circuit residues are non-zero although witness "

@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from zkcc.backends.gkr.circuit import Layer, LayeredCircuit
 from zkcc.backends.gkr.claims import (
     Claim,
@@ -37,7 +39,7 @@ from zkcc.backends.gkr.evaluate import LayerStore, column_chunks, scatter_add
 from zkcc.backends.gkr.proof import GKRProof, LayerProof, SegmentClaim
 from zkcc.backends.gkr.shard import Collective, Shard, eq_columns, sum_over_workers
 from zkcc.backends.gkr.sumcheck import RoundHook, SumcheckProver, TableStore
-from zkcc.backends.gkr.wiring import add_tilde, const_tilde, eq_eval, gate_weights
+from zkcc.backends.gkr.wiring import add_tilde, const_tilde, gate_weights, instance_eq
 from zkcc.backends.gkr.zk import ZkProver
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array
@@ -136,21 +138,34 @@ def _phase1_table(F: PrimeField, layer: Layer, v: Array, eqz: list, a_s: list) -
 
 
 def _prove_layer(
-    ctx: _Context, layer: Layer, i: int, claims: list[Claim], coeffs: list[Array]
+    ctx: _Context,
+    layer: Layer,
+    i: int,
+    claims: list[Claim],
+    coeffs: list[Array],
+    live: int | None = None,
 ) -> tuple[LayerProof, Claim, Claim]:
+    """One layer's two phases. `live`: only the first `live` instances' claims count (the
+    output layer of a launch whose padding need not satisfy the kernel), the claims'
+    instance weight eq(rs_k, s) times [s < live] (wiring.instance_eq)."""
     F, tr = ctx.F, ctx.transcript
     E = F.ext
     w_in, w_out = ctx.parts[0].layers[i].shape[0].bit_length() - 1, layer.width_log2
     eqz = [eq_table(F, c.point[:w_out]) for c in claims]
     total = combine(F, coeffs, [c.value for c in claims])
-    claim1 = E.sub(total, const_tilde(F, layer, combine(F, coeffs, eqz)))
+    sums = [instance_eq(F, live, c.point[w_out:]) for c in claims]  # sum_s A_k(s) / coeff_k
+    claim1 = E.sub(total, const_tilde(F, layer, combine(F, _times(E, coeffs, sums), eqz)))
 
     def a_s(part: Part) -> list[Array]:
-        """A_k(s) = coeff_k eq(rs_k, s) on the part's columns."""
-        return [
+        """A_k(s) = coeff_k eq(rs_k, s) [s < live] on the part's columns."""
+        out = [
             E.mul(eq_columns(F, c.point[w_out:], part.shard), k)
             for c, k in zip(claims, coeffs, strict=True)
         ]
+        if live is None:
+            return out
+        real = F.array((part.shard.instances() < live).astype(np.int64))
+        return [E.mul_base(a, real) for a in out]
 
     def phase1(p: int) -> tuple[Array, Array]:
         v = ctx.parts[p].layers[i]
@@ -165,7 +180,10 @@ def _prove_layer(
     eqx = eq_table(F, rx)
     za = combine(
         F,
-        [E.mul(c, eq_eval(F, cl.point[w_out:], rsx)) for c, cl in zip(coeffs, claims, strict=True)],
+        [
+            E.mul(c, instance_eq(F, live, cl.point[w_out:], rsx))
+            for c, cl in zip(coeffs, claims, strict=True)
+        ],
         eqz,
     )
     claim2 = E.mul(v_x, E.sub(res1.g_eval, add_tilde(F, layer, za, eqx)))
@@ -204,6 +222,10 @@ def _prove_layer(
     )
 
 
+def _times(E, coeffs: list[Array], sums: list[Array]) -> list[Array]:
+    return [E.mul(c, w) for c, w in zip(coeffs, sums, strict=True)]
+
+
 def _segment_value(
     F: PrimeField, shard: Shard, rows: Array, low: list[Array], rs: list[Array]
 ) -> Array:
@@ -229,8 +251,11 @@ def prove(
     tables: Callable[[], TableStore] | None = None,
     progress: Callable[[], None] | None = None,
     zk: ZkProver | None = None,
+    live: int | None = None,
 ) -> tuple[GKRProof, list[SegmentClaim]]:
-    """Prove that the layers (from evaluate_circuit) satisfy `circuit` with an all-zero output.
+    """Prove that the layers (from evaluate_circuit) satisfy `circuit` with an all-zero output
+    (on the first `live` instances only, when given: the rest are padding whose outputs are
+    free, and the output claim weighs instance s by [s < live]).
 
     `layers[i]` is this worker's gate-major part of V_i, (2^w_i, shard.columns) in the shard's
     column order (zkcc/backends/gkr/shard.py); the default shard is all instances, one worker.
@@ -274,7 +299,8 @@ def prove(
     coeffs = [E.one()]
     proofs: list[LayerProof] = [None] * circuit.depth  # type: ignore[list-item]
     for i in reversed(range(circuit.depth)):
-        lp, cx, cy = _prove_layer(ctx, circuit.layers[i], i, claims, coeffs)
+        top = live if i == circuit.depth - 1 else None
+        lp, cx, cy = _prove_layer(ctx, circuit.layers[i], i, claims, coeffs, top)
         if i:
             release(i)
         proofs[i] = lp

@@ -27,7 +27,7 @@ from zkcc.backends.gkr.claims import (
 )
 from zkcc.backends.gkr.proof import GKRProof, LayerProof, SegmentClaim
 from zkcc.backends.gkr.sumcheck import SumcheckVerifier, mle_point
-from zkcc.backends.gkr.wiring import add_tilde, bits_eq, const_tilde, eq_eval, mul_tilde
+from zkcc.backends.gkr.wiring import add_tilde, bits_eq, const_tilde, instance_eq, mul_tilde
 from zkcc.backends.gkr.zk import MaskLayout, ZkVerifier
 from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField, eq_table
@@ -46,6 +46,7 @@ def _verify_layer(
     tr: Transcript,
     i: int,
     zk: ZkVerifier | None,
+    live: int | None = None,
 ) -> tuple[Claim, Claim]:
     E = F.ext
     w_out = layer.width_log2
@@ -53,7 +54,8 @@ def _verify_layer(
     rss = [c.point[w_out:] for c in claims]
     eqz = [eq_table(F, rz) for rz in rzs]
     total = combine(F, coeffs, [c.value for c in claims])
-    claim1 = E.sub(total, const_tilde(F, layer, combine(F, coeffs, eqz)))
+    sums = [E.mul(c, instance_eq(F, live, rs)) for c, rs in zip(coeffs, rss, strict=True)]
+    claim1 = E.sub(total, const_tilde(F, layer, combine(F, sums, eqz)))
 
     def phase(p: int, claim: Array, z) -> tuple[list[Array], Array]:
         """Phase p's sumcheck (masked with zk): (point, data part of the final claim)."""
@@ -76,14 +78,18 @@ def _verify_layer(
     tr.absorb_field(f"gkr/layer{i}/vx", E, lp.v_x)
     rx, rsx = pt1[:w_in], pt1[w_in:]
     eqx = eq_table(F, rx)
-    za = combine(F, [E.mul(c, eq_eval(F, rs, rsx)) for c, rs in zip(coeffs, rss, strict=True)], eqz)
+    za = combine(
+        F, [E.mul(c, instance_eq(F, live, rs, rsx)) for c, rs in zip(coeffs, rss, strict=True)], eqz
+    )
     claim2 = E.sub(final1, E.mul(lp.v_x, add_tilde(F, layer, za, eqx)))
 
     pt2, final2 = phase(2, claim2, lp.zk2)
     tr.absorb_field(f"gkr/layer{i}/vy", E, lp.v_y)
     ry, rsy = pt2[:w_in], pt2[w_in:]
     zm = combine(
-        F, [E.mul(c, eq_eval(F, rs, rsx, rsy)) for c, rs in zip(coeffs, rss, strict=True)], eqz
+        F,
+        [E.mul(c, instance_eq(F, live, rs, rsx, rsy)) for c, rs in zip(coeffs, rss, strict=True)],
+        eqz,
     )
     expected = E.mul(E.mul(lp.v_x, lp.v_y), mul_tilde(F, layer, zm, eqx, eq_table(F, ry)))
     if not E.equal(final2, expected):
@@ -98,8 +104,10 @@ def verify(
     proof: GKRProof,
     transcript: Transcript,
     zk: MaskLayout | None = None,
+    live: int | None = None,
 ) -> list[SegmentClaim]:
-    """Check `proof` for `circuit` over 2^n_log2 instances with an all-zero output layer.
+    """Check `proof` for `circuit` over 2^n_log2 instances with an all-zero output layer (on
+    the first `live` instances, when given; see prover.prove).
 
     Returns the input-segment claims the caller must check against commitments; raises
     ProofRejected naming the failed check. With `zk` (the launch's mask layout; the circuit
@@ -121,9 +129,10 @@ def verify(
     for i in reversed(range(circuit.depth)):
         w_in = circuit.width_log2(i)
         lp = proof.layers[i]
+        top = live if i == circuit.depth - 1 else None
         claims = list(
             _verify_layer(
-                F, circuit.layers[i], w_in, n_log2, lp, claims, coeffs, transcript, i, zkv
+                F, circuit.layers[i], w_in, n_log2, lp, claims, coeffs, transcript, i, zkv, top
             )
         )
         if i > 0:

@@ -69,3 +69,39 @@ def bits_eq(F: PrimeField, r: Sequence[Array], value: int) -> Array:
     for i, c in enumerate(r):
         acc = E.mul(acc, c if (value >> i) & 1 else E.sub(one, c))
     return acc
+
+
+def prefix_eq(F: PrimeField, count: int, *points: Sequence[Array]) -> Array:
+    """sum_{s < count} prod_k eq(a_k, s) over the n-bit instances s (a_k,i binds bit i): the
+    weight a data-parallel claim gives the first `count` instances alone, in O(n) rather than
+    from 2^n terms (a plan may declare 2^40 instances). Top bit first: where count has bit i,
+    every s that agrees with count above bit i and has bit i = 0 is below count (their bits
+    under i are free, summing to prod_(j<i) (on_j + off_j)); the rest continue with bit i = 1.
+    count >= 2^n is the whole cube, eq_eval."""
+    E = F.ext
+    n = len(points[0])
+    if count >= 1 << n:
+        return eq_eval(F, *points)
+    one = E.one()
+    on, off, below = [], [], [one]
+    for coords in zip(*points, strict=True):
+        a, b = one, one
+        for c in coords:
+            a, b = E.mul(a, c), E.mul(b, E.sub(one, c))
+        on.append(a)
+        off.append(b)
+        below.append(E.mul(below[-1], E.add(a, b)))
+    total, scale = E.zeros(), one
+    for i in reversed(range(n)):
+        if count >> i & 1:
+            total = E.add(total, E.mul(E.mul(scale, off[i]), below[i]))
+            scale = E.mul(scale, on[i])
+        else:
+            scale = E.mul(scale, off[i])
+    return total
+
+
+def instance_eq(F: PrimeField, live: int | None, *points: Sequence[Array]) -> Array:
+    """sum_s prod_k eq(a_k, s) over the instances a claim weighs: every one (eq_eval) without
+    `live`, the first `live` (prefix_eq) with it."""
+    return eq_eval(F, *points) if live is None else prefix_eq(F, live, *points)

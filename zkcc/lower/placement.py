@@ -125,23 +125,10 @@ class Gates:
         # than a layer of residues above them would.
         out_m, out_a, out_c = ml * wmax + own[mo], al * wmax + own[ao], cl * wmax + own[co]
         if top:
-            onto = _Inline(res.out[~lower], res.wire[~lower], res.coef[~lower], p)
-            gm, rm, mc_top = onto.gates(mo, mc)
-            ga, ra, ac_top = onto.gates(ao, ac)
-            gc, rc, cc_top = onto.gates(co, cc)
-            keep_m, keep_a, keep_c = ml < top, al < top, cl < top
-            out_m = np.concatenate([out_m[keep_m], out_lv * wmax + rm])
-            mu, mv = np.concatenate([mu[keep_m], mu[gm]]), np.concatenate([mv[keep_m], mv[gm]])
-            ml = np.concatenate([ml[keep_m], np.full(len(gm), out_lv)])
-            mc = np.concatenate([mc[keep_m], mc_top])
-            out_a = np.concatenate([out_a[keep_a], out_lv * wmax + ra])
-            au = np.concatenate([au[keep_a], au[ga]])
-            al = np.concatenate([al[keep_a], np.full(len(ga), out_lv)])
-            ac = np.concatenate([ac[keep_a], ac_top])
-            out_c, cc = (
-                np.concatenate([out_c[keep_c], out_lv * wmax + rc]),
-                np.concatenate([cc[keep_c], cc_top]),
-            )
+            onto = _Inline(res.out[~lower], res.wire[~lower], res.coef[~lower], p, top, wmax)
+            out_m, ml, mc, (mu, mv) = onto.retarget(mo, out_m, ml, mc, (mu, mv))
+            out_a, al, ac, (au,) = onto.retarget(ao, out_a, al, ac, (au,))
+            out_c, cl, cc, _ = onto.retarget(co, out_c, cl, cc, ())
         mu_i, mv_i = at_level(mu, ml - 1), at_level(mv, ml - 1)
         a_out = np.concatenate([out_a, rel_lv * wmax + rel_idx, out_lv * wmax + res.out[lower]])
         a_in = np.concatenate(
@@ -176,18 +163,38 @@ class Gates:
 
 
 class _Inline:
-    """The residue terms on top-level wires, sorted by wire: `gates(out, coef)` maps each gate
-    that writes such a wire to one copy per term on it, (gate index, residue, coefficient)."""
+    """The residue terms on top-level wires, sorted by wire, to be written at `level` (the
+    top level, which becomes the output layer); `wmax` bounds a level's width in gate keys."""
 
-    def __init__(self, res_out: np.ndarray, wire: np.ndarray, coef: np.ndarray, p: int):
+    def __init__(
+        self, res_out: np.ndarray, wire: np.ndarray, coef: np.ndarray, p: int, level: int, wmax: int
+    ):
         order = np.argsort(wire, kind="stable")
-        self.out, self.wire, self.coef, self.p = res_out[order], wire[order], coef[order], p
+        self.out, self.wire, self.coef = res_out[order], wire[order], coef[order]
+        self.p, self.level, self.wmax = p, level, wmax
 
-    def gates(self, out: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lo = np.searchsorted(self.wire, out, side="left")
-        hi = np.searchsorted(self.wire, out, side="right")
+    def retarget(
+        self,
+        writes: np.ndarray,
+        key: np.ndarray,
+        lv: np.ndarray,
+        coef: np.ndarray,
+        inputs: tuple[np.ndarray, ...],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+        """One kind of gate (the wire each writes, its output key and level, coefficient and
+        input wires) with each top-level gate replaced by one copy per residue term on its
+        wire: that residue's key at the output level, the coefficients multiplied."""
+        keep = lv < self.level
+        lo = np.searchsorted(self.wire, writes, side="left")
+        hi = np.searchsorted(self.wire, writes, side="right")
+        hi[keep] = lo[keep]  # only top-level gates are copied
         gate, term = expand(lo, hi - lo)
-        return gate, self.out[term], reduced(coef[gate] * self.coef[term], self.p)
+        return (
+            np.concatenate([key[keep], self.level * self.wmax + self.out[term]]),
+            np.concatenate([lv[keep], np.full(len(gate), self.level)]),
+            np.concatenate([coef[keep], reduced(coef[gate] * self.coef[term], self.p)]),
+            tuple(np.concatenate([x[keep], x[gate]]) for x in inputs),
+        )
 
 
 def _joined(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:

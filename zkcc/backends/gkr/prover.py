@@ -153,8 +153,11 @@ def _prove_layer(
     w_in, w_out = ctx.parts[0].layers[i].shape[0].bit_length() - 1, layer.width_log2
     eqz = [eq_table(F, c.point[:w_out]) for c in claims]
     total = combine(F, coeffs, [c.value for c in claims])
-    sums = [instance_eq(F, live, c.point[w_out:]) for c in claims]  # sum_s A_k(s) / coeff_k
-    claim1 = E.sub(total, const_tilde(F, layer, combine(F, _times(E, coeffs, sums), eqz)))
+    # sum_s A_k(s): coeff_k, or on the output layer coeff_k sum_(s < live) eq(rs_k, s)
+    sums = [
+        E.mul(k, instance_eq(F, live, c.point[w_out:])) for c, k in zip(claims, coeffs, strict=True)
+    ]
+    claim1 = E.sub(total, const_tilde(F, layer, combine(F, sums, eqz)))
 
     def a_s(part: Part) -> list[Array]:
         """A_k(s) = coeff_k eq(rs_k, s) [s < live] on the part's columns."""
@@ -220,10 +223,6 @@ def _prove_layer(
         Claim(res1.point, v_x),
         Claim(res2.point, v_y),
     )
-
-
-def _times(E, coeffs: list[Array], sums: list[Array]) -> list[Array]:
-    return [E.mul(c, w) for c, w in zip(coeffs, sums, strict=True)]
 
 
 def _segment_value(

@@ -388,7 +388,8 @@ def prove_circuit(
         store = memory.layer_store(F) if memory else None
         layers = gkr.evaluate_circuit(F, circuit, layer0, store() if store else None)
         del layer0
-        check_residues(layers[circuit.depth], chunk, live, what)
+        real = None if live is None else F.xp.asarray(chunk.instances() < live)
+        check_residues(layers[circuit.depth], real, what)
         parts.append(Part(chunk, layers))
     tables = memory.table_store() if memory else None
     zk = None
@@ -399,12 +400,12 @@ def prove_circuit(
     )
 
 
-def check_residues(residues: np.ndarray, chunk: Shard, live: int | None, what: str) -> None:
+def check_residues(residues: np.ndarray, real, what: str) -> None:
     """The circuit must agree with witness generation on the instances it constrains (the
-    first `live`); a mismatch is a compiler bug, and proving it would only produce a proof
-    that the verifier rejects."""
-    if live is not None:
-        residues = residues[:, chunk.instances() < live]
+    columns `real` marks, in the residues' array module; all without it); a mismatch is a
+    compiler bug, and proving it would only produce a proof that the verifier rejects."""
+    if real is not None:
+        residues = residues[:, real]
     if np.any(residues != 0):
         raise ZkccError(
             f"internal error: {what}: circuit residues are non-zero although witness "

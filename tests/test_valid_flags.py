@@ -65,3 +65,31 @@ def test_a_prover_excusing_a_real_instance_is_rejected(monkeypatch):
             proof = prove(plan, digest, inputs).to_bytes()
         with pytest.raises(ProofRejected, match="launch 0 .dot.: layer 0"):
             verify(plan, digest, proof)
+
+
+@pytest.mark.parametrize("fname", ["m31", "bn254"])
+def test_prefix_eq_matches_the_listed_sum(fname):
+    """gkr.wiring.prefix_eq, the GKR output claim's instance weight (one, two or three points:
+    the phase-1 constant, the phase-2 claim and the final check), against the plain sum of
+    eq products over s < count."""
+    from zkcc.backends.gkr.wiring import prefix_eq
+    from zkcc.field import eq_table
+
+    F = get_field(fname)
+    E = F.ext
+    rng = random.Random(9)
+    n = 5
+    points = [
+        [E.from_ints([rng.randrange(F.p) for _ in range(E.degree)]) for _ in range(n)]
+        for _ in range(3)
+    ]
+    for k in (1, 2, 3):
+        tables = [eq_table(F, pt) for pt in points[:k]]
+        acc = E.zeros()
+        for count in range((1 << n) + 2):
+            assert E.equal(prefix_eq(F, count, *points[:k]), acc), (k, count)
+            if count < 1 << n:
+                term = E.one()
+                for t in tables:
+                    term = E.mul(term, t[:, count])
+                acc = E.add(acc, term)

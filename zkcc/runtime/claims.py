@@ -125,8 +125,9 @@ def index_tensor(step_index: int) -> str:
 
 def index_layout(count: int) -> TableLayout:
     """The index table covers the padded instances too: instance s holds s for every
-    s < 2^n (padding's constraints are excused by its valid flag, whatever it reads), which
-    makes its multilinear extension the linear form of `index_mle`."""
+    s < 2^n (padding's constraints are excused by the output claim's weight, whatever it
+    reads: gkr.prove's `live`), which makes its multilinear extension the linear form of
+    `index_mle`."""
     return launch_layout(1 << max(0, (count - 1).bit_length()), (1,), False)
 
 
@@ -317,7 +318,8 @@ def segment_claims(
     program: Program, i: int, seg_claims, sources: dict | None = None
 ) -> list[Claim]:
     """Turn the GKR verifier's claims on input segments into claims on tensors (`sources`:
-    segment -> (tensor, layout), by default the launch's parameter, hint and valid segments);
+    segment -> (tensor, layout), by default the launch's parameter, hint, lookup and index
+    segments);
     a claim on a slice becomes one on its whole tensor (TableLayout.on_base)."""
     sources = sources or segment_sources(program, i)
     kernel = program.host.steps[i].kernel  # type: ignore[union-attr]

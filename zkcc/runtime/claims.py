@@ -146,16 +146,6 @@ def index_mle(F, point) -> Any:
     return total
 
 
-def public_segment_mle(F, tensor: str, step_index: int, count: int, point) -> Any | None:
-    """The value at `point` of a launch's valid flags or instance indices, which the verifier
-    computes itself (never committed, never in the proof); None for any other tensor."""
-    if tensor == valid_tensor(step_index):
-        return valid_mle(F, count, point)
-    if tensor == index_tensor(step_index):
-        return index_mle(F, point)
-    return None
-
-
 @dataclass(frozen=True)
 class TensorInfo:
     name: str

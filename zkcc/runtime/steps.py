@@ -44,13 +44,13 @@ from zkcc.runtime.claims import (
     Link,
     assert_eq_layouts,
     hint_tensor,
+    index_mle,
     index_tensor,
     index_values,
     input_mask_tensor,
     link_mask_tensor,
     lookup_tensor,
     mask_table_tensor,
-    public_segment_mle,
     public_tensors,
     reads_private,
     segment_claims,
@@ -234,11 +234,10 @@ class GkrStep(_LaunchStep):
         self.hidden = None  # the lookups of a zero-knowledge launch
         if self.lookups is not None and F is not None:
             self.hidden = HiddenLookups.of(F, self.lookups, kernel.name)
-        # the valid flags and instance indices: public, computed by the verifier itself
-        read = {t for t, _ in self.sources.values()}
-        self.computed = {valid_tensor(i)} | ({index_tensor(i)} & read)
-        self.public = public_tensors(program) | self.computed
+        # the instance indices, when the kernel reads them: public, computed by the verifier
         reads = {t for t, _ in self.sources.values()}
+        self.computed = {index_tensor(i)} & reads
+        self.public = public_tensors(program) | self.computed
         if self.layout is not None:
             reads = (reads - {input_mask_tensor(i)}) | {self.mask_table[0]}
         if self.lookups is not None:
@@ -248,10 +247,11 @@ class GkrStep(_LaunchStep):
         self.reads = tuple(sorted(reads))
 
     def keep_hints(self, ctx: ProveContext, hints: np.ndarray) -> None:
-        """This rank's rows of the hints and lookup columns; the tables' counts (added up
-        over the ranks), valid flags and instance indices whole; with zero knowledge the
-        masks too, drawn on rank 0 before any commitment and sent to every rank (every rank
-        adds the same mask terms)."""
+        """This rank's rows of the hints and lookup columns; whole: the tables' counts (added
+        up over the ranks), the instance indices (when the kernel reads them) and the valid
+        flags (when hidden lookups' check circuits read them: the kernel's own circuit weighs
+        padding out instead); with zero knowledge the masks too, drawn on rank 0 before any
+        commitment and sent to every rank (every rank adds the same mask terms)."""
         F, count = ctx.F, self.step.count
         lo, _ = instance_range(count, ctx.comm)
         if self.lookups is not None:  # the lookup columns follow the hints (run_kernel)
@@ -266,7 +266,8 @@ class GkrStep(_LaunchStep):
         if self.hint_count:
             h = self.hint_count
             ctx.data.share(hint_tensor(self.index), count * h, lo * h, hints.reshape(-1))
-        ctx.data.put(valid_tensor(self.index), valid_values(F, count))
+        if self.hidden is not None:
+            ctx.data.put(valid_tensor(self.index), valid_values(F, count))
         if index_tensor(self.index) in self.computed:
             ctx.data.put(index_tensor(self.index), index_values(F, count))
         if self.hiding is not None:
@@ -325,22 +326,20 @@ class GkrStep(_LaunchStep):
         return claims
 
     def _public_checked(self, F, claims: list[Claim]) -> list[Claim]:
-        """The claims on committed tensors, after checking those on the valid flags and
-        instance indices, which the verifier computes itself."""
+        """The claims on committed tensors, after checking those on the instance indices,
+        which the verifier computes itself."""
         for c in claims:
-            if c.tensor in self.computed and not F.ext.equal(
-                public_segment_mle(F, c.tensor, self.index, self.step.count, c.point), c.value
-            ):
-                what = "valid flags" if c.tensor == valid_tensor(self.index) else "instance index"
+            if c.tensor in self.computed and not F.ext.equal(index_mle(F, c.point), c.value):
                 raise ProofRejected(
-                    f"launch {self.index} {what}: evaluation claim ({c.origin}) does not hold"
+                    f"launch {self.index} instance index: evaluation claim ({c.origin}) does "
+                    "not hold"
                 )
         return [c for c in claims if c.tensor not in self.computed]
 
     def _public_value(self, F, v: VerifyContext, c: Claim):
         """A public segment's value, computed by the verifier from what it knows."""
         if c.tensor in self.computed:
-            return public_segment_mle(F, c.tensor, self.index, self.step.count, c.point)
+            return index_mle(F, c.point)
         return known_value(F, v.public[c.tensor], c)
 
     def _linked(self, F, seg, public_value) -> list[Claim]:

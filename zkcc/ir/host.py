@@ -164,6 +164,16 @@ def resolve(program: Program) -> dict[str, Seen]:
     return names
 
 
+def launch_bases(
+    program: Program, step: Launch, names: dict[str, Seen] | None = None
+) -> tuple[set[str], set[str]]:
+    """The base tensors a launch reads (its input params') and writes (its output params')."""
+    names = names or resolve(program)
+    params = program.kernels[step.kernel].params
+    bases = [(p.is_output, names[a].base) for p, a in zip(params, step.args, strict=True)]
+    return {b for out, b in bases if not out}, {b for out, b in bases if out}
+
+
 def secret_tensors(program: Program) -> frozenset[str]:
     """The tensors whose values may depend on private data: the private inputs, and every
     intermediate tensor a launch writes after reading one of them (to a fixpoint: a tensor
@@ -178,11 +188,8 @@ def secret_tensors(program: Program) -> frozenset[str]:
     flows = []
     for s in program.host.steps:
         if isinstance(s, Launch):
-            params = program.kernels[s.kernel].params
-            bases = [(p.is_output, names[a].base) for p, a in zip(params, s.args, strict=True)]
-            reads = {b for out, b in bases if not out}
-            writes = {b for out, b in bases if out and kinds[b] is TensorKind.INTERMEDIATE}
-            flows.append((reads, writes))
+            reads, writes = launch_bases(program, s, names)
+            flows.append((reads, {b for b in writes if kinds[b] is TensorKind.INTERMEDIATE}))
     grown = True
     while grown:
         grown = False

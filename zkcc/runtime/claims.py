@@ -11,7 +11,15 @@ import numpy as np
 
 from zkcc.backends.gkr.wiring import prefix_eq
 from zkcc.field import get_field
-from zkcc.ir.host import AssertEq, Launch, Program, TensorKind, resolve, secret_tensors
+from zkcc.ir.host import (
+    AssertEq,
+    Launch,
+    Program,
+    TensorKind,
+    launch_bases,
+    resolve,
+    secret_tensors,
+)
 from zkcc.ir.lookups import LookupLayout
 from zkcc.lower.circuit import (
     HINT_SEGMENT,
@@ -230,14 +238,11 @@ def zk_launches(plan) -> frozenset[int]:
         return frozenset()
     program = plan.program
     secret, names = secret_tensors(program), resolve(program)
-    out = set()
-    for i, step in enumerate(program.host.steps):
-        if isinstance(step, Launch):
-            params = program.kernels[step.kernel].params
-            args = zip(params, step.args, strict=True)
-            if any(not p.is_output and names[a].base in secret for p, a in args):
-                out.add(i)
-    return frozenset(out)
+    return frozenset(
+        i
+        for i, step in enumerate(program.host.steps)
+        if isinstance(step, Launch) and launch_bases(program, step, names)[0] & secret
+    )
 
 
 def plan_tensors(plan, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:

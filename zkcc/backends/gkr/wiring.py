@@ -47,16 +47,26 @@ def const_tilde(F: PrimeField, layer: Layer, eqz: Array) -> Array:
     return E.dot(eqz[:, layer.const_out], coef_array(F, layer.const_coef))
 
 
-def eq_eval(F: PrimeField, *points: Sequence[Array]) -> Array:
-    """prod_i (prod_k a_k,i + prod_k (1 - a_k,i)): the MLE of prod_k eq(a_k, s) summed over s
-    against nothing else, i.e. eq(a, b) for two points and the 3-way product for three."""
+def _bit_weights(F: PrimeField, points: tuple[Sequence[Array], ...]) -> list[tuple]:
+    """Per instance bit i, (prod_k a_k,i, prod_k (1 - a_k,i)): what prod_k eq(a_k, s) gives
+    s's bit i when it is 1 and when it is 0."""
     E = F.ext
     one = E.one()
-    acc = one
+    out = []
     for coords in zip(*points, strict=True):
         on, off = one, one
         for c in coords:
             on, off = E.mul(on, c), E.mul(off, E.sub(one, c))
+        out.append((on, off))
+    return out
+
+
+def eq_eval(F: PrimeField, *points: Sequence[Array]) -> Array:
+    """prod_i (prod_k a_k,i + prod_k (1 - a_k,i)): the MLE of prod_k eq(a_k, s) summed over s
+    against nothing else, i.e. eq(a, b) for two points and the 3-way product for three."""
+    E = F.ext
+    acc = E.one()
+    for on, off in _bit_weights(F, points):
         acc = E.mul(acc, E.add(on, off))
     return acc
 
@@ -82,22 +92,18 @@ def prefix_eq(F: PrimeField, count: int, *points: Sequence[Array]) -> Array:
     n = len(points[0])
     if count >= 1 << n:
         return eq_eval(F, *points)
-    one = E.one()
-    on, off, below = [], [], [one]
-    for coords in zip(*points, strict=True):
-        a, b = one, one
-        for c in coords:
-            a, b = E.mul(a, c), E.mul(b, E.sub(one, c))
-        on.append(a)
-        off.append(b)
-        below.append(E.mul(below[-1], E.add(a, b)))
-    total, scale = E.zeros(), one
+    bits = _bit_weights(F, points)
+    below = [E.one()]  # below[i]: the sum over bits under i, all free
+    for on, off in bits:
+        below.append(E.mul(below[-1], E.add(on, off)))
+    total, scale = E.zeros(), E.one()
     for i in reversed(range(n)):
+        on, off = bits[i]
         if count >> i & 1:
-            total = E.add(total, E.mul(E.mul(scale, off[i]), below[i]))
-            scale = E.mul(scale, on[i])
+            total = E.add(total, E.mul(E.mul(scale, off), below[i]))
+            scale = E.mul(scale, on)
         else:
-            scale = E.mul(scale, off[i])
+            scale = E.mul(scale, off)
     return total
 
 

@@ -5,11 +5,13 @@ and no proof file, never a hang."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import EXAMPLES, ROOT
 
@@ -61,6 +63,31 @@ def test_mpi_proof_is_byte_identical(tmp_path, name):
         assert out.read_bytes() == one.read_bytes(), f"{ranks} ranks"
         assert r.stdout.count("wrote") == 1  # rank 0 alone reports
     assert run("verify", str(plan), str(one)).returncode == 0
+
+
+def test_mpi_ranks_read_their_parts_of_an_npz_input(tmp_path):
+    """Each rank reads only its part of every .npz entry (deflated, one in Fortran order):
+    the proof is the one-process proof from the same values in JSON. Stdin, which only rank 0
+    receives, is refused with one message."""
+    plan = compiled(tmp_path, "dot")
+    text = (EXAMPLES / "dot" / "inputs.json").read_text()
+    values = json.loads(text)
+    npz = tmp_path / "in.npz"
+    np.savez_compressed(npz, xs=np.asfortranarray(values["xs"]), w=np.array(values["w"]))
+    one = tmp_path / "one.zkproof"
+    inputs = str(EXAMPLES / "dot" / "inputs.json")
+    assert run("prove", str(plan), "-i", inputs, "-o", str(one), "-q", *SEED).returncode == 0
+    out = tmp_path / "r3.zkproof"
+    r = run("prove", str(plan), "-i", str(npz), "-o", str(out), *SEED, ranks=3)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == one.read_bytes()
+    out.unlink()
+    cmd = [str(MPIEXEC), "-n", "2", *ZKCC, "prove", str(plan), "-i", "-", "-o", str(out)]
+    r = subprocess.run(cmd, input=text, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 2 and not out.exists()
+    assert r.stderr.strip().splitlines() == [
+        "-i -: under mpiexec only rank 0 reads stdin; give the inputs as a file"
+    ]
 
 
 def test_mpi_groth16_and_mixed_program_verifies(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from zkcc.driver import plan_program
 from zkcc.errors import ProofRejected, UserError
 from zkcc.field import get_field
 from zkcc.frontend import compile_source
+from zkcc.pcs.split import span
 from zkcc.plan.plan import Plan, plan_digest
 from zkcc.runtime.inputs import load_inputs
 from zkcc.runtime.prover import prove
@@ -145,3 +147,95 @@ def test_two_million_gate_launch_end_to_end():
     bundle.public["C"] = F.encode(F.add(public["C"], F.array(1)))
     with pytest.raises(ProofRejected):
         verify(plan, digest, bundle.to_bytes())
+
+
+PART_SOURCE = """
+#pragma field m31
+__global__ void k(const i8 x[4], const fx16.4 r[4], fx20.4 y[4]) {
+    for (int i = 0; i < 4; i++) { y[i] = x[i] + r[i]; }
+}
+__host__ void main(public i8 xs[7][4], private fx16.4 rs[7][4], public out fx20.4 ys[7][4]) {
+    k<<<7>>>(xs, rs, ys);
+}
+"""
+
+
+def _part_inputs(tmp_path, xs, rs, compressed: bool, fortran: bool):
+    save = np.savez_compressed if compressed else np.savez
+    xs_saved = np.asfortranarray(xs) if fortran else xs
+    save(tmp_path / "in.npz", xs=xs_saved, rs=rs)
+    (tmp_path / "in.json").write_text(json.dumps({"xs": xs.tolist(), "rs": rs.tolist()}))
+
+
+@pytest.mark.parametrize("compressed, fortran", [(False, False), (True, False), (True, True)])
+def test_a_part_of_each_input_is_the_whole_read_and_cut(tmp_path, compressed, fortran):
+    """What one MPI rank of R reads (`part`) is the same slice of what one process reads, for
+    every R and rank (empty parts included), from .npz (stored, deflated, Fortran order) and
+    JSON, for integer and fixed-point tensors."""
+    program = compile_source(PART_SOURCE, "part.zkcu")
+    F = get_field("m31")
+    rng = np.random.default_rng(7)
+    xs = rng.integers(-128, 128, size=(7, 4))
+    rs = rng.integers(-3000, 3000, size=(7, 4)) / 16
+    _part_inputs(tmp_path, xs, rs, compressed, fortran)
+    for path in (tmp_path / "in.npz", tmp_path / "in.json"):
+        whole = load_inputs(path, program, F)
+        assert F.to_ints(whole["xs"]) == [int(v) % F.p for v in xs.reshape(-1)]
+        assert F.to_ints(whole["rs"]) == [int(v * 16) % F.p for v in rs.reshape(-1)]
+        for ranks in (2, 3, 40):
+            for rank in range(ranks):
+                part = load_inputs(path, program, F, lambda n, r=rank, w=ranks: span(n, w, r))
+                for name in ("xs", "rs"):
+                    keep = span(28, ranks, rank)
+                    assert np.array_equal(part[name], whole[name][keep.start : keep.stop])
+
+
+@pytest.mark.parametrize("fortran", [False, True])
+def test_a_bad_value_in_a_part_is_named_by_its_index_in_the_whole(tmp_path, fortran):
+    """Only the part that holds a bad value sees it, and names it as one process would."""
+    program = compile_source(PART_SOURCE, "part.zkcu")
+    F = get_field("m31")
+    path = tmp_path / "in.npz"
+    xs = np.zeros((7, 4), dtype=np.int64)
+    xs[6][1] = 200  # element 25: the last third's
+    rs = np.zeros((7, 4))
+    rs[5][3] = 9000.0  # element 23: out of fx16.4's range, also the last third's
+    for bad, message in [
+        ({"xs": xs}, r"xs\[6\]\[1\]: value 200 does not fit i8"),
+        ({"rs": rs}, r"rs\[5\]\[3\]: value '9000.0' is out of range for fx16.4"),
+    ]:
+        fine = {"xs": np.zeros((7, 4), dtype=np.int64), "rs": np.zeros((7, 4))}
+        values = {**fine, **bad}
+        _part_inputs(tmp_path, values["xs"], values["rs"], False, fortran)
+        for rank in (0, 1):
+            load_inputs(path, program, F, lambda n, r=rank: span(n, 3, r))
+        with pytest.raises(UserError, match=message):
+            load_inputs(path, program, F, lambda n: span(n, 3, 2))
+        with pytest.raises(UserError, match=message):
+            load_inputs(path, program, F)
+
+
+def test_a_part_of_a_large_npz_entry_is_read_without_the_whole(tmp_path):
+    """Reading an eighth of a 32 MiB deflated entry allocates about that eighth (the skipped
+    bytes are decompressed and dropped in 16 MiB reads), not the whole."""
+    n = 1 << 22
+    program = compile_source(
+        "#pragma field m31\n"
+        "__global__ void k(const field x[1], field y[1]) { y[0] = x[0]; }\n"
+        f"__host__ void main(private field xs[{n}][1], public out field ys[{n}][1]) "
+        f"{{ k<<<{n}>>>(xs, ys); }}\n",
+        "big.zkcu",
+    )
+    F = get_field("m31")
+    xs = np.random.default_rng(1).integers(0, 1 << 30, size=(n, 1))
+    np.savez_compressed(tmp_path / "in.npz", xs=xs)
+    tracemalloc.start()
+    try:
+        part = load_inputs(tmp_path / "in.npz", program, F, lambda m: span(m, 8, 7))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(F.to_ints(part["xs"]), xs.reshape(-1)[7 * n // 8 :].tolist())
+    # the whole entry alone is 8n bytes; the part's n bytes, read, reduced into the field and
+    # stored (uint32), with the zip reader's buffers, take about 3n
+    assert peak < 4 * n

@@ -15,6 +15,7 @@ import os
 import sys
 import time
 import traceback
+from functools import partial
 from pathlib import Path
 
 import click
@@ -651,11 +652,12 @@ def prove(
 
     from zkcc.field import get_field
     from zkcc.runtime.comm import get_comm, guard
-    from zkcc.runtime.inputs import load_inputs, tensors_digest
+    from zkcc.runtime.inputs import file_digest, load_inputs
     from zkcc.runtime.keyfiles import PK_MAGIC, PK_SUFFIX
     from zkcc.runtime.prover import prove as run_prover
     from zkcc.runtime.randomness import Randomness
     from zkcc.runtime.report import Reporter, env_rank, peak_rss_bytes
+    from zkcc.runtime.tensors import even_share
 
     report = Reporter(quiet=quiet or as_json, rank=env_rank())
     comm = get_comm()
@@ -663,8 +665,16 @@ def prove(
         plan, digest = _load_plan(plan_path)
         keys, _ = _load_keys(plan, digest, plan_path, keys_path, PK_MAGIC, PK_SUFFIX)
         F = get_field(plan.field)
-        values = load_inputs(inputs, plan.program, F)
-        g.ready(plan=digest, inputs=tensors_digest(F, values), seed=repr(seed).encode())
+        split = comm.size > 1
+        if split and str(inputs) == "-":
+            raise UserError(
+                "-i -: under mpiexec only rank 0 reads stdin; give the inputs as a file"
+            )
+        # under MPI each rank reads only its share of every input, and the ranks compare the
+        # file's digest to be sure they read the same one
+        part = partial(even_share, comm=comm) if split else None
+        values = load_inputs(inputs, plan.program, F, part)
+        g.ready(plan=digest, inputs=file_digest(inputs) if split else b"", seed=repr(seed).encode())
         report.rank = comm.rank
         estimate = _estimate(plan)
         rates = "default" if estimate.profile_source == "defaults" else "calibrated"
@@ -686,6 +696,7 @@ def prove(
                 comm=comm,
                 randomness=Randomness(seed),
                 consume_inputs=True,
+                shared_inputs=split,
             )
         peaks = [
             int.from_bytes(b, "little")

@@ -1,6 +1,11 @@
 """Reading tensor values: program inputs, and the expected public values `verify --public`
 pins. JSON (nested lists of ints, negative ints or decimal strings) or .npz.
 
+An MPI rank of `zkcc prove` reads only its *part* of each input (`load_inputs(..., part)`,
+zkcc.runtime.tensors.even_share): an .npz entry is streamed up to where the part ends and only
+the part is kept, so no rank ever holds a whole input (a JSON file is parsed whole and cut).
+The ranks agree that they read the same file by its digest (`file_digest`).
+
 Every tensor asked for must be given exactly once (a JSON name given twice is refused) with
 exactly its shape; values must lie in (-p, p) and are reduced into [0, p). Errors name the
 file, the tensor and the position.
@@ -21,6 +26,7 @@ import sys
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -126,21 +132,45 @@ def _flatten(
         _flatten(item, shape[1:], p, f"{where}[{i}]", out, elem)
 
 
-def load_inputs(path: str | Path, program: Program, F) -> dict[str, np.ndarray]:
-    """Input tensor name -> flat field array (row-major)."""
+# the flat elements of an n-element tensor that a reader keeps (one MPI rank's share)
+Part = Callable[[int], range]
+HASH_CHUNK = 1 << 24  # bytes of a file hashed at a time (file_digest)
+SKIP_CHUNK = 1 << 20  # bytes of an .npz entry read and dropped at a time, before a part
+
+
+def load_inputs(
+    path: str | Path, program: Program, F, part: Part | None = None
+) -> dict[str, np.ndarray]:
+    """Input tensor name -> flat field array (row-major): the whole tensor, or with `part`
+    its elements part(size) (module docstring). Every value of the part is checked as a whole
+    tensor's would be, and an error names its index in the whole tensor."""
     inputs = [t for t in program.host.tensors if t.kind in INPUT_KINDS]
     types = {t.name: t.elem for t in inputs}
-    out = load_tensors(path, {t.name: t.shape for t in inputs}, F, "inputs", types)
+    out = load_tensors(path, {t.name: t.shape for t in inputs}, F, "inputs", types, part)
     for t in inputs:
         bits = int_type_bits(t.elem)
         if bits is not None and fixed_frac(t.elem) is None:  # fixed: checked as read
-            _check_range(out[t.name], t, bits, F.p, path)
+            first = part(t.size).start if part else 0
+            _check_range(out[t.name], t, bits, F.p, path, first)
     return out
 
 
-def _check_range(values: np.ndarray, t: Tensor, bits: int, p: int, path: str | Path) -> None:
+def file_digest(path: str | Path, what: str = "inputs") -> bytes:
+    """SHA-256 of a file's bytes, read in chunks: what MPI ranks that each read only their
+    part of an input file compare, to be sure they read the same file."""
+    h = hashlib.sha256()
+    with open_regular(path, what) as f:
+        while chunk := f.read(HASH_CHUNK):
+            h.update(chunk)
+    return h.digest()
+
+
+def _check_range(
+    values: np.ndarray, t: Tensor, bits: int, p: int, path: str | Path, first: int = 0
+) -> None:
     """The values of an integer-typed (iK) input, read mod p and then as signed integers, fit
-    the type (the kernels that read the tensor check it in the proof; this says it first)."""
+    the type (the kernels that read the tensor check it in the proof; this says it first).
+    `values` are the tensor's flat elements from `first` on."""
     lo, hi = type_range(bits)
     flat = np.asarray(values).reshape(-1)
     if flat.dtype == object:
@@ -151,7 +181,7 @@ def _check_range(values: np.ndarray, t: Tensor, bits: int, p: int, path: str | P
     bad = np.nonzero((s < lo) | (s > hi))[0]
     if len(bad):
         j = int(bad[0])
-        index = np.unravel_index(j, t.shape) if t.shape else ()
+        index = np.unravel_index(first + j, t.shape) if t.shape else ()
         where = t.name + "".join(f"[{int(i)}]" for i in index)
         raise UserError(f"{path}: {where}: value {s[j]} does not fit {t.elem} ({lo}..{hi})")
 
@@ -162,34 +192,37 @@ def load_tensors(
     F,
     what: str,
     types: dict[str, str] | None = None,
+    part: Part | None = None,
 ) -> dict[str, np.ndarray]:
     """Tensor name -> flat field array (row-major) for exactly the tensors of `wanted` (name ->
     shape), from .json, .npz, or JSON on stdin for the path "-". `types` gives element types
-    (absent: field); a fixed-point tensor's values are real numbers, quantised."""
+    (absent: field); a fixed-point tensor's values are real numbers, quantised. With `part`,
+    each tensor's elements part(size) only (module docstring)."""
     types = types or {}
     path = Path(path)
     try:
         if str(path) == "-":
             raw = _parse_json(path, _read_stdin(what), wanted, what)
         elif path.suffix == ".npz":
-            raw = _read_npz(path, wanted, what, types)
+            raw = _read_npz(path, wanted, what, types, part)
         else:
             raw = _read_json(path, wanted, what)
     except OSError as e:
         raise UserError(f"{path}: cannot read {what}: {e.strerror or e}") from None
     out = {}
     for name, shape in wanted.items():
-        flat: list[int] = []
         value = raw[name]
         elem = types.get(name, "field")
-        if isinstance(value, np.ndarray) and fixed_frac(elem) is not None:
-            out[name] = F.array(_npz_fixed(value, elem, F.p, f"{path}: {name}"))
-            continue
+        size = int(np.prod(shape, dtype=np.int64))
+        keep = part(size) if part else range(size)
         if isinstance(value, np.ndarray):  # from _read_npz: names, shapes, dtypes checked
+            if fixed_frac(elem) is not None:
+                value = _npz_fixed(value, elem, F.p, f"{path}: {name}", shape, keep.start)
             out[name] = F.array(value.reshape(-1))  # reduced mod p, negatives included
             continue
+        flat: list[int] = []
         _flatten(value, shape, F.p, f"{path}: {name}", flat, elem)
-        out[name] = F.array(flat)
+        out[name] = F.array(flat[keep.start : keep.stop])
     return out
 
 
@@ -203,9 +236,13 @@ def _read_stdin(what: str) -> str:
         raise UserError("-: not UTF-8 text") from None
 
 
-def _npz_fixed(a: np.ndarray, elem: str, p: int, where: str) -> np.ndarray:
+def _npz_fixed(
+    a: np.ndarray, elem: str, p: int, where: str, shape: tuple[int, ...], first: int
+) -> np.ndarray:
     """The stored integers (signed int64, or Python ints for types over 52 bits) of an .npz
     array of reals for the fixed-point tensor of type `elem`, quantised as JSON values are.
+    `a` holds the flat elements from `first` on of a tensor of `shape` (errors name the index
+    in the whole tensor).
     Vectorised: for a float y = x * 2^F (exact: a power-of-two scaling) the result is
     floor(y) + [y - floor(y) >= 1/2], all exact below 2^52; floor(y + 1/2) would round
     0.49999999999999994 up. The same results as from the decimal text: a tie is a dyadic
@@ -232,7 +269,7 @@ def _npz_fixed(a: np.ndarray, elem: str, p: int, where: str) -> np.ndarray:
         shown = (
             _Real(repr(float(x)) if np.isfinite(x) else str(x)) if a.dtype.kind == "f" else int(x)
         )
-        index = "".join(f"[{int(i)}]" for i in np.unravel_index(j, a.shape)) if a.shape else ""
+        index = "".join(f"[{int(i)}]" for i in np.unravel_index(first + j, shape)) if shape else ""
         _fixed_element(shown, bits, frac, elem, p, where + index)  # raises, with its message
     return raw.astype(np.int64)
 
@@ -315,10 +352,15 @@ def _parse_json(path: Path, text: str, wanted: dict, what: str) -> dict:
     return data
 
 
-def _read_npz(path: Path, wanted: dict, what: str, types: dict[str, str]) -> dict:
+def _read_npz(
+    path: Path, wanted: dict, what: str, types: dict[str, str], part: Part | None = None
+) -> dict:
     """The arrays of an .npz file. Every entry's name, .npy header, dtype and shape are
     checked against the plan's inputs before any array data is decompressed, so a small file
-    that inflates to gigabytes (an "npz bomb") is refused unread."""
+    that inflates to gigabytes (an "npz bomb") is refused unread. With `part`, an entry's flat
+    elements part(size) alone, in C order: the bytes before them are read and dropped in
+    chunks (decompressing needs them), those after them are not read (a Fortran-order array
+    is read whole and cut)."""
     bad = f"{path}: not a valid .npz file"
     try:
         with open_regular(path, what) as fh, zipfile.ZipFile(fh) as z:
@@ -337,16 +379,33 @@ def _read_npz(path: Path, wanted: dict, what: str, types: dict[str, str]) -> dic
                     reals = fixed_frac(types.get(name, "field")) is not None
                     _check_npy(path, name, wanted[name], shape, dtype, reals)
                     count = int(np.prod(shape, dtype=np.int64))
-                    data = f.read(count * dtype.itemsize)
-                    if len(data) != count * dtype.itemsize:
+                    keep = range(count) if part is None or fortran else part(count)
+                    _skip(f, keep.start * dtype.itemsize)
+                    data = f.read(len(keep) * dtype.itemsize)
+                    if len(data) != len(keep) * dtype.itemsize:
                         raise UserError(f"{bad}: {name}: array data is truncated")
-                order = "F" if fortran else "C"
-                out[name] = np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
+                a = np.frombuffer(data, dtype=dtype)
+                if fortran:
+                    a = a.reshape(shape, order="F")
+                    if part is not None:
+                        keep = part(count)
+                        a = a.reshape(-1)[keep.start : keep.stop].copy()
+                out[name] = a
             return out
     except UserError:
         raise
     except (ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
         raise UserError(f"{bad}: {' '.join(str(e).split())[:200]}") from None
+
+
+def _skip(f, nbytes: int) -> None:
+    """Read and drop `nbytes` of a zip entry (decompressing needs them), SKIP_CHUNK at a time
+    (ZipExtFile.seek reads 16 MiB at once and builds its result by concatenation)."""
+    while nbytes > 0:
+        got = len(f.read(min(SKIP_CHUNK, nbytes)))
+        if got == 0:
+            return  # truncated: the read of the part says so
+        nbytes -= got
 
 
 def _npy_header(f, name: str):

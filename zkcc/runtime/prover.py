@@ -50,13 +50,15 @@ def prove(
     comm=None,
     randomness: Randomness | None = None,
     consume_inputs: bool = False,
+    shared_inputs: bool = False,
 ) -> ProofBundle | None:
     """`keys`: the Groth16 proving keys by step (keyfiles.py); needed iff the plan has
     Groth16 launches. `comm`: zkcc/runtime/comm.py (default: one process). `randomness`:
     the prover's private coins for Groth16 blinding and, in a zk plan, the PCS's masks
     (default: the OS CSPRNG; seeded only for reproducible tests). `consume_inputs`: the
-    prover empties `inputs` as it takes each rank's share of them, so that under MPI the
-    rest is freed (the CLI, which reads them whole on every rank, has no other use for them)."""
+    prover empties `inputs` as it takes them, so that what it does not keep is freed.
+    `shared_inputs`: `inputs` holds this rank's even share of each input, not the whole
+    (zkcc.runtime.inputs.load_inputs with `part`, as the CLI reads them under MPI)."""
     F = get_field(plan.field)
     program = plan.program
     report = report or Reporter(quiet=True)
@@ -70,7 +72,9 @@ def prove(
         raise UserError("the plan has Groth16 launches: run `zkcc setup` first (proving keys)")
     memory = plan_memory(plan, comm.size, mem_limit, tmpdir, report)
     steps = schedule(plan, frozenset(g16_steps))
-    tensors = TensorStore.of(F, inputs, comm, consume_inputs)  # each rank keeps its share
+    sizes = {t.name: t.size for t in program.host.tensors if t.name in inputs}
+    # each rank keeps its share
+    tensors = TensorStore.of(F, inputs, comm, consume_inputs, sizes if shared_inputs else None)
     ctx = ProveContext(
         F, program, comm, tensors, keys, memory, report, randomness=randomness or Randomness()
     )

@@ -1,7 +1,7 @@
 """The tensors of a proof as one MPI rank holds them: each whole, or only this rank's share.
 
 A launch's outputs, hints and lookup columns are made by every rank for its own instance range
-(zkcc/runtime/execute.py), and the inputs are read whole and cut at once: so a rank keeps its
+(zkcc/runtime/execute.py), and of the inputs each rank reads only its share: so a rank keeps its
 *share* of every large tensor, a contiguous run of its flat elements, and never the whole of
 it. What every rank needs whole and is small (the valid flags, a table's counts, the masks
 drawn on rank 0) is kept whole on every rank (*replicated*).
@@ -69,14 +69,25 @@ class TensorStore:
 
     @classmethod
     def of(
-        cls, F, tensors: dict[str, np.ndarray], comm: Any = None, consume: bool = False
+        cls,
+        F,
+        tensors: dict[str, np.ndarray],
+        comm: Any = None,
+        consume: bool = False,
+        sizes: dict[str, int] | None = None,
     ) -> TensorStore:
-        """A store of whole tensors that every rank has (its inputs, read from one file):
-        each rank keeps its even share of each. `consume`: empty `tensors` on the way, so
-        that the whole arrays are freed once the caller lets go of nothing else."""
+        """A store of the inputs, of which each rank keeps its even share: `tensors` holds
+        them whole on every rank, or with `sizes` (name -> the whole tensor's size) only this
+        rank's even share of each already (zkcc.runtime.inputs.load_inputs with `part`).
+        `consume`: empty `tensors` on the way, so that the arrays are freed once the caller
+        lets go of nothing else."""
         store = cls(F, comm)
         for name in list(tensors):
-            store.spread(name, tensors.pop(name) if consume else tensors[name])
+            values = tensors.pop(name) if consume else tensors[name]
+            if sizes is None:
+                store.spread(name, values)
+            else:
+                store.share(name, sizes[name], even_share(sizes[name], store.comm).start, values)
         return store
 
     # -- holding -------------------------------------------------------------------------------

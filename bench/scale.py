@@ -31,6 +31,10 @@ shares the cores. Sections and targets:
   claims; the commit and open times (rank 0, between barriers) and each rank's peak RSS
   during them above its RSS before (Linux: the peak is reset with /proc/self/clear_refs);
   roots and openings identical for every R.
+* mpi-inputs: reading a 2^24-element private .npz input (the wide kernel at 2^14 instances)
+  under `mpiexec -n 1, 2, 3` (`--inputs-rank`), as `zkcc prove` does (each rank reads its part
+  of the entry) and as it did before (each rank reads the whole and keeps its share): each
+  rank's peak RSS growth while reading, and the time; the shares kept are identical.
 
 --quick divides every instance count by 16. The machine's own rate (m31 multiply of 2^24
 uint64 elements with numpy, in place) is printed beside the results. Prints tables and writes
@@ -477,6 +481,70 @@ def pcs_rank(log_n: int) -> None:
         print(json.dumps({**out, "rss_growth_bytes": grew}))
 
 
+def inputs_rank(plan_path: str, inputs: str, whole: bool) -> None:
+    """One rank of mpi-inputs: read the inputs, keep this rank's share (module doc)."""
+    import hashlib
+    from functools import partial
+
+    from zkcc.field import get_field
+    from zkcc.plan.plan import Plan
+    from zkcc.runtime.comm import get_comm
+    from zkcc.runtime.inputs import load_inputs
+    from zkcc.runtime.tensors import TensorStore, even_share
+
+    comm = get_comm()
+    program = Plan.from_bytes(Path(plan_path).read_bytes()).program
+    F = get_field("m31")
+    sizes = {t.name: t.size for t in program.host.tensors if t.name == "x"}
+    rss0 = _reset_peak_rss()
+    comm.barrier()
+    t0 = time.perf_counter()
+    if whole:
+        store = TensorStore.of(F, load_inputs(inputs, program, F), comm, consume=True)
+    else:
+        part = partial(even_share, comm=comm)
+        store = TensorStore.of(F, load_inputs(inputs, program, F, part), comm, True, sizes)
+    comm.barrier()
+    seconds = time.perf_counter() - t0
+    grown = _status_bytes("VmHWM") - rss0
+    grew = [int.from_bytes(b, "little") for b in comm.allgather(grown.to_bytes(8, "little"))]
+    share = hashlib.sha256(F.encode(store.local("x"))).digest()
+    shares = hashlib.sha256(b"".join(comm.allgather(share))).hexdigest()
+    if comm.rank == 0:
+        print(json.dumps({"read_s": round(seconds, 3), "rss_growth_bytes": grew, "shares": shares}))
+
+
+def mpi_inputs(work: Path, log_n: int) -> dict:
+    """Each rank's memory and time to read its share of a large input, by part and whole."""
+    if skipped := mpi_missing("mpi-inputs"):
+        return skipped
+    prog = program(work, log_n, 0, width=1024)
+    size = prog.instances * 1024
+    print(f"\n== mpi-inputs: a private .npz input of {size:,} int32 elements (2^{log_n} x 1024)")
+    rows = []
+    for ranks in (1, 2, 3):
+        for how in ("part", "whole"):
+            cmd = [str(MPIEXEC), "-n", str(ranks), sys.executable, __file__, "--inputs-rank"]
+            cmd += [str(prog.plan), str(prog.inputs), how]
+            p = spawn(cmd, env={"ZKCC_THREADS": "1"}, what=f"mpi-inputs at {ranks} ranks")
+            r = {"ranks": ranks, "read": how, **json.loads(p.out[p.out.index("{") :])}
+            r["max_growth_bytes"] = max(r["rss_growth_bytes"])
+            r["bytes_per_element"] = round(r["max_growth_bytes"] / size, 2)
+            rows.append(r)
+    for r in rows:
+        r["growth_ratio"] = round(r["max_growth_bytes"] / rows[0]["max_growth_bytes"], 3)
+    identical = all(
+        len({r["shares"] for r in rows if r["ranks"] == ranks}) == 1 for ranks in (1, 2, 3)
+    )
+    table(
+        rows,
+        "ranks=ranks,read=read,read_s=read_s,growth MiB/rank=max_growth_bytes,"
+        "B/element=bytes_per_element,x growth=growth_ratio",
+    )
+    print(f"shares identical (part and whole): {identical}")
+    return {"elements": size, "rows": rows, "identical": identical}
+
+
 def _status_bytes(key: str) -> int:
     """A size from /proc/self/status (Linux), in bytes."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -523,9 +591,20 @@ def main() -> None:
     )
     ap.add_argument(
         "--only",
-        choices=["memory", "commit", "linear", "mpi", "mpi-commit", "mpi-groth16", "pcs-split"],
+        choices=[
+            "memory",
+            "commit",
+            "linear",
+            "mpi",
+            "mpi-commit",
+            "mpi-groth16",
+            "pcs-split",
+            "mpi-inputs",
+        ],
     )
     ap.add_argument("--pcs-rank", type=int, help=argparse.SUPPRESS)  # pcs-split's ranks
+    ap.add_argument("--inputs-rank", nargs=3, help=argparse.SUPPRESS)  # mpi-inputs' ranks
+    ap.add_argument("--inputs-log", type=int, default=14, help="log2 instances of mpi-inputs")
     ap.add_argument("--quick", action="store_true", help="every instance count / 16")
     ap.add_argument("--memory-log", type=int, default=18, help="log2 instances of `memory`")
     ap.add_argument("--memory-rounds", type=int, default=9, help="1104 mul gates/instance")
@@ -536,6 +615,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.pcs_rank is not None:
         return pcs_rank(args.pcs_rank)
+    if args.inputs_rank is not None:
+        plan, inputs, how = args.inputs_rank
+        return inputs_rank(plan, inputs, how == "whole")
     sys.stdout.reconfigure(line_buffering=True)  # progress through a pipe, too
     q = 4 if args.quick else 0
     doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -549,6 +631,7 @@ def main() -> None:
             "mpi-commit": lambda: mpi_commit(work, 12 - q, args.commit_tag),
             "mpi-groth16": lambda: mpi_groth16(work, max(4, args.groth16_batch >> q)),
             "pcs-split": lambda: pcs_split(22 - q, args.commit_tag),
+            "mpi-inputs": lambda: mpi_inputs(work, args.inputs_log - q),
         }
         for name, section in sections.items():
             if args.only in (None, name):

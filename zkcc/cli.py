@@ -571,7 +571,7 @@ def run(program: str, inputs: str, as_json: bool) -> None:
     "--inputs",
     required=True,
     type=click.Path(dir_okay=False),
-    help="Inputs as .json or .npz.",
+    help="Inputs as .json or .npz (under mpiexec each rank reads only its share of an .npz).",
 )
 @click.option(
     "-o",

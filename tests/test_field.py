@@ -77,8 +77,9 @@ def test_encode_decode_and_rejection(name):
     F, rnd = get_field(name), random.Random(2)
     a = rand_ints(F, 20, rnd)
     data = F.encode(F.array(a))
-    assert len(data) == 20 * F.byte_len
-    assert data[: F.byte_len] == (0).to_bytes(F.byte_len, "little")
+    assert data == b"".join(v.to_bytes(F.byte_len, "little") for v in a)
+    assert F.encode(F.array(a).reshape(4, 5)) == data  # row-major, whatever the shape
+    assert F.encode(F.zeros(0)) == b"" and F.to_ints(F.decode(b"", 0)) == []
     assert F.to_ints(F.decode(data, 20)) == a
     with pytest.raises(FormatError):
         F.decode(data[:-1], 20)

@@ -428,12 +428,24 @@ def test_prove_passes_the_reporter_and_limits_to_the_prover(tmp_path, dot_plan, 
     calls = []
 
     def fake_prove(
-        plan, digest, inputs, *, report, keys, mem_limit, tmpdir, comm, randomness, consume_inputs
+        plan,
+        digest,
+        inputs,
+        *,
+        report,
+        keys,
+        mem_limit,
+        tmpdir,
+        comm,
+        randomness,
+        consume_inputs,
+        shared_inputs,
     ):
         calls.append(
             {"keys": keys, "mem_limit": mem_limit, "tmpdir": tmpdir, "seed": randomness.seed}
         )
         assert consume_inputs  # the command has no other use for its copy of the inputs
+        assert not shared_inputs  # one process reads its inputs whole
         assert isinstance(report, Reporter) and len(digest) == 32 and "xs" in inputs
         with report.phase("witness"):
             report.note("witness: launch 0 dot<<<1024>>>")

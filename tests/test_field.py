@@ -259,6 +259,29 @@ def test_mle_matches_naive(name, m):
         assert E.to_ints(mle_evaluate(F, F.array(base), bits))[0] == base[1]
 
 
+@pytest.mark.parametrize("name", FIELDS)
+def test_eq_table_is_the_product_of_the_coordinates_factors(name):
+    """Every entry b of eq_table is prod_i (r_i if bit i of b else 1 - r_i), computed here
+    entry by entry in reference arithmetic, for every size from one coordinate past the
+    Python-int leaves' (EQ_LEAF) to several levels of halving, and for a point given as one
+    (d, m) array."""
+    F, rnd = get_field(name), random.Random(23)
+    E, p = F.ext, F.p
+    one = [1] + [0] * (E.degree - 1)
+    for m in range(12):
+        pt = [rand_ext(F, rnd) for _ in range(m)]
+        minus = [[(o - x) % p for o, x in zip(one, r, strict=True)] for r in pt]
+        eq = E.to_ints(eq_table(F, [E.from_ints(c) for c in pt]))
+        for b in range(1 << m):
+            w = one
+            for i in range(m):
+                w = ref_ext_mul(w, pt[i] if (b >> i) & 1 else minus[i], p)
+            assert eq[b] == w, (m, b)
+        if m:
+            as_array = E.from_ints(pt)  # (d, m)
+            assert E.to_ints(eq_table(F, as_array)) == eq
+
+
 def test_mle_rejects_wrong_point_length():
     F = get_field("m31")
     with pytest.raises(ValueError):

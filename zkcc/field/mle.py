@@ -24,16 +24,48 @@ def point_coords(F: PrimeField, point: Point) -> list[Array]:
     return list(point)
 
 
+# coordinates whose eq table (2^EQ_LEAF entries) is built with Python ints: an array product
+# on a few entries costs ~100 times an int product (QM31: some 30 numpy calls)
+EQ_LEAF = 4
+
+
 def eq_table(F: PrimeField, point: Point) -> Array:
-    """(d, 2^m) table of eq(point, b) for every index b, built in O(2^m) by doubling."""
+    """(d, 2^m) table of eq(point, b) for every index b, coordinate i being bit i of b.
+
+    The table of the low half of the coordinates times that of the high half (an outer
+    product, b = b_lo + 2^h b_hi), recursively, down to EQ_LEAF coordinates whose table is
+    built with Python ints: O(2^m) work in about m / EQ_LEAF array products. Doubling the
+    table one coordinate at a time took 3m array calls, most of a small table's cost (the
+    GKR and the openings build thousands of small eq tables per proof)."""
+    return _eq(F, point_coords(F, point))
+
+
+def _eq(F: PrimeField, coords: list) -> Array:
     E = F.ext
-    concatenate = F.xp.concatenate
-    table = E.one()[:, None]
-    for r in point_coords(F, point):
-        hi = E.mul(table, r)  # new top bit = 1: times r_i
-        lo = E.sub(table, hi)  # new top bit = 0: times (1 - r_i)
-        table = concatenate([lo, hi], axis=1)
-    return table
+    if len(coords) <= EQ_LEAF:
+        return _eq_ints(F, coords)
+    h = len(coords) // 2
+    lo, hi = _eq(F, coords[:h]), _eq(F, coords[h:])
+    return E.mul(hi[:, :, None], lo[:, None, :]).reshape(E.degree, -1)
+
+
+def _eq_ints(F: PrimeField, coords: list) -> Array:
+    """eq_table of a few coordinates, doubling over lists of Python ints (E.mul_ints)."""
+    E, p = F.ext, F.p
+    if not coords:
+        return E.one()[:, None]
+    if E.degree == 1:  # bn254: one int per entry
+        table = [1]
+        for r in coords:
+            x = int(r[0])
+            table = [t * (1 - x) % p for t in table] + [t * x % p for t in table]
+        return E.from_ints([[t] for t in table])
+    table = [[1] + [0] * (E.degree - 1)]
+    for r in coords:
+        x = [int(c) for c in r.tolist()]
+        one_minus = [(1 - x[0]) % p] + [-c % p for c in x[1:]]
+        table = [E.mul_ints(t, one_minus) for t in table] + [E.mul_ints(t, x) for t in table]
+    return E.from_ints(table)
 
 
 def mle_evaluate(F: PrimeField, table: Array, point: Point) -> Array:

@@ -79,9 +79,10 @@ class RoundHook(Protocol):
         """Whether `extra` needs the second table's half sums in round j."""
         ...
 
-    def extra(self, j: int, challenges: list[Array], g_lo: Array, g_diff: Array) -> list[Array]:
-        """Coefficients (low first) of the polynomial added to round j's message, given the
-        earlier challenges and (when needs_sums) sum lo_g and sum (hi_g - lo_g)."""
+    def extra(self, j: int, challenges: list[Array], g_lo: Array, g_diff: Array) -> list[list[int]]:
+        """Coefficients (low first, each a list of d ints: `int_poly_add`'s form) of the
+        polynomial added to round j's message, given the earlier challenges and (when
+        needs_sums) sum lo_g and sum (hi_g - lo_g)."""
         ...
 
 
@@ -132,19 +133,44 @@ def _lagrange_denominators(p: int, deg: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def poly_values(E: ExtField, coeffs: Sequence[Array], degree: int) -> Array:
-    """(d, degree + 1): the polynomial with these coefficients (low first, extension scalars)
-    at t = 0, ..., degree, in Python ints (small integer powers, no extension products)."""
-    ints = [[int(x) for x in c] for c in coeffs]
+# ---- polynomials over extension scalars held as Python ints (low coefficient first; a
+# coefficient is a list of `degree` ints, ExtField.mul_ints's form): the zero-knowledge hook's
+# per-round arithmetic, where numpy's per-call cost on (d,) arrays was most of the work
+
+
+def ints(a: Array) -> list[int]:
+    """An extension scalar (d,) as a list of d Python ints."""
+    return [int(x) for x in a.tolist()]
+
+
+def int_add(p: int, a: list[int], b: list[int]) -> list[int]:
+    return [(x + y) % p for x, y in zip(a, b, strict=True)]
+
+
+def int_sub(p: int, a: list[int], b: list[int]) -> list[int]:
+    return [(x - y) % p for x, y in zip(a, b, strict=True)]
+
+
+def int_poly_add(p: int, a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
+    """The sum of two polynomials (coefficients low first)."""
+    if len(a) < len(b):
+        a, b = b, a
+    return [int_add(p, x, b[k]) if k < len(b) else list(x) for k, x in enumerate(a)]
+
+
+def int_poly_at(p: int, coeffs: list[list[int]], t: int) -> list[int]:
+    """A polynomial at a small integer t (integer powers, no extension products)."""
+    acc, power = [0] * len(coeffs[0]), 1
+    for c in coeffs:
+        acc = [a + power * x for a, x in zip(acc, c, strict=True)]
+        power *= t
+    return [a % p for a in acc]
+
+
+def poly_values(E: ExtField, coeffs: list[list[int]], degree: int) -> Array:
+    """(d, degree + 1): the polynomial with these int coefficients at t = 0, ..., degree."""
     p = E.base.p
-    cols = []
-    for t in range(degree + 1):
-        acc, power = [0] * E.degree, 1
-        for c in ints:
-            acc = [a + power * x for a, x in zip(acc, c, strict=True)]
-            power *= t
-        cols.append([a % p for a in acc])
-    return E.from_ints(cols)
+    return E.from_ints([int_poly_at(p, coeffs, t) for t in range(degree + 1)])
 
 
 def _round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
@@ -319,9 +345,11 @@ class SumcheckProver:
         g_lo, g_diff = (sums[2], sums[3]) if len(sums) > 2 else (None, None)
         extra = self.hook.extra(j, list(self._challenges), g_lo, g_diff)
         # the data part h0 + b t + q t^2 has h(1) = claim - h0 - extra(0) - extra(1)
-        h1 = E.sub(E.sub(claim, h0), E.add(_at(E, extra, 0), _at(E, extra, 1)))
-        data = [h0, E.sub(E.sub(h1, h0), q), q]
-        return self._send(poly_values(E, poly_add(E, data, extra), self.hook.degree(j)))
+        p, h0, q = E.base.p, ints(h0), ints(q)
+        ends = int_add(p, int_poly_at(p, extra, 0), int_poly_at(p, extra, 1))
+        h1 = int_sub(p, int_sub(p, ints(claim), h0), ends)
+        data = [h0, int_sub(p, int_sub(p, h1, h0), q), q]
+        return self._send(poly_values(E, int_poly_add(p, data, extra), self.hook.degree(j)))
 
     def tail_round(self) -> Array:
         """One more round after prove_parts, on a variable outside the tables (the layer-mask
@@ -330,9 +358,12 @@ class SumcheckProver:
         claim). Returns the challenge; `proof()` then has the round."""
         assert self.hook is not None
         E, j = self.E, len(self._rounds)
+        p = E.base.p
         extra = self.hook.extra(j, list(self._challenges), None, None)
-        d = E.sub(self.final_claim(), E.add(_at(E, extra, 0), _at(E, extra, 1)))
-        return self._send(poly_values(E, poly_add(E, [d, E.neg(d)], extra), self.hook.degree(j)))[1]
+        ends = int_add(p, int_poly_at(p, extra, 0), int_poly_at(p, extra, 1))
+        d = int_sub(p, ints(self.final_claim()), ends)
+        data = [d, int_sub(p, [0] * E.degree, d)]
+        return self._send(poly_values(E, int_poly_add(p, data, extra), self.hook.degree(j)))[1]
 
     @property
     def challenges(self) -> list[Array]:
@@ -364,18 +395,6 @@ class SumcheckProver:
         parts = self.comm.allgather(E.encode(t))
         tables = [xp.asarray(E.decode(raw, len(raw) // E.byte_len)) for raw in parts]
         return xp.concatenate(tables, axis=1)
-
-
-def _at(E: ExtField, coeffs: list[Array], t: int) -> Array:
-    """A polynomial (coefficients low first) at a small integer."""
-    return poly_values(E, coeffs, t)[:, t]
-
-
-def poly_add(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
-    """The sum of two polynomials given by coefficients (low first)."""
-    n = max(len(a), len(b))
-    zero = E.zeros()
-    return [E.add(a[k] if k < len(a) else zero, b[k] if k < len(b) else zero) for k in range(n)]
 
 
 def _fold_nonempty(E: ExtField, t: Array, r: Array) -> Array:

@@ -39,7 +39,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
-from zkcc.backends.gkr.sumcheck import SumcheckProver, SumcheckVerifier, poly_add
+from zkcc.backends.gkr.sumcheck import (
+    SumcheckProver,
+    SumcheckVerifier,
+    int_add,
+    int_poly_add,
+    int_poly_at,
+    int_sub,
+    ints,
+)
 from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
@@ -160,32 +168,48 @@ class MaskLayout:
         return self.widths[i] + self.n_log2 - 1 if self.n_log2 else 0
 
 
-# ---- small polynomial arithmetic over extension scalars (coefficients low first) ----------
+# ---- small polynomial arithmetic over extension scalars (coefficients low first): as
+# lists of d Python ints (sumcheck.int_poly_add's form) in the per-round paths, else arrays
 
 
-def _scale(E: ExtField, poly: list[Array], c: Array) -> list[Array]:
-    return [E.mul(a, c) for a in poly]
+def _ints_of(coef: Array) -> list[list[int]]:
+    """(d, k) extension elements -> k lists of d ints."""
+    return [[int(x) for x in col] for col in coef.T.tolist()]
 
 
-def _mul(E: ExtField, a: list[Array], b: list[Array]) -> list[Array]:
-    out = [E.zeros() for _ in range(len(a) + len(b) - 1)]
+def _unit(E: ExtField, k: int) -> list[int]:
+    """The integer k embedded in the extension, as d ints."""
+    return [k % E.base.p] + [0] * (E.degree - 1)
+
+
+def _int_scale(E: ExtField, poly: list[list[int]], c: list[int]) -> list[list[int]]:
+    return [E.mul_ints(a, c) for a in poly]
+
+
+def _int_mul(E: ExtField, a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
+    p = E.base.p
+    out = [[0] * E.degree for _ in range(len(a) + len(b) - 1)]
     for i, x in enumerate(a):
         for j, y in enumerate(b):
-            out[i + j] = E.add(out[i + j], E.mul(x, y))
+            out[i + j] = int_add(p, out[i + j], E.mul_ints(x, y))
     return out
 
 
-def _horner(E: ExtField, poly: list[Array], r: Array) -> Array:
-    acc = E.zeros()
+def _int_horner(E: ExtField, poly: list[list[int]], r: list[int]) -> list[int]:
+    acc = [0] * E.degree
     for c in reversed(poly):
-        acc = E.add(E.mul(acc, r), c)
+        acc = int_add(E.base.p, E.mul_ints(acc, r), c)
     return acc
 
 
-def _powers(E: ExtField, r: Array, count: int) -> list[Array]:
-    out = [E.one()]
+def _horner(E: ExtField, poly: list[Array], r: Array) -> Array:
+    return E.from_ints(_int_horner(E, [ints(c) for c in poly], ints(r)))
+
+
+def _int_powers(E: ExtField, r: list[int], count: int) -> list[list[int]]:
+    out = [_unit(E, 1)]
     for _ in range(count - 1):
-        out.append(E.mul(out[-1], r))
+        out.append(E.mul_ints(out[-1], r))
     return out
 
 
@@ -195,11 +219,12 @@ def vanishing(E: ExtField, t: Array) -> Array:
 
 
 def eq_zero(E: ExtField, challenges: list[Array]) -> Array:
-    """eq(r, 0) = prod (1 - r_j)."""
-    acc = E.one()
+    """eq(r, 0) = prod (1 - r_j) (in Python ints: one product per round of a sumcheck)."""
+    p, one = E.base.p, _unit(E, 1)
+    acc = one
     for r in challenges:
-        acc = E.mul(acc, E.sub(E.one(), r))
-    return acc
+        acc = E.mul_ints(acc, int_sub(p, one, ints(r)))
+    return E.from_ints(acc)
 
 
 def q_weights(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array, w: Array) -> list:
@@ -224,29 +249,31 @@ class MaskClaims:
 
     E: ExtField
     layout: MaskLayout
-    forms: list[tuple[np.ndarray, list[Array], Array]] = field(default_factory=list)
+    # (coefficient indices, their weights (d, k), the stated value)
+    forms: list[tuple[np.ndarray, Array, Array]] = field(default_factory=list)
 
     def add_gamma(self, spec: PhaseSpec, challenges: list[Array], value: Array) -> None:
-        idx, wts = [spec.offset], [self.E.one()]
+        E = self.E
+        idx, wts = [spec.offset], [_unit(E, 1)]
         for start, deg, r in zip(spec.starts(), spec.degrees, challenges, strict=True):
             idx += range(start, start + deg)
-            wts += _powers(self.E, r, deg + 1)[1:]
-        self.forms.append((np.array(idx, dtype=np.int64), wts, value))
+            wts += _int_powers(E, ints(r), deg + 1)[1:]
+        self.forms.append((np.array(idx, dtype=np.int64), E.from_ints(wts), value))
 
     def add_kappa(self, layer: int, weights: list[Array], value: Array) -> None:
         start = self.layout.layer_masks[layer]
-        self.forms.append((np.arange(start, start + 4, dtype=np.int64), weights, value))
+        stacked = self.E.xp.stack(weights, axis=1)
+        self.forms.append((np.arange(start, start + 4, dtype=np.int64), stacked, value))
 
     def combined(self, lambdas: Array) -> tuple[Array, Array]:
         """(sum lambda_c value_c, P): P the (d, table size) weights of the table's base
         entries, so that <M, P> = sum lambda_c value_c for the honest table M."""
         E, lay = self.E, self.layout
-        xp = E.xp
         w = E.zeros(lay.coefficients)
         total = E.zeros()
         for c, (idx, wts, value) in enumerate(self.forms):
             lam = lambdas[:, c]
-            w[:, idx] = E.add(w[:, idx], E.mul(xp.stack(wts, axis=1), lam[:, None]))
+            w[:, idx] = E.add(w[:, idx], E.mul(wts, lam[:, None]))
             total = E.add(total, E.mul(value, lam))
         weights = E.zeros(lay.size)
         d = E.degree
@@ -266,7 +293,10 @@ def coefficients(E: ExtField, table: Array, start: int, count: int) -> Array:
 
 class PhaseMask:
     """The prover's masking polynomial of one sumcheck, and the hook (sumcheck.RoundHook) that
-    adds its share, the hidden w-term and the layer mask's last-round term to each message."""
+    adds its share, the hidden w-term and the layer mask's last-round term to each message.
+    Its per-round arithmetic runs on Python ints (sumcheck.int_poly_add's form): a few dozen
+    products of extension scalars per round, where numpy's per-call cost on (d,) arrays
+    dominated the zero-knowledge prover of deep circuits."""
 
     def __init__(
         self,
@@ -281,39 +311,41 @@ class PhaseMask:
         self.E, self.spec, self.layer = E, spec, layer
         self.rho = E.zeros()  # drawn after G is absorbed (ZkProver.start)
         self.hidden = hidden  # (alpha, beta, a, b) of the w round's q
-        coef = coefficients(E, table, spec.offset, spec.count)
+        p, d = E.base.p, E.degree
+        coef = _ints_of(coefficients(E, table, spec.offset, spec.count))
         # g_j as a full polynomial, coefficients low first: a_0 rides on g_0
         self.g = [
-            [coef[:, 0] if j == 0 else E.zeros()]
-            + [coef[:, s - spec.offset + k] for k in range(deg)]
+            [coef[0] if j == 0 else [0] * d] + [coef[s - spec.offset + k] for k in range(deg)]
             for j, (s, deg) in enumerate(zip(spec.starts(), spec.degrees, strict=True))
         ]
         self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (w round), S(t) (masked layer)
+        self._q = None if q_poly is None else [ints(c) for c in q_poly]
+        self._s = None if s_poly is None else [ints(c) for c in s_poly]
         m = len(self.g)
-        ends = [E.add(_horner(E, g, E.zeros()), _horner(E, g, E.one())) for g in self.g]
-        self._after = [E.zeros() for _ in range(m + 1)]  # sum_{i >= j} (g_i(0) + g_i(1))
+        self._after = [[0] * d for _ in range(m + 1)]  # sum_{i >= j} (g_i(0) + g_i(1))
         for j in reversed(range(m)):
-            self._after[j] = E.add(self._after[j + 1], ends[j])
+            ends = int_add(p, int_poly_at(p, self.g[j], 0), int_poly_at(p, self.g[j], 1))
+            self._after[j] = int_add(p, self._after[j + 1], ends)
         # running sum_{i<j} g_i(r_i) and eq(r_<j, 0), extended as the challenges come
-        self._prefix, self._eq0 = [E.zeros()], [E.one()]
+        self._prefix, self._eq0 = [[0] * d], [_unit(E, 1)]
 
     def _extend(self, challenges: list[Array]) -> None:
-        E = self.E
+        E, p = self.E, self.E.base.p
         while len(self._prefix) <= len(challenges):
             j = len(self._prefix) - 1
-            r = challenges[j]
-            self._prefix.append(E.add(self._prefix[j], _horner(E, self.g[j], r)))
-            self._eq0.append(E.mul(self._eq0[j], E.sub(E.one(), r)))
+            r = ints(challenges[j])
+            self._prefix.append(int_add(p, self._prefix[j], _int_horner(E, self.g[j], r)))
+            self._eq0.append(E.mul_ints(self._eq0[j], int_sub(p, _unit(E, 1), r)))
 
     def total(self) -> Array:
         """G = sum over the cube of g = 2^(m-1) sum_j (g_j(0) + g_j(1))."""
-        m = len(self.g)
-        return self.E.mul(self._after[0], self.E.scalar(pow(2, m - 1, self.E.base.p)))
+        E, m = self.E, len(self.g)
+        return E.from_ints(E.mul_ints(self._after[0], _unit(E, pow(2, m - 1, E.base.p))))
 
     def value(self, challenges: list[Array]) -> Array:
         """gamma = g(r) = sum_j g_j(r_j)."""
         self._extend(challenges)
-        return self._prefix[len(self.g)]
+        return self.E.from_ints(self._prefix[len(self.g)])
 
     # RoundHook
     def degree(self, j: int) -> int:
@@ -322,7 +354,7 @@ class PhaseMask:
     def needs_sums(self, j: int) -> bool:
         return self.s_poly is not None and j == self.spec.xs_rounds - 1
 
-    def extra(self, j: int, challenges: list[Array], g_lo, g_diff) -> list[Array]:
+    def extra(self, j: int, challenges: list[Array], g_lo, g_diff) -> list[list[int]]:
         E, p = self.E, self.E.base.p
         m = len(self.g)
         rest = m - j - 1
@@ -330,21 +362,22 @@ class PhaseMask:
         # rho g's share: 2^rest (sum_{i<j} g_i(r_i) + g_j(t)) + 2^(rest-1) sum_{i>j} (g_i(0)+g_i(1))
         fixed = self._prefix[j]
         if rest:
-            fixed = E.add(fixed, E.mul(self._after[j + 1], E.scalar((p + 1) // 2)))
-        share = [E.add(self.g[j][0], fixed), *self.g[j][1:]]
-        out = _scale(E, share, E.mul(self.rho, E.scalar(pow(2, rest, p))))
+            fixed = int_add(p, fixed, E.mul_ints(self._after[j + 1], _unit(E, (p + 1) // 2)))
+        share = [int_add(p, self.g[j][0], fixed), *self.g[j][1:]]
+        out = _int_scale(E, share, E.mul_ints(ints(self.rho), _unit(E, pow(2, rest, p))))
         xs = self.spec.xs_rounds
-        if self.q_poly is not None:
+        if self._q is not None:
             e0 = self._eq0[min(j, xs)]
             if j < xs:  # eq(r_<j, 0) (1 - t) Q
-                big_q = E.add(_horner(E, self.q_poly, E.zeros()), _horner(E, self.q_poly, E.one()))
-                term = E.mul(e0, big_q)
-                out = poly_add(E, out, [term, E.neg(term)])
+                big_q = int_add(p, int_poly_at(p, self._q, 0), int_poly_at(p, self._q, 1))
+                term = E.mul_ints(e0, big_q)
+                out = int_poly_add(p, out, [term, int_sub(p, [0] * E.degree, term)])
             else:  # the w round: eq(r, 0) q(t)
-                out = poly_add(E, out, _scale(E, self.q_poly, e0))
+                out = int_poly_add(p, out, _int_scale(E, self._q, e0))
         if self.needs_sums(j):  # Z(t) S(t) (g_lo + t g_diff)
-            z = [E.zeros(), E.one(), E.neg(E.one())]
-            out = poly_add(E, out, _mul(E, _mul(E, z, self.s_poly), [g_lo, g_diff]))
+            z = [[0] * E.degree, _unit(E, 1), _unit(E, p - 1)]
+            zs = _int_mul(E, _int_mul(E, z, self._s), [ints(g_lo), ints(g_diff)])
+            out = int_poly_add(p, out, zs)
         return out
 
 

@@ -260,6 +260,22 @@ def test_mle_matches_naive(name, m):
 
 
 @pytest.mark.parametrize("name", FIELDS)
+def test_int_scalar_arithmetic_matches_the_reference(name):
+    """The extension's scalar operations on lists of ints (the protocols' per-round form)
+    against reference arithmetic and the array operations, on random and edge elements."""
+    F, rnd = get_field(name), random.Random(29)
+    E, p = F.ext, F.p
+    edge = [[0] * E.degree, E.unit_ints(1), [p - 1] * E.degree]
+    values = edge + [rand_ext(F, rnd) for _ in range(20)]
+    for a, b in zip(values, values[3:] + values[:3], strict=True):
+        assert E.mul_ints(a, b) == ref_ext_mul(a, b, p)
+        assert E.add_ints(a, b) == [(x + y) % p for x, y in zip(a, b, strict=True)]
+        assert E.sub_ints(a, b) == [(x - y) % p for x, y in zip(a, b, strict=True)]
+        assert E.ints(E.mul(E.from_ints(a), E.from_ints(b))) == E.mul_ints(a, b)
+    assert E.unit_ints(-3) == [p - 3] + [0] * (E.degree - 1)
+
+
+@pytest.mark.parametrize("name", FIELDS)
 def test_eq_table_is_the_product_of_the_coordinates_factors(name):
     """Every entry b of eq_table is prod_i (r_i if bit i of b else 1 - r_i), computed here
     entry by entry in reference arithmetic, for every size from one coordinate past the

@@ -159,32 +159,44 @@ class ExtField:
         """Extension times base, elementwise (d base multiplications)."""
         return self.base.mul(*_rest_align(a, self.xp.asarray(b), True, False))
 
+    # ---- scalars as lists of `degree` Python ints: the protocols' per-round scalar
+    # arithmetic (claims, interpolation, the zero-knowledge masks) would otherwise pay numpy's
+    # per-call cost on (d,) arrays several hundred times per sumcheck
+
+    def ints(self, a: Array) -> list[int]:
+        """An extension scalar (d,) as d Python ints."""
+        return [int(x) for x in a.tolist()]
+
+    def unit_ints(self, k: int) -> list[int]:
+        """The integer k embedded in the extension, as d ints."""
+        return [k % self.base.p] + [0] * (self.degree - 1)
+
+    def add_ints(self, a: list[int], b: list[int]) -> list[int]:
+        p = self.base.p
+        return [(x + y) % p for x, y in zip(a, b, strict=True)]
+
+    def sub_ints(self, a: list[int], b: list[int]) -> list[int]:
+        p = self.base.p
+        return [(x - y) % p for x, y in zip(a, b, strict=True)]
+
     def mul_ints(self, a: list[int], b: list[int]) -> list[int]:
-        """One product of two extension scalars given as lists of `degree` Python ints: the
-        protocols' per-round scalar arithmetic (claims, interpolation) would otherwise pay
-        numpy's per-call cost several hundred times per sumcheck. An extension is QM31 (the
-        only one __init__ admits) and takes the closed form of _mul_m31 (a zero-knowledge
-        GKR proof makes ~10^5 of these)."""
-        d = self.degree
-        if d > 1:
-            a0, a1, a2, a3 = a
-            b0, b1, b2, b3 = b
-            s4 = a1 * b3 + a2 * b2 + a3 * b1
-            s5 = a2 * b3 + a3 * b2
-            s6 = a3 * b3
-            p = self.base.p
-            return [
-                (a0 * b0 - 5 * s4 - 20 * s6) % p,
-                (a0 * b1 + a1 * b0 - 5 * s5) % p,
-                (a0 * b2 + a1 * b1 + a2 * b0 + 4 * s4 + 11 * s6) % p,
-                (a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0 + 4 * s5) % p,
-            ]
-        s = [0] * (2 * d - 1)
-        for i, x in enumerate(a):
-            if x:
-                for j, y in enumerate(b):
-                    s[i + j] += x * y
-        return self.reduce_ints(s)
+        """One product of two extension scalars as ints. An extension is QM31 (the only one
+        __init__ admits) and takes the closed form of _mul_m31 (a zero-knowledge GKR proof
+        makes ~10^5 of these); degree 1 is one base product."""
+        p = self.base.p
+        if self.degree == 1:
+            return [a[0] * b[0] % p]
+        a0, a1, a2, a3 = a
+        b0, b1, b2, b3 = b
+        s4 = a1 * b3 + a2 * b2 + a3 * b1
+        s5 = a2 * b3 + a3 * b2
+        s6 = a3 * b3
+        return [
+            (a0 * b0 - 5 * s4 - 20 * s6) % p,
+            (a0 * b1 + a1 * b0 - 5 * s5) % p,
+            (a0 * b2 + a1 * b1 + a2 * b0 + 4 * s4 + 11 * s6) % p,
+            (a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0 + 4 * s5) % p,
+        ]
 
     def mul(self, a: Array, b: Array) -> Array:
         pair = self._scalar_pair(a, b)

@@ -51,19 +51,14 @@ def _eq(F: PrimeField, coords: list) -> Array:
 
 def _eq_ints(F: PrimeField, coords: list) -> Array:
     """eq_table of a few coordinates, doubling over lists of Python ints (E.mul_ints)."""
-    E, p = F.ext, F.p
+    E = F.ext
     if not coords:
         return E.one()[:, None]
-    if E.degree == 1:  # bn254: one int per entry
-        table = [1]
-        for r in coords:
-            x = int(r[0])
-            table = [t * (1 - x) % p for t in table] + [t * x % p for t in table]
-        return E.from_ints([[t] for t in table])
-    table = [[1] + [0] * (E.degree - 1)]
+    one = E.unit_ints(1)
+    table = [one]
     for r in coords:
-        x = [int(c) for c in r.tolist()]
-        one_minus = [(1 - x[0]) % p] + [-c % p for c in x[1:]]
+        x = E.ints(r)
+        one_minus = E.sub_ints(one, x)
         table = [E.mul_ints(t, one_minus) for t in table] + [E.mul_ints(t, x) for t in table]
     return E.from_ints(table)
 

@@ -104,18 +104,17 @@ def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
     suffix products."""
     p = E.base.p
     deg = evals.shape[1] - 1
-    rr = [int(x) for x in r]
-    shifted = [[(rr[0] - k) % p, *rr[1:]] for k in range(deg + 1)]
-    one = [1] + [0] * (E.degree - 1)
+    rr = E.ints(r)
+    shifted = [E.sub_ints(rr, E.unit_ints(k)) for k in range(deg + 1)]
+    one = E.unit_ints(1)
     prefix, suffix = [one], [one]
     for k in range(deg):
         prefix.append(E.mul_ints(prefix[-1], shifted[k]))
         suffix.append(E.mul_ints(suffix[-1], shifted[deg - k]))
-    out = [0] * E.degree
+    out = E.unit_ints(0)
     for i, inv in enumerate(_lagrange_denominators(p, deg)):
         h = [int(v) * inv % p for v in evals[:, i]]
-        lag = E.mul_ints(E.mul_ints(prefix[i], suffix[deg - i]), h)
-        out = [(o + x) % p for o, x in zip(out, lag, strict=True)]
+        out = E.add_ints(out, E.mul_ints(E.mul_ints(prefix[i], suffix[deg - i]), h))
     return E.from_ints(out)
 
 
@@ -138,39 +137,25 @@ def _lagrange_denominators(p: int, deg: int) -> tuple[int, ...]:
 # per-round arithmetic, where numpy's per-call cost on (d,) arrays was most of the work
 
 
-def ints(a: Array) -> list[int]:
-    """An extension scalar (d,) as a list of d Python ints."""
-    return [int(x) for x in a.tolist()]
-
-
-def int_add(p: int, a: list[int], b: list[int]) -> list[int]:
-    return [(x + y) % p for x, y in zip(a, b, strict=True)]
-
-
-def int_sub(p: int, a: list[int], b: list[int]) -> list[int]:
-    return [(x - y) % p for x, y in zip(a, b, strict=True)]
-
-
-def int_poly_add(p: int, a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
+def int_poly_add(E: ExtField, a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
     """The sum of two polynomials (coefficients low first)."""
     if len(a) < len(b):
         a, b = b, a
-    return [int_add(p, x, b[k]) if k < len(b) else list(x) for k, x in enumerate(a)]
+    return [E.add_ints(x, b[k]) if k < len(b) else list(x) for k, x in enumerate(a)]
 
 
-def int_poly_at(p: int, coeffs: list[list[int]], t: int) -> list[int]:
+def int_poly_at(E: ExtField, coeffs: list[list[int]], t: int) -> list[int]:
     """A polynomial at a small integer t (integer powers, no extension products)."""
-    acc, power = [0] * len(coeffs[0]), 1
+    acc, power = [0] * E.degree, 1
     for c in coeffs:
         acc = [a + power * x for a, x in zip(acc, c, strict=True)]
         power *= t
-    return [a % p for a in acc]
+    return [a % E.base.p for a in acc]
 
 
 def poly_values(E: ExtField, coeffs: list[list[int]], degree: int) -> Array:
     """(d, degree + 1): the polynomial with these int coefficients at t = 0, ..., degree."""
-    p = E.base.p
-    return E.from_ints([int_poly_at(p, coeffs, t) for t in range(degree + 1)])
+    return E.from_ints([int_poly_at(E, coeffs, t) for t in range(degree + 1)])
 
 
 def _round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
@@ -345,11 +330,11 @@ class SumcheckProver:
         g_lo, g_diff = (sums[2], sums[3]) if len(sums) > 2 else (None, None)
         extra = self.hook.extra(j, list(self._challenges), g_lo, g_diff)
         # the data part h0 + b t + q t^2 has h(1) = claim - h0 - extra(0) - extra(1)
-        p, h0, q = E.base.p, ints(h0), ints(q)
-        ends = int_add(p, int_poly_at(p, extra, 0), int_poly_at(p, extra, 1))
-        h1 = int_sub(p, int_sub(p, ints(claim), h0), ends)
-        data = [h0, int_sub(p, int_sub(p, h1, h0), q), q]
-        return self._send(poly_values(E, int_poly_add(p, data, extra), self.hook.degree(j)))
+        h0, q = E.ints(h0), E.ints(q)
+        ends = E.add_ints(int_poly_at(E, extra, 0), int_poly_at(E, extra, 1))
+        h1 = E.sub_ints(E.sub_ints(E.ints(claim), h0), ends)
+        data = [h0, E.sub_ints(E.sub_ints(h1, h0), q), q]
+        return self._send(poly_values(E, int_poly_add(E, data, extra), self.hook.degree(j)))
 
     def tail_round(self) -> Array:
         """One more round after prove_parts, on a variable outside the tables (the layer-mask
@@ -358,12 +343,11 @@ class SumcheckProver:
         claim). Returns the challenge; `proof()` then has the round."""
         assert self.hook is not None
         E, j = self.E, len(self._rounds)
-        p = E.base.p
         extra = self.hook.extra(j, list(self._challenges), None, None)
-        ends = int_add(p, int_poly_at(p, extra, 0), int_poly_at(p, extra, 1))
-        d = int_sub(p, ints(self.final_claim()), ends)
-        data = [d, int_sub(p, [0] * E.degree, d)]
-        return self._send(poly_values(E, int_poly_add(p, data, extra), self.hook.degree(j)))[1]
+        ends = E.add_ints(int_poly_at(E, extra, 0), int_poly_at(E, extra, 1))
+        d = E.sub_ints(E.ints(self.final_claim()), ends)
+        data = [d, E.sub_ints(E.unit_ints(0), d)]
+        return self._send(poly_values(E, int_poly_add(E, data, extra), self.hook.degree(j)))[1]
 
     @property
     def challenges(self) -> list[Array]:

@@ -39,15 +39,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
-from zkcc.backends.gkr.sumcheck import (
-    SumcheckProver,
-    SumcheckVerifier,
-    int_add,
-    int_poly_add,
-    int_poly_at,
-    int_sub,
-    ints,
-)
+from zkcc.backends.gkr.sumcheck import SumcheckProver, SumcheckVerifier, int_poly_add, int_poly_at
 from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
@@ -177,37 +169,32 @@ def _ints_of(coef: Array) -> list[list[int]]:
     return [[int(x) for x in col] for col in coef.T.tolist()]
 
 
-def _unit(E: ExtField, k: int) -> list[int]:
-    """The integer k embedded in the extension, as d ints."""
-    return [k % E.base.p] + [0] * (E.degree - 1)
-
-
 def _int_scale(E: ExtField, poly: list[list[int]], c: list[int]) -> list[list[int]]:
     return [E.mul_ints(a, c) for a in poly]
 
 
 def _int_mul(E: ExtField, a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
-    p = E.base.p
     out = [[0] * E.degree for _ in range(len(a) + len(b) - 1)]
     for i, x in enumerate(a):
         for j, y in enumerate(b):
-            out[i + j] = int_add(p, out[i + j], E.mul_ints(x, y))
+            out[i + j] = E.add_ints(out[i + j], E.mul_ints(x, y))
     return out
 
 
 def _int_horner(E: ExtField, poly: list[list[int]], r: list[int]) -> list[int]:
     acc = [0] * E.degree
     for c in reversed(poly):
-        acc = int_add(E.base.p, E.mul_ints(acc, r), c)
+        acc = E.add_ints(E.mul_ints(acc, r), c)
     return acc
 
 
-def _horner(E: ExtField, poly: list[Array], r: Array) -> Array:
-    return E.from_ints(_int_horner(E, [ints(c) for c in poly], ints(r)))
+def _horner(E: ExtField, poly: list[list[int]], r: Array) -> Array:
+    """An int polynomial at the extension scalar r, as an array."""
+    return E.from_ints(_int_horner(E, poly, E.ints(r)))
 
 
 def _int_powers(E: ExtField, r: list[int], count: int) -> list[list[int]]:
-    out = [_unit(E, 1)]
+    out = [E.unit_ints(1)]
     for _ in range(count - 1):
         out.append(E.mul_ints(out[-1], r))
     return out
@@ -220,10 +207,9 @@ def vanishing(E: ExtField, t: Array) -> Array:
 
 def eq_zero(E: ExtField, challenges: list[Array]) -> Array:
     """eq(r, 0) = prod (1 - r_j) (in Python ints: one product per round of a sumcheck)."""
-    p, one = E.base.p, _unit(E, 1)
-    acc = one
+    acc = one = E.unit_ints(1)
     for r in challenges:
-        acc = E.mul_ints(acc, int_sub(p, one, ints(r)))
+        acc = E.mul_ints(acc, E.sub_ints(one, E.ints(r)))
     return E.from_ints(acc)
 
 
@@ -254,10 +240,10 @@ class MaskClaims:
 
     def add_gamma(self, spec: PhaseSpec, challenges: list[Array], value: Array) -> None:
         E = self.E
-        idx, wts = [spec.offset], [_unit(E, 1)]
+        idx, wts = [spec.offset], [E.unit_ints(1)]
         for start, deg, r in zip(spec.starts(), spec.degrees, challenges, strict=True):
             idx += range(start, start + deg)
-            wts += _int_powers(E, ints(r), deg + 1)[1:]
+            wts += _int_powers(E, E.ints(r), deg + 1)[1:]
         self.forms.append((np.array(idx, dtype=np.int64), E.from_ints(wts), value))
 
     def add_kappa(self, layer: int, weights: list[Array], value: Array) -> None:
@@ -311,36 +297,36 @@ class PhaseMask:
         self.E, self.spec, self.layer = E, spec, layer
         self.rho = E.zeros()  # drawn after G is absorbed (ZkProver.start)
         self.hidden = hidden  # (alpha, beta, a, b) of the w round's q
-        p, d = E.base.p, E.degree
+        d = E.degree
         coef = _ints_of(coefficients(E, table, spec.offset, spec.count))
         # g_j as a full polynomial, coefficients low first: a_0 rides on g_0
         self.g = [
             [coef[0] if j == 0 else [0] * d] + [coef[s - spec.offset + k] for k in range(deg)]
             for j, (s, deg) in enumerate(zip(spec.starts(), spec.degrees, strict=True))
         ]
-        self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (w round), S(t) (masked layer)
-        self._q = None if q_poly is None else [ints(c) for c in q_poly]
-        self._s = None if s_poly is None else [ints(c) for c in s_poly]
+        # q(w) (the w round) and S(t) (a masked layer), in ints
+        self.q_poly = None if q_poly is None else [E.ints(c) for c in q_poly]
+        self.s_poly = None if s_poly is None else [E.ints(c) for c in s_poly]
         m = len(self.g)
         self._after = [[0] * d for _ in range(m + 1)]  # sum_{i >= j} (g_i(0) + g_i(1))
         for j in reversed(range(m)):
-            ends = int_add(p, int_poly_at(p, self.g[j], 0), int_poly_at(p, self.g[j], 1))
-            self._after[j] = int_add(p, self._after[j + 1], ends)
+            ends = E.add_ints(int_poly_at(E, self.g[j], 0), int_poly_at(E, self.g[j], 1))
+            self._after[j] = E.add_ints(self._after[j + 1], ends)
         # running sum_{i<j} g_i(r_i) and eq(r_<j, 0), extended as the challenges come
-        self._prefix, self._eq0 = [[0] * d], [_unit(E, 1)]
+        self._prefix, self._eq0 = [[0] * d], [E.unit_ints(1)]
 
     def _extend(self, challenges: list[Array]) -> None:
-        E, p = self.E, self.E.base.p
+        E = self.E
         while len(self._prefix) <= len(challenges):
             j = len(self._prefix) - 1
-            r = ints(challenges[j])
-            self._prefix.append(int_add(p, self._prefix[j], _int_horner(E, self.g[j], r)))
-            self._eq0.append(E.mul_ints(self._eq0[j], int_sub(p, _unit(E, 1), r)))
+            r = E.ints(challenges[j])
+            self._prefix.append(E.add_ints(self._prefix[j], _int_horner(E, self.g[j], r)))
+            self._eq0.append(E.mul_ints(self._eq0[j], E.sub_ints(E.unit_ints(1), r)))
 
     def total(self) -> Array:
         """G = sum over the cube of g = 2^(m-1) sum_j (g_j(0) + g_j(1))."""
         E, m = self.E, len(self.g)
-        return E.from_ints(E.mul_ints(self._after[0], _unit(E, pow(2, m - 1, E.base.p))))
+        return E.from_ints(E.mul_ints(self._after[0], E.unit_ints(pow(2, m - 1, E.base.p))))
 
     def value(self, challenges: list[Array]) -> Array:
         """gamma = g(r) = sum_j g_j(r_j)."""
@@ -362,22 +348,22 @@ class PhaseMask:
         # rho g's share: 2^rest (sum_{i<j} g_i(r_i) + g_j(t)) + 2^(rest-1) sum_{i>j} (g_i(0)+g_i(1))
         fixed = self._prefix[j]
         if rest:
-            fixed = int_add(p, fixed, E.mul_ints(self._after[j + 1], _unit(E, (p + 1) // 2)))
-        share = [int_add(p, self.g[j][0], fixed), *self.g[j][1:]]
-        out = _int_scale(E, share, E.mul_ints(ints(self.rho), _unit(E, pow(2, rest, p))))
+            fixed = E.add_ints(fixed, E.mul_ints(self._after[j + 1], E.unit_ints((p + 1) // 2)))
+        share = [E.add_ints(self.g[j][0], fixed), *self.g[j][1:]]
+        out = _int_scale(E, share, E.mul_ints(E.ints(self.rho), E.unit_ints(pow(2, rest, p))))
         xs = self.spec.xs_rounds
-        if self._q is not None:
+        if self.q_poly is not None:
             e0 = self._eq0[min(j, xs)]
             if j < xs:  # eq(r_<j, 0) (1 - t) Q
-                big_q = int_add(p, int_poly_at(p, self._q, 0), int_poly_at(p, self._q, 1))
+                big_q = E.add_ints(int_poly_at(E, self.q_poly, 0), int_poly_at(E, self.q_poly, 1))
                 term = E.mul_ints(e0, big_q)
-                out = int_poly_add(p, out, [term, int_sub(p, [0] * E.degree, term)])
+                out = int_poly_add(E, out, [term, E.sub_ints(E.unit_ints(0), term)])
             else:  # the w round: eq(r, 0) q(t)
-                out = int_poly_add(p, out, _int_scale(E, self._q, e0))
+                out = int_poly_add(E, out, _int_scale(E, self.q_poly, e0))
         if self.needs_sums(j):  # Z(t) S(t) (g_lo + t g_diff)
-            z = [[0] * E.degree, _unit(E, 1), _unit(E, p - 1)]
-            zs = _int_mul(E, _int_mul(E, z, self._s), [ints(g_lo), ints(g_diff)])
-            out = int_poly_add(p, out, zs)
+            z = [E.unit_ints(0), E.unit_ints(1), E.unit_ints(p - 1)]
+            zs = _int_mul(E, _int_mul(E, z, self.s_poly), [E.ints(g_lo), E.ints(g_diff)])
+            out = int_poly_add(E, out, zs)
         return out
 
 

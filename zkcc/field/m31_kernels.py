@@ -152,7 +152,7 @@ def round_diff(E: ExtField, f: Any, g: Any) -> tuple[Any, Any]:
 
 def _mul_matrix(E: ExtField, r: Any) -> list[list[np.uint64]]:
     """R with (r*d)_c = sum_j R[c][j] d_j: column j is r * u^j."""
-    rc = [int(v) for v in r]
+    rc = E.ints(r)
     cols = [E.mul_ints(rc, [int(i == j) for i in range(E.degree)]) for j in range(E.degree)]
     return [[np.uint64(cols[j][c]) for j in range(E.degree)] for c in range(E.degree)]
 

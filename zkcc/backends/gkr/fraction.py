@@ -353,8 +353,8 @@ def _inverses(E: ExtField, coords: list[Array]) -> list[Array]:
     """1 / c for each extension scalar, by one exponentiation for all (Montgomery's trick) in
     Python ints: E.inv on a short array pays numpy's per-call cost in each of its ~200 steps.
     A zero coordinate (never inverted by the caller) counts as 1."""
-    one = [1] + [0] * (E.degree - 1)
-    vals = [[int(v) for v in c] for c in coords]
+    one = E.unit_ints(1)
+    vals = [E.ints(c) for c in coords]
     vals = [v if any(v) else one for v in vals]
     prefix = [one]
     for v in vals:

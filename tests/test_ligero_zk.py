@@ -28,13 +28,16 @@ from zkcc.pcs import codes
 from zkcc.pcs.base import PcsClaim, Relation
 from zkcc.pcs.ligero import (
     LigeroPCS,
+    _Batch,
     _betas,
+    _eval_weights,
     _Group,
-    _same_lo,
+    _opening_weights,
     _test_coefficients,
     encode_messages,
     leaf_bytes,
     leaf_prefix,
+    popcount_weights,
     query_indices,
 )
 from zkcc.pcs.ligero_params import SALT_BYTES, Shape, choose_shape
@@ -182,6 +185,48 @@ def test_padding_uniform_on_production_shape_m31(m):
         assert rank_m31_numpy(G[:, S].T) == s.queries
 
 
+# ---- the column sumcheck's masks ---------------------------------------------------------------
+def mask_messages_matrix(n: int, weights: list[int], r: list[int]) -> np.ndarray:
+    """The linear map from the masks (A, B) in F_p^(2 2^n) (m31's p) to what the verifier
+    sees of their sumcheck: G = sum_x A[x] + w[x] B[x], then per round (top variable first,
+    bound to r[j]) h(0), h(1), h(2) of sum_x A~(t, x) + w~(t, x) B~(t, x). Row i: the
+    coefficients of output i. Plain integers, independent of zkcc's sumcheck."""
+    p = (1 << 31) - 1
+    C = 1 << n
+    A = np.concatenate([np.eye(C, dtype=np.int64), np.zeros((C, C), np.int64)], axis=1)
+    B = np.concatenate([np.zeros((C, C), np.int64), np.eye(C, dtype=np.int64)], axis=1)
+    w = np.array(weights, dtype=np.int64)
+
+    def total(a, b, wt):
+        return (a.sum(axis=0) + (wt[:, None] * b % p).sum(axis=0)) % p
+
+    rows = [total(A, B, w)]
+    for rj in r:
+        h = A.shape[0] // 2
+        parts = [(A[:h], B[:h], w[:h]), (A[h:], B[h:], w[h:])]
+        two = [(2 * hi - lo) % p for lo, hi in zip(parts[0], parts[1], strict=True)]
+        rows += [total(*parts[0]), total(*parts[1]), total(*two)]
+        A, B, w = ((lo * (1 - rj) + hi * rj) % p for lo, hi in zip(*parts, strict=True))
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 9])
+def test_sumcheck_masks_span_every_message(n):
+    """Zero knowledge of the hiding opening's column sumcheck: its masks A (weight 1) and B
+    (weight 1 + popcount, `popcount_weights`) map onto every (G, messages) the verifier could
+    accept (1 + 3n values under n sum constraints: rank 2n + 1) at random challenges. The
+    minor's determinant is then a nonzero polynomial in the challenges, so at uniform
+    extension challenges the rank drops with probability O(n / |E|); and rho (A + s B)'s
+    messages, added to the data's, make them uniform given the group's sum. Negative
+    control: B weighted by 1, like A, spans only n + 1."""
+    F = get_field("m31")
+    rng = np.random.default_rng(n)
+    r = [int(x) for x in rng.integers(0, F.p, n)]
+    weights = [int(x) for x in popcount_weights(F, n)]
+    assert rank_m31_numpy(mask_messages_matrix(n, weights, r)) == 2 * n + 1
+    assert rank_m31_numpy(mask_messages_matrix(n, [1] * (1 << n), r)) == n + 1
+
+
 # ---- the programmable random oracle ---------------------------------------------------------
 class ProgrammedTranscript(Transcript):
     """A random oracle the simulator programs: absorbs are ignored and the n-th challenge of a
@@ -230,22 +275,34 @@ def rand_ext(F, rng: np.random.Generator, shape) -> np.ndarray:
 
 
 # ---- 2. the honest-verifier simulator ----------------------------------------------------------
-def draw_challenges(F, g: _Group, tr: Transcript, zeta, Y=None, B=None) -> SimpleNamespace:
-    """The group's challenges in protocol order (the oracle ignores the messages, so drawing
-    them is all a simulator needs), with the opening's one zeta (drawn once for all groups).
-    With Y, B: the column sumcheck is run honestly on them."""
-    k = len(g.claims)
-    ch = SimpleNamespace(rounds=[], evals=None)
-    r = tr.challenge_exts("pcs/test", F, g.test_challenges(F.ext.degree))
-    ch.r_tab, ch.r_mask = _test_coefficients(F, g, r)
-    ch.zeta = zeta
-    if not _same_lo(g):
-        ch.alpha = tr.challenge_exts("pcs/alpha", F, k)
-        if Y is not None:
-            ch.rounds, _, ch.evals = sumcheck_prove(F, tr, "pcs/sumcheck", Y, B(ch.alpha))
-    ch.gamma = tr.challenge_exts("pcs/gamma", F, k)
-    ch.idx = query_indices(tr, g.shape)
-    return ch
+def point_of(chal: list) -> np.ndarray:
+    """The sumcheck's point in mle order from its challenges in draw order (top bit first)."""
+    return np.stack(chal[::-1], axis=1)
+
+
+def after_sumcheck(F, g: _Group, tr: Transcript, beta, rho, r_lo, test) -> SimpleNamespace:
+    """The group's challenges after its column sumcheck (zeta, the query set) and what the
+    verifier's equations weigh with them: the data rows' betas and the mask rows' weights."""
+    zeta = tr.challenge_ext("pcs/zeta", F)
+    r_tab, r_mask = test
+    return SimpleNamespace(
+        r_lo=r_lo,
+        zeta=zeta,
+        idx=query_indices(tr, g.shape),
+        r_tab=r_tab,
+        r_mask=r_mask,
+        betas=_betas(F, g, _eval_weights(F, g, beta, r_lo)),
+        weights=_opening_weights(F, rho, r_lo, zeta),
+    )
+
+
+def draw_tests(F, groups: list[_Group], tr: Transcript) -> list[tuple]:
+    """Every group's proximity challenge (r_tab, r_mask), drawn first as the protocol does."""
+    d = F.ext.degree
+    return [
+        _test_coefficients(F, g, tr.challenge_exts("pcs/test", F, g.test_challenges(d)))
+        for g in groups
+    ]
 
 
 def tables_part(F, coef, cols: list) -> np.ndarray:
@@ -257,47 +314,36 @@ def tables_part(F, coef, cols: list) -> np.ndarray:
     return acc
 
 
-def claim_mask_rows(g: _Group) -> list[tuple[int, int]]:
-    """(table, first base mask row) of each claim's extension mask row, in claim order: after
-    the tables' tests test rows, the claims on a table take its claim rows in order."""
-    out = []
-    seen = [0] * len(g.tables)
-    for t, _, _ in g.claims:
-        out.append((t, g.shape.tests + seen[t]))
-        seen[t] += 1
-    return out
-
-
 def solve_mask_columns(F, g: _Group, ch, w, u, cols: list, Zc: list) -> None:
     """Fill in the opened mask rows that the verifier's column equations determine, given the
-    tables' opened data columns cols[t] (R, q) and the free mask rows of Zc[t] (S_t, q): all
-    tables' claim rows but claim 0's, and all tables' test rows but table 0's. Claim 0's row
-    from the u equation
-        Enc(u)[j] = sum_t beta_t^T U_t[j] + sum_c zeta gamma_c X_(claim c)[j]
-    then table 0's test row i from the w_i equation
-        Enc(w_i)[j] = sum_t (r_(i,t)^T U_t[j] + X_(t, test i)[j]
-                             + sum_(c on t, b) r_mask_t(i, slot_c d + b) Z_t[(T + slot_c) d + b][j])
-    where X(t, row) is an extension row of table t whose d components are the consecutive base
-    rows [row d, (row + 1) d) of Zc[t]."""
+    tables' opened data columns cols[t] (R, q) and the free mask rows of Zc[t] (S, q): table
+    0's evaluation mask row X(0, Z_u) and its test rows; every other row is free. From the u
+    equation
+        Enc(u)[j] = sum_t beta_t^T U_t[j] + sum_t (rho X(t, A) + rho s(r) X(t, B)
+                                                    + zeta X(t, Z_u))[j]
+    and then the w_i equations
+        Enc(w_i)[j] = sum_t (r_(i,t)^T U_t[j] + X(t, test i)[j]
+                             + sum_b r_mask_t(i, b) Z_t[tests d + b][j])
+    where X(t, row) is the extension row of table t whose d components are the consecutive
+    base rows [row d, (row + 1) d) of Zc[t] (A, B, Z_u: rows tests, tests + 1, tests + 2)."""
     E = F.ext
-    d, s, k, T = E.degree, g.shape, len(g.claims), g.shape.tests
+    d, s, T = E.degree, g.shape, g.shape.tests
     vecs = np.concatenate([w, u[:, None, :]], axis=1).reshape(-1, s.msg_len)
     enc = encode_messages(F, s, vecs)[ch.idx].T.reshape(d, T + 1, len(ch.idx))
 
     def X(t: int, row: int) -> np.ndarray:
         return Zc[t][row * d : (row + 1) * d]
 
-    where = claim_mask_rows(g)
-    rest = E.sub(enc[:, T], tables_part(F, _betas(F, g, ch.gamma), cols))
-    for c in range(1, k):
-        rest = E.sub(rest, E.mul(E.mul(ch.zeta, ch.gamma[:, c]), X(*where[c])))
-    t0, row0 = where[0]
-    Zc[t0][row0 * d : (row0 + 1) * d] = E.mul(rest, E.inv(E.mul(ch.zeta, ch.gamma[:, 0])))
+    rest = E.sub(enc[:, T], tables_part(F, ch.betas, cols))
+    for t in range(len(g.tables)):
+        for j in range(3):
+            if (t, j) != (0, 2):
+                rest = E.sub(rest, E.mul(ch.weights[:, j], X(t, T + j)))
+    Zc[0][(T + 2) * d : (T + 3) * d] = E.mul(rest, E.inv(ch.weights[:, 2]))
     for i in range(T):
         rest = E.sub(enc[:, i], tables_part(F, ch.r_tab[:, i], cols))
         for t in range(len(g.tables)):
-            claim_rows = row_combine(F, ch.r_mask[t][:, i : i + 1], Zc[t][T * d :])[:, 0]
-            rest = E.sub(rest, claim_rows)
+            rest = E.sub(rest, row_combine(F, ch.r_mask[t][:, i : i + 1], Zc[t][T * d :])[:, 0])
             if t:
                 rest = E.sub(rest, X(t, i))
         Zc[0][i * d : (i + 1) * d] = rest
@@ -320,46 +366,39 @@ def simulated_commitment(F, s: Shape, idx: list[int], opened: np.ndarray, rng) -
     return tree.root, opening
 
 
-def simulate_group(F, g: _Group, tr: Transcript, zeta, rng: np.random.Generator, hidden_t=None):
-    """One group's table roots and opening from its claims alone (steps as in zkcc.pcs.ligero):
-    mu uniform; y_c uniform on <y_c, eq(z_c,lo)> = v_c + zeta mu_c; the honest sumcheck on
-    them; w uniform; u = (sum_c gamma_c y_c | uniform); per table, the opened data columns and
-    the free mask rows (claim rows but claim 0's, test rows of tables t >= 1) uniform, the
-    rest of the mask rows solved; each table's root over salt || data || mask leaves."""
+def simulate_group(F, g: _Group, tr: Transcript, test, beta, rho, total, rng):
+    """One group's table roots and opening from its sum `total` alone (steps as in
+    zkcc.pcs.ligero): the column sumcheck run honestly on uniform made-up claim rows y_c and
+    masks A, B, with one entry of A fitted so that the sum is `total` (the masks' messages
+    span every message the verifier could accept, `test_sumcheck_masks_span_every_message`,
+    so the messages have the real distribution); mu uniform; u uniform subject to
+    <u[:C], eq(r_lo)> = final + zeta mu; w uniform; per table, the opened data columns and
+    the free mask rows uniform, the rest solved; each table's root over its leaves."""
     E = F.ext
     d, s, k, T = E.degree, g.shape, len(g.claims), g.shape.tests
     C, q = s.cols, s.queries
-    # 2. mu_c uniform; y_c uniform subject to <y_c, eq(z_c,lo)> = v_c + zeta mu_c
-    # a hidden claim's masked value t_c was drawn with its relation (simulate); mu is sent
-    # for the known claims only
-    known = [c for c in range(k) if not g.hidden[c]]
-    mu = rand_ext(F, rng, len(known))
-    mu_of = dict(zip(known, mu.T, strict=True))
-    targets = np.stack(
-        [
-            hidden_t[g.index[c]] if g.hidden[c] else E.add(v, E.mul(mu_of[c], zeta))
-            for c, (_, _, v) in enumerate(g.claims)
-        ],
-        axis=1,
-    )
-    Y, eqs = E.zeros((k, C)), E.zeros((k, C))
+    weights_lo = E.zeros((k, C))
     for c, (_, pt, _) in enumerate(g.claims):
-        eq_lo = eq_table(F, pt[:, : s.col_log])
-        y = rand_ext(F, rng, C)
-        j = int(np.argmax(np.any(eq_lo != 0, axis=0)))
-        gap = E.sub(targets[:, c], E.dot(y, eq_lo))
-        y[:, j] = E.add(y[:, j], E.mul(gap, E.inv(eq_lo[:, j])))
-        Y[:, c], eqs[:, c] = y, eq_lo
-    # 3. the honest column sumcheck on the simulated y_c, with the oracle's challenges
-    ch = draw_challenges(F, g, tr, zeta, Y, lambda alpha: E.mul(eqs, alpha[:, :, None]))
-    # 4. w uniform; u[:C] = sum_c gamma_c y_c, u[C:] uniform
+        weights_lo[:, c] = E.mul(eq_table(F, pt[:, : s.col_log]), beta[:, c])
+    masks = [E.from_base(F.ones(C)), E.from_base(popcount_weights(F, s.col_log))]
+    B = np.concatenate([weights_lo, np.stack([E.mul(m, rho) for m in masks], axis=1)], axis=1)
+    Y = rand_ext(F, rng, (k + 2, C))
+    gap = E.sub(total, E.sum(E.mul(Y, B)))
+    Y[:, k, 0] = E.add(Y[:, k, 0], E.mul(gap, E.inv(rho)))
+    rounds, pt_lo, evals = sumcheck_prove(F, tr, "pcs/sumcheck", Y, B)
+    r_lo = np.stack(pt_lo, axis=1)
+    ch = after_sumcheck(F, g, tr, beta, rho, r_lo, test)
+    # the sumcheck's last claim: each row's value at r_lo times its weight's there
+    at_r = np.concatenate([_eval_weights(F, g, beta, r_lo), ch.weights[:, :2]], axis=1)
+    final = E.sum(E.mul(evals, at_r))
+    mu = rand_ext(F, rng, ())
+    u = rand_ext(F, rng, s.msg_len)
+    eq_r = eq_table(F, r_lo)
+    gap = E.sub(E.add(final, E.mul(ch.zeta, mu)), E.dot(u[:, :C], eq_r))
+    u[:, 0] = E.add(u[:, 0], E.mul(gap, E.inv(eq_r[:, 0])))
     w = rand_ext(F, rng, (T, s.msg_len))
-    u = E.zeros(s.msg_len)
-    u[:, :C] = E.sum(E.mul(Y, ch.gamma[:, :, None]), axis=0)
-    u[:, C:] = rand_ext(F, rng, s.pad)
-    # 5. opened data columns and free mask rows uniform; the determined mask rows solved
     cols = [rand_base(F, rng, (s.rows, q)) for _ in g.tables]
-    Zc = [rand_base(F, rng, (S, q)) for S in g.mask_rows(d)]
+    Zc = [rand_base(F, rng, (s.mask_rows(d), q)) for _ in g.tables]
     solve_mask_columns(F, g, ch, w, u, cols, Zc)
     roots, openings = [], []
     for c, z in zip(cols, Zc, strict=True):
@@ -368,9 +407,8 @@ def simulate_group(F, g: _Group, tr: Transcript, zeta, rng: np.random.Generator,
         openings.append(op)
     tree = {
         "tests": E.encode(w.reshape(d, -1)),
-        "mu": E.encode(mu),
-        "sumcheck": ch.rounds,
-        "evals": E.encode(ch.evals) if ch.rounds else b"",
+        "sumcheck": rounds,
+        "mu": E.encode(mu[:, None]),
         "u": E.encode(u),
         "tables": openings,
     }
@@ -381,32 +419,27 @@ def simulate(
     F, sizes: dict[str, int], claims: list[PcsClaim], seed: int, sim_seed: int, relations=()
 ):
     """Commitments and an opening from the claims (hidden ones: their relations only) and the
-    table sizes. A relation's M_rho is uniform, and its hidden claims' masked values t_c are
-    uniform subject to sum_k coeff_k t_k = total + zeta M_rho (the last one solved)."""
+    table sizes: the masks' sum G uniform, every group's sum but the last uniform, the last
+    H + rho G minus the others (H from the relations' totals and the known values), then each
+    group (`simulate_group`)."""
     E = F.ext
     pcs = LigeroPCS(hiding=True)
     rng = np.random.default_rng(sim_seed)
     tr = ProgrammedTranscript(seed)
     commitments = {n: (rng.bytes(HASH_LEN), m) for n, m in sizes.items()}  # unclaimed tables
-    zeta = tr.challenge_ext("pcs/zeta", F)  # the programmed oracle's, known in advance
-    hidden_t: dict[int, np.ndarray] = {}
-    M = rand_ext(F, rng, len(relations))
-    for r, rel in enumerate(relations):
-        acc = E.add(rel.total, E.mul(M[:, r], zeta))
-        *free, (last, coeff) = rel.terms
-        for i, cf in free:
-            hidden_t[i] = rand_ext(F, rng, ())
-            acc = E.sub(acc, E.mul(hidden_t[i], cf))
-        hidden_t[last] = E.mul(acc, E.inv(coeff))
-    groups = []
-    for g in pcs._groups(F, sizes, claims):
-        roots, tree = simulate_group(F, g, tr, zeta, rng, hidden_t)
+    groups = pcs._groups(F, sizes, claims)
+    tests = draw_tests(F, groups, tr)
+    G = rand_ext(F, rng, ())
+    batch = _Batch(F, claims, relations, _Batch.draw(F, tr, claims, relations))
+    rho = tr.challenge_ext("pcs/rho", F)
+    S = rand_ext(F, rng, len(groups))
+    S[:, -1] = E.sub(E.add(batch.H, E.mul(rho, G)), E.sum(S[:, :-1]))
+    trees = []
+    for k, (g, test) in enumerate(zip(groups, tests, strict=True)):
+        roots, tree = simulate_group(F, g, tr, test, batch.of(g), rho, S[:, k], rng)
         commitments.update({n: (root, sizes[n]) for n, root in zip(g.tables, roots, strict=True)})
-        groups.append(tree)
-    out: dict = {"groups": groups}
-    if relations:
-        T = np.stack([hidden_t[i] for i, c in enumerate(claims) if c.hidden], axis=1)
-        out["links"] = {"mu": E.encode(M), "values": E.encode(T)}
+        trees.append(tree)
+    out = {"groups": trees, "mask_sum": E.encode(G[:, None]), "sums": E.encode(S[:, :-1])}
     return commitments, out
 
 
@@ -439,7 +472,7 @@ def random_point(F, rng, m: int) -> np.ndarray:
 CLAIM_SETS = {
     "one-claim": ({"a": 10}, [("a", 0)]),
     "sumcheck-two-tables": ({"a": 10, "b": 10}, [("a", 0), ("b", 1), ("a", 2)]),
-    # claim 0 is on table "b" (position 1): its mask row and table 0's test rows are solved
+    # claim 0 is on table "b" (position 1), the one whose mask rows are free
     "first-claim-on-second-table": ({"a": 10, "b": 10}, [("b", 0), ("a", 1), ("b", 1)]),
     "same-point-and-one-row": (
         {"a": 10, "b": 10, "c": 5, "d": 12},
@@ -475,10 +508,11 @@ def test_simulator_is_accepted(fname, which):
         claims = make_claims(F, sizes, spec, rng)
         coms, tree = simulate(F, sizes, claims, seed=trial, sim_seed=100 + trial)
         verify(F, coms, claims, tree, ProgrammedTranscript(trial))
-        if which == "sumcheck-two-tables":
-            assert tree["groups"][0]["sumcheck"]  # claims at different z_lo
-        if which == "same-point-and-one-row":  # one group with a common z_lo, one without
-            assert [bool(g["sumcheck"]) for g in tree["groups"]] == [True, False]
+        # every group runs its masked column sumcheck, common z_lo or not
+        assert all(
+            len(g["sumcheck"]) == s.col_log
+            for g, s in zip(tree["groups"], shapes(F, sizes, claims), strict=True)
+        )
         for c in range(len(claims)):
             bad = list(claims)
             bad[c] = PcsClaim(claims[c].name, claims[c].point, E.add(claims[c].value, E.one()))
@@ -494,15 +528,18 @@ def test_simulator_is_accepted(fname, which):
                 verify(F, coms, claims, bad_tree, ProgrammedTranscript(trial))
 
 
+def shapes(F, sizes, claims) -> list[Shape]:
+    return [g.shape for g in LigeroPCS(hiding=True)._groups(F, sizes, claims)]
+
+
 def real_setup(F, sizes, spec, seed: int):
     """Random tables, their commitments (seeded) and true claims."""
     rng = np.random.default_rng(seed)
     pcs = LigeroPCS(hiding=True)
     tabs = {n: rand_base(F, rng, 1 << m) for n, m in sizes.items()}
-    counts = collections.Counter(n for n, _ in spec)
     coms, states = {}, {}
     for n, t in tabs.items():
-        c, st = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"), claims=counts[n])
+        c, st = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"))
         coms[n], states[n] = (c, sizes[n]), st
     claims = make_claims(F, sizes, spec, rng, lambda n, pt: mle_evaluate(F, tabs[n], pt))
     return tabs, coms, states, claims
@@ -531,9 +568,9 @@ def test_simulated_opening_has_the_real_structure(fname, which):
 @pytest.mark.parametrize("which", sorted(CLAIM_SETS))
 def test_simulator_solves_the_real_mask_columns(fname, which):
     """The simulator's free/determined split is the real one: from a real opening's w, u, the
-    tables' opened data columns and their free mask rows (claim rows but claim 0's, test rows
-    of tables t >= 1), `solve_mask_columns` recomputes exactly the real claim 0 row and table
-    0's test rows (zeroed first), in every group."""
+    tables' opened data columns and their free mask rows (all but table 0's evaluation mask
+    row and test rows), `solve_mask_columns` recomputes exactly the real ones (zeroed
+    first), in every group."""
     F = get_field(fname)
     E = F.ext
     d = E.degree
@@ -542,20 +579,23 @@ def test_simulator_solves_the_real_mask_columns(fname, which):
     real = LigeroPCS(hiding=True).open(F, states, claims, ProgrammedTranscript(2))
     groups = LigeroPCS(hiding=True)._groups(F, sizes, claims)
     tr = ProgrammedTranscript(2)
-    zeta = tr.challenge_ext("pcs/zeta", F)
-    for g, gt in zip(groups, real["groups"], strict=True):
+    tests = draw_tests(F, groups, tr)
+    batch = _Batch(F, claims, [], _Batch.draw(F, tr, claims, []))
+    rho = tr.challenge_ext("pcs/rho", F)
+    for g, gt, test in zip(groups, real["groups"], tests, strict=True):
         s, q, T = g.shape, g.shape.queries, g.shape.tests
-        ch = draw_challenges(F, g, tr, zeta)
+        chal = [tr.challenge_ext(f"pcs/sumcheck/r{j}", F) for j in range(s.col_log)]
+        ch = after_sumcheck(F, g, tr, batch.of(g), rho, point_of(chal), test)
         w = E.decode(gt["tests"], T * s.msg_len).reshape(d, T, s.msg_len)
         u = E.decode(gt["u"], s.msg_len)
+        S = s.mask_rows(d)
         cols, real_Z = [], []
-        for op, S in zip(gt["tables"], g.mask_rows(d), strict=True):
+        for op in gt["tables"]:
             opened = F.decode(op["columns"], q * (s.rows + S)).reshape(q, s.rows + S).T
             cols.append(opened[: s.rows])
             real_Z.append(opened[s.rows :])
         Zc = [z.copy() for z in real_Z]
-        t0, row0 = claim_mask_rows(g)[0]
-        Zc[t0][row0 * d : (row0 + 1) * d] = 0
+        Zc[0][(T + 2) * d : (T + 3) * d] = 0
         Zc[0][: T * d] = 0
         solve_mask_columns(F, g, ch, w, u, cols, Zc)
         for z, rz in zip(Zc, real_Z, strict=True):
@@ -579,7 +619,7 @@ def opened_bytes(F, sizes, hiding: bool, seed: int):
     tabs = {n: rand_base(F, rng, 1 << m) for n, m in sizes.items()}  # distinctive, full width
     coms, states, claims = {}, {}, []
     for n, t in tabs.items():
-        c, states[n] = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"), claims=2)
+        c, states[n] = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"))
         coms[n] = (c, sizes[n])
         for _ in range(2):
             pt = random_point(F, rng, sizes[n])
@@ -618,11 +658,10 @@ def test_values_found_when_not_hiding(fname):
 # ---- 4. structure does not depend on the witness, 5. seeds ----------------------------------
 def hiding_open(F, tabs, points, seed: int, tr: Transcript):
     pcs = LigeroPCS(hiding=True)
-    counts = collections.Counter(n for n, _ in points)
     coms, states, claims = {}, {}, []
     for n, t in tabs.items():
         rng = Randomness(seed).source(f"commit/{n}")
-        c, states[n] = pcs.commit(F, t, rng=rng, claims=counts[n])
+        c, states[n] = pcs.commit(F, t, rng=rng)
         coms[n] = (c, t.shape[0].bit_length() - 1)
     for n, pt in points:
         claims.append(PcsClaim(n, pt, mle_evaluate(F, tabs[n], pt)))
@@ -740,10 +779,9 @@ def linked_setup(F, seed: int, pcs):
         Relation([(0, E.one()), (1, E.neg(E.one()))], E.zeros()),
         Relation([(2, ev["cs"]), (3, E.neg(ev["aq"]))], E.zeros()),
     ]
-    counts = collections.Counter(c.name for c in claims)
     coms, states = {}, {}
     for n, t in tabs.items():
-        c, st = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"), claims=counts[n])
+        c, st = pcs.commit(F, t, rng=Randomness(seed).source(f"commit/{n}"))
         coms[n], states[n] = (c, LINKED_SIZES[n]), st
     return coms, states, claims, relations, ev
 
@@ -775,12 +813,17 @@ def test_linked_claims_verify_and_tampering_fails(fname, pcs_name):
         pcs.verify(F, coms, vclaims, Schema(tree, "opening"), Transcript(b"l"), wrong)
     if pcs_name == "merkle":
         return
-    # the stated masked values and the relations' mu are bound
-    for key in ("values", "mu") if pcs_name == "hiding" else ("values",):
+    # plain: the stated hidden values are bound; hiding: the masks' sum and the groups' sums
+    paths = [("mask_sum",), ("sums",)] if pcs_name == "hiding" else [("links", "values")]
+    for path in paths:
         bad = copy.deepcopy(tree)
-        syms = E.decode(bad["links"][key], len(bad["links"][key]) // E.byte_len)
+        parent = bad
+        for key in path[:-1]:
+            parent = parent[key]
+        raw = parent[path[-1]]
+        syms = E.decode(raw, len(raw) // E.byte_len)
         syms[:, 0] = E.add(syms[:, 0], E.one())
-        bad["links"][key] = E.encode(syms)
+        parent[path[-1]] = E.encode(syms)
         with pytest.raises(ProofRejected):
             pcs.verify(F, coms, vclaims, Schema(bad, "opening"), Transcript(b"l"), relations)
 

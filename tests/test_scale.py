@@ -86,7 +86,7 @@ def test_estimate_splits_ligero_commitments_over_ranks():
         bins = plan_bins(plan)  # pipeline has no Groth16 launch
         committed = sum(b.size for b in bins)
         whole = (
-            memory_module.ligero_commit_bytes(plan, bins, frozenset())
+            memory_module.ligero_commit_bytes(plan, bins)
             if split
             else memory_module.MERKLE_COMMIT_BYTES * committed
         )

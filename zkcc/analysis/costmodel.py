@@ -13,7 +13,7 @@ Ligero group's Merkle multi-opening holds one hash per opened node whose sibling
 opened, which depends on the query indices the transcript draws. `proof_skeleton` builds
 the proof's tree with every byte string replaced by its length, from the same functions
 the prover uses (ligero_params.choose_shape, opens_directly, the query and test counts,
-claim_counts for the hiding mask rows) and the encoder's wire format; the paths get their
+the hiding mask rows) and the encoder's wire format; the paths get their
 expected length (ligero_params.path_hashes). The estimate is therefore exact but for the
 paths: `tests/test_costmodel.py` substitutes the real paths' lengths and gets the proof's
 size to the byte.
@@ -439,7 +439,6 @@ class _Group:
     claims: list[int]  # per table
     same_lo: bool
     direct: bool
-    known: int = 0  # claims whose value is sent (not linked)
 
 
 def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Group]:
@@ -456,9 +455,8 @@ def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Gro
         names = by[s]
         los = {(pt + (0,) * (s.m - len(pt)))[: s.col_log] for n in names for pt in tables[n].points}
         counts = [len(tables[n].points) for n in names]
-        known = sum(not h for n in names for h in tables[n].hidden)
         direct = opens_directly(F, s, len(names))
-        out.append(_Group(s, names, counts, len(los) == 1, direct, known))
+        out.append(_Group(s, names, counts, len(los) == 1, direct))
     return out
 
 
@@ -468,11 +466,11 @@ def ligero_group_tree(F, g: _Group, paths: list[int] | None = None) -> dict:
     E, s = F.ext, g.shape
     if g.direct:
         return {"direct": [Blob((1 << s.m) * F.byte_len)] * len(g.tables)}
-    d, k = E.degree, sum(g.claims)
+    k = sum(g.claims)
     expected = round(path_hashes(s.code_log, s.queries))
+    mask = s.mask_rows(E.degree)
     tables = []
-    for t, kt in enumerate(g.claims):
-        mask = s.mask_rows(kt, d)
+    for t in range(len(g.tables)):
         entry: dict[str, Any] = {
             "columns": Blob(s.queries * (s.rows + mask) * F.byte_len),
             "path": Blob(HASH_BYTES * (expected if paths is None else paths[t])),
@@ -480,15 +478,17 @@ def ligero_group_tree(F, g: _Group, paths: list[int] | None = None) -> dict:
         if s.pad:
             entry["salts"] = Blob(s.queries * SALT_BYTES)
         tables.append(entry)
+    plain = not s.pad and g.same_lo  # hiding always runs the column sumcheck
     out: dict[str, Any] = {
         "tests": Blob(s.tests * s.msg_len * E.byte_len),
-        "sumcheck": [] if g.same_lo else [Blob(3 * E.byte_len)] * s.col_log,
-        "evals": Blob(0 if g.same_lo else k * E.byte_len),
+        "sumcheck": [] if plain else [Blob(3 * E.byte_len)] * s.col_log,
         "u": Blob(s.msg_len * E.byte_len),
         "tables": tables,
     }
     if s.pad:
-        out["mu"] = Blob(g.known * E.byte_len)
+        out["mu"] = Blob(E.byte_len)
+    else:
+        out["evals"] = Blob(0 if g.same_lo else k * E.byte_len)
     return out
 
 
@@ -524,14 +524,13 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
                 for j, g in enumerate(groups)
             ]
         }
-        relations = _relations(steps)
-        if relations:  # zkcc.pcs.ligero._Links: mu per relation (hiding), the masked values
-            E = F.ext
+        E = F.ext
+        if plan.zk:  # zkcc.pcs.ligero._Batch: the masks' sum, every group's sum but the last
+            opening["mask_sum"] = Blob(E.byte_len)
+            opening["sums"] = Blob(max(len(groups) - 1, 0) * E.byte_len)
+        elif _relations(steps):  # zkcc.pcs.ligero._Links: the hidden values, stated
             linked = sum(sum(t.hidden) for t in tables.values())
-            links = {"values": Blob(linked * E.byte_len)}
-            if plan.zk:
-                links["mu"] = Blob(relations * E.byte_len)
-            opening["links"] = links
+            opening["links"] = {"values": Blob(linked * E.byte_len)}
     return {
         "plan_digest": Blob(32),
         "public": {x.name: Blob(x.size * F.byte_len) for x in infos if x.public},
@@ -802,8 +801,8 @@ def _ligero_costs(
                 "direct": g.direct,
             }
         )
+        S = s.mask_rows(d)
         for name_t, kt in zip(g.tables, g.claims, strict=True):
-            S = s.mask_rows(kt, d)
             leaf = (s.rows + S) * F.byte_len + (SALT_BYTES if s.pad else 0)
             commit = enc * (s.rows + S) * s.code_len + s.code_len * (leaf * sb + 2 * sc)
             commit += 20 * call

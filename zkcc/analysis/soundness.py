@@ -13,22 +13,23 @@ the base field for bn254). The plan's error is the union bound of the terms, rep
   claims, 1 / |E| [Thaler §4.6; Libra (XZZ+19) for the two-phase layer].
 * assert_eq: both tables' multilinear extensions at one random point, v / |E| for v variables;
   when both sides are committed and the PCS hides, their claims are linked (zkcc.pcs.base
-  Relation) and a false a - b = 0 survives the opening's zeta with 1 / |E|.
+  Relation) and a false a - b = 0 survives the opening's alpha with 1 / |E|.
 * Groth16 commit-and-prove link (docs/groth16.md): each committed boundary tensor's MLE at a
   random bn254 point, v / p (the mask wire, committed in D and in the PCS before the point,
   is a constant term of the difference polynomial, so the bound stays v / p); with a hiding
-  PCS the linked claim T~(r) + M[j] = u survives the opening's zeta with 1 / |E|.
+  PCS the linked claim T~(r) + M[j] = u survives the opening's alpha with 1 / |E|.
 * LogUp without zero knowledge (zkcc/runtime/lookups.py): `logup_terms`. With zero knowledge
   (zkcc/runtime/zk_lookups.py, committed inverses): `hidden_logup_terms`, per table the
   zero denominators and the LogUp identity, (N_q + N_t) / |E| each, the components'
   weighing log2(d) / |E|, each check circuit's zero-knowledge GKR and its relations.
 * Ligero (zkcc/pcs/ligero_params.py): per group of tables of one shape, the proximity test
   (N / |E|)^tests, the column queries C(N - b, t) / C(N, t) (b from the distance
-  N - C - pad, pad = 0 unless hiding), the two random combinations of its k claims (alpha
-  before the column sumcheck, gamma after it) 2k / |E|, the column sumcheck 2 log2(C) / |E|,
-  and when hiding the mask challenge zeta (one per opening; counted per group, an over-count),
-  1 / |E| (a wrong value survives only if zeta cancels its mask value, fixed before zeta); a
-  group opened directly is exact.
+  N - C - pad, pad = 0 unless hiding) and the column sumcheck 2 log2(C) / |E|. Plain: the
+  two random combinations of its k claims (alpha before the column sumcheck, gamma after it)
+  2k / |E|. Hiding, one combination of all claims and relations: alpha (a false claim or
+  relation survives it with 1 / |E|), rho (the sumcheck masks' sum G is fixed before it) and
+  zeta (u's mask value mu is fixed before it), 3 / |E|, alpha and rho counted per group (an
+  over-count). A group opened directly is exact.
 
 Computational assumptions are listed beside the bits, not folded into them: SHA-256 collision
 resistance (Merkle roots, the Fiat–Shamir transcript), and for Groth16 knowledge soundness in
@@ -166,10 +167,11 @@ def hidden_logup_terms(F: PrimeField, part: str, hidden, linked: bool) -> list[T
     * the components' weighing: the relation checks sum_c eq(z, c) D_c = 0 for the sums'
       difference D in E (d base components); a nonzero D gives a nonzero multilinear
       polynomial in z of log2(d) variables: log2(d) / |E| (none for bn254, d = 1);
-    * the sum relation (with a hiding PCS, `linked`): a false one survives one zeta, 1 / |E|;
+    * the sum relation (with a hiding PCS, `linked`): a false one survives the PCS's alpha,
+      1 / |E|;
 
     and each check circuit: its zero-knowledge GKR (`gkr_term` with its mask layout) and
-    with `linked` its two input relations, 2 / |E| (one zeta each), as any launch's."""
+    with `linked` its two input relations, 2 / |E| (the PCS's alpha, each), as any launch's."""
     d = F.ext.degree
     lk = hidden.lookups
     out = []
@@ -195,13 +197,13 @@ def hidden_logup_terms(F: PrimeField, part: str, hidden, linked: bool) -> list[T
             z = int(math.log2(d))
             out.append(Term(f"{where} (components)", _log2_ratio(z, F), f"log2(d) = {z} / |E|"))
         if linked:
-            out.append(Term(f"{where} (sum relation)", _log2_ratio(1, F), "1 / |E| (one zeta)"))
+            out.append(Term(f"{where} (sum relation)", _log2_ratio(1, F), "1 / |E| (PCS alpha)"))
     for table, hc, _ in hidden.checks():
         what = f"{part} lookup check, {'queries' if table is None else f'table {table}'}"
         out.append(gkr_term(F, f"{what} (gkr)", hc.circuit, hc.n_log2, hc.layout))
         if linked:
             out.append(
-                Term(f"{what} input relations", _log2_ratio(2, F), "2 / |E| (one zeta each)")
+                Term(f"{what} input relations", _log2_ratio(2, F), "2 / |E| (PCS alpha, each)")
             )
     return out
 
@@ -246,8 +248,12 @@ def ligero_terms(
                 + (f", distance N - C - {s.pad}" if s.pad else ""),
             )
         )
-        alg = 2 * k + 2 * s.col_log + (1 if s.pad else 0)
-        formula = f"(2 * {k} claims + 2 * {s.col_log}{' + 1 zeta' if s.pad else ''}) / |E|"
+        if s.pad:  # one combination of every claim: alpha, rho (counted per group), zeta
+            alg = 2 * s.col_log + 3
+            formula = f"(2 * {s.col_log} + alpha + rho + zeta) / |E|"
+        else:
+            alg = 2 * k + 2 * s.col_log
+            formula = f"(2 * {k} claims + 2 * {s.col_log}) / |E|"
         out.append(Term(f"{part}: claims", _log2_ratio(alg, F), formula))
     return out
 
@@ -268,7 +274,7 @@ def plan_soundness(plan: Plan) -> Soundness:
             terms.append(gkr_term(F, part, st.circuit, st.n_log2, st.layout))
             if st.layout is not None and plan.pcs == "ligero":
                 terms.append(
-                    Term(f"{part} input relations", _log2_ratio(2, F), "2 / |E| (one zeta each)")
+                    Term(f"{part} input relations", _log2_ratio(2, F), "2 / |E| (PCS alpha, each)")
                 )
             if st.hidden is not None:
                 terms.extend(hidden_logup_terms(F, part, st.hidden, plan.pcs == "ligero"))
@@ -278,15 +284,13 @@ def plan_soundness(plan: Plan) -> Soundness:
             terms.append(point_term(F, f"step {st.index} assert_eq", st.layout.num_vars))
             if st.linked and plan.pcs == "ligero" and plan.zk:
                 part = f"step {st.index} assert_eq relation"
-                terms.append(Term(part, _log2_ratio(1, F), "1 / |E| (survives one zeta)"))
+                terms.append(Term(part, _log2_ratio(1, F), "1 / |E| (PCS alpha)"))
         elif isinstance(st, Groth16Step):
             for c in st.boundary.committed:
                 part = f"launch {st.index} {st.kernel} (groth16) link {c.param}"
                 terms.append(point_term(F, part, c.layout.num_vars, base_only=True))
                 if plan.pcs == "ligero" and plan.zk:
-                    terms.append(
-                        Term(f"{part} relation", _log2_ratio(1, F), "1 / |E| (survives one zeta)")
-                    )
+                    terms.append(Term(f"{part} relation", _log2_ratio(1, F), "1 / |E| (PCS alpha)"))
     bins = plan_bins(plan, g16) + plan_bins(plan, g16, second=True)
     claims = bin_claim_counts(bins, claim_counts(steps))
     if plan.pcs == "ligero":

@@ -3,7 +3,7 @@
 A committed polynomial is the multilinear extension of a table of 2^m base-field values (a
 tensor in its canonical padded layout, zkcc/ir/layout.py). Every scheme provides
 
-    commit(F, table, columns=None, rng=None, claims=1, comm=None) -> (commitment, prover state)
+    commit(F, table, columns=None, rng=None, comm=None) -> (commitment, prover state)
     open(F, states, claims, transcript, relations=(), comm=None)  -> one opening (a tree)
     verify(F, commitments, claims, opening, transcript, relations=()) raises ProofRejected /
                                                                          FormatError
@@ -12,15 +12,14 @@ where `states` maps tensor names to prover states, `commitments` maps names to
 (commitment bytes, m), and each claim says: the polynomial `name` equals `value` at `point`.
 `columns` makes the store a tensor code keeps its encoded matrix in (zkcc.pcs.ligero
 ColumnStore; a file under `--mem-limit`); a scheme without one ignores it. `rng` is the
-prover's private randomness (default: the OS CSPRNG), which a hiding scheme draws from, and
-`claims` the number of claims the table will be opened with (a hiding scheme commits a mask
-for each; runtime.steps.claim_counts). A hidden claim's value is known to the prover only;
-the `relations` (linear, over hidden claims) are what the verifier checks of them. `comm`
-(zkcc/runtime/comm.py; default one process) is the group of MPI ranks that commit and open
-together: every rank calls both, and all get the same commitment and opening (a tensor code
-splits its work, zkcc/pcs/split.py). A rank need not hold the whole table: `held(F, n,
-claims, comm)` names the elements of an n-element table that this rank's share of the work
-reads, and `commit` takes them as a `TableShare`.
+prover's private randomness (default: the OS CSPRNG), which a hiding scheme draws from (a
+hiding Ligero table commits a fixed number of masks, whatever its claims). A hidden claim's
+value is known to the prover only; the `relations` (linear, over hidden claims) are what the
+verifier checks of them. `comm` (zkcc/runtime/comm.py; default one process) is the group of
+MPI ranks that commit and open together: every rank calls both, and all get the same
+commitment and opening (a tensor code splits its work, zkcc/pcs/split.py). A rank need not
+hold the whole table: `held(F, n, comm)` names the elements of an n-element table that this
+rank's share of the work reads, and `commit` takes them as a `TableShare`.
 """
 
 from __future__ import annotations

@@ -84,6 +84,7 @@ from zkcc.field.mle import eq_table, mle_evaluate
 from zkcc.pcs import codes
 from zkcc.pcs.base import PcsClaim, RandomSource, Relation, TableShare, check_relations
 from zkcc.pcs.ligero_params import (
+    OPENING_MASKS,
     RATE_LOG,
     SALT_BYTES,
     SECURITY_BITS,
@@ -203,7 +204,6 @@ class LigeroState:
     M: Array  # (rows held, C): its rows of the table, zero-padded to 2^shape.m
     P: Array | None  # (rows held, pad) those rows' random symbols (hiding), else None
     Z: Array | None  # (mask rows held, msg_len) its mask rows (hiding), else None
-    claims: int  # the claims it is opened with (hiding: one extension mask row each)
     com: Committed
     opened: bool = False
 
@@ -342,34 +342,14 @@ class _Group:
     hidden: list[bool] = field(default_factory=list)  # per claim: its value is hidden
     index: list[int] = field(default_factory=list)  # per claim: its place in the opening's list
 
-    def counts(self) -> list[int]:
-        """The number of claims on each table: when hiding, its mask rows beyond the tests'."""
-        out = [0] * len(self.tables)
-        for t, _, _ in self.claims:
-            out[t] += 1
-        return out
-
-    def slots(self) -> list[int]:
-        """Claim c's mask row among its table's: the claims on a table take them in order."""
-        seen = [0] * len(self.tables)
-        out = []
-        for t, _, _ in self.claims:
-            out.append(seen[t])
-            seen[t] += 1
-        return out
-
-    def claim_rows(self, d: int) -> list[int]:
-        """Base mask rows of each table's claims (hiding): an extension row per claim."""
-        return [k * d if self.shape.pad else 0 for k in self.counts()]
-
-    def mask_rows(self, d: int) -> list[int]:
-        """Base mask rows committed with each table: an extension row per test and per claim."""
-        return [self.shape.mask_rows(k, d) for k in self.counts()]
+    def extra_rows(self, d: int) -> int:
+        """Base mask rows of each table beyond its test rows (hiding): the opening's masks."""
+        return OPENING_MASKS * d if self.shape.pad else 0
 
     def test_challenges(self, d: int) -> int:
-        """Proximity coefficients drawn: per test, one per data row and per claim mask row (a
-        table's test mask rows enter with coefficient 1)."""
-        return self.shape.tests * (len(self.tables) * self.shape.rows + sum(self.claim_rows(d)))
+        """Proximity coefficients drawn: per test, one per data row and per opening mask row
+        of every table (a table's test mask rows enter with coefficient 1)."""
+        return self.shape.tests * len(self.tables) * (self.shape.rows + self.extra_rows(d))
 
 
 def _groups(
@@ -461,123 +441,153 @@ def _combine_masks(F, mcoef: Array, st: LigeroState) -> Array:
 
 
 def _test_coefficients(F, g: _Group, r: Array) -> tuple[Array, list[Array]]:
-    """The proximity challenge, (d, tests x (G R + sum of the tables' claim mask rows)), split
-    into the tables' data rows' (d, tests, G, R) and each table's claim mask rows' coefficients
-    (d, tests, k_t d); a table's test mask rows enter with coefficient 1, not drawn."""
+    """The proximity challenge, (d, tests x G (R + opening mask rows)), split into the tables'
+    data rows' (d, tests, G, R) and each table's opening mask rows' coefficients
+    (d, tests, OPENING_MASKS d); a table's test mask rows enter with coefficient 1, not drawn."""
     d, s, G = F.ext.degree, g.shape, len(g.tables)
     r = r.reshape(d, s.tests, -1)
     data = r[:, :, : G * s.rows].reshape(d, s.tests, G, s.rows)
-    ends = np.cumsum([G * s.rows, *g.claim_rows(d)])
+    extra = g.extra_rows(d)
+    ends = [G * s.rows + t * extra for t in range(G + 1)]
     return data, [r[:, :, a:b] for a, b in zip(ends[:-1], ends[1:], strict=True)]
 
 
-def _mask_coefficients(F, g: _Group, t: int, r_mask: Array, zeta: Array, gamma: Array) -> Array:
-    """(d, tests + 1, mask rows of table t): how its mask rows enter w_j (test j's extension
-    row with coefficient 1, whose base rows are its components; the claim rows with their
-    proximity coefficients) and u (the row of claim c on t with zeta gamma_c)."""
+def _mask_coefficients(F, g: _Group, r_mask: Array, weights: Array | None = None) -> Array:
+    """(d, tests + 1, mask rows): how a table's mask rows enter w_j (test j's extension row
+    with coefficient 1, whose base rows are its components; the opening mask rows with their
+    proximity coefficients r_mask) and u (opening mask row j with weights[:, j]; a zero row
+    when `weights` is None)."""
     E = F.ext
     d, T = E.degree, g.shape.tests
-    out = E.zeros((T + 1, g.mask_rows(d)[t]))
-    units = [E.zeros(()) for _ in range(d)]
-    for b in range(d):
-        units[b][b] = 1  # the extension element u^b: component b of an extension row
+    out = E.zeros((T + 1, g.shape.mask_rows(d)))
     for j in range(T):
         for b in range(d):
-            out[:, j, j * d + b] = units[b]
-        out[:, j, T * d :] = r_mask[:, j]
-    for c, ((tc, _, _), slot) in enumerate(zip(g.claims, g.slots(), strict=True)):
-        if tc == t:
-            zg = E.mul(zeta, gamma[:, c])
+            out[b, j, j * d + b] = 1  # component b of an extension row is u^b times it
+    out[:, :T, T * d :] = r_mask
+    if weights is not None:
+        for j in range(OPENING_MASKS):
             for b in range(d):
-                out[:, T, (T + slot) * d + b] = E.mul(zg, units[b])
+                out[:, T, (T + j) * d + b] = _times_unit(E, weights[:, j], b)
     return out
 
 
-def _claim_masks(F, g: _Group, sts: list[LigeroState]) -> list[Array]:
-    """Claim c's mask vector: the components of its extension mask row, first C symbols; of
-    the components this worker holds (the others zero), so its share of the vector."""
+def _times_unit(E, x: Array, b: int) -> Array:
+    """x u^b for the extension's b-th basis element u^b."""
+    unit = E.zeros(())
+    unit[b] = 1
+    return E.mul(x, unit)
+
+
+def _opening_masks(F, g: _Group, sts: list[LigeroState]) -> Array:
+    """(d, OPENING_MASKS, C): the sum over the group's tables of each opening mask row's
+    first C symbols, as extension vectors (base mask row (tests + j) d + b is component b of
+    row j); of the rows this worker holds, so its share of the sum."""
     s, d = g.shape, F.ext.degree
-    out = []
-    for (t, _, _), j in zip(g.claims, g.slots(), strict=True):
-        held = sts[t].masks
-        lo, hi = max((s.tests + j) * d, held.start), min((s.tests + j + 1) * d, held.stop)
-        vec = F.ext.zeros(s.cols)
-        if hi > lo:
-            b = lo - (s.tests + j) * d
-            vec[b : b + hi - lo] = sts[t].Z[lo - held.start : hi - held.start, : s.cols]
-        out.append(vec)
+    out = F.ext.zeros((OPENING_MASKS, s.cols))
+    for st in sts:
+        held = st.masks
+        for j in range(OPENING_MASKS):
+            for b in range(d):
+                row = (s.tests + j) * d + b
+                if row in held:
+                    out[b, j] = F.add(out[b, j], st.Z[row - held.start, : s.cols])
     return out
 
 
-def _mus(F, g: _Group, masks: list[Array]) -> Array:
-    """(d, k): mu_c = <claim c's mask vector, eq(z_c,lo)>, every claim of the group."""
+def popcount_weights(F: PrimeField, col_log: int) -> Array:
+    """s[x] = 1 + popcount(x) for x in [0, 2^col_log): the second sumcheck mask's weight,
+    whose multilinear extension is 1 + sum_i x_i (`popcount_at`)."""
+    x = np.arange(1 << col_log, dtype=np.int64)
+    s = np.ones_like(x)
+    for i in range(col_log):
+        s += (x >> i) & 1
+    return F.array(s.tolist())
+
+
+def popcount_at(F: PrimeField, r: Array) -> Array:
+    """1 + sum_i r_i: the multilinear extension of `popcount_weights` at r (d, col_log)."""
+    E = F.ext
+    acc = E.one()
+    for i in range(r.shape[1]):
+        acc = E.add(acc, r[:, i])
+    return acc
+
+
+def _mask_sum(F, g: _Group, masks: Array) -> Array:
+    """G_g = sum_x (A[x] + s[x] B[x]) for the group's first two opening masks A, B."""
+    E = F.ext
+    weighted = E.mul_base(masks[:, 1], popcount_weights(F, g.shape.col_log))
+    return E.add(E.sum(masks[:, 0]), E.sum(weighted))
+
+
+def _eval_weights(F, g: _Group, beta: Array, r_lo: Array) -> Array:
+    """(d, k): claim c's weight in u, beta_c eq(z_c,lo, r_lo), which turns the column
+    sumcheck's last claim into <u[:C], eq(r_lo)> (no per-claim value is sent)."""
     E, c = F.ext, g.shape.col_log
     return np.stack(
-        [E.dot(masks[i], eq_table(F, pt[:, :c])) for i, (_, pt, _) in enumerate(g.claims)], axis=1
+        [E.mul(beta[:, i], eq_eval(F, pt[:, :c], r_lo)) for i, (_, pt, _) in enumerate(g.claims)],
+        axis=1,
     )
 
 
-def _known(g: _Group) -> list[int]:
-    return [c for c in range(len(g.claims)) if not g.hidden[c]]
+class _Batch:
+    """A hiding opening's one combination of all its claims (module docstring, "Hiding
+    opening"): alpha_r per relation and alpha_c per known claim give claim i the weight
+    beta_i (alpha_r coeff_i for a hidden claim of relation r, alpha_c for a known one), and
+    sum_i beta_i v_i = H = sum_r alpha_r total_r + sum_c alpha_c v_c, which the verifier
+    computes without learning any hidden value."""
+
+    def __init__(self, F, claims: list[PcsClaim], relations: Sequence[Relation], alpha) -> None:
+        E = F.ext
+        known = [i for i, c in enumerate(claims) if not c.hidden]
+        self.beta: dict[int, Array] = {}
+        H = E.zeros(())
+        for r, rel in enumerate(relations):
+            a = alpha[:, r]
+            H = E.add(H, E.mul(a, np.asarray(rel.total)))
+            for i, coeff in rel.terms:
+                self.beta[i] = E.mul(a, np.asarray(coeff))
+        for j, i in enumerate(known):
+            a = alpha[:, len(relations) + j]
+            H = E.add(H, E.mul(a, np.asarray(claims[i].value)))
+            self.beta[i] = a
+        self.H = H
+
+    @staticmethod
+    def draw(F, tr: Transcript, claims, relations) -> Array:
+        known = sum(not c.hidden for c in claims)
+        return tr.challenge_exts("pcs/alpha", F, len(relations) + known)
+
+    def of(self, g: _Group) -> Array:
+        """(d, k): the weights of the group's claims."""
+        return np.stack([self.beta[i] for i in g.index], axis=1)
 
 
 class _Links:
-    """The hidden claims of one opening, across its groups, and their relations.
-
-    Hiding: for each relation rho the prover sends M_rho = sum_k coeff_k mu_k before zeta is
-    drawn (one zeta for the whole opening), then t_c = v_c + zeta mu_c for every hidden claim;
-    the verifier checks sum_k coeff_k t_k = total + zeta M_rho, and the groups go on with t_c
-    as claim c's masked value. A false relation survives only one zeta (1/|E|). The t_c reveal
-    only sum_k coeff_k v_k: the mu_c are uniform (fresh mask rows) but for their sums M_rho.
-    Not hiding: t_c = v_c, checked directly."""
+    """The hidden claims of a plain (not hiding) opening and their relations: the prover
+    states each hidden value, the verifier checks every relation on them, and the groups go
+    on with them as known values. (A hiding opening never states them: `_Batch`.)"""
 
     def __init__(self, F, groups: list[_Group], claims, relations: Sequence[Relation]) -> None:
         self.F, self.claims, self.relations = F, claims, list(relations)
-        self.at = {i: (gi, c) for gi, g in enumerate(groups) for c, i in enumerate(g.index)}
         self.hidden = [i for i, c in enumerate(claims) if c.hidden]
         self.t: dict[int, Array] = {}
-        self.M: Array | None = None
         self.tree: dict = {}
 
-    def prove_masks(self, tr: Transcript, mus: list[Array]) -> Array:
-        E = self.F.ext
-        if self.relations:
-            M = E.zeros(len(self.relations))
-            for r, rel in enumerate(self.relations):
-                for i, coeff in rel.terms:
-                    gi, c = self.at[i]
-                    M[:, r] = E.add(M[:, r], E.mul(mus[gi][:, c], coeff))
-            tr.absorb_field("pcs/link-mu", E, M)
-            self.tree["mu"], self.M = E.encode(M), M
-        return tr.challenge_ext("pcs/zeta", self.F)
-
-    def prove_values(self, tr: Transcript, zeta, mus: list) -> None:
+    def prove_values(self, tr: Transcript) -> None:
         E = self.F.ext
         if not self.relations:
             return
-        for i in self.hidden:
-            v = np.asarray(self.claims[i].value)
-            if zeta is not None:
-                gi, c = self.at[i]
-                v = E.add(v, E.mul(mus[gi][:, c], zeta))
-            self.t[i] = v
+        self.t = {i: np.asarray(self.claims[i].value) for i in self.hidden}
         T = np.stack([self.t[i] for i in self.hidden], axis=1)
         tr.absorb_field("pcs/hidden", E, T)
         self.tree["values"] = E.encode(T)
 
-    def verify_masks(self, tr: Transcript, ls: Schema | None) -> Array:
-        E = self.F.ext
-        if self.relations:
-            n = len(self.relations)
-            self.M = E.decode(ls.field("mu").bytes(length=n * E.byte_len), n)
-            tr.absorb_field("pcs/link-mu", E, self.M)
-        return tr.challenge_ext("pcs/zeta", self.F)
-
-    def verify_values(self, tr: Transcript, zeta, ls: Schema | None) -> None:
+    def verify_values(self, tr: Transcript, ls: Schema | None) -> None:
         E = self.F.ext
         if not self.relations:
             return
-        ls.dict({"mu", "values"} if zeta is not None else {"values"})
+        ls.dict({"values"})
         n = len(self.hidden)
         T = E.decode(ls.field("values").bytes(length=n * E.byte_len), n)
         tr.absorb_field("pcs/hidden", E, T)
@@ -586,26 +596,11 @@ class _Links:
             acc = E.zeros(())
             for i, coeff in rel.terms:
                 acc = E.add(acc, E.mul(self.t[i], coeff))
-            want = np.asarray(rel.total)
-            if zeta is not None:
-                want = E.add(want, E.mul(self.M[:, r], zeta))
-            if not E.equal(acc, want):
+            if not E.equal(acc, np.asarray(rel.total)):
                 raise ProofRejected(rel.failed(r))
 
-    def targets(self, g: _Group, zeta, mu_known) -> Array:
-        """(d, k): each claim's value as the group's checks see it (masked when hiding)."""
-        E = self.F.ext
-        cols, kk = [], 0
-        for c, (_, _, v) in enumerate(g.claims):
-            if g.hidden[c]:
-                cols.append(self.t[g.index[c]])
-                continue
-            cols.append(v if zeta is None else E.add(v, E.mul(mu_known[:, kk], zeta)))
-            kk += 1
-        return np.stack(cols, axis=1)
-
     def values_of(self, g: _Group) -> list[Array]:
-        """The claims' values for a group the verifier evaluates itself (not hiding)."""
+        """The group's claims' values: a hidden one as stated, a known one as claimed."""
         return [
             self.t[i] if h else v
             for (_, _, v), h, i in zip(g.claims, g.hidden, g.index, strict=True)
@@ -624,12 +619,10 @@ def _verify_tests(F, g: _Group, gs: Schema, tr: Transcript):
     return r_tab, r_mask, w
 
 
-def _verify_claims(F, g: _Group, gs: Schema, commitments, tr, where: str, test, zeta, targets):
-    """3.-5. The column sumcheck, the evaluation vector and the opened columns."""
+def _verify_plain(F, g: _Group, gs: Schema, commitments, tr, where: str, test, targets) -> None:
+    """3.-5. (plain) The column sumcheck, the claims' values at its point, u and the columns."""
     E = F.ext
-    s, G, k, d = g.shape, len(g.tables), len(g.claims), F.ext.degree
-    r_tab, r_mask, w = test
-    zeta = E.zeros(()) if zeta is None else zeta
+    s, k = g.shape, len(g.claims)
     if _same_lo(g):
         gs.field("sumcheck").list(0, 0)
         gs.field("evals").bytes(length=0)
@@ -647,18 +640,75 @@ def _verify_claims(F, g: _Group, gs: Schema, commitments, tr, where: str, test, 
         if not E.equal(E.sum(E.mul(E.mul(eqs, alpha), evals)), final):
             raise ProofRejected(f"{where}: evaluations do not match the sumcheck")
     gamma = tr.challenge_exts("pcs/gamma", F, k)
-    betas = _betas(F, g, gamma)
-    u = E.decode(gs.field("u").bytes(length=s.msg_len * E.byte_len), s.msg_len)
-    tr.absorb_field("pcs/u", E, u)
+    u = _receive_u(F, s, gs, tr)
     if not E.equal(E.dot(u[:, : s.cols], eq_table(F, r_lo)), E.dot(evals, gamma)):
         raise ProofRejected(f"{where}: evaluation vector does not match the claims")
+    _check_columns(F, g, gs, commitments, tr, where, test, u, _betas(F, g, gamma))
+
+
+def _verify_hiding(
+    F, g: _Group, gs: Schema, commitments, tr, where: str, test, beta, rho, total
+) -> None:
+    """3.-5. (hiding) The masked column sumcheck from the group's sum `total`, mu, u (its
+    value at the sumcheck's point is the sumcheck's last claim) and the columns."""
+    E, s = F.ext, g.shape
+    rounds = gs.field("sumcheck").list(s.col_log, s.col_log)
+    pt_lo, final = sumcheck_verify(F, tr, "pcs/sumcheck", rounds, total, where)
+    r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
+    mu = E.decode(gs.field("mu").bytes(length=E.byte_len), 1)[:, 0]
+    tr.absorb_field("pcs/mu", E, mu)
+    zeta = tr.challenge_ext("pcs/zeta", F)
+    u = _receive_u(F, s, gs, tr)
+    if not E.equal(E.dot(u[:, : s.cols], eq_table(F, r_lo)), E.add(final, E.mul(zeta, mu))):
+        raise ProofRejected(f"{where}: evaluation vector does not match the sumcheck")
+    betas = _betas(F, g, _eval_weights(F, g, beta, r_lo))
+    weights = _opening_weights(F, rho, r_lo, zeta)
+    _check_columns(F, g, gs, commitments, tr, where, test, u, betas, weights)
+
+
+def _verify_batch(F, groups, schemas, commitments, claims, relations, opening, tr) -> None:
+    """2.-5. of a hiding opening: G, alpha and rho, the groups' sums (each stated but the
+    last, which sum_g S_g = H + rho G determines), then each group (`_verify_hiding`)."""
+    E = F.ext
+    G = E.decode(opening.field("mask_sum").bytes(length=E.byte_len), 1)[:, 0]
+    tr.absorb_field("pcs/mask-sum", E, G)
+    batch = _Batch(F, claims, relations, _Batch.draw(F, tr, claims, relations))
+    rho = tr.challenge_ext("pcs/rho", F)
+    n = max(len(groups) - 1, 0)
+    S = E.decode(opening.field("sums").bytes(length=n * E.byte_len), n)
+    if groups:
+        last = E.sub(E.add(batch.H, E.mul(rho, G)), E.sum(S))
+        S = np.concatenate([S, last[:, None]], axis=1)
+    tr.absorb_field("pcs/sums", E, S)
+    for k, (g, (gs, where, test)) in enumerate(zip(groups, schemas, strict=True)):
+        _verify_hiding(F, g, gs, commitments, tr, where, test, batch.of(g), rho, S[:, k])
+
+
+def _opening_weights(F, rho: Array, r_lo: Array, zeta: Array) -> Array:
+    """(d, OPENING_MASKS): the opening mask rows' coefficients in u: rho and rho s(r_lo) for
+    the sumcheck's masks (their share of its last claim), zeta for u's own."""
+    E = F.ext
+    return np.stack([rho, E.mul(rho, popcount_at(F, r_lo)), zeta], axis=1)
+
+
+def _receive_u(F, s: Shape, gs: Schema, tr: Transcript) -> Array:
+    E = F.ext
+    u = E.decode(gs.field("u").bytes(length=s.msg_len * E.byte_len), s.msg_len)
+    tr.absorb_field("pcs/u", E, u)
+    return u
+
+
+def _check_columns(F, g: _Group, gs: Schema, commitments, tr, where, test, u, betas, weights=None):
+    """5. The queried columns: Enc(w_j) and Enc(u) at each equal the same combinations of the
+    opened columns (data rows by r_tab and betas, mask rows by `_mask_coefficients`), and
+    the columns lead to the roots."""
+    E = F.ext
+    s, G, d = g.shape, len(g.tables), F.ext.degree
+    r_tab, r_mask, w = test
     idx = query_indices(tr, s)
     q = len(idx)
     tschemas = gs.field("tables").list(G, G)
-    opened = [
-        _parse_columns(F, s, ts, q, s.rows + extra)
-        for ts, extra in zip(tschemas, g.mask_rows(d), strict=True)
-    ]
+    opened = [_parse_columns(F, s, ts, q, s.rows + s.mask_rows(d)) for ts in tschemas]
     # the encoded test and evaluation vectors at the queried columns ...
     vecs = np.concatenate([w, u[:, None, :]], axis=1)  # (d, tests + 1, msg_len)
     enc = encode_messages(F, s, vecs.reshape(-1, s.msg_len))[idx]  # (q, d (tests + 1))
@@ -668,7 +718,7 @@ def _verify_claims(F, g: _Group, gs: Schema, commitments, tr, where: str, test, 
     expect = _combine_tables(F, coeffs, [o.cols[: s.rows] for o in opened])
     if s.pad:
         for t, o in enumerate(opened):
-            mcoef = _mask_coefficients(F, g, t, r_mask[t], zeta, gamma)
+            mcoef = _mask_coefficients(F, g, r_mask[t], weights)
             expect = E.add(expect, row_combine(F, mcoef, o.cols[s.rows :]))
     if not E.equal(enc, expect):
         raise ProofRejected(f"{where}: opened columns do not match the encoded combinations")
@@ -725,23 +775,23 @@ class LigeroPCS:
         return _groups(F, sizes, claims, self.rate_log, self.bits, self.hiding)
 
     # ---- prover ---------------------------------------------------------------------------
-    def _parts(self, F: PrimeField, n: int, claims: int, comm: Collective):
+    def _parts(self, F: PrimeField, n: int, comm: Collective):
         """(shape, mask rows, this worker's rows of the encoded matrix, its table rows, its
-        mask rows) of an n-element table committed for `claims` claims."""
+        mask rows) of an n-element table."""
         m = n.bit_length() - 1
         if n != 1 << m or m > MAX_M:
             raise ValueError("a committed table has 2^m elements, m <= 40")
         s = self.shape(F, m)
-        S = s.mask_rows(claims, F.ext.degree)
+        S = s.mask_rows(F.ext.degree)
         part = span(s.rows + S, comm.size, comm.rank)
         data = range(min(part.start, s.rows), min(part.stop, s.rows))
         masks = range(max(part.start, s.rows) - s.rows, max(part.stop, s.rows) - s.rows)
         return s, S, part, data, masks
 
-    def held(self, F: PrimeField, n: int, claims: int = 1, comm: Collective | None = None) -> range:
+    def held(self, F: PrimeField, n: int, comm: Collective | None = None) -> range:
         """The elements of an n-element table that this worker encodes (its rows of the
         table's R x C matrix): all a TableShare given to `commit` must hold."""
-        s, _, _, data, _ = self._parts(F, n, claims, comm or ALONE)
+        s, _, _, data, _ = self._parts(F, n, comm or ALONE)
         return _held_elements(s, n, data)
 
     def commit(
@@ -750,14 +800,12 @@ class LigeroPCS:
         table: Array | TableShare,
         columns: ColumnStoreFactory | None = None,
         rng: RandomSource | None = None,
-        claims: int = 1,
         comm: Collective | None = None,
     ) -> tuple[bytes, LigeroState]:
         """`table`: the whole table, or this worker's share of it (at least `held`).
         `columns` makes the store of this worker's columns of the encoded matrix (default:
         in memory); `rng` gives the padding, the mask rows and the salts (default: the OS
-        CSPRNG); `claims` is the number of claims the table will be opened with (hiding
-        commits one mask row each). `comm`: the workers that share the commitment
+        CSPRNG). `comm`: the workers that share the commitment
         (zkcc.pcs.split; default one): every one of them calls this, and each gets the same
         root and its share of the state."""
         rng = rng or secrets
@@ -766,7 +814,7 @@ class LigeroPCS:
             if table.ndim != 1:
                 raise ValueError("a committed table is one-dimensional")
             table = TableShare.whole(table)
-        s, S, part, data, masks = self._parts(F, table.size, claims, comm)
+        s, S, part, data, masks = self._parts(F, table.size, comm)
         m = table.size.bit_length() - 1
         M = _table_rows(F, table, s, data)
         P = Z = None
@@ -789,7 +837,7 @@ class LigeroPCS:
 
         store = columns or ColumnStore
         com = commit_rows(F, s, s.rows + S, rows, store, rng if s.pad else None, comm)
-        return com.tree.root, LigeroState(m, s, part, M, P, Z, claims, com)
+        return com.tree.root, LigeroState(m, s, part, M, P, Z, com)
 
     def open(
         self,
@@ -809,12 +857,9 @@ class LigeroPCS:
         groups = self._groups(F, {n: st.table_log for n, st in states.items()}, claims)
         sts = [[states[n] for n in g.tables] for g in groups]
         for g, group_sts in zip(groups, sts, strict=True):
-            for name, st, k in zip(g.tables, group_sts, g.counts(), strict=True):
-                if st.Z is not None and (st.opened or st.claims != k):
-                    raise ValueError(
-                        f"hiding commitment {name!r} is opened once, with the {st.claims} "
-                        f"claims it was committed for ({k} asked, opened before: {st.opened})"
-                    )
+            for name, st in zip(g.tables, group_sts, strict=True):
+                if st.Z is not None and st.opened:
+                    raise ValueError(f"hiding commitment {name!r} is opened once, and it was")
                 st.opened = True
             _absorb_group(F, tr, g, {n: states[n].com.tree.root for n in g.tables})
         direct = [opens_directly(F, g.shape, len(t)) for g, t in zip(groups, sts, strict=True)]
@@ -823,27 +868,11 @@ class LigeroPCS:
             None if dr else self._prove_tests(F, g, t, tr, o, comm)
             for g, t, o, dr in zip(groups, sts, outs, direct, strict=True)
         ]
-        masks = [
-            None if dr or not g.shape.pad else _claim_masks(F, g, t)
-            for g, t, dr in zip(groups, sts, direct, strict=True)
-        ]
-        mus = [
-            None if m is None else add_up(F.ext, comm, _mus(F, g, m))
-            for g, m in zip(groups, masks, strict=True)
-        ]
-        for g, o, mu in zip(groups, outs, mus, strict=True):
-            if mu is not None:
-                known = mu[:, _known(g)]
-                tr.absorb_field("pcs/mu", F.ext, known)
-                o["mu"] = F.ext.encode(known)
+        if self.hiding:
+            return self._open_hiding(F, groups, sts, claims, relations, tr, outs, tests, comm)
         links = _Links(F, groups, claims, relations)
-        zeta = None
-        if self.hiding and any(m is not None for m in mus):
-            zeta = links.prove_masks(tr, mus)
-        links.prove_values(tr, zeta, mus)
-        for g, t, o, dr, test, m, mu in zip(
-            groups, sts, outs, direct, tests, masks, mus, strict=True
-        ):
+        links.prove_values(tr)
+        for g, t, o, dr in zip(groups, sts, outs, direct, strict=True):
             if dr:
                 n = 1 << g.shape.m
                 tables = [F.decode(gather(comm, F.encode(st.M)), n) for st in t]
@@ -851,12 +880,32 @@ class LigeroPCS:
                     tr.absorb_field("pcs/direct", F, tab)
                 o["direct"] = [F.encode(tab) for tab in tables]
             else:
-                targets = links.targets(g, zeta, None if mu is None else mu[:, _known(g)])
-                self._prove_claims(F, g, t, tr, o, test, zeta, m, targets, comm)
+                targets = np.stack(links.values_of(g), axis=1)
+                self._prove_plain(F, g, t, tr, o, targets, comm)
         tree: dict = {"groups": outs}
         if relations:
             tree["links"] = links.tree
         return tree
+
+    def _open_hiding(self, F, groups, sts, claims, relations, tr, outs, r_masks, comm) -> Tree:
+        """2.-5. of a hiding opening: the masks' sum G, alpha and rho, the groups' sums, then
+        per group the masked column sumcheck, mu, zeta, u and the columns."""
+        E = F.ext
+        masks = [add_up(E, comm, _opening_masks(F, g, t)) for g, t in zip(groups, sts, strict=True)]
+        mask_sums = [_mask_sum(F, g, m) for g, m in zip(groups, masks, strict=True)]
+        G = E.sum(np.stack(mask_sums, axis=1)) if groups else E.zeros(())
+        tr.absorb_field("pcs/mask-sum", E, G)
+        batch = _Batch(F, claims, relations, _Batch.draw(F, tr, claims, relations))
+        rho = tr.challenge_ext("pcs/rho", F)
+        sums = []
+        for g, Gg in zip(groups, mask_sums, strict=True):
+            values = np.stack([np.asarray(v) for _, _, v in g.claims], axis=1)
+            sums.append(E.add(E.dot(batch.of(g), values), E.mul(rho, Gg)))
+        S = np.stack(sums, axis=1) if sums else E.zeros(0)
+        tr.absorb_field("pcs/sums", E, S)
+        for g, t, o, r_mask, m in zip(groups, sts, outs, r_masks, masks, strict=True):
+            self._prove_hiding(F, g, t, tr, o, r_mask, m, batch.of(g), rho, comm)
+        return {"groups": outs, "mask_sum": E.encode(G), "sums": E.encode(S[:, :-1])}
 
     def _prove_tests(self, F, g: _Group, sts: list[LigeroState], tr: Transcript, out, comm):
         """1. Proximity test: w_j for each test; returns the mask rows' coefficients."""
@@ -866,46 +915,73 @@ class LigeroPCS:
         w = _combine_messages(F, r_tab, sts)  # (d, tests, msg_len), this worker's share
         if s.pad:
             for t, st in enumerate(sts):
-                mcoef = _mask_coefficients(F, g, t, r_mask[t], E.zeros(()), E.zeros(len(g.claims)))
+                mcoef = _mask_coefficients(F, g, r_mask[t])
                 w = E.add(w, _combine_masks(F, mcoef[:, : s.tests], st))
         w = add_up(E, comm, w)
         tr.absorb_field("pcs/tests", E, w)
         out["tests"] = E.encode(w.reshape(d, -1))
         return r_mask
 
-    def _prove_claims(
-        self, F, g: _Group, sts, tr: Transcript, out: dict, r_mask, zeta, masks, targets, comm
-    ) -> None:
-        """3.-5. The common column point, the evaluation vector u and the columns."""
+    def _claim_rows(self, F, g: _Group, sts, weights: Array, comm) -> tuple[Array, Array]:
+        """The column sumcheck's tables: (d, k, C) y_c = eq(z_c,hi)^T M_c (added up over
+        the workers) and (d, k, C) weights[:, c] eq(z_c,lo)."""
+        E, s = F.ext, g.shape
+        k = len(g.claims)
+        Y, B = E.zeros((k, s.cols)), E.zeros((k, s.cols))
+        for c, (t, pt, _) in enumerate(g.claims):
+            held = sts[t].data
+            a = eq_table(F, pt[:, s.col_log :])[:, None, held.start : held.stop]
+            Y[:, c] = row_combine(F, a, sts[t].M)[:, 0]
+            B[:, c] = E.mul(eq_table(F, pt[:, : s.col_log]), weights[:, c])
+        return add_up(E, comm, Y), B
+
+    def _prove_plain(self, F, g: _Group, sts, tr: Transcript, out: dict, targets, comm) -> None:
+        """3.-5. (plain) The common column point, the claims' values there, u, the columns."""
         E = F.ext
-        s, k = g.shape, len(g.claims)
+        k = len(g.claims)
         rounds, evals = [], targets
         if not _same_lo(g):
             alpha = tr.challenge_exts("pcs/alpha", F, k)
-            Y = E.zeros((k, s.cols))
-            B = E.zeros((k, s.cols))
-            for c, (t, pt, _) in enumerate(g.claims):
-                held = sts[t].data
-                a = eq_table(F, pt[:, s.col_log :])[:, None, held.start : held.stop]
-                Y[:, c] = row_combine(F, a, sts[t].M)[:, 0]
-                if zeta is not None:
-                    Y[:, c] = E.add(Y[:, c], E.mul(masks[c], zeta))
-                B[:, c] = E.mul(eq_table(F, pt[:, : s.col_log]), alpha[:, c])
-            Y = add_up(E, comm, Y)
+            Y, B = self._claim_rows(F, g, sts, alpha, comm)
             rounds, _, evals = sumcheck_prove(F, tr, "pcs/sumcheck", Y, B)
             tr.absorb_field("pcs/evals", E, evals)
         out["sumcheck"] = rounds
         out["evals"] = E.encode(evals) if rounds else b""
         gamma = tr.challenge_exts("pcs/gamma", F, k)
         u = _combine_messages(F, _betas(F, g, gamma)[:, None], sts)[:, 0]  # (d, msg_len)
-        if zeta is not None:
-            for t, st in enumerate(sts):
-                mcoef = _mask_coefficients(F, g, t, r_mask[t], zeta, gamma)
-                u = E.add(u, _combine_masks(F, mcoef[:, s.tests :], st)[:, 0])
-        u = add_up(E, comm, u)
-        tr.absorb_field("pcs/u", E, u)
-        out["u"] = E.encode(u)
-        idx = query_indices(tr, s)
+        self._send_u(F, g, sts, tr, out, add_up(E, comm, u), comm)
+
+    def _prove_hiding(self, F, g: _Group, sts, tr, out: dict, r_mask, masks, beta, rho, comm):
+        """3.-5. (hiding) The column sumcheck of sum_c beta_c <y_c, eq(z_c,lo)> plus rho
+        times the masks' (A + s B), mu = <Z_u, eq(r_lo)>, zeta, u and the columns."""
+        E, s = F.ext, g.shape
+        Y, B = self._claim_rows(F, g, sts, beta, comm)
+        ones = E.from_base(F.ones(s.cols))
+        Y = np.concatenate([Y, masks[:, :2]], axis=1)
+        mask_weights = np.stack(
+            [E.mul(ones, rho), E.mul(E.from_base(popcount_weights(F, s.col_log)), rho)], axis=1
+        )
+        B = np.concatenate([B, mask_weights], axis=1)
+        rounds, pt_lo, _ = sumcheck_prove(F, tr, "pcs/sumcheck", Y, B)
+        out["sumcheck"] = rounds
+        r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
+        mu = E.dot(masks[:, 2], eq_table(F, r_lo))
+        tr.absorb_field("pcs/mu", E, mu)
+        out["mu"] = E.encode(mu[:, None])
+        zeta = tr.challenge_ext("pcs/zeta", F)
+        u = _combine_messages(F, _betas(F, g, _eval_weights(F, g, beta, r_lo))[:, None], sts)
+        u = u[:, 0]
+        weights = _opening_weights(F, rho, r_lo, zeta)
+        for t, st in enumerate(sts):
+            mcoef = _mask_coefficients(F, g, r_mask[t], weights)
+            u = E.add(u, _combine_masks(F, mcoef[:, s.tests :], st)[:, 0])
+        self._send_u(F, g, sts, tr, out, add_up(E, comm, u), comm)
+
+    def _send_u(self, F, g: _Group, sts, tr: Transcript, out: dict, u, comm) -> None:
+        """4.-5. u (added up over the workers), the query set and the opened columns."""
+        tr.absorb_field("pcs/u", F.ext, u)
+        out["u"] = F.ext.encode(u)
+        idx = query_indices(tr, g.shape)
         out["tables"] = [st.com.opening(F, idx, comm) for st in sts]
 
     # ---- verifier -------------------------------------------------------------------------
@@ -923,7 +999,10 @@ class LigeroPCS:
             if len(com) != HASH_LEN or not 0 <= m <= MAX_M:
                 raise FormatError(f"commitment of {name!r} is malformed")
         groups = self._groups(F, {n: m for n, (_, m) in commitments.items()}, claims)
-        opening.dict({"groups", "links"} if relations else {"groups"})
+        if self.hiding:
+            opening.dict({"groups", "mask_sum", "sums"})
+        else:
+            opening.dict({"groups", "links"} if relations else {"groups"})
         gschemas = opening.field("groups").list(len(groups), len(groups))
         wheres = [
             f"{gs.path} (tables of 2^{g.shape.m})" for g, gs in zip(groups, gschemas, strict=True)
@@ -931,39 +1010,25 @@ class LigeroPCS:
         for g in groups:
             _absorb_group(F, tr, g, {n: commitments[n][0] for n in g.tables})
         direct = [opens_directly(F, g.shape, len(g.tables)) for g in groups]
-        for g, gs, dr in zip(groups, gschemas, direct, strict=True):
-            if dr:
-                gs.dict({"direct"})
-            else:
-                keys = {"tests", "sumcheck", "evals", "u", "tables"}
-                gs.dict(keys | ({"mu"} if g.shape.pad else set()))
+        keys = {"tests", "sumcheck", "u", "tables"} | ({"mu"} if self.hiding else {"evals"})
+        for gs, dr in zip(gschemas, direct, strict=True):
+            gs.dict({"direct"} if dr else keys)
         tests = [
             None if dr else _verify_tests(F, g, gs, tr)
             for g, gs, dr in zip(groups, gschemas, direct, strict=True)
         ]
-        mus = []
-        for g, gs, dr in zip(groups, gschemas, direct, strict=True):
-            mu = None
-            if not dr and g.shape.pad:
-                known = _known(g)
-                raw = gs.field("mu").bytes(length=len(known) * F.ext.byte_len)
-                mu = F.ext.decode(raw, len(known))
-                tr.absorb_field("pcs/mu", F.ext, mu)
-            mus.append(mu)
+        if self.hiding:
+            schemas = list(zip(gschemas, wheres, tests, strict=True))
+            _verify_batch(F, groups, schemas, commitments, claims, relations, opening, tr)
+            return
         links = _Links(F, groups, claims, relations)
-        links_schema = opening.field("links") if relations else None
-        zeta = None
-        if self.hiding and any(m is not None for m in mus):
-            zeta = links.verify_masks(tr, links_schema)
-        links.verify_values(tr, zeta, links_schema)
-        for g, gs, dr, test, mu, where in zip(
-            groups, gschemas, direct, tests, mus, wheres, strict=True
-        ):
+        links.verify_values(tr, opening.field("links") if relations else None)
+        for g, gs, dr, test, where in zip(groups, gschemas, direct, tests, wheres, strict=True):
             if dr:
                 self._verify_direct(F, g, gs, commitments, tr, where, links.values_of(g))
             else:
-                targets = links.targets(g, zeta, mu)
-                _verify_claims(F, g, gs, commitments, tr, where, test, zeta, targets)
+                targets = np.stack(links.values_of(g), axis=1)
+                _verify_plain(F, g, gs, commitments, tr, where, test, targets)
 
     def _verify_direct(
         self, F, g: _Group, gs: Schema, commitments, tr, where: str, values: list

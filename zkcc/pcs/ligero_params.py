@@ -63,6 +63,9 @@ SMALL_TABLE_LOG = {"m31": 16, "bn254": 11}
 EXTRA_RATE_LOGS = 2
 HASH_BYTES = 32
 SALT_BYTES = 16  # a hiding commitment's Merkle leaf is SHA-256(salt || column)
+# a hiding table's extension mask rows for its opening (zkcc.pcs.ligero, "Hiding opening"):
+# the column sumcheck's two (weighted by 1 and by 1 + popcount) and the evaluation vector's
+OPENING_MASKS = 3
 
 
 @dataclass(frozen=True)
@@ -95,11 +98,11 @@ class Shape:
     def code_len(self) -> int:
         return 1 << self.code_log
 
-    def mask_rows(self, claims: int, degree: int) -> int:
-        """Base mask rows committed with a hiding table opened with `claims` claims: an
-        extension row (`degree` base rows) per proximity test and per claim; none when not
-        hiding."""
-        return (self.tests + claims) * degree if self.pad else 0
+    def mask_rows(self, degree: int) -> int:
+        """Base mask rows committed with a hiding table: an extension row (`degree` base rows)
+        per proximity test and OPENING_MASKS more for its opening, however many claims it is
+        opened with; none when not hiding."""
+        return (self.tests + OPENING_MASKS) * degree if self.pad else 0
 
     @property
     def msg_len(self) -> int:
@@ -183,19 +186,19 @@ def path_hashes(code_log: int, t: int) -> float:
     return sum(2 * n[j + 1] - n[j] for j in range(code_log))
 
 
-def group_bytes(F: PrimeField, s: Shape, tables: int, claims: int = 1) -> float:
-    """Estimated Ligero opening of `tables` tables of shape s with `claims` claims in all;
-    hiding adds salts, the columns of the mask rows committed with each table (an extension
-    row per test and per claim) and one value per claim."""
+def group_bytes(F: PrimeField, s: Shape, tables: int) -> float:
+    """Estimated Ligero opening of `tables` tables of shape s; hiding adds salts, the column
+    sumcheck and the columns of the mask rows committed with each table (`Shape.mask_rows`),
+    so that its size does not grow with the number of claims."""
     E = F.ext
     vectors = (s.tests + 1) * s.msg_len * E.byte_len
     leaf = HASH_BYTES * path_hashes(s.code_log, s.queries)
     if not s.pad:
         return vectors + tables * (s.queries * s.rows * F.byte_len + leaf)
     leaf += SALT_BYTES * s.queries
-    mask_rows = (tables * s.tests + claims) * E.degree
-    columns = s.queries * (tables * s.rows + mask_rows) * F.byte_len
-    return vectors + claims * E.byte_len + columns + tables * leaf
+    sumcheck = (3 * s.col_log + 1) * E.byte_len
+    columns = s.queries * tables * (s.rows + s.mask_rows(E.degree)) * F.byte_len
+    return vectors + sumcheck + columns + tables * leaf
 
 
 def opens_directly(F: PrimeField, s: Shape, tables: int) -> bool:

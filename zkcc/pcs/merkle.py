@@ -31,13 +31,13 @@ def _root(F, encoded: bytes, m: int) -> bytes:
 class MerklePCS:
     name = "merkle"
 
-    def held(self, F, n: int, claims: int = 1, comm=None) -> range:
+    def held(self, F, n: int, comm=None) -> range:
         """Every worker reads the whole table (the scheme is not split)."""
         return range(n)
 
-    def commit(self, F, table, columns=None, rng=None, claims=1, comm=None) -> tuple[bytes, bytes]:
+    def commit(self, F, table, columns=None, rng=None, comm=None) -> tuple[bytes, bytes]:
         """Returns (commitment, prover state = the encoded table); `columns` (where a tensor
-        code keeps its encoded matrix), `rng` and `claims` (nothing is hidden) do not apply,
+        code keeps its encoded matrix) and `rng` (nothing is hidden) do not apply,
         nor does `comm`: every worker holds the table and computes the same root alone.
         `table`: the whole table, or a TableShare holding all of it."""
         if isinstance(table, TableShare):

@@ -22,13 +22,15 @@ from zkcc.encoding import Schema, Tree, decode, encode
 from zkcc.errors import FormatError
 
 MAGIC = b"ZKPF"
-VERSION = 7  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
+VERSION = 8  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
 # 3: m31 challenges drawn from QM31 (degree 4) instead of the cubic extension
 # 4: Ligero openings hiding (padded rows, salted leaves, mask matrix) or plain per the plan
 # 5: one zeta per opening; hidden claims linked by relations (assert_eq of committed tensors)
 # 6: private tables packed into shared commitments (zkcc/runtime/packing.py), keyed pcs#k
 # 7: lookups of zero-knowledge plans: a second commitment round, pcs2#k, after the lookup
 #    challenges (zkcc/runtime/zk_lookups.py)
+# 8: a hiding opening combines all its claims into one masked column sumcheck per group
+#    (three mask rows per table, whatever its claims; no per-claim or hidden values sent)
 KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 

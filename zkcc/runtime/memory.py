@@ -43,7 +43,7 @@ from zkcc.runtime.execute import WITNESS_CHUNK_BYTES
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.memsize import format_size
-from zkcc.runtime.packing import bin_claim_counts, plan_bins
+from zkcc.runtime.packing import plan_bins
 from zkcc.runtime.report import Reporter, peak_rss_bytes
 from zkcc.runtime.zk_lookups import HiddenLookups, hidden_lookups, inverses_tensor
 
@@ -128,7 +128,7 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
     committed = sum(b.size for b in bins)
     commit_bytes = MERKLE_COMMIT_BYTES * committed
     if plan.pcs in SPLIT_COMMITMENTS:
-        commit_bytes = -(-ligero_commit_bytes(plan, bins, g16) // ranks)  # this rank's share
+        commit_bytes = -(-ligero_commit_bytes(plan, bins) // ranks)  # this rank's share
         committed = -(-committed // ranks)
     layers = working = other = 0
     for i, step in enumerate(program.host.steps):
@@ -189,18 +189,14 @@ def inverse_bytes(F, hidden: HiddenLookups, ranks: int = 1) -> int:
     return INVERSE_EXT_COPIES * F.ext.degree * TENSOR_BYTES[F.name] * entries
 
 
-def ligero_commit_bytes(plan: Plan, bins: list, g16) -> int:
+def ligero_commit_bytes(plan: Plan, bins: list) -> int:
     """Memory of the plan's Ligero commitments: LIGERO_SYMBOL_BYTES per symbol of each bin's
-    encoded matrix, its shape (and, hiding, its mask rows: per test and per claim) as the
-    PCS will choose it."""
-    from zkcc.runtime.steps import claim_counts, schedule  # steps imports this module
-
+    encoded matrix, its shape (and, hiding, its mask rows) as the PCS will choose it."""
     F = get_field(plan.field)
-    claims = bin_claim_counts(bins, claim_counts(schedule(plan, frozenset(g16))))
     total = 0
     for b in bins:
         s = choose_shape(F, b.num_vars, hiding=plan.zk)
-        total += (s.rows + s.mask_rows(claims[b.name], F.ext.degree)) * s.code_len
+        total += (s.rows + s.mask_rows(F.ext.degree)) * s.code_len
     return LIGERO_SYMBOL_BYTES[F.name] * total
 
 

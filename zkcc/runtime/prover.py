@@ -25,13 +25,12 @@ from zkcc.runtime.claims import Claim, pcs_claims, plan_tensors
 from zkcc.runtime.comm import SingleComm
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.memory import plan_memory
-from zkcc.runtime.packing import bin_claim_counts, bin_part, claims_on_bins, plan_bins
+from zkcc.runtime.packing import bin_part, claims_on_bins, plan_bins
 from zkcc.runtime.protocol import absorb_commitments, start_transcript, step_label
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
 from zkcc.runtime.steps import (
     ProveContext,
-    claim_counts,
     draw_lookup_challenges,
     last_uses,
     schedule,
@@ -92,11 +91,10 @@ def prove(
     public = {x.name: F.encode(ctx.data.local(x.name)) for x in infos if x.public}
     layouts = {x.name: x.layout for x in infos}
     states: dict = {}
-    counts = bin_claim_counts(bins, claim_counts(steps))
 
     commitments: dict[str, bytes] = {}
     with report.phase("commit", total=sum(b.size for b in bins), unit="elements") as ph:
-        commit_bins(ctx, pcs, bins, layouts, counts, commitments, states, ph.advance)
+        commit_bins(ctx, pcs, bins, layouts, commitments, states, ph.advance)
         launch_commitments = {st.index: st.commit(ctx) for st in steps}
     transcript = start_transcript(
         digest,
@@ -135,14 +133,14 @@ def prove(
     return ProofBundle(digest, public, commitments, trees, opening)
 
 
-def commit_bins(ctx, pcs, bins, layouts, counts, commitments, states, advance) -> None:
+def commit_bins(ctx, pcs, bins, layouts, commitments, states, advance) -> None:
     """Commit each bin (collective: every rank builds the part of the bin's table that its
     share of the commitment encodes, fetching it from the ranks that hold the tensors; all
     get the root)."""
     F, comm = ctx.F, ctx.comm
     columns = ctx.memory.column_store()
     for b in bins:
-        held = pcs.held(F, b.size, counts[b.name], comm)
+        held = pcs.held(F, b.size, comm)
         table = TableShare(
             b.size,
             held.start,
@@ -151,9 +149,7 @@ def commit_bins(ctx, pcs, bins, layouts, counts, commitments, states, advance) -
             ),
         )
         rng = ctx.randomness.source(f"pcs/commit/{b.name}")
-        commitments[b.name], states[b.name] = pcs.commit(
-            F, table, columns, rng=rng, claims=counts[b.name], comm=comm
-        )
+        commitments[b.name], states[b.name] = pcs.commit(F, table, columns, rng=rng, comm=comm)
         del table
         advance(b.size)
 
@@ -169,9 +165,8 @@ def commit_lookup_round(plan, groth16, steps, ctx, transcript, commitments, stat
         h.witness(ctx)
     bins = plan_bins(plan, groth16, second=True)
     layouts = {x.name: x.layout for h in hidden for x in h.tensors()}
-    counts = bin_claim_counts(bins, claim_counts(steps))
     pcs = get_pcs(plan.pcs, hiding=plan.zk)
     with ctx.report.phase("commit lookups", total=sum(b.size for b in bins), unit="elements") as ph:
-        commit_bins(ctx, pcs, bins, layouts, counts, commitments, states, ph.advance)
+        commit_bins(ctx, pcs, bins, layouts, commitments, states, ph.advance)
     absorb_commitments(transcript, [(b.name, commitments[b.name]) for b in bins])
     return bins

@@ -6,43 +6,72 @@ picks R x C), is the matrix M[row, col] = T[row * C + col], so with z = (z_lo | 
 log2 C:  T~(z) = eq(z_hi)^T . M . eq(z_lo).
 Each row's message is encoded (rate 1/4, zkcc.pcs.codes) into the R x N matrix U; leaf j of a
 SHA-256 Merkle tree is column j of U. The commitment is the root. Hiding: a row's message is
-(row | P[row]) with `pad` uniform symbols P; the table is committed with S = (tests + k) d
-mask rows Z of uniform messages beside its rows (an extension row per proximity test and per
-claim it will be opened with, k, each d base rows: its components), and leaf j is
+(row | P[row]) with `pad` uniform symbols P; the table is committed with
+S = (tests + OPENING_MASKS) d mask rows Z of uniform messages beside its rows (an extension
+row, d base rows: its components, per proximity test, and three for the opening: A, B and
+Z_u below), however many claims it will be opened with, and leaf j is
 SHA-256(salt_j || column j of U || column j of Enc(Z)) with a fresh 16-byte salt.
 
 Open: ALL claims on ALL tables, grouped by shape (tables of one size; when hiding, also the
-small tables padded to the same single row). Step 1 runs for every group, then step 2 once
-for the whole opening (one zeta), then steps 3-5 per group; every message is absorbed before
-the next challenge:
+small tables padded to the same single row). Step 1 runs for every group, step 2 once for
+the whole opening, then steps 3-5 per group; every message is absorbed before the next
+challenge:
 
  1. Proximity test. r in E^(tests x rows) over every committed row of the group (the tables'
-    claim mask rows included); the prover sends w_j = sum r_(j,row) row (+ every table's test
-    mask row Z_j, coefficient 1).
- 2. Hiding: the prover sends mu_c = <Z_c[:C], eq(z_c,lo)> for claim c's mask row Z_c (the
-    next free one of its table), then zeta is drawn. Claim c now speaks of the masked vector
-    y_c = eq(z_c,hi)^T M_c + zeta Z_c[:C], whose value at z_c,lo is t_c = v_c + zeta mu_c
-    (plain: y_c = eq(z_c,hi)^T M_c, t_c = v_c).
- 3. Common column point. Claims differ in z_c,lo; a sumcheck on
-    sum_c alpha_c sum_col y_c[col] eq(z_c,lo)[col] = sum_c alpha_c t_c moves them all to one
-    random r_lo; the prover sends e_c = y_c~(r_lo). Skipped when all claims share z_lo (then
-    r_lo = z_lo, e_c = t_c).
- 4. Evaluation. gamma in E^k; the prover sends u = sum_c gamma_c (eq(z_c,hi)^T (M_c | P_c)
-    + zeta Z_c), the whole message; the verifier checks <u[:C], eq(r_lo)> = sum gamma_c e_c.
+    opening mask rows included); the prover sends w_j = sum r_(j,row) row (+ every table's
+    test mask row Z_j, coefficient 1).
+ 2. Plain: each hidden claim's value is stated and every relation checked on them (`_Links`).
+    Hiding ("Hiding opening" below): the masks' sum G, then alpha and rho, then the groups'
+    sums S_g.
+ 3. Common column point. Claims differ in z_c,lo; a sumcheck moves them all to one random
+    r_lo. Plain: on sum_c alpha_c sum_col y_c[col] eq(z_c,lo)[col] = sum_c alpha_c v_c with
+    y_c = eq(z_c,hi)^T M_c, after which the prover sends e_c = y_c~(r_lo); skipped when all
+    claims share z_lo (then r_lo = z_lo, e_c = v_c). Hiding: always, masked (below).
+ 4. Evaluation. Plain: gamma in E^k; the prover sends u = sum_c gamma_c eq(z_c,hi)^T M_c, the
+    whole message; the verifier checks <u, eq(r_lo)> = sum gamma_c e_c. Hiding: below.
  5. Columns. t distinct query indices in [0, N); for every table the opened columns (its rows,
     then its mask rows), their salts and one Merkle multi-opening. The verifier checks
     Enc(w_j)[i] and Enc(u)[i] against the same combinations of the opened columns at every
     queried i.
 
 Hidden claims (zkcc.pcs.base.Relation). A claim may keep its value secret: the verifier
-learns only that the hidden claims of a relation satisfy sum_k coeff_k v_k = total. In step
-2 the prover sends, instead of their mu_c, M_rho = sum_k coeff_k mu_k per relation, then,
-after zeta, each hidden claim's t_c = v_c + zeta mu_c; the verifier checks sum_k coeff_k t_k
-= total + zeta M_rho and steps 3-5 use t_c as the claim's masked value (`_Links`). Not
-hiding, t_c = v_c. This is how assert_eq of two committed tensors proves a - b = 0 without
-sending either value.
+learns only that the hidden claims of a relation satisfy sum_k coeff_k v_k = total. This is
+how assert_eq of two committed tensors proves a - b = 0 without sending either value. A plain
+opening states the values and checks the relations.
 
-Hiding (zero knowledge; `docs/zk.md` has the simulator). The random symbols sit at basis
+Hiding opening (`_Batch`, `_open_hiding`, `_verify_batch`). No claim's value, mask value or
+evaluation is sent: every claim and relation of the opening is one linear statement. After
+the tests, the prover sends G = sum_g G_g, G_g = sum_x (A_g[x] + s[x] B_g[x]) over the group's
+opening masks A_g, B_g (the sums over its tables of their A and B rows' first C symbols) with
+the public weight s[x] = 1 + popcount(x); the verifier draws alpha (one per relation and per
+known claim) and rho. Claim i gets the weight beta_i (alpha_r coeff_i in relation r, alpha_c
+if known), so that sum_i beta_i v_i = H = sum_r alpha_r total_r + sum_c alpha_c v_c, which the
+verifier computes. The prover sends each group's S_g = sum_(c in g) beta_c v_c + rho G_g but
+the last; the verifier sets the last so that sum_g S_g = H + rho G. Per group:
+  3. sumcheck over the column variables of
+        sum_x [ sum_c beta_c y_c~(x) eq(z_c,lo, x) + rho (A~(x) + s~(x) B~(x)) ] = S_g,
+     ending at r_lo in a claim `final`;
+  4. the prover sends mu = <Z_u[:C], eq(r_lo)> (Z_u summed over the tables); the verifier
+     draws zeta; the prover sends
+        u = sum_c beta_c eq(z_c,lo, r_lo) eq(z_c,hi)^T (M_c | P_c)
+            + rho A + rho s~(r_lo) B + zeta Z_u    (whole messages);
+     the verifier checks <u[:C], eq(r_lo)> = final + zeta mu (s~(r) = 1 + sum r_i);
+  5. the columns as above, the mask rows weighed (rho, rho s~(r_lo), zeta) in Enc(u).
+Soundness: a false claim or relation makes H differ from the true sum except for 1/|E| of
+alpha; G is fixed before rho, so sum_g S_g = H + rho G then needs some group's S_g to be
+false except for 1/|E| of rho, which its sumcheck catches except for 2 log2(C)/|E|; mu is
+fixed before zeta (1/|E|); u is tied to the committed rows by the columns (proximity and
+queries, as in plain). Zero knowledge: G and the sums are uniform (fresh A; with several
+groups only their total is fixed); the messages of rho (A + s B) span every message the
+verifier could accept (`tests/test_ligero_zk.py::test_sumcheck_masks_span_every_message`:
+rank 2 log2 C + 1, where A alone spans only the degree-1 part, hence the second, weighted
+mask), so the sumcheck's messages are uniform given S_g; mu is uniform (fresh Z_u) and u is
+uniform given the check it must pass; the opened columns are uniform by the padding
+argument below. The masks cost three extension rows per table in every opened column,
+where a mask row per claim made the opening grow with the claims (layers' 51 claims on one
+bin: 96 KB of its 111 KB of columns).
+
+Hiding (the code). The random symbols sit at basis
 indices [C, C + pad) of the code (zkcc.pcs.codes): for RS that is x^C f(x) with deg f < pad,
 for the circle code v_c(x) f(P) with f in span(b_0..b_(pad-1)) = {p(x) + y q(x): deg < pad/2},
 v_c = x after c - 1 doublings, nonzero on the domain. Either way their values at any
@@ -50,23 +79,20 @@ t <= pad - 1 distinct domain points are uniform (Vandermonde; for the circle cod
 subspace with deg q < pad/2 - 1 has dimension pad - 1 and, by Bezout on the circle, no
 nonzero element with pad - 1 zeros), so t opened columns are uniform and independent of the
 table (`ligero_params.hiding_pad` picks pad > t), and so are the mask rows' (uniform
-messages). w_j and u carry a uniform mask row and the y_c a uniform mask vector, so they
-are uniform subject to the checks the verifier makes on the claimed values; unopened leaves
-are salted hashes. The padding lowers the code distance
-to N - C - pad, which the query count accounts for. A group whose opening would not be
-smaller than its tables may, when not hiding, send the tables instead ("direct"); the
-verifier recommits them and evaluates the claims itself.
+messages). w_j carries a uniform mask row, so it is uniform; unopened leaves are salted
+hashes. The padding lowers the code distance to N - C - pad, which the query count accounts
+for. A group whose opening would not be smaller than its tables may, when not hiding, send
+the tables instead ("direct"); the verifier recommits them and evaluates the claims itself.
 
 Workers (MPI ranks, `comm`). Commit and open split over workers that each hold the tables
 (zkcc.pcs.split): each encodes a run of the T = R + S rows of U (table rows, then mask
-rows) and keeps a run of whole columns, and every combination above (w_j, mu_c, the y_c, u)
-is a sum over rows, computed per worker and added up exactly; the opened columns are
-gathered. Every worker returns the same root and opening, the one-process bytes.
+rows) and keeps a run of whole columns, and every combination above (w_j, the y_c, the
+masks' vectors, u) is a sum over rows, computed per worker and added up exactly; the opened
+columns are gathered. Every worker returns the same root and opening, the one-process bytes.
 
 Soundness and the derivation of `tests` and `queries`: zkcc.pcs.ligero_params. The proximity
 test covers the mask rows too (Z_j enters w_j with coefficient 1: an affine combination,
-which the proximity-gap theorem covers); mu_c is bound before zeta, so a wrong v_c survives
-only if zeta hits one value (1/|E| per claim).
+which the proximity-gap theorem covers).
 """
 
 from __future__ import annotations

@@ -468,7 +468,8 @@ def test_each_groth16_boundary_part_is_checked(chain, step):
 
 def test_the_fused_launch_and_the_link_values_are_checked(chain):
     """The fused GKR launch's input claims (on `key` and `xs`) and layers, and the opening's
-    linked values (the relation between the boundaries' hidden claims)."""
+    combination of its claims (the masks' sum and the groups' sums, through which the
+    relation between the boundaries' hidden claims is checked)."""
     rng = random.Random(3)
     tree = _tree(chain["proof"])
     gkr = tree["steps"][FUSED]
@@ -476,7 +477,9 @@ def test_the_fused_launch_and_the_link_values_are_checked(chain):
     parts += [
         ("steps", FUSED, "layers", i, k) for i in (0, len(gkr["layers"]) - 1) for k in ("vx", "vy")
     ]
-    parts += [("opening", "links", k) for k in tree["opening"]["links"]]
+    parts += [("opening", "mask_sum")]
+    if tree["opening"]["sums"]:
+        parts += [("opening", "sums")]
     for path in parts:
         bad = copy.deepcopy(tree)
         node = bad

@@ -525,7 +525,7 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
             ]
         }
         E = F.ext
-        if plan.zk:  # zkcc.pcs.ligero._Batch: the masks' sum, every group's sum but the last
+        if plan.zk and groups:  # zkcc.pcs.ligero._Batch: G, every group's sum but the last
             opening["mask_sum"] = Blob(E.byte_len)
             opening["sums"] = Blob(max(len(groups) - 1, 0) * E.byte_len)
         elif _relations(steps):  # zkcc.pcs.ligero._Links: the hidden values, stated

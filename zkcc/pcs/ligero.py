@@ -692,6 +692,9 @@ def _verify_hiding(
     _check_columns(F, g, gs, commitments, tr, where, test, u, betas, weights)
 
 
+TOGETHER = "a hiding opening checks its claims and relations together: any may be false"
+
+
 def _verify_batch(F, groups, schemas, commitments, claims, relations, opening, tr) -> None:
     """2.-5. of a hiding opening: G, alpha and rho, the groups' sums (each stated but the
     last, which sum_g S_g = H + rho G determines), then each group (`_verify_hiding`)."""
@@ -700,14 +703,16 @@ def _verify_batch(F, groups, schemas, commitments, claims, relations, opening, t
     tr.absorb_field("pcs/mask-sum", E, G)
     batch = _Batch(F, claims, relations, _Batch.draw(F, tr, claims, relations))
     rho = tr.challenge_ext("pcs/rho", F)
-    n = max(len(groups) - 1, 0)
+    n = len(groups) - 1
     S = E.decode(opening.field("sums").bytes(length=n * E.byte_len), n)
-    if groups:
-        last = E.sub(E.add(batch.H, E.mul(rho, G)), E.sum(S))
-        S = np.concatenate([S, last[:, None]], axis=1)
+    last = E.sub(E.add(batch.H, E.mul(rho, G)), E.sum(S))
+    S = np.concatenate([S, last[:, None]], axis=1)
     tr.absorb_field("pcs/sums", E, S)
     for k, (g, (gs, where, test)) in enumerate(zip(groups, schemas, strict=True)):
-        _verify_hiding(F, g, gs, commitments, tr, where, test, batch.of(g), rho, S[:, k])
+        try:
+            _verify_hiding(F, g, gs, commitments, tr, where, test, batch.of(g), rho, S[:, k])
+        except ProofRejected as e:
+            raise ProofRejected(f"{e} ({TOGETHER})") from None
 
 
 def _opening_weights(F, rho: Array, r_lo: Array, zeta: Array) -> Array:
@@ -894,7 +899,7 @@ class LigeroPCS:
             None if dr else self._prove_tests(F, g, t, tr, o, comm)
             for g, t, o, dr in zip(groups, sts, outs, direct, strict=True)
         ]
-        if self.hiding:
+        if self.hiding and groups:
             return self._open_hiding(F, groups, sts, claims, relations, tr, outs, tests, comm)
         links = _Links(F, groups, claims, relations)
         links.prove_values(tr)
@@ -919,7 +924,7 @@ class LigeroPCS:
         E = F.ext
         masks = [add_up(E, comm, _opening_masks(F, g, t)) for g, t in zip(groups, sts, strict=True)]
         mask_sums = [_mask_sum(F, g, m) for g, m in zip(groups, masks, strict=True)]
-        G = E.sum(np.stack(mask_sums, axis=1)) if groups else E.zeros(())
+        G = E.sum(np.stack(mask_sums, axis=1))
         tr.absorb_field("pcs/mask-sum", E, G)
         batch = _Batch(F, claims, relations, _Batch.draw(F, tr, claims, relations))
         rho = tr.challenge_ext("pcs/rho", F)
@@ -927,7 +932,7 @@ class LigeroPCS:
         for g, Gg in zip(groups, mask_sums, strict=True):
             values = np.stack([np.asarray(v) for _, _, v in g.claims], axis=1)
             sums.append(E.add(E.dot(batch.of(g), values), E.mul(rho, Gg)))
-        S = np.stack(sums, axis=1) if sums else E.zeros(0)
+        S = np.stack(sums, axis=1)
         tr.absorb_field("pcs/sums", E, S)
         for g, t, o, r_mask, m in zip(groups, sts, outs, r_masks, masks, strict=True):
             self._prove_hiding(F, g, t, tr, o, r_mask, m, batch.of(g), rho, comm)
@@ -1025,7 +1030,7 @@ class LigeroPCS:
             if len(com) != HASH_LEN or not 0 <= m <= MAX_M:
                 raise FormatError(f"commitment of {name!r} is malformed")
         groups = self._groups(F, {n: m for n, (_, m) in commitments.items()}, claims)
-        if self.hiding:
+        if self.hiding and groups:  # an opening of nothing is {groups: []} either way
             opening.dict({"groups", "mask_sum", "sums"})
         else:
             opening.dict({"groups", "links"} if relations else {"groups"})
@@ -1043,7 +1048,7 @@ class LigeroPCS:
             None if dr else _verify_tests(F, g, gs, tr)
             for g, gs, dr in zip(groups, gschemas, direct, strict=True)
         ]
-        if self.hiding:
+        if self.hiding and groups:
             schemas = list(zip(gschemas, wheres, tests, strict=True))
             _verify_batch(F, groups, schemas, commitments, claims, relations, opening, tr)
             return

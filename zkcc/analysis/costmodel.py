@@ -478,10 +478,9 @@ def ligero_group_tree(F, g: _Group, paths: list[int] | None = None) -> dict:
         if s.pad:
             entry["salts"] = Blob(s.queries * SALT_BYTES)
         tables.append(entry)
-    plain = not s.pad and g.same_lo  # hiding always runs the column sumcheck
     out: dict[str, Any] = {
         "tests": Blob(s.tests * s.msg_len * E.byte_len),
-        "sumcheck": [] if plain else [Blob(3 * E.byte_len)] * s.col_log,
+        "sumcheck": [] if g.same_lo else [Blob(3 * E.byte_len)] * s.col_log,
         "u": Blob(s.msg_len * E.byte_len),
         "tables": tables,
     }

@@ -26,7 +26,8 @@ challenge:
  3. Common column point. Claims differ in z_c,lo; a sumcheck moves them all to one random
     r_lo. Plain: on sum_c alpha_c sum_col y_c[col] eq(z_c,lo)[col] = sum_c alpha_c v_c with
     y_c = eq(z_c,hi)^T M_c, after which the prover sends e_c = y_c~(r_lo); skipped when all
-    claims share z_lo (then r_lo = z_lo, e_c = v_c). Hiding: always, masked (below).
+    claims share z_lo (then r_lo = z_lo, e_c = v_c). Hiding: masked, and skipped likewise
+    (below).
  4. Evaluation. Plain: gamma in E^k; the prover sends u = sum_c gamma_c eq(z_c,hi)^T M_c, the
     whole message; the verifier checks <u, eq(r_lo)> = sum gamma_c e_c. Hiding: below.
  5. Columns. t distinct query indices in [0, N); for every table the opened columns (its rows,
@@ -57,6 +58,8 @@ the last; the verifier sets the last so that sum_g S_g = H + rho G. Per group:
             + rho A + rho s~(r_lo) B + zeta Z_u    (whole messages);
      the verifier checks <u[:C], eq(r_lo)> = final + zeta mu (s~(r) = 1 + sum r_i);
   5. the columns as above, the mask rows weighed (rho, rho s~(r_lo), zeta) in Enc(u).
+When the group's claims share z_lo there is no sumcheck: r_lo = z_lo, G_g = A~(z_lo) (B is
+not used), final = S_g, and u weighs claim c with beta_c and A with rho (`_u_weights`).
 Soundness: a false claim or relation makes H differ from the true sum except for 1/|E| of
 alpha; G is fixed before rho, so sum_g S_g = H + rho G then needs some group's S_g to be
 false except for 1/|E| of rho, which its sumcheck catches except for 2 log2(C)/|E|; mu is
@@ -540,20 +543,30 @@ def popcount_at(F: PrimeField, r: Array) -> Array:
 
 
 def _mask_sum(F, g: _Group, masks: Array) -> Array:
-    """G_g = sum_x (A[x] + s[x] B[x]) for the group's first two opening masks A, B."""
+    """G_g = sum_x (A[x] + s[x] B[x]) for the group's first two opening masks A, B; A~(z_lo)
+    when its claims share z_lo (no column sumcheck, `_u_weights`)."""
     E = F.ext
+    if _same_lo(g):
+        return E.dot(masks[:, 0], eq_table(F, g.claims[0][1][:, : g.shape.col_log]))
     weighted = E.mul_base(masks[:, 1], popcount_weights(F, g.shape.col_log))
     return E.add(E.sum(masks[:, 0]), E.sum(weighted))
 
 
-def _eval_weights(F, g: _Group, beta: Array, r_lo: Array) -> Array:
-    """(d, k): claim c's weight in u, beta_c eq(z_c,lo, r_lo), which turns the column
-    sumcheck's last claim into <u[:C], eq(r_lo)> (no per-claim value is sent)."""
+def _u_weights(F, g: _Group, beta: Array, rho: Array, r_lo: Array, zeta: Array):
+    """u's weights: (d, k) claim c's, which turn the column sumcheck's last claim into
+    <u[:C], eq(r_lo)> (no per-claim value is sent), and (d, OPENING_MASKS) the opening mask
+    rows' (rho and rho s~(r_lo) for A and B, their share of that claim; zeta for Z_u). After
+    a sumcheck claim c weighs beta_c eq(z_c,lo, r_lo); without one (the claims share
+    r_lo = z_lo, the group's statement is sum_c beta_c y_c~(z_lo) + rho A~(z_lo)) beta_c,
+    and B weighs nothing."""
     E, c = F.ext, g.shape.col_log
-    return np.stack(
-        [E.mul(beta[:, i], eq_eval(F, pt[:, :c], r_lo)) for i, (_, pt, _) in enumerate(g.claims)],
-        axis=1,
-    )
+    if _same_lo(g):
+        return beta, np.stack([rho, E.zeros(()), zeta], axis=1)
+    claims = [
+        E.mul(beta[:, i], eq_eval(F, pt[:, :c], r_lo)) for i, (_, pt, _) in enumerate(g.claims)
+    ]
+    masks = [rho, E.mul(rho, popcount_at(F, r_lo)), zeta]
+    return np.stack(claims, axis=1), np.stack(masks, axis=1)
 
 
 class _Batch:
@@ -678,18 +691,21 @@ def _verify_hiding(
     """3.-5. (hiding) The masked column sumcheck from the group's sum `total`, mu, u (its
     value at the sumcheck's point is the sumcheck's last claim) and the columns."""
     E, s = F.ext, g.shape
-    rounds = gs.field("sumcheck").list(s.col_log, s.col_log)
-    pt_lo, final = sumcheck_verify(F, tr, "pcs/sumcheck", rounds, total, where)
-    r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
+    if _same_lo(g):
+        gs.field("sumcheck").list(0, 0)
+        r_lo, final = g.claims[0][1][:, : s.col_log], total
+    else:
+        rounds = gs.field("sumcheck").list(s.col_log, s.col_log)
+        pt_lo, final = sumcheck_verify(F, tr, "pcs/sumcheck", rounds, total, where)
+        r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
     mu = E.decode(gs.field("mu").bytes(length=E.byte_len), 1)[:, 0]
     tr.absorb_field("pcs/mu", E, mu)
     zeta = tr.challenge_ext("pcs/zeta", F)
     u = _receive_u(F, s, gs, tr)
     if not E.equal(E.dot(u[:, : s.cols], eq_table(F, r_lo)), E.add(final, E.mul(zeta, mu))):
         raise ProofRejected(f"{where}: evaluation vector does not match the sumcheck")
-    betas = _betas(F, g, _eval_weights(F, g, beta, r_lo))
-    weights = _opening_weights(F, rho, r_lo, zeta)
-    _check_columns(F, g, gs, commitments, tr, where, test, u, betas, weights)
+    w, weights = _u_weights(F, g, beta, rho, r_lo, zeta)
+    _check_columns(F, g, gs, commitments, tr, where, test, u, _betas(F, g, w), weights)
 
 
 TOGETHER = "a hiding opening checks its claims and relations together: any may be false"
@@ -713,13 +729,6 @@ def _verify_batch(F, groups, schemas, commitments, claims, relations, opening, t
             _verify_hiding(F, g, gs, commitments, tr, where, test, batch.of(g), rho, S[:, k])
         except ProofRejected as e:
             raise ProofRejected(f"{e} ({TOGETHER})") from None
-
-
-def _opening_weights(F, rho: Array, r_lo: Array, zeta: Array) -> Array:
-    """(d, OPENING_MASKS): the opening mask rows' coefficients in u: rho and rho s(r_lo) for
-    the sumcheck's masks (their share of its last claim), zeta for u's own."""
-    E = F.ext
-    return np.stack([rho, E.mul(rho, popcount_at(F, r_lo)), zeta], axis=1)
 
 
 def _receive_u(F, s: Shape, gs: Schema, tr: Transcript) -> Array:
@@ -984,29 +993,40 @@ class LigeroPCS:
 
     def _prove_hiding(self, F, g: _Group, sts, tr, out: dict, r_mask, masks, beta, rho, comm):
         """3.-5. (hiding) The column sumcheck of sum_c beta_c <y_c, eq(z_c,lo)> plus rho
-        times the masks' (A + s B), mu = <Z_u, eq(r_lo)>, zeta, u and the columns."""
+        times the masks' (A + s B) (none when the claims share z_lo), mu = <Z_u, eq(r_lo)>,
+        zeta, u and the columns."""
         E, s = F.ext, g.shape
-        Y, B = self._claim_rows(F, g, sts, beta, comm)
-        ones = E.from_base(F.ones(s.cols))
-        Y = np.concatenate([Y, masks[:, :2]], axis=1)
-        mask_weights = np.stack(
-            [E.mul(ones, rho), E.mul(E.from_base(popcount_weights(F, s.col_log)), rho)], axis=1
-        )
-        B = np.concatenate([B, mask_weights], axis=1)
-        rounds, pt_lo, _ = sumcheck_prove(F, tr, "pcs/sumcheck", Y, B)
+        Y, rounds = None, []
+        if _same_lo(g):
+            r_lo = g.claims[0][1][:, : s.col_log]
+        else:
+            Y, B = self._claim_rows(F, g, sts, beta, comm)
+            Y = np.concatenate([Y, masks[:, :2]], axis=1)
+            pop = E.from_base(popcount_weights(F, s.col_log))
+            mask_weights = np.stack([E.mul(E.from_base(F.ones(s.cols)), rho), E.mul(pop, rho)], 1)
+            B = np.concatenate([B, mask_weights], axis=1)
+            rounds, pt_lo, _ = sumcheck_prove(F, tr, "pcs/sumcheck", Y, B)
+            r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
         out["sumcheck"] = rounds
-        r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
         mu = E.dot(masks[:, 2], eq_table(F, r_lo))
         tr.absorb_field("pcs/mu", E, mu)
         out["mu"] = E.encode(mu[:, None])
         zeta = tr.challenge_ext("pcs/zeta", F)
-        u = _combine_messages(F, _betas(F, g, _eval_weights(F, g, beta, r_lo))[:, None], sts)
-        u = u[:, 0]
-        weights = _opening_weights(F, rho, r_lo, zeta)
+        k = len(g.claims)
+        w, weights = _u_weights(F, g, beta, rho, r_lo, zeta)
+        if Y is None:
+            u = _combine_messages(F, _betas(F, g, w)[:, None], sts)[:, 0]
+        else:  # u's data part is sum_c w_c y_c, from the rows the sumcheck already has
+            held = [st.data for st in sts]
+            padding = _combine_tables(F, _betas(F, g, w)[:, None], [st.P for st in sts], held)
+            u = np.concatenate([E.zeros(s.cols), padding[:, 0]], axis=-1)
         for t, st in enumerate(sts):
             mcoef = _mask_coefficients(F, g, r_mask[t], weights)
             u = E.add(u, _combine_masks(F, mcoef[:, s.tests :], st)[:, 0])
-        self._send_u(F, g, sts, tr, out, add_up(E, comm, u), comm)
+        u = add_up(E, comm, u)
+        if Y is not None:  # whole on every worker: added after the workers' shares
+            u[:, : s.cols] = E.add(u[:, : s.cols], E.sum(E.mul(Y[:, :k], w[:, :, None]), axis=0))
+        self._send_u(F, g, sts, tr, out, u, comm)
 
     def _send_u(self, F, g: _Group, sts, tr: Transcript, out: dict, u, comm) -> None:
         """4.-5. u (added up over the workers), the query set and the opened columns."""

@@ -446,7 +446,7 @@ def simulate(
     groups = pcs._groups(F, sizes, claims)
     tests = draw_tests(F, groups, tr)
     G = rand_ext(F, rng, ())
-    batch = _Batch(F, claims, relations, _Batch.draw(F, tr, claims, relations))
+    batch = _Batch.draw(F, tr, claims, relations)
     rho = tr.challenge_ext("pcs/rho", F)
     S = rand_ext(F, rng, len(groups))
     S[:, -1] = E.sub(E.add(batch.H, E.mul(rho, G)), E.sum(S[:, :-1]))
@@ -591,7 +591,7 @@ def test_simulator_solves_the_real_mask_columns(fname, which):
     groups = LigeroPCS(hiding=True)._groups(F, sizes, claims)
     tr = ProgrammedTranscript(2)
     tests = draw_tests(F, groups, tr)
-    batch = _Batch(F, claims, [], _Batch.draw(F, tr, claims, []))
+    batch = _Batch.draw(F, tr, claims, [])
     rho = tr.challenge_ext("pcs/rho", F)
     for g, gt, test in zip(groups, real["groups"], tests, strict=True):
         s, q, T = g.shape, g.shape.queries, g.shape.tests

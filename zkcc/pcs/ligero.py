@@ -592,10 +592,14 @@ class _Batch:
             self.beta[i] = a
         self.H = H
 
-    @staticmethod
-    def draw(F, tr: Transcript, claims, relations) -> Array:
-        known = sum(not c.hidden for c in claims)
-        return tr.challenge_exts("pcs/alpha", F, len(relations) + known)
+    @classmethod
+    def draw(cls, F, tr: Transcript, claims, relations) -> _Batch:
+        """alpha from the transcript (one per relation, then per known claim), and the
+        weights it gives."""
+        alpha = tr.challenge_exts(
+            "pcs/alpha", F, len(relations) + sum(not c.hidden for c in claims)
+        )
+        return cls(F, claims, relations, alpha)
 
     def of(self, g: _Group) -> Array:
         """(d, k): the weights of the group's claims."""
@@ -607,7 +611,7 @@ class _Links:
     states each hidden value, the verifier checks every relation on them, and the groups go
     on with them as known values. (A hiding opening never states them: `_Batch`.)"""
 
-    def __init__(self, F, groups: list[_Group], claims, relations: Sequence[Relation]) -> None:
+    def __init__(self, F, claims, relations: Sequence[Relation]) -> None:
         self.F, self.claims, self.relations = F, claims, list(relations)
         self.hidden = [i for i, c in enumerate(claims) if c.hidden]
         self.t: dict[int, Array] = {}
@@ -717,7 +721,7 @@ def _verify_batch(F, groups, schemas, commitments, claims, relations, opening, t
     E = F.ext
     G = E.decode(opening.field("mask_sum").bytes(length=E.byte_len), 1)[:, 0]
     tr.absorb_field("pcs/mask-sum", E, G)
-    batch = _Batch(F, claims, relations, _Batch.draw(F, tr, claims, relations))
+    batch = _Batch.draw(F, tr, claims, relations)
     rho = tr.challenge_ext("pcs/rho", F)
     n = len(groups) - 1
     S = E.decode(opening.field("sums").bytes(length=n * E.byte_len), n)
@@ -910,7 +914,7 @@ class LigeroPCS:
         ]
         if self.hiding and groups:
             return self._open_hiding(F, groups, sts, claims, relations, tr, outs, tests, comm)
-        links = _Links(F, groups, claims, relations)
+        links = _Links(F, claims, relations)
         links.prove_values(tr)
         for g, t, o, dr in zip(groups, sts, outs, direct, strict=True):
             if dr:
@@ -935,7 +939,7 @@ class LigeroPCS:
         mask_sums = [_mask_sum(F, g, m) for g, m in zip(groups, masks, strict=True)]
         G = E.sum(np.stack(mask_sums, axis=1))
         tr.absorb_field("pcs/mask-sum", E, G)
-        batch = _Batch(F, claims, relations, _Batch.draw(F, tr, claims, relations))
+        batch = _Batch.draw(F, tr, claims, relations)
         rho = tr.challenge_ext("pcs/rho", F)
         sums = []
         for g, Gg in zip(groups, mask_sums, strict=True):
@@ -1072,7 +1076,7 @@ class LigeroPCS:
             schemas = list(zip(gschemas, wheres, tests, strict=True))
             _verify_batch(F, groups, schemas, commitments, claims, relations, opening, tr)
             return
-        links = _Links(F, groups, claims, relations)
+        links = _Links(F, claims, relations)
         links.verify_values(tr, opening.field("links") if relations else None)
         for g, gs, dr, test, where in zip(groups, gschemas, direct, tests, wheres, strict=True):
             if dr:

@@ -39,6 +39,7 @@ from zkcc.pcs.ligero import (
     leaf_prefix,
     popcount_weights,
     query_indices,
+    sumcheck_mask_weights,
 )
 from zkcc.pcs.ligero_params import SALT_BYTES, Shape, choose_shape
 from zkcc.pcs.merkle import MerklePCS
@@ -378,8 +379,8 @@ def simulated_sumcheck(F, g: _Group, tr: Transcript, test, beta, rho, total, rng
     weights_lo = E.zeros((k, C))
     for c, (_, pt, _) in enumerate(g.claims):
         weights_lo[:, c] = E.mul(eq_table(F, pt[:, : s.col_log]), beta[:, c])
-    masks = [E.from_base(F.ones(C)), E.from_base(popcount_weights(F, s.col_log))]
-    B = np.concatenate([weights_lo, np.stack([E.mul(m, rho) for m in masks], axis=1)], axis=1)
+    masks = E.mul(E.from_base(sumcheck_mask_weights(F, s.col_log)), rho)
+    B = np.concatenate([weights_lo, masks], axis=1)
     Y = rand_ext(F, rng, (k + 2, C))
     gap = E.sub(total, E.sum(E.mul(Y, B)))
     Y[:, k, 0] = E.add(Y[:, k, 0], E.mul(gap, E.inv(rho)))

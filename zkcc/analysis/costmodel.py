@@ -526,7 +526,7 @@ def proof_skeleton(plan: Plan, paths: list[list[int]] | None = None) -> dict:
         E = F.ext
         if plan.zk and groups:  # zkcc.pcs.ligero._Batch: G, every group's sum but the last
             opening["mask_sum"] = Blob(E.byte_len)
-            opening["sums"] = Blob(max(len(groups) - 1, 0) * E.byte_len)
+            opening["sums"] = Blob((len(groups) - 1) * E.byte_len)
         elif _relations(steps):  # zkcc.pcs.ligero._Links: the hidden values, stated
             linked = sum(sum(t.hidden) for t in tables.values())
             opening["links"] = {"values": Blob(linked * E.byte_len)}

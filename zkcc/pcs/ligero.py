@@ -542,14 +542,18 @@ def popcount_at(F: PrimeField, r: Array) -> Array:
     return acc
 
 
+def sumcheck_mask_weights(F: PrimeField, col_log: int) -> Array:
+    """(2, C) base: the column sumcheck's masks A and B weigh x by 1 and by 1 + popcount(x)."""
+    return np.stack([F.ones(1 << col_log), popcount_weights(F, col_log)])
+
+
 def _mask_sum(F, g: _Group, masks: Array) -> Array:
     """G_g = sum_x (A[x] + s[x] B[x]) for the group's first two opening masks A, B; A~(z_lo)
     when its claims share z_lo (no column sumcheck, `_u_weights`)."""
     E = F.ext
     if _same_lo(g):
         return E.dot(masks[:, 0], eq_table(F, g.claims[0][1][:, : g.shape.col_log]))
-    weighted = E.mul_base(masks[:, 1], popcount_weights(F, g.shape.col_log))
-    return E.add(E.sum(masks[:, 0]), E.sum(weighted))
+    return E.sum(E.mul_base(masks[:, :2], sumcheck_mask_weights(F, g.shape.col_log)))
 
 
 def _u_weights(F, g: _Group, beta: Array, rho: Array, r_lo: Array, zeta: Array):
@@ -559,14 +563,17 @@ def _u_weights(F, g: _Group, beta: Array, rho: Array, r_lo: Array, zeta: Array):
     a sumcheck claim c weighs beta_c eq(z_c,lo, r_lo); without one (the claims share
     r_lo = z_lo, the group's statement is sum_c beta_c y_c~(z_lo) + rho A~(z_lo)) beta_c,
     and B weighs nothing."""
-    E, c = F.ext, g.shape.col_log
+    E = F.ext
     if _same_lo(g):
         return beta, np.stack([rho, E.zeros(()), zeta], axis=1)
-    claims = [
-        E.mul(beta[:, i], eq_eval(F, pt[:, :c], r_lo)) for i, (_, pt, _) in enumerate(g.claims)
-    ]
     masks = [rho, E.mul(rho, popcount_at(F, r_lo)), zeta]
-    return np.stack(claims, axis=1), np.stack(masks, axis=1)
+    return E.mul(beta, _column_eqs(F, g, r_lo)), np.stack(masks, axis=1)
+
+
+def _column_eqs(F, g: _Group, r_lo: Array) -> Array:
+    """(d, k): eq(z_c,lo, r_lo) for each claim c, its weight after the column sumcheck."""
+    c = g.shape.col_log
+    return np.stack([eq_eval(F, pt[:, :c], r_lo) for _, pt, _ in g.claims], axis=1)
 
 
 class _Batch:
@@ -679,7 +686,7 @@ def _verify_plain(F, g: _Group, gs: Schema, commitments, tr, where: str, test, t
         r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
         evals = E.decode(gs.field("evals").bytes(length=k * E.byte_len), k)
         tr.absorb_field("pcs/evals", E, evals)
-        eqs = np.stack([eq_eval(F, pt[:, : s.col_log], r_lo) for _, pt, _ in g.claims], axis=1)
+        eqs = _column_eqs(F, g, r_lo)
         if not E.equal(E.sum(E.mul(E.mul(eqs, alpha), evals)), final):
             raise ProofRejected(f"{where}: evaluations do not match the sumcheck")
     gamma = tr.challenge_exts("pcs/gamma", F, k)
@@ -1006,8 +1013,7 @@ class LigeroPCS:
         else:
             Y, B = self._claim_rows(F, g, sts, beta, comm)
             Y = np.concatenate([Y, masks[:, :2]], axis=1)
-            pop = E.from_base(popcount_weights(F, s.col_log))
-            mask_weights = np.stack([E.mul(E.from_base(F.ones(s.cols)), rho), E.mul(pop, rho)], 1)
+            mask_weights = E.mul(E.from_base(sumcheck_mask_weights(F, s.col_log)), rho)
             B = np.concatenate([B, mask_weights], axis=1)
             rounds, pt_lo, _ = sumcheck_prove(F, tr, "pcs/sumcheck", Y, B)
             r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)

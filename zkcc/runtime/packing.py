@@ -1,7 +1,7 @@
 """Which committed tables share one PCS commitment.
 
 A hiding Ligero commitment has a fixed cost in every proof whatever its size: one Merkle
-multi-opening (~12 KB at 100 bits), a salt per queried column, its test and claim mask rows
+multi-opening (~12 KB at 100 bits), a salt per queried column, its test and opening mask rows
 in every opened column, and, per shape, the proximity-test and evaluation rows (~16 KB). A
 program commits many small tables (weights, hint tensors, each zero-knowledge GKR launch's
 mask table), so committing each on its own made small zero-knowledge proofs several times
@@ -129,7 +129,7 @@ def plan_bins(plan, groth16: frozenset[int] = frozenset(), second: bool = False)
 
 
 def bin_claim_counts(bins: list[Bin], counts: dict[str, int]) -> dict[str, int]:
-    """Claims per bin (a hiding commitment draws a mask row per claim)."""
+    """Claims per bin, as the soundness report counts a Ligero group's claims."""
     return {b.name: sum(counts.get(m.tensor, 0) for m in b.members) for b in bins}
 
 

@@ -616,8 +616,8 @@ def claim_counts(steps: list) -> dict[str, int]:
     """tensor -> the evaluation claims the schedule makes on it: two per GKR input segment
     reading it (the layer-0 claims at v_x and v_y), those of a launch's lookup argument
     (zkcc/runtime/lookups.py), one per side of an assert_eq, one per
-    committed Groth16 boundary and one on its launch's link masks. A hiding commitment is
-    made for exactly that many."""
+    committed Groth16 boundary and one on its launch's link masks: what the soundness
+    report and the cost model count (a hiding commitment's masks do not depend on it)."""
     out: dict[str, int] = {}
     for st in steps:
         if isinstance(st, GkrStep):

@@ -309,10 +309,11 @@ def draw_tests(F, groups: list[_Group], tr: Transcript) -> list[tuple]:
 
 
 def tables_part(F, coef, cols: list) -> np.ndarray:
-    """sum_t coef[:, t, :] . cols[t] for coef (d, G, R) and opened columns (R, q) each: (d, q)."""
+    """sum_t coef[:, t, :R_t] . cols[t] for coef (d, G, max R_t) and opened columns (R_t, q)
+    each: (d, q)."""
     acc = None
     for t, c in enumerate(cols):
-        part = row_combine(F, coef[:, None, t, :], c)[:, 0]
+        part = row_combine(F, coef[:, None, t, : len(c)], c)[:, 0]
         acc = part if acc is None else F.ext.add(acc, part)
     return acc
 
@@ -414,12 +415,12 @@ def simulate_group(F, g: _Group, tr: Transcript, test, beta, rho, total, rng):
     gap = E.sub(E.add(final, E.mul(ch.zeta, mu)), E.dot(u[:, :C], eq_r))
     u[:, 0] = E.add(u[:, 0], E.mul(gap, E.inv(eq_r[:, 0])))
     w = rand_ext(F, rng, (T, s.msg_len))
-    cols = [rand_base(F, rng, (s.rows, q)) for _ in g.tables]
+    cols = [rand_base(F, rng, (R, q)) for R in g.rows]
     Zc = [rand_base(F, rng, (s.mask_rows(d), q)) for _ in g.tables]
     solve_mask_columns(F, g, ch, w, u, cols, Zc)
     roots, openings = [], []
-    for c, z in zip(cols, Zc, strict=True):
-        root, op = simulated_commitment(F, s, ch.idx, np.concatenate([c, z]).T, rng)
+    for st, c, z in zip(g.shapes, cols, Zc, strict=True):
+        root, op = simulated_commitment(F, st, ch.idx, np.concatenate([c, z]).T, rng)
         roots.append(root)
         openings.append(op)
     tree = {
@@ -491,9 +492,11 @@ CLAIM_SETS = {
     "sumcheck-two-tables": ({"a": 10, "b": 10}, [("a", 0), ("b", 1), ("a", 2)]),
     # claim 0 is on table "b" (position 1), the one whose mask rows are free
     "first-claim-on-second-table": ({"a": 10, "b": 10}, [("b", 0), ("a", 1), ("b", 1)]),
-    "same-point-and-one-row": (
-        {"a": 10, "b": 10, "c": 5, "d": 12},
-        [("a", 0), ("b", 0), ("c", 1), ("c", 2), ("c", 2)],
+    # m31: a, b and the one-row c share a code, so one group of 8, 8 and 1 rows, whose claims
+    # differ in z_lo; d and e share a point (no column sumcheck). bn254: c, a + b, d + e
+    "merged-rows-and-same-point": (
+        {"a": 10, "b": 10, "c": 5, "d": 12, "e": 12},
+        [("a", 0), ("b", 0), ("c", 1), ("c", 2), ("c", 2), ("d", 3), ("e", 3)],
     ),
 }
 
@@ -527,8 +530,10 @@ def test_simulator_is_accepted(fname, which):
         verify(F, coms, claims, tree, ProgrammedTranscript(trial))
         if which == "sumcheck-two-tables":
             assert tree["groups"][0]["sumcheck"]  # claims at different z_lo
-        if which == "same-point-and-one-row":  # one group with a common z_lo, one without
-            assert [bool(g["sumcheck"]) for g in tree["groups"]] == [True, False]
+        if which == "merged-rows-and-same-point":  # groups with a common z_lo and without
+            assert {bool(g["sumcheck"]) for g in tree["groups"]} == {True, False}
+            rows = [len(g["tables"]) for g in tree["groups"]]
+            assert rows == ([3, 2] if fname == "m31" else [1, 2, 2])
         for c in range(len(claims)):
             bad = list(claims)
             bad[c] = PcsClaim(claims[c].name, claims[c].point, E.add(claims[c].value, E.one()))
@@ -605,10 +610,10 @@ def test_simulator_solves_the_real_mask_columns(fname, which):
         u = E.decode(gt["u"], s.msg_len)
         S = s.mask_rows(d)
         cols, real_Z = [], []
-        for op in gt["tables"]:
-            opened = F.decode(op["columns"], q * (s.rows + S)).reshape(q, s.rows + S).T
-            cols.append(opened[: s.rows])
-            real_Z.append(opened[s.rows :])
+        for op, R in zip(gt["tables"], g.rows, strict=True):
+            opened = F.decode(op["columns"], q * (R + S)).reshape(q, R + S).T
+            cols.append(opened[:R])
+            real_Z.append(opened[R:])
         Zc = [z.copy() for z in real_Z]
         Zc[0][(T + 2) * d : (T + 3) * d] = 0
         Zc[0][: T * d] = 0
@@ -767,7 +772,7 @@ def test_fresh_randomness_changes_every_symbol(fname):
 
 
 # ---- 4. hidden (linked) claims ----------------------------------------------------------------
-LINKED_SIZES = {"a": 10, "b": 10, "c": 5}
+LINKED_SIZES = {"a": 10, "b": 10, "c": 12}  # c: a code of its own, a second group
 
 
 def linked_setup(F, seed: int, pcs):
@@ -776,9 +781,9 @@ def linked_setup(F, seed: int, pcs):
     E = F.ext
     rng = np.random.default_rng(seed)
     a = rand_base(F, rng, 1 << 10)
-    tabs = {"a": a, "b": a.copy(), "c": rand_base(F, rng, 1 << 5)}
+    tabs = {"a": a, "b": a.copy(), "c": rand_base(F, rng, 1 << 12)}
     p, q = random_point(F, rng, 10), random_point(F, rng, 10)
-    s_, s2 = random_point(F, rng, 5), random_point(F, rng, 5)
+    s_, s2 = random_point(F, rng, 12), random_point(F, rng, 12)
     ev = {
         k: mle_evaluate(F, tabs[n], pt)
         for k, n, pt in [("ap", "a", p), ("aq", "a", q), ("cs", "c", s_), ("cs2", "c", s2)]

@@ -18,9 +18,11 @@ from zkcc.pcs.base import PcsClaim
 from zkcc.pcs.ligero import LigeroPCS, query_indices
 from zkcc.pcs.ligero_params import (
     choose_shape,
+    group_key,
     hiding_pad,
     num_queries,
     num_tests,
+    opening_groups,
     opens_directly,
     query_log2_error,
 )
@@ -400,6 +402,41 @@ def test_reject_tampering(fname, hiding):
     for mutate in mutations:
         with pytest.raises(ProofRejected):
             _verify(F, pcs, coms, claims, _tampered(tree, mutate))
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+@pytest.mark.parametrize("hiding", MODES)
+def test_hiding_groups_share_a_code_across_row_counts(fname, hiding):
+    """Hiding: the tables of one code (columns, rate, padding, queries, tests) form one group
+    whatever their rows, sharing its test and evaluation vectors (ligero_params.
+    opening_groups); plain: one group per shape. The group of two 2^9 tables and a 2^5 one
+    (padded to one row) opens and verifies, and an altered data or mask symbol of any of its
+    tables is refused."""
+    F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(9, 9, 5), hiding=hiding)
+    groups = opening_groups(F, {n: m for n, (_, m) in coms.items()}, hiding)
+    shapes = [choose_shape(F, m, hiding=hiding) for m in (9, 5)]
+    if hiding:
+        assert group_key(shapes[0]) == group_key(shapes[1]) and shapes[0] != shapes[1]
+        assert [(g.tables, [s.rows for s in g.shapes]) for g in groups] == [
+            (["t0", "t1", "t2"], [shapes[0].rows, shapes[0].rows, 1])
+        ]
+    else:
+        assert [g.tables for g in groups] == [["t2"], ["t0", "t1"]]
+    tree = _open(F, pcs, states, claims)
+    _verify(F, pcs, coms, claims, tree)
+    assert len(tree["groups"]) == len(groups)
+    if not hiding:
+        return
+    size = F.byte_len
+    for t, op in enumerate(tree["groups"][0]["tables"]):
+        for at in (0, len(op["columns"]) - size):  # a data row's symbol, a mask row's
+
+            def alter(tr, t=t, at=at):
+                tb = tr["groups"][0]["tables"][t]
+                tb["columns"] = _flip(tb["columns"], at)
+
+            with pytest.raises(ProofRejected):
+                _verify(F, pcs, coms, claims, _tampered(tree, alter))
 
 
 @pytest.mark.parametrize("fname", FIELDS)

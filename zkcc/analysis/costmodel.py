@@ -48,7 +48,7 @@ from zkcc.pcs.ligero_params import (
     SALT_BYTES,
     SECURITY_BITS,
     Shape,
-    choose_shape,
+    opening_groups,
     opens_directly,
     path_hashes,
 )
@@ -434,7 +434,8 @@ def _relations(steps: list) -> int:
 
 @dataclass
 class _Group:
-    shape: Shape
+    shape: Shape  # the code's (its first table's)
+    shapes: list[Shape]  # per table
     tables: list[str]  # sorted
     claims: list[int]  # per table
     same_lo: bool
@@ -442,21 +443,21 @@ class _Group:
 
 
 def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Group]:
-    """The opening's groups as zkcc.pcs.ligero._groups forms them: tables of one shape, in
-    (m, col_log) order, tables sorted by name; whether all claims share their column
-    coordinates (no column sumcheck then) and whether the group is sent directly."""
-    by: dict[Shape, list[str]] = {}
-    for name in sorted(tables):
-        t = tables[name]
-        if t.points:
-            by.setdefault(choose_shape(F, t.m, RATE_LOG, SECURITY_BITS, hiding), []).append(name)
+    """The opening's groups as zkcc.pcs.ligero._groups forms them (ligero_params.
+    opening_groups of the claimed tables); whether all claims share their column coordinates
+    (no column sumcheck then) and whether the group is sent directly."""
+    claimed = {n: t.m for n, t in tables.items() if t.points}
     out = []
-    for s in sorted(by, key=lambda s: (s.m, s.col_log)):
-        names = by[s]
-        los = {(pt + (0,) * (s.m - len(pt)))[: s.col_log] for n in names for pt in tables[n].points}
-        counts = [len(tables[n].points) for n in names]
-        direct = opens_directly(F, s, len(names))
-        out.append(_Group(s, names, counts, len(los) == 1, direct))
+    for g in opening_groups(F, claimed, hiding, RATE_LOG, SECURITY_BITS):
+        c = g.shape.col_log
+        los = {
+            (pt + (0,) * (s.m - len(pt)))[:c]
+            for n, s in zip(g.tables, g.shapes, strict=True)
+            for pt in tables[n].points
+        }
+        counts = [len(tables[n].points) for n in g.tables]
+        direct = opens_directly(F, g.shape, len(g.tables))
+        out.append(_Group(g.shape, g.shapes, g.tables, counts, len(los) == 1, direct))
     return out
 
 
@@ -470,9 +471,9 @@ def ligero_group_tree(F, g: _Group, paths: list[int] | None = None) -> dict:
     expected = round(path_hashes(s.code_log, s.queries))
     mask = s.mask_rows(E.degree)
     tables = []
-    for t in range(len(g.tables)):
+    for t, st in enumerate(g.shapes):
         entry: dict[str, Any] = {
-            "columns": Blob(s.queries * (s.rows + mask) * F.byte_len),
+            "columns": Blob(s.queries * (st.rows + mask) * F.byte_len),
             "path": Blob(HASH_BYTES * (expected if paths is None else paths[t])),
         }
         if s.pad:
@@ -789,8 +790,8 @@ def _ligero_costs(
         G, k = len(g.tables), sum(g.claims)
         info.append(
             {
-                "table_log2": s.m,
-                "rows": s.rows,
+                "table_log2": [t.m for t in g.shapes],
+                "rows": [t.rows for t in g.shapes],
                 "cols": s.cols,
                 "queries": s.queries,
                 "tests": s.tests,
@@ -801,17 +802,18 @@ def _ligero_costs(
             }
         )
         S = s.mask_rows(d)
-        for name_t, kt in zip(g.tables, g.claims, strict=True):
-            leaf = (s.rows + S) * F.byte_len + (SALT_BYTES if s.pad else 0)
-            commit = enc * (s.rows + S) * s.code_len + s.code_len * (leaf * sb + 2 * sc)
+        for name_t, st, kt in zip(g.tables, g.shapes, g.claims, strict=True):
+            R = st.rows
+            leaf = (R + S) * F.byte_len + (SALT_BYTES if s.pad else 0)
+            commit = enc * (R + S) * s.code_len + s.code_len * (leaf * sb + 2 * sc)
             commit += 20 * call
             if g.direct:
-                cost = _TensorCost(commit, (1 << s.m) * 2 * sb, commit + kt * (2 << s.m) * ext)
+                cost = _TensorCost(commit, (1 << st.m) * 2 * sb, commit + kt * (2 << st.m) * ext)
             else:
                 vecs = (s.tests + 1) * d
-                open_ = vecs * (s.rows + S) * s.msg_len * ext / d + kt * s.cols * 8 * ext
+                open_ = vecs * (R + S) * s.msg_len * ext / d + kt * s.cols * 8 * ext
                 open_ += s.queries * leaf * sb + 30 * call
-                verify = vecs * s.code_len * enc / G + s.queries * vecs * (s.rows + S) * ext / d
+                verify = vecs * s.code_len * enc / G + s.queries * vecs * (R + S) * ext / d
                 verify += s.queries * (leaf * sb + sc) + path_hashes(s.code_log, s.queries) * sc
                 verify += (0 if g.same_lo else s.col_log * vr / G) + 30 * call
                 cost = _TensorCost(commit, open_, verify)

@@ -22,9 +22,10 @@ the base field for bn254). The plan's error is the union bound of the terms, rep
   (zkcc/runtime/zk_lookups.py, committed inverses): `hidden_logup_terms`, per table the
   zero denominators and the LogUp identity, (N_q + N_t) / |E| each, the components'
   weighing log2(d) / |E|, each check circuit's zero-knowledge GKR and its relations.
-* Ligero (zkcc/pcs/ligero_params.py): per group of tables of one shape, the proximity test
-  (N / |E|)^tests, the column queries C(N - b, t) / C(N, t) (b from the distance
-  N - C - pad, pad = 0 unless hiding) and the column sumcheck 2 log2(C) / |E|. Plain: the
+* Ligero (zkcc/pcs/ligero_params.py): per group of tables (of one shape; of one code when
+  hiding), the proximity test (N / |E|)^tests, the column queries C(N - b, t) / C(N, t) (b
+  from the distance N - C - pad, pad = 0 unless hiding) and the column sumcheck
+  2 log2(C) / |E|. Plain: the
   two random combinations of its k claims (alpha before the column sumcheck, gamma after it)
   2k / |E|. Hiding, one combination of all claims and relations: alpha (a false claim or
   relation survives it with 1 / |E|), rho (the sumcheck masks' sum G is fixed before it) and
@@ -49,8 +50,7 @@ from zkcc.field import get_field
 from zkcc.pcs.ligero_params import (
     RATE_LOG,
     SECURITY_BITS,
-    Shape,
-    choose_shape,
+    opening_groups,
     opens_directly,
     query_log2_error,
 )
@@ -220,15 +220,13 @@ def ligero_terms(
     F: PrimeField, tables: dict[str, int], claims: dict[str, int], hiding: bool = True
 ) -> list[Term]:
     """Terms of a Ligero opening: `tables` maps each claimed table to its log2 size,
-    `claims` to its number of claims; tables of one shape form one group (zkcc.pcs.ligero)."""
-    groups: dict[Shape, list[str]] = {}
-    for name, m in tables.items():
-        if claims.get(name):
-            groups.setdefault(choose_shape(F, m, RATE_LOG, SECURITY_BITS, hiding), []).append(name)
+    `claims` to its number of claims; the groups are the opening's
+    (ligero_params.opening_groups)."""
+    claimed = {n: m for n, m in tables.items() if claims.get(n)}
     out = []
-    for s in sorted(groups, key=lambda s: (s.m, s.col_log)):
-        names = groups[s]
-        part = f"ligero group 2^{s.m} ({len(names)} tables)"
+    for g in opening_groups(F, claimed, hiding, RATE_LOG, SECURITY_BITS):
+        s, names = g.shape, g.tables
+        part = f"ligero group {g.label} ({len(names)} tables)"
         if opens_directly(F, s, len(names)):
             continue
         k = sum(claims[n] for n in names)

@@ -119,6 +119,7 @@ from zkcc.pcs.ligero_params import (
     SECURITY_BITS,
     Shape,
     choose_shape,
+    opening_groups,
     opens_directly,
 )
 from zkcc.pcs.merkle_tree import (
@@ -362,14 +363,22 @@ def query_indices(tr: Transcript, s: Shape) -> list[int]:
 
 @dataclass
 class _Group:
-    """The tables that share a shape (one size, or small tables padded to the same row),
-    opened together with one query set."""
+    """The tables opened together with one query set (`ligero_params.opening_groups`): of one
+    shape when plain, of one code when hiding, where their row counts may differ. `shape` is
+    the code's (its first table's); `shapes[t]` is table t's."""
 
     shape: Shape
     tables: list[str]
-    claims: list[tuple[int, Array, Array]]  # (table position, point (d, shape.m), value (d,))
+    claims: list[tuple[int, Array, Array]]  # (table position, point (d, its shape's m), value)
     hidden: list[bool] = field(default_factory=list)  # per claim: its value is hidden
     index: list[int] = field(default_factory=list)  # per claim: its place in the opening's list
+    shapes: list[Shape] = field(default_factory=list)
+    label: str = ""  # its tables' sizes, for messages
+
+    @property
+    def rows(self) -> list[int]:
+        """Each table's row count R_t."""
+        return [s.rows for s in self.shapes]
 
     def extra_rows(self, d: int) -> int:
         """Base mask rows of each table beyond its test rows (hiding): the opening's masks."""
@@ -378,43 +387,41 @@ class _Group:
     def test_challenges(self, d: int) -> int:
         """Proximity coefficients drawn: per test, one per data row and per opening mask row
         of every table (a table's test mask rows enter with coefficient 1)."""
-        return self.shape.tests * len(self.tables) * (self.shape.rows + self.extra_rows(d))
+        extra = self.extra_rows(d) * len(self.tables)
+        return self.shape.tests * (sum(self.rows) + extra)
 
 
 def _groups(
     F, sizes: dict[str, int], claims: list[PcsClaim], rate_log, bits, hiding
 ) -> list[_Group]:
+    """The claims, by group (`ligero_params.opening_groups` of the claimed tables), each
+    point zero-extended to its table's padded size."""
     E = F.ext
-    by_shape: dict[Shape, _Group] = {}
-    for i, c in enumerate(claims):
+    for c in claims:
         if c.name not in sizes:
             raise ValueError(f"claim on {c.name!r}, which is not committed")
+    claimed = {c.name: sizes[c.name] for c in claims}
+    plans = opening_groups(F, claimed, hiding, rate_log, bits)
+    groups = [_Group(p.shape, p.tables, [], shapes=p.shapes, label=p.label) for p in plans]
+    where = {n: (g, t) for g in groups for t, n in enumerate(g.tables)}
+    for i, c in enumerate(claims):
+        g, t = where[c.name]
         m = sizes[c.name]
-        shape = choose_shape(F, m, rate_log, bits, hiding)
-        g = by_shape.setdefault(shape, _Group(shape, [], []))
-        if c.name not in g.tables:
-            g.tables.append(c.name)
         value = None if c.value is None else np.asarray(c.value)
         if (value is None and not c.hidden) or (value is not None and value.shape != (E.degree,)):
             raise ValueError("a claim's value is one challenge-field element (None if hidden)")
         pt = as_point(F, c.point, m)
-        pt = np.concatenate([pt, E.zeros(g.shape.m - m)], axis=1)  # padding bits are zero
-        g.claims.append((c.name, pt, value))
+        pt = np.concatenate([pt, E.zeros(g.shapes[t].m - m)], axis=1)  # padding bits are zero
+        g.claims.append((t, pt, value))
         g.hidden.append(c.hidden)
         g.index.append(i)
-    out = []
-    for shape in sorted(by_shape, key=lambda s: (s.m, s.col_log)):
-        g = by_shape[shape]
-        g.tables.sort()
-        g.claims = [(g.tables.index(n), pt, v) for n, pt, v in g.claims]
-        out.append(g)
-    return out
+    return groups
 
 
 def _absorb_group(F, tr: Transcript, g: _Group, commitments: dict[str, bytes]) -> None:
     E = F.ext
     s = g.shape
-    sizes = [s.m, s.row_log, s.rate_log, s.pad, len(g.tables), len(g.claims)]
+    sizes = [s.col_log, s.rate_log, s.pad, len(g.tables), len(g.claims), *(t.m for t in g.shapes)]
     tr.absorb_ints("pcs/group", sizes)
     for name in g.tables:
         tr.absorb("pcs/table", name.encode() + commitments[name])
@@ -432,22 +439,25 @@ def _same_lo(g: _Group) -> bool:
 
 
 def _betas(F, g: _Group, gamma: Array) -> Array:
-    """(d, G, R): beta_t = sum over claims c on table t of gamma_c eq(z_c,hi)."""
+    """(d, G, max R_t): beta_t = sum over claims c on table t of gamma_c eq(z_c,hi), zero
+    beyond table t's rows."""
     E = F.ext
-    betas = E.zeros((len(g.tables), g.shape.rows))
+    betas = E.zeros((len(g.tables), max(g.rows)))
     for k, (t, pt, _) in enumerate(g.claims):
         row = E.mul(eq_table(F, pt[:, g.shape.col_log :]), gamma[:, k])
-        betas[:, t] = E.add(betas[:, t], row)
+        R = g.rows[t]
+        betas[:, t, :R] = E.add(betas[:, t, :R], row)
     return betas
 
 
 def _combine_tables(F, coeffs: Array, mats: list[Array], held: list[range] | None = None):
-    """sum_t coeffs[:, :, t, rows_t] @ mats[t] for coeffs (d, K, G, R) -> (d, K, cols), where
-    mats[t] holds the rows rows_t = held[t] of table t (default: all of them)."""
+    """sum_t coeffs[:, :, t, rows_t] @ mats[t] for coeffs (d, K, G, max R_t) -> (d, K, cols),
+    where mats[t] holds the rows rows_t = held[t] of table t (default: its first ones, as
+    many as it has)."""
     E = F.ext
     acc = None
     for t, M in enumerate(mats):
-        rows = slice(None) if held is None else slice(held[t].start, held[t].stop)
+        rows = slice(0, len(M)) if held is None else slice(held[t].start, held[t].stop)
         part = row_combine(F, coeffs[:, :, t, rows], M)
         acc = part if acc is None else E.add(acc, part)
     return acc
@@ -470,14 +480,18 @@ def _combine_masks(F, mcoef: Array, st: LigeroState) -> Array:
 
 
 def _test_coefficients(F, g: _Group, r: Array) -> tuple[Array, list[Array]]:
-    """The proximity challenge, (d, tests x G (R + opening mask rows)), split into the tables'
-    data rows' (d, tests, G, R) and each table's opening mask rows' coefficients
-    (d, tests, OPENING_MASKS d); a table's test mask rows enter with coefficient 1, not drawn."""
-    d, s, G = F.ext.degree, g.shape, len(g.tables)
-    r = r.reshape(d, s.tests, -1)
-    data = r[:, :, : G * s.rows].reshape(d, s.tests, G, s.rows)
-    extra = g.extra_rows(d)
-    ends = [G * s.rows + t * extra for t in range(G + 1)]
+    """The proximity challenge, (d, tests x (sum_t R_t + G opening mask rows)), split into
+    the tables' data rows' (d, tests, G, max R_t), table by table and zero beyond a table's
+    rows, and each table's opening mask rows' coefficients (d, tests, OPENING_MASKS d); a
+    table's test mask rows enter with coefficient 1, not drawn."""
+    E, s, G = F.ext, g.shape, len(g.tables)
+    r = r.reshape(E.degree, s.tests, -1)
+    data = E.zeros((s.tests, G, max(g.rows)))
+    starts = np.concatenate([[0], np.cumsum(g.rows)]).tolist()
+    for t, R in enumerate(g.rows):
+        data[:, :, t, :R] = r[:, :, starts[t] : starts[t] + R]
+    extra = g.extra_rows(E.degree)
+    ends = [starts[-1] + t * extra for t in range(G + 1)]
     return data, [r[:, :, a:b] for a, b in zip(ends[:-1], ends[1:], strict=True)]
 
 
@@ -759,22 +773,23 @@ def _check_columns(F, g: _Group, gs: Schema, commitments, tr, where, test, u, be
     idx = query_indices(tr, s)
     q = len(idx)
     tschemas = gs.field("tables").list(G, G)
-    opened = [_parse_columns(F, s, ts, q, s.rows + s.mask_rows(d)) for ts in tschemas]
+    mask = s.mask_rows(d)
+    opened = [_parse_columns(F, s, ts, q, R + mask) for ts, R in zip(tschemas, g.rows, strict=True)]
     # the encoded test and evaluation vectors at the queried columns ...
     vecs = np.concatenate([w, u[:, None, :]], axis=1)  # (d, tests + 1, msg_len)
     enc = encode_messages(F, s, vecs.reshape(-1, s.msg_len))[idx]  # (q, d (tests + 1))
     enc = enc.T.reshape(d, s.tests + 1, q)
     # ... against the same combinations of the opened columns
     coeffs = np.concatenate([r_tab, betas[:, None]], axis=1)  # (d, tests + 1, G, R)
-    expect = _combine_tables(F, coeffs, [o.cols[: s.rows] for o in opened])
+    expect = _combine_tables(F, coeffs, [o.cols[:R] for o, R in zip(opened, g.rows, strict=True)])
     if s.pad:
         for t, o in enumerate(opened):
             mcoef = _mask_coefficients(F, g, r_mask[t], weights)
-            expect = E.add(expect, row_combine(F, mcoef, o.cols[s.rows :]))
+            expect = E.add(expect, row_combine(F, mcoef, o.cols[g.rows[t] :]))
     if not E.equal(enc, expect):
         raise ProofRejected(f"{where}: opened columns do not match the encoded combinations")
-    for name, o in zip(g.tables, opened, strict=True):
-        _check_path(F, commitments[name][0], s, o, idx, f"{where}: table {name!r}")
+    for name, st, o in zip(g.tables, g.shapes, opened, strict=True):
+        _check_path(F, commitments[name][0], st, o, idx, f"{where}: table {name!r}")
 
 
 @dataclass
@@ -1066,7 +1081,7 @@ class LigeroPCS:
             opening.dict({"groups", "links"} if relations else {"groups"})
         gschemas = opening.field("groups").list(len(groups), len(groups))
         wheres = [
-            f"{gs.path} (tables of 2^{g.shape.m})" for g, gs in zip(groups, gschemas, strict=True)
+            f"{gs.path} (tables of {g.label})" for g, gs in zip(groups, gschemas, strict=True)
         ]
         for g in groups:
             _absorb_group(F, tr, g, {n: commitments[n][0] for n in g.tables})

@@ -209,6 +209,53 @@ def opens_directly(F: PrimeField, s: Shape, tables: int) -> bool:
     return tables * (1 << s.m) * F.byte_len <= group_bytes(F, s, tables)
 
 
+def group_key(s: Shape) -> tuple[int, ...]:
+    """Tables whose shapes share this key are opened as one group, with one proximity test,
+    one evaluation vector and one query set. A hiding table's key is its code (columns, rate,
+    padding, queries, tests): tables of different row counts share the group's vectors, which
+    are most of a small opening (two groups of one code cost two test and evaluation vectors
+    where one group costs one). A plain table's key is its whole shape, so that a group of
+    equal tables may be sent directly (`opens_directly`)."""
+    code = (s.col_log, s.rate_log, s.pad, s.queries, s.tests)
+    return code if s.pad else (*code, s.m)
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """One group of an opening: its tables (sorted by name) and their shapes, which share a
+    `group_key`; `shape` is the first one's, for the properties of the code they share."""
+
+    tables: list[str]
+    shapes: list[Shape]
+
+    @property
+    def shape(self) -> Shape:
+        return self.shapes[0]
+
+    @property
+    def label(self) -> str:
+        """The sizes of its tables, for messages and reports: "2^14" or "2^14, 2^15"."""
+        return ", ".join(f"2^{m}" for m in sorted({s.m for s in self.shapes}))
+
+
+def opening_groups(
+    F: PrimeField,
+    sizes: dict[str, int],
+    hiding: bool,
+    rate_log: int = RATE_LOG,
+    bits: int = SECURITY_BITS,
+) -> list[GroupPlan]:
+    """The groups an opening of the tables `sizes` (name -> log2 size) forms, in the order
+    the prover and verifier run them: by their smallest table, then their column count. The
+    one rule for zkcc.pcs.ligero, the cost model and the soundness report."""
+    by: dict[tuple[int, ...], list[str]] = {}
+    shapes = {n: choose_shape(F, m, rate_log, bits, hiding) for n, m in sizes.items()}
+    for name in sorted(sizes):
+        by.setdefault(group_key(shapes[name]), []).append(name)
+    groups = [GroupPlan(names, [shapes[n] for n in names]) for names in by.values()]
+    return sorted(groups, key=lambda g: (min(s.m for s in g.shapes), g.shape.col_log))
+
+
 def choose_shape(
     F: PrimeField, m: int, rate_log: int = RATE_LOG, bits: int = SECURITY_BITS, hiding: bool = False
 ) -> Shape:

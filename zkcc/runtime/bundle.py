@@ -22,7 +22,7 @@ from zkcc.encoding import Schema, Tree, decode, encode
 from zkcc.errors import FormatError
 
 MAGIC = b"ZKPF"
-VERSION = 8  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
+VERSION = 9  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
 # 3: m31 challenges drawn from QM31 (degree 4) instead of the cubic extension
 # 4: Ligero openings hiding (padded rows, salted leaves, mask matrix) or plain per the plan
 # 5: one zeta per opening; hidden claims linked by relations (assert_eq of committed tensors)
@@ -31,6 +31,8 @@ VERSION = 8  # 2: GKR sumchecks bind gate bits top down, then instance bits bott
 #    challenges (zkcc/runtime/zk_lookups.py)
 # 8: a hiding opening combines all its claims into one masked column sumcheck per group
 #    (three mask rows per table, whatever its claims; no per-claim or hidden values sent)
+# 9: a hiding opening groups tables by code, so tables of different row counts share one
+#    group's test and evaluation vectors (zkcc.pcs.ligero_params.opening_groups)
 KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 

@@ -17,14 +17,23 @@ from zkcc.pcs import codes
 from zkcc.pcs.base import PcsClaim
 from zkcc.pcs.ligero import LigeroPCS, query_indices
 from zkcc.pcs.ligero_params import (
+    ENCODE_SLACK,
+    RATE_LOG,
+    SMALL_TABLE_LOG,
+    Shape,
     choose_shape,
+    encoded_symbols,
     group_key,
     hiding_pad,
+    in_code,
     num_queries,
     num_tests,
     opening_groups,
     opens_directly,
     query_log2_error,
+    table_bytes,
+    table_shapes,
+    vector_bytes,
 )
 from zkcc.pcs.merkle_tree import MerkleTree, hash_leaves, verify_multi
 from zkcc.runtime.randomness import Randomness
@@ -413,7 +422,8 @@ def test_hiding_groups_share_a_code_across_row_counts(fname, hiding):
     (padded to one row) opens and verifies, and an altered data or mask symbol of any of its
     tables is refused."""
     F, pcs, tabs, coms, states, claims = _setup(fname, sizes=(9, 9, 5), hiding=hiding)
-    groups = opening_groups(F, {n: m for n, (_, m) in coms.items()}, hiding)
+    sizes = {n: m for n, (_, m) in coms.items()}
+    groups = opening_groups(sizes, {m: choose_shape(F, m, hiding=hiding) for m in (9, 5)})
     shapes = [choose_shape(F, m, hiding=hiding) for m in (9, 5)]
     if hiding:
         assert group_key(shapes[0]) == group_key(shapes[1]) and shapes[0] != shapes[1]
@@ -437,6 +447,73 @@ def test_hiding_groups_share_a_code_across_row_counts(fname, hiding):
 
             with pytest.raises(ProofRejected):
                 _verify(F, pcs, coms, claims, _tampered(tree, alter))
+
+
+def _estimate(F, shapes: dict[int, Shape], logs: list[int]) -> float:
+    """An opening's estimated bytes: each code's vectors once, each table's columns."""
+    codes = {group_key(s): s for s in shapes.values()}
+    return sum(vector_bytes(F, s) for s in codes.values()) + sum(
+        table_bytes(F, shapes[m]) for m in logs
+    )
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_table_shapes_are_chosen_together(fname):
+    """table_shapes never estimates more than each table alone, merges codes where that
+    pays (m31: two 2^17 tables and a 2^20 one, as cnn_digits commits), keeps a small bn254 table
+    out of a 2^24 table's long rows (its encoding would grow past ENCODE_SLACK), keeps rates
+    below 1/4 to small tables, and leaves plain tables their own shapes."""
+    F = get_field(fname)
+    rng = np.random.default_rng(4)
+    cases = [[17, 17, 20], [12, 24], [9, 12]]
+    cases += [sorted(rng.integers(0, 22, rng.integers(1, 6)).tolist()) for _ in range(12)]
+    for logs in cases:
+        own = {m: choose_shape(F, m, hiding=True) for m in logs}
+        joint = table_shapes(F, logs, hiding=True)
+        assert sorted(joint) == sorted(own)
+        assert _estimate(F, joint, logs) <= _estimate(F, own, logs)
+        for m, s in joint.items():
+            assert s == own[m] or s == in_code(s, m)  # a shape of m, in some candidate code
+            assert (s.rows << s.col_log) >= 1 << m
+            assert s.rate_log == RATE_LOG or m <= SMALL_TABLE_LOG[fname]
+            grows = encoded_symbols(F, s) - encoded_symbols(F, own[m])
+            assert grows <= ENCODE_SLACK[fname]
+        assert table_shapes(F, logs, hiding=False) == {m: choose_shape(F, m) for m in logs}
+    if fname == "m31":  # bn254's encoding would grow past ENCODE_SLACK
+        joint = table_shapes(F, [17, 17, 20], hiding=True)
+        assert group_key(joint[17]) == group_key(joint[20])
+        assert group_key(choose_shape(F, 17, hiding=True)) != group_key(joint[20])
+    else:
+        assert table_shapes(F, [12, 24], hiding=True)[12] == choose_shape(F, 12, hiding=True)
+
+
+@pytest.mark.parametrize("fname", FIELDS)
+def test_plan_shapes_open_in_one_group(fname):
+    """With the sizes of all its tables (as a plan's PCS has them), a 2^9 and a 2^12 table,
+    whose own codes differ, are committed in one code and opened as one group; the verifier,
+    told the same sizes, accepts, and refuses an altered column of either table. Told no
+    sizes, it expects each table's own shape and refuses the opening."""
+    F, _, tabs, _, _, claims = _setup(fname, sizes=(9, 9, 12), hiding=True)
+    own = [choose_shape(F, m, hiding=True) for m in (9, 12)]
+    assert group_key(own[0]) != group_key(own[1])
+    pcs = LigeroPCS(hiding=True, table_logs=[9, 9, 12])
+    coms, states = {}, {}
+    for n, t in tabs.items():
+        c, states[n] = pcs.commit(F, t, rng=_coins(n))
+        coms[n] = (c, t.shape[0].bit_length() - 1)
+    tree = _open(F, pcs, states, claims)
+    assert len(tree["groups"]) == 1 and len(tree["groups"][0]["tables"]) == 3
+    _verify(F, pcs, coms, claims, tree)
+    for t in (0, 2):
+
+        def alter(tr, t=t):
+            tb = tr["groups"][0]["tables"][t]
+            tb["columns"] = _flip(tb["columns"], 0)
+
+        with pytest.raises(ProofRejected):
+            _verify(F, pcs, coms, claims, _tampered(tree, alter))
+    with pytest.raises((ProofRejected, FormatError)):
+        _verify(F, LigeroPCS(hiding=True), coms, claims, tree)
 
 
 @pytest.mark.parametrize("fname", FIELDS)

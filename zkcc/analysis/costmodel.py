@@ -12,7 +12,7 @@ Proof bytes. The proof format is fixed by the plan (docs/proof.md) except for on
 Ligero group's Merkle multi-opening holds one hash per opened node whose sibling is not
 opened, which depends on the query indices the transcript draws. `proof_skeleton` builds
 the proof's tree with every byte string replaced by its length, from the same functions
-the prover uses (ligero_params.choose_shape, opens_directly, the query and test counts,
+the prover uses (ligero_params.table_shapes, opening_groups, opens_directly, the counts,
 the hiding mask rows) and the encoder's wire format; the paths get their
 expected length (ligero_params.path_hashes). The estimate is therefore exact but for the
 paths: `tests/test_costmodel.py` substitutes the real paths' lengths and gets the proof's
@@ -51,6 +51,7 @@ from zkcc.pcs.ligero_params import (
     opening_groups,
     opens_directly,
     path_hashes,
+    table_shapes,
 )
 from zkcc.pcs.merkle import LEAF_BYTES
 from zkcc.plan.plan import Plan
@@ -447,8 +448,9 @@ def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Gro
     opening_groups of the claimed tables); whether all claims share their column coordinates
     (no column sumcheck then) and whether the group is sent directly."""
     claimed = {n: t.m for n, t in tables.items() if t.points}
+    shapes = table_shapes(F, [t.m for t in tables.values()], hiding, RATE_LOG, SECURITY_BITS)
     out = []
-    for g in opening_groups(F, claimed, hiding, RATE_LOG, SECURITY_BITS):
+    for g in opening_groups(claimed, shapes):
         c = g.shape.col_log
         los = {
             (pt + (0,) * (s.m - len(pt)))[:c]

@@ -53,6 +53,7 @@ from zkcc.pcs.ligero_params import (
     opening_groups,
     opens_directly,
     query_log2_error,
+    table_shapes,
 )
 
 if TYPE_CHECKING:
@@ -219,12 +220,13 @@ def point_term(F: PrimeField, part: str, num_vars: int, base_only: bool = False)
 def ligero_terms(
     F: PrimeField, tables: dict[str, int], claims: dict[str, int], hiding: bool = True
 ) -> list[Term]:
-    """Terms of a Ligero opening: `tables` maps each claimed table to its log2 size,
-    `claims` to its number of claims; the groups are the opening's
-    (ligero_params.opening_groups)."""
+    """Terms of a Ligero opening: `tables` maps each committed table to its log2 size (all of
+    them fix the shapes, ligero_params.table_shapes), `claims` to its number of claims; the
+    groups are the opening's (ligero_params.opening_groups)."""
     claimed = {n: m for n, m in tables.items() if claims.get(n)}
+    shapes = table_shapes(F, list(tables.values()), hiding, RATE_LOG, SECURITY_BITS)
     out = []
-    for g in opening_groups(F, claimed, hiding, RATE_LOG, SECURITY_BITS):
+    for g in opening_groups(claimed, shapes):
         s, names = g.shape, g.tables
         part = f"ligero group {g.label} ({len(names)} tables)"
         if opens_directly(F, s, len(names)):

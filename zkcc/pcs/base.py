@@ -24,6 +24,7 @@ rank's share of the work reads, and `commit` takes them as a `TableShare`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -92,9 +93,11 @@ def check_relations(claims: list[PcsClaim], relations) -> None:
         raise ValueError("a hidden claim is in no relation")
 
 
-def get_pcs(name: str, hiding: bool = True):
+def get_pcs(name: str, hiding: bool = True, table_logs: Sequence[int] = ()):
     """The commitment scheme called `name` (as recorded in a plan); `hiding` asks for the
-    zero-knowledge variant where the scheme has one (Ligero; `merkle` reveals its tables)."""
+    zero-knowledge variant where the scheme has one (Ligero; `merkle` reveals its tables);
+    `table_logs`, the log2 sizes of every table the proof commits, let Ligero choose their
+    shapes together (zkcc.pcs.ligero_params.table_shapes)."""
     if name == "merkle":
         from zkcc.pcs.merkle import MerklePCS
 
@@ -102,5 +105,5 @@ def get_pcs(name: str, hiding: bool = True):
     if name == "ligero":
         from zkcc.pcs.ligero import LigeroPCS
 
-        return LigeroPCS(hiding=hiding)
+        return LigeroPCS(hiding=hiding, table_logs=table_logs)
     raise ValueError(f"unknown PCS {name!r}; known: {', '.join(PCS_NAMES)}")

@@ -12,8 +12,10 @@ row, d base rows: its components, per proximity test, and three for the opening:
 Z_u below), however many claims it will be opened with, and leaf j is
 SHA-256(salt_j || column j of U || column j of Enc(Z)) with a fresh 16-byte salt.
 
-Open: ALL claims on ALL tables, grouped by shape (tables of one size; when hiding, also the
-small tables padded to the same single row). Step 1 runs for every group, step 2 once for
+Open: ALL claims on ALL tables, in groups (`ligero_params.opening_groups`): plain, tables of
+one shape; hiding, tables of one code (C, rate, pad, queries, tests) whatever their rows, the
+codes chosen for all the proof's tables together (`table_shapes`, given `table_logs`), so
+that few groups pay for test and evaluation vectors. Step 1 runs for every group, step 2 once for
 the whole opening, then steps 3-5 per group; every message is absorbed before the next
 challenge:
 
@@ -121,6 +123,7 @@ from zkcc.pcs.ligero_params import (
     choose_shape,
     opening_groups,
     opens_directly,
+    table_shapes,
 )
 from zkcc.pcs.merkle_tree import (
     HASH_LEN,
@@ -392,16 +395,16 @@ class _Group:
 
 
 def _groups(
-    F, sizes: dict[str, int], claims: list[PcsClaim], rate_log, bits, hiding
+    F, sizes: dict[str, int], claims: list[PcsClaim], shape: Callable[[int], Shape]
 ) -> list[_Group]:
-    """The claims, by group (`ligero_params.opening_groups` of the claimed tables), each
-    point zero-extended to its table's padded size."""
+    """The claims, by group (`ligero_params.opening_groups` of the claimed tables, a 2^m
+    table of shape `shape(m)`), each point zero-extended to its table's padded size."""
     E = F.ext
     for c in claims:
         if c.name not in sizes:
             raise ValueError(f"claim on {c.name!r}, which is not committed")
     claimed = {c.name: sizes[c.name] for c in claims}
-    plans = opening_groups(F, claimed, hiding, rate_log, bits)
+    plans = opening_groups(claimed, {m: shape(m) for m in set(claimed.values())})
     groups = [_Group(p.shape, p.tables, [], shapes=p.shapes, label=p.label) for p in plans]
     where = {n: (g, t) for g in groups for t, n in enumerate(g.tables)}
     for i, c in enumerate(claims):
@@ -825,20 +828,34 @@ def _check_path(F, com: bytes, s: Shape, o: _Opened, idx: list[int], where: str)
 
 class LigeroPCS:
     """Transparent hash-based PCS; proof ~ (tests + 1) C + t R elements per group of tables,
-    hiding (`hiding=True`, the default) at the cost of padded rows, salts and mask rows."""
+    hiding (`hiding=True`, the default) at the cost of padded rows, salts and mask rows.
+    `table_logs`: the log2 sizes of every table the proof commits (a plan's,
+    zkcc.runtime.packing.plan_pcs), whose shapes are then chosen together
+    (`ligero_params.table_shapes`: a hiding opening's tables share few codes, so it has few
+    groups); without them each table's shape is its own best."""
 
     name = "ligero"
 
     def __init__(
-        self, hiding: bool = True, security_bits: int = SECURITY_BITS, rate_log: int = RATE_LOG
+        self,
+        hiding: bool = True,
+        security_bits: int = SECURITY_BITS,
+        rate_log: int = RATE_LOG,
+        table_logs: Sequence[int] = (),
     ) -> None:
         self.hiding, self.bits, self.rate_log = hiding, security_bits, rate_log
+        self.table_logs = tuple(table_logs)
 
     def shape(self, F: PrimeField, m: int) -> Shape:
-        return choose_shape(F, m, self.rate_log, self.bits, self.hiding)
+        if not self.table_logs:
+            return choose_shape(F, m, self.rate_log, self.bits, self.hiding)
+        shapes = table_shapes(F, self.table_logs, self.hiding, self.rate_log, self.bits)
+        if m not in shapes:
+            raise ValueError(f"a table of 2^{m} elements is not among the committed sizes")
+        return shapes[m]
 
     def _groups(self, F, sizes: dict[str, int], claims: list[PcsClaim]) -> list[_Group]:
-        return _groups(F, sizes, claims, self.rate_log, self.bits, self.hiding)
+        return _groups(F, sizes, claims, lambda m: self.shape(F, m))
 
     # ---- prover ---------------------------------------------------------------------------
     def _parts(self, F: PrimeField, n: int, comm: Collective):

@@ -42,8 +42,11 @@ whole plan's bound is computed by zkcc.analysis.soundness.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import cache
+from itertools import combinations
 
 from zkcc.field import get_field
 from zkcc.field.base import PrimeField
@@ -190,15 +193,24 @@ def group_bytes(F: PrimeField, s: Shape, tables: int) -> float:
     """Estimated Ligero opening of `tables` tables of shape s; hiding adds salts, the column
     sumcheck and the columns of the mask rows committed with each table (`Shape.mask_rows`),
     so that its size does not grow with the number of claims."""
+    return vector_bytes(F, s) + tables * table_bytes(F, s)
+
+
+def vector_bytes(F: PrimeField, s: Shape) -> float:
+    """A group's shared part: its test and evaluation vectors, and (hiding) its column
+    sumcheck."""
     E = F.ext
     vectors = (s.tests + 1) * s.msg_len * E.byte_len
+    return vectors + ((3 * s.col_log + 1) * E.byte_len if s.pad else 0)
+
+
+def table_bytes(F: PrimeField, s: Shape) -> float:
+    """Each table's part of its group's opening: its opened columns (with its mask rows',
+    hiding), their salts and its Merkle siblings (their expected number)."""
     leaf = HASH_BYTES * path_hashes(s.code_log, s.queries)
-    if not s.pad:
-        return vectors + tables * (s.queries * s.rows * F.byte_len + leaf)
-    leaf += SALT_BYTES * s.queries
-    sumcheck = (3 * s.col_log + 1) * E.byte_len
-    columns = s.queries * tables * (s.rows + s.mask_rows(E.degree)) * F.byte_len
-    return vectors + sumcheck + columns + tables * leaf
+    if s.pad:
+        leaf += SALT_BYTES * s.queries
+    return s.queries * (s.rows + s.mask_rows(F.ext.degree)) * F.byte_len + leaf
 
 
 def opens_directly(F: PrimeField, s: Shape, tables: int) -> bool:
@@ -238,22 +250,89 @@ class GroupPlan:
         return ", ".join(f"2^{m}" for m in sorted({s.m for s in self.shapes}))
 
 
-def opening_groups(
+def opening_groups(sizes: dict[str, int], shapes: dict[int, Shape]) -> list[GroupPlan]:
+    """The groups an opening of the tables `sizes` (name -> log2 size) forms, their shapes
+    `shapes[m]` (`table_shapes`), in the order the prover and verifier run them: by their
+    smallest table, then their column count. The one rule for zkcc.pcs.ligero, the cost
+    model and the soundness report."""
+    by: dict[tuple[int, ...], list[str]] = {}
+    for name in sorted(sizes):
+        by.setdefault(group_key(shapes[sizes[name]]), []).append(name)
+    groups = [GroupPlan(names, [shapes[sizes[n]] for n in names]) for names in by.values()]
+    return sorted(groups, key=lambda g: (min(s.m for s in g.shapes), g.shape.col_log))
+
+
+def in_code(s: Shape, m: int) -> Shape:
+    """The shape of a 2^m table in the code of shape s (its columns, rate, padding, queries
+    and tests): R = 2^m / C rows, or one row of the table zero-padded to C."""
+    padded = max(m, s.col_log)
+    return replace(s, m=padded, row_log=padded - s.col_log)
+
+
+MAX_JOINT_CODES = 8  # candidate codes searched jointly (2^8 subsets); more: each table alone
+# The most symbols a table's encoded matrix may grow by when it joins another code than its
+# own: well under 0.1 s of encoding (the costs of SMALL_TABLE_LOG's comment), so that a small
+# bn254 table is never padded into a large table's long rows for a few KB.
+ENCODE_SLACK = {"m31": 1 << 20, "bn254": 1 << 14}
+
+
+def encoded_symbols(F: PrimeField, s: Shape) -> int:
+    """Symbols of a table's encoded matrix: its rows and mask rows, N each."""
+    return (s.rows + s.mask_rows(F.ext.degree)) * s.code_len
+
+
+def table_shapes(
     F: PrimeField,
-    sizes: dict[str, int],
+    logs: Sequence[int],
     hiding: bool,
     rate_log: int = RATE_LOG,
     bits: int = SECURITY_BITS,
-) -> list[GroupPlan]:
-    """The groups an opening of the tables `sizes` (name -> log2 size) forms, in the order
-    the prover and verifier run them: by their smallest table, then their column count. The
-    one rule for zkcc.pcs.ligero, the cost model and the soundness report."""
-    by: dict[tuple[int, ...], list[str]] = {}
-    shapes = {n: choose_shape(F, m, rate_log, bits, hiding) for n, m in sizes.items()}
-    for name in sorted(sizes):
-        by.setdefault(group_key(shapes[name]), []).append(name)
-    groups = [GroupPlan(names, [shapes[n] for n in names]) for names in by.values()]
-    return sorted(groups, key=lambda g: (min(s.m for s in g.shapes), g.shape.col_log))
+) -> dict[int, Shape]:
+    """The shapes of a plan's committed tables (`logs`: their log2 sizes, one per table),
+    chosen together so that a hiding opening has few groups: every table's own best code
+    (`choose_shape`) is a candidate, and the tables take the set of candidate codes that
+    minimises the estimated opening, each table the code in the set whose columns cost it
+    least, each code in use paying its group's vectors once (`vector_bytes`,
+    `table_bytes`). A table joins another code than its own only if its encoding grows by at
+    most ENCODE_SLACK symbols, and a rate below RATE_LOG stays with small tables
+    (SMALL_TABLE_LOG), as in `choose_shape`. Plain tables keep their own shapes (a group of
+    equal small tables may be sent directly). Both sides derive the shapes from the plan,
+    before any commitment."""
+    return dict(_table_shapes(F.name, tuple(sorted(logs)), hiding, rate_log, bits))
+
+
+@cache
+def _table_shapes(
+    field: str, logs: tuple[int, ...], hiding: bool, rate_log: int, bits: int
+) -> tuple[tuple[int, Shape], ...]:
+    F = get_field(field)
+    own = {m: choose_shape(F, m, rate_log, bits, hiding) for m in sorted(set(logs))}
+    codes = sorted({group_key(s): s for s in own.values()}.items())
+    if not hiding or len(codes) < 2 or len(codes) > MAX_JOINT_CODES:
+        return tuple(own.items())
+    count = Counter(logs)
+    small, slack = SMALL_TABLE_LOG[field], ENCODE_SLACK[field]
+
+    def fits(code: Shape, m: int) -> bool:
+        grows = encoded_symbols(F, in_code(code, m)) - encoded_symbols(F, own[m])
+        return (code.rate_log == rate_log or m <= small) and grows <= slack
+
+    best: tuple[float, dict[int, Shape]] | None = None
+    for k in range(1, len(codes) + 1):
+        for subset in combinations([s for _, s in codes], k):
+            cost = sum(vector_bytes(F, c) for c in subset)
+            choice: dict[int, Shape] = {}
+            for m in own:
+                options = [in_code(c, m) for c in subset if fits(c, m)]
+                if not options:
+                    break
+                choice[m] = min(options, key=lambda s: table_bytes(F, s))
+                cost += count[m] * table_bytes(F, choice[m])
+            else:
+                if best is None or cost < best[0]:
+                    best = (cost, choice)
+    assert best is not None  # the set of every candidate fits every table
+    return tuple(best[1].items())
 
 
 def choose_shape(

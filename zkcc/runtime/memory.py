@@ -36,7 +36,7 @@ from zkcc.errors import UserError
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq
 from zkcc.pcs.ligero import ColumnStore, ColumnStoreFactory
-from zkcc.pcs.ligero_params import choose_shape
+from zkcc.pcs.ligero_params import table_shapes
 from zkcc.plan.plan import Plan
 from zkcc.runtime.claims import hint_tensor, lookup_tensor, plan_tensors, public_tensors
 from zkcc.runtime.execute import WITNESS_CHUNK_BYTES
@@ -193,9 +193,10 @@ def ligero_commit_bytes(plan: Plan, bins: list) -> int:
     """Memory of the plan's Ligero commitments: LIGERO_SYMBOL_BYTES per symbol of each bin's
     encoded matrix, its shape (and, hiding, its mask rows) as the PCS will choose it."""
     F = get_field(plan.field)
+    shapes = table_shapes(F, [b.num_vars for b in bins], plan.zk)
     total = 0
     for b in bins:
-        s = choose_shape(F, b.num_vars, hiding=plan.zk)
+        s = shapes[b.num_vars]
         total += (s.rows + s.mask_rows(F.ext.degree)) * s.code_len
     return LIGERO_SYMBOL_BYTES[F.name] * total
 

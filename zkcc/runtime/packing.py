@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zkcc.field import get_field
+from zkcc.pcs.base import get_pcs
 from zkcc.pcs.ligero_params import choose_shape, group_bytes, opens_directly
 from zkcc.runtime.claims import Claim, plan_tensors
 from zkcc.runtime.layout import extend_point
@@ -126,6 +127,17 @@ def plan_bins(plan, groth16: frozenset[int] = frozenset(), second: bool = False)
     tables = {x.name: x.layout.num_vars for x in private}
     prefix = "pcs2" if second else "pcs"
     return pack(get_field(plan.field), tables, plan.zk, plan.pcs == "ligero", prefix)
+
+
+def plan_table_logs(plan, groth16: frozenset[int] = frozenset()) -> list[int]:
+    """log2 sizes of every table the plan's proof commits, both rounds: what fixes a hiding
+    Ligero's codes (zkcc.pcs.ligero_params.table_shapes), known to both sides from the plan."""
+    return [b.num_vars for b in plan_bins(plan, groth16) + plan_bins(plan, groth16, second=True)]
+
+
+def plan_pcs(plan, groth16: frozenset[int] = frozenset()):
+    """The plan's commitment scheme, with the sizes of all its committed tables."""
+    return get_pcs(plan.pcs, hiding=plan.zk, table_logs=plan_table_logs(plan, groth16))
 
 
 def bin_claim_counts(bins: list[Bin], counts: dict[str, int]) -> dict[str, int]:

@@ -18,14 +18,14 @@ import numpy as np
 
 from zkcc.errors import FormatError, UserError
 from zkcc.field import get_field
-from zkcc.pcs.base import TableShare, get_pcs
+from zkcc.pcs.base import TableShare
 from zkcc.plan.plan import Plan
 from zkcc.runtime.bundle import ProofBundle
 from zkcc.runtime.claims import Claim, pcs_claims, plan_tensors
 from zkcc.runtime.comm import SingleComm
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.memory import plan_memory
-from zkcc.runtime.packing import bin_part, claims_on_bins, plan_bins
+from zkcc.runtime.packing import bin_part, claims_on_bins, plan_bins, plan_pcs
 from zkcc.runtime.protocol import absorb_commitments, start_transcript, step_label
 from zkcc.runtime.randomness import Randomness
 from zkcc.runtime.report import Reporter
@@ -84,7 +84,7 @@ def prove(
 
     infos = plan_tensors(plan, frozenset(g16_steps))
     bins = plan_bins(plan, frozenset(g16_steps))
-    pcs = get_pcs(plan.pcs, hiding=plan.zk)
+    pcs = plan_pcs(plan, frozenset(g16_steps))
     for x in infos:  # public tensors are absorbed by the transcript: every rank gets them whole
         if x.public:
             ctx.data.put(x.name, ctx.data.whole(x.name))
@@ -165,7 +165,7 @@ def commit_lookup_round(plan, groth16, steps, ctx, transcript, commitments, stat
         h.witness(ctx)
     bins = plan_bins(plan, groth16, second=True)
     layouts = {x.name: x.layout for h in hidden for x in h.tensors()}
-    pcs = get_pcs(plan.pcs, hiding=plan.zk)
+    pcs = plan_pcs(plan, groth16)
     with ctx.report.phase("commit lookups", total=sum(b.size for b in bins), unit="elements") as ph:
         commit_bins(ctx, pcs, bins, layouts, commitments, states, ph.advance)
     absorb_commitments(transcript, [(b.name, commitments[b.name]) for b in bins])

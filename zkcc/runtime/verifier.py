@@ -13,12 +13,11 @@ import numpy as np
 from zkcc.encoding import Schema
 from zkcc.errors import FormatError, ProofRejected, UserError
 from zkcc.field import get_field
-from zkcc.pcs.base import get_pcs
 from zkcc.plan.plan import Plan
 from zkcc.runtime.bundle import ProofBundle
 from zkcc.runtime.claims import Claim, pcs_claims, plan_tensors
 from zkcc.runtime.groth16_launch import groth16_steps
-from zkcc.runtime.packing import claims_on_bins, plan_bins
+from zkcc.runtime.packing import claims_on_bins, plan_bins, plan_pcs
 from zkcc.runtime.protocol import absorb_commitments, start_transcript, step_label
 from zkcc.runtime.steps import VerifyContext, check_claims, draw_lookup_challenges, schedule
 
@@ -104,7 +103,7 @@ def _verify(
             claims[c.tensor].append(c)
     for name, flat in public.items():
         check_claims(F, flat, claims[name], f"public tensor {name}")
-    pcs = get_pcs(plan.pcs, hiding=plan.zk)
+    pcs = plan_pcs(plan, frozenset(g16_steps))
     commitments = {b.name: (bundle.commitments[b.name], b.num_vars) for b in bins}
     pcs_list, relations = pcs_claims(claims_on_bins(F, bins, claims), commitments)
     pcs.verify(

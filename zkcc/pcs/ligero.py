@@ -111,7 +111,7 @@ import numpy as np
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import FormatError, ProofRejected
 from zkcc.field.base import Array, PrimeField
-from zkcc.field.mle import eq_table, mle_evaluate
+from zkcc.field.mle import eq_table, eq_tables, mle_evaluate
 from zkcc.pcs import codes
 from zkcc.pcs.base import PcsClaim, RandomSource, Relation, TableShare, check_relations
 from zkcc.pcs.ligero_params import (
@@ -441,15 +441,31 @@ def _same_lo(g: _Group) -> bool:
     return all(np.array_equal(pt[:, :c], first) for _, pt, _ in g.claims)
 
 
+def _on_table(g: _Group, t: int) -> list[int]:
+    """The positions of the group's claims on table t."""
+    return [k for k, (table, _, _) in enumerate(g.claims) if table == t]
+
+
+def _row_eqs(F, g: _Group, ks: list[int]) -> Array:
+    """(d, K, R_t): eq(z_c,hi) of the claims ks, all on one table, built together."""
+    c = g.shape.col_log
+    return eq_tables(F, np.stack([g.claims[k][1][:, c:] for k in ks], axis=1))
+
+
+def _lo_points(g: _Group) -> Array:
+    """(d, k, log2 C): every claim's column coordinates z_c,lo."""
+    return np.stack([pt[:, : g.shape.col_log] for _, pt, _ in g.claims], axis=1)
+
+
 def _betas(F, g: _Group, gamma: Array) -> Array:
     """(d, G, max R_t): beta_t = sum over claims c on table t of gamma_c eq(z_c,hi), zero
     beyond table t's rows."""
     E = F.ext
     betas = E.zeros((len(g.tables), max(g.rows)))
-    for k, (t, pt, _) in enumerate(g.claims):
-        row = E.mul(eq_table(F, pt[:, g.shape.col_log :]), gamma[:, k])
-        R = g.rows[t]
-        betas[:, t, :R] = E.add(betas[:, t, :R], row)
+    for t, R in enumerate(g.rows):
+        ks = _on_table(g, t)
+        if ks:
+            betas[:, t, :R] = E.sum(E.mul(_row_eqs(F, g, ks), gamma[:, ks, None]), axis=0)
     return betas
 
 
@@ -589,8 +605,7 @@ def _u_weights(F, g: _Group, beta: Array, rho: Array, r_lo: Array, zeta: Array):
 
 def _column_eqs(F, g: _Group, r_lo: Array) -> Array:
     """(d, k): eq(z_c,lo, r_lo) for each claim c, its weight after the column sumcheck."""
-    c = g.shape.col_log
-    return np.stack([eq_eval(F, pt[:, :c], r_lo) for _, pt, _ in g.claims], axis=1)
+    return eq_eval(F, _lo_points(g), r_lo)
 
 
 class _Batch:
@@ -1009,13 +1024,13 @@ class LigeroPCS:
         """The column sumcheck's tables: (d, k, C) y_c = eq(z_c,hi)^T M_c (added up over
         the workers) and (d, k, C) weights[:, c] eq(z_c,lo)."""
         E, s = F.ext, g.shape
-        k = len(g.claims)
-        Y, B = E.zeros((k, s.cols)), E.zeros((k, s.cols))
-        for c, (t, pt, _) in enumerate(g.claims):
-            held = sts[t].data
-            a = eq_table(F, pt[:, s.col_log :])[:, None, held.start : held.stop]
-            Y[:, c] = row_combine(F, a, sts[t].M)[:, 0]
-            B[:, c] = E.mul(eq_table(F, pt[:, : s.col_log]), weights[:, c])
+        Y = E.zeros((len(g.claims), s.cols))
+        for t, st in enumerate(sts):
+            ks = _on_table(g, t)
+            if ks:
+                rows = _row_eqs(F, g, ks)[:, :, st.data.start : st.data.stop]
+                Y[:, ks] = row_combine(F, rows, st.M)
+        B = E.mul(eq_tables(F, _lo_points(g)), weights[:, :, None])
         return add_up(E, comm, Y), B
 
     def _prove_plain(self, F, g: _Group, sts, tr: Transcript, out: dict, targets, comm) -> None:

@@ -59,13 +59,14 @@ def row_combine(F: PrimeField, coeffs: Array, M: Array) -> Array:
 
 
 def eq_eval(F: PrimeField, a: Array, b: Array) -> Array:
-    """eq(a, b) = prod_i (a_i b_i + (1 - a_i)(1 - b_i)) for (d, m) extension points."""
+    """eq(a, b) = prod_i (a_i b_i + (1 - a_i)(1 - b_i)) for (d, m) extension points; `a`
+    may hold several points, (d, k, m), each against b: then (d, k)."""
     E = F.ext
     one = E.one()
-    acc = one
-    for i in range(a.shape[1]):
-        ab = E.mul(a[:, i], b[:, i])
-        term = E.add(E.sub(E.sub(one, a[:, i]), b[:, i]), E.add(ab, ab))
+    acc = one if a.ndim == 2 else E.from_base(F.ones(a.shape[1:-1]))
+    for i in range(a.shape[-1]):
+        ab = E.mul(a[..., i], b[:, i])
+        term = E.add(E.sub(E.sub(one, a[..., i]), b[:, i]), E.add(ab, ab))
         acc = E.mul(acc, term)
     return acc
 

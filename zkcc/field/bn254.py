@@ -3,9 +3,10 @@
 Measured on this machine: numpy object arrays multiply-and-reduce at ~2.5 M/s, close to what a
 multi-limb uint64 Montgomery kernel in numpy reaches after its many passes, and far simpler.
 gmpy2's mpz (a dependency, for the Groth16 backend) does not help here: numpy's object dispatch
-dominates (the Reed–Solomon encoder of 20 rows of 2^11, 0.20 s with ints or mpz). Every element is a plain Python int in [0, r); conversion paths coerce numpy
-integers to Python ints first so nothing silently wraps at 64 bits. Object arrays live on the
-host, so `xp` here is numpy or a wrapper of it (a device array module has no object dtype).
+dominates (the Reed–Solomon encoder of 20 rows of 2^11, 0.20 s with ints or mpz). Every
+element is a plain Python int in [0, r); conversion paths coerce numpy integers to Python ints
+first so nothing silently wraps at 64 bits. Object arrays live on the host, so `xp` here is
+numpy or a wrapper of it (a device array module has no object dtype).
 """
 
 from __future__ import annotations

@@ -322,6 +322,7 @@ def commit_rows(
     worker its columns of them, hash this worker's leaves (salted, from `rng`, when hiding)
     and build the tree from every worker's leaf hashes (zkcc.pcs.split)."""
     W, N = comm.size, s.code_len
+    alone = W == 1  # the encoded blocks stay in this process: no bytes (split.to_wire)
     cols = span(N, W, comm.rank)
     where = [span(N, W, q) for q in range(W)]
     U = store(F, T, len(cols))
@@ -330,12 +331,13 @@ def commit_rows(
         mine = span(T, W, comm.rank)
         r0, r1 = mine.start + k * step, min(mine.stop, mine.start + (k + 1) * step)
         enc = encode_messages(F, s, rows(r0, r1)) if r1 > r0 else F.zeros((N, 0))
-        got = comm.alltoall([to_wire(F, enc[c.start : c.stop]) for c in where])
+        parts = [to_wire(F, enc[c.start : c.stop], alone) for c in where]
+        got = parts if alone else comm.alltoall(parts)
         for q, raw in enumerate(got):
             theirs = span(T, W, q)
             a, b = theirs.start + k * step, min(theirs.stop, theirs.start + (k + 1) * step)
             if b > a:
-                U.write_rows(a, from_wire(F, raw, (len(cols), b - a)))
+                U.write_rows(a, from_wire(F, raw, (len(cols), b - a), alone))
     salts = None
     if rng is not None:
         raw = np.frombuffer(rng.token_bytes(N * SALT_BYTES), dtype=np.uint8)

@@ -67,7 +67,11 @@ MERKLE_COMMIT_BYTES = 8  # per table element: the Merkle PCS hashes the table's 
 LIGERO_SYMBOL_BYTES = {"m31": 12, "bn254": 400}
 COMMIT_SPILLED_BYTES = 8  # per table element with the encoded rows in a file: the rows
 SPLIT_COMMITMENTS = {"ligero"}  # schemes whose commitments split over the ranks
-GROTH16_WIRE_BYTES = 1200  # per R1CS wire (witness, NTT domains, MSM buckets)
+# per R1CS wire (witness, NTT domains, MSM buckets): a prove's peak above its loaded key, the
+# larger of the process and its forked worker, measured on bench/groth16.py's chain with gmpy2
+# (13.8, 12.9 and 10.1 KB per wire at 2^12, 2^14 and 2^16; 8.7 KB at 2^14 with Python ints);
+# 1,200 B before stop 25 under-counted it about tenfold
+GROTH16_WIRE_BYTES = 12_000
 # a loaded plan, per gate of its lowered circuits: the layers' wiring arrays and the kernel
 # IR's instructions (measured loading merkle, 2e5 gates: ~250 B; cnn_digits: ~450 B)
 PLAN_GATE_BYTES = 300

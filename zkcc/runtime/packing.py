@@ -129,15 +129,11 @@ def plan_bins(plan, groth16: frozenset[int] = frozenset(), second: bool = False)
     return pack(get_field(plan.field), tables, plan.zk, plan.pcs == "ligero", prefix)
 
 
-def plan_table_logs(plan, groth16: frozenset[int] = frozenset()) -> list[int]:
-    """log2 sizes of every table the plan's proof commits, both rounds: what fixes a hiding
-    Ligero's codes (zkcc.pcs.ligero_params.table_shapes), known to both sides from the plan."""
-    return [b.num_vars for b in plan_bins(plan, groth16) + plan_bins(plan, groth16, second=True)]
-
-
-def plan_pcs(plan, groth16: frozenset[int] = frozenset()):
-    """The plan's commitment scheme, with the sizes of all its committed tables."""
-    return get_pcs(plan.pcs, hiding=plan.zk, table_logs=plan_table_logs(plan, groth16))
+def plan_pcs(plan, bins: list[Bin]):
+    """The plan's commitment scheme, given every table its proof commits (`bins`: both
+    rounds' `plan_bins`), whose sizes fix a hiding Ligero's codes
+    (zkcc.pcs.ligero_params.table_shapes), known to both sides from the plan."""
+    return get_pcs(plan.pcs, hiding=plan.zk, table_logs=[b.num_vars for b in bins])
 
 
 def bin_claim_counts(bins: list[Bin], counts: dict[str, int]) -> dict[str, int]:

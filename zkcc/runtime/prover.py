@@ -84,7 +84,8 @@ def prove(
 
     infos = plan_tensors(plan, frozenset(g16_steps))
     bins = plan_bins(plan, frozenset(g16_steps))
-    pcs = plan_pcs(plan, frozenset(g16_steps))
+    second = plan_bins(plan, frozenset(g16_steps), second=True)
+    pcs = plan_pcs(plan, bins + second)
     for x in infos:  # public tensors are absorbed by the transcript: every rank gets them whole
         if x.public:
             ctx.data.put(x.name, ctx.data.whole(x.name))
@@ -104,9 +105,7 @@ def prove(
         {i: c for i, c in launch_commitments.items() if c is not None},
     )
 
-    bins += commit_lookup_round(
-        plan, frozenset(g16_steps), steps, ctx, transcript, commitments, states
-    )
+    bins += commit_lookup_round(second, pcs, steps, ctx, transcript, commitments, states)
 
     claims: dict[str, list[Claim]] = defaultdict(list)
     trees = []
@@ -154,18 +153,17 @@ def commit_bins(ctx, pcs, bins, layouts, commitments, states, advance) -> None:
         advance(b.size)
 
 
-def commit_lookup_round(plan, groth16, steps, ctx, transcript, commitments, states) -> list:
-    """A zero-knowledge plan's second commitment round (zkcc/runtime/zk_lookups.py): the
-    lookup challenges drawn, the inverses and check masks computed and committed, their
-    commitments absorbed. Returns its bins (none without lookups)."""
+def commit_lookup_round(bins, pcs, steps, ctx, transcript, commitments, states) -> list:
+    """A zero-knowledge plan's second commitment round (zkcc/runtime/zk_lookups.py, `bins`:
+    the plan's second-round bins): the lookup challenges drawn, the inverses and check masks
+    computed and committed, their commitments absorbed. Returns its bins (none without
+    lookups)."""
     hidden = draw_lookup_challenges(steps, transcript)
     if not hidden:
         return []
     for h in hidden:
         h.witness(ctx)
-    bins = plan_bins(plan, groth16, second=True)
     layouts = {x.name: x.layout for h in hidden for x in h.tensors()}
-    pcs = plan_pcs(plan, groth16)
     with ctx.report.phase("commit lookups", total=sum(b.size for b in bins), unit="elements") as ph:
         commit_bins(ctx, pcs, bins, layouts, commitments, states, ph.advance)
     absorb_commitments(transcript, [(b.name, commitments[b.name]) for b in bins])

@@ -103,7 +103,7 @@ def _verify(
             claims[c.tensor].append(c)
     for name, flat in public.items():
         check_claims(F, flat, claims[name], f"public tensor {name}")
-    pcs = plan_pcs(plan, frozenset(g16_steps))
+    pcs = plan_pcs(plan, bins)
     commitments = {b.name: (bundle.commitments[b.name], b.num_vars) for b in bins}
     pcs_list, relations = pcs_claims(claims_on_bins(F, bins, claims), commitments)
     pcs.verify(

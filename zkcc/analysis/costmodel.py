@@ -435,12 +435,16 @@ def _relations(steps: list) -> int:
 
 @dataclass
 class _Group:
-    shape: Shape  # the code's (its first table's)
     shapes: list[Shape]  # per table
     tables: list[str]  # sorted
     claims: list[int]  # per table
     same_lo: bool
     direct: bool
+
+    @property
+    def shape(self) -> Shape:
+        """The code's (its first table's)."""
+        return self.shapes[0]
 
 
 def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Group]:
@@ -459,7 +463,7 @@ def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Gro
         }
         counts = [len(tables[n].points) for n in g.tables]
         direct = opens_directly(F, g.shape, len(g.tables))
-        out.append(_Group(g.shape, g.shapes, g.tables, counts, len(los) == 1, direct))
+        out.append(_Group(g.shapes, g.tables, counts, len(los) == 1, direct))
     return out
 
 

@@ -123,6 +123,7 @@ from zkcc.pcs.ligero_params import (
     choose_shape,
     opening_groups,
     opens_directly,
+    sizes_label,
     table_shapes,
 )
 from zkcc.pcs.merkle_tree import (
@@ -372,13 +373,20 @@ class _Group:
     shape when plain, of one code when hiding, where their row counts may differ. `shape` is
     the code's (its first table's); `shapes[t]` is table t's."""
 
-    shape: Shape
     tables: list[str]
-    claims: list[tuple[int, Array, Array]]  # (table position, point (d, its shape's m), value)
+    shapes: list[Shape]
+    # per claim: (table position, point (d, its shape's m), value)
+    claims: list[tuple[int, Array, Array]] = field(default_factory=list)
     hidden: list[bool] = field(default_factory=list)  # per claim: its value is hidden
     index: list[int] = field(default_factory=list)  # per claim: its place in the opening's list
-    shapes: list[Shape] = field(default_factory=list)
-    label: str = ""  # its tables' sizes, for messages
+
+    @property
+    def shape(self) -> Shape:
+        return self.shapes[0]
+
+    @property
+    def label(self) -> str:
+        return sizes_label(self.shapes)
 
     @property
     def rows(self) -> list[int]:
@@ -407,7 +415,7 @@ def _groups(
             raise ValueError(f"claim on {c.name!r}, which is not committed")
     claimed = {c.name: sizes[c.name] for c in claims}
     plans = opening_groups(claimed, {m: shape(m) for m in set(claimed.values())})
-    groups = [_Group(p.shape, p.tables, [], shapes=p.shapes, label=p.label) for p in plans]
+    groups = [_Group(p.tables, p.shapes) for p in plans]
     where = {n: (g, t) for g in groups for t, n in enumerate(g.tables)}
     for i, c in enumerate(claims):
         g, t = where[c.name]

@@ -9,8 +9,10 @@ import pytest
 
 from zkcc.analysis.assign import AssignOptions
 from zkcc.driver import compile_path
+from zkcc.encoding import decode
 from zkcc.field import get_field
 from zkcc.plan.plan import Plan, plan_digest
+from zkcc.runtime.bundle import MAGIC, VERSION
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.inputs import load_inputs
 from zkcc.runtime.keyfiles import setup_plan
@@ -102,6 +104,15 @@ class ThreadComm:
             raise ValueError(f"alltoall: {len(parts)} parts for {self.size} ranks")
         sent = self._exchange([np.frombuffer(bytes(memoryview(p)), np.uint8) for p in parts])
         return [theirs[self.rank] for theirs in sent]
+
+
+def merkle_path_counts(plan: Plan, proof: bytes) -> list[list[int]] | None:
+    """Each Ligero group's per-table Merkle path hash counts, read from the proof (what
+    zkcc.analysis.costmodel.proof_bytes takes to size a proof exactly)."""
+    if plan.pcs != "ligero":
+        return None
+    _, tree = decode(proof, MAGIC, VERSION, "proof")
+    return [[len(t["path"]) // 32 for t in g.get("tables", [])] for g in tree["opening"]["groups"]]
 
 
 def with_changed(store, name: str, change):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLE_NAMES, prove_example
+from helpers import EXAMPLE_NAMES, merkle_path_counts, prove_example
 
 from zkcc.analysis import profile as prof
 from zkcc.analysis.costmodel import estimate_plan, explain_rows, proof_bytes
@@ -33,20 +33,12 @@ SMALL = ["dot", "matmul", "pipeline", "mixed_bn254", "poseidon_bn254_groth16"]
 SLOW = [n for n in EXAMPLE_NAMES if n not in SMALL]
 
 
-def _paths(plan: Plan, proof: bytes) -> list[list[int]] | None:
-    """Each Ligero group's per-table Merkle path hash counts, read from the proof."""
-    if plan.pcs != "ligero":
-        return None
-    _, tree = decode(proof, MAGIC, VERSION, "proof")
-    return [[len(t["path"]) // 32 for t in g.get("tables", [])] for g in tree["opening"]["groups"]]
-
-
 def _check_bytes(name: str, pcs: str = "ligero", zk: bool = True) -> None:
     src = f"{name}/{name}.zkcu"
     proved = prove_example(name, pcs=pcs, zk=zk)
     plan, proof = proved.plan, proved.proof
     assert plan.zk == (zk and pcs == "ligero"), src
-    assert proof_bytes(plan, _paths(plan, proof)) == len(proof), src
+    assert proof_bytes(plan, merkle_path_counts(plan, proof)) == len(proof), src
     est = estimate_plan(plan, prof.default_profile())
     assert abs(est.proof_bytes - len(proof)) <= ESTIMATE_TOLERANCE * len(proof), src
 
@@ -101,7 +93,7 @@ def test_proof_bytes_exact_with_zero_knowledge_lookups(field, n):
     plan, proof = _zk_lookup_proof(field, n)
     _, tree = decode(proof, MAGIC, VERSION, "proof")
     assert any(name.startswith("pcs2#") for name in tree["commitments"])
-    assert proof_bytes(plan, _paths(plan, proof)) == len(proof)
+    assert proof_bytes(plan, merkle_path_counts(plan, proof)) == len(proof)
     est = estimate_plan(plan, prof.default_profile())
     assert abs(est.proof_bytes - len(proof)) <= ESTIMATE_TOLERANCE * len(proof)
 

@@ -12,12 +12,12 @@ import random
 from dataclasses import replace
 
 import pytest
-from helpers import EXAMPLES, SEEDED, committed_tensors, swap_committed_tables
+from helpers import EXAMPLES, SEEDED, committed_tensors, merkle_path_counts, swap_committed_tables
 from ir_reference import flatten, run_program
 from test_assignment import REFUSED, _flip, _lying_proof, _tree, invoke, write
 
 from zkcc.analysis.assign import AssignOptions
-from zkcc.analysis.costmodel import Blob, proof_skeleton
+from zkcc.analysis.costmodel import proof_bytes
 from zkcc.driver import compile_path
 from zkcc.encoding import decode, encode
 from zkcc.errors import FormatError, ProofRejected, UserError
@@ -273,23 +273,14 @@ def test_fused_and_unfused_proofs_agree(tmp_path):
         assert F.to_ints(public["zs"]) == want
         assert public_outputs(F, plan, values) == {"zs": want}
         proofs[fuse] = proof
-        paths[fuse] = merkle_path_bytes(decode(proof, bundle.MAGIC, bundle.VERSION, "p")[1])
-        paths[fuse] -= merkle_path_bytes(proof_skeleton(plan))  # real minus expected
+        # the real Merkle paths' bytes minus the expected ones
+        paths[fuse] = proof_bytes(plan, merkle_path_counts(plan, proof)) - proof_bytes(plan)
     # each GKR launch also commits its zero-knowledge mask table (docs/zk.md)
     assert committed[False] == {"k", "t", "ys", "zkmask@0", "zkmask@1", "zkmask@2"}
     assert committed[True] == {"k", "zkmask@0"}
     (f,) = compile_path(src).fusions
     saved = len(proofs[False]) - paths[False] - (len(proofs[True]) - paths[True])
     assert abs(saved - f.saved.proof_bytes) <= 16  # length prefixes
-
-
-def merkle_path_bytes(tree: dict) -> int:
-    """Bytes of the Merkle multi-openings in a proof tree or skeleton (Blob lengths)."""
-    return sum(
-        t["path"].n if isinstance(t["path"], Blob) else len(t["path"])
-        for g in tree["opening"]["groups"]
-        for t in g.get("tables", [])
-    )
 
 
 @pytest.mark.parametrize(

@@ -10,17 +10,15 @@ import random
 
 import numpy as np
 import pytest
-from helpers import SEEDED, run_workers
+from helpers import SEEDED, merkle_path_counts, run_workers
 
 from zkcc.analysis.costmodel import proof_bytes
 from zkcc.driver import compile_path
-from zkcc.encoding import decode
 from zkcc.errors import ProofRejected, WitnessError
 from zkcc.field import get_field, mle_evaluate
 from zkcc.ir.kernel import Op
 from zkcc.ir.source import SourceLoc
 from zkcc.plan.plan import Plan, plan_digest
-from zkcc.runtime.bundle import MAGIC, VERSION
 from zkcc.runtime.claims import index_layout, index_mle, index_values
 from zkcc.runtime.execute import execute, run_launch
 from zkcc.runtime.groth16_launch import groth16_steps
@@ -68,13 +66,6 @@ def compiled(tmp_path, source: str, name: str = "prog", **options) -> tuple[Plan
     return Plan.from_bytes(data), plan_digest(data)
 
 
-def _paths(plan: Plan, proof: bytes):
-    if plan.pcs != "ligero":
-        return None
-    _, tree = decode(proof, MAGIC, VERSION, "proof")
-    return [[len(t["path"]) // 32 for t in g.get("tables", [])] for g in tree["opening"]["groups"]]
-
-
 @pytest.mark.parametrize("fname", ["m31", "bn254"])
 def test_closed_form_matches_the_listed_indices(fname):
     """index_mle is the brute-force MLE of the table s -> s over all 2^n (padded) instances."""
@@ -104,7 +95,7 @@ def test_proved_and_verified_against_the_reference(tmp_path, fname, zk):
     public = verify(plan, digest, proof)
     assert F.to_ints(public["y"]) == scale_reference(F.p, x)
     # the index segment is public: no claim on a committed tensor, exact proof bytes
-    assert proof_bytes(plan, _paths(plan, proof)) == len(proof)
+    assert proof_bytes(plan, merkle_path_counts(plan, proof)) == len(proof)
 
 
 def test_groth16_launch(tmp_path):

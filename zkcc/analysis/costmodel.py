@@ -47,7 +47,7 @@ from zkcc.pcs.ligero_params import (
     RATE_LOG,
     SALT_BYTES,
     SECURITY_BITS,
-    Shape,
+    GroupPlan,
     opening_groups,
     opens_directly,
     path_hashes,
@@ -433,18 +433,14 @@ def _relations(steps: list) -> int:
     return out
 
 
-@dataclass
-class _Group:
-    shapes: list[Shape]  # per table
-    tables: list[str]  # sorted
+@dataclass(frozen=True)
+class _Group(GroupPlan):
+    """A group of the opening (`GroupPlan`: its tables and their shapes, `shape` the code's)
+    with what its opening's size and costs depend on."""
+
     claims: list[int]  # per table
     same_lo: bool
     direct: bool
-
-    @property
-    def shape(self) -> Shape:
-        """The code's (its first table's)."""
-        return self.shapes[0]
 
 
 def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Group]:
@@ -463,7 +459,7 @@ def ligero_groups(F, tables: dict[str, _TableClaims], hiding: bool) -> list[_Gro
         }
         counts = [len(tables[n].points) for n in g.tables]
         direct = opens_directly(F, g.shape, len(g.tables))
-        out.append(_Group(g.shapes, g.tables, counts, len(los) == 1, direct))
+        out.append(_Group(g.tables, g.shapes, counts, len(los) == 1, direct))
     return out
 
 

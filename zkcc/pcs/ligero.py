@@ -119,11 +119,11 @@ from zkcc.pcs.ligero_params import (
     RATE_LOG,
     SALT_BYTES,
     SECURITY_BITS,
+    GroupPlan,
     Shape,
     choose_shape,
     opening_groups,
     opens_directly,
-    sizes_label,
     table_shapes,
 )
 from zkcc.pcs.merkle_tree import (
@@ -367,26 +367,17 @@ def query_indices(tr: Transcript, s: Shape) -> list[int]:
     return sorted(seen)
 
 
-@dataclass
-class _Group:
+@dataclass(frozen=True)
+class _Group(GroupPlan):
     """The tables opened together with one query set (`ligero_params.opening_groups`): of one
     shape when plain, of one code when hiding, where their row counts may differ. `shape` is
-    the code's (its first table's); `shapes[t]` is table t's."""
+    the code's (its first table's); `shapes[t]` is table t's. The claim lists are filled in
+    as the claims are grouped."""
 
-    tables: list[str]
-    shapes: list[Shape]
     # per claim: (table position, point (d, its shape's m), value)
     claims: list[tuple[int, Array, Array]] = field(default_factory=list)
     hidden: list[bool] = field(default_factory=list)  # per claim: its value is hidden
     index: list[int] = field(default_factory=list)  # per claim: its place in the opening's list
-
-    @property
-    def shape(self) -> Shape:
-        return self.shapes[0]
-
-    @property
-    def label(self) -> str:
-        return sizes_label(self.shapes)
 
     @property
     def rows(self) -> list[int]:

@@ -246,12 +246,8 @@ class GroupPlan:
 
     @property
     def label(self) -> str:
-        return sizes_label(self.shapes)
-
-
-def sizes_label(shapes: list[Shape]) -> str:
-    """The sizes of a group's tables, for messages and reports: "2^14" or "2^14, 2^15"."""
-    return ", ".join(f"2^{m}" for m in sorted({s.m for s in shapes}))
+        """The sizes of its tables, for messages and reports: "2^14" or "2^14, 2^15"."""
+        return ", ".join(f"2^{m}" for m in sorted({s.m for s in self.shapes}))
 
 
 def opening_groups(sizes: dict[str, int], shapes: dict[int, Shape]) -> list[GroupPlan]:

@@ -137,12 +137,11 @@ from zkcc.pcs.split import (
     ALONE,
     Collective,
     add_up,
-    from_wire,
+    exchange,
     gather,
     round_rows,
     rounds,
     span,
-    to_wire,
 )
 from zkcc.pcs.tensor_ops import (
     as_point,
@@ -323,22 +322,20 @@ def commit_rows(
     worker its columns of them, hash this worker's leaves (salted, from `rng`, when hiding)
     and build the tree from every worker's leaf hashes (zkcc.pcs.split)."""
     W, N = comm.size, s.code_len
-    alone = W == 1  # the encoded blocks stay in this process: no bytes (split.to_wire)
     cols = span(N, W, comm.rank)
     where = [span(N, W, q) for q in range(W)]
+    rows_of = [span(T, W, q) for q in range(W)]
     U = store(F, T, len(cols))
     step = round_rows(F, N)
     for k in range(rounds(T, W, step)):
-        mine = span(T, W, comm.rank)
-        r0, r1 = mine.start + k * step, min(mine.stop, mine.start + (k + 1) * step)
-        enc = encode_messages(F, s, rows(r0, r1)) if r1 > r0 else F.zeros((N, 0))
-        parts = [to_wire(F, enc[c.start : c.stop], alone) for c in where]
-        got = parts if alone else comm.alltoall(parts)
-        for q, raw in enumerate(got):
-            theirs = span(T, W, q)
-            a, b = theirs.start + k * step, min(theirs.stop, theirs.start + (k + 1) * step)
-            if b > a:
-                U.write_rows(a, from_wire(F, raw, (len(cols), b - a), alone))
+        part = [range(t.start + k * step, min(t.stop, t.start + (k + 1) * step)) for t in rows_of]
+        mine = part[comm.rank]  # the rows each worker encodes this round
+        enc = encode_messages(F, s, rows(mine.start, mine.stop)) if mine else F.zeros((N, 0))
+        sent = [enc[c.start : c.stop] for c in where]
+        got = exchange(F, comm, sent, [(len(cols), len(r)) for r in part])
+        for block, r in zip(got, part, strict=True):
+            if r:
+                U.write_rows(r.start, block)
     salts = None
     if rng is not None:
         raw = np.frombuffer(rng.token_bytes(N * SALT_BYTES), dtype=np.uint8)

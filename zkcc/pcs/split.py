@@ -76,25 +76,31 @@ def round_rows(F: PrimeField, code_len: int) -> int:
     return max(1, ROUND_BYTES // (code_len * F.byte_len))
 
 
-def to_wire(F: PrimeField, a: Array, local: bool = False):
+def to_wire(F: PrimeField, a: Array):
     """An encoded block as what an all-to-all sends: m31 its storage words themselves (no
-    copy when contiguous), bn254 its canonical bytes, or, `local` (one worker: the block never
-    leaves the process), its object array as it is (bytes there and back cost a bn254
-    commitment of 2^14 elements ~80 ms)."""
+    copy when contiguous), bn254 its canonical bytes."""
     if np.dtype(F.storage_dtype).kind == "O":
-        return a if local else F.encode(a)
+        return F.encode(a)
     return np.ascontiguousarray(F.compact(a))
 
 
-def from_wire(F: PrimeField, raw, shape: tuple[int, int], local: bool = False) -> Array:
+def from_wire(F: PrimeField, raw, shape: tuple[int, int]) -> Array:
     """`to_wire`'s inverse on the receiving worker (the sender is a trusted peer: no checks)."""
     if np.dtype(F.storage_dtype).kind == "O":
-        return (
-            raw.reshape(shape)
-            if local
-            else F.decode(bytes(raw), shape[0] * shape[1]).reshape(shape)
-        )
+        return F.decode(bytes(raw), shape[0] * shape[1]).reshape(shape)
     return np.frombuffer(raw, dtype=F.storage_dtype).reshape(shape)
+
+
+def exchange(
+    F: PrimeField, comm: Collective, blocks: Sequence[Array], shapes: Sequence[tuple[int, int]]
+) -> list[Array]:
+    """blocks[q] goes to worker q; returns what each worker sent to this one, shaped
+    shapes[q], in storage form. One worker keeps its blocks as they are: a bn254 block to
+    bytes and back costs ~80 ms for 2^14 elements."""
+    if comm.size == 1:
+        return [F.compact(b) for b in blocks]
+    got = comm.alltoall([to_wire(F, b) for b in blocks])
+    return [from_wire(F, raw, shape) for raw, shape in zip(got, shapes, strict=True)]
 
 
 def add_up(E, comm: Collective, partial: Array) -> Array:

@@ -272,7 +272,16 @@ def test_int_scalar_arithmetic_matches_the_reference(name):
         assert E.add_ints(a, b) == [(x + y) % p for x, y in zip(a, b, strict=True)]
         assert E.sub_ints(a, b) == [(x - y) % p for x, y in zip(a, b, strict=True)]
         assert E.ints(E.mul(E.from_ints(a), E.from_ints(b))) == E.mul_ints(a, b)
+        if E.degree == 4:
+            u = [0, 1, 0, 0]
+            assert E.times_u_ints(a) == ref_ext_mul(a, u, p)
     assert E.unit_ints(-3) == [p - 3] + [0] * (E.degree - 1)
+    # a scalar from any ints, reduced: one list (its own fast path) and inside a batch agree
+    for raw in ([-1] * E.degree, [p + 5] * E.degree, [rnd.randrange(-p, 3 * p) for _ in edge[0]]):
+        one = E.from_ints(raw)
+        assert E.ints(one) == [x % p for x in raw]
+        assert E.ints(E.from_ints([raw, raw])[:, 1]) == E.ints(one)
+        assert E.decode(E.encode(one), 1)[:, 0].tolist() == E.ints(one)
 
 
 @pytest.mark.parametrize("name", FIELDS)

@@ -115,7 +115,13 @@ class ExtField:
         return self.from_ints(coeffs)
 
     def from_ints(self, x: Any) -> Array:
-        """Inverse of `to_ints`: nested lists whose innermost lists hold `degree` ints."""
+        """Inverse of `to_ints`: nested lists whose innermost lists hold `degree` ints. One
+        scalar (a flat list, what the per-round int arithmetic makes) skips the general
+        path's object array and axis move: a verifier makes one per round and claim."""
+        if type(x) is list and len(x) == self.degree and self.xp is np and self.base.p < 1 << 63:
+            if all(type(v) is int for v in x):
+                p = self.base.p
+                return np.array([v % p for v in x], dtype=np.uint64)
         a = self.base.array(x)
         if a.ndim == 0 or a.shape[-1] != self.degree:
             raise ValueError(f"innermost length must be {self.degree}")
@@ -198,6 +204,12 @@ class ExtField:
             (a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0 + 4 * s5) % p,
         ]
 
+    def times_u_ints(self, a: list[int]) -> list[int]:
+        """a * u for a QM31 scalar as ints: (a0, a1, a2, a3) u = (-5 a3, a0, a1 + 4 a3, a2)."""
+        p = self.base.p
+        a0, a1, a2, a3 = a
+        return [-5 * a3 % p, a0, (a1 + 4 * a3) % p, a2]
+
     def mul(self, a: Array, b: Array) -> Array:
         pair = self._scalar_pair(a, b)
         if pair is not None:
@@ -269,7 +281,8 @@ class ExtField:
     def encode(self, a: Array) -> bytes:
         """Element-major: each element's d components in order, each base-encoded."""
         xp = self.xp
-        return self.base.encode(xp.moveaxis(xp.asarray(a), 0, -1))
+        a = xp.asarray(a)
+        return self.base.encode(a if a.ndim == 1 else xp.moveaxis(a, 0, -1))
 
     def decode(self, data: bytes, count: int) -> Array:
         if len(data) != count * self.byte_len:

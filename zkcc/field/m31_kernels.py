@@ -152,8 +152,11 @@ def round_diff(E: ExtField, f: Any, g: Any) -> tuple[Any, Any]:
 
 def _mul_matrix(E: ExtField, r: Any) -> list[list[np.uint64]]:
     """R with (r*d)_c = sum_j R[c][j] d_j: column j is r * u^j."""
-    rc = E.ints(r)
-    cols = [E.mul_ints(rc, [int(i == j) for i in range(E.degree)]) for j in range(E.degree)]
+    col = E.ints(r)
+    cols = [col]
+    for _ in range(E.degree - 1):  # times u: a shift and u^4 = 4u^2 - 5, no full product
+        col = E.times_u_ints(col)
+        cols.append(col)
     return [[np.uint64(cols[j][c]) for j in range(E.degree)] for c in range(E.degree)]
 
 

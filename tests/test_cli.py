@@ -141,3 +141,14 @@ def test_failing_assertion_names_line_and_instance(tmp_path):
     r = zkcc("run", str(src), "-i", str(inputs))
     assert r.returncode == 2
     assert f"{src}:2:" in r.stderr and "instance 2" in r.stderr and "9 != 4" in r.stderr
+
+
+def test_layer_widths_are_shown_as_runs_or_as_counts():
+    """`--explain` writes a few runs of equal widths as runs, and a deep circuit's widths (one
+    number per layer would be thousands of numbers) as how many layers have each width."""
+    from zkcc.cli import _widths_text
+
+    assert _widths_text([2048] * 4 + [1024]) == "2048 x4, 1024"
+    assert _widths_text([8]) == "8"
+    deep = ([256] * 3 + [128]) * 5 + [64]
+    assert _widths_text(deep) == "21 layers in 11 runs; width 256 on 15, 128 on 5, 64 on 1"

@@ -407,7 +407,7 @@ def _print_kernels(summary: dict) -> None:
             f"input width {k['input_width']}"
             f"{r1cs}"
         )
-        click.echo(f"    layer widths: {k['layer_widths']}")
+        click.echo(f"    layer widths: {_widths_text(k['layer_widths'])}")
     for s in summary["steps"]:
         if "launch" not in s:
             continue
@@ -430,6 +430,26 @@ def _print_kernels(summary: dict) -> None:
         _print_fusions(summary)
     _print_soundness(summary["soundness"])
     _print_privacy(summary["privacy"])
+
+
+MAX_WIDTH_RUNS = 8  # more runs than this: the widths are summarised as a count per width
+
+
+def _widths_text(widths: list[int]) -> str:
+    """A circuit's layer widths for a reader: runs of equal widths as `w xN`, or, for a deep
+    circuit whose widths change more often (merkle: 1,439 layers), how many layers have
+    each width (`compile --json` and `inspect --json` keep the full list)."""
+    runs: list[list[int]] = []
+    for w in widths:
+        if runs and runs[-1][0] == w:
+            runs[-1][1] += 1
+        else:
+            runs.append([w, 1])
+    if len(runs) <= MAX_WIDTH_RUNS:
+        return ", ".join(f"{w} x{n}" if n > 1 else str(w) for w, n in runs)
+    counts = {w: widths.count(w) for w in sorted(set(widths), reverse=True)}
+    per = ", ".join(f"{w} on {n}" for w, n in counts.items())
+    return f"{len(widths)} layers in {len(runs)} runs; width {per}"
 
 
 def _print_estimate(est: dict, summary: dict | None = None) -> None:

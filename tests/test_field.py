@@ -223,6 +223,30 @@ def test_m31_dot_and_fold_large_chunks():
     assert E.equal(m31_kernels.fold(E, work, r), want)
 
 
+@pytest.mark.parametrize("terms", [1, 2, 3])
+def test_m31_outer_sum_matches_the_reference_products(terms):
+    """m31_kernels.outer_sum (the GKR prover's phase tables) against reference QM31 products
+    of Python ints, entry by entry: random vectors, and vectors of p - 1 and p - 2, whose
+    products are the largest the unreduced accumulation must hold."""
+    from zkcc.field import m31_kernels
+
+    F = get_field("m31")
+    E, p, d = F.ext, F.p, F.ext.degree
+    rng = np.random.default_rng(11 + terms)
+    W, C = 5, 7
+    for low in (0, p - 2):
+        us = [rng.integers(low, p, (d, W), dtype=np.uint64) for _ in range(terms)]
+        cs = [rng.integers(low, p, (d, C), dtype=np.uint64) for _ in range(terms)]
+        got = m31_kernels.outer_sum(E, us, cs)
+        for x in range(W):
+            for s in range(C):
+                want = [0] * d
+                for u, c in zip(us, cs, strict=True):
+                    prod = ref_ext_mul([int(v) for v in u[:, x]], [int(v) for v in c[:, s]], p)
+                    want = [(a + b) % p for a, b in zip(want, prod, strict=True)]
+                assert [int(v) for v in got[:, x, s]] == want
+
+
 def naive_mle(F, table_ints, point_ints):
     """sum_b T[b] prod_i (r_i if bit i of b else 1 - r_i) over reference ext arithmetic."""
     p, d = F.p, F.ext.degree

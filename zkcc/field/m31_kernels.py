@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from zkcc.errors import UserError
-from zkcc.field.m31 import _P, mul_reduce, reduce_u64
+from zkcc.field.m31 import _P, _S31, mul_reduce, reduce_u64
 
 if TYPE_CHECKING:
     from zkcc.field.ext import ExtField
@@ -148,6 +148,61 @@ def round_diff(E: ExtField, f: Any, g: Any) -> tuple[Any, Any]:
     m0 = _add_matrices([p[0] for p in parts])
     m2 = _add_matrices([p[1] for p in parts])
     return _to_ext(E, m0), _to_ext(E, m2)
+
+
+def _times_u(xp: Any, a: Any) -> Any:
+    """a u for a (4, n) QM31 vector: (a0, a1, a2, a3) u = (-5 a3, a0, a1 + 4 a3, a2), since
+    u^4 = 4 u^2 - 5 (ExtField.times_u_ints is the scalar form)."""
+    out = xp.empty_like(a)
+    out[1], out[3] = a[0], a[2]
+    out[0] = (_P - a[3]) * np.uint64(5)  # < 5p
+    out[2] = a[1] + a[3] * np.uint64(4)  # < 5p
+    for c in (0, 2):
+        reduce_u64(xp, out[c])
+    return out
+
+
+def outer_sum(E: ExtField, us: list[Any], cs: list[Any]) -> Any:
+    """sum_k us[k] (x) cs[k] for QM31 vectors us[k] (d, W) and cs[k] (d, C): the (d, W, C)
+    table of sum_k u_k[x] c_k[s], the GKR prover's phase tables.
+
+    Component m of a product u c is sum_i u_i (c u^i)_m, so with the C-sized factors c_k u^i
+    made first (a product each, on vectors), every component is 4 K outer products of base
+    vectors accumulated unreduced: four products (< 2^62 each) fit in 64 bits, a fold
+    ((t & p) + (t >> 31) < 2^34) makes room for three more, and one reduction ends it. For
+    K = 1 that is 60 passes over W x C, all into the output or one scratch table, against
+    about 75 for the product of the broadcast (d, W, 1) and (d, 1, C) tables, most of them
+    into fresh arrays, and K of those for a sum (mlp_digits spent a quarter of its prove in
+    these tables; its prove is ~15% faster)."""
+    xp, d = E.xp, E.degree
+    factors = []  # factors[k][i] = c_k u^i, (d, C)
+    for c in cs:
+        row = [c]
+        for _ in range(d - 1):
+            row.append(_times_u(xp, row[-1]))
+        factors.append(row)
+    W, C = us[0].shape[1], cs[0].shape[1]
+    out = xp.empty((d, W, C), dtype=np.uint64)
+    tmp = xp.empty((W, C), dtype=np.uint64)
+    for m in range(d):
+        acc, units = out[m], 0  # units: products' worth of headroom used in acc
+        for u, row in zip(us, factors, strict=True):
+            for i in range(d):
+                col = u[i][:, None]
+                if units == 0:
+                    xp.multiply(col, row[i][m][None, :], out=acc)
+                    units = 1
+                    continue
+                if units == 4:
+                    xp.right_shift(acc, _S31, out=tmp)
+                    xp.bitwise_and(acc, _P, out=acc)
+                    xp.add(acc, tmp, out=acc)
+                    units = 1
+                xp.multiply(col, row[i][m][None, :], out=tmp)
+                xp.add(acc, tmp, out=acc)
+                units += 1
+        reduce_u64(xp, acc, tmp)
+    return out
 
 
 def _mul_matrix(E: ExtField, r: Any) -> list[list[np.uint64]]:

@@ -43,6 +43,7 @@ from zkcc.backends.gkr.wiring import add_tilde, const_tilde, gate_weights, insta
 from zkcc.backends.gkr.zk import ZkProver
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array
+from zkcc.field.m31_kernels import outer_sum
 from zkcc.transcript import Transcript
 
 
@@ -102,8 +103,11 @@ class _Context:
 
 
 def _outers(F: PrimeField, us: list[Array], cs: list[Array]) -> Array:
-    """sum_k u_k (x) c_k: (d, W) and (d, C) vectors to a (d, W, C) table."""
+    """sum_k u_k (x) c_k: (d, W) and (d, C) vectors to a (d, W, C) table (QM31: one pass of
+    unreduced outer products, m31_kernels.outer_sum)."""
     E = F.ext
+    if E.degree > 1:
+        return outer_sum(E, us, cs)
     acc = _outer(F, us[0], cs[0])
     for u, c in zip(us[1:], cs[1:], strict=True):
         acc = E.add(acc, _outer(F, u, c))

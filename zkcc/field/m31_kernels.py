@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from zkcc.field.ext import ExtField
 
 CHUNK = 1 << 13
+# entries of an outer_sum table one thread fills at a time: its rows and the scratch stay
+# in cache through the ~60 passes (measured 2x faster than whole-table passes at 2^20)
+OUTER_CHUNK = 1 << 15
 _F64 = np.float64
 _POOL: ThreadPoolExecutor | None = None
 
@@ -172,8 +175,9 @@ def outer_sum(E: ExtField, us: list[Any], cs: list[Any]) -> Any:
     ((t & p) + (t >> 31) < 2^34) makes room for three more, and one reduction ends it. For
     K = 1 that is 60 passes over W x C, all into the output or one scratch table, against
     about 75 for the product of the broadcast (d, W, 1) and (d, 1, C) tables, most of them
-    into fresh arrays, and K of those for a sum (mlp_digits spent a quarter of its prove in
-    these tables; its prove is ~15% faster)."""
+    into fresh arrays, and K of those for a sum; rows go in cache-sized blocks over the
+    thread pool. At W x C = 2^20, K = 2: 218 -> 28-36 ms (mlp_digits spent a quarter of its
+    prove in these tables)."""
     xp, d = E.xp, E.degree
     factors = []  # factors[k][i] = c_k u^i, (d, C)
     for c in cs:
@@ -183,25 +187,29 @@ def outer_sum(E: ExtField, us: list[Any], cs: list[Any]) -> Any:
         factors.append(row)
     W, C = us[0].shape[1], cs[0].shape[1]
     out = xp.empty((d, W, C), dtype=np.uint64)
-    tmp = xp.empty((W, C), dtype=np.uint64)
-    for m in range(d):
-        acc, units = out[m], 0  # units: products' worth of headroom used in acc
-        for u, row in zip(us, factors, strict=True):
-            for i in range(d):
-                col = u[i][:, None]
-                if units == 0:
-                    xp.multiply(col, row[i][m][None, :], out=acc)
-                    units = 1
-                    continue
-                if units == 4:
-                    xp.right_shift(acc, _S31, out=tmp)
-                    xp.bitwise_and(acc, _P, out=acc)
+
+    def work(x0: int, x1: int) -> None:  # rows x0..x1 of every component, cache-sized
+        tmp = xp.empty((x1 - x0, C), dtype=np.uint64)
+        for m in range(d):
+            acc, units = out[m, x0:x1], 0  # units: products' worth of headroom used in acc
+            for u, row in zip(us, factors, strict=True):
+                for i in range(d):
+                    col = u[i][x0:x1, None]
+                    if units == 0:
+                        xp.multiply(col, row[i][m][None, :], out=acc)
+                        units = 1
+                        continue
+                    if units == 4:
+                        xp.right_shift(acc, _S31, out=tmp)
+                        xp.bitwise_and(acc, _P, out=acc)
+                        xp.add(acc, tmp, out=acc)
+                        units = 1
+                    xp.multiply(col, row[i][m][None, :], out=tmp)
                     xp.add(acc, tmp, out=acc)
-                    units = 1
-                xp.multiply(col, row[i][m][None, :], out=tmp)
-                xp.add(acc, tmp, out=acc)
-                units += 1
-        reduce_u64(xp, acc, tmp)
+                    units += 1
+            reduce_u64(xp, acc, tmp)
+
+    run_chunks(work, W, max(1, OUTER_CHUNK // max(C, 1)))
     return out
 
 

@@ -24,8 +24,8 @@ from zkcc.backends.gkr.shard import Shard, to_columns
 from zkcc.backends.gkr.sumcheck import SumcheckProver, SumcheckVerifier
 from zkcc.encoding import encode
 from zkcc.field import get_field, mle_evaluate
+from zkcc.field.linalg import row_combine
 from zkcc.pcs import codes
-from zkcc.pcs.tensor_ops import row_combine
 from zkcc.transcript import Transcript
 
 ZKCC = Path(__file__).resolve().parents[1] / "zkcc"

@@ -24,6 +24,7 @@ import pytest
 from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import ProofRejected
 from zkcc.field import eq_table, get_field, mle_evaluate
+from zkcc.field.linalg import row_combine
 from zkcc.pcs import codes
 from zkcc.pcs.base import PcsClaim, Relation
 from zkcc.pcs.ligero import (
@@ -44,7 +45,7 @@ from zkcc.pcs.ligero import (
 from zkcc.pcs.ligero_params import SALT_BYTES, Shape, choose_shape
 from zkcc.pcs.merkle import MerklePCS
 from zkcc.pcs.merkle_tree import HASH_LEN, MerkleTree, hash_leaves
-from zkcc.pcs.tensor_ops import row_combine, sumcheck_prove
+from zkcc.pcs.tensor_ops import sumcheck_prove
 from zkcc.runtime.randomness import Randomness
 from zkcc.transcript import Transcript
 

@@ -111,6 +111,7 @@ import numpy as np
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import FormatError, ProofRejected
 from zkcc.field.base import Array, PrimeField
+from zkcc.field.linalg import row_combine
 from zkcc.field.mle import eq_table, eq_tables, mle_evaluate
 from zkcc.pcs import codes
 from zkcc.pcs.base import PcsClaim, RandomSource, Relation, TableShare, check_relations
@@ -143,13 +144,7 @@ from zkcc.pcs.split import (
     rounds,
     span,
 )
-from zkcc.pcs.tensor_ops import (
-    as_point,
-    eq_eval,
-    row_combine,
-    sumcheck_prove,
-    sumcheck_verify,
-)
+from zkcc.pcs.tensor_ops import as_point, eq_eval, sumcheck_prove, sumcheck_verify
 from zkcc.transcript import Transcript
 
 MAX_M = 40

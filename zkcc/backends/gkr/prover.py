@@ -43,6 +43,7 @@ from zkcc.backends.gkr.wiring import add_tilde, const_tilde, gate_weights, insta
 from zkcc.backends.gkr.zk import ZkProver
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array
+from zkcc.field.linalg import row_combine
 from zkcc.field.m31_kernels import outer_sum
 from zkcc.transcript import Transcript
 
@@ -236,12 +237,8 @@ def _segment_value(
     (low, rs) for a split segment, and (summed over all instances) at `low` for a broadcast
     one, whose columns are all equal and sum_s eq(rs, s) = 1."""
     E = F.ext
-    t = E.from_base(rows)
-    for r in reversed(low):  # fold the top gate bit first: contiguous row halves
-        h = t.shape[1] // 2
-        lo, hi = t[:, :h], t[:, h:]
-        t = E.add(lo, E.mul(E.sub(hi, lo), r))
-    return E.dot(t[:, 0, :], eq_columns(F, rs, shard))
+    at_low = row_combine(F, eq_table(F, low)[:, None, :], rows)[:, 0, :]  # (d, columns)
+    return E.dot(at_low, eq_columns(F, rs, shard))
 
 
 def prove(

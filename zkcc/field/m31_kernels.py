@@ -170,7 +170,7 @@ def outer_sum(E: ExtField, us: list[Any], cs: list[Any]) -> Any:
     table of sum_k u_k[x] c_k[s], the GKR prover's phase tables.
 
     Component m of a product u c is sum_i u_i (c u^i)_m, so with the C-sized factors c_k u^i
-    made first (a product each, on vectors), every component is 4 K outer products of base
+    made first (`_times_u`, on vectors), every component is 4 K outer products of base
     vectors accumulated unreduced: four products (< 2^62 each) fit in 64 bits, a fold
     ((t & p) + (t >> 31) < 2^34) makes room for three more, and one reduction ends it. For
     K = 1 that is 60 passes over W x C, all into the output or one scratch table, against

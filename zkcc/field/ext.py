@@ -115,18 +115,29 @@ class ExtField:
         return self.from_ints(coeffs)
 
     def from_ints(self, x: Any) -> Array:
-        """Inverse of `to_ints`: nested lists whose innermost lists hold `degree` ints. One
-        scalar (a flat list, what the per-round int arithmetic makes) skips the general
-        path's object array and axis move: a verifier makes one per round and claim."""
-        if type(x) is list and len(x) == self.degree and self.xp is np and self.base.p < 1 << 63:
-            if all(type(v) is int for v in x):
-                p = self.base.p
-                return np.array([v % p for v in x], dtype=np.uint64)
+        """Inverse of `to_ints`: nested lists whose innermost lists hold `degree` ints."""
+        if self.xp is np and self.base.p < 1 << 63:
+            fast = self._from_int_lists(x)
+            if fast is not None:
+                return fast
         a = self.base.array(x)
         if a.ndim == 0 or a.shape[-1] != self.degree:
             raise ValueError(f"innermost length must be {self.degree}")
         xp = self.xp
         return xp.ascontiguousarray(xp.moveaxis(a, -1, 0))
+
+    def _from_int_lists(self, x: Any) -> Array | None:
+        """One scalar (a list of d ints) or a list of k of them (a round's values) as a (d,)
+        or (d, k) uint64 array, without the general path's object array and axis move (the
+        per-round int arithmetic makes one or more per round); None for any other input."""
+        p, d = self.base.p, self.degree
+        if type(x) is not list or not x:
+            return None
+        if all(type(v) is int for v in x):
+            return np.array([v % p for v in x], dtype=np.uint64) if len(x) == d else None
+        if all(type(r) is list and len(r) == d and all(type(v) is int for v in r) for r in x):
+            return np.array([[v % p for v in r] for r in x], dtype=np.uint64).T.copy()
+        return None
 
     def to_ints(self, a: Array) -> Any:
         xp = self.xp
@@ -282,7 +293,7 @@ class ExtField:
         """Element-major: each element's d components in order, each base-encoded."""
         xp = self.xp
         a = xp.asarray(a)
-        return self.base.encode(a if a.ndim == 1 else xp.moveaxis(a, 0, -1))
+        return self.base.encode(a if a.ndim == 1 else a.T if a.ndim == 2 else xp.moveaxis(a, 0, -1))
 
     def decode(self, data: bytes, count: int) -> Array:
         if len(data) != count * self.byte_len:

@@ -69,6 +69,8 @@ class M31Field(PrimeField):
 
     def array(self, x: Any) -> Array:
         # reduced on the host (Python ints or numpy), then moved to the array module
+        if type(x) is int:  # one scalar (E.one, E.scalar): no object array
+            return self.xp.asarray(np.uint64(x % P))
         if isinstance(x, np.ndarray) and x.dtype.kind in "iu":
             if x.dtype.kind == "u":
                 a = (x.astype(np.uint64) % _P).astype(np.uint64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zkcc.backends.gkr.sumcheck import fold_halves, round_sums
 from zkcc.encoding import Schema
 from zkcc.errors import ProofRejected
 from zkcc.field.base import Array, PrimeField
@@ -35,34 +36,33 @@ def interpolate2(F: PrimeField, h: Array, r: Array) -> Array:
     return E.add(acc, E.mul(E.mul(E.mul(r, r1), inv2), h[:, 2]))
 
 
-def _fold(F: PrimeField, t: Array, r: Array) -> Array:
-    E = F.ext
-    h = t.shape[-1] // 2
-    lo, hi = t[..., :h], t[..., h:]
-    return E.add(lo, E.mul(E.sub(hi, lo), r))
-
-
 def sumcheck_prove(
     F: PrimeField, tr: Transcript, label: str, Y: Array, B: Array
 ) -> tuple[list[bytes], list[Array], Array]:
     """Prove sum_{c, x} Y[c, x] B[c, x] = claim for (d, k, 2^n) tables, binding the top
-    variable first. Returns (round messages, point in mle order, Y_c~(point) as (d, k))."""
+    variable first. Returns (round messages, point in mle order, Y_c~(point) as (d, k)).
+
+    The tables are laid out x-major, (d, 2^n k), so that binding x's top variable halves the
+    whole table, and run on the GKR sumcheck's kernels: a round's message needs only
+    sum lo*lo and sum d*d (d = hi - lo, `round_sums`) and the running claim, h(1) being
+    claim - h(0) and h(2) = 2 h(1) - h(0) + 2 sum d*d; the tables fold in place."""
     E = F.ext
-    stack = F.xp.stack
-    rounds, chal = [], []
+    d, k, n = Y.shape
+    f, g = (F.xp.ascontiguousarray(t.transpose(0, 2, 1)).reshape(d, n * k) for t in (Y, B))
+    claim = E.dot(f, g)
     two = E.scalar(2)
-    while Y.shape[-1] > 1:
-        h = Y.shape[-1] // 2
-        ylo, yhi, blo, bhi = Y[..., :h], Y[..., h:], B[..., :h], B[..., h:]
-        y2 = E.sub(E.mul(yhi, two), ylo)
-        b2 = E.sub(E.mul(bhi, two), blo)
-        msg = stack([E.sum(E.mul(ylo, blo)), E.sum(E.mul(yhi, bhi)), E.sum(E.mul(y2, b2))], axis=1)
+    rounds, chal = [], []
+    while f.shape[-1] > k:
+        h0, dd = round_sums(E, f, g)
+        h1 = E.sub(claim, h0)
+        msg = F.xp.stack([h0, h1, E.add(E.sub(E.mul(two, h1), h0), E.mul(two, dd))], axis=1)
         tr.absorb_field(f"{label}/round{len(rounds)}", E, msg)
         r = tr.challenge_ext(f"{label}/r{len(rounds)}", F)
-        Y, B = _fold(F, Y, r), _fold(F, B, r)
+        f, g = fold_halves(E, f, r), fold_halves(E, g, r)
+        claim = interpolate2(F, msg, r)
         rounds.append(E.encode(msg))
         chal.append(r)
-    return rounds, chal[::-1], Y[..., 0]
+    return rounds, chal[::-1], f
 
 
 def sumcheck_verify(

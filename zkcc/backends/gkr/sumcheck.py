@@ -158,7 +158,7 @@ def poly_values(E: ExtField, coeffs: list[list[int]], degree: int) -> Array:
     return E.from_ints([int_poly_at(E, coeffs, t) for t in range(degree + 1)])
 
 
-def _round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
+def round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
     """(sum lo_f lo_g, sum d_f d_g); leaves d = hi - lo in the hi halves of f and g."""
     if E.degree > 1:
         from zkcc.field.m31_kernels import round_diff
@@ -186,7 +186,7 @@ def _as_ext(E: ExtField, t: Array) -> Array:
 
 
 def _half_sums(E: ExtField, g: Array) -> tuple[Array, Array]:
-    """(sum lo, sum (hi - lo)) of a table laid out [lo | hi], before _round_sums rewrites it."""
+    """(sum lo, sum (hi - lo)) of a table laid out [lo | hi], before round_sums rewrites it."""
     h = g.shape[-1] // 2
     lo, hi = E.sum(_as_ext(E, g[..., :h])), E.sum(_as_ext(E, g[..., h:]))
     return lo, E.sub(hi, lo)
@@ -287,7 +287,7 @@ class SumcheckProver:
                     f, g = _fold_nonempty(E, f, r), _fold_nonempty(E, g, r)
                 if f.shape[-1]:
                     part = list(_half_sums(E, g)) if need else []
-                    part = [*_round_sums(E, f, g), *part]
+                    part = [*round_sums(E, f, g), *part]
                     sums = [E.add(a, b) for a, b in zip(sums, part, strict=True)]
                 store.save(p, f, g)
             claim, r = self._message(sums, claim, shared=True)
@@ -305,7 +305,7 @@ class SumcheckProver:
             f, g = _lsb_first(xp, f), _lsb_first(xp, g)
             j = len(self._rounds)
             extra = list(_half_sums(E, g)) if self.hook and self.hook.needs_sums(j) else []
-            claim, r = self._message([*_round_sums(E, f, g), *extra], claim, shared=False)
+            claim, r = self._message([*round_sums(E, f, g), *extra], claim, shared=False)
             f, g = fold_halves(E, f, r), fold_halves(E, g, r)
         f_eval, g_eval = f[:, 0].copy(), g[:, 0].copy()
         proof = SumcheckProof(E, tuple(self._rounds))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from zkcc.backends.gkr.sumcheck import fold_halves, round_sums
 from zkcc.encoding import Schema
 from zkcc.errors import ProofRejected
 from zkcc.field.base import Array, PrimeField
+from zkcc.field.halves import fold_halves, round_sums
 from zkcc.transcript import Transcript
 
 

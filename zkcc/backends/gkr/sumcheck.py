@@ -34,6 +34,7 @@ from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
 from zkcc.field.ext import ExtField
+from zkcc.field.halves import fold_halves, round_sums
 from zkcc.transcript import Transcript
 
 
@@ -156,29 +157,6 @@ def int_poly_at(E: ExtField, coeffs: list[list[int]], t: int) -> list[int]:
 def poly_values(E: ExtField, coeffs: list[list[int]], degree: int) -> Array:
     """(d, degree + 1): the polynomial with these int coefficients at t = 0, ..., degree."""
     return E.from_ints([int_poly_at(E, coeffs, t) for t in range(degree + 1)])
-
-
-def round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
-    """(sum lo_f lo_g, sum d_f d_g); leaves d = hi - lo in the hi halves of f and g."""
-    if E.degree > 1:
-        from zkcc.field.m31_kernels import round_diff
-
-        return round_diff(E, f, g)
-    F = E.base
-    h = f.shape[-1] // 2
-    for t in (f, g):
-        t[..., h:] = F.sub(t[..., h:], t[..., :h])
-    return E.dot(f[..., :h], g[..., :h]), E.dot(f[..., h:], g[..., h:])
-
-
-def fold_halves(E: ExtField, t: Array, r: Array) -> Array:
-    """lo + r d for a table laid out [lo | d]; always returns an extension table."""
-    if E.degree > 1:
-        from zkcc.field.m31_kernels import fold
-
-        return fold(E, t, r)
-    h = t.shape[-1] // 2
-    return E.fold(t[..., :h], t[..., h:], r)
 
 
 def _as_ext(E: ExtField, t: Array) -> Array:

@@ -48,15 +48,18 @@ def const_tilde(F: PrimeField, layer: Layer, eqz: Array) -> Array:
 
 
 def _bit_weights(F: PrimeField, points: tuple[Sequence[Array], ...]) -> list[tuple]:
-    """Per instance bit i, (prod_k a_k,i, prod_k (1 - a_k,i)): what prod_k eq(a_k, s) gives
-    s's bit i when it is 1 and when it is 0."""
+    """Per instance bit i, (prod_k a_k,i, prod_k (1 - a_k,i)) as int scalars
+    (ExtField.mul_ints): what prod_k eq(a_k, s) gives s's bit i when it is 1 and when it is
+    0. A few products per bit and layer, where numpy's per-call cost on (d,) arrays was most
+    of the work."""
     E = F.ext
-    one = E.one()
+    one = E.unit_ints(1)
     out = []
     for coords in zip(*points, strict=True):
         on, off = one, one
         for c in coords:
-            on, off = E.mul(on, c), E.mul(off, E.sub(one, c))
+            x = E.ints(c)
+            on, off = E.mul_ints(on, x), E.mul_ints(off, E.sub_ints(one, x))
         out.append((on, off))
     return out
 
@@ -65,20 +68,21 @@ def eq_eval(F: PrimeField, *points: Sequence[Array]) -> Array:
     """prod_i (prod_k a_k,i + prod_k (1 - a_k,i)): the MLE of prod_k eq(a_k, s) summed over s
     against nothing else, i.e. eq(a, b) for two points and the 3-way product for three."""
     E = F.ext
-    acc = E.one()
+    acc = E.unit_ints(1)
     for on, off in _bit_weights(F, points):
-        acc = E.mul(acc, E.add(on, off))
-    return acc
+        acc = E.mul_ints(acc, E.add_ints(on, off))
+    return E.from_ints(acc)
 
 
 def bits_eq(F: PrimeField, r: Sequence[Array], value: int) -> Array:
     """eq(r, bits of value) = prod_i (r_i if bit i else 1 - r_i), LSB first."""
     E = F.ext
-    one = E.one()
+    one = E.unit_ints(1)
     acc = one
     for i, c in enumerate(r):
-        acc = E.mul(acc, c if (value >> i) & 1 else E.sub(one, c))
-    return acc
+        x = E.ints(c)
+        acc = E.mul_ints(acc, x if (value >> i) & 1 else E.sub_ints(one, x))
+    return E.from_ints(acc)
 
 
 def prefix_eq(F: PrimeField, count: int, *points: Sequence[Array]) -> Array:
@@ -93,18 +97,18 @@ def prefix_eq(F: PrimeField, count: int, *points: Sequence[Array]) -> Array:
     if count >= 1 << n:
         return eq_eval(F, *points)
     bits = _bit_weights(F, points)
-    below = [E.one()]  # below[i]: the sum over bits under i, all free
+    below = [E.unit_ints(1)]  # below[i]: the sum over bits under i, all free
     for on, off in bits:
-        below.append(E.mul(below[-1], E.add(on, off)))
-    total, scale = E.zeros(), E.one()
+        below.append(E.mul_ints(below[-1], E.add_ints(on, off)))
+    total, scale = E.unit_ints(0), E.unit_ints(1)
     for i in reversed(range(n)):
         on, off = bits[i]
         if count >> i & 1:
-            total = E.add(total, E.mul(E.mul(scale, off), below[i]))
-            scale = E.mul(scale, on)
+            total = E.add_ints(total, E.mul_ints(E.mul_ints(scale, off), below[i]))
+            scale = E.mul_ints(scale, on)
         else:
-            scale = E.mul(scale, off)
-    return total
+            scale = E.mul_ints(scale, off)
+    return E.from_ints(total)
 
 
 def instance_eq(F: PrimeField, live: int | None, *points: Sequence[Array]) -> Array:

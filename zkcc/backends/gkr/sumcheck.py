@@ -400,7 +400,7 @@ class SumcheckVerifier:
         self, claim: Array, proof: SumcheckProof, degrees: Sequence[int], where: str
     ) -> tuple[list[Array], Array]:
         """The rounds of degrees[j], checked in order: (challenges in draw order, final claim)."""
-        E, tr = self.E, self.transcript
+        E, tr, p = self.E, self.transcript, self.F.p
         num_rounds = len(degrees)
         if len(proof.rounds) != num_rounds:
             raise ProofRejected(f"{where}: {len(proof.rounds)} rounds, expected {num_rounds}")
@@ -408,7 +408,8 @@ class SumcheckVerifier:
         for j, (msg, deg) in enumerate(zip(proof.rounds, degrees, strict=True)):
             if msg.shape != (E.degree, deg + 1):
                 raise ProofRejected(f"{where} round {j}: malformed round message")
-            if not E.equal(E.add(msg[:, 0], msg[:, 1]), claim):
+            ends = [(int(h[0]) + int(h[1])) % p for h in msg[:, :2].tolist()]  # h(0) + h(1)
+            if ends != E.ints(claim):
                 raise ProofRejected(f"{where} round {j}: h(0) + h(1) does not equal the claim")
             tr.absorb_field(f"{self.label}/round{j}", E, msg)
             r = tr.challenge_ext(f"{self.label}/r{j}", self.F)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from zkcc.backends.gkr.sumcheck import (
     SumcheckProof,
     SumcheckProver,
     SumcheckVerifier,
+    interpolate,
     reference_sum,
 )
 from zkcc.encoding import Schema
@@ -124,3 +127,23 @@ def test_tree_round_trip_and_validation(name):
         SumcheckProof.from_tree(Schema([over + tree[0][F.byte_len :]] + tree[1:], "sc"), F, 3)
     with pytest.raises(FormatError):
         SumcheckProof.from_tree(Schema({"rounds": tree}, "sc"), F, 3)
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_interpolate_matches_lagrange_in_plain_ints(name):
+    """interpolate (coefficients by a fixed base matrix, then Horner) against the Lagrange form
+    computed with plain modular inverses, degrees 1 to 5, random values and points."""
+    F = get_field(name)
+    E, p, rng = F.ext, F.p, random.Random(31)
+    for deg in range(1, 6):
+        vals = [[rng.randrange(p) for _ in range(E.degree)] for _ in range(deg + 1)]
+        r = [rng.randrange(p) for _ in range(E.degree)]
+        want = [0] * E.degree
+        for i in range(deg + 1):
+            w = E.unit_ints(1)
+            for j in range(deg + 1):
+                if j != i:
+                    w = E.mul_ints(w, E.sub_ints(r, E.unit_ints(j)))
+                    w = E.mul_ints(w, E.unit_ints(pow(i - j, p - 2, p)))
+            want = E.add_ints(want, E.mul_ints(w, vals[i]))
+        assert E.ints(interpolate(E, E.from_ints(vals), E.from_ints(r))) == want

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import mul
 from typing import Any, Protocol
 
 from zkcc.backends.gkr.shard import Collective, sum_over_workers
@@ -99,38 +100,38 @@ class SumcheckResult:
 
 
 def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
-    """h(r) for the polynomial given by h(0), ..., h(D) (Lagrange on {0, ..., D}), in Python
-    ints: a handful of scalar products per round, where numpy's per-call cost would dominate.
-    l_i(r) = prod_{k<i} (r - k) prod_{k>i} (r - k) / prod_{k != i} (i - k), from prefix and
-    suffix products."""
+    """h(r) for the polynomial given by h(0), ..., h(D), in Python ints: a handful of scalar
+    products per round, where numpy's per-call cost would dominate. The coefficients come from
+    the values by a fixed base-field matrix (`_coefficient_matrix`: base times extension, no
+    extension product), then Horner's rule at r: D extension products, where Lagrange's basis
+    at r took 4D + 2."""
     p = E.base.p
-    deg = evals.shape[1] - 1
+    rows = evals.tolist()  # d lists of D + 1 values
+    deg = len(rows[0]) - 1
+    coeffs = [[sum(map(mul, mk, row)) % p for row in rows] for mk in _coefficient_matrix(p, deg)]
     rr = E.ints(r)
-    shifted = [E.sub_ints(rr, E.unit_ints(k)) for k in range(deg + 1)]
-    one = E.unit_ints(1)
-    prefix, suffix = [one], [one]
-    for k in range(deg):
-        prefix.append(E.mul_ints(prefix[-1], shifted[k]))
-        suffix.append(E.mul_ints(suffix[-1], shifted[deg - k]))
-    out = E.unit_ints(0)
-    for i, inv in enumerate(_lagrange_denominators(p, deg)):
-        h = [int(v) * inv % p for v in evals[:, i]]
-        out = E.add_ints(out, E.mul_ints(E.mul_ints(prefix[i], suffix[deg - i]), h))
-    return E.from_ints(out)
+    acc = coeffs[deg]
+    for c in reversed(coeffs[:deg]):
+        acc = E.add_ints(E.mul_ints(acc, rr), c)
+    return E.from_ints(acc)
 
 
 @functools.cache
-def _lagrange_denominators(p: int, deg: int) -> tuple[int, ...]:
-    """1 / prod_{k != i} (i - k) mod p for i = 0 .. deg: fixed by the degree, so computed once
-    rather than by modular exponentiation in every round."""
-    out = []
+def _coefficient_matrix(p: int, deg: int) -> tuple[tuple[int, ...], ...]:
+    """M with coefficient k of the polynomial = sum_i M[k][i] h(i), for values at 0 .. deg
+    (the inverse Vandermonde matrix mod p): row i of the Lagrange basis l_i(x) = prod_{j != i}
+    (x - j) / (i - j), expanded. Fixed by the degree, so computed once."""
+    cols = []
     for i in range(deg + 1):
+        poly = [1]  # prod_{j != i} (x - j), low coefficient first
         denom = 1
-        for k in range(deg + 1):
-            if k != i:
-                denom = denom * (i - k) % p
-        out.append(pow(denom, p - 2, p))
-    return tuple(out)
+        for j in range(deg + 1):
+            if j != i:
+                poly = [(a - j * b) % p for a, b in zip([0, *poly], [*poly, 0], strict=True)]
+                denom = denom * (i - j) % p
+        inv = pow(denom, p - 2, p)
+        cols.append([c * inv % p for c in poly])
+    return tuple(tuple(cols[i][k] for i in range(deg + 1)) for k in range(deg + 1))
 
 
 # ---- polynomials over extension scalars held as Python ints (low coefficient first; a

@@ -53,6 +53,8 @@ def test_base_ops_match_python_ints(name):
     assert F.to_ints(F.mul(A, B)) == [x * y % p for x, y in zip(a, b, strict=False)]
     assert F.to_ints(F.neg(A)) == [-x % p for x in a]
     assert F.to_ints(F.inv(A)) == [pow(x, -1, p) if x else 0 for x in a]
+    few = F.array([0, 1, p - 1, *a[:5]])  # a few elements: Python's pow, not the array loop
+    assert F.to_ints(F.inv(few)) == [pow(x, -1, p) if x else 0 for x in [0, 1, p - 1, *a[:5]]]
     assert F.to_ints(F.sum(A)) == sum(a) % p
     m = F.array(
         np.array(a).reshape(8, 8) if name == "m31" else [a[i : i + 8] for i in range(0, 64, 8)]

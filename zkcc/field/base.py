@@ -77,7 +77,13 @@ class PrimeField(ABC):
     def sum(self, a: Array, axis: int | tuple[int, ...] | None = None) -> Array: ...
 
     def inv(self, a: Array) -> Array:
-        """Elementwise inverse by Fermat (a^(p-2)); 0 maps to 0, which callers rely on."""
+        """Elementwise inverse by Fermat (a^(p-2)); 0 maps to 0, which callers rely on. A few
+        host elements (a verifier inverts one per layer) go through Python's pow: the array
+        loop costs two numpy calls per exponent bit."""
+        if self.xp is np and isinstance(a, np.ndarray) and a.size <= 16 and a.dtype.kind == "u":
+            p = self.p
+            out = [pow(int(x), p - 2, p) for x in a.ravel().tolist()]
+            return np.array(out, dtype=a.dtype).reshape(a.shape)
         return self.pow(a, self.p - 2)
 
     def pow(self, a: Array, e: int) -> Array:

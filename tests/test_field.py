@@ -302,12 +302,18 @@ def test_int_scalar_arithmetic_matches_the_reference(name):
             u = [0, 1, 0, 0]
             assert E.times_u_ints(a) == ref_ext_mul(a, u, p)
     assert E.unit_ints(-3) == [p - 3] + [0] * (E.degree - 1)
-    # a scalar from any ints, reduced: one list (its own fast path) and inside a batch agree
+    # a scalar from any ints, reduced, alone and inside a batch; from_reduced_ints (the
+    # per-round paths' form, for reduced ints) gives the same arrays
     for raw in ([-1] * E.degree, [p + 5] * E.degree, [rnd.randrange(-p, 3 * p) for _ in edge[0]]):
         one = E.from_ints(raw)
         assert E.ints(one) == [x % p for x in raw]
         assert E.ints(E.from_ints([raw, raw])[:, 1]) == E.ints(one)
         assert E.decode(E.encode(one), 1)[:, 0].tolist() == E.ints(one)
+        red = [x % p for x in raw]
+        assert E.equal(E.from_reduced_ints(red), one)
+        batch = [red, E.unit_ints(3), red]
+        assert E.from_reduced_ints(batch).shape == E.from_ints(batch).shape
+        assert E.equal(E.from_reduced_ints(batch), E.from_ints(batch))
 
 
 @pytest.mark.parametrize("name", FIELDS)

@@ -116,28 +116,20 @@ class ExtField:
 
     def from_ints(self, x: Any) -> Array:
         """Inverse of `to_ints`: nested lists whose innermost lists hold `degree` ints."""
-        if self.xp is np and self.base.p < 1 << 63:
-            fast = self._from_int_lists(x)
-            if fast is not None:
-                return fast
         a = self.base.array(x)
         if a.ndim == 0 or a.shape[-1] != self.degree:
             raise ValueError(f"innermost length must be {self.degree}")
         xp = self.xp
         return xp.ascontiguousarray(xp.moveaxis(a, -1, 0))
 
-    def _from_int_lists(self, x: Any) -> Array | None:
-        """One scalar (a list of d ints) or a list of k of them (a round's values) as a (d,)
-        or (d, k) uint64 array, without the general path's object array and axis move (the
-        per-round int arithmetic makes one or more per round); None for any other input."""
-        p, d = self.base.p, self.degree
-        if type(x) is not list or not x:
-            return None
-        if all(type(v) is int for v in x):
-            return np.array([v % p for v in x], dtype=np.uint64) if len(x) == d else None
-        if all(type(r) is list and len(r) == d and all(type(v) is int for v in r) for r in x):
-            return np.array([[v % p for v in r] for r in x], dtype=np.uint64).T.copy()
-        return None
+    def from_reduced_ints(self, x: list) -> Array:
+        """`from_ints` for what the int scalar arithmetic returns (mul_ints, add_ints, ...):
+        one scalar, d ints already in [0, p), or a list of k of them, to (d,) or (d, k), with
+        no object array and no reduction: the per-round paths make one or more per round."""
+        if self.xp is not np or self.base.p >= 1 << 63:
+            return self.from_ints(x)
+        a = np.array(x, dtype=np.uint64)
+        return a if a.ndim == 1 else np.ascontiguousarray(a.T)
 
     def to_ints(self, a: Array) -> Any:
         xp = self.xp

@@ -60,7 +60,7 @@ def _eq_ints(F: PrimeField, coords: list) -> Array:
         x = E.ints(r)
         one_minus = E.sub_ints(one, x)
         table = [E.mul_ints(t, one_minus) for t in table] + [E.mul_ints(t, x) for t in table]
-    return E.from_ints(table)
+    return E.from_reduced_ints(table)
 
 
 def eq_tables(F: PrimeField, points: Array) -> Array:

@@ -363,7 +363,7 @@ def _inverses(E: ExtField, coords: list[Array]) -> list[Array]:
     inv = square_and_multiply(E.mul_ints, one, prefix[-1], E.order - 2)
     out = []
     for v, before in zip(reversed(vals), reversed(prefix[:-1]), strict=True):
-        out.append(E.from_ints(E.mul_ints(inv, before)))
+        out.append(E.from_reduced_ints(E.mul_ints(inv, before)))
         inv = E.mul_ints(inv, v)
     return out[::-1]
 

@@ -113,7 +113,7 @@ def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
     acc = coeffs[deg]
     for c in reversed(coeffs[:deg]):
         acc = E.add_ints(E.mul_ints(acc, rr), c)
-    return E.from_ints(acc)
+    return E.from_reduced_ints(acc)
 
 
 @functools.cache
@@ -157,7 +157,7 @@ def int_poly_at(E: ExtField, coeffs: list[list[int]], t: int) -> list[int]:
 
 def poly_values(E: ExtField, coeffs: list[list[int]], degree: int) -> Array:
     """(d, degree + 1): the polynomial with these int coefficients at t = 0, ..., degree."""
-    return E.from_ints([int_poly_at(E, coeffs, t) for t in range(degree + 1)])
+    return E.from_reduced_ints([int_poly_at(E, coeffs, t) for t in range(degree + 1)])
 
 
 def _as_ext(E: ExtField, t: Array) -> Array:

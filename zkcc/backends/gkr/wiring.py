@@ -71,7 +71,7 @@ def eq_eval(F: PrimeField, *points: Sequence[Array]) -> Array:
     acc = E.unit_ints(1)
     for on, off in _bit_weights(F, points):
         acc = E.mul_ints(acc, E.add_ints(on, off))
-    return E.from_ints(acc)
+    return E.from_reduced_ints(acc)
 
 
 def bits_eq(F: PrimeField, r: Sequence[Array], value: int) -> Array:
@@ -82,7 +82,7 @@ def bits_eq(F: PrimeField, r: Sequence[Array], value: int) -> Array:
     for i, c in enumerate(r):
         x = E.ints(c)
         acc = E.mul_ints(acc, x if (value >> i) & 1 else E.sub_ints(one, x))
-    return E.from_ints(acc)
+    return E.from_reduced_ints(acc)
 
 
 def prefix_eq(F: PrimeField, count: int, *points: Sequence[Array]) -> Array:
@@ -108,7 +108,7 @@ def prefix_eq(F: PrimeField, count: int, *points: Sequence[Array]) -> Array:
             scale = E.mul_ints(scale, on)
         else:
             scale = E.mul_ints(scale, off)
-    return E.from_ints(total)
+    return E.from_reduced_ints(total)
 
 
 def instance_eq(F: PrimeField, live: int | None, *points: Sequence[Array]) -> Array:

@@ -190,7 +190,7 @@ def _int_horner(E: ExtField, poly: list[list[int]], r: list[int]) -> list[int]:
 
 def _horner(E: ExtField, poly: list[list[int]], r: Array) -> Array:
     """An int polynomial at the extension scalar r, as an array."""
-    return E.from_ints(_int_horner(E, poly, E.ints(r)))
+    return E.from_reduced_ints(_int_horner(E, poly, E.ints(r)))
 
 
 def _int_powers(E: ExtField, r: list[int], count: int) -> list[list[int]]:
@@ -210,7 +210,7 @@ def eq_zero(E: ExtField, challenges: list[Array]) -> Array:
     acc = one = E.unit_ints(1)
     for r in challenges:
         acc = E.mul_ints(acc, E.sub_ints(one, E.ints(r)))
-    return E.from_ints(acc)
+    return E.from_reduced_ints(acc)
 
 
 def q_weights(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array, w: Array) -> list:
@@ -244,7 +244,7 @@ class MaskClaims:
         for start, deg, r in zip(spec.starts(), spec.degrees, challenges, strict=True):
             idx += range(start, start + deg)
             wts += _int_powers(E, E.ints(r), deg + 1)[1:]
-        self.forms.append((np.array(idx, dtype=np.int64), E.from_ints(wts), value))
+        self.forms.append((np.array(idx, dtype=np.int64), E.from_reduced_ints(wts), value))
 
     def add_kappa(self, layer: int, weights: list[Array], value: Array) -> None:
         start = self.layout.layer_masks[layer]
@@ -326,12 +326,12 @@ class PhaseMask:
     def total(self) -> Array:
         """G = sum over the cube of g = 2^(m-1) sum_j (g_j(0) + g_j(1))."""
         E, m = self.E, len(self.g)
-        return E.from_ints(E.mul_ints(self._after[0], E.unit_ints(pow(2, m - 1, E.base.p))))
+        return E.from_reduced_ints(E.mul_ints(self._after[0], E.unit_ints(pow(2, m - 1, E.base.p))))
 
     def value(self, challenges: list[Array]) -> Array:
         """gamma = g(r) = sum_j g_j(r_j)."""
         self._extend(challenges)
-        return self.E.from_ints(self._prefix[len(self.g)])
+        return self.E.from_reduced_ints(self._prefix[len(self.g)])
 
     # RoundHook
     def degree(self, j: int) -> int:

@@ -16,6 +16,7 @@ from zkcc.backends.gkr import (
     verify,
 )
 from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
+from zkcc.backends.gkr.claims import combine
 from zkcc.backends.gkr.prover import Part
 from zkcc.backends.gkr.random_circuit import random_circuit, random_inputs
 from zkcc.backends.gkr.shard import Shard, partition, to_columns
@@ -329,3 +330,22 @@ def test_output_weighted_by_live_instances(live):
 
     for split in run_workers(3, work):
         assert encode(b"TEST", 1, split.to_tree()) == encode(b"TEST", 1, proof.to_tree())
+
+
+@pytest.mark.parametrize("fname", ["m31", "bn254"])
+def test_combine_of_scalars_and_of_tables_agree(fname):
+    """claims.combine: claim values (scalars, on ints) and eq tables (arrays) give
+    sum_k c_k v_k, each against the field's own array products."""
+    F = get_field(fname)
+    E = F.ext
+    rng = np.random.default_rng(4)
+
+    def ext(*shape):
+        return E.from_ints(rng.integers(0, 1 << 30, (*shape, E.degree)).tolist())
+
+    coeffs = [ext() for _ in range(3)]
+    for values in ([ext() for _ in range(3)], [ext(8) for _ in range(3)]):
+        want = E.zeros(values[0].shape[1:])
+        for c, v in zip(coeffs, values, strict=True):
+            want = E.add(want, E.mul(v, c if v.ndim == 1 else c[:, None]))
+        assert E.equal(combine(F, coeffs, values), want)

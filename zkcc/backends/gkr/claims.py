@@ -31,6 +31,11 @@ def combine(F: PrimeField, coeffs: list[Array], values: list[Array]) -> Array:
     """sum_k coeffs[k] * values[k] in the extension: how claims are merged by random
     coefficients (values may be scalars or tables)."""
     E = F.ext
+    if all(v.ndim == 1 for v in values):  # scalars (a layer's claim values): int arithmetic
+        acc = E.unit_ints(0)
+        for c, v in zip(coeffs, values, strict=True):
+            acc = E.add_ints(acc, E.mul_ints(E.ints(v), E.ints(c)))
+        return E.from_reduced_ints(acc)
     acc = E.mul(values[0], coeffs[0])
     for c, v in zip(coeffs[1:], values[1:], strict=True):
         acc = E.add(acc, E.mul(v, c))

@@ -11,6 +11,7 @@ from zkcc.backends.gkr.sumcheck import (
     SumcheckProof,
     SumcheckProver,
     SumcheckVerifier,
+    int_poly_at,
     interpolate,
     reference_sum,
 )
@@ -147,3 +148,16 @@ def test_interpolate_matches_lagrange_in_plain_ints(name):
                     w = E.mul_ints(w, E.unit_ints(pow(i - j, p - 2, p)))
             want = E.add_ints(want, E.mul_ints(w, vals[i]))
         assert E.ints(interpolate(E, E.from_ints(vals), E.from_ints(r))) == want
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_int_poly_at_matches_plain_powers(name):
+    """int_poly_at (t = 0 and t = 1 taken directly) against sum_k c_k t^k in plain ints, for
+    unreduced coefficients, 0 to 5 of them, t = 0 .. 4."""
+    F = get_field(name)
+    E, p, rng = F.ext, F.p, random.Random(5)
+    for n in range(6):
+        cs = [[rng.randrange(-p, 2 * p) for _ in range(E.degree)] for _ in range(n)]
+        for t in range(5):
+            want = [sum(c[j] * t**k for k, c in enumerate(cs)) % p for j in range(E.degree)]
+            assert int_poly_at(E, cs, t) == want

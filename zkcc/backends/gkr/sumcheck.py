@@ -147,12 +147,19 @@ def int_poly_add(E: ExtField, a: list[list[int]], b: list[list[int]]) -> list[li
 
 
 def int_poly_at(E: ExtField, coeffs: list[list[int]], t: int) -> list[int]:
-    """A polynomial at a small integer t (integer powers, no extension products)."""
+    """A polynomial at a small integer t (integer powers, no extension products). t = 0 and
+    t = 1 (a round's two ends, most of the calls) are its first coefficient and the sum of
+    all of them."""
+    p = E.base.p
+    if t == 0:
+        return [x % p for x in coeffs[0]] if coeffs else [0] * E.degree
+    if t == 1:
+        return [sum(col) % p for col in zip(*coeffs, strict=True)] if coeffs else [0] * E.degree
     acc, power = [0] * E.degree, 1
     for c in coeffs:
         acc = [a + power * x for a, x in zip(acc, c, strict=True)]
         power *= t
-    return [a % E.base.p for a in acc]
+    return [a % p for a in acc]
 
 
 def poly_values(E: ExtField, coeffs: list[list[int]], degree: int) -> Array:

@@ -12,12 +12,12 @@ from zkcc.backends.gkr.sumcheck import (
     SumcheckProver,
     SumcheckVerifier,
     int_poly_at,
-    interpolate,
     reference_sum,
 )
 from zkcc.encoding import Schema
 from zkcc.errors import FormatError, ProofRejected
 from zkcc.field import get_field, mle_evaluate
+from zkcc.field.rounds import interpolate
 from zkcc.transcript import Transcript
 
 FIELDS = ["m31", "bn254"]

@@ -8,7 +8,7 @@ from typing import Any
 from zkcc.encoding import Schema
 from zkcc.errors import ProofRejected
 from zkcc.field.base import Array, PrimeField
-from zkcc.field.halves import fold_halves, round_sums
+from zkcc.field.rounds import fold_halves, interpolate, round_message, round_sums
 from zkcc.transcript import Transcript
 
 
@@ -25,17 +25,6 @@ def eq_eval(F: PrimeField, a: Array, b: Array) -> Array:
     return acc
 
 
-def interpolate2(F: PrimeField, h: Array, r: Array) -> Array:
-    """h(r) for the degree-2 polynomial given by (d, 3) values h(0), h(1), h(2)."""
-    E = F.ext
-    one, two = E.one(), E.scalar(2)
-    inv2 = E.scalar((F.p + 1) // 2)
-    r1, r2 = E.sub(r, one), E.sub(r, two)
-    acc = E.mul(E.mul(E.mul(r1, r2), inv2), h[:, 0])
-    acc = E.add(acc, E.mul(E.neg(E.mul(r, r2)), h[:, 1]))
-    return E.add(acc, E.mul(E.mul(E.mul(r, r1), inv2), h[:, 2]))
-
-
 def sumcheck_prove(
     F: PrimeField, tr: Transcript, label: str, Y: Array, B: Array
 ) -> tuple[list[bytes], list[Array], Array]:
@@ -43,23 +32,19 @@ def sumcheck_prove(
     variable first. Returns (round messages, point in mle order, Y_c~(point) as (d, k)).
 
     The tables are laid out x-major, (d, 2^n k), so that binding x's top variable halves the
-    whole table, and run on the GKR sumcheck's kernels: a round's message needs only
-    sum lo*lo and sum d*d (d = hi - lo, `round_sums`) and the running claim, h(1) being
-    claim - h(0) and h(2) = 2 h(1) - h(0) + 2 sum d*d; the tables fold in place."""
+    whole table, and run on the GKR sumcheck's round (zkcc.field.rounds): a message needs
+    only sum lo*lo, sum d*d (d = hi - lo) and the running claim; the tables fold in place."""
     E = F.ext
     d, k, n = Y.shape
     f, g = (F.xp.ascontiguousarray(t.transpose(0, 2, 1)).reshape(d, n * k) for t in (Y, B))
     claim = E.dot(f, g)
-    two = E.scalar(2)
     rounds, chal = [], []
     while f.shape[-1] > k:
-        h0, dd = round_sums(E, f, g)
-        h1 = E.sub(claim, h0)
-        msg = F.xp.stack([h0, h1, E.add(E.sub(E.mul(two, h1), h0), E.mul(two, dd))], axis=1)
+        msg = round_message(E, claim, *round_sums(E, f, g))
         tr.absorb_field(f"{label}/round{len(rounds)}", E, msg)
         r = tr.challenge_ext(f"{label}/r{len(rounds)}", F)
         f, g = fold_halves(E, f, r), fold_halves(E, g, r)
-        claim = interpolate2(F, msg, r)
+        claim = interpolate(E, msg, r)
         rounds.append(E.encode(msg))
         chal.append(r)
     return rounds, chal[::-1], f
@@ -77,7 +62,7 @@ def sumcheck_verify(
             raise ProofRejected(f"{where}: sumcheck round {j}: h(0) + h(1) != claim")
         tr.absorb_field(f"{label}/round{j}", E, msg)
         r = tr.challenge_ext(f"{label}/r{j}", F)
-        claim = interpolate2(F, msg, r)
+        claim = interpolate(E, msg, r)
         chal.append(r)
     return chal[::-1], claim
 

@@ -59,7 +59,7 @@ eq q1) and three inner products (E.dot), lambda applied to the summed scalars; g
 (claim/s - (1 - rho_t) g(0)) / rho_t comes from the running claim (rho's inverses by one
 exponentiation per layer; rho_t = 0, probability 1/|E|, sums the high halves instead). No eq
 table is folded: one zkcc.field.mle.eq_table per layer, each later one the sum of the last
-one's halves. The tables fold in place (zkcc.field.halves.fold_halves). Each round costs
+one's halves. The tables fold in place (zkcc.field.rounds.fold_halves). Each round costs
 O(table), halving each round, so the whole proof is linear in the number of leaves: about six
 extension products per leaf (three to build the tree, three in the sumchecks).
 """
@@ -69,14 +69,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from zkcc.backends.gkr.sumcheck import interpolate
 from zkcc.backends.gkr.wiring import eq_eval
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array, square_and_multiply
 from zkcc.field.ext import ExtField
-from zkcc.field.halves import fold_halves
+from zkcc.field.rounds import fold_halves, interpolate
 from zkcc.transcript import Transcript
 
 

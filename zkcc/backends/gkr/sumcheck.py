@@ -23,10 +23,8 @@ Arrays go through the field's array module (`E.xp`); round messages become bytes
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from operator import mul
 from typing import Any, Protocol
 
 from zkcc.backends.gkr.shard import Collective, sum_over_workers
@@ -35,7 +33,7 @@ from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
 from zkcc.field.ext import ExtField
-from zkcc.field.halves import fold_halves, round_sums
+from zkcc.field.rounds import fold_halves, interpolate, round_message, round_sums
 from zkcc.transcript import Transcript
 
 
@@ -97,41 +95,6 @@ class SumcheckResult:
     f_eval: Array
     g_eval: Array
     claim: Array
-
-
-def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
-    """h(r) for the polynomial given by h(0), ..., h(D), in Python ints: a handful of scalar
-    products per round, where numpy's per-call cost would dominate. The coefficients come from
-    the values by a fixed base-field matrix (`_coefficient_matrix`: base times extension, no
-    extension product), then Horner's rule at r: D extension products, where Lagrange's basis
-    at r took 4D + 2."""
-    p = E.base.p
-    rows = evals.tolist()  # d lists of D + 1 values
-    deg = len(rows[0]) - 1
-    coeffs = [[sum(map(mul, mk, row)) % p for row in rows] for mk in _coefficient_matrix(p, deg)]
-    rr = E.ints(r)
-    acc = coeffs[deg]
-    for c in reversed(coeffs[:deg]):
-        acc = E.add_ints(E.mul_ints(acc, rr), c)
-    return E.from_reduced_ints(acc)
-
-
-@functools.cache
-def _coefficient_matrix(p: int, deg: int) -> tuple[tuple[int, ...], ...]:
-    """M with coefficient k of the polynomial = sum_i M[k][i] h(i), for values at 0 .. deg
-    (the inverse Vandermonde matrix mod p): row i of the Lagrange basis l_i(x) = prod_{j != i}
-    (x - j) / (i - j), expanded. Fixed by the degree, so computed once."""
-    cols = []
-    for i in range(deg + 1):
-        poly = [1]  # prod_{j != i} (x - j), low coefficient first
-        denom = 1
-        for j in range(deg + 1):
-            if j != i:
-                poly = [(a - j * b) % p for a, b in zip([0, *poly], [*poly, 0], strict=True)]
-                denom = denom * (i - j) % p
-        inv = pow(denom, p - 2, p)
-        cols.append([c * inv % p for c in poly])
-    return tuple(tuple(cols[i][k] for i in range(deg + 1)) for k in range(deg + 1))
 
 
 # ---- polynomials over extension scalars held as Python ints (low coefficient first; a
@@ -309,10 +272,7 @@ class SumcheckProver:
             sums = [total[:, k] for k in range(len(sums))]
         h0, q = sums[0], sums[1]
         if self.hook is None:
-            two = E.scalar(2)
-            h1 = E.sub(claim, h0)
-            h2 = E.add(E.sub(E.mul(two, h1), h0), E.mul(two, q))
-            return self._send(xp.stack([h0, h1, h2], axis=1))
+            return self._send(round_message(E, claim, h0, q))
         g_lo, g_diff = (sums[2], sums[3]) if len(sums) > 2 else (None, None)
         extra = self.hook.extra(j, list(self._challenges), g_lo, g_diff)
         # the data part h0 + b t + q t^2 has h(1) = claim - h0 - extra(0) - extra(1)

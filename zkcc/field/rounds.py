@@ -1,0 +1,81 @@
+"""One sumcheck round, shared by the GKR sumcheck, the fraction GKR and the tensor-code
+PCS's column sumcheck: over tables laid out [lo | hi] along the last axis (the layout in which
+a sumcheck binds its top variable) the round's two sums and the multilinear fold, on the
+chunked m31 kernels over QM31 (zkcc.field.m31_kernels) and on the field's own array operations
+otherwise; the degree-2 message they give; and the round polynomial's value at the challenge.
+"""
+
+from __future__ import annotations
+
+import functools
+from operator import mul
+
+from zkcc.field.base import Array
+from zkcc.field.ext import ExtField
+
+
+def round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
+    """(sum lo_f lo_g, sum d_f d_g); leaves d = hi - lo in the hi halves of f and g."""
+    if E.degree > 1:
+        from zkcc.field.m31_kernels import round_diff
+
+        return round_diff(E, f, g)
+    F = E.base
+    h = f.shape[-1] // 2
+    for t in (f, g):
+        t[..., h:] = F.sub(t[..., h:], t[..., :h])
+    return E.dot(f[..., :h], g[..., :h]), E.dot(f[..., h:], g[..., h:])
+
+
+def fold_halves(E: ExtField, t: Array, r: Array) -> Array:
+    """lo + r d for a table laid out [lo | d]; always returns an extension table."""
+    if E.degree > 1:
+        from zkcc.field.m31_kernels import fold
+
+        return fold(E, t, r)
+    h = t.shape[-1] // 2
+    return E.fold(t[..., :h], t[..., h:], r)
+
+
+def round_message(E: ExtField, claim: Array, h0: Array, q: Array) -> Array:
+    """(d, 3): h(0), h(1), h(2) of a degree-2 round from h(0) = sum lo_f lo_g, q = sum d_f d_g
+    (`round_sums`) and the running claim: h(1) = claim - h(0), and h(2) = 2 h(1) - h(0) + 2 q,
+    since h(t) = h(0) + b t + q t^2."""
+    two = E.scalar(2)
+    h1 = E.sub(claim, h0)
+    return E.xp.stack([h0, h1, E.add(E.sub(E.mul(two, h1), h0), E.mul(two, q))], axis=1)
+
+
+def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
+    """h(r) for the polynomial given by h(0), ..., h(D), in Python ints: a handful of scalar
+    products per round, where numpy's per-call cost would dominate. The coefficients come from
+    the values by a fixed base-field matrix (`_coefficient_matrix`: base times extension, no
+    extension product), then Horner's rule at r: D extension products, where Lagrange's basis
+    at r took 4D + 2."""
+    p = E.base.p
+    rows = evals.tolist()  # d lists of D + 1 values
+    deg = len(rows[0]) - 1
+    coeffs = [[sum(map(mul, mk, row)) % p for row in rows] for mk in _coefficient_matrix(p, deg)]
+    rr = E.ints(r)
+    acc = coeffs[deg]
+    for c in reversed(coeffs[:deg]):
+        acc = E.add_ints(E.mul_ints(acc, rr), c)
+    return E.from_reduced_ints(acc)
+
+
+@functools.cache
+def _coefficient_matrix(p: int, deg: int) -> tuple[tuple[int, ...], ...]:
+    """M with coefficient k of the polynomial = sum_i M[k][i] h(i), for values at 0 .. deg
+    (the inverse Vandermonde matrix mod p): row i of the Lagrange basis l_i(x) = prod_{j != i}
+    (x - j) / (i - j), expanded. Fixed by the degree, so computed once."""
+    cols = []
+    for i in range(deg + 1):
+        poly = [1]  # prod_{j != i} (x - j), low coefficient first
+        denom = 1
+        for j in range(deg + 1):
+            if j != i:
+                poly = [(a - j * b) % p for a, b in zip([0, *poly], [*poly, 0], strict=True)]
+                denom = denom * (i - j) % p
+        inv = pow(denom, p - 2, p)
+        cols.append([c * inv % p for c in poly])
+    return tuple(tuple(cols[i][k] for i in range(deg + 1)) for k in range(deg + 1))

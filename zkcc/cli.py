@@ -15,6 +15,7 @@ import os
 import sys
 import time
 import traceback
+from collections import Counter
 from functools import partial
 from pathlib import Path
 
@@ -447,8 +448,8 @@ def _widths_text(widths: list[int]) -> str:
             runs.append([w, 1])
     if len(runs) <= MAX_WIDTH_RUNS:
         return ", ".join(f"{w} x{n}" if n > 1 else str(w) for w, n in runs)
-    counts = {w: widths.count(w) for w in sorted(set(widths), reverse=True)}
-    per = ", ".join(f"{w} on {n}" for w, n in counts.items())
+    counts = Counter(widths)
+    per = ", ".join(f"{w} on {counts[w]}" for w in sorted(counts, reverse=True))
     return f"{len(widths)} layers in {len(runs)} runs; width {per}"
 
 

@@ -80,11 +80,11 @@ class PrimeField(ABC):
         """Elementwise inverse by Fermat (a^(p-2)); 0 maps to 0, which callers rely on. A few
         host elements (a verifier inverts one per layer) go through Python's pow: the array
         loop costs two numpy calls per exponent bit."""
-        if self.xp is np and isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "u":
-            if a.size <= 16:  # an array or a numpy scalar (an element of a component array)
-                p = self.p
-                out = [pow(int(x), p - 2, p) for x in np.ravel(a).tolist()]
-                return np.array(out, dtype=a.dtype).reshape(np.shape(a))
+        few = isinstance(a, (np.ndarray, np.generic)) and a.size <= 16  # a numpy scalar too
+        if self.xp is np and few and a.dtype.kind == "u":
+            p = self.p
+            out = [pow(int(x), p - 2, p) for x in np.ravel(a).tolist()]
+            return np.array(out, dtype=a.dtype).reshape(np.shape(a))
         return self.pow(a, self.p - 2)
 
     def pow(self, a: Array, e: int) -> Array:

@@ -285,7 +285,7 @@ class ExtField:
         """Element-major: each element's d components in order, each base-encoded."""
         xp = self.xp
         a = xp.asarray(a)
-        return self.base.encode(a if a.ndim == 1 else a.T if a.ndim == 2 else xp.moveaxis(a, 0, -1))
+        return self.base.encode(a.T if a.ndim <= 2 else xp.moveaxis(a, 0, -1))  # the same, faster
 
     def decode(self, data: bytes, count: int) -> Array:
         if len(data) != count * self.byte_len:

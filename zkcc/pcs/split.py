@@ -84,7 +84,7 @@ def to_wire(F: PrimeField, a: Array):
     return np.ascontiguousarray(F.compact(a))
 
 
-def from_wire(F: PrimeField, raw, shape: tuple[int, int]) -> Array:
+def from_wire(F: PrimeField, raw: np.ndarray, shape: tuple[int, int]) -> Array:
     """`to_wire`'s inverse on the receiving worker (the sender is a trusted peer: no checks)."""
     if np.dtype(F.storage_dtype).kind == "O":
         return F.decode(bytes(raw), shape[0] * shape[1]).reshape(shape)

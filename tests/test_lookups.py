@@ -14,6 +14,7 @@ import random
 
 import numpy as np
 import pytest
+from helpers import forced_proof
 from test_frontend_ints import OPS, check, values
 
 from zkcc.driver import plan_program
@@ -472,3 +473,89 @@ def smuggled_proof(monkeypatch, plan: Plan, digest: bytes, inputs: dict) -> byte
     monkeypatch.setattr(witness_module, "_check_lookups", lambda *args: None)
     monkeypatch.setattr(witness_module, "_hint", outside_is_zero)
     return prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+
+
+# ---- hints that live in lookup columns ----------------------------------------------------
+
+CHAINED = """#pragma field m31
+const int T[4] = {1, 3, 0, 2};
+__global__ void g(const field k[2], field y[2]) {
+    for (int i = 0; i < 2; i++) { y[i] = lookup(T, lookup(T, k[i])); }
+}
+__host__ void main(private field k[5][2], public out field y[5][2]) { g<<<5>>>(k, y); }
+"""
+T_CHAINED = [1, 3, 0, 2]
+
+
+def chained_plan(zk: bool) -> tuple[Plan, bytes]:
+    program = compile_source(CHAINED, "t.zkcu", lookups=True)
+    data = plan_program(program, zk=zk, choose_lookups=False).to_bytes()
+    return Plan.from_bytes(data), plan_digest(data)
+
+
+def lookup_checks_reference(kernel) -> tuple[list[int], list[int]]:
+    """What a kernel's circuit checks against lookup columns (every LOOKUP's key, then every
+    map LOOKUP's value) and its HINTs, in plain Python."""
+    lookups = [ins.args for ins in kernel.instrs if ins.op is Op.LOOKUP]
+    checks = [args[0] for args in lookups] + [args[1] for args in lookups if len(args) == 2]
+    return checks, [i for i, ins in enumerate(kernel.instrs) if ins.op is Op.HINT]
+
+
+def segment_hints_reference(kernel) -> list[int]:
+    """The hints no lookup checks: the only ones left in the hints segment."""
+    checks, hints = lookup_checks_reference(kernel)
+    return [h for h in hints if h not in checks]
+
+
+def test_a_hint_checked_by_two_lookups_lives_in_one_column_and_keeps_the_other_check():
+    """The inner lookup's value is a hint checked twice: as its own value and as the outer
+    lookup's key. It lives in the column of its first check (the key's: keys come first);
+    the value's check stays. Every hint here is checked, so the hints segment is empty."""
+    kernel = compile_source(CHAINED, "t.zkcu", lookups=True).kernels["g"]
+    checks, hints = lookup_checks_reference(kernel)
+    assert kernel.column_hint_checks().tolist() == sorted(checks.index(h) for h in hints)
+    assert len(kernel.column_hint_checks()) == len(hints) < len(checks) - 1
+    assert kernel.segment_hints().tolist() == segment_hints_reference(kernel) == []
+    assert kernel.hint_count() == 0
+
+
+@pytest.mark.parametrize("zk", [False, True])
+def test_chained_lookups_prove_and_a_lie_between_them_is_rejected(monkeypatch, zk):
+    """An honest proof of y = T[T[k]] verifies. A prover whose inner hint is T[k] + 1 (mod 4,
+    still a key of T), with the inner lookup's columns honest (k, T[k]) and the outer one's
+    (T[k] + 1, T[T[k] + 1]), has every column pair in the table: only the kept check of the
+    inner value against its column catches it (the prover's own residue check first)."""
+    plan, digest = chained_plan(zk)
+    F = get_field("m31")
+    rng = random.Random(3)
+    k = [rng.randrange(4) for _ in range(10)]
+    inputs = {"k": F.array(k)}
+    proof = prove(plan, digest, inputs, randomness=Randomness(7)).to_bytes()
+    assert F.to_ints(verify(plan, digest, proof)["y"].reshape(-1)) == [
+        T_CHAINED[T_CHAINED[v]] for v in k
+    ]
+
+    real_hint, real_columns = witness_module._hint, witness_module._lookup_columns
+
+    def lying_hint(F, kernel, idx, attr, x, vals, first):
+        out = real_hint(F, kernel, idx, attr, x, vals, first)
+        if all(kernel.instrs[kernel.instrs[i].args[0]].op is Op.INPUT for i in idx):  # inner
+            out = F.array([(v + 1) % 4 for v in F.to_ints(out.reshape(-1))]).reshape(out.shape)
+        return out
+
+    def honest_inner_columns(F, kernel, sites, vals):
+        out = real_columns(F, kernel, sites, vals)
+        layout = LookupLayout.of(kernel)
+        for site, i in enumerate(sites):
+            key = kernel.instrs[i].args[0]
+            if kernel.instrs[key].op is Op.INPUT:  # an inner lookup
+                good = [T_CHAINED[v] for v in F.to_ints(vals[:, key])]
+                out[:, layout.value_column[site]] = F.array(good)
+        return out
+
+    monkeypatch.setattr(witness_module, "_hint", lying_hint)
+    monkeypatch.setattr(witness_module, "_lookup_columns", honest_inner_columns)
+    monkeypatch.setattr(witness_module, "_check_lookups", lambda *args: None)
+    lie = forced_proof(monkeypatch, plan, digest, inputs, None, None)
+    with pytest.raises(ProofRejected):
+        verify(plan, digest, lie)

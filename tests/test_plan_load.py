@@ -14,7 +14,7 @@ import random
 import numpy as np
 import pytest
 from random_kernels import kernel_params, random_kernel
-from test_lookups import table_inputs, table_source
+from test_lookups import segment_hints_reference, table_inputs, table_source
 
 from zkcc.driver import plan_program
 from zkcc.encoding import Schema, decode, encode
@@ -64,7 +64,8 @@ def test_loaded_kernel_counts_without_building_then_builds_the_same_instrs(seed)
     assert back.instr_count() == len(k.instrs)
     for op in Op:
         assert back.op_count(op) == sum(1 for ins in k.instrs if ins.op is op)
-    assert back.hint_count() == sum(1 for ins in k.instrs if ins.op is Op.HINT)
+    assert back.segment_hints().tolist() == segment_hints_reference(k)
+    assert back.hint_count() == len(segment_hints_reference(k))
     assert back.uses_index() == any(ins.op is Op.INDEX for ins in k.instrs)
     sites = [ins.attr for ins in k.instrs if ins.op is Op.LOOKUP]
     assert back.lookup_site_tables().tolist() == sites
@@ -74,6 +75,7 @@ def test_loaded_kernel_counts_without_building_then_builds_the_same_instrs(seed)
     assert back.built
     assert [ins.loc for ins in back.instrs] == [ins.loc for ins in k.instrs]
     assert back.hint_count() == k.hint_count() and back.uses_index() == k.uses_index()
+    assert back.segment_hints().tolist() == k.segment_hints().tolist()
     assert back.lookup_site_tables().tolist() == sites
     assert np.array_equal(LookupLayout.of(back).key_column, layout.key_column)
     assert kernel_to_tree(back) == kernel_to_tree(k)

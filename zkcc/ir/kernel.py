@@ -226,7 +226,7 @@ class DeferredInstrs:
     million of them was half of loading a large plan."""
 
     codes: np.ndarray  # uint8 (n,)
-    site_tables: np.ndarray  # int64: the table index of each LOOKUP, in instruction order
+    lookups: np.ndarray  # int64 (L, 3): each LOOKUP's (key, value or -1, table), in order
     build: Callable[[], list[Instr]]
 
 
@@ -277,21 +277,71 @@ class KernelIR:
         return int(np.count_nonzero(pending.codes == OP_CODES[op]))
 
     def hint_count(self) -> int:
-        return self.op_count(Op.HINT)
+        """The hints in the circuit's hints segment: every HINT but those that live in a
+        lookup column (`column_hint_checks`)."""
+        return self.op_count(Op.HINT) - len(self.column_hint_checks())
+
+    def lookup_operands(self) -> np.ndarray:
+        """Each LOOKUP's (key, value or -1, table), in instruction order, without building
+        deferred instructions."""
+        pending = self.__dict__.get("_pending")
+        if pending is not None:
+            return pending.lookups
+        rows = [
+            (ins[1][0], ins[1][1] if len(ins[1]) == 2 else -1, ins[2])
+            for ins in self.instrs
+            if ins[0] is Op.LOOKUP
+        ]
+        return np.array(rows, dtype=np.int64).reshape(len(rows), 3)
 
     def lookup_site_tables(self) -> np.ndarray:
         """The table index of each LOOKUP, in instruction order (what a lookup layout is
         made from), without building deferred instructions."""
+        return self.lookup_operands()[:, 2]
+
+    def is_hint(self) -> np.ndarray:
+        """Per instruction, whether it is a HINT, without building deferred instructions."""
         pending = self.__dict__.get("_pending")
-        if pending is None:
-            sites = [ins[2] for ins in self.instrs if ins[0] is Op.LOOKUP]
-            return np.array(sites, dtype=np.int64)
-        return pending.site_tables
+        if pending is not None:
+            return pending.codes == OP_CODES[Op.HINT]
+        return np.fromiter((ins[0] is Op.HINT for ins in self.instrs), bool, len(self.instrs))
+
+    def column_hint_checks(self) -> np.ndarray:
+        """column_hint_checks of this kernel's instructions."""
+        if not self.tables:
+            return np.zeros(0, dtype=np.int64)
+        return column_hint_checks(self.is_hint(), self.lookup_operands())
+
+    def segment_hints(self) -> np.ndarray:
+        """The instruction indices of the hints in the hints segment, in instruction order."""
+        is_hint = self.is_hint()
+        lookups = self.lookup_operands()
+        is_hint[lookup_checks(lookups)[self.column_hint_checks()]] = False
+        return np.flatnonzero(is_hint)
 
     def uses_index(self) -> bool:
         """Whether the kernel reads its instance index (Op.INDEX): only then does its circuit
         get the public index input segment."""
         return self.op_count(Op.INDEX) > 0
+
+
+def lookup_checks(lookups: np.ndarray) -> np.ndarray:
+    """The values a kernel's circuit checks against lookup columns (`lookups` as
+    `KernelIR.lookup_operands`): every LOOKUP's key, then every map LOOKUP's value."""
+    return np.concatenate([lookups[:, 0], lookups[:, 1][lookups[:, 1] >= 0]])
+
+
+def column_hint_checks(is_hint: np.ndarray, lookups: np.ndarray) -> np.ndarray:
+    """The lookup checks (indices into `lookup_checks`) that hold by construction: a hint that
+    a LOOKUP checks (a range check's limb, a table lookup's value) is read from that lookup
+    column instead of the hints segment, so the check, two add gates, goes. Each such hint
+    takes the first check of it; another check of the same hint stays. It is sound because a
+    hint is a free witness value either way: the gates that read it now read the column the
+    lookup argument proves."""
+    checked = lookup_checks(lookups)
+    candidates = np.flatnonzero(is_hint[checked])
+    _, first = np.unique(checked[candidates], return_index=True)
+    return np.sort(candidates[first])
 
 
 def _get_instrs(kernel: KernelIR) -> list[Instr]:

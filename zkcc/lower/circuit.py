@@ -23,7 +23,10 @@ Linear operations are free in the Expander-style gate set (an output may sum any
   that reads its instance index (`Op.INDEX`) gets one more public input, the `index`
   segment, holding s on instance s (padding included).
 * A LOOKUP is checked like an OUTPUT: its key (and value) minus its column of the `lookups`
-  input segment (zkcc.ir.lookups) is a residue; the lookup argument proves those columns.
+  input segment (zkcc.ir.lookups) is a residue; the lookup argument proves those columns. A
+  hint that a LOOKUP checks (a range check's limb, a table lookup's value) is that column
+  instead of an entry of the `hints` segment, and its residue goes
+  (`zkcc.ir.kernel.column_hint_checks`).
 * Within a level, products and materialised values come first in instruction order, then
   relays in the order of the wires they carry; gates are sorted by (output, inputs) with
   equal gates merged, so the circuit is a function of the IR alone.
@@ -41,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
-from zkcc.ir.kernel import KernelIR, Op, Param
+from zkcc.ir.kernel import KernelIR, Op, Param, column_hint_checks, lookup_checks
 from zkcc.ir.layout import log2_ceil, padded_index, padded_shape
 from zkcc.ir.lookups import LookupLayout
 from zkcc.lower.columns import OP_CODES, IRColumns
@@ -135,8 +138,13 @@ def _relation(params: list[Param], cols: IRColumns, p: int, tables: list) -> _Re
     is_hint, is_index = codes == _C[Op.HINT], codes == _C[Op.INDEX]
     lookup = np.flatnonzero(codes == _C[Op.LOOKUP])
     lookups = LookupLayout.of_tables(c[lookup], tables)
+    lookup_operands = cols.operands[lookup]
+    by_column = column_hint_checks(is_hint, lookup_operands) if len(lookup) else lookup[:0]
+    column_hints = lookup_checks(lookup_operands)[by_column]
+    segment_hint = is_hint.copy()
+    segment_hint[column_hints] = False
     input_log2, segments = layout_segments(
-        input_sizes(params, int(is_hint.sum()), bool(is_index.any()), lookups.width)
+        input_sizes(params, int(segment_hint.sum()), bool(is_index.any()), lookups.width)
     )
     is_const = codes == _C[Op.CONST]
     const_val = np.zeros(n, dtype=dt)
@@ -158,8 +166,9 @@ def _relation(params: list[Param], cols: IRColumns, p: int, tables: list) -> _Re
     base = np.concatenate([[0], np.cumsum([len(x) for x in positions])]).astype(np.int64)
     is_input = codes == _C[Op.INPUT]
     atom_key[is_input] = table[base[a[is_input]] + b[is_input]]
-    if is_hint.any():
-        atom_key[is_hint] = segments[len(params)].offset + np.arange(int(is_hint.sum()))
+    if segment_hint.any():
+        at = next(s.offset for s in segments if s.name == HINT_SEGMENT)
+        atom_key[segment_hint] = at + np.arange(int(segment_hint.sum()))
     if is_index.any():
         atom_key[is_index] = next(s.offset for s in segments if s.name == INDEX_SEGMENT)
     atom_key[product] = w0 + np.arange(n_prod)
@@ -176,10 +185,13 @@ def _relation(params: list[Param], cols: IRColumns, p: int, tables: list) -> _Re
     if len(lookup):  # key (and value) - its lookup column, like an OUTPUT
         at = next(s.offset for s in segments if s.name == LOOKUP_SEGMENT)
         has_value = lookups.value_column >= 0
-        checked = np.concatenate([checked, a[lookup], b[lookup][has_value]])
-        columns = np.concatenate([lookups.key_column, lookups.value_column[has_value]])
-        out_wire = np.concatenate([out_wire, at + columns])
-        is_out = np.concatenate([is_out, np.ones(len(columns), dtype=bool)])
+        columns = at + np.concatenate([lookups.key_column, lookups.value_column[has_value]])
+        atom_key[column_hints] = columns[by_column]  # these hints are their columns
+        kept = np.ones(len(columns), dtype=bool)
+        kept[by_column] = False
+        checked = np.concatenate([checked, lookup_checks(lookup_operands)[kept]])
+        out_wire = np.concatenate([out_wire, columns[kept]])
+        is_out = np.concatenate([is_out, np.ones(int(kept.sum()), dtype=bool)])
     value_b = value_b | ((codes == _C[Op.LOOKUP]) & (b >= 0))
     uses = np.bincount(a[value_a], minlength=n)
     uses += np.bincount(b[value_b], minlength=n)

@@ -126,7 +126,7 @@ def kernel_columns_from_tree(s: Schema, p: int) -> tuple[KernelIR, IRColumns]:
         params,
         DeferredInstrs(
             codes,
-            operands[codes == _CODE[Op.LOOKUP], 2],
+            operands[codes == _CODE[Op.LOOKUP]],
             partial(_build_instrs, codes, operands, loc_index, consts, locs),
         ),
         _loc_from(s.field("loc")),

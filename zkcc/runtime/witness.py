@@ -37,7 +37,8 @@ class KernelWitness:
     """What a launch produced: values of output params and the hint values, per instance."""
 
     outputs: dict[int, np.ndarray]  # param index -> (count, size)
-    # (count, hint_count + lookup width): hints in instruction order, then the lookup columns
+    # (count, hint_count + lookup width): the hints segment's hints in instruction order, then
+    # the lookup columns (which hold the other hints: KernelIR.segment_hints)
     hints: np.ndarray
 
 
@@ -93,7 +94,7 @@ def run_kernel(
     if sites:
         _check_lookups(F, kernel, sites, vals, first)
     _check_constraints(F, kernel, vals, first)
-    hint_cols = [i for i, ins in enumerate(instrs) if ins.op is Op.HINT]
+    hint_cols = kernel.segment_hints()
     outputs = {prm: F.zeros((count, p.size)) for prm, p in enumerate(kernel.params) if p.is_output}
     for ins in instrs:
         if ins.op is Op.OUTPUT:

@@ -89,8 +89,10 @@ def most_queries(kernel: KernelIR, count: int) -> int:
 
 
 # What one more lookup costs against one more table row: a row is a count and a tree leaf; a
-# lookup is a tree leaf too, and a committed key column, a limb's hint and two residues
-# (measured: examples/activations gains from 8-bit limbs, cnn_digits' argmax loses with them)
+# lookup is a tree leaf too, a committed key column (a limb's hint lives there, with no
+# residue: zkcc.ir.kernel.column_hint_checks) and the recombination's terms (measured, when
+# limbs still had a hints entry and a residue: examples/activations gains from 8-bit limbs,
+# cnn_digits' argmax loses with them)
 LOOKUP_WEIGHT = 4
 # With zero knowledge (zkcc/runtime/zk_lookups.py) a row costs a committed inverse and 8 check
 # gates, a lookup an inverse, 12-21 check gates and the kernel's share: on 2^10 instances x 8

@@ -12,6 +12,7 @@ from zkcc.analysis.assign import AssignOptions
 from zkcc.driver import compile_path
 from zkcc.errors import ProofRejected
 from zkcc.field import get_field
+from zkcc.pcs.ligero_params import opening_bytes
 from zkcc.plan.plan import plan_digest
 from zkcc.runtime.bundle import ProofBundle
 from zkcc.runtime.packing import pack, plan_bins
@@ -52,6 +53,18 @@ def test_members_are_aligned_and_disjoint(seed: int, hiding: bool) -> None:
             assert m.offset % (1 << m.num_vars) == 0 and m.offset == end
             end += 1 << m.num_vars
         assert end <= b.size < 2 * end
+
+
+def test_second_round_bins_are_packed_knowing_the_first() -> None:
+    """cnn_digits' second-round tables: alone, two bins (2^16 and 2^15) are estimated
+    smaller than one 2^17 bin; beside the first round's 2^20 and 2^17 bins, which take the
+    2^17 code, one bin joins that code's group instead of opening a group of its own."""
+    F = get_field("m31")
+    second = {"inv": 16, "inv0": 14, "inv1": 13, "mq": 10, "mt0": 10, "mt1": 10}
+    assert [b.num_vars for b in pack(F, second, True)] == [16, 15]
+    beside = pack(F, second, True, others=(20, 17))
+    assert [(b.num_vars, len(b.members)) for b in beside] == [(17, 6)]
+    assert opening_bytes(F, [20, 17, 17], True) < opening_bytes(F, [20, 17, 16, 15], True)
 
 
 def test_claim_on_member_is_claim_on_bin() -> None:

@@ -262,6 +262,21 @@ def opening_groups(sizes: dict[str, int], shapes: dict[int, Shape]) -> list[Grou
     return sorted(groups, key=lambda g: (min(s.m for s in g.shapes), g.shape.col_log))
 
 
+def opening_bytes(F: PrimeField, logs: Sequence[int], hiding: bool) -> float:
+    """The estimated opening of tables of these log2 sizes, one claim each, with the shapes
+    and groups they will have together (`table_shapes`, `opening_groups`): a table's cost
+    depends on the others, since tables of one code share their group's vectors."""
+    shapes = table_shapes(F, logs, hiding)
+    names = {f"{i:06d}": m for i, m in enumerate(logs)}
+    total = 0.0
+    for g in opening_groups(names, shapes):
+        if opens_directly(F, g.shape, len(g.tables)):
+            total += len(g.tables) * (1 << g.shape.m) * F.byte_len
+        else:
+            total += vector_bytes(F, g.shape) + sum(table_bytes(F, s) for s in g.shapes)
+    return total
+
+
 def in_code(s: Shape, m: int) -> Shape:
     """The shape of a 2^m table in the code of shape s (its columns, rate, padding, queries
     and tests): R = 2^m / C rows, or one row of the table zero-padded to C."""

@@ -17,9 +17,10 @@ member entry i sits at bin index offset + i, and the bin's multilinear extension
 (point, bits of offset / 2^m) is the member's at point. The bins are first the binary digits
 of the total size T (each prefix that fills one exactly), so there is no padding; then the
 two smallest bins are merged into one power-of-two bin while that makes the estimated
-opening smaller (`ligero_params.group_bytes`: a Merkle path, salts and two message rows
-saved against the opened columns of the zero rows added) and the zeros added stay within
-max(T/16, 2^16) entries, which bounds the extra encoding work.
+opening of all the bins smaller (`ligero_params.opening_bytes`, with the codes the bins will
+have together: a Merkle path and salts saved, and a group's vectors where the smaller bin had
+a code of its own, against the opened columns of the zero rows added) and the zeros added
+stay within max(T/16, 2^16) entries, which bounds the extra encoding work.
 
 Prover and verifier derive the same bins from the plan (`plan_bins`); the proof carries one
 commitment per bin, named `pcs#k`.
@@ -27,13 +28,12 @@ commitment per bin, named `pcs#k`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from zkcc.field import get_field
 from zkcc.pcs.base import get_pcs
-from zkcc.pcs.ligero_params import choose_shape, group_bytes, opens_directly
+from zkcc.pcs.ligero_params import opening_bytes
 from zkcc.runtime.claims import Claim, plan_tensors
 from zkcc.runtime.layout import extend_point
 
@@ -72,12 +72,17 @@ def bin_name(k: int, prefix: str = "pcs") -> str:
 
 
 def pack(
-    F, tables: dict[str, int], hiding: bool, merge: bool = True, prefix: str = "pcs"
+    F,
+    tables: dict[str, int],
+    hiding: bool,
+    merge: bool = True,
+    prefix: str = "pcs",
+    others: tuple[int, ...] = (),
 ) -> list[Bin]:
     """Bins for `tables` (tensor -> log2 of its table size), deterministic in the names and
     sizes; `hiding`: the commitment is hiding Ligero's (shapes and costs differ); `merge`
     False keeps the exact bins (a scheme that sends its tables, `merkle`, gains nothing from
-    zeros)."""
+    zeros); `others`: the log2 sizes of the bins the same opening holds besides these."""
     order = sorted(tables, key=lambda n: (-tables[n], n))
     total = sum(1 << tables[n] for n in order)
     runs: list[list[str]] = []
@@ -92,18 +97,17 @@ def pack(
     def used(run: list[str]) -> int:
         return sum(1 << tables[n] for n in run)
 
-    def cost(run: list[str]) -> float:
-        s = choose_shape(F, (used(run) - 1).bit_length(), hiding=hiding)
-        direct = (1 << s.m) * F.byte_len if opens_directly(F, s, 1) else math.inf
-        return min(direct, group_bytes(F, s, 1))
+    def cost(bins: list[list[str]]) -> float:
+        logs = [(used(run) - 1).bit_length() for run in bins]
+        return opening_bytes(F, [*logs, *others], hiding)
 
     allowed = max(total >> 4, 1 << 16)
     while merge and len(runs) >= 2:
-        merged = runs[-2] + runs[-1]
-        waste = (1 << (used(merged) - 1).bit_length()) - used(merged)
-        if waste > allowed or cost(merged) >= cost(runs[-2]) + cost(runs[-1]):
+        merged = [*runs[:-2], runs[-2] + runs[-1]]
+        waste = (1 << (used(merged[-1]) - 1).bit_length()) - used(merged[-1])
+        if waste > allowed or cost(merged) >= cost(runs):
             break
-        runs[-2:] = [merged]
+        runs = merged
     out = []
     for k, names in enumerate(runs):
         members, offset = [], 0
@@ -117,16 +121,17 @@ def pack(
 def plan_bins(plan, groth16: frozenset[int] = frozenset(), second: bool = False) -> list[Bin]:
     """The commitments of a plan's proof: its private tables (claims.plan_tensors) packed;
     `second`: those of the second round, made after the lookup challenges of a
-    zero-knowledge plan (zkcc/runtime/zk_lookups.py), named pcs2#k (none without lookups)."""
-    if second:
-        from zkcc.runtime.zk_lookups import round_two_tensors  # it imports this module's peers
+    zero-knowledge plan (zkcc/runtime/zk_lookups.py), named pcs2#k (none without lookups),
+    packed knowing the first round's bins, which their opening shares."""
+    F, merge = get_field(plan.field), plan.pcs == "ligero"
+    first = {x.name: x.layout.num_vars for x in plan_tensors(plan, groth16) if not x.public}
+    bins = pack(F, first, plan.zk, merge)
+    if not second:
+        return bins
+    from zkcc.runtime.zk_lookups import round_two_tensors  # it imports this module's peers
 
-        private = round_two_tensors(plan, groth16)
-    else:
-        private = [x for x in plan_tensors(plan, groth16) if not x.public]
-    tables = {x.name: x.layout.num_vars for x in private}
-    prefix = "pcs2" if second else "pcs"
-    return pack(get_field(plan.field), tables, plan.zk, plan.pcs == "ligero", prefix)
+    tables = {x.name: x.layout.num_vars for x in round_two_tensors(plan, groth16)}
+    return pack(F, tables, plan.zk, merge, "pcs2", tuple(b.num_vars for b in bins))
 
 
 def plan_pcs(plan, bins: list[Bin]):

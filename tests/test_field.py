@@ -348,3 +348,12 @@ def test_mle_rejects_wrong_point_length():
 def test_unknown_field():
     with pytest.raises(ValueError):
         get_field("goldilocks")
+
+
+def test_bn254_modulus_is_the_curve_order():
+    """zkcc writes r out rather than import py_ecc's curve module for it; both must agree,
+    and r must be the order of the curve's generator (r G = O)."""
+    from py_ecc import bn128
+
+    assert get_field("bn254").p == bn128.curve_order
+    assert bn128.multiply(bn128.G1, get_field("bn254").p - 1) == bn128.neg(bn128.G1)

@@ -14,10 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from py_ecc.bn128 import curve_order as R  # the BN254 scalar field order r
 
 from zkcc.errors import FormatError
 from zkcc.field.base import Array, PrimeField
+
+# The BN254 scalar field order r (the curve's group order; tests hold it to py_ecc's
+# curve_order). Written out: importing py_ecc's curve module for it cost a first plan load
+# about 0.1 s.
+R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 
 _to_int = np.frompyfunc(int, 1, 1)
 

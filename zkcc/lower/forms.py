@@ -254,9 +254,9 @@ def _resolve(n: int, owner: np.ndarray, key: np.ndarray, coef: np.ndarray, p: in
         _, at = expand(start, np.searchsorted(target, ready, side="right") - start)
         reached = referrer[at]
         np.subtract.at(waiting, reached, 1)
-        if len(reached) > 1:
-            reached = np.unique(reached)
-        ready = reached[waiting[reached] == 0]
+        ready = np.sort(reached[waiting[reached] == 0])
+        if len(ready) > 1:  # a referrer reached through several operands, once
+            ready = ready[np.concatenate(([True], ready[1:] != ready[:-1]))]
     return table
 
 

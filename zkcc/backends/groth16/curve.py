@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from py_ecc import optimized_bn128 as ob
-from py_ecc.bn128 import curve_order, field_modulus
+from py_ecc.optimized_bn128 import curve_order, field_modulus
 
 from zkcc.backends.groth16.fastint import Q, batch_inverse, mpz, prefix_products
 

@@ -9,7 +9,7 @@ so nothing outside this package ever sees an `mpz`.
 
 from __future__ import annotations
 
-from py_ecc.bn128 import field_modulus
+from py_ecc.optimized_bn128 import field_modulus
 
 try:  # pragma: no cover - depends on the environment
     import gmpy2

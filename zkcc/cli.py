@@ -27,7 +27,6 @@ from zkcc.analysis.privacy import privacy_report
 from zkcc.analysis.soundness import plan_soundness
 from zkcc.errors import ProofRejected, UserError, ZkccError
 from zkcc.fileio import read_bytes, write_atomic
-from zkcc.frontend.diagnostics import CompileError
 from zkcc.ir.fuse import fused_parts
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
@@ -906,7 +905,6 @@ def _check_trusted_plan(plan, digest: bytes, source: str | None, expected: str |
     """ProofRejected unless the plan is the trusted one: the compilation of `source` (with
     the plan's recorded options: PCS, zk, and the assignment's --backend, --optimize and
     limits) and/or the plan with digest `expected`."""
-    from zkcc.driver import compile_path
     from zkcc.plan.plan import plan_digest
 
     if expected is not None:
@@ -918,6 +916,8 @@ def _check_trusted_plan(plan, digest: bytes, source: str | None, expected: str |
                 f"the plan's digest is {digest.hex()[:16]}..., not the trusted {want[:16]}..."
             )
     if source is not None:
+        from zkcc.driver import compile_path  # the front end, only when there is a source
+
         again = compile_path(source, pcs=plan.pcs, zk=plan.zk, options=plan.options)
         theirs = plan_digest(again.to_bytes())
         if theirs != digest:
@@ -1078,10 +1078,8 @@ def main() -> None:
         _fail(EXIT_ERROR, "error", "aborted", as_json)
     except ProofRejected as e:
         _fail(EXIT_REJECTED, "rejected", f"rejected: {e}", as_json)
-    except CompileError as e:
-        _fail(EXIT_ERROR, "error", str(e), as_json, diagnostics=_diagnostics_json(e.diagnostics))
     except (UserError, ZkccError) as e:
-        _fail(EXIT_ERROR, "error", str(e), as_json)
+        _fail(EXIT_ERROR, "error", str(e), as_json, **_error_details(e))
     except MemoryError:
         _fail(EXIT_ERROR, "error", "error: out of memory", as_json)
     except Exception as e:  # a bug in zkcc, not a verdict on the proof: never exit 1
@@ -1094,6 +1092,14 @@ def main() -> None:
             "(please report this, with the command and files)",
             as_json,
         )
+
+
+def _error_details(e: ZkccError) -> dict:
+    """A compile error's diagnostics, for --json. The front end is imported here, not at
+    start-up: only commands that compile load it, and a compile error means it is loaded."""
+    from zkcc.frontend.diagnostics import CompileError
+
+    return {"diagnostics": _diagnostics_json(e.diagnostics)} if isinstance(e, CompileError) else {}
 
 
 def _fail(code: int, status: str, message: str, as_json: bool, **extra) -> None:

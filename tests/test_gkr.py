@@ -150,7 +150,7 @@ def tampered_trees(tree, F):
     for i, lt in enumerate(tree["layers"]):
         for phase in ("phase1", "phase2"):
             for j, raw in enumerate(lt[phase]):
-                for k in range(3 * E.degree):
+                for k in range(len(raw) // bl):
                     t = {**tree, "layers": list(tree["layers"])}
                     rounds = list(lt[phase])
                     rounds[j] = bump(raw, k)

@@ -62,9 +62,9 @@ def _zk_gkr_count(proof: GKRProof, circuit, n_log2: int) -> int:
     count = 0
     for lp in proof.layers:
         for phase in (lp.phase1, lp.phase2):
-            count += sum(msg.shape[1] - 1 for msg in phase.rounds)  # degree from the message
+            count += sum(msg.shape[1] for msg in phase.rounds)  # h(0), h(2..D): D values
         count += (lp.zk1 is not None) + (lp.zk2 is not None)  # rho
-    count += sum(msg.shape[1] - 1 for msg in proof.reduction.rounds) + 1  # and lambda
+    count += sum(msg.shape[1] for msg in proof.reduction.rounds) + 1  # and lambda
     count += len(proof.layers) - 1
     return count + circuit.width_log2(circuit.depth) + n_log2
 

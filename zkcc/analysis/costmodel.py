@@ -233,7 +233,8 @@ def file_size(tree: Any) -> int:
 
 def gkr_step_tree(F, circuit, n_log2: int, zk: MaskLayout | None = None) -> dict:
     """The GKR step proof (zkcc/backends/gkr/proof.py): per layer two sumchecks of
-    w_i + n rounds of three extension elements, v_x and v_y; 2 x segments input values.
+    w_i + n rounds of two extension elements (h(1) is not sent), v_x and v_y; 2 x segments
+    input values.
     Zero-knowledge (`zk`, the launch's mask layout, with the hiding circuit): rounds of their
     layout degrees, each phase's G, gamma (and kappa with the w round), the mask reduction's
     rounds and value, no input values."""
@@ -242,18 +243,18 @@ def gkr_step_tree(F, circuit, n_log2: int, zk: MaskLayout | None = None) -> dict
     layers = []
     for i in range(circuit.depth):
         if zk is None:
-            rounds = [Blob(3 * E.byte_len)] * (circuit.width_log2(i) + n_log2)
+            rounds = [Blob(2 * E.byte_len)] * (circuit.width_log2(i) + n_log2)
             layers.append({"phase1": rounds, "vx": one, "phase2": rounds, "vy": one})
             continue
         layer: dict[str, Any] = {"vx": one, "vy": one}
         for p in (1, 2):
             spec = zk.phases[(i, p)]
-            layer[f"phase{p}"] = [Blob((d + 1) * E.byte_len) for d in spec.degrees]
+            layer[f"phase{p}"] = [Blob(d * E.byte_len) for d in spec.degrees]
             layer[f"zk{p}"] = {"G": one, "gamma": one, **({"kappa": one} if spec.has_w else {})}
         layers.append(layer)
     if zk is None:
         return {"layers": layers, "inputs": Blob(2 * len(circuit.segments) * E.byte_len)}
-    return {"layers": layers, "reduce": [Blob(3 * E.byte_len)] * zk.num_vars, "mask": one}
+    return {"layers": layers, "reduce": [Blob(2 * E.byte_len)] * zk.num_vars, "mask": one}
 
 
 def fraction_tree(E, m: int) -> dict:
@@ -483,7 +484,7 @@ def ligero_group_tree(F, g: _Group, paths: list[int] | None = None) -> dict:
         tables.append(entry)
     out: dict[str, Any] = {
         "tests": Blob(s.tests * s.msg_len * E.byte_len),
-        "sumcheck": [] if g.same_lo else [Blob(3 * E.byte_len)] * s.col_log,
+        "sumcheck": [] if g.same_lo else [Blob(2 * E.byte_len)] * s.col_log,
         "u": Blob(s.msg_len * E.byte_len),
         "tables": tables,
     }

@@ -201,7 +201,7 @@ def vector_bytes(F: PrimeField, s: Shape) -> float:
     sumcheck."""
     E = F.ext
     vectors = (s.tests + 1) * s.msg_len * E.byte_len
-    return vectors + ((3 * s.col_log + 1) * E.byte_len if s.pad else 0)
+    return vectors + ((2 * s.col_log + 1) * E.byte_len if s.pad else 0)
 
 
 def table_bytes(F: PrimeField, s: Shape) -> float:

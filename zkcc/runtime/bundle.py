@@ -22,7 +22,7 @@ from zkcc.encoding import Schema, Tree, decode, encode
 from zkcc.errors import FormatError
 
 MAGIC = b"ZKPF"
-VERSION = 9  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
+VERSION = 10  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
 # 3: m31 challenges drawn from QM31 (degree 4) instead of the cubic extension
 # 4: Ligero openings hiding (padded rows, salted leaves, mask matrix) or plain per the plan
 # 5: one zeta per opening; hidden claims linked by relations (assert_eq of committed tensors)
@@ -33,6 +33,8 @@ VERSION = 9  # 2: GKR sumchecks bind gate bits top down, then instance bits bott
 #    (three mask rows per table, whatever its claims; no per-claim or hidden values sent)
 # 9: a hiding opening groups tables by code, so tables of different row counts share one
 #    group's test and evaluation vectors (zkcc.pcs.ligero_params.opening_groups)
+# 10: sumcheck rounds (GKR, its zero-knowledge reduction, the opening's column sumcheck) send
+#    h(0), h(2), ...: h(1) is the running claim minus h(0) (zkcc.field.rounds.with_h1)
 KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 

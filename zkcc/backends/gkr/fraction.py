@@ -75,7 +75,7 @@ from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array, square_and_multiply
 from zkcc.field.ext import ExtField
-from zkcc.field.rounds import fold_halves, interpolate
+from zkcc.field.rounds import fold_halves, interpolate, with_h1
 from zkcc.transcript import Transcript
 
 
@@ -187,7 +187,7 @@ def prove_fraction_sum(
             msg = _round_message(E, tabs, eq_rest, point[i], rho_inv[i], lam, claim, scale, g0)
             tr.absorb(f"{label}/layer{k}/round{j}", E.encode(msg))
             r = tr.challenge_ext(f"{label}/layer{k}/r{j}", F)
-            claim = interpolate(E, _with_h1(E, msg, claim), r)
+            claim = interpolate(E, with_h1(E, msg, claim), r)
             tabs = [fold_halves(E, t, r) for t in tabs]
             scale = E.mul(scale, _eq1(E, point[i], r))
             rounds.append(msg)
@@ -226,7 +226,7 @@ def verify_fraction_sum(
             msg = lp.rounds[:, 3 * j : 3 * j + 3]
             tr.absorb(f"{label}/layer{k}/round{j}", E.encode(msg))
             r = tr.challenge_ext(f"{label}/layer{k}/r{j}", F)
-            claim = interpolate(E, _with_h1(E, msg, claim), r)
+            claim = interpolate(E, with_h1(E, msg, claim), r)
             rs.append(r)
         r_point = rs[::-1]
         a, b = _children(E, _columns(lp.values))
@@ -303,12 +303,6 @@ def _reduce(E: ExtField, values: Array, mu: Array, unit_leaves: bool) -> tuple[A
     if unit_leaves:
         return E.one(), folded[:, 0].copy()
     return folded[:, 0].copy(), folded[:, 1].copy()
-
-
-def _with_h1(E: ExtField, msg: Array, claim: Array) -> Array:
-    """(d, 4) = h(0), h(1), h(2), h(3) from the sent h(0), h(2), h(3) and h(1) = claim - h(0)."""
-    h0 = msg[:, 0]
-    return E.xp.stack([h0, E.sub(claim, h0), msg[:, 1], msg[:, 2]], axis=1)
 
 
 def _check_shapes(E: ExtField, m: int, proof: FractionProof, label: str) -> None:

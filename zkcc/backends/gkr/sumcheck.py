@@ -7,16 +7,19 @@ in the column order of zkcc/backends/gkr/shard.py make the top bit the canonical
 exchange their one-value-per-block tables and the remaining rounds bind block bits from the
 lowest up. `mle_point` reorders the challenges to the mle convention (point[i] binds bit i).
 
-Round message: h(0), h(1), h(2) of the degree-2 round polynomial h(t) = sum_b f(t,b) g(t,b).
-Three evaluations fix a polynomial of degree <= 2, so the degree bound holds by the encoding.
+Round message: the degree-2 round polynomial h(t) = sum_b f(t,b) g(t,b), sent as h(0), h(2).
 The prover computes only h(0) = sum lo_f lo_g and the leading coefficient q = sum d_f d_g
-(d = hi - lo); h(1) = claim - h(0) and h(2) = 2 h(1) - h(0) + 2 q follow. The verifier checks
-h(0) + h(1) == claim each round, draws r, sets claim = h(r), and returns (point, claim) for the
-caller's final check f~(point) g~(point) == claim.
+(d = hi - lo); h(1) = claim - h(0) and h(2) = 2 h(1) - h(0) + 2 q follow. h(1) is not sent:
+the verifier takes it from the running claim (zkcc.field.rounds.with_h1), which is the round
+check h(0) + h(1) = claim made true by construction, so three values h(0), h(1), h(2) fix a
+polynomial of degree <= 2 and the degree bound holds by the encoding. It draws r, sets
+claim = h(r), and returns (point, claim) for the caller's final check f~(point) g~(point) ==
+claim. Soundness is the usual sumcheck's: a wrong claim survives a round only where the sent
+polynomial and the true one agree at r.
 
 Zero knowledge (zkcc/backends/gkr/zk.py) adds a `RoundHook`: each round's message gains the
 hook's polynomial (the masking polynomial's share, the hidden layer-mask terms) and may have a
-higher degree; such a message is sent as h(0), ..., h(deg) and checked the same way.
+higher degree; such a message is sent as h(0), h(2), ..., h(deg) and read the same way.
 
 Arrays go through the field's array module (`E.xp`); round messages become bytes on the host.
 """
@@ -33,14 +36,22 @@ from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
 from zkcc.field.ext import ExtField
-from zkcc.field.rounds import fold_halves, interpolate, round_message, round_sums
+from zkcc.field.rounds import (
+    fold_halves,
+    interpolate,
+    round_message,
+    round_sums,
+    with_h1,
+    without_h1,
+)
 from zkcc.transcript import Transcript
 
 
 @dataclass(frozen=True, eq=False)
 class SumcheckProof:
-    """Round messages: rounds[j] is a (d, deg_j + 1) extension array of h_j(0), ..., h_j(deg_j)
-    (deg_j = 2 unless a zero-knowledge hook raised it)."""
+    """Round messages as sent: rounds[j] is a (d, deg_j) extension array of h_j(0), h_j(2),
+    ..., h_j(deg_j) (deg_j = 2 unless a zero-knowledge hook raised it); h_j(1) is the running
+    claim minus h_j(0) (zkcc.field.rounds.with_h1), never sent."""
 
     E: ExtField = field(repr=False)
     rounds: tuple[Array, ...]
@@ -52,7 +63,7 @@ class SumcheckProof:
     def from_tree(
         cls, schema: Schema, F: PrimeField, num_rounds: int, degrees: Sequence[int] | None = None
     ) -> SumcheckProof:
-        """Parse exactly `num_rounds` messages, round j of degrees[j] + 1 encoded extension
+        """Parse exactly `num_rounds` messages, round j of degrees[j] encoded extension
         elements (default: degree 2 everywhere)."""
         E = F.ext
         degrees = [2] * num_rounds if degrees is None else list(degrees)
@@ -62,7 +73,7 @@ class SumcheckProof:
         return cls(
             E,
             tuple(
-                E.decode(s.bytes(length=(d + 1) * E.byte_len), d + 1)
+                E.decode(s.bytes(length=d * E.byte_len), d)
                 for s, d in zip(items, degrees, strict=True)
             ),
         )
@@ -257,7 +268,7 @@ class SumcheckProver:
             claim, r = self._message([*round_sums(E, f, g), *extra], claim, shared=False)
             f, g = fold_halves(E, f, r), fold_halves(E, g, r)
         f_eval, g_eval = f[:, 0].copy(), g[:, 0].copy()
-        proof = SumcheckProof(E, tuple(self._rounds))
+        proof = self.proof()
         gates = local_rounds if gate_rounds is None else gate_rounds
         point = mle_point(self._challenges, gates)
         return SumcheckResult(proof, point, f_eval, g_eval, claim)
@@ -306,11 +317,12 @@ class SumcheckProver:
 
     def proof(self) -> SumcheckProof:
         """Every round sent so far (prove_parts and any tail rounds)."""
-        return SumcheckProof(self.E, tuple(self._rounds))
+        return SumcheckProof(self.E, tuple(without_h1(self.E, m) for m in self._rounds))
 
     def _send(self, msg: Array) -> tuple[Array, Array]:
+        """Absorbs what the round sends (all of `msg` but h(1)), keeps `msg` whole."""
         j = len(self._rounds)
-        self.transcript.absorb_field(f"{self.label}/round{j}", self.E, msg)
+        self.transcript.absorb_field(f"{self.label}/round{j}", self.E, without_h1(self.E, msg))
         r = self.transcript.challenge_ext(f"{self.label}/r{j}", self.F)
         self._rounds.append(msg)
         self._challenges.append(r)
@@ -368,20 +380,17 @@ class SumcheckVerifier:
         self, claim: Array, proof: SumcheckProof, degrees: Sequence[int], where: str
     ) -> tuple[list[Array], Array]:
         """The rounds of degrees[j], checked in order: (challenges in draw order, final claim)."""
-        E, tr, p = self.E, self.transcript, self.F.p
+        E, tr = self.E, self.transcript
         num_rounds = len(degrees)
         if len(proof.rounds) != num_rounds:
             raise ProofRejected(f"{where}: {len(proof.rounds)} rounds, expected {num_rounds}")
         challenges = []
-        for j, (msg, deg) in enumerate(zip(proof.rounds, degrees, strict=True)):
-            if msg.shape != (E.degree, deg + 1):
+        for j, (sent, deg) in enumerate(zip(proof.rounds, degrees, strict=True)):
+            if sent.shape != (E.degree, deg):
                 raise ProofRejected(f"{where} round {j}: malformed round message")
-            ends = [(int(h[0]) + int(h[1])) % p for h in msg[:, :2].tolist()]  # h(0) + h(1)
-            if ends != E.ints(claim):
-                raise ProofRejected(f"{where} round {j}: h(0) + h(1) does not equal the claim")
-            tr.absorb_field(f"{self.label}/round{j}", E, msg)
+            tr.absorb_field(f"{self.label}/round{j}", E, sent)
             r = tr.challenge_ext(f"{self.label}/r{j}", self.F)
-            claim = interpolate(E, msg, r)
+            claim = interpolate(E, with_h1(E, sent, claim), r)
             challenges.append(r)
         return challenges, claim
 

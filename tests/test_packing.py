@@ -67,6 +67,21 @@ def test_second_round_bins_are_packed_knowing_the_first() -> None:
     assert opening_bytes(F, [20, 17, 17], True) < opening_bytes(F, [20, 17, 16, 15], True)
 
 
+def test_bins_merge_where_it_pays_not_only_the_smallest() -> None:
+    """cnn_digits' plain tables: the binary digits give bins of 2^20, 2^15, 2^14, 2^13, 2^9,
+    2^7, 2^4 and 2^2. Merging the two smallest saves nothing (a plain opening sends tiny
+    tables as they are), but merging the middle ones does: they end in one 2^16 bin."""
+    F = get_field("m31")
+    logs = {"h2": 20, "lk": 14, "p": 14, "h1": 13, "h3": 13, "c0": 12, "c1": 11, "wd": 10}
+    logs |= {"wdf": 10, "h0": 9, "wc": 6, "wcf": 6, "bd": 4, "bc": 2}
+    exact = [b.num_vars for b in pack(F, logs, False, merge=False)]
+    assert exact == [20, 15, 14, 13, 9, 7, 4, 2]
+    assert opening_bytes(F, [*exact[:-2], 5], False) >= opening_bytes(F, exact, False)
+    bins = pack(F, logs, False)
+    assert [(b.num_vars, len(b.members)) for b in bins] == [(20, 1), (16, 13)]
+    assert opening_bytes(F, [20, 16], False) < 0.9 * opening_bytes(F, exact, False)
+
+
 def test_claim_on_member_is_claim_on_bin() -> None:
     rng = random.Random(7)
     F = get_field("m31")

@@ -15,12 +15,13 @@ another, every table starts at a multiple of its own size (a prefix sum of decre
 of two is a multiple of the next one), so its index bits above its own size are constant:
 member entry i sits at bin index offset + i, and the bin's multilinear extension at
 (point, bits of offset / 2^m) is the member's at point. The bins are first the binary digits
-of the total size T (each prefix that fills one exactly), so there is no padding; then the
-two smallest bins are merged into one power-of-two bin while that makes the estimated
-opening of all the bins smaller (`ligero_params.opening_bytes`, with the codes the bins will
-have together: a Merkle path and salts saved, and a group's vectors where the smaller bin had
-a code of its own, against the opened columns of the zero rows added) and the zeros added
-stay within max(T/16, 2^16) entries, which bounds the extra encoding work.
+of the total size T (each prefix that fills one exactly), so there is no padding; then two
+neighbouring bins are merged into one power-of-two bin, the pair that helps most, while that
+makes the estimated opening of all the bins smaller (`ligero_params.opening_bytes`, with the
+codes the bins will have together: a Merkle path and salts saved, and a group's vectors
+where the smaller bin had a code of its own, against the opened columns of the zero rows
+added) and the zeros added stay within max(T/16, 2^16) entries, which bounds the extra
+encoding work.
 
 Prover and verifier derive the same bins from the plan (`plan_bins`); the proof carries one
 commitment per bin, named `pcs#k`.
@@ -101,13 +102,21 @@ def pack(
         logs = [(used(run) - 1).bit_length() for run in bins]
         return opening_bytes(F, [*logs, *others], hiding)
 
+    def waste(run: list[str]) -> int:
+        return (1 << (used(run) - 1).bit_length()) - used(run)
+
     allowed = max(total >> 4, 1 << 16)
     while merge and len(runs) >= 2:
-        merged = [*runs[:-2], runs[-2] + runs[-1]]
-        waste = (1 << (used(merged[-1]) - 1).bit_length()) - used(merged[-1])
-        if waste > allowed or cost(merged) >= cost(runs):
+        # the merge of two neighbouring bins (their tables stay in size order) that shrinks
+        # the estimated opening most, if any does
+        best, best_cost = None, cost(runs)
+        for i in range(len(runs) - 1):
+            candidate = [*runs[:i], runs[i] + runs[i + 1], *runs[i + 2 :]]
+            if waste(candidate[i]) <= allowed and (c := cost(candidate)) < best_cost:
+                best, best_cost = candidate, c
+        if best is None:
             break
-        runs = merged
+        runs = best
     out = []
     for k, names in enumerate(runs):
         members, offset = [], 0

@@ -314,10 +314,7 @@ class KernelIR:
 
     def segment_hints(self) -> np.ndarray:
         """The instruction indices of the hints in the hints segment, in instruction order."""
-        is_hint = self.is_hint()
-        lookups = self.lookup_operands()
-        is_hint[lookup_checks(lookups)[self.column_hint_checks()]] = False
-        return np.flatnonzero(is_hint)
+        return np.flatnonzero(hint_places(self.is_hint(), self.lookup_operands())[1])
 
     def uses_index(self) -> bool:
         """Whether the kernel reads its instance index (Op.INDEX): only then does its circuit
@@ -342,6 +339,14 @@ def column_hint_checks(is_hint: np.ndarray, lookups: np.ndarray) -> np.ndarray:
     candidates = np.flatnonzero(is_hint[checked])
     _, first = np.unique(checked[candidates], return_index=True)
     return np.sort(candidates[first])
+
+
+def hint_places(is_hint: np.ndarray, lookups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(column_hint_checks, per instruction whether it is a hint of the hints segment)."""
+    by_column = column_hint_checks(is_hint, lookups)
+    in_segment = is_hint.copy()
+    in_segment[lookup_checks(lookups)[by_column]] = False
+    return by_column, in_segment
 
 
 def _get_instrs(kernel: KernelIR) -> list[Instr]:

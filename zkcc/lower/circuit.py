@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
-from zkcc.ir.kernel import KernelIR, Op, Param, column_hint_checks, lookup_checks
+from zkcc.ir.kernel import KernelIR, Op, Param, hint_places, lookup_checks
 from zkcc.ir.layout import log2_ceil, padded_index, padded_shape
 from zkcc.ir.lookups import LookupLayout
 from zkcc.lower.columns import OP_CODES, IRColumns
@@ -138,11 +138,8 @@ def _relation(params: list[Param], cols: IRColumns, p: int, tables: list) -> _Re
     is_hint, is_index = codes == _C[Op.HINT], codes == _C[Op.INDEX]
     lookup = np.flatnonzero(codes == _C[Op.LOOKUP])
     lookups = LookupLayout.of_tables(c[lookup], tables)
-    lookup_operands = cols.operands[lookup]
-    by_column = column_hint_checks(is_hint, lookup_operands) if len(lookup) else lookup[:0]
-    column_hints = lookup_checks(lookup_operands)[by_column]
-    segment_hint = is_hint.copy()
-    segment_hint[column_hints] = False
+    checks = lookup_checks(cols.operands[lookup])
+    by_column, segment_hint = hint_places(is_hint, cols.operands[lookup])
     input_log2, segments = layout_segments(
         input_sizes(params, int(segment_hint.sum()), bool(is_index.any()), lookups.width)
     )
@@ -186,10 +183,10 @@ def _relation(params: list[Param], cols: IRColumns, p: int, tables: list) -> _Re
         at = next(s.offset for s in segments if s.name == LOOKUP_SEGMENT)
         has_value = lookups.value_column >= 0
         columns = at + np.concatenate([lookups.key_column, lookups.value_column[has_value]])
-        atom_key[column_hints] = columns[by_column]  # these hints are their columns
+        atom_key[checks[by_column]] = columns[by_column]  # these hints are their columns
         kept = np.ones(len(columns), dtype=bool)
         kept[by_column] = False
-        checked = np.concatenate([checked, lookup_checks(lookup_operands)[kept]])
+        checked = np.concatenate([checked, checks[kept]])
         out_wire = np.concatenate([out_wire, columns[kept]])
         is_out = np.concatenate([is_out, np.ones(int(kept.sum()), dtype=bool)])
     value_b = value_b | ((codes == _C[Op.LOOKUP]) & (b >= 0))

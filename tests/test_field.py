@@ -225,6 +225,32 @@ def test_m31_dot_and_fold_large_chunks():
     assert E.equal(m31_kernels.fold(E, work, r), want)
 
 
+@pytest.mark.parametrize("h", [1, 64, 1 << 10, (1 << 10) + 2])
+def test_m31_fold_matches_reference_products_on_both_paths(h):
+    """m31_kernels.fold, lo + r d, against QM31 products of Python ints, for extension and
+    base tables, at sizes on both sides of SMALL_FOLD (one (d, d, h) pass, or per component),
+    with entries near p so the unreduced sums are as large as they get."""
+    from zkcc.field import m31_kernels
+
+    F = get_field("m31")
+    E, p, d = F.ext, F.p, F.ext.degree
+    rng = np.random.default_rng(h)
+    r_ints = [p - 1, p - 2, int(rng.integers(0, p)), p - 3]
+    r = E.from_ints(r_ints)
+    ext = rng.integers(p - 50, p, (d, 2 * h), dtype=np.uint64)
+    base = rng.integers(p - 50, p, 2 * h, dtype=np.uint64)
+    for t in (ext, base):
+        cols = t.reshape(-1, 2 * h).astype(object)
+        want = []
+        for i in range(h):
+            lo = [int(c) for c in cols[:, i]] + [0] * (d - cols.shape[0])
+            diff = [int(c) for c in cols[:, h + i]] + [0] * (d - cols.shape[0])
+            prod = ref_ext_mul(diff, r_ints, p)
+            want.append([(a + b) % p for a, b in zip(lo, prod, strict=True)])
+        got = m31_kernels.fold(E, t.copy(), r)
+        assert [[int(x) for x in got[:, i]] for i in range(h)] == want
+
+
 @pytest.mark.parametrize("terms", [1, 2, 3])
 def test_m31_outer_sum_matches_the_reference_products(terms):
     """m31_kernels.outer_sum (the GKR prover's phase tables) against reference QM31 products

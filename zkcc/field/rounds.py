@@ -41,9 +41,12 @@ def round_message(E: ExtField, claim: Array, h0: Array, q: Array) -> Array:
     """(d, 3): h(0), h(1), h(2) of a degree-2 round from h(0) = sum lo_f lo_g, q = sum d_f d_g
     (`round_sums`) and the running claim: h(1) = claim - h(0), and h(2) = 2 h(1) - h(0) + 2 q,
     since h(t) = h(0) + b t + q t^2."""
-    two = E.scalar(2)
-    h1 = E.sub(claim, h0)
-    return E.xp.stack([h0, h1, E.add(E.sub(E.mul(two, h1), h0), E.mul(two, q))], axis=1)
+    p = E.base.p
+    rows = [  # per component, on ints: a handful of scalars, where numpy's per-call cost rules
+        (a, (c - a) % p, (2 * (c - a) - a + 2 * b) % p)
+        for a, b, c in zip(E.ints(h0), E.ints(q), E.ints(claim), strict=True)
+    ]
+    return E.xp.asarray(rows, dtype=h0.dtype)
 
 
 def without_h1(E: ExtField, msg: Array) -> Array:

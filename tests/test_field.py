@@ -225,6 +225,24 @@ def test_m31_dot_and_fold_large_chunks():
     assert E.equal(m31_kernels.fold(E, work, r), want)
 
 
+@pytest.mark.parametrize("shape", [(1,), (37,), (8, 16), (1 << 12,), (1 << 12 | 1,)])
+def test_m31_scalar_times_table_matches_reference_products(shape):
+    """E.mul of an extension scalar and a table, both ways round: by the scalar's
+    multiplication matrix up to SMALL_SCALAR_PRODUCT entries, the general product above it;
+    against QM31 products of Python ints, entries near p."""
+    F = get_field("m31")
+    E, p, d = F.ext, F.p, F.ext.degree
+    rng = np.random.default_rng(len(shape) + shape[0])
+    r_ints = [p - 1, int(rng.integers(0, p)), p - 2, p - 5]
+    t = rng.integers(p - 40, p, (d, *shape), dtype=np.uint64)
+    flat = t.reshape(d, -1)
+    want = [ref_ext_mul(r_ints, [int(c) for c in flat[:, i]], p) for i in range(flat.shape[1])]
+    for got in (E.mul(E.from_ints(r_ints), t), E.mul(t, E.from_ints(r_ints))):
+        assert got.shape == t.shape
+        g = got.reshape(d, -1)
+        assert [[int(x) for x in g[:, i]] for i in range(g.shape[1])] == want
+
+
 @pytest.mark.parametrize("h", [1, 64, 1 << 10, (1 << 10) + 2])
 def test_m31_fold_matches_reference_products_on_both_paths(h):
     """m31_kernels.fold, lo + r d, against QM31 products of Python ints, for extension and

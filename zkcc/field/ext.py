@@ -48,6 +48,10 @@ def _rest_align(a: Array, b: Array, a_ext: bool, b_ext: bool) -> tuple[Array, Ar
 
 
 QM31_MODULUS = (-5, 0, 4, 0)  # u^4 = 4u^2 - 5
+# a scalar times a table of at most this many base entries goes by the scalar's
+# multiplication matrix (m31_kernels.scalar_times): per-round and per-layer work on small
+# tables, where numpy's per-call cost is most of the product
+SMALL_SCALAR_PRODUCT = 1 << 14
 
 
 class ExtField:
@@ -220,6 +224,12 @@ class ExtField:
         if self.degree > 1 and a.ndim == 1 and b.ndim == 1:
             prod = self.mul_ints(a.tolist(), b.tolist())
             return self.xp.array(prod, dtype=np.uint64)
+        if self.degree > 1 and (a.ndim == 1) != (b.ndim == 1):
+            r, t = (a, b) if a.ndim == 1 else (b, a)
+            if t.size <= SMALL_SCALAR_PRODUCT:
+                from zkcc.field.m31_kernels import scalar_times
+
+                return scalar_times(self, r, t)
         a, b = _rest_align(a, b, True, True)
         if self.degree == 1:
             return self.base.mul(a, b)

@@ -211,14 +211,25 @@ def outer_sum(E: ExtField, us: list[Any], cs: list[Any]) -> Any:
     return out
 
 
-def _mul_matrix(E: ExtField, r: Any) -> Any:
-    """(d, d) R with (r*d)_c = sum_j R[c, j] d_j: column j is r * u^j."""
+def mul_matrix(E: ExtField, r: Any) -> Any:
+    """(d, d) R with (r*d)_c = sum_j R[c, j] d_j: column j is r * u^j (entries < p)."""
     col = E.ints(r)
     cols = [col]
     for _ in range(E.degree - 1):  # times u: a shift and u^4 = 4u^2 - 5, no full product
         col = E.times_u_ints(col)
         cols.append(col)
     return E.xp.asarray(cols, dtype=np.uint64).T
+
+
+def scalar_times(E: ExtField, r: Any, t: Any) -> Any:
+    """r t for an extension scalar r and an extension table t (d, ...), by r's
+    multiplication matrix: one (d, d, ...) product and a sum (four products of reduced
+    values < 2^64), for tables small enough that the (d, d, ...) temporary is cheap; the
+    general product (`ExtField.mul`) spends about forty numpy calls on the same."""
+    xp = E.xp
+    rm = mul_matrix(E, r)
+    acc = (rm.reshape(rm.shape + (1,) * (t.ndim - 1)) * t[None]).sum(axis=1)
+    return reduce_u64(xp, acc)
 
 
 def fold(E: ExtField, t: Any, r: Any) -> Any:
@@ -241,7 +252,7 @@ def fold(E: ExtField, t: Any, r: Any) -> Any:
         xp.minimum(out[0], out[0] - _P, out=out[0])
         return out
     h = t.shape[1] // 2
-    rm = _mul_matrix(E, r)
+    rm = mul_matrix(E, r)
     if h <= SMALL_FOLD:  # every component in one pass: numpy's per-call cost dominates here
         acc = (rm[:, :, None] * t[None, :, h:]).sum(axis=1)
         acc += t[:, :h]  # < 4 (p-1)^2 + p < 2^64 before reduction

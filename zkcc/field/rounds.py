@@ -2,16 +2,23 @@
 PCS's column sumcheck: over tables laid out [lo | hi] along the last axis (the layout in which
 a sumcheck binds its top variable) the round's two sums and the multilinear fold, on the
 chunked m31 kernels over QM31 (zkcc.field.m31_kernels) and on the field's own array operations
-otherwise; the degree-2 message they give; and the round polynomial's value at the challenge.
+otherwise; the degree-2 message they give; what a round sends (all values but h(1), which
+the running claim fixes) and how prover and verifier take it into the transcript
+(`send_round`, `read_round`); and the round polynomial's value at the challenge.
 """
 
 from __future__ import annotations
 
 import functools
 from operator import mul
+from typing import TYPE_CHECKING
 
 from zkcc.field.base import Array
 from zkcc.field.ext import ExtField
+
+if TYPE_CHECKING:
+    from zkcc.field.base import PrimeField
+    from zkcc.transcript import Transcript
 
 
 def round_sums(E: ExtField, f: Array, g: Array) -> tuple[Array, Array]:
@@ -64,6 +71,27 @@ def with_h1(E: ExtField, sent: Array, claim: Array) -> Array:
     h1 = [(c - h) % p for c, h in zip(E.ints(claim), E.ints(sent[:, 0]), strict=True)]
     column = E.xp.asarray(h1, dtype=sent.dtype)[:, None]
     return E.xp.concatenate([sent[:, :1], column, sent[:, 1:]], axis=1)
+
+
+def send_round(
+    F: PrimeField, tr: Transcript, label: str, j: int, msg: Array
+) -> tuple[Array, Array, Array]:
+    """A prover's round j of the values `msg` (h(0) .. h(D)): absorbs what it sends
+    (`without_h1`) under `label`/round{j}, draws r (`label`/r{j}); returns (sent, r, h(r))."""
+    sent = without_h1(F.ext, msg)
+    tr.absorb_field(f"{label}/round{j}", F.ext, sent)
+    r = tr.challenge_ext(f"{label}/r{j}", F)
+    return sent, r, interpolate(F.ext, msg, r)
+
+
+def read_round(
+    F: PrimeField, tr: Transcript, label: str, j: int, sent: Array, claim: Array
+) -> tuple[Array, Array]:
+    """`send_round` from what was sent and the running claim (the verifier's side, and a
+    prover that builds only the sent values): returns (r, h(r)), h(1) taken from the claim."""
+    tr.absorb_field(f"{label}/round{j}", F.ext, sent)
+    r = tr.challenge_ext(f"{label}/r{j}", F)
+    return r, interpolate(F.ext, with_h1(F.ext, sent, claim), r)
 
 
 def interpolate(E: ExtField, evals: Array, r: Array) -> Array:

@@ -707,7 +707,7 @@ def _verify_plain(F, g: _Group, gs: Schema, commitments, tr, where: str, test, t
         alpha = tr.challenge_exts("pcs/alpha", F, k)
         rounds = gs.field("sumcheck").list(s.col_log, s.col_log)
         claim = E.sum(E.mul(targets, alpha))
-        pt_lo, final = sumcheck_verify(F, tr, "pcs/sumcheck", rounds, claim, where)
+        pt_lo, final = sumcheck_verify(F, tr, "pcs/sumcheck", rounds, claim)
         r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
         evals = E.decode(gs.field("evals").bytes(length=k * E.byte_len), k)
         tr.absorb_field("pcs/evals", E, evals)
@@ -732,7 +732,7 @@ def _verify_hiding(
         r_lo, final = g.claims[0][1][:, : s.col_log], total
     else:
         rounds = gs.field("sumcheck").list(s.col_log, s.col_log)
-        pt_lo, final = sumcheck_verify(F, tr, "pcs/sumcheck", rounds, total, where)
+        pt_lo, final = sumcheck_verify(F, tr, "pcs/sumcheck", rounds, total)
         r_lo = np.stack(pt_lo, axis=1) if pt_lo else E.zeros(0)
     mu = E.decode(gs.field("mu").bytes(length=E.byte_len), 1)[:, 0]
     tr.absorb_field("pcs/mu", E, mu)

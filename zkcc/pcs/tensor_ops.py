@@ -7,14 +7,7 @@ from typing import Any
 
 from zkcc.encoding import Schema
 from zkcc.field.base import Array, PrimeField
-from zkcc.field.rounds import (
-    fold_halves,
-    interpolate,
-    round_message,
-    round_sums,
-    with_h1,
-    without_h1,
-)
+from zkcc.field.rounds import fold_halves, read_round, round_message, round_sums, send_round
 from zkcc.transcript import Transcript
 
 
@@ -47,18 +40,15 @@ def sumcheck_prove(
     rounds, chal = [], []
     while f.shape[-1] > k:
         msg = round_message(E, claim, *round_sums(E, f, g))
-        sent = without_h1(E, msg)
-        tr.absorb_field(f"{label}/round{len(rounds)}", E, sent)
-        r = tr.challenge_ext(f"{label}/r{len(rounds)}", F)
+        sent, r, claim = send_round(F, tr, label, len(rounds), msg)
         f, g = fold_halves(E, f, r), fold_halves(E, g, r)
-        claim = interpolate(E, msg, r)
         rounds.append(E.encode(sent))
         chal.append(r)
     return rounds, chal[::-1], f
 
 
 def sumcheck_verify(
-    F: PrimeField, tr: Transcript, label: str, rounds: list[Schema], claim: Array, where: str
+    F: PrimeField, tr: Transcript, label: str, rounds: list[Schema], claim: Array
 ) -> tuple[list[Array], Array]:
     """Replay the rounds (each h(0), h(2); h(1) from the running claim); returns (point in
     mle order, final claim)."""
@@ -66,9 +56,7 @@ def sumcheck_verify(
     chal = []
     for j, s in enumerate(rounds):
         sent = E.decode(s.bytes(length=2 * E.byte_len), 2)
-        tr.absorb_field(f"{label}/round{j}", E, sent)
-        r = tr.challenge_ext(f"{label}/r{j}", F)
-        claim = interpolate(E, with_h1(E, sent, claim), r)
+        r, claim = read_round(F, tr, label, j, sent, claim)
         chal.append(r)
     return chal[::-1], claim
 

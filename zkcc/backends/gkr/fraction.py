@@ -75,7 +75,7 @@ from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array, square_and_multiply
 from zkcc.field.ext import ExtField
-from zkcc.field.rounds import fold_halves, interpolate, with_h1
+from zkcc.field.rounds import fold_halves, read_round
 from zkcc.transcript import Transcript
 
 
@@ -185,9 +185,7 @@ def prove_fraction_sum(
             # round 0's sum at t = 0 is over layer k's own low half: P_k = A, Q_k = B
             g0 = _layer_sum(E, eq_rest, tree[k], lam) if j == 0 else None
             msg = _round_message(E, tabs, eq_rest, point[i], rho_inv[i], lam, claim, scale, g0)
-            tr.absorb(f"{label}/layer{k}/round{j}", E.encode(msg))
-            r = tr.challenge_ext(f"{label}/layer{k}/r{j}", F)
-            claim = interpolate(E, with_h1(E, msg, claim), r)
+            r, claim = read_round(F, tr, f"{label}/layer{k}", j, msg, claim)
             tabs = [fold_halves(E, t, r) for t in tabs]
             scale = E.mul(scale, _eq1(E, point[i], r))
             rounds.append(msg)
@@ -224,9 +222,7 @@ def verify_fraction_sum(
         rs = []
         for j in range(k):
             msg = lp.rounds[:, 3 * j : 3 * j + 3]
-            tr.absorb(f"{label}/layer{k}/round{j}", E.encode(msg))
-            r = tr.challenge_ext(f"{label}/layer{k}/r{j}", F)
-            claim = interpolate(E, with_h1(E, msg, claim), r)
+            r, claim = read_round(F, tr, f"{label}/layer{k}", j, msg, claim)
             rs.append(r)
         r_point = rs[::-1]
         a, b = _children(E, _columns(lp.values))

@@ -39,9 +39,10 @@ from zkcc.field.ext import ExtField
 from zkcc.field.rounds import (
     fold_halves,
     interpolate,
+    read_round,
     round_message,
     round_sums,
-    with_h1,
+    send_round,
     without_h1,
 )
 from zkcc.transcript import Transcript
@@ -320,13 +321,11 @@ class SumcheckProver:
         return SumcheckProof(self.E, tuple(without_h1(self.E, m) for m in self._rounds))
 
     def _send(self, msg: Array) -> tuple[Array, Array]:
-        """Absorbs what the round sends (all of `msg` but h(1)), keeps `msg` whole."""
-        j = len(self._rounds)
-        self.transcript.absorb_field(f"{self.label}/round{j}", self.E, without_h1(self.E, msg))
-        r = self.transcript.challenge_ext(f"{self.label}/r{j}", self.F)
+        """Sends the round (all of `msg` but h(1)), keeps `msg` whole."""
+        _, r, at_r = send_round(self.F, self.transcript, self.label, len(self._rounds), msg)
         self._rounds.append(msg)
         self._challenges.append(r)
-        return interpolate(self.E, msg, r), r
+        return at_r, r
 
     def _exchange(self, t: Array) -> Array:
         """Every worker's (d, blocks) table, concatenated in worker (= block) order."""
@@ -380,17 +379,14 @@ class SumcheckVerifier:
         self, claim: Array, proof: SumcheckProof, degrees: Sequence[int], where: str
     ) -> tuple[list[Array], Array]:
         """The rounds of degrees[j], checked in order: (challenges in draw order, final claim)."""
-        E, tr = self.E, self.transcript
         num_rounds = len(degrees)
         if len(proof.rounds) != num_rounds:
             raise ProofRejected(f"{where}: {len(proof.rounds)} rounds, expected {num_rounds}")
         challenges = []
         for j, (sent, deg) in enumerate(zip(proof.rounds, degrees, strict=True)):
-            if sent.shape != (E.degree, deg):
+            if sent.shape != (self.E.degree, deg):
                 raise ProofRejected(f"{where} round {j}: malformed round message")
-            tr.absorb_field(f"{self.label}/round{j}", E, sent)
-            r = tr.challenge_ext(f"{self.label}/r{j}", self.F)
-            claim = interpolate(E, with_h1(E, sent, claim), r)
+            r, claim = read_round(self.F, self.transcript, self.label, j, sent, claim)
             challenges.append(r)
         return challenges, claim
 

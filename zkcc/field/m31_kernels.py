@@ -221,15 +221,18 @@ def mul_matrix(E: ExtField, r: Any) -> Any:
     return E.xp.asarray(cols, dtype=np.uint64).T
 
 
+def _by_matrix(rm: Any, t: Any) -> Any:
+    """sum_j rm[c, j] t[j] for every component c, unreduced: one (d, d, ...) product and a sum
+    (four products of reduced values, < 4 (p-1)^2), for tables small enough that the
+    temporary is cheap."""
+    return (rm.reshape(rm.shape + (1,) * (t.ndim - 1)) * t[None]).sum(axis=1)
+
+
 def scalar_times(E: ExtField, r: Any, t: Any) -> Any:
-    """r t for an extension scalar r and an extension table t (d, ...), by r's
-    multiplication matrix: one (d, d, ...) product and a sum (four products of reduced
-    values < 2^64), for tables small enough that the (d, d, ...) temporary is cheap; the
-    general product (`ExtField.mul`) spends about forty numpy calls on the same."""
-    xp = E.xp
-    rm = mul_matrix(E, r)
-    acc = (rm.reshape(rm.shape + (1,) * (t.ndim - 1)) * t[None]).sum(axis=1)
-    return reduce_u64(xp, acc)
+    """r t for an extension scalar r and a small extension table t (d, ...), by r's
+    multiplication matrix; the general product (`ExtField.mul`) spends about forty numpy
+    calls on the same."""
+    return reduce_u64(E.xp, _by_matrix(mul_matrix(E, r), t))
 
 
 def fold(E: ExtField, t: Any, r: Any) -> Any:
@@ -254,7 +257,7 @@ def fold(E: ExtField, t: Any, r: Any) -> Any:
     h = t.shape[1] // 2
     rm = mul_matrix(E, r)
     if h <= SMALL_FOLD:  # every component in one pass: numpy's per-call cost dominates here
-        acc = (rm[:, :, None] * t[None, :, h:]).sum(axis=1)
+        acc = _by_matrix(rm, t[:, h:])
         acc += t[:, :h]  # < 4 (p-1)^2 + p < 2^64 before reduction
         t[:, :h] = reduce_u64(xp, acc)
         return t[:, :h]

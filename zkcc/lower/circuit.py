@@ -138,8 +138,9 @@ def _relation(params: list[Param], cols: IRColumns, p: int, tables: list) -> _Re
     is_hint, is_index = codes == _C[Op.HINT], codes == _C[Op.INDEX]
     lookup = np.flatnonzero(codes == _C[Op.LOOKUP])
     lookups = LookupLayout.of_tables(c[lookup], tables)
-    checks = lookup_checks(cols.operands[lookup])
-    by_column, segment_hint = hint_places(is_hint, cols.operands[lookup])
+    lookup_operands = cols.operands[lookup]
+    checks = lookup_checks(lookup_operands)
+    by_column, segment_hint = hint_places(is_hint, lookup_operands)
     input_log2, segments = layout_segments(
         input_sizes(params, int(segment_hint.sum()), bool(is_index.any()), lookups.width)
     )

@@ -170,7 +170,8 @@ def committed_tensors(plan: Plan) -> set[str]:
     """The tensors a proof of `plan` commits to (members of its packed commitments)."""
     from zkcc.runtime.packing import plan_bins
 
-    return {m.tensor for b in plan_bins(plan, frozenset(groth16_steps(plan))) for m in b.members}
+    first, _ = plan_bins(plan, frozenset(groth16_steps(plan)))
+    return {m.tensor for b in first for m in b.members}
 
 
 def swap_committed_tables(monkeypatch, plan: Plan, a: str, b: str) -> None:
@@ -181,7 +182,7 @@ def swap_committed_tables(monkeypatch, plan: Plan, a: str, b: str) -> None:
     from zkcc.runtime.packing import plan_bins
 
     real = prover_module.bin_part
-    bins = plan_bins(plan, frozenset(groth16_steps(plan)))
+    bins, _ = plan_bins(plan, frozenset(groth16_steps(plan)))
     sizes = {m.tensor: 1 << m.num_vars for b in bins for m in b.members}
 
     def swapped(F, where, held, member_part):

@@ -135,7 +135,7 @@ def _proved(tmp_path):
 
 def test_one_commitment_for_every_private_table(tmp_path) -> None:
     plan, digest, bundle = _proved(tmp_path)
-    bins = plan_bins(plan)
+    bins, _ = plan_bins(plan)
     assert len(bins) == 1 and len(bins[0].members) >= 4  # w, z and the two mask tables
     assert sorted(bundle.commitments) == ["pcs#0"]
     verify(plan, digest, bundle.to_bytes())

@@ -83,7 +83,7 @@ def test_estimate_splits_ligero_commitments_over_ranks():
     src = EXAMPLES / "pipeline" / "pipeline.zkcu"
     for pcs, split in (("ligero", True), ("merkle", False)):
         plan = Plan.from_bytes(compile_path(src, pcs=pcs).to_bytes())
-        bins = plan_bins(plan)  # pipeline has no Groth16 launch
+        bins, _ = plan_bins(plan)  # pipeline has no Groth16 launch
         committed = sum(b.size for b in bins)
         whole = (
             memory_module.ligero_commit_bytes(plan, bins)

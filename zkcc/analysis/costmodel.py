@@ -392,7 +392,8 @@ def _bin_claims(plan: Plan, steps: list) -> tuple[list[Bin], dict[str, _TableCla
     """The symbolic claims on each commitment (zkcc/runtime/packing.py): a member's claims
     at its point, zero-padded to its table and extended by its offset bits."""
     g16 = frozenset(groth16_steps(plan))
-    bins = plan_bins(plan, g16) + plan_bins(plan, g16, second=True)
+    first, second = plan_bins(plan, g16)
+    bins = first + second
     per_tensor = _symbolic_claims(plan, steps, {m.tensor for b in bins for m in b.members})
     out = {}
     for b in bins:

@@ -291,7 +291,8 @@ def plan_soundness(plan: Plan) -> Soundness:
                 terms.append(point_term(F, part, c.layout.num_vars, base_only=True))
                 if plan.pcs == "ligero" and plan.zk:
                     terms.append(Term(f"{part} relation", _log2_ratio(1, F), "1 / |E| (PCS alpha)"))
-    bins = plan_bins(plan, g16) + plan_bins(plan, g16, second=True)
+    first, second = plan_bins(plan, g16)
+    bins = first + second
     claims = bin_claim_counts(bins, claim_counts(steps))
     if plan.pcs == "ligero":
         tables = {b.name: b.num_vars for b in bins}

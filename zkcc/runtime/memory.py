@@ -128,7 +128,8 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
         split |= {hint_tensor(i), lookup_tensor(i), inverses_tensor(i)}
     whole = sum(n for name, n in sizes.items() if name not in split)
     tensor_elems = whole + -(-sum(n for name, n in sizes.items() if name in split) // ranks)
-    bins = plan_bins(plan, frozenset(g16)) + plan_bins(plan, frozenset(g16), second=True)
+    first, second = plan_bins(plan, frozenset(g16))
+    bins = first + second
     committed = sum(b.size for b in bins)
     commit_bytes = MERKLE_COMMIT_BYTES * committed
     if plan.pcs in SPLIT_COMMITMENTS:

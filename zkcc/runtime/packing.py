@@ -127,20 +127,18 @@ def pack(
     return out
 
 
-def plan_bins(plan, groth16: frozenset[int] = frozenset(), second: bool = False) -> list[Bin]:
-    """The commitments of a plan's proof: its private tables (claims.plan_tensors) packed;
-    `second`: those of the second round, made after the lookup challenges of a
-    zero-knowledge plan (zkcc/runtime/zk_lookups.py), named pcs2#k (none without lookups),
-    packed knowing the first round's bins, which their opening shares."""
+def plan_bins(plan, groth16: frozenset[int] = frozenset()) -> tuple[list[Bin], list[Bin]]:
+    """The commitments of a plan's proof, (first round, second round): its private tables
+    (claims.plan_tensors) packed, then those of the second round, made after the lookup
+    challenges of a zero-knowledge plan (zkcc/runtime/zk_lookups.py), named pcs2#k (none
+    without lookups) and packed knowing the first round's bins, which their opening shares."""
+    from zkcc.runtime.zk_lookups import round_two_tensors  # it imports this module's peers
+
     F, merge = get_field(plan.field), plan.pcs == "ligero"
     first = {x.name: x.layout.num_vars for x in plan_tensors(plan, groth16) if not x.public}
     bins = pack(F, first, plan.zk, merge)
-    if not second:
-        return bins
-    from zkcc.runtime.zk_lookups import round_two_tensors  # it imports this module's peers
-
     tables = {x.name: x.layout.num_vars for x in round_two_tensors(plan, groth16)}
-    return pack(F, tables, plan.zk, merge, "pcs2", tuple(b.num_vars for b in bins))
+    return bins, pack(F, tables, plan.zk, merge, "pcs2", tuple(b.num_vars for b in bins))
 
 
 def plan_pcs(plan, bins: list[Bin]):

@@ -83,8 +83,7 @@ def prove(
             ph.advance()
 
     infos = plan_tensors(plan, frozenset(g16_steps))
-    bins = plan_bins(plan, frozenset(g16_steps))
-    second = plan_bins(plan, frozenset(g16_steps), second=True)
+    bins, second = plan_bins(plan, frozenset(g16_steps))
     pcs = plan_pcs(plan, bins + second)
     for x in infos:  # public tensors are absorbed by the transcript: every rank gets them whole
         if x.public:

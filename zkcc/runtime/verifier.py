@@ -57,8 +57,7 @@ def _verify(
         raise UserError("the plan has Groth16 launches: a verifying key is needed (zkcc setup)")
     infos = plan_tensors(plan, frozenset(g16_steps))
     public_names = {x.name for x in infos if x.public}
-    bins = plan_bins(plan, frozenset(g16_steps))
-    second = plan_bins(plan, frozenset(g16_steps), second=True)
+    bins, second = plan_bins(plan, frozenset(g16_steps))
     if set(bundle.public) != public_names:
         raise FormatError(
             f"{what}: public tensors {sorted(bundle.public)}, plan has {sorted(public_names)}"

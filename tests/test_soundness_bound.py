@@ -63,7 +63,7 @@ def _zk_gkr_count(proof: GKRProof, circuit, n_log2: int) -> int:
     for lp in proof.layers:
         for phase in (lp.phase1, lp.phase2):
             count += sum(msg.shape[1] for msg in phase.rounds)  # h(0), h(2..D): D values
-        count += (lp.zk1 is not None) + (lp.zk2 is not None)  # rho
+        count += 2 * (lp.sigma is not None)  # a rho per phase
     count += sum(msg.shape[1] for msg in proof.reduction.rounds) + 1  # and lambda
     count += len(proof.layers) - 1
     return count + circuit.width_log2(circuit.depth) + n_log2

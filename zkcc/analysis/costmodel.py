@@ -236,7 +236,7 @@ def gkr_step_tree(F, circuit, n_log2: int, zk: MaskLayout | None = None) -> dict
     w_i + n rounds of two extension elements (h(1) is not sent), v_x and v_y; 2 x segments
     input values.
     Zero-knowledge (`zk`, the launch's mask layout, with the hiding circuit): rounds of their
-    layout degrees, each phase's G, gamma (and kappa with the w round), the mask reduction's
+    layout degrees, phase 1's mask part sigma, the mask reduction's
     rounds and value, no input values."""
     E = F.ext
     one = Blob(E.byte_len)
@@ -246,11 +246,9 @@ def gkr_step_tree(F, circuit, n_log2: int, zk: MaskLayout | None = None) -> dict
             rounds = [Blob(2 * E.byte_len)] * (circuit.width_log2(i) + n_log2)
             layers.append({"phase1": rounds, "vx": one, "phase2": rounds, "vy": one})
             continue
-        layer: dict[str, Any] = {"vx": one, "vy": one}
+        layer: dict[str, Any] = {"vx": one, "vy": one, "sigma": one}
         for p in (1, 2):
-            spec = zk.phases[(i, p)]
-            layer[f"phase{p}"] = [Blob(d * E.byte_len) for d in spec.degrees]
-            layer[f"zk{p}"] = {"G": one, "gamma": one, **({"kappa": one} if spec.has_w else {})}
+            layer[f"phase{p}"] = [Blob(d * E.byte_len) for d in zk.phases[(i, p)].degrees]
         layers.append(layer)
     if zk is None:
         return {"layers": layers, "inputs": Blob(2 * len(circuit.segments) * E.byte_len)}

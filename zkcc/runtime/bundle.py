@@ -22,7 +22,7 @@ from zkcc.encoding import Schema, Tree, decode, encode
 from zkcc.errors import FormatError
 
 MAGIC = b"ZKPF"
-VERSION = 10  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
+VERSION = 11  # 2: GKR sumchecks bind gate bits top down, then instance bits bottom up
 # 3: m31 challenges drawn from QM31 (degree 4) instead of the cubic extension
 # 4: Ligero openings hiding (padded rows, salted leaves, mask matrix) or plain per the plan
 # 5: one zeta per opening; hidden claims linked by relations (assert_eq of committed tensors)
@@ -35,6 +35,8 @@ VERSION = 10  # 2: GKR sumchecks bind gate bits top down, then instance bits bot
 #    group's test and evaluation vectors (zkcc.pcs.ligero_params.opening_groups)
 # 10: sumcheck rounds (GKR, its zero-knowledge reduction, the opening's column sumcheck) send
 #    h(0), h(2), ...: h(1) is the running claim minus h(0) (zkcc.field.rounds.with_h1)
+# 11: a zero-knowledge GKR layer sends one mask part (sigma) instead of each phase's G, gamma
+#    and kappa: the masks sum to zero and phase 2's part is derived (zkcc/backends/gkr/zk.py)
 KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 

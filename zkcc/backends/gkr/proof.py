@@ -4,12 +4,11 @@ Tree format (zkcc encoding):
     {"layers": [ {"phase1": [round bytes]*, "vx": bytes, "phase2": [round bytes]*, "vy": bytes}
                  for circuit.layers[0] .. circuit.layers[depth-1] ],
      "inputs": bytes}   # 2 x len(segments) extension elements, claim-major
-Each round's bytes hold h(0), h(1), h(2); every count and length is fixed by the circuit and
+Each round's bytes hold h(0), h(2) (h(1) = claim - h(0)); every count and length is fixed by the circuit and
 n_log2 and is checked on parsing, never taken from the proof.
 
 Zero-knowledge form (zkcc/backends/gkr/zk.py; the rounds' degrees come from its MaskLayout):
-    {"layers": [ {"phase1", "vx", "phase2", "vy",
-                  "zk1": {"G": bytes, "gamma": bytes[, "kappa": bytes]}, "zk2": {"G", "gamma"}} ],
+    {"layers": [ {"phase1", "vx", "phase2", "vy", "sigma": bytes} ],  # phase 1's mask part
      "reduce": [round bytes]*, "mask": bytes}   # no "inputs": they are linked claims
 """
 
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 
 from zkcc.backends.gkr.circuit import LayeredCircuit
 from zkcc.backends.gkr.sumcheck import SumcheckProof
-from zkcc.backends.gkr.zk import MaskLayout, ZkPhase
+from zkcc.backends.gkr.zk import MaskLayout
 from zkcc.encoding import Schema, Tree
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
@@ -45,8 +44,7 @@ class LayerProof:
     v_x: Array  # V_i~(rx, rsx)
     phase2: SumcheckProof  # over (y, s): w_i + n rounds
     v_y: Array  # V_i~(ry, rsy)
-    zk1: ZkPhase | None = None  # zero knowledge: each phase's mask data
-    zk2: ZkPhase | None = None
+    sigma: Array | None = None  # zero knowledge: phase 1's mask part (zkcc/backends/gkr/zk.py)
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,11 +65,8 @@ class GKRProof:
                 "phase2": lp.phase2.to_tree(),
                 "vy": E.encode(lp.v_y),
             }
-            for key, z in (("zk1", lp.zk1), ("zk2", lp.zk2)):
-                if z is not None:
-                    t[key] = {"G": E.encode(z.total), "gamma": E.encode(z.gamma)}
-                    if z.kappa is not None:
-                        t[key]["kappa"] = E.encode(z.kappa)
+            if lp.sigma is not None:
+                t["sigma"] = E.encode(lp.sigma)
             layers.append(t)
         if self.reduction is None:
             return {"layers": layers, "inputs": E.encode(self.input_evals)}
@@ -106,27 +101,16 @@ class GKRProof:
                 s.dict({"phase1", "vx", "phase2", "vy"})
                 degrees = {1: [2] * rounds, 2: [2] * rounds}
             else:
-                s.dict({"phase1", "vx", "phase2", "vy", "zk1", "zk2"})
+                s.dict({"phase1", "vx", "phase2", "vy", "sigma"})
                 degrees = {p: list(zk.phases[(i, p)].degrees) for p in (1, 2)}
-            phases, extras = {}, {}
-            for p in (1, 2):
-                phases[p] = SumcheckProof.from_tree(
-                    s.field(f"phase{p}"), F, len(degrees[p]), degrees[p]
-                )
-                if zk is not None:
-                    z = s.field(f"zk{p}")
-                    w = zk.phases[(i, p)].has_w
-                    z.dict({"G", "gamma", "kappa"} if w else {"G", "gamma"})
-                    kappa = scalar(z.field("kappa")) if w else None
-                    extras[p] = ZkPhase(scalar(z.field("G")), scalar(z.field("gamma")), kappa)
+            phases = {
+                p: SumcheckProof.from_tree(s.field(f"phase{p}"), F, len(degrees[p]), degrees[p])
+                for p in (1, 2)
+            }
+            sigma = None if zk is None else scalar(s.field("sigma"))
             layers.append(
                 LayerProof(
-                    phases[1],
-                    scalar(s.field("vx")),
-                    phases[2],
-                    scalar(s.field("vy")),
-                    extras.get(1),
-                    extras.get(2),
+                    phases[1], scalar(s.field("vx")), phases[2], scalar(s.field("vy")), sigma
                 )
             )
         if zk is not None:

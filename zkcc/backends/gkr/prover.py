@@ -16,7 +16,7 @@ Both tables are built with gathers, outer products and sort-based scatter-adds o
 
 With a `ZkProver` (zkcc/backends/gkr/zk.py) every sumcheck is masked, layers 1.. are proved
 as their masked extensions, and the input segments' evaluations are not sent but returned as
-linked claims; the masks' stated values are reduced to one claim on the launch's mask table.
+linked claims; the masks' parts are reduced to one claim on the launch's mask table.
 """
 
 from __future__ import annotations
@@ -89,18 +89,17 @@ class _Context:
         return res, sc
 
     def phase(self, i: int, p: int, build, claim: Array, w_in: int, claims, coeffs) -> tuple:
-        """Layer i's phase p: its sumcheck, masked with zero knowledge (G absorbed, rho drawn,
-        the masks' terms in every round, the w round, gamma and kappa). Returns the result,
-        the sumcheck prover, the layer value it ends with (masked with zk) and the zk data."""
-        E, label = self.F.ext, f"gkr/layer{i}/phase{p}"
+        """Layer i's phase p: its sumcheck, masked with zero knowledge (rho drawn, the masks'
+        terms in every round, the w round, the mask part). Returns the result, the sumcheck
+        prover, the layer value it ends with (masked with zk) and the mask part it sends."""
+        label = f"gkr/layer{i}/phase{p}"
         if self.zk is None:
             res, sc = self.sumcheck(label, build, claim, w_in, None)
             return res, sc, res.f_eval, None
         mask = self.zk.start(self.transcript, label, i, p, claims, coeffs)
-        claim = E.add(claim, E.mul(mask.rho, mask.total()))
         res, sc = self.sumcheck(label, build, claim, w_in, mask)
-        value, data = self.zk.finish(self.transcript, label, sc, res, mask)
-        return res, sc, value, data
+        value, sigma = self.zk.finish(self.transcript, label, p, sc, res, mask)
+        return res, sc, value, sigma
 
 
 def _outers(F: PrimeField, us: list[Array], cs: list[Array]) -> Array:
@@ -180,7 +179,7 @@ def _prove_layer(
         g1 = _phase1_table(F, layer, v, eqz, a_s(ctx.parts[p]))
         return v.reshape(-1).copy(), g1.reshape(E.degree, -1)
 
-    res1, sc1, v_x, zk1 = ctx.phase(i, 1, phase1, claim1, w_in, claims, coeffs)
+    res1, sc1, v_x, sigma = ctx.phase(i, 1, phase1, claim1, w_in, claims, coeffs)
     tr.absorb_field(f"gkr/layer{i}/vx", E, v_x)
     rx, rsx = res1.point[:w_in], res1.point[w_in:]
 
@@ -221,10 +220,10 @@ def _prove_layer(
                 g2[:, :, a:b] = _outers(F, us, [c[:, a:b] for c in cs])
         return v.reshape(-1).copy(), g2.reshape(E.degree, -1)
 
-    res2, sc2, v_y, zk2 = ctx.phase(i, 2, phase2, claim2, w_in, claims, coeffs)
+    res2, sc2, v_y, _ = ctx.phase(i, 2, phase2, claim2, w_in, claims, coeffs)
     tr.absorb_field(f"gkr/layer{i}/vy", E, v_y)
     return (
-        LayerProof(sc1.proof(), v_x, sc2.proof(), v_y, zk1, zk2),
+        LayerProof(sc1.proof(), v_x, sc2.proof(), v_y, sigma),
         Claim(res1.point, v_x),
         Claim(res2.point, v_y),
     )

@@ -7,7 +7,8 @@ Per layer (see prover.py for the tables) the verifier
   4. checks the phase-2 sumcheck, getting (ry, rsy) and final_2; absorbs v_y,
   5. checks final_2 == v_x v_y sum_k coeff_k eq3(rs_k, rsx, rsy) mul~(rz_k, rx, ry),
      where eq3(a, b, c) = prod_i (a_i b_i c_i + (1-a_i)(1-b_i)(1-c_i)) is the MLE of
-     eq(rsx, s) eq(rs_k, s) at rsy;
+     eq(rsx, s) eq(rs_k, s) at rsy (with zero knowledge the difference is phase 2's mask
+     part, which the mask reduction checks);
 and continues with the claims (rx, rsx, v_x), (ry, rsy, v_y) combined by alpha, beta.
 The wiring is evaluated once per layer in O(#gates + width); instance variables cost O(n).
 At layer 0 the segment evaluations must recombine into both claims.
@@ -57,24 +58,26 @@ def _verify_layer(
     sums = [E.mul(c, instance_eq(F, live, rs)) for c, rs in zip(coeffs, rss, strict=True)]
     claim1 = E.sub(total, const_tilde(F, layer, combine(F, sums, eqz)))
 
-    def phase(p: int, claim: Array, z) -> tuple[list[Array], Array]:
-        """Phase p's sumcheck (masked with zk): (point, data part of the final claim)."""
+    def phase(p: int, claim: Array) -> tuple[list[Array], Array, Array | None, list[Array]]:
+        """Phase p's sumcheck (masked with zk): its point, final claim (phase 1's data part
+        with zk), rho and challenges (zk)."""
         label, where = f"gkr/layer{i}/phase{p}", f"layer {i} phase {p}"
         rounds = w_in + n
         if zk is None:
-            return SumcheckVerifier(F, tr, label).verify(
+            point, final = SumcheckVerifier(F, tr, label).verify(
                 claim, getattr(lp, f"phase{p}"), rounds, where, gate_rounds=w_in
             )
-        rho = zk.start(tr, label, z)
-        claim = E.add(claim, E.mul(rho, z.total))
+            return point, final, None, []
+        rho = zk.start(tr, label)
         degrees = zk.layout.phases[(i, p)].degrees
         challenges, final = SumcheckVerifier(F, tr, label).verify_rounds(
             claim, getattr(lp, f"phase{p}"), degrees, where
         )
-        final = zk.finish(tr, label, i, p, challenges, final, rho, z, claims, coeffs)
-        return mle_point(challenges[:rounds], w_in), final
+        if p == 1:
+            final = zk.finish_phase1(tr, label, i, challenges, final, rho, lp.sigma, claims, coeffs)
+        return mle_point(challenges[:rounds], w_in), final, rho, challenges
 
-    pt1, final1 = phase(1, claim1, lp.zk1)
+    pt1, final1, _, _ = phase(1, claim1)
     tr.absorb_field(f"gkr/layer{i}/vx", E, lp.v_x)
     rx, rsx = pt1[:w_in], pt1[w_in:]
     eqx = eq_table(F, rx)
@@ -83,7 +86,7 @@ def _verify_layer(
     )
     claim2 = E.sub(final1, E.mul(lp.v_x, add_tilde(F, layer, za, eqx)))
 
-    pt2, final2 = phase(2, claim2, lp.zk2)
+    pt2, final2, rho2, challenges2 = phase(2, claim2)
     tr.absorb_field(f"gkr/layer{i}/vy", E, lp.v_y)
     ry, rsy = pt2[:w_in], pt2[w_in:]
     zm = combine(
@@ -92,7 +95,9 @@ def _verify_layer(
         eqz,
     )
     expected = E.mul(E.mul(lp.v_x, lp.v_y), mul_tilde(F, layer, zm, eqx, eq_table(F, ry)))
-    if not E.equal(final2, expected):
+    if zk is not None:  # the rest is phase 2's mask part, checked by the mask reduction
+        zk.finish_phase2(i, challenges2, rho2, E.sub(final2, expected))
+    elif not E.equal(final2, expected):
         raise ProofRejected(f"layer {i} final check: v_x * v_y * mul~ does not match the sumcheck")
     return Claim(pt1, lp.v_x), Claim(pt2, lp.v_y)
 

@@ -5,10 +5,10 @@ simulation argument and the references):
 
 * Round messages are sums over the witness. Every sumcheck gets a masking polynomial
   g(x) = a_0 + sum_j g_j(x_j), g_j of the round's degree without constant term, uniform
-  coefficients [Libra, XZZPS19, §4.1]: the prover sends G = sum_b g(b), the verifier draws
-  rho, and the sumcheck proves sum (f + rho g) = H + rho G. At the end the prover states
-  gamma = g(r) (a linear form of the mask table, proved at the end of the launch) and the
-  verifier goes on with f(r) = final - rho gamma.
+  coefficients but a_0, which makes g sum to zero over the cube [Libra, XZZPS19, §4.1, with
+  the sum G fixed at 0 instead of sent]: the verifier draws rho, and the sumcheck proves
+  sum (f + rho g) = H. Its final claim is f(r) + rho g(r), and rho g(r) is a linear form of
+  the mask table, proved at the end of the launch.
 * Layer values v_x, v_y are evaluations of the layer. Layer i >= 1 is proved as
   V^_i = V~_i + Z(u) S_i(u), Z(u) = u (1 - u), on the variable u its sumchecks bind last [Libra
   §4.2]; Z vanishes on the cube, so only the last round changes (degree 4), and v^_x, v^_y are
@@ -18,18 +18,23 @@ simulation argument and the references):
   Q = alpha Z(a) S_i(a) + beta Z(b) S_i(b) = sum_w q(w), q(w) = alpha Z(a) R_i(a, w) +
   beta Z(b) R_i(b, w), joins its phase-1 sumcheck as sum_(b, w) [(1 - w) F(b) + eq(b, 0) q(w)]:
   the (x, s) rounds gain eq(r_<j, 0) (1 - t) Q, one more round binds w (degree 1), and the
-  prover states kappa = q(r_w) (a linear form of R_i); the verifier divides out (1 - r_w).
+  verifier divides out (1 - r_w) once the mask part is known.
 * Layer 0 (the input) is masked by a broadcast input segment of 4d uniform values that no gate
   reads (`hiding_circuit`), and its segment evaluations are never sent: each of the two final
   claims becomes a linked relation sum_seg sel_seg T_seg~ = v for the PCS (runtime).
 
+What a layer sends besides its rounds and v_x, v_y is one extension element: phase 1's mask
+part sigma = rho g(r) + eq(r, 0) q(r_w), which the verifier needs to split the final claim
+from phase 2's claim. Phase 2's mask part, rho g(r), the verifier computes as final claim
+minus v_x v_y mul~; nothing is sent for it.
+
 All coefficients live in one committed table per launch (base-field entries; an extension
-coefficient is d consecutive entries, its components). The stated values gamma and kappa are
-checked together at the end: the verifier draws lambda, and a plain sumcheck proves
+coefficient is d consecutive entries, its components). The mask parts are linear forms of the
+table, checked together at the end: the verifier draws lambda, and a plain sumcheck proves
 sum_b M(b) P(b) = sum_c lambda_c value_c for the public weights P; it ends in one MLE claim
 M~(r*) for the PCS. The table's upper half is uniform slack that P never weighs and the
 reduction binds first, so after its first round the table is uniform and the reduction reveals
-nothing about the masks' lower half beyond the stated values [argument in docs/zk.md].
+nothing about the masks' lower half beyond the mask parts [argument in docs/zk.md].
 """
 
 from __future__ import annotations
@@ -82,7 +87,7 @@ class PhaseSpec:
     """One sumcheck's masking polynomial g = a_0 + sum_j g_j(x_j), g_j without constant term
     of degree degrees[j] [Libra §4.1: the constants of the g_j are one constant in all]:
     a_0 is coefficient `offset`, and g_j's coefficient of x^k (k = 1 .. degrees[j]) is
-    starts()[j] + k - 1."""
+    starts()[j] + k - 1. The honest a_0 makes g sum to zero over the cube (draw_table)."""
 
     offset: int
     degrees: tuple[int, ...]
@@ -230,26 +235,36 @@ def q_weights(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array, w: Arr
 
 @dataclass
 class MaskClaims:
-    """The stated values (gamma, kappa) as linear forms of the mask coefficients:
+    """The mask parts (sigma) as linear forms of the mask coefficients:
     value = sum_k weights[k] * coefficient[indices[k]]. Prover and verifier build the same."""
 
     E: ExtField
     layout: MaskLayout
-    # (coefficient indices, their weights (d, k), the stated value)
+    # (coefficient indices, their weights (d, k), the mask part's value)
     forms: list[tuple[np.ndarray, Array, Array]] = field(default_factory=list)
 
-    def add_gamma(self, spec: PhaseSpec, challenges: list[Array], value: Array) -> None:
+    def add(
+        self,
+        spec: PhaseSpec,
+        challenges: list[Array],
+        rho: Array,
+        value: Array,
+        w_term: tuple[int, list[Array], Array] | None = None,
+    ) -> None:
+        """A sumcheck's mask part rho g(r), plus with the w round eq(r, 0) q(r_w): w_term is
+        (the layer whose R_i q reads, q's weights on R_i's coefficients, eq(r, 0))."""
         E = self.E
-        idx, wts = [spec.offset], [E.unit_ints(1)]
+        rho_ints = E.ints(rho)
+        idx, wts = [spec.offset], [rho_ints]
         for start, deg, r in zip(spec.starts(), spec.degrees, challenges, strict=True):
             idx += range(start, start + deg)
-            wts += _int_powers(E, E.ints(r), deg + 1)[1:]
+            wts += [E.mul_ints(rho_ints, x) for x in _int_powers(E, E.ints(r), deg + 1)[1:]]
+        if w_term is not None:
+            layer, q_wts, e0 = w_term
+            start = self.layout.layer_masks[layer]
+            idx += range(start, start + 4)
+            wts += [E.mul_ints(E.ints(w), E.ints(e0)) for w in q_wts]
         self.forms.append((np.array(idx, dtype=np.int64), E.from_reduced_ints(wts), value))
-
-    def add_kappa(self, layer: int, weights: list[Array], value: Array) -> None:
-        start = self.layout.layer_masks[layer]
-        stacked = self.E.xp.stack(weights, axis=1)
-        self.forms.append((np.arange(start, start + 4, dtype=np.int64), stacked, value))
 
     def combined(self, lambdas: Array) -> tuple[Array, Array]:
         """(sum lambda_c value_c, P): P the (d, table size) weights of the table's base
@@ -323,11 +338,6 @@ class PhaseMask:
             self._prefix.append(E.add_ints(self._prefix[j], _int_horner(E, self.g[j], r)))
             self._eq0.append(E.mul_ints(self._eq0[j], E.sub_ints(E.unit_ints(1), r)))
 
-    def total(self) -> Array:
-        """G = sum over the cube of g = 2^(m-1) sum_j (g_j(0) + g_j(1))."""
-        E, m = self.E, len(self.g)
-        return E.from_reduced_ints(E.mul_ints(self._after[0], E.unit_ints(pow(2, m - 1, E.base.p))))
-
     def value(self, challenges: list[Array]) -> Array:
         """gamma = g(r) = sum_j g_j(r_j)."""
         self._extend(challenges)
@@ -393,23 +403,27 @@ def sum_terms(E: ExtField, weights: list[Array], values: list[Array]) -> Array:
 
 
 def draw_table(F: PrimeField, layout: MaskLayout, token_bytes) -> Array:
-    """The launch's mask table: every entry uniform (the unused tail of the lower half too)."""
-    return F.from_wide_bytes(token_bytes(layout.size * F.wide_len), layout.size)
+    """The launch's mask table: every entry uniform (the unused tail of the lower half too)
+    but each sumcheck's a_0, which is fixed so that its g sums to zero over the cube:
+    G = 2^(m-1) (2 a_0 + sum_jk c_jk) = 0 for g_j(x) = sum_k c_jk x^k. G is then known to the
+    verifier instead of sent; the view with G = 0 is Libra's view given G, which a shift of
+    a_0 maps onto the view for any other G (docs/zk.md)."""
+    table = F.from_wide_bytes(token_bytes(layout.size * F.wide_len), layout.size)
+    d, xp = F.ext.degree, F.xp
+    coef = table[: layout.coefficients * d].reshape(layout.coefficients, d)  # a view
+    specs = list(layout.phases.values())
+    firsts = np.array([s.offset + 1 for s in specs], dtype=np.int64)
+    ends = np.array([s.offset + s.count for s in specs], dtype=np.int64)
+    wide = coef.dtype if coef.dtype == object else np.uint64  # m31: < 2^31 each, no overflow
+    prefix = xp.concatenate([xp.zeros((1, d), dtype=wide), xp.cumsum(coef, axis=0, dtype=wide)])
+    sums = F.array((prefix[ends] - prefix[firsts]) % F.p)
+    coef[firsts - 1] = F.mul(F.neg(sums), F.array((F.p + 1) // 2))
+    return table
 
 
 def input_mask(E: ExtField, table: Array) -> Array:
     """The input mask segment's values: the mask table's first 4d entries."""
     return table[: 1 << input_mask_log2(E)]
-
-
-@dataclass(frozen=True, eq=False)
-class ZkPhase:
-    """What a masked sumcheck sends besides its rounds: G = sum g, gamma = g(r), and with the
-    w round kappa = q(r_w)."""
-
-    total: Array
-    gamma: Array
-    kappa: Array | None
 
 
 class ZkProver:
@@ -422,8 +436,8 @@ class ZkProver:
         self.claims = MaskClaims(F.ext, layout)
 
     def start(self, tr, label: str, i: int, phase: int, claims: list, coeffs: list) -> PhaseMask:
-        """Layer i's phase mask; G absorbed and rho drawn (`claims`, `coeffs`: the claims on
-        layer i + 1 and their combination, which the w round's q needs)."""
+        """Layer i's phase mask, rho drawn (`claims`, `coeffs`: the claims on layer i + 1 and
+        their combination, which the w round's q needs)."""
         E, lay = self.E, self.layout
         spec = lay.phases[(i, phase)]
         q = hidden = None
@@ -433,33 +447,38 @@ class ZkProver:
             q = q_poly(E, layer_mask(E, self.table, lay, i + 1), *hidden)
         s = s_poly(E, layer_mask(E, self.table, lay, i)) if lay.masked(i) else None
         mask = PhaseMask(E, spec, self.table, i, q, s, hidden)
-        tr.absorb_field(f"{label}/G", E, mask.total())
         mask.rho = tr.challenge_ext(f"{label}/rho", self.F)
         return mask
 
-    def finish(self, tr, label: str, sc, res, mask: PhaseMask) -> tuple[Array, ZkPhase]:
-        """After the (x, s) rounds: the masked layer value, the w round, kappa and gamma."""
+    def finish(
+        self, tr, label: str, phase: int, sc, res, mask: PhaseMask
+    ) -> tuple[Array, Array | None]:
+        """After the (x, s) rounds: the masked layer value, the w round and the mask part
+        sigma = rho g(r) [+ eq(r, 0) q(r_w)], recorded as a linear form of the table and, in
+        phase 1, sent (returned; None in phase 2, whose sigma the verifier computes)."""
         E, spec = self.E, mask.spec
         xs = sc.challenges[: spec.xs_rounds]
         v = res.f_eval
         if mask.s_poly is not None:
             r_u = xs[-1]
             v = E.add(v, E.mul(vanishing(E, r_u), _horner(E, mask.s_poly, r_u)))
-        kappa = None
         data = E.mul(v, res.g_eval)
+        w_term = None
         if spec.has_w:
             r_w = sc.tail_round()
-            kappa = _horner(E, mask.q_poly, r_w)
-            tr.absorb_field(f"{label}/kappa", E, kappa)
-            self.claims.add_kappa(mask.layer + 1, q_weights(E, *mask.hidden, r_w), kappa)
-            data = E.add(
-                E.mul(E.sub(E.one(), r_w), data), E.mul(eq_zero(E, sc.challenges[:-1]), kappa)
-            )
-        challenges = sc.challenges
-        gamma = self.stated_gamma(mask, challenges, sc.final_claim(), data)
-        tr.absorb_field(f"{label}/gamma", E, gamma)
-        self.claims.add_gamma(spec, challenges, gamma)
-        return v, ZkPhase(mask.total(), gamma, kappa)
+            e0 = eq_zero(E, sc.challenges[:-1])
+            w_part = E.mul(e0, _horner(E, mask.q_poly, r_w))
+            w_term = (mask.layer + 1, q_weights(E, *mask.hidden, r_w), e0)
+            data = E.add(E.mul(E.sub(E.one(), r_w), data), w_part)
+        gamma = self.stated_gamma(mask, sc.challenges, sc.final_claim(), data)
+        sigma = E.mul(mask.rho, gamma)
+        if w_term is not None:
+            sigma = E.add(sigma, w_part)
+        self.claims.add(spec, sc.challenges, mask.rho, sigma, w_term)
+        if phase == 2:
+            return v, None
+        tr.absorb_field(f"{label}/sigma", E, sigma)
+        return v, sigma
 
     def stated_gamma(self, mask: PhaseMask, challenges: list, final: Array, data: Array) -> Array:
         """gamma = g(r): then final = data + rho gamma. (The simulator in tests/test_gkr_zk.py,
@@ -467,7 +486,7 @@ class ZkProver:
         return mask.value(challenges)
 
     def reduce(self, tr) -> tuple:
-        """The stated values, combined by lambda, proved as <M, P> by a plain sumcheck that
+        """The mask parts, combined by lambda, proved as <M, P> by a plain sumcheck that
         ends in one claim on the table (segment MASK_TABLE)."""
         F = self.F
         lambdas = tr.challenge_exts("gkr/zk/lambda", F, len(self.claims.forms))
@@ -484,50 +503,51 @@ class ZkProver:
 
 
 class ZkVerifier:
-    """The verifier's side of the masks: replays G, rho, kappa, gamma, strips the masks from
-    each sumcheck's final claim, and checks the stated values against the mask table's claim."""
+    """The verifier's side of the masks: draws rho, strips each sumcheck's mask part from its
+    final claim, and checks the mask parts against the mask table's claim."""
 
     def __init__(self, F: PrimeField, layout: MaskLayout) -> None:
         self.F, self.E, self.layout = F, F.ext, layout
         self.claims = MaskClaims(F.ext, layout)
 
-    def start(self, tr, label: str, z: ZkPhase) -> Array:
-        """Absorb G; returns rho."""
-        tr.absorb_field(f"{label}/G", self.E, z.total)
+    def start(self, tr, label: str) -> Array:
+        """rho (the mask polynomial sums to zero: the claim is unchanged)."""
         return tr.challenge_ext(f"{label}/rho", self.F)
 
-    def finish(
+    def finish_phase1(
         self,
         tr,
         label: str,
         i: int,
-        phase: int,
         challenges: list[Array],
         final: Array,
         rho: Array,
-        z: ZkPhase,
+        sigma: Array,
         claims: list,
         coeffs: list,
     ) -> Array:
-        """The data part of the final claim, V^(r) G~(r): final - rho gamma, and with the w
-        round (final - rho gamma - eq(r, 0) kappa) / (1 - r_w). Records gamma and kappa."""
+        """The data part of phase 1's final claim, V^(r) G~(r): final - sigma, and with the w
+        round (final - sigma) / (1 - r_w). Records sigma's linear form."""
         E, lay = self.E, self.layout
-        spec = lay.phases[(i, phase)]
-        rest = E.sub(final, E.mul(rho, z.gamma))
+        spec = lay.phases[(i, 1)]
+        rest = E.sub(final, sigma)
+        w_term = None
         if spec.has_w:
             r_w = challenges[-1]
-            tr.absorb_field(f"{label}/kappa", E, z.kappa)
             u = lay.u_coordinate(i + 1)
             hidden = (coeffs[0], coeffs[1], claims[0].point[u], claims[1].point[u])
-            self.claims.add_kappa(i + 1, q_weights(E, *hidden, r_w), z.kappa)
+            w_term = (i + 1, q_weights(E, *hidden, r_w), eq_zero(E, challenges[:-1]))
             one_minus = E.sub(E.one(), r_w)
             if E.equal(one_minus, E.zeros()):
-                raise ProofRejected(f"layer {i} phase {phase}: the w challenge is 1")
-            rest = E.sub(rest, E.mul(eq_zero(E, challenges[:-1]), z.kappa))
+                raise ProofRejected(f"layer {i} phase 1: the w challenge is 1")
             rest = E.mul(rest, E.inv(one_minus))
-        tr.absorb_field(f"{label}/gamma", E, z.gamma)
-        self.claims.add_gamma(spec, challenges, z.gamma)
+        tr.absorb_field(f"{label}/sigma", E, sigma)
+        self.claims.add(spec, challenges, rho, sigma, w_term)
         return rest
+
+    def finish_phase2(self, i: int, challenges: list[Array], rho: Array, sigma: Array) -> None:
+        """Phase 2's mask part, final claim minus its data part: recorded as a linear form."""
+        self.claims.add(self.layout.phases[(i, 2)], challenges, rho, sigma)
 
     def reduce(self, tr, proof, value: Array) -> tuple:
         """Check the reduction; returns the claim on the mask table for the PCS."""

@@ -4,8 +4,8 @@ Tree format (zkcc encoding):
     {"layers": [ {"phase1": [round bytes]*, "vx": bytes, "phase2": [round bytes]*, "vy": bytes}
                  for circuit.layers[0] .. circuit.layers[depth-1] ],
      "inputs": bytes}   # 2 x len(segments) extension elements, claim-major
-Each round's bytes hold h(0), h(2) (h(1) = claim - h(0)); every count and length is fixed by the circuit and
-n_log2 and is checked on parsing, never taken from the proof.
+Each round's bytes hold h(0), h(2) (h(1) = claim - h(0)); every count and length is fixed by
+the circuit and n_log2 and is checked on parsing, never taken from the proof.
 
 Zero-knowledge form (zkcc/backends/gkr/zk.py; the rounds' degrees come from its MaskLayout):
     {"layers": [ {"phase1", "vx", "phase2", "vy", "sigma": bytes} ],  # phase 1's mask part

@@ -19,7 +19,7 @@ import numpy as np
 from zkcc.backends.gkr import GKRProof, evaluate_circuit, prove, verify
 from zkcc.backends.gkr.random_circuit import random_circuit, random_inputs
 from zkcc.backends.gkr.shard import Shard, to_columns
-from zkcc.backends.gkr.zk import MaskLayout, ZkProver, draw_table, hiding_circuit, input_mask
+from zkcc.backends.gkr.zk import MaskLayout, ZkProver, draw_tables, hiding_circuit, input_mask
 from zkcc.encoding import Schema, encode
 from zkcc.field import get_field
 from zkcc.transcript import Transcript
@@ -45,12 +45,12 @@ def main() -> None:
     plain = run(F, circuit, layer0, n, None)
     hc = hiding_circuit(circuit, n, F.ext)
     layout = MaskLayout.of(hc, n, F.ext)
-    table = draw_table(F, layout, rng.bytes)
+    table, second = draw_tables(F, layout, rng.bytes)
     wide = F.zeros((1 << hc.input_log2, 1 << n))
     wide[: layer0.shape[0]] = layer0
     seg = hc.segments[-1]
     wide[seg.offset : seg.offset + (1 << seg.size_log2)] = input_mask(F.ext, table)[:, None]
-    zk = run(F, hc, wide, n, (layout, table))
+    zk = run(F, hc, wide, n, (layout, table, second))
     out = {
         "field": args.field,
         "instances": 1 << n,
@@ -60,9 +60,13 @@ def main() -> None:
         "zk": zk,
         "zk_over_plain": {k: round(zk[k] / plain[k], 3) for k in ("prove_s", "proof_bytes")},
         "mask_table_entries": layout.size,
+        "reduction_table_entries": layout.reduction_size,
     }
     cols = ["witness_s", "prove_s", "verify_s", "proof_bytes"]
-    print(f"{1 << n} instances, {mul_gates} mul gates; mask table {layout.size} entries")
+    print(
+        f"{1 << n} instances, {mul_gates} mul gates; mask tables {layout.size} + "
+        f"{layout.reduction_size} entries"
+    )
     print(f"{'':>6}" + "".join(f"{c:>13}" for c in cols) + f"{'M gates/s':>13}")
     for name, r in (("plain", plain), ("zk", zk)):
         rate = mul_gates / r["prove_s"] / 1e6
@@ -75,11 +79,11 @@ def main() -> None:
 
 
 def run(F, circuit, layer0, n: int, zk) -> dict:
-    """Evaluate, prove, parse and verify once; zk = (mask layout, mask table) or None."""
+    """Evaluate, prove, parse and verify once; zk = (mask layout, both mask tables) or None."""
     t0 = time.perf_counter()
     layers = evaluate_circuit(F, circuit, layer0)
     t1 = time.perf_counter()
-    prover = ZkProver(F, zk[0], zk[1]) if zk else None
+    prover = ZkProver(F, *zk) if zk else None
     proof, _ = prove(F, circuit, layers, Transcript(b"bench"), zk=prover)
     t2 = time.perf_counter()
     data = encode(b"ZKGK", 1, proof.to_tree())

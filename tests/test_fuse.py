@@ -275,9 +275,10 @@ def test_fused_and_unfused_proofs_agree(tmp_path):
         proofs[fuse] = proof
         # the real Merkle paths' bytes minus the expected ones
         paths[fuse] = proof_bytes(plan, merkle_path_counts(plan, proof)) - proof_bytes(plan)
-    # each GKR launch also commits its zero-knowledge mask table (docs/zk.md)
-    assert committed[False] == {"k", "t", "ys", "zkmask@0", "zkmask@1", "zkmask@2"}
-    assert committed[True] == {"k", "zkmask@0"}
+    # each GKR launch also commits its zero-knowledge mask tables (docs/zk.md)
+    masks = {f"{kind}@{i}" for kind in ("zkmask", "zkrmask") for i in range(3)}
+    assert committed[False] == {"k", "t", "ys"} | masks
+    assert committed[True] == {"k", "zkmask@0", "zkrmask@0"}
     (f,) = compile_path(src).fusions
     saved = len(proofs[False]) - paths[False] - (len(proofs[True]) - paths[True])
     assert abs(saved - f.saved.proof_bytes) <= 16  # length prefixes

@@ -16,9 +16,10 @@ from zkcc.backends.gkr.zk import (
     INPUT_MASK_COEFFICIENTS,
     INPUT_MASK_SEGMENT,
     MASK_TABLE,
+    REDUCTION_TABLE,
     MaskLayout,
     ZkProver,
-    draw_table,
+    draw_tables,
     hiding_circuit,
     input_mask_log2,
 )
@@ -29,27 +30,29 @@ from zkcc.transcript import Transcript
 
 
 def zk_setup(name, seed=0, n_log2=2, **kw):
-    """A random circuit made hiding, its input layer (with the input mask) and mask table."""
+    """A random circuit made hiding, its input layer (with the input mask) and mask tables
+    (the launch's and its reduction's)."""
     F, c, _ = make(name, seed=seed, n_log2=n_log2, **kw)
     hc = hiding_circuit(c, n_log2, F.ext)
     rng = np.random.default_rng(seed + 100)
     l0 = random_inputs(rng, F.p, hc, 1 << n_log2)
     layout = MaskLayout.of(hc, n_log2, F.ext)
-    table = draw_table(F, layout, rng.bytes)
-    return F, hc, l0, layout, table
+    tables = draw_tables(F, layout, rng.bytes)
+    return F, hc, l0, layout, tables
 
 
-def prove_zk(F, hc, l0, layout, table, domain=b"zk"):
+def prove_zk(F, hc, l0, layout, tables, domain=b"zk"):
     store = evaluate_circuit(F, hc, columns(F, l0))
     layers = [store[i] for i in range(len(store))]
-    return prove(F, hc, layers, Transcript(domain), zk=ZkProver(F, layout, table))
+    return prove(F, hc, layers, Transcript(domain), zk=ZkProver(F, layout, *tables))
 
 
-def check_claims(F, hc, l0, table, claims):
-    """Each relation's linked segment values add up to its total; the mask claim holds."""
+def check_claims(F, hc, l0, tables, claims):
+    """Each relation's linked segment values add up to its total; the mask claims hold."""
     totals: dict = {}
     for sc in claims:
-        if sc.segment == MASK_TABLE:
+        if sc.segment in (MASK_TABLE, REDUCTION_TABLE):
+            table = tables[sc.segment == REDUCTION_TABLE]
             assert F.ext.equal(mle_evaluate(F, table, sc.point), sc.value)
             continue
         want = mle_evaluate(F, F.array(segment_table(hc, l0, sc.segment)), sc.point)
@@ -64,23 +67,25 @@ def check_claims(F, hc, l0, table, claims):
 @pytest.mark.parametrize("name", ["m31", "bn254"])
 @pytest.mark.parametrize("n_log2", [0, 2])
 def test_zk_proof_verifies_and_claims_hold(name, n_log2):
-    F, hc, l0, layout, table = zk_setup(name, n_log2=n_log2)
-    proof, claims = prove_zk(F, hc, l0, layout, table)
-    check_claims(F, hc, l0, table, claims)
+    F, hc, l0, layout, tables = zk_setup(name, n_log2=n_log2)
+    proof, claims = prove_zk(F, hc, l0, layout, tables)
+    check_claims(F, hc, l0, tables, claims)
     tree = proof.to_tree()
     parsed = GKRProof.from_tree(Schema(tree, "p"), F, hc, n_log2, layout)
     out = verify(F, hc, n_log2, parsed, Transcript(b"zk"), zk=layout)
     assert [c.segment for c in out] == [c.segment for c in claims]
-    assert all(c.value is None for c in out[:-1])
-    for a, b in zip(out[:-1], claims[:-1], strict=True):
+    assert [c.segment for c in out[-2:]] == [MASK_TABLE, REDUCTION_TABLE]
+    assert all(c.value is None for c in out[:-2])
+    for a, b in zip(out[:-2], claims[:-2], strict=True):
         assert a.link[0] == b.link[0]
         assert F.ext.equal(a.link[1], b.link[1]) and F.ext.equal(a.link[2], b.link[2])
-    assert F.ext.equal(out[-1].value, claims[-1].value)
+    for a, b in zip(out[-2:], claims[-2:], strict=True):
+        assert F.ext.equal(a.value, b.value)
 
 
-def _claims_hold(F, hc, l0, table, claims) -> bool:
+def _claims_hold(F, hc, l0, tables, claims) -> bool:
     try:
-        check_claims(F, hc, l0, table, claims)
+        check_claims(F, hc, l0, tables, claims)
     except AssertionError:
         return False
     return True
@@ -107,21 +112,23 @@ def _tampered_trees(tree):
         t = copy.deepcopy(tree)
         t["layers"][where]["sigma"] = bump(t["layers"][where]["sigma"])
         yield f"layer {where} sigma", t
-    for r in (0, -1):
+    for key in ("reduce", "reduce2"):
+        for r in (0, -1):
+            t = copy.deepcopy(tree)
+            t[key][r] = bump(t[key][r])
+            yield f"{key} round {r}", t
+    for key in ("mask", "mask2"):
         t = copy.deepcopy(tree)
-        t["reduce"][r] = bump(t["reduce"][r])
-        yield f"reduce round {r}", t
-    t = copy.deepcopy(tree)
-    t["mask"] = bump(t["mask"])
-    yield "mask value", t
+        t[key] = bump(t[key])
+        yield f"{key} value", t
 
 
 @pytest.mark.parametrize("name", ["m31", "bn254"])
 def test_zk_tampering_is_caught(name):
     """Every changed value is rejected by the GKR verifier, or leaves claims that are false
     on the committed data (which the PCS opening then refuses)."""
-    F, hc, l0, layout, table = zk_setup(name, seed=3, n_log2=1)
-    proof, _ = prove_zk(F, hc, l0, layout, table)
+    F, hc, l0, layout, tables = zk_setup(name, seed=3, n_log2=1)
+    proof, _ = prove_zk(F, hc, l0, layout, tables)
     tree = proof.to_tree()
     cases = 0
     for what, bad in _tampered_trees(tree):
@@ -131,19 +138,19 @@ def test_zk_tampering_is_caught(name):
             out = verify(F, hc, 1, parsed, Transcript(b"zk"), zk=layout)
         except ProofRejected:
             continue
-        assert not _claims_hold_verifier(F, hc, l0, table, out), what
-    assert cases == 17
+        assert not _claims_hold_verifier(F, hc, l0, tables, out), what
+    assert cases == 20
 
 
-def _claims_hold_verifier(F, hc, l0, table, claims) -> bool:
+def _claims_hold_verifier(F, hc, l0, tables, claims) -> bool:
     """The verifier's claims (linked ones without values) against the committed data."""
     filled = []
     for c in claims:
-        if c.segment != MASK_TABLE and c.value is None:
+        if c.segment not in (MASK_TABLE, REDUCTION_TABLE) and c.value is None:
             seg_value = mle_evaluate(F, F.array(segment_table(hc, l0, c.segment)), c.point)
             c = dataclasses.replace(c, value=seg_value)
         filled.append(c)
-    return _claims_hold(F, hc, l0, table, filled)
+    return _claims_hold(F, hc, l0, tables, filled)
 
 
 def test_hiding_circuit_keeps_every_layer_value():
@@ -193,69 +200,73 @@ def test_simulated_proof_without_witness_is_accepted(name):
     """Made-up layer values (not satisfying the circuit, residues non-zero) and no witness:
     the simulator's proof is accepted, and the claims it hands on are the ones the verifier
     derives (the PCS simulator opens any claimed values)."""
-    F, hc, _, layout, table = zk_setup(name, seed=7, n_log2=1)
+    F, hc, _, layout, tables = zk_setup(name, seed=7, n_log2=1)
     rng = np.random.default_rng(9)
     layers = [
         F.array(rng.integers(0, 1 << 30, (1 << hc.width_log2(i), 2)).tolist())
         for i in range(hc.depth + 1)
     ]
     assert np.any(layers[-1] != 0)
-    sim = Simulator(F, layout, table)
+    sim = Simulator(F, layout, *tables)
     proof, claims = prove(F, hc, layers, Transcript(b"sim"), zk=sim)
     out = verify(F, hc, 1, proof, Transcript(b"sim"), zk=layout)
     for a, b in zip(out, claims, strict=True):
         if a.link is None:
             assert F.ext.equal(a.value, b.value)
-            assert F.ext.equal(mle_evaluate(F, sim.table, a.point), a.value)
+            table = sim.second if a.segment == REDUCTION_TABLE else sim.table
+            assert F.ext.equal(mle_evaluate(F, table, a.point), a.value)
         else:
             assert all(F.ext.equal(x, y) for x, y in zip(a.link[1:], b.link[1:], strict=True))
-    honest = ZkProver(F, layout, table)
+    honest = ZkProver(F, layout, *tables)
     with pytest.raises(ProofRejected):
         proof, _ = prove(F, hc, layers, Transcript(b"sim"), zk=honest)
         verify(F, hc, 1, proof, Transcript(b"sim"), zk=layout)
 
 
+def _cube_sum(table, spec, d: int, p: int) -> tuple[list[int], bool]:
+    """sum over {0,1}^m of g = a_0 + sum_j g_j(x_j), point by point in plain Python ints (on
+    the cube x^k = x, so g(b) is a_0 plus the coefficient sums of the g_j with b_j = 1), from
+    the table's raw entries; and whether some g_j(1) is not zero."""
+    entries = [int(x) for x in np.asarray(table).reshape(-1).tolist()]
+    coefficient = [entries[c * d : c * d + d] for c in range(len(entries) // d)]
+    rows = [
+        [coefficient[s + k] for k in range(deg)]
+        for s, deg in zip(spec.starts(), spec.degrees, strict=True)
+    ]
+    ends = [[sum(c[e] for c in row) % p for e in range(d)] for row in rows]  # g_j(1)
+    total = [0] * d
+    for b in itertools.product((0, 1), repeat=len(rows)):
+        point = coefficient[spec.offset]
+        for bit, end in zip(b, ends, strict=True):
+            if bit:
+                point = [x + y for x, y in zip(point, end, strict=True)]
+        total = [(t + x) % p for t, x in zip(total, point, strict=True)]
+    return total, any(any(e) for e in ends)
+
+
 @pytest.mark.parametrize("name", ["m31", "bn254"])
 def test_drawn_masks_sum_to_zero_over_the_cube(name):
-    """Every sumcheck's g = a_0 + sum_j g_j(x_j) sums to zero over {0,1}^m (the verifier takes
-    G = 0): summed point by point in plain Python ints (on the cube x^k = x, so g(b) is a_0
-    plus the coefficient sums of the g_j with b_j = 1), from the table's raw entries; the
-    other coefficients are not all zero."""
-    F, _, _, layout, table = zk_setup(name, seed=11, n_log2=1)
+    """Every sumcheck's mask sums to zero over its cube (the verifier takes G = 0), and is
+    not zero: the GKR phases' in the mask table, the mask reduction's in the second."""
+    F, _, _, layout, tables = zk_setup(name, seed=11, n_log2=1)
     d, p = F.ext.degree, F.p
-    entries = [int(x) for x in np.asarray(table).reshape(-1).tolist()]
-
-    def coefficient(c: int) -> list[int]:
-        return entries[c * d : c * d + d]
-
     assert len(layout.phases) == 2 * layout.depth
-    for spec in layout.phases.values():
-        rows = [
-            [coefficient(s + k) for k in range(deg)]
-            for s, deg in zip(spec.starts(), spec.degrees, strict=True)
-        ]
-        ends = [[sum(c[e] for c in row) % p for e in range(d)] for row in rows]  # g_j(1)
-        total = [0] * d
-        for b in itertools.product((0, 1), repeat=len(rows)):
-            point = coefficient(spec.offset)
-            for bit, end in zip(b, ends, strict=True):
-                if bit:
-                    point = [x + y for x, y in zip(point, end, strict=True)]
-            total = [(t + x) % p for t, x in zip(total, point, strict=True)]
-        assert total == [0] * d
-        assert any(any(e) for e in ends)
+    specs = [(spec, tables[0]) for spec in layout.phases.values()]
+    for spec, table in [*specs, (layout.reduction, tables[1])]:
+        total, nonzero = _cube_sum(table, spec, d, p)
+        assert total == [0] * d and nonzero
 
 
 @pytest.mark.parametrize("name", ["m31", "bn254"])
 def test_masks_that_do_not_sum_to_zero_are_rejected(name):
     """The verifier takes every mask's sum to be 0: the honest prover run with a uniform table
     (its sums not zero) makes a proof that is rejected, or whose claims are false."""
-    F, hc, l0, layout, _ = zk_setup(name, seed=13, n_log2=1)
+    F, hc, l0, layout, (_, second) = zk_setup(name, seed=13, n_log2=1)
     rng = np.random.default_rng(5)
     table = F.from_wide_bytes(rng.bytes(layout.size * F.wide_len), layout.size)
-    proof, claims = prove_zk(F, hc, l0, layout, table)
+    proof, claims = prove_zk(F, hc, l0, layout, (table, second))
     try:
         out = verify(F, hc, 1, proof, Transcript(b"zk"), zk=layout)
     except ProofRejected:
         return
-    assert not _claims_hold_verifier(F, hc, l0, table, out)
+    assert not _claims_hold_verifier(F, hc, l0, (table, second), out)

@@ -61,11 +61,9 @@ def test_taint_is_per_tensor_and_reaches_a_fixpoint(tmp_path):
     assert secret_tensors(plan.program) == {"w", "t", "u"}
     assert zk_launches(plan) == {1, 2, 3}
     assert zk_launches(_plan(tmp_path, zk=False)[0]) == set()
-    # the mask tables: one per hidden launch, none for the public one
-    assert {t for t in committed_tensors(plan) if t.startswith("zkmask@")} == {
-        "zkmask@1",
-        "zkmask@2",
-        "zkmask@3",
+    # the mask tables: two per hidden launch (its masks, its reduction's), none for the public one
+    assert {t for t in committed_tensors(plan) if t.startswith("zk")} == {
+        f"{kind}@{i}" for kind in ("zkmask", "zkrmask") for i in (1, 2, 3)
     }
     gkr = privacy_report(plan).gkr.status
     assert "without masks: launch 0 inc read no private data" in gkr

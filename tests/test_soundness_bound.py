@@ -57,14 +57,16 @@ def test_the_gkr_term_counts_the_rounds_of_the_real_proof():
 
 def _zk_gkr_count(proof: GKRProof, circuit, n_log2: int) -> int:
     """Sum over a zero-knowledge GKR proof's sumcheck messages of their degree (read from
-    each message's length), a rho per phase, lambda, the mask reduction's messages, a
+    each message's length), a rho per phase, lambda, the mask reduction's messages and rho, a
     combination per inner layer and the output point's variables."""
     count = 0
     for lp in proof.layers:
         for phase in (lp.phase1, lp.phase2):
             count += sum(msg.shape[1] for msg in phase.rounds)  # h(0), h(2..D): D values
         count += 2 * (lp.sigma is not None)  # a rho per phase
-    count += sum(msg.shape[1] for msg in proof.reduction.rounds) + 1  # and lambda
+    masks = proof.masks  # the reduction's masked rounds, its rho and lambda; the plain ones
+    count += sum(msg.shape[1] for msg in masks.rounds.rounds) + 2
+    count += sum(msg.shape[1] for msg in masks.rounds2.rounds)
     count += len(proof.layers) - 1
     return count + circuit.width_log2(circuit.depth) + n_log2
 

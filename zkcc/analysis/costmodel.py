@@ -236,8 +236,8 @@ def gkr_step_tree(F, circuit, n_log2: int, zk: MaskLayout | None = None) -> dict
     w_i + n rounds of two extension elements (h(1) is not sent), v_x and v_y; 2 x segments
     input values.
     Zero-knowledge (`zk`, the launch's mask layout, with the hiding circuit): rounds of their
-    layout degrees, phase 1's mask part sigma, the mask reduction's
-    rounds and value, no input values."""
+    layout degrees, phase 1's mask part sigma, the mask reduction's rounds and values (over
+    both mask tables), no input values."""
     E = F.ext
     one = Blob(E.byte_len)
     layers = []
@@ -252,7 +252,13 @@ def gkr_step_tree(F, circuit, n_log2: int, zk: MaskLayout | None = None) -> dict
         layers.append(layer)
     if zk is None:
         return {"layers": layers, "inputs": Blob(2 * len(circuit.segments) * E.byte_len)}
-    return {"layers": layers, "reduce": [Blob(2 * E.byte_len)] * zk.num_vars, "mask": one}
+    return {
+        "layers": layers,
+        "reduce": [Blob(d * E.byte_len) for d in zk.reduction.degrees],
+        "mask": one,
+        "reduce2": [Blob(2 * E.byte_len)] * zk.reduction_num_vars,
+        "mask2": one,
+    }
 
 
 def fraction_tree(E, m: int) -> dict:
@@ -307,21 +313,23 @@ class _TableClaims:
     hidden: list[bool] = field(default_factory=list)  # per claim: linked (value not sent)
 
 
-def _gkr_claims(add, tag: tuple, circuit, n_log2: int, sources: dict, mask) -> None:
+def _gkr_claims(add, tag: tuple, circuit, n_log2: int, sources: dict, hiding) -> None:
     """A GKR proof's claims (tokens tagged `tag`): two input-layer points per segment, its
     low gate coordinates then, for a split segment, the instance ones; with zero knowledge
-    (`mask`: the mask table's name and MaskLayout) they are linked, the input mask's are
-    on the mask table (zero-padded) and the mask reduction adds one, sent, claim."""
+    (`hiding`: the launch's HidingCircuit) they are linked, the input mask's are on the mask
+    table (zero-padded) and the mask reduction adds one, sent, claim on each mask table."""
     for c in range(2):
         for seg in circuit.segments:
             tensor, _ = sources[seg.name]
             low = tuple(("g", *tag, c, j) for j in range(seg.size_log2))
             inst = () if seg.broadcast else tuple(("s", *tag, c, j) for j in range(n_log2))
             if seg.name == INPUT_MASK_SEGMENT:
-                tensor, inst = mask[0], (0,) * (mask[1].num_vars - len(low))
-            add(tensor, low + inst, mask is not None)
-    if mask is not None:
-        add(mask[0], tuple(("z", *tag, j) for j in range(mask[1].num_vars)))
+                tensor, inst = hiding.mask_table, (0,) * (hiding.layout.num_vars - len(low))
+            add(tensor, low + inst, hiding is not None)
+    if hiding is not None:
+        lay = hiding.layout
+        add(hiding.mask_table, tuple(("z", *tag, j) for j in range(lay.num_vars)))
+        add(hiding.reduction_table, tuple(("z2", *tag, j) for j in range(lay.reduction_num_vars)))
 
 
 def _hidden_claims(add, hidden: HiddenLookups) -> None:
@@ -333,7 +341,7 @@ def _hidden_claims(add, hidden: HiddenLookups) -> None:
     for t, hc, sources in hidden.checks():
         tag = (i, "lookups", t)
         srcs = hc.with_input_mask(hidden.F, sources)
-        _gkr_claims(add, tag, hc.circuit, hc.n_log2, srcs, (hc.mask_table, hc.layout))
+        _gkr_claims(add, tag, hc.circuit, hc.n_log2, srcs, hc)
     z = tuple(("lz", i, j) for j in range(log2_ceil(hidden.d)))
     width_log2 = log2_ceil(hidden.inverses.width)
     half = ("half",)
@@ -363,8 +371,7 @@ def _symbolic_claims(plan: Plan, steps: list, committed: set[str]) -> dict[str, 
     for st in steps:
         i = st.index
         if isinstance(st, GkrStep):
-            mask = (st.mask_table[0], st.layout) if st.layout is not None else None
-            _gkr_claims(add, (i,), st.circuit, st.n_log2, st.sources, mask)
+            _gkr_claims(add, (i,), st.circuit, st.n_log2, st.sources, st.hiding)
             if st.hidden is not None:
                 _hidden_claims(add, st.hidden)
             elif st.lookups is not None:  # per table: the query tree's claim, the counts'

@@ -104,9 +104,11 @@ def _log2_ratio(count: float, F: PrimeField) -> float:
 def gkr_term(F: PrimeField, part: str, circuit, n_log2: int, zk=None) -> Term:
     """Plain: the output zero-check, each phase's rounds of degree 2, each inner layer's
     combination. Zero knowledge (`zk`, the launch's MaskLayout): each phase's rounds at their
-    degrees (4 for a masked layer's last round, 1 for the w round), its rho (a false claim
-    survives G only for one rho: 1), the lambda combination of the mask claims (1) and their
-    reduction sumcheck (2 per round over the mask table's variables) [Libra, XZZPS19, Thm 3]."""
+    degrees (4 for a masked layer's last round, 1 for the w round), its rho (the mask's sum,
+    0, is fixed by the committed table before rho, so a false claim survives one rho: 1), the
+    lambda combination of the mask parts (1), their masked reduction sumcheck over the mask
+    table (degree 2 per variable, and its rho: 1) and the plain one over the reduction's own
+    masks (2 per variable) [Libra, XZZPS19, Thm 3]."""
     count = circuit.width_log2(circuit.depth) + n_log2
     for i in range(circuit.depth):
         count += 1 if i > 0 else 0
@@ -117,10 +119,11 @@ def gkr_term(F: PrimeField, part: str, circuit, n_log2: int, zk=None) -> Term:
                 count += sum(zk.phases[(i, phase)].degrees) + 1
     formula = "(w_out + n + sum over layers of [2 * 2 (w_in + n) + 1]) / |E|"
     if zk is not None:
-        count += 1 + 2 * zk.num_vars
+        count += 1 + sum(zk.reduction.degrees) + 1 + 2 * zk.reduction_num_vars
         formula = (
             "(w_out + n + sum over layers of [1 + sum over both phases of (round degrees + "
-            "1 rho)] + 1 lambda + 2 * mask table variables) / |E|"
+            "1 rho)] + 1 lambda + 2 * mask table variables + 1 rho + 2 * second mask table "
+            "variables) / |E|"
         )
     return Term(part, _log2_ratio(count, F), f"{count} / |E|: {formula}")
 

@@ -36,7 +36,9 @@ VERSION = 11  # 2: GKR sumchecks bind gate bits top down, then instance bits bot
 # 10: sumcheck rounds (GKR, its zero-knowledge reduction, the opening's column sumcheck) send
 #    h(0), h(2), ...: h(1) is the running claim minus h(0) (zkcc.field.rounds.with_h1)
 # 11: a zero-knowledge GKR layer sends one mask part (sigma) instead of each phase's G, gamma
-#    and kappa: the masks sum to zero and phase 2's part is derived (zkcc/backends/gkr/zk.py)
+#    and kappa: the masks sum to zero and phase 2's part is derived; the mask reduction is a
+#    masked sumcheck over a table without slack, its masks in a second table with slack
+#    (zkcc/backends/gkr/zk.py)
 KEYS = {"plan_digest", "public", "commitments", "steps", "opening"}
 
 

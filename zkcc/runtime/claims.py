@@ -70,8 +70,14 @@ def input_mask_tensor(step_index: int) -> str:
 
 
 def mask_table_tensor(step_index: int) -> str:
-    """A zero-knowledge GKR launch's mask table (sumcheck and layer masks, with slack)."""
+    """A zero-knowledge GKR launch's mask table (its sumchecks' and layers' masks)."""
     return f"zkmask@{step_index}"
+
+
+def reduction_table_tensor(step_index: int) -> str:
+    """A zero-knowledge GKR launch's second mask table: its mask reduction's masks, with
+    slack (zkcc/backends/gkr/zk.py)."""
+    return f"zkrmask@{step_index}"
 
 
 def public_tensors(program: Program) -> set[str]:
@@ -261,8 +267,9 @@ def plan_tensors(plan, groth16: frozenset[int] = frozenset()) -> list[TensorInfo
         step = plan.program.host.steps[i]
         n_log2 = max(0, (step.count - 1).bit_length())
         circuit = hiding_circuit(plan.kernels[step.kernel].circuit, n_log2, E)
-        size = MaskLayout.of(circuit, n_log2, E).size
-        out.append(TensorInfo(mask_table_tensor(i), (size,), False))
+        layout = MaskLayout.of(circuit, n_log2, E)
+        out.append(TensorInfo(mask_table_tensor(i), (layout.size,), False))
+        out.append(TensorInfo(reduction_table_tensor(i), (layout.reduction_size,), False))
     return out
 
 

@@ -18,37 +18,63 @@ from zkcc.backends.gkr.circuit import LayeredCircuit
 from zkcc.backends.gkr.zk import (
     INPUT_MASK_SEGMENT,
     MASK_TABLE,
+    REDUCTION_TABLE,
     MaskLayout,
-    draw_table,
+    draw_tables,
     hiding_circuit,
     input_mask,
     input_mask_log2,
 )
-from zkcc.runtime.claims import Claim, Link, claims_of_segments
+from zkcc.runtime.claims import Claim, Link, TensorInfo, claims_of_segments
 from zkcc.runtime.layout import TableLayout
 
 
 @dataclass(frozen=True, eq=False)
 class HidingCircuit:
     """`circuit` is the hiding circuit over 2^n_log2 instances; `mask_table` names its
-    committed mask table and `input_mask` the input mask segment's values (the table's first
-    entries: a view, never committed on its own)."""
+    committed mask table, `reduction_table` the mask reduction's own (both private tensors),
+    and `input_mask` the input mask segment's values (the mask table's first entries: a view,
+    never committed on its own)."""
 
     circuit: LayeredCircuit
     n_log2: int
     layout: MaskLayout
     mask_table: str
+    reduction_table: str
     input_mask: str
 
     @staticmethod
-    def of(F, circuit: LayeredCircuit, n_log2: int, mask_table: str, input_mask: str):
+    def of(
+        F,
+        circuit: LayeredCircuit,
+        n_log2: int,
+        mask_table: str,
+        reduction_table: str,
+        input_mask: str,
+    ) -> HidingCircuit:
         hiding = hiding_circuit(circuit, n_log2, F.ext)
         layout = MaskLayout.of(hiding, n_log2, F.ext)
-        return HidingCircuit(hiding, n_log2, layout, mask_table, input_mask)
+        return HidingCircuit(hiding, n_log2, layout, mask_table, reduction_table, input_mask)
 
     @property
     def table_layout(self) -> TableLayout:
         return TableLayout((self.layout.size,))
+
+    @property
+    def reduction_layout(self) -> TableLayout:
+        return TableLayout((self.layout.reduction_size,))
+
+    def tensors(self) -> list[TensorInfo]:
+        """The two committed mask tables."""
+        return [
+            TensorInfo(self.mask_table, (self.layout.size,), False),
+            TensorInfo(self.reduction_table, (self.layout.reduction_size,), False),
+        ]
+
+    def claim_counts(self) -> dict[str, int]:
+        """The claims its proof makes on them: the input mask's two and the reduction's
+        one on the mask table, one on the reduction's."""
+        return {self.mask_table: 3, self.reduction_table: 1}
 
     def with_input_mask(self, F, sources: dict) -> dict:
         """`sources` (segment -> (tensor, layout)) with the input mask segment's."""
@@ -61,10 +87,14 @@ class HidingCircuit:
         F = ctx.F
 
         def make() -> bytes:
-            return F.encode(draw_table(F, self.layout, ctx.randomness.source(label).token_bytes))
+            tables = draw_tables(F, self.layout, ctx.randomness.source(label).token_bytes)
+            return b"".join(F.encode(t) for t in tables)
 
-        table = F.decode(ctx.from_root(make), self.layout.size)
+        n = self.layout.size
+        both = F.decode(ctx.from_root(make), n + self.layout.reduction_size)
+        table = both[:n]
         ctx.data.put(self.mask_table, table)
+        ctx.data.put(self.reduction_table, both[n:])
         ctx.data.put(self.input_mask, input_mask(F.ext, table))
 
     def linked(
@@ -86,6 +116,7 @@ class HidingCircuit:
         sources = {
             **self.with_input_mask(F, sources),
             MASK_TABLE: (self.mask_table, self.table_layout),
+            REDUCTION_TABLE: (self.reduction_table, self.reduction_layout),
         }
         claims = claims_of_segments(F, seg, sources, origin)
         for c in claims:

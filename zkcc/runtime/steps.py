@@ -53,6 +53,7 @@ from zkcc.runtime.claims import (
     mask_table_tensor,
     public_tensors,
     reads_private,
+    reduction_table_tensor,
     segment_claims,
     segment_sources,
     valid_tensor,
@@ -222,11 +223,15 @@ class GkrStep(_LaunchStep):
         self.hiding: HidingCircuit | None = None
         if F is not None:  # zero knowledge
             self.hiding = HidingCircuit.of(
-                F, circuit, self.n_log2, mask_table_tensor(i), input_mask_tensor(i)
+                F,
+                circuit,
+                self.n_log2,
+                mask_table_tensor(i),
+                reduction_table_tensor(i),
+                input_mask_tensor(i),
             )
             circuit, self.layout = self.hiding.circuit, self.hiding.layout
             self.sources = self.hiding.with_input_mask(F, self.sources)
-            self.mask_table = (mask_table_tensor(i), self.hiding.table_layout)
         self.circuit = circuit
         kernel = program.kernels[self.kernel]
         self.hint_count = kernel.hint_count()
@@ -239,7 +244,7 @@ class GkrStep(_LaunchStep):
         self.computed = {index_tensor(i)} & reads
         self.public = public_tensors(program) | self.computed
         if self.layout is not None:
-            reads = (reads - {input_mask_tensor(i)}) | {self.mask_table[0]}
+            reads = (reads - {input_mask_tensor(i)}) | set(self.hiding.claim_counts())
         if self.lookups is not None:
             reads |= set(self.lookups.counts_tensors())
         if self.hidden is not None:
@@ -393,7 +398,9 @@ def prove_circuit(
     tables = memory.table_store() if memory else None
     zk = None
     if hiding is not None:
-        zk = ZkProver(F, hiding.layout, data.local(hiding.mask_table))
+        zk = ZkProver(
+            F, hiding.layout, data.local(hiding.mask_table), data.local(hiding.reduction_table)
+        )
     return gkr.prove(
         F, circuit, parts, tr, comm=comm, tables=tables, progress=progress, zk=zk, live=live
     )
@@ -622,8 +629,8 @@ def claim_counts(steps: list) -> dict[str, int]:
     for st in steps:
         if isinstance(st, GkrStep):
             tensors = [t for t, _ in st.sources.values()] * 2
-            if st.layout is not None:  # the input mask's two and the reduction's one
-                tensors += [st.mask_table[0]] * 3
+            if st.hiding is not None:  # the mask tables'
+                tensors += [t for t, k in st.hiding.claim_counts().items() for _ in range(k)]
             if st.hidden is not None:  # zkcc/runtime/zk_lookups.py
                 tensors += [t for t, k in st.hidden.claim_counts().items() for _ in range(k)]
             elif st.lookups is not None:  # the LogUp argument's

@@ -104,6 +104,10 @@ def check_mask_tensor(step: int, table: int | None = None) -> str:
     return f"zkmask@{step}/{check_name(table)}"
 
 
+def check_reduction_tensor(step: int, table: int | None = None) -> str:
+    return f"zkrmask@{step}/{check_name(table)}"
+
+
 def check_input_mask_tensor(step: int, table: int | None = None) -> str:
     return f"zkin@{step}/{check_name(table)}"
 
@@ -359,7 +363,12 @@ class HiddenLookups:
             (
                 t,
                 HidingCircuit.of(
-                    F, c, n, check_mask_tensor(self.step, t), check_input_mask_tensor(self.step, t)
+                    F,
+                    c,
+                    n,
+                    check_mask_tensor(self.step, t),
+                    check_reduction_tensor(self.step, t),
+                    check_input_mask_tensor(self.step, t),
                 ),
                 s,
             )
@@ -374,16 +383,19 @@ class HiddenLookups:
             rows = 1 << lk.tables[b.table].bits
             out.append(TensorInfo(inverses_tensor(self.step, b.table), (rows, self.d), False))
         for _, hc, _ in self.checks():
-            out.append(TensorInfo(hc.mask_table, (hc.layout.size,), False))
+            out += hc.tensors()
         return out
 
     def claim_counts(self) -> dict[str, int]:
-        """The evaluation claims on each tensor: two per segment of each check circuit, three
-        on each mask table, and one per table on h and on its g (the sums)."""
+        """The evaluation claims on each tensor: two per segment of each check circuit, those
+        on its mask tables (HidingCircuit.claim_counts), and one per table on h and on its g
+        (the sums)."""
         out: dict[str, int] = {}
         for _, hc, sources in self.checks():
-            for tensor in [t for t, _ in sources.values()] * 2 + [hc.mask_table] * 3:
+            for tensor in [t for t, _ in sources.values()] * 2:
                 out[tensor] = out.get(tensor, 0) + 1
+            for tensor, k in hc.claim_counts().items():
+                out[tensor] = out.get(tensor, 0) + k
         for b in self.used():
             for tensor in (inverses_tensor(self.step), inverses_tensor(self.step, b.table)):
                 out[tensor] = out.get(tensor, 0) + 1
@@ -394,7 +406,8 @@ class HiddenLookups:
             inverses_tensor(self.step, b.table) for b in self.used()
         ]
         out += [weights_tensor(self.step, b.table) for b in self.used()]
-        out += [check_mask_tensor(self.step, t) for t in [None, *(b.table for b in self.used())]]
+        for t in [None, *(b.table for b in self.used())]:
+            out += [check_mask_tensor(self.step, t), check_reduction_tensor(self.step, t)]
         return out
 
     # -- round 2 --------------------------------------------------------------------------------

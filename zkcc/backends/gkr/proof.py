@@ -9,7 +9,9 @@ the circuit and n_log2 and is checked on parsing, never taken from the proof.
 
 Zero-knowledge form (zkcc/backends/gkr/zk.py; the rounds' degrees come from its MaskLayout):
     {"layers": [ {"phase1", "vx", "phase2", "vy", "sigma": bytes} ],  # phase 1's mask part
-     "reduce": [round bytes]*, "mask": bytes}   # no "inputs": they are linked claims
+     "reduce": [round bytes]*, "mask": bytes,     # masked rounds over the mask table, its value
+     "reduce2": [round bytes]*, "mask2": bytes}   # plain rounds over the reduction's masks
+    # no "inputs": they are linked claims
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 
 from zkcc.backends.gkr.circuit import LayeredCircuit
 from zkcc.backends.gkr.sumcheck import SumcheckProof
-from zkcc.backends.gkr.zk import MaskLayout
+from zkcc.backends.gkr.zk import MaskLayout, MaskReduction
 from zkcc.encoding import Schema, Tree
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
@@ -52,8 +54,7 @@ class GKRProof:
     E: ExtField = field(repr=False)
     layers: tuple[LayerProof, ...]  # index i <-> circuit.layers[i]
     input_evals: Array | None  # (d, 2, n_segments): per final claim, one per segment (not zk)
-    reduction: SumcheckProof | None = None  # zero knowledge: the mask claims' reduction
-    mask_value: Array | None = None  # and its end, the mask table's MLE at its point
+    masks: MaskReduction | None = None  # zero knowledge: the mask parts' reduction
 
     def to_tree(self) -> Tree:
         E = self.E
@@ -68,12 +69,15 @@ class GKRProof:
             if lp.sigma is not None:
                 t["sigma"] = E.encode(lp.sigma)
             layers.append(t)
-        if self.reduction is None:
+        m = self.masks
+        if m is None:
             return {"layers": layers, "inputs": E.encode(self.input_evals)}
         return {
             "layers": layers,
-            "reduce": self.reduction.to_tree(),
-            "mask": E.encode(self.mask_value),
+            "reduce": m.rounds.to_tree(),
+            "mask": E.encode(m.value),
+            "reduce2": m.rounds2.to_tree(),
+            "mask2": E.encode(m.value2),
         }
 
     @classmethod
@@ -92,7 +96,8 @@ class GKRProof:
         def scalar(s: Schema) -> Array:
             return E.decode(s.bytes(length=E.byte_len), 1)[:, 0]
 
-        schema.dict({"layers", "inputs"} if zk is None else {"layers", "reduce", "mask"})
+        keys = {"layers", "reduce", "mask", "reduce2", "mask2"}
+        schema.dict({"layers", "inputs"} if zk is None else keys)
         items = schema.field("layers").list(circuit.depth, circuit.depth)
         layers = []
         for i, s in enumerate(items):
@@ -114,8 +119,14 @@ class GKRProof:
                 )
             )
         if zk is not None:
-            reduction = SumcheckProof.from_tree(schema.field("reduce"), F, zk.num_vars)
-            return cls(E, tuple(layers), None, reduction, scalar(schema.field("mask")))
+            spec = zk.reduction
+            masks = MaskReduction(
+                SumcheckProof.from_tree(schema.field("reduce"), F, len(spec.degrees), spec.degrees),
+                scalar(schema.field("mask")),
+                SumcheckProof.from_tree(schema.field("reduce2"), F, zk.reduction_num_vars),
+                scalar(schema.field("mask2")),
+            )
+            return cls(E, tuple(layers), None, masks)
         nseg = len(circuit.segments)
         raw = schema.field("inputs").bytes(length=2 * nseg * E.byte_len)
         evals = E.decode(raw, 2 * nseg).reshape(E.degree, 2, nseg)

@@ -16,7 +16,8 @@ Both tables are built with gathers, outer products and sort-based scatter-adds o
 
 With a `ZkProver` (zkcc/backends/gkr/zk.py) every sumcheck is masked, layers 1.. are proved
 as their masked extensions, and the input segments' evaluations are not sent but returned as
-linked claims; the masks' parts are reduced to one claim on the launch's mask table.
+linked claims; the masks' parts are reduced to one claim on the launch's mask table and one
+on the reduction's own masks.
 """
 
 from __future__ import annotations
@@ -265,8 +266,9 @@ def prove(
     the segment commitments. `progress()` is called after each layer.
 
     With `zk` (for the circuit zk.hiding_circuit made) the proof is zero-knowledge: the
-    segment claims are linked (SegmentClaim.link) instead of sent, and one more claim, on the
-    mask table (segment zk.MASK_TABLE), must be opened.
+    segment claims are linked (SegmentClaim.link) instead of sent, and two more claims, on the
+    mask table and the reduction's (segments zk.MASK_TABLE, zk.REDUCTION_TABLE), must be
+    opened.
     """
     E = F.ext
     check_segments(circuit)
@@ -334,11 +336,8 @@ def prove(
             )
             k += 1
     if zk:
-        reduction, mask_claim = zk.reduce(transcript)
-        return GKRProof(E, tuple(proofs), None, reduction, mask_claim.value), [
-            *seg_claims,
-            mask_claim,
-        ]
+        masks, mask_claims = zk.reduce(transcript)
+        return GKRProof(E, tuple(proofs), None, masks), [*seg_claims, *mask_claims]
     ev = ev.reshape(E.degree, 2, len(circuit.segments))
     transcript.absorb_field("gkr/input", E, ev)
     return GKRProof(E, tuple(proofs), ev), seg_claims

@@ -116,8 +116,8 @@ def verify(
 
     Returns the input-segment claims the caller must check against commitments; raises
     ProofRejected naming the failed check. With `zk` (the launch's mask layout; the circuit
-    from zk.hiding_circuit) the segment claims are linked, with no values, and the last claim
-    is on the mask table.
+    from zk.hiding_circuit) the segment claims are linked, with no values, and the last two
+    claims are on the mask table and the reduction's (zk.MASK_TABLE, zk.REDUCTION_TABLE).
     """
     E = F.ext
     check_segments(circuit)
@@ -155,7 +155,7 @@ def verify(
             for c, cl in enumerate(claims)
             for seg in circuit.segments
         ]
-        return [*out, zkv.reduce(transcript, proof.reduction, proof.mask_value)]
+        return [*out, *zkv.reduce(transcript, proof.masks)]
     out = []
     for c, cl in enumerate(claims):
         acc = E.zeros()

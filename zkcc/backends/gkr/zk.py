@@ -31,10 +31,12 @@ minus v_x v_y mul~; nothing is sent for it.
 All coefficients live in one committed table per launch (base-field entries; an extension
 coefficient is d consecutive entries, its components). The mask parts are linear forms of the
 table, checked together at the end: the verifier draws lambda, and a plain sumcheck proves
-sum_b M(b) P(b) = sum_c lambda_c value_c for the public weights P; it ends in one MLE claim
-M~(r*) for the PCS. The table's upper half is uniform slack that P never weighs and the
-reduction binds first, so after its first round the table is uniform and the reduction reveals
-nothing about the masks' lower half beyond the mask parts [argument in docs/zk.md].
+sum_b M(b) P(b) = sum_c lambda_c value_c for the public weights P. That sumcheck is masked in
+turn, by a g' in a second, small table M2 (REDUCTION_TABLE); it ends in M~(r*), which M's last
+FRESH_ENTRIES uniform entries hide, and in the mask part rho' g'(r*), which a plain sumcheck
+over M2 reduces to M2~(r**). M2's upper half is uniform slack that its weights never read and
+its sumcheck binds first, so that sumcheck reveals nothing beyond rho' g'(r*) [arguments in
+docs/zk.md]. The slack thus doubles only M2 (2^9 entries for m31), not M.
 """
 
 from __future__ import annotations
@@ -44,7 +46,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
-from zkcc.backends.gkr.sumcheck import SumcheckProver, SumcheckVerifier, int_poly_add, int_poly_at
+from zkcc.backends.gkr.sumcheck import (
+    SumcheckProof,
+    SumcheckProver,
+    SumcheckVerifier,
+    int_poly_add,
+    int_poly_at,
+    mle_point,
+)
 from zkcc.errors import ProofRejected
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
@@ -53,6 +62,8 @@ from zkcc.field.mle import mle_evaluate
 
 INPUT_MASK_SEGMENT = "zk:input-mask"
 MASK_TABLE = "zk:masks"
+REDUCTION_TABLE = "zk:reduction-masks"  # the mask reduction's own masks (MaskLayout)
+FRESH_ENTRIES = 64  # the mask table's last entries, which no mask part reads: they hide M~(r*)
 MASKED_DEGREE = 4  # the last round of a masked layer: (V + Z S) G has degree 2 + 1 + 1
 INPUT_MASK_COEFFICIENTS = 4  # the input mask segment: the table's first 4d entries
 
@@ -87,7 +98,7 @@ class PhaseSpec:
     """One sumcheck's masking polynomial g = a_0 + sum_j g_j(x_j), g_j without constant term
     of degree degrees[j] [Libra §4.1: the constants of the g_j are one constant in all]:
     a_0 is coefficient `offset`, and g_j's coefficient of x^k (k = 1 .. degrees[j]) is
-    starts()[j] + k - 1. The honest a_0 makes g sum to zero over the cube (draw_table)."""
+    starts()[j] + k - 1. The honest a_0 makes g sum to zero over the cube (draw_tables)."""
 
     offset: int
     degrees: tuple[int, ...]
@@ -120,7 +131,7 @@ class MaskLayout:
     phases: dict[tuple[int, int], PhaseSpec]  # (layer, 1 | 2)
     layer_masks: dict[int, int]  # layer i >= 1 -> offset of R_i's 4 coefficients
     coefficients: int
-    half_log2: int  # the table is 2^(half_log2 + 1) entries; the upper half is slack
+    size_log2: int  # the table: 2^size_log2 >= coefficients * d + FRESH_ENTRIES entries
     widths: tuple[int, ...] = field(default=())  # width_log2 of layers 0 .. depth - 1
 
     @classmethod
@@ -142,19 +153,39 @@ class MaskLayout:
         for i in range(1, depth):
             layer_masks[i] = offset
             offset += 4
-        main = offset * E.degree
+        used = offset * E.degree + FRESH_ENTRIES
         widths = tuple(circuit.width_log2(i) for i in range(depth))
         return cls(
-            E.degree, n_log2, depth, phases, layer_masks, offset, (main - 1).bit_length(), widths
+            E.degree, n_log2, depth, phases, layer_masks, offset, (used - 1).bit_length(), widths
         )
 
     @property
     def size(self) -> int:
-        return 2 << self.half_log2
+        return 1 << self.size_log2
 
     @property
     def num_vars(self) -> int:
-        return self.half_log2 + 1
+        return self.size_log2
+
+    @property
+    def reduction(self) -> PhaseSpec:
+        """The mask reduction's masking polynomial (degree 2 in each of the table's
+        variables), the second table's first coefficients."""
+        return PhaseSpec(0, (2,) * self.size_log2, self.size_log2)
+
+    @property
+    def reduction_half_log2(self) -> int:
+        """The second table is 2^(this + 1) entries: the reduction's masks, then as many
+        uniform slack entries (the upper half), which its own reduction binds first."""
+        return (self.reduction.count * self.degree - 1).bit_length()
+
+    @property
+    def reduction_size(self) -> int:
+        return 2 << self.reduction_half_log2
+
+    @property
+    def reduction_num_vars(self) -> int:
+        return self.reduction_half_log2 + 1
 
     def masked(self, i: int) -> bool:
         return i >= 1
@@ -235,13 +266,26 @@ def q_weights(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array, w: Arr
 
 @dataclass
 class MaskClaims:
-    """The mask parts (sigma) as linear forms of the mask coefficients:
-    value = sum_k weights[k] * coefficient[indices[k]]. Prover and verifier build the same."""
+    """The mask parts (sigma) as linear forms of a mask table's coefficients (the first
+    `coefficients` of its `size` // d): value = sum_k weights[k] * coefficient[indices[k]].
+    Prover and verifier build the same."""
 
     E: ExtField
     layout: MaskLayout
+    coefficients: int
+    size: int
     # (coefficient indices, their weights (d, k), the mask part's value)
     forms: list[tuple[np.ndarray, Array, Array]] = field(default_factory=list)
+
+    @classmethod
+    def of_table(cls, E: ExtField, layout: MaskLayout) -> MaskClaims:
+        """On the launch's mask table (the GKR sumchecks' and layers' masks)."""
+        return cls(E, layout, layout.coefficients, layout.size)
+
+    @classmethod
+    def of_reduction(cls, E: ExtField, layout: MaskLayout) -> MaskClaims:
+        """On the second table (the mask reduction's own masks)."""
+        return cls(E, layout, layout.reduction.count, layout.reduction_size)
 
     def add(
         self,
@@ -267,21 +311,21 @@ class MaskClaims:
         self.forms.append((np.array(idx, dtype=np.int64), E.from_reduced_ints(wts), value))
 
     def combined(self, lambdas: Array) -> tuple[Array, Array]:
-        """(sum lambda_c value_c, P): P the (d, table size) weights of the table's base
-        entries, so that <M, P> = sum lambda_c value_c for the honest table M."""
-        E, lay = self.E, self.layout
-        w = E.zeros(lay.coefficients)
+        """(sum lambda_c value_c, P): P the (d, size) weights of the table's base entries, so
+        that <M, P> = sum lambda_c value_c for the honest table M."""
+        E = self.E
+        w = E.zeros(self.coefficients)
         total = E.zeros()
         for c, (idx, wts, value) in enumerate(self.forms):
             lam = lambdas[:, c]
             w[:, idx] = E.add(w[:, idx], E.mul(wts, lam[:, None]))
             total = E.add(total, E.mul(value, lam))
-        weights = E.zeros(lay.size)
+        weights = E.zeros(self.size)
         d = E.degree
         for e in range(d):  # entry c*d + e holds component e of coefficient c: weight w_c u^e
             unit = E.zeros()
             unit[e] = 1
-            weights[:, e : lay.coefficients * d : d] = E.mul(w, unit[:, None])
+            weights[:, e : self.coefficients * d : d] = E.mul(w, unit[:, None])
         return total, weights
 
 
@@ -402,16 +446,25 @@ def sum_terms(E: ExtField, weights: list[Array], values: list[Array]) -> Array:
     return acc
 
 
-def draw_table(F: PrimeField, layout: MaskLayout, token_bytes) -> Array:
-    """The launch's mask table: every entry uniform (the unused tail of the lower half too)
-    but each sumcheck's a_0, which is fixed so that its g sums to zero over the cube:
-    G = 2^(m-1) (2 a_0 + sum_jk c_jk) = 0 for g_j(x) = sum_k c_jk x^k. G is then known to the
-    verifier instead of sent; the view with G = 0 is Libra's view given G, which a shift of
-    a_0 maps onto the view for any other G (docs/zk.md)."""
+def draw_tables(F: PrimeField, layout: MaskLayout, token_bytes) -> tuple[Array, Array]:
+    """The launch's mask table and its reduction's: every entry uniform (the unused tails
+    too) but each sumcheck's a_0 (_zero_sums)."""
     table = F.from_wide_bytes(token_bytes(layout.size * F.wide_len), layout.size)
+    n = layout.reduction_size
+    second = F.from_wide_bytes(token_bytes(n * F.wide_len), n)
+    return (
+        _zero_sums(F, table, list(layout.phases.values())),
+        _zero_sums(F, second, [layout.reduction]),
+    )
+
+
+def _zero_sums(F: PrimeField, table: Array, specs: list[PhaseSpec]) -> Array:
+    """`table` with the a_0 of each sumcheck's mask fixed so that its g sums to zero over the
+    cube: G = 2^(m-1) (2 a_0 + sum_jk c_jk) = 0 for g_j(x) = sum_k c_jk x^k. G is then known
+    to the verifier instead of sent; the view with G = 0 is Libra's view given G (docs/zk.md)."""
     d, xp = F.ext.degree, F.xp
-    coef = table[: layout.coefficients * d].reshape(layout.coefficients, d)  # a view
-    specs = list(layout.phases.values())
+    count = max(s.offset + s.count for s in specs)
+    coef = table[: count * d].reshape(count, d)  # a view
     firsts = np.array([s.offset + 1 for s in specs], dtype=np.int64)
     ends = np.array([s.offset + s.count for s in specs], dtype=np.int64)
     wide = coef.dtype if coef.dtype == object else np.uint64  # m31: < 2^31 each, no overflow
@@ -430,10 +483,10 @@ class ZkProver:
     """The prover's masks of one launch (table: the launch's committed mask table) and the
     linear-form claims on them that the proof accumulates."""
 
-    def __init__(self, F: PrimeField, layout: MaskLayout, table: Array) -> None:
+    def __init__(self, F: PrimeField, layout: MaskLayout, table: Array, second: Array) -> None:
         self.F, self.E, self.layout = F, F.ext, layout
-        self.table = F.xp.asarray(table)
-        self.claims = MaskClaims(F.ext, layout)
+        self.table, self.second = F.xp.asarray(table), F.xp.asarray(second)
+        self.claims = MaskClaims.of_table(F.ext, layout)
 
     def start(self, tr, label: str, i: int, phase: int, claims: list, coeffs: list) -> PhaseMask:
         """Layer i's phase mask, rho drawn (`claims`, `coeffs`: the claims on layer i + 1 and
@@ -486,20 +539,47 @@ class ZkProver:
         return mask.value(challenges)
 
     def reduce(self, tr) -> tuple:
-        """The mask parts, combined by lambda, proved as <M, P> by a plain sumcheck that
-        ends in one claim on the table (segment MASK_TABLE)."""
+        """The mask parts, combined by lambda, proved as <M, P> (prove_reduction)."""
         F = self.F
         lambdas = tr.challenge_exts("gkr/zk/lambda", F, len(self.claims.forms))
         total, weights = self.claims.combined(lambdas)
         return self.prove_reduction(tr, total, weights)
 
     def prove_reduction(self, tr, total: Array, weights: Array) -> tuple:
+        """<M, P> = total by a sumcheck masked with the second table's g (its mask part
+        rho g(r*) the verifier computes from M~(r*)), then <M2, P2> = rho g(r*) by a plain
+        sumcheck over the second table, which binds its slack bit first. Returns the
+        MaskReduction and the two claims (segments MASK_TABLE, REDUCTION_TABLE)."""
         from zkcc.backends.gkr.proof import SegmentClaim
 
-        F, E = self.F, self.E
-        res = SumcheckProver(F, tr, "gkr/zk/reduce").prove(self.table, weights, total)
+        F, E, lay = self.F, self.E, self.layout
+        mask = PhaseMask(E, lay.reduction, self.second, -1)
+        mask.rho = tr.challenge_ext("gkr/zk/reduce/rho", F)
+        sc = SumcheckProver(F, tr, "gkr/zk/reduce", hook=mask)
+        res = sc.prove(self.table, weights, total)
         tr.absorb_field("gkr/zk/mask", E, res.f_eval)
-        return res.proof, SegmentClaim(MASK_TABLE, res.point, res.f_eval)
+        gamma = self.stated_gamma(mask, sc.challenges, res.claim, E.mul(res.f_eval, res.g_eval))
+        second = MaskClaims.of_reduction(E, lay)
+        second.add(lay.reduction, sc.challenges, mask.rho, E.mul(mask.rho, gamma))
+        total2, weights2 = second.combined(E.one()[:, None])
+        res2 = SumcheckProver(F, tr, "gkr/zk/reduce2").prove(self.second, weights2, total2)
+        tr.absorb_field("gkr/zk/mask2", E, res2.f_eval)
+        sent = MaskReduction(res.proof, res.f_eval, res2.proof, res2.f_eval)
+        return sent, [
+            SegmentClaim(MASK_TABLE, res.point, res.f_eval),
+            SegmentClaim(REDUCTION_TABLE, res2.point, res2.f_eval),
+        ]
+
+
+@dataclass(frozen=True, eq=False)
+class MaskReduction:
+    """What the mask reduction sends: its masked rounds over the mask table and the table's
+    value at their point, then the plain rounds over the second table and its value."""
+
+    rounds: SumcheckProof
+    value: Array
+    rounds2: SumcheckProof
+    value2: Array
 
 
 class ZkVerifier:
@@ -508,7 +588,7 @@ class ZkVerifier:
 
     def __init__(self, F: PrimeField, layout: MaskLayout) -> None:
         self.F, self.E, self.layout = F, F.ext, layout
-        self.claims = MaskClaims(F.ext, layout)
+        self.claims = MaskClaims.of_table(F.ext, layout)
 
     def start(self, tr, label: str) -> Array:
         """rho (the mask polynomial sums to zero: the claim is unchanged)."""
@@ -549,17 +629,30 @@ class ZkVerifier:
         """Phase 2's mask part, final claim minus its data part: recorded as a linear form."""
         self.claims.add(self.layout.phases[(i, 2)], challenges, rho, sigma)
 
-    def reduce(self, tr, proof, value: Array) -> tuple:
-        """Check the reduction; returns the claim on the mask table for the PCS."""
+    def reduce(self, tr, sent: MaskReduction) -> list:
+        """Check the reduction; returns the claims on the two tables for the PCS."""
         from zkcc.backends.gkr.proof import SegmentClaim
 
-        F, E = self.F, self.E
+        F, E, lay = self.F, self.E, self.layout
         lambdas = tr.challenge_exts("gkr/zk/lambda", F, len(self.claims.forms))
         total, weights = self.claims.combined(lambdas)
-        point, final = SumcheckVerifier(F, tr, "gkr/zk/reduce").verify(
-            total, proof, self.layout.num_vars, "mask reduction"
+        rho = tr.challenge_ext("gkr/zk/reduce/rho", F)
+        challenges, final = SumcheckVerifier(F, tr, "gkr/zk/reduce").verify_rounds(
+            total, sent.rounds, lay.reduction.degrees, "mask reduction"
         )
-        tr.absorb_field("gkr/zk/mask", E, value)
-        if not E.equal(final, E.mul(value, mle_evaluate(F, weights, point))):
+        point = mle_point(challenges, len(challenges))
+        tr.absorb_field("gkr/zk/mask", E, sent.value)
+        second = MaskClaims.of_reduction(E, lay)
+        sigma = E.sub(final, E.mul(sent.value, mle_evaluate(F, weights, point)))
+        second.add(lay.reduction, challenges, rho, sigma)
+        total2, weights2 = second.combined(E.one()[:, None])
+        point2, final2 = SumcheckVerifier(F, tr, "gkr/zk/reduce2").verify(
+            total2, sent.rounds2, lay.reduction_num_vars, "mask reduction"
+        )
+        tr.absorb_field("gkr/zk/mask2", E, sent.value2)
+        if not E.equal(final2, E.mul(sent.value2, mle_evaluate(F, weights2, point2))):
             raise ProofRejected("mask reduction: final check fails")
-        return SegmentClaim(MASK_TABLE, point, value)
+        return [
+            SegmentClaim(MASK_TABLE, point, sent.value),
+            SegmentClaim(REDUCTION_TABLE, point2, sent.value2),
+        ]

@@ -13,6 +13,7 @@ from test_gkr import columns, instance_major, make, segment_table
 from zkcc.backends.gkr import GKRProof, evaluate_circuit, prove, verify
 from zkcc.backends.gkr.random_circuit import random_inputs
 from zkcc.backends.gkr.zk import (
+    FRESH_ENTRIES,
     INPUT_MASK_COEFFICIENTS,
     INPUT_MASK_SEGMENT,
     MASK_TABLE,
@@ -270,3 +271,22 @@ def test_masks_that_do_not_sum_to_zero_are_rejected(name):
     except ProofRejected:
         return
     assert not _claims_hold_verifier(F, hc, l0, (table, second), out)
+
+
+@pytest.mark.parametrize("name", ["m31", "bn254"])
+def test_fresh_entries_move_only_the_mask_value(name):
+    """The mask table's last FRESH_ENTRIES entries are weighed by no mask part: changing them
+    leaves every GKR message as it was and changes M~(r*) (which they hide), and both proofs
+    verify. (The masked reduction's rounds read them too, through M's partial sums.)"""
+    F, hc, l0, layout, (table, second) = zk_setup(name, seed=17, n_log2=1)
+    other = table.copy()
+    other[-FRESH_ENTRIES:] = F.add(other[-FRESH_ENTRIES:], F.array(list(range(1, 65))))
+    trees = []
+    for t in (table, other):
+        proof, claims = prove_zk(F, hc, l0, layout, (t, second))
+        check_claims(F, hc, l0, (t, second), claims)
+        verify(F, hc, 1, proof, Transcript(b"zk"), zk=layout)
+        trees.append(proof.to_tree())
+    a, b = trees
+    assert a["layers"] == b["layers"]
+    assert a["mask"] != b["mask"]

@@ -171,15 +171,15 @@ def test_hiding_circuit_keeps_every_layer_value():
 
 class Simulator(ZkProver):
     """The honest-verifier simulator [Libra, Thm 4]: no witness. It runs the prover's code on
-    made-up layer values, states at the end of each sumcheck the gamma that makes the
-    verifier's final equation hold, and fits one mask coefficient to the combined stated
-    values before the reduction; the PCS simulator (tests/test_ligero_zk.py) then opens the
-    claims it hands on. The messages are distributed as in a real proof because each is the
-    data part plus a share of the uniform mask g, and gamma, the layer values and kappa are
-    masked by uniform mask terms (docs/zk.md)."""
+    made-up layer values, takes at the end of each sumcheck the mask part that makes the
+    verifier's final equation hold, and fits one mask coefficient to the combined mask parts
+    before the reduction; the PCS simulator (tests/test_ligero_zk.py) then opens the claims
+    it hands on. The messages are distributed as in a real proof because each is the data
+    part plus a share of the uniform mask g, and the layer values and q(r_w) are masked by
+    uniform mask terms (docs/zk.md)."""
 
-    def stated_gamma(self, mask, challenges, final, data):
-        return self.E.mul(self.E.sub(final, data), self.E.inv(mask.rho))
+    def stated_part(self, mask, challenges, final, data):
+        return self.E.sub(final, data)
 
     def reduce(self, tr):
         E = self.E

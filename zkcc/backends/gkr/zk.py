@@ -249,19 +249,22 @@ def eq_zero(E: ExtField, challenges: list[Array]) -> Array:
     return E.from_reduced_ints(acc)
 
 
+def _q_parts(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array) -> tuple[list, list]:
+    """(alpha Z(a) + beta Z(b), alpha Z(a) a + beta Z(b) b) as ints: q's weights on c0 and
+    c1, and (times w) on c2 and c3."""
+    al, be, ai, bi = (E.ints(x) for x in (alpha, beta, a, b))
+    one = E.unit_ints(1)
+    za = E.mul_ints(al, E.mul_ints(ai, E.sub_ints(one, ai)))
+    zb = E.mul_ints(be, E.mul_ints(bi, E.sub_ints(one, bi)))
+    return E.add_ints(za, zb), E.add_ints(E.mul_ints(za, ai), E.mul_ints(zb, bi))
+
+
 def q_weights(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array, w: Array) -> list:
     """q(w) = sum_l weights[l] c_l for R(t, w) = c0 + c1 t + c2 w + c3 t w:
-    alpha Z(a) (1, a, w, a w) + beta Z(b) (1, b, w, b w)."""
-    za, zb = E.mul(alpha, vanishing(E, a)), E.mul(beta, vanishing(E, b))
-    out = []
-    for mono_a, mono_b in (
-        (E.one(), E.one()),
-        (a, b),
-        (w, w),
-        (E.mul(a, w), E.mul(b, w)),
-    ):
-        out.append(E.add(E.mul(za, mono_a), E.mul(zb, mono_b)))
-    return out
+    alpha Z(a) (1, a, w, a w) + beta Z(b) (1, b, w, b w), as lists of d ints."""
+    u, v = _q_parts(E, alpha, beta, a, b)
+    wi = E.ints(w)
+    return [u, v, E.mul_ints(u, wi), E.mul_ints(v, wi)]
 
 
 @dataclass
@@ -296,7 +299,7 @@ class MaskClaims:
         w_term: tuple[int, list[Array], Array] | None = None,
     ) -> None:
         """A sumcheck's mask part rho g(r), plus with the w round eq(r, 0) q(r_w): w_term is
-        (the layer whose R_i q reads, q's weights on R_i's coefficients, eq(r, 0))."""
+        (the layer whose R_i q reads, q's weights on R_i's coefficients as ints, eq(r, 0))."""
         E = self.E
         rho_ints = E.ints(rho)
         idx, wts = [spec.offset], [rho_ints]
@@ -307,7 +310,8 @@ class MaskClaims:
             layer, q_wts, e0 = w_term
             start = self.layout.layer_masks[layer]
             idx += range(start, start + 4)
-            wts += [E.mul_ints(E.ints(w), E.ints(e0)) for w in q_wts]
+            e0_ints = E.ints(e0)
+            wts += [E.mul_ints(w, e0_ints) for w in q_wts]
         self.forms.append((np.array(idx, dtype=np.int64), E.from_reduced_ints(wts), value))
 
     def combined(self, lambdas: Array) -> tuple[Array, Array]:
@@ -337,11 +341,12 @@ def coefficients(E: ExtField, table: Array, start: int, count: int) -> Array:
 
 
 class PhaseMask:
-    """The prover's masking polynomial of one sumcheck, and the hook (sumcheck.RoundHook) that
-    adds its share, the hidden w-term and the layer mask's last-round term to each message.
-    Its per-round arithmetic runs on Python ints (sumcheck.int_poly_add's form): a few dozen
-    products of extension scalars per round, where numpy's per-call cost on (d,) arrays
-    dominated the zero-knowledge prover of deep circuits."""
+    """The prover's masking polynomial of one sumcheck, times its rho, and the hook
+    (sumcheck.RoundHook) that adds its share, the hidden w-term and the layer mask's last-round
+    term to each message. Its per-round arithmetic runs on Python ints (sumcheck.int_poly_add's
+    form), where numpy's per-call cost on (d,) arrays dominated the zero-knowledge prover of
+    deep circuits; the coefficients are scaled by rho once, so that a round scales its share
+    by the base-field 2^rest alone."""
 
     def __init__(
         self,
@@ -349,29 +354,28 @@ class PhaseMask:
         spec: PhaseSpec,
         table: Array,
         layer: int,
-        q_poly: list[Array] | None = None,
-        s_poly: list[Array] | None = None,
+        rho: Array,
+        q_poly: list[list[int]] | None = None,
+        s_poly: list[list[int]] | None = None,
         hidden: tuple | None = None,
     ) -> None:
-        self.E, self.spec, self.layer = E, spec, layer
-        self.rho = E.zeros()  # drawn after G is absorbed (ZkProver.start)
+        self.E, self.spec, self.layer, self.rho = E, spec, layer, rho
         self.hidden = hidden  # (alpha, beta, a, b) of the w round's q
         d = E.degree
-        coef = _ints_of(coefficients(E, table, spec.offset, spec.count))
-        # g_j as a full polynomial, coefficients low first: a_0 rides on g_0
+        coef = coefficients(E, table, spec.offset, spec.count)
+        rg = _ints_of(E.mul(coef, E.xp.asarray(rho)[:, None]))
+        # rho g_j as a full polynomial, coefficients low first: rho a_0 rides on g_0
         self.g = [
-            [coef[0] if j == 0 else [0] * d] + [coef[s - spec.offset + k] for k in range(deg)]
+            [rg[0] if j == 0 else [0] * d] + [rg[s - spec.offset + k] for k in range(deg)]
             for j, (s, deg) in enumerate(zip(spec.starts(), spec.degrees, strict=True))
         ]
-        # q(w) (the w round) and S(t) (a masked layer), in ints
-        self.q_poly = None if q_poly is None else [E.ints(c) for c in q_poly]
-        self.s_poly = None if s_poly is None else [E.ints(c) for c in s_poly]
+        self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (the w round), S(t) (a masked layer)
         m = len(self.g)
-        self._after = [[0] * d for _ in range(m + 1)]  # sum_{i >= j} (g_i(0) + g_i(1))
+        self._after = [[0] * d for _ in range(m + 1)]  # rho sum_{i >= j} (g_i(0) + g_i(1))
         for j in reversed(range(m)):
             ends = E.add_ints(int_poly_at(E, self.g[j], 0), int_poly_at(E, self.g[j], 1))
             self._after[j] = E.add_ints(self._after[j + 1], ends)
-        # running sum_{i<j} g_i(r_i) and eq(r_<j, 0), extended as the challenges come
+        # running rho sum_{i<j} g_i(r_i) and eq(r_<j, 0), extended as the challenges come
         self._prefix, self._eq0 = [[0] * d], [E.unit_ints(1)]
 
     def _extend(self, challenges: list[Array]) -> None:
@@ -382,8 +386,8 @@ class PhaseMask:
             self._prefix.append(E.add_ints(self._prefix[j], _int_horner(E, self.g[j], r)))
             self._eq0.append(E.mul_ints(self._eq0[j], E.sub_ints(E.unit_ints(1), r)))
 
-    def value(self, challenges: list[Array]) -> Array:
-        """gamma = g(r) = sum_j g_j(r_j)."""
+    def part(self, challenges: list[Array]) -> Array:
+        """The mask part rho g(r) = rho sum_j g_j(r_j)."""
         self._extend(challenges)
         return self.E.from_reduced_ints(self._prefix[len(self.g)])
 
@@ -402,9 +406,10 @@ class PhaseMask:
         # rho g's share: 2^rest (sum_{i<j} g_i(r_i) + g_j(t)) + 2^(rest-1) sum_{i>j} (g_i(0)+g_i(1))
         fixed = self._prefix[j]
         if rest:
-            fixed = E.add_ints(fixed, E.mul_ints(self._after[j + 1], E.unit_ints((p + 1) // 2)))
-        share = [E.add_ints(self.g[j][0], fixed), *self.g[j][1:]]
-        out = _int_scale(E, share, E.mul_ints(E.ints(self.rho), E.unit_ints(pow(2, rest, p))))
+            fixed = E.add_ints(fixed, _base_scale(self._after[j + 1], (p + 1) // 2, p))
+        scale = pow(2, rest, p)
+        out = [_base_scale(E.add_ints(self.g[j][0], fixed), scale, p)]
+        out += [_base_scale(c, scale, p) for c in self.g[j][1:]]
         xs = self.spec.xs_rounds
         if self.q_poly is not None:
             e0 = self._eq0[min(j, xs)]
@@ -421,29 +426,28 @@ class PhaseMask:
         return out
 
 
-def layer_mask(E: ExtField, table: Array, layout: MaskLayout, i: int) -> list[Array]:
-    """R_i's coefficients (c0, c1, c2, c3) of R(t, w) = c0 + c1 t + c2 w + c3 t w."""
-    coef = coefficients(E, table, layout.layer_masks[i], 4)
-    return [coef[:, k] for k in range(4)]
+def _base_scale(c: list[int], k: int, p: int) -> list[int]:
+    """An extension scalar (d ints) times the base-field integer k."""
+    return [x * k % p for x in c]
 
 
-def s_poly(E: ExtField, c: list[Array]) -> list[Array]:
+def layer_mask(E: ExtField, table: Array, layout: MaskLayout, i: int) -> list[list[int]]:
+    """R_i's coefficients (c0, c1, c2, c3) of R(t, w) = c0 + c1 t + c2 w + c3 t w, as ints."""
+    return _ints_of(coefficients(E, table, layout.layer_masks[i], 4))
+
+
+def s_poly(E: ExtField, c: list[list[int]]) -> list[list[int]]:
     """S(t) = R(t, 0) + R(t, 1) = (2 c0 + c2) + (2 c1 + c3) t."""
-    two = E.scalar(2)
-    return [E.add(E.mul(two, c[0]), c[2]), E.add(E.mul(two, c[1]), c[3])]
+    return [E.add_ints(E.add_ints(c[0], c[0]), c[2]), E.add_ints(E.add_ints(c[1], c[1]), c[3])]
 
 
-def q_poly(E: ExtField, c: list[Array], alpha, beta, a, b) -> list[Array]:
+def q_poly(E: ExtField, c: list[list[int]], alpha, beta, a, b) -> list[list[int]]:
     """q(w) = alpha Z(a) R(a, w) + beta Z(b) R(b, w) as q(0) + (q(1) - q(0)) w."""
-    at = [sum_terms(E, q_weights(E, alpha, beta, a, b, w), c) for w in (E.zeros(), E.one())]
-    return [at[0], E.sub(at[1], at[0])]
-
-
-def sum_terms(E: ExtField, weights: list[Array], values: list[Array]) -> Array:
-    acc = E.zeros()
-    for w, v in zip(weights, values, strict=True):
-        acc = E.add(acc, E.mul(w, v))
-    return acc
+    u, v = _q_parts(E, alpha, beta, a, b)
+    return [
+        E.add_ints(E.mul_ints(u, c[0]), E.mul_ints(v, c[1])),
+        E.add_ints(E.mul_ints(u, c[2]), E.mul_ints(v, c[3])),
+    ]
 
 
 def draw_tables(F: PrimeField, layout: MaskLayout, token_bytes) -> tuple[Array, Array]:
@@ -499,9 +503,8 @@ class ZkProver:
             hidden = (coeffs[0], coeffs[1], claims[0].point[u], claims[1].point[u])
             q = q_poly(E, layer_mask(E, self.table, lay, i + 1), *hidden)
         s = s_poly(E, layer_mask(E, self.table, lay, i)) if lay.masked(i) else None
-        mask = PhaseMask(E, spec, self.table, i, q, s, hidden)
-        mask.rho = tr.challenge_ext(f"{label}/rho", self.F)
-        return mask
+        rho = tr.challenge_ext(f"{label}/rho", self.F)
+        return PhaseMask(E, spec, self.table, i, rho, q, s, hidden)
 
     def finish(
         self, tr, label: str, phase: int, sc, res, mask: PhaseMask
@@ -523,8 +526,7 @@ class ZkProver:
             w_part = E.mul(e0, _horner(E, mask.q_poly, r_w))
             w_term = (mask.layer + 1, q_weights(E, *mask.hidden, r_w), e0)
             data = E.add(E.mul(E.sub(E.one(), r_w), data), w_part)
-        gamma = self.stated_gamma(mask, sc.challenges, sc.final_claim(), data)
-        sigma = E.mul(mask.rho, gamma)
+        sigma = self.stated_part(mask, sc.challenges, sc.final_claim(), data)
         if w_term is not None:
             sigma = E.add(sigma, w_part)
         self.claims.add(spec, sc.challenges, mask.rho, sigma, w_term)
@@ -533,10 +535,10 @@ class ZkProver:
         tr.absorb_field(f"{label}/sigma", E, sigma)
         return v, sigma
 
-    def stated_gamma(self, mask: PhaseMask, challenges: list, final: Array, data: Array) -> Array:
-        """gamma = g(r): then final = data + rho gamma. (The simulator in tests/test_gkr_zk.py,
-        holding no witness, states the gamma that makes this hold for its made-up data.)"""
-        return mask.value(challenges)
+    def stated_part(self, mask: PhaseMask, challenges: list, final: Array, data: Array) -> Array:
+        """rho g(r): then final = data + rho g(r). (The simulator in tests/test_gkr_zk.py,
+        holding no witness, takes the part that makes this hold for its made-up data.)"""
+        return mask.part(challenges)
 
     def reduce(self, tr) -> tuple:
         """The mask parts, combined by lambda, proved as <M, P> (prove_reduction)."""
@@ -553,14 +555,14 @@ class ZkProver:
         from zkcc.backends.gkr.proof import SegmentClaim
 
         F, E, lay = self.F, self.E, self.layout
-        mask = PhaseMask(E, lay.reduction, self.second, -1)
-        mask.rho = tr.challenge_ext("gkr/zk/reduce/rho", F)
+        rho = tr.challenge_ext("gkr/zk/reduce/rho", F)
+        mask = PhaseMask(E, lay.reduction, self.second, -1, rho)
         sc = SumcheckProver(F, tr, "gkr/zk/reduce", hook=mask)
         res = sc.prove(self.table, weights, total)
         tr.absorb_field("gkr/zk/mask", E, res.f_eval)
-        gamma = self.stated_gamma(mask, sc.challenges, res.claim, E.mul(res.f_eval, res.g_eval))
+        part = self.stated_part(mask, sc.challenges, res.claim, E.mul(res.f_eval, res.g_eval))
         second = MaskClaims.of_reduction(E, lay)
-        second.add(lay.reduction, sc.challenges, mask.rho, E.mul(mask.rho, gamma))
+        second.add(lay.reduction, sc.challenges, rho, part)
         total2, weights2 = second.combined(E.one()[:, None])
         res2 = SumcheckProver(F, tr, "gkr/zk/reduce2").prove(self.second, weights2, total2)
         tr.absorb_field("gkr/zk/mask2", E, res2.f_eval)

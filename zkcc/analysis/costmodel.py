@@ -615,9 +615,11 @@ def gkr_prove_seconds(
     for seg in circuit.segments:
         size = (1 << seg.size_log2) * (1 if seg.broadcast else N)
         t += 2 * (2 * size * ext + seg.size_log2 * 4 * call)
-    if zk is not None:
-        t += _zk_rounds(zk) * ZK_ROUND_OPS * prof.rate(f"{name}.scalar")
-        t += ZK_REDUCTION_PASSES * zk.size * ext + zk.num_vars * rnd
+    if zk is not None:  # the masked rounds, the mask reduction's among them
+        masked = _zk_rounds(zk) + zk.num_vars
+        t += masked * ZK_ROUND_OPS * prof.rate(f"{name}.scalar")
+        tables, rounds = zk.size + zk.reduction_size, zk.num_vars + zk.reduction_num_vars
+        t += ZK_REDUCTION_PASSES * tables * ext + rounds * rnd
     return t
 
 
@@ -711,8 +713,8 @@ def gkr_verify_seconds(
     t += 2 * len(circuit.segments) * (circuit.input_log2 + 4) * call
     if zk is not None:
         t += _zk_rounds(zk) * ZK_VERIFY_ROUND_OPS * prof.rate(f"{name}.scalar")
-        t += ZK_REDUCTION_PASSES * zk.size * ext
-        t += zk.num_vars * vr
+        t += ZK_REDUCTION_PASSES * (zk.size + zk.reduction_size) * ext
+        t += (zk.num_vars + zk.reduction_num_vars) * vr
     return t
 
 

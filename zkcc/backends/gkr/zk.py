@@ -296,7 +296,7 @@ class MaskClaims:
         challenges: list[Array],
         rho: Array,
         value: Array,
-        w_term: tuple[int, list[Array], Array] | None = None,
+        w_term: tuple[int, list[list[int]], Array] | None = None,
     ) -> None:
         """A sumcheck's mask part rho g(r), plus with the w round eq(r, 0) q(r_w): w_term is
         (the layer whose R_i q reads, q's weights on R_i's coefficients as ints, eq(r, 0))."""
@@ -478,14 +478,24 @@ def _zero_sums(F: PrimeField, table: Array, specs: list[PhaseSpec]) -> Array:
     return table
 
 
+def reduction_part(
+    E: ExtField, layout: MaskLayout, challenges: list[Array], rho: Array, part: Array
+) -> tuple[Array, Array]:
+    """The mask reduction's own mask part rho g'(r*) as a claim <M2, P2> = part on the second
+    table: (part, P2)."""
+    second = MaskClaims.of_reduction(E, layout)
+    second.add(layout.reduction, challenges, rho, part)
+    return second.combined(E.xp.asarray(E.one())[:, None])
+
+
 def input_mask(E: ExtField, table: Array) -> Array:
     """The input mask segment's values: the mask table's first 4d entries."""
     return table[: 1 << input_mask_log2(E)]
 
 
 class ZkProver:
-    """The prover's masks of one launch (table: the launch's committed mask table) and the
-    linear-form claims on them that the proof accumulates."""
+    """The prover's masks of one launch (`table`: the launch's committed mask table, `second`:
+    its mask reduction's) and the linear-form claims on them that the proof accumulates."""
 
     def __init__(self, F: PrimeField, layout: MaskLayout, table: Array, second: Array) -> None:
         self.F, self.E, self.layout = F, F.ext, layout
@@ -561,9 +571,7 @@ class ZkProver:
         res = sc.prove(self.table, weights, total)
         tr.absorb_field("gkr/zk/mask", E, res.f_eval)
         part = self.stated_part(mask, sc.challenges, res.claim, E.mul(res.f_eval, res.g_eval))
-        second = MaskClaims.of_reduction(E, lay)
-        second.add(lay.reduction, sc.challenges, rho, part)
-        total2, weights2 = second.combined(E.one()[:, None])
+        total2, weights2 = reduction_part(E, lay, sc.challenges, rho, part)
         res2 = SumcheckProver(F, tr, "gkr/zk/reduce2").prove(self.second, weights2, total2)
         tr.absorb_field("gkr/zk/mask2", E, res2.f_eval)
         sent = MaskReduction(res.proof, res.f_eval, res2.proof, res2.f_eval)
@@ -644,10 +652,8 @@ class ZkVerifier:
         )
         point = mle_point(challenges, len(challenges))
         tr.absorb_field("gkr/zk/mask", E, sent.value)
-        second = MaskClaims.of_reduction(E, lay)
-        sigma = E.sub(final, E.mul(sent.value, mle_evaluate(F, weights, point)))
-        second.add(lay.reduction, challenges, rho, sigma)
-        total2, weights2 = second.combined(E.one()[:, None])
+        part = E.sub(final, E.mul(sent.value, mle_evaluate(F, weights, point)))
+        total2, weights2 = reduction_part(E, lay, challenges, rho, part)
         point2, final2 = SumcheckVerifier(F, tr, "gkr/zk/reduce2").verify(
             total2, sent.rounds2, lay.reduction_num_vars, "mask reduction"
         )

@@ -229,8 +229,9 @@ def _horner(E: ExtField, poly: list[list[int]], r: Array) -> Array:
     return E.from_reduced_ints(_int_horner(E, poly, E.ints(r)))
 
 
-def _int_powers(E: ExtField, r: list[int], count: int) -> list[list[int]]:
-    out = [E.unit_ints(1)]
+def _scaled_powers(E: ExtField, c: list[int], r: list[int], count: int) -> list[list[int]]:
+    """c r, c r^2, ..., c r^count."""
+    out = [E.mul_ints(c, r)]
     for _ in range(count - 1):
         out.append(E.mul_ints(out[-1], r))
     return out
@@ -305,7 +306,7 @@ class MaskClaims:
         idx, wts = [spec.offset], [rho_ints]
         for start, deg, r in zip(spec.starts(), spec.degrees, challenges, strict=True):
             idx += range(start, start + deg)
-            wts += [E.mul_ints(rho_ints, x) for x in _int_powers(E, E.ints(r), deg + 1)[1:]]
+            wts += _scaled_powers(E, rho_ints, E.ints(r), deg)
         if w_term is not None:
             layer, q_wts, e0 = w_term
             start = self.layout.layer_masks[layer]
@@ -370,6 +371,8 @@ class PhaseMask:
             for j, (s, deg) in enumerate(zip(spec.starts(), spec.degrees, strict=True))
         ]
         self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (the w round), S(t) (a masked layer)
+        if q_poly is not None:  # Q = q(0) + q(1), the hidden part the (x, s) rounds carry
+            self.big_q = E.add_ints(int_poly_at(E, q_poly, 0), int_poly_at(E, q_poly, 1))
         m = len(self.g)
         self._after = [[0] * d for _ in range(m + 1)]  # rho sum_{i >= j} (g_i(0) + g_i(1))
         for j in reversed(range(m)):
@@ -384,7 +387,8 @@ class PhaseMask:
             j = len(self._prefix) - 1
             r = E.ints(challenges[j])
             self._prefix.append(E.add_ints(self._prefix[j], _int_horner(E, self.g[j], r)))
-            self._eq0.append(E.mul_ints(self._eq0[j], E.sub_ints(E.unit_ints(1), r)))
+            if self.q_poly is not None:  # only the w term reads eq(r_<j, 0)
+                self._eq0.append(E.mul_ints(self._eq0[j], E.sub_ints(E.unit_ints(1), r)))
 
     def part(self, challenges: list[Array]) -> Array:
         """The mask part rho g(r) = rho sum_j g_j(r_j)."""
@@ -414,8 +418,7 @@ class PhaseMask:
         if self.q_poly is not None:
             e0 = self._eq0[min(j, xs)]
             if j < xs:  # eq(r_<j, 0) (1 - t) Q
-                big_q = E.add_ints(int_poly_at(E, self.q_poly, 0), int_poly_at(E, self.q_poly, 1))
-                term = E.mul_ints(e0, big_q)
+                term = E.mul_ints(e0, self.big_q)
                 out = int_poly_add(E, out, [term, E.sub_ints(E.unit_ints(0), term)])
             else:  # the w round: eq(r, 0) q(t)
                 out = int_poly_add(E, out, _int_scale(E, self.q_poly, e0))

@@ -244,7 +244,7 @@ class GkrStep(_LaunchStep):
         self.computed = {index_tensor(i)} & reads
         self.public = public_tensors(program) | self.computed
         if self.layout is not None:
-            reads = (reads - {input_mask_tensor(i)}) | set(self.hiding.claim_counts())
+            reads = (reads - {input_mask_tensor(i)}) | {x.name for x in self.hiding.tensors()}
         if self.lookups is not None:
             reads |= set(self.lookups.counts_tensors())
         if self.hidden is not None:

@@ -488,7 +488,7 @@ def reduction_part(
     table: (part, P2)."""
     second = MaskClaims.of_reduction(E, layout)
     second.add(layout.reduction, challenges, rho, part)
-    return second.combined(E.xp.asarray(E.one())[:, None])
+    return second.combined(E.one()[:, None])
 
 
 def input_mask(E: ExtField, table: Array) -> Array:

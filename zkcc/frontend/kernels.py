@@ -16,6 +16,7 @@ from zkcc.frontend.compiled import CompiledInterp
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import element_text
 from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
+from zkcc.frontend.replay import Recording, Signature, record, replay, signature
 from zkcc.frontend.statements import Interp, ReturnSignal, instance_name
 from zkcc.frontend.values import FIELD, INT, VOID, FieldV, FixedV, IntV, Ref, Scope, Store, Value
 from zkcc.ir.kernel import MAX_TABLE_ROWS, KernelBuilder, KernelIR, LookupTable, Param, gc_paused
@@ -28,10 +29,34 @@ _MAX_LISTED = 8
 class KernelCompiler(CompiledInterp):
     """The (compiled) interpreter plus the kernel builtins."""
 
+    replay_calls = True  # zkcc.frontend.replay; tests compare kernels made without it
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # (store, offset, length) of a const table -> its entries and LookupTable (table_of)
         self._tables: dict[tuple, tuple[tuple[int, ...], LookupTable]] = {}
+        # a call signature -> 1 after its first call, then its Recording, or None: interpreted
+        self._calls: dict[Signature, int | Recording | None] = {}
+
+    def inline(
+        self, fn: ast.FuncDecl, e: ast.Call, scope: Scope, values: tuple[int, ...] | None
+    ) -> Value:
+        """`Interp.inline`, or the replay of the call's recording when an earlier call had
+        its signature (zkcc.frontend.replay)."""
+        sig = signature(self, fn, scope, values) if self.replay_calls else None
+        if sig is not None:
+            seen = self._calls.get(sig)
+            if seen is None and sig not in self._calls:
+                self._calls[sig] = 1  # the first call with it is interpreted
+            else:
+                if seen == 1:
+                    seen = self._calls[sig] = record(self, fn, e, scope, values, sig)
+                if seen is not None:
+                    result = replay(self, fn, scope, sig, seen)  # type: ignore[arg-type]
+                    if result is not None:
+                        return result
+                    self._calls[sig] = None  # undone: at most once per signature
+        return super().inline(fn, e, scope, values)
 
     def eval_call(self, e: ast.Call) -> Value:
         handler = {

@@ -546,6 +546,14 @@ class Interp(ExprEval):
         scope = outer.child()
         for k, (p, arg) in enumerate(zip(fn.params, e.args, strict=True)):
             scope.names[p.name] = self.bind_param(fn, p, arg, outer, arrays.get(k), values)
+        return self.inline(fn, e, scope, values)
+
+    def inline(
+        self, fn: ast.FuncDecl, e: ast.Call, scope: Scope, values: tuple[int, ...] | None
+    ) -> Value:
+        """Run the body of `fn` (called as `e`, its template arguments `values`) in `scope`,
+        where its parameters are bound, and give its result. The kernel compiler overrides
+        this to replay a call it has seen before (zkcc.frontend.replay)."""
         self.call_stack.append(fn.name)
         self.loops.append(_BARRIER)  # its loops may depend on the arguments
         saved, self.scope = self.scope, scope

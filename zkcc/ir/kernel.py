@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -148,6 +148,10 @@ class LookupTable:
 
 SINKS = (Op.ASSERT_ZERO, Op.OUTPUT, Op.LOOKUP)
 _ARITH = (Op.ADD, Op.SUB, Op.MUL, Op.NEG)
+# What `KernelBuilder.replay` emits: all that a device function's body makes, except what reads
+# the kernel's own state (its inputs, its instance index, its tables) or ends it (OUTPUT). A
+# TABLE hint, which names a table, is refused by the recorder (zkcc.frontend.replay).
+REPLAYABLE = frozenset((Op.CONST, Op.ADD, Op.SUB, Op.MUL, Op.NEG, Op.HINT, Op.ASSERT_ZERO))
 _ADD, _SUB, _MUL = Op.ADD, Op.SUB, Op.MUL
 
 
@@ -633,6 +637,58 @@ class KernelBuilder:
                 for lo, hi in zip(level[0::2], level[1::2], strict=True)
             ]
         return level[0]
+
+    # -- replaying what another builder recorded -------------------------------------------
+    def replay(self, instrs: Sequence[Instr], values: list[int | None]) -> bool:
+        """Emit `instrs`, recorded by another builder (zkcc.frontend.replay), through the
+        calls that made them there: their operands index `values`, which starts as the value
+        here of each of that builder's values before the first of `instrs`, and grows by one
+        per instruction (None for a sink). The calls fold and share here as they would if
+        made directly, so the result is what making them here would have given, provided no
+        decision that depended on a value being constant differs: that is, no instruction
+        that was not constant there comes out constant here (it can, when sharing meets a
+        value from outside the recording: (a + b) - c with c the caller's a + b). Then this
+        returns False with every instruction it emitted removed, for the caller to make the
+        calls itself. Only `REPLAYABLE` ops may occur."""
+        n0 = len(self._instrs)
+        consts = self._consts
+        add, sub, mul, neg = self.add, self.sub, self.mul, self.neg
+        for op, args, attr, loc in instrs:
+            if op is _MUL:
+                r = mul(values[args[0]], values[args[1]], loc)  # type: ignore[arg-type]
+            elif op is _ADD:
+                r = add(values[args[0]], values[args[1]], loc)  # type: ignore[arg-type]
+            elif op is _SUB:
+                r = sub(values[args[0]], values[args[1]], loc)  # type: ignore[arg-type]
+            elif op is Op.CONST:
+                values.append(self.const(attr, loc))  # type: ignore[arg-type]
+                continue
+            elif op is Op.NEG:
+                r = neg(values[args[0]], loc)  # type: ignore[arg-type]
+            elif op is Op.HINT:
+                kind, param = attr  # type: ignore[misc]
+                operands = tuple(values[a] for a in args)
+                r = self.hint(HintKind(kind), operands, param, loc)  # type: ignore[arg-type]
+            elif op is Op.ASSERT_ZERO:
+                self.assert_zero(values[args[0]], loc, attr)  # type: ignore[arg-type]
+                values.append(None)
+                continue
+            else:
+                raise ValueError(f"{op} cannot be replayed")
+            if r in consts:
+                self._truncate(n0)
+                return False
+            values.append(r)
+        return True
+
+    def _truncate(self, n: int) -> None:
+        """Remove instructions n.. and every table entry that names one (undoing `replay`)."""
+        del self._instrs[n:]
+        for memo in self._memo.values():
+            for key in [k for k, v in memo.items() if v >= n]:
+                del memo[key]
+        for idx in [i for i in self._consts if i >= n]:
+            del self._consts[idx]
 
     def finish(self) -> KernelIR:
         return self.kernel

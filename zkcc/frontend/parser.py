@@ -26,7 +26,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from zkcc.frontend.ast import FileAST
 from zkcc.frontend.diagnostics import Sink
 from zkcc.frontend.limits import MAX_LITERAL_DIGITS, MAX_NESTING
-from zkcc.frontend.transform import ToAst
+from zkcc.frontend.transform import INT_ITEM, ToAst, token_position
 from zkcc.ir.source import SourceLoc
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "zkcu.lark"
@@ -85,8 +85,9 @@ def _describe(terminal: str) -> str:
 
 
 def expected_text(terminals: set[str]) -> str:
-    """A readable, deterministic list of what the parser would have accepted."""
-    names = sorted({_describe(t) for t in terminals})
+    """A readable, deterministic list of what the parser would have accepted (an INT_LIST is
+    a `{`, which is listed wherever it may stand)."""
+    names = sorted({_describe(t) for t in terminals if t != "INT_LIST"})
     names.sort(key=lambda n: _FIRST.index(n) if n in _FIRST else len(_FIRST))
     if len(names) > _MAX_LISTED:
         names = names[:_MAX_LISTED] + ["..."]
@@ -214,6 +215,20 @@ def _missing_brace(tok: Token, text: str, filename: str, loc: SourceLoc, sink: S
     return True
 
 
+def _literal_fits(digits: str, tok: Token, offset: int, filename: str, sink: Sink) -> bool:
+    """Whether the integer literal `digits`, at `offset` in `tok`, is within the length limit;
+    else the error, at it."""
+    n = len(digits) - (2 if digits[:2] in ("0x", "0X") else 0)
+    if n <= MAX_LITERAL_DIGITS:
+        return True
+    line, col = token_position(tok, offset)
+    sink.error(
+        f"integer literal with {n} digits is too long (at most {MAX_LITERAL_DIGITS} digits)",
+        SourceLoc(filename, line, col, col + len(digits)),
+    )
+    return False
+
+
 def _within_limits(tree: lark.Tree, filename: str, sink: Sink) -> bool:
     """Check nesting depth and literal lengths on the parse tree, without recursion, before
     anything walks it recursively. Reports the first offence of each kind."""
@@ -224,15 +239,10 @@ def _within_limits(tree: lark.Tree, filename: str, sink: Sink) -> bool:
         node, depth, meta = stack.pop()
         if isinstance(node, Token):
             if node.type == "NUMBER":
-                digits = len(node.value) - (2 if node.value[:2] in ("0x", "0X") else 0)
-                if digits > MAX_LITERAL_DIGITS:
-                    loc = SourceLoc(filename, node.line, node.column, node.end_column)
-                    sink.error(
-                        f"integer literal with {digits} digits is too long "
-                        f"(at most {MAX_LITERAL_DIGITS} digits)",
-                        loc,
-                    )
-                    ok = False
+                ok = _literal_fits(node.value, node, 0, filename, sink) and ok
+            elif node.type == "INT_LIST":
+                for m in INT_ITEM.finditer(node.value):
+                    ok = _literal_fits(m[1], node, m.start(1), filename, sink) and ok
             continue
         if not isinstance(node, lark.Tree):
             continue

@@ -15,6 +15,15 @@ from zkcc.frontend import ast
 from zkcc.ir.source import SourceLoc
 
 _INCLUDE_RE = re.compile(r'#\s*include\s*(?:<([^>\s]+)>|"([^"\n]+)")\s*$')
+INT_ITEM = re.compile(r"-?(0[xX][0-9a-fA-F]+|[0-9]+)")  # an item of an INT_LIST token
+
+
+def token_position(tok: Token, offset: int) -> tuple[int, int]:
+    """The line and column of character `offset` of a token's text."""
+    newline = tok.value.rfind("\n", 0, offset)
+    if newline < 0:
+        return tok.line, tok.column + offset  # type: ignore[operator]
+    return tok.line + tok.value.count("\n", 0, offset), offset - newline  # type: ignore[operator]
 
 
 @v_args(meta=True)
@@ -125,6 +134,24 @@ class ToAst(Transformer):
 
     def init_list(self, meta, children):
         return ast.InitList(self._loc(meta), [c for c in children if c is not None])
+
+    def int_list(self, meta, children):
+        """An INT_LIST token: the nodes `init_list` gives for the same text (each item an
+        `IntLit`, or a `Unary` minus around one, located where it is written)."""
+        tok = children[0]
+        items: list[ast.Expr] = []
+        for m in INT_ITEM.finditer(tok.value):
+            line, col = token_position(tok, m.start())
+            end, digits = col + len(m[0]), m[1]
+            value = int(digits, 0) if digits[:2] in ("0x", "0X") else int(digits)
+            node: ast.Expr = ast.IntLit(
+                SourceLoc(self.filename, line, end - len(digits), end), value
+            )
+            if len(digits) < len(m[0]):  # -N
+                node = ast.Unary(SourceLoc(self.filename, line, col, end), "-", node)
+            items.append(node)
+        end = tok.end_column if tok.end_line == tok.line else self._eol(tok.line)
+        return ast.InitList(SourceLoc(self.filename, tok.line, tok.column, end), items)
 
     def assign(self, meta, children):
         target, op, value = children

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, Layer, LayeredCircuit
-from zkcc.ir.layout import log2_ceil
 from zkcc.lower.forms import combine, expand, reduced
 
 
@@ -78,45 +78,16 @@ class Gates:
             far = level[u] < lv - 1  # read above the level after its own: relayed
             if far.any():
                 np.maximum.at(need, u[far], lv - 1 if np.ndim(lv) == 0 else lv[far] - 1)
-        carried = np.flatnonzero(need > level)
-        rel_src, rel_pos = expand(np.zeros(len(carried), np.int64), need[carried] - level[carried])
-        rel_src = carried[rel_src]
-        rel_lv = level[rel_src] + 1 + rel_pos
-        relay_base = np.zeros(len(level), dtype=np.int64)
-        relay_base[carried] = np.cumsum(need[carried] - level[carried]) - (
-            need[carried] - level[carried]
-        )
-        # numbering within each level: computed wires by key, then relays by source; the top
-        # level's wires are not numbered (inlined into the residues below)
-        lv_all = np.concatenate([level[w0:], rel_lv])
-        if top:
-            lv_all[: len(level) - w0][level[w0:] == top] = out_lv + 1
-        span = int(keys.max(initial=0)) + 1 + len(level)
-        order = np.argsort(
-            lv_all * span + np.concatenate([keys, keys.max(initial=0) + 1 + rel_src]), kind="stable"
-        )
-        width = np.bincount(lv_all, minlength=out_lv + 2)
-        first = np.cumsum(width) - width
-        index = np.empty(len(lv_all), dtype=np.int64)
-        index[order] = np.arange(len(order)) - first[lv_all[order]]
-        own = np.arange(len(level), dtype=np.int64)
-        own[w0:] = index[: len(level) - w0]
-        rel_idx = index[len(level) - w0 :]
-
-        def at_level(u: np.ndarray, lv: np.ndarray) -> np.ndarray:
-            d = lv - level[u]
-            if not d.any():
-                return own[u]
-            relayed = (
-                rel_idx[np.clip(relay_base[u] + d - 1, 0, max(len(rel_idx) - 1, 0))]
-                if len(rel_idx)
-                else own[u]
-            )
-            return np.where(d == 0, own[u], relayed)
-
+        computed_lv = level[w0:].copy()
+        if top:  # the top level's wires are not numbered (inlined into the residues below)
+            computed_lv[computed_lv == top] = out_lv + 1
+        own, computed = _computed_numbering(w0, computed_lv, keys, out_lv + 2)
+        relays = _Relays(level, need, computed, own)
+        width = computed + relays.width
         width[0] = w0
         width[out_lv] = len(res.const)
         wmax = int(width.max()) + 1
+        at_level = relays.at_level
         # Gate keys: mul (out, min, max); add (out, in); const (out). A residue is a linear
         # form of wires and a constant. The prover's output claim weighs only real instances
         # (gkr.prove's `live`), so no gate multiplies a residue by a valid flag, and the top
@@ -130,36 +101,126 @@ class Gates:
             out_a, al, ac, (au,) = onto.retarget(ao, out_a, al, ac, (au,))
             out_c, cl, cc, _ = onto.retarget(co, out_c, cl, cc, ())
         mu_i, mv_i = at_level(mu, ml - 1), at_level(mv, ml - 1)
-        a_out = np.concatenate([out_a, rel_lv * wmax + rel_idx, out_lv * wmax + res.out[lower]])
+        a_out = np.concatenate([out_a, out_lv * wmax + res.out[lower]])
         a_in = np.concatenate(
-            [
-                at_level(au, al - 1),
-                at_level(rel_src, rel_lv - 1),
-                at_level(res.wire[lower], np.full(int(lower.sum()), out_lv - 1)),
-            ]
+            [at_level(au, al - 1), at_level(res.wire[lower], np.full(int(lower.sum()), out_lv - 1))]
         )
-        a_coef = np.concatenate([ac, np.ones(len(rel_src), ac.dtype), res.coef[lower]])
+        a_coef = np.concatenate([ac, res.coef[lower]])
         c_out = np.concatenate([out_c, out_lv * wmax + np.arange(len(res.const))])
         c_coef = np.concatenate([cc, res.const])
         muls = combine(out_m, np.minimum(mu_i, mv_i) * wmax + np.maximum(mu_i, mv_i), mc, p)
         adds = combine(a_out, a_in, a_coef, p)
         consts = combine(c_out, np.zeros(len(c_out), np.int64), c_coef, p)
         mul = _by_level(muls, out_lv, wmax, lambda out, k: (out, k // wmax, k % wmax))
-        add = _by_level(adds, out_lv, wmax, lambda out, k: (out, k))
+        add = relays.merged(adds, out_lv, wmax)
         const = _by_level(consts, out_lv, wmax, lambda out, k: (out,))
-        layers = [
-            Layer(
-                width_log2=log2_ceil(max(int(width[lv]), 1)),
-                mul_wires=mul.wires[mul.bounds[lv - 1] : mul.bounds[lv]],
-                mul_coef=tuple(mul.coefs[mul.bounds[lv - 1] : mul.bounds[lv]]),
-                add_wires=add.wires[add.bounds[lv - 1] : add.bounds[lv]],
-                add_coef=tuple(add.coefs[add.bounds[lv - 1] : add.bounds[lv]]),
-                const_out=const.wires[const.bounds[lv - 1] : const.bounds[lv], 0],
-                const_coef=tuple(const.coefs[const.bounds[lv - 1] : const.bounds[lv]]),
-            )
-            for lv in range(1, out_lv + 1)
-        ]
-        return LayeredCircuit(input_log2, tuple(segments), tuple(layers))
+        return LayeredCircuit(
+            input_log2, tuple(segments), _layers(width[1 : out_lv + 1], mul, add, const)
+        )
+
+
+def _computed_numbering(
+    w0: int, lv: np.ndarray, keys: np.ndarray, levels: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each wire's index within its level (an input's is its own id; computed wires, at
+    levels `lv`, come in the order of their keys) and how many computed wires each level
+    has."""
+    order = np.argsort(lv * (int(keys.max(initial=0)) + 1) + keys, kind="stable")
+    width = np.bincount(lv, minlength=levels)
+    own = np.arange(w0 + len(lv), dtype=np.int64)
+    own[w0 + order] = np.arange(len(order)) - (np.cumsum(width) - width)[lv[order]]
+    return own, width
+
+
+class _Relays:
+    """The relay wires: wire w carried from its level up to `need[w]`, one relay per level
+    in between, numbered within each level after the `computed` wires there, in the order
+    of the wires they carry (`own`: each wire's index within its own level). Relays are
+    listed by source, then level (as `expand` makes them), and found through `base`: wire
+    w's relay at level level[w] + d is relay base[w] + d - 1. Their gates are kept by level
+    (`lv`, `out`, `below`: level, index and input's index at the level below), the order
+    the layers list them in."""
+
+    def __init__(self, level: np.ndarray, need: np.ndarray, computed: np.ndarray, own: np.ndarray):
+        self.level, self.own = level, own
+        carried = np.flatnonzero(need > level)
+        rise = need[carried] - level[carried]
+        self.base = np.zeros(len(level), dtype=np.int64)
+        self.base[carried] = np.cumsum(rise) - rise
+        src, pos = expand(np.zeros(len(carried), np.int64), rise)
+        src = carried[src]
+        lv = level[src] + 1 + pos
+        # by level, each level's relays by source: one stable sort on the level alone
+        order = _stable_by(lv, len(computed))
+        self.width = np.bincount(lv, minlength=len(computed))
+        self.lv = lv[order]
+        self.out = np.arange(len(order)) - (np.cumsum(self.width) - self.width)[self.lv]
+        self.out += computed[self.lv]
+        self.idx = np.empty(len(order), dtype=np.int64)
+        self.idx[order] = self.out
+        below = np.empty(len(order), dtype=np.int64)  # the relay one level down, or the wire
+        below[1:] = self.idx[:-1]
+        starts = pos == 0
+        below[starts] = own[src[starts]]
+        self.below = below[order]
+
+    def at_level(self, u: np.ndarray, lv: np.ndarray) -> np.ndarray:
+        """The index of wire u (or of its relay) at level lv."""
+        d = lv - self.level[u]
+        if not d.any():
+            return self.own[u]
+        # d > 0 only on a relayed wire; where d == 0 the index read (base - 1) is unused
+        relayed = self.idx[self.base[u] + d - 1]
+        return np.where(d == 0, self.own[u], relayed)
+
+    def merged(self, adds: tuple[np.ndarray, ...], out_lv: int, wmax: int) -> _Sorted:
+        """The add gates (level * wmax + out, in, coef), sorted and merged, with the relays'
+        identity gates placed among them: a relay writes a wire of its own, numbered after
+        the level's computed wires, so a level's relay gates follow its other add gates in
+        relay order, and nothing needs a sort."""
+        owner, key, coef = adds
+        gate_lv = owner // wmax
+        gates = np.bincount(gate_lv, minlength=out_lv + 1)[: out_lv + 1]
+        relays = self.width[: out_lv + 1]
+        bounds = np.cumsum(gates + relays)
+        start = bounds - gates - relays
+        at_gate = np.arange(len(owner)) + (start - (np.cumsum(gates) - gates))[gate_lv]
+        at_relay = np.arange(len(self.lv))
+        at_relay += (start + gates - (np.cumsum(relays) - relays))[self.lv]
+        wires = np.empty((len(owner) + len(self.lv), 2), dtype=np.int64)
+        wires[at_gate, 0], wires[at_gate, 1] = owner % wmax, key
+        wires[at_relay, 0], wires[at_relay, 1] = self.out, self.below
+        coefs = np.ones(len(wires), dtype=coef.dtype)
+        coefs[at_gate] = coef
+        return _Sorted(wires, coefs.tolist(), bounds.tolist())
+
+
+def _stable_by(values: np.ndarray, bound: int) -> np.ndarray:
+    """A stable sort's permutation of non-negative `values` below `bound`: on 16-bit
+    values numpy sorts by radix, in linear time."""
+    if bound <= 1 << 16:
+        values = values.astype(np.uint16)
+    return np.argsort(values, kind="stable")
+
+
+def _layers(width: np.ndarray, mul: _Sorted, add: _Sorted, const: _Sorted) -> tuple[Layer, ...]:
+    """The layers 1..len(width), each holding its level's gates, its width rounded up to a
+    power of two."""
+    width_log2 = np.frexp(np.maximum(width, 1) - 1)[1].tolist()  # exponent = bit length
+    return tuple(
+        Layer(
+            width_log2=w,
+            mul_wires=mw,
+            mul_coef=mc,
+            add_wires=aw,
+            add_coef=ac,
+            const_out=cw[:, 0],
+            const_coef=cc,
+        )
+        for w, (mw, mc), (aw, ac), (cw, cc) in zip(
+            width_log2, mul.split(), add.split(), const.split(), strict=True
+        )
+    )
 
 
 class _Inline:
@@ -219,6 +280,11 @@ class _Sorted:
     wires: np.ndarray
     coefs: list[int]
     bounds: list[int]
+
+    def split(self) -> list[tuple[np.ndarray, tuple[int, ...]]]:
+        """Each level's (wires, coefficients), from level 1 up."""
+        coefs = self.coefs
+        return [(self.wires[lo:hi], tuple(coefs[lo:hi])) for lo, hi in pairwise(self.bounds)]
 
 
 def _by_level(gates: tuple[np.ndarray, ...], out_lv: int, wmax: int, columns: Callable) -> _Sorted:

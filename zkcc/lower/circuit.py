@@ -304,7 +304,10 @@ class _Wiring:
         while len(frontier):
             level[frontier] = lv
             lv += 1
-            reached = dst[expand(first[frontier], readers[frontier])[1]]
+            count = readers[frontier]  # the frontier's readers, without `expand`'s checks
+            at = np.repeat(first[frontier] - np.cumsum(count) + count, count)
+            at += np.arange(len(at))
+            reached = dst[at]
             np.subtract.at(waiting, reached, 1)
             ready = reached[waiting[reached] == 0]
             seq = np.arange(len(ready))

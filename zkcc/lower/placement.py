@@ -187,12 +187,12 @@ class _Relays:
         at_gate = np.arange(len(owner)) + (start - (np.cumsum(gates) - gates))[gate_lv]
         at_relay = np.arange(len(self.lv))
         at_relay += (start + gates - (np.cumsum(relays) - relays))[self.lv]
-        wires = np.empty((len(owner) + len(self.lv), 2), dtype=np.int64)
-        wires[at_gate, 0], wires[at_gate, 1] = owner % wmax, key
-        wires[at_relay, 0], wires[at_relay, 1] = self.out, self.below
-        coefs = np.ones(len(wires), dtype=coef.dtype)
+        out, inp = np.empty((2, len(owner) + len(self.lv)), dtype=np.int64)
+        out[at_gate], inp[at_gate] = owner % wmax, key
+        out[at_relay], inp[at_relay] = self.out, self.below
+        coefs = np.ones(len(out), dtype=coef.dtype)
         coefs[at_gate] = coef
-        return _Sorted(wires, coefs.tolist(), bounds.tolist())
+        return _Sorted(np.stack([out, inp], axis=1), coefs.tolist(), bounds.tolist())
 
 
 def _stable_by(values: np.ndarray, bound: int) -> np.ndarray:

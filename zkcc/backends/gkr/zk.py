@@ -46,6 +46,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from zkcc.backends.gkr.circuit import InputSegment, LayeredCircuit
+from zkcc.backends.gkr.evaluate import scatter_add
 from zkcc.backends.gkr.sumcheck import (
     SumcheckProof,
     SumcheckProver,
@@ -318,14 +319,18 @@ class MaskClaims:
     def combined(self, lambdas: Array) -> tuple[Array, Array]:
         """(sum lambda_c value_c, P): P the (d, size) weights of the table's base entries, so
         that <M, P> = sum lambda_c value_c for the honest table M."""
-        E = self.E
-        w = E.zeros(self.coefficients)
-        total = E.zeros()
-        for c, (idx, wts, value) in enumerate(self.forms):
-            lam = lambdas[:, c]
-            w[:, idx] = E.add(w[:, idx], E.mul(wts, lam[:, None]))
-            total = E.add(total, E.mul(value, lam))
+        E, n = self.E, len(self.forms)
+        xp = E.xp
         weights = E.zeros(self.size)
+        if not n:
+            return E.zeros(), weights
+        # every form's weights times its lambda at once, summed per coefficient (two forms
+        # may weigh one)
+        idx = np.concatenate([form[0] for form in self.forms])
+        of = np.repeat(np.arange(n), [len(form[0]) for form in self.forms])
+        wts = xp.concatenate([form[1] for form in self.forms], axis=1)
+        w = scatter_add(E.base, E.mul(wts, lambdas[:, of]), idx, self.coefficients)
+        total = E.dot(xp.stack([form[2] for form in self.forms], axis=1), lambdas[:, :n])
         d = E.degree
         for e in range(d):  # entry c*d + e holds component e of coefficient c: weight w_c u^e
             unit = E.zeros()

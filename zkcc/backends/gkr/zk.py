@@ -369,7 +369,7 @@ class PhaseMask:
         self.hidden = hidden  # (alpha, beta, a, b) of the w round's q
         d = E.degree
         coef = coefficients(E, table, spec.offset, spec.count)
-        rg = _ints_of(E.mul(coef, E.xp.asarray(rho)[:, None]))
+        rg = _ints_of(E.mul(coef, E.xp.asarray(rho)))  # a scalar times a small table
         # rho g_j as a full polynomial, coefficients low first: rho a_0 rides on g_0
         self.g = [
             [rg[0] if j == 0 else [0] * d] + [rg[s - spec.offset + k] for k in range(deg)]

@@ -100,7 +100,7 @@ def _program(rng: random.Random) -> str:
     """A kernel calling device functions many times: scalar functions (some asserting, some
     inverting), an in-place array function, a template over the array length and a function
     whose `(a + b) - c` meets the caller's own a + b, on arguments drawn from inputs, locals,
-    constants and repeats of one value."""
+    constants and repeats of one value; over m31 or (about a third) bn254."""
 
     def expr(names: list[str], depth: int = 2) -> str:
         if depth == 0 or rng.random() < 0.3:
@@ -165,7 +165,8 @@ def _program(rng: random.Random) -> str:
             body.append(f"    s[{rng.randrange(4)}] = {rng.choice(scalar)}({a}, {b}) * u;")
     body.append("    for (int j = 0; j < 4; j++) { y[j] = s[j] + u; }")
     kernel = "__global__ void k(const field x[4], field y[4]) {\n" + "\n".join(body) + "\n}\n"
-    return "#pragma field m31\n" + "".join(fns) + kernel + MAIN
+    field = "bn254" if rng.random() < 0.3 else "m31"
+    return f"#pragma field {field}\n" + "".join(fns) + kernel + MAIN
 
 
 @pytest.mark.parametrize("seed", range(40))

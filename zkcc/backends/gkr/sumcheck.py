@@ -38,7 +38,6 @@ from zkcc.field.base import Array
 from zkcc.field.ext import ExtField
 from zkcc.field.rounds import (
     fold_halves,
-    interpolate,
     read_round,
     round_message,
     round_sums,
@@ -92,7 +91,7 @@ class RoundHook(Protocol):
         ...
 
     def extra(self, j: int, challenges: list[Array], g_lo: Array, g_diff: Array) -> list[list[int]]:
-        """Coefficients (low first, each a list of d ints: `int_poly_add`'s form) of the
+        """The values at t = 0 .. degree(j) (each a list of d ints in [0, p)) of the
         polynomial added to round j's message, given the earlier challenges and (when
         needs_sums) sum lo_g and sum (hi_g - lo_g)."""
         ...
@@ -114,13 +113,6 @@ class SumcheckResult:
 # per-round arithmetic, where numpy's per-call cost on (d,) arrays was most of the work
 
 
-def int_poly_add(E: ExtField, a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
-    """The sum of two polynomials (coefficients low first)."""
-    if len(a) < len(b):
-        a, b = b, a
-    return [E.add_ints(x, b[k]) if k < len(b) else list(x) for k, x in enumerate(a)]
-
-
 def int_poly_at(E: ExtField, coeffs: list[list[int]], t: int) -> list[int]:
     """A polynomial at a small integer t (integer powers, no extension products). t = 0 and
     t = 1 (a round's two ends, most of the calls) are its first coefficient and the sum of
@@ -137,9 +129,20 @@ def int_poly_at(E: ExtField, coeffs: list[list[int]], t: int) -> list[int]:
     return [a % p for a in acc]
 
 
-def poly_values(E: ExtField, coeffs: list[list[int]], degree: int) -> Array:
-    """(d, degree + 1): the polynomial with these int coefficients at t = 0, ..., degree."""
-    return E.from_reduced_ints([int_poly_at(E, coeffs, t) for t in range(degree + 1)])
+def hooked_values(
+    E: ExtField, extra: list[list[int]], h0: list[int], q: list[int], claim: list[int]
+) -> Array:
+    """(d, D + 1): a round's message at t = 0, ..., D, the data part h0 + b t + q t^2 plus a
+    hook's values `extra` at the same points, b fixed by h(0) + h(1) = claim."""
+    p = E.base.p
+    e0, e1 = extra[0], extra[1]
+    b = [(c - 2 * a - x - y - z) % p for c, a, x, y, z in zip(claim, h0, e0, e1, q, strict=True)]
+    return E.from_reduced_ints(
+        [
+            [(a + t * bb + t * t * z + x) % p for a, bb, z, x in zip(h0, b, q, e, strict=True)]
+            for t, e in enumerate(extra)
+        ]
+    )
 
 
 def _as_ext(E: ExtField, t: Array) -> Array:
@@ -286,13 +289,8 @@ class SumcheckProver:
         if self.hook is None:
             return self._send(round_message(E, claim, h0, q))
         g_lo, g_diff = (sums[2], sums[3]) if len(sums) > 2 else (None, None)
-        extra = self.hook.extra(j, list(self._challenges), g_lo, g_diff)
-        # the data part h0 + b t + q t^2 has h(1) = claim - h0 - extra(0) - extra(1)
-        h0, q = E.ints(h0), E.ints(q)
-        ends = E.add_ints(int_poly_at(E, extra, 0), int_poly_at(E, extra, 1))
-        h1 = E.sub_ints(E.sub_ints(E.ints(claim), h0), ends)
-        data = [h0, E.sub_ints(E.sub_ints(h1, h0), q), q]
-        return self._send(poly_values(E, int_poly_add(E, data, extra), self.hook.degree(j)))
+        extra = self.hook.extra(j, self._challenges, g_lo, g_diff)
+        return self._send(hooked_values(E, extra, E.ints(h0), E.ints(q), E.ints(claim)))
 
     def tail_round(self) -> Array:
         """One more round after prove_parts, on a variable outside the tables (the layer-mask
@@ -301,11 +299,10 @@ class SumcheckProver:
         claim). Returns the challenge; `proof()` then has the round."""
         assert self.hook is not None
         E, j = self.E, len(self._rounds)
-        extra = self.hook.extra(j, list(self._challenges), None, None)
-        ends = E.add_ints(int_poly_at(E, extra, 0), int_poly_at(E, extra, 1))
-        d = E.sub_ints(E.ints(self.final_claim()), ends)
-        data = [d, E.sub_ints(E.unit_ints(0), d)]
-        return self._send(poly_values(E, int_poly_add(E, data, extra), self.hook.degree(j)))[1]
+        extra = self.hook.extra(j, self._challenges, None, None)
+        claim = E.ints(self.final_claim())
+        d = E.sub_ints(E.sub_ints(claim, extra[0]), extra[1])
+        return self._send(hooked_values(E, extra, d, E.unit_ints(0), claim))[1]
 
     @property
     def challenges(self) -> list[Array]:
@@ -314,7 +311,7 @@ class SumcheckProver:
 
     def final_claim(self) -> Array:
         """The running claim after the last round sent: its message at its challenge."""
-        return interpolate(self.E, self._rounds[-1], self._challenges[-1])
+        return self._final
 
     def proof(self) -> SumcheckProof:
         """Every round sent so far (prove_parts and any tail rounds)."""
@@ -325,6 +322,7 @@ class SumcheckProver:
         _, r, at_r = send_round(self.F, self.transcript, self.label, len(self._rounds), msg)
         self._rounds.append(msg)
         self._challenges.append(r)
+        self._final = at_r
         return at_r, r
 
     def _exchange(self, t: Array) -> Array:

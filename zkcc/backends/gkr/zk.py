@@ -51,7 +51,6 @@ from zkcc.backends.gkr.sumcheck import (
     SumcheckProof,
     SumcheckProver,
     SumcheckVerifier,
-    int_poly_add,
     int_poly_at,
     mle_point,
 )
@@ -198,7 +197,7 @@ class MaskLayout:
 
 
 # ---- small polynomial arithmetic over extension scalars (coefficients low first): as
-# lists of d Python ints (sumcheck.int_poly_add's form) in the per-round paths, else arrays
+# lists of d Python ints (ExtField.mul_ints's form) in the per-round paths, else arrays
 
 
 def _ints_of(coef: Array) -> list[list[int]]:
@@ -210,17 +209,10 @@ def _int_scale(E: ExtField, poly: list[list[int]], c: list[int]) -> list[list[in
     return [E.mul_ints(a, c) for a in poly]
 
 
-def _int_mul(E: ExtField, a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
-    out = [[0] * E.degree for _ in range(len(a) + len(b) - 1)]
-    for i, x in enumerate(a):
-        for j, y in enumerate(b):
-            out[i + j] = E.add_ints(out[i + j], E.mul_ints(x, y))
-    return out
-
-
 def _int_horner(E: ExtField, poly: list[list[int]], r: list[int]) -> list[int]:
-    acc = [0] * E.degree
-    for c in reversed(poly):
+    """A (non-empty) polynomial at the extension scalar r, from its top coefficient down."""
+    acc = poly[-1]
+    for c in reversed(poly[:-1]):
         acc = E.add_ints(E.mul_ints(acc, r), c)
     return acc
 
@@ -349,10 +341,12 @@ def coefficients(E: ExtField, table: Array, start: int, count: int) -> Array:
 class PhaseMask:
     """The prover's masking polynomial of one sumcheck, times its rho, and the hook
     (sumcheck.RoundHook) that adds its share, the hidden w-term and the layer mask's last-round
-    term to each message. Its per-round arithmetic runs on Python ints (sumcheck.int_poly_add's
-    form), where numpy's per-call cost on (d,) arrays dominated the zero-knowledge prover of
-    deep circuits; the coefficients are scaled by rho once, so that a round scales its share
-    by the base-field 2^rest alone."""
+    term to each message. Its per-round arithmetic runs on Python ints (lists of d ints,
+    ExtField.mul_ints's form), where numpy's per-call cost on (d,) arrays dominated the
+    zero-knowledge prover of deep circuits. The coefficients are scaled by rho once and each
+    g_j's values at the round's points t = 0..D are found once, so that a round's share is
+    those values plus a constant, times the base-field 2^rest, and the other terms' values
+    (sumcheck.RoundHook.extra)."""
 
     def __init__(
         self,
@@ -368,8 +362,8 @@ class PhaseMask:
         self.E, self.spec, self.layer, self.rho = E, spec, layer, rho
         self.hidden = hidden  # (alpha, beta, a, b) of the w round's q
         d = E.degree
-        coef = coefficients(E, table, spec.offset, spec.count)
-        rg = _ints_of(E.mul(coef, E.xp.asarray(rho)))  # a scalar times a small table
+        scaled = E.mul(coefficients(E, table, spec.offset, spec.count), E.xp.asarray(rho))
+        rg = _ints_of(scaled)
         # rho g_j as a full polynomial, coefficients low first: rho a_0 rides on g_0
         self.g = [
             [rg[0] if j == 0 else [0] * d] + [rg[s - spec.offset + k] for k in range(deg)]
@@ -378,11 +372,14 @@ class PhaseMask:
         self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (the w round), S(t) (a masked layer)
         if q_poly is not None:  # Q = q(0) + q(1), the hidden part the (x, s) rounds carry
             self.big_q = E.add_ints(int_poly_at(E, q_poly, 0), int_poly_at(E, q_poly, 1))
-        m = len(self.g)
-        self._after = [[0] * d for _ in range(m + 1)]  # rho sum_{i >= j} (g_i(0) + g_i(1))
-        for j in reversed(range(m)):
-            ends = E.add_ints(int_poly_at(E, self.g[j], 0), int_poly_at(E, self.g[j], 1))
-            self._after[j] = E.add_ints(self._after[j + 1], ends)
+        self.g_at = _round_values(E, scaled, spec)
+        # rho sum_{i > j} (g_i(0) + g_i(1)) / 2, what round j's share adds for the later rounds
+        p, m = E.base.p, len(self.g)
+        after = [0] * d
+        self._later = [after] * m
+        for j in reversed(range(m - 1)):
+            after = E.add_ints(after, E.add_ints(self.g_at[j + 1][0], self.g_at[j + 1][1]))
+            self._later[j] = _base_scale(after, (p + 1) // 2, p)
         # running rho sum_{i<j} g_i(r_i) and eq(r_<j, 0), extended as the challenges come
         self._prefix, self._eq0 = [[0] * d], [E.unit_ints(1)]
 
@@ -394,6 +391,11 @@ class PhaseMask:
             self._prefix.append(E.add_ints(self._prefix[j], _int_horner(E, self.g[j], r)))
             if self.q_poly is not None:  # only the w term reads eq(r_<j, 0)
                 self._eq0.append(E.mul_ints(self._eq0[j], E.sub_ints(E.unit_ints(1), r)))
+
+    def eq_zero(self) -> Array:
+        """eq(r, 0) over the (x, s) rounds' challenges, which the w round's q term carries
+        (kept as the rounds went: `eq_zero` of them)."""
+        return self.E.from_reduced_ints(self._eq0[self.spec.xs_rounds])
 
     def part(self, challenges: list[Array]) -> Array:
         """The mask part rho g(r) = rho sum_j g_j(r_j)."""
@@ -409,29 +411,49 @@ class PhaseMask:
 
     def extra(self, j: int, challenges: list[Array], g_lo, g_diff) -> list[list[int]]:
         E, p = self.E, self.E.base.p
-        m = len(self.g)
-        rest = m - j - 1
+        rest = len(self.g) - j - 1
         self._extend(challenges[:j])
         # rho g's share: 2^rest (sum_{i<j} g_i(r_i) + g_j(t)) + 2^(rest-1) sum_{i>j} (g_i(0)+g_i(1))
-        fixed = self._prefix[j]
-        if rest:
-            fixed = E.add_ints(fixed, _base_scale(self._after[j + 1], (p + 1) // 2, p))
+        fixed = E.add_ints(self._prefix[j], self._later[j])
         scale = pow(2, rest, p)
-        out = [_base_scale(E.add_ints(self.g[j][0], fixed), scale, p)]
-        out += [_base_scale(c, scale, p) for c in self.g[j][1:]]
+        out = [[(x + f) * scale for x, f in zip(g, fixed, strict=True)] for g in self.g_at[j]]
         xs = self.spec.xs_rounds
         if self.q_poly is not None:
             e0 = self._eq0[min(j, xs)]
             if j < xs:  # eq(r_<j, 0) (1 - t) Q
                 term = E.mul_ints(e0, self.big_q)
-                out = int_poly_add(E, out, [term, E.sub_ints(E.unit_ints(0), term)])
-            else:  # the w round: eq(r, 0) q(t)
-                out = int_poly_add(E, out, _int_scale(E, self.q_poly, e0))
-        if self.needs_sums(j):  # Z(t) S(t) (g_lo + t g_diff)
-            z = [E.unit_ints(0), E.unit_ints(1), E.unit_ints(p - 1)]
-            zs = _int_mul(E, _int_mul(E, z, self.s_poly), [E.ints(g_lo), E.ints(g_diff)])
-            out = int_poly_add(E, out, zs)
-        return out
+                slope = [-c for c in term]
+            else:  # the w round: eq(r, 0) q(t), q linear
+                term, slope = _int_scale(E, self.q_poly, e0)
+            out = [
+                [o + a + t * b for o, a, b in zip(v, term, slope, strict=True)]
+                for t, v in enumerate(out)
+            ]
+        if self.needs_sums(j):  # Z(t) S(t) (g_lo + t g_diff), Z(t) = t (1 - t)
+            lo, diff = E.ints(g_lo), E.ints(g_diff)
+            for t, v in enumerate(out):
+                s_t = [a + t * b for a, b in zip(*self.s_poly, strict=True)]
+                l_t = [(a + t * b) % p for a, b in zip(lo, diff, strict=True)]
+                zsl = E.mul_ints([x % p for x in s_t], l_t)
+                out[t] = [o + t * (1 - t) * x for o, x in zip(v, zsl, strict=True)]
+        return [[x % p for x in v] for v in out]
+
+
+def _round_values(E: ExtField, scaled: Array, spec: PhaseSpec) -> list[list[list[int]]]:
+    """rho g_j at t = 0 .. degrees[j], the points of round j's message, for every round at once
+    (`scaled`: the phase's coefficients times rho), as [j][t] -> d ints: one gather of the
+    coefficients and one product with the powers t^k (m31: below 4 * p * 4^4 in uint64)."""
+    p, top = E.base.p, max(spec.degrees)
+    starts = np.array(spec.starts()) - spec.offset
+    k = np.arange(top)
+    count = scaled.shape[1]  # a zero column past the coefficients pads the shorter rounds
+    idx = np.where(k < np.array(spec.degrees)[:, None], starts[:, None] + k, count)
+    padded = E.xp.concatenate([scaled, E.base.zeros((E.degree, 1))], axis=1)
+    powers = np.array([[t**j for t in range(top + 1)] for j in range(1, top + 1)])
+    values = padded[:, idx] @ E.xp.asarray(powers.astype(scaled.dtype))
+    values[:, 0, :] += scaled[:, :1]  # rho a_0 rides on g_0
+    rows = (values % p).transpose(1, 2, 0).tolist()
+    return [row[: deg + 1] for row, deg in zip(rows, spec.degrees, strict=True)]
 
 
 def _base_scale(c: list[int], k: int, p: int) -> list[int]:
@@ -540,7 +562,7 @@ class ZkProver:
         w_term = None
         if spec.has_w:
             r_w = sc.tail_round()
-            e0 = eq_zero(E, sc.challenges[:-1])
+            e0 = mask.eq_zero()
             w_part = E.mul(e0, _horner(E, mask.q_poly, r_w))
             w_term = (mask.layer + 1, q_weights(E, *mask.hidden, r_w), e0)
             data = E.add(E.mul(E.sub(E.one(), r_w), data), w_part)

@@ -222,14 +222,6 @@ def _horner(E: ExtField, poly: list[list[int]], r: Array) -> Array:
     return E.from_reduced_ints(_int_horner(E, poly, E.ints(r)))
 
 
-def _scaled_powers(E: ExtField, c: list[int], r: list[int], count: int) -> list[list[int]]:
-    """c r, c r^2, ..., c r^count."""
-    out = [E.mul_ints(c, r)]
-    for _ in range(count - 1):
-        out.append(E.mul_ints(out[-1], r))
-    return out
-
-
 def vanishing(E: ExtField, t: Array) -> Array:
     """Z(t) = t (1 - t), zero on {0, 1}."""
     return E.mul(t, E.sub(E.one(), t))
@@ -261,6 +253,23 @@ def q_weights(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array, w: Arr
     return [u, v, E.mul_ints(u, wi), E.mul_ints(v, wi)]
 
 
+@dataclass(frozen=True, eq=False)
+class _MaskPart:
+    """One mask part: value = rho (a_0 + sum_j sum_k c_jk r_j^k) [+ sum_l w_l c_l], c the
+    mask table's coefficients (a_0 at `offset`; round j's x^k at starts[j] + k - 1, k = 1 ..
+    degrees[j]; the w term's four at `w_index`). Its weights are made with every other
+    part's, in numpy (`MaskClaims.combined`), not one extension product per round here."""
+
+    offset: int
+    starts: np.ndarray
+    degrees: np.ndarray
+    rho: Array  # (d,)
+    points: Array  # (d, rounds): r_j
+    w_index: int | None
+    w_weights: Array | None  # (d, 4)
+    value: Array
+
+
 @dataclass
 class MaskClaims:
     """The mask parts (sigma) as linear forms of a mask table's coefficients (the first
@@ -271,8 +280,7 @@ class MaskClaims:
     layout: MaskLayout
     coefficients: int
     size: int
-    # (coefficient indices, their weights (d, k), the mask part's value)
-    forms: list[tuple[np.ndarray, Array, Array]] = field(default_factory=list)
+    forms: list[_MaskPart] = field(default_factory=list)
 
     @classmethod
     def of_table(cls, E: ExtField, layout: MaskLayout) -> MaskClaims:
@@ -295,34 +303,53 @@ class MaskClaims:
         """A sumcheck's mask part rho g(r), plus with the w round eq(r, 0) q(r_w): w_term is
         (the layer whose R_i q reads, q's weights on R_i's coefficients as ints, eq(r, 0))."""
         E = self.E
-        rho_ints = E.ints(rho)
-        idx, wts = [spec.offset], [rho_ints]
-        for start, deg, r in zip(spec.starts(), spec.degrees, challenges, strict=True):
-            idx += range(start, start + deg)
-            wts += _scaled_powers(E, rho_ints, E.ints(r), deg)
+        if len(challenges) != len(spec.degrees):
+            raise ValueError("a mask part needs one challenge per round")
+        w_index = w_weights = None
         if w_term is not None:
             layer, q_wts, e0 = w_term
-            start = self.layout.layer_masks[layer]
-            idx += range(start, start + 4)
+            w_index = self.layout.layer_masks[layer]
             e0_ints = E.ints(e0)
-            wts += [E.mul_ints(w, e0_ints) for w in q_wts]
-        self.forms.append((np.array(idx, dtype=np.int64), E.from_reduced_ints(wts), value))
+            w_weights = E.from_reduced_ints([E.mul_ints(w, e0_ints) for w in q_wts])
+        points = E.xp.stack(challenges, axis=1)
+        starts, degrees = np.array(spec.starts()), np.array(spec.degrees)
+        self.forms.append(
+            _MaskPart(spec.offset, starts, degrees, rho, points, w_index, w_weights, value)
+        )
 
     def combined(self, lambdas: Array) -> tuple[Array, Array]:
         """(sum lambda_c value_c, P): P the (d, size) weights of the table's base entries, so
         that <M, P> = sum lambda_c value_c for the honest table M."""
-        E, n = self.E, len(self.forms)
+        E, n, parts = self.E, len(self.forms), self.forms
         xp = E.xp
         weights = E.zeros(self.size)
         if not n:
             return E.zeros(), weights
-        # every form's weights times its lambda at once, summed per coefficient (two forms
-        # may weigh one)
-        idx = np.concatenate([form[0] for form in self.forms])
-        of = np.repeat(np.arange(n), [len(form[0]) for form in self.forms])
-        wts = xp.concatenate([form[1] for form in self.forms], axis=1)
-        w = scatter_add(E.base, E.mul(wts, lambdas[:, of]), idx, self.coefficients)
-        total = E.dot(xp.stack([form[2] for form in self.forms], axis=1), lambdas[:, :n])
+        # every round of every part: its challenge, degree and part; an entry per x^k
+        degrees = np.concatenate([f.degrees for f in parts])
+        starts = np.concatenate([f.starts for f in parts])
+        points = xp.concatenate([f.points for f in parts], axis=1)
+        part_of = np.repeat(np.arange(n), [len(f.degrees) for f in parts])
+        entry = np.repeat(np.arange(len(degrees)), degrees)
+        k = np.arange(len(entry)) - np.repeat(np.cumsum(degrees) - degrees, degrees)  # x^(k+1)
+        powers = [points]  # r^1 .. r^top, every round at once
+        for _ in range(1, int(degrees.max())):
+            powers.append(E.mul(powers[-1], points))
+        rho = xp.stack([f.rho for f in parts], axis=1)
+        r_k = xp.ascontiguousarray(xp.stack(powers)[k, :, entry].T)
+        with_w = [c for c, f in enumerate(parts) if f.w_index is not None]
+        idx = [np.array([f.offset for f in parts]), starts[entry] + k]
+        idx += [parts[c].w_index + np.arange(4) for c in with_w]  # type: ignore[operator]
+        wts = [rho, E.mul(r_k, rho[:, part_of[entry]])] + [parts[c].w_weights for c in with_w]
+        of = np.concatenate([np.arange(n), part_of[entry], np.repeat(with_w, 4)]).astype(np.int64)
+        # each weight times its part's lambda, summed per coefficient (parts may share one)
+        w = scatter_add(
+            E.base,
+            E.mul(xp.concatenate(wts, axis=1), lambdas[:, of]),
+            np.concatenate(idx),
+            self.coefficients,
+        )
+        total = E.dot(xp.stack([f.value for f in parts], axis=1), lambdas[:, :n])
         d = E.degree
         for e in range(d):  # entry c*d + e holds component e of coefficient c: weight w_c u^e
             unit = E.zeros()

@@ -399,14 +399,7 @@ class PhaseMask:
         self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (the w round), S(t) (a masked layer)
         if q_poly is not None:  # Q = q(0) + q(1), the hidden part the (x, s) rounds carry
             self.big_q = E.add_ints(int_poly_at(E, q_poly, 0), int_poly_at(E, q_poly, 1))
-        self.g_at = _round_values(E, scaled, spec)
-        # rho sum_{i > j} (g_i(0) + g_i(1)) / 2, what round j's share adds for the later rounds
-        p, m = E.base.p, len(self.g)
-        after = [0] * d
-        self._later = [after] * m
-        for j in reversed(range(m - 1)):
-            after = E.add_ints(after, E.add_ints(self.g_at[j + 1][0], self.g_at[j + 1][1]))
-            self._later[j] = _base_scale(after, (p + 1) // 2, p)
+        self.g_at, self._later = _round_values(E, scaled, spec)
         # running rho sum_{i<j} g_i(r_i) and eq(r_<j, 0), extended as the challenges come
         self._prefix, self._eq0 = [[0] * d], [E.unit_ints(1)]
 
@@ -466,10 +459,14 @@ class PhaseMask:
         return [[x % p for x in v] for v in out]
 
 
-def _round_values(E: ExtField, scaled: Array, spec: PhaseSpec) -> list[list[list[int]]]:
-    """rho g_j at t = 0 .. degrees[j], the points of round j's message, for every round at once
-    (`scaled`: the phase's coefficients times rho), as [j][t] -> d ints: one gather of the
-    coefficients and one product with the powers t^k (m31: below 4 * p * 4^4 in uint64)."""
+def _round_values(
+    E: ExtField, scaled: Array, spec: PhaseSpec
+) -> tuple[list[list[list[int]]], list[list[int]]]:
+    """For every round j of a phase at once (`scaled`: its coefficients times rho), as ints:
+    rho g_j at t = 0 .. degrees[j], the points of round j's message ([j][t] -> d ints), and
+    rho sum_{i > j} (g_i(0) + g_i(1)) / 2, what round j's share adds for the rounds after it.
+    One gather of the coefficients and one product with the powers t^k (m31: below
+    4 * p * 4^4 in uint64), then a suffix sum."""
     p, top = E.base.p, max(spec.degrees)
     starts = np.array(spec.starts()) - spec.offset
     k = np.arange(top)
@@ -479,13 +476,13 @@ def _round_values(E: ExtField, scaled: Array, spec: PhaseSpec) -> list[list[list
     powers = np.array([[t**j for t in range(top + 1)] for j in range(1, top + 1)])
     values = padded[:, idx] @ E.xp.asarray(powers.astype(scaled.dtype))
     values[:, 0, :] += scaled[:, :1]  # rho a_0 rides on g_0
-    rows = (values % p).transpose(1, 2, 0).tolist()
-    return [row[: deg + 1] for row, deg in zip(rows, spec.degrees, strict=True)]
-
-
-def _base_scale(c: list[int], k: int, p: int) -> list[int]:
-    """An extension scalar (d ints) times the base-field integer k."""
-    return [x * k % p for x in c]
+    values %= p
+    ends = values[:, :, 0] + values[:, :, 1]
+    later = E.base.zeros(ends.shape)
+    later[:, :-1] = E.xp.cumsum(ends[:, :0:-1], axis=1)[:, ::-1] % p * ((p + 1) // 2) % p
+    rows = values.transpose(1, 2, 0).tolist()
+    at = [row[: deg + 1] for row, deg in zip(rows, spec.degrees, strict=True)]
+    return at, later.T.tolist()
 
 
 def layer_mask(E: ExtField, table: Array, layout: MaskLayout, i: int) -> list[list[int]]:

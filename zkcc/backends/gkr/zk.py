@@ -403,9 +403,10 @@ class PhaseMask:
         # running rho sum_{i<j} g_i(r_i) and eq(r_<j, 0), extended as the challenges come
         self._prefix, self._eq0 = [[0] * d], [E.unit_ints(1)]
 
-    def _extend(self, challenges: list[Array]) -> None:
+    def _extend(self, challenges: list[Array], rounds: int) -> None:
+        """The running sums through the first `rounds` challenges."""
         E = self.E
-        while len(self._prefix) <= len(challenges):
+        while len(self._prefix) <= rounds:
             j = len(self._prefix) - 1
             r = E.ints(challenges[j])
             self._prefix.append(E.add_ints(self._prefix[j], _int_horner(E, self.g[j], r)))
@@ -419,7 +420,7 @@ class PhaseMask:
 
     def part(self, challenges: list[Array]) -> Array:
         """The mask part rho g(r) = rho sum_j g_j(r_j)."""
-        self._extend(challenges)
+        self._extend(challenges, len(challenges))
         return self.E.from_reduced_ints(self._prefix[len(self.g)])
 
     # RoundHook
@@ -431,12 +432,12 @@ class PhaseMask:
 
     def extra(self, j: int, challenges: list[Array], g_lo, g_diff) -> list[list[int]]:
         E, p = self.E, self.E.base.p
-        rest = len(self.g) - j - 1
-        self._extend(challenges[:j])
-        # rho g's share: 2^rest (sum_{i<j} g_i(r_i) + g_j(t)) + 2^(rest-1) sum_{i>j} (g_i(0)+g_i(1))
-        fixed = E.add_ints(self._prefix[j], self._later[j])
-        scale = pow(2, rest, p)
-        out = [[(x + f) * scale for x, f in zip(g, fixed, strict=True)] for g in self.g_at[j]]
+        self._extend(challenges, j)
+        # rho g's share, 2^rest (sum_{i<j} g_i(r_i) + g_j(t)) + 2^(rest-1) sum_{i>j} (g_i(0) +
+        # g_i(1)), and the hidden term a + b t, in one pass over the round's points
+        fixed = [a + b for a, b in zip(self._prefix[j], self._later[j], strict=True)]
+        scale = pow(2, len(self.g) - j - 1, p)
+        term = slope = [0] * E.degree
         xs = self.spec.xs_rounds
         if self.q_poly is not None:
             e0 = self._eq0[min(j, xs)]
@@ -445,18 +446,19 @@ class PhaseMask:
                 slope = [-c for c in term]
             else:  # the w round: eq(r, 0) q(t), q linear
                 term, slope = _int_scale(E, self.q_poly, e0)
-            out = [
-                [o + a + t * b for o, a, b in zip(v, term, slope, strict=True)]
-                for t, v in enumerate(out)
-            ]
+        parts = list(zip(fixed, term, slope, strict=True))
+        out = [
+            [((g + f) * scale + a + t * b) % p for g, (f, a, b) in zip(v, parts, strict=True)]
+            for t, v in enumerate(self.g_at[j])
+        ]
         if self.needs_sums(j):  # Z(t) S(t) (g_lo + t g_diff), Z(t) = t (1 - t)
             lo, diff = E.ints(g_lo), E.ints(g_diff)
             for t, v in enumerate(out):
-                s_t = [a + t * b for a, b in zip(*self.s_poly, strict=True)]
+                s_t = [(a + t * b) % p for a, b in zip(*self.s_poly, strict=True)]
                 l_t = [(a + t * b) % p for a, b in zip(lo, diff, strict=True)]
-                zsl = E.mul_ints([x % p for x in s_t], l_t)
-                out[t] = [o + t * (1 - t) * x for o, x in zip(v, zsl, strict=True)]
-        return [[x % p for x in v] for v in out]
+                zsl = E.mul_ints(s_t, l_t)
+                out[t] = [(o + t * (1 - t) * x) % p for o, x in zip(v, zsl, strict=True)]
+        return out
 
 
 def _round_values(

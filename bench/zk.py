@@ -3,15 +3,25 @@ zero-knowledge plan (the default) against the same program compiled with `--no-z
 in the same run (docs/zk.md). Prints a table and writes bench/results/zk.json.
 
     .venv/bin/python bench/zk.py [--repeat N] [EXAMPLE ...]
+    .venv/bin/python bench/zk.py --baseline OTHER_CHECKOUT [--repeat N] [EXAMPLE ...]
 
 Each prove is timed N times (default 2) and the best is kept. Beside the table: the machine's
 m31 multiply rate (numpy, in place), since machines differ 4x on the same loop.
+
+`--baseline DIR` compares another checkout's prover with this one's instead (e.g. `git
+worktree add --detach /tmp/before <commit>`): each example's zero-knowledge and plain plans
+are proved in fresh processes with DIR's code and with this checkout's, alternating, twice;
+a process proves once to warm up, then N times, and the best wall time (with its CPU time) is
+kept. It prints both sides' prove times and zk / no-zk ratios: runs of one code on this
+machine move by a few percent from minute to minute, so only an alternating run compares two.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -52,9 +62,94 @@ def measure(name: str, zk: bool, repeat: int) -> dict:
     }
 
 
+# One example's warm prove in a fresh process with `argv[1]` first on the path: the best wall
+# and CPU seconds of argv[4] proves after one to warm up, of the zk or no-zk plan (argv[3]).
+_PROVE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from zkcc.driver import compile_path
+from zkcc.field import get_field
+from zkcc.plan.plan import Plan, plan_digest
+from zkcc.runtime.groth16_launch import groth16_steps
+from zkcc.runtime.inputs import load_inputs
+from zkcc.runtime.keyfiles import setup_plan
+from zkcc.runtime.prover import prove
+ex, zk, repeat = Path(sys.argv[2]), sys.argv[3] == "zk", int(sys.argv[4])
+data = compile_path(ex / f"{ex.name}.zkcu", zk=zk).to_bytes()
+plan, digest = Plan.from_bytes(data), plan_digest(data)
+inputs = load_inputs(ex / "inputs.json", plan.program, get_field(plan.field))
+keys = setup_plan(plan)[0] if groth16_steps(plan) else None
+prove(plan, digest, inputs, keys=keys)
+runs = []
+for _ in range(repeat):
+    w, c = time.perf_counter(), time.process_time()
+    prove(plan, digest, inputs, keys=keys)
+    runs.append((time.perf_counter() - w, time.process_time() - c))
+print(json.dumps(min(runs)))
+"""
+
+
+def prove_once(checkout: Path, name: str, zk: bool, repeat: int) -> tuple[float, float]:
+    """`checkout`'s best warm prove of an example's zk or no-zk plan, in a fresh process."""
+    mode = "zk" if zk else "plain"
+    out = subprocess.run(
+        [sys.executable, "-c", _PROVE, str(checkout), str(EXAMPLES / name), mode, str(repeat)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall, cpu = json.loads(out.stdout)
+    return wall, cpu
+
+
+def compare(baseline: Path, names: list[str], repeat: int, rounds: int = 2) -> list[dict]:
+    """Prove times of `baseline`'s code (before) and this checkout's (after), alternating in
+    fresh processes, `rounds` times; the best wall time of each side and mode (its CPU time
+    beside it)."""
+    print(f"prover of {baseline} (before) against this checkout (after), best wall s (cpu s):")
+    print(
+        f"{'example':18} {'no-zk before':>17} {'after':>17} {'zk before':>17} {'after':>17}"
+        f" {'zk/no-zk before':>16} {'after':>6}"
+    )
+    rows = []
+    for name in names:
+        best: dict[tuple[str, bool], tuple[float, float]] = {}
+        for _ in range(rounds):
+            for side, tree in (("before", baseline), ("after", ROOT)):
+                for zk in (False, True):
+                    got = prove_once(tree, name, zk, repeat)
+                    best[(side, zk)] = min(best.get((side, zk), got), got)
+        row = {
+            "example": name,
+            **{
+                f"{side}_{'zk' if zk else 'no_zk'}": [round(x, 3) for x in t]
+                for (side, zk), t in best.items()
+            },
+            "ratio_before": round(best[("before", True)][0] / best[("before", False)][0], 3),
+            "ratio_after": round(best[("after", True)][0] / best[("after", False)][0], 3),
+        }
+        rows.append(row)
+        cells = [
+            f"{best[(s, z)][0]:7.3f} ({best[(s, z)][1]:6.3f})"
+            for z in (False, True)
+            for s in ("before", "after")
+        ]
+        print(
+            f"{name:18} "
+            + " ".join(f"{c:>17}" for c in cells)
+            + f" {row['ratio_before']:16.2f} {row['ratio_after']:6.2f}",
+            flush=True,
+        )
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument(
+        "--baseline", type=Path, help="another checkout: compare its prover with this one's"
+    )
     ap.add_argument("names", nargs="*", help="examples to measure (default: all)")
     args = ap.parse_args()
     names = args.names or sorted(
@@ -62,6 +157,13 @@ def main() -> None:
     )
     rate = m31_mul_rate()
     print(f"machine: m31 multiply {rate} M/s (numpy, in place)")
+    if args.baseline:
+        rows = compare(args.baseline.resolve(), names, args.repeat)
+        out = ROOT / "bench" / "results" / "zk_baseline.json"
+        out.parent.mkdir(exist_ok=True)
+        record = {"m31_mul_m_per_s": rate, "baseline": str(args.baseline), "rows": rows}
+        out.write_text(json.dumps(record, indent=1))
+        return
     head = (
         f"{'example':24} {'prove no-zk':>11} {'zk':>8} {'x':>6}   "
         f"{'bytes no-zk':>11} {'zk':>9} {'x':>6}   {'verify x':>8}"

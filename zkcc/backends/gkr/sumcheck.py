@@ -82,17 +82,13 @@ class SumcheckProof:
 class RoundHook(Protocol):
     """What a zero-knowledge sumcheck adds to each round (zkcc/backends/gkr/zk.py)."""
 
-    def degree(self, j: int) -> int:
-        """Round j's message degree."""
-        ...
-
     def needs_sums(self, j: int) -> bool:
         """Whether `extra` needs the second table's half sums in round j."""
         ...
 
     def extra(self, j: int, challenges: list[Array], g_lo: Array, g_diff: Array) -> list[list[int]]:
-        """The values at t = 0 .. degree(j) (each a list of d ints in [0, p)) of the
-        polynomial added to round j's message, given the earlier challenges and (when
+        """The values at t = 0 .. D, D round j's degree (each a list of d ints in [0, p)), of
+        the polynomial added to round j's message, given the earlier challenges and (when
         needs_sums) sum lo_g and sum (hi_g - lo_g)."""
         ...
 

@@ -424,9 +424,6 @@ class PhaseMask:
         return self.E.from_reduced_ints(self._prefix[len(self.g)])
 
     # RoundHook
-    def degree(self, j: int) -> int:
-        return self.spec.degrees[j]
-
     def needs_sums(self, j: int) -> bool:
         return self.s_poly is not None and j == self.spec.xs_rounds - 1
 
@@ -467,9 +464,12 @@ def _round_values(
     """For every round j of a phase at once (`scaled`: its coefficients times rho), as ints:
     rho g_j at t = 0 .. degrees[j], the points of round j's message ([j][t] -> d ints), and
     rho sum_{i > j} (g_i(0) + g_i(1)) / 2, what round j's share adds for the rounds after it.
-    One gather of the coefficients and one product with the powers t^k (m31: below
-    4 * p * 4^4 in uint64), then a suffix sum."""
+    One gather of the coefficients and one product with the powers t^k, then a suffix sum. In
+    uint64 (m31) a value is below top * p * top^top before its reduction: < 2^64 for degrees up
+    to 8 (the masks' are at most MASKED_DEGREE)."""
     p, top = E.base.p, max(spec.degrees)
+    if scaled.dtype == np.uint64 and top > 8:
+        raise ValueError(f"round degree {top} would overflow the uint64 round values")
     starts = np.array(spec.starts()) - spec.offset
     k = np.arange(top)
     count = scaled.shape[1]  # a zero column past the coefficients pads the shorter rounds

@@ -195,6 +195,13 @@ class MaskLayout:
         bit, or gate bit 0 without instances (zkcc/backends/gkr/sumcheck.py mle_point)."""
         return self.widths[i] + self.n_log2 - 1 if self.n_log2 else 0
 
+    def hidden(self, i: int, claims: list, coeffs: list) -> tuple:
+        """(alpha, beta, a, b) of layer i's w round: the combination of the two claims on
+        layer i + 1 and their points' coordinates on its masked variable (q_poly, q_weights;
+        prover and verifier)."""
+        u = self.u_coordinate(i + 1)
+        return coeffs[0], coeffs[1], claims[0].point[u], claims[1].point[u]
+
 
 # ---- small polynomial arithmetic over extension scalars (coefficients low first): as
 # lists of d Python ints (ExtField.mul_ints's form) in the per-round paths, else arrays
@@ -256,13 +263,11 @@ def q_weights(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array, w: Arr
 @dataclass(frozen=True, eq=False)
 class _MaskPart:
     """One mask part: value = rho (a_0 + sum_j sum_k c_jk r_j^k) [+ sum_l w_l c_l], c the
-    mask table's coefficients (a_0 at `offset`; round j's x^k at starts[j] + k - 1, k = 1 ..
-    degrees[j]; the w term's four at `w_index`). Its weights are made with every other
-    part's, in numpy (`MaskClaims.combined`), not one extension product per round here."""
+    mask table's coefficients (where `spec` puts a_0 and round j's x^k; the w term's four at
+    `w_index`). Its weights are made with every other part's, in numpy
+    (`MaskClaims.combined`), not one extension product per round here."""
 
-    offset: int
-    starts: np.ndarray
-    degrees: np.ndarray
+    spec: PhaseSpec
     rho: Array  # (d,)
     points: Array  # (d, rounds): r_j
     w_index: int | None
@@ -312,10 +317,7 @@ class MaskClaims:
             e0_ints = E.ints(e0)
             w_weights = E.from_reduced_ints([E.mul_ints(w, e0_ints) for w in q_wts])
         points = E.xp.stack(challenges, axis=1)
-        starts, degrees = np.array(spec.starts()), np.array(spec.degrees)
-        self.forms.append(
-            _MaskPart(spec.offset, starts, degrees, rho, points, w_index, w_weights, value)
-        )
+        self.forms.append(_MaskPart(spec, rho, points, w_index, w_weights, value))
 
     def combined(self, lambdas: Array) -> tuple[Array, Array]:
         """(sum lambda_c value_c, P): P the (d, size) weights of the table's base entries, so
@@ -326,10 +328,10 @@ class MaskClaims:
         if not n:
             return E.zeros(), weights
         # every round of every part: its challenge, degree and part; an entry per x^k
-        degrees = np.concatenate([f.degrees for f in parts])
-        starts = np.concatenate([f.starts for f in parts])
+        degrees = np.concatenate([f.spec.degrees for f in parts])
+        starts = np.concatenate([f.spec.starts() for f in parts])
         points = xp.concatenate([f.points for f in parts], axis=1)
-        part_of = np.repeat(np.arange(n), [len(f.degrees) for f in parts])
+        part_of = np.repeat(np.arange(n), [len(f.spec.degrees) for f in parts])
         entry = np.repeat(np.arange(len(degrees)), degrees)
         k = np.arange(len(entry)) - np.repeat(np.cumsum(degrees) - degrees, degrees)  # x^(k+1)
         powers = [points]  # r^1 .. r^top, every round at once
@@ -338,7 +340,7 @@ class MaskClaims:
         rho = xp.stack([f.rho for f in parts], axis=1)
         r_k = xp.ascontiguousarray(xp.stack(powers)[k, :, entry].T)
         with_w = [c for c, f in enumerate(parts) if f.w_index is not None]
-        idx = [np.array([f.offset for f in parts]), starts[entry] + k]
+        idx = [np.array([f.spec.offset for f in parts]), starts[entry] + k]
         idx += [parts[c].w_index + np.arange(4) for c in with_w]  # type: ignore[operator]
         wts = [rho, E.mul(r_k, rho[:, part_of[entry]])] + [parts[c].w_weights for c in with_w]
         of = np.concatenate([np.arange(n), part_of[entry], np.repeat(with_w, 4)]).astype(np.int64)
@@ -565,8 +567,7 @@ class ZkProver:
         spec = lay.phases[(i, phase)]
         q = hidden = None
         if spec.has_w:
-            u = lay.u_coordinate(i + 1)
-            hidden = (coeffs[0], coeffs[1], claims[0].point[u], claims[1].point[u])
+            hidden = lay.hidden(i, claims, coeffs)
             q = q_poly(E, layer_mask(E, self.table, lay, i + 1), *hidden)
         s = s_poly(E, layer_mask(E, self.table, lay, i)) if lay.masked(i) else None
         rho = tr.challenge_ext(f"{label}/rho", self.F)
@@ -680,8 +681,7 @@ class ZkVerifier:
         w_term = None
         if spec.has_w:
             r_w = challenges[-1]
-            u = lay.u_coordinate(i + 1)
-            hidden = (coeffs[0], coeffs[1], claims[0].point[u], claims[1].point[u])
+            hidden = lay.hidden(i, claims, coeffs)
             w_term = (i + 1, q_weights(E, *hidden, r_w), eq_zero(E, challenges[:-1]))
             one_minus = E.sub(E.one(), r_w)
             if E.equal(one_minus, E.zeros()):

@@ -252,24 +252,22 @@ def zk_launches(plan) -> frozenset[int]:
 
 
 def plan_tensors(plan, groth16: frozenset[int] = frozenset()) -> list[TensorInfo]:
-    """proof_tensors, and each GKR launch's mask table that a zero-knowledge plan proves with
-    zero knowledge (zk_launches; zkcc/backends/gkr/zk.py), whose size follows from its
-    circuit."""
+    """proof_tensors, and the two mask tables (HidingCircuit.tensors) of each GKR launch that
+    a zero-knowledge plan proves with zero knowledge (zk_launches; zkcc/backends/gkr/zk.py),
+    whose sizes follow from its circuit."""
     out = proof_tensors(plan.program, groth16)
     hidden = zk_launches(plan) - groth16
     if not hidden:
         return out
-    from zkcc.backends.gkr.zk import MaskLayout, hiding_circuit
-    from zkcc.field import get_field
+    from zkcc.runtime.hiding import HidingCircuit  # it imports this module
 
-    E = get_field(plan.field).ext
+    F = get_field(plan.field)
     for i in sorted(hidden):
         step = plan.program.host.steps[i]
         n_log2 = max(0, (step.count - 1).bit_length())
-        circuit = hiding_circuit(plan.kernels[step.kernel].circuit, n_log2, E)
-        layout = MaskLayout.of(circuit, n_log2, E)
-        out.append(TensorInfo(mask_table_tensor(i), (layout.size,), False))
-        out.append(TensorInfo(reduction_table_tensor(i), (layout.reduction_size,), False))
+        circuit = plan.kernels[step.kernel].circuit
+        names = mask_table_tensor(i), reduction_table_tensor(i), input_mask_tensor(i)
+        out += HidingCircuit.of(F, circuit, n_log2, *names).tensors()
     return out
 
 

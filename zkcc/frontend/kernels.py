@@ -36,6 +36,7 @@ class KernelCompiler(CompiledInterp):
         # (store, offset, length) of a const table -> its entries and LookupTable (table_of)
         self._tables: dict[tuple, tuple[tuple[int, ...], LookupTable]] = {}
         # a call signature -> 1 after its first call, then its Recording, or None: interpreted
+        # from then on (absent: not called yet)
         self._calls: dict[Signature, int | Recording | None] = {}
 
     def inline(
@@ -45,8 +46,8 @@ class KernelCompiler(CompiledInterp):
         its signature (zkcc.frontend.replay)."""
         sig = signature(self, fn, scope, values) if self.replay_calls else None
         if sig is not None:
-            seen = self._calls.get(sig)
-            if seen is None and sig not in self._calls:
+            seen = self._calls.get(sig, 0)
+            if seen == 0:
                 self._calls[sig] = 1  # the first call with it is interpreted
             else:
                 if seen == 1:

@@ -17,19 +17,19 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 import lark
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
+from zkcc.frontend import parse_tables
 from zkcc.frontend.ast import FileAST
 from zkcc.frontend.diagnostics import Sink
 from zkcc.frontend.limits import MAX_LITERAL_DIGITS, MAX_NESTING
+from zkcc.frontend.parse_tables import GRAMMAR_PATH
 from zkcc.frontend.transform import INT_ITEM, ToAst, token_position
 from zkcc.ir.source import SourceLoc
 
-GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "zkcu.lark"
 MAX_SYNTAX_ERRORS = 20
 # Tokens that only start a top-level item: met inside a block, a `}` is missing. Inside a block
 # Lark's contextual lexer may read `__host__` as a name and fail at the `void` after it, so the
@@ -64,12 +64,7 @@ _MAX_LISTED = 12
 
 @functools.cache
 def _parser() -> lark.Lark:
-    return lark.Lark(
-        GRAMMAR_PATH.read_text(),
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=True,
-    )
+    return parse_tables.load(GRAMMAR_PATH.read_text())
 
 
 def _describe(terminal: str) -> str:

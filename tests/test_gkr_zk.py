@@ -19,6 +19,8 @@ from zkcc.backends.gkr.zk import (
     MASK_TABLE,
     REDUCTION_TABLE,
     MaskLayout,
+    PhaseBlocks,
+    PhaseSpec,
     ZkProver,
     draw_tables,
     hiding_circuit,
@@ -256,6 +258,45 @@ def test_drawn_masks_sum_to_zero_over_the_cube(name):
     for spec, table in [*specs, (layout.reduction, tables[1])]:
         total, nonzero = _cube_sum(table, spec, d, p)
         assert total == [0] * d and nonzero
+
+
+@pytest.mark.parametrize("name", ["m31", "bn254"])
+def test_phase_blocks_against_python_ints(name):
+    """PhaseBlocks (every phase's coefficients, g_j at its round's points and the later
+    rounds' halved end sums, made for a whole launch at once) against the definitions in
+    Python ints, coordinate by coordinate (the points are integers), for random phases of
+    random degrees laid out one after another, as MaskLayout lays them."""
+    F, _, _ = make(name, seed=0)
+    E, p, d = F.ext, F.p, F.ext.degree
+    rng = np.random.default_rng(23)
+    specs, offset = [], 3
+    for _ in range(7):
+        degrees = tuple(int(x) for x in rng.integers(1, 5, size=int(rng.integers(1, 6))))
+        specs.append(PhaseSpec(offset, degrees, len(degrees) - int(rng.integers(0, 2))))
+        offset += specs[-1].count
+    table = F.from_wide_bytes(rng.bytes((offset + 2) * d * F.wide_len), (offset + 2) * d)
+    coef = [[int(table[c * d + k]) for k in range(d)] for c in range(offset + 2)]
+    blocks = PhaseBlocks.of(E, table, specs)
+    for spec in rng.permutation(len(specs)):
+        spec = specs[spec]
+        got = blocks.block(spec)
+        cols = [[int(got[k, c]) for k in range(d)] for c in range(got.shape[1])]
+        want = [coef[spec.offset + c] for c in range(spec.count)]
+        ends = []
+        for j, (start, deg) in enumerate(zip(spec.starts(), spec.degrees, strict=True)):
+            at = []
+            for t in range(deg + 1):
+                v = [coef[spec.offset][k] if j == 0 else 0 for k in range(d)]
+                for power in range(1, deg + 1):
+                    v = [v[k] + coef[start + power - 1][k] * t**power for k in range(d)]
+                at.append([x % p for x in v])
+            want += at
+            ends.append([(a + b) % p for a, b in zip(at[0], at[1], strict=True)])
+        half = (p + 1) // 2
+        for j in range(len(spec.degrees)):
+            later = [sum(e[k] for e in ends[j + 1 :]) for k in range(d)]
+            want.append([x * half % p for x in later])
+        assert cols == want
 
 
 @pytest.mark.parametrize("name", ["m31", "bn254"])

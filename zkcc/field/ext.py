@@ -177,8 +177,9 @@ class ExtField:
     # per-call cost on (d,) arrays several hundred times per sumcheck
 
     def ints(self, a: Array) -> list[int]:
-        """An extension scalar (d,) as d Python ints."""
-        return [int(x) for x in a.tolist()]
+        """An extension scalar (d,) as d Python ints (uint64's tolist gives them already)."""
+        out = a.tolist()
+        return out if a.dtype == np.uint64 else [int(x) for x in out]
 
     def unit_ints(self, k: int) -> list[int]:
         """The integer k embedded in the extension, as d ints."""

@@ -208,8 +208,9 @@ class MaskLayout:
 
 
 def _ints_of(coef: Array) -> list[list[int]]:
-    """(d, k) extension elements -> k lists of d ints."""
-    return [[int(x) for x in col] for col in coef.T.tolist()]
+    """(d, k) extension elements -> k lists of d ints (uint64's tolist gives ints already)."""
+    cols = coef.T.tolist()
+    return cols if coef.dtype == np.uint64 else [[int(x) for x in col] for col in cols]
 
 
 def _int_scale(E: ExtField, poly: list[list[int]], c: list[int]) -> list[list[int]]:
@@ -367,6 +368,68 @@ def coefficients(E: ExtField, table: Array, start: int, count: int) -> Array:
     return E.xp.ascontiguousarray(flat.reshape(count, d).T)
 
 
+@dataclass(frozen=True, eq=False)
+class PhaseBlocks:
+    """What each sumcheck's mask starts from, for every phase of a launch at once and before
+    rho, one block of columns per phase: its coefficients, g_j at round j's points t = 0 ..
+    degrees[j] (a_0 riding on g_0), and sum_{i > j} (g_i(0) + g_i(1)) / 2, what round j's
+    share adds for the rounds after it. All are linear in g, so a sumcheck scales its block
+    by its rho with one product when it starts (PhaseMask). Made by one gather of the
+    coefficients and one product with the powers t^k for the whole launch, where one per
+    sumcheck cost more than the rest of its start. In uint64 (m31) a value is below
+    top * p * top^top before its reduction: < 2^64 for degrees up to 8 (the masks' are at most
+    MASKED_DEGREE), and a suffix sum of the rounds' ends below 2 p * rounds."""
+
+    columns: Array  # (d, sum of the blocks' widths)
+    first: dict[int, int]  # a phase's offset -> the first column of its block
+
+    @classmethod
+    def of(cls, E: ExtField, table: Array, specs: list[PhaseSpec]) -> PhaseBlocks:
+        xp, p, d = E.xp, E.base.p, E.degree
+        degrees = np.array([k for s in specs for k in s.degrees], dtype=np.int64)
+        top = int(degrees.max())
+        count = max(s.offset + s.count for s in specs)
+        coef = coefficients(E, table, 0, count)
+        if coef.dtype == np.uint64 and top > 8:
+            raise ValueError(f"round degree {top} would overflow the uint64 round values")
+        starts = np.array([k for s in specs for k in s.starts()], dtype=np.int64)
+        rounds = np.array([len(s.degrees) for s in specs], dtype=np.int64)
+        first_round = np.cumsum(rounds) - rounds
+        k = np.arange(top)  # a zero column past the coefficients pads the shorter rounds
+        idx = np.where(k < degrees[:, None], starts[:, None] + k, count)
+        padded = xp.concatenate([coef, E.base.zeros((d, 1))], axis=1)
+        powers = np.array([[t**j for t in range(top + 1)] for j in range(1, top + 1)])
+        values = padded[:, idx] @ xp.asarray(powers.astype(coef.dtype))  # (d, rounds, top + 1)
+        offsets = np.array([s.offset for s in specs], dtype=np.int64)
+        values[:, first_round, :] += coef[:, offsets][:, :, None]
+        values %= p
+        ends = values[:, :, 0] + values[:, :, 1]
+        # suffix sums over all rounds; a phase's own: less the suffix past its last round
+        suffix = xp.concatenate([xp.cumsum(ends[:, ::-1], axis=1)[:, ::-1], ends[:, :1] * 0], 1)
+        past = np.repeat(first_round + rounds, rounds)
+        later = (suffix[:, 1:] - suffix[:, past]) % p * ((p + 1) // 2) % p
+        live = np.arange(top + 1) <= degrees[:, None]
+        # each phase's block: its coefficients, its rounds' points, its rounds' later sums
+        flat = xp.concatenate([coef, values[:, live], later], axis=1)
+        point_start = np.cumsum(degrees + 1) - (degrees + 1)
+        counts = np.array([s.count for s in specs], dtype=np.int64)
+        npoints = np.add.reduceat(degrees + 1, first_round)
+        pieces = np.stack([counts, npoints, rounds], axis=1).ravel()
+        sources = np.stack(
+            [offsets, count + point_start[first_round], count + int(live.sum()) + first_round],
+            axis=1,
+        ).ravel()
+        gather = np.repeat(sources - (np.cumsum(pieces) - pieces), pieces) + np.arange(pieces.sum())
+        widths = counts + npoints + rounds
+        first = dict(zip(offsets.tolist(), (np.cumsum(widths) - widths).tolist(), strict=True))
+        return cls(xp.ascontiguousarray(flat[:, gather]), first)
+
+    def block(self, spec: PhaseSpec) -> Array:
+        """(d, count + points + rounds): one phase's coefficients, values and later sums."""
+        at = self.first[spec.offset]
+        return self.columns[:, at : at + spec.count + sum(spec.degrees) + 2 * len(spec.degrees)]
+
+
 class PhaseMask:
     """The prover's masking polynomial of one sumcheck, times its rho, and the hook
     (sumcheck.RoundHook) that adds its share, the hidden w-term and the layer mask's last-round
@@ -384,6 +447,7 @@ class PhaseMask:
         table: Array,
         layer: int,
         rho: Array,
+        blocks: PhaseBlocks,
         q_poly: list[list[int]] | None = None,
         s_poly: list[list[int]] | None = None,
         hidden: tuple | None = None,
@@ -391,17 +455,21 @@ class PhaseMask:
         self.E, self.spec, self.layer, self.rho = E, spec, layer, rho
         self.hidden = hidden  # (alpha, beta, a, b) of the w round's q
         d = E.degree
-        scaled = E.mul(coefficients(E, table, spec.offset, spec.count), E.xp.asarray(rho))
-        rg = _ints_of(scaled)
+        scaled = _ints_of(E.mul(blocks.block(spec), E.xp.asarray(rho)))
+        rg, at = scaled[: spec.count], spec.count
         # rho g_j as a full polynomial, coefficients low first: rho a_0 rides on g_0
-        self.g = [
-            [rg[0] if j == 0 else [0] * d] + [rg[s - spec.offset + k] for k in range(deg)]
-            for j, (s, deg) in enumerate(zip(spec.starts(), spec.degrees, strict=True))
-        ]
+        self.g, start = [], 1
+        for j, deg in enumerate(spec.degrees):
+            self.g.append([rg[0] if j == 0 else [0] * d, *rg[start : start + deg]])
+            start += deg
+        self.g_at = []  # rho g_j at the round's points
+        for deg in spec.degrees:
+            self.g_at.append(scaled[at : at + deg + 1])
+            at += deg + 1
+        self._later = scaled[at:]
         self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (the w round), S(t) (a masked layer)
         if q_poly is not None:  # Q = q(0) + q(1), the hidden part the (x, s) rounds carry
             self.big_q = E.add_ints(int_poly_at(E, q_poly, 0), int_poly_at(E, q_poly, 1))
-        self.g_at, self._later = _round_values(E, scaled, spec)
         # running rho sum_{i<j} g_i(r_i) and eq(r_<j, 0), extended as the challenges come
         self._prefix, self._eq0 = [[0] * d], [E.unit_ints(1)]
 
@@ -460,38 +528,9 @@ class PhaseMask:
         return out
 
 
-def _round_values(
-    E: ExtField, scaled: Array, spec: PhaseSpec
-) -> tuple[list[list[list[int]]], list[list[int]]]:
-    """For every round j of a phase at once (`scaled`: its coefficients times rho), as ints:
-    rho g_j at t = 0 .. degrees[j], the points of round j's message ([j][t] -> d ints), and
-    rho sum_{i > j} (g_i(0) + g_i(1)) / 2, what round j's share adds for the rounds after it.
-    One gather of the coefficients and one product with the powers t^k, then a suffix sum. In
-    uint64 (m31) a value is below top * p * top^top before its reduction: < 2^64 for degrees up
-    to 8 (the masks' are at most MASKED_DEGREE)."""
-    p, top = E.base.p, max(spec.degrees)
-    if scaled.dtype == np.uint64 and top > 8:
-        raise ValueError(f"round degree {top} would overflow the uint64 round values")
-    starts = np.array(spec.starts()) - spec.offset
-    k = np.arange(top)
-    count = scaled.shape[1]  # a zero column past the coefficients pads the shorter rounds
-    idx = np.where(k < np.array(spec.degrees)[:, None], starts[:, None] + k, count)
-    padded = E.xp.concatenate([scaled, E.base.zeros((E.degree, 1))], axis=1)
-    powers = np.array([[t**j for t in range(top + 1)] for j in range(1, top + 1)])
-    values = padded[:, idx] @ E.xp.asarray(powers.astype(scaled.dtype))
-    values[:, 0, :] += scaled[:, :1]  # rho a_0 rides on g_0
-    values %= p
-    ends = values[:, :, 0] + values[:, :, 1]
-    later = E.base.zeros(ends.shape)
-    later[:, :-1] = E.xp.cumsum(ends[:, :0:-1], axis=1)[:, ::-1] % p * ((p + 1) // 2) % p
-    rows = values.transpose(1, 2, 0).tolist()
-    at = [row[: deg + 1] for row, deg in zip(rows, spec.degrees, strict=True)]
-    return at, later.T.tolist()
-
-
-def layer_mask(E: ExtField, table: Array, layout: MaskLayout, i: int) -> list[list[int]]:
-    """R_i's coefficients (c0, c1, c2, c3) of R(t, w) = c0 + c1 t + c2 w + c3 t w, as ints."""
-    return _ints_of(coefficients(E, table, layout.layer_masks[i], 4))
+def _fours(at: np.ndarray) -> np.ndarray:
+    """at[0], .., at[0] + 3, at[1], ..: the indices of four coefficients from each start."""
+    return (at[:, None] + np.arange(4)).ravel()
 
 
 def s_poly(E: ExtField, c: list[list[int]]) -> list[list[int]]:
@@ -559,6 +598,15 @@ class ZkProver:
         self.F, self.E, self.layout = F, F.ext, layout
         self.table, self.second = F.xp.asarray(table), F.xp.asarray(second)
         self.claims = MaskClaims.of_table(F.ext, layout)
+        # R_i's coefficients (c0, c1, c2, c3) of R(t, w) = c0 + c1 t + c2 w + c3 t w, as ints,
+        # and S_i(t) = R_i(t, 0) + R_i(t, 1), for every masked layer at once
+        at = np.array(list(layout.layer_masks.values()), dtype=np.int64)
+        table_coefs = coefficients(F.ext, self.table, 0, layout.coefficients)
+        coefs = _ints_of(table_coefs[:, _fours(at)])
+        self.layer_masks = {i: coefs[4 * k : 4 * k + 4] for k, i in enumerate(layout.layer_masks)}
+        self.s_polys = {i: s_poly(F.ext, c) for i, c in self.layer_masks.items()}
+        self.blocks = PhaseBlocks.of(F.ext, self.table, list(layout.phases.values()))
+        self.reduction_blocks = PhaseBlocks.of(F.ext, self.second, [layout.reduction])
 
     def start(self, tr, label: str, i: int, phase: int, claims: list, coeffs: list) -> PhaseMask:
         """Layer i's phase mask, rho drawn (`claims`, `coeffs`: the claims on layer i + 1 and
@@ -568,10 +616,10 @@ class ZkProver:
         q = hidden = None
         if spec.has_w:
             hidden = lay.hidden(i, claims, coeffs)
-            q = q_poly(E, layer_mask(E, self.table, lay, i + 1), *hidden)
-        s = s_poly(E, layer_mask(E, self.table, lay, i)) if lay.masked(i) else None
+            q = q_poly(E, self.layer_masks[i + 1], *hidden)
+        s = self.s_polys[i] if lay.masked(i) else None
         rho = tr.challenge_ext(f"{label}/rho", self.F)
-        return PhaseMask(E, spec, self.table, i, rho, q, s, hidden)
+        return PhaseMask(E, spec, self.table, i, rho, self.blocks, q, s, hidden)
 
     def finish(
         self, tr, label: str, phase: int, sc, res, mask: PhaseMask
@@ -623,7 +671,7 @@ class ZkProver:
 
         F, E, lay = self.F, self.E, self.layout
         rho = tr.challenge_ext("gkr/zk/reduce/rho", F)
-        mask = PhaseMask(E, lay.reduction, self.second, -1, rho)
+        mask = PhaseMask(E, lay.reduction, self.second, -1, rho, self.reduction_blocks)
         sc = SumcheckProver(F, tr, "gkr/zk/reduce", hook=mask)
         res = sc.prove(self.table, weights, total)
         tr.absorb_field("gkr/zk/mask", E, res.f_eval)

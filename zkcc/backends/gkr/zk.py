@@ -444,7 +444,6 @@ class PhaseMask:
         self,
         E: ExtField,
         spec: PhaseSpec,
-        table: Array,
         layer: int,
         rho: Array,
         blocks: PhaseBlocks,
@@ -467,6 +466,8 @@ class PhaseMask:
             self.g_at.append(scaled[at : at + deg + 1])
             at += deg + 1
         self._later = scaled[at:]
+        p, rounds = E.base.p, len(spec.degrees)
+        self._scales = [pow(2, rounds - j - 1, p) for j in range(rounds)]  # 2^rest per round
         self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (the w round), S(t) (a masked layer)
         if q_poly is not None:  # Q = q(0) + q(1), the hidden part the (x, s) rounds carry
             self.big_q = E.add_ints(int_poly_at(E, q_poly, 0), int_poly_at(E, q_poly, 1))
@@ -474,14 +475,22 @@ class PhaseMask:
         self._prefix, self._eq0 = [[0] * d], [E.unit_ints(1)]
 
     def _extend(self, challenges: list[Array], rounds: int) -> None:
-        """The running sums through the first `rounds` challenges."""
-        E = self.E
+        """The running sums through the first `rounds` challenges (mul_ints reduces what it
+        returns, so its arguments may be unreduced)."""
+        E, p = self.E, self.E.base.p
         while len(self._prefix) <= rounds:
             j = len(self._prefix) - 1
             r = E.ints(challenges[j])
-            self._prefix.append(E.add_ints(self._prefix[j], _int_horner(E, self.g[j], r)))
+            g = self.g[j]
+            acc = g[-1]
+            for c in g[-2:0:-1]:  # Horner down to x^1, then times x: g_j(r) less its constant
+                acc = [x + y for x, y in zip(E.mul_ints(acc, r), c, strict=True)]
+            value = E.mul_ints(acc, r)
+            self._prefix.append(
+                [(a + b + c) % p for a, b, c in zip(self._prefix[j], value, g[0], strict=True)]
+            )
             if self.q_poly is not None:  # only the w term reads eq(r_<j, 0)
-                self._eq0.append(E.mul_ints(self._eq0[j], E.sub_ints(E.unit_ints(1), r)))
+                self._eq0.append(E.mul_ints(self._eq0[j], [1 - r[0], *(-x for x in r[1:])]))
 
     def eq_zero(self) -> Array:
         """eq(r, 0) over the (x, s) rounds' challenges, which the w round's q term carries
@@ -502,22 +511,25 @@ class PhaseMask:
         self._extend(challenges, j)
         # rho g's share, 2^rest (sum_{i<j} g_i(r_i) + g_j(t)) + 2^(rest-1) sum_{i>j} (g_i(0) +
         # g_i(1)), and the hidden term a + b t, in one pass over the round's points
-        fixed = [a + b for a, b in zip(self._prefix[j], self._later[j], strict=True)]
-        scale = pow(2, len(self.g) - j - 1, p)
-        term = slope = [0] * E.degree
-        xs = self.spec.xs_rounds
-        if self.q_poly is not None:
+        scale = self._scales[j]
+        fixed = [(a + b) * scale for a, b in zip(self._prefix[j], self._later[j], strict=True)]
+        if self.q_poly is None:
+            out = [
+                [(g * scale + f) % p for g, f in zip(v, fixed, strict=True)] for v in self.g_at[j]
+            ]
+        else:
+            xs = self.spec.xs_rounds
             e0 = self._eq0[min(j, xs)]
             if j < xs:  # eq(r_<j, 0) (1 - t) Q
                 term = E.mul_ints(e0, self.big_q)
                 slope = [-c for c in term]
             else:  # the w round: eq(r, 0) q(t), q linear
                 term, slope = _int_scale(E, self.q_poly, e0)
-        parts = list(zip(fixed, term, slope, strict=True))
-        out = [
-            [((g + f) * scale + a + t * b) % p for g, (f, a, b) in zip(v, parts, strict=True)]
-            for t, v in enumerate(self.g_at[j])
-        ]
+            base = [f + a for f, a in zip(fixed, term, strict=True)]
+            out = [
+                [(g * scale + f + t * b) % p for g, f, b in zip(v, base, slope, strict=True)]
+                for t, v in enumerate(self.g_at[j])
+            ]
         if self.needs_sums(j):  # Z(t) S(t) (g_lo + t g_diff), Z(t) = t (1 - t)
             lo, diff = E.ints(g_lo), E.ints(g_diff)
             for t, v in enumerate(out):
@@ -619,7 +631,7 @@ class ZkProver:
             q = q_poly(E, self.layer_masks[i + 1], *hidden)
         s = self.s_polys[i] if lay.masked(i) else None
         rho = tr.challenge_ext(f"{label}/rho", self.F)
-        return PhaseMask(E, spec, self.table, i, rho, self.blocks, q, s, hidden)
+        return PhaseMask(E, spec, i, rho, self.blocks, q, s, hidden)
 
     def finish(
         self, tr, label: str, phase: int, sc, res, mask: PhaseMask
@@ -671,7 +683,7 @@ class ZkProver:
 
         F, E, lay = self.F, self.E, self.layout
         rho = tr.challenge_ext("gkr/zk/reduce/rho", F)
-        mask = PhaseMask(E, lay.reduction, self.second, -1, rho, self.reduction_blocks)
+        mask = PhaseMask(E, lay.reduction, -1, rho, self.reduction_blocks)
         sc = SumcheckProver(F, tr, "gkr/zk/reduce", hook=mask)
         res = sc.prove(self.table, weights, total)
         tr.absorb_field("gkr/zk/mask", E, res.f_eval)

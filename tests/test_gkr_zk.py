@@ -8,10 +8,15 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import run_workers
 from test_gkr import columns, instance_major, make, segment_table
 
 from zkcc.backends.gkr import GKRProof, evaluate_circuit, prove, verify
+from zkcc.backends.gkr import prover as gkr_prover
+from zkcc.backends.gkr.prover import Part
 from zkcc.backends.gkr.random_circuit import random_inputs
+from zkcc.backends.gkr.shard import partition, to_columns
+from zkcc.backends.gkr.sumcheck import SumcheckProver, TableStore
 from zkcc.backends.gkr.zk import (
     FRESH_ENTRIES,
     INPUT_MASK_COEFFICIENTS,
@@ -25,8 +30,9 @@ from zkcc.backends.gkr.zk import (
     draw_tables,
     hiding_circuit,
     input_mask_log2,
+    real_input_log2,
 )
-from zkcc.encoding import Schema
+from zkcc.encoding import Schema, encode
 from zkcc.errors import ProofRejected
 from zkcc.field import mle_evaluate
 from zkcc.transcript import Transcript
@@ -84,6 +90,39 @@ def test_zk_proof_verifies_and_claims_hold(name, n_log2):
         assert F.ext.equal(a.link[1], b.link[1]) and F.ext.equal(a.link[2], b.link[2])
     for a, b in zip(out[-2:], claims[-2:], strict=True):
         assert F.ext.equal(a.value, b.value)
+
+
+@pytest.mark.parametrize(
+    "name,n_log2,workers,parts", [("m31", 3, 1, 1), ("m31", 4, 2, 3), ("bn254", 3, 2, 2)]
+)
+def test_widened_input_rows_in_closed_form(name, n_log2, workers, parts, monkeypatch):
+    """The input mask widens these circuits' input layer (16 rows of segments, then the
+    mask): the prover takes the rows above the real input in closed form (sumcheck.Outside)
+    and its tables hold the real rows only. The proof and claims are the bytes of the dense
+    tables (the closed form switched off), split over workers and memory chunks too."""
+    F, hc, l0, layout, tables = zk_setup(name, seed=29, n_log2=n_log2)
+    assert real_input_log2(hc) < hc.input_log2
+    E = F.ext
+
+    def run(comm):
+        chunks = partition(n_log2, comm.size, comm.rank).split(parts)
+        layers = [Part(s, evaluate_circuit(F, hc, to_columns(F.array(l0), s))) for s in chunks]
+        zk = ZkProver(F, layout, *tables)
+        return prove(F, hc, layers, Transcript(b"zk"), comm=comm, tables=TableStore, zk=zk)
+
+    rounds = SumcheckProver._outside_rounds
+    calls = []
+    monkeypatch.setattr(SumcheckProver, "_outside_rounds", lambda *a: calls.append(1) or rounds(*a))
+    closed = run_workers(workers, run)
+    assert len(calls) == 2 * workers  # the input layer's two phases, on every worker
+    monkeypatch.setattr(gkr_prover, "_outside", lambda *_: None)
+    dense = run_workers(workers, run)
+    assert len(calls) == 2 * workers
+    for (a, ca), (b, cb) in zip(closed, dense, strict=True):
+        assert encode(b"TEST", 1, a.to_tree()) == encode(b"TEST", 1, b.to_tree())
+        assert [c.segment for c in ca] == [c.segment for c in cb]
+        assert all(E.equal(x.value, y.value) for x, y in zip(ca[-2:], cb[-2:], strict=True))
+    verify(F, hc, n_log2, closed[0][0], Transcript(b"zk"), zk=layout)
 
 
 def _claims_hold(F, hc, l0, tables, claims) -> bool:

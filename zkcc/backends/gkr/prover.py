@@ -39,9 +39,9 @@ from zkcc.backends.gkr.claims import (
 from zkcc.backends.gkr.evaluate import LayerStore, column_chunks, scatter_add
 from zkcc.backends.gkr.proof import GKRProof, LayerProof, SegmentClaim
 from zkcc.backends.gkr.shard import Collective, Shard, eq_columns, sum_over_workers
-from zkcc.backends.gkr.sumcheck import RoundHook, SumcheckProver, TableStore
+from zkcc.backends.gkr.sumcheck import Outside, SumcheckProver, TableStore
 from zkcc.backends.gkr.wiring import add_tilde, const_tilde, gate_weights, instance_eq
-from zkcc.backends.gkr.zk import ZkProver
+from zkcc.backends.gkr.zk import ZkProver, real_input_log2
 from zkcc.field import PrimeField, eq_table
 from zkcc.field.base import Array
 from zkcc.field.linalg import row_combine
@@ -71,8 +71,9 @@ class _Context:
     transcript: Transcript
     tables: Callable[[], TableStore] | None
     zk: ZkProver | None = None
+    outside: Outside | None = None  # the input rows no gate reads (zero knowledge: Outside)
 
-    def sumcheck(self, label: str, build, claim: Array, w_in: int, hook: RoundHook | None):
+    def sumcheck(self, label: str, build, claim: Array, w_in: int, hook, outside):
         """One phase over every part: w_in gate rounds and the local instance rounds here,
         the block rounds after the exchange. Returns the result and the prover (for the
         zero-knowledge tail round)."""
@@ -86,19 +87,23 @@ class _Context:
             global_rounds=sh.global_rounds,
             gate_rounds=w_in,
             store=self.tables() if self.tables else None,
+            outside=outside,
         )
         return res, sc
 
     def phase(self, i: int, p: int, build, claim: Array, w_in: int, claims, coeffs) -> tuple:
         """Layer i's phase p: its sumcheck, masked with zero knowledge (rho drawn, the masks'
         terms in every round, the w round, the mask part). Returns the result, the sumcheck
-        prover, the layer value it ends with (masked with zk) and the mask part it sends."""
+        prover, the layer value it ends with (masked with zk) and the mask part it sends.
+        Over the input layer (i = 0) `build` makes only the real rows' tables when
+        `outside` is set."""
         label = f"gkr/layer{i}/phase{p}"
+        outside = self.outside if i == 0 else None
         if self.zk is None:
-            res, sc = self.sumcheck(label, build, claim, w_in, None)
+            res, sc = self.sumcheck(label, build, claim, w_in, None, outside)
             return res, sc, res.f_eval, None
         mask = self.zk.start(self.transcript, label, i, p, claims, coeffs)
-        res, sc = self.sumcheck(label, build, claim, w_in, mask)
+        res, sc = self.sumcheck(label, build, claim, w_in, mask, outside)
         value, sigma = self.zk.finish(self.transcript, label, p, sc, res, mask)
         return res, sc, value, sigma
 
@@ -156,6 +161,8 @@ def _prove_layer(
     F, tr = ctx.F, ctx.transcript
     E = F.ext
     w_in, w_out = ctx.parts[0].layers[i].shape[0].bit_length() - 1, layer.width_log2
+    # the rows the phase tables hold: the real input rows over a widened input (Outside)
+    rows = ctx.outside.real if i == 0 and ctx.outside is not None else 1 << w_in
     eqz = [eq_table(F, c.point[:w_out]) for c in claims]
     total = combine(F, coeffs, [c.value for c in claims])
     # sum_s A_k(s): coeff_k, or on the output layer coeff_k sum_(s < live) eq(rs_k, s)
@@ -176,7 +183,7 @@ def _prove_layer(
         return [E.mul_base(a, real) for a in out]
 
     def phase1(p: int) -> tuple[Array, Array]:
-        v = ctx.parts[p].layers[i]
+        v = ctx.parts[p].layers[i][:rows]
         g1 = _phase1_table(F, layer, v, eqz, a_s(ctx.parts[p]))
         return v.reshape(-1).copy(), g1.reshape(E.degree, -1)
 
@@ -202,7 +209,7 @@ def _prove_layer(
                 F,
                 E.mul(gate_weights(F, layer.mul_coef, ez, mw[:, 0]), eqx[:, mw[:, 1]]),
                 mw[:, 2],
-                1 << w_in,
+                rows,
             )
             for ez in eqz
         ]
@@ -212,7 +219,7 @@ def _prove_layer(
 
     def phase2(p: int) -> tuple[Array, Array]:
         part = ctx.parts[p]
-        v = part.layers[i]
+        v = part.layers[i][:rows]
         g2 = E.zeros(v.shape)
         if us:
             vx_eqsx = E.mul(eq_columns(F, rsx, part.shard), v_x)
@@ -239,6 +246,20 @@ def _segment_value(
     E = F.ext
     at_low = row_combine(F, eq_table(F, low)[:, None, :], rows)[:, 0, :]  # (d, columns)
     return E.dot(at_low, eq_columns(F, rs, shard))
+
+
+def _outside(F: PrimeField, circuit: LayeredCircuit, parts: list[Part]) -> Outside | None:
+    """The hiding circuit's input rows above the real input (zk.real_input_log2), when its
+    input mask widened the layer: zeros and the broadcast mask, the same in every column,
+    read by no gate. Their values are any part's first column (a worker without columns
+    needs none: its tables are empty)."""
+    real_log2 = real_input_log2(circuit)
+    if real_log2 >= circuit.input_log2:
+        return None
+    real = 1 << real_log2
+    held = next((p.layers[0] for p in parts if p.layers[0].shape[1]), None)
+    values = F.zeros((1 << circuit.input_log2) - real) if held is None else held[real:, 0]
+    return Outside(circuit.input_log2 - real_log2, real, F.xp.ascontiguousarray(values))
 
 
 def prove(
@@ -286,7 +307,8 @@ def prove(
     if any(len(p.layers) != circuit.depth + 1 for p in parts):
         raise ValueError("need depth + 1 layers")
     n = parts[0].shard.n_log2
-    ctx = _Context(F, parts, comm, transcript, tables, zk)
+    outside = _outside(F, circuit, parts) if zk is not None else None
+    ctx = _Context(F, parts, comm, transcript, tables, zk, outside)
 
     def release(i: int) -> None:
         for p in parts:

@@ -167,6 +167,22 @@ class TableStore:
         return self._tables.pop(part)
 
 
+@dataclass(frozen=True, eq=False)
+class Outside:
+    """A table's rows above its first `real` gate rows (of real << rounds), where g is zero and
+    f takes one value per row, the same in every column: the zero-knowledge GKR's input layer,
+    widened for its input mask (zkcc/backends/gkr/zk.py hiding_circuit), whose rows above the
+    real input hold zeros and the broadcast mask, and which no gate reads. `values`: f on
+    those rows, base (rows,) like the tables' f. A prover's tables then hold only the real
+    rows, and the first `rounds` rounds (which bind the top gate bits) take the outside rows'
+    part in closed form (SumcheckProver._outside_rounds): the messages are the same, with a
+    table `rounds` times halved."""
+
+    rounds: int
+    real: int
+    values: Array
+
+
 class SumcheckProver:
     """Prover view: owns the tables, sends round messages, folds.
 
@@ -228,19 +244,26 @@ class SumcheckProver:
         global_rounds: int = 0,
         gate_rounds: int | None = None,
         store: TableStore | None = None,
+        outside: Outside | None = None,
     ) -> SumcheckResult:
         """The sumcheck of sum over parts of f_p * g_p, where build(p) makes part p's tables
-        (consumed) when the first round needs them; `store` keeps them between rounds."""
+        (consumed) when the first round needs them; `store` keeps them between rounds. With
+        `outside`, build(p) makes only the real rows' tables (Outside)."""
         E = self.E
         xp = E.xp
         store = store or TableStore()
         self._rounds, self._challenges = [], []
+        first = build  # where the first round's tables come from
+        if outside is not None:
+            claim = self._outside_rounds(build, parts, claim, outside, store)
+            first, local_rounds = store.load, local_rounds - outside.rounds
         r = None
-        for j in range(local_rounds):
+        for _ in range(local_rounds):
+            j = len(self._rounds)
             need = self.hook is not None and self.hook.needs_sums(j)
             sums = [E.zeros() for _ in range(4 if need else 2)]
             for p in range(parts):
-                f, g = build(p) if r is None else store.load(p)
+                f, g = first(p) if r is None else store.load(p)
                 if f.shape[-1] % 2:
                     raise ValueError("a table cannot be halved once more")
                 if r is not None:
@@ -251,7 +274,7 @@ class SumcheckProver:
                     sums = [E.add(a, b) for a, b in zip(sums, part, strict=True)]
                 store.save(p, f, g)
             claim, r = self._message(sums, claim, shared=True)
-        ends = [store.load(p) if r is not None else build(p) for p in range(parts)]
+        ends = [store.load(p) if r is not None else first(p) for p in range(parts)]
         if r is not None:
             ends = [(_fold_nonempty(E, f, r), _fold_nonempty(E, g, r)) for f, g in ends]
         f = xp.concatenate([_as_ext(E, t[0]) for t in ends], axis=1)
@@ -272,6 +295,42 @@ class SumcheckProver:
         gates = local_rounds if gate_rounds is None else gate_rounds
         point = mle_point(self._challenges, gates)
         return SumcheckResult(proof, point, f_eval, g_eval, claim)
+
+    def _outside_rounds(
+        self, build: Callable, parts: int, claim: Array, outside: Outside, store: TableStore
+    ) -> Array:
+        """The first outside.rounds rounds, each binding the top gate bit of a table whose
+        rows above the first `real` are `outside`. A round pairs row x with x + h (h: half the
+        rows left): for a real x the upper row is outside, with g = 0 and f = phi[x + h] in
+        every column, so h(0) = sum f g over the real rows and the leading coefficient is
+        sum (phi[x + h] - f)(-g) = h(0) - sum_x phi[x + h] G[x], G[x] = sum over columns of
+        g[x, .]; pairs of two outside rows add nothing. The fold takes real f to f + r (phi[x
+        + h] - f), g to (1 - r) g, and the outside rows to phi[x] + r (phi[x + h] - phi[x]).
+        Leaves the real tables, folded with the last challenge, in `store`; returns the
+        running claim."""
+        E = self.E
+        if self.hook is not None and any(self.hook.needs_sums(j) for j in range(outside.rounds)):
+            raise ValueError("a hook that needs half sums in a round over outside rows")
+        phi, real, fold = outside.values, outside.real, None
+        for i in range(outside.rounds + 1):
+            h0, weight = E.zeros(), E.zeros(real)  # weight[x]: sum over columns of g[x, .]
+            for p in range(parts):
+                f, g = build(p) if i == 0 else store.load(p)
+                if fold is not None and f.shape[-1]:
+                    f, g = _fold_real(E, f, g, real, *fold)
+                if f.shape[-1] and i < outside.rounds:
+                    h0 = E.add(h0, E.dot(f, g))
+                    weight = E.add(weight, E.sum(g.reshape(E.degree, real, -1), axis=-1))
+                store.save(p, f, g)
+            if i == outside.rounds:
+                return claim
+            half = (real + phi.shape[-1]) // 2
+            upper = phi[..., half - real : half]  # phi[x + h] for the real rows x
+            claim, r = self._message([h0, E.sub(h0, E.dot(upper, weight))], claim, shared=True)
+            fold = (upper, r)
+            lo = phi[..., : half - real]  # the outside rows [real, half), folded
+            phi = E.fold(lo, E.base.sub(phi[..., half:], lo), r)
+        raise AssertionError("unreachable")
 
     def _message(self, sums: list[Array], claim: Array, shared: bool) -> tuple[Array, Array]:
         """The round message from the sums [h0, q] (and the hook's half sums), added over the
@@ -330,6 +389,18 @@ class SumcheckProver:
         parts = self.comm.allgather(E.encode(t))
         tables = [xp.asarray(E.decode(raw, len(raw) // E.byte_len)) for raw in parts]
         return xp.concatenate(tables, axis=1)
+
+
+def _fold_real(E: ExtField, f: Array, g: Array, real: int, upper: Array, r: Array) -> tuple:
+    """The real rows after a round over outside rows (SumcheckProver._outside_rounds):
+    f + r (upper[x] - f) and (1 - r) g, for (real, columns) tables flattened row-major, by
+    the fold kernel on [f | upper - f] and [0 | g]. `upper` is base while f is."""
+    xp = E.xp
+    rows = f.reshape(*f.shape[:-1], real, -1)
+    diff = E.base.sub(xp.broadcast_to(upper[..., None], rows.shape), rows).reshape(f.shape)
+    f = fold_halves(E, xp.concatenate([f, diff], axis=-1), r)
+    g = fold_halves(E, xp.concatenate([xp.zeros_like(g), g], axis=-1), E.sub(E.one(), r))
+    return f, g
 
 
 def _fold_nonempty(E: ExtField, t: Array, r: Array) -> Array:

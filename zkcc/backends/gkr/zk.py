@@ -93,6 +93,16 @@ def hiding_circuit(circuit: LayeredCircuit, n_log2: int, E: ExtField) -> Layered
     return LayeredCircuit(input_log2, (*circuit.segments, segment), tuple(layers))
 
 
+def real_input_log2(circuit: LayeredCircuit) -> int:
+    """The input rows a hiding circuit's gates may read: the layer before hiding_circuit
+    widened it for the input mask (above it: zeros and the mask segment)."""
+    end = max(
+        (s.offset + (1 << s.size_log2) for s in circuit.segments if s.name != INPUT_MASK_SEGMENT),
+        default=1,
+    )
+    return (end - 1).bit_length()
+
+
 @dataclass(frozen=True)
 class PhaseSpec:
     """One sumcheck's masking polynomial g = a_0 + sum_j g_j(x_j), g_j without constant term

@@ -337,7 +337,7 @@ class SumcheckProver:
         workers first when `shared`; absorbed; returns the next claim and the challenge."""
         E, j = self.E, len(self._rounds)
         xp = E.xp
-        if shared:
+        if shared and self.comm is not None and self.comm.size > 1:
             total = sum_over_workers(E, self.comm, xp.stack(sums, axis=1))
             sums = [total[:, k] for k in range(len(sums))]
         h0, q = sums[0], sums[1]

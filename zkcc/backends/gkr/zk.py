@@ -235,14 +235,9 @@ def _int_horner(E: ExtField, poly: list[list[int]], r: list[int]) -> list[int]:
     return acc
 
 
-def _horner(E: ExtField, poly: list[list[int]], r: Array) -> Array:
-    """An int polynomial at the extension scalar r, as an array."""
-    return E.from_reduced_ints(_int_horner(E, poly, E.ints(r)))
-
-
-def vanishing(E: ExtField, t: Array) -> Array:
-    """Z(t) = t (1 - t), zero on {0, 1}."""
-    return E.mul(t, E.sub(E.one(), t))
+def _int_one_minus(r: list[int]) -> list[int]:
+    """1 - r for an extension scalar as ints, unreduced (mul_ints reduces what it returns)."""
+    return [1 - r[0], *(-x for x in r[1:])]
 
 
 def eq_zero(E: ExtField, challenges: list[Array]) -> Array:
@@ -500,7 +495,7 @@ class PhaseMask:
                 [(a + b + c) % p for a, b, c in zip(self._prefix[j], value, g[0], strict=True)]
             )
             if self.q_poly is not None:  # only the w term reads eq(r_<j, 0)
-                self._eq0.append(E.mul_ints(self._eq0[j], [1 - r[0], *(-x for x in r[1:])]))
+                self._eq0.append(E.mul_ints(self._eq0[j], _int_one_minus(r)))
 
     def eq_zero(self) -> Array:
         """eq(r, 0) over the (x, s) rounds' challenges, which the w round's q term carries
@@ -650,23 +645,27 @@ class ZkProver:
         sigma = rho g(r) [+ eq(r, 0) q(r_w)], recorded as a linear form of the table and, in
         phase 1, sent (returned; None in phase 2, whose sigma the verifier computes)."""
         E, spec = self.E, mask.spec
-        xs = sc.challenges[: spec.xs_rounds]
-        v = res.f_eval
+        # on Python ints, a few scalars (ExtField.mul_ints's form): v^ = v + Z(r_u) S(r_u)
+        v = E.ints(res.f_eval)
         if mask.s_poly is not None:
-            r_u = xs[-1]
-            v = E.add(v, E.mul(vanishing(E, r_u), _horner(E, mask.s_poly, r_u)))
-        data = E.mul(v, res.g_eval)
-        w_term = None
+            r_u = E.ints(sc.challenges[spec.xs_rounds - 1])
+            z = E.mul_ints(r_u, _int_one_minus(r_u))  # Z(t) = t (1 - t)
+            v = E.add_ints(v, E.mul_ints(z, _int_horner(E, mask.s_poly, r_u)))
+        data = E.mul_ints(v, E.ints(res.g_eval))
+        w_term = w_part = None
         if spec.has_w:
             r_w = sc.tail_round()
+            rw = E.ints(r_w)
             e0 = mask.eq_zero()
-            w_part = E.mul(e0, _horner(E, mask.q_poly, r_w))
+            w_part = E.mul_ints(E.ints(e0), _int_horner(E, mask.q_poly, rw))
             w_term = (mask.layer + 1, q_weights(E, *mask.hidden, r_w), e0)
-            data = E.add(E.mul(E.sub(E.one(), r_w), data), w_part)
-        sigma = self.stated_part(mask, sc.challenges, sc.final_claim(), data)
-        if w_term is not None:
-            sigma = E.add(sigma, w_part)
+            data = E.add_ints(E.mul_ints(_int_one_minus(rw), data), w_part)
+        final = sc.final_claim()
+        sigma = self.stated_part(mask, sc.challenges, final, E.from_reduced_ints(data))
+        if w_part is not None:
+            sigma = E.from_reduced_ints(E.add_ints(E.ints(sigma), w_part))
         self.claims.add(spec, sc.challenges, mask.rho, sigma, w_term)
+        v = E.from_reduced_ints(v)
         if phase == 2:
             return v, None
         tr.absorb_field(f"{label}/sigma", E, sigma)

@@ -64,6 +64,25 @@ def test_field_challenges(name):
     assert not E.equal(u.challenge_exts("x", F, 50), xs)
 
 
+@pytest.mark.parametrize("name", ["m31", "bn254"])
+def test_one_challenge_is_the_batch_reading(name):
+    """challenge_ext reduces its bytes with Python ints; challenge_exts with the field's array
+    reduction (from_wide_bytes). From the same state they give the same element, of the
+    same dtype, which is also the bytes' little-endian value mod p."""
+    F = get_field(name)
+    E = F.ext
+    for k in range(20):
+        a, b, c = Transcript(b"d"), Transcript(b"d"), Transcript(b"d")
+        for t in (a, b, c):
+            t.absorb_ints("k", [k])
+        one, batch = a.challenge_ext(f"c{k}", F), b.challenge_exts(f"c{k}", F, 1)[:, 0]
+        assert one.dtype == batch.dtype and E.equal(one, batch)
+        raw = c.challenge_bytes(f"c{k}", E.degree * F.wide_len)
+        w = F.wide_len
+        want = [int.from_bytes(raw[i * w : (i + 1) * w], "little") % F.p for i in range(E.degree)]
+        assert [int(x) for x in one.tolist()] == want
+
+
 def test_absorb_ints_rejects_out_of_range():
     with pytest.raises(ValueError):
         Transcript(b"d").absorb_ints("n", [-1])

@@ -75,8 +75,15 @@ class Transcript:
         return flat.reshape(n, E.degree).T.copy()
 
     def challenge_ext(self, label: str, F: PrimeField) -> Any:
-        """One challenge-field element, shape (d,)."""
-        return self.challenge_exts(label, F, 1)[:, 0].copy()
+        """One challenge-field element, shape (d,): the bytes `challenge_exts` would read,
+        reduced with Python ints (a sumcheck draws one per round, where the array reduction's
+        per-call cost was most of the draw)."""
+        E, w = F.ext, F.wide_len
+        raw = self.challenge_bytes(label, E.degree * w)
+        p = F.p
+        return E.from_reduced_ints(
+            [int.from_bytes(raw[i : i + w], "little") % p for i in range(0, len(raw), w)]
+        )
 
     def fork_state(self) -> bytes:
         """The current 32-byte state (for tests and debugging; never used as a secret)."""

@@ -181,6 +181,11 @@ class ExtField:
         out = a.tolist()
         return out if a.dtype == np.uint64 else [int(x) for x in out]
 
+    def rows_ints(self, a: Array) -> list[list[int]]:
+        """A (d, k) extension array as d lists of k Python ints (one list per component)."""
+        rows = a.tolist()
+        return rows if a.dtype == np.uint64 else [[int(x) for x in row] for row in rows]
+
     def unit_ints(self, k: int) -> list[int]:
         """The integer k embedded in the extension, as d ints."""
         return [k % self.base.p] + [0] * (self.degree - 1)

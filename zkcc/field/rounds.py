@@ -63,14 +63,16 @@ def without_h1(E: ExtField, msg: Array) -> Array:
     return E.xp.concatenate([msg[:, :1], msg[:, 2:]], axis=1)
 
 
-def with_h1(E: ExtField, sent: Array, claim: Array) -> Array:
+def with_h1(E: ExtField, sent: Array, claim: Array) -> list[list[int]]:
     """The round's values h(0), ..., h(D) from what was sent (`without_h1`) and the running
-    claim: h(1) = claim - h(0). A verifier that takes h(1) so has nothing to check in the
-    round; the claim's consistency moves into the final check, as in the usual sumcheck."""
+    claim, as d lists of ints (`interpolate`'s rows): h(1) = claim - h(0). A verifier that
+    takes h(1) so has nothing to check in the round; the claim's consistency moves into the
+    final check, as in the usual sumcheck."""
     p = E.base.p
-    h1 = [(c - h) % p for c, h in zip(E.ints(claim), E.ints(sent[:, 0]), strict=True)]
-    column = E.xp.asarray(h1, dtype=sent.dtype)[:, None]
-    return E.xp.concatenate([sent[:, :1], column, sent[:, 1:]], axis=1)
+    return [
+        [row[0], (c - row[0]) % p, *row[1:]]
+        for row, c in zip(E.rows_ints(sent), E.ints(claim), strict=True)
+    ]
 
 
 def send_round(
@@ -91,7 +93,7 @@ def read_round(
     prover that builds only the sent values): returns (r, h(r)), h(1) taken from the claim."""
     tr.absorb_field(f"{label}/round{j}", F.ext, sent)
     r = tr.challenge_ext(f"{label}/r{j}", F)
-    return r, interpolate(F.ext, with_h1(F.ext, sent, claim), r)
+    return r, interpolate_rows(F.ext, with_h1(F.ext, sent, claim), r)
 
 
 def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
@@ -100,8 +102,12 @@ def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
     the values by a fixed base-field matrix (`_coefficient_matrix`: base times extension, no
     extension product), then Horner's rule at r: D extension products, where Lagrange's basis
     at r took 4D + 2."""
+    return interpolate_rows(E, E.rows_ints(evals), r)
+
+
+def interpolate_rows(E: ExtField, rows: list[list[int]], r: Array) -> Array:
+    """`interpolate` of the values as d lists of D + 1 ints (one per component)."""
     p = E.base.p
-    rows = evals.tolist()  # d lists of D + 1 values
     deg = len(rows[0]) - 1
     coeffs = [[sum(map(mul, mk, row)) % p for row in rows] for mk in _coefficient_matrix(p, deg)]
     rr = E.ints(r)

@@ -39,7 +39,7 @@ from zkcc.backends.gkr.claims import (
 from zkcc.backends.gkr.evaluate import LayerStore, column_chunks, scatter_add
 from zkcc.backends.gkr.proof import GKRProof, LayerProof, SegmentClaim
 from zkcc.backends.gkr.shard import Collective, Shard, eq_columns, sum_over_workers
-from zkcc.backends.gkr.sumcheck import Outside, SumcheckProver, TableStore
+from zkcc.backends.gkr.sumcheck import Outside, RoundHook, SumcheckProver, TableStore
 from zkcc.backends.gkr.wiring import add_tilde, const_tilde, gate_weights, instance_eq
 from zkcc.backends.gkr.zk import ZkProver, real_input_log2
 from zkcc.field import PrimeField, eq_table
@@ -73,7 +73,15 @@ class _Context:
     zk: ZkProver | None = None
     outside: Outside | None = None  # the input rows no gate reads (zero knowledge: Outside)
 
-    def sumcheck(self, label: str, build, claim: Array, w_in: int, hook, outside):
+    def sumcheck(
+        self,
+        label: str,
+        build,
+        claim: Array,
+        w_in: int,
+        hook: RoundHook | None,
+        outside: Outside | None,
+    ):
         """One phase over every part: w_in gate rounds and the local instance rounds here,
         the block rounds after the exchange. Returns the result and the prover (for the
         zero-knowledge tail round)."""

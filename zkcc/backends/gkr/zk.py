@@ -440,10 +440,10 @@ class PhaseMask:
     (sumcheck.RoundHook) that adds its share, the hidden w-term and the layer mask's last-round
     term to each message. Its per-round arithmetic runs on Python ints (lists of d ints,
     ExtField.mul_ints's form), where numpy's per-call cost on (d,) arrays dominated the
-    zero-knowledge prover of deep circuits. The coefficients are scaled by rho once and each
-    g_j's values at the round's points t = 0..D are found once, so that a round's share is
-    those values plus a constant, times the base-field 2^rest, and the other terms' values
-    (sumcheck.RoundHook.extra)."""
+    zero-knowledge prover of deep circuits. Its block of the launch's PhaseBlocks (the
+    coefficients, each g_j's values at the round's points t = 0..D, the later rounds' sums) is
+    scaled by rho once, so that a round's share is those values plus a constant, times the
+    base-field 2^rest, and the other terms' values (sumcheck.RoundHook.extra)."""
 
     def __init__(
         self,

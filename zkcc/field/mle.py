@@ -50,16 +50,16 @@ def _eq(F: PrimeField, coords: list) -> Array:
 
 
 def _eq_ints(F: PrimeField, coords: list) -> Array:
-    """eq_table of a few coordinates, doubling over lists of Python ints (E.mul_ints)."""
+    """eq_table of a few coordinates, doubling over lists of Python ints (E.mul_ints): each
+    entry t gives t x and t (1 - x) = t - t x, one extension product and a subtraction."""
     E = F.ext
     if not coords:
         return E.one()[:, None]
-    one = E.unit_ints(1)
-    table = [one]
+    table = [E.unit_ints(1)]
     for r in coords:
         x = E.ints(r)
-        one_minus = E.sub_ints(one, x)
-        table = [E.mul_ints(t, one_minus) for t in table] + [E.mul_ints(t, x) for t in table]
+        high = [E.mul_ints(t, x) for t in table]
+        table = [E.sub_ints(t, h) for t, h in zip(table, high, strict=True)] + high
     return E.from_reduced_ints(table)
 
 

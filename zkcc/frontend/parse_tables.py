@@ -2,7 +2,7 @@
 
 Lark builds a grammar's LALR tables on every `Lark(...)`: about 95 ms for zkcu.lark, most of
 what `zkcc compile` spends on a small program. The tables are stored as JSON in
-grammar/zkcu.tables.json (about 200 kB, loaded in under 10 ms) and used only when they were
+grammar/zkcu.tables.json (about 230 kB, loaded in under 10 ms) and used only when they were
 made from the same grammar text, by the same Lark version, with the same options; otherwise
 the parser is built from the grammar as before, so a stale file costs time, never a wrong
 parse. JSON, not Lark's own pickle cache: loading it runs no code whatever the file holds.

@@ -17,7 +17,7 @@ from zkcc.backends.gkr.sumcheck import (
 from zkcc.encoding import Schema
 from zkcc.errors import FormatError, ProofRejected
 from zkcc.field import get_field, mle_evaluate
-from zkcc.field.rounds import interpolate
+from zkcc.field.rounds import interpolate_rows
 from zkcc.transcript import Transcript
 
 FIELDS = ["m31", "bn254"]
@@ -133,7 +133,7 @@ def test_tree_round_trip_and_validation(name):
 
 @pytest.mark.parametrize("name", FIELDS)
 def test_interpolate_matches_lagrange_in_plain_ints(name):
-    """interpolate (coefficients by a fixed base matrix, then Horner) against the Lagrange form
+    """interpolate_rows (coefficients by a fixed base matrix, then Horner) against the Lagrange form
     computed with plain modular inverses, degrees 1 to 5, random values and points."""
     F = get_field(name)
     E, p, rng = F.ext, F.p, random.Random(31)
@@ -148,7 +148,8 @@ def test_interpolate_matches_lagrange_in_plain_ints(name):
                     w = E.mul_ints(w, E.sub_ints(r, E.unit_ints(j)))
                     w = E.mul_ints(w, E.unit_ints(pow(i - j, p - 2, p)))
             want = E.add_ints(want, E.mul_ints(w, vals[i]))
-        assert E.ints(interpolate(E, E.from_ints(vals), E.from_ints(r))) == want
+        rows = [list(c) for c in zip(*vals, strict=True)]
+        assert E.ints(interpolate_rows(E, rows, E.from_ints(r))) == want
 
 
 @pytest.mark.parametrize("name", FIELDS)

@@ -44,28 +44,26 @@ def fold_halves(E: ExtField, t: Array, r: Array) -> Array:
     return E.fold(t[..., :h], t[..., h:], r)
 
 
-def round_message(E: ExtField, claim: Array, h0: Array, q: Array) -> Array:
-    """(d, 3): h(0), h(1), h(2) of a degree-2 round from h(0) = sum lo_f lo_g, q = sum d_f d_g
-    (`round_sums`) and the running claim: h(1) = claim - h(0), and h(2) = 2 h(1) - h(0) + 2 q,
-    since h(t) = h(0) + b t + q t^2."""
+def round_points(E: ExtField, claim: Array, h0: Array, q: Array) -> list[list[int]]:
+    """h(0), h(1), h(2) of a degree-2 round, each d ints, from h(0) = sum lo_f lo_g,
+    q = sum d_f d_g (`round_sums`) and the running claim: h(1) = claim - h(0), and
+    h(2) = 2 h(1) - h(0) + 2 q, since h(t) = h(0) + b t + q t^2. On ints: a handful of
+    scalars, where numpy's per-call cost rules."""
     p = E.base.p
-    rows = [  # per component, on ints: a handful of scalars, where numpy's per-call cost rules
-        (a, (c - a) % p, (2 * (c - a) - a + 2 * b) % p)
-        for a, b, c in zip(E.ints(h0), E.ints(q), E.ints(claim), strict=True)
-    ]
-    return E.xp.asarray(rows, dtype=h0.dtype)
+    h0s, qs, cs = E.ints(h0), E.ints(q), E.ints(claim)
+    h1s = [(c - a) % p for a, c in zip(h0s, cs, strict=True)]
+    h2s = [(2 * x - a + 2 * b) % p for a, b, x in zip(h0s, qs, h1s, strict=True)]
+    return [h0s, h1s, h2s]
 
 
-def without_h1(E: ExtField, msg: Array) -> Array:
-    """What a round sends of its values h(0), h(1), ..., h(D): all but h(1), which the running
-    claim fixes (h(0) + h(1) = claim): one extension element less per round, a third of a
-    degree-2 sumcheck (merkle's 1,439 layers send about 35,000 rounds)."""
-    return E.xp.concatenate([msg[:, :1], msg[:, 2:]], axis=1)
+def round_message(E: ExtField, claim: Array, h0: Array, q: Array) -> Array:
+    """(d, 3): `round_points` as an array."""
+    return E.from_reduced_ints(round_points(E, claim, h0, q))
 
 
 def with_h1(E: ExtField, sent: Array, claim: Array) -> list[list[int]]:
-    """The round's values h(0), ..., h(D) from what was sent (`without_h1`) and the running
-    claim, as d lists of ints (`interpolate`'s rows): h(1) = claim - h(0). A verifier that
+    """The round's values h(0), ..., h(D) from what was sent (`send_points`) and the running
+    claim, as d lists of ints (`interpolate_rows`'s rows): h(1) = claim - h(0). A verifier that
     takes h(1) so has nothing to check in the round; the claim's consistency moves into the
     final check, as in the usual sumcheck."""
     p = E.base.p
@@ -78,12 +76,23 @@ def with_h1(E: ExtField, sent: Array, claim: Array) -> list[list[int]]:
 def send_round(
     F: PrimeField, tr: Transcript, label: str, j: int, msg: Array
 ) -> tuple[Array, Array, Array]:
-    """A prover's round j of the values `msg` (h(0) .. h(D)): absorbs what it sends
-    (`without_h1`) under `label`/round{j}, draws r (`label`/r{j}); returns (sent, r, h(r))."""
-    sent = without_h1(F.ext, msg)
-    tr.absorb_field(f"{label}/round{j}", F.ext, sent)
+    """A prover's round j of the values `msg` (h(0) .. h(D)): absorbs what it sends (all but
+    h(1)) under `label`/round{j}, draws r (`label`/r{j}); returns (sent, r, h(r))."""
+    return send_points(F, tr, label, j, [list(c) for c in zip(*F.ext.rows_ints(msg), strict=True)])
+
+
+def send_points(
+    F: PrimeField, tr: Transcript, label: str, j: int, points: list[list[int]]
+) -> tuple[Array, Array, Array]:
+    """`send_round` of the values h(0) .. h(D) as D + 1 lists of d ints: the sent array is
+    made once, and h(r) is interpolated from the ints. A round sends all its values but h(1),
+    which the running claim fixes (h(0) + h(1) = claim): one extension element less per
+    round, a third of a degree-2 sumcheck (merkle's 1,439 layers send about 35,000 rounds)."""
+    E = F.ext
+    sent = E.from_reduced_ints([points[0], *points[2:]])
+    tr.absorb_field(f"{label}/round{j}", E, sent)
     r = tr.challenge_ext(f"{label}/r{j}", F)
-    return sent, r, interpolate(F.ext, msg, r)
+    return sent, r, interpolate_rows(E, [list(c) for c in zip(*points, strict=True)], r)
 
 
 def read_round(
@@ -96,17 +105,12 @@ def read_round(
     return r, interpolate_rows(F.ext, with_h1(F.ext, sent, claim), r)
 
 
-def interpolate(E: ExtField, evals: Array, r: Array) -> Array:
-    """h(r) for the polynomial given by h(0), ..., h(D), in Python ints: a handful of scalar
-    products per round, where numpy's per-call cost would dominate. The coefficients come from
-    the values by a fixed base-field matrix (`_coefficient_matrix`: base times extension, no
-    extension product), then Horner's rule at r: D extension products, where Lagrange's basis
-    at r took 4D + 2."""
-    return interpolate_rows(E, E.rows_ints(evals), r)
-
-
 def interpolate_rows(E: ExtField, rows: list[list[int]], r: Array) -> Array:
-    """`interpolate` of the values as d lists of D + 1 ints (one per component)."""
+    """h(r) for the polynomial given by h(0), ..., h(D), as d lists of D + 1 ints (one per
+    component), in Python ints: a handful of scalar products per round, where numpy's
+    per-call cost would dominate. The coefficients come from the values by a fixed base-field
+    matrix (`_coefficient_matrix`: base times extension, no extension product), then Horner's
+    rule at r: D extension products, where Lagrange's basis at r took 4D + 2."""
     p = E.base.p
     deg = len(rows[0]) - 1
     coeffs = [[sum(map(mul, mk, row)) % p for row in rows] for mk in _coefficient_matrix(p, deg)]

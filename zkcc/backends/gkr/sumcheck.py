@@ -39,10 +39,9 @@ from zkcc.field.ext import ExtField
 from zkcc.field.rounds import (
     fold_halves,
     read_round,
-    round_message,
+    round_points,
     round_sums,
-    send_round,
-    without_h1,
+    send_points,
 )
 from zkcc.transcript import Transcript
 
@@ -127,18 +126,16 @@ def int_poly_at(E: ExtField, coeffs: list[list[int]], t: int) -> list[int]:
 
 def hooked_values(
     E: ExtField, extra: list[list[int]], h0: list[int], q: list[int], claim: list[int]
-) -> Array:
-    """(d, D + 1): a round's message at t = 0, ..., D, the data part h0 + b t + q t^2 plus a
+) -> list[list[int]]:
+    """A round's message at t = 0, ..., D (each d ints): the data part h0 + b t + q t^2 plus a
     hook's values `extra` at the same points, b fixed by h(0) + h(1) = claim."""
     p = E.base.p
     e0, e1 = extra[0], extra[1]
     b = [(c - 2 * a - x - y - z) % p for c, a, x, y, z in zip(claim, h0, e0, e1, q, strict=True)]
-    return E.from_reduced_ints(
-        [
-            [(a + t * bb + t * t * z + x) % p for a, bb, z, x in zip(h0, b, q, e, strict=True)]
-            for t, e in enumerate(extra)
-        ]
-    )
+    return [
+        [(a + t * bb + t * t * z + x) % p for a, bb, z, x in zip(h0, b, q, e, strict=True)]
+        for t, e in enumerate(extra)
+    ]
 
 
 def _as_ext(E: ExtField, t: Array) -> Array:
@@ -342,7 +339,7 @@ class SumcheckProver:
             sums = [total[:, k] for k in range(len(sums))]
         h0, q = sums[0], sums[1]
         if self.hook is None:
-            return self._send(round_message(E, claim, h0, q))
+            return self._send(round_points(E, claim, h0, q))
         g_lo, g_diff = (sums[2], sums[3]) if len(sums) > 2 else (None, None)
         extra = self.hook.extra(j, self._challenges, g_lo, g_diff)
         return self._send(hooked_values(E, extra, E.ints(h0), E.ints(q), E.ints(claim)))
@@ -370,12 +367,12 @@ class SumcheckProver:
 
     def proof(self) -> SumcheckProof:
         """Every round sent so far (prove_parts and any tail rounds)."""
-        return SumcheckProof(self.E, tuple(without_h1(self.E, m) for m in self._rounds))
+        return SumcheckProof(self.E, tuple(self._rounds))
 
-    def _send(self, msg: Array) -> tuple[Array, Array]:
-        """Sends the round (all of `msg` but h(1)), keeps `msg` whole."""
-        _, r, at_r = send_round(self.F, self.transcript, self.label, len(self._rounds), msg)
-        self._rounds.append(msg)
+    def _send(self, points: list[list[int]]) -> tuple[Array, Array]:
+        """Sends the round of the values h(0) .. h(D) (all but h(1)), keeps what it sent."""
+        sent, r, at_r = send_points(self.F, self.transcript, self.label, len(self._rounds), points)
+        self._rounds.append(sent)
         self._challenges.append(r)
         self._final = at_r
         return at_r, r

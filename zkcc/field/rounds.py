@@ -4,7 +4,7 @@ a sumcheck binds its top variable) the round's two sums and the multilinear fold
 chunked m31 kernels over QM31 (zkcc.field.m31_kernels) and on the field's own array operations
 otherwise; the degree-2 message they give; what a round sends (all values but h(1), which
 the running claim fixes) and how prover and verifier take it into the transcript
-(`send_round`, `read_round`); and the round polynomial's value at the challenge.
+(`send_points`, `read_round`); and the round polynomial's value at the challenge.
 """
 
 from __future__ import annotations
@@ -56,11 +56,6 @@ def round_points(E: ExtField, claim: Array, h0: Array, q: Array) -> list[list[in
     return [h0s, h1s, h2s]
 
 
-def round_message(E: ExtField, claim: Array, h0: Array, q: Array) -> Array:
-    """(d, 3): `round_points` as an array."""
-    return E.from_reduced_ints(round_points(E, claim, h0, q))
-
-
 def with_h1(E: ExtField, sent: Array, claim: Array) -> list[list[int]]:
     """The round's values h(0), ..., h(D) from what was sent (`send_points`) and the running
     claim, as d lists of ints (`interpolate_rows`'s rows): h(1) = claim - h(0). A verifier that
@@ -73,19 +68,12 @@ def with_h1(E: ExtField, sent: Array, claim: Array) -> list[list[int]]:
     ]
 
 
-def send_round(
-    F: PrimeField, tr: Transcript, label: str, j: int, msg: Array
-) -> tuple[Array, Array, Array]:
-    """A prover's round j of the values `msg` (h(0) .. h(D)): absorbs what it sends (all but
-    h(1)) under `label`/round{j}, draws r (`label`/r{j}); returns (sent, r, h(r))."""
-    return send_points(F, tr, label, j, [list(c) for c in zip(*F.ext.rows_ints(msg), strict=True)])
-
-
 def send_points(
     F: PrimeField, tr: Transcript, label: str, j: int, points: list[list[int]]
 ) -> tuple[Array, Array, Array]:
-    """`send_round` of the values h(0) .. h(D) as D + 1 lists of d ints: the sent array is
-    made once, and h(r) is interpolated from the ints. A round sends all its values but h(1),
+    """A prover's round j of the values h(0) .. h(D), as D + 1 lists of d ints: absorbs what it
+    sends under `label`/round{j}, draws r (`label`/r{j}) and returns (sent, r, h(r)), the sent
+    array made once and h(r) interpolated from the ints. A round sends all its values but h(1),
     which the running claim fixes (h(0) + h(1) = claim): one extension element less per
     round, a third of a degree-2 sumcheck (merkle's 1,439 layers send about 35,000 rounds)."""
     E = F.ext
@@ -98,7 +86,7 @@ def send_points(
 def read_round(
     F: PrimeField, tr: Transcript, label: str, j: int, sent: Array, claim: Array
 ) -> tuple[Array, Array]:
-    """`send_round` from what was sent and the running claim (the verifier's side, and a
+    """`send_points` from what was sent and the running claim (the verifier's side, and a
     prover that builds only the sent values): returns (r, h(r)), h(1) taken from the claim."""
     tr.absorb_field(f"{label}/round{j}", F.ext, sent)
     r = tr.challenge_ext(f"{label}/r{j}", F)

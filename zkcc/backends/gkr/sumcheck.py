@@ -308,26 +308,34 @@ class SumcheckProver:
         E = self.E
         if self.hook is not None and any(self.hook.needs_sums(j) for j in range(outside.rounds)):
             raise ValueError("a hook that needs half sums in a round over outside rows")
-        phi, real, fold = outside.values, outside.real, None
-        for i in range(outside.rounds + 1):
-            h0, weight = E.zeros(), E.zeros(real)  # weight[x]: sum over columns of g[x, .]
+        phi, real = outside.values, outside.real
+
+        def each_part(load: Callable, fold: tuple | None, sums: bool) -> tuple[Array, Array]:
+            """Every part's real tables, folded with the last round (`fold`), saved; and,
+            with `sums`, their h(0) and column sums of g (weight[x]: over columns of g[x, .])."""
+            h0, weight = E.zeros(), E.zeros(real)
             for p in range(parts):
-                f, g = build(p) if i == 0 else store.load(p)
-                if fold is not None and f.shape[-1]:
-                    f, g = _fold_real(E, f, g, real, *fold)
-                if f.shape[-1] and i < outside.rounds:
-                    h0 = E.add(h0, E.dot(f, g))
-                    weight = E.add(weight, E.sum(g.reshape(E.degree, real, -1), axis=-1))
+                f, g = load(p)
+                if f.shape[-1]:
+                    if fold is not None:
+                        f, g = _fold_real(E, f, g, real, *fold)
+                    if sums:
+                        h0 = E.add(h0, E.dot(f, g))
+                        weight = E.add(weight, E.sum(g.reshape(E.degree, real, -1), axis=-1))
                 store.save(p, f, g)
-            if i == outside.rounds:
-                return claim
+            return h0, weight
+
+        load, fold = build, None
+        for _ in range(outside.rounds):
+            h0, weight = each_part(load, fold, sums=True)
             half = (real + phi.shape[-1]) // 2
             upper = phi[..., half - real : half]  # phi[x + h] for the real rows x
             claim, r = self._message([h0, E.sub(h0, E.dot(upper, weight))], claim, shared=True)
-            fold = (upper, r)
+            load, fold = store.load, (upper, r)
             lo = phi[..., : half - real]  # the outside rows [real, half), folded
             phi = E.fold(lo, E.base.sub(phi[..., half:], lo), r)
-        raise AssertionError("unreachable")
+        each_part(load, fold, sums=False)  # the last fold: the next rounds make their own sums
+        return claim
 
     def _message(self, sums: list[Array], claim: Array, shared: bool) -> tuple[Array, Array]:
         """The round message from the sums [h0, q] (and the hook's half sums), added over the

@@ -240,11 +240,16 @@ def _int_one_minus(r: list[int]) -> list[int]:
     return [1 - r[0], *(-x for x in r[1:])]
 
 
+def _int_vanishing(E: ExtField, t: list[int]) -> list[int]:
+    """Z(t) = t (1 - t), zero on {0, 1}: the masked layer value's factor (Libra §4.2)."""
+    return E.mul_ints(t, _int_one_minus(t))
+
+
 def eq_zero(E: ExtField, challenges: list[Array]) -> Array:
     """eq(r, 0) = prod (1 - r_j) (in Python ints: one product per round of a sumcheck)."""
-    acc = one = E.unit_ints(1)
+    acc = E.unit_ints(1)
     for r in challenges:
-        acc = E.mul_ints(acc, E.sub_ints(one, E.ints(r)))
+        acc = E.mul_ints(acc, _int_one_minus(E.ints(r)))
     return E.from_reduced_ints(acc)
 
 
@@ -252,9 +257,8 @@ def _q_parts(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array) -> tupl
     """(alpha Z(a) + beta Z(b), alpha Z(a) a + beta Z(b) b) as ints: q's weights on c0 and
     c1, and (times w) on c2 and c3."""
     al, be, ai, bi = (E.ints(x) for x in (alpha, beta, a, b))
-    one = E.unit_ints(1)
-    za = E.mul_ints(al, E.mul_ints(ai, E.sub_ints(one, ai)))
-    zb = E.mul_ints(be, E.mul_ints(bi, E.sub_ints(one, bi)))
+    za = E.mul_ints(al, _int_vanishing(E, ai))
+    zb = E.mul_ints(be, _int_vanishing(E, bi))
     return E.add_ints(za, zb), E.add_ints(E.mul_ints(za, ai), E.mul_ints(zb, bi))
 
 
@@ -649,7 +653,7 @@ class ZkProver:
         v = E.ints(res.f_eval)
         if mask.s_poly is not None:
             r_u = E.ints(sc.challenges[spec.xs_rounds - 1])
-            z = E.mul_ints(r_u, _int_one_minus(r_u))  # Z(t) = t (1 - t)
+            z = _int_vanishing(E, r_u)
             v = E.add_ints(v, E.mul_ints(z, _int_horner(E, mask.s_poly, r_u)))
         data = E.mul_ints(v, E.ints(res.g_eval))
         w_term = w_part = None

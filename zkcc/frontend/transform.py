@@ -18,6 +18,12 @@ _INCLUDE_RE = re.compile(r'#\s*include\s*(?:<([^>\s]+)>|"([^"\n]+)")\s*$')
 INT_ITEM = re.compile(r"-?(0[xX][0-9a-fA-F]+|[0-9]+)")  # an item of an INT_LIST token
 
 
+def _int_value(digits: str) -> int:
+    """An integer literal's value: decimal, or hexadecimal after 0x (a decimal literal's
+    leading zeros are not octal)."""
+    return int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits)
+
+
 def token_position(tok: Token, offset: int) -> tuple[int, int]:
     """The line and column of character `offset` of a token's text."""
     newline = tok.value.rfind("\n", 0, offset)
@@ -143,9 +149,8 @@ class ToAst(Transformer):
         for m in INT_ITEM.finditer(tok.value):
             line, col = token_position(tok, m.start())
             end, digits = col + len(m[0]), m[1]
-            value = int(digits, 0) if digits[:2] in ("0x", "0X") else int(digits)
             node: ast.Expr = ast.IntLit(
-                SourceLoc(self.filename, line, end - len(digits), end), value
+                SourceLoc(self.filename, line, end - len(digits), end), _int_value(digits)
             )
             if len(digits) < len(m[0]):  # -N
                 node = ast.Unary(SourceLoc(self.filename, line, col, end), "-", node)
@@ -223,9 +228,7 @@ class ToAst(Transformer):
 
     def number(self, meta, children):
         tok = children[0]
-        return ast.IntLit(
-            self._tok(tok), int(tok.value, 0) if tok.value[:2] in ("0x", "0X") else int(tok.value)
-        )
+        return ast.IntLit(self._tok(tok), _int_value(tok.value))
 
     def real(self, meta, children):
         tok = children[0]

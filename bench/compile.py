@@ -38,7 +38,6 @@ import argparse
 import cProfile
 import json
 import pstats
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +49,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from checkout import run_script  # noqa: E402
 
 from zkcc.driver import plan_program  # noqa: E402
 from zkcc.field import get_field  # noqa: E402
@@ -177,13 +178,7 @@ print(json.dumps({"wall": w, "cpu": c, "instrs": n}))
 
 
 def compile_once(checkout: Path, path: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", _COMPILE_ONCE, str(checkout), str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
+    return run_script(checkout, _COMPILE_ONCE, path)
 
 
 def compare(baseline: Path, tmp: Path, quick: bool, runs: int = 3) -> list[dict[str, Any]]:
@@ -243,13 +238,7 @@ LOAD_PROGRAMS = ("cnn_digits", "mlp_digits", "merkle", "inference_bn254", "posei
 
 
 def load_once(checkout: Path, plan: Path) -> list[tuple[float, float]]:
-    out = subprocess.run(
-        [sys.executable, "-c", _LOAD_ONCE, str(checkout), str(plan)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [tuple(r) for r in json.loads(out.stdout)]
+    return [tuple(r) for r in run_script(checkout, _LOAD_ONCE, plan)]
 
 
 def compare_load(baseline: Path, tmp: Path, runs: int = 3) -> list[dict[str, Any]]:

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from checkout import run_script
 from machine import m31_mul_rate
 
 from zkcc.driver import compile_path
@@ -92,14 +91,7 @@ print(json.dumps(min(runs)))
 
 def prove_once(checkout: Path, name: str, zk: bool, repeat: int) -> tuple[float, float]:
     """`checkout`'s best warm prove of an example's zk or no-zk plan, in a fresh process."""
-    mode = "zk" if zk else "plain"
-    out = subprocess.run(
-        [sys.executable, "-c", _PROVE, str(checkout), str(EXAMPLES / name), mode, str(repeat)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    wall, cpu = json.loads(out.stdout)
+    wall, cpu = run_script(checkout, _PROVE, EXAMPLES / name, "zk" if zk else "plain", repeat)
     return wall, cpu
 
 

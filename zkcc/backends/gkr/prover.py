@@ -99,6 +99,11 @@ class _Context:
         )
         return res, sc
 
+    def outside_of(self, i: int) -> Outside | None:
+        """The rows of layer i's values that the phase tables leave out: the input layer's
+        rows above the real input, when the input mask widened it (Outside)."""
+        return self.outside if i == 0 else None
+
     def phase(self, i: int, p: int, build, claim: Array, w_in: int, claims, coeffs) -> tuple:
         """Layer i's phase p: its sumcheck, masked with zero knowledge (rho drawn, the masks'
         terms in every round, the w round, the mask part). Returns the result, the sumcheck
@@ -106,7 +111,7 @@ class _Context:
         Over the input layer (i = 0) `build` makes only the real rows' tables when
         `outside` is set."""
         label = f"gkr/layer{i}/phase{p}"
-        outside = self.outside if i == 0 else None
+        outside = self.outside_of(i)
         if self.zk is None:
             res, sc = self.sumcheck(label, build, claim, w_in, None, outside)
             return res, sc, res.f_eval, None
@@ -169,8 +174,8 @@ def _prove_layer(
     F, tr = ctx.F, ctx.transcript
     E = F.ext
     w_in, w_out = ctx.parts[0].layers[i].shape[0].bit_length() - 1, layer.width_log2
-    # the rows the phase tables hold: the real input rows over a widened input (Outside)
-    rows = ctx.outside.real if i == 0 and ctx.outside is not None else 1 << w_in
+    outside = ctx.outside_of(i)
+    rows = 1 << w_in if outside is None else outside.real  # the rows the phase tables hold
     eqz = [eq_table(F, c.point[:w_out]) for c in claims]
     total = combine(F, coeffs, [c.value for c in claims])
     # sum_s A_k(s): coeff_k, or on the output layer coeff_k sum_(s < live) eq(rs_k, s)

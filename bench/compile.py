@@ -27,9 +27,10 @@ Results go to bench/results/compile.json under `--label` (other labels are kept,
 64 x 64 case's stage instead and prints the top functions. `--baseline DIR` instead compiles
 the matmul programs with this checkout's front end and with DIR's, alternating, and prints
 the speed-up measured in that one run. `--load-baseline DIR` writes the plans of matmul 64 x 64
-and of the larger examples once, then loads each with DIR's `Plan.from_bytes` and with this
-checkout's, alternating, in fresh processes (three loads per process: the first is what a
-`zkcc verify` pays, the best of three the warm rate), and prints both MB/s figures and ratios.
+and of the larger examples once with each checkout's compiler (their bytes differ only where
+the plan format changed), then loads each with its own checkout's `Plan.from_bytes`,
+alternating, in fresh processes (three loads per process: the first is what a `zkcc verify`
+pays, the best of three the warm rate), and prints both MB/s figures and ratios.
 """
 
 from __future__ import annotations
@@ -234,6 +235,15 @@ for _ in range(3):
     runs.append((time.perf_counter() - w, time.process_time() - c))
 print(json.dumps(runs))
 """
+_WRITE_PLAN = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from zkcc.driver import plan_program
+from zkcc.frontend import compile_file
+data = plan_program(compile_file(sys.argv[2])).to_bytes()
+open(sys.argv[3], "wb").write(data)
+print(json.dumps(len(data)))
+"""
 LOAD_PROGRAMS = ("cnn_digits", "mlp_digits", "merkle", "inference_bn254", "poseidon2_batch")
 
 
@@ -242,10 +252,12 @@ def load_once(checkout: Path, plan: Path) -> list[tuple[float, float]]:
 
 
 def compare_load(baseline: Path, tmp: Path, runs: int = 3) -> list[dict[str, Any]]:
-    """Plan load time of this checkout against `baseline`'s on the same plan files (written
-    here once): `runs` fresh processes each, the two alternating. "first": the best over the
-    processes of their first load (a CLI's one load, which also pays for fresh memory);
-    "warm": the best of all loads. Wall seconds (CPU seconds are within a few percent)."""
+    """Plan load time of this checkout against `baseline`'s, each loading the plan its own
+    compiler writes (the same bytes unless the plan format changed between them): `runs`
+    fresh processes each, the two alternating. "first": the best over the processes of
+    their first load (a CLI's one load, which also pays for fresh memory); "warm": the best
+    of all loads. Wall seconds (CPU seconds are within a few percent). MB/s is of this
+    checkout's plan."""
     paths = programs(tmp, quick=False)
     chosen = [(n, p) for n, p in paths if n == "matmul 64x64" or n in LOAD_PROGRAMS]
     print(f"Plan.from_bytes of {baseline} (before) against this checkout (after):")
@@ -255,19 +267,23 @@ def compare_load(baseline: Path, tmp: Path, runs: int = 3) -> list[dict[str, Any
     )
     rows = []
     for name, path in chosen:
-        plan = tmp / (path.stem + ".zkplan")
-        plan.write_bytes(plan_program(compile_file(path)).to_bytes())
-        mb = plan.stat().st_size / 1e6
+        plans = {side: tmp / f"{path.stem}.{side}.zkplan" for side in ("before", "after")}
+        size = {
+            side: run_script(checkout, _WRITE_PLAN, path, plans[side])
+            for side, checkout in (("before", baseline), ("after", ROOT))
+        }
+        mb = size["after"] / 1e6
         before: list[list[tuple[float, float]]] = []
         after: list[list[tuple[float, float]]] = []
         for _ in range(runs):
-            before.append(load_once(baseline, plan))
-            after.append(load_once(ROOT, plan))
+            before.append(load_once(baseline, plans["before"]))
+            after.append(load_once(ROOT, plans["after"]))
         b1, a1 = (min(r[0][0] for r in side) for side in (before, after))
         bw, aw = (min(w for r in side for w, _ in r) for side in (before, after))
         row = {
             "program": name,
             "plan_mb": round(mb, 3),
+            "before_plan_mb": round(size["before"] / 1e6, 3),
             "before_first_s": round(b1, 4),
             "after_first_s": round(a1, 4),
             "after_first_mb_per_s": round(mb / a1, 1),

@@ -427,7 +427,7 @@ def test_plan_format_records_assignments_and_options(tmp_path):
     data = compile_path(src, options=opts).to_bytes()
     assert Plan.from_bytes(data).options == opts
     _, tree = decode(data, MAGIC, VERSION, "plan")
-    assert VERSION == 8 and [a["step"] for a in tree["assignments"]] == [0, 1]
+    assert VERSION == 9 and [a["step"] for a in tree["assignments"]] == [0, 1]
 
     def refused(change, match: str) -> None:
         t = copy.deepcopy(tree)

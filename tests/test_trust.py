@@ -112,7 +112,8 @@ def test_every_example_compiles_to_the_same_plan_from_a_copy(tmp_path):
 def test_plan_holds_no_circuit_and_refuses_one(tmp_path):
     data = compile_path(write_program(tmp_path)).to_bytes()
     _, tree = decode(data, MAGIC, VERSION, "plan")
-    assert [sorted(k) for k in tree["kernels"]] == [["backend", "ir"]]
+    # the levels are a certificate the loader checks (tests/test_levels_certificate.py)
+    assert [sorted(k) for k in tree["kernels"]] == [["backend", "ir", "levels"]]
     tree["kernels"][0]["circuit"] = {"layers": []}
     with pytest.raises(FormatError, match="circuit"):
         Plan.from_bytes(encode(MAGIC, VERSION, tree))

@@ -95,21 +95,51 @@ def input_sizes(
     return sizes
 
 
+class LevelsRejected(ValueError):
+    """A levels certificate that is not the circuit's levels (the plan reader reports it)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Lowered:
+    """A kernel's layered circuit and its *levels certificate*: the level of each product
+    (a MUL with no CONST operand), in instruction order. The certificate is what a plan
+    stores so that loading checks the levels in one pass instead of finding them in one
+    pass per layer; it is a function of the IR, so it adds nothing a plan could choose."""
+
+    circuit: LayeredCircuit
+    levels: np.ndarray
+
+
 def lower_kernel(kernel: KernelIR, p: int, columns: IRColumns | None = None) -> LayeredCircuit:
     """Lower one kernel's IR (one instance) to a layered circuit whose output layer is the
     vector of constraint residues (zero on a valid witness). `columns` are the kernel's
     instructions as columns when the caller has them (a plan reader does)."""
+    return lower(kernel, p, columns).circuit
+
+
+def lower(
+    kernel: KernelIR,
+    p: int,
+    columns: IRColumns | None = None,
+    levels: np.ndarray | None = None,
+) -> Lowered:
+    """`lower_kernel`, with the levels certificate. Given `levels` (a plan's), they are
+    checked, not searched for: each product's level must be 1 + the highest level of the
+    wires it reads, or LevelsRejected is raised. Those equations have one solution over the
+    acyclic reads of SSA code, so a checked certificate gives the same circuit as none."""
     cols = IRColumns.of(kernel) if columns is None else columns
     rel = _relation(kernel.params, cols, p, kernel.tables)
     # the wiring starts once the instruction-sized arrays of `_relation` are freed: its own
     # reuse their memory (fresh pages cost about a third of a large kernel's lowering)
-    return _Wiring(rel.forms, rel.product, rel.left, rel.right, 1 << rel.input_log2, p).circuit(
+    wiring = _Wiring(rel.forms, rel.product, rel.left, rel.right, 1 << rel.input_log2, p, levels)
+    circuit = wiring.circuit(
         rel.checked,
         rel.is_out,
         rel.out_wire,
         rel.segments,
         rel.input_log2,
     )
+    return Lowered(circuit, wiring.level[wiring.prod_wire])
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,8 +276,10 @@ class _Wiring:
         right: np.ndarray,
         w0: int,
         p: int,
+        certificate: np.ndarray | None = None,
     ):
-        """`product`: the products' instruction indices; `left`, `right`: their operands."""
+        """`product`: the products' instruction indices; `left`, `right`: their operands;
+        `certificate`: the products' levels to check (`lower`), or None to find them."""
         self.forms, self.w0, self.p = forms, w0, p
         m = len(left)
         self.ra, self.rb = forms.rows(left), forms.rows(right)
@@ -266,14 +298,15 @@ class _Wiring:
         self.prod_wire = w0 + np.arange(m)
         # ordering keys within a level: products and materialised values by instruction
         self.keys = np.concatenate([product * 2 + 1, forms.nodes[self.mat_rows] * 2])
-        self.level = self._levels()
+        src, dst = self._reads()
+        if certificate is None:
+            self.level = self._levels(src, dst)
+        else:
+            self.level = self._checked_levels(src, dst, certificate)
 
-    def _levels(self) -> np.ndarray:
-        """Each wire's level: 0 for inputs, else 1 + the highest level among the wires of
-        the forms it reads. Found in topological passes (Kahn's algorithm, a whole frontier
-        per numpy pass): a wire is placed once every computed wire it reads is. A deep
-        circuit pays these passes once per level (merkle: 1,439), so each is a few numpy
-        calls on the frontier's readers (CSR), with no sort or search."""
+    def _reads(self) -> tuple[np.ndarray, np.ndarray]:
+        """(src, dst): computed wire src is read by wire dst (a product reads its operands'
+        form wires, or a materialised operand's wire; a materialised value its form's)."""
         f, w0 = self.forms, self.w0
         mat = self.mat_wire
         u, v = [], []
@@ -289,8 +322,45 @@ class _Wiring:
         v += [self.prod_wire[self.ma], self.prod_wire[self.mb]]
         src, dst = np.concatenate(u), np.concatenate(v)
         computed = src >= w0
-        src, dst = src[computed], dst[computed]
-        n = w0 + len(self.prod_wire) + len(self.mat_rows)
+        return src[computed], dst[computed]
+
+    @property
+    def wires(self) -> int:
+        return self.w0 + len(self.prod_wire) + len(self.mat_rows)
+
+    def _checked_levels(self, src: np.ndarray, dst: np.ndarray, products: np.ndarray) -> np.ndarray:
+        """Each wire's level from the products' certified levels, or LevelsRejected. A
+        materialised wire reads only inputs and products, so its level follows from theirs;
+        then every computed wire's level must be 1 + the highest it reads (one pass)."""
+        w0, m = self.w0, len(self.prod_wire)
+        if products.shape != (m,):
+            raise LevelsRejected(f"{len(products):,} levels for {m:,} products")
+        level = np.zeros(self.wires, dtype=np.int64)
+        level[w0 : w0 + m] = products
+        into_mat = dst >= w0 + m
+        top = np.zeros(self.wires, dtype=np.int64)
+        np.maximum.at(top, dst[into_mat], level[src[into_mat]])
+        level[w0 + m :] = top[w0 + m :] + 1
+        top[:] = 0
+        np.maximum.at(top, dst, level[src])
+        wrong = np.flatnonzero(top[w0:] + 1 != level[w0:])
+        if len(wrong):
+            k = int(wrong[0])
+            what = f"product {k:,}" if k < m else f"materialised value {k - m:,}"
+            raise LevelsRejected(
+                f"{what} is at level {int(level[w0 + k]):,}, but the wires it reads put it at "
+                f"{int(top[w0 + k]) + 1:,}"
+            )
+        return level
+
+    def _levels(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """Each wire's level: 0 for inputs, else 1 + the highest level among the wires of
+        the forms it reads. Found in topological passes (Kahn's algorithm, a whole frontier
+        per numpy pass): a wire is placed once every computed wire it reads is. A deep
+        circuit pays these passes once per level (merkle: 1,439), so each is a few numpy
+        calls on the frontier's readers (CSR), with no sort or search; a plan's reader
+        checks a certificate instead (`_checked_levels`)."""
+        w0, n = self.w0, self.wires
         dst = dst[np.argsort(src, kind="stable")]  # the wires each wire is read by, CSR
         readers = np.bincount(src, minlength=n)
         first = np.cumsum(readers) - readers

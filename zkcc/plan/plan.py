@@ -22,17 +22,19 @@ import hashlib
 from dataclasses import InitVar, dataclass
 from functools import cached_property
 
+import numpy as np
+
 from zkcc.analysis.assign import BACKENDS, OPTIMIZE, Assignment, AssignOptions
 from zkcc.analysis.stats import kernel_stats, r1cs_template_stats
 from zkcc.backends.gkr.circuit import LayeredCircuit
 from zkcc.budget import check_plan_budget
-from zkcc.encoding import Schema, decode, encode
+from zkcc.encoding import Schema, Tree, decode, encode
 from zkcc.errors import FormatError
 from zkcc.field import get_field
 from zkcc.ir.host import HostGraph, Launch, Program
 from zkcc.ir.kernel import KernelIR
 from zkcc.ir.lookups import most_queries
-from zkcc.lower.circuit import lower_kernel
+from zkcc.lower.circuit import LevelsRejected, lower
 from zkcc.lower.columns import IRColumns
 from zkcc.pcs.base import PCS_NAMES
 from zkcc.plan.irformat import (
@@ -48,8 +50,9 @@ MAGIC = b"ZKPL"
 # with a slice index (a launch argument may be `t[i]`), options.fuse (fused launches are
 # ordinary kernels); 6: a tensor's element type ("field" or "iK", zkcc.ir.types); 7: the
 # fixed-point element types "fxK.F" and the QUOT hint (a divisor up to 2^62 as its param); 8:
-# lookup tables, the LOOKUP instruction and the TABLE hint (zkcc.ir.kernel.LookupTable)
-VERSION = 8
+# lookup tables, the LOOKUP instruction and the TABLE hint (zkcc.ir.kernel.LookupTable); 9:
+# each kernel's levels certificate (zkcc.lower.circuit.lower), checked on load
+VERSION = 9
 FIELDS = ("m31", "bn254")
 MIXED = "mixed"  # a kernel's summary backend when its launches use both
 MAX_REASON = 1000
@@ -62,15 +65,20 @@ class CompiledKernel:
     circuit, lowered here, and its statistics (the R1CS template's sizes built on first use
     when a launch of it is Groth16). `backends` are its launches' backends, set by the plan
     that holds it (on its own copy when another plan holds it too). `columns`: the IR's
-    instructions as columns, when the caller has them (a plan reader decodes them first)."""
+    instructions as columns, when the caller has them (a plan reader decodes them first);
+    `certificate`: the products' levels a plan stores, checked here (LevelsRejected), or
+    None to find them."""
 
     ir: KernelIR
     p: int  # the field's modulus
     backends: tuple[str, ...] = ()
     columns: InitVar[IRColumns | None] = None
+    certificate: InitVar[np.ndarray | None] = None
 
-    def __post_init__(self, columns: IRColumns | None) -> None:
-        self.circuit: LayeredCircuit = lower_kernel(self.ir, self.p, columns)
+    def __post_init__(self, columns: IRColumns | None, certificate: np.ndarray | None) -> None:
+        lowered = lower(self.ir, self.p, columns, certificate)
+        self.circuit: LayeredCircuit = lowered.circuit
+        self.levels: np.ndarray = lowered.levels
 
     @property
     def backend(self) -> str:
@@ -149,7 +157,11 @@ class Plan:
             "options": self.options.to_tree(),
             "host": host_to_tree(self.host),
             "kernels": [
-                {"ir": kernel_to_tree(k.ir), "backend": k.backend}
+                {
+                    "ir": kernel_to_tree(k.ir),
+                    "backend": k.backend,
+                    "levels": levels_to_tree(k.levels),
+                }
                 for _, k in sorted(self.kernels.items())
             ],
             "assignments": [
@@ -175,12 +187,14 @@ class Plan:
         p = get_field(field).p
         irs: dict[str, tuple[KernelIR, str]] = {}
         columns: dict[str, IRColumns] = {}
+        levels: dict[str, np.ndarray] = {}
         for ks in s.field("kernels").list(0, 1 << 16):
-            ks.dict({"ir", "backend"})
+            ks.dict({"ir", "backend", "levels"})
             ir, columns[ir.name] = kernel_columns_from_tree(ks.field("ir"), p)
             if ir.name in irs:
                 raise FormatError(f"{ks.path}: duplicate kernel {ir.name!r}")
             irs[ir.name] = (ir, ks.field("backend").str((*BACKENDS, MIXED)))
+            levels[ir.name] = _levels_from_tree(ks.field("levels"), len(columns[ir.name].codes))
         host = host_from_tree(s.field("host"))
         pcs = s.field("pcs").str(PCS_NAMES)
         zk = s.field("zk").bool()
@@ -193,7 +207,15 @@ class Plan:
         validate_host(program, what)
         assignments = _assignments_from_tree(s.field("assignments"), program)
         check_plan_budget(program, what)
-        kernels = {n: CompiledKernel(ir, p, columns=columns[n]) for n, (ir, _) in irs.items()}
+        kernels = {}
+        for n, (ir, _) in irs.items():
+            try:
+                kernels[n] = CompiledKernel(ir, p, columns=columns[n], certificate=levels[n])
+            except LevelsRejected as e:
+                raise FormatError(
+                    f"{what}.kernels: kernel {n!r}: its levels certificate is wrong ({e}); "
+                    "the plan was altered or not written by this zkcc: recompile the source"
+                ) from None
         source = s.field("source").str()
         plan = Plan(field, source, pcs, kernels, host, zk, options, assignments)
         largest = host.largest_launches()
@@ -214,6 +236,28 @@ class Plan:
                     "launch checks with bits"
                 )
         return plan
+
+
+def levels_to_tree(levels: np.ndarray) -> Tree:
+    """[width, little-endian levels]: 2-byte levels when every one fits, else 4-byte."""
+    width = 2 if int(levels.max(initial=0)) < 1 << 16 else 4
+    return [width, levels.astype(f"<u{width}").tobytes()]
+
+
+def _levels_from_tree(s: Schema, instrs: int) -> np.ndarray:
+    """A kernel's stored levels (at most one per instruction; `lower` checks them), in the
+    narrowest width that holds them, as levels_to_tree writes them."""
+    width, data = s.list(2, 2)
+    w = width.int(2, 4)
+    if w == 3:
+        raise FormatError(f"{width.path}: a level is 2 or 4 bytes, not 3")
+    raw = data.bytes(max_len=w * instrs)
+    if len(raw) % w:
+        raise FormatError(f"{data.path}: {len(raw)} bytes is not a whole number of levels")
+    levels = np.frombuffer(raw, dtype=f"<u{w}").astype(np.int64)
+    if w == 4 and int(levels.max(initial=0)) < 1 << 16:
+        raise FormatError(f"{width.path}: 4-byte levels that all fit in 2 bytes")
+    return levels
 
 
 def _options_from_tree(s: Schema) -> AssignOptions:

@@ -195,7 +195,8 @@ def test_wrong_circuit_domain_and_shape_rejected():
         verify(F, c_b, 2, proof, Transcript(b"gkr"))
     # only one coefficient differs
     lay = c.layers[1]
-    coef = (lay.mul_coef[0] + 1,) + lay.mul_coef[1:]
+    coef = lay.mul_coef.copy()
+    coef[0] = (int(coef[0]) + 1) % F.p
     c_c = dataclasses.replace(
         c, layers=(c.layers[0], dataclasses.replace(lay, mul_coef=coef), *c.layers[2:])
     )

@@ -192,7 +192,7 @@ class _Relays:
         out[at_relay], inp[at_relay] = self.out, self.below
         coefs = np.ones(len(out), dtype=coef.dtype)
         coefs[at_gate] = coef
-        return _Sorted(np.stack([out, inp], axis=1), coefs.tolist(), bounds.tolist())
+        return _Sorted(np.stack([out, inp], axis=1), coefs, bounds.tolist())
 
 
 def _stable_by(values: np.ndarray, bound: int) -> np.ndarray:
@@ -278,13 +278,13 @@ class _Sorted:
     bounds[lv - 1]:bounds[lv] of `wires` (columns: output, then inputs) and of `coefs`."""
 
     wires: np.ndarray
-    coefs: list[int]
+    coefs: np.ndarray
     bounds: list[int]
 
-    def split(self) -> list[tuple[np.ndarray, tuple[int, ...]]]:
-        """Each level's (wires, coefficients), from level 1 up."""
-        coefs = self.coefs
-        return [(self.wires[lo:hi], tuple(coefs[lo:hi])) for lo, hi in pairwise(self.bounds)]
+    def split(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each level's (wires, coefficients), from level 1 up: views, not copies."""
+        w, c = self.wires, self.coefs
+        return [(w[lo:hi], c[lo:hi]) for lo, hi in pairwise(self.bounds)]
 
 
 def _by_level(gates: tuple[np.ndarray, ...], out_lv: int, wmax: int, columns: Callable) -> _Sorted:
@@ -293,4 +293,4 @@ def _by_level(gates: tuple[np.ndarray, ...], out_lv: int, wmax: int, columns: Ca
     owner, key, coef = gates
     bounds = np.searchsorted(owner, np.arange(1, out_lv + 2) * wmax).tolist()
     wires = np.stack(columns(owner % wmax, key), axis=1).astype(np.int64, copy=False)
-    return _Sorted(wires, coef.tolist(), bounds)
+    return _Sorted(wires, coef, bounds)

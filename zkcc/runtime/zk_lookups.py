@@ -596,9 +596,9 @@ def _merged(layers: list[Layer]) -> Layer:
     return Layer(
         first.width_log2,
         np.concatenate([x.mul_wires for x in layers]),
-        tuple(c for x in layers for c in x.mul_coef),
+        np.concatenate([x.mul_coef for x in layers]),
         np.concatenate([x.add_wires for x in layers]),
-        tuple(c for x in layers for c in x.add_coef),
+        np.concatenate([x.add_coef for x in layers]),
         first.const_out,
         (),
     )

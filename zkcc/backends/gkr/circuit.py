@@ -14,12 +14,14 @@ output):
                + sum_{const gates (o,c)}   c
 
 The last layer holds the constraint residues: a valid witness makes every value of it zero on
-every instance. Gate wires are int64 numpy arrays (host memory); coefficients are Python ints
-in [0, p) in tuples, so the same circuit serves m31 and bn254 and any array backend.
+every instance. Gate wires are int64 numpy arrays (host memory); coefficients are ints in
+[0, p) in numpy arrays (`coefficients`), so the same circuit serves m31 and bn254 and any array
+backend.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,15 +36,34 @@ class InputSegment:
     broadcast: bool  # the same values on every instance (a __broadcast__ parameter)
 
 
+def coefficients(values: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Gate coefficients (ints in [0, p)) as a host array: int64 when every one fits (all of
+    m31's), else Python ints in an object array (bn254's). An array of either kind is kept
+    as it is, so a lowering's slices are not copied."""
+    if isinstance(values, np.ndarray) and values.dtype in (np.int64, object):
+        return values
+    a = np.array(values, dtype=object)
+    if not len(a):
+        return np.zeros(0, dtype=np.int64)
+    return a.astype(np.int64) if int(a.max()) < 1 << 63 else a
+
+
 @dataclass(frozen=True, eq=False)
 class Layer:
+    """One layer's gates. Coefficients may be given as any sequence of ints in [0, p); they
+    are stored as `coefficients` arrays (the lowering's slices of its sorted gates)."""
+
     width_log2: int  # this layer's OUTPUT width is 2^width_log2
     mul_wires: np.ndarray  # int64 (G, 3): out, in0, in1
-    mul_coef: tuple[int, ...]
+    mul_coef: np.ndarray  # (G,) int64 or object: see `coefficients`
     add_wires: np.ndarray  # int64 (G, 2): out, in
-    add_coef: tuple[int, ...]
+    add_coef: np.ndarray
     const_out: np.ndarray  # int64 (G,)
-    const_coef: tuple[int, ...]
+    const_coef: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in ("mul_coef", "add_coef", "const_coef"):
+            object.__setattr__(self, name, coefficients(getattr(self, name)))
 
 
 @dataclass(frozen=True, eq=False)

@@ -51,9 +51,9 @@ def scatter_add(F: PrimeField, vals: Array, idx: np.ndarray, width: int, axis: i
     return out
 
 
-def coef_array(F: PrimeField, coef: tuple[int, ...]) -> Array:
-    """Gate coefficients (Python ints in [0, p)) as a field array."""
-    return F.array(np.array(coef, dtype=object)) if coef else F.zeros(0)
+def coef_array(F: PrimeField, coef: np.ndarray) -> Array:
+    """A layer's gate coefficients (zkcc.backends.gkr.circuit.coefficients) as a field array."""
+    return F.array(coef) if len(coef) else F.zeros(0)
 
 
 def apply_layer(F: PrimeField, layer: Layer, v: Array) -> Array:
@@ -131,11 +131,11 @@ def reference_evaluate(p: int, circuit: LayeredCircuit, layer0: list[list[int]])
         nxt = []
         for row in prev:
             out = [0] * (1 << layer.width_log2)
-            for (o, a, b), c in zip(layer.mul_wires.tolist(), layer.mul_coef, strict=True):
+            for (o, a, b), c in zip(layer.mul_wires.tolist(), layer.mul_coef.tolist(), strict=True):
                 out[o] = (out[o] + c * row[a] * row[b]) % p
-            for (o, a), c in zip(layer.add_wires.tolist(), layer.add_coef, strict=True):
+            for (o, a), c in zip(layer.add_wires.tolist(), layer.add_coef.tolist(), strict=True):
                 out[o] = (out[o] + c * row[a]) % p
-            for o, c in zip(layer.const_out.tolist(), layer.const_coef, strict=True):
+            for o, c in zip(layer.const_out.tolist(), layer.const_coef.tolist(), strict=True):
                 out[o] = (out[o] + c) % p
             nxt.append(out)
         layers.append(nxt)

@@ -269,6 +269,64 @@ def test_m31_fold_matches_reference_products_on_both_paths(h):
         assert [[int(x) for x in got[:, i]] for i in range(h)] == want
 
 
+@pytest.mark.parametrize("h", [1, 4, 100, 1 << 13, (1 << 13) + 3])
+@pytest.mark.parametrize("dims", [(4, 4), (1, 4), (4, 1), (1, 1)])
+def test_m31_round_sums_match_reference_products_on_both_paths(h, dims):
+    """m31_kernels.round_diff (one sumcheck round's sums, sum lo_f lo_g and sum d_f d_g)
+    against QM31 products of Python ints, for every mix of base and extension tables, at
+    sizes on both sides of CHUNK (one batched product, or the chunked exact sums), with
+    entries near p so the sums are as large as they get; and the differences it leaves in
+    the upper halves."""
+    from zkcc.field import m31_kernels
+
+    F = get_field("m31")
+    E, p, d = F.ext, F.p, F.ext.degree
+    rng = np.random.default_rng(h + 7 * dims[0] + dims[1])
+
+    def table(rows):
+        t = rng.integers(p - 40, p, (rows, 2 * h), dtype=np.uint64)
+        t[:, rng.integers(0, 2 * h, h // 3 + 1)] = rng.integers(0, 40, dtype=np.uint64)
+        return t if rows > 1 else t[0]
+
+    f, g = table(dims[0]), table(dims[1])
+
+    def cols(t):
+        c = t.reshape(-1, 2 * h).astype(object)
+        return [[int(x) for x in c[:, i]] + [0] * (d - c.shape[0]) for i in range(2 * h)]
+
+    fc, gc = cols(f), cols(g)
+    df = [[(a - b) % p for a, b in zip(fc[h + i], fc[i], strict=True)] for i in range(h)]
+    dg = [[(a - b) % p for a, b in zip(gc[h + i], gc[i], strict=True)] for i in range(h)]
+
+    def total(xs, ys):
+        acc = [0] * d
+        for x, y in zip(xs, ys, strict=True):
+            acc = [(a + b) % p for a, b in zip(acc, ref_ext_mul(x, y, p), strict=True)]
+        return acc
+
+    fw, gw = f.copy(), g.copy()
+    s0, s2 = m31_kernels.round_diff(E, fw, gw)
+    assert E.ints(s0) == total(fc[:h], gc[:h])
+    assert E.ints(s2) == total(df, dg)
+    assert cols(fw)[h:] == df and cols(gw)[h:] == dg
+
+
+@pytest.mark.parametrize("n", [1, 7, 2048, 2049, 5000])
+def test_m31_reduce_u64_on_both_paths(n):
+    """reduce_u64 (one remainder up to SMALL_REDUCE entries, else two folds) against Python
+    ints, on any uint64 values, in place."""
+    from zkcc.field.m31 import SMALL_REDUCE, reduce_u64
+
+    assert SMALL_REDUCE == 2048
+    rng = np.random.default_rng(n)
+    t = rng.integers(0, 1 << 64, n, dtype=np.uint64)
+    t[: min(n, 3)] = [(1 << 64) - 1, 0, (1 << 31) - 1][: min(n, 3)]
+    want = [int(x) % ((1 << 31) - 1) for x in t]
+    got = reduce_u64(np, t)
+    assert got is t or np.shares_memory(got, t)
+    assert [int(x) for x in t] == want
+
+
 @pytest.mark.parametrize("terms", [1, 2, 3])
 def test_m31_outer_sum_matches_the_reference_products(terms):
     """m31_kernels.outer_sum (the GKR prover's phase tables) against reference QM31 products

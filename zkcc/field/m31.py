@@ -27,8 +27,15 @@ def reduce_lt_2p(xp: Any, r: Array, out: Array | None = None) -> Array:
     return xp.minimum(r, xp.subtract(r, _P), out=out)
 
 
+# up to this many entries one `remainder` call (numpy divides by a constant without a
+# division instruction) beats the seven calls of the folds, whose per-call cost rules there
+SMALL_REDUCE = 2048
+
+
 def reduce_u64(xp: Any, t: Array, tmp: Array | None = None) -> Array:
     """Reduce arbitrary uint64 values in place to [0, p). Two folds bring t < 2^64 below 2p."""
+    if t.size <= SMALL_REDUCE:
+        return xp.remainder(t, _P, out=t)
     if tmp is None:
         tmp = xp.empty_like(t)
     for _ in range(2):

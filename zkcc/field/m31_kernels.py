@@ -17,6 +17,7 @@ into a local before the chunk loop.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -137,6 +138,8 @@ def round_diff(E: ExtField, f: Any, g: Any) -> tuple[Any, Any]:
     xp = E.xp
     f2, g2 = _as2d(f), _as2d(g)
     h = f2.shape[1] // 2
+    if h <= CHUNK:
+        return _one_chunk_round(E, f2, g2, h)
 
     def work(s: int, e: int) -> tuple[list[list[int]], list[list[int]]]:
         lf, hf = f2[:, s:e], f2[:, h + s : h + e]
@@ -149,6 +152,40 @@ def round_diff(E: ExtField, f: Any, g: Any) -> tuple[Any, Any]:
     m0 = _add_matrices([p[0] for p in parts])
     m2 = _add_matrices([p[1] for p in parts])
     return _to_ext(E, m0), _to_ext(E, m2)
+
+
+@functools.cache
+def _degree_sums(df: int, dg: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (df * dg, 2d - 1) 0/1 matrix taking the component products a_j b_k of a df-by-dg
+    product to the coefficients of u^(j + k), as uint64 and as float64."""
+    w = np.zeros((df * dg, 2 * d - 1), dtype=np.uint64)
+    for j in range(df):
+        for k in range(dg):
+            w[j * dg + k, j + k] = 1
+    return w, w.astype(_F64)
+
+
+def _one_chunk_round(E: ExtField, f2: Any, g2: Any, h: int) -> tuple[Any, Any]:
+    """`round_diff` for tables of one chunk, in a fixed dozen numpy calls (a deep circuit's
+    sumchecks are mostly on such tables, and numpy's per-call cost is most of a round):
+    both sums' component products from one batched product over the [lo, d] halves,
+    collapsed to the coefficients of u^0..u^(2d-2) before the exact-sum correction of
+    `_exact_matrix` (mod 2^64 and in float64, the float error staying far below 2^63)."""
+    xp, d = E.xp, E.degree
+    for t in (f2, g2):
+        _diff_inplace(xp, t[:, :h], t[:, h:], xp.empty((t.shape[0], h), dtype=np.uint64))
+    df, dg = f2.shape[0], g2.shape[0]
+    a = f2.reshape(df, 2, h).transpose(1, 0, 2)  # (2, df, h): [lo_f, d_f]
+    b = g2.reshape(dg, 2, h).transpose(1, 2, 0)  # (2, h, dg): [lo_g, d_g]
+    w_u, w_f = (xp.asarray(w) for w in _degree_sums(df, dg, d))
+    low = xp.matmul(a, b).reshape(2, df * dg) @ w_u  # mod 2^64
+    approx = xp.matmul(a.astype(_F64), b.astype(_F64)).reshape(2, df * dg) @ w_f
+    high = xp.rint((approx - low.astype(_F64)) * _TWO_M64).astype(np.int64).tolist()
+    out = [
+        E.reduce_ints([lo + (hi << 64) for lo, hi in zip(lows, highs, strict=True)])
+        for lows, highs in zip(low.tolist(), high, strict=True)
+    ]
+    return E.from_reduced_ints(out[0]), E.from_reduced_ints(out[1])
 
 
 def _times_u(xp: Any, a: Any) -> Any:
@@ -222,9 +259,11 @@ def mul_matrix(E: ExtField, r: Any) -> Any:
 
 
 def _by_matrix(rm: Any, t: Any) -> Any:
-    """sum_j rm[c, j] t[j] for every component c, unreduced: one (d, d, ...) product and a sum
-    (four products of reduced values, < 4 (p-1)^2), for tables small enough that the
-    temporary is cheap."""
+    """sum_j rm[c, j] t[j] for every component c, unreduced (four products of reduced values,
+    < 4 (p-1)^2): a matrix product for (d, n) tables, else one (d, d, ...) product and a sum,
+    for tables small enough that the temporary is cheap."""
+    if t.ndim == 2:
+        return rm @ t
     return (rm.reshape(rm.shape + (1,) * (t.ndim - 1)) * t[None]).sum(axis=1)
 
 

@@ -421,9 +421,9 @@ def test_int_scalar_arithmetic_matches_the_reference(name):
 @pytest.mark.parametrize("name", FIELDS)
 def test_eq_table_is_the_product_of_the_coordinates_factors(name):
     """Every entry b of eq_table is prod_i (r_i if bit i of b else 1 - r_i), computed here
-    entry by entry in reference arithmetic, for every size from one coordinate past the
-    Python-int leaves' (EQ_LEAF) to several levels of halving, and for a point given as one
-    (d, m) array."""
+    entry by entry in reference arithmetic, for every size from none to past the QM31
+    doubling's (EQ_DOUBLING, after EQ_INTS int coordinates) and the Python-int leaves'
+    (EQ_LEAF), into halving, and for a point given as one (d, m) array."""
     F, rnd = get_field(name), random.Random(23)
     E, p = F.ext, F.p
     one = [1] + [0] * (E.degree - 1)

@@ -27,6 +27,10 @@ def point_coords(F: PrimeField, point: Point) -> list[Array]:
 # coordinates whose eq table (2^EQ_LEAF entries) is built with Python ints: an array product
 # on a few entries costs ~100 times an int product (QM31: some 30 numpy calls)
 EQ_LEAF = 4
+# QM31 tables of up to EQ_DOUBLING coordinates are doubled, after EQ_INTS in ints, with one
+# scalar-times-table product per coordinate (m31_kernels.scalar_times: a 4x4 matrix
+# product), about twice as fast as int leaves joined by outer products at 4-10 coordinates
+EQ_INTS, EQ_DOUBLING = 2, 10
 
 
 def eq_table(F: PrimeField, point: Point) -> Array:
@@ -42,6 +46,8 @@ def eq_table(F: PrimeField, point: Point) -> Array:
 
 def _eq(F: PrimeField, coords: list) -> Array:
     E = F.ext
+    if E.degree > 1 and len(coords) <= EQ_DOUBLING:
+        return _eq_doubled(F, coords)
     if len(coords) <= EQ_LEAF:
         return _eq_ints(F, coords)
     h = len(coords) // 2
@@ -61,6 +67,18 @@ def _eq_ints(F: PrimeField, coords: list) -> Array:
         high = [E.mul_ints(t, x) for t in table]
         table = [E.sub_ints(t, h) for t, h in zip(table, high, strict=True)] + high
     return E.from_reduced_ints(table)
+
+
+def _eq_doubled(F: PrimeField, coords: list) -> Array:
+    """eq_table of a few QM31 coordinates: the first EQ_INTS by `_eq_ints`, then each doubles
+    the table t into [t - t x | t x], t x one scalar-times-table product."""
+    from zkcc.field.m31_kernels import scalar_times
+
+    table = _eq_ints(F, coords[:EQ_INTS])
+    for r in coords[EQ_INTS:]:
+        high = scalar_times(F.ext, r, table)
+        table = F.xp.concatenate([F.sub(table, high), high], axis=1)
+    return table
 
 
 def eq_tables(F: PrimeField, points: Array) -> Array:

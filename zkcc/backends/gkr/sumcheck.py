@@ -258,8 +258,8 @@ class SumcheckProver:
         for _ in range(local_rounds):
             j = len(self._rounds)
             need = self.hook is not None and self.hook.needs_sums(j)
-            sums = [E.zeros() for _ in range(4 if need else 2)]
-            for p in range(parts):
+            sums = None  # the parts' sums (one part's as they are: a deep circuit's rounds
+            for p in range(parts):  # are mostly one part, and numpy calls cost)
                 f, g = first(p) if r is None else store.load(p)
                 if f.shape[-1] % 2:
                     raise ValueError("a table cannot be halved once more")
@@ -268,8 +268,13 @@ class SumcheckProver:
                 if f.shape[-1]:
                     part = list(_half_sums(E, g)) if need else []
                     part = [*round_sums(E, f, g), *part]
-                    sums = [E.add(a, b) for a, b in zip(sums, part, strict=True)]
+                    if sums is None:
+                        sums = part
+                    else:
+                        sums = [E.add(a, b) for a, b in zip(sums, part, strict=True)]
                 store.save(p, f, g)
+            if sums is None:  # no part holds rows (a worker past the last instance)
+                sums = [E.zeros() for _ in range(4 if need else 2)]
             claim, r = self._message(sums, claim, shared=True)
         ends = [store.load(p) if r is not None else first(p) for p in range(parts)]
         if r is not None:

@@ -78,7 +78,7 @@ def test_levels_are_the_fixpoint_and_the_certificate_gives_the_same_circuit(fiel
         assert w.level.tolist() == fixpoint_levels(src, dst, w.w0, w.wires)
         plain = lower(k, p)
         assert np.array_equal(plain.levels, w.level[w.prod_wire])
-        checked = lower(k, p, levels=plain.levels)
+        checked = lower(k, p, certificate=plain.levels)
         assert np.array_equal(checked.levels, plain.levels)
         same_circuit(checked.circuit, plain.circuit)
         same_circuit(checked.circuit, lower_kernel(k, p))
@@ -91,7 +91,7 @@ def test_any_changed_level_is_refused(seed):
     for k in kernels(seed, p):
         levels = lower(k, p).levels
         with pytest.raises(LevelsRejected, match="levels for"):
-            lower(k, p, levels=np.append(levels, 1))
+            lower(k, p, certificate=np.append(levels, 1))
         if not len(levels):
             continue
         bad = levels.copy()
@@ -100,9 +100,9 @@ def test_any_changed_level_is_refused(seed):
         if bad[i] == levels[i]:
             bad[i] += 1
         with pytest.raises(LevelsRejected, match=f"product {i:,} is at level"):
-            lower(k, p, levels=bad)
+            lower(k, p, certificate=bad)
         with pytest.raises(LevelsRejected, match="levels for"):
-            lower(k, p, levels=levels[:-1])
+            lower(k, p, certificate=levels[:-1])
 
 
 def plan_tree(name: str) -> tuple[bytes, dict]:

@@ -121,17 +121,19 @@ def lower(
     kernel: KernelIR,
     p: int,
     columns: IRColumns | None = None,
-    levels: np.ndarray | None = None,
+    certificate: np.ndarray | None = None,
 ) -> Lowered:
-    """`lower_kernel`, with the levels certificate. Given `levels` (a plan's), they are
-    checked, not searched for: each product's level must be 1 + the highest level of the
+    """`lower_kernel`, with the levels certificate. Given a `certificate` (a plan's), the
+    levels are checked, not searched for: each product's level must be 1 + the highest level of the
     wires it reads, or LevelsRejected is raised. Those equations have one solution over the
     acyclic reads of SSA code, so a checked certificate gives the same circuit as none."""
     cols = IRColumns.of(kernel) if columns is None else columns
     rel = _relation(kernel.params, cols, p, kernel.tables)
     # the wiring starts once the instruction-sized arrays of `_relation` are freed: its own
     # reuse their memory (fresh pages cost about a third of a large kernel's lowering)
-    wiring = _Wiring(rel.forms, rel.product, rel.left, rel.right, 1 << rel.input_log2, p, levels)
+    wiring = _Wiring(
+        rel.forms, rel.product, rel.left, rel.right, 1 << rel.input_log2, p, certificate
+    )
     circuit = wiring.circuit(
         rel.checked,
         rel.is_out,

@@ -27,8 +27,8 @@ def reduce_lt_2p(xp: Any, r: Array, out: Array | None = None) -> Array:
     return xp.minimum(r, xp.subtract(r, _P), out=out)
 
 
-# up to this many entries one `remainder` call (numpy divides by a constant without a
-# division instruction) beats the seven calls of the folds, whose per-call cost rules there
+# up to this many entries one `remainder` call (about 2.5 ns an entry here) beats the seven
+# calls of the two folds, whose per-call cost rules at these sizes
 SMALL_REDUCE = 2048
 
 

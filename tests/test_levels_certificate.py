@@ -63,9 +63,9 @@ def fixpoint_levels(src: np.ndarray, dst: np.ndarray, w0: int, n: int) -> list[i
     return level
 
 
-def wiring(k, p: int, certificate=None) -> _Wiring:
+def wiring(k, p: int) -> _Wiring:
     rel = _relation(k.params, IRColumns.of(k), p, k.tables)
-    return _Wiring(rel.forms, rel.product, rel.left, rel.right, 1 << rel.input_log2, p, certificate)
+    return _Wiring(rel.forms, rel.product, rel.left, rel.right, 1 << rel.input_log2, p)
 
 
 @pytest.mark.parametrize("field", FIELDS)

@@ -235,6 +235,8 @@ for _ in range(3):
     runs.append((time.perf_counter() - w, time.process_time() - c))
 print(json.dumps(runs))
 """
+# One compile of the source `argv[2]` with `argv[1]` first on the path, the plan written to
+# `argv[3]` (each checkout its own plan format): the plan's size.
 _WRITE_PLAN = """
 import json, sys
 sys.path.insert(0, sys.argv[1])

@@ -78,15 +78,20 @@ def _as2d(a: Any) -> Any:
     return a if a.ndim == 2 else a[None]
 
 
-def _exact_matrix(xp: Any, a: Any, b: Any) -> list[list[int]]:
-    """Exact integer sums M[j][k] = sum_i a[j, i] * b[k, i] for a chunk (<= 2^20 entries)."""
-    mu = xp.einsum("ik,jk->ij", a, b)
-    mf = xp.einsum("ik,jk->ij", a.astype(_F64), b.astype(_F64))
-    high = xp.rint((mf - mu.astype(_F64)) * _TWO_M64).astype(np.int64).tolist()
+def _exact(xp: Any, low: Any, approx: Any) -> list[list[int]]:
+    """A 2-D array of exact integer sums from the same sums mod 2^64 (uint64) and in float64
+    (error below 2^63): T = low + 2^64 round((approx - low) / 2^64), as Python ints."""
+    high = xp.rint((approx - low.astype(_F64)) * _TWO_M64).astype(np.int64).tolist()
     return [
         [lo + (hi << 64) for lo, hi in zip(lows, highs, strict=True)]
-        for lows, highs in zip(mu.tolist(), high, strict=True)
+        for lows, highs in zip(low.tolist(), high, strict=True)
     ]
+
+
+def _exact_matrix(xp: Any, a: Any, b: Any) -> list[list[int]]:
+    """Exact integer sums M[j][k] = sum_i a[j, i] * b[k, i] for a chunk (<= 2^20 entries)."""
+    approx = xp.einsum("ik,jk->ij", a.astype(_F64), b.astype(_F64))
+    return _exact(xp, xp.einsum("ik,jk->ij", a, b), approx)
 
 
 def _add_matrices(ms: list[list[list[int]]]) -> list[list[int]]:
@@ -123,8 +128,9 @@ def dot(E: ExtField, a: Any, b: Any) -> Any:
     return _to_ext(E, _add_matrices(parts))
 
 
-def _diff_inplace(xp: Any, lo: Any, hi: Any, tmp: Any) -> None:
+def _diff_inplace(xp: Any, lo: Any, hi: Any) -> None:
     """hi <- hi - lo (mod p), branch-free."""
+    tmp = xp.empty(hi.shape, dtype=np.uint64)
     xp.subtract(hi, lo, out=hi)
     xp.add(hi, _P, out=tmp)
     xp.minimum(hi, tmp, out=hi)
@@ -145,7 +151,7 @@ def round_diff(E: ExtField, f: Any, g: Any) -> tuple[Any, Any]:
         lf, hf = f2[:, s:e], f2[:, h + s : h + e]
         lg, hg = g2[:, s:e], g2[:, h + s : h + e]
         for t_lo, t_hi in ((lf, hf), (lg, hg)):  # every component at once
-            _diff_inplace(xp, t_lo, t_hi, xp.empty(t_hi.shape, dtype=np.uint64))
+            _diff_inplace(xp, t_lo, t_hi)
         return _exact_matrix(xp, lf, lg), _exact_matrix(xp, hf, hg)
 
     parts = run_chunks(work, h)
@@ -169,23 +175,19 @@ def _one_chunk_round(E: ExtField, f2: Any, g2: Any, h: int) -> tuple[Any, Any]:
     """`round_diff` for tables of one chunk, in a fixed dozen numpy calls (a deep circuit's
     sumchecks are mostly on such tables, and numpy's per-call cost is most of a round):
     both sums' component products from one batched product over the [lo, d] halves,
-    collapsed to the coefficients of u^0..u^(2d-2) before the exact-sum correction of
-    `_exact_matrix` (mod 2^64 and in float64, the float error staying far below 2^63)."""
+    collapsed to the coefficients of u^0..u^(2d-2) before the exact-sum correction (`_exact`:
+    mod 2^64 and in float64, the float error staying far below 2^63)."""
     xp, d = E.xp, E.degree
     for t in (f2, g2):
-        _diff_inplace(xp, t[:, :h], t[:, h:], xp.empty((t.shape[0], h), dtype=np.uint64))
+        _diff_inplace(xp, t[:, :h], t[:, h:])
     df, dg = f2.shape[0], g2.shape[0]
     a = f2.reshape(df, 2, h).transpose(1, 0, 2)  # (2, df, h): [lo_f, d_f]
     b = g2.reshape(dg, 2, h).transpose(1, 2, 0)  # (2, h, dg): [lo_g, d_g]
     w_u, w_f = (xp.asarray(w) for w in _degree_sums(df, dg, d))
     low = xp.matmul(a, b).reshape(2, df * dg) @ w_u  # mod 2^64
     approx = xp.matmul(a.astype(_F64), b.astype(_F64)).reshape(2, df * dg) @ w_f
-    high = xp.rint((approx - low.astype(_F64)) * _TWO_M64).astype(np.int64).tolist()
-    out = [
-        E.reduce_ints([lo + (hi << 64) for lo, hi in zip(lows, highs, strict=True)])
-        for lows, highs in zip(low.tolist(), high, strict=True)
-    ]
-    return E.from_reduced_ints(out[0]), E.from_reduced_ints(out[1])
+    lo_sums, d_sums = (E.reduce_ints(s) for s in _exact(xp, low, approx))
+    return E.from_reduced_ints(lo_sums), E.from_reduced_ints(d_sums)
 
 
 def _times_u(xp: Any, a: Any) -> Any:

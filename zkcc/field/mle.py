@@ -24,12 +24,13 @@ def point_coords(F: PrimeField, point: Point) -> list[Array]:
     return list(point)
 
 
-# coordinates whose eq table (2^EQ_LEAF entries) is built with Python ints: an array product
-# on a few entries costs ~100 times an int product (QM31: some 30 numpy calls)
+# coordinates whose eq table (2^EQ_LEAF entries) is built with Python ints, for fields
+# without an extension (bn254): an array product on a few object entries costs far more
 EQ_LEAF = 4
-# QM31 tables of up to EQ_DOUBLING coordinates are doubled, after EQ_INTS in ints, with one
-# scalar-times-table product per coordinate (m31_kernels.scalar_times: a 4x4 matrix
-# product), about twice as fast as int leaves joined by outer products at 4-10 coordinates
+# QM31 tables of up to EQ_DOUBLING coordinates (every leaf of a larger one's halving) are
+# doubled, after EQ_INTS in ints, with one scalar-times-table product per coordinate
+# (m31_kernels.scalar_times: a 4x4 matrix product), about twice as fast as the int leaves of
+# four joined by outer products that they replace, at 4-10 coordinates
 EQ_INTS, EQ_DOUBLING = 2, 10
 
 

@@ -11,13 +11,13 @@ from zkcc.backends.gkr.sumcheck import (
     SumcheckProof,
     SumcheckProver,
     SumcheckVerifier,
-    int_poly_at,
+    hooked_coefficients,
     reference_sum,
 )
 from zkcc.encoding import Schema
 from zkcc.errors import FormatError, ProofRejected
 from zkcc.field import get_field, mle_evaluate
-from zkcc.field.rounds import interpolate_rows
+from zkcc.field.rounds import interpolate_rows, read_round, send_coefficients
 from zkcc.transcript import Transcript
 
 FIELDS = ["m31", "bn254"]
@@ -152,14 +152,58 @@ def test_interpolate_matches_lagrange_in_plain_ints(name):
         assert E.ints(interpolate_rows(E, rows, E.from_ints(r))) == want
 
 
+def _at(p: int, coeffs: list[list[int]], t: int) -> list[int]:
+    """sum_k coeffs[k] t^k mod p for an integer t, in plain ints."""
+    return [sum(c[j] * t**k for k, c in enumerate(coeffs)) % p for j in range(len(coeffs[0]))]
+
+
 @pytest.mark.parametrize("name", FIELDS)
-def test_int_poly_at_matches_plain_powers(name):
-    """int_poly_at (t = 0 and t = 1 taken directly) against sum_k c_k t^k in plain ints, for
-    unreduced coefficients, 0 to 5 of them, t = 0 .. 4."""
+def test_send_coefficients_sends_values_and_agrees_with_the_verifier(name):
+    """send_coefficients, on unreduced coefficients of degrees 1 to 5: it sends h(0), h(2), ..,
+    h(D) (plain sum_k c_k t^k), and its h(r) is sum_k c_k r^k (powers of r in the extension)
+    and what read_round, on the same transcript with the claim h(0) + h(1), interpolates from
+    what was sent (Newton's form at degree 2, the coefficient matrix otherwise)."""
     F = get_field(name)
-    E, p, rng = F.ext, F.p, random.Random(5)
-    for n in range(6):
-        cs = [[rng.randrange(-p, 2 * p) for _ in range(E.degree)] for _ in range(n)]
-        for t in range(5):
-            want = [sum(c[j] * t**k for k, c in enumerate(cs)) % p for j in range(E.degree)]
-            assert int_poly_at(E, cs, t) == want
+    E, p, rng = F.ext, F.p, random.Random(7)
+    for deg in range(1, 6):
+        coeffs = [[rng.randrange(-p, 3 * p) for _ in range(E.degree)] for _ in range(deg + 1)]
+        sent, r, h_r = send_coefficients(F, Transcript(b"c"), "x", 3, coeffs)
+        want = [_at(p, coeffs, 0), *(_at(p, coeffs, t) for t in range(2, deg + 1))]
+        assert [E.ints(sent[:, i]) for i in range(deg)] == want
+        power, at_r = E.unit_ints(1), [0] * E.degree
+        for c in coeffs:
+            at_r = E.add_ints(at_r, E.mul_ints(power, c))
+            power = E.mul_ints(power, E.ints(r))
+        assert E.ints(h_r) == at_r
+        claim = E.from_ints(E.add_ints(_at(p, coeffs, 0), _at(p, coeffs, 1)))
+        r_read, h_read = read_round(F, Transcript(b"c"), "x", 3, sent, claim)
+        assert E.ints(r_read) == E.ints(r) and E.ints(h_read) == at_r
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_hooked_coefficients_keep_the_claim_and_the_data_part(name):
+    """hooked_coefficients: the round polynomial less the hook's is the data part h0 + b t
+    + q t^2 (h0 and q as given, nothing above t^2; without q, the w round's, nothing above t),
+    and its values at 0 and 1 add up to the claim; unreduced hooks of degrees 1 to 4."""
+    F = get_field(name)
+    E, p, rng = F.ext, F.p, random.Random(11)
+
+    def scalar() -> list[int]:
+        return [rng.randrange(p) for _ in range(E.degree)]
+
+    for deg in range(1, 5):
+        for with_q in (True, False) if deg >= 2 else (False,):
+            extra = [
+                [rng.randrange(-p * p, p * p) for _ in range(E.degree)] for _ in range(deg + 1)
+            ]
+            h0, q, claim = scalar(), scalar() if with_q else None, scalar()
+            got = hooked_coefficients(E, extra, h0, q, claim)
+            assert len(got) == deg + 1
+            data = [
+                [(a - b) % p for a, b in zip(g, e, strict=True)]
+                for g, e in zip(got, extra, strict=True)
+            ]
+            assert data[0] == h0
+            above = [[0] * E.degree] * (deg - 1 - with_q)
+            assert data[2:] == ([q] if with_q else []) + above
+            assert E.add_ints(_at(p, got, 0), _at(p, got, 1)) == claim

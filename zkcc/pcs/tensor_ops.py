@@ -7,7 +7,13 @@ from typing import Any
 
 from zkcc.encoding import Schema
 from zkcc.field.base import Array, PrimeField
-from zkcc.field.rounds import fold_halves, read_round, round_points, round_sums, send_points
+from zkcc.field.rounds import (
+    fold_halves,
+    read_round,
+    round_coefficients,
+    round_sums,
+    send_coefficients,
+)
 from zkcc.transcript import Transcript
 
 
@@ -39,8 +45,8 @@ def sumcheck_prove(
     claim = E.dot(f, g)
     rounds, chal = [], []
     while f.shape[-1] > k:
-        points = round_points(E, claim, *round_sums(E, f, g))
-        sent, r, claim = send_points(F, tr, label, len(rounds), points)
+        coeffs = round_coefficients(E, claim, *round_sums(E, f, g))
+        sent, r, claim = send_coefficients(F, tr, label, len(rounds), coeffs)
         f, g = fold_halves(E, f, r), fold_halves(E, g, r)
         rounds.append(E.encode(sent))
         chal.append(r)

@@ -19,7 +19,9 @@ polynomial and the true one agree at r.
 
 Zero knowledge (zkcc/backends/gkr/zk.py) adds a `RoundHook`: each round's message gains the
 hook's polynomial (the masking polynomial's share, the hidden layer-mask terms) and may have a
-higher degree; such a message is sent as h(0), h(2), ..., h(deg) and read the same way.
+higher degree; such a message is sent as h(0), h(2), ..., h(deg) and read the same way. The
+prover builds every message as coefficients (the data part's h(0), b, q and the hook's), so
+that its values are integer powers and h(r) is Horner's rule.
 
 Arrays go through the field's array module (`E.xp`); round messages become bytes on the host.
 """
@@ -39,9 +41,9 @@ from zkcc.field.ext import ExtField
 from zkcc.field.rounds import (
     fold_halves,
     read_round,
-    round_points,
+    round_coefficients,
     round_sums,
-    send_points,
+    send_coefficients,
 )
 from zkcc.transcript import Transcript
 
@@ -85,10 +87,12 @@ class RoundHook(Protocol):
         """Whether `extra` needs the second table's half sums in round j."""
         ...
 
-    def extra(self, j: int, challenges: list[Array], g_lo: Array, g_diff: Array) -> list[list[int]]:
-        """The values at t = 0 .. D, D round j's degree (each a list of d ints in [0, p)), of
-        the polynomial added to round j's message, given the earlier challenges and (when
-        needs_sums) sum lo_g and sum (hi_g - lo_g)."""
+    def coefficients(
+        self, j: int, challenges: list[Array], g_lo: Array | None, g_diff: Array | None
+    ) -> list[list[int]]:
+        """The coefficients (low first, D + 1 for round j's degree D, each d integers, reduced
+        or not) of the polynomial added to round j's message, given the earlier challenges
+        and (when needs_sums) sum lo_g and sum (hi_g - lo_g)."""
         ...
 
 
@@ -103,39 +107,24 @@ class SumcheckResult:
     claim: Array
 
 
-# ---- polynomials over extension scalars held as Python ints (low coefficient first; a
-# coefficient is a list of `degree` ints, ExtField.mul_ints's form): the zero-knowledge hook's
-# per-round arithmetic, where numpy's per-call cost on (d,) arrays was most of the work
-
-
-def int_poly_at(E: ExtField, coeffs: list[list[int]], t: int) -> list[int]:
-    """A polynomial at a small integer t (integer powers, no extension products). t = 0 and
-    t = 1 (a round's two ends, most of the calls) are its first coefficient and the sum of
-    all of them."""
-    p = E.base.p
-    if t == 0:
-        return [x % p for x in coeffs[0]] if coeffs else [0] * E.degree
-    if t == 1:
-        return [sum(col) % p for col in zip(*coeffs, strict=True)] if coeffs else [0] * E.degree
-    acc, power = [0] * E.degree, 1
-    for c in coeffs:
-        acc = [a + power * x for a, x in zip(acc, c, strict=True)]
-        power *= t
-    return [a % p for a in acc]
-
-
-def hooked_values(
-    E: ExtField, extra: list[list[int]], h0: list[int], q: list[int], claim: list[int]
+def hooked_coefficients(
+    E: ExtField, extra: list[list[int]], h0: list[int], q: list[int] | None, claim: list[int]
 ) -> list[list[int]]:
-    """A round's message at t = 0, ..., D (each d ints): the data part h0 + b t + q t^2 plus a
-    hook's values `extra` at the same points, b fixed by h(0) + h(1) = claim."""
-    p = E.base.p
-    e0, e1 = extra[0], extra[1]
-    b = [(c - 2 * a - x - y - z) % p for c, a, x, y, z in zip(claim, h0, e0, e1, q, strict=True)]
-    return [
-        [(a + t * bb + t * t * z + x) % p for a, bb, z, x in zip(h0, b, q, e, strict=True)]
-        for t, e in enumerate(extra)
+    """A round's polynomial: the data part h0 + b t (+ q t^2 when q is given) plus a hook's
+    polynomial `extra` (coefficients, low first, at least as many), b fixed by
+    h(0) + h(1) = claim, where e(0) + e(1) = 2 e_0 + sum_(k >= 1) e_k. Unreduced: the round's
+    sending reduces. A round's per-round arithmetic, on Python ints (lists of d ints,
+    ExtField.mul_ints's form), where numpy's per-call cost on (d,) arrays was most of the work."""
+    first, at_one = extra[0], [sum(col) for col in zip(*extra, strict=True)]
+    qs = q if q is not None else [0] * E.degree
+    b = [c - 2 * a - z - x - y for c, a, z, x, y in zip(claim, h0, qs, first, at_one, strict=True)]
+    out = [
+        [a + x for a, x in zip(h0, first, strict=True)],
+        [y + x for y, x in zip(b, extra[1], strict=True)],
     ]
+    if q is not None:
+        out.append([z + x for z, x in zip(q, extra[2], strict=True)])
+    return out + extra[len(out) :]
 
 
 def _as_ext(E: ExtField, t: Array) -> Array:
@@ -352,10 +341,10 @@ class SumcheckProver:
             sums = [total[:, k] for k in range(len(sums))]
         h0, q = sums[0], sums[1]
         if self.hook is None:
-            return self._send(round_points(E, claim, h0, q))
+            return self._send(round_coefficients(E, claim, h0, q))
         g_lo, g_diff = (sums[2], sums[3]) if len(sums) > 2 else (None, None)
-        extra = self.hook.extra(j, self._challenges, g_lo, g_diff)
-        return self._send(hooked_values(E, extra, E.ints(h0), E.ints(q), E.ints(claim)))
+        extra = self.hook.coefficients(j, self._challenges, g_lo, g_diff)
+        return self._send(hooked_coefficients(E, extra, E.ints(h0), E.ints(q), E.ints(claim)))
 
     def tail_round(self) -> Array:
         """One more round after prove_parts, on a variable outside the tables (the layer-mask
@@ -364,10 +353,11 @@ class SumcheckProver:
         claim). Returns the challenge; `proof()` then has the round."""
         assert self.hook is not None
         E, j = self.E, len(self._rounds)
-        extra = self.hook.extra(j, self._challenges, None, None)
+        extra = self.hook.coefficients(j, self._challenges, None, None)
         claim = E.ints(self.final_claim())
-        d = E.sub_ints(E.sub_ints(claim, extra[0]), extra[1])
-        return self._send(hooked_values(E, extra, d, E.unit_ints(0), claim))[1]
+        ends = [2 * a + sum(rest) for a, *rest in zip(*extra, strict=True)]  # e(0) + e(1)
+        d = [c - e for c, e in zip(claim, ends, strict=True)]
+        return self._send(hooked_coefficients(E, extra, d, None, claim))[1]
 
     @property
     def challenges(self) -> list[Array]:
@@ -382,9 +372,11 @@ class SumcheckProver:
         """Every round sent so far (prove_parts and any tail rounds)."""
         return SumcheckProof(self.E, tuple(self._rounds))
 
-    def _send(self, points: list[list[int]]) -> tuple[Array, Array]:
-        """Sends the round of the values h(0) .. h(D) (all but h(1)), keeps what it sent."""
-        sent, r, at_r = send_points(self.F, self.transcript, self.label, len(self._rounds), points)
+    def _send(self, coeffs: list[list[int]]) -> tuple[Array, Array]:
+        """Sends the round of the polynomial with these coefficients (its values h(0), h(2)
+        .. h(D)), keeps what it sent."""
+        label, j = self.label, len(self._rounds)
+        sent, r, at_r = send_coefficients(self.F, self.transcript, label, j, coeffs)
         self._rounds.append(sent)
         self._challenges.append(r)
         self._final = at_r

@@ -51,7 +51,6 @@ from zkcc.backends.gkr.sumcheck import (
     SumcheckProof,
     SumcheckProver,
     SumcheckVerifier,
-    int_poly_at,
     mle_point,
 )
 from zkcc.errors import ProofRejected
@@ -380,63 +379,49 @@ def coefficients(E: ExtField, table: Array, start: int, count: int) -> Array:
 @dataclass(frozen=True, eq=False)
 class PhaseBlocks:
     """What each sumcheck's mask starts from, for every phase of a launch at once and before
-    rho, one block of columns per phase: its coefficients, g_j at round j's points t = 0 ..
-    degrees[j] (a_0 riding on g_0), and sum_{i > j} (g_i(0) + g_i(1)) / 2, what round j's
-    share adds for the rounds after it. All are linear in g, so a sumcheck scales its block
-    by its rho with one product when it starts (PhaseMask). Made by one gather of the
-    coefficients and one product with the powers t^k for the whole launch, where one per
-    sumcheck cost more than the rest of its start. In uint64 (m31) a value is below
-    top * p * top^top before its reduction: < 2^64 for degrees up to 8 (the masks' are at most
-    MASKED_DEGREE), and a suffix sum of the rounds' ends below 2 p * rounds."""
+    rho, one block of columns per phase: its coefficients (a_0 first, then each g_j's), and
+    sum_{i > j} (g_i(0) + g_i(1)) / 2 for each round j, what round j's share adds for the
+    rounds after it. Both are linear in g, so a sumcheck scales its block by its rho with one
+    product when it starts (PhaseMask). Made by one gather of the coefficients and prefix sums
+    for the whole launch, where one per sumcheck cost more than the rest of its start. In
+    uint64 (m31) a prefix sum of coefficients stays below 2^31 times their count, and a
+    suffix sum of the rounds' ends below p times the rounds."""
 
     columns: Array  # (d, sum of the blocks' widths)
     first: dict[int, int]  # a phase's offset -> the first column of its block
 
     @classmethod
     def of(cls, E: ExtField, table: Array, specs: list[PhaseSpec]) -> PhaseBlocks:
-        xp, p, d = E.xp, E.base.p, E.degree
+        xp, p = E.xp, E.base.p
         degrees = np.array([k for s in specs for k in s.degrees], dtype=np.int64)
-        top = int(degrees.max())
         count = max(s.offset + s.count for s in specs)
         coef = coefficients(E, table, 0, count)
-        if coef.dtype == np.uint64 and top > 8:
-            raise ValueError(f"round degree {top} would overflow the uint64 round values")
         starts = np.array([k for s in specs for k in s.starts()], dtype=np.int64)
         rounds = np.array([len(s.degrees) for s in specs], dtype=np.int64)
         first_round = np.cumsum(rounds) - rounds
-        k = np.arange(top)  # a zero column past the coefficients pads the shorter rounds
-        idx = np.where(k < degrees[:, None], starts[:, None] + k, count)
-        padded = xp.concatenate([coef, E.base.zeros((d, 1))], axis=1)
-        powers = np.array([[t**j for t in range(top + 1)] for j in range(1, top + 1)])
-        values = padded[:, idx] @ xp.asarray(powers.astype(coef.dtype))  # (d, rounds, top + 1)
         offsets = np.array([s.offset for s in specs], dtype=np.int64)
-        values[:, first_round, :] += coef[:, offsets][:, :, None]
-        values %= p
-        ends = values[:, :, 0] + values[:, :, 1]
+        # g_j(0) + g_j(1) = sum_k c_jk, and 2 a_0 more on a phase's first round
+        prefix = xp.concatenate([coef[:, :1] * 0, xp.cumsum(coef, axis=1)], axis=1)
+        ends = (prefix[:, starts + degrees] - prefix[:, starts]) % p
+        ends[:, first_round] += 2 * coef[:, offsets]
         # suffix sums over all rounds; a phase's own: less the suffix past its last round
         suffix = xp.concatenate([xp.cumsum(ends[:, ::-1], axis=1)[:, ::-1], ends[:, :1] * 0], 1)
         past = np.repeat(first_round + rounds, rounds)
         later = (suffix[:, 1:] - suffix[:, past]) % p * ((p + 1) // 2) % p
-        live = np.arange(top + 1) <= degrees[:, None]
-        # each phase's block: its coefficients, its rounds' points, its rounds' later sums
-        flat = xp.concatenate([coef, values[:, live], later], axis=1)
-        point_start = np.cumsum(degrees + 1) - (degrees + 1)
+        # each phase's block: its coefficients, then its rounds' later sums
+        flat = xp.concatenate([coef, later], axis=1)
         counts = np.array([s.count for s in specs], dtype=np.int64)
-        npoints = np.add.reduceat(degrees + 1, first_round)
-        pieces = np.stack([counts, npoints, rounds], axis=1).ravel()
-        sources = np.stack(
-            [offsets, count + point_start[first_round], count + int(live.sum()) + first_round],
-            axis=1,
-        ).ravel()
+        pieces = np.stack([counts, rounds], axis=1).ravel()
+        sources = np.stack([offsets, count + first_round], axis=1).ravel()
         gather = np.repeat(sources - (np.cumsum(pieces) - pieces), pieces) + np.arange(pieces.sum())
-        widths = counts + npoints + rounds
+        widths = counts + rounds
         first = dict(zip(offsets.tolist(), (np.cumsum(widths) - widths).tolist(), strict=True))
         return cls(xp.ascontiguousarray(flat[:, gather]), first)
 
     def block(self, spec: PhaseSpec) -> Array:
-        """(d, count + points + rounds): one phase's coefficients, values and later sums."""
+        """(d, count + rounds): one phase's coefficients and later sums."""
         at = self.first[spec.offset]
-        return self.columns[:, at : at + spec.count + sum(spec.degrees) + 2 * len(spec.degrees)]
+        return self.columns[:, at : at + spec.count + len(spec.degrees)]
 
 
 class PhaseMask:
@@ -445,9 +430,9 @@ class PhaseMask:
     term to each message. Its per-round arithmetic runs on Python ints (lists of d ints,
     ExtField.mul_ints's form), where numpy's per-call cost on (d,) arrays dominated the
     zero-knowledge prover of deep circuits. Its block of the launch's PhaseBlocks (the
-    coefficients, each g_j's values at the round's points t = 0..D, the later rounds' sums) is
-    scaled by rho once, so that a round's share is those values plus a constant, times the
-    base-field 2^rest, and the other terms' values (sumcheck.RoundHook.extra)."""
+    coefficients, the later rounds' sums) is scaled by rho once, so that a round's share is
+    g_j's coefficients plus a constant, times the base-field 2^rest, and the other terms'
+    coefficients (sumcheck.RoundHook.coefficients)."""
 
     def __init__(
         self,
@@ -464,22 +449,18 @@ class PhaseMask:
         self.hidden = hidden  # (alpha, beta, a, b) of the w round's q
         d = E.degree
         scaled = _ints_of(E.mul(blocks.block(spec), E.xp.asarray(rho)))
-        rg, at = scaled[: spec.count], spec.count
+        rg = scaled[: spec.count]
         # rho g_j as a full polynomial, coefficients low first: rho a_0 rides on g_0
         self.g, start = [], 1
         for j, deg in enumerate(spec.degrees):
             self.g.append([rg[0] if j == 0 else [0] * d, *rg[start : start + deg]])
             start += deg
-        self.g_at = []  # rho g_j at the round's points
-        for deg in spec.degrees:
-            self.g_at.append(scaled[at : at + deg + 1])
-            at += deg + 1
-        self._later = scaled[at:]
+        self._later = scaled[spec.count :]
         p, rounds = E.base.p, len(spec.degrees)
         self._scales = [pow(2, rounds - j - 1, p) for j in range(rounds)]  # 2^rest per round
         self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (the w round), S(t) (a masked layer)
-        if q_poly is not None:  # Q = q(0) + q(1), the hidden part the (x, s) rounds carry
-            self.big_q = E.add_ints(int_poly_at(E, q_poly, 0), int_poly_at(E, q_poly, 1))
+        if q_poly is not None:  # Q = q(0) + q(1) = 2 q_0 + q_1, the (x, s) rounds' hidden part
+            self.big_q = [(2 * a + b) % p for a, b in zip(*q_poly, strict=True)]
         # running rho sum_{i<j} g_i(r_i) and eq(r_<j, 0), extended as the challenges come
         self._prefix, self._eq0 = [[0] * d], [E.unit_ints(1)]
 
@@ -515,18 +496,15 @@ class PhaseMask:
     def needs_sums(self, j: int) -> bool:
         return self.s_poly is not None and j == self.spec.xs_rounds - 1
 
-    def extra(self, j: int, challenges: list[Array], g_lo, g_diff) -> list[list[int]]:
-        E, p = self.E, self.E.base.p
+    def coefficients(self, j: int, challenges: list[Array], g_lo, g_diff) -> list[list[int]]:
+        E = self.E
         self._extend(challenges, j)
         # rho g's share, 2^rest (sum_{i<j} g_i(r_i) + g_j(t)) + 2^(rest-1) sum_{i>j} (g_i(0) +
-        # g_i(1)), and the hidden term a + b t, in one pass over the round's points
-        scale = self._scales[j]
-        fixed = [(a + b) * scale for a, b in zip(self._prefix[j], self._later[j], strict=True)]
-        if self.q_poly is None:
-            out = [
-                [(g * scale + f) % p for g, f in zip(v, fixed, strict=True)] for v in self.g_at[j]
-            ]
-        else:
+        # g_i(1)): g_j's coefficients times 2^rest, the rest riding on the constant
+        scale, g = self._scales[j], self.g[j]
+        fixed = zip(self._prefix[j], self._later[j], g[0], strict=True)
+        out = [[(a + b + c) * scale for a, b, c in fixed], *([c * scale for c in k] for k in g[1:])]
+        if self.q_poly is not None:
             xs = self.spec.xs_rounds
             e0 = self._eq0[min(j, xs)]
             if j < xs:  # eq(r_<j, 0) (1 - t) Q
@@ -534,18 +512,18 @@ class PhaseMask:
                 slope = [-c for c in term]
             else:  # the w round: eq(r, 0) q(t), q linear
                 term, slope = _int_scale(E, self.q_poly, e0)
-            base = [f + a for f, a in zip(fixed, term, strict=True)]
-            out = [
-                [(g * scale + f + t * b) % p for g, f, b in zip(v, base, slope, strict=True)]
-                for t, v in enumerate(self.g_at[j])
-            ]
-        if self.needs_sums(j):  # Z(t) S(t) (g_lo + t g_diff), Z(t) = t (1 - t)
-            lo, diff = E.ints(g_lo), E.ints(g_diff)
-            for t, v in enumerate(out):
-                s_t = [(a + t * b) % p for a, b in zip(*self.s_poly, strict=True)]
-                l_t = [(a + t * b) % p for a, b in zip(lo, diff, strict=True)]
-                zsl = E.mul_ints(s_t, l_t)
-                out[t] = [(o + t * (1 - t) * x) % p for o, x in zip(v, zsl, strict=True)]
+            out[0] = [a + x for a, x in zip(out[0], term, strict=True)]
+            out[1] = [a + x for a, x in zip(out[1], slope, strict=True)]
+        if self.needs_sums(j):  # Z(t) S(t) L(t), Z(t) = t (1 - t), L(t) = g_lo + t g_diff
+            (s0, s1), l0, l1 = self.s_poly, E.ints(g_lo), E.ints(g_diff)
+            a0, a2 = E.mul_ints(s0, l0), E.mul_ints(s1, l1)
+            cross = E.mul_ints(E.add_ints(s0, s1), E.add_ints(l0, l1))
+            a1 = [c - x - y for c, x, y in zip(cross, a0, a2, strict=True)]
+            # S L = a0 + a1 t + a2 t^2 (three products), and so
+            # t (1 - t) S L = a0 t + (a1 - a0) t^2 + (a2 - a1) t^3 - a2 t^4
+            added = (a0, E.sub_ints(a1, a0), E.sub_ints(a2, a1), [-x for x in a2])
+            for k, term in enumerate(added, start=1):
+                out[k] = [a + x for a, x in zip(out[k], term, strict=True)]
         return out
 
 

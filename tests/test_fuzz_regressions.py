@@ -350,8 +350,8 @@ def test_inspect_of_a_huge_groth16_launch_is_bounded(tmp_path):
 
 def test_deeply_nested_unary_minus_is_a_diagnostic(monkeypatch, capsys, tmp_path):
     """Reported by the sources target as a RecursionError: an artefact of hypothesis, which
-    lowers the recursion limit while a test runs; the CLI (limit 100000, set by py_ecc) gives
-    the diagnostic. The harness now restores the CLI's limit for every case."""
+    lowers the recursion limit while a test runs; the CLI (limit 100000, which the front end
+    sets) gives the diagnostic. The harness now restores that limit for every case."""
     src = _example_with(
         tmp_path, "polyeval", "field pw[N][D];", "field pw[N][" + "-" * 1573 + "D];"
     )

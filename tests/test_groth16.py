@@ -3,7 +3,10 @@
 import copy
 import os
 import random
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -281,6 +284,47 @@ def test_msm_bigger_windows_match_naive(group):
         k = sum(s if i % 3 else -s for i, s in enumerate(sc) if i % 8 == b) % R
         ref = add(ref, mul(base[b], k))
     assert msm.msm(group, group.to_batch(pts), sc) == ref
+
+
+def test_written_out_constants_are_py_ecc_s():
+    """curve.py and pairing.py write py_ecc's constants out (so that only Groth16 work imports
+    it): the base field modulus, the twist's b, G2's generator (on the curve, of order r) and
+    the Miller loop's signed digits, whose value is 6x + 2 for the BN parameter x."""
+    from py_ecc.optimized_bn128 import field_modulus
+    from py_ecc.optimized_bn128.optimized_pairing import ate_loop_count, pseudo_binary_encoding
+
+    assert QI == field_modulus
+    assert curve.B2 == tuple(int(c) for c in ob.b2.coeffs)
+    assert curve.G2_GEN == curve.from_ob_g2(ob.G2)
+    assert curve.on_curve_g2(curve.G2_GEN) and curve.in_subgroup_g2(curve.G2_GEN)
+    assert list(pairing.ATE_DIGITS) == list(pseudo_binary_encoding)
+    value = sum(d << i for i, d in enumerate(pairing.ATE_DIGITS))
+    assert value == 6 * pairing.BN_X + 2 == ate_loop_count
+
+
+def test_m31_work_never_imports_py_ecc(tmp_path):
+    """py_ecc is imported on first Groth16 use only (curve.reference): compiling, proving and
+    verifying an m31 program in a fresh interpreter leaves it unimported."""
+    plan, proof = tmp_path / "dot.zkplan", tmp_path / "dot.zkproof"
+    commands = [
+        ["compile", "examples/dot/dot.zkcu", "-o", str(plan)],
+        ["prove", str(plan), "-i", "examples/dot/inputs.json", "-o", str(proof)],
+        ["verify", str(plan), str(proof)],
+    ]
+    code = f"""
+import sys
+from zkcc.cli import main
+for args in {commands!r}:
+    sys.argv = ["zkcc", *args]
+    try:
+        main()
+    except SystemExit as e:
+        assert not e.code, (args, e.code)
+assert "py_ecc" not in sys.modules, "py_ecc was imported"
+"""
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
 
 
 def _ob12(f):

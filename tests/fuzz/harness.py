@@ -21,18 +21,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import zkcc.cli  # noqa: F401  (the CLI's environment: its recursion limit)
 from zkcc.errors import ProofRejected, WitnessError, ZkccError
 from zkcc.frontend.diagnostics import CompileError
+from zkcc.frontend.limits import RECURSION_LIMIT
 
 ACCEPTED, REJECTED, REFUSED = "accepted", "rejected", "refused"  # exit 0, 1, 2
 UNCHANGED = "unchanged"  # the mutation gave back the seed's bytes: nothing to judge
 MEM_STEP = 1 << 30  # growth of the peak RSS in one case that counts as unbounded
 MAX_MESSAGE = 2000  # characters: more is not "one readable line"
-# The recursion limit the CLI runs with: importing zkcc.cli imports py_ecc, which raises it to
-# 100000, and the front end relies on that. Hypothesis lowers the limit while it runs a test,
-# so each case gets the CLI's back (else deep nesting is a RecursionError here and fine there).
-CLI_RECURSION_LIMIT = sys.getrecursionlimit()
 
 
 class CaseTimeout(BaseException):
@@ -125,7 +121,10 @@ def classify(
     result = None
     limit = sys.getrecursionlimit()
     try:
-        sys.setrecursionlimit(CLI_RECURSION_LIMIT)
+        # the front end raises the limit once (limits.recursion_room), and hypothesis lowers it
+        # while it runs a test: each case gets it back (else deep nesting is a RecursionError
+        # here and fine in the CLI)
+        sys.setrecursionlimit(RECURSION_LIMIT)
         with time_limit(timeout):
             result = fn()
         outcome = ACCEPTED

@@ -16,6 +16,7 @@ integers of more than 4300 digits.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 from zkcc.budget import MAX_KERNEL_ARRAY, MAX_KERNEL_INSTRS, MAX_TENSOR
@@ -23,9 +24,11 @@ from zkcc.errors import UserError
 
 # -- fixed -----------------------------------------------------------------------------------
 # Levels of nesting of expressions, statements and blocks. The passes after the parser recurse
-# once per level (a sum of n terms nests n levels); with the recursion limit py_ecc sets
-# (100000) a deeper tree would overflow the C stack (a crash, not a RecursionError).
+# once per level (a sum of n terms nests n levels), a few frames each, so the front end runs
+# with Python's recursion limit raised to RECURSION_LIMIT (`recursion_room`); with that limit
+# a deeper tree would overflow the C stack (a crash, not a RecursionError).
 MAX_NESTING = 2000
+RECURSION_LIMIT = 100_000
 # Digits of an integer literal: Python refuses int(str) of more (sys.get_int_max_str_digits()).
 MAX_LITERAL_DIGITS = 4300
 
@@ -35,10 +38,20 @@ __all__ = [
     "MAX_LITERAL_DIGITS",
     "MAX_NESTING",
     "MAX_TENSOR",
+    "RECURSION_LIMIT",
     "Limits",
     "int_text",
     "over_limit",
 ]
+
+
+def recursion_room() -> None:
+    """Raise Python's recursion limit to RECURSION_LIMIT (never lower it) for the passes after
+    the parser. py_ecc used to do it on import, which every command paid for; it is imported
+    only for Groth16 work now, so the front end asks for what it needs itself."""
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+
 
 # -- raisable: `Limits` field -> (environment variable, default, unit) ------------------------
 _SETTINGS = {

@@ -25,7 +25,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from zkcc.frontend import parse_tables
 from zkcc.frontend.ast import FileAST
 from zkcc.frontend.diagnostics import Sink
-from zkcc.frontend.limits import MAX_LITERAL_DIGITS, MAX_NESTING
+from zkcc.frontend.limits import MAX_LITERAL_DIGITS, MAX_NESTING, recursion_room
 from zkcc.frontend.parse_tables import GRAMMAR_PATH
 from zkcc.frontend.transform import INT_ITEM, ToAst, token_position
 from zkcc.ir.source import SourceLoc
@@ -280,6 +280,7 @@ def _type_name_note(text: str, filename: str, tok: Token, sink: Sink) -> None:
 
 def parse_text(text: str, filename: str, sink: Sink) -> FileAST | None:
     """Parse one file. Returns None (after reporting to `sink`) when it has syntax errors."""
+    recursion_room()  # for the passes after the parser, which recurse once per nesting level
     sink.add_source(filename, text)
     work = text
     failed = False

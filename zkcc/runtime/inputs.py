@@ -291,7 +291,7 @@ def _offset_loc(text: str, offset: int) -> str:
 
 def _check_json_depth(path: Path, text: str) -> None:
     """Refuse JSON nested deeper than MAX_JSON_DEPTH before json.loads sees it: its C parser
-    recurses once per level, and with the raised recursion limit (py_ecc sets 100000) deep
+    recurses once per level, and with the raised recursion limit (the front end's 100000) deep
     input overflows the C stack instead of raising RecursionError."""
     brackets = re.sub(r'"(?:[^"\\]|\\.)*"?|[^\[\]{}"]+', "", text).encode()
     if not brackets:

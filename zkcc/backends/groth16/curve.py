@@ -15,38 +15,62 @@ one field inversion for the whole batch plus about six multiplications per lane,
     lambda = (y2 - y1) / (x2 - x1),  x3 = lambda^2 - x1 - x2,  y3 = lambda (x1 - x3) - y1.
 
 Lanes where x1 == x2 (doubling or P + (-P)) are rare; they go through py_ecc one by one.
-py_ecc (the reference implementation) also serves every single-point operation.
+py_ecc (the reference implementation) also serves every single-point operation. It is imported
+on first use (`reference`), and the constants below are written out (tests hold them to
+py_ecc's): importing it cost every command about 35 ms, Groth16 or not.
 """
 
 from __future__ import annotations
 
+import functools
+from types import ModuleType
+
 import numpy as np
-from py_ecc import optimized_bn128 as ob
-from py_ecc.optimized_bn128 import curve_order, field_modulus
 
-from zkcc.backends.groth16.fastint import Q, batch_inverse, mpz, prefix_products
+from zkcc.backends.groth16.fastint import QI, Q, batch_inverse, mpz, prefix_products
+from zkcc.field.bn254 import R
 
-R = curve_order
-QI = field_modulus
-_B2 = ob.b2.coeffs  # the twist's b = 3 / (9 + u)
-B2 = (int(_B2[0]), int(_B2[1]))
+B2 = (  # the twist's b = 3 / (9 + u)
+    19485874751759354771024239261021720505790618469301721065564631296452457478373,
+    266929791119991161246907387137283842545076965332900288569378510910307636690,
+)
 
 G1_GEN = (1, 2)
-G2_GEN = tuple(tuple(int(c) for c in v.coeffs) for v in ob.normalize(ob.G2))
+G2_GEN = (
+    (
+        10857046999023057135944570762232829481370756359578518086990519993285655852781,
+        11559732032986387107991004021392285783925812861821192530917403151452391805634,
+    ),
+    (
+        8495653923123431417604973247489272438418190587263600148770280649306958101930,
+        4082367875863433681332203403145435568316851327593401208105741076214120093531,
+    ),
+)
+
+
+@functools.cache
+def reference() -> ModuleType:
+    """py_ecc's optimized BN254, imported on first use."""
+    from py_ecc import optimized_bn128
+
+    return optimized_bn128
 
 
 # -- conversion to and from py_ecc's optimized (projective) points ------------------------------
 def to_ob_g1(p):
+    ob = reference()
     return ob.Z1 if p is None else (ob.FQ(p[0]), ob.FQ(p[1]), ob.FQ.one())
 
 
 def to_ob_g2(p):
+    ob = reference()
     if p is None:
         return ob.Z2
     return (ob.FQ2(list(p[0])), ob.FQ2(list(p[1])), ob.FQ2.one())
 
 
 def from_ob_g1(p):
+    ob = reference()
     if ob.is_inf(p):
         return None
     x, y = ob.normalize(p)
@@ -54,6 +78,7 @@ def from_ob_g1(p):
 
 
 def from_ob_g2(p):
+    ob = reference()
     if ob.is_inf(p):
         return None
     x, y = ob.normalize(p)
@@ -86,24 +111,25 @@ def on_curve_g2(p) -> bool:
 def in_subgroup_g2(p) -> bool:
     """r * P == O. (G1 has cofactor 1, so on-curve is enough there; G2's cofactor is not 1.)
     The reference; the verifier uses the faster `pairing.in_subgroup_g2`."""
+    ob = reference()
     return p is None or ob.is_inf(ob.multiply(to_ob_g2(p), R))
 
 
 # -- single-point operations (py_ecc) -----------------------------------------------------------
 def g1_mul(p, k: int):
-    return from_ob_g1(ob.multiply(to_ob_g1(p), k % R))
+    return from_ob_g1(reference().multiply(to_ob_g1(p), k % R))
 
 
 def g2_mul(p, k: int):
-    return from_ob_g2(ob.multiply(to_ob_g2(p), k % R))
+    return from_ob_g2(reference().multiply(to_ob_g2(p), k % R))
 
 
 def g1_add(p, q):
-    return from_ob_g1(ob.add(to_ob_g1(p), to_ob_g1(q)))
+    return from_ob_g1(reference().add(to_ob_g1(p), to_ob_g1(q)))
 
 
 def g2_add(p, q):
-    return from_ob_g2(ob.add(to_ob_g2(p), to_ob_g2(q)))
+    return from_ob_g2(reference().add(to_ob_g2(p), to_ob_g2(q)))
 
 
 def g1_neg(p):

@@ -9,8 +9,6 @@ so nothing outside this package ever sees an `mpz`.
 
 from __future__ import annotations
 
-from py_ecc.optimized_bn128 import field_modulus
-
 try:  # pragma: no cover - depends on the environment
     import gmpy2
 
@@ -28,9 +26,12 @@ except ImportError:  # pragma: no cover - depends on the environment
         return pow(x, -1, p)
 
 
-Q = mpz(field_modulus)  # the base field modulus q of BN254
+# The base field modulus q of BN254 (tests hold it to py_ecc's field_modulus). Written out,
+# like zkcc.field.bn254's R: importing py_ecc cost every command about 35 ms, Groth16 or not.
+QI = 21888242871839275222246405745257275088696311157297823662689037894645226208583
+Q = mpz(QI)
 
-__all__ = ["HAVE_GMPY2", "Q", "batch_inverse", "inverse", "mpz", "prefix_products"]
+__all__ = ["HAVE_GMPY2", "Q", "QI", "batch_inverse", "inverse", "mpz", "prefix_products"]
 
 
 def prefix_products(values: list, p) -> tuple[list, object]:

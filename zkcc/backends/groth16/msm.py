@@ -24,7 +24,6 @@ without GLV on 2^14 points (365k against 450k, measured).
 from __future__ import annotations
 
 import numpy as np
-from py_ecc import optimized_bn128 as ob
 
 from zkcc.backends.groth16.curve import (
     Group,
@@ -32,6 +31,7 @@ from zkcc.backends.groth16.curve import (
     add_batch,
     from_ob_g1,
     from_ob_g2,
+    reference,
     to_ob_g1,
     to_ob_g2,
 )
@@ -201,7 +201,7 @@ def _horner(group: Group, totals: list, c: int):
     """sum_w 2^(cw) totals[w] with py_ecc's projective arithmetic (one normalisation)."""
     g1 = group.ncoords == 2
     to_ob, from_ob = (to_ob_g1, from_ob_g1) if g1 else (to_ob_g2, from_ob_g2)
-    acc = None
+    ob, acc = reference(), None
     for t in reversed(totals):
         if acc is not None:
             for _ in range(c):

@@ -21,14 +21,18 @@ from __future__ import annotations
 
 from functools import cache
 
-from py_ecc.optimized_bn128 import FQ12
-from py_ecc.optimized_bn128.optimized_pairing import pseudo_binary_encoding
-
-from zkcc.backends.groth16.curve import QI, R, g2_add, g2_mul
+from zkcc.backends.groth16.curve import QI, R, g2_add, g2_mul, reference
 from zkcc.field.base import square_and_multiply
 
 q = QI
 XI = (9, 1)
+# py_ecc's signed binary digits of the Miller loop's 6x + 2, least significant first (written
+# out like curve.py's constants; tests hold them to py_ecc's pseudo_binary_encoding)
+ATE_DIGITS = (
+    0, 0, 0, 1, 0, 1, 0, -1, 0, 0, 1, -1, 0, 0, 1, 0, 0, 1, 1, 0, -1, 0, 0, 1, 0, -1, 0, 0, 0, 0,
+    1, 1, 1, 0, 0, -1, 0, 0, 1, 0, 0, 0, 0, 0, -1, 0, 0, 1, 1, 0, 0, -1, 0, 0, 0, 1, 1, 0, -1, 0,
+    0, 1, 0, 1, 1,
+)  # fmt: skip
 HARD = (q**4 - q**2 + 1) // R
 ONE = [1] + [0] * 11
 
@@ -116,7 +120,7 @@ def f12mul_line(a: list, line: tuple) -> list:
 
 
 def f12inv(a: list) -> list:
-    return [int(v) for v in FQ12(a).inv().coeffs]
+    return [int(v) for v in reference().FQ12(a).inv().coeffs]
 
 
 def f12pow(a: list, e: int) -> list:
@@ -179,7 +183,7 @@ def prepare_g2(p) -> list | None:
         x3 = f2sub(f2sub(f2mul(lam, lam), x1), x2)
         return (x3, f2sub(f2mul(lam, f2sub(x1, x3)), y1))
 
-    for v in pseudo_binary_encoding[63::-1]:
+    for v in ATE_DIGITS[63::-1]:
         x1, y1 = t
         x_sq = f2mul(x1, x1)
         lam = f2mul((3 * x_sq[0] % q, 3 * x_sq[1] % q), f2inv((2 * y1[0] % q, 2 * y1[1] % q)))
@@ -205,7 +209,7 @@ def _line_at(coeffs, xp: int, yp: int) -> tuple:
 
 def _steps() -> list[int]:
     """How many lines each Miller step consumes: the doubling, plus one for a non-zero digit."""
-    return [1 + (v != 0) for v in pseudo_binary_encoding[63::-1]]
+    return [1 + (v != 0) for v in ATE_DIGITS[63::-1]]
 
 
 STEPS = _steps()

@@ -52,7 +52,6 @@ import secrets
 from dataclasses import dataclass
 
 import numpy as np
-from py_ecc import optimized_bn128 as ob
 
 from zkcc.backends.groth16 import pairing
 from zkcc.backends.groth16.curve import (
@@ -66,6 +65,7 @@ from zkcc.backends.groth16.curve import (
     g1_mul,
     g1_neg,
     g2_mul,
+    reference,
     to_ob_g2,
 )
 from zkcc.backends.groth16.msm import msm
@@ -144,7 +144,7 @@ def hash_to_g2(seed: bytes) -> tuple:
             continue
         if h[96] & 1:
             y = (-y[0] % QI, -y[1] % QI)
-        p = from_ob_g2(ob.multiply(to_ob_g2((x, y)), COFACTOR_G2))
+        p = from_ob_g2(reference().multiply(to_ob_g2((x, y)), COFACTOR_G2))
         if p is not None:
             return p
     raise AssertionError("hash_to_g2: no point found")  # probability 2^-65536

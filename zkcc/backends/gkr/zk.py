@@ -41,6 +41,7 @@ docs/zk.md]. The slack thus doubles only M2 (2^9 entries for m31), not M.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -239,6 +240,13 @@ def _int_one_minus(r: list[int]) -> list[int]:
     return [1 - r[0], *(-x for x in r[1:])]
 
 
+@functools.cache
+def _halvings(p: int, rounds: int) -> list[int]:
+    """2^(rounds - 1 - j) mod p for each round j of a sumcheck: how many points of the cube
+    each round's share of a mask sums over (the same for every sumcheck of that length)."""
+    return [pow(2, rounds - j - 1, p) for j in range(rounds)]
+
+
 def _int_vanishing(E: ExtField, t: list[int]) -> list[int]:
     """Z(t) = t (1 - t), zero on {0, 1}: the masked layer value's factor (Libra §4.2)."""
     return E.mul_ints(t, _int_one_minus(t))
@@ -252,19 +260,21 @@ def eq_zero(E: ExtField, challenges: list[Array]) -> Array:
     return E.from_reduced_ints(acc)
 
 
-def _q_parts(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array) -> tuple[list, list]:
+def q_parts(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array) -> tuple[list, list]:
     """(alpha Z(a) + beta Z(b), alpha Z(a) a + beta Z(b) b) as ints: q's weights on c0 and
-    c1, and (times w) on c2 and c3."""
+    c1, and (times w) on c2 and c3, from the w round's `MaskLayout.hidden` (found once per
+    sumcheck, for q_poly and q_weights both)."""
     al, be, ai, bi = (E.ints(x) for x in (alpha, beta, a, b))
     za = E.mul_ints(al, _int_vanishing(E, ai))
     zb = E.mul_ints(be, _int_vanishing(E, bi))
     return E.add_ints(za, zb), E.add_ints(E.mul_ints(za, ai), E.mul_ints(zb, bi))
 
 
-def q_weights(E: ExtField, alpha: Array, beta: Array, a: Array, b: Array, w: Array) -> list:
+def q_weights(E: ExtField, parts: tuple[list, list], w: Array) -> list:
     """q(w) = sum_l weights[l] c_l for R(t, w) = c0 + c1 t + c2 w + c3 t w:
-    alpha Z(a) (1, a, w, a w) + beta Z(b) (1, b, w, b w), as lists of d ints."""
-    u, v = _q_parts(E, alpha, beta, a, b)
+    alpha Z(a) (1, a, w, a w) + beta Z(b) (1, b, w, b w), as lists of d ints (`parts`:
+    q_parts)."""
+    u, v = parts
     wi = E.ints(w)
     return [u, v, E.mul_ints(u, wi), E.mul_ints(v, wi)]
 
@@ -443,10 +453,10 @@ class PhaseMask:
         blocks: PhaseBlocks,
         q_poly: list[list[int]] | None = None,
         s_poly: list[list[int]] | None = None,
-        hidden: tuple | None = None,
+        q_parts: tuple[list, list] | None = None,
     ) -> None:
         self.E, self.spec, self.layer, self.rho = E, spec, layer, rho
-        self.hidden = hidden  # (alpha, beta, a, b) of the w round's q
+        self.q_parts = q_parts  # the w round's q's weights (zk.q_parts)
         d = E.degree
         scaled = _ints_of(E.mul(blocks.block(spec), E.xp.asarray(rho)))
         rg = scaled[: spec.count]
@@ -457,7 +467,7 @@ class PhaseMask:
             start += deg
         self._later = scaled[spec.count :]
         p, rounds = E.base.p, len(spec.degrees)
-        self._scales = [pow(2, rounds - j - 1, p) for j in range(rounds)]  # 2^rest per round
+        self._scales = _halvings(p, rounds)  # 2^rest per round
         self.q_poly, self.s_poly = q_poly, s_poly  # q(w) (the w round), S(t) (a masked layer)
         if q_poly is not None:  # Q = q(0) + q(1) = 2 q_0 + q_1, the (x, s) rounds' hidden part
             self.big_q = [(2 * a + b) % p for a, b in zip(*q_poly, strict=True)]
@@ -537,9 +547,10 @@ def s_poly(E: ExtField, c: list[list[int]]) -> list[list[int]]:
     return [E.add_ints(E.add_ints(c[0], c[0]), c[2]), E.add_ints(E.add_ints(c[1], c[1]), c[3])]
 
 
-def q_poly(E: ExtField, c: list[list[int]], alpha, beta, a, b) -> list[list[int]]:
-    """q(w) = alpha Z(a) R(a, w) + beta Z(b) R(b, w) as q(0) + (q(1) - q(0)) w."""
-    u, v = _q_parts(E, alpha, beta, a, b)
+def q_poly(E: ExtField, c: list[list[int]], parts: tuple[list, list]) -> list[list[int]]:
+    """q(w) = alpha Z(a) R(a, w) + beta Z(b) R(b, w) as q(0) + (q(1) - q(0)) w (`parts`:
+    q_parts)."""
+    u, v = parts
     return [
         E.add_ints(E.mul_ints(u, c[0]), E.mul_ints(v, c[1])),
         E.add_ints(E.mul_ints(u, c[2]), E.mul_ints(v, c[3])),
@@ -612,13 +623,13 @@ class ZkProver:
         their combination, which the w round's q needs)."""
         E, lay = self.E, self.layout
         spec = lay.phases[(i, phase)]
-        q = hidden = None
+        q = parts = None
         if spec.has_w:
-            hidden = lay.hidden(i, claims, coeffs)
-            q = q_poly(E, self.layer_masks[i + 1], *hidden)
+            parts = q_parts(E, *lay.hidden(i, claims, coeffs))
+            q = q_poly(E, self.layer_masks[i + 1], parts)
         s = self.s_polys[i] if lay.masked(i) else None
         rho = tr.challenge_ext(f"{label}/rho", self.F)
-        return PhaseMask(E, spec, i, rho, self.blocks, q, s, hidden)
+        return PhaseMask(E, spec, i, rho, self.blocks, q, s, parts)
 
     def finish(
         self, tr, label: str, phase: int, sc, res, mask: PhaseMask
@@ -640,7 +651,7 @@ class ZkProver:
             rw = E.ints(r_w)
             e0 = mask.eq_zero()
             w_part = E.mul_ints(E.ints(e0), _int_horner(E, mask.q_poly, rw))
-            w_term = (mask.layer + 1, q_weights(E, *mask.hidden, r_w), e0)
+            w_term = (mask.layer + 1, q_weights(E, mask.q_parts, r_w), e0)
             data = E.add_ints(E.mul_ints(_int_one_minus(rw), data), w_part)
         final = sc.final_claim()
         sigma = self.stated_part(mask, sc.challenges, final, E.from_reduced_ints(data))
@@ -732,8 +743,8 @@ class ZkVerifier:
         w_term = None
         if spec.has_w:
             r_w = challenges[-1]
-            hidden = lay.hidden(i, claims, coeffs)
-            w_term = (i + 1, q_weights(E, *hidden, r_w), eq_zero(E, challenges[:-1]))
+            parts = q_parts(E, *lay.hidden(i, claims, coeffs))
+            w_term = (i + 1, q_weights(E, parts, r_w), eq_zero(E, challenges[:-1]))
             one_minus = E.sub(E.one(), r_w)
             if E.equal(one_minus, E.zeros()):
                 raise ProofRejected(f"layer {i} phase 1: the w challenge is 1")

@@ -10,91 +10,112 @@ Prints microseconds per round, with the machine's m31 multiply rate, and writes
 bench/results/rounds.json.
 
     .venv/bin/python bench/rounds.py [--rounds 11] [--sumchecks 200] [--repeat 5]
-    .venv/bin/python bench/rounds.py --baseline OTHER_CHECKOUT [--alternations 3]
+    .venv/bin/python bench/rounds.py --baseline OTHER_CHECKOUT
 
-`--baseline DIR` runs DIR's code and this checkout's in fresh processes, alternating, and
-keeps each side's best: runs of one code on a shared machine move by several percent from
-minute to minute, and whole proves (bench/zk.py) by more than a round-level change (the
-same checkout against itself: within 2%).
+`--baseline DIR` loads DIR's code beside this checkout's in the same process (each with its
+own modules, made current in `sys.modules` while it runs, so that imports inside functions
+find their own) and interleaves the two as well: separate processes of one code on a shared
+machine have differed by 10-25% here, far more than a round-level change.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-from checkout import run_script
 from machine import m31_mul_rate
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("plain_prove", "zk_prove", "plain_verify", "zk_verify")
 
-# The measurement, run with argv[1] (a checkout) first on the path: prints the best seconds
-# per round of each mode as JSON. It uses only interfaces every compared checkout has.
-_ROUNDS = """
-import json, sys, time
-sys.path.insert(0, sys.argv[1])
-import numpy as np
-from zkcc.backends.gkr.sumcheck import SumcheckProver, SumcheckVerifier
-from zkcc.backends.gkr.zk import PhaseBlocks, PhaseMask, PhaseSpec
-from zkcc.field import get_field
-from zkcc.transcript import Transcript
 
-m, count, repeat = (int(x) for x in sys.argv[2:5])
-F = get_field("m31")
-E, rng = F.ext, np.random.default_rng(1)
-spec = PhaseSpec(0, (2,) * (m - 1) + (4, 1), m)  # a masked layer's phase 1, with its w round
-table = F.array(rng.integers(0, F.p, (spec.count + 1) * E.degree + 64))
-blocks = PhaseBlocks.of(E, table, [spec])
-f = F.array(rng.integers(0, F.p, 1 << m))
-g = F.array(rng.integers(0, F.p, (E.degree, 1 << m)))
+def load(checkout: Path, m: int, count: int) -> Rounds:
+    """`checkout`'s Rounds, its zkcc modules imported afresh (another checkout's are dropped
+    from sys.modules first, kept alive by the Rounds that holds them) and warmed up, so that
+    the modules its functions import when first called are its own too."""
+    for name in [n for n in sys.modules if n == "zkcc" or n.startswith("zkcc.")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(checkout))
+    try:
+        rounds = Rounds(m, count)
+        for zk in (False, True):
+            rounds.verify_all(zk)
+    finally:
+        sys.path.remove(str(checkout))
+    rounds.modules = {n: x for n, x in sys.modules.items() if n == "zkcc" or n.startswith("zkcc.")}
+    for name, module in rounds.modules.items():
+        if Path(module.__file__).resolve().is_relative_to(checkout.resolve()):
+            continue
+        raise SystemExit(f"{checkout}: {name} was imported from {module.__file__}")
+    return rounds
 
-def scalar():
-    return [int(x) for x in rng.integers(0, F.p, E.degree)]
 
-def prove(zk, tr):
-    mask = None
-    if zk:
-        rho = E.from_reduced_ints(scalar())
-        mask = PhaseMask(E, spec, 3, rho, blocks, [scalar(), scalar()], [scalar(), scalar()])
-    sc = SumcheckProver(F, tr, "bench", hook=mask)
-    sc.prove(f, g, claim)
-    if zk:
-        sc.tail_round()
-        mask.part(sc.challenges)
-    return sc.proof()
+class Rounds:
+    """The four modes of the zkcc that is importable when made (`load` sets its `modules`), on
+    tables and masks drawn from one seed (the same for every checkout). Uses only interfaces
+    every compared checkout has."""
 
-claim = E.dot(f, g)
+    def __init__(self, m: int, count: int) -> None:
+        import numpy as np
 
-def prove_all(zk):
-    return [prove(zk, Transcript(b"rounds")) for _ in range(count)]
+        from zkcc.backends.gkr import sumcheck, zk
+        from zkcc.field import get_field
+        from zkcc.transcript import Transcript
 
-def check(proof, degrees):
-    verifier = SumcheckVerifier(F, Transcript(b"rounds"), "bench")
-    verifier.verify_rounds(claim, proof, degrees, "bench")
+        self.modules: dict[str, ModuleType] = {}
+        self.m, self.count = m, count
+        self.Prover, self.Verifier = sumcheck.SumcheckProver, sumcheck.SumcheckVerifier
+        self.Transcript, self.PhaseMask = Transcript, zk.PhaseMask
+        F = self.F = get_field("m31")
+        E, self.rng = F.ext, np.random.default_rng(1)
+        # a masked layer's phase 1, with its w round
+        self.spec = zk.PhaseSpec(0, (2,) * (m - 1) + (4, 1), m)
+        table = F.array(self.rng.integers(0, F.p, (self.spec.count + 1) * E.degree + 64))
+        self.blocks = zk.PhaseBlocks.of(E, table, [self.spec])
+        self.f = F.array(self.rng.integers(0, F.p, 1 << m))
+        self.g = F.array(self.rng.integers(0, F.p, (E.degree, 1 << m)))
+        self.claim = E.dot(self.f, self.g)
+        self.proofs = {zk: self.prove_all(zk) for zk in (False, True)}
 
-runs = {}
-for zk in (False, True):
-    name = "zk" if zk else "plain"
-    degrees = [2] * (m - 1) + [4, 1] if zk else [2] * m
-    proofs = prove_all(zk)
-    rounds = count * len(degrees)
-    runs[name + "_prove"] = (lambda z=zk: prove_all(z), rounds)
-    runs[name + "_verify"] = (lambda ps=proofs, ds=degrees: [check(p, ds) for p in ps], rounds)
-out = {}
-for _ in range(repeat):  # the modes interleaved, so that a slow minute slows all of them
-    for mode, (run, rounds) in runs.items():
+    def degrees(self, zk: bool) -> list[int]:
+        return [2] * (self.m - 1) + [4, 1] if zk else [2] * self.m
+
+    def _scalar(self) -> list[int]:
+        return [int(x) for x in self.rng.integers(0, self.F.p, self.F.ext.degree)]
+
+    def prove(self, zk: bool) -> Any:
+        E, mask = self.F.ext, None
+        if zk:
+            rho = E.from_reduced_ints(self._scalar())
+            q, s = [self._scalar(), self._scalar()], [self._scalar(), self._scalar()]
+            mask = self.PhaseMask(E, self.spec, 3, rho, self.blocks, q, s)
+        sc = self.Prover(self.F, self.Transcript(b"rounds"), "bench", hook=mask)
+        sc.prove(self.f, self.g, self.claim)
+        if zk:
+            sc.tail_round()
+            mask.part(sc.challenges)
+        return sc.proof()
+
+    def prove_all(self, zk: bool) -> list:
+        return [self.prove(zk) for _ in range(self.count)]
+
+    def verify_all(self, zk: bool) -> None:
+        for proof in self.proofs[zk]:
+            verifier = self.Verifier(self.F, self.Transcript(b"rounds"), "bench")
+            verifier.verify_rounds(self.claim, proof, self.degrees(zk), "bench")
+
+    def timed(self, mode: str) -> float:
+        """CPU seconds per round of one run of `mode`, with this checkout's modules current."""
+        sys.modules.update(self.modules)
+        zk, prove = mode.startswith("zk"), mode.endswith("prove")
         t0 = time.process_time()
-        run()
-        out[mode] = min(out.get(mode, 1e9), (time.process_time() - t0) / rounds)
-print(json.dumps(out))
-"""
-
-
-def measure(checkout: Path, rounds: int, sumchecks: int, repeat: int) -> dict[str, float]:
-    """`checkout`'s best seconds per round of each mode (MODES), in a fresh process."""
-    return run_script(checkout, _ROUNDS, rounds, sumchecks, repeat)
+        self.prove_all(zk) if prove else self.verify_all(zk)
+        return (time.process_time() - t0) / (self.count * len(self.degrees(zk)))
 
 
 def main() -> None:
@@ -103,18 +124,17 @@ def main() -> None:
     ap.add_argument("--sumchecks", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--baseline", type=Path, help="another checkout: compare its rounds")
-    ap.add_argument("--alternations", type=int, default=3)
     args = ap.parse_args()
     sides = [("after", ROOT)]
     if args.baseline:
         sides = [("before", args.baseline.resolve()), *sides]
-    best: dict[str, dict[str, float]] = {}
-    for _ in range(args.alternations if args.baseline else 1):
-        for side, tree in sides:
-            got = measure(tree, args.rounds, args.sumchecks, args.repeat)
-            mine = best.setdefault(side, got)
-            for mode in MODES:
-                mine[mode] = min(mine[mode], got[mode])
+    runs = {side: load(tree, args.rounds, args.sumchecks) for side, tree in sides}
+    best: dict[str, dict[str, float]] = {side: {} for side in runs}
+    for _ in range(args.repeat):  # every mode of every side in turn: a slow minute hits all
+        for mode in MODES:
+            for side, run in runs.items():
+                got = run.timed(mode)
+                best[side][mode] = min(best[side].get(mode, got), got)
     rate = m31_mul_rate()
     print(f"machine: m31 multiply {rate} M/s (numpy, in place)")
     print(f"{args.sumchecks} sumchecks of {args.rounds} rounds, us per round (best of runs):")

@@ -22,65 +22,45 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from checkout import load
 from machine import m31_mul_rate
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("plain_prove", "zk_prove", "plain_verify", "zk_verify")
 
 
-def load(checkout: Path, m: int, count: int) -> Rounds:
-    """`checkout`'s Rounds, its zkcc modules imported afresh (another checkout's are dropped
-    from sys.modules first, kept alive by the Rounds that holds them) and warmed up, so that
-    the modules its functions import when first called are its own too."""
-    for name in [n for n in sys.modules if n == "zkcc" or n.startswith("zkcc.")]:
-        del sys.modules[name]
-    sys.path.insert(0, str(checkout))
-    try:
-        rounds = Rounds(m, count)
-        for zk in (False, True):
-            rounds.verify_all(zk)
-    finally:
-        sys.path.remove(str(checkout))
-    rounds.modules = {n: x for n, x in sys.modules.items() if n == "zkcc" or n.startswith("zkcc.")}
-    for name, module in rounds.modules.items():
-        if Path(module.__file__).resolve().is_relative_to(checkout.resolve()):
-            continue
-        raise SystemExit(f"{checkout}: {name} was imported from {module.__file__}")
-    return rounds
-
-
 class Rounds:
-    """The four modes of the zkcc that is importable when made (`load` sets its `modules`), on
-    tables and masks drawn from one seed (the same for every checkout). Uses only interfaces
-    every compared checkout has."""
+    """The four modes of the zkcc that is importable when made (checkout.load), on tables and
+    masks drawn from one seed (the same for every checkout). Uses only interfaces every
+    compared checkout has."""
 
     def __init__(self, m: int, count: int) -> None:
         import numpy as np
 
-        from zkcc.backends.gkr import sumcheck, zk
+        from zkcc.backends.gkr import sumcheck
+        from zkcc.backends.gkr import zk as masks
         from zkcc.field import get_field
         from zkcc.transcript import Transcript
 
-        self.modules: dict[str, ModuleType] = {}
         self.m, self.count = m, count
         self.Prover, self.Verifier = sumcheck.SumcheckProver, sumcheck.SumcheckVerifier
-        self.Transcript, self.PhaseMask = Transcript, zk.PhaseMask
+        self.Transcript, self.PhaseMask = Transcript, masks.PhaseMask
         F = self.F = get_field("m31")
         E, self.rng = F.ext, np.random.default_rng(1)
         # a masked layer's phase 1, with its w round
-        self.spec = zk.PhaseSpec(0, (2,) * (m - 1) + (4, 1), m)
+        self.spec = masks.PhaseSpec(0, (2,) * (m - 1) + (4, 1), m)
         table = F.array(self.rng.integers(0, F.p, (self.spec.count + 1) * E.degree + 64))
-        self.blocks = zk.PhaseBlocks.of(E, table, [self.spec])
+        self.blocks = masks.PhaseBlocks.of(E, table, [self.spec])
         self.f = F.array(self.rng.integers(0, F.p, 1 << m))
         self.g = F.array(self.rng.integers(0, F.p, (E.degree, 1 << m)))
         self.claim = E.dot(self.f, self.g)
         self.proofs = {zk: self.prove_all(zk) for zk in (False, True)}
+        for zk in (False, True):  # and the verifier's imports
+            self.verify_all(zk)
 
     def degrees(self, zk: bool) -> list[int]:
         return [2] * (self.m - 1) + [4, 1] if zk else [2] * self.m
@@ -110,8 +90,7 @@ class Rounds:
             verifier.verify_rounds(self.claim, proof, self.degrees(zk), "bench")
 
     def timed(self, mode: str) -> float:
-        """CPU seconds per round of one run of `mode`, with this checkout's modules current."""
-        sys.modules.update(self.modules)
+        """CPU seconds per round of one run of `mode`."""
         zk, prove = mode.startswith("zk"), mode.endswith("prove")
         t0 = time.process_time()
         self.prove_all(zk) if prove else self.verify_all(zk)
@@ -128,12 +107,12 @@ def main() -> None:
     sides = [("after", ROOT)]
     if args.baseline:
         sides = [("before", args.baseline.resolve()), *sides]
-    runs = {side: load(tree, args.rounds, args.sumchecks) for side, tree in sides}
+    runs = {side: load(tree, lambda: Rounds(args.rounds, args.sumchecks)) for side, tree in sides}
     best: dict[str, dict[str, float]] = {side: {} for side in runs}
     for _ in range(args.repeat):  # every mode of every side in turn: a slow minute hits all
         for mode in MODES:
             for side, run in runs.items():
-                got = run.timed(mode)
+                got = run.current().timed(mode)
                 best[side][mode] = min(best[side].get(mode, got), got)
     rate = m31_mul_rate()
     print(f"machine: m31 multiply {rate} M/s (numpy, in place)")

@@ -10,20 +10,23 @@ m31 multiply rate (numpy, in place), since machines differ 4x on the same loop.
 
 `--baseline DIR` compares another checkout's prover with this one's instead (e.g. `git
 worktree add --detach /tmp/before <commit>`): each example's zero-knowledge and plain plans
-are proved in fresh processes with DIR's code and with this checkout's, alternating, twice;
-a process proves once to warm up, then N times, and the best wall time (with its CPU time) is
-kept. It prints both sides' prove times and zk / no-zk ratios: runs of one code on this
-machine move by a few percent from minute to minute, so only an alternating run compares two.
+are compiled and proved once by DIR's code and by this checkout's, both loaded in this process
+(bench/checkout.py `load`), then proved N times round-robin (plain before, plain after, zk
+before, zk after), and each keeps its best wall time (with its CPU time). It prints both
+sides' prove times and zk / no-zk ratios: runs of one code on this machine move by a few
+percent from minute to minute, and separate processes of one code by 10-25%, so only runs
+interleaved in one process compare two codes.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from pathlib import Path
 
-from checkout import run_script
+from checkout import load
 from machine import m31_mul_rate
 
 from zkcc.driver import compile_path
@@ -61,44 +64,40 @@ def measure(name: str, zk: bool, repeat: int) -> dict:
     }
 
 
-# One example's warm prove in a fresh process with `argv[1]` first on the path: the best wall
-# and CPU seconds of argv[4] proves after one to warm up, of the zk or no-zk plan (argv[3]).
-_PROVE = """
-import json, sys, time
-sys.path.insert(0, sys.argv[1])
-from pathlib import Path
-from zkcc.driver import compile_path
-from zkcc.field import get_field
-from zkcc.plan.plan import Plan, plan_digest
-from zkcc.runtime.groth16_launch import groth16_steps
-from zkcc.runtime.inputs import load_inputs
-from zkcc.runtime.keyfiles import setup_plan
-from zkcc.runtime.prover import prove
-ex, zk, repeat = Path(sys.argv[2]), sys.argv[3] == "zk", int(sys.argv[4])
-data = compile_path(ex / f"{ex.name}.zkcu", zk=zk).to_bytes()
-plan, digest = Plan.from_bytes(data), plan_digest(data)
-inputs = load_inputs(ex / "inputs.json", plan.program, get_field(plan.field))
-keys = setup_plan(plan)[0] if groth16_steps(plan) else None
-prove(plan, digest, inputs, keys=keys)
-runs = []
-for _ in range(repeat):
-    w, c = time.perf_counter(), time.process_time()
-    prove(plan, digest, inputs, keys=keys)
-    runs.append((time.perf_counter() - w, time.process_time() - c))
-print(json.dumps(min(runs)))
-"""
+class Proves:
+    """One example's zero-knowledge and plain plans, compiled and proved once to warm up by
+    the zkcc that is importable when made (checkout.load)."""
+
+    def __init__(self, name: str) -> None:
+        from zkcc.driver import compile_path
+        from zkcc.field import get_field
+        from zkcc.plan.plan import Plan, plan_digest
+        from zkcc.runtime.groth16_launch import groth16_steps
+        from zkcc.runtime.inputs import load_inputs
+        from zkcc.runtime.keyfiles import setup_plan
+        from zkcc.runtime.prover import prove
+
+        ex = EXAMPLES / name
+        self.runs = {}
+        for zk in (False, True):
+            data = compile_path(ex / f"{name}.zkcu", zk=zk).to_bytes()
+            plan, digest = Plan.from_bytes(data), plan_digest(data)
+            inputs = load_inputs(ex / "inputs.json", plan.program, get_field(plan.field))
+            keys = setup_plan(plan)[0] if groth16_steps(plan) else None
+            prove(plan, digest, inputs, keys=keys)
+            self.runs[zk] = functools.partial(prove, plan, digest, inputs, keys=keys)
+
+    def timed(self, zk: bool) -> tuple[float, float]:
+        """Wall and CPU seconds of one prove of the zk or plain plan."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.runs[zk]()
+        return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def prove_once(checkout: Path, name: str, zk: bool, repeat: int) -> tuple[float, float]:
-    """`checkout`'s best warm prove of an example's zk or no-zk plan, in a fresh process."""
-    wall, cpu = run_script(checkout, _PROVE, EXAMPLES / name, "zk" if zk else "plain", repeat)
-    return wall, cpu
-
-
-def compare(baseline: Path, names: list[str], repeat: int, rounds: int = 2) -> list[dict]:
-    """Prove times of `baseline`'s code (before) and this checkout's (after), alternating in
-    fresh processes, `rounds` times; the best wall time of each side and mode (its CPU time
-    beside it)."""
+def compare(baseline: Path, names: list[str], repeat: int) -> list[dict]:
+    """Prove times of `baseline`'s code (before) and this checkout's (after), both loaded in
+    this process and interleaved, `repeat` rounds; the best wall time of each side and mode
+    (its CPU time beside it)."""
     print(f"prover of {baseline} (before) against this checkout (after), best wall s (cpu s):")
     print(
         f"{'example':18} {'no-zk before':>17} {'after':>17} {'zk before':>17} {'after':>17}"
@@ -106,11 +105,15 @@ def compare(baseline: Path, names: list[str], repeat: int, rounds: int = 2) -> l
     )
     rows = []
     for name in names:
+        sides = {
+            side: load(tree, functools.partial(Proves, name))
+            for side, tree in (("before", baseline), ("after", ROOT))
+        }
         best: dict[tuple[str, bool], tuple[float, float]] = {}
-        for _ in range(rounds):
-            for side, tree in (("before", baseline), ("after", ROOT)):
-                for zk in (False, True):
-                    got = prove_once(tree, name, zk, repeat)
+        for _ in range(repeat):
+            for zk in (False, True):
+                for side, loaded in sides.items():
+                    got = loaded.current().timed(zk)
                     best[(side, zk)] = min(best.get((side, zk), got), got)
         row = {
             "example": name,

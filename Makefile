@@ -44,6 +44,7 @@ test-slow: $(STAMP)
 
 bench: $(STAMP) $(SNARKJS)
 	$(BIN)/python bench/sumcheck.py
+	$(BIN)/python bench/rounds.py
 	$(BIN)/python bench/gkr.py
 	$(BIN)/python bench/pcs.py
 	$(BIN)/python bench/groth16.py

@@ -84,7 +84,7 @@ class RoundHook(Protocol):
     """What a zero-knowledge sumcheck adds to each round (zkcc/backends/gkr/zk.py)."""
 
     def needs_sums(self, j: int) -> bool:
-        """Whether `extra` needs the second table's half sums in round j."""
+        """Whether `coefficients` needs the second table's half sums in round j."""
         ...
 
     def coefficients(
@@ -112,9 +112,9 @@ def hooked_coefficients(
 ) -> list[list[int]]:
     """A round's polynomial: the data part h0 + b t (+ q t^2 when q is given) plus a hook's
     polynomial `extra` (coefficients, low first, at least as many), b fixed by
-    h(0) + h(1) = claim, where e(0) + e(1) = 2 e_0 + sum_(k >= 1) e_k. Unreduced: the round's
-    sending reduces. A round's per-round arithmetic, on Python ints (lists of d ints,
-    ExtField.mul_ints's form), where numpy's per-call cost on (d,) arrays was most of the work."""
+    h(0) + h(1) = claim, where e(0) + e(1) = 2 e_0 + sum_(k >= 1) e_k. Coefficients unreduced
+    (send_coefficients reduces what it sends), each a list of d Python ints (ExtField.mul_ints's
+    form): a handful of scalars per round, where numpy's per-call cost would dominate."""
     first, at_one = extra[0], [sum(col) for col in zip(*extra, strict=True)]
     qs = q if q is not None else [0] * E.degree
     b = [c - 2 * a - z - x - y for c, a, z, x, y in zip(claim, h0, qs, first, at_one, strict=True)]

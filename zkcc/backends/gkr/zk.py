@@ -241,10 +241,10 @@ def _int_one_minus(r: list[int]) -> list[int]:
 
 
 @functools.cache
-def _halvings(p: int, rounds: int) -> list[int]:
+def _halvings(p: int, rounds: int) -> tuple[int, ...]:
     """2^(rounds - 1 - j) mod p for each round j of a sumcheck: how many points of the cube
     each round's share of a mask sums over (the same for every sumcheck of that length)."""
-    return [pow(2, rounds - j - 1, p) for j in range(rounds)]
+    return tuple(pow(2, rounds - j - 1, p) for j in range(rounds))
 
 
 def _int_vanishing(E: ExtField, t: list[int]) -> list[int]:

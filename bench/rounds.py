@@ -58,6 +58,9 @@ class Rounds:
         self.f = F.array(self.rng.integers(0, F.p, 1 << m))
         self.g = F.array(self.rng.integers(0, F.p, (E.degree, 1 << m)))
         self.claim = E.dot(self.f, self.g)
+        scalars = [[int(x) for x in self.rng.integers(0, F.p, E.degree)] for _ in range(5)]
+        self.rho = E.from_reduced_ints(scalars[0])
+        self.q_poly, self.s_poly = scalars[1:3], scalars[3:]  # the w round's q, the layer's S
         self.proofs = {zk: self.prove_all(zk) for zk in (False, True)}
         for zk in (False, True):  # and the verifier's imports
             self.verify_all(zk)
@@ -65,15 +68,10 @@ class Rounds:
     def degrees(self, zk: bool) -> list[int]:
         return [2] * (self.m - 1) + [4, 1] if zk else [2] * self.m
 
-    def _scalar(self) -> list[int]:
-        return [int(x) for x in self.rng.integers(0, self.F.p, self.F.ext.degree)]
-
     def prove(self, zk: bool) -> Any:
         E, mask = self.F.ext, None
         if zk:
-            rho = E.from_reduced_ints(self._scalar())
-            q, s = [self._scalar(), self._scalar()], [self._scalar(), self._scalar()]
-            mask = self.PhaseMask(E, self.spec, 3, rho, self.blocks, q, s)
+            mask = self.PhaseMask(E, self.spec, 3, self.rho, self.blocks, self.q_poly, self.s_poly)
         sc = self.Prover(self.F, self.Transcript(b"rounds"), "bench", hook=mask)
         sc.prove(self.f, self.g, self.claim)
         if zk:

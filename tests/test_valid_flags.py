@@ -95,3 +95,30 @@ def test_prefix_eq_matches_the_listed_sum(fname):
                 for t in tables:
                     term = E.mul(term, t[:, count])
                 acc = E.add(acc, term)
+
+
+@pytest.mark.parametrize("fname", ["m31", "bn254"])
+def test_eq_eval_matches_the_sum_over_the_cube(fname):
+    """gkr.wiring.eq_eval, sum_s prod_k eq(a_k, s) (one point: 1; two: eq(a, b); three: the
+    final check's), by its closed forms for one to three points and the two products for
+    four, against the plain sum over the cube of eq table products, on random points."""
+    from zkcc.backends.gkr.wiring import eq_eval
+    from zkcc.field import eq_table
+
+    F = get_field(fname)
+    E = F.ext
+    rng = random.Random(13)
+    n = 4
+    for k in (1, 2, 3, 4):
+        points = [
+            [E.from_ints([rng.randrange(F.p) for _ in range(E.degree)]) for _ in range(n)]
+            for _ in range(k)
+        ]
+        tables = [eq_table(F, pt) for pt in points]
+        want = E.zeros()
+        for s in range(1 << n):
+            term = E.one()
+            for t in tables:
+                term = E.mul(term, t[:, s])
+            want = E.add(want, term)
+        assert E.equal(eq_eval(F, *points), want), k

@@ -18,6 +18,7 @@ from zkcc.backends.gkr.circuit import Layer
 from zkcc.backends.gkr.evaluate import coef_array
 from zkcc.field import PrimeField
 from zkcc.field.base import Array
+from zkcc.field.ext import ExtField
 
 
 def gate_weights(F: PrimeField, coef: tuple[int, ...], eqz: Array, z: Array) -> Array:
@@ -47,21 +48,40 @@ def const_tilde(F: PrimeField, layer: Layer, eqz: Array) -> Array:
     return E.dot(eqz[:, layer.const_out], coef_array(F, layer.const_coef))
 
 
+def _on_off(E: ExtField, coords: list[list[int]]) -> tuple[list[int], list[int]]:
+    """(prod_k a_k, prod_k (1 - a_k)) for one bit's coordinates a_k of the points (ints)."""
+    one = E.unit_ints(1)
+    on, off = coords[0], E.sub_ints(one, coords[0])
+    for x in coords[1:]:
+        on, off = E.mul_ints(on, x), E.mul_ints(off, E.sub_ints(one, x))
+    return on, off
+
+
 def _bit_weights(F: PrimeField, points: tuple[Sequence[Array], ...]) -> list[tuple]:
     """Per instance bit i, (prod_k a_k,i, prod_k (1 - a_k,i)) as int scalars
     (ExtField.mul_ints): what prod_k eq(a_k, s) gives s's bit i when it is 1 and when it is
     0. A few products per bit and layer, where numpy's per-call cost on (d,) arrays was most
     of the work."""
     E = F.ext
+    return [_on_off(E, [E.ints(c) for c in coords]) for coords in zip(*points, strict=True)]
+
+
+def _both_values(E: ExtField, coords: list[list[int]]) -> list[int]:
+    """prod_k a_k + prod_k (1 - a_k) for one bit's coordinates a_k (ints): the sum over the
+    bit of prod_k eq(a_k, bit). Expanded, the top products cancel: 1 - a - b + 2 a b for two
+    points (one extension product), 1 - a - b - c + a b + c (a + b) for three (two, where
+    the two products of _on_off took four); more points multiply both products out."""
     one = E.unit_ints(1)
-    out = []
-    for coords in zip(*points, strict=True):
-        on, off = one, one
-        for c in coords:
-            x = E.ints(c)
-            on, off = E.mul_ints(on, x), E.mul_ints(off, E.sub_ints(one, x))
-        out.append((on, off))
-    return out
+    if len(coords) == 2:
+        a, b = coords
+        ab = E.mul_ints(a, b)
+        return [u - x - y + 2 * z for u, x, y, z in zip(one, a, b, ab, strict=True)]
+    if len(coords) == 3:
+        a, b, c = coords
+        ab, c_ab = E.mul_ints(a, b), E.mul_ints(c, E.add_ints(a, b))
+        terms = zip(one, a, b, c, ab, c_ab, strict=True)
+        return [u - x - y - z + v + w for u, x, y, z, v, w in terms]
+    return E.add_ints(*_on_off(E, coords))
 
 
 def eq_eval(F: PrimeField, *points: Sequence[Array]) -> Array:
@@ -69,8 +89,10 @@ def eq_eval(F: PrimeField, *points: Sequence[Array]) -> Array:
     against nothing else, i.e. eq(a, b) for two points and the 3-way product for three."""
     E = F.ext
     acc = E.unit_ints(1)
-    for on, off in _bit_weights(F, points):
-        acc = E.mul_ints(acc, E.add_ints(on, off))
+    if len(points) == 1:  # sum_s eq(a, s) = 1
+        return E.from_reduced_ints(acc)
+    for coords in zip(*points, strict=True):
+        acc = E.mul_ints(acc, _both_values(E, [E.ints(c) for c in coords]))
     return E.from_reduced_ints(acc)
 
 

@@ -32,6 +32,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from zkcc.backends.gkr.shard import Collective, sum_over_workers
 from zkcc.encoding import Schema, Tree
 from zkcc.errors import ProofRejected
@@ -71,13 +73,12 @@ class SumcheckProof:
         if len(degrees) != num_rounds:
             raise ValueError("one degree per round")
         items = schema.list(num_rounds, num_rounds)
-        return cls(
-            E,
-            tuple(
-                E.decode(s.bytes(length=d * E.byte_len), d)
-                for s, d in zip(items, degrees, strict=True)
-            ),
-        )
+        raw = [s.bytes(length=d * E.byte_len) for s, d in zip(items, degrees, strict=True)]
+        # one decode (and one canonical check) for every round: a deep circuit's proof has
+        # tens of thousands of rounds, where a decode each was mostly numpy's per-call cost
+        flat = E.decode(b"".join(raw), sum(degrees))
+        ends = np.cumsum(degrees, dtype=np.int64).tolist()
+        return cls(E, tuple(flat[:, e - d : e] for e, d in zip(ends, degrees, strict=True)))
 
 
 class RoundHook(Protocol):

@@ -217,6 +217,15 @@ class ExtField:
             (a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0 + 4 * s5) % p,
         ]
 
+    def poly_at_ints(self, coeffs: list[list[int]], r: list[int]) -> list[int]:
+        """sum_k coeffs[k] r^k at the extension scalar r, by Horner's rule (len - 1 products):
+        coefficients low first, non-empty, each d ints reduced or not; the result reduced."""
+        acc = coeffs[-1]
+        for c in reversed(coeffs[:-1]):
+            acc = [x + y for x, y in zip(self.mul_ints(acc, r), c, strict=True)]
+        p = self.base.p
+        return [x % p for x in acc]
+
     def times_u_ints(self, a: list[int]) -> list[int]:
         """a * u for a QM31 scalar as ints: (a0, a1, a2, a3) u = (-5 a3, a0, a1 + 4 a3, a2)."""
         p = self.base.p

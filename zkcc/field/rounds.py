@@ -85,17 +85,7 @@ def send_coefficients(
     sent_array = E.from_reduced_ints(sent)
     tr.absorb_field(f"{label}/round{j}", E, sent_array)
     r = tr.challenge_ext(f"{label}/r{j}", F)
-    return sent_array, r, E.from_reduced_ints(_horner(E, coeffs, E.ints(r)))
-
-
-def _horner(E: ExtField, coeffs: list[list[int]], r: list[int]) -> list[int]:
-    """sum_k coeffs[k] r^k for an extension scalar r as ints, reduced (coefficients need not be:
-    mul_ints reduces what it returns)."""
-    acc = coeffs[-1]
-    for c in reversed(coeffs[:-1]):
-        acc = [x + y for x, y in zip(E.mul_ints(acc, r), c, strict=True)]
-    p = E.base.p
-    return [x % p for x in acc]
+    return sent_array, r, E.from_reduced_ints(E.poly_at_ints(coeffs, E.ints(r)))
 
 
 def read_round(
@@ -127,7 +117,7 @@ def interpolate_rows(E: ExtField, rows: list[list[int]], r: Array) -> Array:
         return E.from_reduced_ints([(a + row[0]) % p for a, row in zip(outer, rows, strict=True)])
     deg = len(rows[0]) - 1
     coeffs = [[sum(map(mul, mk, row)) for row in rows] for mk in _coefficient_matrix(p, deg)]
-    return E.from_reduced_ints(_horner(E, coeffs, rr))
+    return E.from_reduced_ints(E.poly_at_ints(coeffs, rr))
 
 
 @functools.cache

@@ -227,14 +227,6 @@ def _int_scale(E: ExtField, poly: list[list[int]], c: list[int]) -> list[list[in
     return [E.mul_ints(a, c) for a in poly]
 
 
-def _int_horner(E: ExtField, poly: list[list[int]], r: list[int]) -> list[int]:
-    """A (non-empty) polynomial at the extension scalar r, from its top coefficient down."""
-    acc = poly[-1]
-    for c in reversed(poly[:-1]):
-        acc = E.add_ints(E.mul_ints(acc, r), c)
-    return acc
-
-
 def _int_one_minus(r: list[int]) -> list[int]:
     """1 - r for an extension scalar as ints, unreduced (mul_ints reduces what it returns)."""
     return [1 - r[0], *(-x for x in r[1:])]
@@ -477,18 +469,12 @@ class PhaseMask:
     def _extend(self, challenges: list[Array], rounds: int) -> None:
         """The running sums through the first `rounds` challenges (mul_ints reduces what it
         returns, so its arguments may be unreduced)."""
-        E, p = self.E, self.E.base.p
+        E = self.E
         while len(self._prefix) <= rounds:
             j = len(self._prefix) - 1
             r = E.ints(challenges[j])
-            g = self.g[j]
-            acc = g[-1]
-            for c in g[-2:0:-1]:  # Horner down to x^1, then times x: g_j(r) less its constant
-                acc = [x + y for x, y in zip(E.mul_ints(acc, r), c, strict=True)]
-            value = E.mul_ints(acc, r)
-            self._prefix.append(
-                [(a + b + c) % p for a, b, c in zip(self._prefix[j], value, g[0], strict=True)]
-            )
+            value = E.poly_at_ints(self.g[j], r)  # rho g_j(r), rho a_0 riding on g_0
+            self._prefix.append(E.add_ints(self._prefix[j], value))
             if self.q_poly is not None:  # only the w term reads eq(r_<j, 0)
                 self._eq0.append(E.mul_ints(self._eq0[j], _int_one_minus(r)))
 
@@ -643,14 +629,14 @@ class ZkProver:
         if mask.s_poly is not None:
             r_u = E.ints(sc.challenges[spec.xs_rounds - 1])
             z = _int_vanishing(E, r_u)
-            v = E.add_ints(v, E.mul_ints(z, _int_horner(E, mask.s_poly, r_u)))
+            v = E.add_ints(v, E.mul_ints(z, E.poly_at_ints(mask.s_poly, r_u)))
         data = E.mul_ints(v, E.ints(res.g_eval))
         w_term = w_part = None
         if spec.has_w:
             r_w = sc.tail_round()
             rw = E.ints(r_w)
             e0 = mask.eq_zero()
-            w_part = E.mul_ints(E.ints(e0), _int_horner(E, mask.q_poly, rw))
+            w_part = E.mul_ints(E.ints(e0), E.poly_at_ints(mask.q_poly, rw))
             w_term = (mask.layer + 1, q_weights(E, mask.q_parts, r_w), e0)
             data = E.add_ints(E.mul_ints(_int_one_minus(rw), data), w_part)
         final = sc.final_claim()

@@ -29,26 +29,34 @@ from pathlib import Path
 from checkout import load
 from machine import m31_mul_rate
 
-from zkcc.driver import compile_path
-from zkcc.field import get_field
-from zkcc.plan.plan import Plan, plan_digest
-from zkcc.runtime.groth16_launch import groth16_steps
-from zkcc.runtime.inputs import load_inputs
-from zkcc.runtime.keyfiles import setup_plan
-from zkcc.runtime.prover import prove
-from zkcc.runtime.verifier import verify
-
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
-def measure(name: str, zk: bool, repeat: int) -> dict:
-    src = EXAMPLES / name / f"{name}.zkcu"
-    data = compile_path(src, zk=zk).to_bytes()
+def prepared(name: str, zk: bool) -> tuple:
+    """An example's zero-knowledge or plain plan, its digest, inputs and Groth16 proving and
+    verifying keys (None without Groth16 launches), made by the zkcc that is importable now
+    (this checkout's, or another's under checkout.load)."""
+    from zkcc.driver import compile_path
+    from zkcc.field import get_field
+    from zkcc.plan.plan import Plan, plan_digest
+    from zkcc.runtime.groth16_launch import groth16_steps
+    from zkcc.runtime.inputs import load_inputs
+    from zkcc.runtime.keyfiles import setup_plan
+
+    ex = EXAMPLES / name
+    data = compile_path(ex / f"{name}.zkcu", zk=zk).to_bytes()
     plan, digest = Plan.from_bytes(data), plan_digest(data)
-    F = get_field(plan.field)
-    inputs = load_inputs(EXAMPLES / name / "inputs.json", plan.program, F)
+    inputs = load_inputs(ex / "inputs.json", plan.program, get_field(plan.field))
     pks, vks = setup_plan(plan) if groth16_steps(plan) else (None, None)
+    return plan, digest, inputs, pks, vks
+
+
+def measure(name: str, zk: bool, repeat: int) -> dict:
+    from zkcc.runtime.prover import prove
+    from zkcc.runtime.verifier import verify
+
+    plan, digest, inputs, pks, vks = prepared(name, zk)
     best, proof = None, b""
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -65,25 +73,15 @@ def measure(name: str, zk: bool, repeat: int) -> dict:
 
 
 class Proves:
-    """One example's zero-knowledge and plain plans, compiled and proved once to warm up by
+    """One example's zero-knowledge and plain plans (`prepared`), proved once to warm up by
     the zkcc that is importable when made (checkout.load)."""
 
     def __init__(self, name: str) -> None:
-        from zkcc.driver import compile_path
-        from zkcc.field import get_field
-        from zkcc.plan.plan import Plan, plan_digest
-        from zkcc.runtime.groth16_launch import groth16_steps
-        from zkcc.runtime.inputs import load_inputs
-        from zkcc.runtime.keyfiles import setup_plan
         from zkcc.runtime.prover import prove
 
-        ex = EXAMPLES / name
         self.runs = {}
         for zk in (False, True):
-            data = compile_path(ex / f"{name}.zkcu", zk=zk).to_bytes()
-            plan, digest = Plan.from_bytes(data), plan_digest(data)
-            inputs = load_inputs(ex / "inputs.json", plan.program, get_field(plan.field))
-            keys = setup_plan(plan)[0] if groth16_steps(plan) else None
+            plan, digest, inputs, keys, _ = prepared(name, zk)
             prove(plan, digest, inputs, keys=keys)
             self.runs[zk] = functools.partial(prove, plan, digest, inputs, keys=keys)
 

@@ -2,8 +2,8 @@
 the issue lists, each checked at the CLI's contract: exit 2 with one line naming the file, or
 exit 1 for a proof that is rejected; never exit 3, a crash or an accepted mutated proof.
 
-Findings whose fix lies outside the parsers are marked xfail(strict=True) with the finding,
-so that the test starts failing -- and the mark must go -- once the bug is fixed.
+A finding not yet fixed is marked xfail(strict=True) with the finding, so that the test
+starts failing -- and the mark must go -- once the bug is fixed; every finding so far is fixed.
 """
 
 from __future__ import annotations
@@ -384,6 +384,48 @@ def test_npz_header_with_an_unclosed_bracket(monkeypatch, capsys, dot_files, tmp
     _npz(f, {"xs": npy, "w": w.getvalue()})
     code, err = zkcc(monkeypatch, capsys, "run", plan, "-i", f)
     assert_one_line(code, err, f, "not a valid .npz file")
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_LZMA, zipfile.ZIP_BZIP2, zipfile.ZIP_DEFLATED])
+def test_npz_entry_with_a_corrupt_compressed_stream(monkeypatch, capsys, dot_files, method):
+    """Found with an LZMA entry: its decompressor's error (bz2's is an OSError) escaped as an
+    internal error, where deflate's was refused."""
+    plan, _ = dot_files
+    f = plan.parent / "corrupt.npz"
+    with zipfile.ZipFile(f, "w", compression=method) as z:
+        for name, a in (("xs", np.ones((1024, 8), np.int64)), ("w", np.arange(8))):
+            w = io.BytesIO()
+            np.save(w, a)
+            z.writestr(name + ".npy", w.getvalue())
+    data = bytearray(f.read_bytes())
+    start = 30 + len("xs.npy") + int.from_bytes(data[28:30], "little")  # the first entry's data
+    data[start + 4 : start + 24] = b"\xa5" * 20
+    f.write_bytes(bytes(data))
+    code, err = zkcc(monkeypatch, capsys, "run", plan, "-i", f)
+    assert_one_line(code, err, f, "not a valid .npz file")
+
+
+@pytest.mark.parametrize(
+    "edit,shown",
+    [
+        (lambda xs: xs.__setitem__(0, 1.5), "got 1.5"),  # the fuzz case: a real for a list
+        (lambda xs: xs.__setitem__(0, {"a": [2.5e3, 1]}), 'got {"a": [2500.0, 1]}'),
+        (lambda xs: xs[0].__setitem__(0, [0.5] * 100_000), "got [0.5, 0.5"),
+    ],
+)
+def test_inputs_json_value_of_the_wrong_kind_is_shown_briefly(
+    monkeypatch, capsys, dot_files, edit, shown
+):
+    """A real number where a list belongs made the message's json.dumps raise (exit 3), and a
+    long list where a number belongs was written out whole: shown now as written, cut short."""
+    plan, _ = dot_files
+    inputs = json.loads(DOT_INPUTS.read_text())
+    edit(inputs["xs"])
+    f = plan.parent / "wrong.json"
+    f.write_text(json.dumps(inputs))
+    code, err = zkcc(monkeypatch, capsys, "run", plan, "-i", f)
+    line = assert_one_line(code, err, f, shown)
+    assert len(line) < 300, line
 
 
 def test_proving_key_claiming_2_28_wires_is_refused_before_allocating():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import re
 import sys
 import tokenize
@@ -60,6 +61,34 @@ class _Real:
     text: str
 
 
+def _json_text(v, limit: int = 40) -> str:
+    """A parsed JSON value written back as JSON for a message, its real numbers as they were
+    written: about `limit` characters at most, then "...", however large the value (only what
+    is shown is rendered)."""
+    if isinstance(v, _Real):
+        text = v.text
+    elif isinstance(v, list):
+        text = "[" + _joined((_json_text(x, limit) for x in v), limit) + "]"
+    elif isinstance(v, dict):
+        pairs = (f"{json.dumps(k)}: {_json_text(x, limit)}" for k, x in v.items())
+        text = "{" + _joined(pairs, limit) + "}"
+    else:
+        text = json.dumps(v)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _joined(parts, limit: int) -> str:
+    """ ", ".join(parts), stopping at the first part that takes it past `limit`."""
+    out = []
+    size = 0
+    for part in parts:
+        out.append(part)
+        size += len(part) + 2
+        if size > limit:
+            break
+    return ", ".join(out)
+
+
 def _show(v: str, limit: int = 40) -> str:
     """repr(v), shortened: a message must stay one readable line."""
     return repr(v) if len(v) <= limit else repr(v[:limit]) + f"... ({len(v)} characters)"
@@ -72,7 +101,7 @@ def _element(v, p: int, where: str) -> int:
             "are for tensors of a fixed-point type fxK.F)"
         )
     if isinstance(v, bool) or not isinstance(v, (int, str)):
-        raise UserError(f"{where}: expected an integer or a decimal string, got {json.dumps(v)}")
+        raise UserError(f"{where}: expected an integer or a decimal string, got {_json_text(v)}")
     if isinstance(v, str):
         text = v.strip()
         body = text[1:] if text[:1] in "+-" else text
@@ -89,7 +118,7 @@ def _element(v, p: int, where: str) -> int:
 def _real(v, where: str) -> Fraction:
     """The exact value of a real number given for a fixed-point tensor."""
     if isinstance(v, bool) or not isinstance(v, (int, str, _Real)):
-        raise UserError(f"{where}: expected a number, got {json.dumps(v)}")
+        raise UserError(f"{where}: expected a number, got {_json_text(v)}")
     if isinstance(v, int):
         return Fraction(v)
     text = (v.text if isinstance(v, _Real) else v).strip()
@@ -126,7 +155,7 @@ def _flatten(
             out.append(_fixed_element(value, int_type_bits(elem) or 0, frac, elem, p, where))
         return
     if not isinstance(value, list) or len(value) != shape[0]:
-        got = f"a list of {len(value)}" if isinstance(value, list) else json.dumps(value)[:40]
+        got = f"a list of {len(value)}" if isinstance(value, list) else _json_text(value)
         raise UserError(f"{where}: expected a list of {shape[0]} items, got {got}")
     for i, item in enumerate(value):
         _flatten(item, shape[1:], p, f"{where}[{i}]", out, elem)
@@ -394,7 +423,15 @@ def _read_npz(
             return out
     except UserError:
         raise
-    except (ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
+    except (
+        ValueError,
+        EOFError,
+        OSError,  # bz2's "Invalid data stream"; open_regular has refused what it cannot open
+        zipfile.BadZipFile,
+        zlib.error,
+        lzma.LZMAError,
+        NotImplementedError,
+    ) as e:
         raise UserError(f"{bad}: {' '.join(str(e).split())[:200]}") from None
 
 

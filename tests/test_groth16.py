@@ -13,7 +13,8 @@ import pytest
 from py_ecc import optimized_bn128 as ob
 from py_ecc.optimized_bn128 import FQ12
 
-from zkcc.backends.groth16 import curve, glv, msm, ntt, pairing, prover, qap, verifier, workers
+from zkcc import forked
+from zkcc.backends.groth16 import curve, glv, msm, ntt, pairing, prover, qap, verifier
 from zkcc.backends.groth16.curve import G1, G2, QI, R
 from zkcc.backends.groth16.prover import Proof, prove
 from zkcc.backends.groth16.r1cs import random_r1cs
@@ -397,10 +398,10 @@ def test_forked_prover_matches_and_reports_failures(system, monkeypatch):
     monkeypatch.setattr(prover, "_FORK_MIN_WIRES", 0)
     assert verify(vk, pub(w), prove(pk, r1cs, w, workers=2))
     assert verify(vk, pub(w), prove(pk, r1cs, w, workers=1))
-    assert workers.Forked(lambda: (1, (2, 3))).result() == (1, (2, 3))
+    assert forked.Forked(lambda: (1, (2, 3))).result() == (1, (2, 3))
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-        workers.Forked(lambda: 1 // 0).result()
-    slow = workers.Forked(lambda: time.sleep(60))
+        forked.Forked(lambda: 1 // 0).result()
+    slow = forked.Forked(lambda: time.sleep(60))
     pid = slow.pid
     slow.close()  # a result never collected: the child is stopped and reaped
     with pytest.raises(ChildProcessError):

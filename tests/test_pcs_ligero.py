@@ -72,6 +72,55 @@ def test_fast_encoder_matches_vectorised_twin(fname, B, k, rate_log):
     assert [int(v) for v in got.reshape(-1)] == [int(v) for v in want.reshape(-1)]
 
 
+def _counted_forks(monkeypatch) -> list:
+    """Every process the bn254 encoder forks from here on, whatever its amount of work."""
+    forks = []
+
+    class Counted(codes.Forked):
+        def __init__(self, fn):
+            forks.append(fn)
+            super().__init__(fn)
+
+    monkeypatch.setattr(codes, "Forked", Counted)
+    monkeypatch.setattr(codes, "FORK_MIN_BUTTERFLIES", 1)
+    return forks
+
+
+@pytest.mark.parametrize("B,workers", [(5, 3), (4, 2), (2, 4)])
+def test_bn254_encoder_split_over_processes(monkeypatch, B, workers):
+    """The bn254 encoder's messages split over forked processes (codes.encode, `workers`):
+    every part a child's but the first, each codeword the slow reference's."""
+    F = get_field("bn254")
+    M = _rand(F, np.random.default_rng(B), (B, 1 << 4))
+    forks = _counted_forks(monkeypatch)
+    got = codes.encode_rows(F, M, 1, workers)
+    assert len(forks) == min(B, workers) - 1
+    assert got.shape == (32, B)
+    for b in range(B):
+        assert [int(v) for v in got[:, b]] == codes.encode_reference(F, [int(v) for v in M[b]], 1)
+    monkeypatch.setattr(codes, "FORK_MIN_BUTTERFLIES", 1 << 40)  # too little work: no fork
+    assert np.array_equal(codes.encode_rows(F, M, 1, workers), got)
+    assert len(forks) == min(B, workers) - 1
+
+
+def test_bn254_commitment_is_the_same_forked_or_not(monkeypatch):
+    """A single-process commit splits the bn254 encoding over forked processes; the
+    commitment (its Merkle root) is the one a commit that does not fork makes."""
+    from zkcc.pcs import ligero
+
+    F = get_field("bn254")
+    table = _rand(F, np.random.default_rng(3), 1 << 12)
+    forks = _counted_forks(monkeypatch)
+    monkeypatch.setattr(ligero, "fork_workers", lambda: 2)
+    forked, _ = LigeroPCS(hiding=True).commit(F, table, rng=_coins("t"))
+    assert forks
+    monkeypatch.setattr(ligero, "fork_workers", lambda: 1)
+    count = len(forks)
+    inline, _ = LigeroPCS(hiding=True).commit(F, table, rng=_coins("t"))
+    assert len(forks) == count
+    assert forked == inline
+
+
 def test_circle_generator_order():
     x, y = codes.M31_CIRCLE_GEN
     p = (1 << 31) - 1

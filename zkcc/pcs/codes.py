@@ -40,7 +40,12 @@ import numpy as np
 
 from zkcc.field.base import Array, PrimeField, square_and_multiply
 from zkcc.field.m31 import _P, P, mul_reduce
+from zkcc.forked import Forked
 from zkcc.pcs import codes_m31
+
+# Fewest bn254 butterflies worth a forked process: about 25 ms of work on this project's
+# machines, against a few ms to fork and to send the codewords back.
+FORK_MIN_BUTTERFLIES = 1 << 16
 
 # generator of the order-2^31 circle group over m31 (x, y), as used by Stwo
 M31_CIRCLE_GEN = (2, 1268011823)
@@ -187,23 +192,52 @@ def _check_len(n: int) -> None:
         raise ValueError("message length must be a power of two")
 
 
-def encode(F: PrimeField, msg: Array, rate_log: int) -> Array:
-    """Encode the columns of msg (n, B) into codewords (n << rate_log, B) (m31: uint32)."""
+def _encode_bn254_forked(F: PrimeField, msg: Array, rate_log: int, workers: int) -> Array:
+    """`_encode_bn254` with the messages split over up to `workers` processes (zkcc.forked):
+    the butterflies on Python ints hold the GIL, so threads would take turns. A child sends
+    its codewords back as 32-byte integers, about a sixth of its work's time at n = 2^11, so
+    a part gets at least FORK_MIN_BUTTERFLIES."""
+    n, B = msg.shape
+    work = (n << rate_log) // 2 * (n.bit_length() - 1) * B
+    parts = min(workers, B, work // FORK_MIN_BUTTERFLIES)
+    if parts < 2:
+        return _encode_bn254(F.xp, msg, rate_log)
+    bounds = [B * i // parts for i in range(parts + 1)]
+    children = [
+        Forked(lambda lo=lo, hi=hi: F.encode(_encode_bn254(F.xp, msg[:, lo:hi], rate_log)))
+        for lo, hi in zip(bounds[1:-1], bounds[2:], strict=True)
+    ]
+    try:
+        first = _encode_bn254(F.xp, msg[:, : bounds[1]], rate_log)
+        N = n << rate_log
+        rest = [
+            F.decode(child.result(), N * (hi - lo)).reshape(N, hi - lo)
+            for child, lo, hi in zip(children, bounds[1:-1], bounds[2:], strict=True)
+        ]
+    finally:
+        for child in children:
+            child.close()
+    return F.xp.concatenate([first, *rest], axis=1)
+
+
+def encode(F: PrimeField, msg: Array, rate_log: int, workers: int = 1) -> Array:
+    """Encode the columns of msg (n, B) into codewords (n << rate_log, B) (m31: uint32).
+    `workers`: how many processes a bn254 encoding may use (m31's encoder runs in threads)."""
     _check_len(msg.shape[0])
     if F.name == "m31":
         return codes_m31.encode_rows(msg.T, rate_log)
     if F.name == "bn254":
-        return _encode_bn254(F.xp, msg, rate_log)
+        return _encode_bn254_forked(F, msg, rate_log, workers)
     return _encode_generic(F, msg, rate_log)
 
 
-def encode_rows(F: PrimeField, M: Array, rate_log: int) -> Array:
+def encode_rows(F: PrimeField, M: Array, rate_log: int, workers: int = 1) -> Array:
     """Encode the rows of M (B, n) into column-major codewords U (n << rate_log, B):
     U[j] holds symbol j of every row (a Merkle leaf of the tensor commitment)."""
     _check_len(M.shape[1])
     if F.name == "m31":
         return codes_m31.encode_rows(M, rate_log)
-    return encode(F, M.T, rate_log)
+    return encode(F, M.T, rate_log, workers)
 
 
 def encode_reference(F: PrimeField, msg: list[int], rate_log: int) -> list[int]:

@@ -113,6 +113,7 @@ from zkcc.errors import FormatError, ProofRejected
 from zkcc.field.base import Array, PrimeField
 from zkcc.field.linalg import row_combine
 from zkcc.field.mle import eq_table, eq_tables, mle_evaluate
+from zkcc.forked import fork_workers
 from zkcc.pcs import codes
 from zkcc.pcs.base import PcsClaim, RandomSource, Relation, TableShare, check_relations
 from zkcc.pcs.ligero_params import (
@@ -291,16 +292,17 @@ def random_rows(F: PrimeField, rng: RandomSource, n: int, width: int, held: rang
     return F.from_wide_bytes(mine, len(held) * width).reshape(len(held), width)
 
 
-def encode_messages(F: PrimeField, s: Shape, rows: Array) -> Array:
+def encode_messages(F: PrimeField, s: Shape, rows: Array, workers: int = 1) -> Array:
     """Encode (B, msg_len) row messages into the column-major (N, B) codewords of shape s: the
-    message zero-padded to 2^encoded_log coefficients (the domain is that of N either way)."""
+    message zero-padded to 2^encoded_log coefficients (the domain is that of N either way);
+    `workers`: processes a bn254 encoding may use (codes.encode)."""
     B, n = rows.shape
     full = 1 << s.encoded_log
     if n != full:
         msg = F.zeros((B, full))
         msg[:, :n] = rows
         rows = msg
-    return codes.encode_rows(F, rows, s.code_log - s.encoded_log)
+    return codes.encode_rows(F, rows, s.code_log - s.encoded_log, workers)
 
 
 def commit_rows(
@@ -322,10 +324,11 @@ def commit_rows(
     rows_of = [span(T, W, q) for q in range(W)]
     U = store(F, T, len(cols))
     step = round_rows(F, N)
+    forks = fork_workers() if W == 1 else 1  # MPI ranks do not fork (zkcc.forked)
     for k in range(rounds(T, W, step)):
         part = [range(t.start + k * step, min(t.stop, t.start + (k + 1) * step)) for t in rows_of]
         mine = part[comm.rank]  # the rows each worker encodes this round
-        enc = encode_messages(F, s, rows(mine.start, mine.stop)) if mine else F.zeros((N, 0))
+        enc = encode_messages(F, s, rows(mine.start, mine.stop), forks) if mine else F.zeros((N, 0))
         sent = [enc[c.start : c.stop] for c in where]
         got = exchange(F, comm, sent, [(len(cols), len(r)) for r in part])
         for block, r in zip(got, part, strict=True):

@@ -23,8 +23,9 @@ from zkcc.backends.groth16.curve import G1, G2, R, g1_add, g1_mul, g1_neg, g2_ad
 from zkcc.backends.groth16.msm import msm
 from zkcc.backends.groth16.r1cs import R1CS
 from zkcc.backends.groth16.setup import ProvingKey
-from zkcc.backends.groth16.workers import Forked, Inline, default_workers
+from zkcc.backends.groth16.workers import default_workers
 from zkcc.errors import WitnessError
+from zkcc.forked import Forked, Inline
 
 _FORK_MIN_WIRES = 2048  # below this a fork (a few ms) is not worth it
 

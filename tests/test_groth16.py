@@ -303,14 +303,17 @@ def test_written_out_constants_are_py_ecc_s():
     assert value == 6 * pairing.BN_X + 2 == ate_loop_count
 
 
-def test_m31_work_never_imports_py_ecc(tmp_path):
-    """py_ecc is imported on first Groth16 use only (curve.reference): compiling, proving and
-    verifying an m31 program in a fresh interpreter leaves it unimported."""
+def test_m31_work_never_imports_the_groth16_backend(tmp_path):
+    """The Groth16 backend (and py_ecc, gmpy2) is imported on first Groth16 use only
+    (curve.reference, groth16_launch, the CLI's key loading): compiling (with --explain),
+    proving, verifying and inspecting an m31 program in a fresh interpreter leaves it
+    unimported."""
     plan, proof = tmp_path / "dot.zkplan", tmp_path / "dot.zkproof"
     commands = [
-        ["compile", "examples/dot/dot.zkcu", "-o", str(plan)],
+        ["compile", "examples/dot/dot.zkcu", "-o", str(plan), "--explain"],
         ["prove", str(plan), "-i", "examples/dot/inputs.json", "-o", str(proof)],
         ["verify", str(plan), str(proof)],
+        ["inspect", str(proof)],
     ]
     code = f"""
 import sys
@@ -321,7 +324,8 @@ for args in {commands!r}:
         main()
     except SystemExit as e:
         assert not e.code, (args, e.code)
-assert "py_ecc" not in sys.modules, "py_ecc was imported"
+loaded = [m for m in sys.modules if m.startswith(("py_ecc", "gmpy2", "zkcc.backends.groth16"))]
+assert not loaded, loaded
 """
     root = Path(__file__).resolve().parents[1]
     r = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)

@@ -197,7 +197,7 @@ def test_commitment_to_wrong_wires_is_rejected(monkeypatch, mixed):
         w[j] = (w[j] + 1) % g16.curve.R
         return real_commit(pk, w, rng)
 
-    monkeypatch.setattr(steps_module.g16, "commit", lying_commit)
+    monkeypatch.setattr(g16, "commit", lying_commit)  # the Groth16 step calls the package's
     F = get_field("bn254")
     inputs = load_inputs(EXAMPLES / "mixed_bn254" / "inputs.json", mixed.plan.program, F)
     bad = prover_module.prove(mixed.plan, mixed.digest, inputs, keys=mixed.pks).to_bytes()

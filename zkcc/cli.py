@@ -673,7 +673,6 @@ def prove(
     from zkcc.field import get_field
     from zkcc.runtime.comm import get_comm, guard
     from zkcc.runtime.inputs import file_digest, load_inputs
-    from zkcc.runtime.keyfiles import PK_MAGIC, PK_SUFFIX
     from zkcc.runtime.prover import prove as run_prover
     from zkcc.runtime.randomness import Randomness
     from zkcc.runtime.report import Reporter, env_rank, peak_rss_bytes
@@ -683,7 +682,7 @@ def prove(
     comm = get_comm()
     with guard(comm) as g:
         plan, digest = _load_plan(plan_path)
-        keys, _ = _load_keys(plan, digest, plan_path, keys_path, PK_MAGIC, PK_SUFFIX)
+        keys, _ = _load_keys(plan, digest, plan_path, keys_path, proving=True)
         F = get_field(plan.field)
         split = comm.size > 1
         if split and str(inputs) == "-":
@@ -772,16 +771,25 @@ def _estimate(plan):
     return estimate_plan(plan, load_profile())
 
 
-def _load_keys(plan, digest, plan_path, keys_path, magic, suffix):
-    """(the plan's Groth16 keys, the file they came from); (None, None) when the plan has no
-    Groth16 launch."""
+def _load_keys(plan, digest, plan_path, keys_path, proving: bool):
+    """(the plan's Groth16 proving or verifying keys, the file they came from); (None, None)
+    when the plan has no Groth16 launch, which then never imports the Groth16 backend."""
     from zkcc.runtime.groth16_launch import groth16_steps
-    from zkcc.runtime.keyfiles import PK_MAGIC, default_key_path, keys_from_bytes
 
     if not groth16_steps(plan):
         return None, None
+    from zkcc.runtime.keyfiles import (
+        PK_MAGIC,
+        PK_SUFFIX,
+        VK_MAGIC,
+        VK_SUFFIX,
+        default_key_path,
+        keys_from_bytes,
+    )
+
+    magic, suffix = (PK_MAGIC, PK_SUFFIX) if proving else (VK_MAGIC, VK_SUFFIX)
     path = keys_path or default_key_path(plan_path, suffix)
-    kind = "proving keys" if magic == PK_MAGIC else "verifying keys"
+    kind = "proving keys" if proving else "verifying keys"
     if keys_path is None and not Path(path).exists():
         raise UserError(
             f"{path}: the plan has Groth16 launches and needs {kind}: run "
@@ -843,7 +851,6 @@ def verify(
     from zkcc.field import get_field
     from zkcc.ir.host import TensorKind
     from zkcc.runtime.inputs import load_tensors, tensors_digest
-    from zkcc.runtime.keyfiles import VK_MAGIC, VK_SUFFIX
     from zkcc.runtime.verifier import verify as run_verifier
 
     plan, digest = _load_plan(plan_path)
@@ -855,7 +862,7 @@ def verify(
         wanted = {t.name: t.shape for t in plan.host.tensors if t.kind in public_kinds}
         types = {t.name: t.elem for t in plan.host.tensors}
         expected = load_tensors(public_path, wanted, F, "public values", types)
-    keys, keys_file = _load_keys(plan, digest, plan_path, keys_path, VK_MAGIC, VK_SUFFIX)
+    keys, keys_file = _load_keys(plan, digest, plan_path, keys_path, proving=False)
     proof = read_bytes(proof_path, "proof")
     start = time.perf_counter()
     try:
@@ -973,7 +980,6 @@ def export_snarkjs(
         launch_boundary,
         proof_from_tree,
     )
-    from zkcc.runtime.keyfiles import VK_MAGIC, VK_SUFFIX
 
     plan, digest = _load_plan(plan_path)
     steps = groth16_steps(plan)
@@ -993,7 +999,7 @@ def export_snarkjs(
             "check, which snarkjs does not have; only launches whose tensors are all public "
             "can be exported"
         )
-    keys, _ = _load_keys(plan, digest, plan_path, keys_path, VK_MAGIC, VK_SUFFIX)
+    keys, _ = _load_keys(plan, digest, plan_path, keys_path, proving=False)
     bundle, _ = ProofBundle.from_bytes(read_bytes(proof_path, "proof"), proof_path)
     if bundle.plan_digest != digest:
         raise UserError(f"{proof_path}: the proof was made for a different plan")

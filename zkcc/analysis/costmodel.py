@@ -38,7 +38,6 @@ from typing import Any
 
 from zkcc.analysis.profile import Profile
 from zkcc.backends.gkr.zk import INPUT_MASK_SEGMENT, MaskLayout
-from zkcc.backends.groth16.curve import G1, G2
 from zkcc.field import get_field
 from zkcc.ir.host import AssertEq, Launch
 from zkcc.ir.layout import log2_ceil
@@ -296,6 +295,8 @@ def hidden_lookup_trees(F, hidden: HiddenLookups) -> dict:
 def groth16_step_tree(F, b: LaunchBoundary) -> dict:
     """A Groth16 step (zkcc/runtime/groth16_launch.py): A, B, C; D, PoK and one value per
     committed param when the launch commits to wires."""
+    from zkcc.backends.groth16.curve import G1, G2  # on first Groth16 use (groth16_launch)
+
     g1, g2 = Blob(32 * G1.ncoords), Blob(32 * G2.ncoords)
     tree: dict[str, Any] = {"a": g1, "b": g2, "c": g1}
     if b.committed:

@@ -28,18 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from zkcc.backends.groth16 import keys as key_format
-from zkcc.backends.groth16.curve import G1, G2, R
-from zkcc.backends.groth16.prover import Commitment, Proof
 from zkcc.encoding import Schema
 from zkcc.errors import FormatError
 from zkcc.ir.host import Launch, Program, resolve
 from zkcc.ir.layout import padded_shape
-from zkcc.lower.r1cs import KernelR1CS, build_kernel_r1cs
-from zkcc.lower.r1cs_eval import EvalCircuit, with_evaluations
 from zkcc.plan.validate import seen_span
 from zkcc.runtime.claims import (
     Claim,
@@ -52,6 +48,11 @@ from zkcc.runtime.claims import (
 from zkcc.runtime.execute import launch_args as execute_launch_args
 from zkcc.runtime.layout import TableLayout
 from zkcc.runtime.tensors import TensorStore
+
+if TYPE_CHECKING:
+    from zkcc.backends.groth16.prover import Commitment, Proof
+    from zkcc.lower.r1cs import KernelR1CS
+    from zkcc.lower.r1cs_eval import EvalCircuit
 
 BACKEND = "groth16"
 
@@ -141,6 +142,10 @@ class LaunchCircuit:
 
 
 def build_launch_circuit(program: Program, i: int) -> LaunchCircuit:
+    from zkcc.field.bn254 import R
+    from zkcc.lower.r1cs import build_kernel_r1cs
+    from zkcc.lower.r1cs_eval import with_evaluations
+
     b = launch_boundary(program, i)
     kernel = program.kernels[b.kernel]
     kr = build_kernel_r1cs(kernel, b.count, {j for j, _ in b.public}, R)
@@ -188,48 +193,55 @@ def public_inputs(kernel_values: list[int], points: list[list[int]], values: lis
 
 
 # -- step proof trees ---------------------------------------------------------------------------
+# The Groth16 backend (curve arithmetic on gmpy2, the prover, the key format) is imported on
+# first use, here and in build_launch_circuit: a plan without Groth16 launches never loads
+# it, where importing it cost every m31 command about 20 ms of its start-up.
+def _enc(point, g2: bool = False) -> bytes:
+    from zkcc.backends.groth16 import keys
+    from zkcc.backends.groth16.curve import G1, G2
+
+    return keys._enc_point(G2 if g2 else G1, point)
+
+
+def _dec(raw: bytes, g2: bool = False):
+    from zkcc.backends.groth16 import keys
+    from zkcc.backends.groth16.curve import G1, G2
+
+    return keys._dec_point(G2 if g2 else G1, raw)
+
+
 def commitment_bytes(c: Commitment) -> bytes:
-    return key_format._enc_point(G1, c.d) + key_format._enc_point(G1, c.pok)
+    return _enc(c.d) + _enc(c.pok)
 
 
 def proof_bytes(p: Proof) -> bytes:
-    return (
-        key_format._enc_point(G1, p.a)
-        + key_format._enc_point(G2, p.b)
-        + key_format._enc_point(G1, p.c)
-    )
+    return _enc(p.a) + _enc(p.b, g2=True) + _enc(p.c)
 
 
 def step_to_tree(proof: Proof, commitment: Commitment | None, values: bytes | None) -> dict:
-    tree = {
-        "a": key_format._enc_point(G1, proof.a),
-        "b": key_format._enc_point(G2, proof.b),
-        "c": key_format._enc_point(G1, proof.c),
-    }
+    tree = {"a": _enc(proof.a), "b": _enc(proof.b, g2=True), "c": _enc(proof.c)}
     if commitment is not None:
-        tree["d"] = key_format._enc_point(G1, commitment.d)
-        tree["pok"] = key_format._enc_point(G1, commitment.pok)
+        tree["d"] = _enc(commitment.d)
+        tree["pok"] = _enc(commitment.pok)
         tree["values"] = values
     return tree
 
 
 def commitment_from_tree(ss: Schema, b: LaunchBoundary) -> Commitment | None:
     """D and PoK of a step (None for a launch without committed params); checks the key set."""
+    from zkcc.backends.groth16.prover import Commitment
+
     keys = {"a", "b", "c"} | ({"d", "pok", "values"} if b.committed else set())
     ss.dict(keys)
     if not b.committed:
         return None
-    return Commitment(
-        key_format._dec_point(G1, ss.field("d")), key_format._dec_point(G1, ss.field("pok"))
-    )
+    return Commitment(_dec(ss.field("d")), _dec(ss.field("pok")))
 
 
 def proof_from_tree(ss: Schema) -> Proof:
-    return Proof(
-        key_format._dec_point(G1, ss.field("a")),
-        key_format._dec_point(G2, ss.field("b")),
-        key_format._dec_point(G1, ss.field("c")),
-    )
+    from zkcc.backends.groth16.prover import Proof
+
+    return Proof(_dec(ss.field("a")), _dec(ss.field("b"), g2=True), _dec(ss.field("c")))
 
 
 def check_key_shape(key, launch: LaunchCircuit | LaunchBoundary, what: str) -> None:

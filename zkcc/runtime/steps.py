@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 from zkcc.backends import gkr
-from zkcc.backends import groth16 as g16
 from zkcc.backends.gkr.prover import Part
 from zkcc.backends.gkr.shard import Shard, partition, to_columns
 from zkcc.backends.gkr.zk import (
@@ -499,6 +498,8 @@ class Groth16Step(_LaunchStep):
         """Rank 0 builds the circuit and the kernel witness and commits to the boundary wires
         (D and its proof of knowledge); every rank absorbs D. Every rank fetches the launch's
         tensors whole (a collective), for rank 0."""
+        from zkcc.backends import groth16 as g16  # on first use (groth16_launch)
+
         args = launch_args(ctx.program, self.index, ctx.data)
 
         def make() -> bytes:
@@ -517,6 +518,8 @@ class Groth16Step(_LaunchStep):
         return raw or None
 
     def prove(self, ctx: ProveContext, tr) -> tuple[Any, list[Claim]]:
+        from zkcc.backends import groth16 as g16  # on first use (groth16_launch)
+
         F = ctx.F
         b = self.boundary
         if not ctx.root:
@@ -570,6 +573,8 @@ class Groth16Step(_LaunchStep):
         return None if self._commitment is None else commitment_bytes(self._commitment)
 
     def verify(self, v: VerifyContext, ss: Schema, tr) -> list[Claim]:
+        from zkcc.backends import groth16 as g16  # on first use (groth16_launch)
+
         F, b = v.F, self.boundary
         check_key_shape(v.keys[self.index], b, "verifying key")  # type: ignore[index]
         points = draw_points(F, b, tr)

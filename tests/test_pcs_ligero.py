@@ -74,14 +74,13 @@ def test_fast_encoder_matches_vectorised_twin(fname, B, k, rate_log):
 
 def _counted_forks(monkeypatch) -> list:
     """Every process the bn254 encoder forks from here on, whatever its amount of work."""
-    forks = []
+    forks, real = [], codes.fork_or_inline
 
-    class Counted(codes.Forked):
-        def __init__(self, fn):
-            forks.append(fn)
-            super().__init__(fn)
+    def counted(fn):
+        forks.append(fn)
+        return real(fn)
 
-    monkeypatch.setattr(codes, "Forked", Counted)
+    monkeypatch.setattr(codes, "fork_or_inline", counted)
     monkeypatch.setattr(codes, "FORK_MIN_BUTTERFLIES", 1)
     return forks
 
@@ -101,6 +100,23 @@ def test_bn254_encoder_split_over_processes(monkeypatch, B, workers):
     monkeypatch.setattr(codes, "FORK_MIN_BUTTERFLIES", 1 << 40)  # too little work: no fork
     assert np.array_equal(codes.encode_rows(F, M, 1, workers), got)
     assert len(forks) == min(B, workers) - 1
+
+
+def test_bn254_encoder_without_fork_encodes_here(monkeypatch):
+    """A process that cannot fork (EAGAIN at a process limit) encodes every part itself."""
+    import os
+
+    F = get_field("bn254")
+    M = _rand(F, np.random.default_rng(9), (3, 1 << 3))
+    want = codes.encode_rows(F, M, 1)
+    forks = _counted_forks(monkeypatch)
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert np.array_equal(codes.encode_rows(F, M, 1, 3), want)
+    assert len(forks) == 2
 
 
 def test_bn254_commitment_is_the_same_forked_or_not(monkeypatch):

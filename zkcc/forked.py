@@ -79,3 +79,12 @@ class Inline:
 
     def close(self) -> None:
         pass
+
+
+def fork_or_inline(fn) -> Forked | Inline:
+    """`Forked(fn)`, or `fn` computed here when this process cannot fork (EAGAIN at a process
+    limit, ENOMEM): a second core is an optimisation, never a requirement."""
+    try:
+        return Forked(fn)
+    except OSError:
+        return Inline(fn)

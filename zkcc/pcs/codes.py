@@ -40,7 +40,7 @@ import numpy as np
 
 from zkcc.field.base import Array, PrimeField, square_and_multiply
 from zkcc.field.m31 import _P, P, mul_reduce
-from zkcc.forked import Forked
+from zkcc.forked import fork_or_inline
 from zkcc.pcs import codes_m31
 
 # Fewest bn254 butterflies worth a forked process: about 25 ms of work on this project's
@@ -204,7 +204,7 @@ def _encode_bn254_forked(F: PrimeField, msg: Array, rate_log: int, workers: int)
         return _encode_bn254(F.xp, msg, rate_log)
     bounds = [B * i // parts for i in range(parts + 1)]
     children = [
-        Forked(lambda lo=lo, hi=hi: F.encode(_encode_bn254(F.xp, msg[:, lo:hi], rate_log)))
+        fork_or_inline(lambda lo=lo, hi=hi: F.encode(_encode_bn254(F.xp, msg[:, lo:hi], rate_log)))
         for lo, hi in zip(bounds[1:-1], bounds[2:], strict=True)
     ]
     try:

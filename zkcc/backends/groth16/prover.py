@@ -25,7 +25,7 @@ from zkcc.backends.groth16.r1cs import R1CS
 from zkcc.backends.groth16.setup import ProvingKey
 from zkcc.backends.groth16.workers import default_workers
 from zkcc.errors import WitnessError
-from zkcc.forked import Forked, Inline
+from zkcc.forked import Inline, fork_or_inline
 
 _FORK_MIN_WIRES = 2048  # below this a fork (a few ms) is not worth it
 
@@ -118,7 +118,7 @@ def msm_sums(pk: ProvingKey, w, h, share: tuple[int, int] = (0, 1), forked: bool
     def part(group, bases, scalars):
         return msm(group, *_run(bases, scalars, q, n))
 
-    run = Forked if forked else Inline
+    run = fork_or_inline if forked else Inline
     other = run(lambda: (part(G2, pk.b_g2_query, w), part(G1, pk.b_g1_query, w)))
     try:
         coeffs = h() if callable(h) else h

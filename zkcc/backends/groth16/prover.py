@@ -5,7 +5,8 @@
     C = sum_{j private} w_j l_j + sum_i h_i tau^i Z(tau)/delta + s A + r B_g1 - r s delta   (G1)
 
 Five MSMs (A, B in G1, B in G2, L, H), each Pippenger (msm.py); h from qap.h_coefficients.
-On a multi-core machine the B MSMs run in a forked worker process beside the rest (workers.py).
+On a multi-core machine the B MSMs run in a forked worker process beside the rest (workers.py,
+zkcc/forked.py).
 With committed wires (setup.py) the L-sum runs over the other private wires only, and `commit`
 gives the commitment D = sum_j w_j k_query[j] + o k_blind and its proof of knowledge
 PoK = sigma D, for a fresh o that `prove` takes back out of C (o c_blind; setup.py).

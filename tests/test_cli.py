@@ -152,3 +152,28 @@ def test_layer_widths_are_shown_as_runs_or_as_counts():
     assert _widths_text([8]) == "8"
     deep = ([256] * 3 + [128]) * 5 + [64]
     assert _widths_text(deep) == "21 layers in 11 runs; width 256 on 15, 128 on 5, 64 on 1"
+
+
+def test_processes_without_mpiexec_is_refused(monkeypatch, capsys, tmp_path):
+    """`--processes N` needs an mpiexec; without one, one line and exit 2, before any work."""
+    from zkcc import cli
+    from zkcc.driver import compile_path
+
+    plan = tmp_path / "dot.zkplan"
+    plan.write_bytes(compile_path(EXAMPLES / "dot" / "dot.zkcu").to_bytes())
+    proof = tmp_path / "dot.zkproof"
+    inputs = str(EXAMPLES / "dot" / "inputs.json")
+    monkeypatch.setattr(cli, "find_mpiexec", lambda: None)
+    monkeypatch.setattr(sys, "argv", ["zkcc", "prove", str(plan), "-i", inputs, "-o", str(proof)])
+    monkeypatch.setattr(sys, "argv", [*sys.argv, "--processes", "2"])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and len(err) == 1, err
+    assert "--processes 2: no mpiexec found" in err[0]
+    assert not proof.exists()
+    monkeypatch.setattr(sys, "argv", ["zkcc", "prove", str(plan), "-i", "-", "-p", "3"])
+    with pytest.raises(SystemExit) as e:  # only one process would get stdin
+        cli.main()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and len(err) == 1 and "give the inputs as a file" in err[0], err

@@ -65,6 +65,24 @@ def test_mpi_proof_is_byte_identical(tmp_path, name):
     assert run("verify", str(plan), str(one)).returncode == 0
 
 
+def test_processes_option_starts_mpiexec_itself(tmp_path):
+    """`zkcc prove --processes 2` runs itself as `mpiexec -n 2` (two ranks, one report) and
+    writes the one-process proof; under mpiexec the option changes nothing."""
+    plan = compiled(tmp_path, "dot")
+    inputs = str(EXAMPLES / "dot" / "inputs.json")
+    one, two = tmp_path / "one.zkproof", tmp_path / "two.zkproof"
+    assert run("prove", str(plan), "-i", inputs, "-o", str(one), "-q", *SEED).returncode == 0
+    r = run("prove", str(plan), "-i", inputs, "-o", str(two), "--json", "-p", "2", *SEED)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["ranks"] == 2
+    assert two.read_bytes() == one.read_bytes()
+    three = tmp_path / "three.zkproof"
+    r = run("prove", str(plan), "-i", inputs, "-o", str(three), "--json", "-p", "2", *SEED, ranks=3)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["ranks"] == 3
+    assert three.read_bytes() == one.read_bytes()
+
+
 def test_mpi_ranks_read_their_parts_of_an_npz_input(tmp_path):
     """Each rank reads only its part of every .npz entry (deflated, one in Fortran order):
     the proof is the one-process proof from the same values in JSON. Stdin, which only rank 0

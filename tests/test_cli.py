@@ -177,3 +177,22 @@ def test_processes_without_mpiexec_is_refused(monkeypatch, capsys, tmp_path):
         cli.main()
     err = capsys.readouterr().err.strip().splitlines()
     assert e.value.code == 2 and len(err) == 1 and "give the inputs as a file" in err[0], err
+
+
+def test_processes_tip_only_for_wide_long_proofs(monkeypatch):
+    """`prove` suggests --processes for a GKR launch with wide layers (poseidon2_batch: 4,096
+    instances of 32-wire layers) in a proof estimated at seconds, on a process allowed more
+    than one core; not for narrow layers (mimc: 4,096 instances of 4 wires), nor for a short
+    proof, nor on one core."""
+    from zkcc import cli
+    from zkcc.driver import compile_path
+    from zkcc.field import m31_kernels
+
+    wide = compile_path(EXAMPLES / "poseidon2_batch" / "poseidon2_batch.zkcu")
+    narrow = compile_path(EXAMPLES / "mimc" / "mimc.zkcu")
+    monkeypatch.setattr(m31_kernels, "_THREADS", 2)
+    assert "--processes 2" in cli._processes_tip(wide, 5.0)
+    assert cli._processes_tip(wide, 0.5) is None  # too short to pay for the launch
+    assert cli._processes_tip(narrow, 60.0) is None
+    monkeypatch.setattr(m31_kernels, "_THREADS", 1)
+    assert cli._processes_tip(wide, 5.0) is None

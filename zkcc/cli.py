@@ -728,6 +728,9 @@ def prove(
             f"peak ~{format_size(estimate.prove_peak_bytes)}, proof ~{estimate.proof_bytes:,} "
             "bytes (one process)"
         )
+        tip = _processes_tip(plan, estimate.prove_seconds) if comm.size == 1 else None
+        if tip:
+            report.note(tip)
         start = time.perf_counter()
         with _sources_beside(plan_path):
             bundle = run_prover(
@@ -795,6 +798,35 @@ def _estimate(plan):
     from zkcc.analysis.profile import load_profile
 
     return estimate_plan(plan, load_profile())
+
+
+# A GKR launch whose typical layer holds at least 2^TIP_TABLE_LOG2 values (instances times
+# width), in a proof estimated at TIP_SECONDS or more, gains from --processes: its rounds' work
+# outweighs the ranks' exchanges (docs/scale.md: poseidon2_batch, 2^17, 1.5x on 2 cores; mimc,
+# 2^14, nothing; merkle, 2^11, slower). `prove` says so on a machine with cores to spare.
+TIP_TABLE_LOG2 = 16
+TIP_SECONDS = 2.0
+
+
+def _processes_tip(plan, seconds: float) -> str | None:
+    """A one-line hint at --processes for a plan with a GKR launch wide enough to pay for the
+    ranks' exchanges, when this process may use more than one core."""
+    from zkcc.field.m31_kernels import _THREADS
+    from zkcc.ir.host import Launch
+    from zkcc.runtime.groth16_launch import groth16_steps
+
+    if _THREADS < 2 or seconds < TIP_SECONDS:
+        return None
+    g16 = set(groth16_steps(plan))
+    for i, step in enumerate(plan.host.steps):
+        if isinstance(step, Launch) and i not in g16:
+            widths = sorted(layer.width_log2 for layer in plan.kernels[step.kernel].circuit.layers)
+            if (step.count - 1).bit_length() + widths[len(widths) // 2] >= TIP_TABLE_LOG2:
+                return (
+                    f"tip: launch {i} ({step.kernel}<<<{step.count}>>>) splits well over "
+                    f"processes; `--processes {_THREADS}` may prove faster here (docs/scale.md)"
+                )
+    return None
 
 
 def find_mpiexec() -> str | None:

@@ -830,12 +830,14 @@ def _processes_tip(plan, seconds: float) -> str | None:
 
 
 def find_mpiexec() -> str | None:
-    """The mpiexec of this installation (the mpich wheel puts it beside the interpreter),
-    else the first on PATH. Another MPI's launcher than the library mpi4py loads would start
-    one-rank worlds, which `get_comm` refuses with a message."""
+    """The mpiexec of this installation (comm.installed_mpiexec), else the first on PATH.
+    Another MPI's launcher than the library mpi4py loads would start one-rank worlds, which
+    `get_comm` refuses with a message."""
     import shutil
 
-    local = Path(sys.executable).parent / "mpiexec"
+    from zkcc.runtime.comm import installed_mpiexec
+
+    local = installed_mpiexec()
     return str(local) if local.exists() else shutil.which("mpiexec")
 
 

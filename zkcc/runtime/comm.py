@@ -92,6 +92,7 @@ import time
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
 
 import click
@@ -432,6 +433,12 @@ def _int_var(env: Mapping[str, str], name: str | None) -> int | None:
         return None
 
 
+def installed_mpiexec() -> Path:
+    """The mpiexec installed with the MPI library mpi4py loads: the mpich wheel of the mpi
+    extra puts it beside the interpreter."""
+    return Path(sys.executable).parent / "mpiexec"
+
+
 def detect_launch(env: Mapping[str, str] | None = None) -> Launch | None:
     """The launch the environment announces, or None when no MPI launcher started us."""
     env = os.environ if env is None else env
@@ -507,7 +514,7 @@ def get_comm() -> Comm:
     comm = MpiComm()
     if launch.size is not None and comm.size != launch.size:
         library = _first_lines(MPI.Get_library_version())
-        mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+        mpiexec = installed_mpiexec()
         _refuse_launch(
             launch,
             f"started by mpiexec ({ranks}) but MPI sees {comm.size}: that mpiexec belongs to "

@@ -686,7 +686,7 @@ def prove(
     if tmpdir is not None and not Path(tmpdir).is_dir():
         label = _option_label("tmpdir", "--tmpdir", "ZKCC_TMPDIR")
         raise UserError(f"{label} {tmpdir}: not an existing directory")
-    from zkcc.runtime.comm import detect_launch
+    from zkcc.runtime.comm import detect_launch, get_comm, guard
 
     if processes > 1 and detect_launch() is None:
         if str(inputs) == "-":
@@ -697,7 +697,6 @@ def prove(
         sys.exit(_under_mpiexec(processes))
 
     from zkcc.field import get_field
-    from zkcc.runtime.comm import get_comm, guard
     from zkcc.runtime.inputs import file_digest, load_inputs
     from zkcc.runtime.prover import prove as run_prover
     from zkcc.runtime.randomness import Randomness

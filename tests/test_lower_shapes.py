@@ -8,10 +8,13 @@ output makes its residue nonzero."""
 from __future__ import annotations
 
 import random
+from dataclasses import fields
 
+import numpy as np
 import pytest
 from ir_reference import eval_instance
 
+from zkcc.backends.gkr.circuit import Layer
 from zkcc.backends.gkr.evaluate import reference_evaluate
 from zkcc.field import get_field
 from zkcc.ir.kernel import Instr, KernelIR, Op, Param
@@ -76,6 +79,18 @@ def padded(shape: tuple[int, ...], values: list[int]) -> list[int]:
     return out
 
 
+def assert_stored_form(circuit) -> None:
+    """The lowering builds its layers with Layer.stored, which takes its arrays unchecked:
+    they must be what Layer's own init would have kept (int64 wires; coefficients as
+    `coefficients` stores them, the same array objects)."""
+    for layer in circuit.layers:
+        for name in ("mul_wires", "add_wires", "const_out"):
+            assert getattr(layer, name).dtype == np.int64
+        checked = Layer(**{f.name: getattr(layer, f.name) for f in fields(Layer)})
+        for name in ("mul_coef", "add_coef", "const_coef"):
+            assert getattr(checked, name) is getattr(layer, name)
+
+
 @pytest.mark.parametrize("field", ["m31", "bn254"])
 @pytest.mark.parametrize("seed", range(8))
 def test_raw_ir_lowers_to_a_circuit_of_the_same_relation(field, seed):
@@ -88,6 +103,7 @@ def test_raw_ir_lowers_to_a_circuit_of_the_same_relation(field, seed):
     assert residues == [0]
     y = outs[1]
     circuit = lower_kernel(kernel, p)
+    assert_stored_form(circuit)
     inputs = {"param:x": padded((6,), x), "index": [instance]}
     assert run_circuit(circuit, {**inputs, "param:y": padded((2, 3), y)}, p) == [0] * (
         1 << circuit.layers[-1].width_log2

@@ -208,15 +208,7 @@ def _layers(width: np.ndarray, mul: _Sorted, add: _Sorted, const: _Sorted) -> tu
     power of two."""
     width_log2 = np.frexp(np.maximum(width, 1) - 1)[1].tolist()  # exponent = bit length
     return tuple(
-        Layer(
-            width_log2=w,
-            mul_wires=mw,
-            mul_coef=mc,
-            add_wires=aw,
-            add_coef=ac,
-            const_out=cw[:, 0],
-            const_coef=cc,
-        )
+        Layer.stored(w, mw, mc, aw, ac, cw[:, 0], cc)  # combine's coefficient arrays
         for w, (mw, mc), (aw, ac), (cw, cc) in zip(
             width_log2, mul.split(), add.split(), const.split(), strict=True
         )

@@ -54,6 +54,25 @@ def test_non_power_of_two_counts_and_shapes_prove(field, n):
     assert F.to_ints(public["ys"]) == want
 
 
+def test_bn254_inputs_between_2_63_and_2_64_are_exact(tmp_path):
+    """numpy reads a list that holds a value in [2^63, 2^64) beside smaller ones as float64;
+    the field's array must keep every integer exact (the low bits were lost, and the circuit
+    then disagreed with the witness)."""
+    F = get_field("bn254")
+    plan, digest = _plan("bn254", 2)
+    big = [2**63 + 1, 2**64 - 1, 2**63, 2**64 + 7, 12345678901234567891, 5, 1, 3, 2**62]
+    xs = (big * 4)[:30]
+    rows = [[xs[k : k + 5] for k in range(j, j + 15, 5)] for j in (0, 15)]
+    w = [2**63 + 5, 1, 2]
+    (tmp_path / "in.json").write_text(json.dumps({"xs": rows, "w": w}))
+    inputs = load_inputs(tmp_path / "in.json", plan.program, F)
+    assert F.to_ints(inputs["xs"]) == xs and F.to_ints(inputs["w"]) == w
+    assert F.to_ints(F.array([[2**63 + 1], [1]])) == [[2**63 + 1], [1]]
+    public = verify(plan, digest, prove(plan, digest, inputs).to_bytes())
+    want = [w[i] * pow(x, -1, F.p) % F.p for inst in rows for i in range(3) for x in inst[i]]
+    assert F.to_ints(public["ys"]) == want
+
+
 def test_npz_and_json_inputs_agree(tmp_path):
     plan, _ = _plan("m31", 2)
     F = get_field("m31")

@@ -42,11 +42,13 @@ class Bn254Field(PrimeField):
 
     def array(self, x: Any) -> Array:
         xp = self.xp
-        a = xp.asarray(x)
-        if a.dtype != object:
-            a = a.astype(object)  # numpy ints become Python ints
+        if isinstance(x, np.ndarray) and x.dtype != object:
+            a = x.astype(object)  # numpy ints become Python ints
         else:
-            a = _to_int(a) if a.ndim else xp.asarray(int(a.item()), dtype=object)
+            # Python ints are read as objects, exact: numpy would make a list that holds a
+            # value in [2^63, 2^64) beside smaller ones float64, and lose its low bits
+            a = np.asarray(x, dtype=object)
+            a = _to_int(a) if a.ndim else np.asarray(int(a.item()), dtype=object)
         return xp.asarray(a % R, dtype=object)
 
     def zeros(self, shape: int | tuple[int, ...]) -> Array:

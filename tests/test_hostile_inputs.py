@@ -101,6 +101,28 @@ def test_internal_error_exits_3_with_one_line(tmp_path, plan, monkeypatch, capsy
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+def test_a_failed_self_check_is_an_internal_error(tmp_path, plan, monkeypatch, capsys):
+    """A check of zkcc's own work (circuit residues against the witness, say) that fails is a
+    bug in zkcc: exit 3 and status internal_error, with the check's own message."""
+    import zkcc.runtime.prover
+    from zkcc.errors import InternalError
+
+    def disagree(*args, **kwargs):
+        raise InternalError("internal error: launch 0: circuit residues are non-zero")
+
+    monkeypatch.setattr(zkcc.runtime.prover, "prove", disagree)
+    out = tmp_path / "x.zkproof"
+    argv = ["zkcc", "prove", "-q", str(plan), "-i", str(DOT_INPUTS), "-o", str(out), "--json"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 3
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == "internal_error" and report["exit_code"] == 3
+    assert report["error"].startswith("zkcc: internal error: launch 0: circuit residues")
+    assert not out.exists()
+
+
 def test_keyboard_interrupt_is_not_an_internal_error(plan, monkeypatch, capsys):
     import zkcc.runtime.prover
 

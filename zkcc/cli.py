@@ -25,7 +25,7 @@ import numpy as np
 from zkcc.analysis.privacy import PARTS as PRIVACY_PARTS
 from zkcc.analysis.privacy import privacy_report
 from zkcc.analysis.soundness import plan_soundness
-from zkcc.errors import ProofRejected, UserError, ZkccError
+from zkcc.errors import InternalError, ProofRejected, UserError, ZkccError
 from zkcc.fileio import read_bytes, write_atomic
 from zkcc.ir.fuse import fused_parts
 
@@ -1173,6 +1173,8 @@ def main() -> None:
         _fail(EXIT_ERROR, "error", "aborted", as_json)
     except ProofRejected as e:
         _fail(EXIT_REJECTED, "rejected", f"rejected: {e}", as_json)
+    except InternalError as e:
+        _fail(EXIT_INTERNAL, "internal_error", f"zkcc: {e} {_REPORT_IT}", as_json)
     except (UserError, ZkccError) as e:
         _fail(EXIT_ERROR, "error", str(e), as_json, **_error_details(e))
     except MemoryError:
@@ -1183,10 +1185,12 @@ def main() -> None:
         _fail(
             EXIT_INTERNAL,
             "internal_error",
-            f"zkcc: internal error: {type(e).__name__}: {_one_line(e)} "
-            "(please report this, with the command and files)",
+            f"zkcc: internal error: {type(e).__name__}: {_one_line(e)} {_REPORT_IT}",
             as_json,
         )
+
+
+_REPORT_IT = "(please report this, with the command and files)"
 
 
 def _error_details(e: ZkccError) -> dict:

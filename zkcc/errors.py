@@ -2,7 +2,8 @@
 
 The split follows the CLI's exit codes: a `UserError` (bad source, bad input file, malformed plan
 or proof) is reported as one clean message and exit code 2; a proof that parses but does not
-check is *not* an exception here but a `Rejected` verdict (exit code 1).
+check is *not* an exception here but a `Rejected` verdict (exit code 1). An `InternalError` is
+a bug zkcc caught itself: exit code 3, as for an unexpected exception.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ class WitnessError(UserError):
 
     def under(self, root) -> WitnessError:
         return WitnessError(self.what, self.loc, root)
+
+
+class InternalError(ZkccError):
+    """zkcc's check of its own work failed (a circuit that disagrees with the witness it was
+    built beside, say): a bug in zkcc, reported with exit code 3 like any other, but with
+    the message that names what disagreed instead of a traceback."""
 
 
 class ProofRejected(ZkccError):

@@ -75,8 +75,8 @@ and before the first collective of the work itself:
   which aborts the job (status 130) after `ready()`. A second Ctrl-C makes Hydra kill the job.
 
 Statuses follow zkcc/cli.py's `main()`: 2 for `UserError`/`FormatError`/`ZkccError`, click
-usage errors and `MemoryError`; 1 for `ProofRejected`; 3 for internal errors (any other
-exception, which also prints its traceback from the rank that raised it).
+usage errors and `MemoryError`; 1 for `ProofRejected`; 3 for internal errors (`InternalError`,
+and any other exception, which also prints its traceback from the rank that raised it).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ import click
 import numpy as np
 import numpy.lib.format as npformat
 
-from zkcc.errors import ProofRejected, UserError, ZkccError
+from zkcc.errors import InternalError, ProofRejected, UserError, ZkccError
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -586,6 +586,8 @@ def _exit_code(exc: BaseException) -> int:
         return EXIT_ERROR
     if isinstance(exc, ProofRejected):
         return EXIT_REJECTED
+    if isinstance(exc, InternalError):
+        return EXIT_INTERNAL
     if isinstance(exc, ZkccError | MemoryError):
         return EXIT_ERROR
     if isinstance(exc, KeyboardInterrupt):

@@ -33,7 +33,7 @@ from zkcc.backends.gkr.zk import (
     ZkProver,
 )
 from zkcc.encoding import Schema, decode, encode
-from zkcc.errors import ProofRejected, ZkccError
+from zkcc.errors import InternalError, ProofRejected, ZkccError
 from zkcc.field import get_field
 from zkcc.field.mle import mle_evaluate
 from zkcc.ir.host import AssertEq, Launch, Program
@@ -412,7 +412,7 @@ def check_residues(residues: np.ndarray, real, what: str) -> None:
     if real is not None:
         residues = residues[:, real]
     if np.any(residues != 0):
-        raise ZkccError(
+        raise InternalError(
             f"internal error: {what}: circuit residues are non-zero although witness "
             "generation succeeded"
         )
@@ -537,7 +537,7 @@ class Groth16Step(_LaunchStep):
         if public_inputs(kernel_pub, points, values) != [
             int(x) for x in w[1 : 1 + lc.r1cs.num_public]
         ]:
-            raise ZkccError(f"internal error: launch {b.step} public inputs disagree")
+            raise InternalError(f"internal error: launch {b.step} public inputs disagree")
         encoded = F.encode(F.array(values)) if b.committed else None
         if b.committed:
             tr.absorb("groth16-values", encoded)
@@ -545,7 +545,7 @@ class Groth16Step(_LaunchStep):
             coins = ctx.randomness.source(f"groth16/{self.index}")
             proof = g16.prove(pk, lc.r1cs, w, rng=coins, blind=blind, comm=ctx.comm)
         except ZkccError as e:
-            raise ZkccError(
+            raise InternalError(
                 f"internal error: launch {b.step} ({b.kernel}) R1CS is not satisfied although "
                 f"witness generation succeeded ({e})"
             ) from None

@@ -235,3 +235,47 @@ def test_plans_are_deterministic_and_old_formats_refused() -> None:
         Plan.from_bytes(encode(MAGIC, 4, tree))
     with pytest.raises(FormatError, match=f"unsupported format version {VERSION + 1}"):
         Plan.from_bytes(encode(MAGIC, VERSION + 1, tree))
+
+
+SCALAR = """
+__global__ void shift(const field x[2], __broadcast__ const field c, field y[2]) {
+    y[0] = x[0] * c + c;
+    y[1] = x[1] * x[1] + c;
+}
+__host__ void main(public field x[5][2], {kind} field c, private field cs[3],
+                   public out field y[5][2], public out field z[5][2]) {
+    shift<<<5>>>(x, c, y);
+    shift<<<5>>>(y, cs[1], z);
+}
+"""
+
+
+@pytest.mark.parametrize("kind", ["public", "private"])
+def test_broadcast_scalar_parameters_prove(monkeypatch, tmp_path, kind) -> None:
+    """A `__broadcast__` scalar parameter, given a scalar tensor or a one-element slice: its
+    table is one row of one element, also when the launch is proved in chunks."""
+    import zkcc.runtime.memory as memory_module
+    import zkcc.runtime.prover as prover_module
+
+    F = get_field("m31")
+    data = plan_program(compile_source(SCALAR.replace("{kind}", kind), "s.zkcu")).to_bytes()
+    plan, digest = Plan.from_bytes(data), plan_digest(data)
+    rng = np.random.default_rng(5)
+    x, c, cs = rng.integers(0, F.p, (5, 2)), int(rng.integers(F.p)), rng.integers(0, F.p, 3)
+    inputs = {"x": F.array(x.reshape(-1).tolist()), "c": F.array([c]), "cs": F.array(cs.tolist())}
+    proof = prove(plan, digest, inputs, randomness=SEEDED).to_bytes()
+    public = verify(plan, digest, proof)
+
+    def shift(rows, k):
+        return [[(a * k + k) % F.p, (b * b + k) % F.p] for a, b in rows]
+
+    y = shift([[int(a), int(b)] for a, b in x], c)
+    assert F.to_ints(public["y"]) == [v for row in y for v in row]
+    assert F.to_ints(public["z"]) == [v for row in shift(y, int(cs[1])) for v in row]
+    real = memory_module.plan_memory
+
+    def chunked(plan_, ranks, limit, tmpdir, rep):
+        return dataclasses.replace(real(plan_, ranks, None, str(tmp_path), rep), parts=2)
+
+    monkeypatch.setattr(prover_module, "plan_memory", chunked)
+    assert prove(plan, digest, inputs, randomness=SEEDED).to_bytes() == proof

@@ -28,6 +28,12 @@ class TableLayout:
     index: tuple[int, ...] = ()
 
     @property
+    def row_shape(self) -> tuple[int, ...]:
+        """The shape as the row views read it, (rows, *rest): a scalar (a `__broadcast__`
+        scalar parameter, a slice down to one element) is one row of one element."""
+        return self.shape or (1,)
+
+    @property
     def num_vars(self) -> int:
         return (math.prod(padded_shape(self.shape)) - 1).bit_length()
 
@@ -47,12 +53,13 @@ class TableLayout:
         """Rows [lo, hi) of the padded table seen as (padded shape[0], rest), from `part`,
         the flat data of the real rows among them (rows lo .. min(hi, shape[0])): the
         instance rows a shard needs, without building the whole table."""
-        pad = padded_shape(self.shape)
+        shape = self.row_shape
+        pad = padded_shape(shape)
         out = F.zeros((hi - lo, *pad[1:]))
-        real = max(0, min(hi, self.shape[0]) - lo)
+        real = max(0, min(hi, shape[0]) - lo)
         if real:
-            rest = tuple(slice(0, d) for d in self.shape[1:])
-            out[(slice(0, real), *rest)] = part.reshape(real, *self.shape[1:])
+            rest = tuple(slice(0, d) for d in shape[1:])
+            out[(slice(0, real), *rest)] = part.reshape(real, *shape[1:])
         return out.reshape(hi - lo, math.prod(pad[1:]))  # no rows: an MPI rank past the blocks
 
     def on_base(self, F, point) -> tuple[TableLayout, list]:

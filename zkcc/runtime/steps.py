@@ -437,7 +437,7 @@ def broadcast_inputs(F, circuit, sources: dict, data: TensorStore) -> dict[str, 
     for seg in circuit.segments:
         if seg.broadcast:
             tensor, layout = sources[seg.name]
-            rows = padded_shape(layout.shape)[0]
+            rows = padded_shape(layout.row_shape)[0]
             out[seg.name] = data.rows(tensor, layout, 0, rows).reshape(-1)
     return out
 

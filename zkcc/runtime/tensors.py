@@ -200,7 +200,7 @@ class TensorStore:
     def rows(self, name: str, layout: TableLayout, lo: int, hi: int) -> np.ndarray:
         """Rows [lo, hi) of the tensor's padded table under `layout`, seen as (padded
         shape[0], rest): (hi - lo, rest). Collective unless replicated."""
-        shape = layout.shape
+        shape = layout.row_shape
         first = slice_span(layout.base_shape, layout.index).start if layout.base_shape else 0
         rest = int(np.prod(shape[1:], dtype=np.int64))
         a = min(lo, shape[0])  # rows past the real ones (a shard's padding) read nothing
@@ -209,7 +209,7 @@ class TensorStore:
 
     def table_part(self, name: str, layout: TableLayout, a: int, b: int) -> np.ndarray:
         """Elements [a, b) of the tensor's flat padded table (collective unless replicated)."""
-        width = int(np.prod(padded_shape(layout.shape)[1:], dtype=np.int64))
+        width = int(np.prod(padded_shape(layout.row_shape)[1:], dtype=np.int64))
         r0, r1 = a // width, -(-b // width)
         return self.rows(name, layout, r0, r1).reshape(-1)[a - r0 * width : b - r0 * width]
 
@@ -222,9 +222,9 @@ class TensorStore:
         if self._held[name].spans is None or self.comm.size == 1:
             return mle_evaluate(F, layout.table(F, self.whole(name)), point)
         coords = point_coords(F, point)
-        width = int(np.prod(padded_shape(layout.shape)[1:], dtype=np.int64))
+        width = int(np.prod(padded_shape(layout.row_shape)[1:], dtype=np.int64))
         low = width.bit_length() - 1
-        mine = span(layout.shape[0], self.comm.size, self.comm.rank)
+        mine = span(layout.row_shape[0], self.comm.size, self.comm.rank)
         block = self.rows(name, layout, mine.start, mine.stop)
         eq_low = eq_table(F, coords[:low])  # (d, width)
         eq_high = eq_table(F, coords[low:])[:, mine.start : mine.stop]  # (d, rows held)

@@ -351,6 +351,39 @@ def diag(body: str, params: str = "const i8 x[8], i24 y[1]", field: str = "m31",
             "clamp bounds are empty: low 5 is above high -5",
         ),
         ("    y[0] = relu(x[0], 1);", "const i8 x[8], field y[1]", (3, 12), "relu takes 1 "),
+        (  # p + 5: it would fit i8 only as the field element 5
+            "    y[0] = 2147483652;",
+            "const i8 x[8], i8 y[1]",
+            (3, 5),
+            "value 2147483652 does not fit i8 'y[0]' (range -128..127)",
+        ),
+        (  # a compile-time int, exact, not mod p
+            "    int n = 1 << 40;\n    i16 v = n - 1;\n    y[0] = v;",
+            "const i8 x[8], i16 y[1]",
+            (4, 13),
+            "value 1099511627775 does not fit i16 'v' (range -32768..32767)",
+        ),
+        (  # (p + 5) / 16 as fx8.4
+            "    y[0] = 134217728.25;",
+            "const i8 x[8], fx8.4 y[1]",
+            (3, 5),
+            "value 134217728.25 (stored 2147483652) does not fit fx8.4 'y[0]' (range -8..",
+        ),
+        (  # |x0 x1 x2| up to 2^45: the field value may have wrapped
+            "    y[0] = x[0] * x[1] * x[2];",
+            "const i16 x[8], i30 y[1]",
+            (3, 5),
+            "the value may have wrapped around mod p: its integer range "
+            "-35184372088832..35183298347008 is too wide for the field, so whether it fits "
+            "i30 'y[0]' cannot be checked",
+        ),
+        (  # made from such a value
+            "    y[0] = x[0] * x[1] * x[2] + 1;",
+            "const i16 x[8], i30 y[1]",
+            (3, 5),
+            "the value may have wrapped around mod p: it is made from a value whose integer "
+            "range is too wide",
+        ),
         (
             "    y[0] = f(x);",
             "const field x[8], field y[1]",

@@ -46,6 +46,10 @@ class Bounds:
         self.bld = bld
         self.facts: dict[int, tuple[int, int]] = {}
         self.nonneg_bits: dict[int, int] = {}  # SSA value -> SSA of a bit that is 1 iff v >= 0
+        # SSA values of bounded operands whose integer range the field cannot hold (i16 * i16
+        # * i16 in m31): their field value may have wrapped around mod p, so no range check
+        # can say whether the integer fits a type. Value: the range, when known.
+        self.wrapped: dict[int, tuple[int, int] | None] = {}
 
     def get(self, x: int) -> tuple[int, int] | None:
         fact = self.facts.get(x)
@@ -72,16 +76,29 @@ class Bounds:
         fa = self.get(a)
         fb = self.get(b) if b is not None else (0, 0)
         if fa is None or fb is None:
+            if a in self.wrapped or b in self.wrapped:
+                self._wrap(r, None)
             return
         if op == "+":
-            self.add_fact(r, fa[0] + fb[0], fa[1] + fb[1])
+            lo, hi = fa[0] + fb[0], fa[1] + fb[1]
         elif op == "-":
-            self.add_fact(r, fa[0] - fb[1], fa[1] - fb[0])
+            lo, hi = fa[0] - fb[1], fa[1] - fb[0]
         elif op == "*":
             ends = [u * v for u in fa for v in fb]
-            self.add_fact(r, min(ends), max(ends))
+            lo, hi = min(ends), max(ends)
         elif op == "neg":
-            self.add_fact(r, -fa[1], -fa[0])
+            lo, hi = -fa[1], -fa[0]
+        else:
+            return
+        if max(-lo, hi) >= self.bld.p:
+            self._wrap(r, (lo, hi))
+        else:
+            self.add_fact(r, lo, hi)
+
+    def _wrap(self, r: int, span: tuple[int, int] | None) -> None:
+        """Mark r as possibly wrapped (`wrapped`), unless a constraint already bounds it."""
+        if self.get(r) is None:
+            self.wrapped.setdefault(r, span)
 
     def boolean(self, x: int) -> int:
         """Record that x is constrained to 0 or 1 (by whoever made it)."""

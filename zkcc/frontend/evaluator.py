@@ -259,6 +259,8 @@ class ExprEval(FixedOps):
                 raise self.fail(f"cannot assign {self.describe(v)} to int '{ref.text}'", loc)
             st.cells[ref.offset] = v.value
         elif st.frac is None and type(v) not in FIXED_KINDS:
+            if st.elem != FIELD:
+                self.literal_fits(v, st.elem, loc, ref.text)
             x = self.to_field(v, loc)
             if st.elem != FIELD:
                 self.narrow(x, st.elem, loc, ref.text)
@@ -280,6 +282,20 @@ class ExprEval(FixedOps):
             s = c if c <= bld.p // 2 else c - bld.p
             raise self.fail(
                 f"value {int_text(s)} does not fit {typ} '{text}' (range {lo}..{hi})", loc
+            )
+        if x in self.bounds.wrapped and self.bounds.get(x) is None:
+            span = self.bounds.wrapped[x]
+            why = (
+                f"its integer range {int_text(span[0])}..{int_text(span[1])} is"
+                if span
+                else "it is made from a value whose integer range is"
+            )
+            raise self.fail(
+                f"the value may have wrapped around mod p: {why} too wide for the field, so "
+                f"whether it fits {typ} '{text}' cannot be checked; keep intermediate results "
+                "within the field (store them in iK variables) or use a wider field (#pragma "
+                "field bn254)",
+                loc,
             )
         self.bounds.range_check(x, bits, loc, fixed_frac(typ))
 

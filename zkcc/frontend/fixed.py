@@ -161,6 +161,7 @@ class FixedOps:
                 )
             return self.to_field(v, loc)
         f = fixed_frac(elem) or 0
+        self.literal_fits(v, elem, loc, text)
         if g > f:
             return self.divide(self.to_field(v, loc), 1 << (g - f), bits, loc, elem, text)
         x = self.lift(v, f, loc)
@@ -177,6 +178,23 @@ class FixedOps:
                 )
         self.narrow(x, elem, loc, text)
         return x
+
+    def literal_fits(self, v: Value, elem: str, loc: SourceLoc, text: str) -> None:
+        """A compile-time int or a real literal stored in a place of bounded type `elem` (iK,
+        fxK.F) must fit it as written: the field reduces it mod p first, and a value that
+        fits only after that (p + 5 in an i8, as 5) would be stored as another number."""
+        bits = int_type_bits(elem)
+        if bits is None or type(v) not in (IntV, RealV):
+            return
+        f = fixed_frac(elem) or 0
+        s = v.value << f if type(v) is IntV else quantise(v.value, f)  # type: ignore[union-attr]
+        lo, hi = type_range(bits)
+        if not lo <= s <= hi:
+            shown = real_text(s, f) if abs(s) < 1 << 62 else int_text(s >> f)
+            raise self.fail(
+                f"value {shown} does not fit {elem} '{text}' (range {type_range_text(elem)})",
+                loc,
+            )
 
     def divide(
         self,

@@ -585,21 +585,26 @@ def test_reshaped_slices_and_slices_written_in_a_loop_compile() -> None:
     assert errors(src) == []
 
 
-def test_an_error_inside_a_library_function_notes_the_call():
-    """The error is where the library's code is; a note points at the user's call of it."""
-    src = """#pragma field m31
+@pytest.mark.parametrize(
+    ("call", "name", "col"),
+    [("    sort(v);", "sort", 5), ("    y[0] = max_of(v);", "max_of", 12)],
+)
+def test_an_error_inside_a_library_function_notes_the_call(call, name, col):
+    """The error is where the library's code is; a note points at the user's call of it,
+    also when the function returns a value (its `return` came after the error)."""
+    src = f"""#pragma field m31
 #include <cmp.zkcu>
-__global__ void k(const field x[4], field y[4]) {
+__global__ void k(const field x[4], field y[4]) {{
     field v[4];
-    for (int i = 0; i < 4; i++) { v[i] = x[i]; }
-    sort(v);
-    for (int i = 0; i < 4; i++) { y[i] = v[i]; }
-}
-__host__ void main(private field x[2][4], public out field y[2][4]) { k<<<2>>>(x, y); }
+    for (int i = 0; i < 4; i++) {{ v[i] = x[i]; }}
+{call}
+    for (int i = 1; i < 4; i++) {{ y[i] = v[i]; }}
+}}
+__host__ void main(private field x[2][4], public out field y[2][4]) {{ k<<<2>>>(x, y); }}
 """
     diags = check_source(src, "lib.zkcu")
     errors = [d for d in diags if d.severity == "error"]
     notes = [d for d in diags if d.severity == "note"]
     assert errors and errors[0].loc.file == "<stdlib>/cmp.zkcu"
-    assert [(n.loc.file, n.loc.line, n.loc.col) for n in notes] == [("lib.zkcu", 6, 5)]
-    assert "in this call of 'sort'" in notes[0].message
+    assert [(n.loc.file, n.loc.line, n.loc.col) for n in notes] == [("lib.zkcu", 6, col)]
+    assert f"in this call of '{name}'" in notes[0].message

@@ -417,7 +417,15 @@ __host__ void main(private i8 a[3][4], public out i16 b[3][1]) { k<<<3>>>(a, b);
         (
             "__host__ void main(public i31 a[2][8], public out field b[2][1]) { k<<<2>>>(a, b); }",
             (5, 20),
-            "integer type 'i31' does not fit this field: the widest is i30",
+            "integer type 'i31' does not fit this field: the widest is i30 (a range check "
+            "decomposes a value into K bits, 2^K <= p)",
+        ),
+        (  # a fixed-point type is named as one, as in a kernel
+            "__host__ void main(public fx31.4 a[2][8], public out field b[2][1]) "
+            "{ k<<<2>>>(a, b); }",
+            (5, 20),
+            "fixed-point type 'fx31.4' does not fit this field: the widest is fx30.F (a range "
+            "check decomposes a value into K bits, 2^K <= p)",
         ),
         (
             "__host__ void main(public i8 a[2][8], public out field b[2][1]) {\n"

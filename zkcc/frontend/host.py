@@ -14,13 +14,13 @@ from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.kernels import KernelTable
 from zkcc.frontend.limits import MAX_TENSOR, int_text, over_limit
-from zkcc.frontend.statements import Interp, ReturnSignal
+from zkcc.frontend.statements import Interp, ReturnSignal, bounded_type_problem
 from zkcc.frontend.values import FIELD, VOID, Ref, Scope, Value, shape_size, shape_text
 from zkcc.ir.host import AssertEq, HostGraph, Launch, Tensor, TensorKind, View, WrittenParts
 from zkcc.ir.kernel import Param
 from zkcc.ir.layout import same_padded_layout
 from zkcc.ir.source import SourceLoc
-from zkcc.ir.types import fixed_frac, int_type_bits, max_type_bits
+from zkcc.ir.types import int_type_bits
 
 _KIND_TEXT = {
     TensorKind.PUBLIC_IN: "public input",
@@ -218,18 +218,9 @@ class HostCompiler(Interp):
         bits = int_type_bits(typ)
         if bits is None:
             raise self.fail(f"{what} must be a field tensor or of an integer type", loc)
-        widest = max_type_bits(self.kernels.modulus)
-        if bits > widest:
-            raise self.fail(
-                f"integer type '{typ}' does not fit this field: the widest is i{widest}", loc
-            )
-        frac = fixed_frac(typ)
-        if frac is not None and frac > bits:
-            raise self.fail(
-                f"fixed-point type '{typ}' has {frac} fractional bits but only {bits} bits in "
-                "all (fxK.F needs F <= K)",
-                loc,
-            )
+        problem = bounded_type_problem(typ, self.kernels.modulus)
+        if problem:
+            raise self.fail(problem, loc)
 
     def tensor_decl(self, s: ast.VarDecl) -> None:
         if s.is_const:

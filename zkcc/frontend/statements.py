@@ -50,6 +50,29 @@ _COMPOUND = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 _ONE = ast.IntLit(SourceLoc("<none>", 1, 1), 1)  # stands for `++`/`--`'s implicit 1
 
 
+def bounded_type_problem(typ: str, p: int) -> str | None:
+    """Why the bounded type `typ` (iK or fxK.F) cannot be used in the field of modulus p, or
+    None when it can: kernels and tensors of main say the same."""
+    bits = int_type_bits(typ)
+    assert bits is not None
+    widest = max_type_bits(p)
+    frac = fixed_frac(typ)
+    if not 1 <= bits <= widest:
+        kind, widest_name = (
+            ("integer", f"i{widest}") if frac is None else ("fixed-point", f"fx{widest}.F")
+        )
+        return (
+            f"{kind} type '{typ}' does not fit this field: the widest is {widest_name} "
+            "(a range check decomposes a value into K bits, 2^K <= p)"
+        )
+    if frac is not None and frac > bits:
+        return (
+            f"fixed-point type '{typ}' has {frac} fractional bits but only {bits} bits in all "
+            "(fxK.F needs F <= K)"
+        )
+    return None
+
+
 @dataclass
 class _Frame:
     """A loop being unrolled, as the loops inside it see it: how many more times it will run
@@ -185,23 +208,9 @@ class Interp(ExprEval):
                 "(declare the kernel parameter that reads them as {typ})".replace("{typ}", typ),
                 loc,
             )
-        widest = max_type_bits(self.builder.p)
-        frac = fixed_frac(typ)
-        if not 1 <= bits <= widest:
-            kind, widest_name = (
-                ("integer", f"i{widest}") if frac is None else ("fixed-point", f"fx{widest}.F")
-            )
-            raise self.fail(
-                f"{kind} type '{typ}' does not fit this field: the widest is {widest_name} "
-                "(a range check decomposes a value into K bits, 2^K <= p)",
-                loc,
-            )
-        if frac is not None and frac > bits:
-            raise self.fail(
-                f"fixed-point type '{typ}' has {frac} fractional bits but only {bits} bits in "
-                f"all (fxK.F needs F <= K)",
-                loc,
-            )
+        problem = bounded_type_problem(typ, self.builder.p)
+        if problem:
+            raise self.fail(problem, loc)
 
     def exec_decl(self, s: ast.VarDecl) -> None:
         try:
@@ -561,7 +570,8 @@ class Interp(ExprEval):
         try:
             self.run_block(fn.body.stmts, scope.child())
         except ReturnSignal as r:
-            return self.check_return(fn, r.value, r.loc)
+            if self.sink.error_count() == before:  # else: the note below, as for a void body
+                return self.check_return(fn, r.value, r.loc)
         finally:
             self.scope = saved
             self.loops.pop()

@@ -492,6 +492,17 @@ def test_to_bits_overflow_names_value_and_width() -> None:
     )
 
 
+def test_a_select_condition_that_is_not_a_bit_is_named() -> None:
+    body = "    y[0] = select(x[0], 10, 20);"
+    assert run_error(body, [1, -1]) == (
+        "t.zkcu:2:12: error: select: condition -1 is not 0 or 1 (kernel 'k', instance 1)"
+    )
+    assert run_error(body, [2, 0, 3, 4]) == (
+        "t.zkcu:2:12: error: select: condition 2 is not 0 or 1; 2 more failures "
+        "(kernel 'k', instance 0)"
+    )
+
+
 # ---- slices of host tensors as launch arguments -------------------------------------------
 COPY = "__global__ void cp(const field a[2], field b[2]) { b[0] = a[0]; b[1] = a[1]; }\n"
 

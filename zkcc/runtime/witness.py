@@ -288,7 +288,26 @@ def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> Non
     elif checked.op is Op.SUB:
         lhs, rhs = (int(vals[inst, a]) for a in checked.args)
         what = f"assertion failed: {lhs} != {rhs}"
+    elif (b := _boolean_checked(kernel, checked)) is not None:
+        value = int(vals[inst, b])
+        what = f"select: condition {value if value <= F.p // 2 else value - F.p} is not 0 or 1"
     else:
         what = f"constraint failed: value {int(vals[inst, ins.args[0]])} is not zero"
     more = len(bad[0]) - 1
-    raise _fail(kernel, ins, first + inst, what + (f"; {more} more failures" if more else ""))
+    tail = f"; {more} more failure{'s' if more > 1 else ''}" if more else ""
+    raise _fail(kernel, ins, first + inst, what + tail)
+
+
+def _boolean_checked(kernel: KernelIR, ins: Instr) -> int | None:
+    """The value b when the checked instruction `ins` is b (b - 1), the constraint that b is
+    0 or 1 (a `select` condition's: the compiler's own booleans come from hints it computes);
+    None otherwise."""
+    if ins.op is not Op.MUL:
+        return None
+    for a, d in (ins.args, ins.args[::-1]):
+        sub = kernel.instrs[d]
+        if sub.op is Op.SUB and sub.args[0] == a:
+            one = kernel.instrs[sub.args[1]]
+            if one.op is Op.CONST and one.attr == 1:
+                return a
+    return None

@@ -503,6 +503,22 @@ def test_a_select_condition_that_is_not_a_bit_is_named() -> None:
     )
 
 
+def test_a_failure_in_the_standard_library_shows_its_line() -> None:
+    """A prove-time failure inside a library function shows the library's line and a caret,
+    read from this installation's stdlib, under the <stdlib>/ name the plan records."""
+    from zkcc.frontend.loader import STDLIB_DIR
+    from zkcc.ir.source import SourceLoc, located
+
+    line = (STDLIB_DIR / "merkle.zkcu").read_text().splitlines()[22]
+    col = line.index("assert") + 1
+    text = located(SourceLoc("<stdlib>/merkle.zkcu", 23, col), "assertion failed: 2 != 0")
+    assert text.splitlines() == [
+        f"<stdlib>/merkle.zkcu:23:{col}: error: assertion failed: 2 != 0",
+        f"    {line}",
+        "    " + " " * (col - 1) + "^",
+    ]
+
+
 # ---- slices of host tensors as launch arguments -------------------------------------------
 COPY = "__global__ void cp(const field a[2], field b[2]) { b[0] = a[0]; b[1] = a[1]; }\n"
 

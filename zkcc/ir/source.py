@@ -19,6 +19,9 @@ class SourceLoc:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+STDLIB_PREFIX = "<stdlib>/"  # how locations name the standard library's files
+
+
 def located(loc: SourceLoc | None, what: str, root: Path | None = None) -> str:
     """`file:line:col: error: what`, then the source line and a caret when the file can be
     read. Locations name files relative to the main source file (plans are independent of
@@ -28,11 +31,16 @@ def located(loc: SourceLoc | None, what: str, root: Path | None = None) -> str:
     if loc is None:
         return f"error: {what}"
     candidates = [Path(loc.file)] if root is None else [root / loc.file, Path(loc.file)]
+    if loc.file.startswith(STDLIB_PREFIX):  # a library's line: read from this installation
+        from zkcc.frontend.loader import STDLIB_DIR
+
+        candidates = [STDLIB_DIR / loc.file[len(STDLIB_PREFIX) :]]
     for path in candidates:
         try:
             line = path.read_text(encoding="utf-8").splitlines()[loc.line - 1]
         except (OSError, IndexError, UnicodeDecodeError):
             continue
-        head = f"{path}:{loc.line}:{loc.col}: error: {what}"
+        shown = loc.file if loc.file.startswith(STDLIB_PREFIX) else path
+        head = f"{shown}:{loc.line}:{loc.col}: error: {what}"
         return f"{head}\n    {line}\n    {' ' * (loc.col - 1)}^"
     return f"{loc}: error: {what}"

@@ -135,6 +135,21 @@ def test_slice_layout_reads_the_slice_of_the_base() -> None:
         )
 
 
+def test_names_are_resolved_once_until_the_host_graph_grows() -> None:
+    """`resolve` keeps its table on the host graph (every step asks for it: a host loop of
+    2,048 launches took minutes to schedule), and makes it again once a view is added."""
+    from zkcc.ir.host import resolve
+
+    plan, _ = build("m31", 2, 2, 2)
+    program = plan.program
+    first = resolve(program)
+    assert resolve(program) is first and first["acts"].base == "acts"
+    program.host.views.append(View("late", "w", (2, 2), None, (1,)))
+    again = resolve(program)
+    assert again is not first and again["late"] == ("w", (2, 2), (1,))
+    assert {k: v for k, v in again.items() if k != "late"} == first
+
+
 def test_written_parts_tracks_overlaps_and_coverage() -> None:
     parts = WrittenParts[str]((3, 2, 4))
     parts.add((0,), "a")

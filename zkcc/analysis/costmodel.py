@@ -204,9 +204,17 @@ def _varint_len(n: int) -> int:
     return max(1, -(-n.bit_length() // 7))
 
 
-def tree_size(t: Any) -> int:
+def tree_size(t: Any, sized: dict[int, int] | None = None) -> int:
     """Encoded size of a tree (zkcc/encoding.py wire format: a tag, LEB128 lengths) whose
-    byte strings may be Blobs."""
+    byte strings may be Blobs. A list or dict met twice (gkr_step_tree shares one per layer
+    shape: a deep kernel's thousand layers have a few) is sized once (`sized`, by id, for
+    the tree's lifetime)."""
+    if isinstance(t, (list, tuple, dict)):
+        sized = {} if sized is None else sized
+        known = sized.get(id(t))
+        if known is None:
+            known = sized[id(t)] = _compound_size(t, sized)
+        return known
     if isinstance(t, Blob):
         return 1 + _varint_len(t.n) + t.n
     if isinstance(t, (bytes, bytearray)):
@@ -218,11 +226,14 @@ def tree_size(t: Any) -> int:
     if isinstance(t, str):
         n = len(t.encode("utf-8"))
         return 1 + _varint_len(n) + n
-    if isinstance(t, (list, tuple)):
-        return 1 + _varint_len(len(t)) + sum(tree_size(x) for x in t)
-    if isinstance(t, dict):
-        return 1 + _varint_len(len(t)) + sum(tree_size(k) + tree_size(v) for k, v in t.items())
     raise TypeError(f"cannot size {type(t).__name__}")
+
+
+def _compound_size(t: list | tuple | dict, sized: dict[int, int]) -> int:
+    head = 1 + _varint_len(len(t))
+    if isinstance(t, dict):
+        return head + sum(tree_size(k, sized) + tree_size(v, sized) for k, v in t.items())
+    return head + sum(tree_size(x, sized) for x in t)
 
 
 def file_size(tree: Any) -> int:
@@ -240,14 +251,22 @@ def gkr_step_tree(F, circuit, n_log2: int, zk: MaskLayout | None = None) -> dict
     E = F.ext
     one = Blob(E.byte_len)
     layers = []
+    shapes: dict[Any, dict] = {}  # one dict per layer shape, shared (tree_size sizes it once)
     for i in range(circuit.depth):
         if zk is None:
-            rounds = [Blob(2 * E.byte_len)] * (circuit.width_log2(i) + n_log2)
-            layers.append({"phase1": rounds, "vx": one, "phase2": rounds, "vy": one})
-            continue
-        layer: dict[str, Any] = {"vx": one, "vy": one, "sigma": one}
-        for p in (1, 2):
-            layer[f"phase{p}"] = [Blob(d * E.byte_len) for d in zk.phases[(i, p)].degrees]
+            shape: Any = circuit.width_log2(i) + n_log2
+        else:
+            shape = (zk.phases[(i, 1)].degrees, zk.phases[(i, 2)].degrees)
+        layer = shapes.get(shape)
+        if layer is None:
+            if zk is None:
+                rounds = [Blob(2 * E.byte_len)] * shape
+                layer = {"phase1": rounds, "vx": one, "phase2": rounds, "vy": one}
+            else:
+                layer = {"vx": one, "vy": one, "sigma": one}
+                for p, degrees in zip((1, 2), shape, strict=True):
+                    layer[f"phase{p}"] = [Blob(d * E.byte_len) for d in degrees]
+            shapes[shape] = layer
         layers.append(layer)
     if zk is None:
         return {"layers": layers, "inputs": Blob(2 * len(circuit.segments) * E.byte_len)}

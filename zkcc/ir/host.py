@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, TypeVar
 
 from zkcc.ir.kernel import KernelIR
@@ -125,6 +125,10 @@ class HostGraph:
     tensors: list[Tensor]  # in declaration order; main's parameters first
     views: list[View]
     steps: list[Launch | AssertEq]  # in program order
+    # `resolve`'s table and the (tensors, views) counts it was made for
+    names_cache: tuple[tuple[int, int], dict[str, Seen]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def largest_launches(self) -> dict[str, int]:
         """Each launched kernel's largest instance count."""
@@ -155,12 +159,23 @@ class Seen(NamedTuple):
 
 
 def resolve(program: Program) -> dict[str, Seen]:
-    """name of every tensor and view -> what it sees."""
+    """name of every tensor and view -> what it sees (read-only: shared between callers).
+
+    Kept on the host graph until a tensor or view is added: its lists only grow (the front
+    end and the plan reader append) and their elements are frozen. Callers ask once per
+    step, and a host loop's slices make a view per launch, so rebuilding it made a plan of
+    2,048 launches take minutes to schedule."""
+    host = program.host
+    size = (len(host.tensors), len(host.views))
+    cached = host.names_cache
+    if cached is not None and cached[0] == size:
+        return cached[1]
     names: dict[str, Seen] = {}
-    for t in program.host.tensors:
+    for t in host.tensors:
         names[t.name] = Seen(t.name, t.shape)
-    for v in program.host.views:
+    for v in host.views:
         names[v.name] = Seen(v.base, v.shape, v.index)
+    host.names_cache = (size, names)
     return names
 
 

@@ -10,6 +10,7 @@ Kernel launches (zkcc/runtime/steps.py) and the lookup checks of zero-knowledge 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +26,19 @@ from zkcc.backends.gkr.zk import (
     input_mask,
     input_mask_log2,
 )
+from zkcc.field.ext import ExtField
 from zkcc.runtime.claims import Claim, Link, TensorInfo, claims_of_segments
 from zkcc.runtime.layout import TableLayout
+
+
+@functools.lru_cache(maxsize=64)
+def _hidden(circuit: LayeredCircuit, n_log2: int, E: ExtField) -> tuple[LayeredCircuit, MaskLayout]:
+    """The hiding circuit and its mask layout, made once per kernel circuit (keyed by
+    identity: a plan's kernels hold theirs), instance count and field: a plan's every launch
+    of a kernel shares them, and the prover, the verifier and the cost model each ask for
+    them several times per launch (a deep kernel's layout walks its every layer)."""
+    hiding = hiding_circuit(circuit, n_log2, E)
+    return hiding, MaskLayout.of(hiding, n_log2, E)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,8 +64,7 @@ class HidingCircuit:
         reduction_table: str,
         input_mask: str,
     ) -> HidingCircuit:
-        hiding = hiding_circuit(circuit, n_log2, F.ext)
-        layout = MaskLayout.of(hiding, n_log2, F.ext)
+        hiding, layout = _hidden(circuit, n_log2, F.ext)
         return HidingCircuit(hiding, n_log2, layout, mask_table, reduction_table, input_mask)
 
     @property

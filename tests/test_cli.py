@@ -94,6 +94,31 @@ def test_rejected_proof_exits_1_and_malformed_exits_2(tmp_path):
     assert r.returncode == 2 and "cannot read proof" in r.stderr
 
 
+def test_a_directory_or_a_file_of_another_kind_is_one_line(tmp_path):
+    """A bad file argument is one line naming it and what is wrong, exit 2: a directory (a
+    click parameter check, which printed a usage block), a plan given as the proof, a key
+    given to inspect."""
+    plan = tmp_path / "p.zkplan"
+    assert zkcc("compile", str(EXAMPLES / "dot" / "dot.zkcu"), "-o", str(plan)).returncode == 0
+    r = zkcc("verify", str(plan), str(tmp_path))
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"Invalid value for 'PROOF': File '{tmp_path}' is a directory."
+    r = zkcc("verify", str(plan), str(plan))
+    assert r.returncode == 2
+    assert (
+        r.stderr.strip()
+        == f"{plan}: this is a plan (from zkcc compile), not a proof (from zkcc prove)"
+    )
+    key = tmp_path / "k.zkvk"
+    key.write_bytes(b"ZKVK\x01\x00")
+    r = zkcc("inspect", str(key))
+    assert r.returncode == 2
+    assert (
+        r.stderr.strip()
+        == f"{key}: this is a verifying key (from zkcc setup); inspect reads plans and proofs"
+    )
+
+
 def test_compile_error_reports_location_and_writes_nothing(tmp_path):
     src = tmp_path / "bad.zkcu"
     src.write_text(

@@ -83,3 +83,11 @@ def test_schema_checks_types_and_bounds():
         s.field("l").list(3)
     with pytest.raises(FormatError, match="unexpected"):
         s.dict({"n", "b"})
+
+
+def test_a_file_of_another_kind_is_named_as_what_it_is():
+    plan = encode(b"ZKPL", 1, {})
+    with pytest.raises(FormatError, match=r"^p: this is a plan \(from zkcc compile\), not a proof"):
+        decode(plan, b"ZKPF", 1, "p")
+    with pytest.raises(FormatError, match=r"^k: not a proof \(from zkcc prove\) \(no zkcc file"):
+        decode(b"\x7fELF\x02\x01", b"ZKPF", 1, "k")

@@ -25,6 +25,7 @@ import numpy as np
 from zkcc.analysis.privacy import PARTS as PRIVACY_PARTS
 from zkcc.analysis.privacy import privacy_report
 from zkcc.analysis.soundness import plan_soundness
+from zkcc.encoding import FILE_KINDS
 from zkcc.errors import InternalError, ProofRejected, UserError, ZkccError
 from zkcc.fileio import read_bytes, write_atomic
 from zkcc.ir.fuse import fused_parts
@@ -1120,9 +1121,17 @@ def inspect(path: str, as_json: bool) -> None:
     """Summarise a plan or a proof file."""
     from zkcc.plan.plan import MAGIC as PLAN_MAGIC
     from zkcc.plan.plan import Plan, plan_digest
+    from zkcc.runtime.bundle import MAGIC as PROOF_MAGIC
     from zkcc.runtime.bundle import ProofBundle
 
     data = read_bytes(path, "plan or proof")
+    if data[:4] not in (PLAN_MAGIC, PROOF_MAGIC):
+        kind = FILE_KINDS.get(bytes(data[:4]))
+        raise UserError(
+            f"{path}: this is {kind}; inspect reads plans and proofs"
+            if kind
+            else f"{path}: not a zkcc plan or proof (no zkcc file of a known kind)"
+        )
     if data[:4] == PLAN_MAGIC:
         summary = _plan_summary(Plan.from_bytes(data, path), plan_digest(data), len(data))
     else:
@@ -1164,6 +1173,8 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
+    except click.BadParameter as e:  # a bad value (a directory given as a file): one line
+        _fail(EXIT_ERROR, "error", e.format_message(), as_json)
     except click.ClickException as e:
         if as_json:
             _fail(EXIT_ERROR, "error", e.format_message(), as_json)

@@ -180,10 +180,23 @@ class _Reader:
         raise self.fail(f"unknown tag 0x{tag:02x}")
 
 
+# what each zkcc file is, by its magic: a file of another kind is named as what it is
+FILE_KINDS = {
+    b"ZKPL": "a plan (from zkcc compile)",
+    b"ZKPF": "a proof (from zkcc prove)",
+    b"ZKPK": "a proving key (from zkcc setup)",
+    b"ZKVK": "a verifying key (from zkcc setup)",
+}
+
+
 def decode(data: bytes, magic: bytes, max_version: int, what: str) -> tuple[int, Tree]:
     """Decode a file written by `encode`; returns (version, tree). Raises FormatError."""
     if len(data) < 4 or data[:4] != magic:
-        raise FormatError(f"{what}: not a zkcc file of this kind (expected magic {magic!r})")
+        want = FILE_KINDS.get(magic, f"a zkcc file with magic {magic!r}")
+        found = FILE_KINDS.get(bytes(data[:4]))
+        if found is not None:
+            raise FormatError(f"{what}: this is {found}, not {want}")
+        raise FormatError(f"{what}: not {want} (no zkcc file of a known kind)")
     r = _Reader(data, what)
     r.pos = 4
     version = r.varint()

@@ -32,6 +32,7 @@ for small ones).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -241,13 +242,16 @@ def file_size(tree: Any) -> int:
     return len(bundle.MAGIC) + _varint_len(bundle.VERSION) + tree_size(tree)
 
 
+@functools.lru_cache(maxsize=256)
 def gkr_step_tree(F, circuit, n_log2: int, zk: MaskLayout | None = None) -> dict:
     """The GKR step proof (zkcc/backends/gkr/proof.py): per layer two sumchecks of
     w_i + n rounds of two extension elements (h(1) is not sent), v_x and v_y; 2 x segments
     input values.
     Zero-knowledge (`zk`, the launch's mask layout, with the hiding circuit): rounds of their
     layout degrees, phase 1's mask part sigma, the mask reduction's rounds and values (over
-    both mask tables), no input values."""
+    both mask tables), no input values.
+    Made once per kernel circuit, instance count and mask layout, and shared by every launch
+    of them: read-only."""
     E = F.ext
     one = Blob(E.byte_len)
     layers = []
@@ -575,9 +579,11 @@ def proof_bytes(plan: Plan, paths: list[list[int]] | None = None) -> int:
 
 
 # ---- time ----------------------------------------------------------------------------------
-def _gkr_layers(circuit) -> list[tuple[int, int, int, int, int]]:
-    """(w_in, w_out, mul, add, const) per layer: one loop over layers, not gates."""
-    return [
+@functools.lru_cache(maxsize=256)
+def _gkr_layers(circuit) -> tuple[tuple[int, int, int, int, int], ...]:
+    """(w_in, w_out, mul, add, const) per layer: one loop over layers, not gates, once per
+    circuit (a host loop launches one kernel thousands of times)."""
+    return tuple(
         (
             circuit.width_log2(i),
             ly.width_log2,
@@ -586,9 +592,10 @@ def _gkr_layers(circuit) -> list[tuple[int, int, int, int, int]]:
             len(ly.const_out),
         )
         for i, ly in enumerate(circuit.layers)
-    ]
+    )
 
 
+@functools.lru_cache(maxsize=256)
 def _zk_rounds(zk: MaskLayout | None) -> int:
     return sum(len(spec.degrees) for spec in zk.phases.values()) if zk is not None else 0
 

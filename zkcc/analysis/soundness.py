@@ -42,6 +42,7 @@ gains at most a factor 2^h.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -109,6 +110,21 @@ def gkr_term(F: PrimeField, part: str, circuit, n_log2: int, zk=None) -> Term:
     lambda combination of the mask parts (1), their masked reduction sumcheck over the mask
     table (degree 2 per variable, and its rho: 1) and the plain one over the reduction's own
     masks (2 per variable) [Libra, XZZPS19, Thm 3]."""
+    count = _gkr_count(circuit, n_log2, zk)
+    formula = "(w_out + n + sum over layers of [2 * 2 (w_in + n) + 1]) / |E|"
+    if zk is not None:
+        formula = (
+            "(w_out + n + sum over layers of [1 + sum over both phases of (round degrees + "
+            "1 rho)] + 1 lambda + 2 * mask table variables + 1 rho + 2 * second mask table "
+            "variables) / |E|"
+        )
+    return Term(part, _log2_ratio(count, F), f"{count} / |E|: {formula}")
+
+
+@functools.lru_cache(maxsize=256)
+def _gkr_count(circuit, n_log2: int, zk) -> int:
+    """gkr_term's numerator: a walk over the layers, made once per kernel circuit, instance
+    count and mask layout (a host loop launches one kernel thousands of times)."""
     count = circuit.width_log2(circuit.depth) + n_log2
     for i in range(circuit.depth):
         count += 1 if i > 0 else 0
@@ -117,15 +133,9 @@ def gkr_term(F: PrimeField, part: str, circuit, n_log2: int, zk=None) -> Term:
                 count += 2 * (circuit.width_log2(i) + n_log2)
             else:
                 count += sum(zk.phases[(i, phase)].degrees) + 1
-    formula = "(w_out + n + sum over layers of [2 * 2 (w_in + n) + 1]) / |E|"
     if zk is not None:
         count += 1 + sum(zk.reduction.degrees) + 1 + 2 * zk.reduction_num_vars
-        formula = (
-            "(w_out + n + sum over layers of [1 + sum over both phases of (round degrees + "
-            "1 rho)] + 1 lambda + 2 * mask table variables + 1 rho + 2 * second mask table "
-            "variables) / |E|"
-        )
-    return Term(part, _log2_ratio(count, F), f"{count} / |E|: {formula}")
+    return count
 
 
 def logup_terms(F: PrimeField, part: str, lookups) -> list[Term]:

@@ -274,11 +274,20 @@ class KernelIR:
         return len(self.instrs) if pending is None else len(pending.codes)
 
     def op_count(self, op: Op) -> int:
-        """How many instructions are `op`, without building deferred instructions."""
-        pending = self.__dict__.get("_pending")
-        if pending is None:
-            return sum(1 for ins in self.instrs if ins[0] is op)
-        return int(np.count_nonzero(pending.codes == OP_CODES[op]))
+        """How many instructions are `op`, without building deferred instructions. Kept per
+        op and instruction count (a kernel grows while it is built, and never changes after):
+        the planner asks per launch, and a host loop launches a kernel thousands of times."""
+        counts = self.__dict__.setdefault("_op_counts", {})
+        key = (op, self.instr_count())
+        known = counts.get(key)
+        if known is None:
+            pending = self.__dict__.get("_pending")
+            if pending is None:
+                known = sum(1 for ins in self.instrs if ins[0] is op)
+            else:
+                known = int(np.count_nonzero(pending.codes == OP_CODES[op]))
+            counts[key] = known
+        return known
 
     def hint_count(self) -> int:
         """The hints in the circuit's hints segment: every HINT but those that live in a
@@ -365,6 +374,7 @@ def _get_instrs(kernel: KernelIR) -> list[Instr]:
 
 def _set_instrs(kernel: KernelIR, instrs: list[Instr]) -> None:
     kernel.__dict__.pop("_pending", None)
+    kernel.__dict__.pop("_op_counts", None)  # op_count's, of the list replaced
     kernel.__dict__["_instrs"] = instrs
 
 

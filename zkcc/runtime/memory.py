@@ -21,6 +21,7 @@ the estimate and the smallest limit that works.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable
@@ -168,9 +169,17 @@ def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
 def circuit_bytes(F, circuit, columns: int) -> tuple[int, int]:
     """A GKR proof over `columns` instances: its stored layers, and its widest layer's
     working set while it is proved."""
+    total, widest = _widths(circuit)
+    stored = LAYER_STORED_BYTES[F.name] * columns * total
+    return stored, LAYER_WORKING_BYTES[F.name] * columns * widest
+
+
+@functools.lru_cache(maxsize=256)
+def _widths(circuit) -> tuple[int, int]:
+    """The sum of the circuit's layer widths, and its widest layer below the output: once
+    per circuit (the planner asks per launch)."""
     widths = [1 << circuit.width_log2(d) for d in range(circuit.depth + 1)]
-    stored = LAYER_STORED_BYTES[F.name] * columns * sum(widths)
-    return stored, LAYER_WORKING_BYTES[F.name] * columns * max(widths[:-1])
+    return sum(widths), max(widths[:-1])
 
 
 def logup_bytes(F, kernel, count: int) -> int:

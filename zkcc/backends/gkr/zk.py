@@ -130,10 +130,12 @@ class PhaseSpec:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MaskLayout:
     """Where each coefficient of a launch's masks sits in its mask table (coefficient c is
-    entries c*d .. c*d + d - 1), fixed by the circuit and the instance count."""
+    entries c*d .. c*d + d - 1), fixed by the circuit and the instance count. Compared and
+    hashed by identity: a kernel's launches share one (zkcc.runtime.hiding), and what is
+    derived from it is cached on it."""
 
     degree: int  # d, the extension degree
     n_log2: int

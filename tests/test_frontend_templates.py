@@ -196,6 +196,22 @@ def test_an_error_in_a_template_body_names_the_instance() -> None:
     ]
 
 
+def test_an_error_in_a_device_template_declaration_names_the_call() -> None:
+    """A template argument that makes a device function's dimension empty: the error is at
+    the dimension, and a note names the instance and the call that made it."""
+    src = (
+        "template <int N> __device__ field f(const field v[N]) { return v[0]; }\n"
+        "__global__ void k(const field a[4], field y[1]) { y[0] = f<-1>(a); }\n"
+        "__host__ void main(public field a[2][4], public out field y[2][1]) { k<<<2>>>(a, y); }\n"
+    )
+    err = one(src)
+    assert (err.loc.line, err.loc.col) == (1, 51) and "at least 1, got -1" in err.message
+    notes = [d for d in check_source(src, "t.zkcu") if d.severity == "note"]
+    assert [(n.loc.line, n.loc.col, n.message) for n in notes] == [
+        (2, 58, "in the instance 'f<-1>' called here")
+    ]
+
+
 def test_comparisons_that_look_like_template_lists_stay_comparisons() -> None:
     """The lexer reads `name<...>(` as a template call only when the brackets hold no
     comparison or logical operator: `i < n && j > (k)` is an ordinary condition."""

@@ -551,10 +551,21 @@ class Interp(ExprEval):
         arrays = {k: self.eval(a) for k, a in enumerate(e.args) if fn.params[k].dims}
         if fn.is_template and values is None:
             values = self.deduce(fn, e, arrays)
-        outer = self.template_scope(fn, values)
-        scope = outer.child()
-        for k, (p, arg) in enumerate(zip(fn.params, e.args, strict=True)):
-            scope.names[p.name] = self.bind_param(fn, p, arg, outer, arrays.get(k), values)
+        before = len(self.sink.diagnostics)
+        try:
+            outer = self.template_scope(fn, values)
+            scope = outer.child()
+            for k, (p, arg) in enumerate(zip(fn.params, e.args, strict=True)):
+                scope.names[p.name] = self.bind_param(fn, p, arg, outer, arrays.get(k), values)
+        except Abort:
+            # an error in the template's own declaration (a dimension its arguments make
+            # empty) points there: a note names the instance and this call, as for kernels
+            made = self.sink.diagnostics[before:]
+            where = (e.loc.file, e.loc.line)
+            if values is not None and made and (made[-1].loc.file, made[-1].loc.line) != where:
+                name = instance_name(fn.name, values)
+                self.sink.report("note", f"in the instance '{name}' called here", e.loc)
+            raise
         return self.inline(fn, e, scope, values)
 
     def inline(

@@ -7,6 +7,7 @@ import errno
 import io
 import json
 import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -319,6 +320,32 @@ def test_write_atomic_os_errors_are_user_errors(tmp_path, monkeypatch):
     with pytest.raises(UserError, match=f"{target}: cannot write: No space left on device"):
         write_atomic(target, b"data")
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+def test_write_atomic_keeps_devices_links_and_modes(tmp_path):
+    """The rename onto the output path must not replace what is there with a regular file:
+    a device (`-o /dev/null`, which a root user's rename destroyed) is written as it is, a
+    symbolic link keeps pointing at its target, which gets the data; the file's mode is a new
+    file's (0666 less the umask, not mkstemp's 0600), or the one of the file it replaces."""
+    if os.path.exists("/dev/null"):
+        write_atomic("/dev/null", b"discarded")
+        assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    target, link = tmp_path / "target.bin", tmp_path / "link.bin"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    write_atomic(link, b"new")
+    assert link.is_symlink() and target.read_bytes() == b"new"
+    fresh = tmp_path / "fresh.bin"
+    mask = os.umask(0o027)
+    try:
+        write_atomic(fresh, b"x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o640
+    fresh.chmod(0o604)
+    write_atomic(fresh, b"y")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o604 and fresh.read_bytes() == b"y"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.bin", "link.bin", "target.bin"]
 
 
 # -- 5. files that are not regular files ------------------------------------------------------

@@ -15,26 +15,54 @@ MAX_FILE_BYTES = 1 << 34
 
 def write_atomic(path: str | Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file.
-    A path that cannot be written (no such directory, a directory, no permission, a full or
-    read-only disk) is a UserError naming it."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
+    A symbolic link is followed (its target is written, the link kept); a device or a FIFO
+    (`-o /dev/null`) is written as it is, since renaming onto it would replace it with a
+    regular file. The file gets the mode a new file would (0666 less the umask), or the mode
+    of the file it replaces. A path that cannot be written (no such directory, a directory,
+    no permission, a full or read-only disk) is a UserError naming it."""
+    shown = Path(path)
+    path = Path(os.path.realpath(path))
+    directory = path.parent
     if not directory.is_dir():
-        raise UserError(f"{path}: cannot write: directory {directory} does not exist")
-    if path.is_dir():
-        raise UserError(f"{path}: cannot write: it is a directory")
+        raise UserError(f"{shown}: cannot write: directory {shown.parent} does not exist")
+    try:
+        st: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise UserError(f"{shown}: cannot write: {e.strerror or e}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UserError(f"{shown}: cannot write: it is a directory")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        if not (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+            raise UserError(f"{shown}: cannot write: not a regular file, a device or a FIFO")
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise UserError(f"{shown}: cannot write: {e.strerror or e}") from None
+        return
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            os.fchmod(f.fileno(), mode)
         os.replace(tmp, path)
     except BaseException as e:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError):
-            raise UserError(f"{path}: cannot write: {e.strerror or e}") from None
+            raise UserError(f"{shown}: cannot write: {e.strerror or e}") from None
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def open_regular(path: str | Path, what: str, limit: int = MAX_FILE_BYTES) -> BinaryIO:

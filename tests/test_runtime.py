@@ -86,6 +86,41 @@ def test_npz_and_json_inputs_agree(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "xs, w, message",
+    [
+        (
+            np.full((2, 3, 5), 2**31 + 19, np.int64),
+            [1, 2, 3],
+            r"xs\[0\]\[0\]\[0\]: value 2147483667 is outside",
+        ),
+        (
+            np.ones((2, 3, 5), np.uint64),
+            np.array([1, 2, 2**63 + 5], np.uint64),
+            r"w\[2\]: value 9223372036854775813",
+        ),
+        (
+            np.ones((2, 3, 5), np.int64),
+            [1, -(2**31 - 1), 3],
+            r"w\[1\]: value -2147483647 is outside",
+        ),
+        (np.ones((2, 3, 5), np.int64), [1, 2**31 - 1, 3], r"w\[1\]: value 2147483647 is outside"),
+    ],
+)
+def test_npz_values_outside_the_field_are_refused_as_in_json(tmp_path, xs, w, message):
+    """An .npz integer is read as JSON's are: |v| < p. p + 19 is not 19 (it passed an i8
+    check), and a pinned public value p is not 0 (verify --public accepted it)."""
+    plan, _ = _plan("m31", 2)
+    np.savez(tmp_path / "in.npz", xs=xs, w=np.asarray(w))
+    with pytest.raises(UserError, match=message):
+        load_inputs(tmp_path / "in.npz", plan.program, get_field("m31"))
+    np.savez(
+        tmp_path / "ok.npz", xs=np.full((2, 3, 5), 2**31 - 2, np.int64), w=[-(2**31 - 2), 0, 1]
+    )
+    got = load_inputs(tmp_path / "ok.npz", plan.program, get_field("m31"))
+    assert get_field("m31").to_ints(got["w"]) == [1, 0, 1]
+
+
+@pytest.mark.parametrize(
     "content, message",
     [
         ('{"xs": [], "w": [1, 2, 3]}', r"xs: expected a list of 2 items, got a list of 0"),

@@ -247,6 +247,8 @@ def load_tensors(
         if isinstance(value, np.ndarray):  # from _read_npz: names, shapes, dtypes checked
             if fixed_frac(elem) is not None:
                 value = _npz_fixed(value, elem, F.p, f"{path}: {name}", shape, keep.start)
+            else:
+                _check_npz_field(value, F.p, f"{path}: {name}", shape, keep.start)
             out[name] = F.array(value.reshape(-1))  # reduced mod p, negatives included
             continue
         flat: list[int] = []
@@ -471,6 +473,25 @@ def _check_names(path: Path, wanted: dict, got, what: str) -> None:
         if extra:
             parts.append(f"unknown names {extra} (expected {sorted(wanted)})")
         raise UserError(f"{path}: " + "; ".join(parts))
+
+
+def _check_npz_field(
+    values: np.ndarray, p: int, where: str, shape: tuple[int, ...], first: int
+) -> None:
+    """The integers of an .npz entry lie in the field as JSON's do (|v| < p, then taken mod
+    p): p + 20 is not 20, and a pinned public value p is not 0. Integers of 64 bits are all
+    below bn254's p."""
+    if p >= 1 << 64 or not len(values):
+        return
+    flat = values.reshape(-1)
+    bad = flat >= p if flat.dtype.kind == "u" else (flat >= p) | (flat <= -p)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        index = np.unravel_index(first + j, shape) if shape else ()
+        at = "".join(f"[{int(i)}]" for i in index)
+        raise UserError(
+            f"{where}{at}: value {int(flat[j])} is outside the field (|v| must be below p = {p})"
+        )
 
 
 def _check_npy(

@@ -57,6 +57,40 @@ def test_ptau_malformed_raises():
             pt.lagrange(12, 1 << 16)
 
 
+@needs_ptau
+@pytest.mark.parametrize(
+    ("kind", "point", "size", "read"),
+    [
+        (12, 255 + 3, 64, lambda pt: pt.lagrange(12, 256)),  # domain 256 of section 12: point 3
+        (2, 300, 64, lambda pt: pt.tau_g1(0, 512)),
+        (13, 127 + 5, 128, lambda pt: pt.lagrange(13, 128, g2=True)),
+    ],
+)
+def test_every_ptau_point_read_is_on_its_curve(kind, point, size, read):
+    """One flipped bit in any point read (not only in every 64th, which was all that was
+    checked) is refused: setup made keys from it that no proof could use."""
+    data = bytearray(PTAU.read_bytes())
+    read(Ptau(bytes(data)))  # as it is, it reads
+    offset = _section_offset(bytes(data), kind) + point * size + 10
+    data[offset] ^= 1
+    with pytest.raises(FormatError, match=rf"section {kind} point \d+ is not on the curve"):
+        read(Ptau(bytes(data)))
+
+
+def _section_offset(data: bytes, kind: int) -> int:
+    """Where section `kind`'s data starts in a .ptau file (after its 12-byte header)."""
+    import struct
+
+    (n,) = struct.unpack_from("<I", data, 8)
+    pos = 12
+    for _ in range(n):
+        k, size = struct.unpack_from("<IQ", data, pos)
+        if k == kind:
+            return pos + 12
+        pos += 12 + size
+    raise AssertionError(f"no section {kind}")
+
+
 def test_key_serialisation_round_trip_and_rejects_garbage():
     r1cs, w = random_r1cs(random.Random(5), 6, 1, 5)
     pk, vk = setup(r1cs)

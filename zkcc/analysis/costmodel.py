@@ -900,7 +900,7 @@ def _gkr_bytes(F, circuit, n_log2: int) -> int:
     """A GKR proof's own memory: its stored layers, its widest layer's working set and the
     chunk temporaries (bounded by that working set, see the module docstring)."""
     layers, working = memory.circuit_bytes(F, circuit, 1 << n_log2)
-    return layers + working + min(memory.TEMPORARIES, working // 4)
+    return layers + working + memory.chunk_temporaries(working)
 
 
 def estimate_plan(plan: Plan, profile: Profile) -> PlanEstimate:

@@ -90,6 +90,14 @@ MARGIN = 1.1  # what is not modelled (proof bundle, transcript, allocator slack)
 TEMPORARIES = 4 * CHUNK_BYTES  # column-chunked temporaries of building a layer's tables
 
 
+def chunk_temporaries(working: int) -> int:
+    """The temporaries of building a layer's tables column chunk by column chunk: bounded by
+    TEMPORARIES, and for a layer smaller than that by a quarter of its working set (a small
+    proof's were counted as the whole 64 MiB, so any --mem-limit under ~120 MiB was refused
+    for a proof that peaks at 50)."""
+    return min(TEMPORARIES, working // 4)
+
+
 @dataclass(frozen=True)
 class MemoryEstimate:
     base: int  # the interpreter and libraries, as measured at the start
@@ -97,17 +105,18 @@ class MemoryEstimate:
     commitments: int
     commitments_spilled: int  # with the encoded matrices in files
     layers: int  # the largest launch's stored layers on one rank
-    working: int  # the tables of that launch's widest layer on one rank (+ TEMPORARIES)
+    working: int  # the tables of that launch's widest layer on one rank
     other: int  # witness generation, Groth16 launches, LogUp trees: not split into parts
 
     @property
     def in_memory(self) -> int:
-        gkr = self.layers + self.working + TEMPORARIES
+        gkr = self.layers + self.working + chunk_temporaries(self.working)
         return int(MARGIN * (self.base + self.tensors + self.commitments + max(gkr, self.other)))
 
     def spilled(self, parts: int) -> int:
         """With the layers in files and each launch proved in `parts` chunks."""
-        working = -(-self.working // parts) + TEMPORARIES
+        working = -(-self.working // parts)
+        working += chunk_temporaries(working)
         return int(
             MARGIN
             * (self.base + self.tensors + self.commitments_spilled + max(working, self.other))

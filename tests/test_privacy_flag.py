@@ -17,6 +17,7 @@ from zkcc.analysis.privacy import (
     GKR_HIDING,
     GKR_NOT_HIDING,
     GROTH16_HIDING,
+    GROTH16_PLAIN_HIDING,
     NOT_USED,
     privacy_report,
 )
@@ -148,14 +149,15 @@ def test_every_part_must_hide():
     PCS makes a plan not zero-knowledge."""
     alone = privacy_report(plan_program(compile_source(GROTH16_PUBLIC, "cube.zkcu")))
     assert alone.zero_knowledge
-    assert alone.to_json()["pcs"].startswith(NOT_USED) and alone.groth16.status == GROTH16_HIDING
+    assert alone.to_json()["pcs"].startswith(NOT_USED)
+    assert alone.groth16.status == GROTH16_PLAIN_HIDING  # nothing committed: no D
     assert alone.to_json()["revealed"][2] == "public tensor values: xs, ys"
 
     # a private input that only the Groth16 launch reads is its witness: nothing committed
     name = "poseidon_bn254_groth16"
     witness = privacy_report(compile_path(EXAMPLES / name / f"{name}.zkcu")).to_json()
     assert witness["zero_knowledge"] and witness["gkr"] == NOT_USED
-    assert witness["pcs"].startswith(NOT_USED) and witness["groth16"] == GROTH16_HIDING
+    assert witness["pcs"].startswith(NOT_USED) and witness["groth16"] == GROTH16_PLAIN_HIDING
     assert witness["evaluations"] == NOT_USED
 
     src = EXAMPLES / "mixed_bn254" / "mixed_bn254.zkcu"

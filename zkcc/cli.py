@@ -524,12 +524,17 @@ def _below_target(snd: dict) -> bool:
     return snd["bits"] is not None and snd["bits"] < snd["target_bits"]
 
 
+SOUNDNESS_SHOWN = 3  # the weakest terms --explain lists (--json has them all)
+
+
 def _print_soundness(snd: dict) -> None:
     """The plan's computed soundness and its weakest parts (zkcc.analysis.soundness)."""
     bits = "exact (no probabilistic check)" if snd["bits"] is None else f"{snd['bits']:.1f} bits"
     note = f"  BELOW the {snd['target_bits']}-bit target" if _below_target(snd) else ""
-    click.echo(f"  soundness: {bits} (union bound of {len(snd['terms'])} terms){note}")
-    for t in snd["terms"][:3]:
+    terms = snd["terms"]
+    shown = f", the {SOUNDNESS_SHOWN} weakest below" if len(terms) > SOUNDNESS_SHOWN else ""
+    click.echo(f"  soundness: {bits} (union bound of {len(terms)} terms{shown}){note}")
+    for t in terms[:SOUNDNESS_SHOWN]:
         click.echo(f"    {t['bits']:.1f} bits  {t['part']}: {t['formula']}")
     click.echo(f"    assuming {'; '.join(snd['assumptions'])}")
 
@@ -1018,9 +1023,18 @@ def _check_trusted_plan(plan, digest: bytes, source: str | None, expected: str |
         again = compile_path(source, pcs=plan.pcs, zk=plan.zk, options=plan.options)
         theirs = plan_digest(again.to_bytes())
         if theirs != digest:
+            # the main file's name is part of the plan (its source locations name it)
+            named = Path(source).name
+            hint = (
+                f"; the plan was compiled from a file named {plan.source_name}, and a "
+                "source's file name is part of its plan"
+                if plan.source_name and plan.source_name != named
+                else ""
+            )
             raise ProofRejected(
                 f"the plan is not the compilation of {source} (compiled with the plan's "
                 f"options: digest {theirs.hex()[:16]}..., the plan's {digest.hex()[:16]}...)"
+                f"{hint}"
             )
 
 

@@ -49,6 +49,7 @@ GKR_HIDING_LOOKUPS = (
     "claims; lookups from committed inverses, checked by hiding circuits)"
 )
 GROTH16_HIDING = "hiding (fresh r, s and a blinded commitment D)"
+GROTH16_PLAIN_HIDING = "hiding (fresh r, s; no launch commits to wires, so there is no D)"
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,18 @@ def privacy_report(plan: Plan) -> Privacy:
         requested=plan.zk,
         pcs=_pcs_part(plan, committed),
         gkr=_gkr_part(plan, gkr_launches, g16),
-        groth16=Part(True, GROTH16_HIDING if g16 else NOT_USED),
+        groth16=Part(True, _groth16_text(plan, g16)),
         evaluations=_evaluations_part(plan, g16),
         revealed=revealed,
     )
+
+
+def _groth16_text(plan, g16: list[int]) -> str:
+    """What the Groth16 launches hide with: D only where a launch commits to wires (a
+    private param another step touches, docs/groth16.md)."""
+    from zkcc.runtime.groth16_launch import launch_boundary
+
+    if not g16:
+        return NOT_USED
+    committed = any(launch_boundary(plan.program, i).committed for i in g16)
+    return GROTH16_HIDING if committed else GROTH16_PLAIN_HIDING

@@ -57,10 +57,15 @@ def plan_program(
     plan = Plan(
         program.field, program.source_name, pcs, kernels, program.host, zk, options, assignments
     )
-    fused, fusions = fuse_plan(plan)
+
+    def sized(candidate: Plan) -> Plan:
+        """The candidate's lookups as they will be proved: LogUp's limbs or bits."""
+        planned = with_limbs_for_size(lookups_as_bits_where_needed(candidate))
+        return lookups_or_bits(planned) if choose_lookups else planned
+
+    fused, fusions = fuse_plan(plan, sized)
     fused.fusions = fusions
-    planned = with_limbs_for_size(lookups_as_bits_where_needed(fused))
-    return lookups_or_bits(planned) if choose_lookups else planned
+    return sized(fused)
 
 
 def with_limbs_for_size(plan: Plan) -> Plan:

@@ -18,7 +18,9 @@ The backends are kept as the assignment chose them; the fused launch is not re-a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from zkcc.analysis.assign import Assignment, AssignOptions, Cost
 from zkcc.field import get_field
@@ -100,13 +102,16 @@ class Fusion:
         return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
 
 
-def plan_totals(plan) -> Totals:
+def plan_totals(plan, sized: Callable[[Any], Any] | None = None) -> Totals:
     """The plan's estimate under the built-in default rates (the choice must not depend on
-    the machine). Late imports: the cost model reads plans, whose module reads assign."""
+    the machine), of the plan as `sized` makes it (the driver's lookup sizing: a kernel's
+    range checks split into the limbs its launches will use; without it a 16-bit check's
+    table was estimated at 2^16 rows, and a fusion's saving 100x too high). Late imports:
+    the cost model reads plans, whose module reads assign."""
     from zkcc.analysis.costmodel import estimate_plan
     from zkcc.analysis.profile import default_profile
 
-    est = estimate_plan(plan, default_profile())
+    est = estimate_plan(plan if sized is None else sized(plan), default_profile())
     return Totals(est.prove_seconds, est.verify_seconds, est.proof_bytes)
 
 
@@ -154,9 +159,10 @@ def _replan(plan, program: Program, first: int, reason: str):
     )  # fmt: skip
 
 
-def fuse_plan(plan) -> tuple:
+def fuse_plan(plan, sized: Callable[[Any], Any] | None = None) -> tuple:
     """(the plan with every fusion the model prefers, the fusion sites considered); the
-    plan's options give the objective and limits, `options.fuse` False turns fusion off."""
+    plan's options give the objective and limits, `options.fuse` False turns fusion off.
+    Each candidate is estimated as `sized` makes it (plan_totals)."""
     options = plan.options
     if not options.fuse:
         return plan, []
@@ -175,7 +181,7 @@ def fuse_plan(plan) -> tuple:
         if site is None:
             i += 1
             continue
-        now = now if now is not None else plan_totals(plan)
+        now = now if now is not None else plan_totals(plan, sized)
         a, b = plan.host.steps[i], plan.host.steps[i + 1]
         assert isinstance(a, Launch) and isinstance(b, Launch)
         backend, other = plan.backend(i), plan.backend(i + 1)
@@ -198,7 +204,7 @@ def fuse_plan(plan) -> tuple:
             break
         estimated += 1
         fused_program = fuse_site(plan.program, site, get_field(plan.field).p)
-        after = considered.after = plan_totals(_replan(plan, fused_program, i, ""))
+        after = considered.after = plan_totals(_replan(plan, fused_program, i, ""), sized)
         broken = _within(options, after, now)
         if broken or after.objective(mode) >= now.objective(mode):
             considered.why = (

@@ -42,11 +42,12 @@ class Bn254Field(PrimeField):
 
     def array(self, x: Any) -> Array:
         xp = self.xp
-        if isinstance(x, np.ndarray) and x.dtype != object:
-            a = x.astype(object)  # numpy ints become Python ints
+        a = x if isinstance(x, np.ndarray) else np.asarray(x)
+        if a.dtype.kind in "iub":
+            a = a.astype(object)  # numpy ints become Python ints
         else:
-            # Python ints are read as objects, exact: numpy would make a list that holds a
-            # value in [2^63, 2^64) beside smaller ones float64, and lose its low bits
+            # a list holding a value in [2^63, 2^64) beside smaller ones is float64 to numpy,
+            # its low bits lost: read the Python ints as objects, exact
             a = np.asarray(x, dtype=object)
             a = _to_int(a) if a.ndim else np.asarray(int(a.item()), dtype=object)
         return xp.asarray(a % R, dtype=object)

@@ -91,6 +91,20 @@ def _section_offset(data: bytes, kind: int) -> int:
     raise AssertionError(f"no section {kind}")
 
 
+@pytest.mark.parametrize("name", ["alpha_g1", "beta_g2", "gamma_g2", "delta_g2"])
+def test_a_verifying_key_point_at_infinity_is_refused(name):
+    """With gamma = delta = O the proof (alpha, beta, 0) passes the pairing check for any
+    public values: such a key is refused when read, as is any of its four points at O."""
+    import dataclasses
+
+    r1cs, w = random_r1cs(random.Random(8), 6, 1, 5)
+    _, vk = setup(r1cs)
+    bad = dataclasses.replace(vk, **{name: None})
+    with pytest.raises(FormatError, match=rf"vk\.{name}: the point at infinity"):
+        keys.vk_from_bytes(keys.vk_to_bytes(bad))
+    assert keys.vk_from_bytes(keys.vk_to_bytes(vk)) == vk
+
+
 def test_key_serialisation_round_trip_and_rejects_garbage():
     r1cs, w = random_r1cs(random.Random(5), 6, 1, 5)
     pk, vk = setup(r1cs)

@@ -152,6 +152,9 @@ def vk_from_tree(s: Schema) -> VerifyingKey:
     if not ic:
         raise FormatError(f"{s.path}.ic: empty")
     pts = {n: _dec_point(_grp(n), s.field(n)) for n in _VK_PTS}
+    for name, point in pts.items():
+        if point is None:  # gamma = delta = O makes a proof of anything check
+            raise FormatError(f"{s.path}.{name}: the point at infinity")
     vk = VerifyingKey(ic=ic, **pts)
     if keys & set(_VK_COMMIT):
         vk.commit_g2, vk.commit_g2_sigma_neg = (_dec_point(G2, s.field(n)) for n in _VK_COMMIT)

@@ -566,6 +566,22 @@ def test_a_fusion_breaking_a_limit_is_not_taken(tmp_path):
     assert [s.kernel for s in plan.host.steps] == ["power", "weigh"]
 
 
+def test_a_limit_only_the_fused_plan_meets_is_met(tmp_path):
+    """The assignment's per-launch model does not see fusion: a limit between the fused and
+    the unfused plan's proof bytes compiles to the fused plan, and one below both is refused
+    with the fused plan's figures beside the assignment's."""
+    src = write(tmp_path, "linked.zkcu", LINKED)
+    fused = compile_path(src)
+    unfused = compile_path(src, options=AssignOptions(fuse=False))
+    small, big = proof_bytes(fused), proof_bytes(unfused)
+    assert small < big and len(fused.host.steps) < len(unfused.host.steps)
+    plan = compile_path(src, options=AssignOptions(max_proof_bytes=(small + big) // 2))
+    assert [s.kernel for s in plan.host.steps] == [s.kernel for s in fused.host.steps]
+    with pytest.raises(UserError, match=r"no backend assignment meets --max-proof-bytes 1000: .*"
+                       r"with its fusions the plan's proof is ~[\d,]+ bytes"):  # fmt: skip
+        compile_path(src, options=AssignOptions(max_proof_bytes=1000))
+
+
 # One kernel pair fused twice: through different outputs of `two` (two fused kernels, the
 # second named `two+use#2`) and through the same one (the first fused kernel reused).
 TWICE = """#pragma field m31

@@ -6,9 +6,18 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from zkcc.analysis.assign import AssignOptions, Cost, choose, launch_requests, plan_costs, shown
+from zkcc.analysis.assign import (
+    AssignOptions,
+    Cost,
+    LimitsUnmet,
+    choose,
+    launch_requests,
+    plan_costs,
+    shown,
+)
 from zkcc.analysis.fusion import fuse_plan
 from zkcc.budget import check_program
+from zkcc.errors import UserError
 from zkcc.field import get_field
 from zkcc.frontend import compile_file
 from zkcc.ir.host import Launch, Program
@@ -53,7 +62,11 @@ def plan_program(
         draft = Plan(program.field, program.source_name, pcs, kernels, program.host, zk, options)
         costs = plan_costs(with_limbs_for_size(draft))  # GKR's lookups as they will be sized
     source = shown(program.source_name, root)
-    assignments = choose(costs, requests, launches, options, source)
+    unmet = None
+    try:
+        assignments = choose(costs, requests, launches, options, source)
+    except LimitsUnmet as e:  # the per-launch model does not see fusion: try it first
+        assignments, unmet = e.assignments, e
     plan = Plan(
         program.field, program.source_name, pcs, kernels, program.host, zk, options, assignments
     )
@@ -65,7 +78,27 @@ def plan_program(
 
     fused, fusions = fuse_plan(plan, sized)
     fused.fusions = fusions
-    return sized(fused)
+    final = sized(fused)
+    if unmet is not None:
+        _check_limits(final, unmet)
+    return final
+
+
+def _check_limits(plan: Plan, unmet: UserError) -> None:
+    """`unmet` (with the fused plan's figures) unless the plan's estimate (default rates, as
+    every choice) meets its options' --max-proof-bytes and --max-verify-ms."""
+    from zkcc.analysis.costmodel import estimate_plan
+    from zkcc.analysis.profile import default_profile
+
+    options, est = plan.options, estimate_plan(plan, default_profile())
+    bytes_ok = not options.max_proof_bytes or est.proof_bytes <= options.max_proof_bytes
+    ms = options.max_verify_ms
+    if bytes_ok and (not ms or est.verify_seconds * 1000 <= ms):
+        return
+    raise UserError(
+        f"{unmet}; with its fusions the plan's proof is ~{est.proof_bytes:,} bytes, verify "
+        f"~{est.verify_seconds * 1000:.0f} ms"
+    )
 
 
 def with_limbs_for_size(plan: Plan) -> Plan:

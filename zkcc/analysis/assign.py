@@ -16,7 +16,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NoReturn
 
 from zkcc.errors import UserError
 from zkcc.ir.host import Launch, Program
@@ -282,7 +281,9 @@ def choose(
     if not _fits(costs, choice, options, exact=True):
         found = _settle(costs, fixed, free, best, options)
         if found is None:
-            _refuse(costs, fixed, options, source)
+            for i in free:
+                out[i] = Assignment(i, best[i], _why(mode, best[i], costs.launches[i]))
+            raise LimitsUnmet(_refusal(costs, fixed, options, source), dict(sorted(out.items())))
         choice = found
     for i in free:
         why = _why(mode, choice[i], costs.launches[i])
@@ -407,9 +408,17 @@ def _excess(costs: PlanCosts, options: AssignOptions) -> Callable[[dict[int, str
     return excess
 
 
-def _refuse(
-    costs: PlanCosts, fixed: dict[int, str], options: AssignOptions, source: str
-) -> NoReturn:
+class LimitsUnmet(UserError):
+    """No assignment meets the limits by the per-launch model, which does not see fusion:
+    the error, carrying the objective's assignment, so that zkcc.driver.plan_program can
+    raise it only if the plan with its fusions does not meet them either."""
+
+    def __init__(self, message: str, assignments: dict[int, Assignment]) -> None:
+        super().__init__(message)
+        self.assignments = assignments
+
+
+def _refusal(costs: PlanCosts, fixed: dict[int, str], options: AssignOptions, source: str) -> str:
     """No assignment meets the limits: say what the best ones achieve. Verify time is
     additive; proof bytes are sized exactly over every assignment when there are at most
     MAX_EXACT of them, else over the few that minimise each part by the model."""
@@ -437,7 +446,7 @@ def _refuse(
     small_b, small_v = min(sized, key=lambda t: (t[0], t[1]))
     fast_b, fast_v = min(sized, key=lambda t: (t[1], t[0]))
     pinned = f" (with the {len(fixed)} requested launch(es) as requested)" if fixed else ""
-    raise UserError(
+    return (
         f"{source}: error: no backend assignment meets {_limit_names(options)}{pinned}: "
         f"the smallest proof is ~{small_b:,} bytes (verify ~{small_v * 1000:.0f} ms), "
         f"the fastest verification ~{fast_v * 1000:.0f} ms (proof ~{fast_b:,} bytes), "

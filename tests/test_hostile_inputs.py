@@ -322,6 +322,21 @@ def test_write_atomic_os_errors_are_user_errors(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_an_output_nothing_can_be_written_to_is_refused_before_the_proof(plan, monkeypatch, capsys):
+    """/proc takes no new files (even for root, whom permission bits do not stop): prove
+    says so before proving, not after."""
+    import zkcc.runtime.prover
+
+    monkeypatch.setattr(zkcc.runtime.prover, "prove", _boom)  # reached: the test fails
+    argv = ["zkcc", "prove", "-q", str(plan), "-i", str(DOT_INPUTS), "-o", "/proc/zkcc.zkproof"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip().startswith("/proc/zkcc.zkproof: cannot write:")
+
+
 def test_write_atomic_keeps_devices_links_and_modes(tmp_path):
     """The rename onto the output path must not replace what is there with a regular file:
     a device (`-o /dev/null`, which a root user's rename destroyed) is written as it is, a

@@ -27,7 +27,7 @@ from zkcc.analysis.privacy import privacy_report
 from zkcc.analysis.soundness import plan_soundness
 from zkcc.encoding import FILE_KINDS
 from zkcc.errors import InternalError, ProofRejected, UserError, ZkccError
-from zkcc.fileio import read_bytes, write_atomic
+from zkcc.fileio import check_writable, read_bytes, write_atomic
 from zkcc.ir.fuse import fused_parts
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
@@ -711,7 +711,10 @@ def prove(
 
     report = Reporter(quiet=quiet or as_json, rank=env_rank())
     comm = get_comm()
+    out = output or str(Path(plan_path).with_suffix(".zkproof"))
     with guard(comm) as g:
+        if comm.rank == 0:  # it writes the proof: refused now, not after the proof is made
+            check_writable(out)
         plan, digest = _load_plan(plan_path)
         keys, _ = _load_keys(plan, digest, plan_path, keys_path, proving=True)
         F = get_field(plan.field)
@@ -758,7 +761,6 @@ def prove(
     if bundle is None:  # an MPI rank other than 0: rank 0 writes the proof and reports
         return
     data = bundle.to_bytes()
-    out = output or str(Path(plan_path).with_suffix(".zkproof"))
     write_atomic(out, data)
     seconds = time.perf_counter() - start
     summary = {**report.summary(), "peak_rss_bytes": max(peaks), "ranks": comm.size}

@@ -20,22 +20,9 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     regular file. The file gets the mode a new file would (0666 less the umask), or the mode
     of the file it replaces. A path that cannot be written (no such directory, a directory,
     no permission, a full or read-only disk) is a UserError naming it."""
-    shown = Path(path)
-    path = Path(os.path.realpath(path))
+    shown, path, st = _target(path)
     directory = path.parent
-    if not directory.is_dir():
-        raise UserError(f"{shown}: cannot write: directory {shown.parent} does not exist")
-    try:
-        st: os.stat_result | None = os.stat(path)
-    except FileNotFoundError:
-        st = None
-    except OSError as e:
-        raise UserError(f"{shown}: cannot write: {e.strerror or e}") from None
-    if st is not None and stat.S_ISDIR(st.st_mode):
-        raise UserError(f"{shown}: cannot write: it is a directory")
     if st is not None and not stat.S_ISREG(st.st_mode):
-        if not (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
-            raise UserError(f"{shown}: cannot write: not a regular file, a device or a FIFO")
         try:
             with open(path, "wb") as f:
                 f.write(data)
@@ -56,6 +43,42 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         if isinstance(e, OSError):
             raise UserError(f"{shown}: cannot write: {e.strerror or e}") from None
         raise
+
+
+def _target(path: str | Path) -> tuple[Path, Path, os.stat_result | None]:
+    """(the path as given, the file it names with links followed, that file's stat or None
+    when it does not exist yet), once it is something write_atomic can write."""
+    shown = Path(path)
+    real = Path(os.path.realpath(path))
+    if not real.parent.is_dir():
+        raise UserError(f"{shown}: cannot write: directory {shown.parent} does not exist")
+    try:
+        st: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise UserError(f"{shown}: cannot write: {e.strerror or e}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UserError(f"{shown}: cannot write: it is a directory")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        if not (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+            raise UserError(f"{shown}: cannot write: not a regular file, a device or a FIFO")
+    return shown, real, st
+
+
+def check_writable(path: str | Path) -> None:
+    """Refuse, before long work, an output that write_atomic would fail to write: a missing
+    directory, a directory, or a place where no file can be made (no permission, /proc, a
+    read-only disk), found by making and removing a probe file there."""
+    shown, real, st = _target(path)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return  # a device or a FIFO: written as it is
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".probe", dir=real.parent)
+    except OSError as e:
+        raise UserError(f"{shown}: cannot write: {e.strerror or e}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _umask() -> int:

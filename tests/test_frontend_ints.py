@@ -374,8 +374,15 @@ def diag(body: str, params: str = "const i8 x[8], i24 y[1]", field: str = "m31",
             "const i16 x[8], i30 y[1]",
             (3, 5),
             "the value may have wrapped around mod p: its integer range "
-            "-35184372088832..35183298347008 is too wide for the field, so whether it fits "
-            "i30 'y[0]' cannot be checked",
+            "-35184372088832..35183298347008 reaches integers whose residues mod p read as "
+            "i30 values, so whether it fits i30 'y[0]' cannot be checked",
+        ),
+        (  # below p, but 2^30 + 2^29 - p = -(2^29 - 1) would pass an i30 range check
+            "    i15 v = x[3];\n    y[0] = x[0] * x[1] + x[2] * v;",
+            "const i16 x[8], i30 y[1]",
+            (4, 5),
+            "the value may have wrapped around mod p: its integer range "
+            "-1610563584..1610612736 reaches integers whose residues mod p read as i30 values",
         ),
         (  # made from such a value
             "    y[0] = x[0] * x[1] * x[2] + 1;",

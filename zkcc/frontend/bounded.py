@@ -95,6 +95,17 @@ class Bounds:
         else:
             self.add_fact(r, lo, hi)
 
+    def may_wrap_into(self, x: int, bits: int) -> bool:
+        """Whether x's integer may lie outside iK (K = bits) while its residue, read as a
+        signed integer (-p/2 .. p/2), lies inside, so that a range check would pass a value
+        that does not fit: x is `wrapped`, or its range reaches an integer v with v - p or
+        v + p inside iK (a range near p: i16 * i16 + i16 * i16 in m31 reaches 2^31)."""
+        fact = self.get(x)
+        if fact is None:
+            return x in self.wrapped
+        edge = self.bld.p - (1 << (bits - 1))  # the least v > 0 whose v - p fits iK
+        return fact[1] >= edge or fact[0] <= -edge - 1
+
     def _wrap(self, r: int, span: tuple[int, int] | None) -> None:
         """Mark r as possibly wrapped (`wrapped`), unless a constraint already bounds it."""
         if self.get(r) is None:

@@ -283,18 +283,18 @@ class ExprEval(FixedOps):
             raise self.fail(
                 f"value {int_text(s)} does not fit {typ} '{text}' (range {lo}..{hi})", loc
             )
-        if x in self.bounds.wrapped and self.bounds.get(x) is None:
-            span = self.bounds.wrapped[x]
+        if self.bounds.may_wrap_into(x, bits):
+            span = self.bounds.wrapped.get(x) or self.bounds.get(x)
             why = (
-                f"its integer range {int_text(span[0])}..{int_text(span[1])} is"
+                f"its integer range {int_text(span[0])}..{int_text(span[1])} reaches integers "
+                f"whose residues mod p read as {typ} values"
                 if span
-                else "it is made from a value whose integer range is"
+                else "it is made from a value whose integer range is too wide for the field"
             )
             raise self.fail(
-                f"the value may have wrapped around mod p: {why} too wide for the field, so "
-                f"whether it fits {typ} '{text}' cannot be checked; keep intermediate results "
-                "within the field (store them in iK variables) or use a wider field (#pragma "
-                "field bn254)",
+                f"the value may have wrapped around mod p: {why}, so whether it fits {typ} "
+                f"'{text}' cannot be checked; keep intermediate results within the field "
+                "(store them in iK variables) or use a wider field (#pragma field bn254)",
                 loc,
             )
         self.bounds.range_check(x, bits, loc, fixed_frac(typ))

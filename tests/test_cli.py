@@ -119,6 +119,16 @@ def test_a_directory_or_a_file_of_another_kind_is_one_line(tmp_path):
     )
 
 
+def test_keys_for_a_plan_without_groth16_are_noted_not_silently_ignored(tmp_path):
+    plan, proof = tmp_path / "p.zkplan", tmp_path / "p.zkproof"
+    assert zkcc("compile", str(EXAMPLES / "dot" / "dot.zkcu"), "-o", str(plan)).returncode == 0
+    inputs = str(EXAMPLES / "dot" / "inputs.json")
+    assert zkcc("prove", str(plan), "-i", inputs, "-o", str(proof), "-q").returncode == 0
+    r = zkcc("verify", str(plan), str(proof), "--keys", "nosuch.zkvk")
+    assert r.returncode == 0
+    assert "note: --keys nosuch.zkvk ignored: the plan has no Groth16 launch" in r.stderr
+
+
 def test_compile_error_reports_location_and_writes_nothing(tmp_path):
     src = tmp_path / "bad.zkcu"
     src.write_text(

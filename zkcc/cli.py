@@ -874,6 +874,9 @@ def _load_keys(plan, digest, plan_path, keys_path, proving: bool):
     from zkcc.runtime.groth16_launch import groth16_steps
 
     if not groth16_steps(plan):
+        if keys_path is not None:  # not silently: a pipeline's flag may name the wrong plan
+            note = f"note: --keys {keys_path} ignored: the plan has no Groth16 launch"
+            click.echo(note, err=True)
         return None, None
     from zkcc.runtime.keyfiles import (
         PK_MAGIC,

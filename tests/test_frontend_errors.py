@@ -495,11 +495,12 @@ def test_to_bits_overflow_names_value_and_width() -> None:
 def test_a_select_condition_that_is_not_a_bit_is_named() -> None:
     body = "    y[0] = select(x[0], 10, 20);"
     assert run_error(body, [1, -1]) == (
-        "t.zkcu:2:12: error: select: condition -1 is not 0 or 1 (kernel 'k', instance 1)"
+        "t.zkcu:2:12: error: value -1 is not 0 or 1 (its b * (b - 1) == 0 check: a select "
+        "condition, say) (kernel 'k', instance 1)"
     )
     assert run_error(body, [2, 0, 3, 4]) == (
-        "t.zkcu:2:12: error: select: condition 2 is not 0 or 1; 2 more failures "
-        "(kernel 'k', instance 0)"
+        "t.zkcu:2:12: error: value 2 is not 0 or 1 (its b * (b - 1) == 0 check: a select "
+        "condition, say); 2 more failures (kernel 'k', instance 0)"
     )
 
 

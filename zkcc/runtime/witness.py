@@ -290,7 +290,8 @@ def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> Non
         what = f"assertion failed: {lhs} != {rhs}"
     elif (b := _boolean_checked(kernel, checked)) is not None:
         value = int(vals[inst, b])
-        what = f"select: condition {value if value <= F.p // 2 else value - F.p} is not 0 or 1"
+        shown = value if value <= F.p // 2 else value - F.p
+        what = f"value {shown} is not 0 or 1 (its b * (b - 1) == 0 check: a select condition, say)"
     else:
         what = f"constraint failed: value {int(vals[inst, ins.args[0]])} is not zero"
     more = len(bad[0]) - 1
@@ -300,8 +301,8 @@ def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> Non
 
 def _boolean_checked(kernel: KernelIR, ins: Instr) -> int | None:
     """The value b when the checked instruction `ins` is b (b - 1), the constraint that b is
-    0 or 1 (a `select` condition's: the compiler's own booleans come from hints it computes);
-    None otherwise."""
+    0 or 1 (a `select` condition's, or a program's own `assert(b * (b - 1) == 0)`: the
+    compiler's booleans come from hints it computes); None otherwise."""
     if ins.op is not Op.MUL:
         return None
     for a, d in (ins.args, ins.args[::-1]):

@@ -14,8 +14,9 @@ from zkcc.analysis.assign import (
     launch_requests,
     plan_costs,
     shown,
+    within_limits,
 )
-from zkcc.analysis.fusion import fuse_plan
+from zkcc.analysis.fusion import fuse_plan, plan_totals
 from zkcc.budget import check_program
 from zkcc.errors import UserError
 from zkcc.field import get_field
@@ -87,13 +88,8 @@ def plan_program(
 def _check_limits(plan: Plan, unmet: UserError) -> None:
     """`unmet` (with the fused plan's figures) unless the plan's estimate (default rates, as
     every choice) meets its options' --max-proof-bytes and --max-verify-ms."""
-    from zkcc.analysis.costmodel import estimate_plan
-    from zkcc.analysis.profile import default_profile
-
-    options, est = plan.options, estimate_plan(plan, default_profile())
-    bytes_ok = not options.max_proof_bytes or est.proof_bytes <= options.max_proof_bytes
-    ms = options.max_verify_ms
-    if bytes_ok and (not ms or est.verify_seconds * 1000 <= ms):
+    est = plan_totals(plan)
+    if within_limits(plan.options, est.proof_bytes, est.verify_seconds):
         return
     raise UserError(
         f"{unmet}; with its fusions the plan's proof is ~{est.proof_bytes:,} bytes, verify "

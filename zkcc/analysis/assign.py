@@ -346,9 +346,13 @@ def _settle(
 def _fits(
     costs: PlanCosts, choice: dict[int, str], options: AssignOptions, exact: bool = False
 ) -> bool:
-    b, v = costs.totals(choice, exact)
-    return (options.max_proof_bytes is None or b <= options.max_proof_bytes) and (
-        options.max_verify_ms is None or v * 1000 <= options.max_verify_ms
+    return within_limits(options, *costs.totals(choice, exact))
+
+
+def within_limits(options: AssignOptions, proof_bytes: int, verify_seconds: float) -> bool:
+    """Whether a plan's totals meet --max-proof-bytes and --max-verify-ms."""
+    return (options.max_proof_bytes is None or proof_bytes <= options.max_proof_bytes) and (
+        options.max_verify_ms is None or verify_seconds * 1000 <= options.max_verify_ms
     )
 
 

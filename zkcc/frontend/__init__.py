@@ -19,7 +19,7 @@ from zkcc.frontend.diagnostics import ERROR, CompileError, Diagnostic, Sink
 from zkcc.frontend.loader import FIELDS, STDLIB_DIR
 from zkcc.frontend.program import compile_text
 from zkcc.ir.host import Program
-from zkcc.ir.source import SourceLoc
+from zkcc.ir.source import STDLIB_PREFIX, SourceLoc
 
 MAX_SOURCE_BYTES = 1 << 26  # 64 MiB; more is surely not a program
 
@@ -96,7 +96,7 @@ def _as_given(diags: list[Diagnostic], path: str | Path) -> list[Diagnostic]:
     base = os.path.dirname(str(path))
 
     def shown(loc: SourceLoc) -> SourceLoc:
-        if loc.file.startswith("<stdlib>"):
+        if loc.file.startswith(STDLIB_PREFIX):
             return loc
         return dataclasses.replace(loc, file=os.path.normpath(os.path.join(base, loc.file)))
 

@@ -17,7 +17,7 @@ from zkcc.field import FIELD_NAMES, get_field
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Sink
 from zkcc.frontend.parser import parse_text
-from zkcc.ir.source import SourceLoc
+from zkcc.ir.source import STDLIB_PREFIX, SourceLoc
 
 STDLIB_DIR = Path(__file__).resolve().parents[2] / "stdlib"
 FIELDS = {name: get_field(name).p for name in FIELD_NAMES}
@@ -61,7 +61,7 @@ class Loader:
             self.sink.error('malformed #include: expected <name> or "name"', inc.loc)
             return
         search = [] if inc.system else [(real.parent, os.path.dirname(display))]
-        search.append((STDLIB_DIR, "<stdlib>"))
+        search.append((STDLIB_DIR, STDLIB_PREFIX))
         found = next(((f / inc.target, s) for f, s in search if (f / inc.target).is_file()), None)
         if found is None:
             where = ", ".join(str(f) for f, _ in search)
@@ -78,8 +78,8 @@ class Loader:
         if key in self.done:
             return  # each file is included once
         shown_name = (
-            f"{shown}/{inc.target}"
-            if shown == "<stdlib>"
+            f"{shown}{inc.target}"
+            if shown == STDLIB_PREFIX
             else os.path.normpath(os.path.join(shown, inc.target))
         )
         try:

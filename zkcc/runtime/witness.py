@@ -30,6 +30,7 @@ from zkcc.ir.kernel import INV_NOT_EQUAL, RANGE_LIMB_BITS, HintKind, Instr, Kern
 from zkcc.ir.lookups import LookupLayout
 from zkcc.ir.source import SourceLoc
 from zkcc.ir.types import fixed_text
+from zkcc.ir.types import signed as signed_value
 
 
 @dataclass
@@ -289,9 +290,8 @@ def _check_constraints(F, kernel: KernelIR, vals: np.ndarray, first: int) -> Non
         lhs, rhs = (int(vals[inst, a]) for a in checked.args)
         what = f"assertion failed: {lhs} != {rhs}"
     elif (b := _boolean_checked(kernel, checked)) is not None:
-        value = int(vals[inst, b])
-        shown = value if value <= F.p // 2 else value - F.p
-        what = f"value {shown} is not 0 or 1 (its b * (b - 1) == 0 check: a select condition, say)"
+        value = signed_value(int(vals[inst, b]), F.p)
+        what = f"value {value} is not 0 or 1 (its b * (b - 1) == 0 check: a select condition, say)"
     else:
         what = f"constraint failed: value {int(vals[inst, ins.args[0]])} is not zero"
     more = len(bad[0]) - 1

@@ -91,3 +91,15 @@ def test_a_file_of_another_kind_is_named_as_what_it_is():
         decode(plan, b"ZKPF", 1, "p")
     with pytest.raises(FormatError, match=r"^k: not a proof \(from zkcc prove\) \(no zkcc file"):
         decode(b"\x7fELF\x02\x01", b"ZKPF", 1, "k")
+
+
+def test_file_kinds_name_every_zkcc_file_magic():
+    """FILE_KINDS spells the magics again (encoding.py is below the modules that own them):
+    they must stay the same bytes."""
+    from zkcc.encoding import FILE_KINDS
+    from zkcc.plan.plan import MAGIC as PLAN_MAGIC
+    from zkcc.runtime.bundle import MAGIC as PROOF_MAGIC
+    from zkcc.runtime.keyfiles import PK_MAGIC, VK_MAGIC
+
+    assert set(FILE_KINDS) == {PLAN_MAGIC, PROOF_MAGIC, PK_MAGIC, VK_MAGIC}
+    assert FILE_KINDS[PLAN_MAGIC].startswith("a plan") and FILE_KINDS[VK_MAGIC].startswith("a ver")

@@ -35,7 +35,7 @@ from zkcc.frontend.values import (
 )
 from zkcc.ir.kernel import KernelBuilder
 from zkcc.ir.source import SourceLoc
-from zkcc.ir.types import fixed_frac
+from zkcc.ir.types import fixed_frac, signed
 
 _INT_ONLY = {"%", "<<", ">>", "&&", "||", "&", "|", "^"}
 FIXED_KINDS = {FixedV, RealV}  # operands that make an operator fixed-point arithmetic
@@ -279,7 +279,7 @@ class ExprEval(FixedOps):
         c = bld.const_value(x)
         if c is not None and not self.bounds.fits(x, bits):
             lo, hi = type_range(bits)
-            s = c if c <= bld.p // 2 else c - bld.p
+            s = signed(c, bld.p)
             raise self.fail(
                 f"value {int_text(s)} does not fit {typ} '{text}' (range {lo}..{hi})", loc
             )

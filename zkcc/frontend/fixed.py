@@ -41,6 +41,7 @@ from zkcc.ir.types import (
     fixed_text,
     int_type_bits,
     quantise,
+    signed,
     type_range,
     type_range_text,
 )
@@ -168,7 +169,7 @@ class FixedOps:
         c = self.need_builder(loc).const_value(x)
         if c is not None and f:
             p = self.need_builder(loc).p
-            s = c if c <= p // 2 else c - p
+            s = signed(c, p)
             lo, hi = type_range(bits)
             if not lo <= s <= hi:
                 raise self.fail(

@@ -258,7 +258,7 @@ def _sign_split_of(kernel: KernelIR, rest: int, m: int) -> int | None:
 def _type_overflow(F, v: int, n: int, frac: int | None) -> str:
     """v (a field element) does not fit iK (K = n), or fxK.F for the stored integer of an
     fxK.F value (F = frac): said in the type's terms."""
-    v = v if v <= F.p // 2 else v - F.p
+    v = signed_value(v, F.p)
     lo, hi = -(1 << (n - 1)), (1 << (n - 1)) - 1
     if frac is None:
         return f"value {v} does not fit i{n}, whose range is {lo}..{hi}"

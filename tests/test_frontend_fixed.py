@@ -217,6 +217,20 @@ __host__ void main(private fx16.8 a[2][2], public out fx8.4 y[2][1]) {{ k<<<2>>>
             "    field f = a[0];\n    y[0] = a[0];",
             "3:15: cannot assign a fixed-point value (8 fractional bits) to field 'f'",
         ),
+        # `f op= v` is `f = f op v`: a fixed-point v must not land in a field f (the kernel
+        # compiler's accumulation shortcut once stored it shifted left by F bits)
+        (
+            "    field f = 0;\n    f += a[0];\n    y[0] = a[0];",
+            "4:5: cannot assign a fixed-point value (8 fractional bits) to field 'f'",
+        ),
+        (
+            "    field f = 3;\n    f *= a[1];\n    y[0] = a[0];",
+            "4:5: cannot assign a fixed-point value (8 fractional bits) to field 'f'",
+        ),
+        (
+            "    field f = 0;\n    for (int i = 0; i < 2; i++) { f -= a[i] * 2; }\n    y[0] = a[0];",
+            "4:35: cannot assign a fixed-point value (8 fractional bits) to field 'f'",
+        ),
         ("    y[0] = a[0] % 2;", "3:12: operator '%' is not defined on fixed-point values"),
         (
             "    fx16.8 t = a[0] * a[1] + a[0] * a[1];\n    y[0] = t;",

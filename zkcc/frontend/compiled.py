@@ -634,7 +634,7 @@ class CompiledInterp(Interp):
         name, loc = s.target.id, s.loc  # type: ignore[attr-defined]
         combined = ast.Binary(loc, op, s.target, value)  # type: ignore[attr-defined]
         rhs, emit, bld, bounds = self.code(value), _BUILDER[op], self.builder, self.bounds
-        binary_values, scalar = self.binary_values, self.scalar
+        binary_values, scalar, write = self.binary_values, self.scalar, self.write
         if bld is None:
             return general
 
@@ -651,9 +651,12 @@ class CompiledInterp(Interp):
                             r = emit(bld, x, b, loc)
                             if bounds.facts:  # type: ignore[union-attr]
                                 bounds.derive(op, r, x, b)  # type: ignore[union-attr]
-                        else:
+                        else:  # a fixed-point result must not land in a field cell
                             b = scalar(b, value)  # type: ignore[arg-type]  # reports
-                            r = binary_values(combined, FieldV(x), b).ssa  # type: ignore[union-attr]
+                            r = binary_values(combined, FieldV(x), b)
+                            if not store_fast(ref, r, loc):
+                                write(ref, r, loc)  # converts, or reports
+                            return
                         st.cells[ref.offset] = r
                         st.locs[ref.offset] = loc
                         return

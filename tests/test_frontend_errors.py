@@ -140,6 +140,14 @@ def test_semantic_errors_are_all_reported() -> None:
             "argument 'a' of 'f' needs a field array of shape [2], "
             "got field array 'x' of shape [1]",
         ),
+        (  # a const field array parameter takes iK arrays, not fxK.F ones
+            "__device__ field f(const field a[2]) { return a[0] + a[1]; }\n"
+            + kernel("    fx8.4 h[2] = {0.5, 1};\n    y[0] = f(h);"),
+            (4, 14),
+            "argument 'a' of 'f' needs a field array of shape [2], got fx8.4 array 'h' of "
+            "shape [2] (a fixed-point array is not a field array: pass an iK array holding "
+            "its stored integers, v * 2^F)",
+        ),
         (
             "__device__ void f(field a[1]) { a[0] = 1; }\n" + kernel("    f(x); y[0] = 1;"),
             (3, 7),

@@ -618,8 +618,15 @@ class Interp(ExprEval):
             store = Store(p.name, p.type, (), "local", p.name_loc)
             self.write(Ref.whole(store), self.eval(arg), arg.loc)
             return Ref.whole(store, const)
-        # an iK array may be read through a const field parameter; otherwise types match
-        widen = const and p.type == FIELD and isinstance(v, Ref) and v.store.elem != INT
+        # an iK array may be read through a const field parameter (not an fxK.F one: its
+        # elements would meet field arithmetic as reals); otherwise types match
+        widen = (
+            const
+            and p.type == FIELD
+            and isinstance(v, Ref)
+            and v.store.elem != INT
+            and v.store.frac is None
+        )
         if not isinstance(v, Ref) or v.shape != shape or (v.store.elem != p.type and not widen):
             want = f"{p.type} array of shape {shape_text(shape)}"
             got = (
@@ -627,9 +634,15 @@ class Interp(ExprEval):
                 if not isinstance(v, Ref)
                 else (f"{v.store.elem} array '{v.text}' of shape {shape_text(v.shape)}")
             )
+            why = ""
+            if isinstance(v, Ref) and v.store.frac is not None and p.type == FIELD:
+                why = (
+                    " (a fixed-point array is not a field array: pass an iK array holding "
+                    "its stored integers, v * 2^F)"
+                )
             raise self.fail(
                 f"argument '{p.name}' of '{instance_name(fn.name, values)}' needs a {want}, "
-                f"got {got}",
+                f"got {got}{why}",
                 arg.loc,
             )
         if v.readonly and not const:

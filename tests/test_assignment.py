@@ -427,7 +427,7 @@ def test_plan_format_records_assignments_and_options(tmp_path):
     data = compile_path(src, options=opts).to_bytes()
     assert Plan.from_bytes(data).options == opts
     _, tree = decode(data, MAGIC, VERSION, "plan")
-    assert VERSION == 9 and [a["step"] for a in tree["assignments"]] == [0, 1]
+    assert VERSION == 10 and [a["step"] for a in tree["assignments"]] == [0, 1]
 
     def refused(change, match: str) -> None:
         t = copy.deepcopy(tree)
@@ -441,6 +441,14 @@ def test_plan_format_records_assignments_and_options(tmp_path):
     refused(lambda t: t["assignments"][0].update(backend="groth16"), "recorded as gkr")
     refused(lambda t: t["options"].update(optimize="fastest"), "optimize")
     refused(lambda t: t["options"].update(kernel_backends=[["h", "x"]]), "kernel_backends")
+
+    def call_of_a_call(t) -> None:  # a location's call is one level deep (SourceLoc.call)
+        locs = t["kernels"][0]["ir"]["locs"]
+        at = next(i for i, loc in enumerate(locs) if loc is not None)
+        site = locs[at][:4]
+        locs[at] = [*site, [*site, [*site, None]]]
+
+    refused(call_of_a_call, "a call's location has no call of its own")
     # Groth16 in an m31 plan
     m31 = compile_path(write(tmp_path, "sq.zkcu", M31)).to_bytes()
     _, mt = decode(m31, MAGIC, VERSION, "plan")

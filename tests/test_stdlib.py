@@ -18,6 +18,7 @@ from helpers import SEEDED
 from ir_reference import ConstraintFailed, run_program
 
 from zkcc.driver import compile_path
+from zkcc.errors import WitnessError
 from zkcc.field import get_field
 from zkcc.frontend import FIELDS, check_source, compile_source
 from zkcc.plan.plan import Plan, plan_digest
@@ -457,6 +458,39 @@ def test_rescale_over_the_whole_signed_range():
     for x in (128, -129):
         with pytest.raises(ConstraintFailed):
             run(RESCALE.replace("N", "1"), {"x": [[x]]})
+
+
+def test_a_failing_library_check_names_the_call_that_reached_it(tmp_path):
+    """One library line serves every call: a rescale failing at prove time is shown at its
+    line in nn.zkcu and at the program's call that passed the bad value (the second of two
+    identical calls, so the call is recorded once and replayed: zkcc.frontend.replay), also
+    after the plan's round trip through its bytes."""
+    source = (
+        "#include <nn.zkcu>\n"
+        "__global__ void r(const field x[3], field y[3]) {\n"
+        "    y[0] = rescale_floor<8, 2>(x[0]);\n"
+        "    y[1] = rescale_floor<8, 2>(x[1]);\n"
+        "    y[2] = x[2];\n"
+        "}\n"
+        "__host__ void main(public field x[2][3], public out field y[2][3]) { r<<<2>>>(x, y); }\n"
+    )
+    path = tmp_path / "prog.zkcu"
+    path.write_text(source)
+    data = compile_path(path).to_bytes()
+    plan = Plan.from_bytes(data)
+    F = get_field(plan.field)
+    x = F.array([[1, 2, 3], [4, 300, 6]]).reshape(-1)  # instance 1's second call fails
+    with pytest.raises(WitnessError) as failed:
+        prove(plan, plan_digest(data), {"x": x}, randomness=SEEDED)
+    loc = failed.value.loc
+    assert loc.file == "<stdlib>/nn.zkcu" and (loc.call.line, loc.call.col) == (4, 12)
+    text = str(failed.value.under(tmp_path))
+    assert "value 300 does not fit i8" in text and "instance 1" in text
+    assert text.splitlines()[3:] == [
+        f"{path}:4:12: note: in this call",
+        "        y[1] = rescale_floor<8, 2>(x[1]);",
+        "               ^",
+    ]
 
 
 def test_nn_proved_m31(tmp_path):

@@ -43,7 +43,20 @@ class KernelCompiler(CompiledInterp):
         self, fn: ast.FuncDecl, e: ast.Call, scope: Scope, values: tuple[int, ...] | None
     ) -> Value:
         """`Interp.inline`, or the replay of the call's recording when an earlier call had
-        its signature (zkcc.frontend.replay)."""
+        its signature (zkcc.frontend.replay). A call from the program into another file's
+        function is what the instructions it makes name as their call (SourceLoc.call)."""
+        bld: KernelBuilder = self.builder  # type: ignore[assignment]
+        site = bld.call_site
+        if site is None and fn.name_loc.file != e.loc.file:
+            bld.call_site = e.loc
+        try:
+            return self._inlined(fn, e, scope, values)
+        finally:
+            bld.call_site = site
+
+    def _inlined(
+        self, fn: ast.FuncDecl, e: ast.Call, scope: Scope, values: tuple[int, ...] | None
+    ) -> Value:
         sig = signature(self, fn, scope, values) if self.replay_calls else None
         if sig is not None:
             seen = self._calls.get(sig, 0)

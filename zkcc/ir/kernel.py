@@ -20,7 +20,7 @@ import enum
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from operator import itemgetter
 
@@ -415,6 +415,10 @@ class KernelBuilder:
         self._sub_memo = self._memo[Op.SUB]
         self._mul_memo = self._memo[Op.MUL]
         self._consts: dict[int, int] = {}  # SSA index of each CONST -> its value
+        # The program's call of the other file's function being inlined (the front end sets
+        # it): the instructions that can fail at prove time carry it (SourceLoc.call).
+        self.call_site: SourceLoc | None = None
+        self._called: dict[tuple[SourceLoc, SourceLoc], SourceLoc] = {}
 
     # -- internals -------------------------------------------------------------------------
     def _emit(self, ins: Instr, share: bool = True) -> int:
@@ -425,6 +429,19 @@ class KernelBuilder:
         instrs = self.kernel.instrs
         instrs.append(ins)
         return len(instrs) - 1
+
+    def _checked_at(self, loc: SourceLoc | None) -> SourceLoc | None:
+        """The location a hint, assertion or lookup records: `loc` with the call it
+        was reached through, if any (one object per pair, so a plan's location table holds
+        each once)."""
+        site = self.call_site
+        if site is None or loc is None:
+            return loc
+        key = (loc, site)
+        found = self._called.get(key)
+        if found is None:
+            found = self._called[key] = replace(loc, call=site)
+        return found
 
     def _shared(
         self, memo: dict, key: object, op: Op, args: tuple[int, ...], attr: object, loc
@@ -534,7 +551,8 @@ class KernelBuilder:
     def hint(
         self, kind: HintKind, args: tuple[int, ...], param: int = 0, loc: SourceLoc | None = None
     ) -> int:
-        return self._emit(_make((Op.HINT, args, (kind.value, param), loc)), share=False)
+        hint = _make((Op.HINT, args, (kind.value, param), self._checked_at(loc)))
+        return self._emit(hint, share=False)
 
     # -- sinks -------------------------------------------------------------------------------
     def assert_zero(self, a: int, loc: SourceLoc | None = None, frac: int | None = None) -> None:
@@ -543,14 +561,14 @@ class KernelBuilder:
         Op.ASSERT_ZERO."""
         if self._consts.get(a) == 0:
             return
-        self._emit(_make((Op.ASSERT_ZERO, (a,), frac, loc)), share=False)
+        self._emit(_make((Op.ASSERT_ZERO, (a,), frac, self._checked_at(loc))), share=False)
 
     def output(self, param: int, index: int, value: int, loc: SourceLoc | None = None) -> None:
         self._emit(_make((Op.OUTPUT, (value,), (param, index), loc)), share=False)
 
     def lookup(self, table: LookupTable, args: tuple[int, ...], loc: SourceLoc | None) -> None:
         """LOOKUP(args) on `table` (added to the kernel's tables once)."""
-        self._emit(_make((Op.LOOKUP, args, self.table(table), loc)), share=False)
+        self._emit(_make((Op.LOOKUP, args, self.table(table), self._checked_at(loc))), False)
 
     def table(self, table: LookupTable) -> int:
         """The index of `table` among the kernel's tables, added when new. (Callers pass the

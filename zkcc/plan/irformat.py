@@ -43,14 +43,20 @@ MAX_COUNT = MAX_TENSOR  # any one dimension; zkcc.budget bounds the products
 
 
 def _loc_tree(loc: SourceLoc | None) -> Tree:
-    return None if loc is None else [loc.file, loc.line, loc.col, loc.end_col]
+    """[file, line, col, end_col, call]: `call` the same without a call of its own, or None."""
+    if loc is None:
+        return None
+    return [loc.file, loc.line, loc.col, loc.end_col, _loc_tree(loc.call)]
 
 
-def _loc_from(s: Schema) -> SourceLoc | None:
+def _loc_from(s: Schema, outer: bool = True) -> SourceLoc | None:
     if s.tree is None:
         return None
-    f, line, col, end = s.list(4, 4)
-    return SourceLoc(f.str(), line.int(0), col.int(0), end.int(0))
+    f, line, col, end, call = s.list(5, 5)
+    site = _loc_from(call, False) if outer else None
+    if not outer and call.tree is not None:
+        raise FormatError(f"{call.path}: a call's location has no call of its own")
+    return SourceLoc(f.str(), line.int(0), col.int(0), end.int(0), site)
 
 
 def kernel_to_tree(k: KernelIR) -> Tree:

@@ -51,8 +51,9 @@ MAGIC = b"ZKPL"
 # ordinary kernels); 6: a tensor's element type ("field" or "iK", zkcc.ir.types); 7: the
 # fixed-point element types "fxK.F" and the QUOT hint (a divisor up to 2^62 as its param); 8:
 # lookup tables, the LOOKUP instruction and the TABLE hint (zkcc.ir.kernel.LookupTable); 9:
-# each kernel's levels certificate (zkcc.lower.circuit.lower), checked on load
-VERSION = 9
+# each kernel's levels certificate (zkcc.lower.circuit.lower), checked on load; 10: a source
+# location's call (zkcc.ir.source.SourceLoc.call), a fifth entry
+VERSION = 10
 FIELDS = ("m31", "bn254")
 MIXED = "mixed"  # a kernel's summary backend when its launches use both
 MAX_REASON = 1000

@@ -228,7 +228,8 @@ __host__ void main(private fx16.8 a[2][2], public out fx8.4 y[2][1]) {{ k<<<2>>>
             "4:5: cannot assign a fixed-point value (8 fractional bits) to field 'f'",
         ),
         (
-            "    field f = 0;\n    for (int i = 0; i < 2; i++) { f -= a[i] * 2; }\n    y[0] = a[0];",
+            "    field f = 0;\n    for (int i = 0; i < 2; i++) { f -= a[i] * 2; }\n"
+            "    y[0] = a[0];",
             "4:35: cannot assign a fixed-point value (8 fractional bits) to field 'f'",
         ),
         ("    y[0] = a[0] % 2;", "3:12: operator '%' is not defined on fixed-point values"),

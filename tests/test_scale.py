@@ -5,6 +5,11 @@ plain one with the same seed. (MPI runs of the same are in tests/test_mpi.py.)""
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -60,6 +65,27 @@ def test_impossible_limit_is_refused_before_any_work(monkeypatch):
     with pytest.raises(UserError, match=r"cannot be met.*smallest feasible limit is about"):
         prover_module.prove(run.plan, run.digest, _inputs(run, "dot"), mem_limit=1 << 20)
     assert not called
+
+
+@pytest.mark.parametrize("name", ["layers", pytest.param("mlp_digits", marks=pytest.mark.slow)])
+def test_a_proof_at_its_smallest_feasible_limit_stays_under_it(tmp_path, name):
+    """--mem-limit is a bound on the peak, not a wish: a fresh `zkcc prove` at the smallest
+    limit it accepts (read off its refusal of 1 MiB) peaks at or under it. (Before stop 35
+    layers' opening took it 7 MiB over, and mlp_digits' chunks 21 MiB: two parts' tables
+    were alive at once.)"""
+    plan = tmp_path / "p.zkplan"
+    zkcc = [sys.executable, "-m", "zkcc"]
+    source = next((EXAMPLES / name).glob("*.zkcu"))
+    subprocess.run([*zkcc, "compile", str(source), "-o", str(plan)], check=True, timeout=120)
+    args = [*zkcc, "prove", str(plan), "-i", str(EXAMPLES / name / "inputs.json")]
+    args += ["-o", str(tmp_path / "p.zkproof"), "--seed", "1", "--json", "--mem-limit"]
+    refused = subprocess.run([*args, "1M"], capture_output=True, text=True, timeout=120)
+    smallest = re.search(r"smallest feasible limit is about ([0-9.]+) MiB", refused.stdout)
+    limit = math.ceil(float(smallest.group(1))) << 20
+    done = subprocess.run([*args, str(limit)], capture_output=True, text=True, timeout=300)
+    report = json.loads(done.stdout)
+    assert report["mem_limit"] == limit and report["spilled_bytes"] > 0
+    assert report["peak_rss_bytes"] <= limit
 
 
 def test_estimate_counts_the_layers():

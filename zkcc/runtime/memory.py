@@ -87,6 +87,10 @@ def plan_resident_bytes(plan: Plan) -> int:
 
 MAX_PARTS = 1 << 12  # memory chunks of one rank's shard
 MARGIN = 1.1  # what is not modelled (proof bundle, transcript, allocator slack)
+# ... and what does not scale with the proof: the opening's row combinations and the heap
+# the allocator keeps after freeing (measured at the smallest feasible limit: layers' peak
+# was 7 MiB over the modelled one, all in the opening; mlp_digits' 10 MiB)
+UNMODELLED_BYTES = 12 << 20
 TEMPORARIES = 4 * CHUNK_BYTES  # column-chunked temporaries of building a layer's tables
 
 
@@ -111,16 +115,19 @@ class MemoryEstimate:
     @property
     def in_memory(self) -> int:
         gkr = self.layers + self.working + chunk_temporaries(self.working)
-        return int(MARGIN * (self.base + self.tensors + self.commitments + max(gkr, self.other)))
+        held = self.base + self.tensors + self.commitments + max(gkr, self.other)
+        return int(MARGIN * held) + UNMODELLED_BYTES
 
     def spilled(self, parts: int) -> int:
-        """With the layers in files and each launch proved in `parts` chunks."""
+        """With the layers in files and each launch proved in `parts` chunks: one chunk's
+        tables being built, and (several chunks) up to CHUNK_BYTES of the others' kept in
+        memory between rounds (SpillTables)."""
         working = -(-self.working // parts)
         working += chunk_temporaries(working)
-        return int(
-            MARGIN
-            * (self.base + self.tensors + self.commitments_spilled + max(working, self.other))
-        )
+        if parts > 1:
+            working += min(CHUNK_BYTES, self.working)
+        held = self.base + self.tensors + self.commitments_spilled + max(working, self.other)
+        return int(MARGIN * held) + UNMODELLED_BYTES
 
 
 def estimate(plan: Plan, ranks: int = 1) -> MemoryEstimate:
@@ -388,10 +395,11 @@ def plan_memory(
     if limit is None or est.in_memory <= limit:
         return MemoryPlan(est, False, 1, directory, report)
     can_spill = np.dtype(get_field(plan.field).storage_dtype).kind != "O"
-    parts = 1
-    while can_spill and est.spilled(parts) > limit and parts < MAX_PARTS:
-        parts *= 2
-    if can_spill and est.spilled(parts) <= limit:
+    # the fewest chunks that fit (more chunks are not always smaller: several keep up to
+    # CHUNK_BYTES of tables in memory between rounds, one keeps none)
+    counts = [1 << k for k in range(MAX_PARTS.bit_length())] if can_spill else []
+    parts = next((k for k in counts if est.spilled(k) <= limit), None)
+    if parts is not None:
         if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
             raise UserError(f"--tmpdir {directory}: not a writable directory for spill files")
         report.note(
@@ -401,7 +409,7 @@ def plan_memory(
             f"(about {format_size(est.spilled(parts))})"
         )
         return MemoryPlan(est, True, parts, directory, report)
-    need = est.spilled(MAX_PARTS) if can_spill else est.in_memory
+    need = min(est.spilled(k) for k in counts) if can_spill else est.in_memory
     raise UserError(
         f"--mem-limit {format_size(limit)} cannot be met: this proof needs about "
         f"{format_size(est.in_memory)} per rank in memory"

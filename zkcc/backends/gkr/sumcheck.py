@@ -263,6 +263,7 @@ class SumcheckProver:
                     else:
                         sums = [E.add(a, b) for a, b in zip(sums, part, strict=True)]
                 store.save(p, f, g)
+                f = g = None  # not alive while the next part is built: one part at a time
             if sums is None:  # no part holds rows (a worker past the last instance)
                 sums = [E.zeros() for _ in range(4 if need else 2)]
             claim, r = self._message(sums, claim, shared=True)
@@ -318,6 +319,7 @@ class SumcheckProver:
                         h0 = E.add(h0, E.dot(f, g))
                         weight = E.add(weight, E.sum(g.reshape(E.degree, real, -1), axis=-1))
                 store.save(p, f, g)
+                f = g = None  # as in prove_parts: one part's tables alive at a time
             return h0, weight
 
         load, fold = build, None

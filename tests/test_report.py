@@ -7,6 +7,7 @@ import inspect
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import types
@@ -124,6 +125,20 @@ def test_parse_size_refuses_with_one_clear_message(text):
     msg = str(e.value)
     assert msg.startswith("--mem-limit: ") and repr(text) in msg
     assert "\n" not in msg and "512M, 2G, 1.5G" in msg
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0.1", "'0.1' is not a whole number of bytes"),  # was "must be positive"
+        ("1.5", "'1.5' is not a whole number of bytes"),  # was silently 1 B
+        ("0.0001k", "'0.0001k' is less than one byte"),
+        ("99999999999999999999999999G", "is more than 1048576 TiB"),  # was accepted
+    ],
+)
+def test_parse_size_says_what_is_wrong(text, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        parse_size(text)
 
 
 def test_parse_size_messages():

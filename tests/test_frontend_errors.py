@@ -205,6 +205,49 @@ def test_semantic_errors_are_all_reported() -> None:
             (1, 1),
             "global 'N' must be declared 'const int' (top-level values are compile-time constants)",
         ),
+        # a device function's parameters are distinct, as a kernel's (the last used to win)
+        (
+            "__device__ field f(field a, field a) { return a; }\n"
+            + kernel("    y[0] = f(x[0], 7);"),
+            (1, 35),
+            "duplicate parameter 'a'",
+        ),
+        ("__device__ int g(int n, int n) { return n; }\n", (1, 29), "duplicate parameter 'n'"),
+        (
+            "__device__ field h(const field a[2], field a) { return a; }\n",
+            (1, 44),
+            "duplicate parameter 'a'",
+        ),
+        (
+            kernel("    y[0] = x[0]; /* no end\n    y[0] = 1;"),
+            (2, 18),
+            "unterminated comment: '/*' without '*/'",
+        ),
+        (
+            "#pragma field m31 /* no end on this line\n */\n",
+            (1, 19),
+            "unterminated comment: a comment on a #pragma or #include line must end on it",
+        ),
+        (  # not "loop never ends": the update would fail first, as the body would
+            kernel("    for (int i = 0; i < 4; j++) { y[0] = x[0]; }"),
+            (2, 28),
+            "undefined name 'j'",
+        ),
+        (
+            kernel("    fx16.8 a = .5;", "const fx16.8 x[1], fx16.8 y[1]"),
+            (2, 16),
+            "malformed number '.5': a real literal has digits on both sides of the '.': write 0.5",
+        ),
+        (
+            kernel("    fx16.8 a = 5.;", "const fx16.8 x[1], fx16.8 y[1]"),
+            (2, 16),
+            "malformed number '5.': a real literal has digits on both sides of the '.': write 5.0",
+        ),
+        (
+            kernel("    fx16.8 a = 1e1000;", "const fx16.8 x[1], fx16.8 y[1]"),
+            (2, 16),
+            "malformed number '1e1000': the exponent of a real literal has at most 3 digits",
+        ),
     ],
 )
 def test_error_kinds(src: str, pos: tuple[int, int], message: str) -> None:
@@ -644,3 +687,99 @@ __host__ void main(private field x[2][4], public out field y[2][4]) {{ k<<<2>>>(
     assert errors and errors[0].loc.file == "<stdlib>/cmp.zkcu"
     assert [(n.loc.file, n.loc.line, n.loc.col) for n in notes] == [("lib.zkcu", 6, col)]
     assert f"in this call of '{name}'" in notes[0].message
+
+
+# ---- source text: comments on directives, BOM, encoding, line ends, caret columns ----------
+
+
+def test_comments_after_a_pragma_and_an_include_are_ignored() -> None:
+    directives = "#pragma field m31 // or bn254\n#include <cmp.zkcu> /* c */ // d\n"
+    main = "__host__ void main(public field x[1][2], public out field y[1][2]) { k<<<1>>>(x, y); }"
+    assert errors(f"{directives}{HOST_K}{main}\n") == []
+
+
+def test_a_leading_bom_is_skipped_and_columns_count_after_it(tmp_path: Path) -> None:
+    main = tmp_path / "bom.zkcu"
+    main.write_bytes(b"\xef\xbb\xbf" + kernel("    y[0] = zz;").encode())
+    (d,) = [d for d in check_file(main) if d.severity == "error"]
+    assert (at(d), d.message) == ((2, 12), "undefined name 'zz'")
+    assert check_source("\ufeff" + kernel("    y[0] = x[0];"), "t.zkcu") == []
+
+
+def test_invalid_utf8_is_located_at_its_first_byte(tmp_path: Path) -> None:
+    """The line and column of the bad byte, the line shown with U+FFFD, in an included file
+    as in the main one."""
+    bad = b"const int A = 1;\nconst int B = \xe6\xbc\xa2 \xff;\n"
+    (tmp_path / "inc.zkcu").write_bytes(bad)
+    (tmp_path / "main.zkcu").write_bytes(bad)
+    (tmp_path / "uses.zkcu").write_text('#include "inc.zkcu"\n' + HOST_K)
+    for name, where in [("main.zkcu", "main.zkcu"), ("uses.zkcu", "inc.zkcu")]:
+        (d,) = check_file(tmp_path / name)
+        assert d.format() == (
+            f"{tmp_path}/{where}:2:17: error: invalid UTF-8 (byte 0xff)\n"
+            "const int B = \u6f22 \ufffd;\n                 ^"
+        )
+
+
+def test_lines_are_counted_at_newlines_only(tmp_path: Path) -> None:
+    """A form feed (or a lone CR) is a blank to the lexer, not a line end: the line quoted
+    is the one the location counts, at compile time and at prove time."""
+    from zkcc.ir.source import SourceLoc, located
+
+    src = kernel("    // page\fbreak\r\n    y[0] = zz;")
+    d = one(src)
+    assert (at(d), d.source_line) == ((3, 12), "    y[0] = zz;")
+    assert d.format().splitlines()[1] == "    y[0] = zz;"
+    (tmp_path / "t.zkcu").write_text(src)
+    text = located(SourceLoc("t.zkcu", 3, 12), "why", tmp_path)
+    assert text.splitlines()[1:] == ["        y[0] = zz;", "               ^"]
+
+
+def test_carets_follow_tabs_and_display_width(tmp_path: Path) -> None:
+    """Compile-time and prove-time carets are drawn by one function: tabs are kept, a wide
+    character takes two columns, a combining one none; columns stay code points."""
+    from zkcc.ir.source import SourceLoc, located
+
+    for line, col, pad in [
+        ("\t\ty[0] = zz;", 10, "\t\t       "),
+        ("    /* \u6f22\u5b57 */ y[0] = zz;", 21, " " * 22),
+        ("    /* e\u0301e\u0301 */ y[0] = zz;", 23, " " * 20),
+    ]:
+        d = one(kernel(line))
+        assert at(d) == (2, col)
+        assert d.format().splitlines()[2] == pad + "^~"
+        (tmp_path / "t.zkcu").write_text(kernel(line))
+        assert located(SourceLoc("t.zkcu", 2, col), "why", tmp_path).splitlines()[2] == (
+            "    " + pad + "^"
+        )
+
+
+def test_no_follow_on_errors_after_a_failed_call() -> None:
+    """A call whose body failed has an unknown result, not a missing one: its second call
+    (whose error is not shown again) is not "ends without returning", and a kernel instance
+    failing like the one before it is not "not fully assigned"."""
+    src = "__device__ field bad(field a) { return a + nope; }\n" + kernel(
+        "    y[0] = bad(x[0]);\n    y[1] = bad(x[0]);", "const field x[1], field y[2]"
+    ).replace("b[2][1]", "b[2][2]")
+    assert [d.message for d in check_source(src, "t.zkcu")] == ["undefined name 'nope'"]
+    src = (
+        "template <int N>\n__global__ void k(const field x[4], field y[1]) { y[0] = x[N]; }\n"
+        "__host__ void main(public field x[4][4], public out field y[2][4][1]) {\n"
+        "    for (int i = 0; i < 2; i++) { k<i + 4><<<4>>>(x, y[i]); }\n}\n"
+    )
+    diags = check_source(src, "t.zkcu")
+    assert [(d.severity, d.message) for d in diags] == [
+        ("error", "index 4 is out of bounds for 'x' (dimension of size 4)"),
+        ("note", "in the instance 'k<4>' launched here"),
+    ]
+
+
+def test_an_error_in_a_device_template_notes_the_instance() -> None:
+    src = "template <int N> __device__ field inner(const field v[N]) { return v[N]; }\n" + kernel(
+        "    y[0] = inner<1>(x);\n    y[0] = inner(x);"
+    )
+    diags = check_source(src, "t.zkcu")
+    assert [(d.severity, at(d), d.message) for d in diags] == [
+        ("error", (1, 70), "index 1 is out of bounds for 'v' (dimension of size 1)"),
+        ("note", (3, 12), "in the instance 'inner<1>' called here"),
+    ]

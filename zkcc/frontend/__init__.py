@@ -16,12 +16,11 @@ from pathlib import Path
 from zkcc.errors import UserError
 from zkcc.fileio import read_bytes
 from zkcc.frontend.diagnostics import ERROR, CompileError, Diagnostic, Sink
-from zkcc.frontend.loader import FIELDS, STDLIB_DIR
+from zkcc.frontend.limits import MAX_SOURCE_BYTES
+from zkcc.frontend.loader import FIELDS, STDLIB_DIR, decode_source
 from zkcc.frontend.program import compile_text
 from zkcc.ir.host import Program
 from zkcc.ir.source import STDLIB_PREFIX, SourceLoc
-
-MAX_SOURCE_BYTES = 1 << 26  # 64 MiB; more is surely not a program
 
 __all__ = [
     "FIELDS",
@@ -60,13 +59,13 @@ def _check_backends(program: Program, filename: str, sink: Sink) -> None:
 
 
 def _read(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
-    loc = SourceLoc(str(path), 1, 1, 1)
     try:
-        return read_bytes(path, "source file", MAX_SOURCE_BYTES).decode("utf-8"), []
-    except UnicodeDecodeError as e:
-        return None, [Diagnostic(ERROR, f"cannot read source file: {e}", loc)]
+        data = read_bytes(path, "source file", MAX_SOURCE_BYTES)
     except UserError as e:  # "PATH: cannot read source file: why", said at PATH:1:1
+        loc = SourceLoc(str(path), 1, 1, 1)
         return None, [Diagnostic(ERROR, str(e).removeprefix(f"{path}: "), loc)]
+    sink = Sink()
+    return decode_source(data, str(path), sink), sink.diagnostics
 
 
 def _checked(text: str, display: str, real: Path, lookups: bool = False) -> Program:

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zkcc.errors import UserError
-from zkcc.ir.source import SourceLoc
+from zkcc.ir.source import SourceLoc, quote_line, source_lines
 
 ERROR = "error"
 WARNING = "warning"
-SHOWN_LINE = 160  # characters of a source line a diagnostic quotes, at most
 
 
 @dataclass(frozen=True)
@@ -26,24 +25,12 @@ class Diagnostic:
     source_line: str = ""  # the text of line `loc.line`, captured when the diagnostic is made
 
     def format(self) -> str:
-        """`file:line:col: severity: message`, then the source line and a caret line. A line
-        longer than SHOWN_LINE characters is shown as a window around the column, so a
-        hostile 100 MB line is not echoed back."""
+        """`file:line:col: severity: message`, then the source line and a caret line."""
         head = f"{self.loc}: {self.severity}: {self.message}"
         if not self.source_line:
             return head
-        line = self.source_line.rstrip("\n")
-        col = max(self.loc.col, 1)
-        width = max(1, min(self.loc.end_col, len(line) + 1) - col) if self.loc.end_col else 1
-        if len(line) > SHOWN_LINE:
-            start = max(0, col - 1 - SHOWN_LINE // 2)
-            end = start + SHOWN_LINE
-            width = min(width, end - (col - 1))
-            line = ("..." if start else "") + line[start:end] + ("..." if end < len(line) else "")
-            col += (3 if start else 0) - start
-        # Keep tabs from the source in the caret line so the caret lines up in any tab width.
-        pad = "".join(ch if ch == "\t" else " " for ch in line[: col - 1])
-        return f"{head}\n{line}\n{pad}^{'~' * (width - 1)}"
+        line, caret = quote_line(self.source_line.rstrip("\n"), self.loc.col, self.loc.end_col)
+        return f"{head}\n{line}\n{caret}"
 
     def __str__(self) -> str:
         return self.format()
@@ -70,9 +57,14 @@ class Sink:
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, list[str]] = {}
         self._seen: set[tuple[str, str, int, int]] = set()
+        # Errors found, counting those not shown: one already reported at its place (a
+        # function called twice fails twice at one line), or over MAX_ERRORS. Whether a step
+        # failed is read from this count: from the shown one, a call failing for the second
+        # time would seem to have succeeded, and its result to be missing.
+        self.found = 0
 
     def add_source(self, name: str, text: str) -> None:
-        self.sources[name] = text.splitlines()
+        self.sources[name] = source_lines(text)
 
     def _line(self, loc: SourceLoc) -> str:
         lines = self.sources.get(loc.file, [])
@@ -80,6 +72,7 @@ class Sink:
 
     def report(self, severity: str, message: str, loc: SourceLoc) -> None:
         key = (severity, loc.file, loc.line, loc.col)
+        self.found += severity == ERROR
         if severity in (ERROR, WARNING):
             if key in self._seen or (severity == ERROR and self.error_count() >= self.MAX_ERRORS):
                 return
@@ -95,6 +88,12 @@ class Sink:
     def fail(self, message: str, loc: SourceLoc) -> Abort:
         """Record an error and return the exception that abandons the current statement."""
         self.error(message, loc)
+        return Abort()
+
+    def repeated(self) -> Abort:
+        """The Abort for an error the caller reported once and does not repeat (an undefined
+        name's later uses): found, so that the step it stops fails, but not shown."""
+        self.found += 1
         return Abort()
 
     def error_count(self) -> int:

@@ -105,7 +105,7 @@ class ExprEval(FixedOps):
         message = f"undefined {what} '{name}'"
         key = (self.call_stack[-1] if self.call_stack else "", message)
         if key in self._undefined:
-            return Abort()
+            return self.sink.repeated()
         self._undefined.add(key)
         return self.fail(message, loc)
 

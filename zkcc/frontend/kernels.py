@@ -17,7 +17,7 @@ from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.evaluator import element_text
 from zkcc.frontend.limits import MAX_KERNEL_INSTRS, int_text
 from zkcc.frontend.replay import Recording, Signature, record, replay, signature
-from zkcc.frontend.statements import Interp, ReturnSignal, instance_name
+from zkcc.frontend.statements import Interp, ReturnSignal, instance_name, repeated_param
 from zkcc.frontend.values import FIELD, INT, VOID, FieldV, FixedV, IntV, Ref, Scope, Store, Value
 from zkcc.ir.kernel import MAX_TABLE_ROWS, KernelBuilder, KernelIR, LookupTable, Param, gc_paused
 from zkcc.ir.passes import eliminate_dead_code
@@ -348,9 +348,8 @@ def kernel_params(
                     "type such as i16)",
                     p.loc,
                 )
-            if p.name in seen:
-                raise sink.fail(f"duplicate parameter '{p.name}'", p.name_loc)
-            seen.add(p.name)
+            if repeated_param(p, seen, sink):
+                raise Abort()
             is_output = not p.has("const")
             if is_output and p.has("__broadcast__"):
                 raise sink.fail(
@@ -389,7 +388,7 @@ def _compile_kernel(
     values: tuple[int, ...] | None,
     lookups: bool,
 ) -> KernelIR | None:
-    before = sink.error_count()
+    before = sink.found
     if fn.ret != "void":
         sink.error(f"kernel '{fn.name}' must return void", fn.name_loc)
     params = kernel_params(fn, Interp(sink, globals_, functions), values)
@@ -410,7 +409,7 @@ def _compile_kernel(
         store = Store(p.name, decl.type, p.shape, kind, decl.name_loc, param=k)
         stores.append(store)
         scope.names[p.name] = Ref.whole(store)
-    if sink.error_count() > before:
+    if sink.found > before:
         return None
     try:
         interp.run_block(fn.body.stmts, scope.child())
@@ -418,7 +417,7 @@ def _compile_kernel(
         if r.value is not VOID:
             sink.error(f"kernel '{fn.name}' is void and cannot return a value", r.loc)
     interp.release()
-    if sink.error_count() > before:
+    if sink.found > before:
         return None  # unassigned outputs would mostly be follow-on errors
     for k, (p, decl) in enumerate(zip(params, fn.params, strict=True)):
         if not p.is_output:
@@ -436,7 +435,7 @@ def _compile_kernel(
             continue
         for j, cell in enumerate(st.cells):
             builder.output(k, j, cell, st.locs[j])  # type: ignore[arg-type]
-    if sink.error_count() > before:
+    if sink.found > before:
         return None
     kernel = eliminate_dead_code(builder.finish())
     if len(kernel.instrs) > MAX_KERNEL_INSTRS:  # what plan readers refuse (zkcc.budget)

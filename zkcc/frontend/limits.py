@@ -28,6 +28,8 @@ from zkcc.errors import UserError
 # with Python's recursion limit raised to RECURSION_LIMIT (`recursion_room`); with that limit
 # a deeper tree would overflow the C stack (a crash, not a RecursionError).
 MAX_NESTING = 2000
+# Bytes of a source file, the main one or an #include'd one: more is surely not a program.
+MAX_SOURCE_BYTES = 1 << 26
 RECURSION_LIMIT = 100_000
 # Digits of an integer literal: Python refuses int(str) of more (sys.get_int_max_str_digits()).
 MAX_LITERAL_DIGITS = 4300

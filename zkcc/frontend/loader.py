@@ -13,11 +13,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zkcc.errors import UserError
 from zkcc.field import FIELD_NAMES, get_field
+from zkcc.fileio import read_bytes
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Sink
-from zkcc.frontend.parser import parse_text
-from zkcc.ir.source import STDLIB_PREFIX, SourceLoc
+from zkcc.frontend.limits import MAX_SOURCE_BYTES
+from zkcc.frontend.parser import offset_loc, parse_text
+from zkcc.ir.source import BOM, STDLIB_PREFIX, SourceLoc
 
 STDLIB_DIR = Path(__file__).resolve().parents[2] / "stdlib"
 FIELDS = {name: get_field(name).p for name in FIELD_NAMES}
@@ -33,6 +36,20 @@ class LoadedProgram:
     field_loc: SourceLoc | None = None
 
 
+def decode_source(data: bytes, display: str, sink: Sink) -> str | None:
+    """The text of the source file `display` holding `data`; None after an error at its
+    first byte that is not UTF-8, located as the parser locates (after a BOM, columns in
+    code points) and its line shown with U+FFFD for the bad bytes, not a codec message."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        text = data.decode("utf-8", "replace").removeprefix(BOM)
+        offset = len(data[: e.start].decode("utf-8").removeprefix(BOM))
+        sink.add_source(display, text)
+        sink.error(f"invalid UTF-8 (byte 0x{data[e.start]:02x})", offset_loc(text, display, offset))
+        return None
+
+
 class Loader:
     def __init__(self, sink: Sink):
         self.sink = sink
@@ -41,11 +58,12 @@ class Loader:
         self.program = LoadedProgram()
 
     def load_text(self, text: str, display: str, real: Path) -> None:
-        """Parse one file and expand its items into the program."""
+        """Parse one file and expand its items into the program. A leading BOM is dropped
+        before anything counts columns: an editor shows none there (see source_lines)."""
         key = real.resolve()
         self.active.append((key, display))
         self.done.add(key)
-        tree = parse_text(text, display, self.sink)
+        tree = parse_text(text.removeprefix(BOM), display, self.sink)
         if tree is not None:
             for item in tree.items:
                 if isinstance(item, ast.Include):
@@ -62,7 +80,7 @@ class Loader:
             return
         search = [] if inc.system else [(real.parent, os.path.dirname(display))]
         search.append((STDLIB_DIR, STDLIB_PREFIX))
-        found = next(((f / inc.target, s) for f, s in search if (f / inc.target).is_file()), None)
+        found = next(((f / inc.target, s) for f, s in search if _found(f / inc.target)), None)
         if found is None:
             where = ", ".join(str(f) for f, _ in search)
             self.sink.error(f"include file '{inc.target}' not found (searched: {where})", inc.loc)
@@ -82,12 +100,14 @@ class Loader:
             if shown == STDLIB_PREFIX
             else os.path.normpath(os.path.join(shown, inc.target))
         )
-        try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError) as e:
-            self.sink.error(f"cannot read include file '{inc.target}': {e}", inc.loc)
+        try:  # bounded and regular-only, as the main source (zkcc.frontend._read)
+            data = read_bytes(path, "included source", MAX_SOURCE_BYTES)
+        except UserError as e:
+            self.sink.error(f"'{inc.target}': {str(e).removeprefix(f'{path}: ')}", inc.loc)
             return
-        self.load_text(text, shown_name, path)
+        text = decode_source(data, shown_name, self.sink)
+        if text is not None:
+            self.load_text(text, shown_name, path)
 
     def pragma(self, p: ast.Pragma) -> None:
         if not p.words:
@@ -112,6 +132,12 @@ class Loader:
             return
         self.program.field = name
         self.program.field_loc = p.loc
+
+
+def _found(path: Path) -> bool:
+    """Whether an include finds `path`: anything but a directory, so that a device or a FIFO
+    is refused by name as not a regular file (read_bytes), not reported as not found."""
+    return path.exists() and not path.is_dir()
 
 
 def load_program(text: str, display: str, real: Path, sink: Sink) -> LoadedProgram:

@@ -57,10 +57,16 @@ def names_of(e: ast.Expr) -> set[str] | None:
     return _union(names_of(p) for p in parts)
 
 
-def _root(target: ast.Expr) -> str | None:
+def target_root(target: ast.Expr) -> ast.Expr:
+    """The variable an assignment target names: `a` in `a[i][j]`."""
     while isinstance(target, ast.Index):
         target = target.base
-    return target.id if isinstance(target, ast.Name) else None
+    return target
+
+
+def _root(target: ast.Expr) -> str | None:
+    root = target_root(target)
+    return root.id if isinstance(root, ast.Name) else None
 
 
 def assigned_names(s: ast.Stmt | None) -> set[str] | None:

@@ -27,8 +27,8 @@ from zkcc.frontend.ast import FileAST
 from zkcc.frontend.diagnostics import Sink
 from zkcc.frontend.limits import MAX_LITERAL_DIGITS, MAX_NESTING, recursion_room
 from zkcc.frontend.parse_tables import GRAMMAR_PATH
-from zkcc.frontend.transform import INT_ITEM, ToAst, token_position
-from zkcc.ir.source import SourceLoc
+from zkcc.frontend.transform import INT_ITEM, ToAst, directive_text, token_position
+from zkcc.ir.source import SourceLoc, source_lines
 
 MAX_SYNTAX_ERRORS = 20
 # Tokens that only start a top-level item: met inside a block, a `}` is missing. Inside a block
@@ -43,6 +43,11 @@ _TOP_LEVEL_ONLY = {
     "INCLUDE",
     "TEMPLATE",
 }
+# What the scan for an unended comment steps over: a `#` line, a comment, or an unended `/*`.
+_SKIPPED = re.compile(r"(#[^\n]*)|//[^\n]*|/\*.*?\*/|(/\*)", re.S)
+# A word that looks like a number, maybe a slip: `.5`, `5.`, `1e1000` (groups: mantissa,
+# exponent); not a part of a longer word or number such as `x.5` or `1.2.3`.
+_NUMBER_LIKE = re.compile(r"(?<![\w.])(\.?[0-9]+(?:\.[0-9]*)?)(?:[eE]([+-]?[0-9]+))?(?![\w.])")
 _QUALIFIERS = re.compile(r"(?:__(?:global|device|host|gkr|groth16)__\s+)+$")
 
 # How terminals whose pattern is a regex are named in "expected one of ..." messages.
@@ -123,7 +128,7 @@ def _prev_token_end(text: str, pos: int) -> int:
     return j + 1
 
 
-def _offset_loc(text: str, filename: str, offset: int) -> SourceLoc:
+def offset_loc(text: str, filename: str, offset: int) -> SourceLoc:
     line = text.count("\n", 0, offset) + 1
     col = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return SourceLoc(filename, line, col, col + 1)
@@ -143,7 +148,7 @@ def _insert_semicolon(text: str, pos: int) -> str | None:
 
 
 def _line_end_col(text: str, line: int) -> int:
-    lines = text.splitlines()
+    lines = source_lines(text)
     return len(lines[line - 1]) + 1 if 0 < line <= len(lines) else 1
 
 
@@ -200,14 +205,72 @@ def _missing_brace(tok: Token, text: str, filename: str, loc: SourceLoc, sink: S
         start = tok.start_pos if qualifiers is None else qualifiers.start()
         word = text[start:].split(None, 1)[0]
         before = f"'{word}'"
-        loc = _offset_loc(text, filename, start)
+        loc = offset_loc(text, filename, start)
         loc = SourceLoc(filename, loc.line, loc.col, loc.col + len(word))
     opened = _open_brace(text, start)
     if opened is None:
         return False
     sink.error(f"expected '}}' before {before}", loc)
-    sink.report("note", "to match this '{'", _offset_loc(text, filename, opened))
+    sink.report("note", "to match this '{'", offset_loc(text, filename, opened))
     return True
+
+
+def _unterminated_comment(text: str, before: int) -> int | None:
+    """Offset of a `/*` at or before offset `before` that no `*/` ends; on a `#` line, one
+    that none ends on that line (the lexer reads such a line as one token). The lexer does
+    not see an unended comment as one, and fails later, at a '/' or a word inside it."""
+    for m in _SKIPPED.finditer(text):
+        if m.start() > before:
+            return None
+        if m[2]:
+            return m.start()
+        left = directive_text(m[1]).find("/*") if m[1] else -1
+        if left >= 0:
+            return m.start() + left
+    return None
+
+
+def _error_offset(tok: Token, text: str) -> int:
+    """Where in `text` the parser failed at `tok` (Lark gives the end of file no offset)."""
+    return len(text) if tok.type == "$END" else tok.start_pos  # type: ignore[return-value]
+
+
+def _comment_left_open(text: str, filename: str, before: int, sink: Sink) -> bool:
+    """Report the syntax error at offset `before` as the unended comment it lies in."""
+    start = _unterminated_comment(text, before)
+    if start is None:
+        return False
+    at = offset_loc(text, filename, start)
+    why = "'/*' without '*/'"
+    if text[text.rfind("\n", 0, start) + 1 :].lstrip().startswith("#"):
+        why = "a comment on a #pragma or #include line must end on it"
+    sink.error(f"unterminated comment: {why}", SourceLoc(filename, at.line, at.col, at.col + 2))
+    return True
+
+
+def _literal_slip(text: str, filename: str, offset: int) -> tuple[str, SourceLoc] | None:
+    """The error for a number holding offset `offset` that breaks a rule of real literals
+    (language.md, Lexical): the lexer reads `.5` and `5.` as a stray '.', and `1e1000` as
+    `1e100` followed by `0`, so Lark's own message would point at a piece of the number."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    for m in _NUMBER_LIKE.finditer(text, start, len(text) if end < 0 else end):
+        if m.start() <= offset < m.end():
+            break
+    else:
+        return None
+    word, mantissa, exponent = m[0], m[1], m[2] or ""
+    if mantissa.startswith(".") or mantissa.endswith("."):
+        fixed = f"0{word}" if mantissa.startswith(".") else f"{mantissa}0{word[len(mantissa) :]}"
+        why = f"a real literal has digits on both sides of the '.': write {fixed}"
+    elif len(exponent.lstrip("+-")) > 3:
+        why = "the exponent of a real literal has at most 3 digits"
+    else:
+        return None
+    at = offset_loc(text, filename, m.start())
+    return f"malformed number '{word}': {why}", SourceLoc(
+        filename, at.line, at.col, at.col + len(word)
+    )
 
 
 def _literal_fits(digits: str, tok: Token, offset: int, filename: str, sink: Sink) -> bool:
@@ -269,7 +332,7 @@ def _type_name_note(text: str, filename: str, tok: Token, sink: Sink) -> None:
     if m is None:
         return
     word = m.group(0).strip()
-    at = _offset_loc(text, filename, m.start())
+    at = offset_loc(text, filename, m.start())
     sink.report(
         "note",
         f"'{word}' is read as an integer type here ('i' and digits name the types i8, "
@@ -290,17 +353,22 @@ def parse_text(text: str, filename: str, sink: Sink) -> FileAST | None:
             tree = _parser().parse(work)
         except UnexpectedCharacters as e:
             failed = True
+            if _comment_left_open(work, filename, e.pos_in_stream, sink):
+                return None  # the rest of the file is in the comment
             if (e.line, e.column) <= last:
                 return None
             last = (e.line, e.column)
             loc = SourceLoc(filename, e.line, e.column, e.column + 1)
-            sink.error(f"unexpected character {e.char!r}", loc)
+            slip = _literal_slip(work, filename, e.pos_in_stream)
+            sink.error(*(slip or (f"unexpected character {e.char!r}", loc)))
             start, end = _statement_span(work, e.pos_in_stream)
             work = _blank(work, min(start, e.pos_in_stream), max(end, e.pos_in_stream + 1))
             continue
         except UnexpectedToken as e:
             failed = True
             tok = e.token
+            if _comment_left_open(work, filename, _error_offset(tok, work), sink):
+                return None  # the rest of the file is in the comment
             expected = expected_text(set(e.accepts or e.expected))
             if tok.type == "$END":
                 line = text.count("\n") + 1
@@ -315,13 +383,16 @@ def parse_text(text: str, filename: str, sink: Sink) -> FileAST | None:
             if tok.type != "$END" and "SEMICOLON" in e.expected:
                 fixed = _insert_semicolon(work, tok.start_pos)
             if fixed is not None:
-                at = _offset_loc(work, filename, _prev_token_end(work, tok.start_pos))
+                at = offset_loc(work, filename, _prev_token_end(work, tok.start_pos))
                 sink.error(f"expected ';' before {_token_text(tok)}", at)
                 work = fixed
                 continue
             if _missing_brace(tok, work, filename, loc, sink):
                 return None  # what follows is parsed as part of the open block: cascades
-            sink.error(f"unexpected {_token_text(tok)}, expected one of: {expected}", loc)
+            slip = _literal_slip(work, filename, _error_offset(tok, work))
+            sink.error(
+                *(slip or (f"unexpected {_token_text(tok)}, expected one of: {expected}", loc))
+            )
             _type_name_note(work, filename, tok, sink)
             if tok.type == "$END":
                 return None

@@ -15,7 +15,7 @@ from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.host import HostCompiler
 from zkcc.frontend.kernels import ORDERED_BUILTINS, KernelTable
 from zkcc.frontend.loader import FIELDS, LoadedProgram, load_program
-from zkcc.frontend.statements import Interp
+from zkcc.frontend.statements import Interp, repeated_param
 from zkcc.frontend.values import INT, Scope
 from zkcc.ir.host import Program
 from zkcc.ir.source import SourceLoc
@@ -90,8 +90,11 @@ def eval_globals(
 
 
 def check_device_signature(fn: ast.FuncDecl, sink: Sink) -> None:
-    """Device parameters take only `const`; other qualifiers belong to kernels or main."""
+    """Device parameters take only `const`; other qualifiers belong to kernels or main. Their
+    names are distinct, checked here once, as a call binds them without looking."""
+    seen: set[str] = set()
     for p in fn.params:
+        repeated_param(p, seen, sink)
         for q, qloc in p.quals:
             if q != "const":
                 sink.error(f"qualifier '{q}' is not allowed on a device function parameter", qloc)

@@ -27,7 +27,14 @@ from zkcc.frontend.limits import (
     int_text,
     over_limit,
 )
-from zkcc.frontend.loops import Counted, assigned_names, counted, trip_count, unchanging
+from zkcc.frontend.loops import (
+    Counted,
+    assigned_names,
+    counted,
+    target_root,
+    trip_count,
+    unchanging,
+)
 from zkcc.frontend.values import (
     FIELD,
     INT,
@@ -42,7 +49,7 @@ from zkcc.frontend.values import (
     shape_text,
 )
 from zkcc.ir.kernel import INV_NOT_EQUAL, KernelBuilder
-from zkcc.ir.source import SourceLoc
+from zkcc.ir.source import STDLIB_PREFIX, SourceLoc
 from zkcc.ir.types import fixed_frac
 
 MAX_TEMPLATE_ARG = 1 << 63  # template arguments appear in instance names, printed exactly
@@ -93,6 +100,16 @@ def instance_name(name: str, values: tuple[int, ...] | None) -> str:
     if values is None:
         return name
     return f"{name}<{','.join(str(v) for v in values)}>"
+
+
+def repeated_param(p: ast.ParamDecl, seen: set[str], sink: Sink) -> bool:
+    """Report `p` when an earlier parameter in `seen` has its name, else add it. Binding both
+    would let the last one silently win (kernels, device functions, any type or shape)."""
+    if p.name in seen:
+        sink.error(f"duplicate parameter '{p.name}'", p.name_loc)
+        return True
+    seen.add(p.name)
+    return False
 
 
 class ReturnSignal(Exception):
@@ -347,6 +364,7 @@ class Interp(ExprEval):
         loops, is over the limits, or when the loop would never end."""
         if form is None:
             if unchanging(s) and (s.cond is None or self.condition(s.cond, "loop condition")):
+                self.look_up_update(s.update)
                 raise self.fail("loop never ends: nothing in it changes its condition", loc)
             return None
         values: dict[str, int | None] = {}
@@ -392,6 +410,14 @@ class Interp(ExprEval):
             )
             raise self.limit_error(over_limit(what, "unroll", lim), loc)
         return trips
+
+    def look_up_update(self, update: ast.Stmt | None) -> None:
+        """Look up the variable a loop's update assigns: when it is undefined, that is the
+        error, not that the loop never ends because the update leaves the condition alone."""
+        if isinstance(update, ast.Assign | ast.IncDec):
+            root = target_root(update.target)
+            if isinstance(root, ast.Name):
+                self.place(root)
 
     def count_iteration(self, n: int, loc: SourceLoc) -> None:
         """Count one iteration against the limits, for loops not counted in advance and for
@@ -557,16 +583,19 @@ class Interp(ExprEval):
             scope = outer.child()
             for k, (p, arg) in enumerate(zip(fn.params, e.args, strict=True)):
                 scope.names[p.name] = self.bind_param(fn, p, arg, outer, arrays.get(k), values)
+            return self.inline(fn, e, scope, values)
         except Abort:
-            # an error in the template's own declaration (a dimension its arguments make
-            # empty) points there: a note names the instance and this call, as for kernels
+            # an error in the template's declaration (a dimension its arguments make empty)
+            # or body points there: a note names the instance and this call, as for kernels
+            # (not for a call inside the library: the note at the program's call says where)
             made = self.sink.diagnostics[before:]
             where = (e.loc.file, e.loc.line)
-            if values is not None and made and (made[-1].loc.file, made[-1].loc.line) != where:
+            library = e.loc.file.startswith(STDLIB_PREFIX)
+            last = (made[-1].loc.file, made[-1].loc.line) if made else where
+            if values is not None and not library and last != where:
                 name = instance_name(fn.name, values)
                 self.sink.report("note", f"in the instance '{name}' called here", e.loc)
             raise
-        return self.inline(fn, e, scope, values)
 
     def inline(
         self, fn: ast.FuncDecl, e: ast.Call, scope: Scope, values: tuple[int, ...] | None
@@ -577,18 +606,19 @@ class Interp(ExprEval):
         self.call_stack.append(fn.name)
         self.loops.append(_BARRIER)  # its loops may depend on the arguments
         saved, self.scope = self.scope, scope
-        before = self.sink.error_count()
+        before, shown = self.sink.found, self.sink.error_count()
         try:
             self.run_block(fn.body.stmts, scope.child())
         except ReturnSignal as r:
-            if self.sink.error_count() == before:  # else: the note below, as for a void body
+            if self.sink.found == before:  # else: the Abort below, as for a void body
                 return self.check_return(fn, r.value, r.loc)
         finally:
             self.scope = saved
             self.loops.pop()
             self.call_stack.pop()
-        if self.sink.error_count() > before:
-            if fn.name_loc.file != e.loc.file:  # a library's error: say where it was called
+        if self.sink.found > before:
+            # a library's error: say where it was called (not again when it is not shown)
+            if fn.name_loc.file != e.loc.file and self.sink.error_count() > shown:
                 self.sink.report("note", f"in this call of '{fn.name}'", e.loc)
             raise Abort()  # the body failed; its errors are reported, the result is unknown
         if fn.ret != "void":

@@ -12,9 +12,12 @@ from fractions import Fraction
 from lark import Token, Transformer, Tree, v_args
 
 from zkcc.frontend import ast
-from zkcc.ir.source import SourceLoc
+from zkcc.ir.source import SourceLoc, source_lines
 
 _INCLUDE_RE = re.compile(r'#\s*include\s*(?:<([^>\s]+)>|"([^"\n]+)")\s*$')
+# On a `#` line, which the lexer reads as one token: a quoted include name (kept), or a
+# comment (blanked, keeping offsets).
+_IN_DIRECTIVE = re.compile(r'("[^"\n]*")|//.*|/\*.*?\*/')
 INT_ITEM = re.compile(r"-?(0[xX][0-9a-fA-F]+|[0-9]+)")  # an item of an INT_LIST token
 
 
@@ -22,6 +25,13 @@ def _int_value(digits: str) -> int:
     """An integer literal's value: decimal, or hexadecimal after 0x (a decimal literal's
     leading zeros are not octal)."""
     return int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits)
+
+
+def directive_text(line: str) -> str:
+    """A `#pragma` or `#include` line with its comments blanked: the lexer keeps the whole
+    line in one token, so they are removed here, as the lexer removes them elsewhere. A `/*`
+    left in it has no `*/` on the line (the parser reports it: `_unterminated_comment`)."""
+    return _IN_DIRECTIVE.sub(lambda m: m[1] or " " * len(m[0]), line)
 
 
 def token_position(tok: Token, offset: int) -> tuple[int, int]:
@@ -37,7 +47,7 @@ class ToAst(Transformer):
     def __init__(self, filename: str, text: str):
         super().__init__()
         self.filename = filename
-        self.lines = text.splitlines()
+        self.lines = source_lines(text)
 
     def transform_file(self, tree: Tree) -> ast.FileAST:
         return self.transform(tree)
@@ -61,12 +71,12 @@ class ToAst(Transformer):
 
     def pragma(self, meta, children):
         tok = children[0]
-        words = tok.value.lstrip("#").split()[1:]
+        words = directive_text(tok.value).lstrip("#").split()[1:]
         return ast.Pragma(words, self._tok(tok))
 
     def include(self, meta, children):
         tok = children[0]
-        m = _INCLUDE_RE.match(tok.value.split("//")[0].rstrip())
+        m = _INCLUDE_RE.match(directive_text(tok.value).rstrip())
         if m is None:
             return ast.Include("", False, self._tok(tok))  # malformed: reported by the loader
         target = m.group(1) or m.group(2)

@@ -231,3 +231,34 @@ def test_processes_tip_only_for_wide_long_proofs(monkeypatch):
     assert cli._processes_tip(narrow, 60.0) is None
     monkeypatch.setattr(m31_kernels, "_THREADS", 1)
     assert cli._processes_tip(wide, 5.0) is None
+
+
+def test_an_output_that_is_one_of_the_inputs_is_refused_before_any_work(tmp_path):
+    """`compile a.zkcu -o a.zkcu` replaced the source with the plan (and a source named
+    x.zkplan was its own default output); `prove -o` onto the plan or the inputs would have
+    replaced them with the proof. Each is refused, exit 2, the file untouched, also through
+    a symbolic link."""
+    source = tmp_path / "a.zkcu"
+    source.write_text((EXAMPLES / "dot" / "dot.zkcu").read_text())
+    text = source.read_bytes()
+    (tmp_path / "link.zkcu").symlink_to(source)
+    named_like_a_plan = tmp_path / "p.zkplan"
+    named_like_a_plan.write_bytes(text)
+    for args in (
+        ["compile", str(source), "-o", str(source)],
+        ["compile", str(source), "-o", str(tmp_path / "link.zkcu")],
+        ["compile", str(named_like_a_plan)],
+    ):
+        r = zkcc(*args)
+        assert r.returncode == 2 and "would overwrite the source" in r.stderr, (args, r.stderr)
+    assert source.read_bytes() == text and named_like_a_plan.read_bytes() == text
+    plan = tmp_path / "b.zkplan"
+    assert zkcc("compile", str(source), "-o", str(plan)).returncode == 0
+    inputs = tmp_path / "in.json"
+    inputs.write_text((EXAMPLES / "dot" / "inputs.json").read_text())
+    kept = plan.read_bytes(), inputs.read_bytes()
+    for target, what in ((plan, "plan"), (inputs, "inputs")):
+        r = zkcc("prove", str(plan), "-i", str(inputs), "-o", str(target))
+        assert r.returncode == 2 and f"would overwrite the {what}" in r.stderr, r.stderr
+        assert "witness" not in r.stderr  # refused before the prover started
+    assert (plan.read_bytes(), inputs.read_bytes()) == kept

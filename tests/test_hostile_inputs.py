@@ -7,6 +7,7 @@ import errno
 import io
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -136,6 +137,80 @@ def test_keyboard_interrupt_is_not_an_internal_error(plan, monkeypatch, capsys):
         cli.main()
     assert e.value.code == 2
     assert capsys.readouterr().err.strip() == "aborted"
+
+
+def test_sigterm_stops_like_ctrl_c(plan, monkeypatch, capsys):
+    """SIGTERM (a scheduler's, `kill PID`) unwinds like Ctrl-C, so spill directories and
+    partial outputs are cleaned up: "aborted", exit 2. Python's default was to die at once."""
+    import zkcc.runtime.prover
+
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not interrupt")
+
+    monkeypatch.setattr(zkcc.runtime.prover, "prove", terminated)
+    monkeypatch.setattr(sys, "argv", ["zkcc", "prove", "-q", str(plan), "-i", str(DOT_INPUTS)])
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as e:
+            cli.main()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip() == "aborted"
+
+
+@pytest.mark.parametrize(
+    "error, text",
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "error: No space left on device ("),
+        (OSError(errno.ENAMETOOLONG, "File name too long", "a" * 300), "error: aaaa"),
+    ],
+)
+def test_the_machines_os_errors_exit_2_not_3(tmp_path, plan, monkeypatch, capsys, error, text):
+    """A full disk for the spill files or a name too long is the machine's state, not a bug:
+    one line, exit 2 (it was "internal error", exit 3). Other OSErrors stay internal."""
+    import zkcc.runtime.prover
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(zkcc.runtime.prover, "prove", fail)
+    out = tmp_path / "x.zkproof"
+    argv = ["zkcc", "prove", "-q", str(plan), "-i", str(DOT_INPUTS), "-o", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.startswith(text) and len(err.strip().splitlines()) == 1
+    bad = OSError(errno.EBADF, "Bad file descriptor")
+    monkeypatch.setattr(zkcc.runtime.prover, "prove", lambda *a, **k: _raise(bad))
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 3
+
+
+def _raise(error: BaseException):
+    raise error
+
+
+def test_a_full_standard_output_is_not_a_rejection(tmp_path, plan):
+    """`verify --json > /dev/full`: the verdict cannot be written; exit 2 and one message on
+    stderr (it exited 1, which CI reads as "rejected", with two tracebacks)."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    proof = tmp_path / "x.zkproof"
+    assert zkcc("prove", "-q", plan, "-i", DOT_INPUTS, "-o", proof).returncode == 0
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(
+            [*ZKCC, "verify", str(plan), str(proof), "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "No space left on device" in r.stderr
 
 
 # -- 2. huge integers and odd digits ------------------------------------------------------------
@@ -444,3 +519,176 @@ def test_moderately_long_sum_still_compiles(tmp_path):
     src.write_text(DOT_SRC.read_text().replace("field acc = 0;", code))
     r = zkcc("compile", src, "-o", tmp_path / "sum.zkplan")
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+# -- 7. bounds found by the outside tester (wrong kinds, header bombs, long messages) ----------
+
+
+def test_a_file_of_the_wrong_kind_is_refused_by_its_magic_unread(tmp_path, plan, monkeypatch):
+    """A 2 GiB (sparse) file given as a proof is refused after its first bytes: read_upto,
+    which reads the rest, is never called; the message is the decoder's usual one."""
+    from zkcc import fileio
+
+    big = tmp_path / "zeros.zkproof"
+    with open(big, "wb") as f:
+        f.truncate(1 << 31)
+
+    def no_read(*args):
+        raise AssertionError("the rest of a file of the wrong kind was read")
+
+    monkeypatch.setattr(fileio, "read_upto", no_read)
+    assert read_bytes(big, "proof", magics=(b"ZKPF",)) == bytes(4)
+    assert read_bytes(plan, "proof", magics=(b"ZKPF",)) == b"ZKPL"
+    monkeypatch.undo()
+    r = zkcc("verify", plan, big, timeout=20)
+    assert_refused(r, big, "not a proof (from zkcc prove)")
+
+
+def test_out_of_memory_while_reading_names_the_file(tmp_path, monkeypatch):
+    from zkcc import fileio
+
+    f = tmp_path / "p.zkplan"
+    f.write_bytes(b"ZKPL" + bytes(100))
+
+    def oom(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(fileio, "read_upto", oom)
+    with pytest.raises(UserError, match=f"^{f}: cannot read plan: out of memory$"):
+        read_bytes(f, "plan", magics=(b"ZKPL",))
+
+
+class _ReadSizes(io.BytesIO):
+    """A stream that records the largest read asked of it."""
+
+    most = 0
+
+    def read(self, n=-1):
+        self.most = max(self.most, n)
+        return super().read(n)
+
+
+def test_npy_header_length_is_checked_before_the_header_is_read(tmp_path, plan):
+    from zkcc.runtime.inputs import MAX_NPY_HEADER, _npy_header
+
+    bomb = b"\x93NUMPY\x02\x00" + (10**9).to_bytes(4, "little") + b" " * 1000
+    stream = _ReadSizes(bomb)
+    with pytest.raises(ValueError, match="header of 1000000000 bytes"):
+        _npy_header(stream, "xs")
+    assert stream.most <= MAX_NPY_HEADER
+    f = tmp_path / "bomb.npz"
+    _npz_entries({"xs.npy": bomb, "w.npy": _npy(_good_arrays()["w"])}, f)
+    assert_refused(prove_with(plan, f, tmp_path), f, "xs: .npy header of 1000000000 bytes")
+
+
+def test_npz_entry_given_twice_is_refused(tmp_path, plan):
+    import warnings
+
+    f = tmp_path / "dup.npz"
+    a = _good_arrays()
+    with warnings.catch_warnings(), zipfile.ZipFile(f, "w") as z:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name it writes
+        for name in ("xs", "w", "xs"):
+            z.writestr(f"{name}.npy", _npy(a[name]))
+    assert_refused(prove_with(plan, f, tmp_path), f, "entry 'xs.npy' appears twice")
+
+
+def test_unknown_names_message_is_bounded(tmp_path, plan):
+    f = tmp_path / "many.json"
+    data = dot_inputs()
+    data.update({f"{'n' * 100}{i:06d}": 0 for i in range(10_000)})
+    f.write_text(json.dumps(data))
+    line = assert_refused(prove_with(plan, f, tmp_path), f, "and 9995 more")
+    assert len(line) < 600, line
+
+
+def test_stdin_is_bounded_as_a_json_file_is(tmp_path, monkeypatch):
+    from zkcc.runtime import inputs
+
+    f = tmp_path / "stdin"
+    f.write_bytes(b" " * 1000)
+    monkeypatch.setattr(inputs, "MAX_JSON_BYTES", 100)
+    with open(f) as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        with pytest.raises(UserError, match=r"^-: inputs on stdin over 100 bytes"):
+            inputs.load_tensors("-", {"w": (1,)}, None, "inputs")
+
+
+@pytest.mark.parametrize("text", ['"' + "x" * 3_000_000 + '"', "[]," * 1_000_000])
+def test_json_depth_check_memory_does_not_grow_with_the_input(text):
+    """The old regex took ~120 bytes of memory per byte of input; the chunked scan's peak
+    stays near one chunk's arrays whatever the input's size."""
+    import tracemalloc
+    from pathlib import Path
+
+    from zkcc.runtime.inputs import _check_json_depth
+
+    tracemalloc.start()
+    _check_json_depth(Path("x.json"), "[" + text + "0]")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20 << 20, peak
+
+
+def test_json_depth_is_counted_across_chunks(monkeypatch):
+    """Strings, escapes and backslash runs split between chunks keep their meaning."""
+    from pathlib import Path
+
+    from zkcc.runtime import inputs
+
+    monkeypatch.setattr(inputs, "JSON_SCAN_CHUNK", 3)
+    inputs._check_json_depth(Path("x.json"), '["' + "\\\\" * 5 + '\\"' + "[" * 200 + '"]')
+    with pytest.raises(UserError, match="nested more than 100 levels"):
+        inputs._check_json_depth(Path("x.json"), '"\\\\"' + "[" * 101)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
+def test_include_of_a_device_or_fifo_is_not_a_regular_file(tmp_path, target):
+    os.mkfifo(tmp_path / "fifo")
+    src = tmp_path / "inc.zkcu"
+    src.write_text(f'#include "{target}"\n' + DOT_SRC.read_text())
+    r = zkcc("check", src, timeout=20)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith(
+        f"{src}:1:1: error: '{target}': cannot read included source: not a regular file"
+    ), r.stderr
+
+
+def test_include_is_bounded_as_the_main_source(tmp_path, monkeypatch):
+    from zkcc.frontend import compile_file, loader
+    from zkcc.frontend.diagnostics import CompileError
+
+    (tmp_path / "big.zkcu").write_text("// " + "x" * 200 + "\n")
+    src = tmp_path / "inc.zkcu"
+    src.write_text('#include "big.zkcu"\n' + DOT_SRC.read_text())
+    monkeypatch.setattr(loader, "MAX_SOURCE_BYTES", 100)
+    with pytest.raises(CompileError, match="included source file is too large"):
+        compile_file(src)
+
+
+GROTH16_CUBE = """#pragma field bn254
+__global__ __groth16__ void cube(const field x[2], field y[1]) {
+    y[0] = x[0] * x[0] * x[0] + x[1];
+}
+__host__ void main(public field xs[N][2], public out field ys[N][1]) {
+    cube<<<N>>>(xs, ys);
+}
+"""
+
+
+def test_a_key_that_does_not_fit_its_circuit_names_the_key_file(tmp_path):
+    from zkcc.driver import compile_path
+    from zkcc.errors import FormatError
+    from zkcc.plan.plan import plan_digest
+    from zkcc.runtime.keyfiles import VK_MAGIC, keys_from_bytes, keys_to_bytes, setup_plan
+
+    plans = []
+    for n in (2, 3):
+        src = tmp_path / f"cube{n}.zkcu"
+        src.write_text(GROTH16_CUBE.replace("N", str(n)))
+        plans.append(compile_path(str(src)))
+    digest = plan_digest(plans[0].to_bytes())
+    _, other_vks = setup_plan(plans[1])
+    data = keys_to_bytes(VK_MAGIC, digest, other_vks)
+    with pytest.raises(FormatError, match=r"^k\.zkvk: the key for launch 0 \(cube\) does not fit"):
+        keys_from_bytes(data, VK_MAGIC, plans[0], digest, "k.zkvk")

@@ -44,7 +44,7 @@ def test_spilled_chunked_proof_is_byte_identical(monkeypatch, tmp_path, name, pa
     real = memory_module.plan_memory
     report = Reporter(quiet=True)
 
-    def forced(plan, ranks, limit, tmpdir, rep):
+    def forced(plan, ranks, limit, tmpdir, rep, comm=None):
         plan_ = real(plan, ranks, None, str(tmp_path), rep)
         return dataclasses.replace(plan_, spill=True, parts=parts)
 

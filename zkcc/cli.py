@@ -10,14 +10,17 @@ output files are written atomically, so no command leaves a partial one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import signal
 import sys
 import time
 import traceback
 from collections import Counter
 from functools import partial
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import numpy as np
@@ -27,7 +30,7 @@ from zkcc.analysis.privacy import privacy_report
 from zkcc.analysis.soundness import plan_soundness
 from zkcc.encoding import FILE_KINDS
 from zkcc.errors import InternalError, ProofRejected, UserError, ZkccError
-from zkcc.fileio import check_writable, read_bytes, write_atomic
+from zkcc.fileio import check_not_an_input, check_writable, read_bytes, write_atomic
 from zkcc.ir.fuse import fused_parts
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
@@ -56,9 +59,9 @@ def _option_label(name: str, flag: str, envvar: str) -> str:
 
 
 def _load_plan(path: str):
-    from zkcc.plan.plan import Plan, plan_digest
+    from zkcc.plan.plan import MAGIC, Plan, plan_digest
 
-    data = read_bytes(path, "plan")
+    data = read_bytes(path, "plan", magics=(MAGIC,))
     return Plan.from_bytes(data, str(path)), plan_digest(data)
 
 
@@ -284,6 +287,8 @@ def compile_cmd(
     options = AssignOptions(
         every, per_kernel, optimize, max_proof_bytes, max_verify_ms, fuse=not no_fuse
     )
+    out = output or str(Path(source).with_suffix(".zkplan"))
+    check_not_an_input(out, {"source": source})
     plan = compile_path(source, pcs=pcs, zk=not no_zk, options=options)
     if not no_zk and not plan.zk:  # the PCS has no hiding variant (driver.plan_program)
         click.echo(
@@ -292,7 +297,6 @@ def compile_cmd(
             err=True,
         )
     data = plan.to_bytes()
-    out = output or str(Path(source).with_suffix(".zkplan"))
     write_atomic(out, data)
     summary = _plan_summary(plan, plan_digest(data), len(data), with_r1cs=explain or as_json)
     if as_json:
@@ -714,6 +718,7 @@ def prove(
     out = output or str(Path(plan_path).with_suffix(".zkproof"))
     with guard(comm) as g:
         if comm.rank == 0:  # it writes the proof: refused now, not after the proof is made
+            check_not_an_input(out, {"plan": plan_path, "inputs": inputs, "keys": keys_path})
             check_writable(out)
         plan, digest = _load_plan(plan_path)
         keys, _ = _load_keys(plan, digest, plan_path, keys_path, proving=True)
@@ -865,7 +870,18 @@ def _under_mpiexec(processes: int) -> int:
     env = dict(os.environ)
     env.setdefault("ZKCC_THREADS", str(max(1, _THREADS // processes)))
     command = [mpiexec, "-n", str(processes), sys.executable, "-m", "zkcc", *sys.argv[1:]]
-    return subprocess.run(command, env=env).returncode
+    # its own session, so a terminal's Ctrl-C reaches it once, through `forward`
+    launcher = subprocess.Popen(command, env=env, start_new_session=True)
+
+    def forward(signum: int, _frame: object) -> None:
+        """A signal to this process (Ctrl-C, `kill PID`, a job scheduler's SIGTERM) goes to
+        the launcher, which stops the ranks: on SIGTERM they used to run on, orphaned, and
+        write the proof after this process had exited."""
+        launcher.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, forward)
+    return launcher.wait()
 
 
 def _load_keys(plan, digest, plan_path, keys_path, proving: bool):
@@ -895,7 +911,8 @@ def _load_keys(plan, digest, plan_path, keys_path, proving: bool):
             f"{path}: the plan has Groth16 launches and needs {kind}: run "
             f"`zkcc setup {plan_path}` first, or pass --keys"
         )
-    return keys_from_bytes(read_bytes(path, kind), magic, plan, digest, str(path)), str(path)
+    data = read_bytes(path, kind, magics=(magic,))
+    return keys_from_bytes(data, magic, plan, digest, str(path)), str(path)
 
 
 @cli.command()
@@ -950,6 +967,7 @@ def verify(
     digest of its public values."""
     from zkcc.field import get_field
     from zkcc.ir.host import TensorKind
+    from zkcc.runtime.bundle import MAGIC as PROOF_MAGIC
     from zkcc.runtime.inputs import load_tensors, tensors_digest
     from zkcc.runtime.verifier import verify as run_verifier
 
@@ -963,7 +981,7 @@ def verify(
         types = {t.name: t.elem for t in plan.host.tensors}
         expected = load_tensors(public_path, wanted, F, "public values", types)
     keys, keys_file = _load_keys(plan, digest, plan_path, keys_path, proving=False)
-    proof = read_bytes(proof_path, "proof")
+    proof = read_bytes(proof_path, "proof", magics=(PROOF_MAGIC,))
     start = time.perf_counter()
     try:
         _check_trusted_plan(plan, digest, source, expected_digest)
@@ -1082,6 +1100,7 @@ def export_snarkjs(
     from zkcc.backends.groth16 import snarkjs
     from zkcc.encoding import Schema
     from zkcc.field import get_field
+    from zkcc.runtime.bundle import MAGIC as PROOF_MAGIC
     from zkcc.runtime.bundle import ProofBundle
     from zkcc.runtime.groth16_launch import (
         groth16_steps,
@@ -1109,7 +1128,8 @@ def export_snarkjs(
             "can be exported"
         )
     keys, _ = _load_keys(plan, digest, plan_path, keys_path, proving=False)
-    bundle, _ = ProofBundle.from_bytes(read_bytes(proof_path, "proof"), proof_path)
+    proof = read_bytes(proof_path, "proof", magics=(PROOF_MAGIC,))
+    bundle, _ = ProofBundle.from_bytes(proof, proof_path)
     if bundle.plan_digest != digest:
         raise UserError(f"{proof_path}: the proof was made for a different plan")
     F = get_field(plan.field)
@@ -1143,7 +1163,7 @@ def inspect(path: str, as_json: bool) -> None:
     from zkcc.runtime.bundle import MAGIC as PROOF_MAGIC
     from zkcc.runtime.bundle import ProofBundle
 
-    data = read_bytes(path, "plan or proof")
+    data = read_bytes(path, "plan or proof", magics=(PLAN_MAGIC, PROOF_MAGIC))
     if data[:4] not in (PLAN_MAGIC, PROOF_MAGIC):
         kind = FILE_KINDS.get(bytes(data[:4]))
         raise UserError(
@@ -1188,14 +1208,15 @@ def main() -> None:
     """Run the CLI; every failure ends in one exit code and one message (a JSON error object
     on stdout, {"status", "exit_code", "error"}, when the command was given --json)."""
     as_json = "--json" in sys.argv[1:]
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
-    except click.BadParameter as e:  # a bad value (a directory given as a file): one line
-        _fail(EXIT_ERROR, "error", e.format_message(), as_json)
     except click.ClickException as e:
-        if as_json:
+        if _a_peer_says_it():
+            sys.exit(EXIT_ERROR)
+        if as_json or isinstance(e, click.BadParameter):  # a bad value: one line
             _fail(EXIT_ERROR, "error", e.format_message(), as_json)
         e.show()
         sys.exit(EXIT_ERROR)
@@ -1206,21 +1227,78 @@ def main() -> None:
     except InternalError as e:
         _fail(EXIT_INTERNAL, "internal_error", f"zkcc: {e} {_REPORT_IT}", as_json)
     except (UserError, ZkccError) as e:
+        if _a_peer_says_it() and not _guarded():
+            sys.exit(EXIT_ERROR)
         _fail(EXIT_ERROR, "error", str(e), as_json, **_error_details(e))
     except MemoryError:
         _fail(EXIT_ERROR, "error", "error: out of memory", as_json)
+    except OSError as e:
+        if e.errno not in _ENVIRONMENT_ERRNOS:
+            _internal(e, as_json)
+        _fail(EXIT_ERROR, "error", _environment_text(e), as_json)
     except Exception as e:  # a bug in zkcc, not a verdict on the proof: never exit 1
-        if os.environ.get("ZKCC_DEBUG", "") not in ("", "0"):
-            traceback.print_exc()
-        _fail(
-            EXIT_INTERNAL,
-            "internal_error",
-            f"zkcc: internal error: {type(e).__name__}: {_one_line(e)} {_REPORT_IT}",
-            as_json,
-        )
+        _internal(e, as_json)
+
+
+def _a_peer_says_it() -> bool:
+    """Under mpiexec every rank parses the same command line, so a usage error is every
+    rank's: rank 0 prints it and the others exit with the same status in silence (each
+    printed its own, and --json gave several objects)."""
+    from zkcc.runtime.report import env_rank
+
+    return env_rank() != 0
+
+
+def _guarded() -> bool:
+    """Whether the command reached its MPI guard (which reports what fails after it)."""
+    from zkcc.runtime.comm import guarded
+
+    return guarded()
+
+
+def _internal(e: Exception, as_json: bool) -> NoReturn:
+    if os.environ.get("ZKCC_DEBUG", "") not in ("", "0"):
+        traceback.print_exc()
+    _fail(
+        EXIT_INTERNAL,
+        "internal_error",
+        f"zkcc: internal error: {type(e).__name__}: {_one_line(e)} {_REPORT_IT}",
+        as_json,
+    )
+
+
+# OSErrors that are the machine's state, not zkcc's: reported as errors (exit 2), not bugs
+_ENVIRONMENT_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.ENAMETOOLONG,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.EMFILE,
+    errno.ENFILE,
+    errno.EIO,
+}
+
+
+def _environment_text(e: OSError) -> str:
+    """One line for an OSError of the machine's: the file when it names one, what the system
+    said, and for a full disk where zkcc writes (a prove's spill files go to --tmpdir)."""
+    where = f"{e.filename}: " if e.filename else ""
+    text = f"error: {where}{e.strerror or e}"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        text += " (outputs go where -o says; a prove's spill files to --tmpdir, or TMPDIR)"
+    return text
 
 
 _REPORT_IT = "(please report this, with the command and files)"
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    """SIGTERM as Ctrl-C: the command stops through its cleanup (temporary and spill
+    directories removed, no partial output) and exits 2, "aborted"; Python's default was to
+    die at once and leave the spill directories behind."""
+    raise KeyboardInterrupt
 
 
 def _error_details(e: ZkccError) -> dict:
@@ -1234,10 +1312,14 @@ def _error_details(e: ZkccError) -> dict:
 def _fail(code: int, status: str, message: str, as_json: bool, **extra) -> None:
     """Report a failure once, as text on stderr or as a JSON error object on stdout, and exit
     with `code` (docs/cli.md lists the codes and the object's fields)."""
-    if as_json:
-        _emit_json({"status": status, "exit_code": code, "error": message, **extra})
-    else:
-        click.echo(message, err=True)
+    try:
+        if as_json:
+            _emit_json({"status": status, "exit_code": code, "error": message, **extra})
+        else:
+            click.echo(message, err=True)
+    except OSError:  # stdout is a full disk, say: the status still tells what happened
+        with contextlib.suppress(OSError):
+            sys.stderr.write(f"{message}\n(and it could not be written to standard output)\n")
     sys.exit(code)
 
 

@@ -172,7 +172,14 @@ def verify_cmd(
     """
     from zkcc.cli import _emit_json, _load_plan, _progress
     from zkcc.runtime.groth16_launch import groth16_steps
-    from zkcc.runtime.keyfiles import VK_SUFFIX, default_key_path, read_keys, verify_plan_keys
+    from zkcc.runtime.keyfiles import (
+        PK_MAGIC,
+        VK_MAGIC,
+        VK_SUFFIX,
+        default_key_path,
+        read_keys,
+        verify_plan_keys,
+    )
 
     plan, digest = _load_plan(plan_path)
     if not groth16_steps(plan):
@@ -184,7 +191,7 @@ def verify_cmd(
     if not Path(ptau).is_file():
         raise UserError(f"{ptau}: cannot read the powers-of-tau file")
     path = keys_path or str(default_key_path(plan_path, VK_SUFFIX))
-    kf = read_keys(read_bytes(path, "keys"), path)
+    kf = read_keys(read_bytes(path, "keys", magics=(PK_MAGIC, VK_MAGIC)), path)
     start = time.perf_counter()
     try:
         results = verify_plan_keys(plan, digest, kf, ptau, _progress(quiet or as_json))
@@ -261,7 +268,8 @@ def contribute_cmd(
     if not steps:
         raise UserError(f"{plan_path}: no Groth16 launches, no keys to contribute to")
     path = keys_path or str(default_key_path(plan_path, PK_SUFFIX))
-    pks = keys_from_bytes(read_bytes(path, "proving keys"), PK_MAGIC, plan, digest, path)
+    data = read_bytes(path, "proving keys", magics=(PK_MAGIC,))
+    pks = keys_from_bytes(data, PK_MAGIC, plan, digest, path)
     start = time.perf_counter()
     extra = b"" if entropy is None else entropy.encode("utf-8", "surrogatepass")
     new_pks, vks, hashes = contribute_plan(pks, digest, extra)

@@ -66,6 +66,25 @@ def _target(path: str | Path) -> tuple[Path, Path, os.stat_result | None]:
     return shown, real, st
 
 
+def check_not_an_input(out: str | Path, inputs: dict[str, str | Path | None]) -> None:
+    """Refuse an output that is one of the command's own inputs, before any work
+    (`zkcc compile a.zkcu -o a.zkcu` replaced the source with the plan): the same file by
+    device and inode when both exist, else the same path with links followed. `inputs`: what
+    each input is called -> its path (None, or "-" for standard input: skipped)."""
+    shown, real, st = _target(out)
+    for what, path in inputs.items():
+        if path is None or str(path) == "-":
+            continue
+        try:
+            same = st is not None and os.path.samefile(real, path)
+        except OSError:
+            same = False
+        if same or real == Path(os.path.realpath(path)):
+            raise UserError(
+                f"{shown}: writing it would overwrite the {what} ({path}): choose another output"
+            )
+
+
 def check_writable(path: str | Path) -> None:
     """Refuse, before long work, an output that write_atomic would fail to write: a missing
     directory, a directory, or a place where no file can be made (no permission, /proc, a
@@ -129,14 +148,27 @@ def read_upto(f: BinaryIO, most: int) -> bytes:
     return b"".join(parts)
 
 
-def read_bytes(path: str | Path, what: str, limit: int = MAX_FILE_BYTES) -> bytes:
+def read_bytes(
+    path: str | Path, what: str, limit: int = MAX_FILE_BYTES, magics: tuple[bytes, ...] = ()
+) -> bytes:
     """The bytes of a regular file (see `open_regular`); the read stops after `limit` bytes,
-    so a file that grows while it is read cannot exhaust memory either."""
+    so a file that grows while it is read cannot exhaust memory either. With `magics` (the
+    kinds of zkcc file the caller reads, zkcc.encoding.FILE_KINDS), a file that starts with
+    none of them is read no further: its first bytes alone are returned, and the caller's
+    decoder refuses it by its magic with its usual message, so that a 2 GB file of the wrong
+    kind costs a few bytes of reading, not 2 GB of memory."""
     with open_regular(path, what, limit) as f:
         try:
+            if magics:
+                head = f.read(max(map(len, magics)))
+                if not head.startswith(magics):
+                    return head
+                f.seek(0)
             data = read_upto(f, limit + 1)
         except OSError as e:
             raise UserError(f"{path}: cannot read {what}: {e.strerror or e}") from None
+        except MemoryError:
+            raise UserError(f"{path}: cannot read {what}: out of memory") from None
     if len(data) > limit:
         raise UserError(f"{path}: {what} file is too large (over {limit} bytes)")
     return data

@@ -100,6 +100,7 @@ import numpy as np
 import numpy.lib.format as npformat
 
 from zkcc.errors import InternalError, ProofRejected, UserError, ZkccError
+from zkcc.runtime.scratch import remove_all
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -210,6 +211,7 @@ class SingleComm:
         return [_check_parts(parts, 1)[0].copy()]
 
     def abort(self, code: int) -> NoReturn:
+        remove_all()
         _flush_std()
         os._exit(code)
 
@@ -399,6 +401,7 @@ class MpiComm:
         return [recv[d : d + c] for c, d in zip(rcounts.tolist(), rdispls.tolist(), strict=True)]
 
     def abort(self, code: int) -> NoReturn:
+        remove_all()  # spill directories: MPI_Abort runs no finalizer
         _flush_std()
         time.sleep(ABORT_GRACE_SECONDS)  # let the launcher forward the message before the kill
         self.mpi_comm.Abort(code)
@@ -657,6 +660,8 @@ class Guard:
         self._resolved = False  # an agreed failure is on its way out as SystemExit
 
     def __enter__(self) -> Guard:
+        global _guarded
+        _guarded = True
         if not self._ready and isinstance(self.comm, MpiComm):
             self.comm._gate = (
                 "inside guard() before Guard.ready(): no collective may run before the ranks "
@@ -764,6 +769,16 @@ class Guard:
         if not isinstance(exc, KeyboardInterrupt):
             _say(f"zkcc: error on rank {comm.rank} of {comm.size}: {_describe(exc)}")
         comm.abort(code)
+
+
+_guarded = False  # a command entered its guard: from then on the guard reports failures
+
+
+def guarded() -> bool:
+    """Whether this process entered a guard. Before that, every rank runs the same option
+    checks on the same command line, so a failure there is every rank's (zkcc.cli.main has
+    rank 0 print it once)."""
+    return _guarded
 
 
 def guard(comm: Comm) -> Guard:

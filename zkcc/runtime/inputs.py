@@ -20,6 +20,7 @@ kernel); NaN, infinities and values whose stored integer does not fit K bits are
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import lzma
 import re
@@ -35,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from zkcc.errors import UserError
-from zkcc.fileio import MAX_FILE_BYTES, open_regular, read_bytes, read_upto
+from zkcc.fileio import open_regular, read_bytes, read_upto
 from zkcc.ir.host import Program, Tensor, TensorKind
 from zkcc.ir.types import (
     fixed_frac,
@@ -49,6 +50,11 @@ from zkcc.ir.types import (
 INPUT_KINDS = (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN)
 MAX_DIGITS = 200  # longer than any field element (BN254's p has 77 digits)
 MAX_JSON_DEPTH = 100  # far above any tensor's rank; json's C parser recurses per level
+MAX_JSON_BYTES = 1 << 30  # of a JSON file or stdin: Python's objects for it take ~10x more
+JSON_SCAN_CHUNK = 1 << 18  # characters of JSON scanned at a time for its depth
+MAX_NPY_HEADER = 10_000  # bytes of an .npy header: numpy's own limit (max_header_size)
+NPY_LENGTH_FIELD = {(1, 0): 2, (2, 0): 4}  # bytes of an .npy header's length, by version
+MAX_NAMES_SHOWN = 5  # names listed in a message about missing or unknown names
 MAX_EXPONENT = 1000  # of a real number's decimal exponent: 10^1000 is far outside every type
 _DECIMAL = re.compile(r"[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 
@@ -258,9 +264,11 @@ def load_tensors(
 
 
 def _read_stdin(what: str) -> str:
-    data = read_upto(sys.stdin.buffer, MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise UserError(f"-: {what} on stdin over {MAX_FILE_BYTES} bytes")
+    """JSON text from stdin, bounded as a JSON file is (`< /dev/zero` is refused, not read
+    until memory runs out)."""
+    data = read_upto(sys.stdin.buffer, MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise UserError(f"-: {what} on stdin over {MAX_JSON_BYTES} bytes (the JSON limit)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -323,14 +331,36 @@ def _offset_loc(text: str, offset: int) -> str:
 def _check_json_depth(path: Path, text: str) -> None:
     """Refuse JSON nested deeper than MAX_JSON_DEPTH before json.loads sees it: its C parser
     recurses once per level, and with the raised recursion limit (the front end's 100000) deep
-    input overflows the C stack instead of raising RecursionError."""
-    brackets = re.sub(r'"(?:[^"\\]|\\.)*"?|[^\[\]{}"]+', "", text).encode()
-    if not brackets:
-        return
-    b = np.frombuffer(brackets, dtype=np.uint8)
-    depth = np.cumsum(np.where((b == ord("[")) | (b == ord("{")), 1, -1))
-    if int(depth.max()) > MAX_JSON_DEPTH:
-        raise UserError(f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
+    input overflows the C stack instead of raising RecursionError. Scanned JSON_SCAN_CHUNK
+    characters at a time, so that the check's memory does not grow with the input (a regex
+    over the whole text took ~120 bytes per byte of it)."""
+    carry = (0, 0, 0)
+    for start in range(0, len(text), JSON_SCAN_CHUNK):
+        chunk = text[start : start + JSON_SCAN_CHUNK].encode("utf-8", "surrogatepass")
+        deepest, carry = _scan_depth(np.frombuffer(chunk, dtype=np.uint8), carry)
+        if deepest > MAX_JSON_DEPTH:
+            raise UserError(f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
+
+
+def _scan_depth(b: np.ndarray, carry: tuple[int, int, int]) -> tuple[int, tuple[int, int, int]]:
+    """(the deepest bracket nesting in the chunk `b` of JSON, the carry for the next chunk).
+    The carry is (backslashes ending the text so far, 1 inside a string, nesting depth).
+    A quote preceded by an odd run of backslashes is escaped; brackets between unescaped
+    quotes are string contents and do not count (multi-byte UTF-8 never holds ASCII bytes)."""
+    run, inside, depth = carry
+    at = np.arange(len(b))
+    slash = b == ord("\\")
+    # the last non-backslash at or before each byte; a run from the last chunk continues
+    last = np.maximum.accumulate(np.where(slash, -1 - run, at))
+    before = np.concatenate(([-1 - run], last[:-1]))
+    escaped = (at - 1 - before) % 2 == 1
+    quotes = np.cumsum((b == ord('"')) & ~escaped) + inside
+    code = ~escaped & (quotes % 2 == 0)
+    opens = code & ((b == ord("[")) | (b == ord("{")))
+    closes = code & ((b == ord("]")) | (b == ord("}")))
+    levels = depth + np.cumsum(opens.astype(np.int64) - closes)
+    carry = (len(b) - 1 - int(last[-1]), int(quotes[-1]) % 2, int(levels[-1]))
+    return int(levels.max()), carry
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
@@ -349,7 +379,7 @@ class _DuplicateKey(Exception):
 
 def _read_json(path: Path, wanted: dict, what: str) -> dict:
     try:
-        text = read_bytes(path, what).decode("utf-8")
+        text = read_bytes(path, what, MAX_JSON_BYTES).decode("utf-8")
     except UnicodeDecodeError:
         raise UserError(f"{path}: not UTF-8 text") from None
     return _parse_json(path, text, wanted, what)
@@ -401,7 +431,10 @@ def _read_npz(
                     continue
                 if not info.filename.endswith(".npy"):
                     raise UserError(f"{bad}: entry {info.filename!r} is not a .npy array")
-                entries[info.filename[: -len(".npy")]] = info
+                name = info.filename[: -len(".npy")]
+                if name in entries:  # zipfile would silently keep the last
+                    raise UserError(f"{path}: entry {_show(info.filename)} appears twice")
+                entries[name] = info
             _check_names(path, wanted, entries, what)
             out = {}
             for name, info in entries.items():
@@ -448,17 +481,25 @@ def _skip(f, nbytes: int) -> None:
 
 
 def _npy_header(f, name: str):
-    """(shape, fortran_order, dtype) from an .npy header, reading nothing past it."""
+    """(shape, fortran_order, dtype) from an .npy header, reading nothing past it. The
+    header's length is read and checked here, before numpy sees the header: numpy reads a
+    header of whatever length its field says (up to 4 GiB in version 2) before applying its
+    own limit, so a 1 MB .npz could make it allocate gigabytes."""
     version = np.lib.format.read_magic(f)
-    if version not in ((1, 0), (2, 0)):
+    width = NPY_LENGTH_FIELD.get(version)
+    if width is None:
         raise ValueError(f"{name}: unsupported .npy format version {version[0]}.{version[1]}")
+    field = f.read(width)
+    length = int.from_bytes(field, "little")
+    if length > MAX_NPY_HEADER:
+        raise ValueError(f"{name}: .npy header of {length} bytes (at most {MAX_NPY_HEADER})")
     read = (
         np.lib.format.read_array_header_1_0
         if version == (1, 0)
-        else (np.lib.format.read_array_header_2_0)
+        else np.lib.format.read_array_header_2_0
     )
     try:
-        return read(f)
+        return read(io.BytesIO(field + f.read(length)))
     except (ValueError, SyntaxError, TypeError, tokenize.TokenError):
         raise ValueError(f"{name}: bad .npy header") from None
 
@@ -469,10 +510,19 @@ def _check_names(path: Path, wanted: dict, got, what: str) -> None:
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"missing {what} {missing}")
+            parts.append(f"missing {what} {_names(missing)}")
         if extra:
-            parts.append(f"unknown names {extra} (expected {sorted(wanted)})")
+            parts.append(f"unknown names {_names(extra)} (expected {_names(sorted(wanted))})")
         raise UserError(f"{path}: " + "; ".join(parts))
+
+
+def _names(names: list[str]) -> str:
+    """A list of names for a message, shortened as `_show` shortens one: the first
+    MAX_NAMES_SHOWN and how many more, so that a file of 100,000 unknown names still gets
+    one readable line."""
+    shown = "[" + ", ".join(_show(n) for n in names[:MAX_NAMES_SHOWN]) + "]"
+    more = len(names) - MAX_NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _check_npz_field(

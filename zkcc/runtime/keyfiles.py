@@ -29,7 +29,12 @@ from zkcc.backends.groth16 import phase2, setup, setup_from_ptau
 from zkcc.backends.groth16.ptau import Ptau, initial_keys
 from zkcc.encoding import Schema, decode, encode
 from zkcc.errors import FormatError, ProofRejected, UserError
-from zkcc.runtime.groth16_launch import build_launch_circuit, groth16_steps
+from zkcc.runtime.groth16_launch import (
+    build_launch_circuit,
+    check_key_shape,
+    groth16_steps,
+    launch_boundary,
+)
 
 PK_MAGIC, VK_MAGIC, VERSION = b"ZKPK", b"ZKVK", 3  # 3: contribution chains, vk points in the pk
 PK_SUFFIX, VK_SUFFIX = ".zkpk", ".zkvk"
@@ -138,7 +143,9 @@ def read_keys(data: bytes, what: str, magic: bytes | None = None) -> KeyFile:
 
 
 def keys_from_bytes(data: bytes, magic: bytes, plan, digest: bytes, what: str) -> dict:
-    """Keys by step index; refuses keys made for another plan or not covering its launches."""
+    """Keys by step index; refuses keys made for another plan, not covering its launches or
+    not fitting a launch's circuit (checked here, where the key file's name is known, not
+    first when the proof is checked, whose errors name the proof file)."""
     kf = read_keys(data, what, magic)
     if kf.digest != digest:
         raise UserError(
@@ -151,6 +158,8 @@ def keys_from_bytes(data: bytes, magic: bytes, plan, digest: bytes, what: str) -
         raise FormatError(
             f"{what}: keys for launches {sorted(kf.keys)}, the plan's Groth16 launches are {want}"
         )
+    for step, key in kf.keys.items():
+        check_key_shape(key, launch_boundary(plan.program, step), what)
     return kf.keys
 
 

@@ -21,6 +21,7 @@ the estimate and the smallest limit that works.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import tempfile
@@ -40,12 +41,14 @@ from zkcc.pcs.ligero import ColumnStore, ColumnStoreFactory
 from zkcc.pcs.ligero_params import table_shapes
 from zkcc.plan.plan import Plan
 from zkcc.runtime.claims import hint_tensor, lookup_tensor, plan_tensors, public_tensors
+from zkcc.runtime.comm import CollectiveError, Comm
 from zkcc.runtime.execute import WITNESS_CHUNK_BYTES
 from zkcc.runtime.groth16_launch import groth16_steps
 from zkcc.runtime.lookups import LaunchLookups
 from zkcc.runtime.memsize import format_size
 from zkcc.runtime.packing import plan_bins
 from zkcc.runtime.report import Reporter, peak_rss_bytes
+from zkcc.runtime.scratch import scratch_dir
 from zkcc.runtime.zk_lookups import HiddenLookups, hidden_lookups, inverses_tensor
 
 # bytes per value of the widest layer while it is proved (m31: f, its copy, the extension
@@ -237,7 +240,7 @@ class SpillStore(LayerStore):
 
     def __init__(self, F, directory: str, report: Reporter) -> None:
         super().__init__(F)
-        self._dir = tempfile.TemporaryDirectory(prefix="zkcc-spill-", dir=directory)
+        self._dir = scratch_dir("zkcc-spill-", directory)
         self._shapes: dict[int, tuple[int, ...]] = {}
         self._report = report
 
@@ -270,7 +273,7 @@ class SpillTables(TableStore):
 
     def __init__(self, directory: str, report: Reporter) -> None:
         super().__init__()
-        self._dir = tempfile.TemporaryDirectory(prefix="zkcc-tables-", dir=directory)
+        self._dir = scratch_dir("zkcc-tables-", directory)
         self._files: dict[int, tuple] = {}
         self._kept: dict[int, int] = {}  # part -> bytes kept in memory
         self._report = report
@@ -314,7 +317,7 @@ class SpillColumns(ColumnStore):
         width = self._dtype.itemsize
         self._block = max(1, min(columns, CHUNK_BYTES // (width * rows)))
         self._runs: list[tuple[int, int]] = []
-        self._dir = tempfile.TemporaryDirectory(prefix="zkcc-columns-", dir=directory)
+        self._dir = scratch_dir("zkcc-columns-", directory)
         self._path = Path(self._dir.name) / "columns.bin"
         self._path.touch()
         self._report = report
@@ -386,11 +389,23 @@ class MemoryPlan:
 
 
 def plan_memory(
-    plan: Plan, ranks: int, limit: int | None, tmpdir: str | None, report: Reporter
+    plan: Plan,
+    ranks: int,
+    limit: int | None,
+    tmpdir: str | None,
+    report: Reporter,
+    comm: Comm | None = None,
 ) -> MemoryPlan:
     """Choose in-memory, or spilled layers and the fewest chunks that fit `limit` (per rank),
-    or refuse before any work. Spill files need a fixed-width storage dtype (m31)."""
+    or refuse before any work. Spill files need a fixed-width storage dtype (m31). With
+    `comm` (several ranks) every rank takes the largest rank's measured interpreter, so all
+    decide alike and a refusal is one agreed message (each rank printed its own figures and
+    aborted the job)."""
     est = estimate(plan, ranks)
+    if comm is not None and comm.size > 1:
+        bases = comm.allgather(est.base.to_bytes(8, "little"))
+        est = dataclasses.replace(est, base=max(int.from_bytes(b, "little") for b in bases))
+    refused = CollectiveError if comm is not None and comm.size > 1 else UserError
     directory = tmpdir or tempfile.gettempdir()
     if limit is None or est.in_memory <= limit:
         return MemoryPlan(est, False, 1, directory, report)
@@ -410,7 +425,7 @@ def plan_memory(
         )
         return MemoryPlan(est, True, parts, directory, report)
     need = min(est.spilled(k) for k in counts) if can_spill else est.in_memory
-    raise UserError(
+    raise refused(
         f"--mem-limit {format_size(limit)} cannot be met: this proof needs about "
         f"{format_size(est.in_memory)} per rank in memory"
         + (

@@ -69,7 +69,7 @@ def prove(
         )
     if g16_steps and keys is None:
         raise UserError("the plan has Groth16 launches: run `zkcc setup` first (proving keys)")
-    memory = plan_memory(plan, comm.size, mem_limit, tmpdir, report)
+    memory = plan_memory(plan, comm.size, mem_limit, tmpdir, report, comm)
     steps = schedule(plan, frozenset(g16_steps))
     sizes = {t.name: t.size for t in program.host.tensors if t.name in inputs}
     # each rank keeps its share

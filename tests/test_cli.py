@@ -262,3 +262,22 @@ def test_an_output_that_is_one_of_the_inputs_is_refused_before_any_work(tmp_path
         assert r.returncode == 2 and f"would overwrite the {what}" in r.stderr, r.stderr
         assert "witness" not in r.stderr  # refused before the prover started
     assert (plan.read_bytes(), inputs.read_bytes()) == kept
+
+
+def test_compile_and_run_print_the_programs_warnings(tmp_path):
+    """The compiler's warnings (an int division that drops a remainder, an unused input)
+    reach `compile` and `run` as they reach `check`; they printed nothing."""
+    source = tmp_path / "w.zkcu"
+    source.write_text(
+        "__global__ void k(const field x[1], field y[1]) { y[0] = x[0] * (1 / 2); }\n"
+        "__host__ void main(public field x[2][1], private field w[2][1], "
+        "public out field y[2][1]) { k<<<2>>>(x, y); }\n"
+    )
+    (tmp_path / "in.json").write_text('{"x": [[3], [4]], "w": [[1], [2]]}')
+    compiled = zkcc("compile", str(source), "-o", str(tmp_path / "w.zkplan"))
+    ran = zkcc("run", str(source), "-i", str(tmp_path / "in.json"))
+    for r in (compiled, ran):
+        assert r.returncode == 0, r.stderr
+        assert "w.zkcu:1:66: warning: integer division truncates: 1 / 2 is 0" in r.stderr
+        assert "warning: private input 'w' is never used" in r.stderr
+    assert "[0, 0]" in ran.stdout

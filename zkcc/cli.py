@@ -71,9 +71,14 @@ def _plan_or_source(path: str):
     from zkcc.plan.plan import plan_digest
 
     if path.endswith(".zkcu"):
-        plan = compile_path(path)
+        plan = compile_path(path, warn=_print_diagnostic)
         return plan, plan_digest(plan.to_bytes())
     return _load_plan(path)
+
+
+def _print_diagnostic(d) -> None:
+    """A warning (or its note) of a program that compiles, on stderr as `check` prints it."""
+    click.echo(d.format(), err=True)
 
 
 @contextlib.contextmanager
@@ -289,7 +294,7 @@ def compile_cmd(
     )
     out = output or str(Path(source).with_suffix(".zkplan"))
     check_not_an_input(out, {"source": source})
-    plan = compile_path(source, pcs=pcs, zk=not no_zk, options=options)
+    plan = compile_path(source, pcs=pcs, zk=not no_zk, options=options, warn=_print_diagnostic)
     if not no_zk and not plan.zk:  # the PCS has no hiding variant (driver.plan_program)
         click.echo(
             f"warning: the {pcs} PCS reveals the committed tensors, so the plan is not "
@@ -971,6 +976,8 @@ def verify(
     from zkcc.runtime.inputs import load_tensors, tensors_digest
     from zkcc.runtime.verifier import verify as run_verifier
 
+    if _a_peer_says_it():  # verify is one process: under mpiexec rank 0 does it, once
+        return
     plan, digest = _load_plan(plan_path)
     F = get_field(plan.field)
     shapes = {t.name: t.shape for t in plan.host.tensors}

@@ -20,7 +20,7 @@ from zkcc.analysis.fusion import fuse_plan, plan_totals
 from zkcc.budget import check_program
 from zkcc.errors import UserError
 from zkcc.field import get_field
-from zkcc.frontend import compile_file
+from zkcc.frontend import Warn, compile_file
 from zkcc.ir.host import Launch, Program
 from zkcc.ir.lookups import LOOKUP_WEIGHT, ZK_LOOKUP_WEIGHT, best_limb_bits
 from zkcc.ir.passes import expand_lookups, relimb_lookups
@@ -164,6 +164,8 @@ def compile_path(
     backend: str | None = None,
     zk: bool = True,
     options: AssignOptions | None = None,
+    warn: Warn | None = None,
 ) -> Plan:
-    program = compile_file(path, lookups=True)
+    """Compile the source at `path` and plan it; `warn`: see zkcc.frontend.compile_file."""
+    program = compile_file(path, lookups=True, warn=warn)
     return plan_program(program, pcs, backend, zk, options, Path(path).parent)

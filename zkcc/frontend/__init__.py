@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from zkcc.errors import UserError
@@ -21,6 +22,8 @@ from zkcc.frontend.loader import FIELDS, STDLIB_DIR, decode_source
 from zkcc.frontend.program import compile_text
 from zkcc.ir.host import Program
 from zkcc.ir.source import STDLIB_PREFIX, SourceLoc
+
+Warn = Callable[[Diagnostic], None]  # told each warning (and note) of a program that compiles
 
 __all__ = [
     "FIELDS",
@@ -68,10 +71,15 @@ def _read(path: str | Path) -> tuple[str | None, list[Diagnostic]]:
     return decode_source(data, str(path), sink), sink.diagnostics
 
 
-def _checked(text: str, display: str, real: Path, lookups: bool = False) -> Program:
+def _checked(
+    text: str, display: str, real: Path, lookups: bool = False, warn: Warn | None = None
+) -> Program:
     program, diags = _run(text, display, real, lookups)
     if program is None or any(d.severity == ERROR for d in diags):
         raise CompileError([d for d in diags if d.severity != "warning"] or diags)
+    if warn is not None:
+        for d in diags:
+            warn(d)
     return program
 
 
@@ -102,14 +110,17 @@ def _as_given(diags: list[Diagnostic], path: str | Path) -> list[Diagnostic]:
     return [dataclasses.replace(d, loc=shown(d.loc)) for d in diags]
 
 
-def compile_file(path: str | Path, lookups: bool = False) -> Program:
+def compile_file(path: str | Path, lookups: bool = False, warn: Warn | None = None) -> Program:
     """The program's locations name files relative to the main file; a CompileError's
-    diagnostics name them as given. `lookups`: as in `compile_source`."""
+    diagnostics name them as given. `lookups`: as in `compile_source`. `warn` is given the
+    warnings (and their notes) of a program that compiles, named as given too (`zkcc compile`
+    and `run` print them, as `check` does)."""
     text, diags = _read(path)
     if text is None:
         raise CompileError(diags)
+    shown = None if warn is None else lambda d: warn(_as_given([d], path)[0])
     try:
-        return _checked(text, _display_name(path), Path(path), lookups)
+        return _checked(text, _display_name(path), Path(path), lookups, shown)
     except CompileError as e:
         raise CompileError(_as_given(e.diagnostics, path)) from None
 

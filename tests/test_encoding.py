@@ -103,3 +103,18 @@ def test_file_kinds_name_every_zkcc_file_magic():
 
     assert set(FILE_KINDS) == {PLAN_MAGIC, PROOF_MAGIC, PK_MAGIC, VK_MAGIC}
     assert FILE_KINDS[PLAN_MAGIC].startswith("a plan") and FILE_KINDS[VK_MAGIC].startswith("a ver")
+
+
+def test_a_tree_of_tiny_values_is_refused_before_it_is_built():
+    """20 MB of empty lists decoded into 10 million Python lists (770 MB) before any schema
+    check; a file now holds at most VALUE_FLOOR + len // BYTES_PER_VALUE values, which every
+    real file is far below (tests/test_plan_load.py and the examples load)."""
+    from zkcc.encoding import BYTES_PER_VALUE, VALUE_FLOOR
+
+    n = 20_000
+    data = encode(b"ZKPF", 1, [[] for _ in range(n)])
+    assert n > VALUE_FLOOR + len(data) // BYTES_PER_VALUE
+    with pytest.raises(FormatError, match=r"more than \d+ values in \d+ bytes"):
+        decode(data, b"ZKPF", 1, "proof")
+    fits = encode(b"ZKPF", 1, [[] for _ in range(VALUE_FLOOR // 2)])
+    assert len(decode(fits, b"ZKPF", 1, "proof")[1]) == VALUE_FLOOR // 2

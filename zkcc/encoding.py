@@ -31,6 +31,12 @@ Tree = Any  # None | bool | int | bytes | str | list[Tree] | dict[str, Tree]
 
 MAX_DEPTH = 64
 MAX_INT_BYTES = 64  # ints above 2^512 never occur in our formats
+# Values a file of n bytes may hold: VALUE_FLOOR + n // BYTES_PER_VALUE. Our files keep
+# their bulk in byte strings (a plan's instruction columns, a proof's field elements): 5 to
+# 8,000 bytes per value measured on every example, the least on the smallest plans. A file of
+# 20 MB of empty lists (10 million values, 770 MB of Python objects) is refused instead.
+VALUE_FLOOR = 1 << 12
+BYTES_PER_VALUE = 8
 
 _NONE, _FALSE, _TRUE, _UINT, _NINT, _BYTES, _STR, _LIST, _DICT = range(9)
 
@@ -104,6 +110,7 @@ class _Reader:
         self.data = memoryview(data)
         self.pos = 0
         self.what = what
+        self.budget = VALUE_FLOOR + len(data) // BYTES_PER_VALUE
 
     def fail(self, msg: str) -> FormatError:
         return FormatError(f"{self.what}: {msg} (at byte {self.pos})")
@@ -138,6 +145,12 @@ class _Reader:
     def value(self, depth: int) -> Tree:
         if depth > MAX_DEPTH:
             raise self.fail("nesting too deep")
+        self.budget -= 1
+        if self.budget < 0:
+            raise self.fail(
+                f"more than {VALUE_FLOOR + len(self.data) // BYTES_PER_VALUE} values in "
+                f"{len(self.data)} bytes: no zkcc file is made of so many tiny values"
+            )
         tag = self.byte()
         if tag == _NONE:
             return None

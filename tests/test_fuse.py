@@ -361,7 +361,7 @@ def test_backend_requests_name_source_kernels(tmp_path):
 def test_plan_format_records_fuse(tmp_path):
     data = compile_path(write(tmp_path, "linked.zkcu", LINKED)).to_bytes()
     _, tree = decode(data, MAGIC, VERSION, "plan")
-    assert VERSION == 9 and tree["options"]["fuse"] is True
+    assert VERSION == 10 and tree["options"]["fuse"] is True
     bad = copy.deepcopy(tree)
     bad["options"]["fuse"] = 1
     with pytest.raises(FormatError, match="fuse"):

@@ -88,6 +88,20 @@ def test_a_proof_at_its_smallest_feasible_limit_stays_under_it(tmp_path, name):
     assert report["peak_rss_bytes"] <= limit
 
 
+def test_without_a_limit_the_machines_memory_is_the_limit(monkeypatch):
+    """A prove with no --mem-limit whose estimate exceeds the machine's memory is refused
+    before any work (an estimate of 3,000 TiB was started and ran until killed), or spills
+    when spilling fits."""
+    run = prove_example("dot")
+    est = memory_module.estimate(run.plan)
+    monkeypatch.setattr(memory_module, "physical_memory", lambda: 1 << 20)
+    with pytest.raises(UserError, match=r"^this machine's memory, 1 MiB, is too small"):
+        prover_module.prove(run.plan, run.digest, _inputs(run, "dot"))
+    monkeypatch.setattr(memory_module, "physical_memory", lambda: est.in_memory - 1)
+    plan = memory_module.plan_memory(run.plan, 1, None, None, Reporter(quiet=True))
+    assert plan.spill and est.spilled(plan.parts) <= est.in_memory - 1
+
+
 def test_estimate_counts_the_layers():
     """The estimate of the largest launch's layers: 4 bytes per value of every layer (m31)."""
     run = prove_example("mimc")

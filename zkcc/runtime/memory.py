@@ -388,6 +388,15 @@ class MemoryPlan:
         return lambda: SpillTables(self.tmpdir, self.report)
 
 
+def physical_memory() -> int:
+    """This machine's physical memory in bytes (a prove without --mem-limit is held to it:
+    one whose estimate needs 3,000 TiB was started, and ran until the system killed it)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system that tells
+        return 1 << 62
+
+
 def plan_memory(
     plan: Plan,
     ranks: int,
@@ -407,7 +416,10 @@ def plan_memory(
         est = dataclasses.replace(est, base=max(int.from_bytes(b, "little") for b in bases))
     refused = CollectiveError if comm is not None and comm.size > 1 else UserError
     directory = tmpdir or tempfile.gettempdir()
-    if limit is None or est.in_memory <= limit:
+    named = "limit"
+    if limit is None:  # the machine's memory is the limit nobody has to give
+        limit, named = physical_memory(), "this machine's memory"
+    if est.in_memory <= limit:
         return MemoryPlan(est, False, 1, directory, report)
     can_spill = np.dtype(get_field(plan.field).storage_dtype).kind != "O"
     # the fewest chunks that fit (more chunks are not always smaller: several keep up to
@@ -418,7 +430,7 @@ def plan_memory(
         if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
             raise UserError(f"--tmpdir {directory}: not a writable directory for spill files")
         report.note(
-            f"memory: about {format_size(est.in_memory)} in memory > limit "
+            f"memory: about {format_size(est.in_memory)} in memory > {named} "
             f"{format_size(limit)}: GKR layers and encoded commitments spilled to {directory}, "
             f"each launch proved in {parts} chunk{'s' if parts > 1 else ''} "
             f"(about {format_size(est.spilled(parts))})"
@@ -426,7 +438,12 @@ def plan_memory(
         return MemoryPlan(est, True, parts, directory, report)
     need = min(est.spilled(k) for k in counts) if can_spill else est.in_memory
     raise refused(
-        f"--mem-limit {format_size(limit)} cannot be met: this proof needs about "
+        (
+            f"--mem-limit {format_size(limit)} cannot be met"
+            if named == "limit"
+            else f"this machine's memory, {format_size(limit)}, is too small (no --mem-limit)"
+        )
+        + f": this proof needs about "
         f"{format_size(est.in_memory)} per rank in memory"
         + (
             f", about {format_size(need)} with everything that can be spilled to disk"

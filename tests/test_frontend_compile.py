@@ -237,6 +237,35 @@ def test_unused_input_is_only_a_warning(unused: str) -> None:
     compile_source(src, "t.zkcu")
 
 
+def test_an_uncalled_device_function_is_named_and_errors_bring_no_unused_warnings() -> None:
+    """The front end checks a device function's body where a kernel calls it, so one never
+    called hides its errors: a warning says so (not for the library's functions). After an
+    error, "never used" and "never launched" are not said: the failed launch may be what
+    used the input."""
+    from zkcc.frontend import check_source
+
+    main = (
+        "__host__ void main(public field a[3][1], public out field b[3][1]) { k<<<3>>>(a, b); }\n"
+    )
+    kernel = "__global__ void k(const field x[1], field y[1]) { y[0] = x[0]; }\n"
+    uncalled = "__device__ field f(field v) { return v + nope; }\n"
+    diags = check_source("#include <nn.zkcu>\n" + uncalled + kernel + main, "t.zkcu")
+    assert [(d.severity, d.loc.line, d.message) for d in diags] == [
+        (
+            "warning",
+            2,
+            "device function 'f' is never called (its body is checked only where a kernel "
+            "calls it)",
+        )
+    ]
+    broken = main.replace("k<<<3>>>(a, b)", "k<<<3>>>(a, b, b)")
+    diags = check_source(
+        kernel + "__global__ void g(const field x[1], field y[1]) { y[0] = x[0]; }\n" + broken,
+        "t.zkcu",
+    )
+    assert [d.severity for d in diags] == ["error"], [d.message for d in diags]
+
+
 def test_host_loops_declare_unique_tensors_and_kernel_return() -> None:
     prog = compile_source(
         """

@@ -349,3 +349,38 @@ def test_cli_refuses_a_huge_loop_with_a_located_message(tmp_path: Path) -> None:
             "                    ^~~~~~~~~~~~~",
         ]
     assert not (tmp_path / "p.zkplan").exists()
+
+
+LAUNCH_62 = (
+    "#pragma field m31\n"
+    "__global__ void k(__broadcast__ const field x[1]) { assert(x[0] != 1); }\n"
+    "__host__ void main(private field w[1]) { k<<<1 << 62>>>(w); }\n"
+)
+
+
+def test_launch_over_the_work_limit_is_a_located_error() -> None:
+    """A launch whose instances x instructions are over zkcc.budget's MAX_LAUNCH_WORK is an
+    error at the launch in `check`, not first a plan-level message from `compile`."""
+    line, col, message = only(LAUNCH_62)
+    assert (line, col) == (3, 42)
+    assert message.startswith("launch of 'k': 4,611,686,018,427,387,904 instances x ")
+    assert message.endswith("over zkcc's limit of 2^44 per launch")
+
+
+@pytest.mark.parametrize("command", ["check", "compile"])
+def test_cli_refuses_a_huge_launch_with_a_caret(tmp_path: Path, command: str) -> None:
+    src = tmp_path / "launch.zkcu"
+    src.write_text(LAUNCH_62)
+    out = ["-o", str(tmp_path / "p.zkplan")] if command == "compile" else []
+    r = subprocess.run(
+        [sys.executable, "-c", "from zkcc.cli import main; main()", command, str(src), *out],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    head, line, caret = r.stderr.splitlines()
+    assert head.startswith(f"{src}:3:42: error: launch of 'k': ")
+    assert caret == " " * 41 + "^" + "~" * 17
+    assert not (tmp_path / "p.zkplan").exists()

@@ -151,3 +151,89 @@ def test_compiled_kernel_proves_over_instances():
     assert verify(vk, pub, proof)
     pub[2] = (pub[2] + 1) % p
     assert not verify(vk, pub, proof)
+
+
+_CUBE = """#pragma field bn254
+__global__ __groth16__ void cube(const field x[2], field y[1]) {
+    y[0] = x[0] * x[0] * x[0] + x[1];
+}
+__host__ void main(public field xs[2][2], public out field ys[2][1]) {
+    cube<<<2>>>(xs, ys);
+}
+"""
+
+
+def test_key_file_is_matched_to_the_plan_before_its_points_are_decoded(tmp_path, monkeypatch):
+    """A .zkvk whose `ic` holds far more points than the circuit's public inputs allow, made
+    for this plan or for another, is refused by its sizes alone: no point is decoded (it took
+    seconds and hundreds of MB per million points before the plan digest was looked at)."""
+    from zkcc.driver import compile_path
+    from zkcc.encoding import decode, encode
+    from zkcc.errors import UserError
+    from zkcc.plan.plan import plan_digest
+    from zkcc.runtime.keyfiles import VERSION, VK_MAGIC, keys_from_bytes, keys_to_bytes
+    from zkcc.runtime.keyfiles import setup_plan as setup_keys
+
+    src = tmp_path / "cube.zkcu"
+    src.write_text(_CUBE)
+    plan = compile_path(str(src))
+    digest = plan_digest(plan.to_bytes())
+    _, vks = setup_keys(plan)
+    _, tree = decode(keys_to_bytes(VK_MAGIC, digest, vks), VK_MAGIC, VERSION, "vk")
+    key = tree["launches"][0]["key"]
+    key["ic"] = key["ic"][:64] * 5000
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("a point was decoded")
+
+    monkeypatch.setattr(keys, "_dec_batch", no_decoding)
+    with pytest.raises(FormatError, match=r"^k\.zkvk: the key for launch 0 \(cube\) does not fit"):
+        keys_from_bytes(encode(VK_MAGIC, VERSION, tree), VK_MAGIC, plan, digest, "k.zkvk")
+    tree["plan_digest"] = bytes(32)
+    with pytest.raises(UserError, match=r"^k\.zkvk: these verifying keys .* another plan"):
+        keys_from_bytes(encode(VK_MAGIC, VERSION, tree), VK_MAGIC, plan, digest, "k.zkvk")
+
+
+def _ptau_header(sections: list[tuple[int, int]], power: int = 13) -> bytes:
+    """A .ptau's start: magic, version, the section table with only the header section's
+    data (power `power`), the other sections' sizes as declared and no data."""
+    import struct
+
+    out = b"ptau" + struct.pack("<II", 1, len(sections))
+    for kind, size in sections:
+        out += struct.pack("<IQ", kind, size)
+        if kind == 1:
+            out += struct.pack("<I", 32) + curve.QI.to_bytes(32, "little")
+            out += struct.pack("<II", power, power)
+    return out
+
+
+def test_ptau_is_read_by_its_table_not_whole(tmp_path):
+    """A .ptau is opened by its header and section table: a table that claims more than the
+    file holds is refused before any section is read, and a 2 GB file (sparse here) that
+    the plan needs a few points of is never read whole (it was read with read_bytes: 2 GB of
+    memory, and a 17 GB file ended in an out-of-memory kill)."""
+    import tracemalloc
+
+    from zkcc.errors import UserError
+
+    over = tmp_path / "over.ptau"
+    over.write_bytes(_ptau_header([(1, 44), (2, 1 << 40)]))
+    with pytest.raises(FormatError, match="section 2 overruns the file"):
+        Ptau.open(over)
+    with pytest.raises(UserError, match="not a regular file"):
+        Ptau.open(tmp_path)
+    if not PTAU.exists():
+        return
+    big = tmp_path / "big.ptau"
+    big.write_bytes(PTAU.read_bytes())
+    with big.open("r+b") as f:
+        f.truncate(1 << 31)  # a sparse tail after the real sections
+    tracemalloc.start()
+    try:
+        with Ptau.open(big) as pt:
+            assert pt.power == 13 and len(pt.lagrange(12, 8)[1]) == 8
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20

@@ -40,13 +40,22 @@ def check_kernel_size(where: str, instrs: int, param_sizes: list[int]) -> None:
             )
 
 
+def launch_work_excess(count: int, instrs: int) -> str | None:
+    """Why a launch of `count` instances of `instrs` instructions each is over
+    MAX_LAUNCH_WORK, or None: one text for the front end, which reports it at the launch in
+    the source, and for the plan loader, which names the plan's step."""
+    if count * max(instrs, 1) <= MAX_LAUNCH_WORK:
+        return None
+    return (
+        f"{count:,} instances x {instrs:,} instructions, over zkcc's limit of "
+        f"2^{MAX_LAUNCH_WORK.bit_length() - 1} per launch"
+    )
+
+
 def check_launch_work(where: str, count: int, instrs: int) -> None:
     """Refuse a launch whose witness (instances x instructions) is over MAX_LAUNCH_WORK."""
-    if count * max(instrs, 1) > MAX_LAUNCH_WORK:
-        raise FormatError(
-            f"{where}: {count:,} instances x {instrs:,} instructions, over zkcc's limit of "
-            f"2^{MAX_LAUNCH_WORK.bit_length() - 1} per launch"
-        )
+    if (excess := launch_work_excess(count, instrs)) is not None:
+        raise FormatError(f"{where}: {excess}")
 
 
 def check_plan_budget(program: Program, what: str) -> None:

@@ -177,7 +177,7 @@ def verify_cmd(
         VK_MAGIC,
         VK_SUFFIX,
         default_key_path,
-        read_keys,
+        read_key_trees,
         verify_plan_keys,
     )
 
@@ -191,9 +191,11 @@ def verify_cmd(
     if not Path(ptau).is_file():
         raise UserError(f"{ptau}: cannot read the powers-of-tau file")
     path = keys_path or str(default_key_path(plan_path, VK_SUFFIX))
-    kf = read_keys(read_bytes(path, "keys", magics=(PK_MAGIC, VK_MAGIC)), path)
+    trees = read_key_trees(read_bytes(path, "keys", magics=(PK_MAGIC, VK_MAGIC)), path)
     start = time.perf_counter()
     try:
+        trees.check_plan(plan, digest, other_plan=ProofRejected)
+        kf = trees.decode()
         results = verify_plan_keys(plan, digest, kf, ptau, _progress(quiet or as_json))
     except ProofRejected as e:
         if as_json:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zkcc.budget import launch_work_excess
 from zkcc.frontend import ast
 from zkcc.frontend.diagnostics import Abort, Sink
 from zkcc.frontend.kernels import KernelTable
@@ -335,6 +336,10 @@ class HostCompiler(Interp):
         params = self.kernels.signatures.get(kernel)
         if params is None:
             raise Abort()  # the kernel's own errors are already reported
+        ir = self.kernels.irs.get(kernel)
+        if ir is not None and (excess := launch_work_excess(count, ir.instr_count())):
+            # here, not first when the plan is made, so that `check` reports it at the launch
+            raise self.fail(f"launch of '{kernel}': {excess}", s.loc)
         if len(s.args) != len(params):
             raise self.fail(
                 f"kernel '{kernel}' takes {len(params)} argument(s), got {len(s.args)}", s.loc
@@ -431,7 +436,9 @@ class HostCompiler(Interp):
             elif t.kind is TensorKind.INTERMEDIATE and not done:
                 self.sink.warning(f"intermediate tensor '{t.name}' is never written", t.loc)  # type: ignore[arg-type]
             elif (
-                t.kind in (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN) and t.name not in self.read
+                t.kind in (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN)
+                and t.name not in self.read
+                and not self.sink.has_errors()  # a launch that failed may have read it
             ):
                 self.sink.warning(f"{_KIND_TEXT[t.kind]} '{t.name}' is never used", t.loc)  # type: ignore[arg-type]
         return self.graph

@@ -38,6 +38,7 @@ class KernelCompiler(CompiledInterp):
         # a call signature -> 1 after its first call, then its Recording, or None: interpreted
         # from then on (absent: not called yet)
         self._calls: dict[Signature, int | Recording | None] = {}
+        self.called: set[str] = set()  # device functions called (zkcc.frontend.program)
 
     def inline(
         self, fn: ast.FuncDecl, e: ast.Call, scope: Scope, values: tuple[int, ...] | None
@@ -45,6 +46,7 @@ class KernelCompiler(CompiledInterp):
         """`Interp.inline`, or the replay of the call's recording when an earlier call had
         its signature (zkcc.frontend.replay). A call from the program into another file's
         function is what the instructions it makes name as their call (SourceLoc.call)."""
+        self.called.add(fn.name)
         bld: KernelBuilder = self.builder  # type: ignore[assignment]
         site = bld.call_site
         if site is None and fn.name_loc.file != e.loc.file:
@@ -372,11 +374,22 @@ def compile_kernel(
     modulus: int,
     values: tuple[int, ...] | None = None,
     lookups: bool = False,
+    called: set[str] | None = None,
 ) -> KernelIR | None:
     """The kernel's IR (of its instance with template arguments `values`, for a template),
-    or None when it has errors (all of them reported to `sink`). `lookups`: KernelBuilder's."""
+    or None when it has errors (all of them reported to `sink`). `lookups`: KernelBuilder's.
+    `called` is given the names of the device functions the kernel calls."""
     with gc_paused():  # unrolling allocates millions of short-lived acyclic objects
-        return _compile_kernel(fn, sink, globals_, functions, modulus, values, lookups)
+        return _compile_kernel(
+            fn,
+            sink,
+            globals_,
+            functions,
+            modulus,
+            values,
+            lookups,
+            set() if called is None else called,
+        )
 
 
 def _compile_kernel(
@@ -387,6 +400,7 @@ def _compile_kernel(
     modulus: int,
     values: tuple[int, ...] | None,
     lookups: bool,
+    called: set[str],
 ) -> KernelIR | None:
     before = sink.found
     if fn.ret != "void":
@@ -397,6 +411,7 @@ def _compile_kernel(
     name = instance_name(fn.name, values)
     builder = KernelBuilder(name, params, modulus, fn.name_loc, lookups)
     interp = KernelCompiler(sink, globals_, functions, builder)
+    interp.called = called
     interp.call_stack.append(fn.name)
     scope = interp.template_scope(fn, values).child()
     stores: list[Store] = []
@@ -462,6 +477,7 @@ class KernelTable:
     lookups: bool = False  # KernelBuilder's
     irs: dict[str, KernelIR | None] = field(default_factory=dict)
     signatures: dict[str, list[Param] | None] = field(default_factory=dict)
+    called: set[str] = field(default_factory=set)  # device functions the kernels call
 
     def add(self, fn: ast.FuncDecl, values: tuple[int, ...] | None, at: SourceLoc | None) -> str:
         """Compile `fn` (with template arguments `values`) unless already done; returns the
@@ -475,7 +491,14 @@ class KernelTable:
             fn, Interp(Sink(), self.globals_, self.functions), values
         )
         ir = compile_kernel(
-            fn, self.sink, self.globals_, self.functions, self.modulus, values, self.lookups
+            fn,
+            self.sink,
+            self.globals_,
+            self.functions,
+            self.modulus,
+            values,
+            self.lookups,
+            self.called,
         )
         self.irs[name] = ir
         if at is not None and self.sink.error_count() > before:

@@ -18,7 +18,7 @@ from zkcc.frontend.loader import FIELDS, LoadedProgram, load_program
 from zkcc.frontend.statements import Interp, repeated_param
 from zkcc.frontend.values import INT, Scope
 from zkcc.ir.host import Program
-from zkcc.ir.source import SourceLoc
+from zkcc.ir.source import STDLIB_PREFIX, SourceLoc
 
 # builtins the compiler always resolves itself (a function of the same name would never be
 # called), and those a device function of the same name replaces
@@ -154,13 +154,30 @@ def compile_loaded(
         return None
     host = HostCompiler(sink, globals_, functions, table)
     graph = host.compile_main(main)
-    for name, fn in functions.items():
-        if fn.kind == "global" and name not in host.mentioned:
-            sink.warning(f"kernel '{name}' is never launched", fn.name_loc)
+    if not sink.has_errors():  # after an error, a launch or call may not have been reached
+        _warn_unused(functions, host.mentioned, table.called, sink)
     if sink.has_errors():
         return None
     launched = {name: table.irs[name] for name in host.launched}
     return Program(loaded.field, launched, graph, display)  # type: ignore[arg-type]
+
+
+def _warn_unused(
+    functions: dict[str, ast.FuncDecl], launched: set[str], called: set[str], sink: Sink
+) -> None:
+    """Kernels never launched, and the program's own device functions never called: the
+    front end checks a function's body where a kernel calls it, so an uncalled one's
+    errors go unseen (the library's unused functions are not the program's concern)."""
+    for name, fn in functions.items():
+        if fn.kind == "global" and name not in launched:
+            sink.warning(f"kernel '{name}' is never launched", fn.name_loc)
+        elif fn.kind == "device" and name not in called:
+            if not fn.name_loc.file.startswith(STDLIB_PREFIX):
+                sink.warning(
+                    f"device function '{name}' is never called (its body is checked only "
+                    "where a kernel calls it)",
+                    fn.name_loc,
+                )
 
 
 def compile_text(

@@ -21,6 +21,7 @@ lives only inside the backend's setup and contribution functions.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +29,9 @@ from zkcc.backends.groth16 import keys as key_format
 from zkcc.backends.groth16 import phase2, setup, setup_from_ptau
 from zkcc.backends.groth16.ptau import Ptau, initial_keys
 from zkcc.encoding import Schema, decode, encode
-from zkcc.errors import FormatError, ProofRejected, UserError
+from zkcc.errors import FormatError, ProofRejected, UserError, ZkccError
 from zkcc.runtime.groth16_launch import (
     build_launch_circuit,
-    check_key_shape,
     groth16_steps,
     launch_boundary,
 )
@@ -59,14 +59,6 @@ def _describe(lc) -> str:
     )
 
 
-def _read_ptau(ptau: str | Path) -> Ptau:
-    try:
-        data = Path(ptau).read_bytes()
-    except OSError as e:
-        raise UserError(f"{ptau}: cannot read the powers-of-tau file: {e.strerror or e}") from None
-    return Ptau(data, str(ptau))
-
-
 def setup_plan(
     plan,
     ptau: str | Path | None = None,
@@ -78,21 +70,21 @@ def setup_plan(
     computed when not given)."""
     say = progress or (lambda _msg: None)
     program = plan.program
-    pt = None if ptau is None else _read_ptau(ptau)
-    if pt is not None and digest is None:
+    if ptau is not None and digest is None:
         from zkcc.plan.plan import plan_digest
 
         digest = plan_digest(plan.to_bytes())
     pks, vks = {}, {}
-    for i in groth16_steps(plan):
-        lc = build_launch_circuit(program, i)
-        say(f"setup: {_describe(lc)}")
-        if pt is not None:
-            pks[i], vks[i] = setup_from_ptau(
-                lc.r1cs, pt, committed=lc.committed, context=launch_context(digest, i)
-            )
-        else:
-            pks[i], vks[i] = setup(lc.r1cs, committed=lc.committed)
+    with nullcontext() if ptau is None else Ptau.open(ptau) as pt:
+        for i in groth16_steps(plan):
+            lc = build_launch_circuit(program, i)
+            say(f"setup: {_describe(lc)}")
+            if pt is not None:
+                pks[i], vks[i] = setup_from_ptau(
+                    lc.r1cs, pt, committed=lc.committed, context=launch_context(digest, i)
+                )
+            else:
+                pks[i], vks[i] = setup(lc.r1cs, committed=lc.committed)
     return pks, vks
 
 
@@ -100,6 +92,17 @@ def keys_to_bytes(magic: bytes, digest: bytes, keys: dict) -> bytes:
     to_tree = key_format.pk_to_tree if magic == PK_MAGIC else key_format.vk_to_tree
     launches = [{"step": i, "key": to_tree(k)} for i, k in sorted(keys.items())]
     return encode(magic, VERSION, {"plan_digest": digest, "launches": launches})
+
+
+def _kind(magic: bytes) -> str:
+    return "proving" if magic == PK_MAGIC else "verifying"
+
+
+def _other_plan(kind: str, theirs: bytes, ours: bytes) -> str:
+    return (
+        f"these {kind} keys were made for another plan (their plan digest "
+        f"{theirs.hex()[:16]}..., this plan's {ours.hex()[:16]}...)"
+    )
 
 
 @dataclass
@@ -112,16 +115,59 @@ class KeyFile:
 
     @property
     def kind(self) -> str:
-        return "proving" if self.magic == PK_MAGIC else "verifying"
+        return _kind(self.magic)
 
 
-def read_keys(data: bytes, what: str, magic: bytes | None = None) -> KeyFile:
-    """Parse a .zkpk or .zkvk (`magic` None: whichever it is)."""
+@dataclass
+class KeyTrees:
+    """A key file read up to its keys, whose points are not decoded yet: decoding checks
+    every point (a Python call each), so a file is matched against the plan (`check_plan`)
+    before that, and a key made for another plan or circuit, however large, costs no more
+    than reading it."""
+
+    magic: bytes
+    digest: bytes
+    trees: dict[int, Schema]  # step -> the key's tree
+    what: str
+
+    def check_plan(self, plan, digest: bytes, other_plan: type[ZkccError] = UserError) -> None:
+        """Refuse keys made for another plan (as `other_plan`: a usage error to `verify`,
+        named by the file; a verdict to `setup verify`, which names the file), not covering
+        its Groth16 launches, or whose public input count (the `ic` points) or commitment
+        does not fit a launch's circuit (FormatError)."""
+        kind = _kind(self.magic)
+        if self.digest != digest:
+            why = f"{_other_plan(kind, self.digest, digest)}; run `zkcc setup` on this plan"
+            raise other_plan(why if other_plan is ProofRejected else f"{self.what}: {why}")
+        want = groth16_steps(plan)
+        if sorted(self.trees) != want:
+            raise FormatError(
+                f"{self.what}: keys for launches {sorted(self.trees)}, the plan's Groth16 "
+                f"launches are {want}"
+            )
+        for step, tree in self.trees.items():
+            public, committed = key_format.tree_shape(tree, self.magic == PK_MAGIC)
+            b = launch_boundary(plan.program, step)
+            if public != b.num_public or committed != bool(b.committed):
+                with_c = " and committed wires" if committed else ""
+                raise FormatError(
+                    f"{self.what}: the key for launch {step} ({b.kernel}) does not fit its "
+                    f"circuit ({public} public inputs{with_c}, the circuit has {b.num_public}"
+                    f"{' and committed wires' if b.committed else ''})"
+                )
+
+    def decode(self) -> KeyFile:
+        from_tree = key_format.pk_from_tree if self.magic == PK_MAGIC else key_format.vk_from_tree
+        return KeyFile(self.magic, self.digest, {i: from_tree(t) for i, t in self.trees.items()})
+
+
+def read_key_trees(data: bytes, what: str, magic: bytes | None = None) -> KeyTrees:
+    """A .zkpk or .zkvk (`magic` None: whichever it is) up to its keys' trees."""
     if magic is None:
         magic = bytes(data[:4])
         if magic not in (PK_MAGIC, VK_MAGIC):
             raise FormatError(f"{what}: not a zkcc key file (.zkpk or .zkvk)")
-    kind = "proving" if magic == PK_MAGIC else "verifying"
+    kind = _kind(magic)
     version, tree = decode(data, magic, VERSION, f"{what} ({kind} keys)")
     if version != VERSION:
         raise FormatError(
@@ -131,36 +177,29 @@ def read_keys(data: bytes, what: str, magic: bytes | None = None) -> KeyFile:
     s = Schema(tree, what)
     s.dict({"plan_digest", "launches"})
     digest = s.field("plan_digest").bytes(length=32)
-    from_tree = key_format.pk_from_tree if magic == PK_MAGIC else key_format.vk_from_tree
-    out = {}
+    trees = {}
     for ls in s.field("launches").list(0, MAX_LAUNCHES):
         ls.dict({"step", "key"})
         i = ls.field("step").int(0, 1 << 32)
-        if i in out:
+        if i in trees:
             raise FormatError(f"{ls.path}: launch {i} appears twice")
-        out[i] = from_tree(ls.field("key"))
-    return KeyFile(magic, digest, out)
+        trees[i] = ls.field("key")
+    return KeyTrees(magic, digest, trees, what)
+
+
+def read_keys(data: bytes, what: str, magic: bytes | None = None) -> KeyFile:
+    """Parse a .zkpk or .zkvk (`magic` None: whichever it is), decoding every key."""
+    return read_key_trees(data, what, magic).decode()
 
 
 def keys_from_bytes(data: bytes, magic: bytes, plan, digest: bytes, what: str) -> dict:
     """Keys by step index; refuses keys made for another plan, not covering its launches or
     not fitting a launch's circuit (checked here, where the key file's name is known, not
-    first when the proof is checked, whose errors name the proof file)."""
-    kf = read_keys(data, what, magic)
-    if kf.digest != digest:
-        raise UserError(
-            f"{what}: these {kf.kind} keys were made for another plan (their plan digest "
-            f"{kf.digest.hex()[:16]}..., this plan's {digest.hex()[:16]}...); run `zkcc setup` "
-            "on this plan"
-        )
-    want = groth16_steps(plan)
-    if sorted(kf.keys) != want:
-        raise FormatError(
-            f"{what}: keys for launches {sorted(kf.keys)}, the plan's Groth16 launches are {want}"
-        )
-    for step, key in kf.keys.items():
-        check_key_shape(key, launch_boundary(plan.program, step), what)
-    return kf.keys
+    first when the proof is checked, whose errors name the proof file), before any point is
+    decoded."""
+    trees = read_key_trees(data, what, magic)
+    trees.check_plan(plan, digest)
+    return trees.decode().keys
 
 
 def contribute_plan(pks: dict, digest: bytes, entropy: bytes = b"", rng=None):
@@ -212,30 +251,26 @@ def verify_plan_keys(
     ProofRejected naming the launch and the first failing check; FormatError for bad files."""
     say = progress or (lambda _msg: None)
     if kf.digest != digest:
-        raise ProofRejected(
-            f"the {kf.kind} keys were made for another plan (their plan digest "
-            f"{kf.digest.hex()[:16]}..., this plan's {digest.hex()[:16]}...)"
-        )
+        raise ProofRejected(_other_plan(kf.kind, kf.digest, digest))
     want = groth16_steps(plan)
     if sorted(kf.keys) != want:
         raise ProofRejected(
             f"keys for launches {sorted(kf.keys)}, the plan's Groth16 launches are {want}"
         )
-    pt = _read_ptau(ptau)
     out = []
-    for i in want:
-        lc = build_launch_circuit(plan.program, i)
-        say(f"verify: {_describe(lc)}")
-        key, ctx = kf.keys[i], launch_context(digest, i)
-        initial = initial_keys(lc.r1cs, pt, lc.committed)
-        where = f"launch {i} {lc.boundary.kernel}<<<{lc.boundary.count}>>>"
-        try:
-            checks = phase2.check_key(key, initial, ctx)
-        except ProofRejected as e:
-            raise ProofRejected(f"{where}: {e}") from None
-        except FormatError as e:
-            raise FormatError(f"{where}: {e}") from None
-        b = lc.boundary
-        n = len(key.contributions)
-        out.append(LaunchProvenance(i, b.kernel, b.count, n, checks, phase2.chain_state(key, ctx)))
+    with Ptau.open(ptau) as pt:
+        for i in want:
+            lc = build_launch_circuit(plan.program, i)
+            say(f"verify: {_describe(lc)}")
+            key, ctx = kf.keys[i], launch_context(digest, i)
+            initial = initial_keys(lc.r1cs, pt, lc.committed)
+            where = f"launch {i} {lc.boundary.kernel}<<<{lc.boundary.count}>>>"
+            try:
+                checks = phase2.check_key(key, initial, ctx)
+            except ProofRejected as e:
+                raise ProofRejected(f"{where}: {e}") from None
+            except FormatError as e:
+                raise FormatError(f"{where}: {e}") from None
+            b, n, chain = lc.boundary, len(key.contributions), phase2.chain_state(key, ctx)
+            out.append(LaunchProvenance(i, b.kernel, b.count, n, checks, chain))
     return out

@@ -165,6 +165,20 @@ def vk_from_tree(s: Schema) -> VerifyingKey:
     return vk
 
 
+def tree_shape(s: Schema, proving: bool) -> tuple[int, bool]:
+    """(public inputs, whether it has committed wires) of a key tree, from field names and
+    sizes alone: a key file is matched against its plan's circuits with this before any point
+    is decoded, since decoding checks every point (a Python call each) and a key's `ic` may
+    hold millions of them that the circuit could never use."""
+    names = set(s.dict())
+    if proving:
+        return s.field("num_public").int(0, MAX_POINTS), bool(names & set(_PK_COMMIT))
+    size = len(s.field("ic").bytes(max_len=64 * MAX_POINTS))
+    if size % 64 or not size:
+        raise FormatError(f"{s.path}.ic: {size} bytes is not a positive whole number of points")
+    return size // 64 - 1, bool(names & set(_VK_COMMIT))
+
+
 def vk_to_bytes(vk: VerifyingKey) -> bytes:
     return encode(VK_MAGIC, VERSION, vk_to_tree(vk))
 

@@ -29,9 +29,12 @@ key plus one contribution.
 
 from __future__ import annotations
 
+import io
+import os
 import secrets
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -53,49 +56,100 @@ from zkcc.backends.groth16.msm import _tree_sum
 from zkcc.backends.groth16.pairing import g2_neg
 from zkcc.backends.groth16.r1cs import R1CS, Sparse
 from zkcc.backends.groth16.setup import ProvingKey, check_committed, private_index
-from zkcc.errors import FormatError
+from zkcc.errors import FormatError, UserError
+from zkcc.fileio import open_regular
 
 N8 = 32
 _RINV = pow(1 << 256, -1, QI)
+MAX_SECTIONS = 1 << 10  # snarkjs writes 15 kinds; the table is read entry by entry
+# A power-28 file after `prepare phase2` is about 300 GB; only the points a circuit needs are
+# ever read, so the file's size is bounded only against nonsense.
+MAX_PTAU_BYTES = 1 << 42
 
 
 class Ptau:
-    def __init__(self, data: bytes, what: str = ".ptau") -> None:
+    """A .ptau file's header and section table; points are read on demand, only those asked
+    for (a domain's Lagrange points, a range of tau powers), so that a circuit of domain n
+    reads O(n) points however large the file, and a file whose table is bad or claims more
+    bytes than it has is refused before anything else is read. Reads `data` (bytes) or, by
+    `open`, a file, which stays open until `close` (a context manager)."""
+
+    def __init__(self, data: bytes | BinaryIO, what: str = ".ptau") -> None:
         self.what = what
-        if len(data) < 12 or data[:4] != b"ptau":
+        if isinstance(data, bytes | bytearray):
+            self.file, size = io.BytesIO(data), len(data)
+        else:
+            self.file, size = data, os.fstat(data.fileno()).st_size
+        head = self._read(0, 12, size)
+        if len(head) < 12 or head[:4] != b"ptau":
             raise FormatError(f"{what}: not a powers-of-tau file")
-        (n,) = struct.unpack_from("<I", data, 8)
-        pos, self.sections = 12, {}
+        (n,) = struct.unpack_from("<I", head, 8)
+        if n > MAX_SECTIONS:
+            raise FormatError(f"{what}: {n} sections, over the limit of {MAX_SECTIONS}")
+        pos, self.sections = 12, {}  # kind -> (offset, size)
         for _ in range(n):
-            if pos + 12 > len(data):
+            entry = self._read(pos, 12, size)
+            if len(entry) < 12:
                 raise FormatError(f"{what}: truncated section header")
-            kind, size = struct.unpack_from("<IQ", data, pos)
+            kind, length = struct.unpack("<IQ", entry)
             pos += 12
-            if size > len(data) - pos or kind in self.sections:
+            if length > size - pos or kind in self.sections:
                 raise FormatError(f"{what}: section {kind} overruns the file or repeats")
-            self.sections[kind] = memoryview(data)[pos : pos + size]
-            pos += size
-        h = self._section(1, 4 + N8 + 8)
-        if struct.unpack_from("<I", h)[0] != N8 or bytes(h[4 : 4 + N8]) != QI.to_bytes(
-            N8, "little"
-        ):
+            self.sections[kind] = (pos, length)
+            pos += length
+        h = self._section(1, 4 + N8 + 8, 0, 4 + N8 + 8)
+        if struct.unpack_from("<I", h)[0] != N8 or h[4 : 4 + N8] != QI.to_bytes(N8, "little"):
             raise FormatError(f"{what}: not a BN254 powers-of-tau file")
         self.power, _ = struct.unpack_from("<II", h, 4 + N8)
         if not 1 <= self.power <= 28:
             raise FormatError(f"{what}: power {self.power} out of range")
 
-    def _section(self, kind: int, size: int) -> memoryview:
+    @classmethod
+    def open(cls, path: str | Path) -> Ptau:
+        """The .ptau at `path`, a regular file (fileio.open_regular), its header read."""
+        f = open_regular(path, "the powers-of-tau", MAX_PTAU_BYTES)
+        try:
+            return cls(f, str(path))
+        except BaseException:
+            f.close()
+            raise
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> Ptau:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _read(self, offset: int, length: int, size: int) -> bytes:
+        """`length` bytes at `offset` (fewer at the end of the file, `size` bytes long).
+        A plain read: the length is what a header field or the plan asks for, clamped to what
+        the file holds, so it never allocates for bytes that are not there."""
+        try:
+            self.file.seek(offset)
+            return self.file.read(min(length, max(size - offset, 0)))
+        except OSError as e:
+            raise UserError(f"{self.what}: cannot read: {e.strerror or e}") from None
+
+    def _section(self, kind: int, size: int, start: int, length: int) -> bytes:
+        """Bytes [start, start + length) of section `kind`, which must be `size` bytes long
+        (what the header's power makes it)."""
         if kind not in self.sections:
             raise FormatError(f"{self.what}: section {kind} missing (run `prepare phase2`?)")
-        s = self.sections[kind]
-        if len(s) != size:
-            raise FormatError(f"{self.what}: section {kind} has {len(s)} bytes, expected {size}")
-        return s
+        offset, have = self.sections[kind]
+        if have != size:
+            raise FormatError(f"{self.what}: section {kind} has {have} bytes, expected {size}")
+        data = self._read(offset + start, length, offset + have)
+        if len(data) != length:  # the file shrank since its table was read
+            raise FormatError(f"{self.what}: section {kind} is truncated")
+        return data
 
     def _points(self, kind: int, total: int, start: int, count: int, g2: bool):
         size = 128 if g2 else 64
-        raw = np.frombuffer(self._section(kind, total * size), dtype="<u8")
-        raw = raw[start * size // 8 : (start + count) * size // 8].reshape(count, size // 32, 4)
+        raw = self._section(kind, total * size, start * size, count * size)
+        raw = np.frombuffer(raw, dtype="<u8").reshape(count, size // 32, 4)
         vals = np.zeros(raw.shape[:2], dtype=object)
         for k in range(4):
             vals = vals + (raw[:, :, k].astype(object) << (64 * k))
@@ -240,6 +294,9 @@ def setup_from_ptau(r1cs: R1CS, path: str | Path | Ptau, rng=secrets, committed=
     the plan digest and the launch)."""
     from zkcc.backends.groth16 import phase2  # phase2 builds on this module
 
-    pt = path if isinstance(path, Ptau) else Ptau(Path(path).read_bytes(), str(path))
-    pk = phase2.contribute(initial_keys(r1cs, pt, committed), context, rng)
+    if isinstance(path, Ptau):
+        pk = phase2.contribute(initial_keys(r1cs, path, committed), context, rng)
+    else:
+        with Ptau.open(path) as pt:
+            pk = phase2.contribute(initial_keys(r1cs, pt, committed), context, rng)
     return pk, pk.verifying_key()

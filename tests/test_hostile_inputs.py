@@ -7,6 +7,7 @@ import errno
 import io
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -692,3 +693,48 @@ def test_a_key_that_does_not_fit_its_circuit_names_the_key_file(tmp_path):
     data = keys_to_bytes(VK_MAGIC, digest, other_vks)
     with pytest.raises(FormatError, match=r"^k\.zkvk: the key for launch 0 \(cube\) does not fit"):
         keys_from_bytes(data, VK_MAGIC, plans[0], digest, "k.zkvk")
+
+
+_TYPED = """#pragma field m31
+__global__ void k(const i8 a[2], const fx8.2 b[2], field y[2]) {
+    y[0] = a[0] + a[1];
+    y[1] = a[0];
+}
+__host__ void main(public i8 a[1][2], public fx8.2 b[1][2], public out field y[1][2]) {
+    k<<<1>>>(a, b, y);
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "a, b, message",
+    [
+        # 2^62 + 1 times 2^2 wrapped in int64 and was read as 1.0, proved and verified
+        ([[1, 2]], [[2**62 + 1, 0]], "b[0][0]: value '4611686018427387905' is out of range"),
+        ([[2**31 - 1 - 5, 0]], [[0, 0]], "a[0][0]: value 2147483642 does not fit i8 (-128..127)"),
+        ([[0, 128]], [[0, 0]], "a[0][1]: value 128 does not fit i8 (-128..127)"),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+def test_typed_inputs_are_judged_as_written(tmp_path, a, b, message, suffix):
+    """An iK input is the signed integer written (p - 5 is refused, not read as -5), and an
+    integer for a fixed-point tensor is range-checked before it is scaled by 2^F."""
+    from zkcc.field import get_field
+    from zkcc.frontend import compile_source
+    from zkcc.runtime.inputs import load_inputs
+
+    program = compile_source(_TYPED, "t.zkcu")
+    path = tmp_path / f"in{suffix}"
+    if suffix == ".npz":
+        np.savez(path, a=np.array(a, dtype=np.int64), b=np.array(b, dtype=np.int64))
+    else:
+        path.write_text(json.dumps({"a": a, "b": b}))
+    with pytest.raises(UserError, match=re.escape(message)):
+        load_inputs(path, program, get_field("m31"))
+    good = tmp_path / f"good{suffix}"
+    if suffix == ".npz":
+        np.savez(good, a=np.array([[-5, 127]]), b=np.array([[-32, 31]]))
+    else:
+        good.write_text(json.dumps({"a": [[-5, 127]], "b": [[-32, 31]]}))
+    got = load_inputs(good, program, get_field("m31"))
+    assert [int(v) for v in got["a"]] == [(-5) % (2**31 - 1), 127]

@@ -7,8 +7,9 @@ the part is kept, so no rank ever holds a whole input (a JSON file is parsed who
 The ranks agree that they read the same file by its digest (`file_digest`).
 
 Every tensor asked for must be given exactly once (a JSON name given twice is refused) with
-exactly its shape; values must lie in (-p, p) and are reduced into [0, p). Errors name the
-file, the tensor and the position.
+exactly its shape; values must lie in (-p, p) (an iK tensor's in the type's range, as
+written: -5, not p - 5) and are reduced into [0, p). Errors name the file, the tensor and the
+position.
 
 A tensor of a fixed-point type `fxK.F` holds real numbers instead: JSON numbers with or
 without a fraction or exponent (`1.5`, `-2`, `3e-2`), decimal strings, or an .npz array of
@@ -37,12 +38,11 @@ import numpy as np
 
 from zkcc.errors import UserError
 from zkcc.fileio import open_regular, read_bytes, read_upto
-from zkcc.ir.host import Program, Tensor, TensorKind
+from zkcc.ir.host import Program, TensorKind
 from zkcc.ir.types import (
     fixed_frac,
     int_type_bits,
     quantise,
-    signed,
     type_range,
     type_range_text,
 )
@@ -100,7 +100,9 @@ def _show(v: str, limit: int = 40) -> str:
     return repr(v) if len(v) <= limit else repr(v[:limit]) + f"... ({len(v)} characters)"
 
 
-def _element(v, p: int, where: str) -> int:
+def _element(v, p: int, where: str, elem: str = "field") -> int:
+    """A JSON integer (or decimal string) for a field or iK element, checked as written
+    (`_out_of`) and taken mod p."""
     if isinstance(v, _Real):
         raise UserError(
             f"{where}: expected an integer or a decimal string, got {v.text} (real numbers "
@@ -116,8 +118,10 @@ def _element(v, p: int, where: str) -> int:
         if len(body) > MAX_DIGITS:
             raise UserError(f"{where}: {_show(v)} has {len(body)} digits, outside the field")
         v = int(text)
-    if not -p < v < p:
-        raise UserError(f"{where}: value {v} is outside the field (|v| must be below p = {p})")
+    bits = int_type_bits(elem)
+    lo, hi = type_range(bits) if bits is not None else (1 - p, p - 1)
+    if not lo <= v <= hi:
+        raise UserError(f"{where}: {_out_of(v, elem, p)}")
     return v % p
 
 
@@ -156,7 +160,7 @@ def _flatten(
     if not shape:
         frac = fixed_frac(elem)
         if frac is None:
-            out.append(_element(value, p, where))
+            out.append(_element(value, p, where, elem))
         else:
             out.append(_fixed_element(value, int_type_bits(elem) or 0, frac, elem, p, where))
         return
@@ -181,13 +185,7 @@ def load_inputs(
     tensor's would be, and an error names its index in the whole tensor."""
     inputs = [t for t in program.host.tensors if t.kind in INPUT_KINDS]
     types = {t.name: t.elem for t in inputs}
-    out = load_tensors(path, {t.name: t.shape for t in inputs}, F, "inputs", types, part)
-    for t in inputs:
-        bits = int_type_bits(t.elem)
-        if bits is not None and fixed_frac(t.elem) is None:  # fixed: checked as read
-            first = part(t.size).start if part else 0
-            _check_range(out[t.name], t, bits, F.p, path, first)
-    return out
+    return load_tensors(path, {t.name: t.shape for t in inputs}, F, "inputs", types, part)
 
 
 def file_digest(path: str | Path, what: str = "inputs") -> bytes:
@@ -198,27 +196,6 @@ def file_digest(path: str | Path, what: str = "inputs") -> bytes:
         while chunk := f.read(HASH_CHUNK):
             h.update(chunk)
     return h.digest()
-
-
-def _check_range(
-    values: np.ndarray, t: Tensor, bits: int, p: int, path: str | Path, first: int = 0
-) -> None:
-    """The values of an integer-typed (iK) input, read mod p and then as signed integers, fit
-    the type (the kernels that read the tensor check it in the proof; this says it first).
-    `values` are the tensor's flat elements from `first` on."""
-    lo, hi = type_range(bits)
-    flat = np.asarray(values).reshape(-1)
-    if flat.dtype == object:
-        s = np.array([signed(int(v), p) for v in flat], dtype=object)
-    else:
-        wide = flat.astype(np.int64)
-        s = np.where(wide > p // 2, wide - p, wide)
-    bad = np.nonzero((s < lo) | (s > hi))[0]
-    if len(bad):
-        j = int(bad[0])
-        index = np.unravel_index(first + j, t.shape) if t.shape else ()
-        where = t.name + "".join(f"[{int(i)}]" for i in index)
-        raise UserError(f"{path}: {where}: value {s[j]} does not fit {t.elem} ({lo}..{hi})")
 
 
 def load_tensors(
@@ -254,7 +231,7 @@ def load_tensors(
             if fixed_frac(elem) is not None:
                 value = _npz_fixed(value, elem, F.p, f"{path}: {name}", shape, keep.start)
             else:
-                _check_npz_field(value, F.p, f"{path}: {name}", shape, keep.start)
+                _check_npz_field(value, F.p, f"{path}: {name}", shape, keep.start, elem)
             out[name] = F.array(value.reshape(-1))  # reduced mod p, negatives included
             continue
         flat: list[int] = []
@@ -298,10 +275,11 @@ def _npz_fixed(
             floor = np.floor(y)
             raw = floor + (y - floor >= 0.5)
             bad = ~np.isfinite(y) | (raw < lo) | (raw > hi)
-    else:
+    else:  # judged before scaling: x * 2^F wraps in int64 from |x| >= 2^(63-F) (2^62 + 1
+        # in an fx8.2 tensor was read as 1.0, proved and verified)
         wide = flat.astype(object) if a.dtype.kind == "u" else flat.astype(np.int64)
-        raw = wide * (1 << frac)
-        bad = (raw < lo) | (raw > hi)
+        bad = (wide < -(-lo >> frac)) | (wide > hi >> frac)
+        raw = np.where(bad, 0, wide) * (1 << frac)
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         x = flat[j]
@@ -526,22 +504,32 @@ def _names(names: list[str]) -> str:
 
 
 def _check_npz_field(
-    values: np.ndarray, p: int, where: str, shape: tuple[int, ...], first: int
+    values: np.ndarray, p: int, where: str, shape: tuple[int, ...], first: int, elem: str
 ) -> None:
-    """The integers of an .npz entry lie in the field as JSON's do (|v| < p, then taken mod
-    p): p + 20 is not 20, and a pinned public value p is not 0. Integers of 64 bits are all
-    below bn254's p."""
-    if p >= 1 << 64 or not len(values):
-        return
+    """The integers of an .npz entry as written, before they are taken mod p: in the field
+    as JSON's are (|v| < p: p + 20 is not 20, and a pinned public value p is not 0), and for
+    an iK tensor in the type's range (p - 5 is not -5: write -5)."""
+    bits = int_type_bits(elem)
+    lo, hi = type_range(bits) if bits is not None else (1 - p, p - 1)
     flat = values.reshape(-1)
-    bad = flat >= p if flat.dtype.kind == "u" else (flat >= p) | (flat <= -p)
+    info = np.iinfo(flat.dtype)
+    if not len(flat) or (info.min >= lo and info.max <= hi):  # no value of the dtype is bad
+        return
+    bad = (flat < max(lo, info.min)) | (flat > min(hi, info.max))
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         index = np.unravel_index(first + j, shape) if shape else ()
         at = "".join(f"[{int(i)}]" for i in index)
-        raise UserError(
-            f"{where}{at}: value {int(flat[j])} is outside the field (|v| must be below p = {p})"
-        )
+        raise UserError(f"{where}{at}: {_out_of(int(flat[j]), elem, p)}")
+
+
+def _out_of(v: int, elem: str, p: int) -> str:
+    """What is wrong with the integer `v` written for an element of type `elem`."""
+    bits = int_type_bits(elem)
+    if bits is None:
+        return f"value {v} is outside the field (|v| must be below p = {p})"
+    lo, hi = type_range(bits)
+    return f"value {v} does not fit {elem} ({lo}..{hi})"
 
 
 def _check_npy(

@@ -418,7 +418,7 @@ def test_the_plan_does_not_depend_on_the_machine_profile(tmp_path, monkeypatch):
     assert prof.load_profile().source == "calibrated"
     r = invoke("compile", src, "-o", b, "--optimize", "prover", "--explain")
     assert a.read_bytes() == b.read_bytes()
-    assert "rates of calibrated" in r.output and "the reasons quote the default rates" in r.output
+    assert "(calibrated rates)" in r.output and "the reasons quote the default rates" in r.output
 
 
 def test_plan_format_records_assignments_and_options(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -281,3 +282,18 @@ def test_compile_and_run_print_the_programs_warnings(tmp_path):
         assert "w.zkcu:1:66: warning: integer division truncates: 1 / 2 is 0" in r.stderr
         assert "warning: private input 'w' is never used" in r.stderr
     assert "[0, 0]" in ran.stdout
+
+
+def test_a_pinned_public_value_that_differs_is_shown_as_its_type():
+    """`verify --public` names the first difference in the tensor's own terms: an iK's
+    signed integer and an fxK.F's real (it printed residues: 2147483646 for -1, 80 for 5.0)."""
+    from zkcc.cli import _check_public
+    from zkcc.errors import ProofRejected
+    from zkcc.field import get_field
+
+    F = get_field("m31")
+    cases = [("i8", -1, -2, "is -1, expected -2"), ("fx12.4", 80, 81, "is 5.0, expected 5.0625")]
+    for elem, got, want, text in cases:
+        public, expected = {"v": F.array([0, got])}, {"v": F.array([0, want])}
+        with pytest.raises(ProofRejected, match=re.escape(f"public value v[1] {text}")):
+            _check_public(F, public, expected, {"v": (2,)}, {"v": elem})

@@ -113,23 +113,29 @@ def _values_json(
     """Nested lists of ints; the elements of an integer-typed (iK) tensor as signed ints, of a
     fixed-point (fxK.F) tensor as their exact reals (a JSON number when a double holds it,
     K <= 53, else a decimal string), which `verify --public` reads back to the same values."""
-    from zkcc.ir.types import FIELD, fixed_frac, fixed_text, int_type_bits, signed
-
     elems = {t.name: t.elem for t in plan.host.tensors}
 
     def ints(n: str, a: np.ndarray) -> list:
-        flat = F.to_ints(a.reshape(-1))
-        elem = elems.get(n, FIELD)
-        if elem != FIELD:
-            flat = [signed(v, F.p) for v in flat]
-        frac = fixed_frac(elem)
-        if frac is not None and (int_type_bits(elem) or 0) <= 53:
-            flat = [v / (1 << frac) for v in flat]  # exact: |v| < 2^53
-        elif frac is not None:
-            flat = [fixed_text(v, frac) for v in flat]
+        flat = _as_typed(F, elems.get(n, "field"), F.to_ints(a.reshape(-1)))
         return np.array(flat, dtype=object).reshape(shapes[n]).tolist()
 
     return {n: ints(n, a) for n, a in arrays.items()}
+
+
+def _as_typed(F, elem: str, flat: list[int]) -> list:
+    """Field elements as values of the element type `elem`: field as they are, iK signed,
+    fxK.F as exact reals (see `_values_json`)."""
+    from zkcc.ir.types import FIELD, fixed_frac, fixed_text, int_type_bits, signed
+
+    if elem == FIELD:
+        return flat
+    flat = [signed(v, F.p) for v in flat]
+    frac = fixed_frac(elem)
+    if frac is not None and (int_type_bits(elem) or 0) <= 53:
+        return [v / (1 << frac) for v in flat]  # exact: |v| < 2^53
+    if frac is not None:
+        return [fixed_text(v, frac) for v in flat]
+    return flat
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -466,7 +472,7 @@ def _print_estimate(est: dict, summary: dict | None = None) -> None:
     """The cost model's rows (zkcc.analysis.costmodel): per launch its sizes, each backend's
     estimate (the plan's choice marked with *), then the choice and its reason."""
     mib = 2**20
-    rates = "default rates" if est["profile"] == "defaults" else f"rates of {est['profile']}"
+    rates = "default rates" if est["profile"] == "defaults" else f"{est['profile']} rates"
     click.echo(
         f"  estimate ({rates}): prove {est['prove_seconds']:.2f}s, peak "
         f"{est['prove_peak_bytes'] / mib:.0f} MiB, proof {est['proof_bytes']:,} bytes, verify "
@@ -994,7 +1000,8 @@ def verify(
         _check_trusted_plan(plan, digest, source, expected_digest)
         public = run_verifier(plan, digest, proof, str(proof_path), keys)
         if expected is not None:
-            _check_public(F, public, expected, shapes)
+            types = {t.name: t.elem for t in plan.host.tensors}
+            _check_public(F, public, expected, shapes, types)
     except ProofRejected as e:
         if as_json:
             _emit_json({"status": "rejected", "reason": str(e)})
@@ -1068,15 +1075,17 @@ def _check_trusted_plan(plan, digest: bytes, source: str | None, expected: str |
             )
 
 
-def _check_public(F, public: dict, expected: dict, shapes: dict) -> None:
+def _check_public(F, public: dict, expected: dict, shapes: dict, types: dict) -> None:
     """ProofRejected naming the first tensor and index where the proof's public values
-    differ from the expected ones."""
+    differ from the expected ones, both shown as values of the tensor's type (an i8's -1,
+    not 2147483646; an fx's 5.0, not its stored 80)."""
     for name in sorted(expected):
         got, want = F.to_ints(public[name]), F.to_ints(expected[name])
         diff = next((i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a != b), None)
         if diff is not None:
             index = "".join(f"[{i}]" for i in np.unravel_index(diff, shapes[name]))
-            raise ProofRejected(f"public value {name}{index} is {got[diff]}, expected {want[diff]}")
+            is_, expected_ = _as_typed(F, types.get(name, "field"), [got[diff], want[diff]])
+            raise ProofRejected(f"public value {name}{index} is {is_}, expected {expected_}")
 
 
 @cli.group()

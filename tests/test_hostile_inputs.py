@@ -738,3 +738,76 @@ def test_typed_inputs_are_judged_as_written(tmp_path, a, b, message, suffix):
         good.write_text(json.dumps({"a": [[-5, 127]], "b": [[-32, 31]]}))
     got = load_inputs(good, program, get_field("m31"))
     assert [int(v) for v in got["a"]] == [(-5) % (2**31 - 1), 127]
+
+
+# -- the environment zkcc runs in ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "\u0663"])
+def test_a_bad_zkcc_threads_is_one_message_exit_2(plan, value):
+    """ZKCC_THREADS is read when the field kernels are imported, before main() could report
+    anything: a bad value ended in a traceback and exit 1 ("rejected") for every command."""
+    r = zkcc("verify", plan, plan, env={**os.environ, "ZKCC_THREADS": value})
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == f"ZKCC_THREADS={value!r}: expected a positive number of threads"
+
+
+def test_a_closed_pipe_is_sigpipe_not_rejected(tmp_path, plan):
+    """`zkcc inspect P | head -1`: the reader leaves early; zkcc ends by SIGPIPE as `cat`
+    does (click turned the EPIPE into exit 1, which CI reads as "rejected")."""
+    p = subprocess.Popen([*ZKCC, "inspect", str(plan)], stdout=subprocess.PIPE)
+    p.stdout.close()  # nothing will read: the first write fails
+    assert p.wait(timeout=60) in (-signal.SIGPIPE, 0)  # 0: it finished before writing
+
+
+def test_prove_with_stderr_closed_still_proves(tmp_path, plan):
+    """`zkcc prove ... 2>&-`: Python's sys.stderr is None; the progress reporter wrote to it
+    (AttributeError, exit 3, no proof)."""
+    out = tmp_path / "x.zkproof"
+    r = subprocess.run(
+        [*ZKCC, "prove", str(plan), "-i", str(DOT_INPUTS), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        preexec_fn=lambda: os.close(2),
+        timeout=120,
+    )
+    assert r.returncode == 0 and out.exists()
+
+
+def test_a_relative_output_after_the_working_directory_was_removed(tmp_path, plan):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+
+    def enter_and_remove() -> None:
+        os.chdir(gone)
+        os.rmdir(gone)
+
+    r = subprocess.run(
+        [*ZKCC, "prove", str(plan), "-i", str(DOT_INPUTS), "-o", "rel.zkproof"],
+        capture_output=True,
+        text=True,
+        preexec_fn=enter_and_remove,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "the working directory no longer exists" in r.stderr
+
+
+def test_a_tmpdir_where_nothing_can_be_made_is_refused_before_work(tmp_path, monkeypatch):
+    """os.access said /proc was writable (as root); the prove then failed at its first
+    spill with an internal error. A spill directory is made there first, on trial."""
+    from zkcc.runtime import memory
+
+    def refuse(prefix, directory):
+        raise OSError(errno.ENOENT, "No such file or directory")
+
+    monkeypatch.setattr(memory, "scratch_dir", refuse)
+    with pytest.raises(UserError, match=r"^--tmpdir /x: not a writable directory"):
+        memory._check_spill_directory("/x")
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3"])
+def test_a_bad_groth16_workers_count_is_refused(monkeypatch, value):
+    from zkcc.backends.groth16.workers import default_workers
+
+    monkeypatch.setenv("ZKCC_GROTH16_WORKERS", value)
+    with pytest.raises(UserError, match="ZKCC_GROTH16_WORKERS"):
+        default_workers()

@@ -49,7 +49,10 @@ def _target(path: str | Path) -> tuple[Path, Path, os.stat_result | None]:
     """(the path as given, the file it names with links followed, that file's stat or None
     when it does not exist yet), once it is something write_atomic can write."""
     shown = Path(path)
-    real = Path(os.path.realpath(path))
+    try:
+        real = Path(os.path.realpath(path))
+    except FileNotFoundError:  # a relative path from a working directory that was removed
+        raise UserError(f"{shown}: cannot write: the working directory no longer exists") from None
     if not real.parent.is_dir():
         raise UserError(f"{shown}: cannot write: directory {shown.parent} does not exist")
     try:

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from zkcc.errors import UserError
 from zkcc.field.m31 import _P, _S31, mul_reduce, reduce_u64
 
 if TYPE_CHECKING:
@@ -42,18 +41,21 @@ _TWO_M64 = 2.0**-64
 _POOL: ThreadPoolExecutor | None = None
 
 
-# worker threads for the chunked kernels; ZKCC_THREADS sets it (e.g. 1 per MPI rank on a
-# machine with one core per rank)
-def _threads() -> int:
+def _threads() -> tuple[int, str | None]:
+    """Worker threads for the chunked kernels (ZKCC_THREADS, e.g. 1 per MPI rank on a machine
+    with one core per rank), and what is wrong with the variable, if anything. Read when the
+    module is imported, which is before the CLI can report an error: a bad value takes the
+    default here and `zkcc.cli.main` refuses it (raising here ended in a traceback, exit 1)."""
+    default = max(1, min(4, os.cpu_count() or 1))
     text = os.environ.get("ZKCC_THREADS", "")
     if not text:
-        return max(1, min(4, os.cpu_count() or 1))
-    if not text.isdigit() or int(text) < 1:
-        raise UserError(f"ZKCC_THREADS={text!r}: expected a positive number of threads")
-    return int(text)
+        return default, None
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        return default, f"ZKCC_THREADS={text!r}: expected a positive number of threads"
+    return int(text), None
 
 
-_THREADS = _threads()
+_THREADS, THREADS_PROBLEM = _threads()
 
 
 def _pool() -> ThreadPoolExecutor:

@@ -388,6 +388,17 @@ class MemoryPlan:
         return lambda: SpillTables(self.tmpdir, self.report)
 
 
+def _check_spill_directory(directory: str) -> None:
+    """Refuse, before any work, a --tmpdir where no spill directory can be made: by making
+    one (os.access said yes for /proc as root, and the prove failed at its first spill)."""
+    try:
+        scratch_dir("zkcc-probe-", directory).cleanup()
+    except OSError as e:
+        raise UserError(
+            f"--tmpdir {directory}: not a writable directory for spill files ({e.strerror or e})"
+        ) from None
+
+
 def physical_memory() -> int:
     """This machine's physical memory in bytes (a prove without --mem-limit is held to it:
     one whose estimate needs 3,000 TiB was started, and ran until the system killed it)."""
@@ -427,8 +438,7 @@ def plan_memory(
     counts = [1 << k for k in range(MAX_PARTS.bit_length())] if can_spill else []
     parts = next((k for k in counts if est.spilled(k) <= limit), None)
     if parts is not None:
-        if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
-            raise UserError(f"--tmpdir {directory}: not a writable directory for spill files")
+        _check_spill_directory(directory)
         report.note(
             f"memory: about {format_size(est.in_memory)} in memory > {named} "
             f"{format_size(limit)}: GKR layers and encoded commitments spilled to {directory}, "

@@ -165,7 +165,8 @@ class Reporter:
         self._configure()
 
     def _configure(self) -> None:
-        self._show = not self._quiet and self._rank == 0
+        # a closed stderr (2>&-) is None in Python: nothing to show progress on
+        self._show = not self._quiet and self._rank == 0 and self._stream is not None
         self._tty = self._show and _isatty(self._stream)
 
     @property

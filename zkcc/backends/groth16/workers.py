@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 
+from zkcc.errors import UserError
+
 
 def default_workers() -> int:
     env = os.environ.get("ZKCC_GROTH16_WORKERS")
     if env:
-        return max(1, int(env))
+        if not (env.isascii() and env.isdigit()) or int(env) < 1:
+            raise UserError(f"ZKCC_GROTH16_WORKERS={env!r}: expected a positive number")
+        return int(env)
     if not hasattr(os, "fork"):
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

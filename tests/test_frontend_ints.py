@@ -544,3 +544,36 @@ __host__ void main(private field x[3][1], public out field y[3][1]) { k<<<3>>>(x
     assert signed(F, w.outputs[1]) == [1, 0, 0]
     bad = ok.replace("to_bits(x[0] + 128, b);", "for (int i = 0; i < 8; i++) { b[i] = x[0]; }")
     assert any("bounded" in d.message for d in check_source(bad, "k.zkcu"))
+
+
+ASSERTED = """#pragma field m31
+__global__ void k(const i8 a[1], field y[1]) {
+    assert(a[0] < 3);
+    assert((a[0] > -5) * (a[0] != 2));
+    y[0] = a[0];
+}
+__host__ void main(private field a[4][1], public out field y[4][1]) { k<<<4>>>(a, y); }
+"""
+
+
+def test_assert_of_a_comparison_is_a_constraint(monkeypatch):
+    """`assert(c)` for a 0/1 field value c (a comparison, a product of them) constrains c ==
+    1 (it was refused with advice to use select); it holds for -4..1, a prover may not make it
+    hold for 2, and a value that is not 0/1 has no truth to assert."""
+    plan, digest = _plan(ASSERTED)
+    F = get_field("m31")
+    good = {"a": F.array([-4, 0, 1, -1])}
+    public = verify(plan, digest, prove(plan, digest, good, randomness=None).to_bytes())
+    assert signed(F, public["y"]) == [-4, 0, 1, -1]
+    for bad, text in ((2, "assertion failed: 0 != 1"), (3, "assertion failed: 0 != 1")):
+        with pytest.raises(WitnessError, match=text):
+            prove(plan, digest, {"a": F.array([0, bad, 0, 0])})
+    with monkeypatch.context() as m:
+        m.setattr(witness_module, "_check_constraints", lambda *a: None)
+        proof = forced_proof(m, plan, digest, {"a": F.array([0, 2, 0, 0])}, None, None)
+    with pytest.raises(ProofRejected):
+        verify(plan, digest, proof)
+    errors = check_source(ASSERTED.replace("assert(a[0] < 3)", "assert(a[0] + 7)"), "t.zkcu")
+    assert [e.message for e in errors][0].startswith(
+        "assert(c) on a field value needs c to be 0 or 1"
+    )

@@ -313,10 +313,14 @@ class Interp(ExprEval):
     def truth(self, v: Value, e: ast.Expr, what: str) -> bool:
         """Whether `v`, the value of the condition `e`, holds; the error when it is not an int."""
         if isinstance(v, FieldV):
+            fix = (
+                "a loop runs a number of times known when compiling: loop to a bound and "
+                "choose with select(b, x, y) inside"
+                if what == "loop condition"
+                else "branching on field values is not possible, use select(b, x, y)"
+            )
             raise self.fail(
-                f"the {what} must be a compile-time int, not a field value; "
-                "branching on field values is not possible, use select(b, x, y)",
-                e.loc,
+                f"the {what} must be a compile-time int, not a field value; {fix}", e.loc
             )
         if not isinstance(v, IntV):
             raise self.fail(f"the {what} must be an int, got {self.describe(v)}", e.loc)
@@ -477,10 +481,30 @@ class Interp(ExprEval):
                 return VOID
             ok = self.int_op(cond, a.value, b.value)  # type: ignore[union-attr]
         else:
-            ok = int(self.condition(cond, "asserted condition"))
+            v = self.eval(cond)
+            if isinstance(v, FieldV):
+                self.assert_true(v, cond.loc, e.loc)
+                return VOID
+            ok = int(self.truth(v, cond, "asserted condition"))
         if not ok:
             raise self.fail("compile-time assertion failed", cond.loc)
         return VOID
+
+    def assert_true(self, v: FieldV, where: SourceLoc, loc: SourceLoc) -> None:
+        """`assert(c)` for a field value c that is 0 or 1 (a comparison, a product of them,
+        is_zero): the constraint c == 1. Another field value has no truth to assert."""
+        bld = self.need_builder(loc)
+        span = self.bounds.get(v.ssa) if self.bounds is not None else None
+        if span is None or span[0] < 0 or span[1] > 1:
+            raise self.fail(
+                "assert(c) on a field value needs c to be 0 or 1 (a comparison such as "
+                "x < 3, a product of comparisons, is_zero(x)); for another value write "
+                "assert(v == 1)",
+                where,
+            )
+        if span == (0, 0):
+            raise self.fail("assertion is always false", where)
+        bld.assert_zero(bld.sub(v.ssa, bld.const(1, loc), loc), loc)
 
     def not_zero(self, diff: int, loc: SourceLoc) -> None:
         """Constrain `diff` != 0 (a != b <=> a - b has an inverse): the builder's inverse

@@ -297,3 +297,23 @@ def test_a_pinned_public_value_that_differs_is_shown_as_its_type():
         public, expected = {"v": F.array([0, got])}, {"v": F.array([0, want])}
         with pytest.raises(ProofRejected, match=re.escape(f"public value v[1] {text}")):
             _check_public(F, public, expected, {"v": (2,)}, {"v": elem})
+
+
+def test_verify_and_setup_verify_give_one_rejection_object(tmp_path):
+    """`verify --json` and `setup verify --json` answer in one shape: "accepted", or
+    {"status": "rejected", "exit_code": 1, "error", "reason"} (verify's had no exit_code or
+    error, setup verify's no reason, and its "ok" was verify's "accepted"); and setup verify
+    says a missing --ptau even for a plan with nothing to check."""
+    plan, proof = tmp_path / "d.zkplan", tmp_path / "d.zkproof"
+    assert zkcc("compile", str(EXAMPLES / "dot" / "dot.zkcu"), "-o", str(plan)).returncode == 0
+    inputs = str(EXAMPLES / "dot" / "inputs.json")
+    assert zkcc("prove", str(plan), "-i", inputs, "-o", str(proof), "-q").returncode == 0
+    data = bytearray(proof.read_bytes())
+    data[-40] ^= 1
+    proof.write_bytes(bytes(data))
+    r = zkcc("verify", str(plan), str(proof), "--json")
+    out = json.loads(r.stdout)
+    assert r.returncode == 1 and out["status"] == "rejected" and out["exit_code"] == 1
+    assert out["error"] == f"{proof}: REJECTED: {out['reason']}"
+    r = zkcc("setup", "verify", str(plan), "--ptau", str(tmp_path / "none.ptau"), "--json")
+    assert r.returncode == 2 and "none.ptau" in json.loads(r.stdout)["error"]

@@ -273,7 +273,7 @@ def test_cli_setup_verify_and_contribute_exit_codes(cube_src, tmp_path):
         "setup", "verify", "-q", str(plan), "--ptau", str(PTAU), "--keys", f"{new}.zkvk", "--json"
     )  # fmt: skip
     out = json.loads(r.stdout)
-    assert r.returncode == 0 and out["status"] == "ok"
+    assert r.returncode == 0 and out["status"] == "accepted"
     assert out["launches"][0]["chain_hash"] == launch["hash"]
     # not derived: fresh toxic waste (exit 1, the launch and the check named)
     fresh = tmp_path / "fresh"

@@ -76,6 +76,19 @@ def _plan_or_source(path: str):
     return _load_plan(path)
 
 
+def _rejected(text: str, reason: str, as_json: bool) -> NoReturn:
+    """A verdict of rejection, for `verify` and `setup verify` alike: the text on stderr, or
+    {"status": "rejected", "exit_code": 1, "error": text, "reason": reason} (the error
+    objects' fields, and the reason alone); exit 1."""
+    if as_json:
+        _emit_json(
+            {"status": "rejected", "exit_code": EXIT_REJECTED, "error": text, "reason": reason}
+        )
+    else:
+        click.echo(text, err=True)
+    sys.exit(EXIT_REJECTED)
+
+
 def _print_diagnostic(d) -> None:
     """A warning (or its note) of a program that compiles, on stderr as `check` prints it."""
     click.echo(d.format(), err=True)
@@ -1003,11 +1016,7 @@ def verify(
             types = {t.name: t.elem for t in plan.host.tensors}
             _check_public(F, public, expected, shapes, types)
     except ProofRejected as e:
-        if as_json:
-            _emit_json({"status": "rejected", "reason": str(e)})
-        else:
-            click.echo(f"{proof_path}: REJECTED: {e}", err=True)
-        sys.exit(EXIT_REJECTED)
+        _rejected(f"{proof_path}: REJECTED: {e}", str(e), as_json)
     seconds = time.perf_counter() - start
     public_digest = tensors_digest(F, public).hex()
     given = {"source": source, "digest": expected_digest, "public": public_path}

@@ -12,7 +12,6 @@ zkcc/runtime/keyfiles.py; this module only parses options and prints.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from zkcc.errors import ProofRejected, UserError
 from zkcc.fileio import read_bytes, write_atomic
 
 KEYGEN = "keygen"  # the hidden name of `zkcc setup PLAN`
-EXIT_REJECTED = 1
 
 
 class SetupGroup(click.Group):
@@ -170,7 +168,7 @@ def verify_cmd(
     combinations. Exit 0: derived; 1: not derived (the message names the launch and the
     check); 2: a malformed file.
     """
-    from zkcc.cli import _emit_json, _load_plan, _progress
+    from zkcc.cli import _emit_json, _load_plan, _progress, _rejected
     from zkcc.runtime.groth16_launch import groth16_steps
     from zkcc.runtime.keyfiles import (
         PK_MAGIC,
@@ -182,14 +180,14 @@ def verify_cmd(
     )
 
     plan, digest = _load_plan(plan_path)
+    if not Path(ptau).is_file():  # a typo is said even when there is nothing to check
+        raise UserError(f"{ptau}: cannot read the powers-of-tau file")
     if not groth16_steps(plan):
         if as_json:
-            _emit_json({"status": "ok", "launches": []})
+            _emit_json({"status": "accepted", "launches": []})
         else:
             click.echo(f"{plan_path}: no Groth16 launches, no keys to check")
         return
-    if not Path(ptau).is_file():
-        raise UserError(f"{ptau}: cannot read the powers-of-tau file")
     path = keys_path or str(default_key_path(plan_path, VK_SUFFIX))
     trees = read_key_trees(read_bytes(path, "keys", magics=(PK_MAGIC, VK_MAGIC)), path)
     start = time.perf_counter()
@@ -198,16 +196,12 @@ def verify_cmd(
         kf = trees.decode()
         results = verify_plan_keys(plan, digest, kf, ptau, _progress(quiet or as_json))
     except ProofRejected as e:
-        if as_json:
-            _emit_json({"status": "rejected", "exit_code": EXIT_REJECTED, "error": str(e)})
-        else:
-            click.echo(f"{path}: NOT derived from {ptau}: {e}", err=True)
-        sys.exit(EXIT_REJECTED)
+        _rejected(f"{path}: NOT derived from {ptau}: {e}", str(e), as_json)
     seconds = time.perf_counter() - start
     if as_json:
         _emit_json(
             {
-                "status": "ok",
+                "status": "accepted",
                 "keys": path,
                 "kind": kf.kind,
                 "ptau": ptau,

@@ -12,6 +12,7 @@ smallest proof, where one Merkle hash weighs most) it had mean 0.06% and standar
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from zkcc.analysis.costmodel import estimate_plan, explain_rows, proof_bytes
 from zkcc.cli_cost import calibrate_cmd
 from zkcc.driver import compile_path
 from zkcc.encoding import decode
+from zkcc.errors import UserError
 from zkcc.ir.host import Launch
 from zkcc.plan.plan import Plan
 from zkcc.runtime.bundle import MAGIC, VERSION
@@ -286,3 +288,165 @@ def test_prove_and_verify_json_report_estimate_beside_measurement(tmp_path, monk
     assert launch["estimate"]["seconds"] > 0 and launch["seconds"] > 0
     r = CliRunner().invoke(cli, ["verify", str(plan), str(proof), "--json"])
     assert r.exit_code == 0 and json.loads(r.output)["estimate"]["seconds"] > 0
+
+
+# ---- a hostile or odd cache directory (profile.load_profile, profile.profile_target) -----------
+def _run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    """(exit status, stderr) of `zkcc ARGS` run by zkcc.cli.main, which maps errors to exits."""
+    from zkcc.cli import main
+
+    monkeypatch.setattr("sys.argv", ["zkcc", *args])
+    with pytest.raises(SystemExit) as e:
+        main()
+    return e.value.code, capsys.readouterr().err
+
+
+def _no_measuring(monkeypatch) -> None:
+    """calibrate must refuse a bad output place before it spends seconds measuring."""
+
+    def measured(**_) -> None:
+        raise AssertionError("calibrate measured before checking where to write")
+
+    monkeypatch.setattr("zkcc.cli_cost.calibrate", measured)
+
+
+@pytest.mark.parametrize("home", ["~nouser", None])
+def test_no_home_directory_gives_defaults_and_a_clear_calibrate_error(
+    monkeypatch, capsys, tmp_path, home
+):
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    if home is None:  # HOME unset, and no passwd entry to fall back on
+        monkeypatch.delenv("HOME")
+        monkeypatch.setattr("pwd.getpwuid", lambda uid: (_ for _ in ()).throw(KeyError(uid)))
+    else:
+        monkeypatch.setenv("HOME", home)
+    p = prof.load_profile()
+    assert p.source == "defaults" and "no home directory" in p.note
+    _no_measuring(monkeypatch)
+    code, err = _run_cli(monkeypatch, capsys, "calibrate", "--quick")
+    assert code == 2 and "Traceback" not in err
+    assert "~/.cache/zkcc/profile.json" in err and "-o FILE or set XDG_CACHE_HOME" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "note"),
+    [
+        (b"[" * 3000 + b"]" * 3000, "corrupt"),
+        (b"[" * prof.MAX_PROFILE_BYTES, "corrupt"),
+        (b"[" * 100_000, "too large"),
+    ],
+)
+def test_deeply_nested_profile_is_corrupt(tmp_path, content, note):
+    """Each raised RecursionError here (exit 3 from prove); under the front end's raised
+    recursion limit the 64 KiB one, within the size limit, crashed `compile --explain` in
+    json's C parser (SIGSEGV). The 100,000 levels of the tester's file are over the limit."""
+    path = tmp_path / "profile.json"
+    path.write_bytes(content)
+    p = prof.load_profile(path)
+    assert p.source == "defaults" and note in p.note and "\n" not in p.note
+
+
+def test_deep_nesting_is_refused_before_json_parses_it(tmp_path, monkeypatch):
+    """The crash is the C stack's, so show json.loads is never reached rather than crash."""
+    path = tmp_path / "profile.json"
+    path.write_bytes(
+        b'{"format": 1, "rates":'
+        + b"[" * prof.MAX_PROFILE_DEPTH
+        + b"]" * prof.MAX_PROFILE_DEPTH
+        + b"}"
+    )
+    monkeypatch.setattr(prof.json, "loads", lambda raw: pytest.fail("parsed a nested file"))
+    assert "corrupt" in prof.load_profile(path).note
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _sparse(path: Path) -> None:
+    with open(path, "wb") as f:
+        f.truncate(300 << 20)
+
+
+@pytest.mark.parametrize("make", [_fifo, _zero, _sparse, Path.mkdir])
+def test_profile_that_is_not_a_small_regular_file_is_not_read(tmp_path, make):
+    path = tmp_path / "profile.json"
+    make(path)
+    p = prof.load_profile(path)  # a FIFO hung here; /dev/zero exhausted memory
+    assert p.source == "defaults" and "\n" not in p.note
+    assert "not a regular file" in p.note or "too large" in p.note
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"base_rss": -1},
+        {"base_rss": True},
+        {"base_rss": 1e9},
+        {"base_rss": 1 << 50},
+        {"base_rss": 10},
+        {"base_rss": "12345678"},
+        {"rates": dict(prof.DEFAULT_RATES, **{"m31.mul": 1e300})},
+        {"rates": dict(prof.DEFAULT_RATES, **{"m31.mul": True})},
+        {"rates": dict(prof.DEFAULT_RATES, **{"m31.mul": 1e-20})},
+        {"zkcc_version": ["0.1.0"]},
+        {"machine": [["host", "x"]]},
+        {"created": "nan"},
+    ],
+)
+def test_profile_numbers_out_of_range_are_corrupt(tmp_path, change):
+    p = _stored(tmp_path, **change)
+    assert p.source == "defaults" and "corrupt" in p.note
+
+
+def test_integer_rates_are_numbers(tmp_path):
+    p = _stored(tmp_path, rates=dict(prof.DEFAULT_RATES, **{"bn254.final_exp": 1}))
+    assert p.source == "calibrated" and p.rate("bn254.final_exp") == 1.0
+
+
+@pytest.mark.parametrize("where", ["xdg_is_a_file", "home_is_a_file", "missing_o_directory"])
+def test_calibrate_refuses_an_unwritable_place_before_measuring(
+    tmp_path, monkeypatch, capsys, where
+):
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    args = ["calibrate", "--quick"]
+    if where == "xdg_is_a_file":
+        monkeypatch.setenv("XDG_CACHE_HOME", str(a_file))
+    elif where == "home_is_a_file":
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+        monkeypatch.setenv("HOME", str(a_file))
+    else:
+        args += ["-o", str(tmp_path / "nonexist" / "dir" / "p.json")]
+    _no_measuring(monkeypatch)
+    code, err = _run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "Traceback" not in err and str(tmp_path) in err
+    assert not (tmp_path / "nonexist").exists()
+
+
+def test_calibrate_creates_only_the_cache_directories(tmp_path, monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert prof.profile_target() == tmp_path / ".cache" / "zkcc" / "profile.json"
+    assert (tmp_path / ".cache" / "zkcc").is_dir()
+    monkeypatch.setenv("HOME", str(tmp_path / "gone"))
+    with pytest.raises(UserError, match="gone/.cache: cannot create"):
+        prof.profile_target()
+
+
+def test_compile_explain_names_calibrated_rates_as_prove_does(tmp_path, monkeypatch):
+    from zkcc.cli import cli
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    prof.save_profile(
+        prof.Profile(dict(prof.DEFAULT_RATES), 1 << 25, "calibrated", prof.machine_id())
+    )
+    src = Path(__file__).resolve().parents[1] / "examples" / "dot" / "dot.zkcu"
+    r = CliRunner().invoke(
+        cli, ["compile", str(src), "-o", str(tmp_path / "d.zkplan"), "--explain"]
+    )
+    assert r.exit_code == 0 and "estimate (calibrated rates):" in r.output, r.output

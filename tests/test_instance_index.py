@@ -231,7 +231,7 @@ def test_memory_chunks_give_the_same_proof(tmp_path, monkeypatch):
     one = prove(plan, digest, inputs, randomness=SEEDED).to_bytes()
     real = memory_module.plan_memory
 
-    def forced(plan_, ranks, limit, tmpdir, rep):
+    def forced(plan_, ranks, limit, tmpdir, rep, comm=None):
         return dataclasses.replace(real(plan_, ranks, None, str(tmp_path), rep), parts=4)
 
     monkeypatch.setattr(prover_module, "plan_memory", forced)

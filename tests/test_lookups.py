@@ -328,7 +328,7 @@ def spilled_proof(monkeypatch, tmp_path, plan: Plan, digest: bytes, inputs: dict
 
     real = memory_module.plan_memory
 
-    def forced(plan, ranks, limit, tmpdir, rep):
+    def forced(plan, ranks, limit, tmpdir, rep, comm=None):
         return dataclasses.replace(real(plan, ranks, None, str(tmp_path), rep), spill=True, parts=4)
 
     monkeypatch.setattr(prover_module, "plan_memory", forced)

@@ -289,7 +289,7 @@ def test_broadcast_scalar_parameters_prove(monkeypatch, tmp_path, kind) -> None:
     assert F.to_ints(public["z"]) == [v for row in shift(y, int(cs[1])) for v in row]
     real = memory_module.plan_memory
 
-    def chunked(plan_, ranks, limit, tmpdir, rep):
+    def chunked(plan_, ranks, limit, tmpdir, rep, comm=None):
         return dataclasses.replace(real(plan_, ranks, None, str(tmp_path), rep), parts=2)
 
     monkeypatch.setattr(prover_module, "plan_memory", chunked)

@@ -11,7 +11,7 @@ import json
 import click
 
 from zkcc.analysis.costmodel import explain_rows
-from zkcc.analysis.profile import RATE_UNITS, calibrate, profile_path, save_profile
+from zkcc.analysis.profile import RATE_UNITS, calibrate, profile_target, save_profile
 
 __all__ = ["calibrate_cmd", "explain_rows"]
 
@@ -30,8 +30,8 @@ def _unit(key: str) -> str:
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
-    help="Profile file to write (default: $XDG_CACHE_HOME/zkcc/profile.json or "
-    "~/.cache/zkcc/profile.json).",
+    help="Profile file to write, in an existing directory (default: "
+    "$XDG_CACHE_HOME/zkcc/profile.json or ~/.cache/zkcc/profile.json).",
 )
 def calibrate_cmd(as_json: bool, quick: bool, output: str | None) -> None:
     """Measure field, sumcheck, encoding, hashing and curve rates (about 10 s; --quick about
@@ -39,9 +39,10 @@ def calibrate_cmd(as_json: bool, quick: bool, output: str | None) -> None:
 
     A profile is tied to this machine (hostname, CPU model, cores) and zkcc version; any other
     is ignored in favour of the built-in defaults, with a note."""
+    path = profile_target(output)  # before measuring: an unwritable place fails at once
     progress = None if as_json else (lambda what: click.echo(f"measuring {what} ...", err=True))
     profile = calibrate(quick=quick, progress=progress)
-    path = save_profile(profile, output or profile_path())
+    save_profile(profile, path)
     if as_json:
         click.echo(json.dumps({"profile": str(path), **profile.to_json()}, sort_keys=True))
         return

@@ -8,7 +8,10 @@ prover calls (field and extension multiplies, a whole sumcheck, the tensor code'
 SHA-256 leaf hashing, MSMs, pairings), each for a fraction of a second, and stores them in
 the user's cache directory. Defaults measured on the project's 2-core development machine
 ship with the package; a missing, corrupt or stale profile (written by another zkcc version
-or on another machine: hostname, CPU model and core count) falls back to them with a note.
+or on another machine: hostname, CPU model and core count) falls back to them with a note, as
+does a file that is not a profile calibrate could have written (not a regular file, over
+MAX_PROFILE_BYTES, nested JSON, a rate or base memory out of range): an estimate must never
+fail, hang or mislead because of what lies in the cache directory.
 
 Every rate is seconds per unit; the unit is in RATE_UNITS.
 """
@@ -25,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zkcc.fileio import write_atomic
+from zkcc.errors import UserError
+from zkcc.fileio import check_writable, read_bytes, write_atomic
 
 FORMAT = 1  # of profile.json
 ZKCC_VERSION = "0.1.0"
@@ -83,6 +87,15 @@ DEFAULT_RATES: dict[str, float] = {
 }
 DEFAULT_BASE_RSS = 40 << 20  # a prover process before its first tensor: interpreter, numpy
 
+# What load_profile accepts. A profile is about 1.3 KB nested 2 deep; the rate bounds are 1e-13
+# to 1e3 seconds per operation (calibrate stores at least 1e-12), the base memory 1 MiB to
+# 1 TiB: a number outside them is a damaged or hand-made file, and would give estimates such
+# as a negative peak memory.
+MAX_PROFILE_BYTES = 64 << 10
+MAX_PROFILE_DEPTH = 4
+RATE_RANGE = (1e-13, 1e3)
+BASE_RSS_RANGE = (1 << 20, 1 << 40)
+
 
 @dataclass
 class Profile:
@@ -133,58 +146,121 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def profile_path() -> Path:
-    """$XDG_CACHE_HOME/zkcc/profile.json, else ~/.cache/zkcc/profile.json."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def profile_path() -> Path | None:
+    """$XDG_CACHE_HOME/zkcc/profile.json, else ~/.cache/zkcc/profile.json; None when there is
+    no home directory either (HOME unset for a user without a passwd entry, or HOME="~x"),
+    which Path.home() reports as a RuntimeError that must not end a prove or compile."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):
+            return None
     return Path(base) / "zkcc" / "profile.json"
 
 
 def load_profile(path: str | Path | None = None) -> Profile:
     """The calibrated profile at `path` (default: profile_path()), or the defaults with a
-    one-line note saying why (missing, corrupt, stale). Never raises for a bad file: an
-    estimate with default rates is still useful, and `zkcc calibrate` fixes it."""
+    one-line note saying why (no home directory, missing, unreadable, too large, corrupt,
+    stale). Never raises for a bad file: an estimate with default rates is still useful, and
+    `zkcc calibrate` fixes it. The file is read only if it is a regular file of at most
+    MAX_PROFILE_BYTES, so a FIFO, /dev/zero or a huge file costs nothing."""
     p = Path(path) if path is not None else profile_path()
     hint = "run `zkcc calibrate`"
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        return default_profile(f"no machine profile at {p}: default rates ({hint})")
-    except OSError as e:
-        return default_profile(f"machine profile {p} unreadable ({e.strerror}): default rates")
-    try:
-        tree = json.loads(raw)
-        if not isinstance(tree, dict) or tree.get("format") != FORMAT:
-            raise ValueError("unknown format")
-        rates = tree["rates"]
-        if not isinstance(rates, dict) or not all(
-            isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in rates.values()
-        ):
-            raise ValueError("bad rates")
-        base_rss = int(tree["base_rss"])
-        machine = dict(tree["machine"])
-        version = str(tree["zkcc_version"])
-        created = float(tree.get("created", 0.0))
-    except (ValueError, KeyError, TypeError):
-        return default_profile(f"machine profile {p} is corrupt: default rates ({hint})")
-    if version != ZKCC_VERSION:
+    if p is None:
         return default_profile(
-            f"machine profile {p} is from zkcc {version}, not {ZKCC_VERSION}: default rates "
-            f"({hint})"
+            "no home directory to find the machine profile in: default rates (set XDG_CACHE_HOME)"
         )
-    here = machine_id()
-    if machine != here:
+    try:
+        raw = read_bytes(p, "machine profile", MAX_PROFILE_BYTES)
+    except UserError as e:
+        if not os.path.lexists(p):
+            return default_profile(f"no machine profile at {p}: default rates ({hint})")
+        return default_profile(f"{e}: default rates ({hint})")
+    try:
+        stored = _decode(raw)
+    except ValueError:
+        return default_profile(f"machine profile {p} is corrupt: default rates ({hint})")
+    if stored.zkcc_version != ZKCC_VERSION:
+        return default_profile(
+            f"machine profile {p} is from zkcc {stored.zkcc_version}, not {ZKCC_VERSION}: "
+            f"default rates ({hint})"
+        )
+    machine = stored.machine
+    if machine != machine_id():
         return default_profile(
             f"machine profile {p} was measured on another machine "
             f"({machine.get('host')}, {machine.get('cores')} cores): default rates ({hint})"
         )
+    return stored
+
+
+def _decode(raw: bytes) -> Profile:
+    """The profile that `raw` holds, checked to be one calibrate could have written; a
+    ValueError (JSON's errors are ValueErrors too) when it is not."""
+    from zkcc.runtime.inputs import json_deeper_than
+
+    text = raw.decode("utf-8")  # a UnicodeDecodeError is a ValueError
+    if json_deeper_than(text, MAX_PROFILE_DEPTH):
+        raise ValueError("nested too deep")
+    tree = json.loads(text)
+    if not isinstance(tree, dict) or tree.get("format") != FORMAT:
+        raise ValueError("unknown format")
+    rates, base_rss = tree.get("rates"), tree.get("base_rss")
+    machine, version = tree.get("machine"), tree.get("zkcc_version")
+    created = tree.get("created", 0.0)
+    if not (
+        isinstance(rates, dict)
+        and all(_number_in(v, *RATE_RANGE) for v in rates.values())
+        and _number_in(base_rss, *BASE_RSS_RANGE)
+        and isinstance(base_rss, int)
+        and isinstance(machine, dict)
+        and isinstance(version, str)
+        and _number_in(created, 0.0, math.inf)
+    ):
+        raise ValueError("a field is missing or out of range")
     rates = {k: float(v) for k, v in rates.items()}
-    return Profile(rates, base_rss, "calibrated", machine, version, created)
+    return Profile(rates, base_rss, "calibrated", machine, version, float(created))
+
+
+def _number_in(v: object, low: float, high: float) -> bool:
+    """`v` is a JSON number within [low, high]. true and false are refused although Python
+    counts them as ints; NaN fails both comparisons, and infinity the upper one."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and low <= v <= high
+
+
+def profile_target(output: str | Path | None = None) -> Path:
+    """Where a profile is to be written, checked before calibrate spends seconds measuring:
+    `output` as given (its directory must exist, as for every zkcc output), else
+    profile_path(), whose two directories (.cache/zkcc, or zkcc under $XDG_CACHE_HOME) are
+    created if missing, but nothing above them. A UserError names what cannot be written."""
+    if output is not None:
+        p = Path(output)
+    else:
+        found = profile_path()
+        if found is None:
+            raise UserError(
+                "no home directory to write the machine profile to (~/.cache/zkcc/profile.json):"
+                " use -o FILE or set XDG_CACHE_HOME"
+            )
+        p = found
+        for directory in (p.parent.parent, p.parent):
+            try:
+                directory.mkdir(exist_ok=True)
+            except OSError as e:
+                why = "not a directory" if isinstance(e, FileExistsError) else e.strerror or e
+                raise UserError(
+                    f"{directory}: cannot create the machine profile's directory: {why} "
+                    "(use -o FILE or set XDG_CACHE_HOME)"
+                ) from None
+    check_writable(p)
+    return p
 
 
 def save_profile(profile: Profile, path: str | Path | None = None) -> Path:
-    """Write the profile atomically (a reader never sees half a file)."""
-    p = Path(path) if path is not None else profile_path()
-    p.parent.mkdir(parents=True, exist_ok=True)
+    """Write the profile atomically (a reader never sees half a file) to `path`, else to
+    profile_target()."""
+    p = Path(path) if path is not None else profile_target()
     write_atomic(p, (json.dumps(profile.to_json(), indent=1, sort_keys=True) + "\n").encode())
     return p
 

@@ -309,15 +309,23 @@ def _offset_loc(text: str, offset: int) -> str:
 def _check_json_depth(path: Path, text: str) -> None:
     """Refuse JSON nested deeper than MAX_JSON_DEPTH before json.loads sees it: its C parser
     recurses once per level, and with the raised recursion limit (the front end's 100000) deep
-    input overflows the C stack instead of raising RecursionError. Scanned JSON_SCAN_CHUNK
-    characters at a time, so that the check's memory does not grow with the input (a regex
-    over the whole text took ~120 bytes per byte of it)."""
+    input overflows the C stack instead of raising RecursionError."""
+    if json_deeper_than(text, MAX_JSON_DEPTH):
+        raise UserError(f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
+
+
+def json_deeper_than(text: str, most: int) -> bool:
+    """Whether the JSON text nests brackets more than `most` deep, its strings skipped (any
+    reader of JSON asks this before json.loads: inputs, the machine profile). Scanned
+    JSON_SCAN_CHUNK characters at a time, so that its memory does not grow with the input (a
+    regex over the whole text took ~120 bytes per byte of it)."""
     carry = (0, 0, 0)
     for start in range(0, len(text), JSON_SCAN_CHUNK):
         chunk = text[start : start + JSON_SCAN_CHUNK].encode("utf-8", "surrogatepass")
         deepest, carry = _scan_depth(np.frombuffer(chunk, dtype=np.uint8), carry)
-        if deepest > MAX_JSON_DEPTH:
-            raise UserError(f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        if deepest > most:
+            return True
+    return False
 
 
 def _scan_depth(b: np.ndarray, carry: tuple[int, int, int]) -> tuple[int, tuple[int, int, int]]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -422,14 +423,17 @@ def plan_memory(
     decide alike and a refusal is one agreed message (each rank printed its own figures and
     aborted the job)."""
     est = estimate(plan, ranks)
-    if comm is not None and comm.size > 1:
-        bases = comm.allgather(est.base.to_bytes(8, "little"))
-        est = dataclasses.replace(est, base=max(int.from_bytes(b, "little") for b in bases))
-    refused = CollectiveError if comm is not None and comm.size > 1 else UserError
-    directory = tmpdir or tempfile.gettempdir()
     named = "limit"
     if limit is None:  # the machine's memory is the limit nobody has to give
         limit, named = physical_memory(), "this machine's memory"
+    refused: type[UserError] = UserError
+    if comm is not None and comm.size > 1:  # one decision on every rank, or a rank that
+        # refuses alone leaves the others waiting: the largest interpreter, the least limit
+        mine = json.dumps([est.base, limit]).encode()
+        agreed = [json.loads(x) for x in comm.allgather(mine)]
+        est = dataclasses.replace(est, base=max(b for b, _ in agreed))
+        limit, refused = min(lim for _, lim in agreed), CollectiveError
+    directory = tmpdir or tempfile.gettempdir()
     if est.in_memory <= limit:
         return MemoryPlan(est, False, 1, directory, report)
     can_spill = np.dtype(get_field(plan.field).storage_dtype).kind != "O"

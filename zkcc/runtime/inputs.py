@@ -50,7 +50,9 @@ from zkcc.ir.types import (
 INPUT_KINDS = (TensorKind.PUBLIC_IN, TensorKind.PRIVATE_IN)
 MAX_DIGITS = 200  # longer than any field element (BN254's p has 77 digits)
 MAX_JSON_DEPTH = 100  # far above any tensor's rank; json's C parser recurses per level
-MAX_JSON_BYTES = 1 << 30  # of a JSON file or stdin: Python's objects for it take ~10x more
+# of a JSON file or stdin: json.loads makes ~20-30 bytes of Python objects per byte of small
+# numbers or empty lists (30 MB of "[]," took 808 MB), so large inputs belong in .npz files
+MAX_JSON_BYTES = 1 << 28
 JSON_SCAN_CHUNK = 1 << 18  # characters of JSON scanned at a time for its depth
 MAX_NPY_HEADER = 10_000  # bytes of an .npy header: numpy's own limit (max_header_size)
 NPY_LENGTH_FIELD = {(1, 0): 2, (2, 0): 4}  # bytes of an .npy header's length, by version

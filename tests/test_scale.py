@@ -69,8 +69,8 @@ def test_impossible_limit_is_refused_before_any_work(monkeypatch):
 
 @pytest.mark.parametrize("name", ["layers", pytest.param("mlp_digits", marks=pytest.mark.slow)])
 def test_a_proof_at_its_smallest_feasible_limit_stays_under_it(tmp_path, name):
-    """--mem-limit is a bound on the peak, not a wish: a fresh `zkcc prove` at the smallest
-    limit it accepts (read off its refusal of 1 MiB) peaks at or under it. (Before stop 35
+    """--mem-limit is a bound on the peak, not a wish: a fresh `zkcc prove` at (2 MiB over)
+    the smallest limit it accepts (read off its refusal of 1 MiB) peaks at or under it. (Before stop 35
     layers' opening took it 7 MiB over, and mlp_digits' chunks 21 MiB: two parts' tables
     were alive at once.)"""
     plan = tmp_path / "p.zkplan"
@@ -81,9 +81,12 @@ def test_a_proof_at_its_smallest_feasible_limit_stays_under_it(tmp_path, name):
     args += ["-o", str(tmp_path / "p.zkproof"), "--seed", "1", "--json", "--mem-limit"]
     refused = subprocess.run([*args, "1M"], capture_output=True, text=True, timeout=120)
     smallest = re.search(r"smallest feasible limit is about ([0-9.]+) MiB", refused.stdout)
-    limit = math.ceil(float(smallest.group(1))) << 20
+    # 2 MiB above it: the estimate includes the interpreter as measured, which drifts by
+    # about 1 MiB from one process to the next
+    limit = (math.ceil(float(smallest.group(1))) + 2) << 20
     done = subprocess.run([*args, str(limit)], capture_output=True, text=True, timeout=300)
     report = json.loads(done.stdout)
+    assert report.get("status") != "error", report["error"]
     assert report["mem_limit"] == limit and report["spilled_bytes"] > 0
     assert report["peak_rss_bytes"] <= limit
 

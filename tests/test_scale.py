@@ -70,9 +70,9 @@ def test_impossible_limit_is_refused_before_any_work(monkeypatch):
 @pytest.mark.parametrize("name", ["layers", pytest.param("mlp_digits", marks=pytest.mark.slow)])
 def test_a_proof_at_its_smallest_feasible_limit_stays_under_it(tmp_path, name):
     """--mem-limit is a bound on the peak, not a wish: a fresh `zkcc prove` at (2 MiB over)
-    the smallest limit it accepts (read off its refusal of 1 MiB) peaks at or under it. (Before stop 35
-    layers' opening took it 7 MiB over, and mlp_digits' chunks 21 MiB: two parts' tables
-    were alive at once.)"""
+    the smallest limit it accepts (read off its refusal of 1 MiB) peaks at or under it.
+    (Before stop 35 layers' opening took it 7 MiB over, and mlp_digits' chunks 21 MiB: two
+    parts' tables were alive at once.)"""
     plan = tmp_path / "p.zkplan"
     zkcc = [sys.executable, "-m", "zkcc"]
     source = next((EXAMPLES / name).glob("*.zkcu"))

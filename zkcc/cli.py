@@ -1000,11 +1000,11 @@ def verify(
     plan, digest = _load_plan(plan_path)
     F = get_field(plan.field)
     shapes = {t.name: t.shape for t in plan.host.tensors}
+    types = {t.name: t.elem for t in plan.host.tensors}
     public_kinds = (TensorKind.PUBLIC_IN, TensorKind.PUBLIC_OUT)
     expected = None
     if public_path is not None:
         wanted = {t.name: t.shape for t in plan.host.tensors if t.kind in public_kinds}
-        types = {t.name: t.elem for t in plan.host.tensors}
         expected = load_tensors(public_path, wanted, F, "public values", types)
     keys, keys_file = _load_keys(plan, digest, plan_path, keys_path, proving=False)
     proof = read_bytes(proof_path, "proof", magics=(PROOF_MAGIC,))
@@ -1013,7 +1013,6 @@ def verify(
         _check_trusted_plan(plan, digest, source, expected_digest)
         public = run_verifier(plan, digest, proof, str(proof_path), keys)
         if expected is not None:
-            types = {t.name: t.elem for t in plan.host.tensors}
             _check_public(F, public, expected, shapes, types)
     except ProofRejected as e:
         _rejected(f"{proof_path}: REJECTED: {e}", str(e), as_json)

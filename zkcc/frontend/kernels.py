@@ -380,16 +380,7 @@ def compile_kernel(
     or None when it has errors (all of them reported to `sink`). `lookups`: KernelBuilder's.
     `called` is given the names of the device functions the kernel calls."""
     with gc_paused():  # unrolling allocates millions of short-lived acyclic objects
-        return _compile_kernel(
-            fn,
-            sink,
-            globals_,
-            functions,
-            modulus,
-            values,
-            lookups,
-            set() if called is None else called,
-        )
+        return _compile_kernel(fn, sink, globals_, functions, modulus, values, lookups, called)
 
 
 def _compile_kernel(
@@ -400,7 +391,7 @@ def _compile_kernel(
     modulus: int,
     values: tuple[int, ...] | None,
     lookups: bool,
-    called: set[str],
+    called: set[str] | None,
 ) -> KernelIR | None:
     before = sink.found
     if fn.ret != "void":
@@ -411,7 +402,8 @@ def _compile_kernel(
     name = instance_name(fn.name, values)
     builder = KernelBuilder(name, params, modulus, fn.name_loc, lookups)
     interp = KernelCompiler(sink, globals_, functions, builder)
-    interp.called = called
+    if called is not None:  # the table's, shared by its kernels (else the compiler's own)
+        interp.called = called
     interp.call_stack.append(fn.name)
     scope = interp.template_scope(fn, values).child()
     stores: list[Store] = []

@@ -120,8 +120,7 @@ def _element(v, p: int, where: str, elem: str = "field") -> int:
         if len(body) > MAX_DIGITS:
             raise UserError(f"{where}: {_show(v)} has {len(body)} digits, outside the field")
         v = int(text)
-    bits = int_type_bits(elem)
-    lo, hi = type_range(bits) if bits is not None else (1 - p, p - 1)
+    lo, hi = _written_range(elem, p)
     if not lo <= v <= hi:
         raise UserError(f"{where}: {_out_of(v, elem, p)}")
     return v % p
@@ -288,8 +287,8 @@ def _npz_fixed(
         shown = (
             _Real(repr(float(x)) if np.isfinite(x) else str(x)) if a.dtype.kind == "f" else int(x)
         )
-        index = "".join(f"[{int(i)}]" for i in np.unravel_index(first + j, shape)) if shape else ""
-        _fixed_element(shown, bits, frac, elem, p, where + index)  # raises, with its message
+        at = _index_text(first + j, shape)
+        _fixed_element(shown, bits, frac, elem, p, where + at)  # raises, with its message
     return raw.astype(np.int64)
 
 
@@ -519,8 +518,7 @@ def _check_npz_field(
     """The integers of an .npz entry as written, before they are taken mod p: in the field
     as JSON's are (|v| < p: p + 20 is not 20, and a pinned public value p is not 0), and for
     an iK tensor in the type's range (p - 5 is not -5: write -5)."""
-    bits = int_type_bits(elem)
-    lo, hi = type_range(bits) if bits is not None else (1 - p, p - 1)
+    lo, hi = _written_range(elem, p)
     flat = values.reshape(-1)
     info = np.iinfo(flat.dtype)
     if not len(flat) or (info.min >= lo and info.max <= hi):  # no value of the dtype is bad
@@ -528,18 +526,28 @@ def _check_npz_field(
     bad = (flat < max(lo, info.min)) | (flat > min(hi, info.max))
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
-        index = np.unravel_index(first + j, shape) if shape else ()
-        at = "".join(f"[{int(i)}]" for i in index)
+        at = _index_text(first + j, shape)
         raise UserError(f"{where}{at}: {_out_of(int(flat[j]), elem, p)}")
+
+
+def _written_range(elem: str, p: int) -> tuple[int, int]:
+    """The integers an element of type `elem` may be written as: an iK type's range, else
+    anything of absolute value below p."""
+    bits = int_type_bits(elem)
+    return type_range(bits) if bits is not None else (1 - p, p - 1)
 
 
 def _out_of(v: int, elem: str, p: int) -> str:
     """What is wrong with the integer `v` written for an element of type `elem`."""
-    bits = int_type_bits(elem)
-    if bits is None:
+    if int_type_bits(elem) is None:
         return f"value {v} is outside the field (|v| must be below p = {p})"
-    lo, hi = type_range(bits)
+    lo, hi = _written_range(elem, p)
     return f"value {v} does not fit {elem} ({lo}..{hi})"
+
+
+def _index_text(flat: int, shape: tuple[int, ...]) -> str:
+    """`[i][j]...`: the position of flat element `flat` in a tensor of `shape`."""
+    return "".join(f"[{int(i)}]" for i in np.unravel_index(flat, shape)) if shape else ""
 
 
 def _check_npy(

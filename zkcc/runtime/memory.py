@@ -423,9 +423,9 @@ def plan_memory(
     decide alike and a refusal is one agreed message (each rank printed its own figures and
     aborted the job)."""
     est = estimate(plan, ranks)
-    named = "limit"
+    given = limit is not None
     if limit is None:  # the machine's memory is the limit nobody has to give
-        limit, named = physical_memory(), "this machine's memory"
+        limit = physical_memory()
     refused: type[UserError] = UserError
     if comm is not None and comm.size > 1:  # one decision on every rank, or a rank that
         # refuses alone leaves the others waiting: the largest interpreter, the least limit
@@ -443,8 +443,9 @@ def plan_memory(
     parts = next((k for k in counts if est.spilled(k) <= limit), None)
     if parts is not None:
         _check_spill_directory(directory)
+        bound = "limit" if given else "this machine's memory"
         report.note(
-            f"memory: about {format_size(est.in_memory)} in memory > {named} "
+            f"memory: about {format_size(est.in_memory)} in memory > {bound} "
             f"{format_size(limit)}: GKR layers and encoded commitments spilled to {directory}, "
             f"each launch proved in {parts} chunk{'s' if parts > 1 else ''} "
             f"(about {format_size(est.spilled(parts))})"
@@ -454,7 +455,7 @@ def plan_memory(
     raise refused(
         (
             f"--mem-limit {format_size(limit)} cannot be met"
-            if named == "limit"
+            if given
             else f"this machine's memory, {format_size(limit)}, is too small (no --mem-limit)"
         )
         + f": this proof needs about "

@@ -47,6 +47,7 @@ from zkcc.backends.groth16.curve import (
     G2_GEN,
     QI,
     R,
+    _f2mul,
     add_batch,
     double_batch,
     objects,
@@ -188,11 +189,11 @@ def _on_curve(coords: list, g2: bool) -> np.ndarray:
     if not g2:
         x, y = coords
         return ((y * y - x * x * x - 3) % QI == 0).astype(bool)
-    x0, x1, y0, y1 = coords
-    s0, s1 = (x0 * x0 - x1 * x1) % QI, (2 * x0 * x1) % QI  # x^2
-    c0, c1 = s0 * x0 - s1 * x1, s0 * x1 + s1 * x0  # x^3
-    real = (y0 * y0 - y1 * y1 - c0 - B2[0]) % QI == 0
-    imaginary = (2 * y0 * y1 - c1 - B2[1]) % QI == 0
+    x, y = (coords[0], coords[1]), (coords[2], coords[3])
+    c0, c1 = _f2mul(_f2mul(x, x), x)  # curve.py's F_q^2 product, on whole arrays
+    y0, y1 = _f2mul(y, y)
+    real = (y0 - c0 - B2[0]) % QI == 0
+    imaginary = (y1 - c1 - B2[1]) % QI == 0
     return real.astype(bool) & imaginary.astype(bool)
 
 
